@@ -1,0 +1,27 @@
+# The cobrowse relay: pairs agents and customers and forwards sealed frames (it never holds keys).
+#   docker build -t cobrowse-relay .
+#   docker run -p 8765:8765 -e COBROWSE_RELAY_AGENT_TOKENS=<sha256 hex,...> cobrowse-relay
+# Settings: COBROWSE_RELAY_* environment variables, or mount a TOML file and set
+# COBROWSE_RELAY_CONFIG=/path/to/relay.toml (a [relay] table).
+FROM python:3.11-slim
+
+ENV PYTHONDONTWRITEBYTECODE=1 \
+    PYTHONUNBUFFERED=1 \
+    PIP_NO_CACHE_DIR=1 \
+    PIP_DISABLE_PIP_VERSION_CHECK=1
+
+WORKDIR /src
+COPY . .
+RUN pip install . \
+    && cd / && rm -rf /src \
+    && useradd --system --no-create-home --uid 10001 --shell /usr/sbin/nologin cobrowse
+
+WORKDIR /
+USER cobrowse
+
+EXPOSE 8765
+
+HEALTHCHECK --interval=30s --timeout=5s --start-period=5s --retries=3 \
+    CMD ["python", "-c", "import sys, urllib.request; sys.exit(0 if urllib.request.urlopen('http://127.0.0.1:8765/healthz', timeout=4).status == 200 else 1)"]
+
+CMD ["cobrowse", "relay", "--host", "0.0.0.0", "--port", "8765"]

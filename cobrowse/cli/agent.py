@@ -1,0 +1,91 @@
+"""`cobrowse agent`: headless JSON lines, or a line-mode console until the Textual one lands."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+from typing import Any
+
+from cobrowse.cli.config import ClientSettings
+from cobrowse.errors import CobrowseError
+from cobrowse.io.agent import AgentRuntime, CommandError
+from cobrowse.io.headless import JsonLines, serve_commands, stdin_lines
+from cobrowse.io.link import RelayLink
+from cobrowse.io.runtime import exit_code_for
+from cobrowse.wire.code import parse_code
+
+
+async def run_agent(args: argparse.Namespace, settings: ClientSettings, relay_url: str) -> int:
+    emit: Any = JsonLines() if args.headless else LineConsole()
+    link = RelayLink(relay_url, "agent", settings.token)
+    runtime = AgentRuntime(link, emit, name=settings.name)
+    try:
+        if args.join:
+            code = parse_code(args.join)
+            await runtime.join(code)
+            emit({"event": "joined", "code": str(code)})
+        else:
+            code = await runtime.create()
+            emit({"event": "code", "code": str(code), "spoken": code.spoken(),
+                  "customer_command": f"cobrowse join {code}", "relay": relay_url})
+    except CobrowseError as exc:
+        emit({"event": "error", "message": str(exc)})
+        print(f"cobrowse: {exc}", file=sys.stderr)
+        return exit_code_for(exc)
+    reader = await stdin_lines()
+    serve = serve_commands if args.headless else emit.serve
+    commands = asyncio.create_task(serve(runtime, reader))
+    try:
+        outcome = await runtime.run()
+    finally:
+        commands.cancel()
+    if outcome.exit_code:
+        print(f"cobrowse: {outcome.message}", file=sys.stderr)
+    return outcome.exit_code
+
+
+class LineConsole:
+    """A minimal human console on a plain terminal: lines in, lines out."""
+
+    HELP = "type a line to chat · /control · /suggest · /keys TEXT (\\r for Enter) · /end"
+
+    def __call__(self, event: dict[str, Any]) -> None:
+        kind = event.get("event")
+        if kind == "code":
+            print(f"Session code: {event['code']}   (read it as: {event['spoken']})")
+            print(f"The customer types:  {event['customer_command']}")
+        elif kind == "paired":
+            print(f"Connected. Compare these words with the customer: {event['sas']}")
+            print(self.HELP)
+        elif kind == "screen":
+            cols, rows = event["size"]
+            print(f"--- customer screen {cols}x{rows} ---")
+            print("\n".join(event["lines"]).rstrip("\n"))
+            print("---")
+        elif kind == "chat":
+            print(f"customer: {event['text']}")
+        elif kind == "ended":
+            print(f"Session ended: {event['message']}")
+        else:
+            print(" ".join(f"{k}={v}" for k, v in event.items()))
+        sys.stdout.flush()
+
+    async def serve(self, runtime: AgentRuntime, reader: asyncio.StreamReader) -> None:
+        while line := await reader.readline():
+            text = line.decode(errors="replace").rstrip("\n")
+            if not text.strip():
+                continue
+            if text.startswith("/"):
+                name, _, rest = text[1:].partition(" ")
+                cmd: dict[str, Any] = {"cmd": name}
+                if name in ("control", "suggest"):
+                    cmd = {"cmd": "request_control", "level": name}
+                elif name == "keys":
+                    cmd["data"] = rest.replace("\\r", "\r").replace("\\n", "\n")
+            else:
+                cmd = {"cmd": "chat", "text": text}
+            try:
+                await runtime.command(cmd)
+            except CommandError as exc:
+                print(f"! {exc}")

@@ -1,0 +1,89 @@
+"""What each subcommand does, wired from the runtimes; errors become one line and an exit code."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import socket
+import sys
+from typing import Any, AsyncIterator
+from urllib.parse import urlparse
+
+from cobrowse.cli.config import ClientSettings, resolve
+from cobrowse.errors import CobrowseError, ConfigError
+from cobrowse.io.link import RelayLink
+from cobrowse.io.runtime import EXIT_USAGE, exit_code_for
+
+
+def say(text: str) -> None:
+    """One cobrowse line on stderr (plain mode's convention)."""
+    end = "\r\n" if _raw_tty() else "\n"
+    sys.stderr.write(f"[cobrowse] {text}{end}")
+    sys.stderr.flush()
+
+
+def _raw_tty() -> bool:
+    try:
+        import termios
+
+        if not sys.stdin.isatty():
+            return False
+        return not termios.tcgetattr(sys.stdin.fileno())[3] & termios.ICANON
+    except (ImportError, OSError, ValueError):
+        return False
+
+
+def fail(error: BaseException) -> int:
+    print(f"cobrowse: {error}", file=sys.stderr)
+    return EXIT_USAGE if isinstance(error, ConfigError) else exit_code_for(error)
+
+
+async def run(args: argparse.Namespace) -> int:
+    try:
+        settings = resolve(args.relay, getattr(args, "token", None), getattr(args, "name", None))
+        if args.command_name == "agent":
+            from cobrowse.cli.agent import run_agent
+
+            async with embedded_relay(settings, announce=say) as relay_url:
+                return await run_agent(args, settings, relay_url)
+        from cobrowse.cli.customer import run_customer
+
+        return await run_customer(args, settings)
+    except CobrowseError as exc:
+        return fail(exc)
+
+
+def _listening(url: str) -> bool:
+    parsed = urlparse(url)
+    try:
+        with socket.create_connection((parsed.hostname or "127.0.0.1", parsed.port or 80), timeout=0.5):
+            return True
+    except OSError:
+        return False
+
+
+@contextlib.asynccontextmanager
+async def embedded_relay(settings: ClientSettings, announce: Any) -> AsyncIterator[str]:
+    """With no relay configured and none running locally, run one in this process."""
+    if settings.relay_explicit or _listening(settings.relay):
+        yield settings.relay
+        return
+    from relay.config import RelayConfig
+    from relay.server import serve_relay
+
+    parsed = urlparse(settings.relay)
+    server = await serve_relay(RelayConfig(host=parsed.hostname or "127.0.0.1", port=parsed.port or 8765))
+    url = f"ws://127.0.0.1:{server.port}"
+    announce(f"no relay configured: started an embedded relay on {url} (customers on this machine join with the default; others need --relay)")
+    try:
+        yield url
+    finally:
+        server.close()
+        with contextlib.suppress(Exception):
+            async with asyncio.timeout(2):
+                await server.wait_closed()
+
+
+def make_link(url: str, role: str, token: str | None) -> RelayLink:
+    return RelayLink(url, role, token)

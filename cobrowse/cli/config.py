@@ -1,0 +1,67 @@
+"""Client settings: flags, then environment variables, then the config file, then defaults.
+
+The config file is TOML at ``$COBROWSE_CONFIG`` or ``<user config dir>/cobrowse/config.toml``
+(``~/.config/cobrowse/config.toml`` on Linux)::
+
+    relay = "wss://relay.example.com"
+    token = "..."          # agents, when the relay requires one
+    name = "Alice"         # shown to the customer
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from platformdirs import user_config_dir
+
+from cobrowse.errors import ConfigError
+
+DEFAULT_RELAY = "ws://127.0.0.1:8765"
+KEYS = {"relay": str, "token": str, "name": str}
+
+
+def config_path() -> Path:
+    explicit = os.environ.get("COBROWSE_CONFIG")
+    if explicit:
+        return Path(explicit)
+    return Path(user_config_dir("cobrowse")) / "config.toml"
+
+
+def load_file(path: Path) -> dict[str, Any]:
+    if not path.exists():
+        if os.environ.get("COBROWSE_CONFIG"):
+            raise ConfigError(f"config file {path} (from COBROWSE_CONFIG) does not exist")
+        return {}
+    try:
+        data = tomllib.loads(path.read_text())
+    except (OSError, tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"cannot read config file {path}: {exc}") from None
+    client = {k: v for k, v in data.items() if not isinstance(v, dict)}
+    for key, value in client.items():
+        if key not in KEYS:
+            raise ConfigError(f"{path}: unknown setting {key!r} (known: {', '.join(KEYS)})")
+        if not isinstance(value, KEYS[key]):
+            raise ConfigError(f"{path}: {key!r} must be a {KEYS[key].__name__}")
+    return client
+
+
+@dataclass(frozen=True)
+class ClientSettings:
+    relay: str
+    relay_explicit: bool
+    token: str | None
+    name: str
+
+
+def resolve(relay_flag: str | None, token_flag: str | None = None, name_flag: str | None = None) -> ClientSettings:
+    file = load_file(config_path())
+    relay = relay_flag or os.environ.get("COBROWSE_RELAY") or file.get("relay")
+    if relay and not relay.startswith(("ws://", "wss://")):
+        raise ConfigError(f"relay URL {relay!r} must start with ws:// or wss://")
+    token = token_flag or os.environ.get("COBROWSE_TOKEN") or file.get("token")
+    name = name_flag or os.environ.get("COBROWSE_NAME") or file.get("name") or ""
+    return ClientSettings(relay or DEFAULT_RELAY, bool(relay), token or None, name)

@@ -1,0 +1,82 @@
+"""`cobrowse relay | agent | join | share`: argument parsing and wiring, nothing more."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+from typing import Sequence
+
+from cobrowse import __version__
+
+EPILOG = """exit status: 0 normal end · 1 session failed · 2 usage or configuration error ·
+3 relay unreachable · 4 code refused (unknown, expired, taken) · 5 security check failed
+
+environment: COBROWSE_RELAY (relay URL), COBROWSE_TOKEN (agent token), COBROWSE_NAME,
+COBROWSE_CONFIG (config file; default ~/.config/cobrowse/config.toml)"""
+
+
+def _client_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--relay", metavar="URL", help="relay URL (default: $COBROWSE_RELAY, the config file, then ws://127.0.0.1:8765)")
+
+
+def _customer_options(parser: argparse.ArgumentParser) -> None:
+    _client_options(parser)
+    parser.add_argument("--command", metavar="CMD", help="the program to share (default: your $SHELL)")
+    parser.add_argument("--plain", action="store_true", help="no full-screen UI: output passes straight through, cobrowse's own lines go to stderr prefixed [cobrowse] (automatic when stdin or stdout is not a terminal)")
+    parser.add_argument("--size", metavar="COLSxROWS", help="terminal size for the shared program when stdin/stdout is not a terminal (default 80x24)")
+    parser.add_argument("--consent-timeout", type=float, default=30.0, metavar="S", help="deny an unanswered consent prompt after S seconds (default 30)")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="cobrowse",
+        description="Terminal co-browsing and remote assistance, end-to-end encrypted, paired by a short code.",
+        epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("--version", action="version", version=f"cobrowse {__version__}")
+    sub = parser.add_subparsers(dest="command_name", metavar="COMMAND")
+
+    from relay import cli as relay_cli
+
+    relay = sub.add_parser("relay", help="run the relay (admins)", description="Run the relay that pairs agents and customers. It forwards sealed frames and never sees their content. GET /healthz answers on the same port.", epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
+    relay_cli.add_arguments(relay)
+
+    agent = sub.add_parser("agent", help="start or join a session as the agent", description="Create a session and read its code to the customer, or --join a code the customer gave you. With no relay configured, an embedded relay starts on 127.0.0.1:8765.", epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
+    _client_options(agent)
+    agent.add_argument("--join", metavar="CODE", help="attach to a session the customer created with `cobrowse share`")
+    agent.add_argument("--headless", action="store_true", help="JSON lines: events on stdout, commands on stdin (see docs/headless.md)")
+    agent.add_argument("--token", help="agent token, when the relay requires one (default: $COBROWSE_TOKEN)")
+    agent.add_argument("--name", help="your name as the customer sees it")
+
+    join = sub.add_parser("join", help="join the agent's session with the code they read to you (customers)", description="Join a support session with the code the agent gave you, and share a terminal with them. Nothing is shared until both sides confirm the code.", epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
+    join.add_argument("code", metavar="CODE", help="the session code, like 42-7193-0518")
+    _customer_options(join)
+
+    share = sub.add_parser("share", help="create a session yourself and give the code to an agent (customers)", description="Create a session and share a terminal; prints `cobrowse code: CODE` on stderr for you to give to the agent.", epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
+    _customer_options(share)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.command_name is None:
+        parser.print_help()
+        return 2
+    if args.command_name == "relay":
+        from relay import cli as relay_cli
+
+        return relay_cli.run(args)
+    from cobrowse.cli import commands
+
+    try:
+        return asyncio.run(commands.run(args))
+    except KeyboardInterrupt:
+        print("cobrowse: interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,118 @@
+r"""The pairing handshake: SPAKE2 on the session code, then key confirmation.
+
+A sans-I/O machine. States, named by what is known (as magic-wormhole does)::
+
+    know_code --PAKE message in--> know_key --peer's confirmation valid--> confirmed
+                                       \--confirmation invalid--> scared
+
+Each side sends two binary frames: ``PAKE || spake2 message``, then ``CONFIRM || tag`` once it
+knows the key. SPAKE2 is bound to the protocol version and the nameplate through its
+symmetric identity, and the password is the whole code, so a code for one nameplate is
+useless on another. A relay that runs its own PAKE with each side knows neither key and
+so cannot produce a valid confirmation: both sides end up ``scared``. One wrong guess
+ends the session, which is what makes a short code safe online.
+"""
+
+from __future__ import annotations
+
+import hmac
+from dataclasses import dataclass
+from hashlib import sha256
+from typing import Callable, NoReturn
+
+from spake2 import SPAKE2_Symmetric
+
+from cobrowse import PROTOCOL_VERSION
+from cobrowse.crypto.keys import SessionKeys
+from cobrowse.crypto.sas import sas_words
+from cobrowse.errors import WrongCode
+from cobrowse.wire.code import Code
+
+PAKE = 0x01
+CONFIRM = 0x02
+HANDSHAKE_KINDS = (PAKE, CONFIRM)
+
+
+@dataclass(frozen=True)
+class Confirmed:
+    """The handshake succeeded: both sides hold the same keys."""
+
+    keys: SessionKeys
+    sas: str
+
+
+def _confirmation(keys: SessionKeys, role: str) -> bytes:
+    return hmac.new(keys.confirm, f"confirm {role}".encode(), sha256).digest()
+
+
+class Handshake:
+    """One side of the pairing handshake. Feed frames in, take frames and events out."""
+
+    def __init__(self, role: str, code: Code, entropy: Callable[[int], bytes]) -> None:
+        if role not in ("agent", "customer"):
+            raise ValueError(f"unknown role {role!r}")
+        self.role = role
+        self.peer_role = "customer" if role == "agent" else "agent"
+        self.state = "know_code"
+        identity = f"cobrowse/{PROTOCOL_VERSION}/{code.nameplate}".encode()
+        self._pake = SPAKE2_Symmetric(code.password, idSymmetric=identity, entropy_f=entropy)
+        self._sent: list[bytes] = [bytes([PAKE]) + self._pake.start()]
+        self._outbox: list[bytes] = list(self._sent)
+        self._events: list[Confirmed] = []
+        self._keys: SessionKeys | None = None
+        self._peer_pake: bytes | None = None
+
+    def data_to_send(self) -> list[bytes]:
+        out, self._outbox = self._outbox, []
+        return out
+
+    def events_received(self) -> list[Confirmed]:
+        out, self._events = self._events, []
+        return out
+
+    def resend(self) -> None:
+        """Queue every frame sent so far again (after a reconnect they may have been lost)."""
+        if self.state in ("know_code", "know_key"):
+            self._outbox.extend(self._sent)
+
+    def receive_data(self, frame: bytes) -> None:
+        """Take one handshake frame from the peer. Raises WrongCode (and turns scared)."""
+        if self.state in ("confirmed", "scared") or not frame:
+            return
+        kind, body = frame[0], bytes(frame[1:])
+        if kind == PAKE:
+            self._receive_pake(body)
+        elif kind == CONFIRM:
+            self._receive_confirm(body)
+        else:
+            self._fail()
+
+    def _receive_pake(self, body: bytes) -> None:
+        if self._peer_pake is not None:
+            if body == self._peer_pake:
+                return  # a resent copy after a reconnect
+            self._fail()
+        self._peer_pake = body
+        try:
+            master = self._pake.finish(body)
+        except Exception:  # SPAKEError, NotOnCurve, ValueError, AssertionError...: all peer input
+            self._fail()
+        self._keys = SessionKeys.from_master(master)
+        frame = bytes([CONFIRM]) + _confirmation(self._keys, self.role)
+        self._sent.append(frame)
+        self._outbox.append(frame)
+        self.state = "know_key"
+
+    def _receive_confirm(self, body: bytes) -> None:
+        if self._keys is None:
+            self._fail()
+        assert self._keys is not None
+        if not hmac.compare_digest(body, _confirmation(self._keys, self.peer_role)):
+            self._fail()
+        self.state = "confirmed"
+        self._events.append(Confirmed(self._keys, sas_words(self._keys.sas)))
+
+    def _fail(self) -> NoReturn:
+        self.state = "scared"
+        self._outbox.clear()
+        raise WrongCode()

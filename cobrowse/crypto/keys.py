@@ -1,0 +1,43 @@
+"""The key schedule: every key used in a session, derived from the PAKE key by HKDF.
+
+Each purpose has its own HKDF ``info`` label, prefixed with the protocol version, so a key
+for one purpose can never stand in for another, and a later protocol version derives
+unrelated keys from the same PAKE output.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+
+from cobrowse import PROTOCOL_VERSION
+
+
+def derive(master: bytes, purpose: str, length: int = 32) -> bytes:
+    info = f"cobrowse/{PROTOCOL_VERSION} {purpose}".encode()
+    return HKDF(algorithm=hashes.SHA256(), length=length, salt=None, info=info).derive(master)
+
+
+@dataclass(frozen=True)
+class SessionKeys:
+    agent_to_customer: bytes
+    customer_to_agent: bytes
+    confirm: bytes
+    sas: bytes
+
+    @classmethod
+    def from_master(cls, master: bytes) -> "SessionKeys":
+        return cls(
+            agent_to_customer=derive(master, "key agent->customer"),
+            customer_to_agent=derive(master, "key customer->agent"),
+            confirm=derive(master, "key confirmation"),
+            sas=derive(master, "short authentication string", 8),
+        )
+
+    def sending(self, role: str) -> bytes:
+        return self.agent_to_customer if role == "agent" else self.customer_to_agent
+
+    def receiving(self, role: str) -> bytes:
+        return self.customer_to_agent if role == "agent" else self.agent_to_customer

@@ -1,0 +1,80 @@
+"""One exception tree for everything cobrowse raises on purpose.
+
+Every message is written for the person at the keyboard: it says what happened and
+what to do next. Following h11, errors are split by whose fault they are::
+
+    CobrowseError
+    ├── LocalError            this machine or its user: fix the input or the setup
+    │   ├── ConfigError       a bad flag, env var or config file
+    │   └── InvalidCode       a session code that cannot be parsed
+    ├── RemoteError           the relay or the peer did or said something
+    │   ├── RelayUnavailable  cannot reach the relay (down, wrong URL, network)
+    │   ├── RelayRejected     the relay refused a request; ``code`` says why
+    │   └── SessionEnded      the session is over; ``reason`` says why
+    └── SecurityError         cryptographic checks failed: the session is dead ("scared")
+        ├── WrongCode         key confirmation failed: wrong code or an interceptor
+        └── TamperedFrame     a sealed frame did not open: altered in transit
+
+A SecurityError is never retried: the session that raised it must not go on.
+"""
+
+from __future__ import annotations
+
+
+class CobrowseError(Exception):
+    """Base of every deliberate cobrowse error."""
+
+
+class LocalError(CobrowseError):
+    """Caused by this machine or its user."""
+
+
+class ConfigError(LocalError):
+    """A flag, environment variable or config file is invalid."""
+
+
+class InvalidCode(LocalError):
+    """The session code cannot be parsed."""
+
+
+class RemoteError(CobrowseError):
+    """Caused by the relay or the peer."""
+
+
+class RelayUnavailable(RemoteError):
+    """The relay cannot be reached."""
+
+
+class RelayRejected(RemoteError):
+    """The relay refused a request; ``code`` is a stable machine-readable reason."""
+
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(message)
+        self.code = code
+        self.message = message
+
+
+class SessionEnded(RemoteError):
+    """The session is over; ``reason`` is a stable machine-readable reason."""
+
+    def __init__(self, reason: str, message: str | None = None) -> None:
+        super().__init__(message or reason)
+        self.reason = reason
+
+
+class SecurityError(CobrowseError):
+    """A cryptographic check failed; the session must stop at once."""
+
+
+WRONG_CODE_MESSAGE = "wrong code, or someone tried to intercept: start a new session"
+
+
+class WrongCode(SecurityError):
+    """Key confirmation failed: the two sides do not share a key."""
+
+    def __init__(self, message: str = WRONG_CODE_MESSAGE) -> None:
+        super().__init__(message)
+
+
+class TamperedFrame(SecurityError):
+    """A sealed frame failed authentication."""

@@ -1,0 +1,88 @@
+"""The agent's side of a session: mirror the customer's screen, chat, ask for consent."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from cobrowse.io.runtime import SessionRuntime
+from cobrowse.protocol import messages as m
+from cobrowse.protocol.messages import CONSENT_LEVELS
+
+NOT_YET = {
+    "suggest": "suggested commands are not available in this version yet",
+    "playbook": "playbooks are not available in this version yet",
+    "steps": "playbooks are not available in this version yet",
+    "step": "playbooks are not available in this version yet",
+    "call": "voice calls are not available in this version yet",
+    "hangup": "voice calls are not available in this version yet",
+}
+
+
+class CommandError(ValueError):
+    """A headless command that is invalid or not allowed now; nothing was changed."""
+
+
+class AgentRuntime(SessionRuntime):
+    role = "agent"
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.consent = "view"
+        self.sharing = True
+        self.mirror: Any = None
+        self.screen_frames = 0
+
+    async def on_message(self, message: m.AppMessage) -> None:
+        if isinstance(message, m.Chat):
+            self.emit({"event": "chat", "from": "customer", "text": message.text})
+        elif isinstance(message, m.Consent):
+            self.consent = message.level
+            self.emit({"event": "consent", "level": message.level})
+        elif isinstance(message, m.Sharing):
+            self.sharing = message.active
+            self.emit({"event": "sharing", "active": message.active})
+        elif isinstance(message, m.Screen):
+            self.on_screen(message.frame)
+        elif isinstance(message, m.Unknown):
+            self.emit({"event": "warning", "kind": "unknown", "message": f"ignored a {message.type!r} message from a newer client"})
+
+    def on_screen(self, frame: dict) -> None:
+        """Apply a screen frame to the mirror (the screen layer plugs in here)."""
+
+    async def on_peer(self, present: bool) -> None:
+        if present and self.paired:
+            await self.send(m.Resync())
+
+    async def command(self, cmd: dict[str, Any]) -> None:
+        """Run one headless command; raise CommandError (and change nothing) if it cannot run."""
+        name = cmd.get("cmd")
+        if not isinstance(name, str):
+            raise CommandError('a command needs a "cmd" string, e.g. {"cmd": "chat", "text": "hi"}')
+        if name == "end":
+            await self.end("agent_ended")
+            return
+        if name in NOT_YET:
+            raise CommandError(NOT_YET[name])
+        if name not in ("chat", "request_control", "keys"):
+            raise CommandError(f"unknown command {name!r}")
+        if not self.paired:
+            raise CommandError(f"{name!r} needs a paired session: wait for the \"paired\" event")
+        if name == "chat":
+            text = cmd.get("text")
+            if not isinstance(text, str) or not text.strip():
+                raise CommandError('chat needs a non-empty "text"')
+            if len(text) > m.MAX_TEXT:
+                raise CommandError(f"chat text is longer than {m.MAX_TEXT} characters")
+            await self.send(m.Chat(text))
+        elif name == "request_control":
+            level = cmd.get("level", "control")
+            if level not in CONSENT_LEVELS[1:]:
+                raise CommandError('request_control needs "level": "suggest" or "control"')
+            await self.send(m.RequestControl(level))
+        elif name == "keys":
+            data = cmd.get("data")
+            if not isinstance(data, str) or not data:
+                raise CommandError('keys needs a non-empty "data" string')
+            if self.consent != "control":
+                raise CommandError("the customer has not granted control: send request_control first")
+            await self.send(m.Keys(data))

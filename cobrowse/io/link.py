@@ -1,0 +1,242 @@
+"""The connection from one side of a session to the relay: a thin asyncio adapter.
+
+It speaks the control envelope (``cobrowse.wire.envelope``), hands binary frames and the
+relay's news to its owner as typed items on a queue, and when the socket drops it
+reconnects with back-off and resumes the same side of the same session. It knows nothing
+about keys: the Session machine above it makes everything it sends unreadable to the relay.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from dataclasses import dataclass
+
+from websockets.asyncio.client import ClientConnection, connect
+from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidURI
+
+from cobrowse import PROTOCOL_VERSION
+from cobrowse.errors import RelayRejected, RelayUnavailable
+from cobrowse.wire import envelope as env
+
+log = logging.getLogger(__name__)
+
+MAX_FRAME = 8 * 1024 * 1024
+BACKOFF = (0.1, 0.25, 0.5, 1.0, 2.0, 3.0, 5.0)
+
+
+@dataclass(frozen=True)
+class PeerChanged:
+    state: str  # joined | left | back
+
+
+@dataclass(frozen=True)
+class Frame:
+    data: bytes
+
+
+@dataclass(frozen=True)
+class Reconnecting:
+    attempt: int
+    delay: float
+    reason: str
+
+
+@dataclass(frozen=True)
+class Resumed:
+    peer: bool
+
+
+@dataclass(frozen=True)
+class LinkEnded:
+    """The relay ended the session, or the link gave up; ``error`` is set for failures."""
+
+    reason: str
+    message: str
+    error: Exception | None = None
+
+
+LinkItem = PeerChanged | Frame | Reconnecting | Resumed | LinkEnded
+
+
+def unreachable(url: str, exc: BaseException) -> RelayUnavailable:
+    detail = str(exc) or type(exc).__name__
+    return RelayUnavailable(
+        f"cannot reach the relay at {url} ({detail}): check the address and your network, "
+        "or start one with `cobrowse relay`"
+    )
+
+
+class RelayLink:
+    """One side's link to the relay. Create with ``open`` or ``claim``, then ``run``."""
+
+    def __init__(self, url: str, role: str, token: str | None = None, *, reconnect_for: float = 60.0) -> None:
+        self.url = url
+        self.role = role
+        self.token = token
+        self.reconnect_for = reconnect_for
+        self.nameplate: str | None = None
+        self.ttl: float | None = None
+        self.items: asyncio.Queue[LinkItem] = asyncio.Queue()
+        self.connected = asyncio.Event()
+        self.bytes_sent = 0
+        self.bytes_received = 0
+        self._side: str | None = None
+        self._ws: ClientConnection | None = None
+        self._closing = False
+
+    async def _connect(self) -> ClientConnection:
+        try:
+            return await connect(
+                self.url, compression=None, max_size=MAX_FRAME, open_timeout=10,
+                proxy=None, ping_interval=10, ping_timeout=20, close_timeout=2,
+            )
+        except (OSError, InvalidHandshake, InvalidURI, TimeoutError) as exc:
+            raise unreachable(self.url, exc) from None
+
+    async def _request(self, ws: ClientConnection, message: env.Message, expect: type[env.Message]) -> env.Message:
+        await ws.send(message.encode())
+        try:
+            async with asyncio.timeout(15):
+                raw = await ws.recv()
+        except (ConnectionClosed, TimeoutError) as exc:
+            raise unreachable(self.url, exc) from None
+        if isinstance(raw, bytes):
+            raise RelayRejected("malformed", "the relay answered with a frame out of place")
+        try:
+            reply = env.decode_relay(raw)
+        except env.MalformedMessage as exc:
+            raise RelayRejected("malformed", f"the relay sent a message cobrowse does not understand: {exc}")
+        if isinstance(reply, env.Error):
+            await ws.close()
+            raise RelayRejected(reply.code, reply.message or env.ERROR_CODES.get(reply.code, reply.code))
+        if isinstance(reply, env.Closed):
+            await ws.close()
+            raise RelayRejected(reply.reason, reply.message or reply.reason)
+        if not isinstance(reply, expect):
+            raise RelayRejected("malformed", f"the relay answered {reply.type!r} to {message.type!r}")
+        return reply
+
+    async def open(self) -> str:
+        """Create a session; return the nameplate the relay allocated."""
+        ws = await self._connect()
+        reply = await self._request(ws, env.Open(self.role, PROTOCOL_VERSION, self.token), env.Opened)
+        assert isinstance(reply, env.Opened)
+        self._attach(ws, reply.nameplate, reply.side)
+        self.ttl = reply.ttl
+        return reply.nameplate
+
+    async def claim(self, nameplate: str) -> None:
+        """Join the session the other side created."""
+        ws = await self._connect()
+        message = env.Claim(self.role, PROTOCOL_VERSION, nameplate, self.token)
+        reply = await self._request(ws, message, env.Claimed)
+        assert isinstance(reply, env.Claimed)
+        self._attach(ws, reply.nameplate, reply.side)
+
+    def _attach(self, ws: ClientConnection, nameplate: str, side: str) -> None:
+        self._ws, self.nameplate, self._side = ws, nameplate, side
+        self.connected.set()
+
+    async def send(self, frame: bytes) -> None:
+        """Send one binary frame; while disconnected it is dropped (the channel resends)."""
+        ws = self._ws
+        if ws is None:
+            return
+        try:
+            await ws.send(frame)
+            self.bytes_sent += len(frame)
+        except ConnectionClosed:
+            pass
+
+    async def close(self, reason: str = "ended") -> None:
+        """End the session for both sides."""
+        self._closing = True
+        ws = self._ws
+        if ws is None:
+            return
+        try:
+            await ws.send(env.Close(reason).encode())
+            async with asyncio.timeout(2):
+                await ws.close()
+        except (ConnectionClosed, TimeoutError, OSError):
+            pass
+
+    async def run(self) -> None:
+        """Pump the socket into ``items`` until the session ends; reconnect on drops."""
+        while True:
+            ws = self._ws
+            assert ws is not None
+            ended = await self._pump(ws)
+            if ended is not None:
+                await self.items.put(ended)
+                return
+            self._ws = None
+            self.connected.clear()
+            if self._closing:
+                await self.items.put(LinkEnded("closed", "the session was closed"))
+                return
+            ended = await self._reconnect()
+            if ended is not None:
+                await self.items.put(ended)
+                return
+
+    async def _pump(self, ws: ClientConnection) -> LinkEnded | None:
+        try:
+            async for raw in ws:
+                if isinstance(raw, bytes):
+                    self.bytes_received += len(raw)
+                    await self.items.put(Frame(raw))
+                    continue
+                try:
+                    message = env.decode_relay(raw)
+                except env.MalformedMessage as exc:
+                    log.warning("ignoring a malformed message from the relay: %s", exc)
+                    continue
+                if isinstance(message, env.Peer):
+                    await self.items.put(PeerChanged(message.state))
+                elif isinstance(message, env.Closed):
+                    return LinkEnded(message.reason, message.message or message.reason)
+                elif isinstance(message, env.Error):
+                    log.warning("relay error: %s %s", message.code, message.message)
+                    if message.code in ("too_large", "malformed"):
+                        return LinkEnded(message.code, message.message, RelayRejected(message.code, message.message))
+        except ConnectionClosed:
+            pass
+        return None
+
+    async def _reconnect(self) -> LinkEnded | None:
+        loop = asyncio.get_running_loop()
+        give_up_at = loop.time() + self.reconnect_for
+        attempt = 0
+        last: Exception | None = None
+        while loop.time() < give_up_at:
+            delay = BACKOFF[min(attempt, len(BACKOFF) - 1)]
+            attempt += 1
+            await self.items.put(Reconnecting(attempt, delay, str(last or "connection lost")))
+            await asyncio.sleep(delay)
+            try:
+                ws = await self._connect()
+                assert self.nameplate is not None and self._side is not None
+                reply = await self._request(ws, env.Resume(self.nameplate, self._side), env.Resumed)
+            except RelayRejected as exc:
+                return LinkEnded(exc.code, exc.message, exc)
+            except RelayUnavailable as exc:
+                last = exc
+                continue
+            assert isinstance(reply, env.Resumed)
+            self._ws = ws
+            self.connected.set()
+            await self.items.put(Resumed(reply.peer))
+            return None
+        error = RelayUnavailable(
+            f"lost the connection to the relay at {self.url} and could not get it back in "
+            f"{self.reconnect_for:.0f} s: check your network and start a new session"
+        )
+        return LinkEnded("connection_lost", str(error), error)
+
+    def abort(self) -> None:
+        """Drop the socket without telling anyone (tests use it to simulate a network drop)."""
+        ws = self._ws
+        if ws is not None and ws.transport is not None:
+            ws.transport.abort()

@@ -1,0 +1,250 @@
+"""The session runtime: drives a Session machine over a RelayLink. Thin glue, no policy.
+
+Role-specific runtimes (agent, customer) subclass it and handle application messages.
+Everything a user should learn is reported through ``emit`` as a dict in the headless JSON
+shape (``event`` plus fields), so the headless agent prints them as they are and the
+Textual apps render the same stream.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import secrets
+from dataclasses import dataclass
+from typing import Any, Callable
+
+from cobrowse import __version__
+from cobrowse.errors import RelayRejected, RelayUnavailable, SecurityError
+from cobrowse.io.link import Frame, LinkEnded, PeerChanged, Reconnecting, RelayLink, Resumed
+from cobrowse.protocol import messages as m
+from cobrowse.protocol.session import Integrity, Paired, Received, Session
+from cobrowse.wire.code import Code, new_secret
+
+Emit = Callable[[dict[str, Any]], None]
+TICK = 0.05
+
+EXIT_OK = 0
+EXIT_FAILED = 1
+EXIT_USAGE = 2
+EXIT_UNREACHABLE = 3
+EXIT_REJECTED = 4
+EXIT_SECURITY = 5
+
+END_MESSAGES = {
+    "agent_ended": "the agent ended the session",
+    "customer_ended": "the customer ended the session",
+    "command_exited": "the customer's shared program exited",
+    "peer_timeout": "the other side lost its connection and did not come back",
+    "expired": "nobody joined before the session code expired: start a new session",
+    "scared": "the session was stopped because a security check failed",
+}
+
+
+@dataclass(frozen=True)
+class Outcome:
+    reason: str
+    message: str
+    exit_code: int
+
+
+def exit_code_for(error: BaseException) -> int:
+    if isinstance(error, SecurityError):
+        return EXIT_SECURITY
+    if isinstance(error, RelayRejected):
+        return EXIT_REJECTED
+    if isinstance(error, RelayUnavailable):
+        return EXIT_UNREACHABLE
+    return EXIT_FAILED
+
+
+class SessionRuntime:
+    role = "agent"
+
+    def __init__(self, link: RelayLink, emit: Emit, *, name: str = "") -> None:
+        self.link = link
+        self.emit = emit
+        self.name = name
+        self.session: Session | None = None
+        self.code: Code | None = None
+        self.peer: m.Hello | None = None
+        self.outcome: Outcome | None = None
+        self._done = asyncio.Event()
+        self._wake = asyncio.Event()
+        self._loop = asyncio.get_running_loop()
+
+    @property
+    def now(self) -> float:
+        return self._loop.time()
+
+    @property
+    def paired(self) -> bool:
+        return self.session is not None and self.session.state == "paired"
+
+    async def create(self) -> Code:
+        nameplate = await self.link.open()
+        self.code = Code(nameplate, new_secret(secrets.randbelow))
+        self.session = Session(self.role, self.code, os.urandom)
+        return self.code
+
+    async def join(self, code: Code) -> None:
+        await self.link.claim(code.nameplate)
+        self.code = code
+        self.session = Session(self.role, code, os.urandom)
+
+    async def run(self) -> Outcome:
+        """Run until the session ends; return how it ended."""
+        tasks = [
+            asyncio.create_task(self.link.run(), name="link"),
+            asyncio.create_task(self._consume(), name="consume"),
+            asyncio.create_task(self._ticker(), name="ticker"),
+            *[asyncio.create_task(c, name="extra") for c in self.background()],
+        ]
+        try:
+            await self._done.wait()
+        finally:
+            for task in tasks:
+                task.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
+            await self.shutdown()
+        assert self.outcome is not None
+        return self.outcome
+
+    # hooks for the roles
+
+    def background(self) -> list[Any]:
+        return []
+
+    async def shutdown(self) -> None:
+        pass
+
+    async def on_paired(self) -> None:
+        pass
+
+    async def on_message(self, message: m.AppMessage) -> None:
+        pass
+
+    async def on_peer(self, present: bool) -> None:
+        pass
+
+    async def on_tick(self) -> float | None:
+        """Periodic work; return when to be called next (loop time), or None."""
+        return None
+
+    # actions
+
+    async def send(self, message: m.AppMessage) -> None:
+        assert self.session is not None
+        self.session.send(message, self.now)
+        await self.flush()
+
+    async def end(self, reason: str, message: str = "") -> None:
+        """End the session on purpose: tell the peer, close the relay session, stop."""
+        if self.outcome is not None:
+            return
+        text = message or END_MESSAGES.get(reason, reason)
+        if self.paired:
+            await self.send(m.End(reason, text))
+        await self.link.close(reason)
+        self.finish(reason, text, EXIT_OK)
+
+    def finish(self, reason: str, message: str, exit_code: int) -> None:
+        if self.outcome is not None:
+            return
+        self.outcome = Outcome(reason, message, exit_code)
+        self.emit({"event": "ended", "reason": reason, "message": message})
+        self._done.set()
+
+    def wake(self) -> None:
+        self._wake.set()
+
+    async def flush(self) -> None:
+        if self.session is None:
+            return
+        for frame in self.session.data_to_send():
+            await self.link.send(frame)
+
+    # internals
+
+    async def _consume(self) -> None:
+        while True:
+            item = await self.link.items.get()
+            try:
+                await self._handle(item)
+            except SecurityError as exc:
+                self.emit({"event": "error", "message": str(exc), "kind": "security"})
+                await self.link.close("scared")
+                self.finish("scared", str(exc), EXIT_SECURITY)
+                return
+
+    async def _handle(self, item: object) -> None:
+        session = self.session
+        assert session is not None
+        if isinstance(item, Frame):
+            session.receive_data(item.data, self.now)
+            await self.flush()
+            await self._process_events()
+        elif isinstance(item, PeerChanged):
+            if item.state == "left":
+                session.peer_left()
+                self.emit({"event": "peer", "state": "left"})
+                await self.on_peer(False)
+            else:
+                if item.state == "back":
+                    self.emit({"event": "peer", "state": "back"})
+                session.peer_joined(self.now)
+                await self.flush()
+                await self.on_peer(True)
+        elif isinstance(item, Resumed):
+            self.emit({"event": "connection", "state": "resumed", "peer": item.peer})
+            if item.peer:
+                session.peer_joined(self.now)
+                await self.flush()
+                await self.on_peer(True)
+        elif isinstance(item, Reconnecting):
+            session.peer_left()
+            self.emit({"event": "connection", "state": "reconnecting", "attempt": item.attempt,
+                       "retry_in_s": item.delay})
+        elif isinstance(item, LinkEnded):
+            code = EXIT_OK if item.error is None else exit_code_for(item.error)
+            if item.reason == "scared":
+                code = EXIT_SECURITY
+            if item.reason in ("peer_timeout", "expired", "connection_lost"):
+                code = EXIT_FAILED
+            self.finish(item.reason, item.message or END_MESSAGES.get(item.reason, item.reason), code)
+
+    async def _process_events(self) -> None:
+        assert self.session is not None
+        for event in self.session.events_received():
+            if isinstance(event, Paired):
+                self.emit({"event": "paired", "sas": event.sas})
+                await self.send(m.Hello(self.role, f"cobrowse {__version__}", self.name))
+                await self.on_paired()
+            elif isinstance(event, Received):
+                message = event.message
+                if isinstance(message, m.Hello):
+                    self.peer = message
+                elif isinstance(message, m.End):
+                    await self.link.close(message.reason)
+                    self.finish(message.reason, message.message or END_MESSAGES.get(message.reason, message.reason), EXIT_OK)
+                    return
+                else:
+                    await self.on_message(message)
+            elif isinstance(event, Integrity):
+                self.emit({"event": "warning", "kind": event.kind, "message": event.detail})
+
+    async def _ticker(self) -> None:
+        while True:
+            session = self.session
+            assert session is not None
+            session.tick(self.now)
+            await self.flush()
+            wanted = await self.on_tick()
+            deadlines = [d for d in (wanted, session.next_deadline(), self.now + TICK) if d is not None]
+            delay = max(0.0, min(deadlines) - self.now)
+            self._wake.clear()
+            try:
+                async with asyncio.timeout(delay):
+                    await self._wake.wait()
+            except TimeoutError:
+                pass

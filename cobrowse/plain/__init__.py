@@ -1,0 +1,1 @@
+"""Plain mode: the customer's side without a full-screen UI (pipes, scripts, minimal terminals)."""

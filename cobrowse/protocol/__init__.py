@@ -1,0 +1,1 @@
+"""Application messages and the session machines. Pure: no I/O."""

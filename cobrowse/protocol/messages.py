@@ -1,0 +1,174 @@
+"""Application messages, carried inside sealed DATA frames.
+
+A payload is one byte of encoding followed by the body: ``0x00`` JSON, ``0x01`` zlib-compressed
+JSON (used when it pays, which screen frames usually do). The JSON is an object with ``t``
+(the type) and the type's fields. Unknown types decode to ``Unknown`` so an older client can
+ignore what a newer one sends; malformed payloads raise ``MalformedPayload``.
+"""
+
+from __future__ import annotations
+
+import json
+import zlib
+from dataclasses import MISSING, asdict, dataclass, fields
+from typing import Any, ClassVar
+
+PLAIN = 0x00
+ZLIB = 0x01
+COMPRESS_OVER = 512
+MAX_PAYLOAD = 4 * 1024 * 1024
+MAX_TEXT = 4096
+
+CONSENT_LEVELS = ("view", "suggest", "control")
+
+
+class MalformedPayload(ValueError):
+    """A payload that opened correctly but is not a valid message (a peer bug, not an attack)."""
+
+
+@dataclass(frozen=True)
+class AppMessage:
+    t: ClassVar[str]
+
+    def to_json(self) -> dict[str, Any]:
+        return {"t": self.t, **asdict(self)}
+
+
+@dataclass(frozen=True)
+class Hello(AppMessage):
+    """First message after pairing: who is on the other end, and what they run."""
+
+    t: ClassVar[str] = "hello"
+    role: str
+    client: str
+    name: str = ""
+
+
+@dataclass(frozen=True)
+class Chat(AppMessage):
+    t: ClassVar[str] = "chat"
+    text: str
+
+
+@dataclass(frozen=True)
+class Screen(AppMessage):
+    """A screen frame (snapshot or diff) as ``cobrowse.screen`` encodes it."""
+
+    t: ClassVar[str] = "screen"
+    frame: dict
+
+
+@dataclass(frozen=True)
+class Resync(AppMessage):
+    """The agent asks for a full snapshot (after a reconnect, or if its mirror is unsure)."""
+
+    t: ClassVar[str] = "resync"
+
+
+@dataclass(frozen=True)
+class Sharing(AppMessage):
+    """Whether the customer is sharing the screen now (False: paused)."""
+
+    t: ClassVar[str] = "sharing"
+    active: bool
+
+
+@dataclass(frozen=True)
+class RequestControl(AppMessage):
+    t: ClassVar[str] = "request_control"
+    level: str
+
+
+@dataclass(frozen=True)
+class Consent(AppMessage):
+    """The customer's current consent level, sent on every change."""
+
+    t: ClassVar[str] = "consent"
+    level: str
+
+
+@dataclass(frozen=True)
+class Keys(AppMessage):
+    """Bytes for the customer's pty, applied only under ``control`` consent."""
+
+    t: ClassVar[str] = "keys"
+    data: str
+
+
+@dataclass(frozen=True)
+class End(AppMessage):
+    """The sender ends the session; ``reason`` is stable, ``message`` is for people."""
+
+    t: ClassVar[str] = "end"
+    reason: str
+    message: str = ""
+
+
+@dataclass(frozen=True)
+class Unknown(AppMessage):
+    t: ClassVar[str] = "unknown"
+    type: str
+
+
+MESSAGES: dict[str, type[AppMessage]] = {
+    m.t: m for m in (Hello, Chat, Screen, Resync, Sharing, RequestControl, Consent, Keys, End)
+}
+_PY = {"str": str, "bool": bool, "dict": dict, "int": int}
+
+
+def encode(message: AppMessage) -> bytes:
+    body = json.dumps(message.to_json(), separators=(",", ":"), ensure_ascii=False).encode()
+    if len(body) > COMPRESS_OVER:
+        packed = zlib.compress(body, 6)
+        if len(packed) < len(body):
+            return bytes([ZLIB]) + packed
+    return bytes([PLAIN]) + body
+
+
+def decode(payload: bytes) -> AppMessage:
+    if not payload:
+        raise MalformedPayload("empty payload")
+    encoding, body = payload[0], payload[1:]
+    if encoding == ZLIB:
+        inflater = zlib.decompressobj()
+        try:
+            body = inflater.decompress(body, MAX_PAYLOAD)
+        except zlib.error as exc:
+            raise MalformedPayload(f"bad compressed payload: {exc}") from None
+        if inflater.unconsumed_tail:
+            raise MalformedPayload("payload too large once decompressed")
+    elif encoding != PLAIN:
+        raise MalformedPayload(f"unknown payload encoding {encoding}")
+    try:
+        obj = json.loads(body)
+    except RecursionError:
+        raise MalformedPayload("payload JSON nested too deeply") from None
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise MalformedPayload(f"payload is not JSON: {exc}") from None
+    if not isinstance(obj, dict) or not isinstance(obj.get("t"), str):
+        raise MalformedPayload("payload is not an object with a type")
+    cls = MESSAGES.get(obj["t"])
+    if cls is None:
+        return Unknown(obj["t"][:64])
+    kwargs: dict[str, Any] = {}
+    for f in fields(cls):
+        if f.name not in obj:
+            if f.default is MISSING:
+                raise MalformedPayload(f"{cls.t}: missing {f.name!r}")
+            continue
+        value = obj[f.name]
+        if type(value) is not _PY[str(f.type)]:
+            raise MalformedPayload(f"{cls.t}: {f.name!r} has the wrong type")
+        kwargs[f.name] = value
+    message = cls(**kwargs)
+    _check(message)
+    return message
+
+
+def _check(message: AppMessage) -> None:
+    if isinstance(message, Chat) and len(message.text) > MAX_TEXT:
+        raise MalformedPayload("chat text too long")
+    if isinstance(message, (RequestControl, Consent)) and message.level not in CONSENT_LEVELS:
+        raise MalformedPayload(f"unknown consent level {message.level!r}")
+    if isinstance(message, Hello) and message.role not in ("agent", "customer"):
+        raise MalformedPayload("hello: unknown role")

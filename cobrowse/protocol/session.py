@@ -1,0 +1,182 @@
+"""The Session machine: one side of a paired, sealed conversation. Pure (sans-I/O).
+
+It joins the handshake and the sealed channel and speaks application messages. The I/O
+layer tells it what the relay said (peer joined/left/back), feeds it binary frames, and
+sends whatever ``data_to_send()`` returns; ``events_received()`` says what happened.
+
+States: ``know_code`` (waiting for the peer) → ``know_key``/handshaking → ``paired`` →
+``closed``; any failed cryptographic check → ``scared`` (terminal: the caller must end the
+session and tell the user).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Callable
+
+from cobrowse.crypto.channel import Delivered, Duplicate, Gap, SecureChannel, StaleAck
+from cobrowse.crypto.handshake import HANDSHAKE_KINDS, Confirmed, Handshake
+from cobrowse.errors import SecurityError, TamperedFrame
+from cobrowse.protocol import messages
+from cobrowse.protocol.messages import AppMessage, MalformedPayload
+from cobrowse.wire.code import Code
+
+ACK_DELAY = 0.05
+
+
+@dataclass(frozen=True)
+class Paired:
+    sas: str
+
+
+@dataclass(frozen=True)
+class Received:
+    message: AppMessage
+
+
+@dataclass(frozen=True)
+class Integrity:
+    """Something arrived that must not be applied: a replay, a gap, an injected frame."""
+
+    kind: str
+    detail: str
+
+
+SessionEvent = Paired | Received | Integrity
+
+
+class Session:
+    def __init__(self, role: str, code: Code, entropy: Callable[[int], bytes]) -> None:
+        self.role = role
+        self.code = code
+        self.state = "know_code"
+        self.sas: str | None = None
+        self._handshake = Handshake(role, code, entropy)
+        self._channel: SecureChannel | None = None
+        self._outbox: list[bytes] = []
+        self._events: list[SessionEvent] = []
+        self._queued: list[AppMessage] = []
+        self._ack_at: float | None = None
+        self.peer_present = False
+
+    # I/O layer -> machine
+
+    def peer_joined(self, now: float) -> None:
+        """The relay says the peer is attached (first time or again)."""
+        self.peer_present = True
+        if self.state == "know_code":
+            self.state = "handshaking"
+            self._outbox.extend(self._handshake.data_to_send())
+        elif self.state == "handshaking":
+            self._handshake.resend()
+            self._outbox.extend(self._handshake.data_to_send())
+        elif self.state == "paired":
+            assert self._channel is not None
+            self._outbox.append(self._channel.ack(resend=True))
+
+    def peer_left(self) -> None:
+        self.peer_present = False
+
+    def receive_data(self, frame: bytes, now: float) -> None:
+        """Take one binary frame from the link. Raises SecurityError (state turns scared)."""
+        if self.state in ("scared", "closed") or not frame:
+            return
+        try:
+            if frame[0] in HANDSHAKE_KINDS:
+                self._receive_handshake(frame, now)
+            elif self._channel is None:
+                self._events.append(Integrity("early", "a sealed frame arrived before pairing; ignored"))
+            else:
+                self._receive_sealed(frame, now)
+        except SecurityError:
+            self.state = "scared"
+            self._outbox.clear()
+            raise
+
+    def send(self, message: AppMessage, now: float) -> None:
+        """Seal and queue a message; before pairing it waits, and goes out once paired."""
+        if self.state in ("scared", "closed"):
+            return
+        if self._channel is None:
+            self._queued.append(message)
+            return
+        self._outbox.append(self._channel.seal(messages.encode(message), now))
+
+    def tick(self, now: float) -> None:
+        """Send a pending acknowledgement and retransmit what waited too long."""
+        if self._channel is None or self.state != "paired":
+            return
+        if self._ack_at is not None and now >= self._ack_at:
+            self._ack_at = None
+            if self._channel.ack_due():
+                self._outbox.append(self._channel.ack())
+        if self.peer_present:
+            self._outbox.extend(self._channel.retransmit_due(now))
+
+    def next_deadline(self) -> float | None:
+        return self._ack_at
+
+    def close(self) -> None:
+        self.state = "closed"
+
+    # machine -> I/O layer
+
+    def data_to_send(self) -> list[bytes]:
+        out, self._outbox = self._outbox, []
+        return out
+
+    def events_received(self) -> list[SessionEvent]:
+        out, self._events = self._events, []
+        return out
+
+    @property
+    def unacked_bytes(self) -> int:
+        return self._channel.unacked_bytes() if self._channel else 0
+
+    # internals
+
+    def _receive_handshake(self, frame: bytes, now: float) -> None:
+        if self.state == "know_code":
+            self.state = "handshaking"
+            self._outbox.extend(self._handshake.data_to_send())
+        self._handshake.receive_data(frame)
+        self._outbox.extend(self._handshake.data_to_send())
+        for event in self._handshake.events_received():
+            self._on_confirmed(event, now)
+
+    def _on_confirmed(self, event: Confirmed, now: float) -> None:
+        keys = event.keys
+        self._channel = SecureChannel(keys.sending(self.role), keys.receiving(self.role))
+        self.state = "paired"
+        self.sas = event.sas
+        self._events.append(Paired(event.sas))
+        queued, self._queued = self._queued, []
+        for message in queued:
+            self._outbox.append(self._channel.seal(messages.encode(message), now))
+
+    def _receive_sealed(self, frame: bytes, now: float) -> None:
+        assert self._channel is not None
+        event, answer = self._channel.open(frame, now)
+        self._outbox.extend(answer)
+        if isinstance(event, Delivered):
+            if self._ack_at is None:
+                self._ack_at = now + ACK_DELAY
+            try:
+                message = messages.decode(event.payload)
+            except MalformedPayload as exc:
+                self._events.append(Integrity("malformed", str(exc)))
+                return
+            self._events.append(Received(message))
+        elif isinstance(event, Duplicate):
+            self._events.append(
+                Integrity("duplicate", f"frame #{event.seq} arrived again (a replay or a late retransmission); ignored")
+            )
+        elif isinstance(event, Gap):
+            self._events.append(
+                Integrity("gap", f"frame #{event.seq} arrived before #{event.expected}; not applied, asked for a resend")
+            )
+        elif isinstance(event, StaleAck):
+            self._events.append(Integrity("replayed_ack", f"acknowledgement #{event.seq} arrived again; ignored"))
+
+
+__all__ = ["Session", "Paired", "Received", "Integrity", "SessionEvent", "TamperedFrame"]

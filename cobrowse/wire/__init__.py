@@ -1,0 +1,1 @@
+"""What the relay sees and routes: session codes' public half and the control envelope."""

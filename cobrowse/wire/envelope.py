@@ -1,0 +1,222 @@
+"""The control envelope between a client and the relay (websocket text frames, JSON).
+
+Binary websocket frames are opaque to the relay: it forwards them to the other side of the
+session untouched. Text frames carry the control messages below; every one is a JSON object
+with a ``type``. This module is shared by the relay and the clients and does no I/O.
+
+client -> relay
+    open     {role, version, token?}           create a session; answer: opened
+    claim    {role, version, nameplate, token?} join a session by nameplate; answer: claimed
+    resume   {nameplate, side}                  reattach after a dropped connection; answer: resumed
+    close    {reason}                           end the session for both sides
+    ping     {}                                 answer: pong
+
+relay -> client
+    opened   {nameplate, side, ttl}             ``side`` is the secret that lets this side resume
+    claimed  {nameplate, side}
+    resumed  {nameplate, peer}                  ``peer``: whether the other side is attached now
+    peer     {state: joined|left|back}          the other side's presence changed
+    closed   {reason, message}                  the session is over (either side or the relay ended it)
+    error    {code, message}                    a request failed; fatal codes close the socket
+    pong     {}
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import MISSING, asdict, dataclass, fields
+from typing import Any, ClassVar, Literal
+
+from cobrowse import PROTOCOL_VERSION as PROTOCOL_VERSION  # re-exported: the relay may import only wire
+
+Role = Literal["agent", "customer"]
+ROLES: tuple[str, ...] = ("agent", "customer")
+PeerState = Literal["joined", "left", "back"]
+
+# Error codes the relay sends. Clients map them to messages a person can act on.
+ERROR_CODES = {
+    "unknown_nameplate": "no session with that code: check the digits, or ask for a new code",
+    "expired": "that session code has expired: ask for a new code",
+    "taken": "someone already joined that session: ask for a new code",
+    "rate_limited": "too many attempts from this address: wait a minute and try again",
+    "unauthorized": "the relay needs a valid agent token: pass --token or set COBROWSE_TOKEN",
+    "forbidden": "the relay does not allow this side to create sessions",
+    "too_large": "a frame was larger than the relay allows",
+    "malformed": "the relay could not understand a message",
+    "bad_version": "this cobrowse version is not supported by the relay: upgrade cobrowse",
+    "not_in_session": "open, claim or resume a session first",
+    "full": "the relay is at capacity: try again later",
+    "bad_resume": "the session to resume is gone: start a new session",
+}
+
+# After an error with one of these codes the relay closes the socket; the others are answers
+# the client can recover from on the same connection.
+FATAL_ERROR_CODES = frozenset(ERROR_CODES) - {"not_in_session"}
+
+MAX_CONTROL_BYTES = 4096
+
+
+class MalformedMessage(ValueError):
+    """A control message is not valid JSON or not of a known shape."""
+
+
+@dataclass(frozen=True)
+class Message:
+    type: ClassVar[str]
+
+    def encode(self) -> str:
+        body = {k: v for k, v in asdict(self).items() if v is not None}
+        return json.dumps({"type": self.type, **body}, separators=(",", ":"))
+
+
+@dataclass(frozen=True)
+class Open(Message):
+    type: ClassVar[str] = "open"
+    role: str
+    version: int
+    token: str | None = None
+
+
+@dataclass(frozen=True)
+class Claim(Message):
+    type: ClassVar[str] = "claim"
+    role: str
+    version: int
+    nameplate: str
+    token: str | None = None
+
+
+@dataclass(frozen=True)
+class Resume(Message):
+    type: ClassVar[str] = "resume"
+    nameplate: str
+    side: str
+
+
+@dataclass(frozen=True)
+class Close(Message):
+    type: ClassVar[str] = "close"
+    reason: str = "ended"
+
+
+@dataclass(frozen=True)
+class Ping(Message):
+    type: ClassVar[str] = "ping"
+
+
+@dataclass(frozen=True)
+class Opened(Message):
+    type: ClassVar[str] = "opened"
+    nameplate: str
+    side: str
+    ttl: float
+
+
+@dataclass(frozen=True)
+class Claimed(Message):
+    type: ClassVar[str] = "claimed"
+    nameplate: str
+    side: str
+
+
+@dataclass(frozen=True)
+class Resumed(Message):
+    type: ClassVar[str] = "resumed"
+    nameplate: str
+    peer: bool
+
+
+@dataclass(frozen=True)
+class Peer(Message):
+    type: ClassVar[str] = "peer"
+    state: str
+
+
+@dataclass(frozen=True)
+class Closed(Message):
+    type: ClassVar[str] = "closed"
+    reason: str
+    message: str = ""
+
+
+@dataclass(frozen=True)
+class Error(Message):
+    type: ClassVar[str] = "error"
+    code: str
+    message: str = ""
+
+    @classmethod
+    def of(cls, code: str, detail: str = "") -> "Error":
+        text = ERROR_CODES.get(code, code)
+        return cls(code, f"{text} ({detail})" if detail else text)
+
+
+@dataclass(frozen=True)
+class Pong(Message):
+    type: ClassVar[str] = "pong"
+
+
+CLIENT_MESSAGES: dict[str, type[Message]] = {m.type: m for m in (Open, Claim, Resume, Close, Ping)}
+RELAY_MESSAGES: dict[str, type[Message]] = {
+    m.type: m for m in (Opened, Claimed, Resumed, Peer, Closed, Error, Pong)
+}
+
+_TYPES: dict[type, tuple[type, ...]] = {str: (str,), int: (int,), float: (int, float), bool: (bool,)}
+
+
+def _decode(text: str | bytes, table: dict[str, type[Message]]) -> Message:
+    if len(text) > MAX_CONTROL_BYTES:
+        raise MalformedMessage(f"control message over {MAX_CONTROL_BYTES} bytes")
+    try:
+        obj: Any = json.loads(text)
+    except RecursionError:
+        raise MalformedMessage("JSON nested too deeply") from None
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise MalformedMessage(f"not JSON: {exc}") from None
+    if not isinstance(obj, dict) or not isinstance(obj.get("type"), str):
+        raise MalformedMessage("expected a JSON object with a string 'type'")
+    cls = table.get(obj["type"])
+    if cls is None:
+        raise MalformedMessage(f"unknown message type {obj['type']!r}")
+    kwargs: dict[str, Any] = {}
+    for f in fields(cls):
+        if f.name not in obj:
+            if f.default is not MISSING:
+                continue
+            raise MalformedMessage(f"{cls.type}: missing {f.name!r}")
+        value = obj[f.name]
+        expected = _field_types(cls)[f.name]
+        if value is None and "None" in str(f.type):
+            continue
+        if not isinstance(value, expected) or (isinstance(value, bool) and bool not in expected):
+            raise MalformedMessage(f"{cls.type}: {f.name!r} has the wrong type")
+        kwargs[f.name] = value
+    msg = cls(**kwargs)
+    _check(msg)
+    return msg
+
+
+def _field_types(cls: type[Message]) -> dict[str, tuple[type, ...]]:
+    out = {}
+    for f in fields(cls):
+        base = str(f.type).split("|")[0].strip()
+        out[f.name] = _TYPES[{"str": str, "int": int, "float": float, "bool": bool}[base]]
+    return out
+
+
+def _check(msg: Message) -> None:
+    role = getattr(msg, "role", None)
+    if role is not None and role not in ROLES:
+        raise MalformedMessage(f"{msg.type}: role must be one of {ROLES}")
+    if isinstance(msg, Peer) and msg.state not in ("joined", "left", "back"):
+        raise MalformedMessage("peer: unknown state")
+
+
+def decode_client(text: str | bytes) -> Message:
+    """Decode a client->relay control message; raise MalformedMessage."""
+    return _decode(text, CLIENT_MESSAGES)
+
+
+def decode_relay(text: str | bytes) -> Message:
+    """Decode a relay->client control message; raise MalformedMessage."""
+    return _decode(text, RELAY_MESSAGES)

@@ -1,0 +1,227 @@
+"""The relay's settings: one frozen dataclass, loaded from defaults < file < env < flags.
+
+An admin sets a relay up once and then forgets about it, so every mistake has to be caught
+at start with a message that names the key and where it came from (a flag, an environment
+variable or a line of the file), instead of surfacing as odd behaviour under load.
+
+File: a TOML file with a ``[relay]`` table whose keys are the field names below, e.g.::
+
+    [relay]
+    host = "0.0.0.0"
+    port = 8765
+    agent_tokens = ["<sha256 hex of a token>"]
+
+Environment: ``COBROWSE_RELAY_<FIELD>`` in upper case (``COBROWSE_RELAY_PORT=9000``;
+lists comma-separated; booleans true/false/1/0/yes/no/on/off), and
+``COBROWSE_RELAY_CONFIG`` for the file path. ``COBROWSE_RELAY`` alone is the clients' relay
+URL and is not read here.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import os
+import tomllib
+from dataclasses import dataclass, fields
+from pathlib import Path
+from typing import Any, Callable, Mapping
+
+from cobrowse.errors import ConfigError
+
+ENV_PREFIX = "COBROWSE_RELAY_"
+ENV_CONFIG = "COBROWSE_RELAY_CONFIG"
+
+
+@dataclass(frozen=True)
+class RelayConfig:
+    """Everything an admin can tune. Durations are in seconds."""
+
+    host: str = "127.0.0.1"
+    port: int = 8765  # 0 picks a free port (tests, the agent console's embedded relay)
+    grace: float = 60.0  # how long a dropped side's place is held for ``resume``
+    unclaimed_ttl: float = 600.0  # how long a nameplate waits for the other side
+    max_frame_bytes: int = 256 * 1024
+    agent_tokens: tuple[str, ...] = ()  # sha256 hex digests; empty = agents need no token
+    customers_may_create: bool = True
+    max_sessions: int = 100_000  # past this, ``open`` answers ``full``
+    rate_limit: int = 10  # failed claims per address per ``rate_window`` before a block
+    rate_window: float = 60.0  # also the first block's length; each next block doubles
+    rate_backoff_max: float = 3600.0  # the longest block; quiet this long forgives an address
+    dead_memory: float = 1800.0  # how long an ended nameplate answers ``expired``
+    reuse_cooldown: float = 300.0  # an ended nameplate is not handed out again before this
+    ping_interval: float = 20.0  # websocket keepalive; 0 turns it off
+    ping_timeout: float = 20.0
+    tick_interval: float = 1.0  # how often expiry and grace are checked
+
+    def __post_init__(self) -> None:
+        for f in fields(self):
+            value = _CHECKS[f.name](f.name, getattr(self, f.name), f"RelayConfig({f.name}=...)")
+            object.__setattr__(self, f.name, value)
+
+    @property
+    def loopback_only(self) -> bool:
+        """True when only this machine can reach the relay."""
+        return is_loopback(self.host)
+
+    def security_warnings(self) -> list[str]:
+        """Warnings an admin must see at start (logged loudly by the server)."""
+        if not self.agent_tokens and not self.loopback_only:
+            return [
+                f"no agent tokens are configured and the relay listens on {self.host or 'all addresses'}: "
+                "anybody who can reach it can use it as a free tunnel; set agent_tokens in the "
+                "[relay] table of the config file or COBROWSE_RELAY_AGENT_TOKENS"
+            ]
+        return []
+
+
+def is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+# ---- checks: each takes (key, raw value, where it came from) and returns the clean value ----
+
+
+def _fail(key: str, where: str, what: str, value: Any) -> ConfigError:
+    return ConfigError(f"invalid relay setting {key!r} from {where}: {what}, got {value!r}")
+
+
+def _str(key: str, value: Any, where: str) -> str:
+    if not isinstance(value, str) or (key == "host" and not value.strip()):
+        raise _fail(key, where, "expected a non-empty string", value)
+    return value.strip()
+
+
+def _int_in(lo: int, hi: int) -> Callable[[str, Any, str], int]:
+    def check(key: str, value: Any, where: str) -> int:
+        if isinstance(value, str):
+            try:
+                value = int(value.strip())
+            except ValueError:
+                raise _fail(key, where, "expected a whole number", value) from None
+        if isinstance(value, bool) or not isinstance(value, int) or not lo <= value <= hi:
+            raise _fail(key, where, f"expected a whole number from {lo} to {hi}", value)
+        return value
+
+    return check
+
+
+def _seconds(lo: float, hi: float = 10 * 365 * 86400.0) -> Callable[[str, Any, str], float]:
+    def check(key: str, value: Any, where: str) -> float:
+        if isinstance(value, str):
+            try:
+                value = float(value.strip())
+            except ValueError:
+                raise _fail(key, where, "expected a number of seconds", value) from None
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or not lo <= value <= hi:
+            raise _fail(key, where, f"expected a number of seconds from {lo:g} to {hi:g}", value)
+        return float(value)
+
+    return check
+
+
+_TRUE = {"1", "true", "yes", "on"}
+_FALSE = {"0", "false", "no", "off"}
+
+
+def _bool(key: str, value: Any, where: str) -> bool:
+    if isinstance(value, str) and value.strip().lower() in _TRUE | _FALSE:
+        return value.strip().lower() in _TRUE
+    if not isinstance(value, bool):
+        raise _fail(key, where, "expected true or false", value)
+    return value
+
+
+def _tokens(key: str, value: Any, where: str) -> tuple[str, ...]:
+    if isinstance(value, str):
+        value = [part for part in value.replace(" ", ",").split(",") if part]
+    if not isinstance(value, (list, tuple)):
+        raise _fail(key, where, "expected a list of sha256 hex digests", value)
+    out = []
+    for item in value:
+        digest = item.strip().lower() if isinstance(item, str) else item
+        if not isinstance(digest, str) or len(digest) != 64 or any(c not in "0123456789abcdef" for c in digest):
+            raise _fail(
+                key, where, "each entry must be the sha256 hex digest (64 hex characters) of a token", item
+            )
+        out.append(digest)
+    return tuple(out)
+
+
+_CHECKS: dict[str, Callable[[str, Any, str], Any]] = {
+    "host": _str,
+    "port": _int_in(0, 65535),
+    "grace": _seconds(0.0),
+    "unclaimed_ttl": _seconds(0.01),
+    "max_frame_bytes": _int_in(1024, 64 * 1024 * 1024),
+    "agent_tokens": _tokens,
+    "customers_may_create": _bool,
+    "max_sessions": _int_in(1, 500_000),
+    "rate_limit": _int_in(1, 1_000_000),
+    "rate_window": _seconds(0.01),
+    "rate_backoff_max": _seconds(0.01),
+    "dead_memory": _seconds(0.0),
+    "reuse_cooldown": _seconds(0.0),
+    "ping_interval": _seconds(0.0),
+    "ping_timeout": _seconds(0.0),
+    "tick_interval": _seconds(0.001, 60.0),
+}
+FIELD_NAMES: tuple[str, ...] = tuple(f.name for f in fields(RelayConfig))
+
+
+def read_file(path: str | os.PathLike[str]) -> dict[str, Any]:
+    """The ``[relay]`` table of a TOML file (empty if the file has none)."""
+    p = Path(path)
+    try:
+        with p.open("rb") as fh:
+            data = tomllib.load(fh)
+    except FileNotFoundError:
+        raise ConfigError(f"relay config file {str(p)!r} does not exist") from None
+    except OSError as exc:
+        raise ConfigError(f"cannot read relay config file {str(p)!r}: {exc.strerror or exc}") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"relay config file {str(p)!r} is not valid TOML: {exc}") from None
+    table = data.get("relay", {})
+    if not isinstance(table, dict):
+        raise ConfigError(f"relay config file {str(p)!r}: 'relay' must be a table ([relay])")
+    for key in table:
+        if key not in _CHECKS:
+            raise ConfigError(
+                f"unknown relay setting {key!r} in {str(p)!r} [relay]; known settings: {', '.join(FIELD_NAMES)}"
+            )
+    return table
+
+
+def load_config(
+    *,
+    path: str | os.PathLike[str] | None = None,
+    env: Mapping[str, str] | None = None,
+    flags: Mapping[str, Any] | None = None,
+) -> RelayConfig:
+    """Merge defaults < file < env < flags; raise ConfigError naming the bad key and its source.
+
+    ``path`` is the ``--config`` flag; without it ``COBROWSE_RELAY_CONFIG`` names the file.
+    ``flags`` maps field names to raw values; None means "not given".
+    """
+    env = os.environ if env is None else env
+    flags = flags or {}
+    values: dict[str, Any] = {}
+    file_path = path if path is not None else env.get(ENV_CONFIG) or None
+    if file_path is not None:
+        for key, raw in read_file(file_path).items():
+            values[key] = _CHECKS[key](key, raw, f"{file_path} [relay]")
+    for key in FIELD_NAMES:
+        name = ENV_PREFIX + key.upper()
+        if env.get(name) not in (None, ""):
+            values[key] = _CHECKS[key](key, env[name], f"environment variable {name}")
+    for key, raw in flags.items():
+        if raw is None:
+            continue
+        if key not in _CHECKS:
+            raise ConfigError(f"unknown relay setting {key!r}")
+        values[key] = _CHECKS[key](key, raw, f"--{key.replace('_', '-')}")
+    return RelayConfig(**values)

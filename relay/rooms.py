@@ -1,0 +1,529 @@
+"""Who is paired with whom: the relay's whole state machine, with no I/O at all.
+
+The relay's correctness (one claim per nameplate, grace and resume, expiry, rate limits) is
+all here, so it is tested synchronously and deterministically: every method takes ``now``,
+randomness comes in through ``rng`` and ``new_token``, and instead of touching sockets every
+method returns an :class:`Output` -- the control messages to send, in order, and the
+connections to close afterwards. The server applies it. Connections are opaque hashable
+keys (the server uses its websocket objects; tests use strings).
+
+The forward path for binary frames does not go through here at all: :meth:`Rooms.peer_of`
+is a dict lookup the server does per frame; only frames that cannot be forwarded come back
+through :meth:`Rooms.binary`.
+
+Lifecycle of a session::
+
+    open -> waiting --claim--> paired --close--> ended (nameplate remembered as dead)
+               |                  |
+               | unclaimed_ttl    | a socket drops: that side is detached for ``grace``;
+               v                  |   resume reattaches it, else the session ends
+            ended (expired)       v
+                              ended (peer_timeout)
+
+Memory stays bounded: sessions by ``max_sessions``, dead nameplates by ``dead_memory`` and
+a count cap, per-address rate-limit records by a quiet period and a count cap, timers by
+the events that created them.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import heapq
+import hmac
+import re
+from collections import OrderedDict, deque
+from dataclasses import dataclass, field
+from itertools import count
+from typing import Callable, Hashable, Protocol
+
+from cobrowse.errors import InvalidCode
+from cobrowse.wire.code import MAX_NAMEPLATE_DIGITS, validate_nameplate
+from cobrowse.wire.envelope import (
+    PROTOCOL_VERSION,
+    Claim,
+    Claimed,
+    Close,
+    Closed,
+    Error,
+    Message,
+    Open,
+    Opened,
+    Peer,
+    Ping,
+    Pong,
+    Resume,
+    Resumed,
+)
+from relay.config import RelayConfig
+
+Key = Hashable
+
+# Websocket close codes the server uses when it applies an Output.
+CLOSE_NORMAL = 1000
+CLOSE_POLICY = 1008  # after an ``error`` message
+CLOSE_TOO_BIG = 1009  # after ``too_large``
+
+PEER_TIMEOUT_MESSAGE = "the other side lost its connection and did not come back"
+SCARED_MESSAGE = "the other side detected a security problem (wrong code or interception)"
+_REASON = re.compile(r"[a-z][a-z0-9_]{0,31}")
+NAMEPLATE_CAP = 10**MAX_NAMEPLATE_DIGITS - 1
+
+
+class Rng(Protocol):
+    """The part of ``random.Random`` the rooms use (the server passes a SystemRandom)."""
+
+    def randrange(self, start: int, stop: int) -> int: ...
+
+
+@dataclass
+class Output:
+    """What the server must do: send ``send`` in order, then close each of ``close``."""
+
+    send: list[tuple[Key, Message]] = field(default_factory=list)
+    close: list[tuple[Key, int, str]] = field(default_factory=list)
+
+    def __bool__(self) -> bool:
+        return bool(self.send or self.close)
+
+    def to(self, key: Key) -> list[Message]:
+        """The messages for one connection (tests read outputs this way)."""
+        return [m for k, m in self.send if k == key]
+
+    def closes(self, key: Key) -> bool:
+        return any(k == key for k, _, _ in self.close)
+
+
+@dataclass(eq=False)
+class _Side:
+    role: str
+    token: str
+    conn: Key | None
+    grace_until: float | None = None
+
+
+@dataclass(eq=False)
+class _Session:
+    nameplate: str
+    creator: _Side
+    expires_at: float  # only while nobody claimed it
+    joiner: _Side | None = None
+    ended: bool = False
+
+    def other(self, side: _Side) -> _Side | None:
+        return self.joiner if side is self.creator else self.creator
+
+    def sides(self) -> list[_Side]:
+        return [self.creator] if self.joiner is None else [self.creator, self.joiner]
+
+
+@dataclass(eq=False)
+class _Conn:
+    address: str
+    session: _Session | None = None
+    side: _Side | None = None
+    closing: bool = False  # the server was told to close it: ignore what it still sends
+
+
+@dataclass(eq=False)
+class _Strikes:
+    failures: deque[float]
+    level: int = 0
+    blocked_until: float = 0.0
+    last: float = 0.0
+
+
+class RateLimiter:
+    """Failed claims per address: ``limit`` per ``window``, then blocks that double.
+
+    A failed claim is a wrong guess of a nameplate (unknown, expired, taken). After
+    ``limit`` of them within ``window`` the address is blocked for ``window``; every
+    following block (``limit`` more failures) lasts twice the previous one, up to
+    ``backoff_max``. An address quiet for ``max(window, backoff_max)`` is forgotten.
+    """
+
+    def __init__(self, limit: int, window: float, backoff_max: float, max_addresses: int = 100_000) -> None:
+        self.limit = limit
+        self.window = window
+        self.backoff_max = backoff_max
+        self.quiet = max(window, backoff_max)
+        self.max_addresses = max_addresses
+        self._table: OrderedDict[str, _Strikes] = OrderedDict()  # least recently failed first
+
+    def __len__(self) -> int:
+        return len(self._table)
+
+    def blocked(self, address: str, now: float) -> bool:
+        s = self._table.get(address)
+        return s is not None and now < s.blocked_until
+
+    def retry_after(self, address: str, now: float) -> float:
+        s = self._table.get(address)
+        return max(0.0, s.blocked_until - now) if s is not None else 0.0
+
+    def fail(self, address: str, now: float) -> None:
+        s = self._table.get(address)
+        if s is None:
+            s = self._table[address] = _Strikes(deque(maxlen=self.limit))
+            while len(self._table) > self.max_addresses:
+                self._table.popitem(last=False)
+        else:
+            self._table.move_to_end(address)
+        s.last = now
+        s.failures.append(now)
+        while s.failures and s.failures[0] <= now - self.window:
+            s.failures.popleft()
+        if len(s.failures) >= self.limit:
+            s.level += 1
+            s.blocked_until = now + min(self.window * 2 ** min(s.level - 1, 60), self.backoff_max)
+            s.failures.clear()
+
+    def prune(self, now: float) -> None:
+        while self._table:
+            address, s = next(iter(self._table.items()))
+            if s.last > now - self.quiet or now < s.blocked_until:
+                break
+            del self._table[address]
+
+
+class Rooms:
+    """All sessions of one relay. See the module docstring for the rules."""
+
+    def __init__(
+        self,
+        config: RelayConfig,
+        rng: Rng,
+        new_token: Callable[[], str],
+        *,
+        max_dead: int = 200_000,
+        max_addresses: int = 100_000,
+    ) -> None:
+        self.config = config
+        self._rng = rng
+        self._new_token = new_token
+        self._max_dead = max_dead
+        self._token_digests = frozenset(config.agent_tokens)
+        self._conns: dict[Key, _Conn] = {}
+        self._sessions: dict[str, _Session] = {}
+        self._routes: dict[Key, Key] = {}  # attached side of a paired session -> the other side
+        self._dead: OrderedDict[str, float] = OrderedDict()  # nameplate -> ended at, oldest first
+        self._cooling: OrderedDict[str, float] = OrderedDict()  # not to be reused yet
+        self._timers: list[tuple[float, int, _Session, _Side | None]] = []
+        self._seq = count()
+        self.limiter = RateLimiter(config.rate_limit, config.rate_window, config.rate_backoff_max, max_addresses)
+        # The hot path: the server calls this per binary frame.
+        self.peer_of: Callable[[Key], Key | None] = self._routes.get
+
+    # ---- introspection (health, tests) ----
+
+    @property
+    def session_count(self) -> int:
+        return len(self._sessions)
+
+    @property
+    def connection_count(self) -> int:
+        return len(self._conns)
+
+    def memory_sizes(self) -> dict[str, int]:
+        return {
+            "sessions": len(self._sessions),
+            "connections": len(self._conns),
+            "routes": len(self._routes),
+            "dead": len(self._dead),
+            "cooling": len(self._cooling),
+            "timers": len(self._timers),
+            "addresses": len(self.limiter),
+        }
+
+    # ---- inputs ----
+
+    def connected(self, conn: Key, address: str) -> None:
+        """A socket opened; ``address`` is the key rate limits count against."""
+        self._conns[conn] = _Conn(address)
+
+    def disconnected(self, conn: Key, now: float) -> Output:
+        """A socket is gone (whatever the reason); its side, if any, is detached."""
+        out = Output()
+        c = self._conns.pop(conn, None)
+        if c is not None and c.side is not None:
+            self._detach(c, now, out)
+        return out
+
+    def receive(self, conn: Key, msg: Message, now: float) -> Output:
+        """A decoded control message from ``conn``."""
+        out = Output()
+        c = self._conns.get(conn)
+        if c is None:
+            c = self._conns[conn] = _Conn("")
+        if c.closing:
+            return out
+        if isinstance(msg, Ping):
+            out.send.append((conn, Pong()))
+        elif isinstance(msg, Open):
+            self._open(conn, c, msg, now, out)
+        elif isinstance(msg, Claim):
+            self._claim(conn, c, msg, now, out)
+        elif isinstance(msg, Resume):
+            self._resume(conn, c, msg, now, out)
+        elif isinstance(msg, Close):
+            self._close(conn, c, msg, now, out)
+        else:  # a relay->client type cannot reach here through decode_client
+            self._fatal(conn, c, "malformed", now, out, f"unexpected {msg.type!r}")
+        return out
+
+    def malformed(self, conn: Key, detail: str, now: float) -> Output:
+        """A text frame that did not decode: answer ``malformed`` and close that socket."""
+        out = Output()
+        c = self._conns.get(conn)
+        if c is not None and not c.closing:
+            self._fatal(conn, c, "malformed", now, out, detail)
+        return out
+
+    def binary(self, conn: Key, size: int, now: float) -> Output:
+        """A binary frame the fast path did not forward (too large, unpaired or peer away)."""
+        out = Output()
+        c = self._conns.get(conn)
+        if c is None or c.closing:
+            return out
+        if size > self.config.max_frame_bytes:
+            self._fatal(
+                conn, c, "too_large", now, out,
+                f"{size} bytes, the limit is {self.config.max_frame_bytes}", close_code=CLOSE_TOO_BIG,
+            )
+        elif c.session is None:
+            out.send.append((conn, Error.of("not_in_session")))
+        elif c.session.joiner is None:
+            out.send.append((conn, Error.of("not_in_session", "nobody has joined yet")))
+        # else: paired but the peer is detached: drop; the clients retransmit end to end
+        return out
+
+    def tick(self, now: float) -> Output:
+        """Fire due deadlines (unclaimed expiry, grace) and forget what is old enough."""
+        out = Output()
+        timers = self._timers
+        while timers and timers[0][0] <= now:
+            when, _, session, side = heapq.heappop(timers)
+            if session.ended:
+                continue
+            if side is None:
+                if session.joiner is None and session.expires_at == when:
+                    creator = session.creator
+                    if creator.conn is not None:
+                        minutes = self.config.unclaimed_ttl / 60
+                        out.send.append((creator.conn, Closed(
+                            "expired",
+                            f"nobody joined with this code within {minutes:g} minutes: start a new session",
+                        )))
+                    self._end(session, now, out)
+            elif side.conn is None and side.grace_until == when:
+                other = session.other(side)
+                if other is not None and other.conn is not None:
+                    out.send.append((other.conn, Closed("peer_timeout", PEER_TIMEOUT_MESSAGE)))
+                self._end(session, now, out)
+        self._prune(now)
+        return out
+
+    def next_deadline(self) -> float | None:
+        """When :meth:`tick` may next have something to do (possibly a stale timer)."""
+        return self._timers[0][0] if self._timers else None
+
+    # ---- handlers ----
+
+    def _open(self, conn: Key, c: _Conn, msg: Open, now: float, out: Output) -> None:
+        if c.side is not None:
+            return self._fatal(conn, c, "malformed", now, out, "this connection is already in a session")
+        if msg.version != PROTOCOL_VERSION:
+            return self._fatal(conn, c, "bad_version", now, out, f"relay speaks version {PROTOCOL_VERSION}")
+        if msg.role == "agent" and not self._token_ok(msg.token):
+            return self._fatal(conn, c, "unauthorized", now, out)
+        if msg.role == "customer" and not self.config.customers_may_create:
+            return self._fatal(conn, c, "forbidden", now, out)
+        nameplate = self._allocate(now) if len(self._sessions) < self.config.max_sessions else None
+        if nameplate is None:
+            return self._fatal(conn, c, "full", now, out)
+        side = _Side(msg.role, self._new_token(), conn)
+        session = _Session(nameplate, side, now + self.config.unclaimed_ttl)
+        self._sessions[nameplate] = session
+        c.session, c.side = session, side
+        self._timer(session.expires_at, session, None)
+        out.send.append((conn, Opened(nameplate, side.token, self.config.unclaimed_ttl)))
+
+    def _claim(self, conn: Key, c: _Conn, msg: Claim, now: float, out: Output) -> None:
+        if c.side is not None:
+            return self._fatal(conn, c, "malformed", now, out, "this connection is already in a session")
+        if msg.version != PROTOCOL_VERSION:
+            return self._fatal(conn, c, "bad_version", now, out, f"relay speaks version {PROTOCOL_VERSION}")
+        if self.limiter.blocked(c.address, now):
+            wait = self.limiter.retry_after(c.address, now)
+            return self._fatal(conn, c, "rate_limited", now, out, f"retry in {wait:.0f} s")
+        if msg.role == "agent" and not self._token_ok(msg.token):
+            return self._fatal(conn, c, "unauthorized", now, out)
+        try:
+            nameplate = validate_nameplate(msg.nameplate)
+        except InvalidCode:
+            nameplate = ""
+        session = self._sessions.get(nameplate)
+        if session is None or session.joiner is not None or session.creator.role == msg.role:
+            code = "taken" if session is not None else "expired" if nameplate in self._dead else "unknown_nameplate"
+            self.limiter.fail(c.address, now)
+            return self._fatal(conn, c, code, now, out)
+        joiner = session.joiner = _Side(msg.role, self._new_token(), conn)
+        c.session, c.side = session, joiner
+        out.send.append((conn, Claimed(nameplate, joiner.token)))
+        out.send.append((conn, Peer("joined")))
+        creator = session.creator
+        if creator.conn is not None:
+            out.send.append((creator.conn, Peer("joined")))
+            self._link(creator.conn, conn)
+        else:
+            out.send.append((conn, Peer("left")))
+
+    def _resume(self, conn: Key, c: _Conn, msg: Resume, now: float, out: Output) -> None:
+        if c.side is not None:
+            return self._fatal(conn, c, "malformed", now, out, "this connection is already in a session")
+        try:
+            session = self._sessions.get(validate_nameplate(msg.nameplate))
+        except InvalidCode:
+            session = None
+        side = None
+        if session is not None:
+            for candidate in session.sides():
+                if hmac.compare_digest(candidate.token.encode(), msg.side.encode()):
+                    side = candidate
+        if session is None or side is None:
+            return self._fatal(conn, c, "bad_resume", now, out)
+        old = side.conn
+        if old is not None:
+            # The client noticed the drop before we did: the new socket replaces the old.
+            self._unlink(old)
+            oc = self._conns.get(old)
+            if oc is not None:
+                oc.session = oc.side = None
+                oc.closing = True
+            out.close.append((old, CLOSE_NORMAL, "replaced by a resumed connection"))
+        side.conn, side.grace_until = conn, None
+        c.session, c.side = session, side
+        other = session.other(side)
+        peer_here = other is not None and other.conn is not None
+        out.send.append((conn, Resumed(session.nameplate, peer_here)))
+        if peer_here:
+            assert other is not None and other.conn is not None
+            self._link(conn, other.conn)
+            if old is None:
+                out.send.append((other.conn, Peer("back")))
+
+    def _close(self, conn: Key, c: _Conn, msg: Close, now: float, out: Output) -> None:
+        session, side = c.session, c.side
+        if session is None or side is None:
+            c.closing = True
+            out.close.append((conn, CLOSE_NORMAL, "closed"))
+            return
+        reason = msg.reason if _REASON.fullmatch(msg.reason) else "ended"
+        other = session.other(side)
+        if other is not None and other.conn is not None:
+            text = SCARED_MESSAGE if reason == "scared" else f"the {side.role} ended the session"
+            out.send.append((other.conn, Closed(reason, text)))
+        self._end(session, now, out)
+
+    # ---- helpers ----
+
+    def _fatal(
+        self, conn: Key, c: _Conn, code: str, now: float, out: Output, detail: str = "",
+        close_code: int = CLOSE_POLICY,
+    ) -> None:
+        """Answer ``error`` and close that socket; its side (if any) goes into grace."""
+        out.send.append((conn, Error.of(code, detail)))
+        if c.side is not None:
+            self._detach(c, now, out)
+        c.closing = True
+        out.close.append((conn, close_code, code))
+
+    def _detach(self, c: _Conn, now: float, out: Output) -> None:
+        session, side = c.session, c.side
+        c.session = c.side = None
+        if session is None or side is None or session.ended:
+            return
+        if side.conn is not None:
+            self._unlink(side.conn)
+        side.conn = None
+        side.grace_until = now + self.config.grace
+        self._timer(side.grace_until, session, side)
+        other = session.other(side)
+        if other is not None and other.conn is not None:
+            out.send.append((other.conn, Peer("left")))
+
+    def _end(self, session: _Session, now: float, out: Output) -> None:
+        """Close whoever is still attached and remember the nameplate as dead."""
+        session.ended = True
+        for side in session.sides():
+            if side.conn is not None:
+                self._unlink(side.conn)
+                c = self._conns.get(side.conn)
+                if c is not None:
+                    c.session = c.side = None
+                    c.closing = True
+                out.close.append((side.conn, CLOSE_NORMAL, "session ended"))
+                side.conn = None
+        np = session.nameplate
+        if self._sessions.get(np) is session:
+            del self._sessions[np]
+        self._dead[np] = now
+        self._dead.move_to_end(np)
+        self._cooling[np] = now
+        self._cooling.move_to_end(np)
+        while len(self._dead) > self._max_dead:
+            self._dead.popitem(last=False)
+
+    def _link(self, a: Key, b: Key) -> None:
+        self._routes[a] = b
+        self._routes[b] = a
+
+    def _unlink(self, conn: Key) -> None:
+        peer = self._routes.pop(conn, None)
+        if peer is not None:
+            self._routes.pop(peer, None)
+
+    def _timer(self, when: float, session: _Session, side: _Side | None) -> None:
+        heapq.heappush(self._timers, (when, next(self._seq), session, side))
+
+    def _token_ok(self, token: str | None) -> bool:
+        if not self._token_digests:
+            return True
+        if token is None:
+            return False
+        return hashlib.sha256(token.encode()).hexdigest() in self._token_digests
+
+    def _prune(self, now: float) -> None:
+        for table, age in ((self._dead, self.config.dead_memory), (self._cooling, self.config.reuse_cooldown)):
+            while table:
+                np, when = next(iter(table.items()))
+                if when > now - age:
+                    break
+                del table[np]
+        self.limiter.prune(now)
+
+    def _allocate(self, now: float) -> str | None:
+        """A random free nameplate, short while the relay is quiet.
+
+        The range is 1..max(99, 4 x taken) so at most a quarter of it is taken and random
+        picks almost always succeed; nameplates that ended less than ``reuse_cooldown``
+        ago count as taken, so a late claim never lands in a stranger's new session.
+        """
+        self._prune(now)
+        taken = len(self._sessions) + len(self._cooling)
+        hi = min(max(99, 4 * taken), NAMEPLATE_CAP)
+        while True:
+            for _ in range(16):
+                candidate = str(self._rng.randrange(1, hi + 1))
+                if candidate not in self._sessions and candidate not in self._cooling:
+                    self._dead.pop(candidate, None)
+                    return candidate
+            if hi == NAMEPLATE_CAP:
+                break
+            hi = min(hi * 2, NAMEPLATE_CAP)
+        start = self._rng.randrange(0, NAMEPLATE_CAP)
+        for i in range(NAMEPLATE_CAP):
+            candidate = str((start + i) % NAMEPLATE_CAP + 1)
+            if candidate not in self._sessions and candidate not in self._cooling:
+                self._dead.pop(candidate, None)
+                return candidate
+        return None

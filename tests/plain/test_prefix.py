@@ -1,0 +1,157 @@
+"""Plain mode's prefix key: bytes in, actions out."""
+
+from __future__ import annotations
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from cobrowse.plain.prefix import COMMANDS, HELP, MAX_CHAT, PREFIX, Command, Echo, PrefixParser, ToProgram
+
+P = bytes([PREFIX])
+
+
+def feed_all(parser: PrefixParser, *chunks: bytes) -> list:
+    out: list = []
+    for chunk in chunks:
+        out.extend(parser.feed(chunk))
+    return out
+
+
+def program_bytes(actions: list) -> bytes:
+    return b"".join(a.data for a in actions if isinstance(a, ToProgram))
+
+
+def test_normal_bytes_pass_through() -> None:
+    data = b"ls -la\r\x1b[A\x03\x04\x7f\x00\xff\xe2\x82\xac"
+    assert PrefixParser().feed(data) == [ToProgram(data)]
+    assert PrefixParser().feed(b"") == []
+
+
+@given(st.binary().filter(lambda b: PREFIX not in b))
+def test_anything_without_the_prefix_passes_through_unchanged(data: bytes) -> None:
+    parser = PrefixParser()
+    assert program_bytes(parser.feed(data)) == data
+    assert all(isinstance(a, ToProgram) for a in parser.feed(data))
+
+
+EXPECTED = {
+    b"y": "allow",
+    b"n": "deny",
+    b"g": "grant_control",
+    b"s": "grant_suggest",
+    b"r": "revoke",
+    b"p": "pause",
+    b"e": "end",
+    b"?": "help",
+    b"h": "help",
+}
+
+
+def test_expected_covers_every_command() -> None:
+    assert {k[0] for k in EXPECTED} == set(COMMANDS)
+
+
+@pytest.mark.parametrize("key, name", EXPECTED.items())
+def test_every_command_key(key: bytes, name: str) -> None:
+    assert PrefixParser().feed(P + key) == [Command(name)]
+    # surrounded by normal typing, the order is kept and nothing leaks to the program
+    assert PrefixParser().feed(b"ab" + P + key + b"cd") == [ToProgram(b"ab"), Command(name), ToProgram(b"cd")]
+
+
+def test_chat_line() -> None:
+    parser = PrefixParser()
+    actions = parser.feed(P + b"chello agent\r")
+    assert actions == [Echo("chat> "), Command("chat", "hello agent")]
+    assert parser.feed(b"x") == [ToProgram(b"x")]  # back to normal
+
+
+@pytest.mark.parametrize("end", [b"\r", b"\n"])
+def test_chat_line_ends_with_cr_or_lf_and_is_stripped(end: bytes) -> None:
+    assert PrefixParser().feed(P + b"c  hi  " + end)[-1] == Command("chat", "hi")
+
+
+def test_chat_is_not_sent_to_the_program() -> None:
+    actions = PrefixParser().feed(b"echo " + P + b"cmy password is hunter2\r" + b"done")
+    assert program_bytes(actions) == b"echo done"
+    assert Command("chat", "my password is hunter2") in actions
+
+
+@pytest.mark.parametrize("bs", [b"\x7f", b"\x08"])
+def test_chat_backspace(bs: bytes) -> None:
+    actions = PrefixParser().feed(P + b"c" + b"helo" + bs + b"lo" + bs * 2 + b"lo\r")
+    assert actions[-1] == Command("chat", "hello")
+
+
+def test_chat_backspace_on_empty_line_is_harmless() -> None:
+    assert PrefixParser().feed(P + b"c" + b"\x7f" * 3 + b"ok\r")[-1] == Command("chat", "ok")
+
+
+def test_chat_backspace_removes_a_whole_utf8_character() -> None:
+    text = "café 日本"
+    typed = text.encode() + b"\x7f" + "本".encode() + b"\x7f\x7f" + b"!"
+    assert PrefixParser().feed(P + b"c" + typed + b"\r")[-1] == Command("chat", "café !")
+
+
+def test_chat_utf8_split_across_feeds() -> None:
+    parser = PrefixParser()
+    raw = P + b"c" + "é".encode() + b"\r"
+    actions = feed_all(parser, *[raw[i : i + 1] for i in range(len(raw))])
+    assert actions[-1] == Command("chat", "é")
+
+
+@pytest.mark.parametrize("cancel", [b"\x1b", b"\x03", P])
+def test_chat_cancel(cancel: bytes) -> None:
+    parser = PrefixParser()
+    actions = parser.feed(P + b"chalf a thought" + cancel)
+    assert actions == [Echo("chat> "), Echo("(chat cancelled)")]
+    assert parser.feed(b"ls\r") == [ToProgram(b"ls\r")]  # the shell gets keys again
+    # a later chat starts empty
+    assert parser.feed(P + b"cnew\r")[-1] == Command("chat", "new")
+
+
+def test_empty_chat_is_cancelled() -> None:
+    assert PrefixParser().feed(P + b"c   \r") == [Echo("chat> "), Echo("(chat cancelled)")]
+
+
+def test_chat_length_is_capped() -> None:
+    actions = PrefixParser().feed(P + b"c" + b"x" * (MAX_CHAT + 500) + b"\r")
+    assert actions[-1] == Command("chat", "x" * MAX_CHAT)
+
+
+def test_double_prefix_sends_a_literal_prefix() -> None:
+    assert PrefixParser().feed(P + P) == [ToProgram(P)]
+    assert PrefixParser().feed(b"a" + P + P + b"b") == [ToProgram(b"a" + P + b"b")]
+    assert PrefixParser().feed(P * 4) == [ToProgram(P * 2)]
+
+
+def test_prefix_split_across_feeds() -> None:
+    parser = PrefixParser()
+    assert parser.feed(b"abc" + P) == [ToProgram(b"abc")]
+    assert parser.feed(b"r") == [Command("revoke")]
+    assert parser.feed(P) == []
+    assert parser.feed(P) == [ToProgram(P)]
+    assert parser.feed(P) == []
+    assert parser.feed(b"c") == [Echo("chat> ")]
+    assert parser.feed(b"h") == []
+    assert parser.feed(b"i\r") == [Command("chat", "hi")]
+
+
+def test_byte_by_byte_equals_all_at_once() -> None:
+    stream = b"ls\r" + P + b"y" + b"x" + P + P + P + b"cok\x7fk\r" + P + b"zq" + P + b"e"
+    at_once = PrefixParser().feed(stream)
+    one_by_one = feed_all(PrefixParser(), *[stream[i : i + 1] for i in range(len(stream))])
+    assert [a for a in at_once if not isinstance(a, ToProgram)] == [
+        a for a in one_by_one if not isinstance(a, ToProgram)
+    ]
+    assert program_bytes(at_once) == program_bytes(one_by_one) == b"ls\rx" + P + b"q"
+
+
+@pytest.mark.parametrize("key", [b"z", b"\r", b"1", b" ", b"\x1b", b"Y"])
+def test_unknown_key_shows_help_and_is_swallowed(key: bytes) -> None:
+    assert PrefixParser().feed(b"a" + P + key + b"b") == [ToProgram(b"a"), Command("help"), ToProgram(b"b")]
+
+
+def test_help_text_lists_every_command() -> None:
+    for key in ("c", "y", "n", "g", "s", "r", "p", "e"):
+        assert f"{key} " in HELP

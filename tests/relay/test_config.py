@@ -1,0 +1,99 @@
+"""Relay settings: precedence flags > env > file > defaults, and errors that name the key."""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+
+import pytest
+
+from cobrowse.errors import ConfigError
+from relay.config import RelayConfig, load_config
+
+DIGEST = hashlib.sha256(b"token").hexdigest()
+
+
+def test_defaults() -> None:
+    cfg = load_config(env={})
+    assert cfg == RelayConfig()
+    assert (cfg.host, cfg.port, cfg.grace, cfg.unclaimed_ttl) == ("127.0.0.1", 8765, 60.0, 600.0)
+    assert cfg.max_frame_bytes == 256 * 1024 and cfg.agent_tokens == () and cfg.customers_may_create
+
+
+def test_precedence_flags_over_env_over_file(tmp_path: Path) -> None:
+    path = tmp_path / "relay.toml"
+    path.write_text(
+        f'[relay]\nhost = "0.0.0.0"\nport = 1000\ngrace = 5\nagent_tokens = ["{DIGEST.upper()}"]\n'
+        "customers_may_create = false\n"
+    )
+    cfg = load_config(path=path, env={})
+    assert (cfg.host, cfg.port, cfg.grace) == ("0.0.0.0", 1000, 5.0)
+    assert cfg.agent_tokens == (DIGEST,) and cfg.customers_may_create is False
+    env = {"COBROWSE_RELAY_PORT": "2000", "COBROWSE_RELAY_GRACE": "7.5", "COBROWSE_RELAY_CUSTOMERS_MAY_CREATE": "yes"}
+    cfg = load_config(path=path, env=env)
+    assert (cfg.port, cfg.grace, cfg.customers_may_create) == (2000, 7.5, True)
+    cfg = load_config(path=path, env=env, flags={"port": "3000", "grace": None})
+    assert (cfg.host, cfg.port, cfg.grace) == ("0.0.0.0", 3000, 7.5)
+
+
+def test_config_file_from_env(tmp_path: Path) -> None:
+    path = tmp_path / "r.toml"
+    path.write_text("[relay]\nmax_frame_bytes = 4096\n")
+    assert load_config(env={"COBROWSE_RELAY_CONFIG": str(path)}).max_frame_bytes == 4096
+
+
+def test_tokens_from_env_comma_separated() -> None:
+    other = hashlib.sha256(b"x").hexdigest()
+    cfg = load_config(env={"COBROWSE_RELAY_AGENT_TOKENS": f"{DIGEST}, {other}"})
+    assert cfg.agent_tokens == (DIGEST, other)
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "needle"),
+    [
+        ({"flags": {"port": "http"}}, "'port' from --port"),
+        ({"flags": {"port": "70000"}}, "'port' from --port"),
+        ({"flags": {"grace": "-1"}}, "'grace' from --grace"),
+        ({"flags": {"unclaimed_ttl": "soon"}}, "'unclaimed_ttl' from --unclaimed-ttl"),
+        ({"flags": {"max_frame_bytes": "12"}}, "'max_frame_bytes'"),
+        ({"env": {"COBROWSE_RELAY_AGENT_TOKENS": "plaintext-token"}}, "COBROWSE_RELAY_AGENT_TOKENS"),
+        ({"env": {"COBROWSE_RELAY_CUSTOMERS_MAY_CREATE": "maybe"}}, "customers_may_create"),
+        ({"flags": {"host": " "}}, "'host'"),
+    ],
+)
+def test_invalid_values_name_the_key_and_source(kwargs: dict, needle: str) -> None:
+    kwargs.setdefault("env", {})
+    with pytest.raises(ConfigError) as info:
+        load_config(**kwargs)
+    assert needle in str(info.value)
+
+
+def test_file_errors(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="does not exist"):
+        load_config(path=tmp_path / "missing.toml", env={})
+    bad = tmp_path / "bad.toml"
+    bad.write_text("[relay\nport=")
+    with pytest.raises(ConfigError, match="not valid TOML"):
+        load_config(path=bad, env={})
+    typo = tmp_path / "typo.toml"
+    typo.write_text("[relay]\nprot = 1\n")
+    with pytest.raises(ConfigError, match="unknown relay setting 'prot'"):
+        load_config(path=typo, env={})
+    wrong = tmp_path / "wrong.toml"
+    wrong.write_text('[relay]\nport = "x"\n')
+    with pytest.raises(ConfigError, match=r"'port' from .*wrong.toml \[relay\]"):
+        load_config(path=wrong, env={})
+
+
+def test_direct_construction_is_validated_too() -> None:
+    with pytest.raises(ConfigError, match="rate_limit"):
+        RelayConfig(rate_limit=0)
+
+
+def test_loud_warning_only_when_open_to_the_network_without_tokens() -> None:
+    assert RelayConfig(host="127.0.0.1").security_warnings() == []
+    assert RelayConfig(host="localhost").security_warnings() == []
+    assert RelayConfig(host="::1").security_warnings() == []
+    (warning,) = RelayConfig(host="0.0.0.0").security_warnings()
+    assert "agent tokens" in warning and "0.0.0.0" in warning
+    assert RelayConfig(host="0.0.0.0", agent_tokens=(DIGEST,)).security_warnings() == []

@@ -1,0 +1,1 @@
+"""Textual apps: the agent console and the customer app (presentation only)."""
