@@ -135,7 +135,8 @@ class SecureChannel:
             self._resend_asked_for = -1
             return Delivered(seq, plain), []
         if seq < self.next_expected:
-            return Duplicate(seq, self.next_expected), []
+            # The sender retransmitted: our acknowledgement was lost. Repeat it.
+            return Duplicate(seq, self.next_expected), [self.ack()]
         answer = []
         if self._resend_asked_for != self.next_expected:
             self._resend_asked_for = self.next_expected

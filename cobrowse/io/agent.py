@@ -7,6 +7,8 @@ from typing import Any
 from cobrowse.io.runtime import SessionRuntime
 from cobrowse.protocol import messages as m
 from cobrowse.protocol.messages import CONSENT_LEVELS
+from cobrowse.screen.state import ScreenState
+from cobrowse.screen.sync import ScreenMirror
 
 NOT_YET = {
     "suggest": "suggested commands are not available in this version yet",
@@ -29,7 +31,7 @@ class AgentRuntime(SessionRuntime):
         super().__init__(*args, **kwargs)
         self.consent = "view"
         self.sharing = True
-        self.mirror: Any = None
+        self.mirror = ScreenMirror()
         self.screen_frames = 0
 
     async def on_message(self, message: m.AppMessage) -> None:
@@ -42,12 +44,19 @@ class AgentRuntime(SessionRuntime):
             self.sharing = message.active
             self.emit({"event": "sharing", "active": message.active})
         elif isinstance(message, m.Screen):
-            self.on_screen(message.frame)
+            await self.on_screen(message.frame)
         elif isinstance(message, m.Unknown):
             self.emit({"event": "warning", "kind": "unknown", "message": f"ignored a {message.type!r} message from a newer client"})
 
-    def on_screen(self, frame: dict) -> None:
-        """Apply a screen frame to the mirror (the screen layer plugs in here)."""
+    async def on_screen(self, frame: dict) -> None:
+        try:
+            state = self.mirror.apply_dict(frame)
+        except ValueError as exc:
+            self.emit({"event": "warning", "kind": "screen", "message": f"bad screen frame ({exc}); asked for a fresh one"})
+            await self.send(m.Resync())
+            return
+        self.screen_frames += 1
+        self.emit(screen_event(state))
 
     async def on_peer(self, present: bool) -> None:
         if present and self.paired:
@@ -86,3 +95,18 @@ class AgentRuntime(SessionRuntime):
             if self.consent != "control":
                 raise CommandError("the customer has not granted control: send request_control first")
             await self.send(m.Keys(data))
+
+
+def screen_event(state: ScreenState) -> dict[str, Any]:
+    """The headless ``screen`` event (HEADLESS.md), plus the modes as extra keys."""
+    cols, rows = state.size
+    return {
+        "event": "screen",
+        "size": [cols, rows],
+        "cursor": [state.cursor.col, state.cursor.row],
+        "lines": state.lines(),
+        "cursor_visible": state.cursor.visible,
+        "alt_screen": state.modes.alt_screen,
+        "app_cursor": state.modes.app_cursor,
+        "bracketed_paste": state.modes.bracketed_paste,
+    }

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from typing import Any, Callable
 
 from cobrowse import __version__
-from cobrowse.errors import RelayRejected, RelayUnavailable, SecurityError
+from cobrowse.errors import LocalError, RelayRejected, RelayUnavailable, SecurityError
 from cobrowse.io.link import Frame, LinkEnded, PeerChanged, Reconnecting, RelayLink, Resumed
 from cobrowse.protocol import messages as m
 from cobrowse.protocol.session import Integrity, Paired, Received, Session
@@ -55,6 +55,8 @@ def exit_code_for(error: BaseException) -> int:
         return EXIT_REJECTED
     if isinstance(error, RelayUnavailable):
         return EXIT_UNREACHABLE
+    if isinstance(error, LocalError):
+        return EXIT_USAGE
     return EXIT_FAILED
 
 
@@ -70,6 +72,7 @@ class SessionRuntime:
         self.peer: m.Hello | None = None
         self.outcome: Outcome | None = None
         self._done = asyncio.Event()
+        self._ending = False
         self._wake = asyncio.Event()
         self._loop = asyncio.get_running_loop()
 
@@ -143,6 +146,7 @@ class SessionRuntime:
         if self.outcome is not None:
             return
         text = message or END_MESSAGES.get(reason, reason)
+        self._ending = True
         if self.paired:
             await self.send(m.End(reason, text))
         await self.link.close(reason)
@@ -206,6 +210,8 @@ class SessionRuntime:
             self.emit({"event": "connection", "state": "reconnecting", "attempt": item.attempt,
                        "retry_in_s": item.delay})
         elif isinstance(item, LinkEnded):
+            if self._ending:
+                return
             code = EXIT_OK if item.error is None else exit_code_for(item.error)
             if item.reason == "scared":
                 code = EXIT_SECURITY
@@ -224,6 +230,7 @@ class SessionRuntime:
                 message = event.message
                 if isinstance(message, m.Hello):
                     self.peer = message
+                    self.emit({"event": "hello", "role": message.role, "name": message.name, "client": message.client})
                 elif isinstance(message, m.End):
                     await self.link.close(message.reason)
                     self.finish(message.reason, message.message or END_MESSAGES.get(message.reason, message.reason), EXIT_OK)

@@ -1,0 +1,257 @@
+"""Screen frames: a full snapshot or a diff of changed rows, and their wire form.
+
+Wire form (``ScreenFrame.to_dict()``), JSON-safe and compact; the caller puts it
+inside a JSON message and compresses the message::
+
+    {"t": "s" | "d",            snapshot or diff
+     "sz": [cols, rows],
+     "c": [col, row, visible],  visible is 0 or 1
+     "m": bits,                 1 app cursor keys, 2 bracketed paste, 4 alt screen
+     "s": [[fg, bg, attrs], ...],  styles used by this frame (optional);
+                                   run style 0 is the default style, n >= 1 is s[n-1]
+     "r": rows}                 snapshot: [row, ...] (all rows, in order)
+                                diff: [[index, row], ...]
+
+A row is a list ``[text, style, text, style, ...]``, preceded by a list of the
+wide characters' text offsets when the row has any. Trailing default-style
+spaces are left out and restored on decoding. A colour is -1 (default), 0..255
+(palette) or ``0x1000000 | r << 16 | g << 8 | b``.
+
+:meth:`ScreenFrame.from_dict` trusts nothing: it raises :class:`ValueError`
+with a clear message on any malformed or out-of-bounds input.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from .state import (
+    ATTR_MASK,
+    DEFAULT_STYLE,
+    MAX_COLS,
+    MAX_ROWS,
+    Cursor,
+    Modes,
+    Row,
+    ScreenState,
+    Style,
+    is_cell_char,
+)
+
+__all__ = ["ScreenFrame", "diff", "apply", "snapshot"]
+
+_RGB_FLAG = 1 << 24
+
+
+@dataclass(frozen=True, slots=True)
+class ScreenFrame:
+    """A snapshot (``rows`` holds every row, in order) or a diff (changed rows)."""
+
+    is_snapshot: bool
+    size: tuple[int, int]
+    cursor: Cursor
+    modes: Modes
+    rows: tuple[tuple[int, Row], ...]
+
+    @classmethod
+    def of_state(cls, state: ScreenState) -> "ScreenFrame":
+        """The snapshot frame of ``state``."""
+        return cls(True, state.size, state.cursor, state.modes, tuple(enumerate(state.rows)))
+
+    # -- wire form -----------------------------------------------------
+
+    def to_dict(self) -> dict:
+        index: dict[Style, int] = {DEFAULT_STYLE: 0}
+        table: list[list[int]] = []
+
+        def enc_row(row: Row) -> list:
+            out: list = [list(row.wide)] if row.wide else []
+            runs = row.runs
+            if runs and runs[-1][1] == DEFAULT_STYLE:
+                last = runs[-1][0].rstrip(" ")
+                runs = runs[:-1] + (((last, DEFAULT_STYLE),) if last else ())
+            for text, style in runs:
+                si = index.get(style)
+                if si is None:
+                    si = index[style] = len(index)
+                    table.append([_enc_color(style.fg), _enc_color(style.bg), style.attrs])
+                out.append(text)
+                out.append(si)
+            return out
+
+        if self.is_snapshot:
+            rows: list = [enc_row(r) for _, r in self.rows]
+        else:
+            rows = [[i, enc_row(r)] for i, r in self.rows]
+        c = self.cursor
+        d = {
+            "t": "s" if self.is_snapshot else "d",
+            "sz": [self.size[0], self.size[1]],
+            "c": [c.col, c.row, 1 if c.visible else 0],
+            "m": self.modes.to_bits(),
+            "r": rows,
+        }
+        if table:
+            d["s"] = table
+        return d
+
+    @classmethod
+    def from_dict(cls, d: object) -> "ScreenFrame":
+        if not isinstance(d, dict):
+            raise ValueError(f"screen frame: expected an object, got {type(d).__name__}")
+        kind = d.get("t")
+        if kind not in ("s", "d"):
+            raise ValueError(f"screen frame: 't' must be 's' or 'd', got {kind!r:.40}")
+        sz = _list(d.get("sz"), "sz", 2, 2)
+        cols = _int(sz[0], 1, MAX_COLS, "sz[0] (cols)")
+        nrows = _int(sz[1], 1, MAX_ROWS, "sz[1] (rows)")
+        c = _list(d.get("c"), "c (cursor)", 3, 3)
+        cursor = Cursor(
+            _int(c[0], 0, cols, "cursor col"),
+            _int(c[1], 0, nrows - 1, "cursor row"),
+            bool(_int(c[2], 0, 1, "cursor visible")),
+        )
+        modes = Modes.from_bits(_int(d.get("m"), 0, 7, "m (modes)"))
+        styles = [DEFAULT_STYLE]
+        if "s" in d:
+            for k, st in enumerate(_list(d["s"], "s (styles)", 0, cols * nrows)):
+                st = _list(st, f"s[{k}]", 3, 3)
+                styles.append(
+                    Style(
+                        _dec_color(st[0], f"s[{k}] fg"),
+                        _dec_color(st[1], f"s[{k}] bg"),
+                        _int(st[2], 0, ATTR_MASK, f"s[{k}] attrs"),
+                    )
+                )
+        raw = d.get("r")
+        if kind == "s":
+            raw = _list(raw, "r (rows)", nrows, nrows)
+            rows = tuple((i, _dec_row(r, cols, styles, f"r[{i}]")) for i, r in enumerate(raw))
+        else:
+            raw = _list(raw, "r (rows)", 0, nrows)
+            seen: set[int] = set()
+            out = []
+            for k, item in enumerate(raw):
+                item = _list(item, f"r[{k}]", 2, 2)
+                i = _int(item[0], 0, nrows - 1, f"r[{k}] row index")
+                if i in seen:
+                    raise ValueError(f"screen frame: row {i} appears twice in the diff")
+                seen.add(i)
+                out.append((i, _dec_row(item[1], cols, styles, f"r[{k}]")))
+            rows = tuple(out)
+        return cls(kind == "s", (cols, nrows), cursor, modes, rows)
+
+
+def snapshot(state: ScreenState) -> ScreenFrame:
+    """The snapshot frame of ``state``."""
+    return ScreenFrame.of_state(state)
+
+
+def diff(old: ScreenState | None, new: ScreenState) -> ScreenFrame:
+    """The frame that turns ``old`` into ``new``: a diff of changed rows, or a
+    snapshot when there is no ``old`` or the size changed."""
+    if old is None or old.size != new.size:
+        return ScreenFrame.of_state(new)
+    changed = tuple((i, b) for i, (a, b) in enumerate(zip(old.rows, new.rows)) if a != b)
+    return ScreenFrame(False, new.size, new.cursor, new.modes, changed)
+
+
+def apply(state: ScreenState | None, frame: ScreenFrame) -> ScreenState:
+    """Apply ``frame`` to ``state``; a diff needs a state of the same size."""
+    cols, nrows = frame.size
+    if frame.is_snapshot:
+        if len(frame.rows) != nrows or any(i != k for k, (i, _) in enumerate(frame.rows)):
+            raise ValueError("snapshot frame must hold every row, in order")
+        return ScreenState(frame.size, frame.cursor, tuple(r for _, r in frame.rows), frame.modes)
+    if state is None:
+        raise ValueError("screen diff received before any snapshot")
+    if state.size != frame.size:
+        raise ValueError(f"screen diff for size {cols}x{nrows} applied to a {state.cols}x{state.row_count} screen")
+    if frame.rows:
+        rows = list(state.rows)
+        for i, r in frame.rows:
+            if not 0 <= i < nrows:
+                raise ValueError(f"screen diff row index {i} out of range")
+            rows[i] = r
+        new_rows = tuple(rows)
+    else:
+        new_rows = state.rows
+    return ScreenState(frame.size, frame.cursor, new_rows, frame.modes)
+
+
+# -- encoding helpers ----------------------------------------------------
+
+
+def _enc_color(c) -> int:
+    if c is None:
+        return -1
+    if isinstance(c, int):
+        return c
+    r, g, b = c
+    return _RGB_FLAG | (r << 16) | (g << 8) | b
+
+
+def _dec_color(v: object, what: str):
+    if type(v) is int:
+        if v == -1:
+            return None
+        if 0 <= v <= 255:
+            return v
+        if _RGB_FLAG <= v <= _RGB_FLAG | 0xFFFFFF:
+            return ((v >> 16) & 0xFF, (v >> 8) & 0xFF, v & 0xFF)
+    raise ValueError(f"screen frame: {what}: not a colour: {v!r:.40}")
+
+
+def _int(v: object, lo: int, hi: int, what: str) -> int:
+    if type(v) is not int or not lo <= v <= hi:
+        raise ValueError(f"screen frame: {what}: expected an integer in {lo}..{hi}, got {v!r:.40}")
+    return v
+
+
+def _list(v: object, what: str, lo: int, hi: int) -> list:
+    if type(v) is not list:
+        raise ValueError(f"screen frame: {what}: expected a list, got {type(v).__name__}")
+    if not lo <= len(v) <= hi:
+        raise ValueError(f"screen frame: {what}: expected {lo}..{hi} items, got {len(v)}")
+    return v
+
+
+def _dec_row(v: object, cols: int, styles: list[Style], where: str) -> Row:
+    items = _list(v, where, 0, 2 * cols + 1)
+    wide: tuple[int, ...] = ()
+    if items and type(items[0]) is list:
+        w = _list(items[0], f"{where} wide offsets", 1, cols)
+        prev = -1
+        for x in w:
+            if type(x) is not int or x <= prev:
+                raise ValueError(f"screen frame: {where}: wide offsets must be increasing integers")
+            prev = x
+        wide = tuple(w)
+        items = items[1:]
+    if len(items) % 2:
+        raise ValueError(f"screen frame: {where}: runs must be text, style pairs")
+    runs = []
+    total = 0
+    nstyles = len(styles)
+    for k in range(0, len(items), 2):
+        text, si = items[k], items[k + 1]
+        if type(text) is not str or not text:
+            raise ValueError(f"screen frame: {where}: run text must be a non-empty string")
+        if type(si) is not int or not 0 <= si < nstyles:
+            raise ValueError(f"screen frame: {where}: unknown style {si!r:.40}")
+        total += len(text)
+        if total > cols:
+            raise ValueError(f"screen frame: {where}: row wider than {cols} columns")
+        if not (text.isascii() and text.isprintable()):
+            for ch in text:
+                if not is_cell_char(ch):
+                    raise ValueError(f"screen frame: {where}: character U+{ord(ch):04X} not allowed in a cell")
+        runs.append((text, styles[si]))
+    if wide and wide[-1] >= total:
+        raise ValueError(f"screen frame: {where}: wide offset beyond the row's text")
+    width = total + len(wide)
+    if width > cols:
+        raise ValueError(f"screen frame: {where}: row wider than {cols} columns")
+    if width < cols:
+        runs.append((" " * (cols - width), DEFAULT_STYLE))
+    return Row.from_runs(runs, wide)

@@ -1,0 +1,315 @@
+"""The terminal emulator adapter: the ONLY module that imports ``avt`` (pyavt).
+
+Swapping the emulator means rewriting this file and nothing else: the rest of
+the package sees :class:`Emulator` and the values of :mod:`.state`.
+
+What avt does for us: parsing (fast, in Rust), the cell grid, cursor, styles,
+the alternate screen, and the list of rows each ``feed_str`` changed.
+What we do ourselves:
+
+* incremental UTF-8 decoding across chunk boundaries (``errors="replace"``);
+* dropping DEL (0x7f), which avt would otherwise print as a cell, and blanking
+  cells whose character has no width of its own (combining marks, format
+  characters), so one character of ``Row.text`` is one column (two if wide);
+* mode tracking from the raw byte stream, robust to sequences split across
+  chunks (an unfinished sequence at the end of a chunk is kept for the next):
+  bracketed paste (``?2004``, which avt ignores), the alternate screen
+  (``?1049``/``?1047``/``?47``, which avt honours but does not expose) and
+  application cursor keys (``?1``; avt exposes it but keeps it set across a
+  RIS, where a real terminal resets it). RIS (``ESC c``) resets all three,
+  DECSTR (``CSI ! p``) resets DECCKM;
+* building :class:`Row` values, only when asked (never on ``feed``);
+* completing avt's changed-row report where it misses a row (a wide char
+  wrapping at the end of a row blanks the rest of that row unreported).
+
+pyavt's ``feed_str`` holds the GIL for the whole call (measured: a second Python
+thread gets 3-17 % of its normal speed while one long feed runs), so feeding large
+inputs in another thread buys no parallelism; keep pieces small instead (we
+split inputs into pieces of at most 32 K characters, which is also faster).
+
+avt can panic on odd input (found by fuzzing: a wide character on a 1-column
+screen with autowrap off); the panic surfaces as pyo3's ``PanicException``
+(a ``BaseException``). We refuse 1-column screens and, as a second line of
+defence, rebuild the Vt from its last dump when a panic happens anyway (Rust
+prints the panic message to stderr; the session goes on).
+"""
+
+from __future__ import annotations
+
+import codecs
+import re
+
+import avt
+
+from .state import (
+    BLINK,
+    BOLD,
+    DEFAULT_STYLE,
+    FAINT,
+    INVERSE,
+    ITALIC,
+    MAX_COLS,
+    MAX_ROWS,
+    STRIKETHROUGH,
+    UNDERLINE,
+    Cursor,
+    Modes,
+    Row,
+    ScreenState,
+    Style,
+    is_cell_char,
+)
+
+__all__ = ["Emulator", "MIN_COLS"]
+
+_PIECE = 32768
+# avt panics on a 1-column screen (wide char, autowrap off): refuse it. The
+# I/O layer clamps the pty's size into MIN_COLS..MAX_COLS x 1..MAX_ROWS.
+MIN_COLS = 2
+
+# Sequences that change a tracked mode, matched on the raw UTF-8 bytes (a C1
+# CSI is U+009B, i.e. b"\xc2\x9b"). Group 1: the private-mode parameters,
+# group 2: h (set) or l (reset). "!p" is DECSTR, "\x1bc" is RIS.
+_MODE_RE = re.compile(rb"(?:\x1b\[|\xc2\x9b)(?:\?([0-9;:]*)([hl])|!p)|\x1bc")
+# An unfinished prefix of one of those at the very end of a chunk.
+_PARTIAL_RE = re.compile(rb"(?:\x1b(?:\[(?:\?[0-9;:]*|!)?)?|\xc2(?:\x9b(?:\?[0-9;:]*|!)?)?)\Z")
+_TAIL_MAX = 40
+
+_ALT_MODES = frozenset({b"47", b"1047", b"1049"})
+
+_Indexed = avt.Color.Indexed
+
+
+def _check_size(cols: int, rows: int) -> None:
+    if not (isinstance(cols, int) and isinstance(rows, int)):
+        raise TypeError("cols and rows must be integers")
+    if not (MIN_COLS <= cols <= MAX_COLS and 1 <= rows <= MAX_ROWS):
+        raise ValueError(
+            f"screen size {cols}x{rows} out of range {MIN_COLS}..{MAX_COLS} x 1..{MAX_ROWS}"
+        )
+
+
+def _color(c):
+    if c is None:
+        return None
+    if isinstance(c, _Indexed):
+        return c[0]
+    return (c[0], c[1], c[2])
+
+
+def _style(pen) -> Style:
+    if pen.is_default():
+        return DEFAULT_STYLE
+    a = 0
+    if pen.bold:
+        a |= BOLD
+    if pen.faint:
+        a |= FAINT
+    if pen.italic:
+        a |= ITALIC
+    if pen.underline:
+        a |= UNDERLINE
+    if pen.strikethrough:
+        a |= STRIKETHROUGH
+    if pen.blink:
+        a |= BLINK
+    if pen.inverse:
+        a |= INVERSE
+    return Style(_color(pen.foreground), _color(pen.background), a)
+
+
+def _runs(text: str, pens: list) -> tuple[tuple[str, Style], ...]:
+    """Group per-cell pens into canonical runs (pens compare by value)."""
+    runs = []
+    start = 0
+    prev = pens[0]
+    prev_style = _style(prev)
+    for i in range(1, len(pens)):
+        p = pens[i]
+        if p != prev:
+            style = _style(p)
+            if style != prev_style:
+                runs.append((text[start:i], prev_style))
+                start = i
+                prev_style = style
+            prev = p
+    runs.append((text[start:], prev_style))
+    return tuple(runs)
+
+
+def _row_from_line(line) -> Row:
+    cells = line.cells
+    if not cells:
+        return Row(())
+    text = line.text
+    if len(text) == len(cells) and text.isascii():
+        # Fast path: one printable ASCII character per cell (DEL is filtered
+        # on input and avt keeps no other control character in a cell).
+        return Row(_runs(text, [c.pen for c in cells]))
+    # Slow path: wide characters (a width-2 cell followed by a width-0
+    # placeholder) and characters that must not reach a cell.
+    chars: list[str] = []
+    pens = []
+    wide: list[int] = []
+    n = len(cells)
+    for i, c in enumerate(cells):
+        w = c.width
+        ch = c.char
+        if w == 0:
+            if i > 0 and cells[i - 1].width == 2:
+                continue  # placeholder of the wide char just emitted
+            ch = " "  # stray placeholder: keep the cell
+        elif w == 2:
+            if i + 1 < n and cells[i + 1].width == 0 and is_cell_char(ch):
+                wide.append(len(chars))
+            else:
+                ch = " "  # a wide char without its second half: keep 1 cell
+        elif not is_cell_char(ch):
+            ch = " "
+        chars.append(ch)
+        pens.append(c.pen)
+    return Row(_runs("".join(chars), pens), tuple(wide))
+
+
+class Emulator:
+    """A virtual terminal of ``cols`` x ``rows`` fed with the program's bytes."""
+
+    __slots__ = ("_vt", "_decoder", "_tail", "_app_cursor", "_paste", "_alt", "_cols", "_rows")
+
+    def __init__(self, cols: int = 80, rows: int = 24) -> None:
+        _check_size(cols, rows)
+        # A bounded scrollback keeps avt fast (unbounded: ~2.5x slower) and
+        # memory flat; the mirror shows the visible screen only.
+        self._vt = avt.Vt(cols, rows, scrollback_limit=0)
+        self._decoder = codecs.getincrementaldecoder("utf-8")("replace")
+        self._tail = b""
+        self._app_cursor = False
+        self._paste = False
+        self._alt = False
+        self._cols = cols
+        self._rows = rows
+
+    # -- input ---------------------------------------------------------
+
+    def feed(self, data: bytes) -> set[int]:
+        """Feed raw output bytes; return the indexes of visible rows that changed."""
+        self._track_modes(data)
+        return self._feed_str(self._decoder.decode(data))
+
+    def feed_text(self, text: str) -> set[int]:
+        """Feed text (tests, or output the caller produced itself): the same as
+        feeding its UTF-8 encoding (lone surrogates end up as U+FFFD)."""
+        return self.feed(text.encode("utf-8", "surrogatepass"))
+
+    def _feed_str(self, text: str) -> set[int]:
+        if not text:
+            return set()
+        if "\x7f" in text:
+            text = text.replace("\x7f", "")
+        vt = self._vt
+        try:
+            if len(text) <= _PIECE:
+                changed = set(vt.feed_str(text)[0])
+            else:
+                changed = set()
+                for i in range(0, len(text), _PIECE):
+                    changed.update(vt.feed_str(text[i : i + _PIECE])[0])
+        except BaseException as exc:  # pyo3's PanicException derives from BaseException
+            if type(exc).__name__ != "PanicException":
+                raise
+            return self._recover()
+        if changed and not text.isascii():
+            # avt quirk: a wide char that does not fit at the end of a row wraps
+            # and blanks the rest of that row, but only the row it lands on is
+            # reported. Mark the row above each changed row too (O(1) check:
+            # only for non-ASCII text).
+            changed.update([i - 1 for i in changed if i > 0])
+        return changed
+
+    def _recover(self) -> set[int]:
+        """avt panicked (a Rust bug, e.g. a wide char on a 1-column screen with
+        autowrap off): rebuild a fresh Vt from the old one's dump, or blank."""
+        cols, rows = self._cols, self._rows
+        fresh = avt.Vt(cols, rows, scrollback_limit=0)
+        try:
+            fresh.feed_str(self._vt.dump())
+        except BaseException as exc:
+            if type(exc).__name__ != "PanicException":
+                raise
+            fresh = avt.Vt(cols, rows, scrollback_limit=0)
+        self._vt = fresh
+        return set(range(rows))
+
+    def _track_modes(self, data: bytes) -> None:
+        # Hot path: single-byte memchr scans only (multi-byte needles cost ~10x
+        # more on escape-heavy output). RIS matters only while a mode is on.
+        tail = self._tail
+        if (
+            tail
+            or b"?" in data
+            or (b"!" in data and self._app_cursor)
+            or ((self._app_cursor or self._paste or self._alt) and b"\x1bc" in data)
+        ):
+            buf = tail + data if tail else data
+            for m in _MODE_RE.finditer(buf):
+                params, final = m.group(1, 2)
+                if final is not None:
+                    on = final == b"h"
+                    for p in params.split(b";"):
+                        if p == b"1":
+                            self._app_cursor = on
+                        elif p == b"2004":
+                            self._paste = on
+                        elif p in _ALT_MODES:
+                            self._alt = on
+                elif m.group(0)[-1:] == b"p":  # DECSTR
+                    self._app_cursor = False
+                else:  # RIS
+                    self._app_cursor = self._paste = self._alt = False
+        else:
+            buf = data
+        # Keep an unfinished sequence for the next chunk.
+        start = max(0, len(buf) - _TAIL_MAX)
+        i = max(buf.rfind(b"\x1b", start), buf.rfind(b"\xc2", start))
+        self._tail = buf[i:] if i >= 0 and _PARTIAL_RE.match(buf, i) else b""
+
+    def resize(self, cols: int, rows: int) -> set[int]:
+        """Resize the screen; returns every row index (the caller resends all)."""
+        _check_size(cols, rows)
+        self._vt.resize(cols, rows)
+        self._cols = cols
+        self._rows = rows
+        return set(range(rows))
+
+    # -- output --------------------------------------------------------
+
+    @property
+    def size(self) -> tuple[int, int]:
+        return (self._cols, self._rows)
+
+    def cursor(self) -> Cursor:
+        c = self._vt.cursor
+        col = min(max(c.col, 0), self._cols)  # col == cols: pending wrap
+        row = min(max(c.row, 0), self._rows - 1)
+        return Cursor(col, row, bool(c.visible))
+
+    def modes(self) -> Modes:
+        return Modes(self._app_cursor, self._paste, self._alt)
+
+    def row(self, i: int) -> Row:
+        if not 0 <= i < self._rows:
+            raise IndexError(f"row {i} out of range 0..{self._rows - 1}")
+        return _row_from_line(self._vt.view()[i])
+
+    def rows(self, indexes) -> dict[int, Row]:
+        """Rows for several indexes at once (one pass over avt's view)."""
+        view = self._vt.view()
+        return {i: _row_from_line(view[i]) for i in indexes}
+
+    def state(self) -> ScreenState:
+        rows = tuple(_row_from_line(line) for line in self._vt.view())
+        return ScreenState((self._cols, self._rows), self.cursor(), rows, self.modes())
+
+    def lines(self) -> list[str]:
+        """Text of every row, trailing spaces trimmed (cheap; no styles)."""
+        return self.state().lines()

@@ -1,0 +1,258 @@
+"""Immutable values describing a terminal screen (the "page state").
+
+Everything here is a plain value: hashable, comparable, cheap to copy. The
+emulator adapter builds them, :mod:`cobrowse.screen.diff` ships them, a Textual
+widget renders them.
+
+Column layout
+-------------
+A :class:`Row` always covers exactly ``cols`` cells. Its ``text`` holds one
+character per cell, except that a *wide* character (CJK, some emoji) covers two
+cells and appears once; ``Row.wide`` lists the text offsets of those characters.
+So ``len(row.text) + len(row.wide) == cols`` always holds, and a renderer must
+lay a row out from these widths (``Row.cells()``), never from its own
+``wcwidth`` table, which may disagree with the emulator's.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+import unicodedata
+from functools import lru_cache
+from typing import Iterator, NamedTuple, Union
+
+__all__ = [
+    "Color",
+    "Style",
+    "DEFAULT_STYLE",
+    "Row",
+    "Cursor",
+    "Modes",
+    "ScreenState",
+    "blank_row",
+    "BOLD",
+    "FAINT",
+    "ITALIC",
+    "UNDERLINE",
+    "STRIKETHROUGH",
+    "BLINK",
+    "INVERSE",
+    "ATTR_MASK",
+    "MAX_COLS",
+    "MAX_ROWS",
+    "is_cell_char",
+]
+
+#: Bounds on a screen's size, enforced by the emulator and by frame decoding.
+MAX_COLS = 1000
+MAX_ROWS = 1000
+
+#: A colour: ``None`` (the terminal's default), an index 0..255 of the 256-colour
+#: palette, or an ``(r, g, b)`` triple.
+Color = Union[None, int, tuple[int, int, int]]
+
+BOLD = 1
+FAINT = 2
+ITALIC = 4
+UNDERLINE = 8
+STRIKETHROUGH = 16
+BLINK = 32
+INVERSE = 64
+ATTR_MASK = 127
+
+
+class Style(NamedTuple):
+    """Colours and attributes of a run of cells (compact and hashable).
+
+    ``attrs`` is a bit set of ``BOLD | FAINT | ITALIC | UNDERLINE |
+    STRIKETHROUGH | BLINK | INVERSE``.
+    """
+
+    fg: Color = None
+    bg: Color = None
+    attrs: int = 0
+
+    @property
+    def bold(self) -> bool:
+        return bool(self.attrs & BOLD)
+
+    @property
+    def faint(self) -> bool:
+        return bool(self.attrs & FAINT)
+
+    @property
+    def italic(self) -> bool:
+        return bool(self.attrs & ITALIC)
+
+    @property
+    def underline(self) -> bool:
+        return bool(self.attrs & UNDERLINE)
+
+    @property
+    def strikethrough(self) -> bool:
+        return bool(self.attrs & STRIKETHROUGH)
+
+    @property
+    def blink(self) -> bool:
+        return bool(self.attrs & BLINK)
+
+    @property
+    def inverse(self) -> bool:
+        return bool(self.attrs & INVERSE)
+
+    @property
+    def is_default(self) -> bool:
+        return self.fg is None and self.bg is None and not self.attrs
+
+
+DEFAULT_STYLE = Style()
+
+# Unicode categories a cell never holds: controls, format characters, lone
+# surrogates, line/paragraph separators and combining marks (which have no width
+# of their own, so they would break the one-character-per-cell layout).
+_NOT_IN_CELL = frozenset({"Cc", "Cf", "Cs", "Zl", "Zp", "Mn", "Me"})
+
+
+@lru_cache(maxsize=4096)
+def _cell_char_ok(ch: str) -> bool:
+    return unicodedata.category(ch) not in _NOT_IN_CELL
+
+
+def is_cell_char(ch: str) -> bool:
+    """True if ``ch`` (one character) may occupy a cell of a :class:`Row`."""
+    if ch.isascii():
+        return " " <= ch <= "~"
+    return _cell_char_ok(ch)
+
+
+class Row:
+    """One screen row: runs of ``(text, Style)``, canonical (adjacent runs of the
+    same style merged, no empty runs), plus the offsets of wide characters.
+
+    Build rows with :meth:`Row.from_runs` (canonicalises) unless the runs are
+    known to be canonical already.
+    """
+
+    __slots__ = ("runs", "wide", "text", "_hash")
+
+    runs: tuple[tuple[str, Style], ...]
+    wide: tuple[int, ...]
+    text: str
+
+    def __init__(self, runs: tuple[tuple[str, Style], ...], wide: tuple[int, ...] = ()) -> None:
+        object.__setattr__(self, "runs", runs)
+        object.__setattr__(self, "wide", wide)
+        object.__setattr__(self, "text", "".join([t for t, _ in runs]))
+        object.__setattr__(self, "_hash", None)
+
+    @classmethod
+    def from_runs(cls, runs, wide=()) -> "Row":
+        """A canonical row from any iterable of ``(text, Style)``."""
+        out: list[tuple[str, Style]] = []
+        for text, style in runs:
+            if not text:
+                continue
+            if out and out[-1][1] == style:
+                out[-1] = (out[-1][0] + text, style)
+            else:
+                out.append((text, style))
+        return cls(tuple(out), tuple(wide))
+
+    def __setattr__(self, name, value):  # immutable
+        raise AttributeError("Row is immutable")
+
+    def __eq__(self, other: object) -> bool:
+        if self is other:
+            return True
+        if not isinstance(other, Row):
+            return NotImplemented
+        return self.runs == other.runs and self.wide == other.wide
+
+    def __ne__(self, other: object) -> bool:
+        eq = self.__eq__(other)
+        return eq if eq is NotImplemented else not eq
+
+    def __hash__(self) -> int:
+        h = self._hash
+        if h is None:
+            h = hash((self.runs, self.wide))
+            object.__setattr__(self, "_hash", h)
+        return h
+
+    def __repr__(self) -> str:
+        return f"Row({self.runs!r}, wide={self.wide!r})"
+
+    def __reduce__(self):
+        return (Row, (self.runs, self.wide))
+
+    @property
+    def width(self) -> int:
+        """Number of cells the row covers."""
+        return len(self.text) + len(self.wide)
+
+    def cells(self) -> Iterator[tuple[int, str, int, Style]]:
+        """Yield ``(column, char, width, style)`` for every character."""
+        wide = set(self.wide)
+        col = 0
+        i = 0
+        for text, style in self.runs:
+            for ch in text:
+                w = 2 if i in wide else 1
+                yield col, ch, w, style
+                col += w
+                i += 1
+
+
+def blank_row(cols: int) -> Row:
+    """A row of ``cols`` default-style spaces."""
+    return Row(((" " * cols, DEFAULT_STYLE),)) if cols else Row(())
+
+
+class Cursor(NamedTuple):
+    """Cursor position (0-based). ``col`` may equal ``cols`` (pending wrap)."""
+
+    col: int = 0
+    row: int = 0
+    visible: bool = True
+
+
+class Modes(NamedTuple):
+    """Terminal modes that change how keys are encoded, plus the alt screen."""
+
+    app_cursor: bool = False  # DECCKM: arrows send ESC O A instead of ESC [ A
+    bracketed_paste: bool = False  # ?2004
+    alt_screen: bool = False  # ?1049 / ?1047 / ?47
+
+    def to_bits(self) -> int:
+        return (1 if self.app_cursor else 0) | (2 if self.bracketed_paste else 0) | (4 if self.alt_screen else 0)
+
+    @classmethod
+    def from_bits(cls, bits: int) -> "Modes":
+        return cls(bool(bits & 1), bool(bits & 2), bool(bits & 4))
+
+
+@dataclass(frozen=True, slots=True)
+class ScreenState:
+    """The whole visible screen: size ``(cols, rows)``, cursor, rows, modes."""
+
+    size: tuple[int, int]
+    cursor: Cursor
+    rows: tuple[Row, ...]
+    modes: Modes = Modes()
+
+    @property
+    def cols(self) -> int:
+        return self.size[0]
+
+    @property
+    def row_count(self) -> int:
+        return self.size[1]
+
+    def lines(self) -> list[str]:
+        """Text of every row, trailing spaces trimmed."""
+        return [r.text.rstrip(" ") for r in self.rows]
+
+    @classmethod
+    def blank(cls, cols: int, rows: int) -> "ScreenState":
+        row = blank_row(cols)
+        return cls((cols, rows), Cursor(), (row,) * rows, Modes())

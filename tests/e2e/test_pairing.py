@@ -1,0 +1,180 @@
+"""Issue-level flows through real processes: pair, chat, end, share, bad codes."""
+
+from __future__ import annotations
+
+import asyncio
+import shutil
+import subprocess
+import sys
+
+from harness import CLI, Proc, pair, start_agent, start_customer
+
+
+def test_every_command_has_help() -> None:
+    for args in ([], ["relay"], ["agent"], ["join"], ["share"]):
+        out = subprocess.run([*CLI, *args, "--help"], capture_output=True, text=True, timeout=30)
+        assert out.returncode == 0, out.stderr
+        assert "usage: cobrowse" in out.stdout
+    assert shutil.which("cobrowse", path=str(__import__("pathlib").Path(sys.executable).parent)), "pip install . gives `cobrowse`"
+
+
+async def test_agent_created_session_pairs_chats_and_ends(relay_url: str) -> None:
+    agent, customer, code = await pair(relay_url)
+    try:
+        sas = (await agent.event("paired"))["sas"]
+        assert len(sas.split()) == 3
+        assert sas in await customer.stderr_line("Compare these words")
+        await agent.event("hello", role="customer")
+        await agent.send({"cmd": "chat", "text": "hello from the agent"})
+        await customer.stderr_line("the agent: hello from the agent")
+        await customer.send(b"\x1dchello from the customer\r")
+        await agent.event("chat", text="hello from the customer")
+        assert agent.all("chat")[0]["from"] == "customer"
+        await agent.send({"cmd": "end"})
+        assert await customer.wait() == 0
+        assert await agent.wait() == 0
+        await customer.stderr_line("the agent ended the session")
+        assert (await agent.event("ended"))["reason"] == "agent_ended"
+    finally:
+        await agent.kill()
+        await customer.kill()
+
+
+async def test_customer_keys_reach_the_shared_program(relay_url: str) -> None:
+    agent, customer, _ = await pair(relay_url)
+    try:
+        await customer.send(b"echo $((6*7))-marker\r")
+        await agent.screen(lambda lines: any(line.startswith("42-marker") for line in lines))
+        await customer.send(b"exit\r")
+        assert await customer.wait() == 0
+        ended = await agent.event("ended")
+        assert ended["reason"] == "command_exited"
+        assert await agent.wait() == 0
+    finally:
+        await agent.kill()
+        await customer.kill()
+
+
+async def test_customer_created_session(relay_url: str) -> None:
+    customer = await Proc.start("share", "--relay", relay_url, "--command", "sh -c 'sleep 2; echo done-sharing; sleep 1'", name="customer")
+    agent = None
+    try:
+        line = await customer.stderr_line("cobrowse code: ")
+        assert line.startswith("cobrowse code: ")
+        code = line.split("cobrowse code: ", 1)[1].strip()
+        agent = await start_agent(relay_url, "--join", code)
+        await agent.event("paired")
+        await agent.screen(lambda lines: "done-sharing" in lines)
+        ended = await agent.event("ended", timeout=15)
+        assert ended["reason"] == "command_exited"
+        assert await customer.wait() == 0
+        assert await agent.wait() == 0
+    finally:
+        await customer.kill()
+        if agent:
+            await agent.kill()
+
+
+async def test_wrong_code_fails_both_sides_and_burns_the_nameplate(relay_url: str) -> None:
+    agent = await start_agent(relay_url)
+    customer = None
+    try:
+        code = (await agent.event("code"))["code"]
+        nameplate, secret = code.split("-", 1)
+        wrong = f"{nameplate}-{'0000-0000' if secret != '0000-0000' else '1111-1111'}"
+        customer = await start_customer(relay_url, wrong)
+        assert await customer.wait() == 5
+        await customer.stderr_line("wrong code, or someone tried to intercept: start a new session")
+        assert await agent.wait() == 5
+        error = await agent.event("error")
+        assert "wrong code, or someone tried to intercept" in error["message"]
+        retry = await start_customer(relay_url, code)
+        assert await retry.wait() == 4
+        assert any("expired" in line or "no session" in line or "already joined" in line for line in retry.stderr_lines)
+    finally:
+        await agent.kill()
+        if customer:
+            await customer.kill()
+
+
+async def test_unknown_code_and_unreachable_relay(relay_url: str) -> None:
+    customer = await start_customer(relay_url, "987-1234-5678")
+    assert await customer.wait() == 4
+    await customer.stderr_line("no session with that code")
+    down = await start_customer("ws://127.0.0.1:9", "12-1234-5678")
+    assert await down.wait() == 3
+    await down.stderr_line("cannot reach the relay at ws://127.0.0.1:9")
+    bad = await start_customer(relay_url, "12-34")
+    assert await bad.wait() == 2
+    await bad.stderr_line("too short")
+
+
+async def test_headless_rejects_bad_commands_without_changing_anything(relay_url: str) -> None:
+    agent, customer, _ = await pair(relay_url)
+    try:
+        await agent.send("not json\n")
+        await agent.send({"cmd": "keys", "data": "rm -rf /\r"})
+        await agent.send({"cmd": "nope"})
+        await agent.send({"cmd": "chat"})
+        errors = []
+        for _ in range(4):
+            await agent.event("error")
+            errors = agent.all("error")
+            if len(errors) >= 4:
+                break
+            await asyncio.sleep(0.2)
+        messages = " ".join(e["message"] for e in agent.all("error"))
+        assert "not a JSON command" in messages
+        assert "has not granted control" in messages
+        assert "unknown command 'nope'" in messages
+        assert "chat needs" in messages
+        await agent.send({"cmd": "chat", "text": "still alive"})
+        await customer.stderr_line("still alive")
+    finally:
+        await agent.kill()
+        await customer.kill()
+
+
+async def test_control_needs_the_customers_consent_and_revoke_is_immediate(relay_url: str) -> None:
+    agent, customer, _ = await pair(relay_url)
+    try:
+        await agent.event("consent", level="view")
+        await agent.send({"cmd": "request_control", "level": "control"})
+        await customer.stderr_line("asks to CONTROL your terminal")
+        await customer.send(b"\x1dy")
+        await agent.event("consent", level="control")
+        await agent.send({"cmd": "keys", "data": "echo agent-$((40+2))\r"})
+        await agent.screen(lambda lines: "agent-42" in lines)
+        seen = len(agent.all("consent"))
+        await customer.send(b"\x1dr")
+        async with asyncio.timeout(10):
+            while len(agent.all("consent")) == seen:
+                await asyncio.sleep(0.05)
+        assert agent.all("consent")[-1]["level"] == "view"
+        errors = len(agent.all("error"))
+        await agent.send({"cmd": "keys", "data": "echo again\r"})
+        async with asyncio.timeout(10):
+            while len(agent.all("error")) == errors:
+                await asyncio.sleep(0.05)
+        assert "has not granted control" in agent.all("error")[-1]["message"]
+    finally:
+        await agent.kill()
+        await customer.kill()
+
+
+async def test_unanswered_prompt_is_denied(relay_url: str) -> None:
+    agent = await start_agent(relay_url)
+    customer = None
+    try:
+        code = (await agent.event("code"))["code"]
+        customer = await start_customer(relay_url, code, "--consent-timeout", "1")
+        await agent.event("paired")
+        await agent.send({"cmd": "request_control", "level": "control"})
+        await customer.stderr_line("asks to CONTROL")
+        await customer.stderr_line("denied", timeout=10)
+        await asyncio.sleep(0.3)
+        assert all(e["level"] == "view" for e in agent.all("consent"))
+    finally:
+        await agent.kill()
+        if customer:
+            await customer.kill()
