@@ -18,7 +18,7 @@ from cobrowse.wire.code import parse_code
 
 async def run_agent(args: argparse.Namespace, settings: ClientSettings, relay_url: str) -> int:
     emit: Any = JsonLines() if args.headless else LineConsole()
-    link = RelayLink(relay_url, "agent", settings.token)
+    link = RelayLink(relay_url, "agent", settings.token, reconnect_for=settings.reconnect_for)
     runtime = AgentRuntime(link, emit, name=settings.name)
     try:
         if args.join:

@@ -6,6 +6,7 @@ The config file is TOML at ``$COBROWSE_CONFIG`` or ``<user config dir>/cobrowse/
     relay = "wss://relay.example.com"
     token = "..."          # agents, when the relay requires one
     name = "Alice"         # shown to the customer
+    reconnect_for = 60     # seconds to keep trying after the connection to the relay drops
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from platformdirs import user_config_dir
 from cobrowse.errors import ConfigError
 
 DEFAULT_RELAY = "ws://127.0.0.1:8765"
-KEYS = {"relay": str, "token": str, "name": str}
+KEYS: dict[str, type | tuple[type, ...]] = {"relay": str, "token": str, "name": str, "reconnect_for": (int, float)}
 
 
 def config_path() -> Path:
@@ -45,7 +46,7 @@ def load_file(path: Path) -> dict[str, Any]:
         if key not in KEYS:
             raise ConfigError(f"{path}: unknown setting {key!r} (known: {', '.join(KEYS)})")
         if not isinstance(value, KEYS[key]):
-            raise ConfigError(f"{path}: {key!r} must be a {KEYS[key].__name__}")
+            raise ConfigError(f"{path}: {key!r} has the wrong type")
     return client
 
 
@@ -55,6 +56,7 @@ class ClientSettings:
     relay_explicit: bool
     token: str | None
     name: str
+    reconnect_for: float = 60.0
 
 
 def resolve(relay_flag: str | None, token_flag: str | None = None, name_flag: str | None = None) -> ClientSettings:
@@ -64,4 +66,11 @@ def resolve(relay_flag: str | None, token_flag: str | None = None, name_flag: st
         raise ConfigError(f"relay URL {relay!r} must start with ws:// or wss://")
     token = token_flag or os.environ.get("COBROWSE_TOKEN") or file.get("token")
     name = name_flag or os.environ.get("COBROWSE_NAME") or file.get("name") or ""
-    return ClientSettings(relay or DEFAULT_RELAY, bool(relay), token or None, name)
+    raw = os.environ.get("COBROWSE_RECONNECT_FOR") or file.get("reconnect_for") or 60.0
+    try:
+        reconnect_for = float(raw)
+    except ValueError:
+        raise ConfigError(f"COBROWSE_RECONNECT_FOR={raw!r}: expected a number of seconds") from None
+    if not 0 < reconnect_for <= 3600:
+        raise ConfigError(f"reconnect_for={reconnect_for}: expected 0 < seconds <= 3600")
+    return ClientSettings(relay or DEFAULT_RELAY, bool(relay), token or None, name, reconnect_for)

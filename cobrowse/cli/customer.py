@@ -69,7 +69,7 @@ class PlainNotices:
 
 async def run_customer(args: argparse.Namespace, settings: ClientSettings) -> int:
     emit = PlainNotices()
-    link = RelayLink(settings.relay, "customer", None)
+    link = RelayLink(settings.relay, "customer", None, reconnect_for=settings.reconnect_for)
     forced = parse_size(args.size) if args.size else None
     terminal = LocalTerminal(raw=sys.stdin.isatty() and sys.stdout.isatty())
     cols, rows = forced or terminal.size()

@@ -215,7 +215,7 @@ class SessionRuntime:
             code = EXIT_OK if item.error is None else exit_code_for(item.error)
             if item.reason == "scared":
                 code = EXIT_SECURITY
-            if item.reason in ("peer_timeout", "expired", "connection_lost"):
+            if item.reason in ("peer_timeout", "expired"):
                 code = EXIT_FAILED
             self.finish(item.reason, item.message or END_MESSAGES.get(item.reason, item.reason), code)
 

@@ -1,0 +1,67 @@
+"""A side that vanishes: the relay holds its place for the grace period, then both learn why."""
+
+from __future__ import annotations
+
+from harness import Proc, pair
+
+
+async def test_agent_that_never_comes_back_ends_the_session_for_the_customer(relay_url: str) -> None:
+    agent, customer, _ = await pair(relay_url)
+    try:
+        agent.proc.kill()  # no close message: like a crashed laptop
+        await customer.stderr_line("the agent's connection dropped")
+        assert await customer.wait(timeout=15) == 1
+        await customer.stderr_line("the other side lost its connection and did not come back")
+    finally:
+        await agent.kill()
+        await customer.kill()
+
+
+async def test_customer_that_never_comes_back_ends_the_session_for_the_agent(relay_url: str) -> None:
+    agent, customer, _ = await pair(relay_url)
+    try:
+        customer.proc.kill()
+        await agent.event("peer", state="left")
+        ended = await agent.event("ended", timeout=15)
+        assert ended["reason"] == "peer_timeout"
+        assert "did not come back" in ended["message"]
+        assert await agent.wait() == 1
+    finally:
+        await agent.kill()
+        await customer.kill()
+
+
+async def test_closing_the_customers_terminal_ends_the_session_cleanly(relay_url: str) -> None:
+    """stdin closing (the terminal went away) sends EOF to the shell, which exits."""
+    agent, customer, _ = await pair(relay_url)
+    try:
+        assert customer.proc.stdin is not None
+        customer.proc.stdin.close()
+        assert await customer.wait() == 0
+        assert (await agent.event("ended"))["reason"] == "command_exited"
+        assert await agent.wait() == 0
+    finally:
+        await agent.kill()
+        await customer.kill()
+
+
+async def test_relay_going_away_for_good_is_reported(relay_url: str, relay) -> None:  # type: ignore[no-untyped-def]
+    env = {"COBROWSE_RECONNECT_FOR": "2"}
+    agent = await Proc.start("agent", "--headless", "--relay", relay_url, name="agent", env=env)
+    customer = None
+    try:
+        code = (await agent.event("code"))["code"]
+        customer = await Proc.start("join", code, "--relay", relay_url, "--command", "sleep 60", name="customer", env=env)
+        await agent.event("paired")
+        relay.close()
+        await relay.wait_closed()
+        await agent.event("connection", state="reconnecting")
+        await customer.stderr_line("connection lost; reconnecting")
+        assert await agent.wait() == 3
+        assert await customer.wait() == 3
+        await customer.stderr_line("lost the connection to the relay")
+        assert "could not get it back" in (await agent.event("ended"))["message"]
+    finally:
+        await agent.kill()
+        if customer:
+            await customer.kill()
