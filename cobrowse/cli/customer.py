@@ -99,7 +99,7 @@ async def run_customer(args: argparse.Namespace, settings: ClientSettings) -> in
     with terminal:
         say(HELP)
         shared = Passthrough(process, terminal, observer=runtime.program_output,
-                             resize_observer=None if forced else runtime.resize, input_handler=inputs.put_nowait)
+                             resize_observer=runtime.resize, input_handler=inputs.put_nowait)
         program = asyncio.create_task(shared.run())
         session = asyncio.create_task(runtime.run())
         keys = asyncio.create_task(handle_inputs())

@@ -8,6 +8,9 @@ The program itself (a pty) and the customer's keyboard live outside: the glue ca
 
 from __future__ import annotations
 
+import asyncio
+import math
+from collections import deque
 from typing import Any, Callable
 
 from cobrowse.io.runtime import SessionRuntime
@@ -15,6 +18,26 @@ from cobrowse.plain.prefix import HELP, Command, Echo, PrefixParser, ToProgram
 from cobrowse.protocol import messages as m
 from cobrowse.protocol.consent import ConsentMachine
 from cobrowse.screen.sync import ScreenSender
+
+#: Feeding the emulator costs about 15 ms of CPU per MB (pyavt, holding the GIL), several
+#: times what passing the same MB through to the customer's terminal costs: fed inline, a
+#: 24 MB flood reached the customer's terminal at ~0.4x its unshared speed (bench/flood.py).
+#: So output is queued and fed from the event loop, oldest first, in batches. Up to
+#: FEED_SLICE bytes waiting (an echo, a prompt, a redraw) are fed at once, in the next loop
+#: iteration. More than that means the program floods its terminal: the terminal comes
+#: first, and the emulator catches up once no output came for QUIET s, FEED_SLICE bytes per
+#: loop iteration doubling up to MAX_SLICE while it stays quiet (not before: on a busy
+#: machine, parsing in the flood's short gaps takes the CPU the program and the terminal
+#: need). The lag is bounded: once the oldest queued output is MAX_LAG s old, or more than
+#: MAX_BACKLOG bytes wait, the excess is fed inline, so the emulator's speed paces the
+#: program as before. Floods up to about MAX_BACKLOG bytes thus reach the customer at full
+#: speed; the agent's view of a flood lags by at most MAX_LAG plus the backlog's parse time
+#: (~0.5 s for 32 MB); the final screen is exact.
+FEED_SLICE = 16 * 1024
+MAX_SLICE = 256 * 1024
+QUIET = 0.010
+MAX_LAG = 1.0
+MAX_BACKLOG = 32 * 1024 * 1024
 
 ASKS = {
     "suggest": "to suggest commands (you decide on each one)",
@@ -35,17 +58,85 @@ class CustomerRuntime(SessionRuntime):
         self.prefix = PrefixParser()
         self.frames_sent = 0
         self.screen_bytes_sent = 0
+        self._backlog: deque[tuple[float, bytes]] = deque()  # (arrival time, output) not yet fed
+        self._backlog_bytes = 0
+        self._last_output = 0.0  # loop time of the last output
+        self._feed_handle: asyncio.Handle | None = None
+        self._slice = FEED_SLICE
+        #: Largest backlog seen, in bytes (statistics, tests).
+        self.max_backlog = 0
 
     # from the glue
 
     def program_output(self, data: bytes) -> None:
-        self.screen.feed(data)
-        self.wake()
+        """The program's output, already on the customer's terminal: queue it for the emulator."""
+        now = self._loop.time()
+        self._backlog.append((now, data))
+        self._backlog_bytes += len(data)
+        self._last_output = now
+        if self._backlog_bytes > self.max_backlog:
+            self.max_backlog = self._backlog_bytes
+        if self._backlog_bytes > MAX_BACKLOG or now - self._backlog[0][0] > MAX_LAG:
+            self._feed(FEED_SLICE, older_than=now - MAX_LAG, keep=MAX_BACKLOG)  # the bound: pace the program
+        if self._feed_handle is None:
+            self._feed_handle = self._loop.call_soon(self._feed_step)
+
+    def _feed_step(self) -> None:
+        self._feed_handle = None
+        if self._backlog_bytes <= FEED_SLICE:
+            self._feed(math.inf)
+            self._slice = FEED_SLICE
+            return
+        quiet_for = self._loop.time() - self._last_output
+        if quiet_for < QUIET:  # flooding: the terminal first
+            self._slice = FEED_SLICE
+            self._feed_handle = self._loop.call_later(QUIET - quiet_for, self._feed_step)
+            return
+        self._feed(self._slice)
+        self._slice = min(2 * self._slice, MAX_SLICE)
+        if self._backlog:
+            self._feed_handle = self._loop.call_soon(self._feed_step)
+
+    def _feed(self, minimum: float, older_than: float = -math.inf, keep: float = math.inf) -> None:
+        """Feed the oldest queued chunks to the emulator in one batch: ``minimum`` bytes (rounded
+        up to whole chunks), and more while the oldest arrived before ``older_than`` or more
+        than ``keep`` bytes are queued."""
+        backlog = self._backlog
+        batch: list[bytes] = []
+        taken = 0
+        while backlog and (taken < minimum or backlog[0][0] < older_than or self._backlog_bytes > keep):
+            data = backlog.popleft()[1]
+            batch.append(data)
+            taken += len(data)
+            self._backlog_bytes -= len(data)
+        if batch:
+            self.screen.feed(batch[0] if len(batch) == 1 else b"".join(batch))
+            self.wake()
+
+    def feed_pending(self) -> None:
+        """Feed the whole backlog now (before a resize, before the last frame)."""
+        self._feed(math.inf)
 
     async def program_exited(self, status: int) -> None:
+        self.feed_pending()
+        await self.flush_screen()
         await self.end("command_exited", f"the customer's shared program exited (status {status})")
 
+    async def flush_screen(self) -> None:
+        """Send the screen as it is now before the session ends: the program's last output
+        would otherwise die with the session if it came after the last frame."""
+        for _ in range(5):  # the frame-rate wait is at most 1/fps; the ticker may send it first
+            if not self._sharing_now():
+                return
+            deadline = self.screen.next_deadline(self.now)
+            if deadline is None:
+                return
+            if deadline > self.now:
+                await asyncio.sleep(deadline - self.now)
+            await self._send_frame()
+
     def resize(self, cols: int, rows: int) -> None:
+        self.feed_pending()  # that output was written for the old size
         self.screen.resize(cols, rows)
         self.wake()
 
@@ -132,19 +223,24 @@ class CustomerRuntime(SessionRuntime):
             self.screen.resync()
             self.wake()
 
+    def _sharing_now(self) -> bool:
+        session = self.session
+        return self.paired and session is not None and session.peer_present and self.sharing
+
+    async def _send_frame(self) -> None:
+        frame = self.screen.poll(self.now)
+        if frame is not None:
+            await self.send(m.Screen(frame.to_dict()))
+            self.frames_sent += 1
+
     async def on_tick(self) -> float | None:
         now = self.now
         if self.consent.expire(now):
             self.emit({"event": "notice", "message": "no answer: the agent's request was denied"})
             await self._consent_changed(True)
-        session = self.session
-        if not self.paired or session is None or not session.peer_present or not self.sharing:
+        if not self._sharing_now():
             return None
-        frame = self.screen.poll(now)
-        if frame is not None:
-            payload = frame.to_dict()
-            await self.send(m.Screen(payload))
-            self.frames_sent += 1
+        await self._send_frame()
         deadline = self.screen.next_deadline(now)
         prompt = self.consent.prompt
         if prompt is not None:

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from typing import Any, Callable
 
 from cobrowse import __version__
-from cobrowse.errors import LocalError, RelayRejected, RelayUnavailable, SecurityError
+from cobrowse.errors import WRONG_CODE_MESSAGE, LocalError, RelayRejected, RelayUnavailable, SecurityError
 from cobrowse.io.link import Frame, LinkEnded, PeerChanged, Reconnecting, RelayLink, Resumed
 from cobrowse.protocol import messages as m
 from cobrowse.protocol.session import Integrity, Paired, Received, Session
@@ -217,7 +217,13 @@ class SessionRuntime:
                 code = EXIT_SECURITY
             if item.reason in ("peer_timeout", "expired"):
                 code = EXIT_FAILED
-            self.finish(item.reason, item.message or END_MESSAGES.get(item.reason, item.reason), code)
+            message = item.message or END_MESSAGES.get(item.reason, item.reason)
+            if item.reason == "scared" and not self.paired:
+                # The peer's key confirmation failed before ours could (a man in the middle
+                # answers each side at once): the same verdict, told the same way.
+                message = WRONG_CODE_MESSAGE
+                self.emit({"event": "error", "message": message, "kind": "security"})
+            self.finish(item.reason, message, code)
 
     async def _process_events(self) -> None:
         assert self.session is not None

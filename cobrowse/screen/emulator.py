@@ -63,6 +63,10 @@ from .state import (
 __all__ = ["Emulator", "MIN_COLS"]
 
 _PIECE = 32768
+# Lines kept above the screen. Not mirrored, but a terminal that grows taller pulls them
+# back into view (xterm, VTE, tmux, kitty do), and the mirror must do the same or its rows
+# and cursor drift from the customer's. Bounded: avt is as fast with 1000 as with 0.
+_SCROLLBACK = 1000
 # avt panics on a 1-column screen (wide char, autowrap off): refuse it. The
 # I/O layer clamps the pty's size into MIN_COLS..MAX_COLS x 1..MAX_ROWS.
 MIN_COLS = 2
@@ -179,8 +183,8 @@ class Emulator:
     def __init__(self, cols: int = 80, rows: int = 24) -> None:
         _check_size(cols, rows)
         # A bounded scrollback keeps avt fast (unbounded: ~2.5x slower) and
-        # memory flat; the mirror shows the visible screen only.
-        self._vt = avt.Vt(cols, rows, scrollback_limit=0)
+        # memory flat; the mirror shows the visible screen only (see _SCROLLBACK).
+        self._vt = avt.Vt(cols, rows, scrollback_limit=_SCROLLBACK)
         self._decoder = codecs.getincrementaldecoder("utf-8")("replace")
         self._tail = b""
         self._app_cursor = False
@@ -230,13 +234,13 @@ class Emulator:
         """avt panicked (a Rust bug, e.g. a wide char on a 1-column screen with
         autowrap off): rebuild a fresh Vt from the old one's dump, or blank."""
         cols, rows = self._cols, self._rows
-        fresh = avt.Vt(cols, rows, scrollback_limit=0)
+        fresh = avt.Vt(cols, rows, scrollback_limit=_SCROLLBACK)
         try:
             fresh.feed_str(self._vt.dump())
         except BaseException as exc:
             if type(exc).__name__ != "PanicException":
                 raise
-            fresh = avt.Vt(cols, rows, scrollback_limit=0)
+            fresh = avt.Vt(cols, rows, scrollback_limit=_SCROLLBACK)
         self._vt = fresh
         return set(range(rows))
 

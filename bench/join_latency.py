@@ -1,0 +1,269 @@
+"""From `cobrowse join` to the agent's first screen, on loopback.
+
+    python bench/join_latency.py [--n 20] [--budget 150]
+
+A real relay runs in this process on 127.0.0.1:0. Each of ``n`` rounds starts a fresh
+headless agent (``python -m cobrowse agent --headless --relay URL``) and waits, untimed,
+for its ``code`` event; then the clock starts just before launching the customer
+(``python -m cobrowse join CODE --relay URL --command "bash --norc --noprofile"``, stdin and
+stdout pipes, as in tests/e2e/harness.py) and stops when this script reads the agent's first
+``screen`` event from its stdout. Every timestamp is CLOCK_MONOTONIC taken here when a line
+arrives (children run with PYTHONUNBUFFERED), so the phases below add up to the total:
+
+``spawn_ms``         create_subprocess_exec returned (fork/exec);
+``joined_ms``        the customer's ``joined; checking the code`` line: interpreter start-up,
+                     imports, argument parsing, connecting to the relay and claiming the code;
+``paired_ms``        the agent's ``paired`` event: the key exchange done at the agent;
+``first_screen_ms``  the agent's first ``screen`` event (the total);
+``prompt_ms``        the agent's first screen that shows bash's prompt (extra).
+
+Baselines measured in the same run, interleaved with the rounds: ``python -m cobrowse
+--version`` (interpreter start-up plus the CLI's top-level imports), ``python -c "import
+cobrowse.cli.customer, cobrowse.cli.commands"`` (start-up plus everything ``join`` imports
+before it does anything), and ``python -c pass`` (the bare interpreter).
+
+Progress goes to stderr; the last stdout line is one JSON object.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import platform
+import statistics
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+WAIT = 20.0
+PHASES = ("spawn_ms", "joined_ms", "paired_ms", "first_screen_ms", "prompt_ms")
+BASELINES = {
+    "version": ["-m", "cobrowse", "--version"],
+    "join_imports": ["-c", "import cobrowse.cli.customer, cobrowse.cli.commands"],
+    "bare_python": ["-c", "pass"],
+}
+
+
+def log(msg: str) -> None:
+    print(f"[join_latency] {msg}", file=sys.stderr, flush=True)
+
+
+def child_env() -> dict[str, str]:
+    env = {**os.environ, "PYTHONUNBUFFERED": "1", "COBROWSE_CONFIG": os.devnull, "TERM": "xterm-256color", "PS1": "$ "}
+    env.pop("COBROWSE_RELAY", None)
+    return env
+
+
+class Child:
+    """A subprocess whose stdout (JSON events) and stderr lines are timestamped as they arrive."""
+
+    def __init__(self, proc: asyncio.subprocess.Process, name: str, json_stdout: bool) -> None:
+        self.proc = proc
+        self.name = name
+        self.lines: list[tuple[float, str, str]] = []  # (time, "out"/"err", text)
+        self.events: list[tuple[float, dict[str, Any]]] = []
+        self.changed = asyncio.Event()
+        self.tasks = [asyncio.create_task(self._read(proc.stdout, "out", json_stdout)),
+                      asyncio.create_task(self._read(proc.stderr, "err", False))]
+
+    @classmethod
+    async def start(cls, name: str, *args: str, json_stdout: bool = False) -> Child:
+        proc = await asyncio.create_subprocess_exec(
+            sys.executable, "-m", "cobrowse", *args, stdin=asyncio.subprocess.PIPE,
+            stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE, env=child_env(), cwd=ROOT)
+        return cls(proc, name, json_stdout)
+
+    async def _read(self, stream: asyncio.StreamReader | None, kind: str, parse: bool) -> None:
+        if stream is None:
+            return
+        while True:
+            # bash's prompt ends without a newline: read what is there rather than whole lines
+            chunk = await (stream.readline() if parse else stream.read(65536))
+            if not chunk:
+                break
+            now = time.monotonic()
+            text = chunk.decode(errors="replace")
+            self.lines.append((now, kind, text))
+            if parse:
+                try:
+                    event = json.loads(chunk)
+                except ValueError:
+                    event = None
+                if isinstance(event, dict):
+                    self.events.append((now, event))
+            self.changed.set()
+        self.changed.set()
+
+    async def until(self, check: Any, what: str, timeout: float = WAIT) -> Any:
+        try:
+            async with asyncio.timeout(timeout):
+                while True:
+                    self.changed.clear()
+                    found = check()
+                    if found is not None:
+                        return found
+                    if self.proc.returncode is not None and all(t.done() for t in self.tasks):
+                        raise RuntimeError(f"{self.name} exited before {what}: {self.tail()}")
+                    try:
+                        async with asyncio.timeout(0.5):
+                            await self.changed.wait()
+                    except TimeoutError:
+                        pass
+        except TimeoutError:
+            raise RuntimeError(f"{self.name}: no {what} in {timeout}s: {self.tail()}") from None
+
+    def event_time(self, kind: str, pred: Any = None) -> float | None:
+        return next((t for t, e in self.events if e.get("event") == kind and (pred is None or pred(e))), None)
+
+    def err_time(self, needle: str) -> float | None:
+        return next((t for t, k, s in self.lines if k == "err" and needle in s), None)
+
+    def tail(self) -> list[str]:
+        return [s.strip() for _, k, s in self.lines if k == "err"][-6:]
+
+    async def send(self, obj: dict[str, Any]) -> None:
+        assert self.proc.stdin is not None
+        try:
+            self.proc.stdin.write((json.dumps(obj) + "\n").encode())
+            await self.proc.stdin.drain()
+        except (BrokenPipeError, ConnectionResetError):
+            pass
+
+    async def stop(self, grace: float = 3.0) -> None:
+        try:
+            async with asyncio.timeout(grace):
+                await self.proc.wait()
+        except TimeoutError:
+            if self.proc.returncode is None:
+                try:
+                    self.proc.kill()
+                except ProcessLookupError:
+                    pass
+                try:
+                    async with asyncio.timeout(5):
+                        await self.proc.wait()
+                except TimeoutError:
+                    pass
+        for task in self.tasks:
+            task.cancel()
+
+
+async def one_round(relay_url: str) -> dict[str, float]:
+    agent = await Child.start("agent", "agent", "--headless", "--relay", relay_url, json_stdout=True)
+    customer: Child | None = None
+    try:
+        code = (await agent.until(lambda: next((e for _, e in agent.events if e.get("event") == "code"), None),
+                                  "code event"))["code"]
+        t0 = time.monotonic()
+        customer = await Child.start("customer", "join", code, "--relay", relay_url, "--command", "bash --norc --noprofile")
+        t_spawned = time.monotonic()
+        await agent.until(lambda: agent.event_time("screen"), "first screen event")
+        prompt = lambda e: any(line.startswith("$") for line in e.get("lines", []))  # noqa: E731
+        try:
+            await agent.until(lambda: agent.event_time("screen", prompt), "a screen with the prompt", 5.0)
+        except RuntimeError:
+            pass
+        marks = {
+            "spawn_ms": t_spawned,
+            "joined_ms": customer.err_time("joined; checking the code"),
+            "paired_ms": agent.event_time("paired"),
+            "first_screen_ms": agent.event_time("screen"),
+            "prompt_ms": agent.event_time("screen", prompt),
+        }
+        result = {k: round((v - t0) * 1000, 1) if v is not None else None for k, v in marks.items()}
+        await agent.send({"cmd": "end"})
+        return result
+    finally:
+        await agent.stop()
+        if customer is not None:
+            await customer.stop()
+
+
+async def baseline(args: list[str]) -> float:
+    t0 = time.monotonic()
+    proc = await asyncio.create_subprocess_exec(sys.executable, *args, stdin=asyncio.subprocess.DEVNULL,
+                                                stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.DEVNULL,
+                                                env=child_env(), cwd=ROOT)
+    try:
+        async with asyncio.timeout(WAIT):
+            code = await proc.wait()
+    except TimeoutError:
+        proc.kill()
+        await proc.wait()
+        raise
+    if code != 0:
+        raise RuntimeError(f"{args} exited {code}")
+    return (time.monotonic() - t0) * 1000
+
+
+def pct(values: list[float], q: float) -> float:
+    values = sorted(values)
+    k = (len(values) - 1) * q
+    lo, hi = int(k), min(int(k) + 1, len(values) - 1)
+    return values[lo] + (values[hi] - values[lo]) * (k - lo)
+
+
+async def bench(args: argparse.Namespace) -> dict[str, Any]:
+    from relay.config import RelayConfig
+    from relay.server import serve_relay
+
+    start = time.monotonic()
+    relay = await serve_relay(RelayConfig(host="127.0.0.1", port=0))
+    relay_url = f"ws://127.0.0.1:{relay.port}"
+    rounds: list[dict[str, float]] = []
+    base: dict[str, list[float]] = {k: [] for k in BASELINES}
+    try:
+        for i in range(args.n):
+            if i and time.monotonic() - start > args.budget:
+                log("budget spent: no more rounds")
+                break
+            for name, argv in BASELINES.items():
+                base[name].append(await baseline(argv))
+            r = await one_round(relay_url)
+            rounds.append(r)
+            log(f"round {i}: " + " ".join(f"{k}={r[k]}" for k in PHASES)
+                + " | " + " ".join(f"{k}={base[k][-1]:.0f}ms" for k in BASELINES))
+    finally:
+        relay.close()
+        try:
+            async with asyncio.timeout(5):
+                await relay.wait_closed()
+        except TimeoutError:
+            pass
+
+    totals = [r["first_screen_ms"] for r in rounds]
+    med = statistics.median
+    phases = {k: round(med(r[k] for r in rounds if r[k] is not None), 1) for k in PHASES
+              if any(r[k] is not None for r in rounds)}
+    return {
+        "join_to_first_screen_ms_p50": round(med(totals), 1),
+        "join_to_first_screen_ms_p90": round(pct(totals, 0.9), 1),
+        "join_to_first_screen_ms_max": round(max(totals), 1),
+        "n": len(rounds),
+        "phases_ms_p50": phases,
+        "after_joined_ms_p50": round(med(r["first_screen_ms"] - r["joined_ms"] for r in rounds if r["joined_ms"] is not None), 1),
+        "python_version_ms_p50": round(med(base["version"]), 1),
+        "join_imports_ms_p50": round(med(base["join_imports"]), 1),
+        "bare_python_ms_p50": round(med(base["bare_python"]), 1),
+        "machine": f"{platform.machine()} {os.cpu_count()} cpu, Python {platform.python_version()}",
+        "elapsed_s": round(time.monotonic() - start, 1),
+    }
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--n", type=int, default=20, help="rounds, each a fresh agent and customer (default 20)")
+    ap.add_argument("--budget", type=float, default=150.0, help="start no new round after this many seconds")
+    args = ap.parse_args()
+    print(json.dumps(asyncio.run(bench(args))))
+
+
+if __name__ == "__main__":
+    main()
