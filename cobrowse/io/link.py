@@ -109,10 +109,10 @@ class RelayLink:
             raise RelayRejected("malformed", f"the relay sent a message cobrowse does not understand: {exc}")
         if isinstance(reply, env.Error):
             await ws.close()
-            raise RelayRejected(reply.code, reply.message or env.ERROR_CODES.get(reply.code, reply.code))
+            raise RelayRejected(reply.code, env.describe_error(reply.code))
         if isinstance(reply, env.Closed):
             await ws.close()
-            raise RelayRejected(reply.reason, reply.message or reply.reason)
+            raise RelayRejected(reply.reason, env.describe_close(reply.reason))
         if not isinstance(reply, expect):
             raise RelayRejected("malformed", f"the relay answered {reply.type!r} to {message.type!r}")
         return reply
@@ -196,11 +196,12 @@ class RelayLink:
                 if isinstance(message, env.Peer):
                     await self.items.put(PeerChanged(message.state))
                 elif isinstance(message, env.Closed):
-                    return LinkEnded(message.reason, message.message or message.reason)
+                    return LinkEnded(message.reason, env.describe_close(message.reason))
                 elif isinstance(message, env.Error):
                     log.warning("relay error: %s %s", message.code, message.message)
                     if message.code in ("too_large", "malformed"):
-                        return LinkEnded(message.code, message.message, RelayRejected(message.code, message.message))
+                        text = env.describe_error(message.code)
+                        return LinkEnded(message.code, text, RelayRejected(message.code, text))
         except ConnectionClosed:
             pass
         return None

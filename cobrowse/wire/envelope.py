@@ -24,6 +24,7 @@ relay -> client
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import MISSING, asdict, dataclass, fields
 from typing import Any, ClassVar, Literal
 
@@ -52,6 +53,39 @@ ERROR_CODES = {
 # After an error with one of these codes the relay closes the socket; the others are answers
 # the client can recover from on the same connection.
 FATAL_ERROR_CODES = frozenset(ERROR_CODES) - {"not_in_session"}
+
+# Why a session closed, as clients tell their users. Clients show these local texts, never
+# the relay's own words: a hostile relay must not be able to put text in front of a customer.
+CLOSE_REASONS = {
+    "agent_ended": "the agent ended the session",
+    "customer_ended": "the customer ended the session",
+    "command_exited": "the customer's shared program exited",
+    "ended": "the other side ended the session",
+    "peer_timeout": "the other side lost its connection and did not come back",
+    "expired": "nobody joined before the session code expired: start a new session",
+    "scared": "the other side detected a security problem (wrong code or interception)",
+    "killed": "the relay's administrator ended the session",
+    "shutdown": "the relay is shutting down: start a new session",
+}
+
+
+_WORD = re.compile(r"[a-z0-9_]{1,32}")
+
+
+def _word(text: str) -> str:
+    match = _WORD.match(text)
+    return match[0] if match else "unknown"
+
+
+def describe_error(code: str) -> str:
+    """The local text for a relay error code (unknown codes are named, not quoted)."""
+    return ERROR_CODES.get(code) or f"the relay refused the request ({_word(code)})"
+
+
+def describe_close(reason: str) -> str:
+    """The local text for why the relay closed a session."""
+    return CLOSE_REASONS.get(reason) or f"the relay ended the session ({_word(reason)})"
+
 
 MAX_CONTROL_BYTES = 4096
 

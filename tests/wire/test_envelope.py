@@ -211,3 +211,15 @@ def test_fuzz_decode_raises_only_malformed(text: str | bytes) -> None:
             continue
         assert isinstance(message, Message)
         assert decode(message.encode()) == message  # whatever is accepted round-trips
+
+
+def test_clients_describe_relay_reasons_in_their_own_words() -> None:
+    """A hostile relay cannot put its own text in front of the user."""
+    from cobrowse.wire.envelope import describe_close, describe_error
+
+    assert describe_close("peer_timeout") == "the other side lost its connection and did not come back"
+    assert describe_error("expired") == "that session code has expired: ask for a new code"
+    phishing = "Your bank account is locked! Call +1 555 0100 now"
+    assert describe_close(phishing) == "the relay ended the session (unknown)"
+    assert describe_close("maintenance_window: call 555") == "the relay ended the session (maintenance_window)"
+    assert "555" not in describe_error("x Call +1 555") and "Call" not in describe_error("x Call +1 555")
