@@ -7,6 +7,7 @@ import asyncio
 import sys
 from typing import Any
 
+from cobrowse.cli.commands import end_on_signals
 from cobrowse.cli.config import ClientSettings
 from cobrowse.errors import CobrowseError
 from cobrowse.io.agent import AgentRuntime, CommandError
@@ -33,6 +34,7 @@ async def run_agent(args: argparse.Namespace, settings: ClientSettings, relay_ur
         emit({"event": "error", "message": str(exc)})
         print(f"cobrowse: {exc}", file=sys.stderr)
         return exit_code_for(exc)
+    end_on_signals(runtime, "agent_ended")
     reader = await stdin_lines()
     serve = serve_commands if args.headless else emit.serve
     commands = asyncio.create_task(serve(runtime, reader))

@@ -12,7 +12,6 @@ from urllib.parse import urlparse
 
 from cobrowse.cli.config import ClientSettings, resolve
 from cobrowse.errors import CobrowseError, ConfigError
-from cobrowse.io.link import RelayLink
 from cobrowse.io.runtime import EXIT_USAGE, exit_code_for
 
 
@@ -85,5 +84,11 @@ async def embedded_relay(settings: ClientSettings, announce: Any) -> AsyncIterat
                 await server.wait_closed()
 
 
-def make_link(url: str, role: str, token: str | None) -> RelayLink:
-    return RelayLink(url, role, token)
+def end_on_signals(runtime: Any, reason: str) -> None:
+    """SIGTERM or SIGHUP (the terminal closed) end the session properly: the peer is told
+    at once instead of waiting out the grace period, and the terminal is restored."""
+    import signal
+
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGHUP):
+        loop.add_signal_handler(sig, lambda: asyncio.ensure_future(runtime.end(reason)))

@@ -13,7 +13,7 @@ import re
 import sys
 from typing import Any
 
-from cobrowse.cli.commands import say
+from cobrowse.cli.commands import end_on_signals, say
 from cobrowse.cli.config import ClientSettings
 from cobrowse.errors import CobrowseError, ConfigError
 from cobrowse.io.customer import CustomerRuntime
@@ -96,6 +96,7 @@ async def run_customer(args: argparse.Namespace, settings: ClientSettings) -> in
         while True:
             await runtime.local_input(await inputs.get())
 
+    end_on_signals(runtime, "customer_ended")
     with terminal:
         say(HELP)
         shared = Passthrough(process, terminal, observer=runtime.program_output,

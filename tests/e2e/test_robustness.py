@@ -65,3 +65,18 @@ async def test_relay_going_away_for_good_is_reported(relay_url: str, relay) -> N
         await agent.kill()
         if customer:
             await customer.kill()
+
+
+async def test_sigterm_ends_the_session_for_both_at_once(relay_url: str) -> None:
+    import signal
+
+    agent, customer, _ = await pair(relay_url)
+    try:
+        customer.proc.send_signal(signal.SIGTERM)
+        assert await customer.wait() == 0
+        ended = await agent.event("ended", timeout=5)
+        assert ended["reason"] == "customer_ended"
+        assert await agent.wait() == 0
+    finally:
+        await agent.kill()
+        await customer.kill()
