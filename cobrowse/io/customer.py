@@ -34,6 +34,9 @@ from cobrowse.screen.sync import ScreenSender
 #: speed; the agent's view of a flood lags by at most MAX_LAG plus the backlog's parse time
 #: (~0.5 s for 32 MB); the final screen is exact.
 FEED_SLICE = 16 * 1024
+#: Frames that may go at once after a quiet spell: a key the agent types is echoed back
+#: at once instead of on the next 1/30 s tick, while floods stay at the frame rate.
+ECHO_BURST = 4
 MAX_SLICE = 256 * 1024
 QUIET = 0.010
 MAX_LAG = 1.0
@@ -52,7 +55,7 @@ class CustomerRuntime(SessionRuntime):
                  write_program: Callable[[bytes], None] = lambda data: None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.consent = ConsentMachine(consent_timeout)
-        self.screen = ScreenSender(cols, rows)
+        self.screen = ScreenSender(cols, rows, burst=ECHO_BURST)
         self.sharing = True
         self.write_program = write_program
         self.prefix = PrefixParser()
@@ -215,6 +218,7 @@ class CustomerRuntime(SessionRuntime):
                                   f"(denied automatically in {self.consent.prompt_timeout:.0f} s)"})
         elif isinstance(message, m.Keys):
             if self.consent.allows_keys():
+                self.screen.expedite(self.now)
                 self.write_program(message.data.encode("utf-8", "surrogateescape"))
             else:
                 self.emit({"event": "notice", "message": "ignored keys from the agent: you have not granted control"})

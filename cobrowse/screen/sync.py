@@ -1,7 +1,9 @@
 """Screen state synchronisation, mosh style.
 
 The customer side (:class:`ScreenSender`) feeds the program's output to an
-emulator and, when polled, sends at most ``fps`` frames a second: a snapshot
+emulator and, when polled, sends at most ``fps`` frames a second on average (a token
+bucket: after a quiet spell up to ``burst`` frames may go at once, so an echoed key is
+sent at once instead of waiting for the next 1/fps tick): a snapshot
 when one is due (first frame, resize, resync), otherwise the rows that differ
 from the last *sent* state. Output volume does not matter: a flood between two
 polls costs one frame of at most the screen's size.
@@ -21,15 +23,21 @@ from .state import ScreenState
 __all__ = ["ScreenSender", "ScreenMirror", "DEFAULT_FPS"]
 
 DEFAULT_FPS = 30.0
+DEFAULT_BURST = 1
+_EPSILON = 1e-6  # float slack: a frame due at exactly ``now`` is due
 
 
 class ScreenSender:
     """Customer side: emulator + dirty rows + frame-rate limited frames."""
 
     def __init__(self, cols: int = 80, rows: int = 24, *, fps: float = DEFAULT_FPS,
-                 emulator: Emulator | None = None) -> None:
+                 burst: int = DEFAULT_BURST, emulator: Emulator | None = None) -> None:
         if not fps > 0:
             raise ValueError("fps must be positive")
+        if burst < 1:
+            raise ValueError("burst must be at least 1")
+        self._burst = float(burst)
+        self._tokens = float(burst)
         self.emulator = emulator if emulator is not None else Emulator(cols, rows)
         self._interval = 1.0 / fps
         self._dirty: set[int] = set()
@@ -76,13 +84,30 @@ class ScreenSender:
         last frame, else ``now`` or the time the frame rate next allows."""
         if not self._pending():
             return None
-        if self._last is None:
+        tokens = self._tokens_at(now)
+        if tokens >= 1.0 - _EPSILON:
             return now
-        return max(now, self._last + self._interval)
+        return now + (1.0 - tokens) * self._interval
+
+    def expedite(self, now: float) -> None:
+        """Allow the next frame at once, whatever the rate: the agent typed a key, and its
+        echo must not wait for the next tick (mosh does the same). The rate stays bounded
+        by the frame rate plus the agent's own typing rate."""
+        self._tokens = max(self._tokens_at(now), 1.0)
+        self._last = now
+
+    def _tokens_at(self, now: float) -> float:
+        if self._last is None:
+            return self._burst
+        return min(self._burst, self._tokens + max(0.0, now - self._last) / self._interval)
+
+    def _spend(self, now: float) -> None:
+        self._tokens = self._tokens_at(now) - 1.0
+        self._last = now
 
     def poll(self, now: float) -> ScreenFrame | None:
         """A frame if something changed and the frame rate allows one, else None."""
-        if self._last is not None and now < self._last + self._interval:
+        if self._tokens_at(now) < 1.0 - _EPSILON:
             return None
         emu = self.emulator
         sent = self._sent
@@ -91,7 +116,7 @@ class ScreenSender:
             self._force = False
             self._dirty.clear()
             self._sent = state
-            self._last = now
+            self._spend(now)
             return ScreenFrame.of_state(state)
         cursor = emu.cursor()
         modes = emu.modes()
@@ -105,7 +130,7 @@ class ScreenSender:
             return None  # changed and changed back: costs nothing
         frame = ScreenFrame(False, sent.size, cursor, modes, changed)
         self._sent = apply(sent, frame)
-        self._last = now
+        self._spend(now)
         return frame
 
 

@@ -215,3 +215,38 @@ def test_flood_is_coalesced():
     per_frame_bound = cols * rows * 4 + 2048
     assert frame_bytes <= len(times) * per_frame_bound
     assert frame_bytes <= 0.02 * total
+
+
+def test_burst_sends_an_echo_at_once_but_keeps_the_average_rate() -> None:
+    """After a quiet spell a change goes out at once; sustained changes stay at ``fps``."""
+    s = ScreenSender(20, 3, fps=30.0, burst=4)
+    assert s.poll(0.0) is not None  # the first snapshot
+    now = 0.0
+    for i in range(3):  # typing faster than 30/s: the burst absorbs it
+        now += 0.005
+        s.feed(b"x")
+        assert s.next_deadline(now) == now
+        assert s.poll(now) is not None
+    sent = 0
+    for i in range(600):  # 3 s of a change every 5 ms
+        now += 0.005
+        s.feed(b"\r%d" % i)
+        if s.poll(now) is not None:
+            sent += 1
+    assert sent <= 3.0 * 30 + 4
+    assert sent >= 3.0 * 30 - 5
+    now += 1.0  # a quiet second refills the bucket
+    s.feed(b"z")
+    assert s.poll(now) is not None
+
+
+def test_expedite_lets_an_echo_through_at_once() -> None:
+    s = ScreenSender(20, 3, fps=30.0)
+    assert s.poll(0.0) is not None
+    s.feed(b"a")
+    assert s.poll(0.001) is None  # the rate says wait
+    s.expedite(0.002)
+    assert s.next_deadline(0.002) == 0.002
+    assert s.poll(0.002) is not None
+    s.feed(b"b")
+    assert s.poll(0.003) is None  # one frame per expedite, then the rate again

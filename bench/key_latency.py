@@ -1,0 +1,176 @@
+"""Control mode latency: agent key → customer pty → echo back on the agent's screen.
+
+    python bench/key_latency.py [--n 300]
+
+A real relay runs here on 127.0.0.1:0; a real headless agent and a real customer
+(`cobrowse join CODE --command cat`) run as processes. The customer grants control
+(Ctrl-] g). Each round waits ``--gap`` (10 ms), writes `{"cmd": "keys", "data": "x"}` to the agent's stdin and
+stops the clock when the agent prints a `screen` event whose cursor moved one column (the
+pty's echo of that key, mirrored back). Every 40 keys an Enter (untimed) starts a new line.
+
+Baseline in the same run: the same key written to a bare local pty running `cat`, timed
+to the echo read from its master: the floor a terminal itself costs.
+Progress on stderr; the last stdout line is one JSON object.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import pty
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from relay.config import RelayConfig  # noqa: E402
+from relay.server import serve_relay  # noqa: E402
+
+WAIT = 20.0
+
+
+def log(msg: str) -> None:
+    print(f"[key_latency] {msg}", file=sys.stderr, flush=True)
+
+
+def pct(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return round(ordered[min(len(ordered) - 1, int(q * len(ordered)))], 3)
+
+
+class Child:
+    def __init__(self, proc: asyncio.subprocess.Process) -> None:
+        self.proc = proc
+        self.events: asyncio.Queue[tuple[float, dict[str, Any]]] = asyncio.Queue()
+        self.last_screen: dict[str, Any] | None = None
+        self.task = asyncio.create_task(self._read())
+
+    @classmethod
+    async def start(cls, *args: str) -> "Child":
+        env = {**os.environ, "PYTHONUNBUFFERED": "1", "COBROWSE_CONFIG": os.devnull}
+        env.pop("COBROWSE_RELAY", None)
+        proc = await asyncio.create_subprocess_exec(
+            sys.executable, "-m", "cobrowse", *args, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+            stderr=subprocess.DEVNULL, env=env)
+        return cls(proc)
+
+    async def _read(self) -> None:
+        assert self.proc.stdout is not None
+        while line := await self.proc.stdout.readline():
+            try:
+                event = json.loads(line)
+            except ValueError:
+                continue
+            if event.get("event") == "screen":
+                self.last_screen = event
+            await self.events.put((time.monotonic(), event))
+
+    async def next(self, kind: str, predicate: Any = lambda e: True) -> tuple[float, dict[str, Any]]:
+        async with asyncio.timeout(WAIT):
+            while True:
+                at, event = await self.events.get()
+                if event.get("event") == kind and predicate(event):
+                    return at, event
+                if event.get("event") in ("ended", "error"):
+                    raise RuntimeError(f"session failed: {event}")
+
+    async def send(self, data: bytes) -> None:
+        assert self.proc.stdin is not None
+        self.proc.stdin.write(data)
+        await self.proc.stdin.drain()
+
+    async def stop(self) -> None:
+        if self.proc.returncode is None:
+            self.proc.kill()
+            await self.proc.wait()
+        self.task.cancel()
+
+
+async def cobrowse_rounds(n: int, gap: float) -> list[float]:
+    server = await serve_relay(RelayConfig(host="127.0.0.1", port=0))
+    agent = customer = None
+    try:
+        url = f"ws://127.0.0.1:{server.port}"
+        agent = await Child.start("agent", "--headless", "--relay", url)
+        _, code_event = await agent.next("code")
+        customer = await Child.start("join", code_event["code"], "--relay", url, "--command", "cat", "--size", "80x24")
+        await agent.next("paired")
+        await customer.send(b"\x1dg")
+        await agent.next("consent", lambda e: e["level"] == "control")
+        async with asyncio.timeout(WAIT):
+            while agent.last_screen is None:
+                await asyncio.sleep(0.01)
+        while not agent.events.empty():
+            agent.events.get_nowait()
+        col = agent.last_screen["cursor"][0]
+        samples: list[float] = []
+        for i in range(n):
+            if col >= 40:
+                await agent.send(b'{"cmd": "keys", "data": "\\r"}\n')
+                _, screen = await agent.next("screen", lambda e: e["cursor"][0] == 0)
+                col = 0
+            await asyncio.sleep(gap)
+            start = time.monotonic()
+            await agent.send(b'{"cmd": "keys", "data": "x"}\n')
+            at, screen = await agent.next("screen", lambda e, c=col: e["cursor"][0] == c + 1)
+            samples.append((at - start) * 1000)
+            col += 1
+            if i % 100 == 99:
+                log(f"{i + 1}/{n} keys, p50 so far {statistics.median(samples):.2f} ms")
+        return samples
+    finally:
+        for child in (agent, customer):
+            if child is not None:
+                await child.stop()
+        server.close()
+        await server.wait_closed()
+
+
+def bare_pty_rounds(n: int) -> list[float]:
+    pid, fd = pty.fork()
+    if pid == 0:
+        os.execvp("cat", ["cat"])
+    samples = []
+    try:
+        time.sleep(0.2)
+        for i in range(n):
+            if i % 40 == 39:
+                os.write(fd, b"\r")
+                time.sleep(0.01)
+                os.read(fd, 4096)
+            start = time.monotonic()
+            os.write(fd, b"x")
+            os.read(fd, 16)
+            samples.append((time.monotonic() - start) * 1000)
+    finally:
+        os.kill(pid, 9)
+        os.waitpid(pid, 0)
+    return samples
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--n", type=int, default=300)
+    parser.add_argument("--gap", type=float, default=0.01, help="pause between keys in seconds (default 0.01: faster than any typist)")
+    args = parser.parse_args()
+    log("baseline: bare pty echo")
+    bare = bare_pty_rounds(args.n)
+    log(f"cobrowse control mode: {args.n} keys")
+    samples = asyncio.run(cobrowse_rounds(args.n, args.gap))
+    print(json.dumps({
+        "p50_ms": pct(samples, 0.5), "p99_ms": pct(samples, 0.99), "p90_ms": pct(samples, 0.9),
+        "max_ms": round(max(samples), 3), "n": len(samples), "gap_s": args.gap,
+        "bare_pty_p50_ms": pct(bare, 0.5), "bare_pty_p99_ms": pct(bare, 0.99),
+        "path": "headless agent stdin -> seal -> relay -> customer -> consent -> pty echo -> emulator -> screen frame -> relay -> agent stdout",
+    }))
+
+
+if __name__ == "__main__":
+    main()
