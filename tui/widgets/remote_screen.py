@@ -1,0 +1,510 @@
+"""RemoteScreen: a terminal screen (a :class:`~cobrowse.screen.ScreenState`) as a Textual widget.
+
+Used by both apps: the agent's live mirror of the customer's terminal, and the
+customer's own embedded shell pane (fed from the local emulator).
+
+Rendering (Textual's Line API, as the ``Log`` widget does)
+-----------------------------------------------------------
+* :meth:`RemoteScreen.set_state` compares every row with the row shown before
+  (``Row`` values, plus "is the cursor on this row, in which column, in control
+  mode or not") and refreshes only the line regions that changed, including the
+  cursor's old and new rows. Nothing is rendered there: ``render_line(y)``
+  builds the row's :class:`~textual.strip.Strip` lazily and caches it in an LRU
+  keyed by that same ``(Row, cursor column, control)`` value, so a row that
+  scrolls up one line is found in the cache under its new y.
+* Rows are laid out from :meth:`Row.cells` widths (the emulator's), never from
+  Rich's own ``wcwidth`` table: where the two disagree the character is padded
+  (emulator says 2, Rich says 1) or replaced by U+FFFD (emulator says 1, Rich
+  says 2), so columns never drift.
+* Colours: ``None`` is the widget's own (CSS) colour/background; 0-255 is
+  ``rich.color.Color.from_ansi``; ``(r, g, b)`` is ``Color.from_rgb``. Attributes:
+  bold, faint (Rich ``dim``), italic, underline, strike, blink, inverse (Rich
+  ``reverse``).
+* The cursor, when the state says it is visible, is always drawn (focused or
+  not: it shows where the remote cursor is) with the component style
+  ``remote-screen--cursor`` (reverse video), or ``remote-screen--cursor-control``
+  while :attr:`control` is on. A cursor in the "pending wrap" column
+  (``col == cols``) is drawn on the last column, as xterm does.
+
+Pane smaller or larger than the remote screen
+---------------------------------------------
+Rows below the state's rows and columns right of its cols are blank. When the
+pane is smaller, the view is cropped and *follows the cursor*: it starts at the
+top-left and scrolls the least needed to keep the cursor in view (so a shell
+prompt at the bottom of a 50-row screen is visible in a 24-row pane).
+:attr:`size_mismatch` is the remote ``(cols, rows)`` whenever it differs from the
+pane's content size (else ``None``), so the app can say "customer is 200×50,
+pane is 80×24"; it is a Textual ``var``, so ``self.watch(pane, "size_mismatch",
+...)`` works.
+
+Keys (control mode)
+-------------------
+While :attr:`control` is True the widget takes every key that reaches it and
+every paste: it encodes them with :func:`~cobrowse.screen.encode_key` /
+:func:`~cobrowse.screen.encode_paste` under the current state's modes
+(application cursor keys, bracketed paste), stops the event and posts
+:class:`RemoteScreen.Input`. Keys ``encode_key`` does not know are dropped (a
+printable ``event.character`` is sent as UTF-8 instead). Keys listed in
+``app_keys`` are never captured: they bubble to the app's bindings (e.g. the
+customer app's prefix key ``ctrl+right_square_bracket``, or ``f12``).
+While :attr:`control` is False no key is captured.
+
+What the apps must do: Textual checks *priority* bindings before any widget
+sees a key, so ``ctrl+q`` (App: quit, priority) and ``ctrl+p`` (command palette)
+never reach this widget. An app that needs them to reach the remote terminal
+overrides them, e.g. ``BINDINGS = [Binding("ctrl+q", "noop", show=False,
+priority=False)]`` (a subclass binding replaces the inherited one) and
+``COMMAND_PALETTE_BINDING = "f1"`` (or ``ENABLE_COMMAND_PALETTE = False``), and
+moves its own actions to function keys or a prefix key (listed in
+``app_keys``, or bound with ``priority=True``). Non-priority bindings (tab focus
+cycling, ctrl+c) are stopped by this widget in control mode.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from typing import ClassVar, Iterable
+
+from rich.cells import cell_len, get_character_cell_size
+from rich.color import Color as RichColor
+from rich.segment import Segment
+from rich.style import Style as RichStyle
+from textual import events
+from textual.cache import LRUCache
+from textual.geometry import Region, Size
+from textual.message import Message
+from textual.reactive import reactive, var
+from textual.strip import Strip
+from textual.widget import Widget
+
+from cobrowse.screen import Modes, Row, ScreenState, Style, encode_key, encode_paste
+
+__all__ = ["RemoteScreen"]
+
+_NO_CURSOR = -1
+_MAX_STYLES = 4096
+
+
+def _rich_color(c) -> RichColor | None:
+    if c is None:
+        return None
+    if isinstance(c, int):
+        return RichColor.from_ansi(c)
+    r, g, b = c
+    return RichColor.from_rgb(r, g, b)
+
+
+@lru_cache(maxsize=4096)
+def _cell_rich_style(style: Style) -> RichStyle:
+    """The Rich style of a cell style, colours unset where the terminal default applies."""
+    return RichStyle(
+        color=_rich_color(style.fg),
+        bgcolor=_rich_color(style.bg),
+        bold=style.bold,
+        dim=style.faint,
+        italic=style.italic,
+        underline=style.underline,
+        strike=style.strikethrough,
+        blink=style.blink,
+        reverse=style.inverse,
+    )
+
+
+def _fits(text: str) -> bool:
+    """True if Rich measures ``text`` one cell per character."""
+    return text.isascii() or cell_len(text) == len(text)
+
+
+class RemoteScreen(Widget, can_focus=True):
+    """A terminal screen rendered line by line; in control mode, keys become bytes."""
+
+    COMPONENT_CLASSES: ClassVar[set[str]] = {
+        "remote-screen--cursor",
+        "remote-screen--cursor-control",
+        "remote-screen--placeholder",
+    }
+
+    DEFAULT_CSS = """
+    RemoteScreen {
+        width: 1fr;
+        height: 1fr;
+        background: $background;
+        border: round $panel-lighten-2;
+        border-subtitle-align: right;
+        border-subtitle-color: $warning;
+        border-subtitle-style: bold;
+        &:focus {
+            border: round $primary;
+        }
+        &.-control {
+            border: heavy $warning 60%;
+        }
+        &.-control:focus {
+            border: heavy $warning;
+        }
+        & > .remote-screen--cursor {
+            text-style: reverse;
+        }
+        & > .remote-screen--cursor-control {
+            background: $warning;
+            color: $background;
+            text-style: bold;
+        }
+        & > .remote-screen--placeholder {
+            color: $text-muted;
+            text-style: italic;
+        }
+    }
+    """
+
+    #: Shown when there is no state and no placeholder was set.
+    WAITING_TEXT: ClassVar[str] = "Waiting for the remote screen…"
+    #: The border subtitle shown while :attr:`control` is on (the mode "tag").
+    CONTROL_TAG: ClassVar[str] = " CONTROL · keys go to the remote terminal "
+
+    control: reactive[bool] = reactive(False, init=False)
+    """True: every key and paste that reaches the widget is sent to the remote terminal."""
+
+    size_mismatch: var[tuple[int, int] | None] = var(None, init=False)
+    """The remote ``(cols, rows)`` when it differs from the pane's size, else None."""
+
+    class Input(Message):
+        """Bytes for the remote terminal's input (posted in control mode only)."""
+
+        def __init__(self, data: bytes) -> None:
+            super().__init__()
+            self.data = data
+            self.remote_screen: RemoteScreen | None = None
+
+        @property
+        def control(self) -> "RemoteScreen | None":
+            return self.remote_screen
+
+        def __repr__(self) -> str:
+            return f"RemoteScreen.Input({self.data!r})"
+
+    def __init__(
+        self,
+        state: ScreenState | None = None,
+        *,
+        control: bool = False,
+        placeholder: str | None = None,
+        app_keys: Iterable[str] = (),
+        control_tag: str | None = None,
+        name: str | None = None,
+        id: str | None = None,
+        classes: str | None = None,
+        disabled: bool = False,
+    ) -> None:
+        super().__init__(name=name, id=id, classes=classes, disabled=disabled)
+        self._state: ScreenState | None = None
+        # Per state row: the cache key of what is shown there (Row, cursor col, control).
+        self._keys: list[tuple[Row, int, bool]] = []
+        self._cursor_at: tuple[int, int] | None = None  # (row, col) drawn, in state coords
+        self._origin: tuple[int, int] = (0, 0)  # top-left state cell shown at (0, 0)
+        self._placeholder: str | None = placeholder
+        self._strips: LRUCache[tuple[Row, int, bool], Strip] = LRUCache(1024)
+        self._styles: dict[Style, RichStyle] = {}
+        self._cursor_styles: dict[tuple[Style, bool], RichStyle] = {}
+        self._base: RichStyle | None = None
+        self._cursor_comp: tuple[RichStyle, RichStyle] | None = None
+        self.app_keys: frozenset[str] = frozenset(app_keys)
+        self.control_tag = self.CONTROL_TAG if control_tag is None else control_tag
+        self._subtitle_before: str | None = None
+        if control:
+            self.set_reactive(RemoteScreen.control, True)
+            self.add_class("-control")
+            self.border_subtitle = self.control_tag
+        if state is not None:
+            self.set_state(state)
+
+    # ------------------------------------------------------------------ public API
+
+    @property
+    def state(self) -> ScreenState | None:
+        """The screen state shown (None: nothing received yet)."""
+        return self._state
+
+    @property
+    def placeholder(self) -> str | None:
+        return self._placeholder
+
+    def set_placeholder(self, text: str | None) -> None:
+        """Show ``text`` instead of the screen (e.g. "Sharing paused by the customer");
+        ``None`` shows the screen again (or the waiting text if there is none)."""
+        if text == self._placeholder:
+            return
+        self._placeholder = text
+        self.refresh()
+
+    def set_state(self, state: ScreenState | None) -> None:
+        """Show ``state``; refreshes only the line regions whose content changed."""
+        old = self._state
+        self._state = state
+        if state is None:
+            self._keys = []
+            self._cursor_at = None
+            self._update_mismatch()
+            self.refresh()
+            return
+        self._resize_cache(state.row_count)
+        old_keys = self._keys
+        cursor = self._cursor_cell(state)
+        control = bool(self.control)
+        crow, ccol = cursor if cursor is not None else (-1, _NO_CURSOR)
+        keys = [(row, _NO_CURSOR, False) for row in state.rows]
+        if 0 <= crow < len(keys):
+            keys[crow] = (state.rows[crow], ccol, control)
+        self._keys = keys
+        self._cursor_at = cursor
+        self._update_mismatch()
+        moved = self._update_origin()
+        if self._placeholder is not None:
+            return  # hidden: set_placeholder(None) repaints everything
+        if old is None or moved or old.size != state.size or len(old_keys) != len(keys):
+            self.refresh()
+            return
+        self._refresh_changed(old_keys, keys)
+
+    # ------------------------------------------------------------------ refresh logic
+
+    def _cursor_cell(self, state: ScreenState) -> tuple[int, int] | None:
+        cur = state.cursor
+        cols, rows = state.size
+        if not cur.visible or not (0 <= cur.row < rows) or cols <= 0:
+            return None
+        return cur.row, min(max(cur.col, 0), cols - 1)
+
+    def _resize_cache(self, rows: int) -> None:
+        want = max(1024, 3 * rows)
+        if self._strips.maxsize < want:
+            self._strips.grow(want)
+
+    def _refresh_changed(self, old_keys: list, keys: list) -> None:
+        width = max(self.size.width, 1)
+        height = self.size.height
+        oy = self._origin[1]
+        start = -1
+        lo, hi = oy, min(len(keys), oy + height)
+        for y in range(lo, hi):
+            if keys[y] != old_keys[y]:
+                if start < 0:
+                    start = y
+            elif start >= 0:
+                self.refresh(Region(0, start - oy, width, y - start))
+                start = -1
+        if start >= 0:
+            self.refresh(Region(0, start - oy, width, hi - start))
+
+    def _update_origin(self) -> bool:
+        """Follow the cursor when the pane is smaller; True if the origin moved."""
+        state = self._state
+        if state is None:
+            return False
+        width, height = self.size
+        cols, rows = state.size
+        ox, oy = self._origin
+        if self._cursor_at is not None:
+            cy, cx = self._cursor_at
+            if width > 0:
+                if cx < ox:
+                    ox = cx
+                elif cx >= ox + width:
+                    ox = cx - width + 1
+            if height > 0:
+                if cy < oy:
+                    oy = cy
+                elif cy >= oy + height:
+                    oy = cy - height + 1
+        ox = max(0, min(ox, cols - width))
+        oy = max(0, min(oy, rows - height))
+        moved = (ox, oy) != self._origin
+        self._origin = (ox, oy)
+        return moved
+
+    def _update_mismatch(self) -> None:
+        state = self._state
+        mismatch = None
+        if state is not None:
+            pane = (self.size.width, self.size.height)
+            if state.size != pane:
+                mismatch = state.size
+        if mismatch != self.size_mismatch:
+            self.size_mismatch = mismatch
+
+    def on_resize(self, event: events.Resize) -> None:
+        self._update_mismatch()
+        self._update_origin()
+        self.refresh()
+
+    def watch_control(self, control: bool) -> None:
+        self.set_class(control, "-control")
+        if control:
+            self._subtitle_before = self.border_subtitle
+            self.border_subtitle = self.control_tag
+        else:
+            self.border_subtitle = self._subtitle_before or ""
+        state = self._state
+        if state is not None and self._cursor_at is not None:
+            crow, ccol = self._cursor_at
+            self._keys[crow] = (state.rows[crow], ccol, control)
+        self.refresh()
+
+    def notify_style_update(self) -> None:
+        super().notify_style_update()
+        self._clear_style_caches()
+
+    def _clear_style_caches(self) -> None:
+        self._styles.clear()
+        self._cursor_styles.clear()
+        self._strips.clear()
+        self._base = None
+        self._cursor_comp = None
+
+    def get_content_width(self, container: Size, viewport: Size) -> int:
+        return self._state.cols if self._state is not None else container.width
+
+    def get_content_height(self, container: Size, viewport: Size, width: int) -> int:
+        return self._state.row_count if self._state is not None else container.height
+
+    # ------------------------------------------------------------------ rendering
+
+    def _base_style(self) -> RichStyle:
+        base = self.rich_style
+        if base != self._base:
+            self._clear_style_caches()
+            self._base = base
+        return base
+
+    def _style(self, style: Style) -> RichStyle:
+        rs = self._styles.get(style)
+        if rs is None:
+            if len(self._styles) >= _MAX_STYLES:  # bounded: a stream of fresh RGB colours
+                self._styles.clear()
+                self._cursor_styles.clear()
+            rs = self._styles[style] = self._base + _cell_rich_style(style)
+        return rs
+
+    def _cursor_style(self, style: Style, control: bool) -> RichStyle:
+        key = (style, control)
+        rs = self._cursor_styles.get(key)
+        if rs is None:
+            if self._cursor_comp is None:
+                self._cursor_comp = (
+                    self.get_component_rich_style("remote-screen--cursor", partial=True),
+                    self.get_component_rich_style("remote-screen--cursor-control", partial=True),
+                )
+            comp = self._cursor_comp[1 if control else 0]
+            rs = self._style(style) + comp
+            if comp.reverse and style.inverse:  # reverse video on an inverse cell
+                rs += RichStyle(reverse=False)
+            self._cursor_styles[key] = rs
+        return rs
+
+    def render_lines(self, crop: Region) -> list[Strip]:
+        self._base_style()  # once per repaint: rich_style walks the ancestors
+        return super().render_lines(crop)
+
+    def render_line(self, y: int) -> Strip:
+        width = self.size.width
+        base = self._base if self._base is not None else self._base_style()
+        state = self._state
+        if state is None or self._placeholder is not None:
+            return self._placeholder_line(y, width)
+        ox, oy = self._origin
+        sy = y + oy
+        if sy >= len(self._keys) or width <= 0:
+            return Strip.blank(width, base)
+        key = self._keys[sy]
+        strip = self._strips.get(key)
+        if strip is None:
+            strip = self._build_strip(key, state.cols)
+            self._strips[key] = strip
+        if ox == 0 and strip.cell_length == width:
+            return strip
+        return strip.crop_extend(ox, ox + width, base)
+
+    def _build_strip(self, key: tuple[Row, int, bool], cols: int) -> Strip:
+        row, ccol, control = key
+        if ccol == _NO_CURSOR and not row.wide and all(_fits(t) for t, _ in row.runs):
+            segments = [Segment(text, self._style(style)) for text, style in row.runs]
+        else:
+            segments = self._cell_segments(row, ccol, control)
+        strip = Strip(segments, row.width)
+        if row.width != cols:
+            strip = strip.adjust_cell_length(cols, self._base)
+        return strip
+
+    def _cell_segments(self, row: Row, ccol: int, control: bool) -> list[Segment]:
+        """Cell by cell: the cursor cell, and widths Rich measures differently."""
+        segments: list[Segment] = []
+        buf: list[str] = []
+        cur: RichStyle | None = None
+        for col, ch, w, style in row.cells():
+            rw = get_character_cell_size(ch) if not ch.isascii() else 1
+            if rw != w:
+                if w == 2:
+                    ch = ch + " " if rw == 1 else "  "
+                else:
+                    ch = "\ufffd" if rw == 2 else " "
+            if ccol != _NO_CURSOR and col <= ccol < col + w:
+                rs = self._cursor_style(style, control)
+            else:
+                rs = self._style(style)
+            if rs is not cur:
+                if buf:
+                    segments.append(Segment("".join(buf), cur))
+                buf = []
+                cur = rs
+            buf.append(ch)
+        if buf:
+            segments.append(Segment("".join(buf), cur))
+        return segments
+
+    def _placeholder_line(self, y: int, width: int) -> Strip:
+        text = self._placeholder if self._placeholder is not None else self.WAITING_TEXT
+        lines = text.split("\n")
+        height = self.size.height
+        top = max(0, (height - len(lines)) // 2)
+        style = self.get_component_rich_style("remote-screen--placeholder")
+        if not top <= y < top + len(lines) or width <= 0:
+            return Strip.blank(width, style)
+        line = lines[y - top]
+        n = cell_len(line)
+        left = max(0, (width - n) // 2)
+        strip = Strip([Segment(" " * left, style), Segment(line, style)], left + n)
+        return strip.crop_extend(0, width, style)
+
+    # ------------------------------------------------------------------ input
+
+    def _modes(self) -> Modes:
+        return self._state.modes if self._state is not None else Modes()
+
+    def _post_input(self, data: bytes) -> None:
+        message = self.Input(data)
+        message.remote_screen = self
+        self.post_message(message)
+
+    def on_key(self, event: events.Key) -> None:
+        if not self.control or event.key in self.app_keys:
+            return
+        event.stop()
+        event.prevent_default()
+        try:
+            data = encode_key(event.key, self._modes())
+        except ValueError:
+            ch = event.character
+            if not ch or not ch.isprintable():
+                return  # a key no terminal sequence stands for: dropped
+            data = ch.encode("utf-8")
+        if data:
+            self._post_input(data)
+
+    def on_paste(self, event: events.Paste) -> None:
+        if not self.control:
+            return
+        event.stop()
+        event.prevent_default()
+        data = encode_paste(event.text, self._modes())
+        if data:
+            self._post_input(data)
