@@ -42,10 +42,14 @@ async def run(args: argparse.Namespace) -> int:
     try:
         settings = resolve(args.relay, getattr(args, "token", None), getattr(args, "name", None))
         if args.command_name == "agent":
+            if not args.headless and interactive():
+                return await run_agent_console(args, settings)
             from cobrowse.cli.agent import run_agent
 
             async with embedded_relay(settings, announce=say) as relay_url:
                 return await run_agent(args, settings, relay_url)
+        if not args.plain and interactive():
+            return await run_customer_app(args, settings)
         from cobrowse.cli.customer import run_customer
 
         return await run_customer(args, settings)
@@ -92,3 +96,35 @@ def end_on_signals(runtime: Any, reason: str) -> None:
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGHUP):
         loop.add_signal_handler(sig, lambda: asyncio.ensure_future(runtime.end(reason)))
+
+
+def interactive() -> bool:
+    """A full-screen app only on a real terminal (HEADLESS.md: plain when piped)."""
+    return sys.stdin.isatty() and sys.stdout.isatty()
+
+
+async def run_agent_console(args: argparse.Namespace, settings: ClientSettings) -> int:
+    """The Textual agent console; an embedded relay when none is configured or running."""
+    from tui.agent_app import AgentApp
+
+    notes: list[str] = []
+    async with embedded_relay(settings, announce=notes.append) as relay_url:
+        app = AgentApp(relay_url, settings.token, settings.name, args.join,
+                       relay_note=notes[0] if notes else None, reconnect_for=settings.reconnect_for)
+        await app.run_async()
+    return app.return_code or 0
+
+
+async def run_customer_app(args: argparse.Namespace, settings: ClientSettings) -> int:
+    """The Textual customer app; ``share`` when no code was given."""
+    from tui.customer_app import CustomerApp
+
+    code = getattr(args, "code", None)
+    if code is not None:
+        from cobrowse.wire.code import parse_code
+
+        parse_code(code)  # a typo fails here, with the usual message and exit status
+    app = CustomerApp(settings.relay, code, args.command, args.consent_timeout,
+                      name=settings.name, reconnect_for=settings.reconnect_for)
+    await app.run_async()
+    return app.return_code or 0

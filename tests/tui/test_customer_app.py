@@ -1,0 +1,544 @@
+"""The customer app, driven by Textual pilots against a real relay, a real agent runtime
+(in-process) and a real bash on a pty. Every wait is bounded."""
+
+from __future__ import annotations
+
+import asyncio
+import random
+import socket
+import threading
+import time
+from typing import Any, AsyncIterator, Callable
+
+import pytest
+
+from cobrowse.io.agent import AgentRuntime, CommandError
+from cobrowse.io.link import RelayLink
+from cobrowse.protocol import messages as m
+from cobrowse.wire.code import parse_code
+from relay.config import RelayConfig
+from relay.server import RelayServer, serve_relay
+from tui.customer_app import CustomerApp, ShellPane
+
+BASH = "bash --norc --noprofile"
+WAIT = 10.0
+PREFIX = "ctrl+right_square_bracket"
+
+
+@pytest.fixture(autouse=True)
+def _shell_env(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("PS1", "$ ")
+    monkeypatch.setenv("TERM", "xterm-256color")
+    monkeypatch.delenv("PROMPT_COMMAND", raising=False)
+
+
+@pytest.fixture
+async def relay() -> AsyncIterator[RelayServer]:
+    server = await serve_relay(RelayConfig(host="127.0.0.1", port=0, grace=3.0, unclaimed_ttl=30.0))
+    try:
+        yield server
+    finally:
+        server.close()
+        await server.wait_closed()
+
+
+@pytest.fixture
+def relay_url(relay: RelayServer) -> str:
+    return f"ws://127.0.0.1:{relay.port}"
+
+
+class Agent:
+    """The agent's side, in-process: an AgentRuntime and the events it emitted."""
+
+    def __init__(self, url: str) -> None:
+        self.events: list[dict[str, Any]] = []
+        self.rt = AgentRuntime(RelayLink(url, "agent"), self.events.append, name="Alice")
+        self.task: asyncio.Task | None = None
+
+    async def create(self) -> str:
+        code = await self.rt.create()
+        self.task = asyncio.create_task(self.rt.run())
+        return str(code)
+
+    async def join(self, code: str) -> None:
+        await self.rt.join(parse_code(code))
+        self.task = asyncio.create_task(self.rt.run())
+
+    async def event(self, kind: str, timeout: float = WAIT, **match: Any) -> dict[str, Any]:
+        found = await until(lambda: next((e for e in self.events if e.get("event") == kind
+                                          and all(e.get(k) == v for k, v in match.items())), None),
+                            timeout, f"agent event {kind} {match}; got {[e.get('event') for e in self.events]}")
+        return found
+
+    def lines(self) -> list[str]:
+        state = self.rt.mirror.state
+        return state.lines() if state is not None else []
+
+    async def close(self) -> None:
+        if self.task is not None and not self.task.done():
+            await self.rt.end("agent_ended")
+            try:
+                async with asyncio.timeout(5):
+                    await self.task
+            except BaseException:
+                self.task.cancel()
+
+
+@pytest.fixture
+async def agent(relay_url: str) -> AsyncIterator[Agent]:
+    a = Agent(relay_url)
+    try:
+        yield a
+    finally:
+        await a.close()
+
+
+async def until(check: Callable[[], Any], timeout: float = WAIT, what: str = "condition") -> Any:
+    deadline = time.monotonic() + timeout
+    while True:
+        result = check()
+        if result:
+            return result
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out after {timeout}s waiting for {what}")
+        await asyncio.sleep(0.02)
+
+
+def pane_lines(app: CustomerApp) -> list[str]:
+    state = app.query_one("#shell", ShellPane).state
+    return state.lines() if state is not None else []
+
+
+def has_line(lines: list[str], text: str) -> bool:
+    return any(line.rstrip() == text for line in lines)
+
+
+async def type_text(pilot: Any, text: str) -> None:
+    await pilot.press(*text)
+
+
+async def paired_app(pilot: Any, agent: Agent) -> CustomerApp:
+    app: CustomerApp = pilot.app
+    await until(lambda: app.sas is not None and agent.rt.paired, what="pairing")
+    await agent.event("hello")
+    await until(lambda: app.agent_name == "Alice", what="the agent's hello")
+    await until(lambda: any(line.startswith("$") for line in pane_lines(app)), what="the shell prompt in the pane")
+    return app
+
+
+async def prefix(pilot: Any, key: str) -> None:
+    await pilot.press(PREFIX, key)
+    await pilot.pause()
+
+
+# -- pairing, typing, Ctrl-C -------------------------------------------------------------
+
+
+async def test_join_pair_type_and_interrupt(agent: Agent, relay_url: str) -> None:
+    code = await agent.create()
+    app = CustomerApp(relay_url, code, BASH, consent_timeout=30.0)
+    async with app.run_test(size=(120, 36)) as pilot:
+        await paired_app(pilot, agent)
+        paired = await agent.event("paired")
+        assert app.sas == paired["sas"]
+        assert paired["sas"] in str(app.query_one("#sas").content)
+        assert app.banner_text.startswith("Your terminal is visible to Alice")
+        assert "Alice" in str(app.query_one("#who").content)
+
+        # the pty has the pane's size, and the agent sees that size
+        pane = app.query_one("#shell", ShellPane)
+        cols, rows = pane.content_size
+        assert app.process is not None and app.process.size == (cols, rows)
+        await until(lambda: agent.rt.mirror.state is not None and agent.rt.mirror.state.size == (cols, rows),
+                    what="the agent's mirror at the pane's size")
+
+        await type_text(pilot, "echo hello-from-customer")
+        await pilot.press("enter")
+        await until(lambda: has_line(pane_lines(app), "hello-from-customer"), what="output in the customer's pane")
+        await until(lambda: has_line(agent.lines(), "hello-from-customer"), what="output in the agent's mirror")
+
+        # Ctrl-C reaches the shell's foreground job (not Textual's copy / quit)
+        await type_text(pilot, "sleep 100")
+        await pilot.press("enter")
+        await until(lambda: any("sleep 100" in line for line in pane_lines(app)), what="sleep echoed")
+        await asyncio.sleep(0.3)
+        await pilot.press("ctrl+c")
+        await type_text(pilot, "echo after-interrupt")
+        await pilot.press("enter")
+        await until(lambda: has_line(pane_lines(app), "after-interrupt"), timeout=5, what="sleep interrupted")
+
+        # Ctrl-Q and Escape go to the shell too: the app is still running
+        await pilot.press("ctrl+q", "escape")
+        await pilot.pause()
+        assert app.is_running and app.return_code is None
+
+
+async def test_resize_follows_the_pane(agent: Agent, relay_url: str) -> None:
+    code = await agent.create()
+    app = CustomerApp(relay_url, code, BASH)
+    async with app.run_test(size=(120, 36)) as pilot:
+        await paired_app(pilot, agent)
+        pane = app.query_one("#shell", ShellPane)
+        before = pane.content_size
+        await prefix(pilot, "b")  # hide the side panel: the pane grows
+        await until(lambda: pane.content_size.width > before.width, what="the pane to grow")
+        cols, rows = pane.content_size
+        await until(lambda: app.process is not None and app.process.size == (cols, rows), what="pty resized")
+        await until(lambda: agent.rt.mirror.state is not None and agent.rt.mirror.state.size == (cols, rows),
+                    what="the agent's mirror resized")
+        await type_text(pilot, "stty size")
+        await pilot.press("enter")
+        await until(lambda: has_line(pane_lines(app), f"{rows} {cols}"), what="stty size in the shell")
+
+
+# -- chat ----------------------------------------------------------------------------------
+
+
+async def test_chat_both_ways(agent: Agent, relay_url: str) -> None:
+    code = await agent.create()
+    app = CustomerApp(relay_url, code, BASH)
+    async with app.run_test(size=(120, 36)) as pilot:
+        await paired_app(pilot, agent)
+        await agent.rt.command({"cmd": "chat", "text": "hi, can you run ls?"})
+        await until(lambda: "Alice: hi, can you run ls?" in app.log_lines, what="the agent's chat in the panel")
+
+        await prefix(pilot, "c")
+        assert app.focused is app.query_one("#chat-input")
+        await type_text(pilot, "sure thing")
+        await pilot.press("enter")
+        chat = await agent.event("chat", text="sure thing")
+        assert chat["from"] == "customer"
+        assert "you: sure thing" in app.log_lines
+        assert app.focused is app.query_one("#shell")  # back to the shell
+        # the chat text never went to the shell
+        assert not any("sure thing" in line for line in pane_lines(app))
+        # Escape leaves the chat input without sending
+        await prefix(pilot, "c")
+        await type_text(pilot, "never sent")
+        await pilot.press("escape")
+        await pilot.pause()
+        assert app.focused is app.query_one("#shell")
+        await asyncio.sleep(0.2)
+        assert not any(e.get("text") == "never sent" for e in agent.events)
+
+
+# -- consent -------------------------------------------------------------------------------
+
+
+async def test_request_allow_then_revoke(agent: Agent, relay_url: str) -> None:
+    code = await agent.create()
+    app = CustomerApp(relay_url, code, BASH)
+    async with app.run_test(size=(120, 36)) as pilot:
+        await paired_app(pilot, agent)
+        await agent.rt.command({"cmd": "request_control", "level": "control"})
+        await until(lambda: app.prompt_visible, what="the consent prompt")
+        text = str(app.query_one("#consent-text").content)
+        assert "Alice asks to CONTROL your terminal" in text
+        assert "denied automatically in" in str(app.query_one("#consent-countdown").content)
+        # a bare "y" typed in the shell answers nothing
+        await pilot.press("y")
+        await asyncio.sleep(0.2)
+        assert app.runtime is not None and app.runtime.consent.level == "view" and app.prompt_visible
+        await pilot.press("backspace")
+
+        await prefix(pilot, "y")
+        await agent.event("consent", level="control")
+        assert not app.prompt_visible
+        assert "CONTROL" in str(app.query_one("#level").content)
+        assert "they can TYPE in it" in app.banner_text
+
+        await agent.rt.command({"cmd": "keys", "data": "echo from-agent\r"})
+        await until(lambda: has_line(pane_lines(app), "from-agent"), what="the agent's keys in the shell")
+
+        await prefix(pilot, "r")  # revoke: effective at once, on this machine
+        assert app.runtime.consent.level == "view"
+        assert "VIEW ONLY" in str(app.query_one("#level").content)
+        assert "view only" in app.banner_text
+        await agent.event("consent", level="view")
+        with pytest.raises(CommandError):
+            await agent.rt.command({"cmd": "keys", "data": "echo refused\r"})
+        # a client that ignores the level: the customer drops its keys anyway
+        await agent.rt.send(m.Keys("echo dropped-keys\r"))
+        await until(lambda: any("ignored keys from the agent" in line for line in app.log_lines),
+                    what="the dropped-keys notice")
+        await asyncio.sleep(0.3)
+        assert not any("dropped-keys" in line for line in pane_lines(app))
+
+
+async def test_buttons_grant_and_deny(agent: Agent, relay_url: str) -> None:
+    code = await agent.create()
+    app = CustomerApp(relay_url, code, BASH)
+    async with app.run_test(size=(120, 36)) as pilot:
+        await paired_app(pilot, agent)
+        await agent.rt.command({"cmd": "request_control", "level": "suggest"})
+        await until(lambda: app.prompt_visible, what="the consent prompt")
+        await until(lambda: app.query_one("#deny").region.width > 0, what="the Deny button laid out")
+        await pilot.pause()
+        await pilot.click("#deny")
+        await until(lambda: not app.prompt_visible, what="the prompt to close")
+        await agent.event("consent", level="view")
+        assert app.runtime is not None and app.runtime.consent.level == "view"
+        await pilot.click("#grant-suggest")
+        await agent.event("consent", level="suggest")
+        assert "SUGGEST" in str(app.query_one("#level").content)
+        assert app.focused is app.query_one("#shell")  # clicking never took the keyboard
+
+
+async def test_unanswered_prompt_is_denied(agent: Agent, relay_url: str) -> None:
+    code = await agent.create()
+    app = CustomerApp(relay_url, code, BASH, consent_timeout=1.0)
+    async with app.run_test(size=(120, 36)) as pilot:
+        await paired_app(pilot, agent)
+        await agent.rt.command({"cmd": "request_control", "level": "control"})
+        await until(lambda: app.prompt_visible, what="the consent prompt")
+        await until(lambda: not app.prompt_visible, timeout=5, what="the prompt to expire")
+        assert app.runtime is not None and app.runtime.consent.level == "view"
+        await until(lambda: any("no answer" in line for line in app.log_lines), what="the denial notice")
+        # answering late changes nothing
+        await prefix(pilot, "y")
+        assert app.runtime.consent.level == "view"
+        await asyncio.sleep(0.2)
+        assert all(e["level"] == "view" for e in agent.events if e.get("event") == "consent")
+        assert agent.rt.consent == "view"
+
+
+# -- pause, preview, end -------------------------------------------------------------------
+
+
+async def test_pause_and_resume(agent: Agent, relay_url: str) -> None:
+    code = await agent.create()
+    app = CustomerApp(relay_url, code, BASH)
+    async with app.run_test(size=(120, 36)) as pilot:
+        await paired_app(pilot, agent)
+        await until(lambda: agent.rt.screen_frames > 0, what="a first frame")
+        await prefix(pilot, "p")
+        await agent.event("sharing", active=False)
+        assert app.banner_text.startswith("Sharing paused: Alice sees nothing")
+        frames = agent.rt.screen_frames
+        await type_text(pilot, "echo while-paused")
+        await pilot.press("enter")
+        await until(lambda: has_line(pane_lines(app), "while-paused"), what="output in the customer's pane")
+        await asyncio.sleep(0.4)
+        assert agent.rt.screen_frames == frames
+        assert not any("while-paused" in line for line in agent.lines())
+
+        # the preview says the agent sees nothing
+        await prefix(pilot, "v")
+        preview = app.screen
+        assert type(preview).__name__ == "PreviewScreen"
+        await pilot.pause(0.15)
+        assert "paused" in (preview.query_one("#preview-screen").placeholder or "")
+        await pilot.press("escape")
+        await pilot.pause()
+        assert app.focused is app.query_one("#shell")
+
+        await prefix(pilot, "p")
+        await agent.event("sharing", active=True)
+        assert app.banner_text.startswith("Your terminal is visible to Alice")
+        await until(lambda: has_line(agent.lines(), "while-paused"), what="the screen after resume")
+
+
+async def test_preview_shows_what_was_sent(agent: Agent, relay_url: str) -> None:
+    code = await agent.create()
+    app = CustomerApp(relay_url, code, BASH)
+    async with app.run_test(size=(120, 36)) as pilot:
+        await paired_app(pilot, agent)
+        await type_text(pilot, "echo preview-me")
+        await pilot.press("enter")
+        await until(lambda: has_line(agent.lines(), "preview-me"), what="the agent's mirror")
+        await prefix(pilot, "v")
+        view = app.screen.query_one("#preview-screen")
+        await until(lambda: view.state is not None and has_line(view.state.lines(), "preview-me"),
+                    what="the preview")
+        assert view.state.lines() == agent.lines()
+
+
+async def test_customer_ends_the_session(agent: Agent, relay_url: str) -> None:
+    code = await agent.create()
+    app = CustomerApp(relay_url, code, BASH)
+    async with app.run_test(size=(120, 36)) as pilot:
+        await paired_app(pilot, agent)
+        process = app.process
+        await prefix(pilot, "e")
+        ended = await agent.event("ended")
+        assert ended["reason"] == "customer_ended"
+        await until(lambda: not app.is_running, what="the app to exit")
+    assert app.return_code == 0
+    assert process is not None and process.returncode is not None  # the shell was terminated
+
+
+async def test_agent_ends_the_session(agent: Agent, relay_url: str) -> None:
+    code = await agent.create()
+    app = CustomerApp(relay_url, code, BASH)
+    async with app.run_test(size=(120, 36)) as pilot:
+        await paired_app(pilot, agent)
+        process = app.process
+        await agent.rt.command({"cmd": "end"})
+        await until(lambda: not app.is_running, what="the app to exit")
+    assert app.return_code == 0
+    assert app.outcome is not None and app.outcome.reason == "agent_ended"
+    assert process is not None and process.returncode is not None
+
+
+async def test_shell_exit_ends_the_session(agent: Agent, relay_url: str) -> None:
+    code = await agent.create()
+    app = CustomerApp(relay_url, code, BASH)
+    async with app.run_test(size=(120, 36)) as pilot:
+        await paired_app(pilot, agent)
+        await type_text(pilot, "exit")
+        await pilot.press("enter")
+        await agent.event("ended", reason="command_exited")
+        await until(lambda: not app.is_running, what="the app to exit")
+    assert app.return_code == 0
+
+
+async def test_literal_prefix_and_help(agent: Agent, relay_url: str) -> None:
+    code = await agent.create()
+    app = CustomerApp(relay_url, code, BASH)
+    async with app.run_test(size=(120, 36)) as pilot:
+        await paired_app(pilot, agent)
+        await pilot.press(PREFIX)
+        assert app.prefix_armed
+        assert "prefix: press a key" in str(app.query_one("#status").content)
+        await pilot.press("question_mark")
+        await pilot.pause()
+        assert type(app.screen).__name__ == "HelpScreen"
+        await pilot.press("space")
+        await pilot.pause()
+        assert not app.prefix_armed and type(app.screen).__name__ == "Screen"
+        # Ctrl-] Ctrl-] types one 0x1d: od shows it
+        await type_text(pilot, "od -c")
+        await pilot.press("enter")
+        await asyncio.sleep(0.2)
+        await pilot.press(PREFIX, PREFIX, "enter", "ctrl+d")
+        await until(lambda: any("035" in line for line in pane_lines(app)), what="a literal 0x1d for od")
+
+
+# -- share (create a code) -----------------------------------------------------------------
+
+
+async def test_share_shows_the_code_and_pairs(relay_url: str) -> None:
+    app = CustomerApp(relay_url, None, BASH)
+    agent = Agent(relay_url)
+    try:
+        async with app.run_test(size=(120, 36)) as pilot:
+            await until(lambda: app.code is not None, what="a code")
+            assert app.query_one("#waiting").has_class("shown")
+            assert app.banner_text.startswith("Waiting for your agent")
+            code = str(app.code)
+            assert app.code.spoken() in str(app.query_one("#code-spoken").content)
+            await agent.join(code)
+            await paired_app(pilot, agent)
+            assert app.sas == (await agent.event("paired"))["sas"]
+            assert not app.query_one("#waiting").has_class("shown")
+            assert app.banner_text.startswith("Your terminal is visible to Alice")
+    finally:
+        await agent.close()
+
+
+# -- errors --------------------------------------------------------------------------------
+
+
+async def _error_screen(app: CustomerApp, pilot: Any) -> str:
+    await until(lambda: type(app.screen).__name__ == "SessionOverScreen", timeout=15, what="the error screen")
+    message = str(app.screen.query_one("#over-message").content)
+    assert "Traceback" not in message
+    await pilot.press("enter")
+    await until(lambda: not app.is_running, what="the app to exit")
+    return message
+
+
+async def test_wrong_code(agent: Agent, relay_url: str) -> None:
+    code = parse_code(await agent.create())
+    wrong = f"{code.nameplate}-{(int(code.secret) + 1) % 10**8:08d}"
+    app = CustomerApp(relay_url, wrong, BASH)
+    async with app.run_test(size=(100, 30)) as pilot:
+        message = await _error_screen(app, pilot)
+    assert "code" in message.lower()
+    assert app.return_code == 5
+    assert app.process is None
+
+
+async def test_unknown_code(relay_url: str) -> None:
+    app = CustomerApp(relay_url, "98765-1234-5678", BASH)
+    async with app.run_test(size=(100, 30)) as pilot:
+        message = await _error_screen(app, pilot)
+    assert app.return_code == 4, message
+
+
+async def test_relay_down() -> None:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    app = CustomerApp(f"ws://127.0.0.1:{port}", "42-7193-0518", BASH)
+    async with app.run_test(size=(100, 30)) as pilot:
+        message = await _error_screen(app, pilot)
+    assert "cannot reach the relay" in message
+    assert app.return_code == 3
+
+
+async def test_bad_code_format() -> None:
+    app = CustomerApp("ws://127.0.0.1:9", "not-a-code", BASH)
+    async with app.run_test(size=(100, 30)) as pilot:
+        message = await _error_screen(app, pilot)
+    assert "not a session code" in message
+    assert app.return_code == 2
+
+
+# -- snapshot ------------------------------------------------------------------------------
+
+
+class ThreadedRelay:
+    """A relay on its own loop in a thread, for snap_compare (which runs its own loop)."""
+
+    def __init__(self) -> None:
+        self.loop = asyncio.new_event_loop()
+        self.server: RelayServer | None = None
+        self.ready = threading.Event()
+        self.thread = threading.Thread(target=self._run, daemon=True)
+
+    def _run(self) -> None:
+        asyncio.set_event_loop(self.loop)
+
+        async def start() -> None:
+            self.server = await serve_relay(RelayConfig(host="127.0.0.1", port=0), rng=random.Random(7))
+            self.ready.set()
+
+        self.loop.run_until_complete(start())
+        self.loop.run_forever()
+
+    def __enter__(self) -> "ThreadedRelay":
+        self.thread.start()
+        assert self.ready.wait(10)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        async def stop() -> None:
+            assert self.server is not None
+            self.server.close()
+            await self.server.wait_closed()
+
+        asyncio.run_coroutine_threadsafe(stop(), self.loop).result(10)
+        self.loop.call_soon_threadsafe(self.loop.stop)
+        self.thread.join(10)
+
+    @property
+    def url(self) -> str:
+        assert self.server is not None
+        return f"ws://127.0.0.1:{self.server.port}"
+
+
+def test_snapshot_waiting_for_the_agent(snap_compare: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    """`cobrowse share`: the code, big, while nobody joined yet (a blank `cat` as the program)."""
+    import cobrowse.io.runtime as runtime_module
+
+    monkeypatch.setattr(runtime_module, "new_secret", lambda randbelow: "71930518")
+    with ThreadedRelay() as relay:
+        app = CustomerApp(relay.url, None, "cat")
+
+        async def ready(pilot: Any) -> None:
+            await until(lambda: app.process is not None and app.code is not None, what="the code and the pty")
+            await until(lambda: app.query_one("#shell", ShellPane).state is not None, what="the first frame")
+            await pilot.pause(0.1)
+
+        assert snap_compare(app, terminal_size=(110, 32), run_before=ready)

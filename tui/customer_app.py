@@ -1,0 +1,731 @@
+"""The customer app: the customer's shell embedded in Textual, shared with the agent.
+
+``cobrowse join CODE`` / ``cobrowse share`` on a terminal. The shared program runs on a pty
+sized to the main pane and is drawn from the customer's own emulator (the very one whose
+frames the agent receives), in a :class:`RemoteScreen` whose ``control`` is always on: every
+key and paste goes to the program, Ctrl-C, Ctrl-Q and Escape included. The one exception is
+the prefix key **Ctrl-]** (as in plain mode): the next key picks a cobrowse action::
+
+    c chat · y / n answer the agent's request · g grant control · s grant suggest
+    r revoke (view only, at once) · p pause / resume sharing · e end the session
+    b show / hide the side panel · v what the agent sees · ? help · Ctrl-] a literal Ctrl-]
+
+Consent is decided by :class:`~cobrowse.io.customer.CustomerRuntime` on this machine; this
+app only shows it and forwards the customer's answers. A request is answered with
+Ctrl-] y / Ctrl-] n or the bar's buttons, never with a bare key, so a customer who is typing
+when the request pops up cannot grant anything by accident; nobody answering means denied.
+
+Presentation only: the session lives in one worker (``_run_session``) that owns the relay
+link, the runtime and the pty; the runtime's events (the headless event dicts) are rendered
+by ``_on_event``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import Any
+
+from rich.text import Text
+from textual import on, work
+from textual.app import App, ComposeResult
+from textual.binding import Binding
+from textual.css.query import NoMatches
+from textual.containers import Horizontal, Vertical
+from textual.events import Key
+from textual.message import Message
+from textual.screen import ModalScreen
+from textual.widgets import Button, Digits, Input, RichLog, Static
+
+from cobrowse.errors import CobrowseError
+from cobrowse.io.customer import ASKS, CustomerRuntime
+from cobrowse.io.link import RelayLink
+from cobrowse.io.pty import PtyProcess, command_argv
+from cobrowse.io.runtime import EXIT_FAILED, EXIT_OK, Outcome, exit_code_for
+from cobrowse.screen.state import ScreenState
+from cobrowse.wire.code import Code, parse_code
+from tui.widgets.remote_screen import RemoteScreen
+
+__all__ = ["CustomerApp", "PREFIX_HELP"]
+
+logger = logging.getLogger(__name__)
+
+PREFIX = b"\x1d"
+_UNSET = object()
+#: The customer's own pane is redrawn at most this often while output floods (the agent gets
+#: ScreenSender's rate, whatever this is)...
+PANE_FPS = 60.0
+#: ... and at most every SMALL_INTERVAL s while the output since the last frame is small (an
+#: echo, a prompt): typing must feel local.
+SMALL_OUTPUT = 4096
+SMALL_INTERVAL = 0.004
+#: How often the "what the agent sees" preview looks for a newer sent frame.
+PREVIEW_INTERVAL = 0.1
+#: Below this many columns the side panel starts collapsed.
+NARROW = 100
+#: After the program exited, how long to wait for whatever it left behind to close the pty.
+EXIT_IDLE = 0.5
+
+LEVEL_TEXT = {
+    "view": "VIEW ONLY: the agent can see, not type",
+    "suggest": "SUGGEST: the agent may propose commands",
+    "control": "CONTROL: the agent can type in your terminal",
+}
+PREFIX_KEYS = {
+    "y": "allow",
+    "n": "deny",
+    "g": "grant_control",
+    "s": "grant_suggest",
+    "r": "revoke",
+    "p": "pause",
+    "e": "end",
+}
+PREFIX_HELP = """\
+Every key goes to your shell. To talk to cobrowse, press Ctrl-] and then:
+
+  c        chat with the agent (Enter sends, Escape goes back to the shell)
+  y / n    allow / deny what the agent asked for
+  g        grant the agent control of your terminal
+  s        grant suggest (the agent may propose commands)
+  r        revoke: back to view only, at once
+  p        pause / resume sharing your screen
+  e        end the session
+  b        show / hide the side panel
+  v        what the agent sees
+  ?        this help
+  Ctrl-]   a literal Ctrl-] for your program
+
+A request nobody answers is denied. Press any key to close this help."""
+SHELL_TAG = " your terminal · Ctrl-] ? for cobrowse "
+STATUS_HINT = "Ctrl-] then: ? help · c chat · y/n answer · g control · s suggest · r revoke · p pause · e end · b panel · v preview"
+ARMED_HINT = "prefix: press a key… ? help · c chat · y allow · n deny · g control · s suggest · r revoke · p pause · e end · b panel · v preview · Esc cancel"
+
+
+def _key_text(data: bytes) -> str:
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError:
+        return ""
+
+
+class ShellPane(RemoteScreen):
+    """The main pane: the customer's program, always in control mode; tells its size."""
+
+    class Resized(Message):
+        def __init__(self, cols: int, rows: int) -> None:
+            super().__init__()
+            self.cols = cols
+            self.rows = rows
+
+    def on_resize(self) -> None:
+        cols, rows = self.content_size
+        if cols > 0 and rows > 0:
+            self.post_message(self.Resized(cols, rows))
+
+
+class ChatInput(Input):
+    BINDINGS = [Binding("escape", "app.focus_shell", "back to the shell", show=False)]
+
+
+class HelpScreen(ModalScreen[None]):
+    def compose(self) -> ComposeResult:
+        yield Static(PREFIX_HELP, id="help-box")
+
+    def on_key(self, event: Key) -> None:
+        event.stop()
+        self.dismiss()
+
+    def on_click(self) -> None:
+        self.dismiss()
+
+
+class PreviewScreen(ModalScreen[None]):
+    """What the agent sees: the state the ScreenSender last sent (the agent's mirror)."""
+
+    BINDINGS = [
+        Binding("escape,q,v,ctrl+right_square_bracket", "close", "close", show=False),
+    ]
+
+    def __init__(self, app: CustomerApp) -> None:
+        super().__init__()
+        self._customer = app
+        self._shown: ScreenState | None = None
+        self._placeholder: object = _UNSET
+
+    def compose(self) -> ComposeResult:
+        with Vertical(id="preview-box"):
+            yield Static("", id="preview-title")
+            yield RemoteScreen(id="preview-screen")
+
+    def on_mount(self) -> None:
+        self._update()
+        self.set_interval(PREVIEW_INTERVAL, self._update)
+
+    def _update(self) -> None:
+        app = self._customer
+        runtime = app.runtime
+        title = self.query_one("#preview-title", Static)
+        view = self.query_one("#preview-screen", RemoteScreen)
+        agent = app.agent_name
+        placeholder: str | None = None
+        if runtime is None or not runtime.paired:
+            placeholder = "No agent is connected: nothing is shared."
+            title.update("What the agent sees (Esc closes)")
+        elif not runtime.sharing:
+            placeholder = f"Sharing is paused: {agent} sees nothing.\nCtrl-] p resumes."
+            title.update(f"What {agent} sees: nothing, sharing is paused (Esc closes)")
+        else:
+            title.update(f"What {agent} sees, frame by frame as it was sent (Esc closes)")
+            sent = runtime.screen.sent
+            if sent is None:
+                placeholder = "Nothing sent yet."
+            elif sent is not self._shown:
+                self._shown = sent
+                view.set_state(sent)
+        if placeholder != self._placeholder:
+            self._placeholder = placeholder
+            view.set_placeholder(placeholder)
+
+    def action_close(self) -> None:
+        self.dismiss()
+
+
+class SessionOverScreen(ModalScreen[None]):
+    """A failure, in words; any key closes the app with the outcome's exit code."""
+
+    def __init__(self, title: str, message: str, exit_code: int) -> None:
+        super().__init__()
+        self.title_text = title
+        self.message = message
+        self.exit_code = exit_code
+
+    def compose(self) -> ComposeResult:
+        with Vertical(id="over-box", classes="ok" if self.exit_code == EXIT_OK else ""):
+            yield Static(self.title_text, id="over-title")
+            yield Static(self.message, id="over-message")
+            yield Static("Press any key to close.", id="over-hint")
+
+    def on_key(self, event: Key) -> None:
+        event.stop()
+        self._close()
+
+    def on_click(self) -> None:
+        self._close()
+
+    def _close(self) -> None:
+        self.app.exit(return_code=self.exit_code, message=f"cobrowse: {self.message}")
+
+
+class CustomerApp(App[None], inherit_bindings=False):
+    """``cobrowse join CODE`` (``code``) or ``cobrowse share`` (``code=None``) on a terminal.
+
+    ``command`` is the program to share (None: the user's ``$SHELL``). The app exits with the
+    session's exit code (``docs/headless.md``); a failure is shown first and printed as one
+    ``cobrowse: ...`` line on stderr once the app closed; a normal end exits at once with
+    that line.
+    """
+
+    CSS_PATH = "customer.tcss"
+    TITLE = "cobrowse"
+    ENABLE_COMMAND_PALETTE = False
+    AUTO_FOCUS = "#shell"
+    # No app bindings at all: Ctrl-Q, Ctrl-C and Ctrl-P belong to the customer's shell.
+    BINDINGS: list = []
+
+    def __init__(self, relay_url: str, code: str | None, command: str | None, consent_timeout: float = 30.0,
+                 *, name: str = "", reconnect_for: float = 60.0, env: dict[str, str] | None = None) -> None:
+        super().__init__()
+        self.relay_url = relay_url
+        self.code_text = code
+        self.command = command
+        self.consent_timeout = consent_timeout
+        self.customer_name = name
+        self.reconnect_for = reconnect_for
+        self.env = env
+        self.runtime: CustomerRuntime | None = None
+        self.process: PtyProcess | None = None
+        self.code: Code | None = None
+        self.sas: str | None = None
+        self.agent_name = "the agent"
+        self.phase = "connecting"  # connecting, waiting, checking, paired, ended
+        self.peer_present = False
+        self.reconnecting = False
+        self.prefix_armed = False
+        self.outcome: Outcome | None = None
+        #: Plain-text copy of the chat/activity log (what the side panel shows).
+        self.log_lines: list[str] = []
+        self._last_notice: str | None = None
+        self._pane_size: tuple[int, int] | None = None
+        self._pane_sized = asyncio.Event()
+        self._frame_handle: asyncio.TimerHandle | None = None
+        self._last_frame = 0.0
+        self._output_since_frame = 0
+        self._prompt_timer: Any = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+
+    # -- layout --------------------------------------------------------------------------
+
+    def compose(self) -> ComposeResult:
+        with Vertical(id="top"):
+            yield Static("Connecting to the relay…", id="banner", classes="waiting")
+            with Vertical(id="consent-bar"):
+                yield Static("", id="consent-text")
+                with Horizontal(id="consent-buttons"):
+                    yield Button("Allow (Ctrl-] y)", id="allow", variant="error", compact=True)
+                    yield Button("Deny (Ctrl-] n)", id="deny", variant="primary", compact=True)
+                    yield Static("", id="consent-countdown")
+        yield Static(STATUS_HINT, id="status")
+        with Horizontal(id="body"):
+            with Vertical(id="main"):
+                with Vertical(id="waiting"):
+                    yield Static("Read this code to your agent:", id="waiting-title")
+                    yield Digits("", id="code-digits")
+                    yield Static("", id="code-spoken")
+                    yield Static("", id="code-how")
+                yield ShellPane(id="shell", control=True, control_tag=SHELL_TAG)
+            with Vertical(id="side"):
+                yield Static("Who is connected", classes="heading")
+                yield Static("nobody yet", id="who")
+                yield Static("", id="session-code")
+                yield Static("Compare with the agent", classes="heading")
+                yield Static("(after connecting)", id="sas")
+                yield Static("What the agent may do", classes="heading")
+                yield Static(LEVEL_TEXT["view"], id="level", classes="view")
+                with Horizontal(classes="button-row first"):
+                    yield Button("Control  g", id="grant-control", compact=True)
+                    yield Button("Suggest  s", id="grant-suggest", compact=True)
+                with Horizontal(classes="button-row"):
+                    yield Button("Revoke  r", id="revoke", variant="warning", compact=True)
+                    yield Button("Pause  p", id="pause", compact=True)
+                with Horizontal(classes="button-row"):
+                    yield Button("Preview  v", id="preview", compact=True)
+                    yield Button("End  e", id="end", variant="error", compact=True)
+                yield Static("Chat", classes="heading")
+                yield RichLog(id="chat-log", wrap=True, markup=False, highlight=False, min_width=10)
+                yield ChatInput(placeholder="message the agent (Ctrl-] c)", id="chat-input")
+
+    def on_mount(self) -> None:
+        self._loop = asyncio.get_running_loop()
+        for button in self.query(Button):
+            button.can_focus = False  # a click must not take the keyboard from the shell
+        self.query_one("#chat-log", RichLog).can_focus = False
+        if self.size.width < NARROW:  # the shell needs the room more: Ctrl-] b shows the panel
+            self.query_one("#side").add_class("collapsed")
+        shell = self.query_one("#shell", ShellPane)
+        shell.set_placeholder("Connecting to the relay…")
+        shell.focus()
+        self._run_session()
+
+    # -- the session worker ----------------------------------------------------------------
+
+    @work(exclusive=True, exit_on_error=False, group="session")
+    async def _run_session(self) -> None:
+        try:
+            outcome = await self._session()
+        except CobrowseError as exc:
+            outcome = Outcome("error", str(exc), exit_code_for(exc))
+        except Exception as exc:  # never a traceback in the customer's face
+            logger.exception("customer session failed")
+            outcome = Outcome("error", f"unexpected error: {exc or type(exc).__name__}", EXIT_FAILED)
+        self.outcome = outcome
+        self.phase = "ended"
+        self._refresh_banner()
+        if outcome.exit_code == EXIT_OK:
+            self.exit(return_code=EXIT_OK, message=f"cobrowse: session ended: {outcome.message}")
+        else:
+            title = "cobrowse could not start the session" if self.sas is None else "The session ended"
+            self.push_screen(SessionOverScreen(title, outcome.message, outcome.exit_code))
+
+    async def _session(self) -> Outcome:
+        code = parse_code(self.code_text) if self.code_text is not None else None  # InvalidCode: exit 2
+        argv = command_argv(self.command)  # ConfigError before any network
+        cols, rows = initial = await self._initial_size()
+        link = RelayLink(self.relay_url, "customer", None, reconnect_for=self.reconnect_for)
+        runtime = CustomerRuntime(link, self._emit, cols=cols, rows=rows, consent_timeout=self.consent_timeout,
+                                  name=self.customer_name)
+        self.runtime = runtime
+        shell = self.query_one("#shell", ShellPane)
+        try:
+            if code is None:
+                self.code = await runtime.create()
+                self.phase = "waiting"
+                self._show_code(self.code)
+            else:
+                await runtime.join(code)
+                self.code = code
+                self.phase = "checking"
+            self.query_one("#session-code", Static).update(f"session {self.code}")
+            self._refresh_banner()
+            cols, rows = self._pane_size or (cols, rows)
+            process = await PtyProcess.spawn(argv, cols, rows, env=self.env)
+        except BaseException:
+            await link.close("ended")
+            raise
+        self.process = process
+        if (cols, rows) != initial:  # the pane changed while connecting
+            runtime.resize(cols, rows)
+        runtime.write_program = process.write
+        shell.set_placeholder(None)
+        self._render_frame()
+        process.set_output_handler(self._on_program_output)
+        session = asyncio.create_task(runtime.run(), name="customer-session")
+        program = asyncio.create_task(self._watch_program(process), name="customer-program")
+        try:
+            done, _ = await asyncio.wait({session, program}, return_when=asyncio.FIRST_COMPLETED)
+            if session in done:
+                return session.result()
+            status = program.result()
+            await runtime.program_exited(status)
+            return await session
+        finally:
+            runtime.write_program = lambda data: None
+            process.set_output_handler(None)
+            program.cancel()
+            try:
+                await process.terminate()
+            except Exception:
+                logger.debug("terminating the shared program failed", exc_info=True)
+            self.process = None
+            if not session.done():  # the app is closing under the session: end it properly
+                try:
+                    async with asyncio.timeout(3):
+                        await runtime.end("customer_ended")
+                        await session
+                except BaseException:
+                    session.cancel()
+            if self._frame_handle is not None:
+                self._frame_handle.cancel()
+                self._frame_handle = None
+
+    async def _initial_size(self) -> tuple[int, int]:
+        try:
+            async with asyncio.timeout(2):
+                await self._pane_sized.wait()
+        except TimeoutError:
+            pass
+        return self._pane_size or (80, 24)
+
+    async def _watch_program(self, process: PtyProcess) -> int:
+        status = await process.wait()
+        try:  # let what it left behind on the terminal finish writing
+            async with asyncio.timeout(EXIT_IDLE):
+                await process.wait_eof()
+        except TimeoutError:
+            pass
+        self._render_frame()
+        return status
+
+    # -- the program's screen ----------------------------------------------------------
+
+    def _on_program_output(self, data: bytes) -> None:
+        runtime = self.runtime
+        if runtime is None:
+            return
+        runtime.program_output(data)  # what the agent sees (queued, fed by the runtime)
+        self._output_since_frame += len(data)
+        if self._loop is None:
+            return
+        interval = SMALL_INTERVAL if self._output_since_frame <= SMALL_OUTPUT else 1.0 / PANE_FPS
+        when = max(self._loop.time(), self._last_frame + interval)
+        handle = self._frame_handle
+        if handle is not None:
+            if handle.when() <= when:
+                return
+            handle.cancel()  # more output came: fall back to the flood rate
+        self._frame_handle = self._loop.call_at(when, self._render_frame)
+
+    def _render_frame(self) -> None:
+        """Show the customer's own screen: feed what is queued, draw the emulator's state."""
+        self._frame_handle = None
+        runtime = self.runtime
+        if runtime is None or self._loop is None:
+            return
+        self._last_frame = self._loop.time()
+        self._output_since_frame = 0
+        runtime.feed_pending()
+        try:
+            self.query_one("#shell", ShellPane).set_state(runtime.screen.state())
+        except Exception:
+            logger.debug("pane not available", exc_info=True)
+
+    @on(ShellPane.Resized)
+    def _pane_resized(self, message: ShellPane.Resized) -> None:
+        cols, rows = max(2, message.cols), max(2, message.rows)
+        if self._pane_size == (cols, rows):
+            return
+        self._pane_size = (cols, rows)
+        self._pane_sized.set()
+        process, runtime = self.process, self.runtime
+        if process is not None and runtime is not None:
+            process.resize(cols, rows)
+            runtime.resize(cols, rows)
+            self._render_frame()
+
+    # -- keys ----------------------------------------------------------------------------
+
+    @on(RemoteScreen.Input)
+    async def _shell_input(self, message: RemoteScreen.Input) -> None:
+        message.stop()
+        data = message.data
+        if self.prefix_armed:
+            self._arm(False)
+            await self._prefix_key(data)
+            return
+        if data == PREFIX:
+            self._arm(True)
+            return
+        if self.process is not None:
+            self.process.write(data)
+
+    def _arm(self, armed: bool) -> None:
+        self.prefix_armed = armed
+        status = self.query_one("#status", Static)
+        status.set_class(armed, "armed")
+        status.update(ARMED_HINT if armed else STATUS_HINT)
+
+    async def _prefix_key(self, data: bytes) -> None:
+        if data == PREFIX:
+            if self.process is not None:
+                self.process.write(PREFIX)
+            return
+        key = _key_text(data)
+        if key in ("\x1b", "\x03"):
+            return  # cancelled
+        key = key.lower() if len(key) == 1 else key
+        if key == "c":
+            self.action_focus_chat()
+        elif key == "b":
+            self.action_toggle_panel()
+        elif key == "v":
+            self.action_preview()
+        elif key in ("?", "h"):
+            self.action_help()
+        elif key in PREFIX_KEYS:
+            await self.run_customer_command(PREFIX_KEYS[key])
+        else:
+            self.notify("Ctrl-] then c, y, n, g, s, r, p, e, b, v or ? (help)", title="unknown cobrowse key",
+                        severity="warning")
+
+    # -- actions -------------------------------------------------------------------------
+
+    async def run_customer_command(self, name: str, text: str = "") -> None:
+        """Run a CustomerRuntime command (allow, deny, grant_control, grant_suggest, revoke,
+        pause, end, chat); a no-op with a notice before the session exists."""
+        runtime = self.runtime
+        if runtime is None or self.outcome is not None:
+            self.notify("not connected yet", severity="warning")
+            return
+        await runtime.run_command(name, text)
+        self._refresh_consent()
+        self._refresh_banner()
+
+    def action_focus_shell(self) -> None:
+        self.query_one("#shell", ShellPane).focus()
+
+    def action_focus_chat(self) -> None:
+        side = self.query_one("#side")
+        side.remove_class("collapsed")
+        self.query_one("#chat-input", ChatInput).focus()
+
+    def action_toggle_panel(self) -> None:
+        self.query_one("#side").toggle_class("collapsed")
+
+    def action_preview(self) -> None:
+        if not isinstance(self.screen, PreviewScreen):
+            self.push_screen(PreviewScreen(self))
+
+    def action_help(self) -> None:
+        if not isinstance(self.screen, HelpScreen):
+            self.push_screen(HelpScreen())
+
+    @on(Input.Submitted, "#chat-input")
+    async def _chat_submitted(self, event: Input.Submitted) -> None:
+        text = event.value.strip()
+        event.input.clear()
+        self.action_focus_shell()
+        if text:
+            await self.run_customer_command("chat", text)
+
+    @on(Button.Pressed)
+    async def _button(self, event: Button.Pressed) -> None:
+        commands = {"allow": "allow", "deny": "deny", "grant-control": "grant_control",
+                    "grant-suggest": "grant_suggest", "revoke": "revoke", "pause": "pause", "end": "end"}
+        button_id = event.button.id or ""
+        if button_id in commands:
+            await self.run_customer_command(commands[button_id])
+        elif button_id == "preview":
+            self.action_preview()
+
+    # -- runtime events ------------------------------------------------------------------
+
+    def _emit(self, event: dict[str, Any]) -> None:
+        if not self.is_running or self._exit:
+            return  # the app is closing under the session (its last events have no screen)
+        try:
+            self._on_event(event)
+        except NoMatches:
+            pass  # the main screen is being torn down
+        except Exception:  # a display problem must never break the session
+            logger.exception("showing event %r failed", event.get("event"))
+
+    def _on_event(self, event: dict[str, Any]) -> None:
+        kind = event.get("event")
+        if kind == "paired":
+            self.sas = str(event["sas"])
+            self.phase = "paired"
+            self.peer_present = True
+            self.query_one("#sas", Static).update(self.sas)
+            self.query_one("#waiting").remove_class("shown")
+            self._log(f"connected. Compare these words with the agent: {self.sas}", "dim")
+            if self.query_one("#side").has_class("collapsed"):
+                self.notify(f"Compare these words with your agent: {self.sas}", title="connected", timeout=30)
+        elif kind == "hello":
+            self.agent_name = str(event.get("name") or "the agent")
+            self._log(f"{self.agent_name} can now see your terminal (view only until you grant more)", "dim")
+        elif kind == "chat":
+            self._log(f"{self.agent_name}: {event.get('text', '')}", "bold")
+            if self.query_one("#side").has_class("collapsed"):
+                self.notify(str(event.get("text", "")), title=f"{self.agent_name} says")
+        elif kind == "consent":
+            self._log(f"access: {LEVEL_TEXT.get(event['level'], event['level'])}", "dim")
+        elif kind == "consent_prompt":
+            self._show_prompt(str(event.get("level", "control")))
+        elif kind == "sharing":
+            self._log("sharing resumed" if event.get("active") else "sharing paused: the agent sees nothing", "dim")
+        elif kind == "peer":
+            self.peer_present = event.get("state") != "left"
+            self._log("the agent's connection dropped; waiting for them to come back" if not self.peer_present
+                      else f"{self.agent_name} is back", "dim")
+        elif kind == "connection":
+            self.reconnecting = event.get("state") == "reconnecting"
+            if not self.reconnecting:
+                self.peer_present = bool(event.get("peer", True))
+            self._log(f"connection lost; reconnecting (attempt {event.get('attempt')})" if self.reconnecting
+                      else "reconnected", "dim")
+        elif kind == "notice":
+            message = str(event.get("message", ""))
+            if message.startswith("you: "):
+                self._log(message, "italic")
+            elif message != self._last_notice:
+                self._log(message, "dim")
+            self._last_notice = message
+        elif kind in ("warning", "error"):
+            message = str(event.get("message", ""))
+            self._log(f"{kind}: {message}", "red")
+            self.notify(message, severity="error" if kind == "error" else "warning")
+        elif kind == "ended":
+            self.phase = "ended"
+            self._log(f"session ended: {event.get('message', '')}", "dim")
+        self._refresh_consent()
+        self._refresh_banner()
+        self._refresh_side()
+
+    def _log(self, line: str, style: str = "") -> None:
+        self.log_lines.append(line)
+        self.query_one("#chat-log", RichLog).write(Text(line, style=style))
+
+    def _show_code(self, code: Code) -> None:
+        self.query_one("#code-digits", Digits).update(str(code))
+        self.query_one("#code-spoken", Static).update(f"Say it digit by digit: {code.spoken()}")
+        self.query_one("#code-how", Static).update(
+            f"Your agent enters it in their console (cobrowse agent --join {code}). Waiting for them to join…")
+        self.query_one("#waiting").add_class("shown")
+
+    # -- consent prompt ------------------------------------------------------------------
+
+    def _show_prompt(self, level: str) -> None:
+        self.query_one("#consent-text", Static).update(
+            f"{self.agent_name} asks {ASKS.get(level, level)}. Allow? (nobody answering = denied)")
+        self.query_one("#consent-bar").add_class("shown")
+        self._tick_prompt()
+        if self._prompt_timer is None:
+            self._prompt_timer = self.set_interval(0.2, self._tick_prompt)
+
+    def _tick_prompt(self) -> None:
+        runtime = self.runtime
+        prompt = runtime.consent.prompt if runtime is not None else None
+        if prompt is None or runtime is None:
+            self._hide_prompt()
+            return
+        left = prompt.deadline - runtime.now
+        if left <= 0:  # the runtime denies it on its next tick; never looks answerable again
+            self._hide_prompt()
+            return
+        text = f"denied automatically in {left:3.0f} s"
+        countdown = self.query_one("#consent-countdown", Static)
+        if str(countdown.content) != text:
+            countdown.update(text)
+
+    def _hide_prompt(self) -> None:
+        self.query_one("#consent-bar").remove_class("shown")
+        if self._prompt_timer is not None:
+            self._prompt_timer.stop()
+            self._prompt_timer = None
+
+    @property
+    def prompt_visible(self) -> bool:
+        return self.query_one("#consent-bar").has_class("shown")
+
+    def _refresh_consent(self) -> None:
+        runtime = self.runtime
+        level = runtime.consent.level if runtime is not None else "view"
+        label = self.query_one("#level", Static)
+        label.update(LEVEL_TEXT.get(level, level))
+        label.set_classes(level)
+        if runtime is not None and runtime.consent.prompt is None:
+            self._hide_prompt()
+        self.query_one("#pause", Button).label = "Resume  p" if runtime is not None and not runtime.sharing else "Pause  p"
+
+    # -- banner and side panel -----------------------------------------------------------
+
+    @property
+    def banner_text(self) -> str:
+        return str(self.query_one("#banner", Static).content)
+
+    def _refresh_banner(self) -> None:
+        runtime = self.runtime
+        agent = self.agent_name
+        level = runtime.consent.level if runtime is not None else "view"
+        sharing = runtime.sharing if runtime is not None else True
+        classes = "waiting"
+        if self.phase == "ended":
+            text = "Session ended: nothing is shared."
+        elif self.phase == "connecting":
+            text = "Connecting to the relay…"
+        elif self.phase == "waiting":
+            text = "Waiting for your agent to join: nothing is shared yet. Ctrl-] ? for help"
+        elif self.phase == "checking":
+            text = "Checking the code with your agent… Ctrl-] ? for help"
+        elif self.reconnecting:
+            text, classes = "Connection lost: reconnecting… (nothing is shared meanwhile)", "trouble"
+        elif not self.peer_present:
+            text, classes = f"{agent}'s connection dropped: waiting for them to come back", "trouble"
+        elif not sharing:
+            text, classes = f"Sharing paused: {agent} sees nothing · Ctrl-] p resumes", "paused"
+        else:
+            text = f"Your terminal is visible to {agent}"
+            if level == "control":
+                text += " · they can TYPE in it · Ctrl-] r revokes"
+            elif level == "suggest":
+                text += " · they may suggest commands · Ctrl-] r revokes"
+            else:
+                text += " · view only · Ctrl-] p pauses, Ctrl-] e ends"
+            classes = level
+        banner = self.query_one("#banner", Static)
+        banner.update(text)
+        banner.set_classes(classes)
+
+    def _refresh_side(self) -> None:
+        who = self.query_one("#who", Static)
+        if self.phase == "paired":
+            state = "connected" if self.peer_present and not self.reconnecting else "connection dropped"
+            who.update(f"{self.agent_name} ({state})")
+        elif self.phase == "ended":
+            who.update("nobody (session ended)")
+        else:
+            who.update("nobody yet")
+
+    def on_unmount(self) -> None:
+        if self._frame_handle is not None:
+            self._frame_handle.cancel()
+            self._frame_handle = None
