@@ -1,0 +1,514 @@
+"""The agent console (tui/agent_app.py) driven by Textual pilots against a real relay.
+
+The customer side is real too: a CustomerRuntime in this process (its program's output is
+fed with ``program_output``; what the agent types lands in ``program_input``), or a real
+``python -m cobrowse join`` subprocess sharing bash. Every wait is bounded.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import socket
+import sys
+from typing import Any, AsyncIterator, Callable
+
+import pytest
+from textual.command import CommandPalette
+from textual.pilot import Pilot
+from textual.widgets import Digits, Input, Static
+
+from cobrowse.io.customer import CustomerRuntime
+from cobrowse.io.link import RelayLink
+from cobrowse.wire.code import parse_code
+from relay.config import RelayConfig
+from relay.server import RelayServer, serve_relay
+from tui.agent_app import PALETTE, AgentApp, ChatLog, ConfirmDialog, JoinDialog, SessionPane
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(__file__)), "e2e"))
+
+WAIT = 15.0
+SIZE = (120, 40)
+
+
+@pytest.fixture
+async def relay() -> AsyncIterator[RelayServer]:
+    server = await serve_relay(RelayConfig(host="127.0.0.1", port=0, grace=3.0, unclaimed_ttl=30.0))
+    try:
+        yield server
+    finally:
+        server.close()
+        await server.wait_closed()
+
+
+class Customer:
+    """A real customer runtime in this process."""
+
+    def __init__(self, url: str) -> None:
+        self.events: list[dict[str, Any]] = []
+        self.program_input = bytearray()
+        self.runtime = CustomerRuntime(RelayLink(url, "customer", reconnect_for=5), self.events.append,
+                                       write_program=self.program_input.extend)
+        self.task: asyncio.Task[Any] | None = None
+
+    async def join(self, code: str) -> None:
+        await self.runtime.join(parse_code(code))
+        self.task = asyncio.create_task(self.runtime.run())
+
+    async def create(self) -> str:
+        code = await self.runtime.create()
+        self.task = asyncio.create_task(self.runtime.run())
+        return str(code)
+
+    def of(self, kind: str) -> list[dict[str, Any]]:
+        return [e for e in self.events if e.get("event") == kind]
+
+    async def stop(self) -> None:
+        if self.task is None:
+            return
+        if self.runtime.outcome is None:
+            try:
+                async with asyncio.timeout(5):
+                    await self.runtime.end("customer_ended")
+            except TimeoutError:
+                pass
+        self.task.cancel()
+        await asyncio.gather(self.task, return_exceptions=True)
+
+
+@pytest.fixture
+async def customers(relay: RelayServer) -> AsyncIterator[Callable[[], Customer]]:
+    made: list[Customer] = []
+
+    def make() -> Customer:
+        customer = Customer(relay.url)
+        made.append(customer)
+        return customer
+
+    try:
+        yield make
+    finally:
+        for customer in made:
+            await customer.stop()
+
+
+async def until(pilot: Pilot | None, check: Callable[[], Any], what: str, timeout: float = WAIT) -> Any:
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while True:
+        result = check()
+        if result:
+            return result
+        if loop.time() > deadline:
+            raise AssertionError(f"timed out after {timeout} s waiting for {what}")
+        if pilot is not None:
+            await pilot.pause(0.05)
+        else:
+            await asyncio.sleep(0.05)
+
+
+def text_of(widget: Static) -> str:
+    content = widget.content
+    return getattr(content, "plain", None) or str(content)
+
+
+def mirror_text(pane: SessionPane) -> str:
+    mirror = pane.mirror
+    return "\n".join(mirror.render_line(y).text for y in range(mirror.size.height))
+
+
+def log_text(log: ChatLog) -> str:
+    return log.plain()
+
+
+async def new_session(pilot: Pilot) -> SessionPane:
+    app = pilot.app
+    before = len(app.query(SessionPane))
+    await pilot.press("f2")
+    await until(pilot, lambda: len(app.query(SessionPane)) > before, "a new session tab")
+    pane = app.query(SessionPane).last()
+    await until(pilot, lambda: pane.code is not None, "the session code")
+    return pane
+
+
+async def paired_session(pilot: Pilot, customer: Customer) -> SessionPane:
+    pane = await new_session(pilot)
+    await customer.join(str(pane.code))
+    await until(pilot, lambda: pane.sas is not None and customer.of("paired"), "pairing")
+    return pane
+
+
+async def leave(app: AgentApp) -> None:
+    await app.end_all()
+
+
+# the workflows
+
+
+async def test_create_pair_mirror_and_chat(relay: RelayServer, customers: Callable[[], Customer]) -> None:
+    app = AgentApp(relay.url, None, "Alice")
+    async with app.run_test(size=SIZE) as pilot:
+        pane = await new_session(pilot)
+        # the code, large and readable, how to say it, and the exact customer command
+        code = str(pane.code)
+        assert pane.query_one("#code-digits", Digits).value == code
+        assert pane.query_one("#code-card").display
+        assert text_of(pane.query_one("#code-spoken", Static)) == f"Say it as: {pane.code.spoken()}"
+        assert f"cobrowse join {code} --relay {relay.url}" in text_of(pane.query_one("#code-command", Static))
+        assert code in str(app.query_one("#sessions").get_tab(pane).label)
+
+        customer = customers()
+        await customer.join(code)  # the customer types exactly what the console shows
+        await until(pilot, lambda: pane.sas is not None and customer.of("paired"), "pairing")
+        assert pane.sas == customer.of("paired")[0]["sas"]
+        assert pane.sas in text_of(pane.query_one("#sas", Static))
+        assert not pane.query_one("#code-card").display
+        assert "VIEW ONLY" in text_of(pane.query_one("#consent", Static))
+
+        customer.runtime.program_output(b"$ echo hello-from-customer\r\nhello-from-customer\r\n$ ")
+        await until(pilot, lambda: "hello-from-customer" in mirror_text(pane), "the customer's output in the mirror")
+        assert pane.mirror.state is not None and pane.mirror.state.lines()[1].startswith("hello-from-customer")
+
+        # chat, agent to customer
+        await pilot.click("#chat-input")
+        chat = pane.query_one("#chat-input", Input)
+        chat.value = "hello, can you see my message?"
+        await pilot.press("enter")
+        await until(pilot, lambda: customer.of("chat"), "the agent's chat at the customer")
+        assert customer.of("chat")[0] == {"event": "chat", "from": "agent", "text": "hello, can you see my message?"}
+        assert chat.value == ""
+        # chat, customer to agent
+        await customer.runtime.run_command("chat", "yes I can")
+        log = pane.query_one("#chat-log", ChatLog)
+        await until(pilot, lambda: "yes I can" in log_text(log), "the customer's chat in the log")
+        assert "you: hello, can you see my message?" in log_text(log)
+
+        # connection facts: the path, the relay, no made-up round trip, real byte counts
+        await pilot.pause(1.2)
+        facts = text_of(pane.query_one("#facts", Static))
+        assert "path      relay · rtt n/a" in facts and relay.url in facts
+        assert "link      connected" in facts
+        assert pane.link is not None and pane.link.bytes_received > 0
+        await leave(app)
+
+
+async def test_request_grant_type_and_revoke_control(relay: RelayServer, customers: Callable[[], Customer]) -> None:
+    app = AgentApp(relay.url, None, "Alice")
+    async with app.run_test(size=SIZE) as pilot:
+        customer = customers()
+        pane = await paired_session(pilot, customer)
+        customer.runtime.program_output(b"$ ")
+        await until(pilot, lambda: pane.mirror.state is not None, "the first screen")
+
+        # typing before control is granted is refused with a message, not a crash
+        await pilot.press("f12")
+        assert not pane.typing and not pane.mirror.control
+
+        await pilot.press("f4")
+        await until(pilot, lambda: customer.of("consent_prompt"), "the customer's consent prompt")
+        await customer.runtime.run_command("allow")
+        await until(pilot, lambda: pane.consent == "control", "consent: control")
+        assert "CONTROL" in text_of(pane.query_one("#consent", Static))
+        assert pane.query_one("#consent").has_class("-control")
+
+        await pilot.press("f12")
+        assert pane.typing and pane.mirror.control and pane.mirror.has_focus
+        assert pane.has_class("-typing") and pane.query_one("#typing-bar").display
+        assert "TYPING INTO CUSTOMER'S TERMINAL" in text_of(pane.query_one("#typing-bar", Static))
+
+        await pilot.press("l", "s", "enter")
+        await until(pilot, lambda: bytes(customer.program_input) == b"ls\r", "the agent's keys at the customer's pty")
+        # while typing, ctrl+p and ctrl+q are the customer's (readline, flow control):
+        # neither the palette nor quit
+        await pilot.press("ctrl+p", "ctrl+q", "up")
+        await until(pilot, lambda: bytes(customer.program_input) == b"ls\r\x10\x11\x1b[A", "ctrl keys at the customer")
+        assert not isinstance(app.screen, CommandPalette) and app.is_running
+
+        typed = len(customer.program_input)
+        await customer.runtime.run_command("revoke")
+        await until(pilot, lambda: not pane.typing, "typing mode off after revoke")
+        assert not pane.mirror.control and not pane.has_class("-typing")
+        assert pane.consent == "view"
+        await pilot.press("x", "y", "z")
+        await pilot.pause(0.5)
+        assert len(customer.program_input) == typed, "keys after revoke must be dropped"
+        await leave(app)
+
+
+async def test_end_session_with_confirmation(relay: RelayServer, customers: Callable[[], Customer]) -> None:
+    app = AgentApp(relay.url, None, "Alice")
+    async with app.run_test(size=SIZE) as pilot:
+        customer = customers()
+        pane = await paired_session(pilot, customer)
+        await pilot.press("f8")
+        await until(pilot, lambda: isinstance(app.screen, ConfirmDialog), "the confirmation")
+        await pilot.press("n")  # cancel: nothing happens
+        await pilot.pause(0.2)
+        assert not pane.ended and customer.runtime.outcome is None
+        await pilot.press("f8")
+        await until(pilot, lambda: isinstance(app.screen, ConfirmDialog), "the confirmation")
+        await pilot.press("y")
+        await until(pilot, lambda: pane.ended, "the session to end")
+        await until(pilot, lambda: customer.runtime.outcome is not None, "the customer to see the end")
+        assert customer.runtime.outcome.reason == "agent_ended"
+        # the ended session stays visible with its reason
+        assert pane in app.query(SessionPane)
+        assert "ENDED" in text_of(pane.query_one("#state", Static))
+        assert "agent ended" in text_of(pane.query_one("#state", Static))
+        assert pane.has_class("-ended")
+
+
+async def test_quit_with_a_live_session_asks_then_ends_it(relay: RelayServer, customers: Callable[[], Customer]) -> None:
+    app = AgentApp(relay.url, None, "Alice")
+    async with app.run_test(size=SIZE) as pilot:
+        customer = customers()
+        await paired_session(pilot, customer)
+        await pilot.press("ctrl+q")
+        await until(pilot, lambda: isinstance(app.screen, ConfirmDialog), "the quit confirmation")
+        await pilot.press("y")
+        await until(pilot, lambda: not app.is_running, "the app to quit")
+    await until(None, lambda: customer.runtime.outcome is not None, "the customer to see the end")
+    assert customer.runtime.outcome.reason == "agent_ended"
+
+
+async def test_customer_ends_the_session(relay: RelayServer, customers: Callable[[], Customer]) -> None:
+    app = AgentApp(relay.url, None, "Alice")
+    async with app.run_test(size=SIZE) as pilot:
+        customer = customers()
+        pane = await paired_session(pilot, customer)
+        await customer.runtime.run_command("end")
+        await until(pilot, lambda: pane.ended, "the session to end")
+        assert "customer ended the session" in text_of(pane.query_one("#state", Static))
+
+
+async def test_two_sessions_and_attention_marker(relay: RelayServer, customers: Callable[[], Customer]) -> None:
+    app = AgentApp(relay.url, None, "Alice")
+    async with app.run_test(size=SIZE) as pilot:
+        first_customer, second_customer = customers(), customers()
+        first = await paired_session(pilot, first_customer)
+        second = await paired_session(pilot, second_customer)
+        tabs = app.query_one("#sessions")
+        assert tabs.active == second.id
+        assert first.code != second.code and first.sas is not None and second.sas is not None
+        first.clear_attention()  # the pairing itself may have flagged it
+
+        await first_customer.runtime.run_command("chat", "are you there?")
+        await until(pilot, lambda: first.attention, "the attention marker on the first tab")
+        tab = tabs.get_tab(first)
+        assert tab.has_class("-attention") and str(tab.label).startswith("●")
+        assert not second.attention
+
+        # each session has its own state: the second one's mirror is not the first's
+        first_customer.runtime.program_output(b"first-screen")
+        second_customer.runtime.program_output(b"second-screen")
+        await until(pilot, lambda: "second-screen" in mirror_text(second), "the second mirror")
+        await pilot.press("f6")  # previous session
+        await until(pilot, lambda: tabs.active == first.id, "the first tab")
+        assert not first.attention and not tab.has_class("-attention")
+        await until(pilot, lambda: "first-screen" in mirror_text(first), "the first mirror")
+        assert "second-screen" not in mirror_text(first)
+        assert "are you there?" in log_text(first.query_one("#chat-log", ChatLog))
+        assert "are you there?" not in log_text(second.query_one("#chat-log", ChatLog))
+
+        await second_customer.runtime.run_command("end")
+        await until(pilot, lambda: second.attention and second.ended, "the ended marker on the second tab")
+        assert "(ended)" in str(tabs.get_tab(second).label)
+        await pilot.press("f7")
+        await until(pilot, lambda: tabs.active == second.id, "the second tab")
+        await leave(app)
+
+
+async def test_join_by_code(relay: RelayServer, customers: Callable[[], Customer]) -> None:
+    app = AgentApp(relay.url, None, "Alice")
+    async with app.run_test(size=SIZE) as pilot:
+        customer = customers()
+        code = await customer.create()  # `cobrowse share`
+        await pilot.press("f3")
+        await until(pilot, lambda: isinstance(app.screen, JoinDialog), "the join dialog")
+        await pilot.press(*"hello", "enter")  # not a code: the dialog says why and stays
+        assert isinstance(app.screen, JoinDialog)
+        assert "not a session code" in str(app.screen.query_one("#join-error").content)
+        app.screen.query_one("#join-input", Input).value = code.replace("-", " ")
+        await pilot.press("enter")
+        await until(pilot, lambda: len(app.query(SessionPane)) == 1, "the joined session")
+        pane = app.query_one(SessionPane)
+        await until(pilot, lambda: pane.sas is not None and customer.of("paired"), "pairing")
+        assert pane.sas == customer.of("paired")[0]["sas"]
+        assert str(pane.code) == code
+        await leave(app)
+
+
+async def test_join_flag_attaches_at_once(relay: RelayServer, customers: Callable[[], Customer]) -> None:
+    customer = customers()
+    code = await customer.create()
+    app = AgentApp(relay.url, None, "Alice", join_code=code)
+    async with app.run_test(size=SIZE) as pilot:
+        await until(pilot, lambda: app.query(SessionPane), "the session tab")
+        pane = app.query_one(SessionPane)
+        await until(pilot, lambda: pane.sas is not None, "pairing")
+        await leave(app)
+
+
+async def test_unknown_code_is_a_readable_error(relay: RelayServer) -> None:
+    app = AgentApp(relay.url, None, "Alice", join_code="98765-1234-5678")
+    async with app.run_test(size=SIZE) as pilot:
+        await until(pilot, lambda: app.query(SessionPane), "the session tab")
+        pane = app.query_one(SessionPane)
+        await until(pilot, lambda: pane.ended, "the failure")
+        alert = text_of(pane.query_one("#alert", Static))
+        assert alert.startswith("Error: ") and "Traceback" not in alert
+        assert "ENDED" in text_of(pane.query_one("#state", Static))
+
+
+async def test_relay_lost_mid_session_is_shown_then_ends_readably() -> None:
+    server = await serve_relay(RelayConfig(host="127.0.0.1", port=0, grace=3.0))
+    app = AgentApp(server.url, None, "Alice", reconnect_for=1.5)
+    try:
+        async with app.run_test(size=SIZE) as pilot:
+            customer = Customer(server.url)
+            pane = await paired_session(pilot, customer)
+            server.close()
+            await server.wait_closed()
+            await until(pilot, lambda: pane.link_state.startswith("reconnecting"), "the reconnecting state")
+            assert "reconnecting" in text_of(pane.query_one("#facts", Static))
+            await until(pilot, lambda: pane.ended, "giving up on the relay")
+            assert "lost the connection to the relay" in text_of(pane.query_one("#state", Static))
+            await customer.stop()
+    finally:
+        server.close()
+
+
+def closed_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+async def test_relay_down_is_a_readable_error() -> None:
+    url = f"ws://127.0.0.1:{closed_port()}"
+    app = AgentApp(url, None, "Alice")
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("f2")
+        await until(pilot, lambda: app.query(SessionPane), "the session tab")
+        pane = app.query_one(SessionPane)
+        await until(pilot, lambda: pane.ended, "the failure")
+        alert = text_of(pane.query_one("#alert", Static))
+        assert f"cannot reach the relay at {url}" in alert and "Traceback" not in alert
+        assert "cannot reach the relay" in text_of(pane.query_one("#state", Static))
+        assert pane.mirror.state is None
+        # the console still works: another attempt is one key away
+        await pilot.press("f2")
+        await until(pilot, lambda: len(app.query(SessionPane)) == 2, "a second attempt")
+
+
+async def test_wrong_code_is_a_readable_security_message(relay: RelayServer, customers: Callable[[], Customer]) -> None:
+    app = AgentApp(relay.url, None, "Alice")
+    async with app.run_test(size=SIZE) as pilot:
+        pane = await new_session(pilot)
+        assert pane.code is not None
+        wrong_secret = "00000000" if pane.code.secret != "00000000" else "11111111"
+        customer = customers()
+        await customer.join(f"{pane.code.nameplate}-{wrong_secret}")
+        await until(pilot, lambda: pane.ended, "the security failure")
+        alert = text_of(pane.query_one("#alert", Static))
+        assert alert.startswith("SECURITY CHECK FAILED")
+        assert "wrong code, or someone tried to intercept" in alert
+        assert pane.sas is None
+
+
+async def test_copy_code_and_theme_from_the_palette(relay: RelayServer) -> None:
+    app = AgentApp(relay.url, None, "Alice")
+    async with app.run_test(size=SIZE) as pilot:
+        pane = await new_session(pilot)
+        await pilot.press("f5")
+        assert app.clipboard == str(pane.code)
+
+        dark = app.current_theme.dark
+        await pilot.press("ctrl+p")
+        await until(pilot, lambda: isinstance(app.screen, CommandPalette), "the palette")
+        await pilot.press(*"toggle dark")
+        await pilot.pause(0.5)
+        await pilot.press("enter")
+        await until(pilot, lambda: app.current_theme.dark != dark, "the theme to switch")
+        await leave(app)
+
+
+async def test_palette_lists_every_action(relay: RelayServer) -> None:
+    titles = {title for title, _, _ in PALETTE}
+    assert {"New session", "Join by code", "Copy code", "Request control", "Toggle typing", "End session",
+            "Next session", "Previous session", "Toggle dark/light theme"} <= titles
+    app = AgentApp(relay.url, None, "Alice")
+    async with app.run_test(size=SIZE) as pilot:
+        for _, _, action in PALETTE:
+            assert hasattr(app, f"action_{action}"), action
+        await pilot.press("f9")
+        await until(pilot, lambda: isinstance(app.screen, CommandPalette), "the palette")
+        await pilot.press(*"new session")
+        await pilot.pause(0.5)
+        await pilot.press("enter")
+        await until(pilot, lambda: app.query(SessionPane), "a session from the palette")
+        await leave(app)
+
+
+async def test_fits_80x24(relay: RelayServer, customers: Callable[[], Customer]) -> None:
+    app = AgentApp(relay.url, None, "Alice")
+    async with app.run_test(size=(80, 24)) as pilot:
+        customer = customers()
+        pane = await new_session(pilot)
+        assert app.screen.has_class("-narrow")
+        screen_region = app.screen.region
+        for selector in ("#code-digits", "#code-command", "#consent", "#mirror", "#chat-input", "#facts"):
+            region = pane.query_one(selector).region
+            assert region.area > 0 and screen_region.contains_region(region), selector
+        await customer.join(str(pane.code))
+        await until(pilot, lambda: pane.sas is not None, "pairing")
+        customer.runtime.program_output(b"hello-small-screen")
+        await until(pilot, lambda: "hello-small-screen" in mirror_text(pane), "the mirror at 80x24")
+        for selector in ("#sas", "#consent", "#mirror", "#chat-input"):
+            region = pane.query_one(selector).region
+            assert region.area > 0 and screen_region.contains_region(region), selector
+        await leave(app)
+
+
+async def test_real_customer_process_shares_bash(relay: RelayServer) -> None:
+    from harness import Proc  # tests/e2e/harness.py
+
+    app = AgentApp(relay.url, None, "Alice")
+    async with app.run_test(size=SIZE) as pilot:
+        pane = await new_session(pilot)
+        proc = await Proc.start("join", str(pane.code), "--relay", relay.url,
+                                "--command", "bash --norc --noprofile", name="customer",
+                                env={"PS1": "$ ", "TERM": "xterm-256color"})
+        try:
+            await until(pilot, lambda: pane.sas is not None, "pairing with the real customer", timeout=20)
+            assert proc.proc.stdin is not None
+            proc.proc.stdin.write(b"echo hello-from-$((6*7))\n")
+            await proc.proc.stdin.drain()
+            await until(pilot, lambda: "hello-from-42" in mirror_text(pane), "bash output in the mirror", timeout=20)
+            proc.proc.stdin.write(b"\x1dg")  # Ctrl-] g: grant control
+            await proc.proc.stdin.drain()
+            await until(pilot, lambda: pane.consent == "control", "control granted", timeout=20)
+            await pilot.press("f12")
+            await pilot.press(*"echo agent-$((2+3))", "enter")
+            await until(pilot, lambda: "agent-5" in mirror_text(pane), "the agent's command run by bash", timeout=20)
+        finally:
+            await app.end_all()
+            if proc.proc.returncode is None:
+                proc.proc.kill()
+            async with asyncio.timeout(10):
+                await proc.proc.wait()
+
+
+# snapshot
+
+
+def test_home_screen_snapshot(snap_compare: Any) -> None:
+    app = AgentApp("ws://127.0.0.1:8765", None, "Alice",
+                   relay_note="no relay configured: started an embedded relay on ws://127.0.0.1:8765 "
+                              "(customers on this machine join with the default; others need --relay)")
+
+    async def settle(pilot: Pilot) -> None:
+        app.clear_notifications()
+        await pilot.pause()
+
+    assert snap_compare(app, terminal_size=(100, 30), run_before=settle)
