@@ -564,13 +564,17 @@ class SessionPane(TabPane):
         lines = [
             f"code      {self.code or '—'}",
             f"customer  {self.customer_name or ('—' if self.sas is None else 'connected')}",
-            "path      relay · rtt n/a",
+            f"path      relay · rtt {self._rtt_text()}",
             f"relay     {self.relay_url}",
             f"link      {self.link_state}",
             f"in        {human_rate(self.rate_in)} ({human_bytes(received)})",
             f"out       {human_rate(self.rate_out)} ({human_bytes(sent)})",
         ]
         return "\n".join(lines)
+
+    def _rtt_text(self) -> str:
+        rtt = self.runtime.rtt_ms if self.runtime is not None else None
+        return "n/a" if rtt is None else f"{rtt:.1f} ms"
 
     def _render_facts(self) -> None:
         self.query_one("#facts", Static).update(self.facts_text())

@@ -23,6 +23,7 @@ from cobrowse.wire.code import Code, new_secret
 
 Emit = Callable[[dict[str, Any]], None]
 TICK = 0.05
+PING_EVERY = 2.0
 
 EXIT_OK = 0
 EXIT_FAILED = 1
@@ -73,6 +74,9 @@ class SessionRuntime:
         self.outcome: Outcome | None = None
         self._done = asyncio.Event()
         self._ending = False
+        self.rtt_ms: float | None = None
+        self._pings: dict[int, float] = {}
+        self._next_ping_at = 0.0
         self._wake = asyncio.Event()
         self._loop = asyncio.get_running_loop()
 
@@ -237,6 +241,12 @@ class SessionRuntime:
                 if isinstance(message, m.Hello):
                     self.peer = message
                     self.emit({"event": "hello", "role": message.role, "name": message.name, "client": message.client})
+                elif isinstance(message, m.Ping):
+                    await self.send(m.Pong(message.id))
+                elif isinstance(message, m.Pong):
+                    sent_at = self._pings.pop(message.id, None)
+                    if sent_at is not None:
+                        self.rtt_ms = (self.now - sent_at) * 1000
                 elif isinstance(message, m.End):
                     await self.link.close(message.reason)
                     self.finish(message.reason, message.message or END_MESSAGES.get(message.reason, message.reason), EXIT_OK)
@@ -246,12 +256,24 @@ class SessionRuntime:
             elif isinstance(event, Integrity):
                 self.emit({"event": "warning", "kind": event.kind, "message": event.detail})
 
+    async def _maybe_ping(self) -> None:
+        """Every PING_EVERY s, a sealed ping: the round trip the people actually get."""
+        session = self.session
+        if not self.paired or session is None or not session.peer_present or self.now < self._next_ping_at:
+            return
+        self._next_ping_at = self.now + PING_EVERY
+        ping_id = int(self.now * 1000) & 0x7FFFFFFF
+        self._pings = {k: v for k, v in self._pings.items() if self.now - v < 30}
+        self._pings[ping_id] = self.now
+        await self.send(m.Ping(ping_id))
+
     async def _ticker(self) -> None:
         while True:
             session = self.session
             assert session is not None
             session.tick(self.now)
             await self.flush()
+            await self._maybe_ping()
             wanted = await self.on_tick()
             deadlines = [d for d in (wanted, session.next_deadline(), self.now + TICK) if d is not None]
             delay = max(0.0, min(deadlines) - self.now)

@@ -105,13 +105,27 @@ class End(AppMessage):
 
 
 @dataclass(frozen=True)
+class Ping(AppMessage):
+    """Measures the end-to-end round trip (through whatever path the frames take)."""
+
+    t: ClassVar[str] = "ping"
+    id: int
+
+
+@dataclass(frozen=True)
+class Pong(AppMessage):
+    t: ClassVar[str] = "pong"
+    id: int
+
+
+@dataclass(frozen=True)
 class Unknown(AppMessage):
     t: ClassVar[str] = "unknown"
     type: str
 
 
 MESSAGES: dict[str, type[AppMessage]] = {
-    m.t: m for m in (Hello, Chat, Screen, Resync, Sharing, RequestControl, Consent, Keys, End)
+    m.t: m for m in (Hello, Chat, Screen, Resync, Sharing, RequestControl, Consent, Keys, End, Ping, Pong)
 }
 _PY = {"str": str, "bool": bool, "dict": dict, "int": int}
 

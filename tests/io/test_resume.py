@@ -114,3 +114,15 @@ async def test_screen_after_reconnect_is_current(relay: RelayServer) -> None:
         assert last["cursor"] == [0, 2]
     finally:
         await stop(tasks, agent, customer)
+
+
+async def test_round_trip_time_is_measured_end_to_end(relay: RelayServer) -> None:
+    agent, _, customer, _, _, tasks = await paired_runtimes(relay.url)
+    try:
+        async with asyncio.timeout(10):
+            while agent.rtt_ms is None or customer.rtt_ms is None:
+                await asyncio.sleep(0.05)
+        assert 0 < agent.rtt_ms < 1000
+        assert 0 < customer.rtt_ms < 1000
+    finally:
+        await stop(tasks, agent, customer)
