@@ -25,6 +25,8 @@ from cobrowse.protocol.messages import (
     Hello,
     Keys,
     MalformedPayload,
+    Ping,
+    Pong,
     RequestControl,
     Resync,
     Screen,
@@ -52,6 +54,8 @@ SAMPLES: list[AppMessage] = [
     Keys("ls -la\r\x1b[A"),
     End("customer_ended"),
     End("timeout", "nobody answered"),
+    Ping(0),
+    Pong(2**31 - 1),
 ]
 
 

@@ -8,6 +8,7 @@ fed with ``program_output``; what the agent types lands in ``program_input``), o
 from __future__ import annotations
 
 import asyncio
+import re
 import os
 import socket
 import sys
@@ -183,10 +184,12 @@ async def test_create_pair_mirror_and_chat(relay: RelayServer, customers: Callab
         await until(pilot, lambda: "yes I can" in log_text(log), "the customer's chat in the log")
         assert "you: hello, can you see my message?" in log_text(log)
 
-        # connection facts: the path, the relay, no made-up round trip, real byte counts
+        # connection facts: the path, the relay, the measured round trip, real byte counts
+        await until(pilot, lambda: pane.runtime is not None and pane.runtime.rtt_ms is not None, "a measured rtt")
         await pilot.pause(1.2)
         facts = text_of(pane.query_one("#facts", Static))
-        assert "path      relay · rtt n/a" in facts and relay.url in facts
+        rtt = re.search(r"path      relay · rtt ([0-9.]+) ms", facts)
+        assert rtt and 0 < float(rtt[1]) < 1000 and relay.url in facts
         assert "link      connected" in facts
         assert pane.link is not None and pane.link.bytes_received > 0
         await leave(app)
