@@ -11,7 +11,6 @@ from cobrowse.screen.state import ScreenState
 from cobrowse.screen.sync import ScreenMirror
 
 NOT_YET = {
-    "suggest": "suggested commands are not available in this version yet",
     "playbook": "playbooks are not available in this version yet",
     "steps": "playbooks are not available in this version yet",
     "step": "playbooks are not available in this version yet",
@@ -32,6 +31,8 @@ class AgentRuntime(SessionRuntime):
         self.consent = "view"
         self.sharing = True
         self.mirror = ScreenMirror()
+        self._suggestions = 0
+        self._suggested: dict[int, str] = {}
         self.screen_frames = 0
 
     async def on_message(self, message: m.AppMessage) -> None:
@@ -43,6 +44,10 @@ class AgentRuntime(SessionRuntime):
         elif isinstance(message, m.Sharing):
             self.sharing = message.active
             self.emit({"event": "sharing", "active": message.active})
+        elif isinstance(message, m.SuggestAnswer):
+            command = self._suggested.pop(message.id, None)
+            if command is not None:
+                self.emit({"event": "suggestion", "id": message.id, "command": command, "answer": message.answer})
         elif isinstance(message, m.Screen):
             await self.on_screen(message.frame)
         elif isinstance(message, m.Unknown):
@@ -72,7 +77,7 @@ class AgentRuntime(SessionRuntime):
             return
         if name in NOT_YET:
             raise CommandError(NOT_YET[name])
-        if name not in ("chat", "request_control", "keys"):
+        if name not in ("chat", "request_control", "keys", "suggest"):
             raise CommandError(f"unknown command {name!r}")
         if not self.paired:
             raise CommandError(f"{name!r} needs a paired session: wait for the \"paired\" event")
@@ -88,6 +93,13 @@ class AgentRuntime(SessionRuntime):
             if level not in CONSENT_LEVELS[1:]:
                 raise CommandError('request_control needs "level": "suggest" or "control"')
             await self.send(m.RequestControl(level))
+        elif name == "suggest":
+            command = cmd.get("command")
+            if not isinstance(command, str) or not command.strip() or len(command) > m.MAX_TEXT:
+                raise CommandError('suggest needs a "command" string (1-4096 characters)')
+            self._suggestions += 1
+            self._suggested[self._suggestions] = command
+            await self.send(m.Suggest(self._suggestions, command))
         elif name == "keys":
             data = cmd.get("data")
             if not isinstance(data, str) or not data:

@@ -17,6 +17,7 @@ from cobrowse.io.runtime import SessionRuntime
 from cobrowse.plain.prefix import HELP, Command, Echo, PrefixParser, ToProgram
 from cobrowse.protocol import messages as m
 from cobrowse.protocol.consent import ConsentMachine
+from cobrowse.screen.keys import encode_paste
 from cobrowse.screen.sync import ScreenSender
 
 #: Feeding the emulator costs about 15 ms of CPU per MB (pyavt, holding the GIL), several
@@ -60,7 +61,7 @@ class CustomerRuntime(SessionRuntime):
         self.write_program = write_program
         self.prefix = PrefixParser()
         self.frames_sent = 0
-        self.screen_bytes_sent = 0
+        self.suggestion: m.Suggest | None = None
         self._backlog: deque[tuple[float, bytes]] = deque()  # (arrival time, output) not yet fed
         self._backlog_bytes = 0
         self._last_output = 0.0  # loop time of the last output
@@ -177,6 +178,8 @@ class CustomerRuntime(SessionRuntime):
         elif name == "revoke":
             self.consent.revoke()
             await self._consent_changed(True)
+        elif name in ("paste_suggestion", "decline_suggestion"):
+            await self.answer_suggestion(name == "paste_suggestion")
         elif name == "pause":
             self.sharing = not self.sharing
             if self.sharing:
@@ -185,6 +188,25 @@ class CustomerRuntime(SessionRuntime):
             if self.paired:
                 await self.send(m.Sharing(self.sharing))
             self.wake()
+
+    async def answer_suggestion(self, paste: bool) -> None:
+        """Paste the suggested command at the prompt (the customer still presses Enter), or decline."""
+        suggestion, self.suggestion = self.suggestion, None
+        if suggestion is None:
+            self.emit({"event": "notice", "message": "no suggested command to answer"})
+            return
+        if paste:
+            self.feed_pending()
+            modes = self.screen.emulator.modes()
+            if "\n" in suggestion.command.strip("\n") and not modes.bracketed_paste:
+                self.emit({"event": "notice", "message": "the suggestion has several lines and this program "
+                           "would run each at once: not pasted. Ask the agent for one line at a time."})
+                paste = False
+            else:
+                self.write_program(encode_paste(suggestion.command.strip("\n"), modes))
+                self.emit({"event": "notice", "message": "pasted: check it, edit it if needed, and press Enter to run it"})
+        if self.paired:
+            await self.send(m.SuggestAnswer(suggestion.id, "pasted" if paste else "declined"))
 
     async def _consent_changed(self, changed: bool) -> None:
         self.emit({"event": "consent", "level": self.consent.level})
@@ -223,6 +245,11 @@ class CustomerRuntime(SessionRuntime):
             else:
                 self.emit({"event": "notice", "message": "ignored keys from the agent: you have not granted control"})
                 await self.send(m.Consent(self.consent.level))
+        elif isinstance(message, m.Suggest):
+            self.suggestion = message
+            self.emit({"event": "suggestion", "id": message.id, "command": message.command,
+                       "message": f"the agent suggests: {message.command}   (Ctrl-] a to paste it at your "
+                                  "prompt, where you can edit it and press Enter; Ctrl-] d to decline)"})
         elif isinstance(message, m.Resync):
             self.screen.resync()
             self.wake()

@@ -9,6 +9,8 @@ convention), which starts a cobrowse command. The next key picks the command:
     Ctrl-] s                grant suggest (the agent may propose commands)
     Ctrl-] r                revoke: back to view only, at once
     Ctrl-] p                pause / resume sharing the screen
+    Ctrl-] a / Ctrl-] d     paste the agent's suggested command (you press Enter) / decline it
+    Ctrl-] m / Ctrl-] k     mark the current guide step done / skip it
     Ctrl-] e                end the session
     Ctrl-] ?                list these commands
     Ctrl-] Ctrl-]           send a literal Ctrl-] to the program
@@ -29,6 +31,10 @@ COMMANDS = {
     ord("r"): "revoke",
     ord("p"): "pause",
     ord("e"): "end",
+    ord("a"): "paste_suggestion",
+    ord("d"): "decline_suggestion",
+    ord("m"): "step_done",
+    ord("k"): "step_skip",
     ord("?"): "help",
     ord("h"): "help",
 }
@@ -36,7 +42,8 @@ MAX_CHAT = 2000
 
 HELP = (
     "Ctrl-] then: c chat · y allow · n deny · g grant control · s grant suggest · "
-    "r revoke · p pause/resume · e end · Ctrl-] literal Ctrl-]"
+    "r revoke · p pause/resume · a paste suggestion · d decline · m step done · k skip step · "
+    "e end · Ctrl-] literal Ctrl-]"
 )
 
 

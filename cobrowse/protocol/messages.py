@@ -20,6 +20,7 @@ MAX_PAYLOAD = 4 * 1024 * 1024
 MAX_TEXT = 4096
 
 CONSENT_LEVELS = ("view", "suggest", "control")
+SUGGEST_ANSWERS = ("pasted", "declined")
 
 
 class MalformedPayload(ValueError):
@@ -105,6 +106,48 @@ class End(AppMessage):
 
 
 @dataclass(frozen=True)
+class PushPlaybook(AppMessage):
+    """The agent pushes a playbook (``cobrowse.playbook.playbook_to_dict``); the customer runs it."""
+
+    t: ClassVar[str] = "playbook"
+    playbook: dict
+
+
+@dataclass(frozen=True)
+class StepRequest(AppMessage):
+    """The agent asks to change the step state: ``action`` mark (with ``status``), back or goto."""
+
+    t: ClassVar[str] = "step"
+    action: str
+    index: int = -1
+    status: str = ""
+
+
+@dataclass(frozen=True)
+class Steps(AppMessage):
+    """The whole step state (``StepMachine.to_dict``), sent by the customer after every change."""
+
+    t: ClassVar[str] = "steps"
+    state: dict
+
+
+@dataclass(frozen=True)
+class Suggest(AppMessage):
+    """A command the agent offers; the customer pastes it (never runs it), edits it or declines."""
+
+    t: ClassVar[str] = "suggest"
+    id: int
+    command: str
+
+
+@dataclass(frozen=True)
+class SuggestAnswer(AppMessage):
+    t: ClassVar[str] = "suggest_answer"
+    id: int
+    answer: str
+
+
+@dataclass(frozen=True)
 class Ping(AppMessage):
     """Measures the end-to-end round trip (through whatever path the frames take)."""
 
@@ -125,7 +168,9 @@ class Unknown(AppMessage):
 
 
 MESSAGES: dict[str, type[AppMessage]] = {
-    m.t: m for m in (Hello, Chat, Screen, Resync, Sharing, RequestControl, Consent, Keys, End, Ping, Pong)
+    m.t: m
+    for m in (Hello, Chat, Screen, Resync, Sharing, RequestControl, Consent, Keys, End, Ping, Pong,
+              PushPlaybook, StepRequest, Steps, Suggest, SuggestAnswer)
 }
 _PY = {"str": str, "bool": bool, "dict": dict, "int": int}
 
@@ -186,3 +231,9 @@ def _check(message: AppMessage) -> None:
         raise MalformedPayload(f"unknown consent level {message.level!r}")
     if isinstance(message, Hello) and message.role not in ("agent", "customer"):
         raise MalformedPayload("hello: unknown role")
+    if isinstance(message, StepRequest) and message.action not in ("mark", "back", "goto"):
+        raise MalformedPayload(f"step: unknown action {message.action!r}")
+    if isinstance(message, Suggest) and (not message.command or len(message.command) > MAX_TEXT):
+        raise MalformedPayload("suggest: the command must be 1-4096 characters")
+    if isinstance(message, SuggestAnswer) and message.answer not in SUGGEST_ANSWERS:
+        raise MalformedPayload(f"suggest_answer: unknown answer {message.answer!r}")

@@ -45,6 +45,10 @@ EXPECTED = {
     b"e": "end",
     b"?": "help",
     b"h": "help",
+    b"a": "paste_suggestion",
+    b"d": "decline_suggestion",
+    b"m": "step_done",
+    b"k": "step_skip",
 }
 
 
@@ -153,5 +157,5 @@ def test_unknown_key_shows_help_and_is_swallowed(key: bytes) -> None:
 
 
 def test_help_text_lists_every_command() -> None:
-    for key in ("c", "y", "n", "g", "s", "r", "p", "e"):
+    for key in ("c", "y", "n", "g", "s", "r", "p", "e", "a", "d", "m", "k"):
         assert f"{key} " in HELP

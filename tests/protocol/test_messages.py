@@ -27,6 +27,11 @@ from cobrowse.protocol.messages import (
     MalformedPayload,
     Ping,
     Pong,
+    PushPlaybook,
+    StepRequest,
+    Steps,
+    Suggest,
+    SuggestAnswer,
     RequestControl,
     Resync,
     Screen,
@@ -56,6 +61,12 @@ SAMPLES: list[AppMessage] = [
     End("timeout", "nobody answered"),
     Ping(0),
     Pong(2**31 - 1),
+    PushPlaybook({"title": "t", "steps": [{"title": "s"}]}),
+    StepRequest("mark", 0, "done"),
+    StepRequest("back"),
+    Steps({"title": "t", "current": 0, "steps": []}),
+    Suggest(1, "ls -la"),
+    SuggestAnswer(1, "pasted"),
 ]
 
 
