@@ -79,6 +79,10 @@ PREFIX_KEYS = {
     "r": "revoke",
     "p": "pause",
     "e": "end",
+    "a": "paste_suggestion",
+    "d": "decline_suggestion",
+    "m": "step_done",
+    "k": "step_skip",
 }
 PREFIX_HELP = """\
 Every key goes to your shell. To talk to cobrowse, press Ctrl-] and then:
@@ -89,6 +93,8 @@ Every key goes to your shell. To talk to cobrowse, press Ctrl-] and then:
   s        grant suggest (the agent may propose commands)
   r        revoke: back to view only, at once
   p        pause / resume sharing your screen
+  a / d    paste the agent's suggested command at your prompt (you press Enter) / decline it
+  m / k    mark the current guide step done / skip it
   e        end the session
   b        show / hide the side panel
   v        what the agent sees
@@ -503,7 +509,7 @@ class CustomerApp(App[None], inherit_bindings=False):
         elif key in PREFIX_KEYS:
             await self.run_customer_command(PREFIX_KEYS[key])
         else:
-            self.notify("Ctrl-] then c, y, n, g, s, r, p, e, b, v or ? (help)", title="unknown cobrowse key",
+            self.notify("Ctrl-] then c, y, n, g, s, r, p, a, d, m, k, e, b, v or ? (help)", title="unknown cobrowse key",
                         severity="warning")
 
     # -- actions -------------------------------------------------------------------------
@@ -609,6 +615,10 @@ class CustomerApp(App[None], inherit_bindings=False):
             elif message != self._last_notice:
                 self._log(message, "dim")
             self._last_notice = message
+        elif kind == "suggestion":
+            message = str(event.get("message", ""))
+            self._log(message, "bold")
+            self.notify(message, title="Suggested command", timeout=30)
         elif kind in ("warning", "error"):
             message = str(event.get("message", ""))
             self._log(f"{kind}: {message}", "red")

@@ -5,18 +5,19 @@ from __future__ import annotations
 from typing import Any
 
 from cobrowse.io.runtime import SessionRuntime
+from cobrowse.playbook import PlaybookError, load_playbook, playbook_from_dict, playbook_to_dict
 from cobrowse.protocol import messages as m
 from cobrowse.protocol.messages import CONSENT_LEVELS
 from cobrowse.screen.state import ScreenState
 from cobrowse.screen.sync import ScreenMirror
 
 NOT_YET = {
-    "playbook": "playbooks are not available in this version yet",
-    "steps": "playbooks are not available in this version yet",
-    "step": "playbooks are not available in this version yet",
     "call": "voice calls are not available in this version yet",
     "hangup": "voice calls are not available in this version yet",
 }
+
+
+STEP_STATUSES = ("pending", "active", "done", "skipped", "failed")
 
 
 class CommandError(ValueError):
@@ -31,6 +32,7 @@ class AgentRuntime(SessionRuntime):
         self.consent = "view"
         self.sharing = True
         self.mirror = ScreenMirror()
+        self.steps_state: dict[str, Any] | None = None
         self._suggestions = 0
         self._suggested: dict[int, str] = {}
         self.screen_frames = 0
@@ -44,6 +46,13 @@ class AgentRuntime(SessionRuntime):
         elif isinstance(message, m.Sharing):
             self.sharing = message.active
             self.emit({"event": "sharing", "active": message.active})
+        elif isinstance(message, m.Steps):
+            state = message.state
+            if "error" in state:
+                self.emit({"event": "error", "message": str(state["error"])[:500]})
+            else:
+                self.steps_state = state
+                self.emit({"event": "steps", **state})
         elif isinstance(message, m.SuggestAnswer):
             command = self._suggested.pop(message.id, None)
             if command is not None:
@@ -77,7 +86,7 @@ class AgentRuntime(SessionRuntime):
             return
         if name in NOT_YET:
             raise CommandError(NOT_YET[name])
-        if name not in ("chat", "request_control", "keys", "suggest"):
+        if name not in ("chat", "request_control", "keys", "suggest", "playbook", "steps", "step"):
             raise CommandError(f"unknown command {name!r}")
         if not self.paired:
             raise CommandError(f"{name!r} needs a paired session: wait for the \"paired\" event")
@@ -93,6 +102,29 @@ class AgentRuntime(SessionRuntime):
             if level not in CONSENT_LEVELS[1:]:
                 raise CommandError('request_control needs "level": "suggest" or "control"')
             await self.send(m.RequestControl(level))
+        elif name in ("playbook", "steps"):
+            try:
+                if name == "playbook":
+                    path = cmd.get("path")
+                    if not isinstance(path, str) or not path:
+                        raise CommandError('playbook needs a "path" to a playbook file')
+                    playbook = load_playbook(path)
+                else:
+                    playbook = playbook_from_dict({k: v for k, v in cmd.items() if k != "cmd"}, "inline steps")
+            except PlaybookError as exc:
+                raise CommandError(str(exc)) from None
+            await self.send(m.PushPlaybook(playbook_to_dict(playbook)))
+        elif name == "step":
+            action = cmd.get("action", "mark")
+            index = cmd.get("index", -1)
+            status = cmd.get("status", "")
+            if action not in ("mark", "back", "goto") or not isinstance(index, int) or isinstance(index, bool):
+                raise CommandError('step needs "index" (a number) and "status", or "action": "back"')
+            if action == "mark" and status not in STEP_STATUSES:
+                raise CommandError(f'step "status" must be one of {", ".join(STEP_STATUSES)}')
+            if self.steps_state is None:
+                raise CommandError("no playbook is running: push one with playbook or steps first")
+            await self.send(m.StepRequest(action, index, status))
         elif name == "suggest":
             command = cmd.get("command")
             if not isinstance(command, str) or not command.strip() or len(command) > m.MAX_TEXT:

@@ -14,6 +14,7 @@ from collections import deque
 from typing import Any, Callable
 
 from cobrowse.io.runtime import SessionRuntime
+from cobrowse.playbook import LineTap, Playbook, PlaybookError, StepMachine, playbook_from_dict
 from cobrowse.plain.prefix import HELP, Command, Echo, PrefixParser, ToProgram
 from cobrowse.protocol import messages as m
 from cobrowse.protocol.consent import ConsentMachine
@@ -62,6 +63,9 @@ class CustomerRuntime(SessionRuntime):
         self.prefix = PrefixParser()
         self.frames_sent = 0
         self.suggestion: m.Suggest | None = None
+        self.steps: StepMachine | None = None
+        self._tap = LineTap()
+        self._steps_dirty = False
         self._backlog: deque[tuple[float, bytes]] = deque()  # (arrival time, output) not yet fed
         self._backlog_bytes = 0
         self._last_output = 0.0  # loop time of the last output
@@ -75,6 +79,11 @@ class CustomerRuntime(SessionRuntime):
     def program_output(self, data: bytes) -> None:
         """The program's output, already on the customer's terminal: queue it for the emulator."""
         now = self._loop.time()
+        steps = self.steps
+        if steps is not None and not steps.finished:
+            lines = self._tap.feed(data)
+            if lines and steps.observe(lines, now):
+                self._steps_changed()
         self._backlog.append((now, data))
         self._backlog_bytes += len(data)
         self._last_output = now
@@ -180,6 +189,11 @@ class CustomerRuntime(SessionRuntime):
             await self._consent_changed(True)
         elif name in ("paste_suggestion", "decline_suggestion"):
             await self.answer_suggestion(name == "paste_suggestion")
+        elif name in ("step_done", "step_skip"):
+            try:
+                self.change_step("mark", -1, "done" if name == "step_done" else "skipped", "customer")
+            except ValueError as exc:
+                self.emit({"event": "notice", "message": str(exc)})
         elif name == "pause":
             self.sharing = not self.sharing
             if self.sharing:
@@ -188,6 +202,33 @@ class CustomerRuntime(SessionRuntime):
             if self.paired:
                 await self.send(m.Sharing(self.sharing))
             self.wake()
+
+    def start_playbook(self, playbook: Playbook) -> None:
+        """Run a playbook here (pushed by the agent, or self-service): steps start from the first."""
+        self.steps = StepMachine(playbook)
+        self._tap = LineTap()
+        self._steps_changed()
+
+    def _steps_changed(self) -> None:
+        assert self.steps is not None
+        self._steps_dirty = True
+        self.emit({"event": "steps", **self.steps.to_dict()})
+        self.wake()
+
+    def change_step(self, action: str, index: int, status: str, by: str) -> None:
+        """Apply a step change from either side; raise ValueError if it makes no sense."""
+        steps = self.steps
+        if steps is None:
+            raise ValueError("no playbook is running")
+        now = self.now
+        if action == "back":
+            changed = steps.back(by, now)
+        elif action == "goto":
+            changed = steps.goto(index, by, now)
+        else:
+            changed = steps.mark(steps.current if index < 0 and steps.current is not None else index, status, by, now)
+        if changed:
+            self._steps_changed()
 
     async def answer_suggestion(self, paste: bool) -> None:
         """Paste the suggested command at the prompt (the customer still presses Enter), or decline."""
@@ -217,6 +258,7 @@ class CustomerRuntime(SessionRuntime):
 
     async def on_paired(self) -> None:
         self.screen.resync()
+        self._steps_dirty = self.steps is not None
         await self.send(m.Consent(self.consent.level))
         if not self.sharing:
             await self.send(m.Sharing(False))
@@ -225,6 +267,7 @@ class CustomerRuntime(SessionRuntime):
     async def on_peer(self, present: bool) -> None:
         if present:
             self.screen.resync()
+            self._steps_dirty = self.steps is not None
             self.wake()
 
     async def on_message(self, message: m.AppMessage) -> None:
@@ -245,6 +288,19 @@ class CustomerRuntime(SessionRuntime):
             else:
                 self.emit({"event": "notice", "message": "ignored keys from the agent: you have not granted control"})
                 await self.send(m.Consent(self.consent.level))
+        elif isinstance(message, m.PushPlaybook):
+            try:
+                playbook = playbook_from_dict(message.playbook)
+            except PlaybookError as exc:
+                await self.send(m.Steps({"error": f"the customer's cobrowse refused the playbook: {exc}"}))
+                return
+            self.emit({"event": "notice", "message": f"the agent started a guide: {playbook.title}"})
+            self.start_playbook(playbook)
+        elif isinstance(message, m.StepRequest):
+            try:
+                self.change_step(message.action, message.index, message.status, "agent")
+            except ValueError as exc:
+                await self.send(m.Steps({"error": str(exc)}))
         elif isinstance(message, m.Suggest):
             self.suggestion = message
             self.emit({"event": "suggestion", "id": message.id, "command": message.command,
@@ -269,6 +325,9 @@ class CustomerRuntime(SessionRuntime):
         if self.consent.expire(now):
             self.emit({"event": "notice", "message": "no answer: the agent's request was denied"})
             await self._consent_changed(True)
+        if self._steps_dirty and self.paired and self.steps is not None:
+            self._steps_dirty = False
+            await self.send(m.Steps(self.steps.to_dict()))
         if not self._sharing_now():
             return None
         await self._send_frame()

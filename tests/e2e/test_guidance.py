@@ -45,3 +45,70 @@ async def test_bad_suggest_commands_are_refused(relay_url: str) -> None:
     finally:
         await agent.kill()
         await customer.kill()
+
+
+def status(event: dict) -> list[str]:
+    return [step["status"] for step in event["steps"]]
+
+
+async def test_steps_advance_on_the_customers_output_and_either_side_can_change_them(relay_url: str) -> None:
+    agent, customer, _ = await pair(relay_url)
+    try:
+        await agent.send({"cmd": "steps", "title": "Check the machine", "steps": [
+            {"title": "Print the kernel", "command": "uname -s", "expect": "^Linux$"},
+            {"title": "Print a marker", "command": "echo step-two-$((1+1))", "expect": "step-two-2"},
+            {"title": "Optional cleanup"},
+            {"title": "Say goodbye"},
+        ]})
+        first = await agent.event("steps")
+        assert first["title"] == "Check the machine"
+        assert status(first) == ["active", "pending", "pending", "pending"] and first["current"] == 0
+        await customer.stderr_line("the agent started a guide: Check the machine")
+
+        # a fast scroll cannot hide the pattern: it is matched on every printed line
+        await customer.send(b"uname -s; seq 1 200\r")
+        await agent.event("steps", current=1)
+        await customer.send(b"echo step-two-$((1+1))\r")
+        third = await agent.event("steps", current=2)
+        assert status(third)[:3] == ["done", "done", "active"]
+        assert [s["by"] for s in third["steps"][:2]] == ["auto", "auto"]
+
+        await agent.send({"cmd": "step", "index": 2, "status": "skipped"})
+        skipped = await agent.event("steps", current=3)
+        assert skipped["steps"][2]["status"] == "skipped" and skipped["steps"][2]["by"] == "agent"
+        await customer.send(b"\x1dm")  # the customer marks the current step done
+        done = [e for e in agent.all("steps") if e["steps"][3]["status"] == "done"]
+        if not done:
+            await agent.event("steps", finished=True)
+            done = [e for e in agent.all("steps") if e["steps"][3]["status"] == "done"]
+        assert done[-1]["steps"][3]["by"] == "customer"
+
+        await agent.send({"cmd": "step", "action": "back"})
+        back = await agent.event("steps", current=3, finished=False)
+        assert back["steps"][3]["status"] == "active"
+    finally:
+        await agent.kill()
+        await customer.kill()
+
+
+async def test_playbook_files_and_bad_playbooks(relay_url: str, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    agent, customer, _ = await pair(relay_url)
+    try:
+        await agent.send({"cmd": "playbook", "path": "playbooks/collect-diagnostics.md"})
+        pushed = await agent.event("steps")
+        assert pushed["steps"] and pushed["steps"][0]["status"] == "active"
+        bad = tmp_path / "bad.md"
+        bad.write_text("# Title\n\n## Step\nexpect: `(unclosed`\n")
+        await agent.send({"cmd": "playbook", "path": str(bad)})
+        await agent.send({"cmd": "playbook", "path": str(tmp_path / "missing.md")})
+        await agent.send({"cmd": "step", "index": 99, "status": "done"})
+        async with asyncio.timeout(10):
+            while len(agent.all("error")) < 3:
+                await asyncio.sleep(0.05)
+        messages = [e["message"] for e in agent.all("error")]
+        assert any("bad.md:4" in text for text in messages), messages
+        assert any("missing.md" in text for text in messages), messages
+        assert any("99" in text for text in messages), messages
+    finally:
+        await agent.kill()
+        await customer.kill()
