@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from cobrowse.io.runtime import SessionRuntime
@@ -86,7 +87,7 @@ class AgentRuntime(SessionRuntime):
             return
         if name in NOT_YET:
             raise CommandError(NOT_YET[name])
-        if name not in ("chat", "request_control", "keys", "suggest", "playbook", "steps", "step"):
+        if name not in ("chat", "request_control", "keys", "suggest", "playbook", "steps", "step", "point"):
             raise CommandError(f"unknown command {name!r}")
         if not self.paired:
             raise CommandError(f"{name!r} needs a paired session: wait for the \"paired\" event")
@@ -125,6 +126,24 @@ class AgentRuntime(SessionRuntime):
             if self.steps_state is None:
                 raise CommandError("no playbook is running: push one with playbook or steps first")
             await self.send(m.StepRequest(action, index, status))
+        elif name == "point":
+            rows, pattern = cmd.get("rows"), cmd.get("pattern", "")
+            if rows is not None:
+                if (not isinstance(rows, list) or len(rows) not in (1, 2)
+                        or not all(isinstance(r, int) and not isinstance(r, bool) and 0 <= r <= 1000 for r in rows)):
+                    raise CommandError('point "rows" must be [row] or [first, last] (0-based screen rows)')
+                first, last = min(rows), max(rows)
+                await self.send(m.Pointer(first, last))
+            elif pattern:
+                if not isinstance(pattern, str) or len(pattern) > 500:
+                    raise CommandError('point "pattern" must be a regex of at most 500 characters')
+                try:
+                    re.compile(pattern)
+                except re.error as exc:
+                    raise CommandError(f"point pattern is not a valid regex: {exc}") from None
+                await self.send(m.Pointer(pattern=pattern))
+            else:
+                await self.send(m.Pointer())
         elif name == "suggest":
             command = cmd.get("command")
             if not isinstance(command, str) or not command.strip() or len(command) > m.MAX_TEXT:

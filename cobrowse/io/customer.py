@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import math
+import re
 from collections import deque
 from typing import Any, Callable
 
@@ -63,6 +64,7 @@ class CustomerRuntime(SessionRuntime):
         self.prefix = PrefixParser()
         self.frames_sent = 0
         self.suggestion: m.Suggest | None = None
+        self.pointer: m.Pointer | None = None
         self.steps: StepMachine | None = None
         self._tap = LineTap()
         self._steps_dirty = False
@@ -203,6 +205,27 @@ class CustomerRuntime(SessionRuntime):
                 await self.send(m.Sharing(self.sharing))
             self.wake()
 
+    def pointer_event(self) -> dict[str, Any]:
+        """What the agent points at, with the text it covers now (for plain mode and the app)."""
+        pointer = self.pointer
+        if pointer is None:
+            return {"event": "pointer", "cleared": True, "message": "the agent cleared the highlight"}
+        self.feed_pending()
+        lines = self.screen.state().lines()
+        if pointer.pattern:
+            try:
+                matcher = re.compile(pointer.pattern)
+            except re.error:
+                matcher = re.compile(re.escape(pointer.pattern))
+            rows = [i for i, line in enumerate(lines) if matcher.search(line)]
+            where = f"lines matching {pointer.pattern!r}"
+        else:
+            rows = list(range(pointer.first, min(pointer.last, len(lines) - 1) + 1))
+            where = f"rows {pointer.first + 1}-{pointer.last + 1}" if pointer.last > pointer.first else f"row {pointer.first + 1}"
+        shown = " | ".join(lines[i].strip() for i in rows[:3]) or "(nothing there now)"
+        return {"event": "pointer", "rows": rows, "pattern": pointer.pattern,
+                "message": f"the agent points at {where}: {shown}"}
+
     def start_playbook(self, playbook: Playbook) -> None:
         """Run a playbook here (pushed by the agent, or self-service): steps start from the first."""
         self.steps = StepMachine(playbook)
@@ -301,6 +324,9 @@ class CustomerRuntime(SessionRuntime):
                 self.change_step(message.action, message.index, message.status, "agent")
             except ValueError as exc:
                 await self.send(m.Steps({"error": str(exc)}))
+        elif isinstance(message, m.Pointer):
+            self.pointer = message if (message.first >= 0 or message.pattern) else None
+            self.emit(self.pointer_event())
         elif isinstance(message, m.Suggest):
             self.suggestion = message
             self.emit({"event": "suggestion", "id": message.id, "command": message.command,

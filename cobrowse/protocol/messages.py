@@ -148,6 +148,17 @@ class SuggestAnswer(AppMessage):
 
 
 @dataclass(frozen=True)
+class Pointer(AppMessage):
+    """The agent highlights part of the customer's screen: rows ``first..last`` (inclusive),
+    or every match of ``pattern``; both empty clears it."""
+
+    t: ClassVar[str] = "pointer"
+    first: int = -1
+    last: int = -1
+    pattern: str = ""
+
+
+@dataclass(frozen=True)
 class Ping(AppMessage):
     """Measures the end-to-end round trip (through whatever path the frames take)."""
 
@@ -170,7 +181,7 @@ class Unknown(AppMessage):
 MESSAGES: dict[str, type[AppMessage]] = {
     m.t: m
     for m in (Hello, Chat, Screen, Resync, Sharing, RequestControl, Consent, Keys, End, Ping, Pong,
-              PushPlaybook, StepRequest, Steps, Suggest, SuggestAnswer)
+              PushPlaybook, StepRequest, Steps, Suggest, SuggestAnswer, Pointer)
 }
 _PY = {"str": str, "bool": bool, "dict": dict, "int": int}
 
@@ -235,5 +246,7 @@ def _check(message: AppMessage) -> None:
         raise MalformedPayload(f"step: unknown action {message.action!r}")
     if isinstance(message, Suggest) and (not message.command or len(message.command) > MAX_TEXT):
         raise MalformedPayload("suggest: the command must be 1-4096 characters")
+    if isinstance(message, Pointer) and (len(message.pattern) > 500 or not -1 <= message.first <= message.last <= 1000):
+        raise MalformedPayload("pointer: rows must be 0 <= first <= last <= 1000, pattern at most 500 characters")
     if isinstance(message, SuggestAnswer) and message.answer not in SUGGEST_ANSWERS:
         raise MalformedPayload(f"suggest_answer: unknown answer {message.answer!r}")

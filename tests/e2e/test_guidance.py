@@ -112,3 +112,26 @@ async def test_playbook_files_and_bad_playbooks(relay_url: str, tmp_path) -> Non
     finally:
         await agent.kill()
         await customer.kill()
+
+
+async def test_agent_points_at_rows_and_patterns(relay_url: str) -> None:
+    agent, customer, _ = await pair(relay_url)
+    try:
+        await customer.send(b"printf 'alpha\\nERROR: disk full\\nomega\\n'\r")
+        screen = await agent.screen(lambda lines: "ERROR: disk full" in lines)
+        row = screen["lines"].index("ERROR: disk full")
+        await agent.send({"cmd": "point", "rows": [row]})
+        await customer.stderr_line(f"the agent points at row {row + 1}: ERROR: disk full")
+        await agent.send({"cmd": "point", "pattern": "^(alpha|omega)$"})
+        await customer.stderr_line("the agent points at lines matching '^(alpha|omega)$': alpha | omega")
+        await agent.send({"cmd": "point"})
+        await customer.stderr_line("the agent cleared the highlight")
+        await agent.send({"cmd": "point", "pattern": "(unclosed"})
+        await agent.send({"cmd": "point", "rows": [1, 2, 3]})
+        async with asyncio.timeout(10):
+            while len(agent.all("error")) < 2:
+                await asyncio.sleep(0.05)
+        assert "not a valid regex" in agent.all("error")[0]["message"]
+    finally:
+        await agent.kill()
+        await customer.kill()

@@ -26,6 +26,7 @@ from cobrowse.protocol.messages import (
     Keys,
     MalformedPayload,
     Ping,
+    Pointer,
     Pong,
     PushPlaybook,
     StepRequest,
@@ -67,6 +68,9 @@ SAMPLES: list[AppMessage] = [
     Steps({"title": "t", "current": 0, "steps": []}),
     Suggest(1, "ls -la"),
     SuggestAnswer(1, "pasted"),
+    Pointer(2, 4),
+    Pointer(pattern="error"),
+    Pointer(),
 ]
 
 
