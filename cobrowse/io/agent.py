@@ -63,6 +63,15 @@ class AgentRuntime(SessionRuntime):
         elif isinstance(message, m.Unknown):
             self.emit({"event": "warning", "kind": "unknown", "message": f"ignored a {message.type!r} message from a newer client"})
 
+    def end_summary(self) -> dict[str, Any]:
+        state = self.steps_state
+        if not state:
+            return {}
+        steps = state.get("steps", [])
+        counts = {status: sum(1 for s in steps if s.get("status") == status) for status in STEP_STATUSES}
+        return {"summary": {"playbook": state.get("title"), "steps": counts,
+                            "failed": [s.get("title") for s in steps if s.get("status") == "failed"]}}
+
     async def on_screen(self, frame: dict) -> None:
         try:
             state = self.mirror.apply_dict(frame)

@@ -135,6 +135,7 @@ class CustomerRuntime(SessionRuntime):
     async def program_exited(self, status: int) -> None:
         self.feed_pending()
         await self.flush_screen()
+        await self.flush_steps()
         await self.end("command_exited", f"the customer's shared program exited (status {status})")
 
     async def flush_screen(self) -> None:
@@ -196,6 +197,7 @@ class CustomerRuntime(SessionRuntime):
                 self.change_step("mark", -1, "done" if name == "step_done" else "skipped", "customer")
             except ValueError as exc:
                 self.emit({"event": "notice", "message": str(exc)})
+            await self.flush_steps()
         elif name == "pause":
             self.sharing = not self.sharing
             if self.sharing:
@@ -237,6 +239,12 @@ class CustomerRuntime(SessionRuntime):
         self._steps_dirty = True
         self.emit({"event": "steps", **self.steps.to_dict()})
         self.wake()
+
+    async def flush_steps(self) -> None:
+        """Send the step state if it changed since it was last sent."""
+        if self._steps_dirty and self.paired and self.steps is not None:
+            self._steps_dirty = False
+            await self.send(m.Steps(self.steps.to_dict()))
 
     def change_step(self, action: str, index: int, status: str, by: str) -> None:
         """Apply a step change from either side; raise ValueError if it makes no sense."""
@@ -319,11 +327,13 @@ class CustomerRuntime(SessionRuntime):
                 return
             self.emit({"event": "notice", "message": f"the agent started a guide: {playbook.title}"})
             self.start_playbook(playbook)
+            await self.flush_steps()
         elif isinstance(message, m.StepRequest):
             try:
                 self.change_step(message.action, message.index, message.status, "agent")
             except ValueError as exc:
                 await self.send(m.Steps({"error": str(exc)}))
+            await self.flush_steps()
         elif isinstance(message, m.Pointer):
             self.pointer = message if (message.first >= 0 or message.pattern) else None
             self.emit(self.pointer_event())
@@ -351,9 +361,7 @@ class CustomerRuntime(SessionRuntime):
         if self.consent.expire(now):
             self.emit({"event": "notice", "message": "no answer: the agent's request was denied"})
             await self._consent_changed(True)
-        if self._steps_dirty and self.paired and self.steps is not None:
-            self._steps_dirty = False
-            await self.send(m.Steps(self.steps.to_dict()))
+        await self.flush_steps()
         if not self._sharing_now():
             return None
         await self._send_frame()

@@ -119,6 +119,10 @@ class SessionRuntime:
 
     # hooks for the roles
 
+    def end_summary(self) -> dict[str, Any]:
+        """Extra keys for the ``ended`` event: what this session achieved."""
+        return {}
+
     def background(self) -> list[Any]:
         return []
 
@@ -160,7 +164,7 @@ class SessionRuntime:
         if self.outcome is not None:
             return
         self.outcome = Outcome(reason, message, exit_code)
-        self.emit({"event": "ended", "reason": reason, "message": message})
+        self.emit({"event": "ended", "reason": reason, "message": message, **self.end_summary()})
         self._done.set()
 
     def wake(self) -> None:

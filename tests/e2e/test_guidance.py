@@ -84,8 +84,15 @@ async def test_steps_advance_on_the_customers_output_and_either_side_can_change_
         assert done[-1]["steps"][3]["by"] == "customer"
 
         await agent.send({"cmd": "step", "action": "back"})
-        back = await agent.event("steps", current=3, finished=False)
-        assert back["steps"][3]["status"] == "active"
+        async with asyncio.timeout(10):
+            while not (agent.all("steps")[-1]["steps"][3]["status"] == "active"
+                       and agent.all("steps")[-1]["steps"][3]["by"] == "agent"):
+                await asyncio.sleep(0.05)
+
+        await agent.send({"cmd": "end"})
+        ended = await agent.event("ended")
+        assert ended["summary"]["playbook"] == "Check the machine"
+        assert ended["summary"]["steps"] == {"pending": 0, "active": 1, "done": 2, "skipped": 1, "failed": 0}
     finally:
         await agent.kill()
         await customer.kill()
