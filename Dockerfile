@@ -14,7 +14,8 @@ WORKDIR /src
 COPY . .
 RUN pip install . \
     && cd / && rm -rf /src \
-    && useradd --system --no-create-home --uid 10001 --shell /usr/sbin/nologin cobrowse
+    && useradd --system --no-create-home --uid 10001 --shell /usr/sbin/nologin cobrowse \
+    && mkdir -p /data && chown 10001:10001 /data
 
 WORKDIR /
 USER cobrowse

@@ -1,9 +1,16 @@
 """The cobrowse relay: pairs the two sides of a session by nameplate and forwards sealed frames.
 
 It never holds a key and never sees plaintext: it imports only ``cobrowse.wire`` and
-``cobrowse.errors`` (an import-linter contract checks this). ``relay.rooms`` is the pure
-state machine, ``relay.server`` the websockets layer, ``relay.config`` the settings and
-``relay.cli`` the ``cobrowse relay`` command.
+``cobrowse.errors`` (an import-linter contract checks this). One module, one job:
+
+- ``relay.rooms``: the pure state machine (pairing, grace, expiry, quotas, events)
+- ``relay.server``: the websockets layer (forwarding, timeouts, back-pressure, HTTP, TLS)
+- ``relay.config``: the settings; ``relay.cli``: the ``cobrowse relay`` command and actions
+- ``relay.tokens``: agent/admin tokens and the token store; ``relay.limits``: the byte rate
+- ``relay.metrics``: Prometheus; ``relay.audit``: the audit log; ``relay.logs``: log formats
+- ``relay.admin``: the ``/admin/`` endpoint
+
+See docs/relay.md for the admin's view.
 
 ``serve_relay`` and ``RelayConfig`` are importable from here; they load lazily so that
 importing the pure ``relay.rooms`` does not pull in asyncio and websockets.

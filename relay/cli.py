@@ -1,53 +1,125 @@
-"""``cobrowse relay``: run a relay until SIGINT/SIGTERM.
+"""``cobrowse relay``: run a relay until SIGTERM/SIGINT, or one admin action.
 
-Exit status is what service managers and scripts read: 0 after a signal (a normal stop),
-2 with one line on stderr when the relay cannot start (bad settings, port in use).
+    cobrowse relay [--host H] [--port P] [--config FILE] [settings...]   run the relay
+    cobrowse relay token create --name NAME [--store FILE]               a new agent token
+    cobrowse relay token list [--json] | token revoke NAME
+    cobrowse relay admin-token create                                    a new admin token
+    cobrowse relay sessions [--url URL] [--admin-token T] [--json]       live sessions
+    cobrowse relay kill ID [--url URL] [--admin-token T]                 end one session
+
+Exit status is what service managers and scripts read: 0 after a signal (a normal stop) or
+a done action, 1 when the relay refused an admin request (bad admin token, no such
+session), 2 with one line on stderr for bad settings or usage (or a relay that cannot
+start: port in use, unreadable certificate), 3 when the relay cannot be reached.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import dataclasses
 import errno
+import json
 import logging
+import os
 import signal
+import ssl
 import sys
+import urllib.error
+import urllib.request
+from typing import Any
 
 from cobrowse.errors import ConfigError
-from relay.config import RelayConfig, load_config
+from relay.config import FIELD_NAMES, RelayConfig, load_config
 
-_FLAGS = ("host", "port", "grace", "unclaimed_ttl", "max_frame_bytes")
+log = logging.getLogger("relay")
+
+# flag -> (metavar, help). Every setting has a flag except the digest lists (file or env).
+_SETTINGS: dict[str, tuple[str, str]] = {
+    "host": ("H", "address to listen on (default 127.0.0.1; 0.0.0.0 for all)"),
+    "port": ("P", "port to listen on (default 8765; 0 picks a free one)"),
+    "grace": ("S", "seconds a dropped side may come back (default 60)"),
+    "unclaimed_ttl": ("S", "seconds a code waits to be used (default 600)"),
+    "max_frame_bytes": ("N", "largest frame forwarded (default 262144)"),
+    "token_store": ("FILE", "agent token store (default: relay-tokens.json in the data dir)"),
+    "customers_may_create": ("BOOL", "whether customers may create sessions (default true)"),
+    "max_sessions": ("N", "live sessions on this relay (default 100000)"),
+    "max_sessions_per_token": ("N", "live sessions per agent token (default 0: no limit)"),
+    "max_bytes_per_s": ("N", "bytes per second per connection (default 0: no limit)"),
+    "handshake_timeout": ("S", "close sockets that do not open/claim/resume within S (default 10; 0 off)"),
+    "idle_timeout": ("S", "end paired sessions with no frames for S (default 0: never)"),
+    "send_buffer_bytes": ("N", "per receiver send buffer; the sender waits past it (default 262144)"),
+    "slow_consumer_timeout": ("S", "close a receiver stuck over its buffer for S (default 15)"),
+    "rate_limit": ("N", "failed claims per address per window before a block (default 10)"),
+    "rate_window": ("S", "the claim rate window and first block (default 60)"),
+    "rate_backoff_max": ("S", "the longest block (default 3600)"),
+    "drain_timeout": ("S", "on SIGTERM, seconds clients get to take the notice (default 10)"),
+    "tls_cert": ("FILE", "PEM certificate chain: serve wss:// directly (with --tls-key)"),
+    "tls_key": ("FILE", "PEM private key of --tls-cert"),
+    "trust_proxy": ("BOOL", "take client addresses from X-Forwarded-For (only behind your proxy)"),
+    "metrics": ("BOOL", "serve GET /metrics (default true)"),
+    "audit_log": ("FILE", "append session events as JSON lines to FILE"),
+    "log_format": ("FMT", "human (default) or json: one JSON object a line on stderr"),
+    "log_level": ("LEVEL", "debug, info (default), warning or error"),
+}
+_BOOLS = {"customers_may_create", "trust_proxy", "metrics"}
+assert set(_SETTINGS) <= set(FIELD_NAMES)
+
+EXIT_OK, EXIT_REFUSED, EXIT_USAGE, EXIT_UNREACHABLE = 0, 1, 2, 3
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    """Add the relay's flags (values are validated by load_config, not argparse)."""
-    parser.add_argument("--host", metavar="H", help="address to listen on (default 127.0.0.1; 0.0.0.0 for all)")
-    parser.add_argument("--port", metavar="P", help="port to listen on (default 8765; 0 picks a free one)")
+    """The relay's flags (validated by load_config, not argparse) and its admin actions."""
     parser.add_argument("--config", metavar="FILE", help="TOML file with a [relay] table (or COBROWSE_RELAY_CONFIG)")
-    parser.add_argument("--grace", metavar="S", help="seconds a dropped side may come back (default 60)")
-    parser.add_argument(
-        "--unclaimed-ttl", dest="unclaimed_ttl", metavar="S", help="seconds a code waits to be used (default 600)"
-    )
-    parser.add_argument(
-        "--max-frame-bytes", dest="max_frame_bytes", metavar="N", help="largest frame forwarded (default 262144)"
-    )
+    for name, (metavar, text) in _SETTINGS.items():
+        flag = "--" + name.replace("_", "-")
+        if name in _BOOLS:
+            parser.add_argument(flag, dest=name, metavar=metavar, nargs="?", const="true", help=text)
+        else:
+            parser.add_argument(flag, dest=name, metavar=metavar, help=text)
+    sub = parser.add_subparsers(dest="relay_action", metavar="ACTION", title="admin actions (default: run the relay)")
+
+    def config_flag(p: argparse.ArgumentParser) -> None:
+        p.add_argument("--config", metavar="FILE", default=argparse.SUPPRESS, help="the relay's TOML file")
+
+    def store_flag(p: argparse.ArgumentParser) -> None:
+        p.add_argument("--store", metavar="FILE", help="token store (default: the config's token_store, else the data dir)")
+        config_flag(p)
+
+    token = sub.add_parser("token", help="agent tokens: create, list, revoke", description="Manage agent tokens.")
+    tsub = token.add_subparsers(dest="token_action", metavar="create|list|revoke", required=True)
+    create = tsub.add_parser("create", help="make a token and print it once")
+    create.add_argument("--name", required=True, help="who or what it is for (shown in logs and listings)")
+    store_flag(create)
+    listing = tsub.add_parser("list", help="names and creation times (never the tokens)")
+    listing.add_argument("--json", action="store_true", help="JSON instead of a table")
+    store_flag(listing)
+    revoke = tsub.add_parser("revoke", help="delete a token; a running relay refuses it within a second")
+    revoke.add_argument("name", metavar="NAME")
+    store_flag(revoke)
+
+    admin_token = sub.add_parser("admin-token", help="make an admin token", description="Make an admin token.")
+    asub = admin_token.add_subparsers(dest="admin_token_action", metavar="create", required=True)
+    asub.add_parser("create", help="print a new admin token and the digest to configure")
+
+    def client_flags(p: argparse.ArgumentParser) -> None:
+        p.add_argument("--url", help="the relay (default $COBROWSE_RELAY_ADMIN_URL, else from the config's port)")
+        p.add_argument("--admin-token", dest="admin_token", help="admin token (default $COBROWSE_ADMIN_TOKEN)")
+        p.add_argument("--cafile", metavar="FILE", help="CA bundle for an https:// relay with a private CA")
+        config_flag(p)
+
+    sessions = sub.add_parser("sessions", help="list live sessions", description="List the relay's live sessions.")
+    sessions.add_argument("--json", action="store_true", help="the endpoint's JSON instead of a table")
+    client_flags(sessions)
+    kill = sub.add_parser("kill", help="end a session (both sides are told: killed)", description="End a session.")
+    kill.add_argument("session_id", metavar="ID", help="the session id from `cobrowse relay sessions`")
+    client_flags(kill)
 
 
 def config_from_args(args: argparse.Namespace) -> RelayConfig:
     """Flags > COBROWSE_RELAY_* env > config file > defaults."""
-    flags = {name: getattr(args, name, None) for name in _FLAGS}
+    flags = {name: getattr(args, name, None) for name in _SETTINGS}
     return load_config(path=getattr(args, "config", None), flags=flags)
-
-
-def _setup_logging() -> None:
-    logger = logging.getLogger("relay")
-    if not logger.handlers:
-        handler = logging.StreamHandler(sys.stderr)
-        handler.setFormatter(logging.Formatter("cobrowse relay: %(message)s"))
-        logger.addHandler(handler)
-        logger.setLevel(logging.INFO)
-        logger.propagate = False
-    logging.getLogger("relay.websockets").setLevel(logging.WARNING)
 
 
 def _bind_error(config: RelayConfig, exc: OSError) -> str:
@@ -68,35 +140,205 @@ async def _serve(config: RelayConfig) -> int:
 
     try:
         server = await serve_relay(config)
+    except ConfigError as exc:
+        print(f"cobrowse relay: {exc}", file=sys.stderr)
+        return EXIT_USAGE
     except OSError as exc:
         print(_bind_error(config, exc), file=sys.stderr)
-        return 2
+        return EXIT_USAGE
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
-    for sig in (signal.SIGINT, signal.SIGTERM):
+    for sig, callback in ((signal.SIGINT, stop.set), (signal.SIGTERM, stop.set), (signal.SIGHUP, server.reload)):
         try:
-            loop.add_signal_handler(sig, stop.set)
-        except (NotImplementedError, RuntimeError):  # pragma: no cover - not on the main thread
+            loop.add_signal_handler(sig, callback)
+        except (NotImplementedError, RuntimeError, AttributeError):  # pragma: no cover - not on the main thread
             pass
-    http = server.url.replace("ws://", "http://", 1)
-    print(f"cobrowse relay listening on {server.url} (health: {http}/healthz)", file=sys.stderr, flush=True)
+    line = f"cobrowse relay listening on {server.url} (health: {server.http_url}/healthz)"
+    if config.log_format == "json":
+        log.info(line, extra={"ctx": {"event": "listening", "url": server.url}})
+    else:
+        print(line, file=sys.stderr, flush=True)
     try:
         await stop.wait()
     finally:
-        server.close()
-        await server.wait_closed()
-    return 0
+        await server.shutdown()
+    return EXIT_OK
 
 
 def run(args: argparse.Namespace) -> int:
-    """Run the relay with the parsed flags; return the exit status."""
+    """Run the relay, or the admin action, with the parsed flags; return the exit status."""
+    action = getattr(args, "relay_action", None)
     try:
+        if action == "token":
+            return _token(args)
+        if action == "admin-token":
+            return _admin_token_create()
+        if action in ("sessions", "kill"):
+            return _admin_request(args)
         config = config_from_args(args)
+        if not config.token_store:
+            from relay.tokens import default_store_path
+
+            config = dataclasses.replace(config, token_store=str(default_store_path()))
     except ConfigError as exc:
         print(f"cobrowse relay: {exc}", file=sys.stderr)
-        return 2
-    _setup_logging()
+        return EXIT_USAGE
+    from relay.logs import setup_logging
+
+    setup_logging(config.log_format, config.log_level)
     try:
         return asyncio.run(_serve(config))
     except KeyboardInterrupt:  # a second Ctrl-C during shutdown
-        return 0
+        return EXIT_OK
+
+
+# ---- token actions ----
+
+
+def _store_path(args: argparse.Namespace) -> str:
+    if getattr(args, "store", None):
+        return os.path.expanduser(args.store)
+    configured = load_config(path=getattr(args, "config", None)).token_store
+    if configured:
+        return configured
+    from relay.tokens import default_store_path
+
+    return str(default_store_path())
+
+
+def _token(args: argparse.Namespace) -> int:
+    from relay.tokens import TokenStore
+
+    store = TokenStore(_store_path(args))
+    if args.token_action == "create":
+        token, record = store.create(args.name)
+        print(token, flush=True)
+        print(
+            f"cobrowse relay: created agent token {record.name!r}; only its sha256 is stored, in {store.path}.\n"
+            "  This is the only time it is shown: give it to the agent, who uses it as\n"
+            "    export COBROWSE_TOKEN=<the token above>    (or: cobrowse agent --token <the token>)\n"
+            "  A running relay with this store accepts it within a second (or at once on SIGHUP).",
+            file=sys.stderr,
+        )
+        return EXIT_OK
+    if args.token_action == "revoke":
+        store.revoke(args.name)
+        print(f"cobrowse relay: revoked agent token {args.name!r} in {store.path} "
+              "(live sessions go on: `cobrowse relay kill ID` ends one)", file=sys.stderr)
+        return EXIT_OK
+    records = store.load()
+    if args.json:
+        print(json.dumps([{"name": r.name, "created": r.created} for r in records], indent=2))
+        return EXIT_OK
+    if not records:
+        print(f"no agent tokens in {store.path} (agents need none until one exists)", file=sys.stderr)
+        return EXIT_OK
+    width = max(4, *(len(r.name) for r in records))
+    print(f"{'NAME':<{width}}  CREATED")
+    for r in records:
+        print(f"{r.name:<{width}}  {r.created}")
+    return EXIT_OK
+
+
+def _admin_token_create() -> int:
+    from relay.tokens import ADMIN_PREFIX, digest, new_token
+
+    token = new_token(ADMIN_PREFIX)
+    d = digest(token)
+    print(token, flush=True)
+    print(
+        "cobrowse relay: a new admin token (printed above, once). Configure the relay with its digest:\n"
+        f'    admin_tokens = ["{d}"]        (the [relay] table of the config file)\n'
+        f"    COBROWSE_RELAY_ADMIN_TOKENS={d}\n"
+        "  restart the relay, then: COBROWSE_ADMIN_TOKEN=<the token> cobrowse relay sessions",
+        file=sys.stderr,
+    )
+    return EXIT_OK
+
+
+# ---- admin client: sessions, kill ----
+
+
+def _admin_url(args: argparse.Namespace) -> str:
+    url = args.url or os.environ.get("COBROWSE_RELAY_ADMIN_URL")
+    if not url:
+        cfg = load_config(path=getattr(args, "config", None))
+        host = {"0.0.0.0": "127.0.0.1", "::": "::1", "": "127.0.0.1"}.get(cfg.host, cfg.host)
+        host = f"[{host}]" if ":" in host else host
+        url = f"{'https' if cfg.tls else 'http'}://{host}:{cfg.port}"
+    url = url.rstrip("/")
+    for ws, http in (("ws://", "http://"), ("wss://", "https://")):
+        if url.startswith(ws):
+            url = http + url[len(ws):]
+    if not url.startswith(("http://", "https://")):
+        raise ConfigError(f"--url must be an http(s):// or ws(s):// URL, got {url!r}")
+    return url
+
+
+def _admin_request(args: argparse.Namespace) -> int:
+    token = args.admin_token or os.environ.get("COBROWSE_ADMIN_TOKEN")
+    if not token:
+        raise ConfigError("an admin token is needed: pass --admin-token or set COBROWSE_ADMIN_TOKEN")
+    base = _admin_url(args)
+    if args.relay_action == "kill":
+        url, method = f"{base}/admin/sessions/{urllib.request.quote(args.session_id, safe='')}/kill", "POST"
+    else:
+        url, method = f"{base}/admin/sessions", "GET"
+    request = urllib.request.Request(url, method=method, headers={"Authorization": f"Bearer {token}"})
+    context = ssl.create_default_context(cafile=args.cafile) if args.cafile else None
+    try:
+        with urllib.request.urlopen(request, timeout=10, context=context) as resp:
+            body = json.loads(resp.read() or b"{}")
+    except urllib.error.HTTPError as exc:
+        if exc.code == 401:
+            print(f"cobrowse relay: {base} refused the admin token", file=sys.stderr)
+        elif exc.code == 404 and method == "POST":
+            print(f"cobrowse relay: no live session with id {args.session_id!r}", file=sys.stderr)
+        else:
+            print(f"cobrowse relay: {base} answered {exc.code} {exc.reason}", file=sys.stderr)
+        return EXIT_REFUSED
+    except (urllib.error.URLError, OSError, ValueError) as exc:
+        reason = getattr(exc, "reason", exc)
+        print(f"cobrowse relay: cannot reach the relay at {base}: {reason}", file=sys.stderr)
+        return EXIT_UNREACHABLE
+    if method == "POST":
+        print(f"cobrowse relay: killed session {body.get('killed')} (both sides were told)", file=sys.stderr)
+    elif args.json:
+        print(json.dumps(body, indent=2))
+    else:
+        print(format_sessions(body.get("sessions", [])), end="")
+    return EXIT_OK
+
+
+def _age(seconds: float) -> str:
+    s = int(seconds)
+    if s < 60:
+        return f"{s}s"
+    if s < 3600:
+        return f"{s // 60}m{s % 60:02d}s"
+    return f"{s // 3600}h{s % 3600 // 60:02d}m"
+
+
+def _size(n: int) -> str:
+    for unit in ("B", "KiB", "MiB", "GiB"):
+        if n < 1024 or unit == "GiB":
+            return f"{n:.0f} {unit}" if unit == "B" else f"{n:.1f} {unit}"
+        n /= 1024  # type: ignore[assignment]
+    return ""  # pragma: no cover
+
+
+def format_sessions(sessions: list[dict[str, Any]]) -> str:
+    """The table `cobrowse relay sessions` prints (pure)."""
+    if not sessions:
+        return "no live sessions\n"
+    header = ("ID", "STATE", "AGE", "AGENT", "CUSTOMER", "BYTES", "TOKEN")
+    rows = [header] + [
+        (
+            str(s.get("id")), str(s.get("state")), _age(float(s.get("age_s", 0))),
+            str(s.get("sides", {}).get("agent")), str(s.get("sides", {}).get("customer")),
+            _size(int(s.get("bytes", 0))), str(s.get("agent_token") or "-"),
+        )
+        for s in sessions
+    ]
+    widths = [max(len(r[i]) for r in rows) for i in range(len(header))]
+    return "".join("  ".join(c.ljust(w) for c, w in zip(r, widths)).rstrip() + "\n" for r in rows)

@@ -52,26 +52,64 @@ class RelayConfig:
     ping_interval: float = 20.0  # websocket keepalive; 0 turns it off
     ping_timeout: float = 20.0
     tick_interval: float = 1.0  # how often expiry and grace are checked
+    # ---- operating one node (see docs/relay.md) ----
+    token_store: str = ""  # the agent token file; "" = none here, the data dir for `cobrowse relay`
+    admin_tokens: tuple[str, ...] = ()  # sha256 hex digests; empty = the admin endpoint refuses all
+    max_sessions_per_token: int = 0  # live sessions one agent token may hold; 0 = no limit
+    max_bytes_per_s: int = 0  # per connection, token bucket; 0 = no limit
+    handshake_timeout: float = 10.0  # a socket must open/claim/resume within this; 0 = never closed
+    idle_timeout: float = 0.0  # end a paired session with no frames for this long; 0 = never
+    send_buffer_bytes: int = 256 * 1024  # per receiver: past this the sender waits (back-pressure)
+    slow_consumer_timeout: float = 15.0  # a receiver stuck over send_buffer_bytes this long is closed
+    drain_timeout: float = 10.0  # on SIGTERM: how long clients get to take the shutdown notice
+    tls_cert: str = ""  # PEM certificate chain: serve wss:// and https:// directly
+    tls_key: str = ""  # PEM private key for tls_cert
+    trust_proxy: bool = False  # take the client address from X-Forwarded-For (last hop)
+    metrics: bool = True  # serve Prometheus GET /metrics
+    audit_log: str = ""  # JSON lines of session events appended here; "" = off
+    log_format: str = "human"  # human | json (one JSON object a line on stderr)
+    log_level: str = "info"  # debug | info | warning | error
 
     def __post_init__(self) -> None:
         for f in fields(self):
             value = _CHECKS[f.name](f.name, getattr(self, f.name), f"RelayConfig({f.name}=...)")
             object.__setattr__(self, f.name, value)
+        if bool(self.tls_cert) != bool(self.tls_key):
+            raise ConfigError(
+                "invalid relay settings: tls_cert and tls_key go together (set both to serve wss://, "
+                f"or neither), got tls_cert={self.tls_cert!r} tls_key={self.tls_key!r}"
+            )
+
+    @property
+    def tls(self) -> bool:
+        return bool(self.tls_cert)
 
     @property
     def loopback_only(self) -> bool:
         """True when only this machine can reach the relay."""
         return is_loopback(self.host)
 
-    def security_warnings(self) -> list[str]:
-        """Warnings an admin must see at start (logged loudly by the server)."""
-        if not self.agent_tokens and not self.loopback_only:
-            return [
+    def security_warnings(self, stored_tokens: int = 0) -> list[str]:
+        """Warnings an admin must see at start (logged loudly by the server).
+
+        ``stored_tokens`` is how many agent tokens the token store holds besides the
+        ``agent_tokens`` digests of the config.
+        """
+        warnings = []
+        if not self.agent_tokens and not stored_tokens and not self.loopback_only:
+            warnings.append(
                 f"no agent tokens are configured and the relay listens on {self.host or 'all addresses'}: "
-                "anybody who can reach it can use it as a free tunnel; set agent_tokens in the "
+                "anybody who can reach it can use it as a free tunnel; create one with "
+                "`cobrowse relay token create --name NAME`, or set agent_tokens in the "
                 "[relay] table of the config file or COBROWSE_RELAY_AGENT_TOKENS"
-            ]
-        return []
+            )
+        if self.trust_proxy and not self.loopback_only:
+            warnings.append(
+                f"trust_proxy is on and the relay listens on {self.host or 'all addresses'}: "
+                "X-Forwarded-For is believed from anyone who can reach this port, so make sure "
+                "only the proxy can (or rate limits can be dodged by forging it)"
+            )
+        return warnings
 
 
 def is_loopback(host: str) -> bool:
@@ -136,6 +174,21 @@ def _bool(key: str, value: Any, where: str) -> bool:
     return value
 
 
+def _path(key: str, value: Any, where: str) -> str:
+    if not isinstance(value, str) or "\0" in value:
+        raise _fail(key, where, "expected a file path (or an empty string for none)", value)
+    return os.path.expanduser(value.strip()) if value.strip() else ""
+
+
+def _choice(*choices: str) -> Callable[[str, Any, str], str]:
+    def check(key: str, value: Any, where: str) -> str:
+        if not isinstance(value, str) or value.strip().lower() not in choices:
+            raise _fail(key, where, f"expected one of {', '.join(choices)}", value)
+        return value.strip().lower()
+
+    return check
+
+
 def _tokens(key: str, value: Any, where: str) -> tuple[str, ...]:
     if isinstance(value, str):
         value = [part for part in value.replace(" ", ",").split(",") if part]
@@ -169,6 +222,22 @@ _CHECKS: dict[str, Callable[[str, Any, str], Any]] = {
     "ping_interval": _seconds(0.0),
     "ping_timeout": _seconds(0.0),
     "tick_interval": _seconds(0.001, 60.0),
+    "token_store": _path,
+    "admin_tokens": _tokens,
+    "max_sessions_per_token": _int_in(0, 500_000),
+    "max_bytes_per_s": _int_in(0, 10**12),
+    "handshake_timeout": _seconds(0.0, 3600.0),
+    "idle_timeout": _seconds(0.0),
+    "send_buffer_bytes": _int_in(4096, 1024**3),
+    "slow_consumer_timeout": _seconds(0.01, 3600.0),
+    "drain_timeout": _seconds(0.0, 3600.0),
+    "tls_cert": _path,
+    "tls_key": _path,
+    "trust_proxy": _bool,
+    "metrics": _bool,
+    "audit_log": _path,
+    "log_format": _choice("human", "json"),
+    "log_level": _choice("debug", "info", "warning", "error"),
 }
 FIELD_NAMES: tuple[str, ...] = tuple(f.name for f in fields(RelayConfig))
 

@@ -23,6 +23,12 @@ Lifecycle of a session::
 Memory stays bounded: sessions by ``max_sessions``, dead nameplates by ``dead_memory`` and
 a count cap, per-address rate-limit records by a quiet period and a count cap, timers by
 the events that created them.
+
+Besides messages and closes, an :class:`Output` carries :class:`Event` records (session
+created, paired, left, resumed, ended, killed; requests refused by error code) that the
+server turns into logs, the audit log and metrics. Each session has an ``id`` for admins
+and logs, distinct from the nameplate, and counts its forwarded frames and bytes in a
+:class:`Traffic` object the server's forward path increments.
 """
 
 from __future__ import annotations
@@ -61,6 +67,7 @@ Key = Hashable
 # Websocket close codes the server uses when it applies an Output.
 CLOSE_NORMAL = 1000
 CLOSE_POLICY = 1008  # after an ``error`` message
+CLOSE_GOING_AWAY = 1001  # the relay shuts down
 CLOSE_TOO_BIG = 1009  # after ``too_large``
 
 PEER_TIMEOUT_MESSAGE = "the other side lost its connection and did not come back"
@@ -75,15 +82,29 @@ class Rng(Protocol):
     def randrange(self, start: int, stop: int) -> int: ...
 
 
+@dataclass(frozen=True)
+class Event:
+    """Something an admin may want to know: ``kind`` of thing, to which session, details.
+
+    kinds: created, paired, left, resumed, ended (``reason``), killed, refused (``code``).
+    Details never hold content, tokens or side secrets: names, roles, addresses, counts.
+    """
+
+    kind: str
+    session: str | None
+    data: dict[str, object] = field(default_factory=dict)
+
+
 @dataclass
 class Output:
     """What the server must do: send ``send`` in order, then close each of ``close``."""
 
     send: list[tuple[Key, Message]] = field(default_factory=list)
     close: list[tuple[Key, int, str]] = field(default_factory=list)
+    events: list[Event] = field(default_factory=list)
 
     def __bool__(self) -> bool:
-        return bool(self.send or self.close)
+        return bool(self.send or self.close or self.events)
 
     def to(self, key: Key) -> list[Message]:
         """The messages for one connection (tests read outputs this way)."""
@@ -91,6 +112,16 @@ class Output:
 
     def closes(self, key: Key) -> bool:
         return any(k == key for k, _, _ in self.close)
+
+
+class Traffic:
+    """Frames and bytes forwarded in one session (both directions); the server counts."""
+
+    __slots__ = ("frames", "bytes")
+
+    def __init__(self) -> None:
+        self.frames = 0
+        self.bytes = 0
 
 
 @dataclass(eq=False)
@@ -106,8 +137,14 @@ class _Session:
     nameplate: str
     creator: _Side
     expires_at: float  # only while nobody claimed it
+    id: str = ""
+    created_at: float = 0.0
+    agent_token: str | None = None  # the name of the agent's token, when tokens are in use
     joiner: _Side | None = None
     ended: bool = False
+    traffic: Traffic = field(default_factory=Traffic)
+    active_at: float = 0.0  # when frames were last seen moving (idle timeout)
+    frames_seen: int = 0
 
     def other(self, side: _Side) -> _Side | None:
         return self.joiner if side is self.creator else self.creator
@@ -196,22 +233,47 @@ class Rooms:
         *,
         max_dead: int = 200_000,
         max_addresses: int = 100_000,
+        new_id: Callable[[], str] | None = None,
     ) -> None:
         self.config = config
         self._rng = rng
         self._new_token = new_token
+        ids = count(1)
+        self._new_id = new_id if new_id is not None else (lambda: f"s{next(ids):06d}")
         self._max_dead = max_dead
-        self._token_digests = frozenset(config.agent_tokens)
+        self._token_names: dict[str, str] = {d: f"config:{d[:8]}" for d in config.agent_tokens}
+        self._per_token: dict[str, int] = {}  # token name -> live sessions
         self._conns: dict[Key, _Conn] = {}
         self._sessions: dict[str, _Session] = {}
+        self._by_id: dict[str, _Session] = {}
         self._routes: dict[Key, Key] = {}  # attached side of a paired session -> the other side
+        self._fast: dict[Key, tuple[Key, Traffic]] = {}  # the same, with the session's counters
+        self._idle_sweep_at = 0.0
         self._dead: OrderedDict[str, float] = OrderedDict()  # nameplate -> ended at, oldest first
         self._cooling: OrderedDict[str, float] = OrderedDict()  # not to be reused yet
         self._timers: list[tuple[float, int, _Session, _Side | None]] = []
         self._seq = count()
         self.limiter = RateLimiter(config.rate_limit, config.rate_window, config.rate_backoff_max, max_addresses)
-        # The hot path: the server calls this per binary frame.
         self.peer_of: Callable[[Key], Key | None] = self._routes.get
+        # The hot path: the server calls this per binary frame: (peer, the session's Traffic).
+        self.route_of: Callable[[Key], tuple[Key, Traffic] | None] = self._fast.get
+
+    # ---- agent tokens ----
+
+    def set_agent_tokens(self, names: dict[str, str]) -> None:
+        """Replace the accepted agent tokens: sha256 hex digest -> token name.
+
+        Live sessions keep going (a revoked token stops new sessions; ``kill`` ends old ones).
+        """
+        self._token_names = dict(names)
+
+    @property
+    def tokens_required(self) -> bool:
+        return bool(self._token_names)
+
+    @property
+    def agent_token_count(self) -> int:
+        return len(self._token_names)
 
     # ---- introspection (health, tests) ----
 
@@ -222,6 +284,45 @@ class Rooms:
     @property
     def connection_count(self) -> int:
         return len(self._conns)
+
+    def attached(self, conn: Key) -> bool:
+        """Whether ``conn`` holds a side of a session (its handshake is done)."""
+        c = self._conns.get(conn)
+        return c is not None and c.side is not None
+
+    def traffic_total(self) -> tuple[int, int]:
+        """(frames, bytes) forwarded in the live sessions (the server adds the ended ones)."""
+        frames = nbytes = 0
+        for session in self._sessions.values():
+            frames += session.traffic.frames
+            nbytes += session.traffic.bytes
+        return frames, nbytes
+
+    def state_counts(self) -> dict[str, int]:
+        counts = {"waiting": 0, "paired": 0, "grace": 0}
+        for session in self._sessions.values():
+            counts[_state(session)] += 1
+        return counts
+
+    def snapshot(self, now: float) -> list[dict[str, object]]:
+        """Live sessions for admins, oldest first: no side secrets, no content."""
+        rows = []
+        for s in sorted(self._sessions.values(), key=lambda s: s.created_at):
+            sides = {"agent": "absent", "customer": "absent"}
+            for side in s.sides():
+                sides[side.role] = "connected" if side.conn is not None else "away"
+            rows.append({
+                "id": s.id,
+                "nameplate": s.nameplate,
+                "state": _state(s),
+                "age_s": round(now - s.created_at, 3),
+                "created_by": s.creator.role,
+                "sides": sides,
+                "agent_token": s.agent_token,
+                "frames": s.traffic.frames,
+                "bytes": s.traffic.bytes,
+            })
+        return rows
 
     def memory_sizes(self) -> dict[str, int]:
         return {
@@ -270,6 +371,52 @@ class Rooms:
             self._fatal(conn, c, "malformed", now, out, f"unexpected {msg.type!r}")
         return out
 
+    def handshake_timeout(self, conn: Key, now: float) -> Output:
+        """``conn`` did not open, claim or resume within ``handshake_timeout``: close it."""
+        out = Output()
+        c = self._conns.get(conn)
+        if c is not None and not c.closing and c.side is None:
+            limit = self.config.handshake_timeout
+            self._fatal(conn, c, "handshake_timeout", now, out, f"no open, claim or resume within {limit:g} s")
+        return out
+
+    def slow_consumer(self, conn: Key, now: float) -> Output:
+        """``conn`` has not taken what was sent to it for too long: close it (it may resume)."""
+        out = Output()
+        c = self._conns.get(conn)
+        if c is not None and not c.closing:
+            limit = self.config.slow_consumer_timeout
+            self._fatal(conn, c, "slow_consumer", now, out, f"more than {self.config.send_buffer_bytes} bytes "
+                        f"waited for it over {limit:g} s")
+        return out
+
+    def kill(self, session_id: str, now: float) -> Output | None:
+        """An admin ends a session: both sides get ``closed`` (killed). None if no such session."""
+        session = self._by_id.get(session_id)
+        if session is None or session.ended:
+            return None
+        out = Output()
+        out.events.append(Event("killed", session.id, {"agent_token": session.agent_token}))
+        for side in session.sides():
+            if side.conn is not None:
+                out.send.append((side.conn, Closed("killed", "the relay's administrator ended the session")))
+        self._end(session, now, out, "killed")
+        return out
+
+    def shutdown(self, now: float) -> Output:
+        """The relay stops: every session ends with ``closed`` (shutdown), every socket closes 1001."""
+        out = Output()
+        for session in list(self._sessions.values()):
+            for side in session.sides():
+                if side.conn is not None:
+                    out.send.append((side.conn, Closed("shutdown", "the relay is shutting down")))
+            self._end(session, now, out, "shutdown", close_code=CLOSE_GOING_AWAY)
+        for conn, c in self._conns.items():
+            if not c.closing:
+                c.closing = True
+                out.close.append((conn, CLOSE_GOING_AWAY, "relay shutting down"))
+        return out
+
     def malformed(self, conn: Key, detail: str, now: float) -> Output:
         """A text frame that did not decode: answer ``malformed`` and close that socket."""
         out = Output()
@@ -313,14 +460,31 @@ class Rooms:
                             "expired",
                             f"nobody joined with this code within {minutes:g} minutes: start a new session",
                         )))
-                    self._end(session, now, out)
+                    self._end(session, now, out, "expired")
             elif side.conn is None and side.grace_until == when:
                 other = session.other(side)
                 if other is not None and other.conn is not None:
                     out.send.append((other.conn, Closed("peer_timeout", PEER_TIMEOUT_MESSAGE)))
-                self._end(session, now, out)
+                self._end(session, now, out, "peer_timeout")
+        idle = self.config.idle_timeout
+        if idle > 0 and now >= self._idle_sweep_at:
+            self._idle_sweep_at = now + max(self.config.tick_interval, idle / 8)
+            self._sweep_idle(now, idle, out)
         self._prune(now)
         return out
+
+    def _sweep_idle(self, now: float, idle: float, out: Output) -> None:
+        for session in list(self._sessions.values()):
+            if session.joiner is None:
+                continue
+            frames = session.traffic.frames
+            if frames != session.frames_seen:
+                session.frames_seen, session.active_at = frames, now
+            elif now - session.active_at >= idle:
+                for side in session.sides():
+                    if side.conn is not None:
+                        out.send.append((side.conn, Closed("idle", f"no activity for {idle:g} s")))
+                self._end(session, now, out, "idle")
 
     def next_deadline(self) -> float | None:
         """When :meth:`tick` may next have something to do (possibly a stale timer)."""
@@ -333,19 +497,29 @@ class Rooms:
             return self._fatal(conn, c, "malformed", now, out, "this connection is already in a session")
         if msg.version != PROTOCOL_VERSION:
             return self._fatal(conn, c, "bad_version", now, out, f"relay speaks version {PROTOCOL_VERSION}")
-        if msg.role == "agent" and not self._token_ok(msg.token):
-            return self._fatal(conn, c, "unauthorized", now, out)
+        token_name = None
+        if msg.role == "agent":
+            ok, token_name = self._token(msg.token)
+            if not ok:
+                return self._fatal(conn, c, "unauthorized", now, out)
+            if self._over_quota(token_name):
+                return self._fatal(conn, c, "over_quota", now, out, f"{self.config.max_sessions_per_token} live sessions")
         if msg.role == "customer" and not self.config.customers_may_create:
             return self._fatal(conn, c, "forbidden", now, out)
         nameplate = self._allocate(now) if len(self._sessions) < self.config.max_sessions else None
         if nameplate is None:
             return self._fatal(conn, c, "full", now, out)
         side = _Side(msg.role, self._new_token(), conn)
-        session = _Session(nameplate, side, now + self.config.unclaimed_ttl)
+        session = _Session(nameplate, side, now + self.config.unclaimed_ttl, self._unique_id(), now)
         self._sessions[nameplate] = session
+        self._by_id[session.id] = session
+        self._count_token(session, token_name)
         c.session, c.side = session, side
         self._timer(session.expires_at, session, None)
         out.send.append((conn, Opened(nameplate, side.token, self.config.unclaimed_ttl)))
+        out.events.append(Event("created", session.id, {
+            "nameplate": nameplate, "role": msg.role, "agent_token": token_name, "address": c.address,
+        }))
 
     def _claim(self, conn: Key, c: _Conn, msg: Claim, now: float, out: Output) -> None:
         if c.side is not None:
@@ -355,8 +529,11 @@ class Rooms:
         if self.limiter.blocked(c.address, now):
             wait = self.limiter.retry_after(c.address, now)
             return self._fatal(conn, c, "rate_limited", now, out, f"retry in {wait:.0f} s")
-        if msg.role == "agent" and not self._token_ok(msg.token):
-            return self._fatal(conn, c, "unauthorized", now, out)
+        token_name = None
+        if msg.role == "agent":
+            ok, token_name = self._token(msg.token)
+            if not ok:
+                return self._fatal(conn, c, "unauthorized", now, out)
         try:
             nameplate = validate_nameplate(msg.nameplate)
         except InvalidCode:
@@ -366,8 +543,16 @@ class Rooms:
             code = "taken" if session is not None else "expired" if nameplate in self._dead else "unknown_nameplate"
             self.limiter.fail(c.address, now)
             return self._fatal(conn, c, code, now, out)
+        if msg.role == "agent" and self._over_quota(token_name):
+            return self._fatal(conn, c, "over_quota", now, out, f"{self.config.max_sessions_per_token} live sessions")
         joiner = session.joiner = _Side(msg.role, self._new_token(), conn)
+        if msg.role == "agent":
+            self._count_token(session, token_name)
+        session.active_at = now
         c.session, c.side = session, joiner
+        out.events.append(Event("paired", session.id, {
+            "nameplate": nameplate, "role": msg.role, "agent_token": session.agent_token, "address": c.address,
+        }))
         out.send.append((conn, Claimed(nameplate, joiner.token)))
         out.send.append((conn, Peer("joined")))
         creator = session.creator
@@ -402,6 +587,7 @@ class Rooms:
             out.close.append((old, CLOSE_NORMAL, "replaced by a resumed connection"))
         side.conn, side.grace_until = conn, None
         c.session, c.side = session, side
+        out.events.append(Event("resumed", session.id, {"role": side.role, "address": c.address}))
         other = session.other(side)
         peer_here = other is not None and other.conn is not None
         out.send.append((conn, Resumed(session.nameplate, peer_here)))
@@ -422,7 +608,7 @@ class Rooms:
         if other is not None and other.conn is not None:
             text = SCARED_MESSAGE if reason == "scared" else f"the {side.role} ended the session"
             out.send.append((other.conn, Closed(reason, text)))
-        self._end(session, now, out)
+        self._end(session, now, out, reason, by=side.role)
 
     # ---- helpers ----
 
@@ -432,6 +618,10 @@ class Rooms:
     ) -> None:
         """Answer ``error`` and close that socket; its side (if any) goes into grace."""
         out.send.append((conn, Error.of(code, detail)))
+        session = c.session
+        out.events.append(Event("refused", session.id if session is not None else None, {
+            "code": code, "role": c.side.role if c.side is not None else None, "address": c.address,
+        }))
         if c.side is not None:
             self._detach(c, now, out)
         c.closing = True
@@ -447,11 +637,15 @@ class Rooms:
         side.conn = None
         side.grace_until = now + self.config.grace
         self._timer(side.grace_until, session, side)
+        out.events.append(Event("left", session.id, {"role": side.role, "grace_s": self.config.grace}))
         other = session.other(side)
         if other is not None and other.conn is not None:
             out.send.append((other.conn, Peer("left")))
 
-    def _end(self, session: _Session, now: float, out: Output) -> None:
+    def _end(
+        self, session: _Session, now: float, out: Output, reason: str, *, by: str | None = None,
+        close_code: int = CLOSE_NORMAL,
+    ) -> None:
         """Close whoever is still attached and remember the nameplate as dead."""
         session.ended = True
         for side in session.sides():
@@ -461,11 +655,24 @@ class Rooms:
                 if c is not None:
                     c.session = c.side = None
                     c.closing = True
-                out.close.append((side.conn, CLOSE_NORMAL, "session ended"))
+                out.close.append((side.conn, close_code, "session ended"))
                 side.conn = None
         np = session.nameplate
         if self._sessions.get(np) is session:
             del self._sessions[np]
+        self._by_id.pop(session.id, None)
+        name = session.agent_token
+        if name is not None and name in self._per_token:
+            self._per_token[name] -= 1
+            if self._per_token[name] <= 0:
+                del self._per_token[name]
+        data: dict[str, object] = {
+            "reason": reason, "duration_s": round(now - session.created_at, 3), "paired": session.joiner is not None,
+            "frames": session.traffic.frames, "bytes": session.traffic.bytes, "agent_token": name,
+        }
+        if by is not None:
+            data["by"] = by
+        out.events.append(Event("ended", session.id, data))
         self._dead[np] = now
         self._dead.move_to_end(np)
         self._cooling[np] = now
@@ -476,21 +683,45 @@ class Rooms:
     def _link(self, a: Key, b: Key) -> None:
         self._routes[a] = b
         self._routes[b] = a
+        c = self._conns.get(a)
+        traffic = c.session.traffic if c is not None and c.session is not None else Traffic()
+        self._fast[a] = (b, traffic)
+        self._fast[b] = (a, traffic)
 
     def _unlink(self, conn: Key) -> None:
         peer = self._routes.pop(conn, None)
+        self._fast.pop(conn, None)
         if peer is not None:
             self._routes.pop(peer, None)
+            self._fast.pop(peer, None)
 
     def _timer(self, when: float, session: _Session, side: _Side | None) -> None:
         heapq.heappush(self._timers, (when, next(self._seq), session, side))
 
-    def _token_ok(self, token: str | None) -> bool:
-        if not self._token_digests:
-            return True
+    def _token(self, token: str | None) -> tuple[bool, str | None]:
+        """(accepted, token name): with no tokens configured every agent is accepted, unnamed."""
+        if not self._token_names:
+            return True, None
         if token is None:
-            return False
-        return hashlib.sha256(token.encode()).hexdigest() in self._token_digests
+            return False, None
+        name = self._token_names.get(hashlib.sha256(token.encode()).hexdigest())
+        return name is not None, name
+
+    def _over_quota(self, token_name: str | None) -> bool:
+        limit = self.config.max_sessions_per_token
+        return bool(limit) and token_name is not None and self._per_token.get(token_name, 0) >= limit
+
+    def _count_token(self, session: _Session, token_name: str | None) -> None:
+        if token_name is None:
+            return
+        session.agent_token = token_name
+        self._per_token[token_name] = self._per_token.get(token_name, 0) + 1
+
+    def _unique_id(self) -> str:
+        while True:
+            candidate = self._new_id()
+            if candidate not in self._by_id:
+                return candidate
 
     def _prune(self, now: float) -> None:
         for table, age in ((self._dead, self.config.dead_memory), (self._cooling, self.config.reuse_cooldown)):
@@ -527,3 +758,11 @@ class Rooms:
                 self._dead.pop(candidate, None)
                 return candidate
         return None
+
+
+def _state(session: _Session) -> str:
+    if session.joiner is None:
+        return "waiting"
+    if all(side.conn is not None for side in session.sides()):
+        return "paired"
+    return "grace"

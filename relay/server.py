@@ -5,8 +5,16 @@ only turns socket events into calls on it and applies the :class:`~relay.rooms.O
 returns. Binary frames, the hot path, never reach the machine: one dict lookup finds the
 peer and the very same ``bytes`` object is sent on (no decode, no copy, no JSON).
 
-The same port serves ``GET /healthz`` (JSON) for load balancers and Docker's HEALTHCHECK;
-any other plain HTTP request gets 404 (``/`` gets 426: it is the websocket endpoint).
+The same port serves plain HTTP: ``GET /healthz`` (JSON) for load balancers and Docker's
+HEALTHCHECK, ``GET /metrics`` for Prometheus (:mod:`relay.metrics`) and the admin endpoint
+under ``/admin/`` (:mod:`relay.admin`); any other plain HTTP request gets 404 (``/`` gets
+426: it is the websocket endpoint).
+
+Operating concerns live here because they are about sockets: the handshake deadline, the
+per-connection byte rate (:mod:`relay.limits`: stop reading, never buffer), slow consumers
+(a receiver whose send buffer stays over ``send_buffer_bytes`` for
+``slow_consumer_timeout`` is closed, so the relay's memory stays bounded), TLS,
+X-Forwarded-For behind a trusted proxy, token reloads and the graceful shutdown.
 """
 
 from __future__ import annotations
@@ -17,6 +25,7 @@ import json
 import logging
 import random
 import secrets
+import ssl
 import time
 from collections import defaultdict
 from importlib import metadata
@@ -26,9 +35,16 @@ from websockets.asyncio.server import Server, ServerConnection, serve
 from websockets.exceptions import ConnectionClosed
 from websockets.http11 import Request, Response
 
-from cobrowse.wire.envelope import MalformedMessage, Message, decode_client
+from cobrowse.errors import ConfigError
+from cobrowse.wire.envelope import CLIENT_MESSAGES, MalformedMessage, Message, decode_client
+from relay import admin
+from relay.audit import AuditLog
 from relay.config import RelayConfig
-from relay.rooms import Key, Output, Rng, Rooms
+from relay.limits import TokenBucket, bucket_for
+from relay.metrics import CONTENT_TYPE as METRICS_CONTENT_TYPE
+from relay.metrics import Live, RelayMetrics
+from relay.rooms import Event, Key, Output, Rng, Rooms
+from relay.tokens import TokenStore, token_names
 
 log = logging.getLogger("relay")
 
@@ -58,11 +74,49 @@ def address_key(remote: Any) -> str:
     return host
 
 
+def forwarded_for(values: list[str]) -> str | None:
+    """The address the nearest proxy saw: the last entry of X-Forwarded-For, if it is an IP."""
+    entries = [part.strip() for value in values for part in value.split(",")]
+    last = entries[-1] if entries else ""
+    if last.startswith("[") and "]" in last:  # [v6]:port
+        last = last[1:last.index("]")]
+    elif last.count(":") == 1:  # v4:port
+        last = last.split(":", 1)[0]
+    try:
+        return str(ipaddress.ip_address(last))
+    except ValueError:
+        return None
+
+
+def ssl_context(config: RelayConfig) -> ssl.SSLContext | None:
+    """The server TLS context for tls_cert/tls_key (None without TLS); ConfigError if unusable."""
+    if not config.tls:
+        return None
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    ctx.minimum_version = ssl.TLSVersion.TLSv1_2
+    load_certificate(ctx, config)
+    return ctx
+
+
+def load_certificate(ctx: ssl.SSLContext, config: RelayConfig) -> None:
+    try:
+        ctx.load_cert_chain(config.tls_cert, config.tls_key)
+    except (OSError, ssl.SSLError) as exc:
+        why = getattr(exc, "strerror", None) or getattr(exc, "reason", None) or str(exc)
+        raise ConfigError(
+            f"cannot load the TLS certificate {config.tls_cert!r} with the key {config.tls_key!r}: {why}"
+        ) from None
+
+
 class RelayServer:
     """A running relay. Use ``async with await serve_relay(cfg) as relay`` or close() it."""
 
     def __init__(
-        self, config: RelayConfig, rooms: Rooms, clock: Callable[[], float]
+        self,
+        config: RelayConfig,
+        rooms: Rooms,
+        clock: Callable[[], float],
+        token_store: TokenStore | None = None,
     ) -> None:
         self.config = config
         self.rooms = rooms
@@ -74,32 +128,80 @@ class RelayServer:
         self.host = config.host
         self.port = config.port
         self.version = _version()
+        self.token_store = token_store
+        self._store_stamp: tuple[int, int, int] | None = None
+        self._stored_tokens = 0
+        self._ssl: ssl.SSLContext | None = None
+        self._audit: AuditLog | None = None
+        self._stalled: dict[ServerConnection, float] = {}  # receivers over send_buffer_bytes, since
+        self._ended_traffic = [0, 0]  # frames, bytes of sessions that ended
+        self.draining = False
+        self.metrics = RelayMetrics(self._live, self.version)
+        self._control_hist = {t: self.metrics.control_seconds.labels(t) for t in CLIENT_MESSAGES}
 
     @property
     def url(self) -> str:
         host = f"[{self.host}]" if ":" in self.host else self.host
-        return f"ws://{host}:{self.port}"
+        return f"{'wss' if self.config.tls else 'ws'}://{host}:{self.port}"
+
+    @property
+    def http_url(self) -> str:
+        return self.url.replace("ws", "http", 1)
 
     async def start(self) -> None:
+        """Listen. Raises ConfigError (TLS files, token store, audit log) or OSError (bind)."""
         cfg = self.config
-        self._server = await serve(
-            self._handle,
-            cfg.host,
-            cfg.port,
-            process_request=self._process_request,
-            compression=None,  # sealed frames do not compress; deflate would only cost CPU
-            max_size=cfg.max_frame_bytes + FRAME_SLACK,
-            ping_interval=cfg.ping_interval or None,
-            ping_timeout=cfg.ping_timeout or None,
-            close_timeout=5,
-            logger=logging.getLogger("relay.websockets"),
-        )
+        self._ssl = ssl_context(cfg)
+        self.reload_tokens(initial=True)
+        if cfg.audit_log:
+            self._audit = AuditLog(cfg.audit_log)
+        try:
+            self._server = await serve(
+                self._handle,
+                cfg.host,
+                cfg.port,
+                process_request=self._process_request,
+                compression=None,  # sealed frames do not compress; deflate would only cost CPU
+                max_size=cfg.max_frame_bytes + FRAME_SLACK,
+                ping_interval=cfg.ping_interval or None,
+                ping_timeout=cfg.ping_timeout or None,
+                close_timeout=5,
+                write_limit=cfg.send_buffer_bytes,
+                logger=logging.getLogger("relay.websockets"),
+                create_connection=self._connection_class(),
+                ssl=self._ssl,
+            )
+        except BaseException:
+            if self._audit is not None:
+                self._audit.close()
+            raise
         sockets = list(self._server.sockets)
         if sockets:
             self.port = sockets[0].getsockname()[1]
-        for warning in cfg.security_warnings():
+        for warning in cfg.security_warnings(self._stored_tokens):
             log.warning("WARNING: %s", warning)
+        if not cfg.admin_tokens:
+            log.info("admin endpoint off: no admin_tokens configured (`cobrowse relay admin-token create`)")
         self._ticker = asyncio.create_task(self._tick_loop(), name="relay-tick")
+
+    def _connection_class(self) -> type[ServerConnection]:
+        """ServerConnection that tells us when its send buffer goes over / back under the limit."""
+        stalled, clock = self._stalled, self._clock
+
+        class RelayConnection(ServerConnection):
+            def pause_writing(self) -> None:
+                super().pause_writing()
+                stalled[self] = clock()
+
+            def resume_writing(self) -> None:
+                super().resume_writing()
+                stalled.pop(self, None)
+
+            def connection_lost(self, exc: Exception | None) -> None:
+                stalled.pop(self, None)
+                super().connection_lost(exc)
+
+        return RelayConnection
 
     def close(self) -> None:
         """Stop accepting, close every connection (1001, so clients may resume elsewhere)."""
@@ -118,6 +220,35 @@ class RelayServer:
                 pass
         if self._tasks:
             await asyncio.wait(list(self._tasks), timeout=5)
+        if self._audit is not None:
+            self._audit.close()
+
+    async def shutdown(self, drain: float | None = None) -> None:
+        """Graceful stop: no new connections; every session gets ``closed`` (shutdown) and
+        code 1001; clients get up to ``drain`` seconds (drain_timeout) to take it, then the
+        rest are cut. Returns once every handler is done."""
+        drain = self.config.drain_timeout if drain is None else drain
+        self.draining = True
+        if self._server is None:
+            return
+        log.info("shutting down: telling %d connection(s), draining up to %g s",
+                 self.rooms.connection_count, drain)
+        self._server.close(close_connections=False)  # stop listening; wait_closed waits for handlers
+        out = self.rooms.shutdown(self._clock())
+        if out:
+            self._apply_later(out, bound=drain)
+        try:
+            async with asyncio.timeout(drain):
+                await self._server.wait_closed()
+        except TimeoutError:
+            left = list(self._server.connections)
+            log.warning("drain time over: cutting %d connection(s)", len(left))
+            for ws in left:
+                if ws.transport is not None:
+                    ws.transport.abort()
+        self.close()
+        await self.wait_closed()
+        log.info("stopped")
 
     async def __aenter__(self) -> RelayServer:
         return self
@@ -126,59 +257,150 @@ class RelayServer:
         self.close()
         await self.wait_closed()
 
+    # ---- what admins see ----
+
     def health(self) -> dict[str, Any]:
         return {
-            "status": "ok",
+            "status": "draining" if self.draining else "ok",
             "version": self.version,
             "sessions": self.rooms.session_count,
             "connections": self.rooms.connection_count,
             "uptime_s": round(self._clock() - self._started, 3),
         }
 
+    def buffered_bytes(self) -> int:
+        """Bytes waiting in the send buffers of every connection (bounded per receiver)."""
+        if self._server is None:
+            return 0
+        total = 0
+        for ws in self._server.connections:
+            if ws.transport is not None:
+                total += ws.transport.get_write_buffer_size()
+        return total
+
+    def _live(self) -> Live:
+        frames, nbytes = self.rooms.traffic_total()
+        return Live(
+            sessions_by_state=self.rooms.state_counts(),
+            connections=self.rooms.connection_count,
+            frames=frames + self._ended_traffic[0],
+            bytes=nbytes + self._ended_traffic[1],
+            buffered_bytes=self.buffered_bytes(),
+            agent_tokens=self.rooms.agent_token_count,
+            draining=self.draining,
+        )
+
+    def admin_sessions(self) -> list[dict[str, Any]]:
+        return self.rooms.snapshot(self._clock())
+
+    def admin_kill(self, session_id: str) -> bool:
+        out = self.rooms.kill(session_id, self._clock())
+        if out is None:
+            return False
+        self._apply_later(out)
+        return True
+
+    # ---- reloads (SIGHUP, a changed token store) ----
+
+    def reload_tokens(self, *, initial: bool = False) -> None:
+        """Read the token store again; a damaged store keeps the old tokens (ConfigError at start)."""
+        records: tuple = ()
+        store = self.token_store
+        if store is not None:
+            self._store_stamp = store.stamp()
+            try:
+                records = store.load()
+            except ConfigError as exc:
+                if initial:
+                    raise
+                log.error("keeping the previous agent tokens: %s", exc)
+                return
+        self._stored_tokens = len(records)
+        self.rooms.set_agent_tokens(token_names(records, self.config.agent_tokens))
+        if store is not None and (records or not initial):
+            log.info("agent tokens: %d from %s, %d from the config", len(records), store.path,
+                     len(self.config.agent_tokens))
+
+    def reload(self) -> None:
+        """SIGHUP: the token store, the audit log (after logrotate) and the TLS certificate."""
+        self.reload_tokens()
+        if self._audit is not None:
+            self._audit.reopen()
+        if self._ssl is not None:
+            try:
+                load_certificate(self._ssl, self.config)
+            except ConfigError as exc:
+                log.error("keeping the previous TLS certificate: %s", exc)
+
     # ---- websockets callbacks ----
 
     def _process_request(self, connection: ServerConnection, request: Request) -> Response | None:
         path = request.path.split("?", 1)[0]
+        method = getattr(request, "method", "GET")
         if path == "/healthz":
-            response = connection.respond(200, json.dumps(self.health()) + "\n")
-            del response.headers["Content-Type"]
-            response.headers["Content-Type"] = "application/json"
-            response.headers["Cache-Control"] = "no-store"
-            return response
+            return _respond(connection, 200, json.dumps(self.health()) + "\n", "application/json")
+        if path == "/metrics" and self.config.metrics:
+            if method != "GET":
+                return _respond(connection, 405, "use GET\n", headers=(("Allow", "GET"),))
+            return _respond(connection, 200, self.metrics.render().decode(), METRICS_CONTENT_TYPE)
+        if admin.is_admin_path(path):
+            reply = admin.handle(
+                method, path, request.headers.get("Authorization"), self.config.admin_tokens, self
+            )
+            return _respond(connection, reply.status, reply.body, reply.content_type, reply.headers)
+        if method != "GET":
+            return _respond(connection, 405, "method not allowed\n", headers=(("Allow", "GET"),))
         if request.headers.get("Upgrade", "").lower() == "websocket":
             return None
         if path == "/":
             return connection.respond(426, "cobrowse relay: connect with a websocket client\n")
         return connection.respond(404, "not found\n")
 
+    def _address(self, ws: ServerConnection) -> str:
+        remote = ws.remote_address
+        if self.config.trust_proxy and ws.request is not None:
+            ip = forwarded_for(ws.request.headers.get_all("X-Forwarded-For"))
+            if ip is not None:
+                remote = (ip, 0)
+        return address_key(remote)
+
     async def _handle(self, ws: ServerConnection) -> None:
         rooms = self.rooms
         clock = self._clock
-        rooms.connected(ws, address_key(ws.remote_address))
-        peer_of = rooms.peer_of
-        max_frame = self.config.max_frame_bytes
-        recv = ws.recv
+        if self.draining:  # its opening handshake finished after the shutdown began
+            await ws.close(1001, "relay shutting down")
+            return
+        rooms.connected(ws, self._address(ws))
         try:
+            if await self._handshake(ws):
+                return
+            route_of = rooms.route_of
+            max_frame = self.config.max_frame_bytes
+            recv = ws.recv
+            bucket = bucket_for(self.config.max_bytes_per_s, max_frame, clock())
             while True:
                 data = await recv()
                 if data.__class__ is bytes:
-                    if len(data) <= max_frame:
-                        peer = peer_of(ws)
-                        if peer is not None:
+                    size = len(data)
+                    if size <= max_frame:
+                        route = route_of(ws)
+                        if route is not None:
+                            peer, traffic = route
+                            traffic.frames += 1
+                            traffic.bytes += size
                             try:
                                 await peer.send(data)  # type: ignore[attr-defined]
                             except ConnectionClosed:
                                 pass  # its own handler reports the drop
+                            if bucket is not None:
+                                await self._throttle(bucket, size)
                             continue
-                    out = rooms.binary(ws, len(data), clock())
-                else:
-                    try:
-                        msg = decode_client(data)
-                    except MalformedMessage as exc:
-                        out = rooms.malformed(ws, str(exc), clock())
-                    else:
-                        out = rooms.receive(ws, msg, clock())
-                if out and await self._apply(out, ws):
+                    if bucket is not None:
+                        await self._throttle(bucket, size)
+                    out = rooms.binary(ws, size, clock())
+                    if out and await self._apply(out, ws):
+                        return
+                elif await self._control(ws, data):
                     return
         except ConnectionClosed:
             pass
@@ -186,6 +408,47 @@ class RelayServer:
             out = rooms.disconnected(ws, clock())
             if out:
                 self._apply_later(out)
+
+    async def _throttle(self, bucket: TokenBucket, size: int) -> None:
+        """Over the byte rate: stop reading from this socket until the bucket refills."""
+        wait = bucket.take(size, self._clock())
+        if wait:
+            self.metrics.byte_limit_hit()
+            await asyncio.sleep(wait)
+
+    async def _handshake(self, ws: ServerConnection) -> bool:
+        """Until ``ws`` holds a side of a session, within handshake_timeout. True if it closed."""
+        rooms = self.rooms
+        timeout = self.config.handshake_timeout
+        deadline = asyncio.get_running_loop().time() + timeout if timeout else None
+        while not rooms.attached(ws):
+            try:
+                async with asyncio.timeout_at(deadline):
+                    data = await ws.recv()
+            except TimeoutError:
+                out = rooms.handshake_timeout(ws, self._clock())
+                await self._apply(out, ws)
+                return True
+            if isinstance(data, bytes):
+                out = rooms.binary(ws, len(data), self._clock())
+                if out and await self._apply(out, ws):
+                    return True
+            elif await self._control(ws, data):
+                return True
+        return False
+
+    async def _control(self, ws: ServerConnection, data: str) -> bool:
+        """One text frame: decode, let the rooms decide, send the answers. True if ``ws`` closes."""
+        t0 = time.perf_counter()
+        try:
+            msg = decode_client(data)
+        except MalformedMessage as exc:
+            out = self.rooms.malformed(ws, str(exc), self._clock())
+            return await self._apply(out, ws)
+        out = self.rooms.receive(ws, msg, self._clock())
+        closing_me = await self._send_all(out, ws)
+        self._control_hist[msg.type].observe(time.perf_counter() - t0)
+        return await self._close_all(out, ws, closing_me)
 
     # ---- applying outputs ----
 
@@ -197,6 +460,11 @@ class RelayServer:
         overtaken by a binary frame forwarded after it. Closes of other sockets (which wait
         for a handshake) run as tasks; our own close is awaited after the handler's loop.
         """
+        return await self._close_all(out, me, await self._send_all(out, me))
+
+    async def _send_all(self, out: Output, me: ServerConnection) -> tuple[int, str] | None:
+        if out.events:
+            self._observe(out.events)
         for key, msg in out.send:
             try:
                 await key.send(msg.encode())  # type: ignore[attr-defined]
@@ -208,44 +476,100 @@ class RelayServer:
                 closing_me = (code, reason)
             else:
                 self._spawn(self._close_one(key, [], code, reason))
+        return closing_me
+
+    async def _close_all(self, out: Output, me: ServerConnection, closing_me: tuple[int, str] | None) -> bool:
         if closing_me is not None:
             await me.close(*closing_me)
             return True
         return False
 
-    def _apply_later(self, out: Output) -> None:
+    def _apply_later(self, out: Output, bound: float = 10.0) -> None:
         """Apply an output from the tick or a drop: one task per socket, order kept per socket."""
+        if out.events:
+            self._observe(out.events)
         per_conn: dict[Key, list[Message]] = defaultdict(list)
         for key, msg in out.send:
             per_conn[key].append(msg)
         closes = {key: (code, reason) for key, code, reason in out.close}
         for key in list(per_conn) + [k for k in closes if k not in per_conn]:
             code_reason = closes.get(key)
-            self._spawn(self._close_one(key, per_conn.get(key, []), *(code_reason or (None, ""))))
+            self._spawn(self._close_one(key, per_conn.get(key, []), *(code_reason or (None, "")), bound=bound))
 
-    async def _close_one(self, ws: Any, messages: list[Message], code: int | None, reason: str) -> None:
+    async def _close_one(
+        self, ws: Any, messages: list[Message], code: int | None, reason: str, bound: float = 10.0
+    ) -> None:
+        """Send, then close; a receiver that takes none of it within ``bound`` s is cut."""
         try:
-            for msg in messages:
-                await ws.send(msg.encode())
-            if code is not None:
-                await ws.close(code, reason)
+            async with asyncio.timeout(bound):
+                for msg in messages:
+                    await ws.send(msg.encode())
+                if code is not None:
+                    await ws.close(code, reason)
         except ConnectionClosed:
             pass
+        except TimeoutError:
+            if ws.transport is not None:
+                ws.transport.abort()
 
     def _spawn(self, coro: Any) -> None:
         task = asyncio.create_task(coro)
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
 
+    def _observe(self, events: list[Event]) -> None:
+        """Session events to metrics, the audit log and the log (never any content)."""
+        for event in events:
+            self.metrics.observe(event)
+            if self._audit is not None:
+                self._audit.write(event)
+            if event.kind == "ended":
+                self._ended_traffic[0] += int(event.data.get("frames", 0))  # type: ignore[call-overload]
+                self._ended_traffic[1] += int(event.data.get("bytes", 0))  # type: ignore[call-overload]
+            ctx = {"event": event.kind, "session": event.session, **event.data}
+            if event.kind == "refused":
+                log.info("refused: %s", event.data.get("code"), extra={"ctx": ctx})
+            else:
+                log.info("session %s", event.kind, extra={"ctx": ctx})
+
     async def _tick_loop(self) -> None:
         while True:
             await asyncio.sleep(self.config.tick_interval)
             try:
-                out = self.rooms.tick(self._clock())
+                now = self._clock()
+                out = self.rooms.tick(now)
                 if out:
                     self._apply_later(out)
+                self._check_stalled(now)
+                if self.token_store is not None and self.token_store.stamp() != self._store_stamp:
+                    self.reload_tokens()
             except Exception:  # pragma: no cover - a bug must not stop expiry for good
                 log.exception("relay tick failed")
+
+    def _check_stalled(self, now: float) -> None:
+        limit = self.config.slow_consumer_timeout
+        for ws, since in list(self._stalled.items()):
+            if now - since < limit:
+                continue
+            del self._stalled[ws]
+            out = self.rooms.slow_consumer(ws, now)
+            if out:
+                self._apply_later(out, bound=5.0)
+            else:  # not a side of any session: just cut it
+                self._spawn(self._close_one(ws, [], 1008, "slow_consumer", bound=5.0))
+
+
+def _respond(
+    connection: ServerConnection, status: int, body: str, content_type: str = "text/plain; charset=utf-8",
+    headers: tuple[tuple[str, str], ...] = (),
+) -> Response:
+    response = connection.respond(status, body)
+    del response.headers["Content-Type"]
+    response.headers["Content-Type"] = content_type
+    response.headers["Cache-Control"] = "no-store"
+    for name, value in headers:
+        response.headers[name] = value
+    return response
 
 
 async def serve_relay(
@@ -257,14 +581,17 @@ async def serve_relay(
 ) -> RelayServer:
     """Start a relay and return it once it listens (``.port`` is the real port).
 
-    Raises OSError when the address cannot be bound (port in use, bad host).
+    Raises OSError when the address cannot be bound (port in use, bad host), ConfigError
+    when a file the settings name is unusable (TLS certificate, token store, audit log).
     """
     config = config or RelayConfig()
     rooms = Rooms(
         config,
         rng if rng is not None else random.SystemRandom(),
         new_token if new_token is not None else (lambda: secrets.token_hex(16)),
+        new_id=lambda: secrets.token_hex(6),
     )
-    server = RelayServer(config, rooms, clock)
+    store = TokenStore(config.token_store) if config.token_store else None
+    server = RelayServer(config, rooms, clock, store)
     await server.start()
     return server

@@ -48,6 +48,9 @@ ERROR_CODES = {
     "not_in_session": "open, claim or resume a session first",
     "full": "the relay is at capacity: try again later",
     "bad_resume": "the session to resume is gone: start a new session",
+    "over_quota": "this agent token has as many live sessions as the relay allows: end one first",
+    "handshake_timeout": "the relay closed a connection that did not start or join a session in time",
+    "slow_consumer": "this connection did not keep up with the data sent to it; it was closed (reconnect to go on)",
 }
 
 # After an error with one of these codes the relay closes the socket; the others are answers
@@ -66,6 +69,7 @@ CLOSE_REASONS = {
     "scared": "the other side detected a security problem (wrong code or interception)",
     "killed": "the relay's administrator ended the session",
     "shutdown": "the relay is shutting down: start a new session",
+    "idle": "the session was idle longer than the relay allows",
 }
 
 
