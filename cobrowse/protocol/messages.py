@@ -10,8 +10,10 @@ from __future__ import annotations
 
 import json
 import zlib
-from dataclasses import MISSING, asdict, dataclass, fields
+from dataclasses import asdict, dataclass
 from typing import Any, ClassVar
+
+from cobrowse.wire.fields import from_json
 
 PLAIN = 0x00
 ZLIB = 0x01
@@ -183,7 +185,6 @@ MESSAGES: dict[str, type[AppMessage]] = {
     for m in (Hello, Chat, Screen, Resync, Sharing, RequestControl, Consent, Keys, End, Ping, Pong,
               PushPlaybook, StepRequest, Steps, Suggest, SuggestAnswer, Pointer)
 }
-_PY = {"str": str, "bool": bool, "dict": dict, "int": int}
 
 
 def encode(message: AppMessage) -> bytes:
@@ -220,17 +221,7 @@ def decode(payload: bytes) -> AppMessage:
     cls = MESSAGES.get(obj["t"])
     if cls is None:
         return Unknown(obj["t"][:64])
-    kwargs: dict[str, Any] = {}
-    for f in fields(cls):
-        if f.name not in obj:
-            if f.default is MISSING:
-                raise MalformedPayload(f"{cls.t}: missing {f.name!r}")
-            continue
-        value = obj[f.name]
-        if type(value) is not _PY[str(f.type)]:
-            raise MalformedPayload(f"{cls.t}: {f.name!r} has the wrong type")
-        kwargs[f.name] = value
-    message = cls(**kwargs)
+    message = from_json(cls, obj, cls.t, MalformedPayload)
     _check(message)
     return message
 

@@ -25,8 +25,10 @@ from __future__ import annotations
 
 import json
 import re
-from dataclasses import MISSING, asdict, dataclass, fields
+from dataclasses import asdict, dataclass
 from typing import Any, ClassVar, Literal
+
+from cobrowse.wire.fields import from_json
 
 from cobrowse import PROTOCOL_VERSION as PROTOCOL_VERSION  # re-exported: the relay may import only wire
 
@@ -199,9 +201,6 @@ RELAY_MESSAGES: dict[str, type[Message]] = {
     m.type: m for m in (Opened, Claimed, Resumed, Peer, Closed, Error, Pong)
 }
 
-_TYPES: dict[type, tuple[type, ...]] = {str: (str,), int: (int,), float: (int, float), bool: (bool,)}
-
-
 def _decode(text: str | bytes, table: dict[str, type[Message]]) -> Message:
     if len(text) > MAX_CONTROL_BYTES:
         raise MalformedMessage(f"control message over {MAX_CONTROL_BYTES} bytes")
@@ -216,30 +215,9 @@ def _decode(text: str | bytes, table: dict[str, type[Message]]) -> Message:
     cls = table.get(obj["type"])
     if cls is None:
         raise MalformedMessage(f"unknown message type {obj['type']!r}")
-    kwargs: dict[str, Any] = {}
-    for f in fields(cls):
-        if f.name not in obj:
-            if f.default is not MISSING:
-                continue
-            raise MalformedMessage(f"{cls.type}: missing {f.name!r}")
-        value = obj[f.name]
-        expected = _field_types(cls)[f.name]
-        if value is None and "None" in str(f.type):
-            continue
-        if not isinstance(value, expected) or (isinstance(value, bool) and bool not in expected):
-            raise MalformedMessage(f"{cls.type}: {f.name!r} has the wrong type")
-        kwargs[f.name] = value
-    msg = cls(**kwargs)
+    msg = from_json(cls, obj, cls.type, MalformedMessage)
     _check(msg)
     return msg
-
-
-def _field_types(cls: type[Message]) -> dict[str, tuple[type, ...]]:
-    out = {}
-    for f in fields(cls):
-        base = str(f.type).split("|")[0].strip()
-        out[f.name] = _TYPES[{"str": str, "int": int, "float": float, "bool": bool}[base]]
-    return out
 
 
 def _check(msg: Message) -> None:
