@@ -14,8 +14,12 @@ from __future__ import annotations
 
 import asyncio
 import itertools
+import re
 from functools import partial
-from typing import Any, ClassVar
+from pathlib import Path
+from typing import Any, Callable, ClassVar
+
+import platformdirs
 
 from rich.text import Text
 from textual import on
@@ -31,15 +35,21 @@ from textual.widgets import (
     Footer,
     Input,
     Label,
+    Markdown,
+    OptionList,
     Static,
     TabbedContent,
     TabPane,
 )
+from textual.widgets.option_list import Option
+
+import cobrowse
 
 from cobrowse.cli.config import DEFAULT_RELAY
 from cobrowse.errors import CobrowseError, InvalidCode, SecurityError
 from cobrowse.io.agent import AgentRuntime, CommandError
 from cobrowse.io.link import RelayLink
+from cobrowse.playbook.library import Library, LibraryEntry
 from cobrowse.wire.code import Code, parse_code
 from tui.widgets.remote_screen import RemoteScreen
 
@@ -60,8 +70,62 @@ PALETTE: list[tuple[str, str, str]] = [
     ("End session", "End this session, after a confirmation (F8)", "end_session"),
     ("Next session", "Switch to the next session tab (F7)", "next_session"),
     ("Previous session", "Switch to the previous session tab (F6)", "previous_session"),
+    ("Push playbook…", "Pick a playbook from the library and start it in this session (F1)", "push_playbook"),
+    ("Step done", "Mark the current step done (F10)", "step_done"),
+    ("Skip step", "Mark the current step skipped (F11)", "step_skip"),
+    ("Step back", "Go back to the previous step (shift+F10)", "step_back"),
+    ("Suggest command…", "Offer a command the customer can paste at their prompt (shift+F2)", "suggest_command"),
+    ("Point at…", "Highlight rows or a pattern on the customer's screen (shift+F3)", "point_at"),
+    ("Clear pointer", "Remove the highlight from the customer's screen (shift+F4)", "clear_pointer"),
+    ("Show steps / chat", "Switch the side panel between the steps and the chat (shift+F1)", "toggle_steps"),
     ("Toggle dark/light theme", "Switch between the dark and the light theme", "toggle_theme"),
 ]
+
+#: actions that only make sense in a session tab (hidden from the footer elsewhere)
+SESSION_ACTIONS = {"push_playbook", "step_done", "step_skip", "step_back", "suggest_command", "point_at",
+                   "clear_pointer", "toggle_steps"}
+
+STEP_ICONS = {
+    "pending": ("○", "dim"),
+    "active": ("▶", "bold yellow"),
+    "done": ("✔", "green"),
+    "skipped": ("↷", "dim italic"),
+    "failed": ("✘", "bold red"),
+}
+
+
+def default_playbook_dir() -> Path:
+    """The user's playbook library, else the samples next to the package (a source checkout)."""
+    folder = Path(platformdirs.user_data_dir("cobrowse")) / "playbooks"
+    if folder.is_dir():
+        return folder
+    samples = Path(cobrowse.__file__).resolve().parents[1] / "playbooks"
+    return samples if samples.is_dir() else folder
+
+
+def parse_point(text: str) -> dict[str, Any]:
+    """'3-5' or '3' (1-based rows, as people count) -> a point command with 0-based rows;
+    anything else is a regex. Raise ValueError with a readable reason."""
+    text = text.strip()
+    if not text:
+        raise ValueError("type a row range like 3-5, a row like 7, or a pattern")
+    match = re.fullmatch(r"(\d+)\s*(?:-\s*(\d+))?", text)
+    if match:
+        first = int(match[1])
+        last = int(match[2]) if match[2] else first
+        if first < 1 or last < 1:
+            raise ValueError("rows count from 1 (the top row of the customer's screen)")
+        if first > 1000 or last > 1000:
+            raise ValueError("rows go up to 1000")
+        first, last = min(first, last), max(first, last)
+        return {"cmd": "point", "rows": [first - 1, last - 1]}
+    if len(text) > 500:
+        raise ValueError("a pattern is at most 500 characters")
+    try:
+        re.compile(text)
+    except re.error as exc:
+        raise ValueError(f"not a valid regex: {exc}") from None
+    return {"cmd": "point", "pattern": text}
 
 
 def human_rate(value: float) -> str:
@@ -187,6 +251,156 @@ class ConfirmDialog(ModalScreen[bool]):
         self.dismiss(False)
 
 
+class PromptDialog(ModalScreen[Any]):
+    """One line of text, checked by ``parse`` (which raises ValueError with the reason);
+    dismissed with what ``parse`` returned, or None on Escape."""
+
+    BINDINGS = [Binding("escape", "cancel", "Cancel")]
+
+    def __init__(self, title: str, help_text: str, value: str = "", *, placeholder: str = "",
+                 ok: str = "OK", parse: Callable[[str], Any] | None = None) -> None:
+        super().__init__()
+        self.title_text = title
+        self.help_text = help_text
+        self.value = value
+        self.placeholder = placeholder
+        self.ok = ok
+        self.parse = parse
+
+    def compose(self) -> ComposeResult:
+        with Vertical(id="dialog"):
+            yield Label(self.title_text, classes="dialog-title")
+            yield Label(self.help_text)
+            yield Input(self.value, placeholder=self.placeholder, id="prompt-input")
+            yield Label("", id="prompt-error")
+            with Horizontal(classes="dialog-buttons"):
+                yield Button(self.ok, variant="primary", id="prompt-ok")
+                yield Button("Cancel", id="prompt-cancel")
+
+    def on_mount(self) -> None:
+        self.query_one("#prompt-input", Input).focus()
+
+    def _submit(self) -> None:
+        text = self.query_one("#prompt-input", Input).value
+        try:
+            result = self.parse(text) if self.parse is not None else text
+        except ValueError as exc:
+            self.query_one("#prompt-error", Label).update(str(exc))
+            return
+        self.dismiss(result)
+
+    @on(Input.Submitted, "#prompt-input")
+    def _submitted(self) -> None:
+        self._submit()
+
+    @on(Button.Pressed, "#prompt-ok")
+    def _ok(self) -> None:
+        self._submit()
+
+    @on(Button.Pressed, "#prompt-cancel")
+    def action_cancel(self) -> None:
+        self.dismiss(None)
+
+
+def suggestion_text(text: str) -> str:
+    command = text.strip("\n")
+    if not command.strip():
+        raise ValueError("type the command to suggest")
+    if "\n" in command:
+        raise ValueError("one line only: the customer pastes it at their prompt")
+    if len(command) > 4096:
+        raise ValueError("at most 4096 characters")
+    return command
+
+
+class PlaybookDialog(ModalScreen[Path | None]):
+    """The playbook library: search, pick one, Enter pushes it. Invalid files are listed
+    with their error so their author sees what to fix, but cannot be picked."""
+
+    BINDINGS = [
+        Binding("escape", "cancel", "Cancel"),
+        Binding("down", "move(1)", "Down", show=False),
+        Binding("up", "move(-1)", "Up", show=False),
+    ]
+
+    def __init__(self, folder: Path) -> None:
+        super().__init__()
+        self.library = Library(folder)
+        self.entries: list[LibraryEntry] = []
+
+    def compose(self) -> ComposeResult:
+        with Vertical(id="dialog", classes="-wide"):
+            yield Label("Push a playbook to the customer", classes="dialog-title")
+            yield Label(f"Library: {self.library.folder}", id="playbook-folder")
+            yield Input(placeholder="search titles, steps, file names", id="playbook-search")
+            yield OptionList(id="playbook-list")
+            yield Label("Enter pushes the highlighted playbook · Esc cancels", id="playbook-help")
+
+    def on_mount(self) -> None:
+        self._fill("")
+        self.query_one("#playbook-search", Input).focus()
+
+    def _fill(self, query: str) -> None:
+        try:
+            self.entries = self.library.search(query)
+        except OSError as exc:
+            self.entries = []
+            self.app.notify(f"cannot read the playbook library: {exc}", severity="error")
+        options = self.query_one("#playbook-list", OptionList)
+        options.clear_options()
+        for index, entry in enumerate(self.entries):
+            if entry.valid:
+                steps = "1 step" if entry.steps == 1 else f"{entry.steps} steps"
+                prompt = Text.assemble((entry.title, "bold"), f"  ({steps}) ", (entry.path.name, "dim"))
+            else:
+                prompt = Text.assemble((f"{entry.path.name}  invalid: ", "bold red"), (entry.error or "", "red"))
+            options.add_option(Option(prompt, id=str(index), disabled=not entry.valid))
+        if not self.entries:
+            empty = "no playbook matches" if query.strip() else f"no playbooks in {self.library.folder}"
+            options.add_option(Option(Text(empty, style="dim italic"), disabled=True))
+        self._first_valid()
+
+    def _first_valid(self) -> None:
+        options = self.query_one("#playbook-list", OptionList)
+        for index, entry in enumerate(self.entries):
+            if entry.valid:
+                options.highlighted = index
+                return
+        options.highlighted = None
+
+    @on(Input.Changed, "#playbook-search")
+    def _search(self, event: Input.Changed) -> None:
+        self._fill(event.value)
+
+    def action_move(self, step: int) -> None:
+        options = self.query_one("#playbook-list", OptionList)
+        if step > 0:
+            options.action_cursor_down()
+        else:
+            options.action_cursor_up()
+
+    def _pick(self, index: int | None) -> None:
+        if index is None or not 0 <= index < len(self.entries):
+            self.app.notify("No playbook to push here: pick a valid one.", severity="warning")
+            return
+        entry = self.entries[index]
+        if not entry.valid:
+            self.app.notify(f"This playbook is invalid: {entry.error}", severity="warning")
+            return
+        self.dismiss(entry.path)
+
+    @on(Input.Submitted, "#playbook-search")
+    def _submitted(self) -> None:
+        self._pick(self.query_one("#playbook-list", OptionList).highlighted)
+
+    @on(OptionList.OptionSelected, "#playbook-list")
+    def _selected(self, event: OptionList.OptionSelected) -> None:
+        self._pick(event.option_index)
+
+    def action_cancel(self) -> None:
+        self.dismiss(None)
+
+
 # the home tab
 
 
@@ -265,6 +479,7 @@ class SessionPane(TabPane):
         self.rate_out = 0.0
         self._last_bytes: tuple[int, int] | None = None
         self._title_core = self.base_title
+        self.steps: dict[str, Any] | None = None  # the latest "steps" event
 
     # layout
 
@@ -284,9 +499,19 @@ class SessionPane(TabPane):
             yield RemoteScreen(id="mirror")
             with Vertical(id="side"):
                 yield Static("", id="facts")
-                with Vertical(id="chat"):
-                    yield ChatLog(id="chat-log")
-                    yield Input(placeholder="message to the customer (Enter sends)", id="chat-input", compact=True)
+                with TabbedContent(id="side-tabs", initial="chat-tab"):
+                    with TabPane("Chat", id="chat-tab"):
+                        with Vertical(id="chat"):
+                            yield ChatLog(id="chat-log")
+                            yield Input(placeholder="message to the customer (Enter sends)", id="chat-input",
+                                        compact=True)
+                    with TabPane("Steps", id="steps-tab"):
+                        with VerticalScroll(id="steps"):
+                            yield Static("No playbook yet: F1 pushes one from the library.", id="steps-title")
+                            yield Static("", id="steps-list")
+                            yield Static("", id="step-heading")
+                            yield Markdown("", id="step-body")
+                            yield Static("", id="step-command")
 
     def on_mount(self) -> None:
         self.query_one("#code-card").display = False
@@ -356,7 +581,7 @@ class SessionPane(TabPane):
         handler = getattr(self, f"_on_{kind}", None)
         if handler is not None:
             handler(event)
-        if kind in ("chat", "consent", "ended", "paired", "error", "sharing", "peer"):
+        if kind in ("chat", "consent", "ended", "paired", "error", "sharing", "peer", "steps", "suggestion"):
             self.flag_attention()
 
     def _on_code(self, event: dict[str, Any]) -> None:
@@ -457,12 +682,43 @@ class SessionPane(TabPane):
     def _on_warning(self, event: dict[str, Any]) -> None:
         self._system(f"warning: {event.get('message', '')}")
 
+    def _on_steps(self, event: dict[str, Any]) -> None:
+        previous = self.steps
+        self.steps = {k: v for k, v in event.items() if k != "event"}
+        steps = self.steps.get("steps") or []
+        if previous is None or previous.get("title") != self.steps.get("title"):
+            self._system(f"playbook started: {self.steps.get('title', '')} ({len(steps)} steps)")
+            self.show_side("steps-tab")
+        else:
+            before = previous.get("steps") or []
+            for index, step in enumerate(steps):
+                old = before[index].get("status") if index < len(before) else None
+                status = step.get("status")
+                if status != old and status in ("done", "skipped", "failed"):
+                    by = f" by {step['by']}" if step.get("by") else ""
+                    self._system(f"step {index + 1} {status}{by}: {step.get('title', '')}")
+            if self.steps.get("finished") and not previous.get("finished"):
+                self._system("playbook finished")
+        self._render_steps()
+
+    def _on_suggestion(self, event: dict[str, Any]) -> None:
+        command = event.get("command", "")
+        if event.get("answer") == "pasted":
+            self.chat_log.write(Text.assemble(("customer pasted: ", "bold green"), command))
+        else:
+            self.chat_log.write(Text.assemble(("customer declined: ", "bold red"), command))
+
     def _on_error(self, event: dict[str, Any]) -> None:
         message = event.get("message", "")
         if event.get("kind") == "security":
             text = f"SECURITY CHECK FAILED: {message}"
         else:
             text = f"Error: {message}"
+        if event.get("kind") is None and self.sas is not None and not self.ended:
+            # a refused step change or playbook: say it, but keep the session's screen space
+            self._system(text)
+            self.app.notify(message, title="Error", severity="error", timeout=8)
+            return
         self._alert(text)
         self._system(text)
         self.app.notify(message, title="Security check failed" if event.get("kind") == "security" else "Error",
@@ -486,6 +742,77 @@ class SessionPane(TabPane):
         self.query_one("#chat-input", Input).disabled = True
         self._render_facts()
         self._refresh_bindings()
+
+    # the steps panel
+
+    def current_step(self) -> int | None:
+        state = self.steps
+        current = state.get("current") if state else None
+        return current if isinstance(current, int) else None
+
+    def _render_steps(self) -> None:
+        state = self.steps
+        if state is None:
+            return
+        steps = state.get("steps") or []
+        current = self.current_step()
+        done = sum(1 for step in steps if step.get("status") in ("done", "skipped"))
+        title = Text.assemble((state.get("title", ""), "bold"), (f"  {done}/{len(steps)}", "dim"))
+        if state.get("finished"):
+            title.append("  finished", style="bold green")
+        self.query_one("#steps-title", Static).update(title)
+        lines = Text()
+        for index, step in enumerate(steps):
+            status = step.get("status", "pending")
+            icon, style = STEP_ICONS.get(status, ("?", ""))
+            line = Text.assemble((f"{icon} ", style), f"{index + 1}. {step.get('title', '')}")
+            if status != "pending":
+                by = f" · {step['by']}" if step.get("by") else ""
+                line.append(f"  {status}{by}", style="dim" if status != "failed" else "red")
+            if index == current:
+                line.stylize("bold reverse")
+            if index:
+                lines.append("\n")
+            lines.append_text(line)
+        self.query_one("#steps-list", Static).update(lines)
+        heading = self.query_one("#step-heading", Static)
+        body = self.query_one("#step-body", Markdown)
+        command = self.query_one("#step-command", Static)
+        if current is not None and 0 <= current < len(steps):
+            step = steps[current]
+            heading.update(Text(f"Step {current + 1}: {step.get('title', '')}", style="bold"))
+            body.update(step.get("body") or "")
+            body.display = bool(step.get("body"))
+            if step.get("command"):
+                command.update(Text.assemble(("command  ", "dim"), (step["command"], "bold"),
+                                             ("\n(shift+F2 suggests it to the customer)", "dim")))
+                command.display = True
+            else:
+                command.display = False
+            heading.display = True
+        else:
+            heading.display = body.display = command.display = False
+
+    def show_side(self, tab: str) -> None:
+        side = self.query_one("#side-tabs", TabbedContent)
+        if side.active != tab:
+            focused = self.app.focused
+            if focused is not None and side in focused.ancestors:
+                self.app.set_focus(None)  # else the focused widget pulls its tab back
+            side.active = tab
+
+    @on(TabbedContent.TabActivated, "#side-tabs")
+    def _side_switched(self, event: TabbedContent.TabActivated) -> None:
+        event.stop()  # not the session tabs' message
+        self.set_class(event.pane is not None and event.pane.id == "steps-tab", "-steps-side")
+
+    def toggle_side(self) -> None:
+        side = self.query_one("#side-tabs", TabbedContent)
+        self.show_side("chat-tab" if side.active == "steps-tab" else "steps-tab")
+        if side.active == "chat-tab" and not self.typing:
+            chat = self.query_one("#chat-input", Input)
+            if not chat.disabled:
+                chat.focus()
 
     # display helpers
 
@@ -631,6 +958,49 @@ class SessionPane(TabPane):
             return
         self.set_typing(True)
 
+    async def push_playbook(self, path: Path) -> None:
+        if await self.command({"cmd": "playbook", "path": str(path)}):
+            self._system(f"pushed the playbook {path.name}; waiting for the customer's app…")
+
+    async def mark_step(self, status: str) -> None:
+        if self.steps is None:
+            self.app.notify("No playbook is running here: F1 pushes one.", severity="warning")
+            return
+        index = self.current_step()
+        if index is None:
+            self.app.notify("No active step: the playbook is finished (shift+F10 goes back).", severity="warning")
+            return
+        await self.command({"cmd": "step", "index": index, "status": status})
+
+    async def step_back(self) -> None:
+        if self.steps is None:
+            self.app.notify("No playbook is running here: F1 pushes one.", severity="warning")
+            return
+        await self.command({"cmd": "step", "action": "back"})
+
+    def active_command(self) -> str:
+        index = self.current_step()
+        steps = (self.steps or {}).get("steps") or []
+        if index is not None and 0 <= index < len(steps):
+            return steps[index].get("command") or ""
+        return ""
+
+    async def suggest(self, command: str) -> None:
+        if await self.command({"cmd": "suggest", "command": command}):
+            self.chat_log.write(Text.assemble(("you suggested: ", "bold cyan"), command))
+
+    async def point(self, cmd: dict[str, Any]) -> None:
+        if await self.command(cmd):
+            if "rows" in cmd:
+                first, last = cmd["rows"]
+                where = f"row {first + 1}" if first == last else f"rows {first + 1}-{last + 1}"
+            elif cmd.get("pattern"):
+                where = f"lines matching {cmd['pattern']!r}"
+            else:
+                self._system("cleared the pointer")
+                return
+            self._system(f"pointing at {where} on the customer's screen (shift+F4 clears)")
+
     async def end(self) -> None:
         if self.ended:
             return
@@ -701,17 +1071,31 @@ SessionPane.-ended #state { color: $error; text-style: bold; }
 SessionPane.-typing #mirror { border: heavy $error; }
 #side { width: 40; height: 1fr; }
 #facts { height: auto; border: round $panel-lighten-2; padding: 0 1; color: $text-muted; }
+#side-tabs { height: 1fr; }
+#side-tabs > ContentSwitcher { height: 1fr; }
 #chat { height: 1fr; border: round $panel-lighten-2; }
+#steps { height: 1fr; border: round $panel-lighten-2; padding: 0 1; background: $surface; }
+#steps-title { margin-bottom: 1; }
+#steps-list { height: auto; }
+#step-heading { margin-top: 1; color: $accent; }
+#step-body { height: auto; margin: 0; padding: 0; background: $surface; }
+#step-command { height: auto; }
 #chat-log { height: 1fr; background: $surface; }
 #chat-input { height: 1; }
 
 Screen.-narrow #body { layout: vertical; }
-Screen.-narrow #side { width: 1fr; height: 9; layout: horizontal; }
+Screen.-narrow #side { width: 1fr; height: 10; layout: horizontal; }
 Screen.-narrow #facts { width: 34; height: 1fr; }
+Screen.-narrow #side-tabs { width: 1fr; }
 Screen.-narrow #chat { width: 1fr; }
+Screen.-narrow SessionPane.-steps-side #facts { display: none; }
 Screen.-narrow #code-card { padding: 0; }
 
-JoinDialog, ConfirmDialog { align: center middle; }
+JoinDialog, ConfirmDialog, PromptDialog, PlaybookDialog { align: center middle; }
+#dialog.-wide { width: 90; max-height: 90%; }
+#playbook-list { height: auto; max-height: 14; margin-top: 1; }
+#playbook-folder, #playbook-help { color: $text-muted; }
+#prompt-error { color: $error; height: auto; }
 #dialog {
     width: 64; max-width: 100%; height: auto; padding: 1 2;
     border: thick $primary; background: $surface;
@@ -741,14 +1125,24 @@ class AgentApp(App[None]):
         Binding("f9", "open_palette", "Commands", priority=True),
         Binding("f6", "previous_session", "Prev", priority=True, show=False),
         Binding("f7", "next_session", "Next", priority=True, show=False),
+        Binding("f1", "push_playbook", "Playbook", priority=True),
+        Binding("f10", "step_done", "Done", priority=True),
+        Binding("f11", "step_skip", "Skip", priority=True),
+        Binding("f22", "step_back", "Back", priority=True, key_display="⇧F10"),
+        Binding("f14", "suggest_command", "Suggest", priority=True, key_display="⇧F2"),
+        Binding("f15", "point_at", "Point", priority=True, key_display="⇧F3"),
+        Binding("f16", "clear_pointer", "Unpoint", priority=True, key_display="⇧F4"),
+        Binding("f13", "toggle_steps", "Steps/Chat", priority=True, key_display="⇧F1"),
     ]
 
     #: actions that must let their key through to the customer while typing
     KEYS_FOR_THE_CUSTOMER = {"command_palette", "quit", "help_quit", "focus_next", "focus_previous"}
 
     def __init__(self, relay_url: str, token: str | None, name: str, join_code: str | None = None,
-                 relay_note: str | None = None, *, reconnect_for: float = 60.0) -> None:
+                 relay_note: str | None = None, *, reconnect_for: float = 60.0,
+                 playbook_dir: Path | None = None) -> None:
         super().__init__()
+        self.playbook_dir = playbook_dir if playbook_dir is not None else default_playbook_dir()
         self.relay_url = relay_url
         self.token = token
         self.agent_name = name
@@ -795,6 +1189,8 @@ class AgentApp(App[None]):
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action in self.KEYS_FOR_THE_CUSTOMER and self._typing():
             return False  # the key goes to the customer's terminal
+        if action in SESSION_ACTIONS and self.current() is None:
+            return False  # not in the footer of the home tab
         return True
 
     @on(TabbedContent.TabActivated, "#sessions")
@@ -816,6 +1212,8 @@ class AgentApp(App[None]):
         # Focusing inside a pane activates its tab: only for the tab still active.
         if self.tabs.active != pane.id or pane.typing:
             return
+        if pane.query_one("#side-tabs", TabbedContent).active != "chat-tab":
+            return  # focusing the chat would switch the side panel away from the steps
         for chat in pane.query("#chat-input").results(Input):
             if chat.disabled:
                 pane.mirror.focus()
@@ -877,7 +1275,8 @@ class AgentApp(App[None]):
         self.push_screen(ConfirmDialog(f"End the session with {who}{code}?", yes="End session"), answered)
 
     def _cycle(self, step: int) -> None:
-        ids = [pane.id for pane in self.tabs.query(TabPane) if pane.id]
+        ids = [pane.id for pane in self.tabs.query(TabPane)
+               if pane.id and isinstance(pane, (HomePane, SessionPane))]
         if len(ids) < 2:
             return
         index = ids.index(self.tabs.active) if self.tabs.active in ids else 0
@@ -888,6 +1287,84 @@ class AgentApp(App[None]):
 
     def action_previous_session(self) -> None:
         self._cycle(-1)
+
+    # playbooks and guidance
+
+    def _live_session(self) -> SessionPane | None:
+        pane = self._need_session()
+        if pane is None:
+            return None
+        if pane.ended:
+            self.notify("This session has ended.", severity="warning")
+            return None
+        if pane.sas is None:
+            self.notify("Wait for the customer to join first.", severity="warning")
+            return None
+        return pane
+
+    def action_push_playbook(self) -> None:
+        pane = self._live_session()
+        if pane is None:
+            return
+
+        async def picked(path: Path | None) -> None:
+            if path is not None:
+                await pane.push_playbook(path)
+
+        self.push_screen(PlaybookDialog(self.playbook_dir), picked)
+
+    async def action_step_done(self) -> None:
+        pane = self._live_session()
+        if pane is not None:
+            await pane.mark_step("done")
+
+    async def action_step_skip(self) -> None:
+        pane = self._live_session()
+        if pane is not None:
+            await pane.mark_step("skipped")
+
+    async def action_step_back(self) -> None:
+        pane = self._live_session()
+        if pane is not None:
+            await pane.step_back()
+
+    def action_suggest_command(self) -> None:
+        pane = self._live_session()
+        if pane is None:
+            return
+
+        async def answered(command: str | None) -> None:
+            if command:
+                await pane.suggest(command)
+
+        self.push_screen(PromptDialog(
+            "Suggest a command", "The customer sees it and may paste it at their prompt (it only runs "
+            "when they press Enter), edit it, or decline.", pane.active_command(),
+            placeholder="git status -sb", ok="Suggest", parse=suggestion_text), answered)
+
+    def action_point_at(self) -> None:
+        pane = self._live_session()
+        if pane is None:
+            return
+
+        async def answered(cmd: dict[str, Any] | None) -> None:
+            if cmd:
+                await pane.point(cmd)
+
+        self.push_screen(PromptDialog(
+            "Point at the customer's screen", "Rows as you count them from the top (3-5, or 7), or a "
+            "regex: every line it matches is highlighted.", placeholder="3-5  or  error:.*",
+            ok="Point", parse=parse_point), answered)
+
+    async def action_clear_pointer(self) -> None:
+        pane = self._live_session()
+        if pane is not None:
+            await pane.point({"cmd": "point"})
+
+    def action_toggle_steps(self) -> None:
+        pane = self._need_session()
+        if pane is not None:
+            pane.toggle_side()
 
     def action_toggle_theme(self) -> None:
         self.theme = "textual-light" if self.current_theme.dark else "textual-dark"

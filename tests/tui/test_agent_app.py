@@ -12,19 +12,30 @@ import re
 import os
 import socket
 import sys
+from pathlib import Path
 from typing import Any, AsyncIterator, Callable
 
 import pytest
 from textual.command import CommandPalette
 from textual.pilot import Pilot
-from textual.widgets import Digits, Input, Static
+from textual.widgets import Digits, Input, OptionList, Static, TabbedContent
 
 from cobrowse.io.customer import CustomerRuntime
 from cobrowse.io.link import RelayLink
 from cobrowse.wire.code import parse_code
 from relay.config import RelayConfig
 from relay.server import RelayServer, serve_relay
-from tui.agent_app import PALETTE, AgentApp, ChatLog, ConfirmDialog, JoinDialog, SessionPane
+from tui.agent_app import (
+    PALETTE,
+    AgentApp,
+    ChatLog,
+    ConfirmDialog,
+    JoinDialog,
+    PlaybookDialog,
+    PromptDialog,
+    SessionPane,
+    parse_point,
+)
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(__file__)), "e2e"))
 
@@ -500,6 +511,231 @@ async def test_real_customer_process_shares_bash(relay: RelayServer) -> None:
                 proc.proc.kill()
             async with asyncio.timeout(10):
                 await proc.proc.wait()
+
+
+# playbooks, steps, suggestions, pointer
+
+PLAYBOOK = """# Check the toolbox
+
+Makes sure the tools are there.
+
+## Print the version
+
+The version tells support which **release** you run.
+
+```sh
+toolbox --version
+```
+
+expect: `^toolbox-ok \\d+`
+
+## Print the config
+
+command: `toolbox config show`
+
+## Send the report
+
+Attach it to the ticket.
+
+## Say goodbye
+
+command: `echo bye`
+"""
+
+
+@pytest.fixture
+def library(tmp_path: Path) -> Path:
+    folder = tmp_path / "playbooks"
+    folder.mkdir()
+    (folder / "toolbox.md").write_text(PLAYBOOK, encoding="utf-8")
+    (folder / "other.md").write_text("# Reset the widget\n\n## Unplug it\n\nWait ten seconds.\n", encoding="utf-8")
+    (folder / "broken.md").write_text("no title here\n", encoding="utf-8")
+    return folder
+
+
+def statuses(pane: SessionPane) -> list[tuple[str, str | None]]:
+    return [(s["status"], s.get("by")) for s in (pane.steps or {}).get("steps", [])]
+
+
+def notifications(app: AgentApp) -> str:
+    return "\n".join(n.message for n in app._notifications)
+
+
+async def push_toolbox(pilot: Pilot, pane: SessionPane) -> None:
+    app = pilot.app
+    await pilot.press("f1")
+    await until(pilot, lambda: isinstance(app.screen, PlaybookDialog), "the playbook library")
+    dialog = app.screen
+    options = dialog.query_one("#playbook-list", OptionList)
+    # every file is listed; the invalid one with its error, not pickable
+    assert options.option_count == 3
+    broken = [options.get_option_at_index(i) for i in range(3) if options.get_option_at_index(i).disabled]
+    assert len(broken) == 1 and "broken.md" in str(broken[0].prompt) and "invalid" in str(broken[0].prompt)
+    await pilot.press(*"toolbox")  # the search filters the list (Library.search)
+    await until(pilot, lambda: options.option_count == 1, "the search to filter")
+    assert "Check the toolbox" in str(options.get_option_at_index(0).prompt)
+    await pilot.press("enter")
+    await until(pilot, lambda: not isinstance(app.screen, PlaybookDialog), "the dialog to close")
+    await until(pilot, lambda: pane.steps is not None, "the steps event")
+
+
+async def test_push_playbook_and_drive_the_steps(relay: RelayServer, customers: Callable[[], Customer],
+                                                 library: Path) -> None:
+    app = AgentApp(relay.url, None, "Alice", playbook_dir=library)
+    async with app.run_test(size=SIZE) as pilot:
+        customer = customers()
+        pane = await paired_session(pilot, customer)
+        customer.runtime.program_output(b"$ ")
+        await push_toolbox(pilot, pane)
+        assert customer.runtime.steps is not None and customer.of("steps")
+        assert statuses(pane)[0][0] == "active" and [s for s, _ in statuses(pane)[1:]] == ["pending"] * 3
+        # the panel: title, the list with the first one active, its explanation and command
+        assert pane.query_one("#side-tabs", TabbedContent).active == "steps-tab"
+        assert "Check the toolbox" in text_of(pane.query_one("#steps-title", Static))
+        listed = text_of(pane.query_one("#steps-list", Static))
+        assert "▶ 1. Print the version" in listed and "○ 2. Print the config" in listed
+        assert "Step 1: Print the version" in text_of(pane.query_one("#step-heading", Static))
+        assert "toolbox --version" in text_of(pane.query_one("#step-command", Static))
+        assert "which **release**" in pane.query_one("#step-body").source
+
+        # the customer's output matches the step's expect: done by "auto", on both sides
+        customer.runtime.program_output(b"toolbox --version\r\ntoolbox-ok 3\r\n$ ")
+        await until(pilot, lambda: statuses(pane)[:2] == [("done", "auto"), ("active", "auto")]
+                    or statuses(pane)[0] == ("done", "auto"), "the step auto-completed")
+        await until(pilot, lambda: "done · auto" in text_of(pane.query_one("#steps-list", Static)), "the panel")
+        assert pane.current_step() == 1
+        assert "toolbox config show" in text_of(pane.query_one("#step-command", Static))
+
+        await pilot.press("f10")  # step done
+        await until(pilot, lambda: statuses(pane)[1] == ("done", "agent"), "step 2 done by the agent")
+        assert pane.current_step() == 2
+        await pilot.press("f11")  # skip step
+        await until(pilot, lambda: statuses(pane)[2] == ("skipped", "agent"), "step 3 skipped")
+        assert pane.current_step() == 3
+        assert "↷ 3. Send the report" in text_of(pane.query_one("#steps-list", Static))
+        await pilot.press("f22")  # shift+F10: step back
+        await until(pilot, lambda: pane.current_step() == 2, "back to step 3")
+        assert statuses(pane)[2][0] == "active" and statuses(pane)[3][0] == "pending"
+        assert customer.runtime.steps.current == 2
+
+        # the customer marks it done on their side: the console follows
+        await customer.runtime.run_command("step_done")
+        await until(pilot, lambda: statuses(pane)[2] == ("done", "customer"), "done by the customer")
+        assert "step 3 done by customer" in log_text(pane.chat_log)
+
+        # an error from the customer's side is a readable notification, not a crash
+        assert await pane.command({"cmd": "step", "index": 99, "status": "done"})
+        await until(pilot, lambda: "Error:" in log_text(pane.chat_log), "the refused step change")
+        assert "Traceback" not in notifications(app) and app.is_running
+        await leave(app)
+
+
+async def test_suggest_point_and_clear(relay: RelayServer, customers: Callable[[], Customer],
+                                       library: Path) -> None:
+    app = AgentApp(relay.url, None, "Alice", playbook_dir=library)
+    async with app.run_test(size=SIZE) as pilot:
+        customer = customers()
+        pane = await paired_session(pilot, customer)
+        customer.runtime.program_output(b"line one\r\nline two\r\nline three\r\nline four\r\n$ ")
+        await push_toolbox(pilot, pane)
+
+        # suggest: the dialog offers the active step's command
+        await pilot.press("f14")  # shift+F2
+        await until(pilot, lambda: isinstance(app.screen, PromptDialog), "the suggest dialog")
+        assert app.screen.query_one("#prompt-input", Input).value == "toolbox --version"
+        await pilot.press("enter")
+        await until(pilot, lambda: customer.of("suggestion"), "the suggestion at the customer")
+        assert customer.of("suggestion")[0]["command"] == "toolbox --version"
+        await customer.runtime.run_command("paste_suggestion")
+        await until(pilot, lambda: "customer pasted: toolbox --version" in log_text(pane.chat_log), "pasted")
+        assert b"toolbox --version" in bytes(customer.program_input)
+        assert b"\r" not in bytes(customer.program_input)  # never run without the customer's Enter
+
+        # a typed suggestion, declined
+        await pilot.press("f14")
+        await until(pilot, lambda: isinstance(app.screen, PromptDialog), "the suggest dialog")
+        app.screen.query_one("#prompt-input", Input).value = "rm -rf /tmp/x"
+        await pilot.press("enter")
+        await until(pilot, lambda: len(customer.of("suggestion")) == 2, "the second suggestion")
+        await customer.runtime.run_command("decline_suggestion")
+        await until(pilot, lambda: "declined: rm -rf /tmp/x" in log_text(pane.chat_log), "declined")
+
+        # point at rows (1-based in the dialog, 0-based on the wire)
+        await pilot.press("f15")  # shift+F3
+        await until(pilot, lambda: isinstance(app.screen, PromptDialog), "the point dialog")
+        await pilot.press(*"0-2", "enter")  # rows count from 1: the dialog says so and stays
+        assert isinstance(app.screen, PromptDialog)
+        assert "count from 1" in str(app.screen.query_one("#prompt-error").content)
+        app.screen.query_one("#prompt-input", Input).value = "2-3"
+        await pilot.press("enter")
+        await until(pilot, lambda: customer.runtime.pointer is not None, "the pointer at the customer")
+        assert (customer.runtime.pointer.first, customer.runtime.pointer.last) == (1, 2)
+        assert customer.of("pointer")[-1]["rows"] == [1, 2]
+
+        await pilot.press("f15")
+        await until(pilot, lambda: isinstance(app.screen, PromptDialog), "the point dialog")
+        await pilot.press(*"line t.*", "enter")
+        await until(pilot, lambda: customer.runtime.pointer is not None and customer.runtime.pointer.pattern,
+                    "the pattern pointer")
+        assert customer.of("pointer")[-1]["rows"] == [1, 2]
+
+        await pilot.press("f16")  # shift+F4: clear
+        await until(pilot, lambda: customer.runtime.pointer is None, "the pointer cleared")
+        await leave(app)
+
+
+async def test_steps_mark_an_unfocused_tab(relay: RelayServer, customers: Callable[[], Customer],
+                                           library: Path) -> None:
+    app = AgentApp(relay.url, None, "Alice", playbook_dir=library)
+    async with app.run_test(size=SIZE) as pilot:
+        customer = customers()
+        first = await paired_session(pilot, customer)
+        await push_toolbox(pilot, first)
+        await new_session(pilot)  # another tab in front
+        first.clear_attention()
+        await customer.runtime.run_command("step_skip")
+        await until(pilot, lambda: first.attention, "the attention marker")
+        assert statuses(first)[0] == ("skipped", "customer")
+        assert str(app.query_one("#sessions", TabbedContent).get_tab(first).label).startswith("●")
+        # step keys act on the session in front, which has no playbook: a readable warning
+        await pilot.press("f10")
+        await until(pilot, lambda: "Wait for the customer" in notifications(app), "the warning")
+        await leave(app)
+
+
+async def test_steps_panel_at_80x24_and_palette(relay: RelayServer, customers: Callable[[], Customer],
+                                                library: Path) -> None:
+    app = AgentApp(relay.url, None, "Alice", playbook_dir=library)
+    async with app.run_test(size=(80, 24)) as pilot:
+        customer = customers()
+        pane = await paired_session(pilot, customer)
+        await pilot.press("ctrl+p")
+        await until(pilot, lambda: isinstance(app.screen, CommandPalette), "the palette")
+        await pilot.press(*"push playbook")
+        await pilot.pause(0.5)
+        await pilot.press("enter")
+        await until(pilot, lambda: isinstance(app.screen, PlaybookDialog), "the library from the palette")
+        await pilot.press(*"widget", "enter")
+        await until(pilot, lambda: pane.steps is not None, "the steps")
+        screen_region = app.screen.region
+        for selector in ("#steps-title", "#steps-list", "#mirror"):
+            region = pane.query_one(selector).region
+            assert region.area > 0 and screen_region.contains_region(region), selector
+        await pilot.press("f13")  # shift+F1: back to the chat
+        assert pane.query_one("#side-tabs", TabbedContent).active == "chat-tab"
+        region = pane.query_one("#chat-input").region
+        assert region.area > 0 and screen_region.contains_region(region)
+        await leave(app)
+
+
+def test_parse_point() -> None:
+    assert parse_point("3-5") == {"cmd": "point", "rows": [2, 4]}
+    assert parse_point(" 7 ") == {"cmd": "point", "rows": [6, 6]}
+    assert parse_point("5-3") == {"cmd": "point", "rows": [2, 4]}
+    assert parse_point("error: .*") == {"cmd": "point", "pattern": "error: .*"}
+    for bad in ("", "0", "(unclosed"):
+        with pytest.raises(ValueError):
+            parse_point(bad)
 
 
 # snapshot
