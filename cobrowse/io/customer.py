@@ -10,9 +10,10 @@ from __future__ import annotations
 
 import asyncio
 import math
-import re
 from collections import deque
 from typing import Any, Callable
+
+import regex
 
 from cobrowse.io.runtime import SessionRuntime
 from cobrowse.playbook import LineTap, Playbook, PlaybookError, StepMachine, playbook_from_dict
@@ -216,10 +217,16 @@ class CustomerRuntime(SessionRuntime):
         lines = self.screen.state().lines()
         if pointer.pattern:
             try:
-                matcher = re.compile(pointer.pattern)
-            except re.error:
-                matcher = re.compile(re.escape(pointer.pattern))
-            rows = [i for i, line in enumerate(lines) if matcher.search(line)]
+                matcher = regex.compile(pointer.pattern)
+            except regex.error:
+                matcher = regex.compile(regex.escape(pointer.pattern))
+            rows = []
+            for i, line in enumerate(lines):
+                try:
+                    if matcher.search(line, timeout=0.05):
+                        rows.append(i)
+                except TimeoutError:
+                    pass
             where = f"lines matching {pointer.pattern!r}"
         else:
             rows = list(range(pointer.first, min(pointer.last, len(lines) - 1) + 1))

@@ -17,6 +17,8 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
+import regex
+
 from cobrowse.errors import LocalError
 
 MAX_STEPS = 200
@@ -120,8 +122,8 @@ def check_pattern(pattern: str) -> str | None:
     if _CONTROL.search(pattern):
         return r"the pattern holds a control or invalid character (write \t, \x1b ... instead)"
     try:
-        re.compile(pattern)
-    except re.error as exc:
+        regex.compile(pattern)
+    except regex.error as exc:
         where = f" at position {exc.pos}" if exc.pos is not None else ""
         return f"invalid regex ({exc.msg}{where})"
     except (RecursionError, OverflowError, ValueError) as exc:  # absurd nesting or repeat counts

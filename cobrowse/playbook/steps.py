@@ -19,12 +19,16 @@ anything changed; a bad index, status or actor raises ``ValueError``.
 from __future__ import annotations
 
 import math
-import re
 from dataclasses import dataclass
 from typing import Any
 
+import regex
+
 from cobrowse.playbook.lines import MAX_LINE
 from cobrowse.playbook.model import Playbook, Step
+
+#: Seconds one pattern may spend on one line.
+MATCH_TIMEOUT = 0.05
 
 STATUSES = ("pending", "active", "done", "skipped", "failed")
 ACTORS = ("agent", "customer", "auto")
@@ -136,12 +140,12 @@ class StepMachine:
                 break
             line = line[:MAX_LINE]
             fail, expect = self._fail[index], self._expect[index]
-            if fail is not None and fail.search(line):
+            if fail is not None and _search(fail, line):
                 if self._states[index].status != "failed":
                     self._set(index, "failed", "auto", now)
                     changed = True
                 continue
-            if expect is not None and expect.search(line):
+            if expect is not None and _search(expect, line):
                 self._set(index, "done", "auto", now)
                 self._advance(index, "auto", now)
                 changed = True
@@ -242,10 +246,20 @@ def _finite_number(value: Any) -> bool:
         return False
 
 
-def _compile(pattern: str | None, index: int, key: str) -> re.Pattern[str] | None:
+def _compile(pattern: str | None, index: int, key: str) -> Any:
     if pattern is None:
         return None
     try:
-        return re.compile(pattern)
-    except re.error as exc:
+        return regex.compile(pattern)
+    except regex.error as exc:
         raise ValueError(f"step {index}: {key}: invalid regex ({exc})") from None
+
+
+def _search(pattern: Any, line: str) -> bool:
+    """Patterns come from the agent and run on the customer's machine: a pathological one
+    (catastrophic backtracking) must not freeze cobrowse, so each match has a time limit;
+    a pattern that runs out of time does not match."""
+    try:
+        return pattern.search(line, timeout=MATCH_TIMEOUT) is not None
+    except TimeoutError:
+        return False

@@ -34,7 +34,7 @@ def test_entries_list_valid_and_invalid_files(folder: Path) -> None:
     broken, diagnostics, push = entries
     assert not broken.valid
     assert broken.title == "broken" and broken.steps == 0
-    assert broken.error == f"{folder / 'broken.md'}:3: expect: invalid regex (missing ), unterminated subpattern at position 0)"
+    assert broken.error == f"{folder / 'broken.md'}:3: expect: invalid regex (missing ) at position 1)"
     assert diagnostics == LibraryEntry(
         folder / "diagnostics.md", "Collect diagnostics", 2, None, "", ("Check the clock", "Proxy settings")
     )

@@ -81,7 +81,7 @@ def with_step(**fields: Any) -> dict[str, Any]:
         (with_step(command="rm -rf x\n"), "steps[0].command: the command must be one line"),
         (with_step(command="a\tb"), "steps[0].command: the command holds a control"),
         (with_step(command="x" * 4097), "steps[0].command: the command is 4097 characters long"),
-        (with_step(expect="("), "steps[0].expect: invalid regex (missing ), unterminated subpattern at position 0)"),
+        (with_step(expect="("), "steps[0].expect: invalid regex (missing ) at position 1)"),
         (with_step(fail="a" * 501), "steps[0].fail: the pattern is 501 characters long"),
         (with_step(expect=""), "steps[0].expect: the pattern is empty"),
         (with_step(expect="\ud800"), "steps[0].expect: the pattern holds a control or invalid character"),

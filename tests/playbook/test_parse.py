@@ -187,7 +187,7 @@ def test_error_str_has_file_and_line() -> None:
     )
     assert isinstance(exc, LocalError)
     assert (exc.source, exc.line) == ("guide.md", 3)
-    assert exc.message.startswith("expect: invalid regex (missing ), unterminated subpattern at position 0")
+    assert exc.message.startswith("expect: invalid regex (missing )")
     assert str(exc) == f"guide.md:3: {exc.message}"
 
 
@@ -215,8 +215,8 @@ def test_error_str_has_file_and_line() -> None:
         ("# T\n## S\n```sh\na\n", 3, "this ``` block is never closed"),
         ("# T\n## S\n~~~~\na\n~~~\n", 3, "this ~~~ block is never closed: add a line ~~~~"),
         ("# T\n<!-- note\n## S\n", 2, "this <!-- comment is never closed"),
-        ("# T\n## S\nexpect: `a(`\n", 3, "expect: invalid regex (missing ), unterminated subpattern"),
-        ("# T\n## S\nfail: `[z-a]`\n", 3, "fail: invalid regex (bad character range z-a at position 1)"),
+        ("# T\n## S\nexpect: `a(`\n", 3, "expect: invalid regex (missing )"),
+        ("# T\n## S\nfail: `[z-a]`\n", 3, "fail: invalid regex (bad character range"),
         ("# T\n## S\nexpect: `" + "a" * 501 + "`\n", 3, "expect: the pattern is 501 characters long; the limit is 500"),
         ("# T\n## S\nexpect:\n", 3, "`expect:` has no value"),
         ("# T\n## S\nexpect: `a` or `b`\n", 3, "`expect:` expects one code span"),

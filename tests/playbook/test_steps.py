@@ -325,3 +325,16 @@ def test_invariants_hold_and_the_state_always_round_trips(ops) -> None:
             assert active in ([], [m.current])
         again = StepMachine.from_dict(PB, json.loads(json.dumps(m.to_dict())))
         assert again.states == m.states and again.current == m.current
+
+
+def test_a_pathological_pattern_cannot_freeze_the_customer() -> None:
+    """Patterns come from the agent: catastrophic backtracking is cut off, not waited out."""
+    import time
+
+    from cobrowse.playbook import Playbook, Step, StepMachine
+
+    machine = StepMachine(Playbook("t", (Step("s", expect=r"^(a+)+$"),)))
+    start = time.monotonic()
+    assert machine.observe(["a" * 40 + "!"], 1.0) is False
+    assert time.monotonic() - start < 2.0
+    assert machine.observe(["a" * 10], 2.0) is True
