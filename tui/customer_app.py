@@ -9,6 +9,12 @@ the prefix key **Ctrl-]** (as in plain mode): the next key picks a cobrowse acti
     c chat · y / n answer the agent's request · g grant control · s grant suggest
     r revoke (view only, at once) · p pause / resume sharing · e end the session
     b show / hide the side panel · v what the agent sees · ? help · Ctrl-] a literal Ctrl-]
+    a paste the suggested command (or the current guide step's) · m / k step done / skip
+    ! (``cobrowse guide`` only) get help: create a session and show its code
+
+A playbook the agent pushes (or ``cobrowse guide``'s) shows in the side panel: the steps with
+the current one highlighted, its command and its explanation (notifications while the panel
+is collapsed). What the agent points at is highlighted in the shell pane until cleared.
 
 Consent is decided by :class:`~cobrowse.io.customer.CustomerRuntime` on this machine; this
 app only shows it and forwards the customer's answers. A request is answered with
@@ -31,17 +37,19 @@ from textual import on, work
 from textual.app import App, ComposeResult
 from textual.binding import Binding
 from textual.css.query import NoMatches
-from textual.containers import Horizontal, Vertical
+from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.events import Key
 from textual.message import Message
 from textual.screen import ModalScreen
-from textual.widgets import Button, Digits, Input, RichLog, Static
+from textual.widgets import Button, Digits, Input, Markdown, RichLog, Static
 
 from cobrowse.errors import CobrowseError
 from cobrowse.io.customer import ASKS, CustomerRuntime
 from cobrowse.io.link import RelayLink
 from cobrowse.io.pty import PtyProcess, command_argv
 from cobrowse.io.runtime import EXIT_FAILED, EXIT_OK, Outcome, exit_code_for
+from cobrowse.playbook import Playbook
+from cobrowse.screen.keys import encode_paste
 from cobrowse.screen.state import ScreenState
 from cobrowse.wire.code import Code, parse_code
 from tui.widgets.remote_screen import RemoteScreen
@@ -65,6 +73,16 @@ PREVIEW_INTERVAL = 0.1
 NARROW = 100
 #: After the program exited, how long to wait for whatever it left behind to close the pty.
 EXIT_IDLE = 0.5
+#: A pattern pointer's rows are looked for again at most this often while the screen changes.
+POINTER_INTERVAL = 0.25
+#: The prefix key that asks an agent for help in guide mode (``cobrowse guide``).
+HELP_KEY = "!"
+
+STEP_MARKS = {"pending": "·", "active": "▶", "done": "✓", "skipped": "↷", "failed": "✗"}
+STEP_STYLES = {"pending": "", "active": "bold reverse", "done": "green", "skipped": "dim", "failed": "bold red"}
+#: At most this many steps are listed (a window around the current one).
+STEPS_SHOWN = 6
+STEP_HINT = "Ctrl-] a pastes a suggested command · m done · k skip"
 
 LEVEL_TEXT = {
     "view": "VIEW ONLY: the agent can see, not type",
@@ -95,6 +113,7 @@ Every key goes to your shell. To talk to cobrowse, press Ctrl-] and then:
   p        pause / resume sharing your screen
   a / d    paste the agent's suggested command at your prompt (you press Enter) / decline it
   m / k    mark the current guide step done / skip it
+  !        (cobrowse guide) get help: create a session and show its code for an agent
   e        end the session
   b        show / hide the side panel
   v        what the agent sees
@@ -104,6 +123,7 @@ Every key goes to your shell. To talk to cobrowse, press Ctrl-] and then:
 A request nobody answers is denied. Press any key to close this help."""
 SHELL_TAG = " your terminal · Ctrl-] ? for cobrowse "
 STATUS_HINT = "Ctrl-] then: ? help · c chat · y/n answer · g control · s suggest · r revoke · p pause · e end · b panel · v preview"
+GUIDE_HINT = f"Ctrl-] then: {HELP_KEY} get help from an agent · a paste the step's command · m done · k skip · ? help · e end · b panel"
 ARMED_HINT = "prefix: press a key… ? help · c chat · y allow · n deny · g control · s suggest · r revoke · p pause · e end · b panel · v preview · Esc cancel"
 
 
@@ -239,8 +259,17 @@ class CustomerApp(App[None], inherit_bindings=False):
     BINDINGS: list = []
 
     def __init__(self, relay_url: str, code: str | None, command: str | None, consent_timeout: float = 30.0,
-                 *, name: str = "", reconnect_for: float = 60.0, env: dict[str, str] | None = None) -> None:
+                 *, name: str = "", reconnect_for: float = 60.0, env: dict[str, str] | None = None,
+                 guide: Playbook | None = None) -> None:
         super().__init__()
+        #: Guide mode (``cobrowse guide``): the playbook runs with no session until Ctrl-] ! asks for help.
+        self.guide = guide
+        self._help_wanted = asyncio.Event()
+        self._guide_end = asyncio.Event()
+        self.steps: dict[str, Any] | None = None
+        self._steps_seen: tuple[Any, ...] | None = None
+        self._pointer_at = 0.0
+        self._pointer_handle: asyncio.TimerHandle | None = None
         self.relay_url = relay_url
         self.code_text = code
         self.command = command
@@ -293,19 +322,25 @@ class CustomerApp(App[None], inherit_bindings=False):
                 yield Static("Who is connected", classes="heading")
                 yield Static("nobody yet", id="who")
                 yield Static("", id="session-code")
-                yield Static("Compare with the agent", classes="heading")
-                yield Static("(after connecting)", id="sas")
-                yield Static("What the agent may do", classes="heading")
-                yield Static(LEVEL_TEXT["view"], id="level", classes="view")
-                with Horizontal(classes="button-row first"):
+                yield Static("Compare with the agent", classes="heading session-only")
+                yield Static("(after connecting)", id="sas", classes="session-only")
+                yield Static("What the agent may do", classes="heading session-only")
+                yield Static(LEVEL_TEXT["view"], id="level", classes="view session-only")
+                with Horizontal(classes="button-row first session-only"):
                     yield Button("Control  g", id="grant-control", compact=True)
                     yield Button("Suggest  s", id="grant-suggest", compact=True)
-                with Horizontal(classes="button-row"):
+                with Horizontal(classes="button-row session-only"):
                     yield Button("Revoke  r", id="revoke", variant="warning", compact=True)
                     yield Button("Pause  p", id="pause", compact=True)
-                with Horizontal(classes="button-row"):
+                with Horizontal(classes="button-row session-only"):
                     yield Button("Preview  v", id="preview", compact=True)
                     yield Button("End  e", id="end", variant="error", compact=True)
+                with Vertical(id="guide"):
+                    yield Static("Guide", classes="heading", id="guide-title")
+                    yield Static("", id="steps-list")
+                    yield Static("", id="step-command")
+                    with VerticalScroll(id="step-detail"):
+                        yield Markdown("", id="step-body")
                 yield Static("Chat", classes="heading")
                 yield RichLog(id="chat-log", wrap=True, markup=False, highlight=False, min_width=10)
                 yield ChatInput(placeholder="message the agent (Ctrl-] c)", id="chat-input")
@@ -317,8 +352,11 @@ class CustomerApp(App[None], inherit_bindings=False):
         self.query_one("#chat-log", RichLog).can_focus = False
         if self.size.width < NARROW:  # the shell needs the room more: Ctrl-] b shows the panel
             self.query_one("#side").add_class("collapsed")
+        if self.guide is not None:  # no session yet: the session's parts of the panel wait
+            self.query_one("#side").add_class("alone")
+        self.query_one("#status", Static).update(self._status_hint)
         shell = self.query_one("#shell", ShellPane)
-        shell.set_placeholder("Connecting to the relay…")
+        shell.set_placeholder("Starting…" if self.guide is not None else "Connecting to the relay…")
         shell.focus()
         self._run_session()
 
@@ -343,7 +381,8 @@ class CustomerApp(App[None], inherit_bindings=False):
             self.push_screen(SessionOverScreen(title, outcome.message, outcome.exit_code))
 
     async def _session(self) -> Outcome:
-        code = parse_code(self.code_text) if self.code_text is not None else None  # InvalidCode: exit 2
+        guide = self.guide
+        code = parse_code(self.code_text) if self.code_text is not None and guide is None else None  # InvalidCode: exit 2
         argv = command_argv(self.command)  # ConfigError before any network
         cols, rows = initial = await self._initial_size()
         link = RelayLink(self.relay_url, "customer", None, reconnect_for=self.reconnect_for)
@@ -352,7 +391,9 @@ class CustomerApp(App[None], inherit_bindings=False):
         self.runtime = runtime
         shell = self.query_one("#shell", ShellPane)
         try:
-            if code is None:
+            if guide is not None:
+                self.phase = "guide"  # no session until the customer asks for help
+            elif code is None:
                 self.code = await runtime.create()
                 self.phase = "waiting"
                 self._show_code(self.code)
@@ -360,12 +401,14 @@ class CustomerApp(App[None], inherit_bindings=False):
                 await runtime.join(code)
                 self.code = code
                 self.phase = "checking"
-            self.query_one("#session-code", Static).update(f"session {self.code}")
+            if self.code is not None:
+                self.query_one("#session-code", Static).update(f"session {self.code}")
             self._refresh_banner()
             cols, rows = self._pane_size or (cols, rows)
             process = await PtyProcess.spawn(argv, cols, rows, env=self.env)
         except BaseException:
-            await link.close("ended")
+            if guide is None:
+                await link.close("ended")
             raise
         self.process = process
         if (cols, rows) != initial:  # the pane changed while connecting
@@ -373,10 +416,17 @@ class CustomerApp(App[None], inherit_bindings=False):
         runtime.write_program = process.write
         shell.set_placeholder(None)
         self._render_frame()
+        if guide is not None:
+            runtime.start_playbook(guide)
         process.set_output_handler(self._on_program_output)
-        session = asyncio.create_task(runtime.run(), name="customer-session")
         program = asyncio.create_task(self._watch_program(process), name="customer-program")
+        session: asyncio.Task | None = None
         try:
+            if guide is not None:
+                outcome = await self._guide_alone(runtime, program)
+                if outcome is not None:
+                    return outcome
+            session = asyncio.create_task(runtime.run(), name="customer-session")
             done, _ = await asyncio.wait({session, program}, return_when=asyncio.FIRST_COMPLETED)
             if session in done:
                 return session.result()
@@ -392,7 +442,7 @@ class CustomerApp(App[None], inherit_bindings=False):
             except Exception:
                 logger.debug("terminating the shared program failed", exc_info=True)
             self.process = None
-            if not session.done():  # the app is closing under the session: end it properly
+            if session is not None and not session.done():  # the app is closing under the session: end it properly
                 try:
                     async with asyncio.timeout(3):
                         await runtime.end("customer_ended")
@@ -402,6 +452,52 @@ class CustomerApp(App[None], inherit_bindings=False):
             if self._frame_handle is not None:
                 self._frame_handle.cancel()
                 self._frame_handle = None
+
+    async def _guide_alone(self, runtime: CustomerRuntime, program: asyncio.Task) -> Outcome | None:
+        """Guide mode before any session: wait for the program to exit (an Outcome), the
+        customer to end (an Outcome), or to ask for help (the session is created: None)."""
+        while True:
+            self._help_wanted.clear()
+            helped = asyncio.create_task(self._help_wanted.wait())
+            ended = asyncio.create_task(self._guide_end.wait())
+            try:
+                done, _ = await asyncio.wait({program, helped, ended}, return_when=asyncio.FIRST_COMPLETED)
+            finally:
+                helped.cancel()
+                ended.cancel()
+            summary = self._steps_summary(runtime)
+            if program in done:
+                status = program.result()
+                return Outcome("command_exited", f"the guided program exited (status {status}){summary}", EXIT_OK)
+            if self._guide_end.is_set():
+                return Outcome("customer_ended", f"you ended the guide{summary}", EXIT_OK)
+            self.phase = "connecting"
+            self._refresh_banner()
+            try:
+                self.code = await runtime.create()
+            except CobrowseError as exc:
+                self.phase = "guide"
+                self._refresh_banner()
+                self._log(f"could not create a session: {exc}", "red")
+                self.notify(f"{exc}\nCtrl-] {HELP_KEY} tries again.", title="no session", severity="error", timeout=15)
+                continue
+            self.phase = "waiting"
+            self._show_code(self.code)
+            self.query_one("#session-code", Static).update(f"session {self.code}")
+            self._log(f"session created: give the code {self.code} to your agent", "bold")
+            self.query_one("#status", Static).update(self._status_hint)
+            self.query_one("#side").remove_class("alone")
+            self._refresh_banner()
+            return None
+
+    @staticmethod
+    def _steps_summary(runtime: CustomerRuntime) -> str:
+        steps = runtime.steps
+        if steps is None:
+            return ""
+        summary = steps.summary()
+        return (f"; steps: {summary.get('done', 0)} done, {summary.get('skipped', 0)} skipped, "
+                f"{summary.get('failed', 0)} failed of {summary.get('total', 0)}")
 
     async def _initial_size(self) -> tuple[int, int]:
         try:
@@ -453,6 +549,23 @@ class CustomerApp(App[None], inherit_bindings=False):
             self.query_one("#shell", ShellPane).set_state(runtime.screen.state())
         except Exception:
             logger.debug("pane not available", exc_info=True)
+        pointer = runtime.pointer
+        if pointer is not None and pointer.pattern and self._pointer_handle is None:
+            when = max(self._last_frame, self._pointer_at + POINTER_INTERVAL)
+            self._pointer_handle = self._loop.call_at(when, self._update_pointer)
+
+    def _update_pointer(self) -> None:
+        """Look for a pattern pointer's rows again (the screen changed)."""
+        self._pointer_handle = None
+        runtime = self.runtime
+        if runtime is None or runtime.pointer is None or self._loop is None:
+            return
+        self._pointer_at = self._loop.time()
+        event = runtime.pointer_event()
+        try:
+            self.query_one("#shell", ShellPane).set_highlight(event.get("rows"))
+        except Exception:
+            logger.debug("pane not available", exc_info=True)
 
     @on(ShellPane.Resized)
     def _pane_resized(self, message: ShellPane.Resized) -> None:
@@ -487,7 +600,7 @@ class CustomerApp(App[None], inherit_bindings=False):
         self.prefix_armed = armed
         status = self.query_one("#status", Static)
         status.set_class(armed, "armed")
-        status.update(ARMED_HINT if armed else STATUS_HINT)
+        status.update(ARMED_HINT if armed else self._status_hint)
 
     async def _prefix_key(self, data: bytes) -> None:
         if data == PREFIX:
@@ -506,11 +619,19 @@ class CustomerApp(App[None], inherit_bindings=False):
             self.action_preview()
         elif key in ("?", "h"):
             self.action_help()
+        elif key == HELP_KEY and self.guide is not None:
+            self.action_get_help()
+        elif key == "a" and self.runtime is not None and self.runtime.suggestion is None and self._step_command():
+            self._paste_step_command()
         elif key in PREFIX_KEYS:
             await self.run_customer_command(PREFIX_KEYS[key])
         else:
             self.notify("Ctrl-] then c, y, n, g, s, r, p, a, d, m, k, e, b, v or ? (help)", title="unknown cobrowse key",
                         severity="warning")
+
+    @property
+    def _status_hint(self) -> str:
+        return GUIDE_HINT if self.guide is not None and (self.runtime is None or self.runtime.session is None) else STATUS_HINT
 
     # -- actions -------------------------------------------------------------------------
 
@@ -518,12 +639,45 @@ class CustomerApp(App[None], inherit_bindings=False):
         """Run a CustomerRuntime command (allow, deny, grant_control, grant_suggest, revoke,
         pause, end, chat); a no-op with a notice before the session exists."""
         runtime = self.runtime
+        if name == "end" and self.guide is not None and (runtime is None or runtime.session is None):
+            self._guide_end.set()  # guide mode, no session yet: just stop
+            return
         if runtime is None or self.outcome is not None:
             self.notify("not connected yet", severity="warning")
             return
         await runtime.run_command(name, text)
         self._refresh_consent()
         self._refresh_banner()
+
+    def action_get_help(self) -> None:
+        """Guide mode: create a session and show its code for an agent (Ctrl-] !)."""
+        if self.guide is None:
+            return
+        runtime = self.runtime
+        if runtime is not None and runtime.session is not None:
+            self.notify(f"the session code is {self.code}: give it to your agent", title="help is on the way")
+            return
+        self._help_wanted.set()
+
+    def _step_command(self) -> str | None:
+        runtime = self.runtime
+        steps = runtime.steps if runtime is not None else None
+        if steps is None or steps.finished or self.steps is None:
+            return None
+        current = self.steps.get("current")
+        items = self.steps.get("steps") or []
+        if not isinstance(current, int) or not 0 <= current < len(items):
+            return None
+        return items[current].get("command") or None
+
+    def _paste_step_command(self) -> None:
+        """No suggestion from an agent: paste the current step's command (the customer presses Enter)."""
+        command, runtime, process = self._step_command(), self.runtime, self.process
+        if not command or runtime is None or process is None:
+            return
+        runtime.feed_pending()
+        process.write(encode_paste(command, runtime.screen.emulator.modes()))
+        self._log(f"pasted the step's command: {command} (check it and press Enter)", "dim")
 
     def action_focus_shell(self) -> None:
         self.query_one("#shell", ShellPane).focus()
@@ -619,6 +773,10 @@ class CustomerApp(App[None], inherit_bindings=False):
             message = str(event.get("message", ""))
             self._log(message, "bold")
             self.notify(message, title="Suggested command", timeout=30)
+        elif kind == "steps":
+            self._show_steps(event)
+        elif kind == "pointer":
+            self._show_pointer(event)
         elif kind in ("warning", "error"):
             message = str(event.get("message", ""))
             self._log(f"{kind}: {message}", "red")
@@ -633,6 +791,80 @@ class CustomerApp(App[None], inherit_bindings=False):
     def _log(self, line: str, style: str = "") -> None:
         self.log_lines.append(line)
         self.query_one("#chat-log", RichLog).write(Text(line, style=style))
+
+    # -- guide steps and the pointer ------------------------------------------------------
+
+    def _show_steps(self, event: dict[str, Any]) -> None:
+        if "steps" not in event:
+            return
+        self.steps = event
+        items: list[dict[str, Any]] = list(event.get("steps") or [])
+        current = event.get("current")
+        finished = bool(event.get("finished"))
+        self.query_one("#guide").add_class("shown")
+        self.query_one("#guide-title", Static).update(f"Guide: {event.get('title', '')}")
+        listing = Text()
+        first, last = 0, len(items)
+        if len(items) > STEPS_SHOWN:  # a window around the current step
+            focus = current if isinstance(current, int) else len(items) - 1
+            first = max(0, min(focus - 2, len(items) - STEPS_SHOWN))
+            last = first + STEPS_SHOWN
+        lines: list[tuple[str, str]] = []
+        if first:
+            lines.append((f"  … {first} before", "dim"))
+        for i in range(first, last):
+            status = str(items[i].get("status", "pending"))
+            lines.append((f"{STEP_MARKS.get(status, '?')} {i + 1}. {items[i].get('title', '')}", STEP_STYLES.get(status, "")))
+        if last < len(items):
+            lines.append((f"  … {len(items) - last} more", "dim"))
+        for n, (line, style) in enumerate(lines):
+            if n:
+                listing.append("\n")
+            listing.append(line, style)
+        self.query_one("#steps-list", Static).update(listing)
+        body = self.query_one("#step-body", Markdown)
+        command_box = self.query_one("#step-command", Static)
+        step = items[current] if isinstance(current, int) and 0 <= current < len(items) else None
+        if finished or step is None:
+            done = sum(1 for s in items if s.get("status") == "done")
+            body.update(f"**All steps finished**: {done} of {len(items)} done.")
+            command_box.update("")
+        else:
+            body.update(str(step.get("body", "")) or "(no explanation)")
+            command = step.get("command")
+            text = Text()
+            text.append(f"{current + 1}. {step.get('title', '')}\n", "bold underline")
+            if command:
+                text.append(f"$ {command}\n", "bold")
+            text.append(STEP_HINT, "dim")
+            command_box.update(text)
+        seen = (event.get("title"), current, finished)
+        if seen != self._steps_seen:
+            self._steps_seen = seen
+            if finished:
+                message = f"All steps finished ({sum(1 for s in items if s.get('status') == 'done')} of {len(items)} done)."
+            elif step is not None:
+                message = f"Step {current + 1}/{len(items)}: {step.get('title', '')}"
+                if step.get("command"):
+                    message += f"\n$ {step['command']}\n(Ctrl-] a pastes it, Ctrl-] m done, Ctrl-] k skip)"
+            else:
+                return
+            self._log(message.split("\n")[0], "bold")
+            if self.query_one("#side").has_class("collapsed"):
+                self.notify(message, title=f"Guide: {event.get('title', '')}", timeout=20)
+
+    def _show_pointer(self, event: dict[str, Any]) -> None:
+        shell = self.query_one("#shell", ShellPane)
+        if event.get("cleared"):
+            shell.set_highlight(None)
+        else:
+            shell.set_highlight(event.get("rows") or ())
+            if self._loop is not None:
+                self._pointer_at = self._loop.time()
+        message = str(event.get("message", ""))
+        self._log(message, "bold" if not event.get("cleared") else "dim")
+        if self.query_one("#side").has_class("collapsed") and not event.get("cleared"):
+            self.notify(message, title="The agent points", timeout=10)
 
     def _show_code(self, code: Code) -> None:
         self.query_one("#code-digits", Digits).update(str(code))
@@ -681,7 +913,7 @@ class CustomerApp(App[None], inherit_bindings=False):
         level = runtime.consent.level if runtime is not None else "view"
         label = self.query_one("#level", Static)
         label.update(LEVEL_TEXT.get(level, level))
-        label.set_classes(level)
+        label.set_classes(f"{level} session-only")
         if runtime is not None and runtime.consent.prompt is None:
             self._hide_prompt()
         self.query_one("#pause", Button).label = "Resume  p" if runtime is not None and not runtime.sharing else "Pause  p"
@@ -700,6 +932,9 @@ class CustomerApp(App[None], inherit_bindings=False):
         classes = "waiting"
         if self.phase == "ended":
             text = "Session ended: nothing is shared."
+        elif self.phase == "guide":
+            text = (f"Guide, alone: nothing is shared · Ctrl-] {HELP_KEY} gets help from an agent · Ctrl-] ? help · "
+                    f"{self.guide.title if self.guide else ''}")
         elif self.phase == "connecting":
             text = "Connecting to the relay…"
         elif self.phase == "waiting":
@@ -739,3 +974,6 @@ class CustomerApp(App[None], inherit_bindings=False):
         if self._frame_handle is not None:
             self._frame_handle.cancel()
             self._frame_handle = None
+        if self._pointer_handle is not None:
+            self._pointer_handle.cancel()
+            self._pointer_handle = None

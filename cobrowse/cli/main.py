@@ -1,4 +1,4 @@
-"""`cobrowse relay | agent | join | share`: argument parsing and wiring, nothing more."""
+"""`cobrowse relay | agent | join | share | guide`: argument parsing and wiring, nothing more."""
 
 from __future__ import annotations
 
@@ -56,6 +56,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     share = sub.add_parser("share", help="create a session yourself and give the code to an agent (customers)", description="Create a session and share a terminal; prints `cobrowse code: CODE` on stderr for you to give to the agent.", epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
     _customer_options(share)
+
+    guide = sub.add_parser("guide", help="run a playbook alone, and get help from an agent when stuck (customers)", description="Run a playbook's steps in your own shell, with no agent: each step shows its explanation and command, and turns done when its expected output appears. Nothing is shared until you ask for help with Ctrl-] ! : that creates a session and shows the code to give to an agent, who then sees the steps so far.", epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
+    guide.add_argument("playbook", metavar="PLAYBOOK", help="the playbook file (Markdown, see docs/playbooks.md)")
+    _customer_options(guide)
     return parser
 
 

@@ -414,6 +414,87 @@ async def test_literal_prefix_and_help(agent: Agent, relay_url: str) -> None:
         await until(lambda: any("035" in line for line in pane_lines(app)), what="a literal 0x1d for od")
 
 
+# -- guide steps and the pointer -----------------------------------------------------------
+
+INLINE = {"cmd": "steps", "title": "Try it", "steps": [
+    {"title": "Say hello", "body": "Print a **greeting**.", "command": "echo hel''lo-there", "expect": "^hello-there$"},
+    {"title": "Count", "body": "Count to three.", "command": "seq 3"},
+]}
+
+
+def steps_text(app: CustomerApp) -> str:
+    return str(app.query_one("#steps-list").content)
+
+
+async def test_steps_panel_follows_the_agent_and_auto_advances(agent: Agent, relay_url: str) -> None:
+    code = await agent.create()
+    app = CustomerApp(relay_url, code, BASH)
+    async with app.run_test(size=(120, 36)) as pilot:
+        await paired_app(pilot, agent)
+        await agent.rt.command(INLINE)
+        await until(lambda: app.query_one("#guide").has_class("shown"), what="the guide section")
+        assert app.query_one("#guide").display
+        assert "▶ 1. Say hello" in steps_text(app) and "· 2. Count" in steps_text(app)
+        assert "Guide: Try it" in str(app.query_one("#guide-title").content)
+        command = str(app.query_one("#step-command").content)
+        assert "$ echo hel''lo-there" in command and "Ctrl-] a pastes a suggested command" in command
+        assert "greeting" in app.query_one("#step-body").source
+        # no suggestion from the agent: Ctrl-] a pastes the step's command; the customer runs it
+        await prefix(pilot, "a")
+        await until(lambda: any("echo hel''lo-there" in line for line in pane_lines(app)), what="the pasted command")
+        await pilot.press("enter")
+        await until(lambda: "✓ 1. Say hello" in steps_text(app), what="auto-advance")
+        assert "▶ 2. Count" in steps_text(app)
+        state = await agent.event("steps", current=1)
+        assert state["steps"][0]["status"] == "done" and state["steps"][0]["by"] == "auto"
+        # the customer skips the last one with Ctrl-] k
+        await prefix(pilot, "k")
+        await until(lambda: "↷ 2. Count" in steps_text(app), what="the skipped step")
+        await until(lambda: "All steps finished" in app.query_one("#step-body").source, what="the end")
+        await agent.event("steps", finished=True)
+
+
+async def test_steps_notify_when_the_panel_is_collapsed(agent: Agent, relay_url: str) -> None:
+    code = await agent.create()
+    app = CustomerApp(relay_url, code, BASH)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await paired_app(pilot, agent)
+        assert app.query_one("#side").has_class("collapsed")
+        await agent.rt.command(INLINE)
+        await until(lambda: any("Step 1/2: Say hello" in str(n.message) for n in app._notifications),
+                    what="a notification for the step")
+        await prefix(pilot, "m")
+        await until(lambda: any("Step 2/2: Count" in str(n.message) for n in app._notifications),
+                    what="a notification for the next step")
+        await prefix(pilot, "b")
+        assert app.query_one("#guide").display and "✓ 1. Say hello" in steps_text(app)
+
+
+async def test_pointer_highlights_rows_until_cleared(agent: Agent, relay_url: str) -> None:
+    code = await agent.create()
+    app = CustomerApp(relay_url, code, BASH)
+    async with app.run_test(size=(120, 36)) as pilot:
+        await paired_app(pilot, agent)
+        shell = app.query_one("#shell", ShellPane)
+        await agent.rt.command({"cmd": "point", "rows": [0, 1]})
+        await until(lambda: shell.highlight == {0, 1}, what="rows highlighted")
+        assert any("the agent points at rows 1-2" in line for line in app.log_lines)
+        # drawn with the highlight style: the strip of row 0 differs from a plain one
+        highlighted = shell.render_line(0)
+        assert any(seg.style is not None and seg.style.underline for seg in highlighted)
+        await agent.rt.command({"cmd": "point", "pattern": "^marker-[0-9]+$"})
+        await until(lambda: shell.highlight == frozenset(), what="no match yet")
+        await type_text(pilot, "echo marker-42")
+        await pilot.press("enter")
+        await until(lambda: len(shell.highlight) == 1, what="the pattern's row highlighted after the output")
+        row = next(iter(shell.highlight))
+        assert pane_lines(app)[row].rstrip() == "marker-42"
+        await agent.rt.command({"cmd": "point"})
+        await until(lambda: shell.highlight == frozenset(), what="the highlight cleared")
+        assert not any(seg.style is not None and seg.style.underline for seg in shell.render_line(row))
+        assert any("cleared" in line for line in app.log_lines)
+
+
 # -- share (create a code) -----------------------------------------------------------------
 
 

@@ -122,6 +122,7 @@ class RemoteScreen(Widget, can_focus=True):
         "remote-screen--cursor",
         "remote-screen--cursor-control",
         "remote-screen--placeholder",
+        "remote-screen--highlight",
     }
 
     DEFAULT_CSS = """
@@ -149,6 +150,10 @@ class RemoteScreen(Widget, can_focus=True):
             background: $warning;
             color: $background;
             text-style: bold;
+        }
+        & > .remote-screen--highlight {
+            background: $accent 45%;
+            text-style: underline;
         }
         & > .remote-screen--placeholder {
             color: $text-muted;
@@ -198,16 +203,18 @@ class RemoteScreen(Widget, can_focus=True):
     ) -> None:
         super().__init__(name=name, id=id, classes=classes, disabled=disabled)
         self._state: ScreenState | None = None
-        # Per state row: the cache key of what is shown there (Row, cursor col, control).
-        self._keys: list[tuple[Row, int, bool]] = []
+        # Per state row: the cache key of what is shown there (Row, cursor col, control[, True if highlighted]).
+        self._keys: list[tuple] = []
         self._cursor_at: tuple[int, int] | None = None  # (row, col) drawn, in state coords
         self._origin: tuple[int, int] = (0, 0)  # top-left state cell shown at (0, 0)
         self._placeholder: str | None = placeholder
-        self._strips: LRUCache[tuple[Row, int, bool], Strip] = LRUCache(1024)
+        self._strips: LRUCache[tuple, Strip] = LRUCache(1024)
         self._styles: dict[Style, RichStyle] = {}
         self._cursor_styles: dict[tuple[Style, bool], RichStyle] = {}
         self._base: RichStyle | None = None
         self._cursor_comp: tuple[RichStyle, RichStyle] | None = None
+        self._highlight: frozenset[int] = frozenset()
+        self._highlight_style: RichStyle | None = None
         self.app_keys: frozenset[str] = frozenset(app_keys)
         self.control_tag = self.CONTROL_TAG if control_tag is None else control_tag
         self._subtitle_before: str | None = None
@@ -237,6 +244,26 @@ class RemoteScreen(Widget, can_focus=True):
         self._placeholder = text
         self.refresh()
 
+    @property
+    def highlight(self) -> frozenset[int]:
+        """The rows (of the remote screen) drawn highlighted."""
+        return self._highlight
+
+    def set_highlight(self, rows: Iterable[int] | None) -> None:
+        """Draw these rows of the remote screen with the ``remote-screen--highlight`` style
+        (e.g. what the agent points at); ``None`` or empty clears the highlight."""
+        new = frozenset(r for r in (rows or ()) if r >= 0)
+        old = self._highlight
+        if new == old:
+            return
+        self._highlight = new
+        keys = self._keys
+        for y in old ^ new:
+            if y < len(keys):
+                keys[y] = keys[y][:3] + ((True,) if y in new else ())
+        if self._state is not None and self._placeholder is None:
+            self.refresh()
+
     def set_state(self, state: ScreenState | None) -> None:
         """Show ``state``; refreshes only the line regions whose content changed."""
         old = self._state
@@ -255,6 +282,9 @@ class RemoteScreen(Widget, can_focus=True):
         keys = [(row, _NO_CURSOR, False) for row in state.rows]
         if 0 <= crow < len(keys):
             keys[crow] = (state.rows[crow], ccol, control)
+        for y in self._highlight:
+            if y < len(keys):
+                keys[y] = keys[y] + (True,)
         self._keys = keys
         self._cursor_at = cursor
         self._update_mismatch()
@@ -347,7 +377,7 @@ class RemoteScreen(Widget, can_focus=True):
         state = self._state
         if state is not None and self._cursor_at is not None:
             crow, ccol = self._cursor_at
-            self._keys[crow] = (state.rows[crow], ccol, control)
+            self._keys[crow] = (state.rows[crow], ccol, control) + ((True,) if crow in self._highlight else ())
         self.refresh()
 
     def notify_style_update(self) -> None:
@@ -360,6 +390,7 @@ class RemoteScreen(Widget, can_focus=True):
         self._strips.clear()
         self._base = None
         self._cursor_comp = None
+        self._highlight_style = None
 
     def get_content_width(self, container: Size, viewport: Size) -> int:
         return self._state.cols if self._state is not None else container.width
@@ -424,8 +455,8 @@ class RemoteScreen(Widget, can_focus=True):
             return strip
         return strip.crop_extend(ox, ox + width, base)
 
-    def _build_strip(self, key: tuple[Row, int, bool], cols: int) -> Strip:
-        row, ccol, control = key
+    def _build_strip(self, key: tuple, cols: int) -> Strip:
+        row, ccol, control = key[:3]
         if ccol == _NO_CURSOR and not row.wide and all(_fits(t) for t, _ in row.runs):
             segments = [Segment(text, self._style(style)) for text, style in row.runs]
         else:
@@ -433,6 +464,10 @@ class RemoteScreen(Widget, can_focus=True):
         strip = Strip(segments, row.width)
         if row.width != cols:
             strip = strip.adjust_cell_length(cols, self._base)
+        if len(key) > 3:  # a highlighted row: the highlight style over every cell
+            if self._highlight_style is None:
+                self._highlight_style = self.get_component_rich_style("remote-screen--highlight", partial=True)
+            strip = Strip(Segment.apply_style(list(strip), post_style=self._highlight_style), strip.cell_length)
         return strip
 
     def _cell_segments(self, row: Row, ccol: int, control: bool) -> list[Segment]:
