@@ -7,6 +7,7 @@ import asyncio
 import contextlib
 import socket
 import sys
+from pathlib import Path
 from typing import Any, AsyncIterator
 from urllib.parse import urlparse
 
@@ -112,7 +113,8 @@ async def run_agent_console(args: argparse.Namespace, settings: ClientSettings) 
     notes: list[str] = []
     async with embedded_relay(settings, announce=notes.append) as relay_url:
         app = AgentApp(relay_url, settings.token, settings.name, args.join,
-                       relay_note=notes[0] if notes else None, reconnect_for=settings.reconnect_for)
+                       relay_note=notes[0] if notes else None, reconnect_for=settings.reconnect_for,
+                       playbook_dir=Path(settings.playbooks) if settings.playbooks else None)
         await app.run_async()
     return app.return_code or 0
 

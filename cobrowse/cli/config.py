@@ -7,6 +7,7 @@ The config file is TOML at ``$COBROWSE_CONFIG`` or ``<user config dir>/cobrowse/
     token = "..."          # agents, when the relay requires one
     name = "Alice"         # shown to the customer
     reconnect_for = 60     # seconds to keep trying after the connection to the relay drops
+    playbooks = "~/support/playbooks"   # agents: the playbook library folder
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ from platformdirs import user_config_dir
 from cobrowse.errors import ConfigError
 
 DEFAULT_RELAY = "ws://127.0.0.1:8765"
-KEYS: dict[str, type | tuple[type, ...]] = {"relay": str, "token": str, "name": str, "reconnect_for": (int, float)}
+KEYS: dict[str, type | tuple[type, ...]] = {"relay": str, "token": str, "name": str, "reconnect_for": (int, float), "playbooks": str}
 
 
 def config_path() -> Path:
@@ -57,6 +58,7 @@ class ClientSettings:
     token: str | None
     name: str
     reconnect_for: float = 60.0
+    playbooks: str | None = None
 
 
 def resolve(relay_flag: str | None, token_flag: str | None = None, name_flag: str | None = None) -> ClientSettings:
@@ -73,4 +75,7 @@ def resolve(relay_flag: str | None, token_flag: str | None = None, name_flag: st
         raise ConfigError(f"COBROWSE_RECONNECT_FOR={raw!r}: expected a number of seconds") from None
     if not 0 < reconnect_for <= 3600:
         raise ConfigError(f"reconnect_for={reconnect_for}: expected 0 < seconds <= 3600")
-    return ClientSettings(relay or DEFAULT_RELAY, bool(relay), token or None, name, reconnect_for)
+    playbooks = os.environ.get("COBROWSE_PLAYBOOKS") or file.get("playbooks")
+    if playbooks:
+        playbooks = os.path.expanduser(playbooks)
+    return ClientSettings(relay or DEFAULT_RELAY, bool(relay), token or None, name, reconnect_for, playbooks or None)
