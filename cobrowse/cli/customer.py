@@ -13,7 +13,7 @@ import re
 import sys
 from typing import Any
 
-from cobrowse.cli.commands import end_on_signals, say
+from cobrowse.cli.commands import GuideNotices, end_on_signals, say
 from cobrowse.cli.config import ClientSettings
 from cobrowse.errors import CobrowseError, ConfigError
 from cobrowse.io.customer import CustomerRuntime
@@ -68,7 +68,7 @@ class PlainNotices:
 
 
 async def run_customer(args: argparse.Namespace, settings: ClientSettings) -> int:
-    emit = PlainNotices()
+    emit = GuideNotices()  # the usual notices, plus the guide's steps when the agent pushes one
     link = RelayLink(settings.relay, "customer", None, reconnect_for=settings.reconnect_for)
     forced = parse_size(args.size) if args.size else None
     terminal = LocalTerminal(raw=sys.stdin.isatty() and sys.stdout.isatty())

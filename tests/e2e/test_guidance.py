@@ -142,3 +142,25 @@ async def test_agent_points_at_rows_and_patterns(relay_url: str) -> None:
     finally:
         await agent.kill()
         await customer.kill()
+
+
+async def test_pushed_playbook_suggested_command_pasted_and_run_completes_the_step_on_both_sides(relay_url: str) -> None:
+    agent, customer, _ = await pair(relay_url)
+    try:
+        await agent.send({"cmd": "steps", "title": "Find the version", "steps": [
+            {"title": "Show the shell version", "command": "echo shell-version-$((6*7))", "expect": "^shell-version-42$"},
+            {"title": "Done"},
+        ]})
+        first = await agent.event("steps")
+        await customer.stderr_line("step 1/2: Show the shell version")
+        await agent.send({"cmd": "suggest", "command": first["steps"][0]["command"]})
+        await customer.stderr_line("the agent suggests: echo shell-version-$((6*7))")
+        await customer.send(b"\x1da")
+        await agent.event("suggestion", answer="pasted")
+        await customer.send(b"\r")  # the customer runs it
+        done = await agent.event("steps", current=1)
+        assert done["steps"][0]["status"] == "done" and done["steps"][0]["by"] == "auto"
+        await customer.stderr_line("step 1/2 done: Show the shell version (by auto)")
+    finally:
+        await agent.kill()
+        await customer.kill()

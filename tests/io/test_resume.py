@@ -126,3 +126,18 @@ async def test_round_trip_time_is_measured_end_to_end(relay: RelayServer) -> Non
         assert 0 < customer.rtt_ms < 1000
     finally:
         await stop(tasks, agent, customer)
+
+
+async def test_step_state_survives_a_reconnect(relay: RelayServer) -> None:
+    agent, agent_events, customer, _, _, tasks = await paired_runtimes(relay.url)
+    try:
+        await agent.command({"cmd": "steps", "title": "T", "steps": [
+            {"title": "one", "expect": "first-done"}, {"title": "two"}]})
+        await agent_events.until(lambda: agent_events.of("steps"))
+        agent.link.abort()
+        customer.program_output(b"first-done\r\n")  # while the agent is away
+        await agent_events.until(lambda: agent_events.of("steps")[-1]["current"] == 1, timeout=15)
+        assert agent.steps_state is not None
+        assert [s["status"] for s in agent.steps_state["steps"]] == ["done", "active"]
+    finally:
+        await stop(tasks, agent, customer)
