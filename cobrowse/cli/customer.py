@@ -13,7 +13,8 @@ import re
 import sys
 from typing import Any
 
-from cobrowse.cli.commands import GuideNotices, end_on_signals, say
+from cobrowse.cli.commands import end_on_signals, say
+from cobrowse.cli.guide import GuideNotices
 from cobrowse.cli.config import ClientSettings
 from cobrowse.errors import CobrowseError, ConfigError
 from cobrowse.io.customer import CustomerRuntime
