@@ -1,0 +1,264 @@
+"""The agent console's modal screens: join by code, confirm, one-line prompts (suggest a
+command, point at rows), and the playbook picker; plus the parsers those prompts use."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any, Callable
+
+from rich.text import Text
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical
+from textual.screen import ModalScreen
+from textual.widgets import Button, Input, Label, OptionList
+from textual.widgets.option_list import Option
+
+from cobrowse.errors import InvalidCode
+from cobrowse.playbook.library import Library, LibraryEntry
+from cobrowse.wire.code import parse_code
+
+def parse_point(text: str) -> dict[str, Any]:
+    """'3-5' or '3' (1-based rows, as people count) -> a point command with 0-based rows;
+    anything else is a regex. Raise ValueError with a readable reason."""
+    text = text.strip()
+    if not text:
+        raise ValueError("type a row range like 3-5, a row like 7, or a pattern")
+    match = re.fullmatch(r"(\d+)\s*(?:-\s*(\d+))?", text)
+    if match:
+        first = int(match[1])
+        last = int(match[2]) if match[2] else first
+        if first < 1 or last < 1:
+            raise ValueError("rows count from 1 (the top row of the customer's screen)")
+        if first > 1000 or last > 1000:
+            raise ValueError("rows go up to 1000")
+        first, last = min(first, last), max(first, last)
+        return {"cmd": "point", "rows": [first - 1, last - 1]}
+    if len(text) > 500:
+        raise ValueError("a pattern is at most 500 characters")
+    try:
+        re.compile(text)
+    except re.error as exc:
+        raise ValueError(f"not a valid regex: {exc}") from None
+    return {"cmd": "point", "pattern": text}
+
+
+class JoinDialog(ModalScreen[str | None]):
+    """Ask for the code a customer read out (they ran `cobrowse share`)."""
+
+    BINDINGS = [Binding("escape", "cancel", "Cancel")]
+
+    def compose(self) -> ComposeResult:
+        with Vertical(id="dialog"):
+            yield Label("Join a customer's session", classes="dialog-title")
+            yield Label("Type the code the customer reads to you (they ran `cobrowse share`):")
+            yield Input(placeholder="42-7193-0518", id="join-input")
+            yield Label("", id="join-error")
+            with Horizontal(classes="dialog-buttons"):
+                yield Button("Join", variant="primary", id="join-ok")
+                yield Button("Cancel", id="join-cancel")
+
+    def on_mount(self) -> None:
+        self.query_one("#join-input", Input).focus()
+
+    def _submit(self) -> None:
+        text = self.query_one("#join-input", Input).value
+        try:
+            code = parse_code(text)
+        except InvalidCode as exc:
+            self.query_one("#join-error", Label).update(str(exc))
+            return
+        self.dismiss(str(code))
+
+    @on(Input.Submitted, "#join-input")
+    def _submitted(self) -> None:
+        self._submit()
+
+    @on(Button.Pressed, "#join-ok")
+    def _ok(self) -> None:
+        self._submit()
+
+    @on(Button.Pressed, "#join-cancel")
+    def action_cancel(self) -> None:
+        self.dismiss(None)
+
+
+class ConfirmDialog(ModalScreen[bool]):
+    """A yes/no question; Escape and "n" answer no."""
+
+    BINDINGS = [Binding("escape,n", "no", "No"), Binding("y", "yes", "Yes")]
+
+    def __init__(self, question: str, yes: str = "Yes") -> None:
+        super().__init__()
+        self.question = question
+        self.yes = yes
+
+    def compose(self) -> ComposeResult:
+        with Vertical(id="dialog"):
+            yield Label(self.question, classes="dialog-title")
+            with Horizontal(classes="dialog-buttons"):
+                yield Button(f"{self.yes} (y)", variant="error", id="confirm-yes")
+                yield Button("Cancel (n)", id="confirm-no")
+
+    def on_mount(self) -> None:
+        self.query_one("#confirm-no", Button).focus()
+
+    @on(Button.Pressed, "#confirm-yes")
+    def action_yes(self) -> None:
+        self.dismiss(True)
+
+    @on(Button.Pressed, "#confirm-no")
+    def action_no(self) -> None:
+        self.dismiss(False)
+
+
+class PromptDialog(ModalScreen[Any]):
+    """One line of text, checked by ``parse`` (which raises ValueError with the reason);
+    dismissed with what ``parse`` returned, or None on Escape."""
+
+    BINDINGS = [Binding("escape", "cancel", "Cancel")]
+
+    def __init__(self, title: str, help_text: str, value: str = "", *, placeholder: str = "",
+                 ok: str = "OK", parse: Callable[[str], Any] | None = None) -> None:
+        super().__init__()
+        self.title_text = title
+        self.help_text = help_text
+        self.value = value
+        self.placeholder = placeholder
+        self.ok = ok
+        self.parse = parse
+
+    def compose(self) -> ComposeResult:
+        with Vertical(id="dialog"):
+            yield Label(self.title_text, classes="dialog-title")
+            yield Label(self.help_text)
+            yield Input(self.value, placeholder=self.placeholder, id="prompt-input")
+            yield Label("", id="prompt-error")
+            with Horizontal(classes="dialog-buttons"):
+                yield Button(self.ok, variant="primary", id="prompt-ok")
+                yield Button("Cancel", id="prompt-cancel")
+
+    def on_mount(self) -> None:
+        self.query_one("#prompt-input", Input).focus()
+
+    def _submit(self) -> None:
+        text = self.query_one("#prompt-input", Input).value
+        try:
+            result = self.parse(text) if self.parse is not None else text
+        except ValueError as exc:
+            self.query_one("#prompt-error", Label).update(str(exc))
+            return
+        self.dismiss(result)
+
+    @on(Input.Submitted, "#prompt-input")
+    def _submitted(self) -> None:
+        self._submit()
+
+    @on(Button.Pressed, "#prompt-ok")
+    def _ok(self) -> None:
+        self._submit()
+
+    @on(Button.Pressed, "#prompt-cancel")
+    def action_cancel(self) -> None:
+        self.dismiss(None)
+
+
+def suggestion_text(text: str) -> str:
+    command = text.strip("\n")
+    if not command.strip():
+        raise ValueError("type the command to suggest")
+    if "\n" in command:
+        raise ValueError("one line only: the customer pastes it at their prompt")
+    if len(command) > 4096:
+        raise ValueError("at most 4096 characters")
+    return command
+
+
+class PlaybookDialog(ModalScreen[Path | None]):
+    """The playbook library: search, pick one, Enter pushes it. Invalid files are listed
+    with their error so their author sees what to fix, but cannot be picked."""
+
+    BINDINGS = [
+        Binding("escape", "cancel", "Cancel"),
+        Binding("down", "move(1)", "Down", show=False),
+        Binding("up", "move(-1)", "Up", show=False),
+    ]
+
+    def __init__(self, folder: Path) -> None:
+        super().__init__()
+        self.library = Library(folder)
+        self.entries: list[LibraryEntry] = []
+
+    def compose(self) -> ComposeResult:
+        with Vertical(id="dialog", classes="-wide"):
+            yield Label("Push a playbook to the customer", classes="dialog-title")
+            yield Label(f"Library: {self.library.folder}", id="playbook-folder")
+            yield Input(placeholder="search titles, steps, file names", id="playbook-search")
+            yield OptionList(id="playbook-list")
+            yield Label("Enter pushes the highlighted playbook · Esc cancels", id="playbook-help")
+
+    def on_mount(self) -> None:
+        self._fill("")
+        self.query_one("#playbook-search", Input).focus()
+
+    def _fill(self, query: str) -> None:
+        try:
+            self.entries = self.library.search(query)
+        except OSError as exc:
+            self.entries = []
+            self.app.notify(f"cannot read the playbook library: {exc}", severity="error")
+        options = self.query_one("#playbook-list", OptionList)
+        options.clear_options()
+        for index, entry in enumerate(self.entries):
+            if entry.valid:
+                steps = "1 step" if entry.steps == 1 else f"{entry.steps} steps"
+                prompt = Text.assemble((entry.title, "bold"), f"  ({steps}) ", (entry.path.name, "dim"))
+            else:
+                prompt = Text.assemble((f"{entry.path.name}  invalid: ", "bold red"), (entry.error or "", "red"))
+            options.add_option(Option(prompt, id=str(index), disabled=not entry.valid))
+        if not self.entries:
+            empty = "no playbook matches" if query.strip() else f"no playbooks in {self.library.folder}"
+            options.add_option(Option(Text(empty, style="dim italic"), disabled=True))
+        self._first_valid()
+
+    def _first_valid(self) -> None:
+        options = self.query_one("#playbook-list", OptionList)
+        for index, entry in enumerate(self.entries):
+            if entry.valid:
+                options.highlighted = index
+                return
+        options.highlighted = None
+
+    @on(Input.Changed, "#playbook-search")
+    def _search(self, event: Input.Changed) -> None:
+        self._fill(event.value)
+
+    def action_move(self, step: int) -> None:
+        options = self.query_one("#playbook-list", OptionList)
+        if step > 0:
+            options.action_cursor_down()
+        else:
+            options.action_cursor_up()
+
+    def _pick(self, index: int | None) -> None:
+        if index is None or not 0 <= index < len(self.entries):
+            self.app.notify("No playbook to push here: pick a valid one.", severity="warning")
+            return
+        entry = self.entries[index]
+        if not entry.valid:
+            self.app.notify(f"This playbook is invalid: {entry.error}", severity="warning")
+            return
+        self.dismiss(entry.path)
+
+    @on(Input.Submitted, "#playbook-search")
+    def _submitted(self) -> None:
+        self._pick(self.query_one("#playbook-list", OptionList).highlighted)
+
+    @on(OptionList.OptionSelected, "#playbook-list")
+    def _selected(self, event: OptionList.OptionSelected) -> None:
+        self._pick(event.option_index)
+
+    def action_cancel(self) -> None:
+        self.dismiss(None)
