@@ -7,25 +7,14 @@ socket abort (no close handshake), as when a laptop changes networks.
 from __future__ import annotations
 
 import asyncio
-from typing import Any, AsyncIterator
+from typing import Any
 
 import pytest
 
 from cobrowse.io.agent import AgentRuntime
 from cobrowse.io.customer import CustomerRuntime
 from cobrowse.io.link import RelayLink
-from relay.config import RelayConfig
-from relay.server import RelayServer, serve_relay
-
-
-@pytest.fixture
-async def relay() -> AsyncIterator[RelayServer]:
-    server = await serve_relay(RelayConfig(host="127.0.0.1", port=0, grace=5.0))
-    try:
-        yield server
-    finally:
-        server.close()
-        await server.wait_closed()
+from relay.server import RelayServer
 
 
 class Recorder:

@@ -43,16 +43,6 @@ WAIT = 15.0
 SIZE = (120, 40)
 
 
-@pytest.fixture
-async def relay() -> AsyncIterator[RelayServer]:
-    server = await serve_relay(RelayConfig(host="127.0.0.1", port=0, grace=3.0, unclaimed_ttl=30.0))
-    try:
-        yield server
-    finally:
-        server.close()
-        await server.wait_closed()
-
-
 class Customer:
     """A real customer runtime in this process."""
 

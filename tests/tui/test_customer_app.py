@@ -32,21 +32,6 @@ def _shell_env(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("PROMPT_COMMAND", raising=False)
 
 
-@pytest.fixture
-async def relay() -> AsyncIterator[RelayServer]:
-    server = await serve_relay(RelayConfig(host="127.0.0.1", port=0, grace=3.0, unclaimed_ttl=30.0))
-    try:
-        yield server
-    finally:
-        server.close()
-        await server.wait_closed()
-
-
-@pytest.fixture
-def relay_url(relay: RelayServer) -> str:
-    return f"ws://127.0.0.1:{relay.port}"
-
-
 class Agent:
     """The agent's side, in-process: an AgentRuntime and the events it emitted."""
 

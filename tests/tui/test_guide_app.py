@@ -9,7 +9,7 @@ from typing import Any
 
 from cobrowse.playbook import load_playbook, playbook_from_dict
 from tests.tui.test_customer_app import (  # noqa: F401  (fixtures)
-    BASH, PREFIX, Agent, _shell_env, pane_lines, prefix, relay, relay_url, steps_text, type_text, until,
+    BASH, PREFIX, Agent, _shell_env, pane_lines, prefix, steps_text, type_text, until,
 )
 from tui.guide_app import GuideApp
 

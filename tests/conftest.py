@@ -1,0 +1,26 @@
+"""Fixtures shared by the suites that need a real relay on 127.0.0.1."""
+
+from __future__ import annotations
+
+from typing import AsyncIterator
+
+import pytest
+
+from relay.config import RelayConfig
+from relay.server import RelayServer, serve_relay
+
+
+@pytest.fixture
+async def relay() -> AsyncIterator[RelayServer]:
+    """A real relay on a free loopback port, with a short grace period so timeouts are testable."""
+    server = await serve_relay(RelayConfig(host="127.0.0.1", port=0, grace=3.0, unclaimed_ttl=30.0))
+    try:
+        yield server
+    finally:
+        server.close()
+        await server.wait_closed()
+
+
+@pytest.fixture
+def relay_url(relay: RelayServer) -> str:
+    return f"ws://127.0.0.1:{relay.port}"
