@@ -93,6 +93,8 @@ class Handshake:
                 return  # a resent copy after a reconnect
             self._fail()
         self._peer_pake = body
+        if len(body) != len(self._sent[0]) - 1:
+            self._fail()  # a cut or padded element may still decode as a point
         try:
             master = self._pake.finish(body)
         except Exception:  # SPAKEError, NotOnCurve, ValueError, AssertionError...: all peer input

@@ -506,7 +506,11 @@ async def test_share_shows_the_code_and_pairs(relay_url: str) -> None:
 
 
 async def _error_screen(app: CustomerApp, pilot: Any) -> str:
-    await until(lambda: type(app.screen).__name__ == "SessionOverScreen", timeout=15, what="the error screen")
+    await until(
+        lambda: type(app.screen).__name__ == "SessionOverScreen" and bool(app.screen.query("#over-message")),
+        timeout=15,
+        what="the error screen",
+    )
     message = str(app.screen.query_one("#over-message").content)
     assert "Traceback" not in message
     await pilot.press("enter")
