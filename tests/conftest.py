@@ -2,12 +2,20 @@
 
 from __future__ import annotations
 
+import os
 from typing import AsyncIterator
 
 import pytest
 
 from relay.config import RelayConfig
 from relay.server import RelayServer, serve_relay
+
+
+# The WebRTC direct path is opt-in for the suites (tests/io/test_rtc.py and the voice tests
+# turn it on): most suites check what crosses the relay. Peers on this machine pair over
+# loopback only, never over the machine's other interfaces.
+os.environ.setdefault("COBROWSE_DIRECT", "0")
+os.environ.setdefault("COBROWSE_ICE_HOSTS", "127.0.0.1")
 
 
 @pytest.fixture

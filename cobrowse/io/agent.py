@@ -5,17 +5,14 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from cobrowse.io.audio import AudioUnavailable
 from cobrowse.io.runtime import SessionRuntime
 from cobrowse.playbook import PlaybookError, load_playbook, playbook_from_dict, playbook_to_dict
 from cobrowse.protocol import messages as m
 from cobrowse.protocol.messages import CONSENT_LEVELS
 from cobrowse.screen.state import ScreenState
 from cobrowse.screen.sync import ScreenMirror
-
-NOT_YET = {
-    "call": "voice calls are not available in this version yet",
-    "hangup": "voice calls are not available in this version yet",
-}
+from cobrowse.voice.call import CallError
 
 
 STEP_STATUSES = ("pending", "active", "done", "skipped", "failed")
@@ -94,13 +91,14 @@ class AgentRuntime(SessionRuntime):
         if name == "end":
             await self.end("agent_ended")
             return
-        if name in NOT_YET:
-            raise CommandError(NOT_YET[name])
-        if name not in ("chat", "request_control", "keys", "suggest", "playbook", "steps", "step", "point"):
+        if name not in ("chat", "request_control", "keys", "suggest", "playbook", "steps", "step", "point",
+                        "call", "hangup", "mute"):
             raise CommandError(f"unknown command {name!r}")
         if not self.paired:
             raise CommandError(f"{name!r} needs a paired session: wait for the \"paired\" event")
-        if name == "chat":
+        if name in ("call", "hangup", "mute"):
+            await self.voice_command(name, cmd)
+        elif name == "chat":
             text = cmd.get("text")
             if not isinstance(text, str) or not text.strip():
                 raise CommandError('chat needs a non-empty "text"')
@@ -167,6 +165,24 @@ class AgentRuntime(SessionRuntime):
             if self.consent != "control":
                 raise CommandError("the customer has not granted control: send request_control first")
             await self.send(m.Keys(data))
+
+
+    async def voice_command(self, name: str, cmd: dict[str, Any]) -> None:
+        try:
+            if name == "call":
+                await self.rtc.start_call()
+            elif name == "hangup":
+                if self.rtc.call.state == "ringing":
+                    await self.rtc.decline_call()
+                else:
+                    await self.rtc.hangup()
+            else:
+                muted = cmd.get("muted", True)
+                if not isinstance(muted, bool):
+                    raise CommandError('mute needs "muted": true or false')
+                await self.rtc.set_muted(muted)
+        except (CallError, AudioUnavailable) as exc:
+            raise CommandError(str(exc)) from None
 
 
 def screen_event(state: ScreenState) -> dict[str, Any]:

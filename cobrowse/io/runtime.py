@@ -17,6 +17,7 @@ from typing import Any, Callable
 from cobrowse import __version__
 from cobrowse.errors import WRONG_CODE_MESSAGE, LocalError, RelayRejected, RelayUnavailable, SecurityError
 from cobrowse.io.link import Frame, LinkEnded, PeerChanged, Reconnecting, RelayLink, Resumed
+from cobrowse.io.rtc import RtcManager, RtcSettings
 from cobrowse.protocol import messages as m
 from cobrowse.protocol.session import Integrity, Paired, Received, Session
 from cobrowse.wire.code import Code, new_secret
@@ -64,7 +65,7 @@ def exit_code_for(error: BaseException) -> int:
 class SessionRuntime:
     role = "agent"
 
-    def __init__(self, link: RelayLink, emit: Emit, *, name: str = "") -> None:
+    def __init__(self, link: RelayLink, emit: Emit, *, name: str = "", rtc: RtcSettings | None = None) -> None:
         self.link = link
         self.emit = emit
         self.name = name
@@ -79,6 +80,7 @@ class SessionRuntime:
         self._next_ping_at = 0.0
         self._wake = asyncio.Event()
         self._loop = asyncio.get_running_loop()
+        self.rtc = RtcManager(self, rtc if rtc is not None else RtcSettings.from_env())
 
     @property
     def now(self) -> float:
@@ -113,6 +115,7 @@ class SessionRuntime:
             for task in tasks:
                 task.cancel()
             await asyncio.gather(*tasks, return_exceptions=True)
+            await self.rtc.close()
             await self.shutdown()
         assert self.outcome is not None
         return self.outcome
@@ -174,7 +177,8 @@ class SessionRuntime:
         if self.session is None:
             return
         for frame in self.session.data_to_send():
-            await self.link.send(frame)
+            if not self.rtc.route(frame):
+                await self.link.send(frame)
 
     # internals
 
@@ -240,6 +244,7 @@ class SessionRuntime:
                 self.emit({"event": "paired", "sas": event.sas})
                 await self.send(m.Hello(self.role, f"cobrowse {__version__}", self.name))
                 await self.on_paired()
+                await self.rtc.on_paired()
             elif isinstance(event, Received):
                 message = event.message
                 if isinstance(message, m.Hello):
@@ -251,6 +256,8 @@ class SessionRuntime:
                     sent_at = self._pings.pop(message.id, None)
                     if sent_at is not None:
                         self.rtt_ms = (self.now - sent_at) * 1000
+                elif isinstance(message, (m.Rtc, m.Call)):
+                    await self.rtc.on_message(message)
                 elif isinstance(message, m.End):
                     await self.link.close(message.reason)
                     self.finish(message.reason, message.message or END_MESSAGES.get(message.reason, message.reason), EXIT_OK)
@@ -275,9 +282,10 @@ class SessionRuntime:
         while True:
             session = self.session
             assert session is not None
-            session.tick(self.now)
+            self.rtc.retransmitted(session.tick(self.now))
             await self.flush()
             await self._maybe_ping()
+            await self.rtc.tick()
             wanted = await self.on_tick()
             deadlines = [d for d in (wanted, session.next_deadline(), self.now + TICK) if d is not None]
             delay = max(0.0, min(deadlines) - self.now)

@@ -174,6 +174,35 @@ class Pong(AppMessage):
     id: int
 
 
+# -- voice and the direct path (WebRTC) --------------------------------------------------
+
+RTC_CONNECTIONS = ("data", "call")
+RTC_KINDS = ("offer", "answer")
+CALL_ACTIONS = ("invite", "accept", "decline", "hangup", "mute", "unmute")
+MAX_SDP = 32 * 1024
+
+
+@dataclass(frozen=True)
+class Rtc(AppMessage):
+    """WebRTC signalling (an SDP offer or answer, candidates included), sealed: the relay
+    cannot swap the DTLS fingerprints in it, so the media and data paths are end to end."""
+
+    t: ClassVar[str] = "rtc"
+    pc: str
+    kind: str
+    sdp: str
+    gen: int = 0
+
+
+@dataclass(frozen=True)
+class Call(AppMessage):
+    """Call control between the two people: ring, answer, hang up, (un)mute."""
+
+    t: ClassVar[str] = "call"
+    action: str
+    reason: str = ""
+
+
 @dataclass(frozen=True)
 class Unknown(AppMessage):
     t: ClassVar[str] = "unknown"
@@ -183,7 +212,8 @@ class Unknown(AppMessage):
 MESSAGES: dict[str, type[AppMessage]] = {
     m.t: m
     for m in (Hello, Chat, Screen, Resync, Sharing, RequestControl, Consent, Keys, End, Ping, Pong,
-              PushPlaybook, StepRequest, Steps, Suggest, SuggestAnswer, Pointer)
+              PushPlaybook, StepRequest, Steps, Suggest, SuggestAnswer, Pointer,
+              Rtc, Call)
 }
 
 
@@ -239,5 +269,10 @@ def _check(message: AppMessage) -> None:
         raise MalformedPayload("suggest: the command must be 1-4096 characters")
     if isinstance(message, Pointer) and (len(message.pattern) > 500 or not -1 <= message.first <= message.last <= 1000):
         raise MalformedPayload("pointer: rows must be 0 <= first <= last <= 1000, pattern at most 500 characters")
+    if isinstance(message, Rtc) and (message.pc not in RTC_CONNECTIONS or message.kind not in RTC_KINDS
+                                     or not message.sdp or len(message.sdp) > MAX_SDP):
+        raise MalformedPayload("rtc: pc must be data/call, kind offer/answer, sdp 1-32768 characters")
+    if isinstance(message, Call) and (message.action not in CALL_ACTIONS or len(message.reason) > 200):
+        raise MalformedPayload(f"call: unknown action {message.action!r}")
     if isinstance(message, SuggestAnswer) and message.answer not in SUGGEST_ANSWERS:
         raise MalformedPayload(f"suggest_answer: unknown answer {message.answer!r}")

@@ -102,16 +102,27 @@ class Session:
             return
         self._outbox.append(self._channel.seal(messages.encode(message), now))
 
-    def tick(self, now: float) -> None:
-        """Send a pending acknowledgement and retransmit what waited too long."""
+    def tick(self, now: float) -> int:
+        """Send a pending acknowledgement and retransmit what waited too long; return how many
+        frames were retransmitted (a path that needs retransmissions is not working)."""
         if self._channel is None or self.state != "paired":
-            return
+            return 0
         if self._ack_at is not None and now >= self._ack_at:
             self._ack_at = None
             if self._channel.ack_due():
                 self._outbox.append(self._channel.ack())
-        if self.peer_present:
-            self._outbox.extend(self._channel.retransmit_due(now))
+        if not self.peer_present:
+            return 0
+        again = self._channel.retransmit_due(now)
+        self._outbox.extend(again)
+        return len(again)
+
+    def path_changed(self) -> None:
+        """The path sealed frames took went away (the direct path closed or stalled): frames
+        in flight on it may be lost, so ask the peer to resend everything after what we have.
+        Sequence numbers make the resent copies harmless if they did arrive."""
+        if self._channel is not None and self.state == "paired":
+            self._outbox.append(self._channel.ack(resend=True))
 
     def next_deadline(self) -> float | None:
         return self._ack_at

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from cobrowse.protocol import messages as m
+
 import json
 import os
 import zlib
@@ -71,6 +73,10 @@ SAMPLES: list[AppMessage] = [
     Pointer(2, 4),
     Pointer(pattern="error"),
     Pointer(),
+    m.Rtc("data", "offer", "v=0\r\no=- 1 1 IN IP4 0.0.0.0\r\n"),
+    m.Rtc("call", "answer", "v=0\r\n", gen=2),
+    m.Call("invite"),
+    m.Call("hangup", "no answer"),
 ]
 
 

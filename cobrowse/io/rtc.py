@@ -1,0 +1,379 @@
+"""Voice calls and the direct path for one session: the WebRTC side of a SessionRuntime.
+
+Two peer connections, each negotiated by one sealed offer and answer (``Rtc`` messages):
+
+- ``data``: opened by the agent right after pairing; its data channel carries the same sealed
+  frames the relay would (``PathPolicy`` decides which path; sequence numbers make a switch
+  lossless). It is only ever a second road for ciphertext, so a relay that swapped it would
+  gain nothing: the SDP travels sealed anyway, and the DTLS fingerprints in it are authentic.
+- ``call``: set up once both people said yes (``CallMachine``); the microphone is opened only
+  after the local person starts or accepts a call, which is how consent is enforced on the
+  customer's machine.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, Coroutine
+
+from aiortc import RTCDataChannel, RTCPeerConnection
+from aiortc.mediastreams import MediaStreamTrack
+
+from cobrowse.errors import ConfigError
+from cobrowse.io.audio import AudioUnavailable, Microphone, Speaker, check_devices, open_sink, open_source
+from cobrowse.io.link import Frame
+from cobrowse.io.webrtc import make_answer, make_offer, peer_connection, take_answer
+from cobrowse.protocol import messages as m
+from cobrowse.voice.call import CallError, CallMachine
+from cobrowse.voice.level import EchoGate, meter
+from cobrowse.voice.path import PathPolicy
+
+if TYPE_CHECKING:
+    from cobrowse.io.runtime import SessionRuntime
+
+CONNECT_TIMEOUT = 15.0
+FALSE = ("0", "false", "no", "off")
+
+
+@dataclass(frozen=True)
+class RtcSettings:
+    direct: bool = True
+    ice_hosts: tuple[str, ...] | None = None
+    mic: str = "default"
+    speaker: str = "default"
+    echo_gate: bool = True
+    connect_timeout: float = CONNECT_TIMEOUT
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    @classmethod
+    def from_sources(cls, env: dict[str, str], file: dict[str, Any], *, mic: str | None = None,
+                     speaker: str | None = None, direct: bool | None = None) -> RtcSettings:
+        """Flags > environment > config file > defaults (docs/voice.md lists the keys)."""
+        def pick(key: str, flag: Any) -> Any:
+            if flag is not None:
+                return flag
+            if f"COBROWSE_{key.upper()}" in env:
+                return env[f"COBROWSE_{key.upper()}"]
+            return file.get(key)
+
+        raw_direct = pick("direct", direct)
+        hosts = pick("ice_hosts", None)
+        if isinstance(hosts, str):
+            hosts = [h.strip() for h in hosts.split(",") if h.strip()]
+        if hosts is not None and not (isinstance(hosts, list) and all(isinstance(h, str) for h in hosts)):
+            raise ConfigError("ice_hosts must be a list of local IP addresses, e.g. [\"192.168.1.20\"]")
+        echo = pick("echo_gate", None)
+        return cls(
+            direct=raw_direct is None or str(raw_direct).lower() not in FALSE,
+            ice_hosts=tuple(hosts) if hosts is not None else None,
+            mic=str(pick("mic", mic) or "default"),
+            speaker=str(pick("speaker", speaker) or "default"),
+            echo_gate=echo is None or str(echo).lower() not in FALSE,
+        )
+
+    @classmethod
+    def from_env(cls) -> RtcSettings:
+        return cls.from_sources(dict(os.environ), {})
+
+
+class RtcManager:
+    def __init__(self, runtime: SessionRuntime, settings: RtcSettings) -> None:
+        self.rt = runtime
+        self.settings = settings
+        self.policy = PathPolicy(settings.direct)
+        self.call = CallMachine(runtime.role)
+        self.audio_problem: str | None = None
+        self._data_pc: RTCPeerConnection | None = None
+        self._channel: RTCDataChannel | None = None
+        self._call_pc: RTCPeerConnection | None = None
+        self._mic: Microphone | None = None
+        self._speaker: Speaker | None = None
+        self._gate = EchoGate() if settings.echo_gate else None
+        self._call_deadline: float | None = None
+        self._tasks: set[asyncio.Task[Any]] = set()
+        self.direct_frames = 0
+
+    # the direct path
+
+    @property
+    def path(self) -> str:
+        return self.policy.path
+
+    def route(self, frame: bytes) -> bool:
+        """Send ``frame`` on the direct path if that is where frames go; False: use the relay."""
+        if self.policy.route(frame) != "direct" or self._channel is None:
+            return False
+        try:
+            self._channel.send(frame)
+        except Exception as exc:  # the channel died between the event and this send
+            self._lost(f"the direct path failed ({exc.__class__.__name__})")
+            return False
+        self.direct_frames += 1
+        return True
+
+    def retransmitted(self, count: int) -> None:
+        if self.policy.retransmitted(count):
+            self._after_loss()
+
+    async def on_paired(self) -> None:
+        if self.rt.role == "agent" and self.settings.direct:
+            self._spawn(self._offer_data())
+
+    async def _offer_data(self) -> None:
+        pc = self._data_pc = self._new_pc()
+        channel = pc.createDataChannel("cobrowse-sealed", ordered=True)
+        self._wire_channel(channel)
+        self._watch(pc, "data")
+        sdp = await make_offer(pc)
+        if pc is self._data_pc:
+            await self.rt.send(m.Rtc("data", "offer", sdp))
+            self._spawn(self._direct_deadline(pc))
+
+    async def _direct_deadline(self, pc: RTCPeerConnection) -> None:
+        await asyncio.sleep(self.settings.connect_timeout)
+        if pc is self._data_pc and self.policy.path != "direct" and not self.policy.fell_back:
+            self._lost(f"no direct path found within {self.settings.connect_timeout:g} s; using the relay")
+
+    async def _answer_data(self, offer: str) -> None:
+        if not self.settings.direct or self._data_pc is not None or self.policy.fell_back:
+            return
+        pc = self._data_pc = self._new_pc()
+        self._watch(pc, "data")
+        pc.on("datachannel", self._wire_channel)
+        await self.rt.send(m.Rtc("data", "answer", await make_answer(pc, offer)))
+
+    def _wire_channel(self, channel: RTCDataChannel) -> None:
+        self._channel = channel
+
+        def on_message(data: bytes | str) -> None:
+            if isinstance(data, bytes):
+                self.rt.link.items.put_nowait(Frame(data))
+
+        channel.on("message", on_message)
+        channel.on("open", self._direct_open)
+        channel.on("close", lambda: self._lost("the direct path closed; using the relay"))
+        if channel.readyState == "open":
+            self._direct_open()
+
+    def _direct_open(self) -> None:
+        self.policy.direct_open()
+        self._report()
+
+    def _lost(self, reason: str) -> None:
+        if self.policy.direct_lost(reason):
+            self._after_loss()
+        self._report()
+        self._close_data()
+
+    def _after_loss(self) -> None:
+        session = self.rt.session
+        if session is not None:
+            session.path_changed()
+            self._spawn(self.rt.flush())
+        self._report()
+        self._close_data()
+
+    def _close_data(self) -> None:
+        pc, self._data_pc, self._channel = self._data_pc, None, None
+        if pc is not None:
+            self._spawn(pc.close())
+
+    def _report(self) -> None:
+        for change in self.policy.changes():
+            self.rt.emit({"event": "path", "path": change.path, "reason": change.reason})
+
+    # calls
+
+    async def start_call(self) -> None:
+        """The local person asks for a call (or answers a ringing one)."""
+        if self.call.state == "ringing":
+            await self.accept_call()
+            return
+        self._open_audio()
+        try:
+            self.call.invite(self.rt.now)
+        except CallError:
+            self._close_audio()
+            raise
+        await self._pump()
+
+    async def accept_call(self) -> None:
+        if self.call.state != "ringing":
+            raise CallError("no call is ringing")
+        try:
+            self._open_audio()
+        except AudioUnavailable as exc:
+            self.call.decline()
+            await self._pump(reason=str(exc))
+            raise
+        self.call.accept()
+        await self._pump()
+
+    async def decline_call(self) -> None:
+        self.call.decline()
+        await self._pump()
+
+    async def hangup(self) -> None:
+        self.call.hangup()
+        await self._pump()
+
+    async def set_muted(self, muted: bool) -> None:
+        self.call.set_muted(muted)
+        if self._mic is not None:
+            self._mic.muted = muted
+        await self._pump()
+
+    def levels(self) -> tuple[float, float]:
+        """(our microphone, what we hear), 0..1 for the meters; zero when not in a call."""
+        if not self.call.in_call:
+            return 0.0, 0.0
+        mine = meter(self._mic.level_db) if self._mic is not None and not self._mic.muted else 0.0
+        theirs = meter(self._speaker.level_db) if self._speaker is not None else 0.0
+        return mine, theirs
+
+    def _open_audio(self) -> None:
+        if self._mic is not None:
+            return
+        source = open_source(self.settings.mic)
+        try:
+            sink = open_sink(self.settings.speaker)
+        except AudioUnavailable:
+            source.close()
+            raise
+        self._mic = Microphone(source, self._gate)
+        self._speaker = Speaker(sink, self._gate)
+
+    def _close_audio(self) -> None:
+        mic, speaker, self._mic, self._speaker = self._mic, self._speaker, None, None
+        if mic is not None:
+            mic.stop()
+        if speaker is not None:
+            speaker.close()
+
+    async def _offer_call(self) -> None:
+        pc = self._call_pc = self._new_pc()
+        self._watch(pc, "call")
+        assert self._mic is not None
+        pc.addTrack(self._mic)
+        pc.on("track", self._on_track)
+        sdp = await make_offer(pc)
+        if pc is self._call_pc:
+            await self.rt.send(m.Rtc("call", "offer", sdp))
+
+    async def _answer_call(self, offer: str) -> None:
+        if self.call.state != "connecting" or self._call_pc is not None or self._mic is None:
+            return  # no consent (yet): no media, whatever the peer sends
+        pc = self._call_pc = self._new_pc()
+        self._watch(pc, "call")
+        pc.on("track", self._on_track)
+        pc.addTrack(self._mic)
+        await self.rt.send(m.Rtc("call", "answer", await make_answer(pc, offer)))
+
+    def _on_track(self, track: MediaStreamTrack) -> None:
+        if track.kind == "audio" and self._speaker is not None:
+            self._speaker.play(track)
+
+    async def _pump(self, reason: str = "") -> None:
+        """Send the call machine's messages, report its changes, and set up or tear down media."""
+        for message in self.call.messages_to_send():
+            if reason and message.action == "decline":
+                message = m.Call("decline", reason[:200])
+            await self.rt.send(message)
+        for event in self.call.events_received():
+            self.rt.emit(event.to_event())
+        if self.call.state == "connecting" and self._call_deadline is None:
+            self._call_deadline = self.rt.now + self.settings.connect_timeout
+            if self.call.offerer and self._call_pc is None:
+                self._spawn(self._offer_call())
+        if not self.call.in_call:
+            self._call_deadline = None
+        if self.call.state == "idle":
+            self._end_media()
+
+    def _end_media(self) -> None:
+        pc, self._call_pc = self._call_pc, None
+        if pc is not None:
+            self._spawn(pc.close())
+        self._close_audio()
+
+    # from the runtime
+
+    async def on_message(self, message: m.Rtc | m.Call) -> None:
+        if isinstance(message, m.Call):
+            self.call.receive(message, self.rt.now)
+            if self.call.state == "ringing":
+                try:
+                    check_devices(self.settings.mic, self.settings.speaker)
+                except AudioUnavailable as exc:
+                    self.audio_problem = str(exc)
+                    self.rt.emit({"event": "error", "message": f"a call came in, but {exc}"})
+                    self.call.decline()
+                    await self._pump(reason="no audio device on the other side")
+                    return
+            await self._pump()
+            return
+        if message.pc == "data":
+            if message.kind == "offer" and self.rt.role == "customer":
+                self._spawn(self._answer_data(message.sdp))
+            elif message.kind == "answer" and self.rt.role == "agent" and self._data_pc is not None:
+                self._spawn(take_answer(self._data_pc, message.sdp))
+        else:
+            if message.kind == "offer" and not self.call.offerer:
+                self._spawn(self._answer_call(message.sdp))
+            elif message.kind == "answer" and self.call.offerer and self._call_pc is not None:
+                self._spawn(take_answer(self._call_pc, message.sdp))
+
+    async def tick(self) -> None:
+        now = self.rt.now
+        self.call.tick(now)
+        if self._call_deadline is not None and now >= self._call_deadline and self.call.state == "connecting":
+            self.call.failed("the audio connection could not be set up (no network path between the two sides)")
+        if self.call.pending:
+            await self._pump()
+
+    async def close(self) -> None:
+        self.call.peer_gone()
+        for event in self.call.events_received():
+            self.rt.emit(event.to_event())
+        self._end_media()
+        self._close_data()
+        tasks = list(self._tasks)
+        for task in tasks:
+            task.cancel()
+        if tasks:
+            await asyncio.wait(tasks, timeout=2)
+
+    # internals
+
+    def _new_pc(self) -> RTCPeerConnection:
+        return peer_connection(getattr(self.rt.link, "ice_servers", []), self.settings.ice_hosts)
+
+    def _watch(self, pc: RTCPeerConnection, which: str) -> None:
+        def changed() -> None:
+            state = pc.connectionState
+            if which == "data":
+                if state in ("failed", "closed") and pc is self._data_pc:
+                    self._lost("the direct path failed (ICE); using the relay" if state == "failed"
+                               else "the direct path closed; using the relay")
+            elif pc is self._call_pc:
+                if state == "connected":
+                    self.call.connected()
+                    self._spawn(self._pump())
+                elif state == "failed":
+                    self.call.failed("the audio connection failed")
+                    self._spawn(self._pump())
+
+        pc.on("connectionstatechange", changed)
+
+    def _spawn(self, coro: Coroutine[Any, Any, Any]) -> None:
+        task = asyncio.get_running_loop().create_task(coro)
+        self._tasks.add(task)
+        task.add_done_callback(self._done)
+
+    def _done(self, task: asyncio.Task[Any]) -> None:
+        self._tasks.discard(task)
+        if not task.cancelled() and task.exception() is not None:
+            exc = task.exception()
+            self.rt.emit({"event": "warning", "kind": "rtc", "message": f"WebRTC: {exc}"})

@@ -1,0 +1,73 @@
+"""aiortc plumbing: peer connections built from the relay's ICE servers, offers and answers.
+
+aiortc gathers every candidate before ``setLocalDescription`` returns, so one offer and one
+answer (sealed, through the relay) are the whole signalling: no trickle ICE.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Any, Sequence
+
+import aioice.ice
+from aiortc import RTCConfiguration, RTCIceServer, RTCPeerConnection, RTCSessionDescription
+
+HOSTS_ENV = "COBROWSE_ICE_HOSTS"
+_aioice_host_addresses = aioice.ice.get_host_addresses
+
+
+def ice_servers(entries: Sequence[dict[str, Any]]) -> list[RTCIceServer]:
+    """The relay's ``ice_servers`` list (RTCIceServer-shaped dicts) as aiortc objects.
+
+    Always an explicit list, possibly empty: aiortc's default adds a public STUN server,
+    which a locked-down network cannot reach and an organisation may not want contacted."""
+    servers = []
+    for entry in entries:
+        urls = entry.get("urls")
+        if isinstance(urls, str):
+            urls = [urls]
+        if not isinstance(urls, list) or not urls:
+            continue
+        servers.append(RTCIceServer(urls=[str(u) for u in urls], username=entry.get("username"),
+                                    credential=entry.get("credential")))
+    return servers
+
+
+def restrict_host_addresses(addresses: Sequence[str] | None) -> None:
+    """Offer host candidates only on these local addresses (None: every interface but loopback).
+
+    For a machine with interfaces that must not carry calls (a VPN, a management network),
+    and for two peers on one machine, which aioice would otherwise never pair over 127.0.0.1.
+    aioice reads its host list from a module function, so this applies process-wide."""
+    if addresses is None:
+        env = os.environ.get(HOSTS_ENV, "").strip()
+        addresses = [a.strip() for a in env.split(",") if a.strip()] if env else None
+    if addresses is None:
+        aioice.ice.get_host_addresses = _aioice_host_addresses
+        return
+    chosen = list(addresses)
+
+    def host_addresses(use_ipv4: bool, use_ipv6: bool) -> list[str]:
+        return [a for a in chosen if (":" in a and use_ipv6) or (":" not in a and use_ipv4)]
+
+    aioice.ice.get_host_addresses = host_addresses
+
+
+def peer_connection(entries: Sequence[dict[str, Any]], hosts: Sequence[str] | None) -> RTCPeerConnection:
+    restrict_host_addresses(hosts)
+    return RTCPeerConnection(RTCConfiguration(iceServers=ice_servers(entries)))
+
+
+async def make_offer(pc: RTCPeerConnection) -> str:
+    await pc.setLocalDescription(await pc.createOffer())
+    return pc.localDescription.sdp
+
+
+async def make_answer(pc: RTCPeerConnection, offer: str) -> str:
+    await pc.setRemoteDescription(RTCSessionDescription(sdp=offer, type="offer"))
+    await pc.setLocalDescription(await pc.createAnswer())
+    return pc.localDescription.sdp
+
+
+async def take_answer(pc: RTCPeerConnection, answer: str) -> None:
+    await pc.setRemoteDescription(RTCSessionDescription(sdp=answer, type="answer"))

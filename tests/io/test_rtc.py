@@ -1,0 +1,110 @@
+"""The direct path: sealed frames over a real WebRTC data channel between two real aiortc
+peers on 127.0.0.1, and the fall back to the relay with nothing lost or applied twice."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+from cobrowse.io.agent import AgentRuntime
+from cobrowse.io.customer import CustomerRuntime
+from cobrowse.io.link import RelayLink
+from cobrowse.io.rtc import RtcSettings
+from cobrowse.protocol.messages import Chat
+from relay.server import RelayServer
+from tests.io.test_resume import Recorder, stop
+
+DIRECT = RtcSettings(direct=True, ice_hosts=("127.0.0.1",), mic="tone:440", speaker="none")
+
+
+async def paired(url: str, agent_rtc: RtcSettings = DIRECT, customer_rtc: RtcSettings = DIRECT) -> tuple[Any, ...]:
+    agent_events, customer_events = Recorder(), Recorder()
+    agent = AgentRuntime(RelayLink(url, "agent", reconnect_for=10), agent_events, rtc=agent_rtc)
+    code = await agent.create()
+    customer = CustomerRuntime(RelayLink(url, "customer", reconnect_for=10), customer_events, rtc=customer_rtc)
+    await customer.join(code)
+    tasks = [asyncio.create_task(agent.run()), asyncio.create_task(customer.run())]
+    await agent_events.until(lambda: agent_events.of("paired"))
+    await customer_events.until(lambda: customer_events.of("paired"))
+    return agent, agent_events, customer, customer_events, tasks
+
+
+def chats(events: Recorder) -> list[str]:
+    return [e["text"] for e in events.of("chat")]
+
+
+async def on_path(events: Recorder, path: str) -> None:
+    await events.until(lambda: any(e["path"] == path for e in events.of("path")))
+
+
+async def test_frames_take_the_direct_path_and_the_relay_forwards_none(relay: RelayServer, relay_url: str) -> None:
+    agent, agent_events, customer, customer_events, tasks = await paired(relay_url)
+    try:
+        await on_path(agent_events, "direct")
+        await on_path(customer_events, "direct")
+        relayed, _ = relay.rooms.traffic_total()
+        for i in range(50):
+            await agent.send(Chat(f"direct {i}"))
+        await customer_events.until(lambda: len(chats(customer_events)) == 50)
+        assert chats(customer_events) == [f"direct {i}" for i in range(50)]
+        assert agent.rtc.direct_frames >= 50
+        # The acknowledgements came back directly too: the relay forwarded nothing new.
+        assert relay.rooms.traffic_total()[0] == relayed
+    finally:
+        await stop(tasks, agent, customer)
+
+
+async def test_direct_path_drops_mid_stream_and_nothing_is_lost_or_repeated(relay_url: str) -> None:
+    agent, agent_events, customer, customer_events, tasks = await paired(relay_url)
+    try:
+        await on_path(agent_events, "direct")
+        await on_path(customer_events, "direct")
+        for i in range(300):
+            await agent.send(Chat(f"m{i}"))
+            await customer.send(Chat(f"c{i}"))
+            if i == 100:
+                # A real teardown of the customer's peer connection, as when its network goes.
+                await customer.rtc._data_pc.close()  # type: ignore[union-attr]
+            if i % 25 == 0:
+                await asyncio.sleep(0.01)
+        await customer_events.until(lambda: len(chats(customer_events)) >= 300, timeout=20)
+        await agent_events.until(lambda: len(chats(agent_events)) >= 300, timeout=20)
+        assert chats(customer_events) == [f"m{i}" for i in range(300)]
+        assert chats(agent_events) == [f"c{i}" for i in range(300)]
+        assert agent_events.of("path")[-1]["path"] == "relay"
+        assert customer_events.of("path")[-1]["path"] == "relay"
+        assert agent.rtc.path == customer.rtc.path == "relay"
+        assert not [e for e in agent_events.of("warning") + customer_events.of("warning") if e["kind"] == "malformed"]
+    finally:
+        await stop(tasks, agent, customer)
+
+
+async def test_no_usable_candidates_keeps_the_session_on_the_relay(relay_url: str) -> None:
+    # The customer offers no host candidates at all: ICE cannot succeed.
+    no_hosts = RtcSettings(direct=True, ice_hosts=(), connect_timeout=3.0)
+    agent, agent_events, customer, customer_events, tasks = await paired(
+        relay_url, RtcSettings(direct=True, ice_hosts=("127.0.0.1",), connect_timeout=3.0), no_hosts)
+    try:
+        await agent_events.until(lambda: agent_events.of("path"), timeout=10)
+        assert agent_events.of("path")[-1]["path"] == "relay"
+        for i in range(20):
+            await agent.send(Chat(f"r{i}"))
+        await customer_events.until(lambda: len(chats(customer_events)) == 20)
+        assert chats(customer_events) == [f"r{i}" for i in range(20)]
+        assert agent.rtc.direct_frames == 0
+    finally:
+        await stop(tasks, agent, customer)
+
+
+async def test_direct_path_off_on_one_side_stays_on_the_relay(relay: RelayServer, relay_url: str) -> None:
+    agent, agent_events, customer, customer_events, tasks = await paired(
+        relay_url, DIRECT, RtcSettings(direct=False))
+    try:
+        for i in range(10):
+            await agent.send(Chat(f"x{i}"))
+        await customer_events.until(lambda: len(chats(customer_events)) == 10)
+        await asyncio.sleep(0.5)
+        assert agent.rtc.path == customer.rtc.path == "relay"
+        assert agent.rtc.direct_frames == 0
+    finally:
+        await stop(tasks, agent, customer)
