@@ -14,13 +14,14 @@ from cobrowse.io.agent import AgentRuntime, CommandError
 from cobrowse.io.headless import JsonLines, serve_commands, stdin_lines
 from cobrowse.io.link import RelayLink
 from cobrowse.io.runtime import exit_code_for
+from cobrowse.voice.call import describe as describe_voice
 from cobrowse.wire.code import parse_code
 
 
 async def run_agent(args: argparse.Namespace, settings: ClientSettings, relay_url: str) -> int:
     emit: Any = JsonLines() if args.headless else LineConsole()
     link = RelayLink(relay_url, "agent", settings.token, reconnect_for=settings.reconnect_for)
-    runtime = AgentRuntime(link, emit, name=settings.name)
+    runtime = AgentRuntime(link, emit, name=settings.name, rtc=settings.rtc)
     try:
         if args.join:
             code = parse_code(args.join)
@@ -50,7 +51,7 @@ async def run_agent(args: argparse.Namespace, settings: ClientSettings, relay_ur
 class LineConsole:
     """A minimal human console on a plain terminal: lines in, lines out."""
 
-    HELP = "type a line to chat · /control · /suggest · /keys TEXT (\\r for Enter) · /end"
+    HELP = "type a line to chat · /control · /suggest · /keys TEXT (\\r for Enter) · /call · /hangup · /mute · /unmute · /end"
 
     def __call__(self, event: dict[str, Any]) -> None:
         kind = event.get("event")
@@ -67,6 +68,8 @@ class LineConsole:
             print("---")
         elif kind == "chat":
             print(f"customer: {event['text']}")
+        elif kind == "voice":
+            print(describe_voice(event, "the customer", "agent"))
         elif kind == "ended":
             print(f"Session ended: {event['message']}")
         else:
@@ -83,6 +86,8 @@ class LineConsole:
                 cmd: dict[str, Any] = {"cmd": name}
                 if name in ("control", "suggest"):
                     cmd = {"cmd": "request_control", "level": name}
+                elif name in ("mute", "unmute"):
+                    cmd = {"cmd": "mute", "muted": name == "mute"}
                 elif name == "keys":
                     cmd["data"] = rest.replace("\\r", "\r").replace("\\n", "\n")
             else:

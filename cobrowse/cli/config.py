@@ -8,6 +8,11 @@ The config file is TOML at ``$COBROWSE_CONFIG`` or ``<user config dir>/cobrowse/
     name = "Alice"         # shown to the customer
     reconnect_for = 60     # seconds to keep trying after the connection to the relay drops
     playbooks = "~/support/playbooks"   # agents: the playbook library folder
+    mic = "default"        # calls: microphone (a PulseAudio source; docs/voice.md)
+    speaker = "default"    # calls: speaker (a PulseAudio sink)
+    direct = true          # carry sealed frames over a direct WebRTC path when one exists
+    ice_hosts = ["192.168.1.20"]   # offer host candidates only on these addresses
+    echo_gate = true       # quiet the microphone while the other side's voice plays
 """
 
 from __future__ import annotations
@@ -21,9 +26,11 @@ from typing import Any
 from platformdirs import user_config_dir
 
 from cobrowse.errors import ConfigError
+from cobrowse.io.rtc import RtcSettings
 
 DEFAULT_RELAY = "ws://127.0.0.1:8765"
-KEYS: dict[str, type | tuple[type, ...]] = {"relay": str, "token": str, "name": str, "reconnect_for": (int, float), "playbooks": str}
+KEYS: dict[str, type | tuple[type, ...]] = {"relay": str, "token": str, "name": str, "reconnect_for": (int, float), "playbooks": str,
+                                                 "mic": str, "speaker": str, "direct": bool, "ice_hosts": list, "echo_gate": bool}
 
 
 def config_path() -> Path:
@@ -59,9 +66,11 @@ class ClientSettings:
     name: str
     reconnect_for: float = 60.0
     playbooks: str | None = None
+    rtc: RtcSettings = RtcSettings()
 
 
-def resolve(relay_flag: str | None, token_flag: str | None = None, name_flag: str | None = None) -> ClientSettings:
+def resolve(relay_flag: str | None, token_flag: str | None = None, name_flag: str | None = None, *,
+            mic_flag: str | None = None, speaker_flag: str | None = None, direct_flag: bool | None = None) -> ClientSettings:
     file = load_file(config_path())
     relay = relay_flag or os.environ.get("COBROWSE_RELAY") or file.get("relay")
     if relay and not relay.startswith(("ws://", "wss://")):
@@ -78,4 +87,5 @@ def resolve(relay_flag: str | None, token_flag: str | None = None, name_flag: st
     playbooks = os.environ.get("COBROWSE_PLAYBOOKS") or file.get("playbooks")
     if playbooks:
         playbooks = os.path.expanduser(playbooks)
-    return ClientSettings(relay or DEFAULT_RELAY, bool(relay), token or None, name, reconnect_for, playbooks or None)
+    rtc = RtcSettings.from_sources(dict(os.environ), file, mic=mic_flag, speaker=speaker_flag, direct=direct_flag)
+    return ClientSettings(relay or DEFAULT_RELAY, bool(relay), token or None, name, reconnect_for, playbooks or None, rtc)

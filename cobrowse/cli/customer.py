@@ -22,6 +22,7 @@ from cobrowse.io.link import RelayLink
 from cobrowse.io.pty import LocalTerminal, Passthrough, PtyProcess, command_argv
 from cobrowse.io.runtime import EXIT_FAILED, exit_code_for
 from cobrowse.plain.prefix import HELP
+from cobrowse.voice.call import describe as describe_voice
 from cobrowse.wire.code import parse_code
 
 LEVELS = {"view": "view only", "suggest": "suggest (the agent may propose commands)", "control": "CONTROL (the agent can type in your terminal)"}
@@ -60,6 +61,10 @@ class PlainNotices:
                 say("reconnected")
         elif kind == "peer":
             say("the agent's connection dropped; waiting for them to come back" if event["state"] == "left" else "the agent is back")
+        elif kind == "voice":
+            say(describe_voice(event, self.agent, "customer"))
+        elif kind == "path":
+            say("direct connection to the agent" if event["path"] == "direct" else f"via the relay: {event['reason']}")
         elif kind in ("warning", "error"):
             say(f"{kind}: {event['message']}")
         elif kind == "ended":
@@ -74,7 +79,7 @@ async def run_customer(args: argparse.Namespace, settings: ClientSettings) -> in
     forced = parse_size(args.size) if args.size else None
     terminal = LocalTerminal(raw=sys.stdin.isatty() and sys.stdout.isatty())
     cols, rows = forced or terminal.size()
-    runtime = CustomerRuntime(link, emit, cols=cols, rows=rows, consent_timeout=args.consent_timeout)
+    runtime = CustomerRuntime(link, emit, cols=cols, rows=rows, consent_timeout=args.consent_timeout, rtc=settings.rtc)
     try:
         if args.command_name == "share":
             code = await runtime.create()

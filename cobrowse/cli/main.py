@@ -13,11 +13,16 @@ EPILOG = """exit status: 0 normal end · 1 session failed · 2 usage or configur
 3 relay unreachable · 4 code refused (unknown, expired, taken) · 5 security check failed
 
 environment: COBROWSE_RELAY (relay URL), COBROWSE_TOKEN (agent token), COBROWSE_NAME,
-COBROWSE_CONFIG (config file; default ~/.config/cobrowse/config.toml)"""
+COBROWSE_CONFIG (config file; default ~/.config/cobrowse/config.toml),
+COBROWSE_MIC, COBROWSE_SPEAKER, COBROWSE_DIRECT, COBROWSE_ICE_HOSTS (calls; docs/voice.md)"""
 
 
 def _client_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--relay", metavar="URL", help="relay URL (default: $COBROWSE_RELAY, the config file, then ws://127.0.0.1:8765)")
+    voice = parser.add_argument_group("calls and the direct path")
+    voice.add_argument("--mic", metavar="DEVICE", help="microphone for calls: default, a PulseAudio source name (`pactl list short sources`), tone:HZ or none")
+    voice.add_argument("--speaker", metavar="DEVICE", help="speaker for calls: default, a PulseAudio sink name (`pactl list short sinks`), wav:PATH or none")
+    voice.add_argument("--no-direct", dest="direct", action="store_false", default=None, help="keep every frame on the relay (no direct WebRTC path)")
 
 
 def _customer_options(parser: argparse.ArgumentParser) -> None:

@@ -15,6 +15,7 @@ from typing import Any, Callable
 
 import regex
 
+from cobrowse.io.audio import AudioUnavailable
 from cobrowse.io.runtime import SessionRuntime
 from cobrowse.playbook import LineTap, Playbook, PlaybookError, StepMachine, playbook_from_dict
 from cobrowse.plain.prefix import HELP, Command, Echo, PrefixParser, ToProgram
@@ -22,6 +23,7 @@ from cobrowse.protocol import messages as m
 from cobrowse.protocol.consent import ConsentMachine
 from cobrowse.screen.keys import encode_paste
 from cobrowse.screen.sync import ScreenSender
+from cobrowse.voice.call import CallError
 
 #: Feeding the emulator costs about 15 ms of CPU per MB (pyavt, holding the GIL), several
 #: times what passing the same MB through to the customer's terminal costs: fed inline, a
@@ -199,6 +201,8 @@ class CustomerRuntime(SessionRuntime):
             except ValueError as exc:
                 self.emit({"event": "notice", "message": str(exc)})
             await self.flush_steps()
+        elif name in ("call", "hangup", "mute"):
+            await self.voice_command(name)
         elif name == "pause":
             self.sharing = not self.sharing
             if self.sharing:
@@ -207,6 +211,21 @@ class CustomerRuntime(SessionRuntime):
             if self.paired:
                 await self.send(m.Sharing(self.sharing))
             self.wake()
+
+    async def voice_command(self, name: str) -> None:
+        """Ctrl-] v / x / u and the app's call buttons: the customer's say over calls."""
+        call = self.rtc.call
+        try:
+            if not self.paired:
+                raise CallError("not connected to an agent yet")
+            if name == "call":
+                await self.rtc.start_call()
+            elif name == "hangup":
+                await (self.rtc.decline_call() if call.state == "ringing" else self.rtc.hangup())
+            else:
+                await self.rtc.set_muted(not call.muted)
+        except (CallError, AudioUnavailable) as exc:
+            self.emit({"event": "notice", "message": str(exc)})
 
     def pointer_event(self) -> dict[str, Any]:
         """What the agent points at, with the text it covers now (for plain mode and the app)."""

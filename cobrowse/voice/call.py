@@ -167,3 +167,23 @@ class CallMachine:
         if state == "idle":
             self.muted = self.remote_muted = False
         self._events.append(VoiceEvent("ended" if state == "idle" else state, reason, self.muted, self.remote_muted))
+
+
+def describe(event: dict[str, object], peer: str, role: str) -> str:
+    """A ``voice`` event in words, for plain mode, the apps and logs."""
+    state, reason = event.get("state"), event.get("reason")
+    answer = "Ctrl-] v to answer, Ctrl-] x to decline" if role == "customer" else "call to answer, hangup to decline"
+    if state == "calling":
+        return f"calling {peer}…"
+    if state == "ringing":
+        return f"{peer} is calling you ({answer})"
+    if state == "connecting":
+        return "connecting the call…"
+    if state == "active":
+        parts = ["call connected"]
+        if event.get("muted"):
+            parts.append("your microphone is muted")
+        if event.get("remote_muted"):
+            parts.append(f"{peer} is muted")
+        return "; ".join(parts)
+    return f"call ended ({reason})" if reason else "call ended"

@@ -108,3 +108,86 @@ async def test_direct_path_off_on_one_side_stays_on_the_relay(relay: RelayServer
         assert agent.rtc.direct_frames == 0
     finally:
         await stop(tasks, agent, customer)
+
+
+# -- calls -----------------------------------------------------------------------------------
+
+
+def voice_states(events: Recorder) -> list[str]:
+    return [e["state"] for e in events.of("voice")]
+
+
+async def test_a_call_carries_the_customers_tone_to_the_agent_only_after_consent(relay_url: str) -> None:
+    from cobrowse.io.audio import NullSink
+    from cobrowse.voice.level import dominant_frequency
+
+    agent_rtc = RtcSettings(direct=False, ice_hosts=("127.0.0.1",), mic="none", speaker="none")
+    customer_rtc = RtcSettings(direct=False, ice_hosts=("127.0.0.1",), mic="tone:660", speaker="none")
+    agent, agent_events, customer, customer_events, tasks = await paired(relay_url, agent_rtc, customer_rtc)
+    try:
+        await agent.command({"cmd": "call"})
+        await customer_events.until(lambda: "ringing" in voice_states(customer_events))
+        await asyncio.sleep(0.5)
+        # Ringing: the customer has not answered, so no audio path exists.
+        assert agent.rtc._call_pc is None or agent.rtc.call.state == "calling"
+        assert customer.rtc._call_pc is None and customer.rtc._mic is None
+        await customer.rtc.accept_call()
+        await agent_events.until(lambda: "active" in voice_states(agent_events), timeout=15)
+        await customer_events.until(lambda: "active" in voice_states(customer_events), timeout=15)
+        speaker = agent.rtc._speaker
+        assert speaker is not None and isinstance(speaker.sink, NullSink)
+        heard: list[bytes] = []
+        speaker.sink.on_write = heard.append
+        async with asyncio.timeout(10):
+            while len(heard) < 50:  # one second of audio
+                await asyncio.sleep(0.05)
+        received = b"".join(heard[-25:])
+        assert abs(dominant_frequency(received, 48000) - 660) < 20
+        assert agent.rtc.levels()[1] > 0.5  # the meter shows what the agent hears
+
+        await customer.rtc.set_muted(True)
+        await agent_events.until(lambda: agent_events.of("voice")[-1]["remote_muted"])
+        await asyncio.sleep(0.4)  # what was in flight and in the jitter buffer plays out
+        heard.clear()
+        async with asyncio.timeout(10):
+            while len(heard) < 25:
+                await asyncio.sleep(0.05)
+        from cobrowse.voice.level import level_db
+        assert level_db(b"".join(heard)) < -60
+
+        await agent.command({"cmd": "hangup"})
+        await customer_events.until(lambda: voice_states(customer_events)[-1] == "ended")
+        assert customer.rtc._mic is None and customer.rtc._call_pc is None
+    finally:
+        await stop(tasks, agent, customer)
+
+
+async def test_customer_declines_and_no_audio_flows(relay_url: str) -> None:
+    settings = RtcSettings(direct=False, ice_hosts=("127.0.0.1",), mic="tone:440", speaker="none")
+    agent, agent_events, customer, customer_events, tasks = await paired(relay_url, settings, settings)
+    try:
+        await agent.command({"cmd": "call"})
+        await customer_events.until(lambda: "ringing" in voice_states(customer_events))
+        await customer.rtc.decline_call()
+        await agent_events.until(lambda: voice_states(agent_events)[-1] == "ended")
+        assert agent_events.of("voice")[-1]["reason"] == "declined"
+        assert agent.rtc._call_pc is None and customer.rtc._mic is None
+    finally:
+        await stop(tasks, agent, customer)
+
+
+async def test_no_sound_server_says_so_and_the_session_goes_on(relay_url: str, monkeypatch: Any) -> None:
+    import pytest as _pytest
+
+    from cobrowse.io.agent import CommandError
+
+    monkeypatch.setenv("PULSE_SERVER", "unix:/nonexistent/pulse/native")
+    settings = RtcSettings(direct=False, mic="default", speaker="default")
+    agent, agent_events, customer, customer_events, tasks = await paired(relay_url, settings, settings)
+    try:
+        with _pytest.raises(CommandError, match="microphone|sound"):
+            await agent.command({"cmd": "call"})
+        await agent.command({"cmd": "chat", "text": "still here"})
+        await customer_events.until(lambda: chats(customer_events) == ["still here"])
+    finally:
+        await stop(tasks, agent, customer)

@@ -48,6 +48,9 @@ EXPECTED = {
     b"a": "paste_suggestion",
     b"d": "decline_suggestion",
     b"m": "step_done",
+    b"v": "call",
+    b"x": "hangup",
+    b"u": "mute",
     b"k": "step_skip",
 }
 

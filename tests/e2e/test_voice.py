@@ -1,0 +1,127 @@
+"""Calls through real processes and a real PulseAudio server: speech made with espeak-ng goes
+in on the customer's virtual microphone and comes out on the agent's virtual speaker."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+from typing import AsyncIterator
+
+import pytest
+
+import pulse
+from cobrowse.voice.level import correlation, level_db
+from harness import Proc
+
+pytestmark = pytest.mark.skipif(bool(pulse.missing()), reason=f"needs {', '.join(pulse.missing())} (installed by .ci/run)")
+
+SINKS = ("customer_mic", "agent_speaker")
+
+
+@pytest.fixture
+def pulse_server(tmp_path: Path) -> AsyncIterator[pulse.PulseServer]:
+    root = tmp_path / "pulse"
+    root.mkdir()
+    root.chmod(0o700)
+    server = pulse.PulseServer(root, SINKS)
+    try:
+        yield server
+    finally:
+        server.close()
+
+
+async def call_pair(relay_url: str, server: pulse.PulseServer, *, direct: bool) -> tuple[Proc, Proc]:
+    env = {**server.env, "COBROWSE_DIRECT": "1" if direct else "0"}
+    agent = await Proc.start("agent", "--headless", "--relay", relay_url, "--mic", "none",
+                             "--speaker", "agent_speaker", name="agent", env=env)
+    code = (await agent.event("code"))["code"]
+    customer = await Proc.start("join", code, "--relay", relay_url, "--command", "bash --norc --noprofile",
+                                "--mic", "customer_mic.monitor", "--speaker", "none", name="customer",
+                                env={**env, "PS1": "$ ", "TERM": "xterm-256color"})
+    await agent.event("paired")
+    await customer.stderr_line("Compare these words")
+    return agent, customer
+
+
+async def record_while(server: pulse.PulseServer, wav: Path, out: Path) -> bytes:
+    recorder = server.record("agent_speaker.monitor", out)
+    try:
+        await asyncio.sleep(0.3)
+        await asyncio.to_thread(server.play, "customer_mic", wav)
+        await asyncio.sleep(0.6)  # the tail: network, jitter buffer, sink
+    finally:
+        recorder.terminate()
+        recorder.wait(5)
+    return out.read_bytes()
+
+
+async def test_speech_crosses_the_call_and_mute_silences_it(relay_url: str, pulse_server: pulse.PulseServer,
+                                                            tmp_path: Path) -> None:
+    wav, source = pulse.speech(tmp_path, "Please open the settings menu and click on network.")
+    agent, customer = await call_pair(relay_url, pulse_server, direct=True)
+    try:
+        await agent.event("path", path="direct")
+        await agent.send({"cmd": "call"})
+        await customer.stderr_line("is calling you")
+        assert not agent.all("voice") or agent.all("voice")[-1]["state"] == "calling"
+        await customer.send(b"\x1dv")  # the customer answers: Ctrl-] v
+        await agent.event("voice", state="active")
+        await customer.stderr_line("call connected")
+
+        heard = await record_while(pulse_server, wav, tmp_path / "heard.raw")
+        score, lag = correlation(source, heard, 48000)
+        print(f"speech: correlation {score:.2f}, lag {lag:.2f} s, level {level_db(heard):.1f} dBFS")
+        assert score > 0.6, f"the agent's speaker did not carry the speech (correlation {score:.2f})"
+        assert 0.0 < lag < 1.5
+        assert level_db(heard) > -45
+
+        await customer.send(b"\x1du")  # mute
+        await agent.event("voice", remote_muted=True)
+        await asyncio.sleep(0.3)
+        muted = await record_while(pulse_server, wav, tmp_path / "muted.raw")
+        assert level_db(muted) < -70, "muted, the agent must hear nothing"
+
+        await agent.send({"cmd": "hangup"})
+        await customer.stderr_line("call ended")
+        await agent.send({"cmd": "chat", "text": "after the call"})
+        await customer.stderr_line("after the call")
+    finally:
+        await agent.kill()
+        await customer.kill()
+
+
+async def test_a_call_over_the_relay_path_works_too(relay_url: str, pulse_server: pulse.PulseServer,
+                                                    tmp_path: Path) -> None:
+    wav, source = pulse.speech(tmp_path, "Hello, can you hear me?")
+    agent, customer = await call_pair(relay_url, pulse_server, direct=False)
+    try:
+        await customer.send(b"\x1dv")  # the customer calls the agent
+        await agent.event("voice", state="ringing")
+        await agent.send({"cmd": "call"})  # and the agent answers
+        await agent.event("voice", state="active")
+        heard = await record_while(pulse_server, wav, tmp_path / "heard.raw")
+        assert correlation(source, heard, 48000)[0] > 0.6
+        assert not agent.all("path") or agent.all("path")[-1]["path"] == "relay"
+    finally:
+        await agent.kill()
+        await customer.kill()
+
+
+async def test_without_a_sound_server_calls_are_refused_plainly(relay_url: str, tmp_path: Path) -> None:
+    env = {"PULSE_SERVER": f"unix:{tmp_path}/nothing-here"}
+    agent = await Proc.start("agent", "--headless", "--relay", relay_url, name="agent", env=env)
+    try:
+        code = (await agent.event("code"))["code"]
+        customer = await Proc.start("join", code, "--relay", relay_url, "--command", "bash --norc --noprofile",
+                                    name="customer", env={**env, "PS1": "$ "})
+        try:
+            await agent.event("paired")
+            await agent.send({"cmd": "call"})
+            error = await agent.event("error")
+            assert "microphone" in error["message"] or "sound" in error["message"]
+            await agent.send({"cmd": "chat", "text": "no audio, still fine"})
+            await customer.stderr_line("no audio, still fine")
+        finally:
+            await customer.kill()
+    finally:
+        await agent.kill()
