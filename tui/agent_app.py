@@ -25,6 +25,7 @@ from textual.binding import Binding, BindingType
 from textual.widgets import Footer, Input, TabbedContent, TabPane
 
 import cobrowse
+from cobrowse.io.rtc import RtcSettings
 
 from tui.agent_dialogs import (
     ConfirmDialog,
@@ -169,6 +170,9 @@ class AgentApp(App[None]):
         Binding("f15", "point_at", "Point", priority=True, key_display="⇧F3"),
         Binding("f16", "clear_pointer", "Unpoint", priority=True, key_display="⇧F4"),
         Binding("f13", "toggle_steps", "Steps/Chat", priority=True, key_display="⇧F1"),
+        Binding("f17", "call", "Call", priority=True, key_display="⇧F5"),
+        Binding("f18", "hangup", "Hang up", priority=True, key_display="⇧F6", show=False),
+        Binding("f19", "mute", "Mute", priority=True, key_display="⇧F7", show=False),
     ]
 
     #: actions that must let their key through to the customer while typing
@@ -176,8 +180,9 @@ class AgentApp(App[None]):
 
     def __init__(self, relay_url: str, token: str | None, name: str, join_code: str | None = None,
                  relay_note: str | None = None, *, reconnect_for: float = 60.0,
-                 playbook_dir: Path | None = None) -> None:
+                 playbook_dir: Path | None = None, rtc: RtcSettings | None = None) -> None:
         super().__init__()
+        self.rtc = rtc
         self.playbook_dir = playbook_dir if playbook_dir is not None else default_playbook_dir()
         self.relay_url = relay_url
         self.token = token
@@ -213,7 +218,7 @@ class AgentApp(App[None]):
 
     async def open_session(self, join_code: str | None = None) -> SessionPane:
         pane = SessionPane(next(self._numbers), self.relay_url, self.token, self.agent_name,
-                           join_code=join_code, reconnect_for=self.reconnect_for)
+                           join_code=join_code, reconnect_for=self.reconnect_for, rtc=self.rtc)
         await self.tabs.add_pane(pane)
         self.tabs.active = pane.id or ""
         return pane
@@ -348,6 +353,21 @@ class AgentApp(App[None]):
                 await pane.push_playbook(path)
 
         self.push_screen(PlaybookDialog(self.playbook_dir), picked)
+
+    async def action_call(self) -> None:
+        pane = self._live_session()
+        if pane is not None:
+            await pane.call()
+
+    async def action_hangup(self) -> None:
+        pane = self._live_session()
+        if pane is not None:
+            await pane.hangup()
+
+    async def action_mute(self) -> None:
+        pane = self._live_session()
+        if pane is not None:
+            await pane.toggle_mute()
 
     async def action_step_done(self) -> None:
         pane = self._live_session()

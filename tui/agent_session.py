@@ -17,7 +17,10 @@ from cobrowse.cli.config import DEFAULT_RELAY
 from cobrowse.errors import CobrowseError, SecurityError
 from cobrowse.io.agent import AgentRuntime, CommandError
 from cobrowse.io.link import RelayLink
+from cobrowse.io.rtc import RtcSettings
+from cobrowse.voice.call import describe as describe_voice
 from cobrowse.wire.code import Code, parse_code
+from tui.widgets.meter import meter_bar
 from tui.widgets.remote_screen import RemoteScreen
 
 CONSENT_LABELS = {
@@ -125,7 +128,7 @@ class SessionPane(TabPane):
             self.event = event
 
     def __init__(self, number: int, relay_url: str, token: str | None, agent_name: str, *,
-                 join_code: str | None = None, reconnect_for: float = 60.0) -> None:
+                 join_code: str | None = None, reconnect_for: float = 60.0, rtc: RtcSettings | None = None) -> None:
         self.number = number
         self.base_title = f"#{number}"
         super().__init__(self.base_title, id=f"session-{number}")
@@ -134,6 +137,7 @@ class SessionPane(TabPane):
         self.agent_name = agent_name
         self.join_code = join_code
         self.reconnect_for = reconnect_for
+        self.rtc_settings = rtc
         self.runtime: AgentRuntime | None = None
         self.link: RelayLink | None = None
         self.code: Code | None = None
@@ -190,6 +194,7 @@ class SessionPane(TabPane):
         self.mirror.set_placeholder("waiting for the customer to join…")
         self._render_facts()
         self.set_interval(1.0, self._sample)
+        self.set_interval(0.1, self._call_meters)
         self._worker = self.run_worker(self._run(), name=f"session-{self.number}", group="sessions",
                                        exclusive=False, exit_on_error=False)
 
@@ -209,7 +214,7 @@ class SessionPane(TabPane):
     async def _run(self) -> None:
         try:
             link = RelayLink(self.relay_url, "agent", self.token, reconnect_for=self.reconnect_for)
-            runtime = AgentRuntime(link, self._emit, name=self.agent_name)
+            runtime = AgentRuntime(link, self._emit, name=self.agent_name, rtc=self.rtc_settings)
             self.link, self.runtime = link, runtime
             if self.join_code is not None:
                 code = parse_code(self.join_code)
@@ -252,8 +257,22 @@ class SessionPane(TabPane):
         handler = getattr(self, f"_on_{kind}", None)
         if handler is not None:
             handler(event)
-        if kind in ("chat", "consent", "ended", "paired", "error", "sharing", "peer", "steps", "suggestion"):
+        if kind in ("chat", "consent", "ended", "paired", "error", "sharing", "peer", "steps", "suggestion", "voice"):
             self.flag_attention()
+
+    def _on_voice(self, event: dict[str, Any]) -> None:
+        who = self.customer_name or "the customer"
+        self._system(describe_voice(event, who, "agent"))
+        if event.get("state") == "ringing":
+            self.app.notify(f"{who} is calling: ⇧F5 answers, ⇧F6 declines.", title="Incoming call", timeout=30)
+        self._render_facts()
+
+    def _on_path(self, event: dict[str, Any]) -> None:
+        if event.get("path") == "direct":
+            self._system("frames now take a direct path to the customer (the relay only stands by)")
+        else:
+            self._system(f"frames go through the relay: {event.get('reason', '')}")
+        self._render_facts()
 
     def _on_code(self, event: dict[str, Any]) -> None:
         code = self.runtime.code if self.runtime else None
@@ -562,13 +581,44 @@ class SessionPane(TabPane):
         lines = [
             f"code      {self.code or '—'}",
             f"customer  {self.customer_name or ('—' if self.sas is None else 'connected')}",
-            f"path      relay · rtt {self._rtt_text()}",
+            f"path      {self._path_text()} · rtt {self._rtt_text()}",
+            *self._call_lines(),
             f"relay     {self.relay_url}",
             f"link      {self.link_state}",
             f"in        {human_rate(self.rate_in)} ({human_bytes(received)})",
             f"out       {human_rate(self.rate_out)} ({human_bytes(sent)})",
         ]
         return "\n".join(lines)
+
+    def _path_text(self) -> str:
+        return self.runtime.rtc.path if self.runtime is not None else "relay"
+
+    def _call_lines(self) -> list[str]:
+        runtime = self.runtime
+        if runtime is None or runtime.rtc.call.state == "idle":
+            return []
+        call = runtime.rtc.call
+        lines = [f"call      {call.state}"]
+        if call.in_call:
+            mine, theirs = runtime.rtc.levels()
+            lines.append(f"you       {meter_bar(mine)}{' muted' if call.muted else ''}")
+            lines.append(f"customer  {meter_bar(theirs)}{' muted' if call.remote_muted else ''}")
+        return lines
+
+    def _call_meters(self) -> None:
+        if self.runtime is not None and self.runtime.rtc.call.in_call:
+            self._render_facts()
+
+    async def call(self) -> None:
+        await self.command({"cmd": "call"})
+
+    async def hangup(self) -> None:
+        await self.command({"cmd": "hangup"})
+
+    async def toggle_mute(self) -> None:
+        runtime = self.runtime
+        muted = runtime is not None and runtime.rtc.call.muted
+        await self.command({"cmd": "mute", "muted": not muted})
 
     def _rtt_text(self) -> str:
         rtt = self.runtime.rtt_ms if self.runtime is not None else None
@@ -700,3 +750,4 @@ class SessionPane(TabPane):
         except CommandError as exc:
             self.set_typing(False)
             self.app.notify(str(exc), severity="warning")
+

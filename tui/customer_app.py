@@ -47,11 +47,14 @@ from cobrowse.errors import CobrowseError
 from cobrowse.io.customer import ASKS, CustomerRuntime
 from cobrowse.io.link import RelayLink
 from cobrowse.io.pty import PtyProcess, command_argv
+from cobrowse.io.rtc import RtcSettings
 from cobrowse.io.runtime import EXIT_FAILED, EXIT_OK, Outcome, exit_code_for
 from cobrowse.playbook import Playbook
 from cobrowse.screen.keys import encode_paste
 from cobrowse.screen.state import ScreenState
+from cobrowse.voice.call import describe as describe_voice
 from cobrowse.wire.code import Code, parse_code
+from tui.widgets.meter import meter_bar
 from tui.widgets.remote_screen import RemoteScreen
 
 __all__ = ["CustomerApp", "PREFIX_HELP"]
@@ -101,6 +104,9 @@ PREFIX_KEYS = {
     "d": "decline_suggestion",
     "m": "step_done",
     "k": "step_skip",
+    "t": "call",
+    "x": "hangup",
+    "u": "mute",
 }
 PREFIX_HELP = """\
 Every key goes to your shell. To talk to cobrowse, press Ctrl-] and then:
@@ -113,6 +119,8 @@ Every key goes to your shell. To talk to cobrowse, press Ctrl-] and then:
   p        pause / resume sharing your screen
   a / d    paste the agent's suggested command at your prompt (you press Enter) / decline it
   m / k    mark the current guide step done / skip it
+  t        talk: call the agent, or answer their call (your microphone is on only in a call)
+  x / u    hang up (or decline a ringing call) / mute or unmute your microphone
   !        (cobrowse guide) get help: create a session and show its code for an agent
   e        end the session
   b        show / hide the side panel
@@ -124,7 +132,7 @@ A request nobody answers is denied. Press any key to close this help."""
 SHELL_TAG = " your terminal · Ctrl-] ? for cobrowse "
 STATUS_HINT = "Ctrl-] then: ? help · c chat · y/n answer · g control · s suggest · r revoke · p pause · e end · b panel · v preview"
 GUIDE_HINT = f"Ctrl-] then: {HELP_KEY} get help from an agent · a paste the step's command · m done · k skip · ? help · e end · b panel"
-ARMED_HINT = "prefix: press a key… ? help · c chat · y allow · n deny · g control · s suggest · r revoke · p pause · e end · b panel · v preview · Esc cancel"
+ARMED_HINT = "prefix: press a key… ? help · c chat · y allow · n deny · g control · s suggest · r revoke · p pause · t talk · x hang up · u mute · e end · b panel · v preview · Esc cancel"
 
 
 def _key_text(data: bytes) -> str:
@@ -260,8 +268,9 @@ class CustomerApp(App[None], inherit_bindings=False):
 
     def __init__(self, relay_url: str, code: str | None, command: str | None, consent_timeout: float = 30.0,
                  *, name: str = "", reconnect_for: float = 60.0, env: dict[str, str] | None = None,
-                 guide: Playbook | None = None) -> None:
+                 guide: Playbook | None = None, rtc: RtcSettings | None = None) -> None:
         super().__init__()
+        self.rtc = rtc
         #: Guide mode (``cobrowse guide``): the playbook runs with no session until Ctrl-] ! asks for help.
         self.guide = guide
         self._help_wanted = asyncio.Event()
@@ -296,6 +305,7 @@ class CustomerApp(App[None], inherit_bindings=False):
         self._last_frame = 0.0
         self._output_since_frame = 0
         self._prompt_timer: Any = None
+        self._call_timer: Any = None
         self._loop: asyncio.AbstractEventLoop | None = None
 
     # -- layout --------------------------------------------------------------------------
@@ -309,6 +319,12 @@ class CustomerApp(App[None], inherit_bindings=False):
                     yield Button("Allow (Ctrl-] y)", id="allow", variant="error", compact=True)
                     yield Button("Deny (Ctrl-] n)", id="deny", variant="primary", compact=True)
                     yield Static("", id="consent-countdown")
+            with Vertical(id="call-bar"):
+                yield Static("", id="call-text")
+                with Horizontal(id="call-buttons"):
+                    yield Button("Answer (Ctrl-] t)", id="call-answer", variant="success", compact=True)
+                    yield Button("Mute (Ctrl-] u)", id="call-mute", compact=True)
+                    yield Button("Decline (Ctrl-] x)", id="call-hangup", variant="error", compact=True)
         yield Static(STATUS_HINT, id="status")
         with Horizontal(id="body"):
             with Vertical(id="main"):
@@ -335,6 +351,8 @@ class CustomerApp(App[None], inherit_bindings=False):
                 with Horizontal(classes="button-row session-only"):
                     yield Button("Preview  v", id="preview", compact=True)
                     yield Button("End  e", id="end", variant="error", compact=True)
+                with Horizontal(classes="button-row session-only"):
+                    yield Button("Call  t", id="call", compact=True)
                 with Vertical(id="guide"):
                     yield Static("Guide", classes="heading", id="guide-title")
                     yield Static("", id="steps-list")
@@ -387,7 +405,7 @@ class CustomerApp(App[None], inherit_bindings=False):
         cols, rows = initial = await self._initial_size()
         link = RelayLink(self.relay_url, "customer", None, reconnect_for=self.reconnect_for)
         runtime = CustomerRuntime(link, self._emit, cols=cols, rows=rows, consent_timeout=self.consent_timeout,
-                                  name=self.customer_name)
+                                  name=self.customer_name, rtc=self.rtc)
         self.runtime = runtime
         shell = self.query_one("#shell", ShellPane)
         try:
@@ -626,7 +644,7 @@ class CustomerApp(App[None], inherit_bindings=False):
         elif key in PREFIX_KEYS:
             await self.run_customer_command(PREFIX_KEYS[key])
         else:
-            self.notify("Ctrl-] then c, y, n, g, s, r, p, a, d, m, k, e, b, v or ? (help)", title="unknown cobrowse key",
+            self.notify("Ctrl-] then c, y, n, g, s, r, p, a, d, m, k, t, x, u, e, b, v or ? (help)", title="unknown cobrowse key",
                         severity="warning")
 
     @property
@@ -709,7 +727,8 @@ class CustomerApp(App[None], inherit_bindings=False):
     @on(Button.Pressed)
     async def _button(self, event: Button.Pressed) -> None:
         commands = {"allow": "allow", "deny": "deny", "grant-control": "grant_control",
-                    "grant-suggest": "grant_suggest", "revoke": "revoke", "pause": "pause", "end": "end"}
+                    "grant-suggest": "grant_suggest", "revoke": "revoke", "pause": "pause", "end": "end",
+                    "call": "call", "call-answer": "call", "call-hangup": "hangup", "call-mute": "mute"}
         button_id = event.button.id or ""
         if button_id in commands:
             await self.run_customer_command(commands[button_id])
@@ -773,6 +792,12 @@ class CustomerApp(App[None], inherit_bindings=False):
             message = str(event.get("message", ""))
             self._log(message, "bold")
             self.notify(message, title="Suggested command", timeout=30)
+        elif kind == "voice":
+            self._log(describe_voice(event, self.agent_name, "customer"), "bold" if event.get("state") == "ringing" else "dim")
+            self._show_call()
+        elif kind == "path":
+            self._log("direct connection to the agent" if event.get("path") == "direct"
+                      else f"via the relay: {event.get('reason', '')}", "dim")
         elif kind == "steps":
             self._show_steps(event)
         elif kind == "pointer":
@@ -874,6 +899,40 @@ class CustomerApp(App[None], inherit_bindings=False):
         self.query_one("#waiting").add_class("shown")
 
     # -- consent prompt ------------------------------------------------------------------
+
+    def _show_call(self) -> None:
+        """The call bar: an incoming call to answer, or the call's mute state and meters."""
+        runtime = self.runtime
+        call = runtime.rtc.call if runtime is not None else None
+        bar = self.query_one("#call-bar")
+        if call is None or call.state == "idle":
+            bar.remove_class("shown")
+            if self._call_timer is not None:
+                self._call_timer.stop()
+                self._call_timer = None
+            return
+        bar.add_class("shown")
+        bar.set_class(call.state == "ringing", "ringing")
+        answer = self.query_one("#call-answer", Button)
+        answer.display = call.state == "ringing"
+        mute = self.query_one("#call-mute", Button)
+        mute.display = call.in_call
+        mute.label = "Unmute (Ctrl-] u)" if call.muted else "Mute (Ctrl-] u)"
+        self.query_one("#call-hangup", Button).label = "Decline (Ctrl-] x)" if call.state == "ringing" else "Hang up (Ctrl-] x)"
+        who = self.agent_name
+        if call.state == "ringing":
+            text = f"{who} is calling you. Answer? Your microphone turns on only if you answer."
+        elif call.state == "calling":
+            text = f"Calling {who}…"
+        elif call.state == "connecting":
+            text = "Connecting the call…"
+        else:
+            mine, theirs = runtime.rtc.levels() if runtime is not None else (0.0, 0.0)
+            text = (f"On a call with {who} · you {meter_bar(mine)}{' (muted)' if call.muted else ''}"
+                    f" · {who} {meter_bar(theirs)}{' (muted)' if call.remote_muted else ''}")
+        self.query_one("#call-text", Static).update(text)
+        if call.in_call and self._call_timer is None:
+            self._call_timer = self.set_interval(0.1, self._show_call)
 
     def _show_prompt(self, level: str) -> None:
         self.query_one("#consent-text", Static).update(

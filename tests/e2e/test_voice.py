@@ -64,7 +64,7 @@ async def test_speech_crosses_the_call_and_mute_silences_it(relay_url: str, puls
         await agent.send({"cmd": "call"})
         await customer.stderr_line("is calling you")
         assert not agent.all("voice") or agent.all("voice")[-1]["state"] == "calling"
-        await customer.send(b"\x1dv")  # the customer answers: Ctrl-] v
+        await customer.send(b"\x1dt")  # the customer answers: Ctrl-] t
         await agent.event("voice", state="active")
         await customer.stderr_line("call connected")
 
@@ -95,7 +95,7 @@ async def test_a_call_over_the_relay_path_works_too(relay_url: str, pulse_server
     wav, source = pulse.speech(tmp_path, "Hello, can you hear me?")
     agent, customer = await call_pair(relay_url, pulse_server, direct=False)
     try:
-        await customer.send(b"\x1dv")  # the customer calls the agent
+        await customer.send(b"\x1dt")  # the customer calls the agent
         await agent.event("voice", state="ringing")
         await agent.send({"cmd": "call"})  # and the agent answers
         await agent.event("voice", state="active")

@@ -48,7 +48,7 @@ EXPECTED = {
     b"a": "paste_suggestion",
     b"d": "decline_suggestion",
     b"m": "step_done",
-    b"v": "call",
+    b"t": "call",
     b"x": "hangup",
     b"u": "mute",
     b"k": "step_skip",

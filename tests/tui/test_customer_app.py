@@ -612,3 +612,40 @@ def test_snapshot_waiting_for_the_agent(snap_compare: Any, monkeypatch: pytest.M
             await pilot.pause(0.1)
 
         assert snap_compare(app, terminal_size=(110, 32), run_before=ready)
+
+
+# -- calls -----------------------------------------------------------------------------------
+
+
+async def test_incoming_call_rings_is_answered_muted_and_hung_up(relay_url: str) -> None:
+    from textual.widgets import Static
+
+    from cobrowse.io.rtc import RtcSettings
+
+    tone = RtcSettings(direct=False, ice_hosts=("127.0.0.1",), mic="tone:500", speaker="none")
+    agent = Agent(relay_url)
+    agent.rt.rtc.settings = tone
+    try:
+        code = await agent.create()
+        app = CustomerApp(relay_url, code, BASH, rtc=tone)
+        async with app.run_test(size=(120, 36)) as pilot:
+            await paired_app(pilot, agent)
+            await agent.rt.command({"cmd": "call"})
+            await until(lambda: app.query_one("#call-bar").has_class("ringing"), what="the call bar ringing")
+            assert "is calling you" in str(app.query_one("#call-text", Static).content)
+            assert app.runtime is not None and app.runtime.rtc._mic is None  # no microphone before answering
+            await prefix(pilot, "t")
+            await agent.event("voice", state="active", timeout=15)
+            await until(lambda: "On a call with Alice" in str(app.query_one("#call-text", Static).content),
+                        what="the call bar in a call")
+            await until(lambda: agent.rt.rtc.levels()[1] > 0.3, what="the agent hearing the tone")
+            await prefix(pilot, "u")
+            await agent.event("voice", remote_muted=True)
+            await until(lambda: "(muted)" in str(app.query_one("#call-text", Static).content), what="muted shown")
+            await pilot.click("#call-hangup")
+            await agent.event("voice", state="ended")
+            await until(lambda: not app.query_one("#call-bar").has_class("shown"), what="the call bar gone")
+            assert app.runtime.rtc._mic is None
+            await prefix(pilot, "e")
+    finally:
+        await agent.close()
