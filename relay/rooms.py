@@ -359,6 +359,8 @@ class Rooms:
             return out
         if isinstance(msg, Ping):
             out.send.append((conn, Pong()))
+            if c.session is not None:
+                c.session.active_at = now  # a keepalive: frames may be taking a direct path
         elif isinstance(msg, Open):
             self._open(conn, c, msg, now, out)
         elif isinstance(msg, Claim):

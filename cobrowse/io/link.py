@@ -138,6 +138,16 @@ class RelayLink:
         self._ws, self.nameplate, self._side = ws, nameplate, side
         self.connected.set()
 
+    async def keepalive(self) -> None:
+        """Tell the relay the session is in use while its frames take a direct path (the
+        relay's idle timeout counts only what it forwards)."""
+        ws = self._ws
+        if ws is not None:
+            try:
+                await ws.send(env.Ping().encode())
+            except ConnectionClosed:
+                pass
+
     async def send(self, frame: bytes) -> None:
         """Send one binary frame; while disconnected it is dropped (the channel resends)."""
         ws = self._ws

@@ -34,6 +34,7 @@ if TYPE_CHECKING:
     from cobrowse.io.runtime import SessionRuntime
 
 CONNECT_TIMEOUT = 15.0
+KEEPALIVE = 15.0
 FALSE = ("0", "false", "no", "off")
 
 
@@ -45,6 +46,7 @@ class RtcSettings:
     speaker: str = "default"
     echo_gate: bool = True
     connect_timeout: float = CONNECT_TIMEOUT
+    keepalive: float = KEEPALIVE
     extra: dict[str, Any] = field(default_factory=dict)
 
     @classmethod
@@ -92,6 +94,7 @@ class RtcManager:
         self._speaker: Speaker | None = None
         self._gate = EchoGate() if settings.echo_gate else None
         self._call_deadline: float | None = None
+        self._keepalive_at = 0.0
         self._tasks: set[asyncio.Task[Any]] = set()
         self.direct_frames = 0
 
@@ -327,6 +330,9 @@ class RtcManager:
 
     async def tick(self) -> None:
         now = self.rt.now
+        if self.policy.path == "direct" and now >= self._keepalive_at:
+            self._keepalive_at = now + self.settings.keepalive
+            await self.rt.link.keepalive()
         self.call.tick(now)
         if self._call_deadline is not None and now >= self._call_deadline and self.call.state == "connecting":
             self.call.failed("the audio connection could not be set up (no network path between the two sides)")

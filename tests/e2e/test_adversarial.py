@@ -255,3 +255,37 @@ async def test_man_in_the_middle_fails_pairing_on_both_sides(relay_url: str, sil
             await agent.kill()
             if customer:
                 await customer.kill()
+
+
+async def test_webrtc_signalling_and_the_direct_path_stay_out_of_the_relays_sight(adversary: Adversary) -> None:
+    """The SDP (DTLS fingerprints, ICE credentials) travels sealed, so the relay can neither
+    read nor swap it; once the direct path is up, chat leaves the relay entirely."""
+    env = {"COBROWSE_DIRECT": "1", "COBROWSE_MIC": "tone:440", "COBROWSE_SPEAKER": "none"}
+    agent = await Proc.start("agent", "--headless", "--relay", adversary.url, name="agent", env=env)
+    customer = None
+    try:
+        code = (await agent.event("code"))["code"]
+        customer = await Proc.start("join", code, "--relay", adversary.url, "--command", QUIET, name="customer",
+                                    env={**env, "PS1": "$ "})
+        await agent.event("paired")
+        await agent.event("path", path="direct")
+        await agent.send({"cmd": "call"})
+        await customer.stderr_line("is calling you")
+        await customer.send(b"\x1dt")
+        await agent.event("voice", state="active")
+        frames_before = len(adversary.binary_frames())
+        await agent.send({"cmd": "chat", "text": "DIRECT-CANARY-5e1"})
+        await customer.stderr_line("DIRECT-CANARY-5e1")
+        await asyncio.sleep(0.3)
+        assert len(adversary.binary_frames()) == frames_before, "on the direct path nothing crosses the relay"
+    finally:
+        await agent.kill()
+        if customer is not None:
+            await customer.kill()
+    raw = adversary.raw()
+    for needle in (b"a=fingerprint", b"a=ice-ufrag", b"a=ice-pwd", b"m=audio", b"webrtc-datachannel",
+                   b"DIRECT-CANARY-5e1"):
+        assert needle not in raw, f"{needle!r} crossed the relay in clear"
+        for frame in adversary.binary_frames():
+            for inflated in inflations(frame):
+                assert needle not in inflated, f"{needle!r} crossed the relay compressed"

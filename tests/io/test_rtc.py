@@ -191,3 +191,36 @@ async def test_no_sound_server_says_so_and_the_session_goes_on(relay_url: str, m
         await customer_events.until(lambda: chats(customer_events) == ["still here"])
     finally:
         await stop(tasks, agent, customer)
+
+
+async def test_a_direct_session_keeps_the_relays_idle_timeout_at_bay() -> None:
+    from dataclasses import replace
+
+    from relay.config import RelayConfig
+    from relay.server import serve_relay
+
+    server = await serve_relay(RelayConfig(host="127.0.0.1", port=0, idle_timeout=1.5, tick_interval=0.1))
+    url = f"ws://127.0.0.1:{server.port}"
+    try:
+        fast = replace(DIRECT, keepalive=0.3)
+        agent, agent_events, customer, customer_events, tasks = await paired(url, fast, fast)
+        try:
+            await on_path(agent_events, "direct")
+            await on_path(customer_events, "direct")
+            await asyncio.sleep(3.0)  # twice the idle timeout, every frame on the direct path
+            assert agent.outcome is None and customer.outcome is None
+            await agent.send(Chat("still paired"))
+            await customer_events.until(lambda: chats(customer_events) == ["still paired"])
+        finally:
+            await stop(tasks, agent, customer)
+        # The same relay still ends a session that really idles (on the relay path).
+        idle = RtcSettings(direct=False)
+        agent, agent_events, customer, customer_events, tasks = await paired(url, idle, idle)
+        try:
+            await agent_events.until(lambda: agent_events.of("ended"), timeout=10)
+            assert agent_events.of("ended")[-1]["reason"] == "idle"
+        finally:
+            await stop(tasks, agent, customer)
+    finally:
+        server.close()
+        await server.wait_closed()
