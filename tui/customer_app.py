@@ -105,7 +105,7 @@ PREFIX_KEYS = {
     "m": "step_done",
     "k": "step_skip",
     "t": "call",
-    "x": "hangup",
+    "o": "hangup",
     "u": "mute",
 }
 PREFIX_HELP = """\
@@ -120,7 +120,7 @@ Every key goes to your shell. To talk to cobrowse, press Ctrl-] and then:
   a / d    paste the agent's suggested command at your prompt (you press Enter) / decline it
   m / k    mark the current guide step done / skip it
   t        talk: call the agent, or answer their call (your microphone is on only in a call)
-  x / u    hang up (or decline a ringing call) / mute or unmute your microphone
+  o / u    hang up (or decline a ringing call) / mute or unmute your microphone
   !        (cobrowse guide) get help: create a session and show its code for an agent
   e        end the session
   b        show / hide the side panel
@@ -132,7 +132,7 @@ A request nobody answers is denied. Press any key to close this help."""
 SHELL_TAG = " your terminal · Ctrl-] ? for cobrowse "
 STATUS_HINT = "Ctrl-] then: ? help · c chat · y/n answer · g control · s suggest · r revoke · p pause · e end · b panel · v preview"
 GUIDE_HINT = f"Ctrl-] then: {HELP_KEY} get help from an agent · a paste the step's command · m done · k skip · ? help · e end · b panel"
-ARMED_HINT = "prefix: press a key… ? help · c chat · y allow · n deny · g control · s suggest · r revoke · p pause · t talk · x hang up · u mute · e end · b panel · v preview · Esc cancel"
+ARMED_HINT = "prefix: press a key… ? help · c chat · y allow · n deny · g control · s suggest · r revoke · p pause · t talk · o hang up · u mute · e end · b panel · v preview · Esc cancel"
 
 
 def _key_text(data: bytes) -> str:
@@ -324,7 +324,7 @@ class CustomerApp(App[None], inherit_bindings=False):
                 with Horizontal(id="call-buttons"):
                     yield Button("Answer (Ctrl-] t)", id="call-answer", variant="success", compact=True)
                     yield Button("Mute (Ctrl-] u)", id="call-mute", compact=True)
-                    yield Button("Decline (Ctrl-] x)", id="call-hangup", variant="error", compact=True)
+                    yield Button("Decline (Ctrl-] o)", id="call-hangup", variant="error", compact=True)
         yield Static(STATUS_HINT, id="status")
         with Horizontal(id="body"):
             with Vertical(id="main"):
@@ -644,7 +644,7 @@ class CustomerApp(App[None], inherit_bindings=False):
         elif key in PREFIX_KEYS:
             await self.run_customer_command(PREFIX_KEYS[key])
         else:
-            self.notify("Ctrl-] then c, y, n, g, s, r, p, a, d, m, k, t, x, u, e, b, v or ? (help)", title="unknown cobrowse key",
+            self.notify("Ctrl-] then c, y, n, g, s, r, p, a, d, m, k, t, o, u, e, b, v or ? (help)", title="unknown cobrowse key",
                         severity="warning")
 
     @property
@@ -918,7 +918,7 @@ class CustomerApp(App[None], inherit_bindings=False):
         mute = self.query_one("#call-mute", Button)
         mute.display = call.in_call
         mute.label = "Unmute (Ctrl-] u)" if call.muted else "Mute (Ctrl-] u)"
-        self.query_one("#call-hangup", Button).label = "Decline (Ctrl-] x)" if call.state == "ringing" else "Hang up (Ctrl-] x)"
+        self.query_one("#call-hangup", Button).label = "Decline (Ctrl-] o)" if call.state == "ringing" else "Hang up (Ctrl-] o)"
         who = self.agent_name
         if call.state == "ringing":
             text = f"{who} is calling you. Answer? Your microphone turns on only if you answer."

@@ -56,7 +56,7 @@ class RtcSettings:
         def pick(key: str, flag: Any) -> Any:
             if flag is not None:
                 return flag
-            if f"COBROWSE_{key.upper()}" in env:
+            if env.get(f"COBROWSE_{key.upper()}"):  # set and not empty
                 return env[f"COBROWSE_{key.upper()}"]
             return file.get(key)
 

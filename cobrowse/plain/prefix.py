@@ -12,7 +12,7 @@ convention), which starts a cobrowse command. The next key picks the command:
     Ctrl-] a / Ctrl-] d     paste the agent's suggested command (you press Enter) / decline it
     Ctrl-] m / Ctrl-] k     mark the current guide step done / skip it
     Ctrl-] t                talk: call the agent, or answer their call
-    Ctrl-] x                hang up, or decline a ringing call
+    Ctrl-] o                hang up (off), or decline a ringing call
     Ctrl-] u                mute / unmute your microphone
     Ctrl-] e                end the session
     Ctrl-] ?                list these commands
@@ -39,7 +39,7 @@ COMMANDS = {
     ord("m"): "step_done",
     ord("k"): "step_skip",
     ord("t"): "call",
-    ord("x"): "hangup",
+    ord("o"): "hangup",
     ord("u"): "mute",
     ord("?"): "help",
     ord("h"): "help",
@@ -49,7 +49,7 @@ MAX_CHAT = 2000
 HELP = (
     "Ctrl-] then: c chat · y allow · n deny · g grant control · s grant suggest · "
     "r revoke · p pause/resume · a paste suggestion · d decline · m step done · k skip step · "
-    "t talk (call/answer) · x hang up · u mute · e end · Ctrl-] literal Ctrl-]"
+    "t talk (call/answer) · o hang up · u mute · e end · Ctrl-] literal Ctrl-]"
 )
 
 

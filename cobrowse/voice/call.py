@@ -172,7 +172,7 @@ class CallMachine:
 def describe(event: dict[str, object], peer: str, role: str) -> str:
     """A ``voice`` event in words, for plain mode, the apps and logs."""
     state, reason = event.get("state"), event.get("reason")
-    answer = "Ctrl-] t to answer, Ctrl-] x to decline" if role == "customer" else "call to answer, hangup to decline"
+    answer = "Ctrl-] t to answer, Ctrl-] o to decline" if role == "customer" else "call to answer, hangup to decline"
     if state == "calling":
         return f"calling {peer}…"
     if state == "ringing":

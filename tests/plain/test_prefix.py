@@ -49,7 +49,7 @@ EXPECTED = {
     b"d": "decline_suggestion",
     b"m": "step_done",
     b"t": "call",
-    b"x": "hangup",
+    b"o": "hangup",
     b"u": "mute",
     b"k": "step_skip",
 }
