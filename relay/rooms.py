@@ -234,8 +234,12 @@ class Rooms:
         max_dead: int = 200_000,
         max_addresses: int = 100_000,
         new_id: Callable[[], str] | None = None,
+        ice_for: Callable[[str, str], list[dict[str, object]]] | None = None,
     ) -> None:
         self.config = config
+        # (session id, role) -> the ICE servers for that side (relay/turn.py; wall-clock
+        # dependent, so the server passes it in); none by default.
+        self._ice_for = ice_for if ice_for is not None else (lambda session_id, role: [])
         self._rng = rng
         self._new_token = new_token
         ids = count(1)
@@ -516,7 +520,9 @@ class Rooms:
         self._count_token(session, token_name)
         c.session, c.side = session, side
         self._timer(session.expires_at, session, None)
-        out.send.append((conn, Opened(nameplate, side.token, self.config.unclaimed_ttl)))
+        out.send.append((conn, Opened(
+            nameplate, side.token, self.config.unclaimed_ttl, self._ice_for(session.id, msg.role)
+        )))
         out.events.append(Event("created", session.id, {
             "nameplate": nameplate, "role": msg.role, "agent_token": token_name, "address": c.address,
         }))
@@ -553,7 +559,7 @@ class Rooms:
         out.events.append(Event("paired", session.id, {
             "nameplate": nameplate, "role": msg.role, "agent_token": session.agent_token, "address": c.address,
         }))
-        out.send.append((conn, Claimed(nameplate, joiner.token)))
+        out.send.append((conn, Claimed(nameplate, joiner.token, self._ice_for(session.id, msg.role))))
         out.send.append((conn, Peer("joined")))
         creator = session.creator
         if creator.conn is not None:
@@ -590,7 +596,7 @@ class Rooms:
         out.events.append(Event("resumed", session.id, {"role": side.role, "address": c.address}))
         other = session.other(side)
         peer_here = other is not None and other.conn is not None
-        out.send.append((conn, Resumed(session.nameplate, peer_here)))
+        out.send.append((conn, Resumed(session.nameplate, peer_here, self._ice_for(session.id, side.role))))
         if peer_here:
             assert other is not None and other.conn is not None
             self._link(conn, other.conn)

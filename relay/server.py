@@ -45,6 +45,7 @@ from relay.metrics import CONTENT_TYPE as METRICS_CONTENT_TYPE
 from relay.metrics import Live, RelayMetrics
 from relay.rooms import Event, Key, Output, Rng, Rooms
 from relay.tokens import TokenStore, token_names
+from relay.turn import ice_servers
 
 log = logging.getLogger("relay")
 
@@ -86,6 +87,14 @@ def forwarded_for(values: list[str]) -> str | None:
         return str(ipaddress.ip_address(last))
     except ValueError:
         return None
+
+
+def ice_source(config: RelayConfig) -> Callable[[str, str], list[dict[str, Any]]]:
+    """What the rooms call for each side's ICE servers: fresh TURN credentials, wall-clock expiry."""
+    if not config.ice_configured:
+        return lambda session_id, role: []
+    stun, turn_urls, secret, ttl = config.stun_urls, config.turn_urls, config.turn_secret, config.turn_ttl
+    return lambda session_id, role: ice_servers(stun, turn_urls, secret, ttl, f"{session_id}-{role}", time.time())
 
 
 def ssl_context(config: RelayConfig) -> ssl.SSLContext | None:
@@ -590,6 +599,7 @@ async def serve_relay(
         rng if rng is not None else random.SystemRandom(),
         new_token if new_token is not None else (lambda: secrets.token_hex(16)),
         new_id=lambda: secrets.token_hex(6),
+        ice_for=ice_source(config),
     )
     store = TokenStore(config.token_store) if config.token_store else None
     server = RelayServer(config, rooms, clock, store)
