@@ -124,7 +124,7 @@ class Traffic:
         self.bytes = 0
 
 
-@dataclass(eq=False)
+@dataclass(eq=False, slots=True)
 class _Side:
     role: str
     token: str
@@ -132,7 +132,7 @@ class _Side:
     grace_until: float | None = None
 
 
-@dataclass(eq=False)
+@dataclass(eq=False, slots=True)
 class _Session:
     nameplate: str
     creator: _Side
@@ -153,7 +153,7 @@ class _Session:
         return [self.creator] if self.joiner is None else [self.creator, self.joiner]
 
 
-@dataclass(eq=False)
+@dataclass(eq=False, slots=True)
 class _Conn:
     address: str
     session: _Session | None = None
@@ -161,7 +161,7 @@ class _Conn:
     closing: bool = False  # the server was told to close it: ignore what it still sends
 
 
-@dataclass(eq=False)
+@dataclass(eq=False, slots=True)
 class _Strikes:
     failures: deque[float]
     level: int = 0
