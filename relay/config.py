@@ -75,6 +75,9 @@ class RelayConfig:
     turn_urls: tuple[str, ...] = ()  # e.g. ("turn:turn.example.com:3478?transport=udp", ...)
     turn_secret: str = ""  # coturn's static-auth-secret: TURN REST credentials per side
     turn_ttl: float = 3600.0  # how long those credentials stay valid
+    # ---- several nodes (relay/cluster.py) ----
+    redis: str = ""  # redis://host:6379/0: share nameplates and forward frames between nodes
+    node_id: str = ""  # this node's name among the others; "" = hostname-pid-random
 
     def __post_init__(self) -> None:
         for f in fields(self):
@@ -244,6 +247,21 @@ def _ice_urls(*schemes: str) -> Callable[[str, Any, str], tuple[str, ...]]:
     return check
 
 
+_NODE_ID = re.compile(r"[A-Za-z0-9_.\-]{1,64}")
+
+
+def _redis_url(key: str, value: Any, where: str) -> str:
+    if not isinstance(value, str) or (value.strip() and not value.strip().startswith(("redis://", "rediss://", "unix://"))):
+        raise _fail(key, where, "expected a redis://host:port/db (rediss:// for TLS, unix:///path) URL, or empty", value)
+    return value.strip()
+
+
+def _node_id(key: str, value: Any, where: str) -> str:
+    if not isinstance(value, str) or (value.strip() and not _NODE_ID.fullmatch(value.strip())):
+        raise _fail(key, where, "expected 1 to 64 letters, digits, '.', '_' or '-'", value)
+    return value.strip()
+
+
 def _secret(key: str, value: Any, where: str) -> str:
     if not isinstance(value, str) or (value.strip() and len(value.strip()) < 16):
         # never echo a secret back into a log or terminal
@@ -289,6 +307,8 @@ _CHECKS: dict[str, Callable[[str, Any, str], Any]] = {
     "turn_urls": _ice_urls("turn", "turns"),
     "turn_secret": _secret,
     "turn_ttl": _seconds(60.0, 7 * 86400.0),
+    "redis": _redis_url,
+    "node_id": _node_id,
 }
 FIELD_NAMES: tuple[str, ...] = tuple(f.name for f in fields(RelayConfig))
 

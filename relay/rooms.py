@@ -339,6 +339,76 @@ class Rooms:
             "addresses": len(self.limiter),
         }
 
+    # ---- several nodes (relay/cluster.py does the Redis side) ----
+
+    def holds(self, nameplate: str) -> bool:
+        """Whether this node has that live session."""
+        return nameplate in self._sessions
+
+    def live_nameplates(self) -> list[str]:
+        return list(self._sessions)
+
+    def address_of(self, conn: Key) -> str:
+        c = self._conns.get(conn)
+        return c.address if c is not None else ""
+
+    def nameplate_candidates(self, now: float, k: int = 8) -> list[str]:
+        """Up to ``k`` distinct nameplates free here, to reserve one of them cluster-wide."""
+        seen: dict[str, None] = {}
+        for _ in range(2 * k):
+            candidate = self._allocate(now)
+            if candidate is None:
+                break
+            seen.setdefault(candidate, None)
+            if len(seen) == k:
+                break
+        return list(seen)
+
+    def export(self, nameplate: str) -> dict[str, str] | None:
+        """What another node needs to adopt the session (its sides' resume secrets included)."""
+        s = self._sessions.get(nameplate)
+        if s is None:
+            return None
+        joiner = s.joiner
+        return {
+            "id": s.id, "creator_role": s.creator.role, "creator_token": s.creator.token,
+            "joiner_role": joiner.role if joiner is not None else "",
+            "joiner_token": joiner.token if joiner is not None else "",
+            "agent_token": s.agent_token or "",
+        }
+
+    def adopt(
+        self, nameplate: str, session_id: str, creator: tuple[str, str], joiner: tuple[str, str] | None,
+        agent_token: str | None, now: float,
+    ) -> Output:
+        """Take over a session whose node was lost: both sides away, each with a fresh grace
+        period to ``resume`` here (or through another node). A no-op if it is here already.
+        ``creator``/``joiner`` are (role, resume secret)."""
+        out = Output()
+        if nameplate in self._sessions or session_id in self._by_id:
+            return out
+        grace_until = now + self.config.grace
+        first = _Side(creator[0], creator[1], None, grace_until)
+        session = _Session(nameplate, first, now + self.config.unclaimed_ttl, session_id, now)
+        self._cooling.pop(nameplate, None)
+        self._dead.pop(nameplate, None)
+        self._sessions[nameplate] = session
+        self._by_id[session_id] = session
+        if agent_token:
+            session.agent_token = agent_token
+            self._per_token[agent_token] = self._per_token.get(agent_token, 0) + 1
+        self._timer(grace_until, session, first)
+        if joiner is not None:
+            second = session.joiner = _Side(joiner[0], joiner[1], None, grace_until)
+            session.active_at = now
+            self._timer(grace_until, session, second)
+        else:
+            self._timer(session.expires_at, session, None)
+        out.events.append(Event("adopted", session_id, {
+            "nameplate": nameplate, "paired": joiner is not None, "agent_token": agent_token,
+        }))
+        return out
+
     # ---- inputs ----
 
     def connected(self, conn: Key, address: str) -> None:
@@ -353,8 +423,13 @@ class Rooms:
             self._detach(c, now, out)
         return out
 
-    def receive(self, conn: Key, msg: Message, now: float) -> Output:
-        """A decoded control message from ``conn``."""
+    def receive(self, conn: Key, msg: Message, now: float, *, nameplate: str | None = None) -> Output:
+        """A decoded control message from ``conn``.
+
+        ``nameplate``: for an ``open`` on a node of several, the nameplate the cluster
+        reserved in Redis (one of :meth:`nameplate_candidates`); ``""`` when none could be,
+        which answers ``full``.
+        """
         out = Output()
         c = self._conns.get(conn)
         if c is None:
@@ -364,7 +439,7 @@ class Rooms:
         if isinstance(msg, Ping):
             out.send.append((conn, Pong()))
         elif isinstance(msg, Open):
-            self._open(conn, c, msg, now, out)
+            self._open(conn, c, msg, now, out, nameplate)
         elif isinstance(msg, Claim):
             self._claim(conn, c, msg, now, out)
         elif isinstance(msg, Resume):
@@ -496,7 +571,7 @@ class Rooms:
 
     # ---- handlers ----
 
-    def _open(self, conn: Key, c: _Conn, msg: Open, now: float, out: Output) -> None:
+    def _open(self, conn: Key, c: _Conn, msg: Open, now: float, out: Output, reserved: str | None = None) -> None:
         if c.side is not None:
             return self._fatal(conn, c, "malformed", now, out, "this connection is already in a session")
         if msg.version != PROTOCOL_VERSION:
@@ -510,7 +585,9 @@ class Rooms:
                 return self._fatal(conn, c, "over_quota", now, out, f"{self.config.max_sessions_per_token} live sessions")
         if msg.role == "customer" and not self.config.customers_may_create:
             return self._fatal(conn, c, "forbidden", now, out)
-        nameplate = self._allocate(now) if len(self._sessions) < self.config.max_sessions else None
+        nameplate = None
+        if len(self._sessions) < self.config.max_sessions:
+            nameplate = (reserved or None) if reserved is not None else self._allocate(now)
         if nameplate is None:
             return self._fatal(conn, c, "full", now, out)
         side = _Side(msg.role, self._new_token(), conn)
