@@ -85,7 +85,7 @@ class Node:
         self._log = self.log.open("w")
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "relay", "--host", "127.0.0.1", "--port", str(self.port), "--redis", redis_url,
-             "--node-id", name, "--grace", "30", "--token-store", os.devnull.replace("null", "null"), *extra],
+             "--node-id", name, "--grace", "30", "--token-store", os.devnull, *extra],
             cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=self._log, text=True,
         )
         deadline = time.monotonic() + T
