@@ -61,6 +61,11 @@ _SETTINGS: dict[str, tuple[str, str]] = {
     "audit_log": ("FILE", "append session events as JSON lines to FILE"),
     "log_format": ("FMT", "human (default) or json: one JSON object a line on stderr"),
     "log_level": ("LEVEL", "debug, info (default), warning or error"),
+    "stun_urls": ("URLS", "STUN servers handed to clients, comma-separated (stun:host:3478)"),
+    "turn_urls": ("URLS", "TURN servers handed to clients, comma-separated (turn:host:3478?transport=udp)"),
+    "turn_ttl": ("S", "lifetime of the TURN credentials the relay makes (default 3600)"),
+    "redis": ("URL", "redis://host:6379/0: run as one of several nodes sharing sessions"),
+    "node_id": ("NAME", "this node's name among the others (default hostname-pid-random)"),
 }
 _BOOLS = {"customers_may_create", "trust_proxy", "metrics"}
 assert set(_SETTINGS) <= set(FIELD_NAMES)

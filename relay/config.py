@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import ipaddress
 import os
+import re
 import tomllib
 from dataclasses import dataclass, fields
 from pathlib import Path
@@ -69,6 +70,14 @@ class RelayConfig:
     audit_log: str = ""  # JSON lines of session events appended here; "" = off
     log_format: str = "human"  # human | json (one JSON object a line on stderr)
     log_level: str = "info"  # debug | info | warning | error
+    # ---- ICE servers for the sides' WebRTC (relay/turn.py) ----
+    stun_urls: tuple[str, ...] = ()  # e.g. ("stun:turn.example.com:3478",)
+    turn_urls: tuple[str, ...] = ()  # e.g. ("turn:turn.example.com:3478?transport=udp", ...)
+    turn_secret: str = ""  # coturn's static-auth-secret: TURN REST credentials per side
+    turn_ttl: float = 3600.0  # how long those credentials stay valid
+    # ---- several nodes (relay/cluster.py) ----
+    redis: str = ""  # redis://host:6379/0: share nameplates and forward frames between nodes
+    node_id: str = ""  # this node's name among the others; "" = hostname-pid-random
 
     def __post_init__(self) -> None:
         for f in fields(self):
@@ -79,6 +88,10 @@ class RelayConfig:
                 "invalid relay settings: tls_cert and tls_key go together (set both to serve wss://, "
                 f"or neither), got tls_cert={self.tls_cert!r} tls_key={self.tls_key!r}"
             )
+
+    @property
+    def ice_configured(self) -> bool:
+        return bool(self.stun_urls or self.turn_urls)
 
     @property
     def tls(self) -> bool:
@@ -108,6 +121,12 @@ class RelayConfig:
                 f"trust_proxy is on and the relay listens on {self.host or 'all addresses'}: "
                 "X-Forwarded-For is believed from anyone who can reach this port, so make sure "
                 "only the proxy can (or rate limits can be dodged by forging it)"
+            )
+        if self.turn_urls and not self.turn_secret:
+            warnings.append(
+                "turn_urls are set without turn_secret: clients get TURN servers with no credentials, "
+                "which only works with a TURN server open to anyone; set turn_secret to coturn's "
+                "static-auth-secret (use-auth-secret)"
             )
         return warnings
 
@@ -205,6 +224,52 @@ def _tokens(key: str, value: Any, where: str) -> tuple[str, ...]:
     return tuple(out)
 
 
+MAX_ICE_URLS = 8  # per list: the answers carrying them must fit a 4 KiB control message
+_ICE_URL = re.compile(r"[a-z0-9.\-\[\]:]{1,200}(\?transport=(udp|tcp))?", re.IGNORECASE)
+
+
+def _ice_urls(*schemes: str) -> Callable[[str, Any, str], tuple[str, ...]]:
+    def check(key: str, value: Any, where: str) -> tuple[str, ...]:
+        if isinstance(value, str):
+            value = [part.strip() for part in value.split(",") if part.strip()]
+        if not isinstance(value, (list, tuple)) or len(value) > MAX_ICE_URLS:
+            raise _fail(key, where, f"expected a list of at most {MAX_ICE_URLS} URLs", value)
+        out = []
+        for item in value:
+            url = item.strip() if isinstance(item, str) else item
+            scheme, _, rest = url.partition(":") if isinstance(url, str) else ("", "", "")
+            if scheme.lower() not in schemes or not _ICE_URL.fullmatch(rest):
+                example = f"{schemes[0]}:relay.example.com:3478"
+                raise _fail(key, where, f"each entry must be a {'/'.join(schemes)}: URL like {example!r}", item)
+            out.append(url)
+        return tuple(out)
+
+    return check
+
+
+_NODE_ID = re.compile(r"[A-Za-z0-9_.\-]{1,64}")
+
+
+def _redis_url(key: str, value: Any, where: str) -> str:
+    if not isinstance(value, str) or (value.strip() and not value.strip().startswith(("redis://", "rediss://", "unix://"))):
+        raise _fail(key, where, "expected a redis://host:port/db (rediss:// for TLS, unix:///path) URL, or empty", value)
+    return value.strip()
+
+
+def _node_id(key: str, value: Any, where: str) -> str:
+    if not isinstance(value, str) or (value.strip() and not _NODE_ID.fullmatch(value.strip())):
+        raise _fail(key, where, "expected 1 to 64 letters, digits, '.', '_' or '-'", value)
+    return value.strip()
+
+
+def _secret(key: str, value: Any, where: str) -> str:
+    if not isinstance(value, str) or (value.strip() and len(value.strip()) < 16):
+        # never echo a secret back into a log or terminal
+        shown = "<a string shorter than 16 characters>" if isinstance(value, str) else value
+        raise _fail(key, where, "expected a secret of at least 16 characters (openssl rand -hex 32)", shown)
+    return value.strip()
+
+
 _CHECKS: dict[str, Callable[[str, Any, str], Any]] = {
     "host": _str,
     "port": _int_in(0, 65535),
@@ -238,6 +303,12 @@ _CHECKS: dict[str, Callable[[str, Any, str], Any]] = {
     "audit_log": _path,
     "log_format": _choice("human", "json"),
     "log_level": _choice("debug", "info", "warning", "error"),
+    "stun_urls": _ice_urls("stun", "stuns"),
+    "turn_urls": _ice_urls("turn", "turns"),
+    "turn_secret": _secret,
+    "turn_ttl": _seconds(60.0, 7 * 86400.0),
+    "redis": _redis_url,
+    "node_id": _node_id,
 }
 FIELD_NAMES: tuple[str, ...] = tuple(f.name for f in fields(RelayConfig))
 

@@ -124,7 +124,7 @@ class Traffic:
         self.bytes = 0
 
 
-@dataclass(eq=False)
+@dataclass(eq=False, slots=True)
 class _Side:
     role: str
     token: str
@@ -132,7 +132,7 @@ class _Side:
     grace_until: float | None = None
 
 
-@dataclass(eq=False)
+@dataclass(eq=False, slots=True)
 class _Session:
     nameplate: str
     creator: _Side
@@ -153,7 +153,7 @@ class _Session:
         return [self.creator] if self.joiner is None else [self.creator, self.joiner]
 
 
-@dataclass(eq=False)
+@dataclass(eq=False, slots=True)
 class _Conn:
     address: str
     session: _Session | None = None
@@ -161,7 +161,7 @@ class _Conn:
     closing: bool = False  # the server was told to close it: ignore what it still sends
 
 
-@dataclass(eq=False)
+@dataclass(eq=False, slots=True)
 class _Strikes:
     failures: deque[float]
     level: int = 0
@@ -234,8 +234,12 @@ class Rooms:
         max_dead: int = 200_000,
         max_addresses: int = 100_000,
         new_id: Callable[[], str] | None = None,
+        ice_for: Callable[[str, str], list[dict[str, object]]] | None = None,
     ) -> None:
         self.config = config
+        # (session id, role) -> the ICE servers for that side (relay/turn.py; wall-clock
+        # dependent, so the server passes it in); none by default.
+        self._ice_for = ice_for if ice_for is not None else (lambda session_id, role: [])
         self._rng = rng
         self._new_token = new_token
         ids = count(1)
@@ -335,6 +339,76 @@ class Rooms:
             "addresses": len(self.limiter),
         }
 
+    # ---- several nodes (relay/cluster.py does the Redis side) ----
+
+    def holds(self, nameplate: str) -> bool:
+        """Whether this node has that live session."""
+        return nameplate in self._sessions
+
+    def live_nameplates(self) -> list[str]:
+        return list(self._sessions)
+
+    def address_of(self, conn: Key) -> str:
+        c = self._conns.get(conn)
+        return c.address if c is not None else ""
+
+    def nameplate_candidates(self, now: float, k: int = 8) -> list[str]:
+        """Up to ``k`` distinct nameplates free here, to reserve one of them cluster-wide."""
+        seen: dict[str, None] = {}
+        for _ in range(2 * k):
+            candidate = self._allocate(now)
+            if candidate is None:
+                break
+            seen.setdefault(candidate, None)
+            if len(seen) == k:
+                break
+        return list(seen)
+
+    def export(self, nameplate: str) -> dict[str, str] | None:
+        """What another node needs to adopt the session (its sides' resume secrets included)."""
+        s = self._sessions.get(nameplate)
+        if s is None:
+            return None
+        joiner = s.joiner
+        return {
+            "id": s.id, "creator_role": s.creator.role, "creator_token": s.creator.token,
+            "joiner_role": joiner.role if joiner is not None else "",
+            "joiner_token": joiner.token if joiner is not None else "",
+            "agent_token": s.agent_token or "",
+        }
+
+    def adopt(
+        self, nameplate: str, session_id: str, creator: tuple[str, str], joiner: tuple[str, str] | None,
+        agent_token: str | None, now: float,
+    ) -> Output:
+        """Take over a session whose node was lost: both sides away, each with a fresh grace
+        period to ``resume`` here (or through another node). A no-op if it is here already.
+        ``creator``/``joiner`` are (role, resume secret)."""
+        out = Output()
+        if nameplate in self._sessions or session_id in self._by_id:
+            return out
+        grace_until = now + self.config.grace
+        first = _Side(creator[0], creator[1], None, grace_until)
+        session = _Session(nameplate, first, now + self.config.unclaimed_ttl, session_id, now)
+        self._cooling.pop(nameplate, None)
+        self._dead.pop(nameplate, None)
+        self._sessions[nameplate] = session
+        self._by_id[session_id] = session
+        if agent_token:
+            session.agent_token = agent_token
+            self._per_token[agent_token] = self._per_token.get(agent_token, 0) + 1
+        self._timer(grace_until, session, first)
+        if joiner is not None:
+            second = session.joiner = _Side(joiner[0], joiner[1], None, grace_until)
+            session.active_at = now
+            self._timer(grace_until, session, second)
+        else:
+            self._timer(session.expires_at, session, None)
+        out.events.append(Event("adopted", session_id, {
+            "nameplate": nameplate, "paired": joiner is not None, "agent_token": agent_token,
+        }))
+        return out
+
     # ---- inputs ----
 
     def connected(self, conn: Key, address: str) -> None:
@@ -349,8 +423,13 @@ class Rooms:
             self._detach(c, now, out)
         return out
 
-    def receive(self, conn: Key, msg: Message, now: float) -> Output:
-        """A decoded control message from ``conn``."""
+    def receive(self, conn: Key, msg: Message, now: float, *, nameplate: str | None = None) -> Output:
+        """A decoded control message from ``conn``.
+
+        ``nameplate``: for an ``open`` on a node of several, the nameplate the cluster
+        reserved in Redis (one of :meth:`nameplate_candidates`); ``""`` when none could be,
+        which answers ``full``.
+        """
         out = Output()
         c = self._conns.get(conn)
         if c is None:
@@ -362,7 +441,7 @@ class Rooms:
             if c.session is not None:
                 c.session.active_at = now  # a keepalive: frames may be taking a direct path
         elif isinstance(msg, Open):
-            self._open(conn, c, msg, now, out)
+            self._open(conn, c, msg, now, out, nameplate)
         elif isinstance(msg, Claim):
             self._claim(conn, c, msg, now, out)
         elif isinstance(msg, Resume):
@@ -494,7 +573,7 @@ class Rooms:
 
     # ---- handlers ----
 
-    def _open(self, conn: Key, c: _Conn, msg: Open, now: float, out: Output) -> None:
+    def _open(self, conn: Key, c: _Conn, msg: Open, now: float, out: Output, reserved: str | None = None) -> None:
         if c.side is not None:
             return self._fatal(conn, c, "malformed", now, out, "this connection is already in a session")
         if msg.version != PROTOCOL_VERSION:
@@ -508,7 +587,9 @@ class Rooms:
                 return self._fatal(conn, c, "over_quota", now, out, f"{self.config.max_sessions_per_token} live sessions")
         if msg.role == "customer" and not self.config.customers_may_create:
             return self._fatal(conn, c, "forbidden", now, out)
-        nameplate = self._allocate(now) if len(self._sessions) < self.config.max_sessions else None
+        nameplate = None
+        if len(self._sessions) < self.config.max_sessions:
+            nameplate = (reserved or None) if reserved is not None else self._allocate(now)
         if nameplate is None:
             return self._fatal(conn, c, "full", now, out)
         side = _Side(msg.role, self._new_token(), conn)
@@ -518,7 +599,9 @@ class Rooms:
         self._count_token(session, token_name)
         c.session, c.side = session, side
         self._timer(session.expires_at, session, None)
-        out.send.append((conn, Opened(nameplate, side.token, self.config.unclaimed_ttl)))
+        out.send.append((conn, Opened(
+            nameplate, side.token, self.config.unclaimed_ttl, self._ice_for(session.id, msg.role)
+        )))
         out.events.append(Event("created", session.id, {
             "nameplate": nameplate, "role": msg.role, "agent_token": token_name, "address": c.address,
         }))
@@ -555,7 +638,7 @@ class Rooms:
         out.events.append(Event("paired", session.id, {
             "nameplate": nameplate, "role": msg.role, "agent_token": session.agent_token, "address": c.address,
         }))
-        out.send.append((conn, Claimed(nameplate, joiner.token)))
+        out.send.append((conn, Claimed(nameplate, joiner.token, self._ice_for(session.id, msg.role))))
         out.send.append((conn, Peer("joined")))
         creator = session.creator
         if creator.conn is not None:
@@ -592,7 +675,7 @@ class Rooms:
         out.events.append(Event("resumed", session.id, {"role": side.role, "address": c.address}))
         other = session.other(side)
         peer_here = other is not None and other.conn is not None
-        out.send.append((conn, Resumed(session.nameplate, peer_here)))
+        out.send.append((conn, Resumed(session.nameplate, peer_here, self._ice_for(session.id, side.role))))
         if peer_here:
             assert other is not None and other.conn is not None
             self._link(conn, other.conn)

@@ -43,8 +43,10 @@ from relay.config import RelayConfig
 from relay.limits import TokenBucket, bucket_for
 from relay.metrics import CONTENT_TYPE as METRICS_CONTENT_TYPE
 from relay.metrics import Live, RelayMetrics
+from relay.nodes import Bridge, default_node_id
 from relay.rooms import Event, Key, Output, Rng, Rooms
 from relay.tokens import TokenStore, token_names
+from relay.turn import ice_servers
 
 log = logging.getLogger("relay")
 
@@ -86,6 +88,14 @@ def forwarded_for(values: list[str]) -> str | None:
         return str(ipaddress.ip_address(last))
     except ValueError:
         return None
+
+
+def ice_source(config: RelayConfig) -> Callable[[str, str], list[dict[str, Any]]]:
+    """What the rooms call for each side's ICE servers: fresh TURN credentials, wall-clock expiry."""
+    if not config.ice_configured:
+        return lambda session_id, role: []
+    stun, turn_urls, secret, ttl = config.stun_urls, config.turn_urls, config.turn_secret, config.turn_ttl
+    return lambda session_id, role: ice_servers(stun, turn_urls, secret, ttl, f"{session_id}-{role}", time.time())
 
 
 def ssl_context(config: RelayConfig) -> ssl.SSLContext | None:
@@ -136,6 +146,7 @@ class RelayServer:
         self._stalled: dict[ServerConnection, float] = {}  # receivers over send_buffer_bytes, since
         self._ended_traffic = [0, 0]  # frames, bytes of sessions that ended
         self.draining = False
+        self.bridge: Bridge | None = None  # with config.redis: this node's part in the cluster
         self.metrics = RelayMetrics(self._live, self.version)
         self._control_hist = {t: self.metrics.control_seconds.labels(t) for t in CLIENT_MESSAGES}
 
@@ -155,6 +166,14 @@ class RelayServer:
         self.reload_tokens(initial=True)
         if cfg.audit_log:
             self._audit = AuditLog(cfg.audit_log)
+        if cfg.redis:
+            self.bridge = Bridge(self, cfg.node_id or default_node_id())
+            try:
+                await self.bridge.start()
+            except BaseException:
+                if self._audit is not None:
+                    self._audit.close()
+                raise
         try:
             self._server = await serve(
                 self._handle,
@@ -174,6 +193,8 @@ class RelayServer:
         except BaseException:
             if self._audit is not None:
                 self._audit.close()
+            if self.bridge is not None:
+                await self.bridge.close()
             raise
         sockets = list(self._server.sockets)
         if sockets:
@@ -189,6 +210,12 @@ class RelayServer:
         stalled, clock = self._stalled, self._clock
 
         class RelayConnection(ServerConnection):
+            def __init__(self, *args: Any, **kwargs: Any) -> None:
+                super().__init__(*args, **kwargs)
+                # Memory per idle connection (bench/relay_capacity.py): an empty deque costs
+                # ~600 B; this list of futures waiting for a drain holds one at most.
+                self.drain_waiters = []  # type: ignore[assignment]
+
             def pause_writing(self) -> None:
                 super().pause_writing()
                 stalled[self] = clock()
@@ -220,6 +247,8 @@ class RelayServer:
                 pass
         if self._tasks:
             await asyncio.wait(list(self._tasks), timeout=5)
+        if self.bridge is not None:
+            await self.bridge.close()
         if self._audit is not None:
             self._audit.close()
 
@@ -234,9 +263,12 @@ class RelayServer:
         log.info("shutting down: telling %d connection(s), draining up to %g s",
                  self.rooms.connection_count, drain)
         self._server.close(close_connections=False)  # stop listening; wait_closed waits for handlers
-        out = self.rooms.shutdown(self._clock())
-        if out:
-            self._apply_later(out, bound=drain)
+        if self.bridge is not None:  # sessions go on: other nodes adopt them as clients resume
+            await self.bridge.hand_over(bound=drain)
+        else:
+            out = self.rooms.shutdown(self._clock())
+            if out:
+                self._apply_later(out, bound=drain)
         try:
             async with asyncio.timeout(drain):
                 await self._server.wait_closed()
@@ -371,6 +403,12 @@ class RelayServer:
             await ws.close(1001, "relay shutting down")
             return
         rooms.connected(ws, self._address(ws))
+        # The upgrade request's and response's headers are not needed once the address is
+        # known; dropping them saves ~2 KB per idle connection (websockets' parser keeps the
+        # request object itself alive, so its headers are emptied in place).
+        for message in (ws.request, ws.response):
+            if message is not None:
+                message.headers.clear()
         try:
             if await self._handshake(ws):
                 return
@@ -433,19 +471,25 @@ class RelayServer:
                 out = rooms.binary(ws, len(data), self._clock())
                 if out and await self._apply(out, ws):
                     return True
+            elif self.bridge is not None:
+                if await self.bridge.handshake(ws, data):
+                    return True
             elif await self._control(ws, data):
                 return True
         return False
 
-    async def _control(self, ws: ServerConnection, data: str) -> bool:
-        """One text frame: decode, let the rooms decide, send the answers. True if ``ws`` closes."""
+    async def _control(self, ws: Any, data: str, *, nameplate: str | None = None) -> bool:
+        """One text frame: decode, let the rooms decide, send the answers. True if ``ws`` closes.
+
+        ``nameplate``: on a node of several, the one reserved cluster-wide for an ``open``.
+        """
         t0 = time.perf_counter()
         try:
             msg = decode_client(data)
         except MalformedMessage as exc:
             out = self.rooms.malformed(ws, str(exc), self._clock())
             return await self._apply(out, ws)
-        out = self.rooms.receive(ws, msg, self._clock())
+        out = self.rooms.receive(ws, msg, self._clock(), nameplate=nameplate)
         closing_me = await self._send_all(out, ws)
         self._control_hist[msg.type].observe(time.perf_counter() - t0)
         return await self._close_all(out, ws, closing_me)
@@ -521,6 +565,8 @@ class RelayServer:
         """Session events to metrics, the audit log and the log (never any content)."""
         for event in events:
             self.metrics.observe(event)
+            if self.bridge is not None:
+                self.bridge.observe(event)
             if self._audit is not None:
                 self._audit.write(event)
             if event.kind == "ended":
@@ -590,6 +636,7 @@ async def serve_relay(
         rng if rng is not None else random.SystemRandom(),
         new_token if new_token is not None else (lambda: secrets.token_hex(16)),
         new_id=lambda: secrets.token_hex(6),
+        ice_for=ice_source(config),
     )
     store = TokenStore(config.token_store) if config.token_store else None
     server = RelayServer(config, rooms, clock, store)

@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from dataclasses import dataclass
+from typing import Any
 
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidURI
@@ -77,6 +78,9 @@ class RelayLink:
         self.reconnect_for = reconnect_for
         self.nameplate: str | None = None
         self.ttl: float | None = None
+        # STUN/TURN servers for WebRTC from the relay's last opened/claimed/resumed (TURN
+        # credentials are short-lived: each resume brings fresh ones).
+        self.ice_servers: list[dict[str, Any]] = []
         self.items: asyncio.Queue[LinkItem] = asyncio.Queue()
         self.connected = asyncio.Event()
         self.bytes_sent = 0
@@ -124,6 +128,7 @@ class RelayLink:
         assert isinstance(reply, env.Opened)
         self._attach(ws, reply.nameplate, reply.side)
         self.ttl = reply.ttl
+        self.ice_servers = reply.ice_servers
         return reply.nameplate
 
     async def claim(self, nameplate: str) -> None:
@@ -133,6 +138,7 @@ class RelayLink:
         reply = await self._request(ws, message, env.Claimed)
         assert isinstance(reply, env.Claimed)
         self._attach(ws, reply.nameplate, reply.side)
+        self.ice_servers = reply.ice_servers
 
     def _attach(self, ws: ClientConnection, nameplate: str, side: str) -> None:
         self._ws, self.nameplate, self._side = ws, nameplate, side
@@ -236,6 +242,7 @@ class RelayLink:
                 last = exc
                 continue
             assert isinstance(reply, env.Resumed)
+            self.ice_servers = reply.ice_servers
             self._ws = ws
             self.connected.set()
             await self.items.put(Resumed(reply.peer))

@@ -11,10 +11,13 @@ client -> relay
     close    {reason}                           end the session for both sides
     ping     {}                                 answer: pong
 
+``ice_servers`` (optional, default ``[]``): STUN/TURN servers for the sides' WebRTC, in the
+RTCIceServer shape ``{"urls": [..], "username"?: .., "credential"?: ..}`` (relay/turn.py).
+
 relay -> client
-    opened   {nameplate, side, ttl}             ``side`` is the secret that lets this side resume
-    claimed  {nameplate, side}
-    resumed  {nameplate, peer}                  ``peer``: whether the other side is attached now
+    opened   {nameplate, side, ttl, ice_servers?} ``side`` is the secret that lets this side resume
+    claimed  {nameplate, side, ice_servers?}
+    resumed  {nameplate, peer, ice_servers?}    ``peer``: whether the other side is attached now
     peer     {state: joined|left|back}          the other side's presence changed
     closed   {reason, message}                  the session is over (either side or the relay ended it)
     error    {code, message}                    a request failed; fatal codes close the socket
@@ -25,7 +28,7 @@ from __future__ import annotations
 
 import json
 import re
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from typing import Any, ClassVar, Literal
 
 from cobrowse.wire.fields import from_json
@@ -150,6 +153,7 @@ class Opened(Message):
     nameplate: str
     side: str
     ttl: float
+    ice_servers: list[dict[str, Any]] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -157,6 +161,7 @@ class Claimed(Message):
     type: ClassVar[str] = "claimed"
     nameplate: str
     side: str
+    ice_servers: list[dict[str, Any]] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -164,6 +169,7 @@ class Resumed(Message):
     type: ClassVar[str] = "resumed"
     nameplate: str
     peer: bool
+    ice_servers: list[dict[str, Any]] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -226,6 +232,28 @@ def _check(msg: Message) -> None:
         raise MalformedMessage(f"{msg.type}: role must be one of {ROLES}")
     if isinstance(msg, Peer) and msg.state not in ("joined", "left", "back"):
         raise MalformedMessage("peer: unknown state")
+    servers = getattr(msg, "ice_servers", None)
+    if servers is not None:
+        check_ice_servers(servers, msg.type)
+
+
+def check_ice_servers(servers: Any, where: str = "ice_servers") -> None:
+    """A list of RTCIceServer dicts: ``urls`` a string or a list of strings, optional
+    string ``username``/``credential``; raise MalformedMessage otherwise (a hostile relay
+    must not hand the WebRTC stack something it chokes on)."""
+    if not isinstance(servers, list):
+        raise MalformedMessage(f"{where}: 'ice_servers' must be a list")
+    for entry in servers:
+        if not isinstance(entry, dict):
+            raise MalformedMessage(f"{where}: each ICE server must be an object")
+        urls = entry.get("urls")
+        if isinstance(urls, str):
+            urls = [urls]
+        if not isinstance(urls, list) or not urls or not all(isinstance(u, str) and u for u in urls):
+            raise MalformedMessage(f"{where}: an ICE server's 'urls' must be a string or a list of strings")
+        for key in ("username", "credential"):
+            if key in entry and not isinstance(entry[key], str):
+                raise MalformedMessage(f"{where}: an ICE server's {key!r} must be a string")
 
 
 def decode_client(text: str | bytes) -> Message:

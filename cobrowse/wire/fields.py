@@ -11,7 +11,7 @@ from typing import Any
 
 # The annotation's first type -> the JSON types accepted for it. bool is never an int here.
 _ACCEPTED: dict[str, tuple[type, ...]] = {
-    "str": (str,), "int": (int,), "float": (int, float), "bool": (bool,), "dict": (dict,),
+    "str": (str,), "int": (int,), "float": (int, float), "bool": (bool,), "dict": (dict,), "list": (list,),
 }
 
 
@@ -20,14 +20,14 @@ def from_json(cls: type, obj: dict[str, Any], name: str, error: type[ValueError]
     kwargs: dict[str, Any] = {}
     for f in fields(cls):
         if f.name not in obj:
-            if f.default is MISSING:
+            if f.default is MISSING and f.default_factory is MISSING:
                 raise error(f"{name}: missing {f.name!r}")
             continue
         value = obj[f.name]
         annotation = str(f.type)
         if value is None and "None" in annotation:
             continue
-        accepted = _ACCEPTED[annotation.split("|")[0].strip()]
+        accepted = _ACCEPTED[annotation.split("|")[0].split("[")[0].strip()]
         if not isinstance(value, accepted) or (isinstance(value, bool) and bool not in accepted):
             raise error(f"{name}: {f.name!r} has the wrong type")
         kwargs[f.name] = value

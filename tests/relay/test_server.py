@@ -92,7 +92,7 @@ async def make_pair(relay: RelayServer) -> Pair:
     customer = await client(relay)
     await send(customer, Claim("customer", 1, opened["nameplate"]))
     claimed = await recv(customer)
-    assert claimed == {"type": "claimed", "nameplate": opened["nameplate"], "side": claimed["side"]}
+    assert claimed == {"type": "claimed", "nameplate": opened["nameplate"], "side": claimed["side"], "ice_servers": []}
     assert await recv(customer) == {"type": "peer", "state": "joined"}
     assert await recv(agent) == {"type": "peer", "state": "joined"}
     return Pair(agent, customer, opened["nameplate"], opened["side"], claimed["side"])
@@ -276,7 +276,7 @@ async def test_drop_and_resume_within_grace(make_relay: Callable[..., Awaitable[
     await p.agent.send(b"lost while away")  # dropped: clients retransmit end to end
     back = await client(relay)
     await send(back, Resume(p.nameplate, p.customer_side))
-    assert await recv(back) == {"type": "resumed", "nameplate": p.nameplate, "peer": True}
+    assert await recv(back) == {"type": "resumed", "nameplate": p.nameplate, "peer": True, "ice_servers": []}
     assert await recv(p.agent) == {"type": "peer", "state": "back"}
     await assert_forwards(Pair(p.agent, back, p.nameplate, p.agent_side, p.customer_side))
 

@@ -1,0 +1,308 @@
+"""One node's link to Redis: shared nameplates, session records, liveness and pub/sub.
+
+Everything several relay nodes share goes through here, and only here (relay/rooms.py
+stays pure, relay/nodes.py decides what to do with it):
+
+- **Nameplates** are reserved atomically with an expiry: a Lua script creates the session
+  hash ``cobrowse:session:<nameplate>`` with ``home`` = this node only if the key does not
+  exist, and sets its TTL in the same step. The home refreshes the TTL of its live sessions
+  every few seconds; an ended session's key stays, marked ``ended``, for
+  ``reuse_cooldown`` so no node hands the nameplate out again too soon.
+- **Session records** (relay/cluster_wire.SessionRecord) hold what another node needs to
+  adopt a session whose home was lost.
+- **Liveness**: ``cobrowse:alive:<node>`` is set every second with a 3 s expiry; a node
+  whose key is gone is lost (killed, cut off): others take its sessions over.
+- **Frames and control messages** between nodes go over pub/sub, one channel per node,
+  batched: records for a node pile up in a buffer that one writer task publishes (with any
+  pending writes) in one pipeline whenever it runs, so a busy node sends one PUBLISH per
+  batch rather than per frame. Past ``HIGH_WATER`` bytes waiting for one node, senders
+  wait (back-pressure, as on a websocket).
+
+Pub/sub is at-most-once: frames in flight when a node dies are lost, like frames sent while
+a side is away; the clients' end-to-end channel resends them.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from typing import Any, Awaitable, Callable, Iterable
+
+import redis.asyncio as aioredis
+from redis.exceptions import RedisError
+
+from cobrowse.errors import ConfigError
+from relay.cluster_wire import SessionRecord, alive_key, batch_head, channel, record, session_key
+
+log = logging.getLogger("relay.cluster")
+
+HEARTBEAT = 1.0  # seconds between liveness writes
+ALIVE_MS = 3000  # a node silent this long is lost
+REFRESH = 10.0  # seconds between TTL refreshes of the home's live sessions
+HIGH_WATER = 1 << 20  # bytes buffered for one node before senders wait
+
+_RESERVE = """
+if redis.call('exists', KEYS[1]) == 1 then return 0 end
+redis.call('hset', KEYS[1], 'home', ARGV[1])
+redis.call('expire', KEYS[1], ARGV[2])
+return 1
+"""
+_IF_HOME_SAVE = """
+if redis.call('hget', KEYS[1], 'home') ~= ARGV[1] then return 0 end
+for i = 3, #ARGV, 2 do redis.call('hset', KEYS[1], ARGV[i], ARGV[i + 1]) end
+redis.call('expire', KEYS[1], ARGV[2])
+return 1
+"""
+_IF_HOME_END = """
+if redis.call('hget', KEYS[1], 'home') ~= ARGV[1] then return 0 end
+redis.call('hset', KEYS[1], 'ended', '1')
+redis.call('expire', KEYS[1], ARGV[2])
+return 1
+"""
+_IF_HOME_DELETE = """
+if redis.call('hget', KEYS[1], 'home') ~= ARGV[1] then return 0 end
+return redis.call('del', KEYS[1])
+"""
+_TAKE_OVER = """
+local home = redis.call('hget', KEYS[1], 'home')
+if home ~= ARGV[1] or redis.call('hget', KEYS[1], 'ended') == '1' then return 0 end
+redis.call('hset', KEYS[1], 'home', ARGV[2])
+redis.call('expire', KEYS[1], ARGV[3])
+return 1
+"""
+
+
+class Cluster:
+    """Redis for one node. ``start()`` connects (ConfigError if Redis is unreachable)."""
+
+    def __init__(
+        self,
+        url: str,
+        node_id: str,
+        on_batch: Callable[[bytes], Awaitable[None]],
+        live_nameplates: Callable[[], Iterable[str]],
+        record_ttl: int,
+        cooldown: int,
+    ) -> None:
+        self.url = url
+        self.node_id = node_id
+        self._on_batch = on_batch
+        self._live_nameplates = live_nameplates
+        self.record_ttl = max(30, int(record_ttl))
+        self.cooldown = max(1, int(cooldown))
+        self._redis: Any = None
+        self._pubsub: Any = None
+        self._tasks: list[asyncio.Task[None]] = []
+        self._head = batch_head(node_id)
+        self._out: dict[str, bytearray] = {}
+        self._ops: list[tuple[str, tuple[str, ...], tuple[Any, ...]]] = []
+        self._wake = asyncio.Event()
+        self._drained = asyncio.Event()
+        self._alive_cache: dict[str, tuple[float, bool]] = {}
+        self._scripts: dict[str, Any] = {}
+        self.published = 0  # batches
+        self.received = 0
+
+    async def start(self) -> None:
+        self._redis = aioredis.from_url(self.url, socket_connect_timeout=5, socket_timeout=10)
+        try:
+            async with asyncio.timeout(10):
+                await self._redis.ping()
+                for name, body in (("reserve", _RESERVE), ("save", _IF_HOME_SAVE), ("end", _IF_HOME_END),
+                                   ("delete", _IF_HOME_DELETE), ("take_over", _TAKE_OVER)):
+                    self._scripts[name] = self._redis.register_script(body)
+                await self._beat()
+                self._pubsub = self._redis.pubsub()
+                await self._pubsub.subscribe(channel(self.node_id))
+        except (RedisError, OSError, TimeoutError) as exc:
+            await self._redis.aclose()
+            raise ConfigError(
+                f"cannot use Redis at {self.url}: {exc or type(exc).__name__} "
+                "(check the redis setting and that redis-server runs and is reachable)"
+            ) from None
+        self._tasks = [
+            asyncio.create_task(self._writer(), name="cluster-writer"),
+            asyncio.create_task(self._reader(), name="cluster-reader"),
+            asyncio.create_task(self._heartbeat(), name="cluster-heartbeat"),
+        ]
+        log.info("node %s joined the cluster on %s", self.node_id, self.url)
+
+    async def close(self, *, leave: bool = True) -> None:
+        """Stop; ``leave`` deletes this node's liveness key so others take over at once."""
+        for task in self._tasks:
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+        self._tasks = []
+        if self._redis is None:
+            return
+        try:
+            async with asyncio.timeout(3):
+                await self._flush()
+                if leave:
+                    await self._redis.delete(alive_key(self.node_id))
+        except (RedisError, OSError, TimeoutError) as exc:
+            log.warning("could not leave the cluster cleanly: %s", exc)
+        try:
+            if self._pubsub is not None:
+                await self._pubsub.aclose()
+            await self._redis.aclose()
+        except (RedisError, OSError):
+            pass
+
+    async def leave(self) -> None:
+        """Stop the heartbeat and delete the liveness key now: others take over at once."""
+        for task in self._tasks:
+            if task.get_name() == "cluster-heartbeat":
+                task.cancel()
+        try:
+            async with asyncio.timeout(3):
+                await self._redis.delete(alive_key(self.node_id))
+        except (RedisError, OSError, TimeoutError) as exc:
+            log.warning("could not leave the cluster: %s", exc)
+
+    async def flush(self) -> None:
+        try:
+            async with asyncio.timeout(3):
+                await self._flush()
+        except (RedisError, OSError, TimeoutError) as exc:
+            log.warning("could not send the last records to other nodes: %s", exc)
+
+    # ---- nameplates and session records ----
+
+    async def reserve(self, candidates: list[str]) -> str:
+        """The first of ``candidates`` no node holds, now held by this one; "" if none."""
+        try:
+            for nameplate in candidates:
+                if await self._scripts["reserve"](keys=[session_key(nameplate)], args=[self.node_id, self.record_ttl]):
+                    return nameplate
+        except RedisError as exc:
+            log.error("cannot reserve a nameplate in Redis: %s", exc)
+        return ""
+
+    def release(self, nameplate: str) -> None:
+        """A reserved nameplate that was not used after all."""
+        self._op("delete", (session_key(nameplate),), (self.node_id,))
+
+    def save(self, nameplate: str, fields: dict[str, str]) -> None:
+        """Write the session record (in order with the other writes of this node)."""
+        flat: list[str] = []
+        for key, value in fields.items():
+            flat += [key, value]
+        self._op("save", (session_key(nameplate),), (self.node_id, self.record_ttl, *flat))
+
+    def end(self, nameplate: str) -> None:
+        self._op("end", (session_key(nameplate),), (self.node_id, self.cooldown))
+
+    async def lookup(self, nameplate: str) -> SessionRecord | None:
+        try:
+            fields = await self._redis.hgetall(session_key(nameplate))
+        except RedisError as exc:
+            log.error("cannot read a session from Redis: %s", exc)
+            return None
+        return SessionRecord.from_redis(nameplate, fields)
+
+    async def take_over(self, nameplate: str, lost_home: str) -> bool:
+        """Make this node the home of a session whose home ``lost_home`` is gone (atomic)."""
+        try:
+            return bool(await self._scripts["take_over"](
+                keys=[session_key(nameplate)], args=[lost_home, self.node_id, self.record_ttl]
+            ))
+        except RedisError as exc:
+            log.error("cannot take a session over in Redis: %s", exc)
+            return False
+
+    async def alive(self, node_id: str) -> bool:
+        """Whether ``node_id`` wrote its liveness key lately (cached for half a second)."""
+        if node_id == self.node_id:
+            return True
+        now = time.monotonic()
+        cached = self._alive_cache.get(node_id)
+        if cached is not None and now - cached[0] < 0.5:
+            return cached[1]
+        try:
+            alive = bool(await self._redis.exists(alive_key(node_id)))
+        except RedisError:
+            return True  # Redis trouble is not evidence that a node died
+        self._alive_cache[node_id] = (now, alive)
+        if len(self._alive_cache) > 1024:
+            self._alive_cache.clear()
+        return alive
+
+    # ---- messages to other nodes ----
+
+    def send(self, node_id: str, kind: int, conn_id: int, payload: bytes) -> None:
+        buf = self._out.get(node_id)
+        if buf is None:
+            buf = self._out[node_id] = bytearray(self._head)
+        buf += record(kind, conn_id, payload)
+        self._wake.set()
+
+    async def drained(self, node_id: str) -> None:
+        """Wait while more than HIGH_WATER bytes are queued for ``node_id``."""
+        while len(self._out.get(node_id, b"")) > HIGH_WATER:
+            self._drained.clear()
+            await self._drained.wait()
+
+    def _op(self, script: str, keys: tuple[str, ...], args: tuple[Any, ...]) -> None:
+        self._ops.append((script, keys, args))
+        self._wake.set()
+
+    async def _flush(self) -> None:
+        ops, self._ops = self._ops, []
+        out, self._out = self._out, {}
+        if not ops and not out:
+            return
+        pipe = self._redis.pipeline(transaction=False)
+        for script, keys, args in ops:
+            await self._scripts[script](keys=keys, args=args, client=pipe)
+        for node_id, buf in out.items():
+            pipe.publish(channel(node_id), bytes(buf))
+        self.published += len(out)
+        self._drained.set()
+        await pipe.execute()
+
+    async def _writer(self) -> None:
+        while True:
+            await self._wake.wait()
+            self._wake.clear()
+            try:
+                await self._flush()
+            except (RedisError, OSError) as exc:
+                log.error("Redis write failed (frames between nodes were lost): %s", exc)
+                await asyncio.sleep(0.2)
+
+    async def _reader(self) -> None:
+        while True:
+            try:
+                async for message in self._pubsub.listen():
+                    if message.get("type") == "message":
+                        self.received += 1
+                        await self._on_batch(message["data"])
+            except (RedisError, OSError) as exc:
+                log.error("Redis subscription failed, retrying: %s", exc)
+                await asyncio.sleep(0.5)
+                try:
+                    await self._pubsub.subscribe(channel(self.node_id))
+                except (RedisError, OSError):
+                    pass
+            except Exception:  # pragma: no cover - a bug must not stop forwarding for good
+                log.exception("a batch from another node failed")
+
+    async def _beat(self) -> None:
+        await self._redis.set(alive_key(self.node_id), b"1", px=ALIVE_MS)
+
+    async def _heartbeat(self) -> None:
+        next_refresh = time.monotonic() + REFRESH
+        while True:
+            await asyncio.sleep(HEARTBEAT)
+            try:
+                await self._beat()
+                if time.monotonic() >= next_refresh:
+                    next_refresh = time.monotonic() + REFRESH
+                    pipe = self._redis.pipeline(transaction=False)
+                    for nameplate in list(self._live_nameplates()):
+                        pipe.expire(session_key(nameplate), self.record_ttl)
+                    await pipe.execute()
+            except (RedisError, OSError) as exc:
+                log.error("Redis heartbeat failed: %s", exc)
