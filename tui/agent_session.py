@@ -591,7 +591,10 @@ class SessionPane(TabPane):
         return "\n".join(lines)
 
     def _path_text(self) -> str:
-        return self.runtime.rtc.path if self.runtime is not None else "relay"
+        rtc = self.runtime.rtc if self.runtime is not None else None
+        if rtc is None or rtc.path != "direct":
+            return "relay"
+        return {"host": "direct", "srflx": "direct (through NAT)", "relay": "direct via TURN"}.get(rtc.route_via, "direct")
 
     def _call_lines(self) -> list[str]:
         runtime = self.runtime

@@ -24,7 +24,7 @@ from aiortc.mediastreams import MediaStreamTrack
 from cobrowse.errors import ConfigError
 from cobrowse.io.audio import AudioUnavailable, Microphone, Speaker, check_devices, open_sink, open_source
 from cobrowse.io.link import Frame
-from cobrowse.io.webrtc import make_answer, make_offer, peer_connection, take_answer
+from cobrowse.io.webrtc import make_answer, make_offer, peer_connection, selected_route, take_answer
 from cobrowse.protocol import messages as m
 from cobrowse.voice.call import CallError, CallMachine
 from cobrowse.voice.level import EchoGate, meter
@@ -97,6 +97,7 @@ class RtcManager:
         self._keepalive_at = 0.0
         self._tasks: set[asyncio.Task[Any]] = set()
         self.direct_frames = 0
+        self.route_via = ""
 
     # the direct path
 
@@ -162,7 +163,7 @@ class RtcManager:
 
     def _direct_open(self) -> None:
         self.policy.direct_open()
-        self._report()
+        self._report(selected_route(self._data_pc) if self._data_pc is not None else "unknown")
 
     def _lost(self, reason: str) -> None:
         if self.policy.direct_lost(reason):
@@ -183,9 +184,12 @@ class RtcManager:
         if pc is not None:
             self._spawn(pc.close())
 
-    def _report(self) -> None:
+    def _report(self, via: str = "") -> None:
         for change in self.policy.changes():
-            self.rt.emit({"event": "path", "path": change.path, "reason": change.reason})
+            event = {"event": "path", "path": change.path, "reason": change.reason}
+            if change.path == "direct":
+                self.route_via = event["via"] = via or "unknown"
+            self.rt.emit(event)
 
     # calls
 
@@ -354,7 +358,7 @@ class RtcManager:
     # internals
 
     def _new_pc(self) -> RTCPeerConnection:
-        return peer_connection(getattr(self.rt.link, "ice_servers", []), self.settings.ice_hosts)
+        return peer_connection(self.rt.link.ice_servers, self.settings.ice_hosts)
 
     def _watch(self, pc: RTCPeerConnection, which: str) -> None:
         def changed() -> None:

@@ -71,3 +71,19 @@ async def make_answer(pc: RTCPeerConnection, offer: str) -> str:
 
 async def take_answer(pc: RTCPeerConnection, answer: str) -> None:
     await pc.setRemoteDescription(RTCSessionDescription(sdp=answer, type="answer"))
+
+
+def selected_route(pc: RTCPeerConnection) -> str:
+    """How the connected pair travels: ``host`` (a LAN or this machine), ``srflx`` (through
+    NATs, found by STUN) or ``relay`` (through TURN); ``unknown`` if aiortc hides it.
+
+    aiortc has no getStats() entry for the selected pair, so this reads aioice's nominated
+    pair; it only informs the console, so any surprise there answers ``unknown``."""
+    try:
+        ice = pc.sctp.transport.transport if pc.sctp is not None else pc.getTransceivers()[0].receiver.transport.transport
+        pairs = ice._connection._nominated  # type: ignore[attr-defined]
+        pair = pairs.get(1) or next(iter(pairs.values()))
+        local, remote = pair.local_candidate.type, pair.remote_candidate.type
+    except Exception:
+        return "unknown"
+    return "relay" if "relay" in (local, remote) else ("srflx" if "srflx" in (local, remote) else local)

@@ -25,11 +25,13 @@ class Proc:
         self._tasks = [asyncio.create_task(self._read_stdout()), asyncio.create_task(self._read_stderr())]
 
     @classmethod
-    async def start(cls, *args: str, name: str = "", env: dict[str, str] | None = None) -> "Proc":
+    async def start(cls, *args: str, name: str = "", env: dict[str, str] | None = None,
+                    prefix: list[str] | None = None) -> "Proc":
+        """``prefix`` runs the CLI under another program (e.g. ``ip netns exec NS``)."""
         full_env = {**os.environ, "PYTHONUNBUFFERED": "1", "COBROWSE_CONFIG": os.devnull, **(env or {})}
         full_env.pop("COBROWSE_RELAY", None)
         proc = await asyncio.create_subprocess_exec(
-            *CLI, *args, stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE,
+            *(prefix or []), *CLI, *args, stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE,
             stderr=asyncio.subprocess.PIPE, env=full_env,
         )
         return cls(proc, name or args[0])

@@ -42,6 +42,7 @@ async def test_frames_take_the_direct_path_and_the_relay_forwards_none(relay: Re
     try:
         await on_path(agent_events, "direct")
         await on_path(customer_events, "direct")
+        assert [e["via"] for e in agent_events.of("path")] == ["host"]  # two peers on 127.0.0.1
         relayed, _ = relay.rooms.traffic_total()
         for i in range(50):
             await agent.send(Chat(f"direct {i}"))
