@@ -65,7 +65,32 @@ def build_parser() -> argparse.ArgumentParser:
     guide = sub.add_parser("guide", help="run a playbook alone, and get help from an agent when stuck (customers)", description="Run a playbook's steps in your own shell, with no agent: each step shows its explanation and command, and turns done when its expected output appears. Nothing is shared until you ask for help with Ctrl-] ! : that creates a session and shows the code to give to an agent, who then sees the steps so far.", epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
     guide.add_argument("playbook", metavar="PLAYBOOK", help="the playbook file (Markdown, see docs/playbooks.md)")
     _customer_options(guide)
+    devices = sub.add_parser("devices", help="list the microphones and speakers calls can use", description="List the sound devices calls can use, by the id --mic / --speaker (or COBROWSE_MIC / COBROWSE_SPEAKER, or mic / speaker in the config file) take. Monitors of speakers are listed as microphones too.", epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
+    devices.add_argument("--json", action="store_true", help="one JSON object on stdout")
     return parser
+
+
+def devices_command(as_json: bool) -> int:
+    import json
+
+    from cobrowse.io.audio import AudioUnavailable, list_devices
+
+    try:
+        found = list_devices()
+    except AudioUnavailable as exc:
+        print(f"cobrowse: {exc}", file=sys.stderr)
+        return 1
+    if as_json:
+        print(json.dumps(found))
+        return 0
+    for title, key, flag in (("Microphones", "microphones", "--mic"), ("Speakers", "speakers", "--speaker")):
+        print(f"{title} ({flag} ID):")
+        for device in found[key]:
+            mark = "  (default)" if device["default"] else ""
+            print(f"  {device['id']:<48} {device['name']}{mark}")
+        if not found[key]:
+            print("  none")
+    return 0
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -78,6 +103,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         from relay import cli as relay_cli
 
         return relay_cli.run(args)
+    if args.command_name == "devices":
+        return devices_command(args.json)
     from cobrowse.cli import commands
 
     try:

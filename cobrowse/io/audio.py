@@ -256,11 +256,29 @@ def check_devices(mic: str, speaker: str) -> None:
         raise AudioUnavailable(f"no sound device ({exc}): {NO_AUDIO_HINT}") from None
 
 
+def list_devices() -> dict[str, list[dict[str, str | bool]]]:
+    """The microphones (monitors of speakers included) and speakers a call can use, by the
+    id ``--mic``/``--speaker`` take and the name people recognise."""
+    sc = _soundcard()
+    try:
+        mics = sc.all_microphones(include_loopback=True)
+        speakers = sc.all_speakers()
+        default_mic, default_speaker = sc.default_microphone(), sc.default_speaker()
+    except Exception as exc:
+        raise AudioUnavailable(f"cannot list sound devices ({exc}): {NO_AUDIO_HINT}") from None
+    return {
+        "microphones": [{"id": str(m.id), "name": m.name, "default": m.id == default_mic.id}
+                        for m in mics],
+        "speakers": [{"id": str(s.id), "name": s.name, "default": s.id == default_speaker.id}
+                     for s in speakers],
+    }
+
+
 def _soundcard():  # type: ignore[no-untyped-def]
     try:
         import soundcard
     except Exception as exc:  # no libpulse, or no server to talk to
-        raise AudioUnavailable(f"no sound server ({exc}): {NO_AUDIO_HINT}") from None
+        raise AudioUnavailable(f"no sound server ({str(exc) or 'libpulse could not connect'}): {NO_AUDIO_HINT}") from None
     return soundcard
 
 

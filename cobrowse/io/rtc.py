@@ -98,6 +98,7 @@ class RtcManager:
         self._tasks: set[asyncio.Task[Any]] = set()
         self.direct_frames = 0
         self.route_via = ""
+        self._closing = False
 
     # the direct path
 
@@ -166,6 +167,8 @@ class RtcManager:
         self._report(selected_route(self._data_pc) if self._data_pc is not None else "unknown")
 
     def _lost(self, reason: str) -> None:
+        if self._closing:
+            return
         if self.policy.direct_lost(reason):
             self._after_loss()
         self._report()
@@ -344,6 +347,7 @@ class RtcManager:
             await self._pump()
 
     async def close(self) -> None:
+        self._closing = True
         self.call.peer_gone()
         for event in self.call.events_received():
             self.rt.emit(event.to_event())

@@ -125,3 +125,23 @@ async def test_without_a_sound_server_calls_are_refused_plainly(relay_url: str, 
             await customer.kill()
     finally:
         await agent.kill()
+
+
+def test_devices_lists_what_mic_and_speaker_take(pulse_server: pulse.PulseServer) -> None:
+    import json
+    import os
+    import subprocess
+
+    from harness import CLI
+
+    env = {**os.environ, **pulse_server.env}
+    out = subprocess.run([*CLI, "devices", "--json"], capture_output=True, text=True, timeout=30, env=env)
+    assert out.returncode == 0, out.stderr
+    found = json.loads(out.stdout)
+    assert {"customer_mic.monitor", "agent_speaker.monitor"} <= {m["id"] for m in found["microphones"]}
+    assert {"customer_mic", "agent_speaker"} <= {s["id"] for s in found["speakers"]}
+    human = subprocess.run([*CLI, "devices"], capture_output=True, text=True, timeout=30, env=env)
+    assert "Microphones (--mic ID):" in human.stdout and "agent_speaker" in human.stdout
+    env["PULSE_SERVER"] = "unix:/nonexistent/native"
+    down = subprocess.run([*CLI, "devices"], capture_output=True, text=True, timeout=30, env=env)
+    assert down.returncode == 1 and "PulseAudio" in down.stderr
