@@ -174,6 +174,22 @@ class Pong(AppMessage):
     id: int
 
 
+# -- redaction (issue 8) --
+
+
+@dataclass(frozen=True)
+class Redact(AppMessage):
+    """Extra redaction patterns (regexes) from the agent's organisation; the customer masks
+    their matches too (on text already redacted, so they can only hide more)."""
+
+    t: ClassVar[str] = "redact"
+    patterns: list
+
+
+MAX_REDACT_PATTERNS = 100
+MAX_REDACT_PATTERN = 500
+
+
 @dataclass(frozen=True)
 class Unknown(AppMessage):
     t: ClassVar[str] = "unknown"
@@ -183,7 +199,8 @@ class Unknown(AppMessage):
 MESSAGES: dict[str, type[AppMessage]] = {
     m.t: m
     for m in (Hello, Chat, Screen, Resync, Sharing, RequestControl, Consent, Keys, End, Ping, Pong,
-              PushPlaybook, StepRequest, Steps, Suggest, SuggestAnswer, Pointer)
+              PushPlaybook, StepRequest, Steps, Suggest, SuggestAnswer, Pointer,
+              Redact)
 }
 
 
@@ -239,5 +256,9 @@ def _check(message: AppMessage) -> None:
         raise MalformedPayload("suggest: the command must be 1-4096 characters")
     if isinstance(message, Pointer) and (len(message.pattern) > 500 or not -1 <= message.first <= message.last <= 1000):
         raise MalformedPayload("pointer: rows must be 0 <= first <= last <= 1000, pattern at most 500 characters")
+    if isinstance(message, Redact) and (
+            len(message.patterns) > MAX_REDACT_PATTERNS
+            or not all(isinstance(p, str) and 0 < len(p) <= MAX_REDACT_PATTERN for p in message.patterns)):
+        raise MalformedPayload(f"redact: at most {MAX_REDACT_PATTERNS} patterns, strings of 1-{MAX_REDACT_PATTERN} characters")
     if isinstance(message, SuggestAnswer) and message.answer not in SUGGEST_ANSWERS:
         raise MalformedPayload(f"suggest_answer: unknown answer {message.answer!r}")

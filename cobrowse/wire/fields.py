@@ -12,6 +12,7 @@ from typing import Any
 # The annotation's first type -> the JSON types accepted for it. bool is never an int here.
 _ACCEPTED: dict[str, tuple[type, ...]] = {
     "str": (str,), "int": (int,), "float": (int, float), "bool": (bool,), "dict": (dict,),
+    "list": (list,),
 }
 
 
