@@ -8,6 +8,11 @@ The config file is TOML at ``$COBROWSE_CONFIG`` or ``<user config dir>/cobrowse/
     name = "Alice"         # shown to the customer
     reconnect_for = 60     # seconds to keep trying after the connection to the relay drops
     playbooks = "~/support/playbooks"   # agents: the playbook library folder
+    redact_patterns = ['ACME-[0-9]{8}']  # extra secrets to mask (docs/privacy.md); an agent
+                                         # pushes its own to the customer, who masks them too
+
+``redact_patterns`` add up: the config file's, then ``$COBROWSE_REDACT`` (one regex a line),
+then each ``--redact REGEX``; more redaction never weakens it.
 """
 
 from __future__ import annotations
@@ -21,9 +26,11 @@ from typing import Any
 from platformdirs import user_config_dir
 
 from cobrowse.errors import ConfigError
+from cobrowse.screen.redact import RedactPatternError, compile_patterns
 
 DEFAULT_RELAY = "ws://127.0.0.1:8765"
-KEYS: dict[str, type | tuple[type, ...]] = {"relay": str, "token": str, "name": str, "reconnect_for": (int, float), "playbooks": str}
+KEYS: dict[str, type | tuple[type, ...]] = {"relay": str, "token": str, "name": str, "reconnect_for": (int, float), "playbooks": str,
+                                                  "redact_patterns": list}
 
 
 def config_path() -> Path:
@@ -59,9 +66,29 @@ class ClientSettings:
     name: str
     reconnect_for: float = 60.0
     playbooks: str | None = None
+    redact_patterns: tuple[str, ...] = ()
 
 
-def resolve(relay_flag: str | None, token_flag: str | None = None, name_flag: str | None = None) -> ClientSettings:
+def redact_patterns(file: dict[str, Any], flags: list[str] | None) -> tuple[str, ...]:
+    """The file's, the environment's and the flags' patterns together, each checked (a bad
+    one is a ConfigError naming where it came from)."""
+    sources = [
+        ("the config file's redact_patterns", list(file.get("redact_patterns") or [])),
+        ("COBROWSE_REDACT", [p for p in os.environ.get("COBROWSE_REDACT", "").splitlines() if p.strip()]),
+        ("--redact", list(flags or [])),
+    ]
+    out: list[str] = []
+    for source, patterns in sources:
+        try:
+            compile_patterns(patterns, source)
+        except RedactPatternError as exc:
+            raise ConfigError(f"{exc} (see docs/privacy.md)") from None
+        out.extend(patterns)
+    return tuple(dict.fromkeys(out))
+
+
+def resolve(relay_flag: str | None, token_flag: str | None = None, name_flag: str | None = None,
+            redact_flags: list[str] | None = None) -> ClientSettings:
     file = load_file(config_path())
     relay = relay_flag or os.environ.get("COBROWSE_RELAY") or file.get("relay")
     if relay and not relay.startswith(("ws://", "wss://")):
@@ -78,4 +105,5 @@ def resolve(relay_flag: str | None, token_flag: str | None = None, name_flag: st
     playbooks = os.environ.get("COBROWSE_PLAYBOOKS") or file.get("playbooks")
     if playbooks:
         playbooks = os.path.expanduser(playbooks)
-    return ClientSettings(relay or DEFAULT_RELAY, bool(relay), token or None, name, reconnect_for, playbooks or None)
+    return ClientSettings(relay or DEFAULT_RELAY, bool(relay), token or None, name, reconnect_for, playbooks or None,
+                          redact_patterns(file, redact_flags))

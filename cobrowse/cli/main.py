@@ -18,6 +18,7 @@ COBROWSE_CONFIG (config file; default ~/.config/cobrowse/config.toml)"""
 
 def _client_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--relay", metavar="URL", help="relay URL (default: $COBROWSE_RELAY, the config file, then ws://127.0.0.1:8765)")
+    parser.add_argument("--redact", action="append", metavar="REGEX", help="also mask what matches REGEX (repeatable; adds to $COBROWSE_REDACT and the config file's redact_patterns). Customers mask it on their screen; an agent asks the customer's cobrowse to mask it too")
 
 
 def _customer_options(parser: argparse.ArgumentParser) -> None:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import math
 from collections import deque
-from typing import Any, Callable
+from typing import Any, Callable, Sequence
 
 import regex
 
@@ -21,6 +21,7 @@ from cobrowse.plain.prefix import HELP, Command, Echo, PrefixParser, ToProgram
 from cobrowse.protocol import messages as m
 from cobrowse.protocol.consent import ConsentMachine
 from cobrowse.screen.keys import encode_paste
+from cobrowse.screen.redact import LineRedactor, RedactPatternError, Redactor
 from cobrowse.screen.sync import ScreenSender
 
 #: Feeding the emulator costs about 15 ms of CPU per MB (pyavt, holding the GIL), several
@@ -56,10 +57,13 @@ class CustomerRuntime(SessionRuntime):
     role = "customer"
 
     def __init__(self, *args: Any, cols: int = 80, rows: int = 24, consent_timeout: float = 30.0,
-                 write_program: Callable[[bytes], None] = lambda data: None, **kwargs: Any) -> None:
+                 write_program: Callable[[bytes], None] = lambda data: None,
+                 redact_patterns: Sequence[str] = (), **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.consent = ConsentMachine(consent_timeout)
-        self.screen = ScreenSender(cols, rows, burst=ECHO_BURST)
+        #: Secrets are masked on this machine before anything is sealed (screen/redact.py).
+        self.redactor = Redactor(redact_patterns)
+        self.screen = ScreenSender(cols, rows, burst=ECHO_BURST, redactor=self.redactor)
         self.sharing = True
         self.write_program = write_program
         self.prefix = PrefixParser()
@@ -68,6 +72,7 @@ class CustomerRuntime(SessionRuntime):
         self.pointer: m.Pointer | None = None
         self.steps: StepMachine | None = None
         self._tap = LineTap()
+        self._tap_redactor = LineRedactor(self.redactor)
         self._steps_dirty = False
         self._backlog: deque[tuple[float, bytes]] = deque()  # (arrival time, output) not yet fed
         self._backlog_bytes = 0
@@ -85,6 +90,8 @@ class CustomerRuntime(SessionRuntime):
         steps = self.steps
         if steps is not None and not steps.finished:
             lines = self._tap.feed(data)
+            if lines:  # the agent's patterns never see a secret: it could probe it step by step
+                lines = self._tap_redactor.feed(lines)
             if lines and steps.observe(lines, now):
                 self._steps_changed()
         self._backlog.append((now, data))
@@ -206,6 +213,7 @@ class CustomerRuntime(SessionRuntime):
             self.emit({"event": "sharing", "active": self.sharing})
             if self.paired:
                 await self.send(m.Sharing(self.sharing))
+                await self.flush_steps()
             self.wake()
 
     def pointer_event(self) -> dict[str, Any]:
@@ -239,6 +247,7 @@ class CustomerRuntime(SessionRuntime):
         """Run a playbook here (pushed by the agent, or self-service): steps start from the first."""
         self.steps = StepMachine(playbook)
         self._tap = LineTap()
+        self._tap_redactor = LineRedactor(self.redactor)
         self._steps_changed()
 
     def _steps_changed(self) -> None:
@@ -248,8 +257,9 @@ class CustomerRuntime(SessionRuntime):
         self.wake()
 
     async def flush_steps(self) -> None:
-        """Send the step state if it changed since it was last sent."""
-        if self._steps_dirty and self.paired and self.steps is not None:
+        """Send the step state if it changed since it was last sent. Not while sharing is
+        paused: step progress tells what the program printed (it goes on resume)."""
+        if self._steps_dirty and self.paired and self.steps is not None and self.sharing:
             self._steps_dirty = False
             await self.send(m.Steps(self.steps.to_dict()))
 
@@ -349,8 +359,24 @@ class CustomerRuntime(SessionRuntime):
             self.emit({"event": "suggestion", "id": message.id, "command": message.command,
                        "message": f"the agent suggests: {message.command}   (Ctrl-] a to paste it at your "
                                   "prompt, where you can edit it and press Enter; Ctrl-] d to decline)"})
+        elif isinstance(message, m.Redact):
+            await self._add_redactions(message.patterns)
         elif isinstance(message, m.Resync):
             self.screen.resync()
+            self.wake()
+
+    async def _add_redactions(self, patterns: list[str]) -> None:
+        """Patterns the agent's organisation masks: they can only hide more (they run on text
+        whose secrets are already masked), so they apply without asking."""
+        try:
+            added = self.redactor.add_remote(patterns)
+        except RedactPatternError as exc:
+            self.emit({"event": "notice", "message": f"ignored the agent's redaction patterns: {exc}"})
+            await self.send(m.Chat(f"[cobrowse] redaction patterns refused: {exc}"[:m.MAX_TEXT]))
+            return
+        if added:
+            self.screen.redaction_changed()
+            self.emit({"event": "notice", "message": f"the agent's organisation masks {added} more pattern(s) on what it sees"})
             self.wake()
 
     def _sharing_now(self) -> bool:
