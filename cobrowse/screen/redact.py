@@ -29,8 +29,11 @@ A masked cell holds :data:`MASK_CHAR` in the style :data:`MASK_STYLE` (default c
 the :data:`~cobrowse.screen.state.REDACTED` attribute); a wide character that is masked
 becomes two masked cells. The mask keeps the secret's length in cells.
 
-Rows the terminal wrapped are matched as one logical line (a row whose last cell is not
-blank continues on the next row), so a long token split across rows is still found.
+Rows the terminal may have wrapped are matched as one logical line (see
+:func:`_logical_lines`), and every run of up to 8 of those rows on its own too, since
+whether a row wrapped is a guess; the scrollback rows just above the screen are context
+(:data:`CONTEXT_ROWS`). So a token split across rows, or whose label scrolled off, is
+still found.
 
 Pure: no I/O, no clock; results are cached by line text.
 """
@@ -128,7 +131,9 @@ BUILTIN_RULES: tuple[Rule, ...] = (
     Rule("bearer_token", r"(?i:\b(?:bearer|basic)\s+)(?P<v>[A-Za-z0-9._~+/-]{8,}=*)"),
     Rule("url_password", r"://[^\s:/@]+:(?P<v>[^\s/@]+)@"),
     Rule("labelled_secret", _LABEL + r"(?P<v>[^\s\"',;]+)"),
-    Rule("card_number", r"(?<![\d-])\d(?:[ -]?\d){12,18}(?![\d-])", _card_ok),
+    # 13-19 digits together, or grouped as cards print them (4-4-4-4[-3], Amex 4-6-5).
+    Rule("card_number", r"(?<![\d-])(?:\d{13,19}|\d{4}[ -]\d{4}[ -]\d{4}[ -]\d{4}(?:[ -]?\d{3})?"
+                        r"|\d{4}[ -]\d{6}[ -]\d{5})(?![\d-])", _card_ok),
 )
 
 # Lines of a private-key block between its markers: base64, the PEM headers of encrypted

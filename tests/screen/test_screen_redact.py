@@ -44,6 +44,7 @@ def masked(text: str, secret: str) -> str:
 
 
 @pytest.mark.parametrize("secret", [AWS, GITHUB, GITHUB_PAT, SLACK, STRIPE, GOOGLE, JWT, CARD, CARD_DASHES,
+                                    "4111111111111111", "3782 822463 10005",
                                     "sk-proj-Canary0123456789abcdefghij", "glpat-Canary0123456789abcd",
                                     "npm_" + "C" * 36, "ya29.Canary0123456789abcdefghij"])
 def test_builtin_token_formats_are_masked_whole(secret: str) -> None:
@@ -82,6 +83,7 @@ def test_the_value_after_a_secret_label_is_masked_not_the_label(line: str, secre
     "-rw-r--r-- 1 joe joe 4096 Dec  1 21:25 notes.txt",
     "ghp_short",
     "see https://example.com/docs?id=123",
+    "1 2 3 4 5 6 7 8 9 1 2 3 4 5 6 7 8 9 0",  # digits, not grouped like a card
 ])
 def test_ordinary_output_is_left_alone(line: str) -> None:
     assert Redactor().mask(line) == line
@@ -226,3 +228,26 @@ def test_step_lines_are_redacted_across_a_key_block() -> None:
     assert out[2:5] == [MASK_CHAR * len(b) for b in PEM_BODY]
     assert out[5] == PEM[-1]
     assert out[6] == "password: " + MASK_CHAR * 10
+
+
+@pytest.mark.parametrize("line", [
+    "4" * 4000,
+    "4 " * 2000,
+    "password=" * 500,
+    "-----BEGIN RSA PRIVATE KEY-----" * 100,
+    "eyJ" + "a" * 4000 + ".eyJ",
+    "a:" * 2000 + "@",
+    " " * 3999 + "x",
+])
+def test_hostile_lines_cost_little(line: str) -> None:
+    """Built-in patterns are linear: a 4,000-character line of near-misses is matched in
+    milliseconds (the time limit would mask it whole, which this also rules out)."""
+    import time
+
+    r = Redactor()
+    start = time.perf_counter()
+    out = r.mask(line)
+    assert time.perf_counter() - start < 0.05
+    assert len(out) == len(line)
+    if line.startswith("4 "):
+        assert out == line  # 2,000 digits are not a card number
