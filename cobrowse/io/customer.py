@@ -22,6 +22,7 @@ from cobrowse.protocol import messages as m
 from cobrowse.protocol.consent import ConsentMachine
 from cobrowse.screen.keys import encode_paste
 from cobrowse.screen.redact import LineRedactor, RedactPatternError, Redactor
+from cobrowse.screen.state import REDACTED
 from cobrowse.screen.sync import ScreenSender
 
 #: Feeding the emulator costs about 15 ms of CPU per MB (pyavt, holding the GIL), several
@@ -64,6 +65,7 @@ class CustomerRuntime(SessionRuntime):
         #: Secrets are masked on this machine before anything is sealed (screen/redact.py).
         self.redactor = Redactor(redact_patterns)
         self.screen = ScreenSender(cols, rows, burst=ECHO_BURST, redactor=self.redactor)
+        self._told_masked = False  # the customer heard that a secret was masked
         self.sharing = True
         self.write_program = write_program
         self.prefix = PrefixParser()
@@ -388,6 +390,10 @@ class CustomerRuntime(SessionRuntime):
         if frame is not None:
             await self.send(m.Screen(frame.to_dict()))
             self.frames_sent += 1
+            if not self._told_masked and any(style.attrs & REDACTED for _, row in frame.rows for _, style in row.runs):
+                self._told_masked = True
+                self.emit({"event": "notice", "message": "something on your screen looked like a secret: the agent "
+                                                        "sees it masked (░░░), you see it as it is"})
 
     async def on_tick(self) -> float | None:
         now = self.now

@@ -148,7 +148,6 @@ class ScreenSender:
         self._spend(now)
         return frame
 
-
     def _poll_redacted(self, now: float) -> ScreenFrame | None:
         """:meth:`poll` with redaction: masks depend on neighbouring rows (wrapped lines,
         key blocks), so the whole screen is redacted again whenever a row changed (cheap:

@@ -85,6 +85,7 @@ async def test_canaries_reach_neither_the_relay_nor_the_agent(adversary: Adversa
         assert f"aws_access_key_id {MASK_CHAR * len(AWS)}" in lines
         assert f"customer ref {MASK_CHAR * len(CUSTOM)}" in lines
         assert f"org ref {MASK_CHAR * len(ORG)}" in lines
+        await customer.stderr_line("the agent sees it masked")  # the customer is told, once
         begin = lines.index(PEM[0])
         assert lines[begin + 1: begin + 5] == [MASK_CHAR * len(b) for b in PEM_BODY] + [PEM[-1]]
         # The masked cells are listed, so an integration can tell a mask from text.
@@ -103,6 +104,7 @@ async def test_canaries_reach_neither_the_relay_nor_the_agent(adversary: Adversa
         steps = agent.all("steps")[-1]
         assert [s["status"] for s in steps["steps"]] == ["done", "active", "pending"]
         await asyncio.sleep(0.5)  # any late frame would be in the recording too
+        assert sum("the agent sees it masked" in line for line in customer.stderr_lines) == 1
     finally:
         await agent.kill()
         await customer.kill()
