@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import os
+import sys
+from pathlib import Path
 
 import pytest
 from hypothesis import given, settings
@@ -11,6 +13,7 @@ from hypothesis import strategies as st
 
 from cobrowse.screen import Emulator, ScreenFrame, ScreenMirror, ScreenSender
 from cobrowse.screen.redact import (
+    CONTEXT_ROWS,
     MASK_CHAR,
     MASK_STYLE,
     LineRedactor,
@@ -20,6 +23,9 @@ from cobrowse.screen.redact import (
     redacted_spans,
 )
 from cobrowse.screen.state import REDACTED, Row, Style
+
+sys.path.insert(0, str(Path(__file__).parent))
+from streams import split_stream  # noqa: E402
 
 AWS = "AKIAIOSFODNN7CANARY1"
 GITHUB = "ghp_" + "Canary0123456789abcdefghijklmnopqrstu"
@@ -251,3 +257,32 @@ def test_hostile_lines_cost_little(line: str) -> None:
     assert len(out) == len(line)
     if line.startswith("4 "):
         assert out == line  # 2,000 digits are not a card number
+
+
+@settings(max_examples=int(os.environ.get("COBROWSE_FUZZ_EXAMPLES", "100")), deadline=None)
+@given(stream=st.data(), cols=st.integers(2, 40), rows=st.integers(1, 10))
+def test_the_mirror_converges_to_the_redacted_screen(stream, cols: int, rows: int) -> None:
+    """Whatever the output (escape sequences, scrolling, secrets), once output settles the
+    agent's mirror equals the customer's screen with its secrets masked, frame by frame."""
+    _, chunks = stream.draw(split_stream())
+    secrets = stream.draw(st.lists(st.sampled_from(["password: hunter2xyz\r\n", AWS + "\r\n", CARD + " ",
+                                                    "\r\n".join(PEM) + "\r\n"]), max_size=4))
+    chunks = [c for pair in zip(chunks, [s.encode() for s in secrets] + [b""] * len(chunks)) for c in pair]
+    redactor = Redactor()
+    sender = ScreenSender(cols, rows, fps=1000.0, redactor=redactor)
+    mirror = ScreenMirror()
+    now = 0.0
+    for chunk in chunks:
+        sender.feed(chunk)
+        now += 0.01
+        frame = sender.poll(now)
+        if frame is not None:
+            mirror.apply(ScreenFrame.from_dict(json.loads(json.dumps(frame.to_dict()))))
+    frame = sender.poll(now + 1)
+    if frame is not None:
+        mirror.apply(ScreenFrame.from_dict(json.loads(json.dumps(frame.to_dict()))))
+    emu = sender.emulator
+    truth = emu.state()
+    expected = redactor.redact_state(truth, emu.rows_above(CONTEXT_ROWS))
+    assert mirror.state == sender.sent
+    assert mirror.state.rows == expected.rows and mirror.state.cursor == truth.cursor
