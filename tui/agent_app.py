@@ -180,9 +180,12 @@ class AgentApp(App[None]):
 
     def __init__(self, relay_url: str, token: str | None, name: str, join_code: str | None = None,
                  relay_note: str | None = None, *, reconnect_for: float = 60.0,
-                 playbook_dir: Path | None = None, rtc: RtcSettings | None = None) -> None:
+                 playbook_dir: Path | None = None, rtc: RtcSettings | None = None,
+                 redact_patterns: tuple[str, ...] = ()) -> None:
         super().__init__()
         self.rtc = rtc
+        #: The organisation's redaction patterns, pushed to every customer (docs/privacy.md).
+        self.redact_patterns = redact_patterns
         self.playbook_dir = playbook_dir if playbook_dir is not None else default_playbook_dir()
         self.relay_url = relay_url
         self.token = token
@@ -218,7 +221,8 @@ class AgentApp(App[None]):
 
     async def open_session(self, join_code: str | None = None) -> SessionPane:
         pane = SessionPane(next(self._numbers), self.relay_url, self.token, self.agent_name,
-                           join_code=join_code, reconnect_for=self.reconnect_for, rtc=self.rtc)
+                           join_code=join_code, reconnect_for=self.reconnect_for, rtc=self.rtc,
+                           redact_patterns=self.redact_patterns)
         await self.tabs.add_pane(pane)
         self.tabs.active = pane.id or ""
         return pane

@@ -128,7 +128,8 @@ class SessionPane(TabPane):
             self.event = event
 
     def __init__(self, number: int, relay_url: str, token: str | None, agent_name: str, *,
-                 join_code: str | None = None, reconnect_for: float = 60.0, rtc: RtcSettings | None = None) -> None:
+                 join_code: str | None = None, reconnect_for: float = 60.0, rtc: RtcSettings | None = None,
+                 redact_patterns: tuple[str, ...] = ()) -> None:
         self.number = number
         self.base_title = f"#{number}"
         super().__init__(self.base_title, id=f"session-{number}")
@@ -138,6 +139,7 @@ class SessionPane(TabPane):
         self.join_code = join_code
         self.reconnect_for = reconnect_for
         self.rtc_settings = rtc
+        self.redact_patterns = redact_patterns
         self.runtime: AgentRuntime | None = None
         self.link: RelayLink | None = None
         self.code: Code | None = None
@@ -214,7 +216,8 @@ class SessionPane(TabPane):
     async def _run(self) -> None:
         try:
             link = RelayLink(self.relay_url, "agent", self.token, reconnect_for=self.reconnect_for)
-            runtime = AgentRuntime(link, self._emit, name=self.agent_name, rtc=self.rtc_settings)
+            runtime = AgentRuntime(link, self._emit, name=self.agent_name, rtc=self.rtc_settings,
+                                   redact_patterns=self.redact_patterns)
             self.link, self.runtime = link, runtime
             if self.join_code is not None:
                 code = parse_code(self.join_code)
@@ -357,7 +360,7 @@ class SessionPane(TabPane):
         if event.get("state") == "left":
             self._set_state("the customer's connection dropped; waiting for them to come back…")
         else:
-            self._set_state("connected")
+            self._set_state(self._connected())
             self._system("the customer is back")
 
     def _on_connection(self, event: dict[str, Any]) -> None:
@@ -366,7 +369,7 @@ class SessionPane(TabPane):
             self._set_state("lost the relay; reconnecting…")
         else:
             self.link_state = "connected"
-            self._set_state("connected" if event.get("peer") else "reconnected; waiting for the customer…")
+            self._set_state(self._connected() if event.get("peer") else "reconnected; waiting for the customer…")
         self._render_facts()
 
     def _on_warning(self, event: dict[str, Any]) -> None:
@@ -537,6 +540,11 @@ class SessionPane(TabPane):
         if self.attention:
             self.attention = False
             self._apply_title()
+
+    def _connected(self) -> str:
+        """The state line of a live session: a pause outlives reconnects."""
+        runtime = self.runtime
+        return "paused by the customer" if runtime is not None and not runtime.sharing else "connected"
 
     def _set_state(self, text: str) -> None:
         self.state = text

@@ -268,9 +268,12 @@ class CustomerApp(App[None], inherit_bindings=False):
 
     def __init__(self, relay_url: str, code: str | None, command: str | None, consent_timeout: float = 30.0,
                  *, name: str = "", reconnect_for: float = 60.0, env: dict[str, str] | None = None,
-                 guide: Playbook | None = None, rtc: RtcSettings | None = None) -> None:
+                 guide: Playbook | None = None, rtc: RtcSettings | None = None,
+                 redact_patterns: tuple[str, ...] = ()) -> None:
         super().__init__()
         self.rtc = rtc
+        #: Extra secrets to mask before anything is shared (on top of the built-in ones).
+        self.redact_patterns = redact_patterns
         #: Guide mode (``cobrowse guide``): the playbook runs with no session until Ctrl-] ! asks for help.
         self.guide = guide
         self._help_wanted = asyncio.Event()
@@ -405,7 +408,7 @@ class CustomerApp(App[None], inherit_bindings=False):
         cols, rows = initial = await self._initial_size()
         link = RelayLink(self.relay_url, "customer", None, reconnect_for=self.reconnect_for)
         runtime = CustomerRuntime(link, self._emit, cols=cols, rows=rows, consent_timeout=self.consent_timeout,
-                                  name=self.customer_name, rtc=self.rtc)
+                                  name=self.customer_name, rtc=self.rtc, redact_patterns=self.redact_patterns)
         self.runtime = runtime
         shell = self.query_one("#shell", ShellPane)
         try:

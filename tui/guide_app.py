@@ -12,6 +12,7 @@ Ctrl-] e ends the guide before a session exists.
 from __future__ import annotations
 
 from cobrowse.playbook import Playbook
+from cobrowse.io.rtc import RtcSettings
 from tui.customer_app import HELP_KEY, CustomerApp
 
 __all__ = ["GuideApp", "HELP_KEY"]
@@ -19,6 +20,7 @@ __all__ = ["GuideApp", "HELP_KEY"]
 
 class GuideApp(CustomerApp):
     def __init__(self, relay_url: str, playbook: Playbook, command: str | None, consent_timeout: float = 30.0,
-                 *, name: str = "", reconnect_for: float = 60.0, env: dict[str, str] | None = None) -> None:
+                 *, name: str = "", reconnect_for: float = 60.0, env: dict[str, str] | None = None,
+                 redact_patterns: tuple[str, ...] = (), rtc: RtcSettings | None = None) -> None:
         super().__init__(relay_url, None, command, consent_timeout, name=name, reconnect_for=reconnect_for,
-                         env=env, guide=playbook)
+                         env=env, guide=playbook, redact_patterns=redact_patterns, rtc=rtc)

@@ -21,7 +21,7 @@ from cobrowse.wire.code import parse_code
 async def run_agent(args: argparse.Namespace, settings: ClientSettings, relay_url: str) -> int:
     emit: Any = JsonLines() if args.headless else LineConsole()
     link = RelayLink(relay_url, "agent", settings.token, reconnect_for=settings.reconnect_for)
-    runtime = AgentRuntime(link, emit, name=settings.name, rtc=settings.rtc)
+    runtime = AgentRuntime(link, emit, name=settings.name, rtc=settings.rtc, redact_patterns=settings.redact_patterns)
     try:
         if args.join:
             code = parse_code(args.join)

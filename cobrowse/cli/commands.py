@@ -42,6 +42,7 @@ def fail(error: BaseException) -> int:
 async def run(args: argparse.Namespace) -> int:
     try:
         settings = resolve(args.relay, getattr(args, "token", None), getattr(args, "name", None),
+                           getattr(args, "redact", None),
                            mic_flag=getattr(args, "mic", None), speaker_flag=getattr(args, "speaker", None),
                            direct_flag=getattr(args, "direct", None))
         if args.command_name == "agent":
@@ -118,7 +119,8 @@ async def run_agent_console(args: argparse.Namespace, settings: ClientSettings) 
     async with embedded_relay(settings, announce=notes.append) as relay_url:
         app = AgentApp(relay_url, settings.token, settings.name, args.join,
                        relay_note=notes[0] if notes else None, reconnect_for=settings.reconnect_for,
-                       playbook_dir=Path(settings.playbooks) if settings.playbooks else None, rtc=settings.rtc)
+                       playbook_dir=Path(settings.playbooks) if settings.playbooks else None, rtc=settings.rtc,
+                       redact_patterns=settings.redact_patterns)
         await app.run_async()
     return app.return_code or 0
 
@@ -133,6 +135,7 @@ async def run_customer_app(args: argparse.Namespace, settings: ClientSettings) -
 
         parse_code(code)  # a typo fails here, with the usual message and exit status
     app = CustomerApp(settings.relay, code, args.command, args.consent_timeout,
-                      name=settings.name, reconnect_for=settings.reconnect_for, rtc=settings.rtc)
+                      name=settings.name, reconnect_for=settings.reconnect_for, rtc=settings.rtc,
+                      redact_patterns=settings.redact_patterns)
     await app.run_async()
     return app.return_code or 0

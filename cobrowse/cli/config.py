@@ -13,6 +13,11 @@ The config file is TOML at ``$COBROWSE_CONFIG`` or ``<user config dir>/cobrowse/
     direct = true          # carry sealed frames over a direct WebRTC path when one exists
     ice_hosts = ["192.168.1.20"]   # offer host candidates only on these addresses
     echo_gate = true       # quiet the microphone while the other side's voice plays
+    redact_patterns = ['ACME-[0-9]{8}']  # extra secrets to mask (docs/privacy.md); an agent
+                                         # pushes its own to the customer, who masks them too
+
+``redact_patterns`` add up: the config file's, then ``$COBROWSE_REDACT`` (one regex a line),
+then each ``--redact REGEX``; more redaction never weakens it.
 """
 
 from __future__ import annotations
@@ -27,10 +32,12 @@ from platformdirs import user_config_dir
 
 from cobrowse.errors import ConfigError
 from cobrowse.io.rtc import RtcSettings
+from cobrowse.screen.redact import RedactPatternError, compile_patterns
 
 DEFAULT_RELAY = "ws://127.0.0.1:8765"
 KEYS: dict[str, type | tuple[type, ...]] = {"relay": str, "token": str, "name": str, "reconnect_for": (int, float), "playbooks": str,
-                                                 "mic": str, "speaker": str, "direct": bool, "ice_hosts": list, "echo_gate": bool}
+                                            "mic": str, "speaker": str, "direct": bool, "ice_hosts": list, "echo_gate": bool,
+                                            "redact_patterns": list}
 
 
 def config_path() -> Path:
@@ -66,11 +73,31 @@ class ClientSettings:
     name: str
     reconnect_for: float = 60.0
     playbooks: str | None = None
+    redact_patterns: tuple[str, ...] = ()
     rtc: RtcSettings = RtcSettings()
 
 
-def resolve(relay_flag: str | None, token_flag: str | None = None, name_flag: str | None = None, *,
-            mic_flag: str | None = None, speaker_flag: str | None = None, direct_flag: bool | None = None) -> ClientSettings:
+def redact_patterns(file: dict[str, Any], flags: list[str] | None) -> tuple[str, ...]:
+    """The file's, the environment's and the flags' patterns together, each checked (a bad
+    one is a ConfigError naming where it came from)."""
+    sources = [
+        ("the config file's redact_patterns", list(file.get("redact_patterns") or [])),
+        ("COBROWSE_REDACT", [p for p in os.environ.get("COBROWSE_REDACT", "").splitlines() if p.strip()]),
+        ("--redact", list(flags or [])),
+    ]
+    out: list[str] = []
+    for source, patterns in sources:
+        try:
+            compile_patterns(patterns, source)
+        except RedactPatternError as exc:
+            raise ConfigError(f"{exc} (see docs/privacy.md)") from None
+        out.extend(patterns)
+    return tuple(dict.fromkeys(out))
+
+
+def resolve(relay_flag: str | None, token_flag: str | None = None, name_flag: str | None = None,
+            redact_flags: list[str] | None = None, *, mic_flag: str | None = None, speaker_flag: str | None = None,
+            direct_flag: bool | None = None) -> ClientSettings:
     file = load_file(config_path())
     relay = relay_flag or os.environ.get("COBROWSE_RELAY") or file.get("relay")
     if relay and not relay.startswith(("ws://", "wss://")):
@@ -88,4 +115,5 @@ def resolve(relay_flag: str | None, token_flag: str | None = None, name_flag: st
     if playbooks:
         playbooks = os.path.expanduser(playbooks)
     rtc = RtcSettings.from_sources(dict(os.environ), file, mic=mic_flag, speaker=speaker_flag, direct=direct_flag)
-    return ClientSettings(relay or DEFAULT_RELAY, bool(relay), token or None, name, reconnect_for, playbooks or None, rtc)
+    return ClientSettings(relay or DEFAULT_RELAY, bool(relay), token or None, name, reconnect_for, playbooks or None,
+                          redact_patterns(file, redact_flags), rtc)

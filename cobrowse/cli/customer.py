@@ -79,7 +79,8 @@ async def run_customer(args: argparse.Namespace, settings: ClientSettings) -> in
     forced = parse_size(args.size) if args.size else None
     terminal = LocalTerminal(raw=sys.stdin.isatty() and sys.stdout.isatty())
     cols, rows = forced or terminal.size()
-    runtime = CustomerRuntime(link, emit, cols=cols, rows=rows, consent_timeout=args.consent_timeout, rtc=settings.rtc)
+    runtime = CustomerRuntime(link, emit, cols=cols, rows=rows, consent_timeout=args.consent_timeout, rtc=settings.rtc,
+                              redact_patterns=settings.redact_patterns)
     try:
         if args.command_name == "share":
             code = await runtime.create()

@@ -28,7 +28,8 @@ async def run_guide(args: argparse.Namespace, settings: ClientSettings) -> int:
         from tui.guide_app import GuideApp
 
         app = GuideApp(settings.relay, playbook, args.command, args.consent_timeout,
-                       name=settings.name, reconnect_for=settings.reconnect_for)
+                       name=settings.name, reconnect_for=settings.reconnect_for,
+                       redact_patterns=settings.redact_patterns, rtc=settings.rtc)
         await app.run_async()
         return app.return_code or 0
     return await run_guide_plain(args, settings, playbook)
@@ -96,7 +97,7 @@ async def run_guide_plain(args: argparse.Namespace, settings: ClientSettings, pl
     cols, rows = forced or terminal.size()
     link = RelayLink(settings.relay, "customer", None, reconnect_for=settings.reconnect_for)
     runtime = CustomerRuntime(link, GuideNotices(), cols=cols, rows=rows, consent_timeout=args.consent_timeout,
-                              name=settings.name)
+                              name=settings.name, redact_patterns=settings.redact_patterns, rtc=settings.rtc)
     try:
         process = await PtyProcess.spawn(argv, cols, rows)
     except OSError as exc:

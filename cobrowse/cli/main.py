@@ -23,6 +23,7 @@ def _client_options(parser: argparse.ArgumentParser) -> None:
     voice.add_argument("--mic", metavar="DEVICE", help="microphone for calls: default, a PulseAudio source name (`pactl list short sources`), tone:HZ or none")
     voice.add_argument("--speaker", metavar="DEVICE", help="speaker for calls: default, a PulseAudio sink name (`pactl list short sinks`), wav:PATH or none")
     voice.add_argument("--no-direct", dest="direct", action="store_false", default=None, help="keep every frame on the relay (no direct WebRTC path)")
+    parser.add_argument("--redact", action="append", metavar="REGEX", help="also mask what matches REGEX (repeatable; adds to $COBROWSE_REDACT and the config file's redact_patterns). Customers mask it on their screen; an agent asks the customer's cobrowse to mask it too")
 
 
 def _customer_options(parser: argparse.ArgumentParser) -> None:

@@ -10,6 +10,7 @@ from cobrowse.io.runtime import SessionRuntime
 from cobrowse.playbook import PlaybookError, load_playbook, playbook_from_dict, playbook_to_dict
 from cobrowse.protocol import messages as m
 from cobrowse.protocol.messages import CONSENT_LEVELS
+from cobrowse.screen.redact import RedactPatternError, compile_patterns, redacted_spans
 from cobrowse.screen.state import ScreenState
 from cobrowse.screen.sync import ScreenMirror
 from cobrowse.voice.call import CallError
@@ -25,8 +26,10 @@ class CommandError(ValueError):
 class AgentRuntime(SessionRuntime):
     role = "agent"
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, redact_patterns: tuple[str, ...] = (), **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
+        #: The organisation's redaction patterns, pushed to the customer after pairing.
+        self.redact_patterns = tuple(redact_patterns)
         self.consent = "view"
         self.sharing = True
         self.mirror = ScreenMirror()
@@ -83,6 +86,10 @@ class AgentRuntime(SessionRuntime):
         if present and self.paired:
             await self.send(m.Resync())
 
+    async def on_paired(self) -> None:
+        if self.redact_patterns:
+            await self.send(m.Redact(list(self.redact_patterns)))
+
     async def command(self, cmd: dict[str, Any]) -> None:
         """Run one headless command; raise CommandError (and change nothing) if it cannot run."""
         name = cmd.get("cmd")
@@ -92,7 +99,7 @@ class AgentRuntime(SessionRuntime):
             await self.end("agent_ended")
             return
         if name not in ("chat", "request_control", "keys", "suggest", "playbook", "steps", "step", "point",
-                        "call", "hangup", "mute"):
+                        "call", "hangup", "mute", "redact"):
             raise CommandError(f"unknown command {name!r}")
         if not self.paired:
             raise CommandError(f"{name!r} needs a paired session: wait for the \"paired\" event")
@@ -158,6 +165,16 @@ class AgentRuntime(SessionRuntime):
             self._suggestions += 1
             self._suggested[self._suggestions] = command
             await self.send(m.Suggest(self._suggestions, command))
+        elif name == "redact":
+            patterns = cmd.get("patterns")
+            if not isinstance(patterns, list) or not patterns:
+                raise CommandError('redact needs "patterns": a list of regexes for the customer to mask')
+            try:
+                compile_patterns(patterns, "the redact command")
+            except RedactPatternError as exc:
+                raise CommandError(str(exc)) from None
+            self.redact_patterns = tuple(dict.fromkeys(self.redact_patterns + tuple(patterns)))
+            await self.send(m.Redact(list(patterns)))
         elif name == "keys":
             data = cmd.get("data")
             if not isinstance(data, str) or not data:
@@ -197,4 +214,6 @@ def screen_event(state: ScreenState) -> dict[str, Any]:
         "alt_screen": state.modes.alt_screen,
         "app_cursor": state.modes.app_cursor,
         "bracketed_paste": state.modes.bracketed_paste,
+        # Cells the customer's cobrowse masked: [row, first_col, end_col) (docs/privacy.md).
+        "redacted": [[i, a, b] for i, row in enumerate(state.rows) for a, b in redacted_spans(row)],
     }

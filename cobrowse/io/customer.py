@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import math
 from collections import deque
-from typing import Any, Callable
+from typing import Any, Callable, Sequence
 
 import regex
 
@@ -22,6 +22,8 @@ from cobrowse.plain.prefix import HELP, Command, Echo, PrefixParser, ToProgram
 from cobrowse.protocol import messages as m
 from cobrowse.protocol.consent import ConsentMachine
 from cobrowse.screen.keys import encode_paste
+from cobrowse.screen.redact import LineRedactor, RedactPatternError, Redactor
+from cobrowse.screen.state import REDACTED
 from cobrowse.screen.sync import ScreenSender
 from cobrowse.voice.call import CallError
 
@@ -58,10 +60,14 @@ class CustomerRuntime(SessionRuntime):
     role = "customer"
 
     def __init__(self, *args: Any, cols: int = 80, rows: int = 24, consent_timeout: float = 30.0,
-                 write_program: Callable[[bytes], None] = lambda data: None, **kwargs: Any) -> None:
+                 write_program: Callable[[bytes], None] = lambda data: None,
+                 redact_patterns: Sequence[str] = (), **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.consent = ConsentMachine(consent_timeout)
-        self.screen = ScreenSender(cols, rows, burst=ECHO_BURST)
+        #: Secrets are masked on this machine before anything is sealed (screen/redact.py).
+        self.redactor = Redactor(redact_patterns)
+        self.screen = ScreenSender(cols, rows, burst=ECHO_BURST, redactor=self.redactor)
+        self._told_masked = False  # the customer heard that a secret was masked
         self.sharing = True
         self.write_program = write_program
         self.prefix = PrefixParser()
@@ -70,6 +76,7 @@ class CustomerRuntime(SessionRuntime):
         self.pointer: m.Pointer | None = None
         self.steps: StepMachine | None = None
         self._tap = LineTap()
+        self._tap_redactor = LineRedactor(self.redactor)
         self._steps_dirty = False
         self._backlog: deque[tuple[float, bytes]] = deque()  # (arrival time, output) not yet fed
         self._backlog_bytes = 0
@@ -87,6 +94,8 @@ class CustomerRuntime(SessionRuntime):
         steps = self.steps
         if steps is not None and not steps.finished:
             lines = self._tap.feed(data)
+            if lines:  # the agent's patterns never see a secret: it could probe it step by step
+                lines = self._tap_redactor.feed(lines)
             if lines and steps.observe(lines, now):
                 self._steps_changed()
         self._backlog.append((now, data))
@@ -210,6 +219,7 @@ class CustomerRuntime(SessionRuntime):
             self.emit({"event": "sharing", "active": self.sharing})
             if self.paired:
                 await self.send(m.Sharing(self.sharing))
+                await self.flush_steps()
             self.wake()
 
     async def voice_command(self, name: str) -> None:
@@ -258,6 +268,7 @@ class CustomerRuntime(SessionRuntime):
         """Run a playbook here (pushed by the agent, or self-service): steps start from the first."""
         self.steps = StepMachine(playbook)
         self._tap = LineTap()
+        self._tap_redactor = LineRedactor(self.redactor)
         self._steps_changed()
 
     def _steps_changed(self) -> None:
@@ -267,8 +278,9 @@ class CustomerRuntime(SessionRuntime):
         self.wake()
 
     async def flush_steps(self) -> None:
-        """Send the step state if it changed since it was last sent."""
-        if self._steps_dirty and self.paired and self.steps is not None:
+        """Send the step state if it changed since it was last sent. Not while sharing is
+        paused: step progress tells what the program printed (it goes on resume)."""
+        if self._steps_dirty and self.paired and self.steps is not None and self.sharing:
             self._steps_dirty = False
             await self.send(m.Steps(self.steps.to_dict()))
 
@@ -368,8 +380,24 @@ class CustomerRuntime(SessionRuntime):
             self.emit({"event": "suggestion", "id": message.id, "command": message.command,
                        "message": f"the agent suggests: {message.command}   (Ctrl-] a to paste it at your "
                                   "prompt, where you can edit it and press Enter; Ctrl-] d to decline)"})
+        elif isinstance(message, m.Redact):
+            await self._add_redactions(message.patterns)
         elif isinstance(message, m.Resync):
             self.screen.resync()
+            self.wake()
+
+    async def _add_redactions(self, patterns: list[str]) -> None:
+        """Patterns the agent's organisation masks: they can only hide more (they run on text
+        whose secrets are already masked), so they apply without asking."""
+        try:
+            added = self.redactor.add_remote(patterns)
+        except RedactPatternError as exc:
+            self.emit({"event": "notice", "message": f"ignored the agent's redaction patterns: {exc}"})
+            await self.send(m.Chat(f"[cobrowse] redaction patterns refused: {exc}"[:m.MAX_TEXT]))
+            return
+        if added:
+            self.screen.redaction_changed()
+            self.emit({"event": "notice", "message": f"the agent's organisation masks {added} more pattern(s) on what it sees"})
             self.wake()
 
     def _sharing_now(self) -> bool:
@@ -381,6 +409,10 @@ class CustomerRuntime(SessionRuntime):
         if frame is not None:
             await self.send(m.Screen(frame.to_dict()))
             self.frames_sent += 1
+            if not self._told_masked and any(style.attrs & REDACTED for _, row in frame.rows for _, style in row.runs):
+                self._told_masked = True
+                self.emit({"event": "notice", "message": "something on your screen looked like a secret: the agent "
+                                                        "sees it masked (░░░), you see it as it is"})
 
     async def on_tick(self) -> float | None:
         now = self.now

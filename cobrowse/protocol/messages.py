@@ -203,6 +203,22 @@ class Call(AppMessage):
     reason: str = ""
 
 
+# -- redaction (issue 8) --
+
+
+@dataclass(frozen=True)
+class Redact(AppMessage):
+    """Extra redaction patterns (regexes) from the agent's organisation; the customer masks
+    their matches too (on text already redacted, so they can only hide more)."""
+
+    t: ClassVar[str] = "redact"
+    patterns: list
+
+
+MAX_REDACT_PATTERNS = 100
+MAX_REDACT_PATTERN = 500
+
+
 @dataclass(frozen=True)
 class Unknown(AppMessage):
     t: ClassVar[str] = "unknown"
@@ -213,7 +229,8 @@ MESSAGES: dict[str, type[AppMessage]] = {
     m.t: m
     for m in (Hello, Chat, Screen, Resync, Sharing, RequestControl, Consent, Keys, End, Ping, Pong,
               PushPlaybook, StepRequest, Steps, Suggest, SuggestAnswer, Pointer,
-              Rtc, Call)
+              Rtc, Call,
+              Redact)
 }
 
 
@@ -274,5 +291,9 @@ def _check(message: AppMessage) -> None:
         raise MalformedPayload("rtc: pc must be data/call, kind offer/answer, sdp 1-32768 characters")
     if isinstance(message, Call) and (message.action not in CALL_ACTIONS or len(message.reason) > 200):
         raise MalformedPayload(f"call: unknown action {message.action!r}")
+    if isinstance(message, Redact) and (
+            len(message.patterns) > MAX_REDACT_PATTERNS
+            or not all(isinstance(p, str) and 0 < len(p) <= MAX_REDACT_PATTERN for p in message.patterns)):
+        raise MalformedPayload(f"redact: at most {MAX_REDACT_PATTERNS} patterns, strings of 1-{MAX_REDACT_PATTERN} characters")
     if isinstance(message, SuggestAnswer) and message.answer not in SUGGEST_ANSWERS:
         raise MalformedPayload(f"suggest_answer: unknown answer {message.answer!r}")

@@ -310,6 +310,16 @@ class Emulator:
         view = self._vt.view()
         return {i: _row_from_line(view[i]) for i in indexes}
 
+    def rows_above(self, n: int) -> tuple[Row, ...]:
+        """Up to ``n`` scrollback lines just above the screen, oldest first: the start of a
+        wrapped line whose end is at the top, for redaction (~0.5 ms: avt copies the
+        whole scrollback)."""
+        lines = self._vt.lines()
+        extra = len(lines) - self._rows
+        if extra <= 0 or n <= 0:
+            return ()
+        return tuple(_row_from_line(line) for line in lines[max(0, extra - n):extra])
+
     def state(self) -> ScreenState:
         rows = tuple(_row_from_line(line) for line in self._vt.view())
         return ScreenState((self._cols, self._rows), self.cursor(), rows, self.modes())

@@ -37,6 +37,7 @@ __all__ = [
     "STRIKETHROUGH",
     "BLINK",
     "INVERSE",
+    "REDACTED",
     "ATTR_MASK",
     "MAX_COLS",
     "MAX_ROWS",
@@ -58,14 +59,17 @@ UNDERLINE = 8
 STRIKETHROUGH = 16
 BLINK = 32
 INVERSE = 64
-ATTR_MASK = 127
+#: A cell masked by redaction on the customer's side (cobrowse/screen/redact.py): its text
+#: is the mask character, never the secret.
+REDACTED = 128
+ATTR_MASK = 255
 
 
 class Style(NamedTuple):
     """Colours and attributes of a run of cells (compact and hashable).
 
     ``attrs`` is a bit set of ``BOLD | FAINT | ITALIC | UNDERLINE |
-    STRIKETHROUGH | BLINK | INVERSE``.
+    STRIKETHROUGH | BLINK | INVERSE | REDACTED``.
     """
 
     fg: Color = None
@@ -99,6 +103,10 @@ class Style(NamedTuple):
     @property
     def inverse(self) -> bool:
         return bool(self.attrs & INVERSE)
+
+    @property
+    def redacted(self) -> bool:
+        return bool(self.attrs & REDACTED)
 
     @property
     def is_default(self) -> bool:

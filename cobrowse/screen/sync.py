@@ -8,6 +8,10 @@ when one is due (first frame, resize, resync), otherwise the rows that differ
 from the last *sent* state. Output volume does not matter: a flood between two
 polls costs one frame of at most the screen's size.
 
+With a :class:`~cobrowse.screen.redact.Redactor`, every state the sender diffs and sends
+is redacted first (secrets masked, see redact.py); the sender keeps the emulator's raw rows
+so that only changed rows are fetched, and the redactor caches by line text.
+
 The agent side (:class:`ScreenMirror`) applies the frames to its copy.
 
 No clock is read here: the caller passes ``now`` (seconds, any monotonic
@@ -18,7 +22,8 @@ from __future__ import annotations
 
 from .diff import ScreenFrame, apply
 from .emulator import Emulator
-from .state import ScreenState
+from .redact import CONTEXT_ROWS, Redactor
+from .state import Row, ScreenState
 
 __all__ = ["ScreenSender", "ScreenMirror", "DEFAULT_FPS"]
 
@@ -31,7 +36,8 @@ class ScreenSender:
     """Customer side: emulator + dirty rows + frame-rate limited frames."""
 
     def __init__(self, cols: int = 80, rows: int = 24, *, fps: float = DEFAULT_FPS,
-                 burst: int = DEFAULT_BURST, emulator: Emulator | None = None) -> None:
+                 burst: int = DEFAULT_BURST, emulator: Emulator | None = None,
+                 redactor: Redactor | None = None) -> None:
         if not fps > 0:
             raise ValueError("fps must be positive")
         if burst < 1:
@@ -44,6 +50,9 @@ class ScreenSender:
         self._sent: ScreenState | None = None
         self._force = True
         self._last: float | None = None
+        self.redactor = redactor
+        self._raw: list[Row] | None = None  # the emulator's rows as of the last frame (redaction on)
+        self._above: tuple[Row, ...] = ()  # the scrollback rows above them
 
     @property
     def fps(self) -> float:
@@ -68,6 +77,10 @@ class ScreenSender:
     def resync(self) -> None:
         """Send a full snapshot at the next poll (e.g. the agent re-joined)."""
         self._force = True
+
+    def redaction_changed(self) -> None:
+        """The redactor's patterns changed: redact every row again at the next poll."""
+        self._dirty |= set(range(self.emulator.size[1]))
 
     def state(self) -> ScreenState:
         """The emulator's current state (what the customer's terminal shows)."""
@@ -109,6 +122,8 @@ class ScreenSender:
         """A frame if something changed and the frame rate allows one, else None."""
         if self._tokens_at(now) < 1.0 - _EPSILON:
             return None
+        if self.redactor is not None:
+            return self._poll_redacted(now)
         emu = self.emulator
         sent = self._sent
         if self._force or sent is None:
@@ -128,6 +143,43 @@ class ScreenSender:
             changed = tuple((i, r) for i, r in emu.rows(dirty).items() if r != old[i])
         if not changed and cursor == sent.cursor and modes == sent.modes:
             return None  # changed and changed back: costs nothing
+        frame = ScreenFrame(False, sent.size, cursor, modes, changed)
+        self._sent = apply(sent, frame)
+        self._spend(now)
+        return frame
+
+    def _poll_redacted(self, now: float) -> ScreenFrame | None:
+        """:meth:`poll` with redaction: masks depend on neighbouring rows (wrapped lines,
+        key blocks), so the whole screen is redacted again whenever a row changed (cheap:
+        cached by line text)."""
+        assert self.redactor is not None
+        emu = self.emulator
+        sent = self._sent
+        raw_rows = self._raw
+        if self._force or sent is None or raw_rows is None:
+            raw = emu.state()
+            self._raw = list(raw.rows)
+            self._above = emu.rows_above(CONTEXT_ROWS)
+            state = ScreenState(raw.size, raw.cursor, self.redactor.redact_rows(raw.rows, self._above), raw.modes)
+            self._force = False
+            self._dirty.clear()
+            self._sent = state
+            self._spend(now)
+            return ScreenFrame.of_state(state)
+        cursor = emu.cursor()
+        modes = emu.modes()
+        changed: tuple = ()
+        if self._dirty:
+            dirty = sorted(self._dirty)
+            self._dirty.clear()
+            for i, r in emu.rows(dirty).items():
+                raw_rows[i] = r
+            if dirty[0] == 0:  # the top row changed (a scroll): what is above it may have too
+                self._above = emu.rows_above(CONTEXT_ROWS)
+            rows = self.redactor.redact_rows(raw_rows, self._above)
+            changed = tuple((i, b) for i, (a, b) in enumerate(zip(sent.rows, rows)) if a != b)
+        if not changed and cursor == sent.cursor and modes == sent.modes:
+            return None
         frame = ScreenFrame(False, sent.size, cursor, modes, changed)
         self._sent = apply(sent, frame)
         self._spend(now)

@@ -31,6 +31,7 @@ from cobrowse.protocol.messages import (
     Pointer,
     Pong,
     PushPlaybook,
+    Redact,
     StepRequest,
     Steps,
     Suggest,
@@ -77,6 +78,7 @@ SAMPLES: list[AppMessage] = [
     m.Rtc("call", "answer", "v=0\r\n", gen=2),
     m.Call("invite"),
     m.Call("hangup", "no answer"),
+    Redact(["ACME-[0-9]{8}", "ticket #\\d+"]),
 ]
 
 
@@ -173,6 +175,11 @@ MALFORMED = {
     "consent level int": raw({"t": "consent", "level": 2}),
     "chat too long": raw({"t": "chat", "text": "x" * (MAX_TEXT + 1)}),
     "chat too long compressed": raw({"t": "chat", "text": "x" * (MAX_TEXT + 1)}, ZLIB),
+    "redact patterns not a list": raw({"t": "redact", "patterns": "ACME-.*"}),
+    "redact pattern not a string": raw({"t": "redact", "patterns": ["a", 5]}),
+    "redact empty pattern": raw({"t": "redact", "patterns": [""]}),
+    "redact pattern too long": raw({"t": "redact", "patterns": ["x" * 501]}),
+    "redact too many patterns": raw({"t": "redact", "patterns": ["x"] * 101}),
     "deep nesting": b"\x00" + b"[" * 100_000 + b"]" * 100_000,
     "deep nesting compressed": b"\x01" + zlib.compress(b'{"t":"screen","frame":' + b"[" * 100_000 + b"}"),
 }

@@ -19,7 +19,9 @@ Rendering (Textual's Line API, as the ``Log`` widget does)
 * Colours: ``None`` is the widget's own (CSS) colour/background; 0-255 is
   ``rich.color.Color.from_ansi``; ``(r, g, b)`` is ``Color.from_rgb``. Attributes:
   bold, faint (Rich ``dim``), italic, underline, strike, blink, inverse (Rich
-  ``reverse``).
+  ``reverse``). A cell the customer's cobrowse masked (``REDACTED``: its text is the
+  mask character, see cobrowse/screen/redact.py) takes the component style
+  ``remote-screen--redacted`` instead of its own, so a mask never passes for text.
 * The cursor, when the state says it is visible, is always drawn (focused or
   not: it shows where the remote cursor is) with the component style
   ``remote-screen--cursor`` (reverse video), or ``remote-screen--cursor-control``
@@ -123,6 +125,7 @@ class RemoteScreen(Widget, can_focus=True):
         "remote-screen--cursor-control",
         "remote-screen--placeholder",
         "remote-screen--highlight",
+        "remote-screen--redacted",
     }
 
     DEFAULT_CSS = """
@@ -154,6 +157,10 @@ class RemoteScreen(Widget, can_focus=True):
         & > .remote-screen--highlight {
             background: $accent 45%;
             text-style: underline;
+        }
+        & > .remote-screen--redacted {
+            color: $warning;
+            background: $warning 15%;
         }
         & > .remote-screen--placeholder {
             color: $text-muted;
@@ -413,7 +420,11 @@ class RemoteScreen(Widget, can_focus=True):
             if len(self._styles) >= _MAX_STYLES:  # bounded: a stream of fresh RGB colours
                 self._styles.clear()
                 self._cursor_styles.clear()
-            rs = self._styles[style] = self._base + _cell_rich_style(style)
+            if style.redacted:
+                rs = self._base + self.get_component_rich_style("remote-screen--redacted", partial=True)
+            else:
+                rs = self._base + _cell_rich_style(style)
+            self._styles[style] = rs
         return rs
 
     def _cursor_style(self, style: Style, control: bool) -> RichStyle:
