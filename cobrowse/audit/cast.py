@@ -126,3 +126,18 @@ def parse_cast(text: str) -> tuple[dict[str, Any], list[tuple[float, str, str]]]
             raise ValueError(f"line {number}: expected [seconds, type, data]")
         events.append((float(item[0]), item[1], item[2]))
     return head, events
+
+
+def schedule(events: list[tuple[float, str, str]], speed: float = 1.0,
+             idle_limit: float = 0.0) -> list[tuple[float, str, str]]:
+    """``(delay before, kind, data)`` for playback: times divided by ``speed``, pauses capped
+    at ``idle_limit`` seconds (0: kept), out-of-order times clamped to no wait."""
+    out: list[tuple[float, str, str]] = []
+    previous = 0.0
+    for seconds, kind, data in events:
+        gap = max(0.0, seconds - previous)
+        previous = max(previous, seconds)
+        if idle_limit > 0:
+            gap = min(gap, idle_limit)
+        out.append((gap / speed, kind, data))
+    return out

@@ -9,6 +9,7 @@ from typing import Any
 
 from cobrowse.cli.commands import end_on_signals
 from cobrowse.cli.config import ClientSettings
+from cobrowse.cli.records import agent_taps
 from cobrowse.errors import CobrowseError
 from cobrowse.io.agent import AgentRuntime, CommandError
 from cobrowse.io.headless import JsonLines, serve_commands, stdin_lines
@@ -19,8 +20,11 @@ from cobrowse.wire.code import parse_code
 
 async def run_agent(args: argparse.Namespace, settings: ClientSettings, relay_url: str) -> int:
     emit: Any = JsonLines() if args.headless else LineConsole()
+    tapped, trail, recordings = agent_taps(emit)
     link = RelayLink(relay_url, "agent", settings.token, reconnect_for=settings.reconnect_for)
-    runtime = AgentRuntime(link, emit, name=settings.name)
+    runtime = AgentRuntime(link, tapped, name=settings.name, recordings=recordings,
+                           ask_feedback=not (args.headless or args.no_feedback))
+    runtime.on_action = trail.action
     try:
         if args.join:
             code = parse_code(args.join)

@@ -49,6 +49,7 @@ def build_parser() -> argparse.ArgumentParser:
     agent.add_argument("--headless", action="store_true", help="JSON lines: events on stdout, commands on stdin (see docs/headless.md)")
     agent.add_argument("--token", help="agent token, when the relay requires one (default: $COBROWSE_TOKEN)")
     agent.add_argument("--name", help="your name as the customer sees it")
+    agent.add_argument("--no-feedback", action="store_true", help="end sessions without asking the customer whether the problem was solved")
 
     join = sub.add_parser("join", help="join the agent's session with the code they read to you (customers)", description="Join a support session with the code the agent gave you, and share a terminal with them. Nothing is shared until both sides confirm the code.", epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
     join.add_argument("code", metavar="CODE", help="the session code, like 42-7193-0518")
@@ -60,6 +61,10 @@ def build_parser() -> argparse.ArgumentParser:
     guide = sub.add_parser("guide", help="run a playbook alone, and get help from an agent when stuck (customers)", description="Run a playbook's steps in your own shell, with no agent: each step shows its explanation and command, and turns done when its expected output appears. Nothing is shared until you ask for help with Ctrl-] ! : that creates a session and shows the code to give to an agent, who then sees the steps so far.", epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
     guide.add_argument("playbook", metavar="PLAYBOOK", help="the playbook file (Markdown, see docs/playbooks.md)")
     _customer_options(guide)
+
+    from cobrowse.cli import records
+
+    records.add_arguments(sub, agent)
     return parser
 
 
@@ -73,8 +78,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         from relay import cli as relay_cli
 
         return relay_cli.run(args)
-    from cobrowse.cli import commands
+    from cobrowse.cli import commands, records
 
+    if records.wants(args):
+        return records.run(args)
     try:
         return asyncio.run(commands.run(args))
     except KeyboardInterrupt:

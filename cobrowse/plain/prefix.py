@@ -11,6 +11,7 @@ convention), which starts a cobrowse command. The next key picks the command:
     Ctrl-] p                pause / resume sharing the screen
     Ctrl-] a / Ctrl-] d     paste the agent's suggested command (you press Enter) / decline it
     Ctrl-] m / Ctrl-] k     mark the current guide step done / skip it
+    Ctrl-] x                stop the agent's recording of this session (at once)
     Ctrl-] e                end the session
     Ctrl-] ?                list these commands
     Ctrl-] Ctrl-]           send a literal Ctrl-] to the program
@@ -35,6 +36,7 @@ COMMANDS = {
     ord("d"): "decline_suggestion",
     ord("m"): "step_done",
     ord("k"): "step_skip",
+    ord("x"): "stop_recording",
     ord("?"): "help",
     ord("h"): "help",
 }
@@ -42,7 +44,7 @@ MAX_CHAT = 2000
 
 HELP = (
     "Ctrl-] then: c chat · y allow · n deny · g grant control · s grant suggest · "
-    "r revoke · p pause/resume · a paste suggestion · d decline · m step done · k skip step · "
+    "r revoke · p pause/resume · a paste suggestion · d decline · m step done · k skip step · x stop recording · "
     "e end · Ctrl-] literal Ctrl-]"
 )
 
