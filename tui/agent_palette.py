@@ -24,6 +24,8 @@ PALETTE: list[tuple[str, str, str]] = [
     ("Point at…", "Highlight rows or a pattern on the customer's screen (shift+F3)", "point_at"),
     ("Clear pointer", "Remove the highlight from the customer's screen (shift+F4)", "clear_pointer"),
     ("Show steps / chat", "Switch the side panel between the steps and the chat (shift+F1)", "toggle_steps"),
+    ("Record session", "Ask the customer for consent to record; again: stop recording (shift+F5)", "toggle_recording"),
+    ("History and stats", "Past sessions, resolution rate, ratings, troublesome steps (shift+F6)", "show_history"),
     ("Toggle dark/light theme", "Switch between the dark and the light theme", "toggle_theme"),
 ]
 

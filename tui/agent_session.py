@@ -16,6 +16,7 @@ from textual.widgets import Button, Digits, Input, Markdown, Static, TabbedConte
 from cobrowse.cli.config import DEFAULT_RELAY
 from cobrowse.errors import CobrowseError, SecurityError
 from cobrowse.io.agent import AgentRuntime, CommandError
+from cobrowse.io.keeping import agent_taps
 from cobrowse.io.link import RelayLink
 from cobrowse.wire.code import Code, parse_code
 from tui.widgets.remote_screen import RemoteScreen
@@ -209,7 +210,9 @@ class SessionPane(TabPane):
     async def _run(self) -> None:
         try:
             link = RelayLink(self.relay_url, "agent", self.token, reconnect_for=self.reconnect_for)
-            runtime = AgentRuntime(link, self._emit, name=self.agent_name)
+            emit, trail, recordings = agent_taps(self._emit)  # history, audit log, recordings
+            runtime = AgentRuntime(link, emit, name=self.agent_name, recordings=recordings, ask_feedback=True)
+            runtime.on_action = trail.action
             self.link, self.runtime = link, runtime
             if self.join_code is not None:
                 code = parse_code(self.join_code)
@@ -252,6 +255,11 @@ class SessionPane(TabPane):
         handler = getattr(self, f"_on_{kind}", None)
         if handler is not None:
             handler(event)
+        if kind in ("recording", "feedback_wait", "receipt"):  # recordings and the end (issue 8)
+            self._system(str(event.get("message", "")))
+            self._render_facts()
+        if kind == "ended" and event.get("feedback"):
+            self._system(feedback_text(event["feedback"]))
         if kind in ("chat", "consent", "ended", "paired", "error", "sharing", "peer", "steps", "suggestion"):
             self.flag_attention()
 
@@ -568,6 +576,9 @@ class SessionPane(TabPane):
             f"in        {human_rate(self.rate_in)} ({human_bytes(received)})",
             f"out       {human_rate(self.rate_out)} ({human_bytes(sent)})",
         ]
+        recording = self.runtime.recording_state if self.runtime is not None else "off"
+        if recording != "off":
+            lines.append("record    ● RECORDING" if recording == "on" else "record    asked the customer…")
         return "\n".join(lines)
 
     def _rtt_text(self) -> str:
@@ -700,3 +711,15 @@ class SessionPane(TabPane):
         except CommandError as exc:
             self.set_typing(False)
             self.app.notify(str(exc), severity="warning")
+
+
+def feedback_text(feedback: dict[str, Any]) -> str:
+    """The customer's answer at the end, in words."""
+    status = feedback.get("status")
+    if status != "answered":
+        return {"skipped": "the customer skipped the feedback question",
+                "timeout": "the customer did not answer the feedback question in time",
+                "gone": "the customer left without answering the feedback question"}.get(str(status), "no feedback")
+    solved = {True: "solved", False: "NOT solved", None: "solved? (no answer)"}[feedback.get("solved")]
+    rating = feedback.get("rating")
+    return f"customer feedback: {solved}" + (f", rated {rating}/5 " + "★" * int(rating) if rating else "")

@@ -9,7 +9,7 @@ from typing import Any
 
 from cobrowse.cli.commands import end_on_signals
 from cobrowse.cli.config import ClientSettings
-from cobrowse.cli.records import agent_taps
+from cobrowse.io.keeping import agent_taps
 from cobrowse.errors import CobrowseError
 from cobrowse.io.agent import AgentRuntime, CommandError
 from cobrowse.io.headless import JsonLines, serve_commands, stdin_lines

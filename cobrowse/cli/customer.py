@@ -16,7 +16,7 @@ from typing import Any
 from cobrowse.cli.commands import end_on_signals, say
 from cobrowse.cli.guide import GuideNotices
 from cobrowse.cli.config import ClientSettings
-from cobrowse.cli.records import customer_trail
+from cobrowse.io.keeping import customer_trail
 from cobrowse.errors import CobrowseError, ConfigError
 from cobrowse.io.customer import CustomerRuntime
 from cobrowse.io.link import RelayLink
@@ -75,7 +75,7 @@ async def run_customer(args: argparse.Namespace, settings: ClientSettings) -> in
     forced = parse_size(args.size) if args.size else None
     terminal = LocalTerminal(raw=sys.stdin.isatty() and sys.stdout.isatty())
     cols, rows = forced or terminal.size()
-    runtime = CustomerRuntime(link, emit, cols=cols, rows=rows, consent_timeout=args.consent_timeout)
+    runtime = CustomerRuntime(link, emit, cols=cols, rows=rows, consent_timeout=args.consent_timeout, ask_feedback=True)
     try:
         if args.command_name == "share":
             code = await runtime.create()

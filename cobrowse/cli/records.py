@@ -1,5 +1,5 @@
-"""What cobrowse keeps on this machine: `cobrowse agent history|stats`, `cobrowse recordings
-list|play`, `cobrowse receipts verify`, and the taps that write history and receipts."""
+"""What cobrowse keeps on this machine, shown: `cobrowse agent history|stats`, `cobrowse
+recordings list|play`, `cobrowse receipts list|verify`."""
 
 from __future__ import annotations
 
@@ -8,42 +8,15 @@ import json
 import sys
 import time
 from pathlib import Path
-from typing import Any, Callable, TextIO
+from typing import Any, TextIO
 
 from cobrowse.audit.cast import parse_cast, schedule
 from cobrowse.audit.receipt import verify
 from cobrowse.audit.stats import SessionRecord, compute, format_history, format_stats
-from cobrowse.io.datadir import data_dir, private_dir
-from cobrowse.io.history import HistoryError, HistoryStore, HistoryTap
+from cobrowse.io.datadir import data_dir
+from cobrowse.io.history import HistoryError, HistoryStore
+from cobrowse.io.keeping import history_path, recordings_dir
 from cobrowse.io.recorder import find_recording, list_recordings
-from cobrowse.io.receipts import AuditTrail
-
-Emit = Callable[[dict[str, Any]], None]
-
-
-def history_path() -> Path:
-    return data_dir() / "history.sqlite3"
-
-
-def recordings_dir() -> Path:
-    return data_dir() / "recordings"
-
-
-def agent_taps(emit: Emit) -> tuple[Emit, AuditTrail, Path]:
-    """The agent's event stream through its history and audit log; also the recordings folder.
-    Returns (emit for the runtime, the trail for ``on_action``, the recordings folder)."""
-    trail = AuditTrail(emit, data_dir() / "audit", "agent")
-    tapped: Emit = trail
-    try:
-        tapped = HistoryTap(trail, HistoryStore(history_path()))
-    except HistoryError as exc:
-        emit({"event": "warning", "kind": "history", "message": str(exc)})
-    return tapped, trail, private_dir("recordings")
-
-
-def customer_trail(emit: Emit) -> AuditTrail:
-    """The customer's event stream through their hash-chained receipt."""
-    return AuditTrail(emit, data_dir() / "receipts", "customer")
 
 
 def add_arguments(sub: Any, agent: argparse.ArgumentParser) -> None:

@@ -35,7 +35,7 @@ FEEDBACK_WAIT = 60.0
 class AgentRuntime(SessionRuntime):
     role = "agent"
 
-    def __init__(self, *args: Any, recordings: Path | None = None, ask_feedback: bool = True,
+    def __init__(self, *args: Any, recordings: Path | None = None, ask_feedback: bool = False,
                  feedback_timeout: float = FEEDBACK_WAIT, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         #: Where recordings go (None: recording is not available in this client).

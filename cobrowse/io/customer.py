@@ -60,11 +60,12 @@ class CustomerRuntime(SessionRuntime):
     role = "customer"
 
     def __init__(self, *args: Any, cols: int = 80, rows: int = 24, consent_timeout: float = 30.0,
-                 write_program: Callable[[bytes], None] = lambda data: None, ask_feedback: bool = True,
+                 write_program: Callable[[bytes], None] = lambda data: None, ask_feedback: bool = False,
                  **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.consent = ConsentMachine(consent_timeout)
         self.recording = RecordingConsent(consent_timeout)
+        #: Whether this client can ask the customer "was it solved?" (a UI that shows the question).
         self.ask_feedback = ask_feedback
         #: The agent's End while the customer is asked "was it solved?" (None otherwise).
         self.ending: m.End | None = None
