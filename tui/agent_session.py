@@ -690,7 +690,9 @@ class SessionPane(TabPane):
             self._worker.cancel()  # still connecting: stop before a session exists
             self._emit({"event": "ended", "reason": "agent_ended", "message": "you ended the session"})
             return
-        await self.command({"cmd": "end"})
+        # Ending may wait (bounded) for the customer's feedback: in a worker, never blocking the
+        # console; ending again meanwhile stops the wait.
+        self.run_worker(self.command({"cmd": "end"}), group="end", exit_on_error=False)
 
     @on(Input.Submitted, "#chat-input")
     async def _send_chat(self, event: Input.Submitted) -> None:
