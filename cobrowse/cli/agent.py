@@ -54,7 +54,7 @@ async def run_agent(args: argparse.Namespace, settings: ClientSettings, relay_ur
 class LineConsole:
     """A minimal human console on a plain terminal: lines in, lines out."""
 
-    HELP = "type a line to chat · /control · /suggest · /keys TEXT (\\r for Enter) · /end"
+    HELP = "type a line to chat · /control · /suggest · /keys TEXT (\\r for Enter) · /record [off] · /end"
 
     def __call__(self, event: dict[str, Any]) -> None:
         kind = event.get("event")
@@ -89,6 +89,8 @@ class LineConsole:
                     cmd = {"cmd": "request_control", "level": name}
                 elif name == "keys":
                     cmd["data"] = rest.replace("\\r", "\r").replace("\\n", "\n")
+                elif name == "record":
+                    cmd["on"] = rest.strip() != "off"
             else:
                 cmd = {"cmd": "chat", "text": text}
             try:
