@@ -85,6 +85,7 @@ async def run_guide_plain(args: argparse.Namespace, settings: ClientSettings, pl
     """Plain guide: output passes straight through; steps as [cobrowse] lines on stderr."""
     from cobrowse.cli.customer import parse_size
     from cobrowse.io.customer import CustomerRuntime
+    from cobrowse.io.keeping import customer_trail
     from cobrowse.io.link import RelayLink
     from cobrowse.io.pty import LocalTerminal, Passthrough, PtyProcess, command_argv
     from cobrowse.io.runtime import EXIT_FAILED
@@ -95,8 +96,8 @@ async def run_guide_plain(args: argparse.Namespace, settings: ClientSettings, pl
     terminal = LocalTerminal(raw=sys.stdin.isatty() and sys.stdout.isatty())
     cols, rows = forced or terminal.size()
     link = RelayLink(settings.relay, "customer", None, reconnect_for=settings.reconnect_for)
-    runtime = CustomerRuntime(link, GuideNotices(), cols=cols, rows=rows, consent_timeout=args.consent_timeout,
-                              name=settings.name)
+    runtime = CustomerRuntime(link, customer_trail(GuideNotices()), cols=cols, rows=rows,
+                              consent_timeout=args.consent_timeout, name=settings.name, ask_feedback=True)
     try:
         process = await PtyProcess.spawn(argv, cols, rows)
     except OSError as exc:

@@ -3,8 +3,8 @@
 ``AuditTrail`` sits between a runtime and its UI: every event passes through unchanged, and
 the ones that say who was granted what (consent, recording, suggestions, keys typed under
 control, the end) are appended to a hash-chained receipt (``cobrowse.audit.receipt``) in
-``<data dir>/receipts`` (customers) or ``<data dir>/audit`` (agents). Keys are logged as
-counts, never as text. When the session ends the trail emits a ``receipt`` event with the
+``<data dir>/receipts`` (customers) or ``<data dir>/audit`` (agents), from the pairing on
+(no file for a session that never paired). Keys are logged as counts, never as text. When the session ends the trail emits a ``receipt`` event with the
 file and the chain's head hash, before the ``ended`` event.
 """
 
@@ -47,6 +47,8 @@ class AuditTrail:
 
     def action(self, summary: dict[str, Any]) -> None:
         """A command the agent ran (``AgentRuntime.on_action``)."""
+        if self.path is None:
+            return
         if summary.get("cmd") == "keys":
             self._add_keys(int(summary.get("bytes", 0)))
         else:
@@ -80,6 +82,8 @@ class AuditTrail:
 
     def _log_event(self, event: dict[str, Any]) -> None:
         kind = event.get("event")
+        if self.path is None and kind != "paired":
+            return  # a receipt is about a session: it starts when the two sides paired
         if kind == "control_keys":
             self._add_keys(int(event.get("bytes", 0)))
         elif kind == "paired":
