@@ -5,7 +5,8 @@ object with ``version``, ``width``, ``height``) followed by one JSON array a lin
 ``[seconds, "o", output]`` or ``[seconds, "r", "COLSxROWS"]`` for a resize. The agent
 never sees the customer's raw output, only mirrored screen states, so this module turns
 each change of state into the ANSI output that repaints the previous screen into the new
-one: a full paint first and after a resize, then only the rows whose ``Row`` value changed.
+one: a full paint first and after a resize, then line feeds when the screen scrolled, then
+only the rows whose ``Row`` value changed.
 Replaying the output through a terminal emulator of the same size reproduces every row,
 style and the cursor (tested through ``cobrowse.screen.emulator``).
 """
@@ -16,7 +17,7 @@ import json
 from typing import Any
 
 from cobrowse.screen.state import (BLINK, BOLD, FAINT, INVERSE, ITALIC, STRIKETHROUGH, UNDERLINE, Color, Row,
-                                   ScreenState, Style)
+                                   ScreenState, Style, blank_row)
 
 _ATTR_CODES = ((BOLD, "1"), (FAINT, "2"), (ITALIC, "3"), (UNDERLINE, "4"), (BLINK, "5"), (INVERSE, "7"),
                (STRIKETHROUGH, "9"))
@@ -49,18 +50,48 @@ def render_row(index: int, row: Row) -> str:
     return "".join(out)
 
 
+def _scrolled(previous: ScreenState, state: ScreenState) -> tuple[int, tuple[Row, ...]]:
+    """The scroll (lines up) that leaves the fewest rows to repaint, and the rows a terminal
+    shows after it. Output that scrolls (a shell printing lines) shifts every row; repainting
+    them all would cost a whole screen per frame, a line feed at the bottom costs one byte."""
+    rows, old = state.rows, previous.rows
+    n = len(rows)
+    best, best_rows = 0, old
+    best_changed = sum(1 for a, b in zip(rows, old) if a != b)
+    if best_changed <= 1:
+        return best, best_rows
+    blank = blank_row(state.cols)
+    for k in range(1, n):
+        if rows[0] != old[k]:
+            continue
+        shifted = old[k:] + (blank,) * k
+        changed = sum(1 for a, b in zip(rows, shifted) if a != b)
+        if changed < best_changed:
+            best, best_rows, best_changed = k, shifted, changed
+            if changed <= k:
+                break
+    return best, best_rows
+
+
 def render(previous: ScreenState | None, state: ScreenState) -> str:
     """Output that turns a terminal showing ``previous`` (None: unknown) into ``state``.
 
     Empty when nothing visible changed. The caller emits a resize event before the output
-    when the size changed (``previous`` is then ignored: a full paint follows).
+    when the size changed (``previous`` is then ignored: a full paint follows). When the
+    screen scrolled, line feeds at the bottom row scroll it first.
     """
     full = previous is None or previous.size != state.size
     out: list[str] = []
+    shown: tuple[Row, ...] = ()
     if full:
         out.append("\x1b[0m\x1b[H\x1b[2J")
+    else:
+        assert previous is not None
+        scroll, shown = _scrolled(previous, state)
+        if scroll:
+            out.append(f"\x1b[0m\x1b[{state.row_count};1H" + "\n" * scroll)
     for i, row in enumerate(state.rows):
-        if full or previous is None or i >= len(previous.rows) or previous.rows[i] != row:
+        if full or i >= len(shown) or shown[i] != row:
             out.append(render_row(i, row))
     cursor, old = state.cursor, (previous.cursor if previous is not None and not full else None)
     if out or old is None or (old.col, old.row) != (cursor.col, cursor.row):

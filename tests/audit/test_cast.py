@@ -83,3 +83,34 @@ def test_parse_cast_reads_back_and_names_bad_lines() -> None:
         parse_cast(header(80, 24, 0) + "\n{oops\n")
     with pytest.raises(ValueError, match="version"):
         parse_cast('{"version": 1}\n')
+
+
+def test_a_scrolling_screen_costs_line_feeds_not_a_repaint() -> None:
+    source = Emulator(40, 10)
+    encoder = CastEncoder()
+    lines: list[str] = []
+    source.feed(b"".join(b"\x1b[3%dmline %d\x1b[0m\r\n" % (i % 8, i) for i in range(12)))
+    lines += encoder.frame(0.0, source.state())
+    before = source.state()
+    source.feed(b"new one\r\nnew two\r\n")
+    output = render(before, source.state())
+    assert "\n\n" in output and "line 5" not in output and "new one" in output
+    lines += encoder.frame(1.0, source.state())
+    same_screen(replay(lines, 40, 10).state(), source.state())
+
+
+def test_random_streams_replay_exactly() -> None:
+    import random
+
+    rng = random.Random(7)
+    pieces = [b"word ", b"\r\n", b"\x1b[1;32mgreen\x1b[0m", b"\x1b[2J", b"\x1b[5;3H", b"\x1b[K", b"\x1b[?25l",
+              b"\x1b[?25h", b"\xe4\xb8\xad", b"\x1b[7mrev\x1b[27m", b"\x1b[38;2;1;2;3mrgb", b"\x1bM", b"\x1b[3L", b"\x1b[2M"]
+    source = Emulator(30, 8)
+    encoder = CastEncoder()
+    lines: list[str] = []
+    for t in range(300):
+        source.feed(b"".join(rng.choice(pieces) for _ in range(rng.randrange(1, 12))))
+        lines += encoder.frame(t / 10, source.state())
+        if t % 25 == 0:
+            same_screen(replay(lines, 30, 8).state(), source.state())
+    same_screen(replay(lines, 30, 8).state(), source.state())
