@@ -162,6 +162,9 @@ class AgentRuntime(SessionRuntime):
                            "message": "the customer declined to be recorded" if state == "denied"
                            else "the customer stopped the recording"})
 
+    async def shutdown(self) -> None:
+        self._stop_recorder("ended")  # however the session stopped, the files are finished
+
     def _stop_recorder(self, reason: str) -> None:
         if self.recorder is not None and not self.recorder.closed:
             self.recorder.close(self.now, reason)

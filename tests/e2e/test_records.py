@@ -57,6 +57,8 @@ async def test_the_customer_rates_the_session_and_the_history_keeps_it(relay_url
     row = rows[0]
     assert (row["resolved"], row["rating"], row["playbook"], row["steps_done"], row["steps_total"]) == (True, 4, "Fix the printer", 1, 2)
     assert row["end_reason"] == "agent_ended" and row["duration_s"] >= 0
+    code, out, _ = await cli("agent", "history")
+    assert code == 0 and "Fix the printer" in out and "1/2" in out and "yes" in out and "****" in out
     code, out, _ = await cli("agent", "stats", "--json")
     stats = json.loads(out)
     assert stats["sessions"] == 1 and stats["resolution_rate"] == 1.0 and stats["mean_rating"] == 4.0
