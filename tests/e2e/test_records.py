@@ -9,7 +9,6 @@ import time
 from pathlib import Path
 
 from cobrowse.audit.cast import parse_cast
-from cobrowse.audit.receipt import verify
 from cobrowse.screen.emulator import Emulator
 from tests.e2e.harness import CLI, pair
 
