@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from pathlib import Path
 from typing import AsyncIterator
 
 import pytest
@@ -32,3 +33,12 @@ async def relay() -> AsyncIterator[RelayServer]:
 @pytest.fixture
 def relay_url(relay: RelayServer) -> str:
     return f"ws://127.0.0.1:{relay.port}"
+
+
+@pytest.fixture(autouse=True)
+def data_dir(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Every test (and every cobrowse process it starts) keeps history, recordings and
+    receipts in a fresh folder, never in the user's own data directory."""
+    path = tmp_path_factory.mktemp("cobrowse-data")
+    monkeypatch.setenv("COBROWSE_DATA_DIR", str(path))
+    return path

@@ -170,9 +170,11 @@ class AgentApp(App[None]):
         Binding("f15", "point_at", "Point", priority=True, key_display="⇧F3"),
         Binding("f16", "clear_pointer", "Unpoint", priority=True, key_display="⇧F4"),
         Binding("f13", "toggle_steps", "Steps/Chat", priority=True, key_display="⇧F1"),
-        Binding("f17", "call", "Call", priority=True, key_display="⇧F5"),
-        Binding("f18", "hangup", "Hang up", priority=True, key_display="⇧F6", show=False),
-        Binding("f19", "mute", "Mute", priority=True, key_display="⇧F7", show=False),
+        Binding("f17", "toggle_recording", "Record", priority=True, key_display="⇧F5", show=False),
+        Binding("f18", "show_history", "History", priority=True, key_display="⇧F6", show=False),
+        Binding("f19", "call", "Call", priority=True, key_display="⇧F7"),
+        Binding("f20", "hangup", "Hang up", priority=True, key_display="⇧F8", show=False),
+        Binding("f21", "mute", "Mute", priority=True, key_display="⇧F9", show=False),
     ]
 
     #: actions that must let their key through to the customer while typing
@@ -302,6 +304,19 @@ class AgentApp(App[None]):
         pane = self._need_session()
         if pane is not None:
             pane.toggle_typing()
+
+    async def action_toggle_recording(self) -> None:
+        """Ask the customer for consent to record (recording starts when they agree), or stop."""
+        pane = self._need_session()
+        if pane is not None and pane.runtime is not None:
+            await pane.command({"cmd": "record", "on": pane.runtime.recording_state == "off"})
+
+    def action_show_history(self) -> None:
+        """Past sessions and their statistics, from the local history."""
+        from tui.history_screen import HistoryScreen
+
+        if not isinstance(self.screen, HistoryScreen):
+            self.push_screen(HistoryScreen())
 
     def action_end_session(self) -> None:
         pane = self._need_session()

@@ -24,9 +24,11 @@ PALETTE: list[tuple[str, str, str]] = [
     ("Point at…", "Highlight rows or a pattern on the customer's screen (shift+F3)", "point_at"),
     ("Clear pointer", "Remove the highlight from the customer's screen (shift+F4)", "clear_pointer"),
     ("Show steps / chat", "Switch the side panel between the steps and the chat (shift+F1)", "toggle_steps"),
-    ("Call the customer", "Start a voice call, or answer the customer's (shift+F5)", "call"),
-    ("Hang up", "End the call, or decline a ringing one (shift+F6)", "hangup"),
-    ("Mute / unmute", "Mute or unmute your microphone during a call (shift+F7)", "mute"),
+    ("Record session", "Ask the customer for consent to record; again: stop recording (shift+F5)", "toggle_recording"),
+    ("History and stats", "Past sessions, resolution rate, ratings, troublesome steps (shift+F6)", "show_history"),
+    ("Call the customer", "Start a voice call, or answer the customer's (shift+F7)", "call"),
+    ("Hang up", "End the call, or decline a ringing one (shift+F8)", "hangup"),
+    ("Mute / unmute", "Mute or unmute your microphone during a call (shift+F9)", "mute"),
     ("Toggle dark/light theme", "Switch between the dark and the light theme", "toggle_theme"),
 ]
 

@@ -16,6 +16,7 @@ from textual.widgets import Button, Digits, Input, Markdown, Static, TabbedConte
 from cobrowse.cli.config import DEFAULT_RELAY
 from cobrowse.errors import CobrowseError, SecurityError
 from cobrowse.io.agent import AgentRuntime, CommandError
+from cobrowse.io.keeping import agent_taps
 from cobrowse.io.link import RelayLink
 from cobrowse.io.rtc import RtcSettings
 from cobrowse.voice.call import describe as describe_voice
@@ -216,8 +217,10 @@ class SessionPane(TabPane):
     async def _run(self) -> None:
         try:
             link = RelayLink(self.relay_url, "agent", self.token, reconnect_for=self.reconnect_for)
-            runtime = AgentRuntime(link, self._emit, name=self.agent_name, rtc=self.rtc_settings,
-                                   redact_patterns=self.redact_patterns)
+            emit, trail, recordings = agent_taps(self._emit)  # history, audit log, recordings
+            runtime = AgentRuntime(link, emit, name=self.agent_name, recordings=recordings, ask_feedback=True,
+                                   rtc=self.rtc_settings, redact_patterns=self.redact_patterns)
+            runtime.on_action = trail.action
             self.link, self.runtime = link, runtime
             if self.join_code is not None:
                 code = parse_code(self.join_code)
@@ -260,6 +263,11 @@ class SessionPane(TabPane):
         handler = getattr(self, f"_on_{kind}", None)
         if handler is not None:
             handler(event)
+        if kind in ("recording", "feedback_wait", "receipt"):  # recordings and the end (issue 8)
+            self._system(str(event.get("message", "")))
+            self._render_facts()
+        if kind == "ended" and event.get("feedback"):
+            self._system(feedback_text(event["feedback"]))
         if kind in ("chat", "consent", "ended", "paired", "error", "sharing", "peer", "steps", "suggestion", "voice"):
             self.flag_attention()
 
@@ -267,7 +275,7 @@ class SessionPane(TabPane):
         who = self.customer_name or "the customer"
         self._system(describe_voice(event, who, "agent"))
         if event.get("state") == "ringing":
-            self.app.notify(f"{who} is calling: ⇧F5 answers, ⇧F6 declines.", title="Incoming call", timeout=30)
+            self.app.notify(f"{who} is calling: ⇧F7 answers, ⇧F8 declines.", title="Incoming call", timeout=30)
         self._render_facts()
 
     def _on_path(self, event: dict[str, Any]) -> None:
@@ -596,6 +604,9 @@ class SessionPane(TabPane):
             f"in        {human_rate(self.rate_in)} ({human_bytes(received)})",
             f"out       {human_rate(self.rate_out)} ({human_bytes(sent)})",
         ]
+        recording = self.runtime.recording_state if self.runtime is not None else "off"
+        if recording != "off":
+            lines.append("record    ● RECORDING" if recording == "on" else "record    asked the customer…")
         return "\n".join(lines)
 
     def _path_text(self) -> str:
@@ -740,7 +751,9 @@ class SessionPane(TabPane):
             self._worker.cancel()  # still connecting: stop before a session exists
             self._emit({"event": "ended", "reason": "agent_ended", "message": "you ended the session"})
             return
-        await self.command({"cmd": "end"})
+        # Ending may wait (bounded) for the customer's feedback: in a worker, never blocking the
+        # console; ending again meanwhile stops the wait.
+        self.run_worker(self.command({"cmd": "end"}), group="end", exit_on_error=False)
 
     @on(Input.Submitted, "#chat-input")
     async def _send_chat(self, event: Input.Submitted) -> None:
@@ -762,3 +775,14 @@ class SessionPane(TabPane):
             self.set_typing(False)
             self.app.notify(str(exc), severity="warning")
 
+
+def feedback_text(feedback: dict[str, Any]) -> str:
+    """The customer's answer at the end, in words."""
+    status = feedback.get("status")
+    if status != "answered":
+        return {"skipped": "the customer skipped the feedback question",
+                "timeout": "the customer did not answer the feedback question in time",
+                "gone": "the customer left without answering the feedback question"}.get(str(status), "no feedback")
+    solved = {True: "solved", False: "NOT solved", None: "solved? (no answer)"}[feedback.get("solved")]
+    rating = feedback.get("rating")
+    return f"customer feedback: {solved}" + (f", rated {rating}/5 " + "★" * int(rating) if rating else "")

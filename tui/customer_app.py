@@ -45,6 +45,7 @@ from textual.widgets import Button, Digits, Input, Markdown, RichLog, Static
 
 from cobrowse.errors import CobrowseError
 from cobrowse.io.customer import ASKS, CustomerRuntime
+from cobrowse.io.keeping import customer_trail
 from cobrowse.io.link import RelayLink
 from cobrowse.io.pty import PtyProcess, command_argv
 from cobrowse.io.rtc import RtcSettings
@@ -107,6 +108,7 @@ PREFIX_KEYS = {
     "t": "call",
     "o": "hangup",
     "u": "mute",
+    "x": "stop_recording",
 }
 PREFIX_HELP = """\
 Every key goes to your shell. To talk to cobrowse, press Ctrl-] and then:
@@ -121,6 +123,7 @@ Every key goes to your shell. To talk to cobrowse, press Ctrl-] and then:
   m / k    mark the current guide step done / skip it
   t        talk: call the agent, or answer their call (your microphone is on only in a call)
   o / u    hang up (or decline a ringing call) / mute or unmute your microphone
+  x        stop the agent's recording of this session, at once
   !        (cobrowse guide) get help: create a session and show its code for an agent
   e        end the session
   b        show / hide the side panel
@@ -132,7 +135,7 @@ A request nobody answers is denied. Press any key to close this help."""
 SHELL_TAG = " your terminal · Ctrl-] ? for cobrowse "
 STATUS_HINT = "Ctrl-] then: ? help · c chat · y/n answer · g control · s suggest · r revoke · p pause · e end · b panel · v preview"
 GUIDE_HINT = f"Ctrl-] then: {HELP_KEY} get help from an agent · a paste the step's command · m done · k skip · ? help · e end · b panel"
-ARMED_HINT = "prefix: press a key… ? help · c chat · y allow · n deny · g control · s suggest · r revoke · p pause · t talk · o hang up · u mute · e end · b panel · v preview · Esc cancel"
+ARMED_HINT = "prefix: press a key… ? help · c chat · y allow · n deny · g control · s suggest · r revoke · p pause · t talk · o hang up · u mute · x stop recording · e end · b panel · v preview · Esc cancel"
 
 
 def _key_text(data: bytes) -> str:
@@ -407,8 +410,9 @@ class CustomerApp(App[None], inherit_bindings=False):
         argv = command_argv(self.command)  # ConfigError before any network
         cols, rows = initial = await self._initial_size()
         link = RelayLink(self.relay_url, "customer", None, reconnect_for=self.reconnect_for)
-        runtime = CustomerRuntime(link, self._emit, cols=cols, rows=rows, consent_timeout=self.consent_timeout,
-                                  name=self.customer_name, rtc=self.rtc, redact_patterns=self.redact_patterns)
+        runtime = CustomerRuntime(link, customer_trail(self._emit), cols=cols, rows=rows,
+                                  consent_timeout=self.consent_timeout, name=self.customer_name, ask_feedback=True,
+                                  rtc=self.rtc, redact_patterns=self.redact_patterns)
         self.runtime = runtime
         shell = self.query_one("#shell", ShellPane)
         try:
@@ -772,6 +776,12 @@ class CustomerApp(App[None], inherit_bindings=False):
             self._log(f"access: {LEVEL_TEXT.get(event['level'], event['level'])}", "dim")
         elif kind == "consent_prompt":
             self._show_prompt(str(event.get("level", "control")))
+        elif kind == "recording_prompt":
+            self._show_prompt("record")
+        elif kind in ("recording", "receipt", "feedback_sent"):
+            self._log(str(event.get("message", "")), "bold" if event.get("state") == "granted" else "dim")
+        elif kind == "feedback_prompt":
+            self._ask_feedback(str(event.get("message", "")))
         elif kind == "sharing":
             self._log("sharing resumed" if event.get("active") else "sharing paused: the agent sees nothing", "dim")
         elif kind == "peer":
@@ -937,9 +947,29 @@ class CustomerApp(App[None], inherit_bindings=False):
         if call.in_call and self._call_timer is None:
             self._call_timer = self.set_interval(0.1, self._show_call)
 
+    def _ask_feedback(self, message: str) -> None:
+        """The agent ended the session: was it solved? (the runtime gives up on its own in time)."""
+        from tui.feedback_dialog import FeedbackDialog
+
+        async def answered(answer: Any) -> None:
+            runtime = self.runtime
+            if runtime is not None and answer is not None:
+                await runtime.give_feedback(answer.solved, answer.rating)
+
+        self.push_screen(FeedbackDialog(message, self.agent_name), answered)
+
+    def _active_prompt(self) -> Any:
+        """The consent prompt on show, else the recording one (Allow/Deny answer it)."""
+        runtime = self.runtime
+        if runtime is None:
+            return None
+        return runtime.consent.prompt or runtime.recording.prompt
+
     def _show_prompt(self, level: str) -> None:
+        asks = ("to RECORD this session (what they see, the chat and the steps, kept on their machine; "
+                "Ctrl-] x stops it at any time)" if level == "record" else ASKS.get(level, level))
         self.query_one("#consent-text", Static).update(
-            f"{self.agent_name} asks {ASKS.get(level, level)}. Allow? (nobody answering = denied)")
+            f"{self.agent_name} asks {asks}. Allow? (nobody answering = denied)")
         self.query_one("#consent-bar").add_class("shown")
         self._tick_prompt()
         if self._prompt_timer is None:
@@ -947,7 +977,7 @@ class CustomerApp(App[None], inherit_bindings=False):
 
     def _tick_prompt(self) -> None:
         runtime = self.runtime
-        prompt = runtime.consent.prompt if runtime is not None else None
+        prompt = self._active_prompt()
         if prompt is None or runtime is None:
             self._hide_prompt()
             return
@@ -976,7 +1006,7 @@ class CustomerApp(App[None], inherit_bindings=False):
         label = self.query_one("#level", Static)
         label.update(LEVEL_TEXT.get(level, level))
         label.set_classes(f"{level} session-only")
-        if runtime is not None and runtime.consent.prompt is None:
+        if runtime is not None and self._active_prompt() is None:
             self._hide_prompt()
         self.query_one("#pause", Button).label = "Resume  p" if runtime is not None and not runtime.sharing else "Pause  p"
 
@@ -1018,6 +1048,8 @@ class CustomerApp(App[None], inherit_bindings=False):
             else:
                 text += " · view only · Ctrl-] p pauses, Ctrl-] e ends"
             classes = level
+        if runtime is not None and runtime.recording.recording and self.phase == "paired":
+            text = f"● RECORDING (Ctrl-] x stops) · {text}"
         banner = self.query_one("#banner", Static)
         banner.update(text)
         banner.set_classes(classes)

@@ -9,6 +9,7 @@ from typing import Any
 
 from cobrowse.cli.commands import end_on_signals
 from cobrowse.cli.config import ClientSettings
+from cobrowse.io.keeping import agent_taps
 from cobrowse.errors import CobrowseError
 from cobrowse.io.agent import AgentRuntime, CommandError
 from cobrowse.io.headless import JsonLines, serve_commands, stdin_lines
@@ -20,8 +21,11 @@ from cobrowse.wire.code import parse_code
 
 async def run_agent(args: argparse.Namespace, settings: ClientSettings, relay_url: str) -> int:
     emit: Any = JsonLines() if args.headless else LineConsole()
+    tapped, trail, recordings = agent_taps(emit)
     link = RelayLink(relay_url, "agent", settings.token, reconnect_for=settings.reconnect_for)
-    runtime = AgentRuntime(link, emit, name=settings.name, rtc=settings.rtc, redact_patterns=settings.redact_patterns)
+    runtime = AgentRuntime(link, tapped, name=settings.name, recordings=recordings, rtc=settings.rtc,
+                           redact_patterns=settings.redact_patterns, ask_feedback=not (args.headless or args.no_feedback))
+    runtime.on_action = trail.action
     try:
         if args.join:
             code = parse_code(args.join)
@@ -51,7 +55,8 @@ async def run_agent(args: argparse.Namespace, settings: ClientSettings, relay_ur
 class LineConsole:
     """A minimal human console on a plain terminal: lines in, lines out."""
 
-    HELP = "type a line to chat · /control · /suggest · /keys TEXT (\\r for Enter) · /call · /hangup · /mute · /unmute · /end"
+    HELP = ("type a line to chat · /control · /suggest · /keys TEXT (\\r for Enter) · /record [off] · /call · /hangup · "
+            "/mute · /unmute · /end")
 
     def __call__(self, event: dict[str, Any]) -> None:
         kind = event.get("event")
@@ -90,6 +95,8 @@ class LineConsole:
                     cmd = {"cmd": "mute", "muted": name == "mute"}
                 elif name == "keys":
                     cmd["data"] = rest.replace("\\r", "\r").replace("\\n", "\n")
+                elif name == "record":
+                    cmd["on"] = rest.strip() != "off"
             else:
                 cmd = {"cmd": "chat", "text": text}
             try:

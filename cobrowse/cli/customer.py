@@ -16,6 +16,7 @@ from typing import Any
 from cobrowse.cli.commands import end_on_signals, say
 from cobrowse.cli.guide import GuideNotices
 from cobrowse.cli.config import ClientSettings
+from cobrowse.io.keeping import customer_trail
 from cobrowse.errors import CobrowseError, ConfigError
 from cobrowse.io.customer import CustomerRuntime
 from cobrowse.io.link import RelayLink
@@ -74,13 +75,13 @@ class PlainNotices:
 
 
 async def run_customer(args: argparse.Namespace, settings: ClientSettings) -> int:
-    emit = GuideNotices()  # the usual notices, plus the guide's steps when the agent pushes one
+    emit = customer_trail(GuideNotices())  # the usual notices, the guide's steps, and the receipt
     link = RelayLink(settings.relay, "customer", None, reconnect_for=settings.reconnect_for)
     forced = parse_size(args.size) if args.size else None
     terminal = LocalTerminal(raw=sys.stdin.isatty() and sys.stdout.isatty())
     cols, rows = forced or terminal.size()
     runtime = CustomerRuntime(link, emit, cols=cols, rows=rows, consent_timeout=args.consent_timeout, rtc=settings.rtc,
-                              redact_patterns=settings.redact_patterns)
+                              redact_patterns=settings.redact_patterns, ask_feedback=True)
     try:
         if args.command_name == "share":
             code = await runtime.create()

@@ -86,6 +86,7 @@ async def run_guide_plain(args: argparse.Namespace, settings: ClientSettings, pl
     """Plain guide: output passes straight through; steps as [cobrowse] lines on stderr."""
     from cobrowse.cli.customer import parse_size
     from cobrowse.io.customer import CustomerRuntime
+    from cobrowse.io.keeping import customer_trail
     from cobrowse.io.link import RelayLink
     from cobrowse.io.pty import LocalTerminal, Passthrough, PtyProcess, command_argv
     from cobrowse.io.runtime import EXIT_FAILED
@@ -96,8 +97,9 @@ async def run_guide_plain(args: argparse.Namespace, settings: ClientSettings, pl
     terminal = LocalTerminal(raw=sys.stdin.isatty() and sys.stdout.isatty())
     cols, rows = forced or terminal.size()
     link = RelayLink(settings.relay, "customer", None, reconnect_for=settings.reconnect_for)
-    runtime = CustomerRuntime(link, GuideNotices(), cols=cols, rows=rows, consent_timeout=args.consent_timeout,
-                              name=settings.name, redact_patterns=settings.redact_patterns, rtc=settings.rtc)
+    runtime = CustomerRuntime(link, customer_trail(GuideNotices()), cols=cols, rows=rows,
+                              consent_timeout=args.consent_timeout, name=settings.name, ask_feedback=True,
+                              redact_patterns=settings.redact_patterns, rtc=settings.rtc)
     try:
         process = await PtyProcess.spawn(argv, cols, rows)
     except OSError as exc:

@@ -55,6 +55,7 @@ def build_parser() -> argparse.ArgumentParser:
     agent.add_argument("--headless", action="store_true", help="JSON lines: events on stdout, commands on stdin (see docs/headless.md)")
     agent.add_argument("--token", help="agent token, when the relay requires one (default: $COBROWSE_TOKEN)")
     agent.add_argument("--name", help="your name as the customer sees it")
+    agent.add_argument("--no-feedback", action="store_true", help="end sessions without asking the customer whether the problem was solved")
 
     join = sub.add_parser("join", help="join the agent's session with the code they read to you (customers)", description="Join a support session with the code the agent gave you, and share a terminal with them. Nothing is shared until both sides confirm the code.", epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
     join.add_argument("code", metavar="CODE", help="the session code, like 42-7193-0518")
@@ -68,6 +69,10 @@ def build_parser() -> argparse.ArgumentParser:
     _customer_options(guide)
     devices = sub.add_parser("devices", help="list the microphones and speakers calls can use", description="List the sound devices calls can use, by the id --mic / --speaker (or COBROWSE_MIC / COBROWSE_SPEAKER, or mic / speaker in the config file) take. Monitors of speakers are listed as microphones too.", epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
     devices.add_argument("--json", action="store_true", help="one JSON object on stdout")
+
+    from cobrowse.cli import records
+
+    records.add_arguments(sub, agent)
     return parser
 
 
@@ -106,8 +111,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         return relay_cli.run(args)
     if args.command_name == "devices":
         return devices_command(args.json)
-    from cobrowse.cli import commands
+    from cobrowse.cli import commands, records
 
+    if records.wants(args):
+        return records.run(args)
     try:
         return asyncio.run(commands.run(args))
     except KeyboardInterrupt:

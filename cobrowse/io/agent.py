@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
 import re
-from typing import Any
+from pathlib import Path
+from typing import Any, Callable
 
 from cobrowse.io.audio import AudioUnavailable
+from cobrowse.io.recorder import Recorder
 from cobrowse.io.runtime import SessionRuntime
 from cobrowse.playbook import PlaybookError, load_playbook, playbook_from_dict, playbook_to_dict
 from cobrowse.protocol import messages as m
@@ -23,13 +26,33 @@ class CommandError(ValueError):
     """A headless command that is invalid or not allowed now; nothing was changed."""
 
 
+#: How long the agent waits, after ending, for the customer's answer to "was it solved?".
+FEEDBACK_WAIT = 60.0
+
+
 class AgentRuntime(SessionRuntime):
     role = "agent"
 
-    def __init__(self, *args: Any, redact_patterns: tuple[str, ...] = (), **kwargs: Any) -> None:
+    def __init__(self, *args: Any, redact_patterns: tuple[str, ...] = (), recordings: Path | None = None,
+                 ask_feedback: bool = False, feedback_timeout: float = FEEDBACK_WAIT, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         #: The organisation's redaction patterns, pushed to the customer after pairing.
         self.redact_patterns = tuple(redact_patterns)
+        #: Where recordings go (None: recording is not available in this client).
+        self.recordings = recordings
+        #: Whether the ``end`` command asks the customer by default (its "feedback" key overrides).
+        self.ask_feedback = ask_feedback
+        self._feedback_now = False
+        self.feedback_timeout = feedback_timeout
+        #: The customer's answer once the session ended: ``{"status", "solved", "rating"}``.
+        self.feedback: dict[str, Any] | None = None
+        self._feedback_came = asyncio.Event()
+        self.recorder: Recorder | None = None
+        self.recording_state = "off"  # off, requested, on
+        #: Called with a summary of every command that ran (the agent's audit log).
+        self.on_action: Callable[[dict[str, Any]], None] = lambda action: None
+        self._emit_out = self.emit
+        self.emit = self._emit_noting
         self.consent = "view"
         self.sharing = True
         self.mirror = ScreenMirror()
@@ -60,17 +83,100 @@ class AgentRuntime(SessionRuntime):
                 self.emit({"event": "suggestion", "id": message.id, "command": command, "answer": message.answer})
         elif isinstance(message, m.Screen):
             await self.on_screen(message.frame)
+        elif isinstance(message, m.Feedback):
+            if self._ending and self.feedback is None:
+                answered = bool(message.solved or message.rating)
+                self.feedback = {"status": "answered" if answered else "skipped",
+                                 "solved": {"yes": True, "no": False}.get(message.solved),
+                                 "rating": message.rating or None}
+                self._feedback_came.set()
+        elif isinstance(message, m.Recording):
+            await self.on_recording(message.state)
         elif isinstance(message, m.Unknown):
             self.emit({"event": "warning", "kind": "unknown", "message": f"ignored a {message.type!r} message from a newer client"})
 
     def end_summary(self) -> dict[str, Any]:
+        extra: dict[str, Any] = {}
+        if self.feedback is not None:
+            extra["feedback"] = self.feedback
+        if self.recorder is not None:
+            extra["recording"] = self.recorder.id
+            self._stop_recorder("ended")
         state = self.steps_state
         if not state:
-            return {}
+            return extra
         steps = state.get("steps", [])
         counts = {status: sum(1 for s in steps if s.get("status") == status) for status in STEP_STATUSES}
-        return {"summary": {"playbook": state.get("title"), "steps": counts,
-                            "failed": [s.get("title") for s in steps if s.get("status") == "failed"]}}
+        return {**extra, "summary": {"playbook": state.get("title"), "steps": counts,
+                                     "failed": [s.get("title") for s in steps if s.get("status") == "failed"]}}
+
+    # the end of a session: ask the customer whether it was solved, wait a bounded time
+
+    async def end(self, reason: str, message: str = "", *, feedback: bool = False) -> None:
+        """End the session; with ``feedback`` (and a customer present) ask them first whether
+        it was solved, waiting at most ``feedback_timeout`` s. Signals and quitting end at once."""
+        self._feedback_now = feedback
+        await super().end(reason, message)
+
+    def wants_feedback(self, reason: str) -> bool:
+        session = self.session
+        return (reason == "agent_ended" and self._feedback_now and self.peer is not None
+                and session is not None and session.peer_present)
+
+    async def await_feedback(self) -> None:
+        self.emit({"event": "feedback_wait", "timeout_s": self.feedback_timeout,
+                   "message": f"asked the customer whether the problem was solved (waiting up to {self.feedback_timeout:.0f} s)"})
+        waits = [asyncio.ensure_future(self._feedback_came.wait()), asyncio.ensure_future(self.link_gone.wait())]
+        try:
+            await asyncio.wait(waits, timeout=self.feedback_timeout, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            for wait in waits:
+                wait.cancel()
+        if self.feedback is None:
+            self.feedback = {"status": "gone" if self.link_gone.is_set() else "timeout", "solved": None, "rating": None}
+
+    def skip_feedback_wait(self) -> None:
+        """Stop waiting for the customer's answer (the agent pressed end again)."""
+        if self.feedback is None:
+            self.feedback = {"status": "not_waited", "solved": None, "rating": None}
+        self._feedback_came.set()
+
+    # recording: only after the customer's "granted", stopped by either side
+
+    async def on_recording(self, state: str) -> None:
+        if state == "granted" and self.recording_state == "requested" and self.recordings is not None:
+            self.recorder = Recorder(self.recordings, self.now, {
+                "customer": self.peer.name if self.peer else "", "agent": self.name,
+                "title": f"cobrowse session with {self.peer.name if self.peer and self.peer.name else 'a customer'}"})
+            self.recording_state = "on"
+            if self.mirror.state is not None:
+                self.recorder.frame(self.mirror.state, self.now)
+            self.emit({"event": "recording", "state": "on", "id": self.recorder.id,
+                       "path": str(self.recorder.cast_path), "message": "recording: the customer agreed"})
+        elif state in ("denied", "stopped"):
+            was = self.recording_state
+            self.recording_state = "off"
+            self._stop_recorder(f"{state} by the customer")
+            if was != "off" or state == "stopped":
+                self.emit({"event": "recording", "state": state, "by": "customer",
+                           "message": "the customer declined to be recorded" if state == "denied"
+                           else "the customer stopped the recording"})
+
+    async def shutdown(self) -> None:
+        self._stop_recorder("ended")  # however the session stopped, the files are finished
+
+    def _stop_recorder(self, reason: str) -> None:
+        if self.recorder is not None and not self.recorder.closed:
+            self.recorder.close(self.now, reason)
+
+    def _emit_noting(self, event: dict[str, Any]) -> None:
+        """Every event goes out; a recording also notes steps, chat and consent changes."""
+        recorder = self.recorder
+        if recorder is not None and not recorder.closed:
+            kind = event.get("event")
+            if kind in ("chat", "consent", "steps", "suggestion", "sharing", "recording", "feedback_wait"):
+                recorder.note(str(kind), self.now, **{k: v for k, v in event.items() if k != "event"})
+        self._emit_out(event)
 
     async def on_screen(self, frame: dict) -> None:
         try:
@@ -80,6 +186,8 @@ class AgentRuntime(SessionRuntime):
             await self.send(m.Resync())
             return
         self.screen_frames += 1
+        if self.recorder is not None and not self.recorder.closed:
+            self.recorder.frame(state, self.now)
         self.emit(screen_event(state))
 
     async def on_peer(self, present: bool) -> None:
@@ -96,13 +204,26 @@ class AgentRuntime(SessionRuntime):
         if not isinstance(name, str):
             raise CommandError('a command needs a "cmd" string, e.g. {"cmd": "chat", "text": "hi"}')
         if name == "end":
-            await self.end("agent_ended")
+            if self._ending:
+                self.skip_feedback_wait()
+                return
+            feedback = cmd.get("feedback", self.ask_feedback)
+            if not isinstance(feedback, bool):
+                raise CommandError('end "feedback" must be true (ask the customer whether it was solved) or false')
+            self.on_action({"cmd": "end", "feedback": feedback})
+            await self.end("agent_ended", feedback=feedback)
             return
         if name not in ("chat", "request_control", "keys", "suggest", "playbook", "steps", "step", "point",
-                        "call", "hangup", "mute", "redact"):
+                        "call", "hangup", "mute", "redact", "record"):
             raise CommandError(f"unknown command {name!r}")
         if not self.paired:
             raise CommandError(f"{name!r} needs a paired session: wait for the \"paired\" event")
+        await self._run(name, cmd)
+        self.on_action(action_summary(name, cmd))
+        if name == "chat" and self.recorder is not None and not self.recorder.closed:
+            self.recorder.note("chat", self.now, **{"from": "agent", "text": cmd["text"]})
+
+    async def _run(self, name: str, cmd: dict[str, Any]) -> None:
         if name in ("call", "hangup", "mute"):
             await self.voice_command(name, cmd)
         elif name == "chat":
@@ -182,7 +303,27 @@ class AgentRuntime(SessionRuntime):
             if self.consent != "control":
                 raise CommandError("the customer has not granted control: send request_control first")
             await self.send(m.Keys(data))
+        elif name == "record":
+            await self._record(cmd.get("on", True))
 
+    async def _record(self, on: object) -> None:
+        if not isinstance(on, bool):
+            raise CommandError('record needs "on": true (ask the customer) or false (stop)')
+        if on:
+            if self.recordings is None:
+                raise CommandError("recording is not available in this client (no data directory)")
+            if self.recording_state != "off":
+                raise CommandError(f"already {'recording' if self.recording_state == 'on' else 'waiting for the customer to agree'}")
+            self.recording_state = "requested"
+            await self.send(m.RecordRequest(True))
+            self.emit({"event": "recording", "state": "requested", "message": "asked the customer for consent to record"})
+        else:
+            if self.recording_state == "off":
+                raise CommandError("not recording")
+            self.recording_state = "off"
+            self._stop_recorder("stopped by the agent")
+            await self.send(m.RecordRequest(False))
+            self.emit({"event": "recording", "state": "stopped", "by": "agent", "message": "recording stopped"})
 
     async def voice_command(self, name: str, cmd: dict[str, Any]) -> None:
         try:
@@ -200,6 +341,16 @@ class AgentRuntime(SessionRuntime):
                 await self.rtc.set_muted(muted)
         except (CallError, AudioUnavailable) as exc:
             raise CommandError(str(exc)) from None
+
+
+def action_summary(name: str, cmd: dict[str, Any]) -> dict[str, Any]:
+    """What the agent's audit log keeps of a command: never the keys typed, only their count."""
+    if name == "keys":
+        return {"cmd": "keys", "bytes": len(str(cmd.get("data", "")).encode())}
+    if name == "chat":
+        return {"cmd": "chat"}
+    keep = {k: v for k, v in cmd.items() if k in ("cmd", "level", "command", "path", "title", "index", "status", "on", "action")}
+    return keep
 
 
 def screen_event(state: ScreenState) -> dict[str, Any]:

@@ -18,9 +18,11 @@ import regex
 from cobrowse.io.audio import AudioUnavailable
 from cobrowse.io.runtime import SessionRuntime
 from cobrowse.playbook import LineTap, Playbook, PlaybookError, StepMachine, playbook_from_dict
+from cobrowse.plain.feedback import QUESTION, FeedbackPrompt
 from cobrowse.plain.prefix import HELP, Command, Echo, PrefixParser, ToProgram
 from cobrowse.protocol import messages as m
 from cobrowse.protocol.consent import ConsentMachine
+from cobrowse.protocol.recording import RecordingConsent
 from cobrowse.screen.keys import encode_paste
 from cobrowse.screen.redact import LineRedactor, RedactPatternError, Redactor
 from cobrowse.screen.state import REDACTED
@@ -54,6 +56,8 @@ ASKS = {
     "suggest": "to suggest commands (you decide on each one)",
     "control": "to CONTROL your terminal (type into it)",
 }
+#: How long the end-of-session question waits for the customer (the agent waits 60 s).
+FEEDBACK_ANSWER = 45.0
 
 
 class CustomerRuntime(SessionRuntime):
@@ -61,9 +65,16 @@ class CustomerRuntime(SessionRuntime):
 
     def __init__(self, *args: Any, cols: int = 80, rows: int = 24, consent_timeout: float = 30.0,
                  write_program: Callable[[bytes], None] = lambda data: None,
-                 redact_patterns: Sequence[str] = (), **kwargs: Any) -> None:
+                 redact_patterns: Sequence[str] = (), ask_feedback: bool = False, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.consent = ConsentMachine(consent_timeout)
+        self.recording = RecordingConsent(consent_timeout)
+        #: Whether this client can ask the customer "was it solved?" (a UI that shows the question).
+        self.ask_feedback = ask_feedback
+        #: The agent's End while the customer is asked "was it solved?" (None otherwise).
+        self.ending: m.End | None = None
+        self._feedback_keys = FeedbackPrompt()
+        self._feedback_deadline = 0.0
         #: Secrets are masked on this machine before anything is sealed (screen/redact.py).
         self.redactor = Redactor(redact_patterns)
         self.screen = ScreenSender(cols, rows, burst=ECHO_BURST, redactor=self.redactor)
@@ -169,6 +180,11 @@ class CustomerRuntime(SessionRuntime):
         self.wake()
 
     async def local_input(self, data: bytes) -> None:
+        if self.ending is not None:  # the session is over: keys answer the feedback question
+            answer = self._feedback_keys.feed(data)
+            if answer is not None:
+                await self.give_feedback(answer.solved, answer.rating)
+            return
         for action in self.prefix.feed(data):
             if isinstance(action, ToProgram):
                 self.write_program(action.data)
@@ -190,6 +206,9 @@ class CustomerRuntime(SessionRuntime):
                 self.emit({"event": "notice", "message": "not connected to an agent yet: chat not sent"})
         elif name in ("allow", "deny"):
             prompt = self.consent.prompt
+            if prompt is None and self.recording.prompt is not None:
+                await self.answer_recording(name == "allow")
+                return
             if prompt is None:
                 self.emit({"event": "notice", "message": "nothing to answer"})
                 return
@@ -212,6 +231,8 @@ class CustomerRuntime(SessionRuntime):
             await self.flush_steps()
         elif name in ("call", "hangup", "mute"):
             await self.voice_command(name)
+        elif name == "stop_recording":
+            await self.stop_recording()
         elif name == "pause":
             self.sharing = not self.sharing
             if self.sharing:
@@ -318,6 +339,59 @@ class CustomerRuntime(SessionRuntime):
         if self.paired:
             await self.send(m.SuggestAnswer(suggestion.id, "pasted" if paste else "declined"))
 
+    # recording consent (the agent records only after "granted")
+
+    async def answer_recording(self, allow: bool) -> None:
+        state = self.recording.answer(allow)
+        if state is not None:
+            await self._recording_changed(state, "customer")
+
+    async def stop_recording(self) -> None:
+        """Stop a recording (or withdraw consent before it starts): effective at once."""
+        state = self.recording.stop()
+        if state is None:
+            self.emit({"event": "notice", "message": "the session is not being recorded"})
+            return
+        await self._recording_changed(state, "customer")
+
+    async def _recording_changed(self, state: str, by: str) -> None:
+        messages = {"granted": "RECORDING: the agent records this session (Ctrl-] x stops it)",
+                    "denied": "recording refused: the agent may not record this session",
+                    "stopped": "recording stopped"}
+        self.emit({"event": "recording", "state": state, "by": by, "message": messages[state]})
+        if self.paired and by != "agent":
+            await self.send(m.Recording(state))
+
+    # the end of a session: was the problem solved? (bounded; skippable)
+
+    async def on_end(self, message: m.End) -> None:
+        if not (message.feedback and self.ask_feedback) or self.ending is not None:
+            await super().on_end(message)
+            return
+        self.ending = message
+        if self.recording.stop():
+            self.emit({"event": "recording", "state": "stopped", "by": "agent", "message": "recording stopped"})
+        self._feedback_deadline = self.now + FEEDBACK_ANSWER
+        self.emit({"event": "feedback_prompt", "timeout_s": FEEDBACK_ANSWER,
+                   "message": f"{message.message or 'the agent ended the session'}. {QUESTION}"})
+        self.wake()
+
+    async def give_feedback(self, solved: str, rating: int) -> None:
+        """Send the answer (empty and 0: skipped) sealed to the agent, then end the session."""
+        end, self.ending = self.ending, None
+        if end is None:
+            return
+        if solved not in m.FEEDBACK_SOLVED or not 0 <= rating <= 5:
+            raise ValueError("solved must be 'yes', 'no' or '' and rating 0-5")
+        self._ending = True
+        if self.paired:
+            await self.send(m.Feedback(solved, rating))
+        answered = bool(solved or rating)
+        self.emit({"event": "feedback_sent", "solved": solved or None, "rating": rating or None,
+                   "message": "thank you: your answer was sent to the agent" if answered else "feedback skipped"})
+        await self.link.close(end.reason)
+        self.finish(end.reason, end.message or "the agent ended the session", 0)
+
     async def _consent_changed(self, changed: bool) -> None:
         self.emit({"event": "consent", "level": self.consent.level})
         if self.paired:
@@ -351,9 +425,11 @@ class CustomerRuntime(SessionRuntime):
                        "message": f"the agent asks {ASKS[prompt.level]}: Ctrl-] y to allow, Ctrl-] n to deny "
                                   f"(denied automatically in {self.consent.prompt_timeout:.0f} s)"})
         elif isinstance(message, m.Keys):
-            if self.consent.allows_keys():
+            if self.consent.allows_keys() and self.ending is None:
                 self.screen.expedite(self.now)
-                self.write_program(message.data.encode("utf-8", "surrogateescape"))
+                data = message.data.encode("utf-8", "surrogateescape")
+                self.write_program(data)
+                self.emit({"event": "control_keys", "bytes": len(data)})
             else:
                 self.emit({"event": "notice", "message": "ignored keys from the agent: you have not granted control"})
                 await self.send(m.Consent(self.consent.level))
@@ -385,6 +461,22 @@ class CustomerRuntime(SessionRuntime):
         elif isinstance(message, m.Resync):
             self.screen.resync()
             self.wake()
+        elif isinstance(message, m.RecordRequest):
+            if not message.on:
+                if self.recording.stop():
+                    await self._recording_changed("stopped", "agent")
+                return
+            if self.recording.recording:
+                await self.send(m.Recording("granted"))
+                return
+            prompt = self.recording.request(self.now)
+            if prompt is not None:
+                self.emit({"event": "recording_prompt", "timeout_s": self.recording.prompt_timeout,
+                           "message": "the agent asks to RECORD this session (what they see, the chat and the "
+                                      "steps, kept on their machine): Ctrl-] y to allow, Ctrl-] n to refuse "
+                                      f"(refused automatically in {self.recording.prompt_timeout:.0f} s); "
+                                      "Ctrl-] x stops a recording at any time"})
+                self.wake()
 
     async def _add_redactions(self, patterns: list[str]) -> None:
         """Patterns the agent's organisation masks: they can only hide more (they run on text
@@ -402,7 +494,7 @@ class CustomerRuntime(SessionRuntime):
 
     def _sharing_now(self) -> bool:
         session = self.session
-        return self.paired and session is not None and session.peer_present and self.sharing
+        return self.paired and session is not None and session.peer_present and self.sharing and self.ending is None
 
     async def _send_frame(self) -> None:
         frame = self.screen.poll(self.now)
@@ -419,6 +511,14 @@ class CustomerRuntime(SessionRuntime):
         if self.consent.expire(now):
             self.emit({"event": "notice", "message": "no answer: the agent's request was denied"})
             await self._consent_changed(True)
+        if self.recording.expire(now):
+            self.emit({"event": "notice", "message": "no answer: the agent may not record this session"})
+            await self._recording_changed("denied", "timeout")
+        if self.ending is not None:
+            if now >= self._feedback_deadline:
+                await self.give_feedback("", 0)
+                return None
+            return self._feedback_deadline
         await self.flush_steps()
         if not self._sharing_now():
             return None
@@ -427,4 +527,7 @@ class CustomerRuntime(SessionRuntime):
         prompt = self.consent.prompt
         if prompt is not None:
             deadline = prompt.deadline if deadline is None else min(deadline, prompt.deadline)
+        recording = self.recording.prompt
+        if recording is not None:
+            deadline = recording.deadline if deadline is None else min(deadline, recording.deadline)
         return deadline

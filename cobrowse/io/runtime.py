@@ -75,6 +75,8 @@ class SessionRuntime:
         self.outcome: Outcome | None = None
         self._done = asyncio.Event()
         self._ending = False
+        #: Set when the link ends while this side is ending (a bounded wait stops at once).
+        self.link_gone = asyncio.Event()
         self.rtt_ms: float | None = None
         self._pings: dict[int, float] = {}
         self._next_ping_at = 0.0
@@ -154,14 +156,29 @@ class SessionRuntime:
 
     async def end(self, reason: str, message: str = "") -> None:
         """End the session on purpose: tell the peer, close the relay session, stop."""
-        if self.outcome is not None:
+        if self.outcome is not None or self._ending:
             return
         text = message or END_MESSAGES.get(reason, reason)
         self._ending = True
         if self.paired:
-            await self.send(m.End(reason, text))
+            feedback = self.wants_feedback(reason)
+            await self.send(m.End(reason, text, feedback=feedback))
+            if feedback:
+                await self.await_feedback()
         await self.link.close(reason)
         self.finish(reason, text, EXIT_OK)
+
+    def wants_feedback(self, reason: str) -> bool:
+        """Whether this end asks the peer for feedback (the agent's role decides)."""
+        return False
+
+    async def await_feedback(self) -> None:
+        """After an End that asked for feedback: wait (bounded) for it before closing."""
+
+    async def on_end(self, message: m.End) -> None:
+        """The peer ended the session; the customer's role may ask for feedback first."""
+        await self.link.close(message.reason)
+        self.finish(message.reason, message.message or END_MESSAGES.get(message.reason, message.reason), EXIT_OK)
 
     def finish(self, reason: str, message: str, exit_code: int) -> None:
         if self.outcome is not None:
@@ -223,6 +240,7 @@ class SessionRuntime:
                        "retry_in_s": item.delay})
         elif isinstance(item, LinkEnded):
             if self._ending:
+                self.link_gone.set()
                 return
             code = EXIT_OK if item.error is None else exit_code_for(item.error)
             if item.reason == "scared":
@@ -259,8 +277,7 @@ class SessionRuntime:
                 elif isinstance(message, (m.Rtc, m.Call)):
                     await self.rtc.on_message(message)
                 elif isinstance(message, m.End):
-                    await self.link.close(message.reason)
-                    self.finish(message.reason, message.message or END_MESSAGES.get(message.reason, message.reason), EXIT_OK)
+                    await self.on_end(message)
                     return
                 else:
                     await self.on_message(message)

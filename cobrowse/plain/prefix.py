@@ -14,6 +14,7 @@ convention), which starts a cobrowse command. The next key picks the command:
     Ctrl-] t                talk: call the agent, or answer their call
     Ctrl-] o                hang up (off), or decline a ringing call
     Ctrl-] u                mute / unmute your microphone
+    Ctrl-] x                stop the agent's recording of this session (at once)
     Ctrl-] e                end the session
     Ctrl-] ?                list these commands
     Ctrl-] Ctrl-]           send a literal Ctrl-] to the program
@@ -41,6 +42,7 @@ COMMANDS = {
     ord("t"): "call",
     ord("o"): "hangup",
     ord("u"): "mute",
+    ord("x"): "stop_recording",
     ord("?"): "help",
     ord("h"): "help",
 }
@@ -49,7 +51,7 @@ MAX_CHAT = 2000
 HELP = (
     "Ctrl-] then: c chat · y allow · n deny · g grant control · s grant suggest · "
     "r revoke · p pause/resume · a paste suggestion · d decline · m step done · k skip step · "
-    "t talk (call/answer) · o hang up · u mute · e end · Ctrl-] literal Ctrl-]"
+    "t talk (call/answer) · o hang up · u mute · x stop recording · e end · Ctrl-] literal Ctrl-]"
 )
 
 

@@ -105,6 +105,7 @@ class End(AppMessage):
     t: ClassVar[str] = "end"
     reason: str
     message: str = ""
+    feedback: bool = False  # the agent waits (bounded) for the customer's Feedback before closing
 
 
 @dataclass(frozen=True)
@@ -219,6 +220,39 @@ MAX_REDACT_PATTERNS = 100
 MAX_REDACT_PATTERN = 500
 
 
+# recordings, receipts and the end of a session (issue 8)
+
+FEEDBACK_SOLVED = ("yes", "no", "")
+RECORDING_STATES = ("granted", "denied", "stopped")
+
+
+@dataclass(frozen=True)
+class Feedback(AppMessage):
+    """The customer's answer to ``End(feedback=True)``: solved ``yes``/``no`` and a 1-5
+    ``rating``; an empty ``solved`` and rating 0 mean skipped."""
+
+    t: ClassVar[str] = "feedback"
+    solved: str = ""
+    rating: int = 0
+
+
+@dataclass(frozen=True)
+class RecordRequest(AppMessage):
+    """The agent asks to record the session (``on``), or stops recording (``on`` false)."""
+
+    t: ClassVar[str] = "record"
+    on: bool
+
+
+@dataclass(frozen=True)
+class Recording(AppMessage):
+    """The customer's recording consent, sent on every change: granted, denied or stopped.
+    The agent's client records only between a ``granted`` and the next other state."""
+
+    t: ClassVar[str] = "recording"
+    state: str
+
+
 @dataclass(frozen=True)
 class Unknown(AppMessage):
     t: ClassVar[str] = "unknown"
@@ -230,7 +264,8 @@ MESSAGES: dict[str, type[AppMessage]] = {
     for m in (Hello, Chat, Screen, Resync, Sharing, RequestControl, Consent, Keys, End, Ping, Pong,
               PushPlaybook, StepRequest, Steps, Suggest, SuggestAnswer, Pointer,
               Rtc, Call,
-              Redact)
+              Redact,
+              Feedback, RecordRequest, Recording)
 }
 
 
@@ -295,5 +330,9 @@ def _check(message: AppMessage) -> None:
             len(message.patterns) > MAX_REDACT_PATTERNS
             or not all(isinstance(p, str) and 0 < len(p) <= MAX_REDACT_PATTERN for p in message.patterns)):
         raise MalformedPayload(f"redact: at most {MAX_REDACT_PATTERNS} patterns, strings of 1-{MAX_REDACT_PATTERN} characters")
+    if isinstance(message, Feedback) and (message.solved not in FEEDBACK_SOLVED or not 0 <= message.rating <= 5):
+        raise MalformedPayload("feedback: solved must be yes, no or empty and rating 0-5")
+    if isinstance(message, Recording) and message.state not in RECORDING_STATES:
+        raise MalformedPayload(f"recording: unknown state {message.state!r}")
     if isinstance(message, SuggestAnswer) and message.answer not in SUGGEST_ANSWERS:
         raise MalformedPayload(f"suggest_answer: unknown answer {message.answer!r}")

@@ -103,7 +103,12 @@ async def test_agent_console_and_customer_app_in_real_terminals(relay_url: str) 
         tmux.keys("agent", "F8")
         await tmux.wait("agent", lambda s: "End the session" in s, "the end confirmation")
         tmux.keys("agent", "y")
+        # the customer is asked whether it was solved (docs/records.md) and answers with two keys
+        await tmux.wait("customer", lambda s: "Was your problem solved?" in s, "the feedback dialog")
+        tmux.keys("customer", "y")
+        tmux.keys("customer", "5")
         await tmux.wait("customer", lambda s: "APP-EXIT=0" in s, "the customer's app exiting 0")
         await tmux.wait("agent", lambda s: "ended" in s, "the ended session")
+        await tmux.wait("agent", lambda s: "rated 5/5" in s, "the customer's feedback in the console")
     finally:
         tmux.kill()

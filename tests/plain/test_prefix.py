@@ -52,6 +52,7 @@ EXPECTED = {
     b"o": "hangup",
     b"u": "mute",
     b"k": "step_skip",
+    b"x": "stop_recording",
 }
 
 

@@ -24,6 +24,7 @@ from cobrowse.protocol.messages import (
     Chat,
     Consent,
     End,
+    Feedback,
     Hello,
     Keys,
     MalformedPayload,
@@ -36,6 +37,8 @@ from cobrowse.protocol.messages import (
     Steps,
     Suggest,
     SuggestAnswer,
+    RecordRequest,
+    Recording,
     RequestControl,
     Resync,
     Screen,
@@ -79,6 +82,14 @@ SAMPLES: list[AppMessage] = [
     m.Call("invite"),
     m.Call("hangup", "no answer"),
     Redact(["ACME-[0-9]{8}", "ticket #\\d+"]),
+    # recordings, receipts and the end of a session
+    End("agent_ended", "bye", feedback=True),
+    Feedback("yes", 5),
+    Feedback(),
+    RecordRequest(True),
+    RecordRequest(False),
+    Recording("granted"),
+    Recording("stopped"),
 ]
 
 
@@ -239,3 +250,21 @@ def test_fuzz_decode_raises_only_malformed(payload: bytes) -> None:
     except MalformedPayload:
         return
     assert isinstance(message, AppMessage)
+
+
+@pytest.mark.parametrize("obj", [
+    {"t": "feedback", "solved": "maybe"},
+    {"t": "feedback", "solved": "yes", "rating": 6},
+    {"t": "feedback", "rating": -1},
+    {"t": "feedback", "rating": True},
+    {"t": "record"},
+    {"t": "record", "on": 1},
+    {"t": "recording", "state": "on"},
+])
+def test_feedback_and_recording_messages_are_checked(obj: dict) -> None:
+    with pytest.raises(MalformedPayload):
+        decode(raw(obj))
+
+
+def test_an_older_end_without_feedback_asks_for_none() -> None:
+    assert decode(raw({"t": "end", "reason": "agent_ended"})) == End("agent_ended")

@@ -755,15 +755,15 @@ async def test_call_from_the_console_shows_state_meters_and_path(relay: RelaySer
     async with app.run_test(size=SIZE) as pilot:
         pane = await paired_session(pilot, customer)
         await until(pilot, lambda: "path      direct" in pane.facts_text(), "the direct path in the facts")
-        await pilot.press("f17")  # ⇧F5: call
+        await pilot.press("f19")  # ⇧F7: call
         await until(pilot, lambda: any(e.get("state") == "ringing" for e in customer.of("voice")), "the customer's phone ringing")
         assert "call      calling" in pane.facts_text()
         await customer.runtime.run_command("call")  # the customer answers (Ctrl-] t)
         await until(pilot, lambda: "call      active" in pane.facts_text(), "the call connecting", timeout=20)
         await until(pilot, lambda: "customer  ▮▮▮" in pane.facts_text(), "the customer's level on the meter")
-        await pilot.press("f19")  # ⇧F7: mute
+        await pilot.press("f21")  # ⇧F9: mute
         await until(pilot, lambda: "muted" in pane.facts_text().split("you", 1)[1].splitlines()[0], "mute shown")
         await until(pilot, lambda: customer.runtime.rtc.call.remote_muted, "the customer seeing the mute")
-        await pilot.press("f18")  # ⇧F6: hang up
+        await pilot.press("f20")  # ⇧F8: hang up
         await until(pilot, lambda: "call " not in pane.facts_text(), "the call gone from the facts")
         assert any("call ended" in line for line in log_text(pane.chat_log).splitlines())

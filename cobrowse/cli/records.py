@@ -1,0 +1,154 @@
+"""What cobrowse keeps on this machine, shown: `cobrowse agent history|stats`, `cobrowse
+recordings list|play`, `cobrowse receipts list|verify`."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from pathlib import Path
+from typing import Any, TextIO
+
+from cobrowse.audit.cast import parse_cast, schedule
+from cobrowse.audit.receipt import verify
+from cobrowse.audit.stats import SessionRecord, compute, format_history, format_stats
+from cobrowse.io.datadir import data_dir
+from cobrowse.io.history import HistoryError, HistoryStore
+from cobrowse.io.keeping import history_path, recordings_dir
+from cobrowse.io.recorder import find_recording, list_recordings
+
+
+def add_arguments(sub: Any, agent: argparse.ArgumentParser) -> None:
+    views = agent.add_subparsers(dest="agent_view", metavar="VIEW",
+                                 help="history | stats: what your past sessions show (no session is started)")
+    history = views.add_parser("history", help="your past sessions, newest first")
+    history.add_argument("--json", action="store_true", help="one JSON object a line")
+    history.add_argument("--limit", type=int, default=20, metavar="N", help="show the N newest sessions (default 20; 0: all)")
+    stats = views.add_parser("stats", help="sessions per day, median duration, resolution rate, troublesome steps")
+    stats.add_argument("--json", action="store_true", help="one JSON object")
+    stats.add_argument("--days", type=int, default=0, metavar="N", help="only the last N days (default: all)")
+
+    recordings = sub.add_parser("recordings", help="sessions the agent recorded (with the customer's consent)",
+                                description="Recordings are asciicast v2 files (playable with asciinema too) plus a JSON side file of steps, chat and consent changes, in the data directory.")
+    rsub = recordings.add_subparsers(dest="recordings_cmd", metavar="ACTION", required=True)
+    rlist = rsub.add_parser("list", help="the recordings kept on this machine, newest first")
+    rlist.add_argument("--json", action="store_true")
+    play = rsub.add_parser("play", help="play a recording in this terminal, with its timing")
+    play.add_argument("id", metavar="ID", help="a recording ID from `cobrowse recordings list` (or a unique prefix, or a .cast path)")
+    play.add_argument("--speed", type=float, default=1.0, help="playback speed factor (default 1; 2 is twice as fast)")
+    play.add_argument("--idle-limit", type=float, default=2.0, metavar="S", help="shorten pauses longer than S seconds (default 2; 0 keeps them)")
+
+    receipts = sub.add_parser("receipts", help="your receipts of past sessions (customers)",
+                              description="Each session leaves a hash-chained receipt of who was granted what and when in the data directory.")
+    csub = receipts.add_subparsers(dest="receipts_cmd", metavar="ACTION", required=True)
+    csub.add_parser("list", help="the receipts kept on this machine")
+    check = csub.add_parser("verify", help="check that a receipt was not edited, cut or reordered")
+    check.add_argument("file", metavar="FILE")
+
+
+def wants(args: argparse.Namespace) -> bool:
+    return args.command_name in ("recordings", "receipts") or bool(getattr(args, "agent_view", None))
+
+
+def run(args: argparse.Namespace, out: TextIO = sys.stdout) -> int:
+    try:
+        if args.command_name == "agent":
+            return _history(args, out) if args.agent_view == "history" else _stats(args, out)
+        if args.command_name == "recordings":
+            return _list_recordings(args, out) if args.recordings_cmd == "list" else _play(args, out)
+        if args.receipts_cmd == "list":
+            folder = data_dir() / "receipts"
+            files = sorted(folder.glob("*.jsonl"), reverse=True) if folder.is_dir() else []
+            print("\n".join(str(f) for f in files) if files else f"no receipts in {folder}", file=out)
+            return 0
+        return _verify(args, out)
+    except (HistoryError, FileNotFoundError, ValueError, OSError) as exc:
+        print(f"cobrowse: {exc}", file=sys.stderr)
+        return 2
+
+
+def _records(limit: int | None) -> list[SessionRecord]:
+    """Newest first; none when no session was ever kept (the database is not created)."""
+    path = history_path()
+    if not path.exists():
+        return []
+    store = HistoryStore(path)
+    try:
+        return store.recent(limit)
+    finally:
+        store.close()
+
+
+def _history(args: argparse.Namespace, out: TextIO) -> int:
+    if args.limit < 0:
+        raise ValueError("--limit must be 0 (all) or more")
+    records = _records(args.limit or None)
+    if args.json:
+        for record in records:
+            print(json.dumps(record.to_json(), ensure_ascii=False), file=out)
+    else:
+        print("\n".join(format_history(records)), file=out)
+    return 0
+
+
+def _stats(args: argparse.Namespace, out: TextIO) -> int:
+    records = _records(None)
+    if args.days > 0:
+        since = time.time() - args.days * 86400
+        records = [r for r in records if r.started >= since]
+    stats = compute(records)
+    print(json.dumps(stats.to_json(), ensure_ascii=False) if args.json else "\n".join(format_stats(stats)), file=out)
+    return 0
+
+
+def _list_recordings(args: argparse.Namespace, out: TextIO) -> int:
+    found = list_recordings(recordings_dir())
+    if args.json:
+        for item in found:
+            print(json.dumps(item, ensure_ascii=False), file=out)
+    elif not found:
+        print(f"no recordings in {recordings_dir()}", file=out)
+    else:
+        for item in found:
+            extra = item.get("note") or f"{item.get('duration_s', 0):>8.1f}s  {item.get('customer') or '-'}  ({item.get('events', 0)} notes)"
+            print(f"{item['id']}  {item.get('started') or ''}  {extra}", file=out)
+    return 0
+
+
+def _play(args: argparse.Namespace, out: TextIO) -> int:
+    if not args.speed > 0:
+        raise ValueError("--speed must be more than 0")
+    path = find_recording(recordings_dir(), args.id)
+    head, events = parse_cast(path.read_text(encoding="utf-8"))
+    tty = out.isatty()
+    if tty:
+        out.write("\x1b[?1049h\x1b[H\x1b[2J")
+    try:
+        for delay, kind, data in schedule(events, args.speed, args.idle_limit):
+            if delay > 0:
+                out.flush()
+                time.sleep(delay)
+            if kind == "o":
+                out.write(data)
+        out.flush()
+        if tty:
+            out.write("\r\n[cobrowse] end of recording: press Enter")
+            out.flush()
+            sys.stdin.readline()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        if tty:
+            out.write("\x1b[0m\x1b[?25h\x1b[?1049l")
+            out.flush()
+    return 0
+
+
+def _verify(args: argparse.Namespace, out: TextIO) -> int:
+    verdict = verify(Path(args.file).read_bytes())
+    if verdict.ok:
+        print(f"OK: {verdict.entries} entries, the chain is intact; head {verdict.head}", file=out)
+        return 0
+    print(f"TAMPERED or damaged: {verdict.problem} ({verdict.entries} entries verified before it)", file=out)
+    return 1

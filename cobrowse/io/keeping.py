@@ -1,0 +1,38 @@
+"""What this machine keeps of each session, wired into a role's event stream: the agent's
+history (SQLite) and audit log, the customer's receipt, and where recordings go."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Callable
+
+from cobrowse.io.datadir import data_dir, private_dir
+from cobrowse.io.history import HistoryError, HistoryStore, HistoryTap
+from cobrowse.io.receipts import AuditTrail
+
+Emit = Callable[[dict[str, Any]], None]
+
+
+def history_path() -> Path:
+    return data_dir() / "history.sqlite3"
+
+
+def recordings_dir() -> Path:
+    return data_dir() / "recordings"
+
+
+def agent_taps(emit: Emit) -> tuple[Emit, AuditTrail, Path]:
+    """The agent's event stream through its history and audit log; also the recordings folder.
+    Returns (emit for the runtime, the trail for ``on_action``, the recordings folder)."""
+    trail = AuditTrail(emit, data_dir() / "audit", "agent")
+    tapped: Emit = trail
+    try:
+        tapped = HistoryTap(trail, HistoryStore(history_path()))
+    except HistoryError as exc:
+        emit({"event": "warning", "kind": "history", "message": str(exc)})
+    return tapped, trail, private_dir("recordings")
+
+
+def customer_trail(emit: Emit) -> AuditTrail:
+    """The customer's event stream through their hash-chained receipt."""
+    return AuditTrail(emit, data_dir() / "receipts", "customer")

@@ -1,0 +1,115 @@
+"""The local log of consent changes and control actions, kept by both sides.
+
+``AuditTrail`` sits between a runtime and its UI: every event passes through unchanged, and
+the ones that say who was granted what (consent, recording, suggestions, keys typed under
+control, the end) are appended to a hash-chained receipt (``cobrowse.audit.receipt``) in
+``<data dir>/receipts`` (customers) or ``<data dir>/audit`` (agents), from the pairing on
+(no file for a session that never paired). Keys are logged as counts, never as text. When the session ends the trail emits a ``receipt`` event with the
+file and the chain's head hash, before the ``ended`` event.
+"""
+
+from __future__ import annotations
+
+import secrets
+import time
+from pathlib import Path
+from typing import Any, Callable
+
+from cobrowse.audit.receipt import ReceiptChain
+from cobrowse.io.datadir import open_private
+
+Emit = Callable[[dict[str, Any]], None]
+
+
+def utc(wall: float) -> str:
+    """ISO 8601 UTC with milliseconds: ``2026-12-01T21:40:05.123Z``."""
+    return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(wall)) + f".{int(wall * 1000) % 1000:03d}Z"
+
+
+class AuditTrail:
+    def __init__(self, emit: Emit, directory: Path, role: str, clock: Callable[[], float] = time.time) -> None:
+        self.emit = emit
+        self.directory = directory
+        self.role = role
+        self.clock = clock
+        self.path: Path | None = None
+        self.chain = ReceiptChain()
+        self._keys: dict[str, Any] | None = None  # keys typed under control, coalesced
+        self._level = "view"
+        self._playbook: str | None = None
+
+    def __call__(self, event: dict[str, Any]) -> None:
+        try:
+            self._log_event(event)
+        except OSError as exc:  # a full disk must not end the session; say so once
+            self.emit({"event": "warning", "kind": "receipt", "message": f"could not write the receipt: {exc}"})
+        self.emit(event)
+
+    def action(self, summary: dict[str, Any]) -> None:
+        """A command the agent ran (``AgentRuntime.on_action``)."""
+        if self.path is None:
+            return
+        if summary.get("cmd") == "keys":
+            self._add_keys(int(summary.get("bytes", 0)))
+        else:
+            self.write({"event": "agent_action", **summary})
+
+    def _add_keys(self, count: int) -> None:
+        now = self.clock()
+        if self._keys is None:
+            self._keys = {"event": "control_keys", "bytes": 0, "messages": 0, "from": utc(now)}
+        self._keys["bytes"] += count
+        self._keys["messages"] += 1
+        self._keys["to"] = utc(now)
+
+    def _flush_keys(self) -> None:
+        keys, self._keys = self._keys, None
+        if keys is not None:
+            self._append(keys)
+
+    def write(self, fields: dict[str, Any]) -> None:
+        self._flush_keys()
+        self._append({"time": utc(self.clock()), "side": self.role, **fields})
+
+    def _append(self, fields: dict[str, Any]) -> None:
+        if self.path is None:
+            self.directory.mkdir(parents=True, exist_ok=True, mode=0o700)
+            stamp = time.strftime("%Y%m%d-%H%M%S", time.gmtime(self.clock()))
+            self.path = self.directory / f"{stamp}-{self.role}-{secrets.token_hex(2)}.jsonl"
+        line = self.chain.append(fields)
+        with open_private(self.path, "a") as out:
+            out.write(line.decode())
+
+    def _log_event(self, event: dict[str, Any]) -> None:
+        kind = event.get("event")
+        if self.path is None and kind != "paired":
+            return  # a receipt is about a session: it starts when the two sides paired
+        if kind == "control_keys":
+            self._add_keys(int(event.get("bytes", 0)))
+        elif kind == "paired":
+            self.write({"event": "paired", "sas": event.get("sas")})
+        elif kind == "hello":
+            self.write({"event": "peer", "role": event.get("role"), "name": event.get("name", "")})
+        elif kind == "consent_prompt":
+            self.write({"event": "consent_asked", "level": event.get("level")})
+        elif kind == "consent" and event.get("level") != self._level:
+            self._level = str(event.get("level"))
+            self.write({"event": "consent", "level": self._level})
+        elif kind == "recording_prompt":
+            self.write({"event": "recording_asked"})
+        elif kind == "recording":
+            self.write({"event": "recording", "state": event.get("state"), "by": event.get("by", self.role)})
+        elif kind == "suggestion":
+            self.write({"event": "suggestion", "command": event.get("command"),
+                        **({"answer": event["answer"]} if "answer" in event else {})})
+        elif kind == "steps" and event.get("title") and event.get("title") != self._playbook:
+            self._playbook = str(event.get("title"))
+            self.write({"event": "playbook", "title": self._playbook})
+        elif kind == "feedback_sent":
+            self.write({"event": "feedback", "solved": event.get("solved"), "rating": event.get("rating")})
+        elif kind == "ended" and self.path is not None:
+            self.write({"event": "ended", "reason": event.get("reason"),
+                        **({"feedback": event["feedback"]} if "feedback" in event else {})})
+            self.emit({"event": "receipt", "path": str(self.path), "head": self.chain.head, "entries": self.chain.seq,
+                       "message": f"receipt of this session: {self.path} (chain head {self.chain.head[:16]}…; "
+                                  f"`cobrowse receipts verify {self.path}` checks it)"})

@@ -1,0 +1,85 @@
+"""The customer app's end-of-session question: was the problem solved, and a 1-5 rating.
+
+Shown when the agent ends the session asking for feedback. Keys: ``y``/``n``, then ``1``..``5``
+(Enter skips a question, Esc skips both), the same as plain mode's one-line prompt
+(``cobrowse.plain.feedback``, which decides the answer); the buttons feed the same keys.
+The session is over, so a bare key cannot grant anything here. Dismissed with the
+``FeedbackAnswer`` (the runtime also gives up on its own after its bounded wait).
+"""
+
+from __future__ import annotations
+
+from textual import on
+from textual.app import ComposeResult
+from textual.containers import Horizontal, Vertical
+from textual.events import Key
+from textual.screen import ModalScreen
+from textual.widgets import Button, Static
+
+from cobrowse.plain.feedback import FeedbackAnswer, FeedbackPrompt
+
+KEYS = {"enter": b"\r", "escape": b"\x1b", "ctrl+c": b"\x03"}
+
+
+class FeedbackDialog(ModalScreen[FeedbackAnswer]):
+    DEFAULT_CSS = """
+    FeedbackDialog { align: center middle; }
+    FeedbackDialog > Vertical { width: 64; height: auto; border: heavy $accent; background: $surface; padding: 1 2; }
+    FeedbackDialog .question { text-style: bold; margin-top: 1; }
+    FeedbackDialog Horizontal { height: auto; }
+    FeedbackDialog Button { margin-right: 1; min-width: 5; }
+    FeedbackDialog #feedback-hint { color: $text-muted; margin-top: 1; }
+    """
+
+    def __init__(self, message: str, agent: str = "the agent") -> None:
+        super().__init__()
+        self.message = message
+        self.agent = agent
+        self.prompt = FeedbackPrompt()
+
+    def compose(self) -> ComposeResult:
+        with Vertical():
+            yield Static(self.message.split(". Was")[0] + ".", id="feedback-message")
+            yield Static("Was your problem solved?", classes="question", id="solved-question")
+            with Horizontal(id="solved-buttons"):
+                yield Button("Yes (y)", id="fb-y", variant="success", compact=True)
+                yield Button("No (n)", id="fb-n", variant="error", compact=True)
+            yield Static(f"How would you rate {self.agent}'s help? 1 (poor) to 5 (great)", classes="question",
+                         id="rating-question")
+            with Horizontal(id="rating-buttons"):
+                for n in range(1, 6):
+                    yield Button(str(n), id=f"fb-{n}", compact=True)
+            with Horizontal():
+                yield Button("Skip (Esc)", id="fb-skip", compact=True)
+            yield Static("y / n, then 1-5 · Enter skips a question · Esc skips both", id="feedback-hint")
+
+    def on_mount(self) -> None:
+        for button in self.query(Button):
+            button.can_focus = False
+        self._show()
+
+    def _feed(self, data: bytes) -> None:
+        answer = self.prompt.feed(data)
+        if answer is not None:
+            self.dismiss(answer)
+        else:
+            self._show()
+
+    def _show(self) -> None:
+        solved = self.prompt.solved
+        label = {None: "", "yes": "  → yes", "no": "  → no", "": "  → skipped"}[solved]
+        self.query_one("#solved-question", Static).update(f"Was your problem solved?{label}")
+        self.query_one("#rating-buttons").disabled = solved is None
+        self.query_one("#solved-buttons").disabled = solved is not None
+
+    def on_key(self, event: Key) -> None:
+        event.stop()
+        event.prevent_default()
+        data = KEYS.get(event.key) or (event.character.encode() if event.character and len(event.character) == 1 else b"")
+        if data:
+            self._feed(data)
+
+    @on(Button.Pressed)
+    def _button(self, event: Button.Pressed) -> None:
+        key = (event.button.id or "").removeprefix("fb-")
+        self._feed(b"\x1b" if key == "skip" else key.encode())

@@ -1,0 +1,53 @@
+"""The agent console's history view: past sessions and their statistics (shift+F6).
+
+The same views as `cobrowse agent history` and `cobrowse agent stats`, read from the local
+history database (``cobrowse.io.history``), figures by ``cobrowse.audit.stats``.
+"""
+
+from __future__ import annotations
+
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Vertical, VerticalScroll
+from textual.screen import ModalScreen
+from textual.widgets import Static
+
+from cobrowse.audit.stats import compute, format_history, format_stats
+from cobrowse.io.history import HistoryError, HistoryStore
+from cobrowse.io.keeping import history_path
+
+SHOWN = 50
+
+
+def history_text() -> str:
+    path = history_path()
+    if not path.exists():
+        return "No sessions recorded yet: each session you run is kept here when it ends."
+    try:
+        store = HistoryStore(path)
+        try:
+            records = store.recent()
+        finally:
+            store.close()
+    except HistoryError as exc:
+        return str(exc)
+    lines = format_stats(compute(records)) + ["", f"latest sessions ({min(len(records), SHOWN)} of {len(records)}):"]
+    return "\n".join(lines + format_history(records[:SHOWN]))
+
+
+class HistoryScreen(ModalScreen[None]):
+    BINDINGS = [Binding("escape", "dismiss_screen", "Close"), Binding("f18", "dismiss_screen", "Close", show=False)]
+    DEFAULT_CSS = """
+    HistoryScreen { align: center middle; }
+    HistoryScreen > Vertical { width: 90%; height: 85%; border: round $accent; background: $surface; padding: 0 1; }
+    HistoryScreen #history-title { text-style: bold; }
+    """
+
+    def compose(self) -> ComposeResult:
+        with Vertical():
+            yield Static("History and stats  (Esc closes)", id="history-title")
+            with VerticalScroll():
+                yield Static(history_text(), id="history-body", markup=False)
+
+    def action_dismiss_screen(self) -> None:
+        self.dismiss(None)
