@@ -292,13 +292,16 @@ class RelayServer:
     # ---- what admins see ----
 
     def health(self) -> dict[str, Any]:
-        return {
+        health = {
             "status": "draining" if self.draining else "ok",
             "version": self.version,
             "sessions": self.rooms.session_count,
             "connections": self.rooms.connection_count,
             "uptime_s": round(self._clock() - self._started, 3),
         }
+        if self.bridge is not None:
+            health.update(self.bridge.stats())
+        return health
 
     def buffered_bytes(self) -> int:
         """Bytes waiting in the send buffers of every connection (bounded per receiver)."""

@@ -131,6 +131,14 @@ def nodes(redis_url: str) -> Iterator[list[Node]]:
         node.log.unlink(missing_ok=True)
 
 
+def health(node: Node) -> dict:  # type: ignore[type-arg]
+    import json
+    import urllib.request
+
+    with urllib.request.urlopen(f"http://127.0.0.1:{node.port}/healthz", timeout=T) as resp:
+        return json.load(resp)
+
+
 async def next_item(link: RelayLink, kind: type, timeout: float = T) -> LinkItem:
     """The next item of ``kind`` (others are skipped: Reconnecting, presence changes...)."""
     async with asyncio.timeout(timeout):
@@ -178,6 +186,9 @@ async def test_pairing_chat_and_frames_across_two_nodes(nodes) -> None:  # type:
     a, b = nodes(2)
     p = await pair(a.url, b.url)  # the agent on node 1, the customer on node 2
     try:
+        health_a, health_b = await asyncio.gather(asyncio.to_thread(health, a), asyncio.to_thread(health, b))
+        assert health_a["node"] == "n1" and health_a["remote_sides"] == 1 and health_a["sessions"] == 1
+        assert health_b["node"] == "n2" and health_b["proxied_here"] == 1 and health_b["sessions"] == 0
         await exchange(p.agent, p.customer, b"x")
         big = os.urandom(200_000)
         await p.customer.send(big)
