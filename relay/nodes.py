@@ -42,7 +42,7 @@ from relay.cluster_wire import (
     close_payload, parse_ack, parse_batch, parse_close,
 )
 from relay.limits import bucket_for
-from relay.rooms import Event
+from relay.rooms import NAMEPLATE_CAP, Event
 
 if TYPE_CHECKING:
     from relay.server import RelayServer
@@ -178,8 +178,12 @@ class Bridge:
         if isinstance(msg, Open):
             now = server._clock()
             nameplate = ""
-            if not server.draining:
-                nameplate = await self.cluster.reserve(rooms.nameplate_candidates(now))
+            floor = 99
+            while not server.draining and not nameplate and floor <= NAMEPLATE_CAP * 10:
+                # other nodes' sessions are not counted locally: when the short codes are
+                # crowded cluster-wide, draw from a 10x longer range
+                nameplate = await self.cluster.reserve(rooms.nameplate_candidates(now, 8, floor))
+                floor *= 10
             closing = await server._control(ws, text, nameplate=nameplate)
             if nameplate and not rooms.holds(nameplate):
                 self.cluster.release(nameplate)  # refused after all (token, quota...)

@@ -202,9 +202,10 @@ async def test_pairing_chat_and_frames_across_two_nodes(nodes) -> None:  # type:
 
 
 async def test_nameplates_are_unique_across_nodes(nodes) -> None:  # type: ignore[no-untyped-def]
-    """60 waiting sessions opened on two nodes at once: each node alone would pick from
-    1..99 at random and collide; reserved in Redis, they never do."""
-    a, b = nodes(2)
+    """120 waiting sessions opened on three nodes at once: each node alone would pick from
+    short ranges at random and collide; reserved in Redis, they never do, and none is
+    refused as `full` although the short codes run out cluster-wide."""
+    a, b, c = nodes(3)
     held = []
 
     async def open_on(url: str) -> str:
@@ -214,8 +215,8 @@ async def test_nameplates_are_unique_across_nodes(nodes) -> None:  # type: ignor
         return decode_relay(await asyncio.wait_for(ws.recv(), T)).nameplate  # type: ignore[attr-defined]
 
     try:
-        names = await asyncio.gather(*(open_on(url) for _ in range(30) for url in (a.url, b.url)))
-        assert len(set(names)) == 60
+        names = await asyncio.gather(*(open_on(url) for _ in range(40) for url in (a.url, b.url, c.url)))
+        assert len(set(names)) == 120
     finally:
         for ws in held:
             await ws.close()

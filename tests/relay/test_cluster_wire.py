@@ -163,3 +163,11 @@ def test_credit_window_and_acks() -> None:
     assert acks.delivered(0, queue_empty=True) == 0
     assert parse_ack(ack_payload(123456)) == 123456 and parse_ack(b"") == 0
     assert parse_ack(ack_payload(2**40)) == 0xFFFFFFFF
+
+
+def test_candidates_come_from_a_wider_range_when_asked() -> None:
+    r = rooms()
+    short = r.nameplate_candidates(0.0, 8)
+    assert all(1 <= int(n) <= 99 for n in short)
+    wide = r.nameplate_candidates(0.0, 8, floor=99_999)
+    assert len(set(wide)) == 8 and max(int(n) for n in wide) > 99
