@@ -10,10 +10,14 @@ and pair the sessions with raw websocket clients (open + claim, as bench/relay_t
 does) and then hold them idle. The relay's VmRSS is read from /proc before any session and
 once every session is paired and the relay has settled: kb_per_session = growth / sessions.
 
-cross_node_ratio (frames/s across two nodes on Redis / one node) is null: the multi-node
-relay is not built yet, so it is not measured. Progress goes to stderr; the last stdout
-line is one JSON object. Bounded: pairing stops at --seconds, the whole run at about
---seconds + 60 s.
+cross_node_ratio: a real ``redis-server`` on a free loopback port and two relay processes
+on it (``--redis``); rounds alternate between a pair whose two sides are on the same node
+and a pair whose sides are on different nodes (frames then go through Redis pub/sub), each
+streaming 1 KiB frames one way for --cross-seconds; every frame must arrive, in order.
+cross_node_ratio = median frames/s across nodes / median frames/s within one node. Null
+with the reason when redis-server is not installed. ``--cross-only`` skips the capacity
+part. Progress goes to stderr; the last stdout line is one JSON object. Bounded: pairing
+stops at --seconds, the whole run at about --seconds + 90 s.
 """
 
 from __future__ import annotations
@@ -136,6 +140,148 @@ def relay_nofile(pid: int) -> int:
     return 0
 
 
+# ---------------------------------------------------------------- frames across two nodes
+
+
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def start_redis() -> tuple[subprocess.Popen[bytes], str] | None:
+    import shutil
+    import socket
+
+    binary = shutil.which("redis-server")
+    if binary is None:
+        return None
+    port = free_port()
+    proc = subprocess.Popen([binary, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=1) as sock:
+                sock.sendall(b"PING\r\n")
+                if sock.recv(16).startswith(b"+PONG"):
+                    return proc, f"redis://127.0.0.1:{port}/0"
+        except OSError:
+            time.sleep(0.05)
+    proc.kill()
+    raise SystemExit("redis-server did not start")
+
+
+def start_node(redis_url: str, name: str) -> tuple[subprocess.Popen[str], int]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("COBROWSE_RELAY")}
+    port = free_port()
+    argv = [sys.executable, "-m", "relay", "--host", "127.0.0.1", "--port", str(port), "--redis", redis_url,
+            "--node-id", name, "--token-store", os.devnull]
+    proc = subprocess.Popen(argv, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    assert proc.stderr is not None
+    deadline = time.monotonic() + 15
+    while time.monotonic() < deadline:
+        line = proc.stderr.readline()
+        if not line:
+            break
+        if "listening on" in line:
+            import threading
+
+            threading.Thread(target=lambda: [None for _ in proc.stderr], daemon=True).start()  # type: ignore[union-attr]
+            return proc, port
+    proc.kill()
+    raise SystemExit(f"could not start {argv!r}")
+
+
+async def stream_round(agent_url: str, customer_url: str, seconds: float, size: int = 1024) -> float:
+    """Frames/s from an agent to a customer (paired across whatever nodes the URLs are)."""
+    from websockets.asyncio.client import connect
+
+    from cobrowse.wire.envelope import Claim, Close, Open, decode_relay
+
+    a = await connect(agent_url, compression=None, max_size=None)
+    await a.send(Open("agent", 1).encode())
+    opened = decode_relay(await asyncio.wait_for(a.recv(), 10))
+    b = await connect(customer_url, compression=None, max_size=None)
+    await b.send(Claim("customer", 1, opened.nameplate).encode())  # type: ignore[attr-defined]
+    for ws, n in ((b, 2), (a, 1)):
+        for _ in range(n):
+            decode_relay(await asyncio.wait_for(ws.recv(), 10))
+    pad = os.urandom(size - 8)
+    state = {"stop": False, "count": 0, "counting": False}
+
+    async def sender() -> None:
+        seq = 0
+        while not state["stop"]:
+            await a.send(seq.to_bytes(8, "big") + pad)
+            seq += 1
+        await a.send(b"\xff" * 8)
+
+    async def receiver() -> None:
+        expected = 0
+        while True:
+            frame = await b.recv()
+            if frame == b"\xff" * 8:
+                return
+            seq = int.from_bytes(frame[:8], "big")  # type: ignore[arg-type]
+            if seq != expected:
+                raise AssertionError(f"frame {seq} arrived, expected {expected}")
+            expected += 1
+            if state["counting"]:
+                state["count"] += 1
+
+    tasks = [asyncio.create_task(sender()), asyncio.create_task(receiver())]
+    await asyncio.sleep(0.3)
+    state["counting"] = True
+    t0 = time.perf_counter()
+    await asyncio.sleep(seconds)
+    state["counting"] = False
+    elapsed = time.perf_counter() - t0
+    state["stop"] = True
+    await asyncio.wait_for(asyncio.gather(*tasks), 30)
+    await a.send(Close("ended").encode())
+    await a.close()
+    await b.close()
+    return state["count"] / elapsed
+
+
+def cross_node(args: argparse.Namespace) -> dict:
+    import statistics
+
+    started = start_redis()
+    if started is None:
+        return {"cross_node_ratio": None, "cross_node": "not measured: redis-server is not installed"}
+    redis_proc, redis_url = started
+    nodes = []
+    try:
+        nodes = [start_node(redis_url, "bench-a"), start_node(redis_url, "bench-b")]
+        a_url, b_url = (f"ws://127.0.0.1:{port}" for _, port in nodes)
+        one, two = [], []
+        for i in range(args.cross_rounds):
+            one.append(asyncio.run(stream_round(a_url, a_url, args.cross_seconds)))
+            two.append(asyncio.run(stream_round(a_url, b_url, args.cross_seconds)))
+            log(f"round {i + 1}: one node {one[-1]:8.0f} frames/s, across two nodes {two[-1]:8.0f} frames/s")
+    finally:
+        for proc, _ in nodes:
+            proc.send_signal(signal.SIGTERM)
+        for proc, _ in nodes:
+            try:
+                proc.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+        redis_proc.terminate()
+        redis_proc.wait(timeout=10)
+    one_med, two_med = statistics.median(one), statistics.median(two)
+    return {
+        "cross_node_ratio": round(two_med / one_med, 3),
+        "cross_node_frames_per_s": round(two_med),
+        "one_node_frames_per_s": round(one_med),
+        "cross_node_frame_bytes": 1024,
+    }
+
+
 def run(args: argparse.Namespace) -> dict:
     k = args.sessions
     relay, port = start_relay(2 * k + 1024)
@@ -200,8 +346,6 @@ def run(args: argparse.Namespace) -> dict:
     return {
         "idle_sessions": min(paired, alive),
         "kb_per_session": round((after - before) / paired, 2) if paired else None,
-        "cross_node_ratio": None,
-        "cross_node": "not measured: multi-node relay on Redis is not built yet",
         "sessions_asked": k,
         "sessions_failed": failed,
         "relay_rss_before_kb": before,
@@ -223,13 +367,18 @@ def main() -> None:
     parser.add_argument("--sessions", type=int, default=10_000)
     parser.add_argument("--workers", type=int, default=4, help="client processes (2 sockets per session each)")
     parser.add_argument("--seconds", type=float, default=150.0, help="time limit for pairing")
+    parser.add_argument("--cross-seconds", type=float, default=2.5, help="length of one cross-node round")
+    parser.add_argument("--cross-rounds", type=int, default=3, help="rounds per setup (one node, two nodes)")
+    parser.add_argument("--cross-only", action="store_true", help="measure only cross_node_ratio")
     args = parser.parse_args()
     sys.path.insert(0, str(ROOT))
     if args.worker:
         raise_nofile(2 * args.sessions + 256)
         asyncio.run(worker(args.url, args.sessions, args.seconds))
         return
-    print(json.dumps(run(args)))
+    result = {} if args.cross_only else run(args)
+    result.update(cross_node(args))
+    print(json.dumps(result))
 
 
 if __name__ == "__main__":

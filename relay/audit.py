@@ -22,7 +22,7 @@ from typing import IO, Callable
 from cobrowse.errors import ConfigError
 from relay.rooms import Event
 
-AUDITED = frozenset({"created", "paired", "resumed", "ended", "killed"})
+AUDITED = frozenset({"created", "paired", "resumed", "ended", "killed", "adopted"})  # adopted: several nodes
 log = logging.getLogger("relay")
 
 

@@ -33,7 +33,7 @@ import redis.asyncio as aioredis
 from redis.exceptions import RedisError
 
 from cobrowse.errors import ConfigError
-from relay.cluster_wire import SessionRecord, alive_key, batch_head, channel, record, session_key
+from relay.cluster_wire import HEADER, SessionRecord, alive_key, batch_head, channel, session_key
 
 log = logging.getLogger("relay.cluster")
 
@@ -41,6 +41,7 @@ HEARTBEAT = 1.0  # seconds between liveness writes
 ALIVE_MS = 3000  # a node silent this long is lost
 REFRESH = 10.0  # seconds between TTL refreshes of the home's live sessions
 HIGH_WATER = 1 << 20  # bytes buffered for one node before senders wait
+_pack = HEADER.pack
 
 _RESERVE = """
 if redis.call('exists', KEYS[1]) == 1 then return 0 end
@@ -235,8 +236,14 @@ class Cluster:
         buf = self._out.get(node_id)
         if buf is None:
             buf = self._out[node_id] = bytearray(self._head)
-        buf += record(kind, conn_id, payload)
-        self._wake.set()
+            self._wake.set()
+        buf += _pack(kind, conn_id, len(payload))
+        buf += payload
+
+    def backlog(self, node_id: str) -> int:
+        """Bytes waiting to be published to ``node_id``."""
+        buf = self._out.get(node_id)
+        return len(buf) if buf is not None else 0
 
     async def drained(self, node_id: str) -> None:
         """Wait while more than HIGH_WATER bytes are queued for ``node_id``."""

@@ -12,8 +12,15 @@ is a batch of records, so a busy node publishes once per batch, not once per fra
 
 Kinds, from the proxying node to the home: ``OPEN`` (payload: the client's address),
 ``TEXT`` (a control message), ``BINARY`` (a sealed frame), ``DROP`` (the client's socket
-is gone). From the home to the proxying node: ``TO_TEXT``, ``TO_BINARY``, ``CLOSE``
-(payload: close code u16 + reason). The connection id is the proxying node's own number
+is gone), ``ACK`` (payload: u32, bytes of the home's records written to the client). From
+the home to the proxying node: ``TO_TEXT``, ``TO_BINARY``, ``CLOSE`` (payload: close code
+u16 + reason), ``TO_ACK`` (bytes of the client's records delivered at the home).
+
+Flow control is a credit window per connection and direction: a sender may have at most
+``window`` payload bytes not yet acknowledged; the receiving node acknowledges what it has
+handed to the socket (or the peer) on its side. So a slow client holds up only its own
+session, what waits anywhere for it is bounded by the window, and back-pressure reaches
+the sending client as with one node (its node stops reading from it). The connection id is the proxying node's own number
 for its client socket; the direction is in the kind, as a node can be a home for one
 node's connection and a proxy towards that node for another with the same number.
 
@@ -27,10 +34,10 @@ import struct
 from dataclasses import dataclass
 from typing import Iterator
 
-OPEN, TEXT, BINARY, DROP = b"O"[0], b"T"[0], b"B"[0], b"D"[0]  # proxy -> home
-TO_TEXT, TO_BINARY, CLOSE = b"t"[0], b"b"[0], b"C"[0]  # home -> proxy
-KINDS = frozenset((OPEN, TEXT, BINARY, DROP, TO_TEXT, TO_BINARY, CLOSE))
-_HEADER = struct.Struct("!BQI")
+OPEN, TEXT, BINARY, DROP, ACK = b"O"[0], b"T"[0], b"B"[0], b"D"[0], b"A"[0]  # proxy -> home
+TO_TEXT, TO_BINARY, CLOSE, TO_ACK = b"t"[0], b"b"[0], b"C"[0], b"a"[0]  # home -> proxy
+KINDS = frozenset((OPEN, TEXT, BINARY, DROP, ACK, TO_TEXT, TO_BINARY, CLOSE, TO_ACK))
+HEADER = _HEADER = struct.Struct("!BQI")
 MAX_NODE_ID = 64
 
 
@@ -87,6 +94,53 @@ def _records(view: memoryview, pos: int) -> Iterator[tuple[int, int, bytes]]:
             raise BadBatch("a record payload is cut")
         yield kind, conn_id, bytes(view[pos : pos + length])
         pos += length
+
+
+def ack_payload(nbytes: int) -> bytes:
+    return struct.pack("!I", min(nbytes, 0xFFFFFFFF))
+
+
+def parse_ack(payload: bytes) -> int:
+    return struct.unpack("!I", payload)[0] if len(payload) == 4 else 0
+
+
+class Credit:
+    """A sender's window: bytes sent and not yet acknowledged (pure bookkeeping)."""
+
+    __slots__ = ("window", "unacked")
+
+    def __init__(self, window: int) -> None:
+        self.window = window
+        self.unacked = 0
+
+    def sent(self, nbytes: int) -> bool:
+        """Count a send; True if the sender must now wait for acknowledgements."""
+        self.unacked += nbytes
+        return self.unacked > self.window
+
+    def acked(self, nbytes: int) -> bool:
+        """Count an acknowledgement; True if the sender may go on."""
+        self.unacked = max(0, self.unacked - nbytes)
+        return self.unacked <= self.window
+
+
+class Acks:
+    """A receiver's side: bytes handed on, acknowledged in chunks (a quarter window) or
+    when its queue runs dry, so acknowledgements cost little and never stall a sender."""
+
+    __slots__ = ("chunk", "pending")
+
+    def __init__(self, window: int) -> None:
+        self.chunk = max(1, window // 4)
+        self.pending = 0
+
+    def delivered(self, nbytes: int, queue_empty: bool) -> int:
+        """Bytes to acknowledge now (0: not yet)."""
+        self.pending += nbytes
+        if self.pending >= self.chunk or (queue_empty and self.pending):
+            n, self.pending = self.pending, 0
+            return n
+        return 0
 
 
 def close_payload(code: int, reason: str) -> bytes:

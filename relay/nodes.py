@@ -36,12 +36,13 @@ from websockets.exceptions import ConnectionClosed
 from cobrowse.errors import InvalidCode
 from cobrowse.wire.code import validate_nameplate
 from cobrowse.wire.envelope import Claim, MalformedMessage, Open, Resume, decode_client
-from relay.cluster import Cluster
+from relay.cluster import HIGH_WATER, Cluster
 from relay.cluster_wire import (
-    BINARY, CLOSE, DROP, OPEN, TEXT, TO_BINARY, TO_TEXT, BadBatch, close_payload, parse_batch, parse_close,
+    ACK, BINARY, CLOSE, DROP, OPEN, TEXT, TO_ACK, TO_BINARY, TO_TEXT, Acks, BadBatch, Credit, ack_payload,
+    close_payload, parse_ack, parse_batch, parse_close,
 )
 from relay.limits import bucket_for
-from relay.rooms import Event
+from relay.rooms import NAMEPLATE_CAP, Event
 
 if TYPE_CHECKING:
     from relay.server import RelayServer
@@ -59,26 +60,50 @@ def default_node_id() -> str:
 
 
 class RemoteConn:
-    """A side proxied through another node, as the home's rooms see it."""
+    """A side proxied through another node, as the home's rooms see it.
 
-    __slots__ = ("node", "conn_id", "_bridge", "closed", "transport", "__weakref__")
+    What the proxying node sends for it is queued in ``inbox`` and handled by one task per
+    connection, in order, so a slow receiver here holds up only this connection; both
+    directions are bounded by credit windows (relay/cluster_wire.py).
+    """
 
-    def __init__(self, bridge: Bridge, node: str, conn_id: int) -> None:
+    __slots__ = ("node", "conn_id", "_bridge", "closed", "transport", "credit", "go", "blocked_since",
+                 "inbox", "acks", "wake", "task", "__weakref__")
+
+    def __init__(self, bridge: Bridge, node: str, conn_id: int, window: int) -> None:
         self._bridge = bridge
         self.node = node
         self.conn_id = conn_id
         self.closed = False
         self.transport = None  # the server aborts a stuck socket's transport: there is none here
+        self.credit = Credit(window)  # what we send it
+        self.go = asyncio.Event()
+        self.go.set()
+        self.blocked_since: float | None = None
+        self.inbox: deque[tuple[int, bytes]] = deque()  # what it sent us, in order
+        self.acks = Acks(window)
+        self.wake = asyncio.Event()
+        self.task: asyncio.Task[None] | None = None
 
     async def send(self, data: str | bytes) -> None:
         if self.closed:
             return
-        cluster = self._bridge.cluster
-        if isinstance(data, str):
-            cluster.send(self.node, TO_TEXT, self.conn_id, data.encode())
-        else:
-            cluster.send(self.node, TO_BINARY, self.conn_id, data)
-        await cluster.drained(self.node)
+        bridge = self._bridge
+        cluster = bridge.cluster
+        payload = data.encode() if isinstance(data, str) else data
+        cluster.send(self.node, TO_TEXT if isinstance(data, str) else TO_BINARY, self.conn_id, payload)
+        if cluster.backlog(self.node) > HIGH_WATER:
+            await cluster.drained(self.node)
+        # only frames wait for credit: control messages (an error before a close) never do
+        if self.credit.sent(len(payload)) and isinstance(data, bytes) and not self.closed:
+            self.go.clear()
+            self.blocked_since = bridge.server._clock()
+            await self.go.wait()
+
+    def acked(self, nbytes: int) -> None:
+        if self.credit.acked(nbytes):
+            self.blocked_since = None
+            self.go.set()
 
     async def close(self, code: int = 1000, reason: str = "") -> None:
         if self.closed:
@@ -94,16 +119,20 @@ class RemoteConn:
 class _Proxy:
     """A client socket on this node whose session lives on ``home``."""
 
-    __slots__ = ("ws", "home", "conn_id", "queue", "queued", "wake", "closed_by_home")
+    __slots__ = ("ws", "home", "conn_id", "queue", "queued", "wake", "closed_by_home", "credit", "go", "acks")
 
-    def __init__(self, ws: ServerConnection, home: str, conn_id: int) -> None:
+    def __init__(self, ws: ServerConnection, home: str, conn_id: int, window: int) -> None:
         self.ws = ws
         self.home = home
         self.conn_id = conn_id
-        self.queue: deque[bytes | str | tuple[int, str]] = deque()
+        self.queue: deque[tuple[int, bytes]] = deque()  # (kind, payload) for the client, in order
         self.queued = 0
         self.wake = asyncio.Event()
         self.closed_by_home = False
+        self.credit = Credit(window)  # what we send the home
+        self.go = asyncio.Event()
+        self.go.set()
+        self.acks = Acks(window)
 
 
 class Bridge:
@@ -122,6 +151,10 @@ class Bridge:
         self._ids = count(1)
         self._nameplates: dict[str, str] = {}  # session id -> nameplate, for sessions homed here
         self._watch: asyncio.Task[None] | None = None
+        # flow control between nodes: per proxied connection and direction, at most a window
+        # of unacknowledged bytes (what waits for one receiver stays bounded, as locally)
+        self._window = cfg.send_buffer_bytes
+        self._cap = 2 * cfg.send_buffer_bytes + cfg.max_frame_bytes + 64 * 1024
 
     async def start(self) -> None:
         await self.cluster.start()
@@ -145,8 +178,12 @@ class Bridge:
         if isinstance(msg, Open):
             now = server._clock()
             nameplate = ""
-            if not server.draining:
-                nameplate = await self.cluster.reserve(rooms.nameplate_candidates(now))
+            floor = 99
+            while not server.draining and not nameplate and floor <= NAMEPLATE_CAP * 10:
+                # other nodes' sessions are not counted locally: when the short codes are
+                # crowded cluster-wide, draw from a 10x longer range
+                nameplate = await self.cluster.reserve(rooms.nameplate_candidates(now, 8, floor))
+                floor *= 10
             closing = await server._control(ws, text, nameplate=nameplate)
             if nameplate and not rooms.holds(nameplate):
                 self.cluster.release(nameplate)  # refused after all (token, quota...)
@@ -192,7 +229,7 @@ class Bridge:
         """Pipe ``ws`` to ``home`` until either side ends it."""
         server, cluster = self.server, self.cluster
         conn_id = next(self._ids)
-        p = self.proxies[conn_id] = _Proxy(ws, home, conn_id)
+        p = self.proxies[conn_id] = _Proxy(ws, home, conn_id, self._window)
         address = server.rooms.address_of(ws)
         server.rooms.disconnected(ws, server._clock())  # the home's rooms hold this side, not ours
         cluster.send(home, OPEN, conn_id, address.encode())
@@ -204,12 +241,18 @@ class Bridge:
             while True:
                 data = await ws.recv()
                 if isinstance(data, bytes):
-                    cluster.send(home, BINARY, conn_id, data)
+                    payload = data
+                    cluster.send(home, BINARY, conn_id, payload)
                     if bucket is not None:
-                        await server._throttle(bucket, len(data))
+                        await server._throttle(bucket, len(payload))
                 else:
-                    cluster.send(home, TEXT, conn_id, data.encode())
-                await cluster.drained(home)
+                    payload = data.encode()
+                    cluster.send(home, TEXT, conn_id, payload)
+                if cluster.backlog(home) > HIGH_WATER:
+                    await cluster.drained(home)
+                if p.credit.sent(len(payload)):  # the home's receiver is behind: stop reading
+                    p.go.clear()
+                    await p.go.wait()
         except ConnectionClosed:
             pass
         finally:
@@ -219,30 +262,42 @@ class Bridge:
                 cluster.send(home, DROP, conn_id, b"")
 
     async def _write_out(self, p: _Proxy) -> None:
-        ws = p.ws
+        ws, cluster = p.ws, self.cluster
         try:
             while True:
                 await p.wake.wait()
                 p.wake.clear()
                 while p.queue:
-                    item = p.queue.popleft()
-                    if isinstance(item, tuple):
-                        await ws.close(*item)
+                    kind, payload = p.queue.popleft()
+                    if kind == CLOSE:
+                        await ws.close(*parse_close(payload))
                         return
-                    p.queued -= len(item)
-                    await ws.send(item)
+                    p.queued -= len(payload)
+                    await ws.send(payload.decode(errors="replace") if kind == TO_TEXT else payload)
+                    ack = p.acks.delivered(len(payload), not p.queue)
+                    if ack:
+                        cluster.send(p.home, ACK, p.conn_id, ack_payload(ack))
         except ConnectionClosed:
             pass
 
-    def _to_client(self, p: _Proxy, item: bytes | str | tuple[int, str]) -> None:
-        if not isinstance(item, tuple):
-            p.queued += len(item)
-            limit = self.server.config.send_buffer_bytes * 4
-            if p.queued > limit:  # the client does not keep up: as a slow consumer locally
+    def _to_client(self, p: _Proxy, kind: int, payload: bytes) -> None:
+        if kind == CLOSE:  # a client that takes nothing must not keep its socket open
+            self.server._spawn(self._cut_after(p.ws, 5.0))
+        else:
+            p.queued += len(payload)
+            if p.queued > self._cap:  # beyond the window: a home that ignores it
                 p.queue.clear()
-                item = (1008, "slow_consumer")
-        p.queue.append(item)
+                kind, payload = CLOSE, close_payload(1008, "slow_consumer")
+        p.queue.append((kind, payload))
         p.wake.set()
+
+    @staticmethod
+    async def _cut_after(ws: ServerConnection, delay: float) -> None:
+        try:
+            await asyncio.wait_for(ws.wait_closed(), delay)
+        except TimeoutError:
+            if ws.transport is not None:
+                ws.transport.abort()
 
     # ---- records from other nodes ----
 
@@ -250,63 +305,89 @@ class Bridge:
         try:
             source, records = parse_batch(data)
             for kind, conn_id, payload in records:
-                if kind in (TO_TEXT, TO_BINARY, CLOSE):
+                if kind in (TO_TEXT, TO_BINARY, CLOSE, TO_ACK):
                     p = self.proxies.get(conn_id)
                     if p is None or p.home != source:
                         continue
-                    if kind == TO_BINARY:
-                        self._to_client(p, payload)
-                    elif kind == TO_TEXT:
-                        self._to_client(p, payload.decode())
-                    else:
+                    if kind == TO_ACK:
+                        if p.credit.acked(parse_ack(payload)):
+                            p.go.set()
+                        continue
+                    if kind == CLOSE:
                         p.closed_by_home = True
-                        self._to_client(p, parse_close(payload))
+                        p.go.set()
+                    self._to_client(p, kind, payload)
                 else:
-                    await self._from_proxy(source, kind, conn_id, payload)
+                    self._from_proxy(source, kind, conn_id, payload)
         except BadBatch as exc:
             log.warning("ignoring a bad batch from another node: %s", exc)
 
-    async def _from_proxy(self, source: str, kind: int, conn_id: int, payload: bytes) -> None:
-        server, rooms = self.server, self.server.rooms
+    def _from_proxy(self, source: str, kind: int, conn_id: int, payload: bytes) -> None:
         key = (source, conn_id)
         if kind == OPEN:
-            if server.draining:  # this node is leaving: the client should resume elsewhere
+            if self.server.draining:  # this node is leaving: the client should resume elsewhere
                 self.cluster.send(source, CLOSE, conn_id, close_payload(CLOSE_NODE_LOST, NODE_LOST_REASON))
                 return
-            rc = self.remotes[key] = RemoteConn(self, source, conn_id)
-            rooms.connected(rc, payload.decode(errors="replace"))
+            rc = self.remotes[key] = RemoteConn(self, source, conn_id, self._window)
+            self.server.rooms.connected(rc, payload.decode(errors="replace"))
+            rc.task = asyncio.create_task(self._inbox(rc))
             return
         rc = self.remotes.get(key)
         if rc is None:
             return
-        if kind == BINARY:
-            size = len(payload)
-            route = rooms.route_of(rc) if size <= server.config.max_frame_bytes else None
-            if route is not None:
-                peer, traffic = route
-                traffic.frames += 1
-                traffic.bytes += size
-                try:
-                    await peer.send(payload)
-                except ConnectionClosed:
-                    pass
-                return
-            out = rooms.binary(rc, size, server._clock())
-            if out:
-                await server._apply(out, rc)
-        elif kind == TEXT:
-            try:
-                text = payload.decode()
-            except UnicodeDecodeError:
-                text = "\ufffd"
-            await server._control(rc, text)
-        elif kind == DROP:
-            rc.closed = True
-            self.remote_gone(rc)
+        if kind == ACK:
+            rc.acked(parse_ack(payload))
+        else:
+            rc.inbox.append((kind, payload))
+            rc.wake.set()
+
+    async def _inbox(self, rc: RemoteConn) -> None:
+        """What one proxied side sent, in order: as the server's handler does for a socket."""
+        server, rooms = self.server, self.server.rooms
+        max_frame = server.config.max_frame_bytes
+        try:
+            while True:
+                await rc.wake.wait()
+                rc.wake.clear()
+                while rc.inbox:
+                    kind, payload = rc.inbox.popleft()
+                    ack = rc.acks.delivered(len(payload), not rc.inbox)
+                    if ack:  # acknowledged as it is handed on: the peer's send below may wait
+                        self.cluster.send(rc.node, TO_ACK, rc.conn_id, ack_payload(ack))
+                    if kind == BINARY:
+                        size = len(payload)
+                        route = rooms.route_of(rc) if size <= max_frame else None
+                        if route is not None:
+                            peer, traffic = route
+                            traffic.frames += 1
+                            traffic.bytes += size
+                            try:
+                                await peer.send(payload)
+                            except ConnectionClosed:
+                                pass
+                            continue
+                        out = rooms.binary(rc, size, server._clock())
+                        if out and await server._apply(out, rc):
+                            return
+                    elif kind == TEXT:
+                        if await server._control(rc, payload.decode(errors="replace")):
+                            return
+                    elif kind == DROP:
+                        rc.closed = True
+                        self.remote_gone(rc)
+                        return
+                    if rc.closed:
+                        return
+        finally:
+            rc.inbox.clear()
+            rc.go.set()
 
     def remote_gone(self, rc: RemoteConn) -> None:
         """A proxied side's socket is gone (or we closed it): as a local disconnect."""
         self.remotes.pop((rc.node, rc.conn_id), None)
+        rc.go.set()  # nobody waits for a gone receiver
+        if rc.task is not None and rc.task is not asyncio.current_task():
+            rc.task.cancel()
         out = self.server.rooms.disconnected(rc, self.server._clock())
         if out:
             self.server._apply_later(out)
@@ -319,7 +400,7 @@ class Bridge:
         for rc in list(self.remotes.values()):
             await rc.close(CLOSE_NODE_LOST, NODE_LOST_REASON)
         for p in list(self.proxies.values()):
-            self._to_client(p, (1001, "relay shutting down"))
+            self._to_client(p, CLOSE, close_payload(1001, "relay shutting down"))
         server = self.server
         if server._server is not None:
             for ws in list(server._server.connections):
@@ -354,6 +435,14 @@ class Bridge:
 
     async def _check_nodes(self) -> None:
         cluster = self.cluster
+        server = self.server
+        now, limit = server._clock(), server.config.slow_consumer_timeout
+        for rc in list(self.remotes.values()):
+            if rc.blocked_since is not None and now - rc.blocked_since >= limit:  # as _check_stalled
+                rc.blocked_since = None
+                out = server.rooms.slow_consumer(rc, now)
+                if out:
+                    server._apply_later(out, bound=5.0)
         homes = {p.home for p in self.proxies.values()}
         for home in homes:
             if not await cluster.alive(home):
@@ -361,7 +450,8 @@ class Bridge:
                 log.warning("node %s is lost: %d client(s) proxied to it reconnect", home, len(lost))
                 for p in lost:
                     p.closed_by_home = True
-                    self._to_client(p, (CLOSE_NODE_LOST, NODE_LOST_REASON))
+                    p.go.set()
+                    self._to_client(p, CLOSE, close_payload(CLOSE_NODE_LOST, NODE_LOST_REASON))
         nodes = {rc.node for rc in self.remotes.values()}
         for node in nodes:
             if not await cluster.alive(node):

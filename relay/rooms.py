@@ -352,11 +352,12 @@ class Rooms:
         c = self._conns.get(conn)
         return c.address if c is not None else ""
 
-    def nameplate_candidates(self, now: float, k: int = 8) -> list[str]:
-        """Up to ``k`` distinct nameplates free here, to reserve one of them cluster-wide."""
+    def nameplate_candidates(self, now: float, k: int = 8, floor: int = 99) -> list[str]:
+        """Up to ``k`` distinct nameplates free here, from 1..at least ``floor``, to reserve
+        one of them cluster-wide."""
         seen: dict[str, None] = {}
         for _ in range(2 * k):
-            candidate = self._allocate(now)
+            candidate = self._allocate(now, floor)
             if candidate is None:
                 break
             seen.setdefault(candidate, None)
@@ -817,16 +818,18 @@ class Rooms:
                 del table[np]
         self.limiter.prune(now)
 
-    def _allocate(self, now: float) -> str | None:
+    def _allocate(self, now: float, floor: int = 99) -> str | None:
         """A random free nameplate, short while the relay is quiet.
 
-        The range is 1..max(99, 4 x taken) so at most a quarter of it is taken and random
+        The range is 1..max(floor, 4 x taken) so at most a quarter of it is taken and random
         picks almost always succeed; nameplates that ended less than ``reuse_cooldown``
         ago count as taken, so a late claim never lands in a stranger's new session.
+        (With several nodes, others' sessions are not counted here: the cluster raises
+        ``floor`` when its reservations keep failing.)
         """
         self._prune(now)
         taken = len(self._sessions) + len(self._cooling)
-        hi = min(max(99, 4 * taken), NAMEPLATE_CAP)
+        hi = min(max(floor, 4 * taken), NAMEPLATE_CAP)
         while True:
             for _ in range(16):
                 candidate = str(self._rng.randrange(1, hi + 1))

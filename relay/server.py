@@ -36,7 +36,7 @@ from websockets.exceptions import ConnectionClosed
 from websockets.http11 import Request, Response
 
 from cobrowse.errors import ConfigError
-from cobrowse.wire.envelope import CLIENT_MESSAGES, MalformedMessage, Message, decode_client
+from cobrowse.wire.envelope import CLIENT_MESSAGES, Error, MalformedMessage, Message, decode_client
 from relay import admin
 from relay.audit import AuditLog
 from relay.config import RelayConfig
@@ -292,13 +292,16 @@ class RelayServer:
     # ---- what admins see ----
 
     def health(self) -> dict[str, Any]:
-        return {
+        health = {
             "status": "draining" if self.draining else "ok",
             "version": self.version,
             "sessions": self.rooms.session_count,
             "connections": self.rooms.connection_count,
             "uptime_s": round(self._clock() - self._started, 3),
         }
+        if self.bridge is not None:
+            health.update(self.bridge.stats())
+        return health
 
     def buffered_bytes(self) -> int:
         """Bytes waiting in the send buffers of every connection (bounded per receiver)."""
@@ -601,8 +604,9 @@ class RelayServer:
             out = self.rooms.slow_consumer(ws, now)
             if out:
                 self._apply_later(out, bound=5.0)
-            else:  # not a side of any session: just cut it
-                self._spawn(self._close_one(ws, [], 1008, "slow_consumer", bound=5.0))
+            else:  # not a side of a session here (none, or proxied to another node): cut it
+                error = Error.of("slow_consumer", f"more than {self.config.send_buffer_bytes} bytes waited for it")
+                self._spawn(self._close_one(ws, [error], 1008, "slow_consumer", bound=5.0))
 
 
 def _respond(

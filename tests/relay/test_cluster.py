@@ -21,8 +21,9 @@ from typing import AsyncIterator, Iterator
 
 import pytest
 from websockets.asyncio.client import connect
+from websockets.exceptions import ConnectionClosed
 
-from cobrowse.wire.envelope import Open, decode_relay
+from cobrowse.wire.envelope import Claim, Open, decode_relay
 from cobrowse.io.link import Frame, LinkEnded, LinkItem, PeerChanged, RelayLink, Resumed
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -119,15 +120,23 @@ class Node:
 def nodes(redis_url: str) -> Iterator[list[Node]]:
     started: list[Node] = []
 
-    def start(n: int) -> list[Node]:
+    def start(n: int, *extra: str) -> list[Node]:
         for i in range(n):
-            started.append(Node(redis_url, f"n{len(started) + 1}"))
+            started.append(Node(redis_url, f"n{len(started) + 1}", *extra))
         return started
 
     yield start  # type: ignore[misc]
     for node in started:
         node.stop()
         node.log.unlink(missing_ok=True)
+
+
+def health(node: Node) -> dict:  # type: ignore[type-arg]
+    import json
+    import urllib.request
+
+    with urllib.request.urlopen(f"http://127.0.0.1:{node.port}/healthz", timeout=T) as resp:
+        return json.load(resp)
 
 
 async def next_item(link: RelayLink, kind: type, timeout: float = T) -> LinkItem:
@@ -177,6 +186,9 @@ async def test_pairing_chat_and_frames_across_two_nodes(nodes) -> None:  # type:
     a, b = nodes(2)
     p = await pair(a.url, b.url)  # the agent on node 1, the customer on node 2
     try:
+        health_a, health_b = await asyncio.gather(asyncio.to_thread(health, a), asyncio.to_thread(health, b))
+        assert health_a["node"] == "n1" and health_a["remote_sides"] == 1 and health_a["sessions"] == 1
+        assert health_b["node"] == "n2" and health_b["proxied_here"] == 1 and health_b["sessions"] == 0
         await exchange(p.agent, p.customer, b"x")
         big = os.urandom(200_000)
         await p.customer.send(big)
@@ -190,9 +202,10 @@ async def test_pairing_chat_and_frames_across_two_nodes(nodes) -> None:  # type:
 
 
 async def test_nameplates_are_unique_across_nodes(nodes) -> None:  # type: ignore[no-untyped-def]
-    """60 waiting sessions opened on two nodes at once: each node alone would pick from
-    1..99 at random and collide; reserved in Redis, they never do."""
-    a, b = nodes(2)
+    """120 waiting sessions opened on three nodes at once: each node alone would pick from
+    short ranges at random and collide; reserved in Redis, they never do, and none is
+    refused as `full` although the short codes run out cluster-wide."""
+    a, b, c = nodes(3)
     held = []
 
     async def open_on(url: str) -> str:
@@ -202,8 +215,8 @@ async def test_nameplates_are_unique_across_nodes(nodes) -> None:  # type: ignor
         return decode_relay(await asyncio.wait_for(ws.recv(), T)).nameplate  # type: ignore[attr-defined]
 
     try:
-        names = await asyncio.gather(*(open_on(url) for _ in range(30) for url in (a.url, b.url)))
-        assert len(set(names)) == 60
+        names = await asyncio.gather(*(open_on(url) for _ in range(40) for url in (a.url, b.url, c.url)))
+        assert len(set(names)) == 120
     finally:
         for ws in held:
             await ws.close()
@@ -276,3 +289,49 @@ async def test_graceful_stop_of_a_node_hands_its_sessions_over(nodes) -> None:  
     finally:
         await p.close()
         await front.close()
+
+
+async def test_back_pressure_across_nodes_then_a_slow_consumer_is_closed(nodes) -> None:  # type: ignore[no-untyped-def]
+    """A receiver on another node that reads nothing: the sender is held back (nothing piles
+    up without bound on either node), and after slow_consumer_timeout the receiver is
+    closed with ``slow_consumer``, as on one node; its side may resume."""
+    a, b = nodes(2, "--slow-consumer-timeout", "2")
+    agent = await connect(a.url, open_timeout=T, max_size=None)
+    await agent.send(Open("agent", 1).encode())
+    opened = decode_relay(await asyncio.wait_for(agent.recv(), T))
+    customer = await connect(b.url, open_timeout=T, max_size=None, max_queue=1)
+    await customer.send(Claim("customer", 1, opened.nameplate).encode())  # type: ignore[attr-defined]
+    for _ in range(2):
+        await asyncio.wait_for(customer.recv(), T)
+    await asyncio.wait_for(agent.recv(), T)  # peer joined
+    customer.transport.pause_reading()  # the customer stops reading from its socket
+    frame = os.urandom(60_000)
+    sent = 0
+
+    async def flood() -> None:
+        nonlocal sent
+        while True:
+            await agent.send(frame)
+            sent += 1
+
+    task = asyncio.create_task(flood())
+    await asyncio.sleep(1.5)
+    held_at = sent
+    assert held_at * len(frame) < 32 * 1024 * 1024, f"{held_at} frames went out: no back-pressure"
+    texts = []
+    try:
+        await asyncio.sleep(3.5)  # past slow_consumer_timeout (checked every second)
+        customer.transport.resume_reading()
+        async with asyncio.timeout(T):
+            while True:
+                msg = await customer.recv()
+                if isinstance(msg, str):
+                    texts.append(msg)
+    except ConnectionClosed:
+        pass
+    finally:
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)
+        await agent.close()
+    assert any('"slow_consumer"' in t for t in texts), (texts, customer.close_code, customer.close_reason)
+    assert customer.close_code == 1008 and customer.close_reason == "slow_consumer"

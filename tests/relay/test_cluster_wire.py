@@ -145,3 +145,29 @@ def test_an_adopted_session_ends_if_nobody_resumes_within_grace() -> None:
     out = r.receive("j", Claim("agent", 1, "56"), 22.0)
     assert isinstance(out.to("j")[0], Claimed) and Peer("joined") in out.to("k")
     assert not any(isinstance(m, Closed) for m in out.to("k"))
+
+
+def test_credit_window_and_acks() -> None:
+    from relay.cluster_wire import Acks, Credit, ack_payload, parse_ack
+
+    credit = Credit(1000)
+    assert not credit.sent(600) and not credit.sent(400)  # exactly the window: may go on
+    assert credit.sent(1)  # past it: wait
+    assert not credit.acked(0) and credit.acked(1) and credit.unacked == 1000
+    assert credit.acked(5000) and credit.unacked == 0  # never negative
+    acks = Acks(1000)  # acknowledges in quarter-window chunks, or when the queue runs dry
+    assert acks.delivered(100, queue_empty=False) == 0
+    assert acks.delivered(100, queue_empty=False) == 0
+    assert acks.delivered(100, queue_empty=False) == 300
+    assert acks.delivered(10, queue_empty=True) == 10
+    assert acks.delivered(0, queue_empty=True) == 0
+    assert parse_ack(ack_payload(123456)) == 123456 and parse_ack(b"") == 0
+    assert parse_ack(ack_payload(2**40)) == 0xFFFFFFFF
+
+
+def test_candidates_come_from_a_wider_range_when_asked() -> None:
+    r = rooms()
+    short = r.nameplate_candidates(0.0, 8)
+    assert all(1 <= int(n) <= 99 for n in short)
+    wide = r.nameplate_candidates(0.0, 8, floor=99_999)
+    assert len(set(wide)) == 8 and max(int(n) for n in wide) > 99
