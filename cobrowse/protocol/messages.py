@@ -13,6 +13,7 @@ import zlib
 from dataclasses import asdict, dataclass
 from typing import Any, ClassVar
 
+from cobrowse.trust.credential import STATUSES
 from cobrowse.wire.fields import from_json
 
 PLAIN = 0x00
@@ -23,6 +24,7 @@ MAX_TEXT = 4096
 
 CONSENT_LEVELS = ("view", "suggest", "control")
 SUGGEST_ANSWERS = ("pasted", "declined")
+IDENTITY_STATUSES = STATUSES
 
 
 class MalformedPayload(ValueError):
@@ -174,6 +176,31 @@ class Pong(AppMessage):
     id: int
 
 
+# -- verified agent identity (issue 8) --
+
+
+@dataclass(frozen=True)
+class AgentProof(AppMessage):
+    """The agent's organisation credential and its signature over this session's binding
+    value (``cobrowse.trust``); sent right after pairing, before ``hello``."""
+
+    t: ClassVar[str] = "agent_proof"
+    credential: dict
+    proof: str
+
+
+@dataclass(frozen=True)
+class IdentitySeen(AppMessage):
+    """How the customer's client judged the agent (``cobrowse.trust.STATUSES``), so the
+    agent knows what the customer was shown."""
+
+    t: ClassVar[str] = "identity_seen"
+    status: str
+    agent: str = ""
+    org: str = ""
+    detail: str = ""
+
+
 @dataclass(frozen=True)
 class Unknown(AppMessage):
     t: ClassVar[str] = "unknown"
@@ -183,7 +210,8 @@ class Unknown(AppMessage):
 MESSAGES: dict[str, type[AppMessage]] = {
     m.t: m
     for m in (Hello, Chat, Screen, Resync, Sharing, RequestControl, Consent, Keys, End, Ping, Pong,
-              PushPlaybook, StepRequest, Steps, Suggest, SuggestAnswer, Pointer)
+              PushPlaybook, StepRequest, Steps, Suggest, SuggestAnswer, Pointer,
+              AgentProof, IdentitySeen)
 }
 
 
@@ -239,5 +267,10 @@ def _check(message: AppMessage) -> None:
         raise MalformedPayload("suggest: the command must be 1-4096 characters")
     if isinstance(message, Pointer) and (len(message.pattern) > 500 or not -1 <= message.first <= message.last <= 1000):
         raise MalformedPayload("pointer: rows must be 0 <= first <= last <= 1000, pattern at most 500 characters")
+    if isinstance(message, AgentProof) and len(message.proof) > 200:
+        raise MalformedPayload("agent_proof: the proof is too long")
+    if isinstance(message, IdentitySeen) and (message.status not in IDENTITY_STATUSES
+                                               or max(len(message.agent), len(message.org)) > 64 or len(message.detail) > 500):
+        raise MalformedPayload(f"identity_seen: unknown status {message.status!r} or fields too long")
     if isinstance(message, SuggestAnswer) and message.answer not in SUGGEST_ANSWERS:
         raise MalformedPayload(f"suggest_answer: unknown answer {message.answer!r}")

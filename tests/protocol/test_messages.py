@@ -18,7 +18,9 @@ from cobrowse.protocol.messages import (
     MESSAGES,
     PLAIN,
     ZLIB,
+    AgentProof,
     AppMessage,
+    IdentitySeen,
     Chat,
     Consent,
     End,
@@ -71,6 +73,9 @@ SAMPLES: list[AppMessage] = [
     Pointer(2, 4),
     Pointer(pattern="error"),
     Pointer(),
+    AgentProof({"format": "cobrowse-agent-credential/1", "agent": "Alice"}, "c2lnbmF0dXJl"),
+    IdentitySeen("verified", "Alice", "Acme", "Acme vouches for Alice"),
+    IdentitySeen("none"),
 ]
 
 
