@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import re
 from typing import Any
 
@@ -11,6 +12,8 @@ from cobrowse.protocol import messages as m
 from cobrowse.protocol.messages import CONSENT_LEVELS
 from cobrowse.screen.state import ScreenState
 from cobrowse.screen.sync import ScreenMirror
+from cobrowse.trust import AgentIdentity
+from cobrowse.trust.display import agent_identity_event
 
 NOT_YET = {
     "call": "voice calls are not available in this version yet",
@@ -28,8 +31,12 @@ class CommandError(ValueError):
 class AgentRuntime(SessionRuntime):
     role = "agent"
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, identity: AgentIdentity | None = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
+        #: This agent's organisation credential and key (``cobrowse org issue-agent``), if any.
+        self.identity = identity
+        #: How the customer's client judged this agent (the last ``identity`` event), once known.
+        self.seen_as: dict[str, Any] | None = None
         self.consent = "view"
         self.sharing = True
         self.mirror = ScreenMirror()
@@ -38,9 +45,20 @@ class AgentRuntime(SessionRuntime):
         self._suggested: dict[int, str] = {}
         self.screen_frames = 0
 
+    def before_hello(self) -> list[m.AppMessage]:
+        """Prove the credential for this session: sign the session's binding value."""
+        session = self.session
+        if self.identity is None or session is None or session.binding is None:
+            return []
+        proof = base64.b64encode(self.identity.prove(session.binding)).decode()
+        return [m.AgentProof(self.identity.credential.to_dict(), proof)]
+
     async def on_message(self, message: m.AppMessage) -> None:
         if isinstance(message, m.Chat):
             self.emit({"event": "chat", "from": "customer", "text": message.text})
+        elif isinstance(message, m.IdentitySeen):
+            self.seen_as = agent_identity_event(message.status, message.agent, message.org, message.detail)
+            self.emit(self.seen_as)
         elif isinstance(message, m.Consent):
             self.consent = message.level
             self.emit({"event": "consent", "level": message.level})

@@ -9,9 +9,12 @@ The program itself (a pty) and the customer's keyboard live outside: the glue ca
 from __future__ import annotations
 
 import asyncio
+import base64
+import binascii
 import math
+import time
 from collections import deque
-from typing import Any, Callable
+from typing import Any, Callable, Sequence
 
 import regex
 
@@ -22,6 +25,9 @@ from cobrowse.protocol import messages as m
 from cobrowse.protocol.consent import ConsentMachine
 from cobrowse.screen.keys import encode_paste
 from cobrowse.screen.sync import ScreenSender
+from cobrowse.trust import ControlGate, OrgTrust, Verdict, no_proof, verify
+from cobrowse.trust.display import control_gate_event, customer_identity_event
+from cobrowse.trust.tripwire import COOLDOWN
 
 #: Feeding the emulator costs about 15 ms of CPU per MB (pyavt, holding the GIL), several
 #: times what passing the same MB through to the customer's terminal costs: fed inline, a
@@ -56,8 +62,17 @@ class CustomerRuntime(SessionRuntime):
     role = "customer"
 
     def __init__(self, *args: Any, cols: int = 80, rows: int = 24, consent_timeout: float = 30.0,
-                 write_program: Callable[[bytes], None] = lambda data: None, **kwargs: Any) -> None:
+                 write_program: Callable[[bytes], None] = lambda data: None,
+                 trusted: Sequence[OrgTrust] = (), control_cooldown: float = COOLDOWN, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
+        #: The organisations whose agents this customer trusts (their published trust files).
+        self.trusted = tuple(trusted)
+        #: How this client judged the agent, once the agent said hello (None before).
+        self.identity: Verdict | None = None
+        self._proof_verdict: Verdict | None = None
+        #: The scam tripwire: control for an unverified agent takes a second, later press.
+        self.control_gate = ControlGate(control_cooldown)
+        self.reported = False
         self.consent = ConsentMachine(consent_timeout)
         self.screen = ScreenSender(cols, rows, burst=ECHO_BURST)
         self.sharing = True
@@ -182,13 +197,22 @@ class CustomerRuntime(SessionRuntime):
             if prompt is None:
                 self.emit({"event": "notice", "message": "nothing to answer"})
                 return
+            if name == "allow" and prompt.level == "control" and not self._control_gate_open("Ctrl-] y"):
+                return
+            if name == "deny":
+                self.control_gate.reset()
             changed = self.consent.answer(name == "allow", self.now)
             await self._consent_changed(changed or True)
         elif name == "grant_control":
+            if self.consent.level != "control" and not self._control_gate_open("Ctrl-] g"):
+                return
             await self._consent_changed(self.consent.grant("control"))
+        elif name == "report":
+            await self.report()
         elif name == "grant_suggest":
             await self._consent_changed(self.consent.grant("suggest"))
         elif name == "revoke":
+            self.control_gate.reset()
             self.consent.revoke()
             await self._consent_changed(True)
         elif name in ("paste_suggestion", "decline_suggestion"):
@@ -287,6 +311,56 @@ class CustomerRuntime(SessionRuntime):
         if self.paired:
             await self.send(m.SuggestAnswer(suggestion.id, "pasted" if paste else "declined"))
 
+    def _control_gate_open(self, keys: str) -> bool:
+        """The scam tripwire: True if control may be granted now. A verified agent passes; for
+        anyone else the first press only warns, and a second one counts after the cool-down."""
+        if self.identity is not None and self.identity.verified:
+            return True
+        answer = self.control_gate.press(self.now)
+        if answer.state == "open":
+            return True
+        self.emit(control_gate_event(answer, self.identity, keys))
+        return False
+
+    async def report(self) -> None:
+        """Report this session to the relay's operator: the relay records the nameplate and
+        the time, nothing the customer shared (it never has any of it)."""
+        nameplate = self.link.nameplate
+        if self.session is None or nameplate is None:
+            self.emit({"event": "notice", "message": "no session to report yet"})
+            return
+        if not await self.link.report():
+            self.emit({"event": "notice", "message": "not connected to the relay right now: the report was not sent; try again"})
+            return
+        self.reported = True
+        when = time.strftime("%H:%M UTC", time.gmtime())
+        self.emit({"event": "reported", "nameplate": nameplate,
+                   "message": f"reported session {nameplate} to the relay's operator at {when} (only the session number "
+                              "and the time; nothing you shared). Ctrl-] e ends the session; Ctrl-] r takes back control."})
+
+    async def _identity_known(self, verdict: Verdict) -> None:
+        self.identity = verdict
+        claimed = self.peer.name if self.peer is not None else ""
+        self.emit(customer_identity_event(verdict, claimed))
+        await self.send(m.IdentitySeen(verdict.status, verdict.agent, verdict.org, verdict.detail[:500]))
+
+    async def on_hello(self, message: m.Hello) -> None:
+        if message.role == "agent" and self.identity is None:
+            await self._identity_known(self._proof_verdict or no_proof(bool(self.trusted)))
+
+    async def _agent_proof(self, message: m.AgentProof) -> None:
+        session = self.session
+        if self._proof_verdict is not None or session is None or session.binding is None:
+            self.emit({"event": "warning", "kind": "identity", "message": "ignored a second identity proof from the agent"})
+            return
+        try:
+            proof = base64.b64decode(message.proof, validate=True)
+        except (binascii.Error, ValueError):
+            proof = b""
+        self._proof_verdict = verify(message.credential, proof, session.binding, self.trusted, int(time.time()))
+        if self.identity is not None:  # it came after the agent's hello: judge again
+            await self._identity_known(self._proof_verdict)
+
     async def _consent_changed(self, changed: bool) -> None:
         self.emit({"event": "consent", "level": self.consent.level})
         if self.paired:
@@ -311,14 +385,19 @@ class CustomerRuntime(SessionRuntime):
     async def on_message(self, message: m.AppMessage) -> None:
         if isinstance(message, m.Chat):
             self.emit({"event": "chat", "from": "agent", "text": message.text})
+        elif isinstance(message, m.AgentProof):
+            await self._agent_proof(message)
         elif isinstance(message, m.RequestControl):
             prompt = self.consent.request(message.level, self.now)
             if prompt is None:
                 await self.send(m.Consent(self.consent.level))
                 return
+            unverified = prompt.level == "control" and not (self.identity is not None and self.identity.verified)
+            warning = " THIS AGENT IS NOT VERIFIED: you will have to confirm twice." if unverified else ""
             self.emit({"event": "consent_prompt", "level": prompt.level, "timeout_s": self.consent.prompt_timeout,
+                       "verified": not unverified,
                        "message": f"the agent asks {ASKS[prompt.level]}: Ctrl-] y to allow, Ctrl-] n to deny "
-                                  f"(denied automatically in {self.consent.prompt_timeout:.0f} s)"})
+                                  f"(denied automatically in {self.consent.prompt_timeout:.0f} s).{warning}"})
         elif isinstance(message, m.Keys):
             if self.consent.allows_keys():
                 self.screen.expedite(self.now)
