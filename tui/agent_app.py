@@ -176,8 +176,10 @@ class AgentApp(App[None]):
 
     def __init__(self, relay_url: str, token: str | None, name: str, join_code: str | None = None,
                  relay_note: str | None = None, *, reconnect_for: float = 60.0,
-                 playbook_dir: Path | None = None) -> None:
+                 playbook_dir: Path | None = None, identity: Any = None) -> None:
         super().__init__()
+        #: The agent's organisation credential (``cobrowse.trust.AgentIdentity``), if configured.
+        self.identity = identity
         self.playbook_dir = playbook_dir if playbook_dir is not None else default_playbook_dir()
         self.relay_url = relay_url
         self.token = token
@@ -213,7 +215,7 @@ class AgentApp(App[None]):
 
     async def open_session(self, join_code: str | None = None) -> SessionPane:
         pane = SessionPane(next(self._numbers), self.relay_url, self.token, self.agent_name,
-                           join_code=join_code, reconnect_for=self.reconnect_for)
+                           join_code=join_code, reconnect_for=self.reconnect_for, identity=self.identity)
         await self.tabs.add_pane(pane)
         self.tabs.active = pane.id or ""
         return pane

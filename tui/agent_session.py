@@ -125,7 +125,7 @@ class SessionPane(TabPane):
             self.event = event
 
     def __init__(self, number: int, relay_url: str, token: str | None, agent_name: str, *,
-                 join_code: str | None = None, reconnect_for: float = 60.0) -> None:
+                 join_code: str | None = None, reconnect_for: float = 60.0, identity: Any = None) -> None:
         self.number = number
         self.base_title = f"#{number}"
         super().__init__(self.base_title, id=f"session-{number}")
@@ -134,6 +134,10 @@ class SessionPane(TabPane):
         self.agent_name = agent_name
         self.join_code = join_code
         self.reconnect_for = reconnect_for
+        #: This agent's credential (``cobrowse.trust.AgentIdentity``), proved to every customer.
+        self.identity = identity
+        #: How the customer's client saw this agent (the runtime's ``identity`` event).
+        self.seen_as: dict[str, Any] | None = None
         self.runtime: AgentRuntime | None = None
         self.link: RelayLink | None = None
         self.code: Code | None = None
@@ -209,7 +213,7 @@ class SessionPane(TabPane):
     async def _run(self) -> None:
         try:
             link = RelayLink(self.relay_url, "agent", self.token, reconnect_for=self.reconnect_for)
-            runtime = AgentRuntime(link, self._emit, name=self.agent_name)
+            runtime = AgentRuntime(link, self._emit, name=self.agent_name, identity=self.identity)
             self.link, self.runtime = link, runtime
             if self.join_code is not None:
                 code = parse_code(self.join_code)
@@ -287,6 +291,14 @@ class SessionPane(TabPane):
         self.customer_name = event.get("name") or ""
         if self.customer_name:
             self._set_title(f"{self.customer_name}")
+        self._render_facts()
+
+    def _on_identity(self, event: dict[str, Any]) -> None:
+        self.seen_as = event
+        self._system(str(event.get("message", "")))
+        if not event.get("verified"):
+            self.app.notify(str(event.get("message", "")), title="The customer sees you UNVERIFIED", severity="warning",
+                            timeout=10)
         self._render_facts()
 
     def _on_screen(self, event: dict[str, Any]) -> None:
@@ -562,6 +574,7 @@ class SessionPane(TabPane):
         lines = [
             f"code      {self.code or '—'}",
             f"customer  {self.customer_name or ('—' if self.sas is None else 'connected')}",
+            f"you       {self._seen_text()}",
             f"path      relay · rtt {self._rtt_text()}",
             f"relay     {self.relay_url}",
             f"link      {self.link_state}",
@@ -569,6 +582,14 @@ class SessionPane(TabPane):
             f"out       {human_rate(self.rate_out)} ({human_bytes(sent)})",
         ]
         return "\n".join(lines)
+
+    def _seen_text(self) -> str:
+        seen = self.seen_as
+        if seen is None:
+            return "—" if self.sas is None else "identity not reported"
+        if seen.get("verified"):
+            return f"✓ verified ({seen.get('org')})"
+        return f"⚠ UNVERIFIED ({seen.get('status')})"
 
     def _rtt_text(self) -> str:
         rtt = self.runtime.rtt_ms if self.runtime is not None else None

@@ -11,6 +11,8 @@ Ctrl-] e ends the guide before a session exists.
 
 from __future__ import annotations
 
+from typing import Any, Sequence
+
 from cobrowse.playbook import Playbook
 from tui.customer_app import HELP_KEY, CustomerApp
 
@@ -19,6 +21,7 @@ __all__ = ["GuideApp", "HELP_KEY"]
 
 class GuideApp(CustomerApp):
     def __init__(self, relay_url: str, playbook: Playbook, command: str | None, consent_timeout: float = 30.0,
-                 *, name: str = "", reconnect_for: float = 60.0, env: dict[str, str] | None = None) -> None:
+                 *, name: str = "", reconnect_for: float = 60.0, env: dict[str, str] | None = None,
+                 trusted: Sequence[Any] = ()) -> None:
         super().__init__(relay_url, None, command, consent_timeout, name=name, reconnect_for=reconnect_for,
-                         env=env, guide=playbook)
+                         env=env, guide=playbook, trusted=trusted)

@@ -7,7 +7,7 @@ import asyncio
 import sys
 from typing import Any
 
-from cobrowse.cli.commands import end_on_signals
+from cobrowse.cli.commands import agent_identity, end_on_signals
 from cobrowse.cli.config import ClientSettings
 from cobrowse.errors import CobrowseError
 from cobrowse.io.agent import AgentRuntime, CommandError
@@ -19,8 +19,9 @@ from cobrowse.wire.code import parse_code
 
 async def run_agent(args: argparse.Namespace, settings: ClientSettings, relay_url: str) -> int:
     emit: Any = JsonLines() if args.headless else LineConsole()
+    identity = agent_identity(settings)  # a bad credential file fails before any network
     link = RelayLink(relay_url, "agent", settings.token, reconnect_for=settings.reconnect_for)
-    runtime = AgentRuntime(link, emit, name=settings.name)
+    runtime = AgentRuntime(link, emit, name=settings.name, identity=identity)
     try:
         if args.join:
             code = parse_code(args.join)

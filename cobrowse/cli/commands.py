@@ -41,7 +41,8 @@ def fail(error: BaseException) -> int:
 
 async def run(args: argparse.Namespace) -> int:
     try:
-        settings = resolve(args.relay, getattr(args, "token", None), getattr(args, "name", None))
+        settings = resolve(args.relay, getattr(args, "token", None), getattr(args, "name", None),
+                           getattr(args, "credential", None), getattr(args, "org", None))
         if args.command_name == "agent":
             if not args.headless and interactive():
                 return await run_agent_console(args, settings)
@@ -93,6 +94,22 @@ async def embedded_relay(settings: ClientSettings, announce: Any) -> AsyncIterat
                 await server.wait_closed()
 
 
+def agent_identity(settings: ClientSettings) -> Any:
+    """The agent's credential (an AgentIdentity) if one is configured; a bad file is a ConfigError."""
+    if settings.credential is None:
+        return None
+    from cobrowse.cli.org import load_identity
+
+    return load_identity(settings.credential)
+
+
+def trusted_orgs(settings: ClientSettings) -> list[Any]:
+    """The organisations a customer trusts (OrgTrust); a bad file is a ConfigError."""
+    from cobrowse.cli.org import load_trusted
+
+    return load_trusted(settings.trusted_orgs)
+
+
 def end_on_signals(runtime: Any, reason: str) -> None:
     """SIGTERM or SIGHUP (the terminal closed) end the session properly: the peer is told
     at once instead of waiting out the grace period, and the terminal is restored."""
@@ -114,7 +131,7 @@ async def run_agent_console(args: argparse.Namespace, settings: ClientSettings) 
 
     notes: list[str] = []
     async with embedded_relay(settings, announce=notes.append) as relay_url:
-        app = AgentApp(relay_url, settings.token, settings.name, args.join,
+        app = AgentApp(relay_url, settings.token, settings.name, args.join, identity=agent_identity(settings),
                        relay_note=notes[0] if notes else None, reconnect_for=settings.reconnect_for,
                        playbook_dir=Path(settings.playbooks) if settings.playbooks else None)
         await app.run_async()
@@ -131,6 +148,6 @@ async def run_customer_app(args: argparse.Namespace, settings: ClientSettings) -
 
         parse_code(code)  # a typo fails here, with the usual message and exit status
     app = CustomerApp(settings.relay, code, args.command, args.consent_timeout,
-                      name=settings.name, reconnect_for=settings.reconnect_for)
+                      name=settings.name, reconnect_for=settings.reconnect_for, trusted=trusted_orgs(settings))
     await app.run_async()
     return app.return_code or 0

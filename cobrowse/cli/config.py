@@ -8,6 +8,8 @@ The config file is TOML at ``$COBROWSE_CONFIG`` or ``<user config dir>/cobrowse/
     name = "Alice"         # shown to the customer
     reconnect_for = 60     # seconds to keep trying after the connection to the relay drops
     playbooks = "~/support/playbooks"   # agents: the playbook library folder
+    credential = "~/.config/cobrowse/alice.credential.json"   # agents: from `cobrowse org issue-agent`
+    trusted_orgs = ["~/acme.trust.json"]   # customers: organisations whose agents are shown verified
 """
 
 from __future__ import annotations
@@ -23,7 +25,8 @@ from platformdirs import user_config_dir
 from cobrowse.errors import ConfigError
 
 DEFAULT_RELAY = "ws://127.0.0.1:8765"
-KEYS: dict[str, type | tuple[type, ...]] = {"relay": str, "token": str, "name": str, "reconnect_for": (int, float), "playbooks": str}
+KEYS: dict[str, type | tuple[type, ...]] = {"relay": str, "token": str, "name": str, "reconnect_for": (int, float), "playbooks": str,
+                                             "credential": str, "trusted_orgs": list}
 
 
 def config_path() -> Path:
@@ -59,9 +62,12 @@ class ClientSettings:
     name: str
     reconnect_for: float = 60.0
     playbooks: str | None = None
+    credential: str | None = None
+    trusted_orgs: tuple[str, ...] = ()
 
 
-def resolve(relay_flag: str | None, token_flag: str | None = None, name_flag: str | None = None) -> ClientSettings:
+def resolve(relay_flag: str | None, token_flag: str | None = None, name_flag: str | None = None,
+            credential_flag: str | None = None, org_flags: list[str] | None = None) -> ClientSettings:
     file = load_file(config_path())
     relay = relay_flag or os.environ.get("COBROWSE_RELAY") or file.get("relay")
     if relay and not relay.startswith(("ws://", "wss://")):
@@ -78,4 +84,11 @@ def resolve(relay_flag: str | None, token_flag: str | None = None, name_flag: st
     playbooks = os.environ.get("COBROWSE_PLAYBOOKS") or file.get("playbooks")
     if playbooks:
         playbooks = os.path.expanduser(playbooks)
-    return ClientSettings(relay or DEFAULT_RELAY, bool(relay), token or None, name, reconnect_for, playbooks or None)
+    credential = credential_flag or os.environ.get("COBROWSE_CREDENTIAL") or file.get("credential")
+    orgs = file.get("trusted_orgs", [])
+    if not all(isinstance(o, str) for o in orgs):
+        raise ConfigError("trusted_orgs: expected a list of trust file paths, like [\"~/acme.trust.json\"]")
+    env_orgs = [o for o in os.environ.get("COBROWSE_TRUSTED_ORGS", "").split(os.pathsep) if o]
+    trusted = tuple(dict.fromkeys(os.path.expanduser(o) for o in [*(org_flags or []), *env_orgs, *orgs]))
+    return ClientSettings(relay or DEFAULT_RELAY, bool(relay), token or None, name, reconnect_for, playbooks or None,
+                          os.path.expanduser(credential) if credential else None, trusted)

@@ -7,7 +7,7 @@ import asyncio
 import sys
 from typing import Any
 
-from cobrowse.cli.commands import end_on_signals, interactive, say
+from cobrowse.cli.commands import end_on_signals, interactive, say, trusted_orgs
 from cobrowse.cli.config import ClientSettings
 from cobrowse.errors import CobrowseError
 from cobrowse.io.runtime import EXIT_USAGE
@@ -28,7 +28,7 @@ async def run_guide(args: argparse.Namespace, settings: ClientSettings) -> int:
         from tui.guide_app import GuideApp
 
         app = GuideApp(settings.relay, playbook, args.command, args.consent_timeout,
-                       name=settings.name, reconnect_for=settings.reconnect_for)
+                       name=settings.name, reconnect_for=settings.reconnect_for, trusted=trusted_orgs(settings))
         await app.run_async()
         return app.return_code or 0
     return await run_guide_plain(args, settings, playbook)
@@ -96,7 +96,7 @@ async def run_guide_plain(args: argparse.Namespace, settings: ClientSettings, pl
     cols, rows = forced or terminal.size()
     link = RelayLink(settings.relay, "customer", None, reconnect_for=settings.reconnect_for)
     runtime = CustomerRuntime(link, GuideNotices(), cols=cols, rows=rows, consent_timeout=args.consent_timeout,
-                              name=settings.name)
+                              name=settings.name, trusted=trusted_orgs(settings))
     try:
         process = await PtyProcess.spawn(argv, cols, rows)
     except OSError as exc:

@@ -13,7 +13,8 @@ EPILOG = """exit status: 0 normal end · 1 session failed · 2 usage or configur
 3 relay unreachable · 4 code refused (unknown, expired, taken) · 5 security check failed
 
 environment: COBROWSE_RELAY (relay URL), COBROWSE_TOKEN (agent token), COBROWSE_NAME,
-COBROWSE_CONFIG (config file; default ~/.config/cobrowse/config.toml)"""
+COBROWSE_CONFIG (config file; default ~/.config/cobrowse/config.toml), COBROWSE_CREDENTIAL
+(agent credential file), COBROWSE_TRUSTED_ORGS (customers: trust files, separated by :)"""
 
 
 def _client_options(parser: argparse.ArgumentParser) -> None:
@@ -26,6 +27,7 @@ def _customer_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--plain", action="store_true", help="no full-screen UI: output passes straight through, cobrowse's own lines go to stderr prefixed [cobrowse] (automatic when stdin or stdout is not a terminal)")
     parser.add_argument("--size", metavar="COLSxROWS", help="terminal size for the shared program when stdin/stdout is not a terminal (default 80x24)")
     parser.add_argument("--consent-timeout", type=float, default=30.0, metavar="S", help="deny an unanswered consent prompt after S seconds (default 30)")
+    parser.add_argument("--org", action="append", metavar="FILE", help="trust agents of the organisation whose trust file (from `cobrowse org publish`) this is; repeatable, added to trusted_orgs in the config and $COBROWSE_TRUSTED_ORGS")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -49,6 +51,7 @@ def build_parser() -> argparse.ArgumentParser:
     agent.add_argument("--headless", action="store_true", help="JSON lines: events on stdout, commands on stdin (see docs/headless.md)")
     agent.add_argument("--token", help="agent token, when the relay requires one (default: $COBROWSE_TOKEN)")
     agent.add_argument("--name", help="your name as the customer sees it")
+    agent.add_argument("--credential", metavar="FILE", help="your organisation credential (from `cobrowse org issue-agent`), proved to the customer so they see you verified (default: $COBROWSE_CREDENTIAL, then credential in the config)")
 
     join = sub.add_parser("join", help="join the agent's session with the code they read to you (customers)", description="Join a support session with the code the agent gave you, and share a terminal with them. Nothing is shared until both sides confirm the code.", epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
     join.add_argument("code", metavar="CODE", help="the session code, like 42-7193-0518")
@@ -60,6 +63,11 @@ def build_parser() -> argparse.ArgumentParser:
     guide = sub.add_parser("guide", help="run a playbook alone, and get help from an agent when stuck (customers)", description="Run a playbook's steps in your own shell, with no agent: each step shows its explanation and command, and turns done when its expected output appears. Nothing is shared until you ask for help with Ctrl-] ! : that creates a session and shows the code to give to an agent, who then sees the steps so far.", epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
     guide.add_argument("playbook", metavar="PLAYBOOK", help="the playbook file (Markdown, see docs/playbooks.md)")
     _customer_options(guide)
+
+    from cobrowse.cli import org as org_cli
+
+    org = sub.add_parser("org", help="an organisation's signing key and agent credentials (admins)", description="Create the organisation's signing key, issue and revoke agent credentials, and publish the trust file customers use to see your agents as verified.", epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
+    org_cli.add_arguments(org)
     return parser
 
 
@@ -69,6 +77,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command_name is None:
         parser.print_help()
         return 2
+    if args.command_name == "org":
+        from cobrowse.cli import org as org_cli
+
+        return org_cli.run(args)
     if args.command_name == "relay":
         from relay import cli as relay_cli
 

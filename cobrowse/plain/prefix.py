@@ -11,6 +11,7 @@ convention), which starts a cobrowse command. The next key picks the command:
     Ctrl-] p                pause / resume sharing the screen
     Ctrl-] a / Ctrl-] d     paste the agent's suggested command (you press Enter) / decline it
     Ctrl-] m / Ctrl-] k     mark the current guide step done / skip it
+    Ctrl-] x                report this session to the relay's operator (a suspected scam)
     Ctrl-] e                end the session
     Ctrl-] ?                list these commands
     Ctrl-] Ctrl-]           send a literal Ctrl-] to the program
@@ -31,6 +32,7 @@ COMMANDS = {
     ord("r"): "revoke",
     ord("p"): "pause",
     ord("e"): "end",
+    ord("x"): "report",
     ord("a"): "paste_suggestion",
     ord("d"): "decline_suggestion",
     ord("m"): "step_done",
@@ -43,7 +45,7 @@ MAX_CHAT = 2000
 HELP = (
     "Ctrl-] then: c chat · y allow · n deny · g grant control · s grant suggest · "
     "r revoke · p pause/resume · a paste suggestion · d decline · m step done · k skip step · "
-    "e end · Ctrl-] literal Ctrl-]"
+    "x report a scam · e end · Ctrl-] literal Ctrl-]"
 )
 
 

@@ -49,6 +49,7 @@ EXPECTED = {
     b"d": "decline_suggestion",
     b"m": "step_done",
     b"k": "step_skip",
+    b"x": "report",
 }
 
 
