@@ -52,6 +52,7 @@ from cobrowse.io.runtime import EXIT_FAILED, EXIT_OK, Outcome, exit_code_for
 from cobrowse.playbook import Playbook
 from cobrowse.screen.keys import encode_paste
 from cobrowse.screen.state import ScreenState
+from cobrowse.trust.tripwire import COOLDOWN
 from cobrowse.wire.code import Code, parse_code
 from tui.widgets.remote_screen import RemoteScreen
 
@@ -263,8 +264,10 @@ class CustomerApp(App[None], inherit_bindings=False):
 
     def __init__(self, relay_url: str, code: str | None, command: str | None, consent_timeout: float = 30.0,
                  *, name: str = "", reconnect_for: float = 60.0, env: dict[str, str] | None = None,
-                 guide: Playbook | None = None, trusted: Sequence[Any] = ()) -> None:
+                 guide: Playbook | None = None, trusted: Sequence[Any] = (), control_cooldown: float = COOLDOWN) -> None:
         super().__init__()
+        #: The scam tripwire's cool-down (``cobrowse.trust.tripwire``; tests shorten it).
+        self.control_cooldown = control_cooldown
         #: Organisations whose agents are shown verified (``OrgTrust``, from ``--org`` / ``trusted_orgs``).
         self.trusted = tuple(trusted)
         #: The customer's ``identity`` event once the agent said who they are.
@@ -395,7 +398,7 @@ class CustomerApp(App[None], inherit_bindings=False):
         cols, rows = initial = await self._initial_size()
         link = RelayLink(self.relay_url, "customer", None, reconnect_for=self.reconnect_for)
         runtime = CustomerRuntime(link, self._emit, cols=cols, rows=rows, consent_timeout=self.consent_timeout,
-                                  name=self.customer_name, trusted=self.trusted)
+                                  name=self.customer_name, trusted=self.trusted, control_cooldown=self.control_cooldown)
         self.runtime = runtime
         shell = self.query_one("#shell", ShellPane)
         try:
