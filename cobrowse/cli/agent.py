@@ -68,6 +68,8 @@ class LineConsole:
             print("---")
         elif kind == "chat":
             print(f"customer: {event['text']}")
+        elif kind == "identity":
+            print(event["message"])
         elif kind == "ended":
             print(f"Session ended: {event['message']}")
         else:
