@@ -445,6 +445,7 @@ class CustomerRuntime(SessionRuntime):
     async def on_tick(self) -> float | None:
         now = self.now
         if self.consent.expire(now):
+            self.control_gate.reset()
             self.emit({"event": "notice", "message": "no answer: the agent's request was denied"})
             await self._consent_changed(True)
         await self.flush_steps()
