@@ -395,7 +395,7 @@ class CustomerRuntime(SessionRuntime):
             unverified = prompt.level == "control" and not (self.identity is not None and self.identity.verified)
             warning = " THIS AGENT IS NOT VERIFIED: you will have to confirm twice." if unverified else ""
             self.emit({"event": "consent_prompt", "level": prompt.level, "timeout_s": self.consent.prompt_timeout,
-                       "verified": not unverified,
+                       "confirm_twice": unverified,
                        "message": f"the agent asks {ASKS[prompt.level]}: Ctrl-] y to allow, Ctrl-] n to deny "
                                   f"(denied automatically in {self.consent.prompt_timeout:.0f} s).{warning}"})
         elif isinstance(message, m.Keys):

@@ -66,8 +66,8 @@ def _unb64(value: Any, what: str, length: int | None = None) -> bytes:
 
 def _text(obj: dict[str, Any], key: str, what: str) -> str:
     value = obj.get(key)
-    if not isinstance(value, str) or not value.strip() or len(value) > MAX_NAME:
-        raise TrustFileError(f"{what}: {key!r} must be a non-empty name of at most {MAX_NAME} characters")
+    if not isinstance(value, str) or not value.strip() or len(value) > MAX_NAME or not value.isprintable():
+        raise TrustFileError(f"{what}: {key!r} must be a non-empty printable name of at most {MAX_NAME} characters")
     return value
 
 

@@ -167,6 +167,7 @@ def test_an_org_key_renamed_in_a_credential_is_wrong_org(acme: OrgKey) -> None:
     lambda d: {**d, "expires": "soon"},
     lambda d: {**d, "agent": ""},
     lambda d: {**d, "agent": "x" * 200},
+    lambda d: {**d, "agent": "Alice\x1b]0;pwned\x07"},  # no terminal escapes in a name a customer sees
 ])
 def test_malformed_credentials_are_forged_not_errors(acme: OrgKey, mangle: Callable) -> None:
     _, alice = issue(acme)
