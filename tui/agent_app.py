@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import itertools
+import time
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -195,6 +196,9 @@ class AgentApp(App[None]):
         yield Footer(show_command_palette=False)
 
     async def on_mount(self) -> None:
+        warning = self.identity.expiry_warning(int(time.time())) if self.identity is not None else None
+        if warning:
+            self.notify(warning, title="Your credential", severity="warning", timeout=15)
         if self.relay_note:
             self.notify(self.relay_note, title="Embedded relay", timeout=8)
         if self.join_code:

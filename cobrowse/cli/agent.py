@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import sys
+import time
 from typing import Any
 
 from cobrowse.cli.commands import agent_identity, end_on_signals
@@ -22,6 +23,9 @@ async def run_agent(args: argparse.Namespace, settings: ClientSettings, relay_ur
     identity = agent_identity(settings)  # a bad credential file fails before any network
     link = RelayLink(relay_url, "agent", settings.token, reconnect_for=settings.reconnect_for)
     runtime = AgentRuntime(link, emit, name=settings.name, identity=identity)
+    warning = identity.expiry_warning(int(time.time())) if identity is not None else None
+    if warning:
+        emit({"event": "warning", "kind": "credential", "message": warning})
     try:
         if args.join:
             code = parse_code(args.join)

@@ -35,6 +35,8 @@ class AgentRuntime(SessionRuntime):
         super().__init__(*args, **kwargs)
         #: This agent's organisation credential and key (``cobrowse org issue-agent``), if any.
         self.identity = identity
+        if identity is not None and not self.name:
+            self.name = identity.credential.agent  # the name the organisation vouches for
         #: How the customer's client judged this agent (the last ``identity`` event), once known.
         self.seen_as: dict[str, Any] | None = None
         self.consent = "view"

@@ -151,6 +151,17 @@ class AgentIdentity:
         """Sign this session's binding value: possession of the key, bound to this session."""
         return Ed25519PrivateKey.from_private_bytes(self.seed).sign(PROOF_CONTEXT + binding)
 
+    def expiry_warning(self, now: int) -> str | None:
+        """A line for the agent when the credential is expired or about to (None if fine)."""
+        cred = self.credential
+        if now > cred.expires:
+            return (f"your credential from {cred.org} expired: customers will see you as UNVERIFIED; "
+                    "ask your organisation for a new one (cobrowse org issue-agent)")
+        if cred.expires - now < 7 * 86400:
+            days = (cred.expires - now) / 86400
+            return f"your credential from {cred.org} expires in {days:.1f} days: ask your organisation for a new one"
+        return None
+
     def to_dict(self) -> dict[str, Any]:
         return {"format": IDENTITY_FORMAT, "credential": self.credential.to_dict(), "agent_private_key": _b64(self.seed)}
 

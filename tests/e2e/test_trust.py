@@ -29,7 +29,7 @@ def acme(tmp_path: Path) -> dict[str, Path]:
     """An organisation with one agent, Alice, and its published trust file."""
     assert org(tmp_path, "init", "--name", "Acme").returncode == 0
     alice = tmp_path / "alice.json"
-    issued = org(tmp_path, "issue-agent", "Alice", "--days", "7", "--out", str(alice))
+    issued = org(tmp_path, "issue-agent", "Alice", "--days", "5", "--out", str(alice))
     assert issued.returncode == 0, issued.stderr
     trust = tmp_path / "acme.trust.json"
     assert org(tmp_path, "publish", "--out", str(trust)).returncode == 0
@@ -78,11 +78,13 @@ async def test_bad_trust_or_credential_files_fail_before_connecting(tmp_path: Pa
 
 
 async def test_a_verified_agent_gets_control_with_one_press(acme: dict[str, Path], relay_url: str) -> None:
-    agent = await start_agent(relay_url, "--credential", str(acme["alice"]), "--name", "Alice")
+    agent = await start_agent(relay_url, "--credential", str(acme["alice"]))  # the name comes from the credential
     code = (await agent.event("code"))["code"]
+    assert (await agent.event("warning"))["kind"] == "credential"  # issued for 5 days: renew soon
     customer = await start_customer(relay_url, code, "--org", str(acme["trust"]))
     try:
         await customer.stderr_line("Verified: Alice from Acme")
+        await customer.stderr_line("visible to Alice")
         seen = await agent.event("identity")
         assert seen["status"] == "verified" and seen["org"] == "Acme"
         await agent.send({"cmd": "request_control", "level": "control"})

@@ -208,3 +208,12 @@ def test_file_errors_are_clear(acme: OrgKey) -> None:
         OrgKey.generate("  ", seeded(1))
     with pytest.raises(TrustFileError, match="days"):
         acme.issue("Alice", NOW, 0, seeded(1))
+
+
+def test_the_agent_is_warned_before_and_after_expiry(acme: OrgKey) -> None:
+    _, alice = issue(acme, days=30)
+    assert alice.expiry_warning(NOW) is None
+    soon = alice.expiry_warning(NOW + 25 * DAY)
+    assert soon is not None and "expires in 5.0 days" in soon
+    late = alice.expiry_warning(NOW + 31 * DAY)
+    assert late is not None and "expired" in late and "UNVERIFIED" in late
