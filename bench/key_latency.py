@@ -30,6 +30,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from cobrowse.trust.tripwire import COOLDOWN  # noqa: E402
 from relay.config import RelayConfig  # noqa: E402
 from relay.server import serve_relay  # noqa: E402
 
@@ -102,6 +103,8 @@ async def cobrowse_rounds(n: int, gap: float) -> list[float]:
         _, code_event = await agent.next("code")
         customer = await Child.start("join", code_event["code"], "--relay", url, "--command", "cat", "--size", "80x24")
         await agent.next("paired")
+        await customer.send(b"\x1dg")  # an unverified agent: the tripwire warns first (docs/trust.md)
+        await asyncio.sleep(COOLDOWN + 0.2)
         await customer.send(b"\x1dg")
         await agent.next("consent", lambda e: e["level"] == "control")
         async with asyncio.timeout(WAIT):

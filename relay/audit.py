@@ -1,6 +1,7 @@
 """The audit log: one JSON object a line per session event, appended to the ``audit_log`` file.
 
 Events: ``created``, ``paired``, ``resumed``, ``ended`` (with ``reason``), ``killed``,
+``reported`` (a customer reported the session as suspicious: nameplate, who, when),
 each with the session ``id``, the nameplate, the agent token's *name* (never the token),
 roles and addresses; ``ended`` adds the duration and the frames and bytes forwarded. No
 content ever reaches the relay, so none can reach this file.
@@ -22,7 +23,7 @@ from typing import IO, Callable
 from cobrowse.errors import ConfigError
 from relay.rooms import Event
 
-AUDITED = frozenset({"created", "paired", "resumed", "ended", "killed", "adopted"})  # adopted: several nodes
+AUDITED = frozenset({"created", "paired", "resumed", "ended", "killed", "adopted", "reported"})  # adopted: several nodes
 log = logging.getLogger("relay")
 
 

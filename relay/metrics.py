@@ -89,6 +89,11 @@ class RelayMetrics:
         self.resumed = Counter(f"{PREFIX}_resumes", "Sides that came back with resume", registry=r)
         self.ended = Counter(f"{PREFIX}_sessions_ended", "Sessions ended, by reason", ["reason"], registry=r)
         self.killed = Counter(f"{PREFIX}_sessions_killed", "Sessions an admin ended", registry=r)
+        self.reported = Counter(
+            f"{PREFIX}_sessions_reported", "Sessions a customer reported as suspicious (a scam?), by who reported",
+            ["by"], registry=r,
+        )
+        self.reported.labels("customer")
         self.refusals = Counter(
             f"{PREFIX}_refusals",
             "Requests refused with an error, by code (pairing and claim failures, limits, timeouts)",
@@ -129,6 +134,8 @@ class RelayMetrics:
             self.ended.labels(reason if reason in _KNOWN_REASONS else "other").inc()
         elif kind == "killed":
             self.killed.inc()
+        elif kind == "reported":
+            self.reported.labels("agent" if data.get("by") == "agent" else "customer").inc()
         elif kind == "refused":
             code = str(data.get("code"))
             self.refusals.labels(code if code in ERROR_CODES else "other").inc()

@@ -57,6 +57,8 @@ from cobrowse.wire.envelope import (
     Peer,
     Ping,
     Pong,
+    Report,
+    Reported,
     Resume,
     Resumed,
 )
@@ -86,7 +88,8 @@ class Rng(Protocol):
 class Event:
     """Something an admin may want to know: ``kind`` of thing, to which session, details.
 
-    kinds: created, paired, left, resumed, ended (``reason``), killed, refused (``code``).
+    kinds: created, paired, left, resumed, ended (``reason``), killed, refused (``code``),
+    reported (a customer reported the session: ``nameplate``, ``by``).
     Details never hold content, tokens or side secrets: names, roles, addresses, counts.
     """
 
@@ -145,6 +148,7 @@ class _Session:
     traffic: Traffic = field(default_factory=Traffic)
     active_at: float = 0.0  # when frames were last seen moving (idle timeout)
     frames_seen: int = 0
+    reported_by: set[str] = field(default_factory=set)  # roles that reported it to the operator
 
     def other(self, side: _Side) -> _Side | None:
         return self.joiner if side is self.creator else self.creator
@@ -449,6 +453,8 @@ class Rooms:
             self._resume(conn, c, msg, now, out)
         elif isinstance(msg, Close):
             self._close(conn, c, msg, now, out)
+        elif isinstance(msg, Report):
+            self._report(conn, c, now, out)
         else:  # a relay->client type cannot reach here through decode_client
             self._fatal(conn, c, "malformed", now, out, f"unexpected {msg.type!r}")
         return out
@@ -695,6 +701,21 @@ class Rooms:
             text = SCARED_MESSAGE if reason == "scared" else f"the {side.role} ended the session"
             out.send.append((other.conn, Closed(reason, text)))
         self._end(session, now, out, reason, by=side.role)
+
+    def _report(self, conn: Key, c: _Conn, now: float, out: Output) -> None:
+        """A side reports its session to the operator (a suspected scam): one ``reported``
+        event per side and session (repeats are answered, not counted), never any content."""
+        session, side = c.session, c.side
+        if session is None or side is None:
+            out.send.append((conn, Error.of("not_in_session")))
+            return
+        if side.role not in session.reported_by:
+            session.reported_by.add(side.role)
+            out.events.append(Event("reported", session.id, {
+                "nameplate": session.nameplate, "by": side.role, "agent_token": session.agent_token,
+                "age_s": round(now - session.created_at, 3), "address": c.address,
+            }))
+        out.send.append((conn, Reported(session.nameplate)))
 
     # ---- helpers ----
 

@@ -578,6 +578,9 @@ class RelayServer:
             ctx = {"event": event.kind, "session": event.session, **event.data}
             if event.kind == "refused":
                 log.info("refused: %s", event.data.get("code"), extra={"ctx": ctx})
+            elif event.kind == "reported":  # an operator should look: a customer suspects a scam
+                log.warning("session %s reported by the %s", event.data.get("nameplate"), event.data.get("by"),
+                            extra={"ctx": ctx})
             else:
                 log.info("session %s", event.kind, extra={"ctx": ctx})
 

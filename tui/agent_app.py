@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import itertools
+import time
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -183,11 +184,13 @@ class AgentApp(App[None]):
     def __init__(self, relay_url: str, token: str | None, name: str, join_code: str | None = None,
                  relay_note: str | None = None, *, reconnect_for: float = 60.0,
                  playbook_dir: Path | None = None, rtc: RtcSettings | None = None,
-                 redact_patterns: tuple[str, ...] = ()) -> None:
+                 redact_patterns: tuple[str, ...] = (), identity: Any = None) -> None:
         super().__init__()
         self.rtc = rtc
         #: The organisation's redaction patterns, pushed to every customer (docs/privacy.md).
         self.redact_patterns = redact_patterns
+        #: The agent's organisation credential (``cobrowse.trust.AgentIdentity``), if configured.
+        self.identity = identity
         self.playbook_dir = playbook_dir if playbook_dir is not None else default_playbook_dir()
         self.relay_url = relay_url
         self.token = token
@@ -203,6 +206,9 @@ class AgentApp(App[None]):
         yield Footer(show_command_palette=False)
 
     async def on_mount(self) -> None:
+        warning = self.identity.expiry_warning(int(time.time())) if self.identity is not None else None
+        if warning:
+            self.notify(warning, title="Your credential", severity="warning", timeout=15)
         if self.relay_note:
             self.notify(self.relay_note, title="Embedded relay", timeout=8)
         if self.join_code:
@@ -224,7 +230,7 @@ class AgentApp(App[None]):
     async def open_session(self, join_code: str | None = None) -> SessionPane:
         pane = SessionPane(next(self._numbers), self.relay_url, self.token, self.agent_name,
                            join_code=join_code, reconnect_for=self.reconnect_for, rtc=self.rtc,
-                           redact_patterns=self.redact_patterns)
+                           redact_patterns=self.redact_patterns, identity=self.identity)
         await self.tabs.add_pane(pane)
         self.tabs.active = pane.id or ""
         return pane

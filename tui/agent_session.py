@@ -130,7 +130,7 @@ class SessionPane(TabPane):
 
     def __init__(self, number: int, relay_url: str, token: str | None, agent_name: str, *,
                  join_code: str | None = None, reconnect_for: float = 60.0, rtc: RtcSettings | None = None,
-                 redact_patterns: tuple[str, ...] = ()) -> None:
+                 redact_patterns: tuple[str, ...] = (), identity: Any = None) -> None:
         self.number = number
         self.base_title = f"#{number}"
         super().__init__(self.base_title, id=f"session-{number}")
@@ -141,6 +141,10 @@ class SessionPane(TabPane):
         self.reconnect_for = reconnect_for
         self.rtc_settings = rtc
         self.redact_patterns = redact_patterns
+        #: This agent's credential (``cobrowse.trust.AgentIdentity``), proved to every customer.
+        self.identity = identity
+        #: How the customer's client saw this agent (the runtime's ``identity`` event).
+        self.seen_as: dict[str, Any] | None = None
         self.runtime: AgentRuntime | None = None
         self.link: RelayLink | None = None
         self.code: Code | None = None
@@ -219,7 +223,7 @@ class SessionPane(TabPane):
             link = RelayLink(self.relay_url, "agent", self.token, reconnect_for=self.reconnect_for)
             emit, trail, recordings = agent_taps(self._emit)  # history, audit log, recordings
             runtime = AgentRuntime(link, emit, name=self.agent_name, recordings=recordings, ask_feedback=True,
-                                   rtc=self.rtc_settings, redact_patterns=self.redact_patterns)
+                                   rtc=self.rtc_settings, redact_patterns=self.redact_patterns, identity=self.identity)
             runtime.on_action = trail.action
             self.link, self.runtime = link, runtime
             if self.join_code is not None:
@@ -317,6 +321,14 @@ class SessionPane(TabPane):
         self.customer_name = event.get("name") or ""
         if self.customer_name:
             self._set_title(f"{self.customer_name}")
+        self._render_facts()
+
+    def _on_identity(self, event: dict[str, Any]) -> None:
+        self.seen_as = event
+        self._system(str(event.get("message", "")))
+        if not event.get("verified"):
+            self.app.notify(str(event.get("message", "")), title="The customer sees you UNVERIFIED", severity="warning",
+                            timeout=10)
         self._render_facts()
 
     def _on_screen(self, event: dict[str, Any]) -> None:
@@ -597,6 +609,7 @@ class SessionPane(TabPane):
         lines = [
             f"code      {self.code or '—'}",
             f"customer  {self.customer_name or ('—' if self.sas is None else 'connected')}",
+            f"you       {self._seen_text()}",
             f"path      {self._path_text()} · rtt {self._rtt_text()}",
             *self._call_lines(),
             f"relay     {self.relay_url}",
@@ -623,7 +636,7 @@ class SessionPane(TabPane):
         lines = [f"call      {call.state}"]
         if call.in_call:
             mine, theirs = runtime.rtc.levels()
-            lines.append(f"you       {meter_bar(mine)}{' muted' if call.muted else ''}")
+            lines.append(f"mic       {meter_bar(mine)}{' muted' if call.muted else ''}")
             lines.append(f"customer  {meter_bar(theirs)}{' muted' if call.remote_muted else ''}")
         return lines
 
@@ -641,6 +654,14 @@ class SessionPane(TabPane):
         runtime = self.runtime
         muted = runtime is not None and runtime.rtc.call.muted
         await self.command({"cmd": "mute", "muted": not muted})
+
+    def _seen_text(self) -> str:
+        seen = self.seen_as
+        if seen is None:
+            return "—" if self.sas is None else "identity not reported"
+        if seen.get("verified"):
+            return f"✓ verified ({seen.get('org')})"
+        return f"⚠ UNVERIFIED ({seen.get('status')})"
 
     def _rtt_text(self) -> str:
         rtt = self.runtime.rtt_ms if self.runtime is not None else None

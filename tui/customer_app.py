@@ -8,6 +8,7 @@ the prefix key **Ctrl-]** (as in plain mode): the next key picks a cobrowse acti
 
     c chat · y / n answer the agent's request · g grant control · s grant suggest
     r revoke (view only, at once) · p pause / resume sharing · e end the session
+    f flag: report this session to the relay's operator (a suspected scam)
     b show / hide the side panel · v what the agent sees · ? help · Ctrl-] a literal Ctrl-]
     a paste the suggested command (or the current guide step's) · m / k step done / skip
     ! (``cobrowse guide`` only) get help: create a session and show its code
@@ -30,7 +31,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from typing import Any
+from typing import Any, Sequence
 
 from rich.text import Text
 from textual import on, work
@@ -54,6 +55,7 @@ from cobrowse.playbook import Playbook
 from cobrowse.screen.keys import encode_paste
 from cobrowse.screen.state import ScreenState
 from cobrowse.voice.call import describe as describe_voice
+from cobrowse.trust.tripwire import COOLDOWN
 from cobrowse.wire.code import Code, parse_code
 from tui.widgets.meter import meter_bar
 from tui.widgets.remote_screen import RemoteScreen
@@ -109,6 +111,7 @@ PREFIX_KEYS = {
     "o": "hangup",
     "u": "mute",
     "x": "stop_recording",
+    "f": "report",
 }
 PREFIX_HELP = """\
 Every key goes to your shell. To talk to cobrowse, press Ctrl-] and then:
@@ -125,6 +128,7 @@ Every key goes to your shell. To talk to cobrowse, press Ctrl-] and then:
   o / u    hang up (or decline a ringing call) / mute or unmute your microphone
   x        stop the agent's recording of this session, at once
   !        (cobrowse guide) get help: create a session and show its code for an agent
+  f        flag: report this session to the relay's operator (a suspected scam)
   e        end the session
   b        show / hide the side panel
   v        what the agent sees
@@ -133,9 +137,9 @@ Every key goes to your shell. To talk to cobrowse, press Ctrl-] and then:
 
 A request nobody answers is denied. Press any key to close this help."""
 SHELL_TAG = " your terminal · Ctrl-] ? for cobrowse "
-STATUS_HINT = "Ctrl-] then: ? help · c chat · y/n answer · g control · s suggest · r revoke · p pause · e end · b panel · v preview"
+STATUS_HINT = "Ctrl-] then: ? help · c chat · y/n answer · g control · s suggest · r revoke · p pause · f report · e end · b panel · v preview"
 GUIDE_HINT = f"Ctrl-] then: {HELP_KEY} get help from an agent · a paste the step's command · m done · k skip · ? help · e end · b panel"
-ARMED_HINT = "prefix: press a key… ? help · c chat · y allow · n deny · g control · s suggest · r revoke · p pause · t talk · o hang up · u mute · x stop recording · e end · b panel · v preview · Esc cancel"
+ARMED_HINT = "prefix: press a key… ? help · c chat · y allow · n deny · g control · s suggest · r revoke · p pause · t talk · o hang up · u mute · x stop recording · f report · e end · b panel · v preview · Esc cancel"
 
 
 def _key_text(data: bytes) -> str:
@@ -272,11 +276,18 @@ class CustomerApp(App[None], inherit_bindings=False):
     def __init__(self, relay_url: str, code: str | None, command: str | None, consent_timeout: float = 30.0,
                  *, name: str = "", reconnect_for: float = 60.0, env: dict[str, str] | None = None,
                  guide: Playbook | None = None, rtc: RtcSettings | None = None,
-                 redact_patterns: tuple[str, ...] = ()) -> None:
+                 redact_patterns: tuple[str, ...] = (), trusted: Sequence[Any] = (),
+                 control_cooldown: float = COOLDOWN) -> None:
         super().__init__()
         self.rtc = rtc
         #: Extra secrets to mask before anything is shared (on top of the built-in ones).
         self.redact_patterns = redact_patterns
+        #: The scam tripwire's cool-down (``cobrowse.trust.tripwire``; tests shorten it).
+        self.control_cooldown = control_cooldown
+        #: Organisations whose agents are shown verified (``OrgTrust``, from ``--org`` / ``trusted_orgs``).
+        self.trusted = tuple(trusted)
+        #: The customer's ``identity`` event once the agent said who they are.
+        self.identity: dict[str, Any] | None = None
         #: Guide mode (``cobrowse guide``): the playbook runs with no session until Ctrl-] ! asks for help.
         self.guide = guide
         self._help_wanted = asyncio.Event()
@@ -319,6 +330,7 @@ class CustomerApp(App[None], inherit_bindings=False):
     def compose(self) -> ComposeResult:
         with Vertical(id="top"):
             yield Static("Connecting to the relay…", id="banner", classes="waiting")
+            yield Static("", id="identity")
             with Vertical(id="consent-bar"):
                 yield Static("", id="consent-text")
                 with Horizontal(id="consent-buttons"):
@@ -412,7 +424,8 @@ class CustomerApp(App[None], inherit_bindings=False):
         link = RelayLink(self.relay_url, "customer", None, reconnect_for=self.reconnect_for)
         runtime = CustomerRuntime(link, customer_trail(self._emit), cols=cols, rows=rows,
                                   consent_timeout=self.consent_timeout, name=self.customer_name, ask_feedback=True,
-                                  rtc=self.rtc, redact_patterns=self.redact_patterns)
+                                  rtc=self.rtc, redact_patterns=self.redact_patterns, trusted=self.trusted,
+                                  control_cooldown=self.control_cooldown)
         self.runtime = runtime
         shell = self.query_one("#shell", ShellPane)
         try:
@@ -651,7 +664,7 @@ class CustomerApp(App[None], inherit_bindings=False):
         elif key in PREFIX_KEYS:
             await self.run_customer_command(PREFIX_KEYS[key])
         else:
-            self.notify("Ctrl-] then c, y, n, g, s, r, p, a, d, m, k, t, o, u, e, b, v or ? (help)", title="unknown cobrowse key",
+            self.notify("Ctrl-] then c, y, n, g, s, r, p, a, d, m, k, t, o, u, x, f, e, b, v or ? (help)", title="unknown cobrowse key",
                         severity="warning")
 
     @property
@@ -768,6 +781,16 @@ class CustomerApp(App[None], inherit_bindings=False):
         elif kind == "hello":
             self.agent_name = str(event.get("name") or "the agent")
             self._log(f"{self.agent_name} can now see your terminal (view only until you grant more)", "dim")
+        elif kind == "identity":
+            self._show_identity(event)
+        elif kind == "control_confirm":
+            message = str(event.get("message", ""))
+            self._log(message, "bold red")
+            self.notify(message, title="Not verified: confirm control", severity="error", timeout=15)
+        elif kind == "reported":
+            message = str(event.get("message", ""))
+            self._log(message, "bold")
+            self.notify(message, title="Session reported", timeout=15)
         elif kind == "chat":
             self._log(f"{self.agent_name}: {event.get('text', '')}", "bold")
             if self.query_one("#side").has_class("collapsed"):
@@ -825,6 +848,24 @@ class CustomerApp(App[None], inherit_bindings=False):
         self._refresh_consent()
         self._refresh_banner()
         self._refresh_side()
+
+    def _show_identity(self, event: dict[str, Any]) -> None:
+        """The agent's identity, on a line of its own under the banner for the whole session."""
+        self.identity = event
+        strip = self.query_one("#identity", Static)
+        if event.get("verified"):
+            self.agent_name = f"{event.get('agent')} ({event.get('org')})"
+            strip.update(f"✓ Verified: {event.get('agent')} from {event.get('org')}")
+            strip.set_classes("verified")
+            self._log(str(event.get("message", "")), "bold green")
+            self.notify(str(event.get("message", "")), title="Agent identity")
+        else:
+            strip.update(f"⚠ UNVERIFIED AGENT: {event.get('detail', '')}. Never give control or passwords to someone "
+                         "who called you out of the blue · Ctrl-] f reports this session · Ctrl-] e ends it")
+            strip.set_classes("unverified")
+            self._log(str(event.get("message", "")), "bold red")
+            self.notify(f"{event.get('detail', '')}. See the red line at the top.", title="UNVERIFIED AGENT",
+                        severity="error", timeout=10)
 
     def _log(self, line: str, style: str = "") -> None:
         self.log_lines.append(line)
@@ -968,8 +1009,10 @@ class CustomerApp(App[None], inherit_bindings=False):
     def _show_prompt(self, level: str) -> None:
         asks = ("to RECORD this session (what they see, the chat and the steps, kept on their machine; "
                 "Ctrl-] x stops it at any time)" if level == "record" else ASKS.get(level, level))
+        unverified = level == "control" and not (self.identity is not None and self.identity.get("verified"))
+        warning = " ⚠ NOT VERIFIED: you will have to confirm twice." if unverified else ""
         self.query_one("#consent-text", Static).update(
-            f"{self.agent_name} asks {asks}. Allow? (nobody answering = denied)")
+            f"{self.agent_name} asks {asks}. Allow? (nobody answering = denied){warning}")
         self.query_one("#consent-bar").add_class("shown")
         self._tick_prompt()
         if self._prompt_timer is None:
@@ -1058,7 +1101,9 @@ class CustomerApp(App[None], inherit_bindings=False):
         who = self.query_one("#who", Static)
         if self.phase == "paired":
             state = "connected" if self.peer_present and not self.reconnecting else "connection dropped"
-            who.update(f"{self.agent_name} ({state})")
+            seen = self.identity
+            badge = "" if seen is None else (" ✓ verified" if seen.get("verified") else " ⚠ UNVERIFIED")
+            who.update(f"{self.agent_name}{badge} ({state})")
         elif self.phase == "ended":
             who.update("nobody (session ended)")
         else:

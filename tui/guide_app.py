@@ -11,6 +11,8 @@ Ctrl-] e ends the guide before a session exists.
 
 from __future__ import annotations
 
+from typing import Any, Sequence
+
 from cobrowse.playbook import Playbook
 from cobrowse.io.rtc import RtcSettings
 from tui.customer_app import HELP_KEY, CustomerApp
@@ -21,6 +23,7 @@ __all__ = ["GuideApp", "HELP_KEY"]
 class GuideApp(CustomerApp):
     def __init__(self, relay_url: str, playbook: Playbook, command: str | None, consent_timeout: float = 30.0,
                  *, name: str = "", reconnect_for: float = 60.0, env: dict[str, str] | None = None,
-                 redact_patterns: tuple[str, ...] = (), rtc: RtcSettings | None = None) -> None:
+                 redact_patterns: tuple[str, ...] = (), rtc: RtcSettings | None = None,
+                 trusted: Sequence[Any] = ()) -> None:
         super().__init__(relay_url, None, command, consent_timeout, name=name, reconnect_for=reconnect_for,
-                         env=env, guide=playbook, redact_patterns=redact_patterns, rtc=rtc)
+                         env=env, guide=playbook, redact_patterns=redact_patterns, rtc=rtc, trusted=trusted)

@@ -5,9 +5,10 @@ from __future__ import annotations
 import argparse
 import asyncio
 import sys
+import time
 from typing import Any
 
-from cobrowse.cli.commands import end_on_signals
+from cobrowse.cli.commands import agent_identity, end_on_signals
 from cobrowse.cli.config import ClientSettings
 from cobrowse.io.keeping import agent_taps
 from cobrowse.errors import CobrowseError
@@ -21,11 +22,16 @@ from cobrowse.wire.code import parse_code
 
 async def run_agent(args: argparse.Namespace, settings: ClientSettings, relay_url: str) -> int:
     emit: Any = JsonLines() if args.headless else LineConsole()
+    identity = agent_identity(settings)  # a bad credential file fails before any network
     tapped, trail, recordings = agent_taps(emit)
     link = RelayLink(relay_url, "agent", settings.token, reconnect_for=settings.reconnect_for)
     runtime = AgentRuntime(link, tapped, name=settings.name, recordings=recordings, rtc=settings.rtc,
-                           redact_patterns=settings.redact_patterns, ask_feedback=not (args.headless or args.no_feedback))
+                           redact_patterns=settings.redact_patterns, ask_feedback=not (args.headless or args.no_feedback),
+                           identity=identity)
     runtime.on_action = trail.action
+    warning = identity.expiry_warning(int(time.time())) if identity is not None else None
+    if warning:
+        emit({"event": "warning", "kind": "credential", "message": warning})
     try:
         if args.join:
             code = parse_code(args.join)
@@ -75,6 +81,8 @@ class LineConsole:
             print(f"customer: {event['text']}")
         elif kind == "voice":
             print(describe_voice(event, "the customer", "agent"))
+        elif kind == "identity":
+            print(event["message"])
         elif kind == "ended":
             print(f"Session ended: {event['message']}")
         else:

@@ -44,7 +44,8 @@ async def run(args: argparse.Namespace) -> int:
         settings = resolve(args.relay, getattr(args, "token", None), getattr(args, "name", None),
                            getattr(args, "redact", None),
                            mic_flag=getattr(args, "mic", None), speaker_flag=getattr(args, "speaker", None),
-                           direct_flag=getattr(args, "direct", None))
+                           direct_flag=getattr(args, "direct", None),
+                           credential_flag=getattr(args, "credential", None), org_flags=getattr(args, "org", None))
         if args.command_name == "agent":
             if not args.headless and interactive():
                 return await run_agent_console(args, settings)
@@ -96,6 +97,22 @@ async def embedded_relay(settings: ClientSettings, announce: Any) -> AsyncIterat
                 await server.wait_closed()
 
 
+def agent_identity(settings: ClientSettings) -> Any:
+    """The agent's credential (an AgentIdentity) if one is configured; a bad file is a ConfigError."""
+    if settings.credential is None:
+        return None
+    from cobrowse.cli.org import load_identity
+
+    return load_identity(settings.credential)
+
+
+def trusted_orgs(settings: ClientSettings) -> list[Any]:
+    """The organisations a customer trusts (OrgTrust); a bad file is a ConfigError."""
+    from cobrowse.cli.org import load_trusted
+
+    return load_trusted(settings.trusted_orgs)
+
+
 def end_on_signals(runtime: Any, reason: str) -> None:
     """SIGTERM or SIGHUP (the terminal closed) end the session properly: the peer is told
     at once instead of waiting out the grace period, and the terminal is restored."""
@@ -117,7 +134,7 @@ async def run_agent_console(args: argparse.Namespace, settings: ClientSettings) 
 
     notes: list[str] = []
     async with embedded_relay(settings, announce=notes.append) as relay_url:
-        app = AgentApp(relay_url, settings.token, settings.name, args.join,
+        app = AgentApp(relay_url, settings.token, settings.name, args.join, identity=agent_identity(settings),
                        relay_note=notes[0] if notes else None, reconnect_for=settings.reconnect_for,
                        playbook_dir=Path(settings.playbooks) if settings.playbooks else None, rtc=settings.rtc,
                        redact_patterns=settings.redact_patterns)
@@ -136,6 +153,6 @@ async def run_customer_app(args: argparse.Namespace, settings: ClientSettings) -
         parse_code(code)  # a typo fails here, with the usual message and exit status
     app = CustomerApp(settings.relay, code, args.command, args.consent_timeout,
                       name=settings.name, reconnect_for=settings.reconnect_for, rtc=settings.rtc,
-                      redact_patterns=settings.redact_patterns)
+                      redact_patterns=settings.redact_patterns, trusted=trusted_orgs(settings))
     await app.run_async()
     return app.return_code or 0

@@ -18,6 +18,8 @@ The config file is TOML at ``$COBROWSE_CONFIG`` or ``<user config dir>/cobrowse/
 
 ``redact_patterns`` add up: the config file's, then ``$COBROWSE_REDACT`` (one regex a line),
 then each ``--redact REGEX``; more redaction never weakens it.
+    credential = "~/.config/cobrowse/alice.credential.json"   # agents: from `cobrowse org issue-agent`
+    trusted_orgs = ["~/acme.trust.json"]   # customers: organisations whose agents are shown verified
 """
 
 from __future__ import annotations
@@ -37,7 +39,8 @@ from cobrowse.screen.redact import RedactPatternError, compile_patterns
 DEFAULT_RELAY = "ws://127.0.0.1:8765"
 KEYS: dict[str, type | tuple[type, ...]] = {"relay": str, "token": str, "name": str, "reconnect_for": (int, float), "playbooks": str,
                                             "mic": str, "speaker": str, "direct": bool, "ice_hosts": list, "echo_gate": bool,
-                                            "redact_patterns": list}
+                                            "redact_patterns": list,
+                                            "credential": str, "trusted_orgs": list}
 
 
 def config_path() -> Path:
@@ -75,6 +78,8 @@ class ClientSettings:
     playbooks: str | None = None
     redact_patterns: tuple[str, ...] = ()
     rtc: RtcSettings = RtcSettings()
+    credential: str | None = None
+    trusted_orgs: tuple[str, ...] = ()
 
 
 def redact_patterns(file: dict[str, Any], flags: list[str] | None) -> tuple[str, ...]:
@@ -97,7 +102,8 @@ def redact_patterns(file: dict[str, Any], flags: list[str] | None) -> tuple[str,
 
 def resolve(relay_flag: str | None, token_flag: str | None = None, name_flag: str | None = None,
             redact_flags: list[str] | None = None, *, mic_flag: str | None = None, speaker_flag: str | None = None,
-            direct_flag: bool | None = None) -> ClientSettings:
+            direct_flag: bool | None = None, credential_flag: str | None = None,
+            org_flags: list[str] | None = None) -> ClientSettings:
     file = load_file(config_path())
     relay = relay_flag or os.environ.get("COBROWSE_RELAY") or file.get("relay")
     if relay and not relay.startswith(("ws://", "wss://")):
@@ -115,5 +121,12 @@ def resolve(relay_flag: str | None, token_flag: str | None = None, name_flag: st
     if playbooks:
         playbooks = os.path.expanduser(playbooks)
     rtc = RtcSettings.from_sources(dict(os.environ), file, mic=mic_flag, speaker=speaker_flag, direct=direct_flag)
+    credential = credential_flag or os.environ.get("COBROWSE_CREDENTIAL") or file.get("credential")
+    orgs = file.get("trusted_orgs", [])
+    if not all(isinstance(o, str) for o in orgs):
+        raise ConfigError("trusted_orgs: expected a list of trust file paths, like [\"~/acme.trust.json\"]")
+    env_orgs = [o for o in os.environ.get("COBROWSE_TRUSTED_ORGS", "").split(os.pathsep) if o]
+    trusted = tuple(dict.fromkeys(os.path.expanduser(o) for o in [*(org_flags or []), *env_orgs, *orgs]))
     return ClientSettings(relay or DEFAULT_RELAY, bool(relay), token or None, name, reconnect_for, playbooks or None,
-                          redact_patterns(file, redact_flags), rtc)
+                          redact_patterns(file, redact_flags), rtc,
+                          credential=os.path.expanduser(credential) if credential else None, trusted_orgs=trusted)

@@ -13,7 +13,7 @@ import re
 import sys
 from typing import Any
 
-from cobrowse.cli.commands import end_on_signals, say
+from cobrowse.cli.commands import end_on_signals, say, trusted_orgs
 from cobrowse.cli.guide import GuideNotices
 from cobrowse.cli.config import ClientSettings
 from cobrowse.io.keeping import customer_trail
@@ -75,13 +75,14 @@ class PlainNotices:
 
 
 async def run_customer(args: argparse.Namespace, settings: ClientSettings) -> int:
+    trusted = trusted_orgs(settings)  # a bad trust file fails before any network
     emit = customer_trail(GuideNotices())  # the usual notices, the guide's steps, and the receipt
     link = RelayLink(settings.relay, "customer", None, reconnect_for=settings.reconnect_for)
     forced = parse_size(args.size) if args.size else None
     terminal = LocalTerminal(raw=sys.stdin.isatty() and sys.stdout.isatty())
     cols, rows = forced or terminal.size()
     runtime = CustomerRuntime(link, emit, cols=cols, rows=rows, consent_timeout=args.consent_timeout, rtc=settings.rtc,
-                              redact_patterns=settings.redact_patterns, ask_feedback=True)
+                              redact_patterns=settings.redact_patterns, ask_feedback=True, trusted=trusted)
     try:
         if args.command_name == "share":
             code = await runtime.create()

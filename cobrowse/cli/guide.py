@@ -7,7 +7,7 @@ import asyncio
 import sys
 from typing import Any
 
-from cobrowse.cli.commands import end_on_signals, interactive, say
+from cobrowse.cli.commands import end_on_signals, interactive, say, trusted_orgs
 from cobrowse.cli.config import ClientSettings
 from cobrowse.errors import CobrowseError
 from cobrowse.io.runtime import EXIT_USAGE
@@ -29,7 +29,7 @@ async def run_guide(args: argparse.Namespace, settings: ClientSettings) -> int:
 
         app = GuideApp(settings.relay, playbook, args.command, args.consent_timeout,
                        name=settings.name, reconnect_for=settings.reconnect_for,
-                       redact_patterns=settings.redact_patterns, rtc=settings.rtc)
+                       redact_patterns=settings.redact_patterns, rtc=settings.rtc, trusted=trusted_orgs(settings))
         await app.run_async()
         return app.return_code or 0
     return await run_guide_plain(args, settings, playbook)
@@ -99,7 +99,7 @@ async def run_guide_plain(args: argparse.Namespace, settings: ClientSettings, pl
     link = RelayLink(settings.relay, "customer", None, reconnect_for=settings.reconnect_for)
     runtime = CustomerRuntime(link, customer_trail(GuideNotices()), cols=cols, rows=rows,
                               consent_timeout=args.consent_timeout, name=settings.name, ask_feedback=True,
-                              redact_patterns=settings.redact_patterns, rtc=settings.rtc)
+                              redact_patterns=settings.redact_patterns, rtc=settings.rtc, trusted=trusted_orgs(settings))
     try:
         process = await PtyProcess.spawn(argv, cols, rows)
     except OSError as exc:

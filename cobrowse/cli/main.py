@@ -13,7 +13,8 @@ EPILOG = """exit status: 0 normal end · 1 session failed · 2 usage or configur
 3 relay unreachable · 4 code refused (unknown, expired, taken) · 5 security check failed
 
 environment: COBROWSE_RELAY (relay URL), COBROWSE_TOKEN (agent token), COBROWSE_NAME,
-COBROWSE_CONFIG (config file; default ~/.config/cobrowse/config.toml),
+COBROWSE_CONFIG (config file; default ~/.config/cobrowse/config.toml), COBROWSE_CREDENTIAL
+(agent credential file), COBROWSE_TRUSTED_ORGS (customers: trust files, separated by :),
 COBROWSE_MIC, COBROWSE_SPEAKER, COBROWSE_DIRECT, COBROWSE_ICE_HOSTS (calls; docs/voice.md)"""
 
 
@@ -32,6 +33,7 @@ def _customer_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--plain", action="store_true", help="no full-screen UI: output passes straight through, cobrowse's own lines go to stderr prefixed [cobrowse] (automatic when stdin or stdout is not a terminal)")
     parser.add_argument("--size", metavar="COLSxROWS", help="terminal size for the shared program when stdin/stdout is not a terminal (default 80x24)")
     parser.add_argument("--consent-timeout", type=float, default=30.0, metavar="S", help="deny an unanswered consent prompt after S seconds (default 30)")
+    parser.add_argument("--org", action="append", metavar="FILE", help="trust agents of the organisation whose trust file (from `cobrowse org publish`) this is; repeatable, added to trusted_orgs in the config and $COBROWSE_TRUSTED_ORGS")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -56,6 +58,7 @@ def build_parser() -> argparse.ArgumentParser:
     agent.add_argument("--token", help="agent token, when the relay requires one (default: $COBROWSE_TOKEN)")
     agent.add_argument("--name", help="your name as the customer sees it")
     agent.add_argument("--no-feedback", action="store_true", help="end sessions without asking the customer whether the problem was solved")
+    agent.add_argument("--credential", metavar="FILE", help="your organisation credential (from `cobrowse org issue-agent`), proved to the customer so they see you verified (default: $COBROWSE_CREDENTIAL, then credential in the config)")
 
     join = sub.add_parser("join", help="join the agent's session with the code they read to you (customers)", description="Join a support session with the code the agent gave you, and share a terminal with them. Nothing is shared until both sides confirm the code.", epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
     join.add_argument("code", metavar="CODE", help="the session code, like 42-7193-0518")
@@ -73,6 +76,11 @@ def build_parser() -> argparse.ArgumentParser:
     from cobrowse.cli import records
 
     records.add_arguments(sub, agent)
+
+    from cobrowse.cli import org as org_cli
+
+    org = sub.add_parser("org", help="an organisation's signing key and agent credentials (admins)", description="Create the organisation's signing key, issue and revoke agent credentials, and publish the trust file customers use to see your agents as verified.", epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
+    org_cli.add_arguments(org)
     return parser
 
 
@@ -105,6 +113,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command_name is None:
         parser.print_help()
         return 2
+    if args.command_name == "org":
+        from cobrowse.cli import org as org_cli
+
+        return org_cli.run(args)
     if args.command_name == "relay":
         from relay import cli as relay_cli
 

@@ -26,6 +26,9 @@ class SessionKeys:
     customer_to_agent: bytes
     confirm: bytes
     sas: bytes
+    #: A value only the two paired clients know, unique to this session: an agent signs it to
+    #: prove its credential here and now (cobrowse.trust), so a proof cannot be replayed.
+    binding: bytes = b""
 
     @classmethod
     def from_master(cls, master: bytes) -> "SessionKeys":
@@ -34,6 +37,7 @@ class SessionKeys:
             customer_to_agent=derive(master, "key customer->agent"),
             confirm=derive(master, "key confirmation"),
             sas=derive(master, "short authentication string", 8),
+            binding=derive(master, "session binding"),
         )
 
     def sending(self, role: str) -> bytes:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import base64
 import re
 from pathlib import Path
 from typing import Any, Callable
@@ -17,6 +18,8 @@ from cobrowse.screen.redact import RedactPatternError, compile_patterns, redacte
 from cobrowse.screen.state import ScreenState
 from cobrowse.screen.sync import ScreenMirror
 from cobrowse.voice.call import CallError
+from cobrowse.trust import AgentIdentity
+from cobrowse.trust.display import agent_identity_event
 
 
 STEP_STATUSES = ("pending", "active", "done", "skipped", "failed")
@@ -33,7 +36,8 @@ FEEDBACK_WAIT = 60.0
 class AgentRuntime(SessionRuntime):
     role = "agent"
 
-    def __init__(self, *args: Any, redact_patterns: tuple[str, ...] = (), recordings: Path | None = None,
+    def __init__(self, *args: Any, identity: AgentIdentity | None = None, redact_patterns: tuple[str, ...] = (),
+                 recordings: Path | None = None,
                  ask_feedback: bool = False, feedback_timeout: float = FEEDBACK_WAIT, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         #: The organisation's redaction patterns, pushed to the customer after pairing.
@@ -53,6 +57,12 @@ class AgentRuntime(SessionRuntime):
         self.on_action: Callable[[dict[str, Any]], None] = lambda action: None
         self._emit_out = self.emit
         self.emit = self._emit_noting
+        #: This agent's organisation credential and key (``cobrowse org issue-agent``), if any.
+        self.identity = identity
+        if identity is not None and not self.name:
+            self.name = identity.credential.agent  # the name the organisation vouches for
+        #: How the customer's client judged this agent (the last ``identity`` event), once known.
+        self.seen_as: dict[str, Any] | None = None
         self.consent = "view"
         self.sharing = True
         self.mirror = ScreenMirror()
@@ -61,9 +71,20 @@ class AgentRuntime(SessionRuntime):
         self._suggested: dict[int, str] = {}
         self.screen_frames = 0
 
+    def before_hello(self) -> list[m.AppMessage]:
+        """Prove the credential for this session: sign the session's binding value."""
+        session = self.session
+        if self.identity is None or session is None or session.binding is None:
+            return []
+        proof = base64.b64encode(self.identity.prove(session.binding)).decode()
+        return [m.AgentProof(self.identity.credential.to_dict(), proof)]
+
     async def on_message(self, message: m.AppMessage) -> None:
         if isinstance(message, m.Chat):
             self.emit({"event": "chat", "from": "customer", "text": message.text})
+        elif isinstance(message, m.IdentitySeen):
+            self.seen_as = agent_identity_event(message.status, message.agent, message.org, message.detail)
+            self.emit(self.seen_as)
         elif isinstance(message, m.Consent):
             self.consent = message.level
             self.emit({"event": "consent", "level": message.level})

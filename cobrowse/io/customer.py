@@ -9,7 +9,10 @@ The program itself (a pty) and the customer's keyboard live outside: the glue ca
 from __future__ import annotations
 
 import asyncio
+import base64
+import binascii
 import math
+import time
 from collections import deque
 from typing import Any, Callable, Sequence
 
@@ -28,6 +31,9 @@ from cobrowse.screen.redact import LineRedactor, RedactPatternError, Redactor
 from cobrowse.screen.state import REDACTED
 from cobrowse.screen.sync import ScreenSender
 from cobrowse.voice.call import CallError
+from cobrowse.trust import ControlGate, OrgTrust, Verdict, no_proof, verify
+from cobrowse.trust.display import control_gate_event, customer_identity_event
+from cobrowse.trust.tripwire import COOLDOWN
 
 #: Feeding the emulator costs about 15 ms of CPU per MB (pyavt, holding the GIL), several
 #: times what passing the same MB through to the customer's terminal costs: fed inline, a
@@ -65,8 +71,17 @@ class CustomerRuntime(SessionRuntime):
 
     def __init__(self, *args: Any, cols: int = 80, rows: int = 24, consent_timeout: float = 30.0,
                  write_program: Callable[[bytes], None] = lambda data: None,
-                 redact_patterns: Sequence[str] = (), ask_feedback: bool = False, **kwargs: Any) -> None:
+                 redact_patterns: Sequence[str] = (), ask_feedback: bool = False,
+                 trusted: Sequence[OrgTrust] = (), control_cooldown: float = COOLDOWN, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
+        #: The organisations whose agents this customer trusts (their published trust files).
+        self.trusted = tuple(trusted)
+        #: How this client judged the agent, once the agent said hello (None before).
+        self.identity: Verdict | None = None
+        self._proof_verdict: Verdict | None = None
+        #: The scam tripwire: control for an unverified agent takes a second, later press.
+        self.control_gate = ControlGate(control_cooldown)
+        self.reported = False
         self.consent = ConsentMachine(consent_timeout)
         self.recording = RecordingConsent(consent_timeout)
         #: Whether this client can ask the customer "was it solved?" (a UI that shows the question).
@@ -212,13 +227,22 @@ class CustomerRuntime(SessionRuntime):
             if prompt is None:
                 self.emit({"event": "notice", "message": "nothing to answer"})
                 return
+            if name == "allow" and prompt.level == "control" and not self._control_gate_open("Ctrl-] y"):
+                return
+            if name == "deny":
+                self.control_gate.reset()
             changed = self.consent.answer(name == "allow", self.now)
             await self._consent_changed(changed or True)
         elif name == "grant_control":
+            if self.consent.level != "control" and not self._control_gate_open("Ctrl-] g"):
+                return
             await self._consent_changed(self.consent.grant("control"))
+        elif name == "report":
+            await self.report()
         elif name == "grant_suggest":
             await self._consent_changed(self.consent.grant("suggest"))
         elif name == "revoke":
+            self.control_gate.reset()
             self.consent.revoke()
             await self._consent_changed(True)
         elif name in ("paste_suggestion", "decline_suggestion"):
@@ -392,6 +416,58 @@ class CustomerRuntime(SessionRuntime):
         await self.link.close(end.reason)
         self.finish(end.reason, end.message or "the agent ended the session", 0)
 
+    # verified identity and the scam tripwire
+
+    def _control_gate_open(self, keys: str) -> bool:
+        """The scam tripwire: True if control may be granted now. A verified agent passes; for
+        anyone else the first press only warns, and a second one counts after the cool-down."""
+        if self.identity is not None and self.identity.verified:
+            return True
+        answer = self.control_gate.press(self.now)
+        if answer.state == "open":
+            return True
+        self.emit(control_gate_event(answer, self.identity, keys))
+        return False
+
+    async def report(self) -> None:
+        """Report this session to the relay's operator: the relay records the nameplate and
+        the time, nothing the customer shared (it never has any of it)."""
+        nameplate = self.link.nameplate
+        if self.session is None or nameplate is None:
+            self.emit({"event": "notice", "message": "no session to report yet"})
+            return
+        if not await self.link.report():
+            self.emit({"event": "notice", "message": "not connected to the relay right now: the report was not sent; try again"})
+            return
+        self.reported = True
+        when = time.strftime("%H:%M UTC", time.gmtime())
+        self.emit({"event": "reported", "nameplate": nameplate,
+                   "message": f"reported session {nameplate} to the relay's operator at {when} (only the session number "
+                              "and the time; nothing you shared). Ctrl-] e ends the session; Ctrl-] r takes back control."})
+
+    async def _identity_known(self, verdict: Verdict) -> None:
+        self.identity = verdict
+        claimed = self.peer.name if self.peer is not None else ""
+        self.emit(customer_identity_event(verdict, claimed))
+        await self.send(m.IdentitySeen(verdict.status, verdict.agent, verdict.org, verdict.detail[:500]))
+
+    async def on_hello(self, message: m.Hello) -> None:
+        if message.role == "agent" and self.identity is None:
+            await self._identity_known(self._proof_verdict or no_proof(bool(self.trusted)))
+
+    async def _agent_proof(self, message: m.AgentProof) -> None:
+        session = self.session
+        if self._proof_verdict is not None or session is None or session.binding is None:
+            self.emit({"event": "warning", "kind": "identity", "message": "ignored a second identity proof from the agent"})
+            return
+        try:
+            proof = base64.b64decode(message.proof, validate=True)
+        except (binascii.Error, ValueError):
+            proof = b""
+        self._proof_verdict = verify(message.credential, proof, session.binding, self.trusted, int(time.time()))
+        if self.identity is not None:  # it came after the agent's hello: judge again
+            await self._identity_known(self._proof_verdict)
+
     async def _consent_changed(self, changed: bool) -> None:
         self.emit({"event": "consent", "level": self.consent.level})
         if self.paired:
@@ -416,14 +492,19 @@ class CustomerRuntime(SessionRuntime):
     async def on_message(self, message: m.AppMessage) -> None:
         if isinstance(message, m.Chat):
             self.emit({"event": "chat", "from": "agent", "text": message.text})
+        elif isinstance(message, m.AgentProof):
+            await self._agent_proof(message)
         elif isinstance(message, m.RequestControl):
             prompt = self.consent.request(message.level, self.now)
             if prompt is None:
                 await self.send(m.Consent(self.consent.level))
                 return
+            unverified = prompt.level == "control" and not (self.identity is not None and self.identity.verified)
+            warning = " THIS AGENT IS NOT VERIFIED: you will have to confirm twice." if unverified else ""
             self.emit({"event": "consent_prompt", "level": prompt.level, "timeout_s": self.consent.prompt_timeout,
+                       "confirm_twice": unverified,
                        "message": f"the agent asks {ASKS[prompt.level]}: Ctrl-] y to allow, Ctrl-] n to deny "
-                                  f"(denied automatically in {self.consent.prompt_timeout:.0f} s)"})
+                                  f"(denied automatically in {self.consent.prompt_timeout:.0f} s).{warning}"})
         elif isinstance(message, m.Keys):
             if self.consent.allows_keys() and self.ending is None:
                 self.screen.expedite(self.now)
@@ -509,6 +590,7 @@ class CustomerRuntime(SessionRuntime):
     async def on_tick(self) -> float | None:
         now = self.now
         if self.consent.expire(now):
+            self.control_gate.reset()
             self.emit({"event": "notice", "message": "no answer: the agent's request was denied"})
             await self._consent_changed(True)
         if self.recording.expire(now):

@@ -165,6 +165,18 @@ class RelayLink:
         except ConnectionClosed:
             pass
 
+    async def report(self) -> bool:
+        """Report this session to the relay's operator (a suspected scam): the relay records
+        the nameplate and the time, nothing else. False while disconnected."""
+        ws = self._ws
+        if ws is None:
+            return False
+        try:
+            await ws.send(env.Report().encode())
+        except ConnectionClosed:
+            return False
+        return True
+
     async def close(self, reason: str = "ended") -> None:
         """End the session for both sides."""
         self._closing = True

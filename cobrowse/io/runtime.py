@@ -137,6 +137,13 @@ class SessionRuntime:
     async def on_paired(self) -> None:
         pass
 
+    def before_hello(self) -> list[m.AppMessage]:
+        """Messages to send right after pairing, before ``hello`` (the agent's identity proof)."""
+        return []
+
+    async def on_hello(self, message: m.Hello) -> None:
+        """The peer said who it is (after whatever it sent before its ``hello``)."""
+
     async def on_message(self, message: m.AppMessage) -> None:
         pass
 
@@ -260,6 +267,8 @@ class SessionRuntime:
         for event in self.session.events_received():
             if isinstance(event, Paired):
                 self.emit({"event": "paired", "sas": event.sas})
+                for message in self.before_hello():
+                    await self.send(message)
                 await self.send(m.Hello(self.role, f"cobrowse {__version__}", self.name))
                 await self.on_paired()
                 await self.rtc.on_paired()
@@ -268,6 +277,7 @@ class SessionRuntime:
                 if isinstance(message, m.Hello):
                     self.peer = message
                     self.emit({"event": "hello", "role": message.role, "name": message.name, "client": message.client})
+                    await self.on_hello(message)
                 elif isinstance(message, m.Ping):
                     await self.send(m.Pong(message.id))
                 elif isinstance(message, m.Pong):

@@ -15,6 +15,7 @@ convention), which starts a cobrowse command. The next key picks the command:
     Ctrl-] o                hang up (off), or decline a ringing call
     Ctrl-] u                mute / unmute your microphone
     Ctrl-] x                stop the agent's recording of this session (at once)
+    Ctrl-] f                flag: report this session to the relay's operator (a suspected scam)
     Ctrl-] e                end the session
     Ctrl-] ?                list these commands
     Ctrl-] Ctrl-]           send a literal Ctrl-] to the program
@@ -35,6 +36,7 @@ COMMANDS = {
     ord("r"): "revoke",
     ord("p"): "pause",
     ord("e"): "end",
+    ord("f"): "report",
     ord("a"): "paste_suggestion",
     ord("d"): "decline_suggestion",
     ord("m"): "step_done",
@@ -51,7 +53,7 @@ MAX_CHAT = 2000
 HELP = (
     "Ctrl-] then: c chat · y allow · n deny · g grant control · s grant suggest · "
     "r revoke · p pause/resume · a paste suggestion · d decline · m step done · k skip step · "
-    "t talk (call/answer) · o hang up · u mute · x stop recording · e end · Ctrl-] literal Ctrl-]"
+    "t talk (call/answer) · o hang up · u mute · x stop recording · f report a scam · e end · Ctrl-] literal Ctrl-]"
 )
 
 

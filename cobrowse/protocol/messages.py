@@ -13,6 +13,7 @@ import zlib
 from dataclasses import asdict, dataclass
 from typing import Any, ClassVar
 
+from cobrowse.trust.credential import STATUSES
 from cobrowse.wire.fields import from_json
 
 PLAIN = 0x00
@@ -23,6 +24,7 @@ MAX_TEXT = 4096
 
 CONSENT_LEVELS = ("view", "suggest", "control")
 SUGGEST_ANSWERS = ("pasted", "declined")
+IDENTITY_STATUSES = STATUSES
 
 
 class MalformedPayload(ValueError):
@@ -253,6 +255,31 @@ class Recording(AppMessage):
     state: str
 
 
+# -- verified agent identity (issue 8) --
+
+
+@dataclass(frozen=True)
+class AgentProof(AppMessage):
+    """The agent's organisation credential and its signature over this session's binding
+    value (``cobrowse.trust``); sent right after pairing, before ``hello``."""
+
+    t: ClassVar[str] = "agent_proof"
+    credential: dict
+    proof: str
+
+
+@dataclass(frozen=True)
+class IdentitySeen(AppMessage):
+    """How the customer's client judged the agent (``cobrowse.trust.STATUSES``), so the
+    agent knows what the customer was shown."""
+
+    t: ClassVar[str] = "identity_seen"
+    status: str
+    agent: str = ""
+    org: str = ""
+    detail: str = ""
+
+
 @dataclass(frozen=True)
 class Unknown(AppMessage):
     t: ClassVar[str] = "unknown"
@@ -265,7 +292,8 @@ MESSAGES: dict[str, type[AppMessage]] = {
               PushPlaybook, StepRequest, Steps, Suggest, SuggestAnswer, Pointer,
               Rtc, Call,
               Redact,
-              Feedback, RecordRequest, Recording)
+              Feedback, RecordRequest, Recording,
+              AgentProof, IdentitySeen)
 }
 
 
@@ -334,5 +362,10 @@ def _check(message: AppMessage) -> None:
         raise MalformedPayload("feedback: solved must be yes, no or empty and rating 0-5")
     if isinstance(message, Recording) and message.state not in RECORDING_STATES:
         raise MalformedPayload(f"recording: unknown state {message.state!r}")
+    if isinstance(message, AgentProof) and len(message.proof) > 200:
+        raise MalformedPayload("agent_proof: the proof is too long")
+    if isinstance(message, IdentitySeen) and (message.status not in IDENTITY_STATUSES
+                                               or max(len(message.agent), len(message.org)) > 64 or len(message.detail) > 500):
+        raise MalformedPayload(f"identity_seen: unknown status {message.status!r} or fields too long")
     if isinstance(message, SuggestAnswer) and message.answer not in SUGGEST_ANSWERS:
         raise MalformedPayload(f"suggest_answer: unknown answer {message.answer!r}")

@@ -51,6 +51,8 @@ class Session:
         self.code = code
         self.state = "know_code"
         self.sas: str | None = None
+        #: Once paired: this session's binding value (``SessionKeys.binding``), for identity proofs.
+        self.binding: bytes | None = None
         self._handshake = Handshake(role, code, entropy)
         self._channel: SecureChannel | None = None
         self._outbox: list[bytes] = []
@@ -160,6 +162,7 @@ class Session:
         self._channel = SecureChannel(keys.sending(self.role), keys.receiving(self.role))
         self.state = "paired"
         self.sas = event.sas
+        self.binding = keys.binding
         self._events.append(Paired(event.sas))
         queued, self._queued = self._queued, []
         for message in queued:

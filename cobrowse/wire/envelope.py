@@ -10,6 +10,8 @@ client -> relay
     resume   {nameplate, side}                  reattach after a dropped connection; answer: resumed
     close    {reason}                           end the session for both sides
     ping     {}                                 answer: pong
+    report   {}                                 the customer reports this session to the relay's
+                                                operator (a suspected scam); answer: reported
 
 ``ice_servers`` (optional, default ``[]``): STUN/TURN servers for the sides' WebRTC, in the
 RTCIceServer shape ``{"urls": [..], "username"?: .., "credential"?: ..}`` (relay/turn.py).
@@ -22,6 +24,7 @@ relay -> client
     closed   {reason, message}                  the session is over (either side or the relay ended it)
     error    {code, message}                    a request failed; fatal codes close the socket
     pong     {}
+    reported {nameplate}                        the report was recorded (nameplate and time only)
 """
 
 from __future__ import annotations
@@ -148,6 +151,14 @@ class Ping(Message):
 
 
 @dataclass(frozen=True)
+class Report(Message):
+    """A customer reports the session (a suspected scam). Carries nothing: the relay records
+    the nameplate and the time, never content (it has none)."""
+
+    type: ClassVar[str] = "report"
+
+
+@dataclass(frozen=True)
 class Opened(Message):
     type: ClassVar[str] = "opened"
     nameplate: str
@@ -202,9 +213,15 @@ class Pong(Message):
     type: ClassVar[str] = "pong"
 
 
-CLIENT_MESSAGES: dict[str, type[Message]] = {m.type: m for m in (Open, Claim, Resume, Close, Ping)}
+@dataclass(frozen=True)
+class Reported(Message):
+    type: ClassVar[str] = "reported"
+    nameplate: str
+
+
+CLIENT_MESSAGES: dict[str, type[Message]] = {m.type: m for m in (Open, Claim, Resume, Close, Ping, Report)}
 RELAY_MESSAGES: dict[str, type[Message]] = {
-    m.type: m for m in (Opened, Claimed, Resumed, Peer, Closed, Error, Pong)
+    m.type: m for m in (Opened, Claimed, Resumed, Peer, Closed, Error, Pong, Reported)
 }
 
 def _decode(text: str | bytes, table: dict[str, type[Message]]) -> Message:

@@ -19,6 +19,8 @@ from typing import Callable
 
 import pytest
 
+from cobrowse.trust.tripwire import COOLDOWN
+
 pytestmark = pytest.mark.skipif(shutil.which("tmux") is None, reason="tmux is not installed (apt-get install tmux)")
 
 
@@ -81,7 +83,11 @@ async def test_agent_console_and_customer_app_in_real_terminals(relay_url: str) 
         await tmux.wait("agent", lambda s: re.search(r"^\W?hello-from-customer", s, re.M), "the customer's output in the mirror")
 
         tmux.keys("agent", "F4")
-        await tmux.wait("customer", lambda s: "Allow?" in s, "the consent request")
+        await tmux.wait("customer", lambda s: "asks to CONTROL" in s, "the consent request")
+        tmux.keys("customer", "C-]")
+        tmux.keys("customer", "y")
+        await tmux.wait("customer", lambda s: "UNVERIFIED" in s, "the unverified-agent warning")
+        await asyncio.sleep(COOLDOWN + 0.2)  # the tripwire: a second, deliberate press after the cool-down
         tmux.keys("customer", "C-]")
         tmux.keys("customer", "y")
         await tmux.wait("agent", lambda s: "CONTROL GRANTED" in s, "control granted")

@@ -9,6 +9,8 @@ import sys
 
 from harness import CLI, Proc, pair, start_agent, start_customer
 
+from cobrowse.trust.tripwire import COOLDOWN
+
 
 def test_every_command_has_help() -> None:
     for args in ([], ["relay"], ["agent"], ["join"], ["share"]):
@@ -141,6 +143,9 @@ async def test_control_needs_the_customers_consent_and_revoke_is_immediate(relay
         await agent.event("consent", level="view")
         await agent.send({"cmd": "request_control", "level": "control"})
         await customer.stderr_line("asks to CONTROL your terminal")
+        await customer.send(b"\x1dy")  # an unverified agent: the first press only warns (tests/e2e/test_trust.py)
+        await customer.stderr_line("WAIT: this agent is NOT verified")
+        await asyncio.sleep(COOLDOWN + 0.2)
         await customer.send(b"\x1dy")
         await agent.event("consent", level="control")
         await agent.send({"cmd": "keys", "data": "echo agent-$((40+2))\r"})

@@ -42,7 +42,7 @@ async def paired_runtimes(url: str) -> tuple[AgentRuntime, Recorder, CustomerRun
     agent = AgentRuntime(RelayLink(url, "agent", reconnect_for=10), agent_events)
     code = await agent.create()
     customer = CustomerRuntime(RelayLink(url, "customer", reconnect_for=10), customer_events,
-                               write_program=program_input.extend)
+                               write_program=program_input.extend, control_cooldown=0)
     await customer.join(code)
     tasks = [asyncio.create_task(agent.run()), asyncio.create_task(customer.run())]
     await agent_events.until(lambda: agent_events.of("paired") and agent_events.of("consent"))
@@ -62,6 +62,7 @@ async def stop(tasks: list[asyncio.Task[Any]], *runtimes: Any) -> None:
 async def test_drop_either_side_loses_and_duplicates_nothing(relay: RelayServer, dropped: str) -> None:
     agent, agent_events, customer, customer_events, program_input, tasks = await paired_runtimes(relay.url)
     try:
+        await customer.run_command("grant_control")  # an unverified agent: the tripwire's first press
         await customer.run_command("grant_control")
         await agent_events.until(lambda: agent_events.of("consent")[-1]["level"] == "control")
         victim = customer if dropped == "customer" else agent

@@ -53,6 +53,7 @@ EXPECTED = {
     b"u": "mute",
     b"k": "step_skip",
     b"x": "stop_recording",
+    b"f": "report",
 }
 
 

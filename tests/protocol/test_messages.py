@@ -20,7 +20,9 @@ from cobrowse.protocol.messages import (
     MESSAGES,
     PLAIN,
     ZLIB,
+    AgentProof,
     AppMessage,
+    IdentitySeen,
     Chat,
     Consent,
     End,
@@ -90,6 +92,9 @@ SAMPLES: list[AppMessage] = [
     RecordRequest(False),
     Recording("granted"),
     Recording("stopped"),
+    AgentProof({"format": "cobrowse-agent-credential/1", "agent": "Alice"}, "c2lnbmF0dXJl"),
+    IdentitySeen("verified", "Alice", "Acme", "Acme vouches for Alice"),
+    IdentitySeen("none"),
 ]
 
 

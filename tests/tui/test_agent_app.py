@@ -21,6 +21,7 @@ from textual.pilot import Pilot
 from textual.widgets import Digits, Input, OptionList, Static, TabbedContent
 
 from cobrowse.io.customer import CustomerRuntime
+from cobrowse.trust.tripwire import COOLDOWN
 from cobrowse.io.link import RelayLink
 from cobrowse.wire.code import parse_code
 from relay.config import RelayConfig
@@ -50,7 +51,7 @@ class Customer:
         self.events: list[dict[str, Any]] = []
         self.program_input = bytearray()
         self.runtime = CustomerRuntime(RelayLink(url, "customer", reconnect_for=5), self.events.append,
-                                       write_program=self.program_input.extend)
+                                       write_program=self.program_input.extend, control_cooldown=0)
         self.task: asyncio.Task[Any] | None = None
 
     async def join(self, code: str) -> None:
@@ -210,6 +211,7 @@ async def test_request_grant_type_and_revoke_control(relay: RelayServer, custome
 
         await pilot.press("f4")
         await until(pilot, lambda: customer.of("consent_prompt"), "the customer's consent prompt")
+        await customer.runtime.run_command("allow")  # an unverified agent: the tripwire's first press
         await customer.runtime.run_command("allow")
         await until(pilot, lambda: pane.consent == "control", "consent: control")
         assert "CONTROL" in text_of(pane.query_one("#consent", Static))
@@ -489,7 +491,10 @@ async def test_real_customer_process_shares_bash(relay: RelayServer) -> None:
             proc.proc.stdin.write(b"echo hello-from-$((6*7))\n")
             await proc.proc.stdin.drain()
             await until(pilot, lambda: "hello-from-42" in mirror_text(pane), "bash output in the mirror", timeout=20)
-            proc.proc.stdin.write(b"\x1dg")  # Ctrl-] g: grant control
+            proc.proc.stdin.write(b"\x1dg")  # Ctrl-] g: grant control (unverified: warns first)
+            await proc.proc.stdin.drain()
+            await asyncio.sleep(COOLDOWN + 0.2)
+            proc.proc.stdin.write(b"\x1dg")  # the deliberate second press
             await proc.proc.stdin.drain()
             await until(pilot, lambda: pane.consent == "control", "control granted", timeout=20)
             await pilot.press("f12")
@@ -762,7 +767,7 @@ async def test_call_from_the_console_shows_state_meters_and_path(relay: RelaySer
         await until(pilot, lambda: "call      active" in pane.facts_text(), "the call connecting", timeout=20)
         await until(pilot, lambda: "customer  ▮▮▮" in pane.facts_text(), "the customer's level on the meter")
         await pilot.press("f21")  # ⇧F9: mute
-        await until(pilot, lambda: "muted" in pane.facts_text().split("you", 1)[1].splitlines()[0], "mute shown")
+        await until(pilot, lambda: "muted" in pane.facts_text().split("\nmic", 1)[1].splitlines()[0], "mute shown")
         await until(pilot, lambda: customer.runtime.rtc.call.remote_muted, "the customer seeing the mute")
         await pilot.press("f20")  # ⇧F8: hang up
         await until(pilot, lambda: "call " not in pane.facts_text(), "the call gone from the facts")

@@ -212,13 +212,14 @@ async def test_chat_both_ways(agent: Agent, relay_url: str) -> None:
 
 async def test_request_allow_then_revoke(agent: Agent, relay_url: str) -> None:
     code = await agent.create()
-    app = CustomerApp(relay_url, code, BASH)
+    app = CustomerApp(relay_url, code, BASH, control_cooldown=0.3)
     async with app.run_test(size=(120, 36)) as pilot:
         await paired_app(pilot, agent)
         await agent.rt.command({"cmd": "request_control", "level": "control"})
         await until(lambda: app.prompt_visible, what="the consent prompt")
         text = str(app.query_one("#consent-text").content)
         assert "Alice asks to CONTROL your terminal" in text
+        assert "NOT VERIFIED: you will have to confirm twice" in text
         assert "denied automatically in" in str(app.query_one("#consent-countdown").content)
         # a bare "y" typed in the shell answers nothing
         await pilot.press("y")
@@ -226,6 +227,10 @@ async def test_request_allow_then_revoke(agent: Agent, relay_url: str) -> None:
         assert app.runtime is not None and app.runtime.consent.level == "view" and app.prompt_visible
         await pilot.press("backspace")
 
+        await prefix(pilot, "y")  # an unverified agent: the tripwire's first press only warns
+        await until(lambda: any("WAIT: this agent is NOT verified" in line for line in app.log_lines), what="the warning")
+        assert app.runtime.consent.level == "view" and app.prompt_visible
+        await asyncio.sleep(0.35)
         await prefix(pilot, "y")
         await agent.event("consent", level="control")
         assert not app.prompt_visible

@@ -26,6 +26,8 @@ from cobrowse.wire.envelope import (
     Peer,
     Ping,
     Pong,
+    Report,
+    Reported,
     Resume,
     Resumed,
     decode_client,
@@ -41,6 +43,7 @@ CLIENT_SAMPLES: list[Message] = [
     Close(),
     Close("customer ended"),
     Ping(),
+    Report(),
 ]
 RELAY_SAMPLES: list[Message] = [
     Opened("42", "side-secret", 600.0),
@@ -57,6 +60,7 @@ RELAY_SAMPLES: list[Message] = [
     Error.of("too_large", "70000 bytes"),
     Error("custom", ""),
     Pong(),
+    Reported("42"),
 ]
 
 
