@@ -38,7 +38,7 @@ from cobrowse.io.agent import AgentRuntime  # noqa: E402
 from cobrowse.io.audio import FRAME_S, RATE, Microphone, NullSink, Speaker, ToneSource  # noqa: E402
 from cobrowse.io.customer import CustomerRuntime  # noqa: E402
 from cobrowse.io.link import RelayLink  # noqa: E402
-from cobrowse.io.rtc import RtcSettings  # noqa: E402
+from cobrowse.voice.settings import RtcSettings  # noqa: E402
 from cobrowse.io.webrtc import make_answer, restrict_host_addresses, take_answer  # noqa: E402
 from cobrowse.protocol.messages import Chat  # noqa: E402
 from cobrowse.voice.level import level_db, tone_power  # noqa: E402

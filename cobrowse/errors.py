@@ -6,6 +6,7 @@ what to do next. Following h11, errors are split by whose fault they are::
     CobrowseError
     ├── LocalError            this machine or its user: fix the input or the setup
     │   ├── ConfigError       a bad flag, env var or config file
+    │   ├── AudioUnavailable  no usable microphone/speaker: calls only, the session goes on
     │   └── InvalidCode       a session code that cannot be parsed
     ├── RemoteError           the relay or the peer did or said something
     │   ├── RelayUnavailable  cannot reach the relay (down, wrong URL, network)
@@ -31,6 +32,10 @@ class LocalError(CobrowseError):
 
 class ConfigError(LocalError):
     """A flag, environment variable or config file is invalid."""
+
+
+class AudioUnavailable(LocalError):
+    """No usable sound device: says which and what to do; the session goes on without voice."""
 
 
 class InvalidCode(LocalError):

@@ -26,7 +26,7 @@ from textual.binding import Binding, BindingType
 from textual.widgets import Footer, Input, TabbedContent, TabPane
 
 import cobrowse
-from cobrowse.io.rtc import RtcSettings
+from cobrowse.voice.settings import RtcSettings
 
 from tui.agent_dialogs import (
     ConfirmDialog,

@@ -18,7 +18,7 @@ from cobrowse.errors import CobrowseError, SecurityError
 from cobrowse.io.agent import AgentRuntime, CommandError
 from cobrowse.io.keeping import agent_taps
 from cobrowse.io.link import RelayLink
-from cobrowse.io.rtc import RtcSettings
+from cobrowse.voice.settings import RtcSettings
 from cobrowse.voice.call import describe as describe_voice
 from cobrowse.wire.code import Code, parse_code
 from tui.widgets.meter import meter_bar

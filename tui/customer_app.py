@@ -49,7 +49,7 @@ from cobrowse.io.customer import ASKS, CustomerRuntime
 from cobrowse.io.keeping import customer_trail
 from cobrowse.io.link import RelayLink
 from cobrowse.io.pty import PtyProcess, command_argv
-from cobrowse.io.rtc import RtcSettings
+from cobrowse.voice.settings import RtcSettings
 from cobrowse.io.runtime import EXIT_FAILED, EXIT_OK, Outcome, exit_code_for
 from cobrowse.playbook import Playbook
 from cobrowse.screen.keys import encode_paste

@@ -14,7 +14,7 @@ from __future__ import annotations
 from typing import Any, Sequence
 
 from cobrowse.playbook import Playbook
-from cobrowse.io.rtc import RtcSettings
+from cobrowse.voice.settings import RtcSettings
 from tui.customer_app import HELP_KEY, CustomerApp
 
 __all__ = ["GuideApp", "HELP_KEY"]

@@ -33,7 +33,7 @@ from typing import Any
 from platformdirs import user_config_dir
 
 from cobrowse.errors import ConfigError
-from cobrowse.io.rtc import RtcSettings
+from cobrowse.voice.settings import RtcSettings
 from cobrowse.screen.redact import RedactPatternError, compile_patterns
 
 DEFAULT_RELAY = "ws://127.0.0.1:8765"

@@ -73,21 +73,22 @@ def build_parser() -> argparse.ArgumentParser:
     devices = sub.add_parser("devices", help="list the microphones and speakers calls can use", description="List the sound devices calls can use, by the id --mic / --speaker (or COBROWSE_MIC / COBROWSE_SPEAKER, or mic / speaker in the config file) take. Monitors of speakers are listed as microphones too.", epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
     devices.add_argument("--json", action="store_true", help="one JSON object on stdout")
 
-    from cobrowse.cli import records
+    from cobrowse.cli import records_args
 
-    records.add_arguments(sub, agent)
+    records_args.add_arguments(sub, agent)
 
-    from cobrowse.cli import org as org_cli
+    from cobrowse.cli import org_args
 
     org = sub.add_parser("org", help="an organisation's signing key and agent credentials (admins)", description="Create the organisation's signing key, issue and revoke agent credentials, and publish the trust file customers use to see your agents as verified.", epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
-    org_cli.add_arguments(org)
+    org_args.add_arguments(org)
     return parser
 
 
 def devices_command(as_json: bool) -> int:
     import json
 
-    from cobrowse.io.audio import AudioUnavailable, list_devices
+    from cobrowse.errors import AudioUnavailable
+    from cobrowse.io.audio import list_devices
 
     try:
         found = list_devices()
@@ -123,9 +124,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         return relay_cli.run(args)
     if args.command_name == "devices":
         return devices_command(args.json)
-    from cobrowse.cli import commands, records
+    from cobrowse.cli import commands, records_args
 
-    if records.wants(args):
+    if records_args.wants(args):
+        from cobrowse.cli import records
+
         return records.run(args)
     try:
         return asyncio.run(commands.run(args))

@@ -19,11 +19,11 @@ from pathlib import Path
 from typing import Any, Sequence
 
 from cobrowse.cli.config import config_path
+from cobrowse.cli.org_args import DEFAULT_DAYS
 from cobrowse.errors import ConfigError
 from cobrowse.trust import AgentIdentity, OrgKey, OrgTrust, TrustFileError
 
 KEY_FILE = "org-key.json"
-DEFAULT_DAYS = 90
 
 
 def org_dir(flag: str | None) -> Path:
@@ -145,29 +145,3 @@ def _run(args: argparse.Namespace) -> int:
             until = time.strftime("%Y-%m-%d", time.gmtime(item.expires))
             print(f"  {item.id}  {item.agent:<24} until {until}  {state}")
     return 0
-
-
-def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--dir", metavar="DIR", help="where the organisation key lives (default: $COBROWSE_ORG_DIR, "
-                        "else an org folder next to the config file, ~/.config/cobrowse/org)")
-    sub = parser.add_subparsers(dest="org_action", metavar="ACTION", required=True)
-    init = sub.add_parser("init", help="create the organisation's signing key",
-                          description="Create the organisation's Ed25519 signing key (mode 0600). Keep it safe: "
-                          "whoever holds it can vouch for anyone.")
-    init.add_argument("--name", required=True, help="the organisation's name as customers will see it, e.g. ACME")
-    init.add_argument("--force", action="store_true", help="replace an existing key (every credential issued with it stops verifying)")
-    issue = sub.add_parser("issue-agent", help="issue an agent credential signed by the organisation key",
-                           description="Create a key for an agent and a credential for it, signed by the "
-                           "organisation key and valid for --days. The output holds the agent's private key.")
-    issue.add_argument("agent", metavar="NAME", help="the agent's name as customers will see it")
-    issue.add_argument("--days", type=float, default=DEFAULT_DAYS, help=f"validity in days (default {DEFAULT_DAYS})")
-    issue.add_argument("--out", metavar="FILE", help="write the credential file here, mode 0600 (default: standard output)")
-    revoke = sub.add_parser("revoke", help="revoke an agent credential by id",
-                            description="Revoke a credential (its id is printed by issue-agent and by list); "
-                            "then publish the trust file again.")
-    revoke.add_argument("id", metavar="ID", help="the credential id")
-    publish = sub.add_parser("publish", help="write the public trust file customers use",
-                             description="Write the organisation's public trust file (name, public key, "
-                             "revoked credential ids). Customers load it with --org FILE or trusted_orgs.")
-    publish.add_argument("--out", metavar="FILE", help="write it here (default: standard output)")
-    sub.add_parser("list", help="list the credentials issued", description="List the credentials issued, with their state.")

@@ -8,8 +8,8 @@ import re
 from pathlib import Path
 from typing import Any, Callable
 
-from cobrowse.io.audio import AudioUnavailable
 from cobrowse.io.recorder import Recorder
+from cobrowse.errors import AudioUnavailable
 from cobrowse.io.runtime import SessionRuntime
 from cobrowse.playbook import PlaybookError, load_playbook, playbook_from_dict, playbook_to_dict
 from cobrowse.protocol import messages as m

@@ -27,7 +27,7 @@ from typing import Callable, Protocol
 import av
 from aiortc.mediastreams import MediaStreamError, MediaStreamTrack
 
-from cobrowse.errors import LocalError
+from cobrowse.errors import AudioUnavailable
 from cobrowse.voice.level import EchoGate, level_db, scale, tone
 
 RATE = 48000
@@ -37,10 +37,6 @@ FRAME_BYTES = FRAME * 2
 NO_AUDIO_HINT = ("calls need a microphone and a speaker through PulseAudio or PipeWire; "
                  "choose other devices with --mic/--speaker (see `pactl list short sources`), "
                  "or use chat: everything else works without audio")
-
-
-class AudioUnavailable(LocalError):
-    """No usable sound device: say which and what to do; the session goes on without voice."""
 
 
 class Source(Protocol):

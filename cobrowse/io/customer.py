@@ -18,7 +18,7 @@ from typing import Any, Callable, Sequence
 
 import regex
 
-from cobrowse.io.audio import AudioUnavailable
+from cobrowse.errors import AudioUnavailable
 from cobrowse.io.runtime import SessionRuntime
 from cobrowse.playbook import LineTap, Playbook, PlaybookError, StepMachine, playbook_from_dict
 from cobrowse.plain.feedback import QUESTION, FeedbackPrompt

@@ -14,70 +14,38 @@ Two peer connections, each negotiated by one sealed offer and answer (``Rtc`` me
 from __future__ import annotations
 
 import asyncio
-import os
-from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Coroutine
 
-from aiortc import RTCDataChannel, RTCPeerConnection
-from aiortc.mediastreams import MediaStreamTrack
-
-from cobrowse.errors import ConfigError
-from cobrowse.io.audio import AudioUnavailable, Microphone, Speaker, check_devices, open_sink, open_source
+from cobrowse.errors import AudioUnavailable
 from cobrowse.io.link import Frame
-from cobrowse.io.webrtc import make_answer, make_offer, peer_connection, selected_route, take_answer
 from cobrowse.protocol import messages as m
 from cobrowse.voice.call import CallError, CallMachine
-from cobrowse.voice.level import EchoGate, meter
+from cobrowse.voice.gate import EchoGate, meter
 from cobrowse.voice.path import PathPolicy
+from cobrowse.voice.settings import RtcSettings
 
 if TYPE_CHECKING:
+    from aiortc import RTCDataChannel, RTCPeerConnection
+    from aiortc.mediastreams import MediaStreamTrack
+
+    from cobrowse.io.audio import Microphone, Speaker
     from cobrowse.io.runtime import SessionRuntime
 
-CONNECT_TIMEOUT = 15.0
-KEEPALIVE = 15.0
-FALSE = ("0", "false", "no", "off")
+
+def _webrtc():  # type: ignore[no-untyped-def]
+    """aiortc and PyAV cost a third of a second to import: every cobrowse command would pay
+    it at start-up, so they load when the first peer connection needs them."""
+    from cobrowse.io import webrtc
+
+    return webrtc
 
 
-@dataclass(frozen=True)
-class RtcSettings:
-    direct: bool = True
-    ice_hosts: tuple[str, ...] | None = None
-    mic: str = "default"
-    speaker: str = "default"
-    echo_gate: bool = True
-    connect_timeout: float = CONNECT_TIMEOUT
-    keepalive: float = KEEPALIVE
-    extra: dict[str, Any] = field(default_factory=dict)
+def _audio():  # type: ignore[no-untyped-def]
+    from cobrowse.io import audio
 
-    @classmethod
-    def from_sources(cls, env: dict[str, str], file: dict[str, Any], *, mic: str | None = None,
-                     speaker: str | None = None, direct: bool | None = None) -> RtcSettings:
-        """Flags > environment > config file > defaults (docs/voice.md lists the keys)."""
-        def pick(key: str, flag: Any) -> Any:
-            if flag is not None:
-                return flag
-            if env.get(f"COBROWSE_{key.upper()}"):  # set and not empty
-                return env[f"COBROWSE_{key.upper()}"]
-            return file.get(key)
+    return audio
 
-        raw_direct = pick("direct", direct)
-        hosts = pick("ice_hosts", None)
-        if isinstance(hosts, str):
-            hosts = [h.strip() for h in hosts.split(",") if h.strip()]
-        if hosts is not None and not (isinstance(hosts, list) and all(isinstance(h, str) for h in hosts)):
-            raise ConfigError("ice_hosts must be a list of local IP addresses, e.g. [\"192.168.1.20\"]")
-        echo = pick("echo_gate", None)
-        return cls(
-            direct=raw_direct is None or str(raw_direct).lower() not in FALSE,
-            ice_hosts=tuple(hosts) if hosts is not None else None,
-            mic=str(pick("mic", mic) or "default"),
-            speaker=str(pick("speaker", speaker) or "default"),
-            echo_gate=echo is None or str(echo).lower() not in FALSE,
-        )
 
-    @classmethod
-    def from_env(cls) -> RtcSettings:
-        return cls.from_sources(dict(os.environ), {})
 
 
 class RtcManager:
@@ -127,11 +95,12 @@ class RtcManager:
             self._spawn(self._offer_data())
 
     async def _offer_data(self) -> None:
+        await asyncio.to_thread(_webrtc)  # the import, off the loop: the first screen goes first
         pc = self._data_pc = self._new_pc()
         channel = pc.createDataChannel("cobrowse-sealed", ordered=True)
         self._wire_channel(channel)
         self._watch(pc, "data")
-        sdp = await make_offer(pc)
+        sdp = await _webrtc().make_offer(pc)
         if pc is self._data_pc:
             await self.rt.send(m.Rtc("data", "offer", sdp))
             self._spawn(self._direct_deadline(pc))
@@ -144,10 +113,13 @@ class RtcManager:
     async def _answer_data(self, offer: str) -> None:
         if not self.settings.direct or self._data_pc is not None or self.policy.fell_back:
             return
+        await asyncio.to_thread(_webrtc)
+        if self._data_pc is not None:
+            return
         pc = self._data_pc = self._new_pc()
         self._watch(pc, "data")
         pc.on("datachannel", self._wire_channel)
-        await self.rt.send(m.Rtc("data", "answer", await make_answer(pc, offer)))
+        await self.rt.send(m.Rtc("data", "answer", await _webrtc().make_answer(pc, offer)))
 
     def _wire_channel(self, channel: RTCDataChannel) -> None:
         self._channel = channel
@@ -164,7 +136,7 @@ class RtcManager:
 
     def _direct_open(self) -> None:
         self.policy.direct_open()
-        self._report(selected_route(self._data_pc) if self._data_pc is not None else "unknown")
+        self._report(_webrtc().selected_route(self._data_pc) if self._data_pc is not None else "unknown")
 
     def _lost(self, reason: str) -> None:
         if self._closing:
@@ -198,6 +170,7 @@ class RtcManager:
 
     async def start_call(self) -> None:
         """The local person asks for a call (or answers a ringing one)."""
+        await asyncio.to_thread(_audio)
         if self.call.state == "ringing":
             await self.accept_call()
             return
@@ -212,6 +185,7 @@ class RtcManager:
     async def accept_call(self) -> None:
         if self.call.state != "ringing":
             raise CallError("no call is ringing")
+        await asyncio.to_thread(_audio)
         try:
             self._open_audio()
         except AudioUnavailable as exc:
@@ -246,14 +220,14 @@ class RtcManager:
     def _open_audio(self) -> None:
         if self._mic is not None:
             return
-        source = open_source(self.settings.mic)
+        source = _audio().open_source(self.settings.mic)
         try:
-            sink = open_sink(self.settings.speaker)
+            sink = _audio().open_sink(self.settings.speaker)
         except AudioUnavailable:
             source.close()
             raise
-        self._mic = Microphone(source, self._gate)
-        self._speaker = Speaker(sink, self._gate)
+        self._mic = _audio().Microphone(source, self._gate)
+        self._speaker = _audio().Speaker(sink, self._gate)
 
     def _close_audio(self) -> None:
         mic, speaker, self._mic, self._speaker = self._mic, self._speaker, None, None
@@ -268,7 +242,7 @@ class RtcManager:
         assert self._mic is not None
         pc.addTrack(self._mic)
         pc.on("track", self._on_track)
-        sdp = await make_offer(pc)
+        sdp = await _webrtc().make_offer(pc)
         if pc is self._call_pc:
             await self.rt.send(m.Rtc("call", "offer", sdp))
 
@@ -279,7 +253,7 @@ class RtcManager:
         self._watch(pc, "call")
         pc.on("track", self._on_track)
         pc.addTrack(self._mic)
-        await self.rt.send(m.Rtc("call", "answer", await make_answer(pc, offer)))
+        await self.rt.send(m.Rtc("call", "answer", await _webrtc().make_answer(pc, offer)))
 
     def _on_track(self, track: MediaStreamTrack) -> None:
         if track.kind == "audio" and self._speaker is not None:
@@ -315,7 +289,7 @@ class RtcManager:
             self.call.receive(message, self.rt.now)
             if self.call.state == "ringing":
                 try:
-                    check_devices(self.settings.mic, self.settings.speaker)
+                    _audio().check_devices(self.settings.mic, self.settings.speaker)
                 except AudioUnavailable as exc:
                     self.audio_problem = str(exc)
                     self.rt.emit({"event": "error", "message": f"a call came in, but {exc}"})
@@ -328,12 +302,12 @@ class RtcManager:
             if message.kind == "offer" and self.rt.role == "customer":
                 self._spawn(self._answer_data(message.sdp))
             elif message.kind == "answer" and self.rt.role == "agent" and self._data_pc is not None:
-                self._spawn(take_answer(self._data_pc, message.sdp))
+                self._spawn(_webrtc().take_answer(self._data_pc, message.sdp))
         else:
             if message.kind == "offer" and not self.call.offerer:
                 self._spawn(self._answer_call(message.sdp))
             elif message.kind == "answer" and self.call.offerer and self._call_pc is not None:
-                self._spawn(take_answer(self._call_pc, message.sdp))
+                self._spawn(_webrtc().take_answer(self._call_pc, message.sdp))
 
     async def tick(self) -> None:
         now = self.rt.now
@@ -362,7 +336,7 @@ class RtcManager:
     # internals
 
     def _new_pc(self) -> RTCPeerConnection:
-        return peer_connection(self.rt.link.ice_servers, self.settings.ice_hosts)
+        return _webrtc().peer_connection(self.rt.link.ice_servers, self.settings.ice_hosts)
 
     def _watch(self, pc: RTCPeerConnection, which: str) -> None:
         def changed() -> None:

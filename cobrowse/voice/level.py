@@ -1,4 +1,5 @@
-"""Audio measures on 16-bit PCM: the level meters people see, tone detection, echo gating.
+"""Audio measures on 16-bit PCM: levels, tones, envelope correlation (meters and the echo
+gate, which need no numpy, live in ``gate.py`` and are re-exported here).
 
 Pure functions on bytes/arrays; the audio I/O layer calls them on every 20 ms frame, so they
 stay vectorised (numpy) and allocation-light.
@@ -10,9 +11,12 @@ import math
 
 import numpy as np
 
+from cobrowse.voice.gate import SILENCE_DB, EchoGate, meter
+
+__all__ = ["EchoGate", "meter", "SILENCE_DB", "samples", "level_db", "tone", "dominant_frequency",
+           "tone_power", "correlation", "scale"]
+
 FULL_SCALE = 32768.0
-SILENCE_DB = -90.0
-METER_FLOOR_DB = -60.0
 
 
 def samples(pcm: bytes) -> np.ndarray:
@@ -27,11 +31,6 @@ def level_db(pcm: bytes) -> float:
         return SILENCE_DB
     rms = float(np.sqrt(np.mean(x * x)))
     return max(SILENCE_DB, 20 * math.log10(rms)) if rms > 0 else SILENCE_DB
-
-
-def meter(db: float) -> float:
-    """A level for a bar meter, 0..1 over the speech range (-60 dBFS .. 0)."""
-    return min(1.0, max(0.0, (db - METER_FLOOR_DB) / -METER_FLOOR_DB))
 
 
 def tone(freq: float, rate: int, count: int, start: int = 0, amplitude: float = 0.5) -> bytes:
@@ -87,35 +86,6 @@ def correlation(a: bytes, b: bytes, rate: int, max_lag_s: float = 2.0) -> tuple[
 def _envelope(x: np.ndarray, hop: int) -> np.ndarray:
     frames = x[: x.size // hop * hop].reshape(-1, hop)
     return np.sqrt(np.mean(frames * frames, axis=1))
-
-
-class EchoGate:
-    """Half-duplex echo suppression for calls without headsets.
-
-    There is no acoustic echo canceller here: when the far side's voice is playing on our
-    speaker (and for a short hang-over after), our microphone is attenuated unless the local
-    person is clearly louder (double talk), so the far side does not hear itself back."""
-
-    def __init__(self, *, threshold_db: float = -45.0, hangover_s: float = 0.25,
-                 attenuation: float = 0.05, double_talk_db: float = 12.0) -> None:
-        self.threshold_db = threshold_db
-        self.hangover_s = hangover_s
-        self.attenuation = attenuation
-        self.double_talk_db = double_talk_db
-        self._far_until = -math.inf
-        self._far_db = SILENCE_DB
-
-    def far(self, db: float, now: float) -> None:
-        """The level of what we just played (the far side's voice)."""
-        if db >= self.threshold_db:
-            self._far_until = now + self.hangover_s
-            self._far_db = db
-
-    def gain(self, near_db: float, now: float) -> float:
-        """The gain to apply to the microphone frame measured at ``near_db``."""
-        if now > self._far_until or near_db >= self._far_db + self.double_talk_db:
-            return 1.0
-        return self.attenuation
 
 
 def scale(pcm: bytes, gain: float) -> bytes:

@@ -9,7 +9,7 @@ from typing import Any
 from cobrowse.io.agent import AgentRuntime
 from cobrowse.io.customer import CustomerRuntime
 from cobrowse.io.link import RelayLink
-from cobrowse.io.rtc import RtcSettings
+from cobrowse.voice.settings import RtcSettings
 from cobrowse.protocol.messages import Chat
 from relay.server import RelayServer
 from tests.io.test_resume import Recorder, stop

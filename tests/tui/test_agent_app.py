@@ -750,7 +750,7 @@ def test_home_screen_snapshot(snap_compare: Any) -> None:
 
 async def test_call_from_the_console_shows_state_meters_and_path(relay: RelayServer,
                                                                  customers: Callable[[], Customer]) -> None:
-    from cobrowse.io.rtc import RtcSettings
+    from cobrowse.voice.settings import RtcSettings
 
     settings = RtcSettings(direct=True, ice_hosts=("127.0.0.1",), mic="tone:440", speaker="none")
     app = AgentApp(relay.url, None, "Alice", rtc=settings)

@@ -625,7 +625,7 @@ def test_snapshot_waiting_for_the_agent(snap_compare: Any, monkeypatch: pytest.M
 async def test_incoming_call_rings_is_answered_muted_and_hung_up(relay_url: str) -> None:
     from textual.widgets import Static
 
-    from cobrowse.io.rtc import RtcSettings
+    from cobrowse.voice.settings import RtcSettings
 
     tone = RtcSettings(direct=False, ice_hosts=("127.0.0.1",), mic="tone:500", speaker="none")
     agent = Agent(relay_url)
