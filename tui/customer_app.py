@@ -39,9 +39,7 @@ from textual.app import App, ComposeResult
 from textual.binding import Binding
 from textual.css.query import NoMatches
 from textual.containers import Horizontal, Vertical, VerticalScroll
-from textual.events import Key
 from textual.message import Message
-from textual.screen import ModalScreen
 from textual.widgets import Button, Digits, Input, Markdown, RichLog, Static
 
 from cobrowse.errors import CobrowseError
@@ -53,11 +51,11 @@ from cobrowse.voice.settings import RtcSettings
 from cobrowse.io.runtime import EXIT_FAILED, EXIT_OK, Outcome, exit_code_for
 from cobrowse.playbook import Playbook
 from cobrowse.screen.keys import encode_paste
-from cobrowse.screen.state import ScreenState
 from cobrowse.voice.call import describe as describe_voice
 from cobrowse.trust.tripwire import COOLDOWN
 from cobrowse.wire.code import Code, parse_code
-from tui.widgets.meter import meter_bar
+from tui.customer_screens import PREFIX_HELP, HelpScreen, PreviewScreen, SessionOverScreen
+from tui.widgets.call_bar import CallBar
 from tui.widgets.remote_screen import RemoteScreen
 
 __all__ = ["CustomerApp", "PREFIX_HELP"]
@@ -65,7 +63,6 @@ __all__ = ["CustomerApp", "PREFIX_HELP"]
 logger = logging.getLogger(__name__)
 
 PREFIX = b"\x1d"
-_UNSET = object()
 #: The customer's own pane is redrawn at most this often while output floods (the agent gets
 #: ScreenSender's rate, whatever this is)...
 PANE_FPS = 60.0
@@ -73,8 +70,6 @@ PANE_FPS = 60.0
 #: echo, a prompt): typing must feel local.
 SMALL_OUTPUT = 4096
 SMALL_INTERVAL = 0.004
-#: How often the "what the agent sees" preview looks for a newer sent frame.
-PREVIEW_INTERVAL = 0.1
 #: Below this many columns the side panel starts collapsed.
 NARROW = 100
 #: After the program exited, how long to wait for whatever it left behind to close the pty.
@@ -113,29 +108,6 @@ PREFIX_KEYS = {
     "x": "stop_recording",
     "f": "report",
 }
-PREFIX_HELP = """\
-Every key goes to your shell. To talk to cobrowse, press Ctrl-] and then:
-
-  c        chat with the agent (Enter sends, Escape goes back to the shell)
-  y / n    allow / deny what the agent asked for
-  g        grant the agent control of your terminal
-  s        grant suggest (the agent may propose commands)
-  r        revoke: back to view only, at once
-  p        pause / resume sharing your screen
-  a / d    paste the agent's suggested command at your prompt (you press Enter) / decline it
-  m / k    mark the current guide step done / skip it
-  t        talk: call the agent, or answer their call (your microphone is on only in a call)
-  o / u    hang up (or decline a ringing call) / mute or unmute your microphone
-  x        stop the agent's recording of this session, at once
-  !        (cobrowse guide) get help: create a session and show its code for an agent
-  f        flag: report this session to the relay's operator (a suspected scam)
-  e        end the session
-  b        show / hide the side panel
-  v        what the agent sees
-  ?        this help
-  Ctrl-]   a literal Ctrl-] for your program
-
-A request nobody answers is denied. Press any key to close this help."""
 SHELL_TAG = " your terminal · Ctrl-] ? for cobrowse "
 STATUS_HINT = "Ctrl-] then: ? help · c chat · y/n answer · g control · s suggest · r revoke · p pause · f report · e end · b panel · v preview"
 GUIDE_HINT = f"Ctrl-] then: {HELP_KEY} get help from an agent · a paste the step's command · m done · k skip · ? help · e end · b panel"
@@ -166,95 +138,6 @@ class ShellPane(RemoteScreen):
 
 class ChatInput(Input):
     BINDINGS = [Binding("escape", "app.focus_shell", "back to the shell", show=False)]
-
-
-class HelpScreen(ModalScreen[None]):
-    def compose(self) -> ComposeResult:
-        yield Static(PREFIX_HELP, id="help-box")
-
-    def on_key(self, event: Key) -> None:
-        event.stop()
-        self.dismiss()
-
-    def on_click(self) -> None:
-        self.dismiss()
-
-
-class PreviewScreen(ModalScreen[None]):
-    """What the agent sees: the state the ScreenSender last sent (the agent's mirror)."""
-
-    BINDINGS = [
-        Binding("escape,q,v,ctrl+right_square_bracket", "close", "close", show=False),
-    ]
-
-    def __init__(self, app: CustomerApp) -> None:
-        super().__init__()
-        self._customer = app
-        self._shown: ScreenState | None = None
-        self._placeholder: object = _UNSET
-
-    def compose(self) -> ComposeResult:
-        with Vertical(id="preview-box"):
-            yield Static("", id="preview-title")
-            yield RemoteScreen(id="preview-screen")
-
-    def on_mount(self) -> None:
-        self._update()
-        self.set_interval(PREVIEW_INTERVAL, self._update)
-
-    def _update(self) -> None:
-        app = self._customer
-        runtime = app.runtime
-        title = self.query_one("#preview-title", Static)
-        view = self.query_one("#preview-screen", RemoteScreen)
-        agent = app.agent_name
-        placeholder: str | None = None
-        if runtime is None or not runtime.paired:
-            placeholder = "No agent is connected: nothing is shared."
-            title.update("What the agent sees (Esc closes)")
-        elif not runtime.sharing:
-            placeholder = f"Sharing is paused: {agent} sees nothing.\nCtrl-] p resumes."
-            title.update(f"What {agent} sees: nothing, sharing is paused (Esc closes)")
-        else:
-            title.update(f"What {agent} sees, frame by frame as it was sent (Esc closes)")
-            sent = runtime.screen.sent
-            if sent is None:
-                placeholder = "Nothing sent yet."
-            elif sent is not self._shown:
-                self._shown = sent
-                view.set_state(sent)
-        if placeholder != self._placeholder:
-            self._placeholder = placeholder
-            view.set_placeholder(placeholder)
-
-    def action_close(self) -> None:
-        self.dismiss()
-
-
-class SessionOverScreen(ModalScreen[None]):
-    """A failure, in words; any key closes the app with the outcome's exit code."""
-
-    def __init__(self, title: str, message: str, exit_code: int) -> None:
-        super().__init__()
-        self.title_text = title
-        self.message = message
-        self.exit_code = exit_code
-
-    def compose(self) -> ComposeResult:
-        with Vertical(id="over-box", classes="ok" if self.exit_code == EXIT_OK else ""):
-            yield Static(self.title_text, id="over-title")
-            yield Static(self.message, id="over-message")
-            yield Static("Press any key to close.", id="over-hint")
-
-    def on_key(self, event: Key) -> None:
-        event.stop()
-        self._close()
-
-    def on_click(self) -> None:
-        self._close()
-
-    def _close(self) -> None:
-        self.app.exit(return_code=self.exit_code, message=f"cobrowse: {self.message}")
 
 
 class CustomerApp(App[None], inherit_bindings=False):
@@ -337,12 +220,7 @@ class CustomerApp(App[None], inherit_bindings=False):
                     yield Button("Allow (Ctrl-] y)", id="allow", variant="error", compact=True)
                     yield Button("Deny (Ctrl-] n)", id="deny", variant="primary", compact=True)
                     yield Static("", id="consent-countdown")
-            with Vertical(id="call-bar"):
-                yield Static("", id="call-text")
-                with Horizontal(id="call-buttons"):
-                    yield Button("Answer (Ctrl-] t)", id="call-answer", variant="success", compact=True)
-                    yield Button("Mute (Ctrl-] u)", id="call-mute", compact=True)
-                    yield Button("Decline (Ctrl-] o)", id="call-hangup", variant="error", compact=True)
+            yield CallBar(id="call-bar")
         yield Static(STATUS_HINT, id="status")
         with Horizontal(id="body"):
             with Vertical(id="main"):
@@ -955,38 +833,17 @@ class CustomerApp(App[None], inherit_bindings=False):
     # -- consent prompt ------------------------------------------------------------------
 
     def _show_call(self) -> None:
-        """The call bar: an incoming call to answer, or the call's mute state and meters."""
+        """The call bar, refreshed 10 times a second during a call for its meters."""
         runtime = self.runtime
         call = runtime.rtc.call if runtime is not None else None
-        bar = self.query_one("#call-bar")
-        if call is None or call.state == "idle":
-            bar.remove_class("shown")
-            if self._call_timer is not None:
-                self._call_timer.stop()
-                self._call_timer = None
-            return
-        bar.add_class("shown")
-        bar.set_class(call.state == "ringing", "ringing")
-        answer = self.query_one("#call-answer", Button)
-        answer.display = call.state == "ringing"
-        mute = self.query_one("#call-mute", Button)
-        mute.display = call.in_call
-        mute.label = "Unmute (Ctrl-] u)" if call.muted else "Mute (Ctrl-] u)"
-        self.query_one("#call-hangup", Button).label = "Decline (Ctrl-] o)" if call.state == "ringing" else "Hang up (Ctrl-] o)"
-        who = self.agent_name
-        if call.state == "ringing":
-            text = f"{who} is calling you. Answer? Your microphone turns on only if you answer."
-        elif call.state == "calling":
-            text = f"Calling {who}…"
-        elif call.state == "connecting":
-            text = "Connecting the call…"
-        else:
-            mine, theirs = runtime.rtc.levels() if runtime is not None else (0.0, 0.0)
-            text = (f"On a call with {who} · you {meter_bar(mine)}{' (muted)' if call.muted else ''}"
-                    f" · {who} {meter_bar(theirs)}{' (muted)' if call.remote_muted else ''}")
-        self.query_one("#call-text", Static).update(text)
-        if call.in_call and self._call_timer is None:
-            self._call_timer = self.set_interval(0.1, self._show_call)
+        levels = runtime.rtc.levels() if runtime is not None else (0.0, 0.0)
+        self.query_one(CallBar).show(call, levels, self.agent_name)
+        if call is not None and call.in_call:
+            if self._call_timer is None:
+                self._call_timer = self.set_interval(0.1, self._show_call)
+        elif self._call_timer is not None:
+            self._call_timer.stop()
+            self._call_timer = None
 
     def _ask_feedback(self, message: str) -> None:
         """The agent ended the session: was it solved? (the runtime gives up on its own in time)."""

@@ -1,0 +1,137 @@
+"""The customer app's modal screens: the prefix-key help, "what the agent sees", and the
+end of a failed session. Apart from the app so it stays about the session itself."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Vertical
+from textual.events import Key
+from textual.screen import ModalScreen
+from textual.widgets import Static
+
+from cobrowse.io.runtime import EXIT_OK
+from cobrowse.screen.state import ScreenState
+from tui.widgets.remote_screen import RemoteScreen
+
+if TYPE_CHECKING:
+    from tui.customer_app import CustomerApp
+
+#: How often the "what the agent sees" preview looks for a newer sent frame.
+PREVIEW_INTERVAL = 0.1
+_UNSET = object()
+
+PREFIX_HELP = """\
+Every key goes to your shell. To talk to cobrowse, press Ctrl-] and then:
+
+  c        chat with the agent (Enter sends, Escape goes back to the shell)
+  y / n    allow / deny what the agent asked for
+  g        grant the agent control of your terminal
+  s        grant suggest (the agent may propose commands)
+  r        revoke: back to view only, at once
+  p        pause / resume sharing your screen
+  a / d    paste the agent's suggested command at your prompt (you press Enter) / decline it
+  m / k    mark the current guide step done / skip it
+  t        talk: call the agent, or answer their call (your microphone is on only in a call)
+  o / u    hang up (or decline a ringing call) / mute or unmute your microphone
+  x        stop the agent's recording of this session, at once
+  !        (cobrowse guide) get help: create a session and show its code for an agent
+  f        flag: report this session to the relay's operator (a suspected scam)
+  e        end the session
+  b        show / hide the side panel
+  v        what the agent sees
+  ?        this help
+  Ctrl-]   a literal Ctrl-] for your program
+
+A request nobody answers is denied. Press any key to close this help."""
+
+
+class HelpScreen(ModalScreen[None]):
+    def compose(self) -> ComposeResult:
+        yield Static(PREFIX_HELP, id="help-box")
+
+    def on_key(self, event: Key) -> None:
+        event.stop()
+        self.dismiss()
+
+    def on_click(self) -> None:
+        self.dismiss()
+
+
+class PreviewScreen(ModalScreen[None]):
+    """What the agent sees: the state the ScreenSender last sent (the agent's mirror)."""
+
+    BINDINGS = [
+        Binding("escape,q,v,ctrl+right_square_bracket", "close", "close", show=False),
+    ]
+
+    def __init__(self, app: CustomerApp) -> None:
+        super().__init__()
+        self._customer = app
+        self._shown: ScreenState | None = None
+        self._placeholder: object = _UNSET
+
+    def compose(self) -> ComposeResult:
+        with Vertical(id="preview-box"):
+            yield Static("", id="preview-title")
+            yield RemoteScreen(id="preview-screen")
+
+    def on_mount(self) -> None:
+        self._update()
+        self.set_interval(PREVIEW_INTERVAL, self._update)
+
+    def _update(self) -> None:
+        app = self._customer
+        runtime = app.runtime
+        title = self.query_one("#preview-title", Static)
+        view = self.query_one("#preview-screen", RemoteScreen)
+        agent = app.agent_name
+        placeholder: str | None = None
+        if runtime is None or not runtime.paired:
+            placeholder = "No agent is connected: nothing is shared."
+            title.update("What the agent sees (Esc closes)")
+        elif not runtime.sharing:
+            placeholder = f"Sharing is paused: {agent} sees nothing.\nCtrl-] p resumes."
+            title.update(f"What {agent} sees: nothing, sharing is paused (Esc closes)")
+        else:
+            title.update(f"What {agent} sees, frame by frame as it was sent (Esc closes)")
+            sent = runtime.screen.sent
+            if sent is None:
+                placeholder = "Nothing sent yet."
+            elif sent is not self._shown:
+                self._shown = sent
+                view.set_state(sent)
+        if placeholder != self._placeholder:
+            self._placeholder = placeholder
+            view.set_placeholder(placeholder)
+
+    def action_close(self) -> None:
+        self.dismiss()
+
+
+class SessionOverScreen(ModalScreen[None]):
+    """A failure, in words; any key closes the app with the outcome's exit code."""
+
+    def __init__(self, title: str, message: str, exit_code: int) -> None:
+        super().__init__()
+        self.title_text = title
+        self.message = message
+        self.exit_code = exit_code
+
+    def compose(self) -> ComposeResult:
+        with Vertical(id="over-box", classes="ok" if self.exit_code == EXIT_OK else ""):
+            yield Static(self.title_text, id="over-title")
+            yield Static(self.message, id="over-message")
+            yield Static("Press any key to close.", id="over-hint")
+
+    def on_key(self, event: Key) -> None:
+        event.stop()
+        self._close()
+
+    def on_click(self) -> None:
+        self._close()
+
+    def _close(self) -> None:
+        self.app.exit(return_code=self.exit_code, message=f"cobrowse: {self.message}")
