@@ -67,6 +67,9 @@ class RtcManager:
         self.direct_frames = 0
         self.route_via = ""
         self._closing = False
+        self._data_gen = 0
+        self._answered = False
+        self._retry_at: float | None = None
 
     # the direct path
 
@@ -89,6 +92,7 @@ class RtcManager:
     def retransmitted(self, count: int) -> None:
         if self.policy.retransmitted(count):
             self._after_loss()
+            self._schedule_retry()
 
     async def on_paired(self) -> None:
         if self.rt.role == "agent" and self.settings.direct:
@@ -102,7 +106,7 @@ class RtcManager:
         self._watch(pc, "data")
         sdp = await _webrtc().make_offer(pc)
         if pc is self._data_pc:
-            await self.rt.send(m.Rtc("data", "offer", sdp))
+            await self.rt.send(m.Rtc("data", "offer", sdp, self._data_gen))
             self._spawn(self._direct_deadline(pc))
 
     async def _direct_deadline(self, pc: RTCPeerConnection) -> None:
@@ -110,16 +114,23 @@ class RtcManager:
         if pc is self._data_pc and self.policy.path != "direct" and not self.policy.fell_back:
             self._lost(f"no direct path found within {self.settings.connect_timeout:g} s; using the relay")
 
-    async def _answer_data(self, offer: str) -> None:
-        if not self.settings.direct or self._data_pc is not None or self.policy.fell_back:
+    async def _answer_data(self, offer: str, gen: int) -> None:
+        if not self.settings.direct or gen < self._data_gen or (gen == self._data_gen and self._answered):
             return
+        if self._data_pc is not None or self.policy.fell_back:
+            # The agent tries again: whatever we still hold of the old path goes.
+            if self.policy.path == "direct":
+                self._lost("the agent is setting up a new direct path")
+            self._close_data()
+            self.policy.retry()
+        self._data_gen, self._answered = gen, True
         await asyncio.to_thread(_webrtc)
-        if self._data_pc is not None:
+        if self._data_pc is not None or gen != self._data_gen:
             return
         pc = self._data_pc = self._new_pc()
         self._watch(pc, "data")
         pc.on("datachannel", self._wire_channel)
-        await self.rt.send(m.Rtc("data", "answer", await _webrtc().make_answer(pc, offer)))
+        await self.rt.send(m.Rtc("data", "answer", await _webrtc().make_answer(pc, offer), gen))
 
     def _wire_channel(self, channel: RTCDataChannel) -> None:
         self._channel = channel
@@ -130,9 +141,13 @@ class RtcManager:
 
         channel.on("message", on_message)
         channel.on("open", self._direct_open)
-        channel.on("close", lambda: self._lost("the direct path closed; using the relay"))
+        channel.on("close", lambda: self._channel_closed(channel))
         if channel.readyState == "open":
             self._direct_open()
+
+    def _channel_closed(self, channel: RTCDataChannel) -> None:
+        if channel is self._channel:  # not an old attempt's channel closing late
+            self._lost("the direct path closed; using the relay")
 
     def _direct_open(self) -> None:
         self.policy.direct_open()
@@ -145,6 +160,13 @@ class RtcManager:
             self._after_loss()
         self._report()
         self._close_data()
+        self._schedule_retry()
+
+    def _schedule_retry(self) -> None:
+        """The agent tries the direct path again later, a bounded number of times."""
+        backoff = self.settings.retry_backoff
+        if self.rt.role == "agent" and self.settings.direct and self.policy.attempts <= len(backoff):
+            self._retry_at = self.rt.now + backoff[self.policy.attempts - 1]
 
     def _after_loss(self) -> None:
         session = self.rt.session
@@ -300,8 +322,9 @@ class RtcManager:
             return
         if message.pc == "data":
             if message.kind == "offer" and self.rt.role == "customer":
-                self._spawn(self._answer_data(message.sdp))
-            elif message.kind == "answer" and self.rt.role == "agent" and self._data_pc is not None:
+                self._spawn(self._answer_data(message.sdp, message.gen))
+            elif (message.kind == "answer" and self.rt.role == "agent" and self._data_pc is not None
+                  and message.gen == self._data_gen):
                 self._spawn(_webrtc().take_answer(self._data_pc, message.sdp))
         else:
             if message.kind == "offer" and not self.call.offerer:
@@ -311,6 +334,12 @@ class RtcManager:
 
     async def tick(self) -> None:
         now = self.rt.now
+        if self._retry_at is not None and now >= self._retry_at and self.rt.paired:
+            session = self.rt.session
+            if session is not None and session.peer_present and self.policy.retry():
+                self._retry_at = None
+                self._data_gen += 1
+                self._spawn(self._offer_data())
         if self.policy.path == "direct" and now >= self._keepalive_at:
             self._keepalive_at = now + self.settings.keepalive
             await self.rt.link.keepalive()

@@ -5,9 +5,11 @@ take either and a switch loses and duplicates nothing: the receiver applies each
 number once, and asks for a resend after a gap. This policy only decides where to send:
 
 - ``relay`` until the data channel opens, then ``direct``;
-- back to ``relay`` for good when the channel closes or fails, or when a frame sent on it
-  had to be retransmitted (a path that loses frames is not a path); the session then asks
-  the peer to resend whatever was in flight (``Session.path_changed``).
+- back to ``relay`` when the channel closes or fails, or when a frame sent on it had to be
+  retransmitted (a path that loses frames is not a path); the session then asks the peer to
+  resend whatever was in flight (``Session.path_changed``);
+- ``retry()`` allows a new attempt later (a network that dropped may come back); the I/O
+  layer bounds how many and how often.
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ class PathPolicy:
         self.enabled = enabled
         self.path = "relay"
         self.fell_back = False
+        self.attempts = 1
         self._changes: list[PathChange] = []
 
     def direct_open(self) -> None:
@@ -49,6 +52,14 @@ class PathPolicy:
         if count and self.path == "direct":
             return self.direct_lost("frames on the direct path went unacknowledged")
         return False
+
+    def retry(self) -> bool:
+        """After a fall back, allow the direct path again; False if there is nothing to retry."""
+        if not self.enabled or not self.fell_back:
+            return False
+        self.fell_back = False
+        self.attempts += 1
+        return True
 
     def route(self, frame: bytes) -> str:
         """Where this outgoing frame goes: handshake frames always through the relay."""

@@ -26,6 +26,8 @@ class RtcSettings:
     echo_gate: bool = True
     connect_timeout: float = CONNECT_TIMEOUT
     keepalive: float = KEEPALIVE
+    #: After the direct path failed, try again after these delays (s), then stay on the relay.
+    retry_backoff: tuple[float, ...] = (10.0, 30.0, 120.0)
     extra: dict[str, Any] = field(default_factory=dict)
 
     @classmethod

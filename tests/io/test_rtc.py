@@ -225,3 +225,32 @@ async def test_a_direct_session_keeps_the_relays_idle_timeout_at_bay() -> None:
     finally:
         server.close()
         await server.wait_closed()
+
+
+async def test_after_a_fall_back_the_direct_path_comes_back(relay_url: str) -> None:
+    from dataclasses import replace
+
+    quick = replace(DIRECT, retry_backoff=(0.3,))
+    agent, agent_events, customer, customer_events, tasks = await paired(relay_url, quick, quick)
+    try:
+        await on_path(agent_events, "direct")
+        await on_path(customer_events, "direct")
+        for i in range(100):
+            await agent.send(Chat(f"a{i}"))
+            if i == 30:
+                await customer.rtc._data_pc.close()  # type: ignore[union-attr]  # the network drops
+        await agent_events.until(lambda: [e["path"] for e in agent_events.of("path")] == ["direct", "relay", "direct"],
+                                 timeout=20)
+        await customer_events.until(lambda: customer.rtc.path == "direct", timeout=20)
+        for i in range(100, 150):
+            await agent.send(Chat(f"a{i}"))
+        await customer_events.until(lambda: len(chats(customer_events)) >= 150, timeout=20)
+        assert chats(customer_events) == [f"a{i}" for i in range(150)]
+        assert agent.rtc.policy.attempts == 2
+        # Bounded: one retry configured, so a second loss stays on the relay.
+        await agent.rtc._data_pc.close()  # type: ignore[union-attr]
+        await agent_events.until(lambda: agent_events.of("path")[-1]["path"] == "relay")
+        await asyncio.sleep(1.0)
+        assert agent.rtc.path == "relay" and agent.rtc.policy.attempts == 2
+    finally:
+        await stop(tasks, agent, customer)

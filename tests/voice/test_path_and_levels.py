@@ -124,3 +124,14 @@ def test_echo_gate_attenuates_the_mic_while_the_far_side_plays() -> None:
     assert gate.gain(-35, 1.1) < 0.1  # echo of the far side: suppressed
     assert gate.gain(-5, 1.1) == 1.0  # the local person clearly louder: double talk passes
     assert gate.gain(-35, 1.3) == 1.0  # after the hang-over
+
+
+def test_retry_allows_one_more_direct_attempt_after_a_fall_back() -> None:
+    policy = PathPolicy()
+    assert policy.retry() is False  # nothing failed yet
+    policy.direct_open()
+    policy.direct_lost("closed")
+    assert policy.attempts == 1 and policy.retry() is True and policy.attempts == 2
+    policy.direct_open()
+    assert policy.path == "direct"
+    assert PathPolicy(enabled=False).retry() is False
