@@ -295,6 +295,7 @@ class Child:
 
 def child_env() -> dict[str, str]:
     env = {**os.environ, "PYTHONUNBUFFERED": "1", "COBROWSE_CONFIG": os.devnull, "TERM": "xterm-256color"}
+    env["COBROWSE_DIRECT"] = "0"  # bytes are counted at the relay: keep every frame on it
     env.pop("COBROWSE_RELAY", None)
     return env
 

@@ -35,6 +35,7 @@ from relay.config import RelayConfig  # noqa: E402
 from relay.server import serve_relay  # noqa: E402
 
 WAIT = 20.0
+DIRECT = False  # --direct: the sealed frames take the WebRTC data channel instead of the relay
 
 
 def log(msg: str) -> None:
@@ -55,7 +56,8 @@ class Child:
 
     @classmethod
     async def start(cls, *args: str) -> "Child":
-        env = {**os.environ, "PYTHONUNBUFFERED": "1", "COBROWSE_CONFIG": os.devnull}
+        env = {**os.environ, "PYTHONUNBUFFERED": "1", "COBROWSE_CONFIG": os.devnull,
+               "COBROWSE_DIRECT": "1" if DIRECT else "0", "COBROWSE_ICE_HOSTS": "127.0.0.1"}
         env.pop("COBROWSE_RELAY", None)
         proc = await asyncio.create_subprocess_exec(
             sys.executable, "-m", "cobrowse", *args, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
@@ -162,7 +164,10 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--n", type=int, default=300)
     parser.add_argument("--gap", type=float, default=0.01, help="pause between keys in seconds (default 0.01: faster than any typist)")
+    parser.add_argument("--direct", action="store_true", help="let the frames take the direct WebRTC path (default: through the relay)")
     args = parser.parse_args()
+    global DIRECT
+    DIRECT = args.direct
     log("baseline: bare pty echo")
     bare = bare_pty_rounds(args.n)
     log(f"cobrowse control mode: {args.n} keys")
@@ -171,7 +176,8 @@ def main() -> None:
         "p50_ms": pct(samples, 0.5), "p99_ms": pct(samples, 0.99), "p90_ms": pct(samples, 0.9),
         "max_ms": round(max(samples), 3), "n": len(samples), "gap_s": args.gap,
         "bare_pty_p50_ms": pct(bare, 0.5), "bare_pty_p99_ms": pct(bare, 0.99),
-        "path": "headless agent stdin -> seal -> relay -> customer -> consent -> pty echo -> emulator -> screen frame -> relay -> agent stdout",
+        "path": "headless agent stdin -> seal -> {0} -> customer -> consent -> pty echo -> emulator -> screen frame -> {0} -> agent stdout".format(
+            "data channel" if DIRECT else "relay"),
     }))
 
 
