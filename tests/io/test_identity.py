@@ -22,27 +22,9 @@ from cobrowse.io.link import RelayLink
 from cobrowse.trust import AgentIdentity, OrgKey, OrgTrust
 from relay.config import RelayConfig
 from relay.server import RelayServer, serve_relay
+from tests.io.test_resume import Recorder
 
 NOW = 1_800_000_000
-
-
-class Recorder:
-    def __init__(self) -> None:
-        self.events: list[dict[str, Any]] = []
-        self.changed = asyncio.Event()
-
-    def __call__(self, event: dict[str, Any]) -> None:
-        self.events.append(event)
-        self.changed.set()
-
-    def of(self, kind: str) -> list[dict[str, Any]]:
-        return [e for e in self.events if e.get("event") == kind]
-
-    async def until(self, predicate: Callable[[], Any], timeout: float = 10.0) -> None:
-        async with asyncio.timeout(timeout):
-            while not predicate():
-                self.changed.clear()
-                await self.changed.wait()
 
 
 def org(name: str, seed: int) -> OrgKey:

@@ -22,16 +22,7 @@ from tui.agent_app import AgentApp
 from tui.agent_session import SessionPane
 from tui.customer_app import CustomerApp
 
-BASH = "bash --norc --noprofile"
-WAIT = 10.0
-PREFIX = "ctrl+right_square_bracket"
-
-
-@pytest.fixture(autouse=True)
-def _shell_env(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("PS1", "$ ")
-    monkeypatch.setenv("TERM", "xterm-256color")
-    monkeypatch.delenv("PROMPT_COMMAND", raising=False)
+from tests.tui.test_customer_app import BASH, PREFIX, WAIT, _shell_env  # noqa: F401  (an autouse fixture)
 
 
 def acme() -> tuple[OrgTrust, AgentIdentity]:
