@@ -127,20 +127,24 @@ class ScreenSender:
         emu = self.emulator
         sent = self._sent
         if self._force or sent is None:
-            state = emu.state()
-            self._force = False
-            self._dirty.clear()
-            self._sent = state
-            self._spend(now)
-            return ScreenFrame.of_state(state)
-        cursor = emu.cursor()
-        modes = emu.modes()
+            return self._snapshot(emu.state(), now)
         changed: tuple = ()
         if self._dirty:
             dirty = sorted(self._dirty)
             self._dirty.clear()
             old = sent.rows
             changed = tuple((i, r) for i, r in emu.rows(dirty).items() if r != old[i])
+        return self._diff(sent, changed, now)
+
+    def _snapshot(self, state: ScreenState, now: float) -> ScreenFrame:
+        self._force = False
+        self._dirty.clear()
+        self._sent = state
+        self._spend(now)
+        return ScreenFrame.of_state(state)
+
+    def _diff(self, sent: ScreenState, changed: tuple, now: float) -> ScreenFrame | None:
+        cursor, modes = self.emulator.cursor(), self.emulator.modes()
         if not changed and cursor == sent.cursor and modes == sent.modes:
             return None  # changed and changed back: costs nothing
         frame = ScreenFrame(False, sent.size, cursor, modes, changed)
@@ -161,13 +165,7 @@ class ScreenSender:
             self._raw = list(raw.rows)
             self._above = emu.rows_above(CONTEXT_ROWS)
             state = ScreenState(raw.size, raw.cursor, self.redactor.redact_rows(raw.rows, self._above), raw.modes)
-            self._force = False
-            self._dirty.clear()
-            self._sent = state
-            self._spend(now)
-            return ScreenFrame.of_state(state)
-        cursor = emu.cursor()
-        modes = emu.modes()
+            return self._snapshot(state, now)
         changed: tuple = ()
         if self._dirty:
             dirty = sorted(self._dirty)
@@ -178,12 +176,7 @@ class ScreenSender:
                 self._above = emu.rows_above(CONTEXT_ROWS)
             rows = self.redactor.redact_rows(raw_rows, self._above)
             changed = tuple((i, b) for i, (a, b) in enumerate(zip(sent.rows, rows)) if a != b)
-        if not changed and cursor == sent.cursor and modes == sent.modes:
-            return None
-        frame = ScreenFrame(False, sent.size, cursor, modes, changed)
-        self._sent = apply(sent, frame)
-        self._spend(now)
-        return frame
+        return self._diff(sent, changed, now)
 
 
 class ScreenMirror:
