@@ -4,12 +4,12 @@ a forged answer is never believed."""
 from __future__ import annotations
 
 import asyncio
-import zlib
 from typing import AsyncIterator
 
 import pytest
 from adversary import Adversary
 from harness import WAIT, pair
+from test_adversarial import inflations
 
 QUIET = "sleep 600"  # no screen frames: the next DATA frame from the customer is the one we aim at
 
@@ -18,16 +18,6 @@ QUIET = "sleep 600"  # no screen frames: the next DATA frame from the customer i
 async def adversary(relay_url: str) -> AsyncIterator[Adversary]:
     async with Adversary(relay_url) as adv:
         yield adv
-
-
-def inflations(frame: bytes) -> list[bytes]:
-    out = []
-    for start in range(min(len(frame), 16)):
-        try:
-            out.append(zlib.decompressobj().decompress(frame[start:], 1 << 22))
-        except zlib.error:
-            continue
-    return out
 
 
 async def test_feedback_and_recording_consent_cross_the_relay_sealed(adversary: Adversary) -> None:
