@@ -32,7 +32,7 @@ if TYPE_CHECKING:
     from cobrowse.io.runtime import SessionRuntime
 
 
-def _webrtc():  # type: ignore[no-untyped-def]
+def _webrtc() -> Any:
     """aiortc and PyAV cost a third of a second to import: every cobrowse command would pay
     it at start-up, so they load when the first peer connection needs them."""
     from cobrowse.io import webrtc
@@ -40,15 +40,16 @@ def _webrtc():  # type: ignore[no-untyped-def]
     return webrtc
 
 
-def _audio():  # type: ignore[no-untyped-def]
+def _audio() -> Any:
     from cobrowse.io import audio
 
     return audio
 
 
-
-
 class RtcManager:
+    """The direct path and calls of one runtime; the runtime calls ``route``, ``on_message``,
+    ``tick`` and ``close``, people call ``start_call`` and friends through the runtimes."""
+
     def __init__(self, runtime: SessionRuntime, settings: RtcSettings) -> None:
         self.rt = runtime
         self.settings = settings
@@ -310,8 +311,9 @@ class RtcManager:
         if isinstance(message, m.Call):
             self.call.receive(message, self.rt.now)
             if self.call.state == "ringing":
+                audio = await asyncio.to_thread(_audio)  # the import, off the loop
                 try:
-                    _audio().check_devices(self.settings.mic, self.settings.speaker)
+                    audio.check_devices(self.settings.mic, self.settings.speaker)
                 except AudioUnavailable as exc:
                     self.audio_problem = str(exc)
                     self.rt.emit({"event": "error", "message": f"a call came in, but {exc}"})
