@@ -263,7 +263,7 @@ class RtcManager:
         pc = self._call_pc = self._new_pc()
         self._watch(pc, "call")
         assert self._mic is not None
-        pc.addTrack(self._mic)
+        _webrtc().add_voice(pc, self._mic)
         pc.on("track", self._on_track)
         sdp = await _webrtc().make_offer(pc)
         if pc is self._call_pc:
@@ -275,7 +275,7 @@ class RtcManager:
         pc = self._call_pc = self._new_pc()
         self._watch(pc, "call")
         pc.on("track", self._on_track)
-        pc.addTrack(self._mic)
+        _webrtc().add_voice(pc, self._mic)
         await self.rt.send(m.Rtc("call", "answer", await _webrtc().make_answer(pc, offer)))
 
     def _on_track(self, track: MediaStreamTrack) -> None:

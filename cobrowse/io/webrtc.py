@@ -10,7 +10,7 @@ import os
 from typing import Any, Sequence
 
 import aioice.ice
-from aiortc import RTCConfiguration, RTCIceServer, RTCPeerConnection, RTCSessionDescription
+from aiortc import RTCConfiguration, RTCIceServer, RTCPeerConnection, RTCRtpSender, RTCSessionDescription
 
 HOSTS_ENV = "COBROWSE_ICE_HOSTS"
 _aioice_host_addresses = aioice.ice.get_host_addresses
@@ -56,6 +56,16 @@ def restrict_host_addresses(addresses: Sequence[str] | None) -> None:
 def peer_connection(entries: Sequence[dict[str, Any]], hosts: Sequence[str] | None) -> RTCPeerConnection:
     restrict_host_addresses(hosts)
     return RTCPeerConnection(RTCConfiguration(iceServers=ice_servers(entries)))
+
+
+def add_voice(pc: RTCPeerConnection, track: Any) -> None:
+    """Send ``track`` and receive the peer's, Opus only: speech at 48 kHz, with its own
+    packet-loss concealment; no fallback to 8 kHz G.711 that aiortc would otherwise offer."""
+    pc.addTrack(track)
+    opus = [c for c in RTCRtpSender.getCapabilities("audio").codecs if c.mimeType.lower() == "audio/opus"]
+    for transceiver in pc.getTransceivers():
+        if transceiver.kind == "audio":
+            transceiver.setCodecPreferences(opus)
 
 
 async def make_offer(pc: RTCPeerConnection) -> str:

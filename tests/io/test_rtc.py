@@ -135,6 +135,9 @@ async def test_a_call_carries_the_customers_tone_to_the_agent_only_after_consent
         await customer.rtc.accept_call()
         await agent_events.until(lambda: "active" in voice_states(agent_events), timeout=15)
         await customer_events.until(lambda: "active" in voice_states(customer_events), timeout=15)
+        for pc in (agent.rtc._call_pc, customer.rtc._call_pc):  # Opus only, both ways
+            audio = [line for line in pc.remoteDescription.sdp.splitlines() if line.startswith("a=rtpmap:")]
+            assert audio and all("opus/48000" in line for line in audio), audio
         speaker = agent.rtc._speaker
         assert speaker is not None and isinstance(speaker.sink, NullSink)
         heard: list[bytes] = []
