@@ -8,8 +8,9 @@ CustomerRuntime, real aiortc peer connections (host candidates on loopback).
 
 - mouth_to_ear_ms: the customer's microphone is a tone source that stays silent until
   triggered; the clock starts at the first tone sample it hands to the call and stops when a
-  20 ms frame written to the agent's sink holds the tone (Goertzel). Baseline, same run: two
-  bare aiortc peer connections carrying the same source, no cobrowse in between.
+  20 ms frame written to the agent's sink holds the tone (Goertzel). With the default audio
+  buffer (2 packets), and again with 1. Baseline, same run: two bare aiortc peer connections
+  carrying the same source (aiortc's own 4-packet buffer), no cobrowse in between.
 - sealed frames: one-way latency (both ends in this process, one clock) and throughput of
   sealed chat messages over the direct data channel vs through the relay, same sizes.
 - cpu_per_call_pct: process CPU while a call is active minus while the same session idles,
@@ -124,8 +125,10 @@ class Events:
                 await asyncio.sleep(0.005)
 
 
-async def paired(url: str, direct: bool) -> tuple[AgentRuntime, Events, CustomerRuntime, Events, list[asyncio.Task[Any]]]:
-    settings = RtcSettings(direct=direct, ice_hosts=("127.0.0.1",), mic="tone:1000", speaker="none", echo_gate=False)
+async def paired(url: str, direct: bool, audio_buffer: int = 2
+                 ) -> tuple[AgentRuntime, Events, CustomerRuntime, Events, list[asyncio.Task[Any]]]:
+    settings = RtcSettings(direct=direct, ice_hosts=("127.0.0.1",), mic="tone:1000", speaker="none", echo_gate=False,
+                           audio_buffer=audio_buffer)
     agent_events, customer_events = Events(), Events()
     agent = AgentRuntime(RelayLink(url, "agent"), agent_events, rtc=settings)
     code = await agent.create()
@@ -165,8 +168,8 @@ async def sealed(url: str, direct: bool, count: int, size: int) -> dict[str, Any
         await asyncio.gather(*tasks, return_exceptions=True)
 
 
-async def call_figures(url: str, n: int) -> dict[str, Any]:
-    agent, agent_events, customer, customer_events, tasks = await paired(url, direct=True)
+async def call_figures(url: str, n: int, audio_buffer: int = 2) -> dict[str, Any]:
+    agent, agent_events, customer, customer_events, tasks = await paired(url, direct=True, audio_buffer=audio_buffer)
     try:
         idle_cpu0, idle_t0 = time.process_time(), time.monotonic()
         await asyncio.sleep(5)
@@ -211,6 +214,9 @@ async def main() -> None:
         log("cobrowse call: mouth to ear and CPU")
         call = await call_figures(url, args.trials)
         log(f"cobrowse p50 {pct(call['latencies'], 0.5)} ms")
+        log("cobrowse call with a 1-packet audio buffer")
+        lowest = await call_figures(url, args.trials, audio_buffer=1)
+        log(f"cobrowse (1 packet) p50 {pct(lowest['latencies'], 0.5)} ms")
         log("sealed frames over the direct path")
         direct = await sealed(url, True, args.frames, args.size)
         log(f"direct: {direct}")
@@ -225,6 +231,8 @@ async def main() -> None:
     print(json.dumps({
         "mouth_to_ear_ms": m2e,
         "mouth_to_ear_ms_p90": pct(call["latencies"], 0.9),
+        "mouth_to_ear_ms_audio_buffer_1": pct(lowest["latencies"], 0.5),
+        "audio_buffer_packets": 2,
         "bare_mouth_to_ear_ms": bare_m2e,
         "ratio_vs_bare": round(m2e / bare_m2e, 2) if m2e and bare_m2e else None,
         "call_path": call["path"],

@@ -13,6 +13,7 @@ The config file is TOML at ``$COBROWSE_CONFIG`` or ``<user config dir>/cobrowse/
     direct = true          # carry sealed frames over a direct WebRTC path when one exists
     ice_hosts = ["192.168.1.20"]   # offer host candidates only on these addresses
     echo_gate = true       # quiet the microphone while the other side's voice plays
+    audio_buffer = 2       # packets of 20 ms held before playing (1-8): delay vs. tolerance
     redact_patterns = ['ACME-[0-9]{8}']  # extra secrets to mask (docs/privacy.md); an agent
                                          # pushes its own to the customer, who masks them too
 
@@ -38,7 +39,7 @@ from cobrowse.screen.redact import RedactPatternError, compile_patterns
 
 DEFAULT_RELAY = "ws://127.0.0.1:8765"
 KEYS: dict[str, type | tuple[type, ...]] = {"relay": str, "token": str, "name": str, "reconnect_for": (int, float), "playbooks": str,
-                                            "mic": str, "speaker": str, "direct": bool, "ice_hosts": list, "echo_gate": bool,
+                                            "mic": str, "speaker": str, "direct": bool, "ice_hosts": list, "echo_gate": bool, "audio_buffer": int,
                                             "redact_patterns": list,
                                             "credential": str, "trusted_orgs": list}
 

@@ -280,6 +280,9 @@ class RtcManager:
 
     def _on_track(self, track: MediaStreamTrack) -> None:
         if track.kind == "audio" and self._speaker is not None:
+            if self._call_pc is not None and not _webrtc().set_audio_buffer(self._call_pc, self.settings.audio_buffer):
+                self.rt.emit({"event": "warning", "kind": "rtc",
+                              "message": "this aiortc does not let cobrowse shorten its audio buffer: calls have ~60 ms more delay"})
             self._speaker.play(track)
 
     async def _pump(self, reason: str = "") -> None:

@@ -26,6 +26,8 @@ class RtcSettings:
     echo_gate: bool = True
     connect_timeout: float = CONNECT_TIMEOUT
     keepalive: float = KEEPALIVE
+    #: Packets (20 ms each) the receiver holds before playing: less delay, less tolerance.
+    audio_buffer: int = 2
     #: After the direct path failed, try again after these delays (s), then stay on the relay.
     retry_backoff: tuple[float, ...] = (10.0, 30.0, 120.0)
     extra: dict[str, Any] = field(default_factory=dict)
@@ -48,12 +50,20 @@ class RtcSettings:
         if hosts is not None and not (isinstance(hosts, list) and all(isinstance(h, str) for h in hosts)):
             raise ConfigError("ice_hosts must be a list of local IP addresses, e.g. [\"192.168.1.20\"]")
         echo = pick("echo_gate", None)
+        buffer = pick("audio_buffer", None)
+        try:
+            audio_buffer = int(buffer) if buffer is not None else 2
+        except (TypeError, ValueError):
+            audio_buffer = -1
+        if not 1 <= audio_buffer <= 8:
+            raise ConfigError(f"audio_buffer={buffer!r}: expected 1-8 packets of 20 ms (default 2)")
         return cls(
             direct=raw_direct is None or str(raw_direct).lower() not in FALSE,
             ice_hosts=tuple(hosts) if hosts is not None else None,
             mic=str(pick("mic", mic) or "default"),
             speaker=str(pick("speaker", speaker) or "default"),
             echo_gate=echo is None or str(echo).lower() not in FALSE,
+            audio_buffer=audio_buffer,
         )
 
     @classmethod

@@ -148,6 +148,7 @@ async def test_a_call_carries_the_customers_tone_to_the_agent_only_after_consent
         received = b"".join(heard[-25:])
         assert abs(dominant_frequency(received, 48000) - 660) < 20
         assert agent.rtc.levels()[1] > 0.5  # the meter shows what the agent hears
+        assert not [e for e in agent_events.of("warning") if e["kind"] == "rtc"]  # the short audio buffer took
 
         await customer.rtc.set_muted(True)
         await agent_events.until(lambda: agent_events.of("voice")[-1]["remote_muted"])
