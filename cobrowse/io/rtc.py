@@ -370,7 +370,16 @@ class RtcManager:
     # internals
 
     def _new_pc(self) -> RTCPeerConnection:
-        return _webrtc().peer_connection(self.rt.link.ice_servers, self.settings.ice_hosts)
+        return _webrtc().peer_connection(self.rt.link.ice_servers, self.settings.ice_hosts,
+                                         relay_only=self.keep_address_private)
+
+    @property
+    def keep_address_private(self) -> bool:
+        """A customer who trusts organisations and whose agent failed verification shows that
+        agent no network address: only TURN candidates (docs/voice.md, "Privacy")."""
+        rt: Any = self.rt
+        trusted, identity = getattr(rt, "trusted", ()), getattr(rt, "identity", None)
+        return self.rt.role == "customer" and bool(trusted) and not (identity is not None and identity.verified)
 
     def _watch(self, pc: RTCPeerConnection, which: str) -> None:
         def changed() -> None:
@@ -384,7 +393,9 @@ class RtcManager:
                     self.call.connected()
                     self._spawn(self._pump())
                 elif state == "failed":
-                    self.call.failed("the audio connection failed")
+                    self.call.failed("the audio connection failed" + (
+                        " (the agent is not verified, so this side offered no network address; "
+                        "a TURN server on the relay would carry the call)" if self.keep_address_private else ""))
                     self._spawn(self._pump())
 
         pc.on("connectionstatechange", changed)

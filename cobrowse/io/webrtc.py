@@ -10,7 +10,8 @@ import os
 from typing import Any, Sequence
 
 import aioice.ice
-from aiortc import RTCConfiguration, RTCIceServer, RTCPeerConnection, RTCRtpSender, RTCSessionDescription
+from aiortc import (RTCConfiguration, RTCIceServer, RTCIceTransportPolicy, RTCPeerConnection, RTCRtpSender,
+                    RTCSessionDescription)
 
 HOSTS_ENV = "COBROWSE_ICE_HOSTS"
 _aioice_host_addresses = aioice.ice.get_host_addresses
@@ -53,9 +54,13 @@ def restrict_host_addresses(addresses: Sequence[str] | None) -> None:
     aioice.ice.get_host_addresses = host_addresses
 
 
-def peer_connection(entries: Sequence[dict[str, Any]], hosts: Sequence[str] | None) -> RTCPeerConnection:
+def peer_connection(entries: Sequence[dict[str, Any]], hosts: Sequence[str] | None, *,
+                    relay_only: bool = False) -> RTCPeerConnection:
+    """``relay_only``: offer TURN candidates only, so the peer never learns this machine's
+    addresses (with no TURN server there are no candidates and no connection)."""
     restrict_host_addresses(hosts)
-    return RTCPeerConnection(RTCConfiguration(iceServers=ice_servers(entries)))
+    policy = RTCIceTransportPolicy.RELAY if relay_only else RTCIceTransportPolicy.ALL
+    return RTCPeerConnection(RTCConfiguration(iceServers=ice_servers(entries), iceTransportPolicy=policy))
 
 
 def add_voice(pc: RTCPeerConnection, track: Any) -> None:

@@ -258,3 +258,50 @@ async def test_after_a_fall_back_the_direct_path_comes_back(relay_url: str) -> N
         assert agent.rtc.path == "relay" and agent.rtc.policy.attempts == 2
     finally:
         await stop(tasks, agent, customer)
+
+
+async def test_an_unverified_agent_never_learns_the_customers_addresses(relay_url: str) -> None:
+    """A customer who trusts an organisation, facing an agent without its credential, offers
+    TURN candidates only; with no TURN server here that means no direct path at all."""
+    import os
+    import random
+    import time
+
+    from cobrowse.trust import OrgKey
+
+    rng = random.Random(3)
+    acme = OrgKey.generate("Acme", lambda n: rng.randbytes(n))
+    book, alice = acme.issue("Alice", int(time.time()), 30, os.urandom)
+    trusted = [book.trust(int(time.time()))]
+    quick = RtcSettings(direct=True, ice_hosts=("127.0.0.1",), connect_timeout=3.0, retry_backoff=())
+
+    async def run(identity: object) -> tuple[list[str], str, str]:
+        agent_events, customer_events = Recorder(), Recorder()
+        agent = AgentRuntime(RelayLink(relay_url, "agent", reconnect_for=10), agent_events, rtc=quick, identity=identity)
+        code = await agent.create()
+        customer = CustomerRuntime(RelayLink(relay_url, "customer", reconnect_for=10), customer_events, rtc=quick,
+                                   trusted=trusted)
+        await customer.join(code)
+        answers: list[str] = []
+        receive = agent.rtc.on_message
+
+        async def noting(message: Any) -> None:  # what the customer's client told the agent
+            if getattr(message, "kind", "") == "answer":
+                answers.append(message.sdp)
+            await receive(message)
+
+        agent.rtc.on_message = noting  # type: ignore[method-assign]
+        tasks = [asyncio.create_task(agent.run()), asyncio.create_task(customer.run())]
+        try:
+            await agent_events.until(lambda: agent_events.of("path") and answers, timeout=10)
+            candidates = [line for line in answers[0].splitlines() if line.startswith("a=candidate")]
+            return candidates, agent.rtc.path, customer_events.of("identity")[-1]["status"]
+        finally:
+            await stop(tasks, agent, customer)
+
+    candidates, path, status = await run(None)
+    assert status == "none" and path == "relay"
+    assert not any("typ host" in c or "typ srflx" in c for c in candidates), candidates
+    candidates, path, status = await run(alice)  # the same customer, a verified agent: direct
+    assert status == "verified" and path == "direct"
+    assert any("127.0.0.1" in c and "typ host" in c for c in candidates), candidates
