@@ -72,6 +72,10 @@ def build_parser() -> argparse.ArgumentParser:
     _customer_options(guide)
     devices = sub.add_parser("devices", help="list the microphones and speakers calls can use", description="List the sound devices calls can use, by the id --mic / --speaker (or COBROWSE_MIC / COBROWSE_SPEAKER, or mic / speaker in the config file) take. Monitors of speakers are listed as microphones too.", epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
     devices.add_argument("--json", action="store_true", help="one JSON object on stdout")
+    devices.add_argument("--check", action="store_true", help="check the call devices: play a short tone on the speaker, then show the microphone's level for a few seconds (say something)")
+    devices.add_argument("--seconds", type=float, default=3.0, metavar="S", help="how long --check listens (default 3)")
+    devices.add_argument("--mic", metavar="DEVICE", help="the microphone --check listens to (default: $COBROWSE_MIC, the config file, then default)")
+    devices.add_argument("--speaker", metavar="DEVICE", help="the speaker --check plays on (default: $COBROWSE_SPEAKER, the config file, then default)")
 
     from cobrowse.cli import records_args
 
@@ -82,30 +86,6 @@ def build_parser() -> argparse.ArgumentParser:
     org = sub.add_parser("org", help="an organisation's signing key and agent credentials (admins)", description="Create the organisation's signing key, issue and revoke agent credentials, and publish the trust file customers use to see your agents as verified.", epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
     org_args.add_arguments(org)
     return parser
-
-
-def devices_command(as_json: bool) -> int:
-    import json
-
-    from cobrowse.errors import AudioUnavailable
-    from cobrowse.io.audio import list_devices
-
-    try:
-        found = list_devices()
-    except AudioUnavailable as exc:
-        print(f"cobrowse: {exc}", file=sys.stderr)
-        return 1
-    if as_json:
-        print(json.dumps(found))
-        return 0
-    for title, key, flag in (("Microphones", "microphones", "--mic"), ("Speakers", "speakers", "--speaker")):
-        print(f"{title} ({flag} ID):")
-        for device in found[key]:
-            mark = "  (default)" if device["default"] else ""
-            print(f"  {device['id']:<48} {device['name']}{mark}")
-        if not found[key]:
-            print("  none")
-    return 0
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -123,7 +103,9 @@ def main(argv: Sequence[str] | None = None) -> int:
 
         return relay_cli.run(args)
     if args.command_name == "devices":
-        return devices_command(args.json)
+        from cobrowse.cli import devices as devices_cli
+
+        return devices_cli.run(args)
     from cobrowse.cli import commands, records_args
 
     if records_args.wants(args):

@@ -15,7 +15,7 @@ from harness import Proc
 
 pytestmark = pytest.mark.skipif(bool(pulse.missing()), reason=f"needs {', '.join(pulse.missing())} (installed by .ci/run)")
 
-SINKS = ("customer_mic", "agent_speaker")
+SINKS = ("customer_mic", "agent_speaker", "quiet")
 
 
 @pytest.fixture
@@ -145,3 +145,39 @@ def test_devices_lists_what_mic_and_speaker_take(pulse_server: pulse.PulseServer
     env["PULSE_SERVER"] = "unix:/nonexistent/native"
     down = subprocess.run([*CLI, "devices"], capture_output=True, text=True, timeout=30, env=env)
     assert down.returncode == 1 and "PulseAudio" in down.stderr
+
+
+async def test_device_check_plays_a_tone_and_meters_the_microphone(pulse_server: pulse.PulseServer,
+                                                                     tmp_path: Path) -> None:
+    import json
+    import os
+
+    from cobrowse.voice.level import dominant_frequency
+    from harness import CLI
+
+    wav, _ = pulse.speech(tmp_path, "Testing, one, two, three. Can you hear me now?")
+    env = {**os.environ, **pulse_server.env, "COBROWSE_CONFIG": os.devnull}
+    recorder = pulse_server.record("agent_speaker.monitor", tmp_path / "tone.raw")
+    try:
+        check = await asyncio.create_subprocess_exec(
+            *CLI, "devices", "--check", "--json", "--mic", "customer_mic.monitor", "--speaker", "agent_speaker",
+            "--seconds", "3", env=env, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
+        await asyncio.sleep(1.5)  # the tone is over: now speak into the customer's microphone
+        await asyncio.to_thread(pulse_server.play, "customer_mic", wav)
+        async with asyncio.timeout(30):
+            out, err = await check.communicate()
+    finally:
+        recorder.terminate()
+        recorder.wait(5)
+    assert check.returncode == 0, err
+    report = json.loads(out)
+    assert report["microphone"]["heard"] and report["microphone"]["peak_db"] > -30
+    played = (tmp_path / "tone.raw").read_bytes()
+    assert abs(dominant_frequency(played, 48000) - 440) < 20, "the speaker got the check's tone"
+
+    silent = await asyncio.create_subprocess_exec(
+        *CLI, "devices", "--check", "--mic", "quiet.monitor", "--speaker", "agent_speaker", "--seconds", "1",
+        env=env, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
+    async with asyncio.timeout(30):
+        out, _ = await silent.communicate()
+    assert silent.returncode == 1 and b"silent" in out and b"--mic" in out
