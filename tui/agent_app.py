@@ -233,7 +233,14 @@ class AgentApp(App[None]):
                            redact_patterns=self.redact_patterns, identity=self.identity)
         await self.tabs.add_pane(pane)
         self.tabs.active = pane.id or ""
+        # Tab messages still queued from mounting can re-activate the previous tab on a busy
+        # machine; the new session is where the agent's attention goes, so say it again.
+        self.call_after_refresh(self._show_pane, pane)
         return pane
+
+    def _show_pane(self, pane: SessionPane) -> None:
+        if pane.id and pane.is_attached:
+            self.tabs.active = pane.id
 
     def _typing(self) -> bool:
         pane = self.current()

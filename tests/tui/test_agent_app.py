@@ -294,7 +294,7 @@ async def test_two_sessions_and_attention_marker(relay: RelayServer, customers: 
         first = await paired_session(pilot, first_customer)
         second = await paired_session(pilot, second_customer)
         tabs = app.query_one("#sessions")
-        assert tabs.active == second.id
+        await until(pilot, lambda: tabs.active == second.id, "the new session's tab")
         assert first.code != second.code and first.sas is not None and second.sas is not None
         first.clear_attention()  # the pairing itself may have flagged it
 
@@ -319,7 +319,11 @@ async def test_two_sessions_and_attention_marker(relay: RelayServer, customers: 
         await second_customer.runtime.run_command("end")
         await until(pilot, lambda: second.attention and second.ended, "the ended marker on the second tab")
         assert "(ended)" in str(tabs.get_tab(second).label)
-        await pilot.press("f7")
+        for _ in range(3):  # F7 cycles (Start, #1, #2): it reaches the second tab
+            await pilot.press("f7")
+            await pilot.pause(0.05)
+            if tabs.active == second.id:
+                break
         await until(pilot, lambda: tabs.active == second.id, "the second tab")
         await leave(app)
 
