@@ -13,24 +13,19 @@ from textual.screen import ModalScreen
 from textual.widgets import Static
 
 from cobrowse.audit.stats import compute, format_history, format_stats
-from cobrowse.io.history import HistoryError, HistoryStore
-from cobrowse.io.keeping import history_path
+from cobrowse.io.history import HistoryError
+from cobrowse.io.keeping import saved_sessions
 
 SHOWN = 50
 
 
 def history_text() -> str:
-    path = history_path()
-    if not path.exists():
-        return "No sessions recorded yet: each session you run is kept here when it ends."
     try:
-        store = HistoryStore(path)
-        try:
-            records = store.recent()
-        finally:
-            store.close()
+        records = saved_sessions()
     except HistoryError as exc:
         return str(exc)
+    if not records:
+        return "No sessions recorded yet: each session you run is kept here when it ends."
     lines = format_stats(compute(records)) + ["", f"latest sessions ({min(len(records), SHOWN)} of {len(records)}):"]
     return "\n".join(lines + format_history(records[:SHOWN]))
 

@@ -12,10 +12,10 @@ from typing import Any, TextIO
 
 from cobrowse.audit.cast import parse_cast, schedule
 from cobrowse.audit.receipt import verify
-from cobrowse.audit.stats import SessionRecord, compute, format_history, format_stats
+from cobrowse.audit.stats import compute, format_history, format_stats
 from cobrowse.io.datadir import data_dir
-from cobrowse.io.history import HistoryError, HistoryStore
-from cobrowse.io.keeping import history_path, recordings_dir
+from cobrowse.io.history import HistoryError
+from cobrowse.io.keeping import recordings_dir, saved_sessions
 from cobrowse.io.recorder import find_recording, list_recordings
 
 
@@ -36,22 +36,10 @@ def run(args: argparse.Namespace, out: TextIO = sys.stdout) -> int:
         return 2
 
 
-def _records(limit: int | None) -> list[SessionRecord]:
-    """Newest first; none when no session was ever kept (the database is not created)."""
-    path = history_path()
-    if not path.exists():
-        return []
-    store = HistoryStore(path)
-    try:
-        return store.recent(limit)
-    finally:
-        store.close()
-
-
 def _history(args: argparse.Namespace, out: TextIO) -> int:
     if args.limit < 0:
         raise ValueError("--limit must be 0 (all) or more")
-    records = _records(args.limit or None)
+    records = saved_sessions(args.limit or None)
     if args.json:
         for record in records:
             print(json.dumps(record.to_json(), ensure_ascii=False), file=out)
@@ -61,7 +49,7 @@ def _history(args: argparse.Namespace, out: TextIO) -> int:
 
 
 def _stats(args: argparse.Namespace, out: TextIO) -> int:
-    records = _records(None)
+    records = saved_sessions()
     if args.days > 0:
         since = time.time() - args.days * 86400
         records = [r for r in records if r.started >= since]

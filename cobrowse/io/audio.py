@@ -22,7 +22,7 @@ import fractions
 import threading
 import time
 import wave
-from typing import Callable, Protocol
+from typing import Any, Callable, Protocol
 
 import av
 from aiortc.mediastreams import MediaStreamError, MediaStreamTrack
@@ -95,7 +95,7 @@ class SoundcardSource:
     def __init__(self, device: str) -> None:
         sc = _soundcard()
         try:
-            mic = sc.default_microphone() if device == "default" else sc.get_microphone(device, include_loopback=True)
+            mic = _microphone(sc, device)
         except Exception as exc:
             raise AudioUnavailable(f"no microphone {device!r} ({exc}): {NO_AUDIO_HINT}") from None
         self._queue: asyncio.Queue[bytes] = asyncio.Queue(maxsize=25)
@@ -138,19 +138,14 @@ class SoundcardSource:
 
 
 class NullSink:
-    """Hears and forgets; keeps the last ``keep_s`` seconds when asked (tests, benchmarks)."""
+    """Hears and forgets; ``on_write`` sees every frame (tests, benchmarks)."""
 
-    def __init__(self, keep_s: float = 0.0, on_write: Callable[[bytes], None] | None = None) -> None:
-        self.keep = int(keep_s / FRAME_S)
-        self.frames: list[bytes] = []
+    def __init__(self, on_write: Callable[[bytes], None] | None = None) -> None:
         self.on_write = on_write
 
     def write(self, pcm: bytes) -> None:
         if self.on_write is not None:
             self.on_write(pcm)
-        if self.keep:
-            self.frames.append(pcm)
-            del self.frames[:-self.keep]
 
     def close(self) -> None:
         pass
@@ -180,7 +175,7 @@ class SoundcardSink:
     def __init__(self, device: str) -> None:
         sc = _soundcard()
         try:
-            self._speaker = sc.default_speaker() if device == "default" else sc.get_speaker(device)
+            self._speaker = _speaker(sc, device)
         except Exception as exc:
             raise AudioUnavailable(f"no speaker {device!r} ({exc}): {NO_AUDIO_HINT}") from None
         self._pending: list[bytes] = []
@@ -245,9 +240,9 @@ def check_devices(mic: str, speaker: str) -> None:
     sc = _soundcard()
     try:
         if needs_mic:
-            sc.default_microphone() if mic == "default" else sc.get_microphone(mic, include_loopback=True)
+            _microphone(sc, mic)
         if needs_speaker:
-            sc.default_speaker() if speaker == "default" else sc.get_speaker(speaker)
+            _speaker(sc, speaker)
     except Exception as exc:
         raise AudioUnavailable(f"no sound device ({exc}): {NO_AUDIO_HINT}") from None
 
@@ -268,6 +263,15 @@ def list_devices() -> dict[str, list[dict[str, str | bool]]]:
         "speakers": [{"id": str(s.id), "name": s.name, "default": s.id == default_speaker.id}
                      for s in speakers],
     }
+
+
+def _microphone(sc: Any, spec: str) -> Any:
+    """A soundcard microphone by spec (monitors of speakers included: tests feed calls so)."""
+    return sc.default_microphone() if spec == "default" else sc.get_microphone(spec, include_loopback=True)
+
+
+def _speaker(sc: Any, spec: str) -> Any:
+    return sc.default_speaker() if spec == "default" else sc.get_speaker(spec)
 
 
 def _soundcard():  # type: ignore[no-untyped-def]

@@ -418,6 +418,11 @@ class CustomerRuntime(SessionRuntime):
 
     # verified identity and the scam tripwire
 
+    def shows_addresses(self) -> bool:
+        """A customer who trusts organisations shows an agent they did not verify no network
+        address: only TURN candidates (docs/voice.md, "Privacy")."""
+        return not self.trusted or (self.identity is not None and self.identity.verified)
+
     def _control_gate_open(self, keys: str) -> bool:
         """The scam tripwire: True if control may be granted now. A verified agent passes; for
         anyone else the first press only warns, and a second one counts after the cool-down."""

@@ -6,6 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, Callable
 
+from cobrowse.audit.stats import SessionRecord
 from cobrowse.io.datadir import data_dir, private_dir
 from cobrowse.io.history import HistoryError, HistoryStore, HistoryTap
 from cobrowse.io.receipts import AuditTrail
@@ -15,6 +16,19 @@ Emit = Callable[[dict[str, Any]], None]
 
 def history_path() -> Path:
     return data_dir() / "history.sqlite3"
+
+
+def saved_sessions(limit: int | None = None) -> list[SessionRecord]:
+    """The history, newest first; none when no session was ever kept (no database yet).
+    Raises HistoryError when the database cannot be read."""
+    path = history_path()
+    if not path.exists():
+        return []
+    store = HistoryStore(path)
+    try:
+        return store.recent(limit)
+    finally:
+        store.close()
 
 
 def recordings_dir() -> Path:

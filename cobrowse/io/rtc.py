@@ -55,7 +55,6 @@ class RtcManager:
         self.settings = settings
         self.policy = PathPolicy(settings.direct)
         self.call = CallMachine(runtime.role)
-        self.audio_problem: str | None = None
         self._data_pc: RTCPeerConnection | None = None
         self._channel: RTCDataChannel | None = None
         self._call_pc: RTCPeerConnection | None = None
@@ -92,8 +91,7 @@ class RtcManager:
 
     def retransmitted(self, count: int) -> None:
         if self.policy.retransmitted(count):
-            self._after_loss()
-            self._schedule_retry()
+            self._fall_back(True)
 
     async def on_paired(self) -> None:
         if self.rt.role == "agent" and self.settings.direct:
@@ -155,27 +153,22 @@ class RtcManager:
         self._report(_webrtc().selected_route(self._data_pc) if self._data_pc is not None else "unknown")
 
     def _lost(self, reason: str) -> None:
-        if self._closing:
-            return
-        if self.policy.direct_lost(reason):
-            self._after_loss()
-        self._report()
-        self._close_data()
-        self._schedule_retry()
+        if not self._closing:
+            self._fall_back(self.policy.direct_lost(reason))
 
-    def _schedule_retry(self) -> None:
-        """The agent tries the direct path again later, a bounded number of times."""
-        backoff = self.settings.retry_backoff
-        if self.rt.role == "agent" and self.settings.direct and self.policy.attempts <= len(backoff):
-            self._retry_at = self.rt.now + backoff[self.policy.attempts - 1]
-
-    def _after_loss(self) -> None:
+    def _fall_back(self, was_direct: bool) -> None:
+        """Frames are back on the relay: recover what was in flight on the direct path, say
+        so, let the connection go, and (the agent) plan a later attempt."""
         session = self.rt.session
-        if session is not None:
+        if was_direct and session is not None:
             session.path_changed()
             self._spawn(self.rt.flush())
         self._report()
         self._close_data()
+        backoff = self.settings.retry_backoff
+        if (self.rt.role == "agent" and self.settings.direct and self._retry_at is None
+                and self.policy.attempts <= len(backoff)):
+            self._retry_at = self.rt.now + backoff[self.policy.attempts - 1]
 
     def _close_data(self) -> None:
         pc, self._data_pc, self._channel = self._data_pc, None, None
@@ -318,7 +311,6 @@ class RtcManager:
                 try:
                     audio.check_devices(self.settings.mic, self.settings.speaker)
                 except AudioUnavailable as exc:
-                    self.audio_problem = str(exc)
                     self.rt.emit({"event": "error", "message": f"a call came in, but {exc}"})
                     self.call.decline()
                     await self._pump(reason="no audio device on the other side")
@@ -375,11 +367,7 @@ class RtcManager:
 
     @property
     def keep_address_private(self) -> bool:
-        """A customer who trusts organisations and whose agent failed verification shows that
-        agent no network address: only TURN candidates (docs/voice.md, "Privacy")."""
-        rt: Any = self.rt
-        trusted, identity = getattr(rt, "trusted", ()), getattr(rt, "identity", None)
-        return self.rt.role == "customer" and bool(trusted) and not (identity is not None and identity.verified)
+        return not self.rt.shows_addresses()
 
     def _watch(self, pc: RTCPeerConnection, which: str) -> None:
         def changed() -> None:

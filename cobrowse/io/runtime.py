@@ -128,6 +128,10 @@ class SessionRuntime:
         """Extra keys for the ``ended`` event: what this session achieved."""
         return {}
 
+    def shows_addresses(self) -> bool:
+        """Whether a direct path or a call may offer the peer this machine's addresses."""
+        return True
+
     def background(self) -> list[Any]:
         return []
 

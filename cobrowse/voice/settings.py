@@ -7,7 +7,7 @@ its settings without loading WebRTC.
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from cobrowse.errors import ConfigError
@@ -30,7 +30,6 @@ class RtcSettings:
     audio_buffer: int = 2
     #: After the direct path failed, try again after these delays (s), then stay on the relay.
     retry_backoff: tuple[float, ...] = (10.0, 30.0, 120.0)
-    extra: dict[str, Any] = field(default_factory=dict)
 
     @classmethod
     def from_sources(cls, env: dict[str, str], file: dict[str, Any], *, mic: str | None = None,

@@ -132,8 +132,11 @@ async def test_join_pair_type_and_interrupt(agent: Agent, relay_url: str) -> Non
 
         # the pty has the pane's size, and the agent sees that size
         pane = app.query_one("#shell", ShellPane)
+        # the banners above the pane settle after pairing (the agent's identity line), and the
+        # pty follows the pane's last size
+        await until(lambda: app.process is not None and app.process.size == tuple(pane.content_size),
+                    what="the pty at the pane's size")
         cols, rows = pane.content_size
-        assert app.process is not None and app.process.size == (cols, rows)
         await until(lambda: agent.rt.mirror.state is not None and agent.rt.mirror.state.size == (cols, rows),
                     what="the agent's mirror at the pane's size")
 
