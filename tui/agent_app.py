@@ -166,16 +166,19 @@ class AgentApp(App[None]):
         Binding("f1", "push_playbook", "Playbook", priority=True),
         Binding("f10", "step_done", "Done", priority=True),
         Binding("f11", "step_skip", "Skip", priority=True),
-        Binding("f22", "step_back", "Back", priority=True, key_display="⇧F10"),
-        Binding("f14", "suggest_command", "Suggest", priority=True, key_display="⇧F2"),
-        Binding("f15", "point_at", "Point", priority=True, key_display="⇧F3"),
-        Binding("f16", "clear_pointer", "Unpoint", priority=True, key_display="⇧F4"),
-        Binding("f13", "toggle_steps", "Steps/Chat", priority=True, key_display="⇧F1"),
-        Binding("f17", "toggle_recording", "Record", priority=True, key_display="⇧F5", show=False),
-        Binding("f18", "show_history", "History", priority=True, key_display="⇧F6", show=False),
-        Binding("f19", "call", "Call", priority=True, key_display="⇧F7"),
-        Binding("f20", "hangup", "Hang up", priority=True, key_display="⇧F8", show=False),
-        Binding("f21", "mute", "Mute", priority=True, key_display="⇧F9", show=False),
+        # Shifted function keys: xterm, tmux and most terminals send shift+F2 as ESC[1;2Q,
+        # which Textual reports as "shift+f2"; some (the Linux console, rxvt) send F14.
+        # xterm's shift+F3 (ESC[1;2R) reads as a cursor-position report, so Point uses ⇧F11.
+        Binding("shift+f10,f22", "step_back", "Back", priority=True, key_display="⇧F10"),
+        Binding("shift+f2,f14", "suggest_command", "Suggest", priority=True, key_display="⇧F2"),
+        Binding("shift+f11,f23", "point_at", "Point", priority=True, key_display="⇧F11"),
+        Binding("shift+f4,f16", "clear_pointer", "Unpoint", priority=True, key_display="⇧F4"),
+        Binding("shift+f1,f13", "toggle_steps", "Steps/Chat", priority=True, key_display="⇧F1"),
+        Binding("shift+f5,f17", "toggle_recording", "Record", priority=True, key_display="⇧F5", show=False),
+        Binding("shift+f6,f18", "show_history", "History", priority=True, key_display="⇧F6", show=False),
+        Binding("shift+f7,f19", "call", "Call", priority=True, key_display="⇧F7"),
+        Binding("shift+f8,f20", "hangup", "Hang up", priority=True, key_display="⇧F8", show=False),
+        Binding("shift+f9,f21", "mute", "Mute", priority=True, key_display="⇧F9", show=False),
     ]
 
     #: actions that must let their key through to the customer while typing

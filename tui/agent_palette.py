@@ -21,7 +21,7 @@ PALETTE: list[tuple[str, str, str]] = [
     ("Skip step", "Mark the current step skipped (F11)", "step_skip"),
     ("Step back", "Go back to the previous step (shift+F10)", "step_back"),
     ("Suggest command…", "Offer a command the customer can paste at their prompt (shift+F2)", "suggest_command"),
-    ("Point at…", "Highlight rows or a pattern on the customer's screen (shift+F3)", "point_at"),
+    ("Point at…", "Highlight rows or a pattern on the customer's screen (shift+F11)", "point_at"),
     ("Clear pointer", "Remove the highlight from the customer's screen (shift+F4)", "clear_pointer"),
     ("Show steps / chat", "Switch the side panel between the steps and the chat (shift+F1)", "toggle_steps"),
     ("Record session", "Ask the customer for consent to record; again: stop recording (shift+F5)", "toggle_recording"),

@@ -31,7 +31,7 @@ def history_text() -> str:
 
 
 class HistoryScreen(ModalScreen[None]):
-    BINDINGS = [Binding("escape", "dismiss_screen", "Close"), Binding("f18", "dismiss_screen", "Close", show=False)]
+    BINDINGS = [Binding("escape", "dismiss_screen", "Close"), Binding("shift+f6,f18", "dismiss_screen", "Close", show=False)]
     DEFAULT_CSS = """
     HistoryScreen { align: center middle; }
     HistoryScreen > Vertical { width: 90%; height: 85%; border: round $accent; background: $surface; padding: 0 1; }

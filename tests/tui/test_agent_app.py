@@ -26,6 +26,7 @@ from cobrowse.io.link import RelayLink
 from cobrowse.wire.code import parse_code
 from relay.config import RelayConfig
 from relay.server import RelayServer, serve_relay
+from tests.tui.terminal_keys import press_key
 from tui.agent_app import (
     PALETTE,
     AgentApp,
@@ -127,7 +128,7 @@ def log_text(log: ChatLog) -> str:
 async def new_session(pilot: Pilot) -> SessionPane:
     app = pilot.app
     before = len(app.query(SessionPane))
-    await pilot.press("f2")
+    await press_key(pilot, "F2")
     await until(pilot, lambda: len(app.query(SessionPane)) > before, "a new session tab")
     pane = app.query(SessionPane).last()
     await until(pilot, lambda: pane.code is not None, "the session code")
@@ -206,10 +207,10 @@ async def test_request_grant_type_and_revoke_control(relay: RelayServer, custome
         await until(pilot, lambda: pane.mirror.state is not None, "the first screen")
 
         # typing before control is granted is refused with a message, not a crash
-        await pilot.press("f12")
+        await press_key(pilot, "F12")
         assert not pane.typing and not pane.mirror.control
 
-        await pilot.press("f4")
+        await press_key(pilot, "F4")
         await until(pilot, lambda: customer.of("consent_prompt"), "the customer's consent prompt")
         await customer.runtime.run_command("allow")  # an unverified agent: the tripwire's first press
         await customer.runtime.run_command("allow")
@@ -217,7 +218,7 @@ async def test_request_grant_type_and_revoke_control(relay: RelayServer, custome
         assert "CONTROL" in text_of(pane.query_one("#consent", Static))
         assert pane.query_one("#consent").has_class("-control")
 
-        await pilot.press("f12")
+        await press_key(pilot, "F12")
         assert pane.typing and pane.mirror.control and pane.mirror.has_focus
         assert pane.has_class("-typing") and pane.query_one("#typing-bar").display
         assert "TYPING INTO CUSTOMER'S TERMINAL" in text_of(pane.query_one("#typing-bar", Static))
@@ -246,12 +247,12 @@ async def test_end_session_with_confirmation(relay: RelayServer, customers: Call
     async with app.run_test(size=SIZE) as pilot:
         customer = customers()
         pane = await paired_session(pilot, customer)
-        await pilot.press("f8")
+        await press_key(pilot, "F8")
         await until(pilot, lambda: isinstance(app.screen, ConfirmDialog), "the confirmation")
         await pilot.press("n")  # cancel: nothing happens
         await pilot.pause(0.2)
         assert not pane.ended and customer.runtime.outcome is None
-        await pilot.press("f8")
+        await press_key(pilot, "F8")
         await until(pilot, lambda: isinstance(app.screen, ConfirmDialog), "the confirmation")
         await pilot.press("y")
         await until(pilot, lambda: pane.ended, "the session to end")
@@ -308,7 +309,7 @@ async def test_two_sessions_and_attention_marker(relay: RelayServer, customers: 
         first_customer.runtime.program_output(b"first-screen")
         second_customer.runtime.program_output(b"second-screen")
         await until(pilot, lambda: "second-screen" in mirror_text(second), "the second mirror")
-        await pilot.press("f6")  # previous session
+        await press_key(pilot, "F6")  # previous session
         await until(pilot, lambda: tabs.active == first.id, "the first tab")
         assert not first.attention and not tab.has_class("-attention")
         await until(pilot, lambda: "first-screen" in mirror_text(first), "the first mirror")
@@ -320,7 +321,7 @@ async def test_two_sessions_and_attention_marker(relay: RelayServer, customers: 
         await until(pilot, lambda: second.attention and second.ended, "the ended marker on the second tab")
         assert "(ended)" in str(tabs.get_tab(second).label)
         for _ in range(3):  # F7 cycles (Start, #1, #2): it reaches the second tab
-            await pilot.press("f7")
+            await press_key(pilot, "F7")
             await pilot.pause(0.05)
             if tabs.active == second.id:
                 break
@@ -333,7 +334,7 @@ async def test_join_by_code(relay: RelayServer, customers: Callable[[], Customer
     async with app.run_test(size=SIZE) as pilot:
         customer = customers()
         code = await customer.create()  # `cobrowse share`
-        await pilot.press("f3")
+        await press_key(pilot, "F3")
         await until(pilot, lambda: isinstance(app.screen, JoinDialog), "the join dialog")
         await pilot.press(*"hello", "enter")  # not a code: the dialog says why and stays
         assert isinstance(app.screen, JoinDialog)
@@ -398,7 +399,7 @@ async def test_relay_down_is_a_readable_error() -> None:
     url = f"ws://127.0.0.1:{closed_port()}"
     app = AgentApp(url, None, "Alice")
     async with app.run_test(size=SIZE) as pilot:
-        await pilot.press("f2")
+        await press_key(pilot, "F2")
         await until(pilot, lambda: app.query(SessionPane), "the session tab")
         pane = app.query_one(SessionPane)
         await until(pilot, lambda: pane.ended, "the failure")
@@ -407,7 +408,7 @@ async def test_relay_down_is_a_readable_error() -> None:
         assert "cannot reach the relay" in text_of(pane.query_one("#state", Static))
         assert pane.mirror.state is None
         # the console still works: another attempt is one key away
-        await pilot.press("f2")
+        await press_key(pilot, "F2")
         await until(pilot, lambda: len(app.query(SessionPane)) == 2, "a second attempt")
 
 
@@ -430,7 +431,7 @@ async def test_copy_code_and_theme_from_the_palette(relay: RelayServer) -> None:
     app = AgentApp(relay.url, None, "Alice")
     async with app.run_test(size=SIZE) as pilot:
         pane = await new_session(pilot)
-        await pilot.press("f5")
+        await press_key(pilot, "F5")
         assert app.clipboard == str(pane.code)
 
         dark = app.current_theme.dark
@@ -451,7 +452,7 @@ async def test_palette_lists_every_action(relay: RelayServer) -> None:
     async with app.run_test(size=SIZE) as pilot:
         for _, _, action in PALETTE:
             assert hasattr(app, f"action_{action}"), action
-        await pilot.press("f9")
+        await press_key(pilot, "F9")
         await until(pilot, lambda: isinstance(app.screen, CommandPalette), "the palette")
         await pilot.press(*"new session")
         await pilot.pause(0.5)
@@ -501,7 +502,7 @@ async def test_real_customer_process_shares_bash(relay: RelayServer) -> None:
             proc.proc.stdin.write(b"\x1dg")  # the deliberate second press
             await proc.proc.stdin.drain()
             await until(pilot, lambda: pane.consent == "control", "control granted", timeout=20)
-            await pilot.press("f12")
+            await press_key(pilot, "F12")
             await pilot.press(*"echo agent-$((2+3))", "enter")
             await until(pilot, lambda: "agent-5" in mirror_text(pane), "the agent's command run by bash", timeout=20)
         finally:
@@ -562,7 +563,7 @@ def notifications(app: AgentApp) -> str:
 
 async def push_toolbox(pilot: Pilot, pane: SessionPane) -> None:
     app = pilot.app
-    await pilot.press("f1")
+    await press_key(pilot, "F1")
     await until(pilot, lambda: isinstance(app.screen, PlaybookDialog), "the playbook library")
     dialog = app.screen
     options = dialog.query_one("#playbook-list", OptionList)
@@ -605,14 +606,14 @@ async def test_push_playbook_and_drive_the_steps(relay: RelayServer, customers: 
         assert pane.current_step() == 1
         assert "toolbox config show" in text_of(pane.query_one("#step-command", Static))
 
-        await pilot.press("f10")  # step done
+        await press_key(pilot, "F10")  # step done
         await until(pilot, lambda: statuses(pane)[1] == ("done", "agent"), "step 2 done by the agent")
         assert pane.current_step() == 2
-        await pilot.press("f11")  # skip step
+        await press_key(pilot, "F11")  # skip step
         await until(pilot, lambda: statuses(pane)[2] == ("skipped", "agent"), "step 3 skipped")
         assert pane.current_step() == 3
         assert "↷ 3. Send the report" in text_of(pane.query_one("#steps-list", Static))
-        await pilot.press("f22")  # shift+F10: step back
+        await press_key(pilot, "⇧F10")
         await until(pilot, lambda: pane.current_step() == 2, "back to step 3")
         assert statuses(pane)[2][0] == "active" and statuses(pane)[3][0] == "pending"
         assert customer.runtime.steps.current == 2
@@ -639,7 +640,7 @@ async def test_suggest_point_and_clear(relay: RelayServer, customers: Callable[[
         await push_toolbox(pilot, pane)
 
         # suggest: the dialog offers the active step's command
-        await pilot.press("f14")  # shift+F2
+        await press_key(pilot, "⇧F2")
         await until(pilot, lambda: isinstance(app.screen, PromptDialog), "the suggest dialog")
         assert app.screen.query_one("#prompt-input", Input).value == "toolbox --version"
         await pilot.press("enter")
@@ -651,7 +652,7 @@ async def test_suggest_point_and_clear(relay: RelayServer, customers: Callable[[
         assert b"\r" not in bytes(customer.program_input)  # never run without the customer's Enter
 
         # a typed suggestion, declined
-        await pilot.press("f14")
+        await press_key(pilot, "⇧F2")
         await until(pilot, lambda: isinstance(app.screen, PromptDialog), "the suggest dialog")
         app.screen.query_one("#prompt-input", Input).value = "rm -rf /tmp/x"
         await pilot.press("enter")
@@ -660,7 +661,7 @@ async def test_suggest_point_and_clear(relay: RelayServer, customers: Callable[[
         await until(pilot, lambda: "declined: rm -rf /tmp/x" in log_text(pane.chat_log), "declined")
 
         # point at rows (1-based in the dialog, 0-based on the wire)
-        await pilot.press("f15")  # shift+F3
+        await press_key(pilot, "⇧F11")
         await until(pilot, lambda: isinstance(app.screen, PromptDialog), "the point dialog")
         await pilot.press(*"0-2", "enter")  # rows count from 1: the dialog says so and stays
         assert isinstance(app.screen, PromptDialog)
@@ -671,14 +672,14 @@ async def test_suggest_point_and_clear(relay: RelayServer, customers: Callable[[
         assert (customer.runtime.pointer.first, customer.runtime.pointer.last) == (1, 2)
         assert customer.of("pointer")[-1]["rows"] == [1, 2]
 
-        await pilot.press("f15")
+        await press_key(pilot, "⇧F11")
         await until(pilot, lambda: isinstance(app.screen, PromptDialog), "the point dialog")
         await pilot.press(*"line t.*", "enter")
         await until(pilot, lambda: customer.runtime.pointer is not None and customer.runtime.pointer.pattern,
                     "the pattern pointer")
         assert customer.of("pointer")[-1]["rows"] == [1, 2]
 
-        await pilot.press("f16")  # shift+F4: clear
+        await press_key(pilot, "⇧F4")
         await until(pilot, lambda: customer.runtime.pointer is None, "the pointer cleared")
         await leave(app)
 
@@ -697,7 +698,7 @@ async def test_steps_mark_an_unfocused_tab(relay: RelayServer, customers: Callab
         assert statuses(first)[0] == ("skipped", "customer")
         assert str(app.query_one("#sessions", TabbedContent).get_tab(first).label).startswith("●")
         # step keys act on the session in front, which has no playbook: a readable warning
-        await pilot.press("f10")
+        await press_key(pilot, "F10")
         await until(pilot, lambda: "Wait for the customer" in notifications(app), "the warning")
         await leave(app)
 
@@ -720,7 +721,7 @@ async def test_steps_panel_at_80x24_and_palette(relay: RelayServer, customers: C
         for selector in ("#steps-title", "#steps-list", "#mirror"):
             region = pane.query_one(selector).region
             assert region.area > 0 and screen_region.contains_region(region), selector
-        await pilot.press("f13")  # shift+F1: back to the chat
+        await press_key(pilot, "⇧F1")
         assert pane.query_one("#side-tabs", TabbedContent).active == "chat-tab"
         region = pane.query_one("#chat-input").region
         assert region.area > 0 and screen_region.contains_region(region)
@@ -764,15 +765,15 @@ async def test_call_from_the_console_shows_state_meters_and_path(relay: RelaySer
     async with app.run_test(size=SIZE) as pilot:
         pane = await paired_session(pilot, customer)
         await until(pilot, lambda: "path      direct" in pane.facts_text(), "the direct path in the facts")
-        await pilot.press("f19")  # ⇧F7: call
+        await press_key(pilot, "⇧F7")
         await until(pilot, lambda: any(e.get("state") == "ringing" for e in customer.of("voice")), "the customer's phone ringing")
         assert "call      calling" in pane.facts_text()
         await customer.runtime.run_command("call")  # the customer answers (Ctrl-] t)
         await until(pilot, lambda: "call      active" in pane.facts_text(), "the call connecting", timeout=20)
         await until(pilot, lambda: "customer  ▮▮▮" in pane.facts_text(), "the customer's level on the meter")
-        await pilot.press("f21")  # ⇧F9: mute
+        await press_key(pilot, "⇧F9")
         await until(pilot, lambda: "muted" in pane.facts_text().split("\nmic", 1)[1].splitlines()[0], "mute shown")
         await until(pilot, lambda: customer.runtime.rtc.call.remote_muted, "the customer seeing the mute")
-        await pilot.press("f20")  # ⇧F8: hang up
+        await press_key(pilot, "⇧F8")
         await until(pilot, lambda: "call " not in pane.facts_text(), "the call gone from the facts")
         assert any("call ended" in line for line in log_text(pane.chat_log).splitlines())

@@ -9,6 +9,7 @@ from relay.server import RelayServer
 from tests.tui.test_agent_app import SIZE, Customer, customers, log_text, paired_session, text_of, until  # noqa: F401
 from tui.agent_app import AgentApp, ConfirmDialog
 from tui.history_screen import HistoryScreen
+from tests.tui.terminal_keys import press_key
 
 
 async def test_record_end_with_feedback_then_history(relay: RelayServer, customers: Callable[[], Customer]) -> None:
@@ -18,19 +19,19 @@ async def test_record_end_with_feedback_then_history(relay: RelayServer, custome
         customer.runtime.ask_feedback = True
         pane = await paired_session(pilot, customer)
         await until(pilot, lambda: customer.of("hello") and pane.customer_name is not None, "hello")
-        await pilot.press("f17")
+        await press_key(pilot, "⇧F5")
         await until(pilot, lambda: customer.of("recording_prompt"), "the customer's recording prompt")
         assert "asked the customer" in text_of(pane.query_one("#facts"))
         await customer.runtime.answer_recording(True)
         await until(pilot, lambda: "● RECORDING" in text_of(pane.query_one("#facts")), "the recording fact")
-        await pilot.press("f8")
+        await press_key(pilot, "F8")
         await until(pilot, lambda: isinstance(app.screen, ConfirmDialog), "the confirmation")
         await pilot.press("y")
         await until(pilot, lambda: customer.of("feedback_prompt"), "the customer's feedback question")
         await customer.runtime.give_feedback("yes", 5)
         await until(pilot, lambda: pane.ended, "the session to end")
         await until(pilot, lambda: "customer feedback: solved, rated 5/5" in log_text(pane.chat_log), "the feedback line")
-        await pilot.press("f18")
+        await press_key(pilot, "⇧F6")
         await until(pilot, lambda: isinstance(app.screen, HistoryScreen), "the history screen")
         body = text_of(app.screen.query_one("#history-body"))
         assert "sessions: 1" in body and "resolved: 100% of 1 answered" in body and "5.0/5" in body
