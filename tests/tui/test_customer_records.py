@@ -18,7 +18,8 @@ async def test_the_rating_dialog_sends_the_answer_to_the_agent(agent: Agent, rel
     async with app.run_test(size=(120, 36)) as pilot:
         await paired_app(pilot, agent)
         ending = asyncio.create_task(agent.rt.command({"cmd": "end", "feedback": True}))  # waits for the answer
-        await until(lambda: isinstance(app.screen, FeedbackDialog), what="the feedback dialog")
+        await until(lambda: isinstance(app.screen, FeedbackDialog) and app.screen.query("#feedback-message"),
+                    what="the feedback dialog, composed")
         dialog = app.screen
         assert "the agent ended the session" in str(dialog.query_one("#feedback-message").content)
         await pilot.press("n")
