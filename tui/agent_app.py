@@ -18,14 +18,14 @@ import time
 from pathlib import Path
 from typing import Any, ClassVar
 
-import platformdirs
 
 from textual import on
 from textual.app import App, ComposeResult
 from textual.binding import Binding, BindingType
 from textual.widgets import Footer, Input, TabbedContent, TabPane
 
-import cobrowse
+from cobrowse.io.datadir import data_dir
+from cobrowse.playbook.catalogue import SAMPLES, Catalogue
 from cobrowse.voice.settings import RtcSettings
 
 from tui.agent_dialogs import (
@@ -60,13 +60,9 @@ SESSION_ACTIONS = {"push_playbook", "step_done", "step_skip", "step_back", "sugg
                    "clear_pointer", "toggle_steps"}
 
 
-def default_playbook_dir() -> Path:
-    """The user's playbook library, else the samples next to the package (a source checkout)."""
-    folder = Path(platformdirs.user_data_dir("cobrowse")) / "playbooks"
-    if folder.is_dir():
-        return folder
-    samples = Path(cobrowse.__file__).resolve().parents[1] / "playbooks"
-    return samples if samples.is_dir() else folder
+def default_playbook_dir() -> Catalogue:
+    """The user's playbook library, then the samples shipped with cobrowse."""
+    return Catalogue([data_dir() / "playbooks", SAMPLES])
 
 
 # the app
@@ -186,7 +182,7 @@ class AgentApp(App[None]):
 
     def __init__(self, relay_url: str, token: str | None, name: str, join_code: str | None = None,
                  relay_note: str | None = None, *, reconnect_for: float = 60.0,
-                 playbook_dir: Path | None = None, rtc: RtcSettings | None = None,
+                 playbook_dir: Catalogue | Path | None = None, rtc: RtcSettings | None = None,
                  redact_patterns: tuple[str, ...] = (), identity: Any = None) -> None:
         super().__init__()
         self.rtc = rtc
@@ -194,7 +190,10 @@ class AgentApp(App[None]):
         self.redact_patterns = redact_patterns
         #: The agent's organisation credential (``cobrowse.trust.AgentIdentity``), if configured.
         self.identity = identity
-        self.playbook_dir = playbook_dir if playbook_dir is not None else default_playbook_dir()
+        if isinstance(playbook_dir, Path):
+            playbook_dir = Catalogue([playbook_dir])
+        #: The playbook library the picker shows (docs/playbooks.md, "The library").
+        self.library = playbook_dir if playbook_dir is not None else default_playbook_dir()
         self.relay_url = relay_url
         self.token = token
         self.agent_name = name
@@ -387,7 +386,7 @@ class AgentApp(App[None]):
             if path is not None:
                 await pane.push_playbook(path)
 
-        self.push_screen(PlaybookDialog(self.playbook_dir), picked)
+        self.push_screen(PlaybookDialog(self.library), picked)
 
     async def action_call(self) -> None:
         pane = self._live_session()

@@ -17,7 +17,8 @@ from textual.widgets import Button, Input, Label, OptionList
 from textual.widgets.option_list import Option
 
 from cobrowse.errors import InvalidCode
-from cobrowse.playbook.library import Library, LibraryEntry
+from cobrowse.playbook.catalogue import SAMPLES, Catalogue
+from cobrowse.playbook.catalogue import Entry as CatalogueEntry
 from cobrowse.wire.code import parse_code
 
 def parse_point(text: str) -> dict[str, Any]:
@@ -186,16 +187,19 @@ class PlaybookDialog(ModalScreen[Path | None]):
         Binding("up", "move(-1)", "Up", show=False),
     ]
 
-    def __init__(self, folder: Path) -> None:
+    def __init__(self, library: Catalogue) -> None:
         super().__init__()
-        self.library = Library(folder)
-        self.entries: list[LibraryEntry] = []
+        self.library = library
+        #: What each option picks: a playbook file, or None (an invalid file, a note).
+        self.choices: list[tuple[Path | None, str | None]] = []
 
     def compose(self) -> ComposeResult:
         with Vertical(id="dialog", classes="-wide"):
             yield Label("Push a playbook to the customer", classes="dialog-title")
-            yield Label(f"Library: {self.library.folder}", id="playbook-folder")
-            yield Input(placeholder="search titles, steps, file names", id="playbook-search")
+            folders = " · ".join("samples" if f == SAMPLES else str(f) for f in self.library.folders)
+            yield Label(Text(f"Library: {folders}"), id="playbook-folder")
+            yield Input(placeholder="search (an error message, a command, words), or a path to a .md file",
+                        id="playbook-search")
             yield OptionList(id="playbook-list")
             yield Label("Enter pushes the highlighted playbook · Esc cancels", id="playbook-help")
 
@@ -204,29 +208,43 @@ class PlaybookDialog(ModalScreen[Path | None]):
         self.query_one("#playbook-search", Input).focus()
 
     def _fill(self, query: str) -> None:
-        try:
-            self.entries = self.library.search(query)
-        except OSError as exc:
-            self.entries = []
-            self.app.notify(f"cannot read the playbook library: {exc}", severity="error")
         options = self.query_one("#playbook-list", OptionList)
         options.clear_options()
-        for index, entry in enumerate(self.entries):
-            if entry.valid:
-                steps = "1 step" if entry.steps == 1 else f"{entry.steps} steps"
-                prompt = Text.assemble((entry.title, "bold"), f"  ({steps}) ", (entry.path.name, "dim"))
+        self.choices = []
+        typed = Path(query.strip()).expanduser() if query.strip() else None
+        if typed is not None and typed.suffix.lower() == ".md" and typed.is_file():
+            self._add(options, Text.assemble(("Open the file ", "bold"), str(typed)), typed, None)
+        try:
+            if query.strip():
+                for match in self.library.search(query):
+                    self._add(options, self._line(match.entry), match.entry.path, None)
             else:
-                prompt = Text.assemble((f"{entry.path.name}  invalid: ", "bold red"), (entry.error or "", "red"))
-            options.add_option(Option(prompt, id=str(index), disabled=not entry.valid))
-        if not self.entries:
-            empty = "no playbook matches" if query.strip() else f"no playbooks in {self.library.folder}"
+                for entry in self.library.entries():
+                    self._add(options, self._line(entry), entry.path, entry.entry.error)
+        except OSError as exc:
+            self.app.notify(f"cannot read the playbook library: {exc}", severity="error")
+        if not self.choices:
+            empty = "no playbook matches" if query.strip() else "the library is empty: type a path to a playbook file"
             options.add_option(Option(Text(empty, style="dim italic"), disabled=True))
         self._first_valid()
 
+    def _add(self, options: OptionList, prompt: Text, path: Path | None, error: str | None) -> None:
+        options.add_option(Option(prompt, id=str(len(self.choices)), disabled=error is not None))
+        self.choices.append((path, error))
+
+    @staticmethod
+    def _line(entry: CatalogueEntry) -> Text:
+        item = entry.entry
+        if not item.valid:
+            return Text.assemble((f"{item.path.name}  invalid: ", "bold red"), (item.error or "", "red"))
+        steps = "1 step" if item.steps == 1 else f"{item.steps} steps"
+        where = "samples" if entry.folder == SAMPLES else item.path.name
+        return Text.assemble((item.title, "bold"), f"  ({steps}) ", (where, "dim"))
+
     def _first_valid(self) -> None:
         options = self.query_one("#playbook-list", OptionList)
-        for index, entry in enumerate(self.entries):
-            if entry.valid:
+        for index, (path, error) in enumerate(self.choices):
+            if path is not None and error is None:
                 options.highlighted = index
                 return
         options.highlighted = None
@@ -243,14 +261,14 @@ class PlaybookDialog(ModalScreen[Path | None]):
             options.action_cursor_up()
 
     def _pick(self, index: int | None) -> None:
-        if index is None or not 0 <= index < len(self.entries):
+        if index is None or not 0 <= index < len(self.choices):
             self.app.notify("No playbook to push here: pick a valid one.", severity="warning")
             return
-        entry = self.entries[index]
-        if not entry.valid:
-            self.app.notify(f"This playbook is invalid: {entry.error}", severity="warning")
+        path, error = self.choices[index]
+        if path is None or error is not None:
+            self.app.notify(f"This playbook is invalid: {error}", severity="warning")
             return
-        self.dismiss(entry.path)
+        self.dismiss(path)
 
     @on(Input.Submitted, "#playbook-search")
     def _submitted(self) -> None:

@@ -7,7 +7,6 @@ import asyncio
 import contextlib
 import socket
 import sys
-from pathlib import Path
 from typing import Any, AsyncIterator
 from urllib.parse import urlparse
 
@@ -45,7 +44,8 @@ async def run(args: argparse.Namespace) -> int:
                            getattr(args, "redact", None),
                            mic_flag=getattr(args, "mic", None), speaker_flag=getattr(args, "speaker", None),
                            direct_flag=getattr(args, "direct", None),
-                           credential_flag=getattr(args, "credential", None), org_flags=getattr(args, "org", None))
+                           credential_flag=getattr(args, "credential", None), org_flags=getattr(args, "org", None),
+                           playbooks_flags=getattr(args, "playbooks", None))
         if args.command_name == "agent":
             if not args.headless and interactive():
                 return await run_agent_console(args, settings)
@@ -130,13 +130,14 @@ def interactive() -> bool:
 
 async def run_agent_console(args: argparse.Namespace, settings: ClientSettings) -> int:
     """The Textual agent console; an embedded relay when none is configured or running."""
+    from cobrowse.cli.playbooks import catalogue
     from tui.agent_app import AgentApp
 
     notes: list[str] = []
     async with embedded_relay(settings, announce=notes.append) as relay_url:
         app = AgentApp(relay_url, settings.token, settings.name, args.join, identity=agent_identity(settings),
                        relay_note=notes[0] if notes else None, reconnect_for=settings.reconnect_for,
-                       playbook_dir=Path(settings.playbooks) if settings.playbooks else None, rtc=settings.rtc,
+                       playbook_dir=catalogue(settings), rtc=settings.rtc,
                        redact_patterns=settings.redact_patterns)
         await app.run_async()
     return app.return_code or 0

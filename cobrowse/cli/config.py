@@ -7,7 +7,7 @@ The config file is TOML at ``$COBROWSE_CONFIG`` or ``<user config dir>/cobrowse/
     token = "..."          # agents, when the relay requires one
     name = "Alice"         # shown to the customer
     reconnect_for = 60     # seconds to keep trying after the connection to the relay drops
-    playbooks = "~/support/playbooks"   # agents: the playbook library folder
+    playbooks = "~/support/playbooks"   # the playbook library folder(s): a path or a list of paths
     mic = "default"        # calls: microphone (a PulseAudio source; docs/voice.md)
     speaker = "default"    # calls: speaker (a PulseAudio sink)
     direct = true          # carry sealed frames over a direct WebRTC path when one exists
@@ -38,7 +38,7 @@ from cobrowse.voice.settings import RtcSettings
 from cobrowse.screen.redact import RedactPatternError, compile_patterns
 
 DEFAULT_RELAY = "ws://127.0.0.1:8765"
-KEYS: dict[str, type | tuple[type, ...]] = {"relay": str, "token": str, "name": str, "reconnect_for": (int, float), "playbooks": str,
+KEYS: dict[str, type | tuple[type, ...]] = {"relay": str, "token": str, "name": str, "reconnect_for": (int, float), "playbooks": (str, list),
                                             "mic": str, "speaker": str, "direct": bool, "ice_hosts": list, "echo_gate": bool, "audio_buffer": int,
                                             "redact_patterns": list,
                                             "credential": str, "trusted_orgs": list}
@@ -76,7 +76,7 @@ class ClientSettings:
     token: str | None
     name: str
     reconnect_for: float = 60.0
-    playbooks: str | None = None
+    playbooks: tuple[str, ...] = ()  # library folders before the data dir's and the samples
     redact_patterns: tuple[str, ...] = ()
     rtc: RtcSettings = RtcSettings()
     credential: str | None = None
@@ -101,10 +101,26 @@ def redact_patterns(file: dict[str, Any], flags: list[str] | None) -> tuple[str,
     return tuple(dict.fromkeys(out))
 
 
+def playbook_folders(flags: list[str] | None, env: str | None, file: str | list[Any] | None) -> tuple[str, ...]:
+    """The agent's own library folders: ``--playbooks`` flags, else ``$COBROWSE_PLAYBOOKS``
+    (separated by ``:``), else the config file's ``playbooks`` (a path or a list)."""
+    if flags:
+        folders: list[Any] = list(flags)
+    elif env:
+        folders = [f for f in env.split(os.pathsep) if f]
+    elif isinstance(file, str):
+        folders = [file]
+    else:
+        folders = list(file or [])
+    if not all(isinstance(f, str) and f for f in folders):
+        raise ConfigError('playbooks: expected a folder or a list of folders, like ["~/support/playbooks"]')
+    return tuple(os.path.expanduser(f) for f in folders)
+
+
 def resolve(relay_flag: str | None, token_flag: str | None = None, name_flag: str | None = None,
             redact_flags: list[str] | None = None, *, mic_flag: str | None = None, speaker_flag: str | None = None,
             direct_flag: bool | None = None, credential_flag: str | None = None,
-            org_flags: list[str] | None = None) -> ClientSettings:
+            org_flags: list[str] | None = None, playbooks_flags: list[str] | None = None) -> ClientSettings:
     file = load_file(config_path())
     relay = relay_flag or os.environ.get("COBROWSE_RELAY") or file.get("relay")
     if relay and not relay.startswith(("ws://", "wss://")):
@@ -118,9 +134,7 @@ def resolve(relay_flag: str | None, token_flag: str | None = None, name_flag: st
         raise ConfigError(f"COBROWSE_RECONNECT_FOR={raw!r}: expected a number of seconds") from None
     if not 0 < reconnect_for <= 3600:
         raise ConfigError(f"reconnect_for={reconnect_for}: expected 0 < seconds <= 3600")
-    playbooks = os.environ.get("COBROWSE_PLAYBOOKS") or file.get("playbooks")
-    if playbooks:
-        playbooks = os.path.expanduser(playbooks)
+    playbooks = playbook_folders(playbooks_flags, os.environ.get("COBROWSE_PLAYBOOKS"), file.get("playbooks"))
     rtc = RtcSettings.from_sources(dict(os.environ), file, mic=mic_flag, speaker=speaker_flag, direct=direct_flag)
     credential = credential_flag or os.environ.get("COBROWSE_CREDENTIAL") or file.get("credential")
     orgs = file.get("trusted_orgs", [])
@@ -128,6 +142,6 @@ def resolve(relay_flag: str | None, token_flag: str | None = None, name_flag: st
         raise ConfigError("trusted_orgs: expected a list of trust file paths, like [\"~/acme.trust.json\"]")
     env_orgs = [o for o in os.environ.get("COBROWSE_TRUSTED_ORGS", "").split(os.pathsep) if o]
     trusted = tuple(dict.fromkeys(os.path.expanduser(o) for o in [*(org_flags or []), *env_orgs, *orgs]))
-    return ClientSettings(relay or DEFAULT_RELAY, bool(relay), token or None, name, reconnect_for, playbooks or None,
+    return ClientSettings(relay or DEFAULT_RELAY, bool(relay), token or None, name, reconnect_for, playbooks,
                           redact_patterns(file, redact_flags), rtc,
                           credential=os.path.expanduser(credential) if credential else None, trusted_orgs=trusted)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import sys
+from pathlib import Path
 from typing import Any
 
 from cobrowse.cli.commands import end_on_signals, interactive, say, trusted_orgs
@@ -15,12 +16,22 @@ from cobrowse.io.runtime import EXIT_USAGE
 GUIDE_HELP_KEY = ord("!")
 
 
+def playbook_path(given: str, settings: ClientSettings) -> Path:
+    """A file path as given, else the library's playbook of that name (``fix-git-push``)."""
+    path = Path(given).expanduser()
+    if path.exists() or "/" in given or given.endswith(".md"):
+        return path
+    from cobrowse.cli.playbooks import catalogue
+
+    return catalogue(settings).find(given).path
+
+
 async def run_guide(args: argparse.Namespace, settings: ClientSettings) -> int:
     """`cobrowse guide PLAYBOOK`: the playbook alone; Ctrl-] ! creates a session for an agent."""
     from cobrowse.playbook import PlaybookError, load_playbook
 
     try:
-        playbook = load_playbook(args.playbook)
+        playbook = load_playbook(playbook_path(args.playbook, settings))
     except PlaybookError as exc:
         print(f"cobrowse: {exc}", file=sys.stderr)
         return EXIT_USAGE

@@ -68,7 +68,7 @@ def build_parser() -> argparse.ArgumentParser:
     _customer_options(share)
 
     guide = sub.add_parser("guide", help="run a playbook alone, and get help from an agent when stuck (customers)", description="Run a playbook's steps in your own shell, with no agent: each step shows its explanation and command, and turns done when its expected output appears. Nothing is shared until you ask for help with Ctrl-] ! : that creates a session and shows the code to give to an agent, who then sees the steps so far.", epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
-    guide.add_argument("playbook", metavar="PLAYBOOK", help="the playbook file (Markdown, see docs/playbooks.md)")
+    guide.add_argument("playbook", metavar="PLAYBOOK", help="the playbook file (Markdown, see docs/playbooks.md), or the name of one in the library (`cobrowse playbooks list`)")
     _customer_options(guide)
     devices = sub.add_parser("devices", help="list the microphones and speakers calls can use", description="List the sound devices calls can use, by the id --mic / --speaker (or COBROWSE_MIC / COBROWSE_SPEAKER, or mic / speaker in the config file) take. Monitors of speakers are listed as microphones too.", epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
     devices.add_argument("--json", action="store_true", help="one JSON object on stdout")
@@ -80,6 +80,12 @@ def build_parser() -> argparse.ArgumentParser:
     from cobrowse.cli import records_args
 
     records_args.add_arguments(sub, agent)
+
+    from cobrowse.cli import playbooks as playbooks_cli
+
+    playbooks_cli.add_arguments(sub, EPILOG)
+    playbooks_cli.add_folder_option(agent)
+    playbooks_cli.add_folder_option(guide)
 
     from cobrowse.cli import org_args
 
@@ -102,6 +108,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         from relay import cli as relay_cli
 
         return relay_cli.run(args)
+    if args.command_name == "playbooks":
+        from cobrowse.cli import playbooks as playbooks_cli
+
+        return playbooks_cli.run(args)
     if args.command_name == "devices":
         from cobrowse.cli import devices as devices_cli
 

@@ -101,7 +101,7 @@ async def test_steps_advance_on_the_customers_output_and_either_side_can_change_
 async def test_playbook_files_and_bad_playbooks(relay_url: str, tmp_path) -> None:  # type: ignore[no-untyped-def]
     agent, customer, _ = await pair(relay_url)
     try:
-        await agent.send({"cmd": "playbook", "path": "playbooks/collect-diagnostics.md"})
+        await agent.send({"cmd": "playbook", "path": "cobrowse/playbook/samples/collect-diagnostics.md"})
         pushed = await agent.event("steps")
         assert pushed["steps"] and pushed["steps"][0]["status"] == "active"
         bad = tmp_path / "bad.md"

@@ -7,9 +7,9 @@ import asyncio
 from pathlib import Path
 
 from harness import Proc, start_agent
+from cobrowse.playbook.catalogue import SAMPLES
 
-ROOT = Path(__file__).resolve().parents[2]
-PLAYBOOK = str(ROOT / "playbooks" / "collect-diagnostics.md")
+PLAYBOOK = str(SAMPLES / "collect-diagnostics.md")
 BASH = "bash --norc --noprofile"
 SHELL_ENV = {"PS1": "$ ", "TERM": "xterm-256color"}
 

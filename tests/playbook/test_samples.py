@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from cobrowse.playbook import Library, LineTap, StepMachine, load_playbook, parse_playbook
+from cobrowse.playbook.catalogue import SAMPLES as SAMPLES_DIR
 
 ROOT = Path(__file__).resolve().parents[2]
 SAMPLES = ["collect-diagnostics.md", "rotate-api-key.md", "fix-git-push.md"]
@@ -15,17 +16,17 @@ SAMPLES = ["collect-diagnostics.md", "rotate-api-key.md", "fix-git-push.md"]
 
 @pytest.mark.parametrize("name", SAMPLES)
 def test_samples_parse(name: str) -> None:
-    pb = load_playbook(ROOT / "playbooks" / name)
+    pb = load_playbook(SAMPLES_DIR / name)
     assert len(pb.steps) >= 4
     assert any(step.expect for step in pb.steps)
     assert all(step.body or step.command for step in pb.steps)
 
 
 def test_the_library_lists_the_samples_without_errors() -> None:
-    entries = Library(ROOT / "playbooks").entries()
+    entries = Library(SAMPLES_DIR).entries()
     assert sorted(e.path.name for e in entries) == sorted(SAMPLES)
     assert all(e.valid for e in entries), [e.error for e in entries]
-    assert [e.title for e in Library(ROOT / "playbooks").search("api key")] == ["Rotate an API key with the acme CLI"]
+    assert [e.title for e in Library(SAMPLES_DIR).search("api key")] == ["Rotate an API key with the acme CLI"]
 
 
 def test_the_documented_example_parses() -> None:
@@ -40,7 +41,7 @@ def test_the_documented_example_parses() -> None:
 
 
 def test_fix_git_push_auto_advances_on_real_looking_output() -> None:
-    machine = StepMachine(load_playbook(ROOT / "playbooks" / "fix-git-push.md"))
+    machine = StepMachine(load_playbook(SAMPLES_DIR / "fix-git-push.md"))
     tap = LineTap()
     session = [
         b"\x1b[01;32muser@host\x1b[00m:~/app$ git status -sb\r\n",
@@ -66,7 +67,7 @@ def test_fix_git_push_auto_advances_on_real_looking_output() -> None:
 
 
 def test_collect_diagnostics_patterns_ignore_the_typed_command() -> None:
-    pb = load_playbook(ROOT / "playbooks" / "collect-diagnostics.md")
+    pb = load_playbook(SAMPLES_DIR / "collect-diagnostics.md")
     machine = StepMachine(pb)
     tap = LineTap()
     machine.observe(tap.feed(b"$ uname -srm\r\nLinux 6.1.0-18-amd64 x86_64\r\n"), 1.0)

@@ -4,7 +4,6 @@ its output, and Ctrl-] ! creates a session an in-process agent joins. Every wait
 from __future__ import annotations
 
 import asyncio
-from pathlib import Path
 from typing import Any
 
 from cobrowse.playbook import load_playbook, playbook_from_dict
@@ -12,8 +11,8 @@ from tests.tui.test_customer_app import (  # noqa: F401  (fixtures)
     BASH, PREFIX, Agent, _shell_env, pane_lines, prefix, steps_text, type_text, until,
 )
 from tui.guide_app import GuideApp
+from cobrowse.playbook.catalogue import SAMPLES
 
-ROOT = Path(__file__).resolve().parents[2]
 
 PLAYBOOK = playbook_from_dict({"title": "Self check", "steps": [
     {"title": "First", "body": "Print *one*.", "command": "echo on''e-ok", "expect": "^one-ok$"},
@@ -64,7 +63,7 @@ async def test_guide_runs_alone_then_gets_help(relay_url: str) -> None:
 
 
 async def test_guide_alone_ends_with_the_shell(relay_url: str) -> None:
-    app = GuideApp(relay_url, load_playbook(ROOT / "playbooks" / "collect-diagnostics.md"), BASH)
+    app = GuideApp(relay_url, load_playbook(SAMPLES / "collect-diagnostics.md"), BASH)
     async with app.run_test(size=(80, 24)) as pilot:
         await until(lambda: any(line.startswith("$") for line in pane_lines(app)), what="the prompt")
         await until(lambda: any("Step 1/6" in str(n.message) for n in app._notifications), what="a step notification")

@@ -1,0 +1,78 @@
+"""`cobrowse playbooks list | search` as a person (or an integration) runs them."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def cobrowse(*args: str, env: dict[str, str] | None = None, cwd: Path = ROOT) -> subprocess.CompletedProcess[str]:
+    full = {**os.environ, "COBROWSE_CONFIG": os.devnull, **(env or {})}
+    if "COBROWSE_PLAYBOOKS" not in (env or {}):
+        full.pop("COBROWSE_PLAYBOOKS", None)
+    return subprocess.run([sys.executable, "-m", "cobrowse", *args], capture_output=True, text=True, timeout=60,
+                          env=full, cwd=cwd)
+
+
+@pytest.fixture
+def data(tmp_path: Path) -> dict[str, str]:
+    return {"COBROWSE_DATA_DIR": str(tmp_path / "data")}
+
+
+def test_list_shows_the_samples_as_json(data: dict[str, str]) -> None:
+    out = cobrowse("playbooks", "list", "--json", env=data)
+    assert out.returncode == 0, out.stderr
+    listed = {e["name"]: e for e in json.loads(out.stdout)}
+    assert {"fix-git-push", "collect-diagnostics", "rotate-api-key"} <= set(listed)
+    assert all(e["valid"] and e["steps"] >= 4 and Path(e["path"]).is_file() for e in listed.values())
+
+
+def test_search_ranks_by_relevance_and_limits(data: dict[str, str]) -> None:
+    out = cobrowse("playbooks", "search", "git push rejected non-fast-forward", "--json", "--limit", "2", env=data)
+    assert out.returncode == 0, out.stderr
+    found = json.loads(out.stdout)
+    assert 1 <= len(found) <= 2 and found[0]["name"] == "fix-git-push"
+    assert set(found[0]) >= {"name", "title", "path", "score"} and 0 < found[0]["score"] < 1
+    human = cobrowse("playbooks", "search", "api key", env=data)
+    assert human.returncode == 0 and human.stdout.splitlines()[0].split()[1] == "rotate-api-key"
+
+
+def test_own_folders_come_first_from_flag_env_and_data_dir(tmp_path: Path, data: dict[str, str]) -> None:
+    team = tmp_path / "team"
+    team.mkdir()
+    (team / "fix-git-push.md").write_text("# Team push fix\n## Ask the team\n")
+    out = cobrowse("playbooks", "list", "--json", "--playbooks", str(team), env=data)
+    assert {e["name"]: e["title"] for e in json.loads(out.stdout)}["fix-git-push"] == "Team push fix"
+    out = cobrowse("playbooks", "list", "--json", env={**data, "COBROWSE_PLAYBOOKS": f"{tmp_path / 'none'}:{team}"})
+    assert {e["name"]: e["title"] for e in json.loads(out.stdout)}["fix-git-push"] == "Team push fix"
+    own = Path(data["COBROWSE_DATA_DIR"]) / "playbooks"
+    own.mkdir(parents=True)
+    (own / "printer.md").write_text("# Unjam the printer\n## Open the tray\n")
+    out = cobrowse("playbooks", "search", "printer jam", "--json", env=data)
+    assert json.loads(out.stdout)[0]["name"] == "printer"
+
+
+def test_bad_input_is_a_usage_error(data: dict[str, str]) -> None:
+    out = cobrowse("playbooks", "search", "x", "--limit", "0", env=data)
+    assert out.returncode == 2 and "--limit" in out.stderr
+    out = cobrowse("playbooks", env=data)
+    assert out.returncode == 2 and "list" in out.stderr
+    out = cobrowse("guide", "no-such-playbook", "--plain", env=data)
+    assert out.returncode == 2 and "no playbook called 'no-such-playbook'" in out.stderr
+
+
+def test_the_wheel_carries_the_samples(tmp_path: Path) -> None:
+    built = subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "-q",
+                            "-w", str(tmp_path), str(ROOT)], capture_output=True, text=True, timeout=300)
+    assert built.returncode == 0, built.stderr
+    (wheel,) = tmp_path.glob("cobrowse-*.whl")
+    names = zipfile.ZipFile(wheel).namelist()
+    assert {"cobrowse/playbook/samples/fix-git-push.md", "cobrowse/playbook/samples/rotate-api-key.md"} <= set(names)
