@@ -12,7 +12,7 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
 
 WORKDIR /src
 COPY . .
-RUN pip install . \
+RUN pip install '.[relay]' \
     && cd / && rm -rf /src \
     && useradd --system --no-create-home --uid 10001 --shell /usr/sbin/nologin cobrowse \
     && mkdir -p /data && chown 10001:10001 /data

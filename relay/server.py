@@ -29,7 +29,7 @@ import ssl
 import time
 from collections import defaultdict
 from importlib import metadata
-from typing import Any, Callable
+from typing import TYPE_CHECKING, Any, Callable
 
 from websockets.asyncio.server import Server, ServerConnection, serve
 from websockets.exceptions import ConnectionClosed
@@ -43,10 +43,12 @@ from relay.config import RelayConfig
 from relay.limits import TokenBucket, bucket_for
 from relay.metrics import CONTENT_TYPE as METRICS_CONTENT_TYPE
 from relay.metrics import Live, RelayMetrics
-from relay.nodes import Bridge, default_node_id
 from relay.rooms import Event, Key, Output, Rng, Rooms
 from relay.tokens import TokenStore, token_names
 from relay.turn import ice_servers
+
+if TYPE_CHECKING:
+    from relay.nodes import Bridge
 
 log = logging.getLogger("relay")
 
@@ -167,6 +169,10 @@ class RelayServer:
         if cfg.audit_log:
             self._audit = AuditLog(cfg.audit_log)
         if cfg.redis:
+            try:
+                from relay.nodes import Bridge, default_node_id
+            except ImportError as exc:
+                raise ConfigError(f"redis: several nodes need cobrowse's relay extra: pip install 'cobrowse[relay]' ({exc})") from None
             self.bridge = Bridge(self, cfg.node_id or default_node_id())
             try:
                 await self.bridge.start()

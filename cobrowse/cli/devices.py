@@ -20,6 +20,11 @@ TONE_S = 1.0
 
 
 def run(args: argparse.Namespace, out: TextIO = sys.stdout) -> int:
+    from cobrowse.io.rtc import VOICE_EXTRA, voice_installed
+
+    if not voice_installed():
+        print(f"cobrowse: {VOICE_EXTRA}", file=sys.stderr)
+        return 2
     try:
         if args.check:
             settings = RtcSettings.from_sources(dict(os.environ), load_file(config_path()), mic=args.mic,

@@ -14,6 +14,8 @@ Two peer connections, each negotiated by one sealed offer and answer (``Rtc`` me
 from __future__ import annotations
 
 import asyncio
+import dataclasses
+import importlib.util
 from typing import TYPE_CHECKING, Any, Coroutine
 
 from cobrowse.errors import AudioUnavailable
@@ -32,17 +34,32 @@ if TYPE_CHECKING:
     from cobrowse.io.runtime import SessionRuntime
 
 
+#: What a person is told when calls or the direct path are used without the voice extra.
+VOICE_EXTRA = ("calls and the direct path need cobrowse's voice extra: pip install 'cobrowse[voice]' "
+               "(pipx: pipx install --force 'cobrowse[voice]')")
+
+
+def voice_installed() -> bool:
+    """Whether the voice extra (aiortc, PyAV, soundcard, numpy) is installed: the base install
+    leaves it out, and everything but calls and the direct path works without it."""
+    return all(importlib.util.find_spec(name) is not None for name in ("aiortc", "av", "numpy", "soundcard"))
+
+
 def _webrtc() -> Any:
     """aiortc and PyAV cost a third of a second to import: every cobrowse command would pay
     it at start-up, so they load when the first peer connection needs them."""
-    from cobrowse.io import webrtc
-
+    try:
+        from cobrowse.io import webrtc
+    except ImportError as exc:
+        raise AudioUnavailable(f"{VOICE_EXTRA} ({exc})") from None
     return webrtc
 
 
 def _audio() -> Any:
-    from cobrowse.io import audio
-
+    try:
+        from cobrowse.io import audio
+    except ImportError as exc:
+        raise AudioUnavailable(f"{VOICE_EXTRA} ({exc})") from None
     return audio
 
 
@@ -52,6 +69,8 @@ class RtcManager:
 
     def __init__(self, runtime: SessionRuntime, settings: RtcSettings) -> None:
         self.rt = runtime
+        if settings.direct and not voice_installed():
+            settings = dataclasses.replace(settings, direct=False)  # frames stay on the relay
         self.settings = settings
         self.policy = PathPolicy(settings.direct)
         self.call = CallMachine(runtime.role)
@@ -201,8 +220,8 @@ class RtcManager:
     async def accept_call(self) -> None:
         if self.call.state != "ringing":
             raise CallError("no call is ringing")
-        await asyncio.to_thread(_audio)
         try:
+            await asyncio.to_thread(_audio)
             self._open_audio()
         except AudioUnavailable as exc:
             self.call.decline()
@@ -307,13 +326,14 @@ class RtcManager:
         if isinstance(message, m.Call):
             self.call.receive(message, self.rt.now)
             if self.call.state == "ringing":
-                audio = await asyncio.to_thread(_audio)  # the import, off the loop
                 try:
+                    audio = await asyncio.to_thread(_audio)  # the import, off the loop
                     audio.check_devices(self.settings.mic, self.settings.speaker)
                 except AudioUnavailable as exc:
                     self.rt.emit({"event": "error", "message": f"a call came in, but {exc}"})
                     self.call.decline()
-                    await self._pump(reason="no audio device on the other side")
+                    await self._pump(reason="no audio device on the other side" if voice_installed()
+                                     else "the other side's cobrowse has no voice extra installed")
                     return
             await self._pump()
             return

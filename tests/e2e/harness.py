@@ -26,12 +26,13 @@ class Proc:
 
     @classmethod
     async def start(cls, *args: str, name: str = "", env: dict[str, str] | None = None,
-                    prefix: list[str] | None = None) -> "Proc":
-        """``prefix`` runs the CLI under another program (e.g. ``ip netns exec NS``)."""
+                    prefix: list[str] | None = None, cli: list[str] | None = None) -> "Proc":
+        """``prefix`` runs the CLI under another program (e.g. ``ip netns exec NS``); ``cli``
+        replaces ``python -m cobrowse`` (e.g. an installed ``cobrowse`` script)."""
         full_env = {**os.environ, "PYTHONUNBUFFERED": "1", "COBROWSE_CONFIG": os.devnull, **(env or {})}
         full_env.pop("COBROWSE_RELAY", None)
         proc = await asyncio.create_subprocess_exec(
-            *(prefix or []), *CLI, *args, stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE,
+            *(prefix or []), *(cli or CLI), *args, stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE,
             stderr=asyncio.subprocess.PIPE, env=full_env,
         )
         return cls(proc, name or args[0])
