@@ -10,15 +10,17 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 from dataclasses import dataclass
 from typing import Any
 
 from websockets.asyncio.client import ClientConnection, connect
-from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidURI
+from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidProxy, InvalidURI
 
 from cobrowse import PROTOCOL_VERSION
-from cobrowse.errors import RelayRejected, RelayUnavailable
+from cobrowse.errors import ConfigError, RelayRejected, RelayUnavailable
 from cobrowse.wire import envelope as env
+from cobrowse.wire.proxy import ProxyChoice, ProxySettingError, choose_proxy
 
 log = logging.getLogger(__name__)
 
@@ -60,8 +62,21 @@ class LinkEnded:
 LinkItem = PeerChanged | Frame | Reconnecting | Resumed | LinkEnded
 
 
-def unreachable(url: str, exc: BaseException) -> RelayUnavailable:
+def proxy_from_environment(url: str) -> ProxyChoice:
+    """The proxy the environment asks for (a setting cobrowse cannot use: a ConfigError)."""
+    try:
+        return choose_proxy(url, os.environ)
+    except ProxySettingError as exc:
+        raise ConfigError(str(exc)) from None
+
+
+def unreachable(url: str, exc: BaseException, proxy: ProxyChoice | None = None) -> RelayUnavailable:
     detail = str(exc) or type(exc).__name__
+    if proxy is not None and proxy.url:
+        return RelayUnavailable(
+            f"cannot reach the relay at {url} through {proxy.describe()} ({detail}): check that the proxy "
+            "runs and lets you through, or connect without it (--no-proxy, or add the relay to NO_PROXY)"
+        )
     return RelayUnavailable(
         f"cannot reach the relay at {url} ({detail}): check the address and your network, "
         "or start one with `cobrowse relay`"
@@ -71,8 +86,11 @@ def unreachable(url: str, exc: BaseException) -> RelayUnavailable:
 class RelayLink:
     """One side's link to the relay. Create with ``open`` or ``claim``, then ``run``."""
 
-    def __init__(self, url: str, role: str, token: str | None = None, *, reconnect_for: float = 60.0) -> None:
+    def __init__(self, url: str, role: str, token: str | None = None, *, reconnect_for: float = 60.0,
+                 proxy: ProxyChoice | None = None) -> None:
         self.url = url
+        #: How connections to the relay go out (curl's rules, docs/headless.md "Proxies").
+        self.proxy = proxy if proxy is not None else proxy_from_environment(url)
         self.role = role
         self.token = token
         self.reconnect_for = reconnect_for
@@ -93,10 +111,12 @@ class RelayLink:
         try:
             return await connect(
                 self.url, compression=None, max_size=MAX_FRAME, open_timeout=10,
-                proxy=None, ping_interval=10, ping_timeout=20, close_timeout=2,
+                proxy=self.proxy.url, ping_interval=10, ping_timeout=20, close_timeout=2,
             )
-        except (OSError, InvalidHandshake, InvalidURI, TimeoutError) as exc:
-            raise unreachable(self.url, exc) from None
+        except ImportError as exc:  # socks:// needs python-socks
+            raise unreachable(self.url, exc, self.proxy) from None
+        except (OSError, InvalidHandshake, InvalidURI, InvalidProxy, TimeoutError) as exc:
+            raise unreachable(self.url, exc, self.proxy) from None
 
     async def _request(self, ws: ClientConnection, message: env.Message, expect: type[env.Message]) -> env.Message:
         await ws.send(message.encode())
