@@ -299,3 +299,84 @@ def test_compose_runs_coturn_with_the_relays_secret() -> None:
     assert 'COBROWSE_RELAY_TURN_SECRET: "${TURN_SECRET:?' in relay_part
     assert "COBROWSE_RELAY_TURN_URLS: \"turn:${TURN_HOST}:3478?transport=udp" in relay_part
     assert "COBROWSE_RELAY_STUN_URLS: \"stun:${TURN_HOST:?" in relay_part
+
+
+def _compose_coturn_args() -> list[str]:
+    """The coturn command of docker-compose.yml, as a list of its arguments."""
+    compose = (Path(__file__).resolve().parents[2] / "docker-compose.yml").read_text()
+    block = compose.split("\n  coturn:", 1)[1].split("\n    command:\n", 1)[1]
+    args = []
+    for line in block.splitlines():
+        stripped = line.strip()
+        if not stripped.startswith('- "'):
+            if stripped and not stripped.startswith("#"):
+                break
+            continue
+        args.append(stripped[3:stripped.index('"', 3)])
+    return args
+
+
+@pytest.mark.parametrize("deny_list", [True, False], ids=["compose", "control-without-its-deny-list"])
+async def test_the_compose_coturn_command_runs_and_denies_private_peers(tmp_path: Path, deny_list: bool) -> None:
+    """docker-compose.yml's own coturn arguments on a real coturn (ports, addresses, files moved
+    to this test's): it starts with TLS, allocates for the relay's credentials, and refuses to
+    relay to a peer in its deny list (SSRF through TURN). coturn denies loopback peers by
+    itself, so both runs allow them and only the compose file's list stands in the way: the
+    control run, without that list, does relay."""
+    binary = shutil.which("turnserver")
+    if binary is None:
+        pytest.skip("coturn's turnserver is not installed (apt-get install coturn; .ci/run does it)")
+    if shutil.which("openssl") is None:
+        pytest.skip("openssl is not installed (apt-get install openssl)")
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", "/CN=turn.test",
+                    "-keyout", str(tmp_path / "privkey.pem"), "-out", str(tmp_path / "fullchain.pem")],
+                   check=True, capture_output=True, timeout=60)
+    port, tls_port = _free_udp_port(), _free_udp_port()
+    relay_lo = 50000 + port % 10000
+    moved = {"--listening-port": str(port), "--tls-listening-port": str(tls_port), "--min-port": str(relay_lo),
+             "--max-port": str(relay_lo + 20), "--cert": str(tmp_path / "fullchain.pem"),
+             "--pkey": str(tmp_path / "privkey.pem"), "--log-file": str(tmp_path / "turn.log"),
+             "--static-auth-secret": SECRET, "--realm": "cobrowse", "--external-ip": "127.0.0.1"}
+    args = []
+    for arg in _compose_coturn_args():
+        name = arg.split("=", 1)[0]
+        args.append(f"{name}={moved[name]}" if name in moved else arg)
+    assert any(a.startswith("--denied-peer-ip=127.0.0.0") for a in args) and "--no-tlsv1" in args
+    if not deny_list:
+        args = [a for a in args if not a.startswith("--denied-peer-ip=")]
+    args.append("--allow-loopback-peers")
+    log = tmp_path / "turn.log"
+    proc = subprocess.Popen([binary, *args, "--listening-ip=127.0.0.1", "--relay-ip=127.0.0.1", "--simple-log",
+                             "--no-stdout-log", f"--pidfile={tmp_path / 'turn.pid'}", f"--userdb={tmp_path / 'turndb'}"],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    peer = None
+    try:
+        async with asyncio.timeout(T):
+            while not (log.exists() and "turn server id=0 created" in log.read_text(errors="replace")):
+                assert proc.poll() is None, f"turnserver exited: {log.read_text(errors='replace')[-2000:]}"
+                await asyncio.sleep(0.05)
+        text = log.read_text(errors="replace")
+        assert "TLS" in text and "Bad configuration" not in text
+        transport, _ = await _allocate(port, *turn_credentials(SECRET, "s1-agent", int(time.time()) + 600))
+        loop = asyncio.get_running_loop()
+        peer, inbox = await loop.create_datagram_endpoint(_Inbox, local_addr=("127.0.0.1", 0))
+        target = peer.get_extra_info("sockname")
+        for _ in range(5):
+            transport.sendto(b"to a loopback peer", target)  # type: ignore[attr-defined]
+            await asyncio.sleep(0.1)
+        if deny_list:
+            await asyncio.sleep(0.5)
+            assert inbox.got.empty(), "coturn relayed to a denied (loopback) peer"
+        else:
+            async with asyncio.timeout(T):
+                assert (await inbox.got.get())[0] == b"to a loopback peer"
+        transport.close()  # type: ignore[attr-defined]
+    finally:
+        if peer is not None:
+            peer.close()
+        proc.terminate()
+        try:
+            proc.wait(timeout=5)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait(timeout=5)
