@@ -12,7 +12,11 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
 
 WORKDIR /src
 COPY . .
-RUN pip install '.[relay]' \
+# Exact versions with their hashes (deploy/relay.lock, from pip-compile; see docs/relay.md),
+# then cobrowse itself without resolving anything again.
+RUN pip install --require-hashes --no-deps -r deploy/relay.lock \
+    && pip install --no-deps . \
+    && pip check \
     && cd / && rm -rf /src \
     && useradd --system --no-create-home --uid 10001 --shell /usr/sbin/nologin cobrowse \
     && mkdir -p /data && chown 10001:10001 /data

@@ -85,7 +85,8 @@ def test_static_shape() -> None:
     user = one("USER")
     assert user and user not in ("root", "0")
     assert "8765" in one("EXPOSE").split()
-    assert any(word == "RUN" and "pip install '.[relay]'" in args for word, args in instructions())
+    assert any(word == "RUN" and "--require-hashes --no-deps -r deploy/relay.lock" in args and "pip install --no-deps ." in args
+               for word, args in instructions())
     ignore = (ROOT / ".dockerignore").read_text().split()
     assert ".venv" in ignore and ".git" in ignore
 
