@@ -26,7 +26,11 @@ USER cobrowse
 
 EXPOSE 8765
 
+# The health check reads the relay's own settings: https:// once TLS is on, the configured port.
 HEALTHCHECK --interval=30s --timeout=5s --start-period=5s --retries=3 \
-    CMD ["python", "-c", "import sys, urllib.request; sys.exit(0 if urllib.request.urlopen('http://127.0.0.1:8765/healthz', timeout=4).status == 200 else 1)"]
+    CMD ["python", "-m", "relay.health"]
 
-CMD ["cobrowse", "relay", "--host", "0.0.0.0", "--port", "8765"]
+# No flags: settings come from the environment and the config file, flags > env > file.
+# In a container the relay must listen on every interface; override with COBROWSE_RELAY_HOST.
+ENV COBROWSE_RELAY_HOST=0.0.0.0
+CMD ["cobrowse", "relay"]

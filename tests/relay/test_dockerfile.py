@@ -1,7 +1,8 @@
 """The Dockerfile, checked without a Docker engine: its CMD and HEALTHCHECK are run here.
 
-The CMD runs with the port swapped for a free one and the host for 127.0.0.1 (loopback
-only in tests); the HEALTHCHECK command must then exit 0 against it, as Docker would run it.
+The CMD runs with the image's ENV plus settings as `docker run -e` would give them (a free
+port, host 127.0.0.1: loopback only in tests); the HEALTHCHECK command must then exit 0
+against it, as Docker would run it, with or without TLS, and fail once it stopped.
 """
 
 from __future__ import annotations
@@ -91,20 +92,29 @@ def test_static_shape() -> None:
     assert ".venv" in ignore and ".git" in ignore
 
 
-def test_cmd_and_healthcheck_work_locally() -> None:
+def image_env() -> dict[str, str]:
+    """The image's ENV lines (the values the CMD and the health check run with)."""
+    env: dict[str, str] = {}
+    for word, args in instructions():
+        if word == "ENV":
+            env.update(dict(re.findall(r"(\w+)=(\S+)", args)))
+    return env
+
+
+def run_image_commands(tmp_path: Path, settings: dict[str, str]) -> None:
+    """The CMD as Docker runs it (the image's ENV, then ``settings`` as ``docker run -e``), then
+    the HEALTHCHECK against it: healthy while it runs, unhealthy once it stopped."""
     cmd = exec_form(one("CMD"))
-    assert cmd[:2] == ["cobrowse", "relay"]
-    assert cmd[cmd.index("--host") + 1] == "0.0.0.0" and cmd[cmd.index("--port") + 1] == "8765"
-    port = str(free_port())
+    assert cmd[:2] == ["cobrowse", "relay"] and "--host" not in cmd and "--port" not in cmd  # env and file decide
     argv = relay_launcher() + cmd[2:]
-    argv[argv.index("--port") + 1] = port
-    argv[argv.index("--host") + 1] = "127.0.0.1"
-    check = [arg.replace("8765", port) for arg in healthcheck_argv()]
+    check = healthcheck_argv()
     assert check[0] == "python"
     check[0] = sys.executable  # the image's python is the venv's here
-
     env = {k: v for k, v in os.environ.items() if not k.startswith("COBROWSE_RELAY")}
-    proc = subprocess.Popen(argv, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    env.update(image_env())
+    assert env["COBROWSE_RELAY_HOST"] == "0.0.0.0"
+    env.update({"COBROWSE_RELAY_HOST": "127.0.0.1", **settings})  # loopback only in tests
+    proc = subprocess.Popen(argv, cwd=tmp_path, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
         assert proc.stderr is not None
         deadline = time.monotonic() + T
@@ -113,8 +123,9 @@ def test_cmd_and_healthcheck_work_locally() -> None:
             if not line or "listening on" in line:
                 break
         assert proc.poll() is None, f"relay exited: {shlex.join(argv)}"
-        result = subprocess.run(check, capture_output=True, text=True, timeout=T)
+        result = subprocess.run(check, capture_output=True, text=True, timeout=T, env=env, cwd=ROOT)
         assert result.returncode == 0, result.stderr
+        assert result.stdout.startswith("healthy: http")
         proc.terminate()
         _, err = proc.communicate(timeout=T)
         assert proc.returncode == 0, err
@@ -122,8 +133,29 @@ def test_cmd_and_healthcheck_work_locally() -> None:
         if proc.poll() is None:
             proc.kill()
         proc.communicate(timeout=T)
-    # and the health check fails once nothing listens there
-    assert subprocess.run(check, capture_output=True, timeout=T).returncode != 0
+    after = subprocess.run(check, capture_output=True, text=True, timeout=T, env=env, cwd=ROOT)
+    assert after.returncode != 0 and "unhealthy" in after.stderr
+
+
+def test_cmd_and_healthcheck_follow_the_port_from_the_environment(tmp_path: Path) -> None:
+    run_image_commands(tmp_path, {"COBROWSE_RELAY_PORT": str(free_port())})
+
+
+def test_cmd_and_healthcheck_follow_a_config_file(tmp_path: Path) -> None:
+    config = tmp_path / "relay.toml"
+    config.write_text(f"[relay]\nport = {free_port()}\n")
+    run_image_commands(tmp_path, {"COBROWSE_RELAY_CONFIG": str(config)})
+
+
+def test_healthcheck_speaks_tls_when_the_relay_does(tmp_path: Path) -> None:
+    if shutil.which("openssl") is None:
+        pytest.skip("openssl is not installed (apt-get install openssl)")
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", "/CN=relay.example.com",
+                    "-keyout", str(tmp_path / "key.pem"), "-out", str(tmp_path / "cert.pem")],
+                   check=True, capture_output=True, timeout=60)
+    run_image_commands(tmp_path, {"COBROWSE_RELAY_PORT": str(free_port()),
+                                  "COBROWSE_RELAY_TLS_CERT": str(tmp_path / "cert.pem"),
+                                  "COBROWSE_RELAY_TLS_KEY": str(tmp_path / "key.pem")})
 
 
 @pytest.mark.parametrize("name", ["CMD", "HEALTHCHECK"])
