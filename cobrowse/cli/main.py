@@ -87,6 +87,12 @@ def build_parser() -> argparse.ArgumentParser:
     playbooks_cli.add_folder_option(agent)
     playbooks_cli.add_folder_option(guide)
 
+    completion = sub.add_parser("completion", help="print shell completion for bash, zsh or fish",
+                                description='Print a completion script: eval "$(cobrowse completion bash)" in ~/.bashrc, '
+                                            'the same with zsh in ~/.zshrc, or cobrowse completion fish > '
+                                            '~/.config/fish/completions/cobrowse.fish.')
+    completion.add_argument("shell", choices=("bash", "zsh", "fish"))
+
     from cobrowse.cli import org_args
 
     org = sub.add_parser("org", help="an organisation's signing key and agent credentials (admins)", description="Create the organisation's signing key, issue and revoke agent credentials, and publish the trust file customers use to see your agents as verified.", epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -108,6 +114,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         from relay import cli as relay_cli
 
         return relay_cli.run(args)
+    if args.command_name == "completion":
+        from cobrowse.cli.completion import SHELLS
+
+        print(SHELLS[args.shell](parser), end="")
+        return 0
     if args.command_name == "playbooks":
         from cobrowse.cli import playbooks as playbooks_cli
 
