@@ -42,3 +42,26 @@ def data_dir(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.Monke
     path = tmp_path_factory.mktemp("cobrowse-data")
     monkeypatch.setenv("COBROWSE_DATA_DIR", str(path))
     return path
+
+
+# ---- tiers (README: "Tests") ----
+#: The pure core, tested synchronously: no relay, no process, no terminal (target: < 60 s).
+PURE = ("wire", "crypto", "protocol", "screen", "playbook", "voice", "audit", "trust", "plain")
+PURE_FILES = ("relay/test_rooms.py", "relay/test_rooms_ops.py", "relay/test_cluster_wire.py", "relay/test_config.py",
+              "relay/test_lock.py", "tui/test_terminal_keys.py")
+#: Real programs in real terminals: tmux panes and what a person sees.
+TERMINAL_FILES = ("e2e/test_apps_tmux.py", "e2e/test_screen_fidelity.py", "screen/test_screen_real_programs.py")
+
+
+def tier(path: Path) -> str:
+    parts = path.resolve().relative_to(Path(__file__).resolve().parent).as_posix()
+    if parts in TERMINAL_FILES:
+        return "terminal"
+    if parts in PURE_FILES or parts.split("/", 1)[0] in PURE:
+        return "pure"
+    return "integration"
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        item.add_marker(getattr(pytest.mark, tier(item.path)))
