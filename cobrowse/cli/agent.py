@@ -10,10 +10,10 @@ from typing import Any
 
 from cobrowse.cli.commands import agent_identity, end_on_signals
 from cobrowse.cli.config import ClientSettings
-from cobrowse.io.keeping import agent_taps
 from cobrowse.errors import CobrowseError
 from cobrowse.io.agent import AgentRuntime, CommandError
 from cobrowse.io.headless import JsonLines, serve_commands, stdin_lines
+from cobrowse.io.keeping import agent_taps
 from cobrowse.io.link import RelayLink
 from cobrowse.io.runtime import exit_code_for
 from cobrowse.protocol.untrusted import visible

@@ -13,8 +13,8 @@ from urllib.parse import urlparse
 
 from cobrowse.cli.config import ClientSettings, resolve
 from cobrowse.errors import CobrowseError, ConfigError
-from cobrowse.protocol.untrusted import visible
 from cobrowse.io.runtime import EXIT_USAGE, exit_code_for
+from cobrowse.protocol.untrusted import visible
 
 
 def say(text: str) -> None:

@@ -4,24 +4,22 @@ from __future__ import annotations
 
 import asyncio
 import json
-import re
 import sys
 from typing import Any, TextIO
 
 from cobrowse.io.agent import AgentRuntime, CommandError
-
-
-#: Characters JSON may carry raw that a terminal or a text view acts on (DEL, C1, bidi and
-#: zero-width controls, line separators, lone surrogates): written as JSON escapes, so
-#: whoever reads the stream, or prints it, gets the same values and no escape sequence.
-_RAW_UNSAFE = re.compile("[\x7f-\x9f\u00ad\u061c\u180e\u200b\u200e\u200f\u2028-\u202e\u2060-\u206f"
-                         "\ufeff\ufff9-\ufffb\ud800-\udfff\U000e0000-\U000e007f]")
+from cobrowse.protocol.untrusted import dangerous
 
 
 def json_line(event: dict[str, Any]) -> str:
-    """One event as a JSON line that is safe to show on a terminal (peer text included)."""
+    """One event as a JSON line that is safe to show on a terminal: JSON escapes C0 controls
+    itself; DEL, C1, bidi and zero-width controls, separators and lone surrogates (peer text
+    is cleaned before it gets here; this is the last guard) become JSON escapes too, so a
+    reader gets the same values and a terminal printing the stream no escape sequence."""
     text = json.dumps(event, ensure_ascii=False)
-    return _RAW_UNSAFE.sub(lambda m: "\\u%04x" % ord(m[0]) if ord(m[0]) < 0x10000 else json.dumps(m[0])[1:-1], text)
+    if text.isprintable():
+        return text
+    return "".join(json.dumps(ch)[1:-1] if dangerous(ch) else ch for ch in text)
 
 
 class JsonLines:

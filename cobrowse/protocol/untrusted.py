@@ -73,11 +73,19 @@ class SafeText(str):
     __slots__ = ()
 
 
-def _escape(ch: str, multiline: bool) -> str:
+def dangerous(ch: str, multiline: bool = False) -> bool:
+    """Whether showing ``ch`` as it is could drive a terminal or disguise text: controls
+    (but ``\n`` and tab where several lines are allowed), format characters other than the
+    joiners, surrogates, line and paragraph separators. Other non-printable characters
+    (spaces other than " ", private use, unassigned) are harmless to show."""
     if ch.isprintable() or ch in _JOINERS or (multiline and ch in "\n\t"):
+        return False
+    return unicodedata.category(ch) in _ESCAPED_CATEGORIES
+
+
+def _escape(ch: str, multiline: bool) -> str:
+    if not dangerous(ch, multiline):
         return ch
-    if unicodedata.category(ch) not in _ESCAPED_CATEGORIES:
-        return ch  # spaces other than " ", private use, unassigned: harmless to show
     if ch in _SHORT:
         return _SHORT[ch]
     code = ord(ch)
