@@ -15,11 +15,11 @@ import json
 import os
 import time
 import unicodedata
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import pytest
 from hypothesis import HealthCheck, given, settings
-from hypothesis import strategies as st
 
 from cobrowse.cli.agent import LineConsole
 from cobrowse.cli.guide import GuideNotices
