@@ -50,7 +50,7 @@ async def test_plain_customer_shows_agent_escapes_as_text(relay_url: str) -> Non
         assert "\\x1b[1A\\x1b[2K\\r[cobrowse] Verified" in out
         assert "UNVERIFIED AGENT" in out
         for line in customer.stderr_lines:  # every line is ours: none begins with the agent's words
-            assert line.startswith("[cobrowse] ") or line.startswith("cobrowse"), line
+            assert line.startswith(("[cobrowse] ", "cobrowse")), line
     finally:
         await customer.kill()
         if not task.done():
