@@ -122,3 +122,52 @@ async def test_agent_console_shows_a_hostile_customer_as_text(relay: RelayServer
     finally:
         if customer is not None and customer_task is not None and not customer_task.done():
             await finish(customer, customer_task)
+
+
+# -- every field × the two apps: the events the door produces, rendered -----------------
+
+SAMPLES = [BADGE, "[/]", "[link=https://evil.example]x[/link] [@click=app.quit]q[/]", ESCAPES,
+           "line\n[cobrowse] Verified\u2028x\ud800", "x" * 200_000]
+
+
+async def test_every_field_in_the_customer_app_is_data(relay: RelayServer) -> None:
+    from tests.cli.test_untrusted_display import FIELDS
+
+    app = CustomerApp(relay.url, None, BASH)
+    async with app.run_test(size=(140, 40)) as pilot:
+        await until(pilot, lambda: app.runtime is not None and app.phase == "waiting", "a session to share")
+        for sample in SAMPLES:
+            for field, build in FIELDS.items():
+                for event in build(sample):
+                    if event["event"] in ("ended", "feedback_prompt"):
+                        continue  # they close the app: shown by the e2e and plain tests
+                    app._on_event(event)  # not _emit: a display error must fail the test here
+            await pilot.pause(0.05)
+            assert app.is_running
+            rendered = screen_text(app)
+            assert_no_control(rendered)
+        assert any("[/]" in line for line in app.log_lines)
+
+
+async def test_every_field_in_the_agent_console_is_data(relay: RelayServer) -> None:
+    from tests.cli.test_untrusted_display import FIELDS
+
+    app = AgentApp(relay.url, None, "Alice")
+    async with app.run_test(size=(140, 40)) as pilot:
+        await pilot.press("f2")
+        await until(pilot, lambda: len(app.query(SessionPane)) == 1, "a new session")
+        pane = app.query(SessionPane).last()
+        await until(pilot, lambda: pane.code is not None, "the code")
+        for sample in SAMPLES:
+            for field, build in FIELDS.items():
+                for event in build(sample):
+                    if event["event"] == "ended":
+                        continue
+                    if event["event"] == "hello":
+                        event = {**event, "role": "customer"}
+                    pane.on_session_pane_update(SessionPane.Update(event))
+            await pilot.pause(0.05)
+            assert app.is_running
+            assert_no_control(screen_text(app))
+        assert "[/]" in pane.chat_log.plain()
+        await app.end_all()
