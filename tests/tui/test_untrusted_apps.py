@@ -137,7 +137,7 @@ async def test_every_field_in_the_customer_app_is_data(relay: RelayServer) -> No
     async with app.run_test(size=(140, 40)) as pilot:
         await until(pilot, lambda: app.runtime is not None and app.phase == "waiting", "a session to share")
         for sample in SAMPLES:
-            for field, build in FIELDS.items():
+            for build in FIELDS.values():
                 for event in build(sample):
                     if event["event"] in ("ended", "feedback_prompt"):
                         continue  # they close the app: shown by the e2e and plain tests
@@ -159,7 +159,7 @@ async def test_every_field_in_the_agent_console_is_data(relay: RelayServer) -> N
         pane = app.query(SessionPane).last()
         await until(pilot, lambda: pane.code is not None, "the code")
         for sample in SAMPLES:
-            for field, build in FIELDS.items():
+            for build in FIELDS.values():
                 for event in build(sample):
                     if event["event"] == "ended":
                         continue
