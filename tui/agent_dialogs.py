@@ -194,7 +194,7 @@ class PlaybookDialog(ModalScreen[Path | None]):
     def compose(self) -> ComposeResult:
         with Vertical(id="dialog", classes="-wide"):
             yield Label("Push a playbook to the customer", classes="dialog-title")
-            yield Label(f"Library: {self.library.folder}", id="playbook-folder", markup=False)
+            yield Label(f"Library: {self.library.folder}", id="playbook-folder")
             yield Input(placeholder="search titles, steps, file names", id="playbook-search")
             yield OptionList(id="playbook-list")
             yield Label("Enter pushes the highlighted playbook · Esc cancels", id="playbook-help")
