@@ -17,6 +17,8 @@ what an honest peer sends reads exactly as it was written.
 
 from __future__ import annotations
 
+import functools
+import re
 import unicodedata
 from enum import StrEnum
 from typing import Any
@@ -97,27 +99,43 @@ def _escape(ch: str, multiline: bool) -> str:
 
 
 def visible(text: str, cap: int | None = None, multiline: bool = False) -> str:
-    """``text`` with every dangerous character visibly escaped, cut to ``cap`` characters
-    (the ellipsis included) when given. Front ends use it as their last guard on whatever
-    they print; ``clean`` is the typed door for peer fields."""
-    limit = len(text) if cap is None else max(cap, 1)
-    pieces: list[str] = []
-    size = 0
-    cut = False
-    for ch in text[: limit + 1]:  # escaping never shortens: more input could not fit anyway
-        piece = ch if ch.isprintable() else _escape(ch, multiline)
-        if size + len(piece) > limit:
-            cut = True
-            break
-        pieces.append(piece)
-        size += len(piece)
-    else:
-        cut = len(text) > limit
-    if not cut:
-        return "".join(pieces)
-    while pieces and size + len(ELLIPSIS) > limit:
-        size -= len(pieces.pop())
-    return "".join(pieces) + ELLIPSIS
+    """``text`` with every dangerous character visibly escaped and, when ``cap`` is given,
+    cut to ``cap`` characters (the ellipsis included; an escape is never cut in half).
+    Front ends use it as their last guard on whatever they print; ``clean`` is the typed
+    door for peer fields. C speed whatever the input: a hostile peer's 4 MB of controls
+    costs milliseconds, not seconds."""
+    if cap is None:
+        return text if _printable(text, multiline) else text.translate(_escapes(multiline))
+    limit = max(cap, 1)
+    head = text[: limit + 1]  # escaping never shortens: more input could not fit anyway
+    if not _printable(head, multiline):
+        head = head.translate(_escapes(multiline))
+    if len(head) <= limit:
+        return head
+    return _PARTIAL_ESCAPE.sub("", head[: limit - len(ELLIPSIS)]) + ELLIPSIS
+
+
+def _printable(text: str, multiline: bool) -> bool:
+    return (text.replace("\n", "").replace("\t", "") if multiline else text).isprintable()
+
+
+# What a cut can leave of an escape at the end: a backslash and part of its digits.
+_PARTIAL_ESCAPE = re.compile(r"\\(?:x[0-9a-f]?|u[0-9a-f]{0,3}|U[0-9a-f]{0,7})?\Z")
+
+
+@functools.cache
+def _escapes(multiline: bool) -> dict[int, str]:
+    """The ``str.translate`` table: every dangerous code point to its escape, built the
+    first time a string needs it (about 30 ms). Controls, format characters, surrogates
+    and separators live in planes 0, 1 and 14; the other planes hold letters, private use
+    or nothing yet."""
+    category = unicodedata.category
+    codes = (code for plane in (0x00000, 0x10000, 0xE0000) for code in range(plane, plane + 0x10000))
+    table = {code: _escape(chr(code), False) for code in codes
+             if category(chr(code)) in _ESCAPED_CATEGORIES and chr(code) not in _JOINERS}
+    if multiline:
+        del table[ord("\n")], table[ord("\t")]
+    return table
 
 
 def clean(value: object, field: Field) -> SafeText:

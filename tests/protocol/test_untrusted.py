@@ -88,6 +88,12 @@ def test_escapes_are_visible_and_markup_is_data() -> None:
     assert visible("x" * 10, cap=5) == "xxxx…"
 
 
+def test_a_cut_never_leaves_half_an_escape_and_the_last_guard_never_cuts() -> None:
+    assert clean("a" * 62 + "\x1b", Field.NAME) == "a" * 62 + ELLIPSIS
+    assert clean("a" * 60 + "\u202e", Field.NAME) == "a" * 60 + ELLIPSIS
+    assert visible("a\x1bb" * 1000) == "a\\x1bb" * 1000  # front ends escape, the door caps
+
+
 def test_a_one_megabyte_name_is_one_short_line_quickly() -> None:
     safe = clean("\n".join(["x" * 79] * 13000), Field.NAME)
     assert len(safe) == CAPS[Field.NAME] and "\n" not in safe
