@@ -22,6 +22,7 @@ from typing import Any, ClassVar
 from textual import on
 from textual.app import App, ComposeResult
 from textual.binding import Binding, BindingType
+from textual.notifications import SeverityLevel
 from textual.widgets import Footer, Input, TabbedContent, TabPane
 
 from cobrowse.io.datadir import data_dir
@@ -37,6 +38,7 @@ from tui.agent_dialogs import (
     suggestion_text,
 )
 from tui.agent_palette import PALETTE, AgentCommands
+from tui.safe import notify_plain
 from tui.agent_session import (
     CONSENT_LABELS,
     STEP_ICONS,
@@ -201,6 +203,11 @@ class AgentApp(App[None]):
         self.relay_note = relay_note
         self.reconnect_for = reconnect_for
         self._numbers = itertools.count(1)
+
+    def notify(self, message: str, *, title: str = "", severity: SeverityLevel = "information",
+               timeout: float | None = None, markup: bool = False) -> None:
+        """Every notification is literal text: many quote the customer (tui.safe)."""
+        notify_plain(self, message, title=title, severity=severity, timeout=timeout)
 
     def compose(self) -> ComposeResult:
         with TabbedContent(id="sessions"):

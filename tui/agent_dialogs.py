@@ -56,7 +56,7 @@ class JoinDialog(ModalScreen[str | None]):
             yield Label("Join a customer's session", classes="dialog-title")
             yield Label("Type the code the customer reads to you (they ran `cobrowse share`):")
             yield Input(placeholder="42-7193-0518", id="join-input")
-            yield Label("", id="join-error")
+            yield Label("", id="join-error", markup=False)
             with Horizontal(classes="dialog-buttons"):
                 yield Button("Join", variant="primary", id="join-ok")
                 yield Button("Cancel", id="join-cancel")
@@ -98,7 +98,7 @@ class ConfirmDialog(ModalScreen[bool]):
 
     def compose(self) -> ComposeResult:
         with Vertical(id="dialog"):
-            yield Label(self.question, classes="dialog-title")
+            yield Label(self.question, classes="dialog-title", markup=False)
             with Horizontal(classes="dialog-buttons"):
                 yield Button(f"{self.yes} (y)", variant="error", id="confirm-yes")
                 yield Button("Cancel (n)", id="confirm-no")
@@ -133,10 +133,10 @@ class PromptDialog(ModalScreen[Any]):
 
     def compose(self) -> ComposeResult:
         with Vertical(id="dialog"):
-            yield Label(self.title_text, classes="dialog-title")
-            yield Label(self.help_text)
+            yield Label(self.title_text, classes="dialog-title", markup=False)
+            yield Label(self.help_text, markup=False)
             yield Input(self.value, placeholder=self.placeholder, id="prompt-input")
-            yield Label("", id="prompt-error")
+            yield Label("", id="prompt-error", markup=False)
             with Horizontal(classes="dialog-buttons"):
                 yield Button(self.ok, variant="primary", id="prompt-ok")
                 yield Button("Cancel", id="prompt-cancel")

@@ -11,7 +11,7 @@ from textual import on
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.message import Message
-from textual.widgets import Button, Digits, Input, Markdown, Static, TabbedContent, TabPane
+from textual.widgets import Button, Digits, Input, Markdown, TabbedContent, TabPane
 
 from cobrowse.cli.config import DEFAULT_RELAY
 from cobrowse.errors import CobrowseError, SecurityError
@@ -21,6 +21,7 @@ from cobrowse.io.link import RelayLink
 from cobrowse.voice.settings import RtcSettings
 from cobrowse.voice.call import describe as describe_voice
 from cobrowse.wire.code import Code, parse_code
+from tui.safe import PlainStatic, plain
 from tui.widgets.meter import meter_bar
 from tui.widgets.remote_screen import RemoteScreen
 
@@ -57,7 +58,7 @@ def human_bytes(value: int) -> str:
 
 
 class ChatLog(VerticalScroll):
-    """Chat and session notes; one Static per entry, so text reflows when the pane resizes
+    """Chat and session notes; one PlainStatic per entry, so text reflows when the pane resizes
     (a RichLog wraps at the width it had when written, which is tiny in a hidden tab)."""
 
     MAX_ENTRIES = 500
@@ -69,11 +70,11 @@ class ChatLog(VerticalScroll):
         entries = self.query(".entry")
         if len(entries) >= self.MAX_ENTRIES:
             entries.first().remove()
-        self.mount(Static(text, classes="entry"))
+        self.mount(PlainStatic(text, classes="entry"))
 
     def plain(self) -> str:
         """The log as text, one entry a line (tests)."""
-        return "\n".join(getattr(e.content, "plain", str(e.content)) for e in self.query(".entry").results(Static))
+        return "\n".join(getattr(e.content, "plain", str(e.content)) for e in self.query(".entry").results(PlainStatic))
 
 
 # the home tab
@@ -87,11 +88,11 @@ class HomePane(TabPane):
 
     def compose(self) -> ComposeResult:
         with VerticalScroll(id="home-body"):
-            yield Static("cobrowse agent console", id="home-title")
+            yield PlainStatic("cobrowse agent console", id="home-title")
             if self.relay_note:
-                yield Static(self.relay_note, id="relay-note")
-            yield Static(f"Relay: {self.relay_url}", id="home-relay")
-            yield Static(
+                yield PlainStatic(self.relay_note, id="relay-note")
+            yield PlainStatic(f"Relay: {self.relay_url}", id="home-relay")
+            yield PlainStatic(
                 "F2  New session: you get a code; read it to the customer, who types "
                 "`cobrowse join CODE`.\n"
                 "F3  Join by code: the customer ran `cobrowse share` and reads you their code.\n"
@@ -166,21 +167,21 @@ class SessionPane(TabPane):
     # layout
 
     def compose(self) -> ComposeResult:
-        yield Static(TYPING_BANNER, id="typing-bar")
+        yield PlainStatic(TYPING_BANNER, id="typing-bar")
         with Horizontal(id="status"):
-            yield Static(CONSENT_LABELS["view"], id="consent", classes="-view")
-            yield Static("", id="sas")
-            yield Static(self.state, id="state")
-        yield Static("", id="alert")
+            yield PlainStatic(CONSENT_LABELS["view"], id="consent", classes="-view")
+            yield PlainStatic("", id="sas")
+            yield PlainStatic(self.state, id="state")
+        yield PlainStatic("", id="alert")
         with Vertical(id="code-card"):
-            yield Static("Read this code to the customer (F5 copies it):", id="code-intro")
+            yield PlainStatic("Read this code to the customer (F5 copies it):", id="code-intro")
             yield Digits("", id="code-digits")
-            yield Static("", id="code-spoken")
-            yield Static("", id="code-command")
+            yield PlainStatic("", id="code-spoken")
+            yield PlainStatic("", id="code-command")
         with Horizontal(id="body"):
             yield RemoteScreen(id="mirror")
             with Vertical(id="side"):
-                yield Static("", id="facts")
+                yield PlainStatic("", id="facts")
                 with TabbedContent(id="side-tabs", initial="chat-tab"):
                     with TabPane("Chat", id="chat-tab"):
                         with Vertical(id="chat"):
@@ -189,11 +190,11 @@ class SessionPane(TabPane):
                                         compact=True)
                     with TabPane("Steps", id="steps-tab"):
                         with VerticalScroll(id="steps"):
-                            yield Static("No playbook yet: F1 pushes one from the library.", id="steps-title")
-                            yield Static("", id="steps-list")
-                            yield Static("", id="step-heading")
-                            yield Markdown("", id="step-body")
-                            yield Static("", id="step-command")
+                            yield PlainStatic("No playbook yet: F1 pushes one from the library.", id="steps-title")
+                            yield PlainStatic("", id="steps-list")
+                            yield PlainStatic("", id="step-heading")
+                            yield Markdown("", id="step-body", open_links=False)
+                            yield PlainStatic("", id="step-command")
 
     def on_mount(self) -> None:
         self.query_one("#code-card").display = False
@@ -293,8 +294,8 @@ class SessionPane(TabPane):
         code = self.runtime.code if self.runtime else None
         self.code = code
         self.query_one("#code-digits", Digits).update(event["code"])
-        self.query_one("#code-spoken", Static).update(f"Say it as: {event['spoken']}")
-        self.query_one("#code-command", Static).update(
+        self.query_one("#code-spoken", PlainStatic).update(f"Say it as: {event['spoken']}")
+        self.query_one("#code-command", PlainStatic).update(
             Text.assemble("The customer types:  ", (event["customer_command"], "bold")))
         self.query_one("#code-card").display = True
         self._set_title(event["code"])
@@ -311,7 +312,7 @@ class SessionPane(TabPane):
     def _on_paired(self, event: dict[str, Any]) -> None:
         self.sas = event["sas"]
         self.query_one("#code-card").display = False
-        self.query_one("#sas", Static).update(Text.assemble("SAS ", (self.sas, "bold")))
+        self.query_one("#sas", PlainStatic).update(Text.assemble("SAS ", (self.sas, "bold")))
         self.mirror.set_placeholder("connected: waiting for the customer's screen…")
         self._set_state("connected: compare the SAS words by voice")
         self._system(f"connected. Compare these words with the customer by voice: {self.sas}")
@@ -349,7 +350,7 @@ class SessionPane(TabPane):
     def _on_consent(self, event: dict[str, Any]) -> None:
         level = event.get("level", "view")
         previous, self.consent = self.consent, level
-        badge = self.query_one("#consent", Static)
+        badge = self.query_one("#consent", PlainStatic)
         badge.update(CONSENT_LABELS.get(level, level.upper()))
         for name in CONSENT_LABELS:
             badge.set_class(name == level, f"-{name}")
@@ -473,7 +474,7 @@ class SessionPane(TabPane):
         title = Text.assemble((state.get("title", ""), "bold"), (f"  {done}/{len(steps)}", "dim"))
         if state.get("finished"):
             title.append("  finished", style="bold green")
-        self.query_one("#steps-title", Static).update(title)
+        self.query_one("#steps-title", PlainStatic).update(title)
         lines = Text()
         for index, step in enumerate(steps):
             status = step.get("status", "pending")
@@ -487,10 +488,10 @@ class SessionPane(TabPane):
             if index:
                 lines.append("\n")
             lines.append_text(line)
-        self.query_one("#steps-list", Static).update(lines)
-        heading = self.query_one("#step-heading", Static)
+        self.query_one("#steps-list", PlainStatic).update(lines)
+        heading = self.query_one("#step-heading", PlainStatic)
         body = self.query_one("#step-body", Markdown)
-        command = self.query_one("#step-command", Static)
+        command = self.query_one("#step-command", PlainStatic)
         if current is not None and 0 <= current < len(steps):
             step = steps[current]
             heading.update(Text(f"Step {current + 1}: {step.get('title', '')}", style="bold"))
@@ -542,7 +543,7 @@ class SessionPane(TabPane):
             tab = self._tab()
         except Exception:
             return
-        tab.label = label
+        tab.label = plain(label)  # a str would be parsed as markup: it holds the customer's name
         tab.set_class(self.attention, "-attention")
 
     def _tab(self) -> Any:
@@ -579,10 +580,10 @@ class SessionPane(TabPane):
         if mismatch is not None and not self.ended:
             cols, rows = mismatch
             text = f"{text} · customer's terminal is {cols}×{rows}"
-        self.query_one("#state", Static).update(text)
+        self.query_one("#state", PlainStatic).update(text)
 
     def _alert(self, text: str) -> None:
-        alert = self.query_one("#alert", Static)
+        alert = self.query_one("#alert", PlainStatic)
         alert.update(text)
         alert.display = True
 
@@ -668,7 +669,7 @@ class SessionPane(TabPane):
         return "n/a" if rtt is None else f"{rtt:.1f} ms"
 
     def _render_facts(self) -> None:
-        self.query_one("#facts", Static).update(self.facts_text())
+        self.query_one("#facts", PlainStatic).update(self.facts_text())
 
     def _refresh_bindings(self) -> None:
         if self.app.screen_stack:  # not while the app shuts down

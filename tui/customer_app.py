@@ -40,7 +40,8 @@ from textual.binding import Binding
 from textual.css.query import NoMatches
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.message import Message
-from textual.widgets import Button, Digits, Input, Markdown, RichLog, Static
+from textual.notifications import SeverityLevel
+from textual.widgets import Button, Digits, Input, Markdown, RichLog
 
 from cobrowse.errors import CobrowseError
 from cobrowse.io.customer import ASKS, CustomerRuntime
@@ -54,6 +55,7 @@ from cobrowse.screen.keys import encode_paste
 from cobrowse.voice.call import describe as describe_voice
 from cobrowse.trust.tripwire import COOLDOWN
 from cobrowse.wire.code import Code, parse_code
+from tui.safe import PlainStatic, notify_plain, plain
 from tui.customer_screens import PREFIX_HELP, HelpScreen, PreviewScreen, SessionOverScreen
 from tui.widgets.call_bar import CallBar
 from tui.widgets.remote_screen import RemoteScreen
@@ -210,34 +212,39 @@ class CustomerApp(App[None], inherit_bindings=False):
 
     # -- layout --------------------------------------------------------------------------
 
+    def notify(self, message: str, *, title: str = "", severity: SeverityLevel = "information",
+               timeout: float | None = None, markup: bool = False) -> None:
+        """Every notification is literal text: most quote the agent (tui.safe)."""
+        notify_plain(self, message, title=title, severity=severity, timeout=timeout)
+
     def compose(self) -> ComposeResult:
         with Vertical(id="top"):
-            yield Static("Connecting to the relay…", id="banner", classes="waiting")
-            yield Static("", id="identity")
+            yield PlainStatic("Connecting to the relay…", id="banner", classes="waiting")
+            yield PlainStatic("", id="identity")
             with Vertical(id="consent-bar"):
-                yield Static("", id="consent-text")
+                yield PlainStatic("", id="consent-text")
                 with Horizontal(id="consent-buttons"):
                     yield Button("Allow (Ctrl-] y)", id="allow", variant="error", compact=True)
                     yield Button("Deny (Ctrl-] n)", id="deny", variant="primary", compact=True)
-                    yield Static("", id="consent-countdown")
+                    yield PlainStatic("", id="consent-countdown")
             yield CallBar(id="call-bar")
-        yield Static(STATUS_HINT, id="status")
+        yield PlainStatic(STATUS_HINT, id="status")
         with Horizontal(id="body"):
             with Vertical(id="main"):
                 with Vertical(id="waiting"):
-                    yield Static("Read this code to your agent:", id="waiting-title")
+                    yield PlainStatic("Read this code to your agent:", id="waiting-title")
                     yield Digits("", id="code-digits")
-                    yield Static("", id="code-spoken")
-                    yield Static("", id="code-how")
+                    yield PlainStatic("", id="code-spoken")
+                    yield PlainStatic("", id="code-how")
                 yield ShellPane(id="shell", control=True, control_tag=SHELL_TAG)
             with Vertical(id="side"):
-                yield Static("Who is connected", classes="heading")
-                yield Static("nobody yet", id="who")
-                yield Static("", id="session-code")
-                yield Static("Compare with the agent", classes="heading session-only")
-                yield Static("(after connecting)", id="sas", classes="session-only")
-                yield Static("What the agent may do", classes="heading session-only")
-                yield Static(LEVEL_TEXT["view"], id="level", classes="view session-only")
+                yield PlainStatic("Who is connected", classes="heading")
+                yield PlainStatic("nobody yet", id="who")
+                yield PlainStatic("", id="session-code")
+                yield PlainStatic("Compare with the agent", classes="heading session-only")
+                yield PlainStatic("(after connecting)", id="sas", classes="session-only")
+                yield PlainStatic("What the agent may do", classes="heading session-only")
+                yield PlainStatic(LEVEL_TEXT["view"], id="level", classes="view session-only")
                 with Horizontal(classes="button-row first session-only"):
                     yield Button("Control  g", id="grant-control", compact=True)
                     yield Button("Suggest  s", id="grant-suggest", compact=True)
@@ -250,12 +257,12 @@ class CustomerApp(App[None], inherit_bindings=False):
                 with Horizontal(classes="button-row session-only"):
                     yield Button("Call  t", id="call", compact=True)
                 with Vertical(id="guide"):
-                    yield Static("Guide", classes="heading", id="guide-title")
-                    yield Static("", id="steps-list")
-                    yield Static("", id="step-command")
+                    yield PlainStatic("Guide", classes="heading", id="guide-title")
+                    yield PlainStatic("", id="steps-list")
+                    yield PlainStatic("", id="step-command")
                     with VerticalScroll(id="step-detail"):
-                        yield Markdown("", id="step-body")
-                yield Static("Chat", classes="heading")
+                        yield Markdown("", id="step-body", open_links=False)
+                yield PlainStatic("Chat", classes="heading")
                 yield RichLog(id="chat-log", wrap=True, markup=False, highlight=False, min_width=10)
                 yield ChatInput(placeholder="message the agent (Ctrl-] c)", id="chat-input")
 
@@ -268,7 +275,7 @@ class CustomerApp(App[None], inherit_bindings=False):
             self.query_one("#side").add_class("collapsed")
         if self.guide is not None:  # no session yet: the session's parts of the panel wait
             self.query_one("#side").add_class("alone")
-        self.query_one("#status", Static).update(self._status_hint)
+        self.query_one("#status", PlainStatic).update(self._status_hint)
         shell = self.query_one("#shell", ShellPane)
         shell.set_placeholder("Starting…" if self.guide is not None else "Connecting to the relay…")
         shell.focus()
@@ -289,7 +296,7 @@ class CustomerApp(App[None], inherit_bindings=False):
         self.phase = "ended"
         self._refresh_banner()
         if outcome.exit_code == EXIT_OK:
-            self.exit(return_code=EXIT_OK, message=f"cobrowse: session ended: {outcome.message}")
+            self.exit(return_code=EXIT_OK, message=plain(f"cobrowse: session ended: {outcome.message}"))
         else:
             title = "cobrowse could not start the session" if self.sas is None else "The session ended"
             self.push_screen(SessionOverScreen(title, outcome.message, outcome.exit_code))
@@ -318,7 +325,7 @@ class CustomerApp(App[None], inherit_bindings=False):
                 self.code = code
                 self.phase = "checking"
             if self.code is not None:
-                self.query_one("#session-code", Static).update(f"session {self.code}")
+                self.query_one("#session-code", PlainStatic).update(f"session {self.code}")
             self._refresh_banner()
             cols, rows = self._pane_size or (cols, rows)
             process = await PtyProcess.spawn(argv, cols, rows, env=self.env)
@@ -399,9 +406,9 @@ class CustomerApp(App[None], inherit_bindings=False):
                 continue
             self.phase = "waiting"
             self._show_code(self.code)
-            self.query_one("#session-code", Static).update(f"session {self.code}")
+            self.query_one("#session-code", PlainStatic).update(f"session {self.code}")
             self._log(f"session created: give the code {self.code} to your agent", "bold")
-            self.query_one("#status", Static).update(self._status_hint)
+            self.query_one("#status", PlainStatic).update(self._status_hint)
             self.query_one("#side").remove_class("alone")
             self._refresh_banner()
             return None
@@ -514,7 +521,7 @@ class CustomerApp(App[None], inherit_bindings=False):
 
     def _arm(self, armed: bool) -> None:
         self.prefix_armed = armed
-        status = self.query_one("#status", Static)
+        status = self.query_one("#status", PlainStatic)
         status.set_class(armed, "armed")
         status.update(ARMED_HINT if armed else self._status_hint)
 
@@ -651,7 +658,7 @@ class CustomerApp(App[None], inherit_bindings=False):
             self.sas = str(event["sas"])
             self.phase = "paired"
             self.peer_present = True
-            self.query_one("#sas", Static).update(self.sas)
+            self.query_one("#sas", PlainStatic).update(self.sas)
             self.query_one("#waiting").remove_class("shown")
             self._log(f"connected. Compare these words with the agent: {self.sas}", "dim")
             if self.query_one("#side").has_class("collapsed"):
@@ -730,7 +737,7 @@ class CustomerApp(App[None], inherit_bindings=False):
     def _show_identity(self, event: dict[str, Any]) -> None:
         """The agent's identity, on a line of its own under the banner for the whole session."""
         self.identity = event
-        strip = self.query_one("#identity", Static)
+        strip = self.query_one("#identity", PlainStatic)
         if event.get("verified"):
             self.agent_name = f"{event.get('agent')} ({event.get('org')})"
             strip.update(f"✓ Verified: {event.get('agent')} from {event.get('org')}")
@@ -747,7 +754,7 @@ class CustomerApp(App[None], inherit_bindings=False):
 
     def _log(self, line: str, style: str = "") -> None:
         self.log_lines.append(line)
-        self.query_one("#chat-log", RichLog).write(Text(line, style=style))
+        self.query_one("#chat-log", RichLog).write(plain(line, style))
 
     # -- guide steps and the pointer ------------------------------------------------------
 
@@ -759,7 +766,7 @@ class CustomerApp(App[None], inherit_bindings=False):
         current = event.get("current")
         finished = bool(event.get("finished"))
         self.query_one("#guide").add_class("shown")
-        self.query_one("#guide-title", Static).update(f"Guide: {event.get('title', '')}")
+        self.query_one("#guide-title", PlainStatic).update(f"Guide: {event.get('title', '')}")
         listing = Text()
         first, last = 0, len(items)
         if len(items) > STEPS_SHOWN:  # a window around the current step
@@ -778,9 +785,9 @@ class CustomerApp(App[None], inherit_bindings=False):
             if n:
                 listing.append("\n")
             listing.append(line, style)
-        self.query_one("#steps-list", Static).update(listing)
+        self.query_one("#steps-list", PlainStatic).update(listing)
         body = self.query_one("#step-body", Markdown)
-        command_box = self.query_one("#step-command", Static)
+        command_box = self.query_one("#step-command", PlainStatic)
         step = items[current] if isinstance(current, int) and 0 <= current < len(items) else None
         if finished or step is None:
             done = sum(1 for s in items if s.get("status") == "done")
@@ -825,8 +832,8 @@ class CustomerApp(App[None], inherit_bindings=False):
 
     def _show_code(self, code: Code) -> None:
         self.query_one("#code-digits", Digits).update(str(code))
-        self.query_one("#code-spoken", Static).update(f"Say it digit by digit: {code.spoken()}")
-        self.query_one("#code-how", Static).update(
+        self.query_one("#code-spoken", PlainStatic).update(f"Say it digit by digit: {code.spoken()}")
+        self.query_one("#code-how", PlainStatic).update(
             f"Your agent enters it in their console (cobrowse agent --join {code}). Waiting for them to join…")
         self.query_one("#waiting").add_class("shown")
 
@@ -868,7 +875,7 @@ class CustomerApp(App[None], inherit_bindings=False):
                 "Ctrl-] x stops it at any time)" if level == "record" else ASKS.get(level, level))
         unverified = level == "control" and not (self.identity is not None and self.identity.get("verified"))
         warning = " ⚠ NOT VERIFIED: you will have to confirm twice." if unverified else ""
-        self.query_one("#consent-text", Static).update(
+        self.query_one("#consent-text", PlainStatic).update(
             f"{self.agent_name} asks {asks}. Allow? (nobody answering = denied){warning}")
         self.query_one("#consent-bar").add_class("shown")
         self._tick_prompt()
@@ -886,7 +893,7 @@ class CustomerApp(App[None], inherit_bindings=False):
             self._hide_prompt()
             return
         text = f"denied automatically in {left:3.0f} s"
-        countdown = self.query_one("#consent-countdown", Static)
+        countdown = self.query_one("#consent-countdown", PlainStatic)
         if str(countdown.content) != text:
             countdown.update(text)
 
@@ -903,7 +910,7 @@ class CustomerApp(App[None], inherit_bindings=False):
     def _refresh_consent(self) -> None:
         runtime = self.runtime
         level = runtime.consent.level if runtime is not None else "view"
-        label = self.query_one("#level", Static)
+        label = self.query_one("#level", PlainStatic)
         label.update(LEVEL_TEXT.get(level, level))
         label.set_classes(f"{level} session-only")
         if runtime is not None and self._active_prompt() is None:
@@ -914,7 +921,7 @@ class CustomerApp(App[None], inherit_bindings=False):
 
     @property
     def banner_text(self) -> str:
-        return str(self.query_one("#banner", Static).content)
+        return str(self.query_one("#banner", PlainStatic).content)
 
     def _refresh_banner(self) -> None:
         runtime = self.runtime
@@ -950,12 +957,12 @@ class CustomerApp(App[None], inherit_bindings=False):
             classes = level
         if runtime is not None and runtime.recording.recording and self.phase == "paired":
             text = f"● RECORDING (Ctrl-] x stops) · {text}"
-        banner = self.query_one("#banner", Static)
+        banner = self.query_one("#banner", PlainStatic)
         banner.update(text)
         banner.set_classes(classes)
 
     def _refresh_side(self) -> None:
-        who = self.query_one("#who", Static)
+        who = self.query_one("#who", PlainStatic)
         if self.phase == "paired":
             state = "connected" if self.peer_present and not self.reconnecting else "connection dropped"
             seen = self.identity

@@ -10,10 +10,10 @@ from textual.binding import Binding
 from textual.containers import Vertical
 from textual.events import Key
 from textual.screen import ModalScreen
-from textual.widgets import Static
 
 from cobrowse.io.runtime import EXIT_OK
 from cobrowse.screen.state import ScreenState
+from tui.safe import PlainStatic, plain
 from tui.widgets.remote_screen import RemoteScreen
 
 if TYPE_CHECKING:
@@ -50,7 +50,7 @@ A request nobody answers is denied. Press any key to close this help."""
 
 class HelpScreen(ModalScreen[None]):
     def compose(self) -> ComposeResult:
-        yield Static(PREFIX_HELP, id="help-box")
+        yield PlainStatic(PREFIX_HELP, id="help-box")
 
     def on_key(self, event: Key) -> None:
         event.stop()
@@ -75,7 +75,7 @@ class PreviewScreen(ModalScreen[None]):
 
     def compose(self) -> ComposeResult:
         with Vertical(id="preview-box"):
-            yield Static("", id="preview-title")
+            yield PlainStatic("", id="preview-title")
             yield RemoteScreen(id="preview-screen")
 
     def on_mount(self) -> None:
@@ -85,7 +85,7 @@ class PreviewScreen(ModalScreen[None]):
     def _update(self) -> None:
         app = self._customer
         runtime = app.runtime
-        title = self.query_one("#preview-title", Static)
+        title = self.query_one("#preview-title", PlainStatic)
         view = self.query_one("#preview-screen", RemoteScreen)
         agent = app.agent_name
         placeholder: str | None = None
@@ -122,9 +122,9 @@ class SessionOverScreen(ModalScreen[None]):
 
     def compose(self) -> ComposeResult:
         with Vertical(id="over-box", classes="ok" if self.exit_code == EXIT_OK else ""):
-            yield Static(self.title_text, id="over-title")
-            yield Static(self.message, id="over-message")
-            yield Static("Press any key to close.", id="over-hint")
+            yield PlainStatic(self.title_text, id="over-title")
+            yield PlainStatic(self.message, id="over-message")
+            yield PlainStatic("Press any key to close.", id="over-hint")
 
     def on_key(self, event: Key) -> None:
         event.stop()
@@ -134,4 +134,4 @@ class SessionOverScreen(ModalScreen[None]):
         self._close()
 
     def _close(self) -> None:
-        self.app.exit(return_code=self.exit_code, message=f"cobrowse: {self.message}")
+        self.app.exit(return_code=self.exit_code, message=plain(f"cobrowse: {self.message}"))

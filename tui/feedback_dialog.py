@@ -14,9 +14,10 @@ from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
 from textual.events import Key
 from textual.screen import ModalScreen
-from textual.widgets import Button, Static
+from textual.widgets import Button
 
 from cobrowse.plain.feedback import FeedbackAnswer, FeedbackPrompt
+from tui.safe import PlainStatic
 
 KEYS = {"enter": b"\r", "escape": b"\x1b", "ctrl+c": b"\x03"}
 
@@ -39,19 +40,19 @@ class FeedbackDialog(ModalScreen[FeedbackAnswer]):
 
     def compose(self) -> ComposeResult:
         with Vertical():
-            yield Static(self.message.split(". Was")[0] + ".", id="feedback-message")
-            yield Static("Was your problem solved?", classes="question", id="solved-question")
+            yield PlainStatic(self.message.split(". Was")[0] + ".", id="feedback-message")
+            yield PlainStatic("Was your problem solved?", classes="question", id="solved-question")
             with Horizontal(id="solved-buttons"):
                 yield Button("Yes (y)", id="fb-y", variant="success", compact=True)
                 yield Button("No (n)", id="fb-n", variant="error", compact=True)
-            yield Static(f"How would you rate {self.agent}'s help? 1 (poor) to 5 (great)", classes="question",
+            yield PlainStatic(f"How would you rate {self.agent}'s help? 1 (poor) to 5 (great)", classes="question",
                          id="rating-question")
             with Horizontal(id="rating-buttons"):
                 for n in range(1, 6):
                     yield Button(str(n), id=f"fb-{n}", compact=True)
             with Horizontal():
                 yield Button("Skip (Esc)", id="fb-skip", compact=True)
-            yield Static("y / n, then 1-5 · Enter skips a question · Esc skips both", id="feedback-hint")
+            yield PlainStatic("y / n, then 1-5 · Enter skips a question · Esc skips both", id="feedback-hint")
 
     def on_mount(self) -> None:
         for button in self.query(Button):
@@ -68,7 +69,7 @@ class FeedbackDialog(ModalScreen[FeedbackAnswer]):
     def _show(self) -> None:
         solved = self.prompt.solved
         label = {None: "", "yes": "  → yes", "no": "  → no", "": "  → skipped"}[solved]
-        self.query_one("#solved-question", Static).update(f"Was your problem solved?{label}")
+        self.query_one("#solved-question", PlainStatic).update(f"Was your problem solved?{label}")
         self.query_one("#rating-buttons").disabled = solved is None
         self.query_one("#solved-buttons").disabled = solved is not None
 

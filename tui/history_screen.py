@@ -15,6 +15,7 @@ from textual.widgets import Static
 from cobrowse.audit.stats import compute, format_history, format_stats
 from cobrowse.io.history import HistoryError
 from cobrowse.io.keeping import saved_sessions
+from cobrowse.protocol.untrusted import visible
 
 SHOWN = 50
 
@@ -42,7 +43,7 @@ class HistoryScreen(ModalScreen[None]):
         with Vertical():
             yield Static("History and stats  (Esc closes)", id="history-title")
             with VerticalScroll():
-                yield Static(history_text(), id="history-body", markup=False)
+                yield Static(visible(history_text(), multiline=True), id="history-body", markup=False)
 
     def action_dismiss_screen(self) -> None:
         self.dismiss(None)

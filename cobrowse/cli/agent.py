@@ -10,12 +10,13 @@ from typing import Any
 
 from cobrowse.cli.commands import agent_identity, end_on_signals
 from cobrowse.cli.config import ClientSettings
-from cobrowse.io.keeping import agent_taps
 from cobrowse.errors import CobrowseError
 from cobrowse.io.agent import AgentRuntime, CommandError
 from cobrowse.io.headless import JsonLines, serve_commands, stdin_lines
+from cobrowse.io.keeping import agent_taps
 from cobrowse.io.link import RelayLink
 from cobrowse.io.runtime import exit_code_for
+from cobrowse.protocol.untrusted import visible
 from cobrowse.voice.call import describe as describe_voice
 from cobrowse.wire.code import parse_code
 
@@ -54,8 +55,13 @@ async def run_agent(args: argparse.Namespace, settings: ClientSettings, relay_ur
     finally:
         commands.cancel()
     if outcome.exit_code:
-        print(f"cobrowse: {outcome.message}", file=sys.stderr)
+        print(visible(f"cobrowse: {outcome.message}"), file=sys.stderr)
     return outcome.exit_code
+
+
+def out(text: str) -> None:
+    """A console line: the customer's words in it are shown as data, never as escapes."""
+    print(visible(str(text), multiline=True))
 
 
 class LineConsole:
@@ -67,26 +73,26 @@ class LineConsole:
     def __call__(self, event: dict[str, Any]) -> None:
         kind = event.get("event")
         if kind == "code":
-            print(f"Session code: {event['code']}   (read it as: {event['spoken']})")
-            print(f"The customer types:  {event['customer_command']}")
+            out(f"Session code: {event['code']}   (read it as: {event['spoken']})")
+            out(f"The customer types:  {event['customer_command']}")
         elif kind == "paired":
-            print(f"Connected. Compare these words with the customer: {event['sas']}")
-            print(self.HELP)
+            out(f"Connected. Compare these words with the customer: {event['sas']}")
+            out(self.HELP)
         elif kind == "screen":
             cols, rows = event["size"]
-            print(f"--- customer screen {cols}x{rows} ---")
-            print("\n".join(event["lines"]).rstrip("\n"))
-            print("---")
+            out(f"--- customer screen {cols}x{rows} ---")
+            out("\n".join(event["lines"]).rstrip("\n"))
+            out("---")
         elif kind == "chat":
-            print(f"customer: {event['text']}")
+            out(f"customer: {event['text']}")
         elif kind == "voice":
-            print(describe_voice(event, "the customer", "agent"))
+            out(describe_voice(event, "the customer", "agent"))
         elif kind == "identity":
-            print(event["message"])
+            out(event["message"])
         elif kind == "ended":
-            print(f"Session ended: {event['message']}")
+            out(f"Session ended: {event['message']}")
         else:
-            print(" ".join(f"{k}={v}" for k, v in event.items()))
+            out(" ".join(f"{k}={v}" for k, v in event.items()))
         sys.stdout.flush()
 
     async def serve(self, runtime: AgentRuntime, reader: asyncio.StreamReader) -> None:
@@ -110,4 +116,4 @@ class LineConsole:
             try:
                 await runtime.command(cmd)
             except CommandError as exc:
-                print(f"! {exc}")
+                out(f"! {exc}")

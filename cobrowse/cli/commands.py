@@ -13,12 +13,19 @@ from urllib.parse import urlparse
 from cobrowse.cli.config import ClientSettings, resolve
 from cobrowse.errors import CobrowseError, ConfigError
 from cobrowse.io.runtime import EXIT_USAGE, exit_code_for
+from cobrowse.protocol.untrusted import visible
 
 
 def say(text: str) -> None:
-    """One cobrowse line on stderr (plain mode's convention)."""
+    """Cobrowse's lines on stderr, each prefixed ``[cobrowse]`` (plain mode's convention).
+
+    The customer's real terminal prints this: any control character left in ``text`` (it
+    often quotes the agent) is shown escaped, and every line gets the prefix, so nothing
+    the other side sends can move the cursor, set a title, write the clipboard, erase a
+    warning or start a line that looks like ours."""
     end = "\r\n" if _raw_tty() else "\n"
-    sys.stderr.write(f"[cobrowse] {text}{end}")
+    lines = visible(str(text), multiline=True).split("\n")
+    sys.stderr.write("".join(f"[cobrowse] {line}{end}" for line in lines))
     sys.stderr.flush()
 
 

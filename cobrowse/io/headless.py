@@ -8,6 +8,18 @@ import sys
 from typing import Any, TextIO
 
 from cobrowse.io.agent import AgentRuntime, CommandError
+from cobrowse.protocol.untrusted import dangerous
+
+
+def json_line(event: dict[str, Any]) -> str:
+    """One event as a JSON line that is safe to show on a terminal: JSON escapes C0 controls
+    itself; DEL, C1, bidi and zero-width controls, separators and lone surrogates (peer text
+    is cleaned before it gets here; this is the last guard) become JSON escapes too, so a
+    reader gets the same values and a terminal printing the stream no escape sequence."""
+    text = json.dumps(event, ensure_ascii=False)
+    if text.isprintable():
+        return text
+    return "".join(json.dumps(ch)[1:-1] if dangerous(ch) else ch for ch in text)
 
 
 class JsonLines:
@@ -18,7 +30,7 @@ class JsonLines:
 
     def __call__(self, event: dict[str, Any]) -> None:
         try:
-            self.stream.write(json.dumps(event, ensure_ascii=False) + "\n")
+            self.stream.write(json_line(event) + "\n")
             self.stream.flush()
         except (BrokenPipeError, ValueError):
             pass

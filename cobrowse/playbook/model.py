@@ -33,9 +33,13 @@ PLAYBOOK_KEYS = ("title", "description", "steps")
 
 # Control characters a title, command or pattern may not hold; text (body, description)
 # may hold newlines and tabs but nothing that could drive a terminal (ESC, C1, ...).
-# Lone surrogates (possible in JSON) are refused too: they cannot be encoded again.
-_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\ud800-\udfff]")
-_TEXT_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\ud800-\udfff]")
+# Lone surrogates (possible in JSON) are refused too: they cannot be encoded again; so are
+# bidi overrides and isolates and zero-width spaces, which make a command or a pattern read
+# differently from what it is (Trojan Source); joiners stay (emoji need them). Text an agent
+# pushes is escaped before it gets here (cobrowse.protocol.untrusted).
+_SPOOF = "\u061c\u200b\u200e\u200f\u202a-\u202e\u2060-\u2069\ufeff"
+_CONTROL = re.compile(f"[\\x00-\\x1f\\x7f-\\x9f\\ud800-\\udfff{_SPOOF}]")
+_TEXT_CONTROL = re.compile(f"[\\x00-\\x08\\x0b-\\x1f\\x7f-\\x9f\\ud800-\\udfff{_SPOOF}]")
 
 
 class PlaybookError(LocalError):

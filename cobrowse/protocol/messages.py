@@ -10,9 +10,10 @@ from __future__ import annotations
 
 import json
 import zlib
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from typing import Any, ClassVar
 
+from cobrowse.protocol.untrusted import Field, clean, clean_playbook, clean_steps_state
 from cobrowse.trust.credential import STATUSES
 from cobrowse.wire.fields import from_json
 
@@ -330,10 +331,35 @@ def decode(payload: bytes) -> AppMessage:
         raise MalformedPayload("payload is not an object with a type")
     cls = MESSAGES.get(obj["t"])
     if cls is None:
-        return Unknown(obj["t"][:64])
+        return Unknown(clean(obj["t"], Field.KIND))
     message = from_json(cls, obj, cls.t, MalformedPayload)
     _check(message)
-    return message
+    return untrusted_text(message)
+
+
+#: The peer's free-text fields, by message type: each becomes ``SafeText`` for its field.
+#: Not here, on purpose: what is matched or executed rather than read (Keys.data, Redact
+#: and Pointer patterns, Suggest.command, Rtc.sdp), which their own validators check.
+TEXT_FIELDS: dict[type[AppMessage], dict[str, Field]] = {
+    Hello: {"name": Field.NAME, "client": Field.CLIENT},
+    Chat: {"text": Field.CHAT},
+    End: {"reason": Field.KIND, "message": Field.MESSAGE},
+    Call: {"reason": Field.REASON},
+    IdentitySeen: {"agent": Field.NAME, "org": Field.NAME, "detail": Field.DETAIL},
+}
+
+
+def untrusted_text(message: AppMessage) -> AppMessage:
+    """The one door for peer text (``cobrowse.protocol.untrusted``): every string a person
+    will read, escaped and capped, so no front end ever holds a raw peer string."""
+    if isinstance(message, Steps):
+        return replace(message, state=clean_steps_state(message.state))
+    if isinstance(message, PushPlaybook):
+        return replace(message, playbook=clean_playbook(message.playbook))
+    text_fields = TEXT_FIELDS.get(type(message))
+    if not text_fields:
+        return message
+    return replace(message, **{name: clean(getattr(message, name), field) for name, field in text_fields.items()})
 
 
 def _check(message: AppMessage) -> None:

@@ -27,6 +27,8 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
+from cobrowse.protocol.untrusted import Field, clean
+
 ORG_KEY_FORMAT = "cobrowse-org-key/1"
 CREDENTIAL_FORMAT = "cobrowse-agent-credential/1"
 IDENTITY_FORMAT = "cobrowse-agent-identity/1"
@@ -287,13 +289,21 @@ class OrgKey:
 
 @dataclass(frozen=True)
 class Verdict:
-    """How the customer's client judged the agent. Only ``verified`` is trusted."""
+    """How the customer's client judged the agent. Only ``verified`` is trusted.
+
+    ``agent``, ``org`` and ``detail`` quote the agent's credential, which an attacker writes
+    (an unverified one says anything): they are cleaned here, once, for every front end."""
 
     status: str
     agent: str = ""
     org: str = ""
     detail: str = ""
     credential_id: str = field(default="", compare=False)
+
+    def __post_init__(self) -> None:
+        for name, kind in (("agent", Field.NAME), ("org", Field.NAME), ("detail", Field.DETAIL),
+                           ("credential_id", Field.KIND)):
+            object.__setattr__(self, name, clean(getattr(self, name), kind))
 
     @property
     def verified(self) -> bool:

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from cobrowse.protocol.untrusted import Field, clean
 from cobrowse.trust.credential import Verdict
 from cobrowse.trust.tripwire import GateAnswer
 
@@ -18,7 +19,9 @@ UNVERIFIED_WARNING = (
 
 
 def customer_identity_event(verdict: Verdict, claimed_name: str) -> dict[str, Any]:
-    """The customer's ``identity`` event: ``Verified: Alice from Acme``, or a loud warning."""
+    """The customer's ``identity`` event: ``Verified: Alice from Acme``, or a loud warning.
+    ``claimed_name`` is whatever the agent calls itself: shown escaped and capped."""
+    claimed_name = clean(claimed_name, Field.NAME)
     event: dict[str, Any] = {"event": "identity", "status": verdict.status, "verified": verdict.verified,
                              "agent": verdict.agent, "org": verdict.org, "detail": verdict.detail}
     if verdict.verified:
@@ -30,7 +33,10 @@ def customer_identity_event(verdict: Verdict, claimed_name: str) -> dict[str, An
 
 
 def agent_identity_event(status: str, agent: str, org: str, detail: str) -> dict[str, Any]:
-    """The agent's ``identity`` event: how the customer's client judged this agent."""
+    """The agent's ``identity`` event: how the customer's client judged this agent (the
+    customer's client reported it: every string is cleaned)."""
+    status, agent, org = clean(status, Field.KIND), clean(agent, Field.NAME), clean(org, Field.NAME)
+    detail = clean(detail, Field.DETAIL)
     verified = status == "verified"
     if verified:
         message = f"the customer sees you as: Verified: {agent} from {org}"

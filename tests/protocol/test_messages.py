@@ -12,6 +12,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from cobrowse.protocol.untrusted import CAPS, Field
 from cobrowse.protocol.messages import (
     COMPRESS_OVER,
     CONSENT_LEVELS,
@@ -43,6 +44,7 @@ from cobrowse.protocol.messages import (
     Recording,
     RequestControl,
     Resync,
+    untrusted_text,
     Screen,
     Sharing,
     Unknown,
@@ -110,7 +112,7 @@ def test_samples_cover_every_message() -> None:
 @pytest.mark.parametrize("message", SAMPLES, ids=repr)
 def test_round_trip(message: AppMessage) -> None:
     payload = encode(message)
-    assert decode(payload) == message
+    assert decode(payload) == untrusted_text(message)  # peer text arrives escaped and capped
     assert json.loads(payload[1:])["t"] == message.t
 
 
@@ -139,7 +141,7 @@ def test_compression_threshold() -> None:
 
 def test_incompressible_large_payload_stays_plain() -> None:
     rng_text = "".join(chr(0x4E00 + b) + chr(0x4E00 + 256 + c) for b, c in zip(os.urandom(600), os.urandom(600)))
-    message = Chat(rng_text[:MAX_TEXT])
+    message = Chat(rng_text[:CAPS[Field.CHAT]])
     payload = encode(message)
     assert len(payload) > COMPRESS_OVER
     if payload[0] == PLAIN:  # zlib did not pay
@@ -151,7 +153,7 @@ def test_unknown_types_decode_to_unknown() -> None:
     assert decode(raw({"t": "voice_offer", "sdp": "..."})) == Unknown("voice_offer")
     assert decode(raw({"t": "future"}, ZLIB)) == Unknown("future")
     long = decode(raw({"t": "z" * 500}))
-    assert isinstance(long, Unknown) and long.type == "z" * 64
+    assert isinstance(long, Unknown) and long.type == "z" * 63 + "…"
 
 
 def test_missing_optional_fields_take_defaults_and_extra_fields_are_ignored() -> None:
@@ -215,7 +217,7 @@ def test_zip_bomb_is_small_on_the_wire_and_named() -> None:
 
 
 def test_limits_are_inclusive() -> None:
-    assert decode(raw({"t": "chat", "text": "x" * MAX_TEXT})) == Chat("x" * MAX_TEXT)
+    assert decode(raw({"t": "chat", "text": "x" * MAX_TEXT})) == Chat("x" * (CAPS[Field.CHAT] - 1) + "…")
     for level in CONSENT_LEVELS:
         assert decode(encode(Consent(level))) == Consent(level)
         assert decode(encode(RequestControl(level))) == RequestControl(level)
@@ -237,7 +239,7 @@ _messages = st.one_of(
 
 @given(_messages)
 def test_fuzz_round_trip(message: AppMessage) -> None:
-    assert decode(encode(message)) == message
+    assert decode(encode(message)) == untrusted_text(message)
 
 
 @settings(max_examples=300)

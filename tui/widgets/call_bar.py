@@ -5,15 +5,16 @@ from __future__ import annotations
 
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
-from textual.widgets import Button, Static
+from textual.widgets import Button
 
 from cobrowse.voice.call import CallMachine
+from tui.safe import PlainStatic
 from tui.widgets.meter import meter_bar
 
 
 class CallBar(Vertical):
     def compose(self) -> ComposeResult:
-        yield Static("", id="call-text")
+        yield PlainStatic("", id="call-text")
         with Horizontal(id="call-buttons"):
             yield Button("Answer (Ctrl-] t)", id="call-answer", variant="success", compact=True)
             yield Button("Mute (Ctrl-] u)", id="call-mute", compact=True)
@@ -31,7 +32,7 @@ class CallBar(Vertical):
         mute.label = "Unmute (Ctrl-] u)" if call.muted else "Mute (Ctrl-] u)"
         self.query_one("#call-hangup", Button).label = (
             "Decline (Ctrl-] o)" if call.state == "ringing" else "Hang up (Ctrl-] o)")
-        self.query_one("#call-text", Static).update(self.text(call, levels, who))
+        self.query_one("#call-text", PlainStatic).update(self.text(call, levels, who))
 
     @staticmethod
     def text(call: CallMachine, levels: tuple[float, float], who: str) -> str:

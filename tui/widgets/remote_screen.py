@@ -80,6 +80,7 @@ from textual.strip import Strip
 from textual.widget import Widget
 
 from cobrowse.screen import Modes, Row, ScreenState, Style, encode_key, encode_paste
+from cobrowse.protocol.untrusted import visible
 
 __all__ = ["RemoteScreen"]
 
@@ -246,6 +247,8 @@ class RemoteScreen(Widget, can_focus=True):
     def set_placeholder(self, text: str | None) -> None:
         """Show ``text`` instead of the screen (e.g. "Sharing paused by the customer");
         ``None`` shows the screen again (or the waiting text if there is none)."""
+        if text is not None:
+            text = visible(text, multiline=True)  # it may quote the other side
         if text == self._placeholder:
             return
         self._placeholder = text

@@ -1,0 +1,51 @@
+"""Text that may hold the other side's words, in Textual: always data, never markup.
+
+Peer strings arrive as ``SafeText`` (``cobrowse.protocol.untrusted``): escaped and capped.
+Textual would still parse a ``str`` given to ``Static``, ``Label``, ``notify`` or a tab label
+as content markup, so ``[b white on green]Verified[/]`` from an agent would become a badge
+and a lone ``[/]`` would raise ``MarkupError`` and take the customer's shell with the app.
+Everything here shows a string as it is, and escapes any control character again on the
+way (the last guard for text that did not come through the door, such as a suggestion).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rich.text import Text
+from textual.app import App
+from textual.notifications import SeverityLevel
+from textual.visual import VisualType
+from textual.widgets import Static
+
+from cobrowse.protocol.untrusted import visible
+
+
+def plain(text: object, style: str = "") -> Text:
+    """A line of ours with peer values in it, styled as a whole, never parsed."""
+    return Text(visible(str(text), multiline=True), style=style)
+
+
+def as_data(content: VisualType) -> VisualType:
+    """A str as literal text with controls escaped; Text, Content and renderables as they are
+    (they are never parsed as markup)."""
+    return visible(content, multiline=True) if isinstance(content, str) else content
+
+
+class PlainStatic(Static):
+    """A ``Static`` that never parses markup: what it is given is what it shows."""
+
+    def __init__(self, content: VisualType = "", **kwargs: Any) -> None:
+        kwargs["markup"] = False
+        super().__init__(as_data(content), **kwargs)
+
+    def update(self, content: VisualType = "", *, layout: bool = True) -> None:
+        super().update(as_data(content), layout=layout)
+
+
+def notify_plain(app: App[Any], message: str, *, title: str = "", severity: SeverityLevel = "information",
+                 timeout: float | None = None) -> None:
+    """``App.notify`` with the message and title as literal text."""
+    kwargs: dict[str, Any] = {} if timeout is None else {"timeout": timeout}
+    App.notify(app, visible(str(message), multiline=True), title=visible(str(title)), severity=severity,
+               markup=False, **kwargs)
