@@ -24,7 +24,7 @@ async def until_chat(customer_events, text: str) -> None:  # type: ignore[no-unt
 
 
 async def test_record_then_control_a_double_y_allows_only_the_recording(relay_url: str, tmp_path) -> None:  # type: ignore[no-untyped-def]
-    agent, agent_events, customer, events, program, tasks = await paired_runtimes(relay_url)
+    agent, agent_events, customer, events, _, tasks = await paired_runtimes(relay_url)
     customer.prompts.arming = ARMED
     agent.recordings = tmp_path
     try:
@@ -56,7 +56,7 @@ async def test_record_then_control_a_double_y_allows_only_the_recording(relay_ur
 
 
 async def test_control_then_record_the_tripwire_still_guards_control(relay_url: str, tmp_path) -> None:  # type: ignore[no-untyped-def]
-    agent, agent_events, customer, events, program, tasks = await paired_runtimes(relay_url)
+    agent, _, customer, events, _, tasks = await paired_runtimes(relay_url)
     customer.prompts.arming = ARMED
     agent.recordings = tmp_path
     try:
@@ -84,7 +84,7 @@ async def test_control_then_record_the_tripwire_still_guards_control(relay_url: 
 
 
 async def test_floods_of_requests_and_keys_make_one_prompt_and_one_notice(relay_url: str) -> None:
-    agent, agent_events, customer, events, program, tasks = await paired_runtimes(relay_url)
+    agent, _, customer, events, program, tasks = await paired_runtimes(relay_url)
     try:
         for _ in range(200):
             await agent.send(m.RequestControl("control"))
@@ -108,11 +108,11 @@ async def test_floods_of_requests_and_keys_make_one_prompt_and_one_notice(relay_
 
 
 async def test_repeated_denials_stop_the_questions_and_the_agent_is_told(relay_url: str) -> None:
-    agent, agent_events, customer, events, program, tasks = await paired_runtimes(relay_url)
+    agent, agent_events, customer, events, _, tasks = await paired_runtimes(relay_url)
     try:
         for i in range(3):
             await agent.send(m.RequestControl("control"))
-            await events.until(lambda: len(events.of("consent_prompt")) == i + 1)
+            await events.until(lambda i=i: len(events.of("consent_prompt")) == i + 1)
             await customer.run_command("deny")
         for _ in range(5):
             await agent.send(m.RequestControl("control"))
@@ -164,7 +164,7 @@ async def test_nothing_is_pasted_into_a_full_screen_program(relay_url: str) -> N
 
 
 async def test_a_decompression_bomb_is_refused_and_the_session_goes_on(relay_url: str) -> None:
-    agent, agent_events, customer, events, program, tasks = await paired_runtimes(relay_url)
+    agent, _, customer, events, _, tasks = await paired_runtimes(relay_url)
     try:
         bomb = bytes([m.ZLIB]) + zlib.compress(json.dumps({"t": "chat", "text": "x" * 4_000_000}).encode(), 9)
         assert len(bomb) < 8_000

@@ -6,7 +6,13 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from cobrowse.protocol.suggestion import MAX_SUGGESTION, Paste, Refused, check_suggestion, plan_paste
+from cobrowse.protocol.suggestion import (
+    MAX_SUGGESTION,
+    Paste,
+    Refused,
+    check_suggestion,
+    plan_paste,
+)
 from cobrowse.screen.keys import PASTE_END, PASTE_START
 from cobrowse.screen.state import Modes
 
