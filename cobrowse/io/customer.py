@@ -61,10 +61,6 @@ QUIET = 0.010
 MAX_LAG = 1.0
 MAX_BACKLOG = 32 * 1024 * 1024
 
-ASKS = {
-    "suggest": "to suggest commands (you decide on each one)",
-    "control": "to CONTROL your terminal (type into it)",
-}
 #: How ignored or dropped agent messages are told: the first at once, then once per few
 #: seconds with a count (``rate:TYPE``: over the rate limit for that message type).
 IGNORED = {
@@ -379,7 +375,7 @@ class CustomerRuntime(SessionRuntime):
             self.emit({"event": "notice", "message": f"{what} was not pasted: {plan.reason}"})
             return False
         self.write_program(plan.data)
-        self.emit({"event": "notice", "message": "pasted: check it, edit it if needed, and press Enter to run it"})
+        self.emit({"event": "notice", "message": f"pasted {what}: check it, edit it if needed, and press Enter to run it"})
         return True
 
     # recording consent (the agent records only after "granted")
