@@ -356,14 +356,11 @@ class CustomerRuntime(SessionRuntime):
         if suggestion is None:
             self.emit({"event": "notice", "message": "no suggested command to answer"})
             return
-        answer, reason = "declined", ""
-        if paste:
-            if not self.paste_command(suggestion.command, "the agent's suggestion"):
-                return  # kept: the customer may paste it once back at their prompt, or decline it
-            answer = "pasted"
+        if paste and not self.paste_command(suggestion.command, "the agent's suggestion"):
+            return  # kept: the customer may paste it once back at their prompt, or decline it
         self.suggestion = None
         if self.paired:
-            await self.send(m.SuggestAnswer(suggestion.id, answer, reason))
+            await self.send(m.SuggestAnswer(suggestion.id, "pasted" if paste else "declined"))
 
     def paste_command(self, command: str, what: str = "the command") -> bool:
         """Paste a one-line command (a suggestion, a guide step's) at the program's prompt,
@@ -448,12 +445,12 @@ class CustomerRuntime(SessionRuntime):
             if state is not None:
                 await self._recording_changed(state, event.by)
             return
-        if event.allow and not self.consent.covers(str(kind)):
-            self.consent.grant(str(kind))
-            if kind == PromptKind.CONTROL:
-                await self._prompt_events(self.prompts.withdraw(PromptKind.SUGGEST, self.now))
-        else:
+        if not event.allow:
             self.control_gate.reset()
+        elif not self.consent.covers(str(kind)):
+            self.consent.grant(str(kind))
+            if kind == PromptKind.CONTROL:  # control includes suggestions: nothing left to ask
+                await self._prompt_events(self.prompts.withdraw(PromptKind.SUGGEST, self.now))
         await self._consent_changed(True)
 
     async def _auto_refused(self, event: AutoRefused) -> None:
