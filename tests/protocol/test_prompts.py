@@ -5,6 +5,8 @@ from __future__ import annotations
 import itertools
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from cobrowse.protocol.prompts import (
     Answered,
@@ -161,3 +163,31 @@ def test_arming_applies_to_every_newly_shown_prompt_and_ids_never_repeat() -> No
         q.answer(None, True, now + 1.0)
         now += 2
     assert len(ids) == 15
+
+
+ops = st.lists(st.tuples(st.sampled_from(["request", "yes", "no", "expire", "withdraw"]),
+                         st.sampled_from(list(PromptKind)), st.floats(0, 5), st.booleans()), max_size=60)
+
+
+@given(ops)
+def test_no_sequence_grants_what_was_not_on_screen_armed_and_alive(steps: list[tuple[str, PromptKind, float, bool]]) -> None:
+    q = PromptQueue(timeout=10, arming=1, max_denials=3, quiet=30)
+    now = 0.0
+    for op, kind, dt, by_id in steps:
+        now += dt
+        before = q.shown
+        if op == "request":
+            events = q.request(kind, now)
+        elif op in ("yes", "no"):
+            events = q.answer(before.id if by_id and before else None, op == "yes", now)
+        elif op == "expire":
+            events = q.expire(now)
+        else:
+            events = q.withdraw(kind, now)
+        for event in events:
+            if isinstance(event, Answered) and event.allow:
+                assert op == "yes" and event.by == "customer" and event.prompt == before
+                assert before.armed_at <= now < before.deadline
+        assert len([e for e in events if isinstance(e, Shown)]) <= 1
+        assert len(set(q.waiting)) == len(q.waiting) <= 2
+        assert q.shown is None or q.shown.kind not in q.waiting
