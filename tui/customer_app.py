@@ -50,7 +50,7 @@ from cobrowse.io.pty import PtyProcess, command_argv
 from cobrowse.voice.settings import RtcSettings
 from cobrowse.io.runtime import EXIT_FAILED, EXIT_OK, Outcome, exit_code_for
 from cobrowse.playbook import Playbook
-from cobrowse.protocol.prompts import ASKS, GIVES, SHORT, PromptKind
+from cobrowse.protocol.prompts import ASKS, GIVES, PromptKind
 from cobrowse.voice.call import describe as describe_voice
 from cobrowse.trust.tripwire import COOLDOWN
 from cobrowse.wire.code import Code, parse_code
@@ -109,6 +109,8 @@ PREFIX_KEYS = {
     "f": "report",
 }
 SHELL_TAG = " your terminal · Ctrl-] ? for cobrowse "
+#: The Allow button names what it gives (the bar's text says it in full).
+BUTTON = {PromptKind.CONTROL: "control", PromptKind.SUGGEST: "suggestions", PromptKind.RECORDING: "recording"}
 STATUS_HINT = "Ctrl-] then: ? help · c chat · y/n answer · g control · s suggest · r revoke · p pause · f report · e end · b panel · v preview"
 GUIDE_HINT = f"Ctrl-] then: {HELP_KEY} get help from an agent · a paste the step's command · m done · k skip · ? help · e end · b panel"
 ARMED_HINT = "prefix: press a key… ? help · c chat · y allow · n deny · g control · s suggest · r revoke · p pause · t talk · o hang up · u mute · x stop recording · f report · e end · b panel · v preview · Esc cancel"
@@ -876,7 +878,7 @@ class CustomerApp(App[None], inherit_bindings=False):
         self.query_one("#consent-text", Static).update(
             f"{self.agent_name} asks {ASKS[prompt.kind]}. Allow (Ctrl-] y) {GIVES[prompt.kind]}; "
             f"Deny (Ctrl-] n) refuses; nobody answering = denied.{warning}")
-        self.query_one("#allow", Button).label = f"Allow {SHORT[prompt.kind]} (Ctrl-] y)"
+        self.query_one("#allow", Button).label = f"Allow {BUTTON[prompt.kind]} (Ctrl-] y)"
         self.query_one("#consent-bar").add_class("shown")
         self._tick_prompt()
         if self._prompt_timer is None:
