@@ -39,10 +39,11 @@ BUDGETS: dict[str, Budget] = {
     "rtc": Budget(2.0, 10.0),
     "call": Budget(5.0, 20.0),
     "unknown": Budget(2.0, 10.0),
+    "agent_proof": Budget(0.2, 3.0),  # one per session; a second is refused with a warning
 }
 DEFAULT = Budget(20.0, 50.0)
 #: Never limited: the session's own bookkeeping, which the other side needs to proceed.
-UNLIMITED = frozenset({"end", "hello", "agent_proof"})
+UNLIMITED = frozenset({"end"})
 
 
 @dataclass
