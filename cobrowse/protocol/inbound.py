@@ -24,6 +24,8 @@ class Budget:
 
 
 #: Agent → customer message types (``messages.AppMessage.t``). Unlisted types get ``DEFAULT``.
+#: (``hello``, ``ping``/``pong``, ``rtc``, ``call`` and ``end`` are dispatched by the session
+#: runtime itself, before the customer's handler sees anything.)
 BUDGETS: dict[str, Budget] = {
     "keys": Budget(100.0, 500.0),  # a fast typist plus pasted text, one message a key
     "chat": Budget(5.0, 20.0),
@@ -35,9 +37,6 @@ BUDGETS: dict[str, Budget] = {
     "step": Budget(10.0, 30.0),
     "redact": Budget(0.5, 5.0),
     "resync": Budget(2.0, 10.0),
-    "ping": Budget(5.0, 10.0),
-    "rtc": Budget(2.0, 10.0),
-    "call": Budget(5.0, 20.0),
     "unknown": Budget(2.0, 10.0),
     "agent_proof": Budget(0.2, 3.0),  # one per session; a second is refused with a warning
 }
