@@ -44,14 +44,14 @@ from textual.notifications import SeverityLevel
 from textual.widgets import Button, Digits, Input, Markdown, RichLog
 
 from cobrowse.errors import CobrowseError
-from cobrowse.io.customer import ASKS, CustomerRuntime
+from cobrowse.io.customer import CustomerRuntime
 from cobrowse.io.keeping import customer_trail
 from cobrowse.io.link import RelayLink
 from cobrowse.io.pty import PtyProcess, command_argv
 from cobrowse.voice.settings import RtcSettings
 from cobrowse.io.runtime import EXIT_FAILED, EXIT_OK, Outcome, exit_code_for
 from cobrowse.playbook import Playbook
-from cobrowse.screen.keys import encode_paste
+from cobrowse.protocol.prompts import ASKS, GIVES, PromptKind
 from cobrowse.voice.call import describe as describe_voice
 from cobrowse.trust.tripwire import COOLDOWN
 from cobrowse.wire.code import Code, parse_code
@@ -111,6 +111,8 @@ PREFIX_KEYS = {
     "f": "report",
 }
 SHELL_TAG = " your terminal · Ctrl-] ? for cobrowse "
+#: The Allow button names what it gives (the bar's text says it in full).
+BUTTON = {PromptKind.CONTROL: "control", PromptKind.SUGGEST: "suggestions", PromptKind.RECORDING: "recording"}
 STATUS_HINT = "Ctrl-] then: ? help · c chat · y/n answer · g control · s suggest · r revoke · p pause · f report · e end · b panel · v preview"
 GUIDE_HINT = f"Ctrl-] then: {HELP_KEY} get help from an agent · a paste the step's command · m done · k skip · ? help · e end · b panel"
 ARMED_HINT = "prefix: press a key… ? help · c chat · y allow · n deny · g control · s suggest · r revoke · p pause · t talk · o hang up · u mute · x stop recording · f report · e end · b panel · v preview · Esc cancel"
@@ -207,6 +209,7 @@ class CustomerApp(App[None], inherit_bindings=False):
         self._last_frame = 0.0
         self._output_since_frame = 0
         self._prompt_timer: Any = None
+        self._prompt_id: int | None = None  # the question the consent bar shows
         self._call_timer: Any = None
         self._loop: asyncio.AbstractEventLoop | None = None
 
@@ -598,9 +601,8 @@ class CustomerApp(App[None], inherit_bindings=False):
         command, runtime, process = self._step_command(), self.runtime, self.process
         if not command or runtime is None or process is None:
             return
-        runtime.feed_pending()
-        process.write(encode_paste(command, runtime.screen.emulator.modes()))
-        self._log(f"pasted the step's command: {command} (check it and press Enter)", "dim")
+        if runtime.paste_command(command, "the step's command"):  # checked: one printable line, a prompt on screen
+            self._log(f"pasted the step's command: {command} (check it and press Enter)", "dim")
 
     def action_focus_shell(self) -> None:
         self.query_one("#shell", ShellPane).focus()
@@ -635,7 +637,9 @@ class CustomerApp(App[None], inherit_bindings=False):
                     "grant-suggest": "grant_suggest", "revoke": "revoke", "pause": "pause", "end": "end",
                     "call": "call", "call-answer": "call", "call-hangup": "hangup", "call-mute": "mute"}
         button_id = event.button.id or ""
-        if button_id in commands:
+        if button_id in ("allow", "deny") and self._prompt_id is not None:
+            await self.run_customer_command(commands[button_id], str(self._prompt_id))  # the prompt on show
+        elif button_id in commands:
             await self.run_customer_command(commands[button_id])
         elif button_id == "preview":
             self.action_preview()
@@ -682,10 +686,8 @@ class CustomerApp(App[None], inherit_bindings=False):
                 self.notify(str(event.get("text", "")), title=f"{self.agent_name} says")
         elif kind == "consent":
             self._log(f"access: {LEVEL_TEXT.get(event['level'], event['level'])}", "dim")
-        elif kind == "consent_prompt":
-            self._show_prompt(str(event.get("level", "control")))
-        elif kind == "recording_prompt":
-            self._show_prompt("record")
+        elif kind in ("consent_prompt", "recording_prompt"):
+            self._show_prompt(event)
         elif kind in ("recording", "receipt", "feedback_sent"):
             self._log(str(event.get("message", "")), "bold" if event.get("state") == "granted" else "dim")
         elif kind == "feedback_prompt":
@@ -864,19 +866,26 @@ class CustomerApp(App[None], inherit_bindings=False):
         self.push_screen(FeedbackDialog(message, self.agent_name), answered)
 
     def _active_prompt(self) -> Any:
-        """The consent prompt on show, else the recording one (Allow/Deny answer it)."""
+        """The one question on show (runtime.prompts): Allow/Deny answer it, by its id."""
         runtime = self.runtime
         if runtime is None:
             return None
-        return runtime.consent.prompt or runtime.recording.prompt
+        return runtime.prompts.shown
 
-    def _show_prompt(self, level: str) -> None:
-        asks = ("to RECORD this session (what they see, the chat and the steps, kept on their machine; "
-                "Ctrl-] x stops it at any time)" if level == "record" else ASKS.get(level, level))
-        unverified = level == "control" and not (self.identity is not None and self.identity.get("verified"))
+    def _show_prompt(self, event: dict[str, Any]) -> None:
+        """One question at a time: the bar names what Allow gives, and its buttons answer
+        that prompt (by id) and no other."""
+        runtime = self.runtime
+        prompt = runtime.prompts.shown if runtime is not None else None
+        if prompt is None or prompt.id != event.get("id"):
+            return  # already answered, or another one is on show
+        unverified = prompt.kind == PromptKind.CONTROL and not (self.identity is not None and self.identity.get("verified"))
         warning = " ⚠ NOT VERIFIED: you will have to confirm twice." if unverified else ""
+        self._prompt_id = prompt.id
         self.query_one("#consent-text", PlainStatic).update(
-            f"{self.agent_name} asks {asks}. Allow? (nobody answering = denied){warning}")
+            f"{self.agent_name} asks {ASKS[prompt.kind]}. Allow (Ctrl-] y) {GIVES[prompt.kind]}; "
+            f"Deny (Ctrl-] n) refuses; nobody answering = denied.{warning}")
+        self.query_one("#allow", Button).label = f"Allow {BUTTON[prompt.kind]} (Ctrl-] y)"
         self.query_one("#consent-bar").add_class("shown")
         self._tick_prompt()
         if self._prompt_timer is None:
@@ -885,7 +894,7 @@ class CustomerApp(App[None], inherit_bindings=False):
     def _tick_prompt(self) -> None:
         runtime = self.runtime
         prompt = self._active_prompt()
-        if prompt is None or runtime is None:
+        if prompt is None or runtime is None or prompt.id != self._prompt_id:
             self._hide_prompt()
             return
         left = prompt.deadline - runtime.now
@@ -898,6 +907,7 @@ class CustomerApp(App[None], inherit_bindings=False):
             countdown.update(text)
 
     def _hide_prompt(self) -> None:
+        self._prompt_id = None
         self.query_one("#consent-bar").remove_class("shown")
         if self._prompt_timer is not None:
             self._prompt_timer.stop()

@@ -101,7 +101,6 @@ async def run_guide_plain(args: argparse.Namespace, settings: ClientSettings, pl
     from cobrowse.io.link import RelayLink
     from cobrowse.io.pty import LocalTerminal, Passthrough, PtyProcess, command_argv
     from cobrowse.io.runtime import EXIT_FAILED
-    from cobrowse.screen.keys import encode_paste
 
     forced = parse_size(args.size) if args.size else None
     argv = command_argv(args.command)
@@ -149,9 +148,7 @@ async def run_guide_plain(args: argparse.Namespace, settings: ClientSettings, pl
                         if out:
                             await runtime.local_input(bytes(out))
                             out.clear()
-                        runtime.feed_pending()
-                        process.write(encode_paste(step_command() or "", runtime.screen.emulator.modes()))
-                        say("pasted the step's command: check it and press Enter to run it")
+                        runtime.paste_command(step_command() or "", "the step's command")  # it tells the customer
                         continue
                     out += bytes((0x1D, byte))
                 elif byte == 0x1D:

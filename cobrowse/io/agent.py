@@ -14,6 +14,7 @@ from cobrowse.io.runtime import SessionRuntime
 from cobrowse.playbook import PlaybookError, load_playbook, playbook_from_dict, playbook_to_dict
 from cobrowse.protocol import messages as m
 from cobrowse.protocol.messages import CONSENT_LEVELS
+from cobrowse.protocol.suggestion import check_suggestion
 from cobrowse.screen.redact import RedactPatternError, compile_patterns, redacted_spans
 from cobrowse.screen.state import ScreenState
 from cobrowse.screen.sync import ScreenMirror
@@ -101,7 +102,11 @@ class AgentRuntime(SessionRuntime):
         elif isinstance(message, m.SuggestAnswer):
             command = self._suggested.pop(message.id, None)
             if command is not None:
-                self.emit({"event": "suggestion", "id": message.id, "command": command, "answer": message.answer})
+                event = {"event": "suggestion", "id": message.id, "command": command, "answer": message.answer}
+                if message.answer == "refused":
+                    event["reason"] = message.reason
+                    event["message"] = f"the customer's cobrowse refused suggestion {message.id}: {message.reason}"
+                self.emit(event)
         elif isinstance(message, m.Screen):
             await self.on_screen(message.frame)
         elif isinstance(message, m.Feedback):
@@ -302,8 +307,11 @@ class AgentRuntime(SessionRuntime):
                 await self.send(m.Pointer())
         elif name == "suggest":
             command = cmd.get("command")
-            if not isinstance(command, str) or not command.strip() or len(command) > m.MAX_TEXT:
-                raise CommandError('suggest needs a "command" string (1-4096 characters)')
+            if not isinstance(command, str):
+                raise CommandError('suggest needs a "command" string: one printable line')
+            reason = check_suggestion(command)
+            if reason is not None:
+                raise CommandError(f"suggest needs one printable line; not sent: {reason}")
             self._suggestions += 1
             self._suggested[self._suggestions] = command
             await self.send(m.Suggest(self._suggestions, command))

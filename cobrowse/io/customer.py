@@ -25,8 +25,11 @@ from cobrowse.plain.feedback import QUESTION, FeedbackPrompt
 from cobrowse.plain.prefix import HELP, Command, Echo, PrefixParser, ToProgram
 from cobrowse.protocol import messages as m
 from cobrowse.protocol.consent import ConsentMachine
+from cobrowse.protocol.inbound import NoticeTally, RateLimits
+from cobrowse.protocol.prompts import (ARMING, SHORT, Answered, AutoRefused, NothingAsked, Prompt, PromptEvent, PromptKind,
+                                       PromptQueue, Queued, Shown, Stale, TooSoon)
 from cobrowse.protocol.recording import RecordingConsent
-from cobrowse.screen.keys import encode_paste
+from cobrowse.protocol.suggestion import Paste, check_suggestion, plan_paste
 from cobrowse.screen.redact import LineRedactor, RedactPatternError, Redactor
 from cobrowse.screen.state import REDACTED
 from cobrowse.screen.sync import ScreenSender
@@ -58,9 +61,13 @@ QUIET = 0.010
 MAX_LAG = 1.0
 MAX_BACKLOG = 32 * 1024 * 1024
 
-ASKS = {
-    "suggest": "to suggest commands (you decide on each one)",
-    "control": "to CONTROL your terminal (type into it)",
+#: How ignored or dropped agent messages are told: the first at once, then once per few
+#: seconds with a count (``rate:TYPE``: over the rate limit for that message type).
+IGNORED = {
+    "keys": ("ignored keys from the agent: you have not granted control",
+             "ignored {n} more keystroke messages from the agent: you have not granted control"),
+    "auto_refused": ("refused a request from the agent without asking you: you refused it several times",
+                     "refused {n} more requests from the agent without asking you"),
 }
 #: How long the end-of-session question waits for the customer (the agent waits 60 s).
 FEEDBACK_ANSWER = 45.0
@@ -72,7 +79,8 @@ class CustomerRuntime(SessionRuntime):
     def __init__(self, *args: Any, cols: int = 80, rows: int = 24, consent_timeout: float = 30.0,
                  write_program: Callable[[bytes], None] = lambda data: None,
                  redact_patterns: Sequence[str] = (), ask_feedback: bool = False,
-                 trusted: Sequence[OrgTrust] = (), control_cooldown: float = COOLDOWN, **kwargs: Any) -> None:
+                 trusted: Sequence[OrgTrust] = (), control_cooldown: float = COOLDOWN,
+                 prompt_arming: float = ARMING, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         #: The organisations whose agents this customer trusts (their published trust files).
         self.trusted = tuple(trusted)
@@ -84,6 +92,11 @@ class CustomerRuntime(SessionRuntime):
         self.reported = False
         self.consent = ConsentMachine(consent_timeout)
         self.recording = RecordingConsent(consent_timeout)
+        #: Every question to the customer, one at a time (protocol/prompts.py).
+        self.prompts = PromptQueue(timeout=consent_timeout, arming=prompt_arming)
+        #: What the agent may send, and how fast (protocol/inbound.py).
+        self.limits = RateLimits()
+        self.ignored = NoticeTally()
         #: Whether this client can ask the customer "was it solved?" (a UI that shows the question).
         self.ask_feedback = ask_feedback
         #: The agent's End while the customer is asked "was it solved?" (None otherwise).
@@ -220,31 +233,24 @@ class CustomerRuntime(SessionRuntime):
             else:
                 self.emit({"event": "notice", "message": "not connected to an agent yet: chat not sent"})
         elif name in ("allow", "deny"):
-            prompt = self.consent.prompt
-            if prompt is None and self.recording.prompt is not None:
-                await self.answer_recording(name == "allow")
-                return
-            if prompt is None:
-                self.emit({"event": "notice", "message": "nothing to answer"})
-                return
-            if name == "allow" and prompt.level == "control" and not self._control_gate_open("Ctrl-] y"):
-                return
-            if name == "deny":
-                self.control_gate.reset()
-            changed = self.consent.answer(name == "allow", self.now)
-            await self._consent_changed(changed or True)
+            await self.answer_prompt(name == "allow", int(text) if text.isdigit() else None)
         elif name == "grant_control":
             if self.consent.level != "control" and not self._control_gate_open("Ctrl-] g"):
                 return
             await self._consent_changed(self.consent.grant("control"))
+            await self._prompt_events(self.prompts.withdraw(PromptKind.CONTROL, self.now)
+                                      + self.prompts.withdraw(PromptKind.SUGGEST, self.now))
         elif name == "report":
             await self.report()
         elif name == "grant_suggest":
             await self._consent_changed(self.consent.grant("suggest"))
+            await self._prompt_events(self.prompts.withdraw(PromptKind.SUGGEST, self.now))
         elif name == "revoke":
             self.control_gate.reset()
             self.consent.revoke()
             await self._consent_changed(True)
+            await self._prompt_events(self.prompts.withdraw(PromptKind.CONTROL, self.now)
+                                      + self.prompts.withdraw(PromptKind.SUGGEST, self.now))
         elif name in ("paste_suggestion", "decline_suggestion"):
             await self.answer_suggestion(name == "paste_suggestion")
         elif name in ("step_done", "step_skip"):
@@ -346,32 +352,132 @@ class CustomerRuntime(SessionRuntime):
 
     async def answer_suggestion(self, paste: bool) -> None:
         """Paste the suggested command at the prompt (the customer still presses Enter), or decline."""
-        suggestion, self.suggestion = self.suggestion, None
+        suggestion = self.suggestion
         if suggestion is None:
             self.emit({"event": "notice", "message": "no suggested command to answer"})
             return
-        if paste:
-            self.feed_pending()
-            modes = self.screen.emulator.modes()
-            if "\n" in suggestion.command.strip("\n") and not modes.bracketed_paste:
-                self.emit({"event": "notice", "message": "the suggestion has several lines and this program "
-                           "would run each at once: not pasted. Ask the agent for one line at a time."})
-                paste = False
-            else:
-                self.write_program(encode_paste(suggestion.command.strip("\n"), modes))
-                self.emit({"event": "notice", "message": "pasted: check it, edit it if needed, and press Enter to run it"})
+        if paste and not self.paste_command(suggestion.command, "the agent's suggestion"):
+            return  # kept: the customer may paste it once back at their prompt, or decline it
+        self.suggestion = None
         if self.paired:
             await self.send(m.SuggestAnswer(suggestion.id, "pasted" if paste else "declined"))
 
+    def paste_command(self, command: str, what: str = "the command") -> bool:
+        """Paste a one-line command (a suggestion, a guide step's) at the program's prompt,
+        never with a byte that could run it: the customer presses Enter. False (with a
+        notice saying why) if it was not pasted."""
+        self.feed_pending()
+        plan = plan_paste(command, self.screen.emulator.modes())
+        if not isinstance(plan, Paste):
+            self.emit({"event": "notice", "message": f"{what} was not pasted: {plan.reason}"})
+            return False
+        self.write_program(plan.data)
+        self.emit({"event": "notice", "message": f"pasted {what}: check it, edit it if needed, and press Enter to run it"})
+        return True
+
     # recording consent (the agent records only after "granted")
 
+    async def answer_prompt(self, allow: bool, prompt_id: int | None = None) -> None:
+        """Ctrl-] y / n (or the app's buttons, which name the ``prompt_id`` they show): answer
+        the question on screen, and only it."""
+        now = self.now
+        verdict = self.prompts.check(prompt_id, now)
+        if isinstance(verdict, Prompt) and verdict.kind == PromptKind.CONTROL:
+            if not allow:
+                self.control_gate.reset()
+            elif not self._control_gate_open("Ctrl-] y"):
+                return
+        await self._prompt_events(self.prompts.answer(prompt_id, allow, now))
+
     async def answer_recording(self, allow: bool) -> None:
-        state = self.recording.answer(allow)
-        if state is not None:
-            await self._recording_changed(state, "customer")
+        """Answer the recording question, if it is the one on screen."""
+        shown = self.prompts.shown
+        if shown is None or shown.kind != PromptKind.RECORDING:
+            self.emit({"event": "notice", "message": "the agent is not asking to record right now"})
+            return
+        await self.answer_prompt(allow, shown.id)
+
+    async def _ask(self, kind: PromptKind) -> None:
+        await self._prompt_events(self.prompts.request(kind, self.now))
+
+    async def _prompt_events(self, events: list[PromptEvent]) -> None:
+        """Tell the customer (and the agent) what the prompt queue decided."""
+        for event in events:
+            if isinstance(event, Shown):
+                self._show_prompt(event.prompt)
+            elif isinstance(event, Answered):
+                await self._prompt_answered(event)
+            elif isinstance(event, Queued):
+                pass  # told when it is shown: a line now could be read as the question on screen
+            elif isinstance(event, AutoRefused):
+                await self._auto_refused(event)
+            elif isinstance(event, TooSoon):
+                self.emit({"event": "notice", "message": "ignored that answer: the question on screen is new (it asks "
+                                                        f"about {SHORT[event.prompt.kind]}); read it, then answer"})
+            elif isinstance(event, Stale):
+                self.emit({"event": "notice", "message": "that answer was for a question no longer on screen: "
+                                                        "nothing was answered"})
+            elif isinstance(event, NothingAsked):
+                self.emit({"event": "notice", "message": "nothing to answer"})
+
+    def _show_prompt(self, prompt: Prompt) -> None:
+        timeout = prompt.deadline - prompt.shown_at
+        if prompt.kind == PromptKind.RECORDING:
+            self.emit({"event": "recording_prompt", "id": prompt.id, "kind": str(prompt.kind), "timeout_s": timeout,
+                       "message": prompt.question()})
+        else:
+            unverified = prompt.kind == PromptKind.CONTROL and not (self.identity is not None and self.identity.verified)
+            warning = " THIS AGENT IS NOT VERIFIED: you will have to confirm twice." if unverified else ""
+            self.emit({"event": "consent_prompt", "id": prompt.id, "kind": str(prompt.kind), "level": str(prompt.kind),
+                       "timeout_s": timeout, "confirm_twice": unverified, "message": prompt.question() + "." + warning})
+        self.wake()
+
+    async def _prompt_answered(self, event: Answered) -> None:
+        kind, what = event.prompt.kind, SHORT[event.prompt.kind]
+        if event.by == "withdrawn":  # whoever withdrew it says what changed
+            return
+        if event.by == "timeout":
+            self.emit({"event": "notice", "message": f"no answer: refused {what} (the agent's request was denied)"})
+        else:
+            self.emit({"event": "notice", "message": f"you {'allowed' if event.allow else 'refused'}: {what}"})
+        if kind == PromptKind.RECORDING:
+            state = self.recording.answer(event.allow)
+            if state is not None:
+                await self._recording_changed(state, event.by)
+            return
+        if not event.allow:
+            self.control_gate.reset()
+        elif not self.consent.covers(str(kind)):
+            self.consent.grant(str(kind))
+            if kind == PromptKind.CONTROL:  # control includes suggestions: nothing left to ask
+                await self._prompt_events(self.prompts.withdraw(PromptKind.SUGGEST, self.now))
+        await self._consent_changed(True)
+
+    async def _auto_refused(self, event: AutoRefused) -> None:
+        """A request of a kind the customer kept refusing: refused without asking; both
+        sides hear it once per few seconds, not once per request."""
+        if event.kind == PromptKind.RECORDING:
+            await self.send(m.Recording("denied"))
+        else:
+            await self.send(m.Consent(self.consent.level))
+        notice = self.ignored.ignored("auto_refused", self.now)
+        if notice is not None:
+            await self._tell_ignored(notice.kind, notice.count, notice.first)
+            left = max(0.0, event.until - self.now)
+            await self.send(m.Chat(f"[cobrowse] the customer refused {SHORT[event.kind]} several times: further "
+                                   f"requests are refused without asking them for {left / 60:.0f} min"))
+
+    async def _tell_ignored(self, kind: str, count: int, first: bool) -> None:
+        what = kind.removeprefix("rate:")
+        one, many = IGNORED.get(kind) or (f"ignored a {what!r} message from the agent: it sends too many, too fast",
+                                          f"ignored {{n}} more {what!r} messages from the agent: too many, too fast")
+        self.emit({"event": "notice", "kind": "ignored", "count": count, "message": one if first else many.format(n=count)})
+        if kind == "keys" and self.paired:
+            await self.send(m.Consent(self.consent.level))
 
     async def stop_recording(self) -> None:
         """Stop a recording (or withdraw consent before it starts): effective at once."""
+        await self._prompt_events(self.prompts.withdraw(PromptKind.RECORDING, self.now))
         state = self.recording.stop()
         if state is None:
             self.emit({"event": "notice", "message": "the session is not being recorded"})
@@ -495,21 +601,20 @@ class CustomerRuntime(SessionRuntime):
             self.wake()
 
     async def on_message(self, message: m.AppMessage) -> None:
+        if not self.limits.admit(message.t, self.now):
+            notice = self.ignored.ignored(f"rate:{message.t}", self.now)
+            if notice is not None:
+                await self._tell_ignored(notice.kind, notice.count, notice.first)
+            return
         if isinstance(message, m.Chat):
             self.emit({"event": "chat", "from": "agent", "text": message.text})
         elif isinstance(message, m.AgentProof):
             await self._agent_proof(message)
         elif isinstance(message, m.RequestControl):
-            prompt = self.consent.request(message.level, self.now)
-            if prompt is None:
+            if self.consent.covers(message.level):
                 await self.send(m.Consent(self.consent.level))
                 return
-            unverified = prompt.level == "control" and not (self.identity is not None and self.identity.verified)
-            warning = " THIS AGENT IS NOT VERIFIED: you will have to confirm twice." if unverified else ""
-            self.emit({"event": "consent_prompt", "level": prompt.level, "timeout_s": self.consent.prompt_timeout,
-                       "confirm_twice": unverified,
-                       "message": f"the agent asks {ASKS[prompt.level]}: Ctrl-] y to allow, Ctrl-] n to deny "
-                                  f"(denied automatically in {self.consent.prompt_timeout:.0f} s).{warning}"})
+            await self._ask(PromptKind(message.level))
         elif isinstance(message, m.Keys):
             if self.consent.allows_keys() and self.ending is None:
                 self.screen.expedite(self.now)
@@ -517,8 +622,9 @@ class CustomerRuntime(SessionRuntime):
                 self.write_program(data)
                 self.emit({"event": "control_keys", "bytes": len(data)})
             else:
-                self.emit({"event": "notice", "message": "ignored keys from the agent: you have not granted control"})
-                await self.send(m.Consent(self.consent.level))
+                notice = self.ignored.ignored("keys", self.now)
+                if notice is not None:
+                    await self._tell_ignored(notice.kind, notice.count, notice.first)
         elif isinstance(message, m.PushPlaybook):
             try:
                 playbook = playbook_from_dict(message.playbook)
@@ -538,6 +644,12 @@ class CustomerRuntime(SessionRuntime):
             self.pointer = message if (message.first >= 0 or message.pattern) else None
             self.emit(self.pointer_event())
         elif isinstance(message, m.Suggest):
+            reason = check_suggestion(message.command)
+            if reason is not None:
+                self.emit({"event": "notice", "kind": "suggestion_refused", "id": message.id,
+                           "message": f"refused a command the agent suggested: {reason}"})
+                await self.send(m.SuggestAnswer(message.id, "refused", reason[:m.MAX_REASON]))
+                return
             self.suggestion = message
             self.emit({"event": "suggestion", "id": message.id, "command": message.command,
                        "message": f"the agent suggests: {message.command}   (Ctrl-] a to paste it at your "
@@ -549,20 +661,17 @@ class CustomerRuntime(SessionRuntime):
             self.wake()
         elif isinstance(message, m.RecordRequest):
             if not message.on:
+                await self._prompt_events(self.prompts.withdraw(PromptKind.RECORDING, self.now))
                 if self.recording.stop():
                     await self._recording_changed("stopped", "agent")
                 return
             if self.recording.recording:
                 await self.send(m.Recording("granted"))
                 return
-            prompt = self.recording.request(self.now)
-            if prompt is not None:
-                self.emit({"event": "recording_prompt", "timeout_s": self.recording.prompt_timeout,
-                           "message": "the agent asks to RECORD this session (what they see, the chat and the "
-                                      "steps, kept on their machine): Ctrl-] y to allow, Ctrl-] n to refuse "
-                                      f"(refused automatically in {self.recording.prompt_timeout:.0f} s); "
-                                      "Ctrl-] x stops a recording at any time"})
-                self.wake()
+            events = self.prompts.request(PromptKind.RECORDING, self.now)
+            if any(isinstance(event, (Shown, Queued)) for event in events):
+                self.recording.request(self.now)
+            await self._prompt_events(events)
 
     async def _add_redactions(self, patterns: list[str]) -> None:
         """Patterns the agent's organisation masks: they can only hide more (they run on text
@@ -594,13 +703,9 @@ class CustomerRuntime(SessionRuntime):
 
     async def on_tick(self) -> float | None:
         now = self.now
-        if self.consent.expire(now):
-            self.control_gate.reset()
-            self.emit({"event": "notice", "message": "no answer: the agent's request was denied"})
-            await self._consent_changed(True)
-        if self.recording.expire(now):
-            self.emit({"event": "notice", "message": "no answer: the agent may not record this session"})
-            await self._recording_changed("denied", "timeout")
+        await self._prompt_events(self.prompts.expire(now))
+        for notice in self.ignored.due(now):
+            await self._tell_ignored(notice.kind, notice.count, notice.first)
         if self.ending is not None:
             if now >= self._feedback_deadline:
                 await self.give_feedback("", 0)
@@ -610,11 +715,6 @@ class CustomerRuntime(SessionRuntime):
         if not self._sharing_now():
             return None
         await self._send_frame()
-        deadline = self.screen.next_deadline(now)
-        prompt = self.consent.prompt
-        if prompt is not None:
-            deadline = prompt.deadline if deadline is None else min(deadline, prompt.deadline)
-        recording = self.recording.prompt
-        if recording is not None:
-            deadline = recording.deadline if deadline is None else min(deadline, recording.deadline)
-        return deadline
+        deadlines = [d for d in (self.screen.next_deadline(now), self.prompts.next_deadline(),
+                                 self.ignored.next_deadline()) if d is not None]
+        return min(deadlines, default=None)

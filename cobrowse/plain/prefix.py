@@ -4,7 +4,7 @@ Every byte typed goes to the shared program, except the prefix, Ctrl-] (0x1d, th
 convention), which starts a cobrowse command. The next key picks the command:
 
     Ctrl-] c <text> Enter   send a chat message to the agent
-    Ctrl-] y / Ctrl-] n     allow / deny what the agent asked for
+    Ctrl-] y / Ctrl-] n     allow / deny the question on screen (it says what y gives)
     Ctrl-] g                grant control of the terminal to the agent
     Ctrl-] s                grant suggest (the agent may propose commands)
     Ctrl-] r                revoke: back to view only, at once

@@ -3,7 +3,10 @@
 View only is the default. The agent may ask for more; the customer grants or denies; a
 prompt nobody answers is denied when its deadline passes, never accepted. The customer can
 revoke at any moment, effective at once. The agent's client only ever learns the level;
-it has no way to raise it. Pure: ``now`` is passed in.
+it has no way to raise it. Pure: ``now`` is passed in. The customer's runtime asks through
+``prompts.PromptQueue`` (one question at a time, for consent and recording alike) and keeps
+only the level here (``covers``, ``grant``, ``revoke``); ``request``/``answer``/``expire``
+are the single-prompt form of the same rules.
 """
 
 from __future__ import annotations
@@ -26,6 +29,10 @@ class ConsentMachine:
         self.level = "view"
         self.prompt: Prompt | None = None
         self.prompt_timeout = prompt_timeout
+
+    def covers(self, level: str) -> bool:
+        """Whether the current level already includes ``level`` (nothing to ask)."""
+        return CONSENT_LEVELS.index(level) <= CONSENT_LEVELS.index(self.level)
 
     def allows_keys(self) -> bool:
         return self.level == "control"

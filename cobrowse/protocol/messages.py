@@ -4,13 +4,20 @@ A payload is one byte of encoding followed by the body: ``0x00`` JSON, ``0x01`` 
 JSON (used when it pays, which screen frames usually do). The JSON is an object with ``t``
 (the type) and the type's fields. Unknown types decode to ``Unknown`` so an older client can
 ignore what a newer one sends; malformed payloads raise ``MalformedPayload``.
+
+What a side accepts depends on who sent it (``DecodeLimits``): the agent's messages to the
+customer never need megabytes (a playbook of a few hundred KB at most), so the customer
+caps their size once inflated, per type, and how far they may inflate, so a small sealed
+message cannot cost the customer's machine megabytes of JSON.
 """
 
 from __future__ import annotations
 
 import json
+import math
 import zlib
-from dataclasses import asdict, dataclass, replace
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass, field, replace
 from typing import Any, ClassVar
 
 from cobrowse.protocol.untrusted import Field, clean, clean_playbook, clean_steps_state
@@ -24,7 +31,8 @@ MAX_PAYLOAD = 4 * 1024 * 1024
 MAX_TEXT = 4096
 
 CONSENT_LEVELS = ("view", "suggest", "control")
-SUGGEST_ANSWERS = ("pasted", "declined")
+SUGGEST_ANSWERS = ("pasted", "declined", "refused")
+MAX_REASON = 500
 IDENTITY_STATUSES = STATUSES
 
 
@@ -148,9 +156,14 @@ class Suggest(AppMessage):
 
 @dataclass(frozen=True)
 class SuggestAnswer(AppMessage):
+    """``refused``: the customer's cobrowse would not paste it (not one printable line, or a
+    full-screen program on screen); ``reason`` says why. Older agents know only
+    ``pasted``/``declined`` and report ``refused`` as a malformed message."""
+
     t: ClassVar[str] = "suggest_answer"
     id: int
     answer: str
+    reason: str = ""
 
 
 @dataclass(frozen=True)
@@ -307,18 +320,49 @@ def encode(message: AppMessage) -> bytes:
     return bytes([PLAIN]) + body
 
 
-def decode(payload: bytes) -> AppMessage:
+@dataclass(frozen=True)
+class DecodeLimits:
+    """How large a received payload's JSON may be: ``max_inflated`` bytes in all, ``per_type``
+    bytes for the listed types (``default`` for the others), and past ``ratio_from`` bytes at
+    most ``max_ratio`` times its compressed size."""
+
+    max_inflated: int = MAX_PAYLOAD
+    max_ratio: float = math.inf
+    ratio_from: int = 64 * 1024
+    default: int = MAX_PAYLOAD
+    per_type: Mapping[str, int] = field(default_factory=dict)
+
+    def inflate_cap(self, compressed: int) -> int:
+        if self.max_ratio == math.inf:
+            return self.max_inflated
+        return min(self.max_inflated, max(self.ratio_from, int(compressed * self.max_ratio)))
+
+
+#: The customer's side and the agent's may differ in version; these bound the agent's
+#: messages, not the customer's screen frames (``FROM_CUSTOMER`` keeps the general cap).
+FROM_AGENT = DecodeLimits(
+    max_inflated=2 * 1024 * 1024, max_ratio=32.0, ratio_from=64 * 1024, default=64 * 1024,
+    per_type={"playbook": 2 * 1024 * 1024, "keys": 256 * 1024, "redact": 256 * 1024, "rtc": 128 * 1024},
+)
+FROM_CUSTOMER = DecodeLimits()
+#: What a side receives, by its own role.
+RECEIVING = {"customer": FROM_AGENT, "agent": FROM_CUSTOMER}
+
+
+def decode(payload: bytes, limits: DecodeLimits = FROM_CUSTOMER) -> AppMessage:
     if not payload:
         raise MalformedPayload("empty payload")
     encoding, body = payload[0], payload[1:]
     if encoding == ZLIB:
         inflater = zlib.decompressobj()
+        cap = limits.inflate_cap(len(body))
         try:
-            body = inflater.decompress(body, MAX_PAYLOAD)
+            body = inflater.decompress(body, cap)
         except zlib.error as exc:
             raise MalformedPayload(f"bad compressed payload: {exc}") from None
-        if inflater.unconsumed_tail:
-            raise MalformedPayload("payload too large once decompressed")
+        if inflater.unconsumed_tail or not inflater.eof:
+            raise MalformedPayload(f"payload too large once decompressed (more than {cap} bytes from "
+                                   f"{len(payload) - 1} compressed), or cut short")
     elif encoding != PLAIN:
         raise MalformedPayload(f"unknown payload encoding {encoding}")
     try:
@@ -329,6 +373,9 @@ def decode(payload: bytes) -> AppMessage:
         raise MalformedPayload(f"payload is not JSON: {exc}") from None
     if not isinstance(obj, dict) or not isinstance(obj.get("t"), str):
         raise MalformedPayload("payload is not an object with a type")
+    allowed = limits.per_type.get(obj["t"], limits.default)
+    if len(body) > allowed:
+        raise MalformedPayload(f"{obj['t'][:64]!r} message of {len(body)} bytes: at most {allowed} accepted")
     cls = MESSAGES.get(obj["t"])
     if cls is None:
         return Unknown(clean(obj["t"], Field.KIND))
@@ -359,7 +406,7 @@ def untrusted_text(message: AppMessage) -> AppMessage:
     text_fields = TEXT_FIELDS.get(type(message))
     if not text_fields:
         return message
-    return replace(message, **{name: clean(getattr(message, name), field) for name, field in text_fields.items()})
+    return replace(message, **{name: clean(getattr(message, name), kind) for name, kind in text_fields.items()})
 
 
 def _check(message: AppMessage) -> None:
@@ -393,5 +440,5 @@ def _check(message: AppMessage) -> None:
     if isinstance(message, IdentitySeen) and (message.status not in IDENTITY_STATUSES
                                                or max(len(message.agent), len(message.org)) > 64 or len(message.detail) > 500):
         raise MalformedPayload(f"identity_seen: unknown status {message.status!r} or fields too long")
-    if isinstance(message, SuggestAnswer) and message.answer not in SUGGEST_ANSWERS:
-        raise MalformedPayload(f"suggest_answer: unknown answer {message.answer!r}")
+    if isinstance(message, SuggestAnswer) and (message.answer not in SUGGEST_ANSWERS or len(message.reason) > MAX_REASON):
+        raise MalformedPayload(f"suggest_answer: unknown answer {message.answer!r} or reason too long")

@@ -3,7 +3,9 @@
 Recording happens on the agent's side, so what the customer controls is the consent the
 agent's client obeys: it records only after a ``granted`` answer and stops at the next
 ``stopped``/``denied``. As with control, a prompt nobody answers is denied, and the customer
-can stop a recording at any time with one key.
+can stop a recording at any time with one key. The customer's runtime shows the question
+through ``prompts.PromptQueue`` (with the consent questions, one at a time); its deadline
+lives there.
 """
 
 from __future__ import annotations

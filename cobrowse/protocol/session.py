@@ -176,7 +176,7 @@ class Session:
             if self._ack_at is None:
                 self._ack_at = now + ACK_DELAY
             try:
-                message = messages.decode(event.payload)
+                message = messages.decode(event.payload, messages.RECEIVING.get(self.role, messages.FROM_CUSTOMER))
             except MalformedPayload as exc:
                 self._events.append(Integrity("malformed", str(exc)))
                 return

@@ -160,7 +160,12 @@ def assert_terminal_safe(out: str) -> None:
 @given(text=hostile_text)
 def test_every_field_in_every_plain_front_end_is_data(field: str, front_end: str, text: str,
                                                       capsys: pytest.CaptureFixture[str]) -> None:
-    out = FRONT_ENDS[front_end](FIELDS[field](text), capsys)
+    try:
+        events = FIELDS[field](text)
+    except m.MalformedPayload as exc:  # refused whole by the size limits: nothing is shown
+        assert "accepted" in str(exc) or "too long" in str(exc), exc
+        return
+    out = FRONT_ENDS[front_end](events, capsys)
     assert_terminal_safe(out)
     assert len(out) < 200_000  # a 1 MB field never comes out whole
 

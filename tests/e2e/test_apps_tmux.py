@@ -20,6 +20,7 @@ from typing import Callable
 import pytest
 
 from cobrowse.trust.tripwire import COOLDOWN
+from cobrowse.protocol.prompts import ARMING
 
 pytestmark = pytest.mark.skipif(shutil.which("tmux") is None, reason="tmux is not installed (apt-get install tmux)")
 
@@ -98,6 +99,7 @@ async def test_agent_console_and_customer_app_in_real_terminals(relay_url: str) 
 
         tmux.keys("agent", "F4")
         await tmux.wait("customer", lambda s: "asks to CONTROL" in s, "the consent request")
+        await asyncio.sleep(ARMING + 0.1)  # a new prompt ignores answers for ARMING s
         tmux.keys("customer", "C-]")
         tmux.keys("customer", "y")
         await tmux.wait("customer", lambda s: "UNVERIFIED" in s, "the unverified-agent warning")

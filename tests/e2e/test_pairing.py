@@ -10,6 +10,7 @@ import sys
 from harness import CLI, Proc, pair, start_agent, start_customer
 
 from cobrowse.trust.tripwire import COOLDOWN
+from cobrowse.protocol.prompts import ARMING
 
 
 def test_every_command_has_help() -> None:
@@ -143,6 +144,7 @@ async def test_control_needs_the_customers_consent_and_revoke_is_immediate(relay
         await agent.event("consent", level="view")
         await agent.send({"cmd": "request_control", "level": "control"})
         await customer.stderr_line("asks to CONTROL your terminal")
+        await asyncio.sleep(ARMING + 0.1)  # a new prompt ignores keys for ARMING s
         await customer.send(b"\x1dy")  # an unverified agent: the first press only warns (tests/e2e/test_trust.py)
         await customer.stderr_line("WAIT: this agent is NOT verified")
         await asyncio.sleep(COOLDOWN + 0.2)

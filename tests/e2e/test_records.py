@@ -11,6 +11,7 @@ from pathlib import Path
 from cobrowse.audit.cast import parse_cast
 from cobrowse.screen.emulator import Emulator
 from tests.e2e.harness import CLI, pair
+from cobrowse.protocol.prompts import ARMING
 
 STEPS = {"cmd": "steps", "title": "Fix the printer",
          "steps": [{"title": "Check the queue"}, {"title": "Restart the spooler"}]}
@@ -120,6 +121,7 @@ async def test_no_recording_without_the_customers_consent(relay_url: str, data_d
         await agent.send({"cmd": "record", "on": True})
         await agent.event("recording", state="requested")
         await customer.stderr_line("asks to RECORD")
+        await asyncio.sleep(ARMING + 0.1)  # a new prompt ignores keys for ARMING s
         await customer.send(b"echo secret-$((6*7))\r")
         await agent.screen(lambda lines: any("secret-42" in line for line in lines))
         await customer.send(b"\x1dn")
@@ -144,6 +146,7 @@ async def test_a_recording_with_consent_until_the_customer_stops_it(relay_url: s
         await agent.event("hello", role="customer")
         await agent.send({"cmd": "record", "on": True})
         await customer.stderr_line("asks to RECORD")
+        await asyncio.sleep(ARMING + 0.1)  # a new prompt ignores keys for ARMING s
         await customer.send(b"\x1dy")
         on = await agent.event("recording", state="on")
         await customer.stderr_line("RECORDING")

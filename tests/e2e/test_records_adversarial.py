@@ -9,6 +9,8 @@ from typing import AsyncIterator
 import pytest
 from adversary import Adversary
 from harness import WAIT, pair
+
+from cobrowse.protocol.prompts import ARMING
 from test_adversarial import inflations
 
 QUIET = "sleep 600"  # no screen frames: the next DATA frame from the customer is the one we aim at
@@ -26,6 +28,7 @@ async def test_feedback_and_recording_consent_cross_the_relay_sealed(adversary: 
         await agent.event("hello", role="customer")
         await agent.send({"cmd": "record", "on": True})
         await customer.stderr_line("asks to RECORD")
+        await asyncio.sleep(ARMING + 0.1)  # a new prompt ignores keys for ARMING s
         await customer.send(b"\x1dy")
         await agent.event("recording", state="on")
         await agent.send({"cmd": "end", "feedback": True})

@@ -17,6 +17,7 @@ from harness import CLI, Proc, start_agent, start_customer
 from relay.config import RelayConfig
 from relay.server import serve_relay
 from cobrowse.trust.tripwire import COOLDOWN
+from cobrowse.protocol.prompts import ARMING
 
 
 def org(tmp: Path, *args: str) -> subprocess.CompletedProcess[str]:
@@ -89,6 +90,7 @@ async def test_a_verified_agent_gets_control_with_one_press(acme: dict[str, Path
         assert seen["status"] == "verified" and seen["org"] == "Acme"
         await agent.send({"cmd": "request_control", "level": "control"})
         await customer.stderr_line("asks to CONTROL")
+        await asyncio.sleep(ARMING + 0.1)  # a new prompt ignores keys for ARMING s
         await customer.send(b"\x1dy")
         await agent.event("consent", level="control")
     finally:
@@ -109,6 +111,7 @@ async def test_an_unverified_agent_trips_the_wire_and_can_be_reported(acme: dict
         assert (await agent.event("identity"))["status"] == "none"
         await agent.send({"cmd": "request_control", "level": "control"})
         await customer.stderr_line("NOT VERIFIED")
+        await asyncio.sleep(ARMING + 0.1)  # a new prompt ignores keys for ARMING s
         await customer.send(b"\x1dy")
         await customer.stderr_line("WAIT: this agent is NOT verified")
         first = time.monotonic()

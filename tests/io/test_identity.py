@@ -58,7 +58,8 @@ async def paired(url: str, identity: AgentIdentity | None, trusted: list[OrgTrus
     agent = AgentRuntime(RelayLink(url, "agent", reconnect_for=10), agent_events, name=name, identity=identity)
     code = await agent.create()
     customer = CustomerRuntime(RelayLink(url, "customer", reconnect_for=10), customer_events,
-                               write_program=program_input.extend, trusted=trusted, control_cooldown=cooldown)
+                               write_program=program_input.extend, trusted=trusted, control_cooldown=cooldown,
+                               prompt_arming=0)
     await customer.join(code)
     tasks = [asyncio.create_task(agent.run()), asyncio.create_task(customer.run())]
     await customer_events.until(lambda: customer_events.of("identity"))
@@ -123,7 +124,7 @@ async def test_unverified_control_needs_a_second_press_after_the_cooldown(relay:
         await customer.run_command("allow")
         (armed,) = events.of("control_confirm")
         assert armed["state"] == "armed" and "NOT verified" in armed["message"] and "Ctrl-] y" in armed["message"]
-        assert customer.consent.level == "view" and customer.consent.prompt is not None  # still asking
+        assert customer.consent.level == "view" and customer.prompts.shown is not None  # still asking
         await customer.run_command("allow")  # at once: too soon
         assert events.of("control_confirm")[-1]["state"] == "wait"
         assert customer.consent.level == "view"

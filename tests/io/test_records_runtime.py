@@ -32,7 +32,7 @@ async def test_an_unsolicited_granted_records_nothing_and_record_needs_a_folder(
 
 async def test_an_unanswered_recording_prompt_is_refused(relay_url: str, tmp_path: Path) -> None:
     agent, agent_events, customer, customer_events, _, tasks = await paired_runtimes(relay_url)
-    customer.recording.prompt_timeout = 0.3
+    customer.prompts.timeout = 0.3
     agent.recordings = tmp_path
     try:
         await agent.command({"cmd": "record", "on": True})

@@ -42,7 +42,7 @@ async def paired_runtimes(url: str) -> tuple[AgentRuntime, Recorder, CustomerRun
     agent = AgentRuntime(RelayLink(url, "agent", reconnect_for=10), agent_events)
     code = await agent.create()
     customer = CustomerRuntime(RelayLink(url, "customer", reconnect_for=10), customer_events,
-                               write_program=program_input.extend, control_cooldown=0)
+                               write_program=program_input.extend, control_cooldown=0, prompt_arming=0)
     await customer.join(code)
     tasks = [asyncio.create_task(agent.run()), asyncio.create_task(customer.run())]
     await agent_events.until(lambda: agent_events.of("paired") and agent_events.of("consent"))

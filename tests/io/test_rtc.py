@@ -8,6 +8,7 @@ from typing import Any
 
 from cobrowse.io.agent import AgentRuntime
 from cobrowse.io.customer import CustomerRuntime
+from cobrowse.protocol.inbound import Budget, RateLimits
 from cobrowse.io.link import RelayLink
 from cobrowse.voice.settings import RtcSettings
 from cobrowse.protocol.messages import Chat
@@ -22,6 +23,7 @@ async def paired(url: str, agent_rtc: RtcSettings = DIRECT, customer_rtc: RtcSet
     agent = AgentRuntime(RelayLink(url, "agent", reconnect_for=10), agent_events, rtc=agent_rtc)
     code = await agent.create()
     customer = CustomerRuntime(RelayLink(url, "customer", reconnect_for=10), customer_events, rtc=customer_rtc)
+    customer.limits = RateLimits({}, default=Budget(1e6, 1e6))  # hundreds of chats carry the frames under test
     await customer.join(code)
     tasks = [asyncio.create_task(agent.run()), asyncio.create_task(customer.run())]
     await agent_events.until(lambda: agent_events.of("paired"))

@@ -52,7 +52,8 @@ class Customer:
         self.events: list[dict[str, Any]] = []
         self.program_input = bytearray()
         self.runtime = CustomerRuntime(RelayLink(url, "customer", reconnect_for=5), self.events.append,
-                                       write_program=self.program_input.extend, control_cooldown=0)
+                                       write_program=self.program_input.extend, control_cooldown=0,
+                                       prompt_arming=0)
         self.task: asyncio.Task[Any] | None = None
 
     async def join(self, code: str) -> None:

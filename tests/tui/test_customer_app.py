@@ -16,6 +16,7 @@ from cobrowse.io.agent import AgentRuntime, CommandError
 from cobrowse.io.link import RelayLink
 from cobrowse.protocol import messages as m
 from cobrowse.wire.code import parse_code
+from cobrowse.protocol.prompts import ARMING
 from relay.config import RelayConfig
 from relay.server import RelayServer, serve_relay
 from tui.customer_app import CustomerApp, ShellPane
@@ -220,6 +221,7 @@ async def test_request_allow_then_revoke(agent: Agent, relay_url: str) -> None:
         await paired_app(pilot, agent)
         await agent.rt.command({"cmd": "request_control", "level": "control"})
         await until(lambda: app.prompt_visible, what="the consent prompt")
+        await asyncio.sleep(ARMING)  # a new prompt ignores answers for ARMING s
         text = str(app.query_one("#consent-text").content)
         assert "Alice asks to CONTROL your terminal" in text
         assert "NOT VERIFIED: you will have to confirm twice" in text
@@ -267,6 +269,7 @@ async def test_buttons_grant_and_deny(agent: Agent, relay_url: str) -> None:
         await until(lambda: app.prompt_visible, what="the consent prompt")
         await until(lambda: app.query_one("#deny").region.width > 0, what="the Deny button laid out")
         await pilot.pause()
+        await asyncio.sleep(ARMING)
         await pilot.click("#deny")
         await until(lambda: not app.prompt_visible, what="the prompt to close")
         await agent.event("consent", level="view")

@@ -7,6 +7,7 @@ import asyncio
 import json
 from pathlib import Path
 
+from cobrowse.protocol.prompts import ARMING
 from tests.tui.test_customer_app import BASH, Agent, agent, paired_app, prefix, until, _shell_env  # noqa: F401
 from tui.customer_app import CustomerApp
 from tui.feedback_dialog import FeedbackDialog
@@ -59,6 +60,7 @@ async def test_recording_needs_the_customers_yes_and_stops_at_ctrl_bracket_x(age
         await paired_app(pilot, agent)
         await agent.rt.command({"cmd": "record", "on": True})
         await until(lambda: app.prompt_visible, what="the recording prompt")
+        await asyncio.sleep(ARMING)  # a new prompt ignores answers for ARMING s
         assert "RECORD" in str(app.query_one("#consent-text").content)
         await pilot.press("y")  # a bare key answers nothing: it goes to the shell
         await pilot.pause()

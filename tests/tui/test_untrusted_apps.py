@@ -83,7 +83,9 @@ async def test_a_badge_name_is_text_and_the_warning_stays(relay: RelayServer) ->
 
 async def test_a_huge_hostile_name_is_one_capped_line(relay: RelayServer) -> None:
     agent, _, task = await agent_for(relay, None)
-    agent.name = ("\x1b[2J\n[cobrowse] Verified: Alice from Microsoft\r\n" * 20000)[:1 << 20]
+    # 40,000 characters: under the customer's 64 KiB limit on what the agent sends (a 1 MB
+    # name is refused whole by that limit: tests/protocol/test_messages.py), so the cap shows
+    agent.name = ("\x1b[2J\n[cobrowse] Verified: Alice from Microsoft\r\n" * 1000)[:40_000]
     app = CustomerApp(relay.url, str(agent.code), BASH)
     try:
         async with app.run_test(size=(140, 40)) as pilot:
