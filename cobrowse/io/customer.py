@@ -16,7 +16,6 @@ import time
 from collections import deque
 from typing import Any, Callable, Sequence
 
-import regex
 
 from cobrowse.errors import AudioUnavailable
 from cobrowse.io.runtime import SessionRuntime
@@ -26,6 +25,7 @@ from cobrowse.plain.prefix import HELP, Command, Echo, PrefixParser, ToProgram
 from cobrowse.protocol import messages as m
 from cobrowse.protocol.consent import ConsentMachine
 from cobrowse.protocol.recording import RecordingConsent
+from cobrowse.screen.budget import AgentPattern, PatternBudget
 from cobrowse.screen.keys import encode_paste
 from cobrowse.screen.redact import LineRedactor, RedactPatternError, Redactor
 from cobrowse.screen.state import REDACTED
@@ -90,8 +90,11 @@ class CustomerRuntime(SessionRuntime):
         self.ending: m.End | None = None
         self._feedback_keys = FeedbackPrompt()
         self._feedback_deadline = 0.0
+        #: The CPU the agent's patterns (steps, redaction, pointer) may use here (screen/budget.py).
+        self.patterns = PatternBudget(time.perf_counter)
+        self._pointer_patterns: dict[str, AgentPattern] = {}
         #: Secrets are masked on this machine before anything is sealed (screen/redact.py).
-        self.redactor = Redactor(redact_patterns)
+        self.redactor = Redactor(redact_patterns, budget=self.patterns)
         self.screen = ScreenSender(cols, rows, burst=ECHO_BURST, redactor=self.redactor)
         self._told_masked = False  # the customer heard that a secret was masked
         self.sharing = True
@@ -124,6 +127,8 @@ class CustomerRuntime(SessionRuntime):
                 lines = self._tap_redactor.feed(lines)
             if lines and steps.observe(lines, now):
                 self._steps_changed()
+            if self.patterns.pending:
+                self.wake()
         self._backlog.append((now, data))
         self._backlog_bytes += len(data)
         self._last_output = now
@@ -290,18 +295,16 @@ class CustomerRuntime(SessionRuntime):
         self.feed_pending()
         lines = self.screen.state().lines()
         if pointer.pattern:
-            try:
-                matcher = regex.compile(pointer.pattern)
-            except regex.error:
-                matcher = regex.compile(regex.escape(pointer.pattern))
-            rows = []
-            for i, line in enumerate(lines):
-                try:
-                    if matcher.search(line, timeout=0.05):
-                        rows.append(i)
-                except TimeoutError:
-                    pass
-            where = f"lines matching {pointer.pattern!r}"
+            pattern = self._pointer_patterns.get(pointer.pattern)
+            if pattern is None:  # each pattern is compiled once, and stays off once switched off
+                if len(self._pointer_patterns) >= 64:
+                    del self._pointer_patterns[next(iter(self._pointer_patterns))]
+                pattern = self.patterns.compile(pointer.pattern, "pointer pattern", literal_if_invalid=True)
+                self._pointer_patterns[pointer.pattern] = pattern
+            rows = [i for i, line in enumerate(lines) if self.patterns.search(pattern, line)]
+            if self.patterns.pending:
+                self.wake()
+            where = f"lines matching {pointer.pattern[:60]!r}" + ("" if pattern.active else " (switched off: too slow)")
         else:
             rows = list(range(pointer.first, min(pointer.last, len(lines) - 1) + 1))
             where = f"rows {pointer.first + 1}-{pointer.last + 1}" if pointer.last > pointer.first else f"row {pointer.first + 1}"
@@ -309,9 +312,10 @@ class CustomerRuntime(SessionRuntime):
         return {"event": "pointer", "rows": rows, "pattern": pointer.pattern,
                 "message": f"the agent points at {where}: {shown}"}
 
-    def start_playbook(self, playbook: Playbook) -> None:
-        """Run a playbook here (pushed by the agent, or self-service): steps start from the first."""
-        self.steps = StepMachine(playbook)
+    def start_playbook(self, playbook: Playbook, *, by_agent: bool = False) -> None:
+        """Run a playbook here (pushed by the agent, or self-service): steps start from the first.
+        The agent's patterns run under the CPU budget; the customer's own are trusted."""
+        self.steps = StepMachine(playbook, self.patterns if by_agent else None)
         self._tap = LineTap()
         self._tap_redactor = LineRedactor(self.redactor)
         self._steps_changed()
@@ -526,7 +530,7 @@ class CustomerRuntime(SessionRuntime):
                 await self.send(m.Steps({"error": f"the customer's cobrowse refused the playbook: {exc}"}))
                 return
             self.emit({"event": "notice", "message": f"the agent started a guide: {playbook.title}"})
-            self.start_playbook(playbook)
+            self.start_playbook(playbook, by_agent=True)
             await self.flush_steps()
         elif isinstance(message, m.StepRequest):
             try:
@@ -592,8 +596,18 @@ class CustomerRuntime(SessionRuntime):
                 self.emit({"event": "notice", "message": "something on your screen looked like a secret: the agent "
                                                         "sees it masked (░░░), you see it as it is"})
 
+    async def _tell_pattern_notices(self) -> None:
+        """An agent pattern switched off (or refused, or throttled): both sides are told once."""
+        for notice in self.patterns.take_notices():
+            self.emit({"event": "notice", "kind": "agent_pattern", "state": str(notice.kind), "label": notice.label,
+                       "pattern": notice.pattern, "reason": None if notice.reason is None else str(notice.reason),
+                       "message": notice.customer_text()})
+            if self.paired:
+                await self.send(m.Steps({"error": notice.agent_text()}))
+
     async def on_tick(self) -> float | None:
         now = self.now
+        await self._tell_pattern_notices()
         if self.consent.expire(now):
             self.control_gate.reset()
             self.emit({"event": "notice", "message": "no answer: the agent's request was denied"})
@@ -617,4 +631,6 @@ class CustomerRuntime(SessionRuntime):
         recording = self.recording.prompt
         if recording is not None:
             deadline = recording.deadline if deadline is None else min(deadline, recording.deadline)
+        if self.patterns.pending:  # the frame's redaction switched an agent pattern off
+            deadline = now
         return deadline
