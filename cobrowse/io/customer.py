@@ -62,6 +62,9 @@ ASKS = {
     "suggest": "to suggest commands (you decide on each one)",
     "control": "to CONTROL your terminal (type into it)",
 }
+#: Lines masked whole because the agent's patterns had used their CPU share are redacted
+#: again this much later (screen/budget.py).
+RECHECK = 0.1
 #: How long the end-of-session question waits for the customer (the agent waits 60 s).
 FEEDBACK_ANSWER = 45.0
 
@@ -93,6 +96,7 @@ class CustomerRuntime(SessionRuntime):
         #: The CPU the agent's patterns (steps, redaction, pointer) may use here (screen/budget.py).
         self.patterns = PatternBudget(time.perf_counter)
         self._pointer_patterns: dict[str, AgentPattern] = {}
+        self._recheck_at: float | None = None  # when to redact lines the agent's patterns could not check
         #: Secrets are masked on this machine before anything is sealed (screen/redact.py).
         self.redactor = Redactor(redact_patterns, budget=self.patterns)
         self.screen = ScreenSender(cols, rows, burst=ECHO_BURST, redactor=self.redactor)
@@ -623,8 +627,15 @@ class CustomerRuntime(SessionRuntime):
         await self.flush_steps()
         if not self._sharing_now():
             return None
+        if self._recheck_at is not None and now >= self._recheck_at:
+            self._recheck_at = None
+            self.screen.redaction_changed()
         await self._send_frame()
+        if self._recheck_at is None and self.redactor.take_unchecked():
+            self._recheck_at = now + RECHECK
         deadline = self.screen.next_deadline(now)
+        if self._recheck_at is not None:
+            deadline = self._recheck_at if deadline is None else min(deadline, self._recheck_at)
         prompt = self.consent.prompt
         if prompt is not None:
             deadline = prompt.deadline if deadline is None else min(deadline, prompt.deadline)

@@ -215,6 +215,7 @@ class Redactor:
         self._rules = rules
         self._local = compile_patterns(patterns, source)
         self._remote = _RemotePatterns(budget, timeout)
+        self._unchecked = False
         self._cache: dict[str, tuple[Span, ...]] = {}
 
     @property
@@ -235,6 +236,12 @@ class Redactor:
             self._cache.clear()
         return added
 
+    def take_unchecked(self) -> bool:
+        """Whether a line was masked whole since the last call because an agent pattern could
+        not check it (its CPU share was used up): the screen should be redacted again later."""
+        unchecked, self._unchecked = self._unchecked, False
+        return unchecked
+
     # -- one line ------------------------------------------------------------------------
 
     def spans(self, text: str) -> tuple[Span, ...]:
@@ -249,6 +256,7 @@ class Redactor:
         except TimeoutError:
             found = ((0, len(text)),)  # fail closed
         except _Unchecked:
+            self._unchecked = True
             return ((0, len(text)),)  # fail closed, and check again next time
         self._cache[text] = found
         return found

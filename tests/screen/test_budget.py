@@ -248,3 +248,19 @@ def test_a_real_clock_bounds_the_real_time_too() -> None:
     assert budget.spent <= SHARE_BURST + SHARE_RATE * elapsed + 2 * LINE_TIMEOUT
     notices = budget.take_notices()
     assert notices and len({(n.label, n.pattern) for n in notices}) == len(notices)  # each told once
+
+
+def test_a_line_the_share_left_unchecked_is_masked_whole_then_checked_again() -> None:
+    clock = Clock()
+    budget = PatternBudget(clock, share_burst=0.001, share_rate=0.01)
+    redactor = Redactor(budget=budget)
+    redactor.add_remote([r"ACME-\d{4}"])
+    clock.step = 0.001  # one match "costs" the whole share
+    assert redactor.mask("id ACME-1234 ok") == "id " + MASK_CHAR * 9 + " ok"
+    assert not redactor.take_unchecked()
+    clock.step = 0.0
+    assert redactor.mask("id ACME-5678 ok") == MASK_CHAR * 15  # fail closed, not cached
+    assert redactor.take_unchecked() and not redactor.take_unchecked()
+    clock.t += 1.0  # the share refills
+    assert redactor.mask("id ACME-5678 ok") == "id " + MASK_CHAR * 9 + " ok"
+    assert [n.kind for n in budget.take_notices()] == [NoticeKind.THROTTLED]
