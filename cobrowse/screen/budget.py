@@ -40,7 +40,7 @@ from enum import StrEnum
 from functools import partial
 from typing import Any, TypeVar
 
-import regex  # type: ignore[import-untyped]
+import regex  # type: ignore[import-untyped, unused-ignore]
 
 __all__ = [
     "CHEAP_CALL",
@@ -359,9 +359,9 @@ def costly_shape(source: str) -> bool:
         parser = importlib.import_module("re._parser")
         constants = importlib.import_module("re._constants")
         tree = parser.parse(source)
-    except Exception:  # noqa: BLE001 - syntax re does not know: regex judges it when compiling
+        return _Shape(constants).nested(tree, False)
+    except Exception:  # noqa: BLE001 - syntax re does not know, absurd nesting: left to regex and the budget
         return False
-    return _Shape(constants).nested(tree, False)
 
 
 class _Shape:
