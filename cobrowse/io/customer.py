@@ -319,7 +319,7 @@ class CustomerRuntime(SessionRuntime):
     def start_playbook(self, playbook: Playbook, *, by_agent: bool = False) -> None:
         """Run a playbook here (pushed by the agent, or self-service): steps start from the first.
         The agent's patterns run under the CPU budget; the customer's own are trusted."""
-        self.steps = StepMachine(playbook, self.patterns if by_agent else None)
+        self.steps = StepMachine(playbook, self.patterns, trusted=not by_agent)
         self._tap = LineTap()
         self._tap_redactor = LineRedactor(self.redactor)
         self._steps_changed()
@@ -606,7 +606,7 @@ class CustomerRuntime(SessionRuntime):
             self.emit({"event": "notice", "kind": "agent_pattern", "state": str(notice.kind), "label": notice.label,
                        "pattern": notice.pattern, "reason": None if notice.reason is None else str(notice.reason),
                        "message": notice.customer_text()})
-            if self.paired:
+            if self.paired and notice.agent_text():
                 await self.send(m.Steps({"error": notice.agent_text()}))
 
     async def on_tick(self) -> float | None:

@@ -14,8 +14,10 @@ step is left to do (``finished``), or after someone set the current step back to
 Patterns from the agent (a pushed playbook) run under the session's
 :class:`~cobrowse.screen.budget.PatternBudget` (pass ``budget``): per-line timeout, a share
 of the CPU, and a pattern that goes over is switched off (the step can still be marked by
-hand) with a notice the runtime shows both sides. Without a budget (the customer's own
-playbook, self-service) each match only has a per-line time limit. Either way at most
+hand) with a notice the runtime shows both sides. The customer's own playbook
+(self-service, ``trusted``) keeps a per-line time limit per match and, with a budget,
+only the budget's trusted share bounds the total (past it lines are not matched until it
+refills). Either way at most
 :data:`~cobrowse.screen.budget.MAX_BURST_LINES` lines of one burst are matched (the last).
 
 Every step remembers who changed it last (``by``: agent, customer or auto) and when
@@ -50,16 +52,18 @@ class StepState:
 
 
 class StepMachine:
-    def __init__(self, playbook: Playbook, budget: PatternBudget | None = None) -> None:
+    def __init__(self, playbook: Playbook, budget: PatternBudget | None = None, *, trusted: bool = False) -> None:
         self.playbook = playbook
         self.budget = budget
+        self.trusted = trusted
         self._states = [StepState() for _ in playbook.steps]
         self.current: int | None = None
         if self._states:
             self._states[0] = StepState("active")
             self.current = 0
-        self._expect = [_compile(s.expect, i, "expect", budget) for i, s in enumerate(playbook.steps)]
-        self._fail = [_compile(s.fail, i, "fail", budget) for i, s in enumerate(playbook.steps)]
+        agent = None if trusted else budget
+        self._expect = [_compile(s.expect, i, "expect", agent) for i, s in enumerate(playbook.steps)]
+        self._fail = [_compile(s.fail, i, "fail", agent) for i, s in enumerate(playbook.steps)]
 
     # --- reading ----------------------------------------------------------------------------
 
@@ -182,7 +186,8 @@ class StepMachine:
         return {"title": self.playbook.title, "current": self.current, "finished": self.finished, "steps": steps}
 
     @classmethod
-    def from_dict(cls, playbook: Playbook, data: Any, budget: PatternBudget | None = None) -> StepMachine:
+    def from_dict(cls, playbook: Playbook, data: Any, budget: PatternBudget | None = None, *,
+                  trusted: bool = False) -> StepMachine:
         """Restore a state sent by ``to_dict`` for this playbook (after a reconnect); the state
         is checked against the playbook and for consistency, else ``ValueError``."""
         if not isinstance(data, dict):
@@ -192,7 +197,7 @@ class StepMachine:
         items = data.get("steps")
         if not isinstance(items, list) or len(items) != len(playbook.steps):
             raise ValueError(f"step state: 'steps' must be a list of {len(playbook.steps)} steps")
-        machine = cls(playbook, budget)
+        machine = cls(playbook, budget, trusted=trusted)
         states = []
         for i, (step, item) in enumerate(zip(playbook.steps, items)):
             if not isinstance(item, dict):
@@ -225,6 +230,8 @@ class StepMachine:
         if isinstance(pattern, AgentPattern):
             assert self.budget is not None
             return bool(self.budget.search(pattern, line))  # None: not checked (off, or no CPU share left)
+        if self.budget is not None:
+            return bool(self.budget.trusted(lambda: _search(pattern, line))[1])
         return _search(pattern, line)
 
     def _set(self, index: int, status: str, by: str, now: float) -> None:

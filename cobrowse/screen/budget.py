@@ -26,6 +26,13 @@ A pattern switched off (or refused) produces one :class:`PatternNotice`, taken w
 :meth:`PatternBudget.take_notices`, which the runtime shows the customer and sends the
 agent. The first throttled line produces one notice too.
 
+The customer's own patterns (``--redact``, the built-in ones, a guide they run themselves)
+are trusted: never switched off, each match keeps its own time limit, but together they
+get a share too (:meth:`PatternBudget.trusted`, :data:`TRUSTED_RATE` of the wall time
+after a :data:`TRUSTED_BURST`), so even a pathological ``--redact`` cannot stall the
+terminal for as long as output flows: past it, a line is masked whole (redaction fails
+closed) or not matched (steps) until the share refills, and the customer is told once.
+
 Sans-I/O: the clock is a callable passed in (``time.perf_counter`` in the runtime, a fake
 in tests); no other state than the accounting here. Only agent patterns use this: the
 customer's own patterns and the built-in ones are trusted (per-line timeouts, fail closed).
@@ -52,6 +59,8 @@ __all__ = [
     "PATTERN_TOTAL",
     "SHARE_BURST",
     "SHARE_RATE",
+    "TRUSTED_BURST",
+    "TRUSTED_RATE",
     "AgentPattern",
     "NoticeKind",
     "OffReason",
@@ -71,6 +80,9 @@ CHEAP_CALL = 20e-6
 #: Per pattern: cost above CHEAP_CALL refills at this rate, up to this burst.
 PATTERN_RATE = 0.05
 PATTERN_BURST = 0.010
+#: The customer's own and the built-in patterns: their share of the wall time, and burst.
+TRUSTED_RATE = 0.5
+TRUSTED_BURST = 0.25
 #: Seconds one pattern may spend in all, over a session.
 PATTERN_TOTAL = 2.0
 #: Characters a pattern sees at once; longer lines are matched in pieces overlapping by OVERLAP.
@@ -92,6 +104,7 @@ class NoticeKind(StrEnum):
     SWITCHED_OFF = "switched_off"
     REFUSED = "refused"
     THROTTLED = "throttled"
+    TRUSTED_THROTTLED = "trusted_throttled"
 
 
 class OffReason(StrEnum):
@@ -132,6 +145,9 @@ class PatternNotice:
         return _WHY[self.reason] if self.reason is not None else ""
 
     def customer_text(self) -> str:
+        if self.kind is NoticeKind.TRUSTED_THROTTLED:
+            return (f"your own patterns (redaction, or the guide's steps) used {TRUSTED_RATE * 100:.0f}% of the CPU: "
+                    "some lines were masked whole for the agent or not checked. A --redact pattern may be too slow")
         if self.kind is NoticeKind.THROTTLED:
             return ("the agent's patterns used their share of your CPU: some lines of output were not checked "
                     "(your terminal is not slowed down)")
@@ -140,6 +156,9 @@ class PatternNotice:
                 "affected; nothing else changes")
 
     def agent_text(self) -> str:
+        """What the agent is told; empty when it is none of the agent's business."""
+        if self.kind is NoticeKind.TRUSTED_THROTTLED:
+            return ""
         if self.kind is NoticeKind.THROTTLED:
             return (f"the customer's cobrowse did not check some lines against your patterns: agent patterns "
                     f"may use {SHARE_RATE * 100:.0f}% of the customer's CPU (output came too fast)")
@@ -196,11 +215,17 @@ class PatternBudget:
 
     def __init__(self, clock: Callable[[], float], *, line_timeout: float = LINE_TIMEOUT,
                  share_rate: float = SHARE_RATE, share_burst: float = SHARE_BURST,
-                 pattern_total: float = PATTERN_TOTAL) -> None:
+                 pattern_total: float = PATTERN_TOTAL, trusted_rate: float = TRUSTED_RATE,
+                 trusted_burst: float = TRUSTED_BURST) -> None:
         self._clock = clock
         self.line_timeout = line_timeout
         self.pattern_total = pattern_total
         self._share = _Bucket(share_burst, share_rate)
+        self._trusted = _Bucket(trusted_burst, trusted_rate)
+        self._told_trusted = False
+        #: Seconds the customer's own (trusted) patterns spent, and the times they were held back.
+        self.trusted_spent = 0.0
+        self.trusted_skipped = 0
         self._notices: list[PatternNotice] = []
         self._told_throttled = False
         self.spent = 0.0
@@ -249,6 +274,26 @@ class PatternBudget:
                 return None
             out.extend(found)
         return out
+
+    def trusted(self, work: Callable[[], T]) -> tuple[bool, T | None]:
+        """Run trusted work (the customer's own or built-in patterns; they keep their own
+        per-match limits) if the trusted share allows: ``(True, result)``; else
+        ``(False, None)`` without running it (the caller fails closed). Its time is charged
+        even when it raises."""
+        now = self._clock()
+        self._trusted.refill(now)
+        if self._trusted.credit <= 0:
+            self.trusted_skipped += 1
+            if not self._told_trusted:
+                self._told_trusted = True
+                self._notices.append(PatternNotice(NoticeKind.TRUSTED_THROTTLED, "own patterns"))
+            return False, None
+        try:
+            return True, work()
+        finally:
+            cost = max(self._clock() - now, 0.0)
+            self.trusted_spent += cost
+            self._trusted.credit -= cost
 
     def take_notices(self) -> list[PatternNotice]:
         """Notices since the last call, oldest first (each pattern is switched off once)."""

@@ -252,13 +252,24 @@ class Redactor:
         if len(self._cache) >= _CACHE_MAX:
             self._cache.clear()
         try:
-            found = self._find(text)
+            found = self._find_within_share(text)
         except TimeoutError:
             found = ((0, len(text)),)  # fail closed
         except _Unchecked:
             self._unchecked = True
             return ((0, len(text)),)  # fail closed, and check again next time
         self._cache[text] = found
+        return found
+
+    def _find_within_share(self, text: str) -> tuple[Span, ...]:
+        """:meth:`_find` within the customer's CPU share for patterns, when there is a budget
+        (screen/budget.py): past it the line is not matched now (:class:`_Unchecked`)."""
+        budget = self._remote.budget
+        if budget is None:
+            return self._find(text)
+        ran, found = budget.trusted(lambda: self._find(text))
+        if not ran or found is None:
+            raise _Unchecked
         return found
 
     def _find(self, text: str) -> tuple[Span, ...]:

@@ -23,6 +23,7 @@ from cobrowse.screen.budget import (
     PATTERN_BURST,
     SHARE_BURST,
     SHARE_RATE,
+    TRUSTED_BURST,
     NoticeKind,
     OffReason,
     PatternBudget,
@@ -264,3 +265,36 @@ def test_a_line_the_share_left_unchecked_is_masked_whole_then_checked_again() ->
     clock.t += 1.0  # the share refills
     assert redactor.mask("id ACME-5678 ok") == "id " + MASK_CHAR * 9 + " ok"
     assert [n.kind for n in budget.take_notices()] == [NoticeKind.THROTTLED]
+
+
+def test_the_customers_own_patterns_have_a_share_too_and_fail_closed_past_it() -> None:
+    """A slow --redact is never switched off, but cannot hold the loop for as long as output
+    flows: past the trusted share lines are masked whole and checked again later."""
+    clock = Clock(0.06)  # every match "costs" 60 ms, and as much time passes between two
+    budget = PatternBudget(clock, trusted_rate=0.25)  # so the customer's patterns want 50%: over a 25% share
+    redactor = Redactor([r"a+!"], builtin=False, budget=budget)
+    lines = [f"{'a' * 40}! {i}" for i in range(300)]
+    masked = [redactor.mask(line) for line in lines]
+    assert all(m.startswith(MASK_CHAR * 41) for m in masked)  # masked, or masked whole: never shown
+    assert sum(m == MASK_CHAR * len(line) for m, line in zip(masked, lines)) > 100
+    assert budget.trusted_skipped > 100
+    assert budget.trusted_spent <= TRUSTED_BURST + 0.06 + 0.25 * (clock.t - 1000.0)
+    (notice,) = budget.take_notices()
+    assert notice.kind is NoticeKind.TRUSTED_THROTTLED and notice.agent_text() == ""
+    assert "your own patterns" in notice.customer_text()
+    assert redactor.take_unchecked()
+    clock.step = 0.0
+    clock.t += 10.0
+    assert redactor.mask("aaa! 0") == MASK_CHAR * 4 + " 0"  # checked again once refilled
+
+
+def test_a_guide_the_customer_runs_is_trusted_but_bounded() -> None:
+    clock = Clock(0.06)
+    budget = PatternBudget(clock, trusted_rate=0.25)
+    steps = StepMachine(Playbook("t", (Step("one", expect=r"^done$"), Step("two"))), budget, trusted=True)
+    assert not steps.observe(["not yet"] * 300, now=1.0)
+    assert budget.trusted_skipped > 100
+    assert budget.take_notices()[0].kind is NoticeKind.TRUSTED_THROTTLED  # never switched off
+    clock.step = 0.0
+    clock.t += 10.0
+    assert steps.observe(["done"], now=2.0) and steps.current == 1  # still on, still matching
