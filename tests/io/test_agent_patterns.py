@@ -130,7 +130,6 @@ async def test_catastrophic_redaction_patterns_are_switched_off_and_the_terminal
     assert "switched off" in notice["message"] and "'(a|aa)+$'" in notice["message"]
     (told,) = session.agent_errors(r"(a|aa)+$")
     assert told.startswith("the customer's cobrowse switched off your redaction pattern '(a|aa)+$'")
-    assert session.customer.patterns.spent < 1.0  # accounting, not wall time: far from 300 x 50 ms
 
     await session.echoes("MARK")
     await session.typed("echo id ACME-1234")  # the other pattern still masks
