@@ -101,8 +101,9 @@ def test_every_shipped_playbook_pattern_passes_the_shape_check() -> None:
 
     from cobrowse.playbook import load_playbook
 
-    root = Path(__file__).resolve().parents[2] / "playbooks"
-    patterns = [p for f in sorted(root.glob("*.md")) for s in load_playbook(f).steps for p in (s.expect, s.fail) if p]
+    root = Path(__file__).resolve().parents[2]
+    files = sorted({*root.glob("playbooks/*.md"), *root.glob("cobrowse/playbook/samples/*.md")})
+    patterns = [p for f in files for s in load_playbook(f).steps for p in (s.expect, s.fail) if p]
     assert patterns and not [p for p in patterns if costly_shape(p)]
 
 
