@@ -16,7 +16,6 @@ import time
 from collections import deque
 from typing import Any, Callable, Sequence
 
-
 from cobrowse.errors import AudioUnavailable
 from cobrowse.io.runtime import SessionRuntime
 from cobrowse.playbook import LineTap, Playbook, PlaybookError, StepMachine, playbook_from_dict
@@ -65,6 +64,8 @@ ASKS = {
 #: Lines masked whole because the agent's patterns had used their CPU share are redacted
 #: again this much later (screen/budget.py).
 RECHECK = 0.1
+#: Pattern notices waiting for the agent while sharing is paused (each pattern is told once).
+MAX_PATTERN_ERRORS = 32
 #: How long the end-of-session question waits for the customer (the agent waits 60 s).
 FEEDBACK_ANSWER = 45.0
 
@@ -96,7 +97,8 @@ class CustomerRuntime(SessionRuntime):
         #: The CPU the agent's patterns (steps, redaction, pointer) may use here (screen/budget.py).
         self.patterns = PatternBudget(time.perf_counter)
         self._pointer_patterns: dict[str, AgentPattern] = {}
-        self._recheck_at: float | None = None  # when to redact lines the agent's patterns could not check
+        self._pattern_errors: deque[str] = deque()  # notices for the agent, sent with the next frame
+        self._recheck: asyncio.TimerHandle | None = None  # redact again lines the patterns could not check
         #: Secrets are masked on this machine before anything is sealed (screen/redact.py).
         self.redactor = Redactor(redact_patterns, budget=self.patterns)
         self.screen = ScreenSender(cols, rows, burst=ECHO_BURST, redactor=self.redactor)
@@ -132,7 +134,7 @@ class CustomerRuntime(SessionRuntime):
             if lines and steps.observe(lines, now):
                 self._steps_changed()
             if self.patterns.pending:
-                self.wake()
+                self._take_pattern_notices()
         self._backlog.append((now, data))
         self._backlog_bytes += len(data)
         self._last_output = now
@@ -306,8 +308,7 @@ class CustomerRuntime(SessionRuntime):
                 pattern = self.patterns.compile(pointer.pattern, "pointer pattern", literal_if_invalid=True)
                 self._pointer_patterns[pointer.pattern] = pattern
             rows = [i for i, line in enumerate(lines) if self.patterns.search(pattern, line)]
-            if self.patterns.pending:
-                self.wake()
+            self._take_pattern_notices()
             where = f"lines matching {pointer.pattern[:60]!r}" + ("" if pattern.active else " (switched off: too slow)")
         else:
             rows = list(range(pointer.first, min(pointer.last, len(lines) - 1) + 1))
@@ -591,6 +592,7 @@ class CustomerRuntime(SessionRuntime):
         return self.paired and session is not None and session.peer_present and self.sharing and self.ending is None
 
     async def _send_frame(self) -> None:
+        await self._pattern_upkeep()
         frame = self.screen.poll(self.now)
         if frame is not None:
             await self.send(m.Screen(frame.to_dict()))
@@ -600,18 +602,34 @@ class CustomerRuntime(SessionRuntime):
                 self.emit({"event": "notice", "message": "something on your screen looked like a secret: the agent "
                                                         "sees it masked (░░░), you see it as it is"})
 
-    async def _tell_pattern_notices(self) -> None:
-        """An agent pattern switched off (or refused, or throttled): both sides are told once."""
+    def _take_pattern_notices(self) -> None:
+        """An agent pattern switched off (or refused, or throttled): the customer is told at
+        once; the agent with the next frame (so never while sharing is paused: when a pattern
+        ran out of time says something about the output)."""
         for notice in self.patterns.take_notices():
             self.emit({"event": "notice", "kind": "agent_pattern", "state": str(notice.kind), "label": notice.label,
                        "pattern": notice.pattern, "reason": None if notice.reason is None else str(notice.reason),
                        "message": notice.customer_text()})
-            if self.paired and notice.agent_text():
-                await self.send(m.Steps({"error": notice.agent_text()}))
+            text = notice.agent_text()
+            if text and len(self._pattern_errors) < MAX_PATTERN_ERRORS:
+                self._pattern_errors.append(text)
+
+    async def _pattern_upkeep(self) -> None:
+        """Before each frame (only while sharing): the agent's pattern notices so far, and a
+        later redaction of lines the patterns could not check (masked whole meanwhile)."""
+        self._take_pattern_notices()
+        while self._pattern_errors and self.paired:
+            await self.send(m.Steps({"error": self._pattern_errors.popleft()}))
+        if self._recheck is None and self.redactor.take_unchecked():
+            self._recheck = self._loop.call_later(RECHECK, self._recheck_redaction)
+
+    def _recheck_redaction(self) -> None:
+        self._recheck = None
+        self.screen.redaction_changed()
+        self.wake()
 
     async def on_tick(self) -> float | None:
         now = self.now
-        await self._tell_pattern_notices()
         if self.consent.expire(now):
             self.control_gate.reset()
             self.emit({"event": "notice", "message": "no answer: the agent's request was denied"})
@@ -627,21 +645,12 @@ class CustomerRuntime(SessionRuntime):
         await self.flush_steps()
         if not self._sharing_now():
             return None
-        if self._recheck_at is not None and now >= self._recheck_at:
-            self._recheck_at = None
-            self.screen.redaction_changed()
         await self._send_frame()
-        if self._recheck_at is None and self.redactor.take_unchecked():
-            self._recheck_at = now + RECHECK
         deadline = self.screen.next_deadline(now)
-        if self._recheck_at is not None:
-            deadline = self._recheck_at if deadline is None else min(deadline, self._recheck_at)
         prompt = self.consent.prompt
         if prompt is not None:
             deadline = prompt.deadline if deadline is None else min(deadline, prompt.deadline)
         recording = self.recording.prompt
         if recording is not None:
             deadline = recording.deadline if deadline is None else min(deadline, recording.deadline)
-        if self.patterns.pending:  # the frame's redaction switched an agent pattern off
-            deadline = now
         return deadline
