@@ -24,11 +24,11 @@ from cobrowse.plain.prefix import HELP, Command, Echo, PrefixParser, ToProgram
 from cobrowse.protocol import messages as m
 from cobrowse.protocol.consent import ConsentMachine
 from cobrowse.protocol.recording import RecordingConsent
-from cobrowse.screen.budget import AgentPattern, PatternBudget
 from cobrowse.screen.keys import encode_paste
 from cobrowse.screen.redact import LineRedactor, RedactPatternError, Redactor
 from cobrowse.screen.state import REDACTED
 from cobrowse.screen.sync import ScreenSender
+from cobrowse.screen.budget import AgentPattern, PatternBudget  # after sync: keeps merges apart
 from cobrowse.voice.call import CallError
 from cobrowse.trust import ControlGate, OrgTrust, Verdict, no_proof, verify
 from cobrowse.trust.display import control_gate_event, customer_identity_event
