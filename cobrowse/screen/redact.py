@@ -24,7 +24,10 @@ Every match has a time limit (patterns may be pathological); when one runs out o
 whole line is masked: redaction fails closed. The agent's patterns also run under the
 session's :class:`~cobrowse.screen.budget.PatternBudget` (a share of the CPU; a pattern
 that goes over is switched off, with a notice to both sides); a line one of them could
-not check is masked whole and checked again at the next frame.
+not check is masked whole and checked again shortly after (the runtime re-redacts the
+screen 100 ms later; see :meth:`Redactor.take_unchecked`). The customer's own and the
+built-in patterns share a larger, trusted budget (never switched off; past it a line fails
+closed the same way).
 
 Representation
 --------------
