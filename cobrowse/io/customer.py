@@ -16,8 +16,6 @@ import time
 from collections import deque
 from typing import Any, Callable, Sequence
 
-import regex
-
 from cobrowse.errors import AudioUnavailable
 from cobrowse.io.runtime import SessionRuntime
 from cobrowse.playbook import LineTap, Playbook, PlaybookError, StepMachine, playbook_from_dict
@@ -33,6 +31,7 @@ from cobrowse.protocol.suggestion import Paste, check_suggestion, plan_paste
 from cobrowse.screen.redact import LineRedactor, RedactPatternError, Redactor
 from cobrowse.screen.state import REDACTED
 from cobrowse.screen.sync import ScreenSender
+from cobrowse.screen.budget import AgentPattern, PatternBudget  # after sync: keeps merges apart
 from cobrowse.voice.call import CallError
 from cobrowse.trust import ControlGate, OrgTrust, Verdict, no_proof, verify
 from cobrowse.trust.display import control_gate_event, customer_identity_event
@@ -69,6 +68,11 @@ IGNORED = {
     "auto_refused": ("refused a request from the agent without asking you: you refused it several times",
                      "refused {n} more requests from the agent without asking you"),
 }
+#: Lines masked whole because the agent's patterns had used their CPU share are redacted
+#: again this much later (screen/budget.py).
+RECHECK = 0.1
+#: Pattern notices waiting for the agent while sharing is paused (each pattern is told once).
+MAX_PATTERN_ERRORS = 32
 #: How long the end-of-session question waits for the customer (the agent waits 60 s).
 FEEDBACK_ANSWER = 45.0
 
@@ -103,8 +107,13 @@ class CustomerRuntime(SessionRuntime):
         self.ending: m.End | None = None
         self._feedback_keys = FeedbackPrompt()
         self._feedback_deadline = 0.0
+        #: The CPU the agent's patterns (steps, redaction, pointer) may use here (screen/budget.py).
+        self.patterns = PatternBudget(time.perf_counter)
+        self._pointer_patterns: dict[str, AgentPattern] = {}
+        self._pattern_errors: deque[str] = deque()  # notices for the agent, sent with the next frame
+        self._recheck: asyncio.TimerHandle | None = None  # redact again lines the patterns could not check
         #: Secrets are masked on this machine before anything is sealed (screen/redact.py).
-        self.redactor = Redactor(redact_patterns)
+        self.redactor = Redactor(redact_patterns, budget=self.patterns)
         self.screen = ScreenSender(cols, rows, burst=ECHO_BURST, redactor=self.redactor)
         self._told_masked = False  # the customer heard that a secret was masked
         self.sharing = True
@@ -137,6 +146,8 @@ class CustomerRuntime(SessionRuntime):
                 lines = self._tap_redactor.feed(lines)
             if lines and steps.observe(lines, now):
                 self._steps_changed()
+            if self.patterns.pending:
+                self._take_pattern_notices()
         self._backlog.append((now, data))
         self._backlog_bytes += len(data)
         self._last_output = now
@@ -296,18 +307,15 @@ class CustomerRuntime(SessionRuntime):
         self.feed_pending()
         lines = self.screen.state().lines()
         if pointer.pattern:
-            try:
-                matcher = regex.compile(pointer.pattern)
-            except regex.error:
-                matcher = regex.compile(regex.escape(pointer.pattern))
-            rows = []
-            for i, line in enumerate(lines):
-                try:
-                    if matcher.search(line, timeout=0.05):
-                        rows.append(i)
-                except TimeoutError:
-                    pass
-            where = f"lines matching {pointer.pattern!r}"
+            pattern = self._pointer_patterns.get(pointer.pattern)
+            if pattern is None:  # each pattern is compiled once, and stays off once switched off
+                if len(self._pointer_patterns) >= 64:
+                    del self._pointer_patterns[next(iter(self._pointer_patterns))]
+                pattern = self.patterns.compile(pointer.pattern, "pointer pattern", literal_if_invalid=True)
+                self._pointer_patterns[pointer.pattern] = pattern
+            rows = [i for i, line in enumerate(lines) if self.patterns.search(pattern, line)]
+            self._take_pattern_notices()
+            where = f"lines matching {pointer.pattern[:60]!r}" + ("" if pattern.active else " (switched off: too slow)")
         else:
             rows = list(range(pointer.first, min(pointer.last, len(lines) - 1) + 1))
             where = f"rows {pointer.first + 1}-{pointer.last + 1}" if pointer.last > pointer.first else f"row {pointer.first + 1}"
@@ -315,9 +323,10 @@ class CustomerRuntime(SessionRuntime):
         return {"event": "pointer", "rows": rows, "pattern": pointer.pattern,
                 "message": f"the agent points at {where}: {shown}"}
 
-    def start_playbook(self, playbook: Playbook) -> None:
-        """Run a playbook here (pushed by the agent, or self-service): steps start from the first."""
-        self.steps = StepMachine(playbook)
+    def start_playbook(self, playbook: Playbook, *, by_agent: bool = False) -> None:
+        """Run a playbook here (pushed by the agent, or self-service): steps start from the first.
+        The agent's patterns run under the CPU budget; the customer's own are trusted."""
+        self.steps = StepMachine(playbook, self.patterns, trusted=not by_agent)
         self._tap = LineTap()
         self._tap_redactor = LineRedactor(self.redactor)
         self._steps_changed()
@@ -632,7 +641,7 @@ class CustomerRuntime(SessionRuntime):
                 await self.send(m.Steps({"error": f"the customer's cobrowse refused the playbook: {exc}"}))
                 return
             self.emit({"event": "notice", "message": f"the agent started a guide: {playbook.title}"})
-            self.start_playbook(playbook)
+            self.start_playbook(playbook, by_agent=True)
             await self.flush_steps()
         elif isinstance(message, m.StepRequest):
             try:
@@ -692,6 +701,7 @@ class CustomerRuntime(SessionRuntime):
         return self.paired and session is not None and session.peer_present and self.sharing and self.ending is None
 
     async def _send_frame(self) -> None:
+        await self._pattern_upkeep()
         frame = self.screen.poll(self.now)
         if frame is not None:
             await self.send(m.Screen(frame.to_dict()))
@@ -700,6 +710,32 @@ class CustomerRuntime(SessionRuntime):
                 self._told_masked = True
                 self.emit({"event": "notice", "message": "something on your screen looked like a secret: the agent "
                                                         "sees it masked (░░░), you see it as it is"})
+
+    def _take_pattern_notices(self) -> None:
+        """An agent pattern switched off (or refused, or throttled): the customer is told at
+        once; the agent with the next frame (so never while sharing is paused: when a pattern
+        ran out of time says something about the output)."""
+        for notice in self.patterns.take_notices():
+            self.emit({"event": "notice", "kind": "agent_pattern", "state": str(notice.kind), "label": notice.label,
+                       "pattern": notice.pattern, "reason": None if notice.reason is None else str(notice.reason),
+                       "message": notice.customer_text()})
+            text = notice.agent_text()
+            if text and len(self._pattern_errors) < MAX_PATTERN_ERRORS:
+                self._pattern_errors.append(text)
+
+    async def _pattern_upkeep(self) -> None:
+        """Before each frame (only while sharing): the agent's pattern notices so far, and a
+        later redaction of lines the patterns could not check (masked whole meanwhile)."""
+        self._take_pattern_notices()
+        while self._pattern_errors and self.paired:
+            await self.send(m.Steps({"error": self._pattern_errors.popleft()}))
+        if self._recheck is None and self.redactor.take_unchecked():
+            self._recheck = self._loop.call_later(RECHECK, self._recheck_redaction)
+
+    def _recheck_redaction(self) -> None:
+        self._recheck = None
+        self.screen.redaction_changed()
+        self.wake()
 
     async def on_tick(self) -> float | None:
         now = self.now

@@ -11,6 +11,15 @@ matched or someone marked it failed — a failed current step stays current and 
 a retry that prints the success pattern still completes it. ``current`` is None once no
 step is left to do (``finished``), or after someone set the current step back to pending.
 
+Patterns from the agent (a pushed playbook) run under the session's
+:class:`~cobrowse.screen.budget.PatternBudget` (pass ``budget``): per-line timeout, a share
+of the CPU, and a pattern that goes over is switched off (the step can still be marked by
+hand) with a notice the runtime shows both sides. The customer's own playbook
+(self-service, ``trusted``) keeps a per-line time limit per match and, with a budget,
+only the budget's trusted share bounds the total (past it lines are not matched until it
+refills). Either way at most
+:data:`~cobrowse.screen.budget.MAX_BURST_LINES` lines of one burst are matched (the last).
+
 Every step remembers who changed it last (``by``: agent, customer or auto) and when
 (``at``: the ``now`` passed in; the machine reads no clock). Each method returns whether
 anything changed; a bad index, status or actor raises ``ValueError``.
@@ -26,6 +35,7 @@ import regex
 
 from cobrowse.playbook.lines import MAX_LINE
 from cobrowse.playbook.model import Playbook, Step
+from cobrowse.screen.budget import MAX_BURST_LINES, AgentPattern, PatternBudget
 
 #: Seconds one pattern may spend on one line.
 MATCH_TIMEOUT = 0.05
@@ -42,15 +52,18 @@ class StepState:
 
 
 class StepMachine:
-    def __init__(self, playbook: Playbook) -> None:
+    def __init__(self, playbook: Playbook, budget: PatternBudget | None = None, *, trusted: bool = False) -> None:
         self.playbook = playbook
+        self.budget = budget
+        self.trusted = trusted
         self._states = [StepState() for _ in playbook.steps]
         self.current: int | None = None
         if self._states:
             self._states[0] = StepState("active")
             self.current = 0
-        self._expect = [_compile(s.expect, i, "expect") for i, s in enumerate(playbook.steps)]
-        self._fail = [_compile(s.fail, i, "fail") for i, s in enumerate(playbook.steps)]
+        agent = None if trusted else budget
+        self._expect = [_compile(s.expect, i, "expect", agent) for i, s in enumerate(playbook.steps)]
+        self._fail = [_compile(s.fail, i, "fail", agent) for i, s in enumerate(playbook.steps)]
 
     # --- reading ----------------------------------------------------------------------------
 
@@ -132,20 +145,21 @@ class StepMachine:
         """Auto-advance on lines the program printed, in order. Each line is matched against the
         step current when it was printed: its ``fail`` pattern marks it failed (it stays current),
         its ``expect`` pattern marks it done and activates the next pending step, which the
-        following lines are matched against. Fail wins when a line matches both."""
+        following lines are matched against. Fail wins when a line matches both. Only the last
+        MAX_BURST_LINES lines are matched (a flood's earlier lines scroll past unmatched)."""
         changed = False
-        for line in lines:
+        for line in lines[-MAX_BURST_LINES:]:
             index = self.current
             if index is None:
                 break
             line = line[:MAX_LINE]
             fail, expect = self._fail[index], self._expect[index]
-            if fail is not None and _search(fail, line):
+            if fail is not None and self._matches(fail, line):
                 if self._states[index].status != "failed":
                     self._set(index, "failed", "auto", now)
                     changed = True
                 continue
-            if expect is not None and _search(expect, line):
+            if expect is not None and self._matches(expect, line):
                 self._set(index, "done", "auto", now)
                 self._advance(index, "auto", now)
                 changed = True
@@ -172,7 +186,8 @@ class StepMachine:
         return {"title": self.playbook.title, "current": self.current, "finished": self.finished, "steps": steps}
 
     @classmethod
-    def from_dict(cls, playbook: Playbook, data: Any) -> StepMachine:
+    def from_dict(cls, playbook: Playbook, data: Any, budget: PatternBudget | None = None, *,
+                  trusted: bool = False) -> StepMachine:
         """Restore a state sent by ``to_dict`` for this playbook (after a reconnect); the state
         is checked against the playbook and for consistency, else ``ValueError``."""
         if not isinstance(data, dict):
@@ -182,7 +197,7 @@ class StepMachine:
         items = data.get("steps")
         if not isinstance(items, list) or len(items) != len(playbook.steps):
             raise ValueError(f"step state: 'steps' must be a list of {len(playbook.steps)} steps")
-        machine = cls(playbook)
+        machine = cls(playbook, budget, trusted=trusted)
         states = []
         for i, (step, item) in enumerate(zip(playbook.steps, items)):
             if not isinstance(item, dict):
@@ -210,6 +225,14 @@ class StepMachine:
         return machine
 
     # --- internals --------------------------------------------------------------------------
+
+    def _matches(self, pattern: Any, line: str) -> bool:
+        if isinstance(pattern, AgentPattern):
+            assert self.budget is not None
+            return bool(self.budget.search(pattern, line))  # None: not checked (off, or no CPU share left)
+        if self.budget is not None:
+            return bool(self.budget.trusted(lambda: _search(pattern, line))[1])
+        return _search(pattern, line)
 
     def _set(self, index: int, status: str, by: str, now: float) -> None:
         self._states[index] = StepState(status, by, now)
@@ -246,9 +269,12 @@ def _finite_number(value: Any) -> bool:
         return False
 
 
-def _compile(pattern: str | None, index: int, key: str) -> Any:
+def _compile(pattern: str | None, index: int, key: str, budget: PatternBudget | None) -> Any:
     if pattern is None:
         return None
+    if budget is not None:  # the agent's: refused or switched off with a notice, never raised
+        what = "success" if key == "expect" else "failure"
+        return budget.compile(pattern, f"step {index + 1} {what} pattern ({key}:)")
     try:
         return regex.compile(pattern)
     except regex.error as exc:

@@ -21,7 +21,13 @@ What is masked
   can never tell the agent anything about what lies under a mask.
 
 Every match has a time limit (patterns may be pathological); when one runs out of time the
-whole line is masked: redaction fails closed.
+whole line is masked: redaction fails closed. The agent's patterns also run under the
+session's :class:`~cobrowse.screen.budget.PatternBudget` (a share of the CPU; a pattern
+that goes over is switched off, with a notice to both sides); a line one of them could
+not check is masked whole and checked again shortly after (the runtime re-redacts the
+screen 100 ms later; see :meth:`Redactor.take_unchecked`). The customer's own and the
+built-in patterns share a larger, trusted budget (never switched off; past it a line fails
+closed the same way).
 
 Representation
 --------------
@@ -45,6 +51,7 @@ from typing import Callable, Iterable, Sequence
 
 import regex
 
+from .budget import MAX_BURST_LINES, AgentPattern, PatternBudget
 from .state import REDACTED, Row, ScreenState, Style
 
 __all__ = [
@@ -196,11 +203,13 @@ class Redactor:
     """Finds what to mask in a line, and masks screen states.
 
     ``patterns``: local extra patterns (customer, organisation). ``builtin``: use
-    :data:`BUILTIN_RULES`. :meth:`add_remote` adds patterns the agent pushed.
+    :data:`BUILTIN_RULES`. :meth:`add_remote` adds patterns the agent pushed; with a
+    ``budget`` (the customer's runtime always gives one) they run under it.
     """
 
     def __init__(self, patterns: Iterable[str] = (), *, builtin: bool = True,
-                 timeout: float = MATCH_TIMEOUT, source: str = "settings") -> None:
+                 timeout: float = MATCH_TIMEOUT, source: str = "settings",
+                 budget: PatternBudget | None = None) -> None:
         self.timeout = timeout
         self.builtin = builtin
         rules = BUILTIN_RULES if builtin else ()
@@ -208,7 +217,8 @@ class Redactor:
                                                  for i, r in enumerate(rules))) if rules else None
         self._rules = rules
         self._local = compile_patterns(patterns, source)
-        self._remote: tuple[regex.Pattern, ...] = ()
+        self._remote = _RemotePatterns(budget, timeout)
+        self._unchecked = False
         self._cache: dict[str, tuple[Span, ...]] = {}
 
     @property
@@ -217,18 +227,23 @@ class Redactor:
 
     @property
     def remote_patterns(self) -> tuple[str, ...]:
-        return tuple(p.pattern for p in self._remote)
+        """The agent's patterns, in the order pushed (also those switched off)."""
+        return self._remote.sources
 
     def add_remote(self, patterns: Iterable[str], source: str = "the agent") -> int:
         """Add patterns pushed by the agent (validated; RedactPatternError); returns how
-        many are new. They apply to text whose other secrets are already masked."""
-        new = [p for p in compile_patterns(patterns, source) if p.pattern not in self.remote_patterns]
-        if len(self._remote) + len(new) > MAX_PATTERNS:
-            raise RedactPatternError(f"too many redaction patterns from {source} (at most {MAX_PATTERNS})")
-        if new:
-            self._remote += tuple(new)
+        many new ones apply (one refused by the budget for its shape does not, and the
+        budget says so). They apply to text whose other secrets are already masked."""
+        added = self._remote.add(patterns, source)
+        if added:
             self._cache.clear()
-        return len(new)
+        return added
+
+    def take_unchecked(self) -> bool:
+        """Whether a line was masked whole since the last call because an agent pattern could
+        not check it (its CPU share was used up): the screen should be redacted again later."""
+        unchecked, self._unchecked = self._unchecked, False
+        return unchecked
 
     # -- one line ------------------------------------------------------------------------
 
@@ -240,10 +255,24 @@ class Redactor:
         if len(self._cache) >= _CACHE_MAX:
             self._cache.clear()
         try:
-            found = self._find(text)
+            found = self._find_within_share(text)
         except TimeoutError:
             found = ((0, len(text)),)  # fail closed
+        except _Unchecked:
+            self._unchecked = True
+            return ((0, len(text)),)  # fail closed, and check again next time
         self._cache[text] = found
+        return found
+
+    def _find_within_share(self, text: str) -> tuple[Span, ...]:
+        """:meth:`_find` within the customer's CPU share for patterns, when there is a budget
+        (screen/budget.py): past it the line is not matched now (:class:`_Unchecked`)."""
+        budget = self._remote.budget
+        if budget is None:
+            return self._find(text)
+        ran, found = budget.trusted(lambda: self._find(text))
+        if not ran or found is None:
+            raise _Unchecked
         return found
 
     def _find(self, text: str) -> tuple[Span, ...]:
@@ -269,8 +298,7 @@ class Redactor:
             spans.extend(m.span() for m in p.finditer(text, timeout=self.timeout))
         merged = _merge(spans)
         if self._remote:
-            masked = _mask_text(text, merged)
-            extra = [m.span() for p in self._remote for m in p.finditer(masked, timeout=self.timeout)]
+            extra = self._remote.spans(_mask_text(text, merged))
             if extra:
                 merged = _merge(list(merged) + extra)
         return merged
@@ -427,29 +455,95 @@ def redacted_spans(row: Row) -> list[tuple[int, int]]:
     return out
 
 
+class _Unchecked(Exception):
+    """An agent pattern could not check a line (switched off, or its CPU share is used up)."""
+
+
+class _RemotePatterns:
+    """The agent's redaction patterns: validated, deduplicated, at most MAX_PATTERNS, and
+    run under the session's budget when there is one (else each match has ``timeout``)."""
+
+    def __init__(self, budget: PatternBudget | None, timeout: float) -> None:
+        self.budget = budget
+        self.timeout = timeout
+        self._patterns: list[AgentPattern] = []
+
+    def __bool__(self) -> bool:
+        return any(p.active for p in self._patterns)
+
+    @property
+    def sources(self) -> tuple[str, ...]:
+        return tuple(p.source for p in self._patterns)
+
+    def add(self, patterns: Iterable[str], source: str) -> int:
+        known = set(self.sources)
+        new = []
+        for compiled in compile_patterns(patterns, source):
+            if compiled.pattern not in known:
+                known.add(compiled.pattern)
+                new.append(compiled)
+        if len(self._patterns) + len(new) > MAX_PATTERNS:
+            raise RedactPatternError(f"too many redaction patterns from {source} (at most {MAX_PATTERNS})")
+        added = 0
+        for compiled in new:
+            if self.budget is None:
+                pattern = AgentPattern(compiled.pattern, "redaction pattern", compiled)
+            else:
+                pattern = self.budget.compile(compiled.pattern, "redaction pattern")
+            self._patterns.append(pattern)
+            added += pattern.active
+        return added
+
+    def spans(self, masked: str) -> list[Span]:
+        """Every match in ``masked`` (the line with the other secrets masked already);
+        :class:`_Unchecked` when an active pattern could not check it."""
+        out: list[Span] = []
+        for pattern in self._patterns:
+            if not pattern.active:
+                continue
+            if self.budget is None:
+                out.extend(m.span() for m in pattern.compiled.finditer(masked, timeout=self.timeout))
+                continue
+            found = self.budget.spans(pattern, masked)
+            if found is None:
+                raise _Unchecked
+            out.extend(found)
+        return out
+
+
 class LineRedactor:
     """Masks secrets in a stream of output lines (what step patterns are matched against),
-    remembering across lines whether a private-key block is open."""
+    remembering across lines whether a private-key block is open.
 
-    def __init__(self, redactor: Redactor) -> None:
+    Step patterns look at most at the last ``keep`` lines of a burst
+    (:data:`~cobrowse.screen.budget.MAX_BURST_LINES`), so only those are masked and
+    returned: the earlier ones only move the key-block state on (cheap), which keeps a
+    flood from costing a redaction per line."""
+
+    def __init__(self, redactor: Redactor, keep: int = MAX_BURST_LINES) -> None:
         self.redactor = redactor
+        self.keep = keep
         self._in_key = False
 
-    def feed(self, lines: Iterable[str]) -> list[str]:
+    def feed(self, lines: Sequence[str]) -> list[str]:
         out = []
-        for line in lines:
+        first = len(lines) - self.keep
+        for i, line in enumerate(lines):
+            wanted = i >= first
             if self._in_key:
                 end = _END.search(line)
                 if end is not None:
                     self._in_key = False
                     line = MASK_CHAR * end.start() + line[end.start():]
                 elif _KEY_BODY.match(line):
-                    out.append(MASK_CHAR * len(line))
+                    if wanted:
+                        out.append(MASK_CHAR * len(line))
                     continue
                 else:
                     self._in_key = False
             begin = _BEGIN.search(line)
             if begin is not None and _END.search(line, begin.end()) is None:
                 self._in_key = True
-            out.append(self.redactor.mask(line))
+            if wanted:
+                out.append(self.redactor.mask(line))
         return out
