@@ -30,7 +30,9 @@ let it go: it gets ``closed`` (``wrong_code``/``claim_timeout``), the creator ge
 (not counted as failures: the real customer retries). A released claimant that sent any
 frame made a guess: it counts against its address (the rate limiter) and against the
 session, which after ``claim_attempts`` guesses answers every claim ``too_many_attempts``
-(the creator's client, which counts guesses itself, opens a fresh code by then). Frames of
+(the creator's client, which counts guesses itself, opens a fresh code by then). An
+address whose claim timed out may not claim that session again (``busy``): holding one
+code costs an attacker a fresh address per ``claim_timeout``. Frames of
 a claim in probation are counted apart (``_Session.claim_traffic``) to tell a guess from a
 silent squat without reading them.
 
@@ -94,6 +96,7 @@ PEER_TIMEOUT_MESSAGE = "the other side lost its connection and did not come back
 SCARED_MESSAGE = "the other side detected a security problem (wrong code or interception)"
 _REASON = re.compile(r"[a-z][a-z0-9_]{0,31}")
 NAMEPLATE_CAP = 10**MAX_NAMEPLATE_DIGITS - 1
+MAX_SQUATTERS = 1024  # addresses remembered per session (memory stays bounded)
 
 
 class Rng(Protocol):
@@ -171,6 +174,7 @@ class _Session:
     claim_deadline: float = 0.0  # an unconfirmed joiner is released at this time
     claim_traffic: Traffic = field(default_factory=Traffic)  # what the unconfirmed joiner sent
     failures: int = 0  # released claimants that made a guess
+    squatters: set[str] = field(default_factory=set)  # addresses let go after claim_timeout
 
     def other(self, side: _Side) -> _Side | None:
         return self.joiner if side is self.creator else self.creator
@@ -666,6 +670,9 @@ class Rooms:
                 and session.creator.role != msg.role:
             wait = max(0.0, session.claim_deadline - now)
             return self._fatal(conn, c, "busy", now, out, f"retry within {wait:.0f} s")
+        if session is not None and c.address in session.squatters:
+            self.limiter.fail(c.address, now)
+            return self._fatal(conn, c, "busy", now, out, "this address held the session without finishing")
         if session is not None and session.failures >= self.config.claim_attempts and session.joiner is None:
             self.limiter.fail(c.address, now)
             return self._fatal(conn, c, "too_many_attempts", now, out)
@@ -813,6 +820,8 @@ class Rooms:
             out.close.append((conn, CLOSE_NORMAL, "claim released"))
         if address is not None and (guessed or reason == "timeout"):
             self.limiter.fail(address, now)
+            if reason == "timeout" and len(session.squatters) < MAX_SQUATTERS:
+                session.squatters.add(address)
         if session.expires_at <= now:
             session.expires_at = now
             self._timer(now, session, None)

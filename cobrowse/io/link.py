@@ -49,6 +49,17 @@ class Resumed:
 
 
 @dataclass(frozen=True)
+class ClaimReleased:
+    """The relay let this creator's claimant go before confirmation; the session waits again.
+
+    ``reason``: ``failed`` (we said so), ``timeout`` (it never finished), ``left``; ``failures``:
+    the relay's count of guesses on this session (informative: the runtime keeps its own)."""
+
+    reason: str
+    failures: int
+
+
+@dataclass(frozen=True)
 class LinkEnded:
     """The relay ended the session, or the link gave up; ``error`` is set for failures."""
 
@@ -57,7 +68,7 @@ class LinkEnded:
     error: Exception | None = None
 
 
-LinkItem = PeerChanged | Frame | Reconnecting | Resumed | LinkEnded
+LinkItem = PeerChanged | Frame | Reconnecting | Resumed | ClaimReleased | LinkEnded
 
 
 def unreachable(url: str, exc: BaseException) -> RelayUnavailable:
@@ -140,6 +151,22 @@ class RelayLink:
         self._attach(ws, reply.nameplate, reply.side)
         self.ice_servers = reply.ice_servers
 
+    async def reopen(self) -> str:
+        """Open a fresh session on a new connection, then end the current one (``renewed``);
+        return the new nameplate. Items of the old connection are dropped from then on."""
+        old = self._ws
+        nameplate = await self.open()
+        while not self.items.empty():  # all from the old session: its pump stops at the swap
+            self.items.get_nowait()
+        if old is not None:
+            try:
+                await old.send(env.Close("renewed").encode())
+                async with asyncio.timeout(2):
+                    await old.close()
+            except (ConnectionClosed, TimeoutError, OSError):
+                pass
+        return nameplate
+
     def _attach(self, ws: ClientConnection, nameplate: str, side: str) -> None:
         self._ws, self.nameplate, self._side = ws, nameplate, side
         self.connected.set()
@@ -162,6 +189,23 @@ class RelayLink:
         try:
             await ws.send(frame)
             self.bytes_sent += len(frame)
+        except ConnectionClosed:
+            pass
+
+    async def confirm(self) -> None:
+        """Tell the relay our key confirmation of the claimant succeeded: the claim stands."""
+        await self._control(env.Confirm())
+
+    async def release(self) -> None:
+        """Tell the relay the claimant failed key confirmation: let it go, keep the session."""
+        await self._control(env.Release())
+
+    async def _control(self, message: env.Message) -> None:
+        ws = self._ws
+        if ws is None:
+            return
+        try:
+            await ws.send(message.encode())
         except ConnectionClosed:
             pass
 
@@ -196,6 +240,8 @@ class RelayLink:
             ws = self._ws
             assert ws is not None
             ended = await self._pump(ws)
+            if self._ws is not ws and self._ws is not None:
+                continue  # reopen() replaced that connection: its end is not ours
             if ended is not None:
                 await self.items.put(ended)
                 return
@@ -212,6 +258,8 @@ class RelayLink:
     async def _pump(self, ws: ClientConnection) -> LinkEnded | None:
         try:
             async for raw in ws:
+                if self._ws is not ws:
+                    break  # replaced by reopen(): whatever still comes belongs to the old session
                 if isinstance(raw, bytes):
                     self.bytes_received += len(raw)
                     await self.items.put(Frame(raw))
@@ -223,6 +271,8 @@ class RelayLink:
                     continue
                 if isinstance(message, env.Peer):
                     await self.items.put(PeerChanged(message.state))
+                elif isinstance(message, env.Released):
+                    await self.items.put(ClaimReleased(message.reason, message.failures))
                 elif isinstance(message, env.Closed):
                     return LinkEnded(message.reason, env.describe_close(message.reason))
                 elif isinstance(message, env.Error):

@@ -67,6 +67,8 @@ def test_a_squatter_is_released_after_claim_timeout_and_others_hear_busy_meanwhi
     assert out.closes(C)
     assert out.to(A) == [Released("timeout", 0)]
     assert rooms.session_count == 1
+    (again,) = claim(rooms, "squatter-again", opened.nameplate, 15.5, "2.2.2.2")
+    assert isinstance(again, Error) and again.code == "busy", "a squatter's address is not let back in"
     assert isinstance(claim(rooms, X, opened.nameplate, 16.0, "3.3.3.3")[0], Claimed)
 
 
