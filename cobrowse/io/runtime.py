@@ -364,6 +364,10 @@ class SessionRuntime:
                 await self.on_peer(True)
         elif isinstance(item, Resumed):
             self.emit({"event": "connection", "state": "resumed", "peer": item.peer})
+            if not item.peer and self.created and not self.paired and session.state != "know_code":
+                # An unconfirmed claimant is let go as soon as it drops, never held in grace: it
+                # left while we were away (we missed the relay's "released"). Start afresh.
+                await self._released(ClaimReleased("left", 0))
             if item.peer:
                 session.peer_joined(self.now)
                 await self.flush()
