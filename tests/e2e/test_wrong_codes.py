@@ -143,3 +143,31 @@ async def test_a_customer_who_finds_the_code_busy_gets_in_once_the_squatter_is_l
         await agent.kill()
         if customer is not None:
             await customer.kill()
+
+
+async def test_a_customer_created_session_survives_wrong_codes_and_prints_the_fresh_code(relay_url: str) -> None:
+    customer = await Proc.start("share", "--relay", relay_url, "--plain", "--command", "sleep 60", name="customer")
+    agents: list[Proc] = []
+    try:
+        first = (await customer.stderr_line("cobrowse code: ")).split("cobrowse code: ", 1)[1].strip()
+        for n in range(3):
+            guesser = await start_agent(relay_url, "--join", wrong_for(first, n))
+            agents.append(guesser)
+            assert await guesser.wait() == 5
+            (error,) = [e for e in guesser.all("error") if e.get("kind") == "wrong_code"]
+            assert "check the digits with the customer" in error["message"]
+            await customer.stderr_line(f"attempt {n + 1} of 3")
+        await customer.stderr_line("the new code is")
+        fresh = [line for line in customer.stderr_lines if line.startswith("cobrowse code: ")]
+        assert len(fresh) == 2 and fresh[1] != fresh[0]
+        agent = await start_agent(relay_url, "--join", fresh[1].split("cobrowse code: ", 1)[1].strip())
+        agents.append(agent)
+        sas = (await agent.event("paired"))["sas"]
+        assert sas in await customer.stderr_line("Compare these words")
+        await agent.send({"cmd": "end"})
+        assert await agent.wait() == 0
+        assert await customer.wait() == 0
+    finally:
+        await customer.kill()
+        for agent in agents:
+            await agent.kill()
