@@ -175,6 +175,7 @@ class _Session:
     claim_traffic: Traffic = field(default_factory=Traffic)  # what the unconfirmed joiner sent
     failures: int = 0  # released claimants that made a guess
     squatters: set[str] = field(default_factory=set)  # addresses let go after claim_timeout
+    claims: int = 0  # claims so far: the creator's ``release`` names the one it means
 
     def other(self, side: _Side) -> _Side | None:
         return self.joiner if side is self.creator else self.creator
@@ -485,7 +486,7 @@ class Rooms:
         elif isinstance(msg, Confirm):
             self._confirm(c, now, out)
         elif isinstance(msg, Release):
-            self._release(c, now, out)
+            self._release(c, msg, now, out)
         else:  # a relay->client type cannot reach here through decode_client
             self._fatal(conn, c, "malformed", now, out, f"unexpected {msg.type!r}")
         return out
@@ -687,6 +688,7 @@ class Rooms:
             self._count_token(session, token_name)
         session.active_at = now
         session.claim_traffic = Traffic()
+        session.claims += 1
         session.claim_deadline = now + self.config.claim_timeout
         self._timer(session.claim_deadline, session, joiner)
         c.session, c.side = session, joiner
@@ -783,11 +785,14 @@ class Rooms:
             "claim_s": round(now - (session.claim_deadline - self.config.claim_timeout), 3),
         }))
 
-    def _release(self, c: _Conn, now: float, out: Output) -> None:
+    def _release(self, c: _Conn, msg: Release, now: float, out: Output) -> None:
         """The pairing attempt failed: the creator lets its claimant go (``failed``), or the
-        claimant gives up (``left``). Nothing to release once confirmed: ignored."""
+        claimant gives up (``left``). Nothing to release once confirmed, nor when the
+        creator names an earlier claim than the current one: ignored."""
         session, side = c.session, c.side
         if session is None or side is None or session.joiner is None or session.confirmed:
+            return
+        if side is session.creator and msg.claim is not None and msg.claim != session.claims:
             return
         self._release_claim(session, "failed" if side is session.creator else "left", now, out)
 

@@ -98,6 +98,8 @@ class RelayLink:
         self.bytes_received = 0
         self._side: str | None = None
         self._ws: ClientConnection | None = None
+        #: Claims on our session so far (``peer joined``), for ``release`` to name the one it means.
+        self.claims = 0
         self._closing = False
 
     async def _connect(self) -> ClientConnection:
@@ -156,6 +158,7 @@ class RelayLink:
         return the new nameplate. Items of the old connection are dropped from then on."""
         old = self._ws
         nameplate = await self.open()
+        self.claims = 0
         while not self.items.empty():  # all from the old session: its pump stops at the swap
             self.items.get_nowait()
         if old is not None:
@@ -198,7 +201,7 @@ class RelayLink:
 
     async def release(self) -> None:
         """Tell the relay the claimant failed key confirmation: let it go, keep the session."""
-        await self._control(env.Release())
+        await self._control(env.Release(self.claims or None))
 
     async def _control(self, message: env.Message) -> None:
         ws = self._ws
@@ -270,6 +273,8 @@ class RelayLink:
                     log.warning("ignoring a malformed message from the relay: %s", exc)
                     continue
                 if isinstance(message, env.Peer):
+                    if message.state == "joined":
+                        self.claims += 1
                     await self.items.put(PeerChanged(message.state))
                 elif isinstance(message, env.Released):
                     await self.items.put(ClaimReleased(message.reason, message.failures))

@@ -14,9 +14,11 @@ client -> relay
                                                 operator (a suspected scam); answer: reported
     confirm  {}                                 the creator's key confirmation succeeded: the claim
                                                 stands (from the claimant it is ignored)
-    release  {}                                 the pairing attempt failed before confirmation: the
+    release  {claim?}                           the pairing attempt failed before confirmation: the
                                                 creator sends it to let the claimant go (the session
-                                                waits again); no answer but ``released``
+                                                waits again); no answer but ``released``. ``claim``:
+                                                which claim (the count of ``peer joined`` the creator
+                                                saw), so a late release never hits the next claimant
 
 ``ice_servers`` (optional, default ``[]``): STUN/TURN servers for the sides' WebRTC, in the
 RTCIceServer shape ``{"urls": [..], "username"?: .., "credential"?: ..}`` (relay/turn.py).
@@ -188,9 +190,11 @@ class Release(Message):
 
     From the creator it detaches the claimant; from the claimant it gives up its own claim
     (as ``close`` does before confirmation). After ``confirm`` the relay ignores it: nobody
-    can release a good pairing."""
+    can release a good pairing. ``claim`` names the claim (1 for the session's first): a
+    release that crossed a new claim on the wire is ignored."""
 
     type: ClassVar[str] = "release"
+    claim: int | None = None
 
 
 @dataclass(frozen=True)

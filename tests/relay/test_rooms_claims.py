@@ -137,3 +137,15 @@ def test_resume_during_a_claim_keeps_the_probation_counters() -> None:
     assert rooms.route_of("C2")[1] is not rooms.route_of(A)[1]  # type: ignore[index]
     out = rooms.tick(15.0)
     assert out.to("C2")[0].reason == "claim_timeout"
+
+
+def test_a_release_that_crossed_a_new_claim_never_hits_the_new_claimant() -> None:
+    rooms = make()
+    opened, _, _ = pair(rooms, confirm=False)
+    rooms.route_of(C)[1].frames += 2  # type: ignore[index]
+    assert rooms.receive(C, Close("wrong_code"), 1.0).to(A) == [Released("left", 1)]
+    assert isinstance(claim(rooms, X, opened.nameplate, 1.1, "3.3.3.3")[0], Claimed)
+    assert not rooms.receive(A, Release(1), 1.2), "the creator meant the first claim"
+    assert rooms.peer_of(A) == X
+    out = rooms.receive(A, Release(2), 1.3)
+    assert out.to(A) == [Released("failed", 2)] and out.closes(X)

@@ -49,6 +49,7 @@ CLIENT_SAMPLES: list[Message] = [
     Report(),
     Confirm(),
     Release(),
+    Release(2),
 ]
 RELAY_SAMPLES: list[Message] = [
     Opened("42", "side-secret", 600.0),
