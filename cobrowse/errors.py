@@ -72,6 +72,12 @@ class SecurityError(CobrowseError):
 
 
 WRONG_CODE_MESSAGE = "wrong code, or someone tried to intercept: start a new session"
+#: What the side that typed a code hears when the other side's client did not accept it:
+#: before pairing a wrong code ends only that attempt, the other side's session stays open.
+WRONG_CODE_RETRY_MESSAGE = (
+    "wrong code: check the digits with your agent and try again "
+    "(if the right code keeps failing, someone may be intercepting: ask for a new code)"
+)
 
 
 class WrongCode(SecurityError):

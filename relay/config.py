@@ -50,6 +50,8 @@ class RelayConfig:
     rate_backoff_max: float = 3600.0  # the longest block; quiet this long forgives an address
     dead_memory: float = 1800.0  # how long an ended nameplate answers ``expired``
     reuse_cooldown: float = 300.0  # an ended nameplate is not handed out again before this
+    claim_timeout: float = 15.0  # a claimant that is not confirmed by then is let go (squatting)
+    claim_attempts: int = 3  # failed guesses one session takes; then claims answer too_many_attempts
     ping_interval: float = 20.0  # websocket keepalive; 0 turns it off
     ping_timeout: float = 20.0
     tick_interval: float = 1.0  # how often expiry and grace are checked
@@ -284,6 +286,8 @@ _CHECKS: dict[str, Callable[[str, Any, str], Any]] = {
     "rate_backoff_max": _seconds(0.01),
     "dead_memory": _seconds(0.0),
     "reuse_cooldown": _seconds(0.0),
+    "claim_timeout": _seconds(0.5, 3600.0),
+    "claim_attempts": _int_in(1, 1000),
     "ping_interval": _seconds(0.0),
     "ping_timeout": _seconds(0.0),
     "tick_interval": _seconds(0.001, 60.0),

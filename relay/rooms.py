@@ -13,12 +13,28 @@ through :meth:`Rooms.binary`.
 
 Lifecycle of a session::
 
-    open -> waiting --claim--> paired --close--> ended (nameplate remembered as dead)
-               |                  |
-               | unclaimed_ttl    | a socket drops: that side is detached for ``grace``;
-               v                  |   resume reattaches it, else the session ends
-            ended (expired)       v
-                              ended (peer_timeout)
+    open -> waiting --claim--> claimed --confirm--> paired --close--> ended (nameplate dead)
+               |    ^               |                  |
+               |    +---release-----+                  | a socket drops: that side is
+               | unclaimed_ttl  (failed guess,         |   detached for ``grace``; resume
+               v                 claim_timeout,        |   reattaches it, else it ends
+            ended (expired)      claimant left)        v
+                                                   ended (peer_timeout)
+
+A failed code costs the guesser, never the session: until the creator's client says
+``confirm`` (its key confirmation of the claimant succeeded), the claimant holds the
+nameplate only on probation. The creator's ``release`` (the claimant's confirmation was
+wrong), ``claim_timeout`` (a squatter), or the claimant's own ``close``/``release``/drop
+let it go: it gets ``closed`` (``wrong_code``/``claim_timeout``), the creator gets
+``released`` and the session waits again. Meanwhile other claimants are answered ``busy``
+(not counted as failures: the real customer retries). A released claimant that sent any
+frame made a guess: it counts against its address (the rate limiter) and against the
+session, which after ``claim_attempts`` guesses answers every claim ``too_many_attempts``
+(the creator's client, which counts guesses itself, opens a fresh code by then). An
+address whose claim timed out may not claim that session again (``busy``): holding one
+code costs an attacker a fresh address per ``claim_timeout``. Frames of
+a claim in probation are counted apart (``_Session.claim_traffic``) to tell a guess from a
+silent squat without reading them.
 
 Memory stays bounded: sessions by ``max_sessions``, dead nameplates by ``dead_memory`` and
 a count cap, per-address rate-limit records by a quiet period and a count cap, timers by
@@ -45,11 +61,13 @@ from typing import Callable, Hashable, Protocol
 from cobrowse.errors import InvalidCode
 from cobrowse.wire.code import MAX_NAMEPLATE_DIGITS, validate_nameplate
 from cobrowse.wire.envelope import (
+    CLOSE_REASONS,
     PROTOCOL_VERSION,
     Claim,
     Claimed,
     Close,
     Closed,
+    Confirm,
     Error,
     Message,
     Open,
@@ -57,6 +75,8 @@ from cobrowse.wire.envelope import (
     Peer,
     Ping,
     Pong,
+    Release,
+    Released,
     Report,
     Reported,
     Resume,
@@ -76,6 +96,7 @@ PEER_TIMEOUT_MESSAGE = "the other side lost its connection and did not come back
 SCARED_MESSAGE = "the other side detected a security problem (wrong code or interception)"
 _REASON = re.compile(r"[a-z][a-z0-9_]{0,31}")
 NAMEPLATE_CAP = 10**MAX_NAMEPLATE_DIGITS - 1
+MAX_SQUATTERS = 1024  # addresses remembered per session (memory stays bounded)
 
 
 class Rng(Protocol):
@@ -149,6 +170,12 @@ class _Session:
     active_at: float = 0.0  # when frames were last seen moving (idle timeout)
     frames_seen: int = 0
     reported_by: set[str] = field(default_factory=set)  # roles that reported it to the operator
+    confirmed: bool = False  # the creator confirmed the joiner: the claim can no longer be released
+    claim_deadline: float = 0.0  # an unconfirmed joiner is released at this time
+    claim_traffic: Traffic = field(default_factory=Traffic)  # what the unconfirmed joiner sent
+    failures: int = 0  # released claimants that made a guess
+    squatters: set[str] = field(default_factory=set)  # addresses let go after claim_timeout
+    claims: int = 0  # claims so far: the creator's ``release`` names the one it means
 
     def other(self, side: _Side) -> _Side | None:
         return self.joiner if side is self.creator else self.creator
@@ -405,6 +432,7 @@ class Rooms:
         self._timer(grace_until, session, first)
         if joiner is not None:
             second = session.joiner = _Side(joiner[0], joiner[1], None, grace_until)
+            session.confirmed = True  # another node's pairing: released claims never travel
             session.active_at = now
             self._timer(grace_until, session, second)
         else:
@@ -455,6 +483,10 @@ class Rooms:
             self._close(conn, c, msg, now, out)
         elif isinstance(msg, Report):
             self._report(conn, c, now, out)
+        elif isinstance(msg, Confirm):
+            self._confirm(c, now, out)
+        elif isinstance(msg, Release):
+            self._release(c, msg, now, out)
         else:  # a relay->client type cannot reach here through decode_client
             self._fatal(conn, c, "malformed", now, out, f"unexpected {msg.type!r}")
         return out
@@ -538,6 +570,10 @@ class Rooms:
         while timers and timers[0][0] <= now:
             when, _, session, side = heapq.heappop(timers)
             if session.ended:
+                continue
+            if side is not None and side is session.joiner and not session.confirmed:
+                if session.claim_deadline == when and side.conn is not None:
+                    self._release_claim(session, "timeout", now, out)
                 continue
             if side is None:
                 if session.joiner is None and session.expires_at == when:
@@ -631,6 +667,16 @@ class Rooms:
         except InvalidCode:
             nameplate = ""
         session = self._sessions.get(nameplate)
+        if session is not None and session.joiner is not None and not session.confirmed \
+                and session.creator.role != msg.role:
+            wait = max(0.0, session.claim_deadline - now)
+            return self._fatal(conn, c, "busy", now, out, f"retry within {wait:.0f} s")
+        if session is not None and c.address in session.squatters:
+            self.limiter.fail(c.address, now)
+            return self._fatal(conn, c, "busy", now, out, "this address held the session without finishing")
+        if session is not None and session.failures >= self.config.claim_attempts and session.joiner is None:
+            self.limiter.fail(c.address, now)
+            return self._fatal(conn, c, "too_many_attempts", now, out)
         if session is None or session.joiner is not None or session.creator.role == msg.role:
             code = "taken" if session is not None else "expired" if nameplate in self._dead else "unknown_nameplate"
             self.limiter.fail(c.address, now)
@@ -641,6 +687,10 @@ class Rooms:
         if msg.role == "agent":
             self._count_token(session, token_name)
         session.active_at = now
+        session.claim_traffic = Traffic()
+        session.claims += 1
+        session.claim_deadline = now + self.config.claim_timeout
+        self._timer(session.claim_deadline, session, joiner)
         c.session, c.side = session, joiner
         out.events.append(Event("paired", session.id, {
             "nameplate": nameplate, "role": msg.role, "agent_token": session.agent_token, "address": c.address,
@@ -650,7 +700,7 @@ class Rooms:
         creator = session.creator
         if creator.conn is not None:
             out.send.append((creator.conn, Peer("joined")))
-            self._link(creator.conn, conn)
+            self._link_sides(session)
         else:
             out.send.append((conn, Peer("left")))
 
@@ -685,7 +735,7 @@ class Rooms:
         out.send.append((conn, Resumed(session.nameplate, peer_here, self._ice_for(session.id, side.role))))
         if peer_here:
             assert other is not None and other.conn is not None
-            self._link(conn, other.conn)
+            self._link_sides(session)
             if old is None:
                 out.send.append((other.conn, Peer("back")))
 
@@ -694,6 +744,10 @@ class Rooms:
         if session is None or side is None:
             c.closing = True
             out.close.append((conn, CLOSE_NORMAL, "closed"))
+            return
+        if side is session.joiner and not session.confirmed:
+            # A claimant cannot end a session it never confirmed: it only gives up its claim.
+            self._release_claim(session, "left", now, out)
             return
         reason = msg.reason if _REASON.fullmatch(msg.reason) else "ended"
         other = session.other(side)
@@ -717,6 +771,91 @@ class Rooms:
             }))
         out.send.append((conn, Reported(session.nameplate)))
 
+    def _confirm(self, c: _Conn, now: float, out: Output) -> None:
+        """The creator's client checked the joiner's key confirmation: the claim stands.
+        From anyone else (the claimant itself above all) it means nothing."""
+        session, side = c.session, c.side
+        if session is None or side is not session.creator or session.joiner is None or session.confirmed:
+            return
+        session.confirmed = True
+        self._fold_claim_traffic(session)
+        self._link_sides(session)
+        out.events.append(Event("confirmed", session.id, {
+            "nameplate": session.nameplate, "failures": session.failures,
+            "claim_s": round(now - (session.claim_deadline - self.config.claim_timeout), 3),
+        }))
+
+    def _release(self, c: _Conn, msg: Release, now: float, out: Output) -> None:
+        """The pairing attempt failed: the creator lets its claimant go (``failed``), or the
+        claimant gives up (``left``). Nothing to release once confirmed, nor when the
+        creator names an earlier claim than the current one: ignored."""
+        session, side = c.session, c.side
+        if session is None or side is None or session.joiner is None or session.confirmed:
+            return
+        if side is session.creator and msg.claim is not None and msg.claim != session.claims:
+            return
+        self._release_claim(session, "failed" if side is session.creator else "left", now, out)
+
+    def _release_claim(self, session: _Session, reason: str, now: float, out: Output,
+                       address: str | None = None) -> None:
+        """Detach the unconfirmed joiner: it learns why, the creator gets ``released``,
+        the session waits for a claim again. ``address``: the joiner's, when its socket is
+        already gone."""
+        joiner = session.joiner
+        assert joiner is not None and not session.confirmed
+        guessed = reason == "failed" or session.claim_traffic.frames > 0
+        self._fold_claim_traffic(session)
+        session.joiner = None
+        if guessed:
+            session.failures += 1
+        if joiner.role == "agent" and session.creator.role != "agent":
+            self._uncount_token(session)
+        conn = joiner.conn
+        joiner.conn = None
+        if conn is not None:
+            self._unlink(conn)
+            jc = self._conns.get(conn)
+            if jc is not None:
+                address = jc.address
+                jc.session = jc.side = None
+                jc.closing = True
+            if reason != "left":
+                why = "wrong_code" if reason == "failed" else "claim_timeout"
+                out.send.append((conn, Closed(why, CLOSE_REASONS[why])))
+            out.close.append((conn, CLOSE_NORMAL, "claim released"))
+        if address is not None and (guessed or reason == "timeout"):
+            self.limiter.fail(address, now)
+            if reason == "timeout" and len(session.squatters) < MAX_SQUATTERS:
+                session.squatters.add(address)
+        if session.expires_at <= now:
+            session.expires_at = now
+            self._timer(now, session, None)
+        creator = session.creator
+        if creator.conn is not None:
+            out.send.append((creator.conn, Released(reason, session.failures)))
+        out.events.append(Event("released", session.id, {
+            "nameplate": session.nameplate, "reason": reason, "guess": guessed, "failures": session.failures,
+            "role": joiner.role, "address": address,
+        }))
+
+    def _fold_claim_traffic(self, session: _Session) -> None:
+        claim = session.claim_traffic
+        session.traffic.frames += claim.frames
+        session.traffic.bytes += claim.bytes
+        session.claim_traffic = Traffic()
+
+    def _link_sides(self, session: _Session) -> None:
+        """Route the two attached sides to each other. Until the creator confirms, what the
+        joiner sends is counted apart (the creator's direction counts as usual)."""
+        joiner, creator = session.joiner, session.creator
+        if joiner is None or joiner.conn is None or creator.conn is None:
+            return
+        a, b = creator.conn, joiner.conn
+        self._routes[a] = b
+        self._routes[b] = a
+        self._fast[a] = (b, session.traffic)
+        self._fast[b] = (a, session.traffic if session.confirmed else session.claim_traffic)
+
     # ---- helpers ----
 
     def _fatal(
@@ -738,6 +877,9 @@ class Rooms:
         session, side = c.session, c.side
         c.session = c.side = None
         if session is None or side is None or session.ended:
+            return
+        if side is session.joiner and not session.confirmed:
+            self._release_claim(session, "left", now, out, c.address)
             return
         if side.conn is not None:
             self._unlink(side.conn)
@@ -769,10 +911,8 @@ class Rooms:
             del self._sessions[np]
         self._by_id.pop(session.id, None)
         name = session.agent_token
-        if name is not None and name in self._per_token:
-            self._per_token[name] -= 1
-            if self._per_token[name] <= 0:
-                del self._per_token[name]
+        self._uncount_token(session)
+        session.agent_token = name
         data: dict[str, object] = {
             "reason": reason, "duration_s": round(now - session.created_at, 3), "paired": session.joiner is not None,
             "frames": session.traffic.frames, "bytes": session.traffic.bytes, "agent_token": name,
@@ -786,14 +926,6 @@ class Rooms:
         self._cooling.move_to_end(np)
         while len(self._dead) > self._max_dead:
             self._dead.popitem(last=False)
-
-    def _link(self, a: Key, b: Key) -> None:
-        self._routes[a] = b
-        self._routes[b] = a
-        c = self._conns.get(a)
-        traffic = c.session.traffic if c is not None and c.session is not None else Traffic()
-        self._fast[a] = (b, traffic)
-        self._fast[b] = (a, traffic)
 
     def _unlink(self, conn: Key) -> None:
         peer = self._routes.pop(conn, None)
@@ -823,6 +955,14 @@ class Rooms:
             return
         session.agent_token = token_name
         self._per_token[token_name] = self._per_token.get(token_name, 0) + 1
+
+    def _uncount_token(self, session: _Session) -> None:
+        name = session.agent_token
+        session.agent_token = None
+        if name is not None and name in self._per_token:
+            self._per_token[name] -= 1
+            if self._per_token[name] <= 0:
+                del self._per_token[name]
 
     def _unique_id(self) -> str:
         while True:

@@ -233,9 +233,9 @@ class SessionPane(TabPane):
                 await runtime.join(code)
                 self._emit({"event": "joined", "code": str(code)})
             else:
-                code = await runtime.create()
-                self._emit({"event": "code", "code": str(code), "spoken": code.spoken(),
-                            "customer_command": self.customer_command(code), "relay": self.relay_url})
+                runtime.customer_command = self.customer_command
+                await runtime.create()
+                self._emit(runtime.code_event())
         except CobrowseError as exc:
             kind = "security" if isinstance(exc, SecurityError) else "start"
             self._emit({"event": "error", "message": str(exc), "kind": kind})
@@ -300,6 +300,9 @@ class SessionPane(TabPane):
         self.query_one("#code-card").display = True
         self._set_title(event["code"])
         self._set_state("waiting for the customer to join…")
+        if event.get("renewed"):
+            self._system(str(event.get("message", "")))
+            self.app.notify(str(event.get("message", "")), title="New session code", severity="warning", timeout=15)
         self.link_state = "connected"
         self._render_facts()
 
@@ -395,6 +398,8 @@ class SessionPane(TabPane):
 
     def _on_warning(self, event: dict[str, Any]) -> None:
         self._system(f"warning: {event.get('message', '')}")
+        if event.get("kind") == "wrong_code":
+            self.app.notify(str(event.get("message", "")), title="Wrong code tried", severity="warning", timeout=8)
 
     def _on_steps(self, event: dict[str, Any]) -> None:
         previous = self.steps

@@ -658,7 +658,12 @@ class CustomerApp(App[None], inherit_bindings=False):
 
     def _on_event(self, event: dict[str, Any]) -> None:
         kind = event.get("event")
-        if kind == "paired":
+        if kind == "code" and event.get("renewed") and self.runtime is not None and self.runtime.code is not None:
+            self.code = self.runtime.code  # too many wrong codes were tried: a fresh one (issue 11)
+            self._show_code(self.code)
+            self.query_one("#session-code", PlainStatic).update(f"session {self.code}")
+            self._log(str(event.get("message", "")), "bold")
+        elif kind == "paired":
             self.sas = str(event["sas"])
             self.phase = "paired"
             self.peer_present = True

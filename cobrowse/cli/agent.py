@@ -39,9 +39,8 @@ async def run_agent(args: argparse.Namespace, settings: ClientSettings, relay_ur
             await runtime.join(code)
             emit({"event": "joined", "code": str(code)})
         else:
-            code = await runtime.create()
-            emit({"event": "code", "code": str(code), "spoken": code.spoken(),
-                  "customer_command": f"cobrowse join {code}", "relay": relay_url})
+            await runtime.create()
+            emit(runtime.code_event())
     except CobrowseError as exc:
         emit({"event": "error", "message": str(exc)})
         print(f"cobrowse: {exc}", file=sys.stderr)
@@ -73,6 +72,8 @@ class LineConsole:
     def __call__(self, event: dict[str, Any]) -> None:
         kind = event.get("event")
         if kind == "code":
+            if event.get("renewed"):
+                out(f"! {event['message']}")
             out(f"Session code: {event['code']}   (read it as: {event['spoken']})")
             out(f"The customer types:  {event['customer_command']}")
         elif kind == "paired":

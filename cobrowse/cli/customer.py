@@ -66,6 +66,9 @@ class PlainNotices:
             say(describe_voice(event, self.agent, "customer"))
         elif kind == "path":
             say("direct connection to the agent" if event["path"] == "direct" else f"via the relay: {event['reason']}")
+        elif kind == "code" and event.get("renewed"):  # `share`: too many wrong codes were tried
+            print(f"cobrowse code: {event['code']}", file=sys.stderr, flush=True)
+            say(str(event["message"]))
         elif kind in ("warning", "error"):
             say(f"{kind}: {event['message']}")
         elif kind == "ended":

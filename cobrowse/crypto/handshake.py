@@ -9,8 +9,10 @@ Each side sends two binary frames: ``PAKE || spake2 message``, then ``CONFIRM ||
 knows the key. SPAKE2 is bound to the protocol version and the nameplate through its
 symmetric identity, and the password is the whole code, so a code for one nameplate is
 useless on another. A relay that runs its own PAKE with each side knows neither key and
-so cannot produce a valid confirmation: both sides end up ``scared``. One wrong guess
-ends the session, which is what makes a short code safe online.
+so cannot produce a valid confirmation: both sides end up ``scared``. One handshake is
+one attempt: a wrong guess ends it, and the creator of the session may start a fresh one
+(new SPAKE2 randomness, same code) for the next claimant, up to a few attempts per code
+(``cobrowse.protocol.session.Session.reset``), which keeps a short code safe online.
 """
 
 from __future__ import annotations
@@ -69,6 +71,12 @@ class Handshake:
     def events_received(self) -> list[Confirmed]:
         out, self._events = self._events, []
         return out
+
+    @property
+    def peer_tried(self) -> bool:
+        """Whether the peer sent its SPAKE2 message: it then holds our confirmation for its
+        guess, so this attempt used up one guess at the code, whatever happens next."""
+        return self._peer_pake is not None or self.state == "scared"
 
     def resend(self) -> None:
         """Queue every frame sent so far again (after a reconnect they may have been lost)."""

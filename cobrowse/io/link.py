@@ -51,6 +51,17 @@ class Resumed:
 
 
 @dataclass(frozen=True)
+class ClaimReleased:
+    """The relay let this creator's claimant go before confirmation; the session waits again.
+
+    ``reason``: ``failed`` (we said so), ``timeout`` (it never finished), ``left``; ``failures``:
+    the relay's count of guesses on this session (informative: the runtime keeps its own)."""
+
+    reason: str
+    failures: int
+
+
+@dataclass(frozen=True)
 class LinkEnded:
     """The relay ended the session, or the link gave up; ``error`` is set for failures."""
 
@@ -59,7 +70,7 @@ class LinkEnded:
     error: Exception | None = None
 
 
-LinkItem = PeerChanged | Frame | Reconnecting | Resumed | LinkEnded
+LinkItem = PeerChanged | Frame | Reconnecting | Resumed | ClaimReleased | LinkEnded
 
 
 def proxy_from_environment(url: str) -> ProxyChoice:
@@ -105,6 +116,8 @@ class RelayLink:
         self.bytes_received = 0
         self._side: str | None = None
         self._ws: ClientConnection | None = None
+        #: Claims on our session so far (``peer joined``), for ``release`` to name the one it means.
+        self.claims = 0
         self._closing = False
 
     async def _connect(self) -> ClientConnection:
@@ -160,6 +173,23 @@ class RelayLink:
         self._attach(ws, reply.nameplate, reply.side)
         self.ice_servers = reply.ice_servers
 
+    async def reopen(self) -> str:
+        """Open a fresh session on a new connection, then end the current one (``renewed``);
+        return the new nameplate. Items of the old connection are dropped from then on."""
+        old = self._ws
+        nameplate = await self.open()
+        self.claims = 0
+        while not self.items.empty():  # all from the old session: its pump stops at the swap
+            self.items.get_nowait()
+        if old is not None:
+            try:
+                await old.send(env.Close("renewed").encode())
+                async with asyncio.timeout(2):
+                    await old.close()
+            except (ConnectionClosed, TimeoutError, OSError):
+                pass
+        return nameplate
+
     def _attach(self, ws: ClientConnection, nameplate: str, side: str) -> None:
         self._ws, self.nameplate, self._side = ws, nameplate, side
         self.connected.set()
@@ -182,6 +212,23 @@ class RelayLink:
         try:
             await ws.send(frame)
             self.bytes_sent += len(frame)
+        except ConnectionClosed:
+            pass
+
+    async def confirm(self) -> None:
+        """Tell the relay our key confirmation of the claimant succeeded: the claim stands."""
+        await self._control(env.Confirm())
+
+    async def release(self) -> None:
+        """Tell the relay the claimant failed key confirmation: let it go, keep the session."""
+        await self._control(env.Release(self.claims or None))
+
+    async def _control(self, message: env.Message) -> None:
+        ws = self._ws
+        if ws is None:
+            return
+        try:
+            await ws.send(message.encode())
         except ConnectionClosed:
             pass
 
@@ -216,6 +263,8 @@ class RelayLink:
             ws = self._ws
             assert ws is not None
             ended = await self._pump(ws)
+            if self._ws is not ws and self._ws is not None:
+                continue  # reopen() replaced that connection: its end is not ours
             if ended is not None:
                 await self.items.put(ended)
                 return
@@ -232,6 +281,8 @@ class RelayLink:
     async def _pump(self, ws: ClientConnection) -> LinkEnded | None:
         try:
             async for raw in ws:
+                if self._ws is not ws:
+                    break  # replaced by reopen(): whatever still comes belongs to the old session
                 if isinstance(raw, bytes):
                     self.bytes_received += len(raw)
                     await self.items.put(Frame(raw))
@@ -242,7 +293,11 @@ class RelayLink:
                     log.warning("ignoring a malformed message from the relay: %s", exc)
                     continue
                 if isinstance(message, env.Peer):
+                    if message.state == "joined":
+                        self.claims += 1
                     await self.items.put(PeerChanged(message.state))
+                elif isinstance(message, env.Released):
+                    await self.items.put(ClaimReleased(message.reason, message.failures))
                 elif isinstance(message, env.Closed):
                     return LinkEnded(message.reason, env.describe_close(message.reason))
                 elif isinstance(message, env.Error):

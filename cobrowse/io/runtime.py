@@ -4,6 +4,14 @@ Role-specific runtimes (agent, customer) subclass it and handle application mess
 Everything a user should learn is reported through ``emit`` as a dict in the headless JSON
 shape (``event`` plus fields), so the headless agent prints them as they are and the
 Textual apps render the same stream.
+
+A failed code costs the guesser, never this side: when the side that created the session
+sees a claimant fail key confirmation (or leave after making its guess), it tells the relay
+to let that claimant go, starts a fresh attempt on the same code and says so (a
+``warning`` of kind ``wrong_code``); after ``max_attempts`` guesses on one code it opens a
+fresh code on its own (a new ``code`` event with ``"renewed": true``), so an attacker gets
+at most ``max_attempts`` guesses per code: odds of ``max_attempts`` / 10^8. The side that
+typed the wrong code ends with a clear "wrong code: check the digits" (exit status 5).
 """
 
 from __future__ import annotations
@@ -15,8 +23,15 @@ from dataclasses import dataclass
 from typing import Any, Callable
 
 from cobrowse import __version__
-from cobrowse.errors import WRONG_CODE_MESSAGE, LocalError, RelayRejected, RelayUnavailable, SecurityError
-from cobrowse.io.link import Frame, LinkEnded, PeerChanged, Reconnecting, RelayLink, Resumed
+from cobrowse.errors import (
+    WRONG_CODE_MESSAGE,
+    WRONG_CODE_RETRY_MESSAGE,
+    LocalError,
+    RelayRejected,
+    RelayUnavailable,
+    SecurityError,
+)
+from cobrowse.io.link import ClaimReleased, Frame, LinkEnded, PeerChanged, Reconnecting, RelayLink, Resumed
 from cobrowse.io.rtc import RtcManager, RtcSettings
 from cobrowse.protocol import messages as m
 from cobrowse.protocol.session import Integrity, Paired, Received, Session
@@ -25,6 +40,11 @@ from cobrowse.wire.code import Code, new_secret
 Emit = Callable[[dict[str, Any]], None]
 TICK = 0.05
 PING_EVERY = 2.0
+#: Guesses one code takes before its creator opens a fresh code (odds: MAX_ATTEMPTS / 10^8).
+MAX_ATTEMPTS = 3
+#: How long a claimant keeps retrying while someone else is entering a code for the session.
+BUSY_RETRY_FOR = 30.0
+BUSY_RETRY_EVERY = 2.0
 
 EXIT_OK = 0
 EXIT_FAILED = 1
@@ -40,6 +60,8 @@ END_MESSAGES = {
     "peer_timeout": "the other side lost its connection and did not come back",
     "expired": "nobody joined before the session code expired: start a new session",
     "scared": "the session was stopped because a security check failed",
+    "claim_timeout": "the code was not confirmed in time: check the digits and try again",
+    "renewed": "the other side started over with a new code: ask for the new code",
 }
 
 
@@ -48,6 +70,12 @@ class Outcome:
     reason: str
     message: str
     exit_code: int
+
+
+def wrong_code_message(role: str) -> str:
+    """What the side that typed a rejected code is told (names the other side)."""
+    return WRONG_CODE_RETRY_MESSAGE if role == "customer" else WRONG_CODE_RETRY_MESSAGE.replace(
+        "your agent", "the customer")
 
 
 def exit_code_for(error: BaseException) -> int:
@@ -83,6 +111,13 @@ class SessionRuntime:
         self._wake = asyncio.Event()
         self._loop = asyncio.get_running_loop()
         self.rtc = RtcManager(self, rtc if rtc is not None else RtcSettings.from_env())
+        #: Whether this side created the session (only the creator keeps it open through failed codes).
+        self.created = False
+        #: Guesses made at the current code (failed confirmations, claimants gone after guessing).
+        self.failed_attempts = 0
+        self.max_attempts = MAX_ATTEMPTS
+        #: What the person on the other side types (front ends may add ``--relay``).
+        self.customer_command: Callable[[Code], str] = lambda code: f"cobrowse join {code}"
 
     @property
     def now(self) -> float:
@@ -94,12 +129,37 @@ class SessionRuntime:
 
     async def create(self) -> Code:
         nameplate = await self.link.open()
+        self.created = True
         self.code = Code(nameplate, new_secret(secrets.randbelow))
         self.session = Session(self.role, self.code, os.urandom)
         return self.code
 
+    def code_event(self, *, renewed: bool = False) -> dict[str, Any]:
+        """The ``code`` event for the current code (again, ``renewed``, after a fresh code)."""
+        code = self.code
+        assert code is not None
+        event: dict[str, Any] = {"event": "code", "code": str(code), "spoken": code.spoken(),
+                                 "customer_command": self.customer_command(code), "relay": self.link.url}
+        if renewed:
+            event["renewed"] = True
+            event["message"] = (f"too many wrong codes were tried: the old code no longer works; "
+                                f"the new code is {code} (read it as: {code.spoken()})")
+        return event
+
     async def join(self, code: Code) -> None:
-        await self.link.claim(code.nameplate)
+        """Claim the session; while someone else is entering a code for it (``busy``), retry
+        for up to BUSY_RETRY_FOR s: a squatter is let go by the relay within its claim timeout."""
+        give_up_at = self.now + BUSY_RETRY_FOR
+        while True:
+            try:
+                await self.link.claim(code.nameplate)
+                break
+            except RelayRejected as exc:
+                if exc.code != "busy" or self.now + BUSY_RETRY_EVERY > give_up_at:
+                    raise
+                self.emit({"event": "warning", "kind": "busy", "retry_in_s": BUSY_RETRY_EVERY,
+                           "message": "someone else is entering a code for this session right now; trying again"})
+                await asyncio.sleep(BUSY_RETRY_EVERY)
         self.code = code
         self.session = Session(self.role, code, os.urandom)
 
@@ -216,14 +276,77 @@ class SessionRuntime:
             try:
                 await self._handle(item)
             except SecurityError as exc:
+                if self.session is not None and self.session.retryable:
+                    if await self._attempt_failed():
+                        continue
+                    return
                 self.emit({"event": "error", "message": str(exc), "kind": "security"})
                 await self.link.close("scared")
                 self.finish("scared", str(exc), EXIT_SECURITY)
                 return
 
+    async def _attempt_failed(self) -> bool:
+        """Key confirmation failed before pairing. The creator lets the claimant go and keeps
+        waiting (True); the side that typed the code ends with "wrong code" (False)."""
+        if not self.created:
+            message = wrong_code_message(self.role)
+            self.emit({"event": "error", "message": message, "kind": "wrong_code"})
+            await self.link.close("wrong_code")
+            self.finish("wrong_code", message, EXIT_SECURITY)
+            return False
+        self._count_guess("someone tried a wrong code")
+        if self.failed_attempts >= self.max_attempts:
+            return await self._renew()
+        await self.link.release()  # the relay answers "released"; then a fresh attempt starts
+        return True
+
+    def _count_guess(self, what: str) -> None:
+        self.failed_attempts += 1
+        n, limit = self.failed_attempts, self.max_attempts
+        tail = "; a new code follows" if n >= limit else "; the session is still open"
+        self.emit({"event": "warning", "kind": "wrong_code", "attempt": n, "of": limit,
+                   "message": f"{what} (attempt {n} of {limit}){tail}"})
+
+    async def _renew(self) -> bool:
+        """Too many guesses at this code: open a fresh one (new nameplate, new secret) and end
+        the old session. False if the relay refused (the session is then over)."""
+        try:
+            nameplate = await self.link.reopen()
+        except (RelayRejected, RelayUnavailable) as exc:
+            self.emit({"event": "error", "message": str(exc)})
+            self.finish("renew_failed", f"could not open a new code: {exc}", exit_code_for(exc))
+            return False
+        self.code = Code(nameplate, new_secret(secrets.randbelow))
+        self.session = Session(self.role, self.code, os.urandom)
+        self.failed_attempts = 0
+        self.emit(self.code_event(renewed=True))
+        return True
+
+    async def _released(self, item: ClaimReleased) -> None:
+        """The relay let our claimant go before confirmation: start a fresh attempt."""
+        session = self.session
+        if session is None or not self.created:
+            return
+        if self.paired:  # the relay gave up on a pairing we had confirmed: it cannot go on
+            self.finish("claim_timeout", "the relay let the other side go before it saw the pairing confirmed",
+                        EXIT_FAILED)
+            return
+        if not session.retryable and session.peer_tried:
+            self._count_guess("someone entered a code and left before finishing")
+        elif item.reason == "timeout" and not session.retryable:
+            self.emit({"event": "warning", "kind": "claim", "message":
+                       "someone held the session code without entering it; the relay let them go"})
+        if max(self.failed_attempts, item.failures) >= self.max_attempts:
+            await self._renew()
+            return
+        session.reset()
+
     async def _handle(self, item: object) -> None:
         session = self.session
         assert session is not None
+        if isinstance(item, ClaimReleased):
+            await self._released(item)
+            return
         if isinstance(item, Frame):
             session.receive_data(item.data, self.now)
             await self.flush()
@@ -241,6 +364,10 @@ class SessionRuntime:
                 await self.on_peer(True)
         elif isinstance(item, Resumed):
             self.emit({"event": "connection", "state": "resumed", "peer": item.peer})
+            if not item.peer and self.created and not self.paired and session.state != "know_code":
+                # An unconfirmed claimant is let go as soon as it drops, never held in grace: it
+                # left while we were away (we missed the relay's "released"). Start afresh.
+                await self._released(ClaimReleased("left", 0))
             if item.peer:
                 session.peer_joined(self.now)
                 await self.flush()
@@ -264,12 +391,19 @@ class SessionRuntime:
                 # answers each side at once): the same verdict, told the same way.
                 message = WRONG_CODE_MESSAGE
                 self.emit({"event": "error", "message": message, "kind": "security"})
+            if item.reason == "wrong_code" and not self.paired:
+                code, message = EXIT_SECURITY, wrong_code_message(self.role)
+                self.emit({"event": "error", "message": message, "kind": "wrong_code"})
+            if item.reason in ("claim_timeout", "renewed"):
+                code = EXIT_FAILED
             self.finish(item.reason, message, code)
 
     async def _process_events(self) -> None:
         assert self.session is not None
         for event in self.session.events_received():
             if isinstance(event, Paired):
+                if self.created:
+                    await self.link.confirm()  # the claim stands: the relay stops its probation
                 self.emit({"event": "paired", "sas": event.sas})
                 for message in self.before_hello():
                     await self.send(message)

@@ -5,8 +5,12 @@ layer tells it what the relay said (peer joined/left/back), feeds it binary fram
 sends whatever ``data_to_send()`` returns; ``events_received()`` says what happened.
 
 States: ``know_code`` (waiting for the peer) → ``know_key``/handshaking → ``paired`` →
-``closed``; any failed cryptographic check → ``scared`` (terminal: the caller must end the
-session and tell the user).
+``closed``; any failed cryptographic check → ``scared``. After pairing, ``scared`` is
+terminal: the caller must end the session and tell the user. Before pairing it ends only
+this attempt (:attr:`Session.retryable`): the side that created the session calls
+:meth:`Session.reset` once the relay let the failed claimant go, and waits for the next
+one with fresh SPAKE2 randomness on the same code; nothing of the failed attempt (its
+randomness, the peer's message, keys) survives a reset.
 """
 
 from __future__ import annotations
@@ -53,6 +57,7 @@ class Session:
         self.sas: str | None = None
         #: Once paired: this session's binding value (``SessionKeys.binding``), for identity proofs.
         self.binding: bytes | None = None
+        self._entropy = entropy
         self._handshake = Handshake(role, code, entropy)
         self._channel: SecureChannel | None = None
         self._outbox: list[bytes] = []
@@ -78,6 +83,27 @@ class Session:
 
     def peer_left(self) -> None:
         self.peer_present = False
+
+    @property
+    def retryable(self) -> bool:
+        """Scared before any pairing: only this attempt failed; the code may still pair."""
+        return self.state == "scared" and self._channel is None
+
+    @property
+    def peer_tried(self) -> bool:
+        """Whether the current attempt's peer made its guess (sent its SPAKE2 message)."""
+        return self._channel is None and self._handshake.peer_tried
+
+    def reset(self) -> None:
+        """Start a fresh attempt on the same code: new SPAKE2 randomness, nothing of the old
+        one kept, waiting for the next peer. Only before pairing: a paired session that
+        failed a check stays scared (ValueError)."""
+        if self._channel is not None or self.state == "closed":
+            raise ValueError(f"a session cannot start over once {self.state}")
+        self._handshake = Handshake(self.role, self.code, self._entropy)
+        self.state = "know_code"
+        self.peer_present = False
+        self._outbox.clear()
 
     def receive_data(self, frame: bytes, now: float) -> None:
         """Take one binary frame from the link. Raises SecurityError (state turns scared)."""

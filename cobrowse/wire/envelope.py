@@ -12,6 +12,13 @@ client -> relay
     ping     {}                                 answer: pong
     report   {}                                 the customer reports this session to the relay's
                                                 operator (a suspected scam); answer: reported
+    confirm  {}                                 the creator's key confirmation succeeded: the claim
+                                                stands (from the claimant it is ignored)
+    release  {claim?}                           the pairing attempt failed before confirmation: the
+                                                creator sends it to let the claimant go (the session
+                                                waits again); no answer but ``released``. ``claim``:
+                                                which claim (the count of ``peer joined`` the creator
+                                                saw), so a late release never hits the next claimant
 
 ``ice_servers`` (optional, default ``[]``): STUN/TURN servers for the sides' WebRTC, in the
 RTCIceServer shape ``{"urls": [..], "username"?: .., "credential"?: ..}`` (relay/turn.py).
@@ -25,6 +32,10 @@ relay -> client
     error    {code, message}                    a request failed; fatal codes close the socket
     pong     {}
     reported {nameplate}                        the report was recorded (nameplate and time only)
+    released {reason, failures}                 to the creator: the claimant was let go before
+                                                confirmation (``failed``, ``timeout``, ``left``); the
+                                                session waits for a claim again; ``failures``: the
+                                                relay's count of failed guesses on this session
 """
 
 from __future__ import annotations
@@ -59,6 +70,8 @@ ERROR_CODES = {
     "over_quota": "this agent token has as many live sessions as the relay allows: end one first",
     "handshake_timeout": "the relay closed a connection that did not start or join a session in time",
     "slow_consumer": "this connection did not keep up with the data sent to it; it was closed (reconnect to go on)",
+    "busy": "someone else is entering a code for this session right now: try again in a few seconds",
+    "too_many_attempts": "too many wrong codes were tried for this session: ask for a new code",
 }
 
 # After an error with one of these codes the relay closes the socket; the others are answers
@@ -78,6 +91,9 @@ CLOSE_REASONS = {
     "killed": "the relay's administrator ended the session",
     "shutdown": "the relay is shutting down: start a new session",
     "idle": "the session was idle longer than the relay allows",
+    "wrong_code": "wrong code: check the digits with your agent and try again",
+    "claim_timeout": "the code was not confirmed in time: check the digits with your agent and try again",
+    "renewed": "the other side started over with a new code: ask for the new code",
 }
 
 
@@ -159,6 +175,29 @@ class Report(Message):
 
 
 @dataclass(frozen=True)
+class Confirm(Message):
+    """The creator's client checked the claimant's key confirmation: the pairing stands.
+
+    Only the creator's word counts (a claimant that could confirm itself could squat), and
+    it carries nothing: the relay learns that the code was right, never a key."""
+
+    type: ClassVar[str] = "confirm"
+
+
+@dataclass(frozen=True)
+class Release(Message):
+    """The pairing attempt failed before confirmation: let the claimant go, keep the session.
+
+    From the creator it detaches the claimant; from the claimant it gives up its own claim
+    (as ``close`` does before confirmation). After ``confirm`` the relay ignores it: nobody
+    can release a good pairing. ``claim`` names the claim (1 for the session's first): a
+    release that crossed a new claim on the wire is ignored."""
+
+    type: ClassVar[str] = "release"
+    claim: int | None = None
+
+
+@dataclass(frozen=True)
 class Opened(Message):
     type: ClassVar[str] = "opened"
     nameplate: str
@@ -219,9 +258,23 @@ class Reported(Message):
     nameplate: str
 
 
-CLIENT_MESSAGES: dict[str, type[Message]] = {m.type: m for m in (Open, Claim, Resume, Close, Ping, Report)}
+RELEASE_REASONS = ("failed", "timeout", "left")
+
+
+@dataclass(frozen=True)
+class Released(Message):
+    """To the creator: its claimant was let go before confirmation; the session waits again."""
+
+    type: ClassVar[str] = "released"
+    reason: str
+    failures: int = 0
+
+
+CLIENT_MESSAGES: dict[str, type[Message]] = {
+    m.type: m for m in (Open, Claim, Resume, Close, Ping, Report, Confirm, Release)
+}
 RELAY_MESSAGES: dict[str, type[Message]] = {
-    m.type: m for m in (Opened, Claimed, Resumed, Peer, Closed, Error, Pong, Reported)
+    m.type: m for m in (Opened, Claimed, Resumed, Peer, Closed, Error, Pong, Reported, Released)
 }
 
 def _decode(text: str | bytes, table: dict[str, type[Message]]) -> Message:
@@ -249,6 +302,8 @@ def _check(msg: Message) -> None:
         raise MalformedMessage(f"{msg.type}: role must be one of {ROLES}")
     if isinstance(msg, Peer) and msg.state not in ("joined", "left", "back"):
         raise MalformedMessage("peer: unknown state")
+    if isinstance(msg, Released) and (msg.reason not in RELEASE_REASONS or not 0 <= msg.failures <= 1_000_000):
+        raise MalformedMessage("released: unknown reason or bad failure count")
     servers = getattr(msg, "ice_servers", None)
     if servers is not None:
         check_ice_servers(servers, msg.type)

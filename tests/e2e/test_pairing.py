@@ -78,25 +78,41 @@ async def test_customer_created_session(relay_url: str) -> None:
             await agent.kill()
 
 
-async def test_wrong_code_fails_both_sides_and_burns_the_nameplate(relay_url: str) -> None:
+async def wrong_code_warning(agent: Proc, attempt: int = 1) -> dict:
+    """The agent's warning about the ``attempt``-th wrong code (bounded wait)."""
+    async def check() -> dict:
+        while True:
+            for warning in agent.all("warning"):
+                if warning.get("kind") == "wrong_code" and warning.get("attempt") == attempt:
+                    return warning
+            await asyncio.sleep(0.05)
+    return await asyncio.wait_for(check(), 15)
+
+
+async def test_a_typo_costs_the_customer_a_retry_and_the_agents_session_stays_open(relay_url: str) -> None:
     agent = await start_agent(relay_url)
-    customer = None
+    customers: list[Proc] = []
     try:
         code = (await agent.event("code"))["code"]
         nameplate, secret = code.split("-", 1)
         wrong = f"{nameplate}-{'0000-0000' if secret != '0000-0000' else '1111-1111'}"
-        customer = await start_customer(relay_url, wrong)
-        assert await customer.wait() == 5
-        await customer.stderr_line("wrong code, or someone tried to intercept: start a new session")
-        assert await agent.wait() == 5
-        error = await agent.event("error")
-        assert "wrong code, or someone tried to intercept" in error["message"]
-        retry = await start_customer(relay_url, code)
-        assert await retry.wait() == 4
-        assert any("expired" in line or "no session" in line or "already joined" in line for line in retry.stderr_lines)
+        customers.append(await start_customer(relay_url, wrong))
+        assert await customers[0].wait() == 5
+        await customers[0].stderr_line("wrong code: check the digits with your agent and try again")
+        warning = await wrong_code_warning(agent)
+        assert warning["attempt"] == 1 and warning["of"] == 3
+        assert "someone tried a wrong code (attempt 1 of 3)" in warning["message"]
+        assert agent.proc.returncode is None and not agent.all("ended") and not agent.all("error")
+        customers.append(await start_customer(relay_url, code))
+        sas = (await agent.event("paired"))["sas"]
+        assert sas in await customers[1].stderr_line("Compare these words")
+        assert len(agent.all("code")) == 1, "one typo does not change the code"
+        await agent.send({"cmd": "end"})
+        assert await customers[1].wait() == 0
+        assert await agent.wait() == 0
     finally:
         await agent.kill()
-        if customer:
+        for customer in customers:
             await customer.kill()
 
 

@@ -25,7 +25,7 @@ from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed
 
 from cobrowse.errors import ConfigError
-from cobrowse.wire.envelope import Claim, Message, Open, Ping, decode_relay
+from cobrowse.wire.envelope import Claim, Confirm, Message, Open, Ping, decode_relay
 from relay.config import RelayConfig
 from relay.server import RelayServer, forwarded_for, serve_relay
 from relay.tokens import TokenStore
@@ -85,6 +85,7 @@ async def pair(relay: RelayServer, token: str | None = None, **kw: Any) -> tuple
     assert (await recv(customer))["type"] == "claimed"
     assert await recv(customer) == {"type": "peer", "state": "joined"}
     assert await recv(agent) == {"type": "peer", "state": "joined"}
+    await send(agent, Confirm())
     return agent, customer
 
 
@@ -356,6 +357,7 @@ async def test_slow_consumer_gets_back_pressure_then_a_clear_close_and_buffers_s
     assert (await recv(customer))["type"] == "claimed"
     assert await recv(customer) == {"type": "peer", "state": "joined"}
     assert await recv(agent) == {"type": "peer", "state": "joined"}
+    await send(agent, Confirm())
     frame = os.urandom(64 * 1024)
     sent = 0
     peak = 0

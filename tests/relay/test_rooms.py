@@ -13,6 +13,7 @@ from cobrowse.wire.envelope import (
     Claimed,
     Close,
     Closed,
+    Confirm,
     Error,
     Open,
     Opened,
@@ -52,12 +53,15 @@ def open_session(rooms: Rooms, conn: str = A, role: str = "agent", now: float = 
     return opened
 
 
-def pair(rooms: Rooms, now: float = 0.0):
+def pair(rooms: Rooms, now: float = 0.0, confirm: bool = True):
+    """Open, claim and (unless ``confirm`` is false) confirm: a paired session."""
     opened = open_session(rooms, now=now)
     rooms.connected(C, "2.2.2.2")
     out = rooms.receive(C, Claim("customer", 1, opened.nameplate), now)
     claimed = out.to(C)[0]
     assert isinstance(claimed, Claimed)
+    if confirm:
+        assert not rooms.receive(A, Confirm(), now).send
     return opened, claimed, out
 
 

@@ -7,7 +7,7 @@ import hashlib
 import random
 from itertools import count
 
-from cobrowse.wire.envelope import Claim, Close, Closed, Error, Open, Opened, Resume
+from cobrowse.wire.envelope import Claim, Close, Confirm, Closed, Error, Open, Opened, Resume
 from relay.config import RelayConfig
 from relay.limits import TokenBucket, bucket_for
 from relay.rooms import CLOSE_GOING_AWAY, CLOSE_NORMAL, CLOSE_POLICY, Output, Rooms
@@ -42,6 +42,7 @@ def paired(rooms: Rooms, token: str | None = None, now: float = 0.0, a: str = A,
     rooms.connected(c, "10.0.0.2")
     out = rooms.receive(c, Claim("customer", 1, opened.nameplate), now)
     assert kinds(out) == ["paired"]
+    assert kinds(rooms.receive(a, Confirm(), now)) == ["confirmed"]
     return opened
 
 

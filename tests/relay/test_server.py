@@ -15,7 +15,7 @@ import pytest
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed
 
-from cobrowse.wire.envelope import Claim, Close, Message, Open, Ping, Resume, decode_relay
+from cobrowse.wire.envelope import Claim, Close, Confirm, Message, Open, Ping, Resume, decode_relay
 from relay.config import RelayConfig
 from relay.server import RelayServer, address_key, serve_relay
 
@@ -95,6 +95,7 @@ async def make_pair(relay: RelayServer) -> Pair:
     assert claimed == {"type": "claimed", "nameplate": opened["nameplate"], "side": claimed["side"], "ice_servers": []}
     assert await recv(customer) == {"type": "peer", "state": "joined"}
     assert await recv(agent) == {"type": "peer", "state": "joined"}
+    await send(agent, Confirm())  # the agent's client checked the customer's key confirmation
     return Pair(agent, customer, opened["nameplate"], opened["side"], claimed["side"])
 
 

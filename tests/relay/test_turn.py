@@ -113,7 +113,7 @@ def test_rooms_give_each_side_its_own_servers() -> None:
 
     import random
 
-    from cobrowse.wire.envelope import Claim, Open, Resume
+    from cobrowse.wire.envelope import Claim, Confirm, Open, Resume
 
     rooms = Rooms(RelayConfig(), random.Random(1), iter(f"t{i}" for i in range(99)).__next__, ice_for=ice_for)
     rooms.connected("a", "1.1.1.1")
@@ -122,6 +122,7 @@ def test_rooms_give_each_side_its_own_servers() -> None:
     assert isinstance(opened, Opened) and opened.ice_servers == [{"urls": ["turn:agent"]}]
     claimed = rooms.receive("c", Claim("customer", 1, opened.nameplate), 1).to("c")[0]
     assert isinstance(claimed, Claimed) and claimed.ice_servers == [{"urls": ["turn:customer"]}]
+    rooms.receive("a", Confirm(), 1)
     rooms.disconnected("c", 2)
     rooms.connected("c2", "2.2.2.2")
     resumed = rooms.receive("c2", Resume(opened.nameplate, claimed.side), 3).to("c2")[0]
@@ -228,6 +229,7 @@ async def test_coturn_accepts_the_relays_credentials_and_relays_between_sides(
     agent, customer = RelayLink(url, "agent"), RelayLink(url, "customer")
     nameplate = await agent.open()
     await customer.claim(nameplate)
+    await agent.confirm()  # as the agent's client does once the handshake succeeded
     runs = [asyncio.create_task(agent.run()), asyncio.create_task(customer.run())]
     transports = []
     try:

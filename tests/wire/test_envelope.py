@@ -18,6 +18,7 @@ from cobrowse.wire.envelope import (
     Claimed,
     Close,
     Closed,
+    Confirm,
     Error,
     MalformedMessage,
     Message,
@@ -26,6 +27,8 @@ from cobrowse.wire.envelope import (
     Peer,
     Ping,
     Pong,
+    Release,
+    Released,
     Report,
     Reported,
     Resume,
@@ -44,6 +47,9 @@ CLIENT_SAMPLES: list[Message] = [
     Close("customer ended"),
     Ping(),
     Report(),
+    Confirm(),
+    Release(),
+    Release(2),
 ]
 RELAY_SAMPLES: list[Message] = [
     Opened("42", "side-secret", 600.0),
@@ -61,7 +67,19 @@ RELAY_SAMPLES: list[Message] = [
     Error("custom", ""),
     Pong(),
     Reported("42"),
+    Released("failed", 1),
+    Released("timeout"),
 ]
+
+
+@pytest.mark.parametrize("text", [
+    '{"type":"released","reason":"bogus","failures":1}',
+    '{"type":"released","reason":"failed","failures":-1}',
+    '{"type":"released","reason":"failed","failures":"1"}',
+])
+def test_released_is_strict(text: str) -> None:
+    with pytest.raises(MalformedMessage):
+        decode_relay(text)
 
 
 def test_samples_cover_every_message_type() -> None:
