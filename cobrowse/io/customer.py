@@ -73,6 +73,9 @@ IGNORED = {
 RECHECK = 0.1
 #: Pattern notices waiting for the agent while sharing is paused (each pattern is told once).
 MAX_PATTERN_ERRORS = 32
+#: How long after pairing the agent's hello may take before the customer is shown the
+#: identity verdict without it (an agent whose hello is refused stays UNVERIFIED, loudly).
+HELLO_WAIT = 3.0
 #: How long the end-of-session question waits for the customer (the agent waits 60 s).
 FEEDBACK_ANSWER = 45.0
 
@@ -90,6 +93,7 @@ class CustomerRuntime(SessionRuntime):
         self.trusted = tuple(trusted)
         #: How this client judged the agent, once the agent said hello (None before).
         self.identity: Verdict | None = None
+        self._hello_deadline: float | None = None
         self._proof_verdict: Verdict | None = None
         #: The scam tripwire: control for an unverified agent takes a second, later press.
         self.control_gate = ControlGate(control_cooldown)
@@ -596,6 +600,8 @@ class CustomerRuntime(SessionRuntime):
     # session hooks
 
     async def on_paired(self) -> None:
+        if self.identity is None:
+            self._hello_deadline = self.now + HELLO_WAIT
         self.screen.resync()
         self._steps_dirty = self.steps is not None
         await self.send(m.Consent(self.consent.level))
@@ -739,6 +745,11 @@ class CustomerRuntime(SessionRuntime):
 
     async def on_tick(self) -> float | None:
         now = self.now
+        if self.identity is None and self._hello_deadline is not None and now >= self._hello_deadline:
+            # No usable hello (refused as too big, malformed, or never sent): the customer is
+            # still told who they are dealing with, never left without the warning.
+            self._hello_deadline = None
+            await self._identity_known(self._proof_verdict or no_proof(bool(self.trusted)))
         await self._prompt_events(self.prompts.expire(now))
         for notice in self.ignored.due(now):
             await self._tell_ignored(notice.kind, notice.count, notice.first)
