@@ -148,7 +148,7 @@ BUILTIN_RULES: tuple[Rule, ...] = (
                          r"(?:=|\s+)" + _value(r"(?!-)"), needles=("pass", "pwd", "secret", "token")),
     Rule("cli_quoted_password", r"(?<!\S)-p(?:\"(?P<v>[^\"]*)(?:\"|$)|'(?P<v>[^']*)(?:'|$))",  # mysql -p'pw'
          needles=("-p'", '-p"')),
-    Rule("mysql_password", r"\b(?:mysql|mysqldump|mysqladmin|mariadb|mariadb-dump)\b[^\n]*?\s-p(?P<v>[^\s'\"]+)",
+    Rule("mysql_password", r"\b(?:mysql|mysqldump|mysqladmin|mariadb|mariadb-dump)\b[^\n]{0,200}?\s-p(?P<v>[^\s'\"]+)",
          needles=("mysql", "mariadb")),
     Rule("sshpass", r"\bsshpass\s+-p\s*" + _value(), needles=("sshpass",)),
     Rule("openssl_pass", r"(?<!\S)-pass(?:in|out)?\s+pass:(?P<v>\S+)", needles=("pass:",)),
@@ -203,7 +203,7 @@ def typing_spans(text: str, offset: int) -> list[Span]:
                 spans.append((m.end(), word_end))
         if _TYPING_AFTER.search(text, max(0, ws - 16), ws) is not None:
             spans.append((ws, word_end))
-        lo = max(0, ws - 48)
+        lo = max(0, ws - 48, word_end - 256)  # bounded: this runs at every poll
         window = text[lo:word_end].lower()
         if any(needle in window for needle in _LABEL_NEEDLES):
             for m in _TYPING_LABEL.finditer(text, lo, word_end):

@@ -167,7 +167,7 @@ def test_the_corpus_is_big_enough() -> None:
 # -- false positives ------------------------------------------------------------------
 
 #: Masked lines per 1,000 lines of ordinary output may not exceed this (see docs/privacy.md).
-MAX_FALSE_POSITIVES_PER_MILLE = 15
+MAX_FALSE_POSITIVES_PER_MILLE = 20
 
 
 def masked_lines(lines: list[str], cols: int = 120) -> list[str]:
@@ -188,5 +188,5 @@ def test_ordinary_output_is_rarely_masked() -> None:
     print(f"\nmasked {count} of {total} lines of ordinary output\n{report}")
     assert total >= 300
     assert count * 1000 <= MAX_FALSE_POSITIVES_PER_MILLE * total, report
-    for name in ("ls_l", "git_log", "pip", "dmesg", "traceback"):
+    for name in ("ls_l", "git_log", "compiler", "pip", "traceback", "dmesg", "config_json", "env"):
         assert masked[name] == [], f"{name} masked: {masked[name]}"

@@ -162,3 +162,23 @@ def test_the_last_line_of_a_key_under_a_blob_is_masked_before_its_end_marker() -
     blob = "QyNTUxOQAAACBDYW5hcnlDYW5hcnlDYW5hcnlDYW5hcnlDYW5hcnkAAAAAAAAAAAAAAA"
     lines = screen([blob, "Q2FuYXJ5Cg=="], cols=80)
     assert lines == [MASK_CHAR * len(blob), MASK_CHAR * 12] + [""] * 6
+
+
+def test_the_cursor_is_found_after_wide_characters() -> None:
+    lines = frames_while_typing("$ echo 秘密 ", "ghp_ab")[-1]
+    assert lines[0] == "$ echo 秘密 " + MASK_CHAR * 6
+
+
+@pytest.mark.parametrize("line", [
+    "mysql " * 700, "--a-" * 1000, "-u a:" * 800, "password for " * 300, "DB_PASS=" * 500, "://:" * 1000,
+    "password = " + "a" * 4000, "token=" * 700, "dbPassword:" * 350, "1-" * 2000, "KEY=" * 1000, "-p'" * 1300,
+    "Password:" * 400, "_pass=" * 600, "password: str" + " " * 3980 + "=",
+])
+def test_hostile_lines_do_not_run_out_of_time(line: str) -> None:
+    """The new shapes are linear: a 4,000-character line of near-misses is matched within the
+    time limit (running out would mask the line whole: fail closed, but a sign of a bad
+    pattern), and the word at a cursor anywhere on it too."""
+    out = Redactor().mask(line)
+    assert len(out) == len(line) and out.strip(MASK_CHAR)
+    for offset in (0, len(line) // 2, len(line)):
+        assert all(0 <= s <= e <= len(line) for s, e in typing_spans(line, offset))
