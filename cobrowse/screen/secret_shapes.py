@@ -77,7 +77,7 @@ def _word(words: str, before: str) -> str:
 
 
 _NOT_ALNUM = r"(?:^|(?<![A-Za-z0-9]))"  # a word starts here; "_" may come before (DB_PASS)
-_KEYWORDS = (r"(?i:password|passphrase|secret|token|credentials?|api[_-]?key|apikey"
+_KEYWORDS = (r"(?i:password|passphrase|secret|token|credentials?|api[_ -]?key|apikey|(?:access|secret)[ ]key"
              r"|(?:access|secret|private|auth|signing|encryption|master)[_-]?key|client[_-]?secret)")
 
 # The label's last word only (DB_PASSWORD matches at PASSWORD): a leading [\w.-]* would
@@ -93,7 +93,7 @@ _LABEL_WORDS: tuple[tuple[str, tuple[str, ...]], ...] = (
     (_word("KEY", _NOT_ALNUM), ("key",)),  # API_KEY=, SSH_KEY= (env style, upper case only: sort_key= is not one)
 )
 _LABEL_WORD = "(?:" + "|".join(word for word, _ in _LABEL_WORDS) + ")"
-_SEP = r"[\"']?\s*(?::=|=>|[:=])\s*"
+_SEP = r"[\"']?\s*(?:\[[^\]]{0,40}\]\s*)?(?::=|=>|[:=])\s*"  # [None]: aws configure's default
 
 
 def _value(first: str = "") -> str:
@@ -135,6 +135,11 @@ BUILTIN_RULES: tuple[Rule, ...] = (
     Rule("pypi_token", r"\bpypi-AgE[A-Za-z0-9_-]{20,}", needles=("pypi-",)),
     Rule("huggingface_token", r"\bhf_[A-Za-z]{34}\b", needles=("hf_",)),
     Rule("jwt", r"\beyJ[A-Za-z0-9_-]{5,}\.eyJ[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]{10,}", needles=("eyj",)),
+    # base64 of a JSON object ('{"'): credentials files, .dockerconfigjson, tokens' bodies
+    Rule("base64_json", r"\beyJ[A-Za-z0-9+/_-]{30,}={0,2}", needles=("eyj",)),
+    Rule("cookie", r"(?i:\b(?:set-)?cookie:)\s*(?P<v>\S.*)", needles=("cookie:",)),
+    Rule("netrc", r"\bmachine\s+\S+(?:\s+login\s+\S+)?\s+password\s+(?P<v>\S+)|^\s*password\s+(?P<v>\S+)\s*$",
+         needles=("password",)),
     Rule("bearer_token", r"(?i:\b(?:bearer|basic)\s+)(?P<v>[A-Za-z0-9._~+/-]{8,}=*)", needles=("bearer", "basic")),
     Rule("url_password", r"://[^\s:/@]*:(?P<v>[^\s/@]+)@", needles=("://",)),
     *(Rule("labelled_secret", word + _SEP + _value(_NOT_A_VALUE + r"(?:" + _CODE_VALUE + ")"), needles=needles)
@@ -220,7 +225,7 @@ def typing_spans(text: str, offset: int) -> list[Span]:
 
 # -- password prompts -----------------------------------------------------------------
 
-_PROMPT = regex.compile(r"\b(?i:password|passphrase|pass phrase|passwd|passcode)(?:\s+for\s+[^:]{1,64})?"
+_PROMPT = regex.compile(r"\b(?i:password|passphrase|pass phrase|passwd|passcode)(?:\s+for\s+.{1,80}?)?"
                         r"(?:\s*\([^)]{0,64}\))?(?i:\s+again)?\s*:\s*\Z|\bPIN\s*:\s*\Z")
 
 

@@ -1,4 +1,4 @@
-"""A corpus of secrets for the redaction tests: 26 shapes, 117 secrets, generated from a seed
+"""A corpus of secrets for the redaction tests: 30 shapes, 133 secrets, generated from a seed
 (so every run checks the same ones), each with the text around it on its line.
 
 ``Case.shown`` is how many leading characters of the secret a frame may show: for a token
@@ -173,6 +173,23 @@ def build(seed: int = SEED) -> list[Case]:
     for i in range(4):
         add("bearer", ['curl -H "Authorization: Bearer ', "Authorization: Bearer ", "authorization: bearer ",
                        "Authorization: Basic "][i], _s(rng, ALNUM + "._-", rng.randint(24, 60)), ['"', "", "", ""][i])
+    for i in range(4):
+        add("aws_configure", ["AWS Secret Access Key [None]: ", "AWS Secret Access Key [****************" +
+                              _s(rng, string.ascii_uppercase, 4) + "]: ", "Secret access key: ", "aws_secret_access_key: "][i],
+            _s(rng, B64, 40))
+    for i in range(4):
+        add("netrc", ["machine api.github.com login bob password ", "machine 10.0.0.2 password ",
+                      "machine h.example.com login bob\n  password ", "machine gitlab.example.com login ci password "][i], _password(rng, rng.randint(10, 24)))
+    for i in range(4):
+        add("cookie", ["Cookie: sessionid=", "< set-cookie: session=", "curl -H 'Cookie: auth_token=", "cookie: sid="][i],
+            _s(rng, B64URL, rng.randint(24, 48)), ["", "; Path=/; HttpOnly", "' https://x", "; theme=dark"][i])
+    for i in range(4):
+        auth = base64.b64encode(f"{_s(rng, string.ascii_lowercase, 6)}:{_password(rng, 16)}".encode()).decode()
+        blob = '{"auths":{"ghcr.io":{"auth":"' + auth + '"}}}'
+        add("base64_json", ["  .dockerconfigjson: ", "DOCKER_AUTH_CONFIG=", "echo ", '"config": "'][i],
+            base64.b64encode(blob.encode()).decode(), ["", "", " | base64 -d", '"'][i], 2)
+    for prompt in ("Password for 'https://bob@github.com':", "Enter password for bob@db:"):
+        add("prompt_next_line", "", _password(rng, rng.randint(8, 20)), above=prompt)
     for style in range(5):
         card = _card(rng, style % 4)
         add("card_number", ["card: ", "Card number ", "echo ", "Visa ", "pay "][style], card, shown=_card_shown(card))

@@ -1,4 +1,4 @@
-"""The redaction corpus: 115 secrets in 26 shapes (tests/screen/redact_corpus.py), each
+"""The redaction corpus: 133 secrets in 30 shapes (tests/screen/redact_corpus.py), each
 printed whole, typed one character at a time with a frame after every keystroke, and printed
 in the middle of realistic output in random chunks, through the customer's real emulator,
 ScreenSender and Redactor; every frame the agent would receive is decoded from its wire
