@@ -368,18 +368,18 @@ def _context_spans(rows: Sequence[Row], groups: Sequence[tuple[int, int]], texts
     """Masks that depend on a line's neighbours or on the cursor (in place): the line under a
     password prompt; a short base64 line under a blob (a key's last line while its END
     marker is still to come); the word being typed at the cursor."""
+    above = texts[0].rstrip() if texts else ""
     for j in range(1, len(texts)):
-        above = texts[j - 1].rstrip()
-        line = texts[j].strip()
-        if not line:
-            continue
-        if above.endswith(":") and is_password_prompt(above):
-            if not is_password_prompt(line):  # "New password:" after "Current password:"
-                start = texts[j].index(line)
-                spans[j].append((start, start + len(line)))
-        elif not spans[j] and " " not in line and len(above) >= 40 and _BLOB.match(above) and _KEY_B64.match(line):
-            start = texts[j].index(line)
-            spans[j].append((start, start + len(line)))
+        text = texts[j].rstrip()
+        if text:
+            if above.endswith(":") and is_password_prompt(above):
+                line = text.lstrip()
+                if not is_password_prompt(line):  # "New password:" after "Current password:"
+                    spans[j].append((len(text) - len(line), len(text)))
+            elif not spans[j] and len(above) >= 40 and " " not in text.lstrip() and _BLOB.match(above) \
+                    and _KEY_B64.match(text):
+                spans[j].append((len(text) - len(text.lstrip()), len(text)))
+        above = text
     if cursor is None or not 0 <= cursor.row < len(rows):
         return
     for g, (a, b) in enumerate(groups):
