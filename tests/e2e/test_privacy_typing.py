@@ -6,7 +6,7 @@ any character of a password after ``DB_PASS=``, ``curl -u bob:`` or on the line 
 from __future__ import annotations
 
 import asyncio
-from typing import AsyncIterator
+from collections.abc import AsyncIterator
 
 import pytest
 from harness import Proc, pair
