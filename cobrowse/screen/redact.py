@@ -17,9 +17,10 @@ What is masked
   bearer tokens, card numbers that pass the Luhn check, and lone lines of 40+ mixed-case
   base64 (key material, blobs);
 * context (:func:`_context_spans`): the line under a password prompt (``Password:``,
-  ``[sudo] password for joe:``), the short last line of a key under a blob, and the word
+  ``[sudo] password for joe:``), the short last line of a key under a blob; and the word
   at the cursor, which is still being typed: a token's known prefix (``ghp_``, ``AKIA``,
-  ``eyJ``...) masks it at once, before the whole token is there;
+  ``eyJ``...) masks it at once, before the whole token is there, and it stays masked when
+  the cursor leaves it half typed (:mod:`cobrowse.screen.typed`);
 * the customer's own and the organisation's patterns (``redact_patterns`` in the config,
   ``--redact REGEX``): *local* patterns, applied like the built-in ones;
 * patterns the agent pushes (``redact`` message): *remote* patterns, matched against the
@@ -57,9 +58,9 @@ from .secret_shapes import (
     Rule,
     is_password_prompt,
     luhn_ok,
-    typing_spans,
 )
 from .state import REDACTED, Cursor, Row, ScreenState, Style
+from .typed import TypedSecrets
 
 __all__ = [
     "MASK_CHAR",
@@ -193,6 +194,7 @@ class Redactor:
         self._local = compile_patterns(patterns, source)
         self._remote: tuple[regex.Pattern, ...] = ()
         self._cache: dict[str, tuple[Span, ...]] = {}
+        self._typed = TypedSecrets()
 
     @property
     def local_patterns(self) -> tuple[str, ...]:
@@ -267,7 +269,8 @@ class Redactor:
         texts = ["".join(rows[i].text for i in range(a, b)) for a, b in groups]
         spans = [self._group_spans(rows, a, b, t) for (a, b), t in zip(groups, texts)]
         _key_blocks(texts, spans)
-        _context_spans(rows, groups, texts, spans, cursor)
+        _context_spans(texts, spans)
+        self._typing_spans(rows, groups, texts, spans, cursor)
         if not any(spans):
             return tuple(rows)
         out = list(rows)
@@ -304,6 +307,21 @@ class Redactor:
                 start = ends[i]
                 found.extend((s + start, e + start) for s, e in self.spans(text[start:ends[j]]))
         return found
+
+    def _typing_spans(self, rows: Sequence[Row], groups: Sequence[tuple[int, int]], texts: Sequence[str],
+                      spans: list[list[Span]], cursor: Cursor | None) -> None:
+        """The word at the cursor, still being typed, and what was masked there before and
+        still stands on the screen (:class:`~cobrowse.screen.typed.TypedSecrets`)."""
+        if cursor is not None and 0 <= cursor.row < len(rows):
+            for g, (a, b) in enumerate(groups):
+                if a <= cursor.row < b:
+                    offset = sum(len(rows[i].text) for i in range(a, cursor.row))
+                    offset += _col_to_offset(rows[cursor.row], cursor.col)
+                    spans[g].extend(self._typed.at_cursor(texts[g], offset))
+                    break
+        if len(self._typed):
+            for g, kept in enumerate(self._typed.spans(texts)):
+                spans[g].extend(kept)
 
     def redact_state(self, state: ScreenState, above: Sequence[Row] = ()) -> ScreenState:
         rows = self.redact_rows(state.rows, above, state.cursor)
@@ -363,11 +381,10 @@ def _key_blocks(texts: list[str], spans: list[list[Span]]) -> None:
         i += 1
 
 
-def _context_spans(rows: Sequence[Row], groups: Sequence[tuple[int, int]], texts: Sequence[str],
-                   spans: list[list[Span]], cursor: Cursor | None) -> None:
-    """Masks that depend on a line's neighbours or on the cursor (in place): the line under a
-    password prompt; a short base64 line under a blob (a key's last line while its END
-    marker is still to come); the word being typed at the cursor."""
+def _context_spans(texts: Sequence[str], spans: list[list[Span]]) -> None:
+    """Masks that depend on a line's neighbours (in place): the line under a password prompt;
+    a short base64 line under a blob (a key's last line while its END marker is still to
+    come)."""
     above = texts[0].rstrip() if texts else ""
     for j in range(1, len(texts)):
         text = texts[j].rstrip()
@@ -380,14 +397,6 @@ def _context_spans(rows: Sequence[Row], groups: Sequence[tuple[int, int]], texts
                     and _KEY_B64.match(text):
                 spans[j].append((len(text) - len(text.lstrip()), len(text)))
         above = text
-    if cursor is None or not 0 <= cursor.row < len(rows):
-        return
-    for g, (a, b) in enumerate(groups):
-        if a <= cursor.row < b:
-            offset = sum(len(rows[i].text) for i in range(a, cursor.row))
-            offset += _col_to_offset(rows[cursor.row], cursor.col)
-            spans[g].extend(typing_spans(texts[g], offset))
-            return
 
 
 def _col_to_offset(row: Row, col: int) -> int:

@@ -24,7 +24,8 @@ from dataclasses import dataclass
 
 import regex
 
-__all__ = ["BUILTIN_RULES", "PEM_BEGIN", "PEM_END", "Rule", "is_password_prompt", "luhn_ok", "typing_spans"]
+__all__ = ["BUILTIN_RULES", "PEM_BEGIN", "PEM_END", "Rule", "could_be_token", "is_password_prompt", "luhn_ok",
+           "starts_like_token", "typing_spans"]
 
 Span = tuple[int, int]
 
@@ -168,6 +169,13 @@ _TYPING_PREFIX = regex.compile(r"(?<![A-Za-z0-9_])(?:" + _STRONG_PREFIX + "|" + 
                                r"|AIza|ya29\.|sk-|npm_|pypi-|hf_|eyJ)")
 _PREFIX_NEEDLES = ("gh", "github_pat_", "gl", "xox", "xapp-", "sk_", "rk_", "whsec_", "sk-", "akia", "asia", "agpa",
                    "aida", "aroa", "aipa", "anpa", "anva", "a3t", "aiza", "ya29.", "npm_", "pypi-", "hf_", "eyj")
+# The whole shapes of the tokens whose prefixes the cursor knows, for partial matching: a
+# word that can no longer become one of them ("npm_config_cache") is not a token.
+_TOKEN_SHAPES = regex.compile("|".join(f"(?:{p})" for p in (
+    _AWS_PREFIX + r"[A-Z0-9]{16}", r"(?:" + _STRONG_PREFIX + r")[A-Za-z0-9_-]{10,}", r"AIza[0-9A-Za-z_-]{35}",
+    r"ya29\.[0-9A-Za-z_-]{20,}", r"sk-[A-Za-z0-9_-]{20,}", r"npm_[A-Za-z0-9]{36}", r"pypi-AgE[A-Za-z0-9_-]{20,}",
+    r"hf_[A-Za-z]{34}", r"eyJ[A-Za-z0-9_-]{5,}\.eyJ[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]{10,}", r"eyJ[A-Za-z0-9+/_-]{30,}={0,2}",
+)))
 _TYPING_URL = regex.compile(r"://[^\s:/@]*:(?=[^/@]*\Z)")
 _TYPING_AFTER = regex.compile(r"(?i:\b(?:bearer|basic))\s+\Z")
 _TYPING_LABEL = regex.compile(_LABEL_WORD + _SEP + r"[\"']?")
@@ -214,13 +222,28 @@ def typing_spans(text: str, offset: int) -> list[Span]:
             for m in _TYPING_LABEL.finditer(text, lo, word_end):
                 if m.end() >= ws:  # a label's value, whatever it looks like while typed
                     spans.append((m.end(), word_end))
-    # "4111 1111 |": the separator just typed still belongs to the number
-    touch = offset - 1 if offset >= 2 and text[offset - 1] in " -" and text[offset - 2].isdigit() else offset
-    if (touch > 0 and text[touch - 1].isdigit()) or (touch < n and text[touch].isdigit()):
-        for m in _DIGIT_RUN.finditer(text, max(0, offset - 40), min(n, offset + 40)):
-            if m.start() <= offset and touch <= m.end() and sum(ch.isdigit() for ch in m.group()) > CARD_DIGITS_SHOWN:
-                spans.append((m.start(), max(m.end(), offset)))
+    # Digits: the runs in the word at the cursor, or just before it ("4111 1111 |": the
+    # separator just typed; "4111 111x": a wrong key after them).
+    zone = ws if ws < we else offset
+    if zone >= 2 and text[zone - 1] in " -" and text[zone - 2].isdigit():
+        zone -= 1
+    end = max(we, offset)
+    if any(ch.isdigit() for ch in text[max(0, zone - 1):end]):
+        for m in _DIGIT_RUN.finditer(text, max(0, zone - 40), min(n, end + 40)):
+            if m.start() <= end and m.end() >= zone and sum(ch.isdigit() for ch in m.group()) > CARD_DIGITS_SHOWN:
+                stop = m.end() + 1 if m.end() + 1 == offset and text[m.end()] in " -" else m.end()
+                spans.append((m.start(), stop))
     return spans
+
+
+def starts_like_token(word: str) -> bool:
+    """Whether ``word`` starts with a token prefix :func:`typing_spans` knows."""
+    return _TYPING_PREFIX.match(word) is not None
+
+
+def could_be_token(word: str) -> bool:
+    """Whether ``word`` is a token of a known shape, or the start of one."""
+    return _TOKEN_SHAPES.fullmatch(word, partial=True) is not None
 
 
 # -- password prompts -----------------------------------------------------------------

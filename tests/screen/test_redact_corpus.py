@@ -9,11 +9,14 @@ form and checked: 0 leaks. And the other side of the bargain: how much ordinary 
 from __future__ import annotations
 
 import json
+import os
 import random
 import sys
 from pathlib import Path
 
 import pytest
+from hypothesis import assume, given, settings
+from hypothesis import strategies as st
 
 from cobrowse.screen import Emulator, ScreenFrame, ScreenMirror, ScreenSender
 from cobrowse.screen.redact import MASK_CHAR, Redactor
@@ -190,3 +193,57 @@ def test_ordinary_output_is_rarely_masked() -> None:
     assert count * 1000 <= MAX_FALSE_POSITIVES_PER_MILLE * total, report
     for name in ("ls_l", "git_log", "compiler", "pip", "traceback", "dmesg", "config_json", "env"):
         assert masked[name] == [], f"{name} masked: {masked[name]}"
+
+
+# -- typing with a line editor ----------------------------------------------------------
+
+_ONE_LINE = [c for c in CASES if "\n" not in c.before + c.secret + c.after and not c.above]
+
+
+@settings(max_examples=int(os.environ.get("COBROWSE_FUZZ_EXAMPLES", "60")), deadline=None)
+@given(case=st.sampled_from(_ONE_LINE), data=st.data())
+def test_typed_with_edits_at_a_line_editor(case: Case, data: st.DataObject) -> None:
+    """The customer types the line with mistakes and corrections, as at a shell: a wrong key
+    then Backspace, the cursor moved back into the word and forth again; the shell redraws
+    the line after every key (like readline: the line, then the cursor put back). In every
+    frame, every character of the secret typed so far (past the allowed prefix; a blank
+    between a card's groups tells nothing) is masked."""
+    assume(len("$ " + case.before + case.secret + case.after) < COLS)
+    sender, mirror = ScreenSender(COLS, 4, fps=1000.0, redactor=Redactor()), ScreenMirror()
+    target = case.before + case.secret + case.after
+    lo, hi = len(case.before) + case.shown, len(case.before) + len(case.secret)
+    buffer: list[tuple[str, int | None]] = []  # (character, its index in target; None: a typo)
+    cursor = 0
+    now = 0.0
+
+    def redraw() -> None:
+        nonlocal now
+        col = 2 + cursor
+        sender.feed(("\r$ " + "".join(ch for ch, _ in buffer) + f"\x1b[K\x1b[{col + 1}G").encode())
+        now += 1.0
+        state = send(sender, mirror, now)
+        if state is not None:
+            shown = state.rows[0].text
+            leaked = [i for k, (ch, i) in enumerate(buffer)
+                      if i is not None and lo <= i < hi and shown[2 + k] != MASK_CHAR and not ch.isspace()]
+            assert leaked == [], f"{case.name}: {state.lines()[0]!r}"
+
+    typed = 0
+    while typed < len(target):
+        action = data.draw(st.sampled_from(["type"] * 6 + ["typo", "back"]))
+        if action == "typo":
+            buffer.insert(cursor, ("#", None))
+            cursor += 1
+            redraw()
+            cursor -= 1
+            del buffer[cursor]
+            redraw()
+        elif action == "back" and cursor:
+            k = data.draw(st.integers(1, cursor))
+            cursor -= k
+            redraw()
+            cursor += k
+        buffer.insert(cursor, (target[typed], typed))
+        cursor += 1
+        typed += 1
+        redraw()

@@ -66,12 +66,32 @@ def test_only_the_word_at_the_cursor_is_eager() -> None:
 def test_moving_the_cursor_redacts_again() -> None:
     """A cursor move alone (no row changed) is enough to recompute the masks."""
     sender, mirror = ScreenSender(40, 3, fps=1000.0, redactor=Redactor()), ScreenMirror()
-    sender.feed(b"$ npm_abc")
+    sender.feed(b"$ npm_config_x")
     mirror.apply(sender.poll(0.0))
     assert mirror.state is not None and "npm_" not in mirror.state.lines()[0]
     sender.feed(b"\x1b[3;1H")  # the cursor leaves; the row is unchanged
     mirror.apply(sender.poll(1.0))
-    assert mirror.state.lines()[0] == "$ npm_abc"
+    assert mirror.state.lines()[0] == "$ npm_config_x"  # no npm token looks like that
+
+
+@pytest.mark.parametrize("typed", ["ghp_Tq7Zk2", "AKIAQXY", "eyJhbGciOiJ", "npm_Ab3", "https://bob:hunt",
+                                   "DB_PASS=hun", "4111 1111 1"])
+def test_a_half_typed_secret_stays_masked_when_the_cursor_leaves(typed: str) -> None:
+    """Back to fix a typo earlier on the line, or away to another pane: what was masked at
+    the cursor stays masked while it stands on the screen; typed on, it is judged again."""
+    sender, mirror = ScreenSender(60, 3, fps=1000.0, redactor=Redactor()), ScreenMirror()
+    sender.feed(b"$ echo " + typed.encode())
+    mirror.apply(sender.poll(0.0))
+    sender.feed(b"\x1b[1;3H")  # the cursor goes back to "echo"
+    mirror.apply(sender.poll(1.0))
+    assert mirror.state is not None
+    line = mirror.state.lines()[0]
+    assert line.startswith("$ echo ") and typed[-3:] not in line and MASK_CHAR in line
+    sender.feed(b"\x1b[2J\x1b[H$ ")  # gone from the screen: forgotten
+    mirror.apply(sender.poll(2.0))
+    sender.feed(b"echo x" + typed[-3:].encode() + b" \r\n")
+    mirror.apply(sender.poll(3.0))
+    assert mirror.state.lines()[0] == "$ echo x" + typed[-3:]
 
 
 def test_typing_spans_finds_the_word_on_either_side_of_the_cursor() -> None:
