@@ -193,6 +193,7 @@ def typing_spans(text: str, offset: int) -> list[Span]:
     The word is the run of non-blanks the cursor touches, on either side. Masked: from a
     known token prefix to the end of the word; a URL's password before the ``@`` is typed
     (also a port: ``http://host:80`` until its ``/``); the word after ``Bearer``/``Basic``;
+    a label's value, whatever it looks like so far (``password = get`` may become anything);
     a run of digits (with single spaces or dashes) of more than :data:`CARD_DIGITS_SHOWN`
     digits, wholly."""
     n = len(text)
