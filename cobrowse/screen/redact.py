@@ -7,13 +7,20 @@ secret with step patterns either. The customer's own terminal is never touched.
 
 What is masked
 --------------
-* built-in patterns (:data:`BUILTIN_RULES`): private-key blocks (PEM / OpenSSH / PGP; the
-  body rows between ``-----BEGIN ... PRIVATE KEY-----`` and ``-----END ...-----``, even
-  when one of the two markers has scrolled off), common API tokens (AWS access key ids,
-  GitHub ``ghp_``/``github_pat_``, GitLab, Slack ``xox?-``, Stripe, Google ``AIza``, OpenAI
-  / Anthropic ``sk-``, npm, JWTs, bearer tokens, passwords in URLs), the value after a
-  ``password:`` / ``passwd=`` / ``secret:`` / ``api_key=``-like label, card numbers that pass
-  the Luhn check, and lone lines of 40+ mixed-case base64 (key material, blobs);
+* built-in patterns (:mod:`cobrowse.screen.secret_shapes`): private-key blocks (PEM /
+  OpenSSH / PGP; the body rows between ``-----BEGIN ... PRIVATE KEY-----`` and
+  ``-----END ...-----``, even when one of the two markers has scrolled off, or the key is
+  pasted into a heredoc), common API tokens (AWS, GitHub, GitLab, Slack, Stripe, Google,
+  OpenAI / Anthropic, npm, PyPI, JWTs...), the value after a label (``password:``,
+  ``DB_PASS=``, ``export X_PWD=``, ``API_KEY=``, ``dbPassword:``), credentials on command
+  lines (``curl -u user:pw``, ``--password x``, ``mysql -p'pw'``), passwords in URLs,
+  bearer tokens, card numbers that pass the Luhn check, and lone lines of 40+ mixed-case
+  base64 (key material, blobs);
+* context (:func:`_context_spans`): the line under a password prompt (``Password:``,
+  ``[sudo] password for joe:``), the short last line of a key under a blob; and the word
+  at the cursor, which is still being typed: a token's known prefix (``ghp_``, ``AKIA``,
+  ``eyJ``...) masks it at once, before the whole token is there, and it stays masked when
+  the cursor leaves it half typed (:mod:`cobrowse.screen.typed`);
 * the customer's own and the organisation's patterns (``redact_patterns`` in the config,
   ``--redact REGEX``): *local* patterns, applied like the built-in ones;
 * patterns the agent pushes (``redact`` message): *remote* patterns, matched against the
@@ -46,13 +53,21 @@ Pure: no I/O, no clock; results are cached by line text.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Callable, Iterable, Sequence
+from typing import Iterable, Sequence
 
 import regex
 
 from .budget import MAX_BURST_LINES, AgentPattern, PatternBudget
-from .state import REDACTED, Row, ScreenState, Style
+from .secret_shapes import (
+    BUILTIN_RULES,
+    PEM_BEGIN,
+    PEM_END,
+    Rule,
+    is_password_prompt,
+    luhn_ok,
+)
+from .state import REDACTED, Cursor, Row, ScreenState, Style
+from .typed import TypedSecrets
 
 __all__ = [
     "MASK_CHAR",
@@ -87,71 +102,15 @@ class RedactPatternError(ValueError):
     """A redaction pattern that cannot be used (invalid regex, too long, too many)."""
 
 
-def luhn_ok(digits: str) -> bool:
-    """The Luhn check of a string of digits (card numbers end with a Luhn check digit)."""
-    total = 0
-    for i, ch in enumerate(reversed(digits)):
-        d = ord(ch) - 48
-        if i % 2:
-            d *= 2
-            if d > 9:
-                d -= 9
-        total += d
-    return total % 10 == 0
-
-
-def _card_ok(text: str) -> bool:
-    digits = "".join(ch for ch in text if ch.isdigit())
-    return 13 <= len(digits) <= 19 and luhn_ok(digits)
-
-
-@dataclass(frozen=True)
-class Rule:
-    """A built-in pattern. ``pattern`` may hold a group named ``v``: only it is masked.
-    ``check`` (optional) must accept the matched text (e.g. the Luhn check)."""
-
-    name: str
-    pattern: str
-    check: Callable[[str], bool] | None = None
-
-
-# The label's last word only (DB_PASSWORD matches at PASSWORD): a leading [\w.-]* would
-# cost ten times more per line.
-_LABEL = (r"(?i:(?:\bpass\b|password|passwd|passphrase|pwd|secret|token|api[_-]?key|apikey"
-          r"|access[_-]?key|private[_-]?key|auth[_-]?key|credentials?)[\"']?\s*[:=]\s*[\"']?)")
-_PEM_BEGIN = r"-----BEGIN [A-Z0-9 ]*PRIVATE KEY(?: BLOCK)?-----"
-_PEM_END = r"-----END [A-Z0-9 ]*PRIVATE KEY(?: BLOCK)?-----"
-
-BUILTIN_RULES: tuple[Rule, ...] = (
-    Rule("private_key", _PEM_BEGIN + r"(?P<v>(?:(?!-----END ).)+)"),
-    Rule("aws_access_key_id", r"\b(?:AKIA|ASIA|AGPA|AIDA|AROA|AIPA|ANPA|ANVA|A3T[A-Z0-9])[A-Z0-9]{16}\b"),
-    Rule("github_token", r"\b(?:gh[pousr]_[A-Za-z0-9]{36,255}|github_pat_[A-Za-z0-9_]{22,255})"),
-    Rule("gitlab_token", r"\bglpat-[A-Za-z0-9_-]{20,}"),
-    Rule("slack_token", r"\bxox[abposr]-[A-Za-z0-9-]{10,}"),
-    Rule("slack_webhook", r"hooks\.slack\.com/services/(?P<v>[A-Za-z0-9/_-]{8,})"),
-    Rule("stripe_key", r"\b(?:sk|rk|pk)_(?:live|test)_[A-Za-z0-9]{16,}|\bwhsec_[A-Za-z0-9]{16,}"),
-    Rule("google_api_key", r"\bAIza[0-9A-Za-z_-]{35}"),
-    Rule("google_oauth_token", r"\bya29\.[0-9A-Za-z_-]{20,}"),
-    Rule("openai_anthropic_key", r"\bsk-(?:proj-|ant-(?:api\d\d-)?)?[A-Za-z0-9_-]{20,}"),
-    Rule("npm_token", r"\bnpm_[A-Za-z0-9]{36}"),
-    Rule("jwt", r"\beyJ[A-Za-z0-9_-]{5,}\.eyJ[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]{10,}"),
-    Rule("bearer_token", r"(?i:\b(?:bearer|basic)\s+)(?P<v>[A-Za-z0-9._~+/-]{8,}=*)"),
-    Rule("url_password", r"://[^\s:/@]+:(?P<v>[^\s/@]+)@"),
-    Rule("labelled_secret", _LABEL + r"(?P<v>[^\s\"',;]+)"),
-    # 13-19 digits together, or grouped as cards print them (4-4-4-4[-3], Amex 4-6-5).
-    Rule("card_number", r"(?<![\d-])(?:\d{13,19}|\d{4}[ -]\d{4}[ -]\d{4}[ -]\d{4}(?:[ -]?\d{3})?"
-                        r"|\d{4}[ -]\d{6}[ -]\d{5})(?![\d-])", _card_ok),
-)
-
 # Lines of a private-key block between its markers: base64, the PEM headers of encrypted
 # keys ("Proc-Type: 4,ENCRYPTED", "DEK-Info: ..."), blank lines.
-_KEY_BODY = regex.compile(r"^\s*(?:[A-Za-z0-9+/=]*|[A-Za-z-]+: .*)\s*$")
+_KEY_BODY = regex.compile(r"^\s*(?:> )?(?:[A-Za-z0-9+/=]*|[A-Za-z-]+: .*)\s*$")  # "> ": a heredoc
 # A lone blob of base64 (40+ characters, both cases and a digit: not a hex hash).
 _BLOB = regex.compile(r"^\s*(?=[^\s]*[A-Z])(?=[^\s]*[a-z])(?=[^\s]*[0-9])[A-Za-z0-9+/]{40,}={0,2}\s*$")
 # Above an END marker whose BEGIN scrolled off: base64 lines only.
-_KEY_B64 = regex.compile(r"^\s*[A-Za-z0-9+/=]+\s*$")
-_BEGIN = regex.compile(_PEM_BEGIN)
-_END = regex.compile(_PEM_END)
+_KEY_B64 = regex.compile(r"^\s*(?:> )?[A-Za-z0-9+/=]+\s*$")
+_BEGIN = regex.compile(PEM_BEGIN)
+_END = regex.compile(PEM_END)
 
 Span = tuple[int, int]
 
@@ -172,6 +131,34 @@ def compile_patterns(patterns: Iterable[str], source: str) -> tuple[regex.Patter
     if len(compiled) > MAX_PATTERNS:
         raise RedactPatternError(f"too many redaction patterns from {source} ({len(compiled)}, at most {MAX_PATTERNS})")
     return tuple(compiled)
+
+
+def _compile_rules(rules: Sequence[Rule]) -> tuple[tuple[Rule, regex.Pattern, bool], ...]:
+    """Each rule compiled on its own: one alternation of them all is tried at every position
+    of a line (7x slower than scanning for each rule's own start)."""
+    out = []
+    for rule in rules:
+        pattern = regex.compile(rule.pattern)
+        out.append((rule, pattern, "v" in pattern.groupindex))
+    return tuple(out)
+
+
+def _rule_spans(rules: Sequence[tuple[Rule, regex.Pattern, bool]], text: str, timeout: float) -> list[Span]:
+    """What the built-in rules mask in ``text``: a rule's ``v`` groups, else its whole match,
+    without the blanks after it (TimeoutError: the caller masks the line whole)."""
+    spans: list[Span] = []
+    low = text.lower()
+    for rule, pattern, has_value in rules:
+        if rule.needles and not any(needle in low for needle in rule.needles):
+            continue
+        for m in pattern.finditer(text, timeout=timeout):
+            if rule.check is not None and not rule.check(m.group()):
+                continue
+            s, e = m.span("v") if has_value else m.span()
+            while e > s and text[e - 1].isspace():
+                e -= 1
+            spans.append((s, e))
+    return spans
 
 
 def _merge(spans: list[Span]) -> tuple[Span, ...]:
@@ -212,14 +199,12 @@ class Redactor:
                  budget: PatternBudget | None = None) -> None:
         self.timeout = timeout
         self.builtin = builtin
-        rules = BUILTIN_RULES if builtin else ()
-        self._combined = regex.compile("|".join(f"(?P<r{i}>{r.pattern.replace('(?P<v>', f'(?P<v{i}>')})"
-                                                 for i, r in enumerate(rules))) if rules else None
-        self._rules = rules
+        self._rules = _compile_rules(BUILTIN_RULES if builtin else ())
         self._local = compile_patterns(patterns, source)
         self._remote = _RemotePatterns(budget, timeout)
         self._unchecked = False
         self._cache: dict[str, tuple[Span, ...]] = {}
+        self._typed = TypedSecrets()
 
     @property
     def local_patterns(self) -> tuple[str, ...]:
@@ -281,19 +266,7 @@ class Redactor:
             stripped = text.strip()
             start = text.index(stripped)
             spans.append((start, start + len(stripped)))
-        if self._combined is not None:
-            for m in self._combined.finditer(text, timeout=self.timeout):
-                name = m.lastgroup
-                if name is None:
-                    continue
-                i = int(name[1:])
-                rule = self._rules[i]
-                if rule.check is not None and not rule.check(m.group()):
-                    continue
-                s, e = m.span(f"v{i}") if f"v{i}" in self._combined.groupindex else m.span()
-                while e > s and text[e - 1].isspace():  # the secret, not the blanks after it
-                    e -= 1
-                spans.append((s, e))
+        spans.extend(_rule_spans(self._rules, text, self.timeout))
         for p in self._local:
             spans.extend(m.span() for m in p.finditer(text, timeout=self.timeout))
         merged = _merge(spans)
@@ -309,17 +282,23 @@ class Redactor:
 
     # -- a screen ------------------------------------------------------------------------
 
-    def redact_rows(self, rows: Sequence[Row], above: Sequence[Row] = ()) -> tuple[Row, ...]:
+    def redact_rows(self, rows: Sequence[Row], above: Sequence[Row] = (),
+                    cursor: Cursor | None = None) -> tuple[Row, ...]:
         """The rows with every secret masked (wrapped rows matched as one line; key blocks
         across rows). ``above``: the rows just above the screen (scrollback, oldest first,
         :data:`CONTEXT_ROWS` of them), which may hold the start of the top row's line
-        (``password: `` above ``hunter2``, the start of a long token) or a key's BEGIN."""
+        (``password: `` above ``hunter2``, the start of a long token), a key's BEGIN or a
+        password prompt. ``cursor`` (on ``rows``): the word there is still being typed,
+        so a secret's start masks it (:func:`~cobrowse.screen.secret_shapes.typing_spans`)."""
         if above:
-            return self.redact_rows((*above, *rows))[len(above):]
+            at = None if cursor is None else Cursor(cursor.col, cursor.row + len(above), cursor.visible)
+            return self.redact_rows((*above, *rows), (), at)[len(above):]
         groups = _logical_lines(rows)
         texts = ["".join(rows[i].text for i in range(a, b)) for a, b in groups]
         spans = [self._group_spans(rows, a, b, t) for (a, b), t in zip(groups, texts)]
         _key_blocks(texts, spans)
+        _context_spans(texts, spans)
+        self._typing_spans(rows, groups, texts, spans, cursor)
         if not any(spans):
             return tuple(rows)
         out = list(rows)
@@ -357,8 +336,23 @@ class Redactor:
                 found.extend((s + start, e + start) for s, e in self.spans(text[start:ends[j]]))
         return found
 
+    def _typing_spans(self, rows: Sequence[Row], groups: Sequence[tuple[int, int]], texts: Sequence[str],
+                      spans: list[list[Span]], cursor: Cursor | None) -> None:
+        """The word at the cursor, still being typed, and what was masked there before and
+        still stands on the screen (:class:`~cobrowse.screen.typed.TypedSecrets`)."""
+        if cursor is not None and 0 <= cursor.row < len(rows):
+            for g, (a, b) in enumerate(groups):
+                if a <= cursor.row < b:
+                    offset = sum(len(rows[i].text) for i in range(a, cursor.row))
+                    offset += _col_to_offset(rows[cursor.row], cursor.col)
+                    spans[g].extend(self._typed.at_cursor(texts[g], offset))
+                    break
+        if len(self._typed):
+            for g, kept in enumerate(self._typed.spans(texts)):
+                spans[g].extend(kept)
+
     def redact_state(self, state: ScreenState, above: Sequence[Row] = ()) -> ScreenState:
-        rows = self.redact_rows(state.rows, above)
+        rows = self.redact_rows(state.rows, above, state.cursor)
         if rows is state.rows or rows == state.rows:
             return state
         return ScreenState(state.size, state.cursor, rows, state.modes)
@@ -413,6 +407,34 @@ def _key_blocks(texts: list[str], spans: list[list[Span]]) -> None:
                 spans[j].append((0, len(texts[j].rstrip())))
                 j -= 1
         i += 1
+
+
+def _context_spans(texts: Sequence[str], spans: list[list[Span]]) -> None:
+    """Masks that depend on a line's neighbours (in place): the line under a password prompt;
+    a short base64 line under a blob (a key's last line while its END marker is still to
+    come)."""
+    above = texts[0].rstrip() if texts else ""
+    for j in range(1, len(texts)):
+        text = texts[j].rstrip()
+        if text:
+            if above.endswith(":") and is_password_prompt(above):
+                line = text.lstrip()
+                if not is_password_prompt(line):  # "New password:" after "Current password:"
+                    spans[j].append((len(text) - len(line), len(text)))
+            elif not spans[j] and len(above) >= 40 and " " not in text.lstrip() and _BLOB.match(above) \
+                    and _KEY_B64.match(text):
+                spans[j].append((len(text) - len(text.lstrip()), len(text)))
+        above = text
+
+
+def _col_to_offset(row: Row, col: int) -> int:
+    """The text offset of cell column ``col`` of ``row`` (wide characters take two cells)."""
+    if not row.wide:
+        return min(col, len(row.text))
+    for k, (c, _ch, _w, _style) in enumerate(row.cells()):
+        if c >= col:
+            return k
+    return len(row.text)
 
 
 def _mask_row(row: Row, spans: Sequence[Span]) -> Row:

@@ -23,7 +23,7 @@ from __future__ import annotations
 from .diff import ScreenFrame, apply
 from .emulator import Emulator
 from .redact import CONTEXT_ROWS, Redactor
-from .state import Row, ScreenState
+from .state import Cursor, Row, ScreenState
 
 __all__ = ["ScreenSender", "ScreenMirror", "DEFAULT_FPS"]
 
@@ -53,6 +53,7 @@ class ScreenSender:
         self.redactor = redactor
         self._raw: list[Row] | None = None  # the emulator's rows as of the last frame (redaction on)
         self._above: tuple[Row, ...] = ()  # the scrollback rows above them
+        self._cursor: Cursor | None = None  # the cursor the last frame was redacted with
 
     @property
     def fps(self) -> float:
@@ -154,8 +155,9 @@ class ScreenSender:
 
     def _poll_redacted(self, now: float) -> ScreenFrame | None:
         """:meth:`poll` with redaction: masks depend on neighbouring rows (wrapped lines,
-        key blocks), so the whole screen is redacted again whenever a row changed (cheap:
-        cached by line text)."""
+        key blocks, a password prompt above) and on the cursor (the word being typed), so
+        the whole screen is redacted again whenever a row changed or the cursor moved
+        (cheap: cached by line text)."""
         assert self.redactor is not None
         emu = self.emulator
         sent = self._sent
@@ -164,17 +166,21 @@ class ScreenSender:
             raw = emu.state()
             self._raw = list(raw.rows)
             self._above = emu.rows_above(CONTEXT_ROWS)
-            state = ScreenState(raw.size, raw.cursor, self.redactor.redact_rows(raw.rows, self._above), raw.modes)
+            self._cursor = raw.cursor
+            state = ScreenState(raw.size, raw.cursor,
+                                self.redactor.redact_rows(raw.rows, self._above, raw.cursor), raw.modes)
             return self._snapshot(state, now)
         changed: tuple = ()
-        if self._dirty:
+        cursor = emu.cursor()
+        if self._dirty or cursor != self._cursor:
             dirty = sorted(self._dirty)
             self._dirty.clear()
             for i, r in emu.rows(dirty).items():
                 raw_rows[i] = r
-            if dirty[0] == 0:  # the top row changed (a scroll): what is above it may have too
+            if dirty and dirty[0] == 0:  # the top row changed (a scroll): what is above it may have too
                 self._above = emu.rows_above(CONTEXT_ROWS)
-            rows = self.redactor.redact_rows(raw_rows, self._above)
+            self._cursor = cursor
+            rows = self.redactor.redact_rows(raw_rows, self._above, cursor)
             changed = tuple((i, b) for i, (a, b) in enumerate(zip(sent.rows, rows)) if a != b)
         return self._diff(sent, changed, now)
 
