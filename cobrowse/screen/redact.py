@@ -546,12 +546,18 @@ class LineRedactor:
         self.redactor = redactor
         self.keep = keep
         self._in_key = False
+        self._after_prompt = False  # the previous line asked for a password
 
     def feed(self, lines: Sequence[str]) -> list[str]:
         out = []
         first = len(lines) - self.keep
         for i, line in enumerate(lines):
             wanted = i >= first
+            answer, self._after_prompt = self._after_prompt, is_password_prompt(line)
+            if answer and not self._after_prompt:  # what was typed (or echoed) after a password prompt
+                if wanted:
+                    out.append(MASK_CHAR * len(line))
+                continue
             if self._in_key:
                 end = _END.search(line)
                 if end is not None:

@@ -202,3 +202,13 @@ def test_hostile_lines_do_not_run_out_of_time(line: str) -> None:
     assert len(out) == len(line) and out.strip(MASK_CHAR)
     for offset in (0, len(line) // 2, len(line)):
         assert all(0 <= s <= e <= len(line) for s, e in typing_spans(line, offset))
+
+
+def test_step_patterns_never_see_the_answer_to_a_password_prompt() -> None:
+    from cobrowse.screen.redact import MASK_CHAR, LineRedactor, Redactor
+
+    lines = LineRedactor(Redactor()).feed(["$ sudo -k true", "[sudo] password for joe:", "hunter2-echoed", "done"])
+    assert lines[2] == MASK_CHAR * len("hunter2-echoed")
+    assert lines[0] == "$ sudo -k true" and lines[3] == "done"
+    again = LineRedactor(Redactor())
+    assert again.feed(["Password:"]) == ["Password:"] and again.feed(["s3cret"]) == [MASK_CHAR * 6]  # across bursts
