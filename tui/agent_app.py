@@ -28,6 +28,7 @@ from textual.widgets import Footer, Input, TabbedContent, TabPane
 from cobrowse.io.datadir import data_dir
 from cobrowse.playbook.catalogue import SAMPLES, Catalogue
 from cobrowse.voice.settings import RtcSettings
+from cobrowse.wire.proxy import ProxyChoice
 
 from tui.agent_dialogs import (
     ConfirmDialog,
@@ -185,8 +186,9 @@ class AgentApp(App[None]):
     def __init__(self, relay_url: str, token: str | None, name: str, join_code: str | None = None,
                  relay_note: str | None = None, *, reconnect_for: float = 60.0,
                  playbook_dir: Catalogue | Path | None = None, rtc: RtcSettings | None = None,
-                 redact_patterns: tuple[str, ...] = (), identity: Any = None) -> None:
+                 redact_patterns: tuple[str, ...] = (), identity: Any = None, proxy: ProxyChoice | None = None) -> None:
         super().__init__()
+        self.proxy = proxy
         self.rtc = rtc
         #: The organisation's redaction patterns, pushed to every customer (docs/privacy.md).
         self.redact_patterns = redact_patterns
@@ -239,7 +241,7 @@ class AgentApp(App[None]):
     async def open_session(self, join_code: str | None = None) -> SessionPane:
         pane = SessionPane(next(self._numbers), self.relay_url, self.token, self.agent_name,
                            join_code=join_code, reconnect_for=self.reconnect_for, rtc=self.rtc,
-                           redact_patterns=self.redact_patterns, identity=self.identity)
+                           redact_patterns=self.redact_patterns, identity=self.identity, proxy=self.proxy)
         await self.tabs.add_pane(pane)
         self.tabs.active = pane.id or ""
         # Tab messages still queued from mounting can re-activate the previous tab on a busy

@@ -21,6 +21,7 @@ from cobrowse.io.link import RelayLink
 from cobrowse.voice.settings import RtcSettings
 from cobrowse.voice.call import describe as describe_voice
 from cobrowse.wire.code import Code, parse_code
+from cobrowse.wire.proxy import ProxyChoice
 from tui.safe import PlainStatic, plain
 from tui.widgets.meter import meter_bar
 from tui.widgets.remote_screen import RemoteScreen
@@ -131,8 +132,9 @@ class SessionPane(TabPane):
 
     def __init__(self, number: int, relay_url: str, token: str | None, agent_name: str, *,
                  join_code: str | None = None, reconnect_for: float = 60.0, rtc: RtcSettings | None = None,
-                 redact_patterns: tuple[str, ...] = (), identity: Any = None) -> None:
+                 redact_patterns: tuple[str, ...] = (), identity: Any = None, proxy: ProxyChoice | None = None) -> None:
         self.number = number
+        self.proxy = proxy
         self.base_title = f"#{number}"
         super().__init__(self.base_title, id=f"session-{number}")
         self.relay_url = relay_url
@@ -221,7 +223,7 @@ class SessionPane(TabPane):
 
     async def _run(self) -> None:
         try:
-            link = RelayLink(self.relay_url, "agent", self.token, reconnect_for=self.reconnect_for)
+            link = RelayLink(self.relay_url, "agent", self.token, reconnect_for=self.reconnect_for, proxy=self.proxy)
             emit, trail, recordings = agent_taps(self._emit)  # history, audit log, recordings
             runtime = AgentRuntime(link, emit, name=self.agent_name, recordings=recordings, ask_feedback=True,
                                    rtc=self.rtc_settings, redact_patterns=self.redact_patterns, identity=self.identity)

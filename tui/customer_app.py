@@ -55,6 +55,7 @@ from cobrowse.protocol.prompts import ASKS, GIVES, PromptKind
 from cobrowse.voice.call import describe as describe_voice
 from cobrowse.trust.tripwire import COOLDOWN
 from cobrowse.wire.code import Code, parse_code
+from cobrowse.wire.proxy import ProxyChoice
 from tui.safe import PlainStatic, notify_plain, plain
 from tui.customer_screens import PREFIX_HELP, HelpScreen, PreviewScreen, SessionOverScreen
 from tui.widgets.call_bar import CallBar
@@ -164,8 +165,10 @@ class CustomerApp(App[None], inherit_bindings=False):
                  *, name: str = "", reconnect_for: float = 60.0, env: dict[str, str] | None = None,
                  guide: Playbook | None = None, rtc: RtcSettings | None = None,
                  redact_patterns: tuple[str, ...] = (), trusted: Sequence[Any] = (),
-                 control_cooldown: float = COOLDOWN) -> None:
+                 control_cooldown: float = COOLDOWN, proxy: ProxyChoice | None = None) -> None:
         super().__init__()
+        #: How connections to the relay go out (None: the environment's proxy settings).
+        self.proxy = proxy
         self.rtc = rtc
         #: Extra secrets to mask before anything is shared (on top of the built-in ones).
         self.redact_patterns = redact_patterns
@@ -309,7 +312,7 @@ class CustomerApp(App[None], inherit_bindings=False):
         code = parse_code(self.code_text) if self.code_text is not None and guide is None else None  # InvalidCode: exit 2
         argv = command_argv(self.command)  # ConfigError before any network
         cols, rows = initial = await self._initial_size()
-        link = RelayLink(self.relay_url, "customer", None, reconnect_for=self.reconnect_for)
+        link = RelayLink(self.relay_url, "customer", None, reconnect_for=self.reconnect_for, proxy=self.proxy)
         runtime = CustomerRuntime(link, customer_trail(self._emit), cols=cols, rows=rows,
                                   consent_timeout=self.consent_timeout, name=self.customer_name, ask_feedback=True,
                                   rtc=self.rtc, redact_patterns=self.redact_patterns, trusted=self.trusted,

@@ -15,6 +15,7 @@ from typing import Any, Sequence
 
 from cobrowse.playbook import Playbook
 from cobrowse.voice.settings import RtcSettings
+from cobrowse.wire.proxy import ProxyChoice
 from tui.customer_app import HELP_KEY, CustomerApp
 
 __all__ = ["GuideApp", "HELP_KEY"]
@@ -24,6 +25,7 @@ class GuideApp(CustomerApp):
     def __init__(self, relay_url: str, playbook: Playbook, command: str | None, consent_timeout: float = 30.0,
                  *, name: str = "", reconnect_for: float = 60.0, env: dict[str, str] | None = None,
                  redact_patterns: tuple[str, ...] = (), rtc: RtcSettings | None = None,
-                 trusted: Sequence[Any] = ()) -> None:
+                 trusted: Sequence[Any] = (), proxy: ProxyChoice | None = None) -> None:
         super().__init__(relay_url, None, command, consent_timeout, name=name, reconnect_for=reconnect_for,
-                         env=env, guide=playbook, redact_patterns=redact_patterns, rtc=rtc, trusted=trusted)
+                         env=env, guide=playbook, redact_patterns=redact_patterns, rtc=rtc, trusted=trusted,
+                         proxy=proxy)

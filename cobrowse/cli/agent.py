@@ -25,7 +25,8 @@ async def run_agent(args: argparse.Namespace, settings: ClientSettings, relay_ur
     emit: Any = JsonLines() if args.headless else LineConsole()
     identity = agent_identity(settings)  # a bad credential file fails before any network
     tapped, trail, recordings = agent_taps(emit)
-    link = RelayLink(relay_url, "agent", settings.token, reconnect_for=settings.reconnect_for)
+    link = RelayLink(relay_url, "agent", settings.token, reconnect_for=settings.reconnect_for,
+                     proxy=settings.proxy_for(relay_url))
     runtime = AgentRuntime(link, tapped, name=settings.name, recordings=recordings, rtc=settings.rtc,
                            redact_patterns=settings.redact_patterns, ask_feedback=not (args.headless or args.no_feedback),
                            identity=identity)

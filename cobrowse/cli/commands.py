@@ -52,7 +52,8 @@ async def run(args: argparse.Namespace) -> int:
                            mic_flag=getattr(args, "mic", None), speaker_flag=getattr(args, "speaker", None),
                            direct_flag=getattr(args, "direct", None),
                            credential_flag=getattr(args, "credential", None), org_flags=getattr(args, "org", None),
-                           playbooks_flags=getattr(args, "playbooks", None))
+                           playbooks_flags=getattr(args, "playbooks", None),
+                           proxy_flag=getattr(args, "proxy", None), no_proxy_flag=bool(getattr(args, "no_proxy", False)))
         if args.command_name == "agent":
             if not args.headless and interactive():
                 return await run_agent_console(args, settings)
@@ -144,6 +145,7 @@ async def run_agent_console(args: argparse.Namespace, settings: ClientSettings) 
     async with embedded_relay(settings, announce=notes.append) as relay_url:
         app = AgentApp(relay_url, settings.token, settings.name, args.join, identity=agent_identity(settings),
                        relay_note=notes[0] if notes else None, reconnect_for=settings.reconnect_for,
+                       proxy=settings.proxy_for(relay_url),
                        playbook_dir=catalogue(settings), rtc=settings.rtc,
                        redact_patterns=settings.redact_patterns)
         await app.run_async()
@@ -161,6 +163,7 @@ async def run_customer_app(args: argparse.Namespace, settings: ClientSettings) -
         parse_code(code)  # a typo fails here, with the usual message and exit status
     app = CustomerApp(settings.relay, code, args.command, args.consent_timeout,
                       name=settings.name, reconnect_for=settings.reconnect_for, rtc=settings.rtc,
-                      redact_patterns=settings.redact_patterns, trusted=trusted_orgs(settings))
+                      redact_patterns=settings.redact_patterns, trusted=trusted_orgs(settings),
+                      proxy=settings.proxy_for(settings.relay))
     await app.run_async()
     return app.return_code or 0

@@ -34,6 +34,7 @@ from typing import Any
 from platformdirs import user_config_dir
 
 from cobrowse.errors import ConfigError
+from cobrowse.wire.proxy import ProxyChoice, ProxySettingError, choose_proxy
 from cobrowse.voice.settings import RtcSettings
 from cobrowse.screen.redact import RedactPatternError, compile_patterns
 
@@ -81,6 +82,15 @@ class ClientSettings:
     rtc: RtcSettings = RtcSettings()
     credential: str | None = None
     trusted_orgs: tuple[str, ...] = ()
+    proxy: str | None = None  # --proxy URL (else the environment, as curl reads it)
+    no_proxy: bool = False  # --no-proxy
+
+    def proxy_for(self, url: str) -> ProxyChoice:
+        """How connections to ``url`` go out: --proxy / --no-proxy, else HTTPS_PROXY & co."""
+        try:
+            return choose_proxy(url, os.environ, self.proxy, self.no_proxy)
+        except ProxySettingError as exc:
+            raise ConfigError(str(exc)) from None
 
 
 def redact_patterns(file: dict[str, Any], flags: list[str] | None) -> tuple[str, ...]:
@@ -120,7 +130,8 @@ def playbook_folders(flags: list[str] | None, env: str | None, file: str | list[
 def resolve(relay_flag: str | None, token_flag: str | None = None, name_flag: str | None = None,
             redact_flags: list[str] | None = None, *, mic_flag: str | None = None, speaker_flag: str | None = None,
             direct_flag: bool | None = None, credential_flag: str | None = None,
-            org_flags: list[str] | None = None, playbooks_flags: list[str] | None = None) -> ClientSettings:
+            org_flags: list[str] | None = None, playbooks_flags: list[str] | None = None,
+            proxy_flag: str | None = None, no_proxy_flag: bool = False) -> ClientSettings:
     file = load_file(config_path())
     relay = relay_flag or os.environ.get("COBROWSE_RELAY") or file.get("relay")
     if relay and not relay.startswith(("ws://", "wss://")):
@@ -142,6 +153,9 @@ def resolve(relay_flag: str | None, token_flag: str | None = None, name_flag: st
         raise ConfigError("trusted_orgs: expected a list of trust file paths, like [\"~/acme.trust.json\"]")
     env_orgs = [o for o in os.environ.get("COBROWSE_TRUSTED_ORGS", "").split(os.pathsep) if o]
     trusted = tuple(dict.fromkeys(os.path.expanduser(o) for o in [*(org_flags or []), *env_orgs, *orgs]))
-    return ClientSettings(relay or DEFAULT_RELAY, bool(relay), token or None, name, reconnect_for, playbooks,
-                          redact_patterns(file, redact_flags), rtc,
-                          credential=os.path.expanduser(credential) if credential else None, trusted_orgs=trusted)
+    settings = ClientSettings(relay or DEFAULT_RELAY, bool(relay), token or None, name, reconnect_for, playbooks,
+                              redact_patterns(file, redact_flags), rtc,
+                              credential=os.path.expanduser(credential) if credential else None, trusted_orgs=trusted,
+                              proxy=proxy_flag, no_proxy=no_proxy_flag)
+    settings.proxy_for(settings.relay)  # a proxy setting cobrowse cannot use fails here, before any network
+    return settings

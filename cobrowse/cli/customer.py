@@ -80,7 +80,8 @@ class PlainNotices:
 async def run_customer(args: argparse.Namespace, settings: ClientSettings) -> int:
     trusted = trusted_orgs(settings)  # a bad trust file fails before any network
     emit = customer_trail(GuideNotices())  # the usual notices, the guide's steps, and the receipt
-    link = RelayLink(settings.relay, "customer", None, reconnect_for=settings.reconnect_for)
+    link = RelayLink(settings.relay, "customer", None, reconnect_for=settings.reconnect_for,
+                     proxy=settings.proxy_for(settings.relay))
     forced = parse_size(args.size) if args.size else None
     terminal = LocalTerminal(raw=sys.stdin.isatty() and sys.stdout.isatty())
     cols, rows = forced or terminal.size()

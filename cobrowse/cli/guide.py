@@ -40,7 +40,8 @@ async def run_guide(args: argparse.Namespace, settings: ClientSettings) -> int:
 
         app = GuideApp(settings.relay, playbook, args.command, args.consent_timeout,
                        name=settings.name, reconnect_for=settings.reconnect_for,
-                       redact_patterns=settings.redact_patterns, rtc=settings.rtc, trusted=trusted_orgs(settings))
+                       redact_patterns=settings.redact_patterns, rtc=settings.rtc, trusted=trusted_orgs(settings),
+                       proxy=settings.proxy_for(settings.relay))
         await app.run_async()
         return app.return_code or 0
     return await run_guide_plain(args, settings, playbook)
@@ -106,7 +107,8 @@ async def run_guide_plain(args: argparse.Namespace, settings: ClientSettings, pl
     argv = command_argv(args.command)
     terminal = LocalTerminal(raw=sys.stdin.isatty() and sys.stdout.isatty())
     cols, rows = forced or terminal.size()
-    link = RelayLink(settings.relay, "customer", None, reconnect_for=settings.reconnect_for)
+    link = RelayLink(settings.relay, "customer", None, reconnect_for=settings.reconnect_for,
+                     proxy=settings.proxy_for(settings.relay))
     runtime = CustomerRuntime(link, customer_trail(GuideNotices()), cols=cols, rows=rows,
                               consent_timeout=args.consent_timeout, name=settings.name, ask_feedback=True,
                               redact_patterns=settings.redact_patterns, rtc=settings.rtc, trusted=trusted_orgs(settings))

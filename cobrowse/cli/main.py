@@ -20,6 +20,9 @@ COBROWSE_MIC, COBROWSE_SPEAKER, COBROWSE_DIRECT, COBROWSE_ICE_HOSTS (calls; docs
 
 def _client_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--relay", metavar="URL", help="relay URL (default: $COBROWSE_RELAY, the config file, then ws://127.0.0.1:8765)")
+    proxy = parser.add_mutually_exclusive_group()
+    proxy.add_argument("--proxy", metavar="URL", help="reach the relay through this proxy (http://, https://, socks5://); default: HTTPS_PROXY / HTTP_PROXY / ALL_PROXY / NO_PROXY as curl reads them")
+    proxy.add_argument("--no-proxy", action="store_true", help="reach the relay directly, whatever the proxy variables say")
     voice = parser.add_argument_group("calls and the direct path")
     voice.add_argument("--mic", metavar="DEVICE", help="microphone for calls: default, a PulseAudio source name (`pactl list short sources`), tone:HZ or none")
     voice.add_argument("--speaker", metavar="DEVICE", help="speaker for calls: default, a PulseAudio sink name (`pactl list short sinks`), wav:PATH or none")

@@ -83,3 +83,24 @@ async def test_an_unusable_proxy_setting_is_a_usage_error(relay_url: str) -> Non
         assert any("HTTP_PROXY" in line and "ftp" in line for line in agent.stderr_lines)
     finally:
         await agent.kill()
+
+
+async def test_the_proxy_flag_wins_even_for_a_loopback_relay(relay_url: str) -> None:
+    async with ConnectProxy() as proxy:
+        agent = await Proc.start("agent", "--headless", "--relay", relay_url, "--proxy", proxy.url, name="agent", env=ENV)
+        try:
+            await agent.event("code")
+            assert proxy.targets == [f"127.0.0.1:{urlsplit(relay_url).port}"]
+        finally:
+            await agent.kill()
+
+
+async def test_the_no_proxy_flag_wins_over_the_environment(relay_url: str) -> None:
+    async with ConnectProxy({"relay.test": "127.0.0.1"}) as proxy:
+        agent = await Proc.start("agent", "--headless", "--relay", via_name(relay_url), "--no-proxy", name="agent",
+                                 env={**ENV, "HTTP_PROXY": proxy.url})
+        try:
+            assert await agent.wait() == 3  # straight to relay.test, which only the proxy resolves
+            assert proxy.targets == []
+        finally:
+            await agent.kill()
