@@ -1,0 +1,300 @@
+"""What avt gets wrong against tmux, fixed on the text before avt sees it.
+
+avt drops SGR 8 (hidden), 21 / 4:2-4:5 (double, curly, dotted, dashed underline), 53
+(overline) and keeps one intensity (SGR 1;2 becomes faint only); it gives zero-width
+characters a cell; it ignores ``CSI t;b r`` with b past the last row (tmux clamps it) and
+DECCOLM (tmux clears the screen and homes the cursor); its DECSC/DECRC do not save the
+character sets. :class:`StreamFilter` rewrites exactly those: SGRs are cleaned of what avt
+cannot hold (tracked here instead), printable runs become tokens (:mod:`.cluster`) while an
+extended attribute is on or where clusters need joining, DECSTBM is clamped, DECCOLM becomes
+``CSI H CSI 2 J``, and DECRC is followed by the saved character set designations.
+
+Speed: most output never comes here. :meth:`StreamFilter.wants` answers from substring
+checks (memchr speed); only chunks that may hold one of those sequences or characters, and
+every chunk while a tracked state is on, are parsed here in Python.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Callable
+
+from .cluster import NEEDS_TOKEN_RE, TokenTable
+from .state import (
+    BOLD,
+    CURLY_UNDERLINE,
+    DASHED_UNDERLINE,
+    DOTTED_UNDERLINE,
+    DOUBLE_UNDERLINE,
+    FAINT,
+    HIDDEN,
+    OVERLINE,
+    UNDERLINE_STYLES,
+)
+
+__all__ = ["StreamFilter"]
+
+_SEQ_RE = re.compile(
+    r"(?:\x1b\[|\x9b)([\x30-\x3f]*)([\x20-\x2f]*)([\x40-\x7e])"  # CSI
+    r"|(?:\x1b[\]PX^_]|[\x90\x98\x9d\x9e\x9f])[^\x07\x1b\x9c]*(?:\x07|\x1b\\|\x9c)?"  # strings
+    r"|\x1b([\x20-\x2f]*)([\x30-\x4f\x51-\x57\x59\x5a\x5c\x60-\x7e])"  # other ESC
+    r"|[\x00-\x1f\x7f-\x9f]"  # other controls
+)
+_PARTIAL_RE = re.compile(r"(?:\x1b(?:\[[\x30-\x3f]*[\x20-\x2f]*|[\x20-\x2f]*)?|\x9b[\x30-\x3f]*[\x20-\x2f]*)\Z")
+_TAIL_MAX = 64
+_SGR_TRIGGER = re.compile(r"(?:\x1b\[|;)(?:2|8|21|53|4:\d)[;:m]")
+_SGR_NEEDLES = ("[2m", ";2m", "[2;", ";2;", "[8m", ";8m", "[8;", ";8;", "21m", "21;", "53m", "53;", "4:")
+_STBM_RE = re.compile(r"\x1b\[\d*;(\d+)r")
+_STBM_NEEDLES = tuple(f"{d}r" for d in range(10))
+_CHARSET_NEEDLES = ("\x1b(0", "\x1b)0", "\x0e")
+# UTF-8 lead bytes of zero-width and token-range characters (checked with one translate),
+# and the byte strings of the three-byte ones whose lead byte is common (quotes, kana, U+FFFD).
+_ZW_LEADS = bytes([0xCC, 0xCD, 0xD2, *range(0xD6, 0xE0), 0xE0, 0xE1, 0xEA, 0xED, 0xF0, 0xF3, 0xF4])
+_NOT_ZW_LEADS = bytes(b for b in range(256) if b not in _ZW_LEADS)
+_ZW_NEEDLES = (
+    b"\xe2\x81", b"\xe2\x83", b"\xe2\xb3", b"\xe2\xb5", b"\xe2\xb7", b"\xef\xb8",
+    b"\xe2\x80\x8b", b"\xe2\x80\x8c", b"\xe2\x80\x8d", b"\xe2\x80\x8e", b"\xe2\x80\x8f",
+    b"\xe2\x80\xaa", b"\xe2\x80\xab", b"\xe2\x80\xac", b"\xe2\x80\xad", b"\xe2\x80\xae",
+    b"\xe3\x80\xaa", b"\xe3\x80\xab", b"\xe3\x80\xac", b"\xe3\x80\xad", b"\xe3\x82\x99", b"\xe3\x82\x9a",
+    b"\xef\xac\x9e", b"\xef\xbb\xbf", b"\xef\xbf\xb9", b"\xef\xbf\xba", b"\xef\xbf\xbb",
+)
+_UL_STYLE = {"2": DOUBLE_UNDERLINE, "3": CURLY_UNDERLINE, "4": DOTTED_UNDERLINE, "5": DASHED_UNDERLINE}
+_PEN_RE = re.compile(r"\x1b\[([0-9;]*)m")
+
+# (ext, bold, faint, g0 drawing, g1 drawing, shifted out)
+_State = tuple[int, "bool | None", "bool | None", bool, bool, bool]
+_DEFAULT: _State = (0, False, False, False, False, False)
+
+
+def may_need_tokens(data: bytes) -> bool:
+    """Cheap: could these UTF-8 bytes hold a zero-width or token-range character?"""
+    if data.translate(None, _NOT_ZW_LEADS):
+        return True
+    return any(n in data for n in _ZW_NEEDLES)
+
+
+def _intensity(pen: list[str]) -> tuple[bool, bool]:
+    """(bold, faint) of avt's pen as its dump writes it (colour parameters skipped)."""
+    bold = faint = False
+    i = 0
+    while i < len(pen):
+        p = pen[i]
+        if p in ("38", "48"):
+            i += 3 if pen[i + 1 : i + 2] == ["5"] else 5
+            continue
+        bold = bold or p == "1"
+        faint = faint or p == "2"
+        i += 1
+    return bold, faint
+
+
+class StreamFilter:
+    """Tracks what avt cannot, and rewrites the text it is fed (see the module docstring)."""
+
+    __slots__ = ("tokens", "ext", "bold", "faint", "g0", "g1", "shifted", "saved", "tail", "_translate")
+
+    def __init__(self, translate: Callable[[str], str]) -> None:
+        self.tokens = TokenTable()
+        self._translate = translate  # DEC special graphics, for characters we turn into tokens
+        self.ext = 0
+        self.bold: bool | None = None  # None: not tracked (avt knows)
+        self.faint: bool | None = None
+        self.g0 = self.g1 = self.shifted = False
+        self.saved: _State = _DEFAULT
+        self.tail = ""
+
+    def active(self) -> bool:
+        """True while some state avt cannot hold is on: every chunk must come here."""
+        s = self.saved
+        return bool(
+            self.ext or self.g0 or self.g1 or self.shifted or (self.bold and self.faint) or self.tail
+            or s[0] or s[3] or s[4] or s[5] or (s[1] and s[2])
+        )
+
+    def wants(self, data: bytes, text: str, rows: int) -> bool:
+        """Does ``text`` (decoded from ``data``) need :meth:`process`? Cheap checks first."""
+        if self.active():
+            return True
+        if not text.isascii() and may_need_tokens(data) and NEEDS_TOKEN_RE.search(text):
+            return True
+        if "\x1b" not in text and "\x9b" not in text and "\x0e" not in text:
+            return False
+        for n in _SGR_NEEDLES:
+            if n in text:
+                if _SGR_TRIGGER.search(text):
+                    return True
+                break
+        for n in _STBM_NEEDLES:
+            if n in text:
+                if any(int(b) > rows for b in _STBM_RE.findall(text)):
+                    return True
+                break
+        return any(n in text for n in _CHARSET_NEEDLES)
+
+    def process(self, text: str, rows: int, flush: Callable[[str], str]) -> str:
+        """``text`` rewritten for avt. ``flush(pending)`` feeds ``pending`` to avt and returns
+        its dump (to read the pen, when the intensity must be known)."""
+        if self.tail:
+            text = self.tail + text
+            self.tail = ""
+        m = _PARTIAL_RE.search(text, max(0, len(text) - _TAIL_MAX))
+        if m is not None and m.start() < len(text):
+            self.tail = text[m.start():]
+            text = text[: m.start()]
+        out: list[str] = []
+        pos = 0
+        for m in _SEQ_RE.finditer(text):
+            start = m.start()
+            if start > pos:
+                out.append(self._run(text[pos:start]))
+            pos = m.end()
+            final = m.group(3)
+            if final is not None:
+                out.append(self._csi(m.group(0), m.group(1), m.group(2), final, rows, out, flush))
+            elif m.group(5) is not None:
+                out.append(self._esc(m.group(0), m.group(4), m.group(5)))
+            else:
+                seq = m.group(0)
+                if seq == "\x0e":
+                    self.shifted = True
+                elif seq == "\x0f":
+                    self.shifted = False
+                out.append(seq)
+        if pos < len(text):
+            out.append(self._run(text[pos:]))
+        if not (self.ext or (self.bold and self.faint)):
+            self.bold = self.faint = None  # nothing of ours to keep: avt's pen is the truth
+        return "".join(out)
+
+    # -- pieces ------------------------------------------------------------------------
+
+    def _run(self, run: str) -> str:
+        ext = self.ext
+        if self.bold and self.faint:
+            ext |= BOLD | FAINT
+        if ext:
+            drawing = self.g1 if self.shifted else self.g0
+            return self.tokens.tokenize(run, ext, self._translate if drawing else None)
+        if not run.isascii() and NEEDS_TOKEN_RE.search(run):
+            return self.tokens.tokenize(run, 0)
+        return run
+
+    def _esc(self, seq: str, inter: str, final: str) -> str:
+        if inter in ("(", ")"):
+            drawing = final == "0"
+            if inter == "(":
+                self.g0 = drawing
+            else:
+                self.g1 = drawing
+        elif not inter and final == "7":
+            self._save()
+        elif not inter and final == "8":
+            return seq + self._restore()
+        elif not inter and final == "c":
+            self._reset()
+        return seq
+
+    def _csi(self, seq: str, params: str, inter: str, final: str, rows: int,
+             out: list[str], flush: Callable[[str], str]) -> str:
+        if inter:
+            if inter == "!" and final == "p":  # DECSTR
+                self._reset()
+            return seq
+        if final == "m" and (not params or params[0] != "?"):
+            return self._sgr(params, out, flush)
+        if final == "r" and params and params[0] != "?":
+            top, _, bottom = params.partition(";")
+            if bottom.isdigit() and int(bottom) > rows:
+                return f"\x1b[{top};{rows}r"
+            return seq
+        if final in "hl" and params.startswith("?"):
+            modes = params[1:].split(";")
+            if "3" in modes:  # DECCOLM: tmux clears the screen and homes the cursor
+                rest = [p for p in modes if p != "3"]
+                return (f"\x1b[?{';'.join(rest)}{final}" if rest else "") + "\x1b[H\x1b[2J"
+            return seq
+        if final == "s" and not params:
+            self._save()
+        elif final == "u" and not params:
+            return seq + self._restore()
+        return seq
+
+    def _sgr(self, params: str, out: list[str], flush: Callable[[str], str]) -> str:
+        parts = params.split(";") if params else [""]
+        if (self.bold is None or self.faint is None) and ("1" in parts or "2" in parts):
+            dump = flush("".join(out))
+            out.clear()
+            pens = _PEN_RE.findall(dump)
+            self.bold, self.faint = _intensity(pens[-1].split(";") if pens else [])
+        keep: list[str] = []
+        i = 0
+        n = len(parts)
+        while i < n:
+            p = parts[i]
+            if p in ("38", "48", "58") and i + 1 < n:
+                k = {"5": 3, "2": 5}.get(parts[i + 1], 1)
+                if p != "58":
+                    keep.extend(parts[i : i + k])
+                i += k
+                continue
+            i += 1
+            if ":" in p:
+                head, _, sub = p.partition(":")
+                if head != "4":
+                    keep.append(p)
+                    continue
+                style = sub.split(":")[0]
+                self.ext &= ~UNDERLINE_STYLES
+                if style == "1":
+                    keep.append("4")
+                else:
+                    self.ext |= _UL_STYLE.get(style, 0)
+                    keep.append("24")
+                continue
+            if p in ("", "0"):
+                self.ext = 0
+                self.bold = self.faint = False
+                keep.append("0")
+            elif p == "1":
+                self.bold = True
+                keep.append(p)
+            elif p == "2":
+                self.faint = True
+                keep.append(p)
+            elif p == "22":
+                self.bold = self.faint = False
+                keep.append(p)
+            elif p == "8":
+                self.ext |= HIDDEN
+            elif p == "28":
+                self.ext &= ~HIDDEN
+            elif p == "21":
+                self.ext = (self.ext & ~UNDERLINE_STYLES) | DOUBLE_UNDERLINE
+                keep.append("24")
+            elif p in ("4", "24"):
+                self.ext &= ~UNDERLINE_STYLES
+                keep.append(p)
+            elif p == "53":
+                self.ext |= OVERLINE
+            elif p == "55":
+                self.ext &= ~OVERLINE
+            else:
+                keep.append(p)
+        return f"\x1b[{';'.join(keep)}m" if keep else ""
+
+    # -- saved state -------------------------------------------------------------------
+
+    def _save(self) -> None:
+        self.saved = (self.ext, self.bold, self.faint, self.g0, self.g1, self.shifted)
+
+    def _restore(self) -> str:
+        """Restore what DECRC restores in tmux; returns the designations avt must be fed."""
+        self.ext, self.bold, self.faint, self.g0, self.g1, self.shifted = self.saved
+        return ("\x1b(0" if self.g0 else "\x1b(B") + ("\x1b)0" if self.g1 else "\x1b)B") + (
+            "\x0e" if self.shifted else "\x0f")
+
+    def _reset(self) -> None:
+        self.ext = 0
+        self.bold = self.faint = False
+        self.g0 = self.g1 = self.shifted = False
+        self.saved = _DEFAULT
