@@ -250,6 +250,11 @@ class Row:
         """Number of columns the row covers."""
         return cell_count(self.text) + len(self.wide)
 
+    def style_runs(self) -> list[list[object]]:
+        """``[[start_col, end_col, style_dict], ...]`` for every run of non-default style
+        (end exclusive; the headless ``--styles`` form, docs/headless.md)."""
+        return _style_runs(self)
+
     def cells(self) -> Iterator[tuple[int, str, int, Style]]:
         """Yield ``(column, cluster, width, style)`` for every cell (a cluster is one
         character, or a base and the zero-width characters joined to it)."""
@@ -262,6 +267,45 @@ class Row:
                 yield col, ch, w, style
                 col += w
                 i += len(ch)
+
+
+_ATTR_NAMES = (
+    (BOLD, "bold"), (FAINT, "faint"), (ITALIC, "italic"), (UNDERLINE, "underline"),
+    (DOUBLE_UNDERLINE, "double_underline"), (CURLY_UNDERLINE, "curly_underline"),
+    (DOTTED_UNDERLINE, "dotted_underline"), (DASHED_UNDERLINE, "dashed_underline"),
+    (OVERLINE, "overline"), (STRIKETHROUGH, "strikethrough"), (BLINK, "blink"),
+    (INVERSE, "inverse"), (HIDDEN, "hidden"), (REDACTED, "redacted"),
+)
+
+
+def style_dict(style: Style) -> dict[str, object]:
+    """A style as JSON: ``fg``/``bg`` (palette index or ``"#rrggbb"``, absent: default) and
+    ``true`` for each attribute set."""
+    out: dict[str, object] = {}
+    for key, c in (("fg", style.fg), ("bg", style.bg)):
+        if isinstance(c, int):
+            out[key] = c
+        elif c is not None:
+            out[key] = "#%02x%02x%02x" % c
+    for bit, name in _ATTR_NAMES:
+        if style.attrs & bit:
+            out[name] = True
+    return out
+
+
+def _style_runs(row: "Row") -> list[list[object]]:
+    out: list[list[object]] = []
+    col = 0
+    wide = set(row.wide)
+    offset = 0
+    for text, style in row.runs:
+        start = col
+        for ch in (text if text.isascii() else cluster_split(text)):
+            col += 2 if offset in wide else 1
+            offset += len(ch)
+        if not style.is_default:
+            out.append([start, col, style_dict(style)])
+    return out
 
 
 def blank_row(cols: int) -> Row:
