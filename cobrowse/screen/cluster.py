@@ -19,9 +19,9 @@ import re
 import unicodedata
 from functools import lru_cache
 
-from .zerowidth import ZERO_WIDTH
+from .zerowidth import ZERO_WIDTH, ZERO_WIDTH_ASTRAL, ZERO_WIDTH_BMP
 
-__all__ = ["TokenTable", "ZW_RE", "NEEDS_TOKEN_RE", "cluster_split", "cell_count", "MAX_CLUSTER_BYTES"]
+__all__ = ["TokenTable", "ZW_RE", "NEEDS_TOKEN_RE", "NEEDS_TOKEN_BMP_RE", "NEEDS_TOKEN_ASTRAL_RE", "cluster_split", "cell_count", "MAX_CLUSTER_BYTES"]
 
 #: tmux keeps at most this many UTF-8 bytes in a cell; what does not fit is dropped.
 MAX_CLUSTER_BYTES = 21
@@ -34,6 +34,10 @@ _ZWJ = "\u200d"
 ZW_RE = re.compile(f"[{ZERO_WIDTH}]")
 #: A run of printable text that needs tokens: a zero-width character or a token-range one.
 NEEDS_TOKEN_RE = re.compile(f"[{ZERO_WIDTH}{_TOKENS}]")
+#: The same, split: BMP characters (a fast bitmap class), and astral ones (search only text
+#: that has some: its UTF-8 holds a byte F0..F4).
+NEEDS_TOKEN_BMP_RE = re.compile(f"[{ZERO_WIDTH_BMP}]")
+NEEDS_TOKEN_ASTRAL_RE = re.compile(f"[{ZERO_WIDTH_ASTRAL}{_TOKENS}]")
 # One cell: a base and what joins it (zero-width characters, or any character after a ZWJ).
 _CLUSTER_RE = re.compile(f"[^{ZERO_WIDTH}](?:{_ZWJ}[^\\x00-\\x1f\\x7f-\\x9f]|[{ZERO_WIDTH}])*", re.S)
 _JOINED_RE = re.compile(f"[{ZERO_WIDTH}]|(?<={_ZWJ})[^\\x00-\\x1f\\x7f-\\x9f{ZERO_WIDTH}]")

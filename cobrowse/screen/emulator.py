@@ -233,10 +233,11 @@ class Emulator:
     def feed(self, data: bytes) -> set[int]:
         """Feed raw output bytes; return the indexes of visible rows that changed."""
         self._track_modes(data)
+        before = self._decoder.getstate()[0]
         text = self._decoder.decode(data)
         flt = self._filter
-        if not (self._deccolm or flt.wants(data, text, self._rows)):
-            return self._feed_str(text)
+        if not (self._deccolm or flt.wants(before + data if before else data, text, self._rows)):
+            return self._feed_str(flt.hold_partial(text))
         self._deccolm = False
         changed: set[int] = set()
 

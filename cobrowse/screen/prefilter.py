@@ -19,7 +19,7 @@ from __future__ import annotations
 import re
 from typing import Callable
 
-from .cluster import NEEDS_TOKEN_RE, TokenTable
+from .cluster import NEEDS_TOKEN_ASTRAL_RE, NEEDS_TOKEN_BMP_RE, NEEDS_TOKEN_RE, TokenTable
 from .state import (
     BOLD,
     CURLY_UNDERLINE,
@@ -42,35 +42,18 @@ _SEQ_RE = re.compile(
 )
 _PARTIAL_RE = re.compile(r"(?:\x1b(?:\[[\x30-\x3f]*[\x20-\x2f]*|[\x20-\x2f]*)?|\x9b[\x30-\x3f]*[\x20-\x2f]*)\Z")
 _TAIL_MAX = 64
-_SGR_TRIGGER = re.compile(r"(?:\x1b\[|;)(?:2|8|21|53|4:\d)[;:m]")
-_SGR_NEEDLES = ("[2m", ";2m", "[2;", ";2;", "[8m", ";8m", "[8;", ";8;", "21m", "21;", "53m", "53;", "4:")
-_STBM_RE = re.compile(r"\x1b\[\d*;(\d+)r")
-_STBM_NEEDLES = tuple(f"{d}r" for d in range(10))
-_CHARSET_NEEDLES = ("\x1b(0", "\x1b)0", "\x0e")
-# UTF-8 lead bytes of zero-width and token-range characters (checked with one translate),
-# and the byte strings of the three-byte ones whose lead byte is common (quotes, kana, U+FFFD).
-_ZW_LEADS = bytes([0xCC, 0xCD, 0xD2, *range(0xD6, 0xE0), 0xE0, 0xE1, 0xEA, 0xED, 0xF0, 0xF3, 0xF4])
-_NOT_ZW_LEADS = bytes(b for b in range(256) if b not in _ZW_LEADS)
-_ZW_NEEDLES = (
-    b"\xe2\x81", b"\xe2\x83", b"\xe2\xb3", b"\xe2\xb5", b"\xe2\xb7", b"\xef\xb8",
-    b"\xe2\x80\x8b", b"\xe2\x80\x8c", b"\xe2\x80\x8d", b"\xe2\x80\x8e", b"\xe2\x80\x8f",
-    b"\xe2\x80\xaa", b"\xe2\x80\xab", b"\xe2\x80\xac", b"\xe2\x80\xad", b"\xe2\x80\xae",
-    b"\xe3\x80\xaa", b"\xe3\x80\xab", b"\xe3\x80\xac", b"\xe3\x80\xad", b"\xe3\x82\x99", b"\xe3\x82\x9a",
-    b"\xef\xac\x9e", b"\xef\xbb\xbf", b"\xef\xbf\xb9", b"\xef\xbf\xba", b"\xef\xbf\xbb",
-)
+# Triggers, searched in the chunk's bytes (a literal ESC prefix: the regex engine skips to
+# each ESC): SGR parameters avt drops (false hits on colour sub-parameters only cost a parse),
+# a scroll region whose bottom may lie past the last row, a line-drawing designation. SO is
+# checked alone (one memchr).
+_TRIGGER_RE = re.compile(rb"\x1b(?:\[(?:(?:[0-9:]*;)*?(?:2|8|21|53|4:\d)[;:m]|\d*;(\d+)r)|[()]0)")
+_ASCII = bytes(range(128))
 _UL_STYLE = {"2": DOUBLE_UNDERLINE, "3": CURLY_UNDERLINE, "4": DOTTED_UNDERLINE, "5": DASHED_UNDERLINE}
 _PEN_RE = re.compile(r"\x1b\[([0-9;]*)m")
 
 # (ext, bold, faint, g0 drawing, g1 drawing, shifted out)
 _State = tuple[int, "bool | None", "bool | None", bool, bool, bool]
 _DEFAULT: _State = (0, False, False, False, False, False)
-
-
-def may_need_tokens(data: bytes) -> bool:
-    """Cheap: could these UTF-8 bytes hold a zero-width or token-range character?"""
-    if data.translate(None, _NOT_ZW_LEADS):
-        return True
-    return any(n in data for n in _ZW_NEEDLES)
 
 
 def _intensity(pen: list[str]) -> tuple[bool, bool]:
@@ -112,24 +95,41 @@ class StreamFilter:
         )
 
     def wants(self, data: bytes, text: str, rows: int) -> bool:
-        """Does ``text`` (decoded from ``data``) need :meth:`process`? Cheap checks first."""
+        """Does ``text`` (decoded from ``data``, which may begin with the undecoded end of the
+        previous chunk) need :meth:`process`? Cheap checks first."""
         if self.active():
             return True
-        if not text.isascii() and may_need_tokens(data) and NEEDS_TOKEN_RE.search(text):
+        if not text.isascii():
+            # Only the non-ASCII characters (deleting ASCII bytes keeps UTF-8 valid).
+            wide = data.translate(None, _ASCII)
+            chars = wide.decode("utf-8", "ignore")
+            if NEEDS_TOKEN_BMP_RE.search(chars):
+                return True
+            if (b"\xf0" in wide or b"\xf3" in wide or b"\xf4" in wide) and NEEDS_TOKEN_ASTRAL_RE.search(chars):
+                return True
+        if b"\x0e" in data:
             return True
-        if "\x1b" not in text and "\x9b" not in text and "\x0e" not in text:
+        if b"\x1b" not in data:
             return False
-        for n in _SGR_NEEDLES:
-            if n in text:
-                if _SGR_TRIGGER.search(text):
-                    return True
-                break
-        for n in _STBM_NEEDLES:
-            if n in text:
-                if any(int(b) > rows for b in _STBM_RE.findall(text)):
-                    return True
-                break
-        return any(n in text for n in _CHARSET_NEEDLES)
+        for m in _TRIGGER_RE.finditer(data):
+            bottom = m.group(1)
+            if bottom is None or int(bottom) > rows:
+                return True
+        return False
+
+    def hold_partial(self, text: str) -> str:
+        """Keep an unfinished escape sequence at the end of ``text`` for the next chunk (so no
+        sequence is ever seen in two halves); returns the rest."""
+        i = text.rfind("\x1b", max(0, len(text) - _TAIL_MAX))
+        j = text.rfind("\x9b", max(0, len(text) - _TAIL_MAX))
+        i = max(i, j)
+        if i < 0:
+            return text
+        m = _PARTIAL_RE.match(text, i)
+        if m is None:
+            return text
+        self.tail += text[i:]
+        return text[:i]
 
     def process(self, text: str, rows: int, flush: Callable[[str], str]) -> str:
         """``text`` rewritten for avt. ``flush(pending)`` feeds ``pending`` to avt and returns
@@ -137,10 +137,7 @@ class StreamFilter:
         if self.tail:
             text = self.tail + text
             self.tail = ""
-        m = _PARTIAL_RE.search(text, max(0, len(text) - _TAIL_MAX))
-        if m is not None and m.start() < len(text):
-            self.tail = text[m.start():]
-            text = text[: m.start()]
+        text = self.hold_partial(text)
         out: list[str] = []
         pos = 0
         for m in _SEQ_RE.finditer(text):
