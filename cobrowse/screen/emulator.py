@@ -211,7 +211,7 @@ class Emulator:
     """A virtual terminal of ``cols`` x ``rows`` fed with the program's bytes."""
 
     __slots__ = ("_vt", "_decoder", "_tail", "_app_cursor", "_paste", "_alt", "_cols", "_rows", "_filter",
-                 "_deccolm")
+                 "_force_filter")
 
     def __init__(self, cols: int = 80, rows: int = 24) -> None:
         _check_size(cols, rows)
@@ -226,7 +226,7 @@ class Emulator:
         self._cols = cols
         self._rows = rows
         self._filter = StreamFilter(avt.Charset.Drawing.translate)
-        self._deccolm = False
+        self._force_filter = False
 
     # -- input ---------------------------------------------------------
 
@@ -236,16 +236,16 @@ class Emulator:
         before = self._decoder.getstate()[0]
         text = self._decoder.decode(data)
         flt = self._filter
-        if not (self._deccolm or flt.wants(before + data if before else data, text, self._rows)):
+        if not (self._force_filter or flt.wants(before + data if before else data, text, self._rows)):
             return self._feed_str(flt.hold_partial(text))
-        self._deccolm = False
+        self._force_filter = False
         changed: set[int] = set()
 
         def flush(pending: str) -> str:
             changed.update(self._feed_str(pending))
             return self._vt.dump()
 
-        changed |= self._feed_str(flt.process(text, self._rows, flush))
+        changed |= self._feed_str(flt.process(text, self._rows, flush, lambda: self._vt.cursor.row))
         if flt.tokens.full:
             in_use = {ch for line in self._vt.lines() for ch in line.text if is_token_char(ch)}
             flt.tokens.collect(in_use)
@@ -317,8 +317,8 @@ class Emulator:
                             self._paste = on
                         elif p in _ALT_MODES:
                             self._alt = on
-                        elif p == b"3":
-                            self._deccolm = True
+                        elif p in (b"3", b"6"):  # DECCOLM, DECOM: the filter rewrites or tracks them
+                            self._force_filter = True
                 elif m.group(0)[-1:] == b"p":  # DECSTR
                     self._app_cursor = False
                 else:  # RIS
@@ -334,6 +334,7 @@ class Emulator:
         """Resize the screen; returns every row index (the caller resends all)."""
         _check_size(cols, rows)
         self._vt.resize(cols, rows)
+        self._filter.resized()
         self._cols = cols
         self._rows = rows
         return set(range(rows))

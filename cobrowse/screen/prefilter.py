@@ -74,7 +74,8 @@ def _intensity(pen: list[str]) -> tuple[bool, bool]:
 class StreamFilter:
     """Tracks what avt cannot, and rewrites the text it is fed (see the module docstring)."""
 
-    __slots__ = ("tokens", "ext", "bold", "faint", "g0", "g1", "shifted", "saved", "tail", "_translate")
+    __slots__ = ("tokens", "ext", "bold", "faint", "g0", "g1", "shifted", "saved", "tail", "_translate",
+                 "origin", "top", "_saved_origin")
 
     def __init__(self, translate: Callable[[str], str]) -> None:
         self.tokens = TokenTable()
@@ -85,12 +86,16 @@ class StreamFilter:
         self.g0 = self.g1 = self.shifted = False
         self.saved: _State = _DEFAULT
         self.tail = ""
+        self.origin = False  # DECOM (?6): avt's RI is wrong under it
+        self._saved_origin = False
+        self.top = 0  # the scroll region's top row, as avt holds it
 
     def active(self) -> bool:
         """True while some state avt cannot hold is on: every chunk must come here."""
         s = self.saved
         return bool(
             self.ext or self.g0 or self.g1 or self.shifted or (self.bold and self.faint) or self.tail
+            or self.origin or self._saved_origin
             or s[0] or s[3] or s[4] or s[5] or (s[1] and s[2])
         )
 
@@ -131,9 +136,10 @@ class StreamFilter:
         self.tail += text[i:]
         return text[:i]
 
-    def process(self, text: str, rows: int, flush: Callable[[str], str]) -> str:
+    def process(self, text: str, rows: int, flush: Callable[[str], str], cursor_row: Callable[[], int]) -> str:
         """``text`` rewritten for avt. ``flush(pending)`` feeds ``pending`` to avt and returns
-        its dump (to read the pen, when the intensity must be known)."""
+        its dump (to read the pen, when the intensity must be known); ``cursor_row()`` is avt's
+        cursor row (after a flush)."""
         if self.tail:
             text = self.tail + text
             self.tail = ""
@@ -149,7 +155,14 @@ class StreamFilter:
             if final is not None:
                 out.append(self._csi(m.group(0), m.group(1), m.group(2), final, rows, out, flush))
             elif m.group(5) is not None:
-                out.append(self._esc(m.group(0), m.group(4), m.group(5)))
+                if m.group(5) == "M" and not m.group(4) and self.origin:
+                    # avt's RI under DECOM moves to the region's top + row - 1; tmux (and the
+                    # VT100) move up one row, scrolling only at the top margin.
+                    flush("".join(out))
+                    out.clear()
+                    out.append("\x1bM" if cursor_row() == self.top else "\x1b[A")
+                else:
+                    out.append(self._esc(m.group(0), m.group(4), m.group(5)))
             else:
                 seq = m.group(0)
                 if seq == "\x0e":
@@ -199,13 +212,20 @@ class StreamFilter:
             return seq
         if final == "m" and (not params or params[0] != "?"):
             return self._sgr(params, out, flush)
-        if final == "r" and params and params[0] != "?":
+        if final == "r" and (not params or params[0] != "?"):
             top, _, bottom = params.partition(";")
             if bottom.isdigit() and int(bottom) > rows:
-                return f"\x1b[{top};{rows}r"
+                seq = f"\x1b[{top};{rows}r"
+                bottom = str(rows)
+            t = int(top) - 1 if top.isdigit() and int(top) > 0 else 0
+            b = int(bottom) - 1 if bottom.isdigit() and int(bottom) > 0 else rows - 1
+            if t < b < rows:
+                self.top = t
             return seq
         if final in "hl" and params.startswith("?"):
             modes = params[1:].split(";")
+            if "6" in modes:
+                self.origin = final == "h"
             if "3" in modes:  # DECCOLM: tmux clears the screen and homes the cursor
                 rest = [p for p in modes if p != "3"]
                 return (f"\x1b[?{';'.join(rest)}{final}" if rest else "") + "\x1b[H\x1b[2J"
@@ -283,14 +303,22 @@ class StreamFilter:
 
     def _save(self) -> None:
         self.saved = (self.ext, self.bold, self.faint, self.g0, self.g1, self.shifted)
+        self._saved_origin = self.origin
 
     def _restore(self) -> str:
         """Restore what DECRC restores in tmux; returns the designations avt must be fed."""
         self.ext, self.bold, self.faint, self.g0, self.g1, self.shifted = self.saved
+        self.origin = self._saved_origin
         return ("\x1b(0" if self.g0 else "\x1b(B") + ("\x1b)0" if self.g1 else "\x1b)B") + (
             "\x0e" if self.shifted else "\x0f")
 
+    def resized(self) -> None:
+        """avt resets the scroll region on a resize."""
+        self.top = 0
+
     def _reset(self) -> None:
+        self.origin = self._saved_origin = False
+        self.top = 0
         self.ext = 0
         self.bold = self.faint = False
         self.g0 = self.g1 = self.shifted = False

@@ -110,3 +110,14 @@ def test_decrc_restores_the_line_drawing_charset(data: bytes, want: str) -> None
     emu = Emulator(20, 1)
     emu.feed(data)
     assert emu.state().lines()[0] == want
+
+
+def test_reverse_index_under_origin_mode_moves_up_one_row() -> None:
+    """avt's RI under DECOM jumped to the region's top + row - 1 (measured against tmux)."""
+    base = b"\x1b[2J\x1b[H1\r\n2\r\n3\r\n4\r\n5\r\n6\r\n7\r\n8\x1b[3;6r\x1b[?6h"
+    emu = Emulator(20, 8)
+    emu.feed(base + b"\x1b[9;1HX\x1bMY\x1b[?6l\x1b[r")
+    assert emu.state().lines() == ["1", "2", "3", "4", "5Y", "X", "7", "8"]
+    emu = Emulator(20, 8)
+    emu.feed(base + b"\x1b[1;1H" + b"\x1bM" * 5 + b"Z\x1b[?6l\x1b[r")
+    assert emu.state().lines() == ["1", "2", "Z", "", "", "", "7", "8"]
