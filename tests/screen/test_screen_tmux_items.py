@@ -121,3 +121,19 @@ def test_reverse_index_under_origin_mode_moves_up_one_row() -> None:
     emu = Emulator(20, 8)
     emu.feed(base + b"\x1b[1;1H" + b"\x1bM" * 5 + b"Z\x1b[?6l\x1b[r")
     assert emu.state().lines() == ["1", "2", "Z", "", "", "", "7", "8"]
+
+
+def test_redaction_masks_whole_clusters_and_frames_stay_valid() -> None:
+    """The redactor masks character by character; a cluster (a base and its marks) is masked
+    as one cell, so the row keeps its width and the agent accepts the frame."""
+    from cobrowse.screen.redact import MASK_CHAR, Redactor
+
+    sender = ScreenSender(20, 2, redactor=Redactor([r"secre\w*"], builtin=False))
+    sender.feed("secrete\u0301 cafe\u0301\r\n\U0001F468\u200d\U0001F469\u200d\U0001F467 secret\u200bx".encode())
+    frame = sender.poll(0.0)
+    assert frame is not None
+    state = ScreenMirror().apply_dict(json.loads(json.dumps(frame.to_dict())))
+    assert [row.width for row in state.rows] == [20, 20]
+    line0, line1 = state.lines()
+    assert "secret" not in line0 and line0.endswith(" cafe\u0301") and line0.startswith(MASK_CHAR * 7 + " ")
+    assert line1.startswith("\U0001F468\u200d\U0001F469\u200d\U0001F467 ") and "secret" not in line1

@@ -80,6 +80,13 @@ from textual.strip import Strip
 from textual.widget import Widget
 
 from cobrowse.screen import Modes, Row, ScreenState, Style, encode_key, encode_paste
+from cobrowse.screen.state import (
+    CURLY_UNDERLINE,
+    DASHED_UNDERLINE,
+    DOTTED_UNDERLINE,
+    DOUBLE_UNDERLINE,
+    OVERLINE,
+)
 
 __all__ = ["RemoteScreen"]
 
@@ -105,7 +112,9 @@ def _cell_rich_style(style: Style) -> RichStyle:
         bold=style.bold,
         dim=style.faint,
         italic=style.italic,
-        underline=style.underline,
+        underline=style.underline or bool(style.attrs & (CURLY_UNDERLINE | DOTTED_UNDERLINE | DASHED_UNDERLINE)),
+        underline2=bool(style.attrs & DOUBLE_UNDERLINE),
+        overline=bool(style.attrs & OVERLINE),
         strike=style.strikethrough,
         blink=style.blink,
         reverse=style.inverse,
@@ -487,7 +496,15 @@ class RemoteScreen(Widget, can_focus=True):
         buf: list[str] = []
         cur: RichStyle | None = None
         for col, ch, w, style in row.cells():
-            rw = get_character_cell_size(ch) if not ch.isascii() else 1
+            if ch.isascii():
+                rw = 1
+            elif len(ch) == 1:
+                rw = get_character_cell_size(ch)
+            else:  # a cluster: Rich measures graphemes; else fall back to its base character
+                rw = cell_len(ch)
+                if rw != w:
+                    ch = ch[0]
+                    rw = get_character_cell_size(ch)
             if rw != w:
                 if w == 2:
                     ch = ch + " " if rw == 1 else "  "
