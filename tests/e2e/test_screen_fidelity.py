@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import os
 import re
 import secrets
@@ -653,3 +654,40 @@ async def test_tmux_and_the_emulator_draw_each_fidelity_item_alike(item: str, tm
     got = our_cells(emu)
     for y, (ours, theirs) in enumerate(zip(got, want_cells)):
         assert ours == theirs, f"{item}: row {y} differs from tmux"
+
+
+async def test_hidden_text_never_reaches_the_agent_and_styles_are_opt_in(relay_url: str, tmp_path: Path) -> None:
+    """Through real processes: the shared program prints a concealed secret (SGR 8), clusters
+    and new attributes; the headless agent (`--styles`) sees blanks where tmux shows nothing,
+    the clusters whole, and the style runs; no event carries the secret."""
+    script = tmp_path / "draw.sh"
+    script.write_bytes(b"printf 'pw: \\033[8mhunter2\\033[0m|\\r\\ncafe\\314\\201 \\033[21mdbl\\033[0m \\033[1;2mbd\\033[0m|\\r\\n'"
+                       b"; echo drawn; exec sleep 60\n")
+    agent = await start_agent(relay_url, "--styles")
+    customer: Customer | None = None
+    try:
+        code = (await agent.event("code"))["code"]
+        customer = await start_customer(relay_url, "join", code, command=f"sh {shlex.quote(str(script))}")
+        await agent.event("paired")
+        await customer.output(b"drawn")
+        screen = await settle(agent, lambda: emulated(customer.stdout_raw), "the drawing",
+                              until=lambda s: "drawn" in s["lines"])
+        lines = view(screen)["lines"]
+        assert lines[:3] == ["pw:        |", "cafe\u0301 dbl bd|", "drawn"]
+        styles = screen["styles"]
+        assert [4, 11, {"hidden": True}] in styles[0]
+        assert [5, 8, {"double_underline": True}] in styles[1]
+        assert [9, 11, {"bold": True, "faint": True}] in styles[1]
+        assert b"hunter2" in customer.stdout_raw, "the customer's own terminal got the bytes (it conceals them)"
+        assert not any("hunter2" in json.dumps(event) for event in agent.events), "the secret reached the agent"
+    finally:
+        await agent.kill()
+        if customer is not None:
+            await customer.kill()
+
+
+async def test_screen_events_carry_no_styles_by_default(relay_url: str) -> None:
+    async with paired(relay_url, "sh -c 'printf \"\\033[1mbold\\033[0m\\r\\n\"; echo drawn; exec sleep 60'") as (agent, customer):
+        await customer.output(b"drawn")
+        screen = await settle(agent, lambda: emulated(customer.stdout_raw), "bold text", until=lambda s: "drawn" in s["lines"])
+        assert "styles" not in screen
