@@ -17,11 +17,12 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Callable
 from functools import lru_cache
 
 from .zerowidth import ZERO_WIDTH, ZERO_WIDTH_ASTRAL, ZERO_WIDTH_BMP
 
-__all__ = ["TokenTable", "ZW_RE", "NEEDS_TOKEN_RE", "NEEDS_TOKEN_BMP_RE", "NEEDS_TOKEN_ASTRAL_RE", "cluster_split", "cell_count", "MAX_CLUSTER_BYTES"]
+__all__ = ["MAX_CLUSTER_BYTES", "NEEDS_TOKEN_ASTRAL_RE", "NEEDS_TOKEN_BMP_RE", "NEEDS_TOKEN_RE", "ZW_RE", "TokenTable", "cell_count", "cluster_split"]
 
 #: tmux keeps at most this many UTF-8 bytes in a cell; what does not fit is dropped.
 MAX_CLUSTER_BYTES = 21
@@ -39,7 +40,7 @@ NEEDS_TOKEN_RE = re.compile(f"[{ZERO_WIDTH}{_TOKENS}]")
 NEEDS_TOKEN_BMP_RE = re.compile(f"[{ZERO_WIDTH_BMP}]")
 NEEDS_TOKEN_ASTRAL_RE = re.compile(f"[{ZERO_WIDTH_ASTRAL}{_TOKENS}]")
 # One cell: a base and what joins it (zero-width characters, or any character after a ZWJ).
-_CLUSTER_RE = re.compile(f"[^{ZERO_WIDTH}](?:{_ZWJ}[^\\x00-\\x1f\\x7f-\\x9f]|[{ZERO_WIDTH}])*", re.S)
+_CLUSTER_RE = re.compile(f"[^{ZERO_WIDTH}](?:{_ZWJ}[^\\x00-\\x1f\\x7f-\\x9f]|[{ZERO_WIDTH}])*", re.DOTALL)
 _JOINED_RE = re.compile(f"[{ZERO_WIDTH}]|(?<={_ZWJ})[^\\x00-\\x1f\\x7f-\\x9f{ZERO_WIDTH}]")
 
 
@@ -78,7 +79,7 @@ def _trim(cluster: str) -> str:
 class TokenTable:
     """Token characters for ``(cluster, ext)`` pairs, bounded; freed by :meth:`collect`."""
 
-    __slots__ = ("_of", "_by", "_next", "_recycled", "full")
+    __slots__ = ("_by", "_next", "_of", "_recycled", "full")
 
     def __init__(self) -> None:
         self._of: dict[tuple[str, int], str] = {}
@@ -122,7 +123,7 @@ class TokenTable:
             cp = ord(tok)
             self._recycled[1 if cp >= _NARROW[0] else 2].append(cp)
 
-    def tokenize(self, run: str, ext: int, translate=None) -> str:
+    def tokenize(self, run: str, ext: int, translate: Callable[[str], str] | None = None) -> str:
         """A printable run (no controls) with each cluster as one token where needed: every
         cell while ``ext`` is set, else clusters of several characters and token-range
         characters. A zero-width character with no base before it is dropped (tmux joins it

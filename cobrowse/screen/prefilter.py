@@ -17,9 +17,14 @@ every chunk while a tracked state is on, are parsed here in Python.
 from __future__ import annotations
 
 import re
-from typing import Callable
+from collections.abc import Callable
 
-from .cluster import NEEDS_TOKEN_ASTRAL_RE, NEEDS_TOKEN_BMP_RE, NEEDS_TOKEN_RE, TokenTable
+from .cluster import (
+    NEEDS_TOKEN_ASTRAL_RE,
+    NEEDS_TOKEN_BMP_RE,
+    NEEDS_TOKEN_RE,
+    TokenTable,
+)
 from .state import (
     BOLD,
     CURLY_UNDERLINE,
@@ -74,8 +79,21 @@ def _intensity(pen: list[str]) -> tuple[bool, bool]:
 class StreamFilter:
     """Tracks what avt cannot, and rewrites the text it is fed (see the module docstring)."""
 
-    __slots__ = ("tokens", "ext", "bold", "faint", "g0", "g1", "shifted", "saved", "tail", "_translate",
-                 "origin", "top", "_saved_origin")
+    __slots__ = (
+        "_saved_origin",
+        "_translate",
+        "bold",
+        "ext",
+        "faint",
+        "g0",
+        "g1",
+        "origin",
+        "saved",
+        "shifted",
+        "tail",
+        "tokens",
+        "top",
+    )
 
     def __init__(self, translate: Callable[[str], str]) -> None:
         self.tokens = TokenTable()

@@ -7,7 +7,7 @@ same), so it never takes a cell of its own. Split in two because a regex class o
 characters only is a bitmap, much faster to search than one with astral ranges.
 """
 
-__all__ = ["ZERO_WIDTH", "ZERO_WIDTH_BMP", "ZERO_WIDTH_ASTRAL"]
+__all__ = ["ZERO_WIDTH", "ZERO_WIDTH_ASTRAL", "ZERO_WIDTH_BMP"]
 
 ZERO_WIDTH_BMP = (
     "\u0300-\u036f\u0483-\u0489\u0591-\u05bd\u05bf\u05c1-\u05c2\u05c4-\u05c5\u05c7\u0610-\u061a"

@@ -11,7 +11,14 @@ import pytest
 from cobrowse.io.agent import screen_event
 from cobrowse.screen import Emulator, ScreenFrame, ScreenMirror, ScreenSender
 from cobrowse.screen.state import (
-    BOLD, CURLY_UNDERLINE, DOTTED_UNDERLINE, DOUBLE_UNDERLINE, FAINT, HIDDEN, OVERLINE, UNDERLINE,
+    BOLD,
+    CURLY_UNDERLINE,
+    DOTTED_UNDERLINE,
+    DOUBLE_UNDERLINE,
+    FAINT,
+    HIDDEN,
+    OVERLINE,
+    UNDERLINE,
 )
 
 # (bytes, the first row's text as tmux shows it, cursor column)
