@@ -13,7 +13,9 @@ inside a JSON message and compresses the message::
                                 diff: [[index, row], ...]
 
 A row is a list ``[text, style, text, style, ...]``, preceded by a list of the
-wide characters' text offsets when the row has any. Trailing default-style
+wide cells' text offsets when the row has any. A cell's text is a grapheme cluster (a base
+and the zero-width characters joined to it, :mod:`.cluster`); ``attrs`` is the bit set of
+:class:`~.state.Style` (0 .. ``ATTR_MASK``: hidden, the underline styles and overline above 255). Trailing default-style
 spaces are left out and restored on decoding. A colour is -1 (default), 0..255
 (palette) or ``0x1000000 | r << 16 | g << 8 | b``.
 
