@@ -41,6 +41,9 @@ NEEDS_TOKEN_BMP_RE = re.compile(f"[{ZERO_WIDTH_BMP}]")
 NEEDS_TOKEN_ASTRAL_RE = re.compile(f"[{ZERO_WIDTH_ASTRAL}{_TOKENS}]")
 # One cell: a base and what joins it (zero-width characters, or any character after a ZWJ).
 _CLUSTER_RE = re.compile(f"[^{ZERO_WIDTH}](?:{_ZWJ}[^\\x00-\\x1f\\x7f-\\x9f]|[{ZERO_WIDTH}])*", re.DOTALL)
+#: Zero-width characters (and characters after a ZWJ) at the start of a run: they join the
+#: cell left of the cursor.
+STRAY_RE = re.compile(f"(?:{_ZWJ}[^\\x00-\\x1f\\x7f-\\x9f]|[{ZERO_WIDTH}])+", re.DOTALL)
 _JOINED_RE = re.compile(f"[{ZERO_WIDTH}]|(?<={_ZWJ})[^\\x00-\\x1f\\x7f-\\x9f{ZERO_WIDTH}]")
 
 
@@ -62,7 +65,7 @@ def base_width(ch: str) -> int:
     return 2 if unicodedata.east_asian_width(ch) in ("W", "F") else 1
 
 
-def _trim(cluster: str) -> str:
+def trim_cluster(cluster: str) -> str:
     """tmux's cell size limit, and no trailing ZWJ (it would join the next cell's text)."""
     if len(cluster.encode("utf-8")) > MAX_CLUSTER_BYTES:
         out = ""
@@ -126,8 +129,8 @@ class TokenTable:
     def tokenize(self, run: str, ext: int, translate: Callable[[str], str] | None = None) -> str:
         """A printable run (no controls) with each cluster as one token where needed: every
         cell while ``ext`` is set, else clusters of several characters and token-range
-        characters. A zero-width character with no base before it is dropped (tmux joins it
-        to the cell left of the cursor; we cannot see that cell here)."""
+        characters. A zero-width character with no base before it in ``run`` is dropped here
+        (the caller joins it to the cell left of the cursor first: :data:`STRAY_RE`)."""
         out: list[str] = []
         for cluster in _CLUSTER_RE.findall(run):
             if ZW_RE.match(cluster):
@@ -137,7 +140,7 @@ class TokenTable:
             if len(cluster) == 1 and not ext and not _is_token_range(cluster):
                 out.append(cluster)
                 continue
-            cluster = _trim(cluster)
+            cluster = trim_cluster(cluster)
             tok = self.token(cluster, ext)
             out.append(tok if tok is not None else cluster[0])
         return "".join(out)

@@ -41,7 +41,7 @@ import re
 
 import avt
 
-from .cluster import is_token_char
+from .cluster import base_width, is_token_char, trim_cluster
 from .prefilter import StreamFilter
 from .state import (
     BLINK,
@@ -124,6 +124,29 @@ def _style(pen) -> Style:
     if pen.inverse:
         a |= INVERSE
     return Style(_color(pen.foreground), _color(pen.background), a)
+
+
+_PEN_RE = re.compile(r"\x1b\[([0-9;]*)m")
+
+
+def _sgr_color(c, base: int) -> str:
+    if isinstance(c, _Indexed):
+        return f"{base};5;{c[0]}"
+    return f"{base};2;{c[0]};{c[1]};{c[2]}"
+
+
+def _pen_sgr(pen) -> str:
+    """SGR parameters that set exactly ``pen``."""
+    parts = ["0"]
+    for flag, code in ((pen.bold, "1"), (pen.faint, "2"), (pen.italic, "3"), (pen.underline, "4"),
+                       (pen.blink, "5"), (pen.inverse, "7"), (pen.strikethrough, "9")):
+        if flag:
+            parts.append(code)
+    if pen.foreground is not None:
+        parts.append(_sgr_color(pen.foreground, 38))
+    if pen.background is not None:
+        parts.append(_sgr_color(pen.background, 48))
+    return ";".join(parts)
 
 
 def _runs(text: str, pens: list) -> tuple[tuple[str, Style], ...]:
@@ -245,7 +268,7 @@ class Emulator:
             changed.update(self._feed_str(pending))
             return self._vt.dump()
 
-        changed |= self._feed_str(flt.process(text, self._rows, flush, lambda: self._vt.cursor.row))
+        changed |= self._feed_str(flt.process(text, self._rows, flush, lambda: self._vt.cursor.row, self._join_left))
         if flt.tokens.full:
             in_use = {ch for line in self._vt.lines() for ch in line.text if is_token_char(ch)}
             flt.tokens.collect(in_use)
@@ -280,6 +303,38 @@ class Emulator:
             # only for non-ASCII text).
             changed.update([i - 1 for i in changed if i > 0])
         return changed
+
+    def _join_left(self, chars: str) -> str:
+        """What makes avt join zero-width ``chars`` to the cell left of the cursor (tmux
+        does, keeping that cell's style): that cell again, as a token of its cluster plus
+        ``chars``, drawn with its own pen; then the pen as it was. "" drops them (column 0,
+        or a cell the token cannot stand for)."""
+        vt = self._vt
+        cur = vt.cursor
+        col = min(cur.col, self._cols)
+        if col <= 0:
+            return ""
+        cells = vt.view()[min(max(cur.row, 0), self._rows - 1)].cells
+        c = col - 1
+        if cells[c].width == 0 and c > 0:
+            c -= 1
+        cell = cells[c]
+        width = cell.width
+        if width == 0:
+            return ""
+        tokens = self._filter.tokens
+        ch = cell.char
+        decoded = tokens.decode(ch) if is_token_char(ch) else None
+        base, ext = decoded if decoded is not None else (ch, 0)
+        cluster = trim_cluster(base + chars)
+        if base_width(cluster[0]) != width:
+            return ""
+        tok = tokens.token(cluster, ext)
+        if tok is None:
+            return ""
+        pens = _PEN_RE.findall(vt.dump())
+        now = pens[-1] if pens else "0"
+        return f"\x1b[{c + 1}G\x1b[{_pen_sgr(cell.pen)}m{tok}\x1b[{now}m"
 
     def _recover(self) -> set[int]:
         """avt panicked (a Rust bug, e.g. a wide char on a 1-column screen with

@@ -23,6 +23,7 @@ from .cluster import (
     NEEDS_TOKEN_ASTRAL_RE,
     NEEDS_TOKEN_BMP_RE,
     NEEDS_TOKEN_RE,
+    STRAY_RE,
     TokenTable,
 )
 from .state import (
@@ -82,6 +83,7 @@ class StreamFilter:
     __slots__ = (
         "_saved_origin",
         "_translate",
+        "after_zwj",
         "bold",
         "ext",
         "faint",
@@ -107,13 +109,14 @@ class StreamFilter:
         self.origin = False  # DECOM (?6): avt's RI is wrong under it
         self._saved_origin = False
         self.top = 0  # the scroll region's top row, as avt holds it
+        self.after_zwj = False  # the last run ended in a ZWJ: the next character joins its cell
 
     def active(self) -> bool:
         """True while some state avt cannot hold is on: every chunk must come here."""
         s = self.saved
         return bool(
             self.ext or self.g0 or self.g1 or self.shifted or (self.bold and self.faint) or self.tail
-            or self.origin or self._saved_origin
+            or self.origin or self._saved_origin or self.after_zwj
             or s[0] or s[3] or s[4] or s[5] or (s[1] and s[2])
         )
 
@@ -154,10 +157,13 @@ class StreamFilter:
         self.tail += text[i:]
         return text[:i]
 
-    def process(self, text: str, rows: int, flush: Callable[[str], str], cursor_row: Callable[[], int]) -> str:
+    def process(self, text: str, rows: int, flush: Callable[[str], str], cursor_row: Callable[[], int],
+                join_left: Callable[[str], str] | None = None) -> str:
         """``text`` rewritten for avt. ``flush(pending)`` feeds ``pending`` to avt and returns
         its dump (to read the pen, when the intensity must be known); ``cursor_row()`` is avt's
-        cursor row (after a flush)."""
+        cursor row (after a flush); ``join_left(chars)`` (after a flush) returns what makes avt
+        join zero-width ``chars`` to the cell left of the cursor, as tmux does when they
+        follow an escape sequence or arrive in a later chunk than their base."""
         if self.tail:
             text = self.tail + text
             self.tail = ""
@@ -167,7 +173,7 @@ class StreamFilter:
         for m in _SEQ_RE.finditer(text):
             start = m.start()
             if start > pos:
-                out.append(self._run(text[pos:start]))
+                out.append(self._run(self._join(text[pos:start], out, flush, join_left)))
             pos = m.end()
             final = m.group(3)
             if final is not None:
@@ -189,12 +195,28 @@ class StreamFilter:
                     self.shifted = False
                 out.append(seq)
         if pos < len(text):
-            out.append(self._run(text[pos:]))
+            out.append(self._run(self._join(text[pos:], out, flush, join_left)))
         if not (self.ext or (self.bold and self.faint)):
             self.bold = self.faint = None  # nothing of ours to keep: avt's pen is the truth
         return "".join(out)
 
     # -- pieces ------------------------------------------------------------------------
+
+    def _join(self, run: str, out: list[str], flush: Callable[[str], str],
+              join_left: Callable[[str], str] | None) -> str:
+        """Join a zero-width start of ``run`` (or its first character, after a run that ended
+        in a ZWJ) to the cell left of the cursor; returns the rest."""
+        after_zwj = self.after_zwj
+        self.after_zwj = run.endswith("\u200d")
+        if join_left is None or (run.isascii() and not after_zwj):
+            return run
+        m = STRAY_RE.match("\u200d" + run if after_zwj else run)
+        if m is None:
+            return run
+        flush("".join(out))
+        out.clear()
+        out.append(join_left(m.group(0)))
+        return run[m.end() - (1 if after_zwj else 0):]
 
     def _run(self, run: str) -> str:
         ext = self.ext

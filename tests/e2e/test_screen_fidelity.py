@@ -506,7 +506,7 @@ def _lines(*texts: str) -> str:
 
 
 FIDELITY_ITEMS: dict[str, str] = {
-    "combining marks": _lines("cafe\u0301|", "naïve e\u0301\u0302|"),
+    "combining marks": _lines("cafe\u0301|", "naïve e\u0301\u0302|", "e\x1b[31m\u0301x\x1b[0m|"),
     "devanagari": _lines("नमस्ते दुनिया|"),
     "thai": _lines("สวัสดีครับ|"),
     "vs16": _lines("\u2764\ufe0f|\u2764|", "1\ufe0f\u20e3|"),
@@ -654,6 +654,12 @@ async def test_tmux_and_the_emulator_draw_each_fidelity_item_alike(item: str, tm
     got = our_cells(emu)
     for y, (ours, theirs) in enumerate(zip(got, want_cells)):
         assert ours == theirs, f"{item}: row {y} differs from tmux"
+    # and the same bytes one at a time (a pty read may end anywhere)
+    emu = Emulator(ITEM_COLS, ITEM_ROWS)
+    for i in range(len(data)):
+        emu.feed(data[i:i + 1])
+    assert our_cells(emu) == got, f"{item}: fed byte by byte, the screen differs"
+    assert emu.cursor() == cursor
 
 
 async def test_hidden_text_never_reaches_the_agent_and_styles_are_opt_in(relay_url: str, tmp_path: Path) -> None:

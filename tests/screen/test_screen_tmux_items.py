@@ -47,14 +47,22 @@ def test_a_cluster_takes_one_cell_as_in_tmux(name: str) -> None:
     assert emu.row(0).width == 20
 
 
-def test_a_cluster_split_at_every_byte_keeps_the_layout() -> None:
-    data = "x cafe\u0301 \U0001F468\u200d\U0001F469\u200d\U0001F467 y".encode()
+def test_a_stream_split_at_every_byte_draws_the_same_screen() -> None:
+    """A pty read may end anywhere: inside a cluster (after its base, after a ZWJ), inside an
+    escape sequence, in hidden text. Zero-width characters that arrive after the cut join the
+    cell left of the cursor, as tmux does, with that cell's style."""
+    data = ("x cafe\u0301 \x1b[31mn\x1b[0m\u0301 \U0001F468\u200d\U0001F469\u200d\U0001F467 y "
+            "\u0915\u094d\u0937 \x1b[8mhid\x1b[0m \x1b[1;2mbd\x1b[0m \u0e2a\u0e27\u0e31\u0e2a").encode()
+    whole = Emulator(40, 1)
+    whole.feed(data)
+    assert whole.state().lines()[0] == "x cafe\u0301 n\u0301 \U0001F468\u200d\U0001F469\u200d\U0001F467 y \u0915\u094d\u0937     bd \u0e2a\u0e27\u0e31\u0e2a"
+    assert [s.fg for t, s in whole.row(0).runs if t == "n\u0301"] == [1]
     for cut in range(len(data) + 1):
-        emu = Emulator(20, 1)
+        emu = Emulator(40, 1)
         emu.feed(data[:cut])
         emu.feed(data[cut:])
-        assert emu.row(0).width == 20
-        assert emu.state().lines()[0].endswith(" y")
+        assert emu.state().rows == whole.state().rows, f"cut at byte {cut}"
+        assert emu.cursor() == whole.cursor()
 
 
 def styles_of(data: bytes, cols: int = 20) -> list[tuple[str, int]]:
