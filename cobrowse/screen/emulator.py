@@ -314,7 +314,7 @@ class Emulator:
         col = min(cur.col, self._cols)
         if col <= 0:
             return ""
-        cells = vt.view()[min(max(cur.row, 0), self._rows - 1)].cells
+        cells = vt[min(max(cur.row, 0), self._rows - 1)].cells
         c = col - 1
         if cells[c].width == 0 and c > 0:
             c -= 1

@@ -48,6 +48,9 @@ _SEQ_RE = re.compile(
 )
 _PARTIAL_RE = re.compile(r"(?:\x1b(?:\[[\x30-\x3f]*[\x20-\x2f]*|[\x20-\x2f]*)?|\x9b[\x30-\x3f]*[\x20-\x2f]*)\Z")
 _TAIL_MAX = 64
+# Zero-width characters joined to the cell left of the cursor, at most, per chunk (the rest of
+# such characters are dropped: only a stream of stray marks gets there).
+_MAX_JOINS = 256
 # Triggers, searched in the chunk's bytes (a literal ESC prefix: the regex engine skips to
 # each ESC): SGR parameters avt drops (false hits on colour sub-parameters only cost a parse),
 # a scroll region whose bottom may lie past the last row, a line-drawing designation. SO is
@@ -84,6 +87,8 @@ class StreamFilter:
         "_saved_origin",
         "_translate",
         "after_zwj",
+        "_joins",
+        "_plain",
         "bold",
         "ext",
         "faint",
@@ -110,6 +115,8 @@ class StreamFilter:
         self._saved_origin = False
         self.top = 0  # the scroll region's top row, as avt holds it
         self.after_zwj = False  # the last run ended in a ZWJ: the next character joins its cell
+        self._joins = 0
+        self._plain = True  # the chunk being processed has no zero-width or token-range character
 
     def active(self) -> bool:
         """True while some state avt cannot hold is on: every chunk must come here."""
@@ -168,6 +175,8 @@ class StreamFilter:
             text = self.tail + text
             self.tail = ""
         text = self.hold_partial(text)
+        self._joins = 0
+        self._plain = text.isascii() or not NEEDS_TOKEN_RE.search(text)
         out: list[str] = []
         pos = 0
         for m in _SEQ_RE.finditer(text):
@@ -207,12 +216,17 @@ class StreamFilter:
         """Join a zero-width start of ``run`` (or its first character, after a run that ended
         in a ZWJ) to the cell left of the cursor; returns the rest."""
         after_zwj = self.after_zwj
+        if self._plain and not after_zwj:
+            return run
         self.after_zwj = run.endswith("\u200d")
         if join_left is None or (run.isascii() and not after_zwj):
             return run
         m = STRAY_RE.match("\u200d" + run if after_zwj else run)
         if m is None:
             return run
+        self._joins += 1
+        if self._joins > _MAX_JOINS:  # bounded work a chunk (each join reads avt's cell and pen)
+            return run[m.end() - (1 if after_zwj else 0):]
         flush("".join(out))
         out.clear()
         out.append(join_left(m.group(0)))
@@ -225,7 +239,7 @@ class StreamFilter:
         if ext:
             drawing = self.g1 if self.shifted else self.g0
             return self.tokens.tokenize(run, ext, self._translate if drawing else None)
-        if not run.isascii() and NEEDS_TOKEN_RE.search(run):
+        if not self._plain and not run.isascii() and NEEDS_TOKEN_RE.search(run):
             return self.tokens.tokenize(run, 0)
         return run
 
