@@ -84,11 +84,11 @@ class StreamFilter:
     """Tracks what avt cannot, and rewrites the text it is fed (see the module docstring)."""
 
     __slots__ = (
+        "_joins",
+        "_plain",
         "_saved_origin",
         "_translate",
         "after_zwj",
-        "_joins",
-        "_plain",
         "bold",
         "ext",
         "faint",
