@@ -140,6 +140,15 @@ class Style(NamedTuple):
         return bool(self.attrs & OVERLINE)
 
     @property
+    def double_underline(self) -> bool:
+        return bool(self.attrs & DOUBLE_UNDERLINE)
+
+    @property
+    def styled_underline(self) -> bool:
+        """Curly, dotted or dashed (renderers without them draw a plain underline)."""
+        return bool(self.attrs & (CURLY_UNDERLINE | DOTTED_UNDERLINE | DASHED_UNDERLINE))
+
+    @property
     def is_default(self) -> bool:
         return self.fg is None and self.bg is None and not self.attrs
 

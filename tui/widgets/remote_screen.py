@@ -80,13 +80,6 @@ from textual.strip import Strip
 from textual.widget import Widget
 
 from cobrowse.screen import Modes, Row, ScreenState, Style, encode_key, encode_paste
-from cobrowse.screen.state import (
-    CURLY_UNDERLINE,
-    DASHED_UNDERLINE,
-    DOTTED_UNDERLINE,
-    DOUBLE_UNDERLINE,
-    OVERLINE,
-)
 
 __all__ = ["RemoteScreen"]
 
@@ -112,9 +105,9 @@ def _cell_rich_style(style: Style) -> RichStyle:
         bold=style.bold,
         dim=style.faint,
         italic=style.italic,
-        underline=style.underline or bool(style.attrs & (CURLY_UNDERLINE | DOTTED_UNDERLINE | DASHED_UNDERLINE)),
-        underline2=bool(style.attrs & DOUBLE_UNDERLINE),
-        overline=bool(style.attrs & OVERLINE),
+        underline=style.underline or style.styled_underline,
+        underline2=style.double_underline,
+        overline=style.overline,
         strike=style.strikethrough,
         blink=style.blink,
         reverse=style.inverse,
