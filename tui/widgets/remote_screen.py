@@ -18,8 +18,12 @@ Rendering (Textual's Line API, as the ``Log`` widget does)
   says 2), so columns never drift.
 * Colours: ``None`` is the widget's own (CSS) colour/background; 0-255 is
   ``rich.color.Color.from_ansi``; ``(r, g, b)`` is ``Color.from_rgb``. Attributes:
-  bold, faint (Rich ``dim``), italic, underline, strike, blink, inverse (Rich
-  ``reverse``). A cell the customer's cobrowse masked (``REDACTED``: its text is the
+  bold, faint (Rich ``dim``; both may be set, SGR 1;2), italic, underline, strike, blink,
+  inverse (Rich ``reverse``), double underline (Rich ``underline2``), overline; curly, dotted
+  and dashed underlines have no Rich style and show as an underline; a hidden cell (SGR 8)
+  arrives blank. A cell holds a grapheme cluster (a base and its combining marks, variation
+  selectors, ZWJ sequence): Rich measures it whole; where Rich's width still differs from
+  the emulator's, the base character alone is drawn. A cell the customer's cobrowse masked (``REDACTED``: its text is the
   mask character, see cobrowse/screen/redact.py) takes the component style
   ``remote-screen--redacted`` instead of its own, so a mask never passes for text.
 * The cursor, when the state says it is visible, is always drawn (focused or
