@@ -64,3 +64,12 @@ async def test_new_attributes_reach_rich_and_hidden_stays_blank() -> None:
         assert seg_at(line, 4).style.overline
         assert seg_at(line, 6).style.bold and seg_at(line, 6).style.dim
         assert "secret" not in line.text
+
+
+async def test_bidi_controls_in_a_cluster_are_not_drawn() -> None:
+    app = ScreenApp()
+    async with app.run_test(size=TERM) as pilot:
+        w = app.widget
+        w.set_state(state_of("a\u202eb\u200fc|\x1b[?25l"))
+        await pilot.pause()
+        assert w.render_line(0).text == "abc|" + " " * (COLS - 4)

@@ -118,6 +118,10 @@ def _cell_rich_style(style: Style) -> RichStyle:
     )
 
 
+#: Bidirectional controls a cluster may carry (tmux keeps them in the cell): dropped when drawn.
+_BIDI_CONTROLS = dict.fromkeys([0x061C, 0x200E, 0x200F, *range(0x202A, 0x202F), *range(0x2066, 0x206A)])
+
+
 def _fits(text: str) -> bool:
     """True if Rich measures ``text`` one cell per character."""
     return text.isascii() or cell_len(text) == len(text)
@@ -498,6 +502,7 @@ class RemoteScreen(Widget, can_focus=True):
             elif len(ch) == 1:
                 rw = get_character_cell_size(ch)
             else:  # a cluster: Rich measures graphemes; else fall back to its base character
+                ch = ch.translate(_BIDI_CONTROLS) or " "  # never let the other side reorder our text
                 rw = cell_len(ch)
                 if rw != w:
                     ch = ch[0]
