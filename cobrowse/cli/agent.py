@@ -31,6 +31,7 @@ async def run_agent(args: argparse.Namespace, settings: ClientSettings, relay_ur
                            redact_patterns=settings.redact_patterns, ask_feedback=not (args.headless or args.no_feedback),
                            identity=identity)
     runtime.on_action = trail.action
+    runtime.styles = bool(getattr(args, "styles", False))
     warning = identity.expiry_warning(int(time.time())) if identity is not None else None
     if warning:
         emit({"event": "warning", "kind": "credential", "message": warning})

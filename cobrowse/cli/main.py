@@ -58,6 +58,7 @@ def build_parser() -> argparse.ArgumentParser:
     _client_options(agent)
     agent.add_argument("--join", metavar="CODE", help="attach to a session the customer created with `cobrowse share`")
     agent.add_argument("--headless", action="store_true", help="JSON lines: events on stdout, commands on stdin (see docs/headless.md)")
+    agent.add_argument("--styles", action="store_true", help="headless: screen events also carry each row's style runs")
     agent.add_argument("--token", help="agent token, when the relay requires one (default: $COBROWSE_TOKEN)")
     agent.add_argument("--name", help="your name as the customer sees it")
     agent.add_argument("--no-feedback", action="store_true", help="end sessions without asking the customer whether the problem was solved")

@@ -47,6 +47,8 @@ class AgentRuntime(SessionRuntime):
         self.recordings = recordings
         #: Whether the ``end`` command asks the customer by default (its "feedback" key overrides).
         self.ask_feedback = ask_feedback
+        #: ``--styles``: `screen` events carry each row's style runs (docs/headless.md).
+        self.styles = False
         self._feedback_now = False
         self.feedback_timeout = feedback_timeout
         #: The customer's answer once the session ended: ``{"status", "solved", "rating"}``.
@@ -214,7 +216,7 @@ class AgentRuntime(SessionRuntime):
         self.screen_frames += 1
         if self.recorder is not None and not self.recorder.closed:
             self.recorder.frame(state, self.now)
-        self.emit(screen_event(state))
+        self.emit(screen_event(state, styles=self.styles))
 
     async def on_peer(self, present: bool) -> None:
         if present and self.paired:
@@ -382,10 +384,11 @@ def action_summary(name: str, cmd: dict[str, Any]) -> dict[str, Any]:
     return keep
 
 
-def screen_event(state: ScreenState) -> dict[str, Any]:
-    """The headless ``screen`` event (HEADLESS.md), plus the modes as extra keys."""
+def screen_event(state: ScreenState, *, styles: bool = False) -> dict[str, Any]:
+    """The headless ``screen`` event (HEADLESS.md), plus the modes as extra keys; with
+    ``styles``, each row's non-default style runs (``Row.style_runs``, docs/headless.md)."""
     cols, rows = state.size
-    return {
+    event = {
         "event": "screen",
         "size": [cols, rows],
         "cursor": [state.cursor.col, state.cursor.row],
@@ -397,3 +400,6 @@ def screen_event(state: ScreenState) -> dict[str, Any]:
         # Cells the customer's cobrowse masked: [row, first_col, end_col) (docs/privacy.md).
         "redacted": [[i, a, b] for i, row in enumerate(state.rows) for a, b in redacted_spans(row)],
     }
+    if styles:
+        event["styles"] = [row.style_runs() for row in state.rows]
+    return event

@@ -13,7 +13,9 @@ inside a JSON message and compresses the message::
                                 diff: [[index, row], ...]
 
 A row is a list ``[text, style, text, style, ...]``, preceded by a list of the
-wide characters' text offsets when the row has any. Trailing default-style
+wide cells' text offsets when the row has any. A cell's text is a grapheme cluster (a base
+and the zero-width characters joined to it, :mod:`.cluster`); ``attrs`` is the bit set of
+:class:`~.state.Style` (0 .. ``ATTR_MASK``: hidden, the underline styles and overline above 255). Trailing default-style
 spaces are left out and restored on decoding. A colour is -1 (default), 0..255
 (palette) or ``0x1000000 | r << 16 | g << 8 | b``.
 
@@ -28,6 +30,7 @@ from dataclasses import dataclass
 from .state import (
     ATTR_MASK,
     DEFAULT_STYLE,
+    MAX_CLUSTER_CHARS,
     MAX_COLS,
     MAX_ROWS,
     Cursor,
@@ -36,7 +39,9 @@ from .state import (
     ScreenState,
     Style,
     is_cell_char,
+    valid_cell_text,
 )
+from .cluster import cell_count
 
 __all__ = ["ScreenFrame", "diff", "apply", "snapshot"]
 
@@ -232,6 +237,7 @@ def _dec_row(v: object, cols: int, styles: list[Style], where: str) -> Row:
         raise ValueError(f"screen frame: {where}: runs must be text, style pairs")
     runs = []
     total = 0
+    cells = 0
     nstyles = len(styles)
     for k in range(0, len(items), 2):
         text, si = items[k], items[k + 1]
@@ -239,17 +245,19 @@ def _dec_row(v: object, cols: int, styles: list[Style], where: str) -> Row:
             raise ValueError(f"screen frame: {where}: run text must be a non-empty string")
         if type(si) is not int or not 0 <= si < nstyles:
             raise ValueError(f"screen frame: {where}: unknown style {si!r:.40}")
-        total += len(text)
-        if total > cols:
+        if len(text) > cols * MAX_CLUSTER_CHARS:
             raise ValueError(f"screen frame: {where}: row wider than {cols} columns")
-        if not (text.isascii() and text.isprintable()):
-            for ch in text:
-                if not is_cell_char(ch):
-                    raise ValueError(f"screen frame: {where}: character U+{ord(ch):04X} not allowed in a cell")
+        if not (text.isascii() and text.isprintable()) and not valid_cell_text(text):
+            bad = next((ch for ch in text if not is_cell_char(ch)), text[0])
+            raise ValueError(f"screen frame: {where}: character U+{ord(bad):04X} not allowed in a cell")
+        total += len(text)
+        cells += cell_count(text)
+        if cells > cols:
+            raise ValueError(f"screen frame: {where}: row wider than {cols} columns")
         runs.append((text, styles[si]))
     if wide and wide[-1] >= total:
         raise ValueError(f"screen frame: {where}: wide offset beyond the row's text")
-    width = total + len(wide)
+    width = cells + len(wide)
     if width > cols:
         raise ValueError(f"screen frame: {where}: row wider than {cols} columns")
     if width < cols:

@@ -41,17 +41,21 @@ import re
 
 import avt
 
+from .cluster import base_width, is_token_char, trim_cluster
+from .prefilter import StreamFilter
 from .state import (
     BLINK,
     BOLD,
     DEFAULT_STYLE,
     FAINT,
+    HIDDEN,
     INVERSE,
     ITALIC,
     MAX_COLS,
     MAX_ROWS,
     STRIKETHROUGH,
     UNDERLINE,
+    UNDERLINE_STYLES,
     Cursor,
     Modes,
     Row,
@@ -122,6 +126,29 @@ def _style(pen) -> Style:
     return Style(_color(pen.foreground), _color(pen.background), a)
 
 
+_PEN_RE = re.compile(r"\x1b\[([0-9;]*)m")
+
+
+def _sgr_color(c, base: int) -> str:
+    if isinstance(c, _Indexed):
+        return f"{base};5;{c[0]}"
+    return f"{base};2;{c[0]};{c[1]};{c[2]}"
+
+
+def _pen_sgr(pen) -> str:
+    """SGR parameters that set exactly ``pen``."""
+    parts = ["0"]
+    for flag, code in ((pen.bold, "1"), (pen.faint, "2"), (pen.italic, "3"), (pen.underline, "4"),
+                       (pen.blink, "5"), (pen.inverse, "7"), (pen.strikethrough, "9")):
+        if flag:
+            parts.append(code)
+    if pen.foreground is not None:
+        parts.append(_sgr_color(pen.foreground, 38))
+    if pen.background is not None:
+        parts.append(_sgr_color(pen.background, 48))
+    return ";".join(parts)
+
+
 def _runs(text: str, pens: list) -> tuple[tuple[str, Style], ...]:
     """Group per-cell pens into canonical runs (pens compare by value)."""
     runs = []
@@ -141,7 +168,14 @@ def _runs(text: str, pens: list) -> tuple[tuple[str, Style], ...]:
     return tuple(runs)
 
 
-def _row_from_line(line) -> Row:
+def _with_ext(style: Style, ext: int) -> Style:
+    attrs = style.attrs
+    if ext & UNDERLINE_STYLES:
+        attrs &= ~UNDERLINE
+    return Style(style.fg, style.bg, attrs | ext)
+
+
+def _row_from_line(line, tokens) -> Row:
     cells = line.cells
     if not cells:
         return Row(())
@@ -151,34 +185,56 @@ def _row_from_line(line) -> Row:
         # on input and avt keeps no other control character in a cell).
         return Row(_runs(text, [c.pen for c in cells]))
     # Slow path: wide characters (a width-2 cell followed by a width-0
-    # placeholder) and characters that must not reach a cell.
-    chars: list[str] = []
-    pens = []
+    # placeholder), tokens (clusters, extended attributes: cluster.py) and
+    # characters that must not reach a cell.
+    parts: list[str] = []
+    styles: list[Style] = []
     wide: list[int] = []
+    offset = 0
     n = len(cells)
     for i, c in enumerate(cells):
         w = c.width
         ch = c.char
+        style = _style(c.pen)
         if w == 0:
             if i > 0 and cells[i - 1].width == 2:
                 continue  # placeholder of the wide char just emitted
             ch = " "  # stray placeholder: keep the cell
-        elif w == 2:
-            if i + 1 < n and cells[i + 1].width == 0 and is_cell_char(ch):
-                wide.append(len(chars))
-            else:
-                ch = " "  # a wide char without its second half: keep 1 cell
+        elif w == 2 and not (i + 1 < n and cells[i + 1].width == 0):
+            ch, w = " ", 1  # a wide char without its second half: keep 1 cell
+        if is_token_char(ch):
+            decoded = tokens.decode(ch)
+            ch, ext = decoded if decoded is not None else (" ", 0)
+            if ext:
+                style = _with_ext(style, ext)
+                if ext & HIDDEN:
+                    ch = " "
+                    if w == 2:  # a hidden wide cell: two blank cells
+                        parts.append(ch)
+                        styles.append(style)
+                        offset += 1
+                        w = 1
         elif not is_cell_char(ch):
             ch = " "
-        chars.append(ch)
-        pens.append(c.pen)
-    return Row(_runs("".join(chars), pens), tuple(wide))
+        if w == 2:
+            wide.append(offset)
+        parts.append(ch)
+        styles.append(style)
+        offset += len(ch)
+    runs: list[tuple[str, Style]] = []
+    start = 0
+    for k in range(1, len(parts) + 1):
+        if k == len(parts) or styles[k] != styles[start]:
+            runs.append(("".join(parts[start:k]), styles[start]))
+            start = k
+    return Row(tuple(runs), tuple(wide))
 
 
 class Emulator:
     """A virtual terminal of ``cols`` x ``rows`` fed with the program's bytes."""
 
-    __slots__ = ("_vt", "_decoder", "_tail", "_app_cursor", "_paste", "_alt", "_cols", "_rows")
+    __slots__ = ("_vt", "_decoder", "_tail", "_app_cursor", "_paste", "_alt", "_cols", "_rows", "_filter",
+                 "_force_filter")
 
     def __init__(self, cols: int = 80, rows: int = 24) -> None:
         _check_size(cols, rows)
@@ -192,13 +248,31 @@ class Emulator:
         self._alt = False
         self._cols = cols
         self._rows = rows
+        self._filter = StreamFilter(avt.Charset.Drawing.translate)
+        self._force_filter = False
 
     # -- input ---------------------------------------------------------
 
     def feed(self, data: bytes) -> set[int]:
         """Feed raw output bytes; return the indexes of visible rows that changed."""
         self._track_modes(data)
-        return self._feed_str(self._decoder.decode(data))
+        before = self._decoder.getstate()[0]
+        text = self._decoder.decode(data)
+        flt = self._filter
+        if not (self._force_filter or flt.wants(before + data if before else data, text, self._rows)):
+            return self._feed_str(flt.hold_partial(text))
+        self._force_filter = False
+        changed: set[int] = set()
+
+        def flush(pending: str) -> str:
+            changed.update(self._feed_str(pending))
+            return self._vt.dump()
+
+        changed |= self._feed_str(flt.process(text, self._rows, flush, lambda: self._vt.cursor.row, self._join_left))
+        if flt.tokens.full:
+            in_use = {ch for line in self._vt.lines() for ch in line.text if is_token_char(ch)}
+            flt.tokens.collect(in_use)
+        return changed
 
     def feed_text(self, text: str) -> set[int]:
         """Feed text (tests, or output the caller produced itself): the same as
@@ -229,6 +303,38 @@ class Emulator:
             # only for non-ASCII text).
             changed.update([i - 1 for i in changed if i > 0])
         return changed
+
+    def _join_left(self, chars: str) -> str:
+        """What makes avt join zero-width ``chars`` to the cell left of the cursor (tmux
+        does, keeping that cell's style): that cell again, as a token of its cluster plus
+        ``chars``, drawn with its own pen; then the pen as it was. "" drops them (column 0,
+        or a cell the token cannot stand for)."""
+        vt = self._vt
+        cur = vt.cursor
+        col = min(cur.col, self._cols)
+        if col <= 0:
+            return ""
+        cells = vt[min(max(cur.row, 0), self._rows - 1)].cells
+        c = col - 1
+        if cells[c].width == 0 and c > 0:
+            c -= 1
+        cell = cells[c]
+        width = cell.width
+        if width == 0:
+            return ""
+        tokens = self._filter.tokens
+        ch = cell.char
+        decoded = tokens.decode(ch) if is_token_char(ch) else None
+        base, ext = decoded if decoded is not None else (ch, 0)
+        cluster = trim_cluster(base + chars)
+        if base_width(cluster[0]) != width:
+            return ""
+        tok = tokens.token(cluster, ext)
+        if tok is None:
+            return ""
+        pens = _PEN_RE.findall(vt.dump())
+        now = pens[-1] if pens else "0"
+        return f"\x1b[{c + 1}G\x1b[{_pen_sgr(cell.pen)}m{tok}\x1b[{now}m"
 
     def _recover(self) -> set[int]:
         """avt panicked (a Rust bug, e.g. a wide char on a 1-column screen with
@@ -266,6 +372,8 @@ class Emulator:
                             self._paste = on
                         elif p in _ALT_MODES:
                             self._alt = on
+                        elif p in (b"3", b"6"):  # DECCOLM, DECOM: the filter rewrites or tracks them
+                            self._force_filter = True
                 elif m.group(0)[-1:] == b"p":  # DECSTR
                     self._app_cursor = False
                 else:  # RIS
@@ -281,6 +389,7 @@ class Emulator:
         """Resize the screen; returns every row index (the caller resends all)."""
         _check_size(cols, rows)
         self._vt.resize(cols, rows)
+        self._filter.resized()
         self._cols = cols
         self._rows = rows
         return set(range(rows))
@@ -303,12 +412,13 @@ class Emulator:
     def row(self, i: int) -> Row:
         if not 0 <= i < self._rows:
             raise IndexError(f"row {i} out of range 0..{self._rows - 1}")
-        return _row_from_line(self._vt.view()[i])
+        return _row_from_line(self._vt.view()[i], self._filter.tokens)
 
     def rows(self, indexes) -> dict[int, Row]:
         """Rows for several indexes at once (one pass over avt's view)."""
         view = self._vt.view()
-        return {i: _row_from_line(view[i]) for i in indexes}
+        tokens = self._filter.tokens
+        return {i: _row_from_line(view[i], tokens) for i in indexes}
 
     def rows_above(self, n: int) -> tuple[Row, ...]:
         """Up to ``n`` scrollback lines just above the screen, oldest first: the start of a
@@ -318,10 +428,11 @@ class Emulator:
         extra = len(lines) - self._rows
         if extra <= 0 or n <= 0:
             return ()
-        return tuple(_row_from_line(line) for line in lines[max(0, extra - n):extra])
+        return tuple(_row_from_line(line, self._filter.tokens) for line in lines[max(0, extra - n):extra])
 
     def state(self) -> ScreenState:
-        rows = tuple(_row_from_line(line) for line in self._vt.view())
+        tokens = self._filter.tokens
+        rows = tuple(_row_from_line(line, tokens) for line in self._vt.view())
         return ScreenState((self._cols, self._rows), self.cursor(), rows, self.modes())
 
     def lines(self) -> list[str]:

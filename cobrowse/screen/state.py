@@ -7,11 +7,13 @@ widget renders them.
 Column layout
 -------------
 A :class:`Row` always covers exactly ``cols`` cells. Its ``text`` holds one
-character per cell, except that a *wide* character (CJK, some emoji) covers two
-cells and appears once; ``Row.wide`` lists the text offsets of those characters.
-So ``len(row.text) + len(row.wide) == cols`` always holds, and a renderer must
-lay a row out from these widths (``Row.cells()``), never from its own
-``wcwidth`` table, which may disagree with the emulator's.
+grapheme cluster per cell: a base character and the zero-width characters joined
+to it (combining marks, variation selectors, ZWJ and the character after a ZWJ:
+``cluster.cluster_split``), as tmux keeps them. A *wide* cell (CJK, most emoji)
+covers two columns and appears once; ``Row.wide`` lists the text offsets of those
+cells. So ``cell_count(row.text) + len(row.wide) == cols`` always holds, and a
+renderer must lay a row out from these widths (``Row.cells()``), never from its
+own ``wcwidth`` table, which may disagree with the emulator's.
 """
 
 from __future__ import annotations
@@ -20,6 +22,8 @@ from dataclasses import dataclass
 import unicodedata
 from functools import lru_cache
 from typing import Iterator, NamedTuple, Union
+
+from .cluster import cell_count, cluster_split
 
 __all__ = [
     "Color",
@@ -38,10 +42,19 @@ __all__ = [
     "BLINK",
     "INVERSE",
     "REDACTED",
+    "HIDDEN",
+    "DOUBLE_UNDERLINE",
+    "CURLY_UNDERLINE",
+    "DOTTED_UNDERLINE",
+    "DASHED_UNDERLINE",
+    "OVERLINE",
+    "UNDERLINE_STYLES",
     "ATTR_MASK",
     "MAX_COLS",
     "MAX_ROWS",
     "is_cell_char",
+    "valid_cell_text",
+    "MAX_CLUSTER_CHARS",
 ]
 
 #: Bounds on a screen's size, enforced by the emulator and by frame decoding.
@@ -62,14 +75,24 @@ INVERSE = 64
 #: A cell masked by redaction on the customer's side (cobrowse/screen/redact.py): its text
 #: is the mask character, never the secret.
 REDACTED = 128
-ATTR_MASK = 255
+#: SGR 8 (conceal): the cell's text is a blank, never what the program wrote.
+HIDDEN = 256
+DOUBLE_UNDERLINE = 512  # SGR 21, 4:2
+CURLY_UNDERLINE = 1024  # SGR 4:3
+DOTTED_UNDERLINE = 2048  # SGR 4:4
+DASHED_UNDERLINE = 4096  # SGR 4:5
+OVERLINE = 8192  # SGR 53
+UNDERLINE_STYLES = DOUBLE_UNDERLINE | CURLY_UNDERLINE | DOTTED_UNDERLINE | DASHED_UNDERLINE
+ATTR_MASK = 16383
 
 
 class Style(NamedTuple):
     """Colours and attributes of a run of cells (compact and hashable).
 
     ``attrs`` is a bit set of ``BOLD | FAINT | ITALIC | UNDERLINE |
-    STRIKETHROUGH | BLINK | INVERSE | REDACTED``.
+    STRIKETHROUGH | BLINK | INVERSE | REDACTED | HIDDEN | DOUBLE_UNDERLINE |
+    CURLY_UNDERLINE | DOTTED_UNDERLINE | DASHED_UNDERLINE | OVERLINE``; at most one
+    underline bit is set. BOLD and FAINT may both be set (SGR 1;2), as in tmux.
     """
 
     fg: Color = None
@@ -109,6 +132,23 @@ class Style(NamedTuple):
         return bool(self.attrs & REDACTED)
 
     @property
+    def hidden(self) -> bool:
+        return bool(self.attrs & HIDDEN)
+
+    @property
+    def overline(self) -> bool:
+        return bool(self.attrs & OVERLINE)
+
+    @property
+    def double_underline(self) -> bool:
+        return bool(self.attrs & DOUBLE_UNDERLINE)
+
+    @property
+    def styled_underline(self) -> bool:
+        """Curly, dotted or dashed (renderers without them draw a plain underline)."""
+        return bool(self.attrs & (CURLY_UNDERLINE | DOTTED_UNDERLINE | DASHED_UNDERLINE))
+
+    @property
     def is_default(self) -> bool:
         return self.fg is None and self.bg is None and not self.attrs
 
@@ -127,10 +167,31 @@ def _cell_char_ok(ch: str) -> bool:
 
 
 def is_cell_char(ch: str) -> bool:
-    """True if ``ch`` (one character) may occupy a cell of a :class:`Row`."""
+    """True if ``ch`` (one character) may start a cell of a :class:`Row`."""
     if ch.isascii():
         return " " <= ch <= "~"
     return _cell_char_ok(ch)
+
+
+#: Characters in one cell at most (tmux keeps 21 UTF-8 bytes: a base and what joins it).
+MAX_CLUSTER_CHARS = 21
+
+
+def valid_cell_text(text: str) -> bool:
+    """True if ``text`` is whole cells: each a cell character, then the zero-width characters
+    joined to it (no control, surrogate or separator anywhere; clusters bounded)."""
+    if text.isascii():
+        return text.isprintable()
+    clusters = cluster_split(text)
+    if sum(map(len, clusters)) != len(text):
+        return False  # a zero-width character with no base
+    for cluster in clusters:
+        if not is_cell_char(cluster[0]) or len(cluster) > MAX_CLUSTER_CHARS:
+            return False
+        for ch in cluster[1:]:
+            if unicodedata.category(ch) in ("Cc", "Cs", "Zl", "Zp"):
+                return False
+    return True
 
 
 class Row:
@@ -195,20 +256,65 @@ class Row:
 
     @property
     def width(self) -> int:
-        """Number of cells the row covers."""
-        return len(self.text) + len(self.wide)
+        """Number of columns the row covers."""
+        return cell_count(self.text) + len(self.wide)
+
+    def style_runs(self) -> list[list[object]]:
+        """``[[start_col, end_col, style_dict], ...]`` for every run of non-default style
+        (end exclusive; the headless ``--styles`` form, docs/headless.md)."""
+        return _style_runs(self)
 
     def cells(self) -> Iterator[tuple[int, str, int, Style]]:
-        """Yield ``(column, char, width, style)`` for every character."""
+        """Yield ``(column, cluster, width, style)`` for every cell (a cluster is one
+        character, or a base and the zero-width characters joined to it)."""
         wide = set(self.wide)
         col = 0
         i = 0
         for text, style in self.runs:
-            for ch in text:
+            for ch in (text if text.isascii() else cluster_split(text)):
                 w = 2 if i in wide else 1
                 yield col, ch, w, style
                 col += w
-                i += 1
+                i += len(ch)
+
+
+_ATTR_NAMES = (
+    (BOLD, "bold"), (FAINT, "faint"), (ITALIC, "italic"), (UNDERLINE, "underline"),
+    (DOUBLE_UNDERLINE, "double_underline"), (CURLY_UNDERLINE, "curly_underline"),
+    (DOTTED_UNDERLINE, "dotted_underline"), (DASHED_UNDERLINE, "dashed_underline"),
+    (OVERLINE, "overline"), (STRIKETHROUGH, "strikethrough"), (BLINK, "blink"),
+    (INVERSE, "inverse"), (HIDDEN, "hidden"), (REDACTED, "redacted"),
+)
+
+
+def style_dict(style: Style) -> dict[str, object]:
+    """A style as JSON: ``fg``/``bg`` (palette index or ``"#rrggbb"``, absent: default) and
+    ``true`` for each attribute set."""
+    out: dict[str, object] = {}
+    for key, c in (("fg", style.fg), ("bg", style.bg)):
+        if isinstance(c, int):
+            out[key] = c
+        elif c is not None:
+            out[key] = "#%02x%02x%02x" % c
+    for bit, name in _ATTR_NAMES:
+        if style.attrs & bit:
+            out[name] = True
+    return out
+
+
+def _style_runs(row: "Row") -> list[list[object]]:
+    out: list[list[object]] = []
+    col = 0
+    wide = set(row.wide)
+    offset = 0
+    for text, style in row.runs:
+        start = col
+        for ch in (text if text.isascii() else cluster_split(text)):
+            col += 2 if offset in wide else 1
+            offset += len(ch)
+        if not style.is_default:
+            out.append([start, col, style_dict(style)])
+    return out
 
 
 def blank_row(cols: int) -> Row:

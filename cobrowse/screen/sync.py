@@ -20,10 +20,13 @@ origin) and asks :meth:`ScreenSender.next_deadline` when to poll again.
 
 from __future__ import annotations
 
+from typing import Sequence
+
+from .cluster import cluster_split
 from .diff import ScreenFrame, apply
 from .emulator import Emulator
 from .redact import CONTEXT_ROWS, Redactor
-from .state import Cursor, Row, ScreenState
+from .state import REDACTED, Cursor, Row, ScreenState, Style
 
 __all__ = ["ScreenSender", "ScreenMirror", "DEFAULT_FPS"]
 
@@ -168,7 +171,7 @@ class ScreenSender:
             self._above = emu.rows_above(CONTEXT_ROWS)
             self._cursor = raw.cursor
             state = ScreenState(raw.size, raw.cursor,
-                                self.redactor.redact_rows(raw.rows, self._above, raw.cursor), raw.modes)
+                                redact_clustered(self.redactor, raw.rows, self._above, raw.cursor), raw.modes)
             return self._snapshot(state, now)
         changed: tuple = ()
         cursor = emu.cursor()
@@ -180,9 +183,66 @@ class ScreenSender:
             if dirty and dirty[0] == 0:  # the top row changed (a scroll): what is above it may have too
                 self._above = emu.rows_above(CONTEXT_ROWS)
             self._cursor = cursor
-            rows = self.redactor.redact_rows(raw_rows, self._above, cursor)
+            rows = redact_clustered(self.redactor, raw_rows, self._above, cursor)
             changed = tuple((i, b) for i, (a, b) in enumerate(zip(sent.rows, rows)) if a != b)
         return self._diff(sent, changed, now)
+
+
+def _has_clusters(row: Row) -> bool:
+    text = row.text
+    return not text.isascii() and len(cluster_split(text)) != len(text)
+
+
+def _bases(row: Row) -> Row:
+    """``row`` with each cluster cut to its base character: one character a cell, the form
+    the redactor masks character by character."""
+    if not _has_clusters(row):
+        return row
+    runs: list[tuple[str, Style]] = []
+    wide: list[int] = []
+    offset = 0
+    for _col, cluster, width, style in row.cells():
+        if width == 2:
+            wide.append(offset)
+        runs.append((cluster[0], style))
+        offset += 1
+    return Row.from_runs(runs, wide)
+
+
+def _restore_clusters(raw: Row, simple: Row, redacted: Row) -> Row:
+    """The raw row with the cells the redactor masked in ``simple`` masked (whole cells)."""
+    if redacted is simple or redacted == simple:
+        return raw
+    masked = {col: (ch, w, style) for col, ch, w, style in redacted.cells() if style.attrs & REDACTED}
+    runs: list[tuple[str, Style]] = []
+    wide: list[int] = []
+    offset = 0
+    for col, cluster, width, style in raw.cells():
+        hit = [masked[c] for c in range(col, col + width) if c in masked]
+        if hit:
+            for ch, w, mstyle in hit:
+                runs.append((ch, mstyle))
+                if w == 2:
+                    wide.append(offset)
+                offset += len(ch)
+            continue
+        if width == 2:
+            wide.append(offset)
+        runs.append((cluster, style))
+        offset += len(cluster)
+    return Row.from_runs(runs, wide)
+
+
+def redact_clustered(redactor: Redactor, rows: Sequence[Row], above: Sequence[Row],
+                     cursor: Cursor | None = None) -> tuple[Row, ...]:
+    """:meth:`Redactor.redact_rows` for rows whose cells may hold clusters: the redactor sees
+    base characters (so a mask never splits a cluster or counts a combining mark as a column),
+    and a masked cell is masked whole."""
+    if not any(_has_clusters(r) for r in rows) and not any(_has_clusters(r) for r in above):
+        return redactor.redact_rows(rows, above, cursor)
+    simple = [_bases(r) for r in rows]
+    redacted = redactor.redact_rows(simple, [_bases(r) for r in above], cursor)
+    return tuple(_restore_clusters(raw, s, r) for raw, s, r in zip(rows, simple, redacted))
 
 
 class ScreenMirror:

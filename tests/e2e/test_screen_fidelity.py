@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import os
 import re
 import secrets
@@ -487,3 +488,220 @@ async def test_reconnecting_agent_sees_the_current_screen_and_chat_once(relay: A
                          until=lambda s: "still-6" in s["lines"] and at_prompt(s))
     finally:
         await proxy.close()
+
+
+# -- 5. cell by cell against tmux: the fidelity items of issue 14 -------------------------
+#
+# The same bytes go into a real tmux (a pane running `cat`) and into our emulator; every cell's
+# text, colours and attributes and the cursor must be equal, as a person sees them: a hidden
+# cell shows nothing, a line-drawing cell shows its line (tmux keeps the ASCII letter and a flag).
+
+ITEM_COLS, ITEM_ROWS = 40, 10
+_REGION = "\x1b[2J\x1b[H" + "\r\n".join(str(i) for i in range(1, 9))
+
+
+def _lines(*texts: str) -> str:
+    """Each text, then a mark at column 30 (so a shifted layout shows as a changed gap)."""
+    return "".join(f"{text}\x1b[30G#\r\n" for text in texts)
+
+
+FIDELITY_ITEMS: dict[str, str] = {
+    "combining marks": _lines("cafe\u0301|", "naïve e\u0301\u0302|", "e\x1b[31m\u0301x\x1b[0m|"),
+    "devanagari": _lines("नमस्ते दुनिया|"),
+    "thai": _lines("สวัสดีครับ|"),
+    "vs16": _lines("\u2764\ufe0f|\u2764|", "1\ufe0f\u20e3|"),
+    "zwj emoji": _lines("\U0001F468\u200d\U0001F469\u200d\U0001F467|", "\U0001F469\u200d\u2764\ufe0f\u200d\U0001F48B\u200d\U0001F468|"),
+    "zero-width space": _lines("a\u200bb\ufeffc\u2060d|"),
+    "arabic and persian with vowels": _lines("سَلامٌ عَلَيْكُم|", "کِتابِ من|"),
+    "hangul jamo": _lines("\u1100\u1161\u11a8\u1102\u1162|"),
+    "sgr 21, 4:3, 4:4, 4:5, 53": _lines("\x1b[21mdbl\x1b[0m \x1b[4:3mcurly\x1b[4:4mdot\x1b[4:5mdash\x1b[4:0m \x1b[53mover\x1b[55m "
+                                        "\x1b[4m\x1b[21mx\x1b[4my\x1b[0m|"),
+    "sgr 8 hidden": _lines("pw: \x1b[8mhunter2\x1b[28m shown \x1b[8;31mred\x1b[0m|"),
+    "sgr 1;2 bold and dim": _lines("\x1b[1;2mboth\x1b[22m \x1b[1m\x1b[2mboth\x1b[0m \x1b[2m\x1b[1mboth\x1b[0m "
+                                   "\x1b[1;38;5;2mbold\x1b[0m|"),
+    "scroll region past the last row": _REGION + "\x1b[3;99r\x1b[10;1Hx\nY",
+    "deccolm clears": "abc\r\ndef\x1b[?3l",
+    "decom and reverse index": _REGION + "\x1b[3;6r\x1b[?6h\x1b[9;1HX\x1bMY\x1b[2;2H\x1b7\x1b[?6l\x1b[1;1H\x1b8R\x1bMS\x1b[?6l\x1b[r",
+    "decrc restores the line-drawing set": "\x1b(0\x1b7\x1b(Bqqq\x1b8lqk\r\n\x1b7\x1b(0qq\x1b8qq\x1b(B\r\n\x1b(0\x1b[s\x1b(Bqq\x1b[uqq\x1b(B",
+}
+# What tmux 3.3a does that we keep different on purpose: DECSTBM under DECOM homes the cursor to
+# the screen's top-left (tmux) instead of the region's (VT100, xterm, avt). Not in the items above.
+
+_TMUX_SGR_ATTRS = {
+    "1": "bold", "2": "faint", "3": "italic", "4": "underline", "4:1": "underline", "4:2": "double_underline",
+    "4:3": "curly_underline", "4:4": "dotted_underline", "4:5": "dashed_underline", "5": "blink", "7": "inverse",
+    "8": "hidden", "9": "strikethrough", "53": "overline", "5:3": "overline",  # tmux 3.3a writes 53 as 5:3
+}
+
+
+def _drawing(ch: str) -> str:
+    """The DEC special graphics character for ``ch``, as our emulator draws it."""
+    emu = Emulator(2, 1)
+    emu.feed(b"\x1b(0" + ch.encode())
+    return emu.row(0).text[0]
+
+
+def tmux_cells(capture: str, rows: int) -> list[list[tuple[str, Any, Any, frozenset[str]]]]:
+    """`capture-pane -p -e` output as rows of (character, fg, bg, attributes), hidden shown blank.
+    tmux writes only what changed since the previous cell, across lines too (a row after one that
+    ended in line drawing starts without SO), so the state carries over."""
+    out = []
+    fg: Any = None
+    bg: Any = None
+    attrs: set[str] = set()
+    acs = False
+    for line in capture.split("\n")[:rows]:
+        cells = []
+        for m in re.finditer(r"\x1b\[([0-9;:]*)m|(\x0e)|(\x0f)|(.)", line, re.S):
+            if m.group(2) or m.group(3):
+                acs = bool(m.group(2))
+                continue
+            ch = m.group(4)
+            if ch is not None:
+                shown = " " if "hidden" in attrs else (_drawing(ch) if acs else ch)
+                cells.append((shown, fg, bg, frozenset(attrs)))
+                continue
+            params = (m.group(1) or "0").split(";")
+            i = 0
+            while i < len(params):
+                p = params[i]
+                if p in ("38", "48"):
+                    if params[i + 1] == "5":
+                        colour: Any = int(params[i + 2])
+                        i += 3
+                    else:
+                        colour = tuple(int(v) for v in params[i + 2:i + 5])
+                        i += 5
+                    if p == "38":
+                        fg = colour
+                    else:
+                        bg = colour
+                    continue
+                i += 1
+                if p in ("", "0"):
+                    fg = bg = None
+                    attrs.clear()
+                elif p in _TMUX_SGR_ATTRS:
+                    attrs.add(_TMUX_SGR_ATTRS[p])
+                elif p == "39":
+                    fg = None
+                elif p == "49":
+                    bg = None
+                elif p.isdigit() and (30 <= int(p) <= 37 or 90 <= int(p) <= 97):
+                    fg = int(p) - 30 if int(p) < 90 else int(p) - 82
+                elif p.isdigit() and (40 <= int(p) <= 47 or 100 <= int(p) <= 107):
+                    bg = int(p) - 40 if int(p) < 100 else int(p) - 92
+                else:
+                    raise AssertionError(f"capture-pane wrote an SGR the test does not know: {p!r} in {line!r}")
+        out.append(cells)
+    return [_trim(r) for r in out] + [[]] * (rows - len(out))
+
+
+def our_cells(emu: Emulator) -> list[list[tuple[str, Any, Any, frozenset[str]]]]:
+    """Our emulator's rows in the same form."""
+    from cobrowse.screen.state import style_dict
+
+    rows = []
+    for row in emu.state().rows:
+        cells = []
+        for text, style in row.runs:
+            names = frozenset(k for k, v in style_dict(style).items() if v is True)
+            for ch in text:
+                cells.append((ch, style.fg, style.bg, names))
+        rows.append(_trim(cells))
+    return rows
+
+
+def _trim(cells: list) -> list:
+    while cells and cells[-1][0] == " " and cells[-1][1:] == (None, None, frozenset()):
+        cells.pop()
+    return cells
+
+
+async def tmux_draws(data: bytes, tmp_path: Path, cols: int = ITEM_COLS, rows: int = ITEM_ROWS) -> tuple[list, list[int]]:
+    """Feed ``data`` to a real tmux pane (`cat`, raw tty) and return its cells and cursor."""
+    source = tmp_path / "bytes"
+    source.write_bytes(data)
+    done = tmp_path / "done"
+    env = {k: v for k, v in os.environ.items() if k not in ("TMUX", "TMUX_PANE")}
+    env.update(LC_ALL="C.UTF-8", LANG="C.UTF-8")
+    tmux = Tmux(env)
+    try:
+        await tmux.start(f"stty raw -echo; cat {shlex.quote(str(source))}; touch {shlex.quote(str(done))}; exec sleep 60",
+                         cols, rows, str(tmp_path))
+        for _ in range(100):
+            if done.exists():
+                break
+            await asyncio.sleep(0.05)
+        assert done.exists(), "tmux never ran the pane's command"
+        await asyncio.sleep(0.2)  # the pane read everything cat wrote
+        capture = await tmux.run("capture-pane", "-p", "-e", "-t", tmux.target)
+        x, y = (await tmux.run("display-message", "-p", "-t", tmux.target, "#{cursor_x} #{cursor_y}")).split()
+        return tmux_cells(capture, rows), [int(x), int(y)]
+    finally:
+        await tmux.kill()
+
+
+# tmux 3.4 changed how VS16 and emoji modifiers widen a cell; the reference here is 3.3a.
+_TMUX_33_ONLY = {"vs16", "zwj emoji"}
+
+
+@pytest.mark.parametrize("item", sorted(FIDELITY_ITEMS))
+async def test_tmux_and_the_emulator_draw_each_fidelity_item_alike(item: str, tmp_path: Path) -> None:
+    need("tmux")
+    if item in _TMUX_33_ONLY:
+        version = subprocess.run(["tmux", "-V"], capture_output=True, text=True).stdout.strip()
+        if not version.startswith("tmux 3.3"):
+            pytest.skip(f"{version}: the reference for {item!r} is tmux 3.3a's drawing")
+    data = FIDELITY_ITEMS[item].encode()
+    want_cells, want_cursor = await tmux_draws(data, tmp_path)
+    emu = Emulator(ITEM_COLS, ITEM_ROWS)
+    emu.feed(data)
+    cursor = emu.cursor()
+    assert [cursor.col, cursor.row] == want_cursor, f"{item}: the cursor"
+    got = our_cells(emu)
+    for y, (ours, theirs) in enumerate(zip(got, want_cells)):
+        assert ours == theirs, f"{item}: row {y} differs from tmux"
+    # and the same bytes one at a time (a pty read may end anywhere)
+    emu = Emulator(ITEM_COLS, ITEM_ROWS)
+    for i in range(len(data)):
+        emu.feed(data[i:i + 1])
+    assert our_cells(emu) == got, f"{item}: fed byte by byte, the screen differs"
+    assert emu.cursor() == cursor
+
+
+async def test_hidden_text_never_reaches_the_agent_and_styles_are_opt_in(relay_url: str, tmp_path: Path) -> None:
+    """Through real processes: the shared program prints a concealed secret (SGR 8), clusters
+    and new attributes; the headless agent (`--styles`) sees blanks where tmux shows nothing,
+    the clusters whole, and the style runs; no event carries the secret."""
+    script = tmp_path / "draw.sh"
+    script.write_bytes(b"printf 'pw: \\033[8mhunter2\\033[0m|\\r\\ncafe\\314\\201 \\033[21mdbl\\033[0m \\033[1;2mbd\\033[0m|\\r\\n'"
+                       b"; echo drawn; exec sleep 60\n")
+    agent = await start_agent(relay_url, "--styles")
+    customer: Customer | None = None
+    try:
+        code = (await agent.event("code"))["code"]
+        customer = await start_customer(relay_url, "join", code, command=f"sh {shlex.quote(str(script))}")
+        await agent.event("paired")
+        await customer.output(b"drawn")
+        screen = await settle(agent, lambda: emulated(customer.stdout_raw), "the drawing",
+                              until=lambda s: "drawn" in s["lines"])
+        lines = view(screen)["lines"]
+        assert lines[:3] == ["pw:        |", "cafe\u0301 dbl bd|", "drawn"]
+        styles = screen["styles"]
+        assert [4, 11, {"hidden": True}] in styles[0]
+        assert [5, 8, {"double_underline": True}] in styles[1]
+        assert [9, 11, {"bold": True, "faint": True}] in styles[1]
+        assert b"hunter2" in customer.stdout_raw, "the customer's own terminal got the bytes (it conceals them)"
+        assert not any("hunter2" in json.dumps(event) for event in agent.events), "the secret reached the agent"
+    finally:
+        await agent.kill()
+        if customer is not None:
+            await customer.kill()
+
+
+async def test_screen_events_carry_no_styles_by_default(relay_url: str) -> None:
+    async with paired(relay_url, "sh -c 'printf \"\\033[1mbold\\033[0m\\r\\n\"; echo drawn; exec sleep 60'") as (agent, customer):
+        await customer.output(b"drawn")
+        screen = await settle(agent, lambda: emulated(customer.stdout_raw), "bold text", until=lambda s: "drawn" in s["lines"])
+        assert "styles" not in screen

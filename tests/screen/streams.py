@@ -3,7 +3,10 @@
 from hypothesis import strategies as st
 
 _text = st.text(alphabet="abcdefghij XYZ0123456789-_|", min_size=1, max_size=30)
-_multibyte = st.sampled_from(["é", "ü", "中", "文字", "🙂", "█", "→", "e\u0301", "\u200b", "\ufffd"])
+_multibyte = st.sampled_from([
+    "é", "ü", "中", "文字", "🙂", "█", "→", "e\u0301", "\u200b", "\ufffd", "\u0301", "नमस्ते", "\u2764\ufe0f",
+    "\U0001F468\u200d\U0001F469\u200d\U0001F467", "\u200d", "\U00100000", "\U0003c001", "\u1100\u1161\u11a8",
+])
 _newline = st.sampled_from(["\r\n", "\n", "\r", "\t", "\b"])
 
 
@@ -24,7 +27,8 @@ def _sgr(draw):
     parts = draw(
         st.lists(
             st.one_of(
-                st.sampled_from(["0", "1", "2", "3", "4", "5", "7", "9", "22", "23", "24", "27", "39", "49", ""]),
+                st.sampled_from(["0", "1", "2", "3", "4", "5", "7", "9", "22", "23", "24", "27", "39", "49", "",
+                                 "8", "28", "21", "53", "55", "4:0", "4:1", "4:3", "4:5", "58;5;3"]),
                 st.integers(30, 37).map(str),
                 st.integers(40, 47).map(str),
                 st.integers(90, 97).map(str),
@@ -51,7 +55,8 @@ def _erase_edit(draw):
         st.sampled_from(
             ["\x1b[J", "\x1b[1J", "\x1b[2J", "\x1b[K", "\x1b[1K", "\x1b[2K", f"\x1b[{n}L", f"\x1b[{n}M",
              f"\x1b[{n}P", f"\x1b[{n}@", f"\x1b[{n}X", f"\x1b[{n}S", f"\x1b[{n}T", f"\x1b[{n + 1};{n + 3}r",
-             "\x1b[r"]
+             "\x1b[r", f"\x1b[{n + 1};99r", "\x1b(0", "\x1b(B", "\x1b)0", "\x0e", "\x0f", "\x1b[s", "\x1b[u",
+             f"\x1b[{n}b"]
         )
     )
 
@@ -59,7 +64,8 @@ def _erase_edit(draw):
 _modes = st.sampled_from(
     ["\x1b[?1049h", "\x1b[?1049l", "\x1b[?47h", "\x1b[?47l", "\x1b[?1047h", "\x1b[?1047l",
      "\x1b[?1h", "\x1b[?1l", "\x1b[?2004h", "\x1b[?2004l", "\x1b[?25l", "\x1b[?25h",
-     "\x1b[?7l", "\x1b[?7h", "\x1bc", "\x1b[!p", "\x9b?2004h", "\x9b?1h"]
+     "\x1b[?7l", "\x1b[?7h", "\x1bc", "\x1b[!p", "\x9b?2004h", "\x9b?1h", "\x1b[?6h", "\x1b[?6l",
+     "\x1b[?3l", "\x1b[?3h"]
 )
 
 token = st.one_of(

@@ -94,12 +94,17 @@ def test_wide_chars_keep_layout():
     check_layout(e)
 
 
-def test_zero_width_and_control_chars_do_not_reach_cells():
+def test_zero_width_chars_join_the_cell_before_them_and_del_is_dropped():
+    """As tmux: a combining mark or zero-width space joins the previous cell (no cell of its
+    own); a stray one with no base is dropped; DEL never reaches a cell."""
     e = emu("e\u0301x\u200by\x7fz".encode(), cols=10, rows=1)
     check_layout(e)
-    text = e.row(0).text
-    assert "\u0301" not in text and "\u200b" not in text and "\x7f" not in text
-    assert text.startswith("e x y")
+    row = e.row(0)
+    assert row.text == "e\u0301x\u200byz      "
+    assert [c[:3] for c in row.cells()][:4] == [(0, "e\u0301", 1), (1, "x\u200b", 1), (2, "y", 1), (3, "z", 1)]
+    assert e.cursor().col == 4
+    stray = emu("\u0301a".encode(), cols=4, rows=1)
+    assert stray.row(0).text == "a   " and stray.cursor().col == 1
 
 
 def test_utf8_split_across_chunks_at_every_point():

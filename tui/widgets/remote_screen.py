@@ -18,8 +18,12 @@ Rendering (Textual's Line API, as the ``Log`` widget does)
   says 2), so columns never drift.
 * Colours: ``None`` is the widget's own (CSS) colour/background; 0-255 is
   ``rich.color.Color.from_ansi``; ``(r, g, b)`` is ``Color.from_rgb``. Attributes:
-  bold, faint (Rich ``dim``), italic, underline, strike, blink, inverse (Rich
-  ``reverse``). A cell the customer's cobrowse masked (``REDACTED``: its text is the
+  bold, faint (Rich ``dim``; both may be set, SGR 1;2), italic, underline, strike, blink,
+  inverse (Rich ``reverse``), double underline (Rich ``underline2``), overline; curly, dotted
+  and dashed underlines have no Rich style and show as an underline; a hidden cell (SGR 8)
+  arrives blank. A cell holds a grapheme cluster (a base and its combining marks, variation
+  selectors, ZWJ sequence): Rich measures it whole; where Rich's width still differs from
+  the emulator's, the base character alone is drawn. A cell the customer's cobrowse masked (``REDACTED``: its text is the
   mask character, see cobrowse/screen/redact.py) takes the component style
   ``remote-screen--redacted`` instead of its own, so a mask never passes for text.
 * The cursor, when the state says it is visible, is always drawn (focused or
@@ -106,11 +110,17 @@ def _cell_rich_style(style: Style) -> RichStyle:
         bold=style.bold,
         dim=style.faint,
         italic=style.italic,
-        underline=style.underline,
+        underline=style.underline or style.styled_underline,
+        underline2=style.double_underline,
+        overline=style.overline,
         strike=style.strikethrough,
         blink=style.blink,
         reverse=style.inverse,
     )
+
+
+#: Bidirectional controls a cluster may carry (tmux keeps them in the cell): dropped when drawn.
+_BIDI_CONTROLS = dict.fromkeys([0x061C, 0x200E, 0x200F, *range(0x202A, 0x202F), *range(0x2066, 0x206A)])
 
 
 def _fits(text: str) -> bool:
@@ -490,7 +500,16 @@ class RemoteScreen(Widget, can_focus=True):
         buf: list[str] = []
         cur: RichStyle | None = None
         for col, ch, w, style in row.cells():
-            rw = get_character_cell_size(ch) if not ch.isascii() else 1
+            if ch.isascii():
+                rw = 1
+            elif len(ch) == 1:
+                rw = get_character_cell_size(ch)
+            else:  # a cluster: Rich measures graphemes; else fall back to its base character
+                ch = ch.translate(_BIDI_CONTROLS) or " "  # never let the other side reorder our text
+                rw = cell_len(ch)
+                if rw != w:
+                    ch = ch[0]
+                    rw = get_character_cell_size(ch)
             if rw != w:
                 if w == 2:
                     ch = ch + " " if rw == 1 else "  "
