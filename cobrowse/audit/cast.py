@@ -16,11 +16,13 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from cobrowse.screen.state import (BLINK, BOLD, FAINT, INVERSE, ITALIC, STRIKETHROUGH, UNDERLINE, Color, Row,
+from cobrowse.screen.state import (BLINK, BOLD, CURLY_UNDERLINE, DASHED_UNDERLINE, DOTTED_UNDERLINE,
+                                    DOUBLE_UNDERLINE, FAINT, INVERSE, ITALIC, OVERLINE, STRIKETHROUGH, UNDERLINE, Color, Row,
                                    ScreenState, Style, blank_row)
 
 _ATTR_CODES = ((BOLD, "1"), (FAINT, "2"), (ITALIC, "3"), (UNDERLINE, "4"), (BLINK, "5"), (INVERSE, "7"),
-               (STRIKETHROUGH, "9"))
+               (STRIKETHROUGH, "9"), (DOUBLE_UNDERLINE, "4:2"), (CURLY_UNDERLINE, "4:3"), (DOTTED_UNDERLINE, "4:4"),
+               (DASHED_UNDERLINE, "4:5"), (OVERLINE, "53"))
 
 
 def _color(color: Color, base: int) -> list[str]:

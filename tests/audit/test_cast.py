@@ -114,3 +114,11 @@ def test_random_streams_replay_exactly() -> None:
         if t % 25 == 0:
             same_screen(replay(lines, 30, 8).state(), source.state())
     same_screen(replay(lines, 30, 8).state(), source.state())
+
+
+def test_recordings_keep_the_new_underlines_and_overline() -> None:
+    from cobrowse.audit.cast import sgr
+    from cobrowse.screen.state import CURLY_UNDERLINE, DOUBLE_UNDERLINE, OVERLINE, Style
+
+    assert sgr(Style(attrs=DOUBLE_UNDERLINE | OVERLINE)) == "\x1b[0;4:2;53m"
+    assert "4:3" in sgr(Style(attrs=CURLY_UNDERLINE))
