@@ -195,8 +195,10 @@ class SessionRuntime:
         if self.outcome is not None:
             return
         self.outcome = Outcome(reason, message, exit_code)
-        self.emit({"event": "ended", "reason": reason, "message": message, **self.end_summary()})
-        self._done.set()
+        try:
+            self.emit({"event": "ended", "reason": reason, "message": message, **self.end_summary()})
+        finally:  # a front end that cannot show it (its terminal is gone) must not keep the session alive
+            self._done.set()
 
     def wake(self) -> None:
         self._wake.set()
