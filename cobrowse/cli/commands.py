@@ -19,11 +19,8 @@ from cobrowse.io.runtime import EXIT_USAGE, exit_code_for
 def say(text: str) -> None:
     """One cobrowse line on stderr (plain mode's convention)."""
     end = "\r\n" if _raw_tty() else "\n"
-    try:
-        sys.stderr.write(f"[cobrowse] {text}{end}")
-        sys.stderr.flush()
-    except (OSError, ValueError):  # the terminal is gone (EIO) or closed: nobody can read it
-        pass
+    sys.stderr.write(f"[cobrowse] {text}{end}")
+    sys.stderr.flush()
 
 
 def _raw_tty() -> bool:

@@ -80,7 +80,14 @@ class PlainNotices:
 
 async def run_customer(args: argparse.Namespace, settings: ClientSettings) -> int:
     trusted = trusted_orgs(settings)  # a bad trust file fails before any network
-    emit = customer_trail(GuideNotices())  # the usual notices, the guide's steps, and the receipt
+    notices = customer_trail(GuideNotices())  # the usual notices, the guide's steps, and the receipt
+
+    def emit(event: dict[str, Any]) -> None:
+        try:
+            notices(event)
+        except OSError:  # stderr is a terminal that hung up: nobody can read it, the session still ends properly
+            pass
+
     link = RelayLink(settings.relay, "customer", None, reconnect_for=settings.reconnect_for)
     forced = parse_size(args.size) if args.size else None
     terminal = LocalTerminal(raw=sys.stdin.isatty() and sys.stdout.isatty())

@@ -268,3 +268,93 @@ class HostileAgent:
             await asyncio.sleep(TICK)
             self.session.tick(self.now)
             await self._flush()
+
+
+class PtyCustomer:
+    """``cobrowse join CODE --plain`` on a real terminal: its stdin, stdout and stderr are a
+    pty's slave, which is its controlling terminal (it is a session leader, as in a terminal
+    window), so closing ``master`` is what closing the window does: a hang-up."""
+
+    def __init__(self, proc: asyncio.subprocess.Process, master: int) -> None:
+        self.proc = proc
+        self.master: int | None = master
+        self.output = bytearray()
+        self._changed = asyncio.Event()
+        self._loop = asyncio.get_running_loop()
+        self._loop.add_reader(master, self._read)
+
+    @classmethod
+    async def start(cls, relay_url: str, code: str, *, command: str = "bash --norc --noprofile", plain: bool = True,
+                    cols: int = 100, rows: int = 30, env: dict[str, str] | None = None,
+                    cwd: str | None = None) -> "PtyCustomer":
+        import fcntl
+        import struct
+        import sys
+        import termios
+
+        master, slave = os.openpty()
+        fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", rows, cols, 0, 0))
+
+        def controlling_tty() -> None:  # in the child, after setsid
+            fcntl.ioctl(0, termios.TIOCSCTTY, 0)
+
+        full_env = {**os.environ, "PYTHONUNBUFFERED": "1", "COBROWSE_CONFIG": os.devnull, "PS1": "$ ",
+                    "TERM": "xterm-256color", **(env or {})}
+        full_env.pop("COBROWSE_RELAY", None)
+        args = ["-m", "cobrowse", "join", code, "--relay", relay_url, "--command", command, *(["--plain"] if plain else [])]
+        proc = await asyncio.create_subprocess_exec(sys.executable, *args, stdin=slave, stdout=slave, stderr=slave,
+                                                    env=full_env, cwd=cwd, start_new_session=True,
+                                                    preexec_fn=controlling_tty)
+        os.close(slave)
+        return cls(proc, master)
+
+    def _read(self) -> None:
+        assert self.master is not None
+        try:
+            data = os.read(self.master, 65536)
+        except OSError:
+            data = b""
+        if not data:
+            self._loop.remove_reader(self.master)
+        self.output.extend(data)
+        self._changed.set()
+
+    def type(self, data: bytes) -> None:
+        """Keys on the customer's own keyboard."""
+        assert self.master is not None
+        os.write(self.master, data)
+
+    async def wait_for(self, needle: bytes, *, since: int = 0, timeout: float = WAIT) -> int:
+        """Wait (bounded) until ``needle`` shows on the customer's terminal after offset
+        ``since``; the offset just past it."""
+        try:
+            async with asyncio.timeout(timeout):
+                while True:
+                    self._changed.clear()
+                    at = self.output.find(needle, since)
+                    if at >= 0:
+                        return at + len(needle)
+                    await self._changed.wait()
+        except TimeoutError:
+            tail = bytes(self.output[-600:]).decode(errors="replace")
+            raise AssertionError(f"customer terminal: no {needle!r} in {timeout}s; last output: {tail!r}") from None
+
+    def close_terminal(self) -> None:
+        """Close the window: the master side goes away (the customer's side gets a hang-up)."""
+        if self.master is not None:
+            self._loop.remove_reader(self.master)
+            os.close(self.master)
+            self.master = None
+
+    async def wait_exit(self, timeout: float = WAIT) -> int:
+        try:
+            async with asyncio.timeout(timeout):
+                return await self.proc.wait()
+        except TimeoutError:
+            raise AssertionError(f"cobrowse join still running {timeout}s later") from None
+
+    async def stop(self) -> None:
+        if self.proc.returncode is None:
+            self.proc.kill()
+            await self.proc.wait()
+        self.close_terminal()
