@@ -347,10 +347,13 @@ class CustomerApp(App[None], inherit_bindings=False):
             logger.exception("customer session failed")
             outcome = Outcome("error", f"unexpected error: {exc or type(exc).__name__}", EXIT_FAILED)
         self.outcome = outcome
+        if self.terminal_gone is not None:  # nobody is left to read a failure
+            self.exit(return_code=outcome.exit_code)
+            return
         self.phase = "ended"
         self._refresh_banner()
-        if outcome.exit_code == EXIT_OK or self.terminal_gone is not None:  # nobody is left to read a failure
-            self.exit(return_code=outcome.exit_code, message=f"cobrowse: session ended: {outcome.message}")
+        if outcome.exit_code == EXIT_OK:
+            self.exit(return_code=EXIT_OK, message=f"cobrowse: session ended: {outcome.message}")
         else:
             title = "cobrowse could not start the session" if self.sas is None else "The session ended"
             self.push_screen(SessionOverScreen(title, outcome.message, outcome.exit_code))
