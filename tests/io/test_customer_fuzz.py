@@ -41,6 +41,8 @@ from cobrowse.wire.code import Code
 MESSAGES = int(os.environ.get("COBROWSE_FUZZ_MESSAGES", "100000"))
 SEED = int(os.environ.get("COBROWSE_FUZZ_SEED", "1111"))
 TICK_EVERY = 500
+#: The relay's default largest frame (``--max-frame-bytes`` 262144) less the sealed frame's overhead.
+MAX_SEALED_PAYLOAD = 262144 - 64
 
 #: Types whose valid values start WebRTC negotiation, calls or the end of the session: they
 #: come only with wrong field types here (the decoder's checks), not as valid messages.
@@ -77,7 +79,7 @@ class Fuzzer:
         out = "".join(parts)
         roll = rng.random()
         if roll < 0.01:
-            out *= 8000  # tens of KB
+            out = (out * 8000)[:200_000]  # up to 200 K characters
         elif roll < 0.05:
             out *= 50
         return out
@@ -174,8 +176,13 @@ class Fuzzer:
         return bytes([m.ZLIB]) + zlib.compress(head + b"A" * (4 * 1024 * 1024 - 80) + b'"}', 9)  # a zlib bomb
 
     def payloads(self, n: int) -> Iterator[bytes]:
+        """``n`` payloads, each small enough to cross a relay (a bigger one is compressed, as
+        an attacker would: what it inflates to is the customer's limit to enforce)."""
         for _ in range(n):
-            yield self.payload()
+            payload = self.payload()
+            if len(payload) > MAX_SEALED_PAYLOAD:
+                payload = bytes([m.ZLIB]) + zlib.compress(payload[1:], 6)
+            yield payload[:MAX_SEALED_PAYLOAD]
 
 
 def rss_kb(field: str) -> int:
