@@ -219,15 +219,3 @@ async def test_y_answers_the_prompt_the_customer_is_looking_at(hostile_session: 
         if press == 0:
             await asyncio.sleep(COOLDOWN + 0.5)  # the scammer: "press it again now"
 
-
-async def test_a_new_request_never_lets_an_old_answer_through(hostile_session: Start) -> None:
-    """The customer refuses a recording; at that moment the agent asks for more: the key the
-    customer pressed for the old prompt, and one right behind it, must not grant it."""
-    agent, customer = await hostile_session()
-    await agent.send(m.RecordRequest(True))
-    await customer.stderr_line("Ctrl-] y")
-    mark = len(agent.received)
-    await agent.send(m.RequestControl("suggest"))
-    await typed(customer, PREFIX + b"n" + PREFIX + b"y")
-    await quiet(customer, agent)
-    assert not grants(agent, mark) & {"suggest", "control"}, "an answer meant for another prompt granted the new request"
