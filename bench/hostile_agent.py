@@ -39,12 +39,12 @@ import struct
 import sys
 import termios
 import time
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
-sys.path.insert(0, str(ROOT / "tests" / "e2e"))
 
 WAIT = 30.0
 ATTACKS = ["prompts", "expect", "pointers", "bombs", "keys", "malformed", "chat", "redact"]
@@ -75,11 +75,15 @@ def child_env() -> dict[str, str]:
 
 async def attacker(relay_url: str) -> None:
     """Pairs as a hostile agent; runs ``start NAME`` / ``stop`` commands from stdin."""
-    from hostile_agent import HostileAgent
+    import importlib.util
 
     from cobrowse.protocol import messages as m
 
-    agent = await HostileAgent.open(relay_url, name="Alice")
+    spec = importlib.util.spec_from_file_location("e2e_hostile_agent", ROOT / "tests" / "e2e" / "hostile_agent.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    agent = await module.HostileAgent.open(relay_url, name="Alice")
     print(json.dumps({"code": str(agent.code)}), flush=True)
     await agent.paired(timeout=WAIT)
     print(json.dumps({"paired": True}), flush=True)
@@ -154,7 +158,7 @@ class Terminal:
         asyncio.get_running_loop().add_reader(master, self._read)
 
     @classmethod
-    async def start(cls, relay_url: str, code: str) -> "Terminal":
+    async def start(cls, relay_url: str, code: str) -> Terminal:
         master, slave = os.openpty()
         fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 30, 100, 0, 0))
 
@@ -271,7 +275,7 @@ class Session:
         self.terminal = terminal
 
     @classmethod
-    async def start(cls, relay_url: str) -> "Session":
+    async def start(cls, relay_url: str) -> Session:
         attack_proc = await asyncio.create_subprocess_exec(
             sys.executable, __file__, "--attacker", "--relay", relay_url, stdin=asyncio.subprocess.PIPE,
             stdout=asyncio.subprocess.PIPE, env=child_env(), cwd=ROOT)

@@ -25,7 +25,8 @@ import os
 import secrets
 import time
 import zlib
-from typing import Any, Callable, Iterable
+from collections.abc import Callable, Iterable
+from typing import Any
 
 from cobrowse.io.link import Frame, LinkEnded, PeerChanged, RelayLink, Resumed
 from cobrowse.protocol import messages as m
@@ -86,7 +87,7 @@ class HostileAgent:
     # lifecycle
 
     @classmethod
-    async def open(cls, relay_url: str, *, name: str = "Alice", hello: bool = True) -> "HostileAgent":
+    async def open(cls, relay_url: str, *, name: str = "Alice", hello: bool = True) -> HostileAgent:
         """Create a session on the relay; ``hello=False`` never says hello (the customer
         then shows no agent name at all)."""
         link = RelayLink(relay_url, "agent", None, reconnect_for=5.0)
@@ -103,12 +104,6 @@ class HostileAgent:
         for task in self._tasks:
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
-
-    async def __aenter__(self) -> "HostileAgent":
-        return self
-
-    async def __aexit__(self, *exc: object) -> None:
-        await self.close()
 
     @property
     def now(self) -> float:
@@ -286,7 +281,7 @@ class PtyCustomer:
     @classmethod
     async def start(cls, relay_url: str, code: str, *, command: str = "bash --norc --noprofile", plain: bool = True,
                     cols: int = 100, rows: int = 30, env: dict[str, str] | None = None,
-                    cwd: str | None = None) -> "PtyCustomer":
+                    cwd: str | None = None) -> PtyCustomer:
         import fcntl
         import struct
         import sys

@@ -12,8 +12,8 @@ are in ``test_hostile_agent_load.py``; the terminal going away in ``test_termina
 from __future__ import annotations
 
 import asyncio
+from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
-from typing import Any, AsyncIterator, Awaitable, Callable
 
 import pytest
 from harness import WAIT, Proc

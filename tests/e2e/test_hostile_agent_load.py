@@ -12,8 +12,17 @@ from __future__ import annotations
 import asyncio
 from pathlib import Path
 
-from hostile_agent import HostileAgent
-from test_hostile_agent import BASH, PREFIX, Start, hostile_session, quiet, shell_runs, typed, wait_stdout
+from harness import Proc
+from test_hostile_agent import (
+    BASH,
+    PREFIX,
+    Start,
+    hostile_session,
+    quiet,
+    shell_runs,
+    typed,
+    wait_stdout,
+)
 
 from cobrowse.protocol import messages as m
 
@@ -25,14 +34,14 @@ CATASTROPHIC = ["(a|aa)+$", "(a|a)+$", "(aa|a)+$", "(a|aa)+b"]
 A_LINE = "a" * 60 + "!"
 
 
-def new_lines(customer: object, since: int) -> list[str]:
-    return customer.stderr_lines[since:]  # type: ignore[attr-defined]
+def new_lines(customer: Proc, since: int) -> list[str]:
+    return customer.stderr_lines[since:]
 
 
-async def keys_still_echo(customer: object, tag: str) -> None:
+async def keys_still_echo(customer: Proc, tag: str) -> None:
     """The customer types; their own terminal must show the echo (and the shell's answer)."""
-    await typed(customer, f"echo {tag}-$((6*7))\r".encode())  # type: ignore[arg-type]
-    await wait_stdout(customer, f"{tag}-42".encode(), timeout=ECHO_WAIT)  # type: ignore[arg-type]
+    await typed(customer, f"echo {tag}-$((6*7))\r".encode())
+    await wait_stdout(customer, f"{tag}-42".encode(), timeout=ECHO_WAIT)
 
 
 def peak_rss_kb(pid: int) -> int:
@@ -72,7 +81,7 @@ async def test_200_keys_without_a_grant_give_a_bounded_number_of_notices(hostile
     await quiet(customer, agent)
     lines = new_lines(customer, since)
     assert len(lines) <= 5, f"{len(lines)} notices for 200 unauthorised key messages"
-    await shell_runs(customer, tmp_path, "after-keys")  # type: ignore[arg-type]
+    await shell_runs(customer, tmp_path, "after-keys")
     assert not marker.exists(), "the agent's keys reached the shell without a grant"
 
 
@@ -108,9 +117,9 @@ async def test_malformed_messages_do_not_end_the_session_or_flood_the_terminal(h
 # patterns: the customer's own keys keep echoing
 
 
-async def burst_of_a_lines(customer: object, count: int) -> None:
+async def burst_of_a_lines(customer: Proc, count: int) -> None:
     """``count`` distinct lines ``N aaa…a!`` (distinct: a cache of answers per line does not help)."""
-    await typed(customer, f"seq -f '%g {A_LINE}' 1 {count}\r".encode())  # type: ignore[arg-type]
+    await typed(customer, f"seq -f '%g {A_LINE}' 1 {count}\r".encode())
 
 
 async def test_a_catastrophic_expect_pattern_does_not_freeze_the_customer(hostile_session: Start) -> None:

@@ -60,7 +60,7 @@ async def paired_on_a_terminal(relay_url: str, command: str, *, plain: bool = Tr
 
 
 async def assert_ended_by_customer(agent: HostileAgent) -> m.End:
-    end = await agent.expect(m.End, timeout=EXIT_WAIT)
+    end: m.End = await agent.expect(m.End, timeout=EXIT_WAIT)
     assert end.reason == "customer_ended"
     assert end.message  # a clear reason for the agent
     return end

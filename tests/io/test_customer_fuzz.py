@@ -28,9 +28,10 @@ import os
 import random
 import time
 import zlib
+from collections.abc import Iterator
 from dataclasses import fields
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 from cobrowse.io.customer import CustomerRuntime
 from cobrowse.io.link import Frame, RelayLink
