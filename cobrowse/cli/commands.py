@@ -13,7 +13,7 @@ from urllib.parse import urlparse
 
 from cobrowse.cli.config import ClientSettings, resolve
 from cobrowse.errors import CobrowseError, ConfigError
-from cobrowse.io.runtime import EXIT_USAGE, exit_code_for
+from cobrowse.io.runtime import EXIT_FAILED, EXIT_USAGE, exit_code_for
 
 
 def say(text: str) -> None:
@@ -64,6 +64,10 @@ async def run(args: argparse.Namespace) -> int:
         return await run_customer(args, settings)
     except CobrowseError as exc:
         return fail(exc)
+    except asyncio.CancelledError:
+        if not _signalled:
+            raise
+        return EXIT_FAILED  # end_on_signals stopped a front end that did not stop by itself
 
 
 def _listening(url: str) -> bool:
@@ -116,6 +120,7 @@ def trusted_orgs(settings: ClientSettings) -> list[Any]:
 #: After a signal, how long the session may take to end properly before cobrowse stops anyway.
 ENDING_GRACE = 5.0
 SIGNAL_MESSAGES = {"SIGHUP": "the customer's terminal was closed", "SIGTERM": "cobrowse was stopped (SIGTERM)"}
+_signalled: list[str] = []  # the signals end_on_signals handled (a cancelled run is then an exit, not a crash)
 
 
 class TerminalGone:
@@ -159,12 +164,14 @@ def end_on_signals(runtime: Any, reason: str, *, grace: float = ENDING_GRACE) ->
             stop_now()
 
     def on_signal(sig: signal.Signals) -> None:
+        _signalled.append(sig.name)
         if ending:
             stop_now()
             return
         gone.trigger(SIGNAL_MESSAGES.get(sig.name, sig.name))
         ending.append(loop.create_task(runtime.end(reason, gone.message)))
         loop.call_later(grace, stop_if_stuck)
+        loop.call_later(3 * grace, stop_now)  # ended, yet still running (a front end waiting on the user)
 
     for sig in (signal.SIGTERM, signal.SIGHUP):
         loop.add_signal_handler(sig, on_signal, sig)
