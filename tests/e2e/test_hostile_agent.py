@@ -219,3 +219,38 @@ async def test_y_answers_the_prompt_the_customer_is_looking_at(hostile_session: 
         if press == 0:
             await asyncio.sleep(COOLDOWN + 0.5)  # the scammer: "press it again now"
 
+
+
+async def test_the_customer_app_shows_hostile_text_and_survives_markup(relay_url: str, tmp_path: Path) -> None:
+    """The Textual customer app on a real terminal: a lone ``[/]`` in a suggestion, chat or
+    pointer once raised MarkupError and took the customer's shell down with the app; escape
+    sequences in the agent's text reached the real terminal (title, clipboard)."""
+    from hostile_agent import PtyCustomer
+
+    agent = await HostileAgent.open(relay_url, name=HOSTILE)
+    customer = await PtyCustomer.start(relay_url, str(agent.code), plain=False)
+    try:
+        await agent.paired()
+        await agent.screen(lambda lines: any("$" in line for line in lines))
+        for text in ("[/]", "[/b] [link=http://evil.example]x[/link] [", HOSTILE):
+            await agent.send(m.Chat(text))
+            await agent.send(m.Suggest(11, text))
+            await agent.send(m.Pointer(pattern=text[:200]))
+        await agent.send(m.PushPlaybook({"title": "[/]", "steps": [{"title": "[/]", "body": HOSTILE}]}))
+        pongs = len(agent.all(m.Pong))
+        await agent.send(m.Ping(4242))
+        await agent.expect(m.Pong, lambda p: p.id == 4242)
+        assert len(agent.all(m.Pong)) > pongs
+        marker = tmp_path / "still-alive"
+        customer.type(f"touch {marker}\r".encode())
+        async with asyncio.timeout(WAIT):
+            while not marker.exists():
+                await asyncio.sleep(0.05)
+        assert customer.proc.returncode is None, "the customer app died"
+        raw = bytes(customer.output)
+        assert b"\x1b]52;c;Y3VybC" not in raw, "the agent wrote the customer's clipboard"
+        assert b"\x1b]0;Microsoft Support" not in raw, "the agent set the customer's window title"
+        assert not agent.all(m.End) and agent.ended is None
+    finally:
+        await customer.stop()
+        await agent.close()
