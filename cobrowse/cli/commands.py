@@ -13,7 +13,7 @@ from urllib.parse import urlparse
 
 from cobrowse.cli.config import ClientSettings, resolve
 from cobrowse.errors import CobrowseError, ConfigError
-from cobrowse.io.runtime import EXIT_FAILED, EXIT_USAGE, exit_code_for
+from cobrowse.io.runtime import EXIT_USAGE, exit_code_for
 
 
 def say(text: str) -> None:
@@ -67,6 +67,8 @@ async def run(args: argparse.Namespace) -> int:
     except asyncio.CancelledError:
         if not _signalled:
             raise
+        from cobrowse.io.runtime import EXIT_FAILED
+
         return EXIT_FAILED  # end_on_signals stopped a front end that did not stop by itself
 
 
