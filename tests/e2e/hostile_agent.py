@@ -243,6 +243,9 @@ class HostileAgent:
             for event in self.session.events_received():
                 if isinstance(event, Paired):
                     self.sas = event.sas
+                    confirm = getattr(self.link, "confirm", None)  # relays that hold a claim on probation
+                    if confirm is not None:
+                        await confirm()  # as a real agent does: the claim stands
                     if self.hello:
                         self.session.send(m.Hello("agent", "cobrowse hostile", self.name), self.now)
                     self._paired.set()
