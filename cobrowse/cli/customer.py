@@ -11,7 +11,7 @@ import argparse
 import asyncio
 import re
 import sys
-from typing import Any
+from typing import Any, Callable
 
 from cobrowse.cli.commands import ENDING_GRACE, end_on_signals, say, trusted_orgs
 from cobrowse.cli.guide import GuideNotices
@@ -80,20 +80,14 @@ class PlainNotices:
 
 async def run_customer(args: argparse.Namespace, settings: ClientSettings) -> int:
     trusted = trusted_orgs(settings)  # a bad trust file fails before any network
-    notices = customer_trail(GuideNotices())  # the usual notices, the guide's steps, and the receipt
-
-    def emit(event: dict[str, Any]) -> None:
-        try:
-            notices(event)
-        except OSError:  # stderr is a terminal that hung up: nobody can read it, the session still ends properly
-            pass
-
+    emit = customer_trail(GuideNotices())  # the usual notices, the guide's steps, and the receipt
     link = RelayLink(settings.relay, "customer", None, reconnect_for=settings.reconnect_for)
     forced = parse_size(args.size) if args.size else None
     terminal = LocalTerminal(raw=sys.stdin.isatty() and sys.stdout.isatty())
     cols, rows = forced or terminal.size()
     runtime = CustomerRuntime(link, emit, cols=cols, rows=rows, consent_timeout=args.consent_timeout, rtc=settings.rtc,
                               redact_patterns=settings.redact_patterns, ask_feedback=True, trusted=trusted)
+    runtime.emit = _quiet_when_gone(runtime.emit)
     try:
         if args.command_name == "share":
             code = await runtime.create()
@@ -169,3 +163,16 @@ async def run_customer(args: argparse.Namespace, settings: ClientSettings) -> in
                 session.cancel()
                 await asyncio.gather(session, return_exceptions=True)
     return outcome.exit_code if outcome is not None else EXIT_FAILED
+
+
+def _quiet_when_gone(emit: Callable[[dict[str, Any]], None]) -> Callable[[dict[str, Any]], None]:
+    """Plain mode's notices go to stderr; once the terminal hung up, writing there fails
+    (EIO), and that must not stop the session from ending properly."""
+
+    def quiet(event: dict[str, Any]) -> None:
+        try:
+            emit(event)
+        except OSError:
+            pass
+
+    return quiet
