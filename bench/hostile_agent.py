@@ -76,6 +76,9 @@ def child_env() -> dict[str, str]:
 async def attacker(relay_url: str) -> None:
     """Pairs as a hostile agent; runs ``start NAME`` / ``stop`` commands from stdin."""
     import importlib.util
+    import logging
+
+    logging.getLogger("cobrowse.io.link").setLevel(logging.ERROR)  # the relay refusing frames after the end
 
     from cobrowse.protocol import messages as m
 
