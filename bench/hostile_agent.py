@@ -360,7 +360,8 @@ async def measure(args: argparse.Namespace) -> dict[str, Any]:
     return {"baseline_echo_p99_ms": phases["baseline"]["p99_ms"], "attacked_echo_p99_ms": attacked,
             "ratio": round(attacked / baseline, 2),
             "worst_attack": max(args.attacks, key=lambda n: phases[n]["p99_ms"]),
-            "baseline_echo_p50_ms": phases["baseline"]["p50_ms"], "phases": phases,
+            "baseline_echo_p50_ms": phases["baseline"]["p50_ms"],
+            "baseline_after_echo_p99_ms": phases["baseline_after"]["p99_ms"], "phases": phases,
             "keys_per_phase": args.keys, "gap_ms": args.gap, "cap_s": args.cap,
             "path": "pty master -> cobrowse join --plain (raw tty) -> bash pty -> echo -> cobrowse -> pty master"}
 
