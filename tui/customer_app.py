@@ -30,7 +30,11 @@ by ``_on_event``.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
+import os
+import signal
+import threading
 from typing import Any, Sequence
 
 from rich.text import Text
@@ -47,7 +51,8 @@ from cobrowse.errors import CobrowseError
 from cobrowse.io.customer import CustomerRuntime
 from cobrowse.io.keeping import customer_trail
 from cobrowse.io.link import RelayLink
-from cobrowse.io.pty import PtyProcess, command_argv
+from cobrowse.cli.commands import ENDING_GRACE, SIGNAL_MESSAGES
+from cobrowse.io.pty import PtyProcess, command_argv, terminal_hung_up
 from cobrowse.voice.settings import RtcSettings
 from cobrowse.io.runtime import EXIT_FAILED, EXIT_OK, Outcome, exit_code_for
 from cobrowse.playbook import Playbook
@@ -215,6 +220,8 @@ class CustomerApp(App[None], inherit_bindings=False):
         self._prompt_id: int | None = None  # the question the consent bar shows
         self._call_timer: Any = None
         self._loop: asyncio.AbstractEventLoop | None = None
+        #: Why the customer's terminal went away (a signal, a hang-up), once it did.
+        self.terminal_gone: str | None = None
 
     # -- layout --------------------------------------------------------------------------
 
@@ -285,7 +292,61 @@ class CustomerApp(App[None], inherit_bindings=False):
         shell = self.query_one("#shell", ShellPane)
         shell.set_placeholder("Starting…" if self.guide is not None else "Connecting to the relay…")
         shell.focus()
+        self._watch_terminal()
         self._run_session()
+
+    def _watch_terminal(self) -> None:
+        """SIGHUP, SIGTERM or a hung-up terminal end the session and close the app: always."""
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGHUP, signal.SIGTERM):
+            loop.add_signal_handler(sig, self._on_terminal_gone, SIGNAL_MESSAGES[sig.name])
+        if os.isatty(0):
+            self.set_interval(1.0, self._check_hangup)
+        resume = signal.getsignal(signal.SIGCONT)
+        if callable(resume):  # Textual's driver restarts its output on SIGCONT (after Ctrl-Z)
+
+            def on_continue(signum: int, frame: Any) -> None:
+                # A hang-up sends SIGCONT too, at any point of the main thread: restarting the
+                # output then deadlocked the app (a new writer while the old one's lock was held).
+                if not any(terminal_hung_up(fd) for fd in (0, 1)):
+                    resume(signum, frame)
+
+            signal.signal(signal.SIGCONT, on_continue)
+
+    def _check_hangup(self) -> None:
+        if terminal_hung_up(0):
+            self._on_terminal_gone("the customer's terminal hung up")
+
+    def _on_terminal_gone(self, message: str) -> None:
+        if self.terminal_gone is not None:  # a second signal: stop now
+            self.exit(return_code=EXIT_FAILED)
+            return
+        self.terminal_gone = message
+        if any(terminal_hung_up(fd) for fd in (0, 1, 2)):
+            # Textual's writer thread dies on the first EIO and its full queue then blocks the
+            # app for ever: point the standard fds at /dev/null so the shutdown completes.
+            null = os.open(os.devnull, os.O_RDWR)
+            for fd in (0, 1, 2):
+                os.dup2(null, fd)
+            os.close(null)
+        last_resort = threading.Timer(2 * ENDING_GRACE, self._hard_exit)
+        last_resort.daemon = True
+        last_resort.start()
+        runtime = self.runtime
+        if runtime is None or self.process is None or runtime.outcome is not None or self.phase == "guide":
+            self.exit(return_code=EXIT_FAILED if runtime is None or runtime.outcome is None else runtime.outcome.exit_code)
+            return
+        asyncio.ensure_future(runtime.end("customer_ended", message))
+        self.set_timer(ENDING_GRACE, lambda: self.exit(return_code=EXIT_FAILED))
+
+    def _hard_exit(self) -> None:
+        """The app did not close in time after its terminal went away: kill the shared
+        program and leave (from a timer thread: the event loop may be the one stuck)."""
+        process = self.process
+        if process is not None:
+            with contextlib.suppress(Exception):
+                process.send_signal(signal.SIGKILL)
+        os._exit(EXIT_FAILED)
 
     # -- the session worker ----------------------------------------------------------------
 
@@ -299,6 +360,9 @@ class CustomerApp(App[None], inherit_bindings=False):
             logger.exception("customer session failed")
             outcome = Outcome("error", f"unexpected error: {exc or type(exc).__name__}", EXIT_FAILED)
         self.outcome = outcome
+        if self.terminal_gone is not None:  # nobody is left to read a failure
+            self.exit(return_code=outcome.exit_code)
+            return
         self.phase = "ended"
         self._refresh_banner()
         if outcome.exit_code == EXIT_OK:
@@ -992,6 +1056,9 @@ class CustomerApp(App[None], inherit_bindings=False):
             who.update("nobody yet")
 
     def on_unmount(self) -> None:
+        if self._loop is not None:
+            for sig in (signal.SIGHUP, signal.SIGTERM):
+                self._loop.remove_signal_handler(sig)
         if self._frame_handle is not None:
             self._frame_handle.cancel()
             self._frame_handle = None

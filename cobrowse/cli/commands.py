@@ -72,6 +72,12 @@ async def run(args: argparse.Namespace) -> int:
         return await run_customer(args, settings)
     except CobrowseError as exc:
         return fail(exc)
+    except asyncio.CancelledError:
+        if not _signalled:
+            raise
+        from cobrowse.io.runtime import EXIT_FAILED
+
+        return EXIT_FAILED  # end_on_signals stopped a front end that did not stop by itself
 
 
 def _listening(url: str) -> bool:
@@ -121,14 +127,65 @@ def trusted_orgs(settings: ClientSettings) -> list[Any]:
     return load_trusted(settings.trusted_orgs)
 
 
-def end_on_signals(runtime: Any, reason: str) -> None:
+#: After a signal, how long the session may take to end properly before cobrowse stops anyway.
+ENDING_GRACE = 5.0
+SIGNAL_MESSAGES = {"SIGHUP": "the customer's terminal was closed", "SIGTERM": "cobrowse was stopped (SIGTERM)"}
+_signalled: list[str] = []  # the signals end_on_signals handled (a cancelled run is then an exit, not a crash)
+
+
+class TerminalGone:
+    """Why the customer's terminal went away (a signal, a hang-up, its input ending): set once."""
+
+    def __init__(self) -> None:
+        self.event = asyncio.Event()
+        self.message = ""
+
+    def trigger(self, message: str) -> None:
+        if not self.event.is_set():
+            self.message = message
+            self.event.set()
+
+    def is_set(self) -> bool:
+        return self.event.is_set()
+
+
+def end_on_signals(runtime: Any, reason: str, *, grace: float = ENDING_GRACE) -> TerminalGone:
     """SIGTERM or SIGHUP (the terminal closed) end the session properly: the peer is told
-    at once instead of waiting out the grace period, and the terminal is restored."""
+    at once instead of waiting out the grace period, and the terminal is restored.
+
+    Always, not just usually: if the session has not ended ``grace`` s after the signal (a
+    stuck link), or a second signal comes, the task that called this is cancelled; its
+    ``finally`` blocks still stop the shared program and restore the terminal. The returned
+    ``TerminalGone`` lets the caller wait for the same moment (and trigger it itself when
+    stdin hangs up)."""
     import signal
 
     loop = asyncio.get_running_loop()
+    main = asyncio.current_task()
+    gone = TerminalGone()
+    ending: list[asyncio.Task[None]] = []
+
+    def stop_now() -> None:
+        if main is not None and not main.done():
+            main.cancel()
+
+    def stop_if_stuck() -> None:
+        if runtime.outcome is None:
+            stop_now()
+
+    def on_signal(sig: signal.Signals) -> None:
+        _signalled.append(sig.name)
+        if ending:
+            stop_now()
+            return
+        gone.trigger(SIGNAL_MESSAGES.get(sig.name, sig.name))
+        ending.append(loop.create_task(runtime.end(reason, gone.message)))
+        loop.call_later(grace, stop_if_stuck)
+        loop.call_later(3 * grace, stop_now)  # ended, yet still running (a front end waiting on the user)
+
     for sig in (signal.SIGTERM, signal.SIGHUP):
-        loop.add_signal_handler(sig, lambda: asyncio.ensure_future(runtime.end(reason)))
+        loop.add_signal_handler(sig, on_signal, sig)
+    return gone
 
 
 def interactive() -> bool:

@@ -11,9 +11,9 @@ import argparse
 import asyncio
 import re
 import sys
-from typing import Any
+from typing import Any, Callable
 
-from cobrowse.cli.commands import end_on_signals, say, trusted_orgs
+from cobrowse.cli.commands import ENDING_GRACE, end_on_signals, say, trusted_orgs
 from cobrowse.cli.guide import GuideNotices
 from cobrowse.cli.config import ClientSettings
 from cobrowse.io.keeping import customer_trail
@@ -21,10 +21,14 @@ from cobrowse.errors import CobrowseError, ConfigError
 from cobrowse.io.customer import CustomerRuntime
 from cobrowse.io.link import RelayLink
 from cobrowse.io.pty import LocalTerminal, Passthrough, PtyProcess, command_argv
-from cobrowse.io.runtime import EXIT_FAILED, exit_code_for
+from cobrowse.io.runtime import EXIT_FAILED, Outcome, exit_code_for
 from cobrowse.plain.prefix import HELP
 from cobrowse.voice.call import describe as describe_voice
 from cobrowse.wire.code import parse_code
+
+#: When a piped stdin ends, the program gets an EOF character (as under ``script``); if it is
+#: still running this long after, the session ends: nobody can type into it any more.
+STDIN_EOF_GRACE = 3.0
 
 LEVELS = {"view": "view only", "suggest": "suggest (the agent may propose commands)", "control": "CONTROL (the agent can type in your terminal)"}
 
@@ -87,6 +91,7 @@ async def run_customer(args: argparse.Namespace, settings: ClientSettings) -> in
     cols, rows = forced or terminal.size()
     runtime = CustomerRuntime(link, emit, cols=cols, rows=rows, consent_timeout=args.consent_timeout, rtc=settings.rtc,
                               redact_patterns=settings.redact_patterns, ask_feedback=True, trusted=trusted)
+    runtime.emit = _quiet_when_gone(runtime.emit)
     try:
         if args.command_name == "share":
             code = await runtime.create()
@@ -109,26 +114,69 @@ async def run_customer(args: argparse.Namespace, settings: ClientSettings) -> in
         while True:
             await runtime.local_input(await inputs.get())
 
-    end_on_signals(runtime, "customer_ended")
+    gone = end_on_signals(runtime, "customer_ended")
+    loop = asyncio.get_running_loop()
+
+    def input_ended(tty: bool) -> None:
+        if tty:  # EOF or EIO from a terminal: it hung up
+            gone.trigger("the customer's terminal hung up")
+        else:  # a pipe ran out: the program got an EOF character and may still finish on its own
+            loop.call_later(STDIN_EOF_GRACE, gone.trigger, "the customer's input ended (stdin closed)")
+
+    outcome: Outcome | None = None
     with terminal:
         say(HELP)
-        shared = Passthrough(process, terminal, observer=runtime.program_output,
-                             resize_observer=runtime.resize, input_handler=inputs.put_nowait)
+        shared = Passthrough(process, terminal, observer=runtime.program_output, resize_observer=runtime.resize,
+                             input_handler=inputs.put_nowait, input_eof_observer=input_ended)
         program = asyncio.create_task(shared.run())
         session = asyncio.create_task(runtime.run())
         keys = asyncio.create_task(handle_inputs())
-        done, _ = await asyncio.wait({program, session}, return_when=asyncio.FIRST_COMPLETED)
-        if program in done:
-            status = program.result() if not program.cancelled() and program.exception() is None else -1
-            await runtime.program_exited(status)
-            outcome = await session
-        else:
-            outcome = session.result()
-            await process.terminate()
-            try:
-                async with asyncio.timeout(3):
-                    await program
-            except (TimeoutError, Exception):
-                program.cancel()
-        keys.cancel()
-    return outcome.exit_code
+        hung_up = asyncio.create_task(gone.event.wait())
+        try:
+            done, _ = await asyncio.wait({program, session, hung_up}, return_when=asyncio.FIRST_COMPLETED)
+            if program in done:
+                status = program.result() if not program.cancelled() and program.exception() is None else -1
+                await runtime.program_exited(status)
+                outcome = await session
+            else:
+                if session not in done:  # the terminal went away: end the session, bounded
+                    await runtime.end("customer_ended", gone.message)
+                    async with asyncio.timeout(ENDING_GRACE):
+                        outcome = await session
+                else:
+                    outcome = session.result()
+        except asyncio.CancelledError:
+            if not gone.is_set():
+                raise
+            current = asyncio.current_task()
+            if current is not None:
+                current.uncancel()  # cancelled by end_on_signals: stop, but tidily (below)
+        except TimeoutError:
+            pass
+        finally:
+            keys.cancel()
+            hung_up.cancel()
+            if not program.done():
+                await process.terminate()
+                try:
+                    async with asyncio.timeout(3):
+                        await program
+                except (TimeoutError, Exception):
+                    program.cancel()
+            if not session.done():
+                session.cancel()
+                await asyncio.gather(session, return_exceptions=True)
+    return outcome.exit_code if outcome is not None else EXIT_FAILED
+
+
+def _quiet_when_gone(emit: Callable[[dict[str, Any]], None]) -> Callable[[dict[str, Any]], None]:
+    """Plain mode's notices go to stderr; once the terminal hung up, writing there fails
+    (EIO), and that must not stop the session from ending properly."""
+
+    def quiet(event: dict[str, Any]) -> None:
+        try:
+            emit(event)
+        except OSError:
+            pass
+
+    return quiet

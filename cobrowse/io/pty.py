@@ -123,6 +123,17 @@ def _make_controlling_tty() -> None:  # pragma: no cover - runs in the child bet
     fcntl.ioctl(0, termios.TIOCSCTTY, 0)
 
 
+def terminal_hung_up(fd: int) -> bool:
+    """True once the terminal on ``fd`` hung up (its window closed: the pty's master side is
+    gone), without reading from it: for a front end whose input thread belongs to a framework."""
+    poller = select.poll()
+    poller.register(fd, select.POLLHUP)  # POLLHUP, POLLERR and POLLNVAL are reported anyway
+    try:
+        return any(events & (select.POLLHUP | select.POLLERR | select.POLLNVAL) for _, events in poller.poll(0))
+    except OSError:
+        return True
+
+
 class PtyProcess:
     """A program running on its own pty, read and written without blocking the event loop.
 
@@ -595,12 +606,16 @@ class LocalTerminal:
         self._in_eof = False
         self._resize_callbacks: list[Callable[[int, int], None]] = []
         self._winch_installed = False
+        self._stdin_tty: bool | None = None
 
     # -- lifecycle -----------------------------------------------------------------------
 
     @property
     def stdin_is_tty(self) -> bool:
-        return os.isatty(self.stdin_fd)
+        """Whether stdin is (or was, before it hung up: a hung-up tty stops answering) a terminal."""
+        if self._stdin_tty is None:
+            self._stdin_tty = os.isatty(self.stdin_fd)
+        return self._stdin_tty
 
     @property
     def raw(self) -> bool:
@@ -608,6 +623,7 @@ class LocalTerminal:
         return self._saved_attrs is not None
 
     def __enter__(self) -> Self:
+        self._stdin_tty = os.isatty(self.stdin_fd)
         self._out = _OutputFd(self.stdout_fd, self._nonblocking_output)
         if self._out.nonblocking:
             self._poll = select.poll()
@@ -931,7 +947,9 @@ class Passthrough:
     are logged and ignored). Keys go to ``input_handler`` (default: straight to the pty;
     the caller's prefix-key logic goes there and calls ``process.write`` itself). Resizes
     of the customer's terminal resize the pty and are told to ``resize_observer``. When
-    stdin is not a tty and ends, the pty gets an EOF character, as ``script`` does.
+    stdin is not a tty and ends, the pty gets an EOF character, as ``script`` does. Either
+    way ``input_eof_observer(tty)`` hears that stdin ended: from a terminal (EOF or EIO) that
+    means it hung up, and the caller should end; from a pipe, the program may still finish.
     """
 
     def __init__(
@@ -943,8 +961,10 @@ class Passthrough:
         resize_observer: Callable[[int, int], None] | None = None,
         input_handler: Callable[[bytes], None] | None = None,
         exit_idle_timeout: float = 0.5,
+        input_eof_observer: Callable[[bool], None] | None = None,
     ) -> None:
         self.process = process
+        self.input_eof_observer = input_eof_observer
         self.terminal = terminal
         self.observer = observer
         self.resize_observer = resize_observer
@@ -964,8 +984,14 @@ class Passthrough:
                     logger.exception("output observer failed (further failures are counted, not logged)")
 
     def _on_input_eof(self) -> None:
-        if not self.terminal.stdin_is_tty:
+        tty = self.terminal.stdin_is_tty
+        if not tty:
             self.process.send_eof()
+        if self.input_eof_observer is not None:
+            try:
+                self.input_eof_observer(tty)
+            except Exception:
+                logger.exception("input EOF observer failed")
 
     def _on_resize(self, cols: int, rows: int) -> None:
         if (cols, rows) != self.process.size:

@@ -39,6 +39,8 @@ from cobrowse.wire.code import Code, new_secret
 
 Emit = Callable[[dict[str, Any]], None]
 TICK = 0.05
+WARNING_WINDOW = 10.0
+WARNINGS_PER_WINDOW = 3
 PING_EVERY = 2.0
 #: Guesses one code takes before its creator opens a fresh code (odds: MAX_ATTEMPTS / 10^8).
 MAX_ATTEMPTS = 3
@@ -108,6 +110,7 @@ class SessionRuntime:
         self.rtt_ms: float | None = None
         self._pings: dict[int, float] = {}
         self._next_ping_at = 0.0
+        self._warnings: dict[str, tuple[float, int]] = {}  # integrity warning kind -> (window start, count)
         self._wake = asyncio.Event()
         self._loop = asyncio.get_running_loop()
         self.rtc = RtcManager(self, rtc if rtc is not None else RtcSettings.from_env())
@@ -255,8 +258,10 @@ class SessionRuntime:
         if self.outcome is not None:
             return
         self.outcome = Outcome(reason, message, exit_code)
-        self.emit({"event": "ended", "reason": reason, "message": message, **self.end_summary()})
-        self._done.set()
+        try:
+            self.emit({"event": "ended", "reason": reason, "message": message, **self.end_summary()})
+        finally:  # a front end that cannot show it (its terminal is gone) must not keep the session alive
+            self._done.set()
 
     def wake(self) -> None:
         self._wake.set()
@@ -430,7 +435,22 @@ class SessionRuntime:
                 else:
                     await self.on_message(message)
             elif isinstance(event, Integrity):
-                self.emit({"event": "warning", "kind": event.kind, "message": event.detail})
+                self._integrity_warning(event)
+
+    def _integrity_warning(self, event: Integrity) -> None:
+        """Tell the user about a frame that was not applied; repeats of one kind are counted,
+        not each shown: a hostile peer sending thousands of malformed frames must not be
+        able to fill the other side's terminal (WARNINGS_PER_WINDOW per WARNING_WINDOW s)."""
+        started, shown = self._warnings.get(event.kind, (self.now, 0))
+        if self.now - started >= WARNING_WINDOW:
+            started, shown = self.now, 0
+        self._warnings[event.kind] = (started, shown + 1)
+        if shown < WARNINGS_PER_WINDOW:
+            self.emit({"event": "warning", "kind": event.kind, "message": event.detail})
+        elif shown == WARNINGS_PER_WINDOW:
+            self.emit({"event": "warning", "kind": event.kind, "coalesced": True,
+                       "message": f"more frames like that ({event.kind}) keep arriving: ignored, and not each "
+                                  f"shown for the next {WARNING_WINDOW:.0f} s"})
 
     async def _maybe_ping(self) -> None:
         """Every PING_EVERY s, a sealed ping: the round trip the people actually get."""
