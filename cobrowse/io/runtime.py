@@ -40,6 +40,7 @@ END_MESSAGES = {
     "peer_timeout": "the other side lost its connection and did not come back",
     "expired": "nobody joined before the session code expired: start a new session",
     "scared": "the session was stopped because a security check failed",
+    "peer_unresponsive": "the other side stopped acknowledging what was sent to it: the session was ended",
 }
 
 
@@ -315,6 +316,10 @@ class SessionRuntime:
             assert session is not None
             self.rtc.retransmitted(session.tick(self.now))
             await self.flush()
+            if session.stalled is not None:  # the channel's bound (docs/protocol.md): end, say why
+                await self.link.close("peer_unresponsive")
+                self.finish("peer_unresponsive", f"{END_MESSAGES['peer_unresponsive']} ({session.stalled})", EXIT_FAILED)
+                return
             await self._maybe_ping()
             await self.rtc.tick()
             wanted = await self.on_tick()
