@@ -40,6 +40,7 @@ class Limit(StrEnum):
     """Which limit refused: named in logs and metrics, never shown as relay text to a side."""
 
     SOCKETS = "sockets"
+    CONNECT_RATE = "connect_rate"
     ADDRESS_SOCKETS = "address_sockets"
     OPEN_RATE = "open_rate"
     ADDRESS_UNPAIRED = "address_unpaired"
@@ -58,12 +59,23 @@ class Refusal:
     detail: str
 
 
+@dataclass(frozen=True)
+class Accepted:
+    """What to do with a new TCP connection: ``drop`` these (idle) sockets to make room, and
+    answer ``refusal`` on the new one at once (before parsing anything) when it is set."""
+
+    drop: list[Key]
+    refusal: Refusal | None = None
+
+
 @dataclass(eq=False, slots=True)
 class _Address:
     sockets: int = 0
     unpaired: int = 0
-    tokens: float = 0.0
+    tokens: float = 0.0  # opens
     last: float = 0.0
+    connects: float = 0.0  # new connections
+    connect_last: float = 0.0
 
 
 @dataclass(eq=False, slots=True)
@@ -71,6 +83,7 @@ class _Socket:
     address: str | None = None
     attached: bool = False
     admitted: bool = False  # passed may_attach once (a refused request closes the socket)
+    counted_at_accept: bool = False  # its address was known (and counted) when it was accepted
 
 
 @dataclass
@@ -97,18 +110,41 @@ class Admission:
 
     # ---- sockets ----
 
-    def accept(self, conn: Key) -> list[Key]:
-        """A TCP connection arrived; returns the sockets to drop now (possibly ``conn`` itself)."""
+    def accept(self, conn: Key, address: str | None = None, now: float = 0.0) -> Accepted:
+        """A TCP connection arrived: make room for it, or refuse it before a byte is parsed.
+
+        ``address``: the client's, when the peer address is it (no proxy in front): then the
+        per-address socket limit and connection rate apply here, where a refusal is cheapest
+        (a canned HTTP 429, no parsing), so a connection storm costs the relay little and
+        the accept queue stays short for everybody else."""
+        a = None
+        if address is not None:
+            a = self._address(address, now)
+            if a.sockets >= self.limits.per_address:
+                return Accepted([], self._too_many_sockets())
+            lim = self.limits
+            connects = min(float(lim.connect_burst), a.connects + (now - a.connect_last) * lim.connect_rate)
+            a.connect_last = now
+            if connects < 1.0:
+                a.connects = connects
+                wait = max(1, math.ceil((1.0 - connects) / lim.connect_rate))
+                return Accepted([], Refusal("rate_limited", Limit.CONNECT_RATE, wait,
+                                            f"more than {lim.connect_burst} connections from this address at once"))
+            a.connects = connects - 1.0
         drop: list[Key] = []
         while len(self._sockets) >= self.limits.sockets and self._unattached:
             oldest, _ = self._unattached.popitem(last=False)
             self._forget(oldest)
             drop.append(oldest)
         if len(self._sockets) >= self.limits.sockets:
-            return drop + [conn]
-        self._sockets[conn] = _Socket()
+            return Accepted(drop, Refusal("full", Limit.SOCKETS, 10, "the relay holds as many connections as it can"))
+        s = self._sockets[conn] = _Socket()
         self._unattached[conn] = None
-        return drop
+        if a is not None:
+            a.sockets += 1
+            s.address = address
+            s.counted_at_accept = True
+        return Accepted(drop)
 
     def upgrade(self, conn: Key, address: str, now: float) -> Refusal | None:
         """A websocket handshake request from ``address`` on ``conn``: before it is answered."""
@@ -120,11 +156,14 @@ class Admission:
             return None
         a = self._address(address, now)
         if a.sockets >= self.limits.per_address:
-            return Refusal("rate_limited", Limit.ADDRESS_SOCKETS, 10,
-                           f"{self.limits.per_address} connections from this address are open")
+            return self._too_many_sockets()
         a.sockets += 1
         s.address = address
         return None
+
+    def _too_many_sockets(self) -> Refusal:
+        return Refusal("rate_limited", Limit.ADDRESS_SOCKETS, 10,
+                       f"{self.limits.per_address} connections from this address are open")
 
     def attached(self, conn: Key) -> None:
         """``conn`` now holds a side of a session: it is never dropped to make room."""
@@ -208,12 +247,16 @@ class Admission:
     # ---- helpers ----
 
     def _idle(self, a: _Address, now: float, full_after: float) -> bool:
-        return a.sockets == 0 and a.unpaired == 0 and now - a.last >= full_after
+        lim = self.limits
+        return (a.sockets == 0 and a.unpaired == 0 and now - a.last >= full_after
+                and now - a.connect_last >= lim.connect_burst / lim.connect_rate)
 
     def _address(self, address: str, now: float) -> _Address:
         a = self._addresses.get(address)
         if a is None:
-            a = self._addresses[address] = _Address(tokens=float(self.limits.open_burst), last=now)
+            a = self._addresses[address] = _Address(
+                tokens=float(self.limits.open_burst), last=now, connects=float(self.limits.connect_burst), connect_last=now
+            )
             if len(self._addresses) > MAX_ADDRESSES:
                 self.prune(now)
         return a

@@ -53,6 +53,8 @@ _SETTINGS: dict[str, tuple[str, str]] = {
     "max_connections": ("N", "client sockets in all (default 0: RLIMIT_NOFILE - 64, sized to memory)"),
     "reserved_connections": ("N", "sockets kept for /healthz, admins and first requests (default 0: 1/16)"),
     "connections_per_address": ("N", "sockets one address may hold (default 0: max(16, max-connections/100))"),
+    "connect_rate": ("R", "new connections per second one address may make after the burst (default 5)"),
+    "connect_burst": ("N", "new connections one address may make at once (default 0: connections-per-address)"),
     "open_rate": ("R", "sessions one address may open per second after the burst (default 1)"),
     "open_burst": ("N", "sessions one address may open at once (default 30)"),
     "unpaired_per_address": ("N", "sessions one address may hold waiting for the other side (default 20)"),

@@ -57,6 +57,8 @@ class RelayConfig:
     max_connections: int = 0  # client sockets in all; 0 = RLIMIT_NOFILE - 64 (and half the available memory)
     reserved_connections: int = 0  # of those, kept from sessions for /healthz, admins, first requests; 0 = 1/16
     connections_per_address: int = 0  # sockets one address may hold; 0 = max(16, max_connections / 100)
+    connect_rate: float = 5.0  # new connections per second per address, after connect_burst
+    connect_burst: int = 0  # new connections an address may make at once; 0 = connections_per_address
     open_rate: float = 1.0  # sessions an address may open per second, after open_burst
     open_burst: int = 30  # sessions an address may open at once
     unpaired_per_address: int = 20  # sessions one address may hold waiting for the other side
@@ -310,6 +312,8 @@ _CHECKS: dict[str, Callable[[str, Any, str], Any]] = {
     "max_connections": _int_in(0, 10_000_000),
     "reserved_connections": _int_in(0, 1_000_000),
     "connections_per_address": _int_in(0, 10_000_000),
+    "connect_rate": _rate,
+    "connect_burst": _int_in(0, 10_000_000),
     "open_rate": _rate,
     "open_burst": _int_in(1, 1_000_000),
     "unpaired_per_address": _int_in(1, 1_000_000),

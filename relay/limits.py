@@ -70,6 +70,8 @@ class Limits:
     attached: int
     anonymous: int
     per_address: int
+    connect_rate: float
+    connect_burst: int
     open_rate: float
     open_burst: int
     unpaired_per_address: int
@@ -79,7 +81,8 @@ class Limits:
     def describe(self) -> str:
         return (
             f"sockets {self.sockets} (sessions {self.attached}, anonymous {self.anonymous}), "
-            f"per address {self.per_address} sockets, {self.open_burst} opens then {self.open_rate:g}/s, "
+            f"per address {self.per_address} sockets, {self.connect_burst} connections then {self.connect_rate:g}/s, "
+            f"{self.open_burst} opens then {self.open_rate:g}/s, "
             f"{self.unpaired_per_address} unpaired; {self.max_unpaired} unpaired in all; "
             f"agents with a token x{self.token_factor}"
         )
@@ -92,6 +95,8 @@ def derive_limits(
     max_connections: int,
     reserved_connections: int,
     connections_per_address: int,
+    connect_rate: float,
+    connect_burst: int,
     open_rate: float,
     open_burst: int,
     unpaired_per_address: int,
@@ -118,6 +123,8 @@ def derive_limits(
         attached=attached,
         anonymous=anonymous,
         per_address=per_address,
+        connect_rate=connect_rate,
+        connect_burst=connect_burst or per_address,
         open_rate=open_rate,
         open_burst=open_burst,
         unpaired_per_address=unpaired_per_address,

@@ -65,6 +65,7 @@ log = logging.getLogger("relay")
 # websockets itself cuts frames this far above max_frame_bytes (close code 1009) before
 # buffering them; frames in between get the friendlier ``too_large`` error from us.
 FRAME_SLACK = 64 * 1024
+LISTEN_BACKLOG = 4096  # the kernel caps it at net.core.somaxconn
 
 
 def _version() -> str:
@@ -122,6 +123,7 @@ def machine_limits(config: RelayConfig) -> Limits:
     return derive_limits(
         nofile=nofile, mem_available=mem_available(), max_connections=config.max_connections,
         reserved_connections=config.reserved_connections, connections_per_address=config.connections_per_address,
+        connect_rate=config.connect_rate, connect_burst=config.connect_burst,
         open_rate=config.open_rate, open_burst=config.open_burst, unpaired_per_address=config.unpaired_per_address,
         max_unpaired=config.max_unpaired, token_factor=config.token_limit_factor, max_sessions=config.max_sessions,
     )
@@ -227,6 +229,7 @@ class RelayServer:
                 ping_interval=cfg.ping_interval or None,
                 ping_timeout=cfg.ping_timeout or None,
                 close_timeout=5,
+                backlog=LISTEN_BACKLOG,  # a connection storm must not drop a real client's SYN
                 write_limit=cfg.send_buffer_bytes,
                 logger=logging.getLogger("relay.websockets"),
                 create_connection=self._connection_class(),
@@ -252,6 +255,8 @@ class RelayServer:
         """ServerConnection that tells us when its send buffer goes over / back under the limit,
         and that asks admission for room before anything is read from it."""
         stalled, clock, admission = self._stalled, self._clock, self.admission
+        known_address = not self.config.trust_proxy  # else the client's address comes in a header
+        refused = self._refused
 
         class RelayConnection(ServerConnection):
             def __init__(self, *args: Any, **kwargs: Any) -> None:
@@ -259,16 +264,22 @@ class RelayServer:
                 # Memory per idle connection (bench/relay_capacity.py): an empty deque costs
                 # ~600 B; this list of futures waiting for a drain holds one at most.
                 self.drain_waiters = []  # type: ignore[assignment]
+                self.refused_early = False
 
             def connection_made(self, transport: Any) -> None:
+                peer = address_key(transport.get_extra_info("peername")) if known_address else None
+                verdict = admission.accept(self, peer, clock())
+                for victim in verdict.drop:
+                    dropped = getattr(victim, "transport", None)
+                    if dropped is not None:
+                        dropped.abort()
+                if verdict.refusal is not None:  # answered before websockets sees a byte
+                    self.refused_early = True
+                    refused(verdict.refusal, peer or "")
+                    transport.write(_early_refusal(verdict.refusal))
+                    transport.close()
+                    return
                 super().connection_made(transport)
-                for victim in admission.accept(self):
-                    if victim is self:
-                        transport.abort()
-                    else:
-                        dropped = getattr(victim, "transport", None)
-                        if dropped is not None:
-                            dropped.abort()
 
             def pause_writing(self) -> None:
                 super().pause_writing()
@@ -279,6 +290,8 @@ class RelayServer:
                 stalled.pop(self, None)
 
             def connection_lost(self, exc: Exception | None) -> None:
+                if self.refused_early:
+                    return
                 stalled.pop(self, None)
                 admission.closed(self)
                 super().connection_lost(exc)
@@ -734,6 +747,15 @@ class RelayServer:
             else:  # not a side of a session here (none, or proxied to another node): cut it
                 error = Error.of("slow_consumer", f"more than {self.config.send_buffer_bytes} bytes waited for it")
                 self._spawn(self._close_one(ws, [error], 1008, "slow_consumer", bound=5.0))
+
+
+def _early_refusal(refusal: Refusal) -> bytes:
+    """The whole HTTP answer to a connection refused as it was accepted (429: this address;
+    503: the relay): clients read the status and Retry-After, as from any refused upgrade."""
+    status = "429 Too Many Requests" if refusal.code == "rate_limited" else "503 Service Unavailable"
+    body = json.dumps({"error": refusal.code, "retry_after": refusal.retry_after, "message": refusal.detail}) + "\n"
+    return (f"HTTP/1.1 {status}\r\nRetry-After: {refusal.retry_after}\r\nContent-Type: application/json\r\n"
+            f"Content-Length: {len(body)}\r\nCache-Control: no-store\r\nConnection: close\r\n\r\n{body}").encode()
 
 
 def _respond(

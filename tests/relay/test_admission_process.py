@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import http.client
 import json
 import os
 import resource
@@ -18,7 +19,6 @@ import socket
 import subprocess
 import sys
 import time
-import urllib.request
 from pathlib import Path
 from typing import Any, Iterator
 
@@ -26,6 +26,8 @@ import pytest
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed, InvalidStatus
 
+from cobrowse.errors import RelayRejected
+from cobrowse.io.link import RelayLink
 from cobrowse.wire.envelope import Claim, Open
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -71,9 +73,15 @@ class RelayProcess:
             raise AssertionError(f"relay did not start: {self.lines!r}")
         self.url = f"ws://127.0.0.1:{self.port}"
 
-    def health(self) -> dict[str, Any]:
-        with urllib.request.urlopen(f"http://127.0.0.1:{self.port}/healthz", timeout=T) as reply:
+    def health(self, source: str = "127.0.0.1") -> dict[str, Any]:
+        conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=T, source_address=(source, 0))
+        try:
+            conn.request("GET", "/healthz")
+            reply = conn.getresponse()
+            assert reply.status == 200, (reply.status, reply.read())
             return dict(json.loads(reply.read()))
+        finally:
+            conn.close()
 
     def rss_mb(self) -> float:
         for line in Path(f"/proc/{self.proc.pid}/status").read_text().splitlines():
@@ -140,21 +148,29 @@ async def test_one_address_opening_in_a_loop_is_refused_while_another_still_pair
     retry_after: list[int] = []
     for _ in range(80):  # far past the per-address limits, bounded
         try:
-            ws, reply = await open_session(url, "127.0.0.2", role="customer", token=None)
-        except InvalidStatus as exc:
-            codes.append(f"http {exc.response.status_code}")
+            ws, reply = await open_session(url, "127.0.0.1", role="customer", token=None)
+        except InvalidStatus as exc:  # refused as it connected: 429 and Retry-After
+            codes.append("rate_limited")
+            retry_after.append(int(exc.response.headers["Retry-After"]))
+            assert exc.response.status_code == 429
             continue
         codes.append(reply.get("code", reply["type"]))
         if reply["type"] == "error":
             retry_after.append(reply["retry_after"])
         await ws.close()  # the session stays, waiting for a claim (the creator may resume)
     opened = codes.count("opened")
-    assert 1 <= opened <= 30, codes  # unpaired_per_address (20) and the burst (30) bound it
-    assert codes[-1] == "rate_limited", codes
+    assert 1 <= opened <= 30, codes  # the connection burst (16 here), unpaired_per_address (20), open_burst (30)
+    assert codes[opened:] == ["rate_limited"] * (80 - opened), codes
     assert retry_after and all(r >= 1 for r in retry_after)
+    # what the person sees: an actionable message, not "cannot reach the relay"
+    with pytest.raises(RelayRejected) as refused:
+        await RelayLink(url, "customer").open()
+    assert refused.value.code == "rate_limited"
+    assert "limiting this address" in refused.value.message and "try again in" in refused.value.message
     # another address's agent still opens, and its customer pairs with it
     agent, customer = await paired(url, "127.0.0.3", "127.0.0.4")
     await frame_crosses(agent, customer, b"still works")
+    assert relay_process.health("127.0.0.5")["status"] == "ok"
     await agent.close()
     await customer.close()
 
