@@ -71,7 +71,8 @@ class Accepted:
 @dataclass(eq=False, slots=True)
 class _Address:
     sockets: int = 0
-    unpaired: int = 0
+    unpaired: int = 0  # waiting sessions opened without a token
+    unpaired_tokened: int = 0  # ... and with one (counted apart: an office's agents never use up its customers' share)
     tokens: float = 0.0  # opens
     last: float = 0.0
     connects: float = 0.0  # new connections
@@ -92,7 +93,8 @@ class Admission:
     _sockets: dict[Key, _Socket] = field(default_factory=dict)
     _unattached: OrderedDict[Key, None] = field(default_factory=OrderedDict)  # oldest first
     _addresses: OrderedDict[str, _Address] = field(default_factory=OrderedDict)
-    _unpaired: dict[str, str] = field(default_factory=dict)  # session id -> creator's address
+    _unpaired: dict[str, tuple[str, bool]] = field(default_factory=dict)  # session id -> (address, with a token)
+    anonymous_unpaired: int = 0
     attached_count: int = 0
 
     # ---- introspection ----
@@ -202,10 +204,10 @@ class Admission:
             s.admitted = True
             return None
         factor = lim.token_factor if authenticated else 1
-        if not authenticated and len(self._unpaired) >= lim.max_unpaired:
+        if not authenticated and self.anonymous_unpaired >= lim.max_unpaired:
             return Refusal("full", Limit.UNPAIRED, 30, f"{lim.max_unpaired} sessions are waiting for the other side")
         a = self._address(s.address, now)
-        if a.unpaired >= lim.unpaired_per_address * factor:
+        if (a.unpaired_tokened if authenticated else a.unpaired) >= lim.unpaired_per_address * factor:
             return Refusal("rate_limited", Limit.ADDRESS_UNPAIRED, 60,
                            f"{lim.unpaired_per_address * factor} sessions from this address wait for the other side")
         rate, burst = lim.open_rate * factor, float(lim.open_burst * factor)
@@ -226,16 +228,25 @@ class Admission:
             return
         if kind == "created":
             address = str(data.get("address") or "")
-            self._unpaired[session] = address
+            tokened = data.get("agent_token") is not None
+            self._unpaired[session] = (address, tokened)
+            self.anonymous_unpaired += not tokened
             a = self._addresses.get(address)
             if a is not None:
-                a.unpaired += 1
+                if tokened:
+                    a.unpaired_tokened += 1
+                else:
+                    a.unpaired += 1
         elif kind in ("paired", "ended", "killed"):
-            address_or_none = self._unpaired.pop(session, None)
-            if address_or_none is not None:
-                a = self._addresses.get(address_or_none)
-                if a is not None and a.unpaired > 0:
-                    a.unpaired -= 1
+            waiting = self._unpaired.pop(session, None)
+            if waiting is not None:
+                address, tokened = waiting
+                self.anonymous_unpaired -= not tokened
+                a = self._addresses.get(address)
+                if a is not None and tokened:
+                    a.unpaired_tokened = max(0, a.unpaired_tokened - 1)
+                elif a is not None:
+                    a.unpaired = max(0, a.unpaired - 1)
 
     def prune(self, now: float) -> None:
         """Forget addresses that hold nothing and whose bucket is full again."""
@@ -248,7 +259,7 @@ class Admission:
 
     def _idle(self, a: _Address, now: float, full_after: float) -> bool:
         lim = self.limits
-        return (a.sockets == 0 and a.unpaired == 0 and now - a.last >= full_after
+        return (a.sockets == 0 and a.unpaired == 0 and a.unpaired_tokened == 0 and now - a.last >= full_after
                 and now - a.connect_last >= lim.connect_burst / lim.connect_rate)
 
     def _address(self, address: str, now: float) -> _Address:

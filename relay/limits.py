@@ -52,6 +52,12 @@ def bucket_for(rate: int, max_frame_bytes: int, now: float) -> TokenBucket | Non
 # ---- how many sockets and sessions a node admits (relay/admission.py enforces them) ----
 
 FD_MARGIN = 64  # descriptors never given to sockets: listeners, logs, the audit log, Redis, the token store
+# asyncio accepts up to ACCEPT_BATCH connections per wake-up, and a few wake-ups may pass before
+# admission sees (or refuses) them: ACCEPT_RESERVE descriptors more are kept free, so accept()
+# never meets EMFILE (asyncio would then stop accepting for a second and log a traceback per
+# failed accept: the outage the issue measured).
+ACCEPT_BATCH = 64
+ACCEPT_RESERVE = 6 * ACCEPT_BATCH
 BYTES_PER_CONNECTION = 64 * 1024  # an idle side costs ~20 KB (bench/relay_capacity.py); room for buffers
 
 
@@ -108,7 +114,7 @@ def derive_limits(
     ``mem_available`` the bytes the kernel says are available (None: unknown). A setting
     of 0 means "derive it"; explicit settings are still held under what the machine allows.
     """
-    ceiling = max(16, nofile - FD_MARGIN)
+    ceiling = max(16, nofile - FD_MARGIN - ACCEPT_RESERVE)
     if mem_available is not None:
         ceiling = min(ceiling, max(16, mem_available // 2 // BYTES_PER_CONNECTION))
     sockets = min(max_connections, ceiling) if max_connections else ceiling

@@ -24,9 +24,11 @@ import hashlib
 import ipaddress
 import json
 import logging
+import os
 import random
 import resource
 import secrets
+import socket
 import ssl
 import time
 from collections import defaultdict
@@ -52,7 +54,7 @@ from relay import admin
 from relay.admission import Admission, Refusal
 from relay.audit import AuditLog
 from relay.config import RelayConfig
-from relay.limits import Limits, TokenBucket, bucket_for, derive_limits
+from relay.limits import ACCEPT_BATCH, Limits, TokenBucket, bucket_for, derive_limits
 from relay.metrics import CONTENT_TYPE as METRICS_CONTENT_TYPE
 from relay.metrics import Live, RelayMetrics
 from relay.nodes import Bridge, default_node_id
@@ -65,7 +67,8 @@ log = logging.getLogger("relay")
 # websockets itself cuts frames this far above max_frame_bytes (close code 1009) before
 # buffering them; frames in between get the friendlier ``too_large`` error from us.
 FRAME_SLACK = 64 * 1024
-LISTEN_BACKLOG = 4096  # the kernel caps it at net.core.somaxconn
+REFUSAL_LINES, REFUSAL_WINDOW = 20, 10.0  # refusals logged one by one per window, the rest counted
+LISTEN_BACKLOG = 4096  # the kernel's queue of connections to accept (capped at net.core.somaxconn)
 
 
 def _version() -> str:
@@ -191,7 +194,8 @@ class RelayServer:
         self.admission = Admission(self.limits)
         self._token_digests: frozenset[str] = frozenset()
         self._refusals_unlogged = 0
-        self._refusals_logged_at = 0.0
+        self._refusals_lines = 0
+        self._refusals_logged_at = -REFUSAL_WINDOW
         self._control_hist = {t: self.metrics.control_seconds.labels(t) for t in CLIENT_MESSAGES}
 
     @property
@@ -229,7 +233,7 @@ class RelayServer:
                 ping_interval=cfg.ping_interval or None,
                 ping_timeout=cfg.ping_timeout or None,
                 close_timeout=5,
-                backlog=LISTEN_BACKLOG,  # a connection storm must not drop a real client's SYN
+                backlog=ACCEPT_BATCH,  # asyncio accepts up to this many per wake-up (descriptors reserved for it)
                 write_limit=cfg.send_buffer_bytes,
                 logger=logging.getLogger("relay.websockets"),
                 create_connection=self._connection_class(),
@@ -242,6 +246,9 @@ class RelayServer:
                 await self.bridge.close()
             raise
         sockets = list(self._server.sockets)
+        for listening in sockets:  # a longer kernel queue: a connection storm must not drop a real SYN
+            with socket.socket(fileno=os.dup(listening.fileno())) as same:  # asyncio's wrapper has no listen()
+                same.listen(LISTEN_BACKLOG)
         if sockets:
             self.port = sockets[0].getsockname()[1]
         for warning in cfg.security_warnings(self._stored_tokens):
@@ -499,17 +506,28 @@ class RelayServer:
         return refusal
 
     def _refused(self, refusal: Refusal, address: str) -> None:
-        """Count a refusal; log at most one line per 10 s (a flood must not become a log flood)."""
+        """Count an admission refusal (metrics) and log it, throttled."""
         self.metrics.refusals.labels(refusal.code).inc()
         self.metrics.rate_limited.labels(refusal.limit.value).inc()
+        self._log_refusal(f"{refusal.code} ({refusal.limit.value} limit)", {
+            "event": "refused", "code": refusal.code, "limit": refusal.limit.value, "address": address})
+
+    def _log_refusal(self, what: str, ctx: dict[str, Any]) -> None:
+        """Up to REFUSAL_LINES lines per 10 s, then one line with the count at the next window:
+        a flood of refusals must not become a flood of log lines (each costs the loop time
+        every client waits for)."""
         now = self._clock()
-        self._refusals_unlogged += 1
-        if now - self._refusals_logged_at >= 10.0:
-            log.info("refused: %s (%s limit; %d refusals since the last line)", refusal.code, refusal.limit.value,
-                     self._refusals_unlogged, extra={"ctx": {
-                         "event": "refused", "code": refusal.code, "limit": refusal.limit.value,
-                         "address": address, "count": self._refusals_unlogged}})
-            self._refusals_unlogged, self._refusals_logged_at = 0, now
+        if now - self._refusals_logged_at >= REFUSAL_WINDOW:
+            if self._refusals_unlogged:
+                log.info("refused: %d more refusals in the last %.0f s were not logged one by one",
+                         self._refusals_unlogged, now - self._refusals_logged_at,
+                         extra={"ctx": {"event": "refused_unlogged", "count": self._refusals_unlogged}})
+            self._refusals_logged_at, self._refusals_lines, self._refusals_unlogged = now, 0, 0
+        if self._refusals_lines < REFUSAL_LINES:
+            self._refusals_lines += 1
+            log.info("refused: %s", what, extra={"ctx": ctx})
+        else:
+            self._refusals_unlogged += 1
 
     async def _handle(self, ws: ServerConnection) -> None:
         rooms = self.rooms
@@ -713,7 +731,7 @@ class RelayServer:
                 self._ended_traffic[1] += int(event.data.get("bytes", 0))  # type: ignore[call-overload]
             ctx = {"event": event.kind, "session": event.session, **event.data}
             if event.kind == "refused":
-                log.info("refused: %s", event.data.get("code"), extra={"ctx": ctx})
+                self._log_refusal(str(event.data.get("code")), ctx)
             elif event.kind == "reported":  # an operator should look: a customer suspects a scam
                 log.warning("session %s reported by the %s", event.data.get("nameplate"), event.data.get("by"),
                             extra={"ctx": ctx})
