@@ -120,3 +120,36 @@ def test_first_resend_after_a_reconnect_is_answered_at_once() -> None:
     assert answer == []  # paced: each went out 0.1 s ago
     _, answer = a.open(ack_frame(3, 0, resend=True), 12.1)
     assert answer == frames
+
+
+def test_a_session_whose_peer_stops_acknowledging_says_it_is_stalled_and_sends_in_bounds() -> None:
+    """The Session over the channel: the customer's side keeps sending while the agent's
+    side (present on the relay) answers nothing; what goes out is bounded and the session
+    reports the stall (the runtime then ends it as ``peer_unresponsive``)."""
+    import os
+
+    from cobrowse.protocol.messages import Chat
+    from cobrowse.protocol.session import Session
+    from cobrowse.wire.code import Code
+
+    code = Code("42", "71930518")
+    a, b = Session("agent", code, os.urandom), Session("customer", code, os.urandom)
+    a.peer_joined(0.0)
+    b.peer_joined(0.0)
+    for _ in range(10):  # pair
+        for frame in a.data_to_send():
+            b.receive_data(frame, 0.0)
+        for frame in b.data_to_send():
+            a.receive_data(frame, 0.0)
+    assert a.state == b.state == "paired"
+    sent = 0
+    step = 0
+    while b.stalled is None and step < 4000:  # up to 200 s, a message every 50 ms; the agent never answers
+        now = step * 0.05
+        if not b.window_full:
+            b.send(Chat("x" * 900), now)
+        b.tick(now)
+        sent += sum(len(f) for f in b.data_to_send())
+        step += 1
+    assert b.stalled is not None
+    assert sent < (MAX_TRIES + 1) * (MAX_UNACKED_BYTES + 2 * FRAME)
