@@ -80,6 +80,13 @@ class _Address:
 
 
 @dataclass(eq=False, slots=True)
+class _Waiting:
+    address: str
+    tokened: bool
+    waiting: bool = False
+
+
+@dataclass(eq=False, slots=True)
 class _Socket:
     address: str | None = None
     attached: bool = False
@@ -93,7 +100,8 @@ class Admission:
     _sockets: dict[Key, _Socket] = field(default_factory=dict)
     _unattached: OrderedDict[Key, None] = field(default_factory=OrderedDict)  # oldest first
     _addresses: OrderedDict[str, _Address] = field(default_factory=OrderedDict)
-    _unpaired: dict[str, tuple[str, bool]] = field(default_factory=dict)  # session id -> (address, with a token)
+    _live: dict[str, _Waiting] = field(default_factory=dict)  # session id -> its creator, while it lives
+    unpaired_count: int = 0
     anonymous_unpaired: int = 0
     attached_count: int = 0
 
@@ -102,10 +110,6 @@ class Admission:
     @property
     def socket_count(self) -> int:
         return len(self._sockets)
-
-    @property
-    def unpaired_count(self) -> int:
-        return len(self._unpaired)
 
     def address_count(self) -> int:
         return len(self._addresses)
@@ -223,30 +227,38 @@ class Admission:
 
     def session_event(self, kind: str, session: str | None, data: dict[str, object]) -> None:
         """Follow the rooms: a created session waits (counted against its creator's address)
-        until it is paired or ends."""
+        until it is paired, waits again if its claim is released (a wrong code), and stops
+        counting when it ends."""
         if session is None:
             return
         if kind == "created":
-            address = str(data.get("address") or "")
-            tokened = data.get("agent_token") is not None
-            self._unpaired[session] = (address, tokened)
-            self.anonymous_unpaired += not tokened
-            a = self._addresses.get(address)
-            if a is not None:
-                if tokened:
-                    a.unpaired_tokened += 1
-                else:
-                    a.unpaired += 1
-        elif kind in ("paired", "ended", "killed"):
-            waiting = self._unpaired.pop(session, None)
-            if waiting is not None:
-                address, tokened = waiting
-                self.anonymous_unpaired -= not tokened
-                a = self._addresses.get(address)
-                if a is not None and tokened:
-                    a.unpaired_tokened = max(0, a.unpaired_tokened - 1)
-                elif a is not None:
-                    a.unpaired = max(0, a.unpaired - 1)
+            created = self._live[session] = _Waiting(str(data.get("address") or ""), data.get("agent_token") is not None)
+            self._count(created, +1)
+            return
+        record = self._live.get(session)
+        if record is None:
+            return
+        if kind == "paired" and record.waiting:
+            self._count(record, -1)
+        elif kind == "released" and not record.waiting:
+            self._count(record, +1)
+        elif kind in ("ended", "killed"):
+            del self._live[session]
+            if record.waiting:
+                self._count(record, -1)
+
+    def _count(self, record: _Waiting, delta: int) -> None:
+        record.waiting = delta > 0
+        self.unpaired_count += delta
+        if not record.tokened:
+            self.anonymous_unpaired += delta
+        a = self._addresses.get(record.address)
+        if a is None:
+            return
+        if record.tokened:
+            a.unpaired_tokened = max(0, a.unpaired_tokened + delta)
+        else:
+            a.unpaired = max(0, a.unpaired + delta)
 
     def prune(self, now: float) -> None:
         """Forget addresses that hold nothing and whose bucket is full again."""

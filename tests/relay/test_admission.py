@@ -148,3 +148,22 @@ def test_idle_addresses_are_forgotten() -> None:
     assert adm.address_count() == 1  # its connection bucket is not full yet
     adm.prune(10.0)
     assert adm.address_count() == 0
+
+
+def test_a_released_claim_waits_again_and_counts_again() -> None:
+    """After a wrong code the relay releases the claim: the session waits for a claim again."""
+    adm = Admission(limits(per_address=50, connect_burst=50, open_burst=50, unpaired_per_address=1, max_unpaired=50))
+    adm.accept("c", "10.0.0.1", 0.0)
+    assert adm.may_attach("c", opening=True, authenticated=False, now=0.0) is None
+    adm.session_event("created", "s", {"address": "10.0.0.1", "agent_token": None})
+    adm.session_event("paired", "s", {})
+    assert adm.unpaired_count == 0
+    adm.session_event("released", "s", {})
+    assert adm.unpaired_count == adm.anonymous_unpaired == 1
+    adm.accept("d", "10.0.0.1", 0.0)
+    refusal = adm.may_attach("d", opening=True, authenticated=False, now=0.0)
+    assert refusal is not None and refusal.limit is Limit.ADDRESS_UNPAIRED
+    adm.session_event("ended", "s", {})
+    assert adm.unpaired_count == adm.anonymous_unpaired == 0
+    adm.session_event("ended", "s", {})  # twice: no harm
+    assert adm.unpaired_count == 0
