@@ -35,6 +35,9 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
+# every client here is 127.0.0.1: lift the per-address admission limits (docs/relay.md)
+ONE_ADDRESS = ["--connections-per-address", "1000000", "--open-burst", "1000000", "--open-rate", "1000000",
+               "--unpaired-per-address", "1000000", "--reserved-connections", "16"]
 
 
 def log(msg: str) -> None:
@@ -113,7 +116,7 @@ async def worker(url: str, sessions: int, seconds: float) -> None:
 
 def start_relay(want_fds: int) -> tuple[subprocess.Popen[str], int]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("COBROWSE_RELAY")}
-    argv = [sys.executable, "-m", "relay", "--host", "127.0.0.1", "--port", "0"]
+    argv = [sys.executable, "-m", "relay", "--host", "127.0.0.1", "--port", "0", *ONE_ADDRESS]
     proc = subprocess.Popen(argv, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
                             text=True, preexec_fn=lambda: raise_nofile(want_fds))
     assert proc.stderr is not None

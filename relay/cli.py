@@ -19,6 +19,7 @@ import argparse
 import asyncio
 import dataclasses
 import errno
+import gc
 import json
 import logging
 import os
@@ -50,6 +51,16 @@ _SETTINGS: dict[str, tuple[str, str]] = {
     "idle_timeout": ("S", "end paired sessions with no frames for S (default 0: never)"),
     "send_buffer_bytes": ("N", "per receiver send buffer; the sender waits past it (default 262144)"),
     "slow_consumer_timeout": ("S", "close a receiver stuck over its buffer for S (default 15)"),
+    "max_connections": ("N", "client sockets in all (default 0: RLIMIT_NOFILE - 64, sized to memory)"),
+    "reserved_connections": ("N", "sockets kept for /healthz, admins and first requests (default 0: 1/16)"),
+    "connections_per_address": ("N", "sockets one address may hold (default 0: max(16, max-connections/100))"),
+    "connect_rate": ("R", "new connections per second one address may make after the burst (default 5)"),
+    "connect_burst": ("N", "new connections one address may make at once (default 0: connections-per-address)"),
+    "open_rate": ("R", "sessions one address may open per second after the burst (default 1)"),
+    "open_burst": ("N", "sessions one address may open at once (default 30)"),
+    "unpaired_per_address": ("N", "sessions one address may hold waiting for the other side (default 20)"),
+    "max_unpaired": ("N", "waiting sessions opened without an agent token (default 0: half the sockets)"),
+    "token_limit_factor": ("N", "agents with a valid token get N x the per-address limits (default 10)"),
     "rate_limit": ("N", "failed claims per address per window before a block (default 10)"),
     "rate_window": ("S", "the claim rate window and first block (default 60)"),
     "rate_backoff_max": ("S", "the longest block (default 3600)"),
@@ -140,6 +151,16 @@ def _bind_error(config: RelayConfig, exc: OSError) -> str:
     return f"cobrowse relay: cannot listen on {where}: {why}"
 
 
+def tune_gc() -> None:
+    """A relay process holds thousands of connections, and under a connection flood each
+    refused one leaves cyclic garbage: with CPython's default thresholds full collections
+    then ran every few seconds and took up to 500 ms, a stall every client waited through
+    (bench/relay_attack.py: p99 of an agent's open under attack 626 → 77-98 ms with these). What exists at
+    start (modules, settings) is frozen out of the scans; young collections run less often."""
+    gc.freeze()
+    gc.set_threshold(20_000, 20, 20)
+
+
 async def _serve(config: RelayConfig) -> int:
     from relay.server import serve_relay
 
@@ -151,6 +172,7 @@ async def _serve(config: RelayConfig) -> int:
     except OSError as exc:
         print(_bind_error(config, exc), file=sys.stderr)
         return EXIT_USAGE
+    tune_gc()
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig, callback in ((signal.SIGINT, stop.set), (signal.SIGTERM, stop.set), (signal.SIGHUP, server.reload)):

@@ -55,6 +55,17 @@ class RelayConfig:
     ping_interval: float = 20.0  # websocket keepalive; 0 turns it off
     ping_timeout: float = 20.0
     tick_interval: float = 1.0  # how often expiry and grace are checked
+    # ---- admission: what one address, or many, may hold (relay/admission.py); 0 = sized from the machine ----
+    max_connections: int = 0  # client sockets in all; 0 = RLIMIT_NOFILE - 64 (and half the available memory)
+    reserved_connections: int = 0  # of those, kept from sessions for /healthz, admins, first requests; 0 = 1/16
+    connections_per_address: int = 0  # sockets one address may hold; 0 = max(16, max_connections / 100)
+    connect_rate: float = 5.0  # new connections per second per address, after connect_burst
+    connect_burst: int = 0  # new connections an address may make at once; 0 = connections_per_address
+    open_rate: float = 1.0  # sessions an address may open per second, after open_burst
+    open_burst: int = 30  # sessions an address may open at once
+    unpaired_per_address: int = 20  # sessions one address may hold waiting for the other side
+    max_unpaired: int = 0  # waiting sessions opened without an agent token, in all; 0 = half the session sockets
+    token_limit_factor: int = 10  # agents with a valid token get this many times the per-address limits
     # ---- operating one node (see docs/relay.md) ----
     token_store: str = ""  # the agent token file; "" = none here, the data dir for `cobrowse relay`
     admin_tokens: tuple[str, ...] = ()  # sha256 hex digests; empty = the admin endpoint refuses all
@@ -183,6 +194,17 @@ def _seconds(lo: float, hi: float = 10 * 365 * 86400.0) -> Callable[[str, Any, s
     return check
 
 
+def _rate(key: str, value: Any, where: str) -> float:
+    if isinstance(value, str):
+        try:
+            value = float(value.strip())
+        except ValueError:
+            raise _fail(key, where, "expected a number per second", value) from None
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0.001 <= value <= 1_000_000:
+        raise _fail(key, where, "expected a number per second from 0.001 to 1000000", value)
+    return float(value)
+
+
 _TRUE = {"1", "true", "yes", "on"}
 _FALSE = {"0", "false", "no", "off"}
 
@@ -291,6 +313,16 @@ _CHECKS: dict[str, Callable[[str, Any, str], Any]] = {
     "ping_interval": _seconds(0.0),
     "ping_timeout": _seconds(0.0),
     "tick_interval": _seconds(0.001, 60.0),
+    "max_connections": _int_in(0, 10_000_000),
+    "reserved_connections": _int_in(0, 1_000_000),
+    "connections_per_address": _int_in(0, 10_000_000),
+    "connect_rate": _rate,
+    "connect_burst": _int_in(0, 10_000_000),
+    "open_rate": _rate,
+    "open_burst": _int_in(1, 1_000_000),
+    "unpaired_per_address": _int_in(1, 1_000_000),
+    "max_unpaired": _int_in(0, 500_000),
+    "token_limit_factor": _int_in(1, 1000),
     "token_store": _path,
     "admin_tokens": _tokens,
     "max_sessions_per_token": _int_in(0, 500_000),

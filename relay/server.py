@@ -20,11 +20,15 @@ X-Forwarded-For behind a trusted proxy, token reloads and the graceful shutdown.
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import ipaddress
 import json
 import logging
+import os
 import random
+import resource
 import secrets
+import socket
 import ssl
 import time
 from collections import defaultdict
@@ -36,11 +40,21 @@ from websockets.exceptions import ConnectionClosed
 from websockets.http11 import Request, Response
 
 from cobrowse.errors import ConfigError
-from cobrowse.wire.envelope import CLIENT_MESSAGES, Error, MalformedMessage, Message, decode_client
+from cobrowse.wire.envelope import (
+    CLIENT_MESSAGES,
+    Claim,
+    Error,
+    MalformedMessage,
+    Message,
+    Open,
+    Resume,
+    decode_client,
+)
 from relay import admin
+from relay.admission import Admission, Refusal
 from relay.audit import AuditLog
 from relay.config import RelayConfig
-from relay.limits import TokenBucket, bucket_for
+from relay.limits import ACCEPT_BATCH, Limits, TokenBucket, bucket_for, derive_limits
 from relay.metrics import CONTENT_TYPE as METRICS_CONTENT_TYPE
 from relay.metrics import Live, RelayMetrics
 from relay.rooms import Event, Key, Output, Rng, Rooms
@@ -55,6 +69,8 @@ log = logging.getLogger("relay")
 # websockets itself cuts frames this far above max_frame_bytes (close code 1009) before
 # buffering them; frames in between get the friendlier ``too_large`` error from us.
 FRAME_SLACK = 64 * 1024
+REFUSAL_LINES, REFUSAL_WINDOW = 20, 10.0  # refusals logged one by one per window, the rest counted
+LISTEN_BACKLOG = 4096  # the kernel's queue of connections to accept (capped at net.core.somaxconn)
 
 
 def _version() -> str:
@@ -90,6 +106,32 @@ def forwarded_for(values: list[str]) -> str | None:
         return str(ipaddress.ip_address(last))
     except ValueError:
         return None
+
+
+def mem_available() -> int | None:
+    """Bytes of memory the kernel says are available (None where /proc/meminfo is not)."""
+    try:
+        with open("/proc/meminfo", encoding="ascii") as fh:
+            for line in fh:
+                if line.startswith("MemAvailable:"):
+                    return int(line.split()[1]) * 1024
+    except (OSError, ValueError, IndexError):
+        pass
+    return None
+
+
+def machine_limits(config: RelayConfig) -> Limits:
+    """The admission limits for this process: the settings, sized by RLIMIT_NOFILE and memory."""
+    nofile = resource.getrlimit(resource.RLIMIT_NOFILE)[0]
+    if nofile == resource.RLIM_INFINITY:
+        nofile = 1 << 20
+    return derive_limits(
+        nofile=nofile, mem_available=mem_available(), max_connections=config.max_connections,
+        reserved_connections=config.reserved_connections, connections_per_address=config.connections_per_address,
+        connect_rate=config.connect_rate, connect_burst=config.connect_burst,
+        open_rate=config.open_rate, open_burst=config.open_burst, unpaired_per_address=config.unpaired_per_address,
+        max_unpaired=config.max_unpaired, token_factor=config.token_limit_factor, max_sessions=config.max_sessions,
+    )
 
 
 def ice_source(config: RelayConfig) -> Callable[[str, str], list[dict[str, Any]]]:
@@ -150,6 +192,12 @@ class RelayServer:
         self.draining = False
         self.bridge: Bridge | None = None  # with config.redis: this node's part in the cluster
         self.metrics = RelayMetrics(self._live, self.version)
+        self.limits = machine_limits(config)
+        self.admission = Admission(self.limits)
+        self._token_digests: frozenset[str] = frozenset()
+        self._refusals_unlogged = 0
+        self._refusals_lines = 0
+        self._refusals_logged_at = -REFUSAL_WINDOW
         self._control_hist = {t: self.metrics.control_seconds.labels(t) for t in CLIENT_MESSAGES}
 
     @property
@@ -191,6 +239,7 @@ class RelayServer:
                 ping_interval=cfg.ping_interval or None,
                 ping_timeout=cfg.ping_timeout or None,
                 close_timeout=5,
+                backlog=ACCEPT_BATCH,  # asyncio accepts up to this many per wake-up (descriptors reserved for it)
                 write_limit=cfg.send_buffer_bytes,
                 logger=logging.getLogger("relay.websockets"),
                 create_connection=self._connection_class(),
@@ -203,17 +252,24 @@ class RelayServer:
                 await self.bridge.close()
             raise
         sockets = list(self._server.sockets)
+        for listening in sockets:  # a longer kernel queue: a connection storm must not drop a real SYN
+            with socket.socket(fileno=os.dup(listening.fileno())) as same:  # asyncio's wrapper has no listen()
+                same.listen(LISTEN_BACKLOG)
         if sockets:
             self.port = sockets[0].getsockname()[1]
         for warning in cfg.security_warnings(self._stored_tokens):
             log.warning("WARNING: %s", warning)
+        log.info("admission limits: %s", self.limits.describe())
         if not cfg.admin_tokens:
             log.info("admin endpoint off: no admin_tokens configured (`cobrowse relay admin-token create`)")
         self._ticker = asyncio.create_task(self._tick_loop(), name="relay-tick")
 
     def _connection_class(self) -> type[ServerConnection]:
-        """ServerConnection that tells us when its send buffer goes over / back under the limit."""
-        stalled, clock = self._stalled, self._clock
+        """ServerConnection that tells us when its send buffer goes over / back under the limit,
+        and that asks admission for room before anything is read from it."""
+        stalled, clock, admission = self._stalled, self._clock, self.admission
+        known_address = not self.config.trust_proxy  # else the client's address comes in a header
+        refused = self._refused
 
         class RelayConnection(ServerConnection):
             def __init__(self, *args: Any, **kwargs: Any) -> None:
@@ -221,6 +277,22 @@ class RelayServer:
                 # Memory per idle connection (bench/relay_capacity.py): an empty deque costs
                 # ~600 B; this list of futures waiting for a drain holds one at most.
                 self.drain_waiters = []  # type: ignore[assignment]
+                self.refused_early = False
+
+            def connection_made(self, transport: Any) -> None:
+                peer = address_key(transport.get_extra_info("peername")) if known_address else None
+                verdict = admission.accept(self, peer, clock())
+                for victim in verdict.drop:
+                    dropped = getattr(victim, "transport", None)
+                    if dropped is not None:
+                        dropped.abort()
+                if verdict.refusal is not None:  # answered before websockets sees a byte
+                    self.refused_early = True
+                    refused(verdict.refusal, peer or "")
+                    transport.write(_early_refusal(verdict.refusal))
+                    transport.close()
+                    return
+                super().connection_made(transport)
 
             def pause_writing(self) -> None:
                 super().pause_writing()
@@ -231,7 +303,10 @@ class RelayServer:
                 stalled.pop(self, None)
 
             def connection_lost(self, exc: Exception | None) -> None:
+                if self.refused_early:
+                    return
                 stalled.pop(self, None)
+                admission.closed(self)
                 super().connection_lost(exc)
 
         return RelayConnection
@@ -303,6 +378,9 @@ class RelayServer:
             "version": self.version,
             "sessions": self.rooms.session_count,
             "connections": self.rooms.connection_count,
+            "sockets": self.admission.socket_count,
+            "max_sockets": self.limits.sockets,
+            "unpaired": self.admission.unpaired_count,
             "uptime_s": round(self._clock() - self._started, 3),
         }
         if self.bridge is not None:
@@ -357,7 +435,9 @@ class RelayServer:
                 log.error("keeping the previous agent tokens: %s", exc)
                 return
         self._stored_tokens = len(records)
-        self.rooms.set_agent_tokens(token_names(records, self.config.agent_tokens))
+        names = token_names(records, self.config.agent_tokens)
+        self._token_digests = frozenset(names)
+        self.rooms.set_agent_tokens(names)
         if store is not None and (records or not initial):
             log.info("agent tokens: %d from %s, %d from the config", len(records), store.path,
                      len(self.config.agent_tokens))
@@ -392,18 +472,68 @@ class RelayServer:
         if method != "GET":
             return _respond(connection, 405, "method not allowed\n", headers=(("Allow", "GET"),))
         if request.headers.get("Upgrade", "").lower() == "websocket":
-            return None
+            address = self._address_of(connection.remote_address, request.headers.get_all("X-Forwarded-For"))
+            refusal = self.admission.upgrade(connection, address, self._clock())
+            if refusal is None:
+                return None
+            self._refused(refusal, address)
+            status = 429 if refusal.code == "rate_limited" else 503
+            body = json.dumps({"error": refusal.code, "retry_after": refusal.retry_after, "message": refusal.detail})
+            return _respond(connection, status, body + "\n", "application/json",
+                            (("Retry-After", str(refusal.retry_after)),))
         if path == "/":
             return connection.respond(426, "cobrowse relay: connect with a websocket client\n")
         return connection.respond(404, "not found\n")
 
     def _address(self, ws: ServerConnection) -> str:
-        remote = ws.remote_address
-        if self.config.trust_proxy and ws.request is not None:
-            ip = forwarded_for(ws.request.headers.get_all("X-Forwarded-For"))
+        forwarded = ws.request.headers.get_all("X-Forwarded-For") if ws.request is not None else []
+        return self._address_of(ws.remote_address, forwarded)
+
+    def _address_of(self, remote: Any, forwarded: list[str]) -> str:
+        if self.config.trust_proxy:
+            ip = forwarded_for(forwarded)
             if ip is not None:
                 remote = (ip, 0)
         return address_key(remote)
+
+    def _admit(self, ws: Any, msg: Message) -> Refusal | None:
+        """Before the rooms allocate anything for an open, claim or resume: the limits."""
+        if not isinstance(msg, (Open, Claim, Resume)):
+            return None
+        authenticated = False
+        if not isinstance(msg, Resume) and msg.role == "agent" and msg.token and self._token_digests:
+            authenticated = hashlib.sha256(msg.token.encode()).hexdigest() in self._token_digests
+        refusal = self.admission.may_attach(ws, opening=isinstance(msg, Open), claiming=isinstance(msg, Claim),
+                                            authenticated=authenticated, now=self._clock())
+        if refusal is not None:
+            self._refused(refusal, self.rooms.address_of(ws))
+        elif not isinstance(msg, Open):
+            self.admission.attached(ws)  # a claim or resume (perhaps proxied to another node) is never dropped
+        return refusal
+
+    def _refused(self, refusal: Refusal, address: str) -> None:
+        """Count an admission refusal (metrics) and log it, throttled."""
+        self.metrics.refusals.labels(refusal.code).inc()
+        self.metrics.rate_limited.labels(refusal.limit.value).inc()
+        self._log_refusal(f"{refusal.code} ({refusal.limit.value} limit)", {
+            "event": "refused", "code": refusal.code, "limit": refusal.limit.value, "address": address})
+
+    def _log_refusal(self, what: str, ctx: dict[str, Any]) -> None:
+        """Up to REFUSAL_LINES lines per 10 s, then one line with the count at the next window:
+        a flood of refusals must not become a flood of log lines (each costs the loop time
+        every client waits for)."""
+        now = self._clock()
+        if now - self._refusals_logged_at >= REFUSAL_WINDOW:
+            if self._refusals_unlogged:
+                log.info("refused: %d more refusals in the last %.0f s were not logged one by one",
+                         self._refusals_unlogged, now - self._refusals_logged_at,
+                         extra={"ctx": {"event": "refused_unlogged", "count": self._refusals_unlogged}})
+            self._refusals_logged_at, self._refusals_lines, self._refusals_unlogged = now, 0, 0
+        if self._refusals_lines < REFUSAL_LINES:
+            self._refusals_lines += 1
+            log.info("refused: %s", what, extra={"ctx": ctx})
+        else:
+            self._refusals_unlogged += 1
 
     async def _handle(self, ws: ServerConnection) -> None:
         rooms = self.rooms
@@ -481,7 +611,7 @@ class RelayServer:
                 if out and await self._apply(out, ws):
                     return True
             elif self.bridge is not None:
-                if await self.bridge.handshake(ws, data):
+                if await self._refuse_early(ws, data) or await self.bridge.handshake(ws, data):
                     return True
             elif await self._control(ws, data):
                 return True
@@ -498,10 +628,33 @@ class RelayServer:
         except MalformedMessage as exc:
             out = self.rooms.malformed(ws, str(exc), self._clock())
             return await self._apply(out, ws)
+        refusal = self._admit(ws, msg) if not self.rooms.attached(ws) else None
+        if refusal is not None:
+            return await self._send_refusal(ws, refusal)
         out = self.rooms.receive(ws, msg, self._clock(), nameplate=nameplate)
+        if isinstance(msg, Open) and self.rooms.attached(ws):
+            self.admission.attached(ws)
         closing_me = await self._send_all(out, ws)
         self._control_hist[msg.type].observe(time.perf_counter() - t0)
         return await self._close_all(out, ws, closing_me)
+
+    async def _refuse_early(self, ws: ServerConnection, data: str) -> bool:
+        """On a node of several: the limits before an open reserves a nameplate cluster-wide."""
+        try:
+            msg = decode_client(data)
+        except MalformedMessage:
+            return False
+        refusal = self._admit(ws, msg)
+        return refusal is not None and await self._send_refusal(ws, refusal)
+
+    async def _send_refusal(self, ws: Any, refusal: Refusal) -> bool:
+        error = Error.of(refusal.code, f"{refusal.detail}; try again in {refusal.retry_after} s")
+        try:
+            await ws.send(Error(error.code, error.message, refusal.retry_after).encode())
+            await ws.close(1008, refusal.code)
+        except ConnectionClosed:
+            pass
+        return True
 
     # ---- applying outputs ----
 
@@ -574,6 +727,7 @@ class RelayServer:
         """Session events to metrics, the audit log and the log (never any content)."""
         for event in events:
             self.metrics.observe(event)
+            self.admission.session_event(event.kind, event.session, event.data)
             if self.bridge is not None:
                 self.bridge.observe(event)
             if self._audit is not None:
@@ -583,7 +737,7 @@ class RelayServer:
                 self._ended_traffic[1] += int(event.data.get("bytes", 0))  # type: ignore[call-overload]
             ctx = {"event": event.kind, "session": event.session, **event.data}
             if event.kind == "refused":
-                log.info("refused: %s", event.data.get("code"), extra={"ctx": ctx})
+                self._log_refusal(str(event.data.get("code")), ctx)
             elif event.kind == "reported":  # an operator should look: a customer suspects a scam
                 log.warning("session %s reported by the %s", event.data.get("nameplate"), event.data.get("by"),
                             extra={"ctx": ctx})
@@ -599,6 +753,7 @@ class RelayServer:
                 if out:
                     self._apply_later(out)
                 self._check_stalled(now)
+                self.admission.prune(now)
                 if self.token_store is not None and self.token_store.stamp() != self._store_stamp:
                     self.reload_tokens()
             except Exception:  # pragma: no cover - a bug must not stop expiry for good
@@ -616,6 +771,15 @@ class RelayServer:
             else:  # not a side of a session here (none, or proxied to another node): cut it
                 error = Error.of("slow_consumer", f"more than {self.config.send_buffer_bytes} bytes waited for it")
                 self._spawn(self._close_one(ws, [error], 1008, "slow_consumer", bound=5.0))
+
+
+def _early_refusal(refusal: Refusal) -> bytes:
+    """The whole HTTP answer to a connection refused as it was accepted (429: this address;
+    503: the relay): clients read the status and Retry-After, as from any refused upgrade."""
+    status = "429 Too Many Requests" if refusal.code == "rate_limited" else "503 Service Unavailable"
+    body = json.dumps({"error": refusal.code, "retry_after": refusal.retry_after, "message": refusal.detail}) + "\n"
+    return (f"HTTP/1.1 {status}\r\nRetry-After: {refusal.retry_after}\r\nContent-Type: application/json\r\n"
+            f"Content-Length: {len(body)}\r\nCache-Control: no-store\r\nConnection: close\r\n\r\n{body}").encode()
 
 
 def _respond(

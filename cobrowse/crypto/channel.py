@@ -16,12 +16,32 @@ and the authenticated header):
 Sequence numbers belong to the end-to-end channel, not the transport: the same frames can
 travel through the relay or a direct path, and a switch of path or a reconnect loses and
 duplicates nothing.
+
+The peer is not trusted to be reasonable, so what it can make this side send is bounded
+(a peer that never acknowledged made the relay carry 24.6 MB of retransmissions in 120 s,
+and tiny "resend everything" ACKs 63 MB a minute):
+
+- **a window**: at most ``max_unacked_frames`` / ``max_unacked_bytes`` in flight. Frames
+  sealed past it are held (sealed once, in order) and go out as acknowledgements make room:
+  a peer that stops acknowledging stalls the sender instead of receiving more;
+- **retransmission backoff**: a frame is retransmitted ``retransmit_after`` after it was
+  sent, again ``retransmit_after`` later, then at doubling intervals up to ``max_backoff``;
+- **RESEND is paced**: it retransmits a frame at once only if that frame was not
+  (re)transmitted within the last ``retransmit_after`` seconds, so a flood of RESENDs
+  retransmits each frame at most once per interval, and it counts as a retransmission;
+- **an end**: a frame that was retransmitted ``max_tries`` times and is due again marks the
+  channel :attr:`SecureChannel.stalled` (so do held frames past ``max_held_bytes``); the
+  session ends with that reason. Retransmissions only happen while the peer is present, so
+  a peer that is merely away (its grace period on the relay) does not count.
+
+Per frame and per ``max_tries`` at most ``max_tries`` copies go out again: in all, at most
+``max_tries`` windows of retransmissions before the session ends.
 """
 
 from __future__ import annotations
 
 import struct
-from collections import OrderedDict
+from collections import OrderedDict, deque
 from dataclasses import dataclass
 
 from cobrowse.crypto.aead import Opener, Sealer
@@ -32,6 +52,12 @@ ACK = 0x11
 SEALED_KINDS = (DATA, ACK)
 RESEND = 0x01
 _ACK_BODY = struct.Struct(">QB")
+
+MAX_UNACKED_FRAMES = 256
+MAX_UNACKED_BYTES = 256 * 1024
+MAX_HELD_BYTES = 4 * 1024 * 1024
+MAX_BACKOFF = 30.0
+MAX_TRIES = 6  # with retransmit_after=2: copies at 2, 4, 8, 16, 32, 62 s; stalled at 92 s
 
 
 @dataclass(frozen=True)
@@ -71,33 +97,85 @@ class Acknowledged:
 ChannelEvent = Delivered | Duplicate | Gap | Acknowledged | StaleAck
 
 
+class _Pending:
+    """A frame in flight: when it last went out and how many times it went out again."""
+
+    __slots__ = ("frame", "sent_at", "tries")
+
+    def __init__(self, frame: bytes, sent_at: float) -> None:
+        self.frame = frame
+        self.sent_at = sent_at
+        self.tries = 0
+
+
 class SecureChannel:
     """Both directions of one paired session, for one side."""
 
-    def __init__(self, send_key: bytes, receive_key: bytes, *, retransmit_after: float = 2.0) -> None:
+    def __init__(
+        self, send_key: bytes, receive_key: bytes, *, retransmit_after: float = 2.0,
+        max_unacked_frames: int = MAX_UNACKED_FRAMES, max_unacked_bytes: int = MAX_UNACKED_BYTES,
+        max_held_bytes: int = MAX_HELD_BYTES, max_backoff: float = MAX_BACKOFF, max_tries: int = MAX_TRIES,
+    ) -> None:
         self._sealer = Sealer(send_key)
         self._opener = Opener(receive_key)
         self.retransmit_after = retransmit_after
+        self.max_unacked_frames = max_unacked_frames
+        self.max_unacked_bytes = max_unacked_bytes
+        self.max_held_bytes = max_held_bytes
+        self.max_backoff = max(max_backoff, retransmit_after)
+        self.max_tries = max_tries
         self.next_send = 1
         self.next_expected = 1
         self._ack_send = 0
         self._ack_seen = 0
-        self._unacked: OrderedDict[int, tuple[bytes, float]] = OrderedDict()
+        self._unacked: OrderedDict[int, _Pending] = OrderedDict()
+        self._in_flight = 0  # bytes in _unacked
+        self._held: deque[bytes] = deque()  # sealed, waiting for room in the window, in order
+        self._held_bytes = 0
         self.peer_has = 0
         self._resend_asked_for = -1
         self._last_acked_sent = 0
+        #: Why the peer is considered gone although the relay says it is there (None: it is not).
+        self.stalled: str | None = None
+        #: Bytes retransmitted so far (timer and RESEND), for tests and figures.
+        self.retransmitted_bytes = 0
 
     # sending
 
-    def seal(self, payload: bytes, now: float) -> bytes:
+    def seal(self, payload: bytes, now: float) -> bytes | None:
+        """Seal the next DATA frame; None when the window is full (it is held and goes out,
+        in order, among the frames an acknowledgement answers)."""
         seq = self.next_send
         self.next_send += 1
         frame = self._sealer.seal(DATA, seq, payload)
-        self._unacked[seq] = (frame, now)
+        if self._held or not self._room():
+            self._held.append(frame)
+            self._held_bytes += len(frame)
+            if self._held_bytes > self.max_held_bytes and self.stalled is None:
+                self.stalled = (f"the other side acknowledged nothing while {self._held_bytes} bytes waited "
+                                "to be sent to it")
+            return None
+        self._track(seq, frame, now)
         return frame
 
+    @property
+    def window_full(self) -> bool:
+        """Whether what is sealed now is held: a sender that can coalesce should wait."""
+        return bool(self._held) or not self._room()
+
     def unacked_bytes(self) -> int:
-        return sum(len(frame) for frame, _ in self._unacked.values())
+        return self._in_flight + self._held_bytes
+
+    def _room(self) -> bool:
+        return len(self._unacked) < self.max_unacked_frames and self._in_flight < self.max_unacked_bytes
+
+    def _track(self, seq: int, frame: bytes, now: float) -> None:
+        self._unacked[seq] = _Pending(frame, now)
+        self._in_flight += len(frame)
+
+    def _interval(self, tries: int) -> float:
+        """How long after its last copy a frame is due again (first two equal, then doubling)."""
+        return min(self.retransmit_after * 2.0 ** max(0, tries - 1), self.max_backoff)
 
     def ack(self, *, resend: bool = False) -> bytes:
         """An ACK frame for what arrived so far; with ``resend``, ask for the rest again."""
@@ -110,13 +188,24 @@ class SecureChannel:
         return self.next_expected - 1 > self._last_acked_sent
 
     def retransmit_due(self, now: float) -> list[bytes]:
-        """Frames unacknowledged for too long: resend them (duplicates are harmless)."""
+        """Frames unacknowledged for too long: resend them (duplicates are harmless).
+
+        A frame already sent ``max_tries`` times again is not: the channel is stalled."""
         out = []
-        for seq, (frame, sent_at) in self._unacked.items():
-            if now - sent_at >= self.retransmit_after:
-                out.append(frame)
-                self._unacked[seq] = (frame, now)
+        for p in self._unacked.values():
+            if now - p.sent_at >= self._interval(p.tries):
+                if p.tries >= self.max_tries:
+                    if self.stalled is None:
+                        self.stalled = f"the other side acknowledged nothing after {p.tries} retransmissions"
+                    break
+                out.append(self._again(p, now))
         return out
+
+    def _again(self, p: _Pending, now: float) -> bytes:
+        p.sent_at = now
+        p.tries += 1
+        self.retransmitted_bytes += len(p.frame)
+        return p.frame
 
     # receiving
 
@@ -153,11 +242,18 @@ class SecureChannel:
         if up_to >= self.next_send:
             raise TamperedFrame("the peer acknowledged frames that were never sent")
         while self._unacked and next(iter(self._unacked)) <= up_to:
-            self._unacked.popitem(last=False)
+            _, p = self._unacked.popitem(last=False)
+            self._in_flight -= len(p.frame)
         self.peer_has = max(self.peer_has, up_to)
         answer = []
         if flags & RESEND:
-            for seq_, (frame, _) in self._unacked.items():
-                answer.append(frame)
-                self._unacked[seq_] = (frame, now)
+            for p in self._unacked.values():
+                if p.tries == 0 or now - p.sent_at >= self.retransmit_after:
+                    if p.tries < self.max_tries:
+                        answer.append(self._again(p, now))
+        while self._held and self._room():
+            frame = self._held.popleft()
+            self._held_bytes -= len(frame)
+            self._track(self.next_send - len(self._held) - 1, frame, now)
+            answer.append(frame)
         return Acknowledged(up_to), answer

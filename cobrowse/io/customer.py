@@ -704,7 +704,8 @@ class CustomerRuntime(SessionRuntime):
 
     def _sharing_now(self) -> bool:
         session = self.session
-        return self.paired and session is not None and session.peer_present and self.sharing and self.ending is None
+        return (self.paired and session is not None and session.peer_present and not session.window_full
+                and self.sharing and self.ending is None)  # a full window: the screen coalesces meanwhile
 
     async def _send_frame(self) -> None:
         await self._pattern_upkeep()

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from websockets.asyncio.client import ClientConnection, connect
-from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidProxy, InvalidURI
+from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidProxy, InvalidStatus, InvalidURI
 
 from cobrowse import PROTOCOL_VERSION
 from cobrowse.errors import ConfigError, RelayRejected, RelayUnavailable
@@ -94,6 +94,20 @@ def unreachable(url: str, exc: BaseException, proxy: ProxyChoice | None = None) 
     )
 
 
+def refused_by_limit(exc: InvalidStatus) -> RelayRejected | None:
+    """A relay limit refused the connection before the websocket opened (429: this address,
+    503: the relay is full); the wait comes from Retry-After, never the relay's own words."""
+    status = exc.response.status_code
+    if status not in (429, 503):
+        return None
+    try:
+        wait: int | None = int(exc.response.headers.get("Retry-After", ""))
+    except ValueError:
+        wait = None
+    code = "rate_limited" if status == 429 else "full"
+    return RelayRejected(code, env.describe_error(code, wait))
+
+
 class RelayLink:
     """One side's link to the relay. Create with ``open`` or ``claim``, then ``run``."""
 
@@ -126,6 +140,9 @@ class RelayLink:
                 self.url, compression=None, max_size=MAX_FRAME, open_timeout=10,
                 proxy=self.proxy.url, ping_interval=10, ping_timeout=20, close_timeout=2,
             )
+        except InvalidStatus as exc:
+            limited = refused_by_limit(exc)
+            raise limited or unreachable(self.url, exc, self.proxy) from None
         except ImportError as exc:  # socks:// needs python-socks
             raise unreachable(self.url, exc, self.proxy) from None
         except (OSError, InvalidHandshake, InvalidURI, InvalidProxy, TimeoutError) as exc:
@@ -146,7 +163,7 @@ class RelayLink:
             raise RelayRejected("malformed", f"the relay sent a message cobrowse does not understand: {exc}")
         if isinstance(reply, env.Error):
             await ws.close()
-            raise RelayRejected(reply.code, env.describe_error(reply.code))
+            raise RelayRejected(reply.code, env.describe_error(reply.code, reply.retry_after))
         if isinstance(reply, env.Closed):
             await ws.close()
             raise RelayRejected(reply.reason, env.describe_close(reply.reason))
@@ -324,7 +341,10 @@ class RelayLink:
                 assert self.nameplate is not None and self._side is not None
                 reply = await self._request(ws, env.Resume(self.nameplate, self._side), env.Resumed)
             except RelayRejected as exc:
-                return LinkEnded(exc.code, exc.message, exc)
+                if exc.code not in ("rate_limited", "full"):  # a limit passes: keep trying until give-up
+                    return LinkEnded(exc.code, exc.message, exc)
+                last = exc
+                continue
             except RelayUnavailable as exc:
                 last = exc
                 continue

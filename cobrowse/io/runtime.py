@@ -64,6 +64,7 @@ END_MESSAGES = {
     "scared": "the session was stopped because a security check failed",
     "claim_timeout": "the code was not confirmed in time: check the digits and try again",
     "renewed": "the other side started over with a new code: ask for the new code",
+    "peer_unresponsive": "the other side stopped acknowledging what was sent to it: the session was ended",
 }
 
 
@@ -469,6 +470,10 @@ class SessionRuntime:
             assert session is not None
             self.rtc.retransmitted(session.tick(self.now))
             await self.flush()
+            if session.stalled is not None:  # the channel's bound (docs/protocol.md): end, say why
+                await self.link.close("peer_unresponsive")
+                self.finish("peer_unresponsive", f"{END_MESSAGES['peer_unresponsive']} ({session.stalled})", EXIT_FAILED)
+                return
             await self._maybe_ping()
             await self.rtc.tick()
             wanted = await self.on_tick()

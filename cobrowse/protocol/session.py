@@ -128,7 +128,21 @@ class Session:
         if self._channel is None:
             self._queued.append(message)
             return
-        self._outbox.append(self._channel.seal(messages.encode(message), now))
+        self._outbox.extend(self._seal(message, now))
+
+    def _seal(self, message: AppMessage, now: float) -> list[bytes]:
+        frame = self._channel.seal(messages.encode(message), now) if self._channel is not None else None
+        return [frame] if frame is not None else []  # None: held until the peer makes room
+
+    @property
+    def stalled(self) -> str | None:
+        """Why the peer counts as gone although the relay says it is there (None: it does not)."""
+        return self._channel.stalled if self._channel is not None else None
+
+    @property
+    def window_full(self) -> bool:
+        """Whether what is sent now waits for the peer's acknowledgements (coalesce meanwhile)."""
+        return self._channel is not None and self._channel.window_full
 
     def tick(self, now: float) -> int:
         """Send a pending acknowledgement and retransmit what waited too long; return how many
@@ -192,7 +206,7 @@ class Session:
         self._events.append(Paired(event.sas))
         queued, self._queued = self._queued, []
         for message in queued:
-            self._outbox.append(self._channel.seal(messages.encode(message), now))
+            self._outbox.extend(self._seal(message, now))
 
     def _receive_sealed(self, frame: bytes, now: float) -> None:
         assert self._channel is not None

@@ -58,14 +58,14 @@ ERROR_CODES = {
     "unknown_nameplate": "no session with that code: check the digits, or ask for a new code",
     "expired": "that session code has expired: ask for a new code",
     "taken": "someone already joined that session: ask for a new code",
-    "rate_limited": "too many attempts from this address: wait a minute and try again",
+    "rate_limited": "the relay is limiting this address (too many attempts or sessions): wait and try again",
     "unauthorized": "the relay needs a valid agent token: pass --token or set COBROWSE_TOKEN",
     "forbidden": "the relay does not allow this side to create sessions",
     "too_large": "a frame was larger than the relay allows",
     "malformed": "the relay could not understand a message",
     "bad_version": "this cobrowse version is not supported by the relay: upgrade cobrowse",
     "not_in_session": "open, claim or resume a session first",
-    "full": "the relay is at capacity: try again later",
+    "full": "the relay is busy (at capacity): try again later",
     "bad_resume": "the session to resume is gone: start a new session",
     "over_quota": "this agent token has as many live sessions as the relay allows: end one first",
     "handshake_timeout": "the relay closed a connection that did not start or join a session in time",
@@ -105,9 +105,12 @@ def _word(text: str) -> str:
     return match[0] if match else "unknown"
 
 
-def describe_error(code: str) -> str:
+def describe_error(code: str, retry_after: int | None = None) -> str:
     """The local text for a relay error code (unknown codes are named, not quoted)."""
-    return ERROR_CODES.get(code) or f"the relay refused the request ({_word(code)})"
+    text = ERROR_CODES.get(code) or f"the relay refused the request ({_word(code)})"
+    if retry_after is not None and 0 < retry_after <= 86400:
+        text += f" (try again in {retry_after} s)"
+    return text
 
 
 def describe_close(reason: str) -> str:
@@ -240,6 +243,7 @@ class Error(Message):
     type: ClassVar[str] = "error"
     code: str
     message: str = ""
+    retry_after: int | None = None  # seconds worth waiting (a limit refused), when the relay knows
 
     @classmethod
     def of(cls, code: str, detail: str = "") -> "Error":

@@ -201,7 +201,7 @@ async def test_nameplates_are_unique_across_nodes(nodes) -> None:  # type: ignor
     """120 waiting sessions opened on three nodes at once: each node alone would pick from
     short ranges at random and collide; reserved in Redis, they never do, and none is
     refused as `full` although the short codes run out cluster-wide."""
-    a, b, c = nodes(3)
+    a, b, c = nodes(3, "--unpaired-per-address", "64", "--open-burst", "64")  # 40 from 127.0.0.1 on each
     held = []
 
     async def open_on(url: str) -> str:
