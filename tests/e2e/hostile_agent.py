@@ -47,7 +47,19 @@ class HostileSession(Session):
         channel = self._channel
         if channel is None or self.state != "paired":
             raise RuntimeError("not paired yet: nothing can be sealed")
-        self._outbox.append(channel.seal(payload, now))
+        unbounded(channel)
+        self._outbox.append(seal_now(channel, payload, now))
+
+
+def unbounded(channel: Any) -> None:
+    """An attacker need not honour its own send window: every frame goes out at once."""
+    channel.max_unacked_frames = channel.max_unacked_bytes = channel.max_held_bytes = 1 << 40
+
+
+def seal_now(channel: Any, payload: bytes, now: float) -> bytes:
+    frame = channel.seal(payload, now)
+    assert frame is not None, "the hostile channel held a frame"
+    return frame
 
 
 def zlib_payload(body: bytes) -> bytes:

@@ -246,6 +246,7 @@ async def test_100k_hostile_sealed_messages(tmp_path: Path) -> None:
     for payload in fuzzer.payloads(MESSAGES):
         channel = agent._channel
         assert channel is not None
+        channel.max_unacked_frames = channel.max_unacked_bytes = channel.max_held_bytes = 1 << 40  # an attacker's
         frame = channel.seal(payload, runtime.now)
         channel._unacked.popitem()  # the attacker keeps no copy (the customer's acks free nothing then)
         await to_customer([frame])
