@@ -27,6 +27,7 @@ import signal
 import ssl
 import sys
 import urllib.error
+import urllib.parse
 import urllib.request
 from typing import Any
 
@@ -308,7 +309,7 @@ def _admin_request(args: argparse.Namespace) -> int:
         raise ConfigError("an admin token is needed: pass --admin-token or set COBROWSE_ADMIN_TOKEN")
     base = _admin_url(args)
     if args.relay_action == "kill":
-        url, method = f"{base}/admin/sessions/{urllib.request.quote(args.session_id, safe='')}/kill", "POST"
+        url, method = f"{base}/admin/sessions/{urllib.parse.quote(args.session_id, safe='')}/kill", "POST"
     else:
         url, method = f"{base}/admin/sessions", "GET"
     request = urllib.request.Request(url, method=method, headers={"Authorization": f"Bearer {token}"})

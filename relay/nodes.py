@@ -332,14 +332,14 @@ class Bridge:
             self.server.rooms.connected(rc, payload.decode(errors="replace"))
             rc.task = asyncio.create_task(self._inbox(rc))
             return
-        rc = self.remotes.get(key)
-        if rc is None:
+        known = self.remotes.get(key)
+        if known is None:
             return
         if kind == ACK:
-            rc.acked(parse_ack(payload))
+            known.acked(parse_ack(payload))
         else:
-            rc.inbox.append((kind, payload))
-            rc.wake.set()
+            known.inbox.append((kind, payload))
+            known.wake.set()
 
     async def _inbox(self, rc: RemoteConn) -> None:
         """What one proxied side sent, in order: as the server's handler does for a socket."""
@@ -362,7 +362,7 @@ class Bridge:
                             traffic.frames += 1
                             traffic.bytes += size
                             try:
-                                await peer.send(payload)
+                                await peer.send(payload)  # type: ignore[attr-defined]  # a socket or a RemoteConn
                             except ConnectionClosed:
                                 pass
                             continue

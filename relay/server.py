@@ -577,7 +577,7 @@ class RelayServer:
                     out = rooms.binary(ws, size, clock())
                     if out and await self._apply(out, ws):
                         return
-                elif await self._control(ws, data):
+                elif await self._control(ws, data):  # type: ignore[arg-type]  # not bytes: str
                     return
         except ConnectionClosed:
             pass
@@ -658,7 +658,7 @@ class RelayServer:
 
     # ---- applying outputs ----
 
-    async def _apply(self, out: Output, me: ServerConnection) -> bool:
+    async def _apply(self, out: Output, me: Any) -> bool:  # a socket, or the bridge's RemoteConn
         """Apply an output in this connection's handler; True if it closes ``me``.
 
         Sends go out in order and inline: they only reach this session's two sockets, and
@@ -699,8 +699,8 @@ class RelayServer:
             per_conn[key].append(msg)
         closes = {key: (code, reason) for key, code, reason in out.close}
         for key in list(per_conn) + [k for k in closes if k not in per_conn]:
-            code_reason = closes.get(key)
-            self._spawn(self._close_one(key, per_conn.get(key, []), *(code_reason or (None, "")), bound=bound))
+            code, reason = closes.get(key) or (None, "")
+            self._spawn(self._close_one(key, per_conn.get(key, []), code, reason, bound=bound))
 
     async def _close_one(
         self, ws: Any, messages: list[Message], code: int | None, reason: str, bound: float = 10.0

@@ -35,12 +35,12 @@ import logging
 import os
 import signal
 import threading
-from typing import Any, Sequence
+from typing import Any, ClassVar, Sequence
 
 from rich.text import Text
-from textual import on, work
+from textual import events, on, work
 from textual.app import App, ComposeResult
-from textual.binding import Binding
+from textual.binding import Binding, BindingType
 from textual.css.query import NoMatches
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.message import Message
@@ -140,7 +140,7 @@ class ShellPane(RemoteScreen):
             self.cols = cols
             self.rows = rows
 
-    def on_resize(self) -> None:
+    def on_resize(self, event: events.Resize) -> None:
         cols, rows = self.content_size
         if cols > 0 and rows > 0:
             self.post_message(self.Resized(cols, rows))
@@ -164,7 +164,7 @@ class CustomerApp(App[None], inherit_bindings=False):
     ENABLE_COMMAND_PALETTE = False
     AUTO_FOCUS = "#shell"
     # No app bindings at all: Ctrl-Q, Ctrl-C and Ctrl-P belong to the customer's shell.
-    BINDINGS: list = []
+    BINDINGS: ClassVar[list[BindingType]] = []
 
     def __init__(self, relay_url: str, code: str | None, command: str | None, consent_timeout: float = 30.0,
                  *, name: str = "", reconnect_for: float = 60.0, env: dict[str, str] | None = None,
@@ -471,13 +471,13 @@ class CustomerApp(App[None], inherit_bindings=False):
             except CobrowseError as exc:
                 self.phase = "guide"
                 self._refresh_banner()
-                self._log(f"could not create a session: {exc}", "red")
+                self._note(f"could not create a session: {exc}", "red")
                 self.notify(f"{exc}\nCtrl-] {HELP_KEY} tries again.", title="no session", severity="error", timeout=15)
                 continue
             self.phase = "waiting"
             self._show_code(self.code)
             self.query_one("#session-code", PlainStatic).update(f"session {self.code}")
-            self._log(f"session created: give the code {self.code} to your agent", "bold")
+            self._note(f"session created: give the code {self.code} to your agent", "bold")
             self.query_one("#status", PlainStatic).update(self._status_hint)
             self.query_one("#side").remove_class("alone")
             self._refresh_banner()
@@ -669,7 +669,7 @@ class CustomerApp(App[None], inherit_bindings=False):
         if not command or runtime is None or process is None:
             return
         if runtime.paste_command(command, "the step's command"):  # checked: one printable line, a prompt on screen
-            self._log(f"pasted the step's command: {command} (check it and press Enter)", "dim")
+            self._note(f"pasted the step's command: {command} (check it and press Enter)", "dim")
 
     def action_focus_shell(self) -> None:
         self.query_one("#shell", ShellPane).focus()
@@ -729,69 +729,69 @@ class CustomerApp(App[None], inherit_bindings=False):
             self.code = self.runtime.code  # too many wrong codes were tried: a fresh one (issue 11)
             self._show_code(self.code)
             self.query_one("#session-code", PlainStatic).update(f"session {self.code}")
-            self._log(str(event.get("message", "")), "bold")
+            self._note(str(event.get("message", "")), "bold")
         elif kind == "paired":
             self.sas = str(event["sas"])
             self.phase = "paired"
             self.peer_present = True
             self.query_one("#sas", PlainStatic).update(self.sas)
             self.query_one("#waiting").remove_class("shown")
-            self._log(f"connected. Compare these words with the agent: {self.sas}", "dim")
+            self._note(f"connected. Compare these words with the agent: {self.sas}", "dim")
             if self.query_one("#side").has_class("collapsed"):
                 self.notify(f"Compare these words with your agent: {self.sas}", title="connected", timeout=30)
         elif kind == "hello":
             self.agent_name = str(event.get("name") or "the agent")
-            self._log(f"{self.agent_name} can now see your terminal (view only until you grant more)", "dim")
+            self._note(f"{self.agent_name} can now see your terminal (view only until you grant more)", "dim")
         elif kind == "identity":
             self._show_identity(event)
         elif kind == "control_confirm":
             message = str(event.get("message", ""))
-            self._log(message, "bold red")
+            self._note(message, "bold red")
             self.notify(message, title="Not verified: confirm control", severity="error", timeout=15)
         elif kind == "reported":
             message = str(event.get("message", ""))
-            self._log(message, "bold")
+            self._note(message, "bold")
             self.notify(message, title="Session reported", timeout=15)
         elif kind == "chat":
-            self._log(f"{self.agent_name}: {event.get('text', '')}", "bold")
+            self._note(f"{self.agent_name}: {event.get('text', '')}", "bold")
             if self.query_one("#side").has_class("collapsed"):
                 self.notify(str(event.get("text", "")), title=f"{self.agent_name} says")
         elif kind == "consent":
-            self._log(f"access: {LEVEL_TEXT.get(event['level'], event['level'])}", "dim")
+            self._note(f"access: {LEVEL_TEXT.get(event['level'], event['level'])}", "dim")
         elif kind in ("consent_prompt", "recording_prompt"):
             self._show_prompt(event)
         elif kind in ("recording", "receipt", "feedback_sent"):
-            self._log(str(event.get("message", "")), "bold" if event.get("state") == "granted" else "dim")
+            self._note(str(event.get("message", "")), "bold" if event.get("state") == "granted" else "dim")
         elif kind == "feedback_prompt":
             self._ask_feedback(str(event.get("message", "")))
         elif kind == "sharing":
-            self._log("sharing resumed" if event.get("active") else "sharing paused: the agent sees nothing", "dim")
+            self._note("sharing resumed" if event.get("active") else "sharing paused: the agent sees nothing", "dim")
         elif kind == "peer":
             self.peer_present = event.get("state") != "left"
-            self._log("the agent's connection dropped; waiting for them to come back" if not self.peer_present
+            self._note("the agent's connection dropped; waiting for them to come back" if not self.peer_present
                       else f"{self.agent_name} is back", "dim")
         elif kind == "connection":
             self.reconnecting = event.get("state") == "reconnecting"
             if not self.reconnecting:
                 self.peer_present = bool(event.get("peer", True))
-            self._log(f"connection lost; reconnecting (attempt {event.get('attempt')})" if self.reconnecting
+            self._note(f"connection lost; reconnecting (attempt {event.get('attempt')})" if self.reconnecting
                       else "reconnected", "dim")
         elif kind == "notice":
             message = str(event.get("message", ""))
             if message.startswith("you: "):
-                self._log(message, "italic")
+                self._note(message, "italic")
             elif message != self._last_notice:
-                self._log(message, "dim")
+                self._note(message, "dim")
             self._last_notice = message
         elif kind == "suggestion":
             message = str(event.get("message", ""))
-            self._log(message, "bold")
+            self._note(message, "bold")
             self.notify(message, title="Suggested command", timeout=30)
         elif kind == "voice":
-            self._log(describe_voice(event, self.agent_name, "customer"), "bold" if event.get("state") == "ringing" else "dim")
+            self._note(describe_voice(event, self.agent_name, "customer"), "bold" if event.get("state") == "ringing" else "dim")
             self._show_call()
         elif kind == "path":
-            self._log("direct connection to the agent" if event.get("path") == "direct"
+            self._note("direct connection to the agent" if event.get("path") == "direct"
                       else f"via the relay: {event.get('reason', '')}", "dim")
         elif kind == "steps":
             self._show_steps(event)
@@ -799,11 +799,11 @@ class CustomerApp(App[None], inherit_bindings=False):
             self._show_pointer(event)
         elif kind in ("warning", "error"):
             message = str(event.get("message", ""))
-            self._log(f"{kind}: {message}", "red")
+            self._note(f"{kind}: {message}", "red")
             self.notify(message, severity="error" if kind == "error" else "warning")
         elif kind == "ended":
             self.phase = "ended"
-            self._log(f"session ended: {event.get('message', '')}", "dim")
+            self._note(f"session ended: {event.get('message', '')}", "dim")
         self._refresh_consent()
         self._refresh_banner()
         self._refresh_side()
@@ -816,17 +816,17 @@ class CustomerApp(App[None], inherit_bindings=False):
             self.agent_name = f"{event.get('agent')} ({event.get('org')})"
             strip.update(f"✓ Verified: {event.get('agent')} from {event.get('org')}")
             strip.set_classes("verified")
-            self._log(str(event.get("message", "")), "bold green")
+            self._note(str(event.get("message", "")), "bold green")
             self.notify(str(event.get("message", "")), title="Agent identity")
         else:
             strip.update(f"⚠ UNVERIFIED AGENT: {event.get('detail', '')}. Never give control or passwords to someone "
                          "who called you out of the blue · Ctrl-] f reports this session · Ctrl-] e ends it")
             strip.set_classes("unverified")
-            self._log(str(event.get("message", "")), "bold red")
+            self._note(str(event.get("message", "")), "bold red")
             self.notify(f"{event.get('detail', '')}. See the red line at the top.", title="UNVERIFIED AGENT",
                         severity="error", timeout=10)
 
-    def _log(self, line: str, style: str = "") -> None:
+    def _note(self, line: str, style: str = "") -> None:
         self.log_lines.append(line)
         self.query_one("#chat-log", RichLog).write(plain(line, style))
 
@@ -863,7 +863,7 @@ class CustomerApp(App[None], inherit_bindings=False):
         body = self.query_one("#step-body", Markdown)
         command_box = self.query_one("#step-command", PlainStatic)
         step = items[current] if isinstance(current, int) and 0 <= current < len(items) else None
-        if finished or step is None:
+        if finished or step is None or current is None:
             done = sum(1 for s in items if s.get("status") == "done")
             body.update(f"**All steps finished**: {done} of {len(items)} done.")
             command_box.update("")
@@ -881,13 +881,13 @@ class CustomerApp(App[None], inherit_bindings=False):
             self._steps_seen = seen
             if finished:
                 message = f"All steps finished ({sum(1 for s in items if s.get('status') == 'done')} of {len(items)} done)."
-            elif step is not None:
+            elif step is not None and current is not None:
                 message = f"Step {current + 1}/{len(items)}: {step.get('title', '')}"
                 if step.get("command"):
                     message += f"\n$ {step['command']}\n(Ctrl-] a pastes it, Ctrl-] m done, Ctrl-] k skip)"
             else:
                 return
-            self._log(message.split("\n")[0], "bold")
+            self._note(message.split("\n")[0], "bold")
             if self.query_one("#side").has_class("collapsed"):
                 self.notify(message, title=f"Guide: {event.get('title', '')}", timeout=20)
 
@@ -900,7 +900,7 @@ class CustomerApp(App[None], inherit_bindings=False):
             if self._loop is not None:
                 self._pointer_at = self._loop.time()
         message = str(event.get("message", ""))
-        self._log(message, "bold" if not event.get("cleared") else "dim")
+        self._note(message, "bold" if not event.get("cleared") else "dim")
         if self.query_one("#side").has_class("collapsed") and not event.get("cleared"):
             self.notify(message, title="The agent points", timeout=10)
 

@@ -19,7 +19,6 @@ from pathlib import Path
 from typing import Any, Sequence
 
 from cobrowse.cli.config import config_path
-from cobrowse.cli.org_args import DEFAULT_DAYS
 from cobrowse.errors import ConfigError
 from cobrowse.trust import AgentIdentity, OrgKey, OrgTrust, TrustFileError
 

@@ -21,7 +21,7 @@ def catalogue(settings: ClientSettings) -> Catalogue:
     return Catalogue([*settings.playbooks, data_dir() / "playbooks", SAMPLES])
 
 
-def add_arguments(sub: argparse._SubParsersAction, epilog: str) -> None:  # type: ignore[type-arg]
+def add_arguments(sub: argparse._SubParsersAction[argparse.ArgumentParser], epilog: str) -> None:
     playbooks = sub.add_parser(
         "playbooks", help="list and search the playbook library (agents)",
         description="The playbook library: the folders in --playbooks / $COBROWSE_PLAYBOOKS (separated by :) or "

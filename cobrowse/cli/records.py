@@ -8,7 +8,7 @@ import json
 import sys
 import time
 from pathlib import Path
-from typing import Any, TextIO
+from typing import TextIO
 
 from cobrowse.audit.cast import parse_cast, schedule
 from cobrowse.audit.receipt import verify

@@ -274,7 +274,7 @@ def _speaker(sc: Any, spec: str) -> Any:
     return sc.default_speaker() if spec == "default" else sc.get_speaker(spec)
 
 
-def _soundcard():  # type: ignore[no-untyped-def]
+def _soundcard() -> Any:
     try:
         import soundcard
     except Exception as exc:  # no libpulse, or no server to talk to

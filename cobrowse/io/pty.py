@@ -335,8 +335,9 @@ class PtyProcess:
                 return
             if n == len(data):
                 return
-            data = memoryview(data)[n:]
-        self._wbuf += data
+            self._wbuf += memoryview(data)[n:]
+        else:
+            self._wbuf += data
         if not self._writing:
             self._loop.add_writer(self._fd, self._write_ready)
             self._writing = True

@@ -13,7 +13,7 @@ import os
 import secrets
 import time
 from pathlib import Path
-from typing import Any, TextIO
+from typing import IO, Any
 
 from cobrowse.audit.cast import CastEncoder, header
 from cobrowse.io.datadir import open_private
@@ -38,7 +38,7 @@ class Recorder:
         self.events: list[dict[str, Any]] = []
         self.frames = 0
         self._encoder = CastEncoder()
-        self._cast: TextIO | None = None
+        self._cast: IO[str] | None = None
         self.closed = False
 
     def _seconds(self, now: float) -> float:
@@ -58,8 +58,8 @@ class Recorder:
             self.frames += 1
 
     def _open(self, cols: int, rows: int) -> None:
-        self._cast = open_private(self.cast_path, "w")
-        self._cast.write(header(cols, rows, int(self.wall), self.meta.get("title", "")) + "\n")
+        self._cast = cast = open_private(self.cast_path, "w")
+        cast.write(header(cols, rows, int(self.wall), self.meta.get("title", "")) + "\n")
 
     def note(self, kind: str, now: float, **fields: Any) -> None:
         """A step, chat or consent change for the side file."""

@@ -116,7 +116,7 @@ def selected_route(pc: RTCPeerConnection) -> str:
     pair; it only informs the console, so any surprise there answers ``unknown``."""
     try:
         ice = pc.sctp.transport.transport if pc.sctp is not None else pc.getTransceivers()[0].receiver.transport.transport
-        pairs = ice._connection._nominated  # type: ignore[attr-defined]
+        pairs = ice._connection._nominated
         pair = pairs.get(1) or next(iter(pairs.values()))
         local, remote = pair.local_candidate.type, pair.remote_candidate.type
     except Exception:

@@ -128,8 +128,9 @@ def check_pattern(pattern: str) -> str | None:
     try:
         regex.compile(pattern)
     except regex.error as exc:
-        where = f" at position {exc.pos}" if exc.pos is not None else ""
-        return f"invalid regex ({exc.msg}{where})"
+        pos, msg = getattr(exc, "pos", None), getattr(exc, "msg", str(exc))  # regex's error carries both
+        where = f" at position {pos}" if pos is not None else ""
+        return f"invalid regex ({msg}{where})"
     except (RecursionError, OverflowError, ValueError) as exc:  # absurd nesting or repeat counts
         return f"invalid regex ({exc})"
     return None

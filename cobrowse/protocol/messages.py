@@ -69,7 +69,7 @@ class Screen(AppMessage):
     """A screen frame (snapshot or diff) as ``cobrowse.screen`` encodes it."""
 
     t: ClassVar[str] = "screen"
-    frame: dict
+    frame: dict[str, Any]
 
 
 @dataclass(frozen=True)
@@ -124,7 +124,7 @@ class PushPlaybook(AppMessage):
     """The agent pushes a playbook (``cobrowse.playbook.playbook_to_dict``); the customer runs it."""
 
     t: ClassVar[str] = "playbook"
-    playbook: dict
+    playbook: dict[str, Any]
 
 
 @dataclass(frozen=True)
@@ -142,7 +142,7 @@ class Steps(AppMessage):
     """The whole step state (``StepMachine.to_dict``), sent by the customer after every change."""
 
     t: ClassVar[str] = "steps"
-    state: dict
+    state: dict[str, Any]
 
 
 @dataclass(frozen=True)
@@ -229,7 +229,7 @@ class Redact(AppMessage):
     their matches too (on text already redacted, so they can only hide more)."""
 
     t: ClassVar[str] = "redact"
-    patterns: list
+    patterns: list[str]
 
 
 MAX_REDACT_PATTERNS = 100
@@ -278,7 +278,7 @@ class AgentProof(AppMessage):
     value (``cobrowse.trust``); sent right after pairing, before ``hello``."""
 
     t: ClassVar[str] = "agent_proof"
-    credential: dict
+    credential: dict[str, Any]
     proof: str
 
 

@@ -26,9 +26,11 @@ with a clear message on any malformed or out-of-bounds input.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from .state import (
     ATTR_MASK,
+    Color,
     DEFAULT_STYLE,
     MAX_CLUSTER_CHARS,
     MAX_COLS,
@@ -65,12 +67,12 @@ class ScreenFrame:
 
     # -- wire form -----------------------------------------------------
 
-    def to_dict(self) -> dict:
+    def to_dict(self) -> dict[str, Any]:
         index: dict[Style, int] = {DEFAULT_STYLE: 0}
         table: list[list[int]] = []
 
-        def enc_row(row: Row) -> list:
-            out: list = [list(row.wide)] if row.wide else []
+        def enc_row(row: Row) -> list[Any]:
+            out: list[Any] = [list(row.wide)] if row.wide else []
             runs = row.runs
             if runs and runs[-1][1] == DEFAULT_STYLE:
                 last = runs[-1][0].rstrip(" ")
@@ -85,7 +87,7 @@ class ScreenFrame:
             return out
 
         if self.is_snapshot:
-            rows: list = [enc_row(r) for _, r in self.rows]
+            rows: list[Any] = [enc_row(r) for _, r in self.rows]
         else:
             rows = [[i, enc_row(r)] for i, r in self.rows]
         c = self.cursor
@@ -187,16 +189,16 @@ def apply(state: ScreenState | None, frame: ScreenFrame) -> ScreenState:
 # -- encoding helpers ----------------------------------------------------
 
 
-def _enc_color(c) -> int:
+def _enc_color(c: Color) -> int:
     if c is None:
         return -1
     if isinstance(c, int):
         return c
     r, g, b = c
-    return _RGB_FLAG | (r << 16) | (g << 8) | b
+    return int(_RGB_FLAG | (r << 16) | (g << 8) | b)
 
 
-def _dec_color(v: object, what: str):
+def _dec_color(v: object, what: str) -> Color:
     if type(v) is int:
         if v == -1:
             return None
@@ -213,7 +215,7 @@ def _int(v: object, lo: int, hi: int, what: str) -> int:
     return v
 
 
-def _list(v: object, what: str, lo: int, hi: int) -> list:
+def _list(v: object, what: str, lo: int, hi: int) -> list[Any]:
     if type(v) is not list:
         raise ValueError(f"screen frame: {what}: expected a list, got {type(v).__name__}")
     if not lo <= len(v) <= hi:

@@ -38,6 +38,7 @@ from __future__ import annotations
 
 import codecs
 import re
+from typing import Any, Iterable
 
 import avt
 
@@ -45,6 +46,7 @@ from .cluster import base_width, is_token_char, trim_cluster
 from .prefilter import StreamFilter
 from .state import (
     BLINK,
+    Color,
     BOLD,
     DEFAULT_STYLE,
     FAINT,
@@ -97,7 +99,7 @@ def _check_size(cols: int, rows: int) -> None:
         )
 
 
-def _color(c):
+def _color(c: Any) -> Color:
     if c is None:
         return None
     if isinstance(c, _Indexed):
@@ -105,7 +107,7 @@ def _color(c):
     return (c[0], c[1], c[2])
 
 
-def _style(pen) -> Style:
+def _style(pen: Any) -> Style:
     if pen.is_default():
         return DEFAULT_STYLE
     a = 0
@@ -129,13 +131,13 @@ def _style(pen) -> Style:
 _PEN_RE = re.compile(r"\x1b\[([0-9;]*)m")
 
 
-def _sgr_color(c, base: int) -> str:
+def _sgr_color(c: Any, base: int) -> str:
     if isinstance(c, _Indexed):
         return f"{base};5;{c[0]}"
     return f"{base};2;{c[0]};{c[1]};{c[2]}"
 
 
-def _pen_sgr(pen) -> str:
+def _pen_sgr(pen: Any) -> str:
     """SGR parameters that set exactly ``pen``."""
     parts = ["0"]
     for flag, code in ((pen.bold, "1"), (pen.faint, "2"), (pen.italic, "3"), (pen.underline, "4"),
@@ -149,7 +151,7 @@ def _pen_sgr(pen) -> str:
     return ";".join(parts)
 
 
-def _runs(text: str, pens: list) -> tuple[tuple[str, Style], ...]:
+def _runs(text: str, pens: list[Any]) -> tuple[tuple[str, Style], ...]:
     """Group per-cell pens into canonical runs (pens compare by value)."""
     runs = []
     start = 0
@@ -175,7 +177,7 @@ def _with_ext(style: Style, ext: int) -> Style:
     return Style(style.fg, style.bg, attrs | ext)
 
 
-def _row_from_line(line, tokens) -> Row:
+def _row_from_line(line: Any, tokens: Any) -> Row:
     cells = line.cells
     if not cells:
         return Row(())
@@ -414,7 +416,7 @@ class Emulator:
             raise IndexError(f"row {i} out of range 0..{self._rows - 1}")
         return _row_from_line(self._vt.view()[i], self._filter.tokens)
 
-    def rows(self, indexes) -> dict[int, Row]:
+    def rows(self, indexes: Iterable[int]) -> dict[int, Row]:
         """Rows for several indexes at once (one pass over avt's view)."""
         view = self._vt.view()
         tokens = self._filter.tokens

@@ -115,7 +115,7 @@ _END = regex.compile(PEM_END)
 Span = tuple[int, int]
 
 
-def compile_patterns(patterns: Iterable[str], source: str) -> tuple[regex.Pattern, ...]:
+def compile_patterns(patterns: Iterable[str], source: str) -> tuple[regex.Pattern[str], ...]:
     """Compile extra patterns; :class:`RedactPatternError` names the bad one and ``source``
     (e.g. ``"--redact"``, ``"config file"``, ``"the agent"``)."""
     compiled = []
@@ -133,7 +133,7 @@ def compile_patterns(patterns: Iterable[str], source: str) -> tuple[regex.Patter
     return tuple(compiled)
 
 
-def _compile_rules(rules: Sequence[Rule]) -> tuple[tuple[Rule, regex.Pattern, bool], ...]:
+def _compile_rules(rules: Sequence[Rule]) -> tuple[tuple[Rule, regex.Pattern[str], bool], ...]:
     """Each rule compiled on its own: one alternation of them all is tried at every position
     of a line (7x slower than scanning for each rule's own start)."""
     out = []
@@ -143,7 +143,7 @@ def _compile_rules(rules: Sequence[Rule]) -> tuple[tuple[Rule, regex.Pattern, bo
     return tuple(out)
 
 
-def _rule_spans(rules: Sequence[tuple[Rule, regex.Pattern, bool]], text: str, timeout: float) -> list[Span]:
+def _rule_spans(rules: Sequence[tuple[Rule, regex.Pattern[str], bool]], text: str, timeout: float) -> list[Span]:
     """What the built-in rules mask in ``text``: a rule's ``v`` groups, else its whole match,
     without the blanks after it (TimeoutError: the caller masks the line whole)."""
     spans: list[Span] = []
@@ -460,7 +460,7 @@ def _mask_row(row: Row, spans: Sequence[Span]) -> Row:
                 runs.append((ch, style))
                 out_len += 1
             k += 1
-    return Row.from_runs(runs, new_wide)
+    return Row.from_runs(runs, tuple(new_wide))
 
 
 def redacted_spans(row: Row) -> list[tuple[int, int]]:

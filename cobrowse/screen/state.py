@@ -21,7 +21,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 import unicodedata
 from functools import lru_cache
-from typing import Iterator, NamedTuple, Union
+from typing import Iterable, Iterator, NamedTuple, Union
 
 from .cluster import cell_count, cluster_split
 
@@ -207,6 +207,7 @@ class Row:
     runs: tuple[tuple[str, Style], ...]
     wide: tuple[int, ...]
     text: str
+    _hash: int | None
 
     def __init__(self, runs: tuple[tuple[str, Style], ...], wide: tuple[int, ...] = ()) -> None:
         object.__setattr__(self, "runs", runs)
@@ -215,7 +216,7 @@ class Row:
         object.__setattr__(self, "_hash", None)
 
     @classmethod
-    def from_runs(cls, runs, wide=()) -> "Row":
+    def from_runs(cls, runs: Iterable[tuple[str, Style]], wide: Iterable[int] = ()) -> "Row":
         """A canonical row from any iterable of ``(text, Style)``."""
         out: list[tuple[str, Style]] = []
         for text, style in runs:
@@ -227,7 +228,7 @@ class Row:
                 out.append((text, style))
         return cls(tuple(out), tuple(wide))
 
-    def __setattr__(self, name, value):  # immutable
+    def __setattr__(self, name: str, value: object) -> None:  # immutable
         raise AttributeError("Row is immutable")
 
     def __eq__(self, other: object) -> bool:
@@ -251,7 +252,7 @@ class Row:
     def __repr__(self) -> str:
         return f"Row({self.runs!r}, wide={self.wide!r})"
 
-    def __reduce__(self):
+    def __reduce__(self) -> tuple[type[Row], tuple[tuple[tuple[str, Style], ...], tuple[int, ...]]]:
         return (Row, (self.runs, self.wide))
 
     @property

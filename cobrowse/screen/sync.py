@@ -132,7 +132,7 @@ class ScreenSender:
         sent = self._sent
         if self._force or sent is None:
             return self._snapshot(emu.state(), now)
-        changed: tuple = ()
+        changed: tuple[tuple[int, Row], ...] = ()
         if self._dirty:
             dirty = sorted(self._dirty)
             self._dirty.clear()
@@ -147,7 +147,7 @@ class ScreenSender:
         self._spend(now)
         return ScreenFrame.of_state(state)
 
-    def _diff(self, sent: ScreenState, changed: tuple, now: float) -> ScreenFrame | None:
+    def _diff(self, sent: ScreenState, changed: tuple[tuple[int, Row], ...], now: float) -> ScreenFrame | None:
         cursor, modes = self.emulator.cursor(), self.emulator.modes()
         if not changed and cursor == sent.cursor and modes == sent.modes:
             return None  # changed and changed back: costs nothing
@@ -173,7 +173,7 @@ class ScreenSender:
             state = ScreenState(raw.size, raw.cursor,
                                 redact_clustered(self.redactor, raw.rows, self._above, raw.cursor), raw.modes)
             return self._snapshot(state, now)
-        changed: tuple = ()
+        changed: tuple[tuple[int, Row], ...] = ()
         cursor = emu.cursor()
         if self._dirty or cursor != self._cursor:
             dirty = sorted(self._dirty)

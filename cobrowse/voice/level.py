@@ -85,7 +85,8 @@ def correlation(a: bytes, b: bytes, rate: int, max_lag_s: float = 2.0) -> tuple[
 
 def _envelope(x: np.ndarray, hop: int) -> np.ndarray:
     frames = x[: x.size // hop * hop].reshape(-1, hop)
-    return np.sqrt(np.mean(frames * frames, axis=1))
+    envelope: np.ndarray = np.sqrt(np.mean(frames * frames, axis=1))
+    return envelope
 
 
 def scale(pcm: bytes, gain: float) -> bytes:
@@ -94,4 +95,4 @@ def scale(pcm: bytes, gain: float) -> bytes:
     if gain == 0.0:
         return bytes(len(pcm))
     x = np.frombuffer(pcm, dtype="<i2").astype(np.float32) * gain
-    return np.clip(x, -32768, 32767).astype("<i2").tobytes()
+    return bytes(np.clip(x, -32768, 32767).astype("<i2").tobytes())

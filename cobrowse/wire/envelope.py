@@ -295,7 +295,7 @@ def _decode(text: str | bytes, table: dict[str, type[Message]]) -> Message:
     cls = table.get(obj["type"])
     if cls is None:
         raise MalformedMessage(f"unknown message type {obj['type']!r}")
-    msg = from_json(cls, obj, cls.type, MalformedMessage)
+    msg: Message = from_json(cls, obj, cls.type, MalformedMessage)
     _check(msg)
     return msg
 

@@ -3,8 +3,6 @@ its output, and Ctrl-] ! creates a session an in-process agent joins. Every wait
 
 from __future__ import annotations
 
-import asyncio
-from typing import Any
 
 from cobrowse.playbook import load_playbook, playbook_from_dict
 from tests.tui.test_customer_app import (  # noqa: F401  (fixtures)

@@ -10,7 +10,6 @@ import random
 import time
 from typing import Any, Callable
 
-import pytest
 
 from cobrowse.io.agent import AgentRuntime
 from cobrowse.io.customer import CustomerRuntime

@@ -69,7 +69,7 @@ cycling, ctrl+c) are stopped by this widget in control mode.
 from __future__ import annotations
 
 from functools import lru_cache
-from typing import ClassVar, Iterable
+from typing import Any, ClassVar, Iterable
 
 from rich.cells import cell_len, get_character_cell_size
 from rich.color import Color as RichColor
@@ -299,7 +299,7 @@ class RemoteScreen(Widget, can_focus=True):
         cursor = self._cursor_cell(state)
         control = bool(self.control)
         crow, ccol = cursor if cursor is not None else (-1, _NO_CURSOR)
-        keys = [(row, _NO_CURSOR, False) for row in state.rows]
+        keys: list[tuple[Any, ...]] = [(row, _NO_CURSOR, False) for row in state.rows]
         if 0 <= crow < len(keys):
             keys[crow] = (state.rows[crow], ccol, control)
         for y in self._highlight:
@@ -433,10 +433,11 @@ class RemoteScreen(Widget, can_focus=True):
             if len(self._styles) >= _MAX_STYLES:  # bounded: a stream of fresh RGB colours
                 self._styles.clear()
                 self._cursor_styles.clear()
+            base = self._base if self._base is not None else self._base_style()
             if style.redacted:
-                rs = self._base + self.get_component_rich_style("remote-screen--redacted", partial=True)
+                rs = base + self.get_component_rich_style("remote-screen--redacted", partial=True)
             else:
-                rs = self._base + _cell_rich_style(style)
+                rs = base + _cell_rich_style(style)
             self._styles[style] = rs
         return rs
 
