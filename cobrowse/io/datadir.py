@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import IO
 
 from platformdirs import user_data_dir
 
@@ -25,7 +26,7 @@ def private_dir(name: str) -> Path:
     return path
 
 
-def open_private(path: Path, mode: str = "a"):  # type: ignore[no-untyped-def]
+def open_private(path: Path, mode: str = "a") -> IO[str]:
     """Open a file readable by its owner only (created 0600)."""
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | (os.O_APPEND if "a" in mode else os.O_TRUNC), 0o600)
     return os.fdopen(fd, mode.replace("+", ""), encoding="utf-8")
