@@ -59,6 +59,9 @@ __all__ = [
 ]
 
 #: actions that only make sense in a session tab (hidden from the footer elsewhere)
+#: How long a new session's tab stays in front against late tab messages (not the agent's keys).
+NEW_TAB_HOLD = 1.0
+
 SESSION_ACTIONS = {"push_playbook", "step_done", "step_skip", "step_back", "suggest_command", "point_at",
                    "clear_pointer", "toggle_steps"}
 
@@ -205,6 +208,7 @@ class AgentApp(App[None]):
         self.relay_note = relay_note
         self.reconnect_for = reconnect_for
         self._numbers = itertools.count(1)
+        self._new_tab: tuple[str, float] = ("", 0.0)
 
     def notify(self, message: str, *, title: str = "", severity: SeverityLevel = "information",
                timeout: float | None = None, markup: bool = False) -> None:
@@ -243,9 +247,11 @@ class AgentApp(App[None]):
                            join_code=join_code, reconnect_for=self.reconnect_for, rtc=self.rtc,
                            redact_patterns=self.redact_patterns, identity=self.identity, proxy=self.proxy)
         await self.tabs.add_pane(pane)
+        # Tab messages still queued from mounting (or a focus pulled back to the previous
+        # tab) can re-activate another tab on a busy machine: for a moment the new session
+        # is where the agent's attention goes, whatever arrives late.
+        self._new_tab = (pane.id or "", time.monotonic() + NEW_TAB_HOLD)
         self.tabs.active = pane.id or ""
-        # Tab messages still queued from mounting can re-activate the previous tab on a busy
-        # machine; the new session is where the agent's attention goes, so say it again.
         self.call_after_refresh(self._show_pane, pane)
         return pane
 
@@ -266,6 +272,10 @@ class AgentApp(App[None]):
 
     @on(TabbedContent.TabActivated, "#sessions")
     def _tab_activated(self, event: TabbedContent.TabActivated) -> None:
+        wanted, until = self._new_tab
+        if wanted and event.pane is not None and event.pane.id != wanted and time.monotonic() < until:
+            self.tabs.active = wanted  # a late message, not the agent: keep the new session in front
+            return
         for pane in self.sessions():
             if pane is not event.pane and pane.typing:
                 pane.set_typing(False)  # never type into a session you are not looking at
@@ -364,6 +374,7 @@ class AgentApp(App[None]):
         if len(ids) < 2:
             return
         index = ids.index(self.tabs.active) if self.tabs.active in ids else 0
+        self._new_tab = ("", 0.0)  # the agent chose a tab
         self.tabs.active = ids[(index + step) % len(ids)]
 
     def action_next_session(self) -> None:
