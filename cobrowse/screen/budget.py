@@ -71,7 +71,7 @@ __all__ = [
 ]
 
 #: Seconds one agent pattern may spend on one line (piece) before it is switched off.
-LINE_TIMEOUT = 0.005
+LINE_TIMEOUT = 0.002  # a simple pattern on a full line costs ~2 µs: a thousand times that is a stall
 #: The share of wall time all agent patterns together may spend, and the burst allowed.
 SHARE_RATE = 0.1
 SHARE_BURST = 0.010

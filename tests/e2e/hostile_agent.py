@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import json
 import os
 import secrets
@@ -67,8 +68,11 @@ def zlib_payload(body: bytes) -> bytes:
     return bytes([m.ZLIB]) + zlib.compress(body, 9)
 
 
+@functools.cache
 def bomb_payload(inflated: int = 4 * 1024 * 1024 - 64, kind: str = "chat", field: str = "text") -> bytes:
-    """A sealed-size-KB payload that inflates to ``inflated`` bytes of valid-looking JSON."""
+    """A sealed-size-KB payload that inflates to ``inflated`` bytes of valid-looking JSON.
+    Made once: compressing 4 MB takes the attacker ~11 ms, which must not be charged to the
+    customer when the attacker runs on the same machine (bench/hostile_agent.py)."""
     head = json.dumps({"t": kind, field: ""})[:-2].encode()  # '{"t": "chat", "text": "'
     filler = max(0, inflated - len(head) - 2)
     return zlib_payload(head + b"A" * filler + b'"}')
