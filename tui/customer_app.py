@@ -61,6 +61,8 @@ from cobrowse.voice.call import describe as describe_voice
 from cobrowse.trust.tripwire import COOLDOWN
 from cobrowse.wire.code import Code, parse_code
 from cobrowse.wire.proxy import ProxyChoice
+from cobrowse.plain.keymap import GET_HELP, Front, keys_for, unknown_key
+from cobrowse.plain.keymap import hint as keymap_hint
 from tui.safe import PlainStatic, notify_plain, plain
 from tui.customer_screens import PREFIX_HELP, HelpScreen, PreviewScreen, SessionOverScreen
 from tui.widgets.call_bar import CallBar
@@ -85,7 +87,7 @@ EXIT_IDLE = 0.5
 #: A pattern pointer's rows are looked for again at most this often while the screen changes.
 POINTER_INTERVAL = 0.25
 #: The prefix key that asks an agent for help in guide mode (``cobrowse guide``).
-HELP_KEY = "!"
+HELP_KEY = GET_HELP
 
 STEP_MARKS = {"pending": "·", "active": "▶", "done": "✓", "skipped": "↷", "failed": "✗"}
 STEP_STYLES = {"pending": "", "active": "bold reverse", "done": "green", "skipped": "dim", "failed": "bold red"}
@@ -98,30 +100,14 @@ LEVEL_TEXT = {
     "suggest": "SUGGEST: the agent may propose commands",
     "control": "CONTROL: the agent can type in your terminal",
 }
-PREFIX_KEYS = {
-    "y": "allow",
-    "n": "deny",
-    "g": "grant_control",
-    "s": "grant_suggest",
-    "r": "revoke",
-    "p": "pause",
-    "e": "end",
-    "a": "paste_suggestion",
-    "d": "decline_suggestion",
-    "m": "step_done",
-    "k": "step_skip",
-    "t": "call",
-    "o": "hangup",
-    "u": "mute",
-    "x": "stop_recording",
-    "f": "report",
-}
+#: The key after Ctrl-] → a runtime command; the app itself reads c, b, v, ? and ! (keymap.py).
+PREFIX_KEYS = {k.key: k.command for k in keys_for(Front.APP) if k.key not in ("c", "b", "v", "?")}
 SHELL_TAG = " your terminal · Ctrl-] ? for cobrowse "
 #: The Allow button names what it gives (the bar's text says it in full).
 BUTTON = {PromptKind.CONTROL: "control", PromptKind.SUGGEST: "suggestions", PromptKind.RECORDING: "recording"}
-STATUS_HINT = "Ctrl-] then: ? help · c chat · y/n answer · g control · s suggest · r revoke · p pause · f report · e end · b panel · v preview"
+STATUS_HINT = keymap_hint(Front.APP)
 GUIDE_HINT = f"Ctrl-] then: {HELP_KEY} get help from an agent · a paste the step's command · m done · k skip · ? help · e end · b panel"
-ARMED_HINT = "prefix: press a key… ? help · c chat · y allow · n deny · g control · s suggest · r revoke · p pause · t talk · o hang up · u mute · x stop recording · f report · e end · b panel · v preview · Esc cancel"
+ARMED_HINT = keymap_hint(Front.APP, lead="prefix: press a key…", every=True).replace("Ctrl-] literal Ctrl-]", "Esc cancel")
 
 
 def _key_text(data: bytes) -> str:
@@ -619,7 +605,7 @@ class CustomerApp(App[None], inherit_bindings=False):
         elif key in PREFIX_KEYS:
             await self.run_customer_command(PREFIX_KEYS[key])
         else:
-            self.notify("Ctrl-] then c, y, n, g, s, r, p, a, d, m, k, t, o, u, x, f, e, b, v or ? (help)", title="unknown cobrowse key",
+            self.notify(unknown_key(Front.APP, guide=self.guide is not None), title="unknown cobrowse key",
                         severity="warning")
 
     @property

@@ -13,6 +13,7 @@ from textual.screen import ModalScreen
 
 from cobrowse.io.runtime import EXIT_OK
 from cobrowse.screen.state import ScreenState
+from cobrowse.plain.keymap import Front, help_text
 from tui.safe import PlainStatic, plain
 from tui.widgets.remote_screen import RemoteScreen
 
@@ -23,29 +24,7 @@ if TYPE_CHECKING:
 PREVIEW_INTERVAL = 0.1
 _UNSET = object()
 
-PREFIX_HELP = """\
-Every key goes to your shell. To talk to cobrowse, press Ctrl-] and then:
-
-  c        chat with the agent (Enter sends, Escape goes back to the shell)
-  y / n    allow / deny what the agent asked for
-  g        grant the agent control of your terminal
-  s        grant suggest (the agent may propose commands)
-  r        revoke: back to view only, at once
-  p        pause / resume sharing your screen
-  a / d    paste the agent's suggested command at your prompt (you press Enter) / decline it
-  m / k    mark the current guide step done / skip it
-  t        talk: call the agent, or answer their call (your microphone is on only in a call)
-  o / u    hang up (or decline a ringing call) / mute or unmute your microphone
-  x        stop the agent's recording of this session, at once
-  !        (cobrowse guide) get help: create a session and show its code for an agent
-  f        flag: report this session to the relay's operator (a suspected scam)
-  e        end the session
-  b        show / hide the side panel
-  v        what the agent sees
-  ?        this help
-  Ctrl-]   a literal Ctrl-] for your program
-
-A request nobody answers is denied. Press any key to close this help."""
+PREFIX_HELP = help_text(Front.APP) + " Press any key to close this help."
 
 
 class HelpScreen(ModalScreen[None]):

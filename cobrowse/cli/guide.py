@@ -12,8 +12,9 @@ from cobrowse.cli.commands import end_on_signals, interactive, say, trusted_orgs
 from cobrowse.cli.config import ClientSettings
 from cobrowse.errors import CobrowseError
 from cobrowse.io.runtime import EXIT_USAGE
+from cobrowse.plain.keymap import GET_HELP
 
-GUIDE_HELP_KEY = ord("!")
+GUIDE_HELP_KEY = ord(GET_HELP)
 
 
 def playbook_path(given: str, settings: ClientSettings) -> Path:

@@ -1,24 +1,8 @@
 """The prefix key of plain mode: how a customer talks to cobrowse instead of their shell.
 
 Every byte typed goes to the shared program, except the prefix, Ctrl-] (0x1d, the telnet
-convention), which starts a cobrowse command. The next key picks the command:
-
-    Ctrl-] c <text> Enter   send a chat message to the agent
-    Ctrl-] y / Ctrl-] n     allow / deny the question on screen (it says what y gives)
-    Ctrl-] g                grant control of the terminal to the agent
-    Ctrl-] s                grant suggest (the agent may propose commands)
-    Ctrl-] r                revoke: back to view only, at once
-    Ctrl-] p                pause / resume sharing the screen
-    Ctrl-] a / Ctrl-] d     paste the agent's suggested command (you press Enter) / decline it
-    Ctrl-] m / Ctrl-] k     mark the current guide step done / skip it
-    Ctrl-] t                talk: call the agent, or answer their call
-    Ctrl-] o                hang up (off), or decline a ringing call
-    Ctrl-] u                mute / unmute your microphone
-    Ctrl-] x                stop the agent's recording of this session (at once)
-    Ctrl-] f                flag: report this session to the relay's operator (a suspected scam)
-    Ctrl-] e                end the session
-    Ctrl-] ?                list these commands
-    Ctrl-] Ctrl-]           send a literal Ctrl-] to the program
+convention), which starts a cobrowse command. The next key picks the command: the table is
+``cobrowse.plain.keymap.KEYMAP`` (this parser, the apps and every help text come from it).
 
 Pure: bytes in, actions out.
 """
@@ -27,34 +11,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from cobrowse.plain.keymap import ALIASES, Front, command_for, hint, keys_for
+
 PREFIX = 0x1D
-COMMANDS = {
-    ord("y"): "allow",
-    ord("n"): "deny",
-    ord("g"): "grant_control",
-    ord("s"): "grant_suggest",
-    ord("r"): "revoke",
-    ord("p"): "pause",
-    ord("e"): "end",
-    ord("f"): "report",
-    ord("a"): "paste_suggestion",
-    ord("d"): "decline_suggestion",
-    ord("m"): "step_done",
-    ord("k"): "step_skip",
-    ord("t"): "call",
-    ord("o"): "hangup",
-    ord("u"): "mute",
-    ord("x"): "stop_recording",
-    ord("?"): "help",
-    ord("h"): "help",
-}
+#: The key after Ctrl-] → the runtime command (``c``, chat, is read here: it takes a line).
+COMMANDS = {ord(k.key): k.command for k in keys_for(Front.PLAIN) if k.key != "c"} | {
+    ord(alias): command_for(alias, Front.PLAIN) or "help" for alias in ALIASES}
 MAX_CHAT = 2000
 
-HELP = (
-    "Ctrl-] then: c chat · y allow · n deny · g grant control · s grant suggest · "
-    "r revoke · p pause/resume · a paste suggestion · d decline · m step done · k skip step · "
-    "t talk (call/answer) · o hang up · u mute · x stop recording · f report a scam · e end · Ctrl-] literal Ctrl-]"
-)
+HELP = hint(Front.PLAIN, every=True)
 
 
 @dataclass(frozen=True)
