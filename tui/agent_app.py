@@ -21,7 +21,7 @@ from typing import Any, ClassVar
 
 from textual import on
 from textual.app import App, ComposeResult
-from textual.binding import Binding, BindingType
+from textual.binding import BindingType
 from textual.notifications import SeverityLevel
 from textual.widgets import Footer, Input, TabbedContent, TabPane
 
@@ -40,6 +40,7 @@ from tui.agent_dialogs import (
 )
 from tui.agent_palette import PALETTE, AgentCommands
 from tui.safe import notify_plain
+from tui.agent_keys import bindings as console_bindings
 from tui.agent_session import (
     CONSENT_LABELS,
     STEP_ICONS,
@@ -155,33 +156,7 @@ class AgentApp(App[None]):
     COMMANDS = App.COMMANDS | {AgentCommands}
     HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (120, "-wide")]
 
-    BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("f2", "new_session", "New", priority=True),
-        Binding("f3", "join_code", "Join", priority=True),
-        Binding("f4", "request_control", "Ask control", priority=True),
-        Binding("f12", "toggle_typing", "Type", priority=True),
-        Binding("f5", "copy_code", "Copy", priority=True),
-        Binding("f8", "end_session", "End", priority=True),
-        Binding("f9", "open_palette", "Commands", priority=True),
-        Binding("f6", "previous_session", "Prev", priority=True, show=False),
-        Binding("f7", "next_session", "Next", priority=True, show=False),
-        Binding("f1", "push_playbook", "Playbook", priority=True),
-        Binding("f10", "step_done", "Done", priority=True),
-        Binding("f11", "step_skip", "Skip", priority=True),
-        # Shifted function keys: xterm, tmux and most terminals send shift+F2 as ESC[1;2Q,
-        # which Textual reports as "shift+f2"; some (the Linux console, rxvt) send F14.
-        # xterm's shift+F3 (ESC[1;2R) reads as a cursor-position report, so Point uses ⇧F11.
-        Binding("shift+f10,f22", "step_back", "Back", priority=True, key_display="⇧F10"),
-        Binding("shift+f2,f14", "suggest_command", "Suggest", priority=True, key_display="⇧F2"),
-        Binding("shift+f11,f23", "point_at", "Point", priority=True, key_display="⇧F11"),
-        Binding("shift+f4,f16", "clear_pointer", "Unpoint", priority=True, key_display="⇧F4"),
-        Binding("shift+f1,f13", "toggle_steps", "Steps/Chat", priority=True, key_display="⇧F1"),
-        Binding("shift+f5,f17", "toggle_recording", "Record", priority=True, key_display="⇧F5", show=False),
-        Binding("shift+f6,f18", "show_history", "History", priority=True, key_display="⇧F6", show=False),
-        Binding("shift+f7,f19", "call", "Call", priority=True, key_display="⇧F7"),
-        Binding("shift+f8,f20", "hangup", "Hang up", priority=True, key_display="⇧F8", show=False),
-        Binding("shift+f9,f21", "mute", "Mute", priority=True, key_display="⇧F9", show=False),
-    ]
+    BINDINGS: ClassVar[list[BindingType]] = list(console_bindings())  # tui/agent_keys.py
 
     #: actions that must let their key through to the customer while typing
     KEYS_FOR_THE_CUSTOMER = {"command_palette", "quit", "help_quit", "focus_next", "focus_previous"}

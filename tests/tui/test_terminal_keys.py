@@ -34,3 +34,15 @@ def test_xterm_shift_f3_is_not_a_key_so_nothing_relies_on_it() -> None:
     assert keys_of(terminfo_key("xterm-256color", "⇧F3")) == []
     shown = {b.key_display for b in AgentApp.BINDINGS if isinstance(b, Binding)}
     assert "⇧F3" not in shown
+
+
+def test_the_palette_names_the_same_key_as_the_footer() -> None:
+    from tui.agent_keys import CONSOLE_KEYS
+    from tui.agent_palette import PALETTE
+
+    by_action = {action: help_text for _, help_text, action in PALETTE}
+    for key in CONSOLE_KEYS:
+        if key.shown and key.title:
+            assert by_action[key.action].endswith(f"({key.shown.replace('⇧', 'shift+')})")
+    bound = {b.action for b in AgentApp.BINDINGS if isinstance(b, Binding)}
+    assert {k.action for k in CONSOLE_KEYS if k.shown} == bound
