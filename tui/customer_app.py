@@ -48,7 +48,7 @@ from textual.notifications import SeverityLevel
 from textual.widgets import Button, Digits, Input, Markdown, RichLog
 
 from cobrowse.errors import CobrowseError
-from cobrowse.io.customer import CustomerRuntime
+from cobrowse.io.customer import END_CONFIRM, CustomerRuntime
 from cobrowse.io.keeping import customer_trail
 from cobrowse.io.link import RelayLink
 from cobrowse.cli.commands import ENDING_GRACE, SIGNAL_MESSAGES
@@ -764,7 +764,9 @@ class CustomerApp(App[None], inherit_bindings=False):
                       else "reconnected", "dim")
         elif kind == "notice":
             message = str(event.get("message", ""))
-            if message.startswith("you: "):
+            if event.get("kind") == "confirm_end":
+                self.notify(message, title="End the session?", severity="warning", timeout=END_CONFIRM)
+            elif message.startswith("you: "):
                 self._note(message, "italic")
             elif message != self._last_notice:
                 self._note(message, "dim")

@@ -76,6 +76,8 @@ MAX_PATTERN_ERRORS = 32
 #: How long after pairing the agent's hello may take before the customer is shown the
 #: identity verdict without it (an agent whose hello is refused stays UNVERIFIED, loudly).
 HELLO_WAIT = 3.0
+#: Ending a paired session takes Ctrl-] e twice within this many seconds.
+END_CONFIRM = 5.0
 #: How long the end-of-session question waits for the customer (the agent waits 60 s).
 FEEDBACK_ANSWER = 45.0
 
@@ -94,6 +96,7 @@ class CustomerRuntime(SessionRuntime):
         #: How this client judged the agent, once the agent said hello (None before).
         self.identity: Verdict | None = None
         self._hello_deadline: float | None = None
+        self._end_asked_at = -math.inf
         self._proof_verdict: Verdict | None = None
         #: The scam tripwire: control for an unverified agent takes a second, later press.
         self.control_gate = ControlGate(control_cooldown)
@@ -240,6 +243,11 @@ class CustomerRuntime(SessionRuntime):
         if name == "help":
             self.emit({"event": "notice", "message": HELP})
         elif name == "end":
+            if self.paired and self.now - self._end_asked_at > END_CONFIRM:
+                self._end_asked_at = self.now  # a stray key must not end a session in the middle of help
+                self.emit({"event": "notice", "kind": "confirm_end",
+                           "message": f"press Ctrl-] e again within {END_CONFIRM:.0f} s to end the session"})
+                return
             await self.end("customer_ended")
         elif name == "chat":
             if self.paired:

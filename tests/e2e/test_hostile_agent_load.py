@@ -175,7 +175,7 @@ async def test_the_customer_can_still_end_the_session_under_attack(hostile_sessi
     flood = asyncio.create_task(agent.flood(lambda i: m.RequestControl("control"), 2000, rate=400))
     try:
         await asyncio.sleep(0.5)
-        await typed(customer, PREFIX + b"e")
+        await typed(customer, PREFIX + b"e" + PREFIX + b"e")  # Ctrl-] e twice: ending asks for a second press
         end = await agent.expect(m.End, timeout=ECHO_WAIT)
         assert end.reason == "customer_ended"
         assert await customer.wait(ECHO_WAIT) == 0

@@ -356,6 +356,10 @@ async def test_customer_ends_the_session(agent: Agent, relay_url: str) -> None:
         await paired_app(pilot, agent)
         process = app.process
         await prefix(pilot, "e")
+        await until(lambda: any(n.message.startswith("press Ctrl-] e again") for n in app._notifications),
+                    what="the confirmation")
+        assert app.is_running
+        await prefix(pilot, "e")
         ended = await agent.event("ended")
         assert ended["reason"] == "customer_ended"
         await until(lambda: not app.is_running, what="the app to exit")
@@ -657,6 +661,7 @@ async def test_incoming_call_rings_is_answered_muted_and_hung_up(relay_url: str)
             await agent.event("voice", state="ended")
             await until(lambda: not app.query_one("#call-bar").has_class("shown"), what="the call bar gone")
             assert app.runtime.rtc._mic is None
+            await prefix(pilot, "e")
             await prefix(pilot, "e")
     finally:
         await agent.close()
