@@ -53,7 +53,7 @@ KEYMAP: tuple[PrefixKey, ...] = (
     PrefixKey("!", "get_help", "get help", "(cobrowse guide) get help: create a session and show its code for an agent",
               frozenset({Front.GUIDE})),
     PrefixKey("f", "report", "report", "flag: report this session to the relay's operator (a suspected scam)"),
-    PrefixKey("e", "end", "end", "end the session"),
+    PrefixKey("e", "end", "end", "end the session (press it twice once connected)"),
     PrefixKey("b", "toggle_panel", "panel", "show / hide the side panel", frozenset({Front.APP})),
     PrefixKey("v", "preview", "preview", "see exactly what the agent sees", frozenset({Front.APP})),
     PrefixKey("?", "help", "help", "this help"),
