@@ -285,6 +285,7 @@ async def test_customer_ends_the_session(relay: RelayServer, customers: Callable
         customer = customers()
         pane = await paired_session(pilot, customer)
         await customer.runtime.run_command("end")
+        await customer.runtime.run_command("end")  # a paired customer confirms with a second press
         await until(pilot, lambda: pane.ended, "the session to end")
         assert "customer ended the session" in text_of(pane.query_one("#state", Static))
 
@@ -319,6 +320,7 @@ async def test_two_sessions_and_attention_marker(relay: RelayServer, customers: 
         assert "are you there?" not in log_text(second.query_one("#chat-log", ChatLog))
 
         await second_customer.runtime.run_command("end")
+        await second_customer.runtime.run_command("end")  # confirmed
         await until(pilot, lambda: second.attention and second.ended, "the ended marker on the second tab")
         assert "(ended)" in str(tabs.get_tab(second).label)
         for _ in range(3):  # F7 cycles (Start, #1, #2): it reaches the second tab
