@@ -309,7 +309,7 @@ class Session:
         """End the session (Ctrl-] e), then make sure both processes are gone: a customer an
         attack froze may not get to its keys, and is killed."""
         with contextlib.suppress(OSError):
-            self.terminal.type(b"\x1de")
+            self.terminal.type(b"\x1de\x1de")  # twice: a paired session asks to confirm
         for proc in (self.terminal.proc, self.hostile.proc):
             try:
                 async with asyncio.timeout(2):
