@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
+import random
 from dataclasses import dataclass
 from typing import Any
 
@@ -20,12 +21,12 @@ from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidPro
 from cobrowse import PROTOCOL_VERSION
 from cobrowse.errors import ConfigError, RelayRejected, RelayUnavailable
 from cobrowse.wire import envelope as env
+from cobrowse.wire.backoff import reconnect_delay
 from cobrowse.wire.proxy import ProxyChoice, ProxySettingError, choose_proxy
 
 log = logging.getLogger(__name__)
 
 MAX_FRAME = 8 * 1024 * 1024
-BACKOFF = (0.1, 0.25, 0.5, 1.0, 2.0, 3.0, 5.0)
 
 
 @dataclass(frozen=True)
@@ -332,7 +333,7 @@ class RelayLink:
         attempt = 0
         last: Exception | None = None
         while loop.time() < give_up_at:
-            delay = BACKOFF[min(attempt, len(BACKOFF) - 1)]
+            delay = reconnect_delay(attempt, random.random)  # spread out: a restarted relay is not stampeded
             attempt += 1
             await self.items.put(Reconnecting(attempt, delay, str(last or "connection lost")))
             await asyncio.sleep(delay)
