@@ -19,7 +19,6 @@ import socket
 import subprocess
 import sys
 import threading
-import time
 from pathlib import Path
 from typing import Any, Iterator
 
@@ -30,6 +29,7 @@ from websockets.exceptions import ConnectionClosed, InvalidStatus
 from cobrowse.errors import RelayRejected
 from cobrowse.io.link import RelayLink
 from cobrowse.wire.envelope import Claim, Open
+from tests.relay.listening import wait_until_listening
 
 ROOT = Path(__file__).resolve().parents[2]
 T = 10.0
@@ -60,19 +60,9 @@ class RelayProcess:
             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, preexec_fn=low_nofile,
         )
         self.lines: list[str] = []
-        assert self.proc.stderr is not None
-        deadline = time.monotonic() + T
-        while time.monotonic() < deadline:
-            line = self.proc.stderr.readline()
-            if not line:
-                break
-            self.lines.append(line)
-            if "listening on" in line:
-                break
-        if not self.lines or "listening on" not in self.lines[-1]:
-            self.proc.kill()
-            raise AssertionError(f"relay did not start: {self.lines!r}")
+        wait_until_listening(self.proc, self.lines, T)
         stderr = self.proc.stderr
+        assert stderr is not None
         threading.Thread(target=lambda: self.lines.extend(stderr), daemon=True).start()  # never a full pipe
         self.url = f"ws://127.0.0.1:{self.port}"
 

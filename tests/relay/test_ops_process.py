@@ -21,6 +21,7 @@ from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed
 
 from cobrowse.wire.envelope import Claim, Open
+from tests.relay.listening import wait_until_listening
 
 ROOT = Path(__file__).resolve().parents[2]
 T = 10.0
@@ -53,20 +54,7 @@ class Relay:
             cwd=ROOT, env=env_for(tmp, **env), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
         )
         self.lines: list[str] = []
-        assert self.proc.stderr is not None
-        deadline = time.monotonic() + T
-        while time.monotonic() < deadline:
-            line = self.proc.stderr.readline()
-            if not line:
-                break
-            self.lines.append(line)
-            if "listening on" in line:
-                break
-        else:  # pragma: no cover
-            pass
-        if not self.lines or "listening on" not in self.lines[-1]:
-            self.proc.kill()
-            raise AssertionError(f"relay did not start: {self.lines!r} {self.proc.communicate(timeout=T)!r}")
+        wait_until_listening(self.proc, self.lines, T)
         self.url = f"ws://127.0.0.1:{self.port}"
 
     def stop(self, sig: int | None = signal.SIGTERM) -> tuple[int, str]:
