@@ -1,0 +1,59 @@
+"""Typed events: what a runtime reports to its front end, JSON only at the edge.
+
+Front ends (the Textual apps, plain mode) match on the event's class; the headless adapter
+calls ``as_json`` and prints the same shape as before, so shared/HEADLESS.md does not change.
+Field names are the JSON keys; ``key("from")`` renames one that is a Python keyword, and
+``None`` fields are left out (the headless events never carried ``null`` for "absent").
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from enum import Enum
+from typing import Any, ClassVar, Mapping
+
+#: A dict event of the old shape, accepted while runtimes move to typed events.
+LegacyEvent = Mapping[str, Any]
+
+
+def key(name: str, default: Any = None) -> Any:
+    """A field whose JSON key is ``name`` (for ``from``, ``class`` and the like)."""
+    return dataclasses.field(default=default, metadata={"key": name})
+
+
+@dataclasses.dataclass(frozen=True)
+class Event:
+    """Base of every typed event; subclasses set ``KIND`` to the headless ``event`` name."""
+
+    KIND: ClassVar[str] = ""
+
+    def to_json(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"event": self.KIND}
+        for f in dataclasses.fields(self):
+            value = getattr(self, f.name)
+            if value is None:
+                continue
+            out[f.metadata.get("key", f.name)] = _plain(value)
+        return out
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, Enum):
+        return value.value
+    if isinstance(value, Event):
+        return value.to_json()
+    if isinstance(value, (list, tuple)):
+        return [_plain(v) for v in value]
+    if isinstance(value, Mapping):
+        return {str(k): _plain(v) for k, v in value.items()}
+    return value
+
+
+def as_json(event: Event | LegacyEvent) -> dict[str, Any]:
+    """The headless shape of an event, typed or not."""
+    return event.to_json() if isinstance(event, Event) else dict(event)
+
+
+def kind_of(event: Event | LegacyEvent) -> str:
+    """The headless ``event`` name, for front ends that still dispatch on it."""
+    return event.KIND if isinstance(event, Event) else str(event.get("event", ""))
