@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import asyncio
 from pathlib import Path
-from typing import Any
 
 import pytest
 from harness import start_customer
@@ -15,14 +14,9 @@ from cobrowse.io.agent import AgentRuntime
 from cobrowse.io.link import RelayLink
 from cobrowse.protocol import messages as m
 from tests.io.test_resume import Recorder
+from tests.waiting import until
 
 SHELLS = ["sh", "bash --norc --noprofile"]
-
-
-async def wait_for(check: Any, what: str, timeout: float = 10.0) -> None:
-    async with asyncio.timeout(timeout):
-        while not check():
-            await asyncio.sleep(0.05)
 
 
 @pytest.mark.parametrize("shell", SHELLS)
@@ -57,11 +51,11 @@ async def test_no_suggestion_runs_without_the_customers_enter(relay_url: str, tm
         await agent.command({"cmd": "suggest", "command": f"touch {marker}"})
         await customer.stderr_line("the agent suggests")
         await customer.send(b"\x1da")
-        await wait_for(lambda: screen_has(f"touch {marker}"), "the pasted command on screen")
+        await until(lambda: screen_has(f"touch {marker}"), "the pasted command on screen")
         await asyncio.sleep(0.5)  # time enough for a shell to run what it was given
         assert not marker.exists()
         await customer.send(b"\r")  # the customer's own Enter
-        await wait_for(marker.exists, "the command to run after Enter")
+        await until(marker.exists, "the command to run after Enter")
         assert not any((tmp_path / name).exists() for name in ("z", "q", "cr", "lf", "esc"))
     finally:
         await customer.kill()

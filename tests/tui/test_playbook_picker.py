@@ -3,20 +3,14 @@ and a path typed by hand."""
 
 from __future__ import annotations
 
-import asyncio
 from pathlib import Path
 
 from textual.widgets import Input, OptionList
 
 from tui.agent_app import AgentApp, PlaybookDialog
+from tests.waiting import until
 
 SIZE = (100, 30)
-
-
-async def until(pilot, check, what: str, timeout: float = 10.0) -> None:  # type: ignore[no-untyped-def]
-    async with asyncio.timeout(timeout):
-        while not check():
-            await pilot.pause(0.02)
 
 
 def prompts(dialog: PlaybookDialog) -> list[str]:
@@ -30,14 +24,14 @@ async def test_the_default_library_has_the_samples_and_search_ranks(tmp_path: Pa
     async with app.run_test(size=SIZE) as pilot:
         picked: list[Path | None] = []
         app.push_screen(PlaybookDialog(app.library), picked.append)
-        await until(pilot, lambda: isinstance(app.screen, PlaybookDialog) and app.screen.query("#playbook-list")
-                    and prompts(app.screen), "the picker")
+        await until(lambda: isinstance(app.screen, PlaybookDialog) and app.screen.query("#playbook-list")
+                    and prompts(app.screen), "the picker", pilot=pilot)
         dialog = app.screen
         assert any("Fix a failing git push" in p for p in prompts(dialog))
         await pilot.press(*"non-fast-forward")
-        await until(pilot, lambda: "Fix a failing git push" in prompts(dialog)[0], "the ranked search")
+        await until(lambda: "Fix a failing git push" in prompts(dialog)[0], "the ranked search", pilot=pilot)
         await pilot.press("enter")
-        await until(pilot, lambda: picked, "the pick")
+        await until(lambda: picked, "the pick", pilot=pilot)
         assert picked[0] is not None and picked[0].name == "fix-git-push.md"
 
 
@@ -48,12 +42,12 @@ async def test_a_typed_path_is_offered_first(tmp_path: Path) -> None:
     async with app.run_test(size=SIZE) as pilot:
         picked: list[Path | None] = []
         app.push_screen(PlaybookDialog(app.library), picked.append)
-        await until(pilot, lambda: isinstance(app.screen, PlaybookDialog) and app.screen.query("#playbook-list")
-                    and prompts(app.screen), "the picker")
+        await until(lambda: isinstance(app.screen, PlaybookDialog) and app.screen.query("#playbook-list")
+                    and prompts(app.screen), "the picker", pilot=pilot)
         dialog = app.screen
         assert "the library is empty" in prompts(dialog)[0]
         dialog.query_one("#playbook-search", Input).value = str(own)
-        await until(pilot, lambda: "Open the file" in prompts(dialog)[0], "the typed path")
+        await until(lambda: "Open the file" in prompts(dialog)[0], "the typed path", pilot=pilot)
         await pilot.press("enter")
-        await until(pilot, lambda: picked, "the pick")
+        await until(lambda: picked, "the pick", pilot=pilot)
         assert picked == [own]
