@@ -4,7 +4,7 @@ mirror, SAS, consent, chat, steps and facts)."""
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 from rich.text import Text
 from textual import on
@@ -16,6 +16,10 @@ from textual.widgets import Button, Digits, Input, Markdown, TabbedContent, TabP
 from cobrowse.cli.config import DEFAULT_RELAY
 from cobrowse.errors import CobrowseError, SecurityError
 from cobrowse.io.agent import AgentRuntime, CommandError
+from cobrowse.policy import agent_commands as c
+from cobrowse.policy.agent_commands import AgentCommand
+from cobrowse.policy.agent_events import AgentError, Joined
+from cobrowse.policy.events import Event, LegacyEvent, as_json, kind_of
 from cobrowse.io.keeping import agent_taps
 from cobrowse.io.link import RelayLink
 from cobrowse.voice.settings import RtcSettings
@@ -122,11 +126,11 @@ class SessionPane(TabPane):
     """One session: its runtime (in a worker), the mirror, the SAS, consent, chat, facts."""
 
     class Update(Message):
-        """An event the runtime emitted (the headless dict)."""
+        """An event the runtime emitted (typed, or a dict from code not yet typed)."""
 
         bubble = False
 
-        def __init__(self, event: dict[str, Any]) -> None:
+        def __init__(self, event: Event | LegacyEvent) -> None:
             super().__init__()
             self.event = event
 
@@ -218,7 +222,7 @@ class SessionPane(TabPane):
 
     # the runtime, in a worker
 
-    def _emit(self, event: dict[str, Any]) -> None:
+    def _emit(self, event: Event | LegacyEvent) -> None:
         self.post_message(self.Update(event))
 
     async def _run(self) -> None:
@@ -233,20 +237,20 @@ class SessionPane(TabPane):
                 code = parse_code(self.join_code)
                 self.code = code
                 await runtime.join(code)
-                self._emit({"event": "joined", "code": str(code)})
+                self._emit(Joined(str(code)))
             else:
                 runtime.customer_command = self.customer_command
                 await runtime.create()
                 self._emit(runtime.code_event())
         except CobrowseError as exc:
             kind = "security" if isinstance(exc, SecurityError) else "start"
-            self._emit({"event": "error", "message": str(exc), "kind": kind})
+            self._emit(AgentError(str(exc), kind))
             self._emit({"event": "ended", "reason": "failed", "message": str(exc)})
             return
         except Exception as exc:  # never a traceback in the console
             self.log.error(f"session {self.number} failed to start: {exc!r}")
             message = f"could not start the session: {exc or type(exc).__name__}"
-            self._emit({"event": "error", "message": message, "kind": "start"})
+            self._emit(AgentError(message, "start"))
             self._emit({"event": "ended", "reason": "failed", "message": message})
             return
         try:
@@ -254,7 +258,7 @@ class SessionPane(TabPane):
         except Exception as exc:
             self.log.error(f"session {self.number} failed: {exc!r}")
             message = f"the session stopped after an internal error: {exc or type(exc).__name__}"
-            self._emit({"event": "error", "message": message})
+            self._emit(AgentError(message))
             self._emit({"event": "ended", "reason": "failed", "message": message})
 
     def customer_command(self, code: Code) -> str:
@@ -265,8 +269,11 @@ class SessionPane(TabPane):
     # runtime events
 
     def on_session_pane_update(self, message: Update) -> None:
-        event = message.event
-        kind = event.get("event")
+        kind = kind_of(message.event)
+        if kind == "screen":  # drawn from the runtime's mirror: no JSON built for it
+            self._on_screen()
+            return
+        event = as_json(message.event)
         handler = getattr(self, f"_on_{kind}", None)
         if handler is not None:
             handler(event)
@@ -337,7 +344,7 @@ class SessionPane(TabPane):
                             timeout=10)
         self._render_facts()
 
-    def _on_screen(self, event: dict[str, Any]) -> None:
+    def _on_screen(self) -> None:
         runtime = self.runtime
         if runtime is None or runtime.mirror.state is None:
             return
@@ -597,11 +604,15 @@ class SessionPane(TabPane):
     def _system(self, text: str) -> None:
         self.chat_log.write(Text(f"· {text}", style="dim italic"))
 
+    def _traffic(self) -> tuple[int, int]:
+        """Bytes in and out on whichever path frames take (the link's counters freeze once the
+        direct path carries them)."""
+        return self.runtime.traffic() if self.runtime is not None else (0, 0)
+
     def _sample(self) -> None:
-        link = self.link
-        if link is None:
+        if self.runtime is None:
             return
-        now = (link.bytes_received, link.bytes_sent)
+        now = self._traffic()
         if self._last_bytes is not None:
             self.rate_in = float(now[0] - self._last_bytes[0])
             self.rate_out = float(now[1] - self._last_bytes[1])
@@ -611,9 +622,7 @@ class SessionPane(TabPane):
         self._render_facts()
 
     def facts_text(self) -> str:
-        link = self.link
-        received = link.bytes_received if link else 0
-        sent = link.bytes_sent if link else 0
+        received, sent = self._traffic()
         lines = [
             f"code      {self.code or '—'}",
             f"customer  {self.customer_name or ('—' if self.sas is None else 'connected')}",
@@ -653,15 +662,15 @@ class SessionPane(TabPane):
             self._render_facts()
 
     async def call(self) -> None:
-        await self.command({"cmd": "call"})
+        await self.command(c.Call())
 
     async def hangup(self) -> None:
-        await self.command({"cmd": "hangup"})
+        await self.command(c.Hangup())
 
     async def toggle_mute(self) -> None:
         runtime = self.runtime
         muted = runtime is not None and runtime.rtc.call.muted
-        await self.command({"cmd": "mute", "muted": not muted})
+        await self.command(c.Mute(not muted))
 
     def _seen_text(self) -> str:
         seen = self.seen_as
@@ -695,14 +704,14 @@ class SessionPane(TabPane):
             self.query_one("#chat-input", Input).focus()
         self._refresh_bindings()
 
-    async def command(self, cmd: dict[str, Any]) -> bool:
-        """Run a runtime command; show why it could not run."""
+    async def command(self, cmd: AgentCommand | Callable[[], AgentCommand]) -> bool:
+        """Run a command (or make it first: its own checks may refuse it); show why it could not run."""
         runtime = self.runtime
         if runtime is None or self.ended:
             self.app.notify("This session is not running.", severity="warning")
             return False
         try:
-            await runtime.command(cmd)
+            await runtime.command(cmd if isinstance(cmd, c.Command) else cmd())
         except CommandError as exc:
             self.app.notify(str(exc), severity="warning")
             return False
@@ -715,7 +724,7 @@ class SessionPane(TabPane):
         if self.consent == "control":
             self.app.notify("You already have control: F12 types into the customer's terminal.")
             return
-        if await self.command({"cmd": "request_control", "level": "control"}):
+        if await self.command(c.RequestControl(c.ConsentLevel.CONTROL)):
             self._system("asked the customer for control; waiting for their answer…")
 
     def toggle_typing(self) -> None:
@@ -731,10 +740,10 @@ class SessionPane(TabPane):
         self.set_typing(True)
 
     async def push_playbook(self, path: Path) -> None:
-        if await self.command({"cmd": "playbook", "path": str(path)}):
+        if await self.command(c.PushPlaybook(str(path))):
             self._system(f"pushed the playbook {path.name}; waiting for the customer's app…")
 
-    async def mark_step(self, status: str) -> None:
+    async def mark_step(self, status: c.StepStatus) -> None:
         if self.steps is None:
             self.app.notify("No playbook is running here: F1 pushes one.", severity="warning")
             return
@@ -742,13 +751,13 @@ class SessionPane(TabPane):
         if index is None:
             self.app.notify("No active step: the playbook is finished (shift+F10 goes back).", severity="warning")
             return
-        await self.command({"cmd": "step", "index": index, "status": status})
+        await self.command(c.Step.mark(index, status))
 
     async def step_back(self) -> None:
         if self.steps is None:
             self.app.notify("No playbook is running here: F1 pushes one.", severity="warning")
             return
-        await self.command({"cmd": "step", "action": "back"})
+        await self.command(c.Step.back())
 
     def active_command(self) -> str:
         index = self.current_step()
@@ -758,16 +767,16 @@ class SessionPane(TabPane):
         return ""
 
     async def suggest(self, command: str) -> None:
-        if await self.command({"cmd": "suggest", "command": command}):
+        if await self.command(lambda: c.Suggest(command)):
             self.chat_log.write(Text.assemble(("you suggested: ", "bold cyan"), command))
 
-    async def point(self, cmd: dict[str, Any]) -> None:
+    async def point(self, cmd: c.Point) -> None:
         if await self.command(cmd):
-            if "rows" in cmd:
-                first, last = cmd["rows"]
+            if cmd.rows is not None:
+                first, last = cmd.rows
                 where = f"row {first + 1}" if first == last else f"rows {first + 1}-{last + 1}"
-            elif cmd.get("pattern"):
-                where = f"lines matching {cmd['pattern']!r}"
+            elif cmd.pattern:
+                where = f"lines matching {cmd.pattern!r}"
             else:
                 self._system("cleared the pointer")
                 return
@@ -782,14 +791,14 @@ class SessionPane(TabPane):
             return
         # Ending may wait (bounded) for the customer's feedback: in a worker, never blocking the
         # console; ending again meanwhile stops the wait.
-        self.run_worker(self.command({"cmd": "end"}), group="end", exit_on_error=False)
+        self.run_worker(self.command(c.End()), group="end", exit_on_error=False)
 
     @on(Input.Submitted, "#chat-input")
     async def _send_chat(self, event: Input.Submitted) -> None:
         text = event.value.strip()
         if not text:
             return
-        if await self.command({"cmd": "chat", "text": text}):
+        if await self.command(lambda: c.Chat(text)):
             event.input.value = ""
             self.chat_log.write(Text.assemble(("you: ", "bold cyan"), text))
 
@@ -799,7 +808,7 @@ class SessionPane(TabPane):
         if not self.typing or runtime is None or runtime.consent != "control" or self.ended:
             return  # dropped: not in typing mode, or control was revoked
         try:
-            await runtime.command({"cmd": "keys", "data": message.data.decode("utf-8", "surrogateescape")})
+            await runtime.command(c.Keys(message.data.decode("utf-8", "surrogateescape")))
         except CommandError as exc:
             self.set_typing(False)
             self.app.notify(str(exc), severity="warning")
