@@ -28,7 +28,7 @@ from cobrowse.policy.agent import (
     StopRecorder,
 )
 from cobrowse.policy.agent_commands import AgentCommand, CommandError, StepStatus
-from cobrowse.policy.agent_events import ScreenChanged, Side, screen_json
+from cobrowse.policy.agent_events import ChatMessage, ScreenChanged, Side, screen_json
 from cobrowse.policy.events import Event, LegacyEvent, as_json, kind_of
 from cobrowse.protocol import messages as m
 from cobrowse.screen.state import ScreenState
@@ -237,9 +237,8 @@ class AgentRuntime(SessionRuntime):
         """Every event goes out; a recording also notes steps, chat and consent changes."""
         recorder = self.recorder
         if recorder is not None and not recorder.closed:
-            kind = kind_of(event)
-            if kind in NOTED_KINDS:
-                recorder.note(kind, self.now, **{k: v for k, v in as_json(event).items() if k != "event"})
+            if kind_of(event) in NOTED_KINDS:
+                recorder.note_event(event, self.now)
         self._emit_out(event)
 
     # commands
@@ -270,7 +269,7 @@ class AgentRuntime(SessionRuntime):
             await self.carry_out(self.policy.command(cmd, paired=self.paired))
         self.on_action(cmd.summary())
         if isinstance(cmd, c.Chat) and self.recorder is not None and not self.recorder.closed:
-            self.recorder.note("chat", self.now, **{"from": Side.AGENT.value, "text": cmd.text})
+            self.recorder.note_event(ChatMessage(Side.AGENT, cmd.text), self.now)
 
     async def voice_command(self, cmd: c.Call | c.Hangup | c.Mute) -> None:
         try:

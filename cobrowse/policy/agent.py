@@ -35,7 +35,7 @@ from cobrowse.policy.agent_commands import (
 from cobrowse.policy.agent_events import (
     AgentError,
     AgentWarning,
-    ChatReceived,
+    ChatMessage,
     ConsentChanged,
     FeedbackAnswer,
     FeedbackStatus,
@@ -210,7 +210,7 @@ class AgentPolicy:
 
     def receive(self, message: m.AppMessage) -> Plan:
         if isinstance(message, m.Chat):
-            return Plan(events=[ChatReceived(Side.CUSTOMER, message.text)])
+            return Plan(events=[ChatMessage(Side.CUSTOMER, message.text)])
         if isinstance(message, m.IdentitySeen):
             fields = agent_identity_event(message.status, message.agent, message.org, message.detail)
             self.seen_as = IdentityReported(fields)

@@ -62,7 +62,7 @@ class FeedbackAnswer:
 
 
 @dataclass(frozen=True)
-class ChatReceived(Event):
+class ChatMessage(Event):
     KIND = "chat"
     sender: Side = key("from", Side.CUSTOMER)
     text: str = ""

@@ -14,7 +14,7 @@ from cobrowse.policy.agent_commands import CommandError, ConsentLevel, StepActio
 from cobrowse.policy.agent_events import (
     AgentError,
     AgentWarning,
-    ChatReceived,
+    ChatMessage,
     ConsentChanged,
     FeedbackWait,
     IdentityReported,
@@ -91,7 +91,7 @@ def test_bad_commands_are_refused_with_the_reason(obj: dict[str, Any], message: 
 
 
 @pytest.mark.parametrize("typed, line", [
-    (ChatReceived(Side.CUSTOMER, "hi"), '{"event": "chat", "from": "customer", "text": "hi"}'),
+    (ChatMessage(Side.CUSTOMER, "hi"), '{"event": "chat", "from": "customer", "text": "hi"}'),
     (ConsentChanged(ConsentLevel.CONTROL), '{"event": "consent", "level": "control"}'),
     (SharingChanged(False), '{"event": "sharing", "active": false}'),
     (StepsChanged({"title": "T", "current": 0, "steps": []}), '{"event": "steps", "title": "T", "current": 0, "steps": []}'),
@@ -117,5 +117,5 @@ def test_typed_events_print_the_lines_dicts_printed(typed: Event, line: str) -> 
 
 
 def test_peer_text_in_a_typed_event_is_still_escaped_on_stdout() -> None:
-    line = json_line(ChatReceived(Side.CUSTOMER, "a\u202eb\x9bc"))
+    line = json_line(ChatMessage(Side.CUSTOMER, "a\u202eb\x9bc"))
     assert "\u202e" not in line and "\\u202e" in line and "\\u009b" in line

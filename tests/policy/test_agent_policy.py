@@ -15,7 +15,7 @@ from cobrowse.policy.agent_commands import CommandError, ConsentLevel, StepStatu
 from cobrowse.policy.agent_events import (
     AgentError,
     AgentWarning,
-    ChatReceived,
+    ChatMessage,
     ConsentChanged,
     FeedbackStatus,
     RecordingChanged,
@@ -245,7 +245,7 @@ def test_screens_are_mirrored_and_a_bad_frame_asks_for_a_fresh_one() -> None:
 
 def test_the_customers_other_messages_become_typed_events() -> None:
     policy = AgentPolicy()
-    assert policy.receive(m.Chat("hi")).events == [ChatReceived(text="hi")]
+    assert policy.receive(m.Chat("hi")).events == [ChatMessage(text="hi")]
     assert as_json(policy.receive(m.Chat("hi")).events[0]) == {"event": "chat", "from": "customer", "text": "hi"}
     assert as_json(policy.receive(m.Sharing(False)).events[0]) == {"event": "sharing", "active": False}
     assert policy.sharing is False
