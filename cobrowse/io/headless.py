@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import json
 import sys
-from typing import TYPE_CHECKING, Any, Mapping, TextIO
+from typing import TYPE_CHECKING, Any, Callable, Mapping, TextIO
 
 from cobrowse.policy import agent_commands as c
 from cobrowse.policy.agent_commands import AgentCommand, CommandError
@@ -52,44 +52,52 @@ def parse_command(cmd: Mapping[str, Any]) -> AgentCommand:
     name = cmd.get("cmd")
     if not isinstance(name, str):
         raise CommandError('a command needs a "cmd" string, e.g. {"cmd": "chat", "text": "hi"}')
-    if name not in c.COMMANDS:
+    parse = PARSERS.get(name)
+    if parse is None:
         raise CommandError(f"unknown command {name!r}")
-    if name == "chat":
-        return c.Chat(cmd.get("text"))  # type: ignore[arg-type]  # checked by the command
-    if name == "request_control":
-        level = cmd.get("level", "control")
-        if level not in ("suggest", "control"):
-            raise CommandError('request_control needs "level": "suggest" or "control"')
-        return c.RequestControl(c.ConsentLevel(level))
-    if name == "keys":
-        return c.Keys(cmd.get("data"))  # type: ignore[arg-type]
-    if name == "suggest":
-        return c.Suggest(cmd.get("command"))  # type: ignore[arg-type]
-    if name == "playbook":
-        return c.PushPlaybook(cmd.get("path"))  # type: ignore[arg-type]
-    if name == "steps":
-        return c.PushSteps(tuple((k, v) for k, v in cmd.items() if k != "cmd"))
-    if name == "step":
-        return c.Step(cmd.get("action", "mark"), cmd.get("index", -1), cmd.get("status", ""))
-    if name == "point":
-        rows, pattern = cmd.get("rows"), cmd.get("pattern", "")
-        if rows is not None:
-            return c.Point.at_rows(rows)
-        if pattern and not isinstance(pattern, str):
-            raise CommandError(f'point "pattern" must be a regex of at most {c.MAX_POINT_PATTERN} characters')
-        return c.Point(pattern=pattern or "")
-    if name == "mute":
-        return c.Mute(cmd.get("muted", True))
-    if name == "redact":
-        patterns = cmd.get("patterns")
-        if not isinstance(patterns, list) or not patterns:
-            raise CommandError('redact needs "patterns": a list of regexes for the customer to mask')
-        return c.Redact(tuple(patterns))
-    if name == "record":
-        return c.Record(cmd.get("on", True))
-    if name == "end":
-        return c.End(cmd.get("feedback"))
-    return c.COMMANDS[name]()  # type: ignore[return-value]  # call, hangup: no fields
+    return parse(cmd)
+
+
+def _request_control(cmd: Mapping[str, Any]) -> AgentCommand:
+    level = cmd.get("level", "control")
+    if level not in ("suggest", "control"):
+        raise CommandError('request_control needs "level": "suggest" or "control"')
+    return c.RequestControl(c.ConsentLevel(level))
+
+
+def _point(cmd: Mapping[str, Any]) -> AgentCommand:
+    rows, pattern = cmd.get("rows"), cmd.get("pattern", "")
+    if rows is not None:
+        return c.Point.at_rows(rows)
+    if pattern and not isinstance(pattern, str):
+        raise CommandError(f'point "pattern" must be a regex of at most {c.MAX_POINT_PATTERN} characters')
+    return c.Point(pattern=pattern or "")
+
+
+def _redact(cmd: Mapping[str, Any]) -> AgentCommand:
+    patterns = cmd.get("patterns")
+    if not isinstance(patterns, list) or not patterns:
+        raise CommandError('redact needs "patterns": a list of regexes for the customer to mask')
+    return c.Redact(tuple(patterns))
+
+
+#: How each command's fields are read (each command then checks their types and values).
+PARSERS: dict[str, Callable[[Mapping[str, Any]], AgentCommand]] = {
+    "chat": lambda cmd: c.Chat(cmd.get("text")),  # type: ignore[arg-type]
+    "request_control": _request_control,
+    "keys": lambda cmd: c.Keys(cmd.get("data")),  # type: ignore[arg-type]
+    "suggest": lambda cmd: c.Suggest(cmd.get("command")),  # type: ignore[arg-type]
+    "playbook": lambda cmd: c.PushPlaybook(cmd.get("path")),  # type: ignore[arg-type]
+    "steps": lambda cmd: c.PushSteps(tuple((k, v) for k, v in cmd.items() if k != "cmd")),
+    "step": lambda cmd: c.Step(cmd.get("action", "mark"), cmd.get("index", -1), cmd.get("status", "")),
+    "point": _point,
+    "call": lambda cmd: c.Call(),
+    "hangup": lambda cmd: c.Hangup(),
+    "mute": lambda cmd: c.Mute(cmd.get("muted", True)),
+    "redact": _redact,
+    "record": lambda cmd: c.Record(cmd.get("on", True)),
+    "end": lambda cmd: c.End(cmd.get("feedback")),
+}
 
 
 async def stdin_lines() -> asyncio.StreamReader:

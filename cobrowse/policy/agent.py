@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import base64
 from dataclasses import dataclass, field
-from typing import Any, Mapping, Union
+from typing import Any, Callable, Mapping, Union
 
 from cobrowse.playbook import Playbook, PlaybookError, playbook_from_dict, playbook_to_dict
 from cobrowse.policy.agent_commands import (
@@ -23,7 +23,6 @@ from cobrowse.policy.agent_commands import (
     ConsentLevel,
     Keys,
     Point,
-    PushPlaybook,
     PushSteps,
     Record,
     Redact,
@@ -118,6 +117,15 @@ class AgentPolicy:
         #: Set by the runtime once this side started ending (feedback is only taken then).
         self.ending = False
         self.feedback: FeedbackAnswer | None = None
+        self._commands: dict[type[Command], Callable[[Any], Plan]] = {
+            Chat: self._chat, RequestControl: self._request_control, Keys: self._keys, Suggest: self._suggest,
+            PushSteps: self._push_steps, Step: self._step, Point: self._point, Redact: self._redact,
+            Record: self._record}
+        self._messages: dict[type[m.AppMessage], Callable[[Any], Plan]] = {
+            m.Chat: self._chat_received, m.IdentitySeen: self._identity_seen, m.Consent: self._consent,
+            m.Sharing: self._sharing, m.Steps: self._steps, m.SuggestAnswer: self._suggestion_answered,
+            m.Screen: self._screen, m.Feedback: self._feedback, m.Recording: self._recording,
+            m.Unknown: self._unknown}
 
     # commands
 
@@ -130,47 +138,54 @@ class AgentPolicy:
         """What one command sends and reports; raises CommandError (nothing changed) if it cannot run.
         ``playbook`` (a file), voice and ``end`` are carried out by the runtime after ``check``."""
         self.check(cmd, paired=paired)
-        if isinstance(cmd, Chat):
-            return Plan(send=[m.Chat(cmd.text)])
-        if isinstance(cmd, RequestControl):
-            return Plan(send=[m.RequestControl(cmd.level.value)])
-        if isinstance(cmd, Keys):
-            if self.consent is not ConsentLevel.CONTROL:
-                raise CommandError("the customer has not granted control: send request_control first")
-            return Plan(send=[m.Keys(cmd.data)])
-        if isinstance(cmd, Suggest):
-            self._suggestions += 1
-            self.suggested[self._suggestions] = cmd.command
-            return Plan(send=[m.Suggest(self._suggestions, cmd.command)])
-        if isinstance(cmd, PushSteps):
-            try:
-                playbook = playbook_from_dict(cmd.as_dict(), "inline steps")
-            except PlaybookError as exc:
-                raise CommandError(str(exc)) from None
-            return self.push(playbook)
-        if isinstance(cmd, Step):
-            if self.steps_state is None:
-                raise CommandError("no playbook is running: push one with playbook or steps first")
-            return Plan(send=[m.StepRequest(cmd.action.value, cmd.index, str(cmd.status or ""))])
-        if isinstance(cmd, Point):
-            if cmd.rows is not None:
-                return Plan(send=[m.Pointer(*cmd.rows)])
-            return Plan(send=[m.Pointer(pattern=cmd.pattern)] if cmd.pattern else [m.Pointer()])
-        if isinstance(cmd, Redact):
-            self.redact_patterns = tuple(dict.fromkeys(self.redact_patterns + cmd.patterns))
-            return Plan(send=[m.Redact(list(cmd.patterns))])
-        if isinstance(cmd, Record):
-            return self._record(cmd.on)
-        if isinstance(cmd, PushPlaybook):
-            raise CommandError("a playbook file is read by the runtime: load it and call push()")
-        return Plan()
+        handler = self._commands.get(type(cmd))
+        if handler is None:
+            raise CommandError(f"{cmd.NAME!r} is carried out by the runtime (a file, the call or the end)")
+        return handler(cmd)
+
+    def _chat(self, cmd: Chat) -> Plan:
+        return Plan(send=[m.Chat(cmd.text)])
+
+    def _request_control(self, cmd: RequestControl) -> Plan:
+        return Plan(send=[m.RequestControl(cmd.level.value)])
+
+    def _keys(self, cmd: Keys) -> Plan:
+        if self.consent is not ConsentLevel.CONTROL:
+            raise CommandError("the customer has not granted control: send request_control first")
+        return Plan(send=[m.Keys(cmd.data)])
+
+    def _suggest(self, cmd: Suggest) -> Plan:
+        self._suggestions += 1
+        self.suggested[self._suggestions] = cmd.command
+        return Plan(send=[m.Suggest(self._suggestions, cmd.command)])
+
+    def _push_steps(self, cmd: PushSteps) -> Plan:
+        try:
+            playbook = playbook_from_dict(cmd.as_dict(), "inline steps")
+        except PlaybookError as exc:
+            raise CommandError(str(exc)) from None
+        return self.push(playbook)
+
+    def _step(self, cmd: Step) -> Plan:
+        if self.steps_state is None:
+            raise CommandError("no playbook is running: push one with playbook or steps first")
+        return Plan(send=[m.StepRequest(cmd.action.value, cmd.index, str(cmd.status or ""))])
+
+    def _point(self, cmd: Point) -> Plan:
+        if cmd.rows is not None:
+            return Plan(send=[m.Pointer(*cmd.rows)])
+        return Plan(send=[m.Pointer(pattern=cmd.pattern)] if cmd.pattern else [m.Pointer()])
+
+    def _redact(self, cmd: Redact) -> Plan:
+        self.redact_patterns = tuple(dict.fromkeys(self.redact_patterns + cmd.patterns))
+        return Plan(send=[m.Redact(list(cmd.patterns))])
 
     def push(self, playbook: Playbook) -> Plan:
         """Push a loaded playbook to the customer's client (which runs the steps)."""
         return Plan(send=[m.PushPlaybook(playbook_to_dict(playbook))])
 
-    def _record(self, on: bool) -> Plan:
-        if on:
+    def _record(self, cmd: Record) -> Plan:
+        if cmd.on:
             if not self.can_record:
                 raise CommandError("recording is not available in this client (no data directory)")
             if self.recording is not RecordingState.OFF:
@@ -209,34 +224,34 @@ class AgentPolicy:
     # what the customer sent
 
     def receive(self, message: m.AppMessage) -> Plan:
-        if isinstance(message, m.Chat):
-            return Plan(events=[ChatMessage(Side.CUSTOMER, message.text)])
-        if isinstance(message, m.IdentitySeen):
-            fields = agent_identity_event(message.status, message.agent, message.org, message.detail)
-            self.seen_as = IdentityReported(fields)
-            return Plan(events=[self.seen_as])
-        if isinstance(message, m.Consent):
-            self.consent = ConsentLevel(message.level)
-            return Plan(events=[ConsentChanged(self.consent)])
-        if isinstance(message, m.Sharing):
-            self.sharing = message.active
-            return Plan(events=[SharingChanged(message.active)])
-        if isinstance(message, m.Steps):
-            if "error" in message.state:
-                return Plan(events=[AgentError(str(message.state["error"])[:MAX_STEP_ERROR])])
-            self.steps_state = message.state
-            return Plan(events=[StepsChanged(message.state)])
-        if isinstance(message, m.SuggestAnswer):
-            return self._suggestion_answered(message)
-        if isinstance(message, m.Screen):
-            return self._screen(message.frame)
-        if isinstance(message, m.Feedback):
-            return self._feedback(message)
-        if isinstance(message, m.Recording):
-            return self._recording(message.state)
-        if isinstance(message, m.Unknown):
-            return Plan(events=[AgentWarning("unknown", f"ignored a {message.type!r} message from a newer client")])
-        return Plan()
+        """What a message from the customer's client means here (others: nothing to do)."""
+        handler = self._messages.get(type(message))
+        return handler(message) if handler is not None else Plan()
+
+    def _chat_received(self, message: m.Chat) -> Plan:
+        return Plan(events=[ChatMessage(Side.CUSTOMER, message.text)])
+
+    def _identity_seen(self, message: m.IdentitySeen) -> Plan:
+        fields = agent_identity_event(message.status, message.agent, message.org, message.detail)
+        self.seen_as = IdentityReported(fields)
+        return Plan(events=[self.seen_as])
+
+    def _consent(self, message: m.Consent) -> Plan:
+        self.consent = ConsentLevel(message.level)
+        return Plan(events=[ConsentChanged(self.consent)])
+
+    def _sharing(self, message: m.Sharing) -> Plan:
+        self.sharing = message.active
+        return Plan(events=[SharingChanged(message.active)])
+
+    def _steps(self, message: m.Steps) -> Plan:
+        if "error" in message.state:
+            return Plan(events=[AgentError(str(message.state["error"])[:MAX_STEP_ERROR])])
+        self.steps_state = message.state
+        return Plan(events=[StepsChanged(message.state)])
+
+    def _unknown(self, message: m.Unknown) -> Plan:
+        return Plan(events=[AgentWarning("unknown", f"ignored a {message.type!r} message from a newer client")])
 
     def _suggestion_answered(self, message: m.SuggestAnswer) -> Plan:
         command = self.suggested.pop(message.id, None)
@@ -248,9 +263,9 @@ class AgentPolicy:
                                                    f"the customer's cobrowse refused suggestion {message.id}: {message.reason}")])
         return Plan(events=[SuggestionAnswered(message.id, command, answer)])
 
-    def _screen(self, frame: dict[str, Any]) -> Plan:
+    def _screen(self, message: m.Screen) -> Plan:
         try:
-            state = self.mirror.apply_dict(frame)
+            state = self.mirror.apply_dict(message.frame)
         except ValueError as exc:
             return Plan(send=[m.Resync()],
                         events=[AgentWarning("screen", f"bad screen frame ({exc}); asked for a fresh one")])
@@ -265,7 +280,8 @@ class AgentPolicy:
                                        {"yes": True, "no": False}.get(message.solved), message.rating or None)
         return Plan(effects=[FeedbackCame()])
 
-    def _recording(self, state: str) -> Plan:
+    def _recording(self, message: m.Recording) -> Plan:
+        state = message.state
         if state == RecordingState.GRANTED:
             if self.recording is RecordingState.REQUESTED and self.can_record:
                 return Plan(effects=[StartRecorder()])
@@ -275,9 +291,9 @@ class AgentPolicy:
         was, self.recording = self.recording, RecordingState.OFF
         plan = Plan(effects=[StopRecorder(f"{state} by the customer")])
         if was is not RecordingState.OFF or state == RecordingState.STOPPED:
-            message = ("the customer declined to be recorded" if state == RecordingState.DENIED
-                       else "the customer stopped the recording")
-            plan.events.append(RecordingChanged(RecordingState(state), Side.CUSTOMER, message=message))
+            said = ("the customer declined to be recorded" if state == RecordingState.DENIED
+                    else "the customer stopped the recording")
+            plan.events.append(RecordingChanged(RecordingState(state), Side.CUSTOMER, message=said))
         return plan
 
     def recording_on(self, recording_id: str, path: str) -> RecordingChanged:

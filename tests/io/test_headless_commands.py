@@ -119,3 +119,9 @@ def test_typed_events_print_the_lines_dicts_printed(typed: Event, line: str) -> 
 def test_peer_text_in_a_typed_event_is_still_escaped_on_stdout() -> None:
     line = json_line(ChatMessage(Side.CUSTOMER, "a\u202eb\x9bc"))
     assert "\u202e" not in line and "\\u202e" in line and "\\u009b" in line
+
+
+def test_every_command_has_a_parser() -> None:
+    from cobrowse.io.headless import PARSERS
+
+    assert set(PARSERS) == set(c.COMMANDS)
