@@ -28,6 +28,7 @@ from textual.widgets import Footer, Input, TabbedContent, TabPane
 from cobrowse.io.datadir import data_dir
 from cobrowse.playbook.catalogue import SAMPLES, Catalogue
 from cobrowse.policy.agent_commands import Point, Record, StepStatus
+from cobrowse.policy.agent_events import RecordingState
 from cobrowse.voice.settings import RtcSettings
 from cobrowse.wire.proxy import ProxyChoice
 
@@ -319,7 +320,7 @@ class AgentApp(App[None]):
         """Ask the customer for consent to record (recording starts when they agree), or stop."""
         pane = self._need_session()
         if pane is not None and pane.runtime is not None:
-            await pane.command(Record(on=pane.runtime.recording_state == "off"))
+            await pane.command(Record(on=pane.runtime.recording_state is RecordingState.OFF))
 
     def action_show_history(self) -> None:
         """Past sessions and their statistics, from the local history."""

@@ -12,6 +12,7 @@ from textual.widgets import Input, TabbedContent, TabPane
 
 from cobrowse.io.agent import AgentRuntime
 from cobrowse.io.link import RelayLink
+from cobrowse.policy.agent_events import RecordingState
 from cobrowse.wire.code import Code
 from tui.safe import PlainStatic, plain
 from tui.widgets.meter import meter_bar
@@ -184,9 +185,9 @@ class SessionView(TabPane):
             f"in        {human_rate(self.rate_in)} ({human_bytes(received)})",
             f"out       {human_rate(self.rate_out)} ({human_bytes(sent)})",
         ]
-        recording = self.runtime.recording_state if self.runtime is not None else "off"
-        if recording != "off":
-            lines.append("record    ● RECORDING" if recording == "on" else "record    asked the customer…")
+        recording = self.runtime.recording_state if self.runtime is not None else RecordingState.OFF
+        if recording is not RecordingState.OFF:
+            lines.append("record    ● RECORDING" if recording is RecordingState.ON else "record    asked the customer…")
         return "\n".join(lines)
 
     def _path_text(self) -> str:

@@ -8,8 +8,10 @@ from rich.text import Text
 from textual import on
 from textual.widgets import Input, Markdown, TabbedContent
 
-from tui.safe import PlainStatic
+from cobrowse.policy.agent_commands import StepStatus
+from cobrowse.policy.agent_events import FeedbackStatus
 from tui.agent_facts import SessionView
+from tui.safe import PlainStatic
 
 STEP_ICONS = {
     "pending": ("○", "dim"),
@@ -37,7 +39,7 @@ class StepsView(SessionView):
             return
         steps = state.get("steps") or []
         current = self.current_step()
-        done = sum(1 for step in steps if step.get("status") in ("done", "skipped"))
+        done = sum(1 for step in steps if step.get("status") in (StepStatus.DONE, StepStatus.SKIPPED))
         title = Text.assemble((state.get("title", ""), "bold"), (f"  {done}/{len(steps)}", "dim"))
         if state.get("finished"):
             title.append("  finished", style="bold green")
@@ -47,9 +49,9 @@ class StepsView(SessionView):
             status = step.get("status", "pending")
             icon, style = STEP_ICONS.get(status, ("?", ""))
             line = Text.assemble((f"{icon} ", style), f"{index + 1}. {step.get('title', '')}")
-            if status != "pending":
+            if status != StepStatus.PENDING:
                 by = f" · {step['by']}" if step.get("by") else ""
-                line.append(f"  {status}{by}", style="dim" if status != "failed" else "red")
+                line.append(f"  {status}{by}", style="dim" if status != StepStatus.FAILED else "red")
             if index == current:
                 line.stylize("bold reverse")
             if index:
@@ -106,7 +108,7 @@ class StepsView(SessionView):
 def feedback_text(feedback: dict[str, Any]) -> str:
     """The customer's answer at the end, in words."""
     status = feedback.get("status")
-    if status != "answered":
+    if status != FeedbackStatus.ANSWERED:
         return {"skipped": "the customer skipped the feedback question",
                 "timeout": "the customer did not answer the feedback question in time",
                 "gone": "the customer left without answering the feedback question"}.get(str(status), "no feedback")

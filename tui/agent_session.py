@@ -206,7 +206,7 @@ class SessionPane(SessionUpdates):
         return True
 
     async def request_control(self) -> None:
-        if self.consent == "control":
+        if self.consent == c.ConsentLevel.CONTROL:
             self.app.notify("You already have control: F12 types into the customer's terminal.")
             return
         if await self.command(c.RequestControl(c.ConsentLevel.CONTROL)):
@@ -219,7 +219,7 @@ class SessionPane(SessionUpdates):
         if self.ended:
             self.app.notify("This session has ended.", severity="warning")
             return
-        if self.consent != "control":
+        if self.consent != c.ConsentLevel.CONTROL:
             self.app.notify("The customer has not granted control: ask first (F4).", severity="warning")
             return
         self.set_typing(True)
@@ -283,7 +283,7 @@ class SessionPane(SessionUpdates):
     async def on_remote_screen_input(self, message: RemoteScreen.Input) -> None:
         message.stop()
         runtime = self.runtime
-        if not self.typing or runtime is None or runtime.consent != "control" or self.ended:
+        if not self.typing or runtime is None or runtime.consent is not c.ConsentLevel.CONTROL or self.ended:
             return  # dropped: not in typing mode, or control was revoked
         try:
             await runtime.command(c.Keys(message.data.decode("utf-8", "surrogateescape")))

@@ -7,6 +7,8 @@ from typing import Any
 from rich.text import Text
 from textual.widgets import Digits, Input
 
+from cobrowse.policy.agent_commands import ConsentLevel, StepStatus
+from cobrowse.policy.agent_events import SuggestionAnswer
 from cobrowse.policy.events import Event, LegacyEvent, as_json, kind_of
 from cobrowse.voice.call import describe as describe_voice
 from tui.safe import PlainStatic
@@ -117,14 +119,14 @@ class SessionUpdates(StepsView):
         badge.update(CONSENT_LABELS.get(level, level.upper()))
         for name in CONSENT_LABELS:
             badge.set_class(name == level, f"-{name}")
-        if level != "control" and self.typing:
+        if level != ConsentLevel.CONTROL and self.typing:
             self.set_typing(False)
             self.app.notify("The customer took back control: typing stopped.", severity="warning")
         if level != previous:
-            if level == "control":
+            if level == ConsentLevel.CONTROL:
                 self._system("the customer granted control: F12 types into their terminal")
                 self.app.notify("Control granted: press F12 to type into the customer's terminal.")
-            elif previous == "control":
+            elif previous == ConsentLevel.CONTROL:
                 self._system(f"the customer revoked control (now: {level})")
             else:
                 self._system(f"consent is now: {level}")
@@ -173,7 +175,7 @@ class SessionUpdates(StepsView):
             for index, step in enumerate(steps):
                 old = before[index].get("status") if index < len(before) else None
                 status = step.get("status")
-                if status != old and status in ("done", "skipped", "failed"):
+                if status != old and status in (StepStatus.DONE, StepStatus.SKIPPED, StepStatus.FAILED):
                     by = f" by {step['by']}" if step.get("by") else ""
                     self._system(f"step {index + 1} {status}{by}: {step.get('title', '')}")
             if self.steps.get("finished") and not previous.get("finished"):
@@ -182,7 +184,7 @@ class SessionUpdates(StepsView):
 
     def _on_suggestion(self, event: dict[str, Any]) -> None:
         command = event.get("command", "")
-        if event.get("answer") == "pasted":
+        if event.get("answer") == SuggestionAnswer.PASTED:
             self.chat_log.write(Text.assemble(("customer pasted: ", "bold green"), command))
         else:
             self.chat_log.write(Text.assemble(("customer declined: ", "bold red"), command))

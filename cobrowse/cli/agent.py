@@ -18,7 +18,7 @@ from cobrowse.io.link import RelayLink
 from cobrowse.io.runtime import exit_code_for
 from cobrowse.policy import agent_commands as c
 from cobrowse.policy.agent_commands import AgentCommand
-from cobrowse.policy.agent_events import AgentError, AgentWarning, Joined
+from cobrowse.policy.agent_events import AgentError, AgentWarning, Joined, RecordingState
 from cobrowse.policy.events import Event, LegacyEvent, as_json
 from cobrowse.protocol.untrusted import visible
 from cobrowse.voice.call import describe as describe_voice
@@ -119,12 +119,12 @@ def line_command(text: str) -> AgentCommand:
     if not text.startswith("/"):
         return c.Chat(text)
     name, _, rest = text[1:].partition(" ")
-    if name in ("control", "suggest"):
+    if name in (c.ConsentLevel.CONTROL, c.ConsentLevel.SUGGEST):
         return c.RequestControl(c.ConsentLevel(name))
     if name in ("mute", "unmute"):
         return c.Mute(name == "mute")
     if name == "keys":
         return c.Keys(rest.replace("\\r", "\r").replace("\\n", "\n"))
     if name == "record":
-        return c.Record(rest.strip() != "off")
+        return c.Record(rest.strip() != RecordingState.OFF)
     return parse_command({"cmd": name})  # call, hangup, end; anything else says what it needs

@@ -27,8 +27,8 @@ from cobrowse.policy.agent import (
     StartRecorder,
     StopRecorder,
 )
-from cobrowse.policy.agent_commands import AgentCommand, CommandError, StepStatus
-from cobrowse.policy.agent_events import ChatMessage, ScreenChanged, Side, screen_json
+from cobrowse.policy.agent_commands import AgentCommand, CommandError, ConsentLevel, StepStatus
+from cobrowse.policy.agent_events import ChatMessage, RecordingState, ScreenChanged, Side, screen_json
 from cobrowse.policy.events import Event, LegacyEvent, as_json, kind_of
 from cobrowse.protocol import messages as m
 from cobrowse.screen.state import ScreenState
@@ -84,7 +84,7 @@ class AgentRuntime(SessionRuntime):
         return self._ending
 
     @property
-    def consent(self) -> str:
+    def consent(self) -> ConsentLevel:
         return self.policy.consent
 
     @property
@@ -104,8 +104,8 @@ class AgentRuntime(SessionRuntime):
         return self.policy.steps_state
 
     @property
-    def recording_state(self) -> str:
-        return self.policy.recording.value
+    def recording_state(self) -> RecordingState:
+        return self.policy.recording
 
     @property
     def redact_patterns(self) -> tuple[str, ...]:

@@ -60,7 +60,7 @@ def parse_command(cmd: Mapping[str, Any]) -> AgentCommand:
 
 def _request_control(cmd: Mapping[str, Any]) -> AgentCommand:
     level = cmd.get("level", "control")
-    if level not in ("suggest", "control"):
+    if level not in (c.ConsentLevel.SUGGEST, c.ConsentLevel.CONTROL):
         raise CommandError('request_control needs "level": "suggest" or "control"')
     return c.RequestControl(c.ConsentLevel(level))
 

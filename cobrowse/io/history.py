@@ -17,6 +17,7 @@ from typing import Any, Callable
 
 from cobrowse.audit.stats import SessionRecord
 from cobrowse.io.receipts import Emit
+from cobrowse.policy.agent_events import Side
 from cobrowse.policy.events import Event, LegacyEvent, as_json, kind_of
 
 SCHEMA = """
@@ -111,7 +112,7 @@ class HistoryTap:
         kind = kind_of(event)
         if kind == "paired" and self.started is None:
             self.started = self.clock()
-        elif kind == "hello" and as_json(event).get("role") == "customer":
+        elif kind == "hello" and as_json(event).get("role") == Side.CUSTOMER:
             self.customer = str(as_json(event).get("name") or "")
         elif kind == "steps" and "steps" in (fields := as_json(event)):
             self.steps = fields
