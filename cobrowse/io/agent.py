@@ -9,6 +9,7 @@ time: reading playbook files, the recorder's files, the call, the bounded feedba
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from pathlib import Path
 from typing import Any, Callable, Mapping
 
@@ -210,6 +211,11 @@ class AgentRuntime(SessionRuntime):
         finally:
             for wait in waits:
                 wait.cancel()
+        grace = self.policy.feedback_grace(link_gone=self.link_gone.is_set(), direct=self.rtc.path == "direct")
+        if grace:
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(grace):
+                    await self._feedback_came.wait()
         self.policy.feedback_over(link_gone=self.link_gone.is_set())
 
     def skip_feedback_wait(self) -> None:

@@ -57,6 +57,8 @@ from cobrowse.trust.display import agent_identity_event
 
 #: How long the agent waits, after ending, for the customer's answer to "was it solved?".
 FEEDBACK_WAIT = 60.0
+#: How long an answer may still be on the direct path once the relay said the customer left.
+DIRECT_PATH_GRACE = 2.0
 #: The events a recording keeps next to the frames (docs/records.md).
 NOTED_KINDS = frozenset({"chat", "consent", "steps", "suggestion", "sharing", "recording", "feedback_wait"})
 #: The longest error text taken from the customer's step state.
@@ -308,6 +310,15 @@ class AgentPolicy:
 
     def feedback_wait(self, timeout: float) -> FeedbackWait:
         return FeedbackWait(timeout, f"asked the customer whether the problem was solved (waiting up to {timeout:.0f} s)")
+
+    def feedback_grace(self, *, link_gone: bool, direct: bool) -> float:
+        """How much longer to wait once the wait ended: the customer sends its answer, then
+        closes the relay session; on the direct path the answer travels on the data channel
+        and the close through the relay, so the close can come first. Only then, a moment
+        for what is still on its way (else "gone" for an answered question)."""
+        if self.feedback is None and link_gone and direct:
+            return DIRECT_PATH_GRACE
+        return 0.0
 
     def feedback_over(self, *, link_gone: bool) -> None:
         """The wait ended (answer, timeout or the link closing): settle what the ``ended`` event says."""

@@ -283,3 +283,15 @@ def test_audit_summaries_never_keep_what_was_typed() -> None:
     assert c.RequestControl().summary() == {"cmd": "request_control", "level": "control"}
     assert c.PushSteps((("title", "T"), ("steps", []))).summary() == {"cmd": "steps", "title": "T"}
     assert c.Record(False).summary() == {"cmd": "record", "on": False}
+
+
+def test_a_moment_for_an_answer_still_on_the_direct_path() -> None:
+    from cobrowse.policy.agent import DIRECT_PATH_GRACE
+
+    policy = AgentPolicy()
+    policy.ending = True
+    assert policy.feedback_grace(link_gone=True, direct=True) == DIRECT_PATH_GRACE > 0
+    assert policy.feedback_grace(link_gone=True, direct=False) == 0  # the relay keeps the order
+    assert policy.feedback_grace(link_gone=False, direct=True) == 0  # the wait timed out
+    policy.receive(m.Feedback("yes", 5))
+    assert policy.feedback_grace(link_gone=True, direct=True) == 0  # the answer is here
