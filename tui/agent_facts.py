@@ -41,7 +41,6 @@ def human_bytes(value: int) -> str:
     return f"{value / 1_000_000:.1f} MB"
 
 
-
 class ChatLog(VerticalScroll):
     """Chat and session notes; one PlainStatic per entry, so text reflows when the pane resizes
     (a RichLog wraps at the width it had when written, which is tiny in a hidden tab)."""

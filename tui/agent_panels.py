@@ -22,9 +22,6 @@ STEP_ICONS = {
 }
 
 
-
-
-
 class StepsView(SessionView):
     """The steps panel: the customer's step state as it arrives, the active step's body and command."""
 

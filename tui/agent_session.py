@@ -27,19 +27,17 @@ from cobrowse.policy.events import Event, LegacyEvent
 from cobrowse.voice.settings import RtcSettings
 from cobrowse.wire.code import Code, parse_code
 from cobrowse.wire.proxy import ProxyChoice
-from tui.safe import PlainStatic
-from tui.widgets.remote_screen import RemoteScreen
-from tui.agent_facts import CONSENT_LABELS, human_bytes, human_rate
+from tui.agent_facts import CONSENT_LABELS, ChatLog, human_bytes, human_rate
 from tui.agent_home import HomePane
-from tui.agent_facts import ChatLog
 from tui.agent_panels import STEP_ICONS
 from tui.agent_updates import SessionUpdates
+from tui.safe import PlainStatic
+from tui.widgets.remote_screen import RemoteScreen
 
 __all__ = ["CONSENT_LABELS", "STEP_ICONS", "TYPING_BANNER", "ChatLog", "HomePane", "SessionPane", "human_bytes",
            "human_rate"]
 
 TYPING_BANNER = "TYPING INTO CUSTOMER'S TERMINAL — F12 to stop"
-
 
 
 class SessionPane(SessionUpdates):
