@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any, Callable, Mapping
 
 from cobrowse.errors import AudioUnavailable
-from cobrowse.io.headless import parse_command
+from cobrowse.io.headless import parsed
 from cobrowse.io.recorder import Recorder
 from cobrowse.io.runtime import SessionRuntime
 from cobrowse.playbook import PlaybookError, load_playbook
@@ -253,7 +253,7 @@ class AgentRuntime(SessionRuntime):
         """Run one command; raise CommandError (and change nothing) if it cannot run. A mapping
         is a headless command object (in-process integrations and tests): parsed as stdin's are."""
         if not isinstance(cmd, c.Command):
-            cmd = parse_command(cmd)
+            cmd = parsed(self, cmd)
         if isinstance(cmd, c.End):
             if self._ending:
                 self.skip_feedback_wait()

@@ -125,3 +125,15 @@ def test_every_command_has_a_parser() -> None:
     from cobrowse.io.headless import PARSERS
 
     assert set(PARSERS) == set(c.COMMANDS)
+
+
+async def test_before_pairing_every_known_command_is_refused_as_too_early() -> None:
+    from cobrowse.io.agent import AgentRuntime
+    from cobrowse.io.link import RelayLink
+
+    runtime = AgentRuntime(RelayLink("ws://127.0.0.1:9", "agent"), lambda event: None)
+    for obj in ({"cmd": "chat"}, {"cmd": "keys", "data": 5}, {"cmd": "point", "rows": "x"}, c.Chat("hi")):
+        with pytest.raises(CommandError, match="needs a paired session"):
+            await runtime.command(obj)  # type: ignore[arg-type]
+    with pytest.raises(CommandError, match="unknown command"):
+        await runtime.command({"cmd": "nope"})
