@@ -37,6 +37,7 @@ from aiortc import RTCConfiguration, RTCPeerConnection  # noqa: E402
 from cobrowse.io.agent import AgentRuntime  # noqa: E402
 from cobrowse.io.audio import FRAME_S, RATE, Microphone, NullSink, Speaker, ToneSource  # noqa: E402
 from cobrowse.io.customer import CustomerRuntime  # noqa: E402
+from cobrowse.policy.events import as_json  # noqa: E402
 from cobrowse.io.link import RelayLink  # noqa: E402
 from cobrowse.voice.settings import RtcSettings  # noqa: E402
 from cobrowse.io.webrtc import make_answer, restrict_host_addresses, take_answer  # noqa: E402
@@ -113,7 +114,8 @@ class Events:
         self.items: list[dict[str, Any]] = []
         self.chats: dict[str, float] = {}
 
-    def __call__(self, event: dict[str, Any]) -> None:
+    def __call__(self, typed: Any) -> None:
+        event = as_json(typed)  # typed events or dicts, as the runtimes emit them
         self.items.append(event)
         if event.get("event") == "chat":
             self.chats[event["text"][:16]] = time.monotonic()

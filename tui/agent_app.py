@@ -27,6 +27,8 @@ from textual.widgets import Footer, Input, TabbedContent, TabPane
 
 from cobrowse.io.datadir import data_dir
 from cobrowse.playbook.catalogue import SAMPLES, Catalogue
+from cobrowse.policy.agent_commands import Point, Record, StepStatus
+from cobrowse.policy.agent_events import RecordingState
 from cobrowse.voice.settings import RtcSettings
 from cobrowse.wire.proxy import ProxyChoice
 
@@ -318,7 +320,7 @@ class AgentApp(App[None]):
         """Ask the customer for consent to record (recording starts when they agree), or stop."""
         pane = self._need_session()
         if pane is not None and pane.runtime is not None:
-            await pane.command({"cmd": "record", "on": pane.runtime.recording_state == "off"})
+            await pane.command(Record(on=pane.runtime.recording_state is RecordingState.OFF))
 
     def action_show_history(self) -> None:
         """Past sessions and their statistics, from the local history."""
@@ -401,12 +403,12 @@ class AgentApp(App[None]):
     async def action_step_done(self) -> None:
         pane = self._live_session()
         if pane is not None:
-            await pane.mark_step("done")
+            await pane.mark_step(StepStatus.DONE)
 
     async def action_step_skip(self) -> None:
         pane = self._live_session()
         if pane is not None:
-            await pane.mark_step("skipped")
+            await pane.mark_step(StepStatus.SKIPPED)
 
     async def action_step_back(self) -> None:
         pane = self._live_session()
@@ -432,7 +434,7 @@ class AgentApp(App[None]):
         if pane is None:
             return
 
-        async def answered(cmd: dict[str, Any] | None) -> None:
+        async def answered(cmd: Point | None) -> None:
             if cmd:
                 await pane.point(cmd)
 
@@ -444,7 +446,7 @@ class AgentApp(App[None]):
     async def action_clear_pointer(self) -> None:
         pane = self._live_session()
         if pane is not None:
-            await pane.point({"cmd": "point"})
+            await pane.point(Point())
 
     def action_toggle_steps(self) -> None:
         pane = self._need_session()

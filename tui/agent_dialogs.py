@@ -19,9 +19,10 @@ from textual.widgets.option_list import Option
 from cobrowse.errors import InvalidCode
 from cobrowse.playbook.catalogue import SAMPLES, Catalogue
 from cobrowse.playbook.catalogue import Entry as CatalogueEntry
+from cobrowse.policy.agent_commands import Point
 from cobrowse.wire.code import parse_code
 
-def parse_point(text: str) -> dict[str, Any]:
+def parse_point(text: str) -> Point:
     """'3-5' or '3' (1-based rows, as people count) -> a point command with 0-based rows;
     anything else is a regex. Raise ValueError with a readable reason."""
     text = text.strip()
@@ -36,14 +37,14 @@ def parse_point(text: str) -> dict[str, Any]:
         if first > 1000 or last > 1000:
             raise ValueError("rows go up to 1000")
         first, last = min(first, last), max(first, last)
-        return {"cmd": "point", "rows": [first - 1, last - 1]}
+        return Point(rows=(first - 1, last - 1))
     if len(text) > 500:
         raise ValueError("a pattern is at most 500 characters")
     try:
         re.compile(text)
     except re.error as exc:
         raise ValueError(f"not a valid regex: {exc}") from None
-    return {"cmd": "point", "pattern": text}
+    return Point(pattern=text)
 
 
 class JoinDialog(ModalScreen[str | None]):

@@ -12,10 +12,14 @@ from cobrowse.cli.commands import agent_identity, end_on_signals
 from cobrowse.cli.config import ClientSettings
 from cobrowse.errors import CobrowseError
 from cobrowse.io.agent import AgentRuntime, CommandError
-from cobrowse.io.headless import JsonLines, serve_commands, stdin_lines
+from cobrowse.io.headless import JsonLines, parse_command, serve_commands, stdin_lines
 from cobrowse.io.keeping import agent_taps
 from cobrowse.io.link import RelayLink
 from cobrowse.io.runtime import exit_code_for
+from cobrowse.policy import agent_commands as c
+from cobrowse.policy.agent_commands import AgentCommand
+from cobrowse.policy.agent_events import AgentError, AgentWarning, Joined, RecordingState
+from cobrowse.policy.events import Event, LegacyEvent, as_json
 from cobrowse.protocol.untrusted import visible
 from cobrowse.voice.call import describe as describe_voice
 from cobrowse.wire.code import parse_code
@@ -34,17 +38,17 @@ async def run_agent(args: argparse.Namespace, settings: ClientSettings, relay_ur
     runtime.styles = bool(getattr(args, "styles", False))
     warning = identity.expiry_warning(int(time.time())) if identity is not None else None
     if warning:
-        emit({"event": "warning", "kind": "credential", "message": warning})
+        emit(AgentWarning("credential", warning))
     try:
         if args.join:
             code = parse_code(args.join)
             await runtime.join(code)
-            emit({"event": "joined", "code": str(code)})
+            emit(Joined(str(code)))
         else:
             await runtime.create()
             emit(runtime.code_event())
     except CobrowseError as exc:
-        emit({"event": "error", "message": str(exc)})
+        emit(AgentError(str(exc)))
         print(f"cobrowse: {exc}", file=sys.stderr)
         return exit_code_for(exc)
     end_on_signals(runtime, "agent_ended")
@@ -71,7 +75,8 @@ class LineConsole:
     HELP = ("type a line to chat · /control · /suggest · /keys TEXT (\\r for Enter) · /record [off] · /call · /hangup · "
             "/mute · /unmute · /end")
 
-    def __call__(self, event: dict[str, Any]) -> None:
+    def __call__(self, typed: Event | LegacyEvent) -> None:
+        event = as_json(typed)
         kind = event.get("event")
         if kind == "code":
             if event.get("renewed"):
@@ -103,20 +108,23 @@ class LineConsole:
             text = line.decode(errors="replace").rstrip("\n")
             if not text.strip():
                 continue
-            if text.startswith("/"):
-                name, _, rest = text[1:].partition(" ")
-                cmd: dict[str, Any] = {"cmd": name}
-                if name in ("control", "suggest"):
-                    cmd = {"cmd": "request_control", "level": name}
-                elif name in ("mute", "unmute"):
-                    cmd = {"cmd": "mute", "muted": name == "mute"}
-                elif name == "keys":
-                    cmd["data"] = rest.replace("\\r", "\r").replace("\\n", "\n")
-                elif name == "record":
-                    cmd["on"] = rest.strip() != "off"
-            else:
-                cmd = {"cmd": "chat", "text": text}
             try:
-                await runtime.command(cmd)
+                await runtime.command(line_command(text))
             except CommandError as exc:
                 out(f"! {exc}")
+
+
+def line_command(text: str) -> AgentCommand:
+    """A line typed at the line console as a command: ``/name [argument]``, else chat."""
+    if not text.startswith("/"):
+        return c.Chat(text)
+    name, _, rest = text[1:].partition(" ")
+    if name in (c.ConsentLevel.CONTROL, c.ConsentLevel.SUGGEST):
+        return c.RequestControl(c.ConsentLevel(name))
+    if name in ("mute", "unmute"):
+        return c.Mute(name == "mute")
+    if name == "keys":
+        return c.Keys(rest.replace("\\r", "\r").replace("\\n", "\n"))
+    if name == "record":
+        return c.Record(rest.strip() != RecordingState.OFF)
+    return parse_command({"cmd": name})  # call, hangup, end; anything else says what it needs

@@ -1,61 +1,65 @@
-"""The agent's side of a session: mirror the customer's screen, chat, ask for consent."""
+"""The agent's side of a session: glue between ``AgentPolicy`` and the relay link.
+
+``cobrowse.policy.agent.AgentPolicy`` decides (what each command sends, what each message
+from the customer means, recording consent, the feedback wait, the identity proof); this
+runtime feeds it, sends what it says, emits its typed events, and owns what needs I/O or
+time: reading playbook files, the recorder's files, the call, the bounded feedback wait.
+"""
 
 from __future__ import annotations
 
 import asyncio
-import base64
-import re
+import contextlib
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any, Callable, Mapping
 
-from cobrowse.io.recorder import Recorder
 from cobrowse.errors import AudioUnavailable
+from cobrowse.io.headless import parsed
+from cobrowse.io.recorder import Recorder
 from cobrowse.io.runtime import SessionRuntime
-from cobrowse.playbook import PlaybookError, load_playbook, playbook_from_dict, playbook_to_dict
+from cobrowse.playbook import PlaybookError, load_playbook
+from cobrowse.policy import agent_commands as c
+from cobrowse.policy.agent import (
+    FEEDBACK_WAIT,
+    NOTED_KINDS,
+    AgentPolicy,
+    FeedbackCame,
+    Plan,
+    StartRecorder,
+    StopRecorder,
+)
+from cobrowse.policy.agent_commands import AgentCommand, CommandError, ConsentLevel, StepStatus
+from cobrowse.policy.agent_events import ChatMessage, RecordingState, ScreenChanged, Side, screen_json
+from cobrowse.policy.events import Event, LegacyEvent, as_json, kind_of
 from cobrowse.protocol import messages as m
-from cobrowse.protocol.messages import CONSENT_LEVELS
-from cobrowse.protocol.suggestion import check_suggestion
-from cobrowse.screen.redact import RedactPatternError, compile_patterns, redacted_spans
 from cobrowse.screen.state import ScreenState
-from cobrowse.screen.sync import ScreenMirror
-from cobrowse.voice.call import CallError
 from cobrowse.trust import AgentIdentity
-from cobrowse.trust.display import agent_identity_event
+from cobrowse.voice.call import CallError
+
+__all__ = ["FEEDBACK_WAIT", "STEP_STATUSES", "AgentRuntime", "CommandError", "action_summary", "screen_event"]
+
+STEP_STATUSES = tuple(status.value for status in StepStatus)
 
 
-STEP_STATUSES = ("pending", "active", "done", "skipped", "failed")
-
-
-class CommandError(ValueError):
-    """A headless command that is invalid or not allowed now; nothing was changed."""
-
-
-#: How long the agent waits, after ending, for the customer's answer to "was it solved?".
-FEEDBACK_WAIT = 60.0
+#: What the agent's front ends and taps take: typed events, or dicts from code not yet typed.
+AgentEmit = Callable[[Event | LegacyEvent], None]
 
 
 class AgentRuntime(SessionRuntime):
     role = "agent"
+    emit: AgentEmit  # the base still says dict; both arrive while the runtimes move to typed events
 
     def __init__(self, *args: Any, identity: AgentIdentity | None = None, redact_patterns: tuple[str, ...] = (),
                  recordings: Path | None = None,
                  ask_feedback: bool = False, feedback_timeout: float = FEEDBACK_WAIT, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        #: The organisation's redaction patterns, pushed to the customer after pairing.
-        self.redact_patterns = tuple(redact_patterns)
+        self.policy = AgentPolicy(redact_patterns=redact_patterns, ask_feedback=ask_feedback)
         #: Where recordings go (None: recording is not available in this client).
         self.recordings = recordings
-        #: Whether the ``end`` command asks the customer by default (its "feedback" key overrides).
-        self.ask_feedback = ask_feedback
-        #: ``--styles``: `screen` events carry each row's style runs (docs/headless.md).
-        self.styles = False
-        self._feedback_now = False
         self.feedback_timeout = feedback_timeout
-        #: The customer's answer once the session ended: ``{"status", "solved", "rating"}``.
-        self.feedback: dict[str, Any] | None = None
+        self._feedback_asked = False
         self._feedback_came = asyncio.Event()
         self.recorder: Recorder | None = None
-        self.recording_state = "off"  # off, requested, on
         #: Called with a summary of every command that ran (the agent's audit log).
         self.on_action: Callable[[dict[str, Any]], None] = lambda action: None
         self._emit_out = self.emit
@@ -64,342 +68,236 @@ class AgentRuntime(SessionRuntime):
         self.identity = identity
         if identity is not None and not self.name:
             self.name = identity.credential.agent  # the name the organisation vouches for
-        #: How the customer's client judged this agent (the last ``identity`` event), once known.
-        self.seen_as: dict[str, Any] | None = None
-        self.consent = "view"
-        self.sharing = True
-        self.mirror = ScreenMirror()
-        self.steps_state: dict[str, Any] | None = None
-        self._suggestions = 0
-        self._suggested: dict[int, str] = {}
-        self.screen_frames = 0
+
+    # the policy's state, as front ends and tests read it
+
+    @property
+    def recordings(self) -> Path | None:
+        return self._recordings
+
+    @recordings.setter
+    def recordings(self, folder: Path | None) -> None:
+        self._recordings = folder
+        self.policy.can_record = folder is not None
+
+    @property
+    def ending(self) -> bool:
+        return self._ending
+
+    @property
+    def consent(self) -> ConsentLevel:
+        return self.policy.consent
+
+    @property
+    def sharing(self) -> bool:
+        return self.policy.sharing
+
+    @property
+    def mirror(self) -> Any:
+        return self.policy.mirror
+
+    @property
+    def screen_frames(self) -> int:
+        return self.policy.screen_frames
+
+    @property
+    def steps_state(self) -> Mapping[str, Any] | None:
+        return self.policy.steps_state
+
+    @property
+    def recording_state(self) -> RecordingState:
+        return self.policy.recording
+
+    @property
+    def redact_patterns(self) -> tuple[str, ...]:
+        return self.policy.redact_patterns
+
+    @property
+    def ask_feedback(self) -> bool:
+        return self.policy.ask_feedback
+
+    @ask_feedback.setter
+    def ask_feedback(self, value: bool) -> None:
+        self.policy.ask_feedback = value
+
+    @property
+    def styles(self) -> bool:
+        return self.policy.styles
+
+    @styles.setter
+    def styles(self, value: bool) -> None:
+        self.policy.styles = value
+
+    @property
+    def seen_as(self) -> dict[str, Any] | None:
+        seen = self.policy.seen_as
+        return as_json(seen) if seen is not None else None
+
+    @property
+    def feedback(self) -> dict[str, Any] | None:
+        answer = self.policy.feedback
+        return answer.as_dict() if answer is not None else None
+
+    def traffic(self) -> tuple[int, int]:
+        """Bytes in and out of this session so far, on the relay and the direct path alike (the
+        link's own counters stop once a direct path carries the frames)."""
+        session = self.session
+        return (session.bytes_received, session.bytes_sent) if session is not None else (0, 0)
+
+    @property
+    def _suggested(self) -> dict[int, str]:
+        return self.policy.suggested
+
+    # carrying out a plan
+
+    async def carry_out(self, plan: Plan) -> None:
+        for effect in plan.effects:
+            if isinstance(effect, StopRecorder):
+                self._stop_recorder(effect.reason)
+            elif isinstance(effect, StartRecorder):
+                self._start_recorder()
+            elif isinstance(effect, FeedbackCame):
+                self._feedback_came.set()
+        for message in plan.send:
+            await self.send(message)
+        for event in plan.events:
+            if isinstance(event, ScreenChanged) and event.state is not None:
+                if self.recorder is not None and not self.recorder.closed:
+                    self.recorder.frame(event.state, self.now)
+            self.emit(event)
+
+    # the session runtime's hooks
 
     def before_hello(self) -> list[m.AppMessage]:
-        """Prove the credential for this session: sign the session's binding value."""
         session = self.session
-        if self.identity is None or session is None or session.binding is None:
-            return []
-        proof = base64.b64encode(self.identity.prove(session.binding)).decode()
-        return [m.AgentProof(self.identity.credential.to_dict(), proof)]
+        return self.policy.proof(self.identity, session.binding if session is not None else None)
 
     async def on_message(self, message: m.AppMessage) -> None:
-        if isinstance(message, m.Chat):
-            self.emit({"event": "chat", "from": "customer", "text": message.text})
-        elif isinstance(message, m.IdentitySeen):
-            self.seen_as = agent_identity_event(message.status, message.agent, message.org, message.detail)
-            self.emit(self.seen_as)
-        elif isinstance(message, m.Consent):
-            self.consent = message.level
-            self.emit({"event": "consent", "level": message.level})
-        elif isinstance(message, m.Sharing):
-            self.sharing = message.active
-            self.emit({"event": "sharing", "active": message.active})
-        elif isinstance(message, m.Steps):
-            state = message.state
-            if "error" in state:
-                self.emit({"event": "error", "message": str(state["error"])[:500]})
-            else:
-                self.steps_state = state
-                self.emit({"event": "steps", **state})
-        elif isinstance(message, m.SuggestAnswer):
-            command = self._suggested.pop(message.id, None)
-            if command is not None:
-                event = {"event": "suggestion", "id": message.id, "command": command, "answer": message.answer}
-                if message.answer == "refused":
-                    event["reason"] = message.reason
-                    event["message"] = f"the customer's cobrowse refused suggestion {message.id}: {message.reason}"
-                self.emit(event)
-        elif isinstance(message, m.Screen):
-            await self.on_screen(message.frame)
-        elif isinstance(message, m.Feedback):
-            if self._ending and self.feedback is None:
-                answered = bool(message.solved or message.rating)
-                self.feedback = {"status": "answered" if answered else "skipped",
-                                 "solved": {"yes": True, "no": False}.get(message.solved),
-                                 "rating": message.rating or None}
-                self._feedback_came.set()
-        elif isinstance(message, m.Recording):
-            await self.on_recording(message.state)
-        elif isinstance(message, m.Unknown):
-            self.emit({"event": "warning", "kind": "unknown", "message": f"ignored a {message.type!r} message from a newer client"})
+        await self.carry_out(self.policy.receive(message))
+
+    async def on_peer(self, present: bool) -> None:
+        await self.carry_out(self.policy.on_peer(present, paired=self.paired))
+
+    async def on_paired(self) -> None:
+        await self.carry_out(self.policy.on_paired())
 
     def end_summary(self) -> dict[str, Any]:
-        extra: dict[str, Any] = {}
-        if self.feedback is not None:
-            extra["feedback"] = self.feedback
-        if self.recorder is not None:
-            extra["recording"] = self.recorder.id
-            self._stop_recorder("ended")
-        state = self.steps_state
-        if not state:
-            return extra
-        steps = state.get("steps", [])
-        counts = {status: sum(1 for s in steps if s.get("status") == status) for status in STEP_STATUSES}
-        return {**extra, "summary": {"playbook": state.get("title"), "steps": counts,
-                                     "failed": [s.get("title") for s in steps if s.get("status") == "failed"]}}
+        recording = self.recorder.id if self.recorder is not None else None
+        self._stop_recorder("ended")
+        return self.policy.end_summary(recording)
+
+    async def shutdown(self) -> None:
+        self._stop_recorder("ended")  # however the session stopped, the files are finished
 
     # the end of a session: ask the customer whether it was solved, wait a bounded time
 
     async def end(self, reason: str, message: str = "", *, feedback: bool = False) -> None:
         """End the session; with ``feedback`` (and a customer present) ask them first whether
         it was solved, waiting at most ``feedback_timeout`` s. Signals and quitting end at once."""
-        self._feedback_now = feedback
+        self._feedback_asked = feedback
+        self.policy.ending = True
         await super().end(reason, message)
 
     def wants_feedback(self, reason: str) -> bool:
         session = self.session
-        return (reason == "agent_ended" and self._feedback_now and self.peer is not None
-                and session is not None and session.peer_present)
+        present = self.peer is not None and session is not None and session.peer_present
+        return self.policy.wants_feedback(reason, asked=self._feedback_asked, peer_present=present)
 
     async def await_feedback(self) -> None:
-        self.emit({"event": "feedback_wait", "timeout_s": self.feedback_timeout,
-                   "message": f"asked the customer whether the problem was solved (waiting up to {self.feedback_timeout:.0f} s)"})
+        self.emit(self.policy.feedback_wait(self.feedback_timeout))
         waits = [asyncio.ensure_future(self._feedback_came.wait()), asyncio.ensure_future(self.link_gone.wait())]
         try:
             await asyncio.wait(waits, timeout=self.feedback_timeout, return_when=asyncio.FIRST_COMPLETED)
         finally:
             for wait in waits:
                 wait.cancel()
-        if self.feedback is None:
-            self.feedback = {"status": "gone" if self.link_gone.is_set() else "timeout", "solved": None, "rating": None}
+        grace = self.policy.feedback_grace(link_gone=self.link_gone.is_set(), direct=self.rtc.path == "direct")
+        if grace:
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(grace):
+                    await self._feedback_came.wait()
+        self.policy.feedback_over(link_gone=self.link_gone.is_set())
 
     def skip_feedback_wait(self) -> None:
         """Stop waiting for the customer's answer (the agent pressed end again)."""
-        if self.feedback is None:
-            self.feedback = {"status": "not_waited", "solved": None, "rating": None}
         self._feedback_came.set()
+        self.policy.skip_feedback()
 
     # recording: only after the customer's "granted", stopped by either side
 
-    async def on_recording(self, state: str) -> None:
-        if state == "granted" and self.recording_state == "requested" and self.recordings is not None:
-            self.recorder = Recorder(self.recordings, self.now, {
-                "customer": self.peer.name if self.peer else "", "agent": self.name,
-                "title": f"cobrowse session with {self.peer.name if self.peer and self.peer.name else 'a customer'}"})
-            self.recording_state = "on"
-            if self.mirror.state is not None:
-                self.recorder.frame(self.mirror.state, self.now)
-            self.emit({"event": "recording", "state": "on", "id": self.recorder.id,
-                       "path": str(self.recorder.cast_path), "message": "recording: the customer agreed"})
-        elif state in ("denied", "stopped"):
-            was = self.recording_state
-            self.recording_state = "off"
-            self._stop_recorder(f"{state} by the customer")
-            if was != "off" or state == "stopped":
-                self.emit({"event": "recording", "state": state, "by": "customer",
-                           "message": "the customer declined to be recorded" if state == "denied"
-                           else "the customer stopped the recording"})
-
-    async def shutdown(self) -> None:
-        self._stop_recorder("ended")  # however the session stopped, the files are finished
+    def _start_recorder(self) -> None:
+        assert self.recordings is not None
+        customer = self.peer.name if self.peer else ""
+        self.recorder = Recorder(self.recordings, self.now, {
+            "customer": customer, "agent": self.name,
+            "title": f"cobrowse session with {customer or 'a customer'}"})
+        if self.mirror.state is not None:
+            self.recorder.frame(self.mirror.state, self.now)
+        self.emit(self.policy.recording_on(self.recorder.id, str(self.recorder.cast_path)))
 
     def _stop_recorder(self, reason: str) -> None:
         if self.recorder is not None and not self.recorder.closed:
             self.recorder.close(self.now, reason)
 
-    def _emit_noting(self, event: dict[str, Any]) -> None:
+    def _emit_noting(self, event: Event | LegacyEvent) -> None:
         """Every event goes out; a recording also notes steps, chat and consent changes."""
         recorder = self.recorder
         if recorder is not None and not recorder.closed:
-            kind = event.get("event")
-            if kind in ("chat", "consent", "steps", "suggestion", "sharing", "recording", "feedback_wait"):
-                recorder.note(str(kind), self.now, **{k: v for k, v in event.items() if k != "event"})
+            if kind_of(event) in NOTED_KINDS:
+                recorder.note_event(event, self.now)
         self._emit_out(event)
 
-    async def on_screen(self, frame: dict) -> None:
-        try:
-            state = self.mirror.apply_dict(frame)
-        except ValueError as exc:
-            self.emit({"event": "warning", "kind": "screen", "message": f"bad screen frame ({exc}); asked for a fresh one"})
-            await self.send(m.Resync())
-            return
-        self.screen_frames += 1
-        if self.recorder is not None and not self.recorder.closed:
-            self.recorder.frame(state, self.now)
-        self.emit(screen_event(state, styles=self.styles))
+    # commands
 
-    async def on_peer(self, present: bool) -> None:
-        if present and self.paired:
-            await self.send(m.Resync())
-
-    async def on_paired(self) -> None:
-        if self.redact_patterns:
-            await self.send(m.Redact(list(self.redact_patterns)))
-
-    async def command(self, cmd: dict[str, Any]) -> None:
-        """Run one headless command; raise CommandError (and change nothing) if it cannot run."""
-        name = cmd.get("cmd")
-        if not isinstance(name, str):
-            raise CommandError('a command needs a "cmd" string, e.g. {"cmd": "chat", "text": "hi"}')
-        if name == "end":
+    async def command(self, cmd: AgentCommand | Mapping[str, Any]) -> None:
+        """Run one command; raise CommandError (and change nothing) if it cannot run. A mapping
+        is a headless command object (in-process integrations and tests): parsed as stdin's are."""
+        if not isinstance(cmd, c.Command):
+            cmd = parsed(self, cmd)
+        if isinstance(cmd, c.End):
             if self._ending:
                 self.skip_feedback_wait()
                 return
-            feedback = cmd.get("feedback", self.ask_feedback)
-            if not isinstance(feedback, bool):
-                raise CommandError('end "feedback" must be true (ask the customer whether it was solved) or false')
+            feedback = self.policy.end_feedback(cmd.feedback)
             self.on_action({"cmd": "end", "feedback": feedback})
             await self.end("agent_ended", feedback=feedback)
             return
-        if name not in ("chat", "request_control", "keys", "suggest", "playbook", "steps", "step", "point",
-                        "call", "hangup", "mute", "redact", "record"):
-            raise CommandError(f"unknown command {name!r}")
-        if not self.paired:
-            raise CommandError(f"{name!r} needs a paired session: wait for the \"paired\" event")
-        await self._run(name, cmd)
-        self.on_action(action_summary(name, cmd))
-        if name == "chat" and self.recorder is not None and not self.recorder.closed:
-            self.recorder.note("chat", self.now, **{"from": "agent", "text": cmd["text"]})
-
-    async def _run(self, name: str, cmd: dict[str, Any]) -> None:
-        if name in ("call", "hangup", "mute"):
-            await self.voice_command(name, cmd)
-        elif name == "chat":
-            text = cmd.get("text")
-            if not isinstance(text, str) or not text.strip():
-                raise CommandError('chat needs a non-empty "text"')
-            if len(text) > m.MAX_TEXT:
-                raise CommandError(f"chat text is longer than {m.MAX_TEXT} characters")
-            await self.send(m.Chat(text))
-        elif name == "request_control":
-            level = cmd.get("level", "control")
-            if level not in CONSENT_LEVELS[1:]:
-                raise CommandError('request_control needs "level": "suggest" or "control"')
-            await self.send(m.RequestControl(level))
-        elif name in ("playbook", "steps"):
+        self.policy.check(cmd, paired=self.paired)
+        if isinstance(cmd, (c.Call, c.Hangup, c.Mute)):
+            await self.voice_command(cmd)
+        elif isinstance(cmd, c.PushPlaybook):
             try:
-                if name == "playbook":
-                    path = cmd.get("path")
-                    if not isinstance(path, str) or not path:
-                        raise CommandError('playbook needs a "path" to a playbook file')
-                    playbook = load_playbook(path)
-                else:
-                    playbook = playbook_from_dict({k: v for k, v in cmd.items() if k != "cmd"}, "inline steps")
+                playbook = load_playbook(cmd.path)
             except PlaybookError as exc:
                 raise CommandError(str(exc)) from None
-            await self.send(m.PushPlaybook(playbook_to_dict(playbook)))
-        elif name == "step":
-            action = cmd.get("action", "mark")
-            index = cmd.get("index", -1)
-            status = cmd.get("status", "")
-            if action not in ("mark", "back", "goto") or not isinstance(index, int) or isinstance(index, bool):
-                raise CommandError('step needs "index" (a number) and "status", or "action": "back"')
-            if action == "mark" and status not in STEP_STATUSES:
-                raise CommandError(f'step "status" must be one of {", ".join(STEP_STATUSES)}')
-            if self.steps_state is None:
-                raise CommandError("no playbook is running: push one with playbook or steps first")
-            await self.send(m.StepRequest(action, index, status))
-        elif name == "point":
-            rows, pattern = cmd.get("rows"), cmd.get("pattern", "")
-            if rows is not None:
-                if (not isinstance(rows, list) or len(rows) not in (1, 2)
-                        or not all(isinstance(r, int) and not isinstance(r, bool) and 0 <= r <= 1000 for r in rows)):
-                    raise CommandError('point "rows" must be [row] or [first, last] (0-based screen rows)')
-                first, last = min(rows), max(rows)
-                await self.send(m.Pointer(first, last))
-            elif pattern:
-                if not isinstance(pattern, str) or len(pattern) > 500:
-                    raise CommandError('point "pattern" must be a regex of at most 500 characters')
-                try:
-                    re.compile(pattern)
-                except re.error as exc:
-                    raise CommandError(f"point pattern is not a valid regex: {exc}") from None
-                await self.send(m.Pointer(pattern=pattern))
-            else:
-                await self.send(m.Pointer())
-        elif name == "suggest":
-            command = cmd.get("command")
-            if not isinstance(command, str):
-                raise CommandError('suggest needs a "command" string: one printable line')
-            reason = check_suggestion(command)
-            if reason is not None:
-                raise CommandError(f"suggest needs one printable line; not sent: {reason}")
-            self._suggestions += 1
-            self._suggested[self._suggestions] = command
-            await self.send(m.Suggest(self._suggestions, command))
-        elif name == "redact":
-            patterns = cmd.get("patterns")
-            if not isinstance(patterns, list) or not patterns:
-                raise CommandError('redact needs "patterns": a list of regexes for the customer to mask')
-            try:
-                compile_patterns(patterns, "the redact command")
-            except RedactPatternError as exc:
-                raise CommandError(str(exc)) from None
-            self.redact_patterns = tuple(dict.fromkeys(self.redact_patterns + tuple(patterns)))
-            await self.send(m.Redact(list(patterns)))
-        elif name == "keys":
-            data = cmd.get("data")
-            if not isinstance(data, str) or not data:
-                raise CommandError('keys needs a non-empty "data" string')
-            if self.consent != "control":
-                raise CommandError("the customer has not granted control: send request_control first")
-            await self.send(m.Keys(data))
-        elif name == "record":
-            await self._record(cmd.get("on", True))
-
-    async def _record(self, on: object) -> None:
-        if not isinstance(on, bool):
-            raise CommandError('record needs "on": true (ask the customer) or false (stop)')
-        if on:
-            if self.recordings is None:
-                raise CommandError("recording is not available in this client (no data directory)")
-            if self.recording_state != "off":
-                raise CommandError(f"already {'recording' if self.recording_state == 'on' else 'waiting for the customer to agree'}")
-            self.recording_state = "requested"
-            await self.send(m.RecordRequest(True))
-            self.emit({"event": "recording", "state": "requested", "message": "asked the customer for consent to record"})
+            await self.carry_out(self.policy.push(playbook))
         else:
-            if self.recording_state == "off":
-                raise CommandError("not recording")
-            self.recording_state = "off"
-            self._stop_recorder("stopped by the agent")
-            await self.send(m.RecordRequest(False))
-            self.emit({"event": "recording", "state": "stopped", "by": "agent", "message": "recording stopped"})
+            await self.carry_out(self.policy.command(cmd, paired=self.paired))
+        self.on_action(cmd.summary())
+        if isinstance(cmd, c.Chat) and self.recorder is not None and not self.recorder.closed:
+            self.recorder.note_event(ChatMessage(Side.AGENT, cmd.text), self.now)
 
-    async def voice_command(self, name: str, cmd: dict[str, Any]) -> None:
+    async def voice_command(self, cmd: c.Call | c.Hangup | c.Mute) -> None:
         try:
-            if name == "call":
+            if isinstance(cmd, c.Call):
                 await self.rtc.start_call()
-            elif name == "hangup":
+            elif isinstance(cmd, c.Hangup):
                 if self.rtc.call.state == "ringing":
                     await self.rtc.decline_call()
                 else:
                     await self.rtc.hangup()
             else:
-                muted = cmd.get("muted", True)
-                if not isinstance(muted, bool):
-                    raise CommandError('mute needs "muted": true or false')
-                await self.rtc.set_muted(muted)
+                await self.rtc.set_muted(cmd.muted)
         except (CallError, AudioUnavailable) as exc:
             raise CommandError(str(exc)) from None
 
 
-def action_summary(name: str, cmd: dict[str, Any]) -> dict[str, Any]:
+def action_summary(cmd: AgentCommand) -> dict[str, Any]:
     """What the agent's audit log keeps of a command: never the keys typed, only their count."""
-    if name == "keys":
-        return {"cmd": "keys", "bytes": len(str(cmd.get("data", "")).encode())}
-    if name == "chat":
-        return {"cmd": "chat"}
-    keep = {k: v for k, v in cmd.items() if k in ("cmd", "level", "command", "path", "title", "index", "status", "on", "action")}
-    return keep
+    return cmd.summary()
 
 
 def screen_event(state: ScreenState, *, styles: bool = False) -> dict[str, Any]:
     """The headless ``screen`` event (HEADLESS.md), plus the modes as extra keys; with
     ``styles``, each row's non-default style runs (``Row.style_runs``, docs/headless.md)."""
-    cols, rows = state.size
-    event = {
-        "event": "screen",
-        "size": [cols, rows],
-        "cursor": [state.cursor.col, state.cursor.row],
-        "lines": state.lines(),
-        "cursor_visible": state.cursor.visible,
-        "alt_screen": state.modes.alt_screen,
-        "app_cursor": state.modes.app_cursor,
-        "bracketed_paste": state.modes.bracketed_paste,
-        # Cells the customer's cobrowse masked: [row, first_col, end_col) (docs/privacy.md).
-        "redacted": [[i, a, b] for i, row in enumerate(state.rows) for a, b in redacted_spans(row)],
-    }
-    if styles:
-        event["styles"] = [row.style_runs() for row in state.rows]
-    return event
+    return screen_json(state, styles=styles)

@@ -1,22 +1,33 @@
-"""The headless agent: JSON lines out on stdout, JSON lines in on stdin (HEADLESS.md)."""
+"""The headless agent: JSON lines out on stdout, JSON lines in on stdin (HEADLESS.md).
+
+The only place where the agent's commands are JSON: ``parse_command`` turns one object into
+a typed command (``cobrowse.policy.agent_commands``) with the error the ``error`` event
+carries, and ``JsonLines`` writes each event, typed or not, in its headless shape.
+"""
 
 from __future__ import annotations
 
 import asyncio
 import json
 import sys
-from typing import Any, TextIO
+from typing import TYPE_CHECKING, Any, Callable, Mapping, TextIO
 
-from cobrowse.io.agent import AgentRuntime, CommandError
+from cobrowse.policy import agent_commands as c
+from cobrowse.policy.agent_commands import AgentCommand, CommandError
+from cobrowse.policy.agent_events import AgentError
+from cobrowse.policy.events import Event, LegacyEvent, as_json
 from cobrowse.protocol.untrusted import dangerous
 
+if TYPE_CHECKING:
+    from cobrowse.io.agent import AgentRuntime
 
-def json_line(event: dict[str, Any]) -> str:
+
+def json_line(event: Event | LegacyEvent) -> str:
     """One event as a JSON line that is safe to show on a terminal: JSON escapes C0 controls
     itself; DEL, C1, bidi and zero-width controls, separators and lone surrogates (peer text
     is cleaned before it gets here; this is the last guard) become JSON escapes too, so a
     reader gets the same values and a terminal printing the stream no escape sequence."""
-    text = json.dumps(event, ensure_ascii=False)
+    text = json.dumps(as_json(event), ensure_ascii=False)
     if text.isprintable():
         return text
     return "".join(json.dumps(ch)[1:-1] if dangerous(ch) else ch for ch in text)
@@ -28,12 +39,65 @@ class JsonLines:
     def __init__(self, stream: TextIO = sys.stdout) -> None:
         self.stream = stream
 
-    def __call__(self, event: dict[str, Any]) -> None:
+    def __call__(self, event: Event | LegacyEvent) -> None:
         try:
             self.stream.write(json_line(event) + "\n")
             self.stream.flush()
         except (BrokenPipeError, ValueError):
             pass
+
+
+def parse_command(cmd: Mapping[str, Any]) -> AgentCommand:
+    """One headless command object as a typed command; CommandError says what is wrong."""
+    name = cmd.get("cmd")
+    if not isinstance(name, str):
+        raise CommandError('a command needs a "cmd" string, e.g. {"cmd": "chat", "text": "hi"}')
+    parse = PARSERS.get(name)
+    if parse is None:
+        raise CommandError(f"unknown command {name!r}")
+    return parse(cmd)
+
+
+def _request_control(cmd: Mapping[str, Any]) -> AgentCommand:
+    level = cmd.get("level", "control")
+    if level not in (c.ConsentLevel.SUGGEST, c.ConsentLevel.CONTROL):
+        raise CommandError('request_control needs "level": "suggest" or "control"')
+    return c.RequestControl(c.ConsentLevel(level))
+
+
+def _point(cmd: Mapping[str, Any]) -> AgentCommand:
+    rows, pattern = cmd.get("rows"), cmd.get("pattern", "")
+    if rows is not None:
+        return c.Point.at_rows(rows)
+    if pattern and not isinstance(pattern, str):
+        raise CommandError(f'point "pattern" must be a regex of at most {c.MAX_POINT_PATTERN} characters')
+    return c.Point(pattern=pattern or "")
+
+
+def _redact(cmd: Mapping[str, Any]) -> AgentCommand:
+    patterns = cmd.get("patterns")
+    if not isinstance(patterns, list) or not patterns:
+        raise CommandError('redact needs "patterns": a list of regexes for the customer to mask')
+    return c.Redact(tuple(patterns))
+
+
+#: How each command's fields are read (each command then checks their types and values).
+PARSERS: dict[str, Callable[[Mapping[str, Any]], AgentCommand]] = {
+    "chat": lambda cmd: c.Chat(cmd.get("text")),  # type: ignore[arg-type]
+    "request_control": _request_control,
+    "keys": lambda cmd: c.Keys(cmd.get("data")),  # type: ignore[arg-type]
+    "suggest": lambda cmd: c.Suggest(cmd.get("command")),  # type: ignore[arg-type]
+    "playbook": lambda cmd: c.PushPlaybook(cmd.get("path")),  # type: ignore[arg-type]
+    "steps": lambda cmd: c.PushSteps(tuple((k, v) for k, v in cmd.items() if k != "cmd")),
+    "step": lambda cmd: c.Step(cmd.get("action", "mark"), cmd.get("index", -1), cmd.get("status", "")),
+    "point": _point,
+    "call": lambda cmd: c.Call(),
+    "hangup": lambda cmd: c.Hangup(),
+    "mute": lambda cmd: c.Mute(cmd.get("muted", True)),
+    "redact": _redact,
+    "record": lambda cmd: c.Record(cmd.get("on", True)),
+    "end": lambda cmd: c.End(cmd.get("feedback")),
+}
 
 
 async def stdin_lines() -> asyncio.StreamReader:
@@ -49,7 +113,7 @@ async def serve_commands(runtime: AgentRuntime, reader: asyncio.StreamReader) ->
         try:
             line = await reader.readline()
         except ValueError:
-            runtime.emit({"event": "error", "message": "a command line was longer than 1 MiB; ignored"})
+            runtime.emit(AgentError("a command line was longer than 1 MiB; ignored"))
             continue
         if not line:
             return
@@ -58,12 +122,32 @@ async def serve_commands(runtime: AgentRuntime, reader: asyncio.StreamReader) ->
         try:
             cmd = json.loads(line)
         except ValueError as exc:
-            runtime.emit({"event": "error", "message": f"not a JSON command ({exc}): one JSON object a line"})
+            runtime.emit(AgentError(f"not a JSON command ({exc}): one JSON object a line"))
             continue
         if not isinstance(cmd, dict):
-            runtime.emit({"event": "error", "message": "a command must be a JSON object"})
+            runtime.emit(AgentError("a command must be a JSON object"))
             continue
         try:
-            await runtime.command(cmd)
+            await runtime.command(parsed(runtime, cmd))
         except CommandError as exc:
-            runtime.emit({"event": "error", "message": str(exc), "cmd": cmd.get("cmd")})
+            name = cmd.get("cmd")
+            if name is None or not isinstance(name, str):  # the shape it always had: "cmd" as sent, even null
+                runtime.emit({"event": "error", "message": str(exc), "cmd": name})
+            else:
+                runtime.emit(AgentError(str(exc), cmd=name))
+
+
+def parsed(runtime: AgentRuntime, cmd: Mapping[str, Any]) -> AgentCommand:
+    """``parse_command``, with the session's own refusals first, as before commands were typed:
+    before pairing any known command is refused as too early, and ``end`` while ending stops
+    the feedback wait whatever else it says."""
+    name = cmd.get("cmd")
+    known = c.COMMANDS.get(name) if isinstance(name, str) else None
+    if known is c.End and runtime.ending:
+        return c.End()
+    try:
+        return parse_command(cmd)
+    except CommandError:
+        if known is not None and known.NEEDS_PAIRING and not runtime.paired:
+            runtime.policy.check(known, paired=False)
+        raise

@@ -16,8 +16,9 @@ from pathlib import Path
 from typing import Any, Callable
 
 from cobrowse.audit.stats import SessionRecord
-
-Emit = Callable[[dict[str, Any]], None]
+from cobrowse.io.receipts import Emit
+from cobrowse.policy.agent_events import Side
+from cobrowse.policy.events import Event, LegacyEvent, as_json, kind_of
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS sessions (
@@ -107,17 +108,17 @@ class HistoryTap:
         self.customer = ""
         self.steps: dict[str, Any] | None = None
 
-    def __call__(self, event: dict[str, Any]) -> None:
-        kind = event.get("event")
+    def __call__(self, event: Event | LegacyEvent) -> None:
+        kind = kind_of(event)
         if kind == "paired" and self.started is None:
             self.started = self.clock()
-        elif kind == "hello" and event.get("role") == "customer":
-            self.customer = str(event.get("name") or "")
-        elif kind == "steps" and "steps" in event:
-            self.steps = event
+        elif kind == "hello" and as_json(event).get("role") == Side.CUSTOMER:
+            self.customer = str(as_json(event).get("name") or "")
+        elif kind == "steps" and "steps" in (fields := as_json(event)):
+            self.steps = fields
         elif kind == "ended" and self.started is not None:
             try:
-                self.store.add(record_from_end(self.started, self.clock(), self.customer, self.steps, event))
+                self.store.add(record_from_end(self.started, self.clock(), self.customer, self.steps, as_json(event)))
             except sqlite3.Error as exc:
                 self.emit({"event": "warning", "kind": "history", "message": f"could not save the session to the history: {exc}"})
             self.started = None

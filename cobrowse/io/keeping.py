@@ -4,14 +4,11 @@ history (SQLite) and audit log, the customer's receipt, and where recordings go.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any, Callable
 
 from cobrowse.audit.stats import SessionRecord
 from cobrowse.io.datadir import data_dir, private_dir
 from cobrowse.io.history import HistoryError, HistoryStore, HistoryTap
-from cobrowse.io.receipts import AuditTrail
-
-Emit = Callable[[dict[str, Any]], None]
+from cobrowse.io.receipts import AuditTrail, Emit
 
 
 def history_path() -> Path:

@@ -17,8 +17,15 @@ from typing import Any, Callable
 
 from cobrowse.audit.receipt import ReceiptChain
 from cobrowse.io.datadir import open_private
+from cobrowse.policy.events import Event, LegacyEvent, as_json, kind_of
 
-Emit = Callable[[dict[str, Any]], None]
+#: Events arrive typed or as dicts (code not yet typed); a tap passes each on as it came, so
+#: the next hop gets what the runtime emits (``Any``: front ends still typed for dicts fit).
+Emit = Callable[[Any], None]
+
+#: The events a receipt notes; the others pass without being turned into JSON.
+LOGGED_KINDS = frozenset({"control_keys", "paired", "hello", "consent_prompt", "consent", "recording_prompt",
+                          "recording", "suggestion", "steps", "feedback_sent", "ended"})
 
 
 def utc(wall: float) -> str:
@@ -38,9 +45,10 @@ class AuditTrail:
         self._level = "view"
         self._playbook: str | None = None
 
-    def __call__(self, event: dict[str, Any]) -> None:
+    def __call__(self, event: Event | LegacyEvent) -> None:
         try:
-            self._log_event(event)
+            if kind_of(event) in LOGGED_KINDS:
+                self._log_event(as_json(event))
         except OSError as exc:  # a full disk must not end the session; say so once
             self.emit({"event": "warning", "kind": "receipt", "message": f"could not write the receipt: {exc}"})
         self.emit(event)

@@ -65,6 +65,9 @@ class Session:
         self._queued: list[AppMessage] = []
         self._ack_at: float | None = None
         self.peer_present = False
+        #: Frames taken in and handed out, in bytes, whichever path carried them (relay or direct).
+        self.bytes_received = 0
+        self.bytes_sent = 0
 
     # I/O layer -> machine
 
@@ -109,6 +112,7 @@ class Session:
         """Take one binary frame from the link. Raises SecurityError (state turns scared)."""
         if self.state in ("scared", "closed") or not frame:
             return
+        self.bytes_received += len(frame)
         try:
             if frame[0] in HANDSHAKE_KINDS:
                 self._receive_handshake(frame, now)
@@ -176,6 +180,7 @@ class Session:
 
     def data_to_send(self) -> list[bytes]:
         out, self._outbox = self._outbox, []
+        self.bytes_sent += sum(map(len, out))
         return out
 
     def events_received(self) -> list[SessionEvent]:

@@ -14,6 +14,7 @@ import pytest
 from cobrowse.io.agent import AgentRuntime
 from cobrowse.io.customer import CustomerRuntime
 from cobrowse.io.link import RelayLink
+from cobrowse.policy.events import as_json
 from relay.server import RelayServer
 
 
@@ -23,7 +24,7 @@ class Recorder:
         self.changed = asyncio.Event()
 
     def __call__(self, event: dict[str, Any]) -> None:
-        self.events.append(event)
+        self.events.append(as_json(event))  # typed events or dicts, as the runtimes emit them
         self.changed.set()
 
     def of(self, kind: str) -> list[dict[str, Any]]:

@@ -23,6 +23,7 @@ from textual.widgets import Digits, Input, OptionList, Static, TabbedContent
 from cobrowse.io.customer import CustomerRuntime
 from cobrowse.trust.tripwire import COOLDOWN
 from cobrowse.io.link import RelayLink
+from cobrowse.policy.agent_commands import Point, Step, StepStatus
 from cobrowse.wire.code import parse_code
 from relay.config import RelayConfig
 from relay.server import RelayServer, serve_relay
@@ -627,7 +628,7 @@ async def test_push_playbook_and_drive_the_steps(relay: RelayServer, customers: 
         assert "step 3 done by customer" in log_text(pane.chat_log)
 
         # an error from the customer's side is a readable notification, not a crash
-        assert await pane.command({"cmd": "step", "index": 99, "status": "done"})
+        assert await pane.command(Step.mark(99, StepStatus.DONE))
         await until(pilot, lambda: "Error:" in log_text(pane.chat_log), "the refused step change")
         assert "Traceback" not in notifications(app) and app.is_running
         await leave(app)
@@ -732,10 +733,10 @@ async def test_steps_panel_at_80x24_and_palette(relay: RelayServer, customers: C
 
 
 def test_parse_point() -> None:
-    assert parse_point("3-5") == {"cmd": "point", "rows": [2, 4]}
-    assert parse_point(" 7 ") == {"cmd": "point", "rows": [6, 6]}
-    assert parse_point("5-3") == {"cmd": "point", "rows": [2, 4]}
-    assert parse_point("error: .*") == {"cmd": "point", "pattern": "error: .*"}
+    assert parse_point("3-5") == Point(rows=(2, 4))
+    assert parse_point(" 7 ") == Point(rows=(6, 6))
+    assert parse_point("5-3") == Point(rows=(2, 4))
+    assert parse_point("error: .*") == Point(pattern="error: .*")
     for bad in ("", "0", "(unclosed"):
         with pytest.raises(ValueError):
             parse_point(bad)

@@ -14,6 +14,7 @@ import pytest
 
 from cobrowse.io.agent import AgentRuntime, CommandError
 from cobrowse.io.link import RelayLink
+from cobrowse.policy.events import as_json
 from cobrowse.protocol import messages as m
 from cobrowse.wire.code import parse_code
 from cobrowse.protocol.prompts import ARMING
@@ -38,7 +39,7 @@ class Agent:
 
     def __init__(self, url: str) -> None:
         self.events: list[dict[str, Any]] = []
-        self.rt = AgentRuntime(RelayLink(url, "agent"), self.events.append, name="Alice")
+        self.rt = AgentRuntime(RelayLink(url, "agent"), lambda e: self.events.append(as_json(e)), name="Alice")
         self.task: asyncio.Task | None = None
 
     async def create(self) -> str:

@@ -14,6 +14,7 @@ from typing import Any, Callable
 from cobrowse.io.agent import AgentRuntime
 from cobrowse.io.customer import CustomerRuntime
 from cobrowse.io.link import RelayLink
+from cobrowse.policy.events import as_json
 from cobrowse.trust import AgentIdentity, OrgKey, OrgTrust
 from cobrowse.wire.code import parse_code
 from relay.server import RelayServer
@@ -46,7 +47,7 @@ def text(app: Any, selector: str) -> str:
 
 async def agent_for(relay: RelayServer, identity: AgentIdentity | None) -> tuple[AgentRuntime, list[dict[str, Any]], asyncio.Task]:
     events: list[dict[str, Any]] = []
-    runtime = AgentRuntime(RelayLink(relay.url, "agent"), events.append, name="Alice", identity=identity)
+    runtime = AgentRuntime(RelayLink(relay.url, "agent"), lambda e: events.append(as_json(e)), name="Alice", identity=identity)
     await runtime.create()
     return runtime, events, asyncio.create_task(runtime.run())
 

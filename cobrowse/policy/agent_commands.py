@@ -1,0 +1,278 @@
+"""What an agent can ask its session to do: one frozen dataclass per headless command.
+
+The headless adapter (``cobrowse.io.headless``) is the only place that turns JSON into these;
+the console calls the runtime with them directly, so no front end builds JSON in-process.
+Each command checks its own fields on construction (``CommandError`` with the message the
+headless ``error`` event carries); what depends on the session (paired, consent, a running
+playbook) is checked by ``cobrowse.policy.agent.AgentPolicy``. ``NAME`` is the headless
+``cmd`` string; ``summary()`` is what the agent's audit log keeps (never the keys typed).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Any, ClassVar, Union
+
+from cobrowse.protocol.messages import MAX_TEXT
+from cobrowse.protocol.suggestion import check_suggestion
+from cobrowse.screen.redact import RedactPatternError, compile_patterns
+
+
+class CommandError(ValueError):
+    """A command that is invalid or not allowed now; nothing was changed."""
+
+
+class ConsentLevel(StrEnum):
+    VIEW = "view"
+    SUGGEST = "suggest"
+    CONTROL = "control"
+
+
+class StepStatus(StrEnum):
+    PENDING = "pending"
+    ACTIVE = "active"
+    DONE = "done"
+    SKIPPED = "skipped"
+    FAILED = "failed"
+
+
+class StepAction(StrEnum):
+    MARK = "mark"
+    BACK = "back"
+    GOTO = "goto"
+
+
+#: The longest pointer pattern an agent may send (the customer's side bounds its CPU too).
+MAX_POINT_PATTERN = 500
+#: The last screen row a pointer may name.
+MAX_POINT_ROW = 1000
+
+
+@dataclass(frozen=True)
+class Command:
+    """Base of the agent's commands."""
+
+    NAME: ClassVar[str] = ""
+    #: Whether the command needs a paired session (only ``end`` does not).
+    NEEDS_PAIRING: ClassVar[bool] = True
+
+    def summary(self) -> dict[str, Any]:
+        """What the agent's audit log keeps of this command."""
+        return {"cmd": self.NAME}
+
+
+@dataclass(frozen=True)
+class Chat(Command):
+    NAME: ClassVar[str] = "chat"
+    text: str
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.text, str) or not self.text.strip():
+            raise CommandError('chat needs a non-empty "text"')
+        if len(self.text) > MAX_TEXT:
+            raise CommandError(f"chat text is longer than {MAX_TEXT} characters")
+
+
+@dataclass(frozen=True)
+class RequestControl(Command):
+    NAME: ClassVar[str] = "request_control"
+    level: ConsentLevel = ConsentLevel.CONTROL
+
+    def __post_init__(self) -> None:
+        if self.level not in (ConsentLevel.SUGGEST, ConsentLevel.CONTROL):
+            raise CommandError('request_control needs "level": "suggest" or "control"')
+        object.__setattr__(self, "level", ConsentLevel(self.level))
+
+    def summary(self) -> dict[str, Any]:
+        return {"cmd": self.NAME, "level": self.level.value}
+
+
+@dataclass(frozen=True)
+class Keys(Command):
+    NAME: ClassVar[str] = "keys"
+    data: str
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.data, str) or not self.data:
+            raise CommandError('keys needs a non-empty "data" string')
+
+    def summary(self) -> dict[str, Any]:
+        return {"cmd": self.NAME, "bytes": len(self.data.encode("utf-8", "surrogateescape"))}
+
+
+@dataclass(frozen=True)
+class Suggest(Command):
+    NAME: ClassVar[str] = "suggest"
+    command: str
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.command, str):
+            raise CommandError('suggest needs a "command" string: one printable line')
+        reason = check_suggestion(self.command)
+        if reason is not None:
+            raise CommandError(f"suggest needs one printable line; not sent: {reason}")
+
+    def summary(self) -> dict[str, Any]:
+        return {"cmd": self.NAME, "command": self.command}
+
+
+@dataclass(frozen=True)
+class PushPlaybook(Command):
+    """Load a playbook file on this machine and push it (the runtime reads the file)."""
+
+    NAME: ClassVar[str] = "playbook"
+    path: str
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.path, str) or not self.path:
+            raise CommandError('playbook needs a "path" to a playbook file')
+
+    def summary(self) -> dict[str, Any]:
+        return {"cmd": self.NAME, "path": self.path}
+
+
+@dataclass(frozen=True)
+class PushSteps(Command):
+    """An inline playbook (integrations): the fields of the ``steps`` command, as sent."""
+
+    NAME: ClassVar[str] = "steps"
+    fields: tuple[tuple[str, Any], ...]
+
+    def as_dict(self) -> dict[str, Any]:
+        return dict(self.fields)
+
+    def summary(self) -> dict[str, Any]:
+        fields = self.as_dict()
+        return {"cmd": self.NAME, **({"title": fields["title"]} if "title" in fields else {})}
+
+
+@dataclass(frozen=True)
+class Step(Command):
+    NAME: ClassVar[str] = "step"
+    action: StepAction = StepAction.MARK
+    index: int = -1
+    status: StepStatus | None = None
+
+    def __post_init__(self) -> None:
+        if self.action not in tuple(StepAction) or not isinstance(self.index, int) or isinstance(self.index, bool):
+            raise CommandError('step needs "index" (a number) and "status", or "action": "back"')
+        object.__setattr__(self, "action", StepAction(self.action))
+        if self.action is StepAction.MARK:
+            if self.status not in tuple(StepStatus):
+                raise CommandError(f'step "status" must be one of {", ".join(StepStatus)}')
+            object.__setattr__(self, "status", StepStatus(str(self.status)))
+        else:
+            object.__setattr__(self, "status", None)
+
+    @classmethod
+    def mark(cls, index: int, status: StepStatus) -> Step:
+        return cls(StepAction.MARK, index, status)
+
+    @classmethod
+    def back(cls) -> Step:
+        return cls(StepAction.BACK)
+
+    def summary(self) -> dict[str, Any]:
+        if self.action is StepAction.MARK:
+            return {"cmd": self.NAME, "index": self.index, "status": str(self.status)}
+        if self.action is StepAction.BACK:
+            return {"cmd": self.NAME, "action": self.action.value}
+        return {"cmd": self.NAME, "index": self.index, "action": self.action.value}
+
+
+@dataclass(frozen=True)
+class Point(Command):
+    """Highlight rows ``first``..``last`` (0-based), or the lines matching ``pattern``; neither: clear."""
+
+    NAME: ClassVar[str] = "point"
+    rows: tuple[int, int] | None = None
+    pattern: str = ""
+
+    def __post_init__(self) -> None:
+        if self.rows is not None:
+            first, last = self.rows
+            object.__setattr__(self, "rows", (min(first, last), max(first, last)))
+        elif self.pattern:
+            if not isinstance(self.pattern, str) or len(self.pattern) > MAX_POINT_PATTERN:
+                raise CommandError(f'point "pattern" must be a regex of at most {MAX_POINT_PATTERN} characters')
+            try:
+                re.compile(self.pattern)
+            except re.error as exc:
+                raise CommandError(f"point pattern is not a valid regex: {exc}") from None
+
+    @classmethod
+    def at_rows(cls, rows: list[Any]) -> Point:
+        if (not isinstance(rows, list) or len(rows) not in (1, 2)
+                or not all(isinstance(r, int) and not isinstance(r, bool) and 0 <= r <= MAX_POINT_ROW for r in rows)):
+            raise CommandError('point "rows" must be [row] or [first, last] (0-based screen rows)')
+        return cls(rows=(min(rows), max(rows)))
+
+
+@dataclass(frozen=True)
+class Call(Command):
+    NAME: ClassVar[str] = "call"
+
+
+@dataclass(frozen=True)
+class Hangup(Command):
+    NAME: ClassVar[str] = "hangup"
+
+
+@dataclass(frozen=True)
+class Mute(Command):
+    NAME: ClassVar[str] = "mute"
+    muted: bool = True
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.muted, bool):
+            raise CommandError('mute needs "muted": true or false')
+
+
+@dataclass(frozen=True)
+class Redact(Command):
+    NAME: ClassVar[str] = "redact"
+    patterns: tuple[str, ...]
+
+    def __post_init__(self) -> None:
+        if not self.patterns:
+            raise CommandError('redact needs "patterns": a list of regexes for the customer to mask')
+        try:
+            compile_patterns(list(self.patterns), "the redact command")
+        except RedactPatternError as exc:
+            raise CommandError(str(exc)) from None
+
+
+@dataclass(frozen=True)
+class Record(Command):
+    NAME: ClassVar[str] = "record"
+    on: bool = True
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.on, bool):
+            raise CommandError('record needs "on": true (ask the customer) or false (stop)')
+
+    def summary(self) -> dict[str, Any]:
+        return {"cmd": self.NAME, "on": self.on}
+
+
+@dataclass(frozen=True)
+class End(Command):
+    """End the session; ``feedback`` None: the client's default (the console asks, headless not)."""
+
+    NAME: ClassVar[str] = "end"
+    NEEDS_PAIRING: ClassVar[bool] = False
+    feedback: bool | None = None
+
+    def __post_init__(self) -> None:
+        if self.feedback is not None and not isinstance(self.feedback, bool):
+            raise CommandError('end "feedback" must be true (ask the customer whether it was solved) or false')
+
+
+AgentCommand = Union[Chat, RequestControl, Keys, Suggest, PushPlaybook, PushSteps, Step, Point, Call, Hangup, Mute,
+                     Redact, Record, End]
+
+#: Every command by its headless name.
+COMMANDS: dict[str, type[Command]] = {c.NAME: c for c in (Chat, RequestControl, Keys, Suggest, PushPlaybook, PushSteps,
+                                                          Step, Point, Call, Hangup, Mute, Redact, Record, End)}

@@ -1,0 +1,199 @@
+"""What the agent's side reports to its front end: typed events, JSON only at the edge.
+
+Each class's ``KIND`` is the headless ``event`` name and its fields, in order, are the keys
+the headless agent printed before these were typed (docs/headless.md), so ``as_json`` gives
+the same line byte for byte. The StrEnums serialise to the same strings.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Any, Mapping
+
+from cobrowse.policy.agent_commands import ConsentLevel
+from cobrowse.policy.events import Event, key
+from cobrowse.screen.redact import redacted_spans
+from cobrowse.screen.state import ScreenState
+
+
+class Side(StrEnum):
+    AGENT = "agent"
+    CUSTOMER = "customer"
+
+
+class RecordingState(StrEnum):
+    """The agent's recording: ``OFF``/``REQUESTED``/``ON`` are its own states; the customer
+    answers ``DENIED`` or ``STOPPED`` (``GRANTED`` starts it)."""
+
+    OFF = "off"
+    REQUESTED = "requested"
+    ON = "on"
+    GRANTED = "granted"
+    DENIED = "denied"
+    STOPPED = "stopped"
+
+
+class SuggestionAnswer(StrEnum):
+    PASTED = "pasted"
+    DECLINED = "declined"
+    REFUSED = "refused"
+
+
+class FeedbackStatus(StrEnum):
+    ANSWERED = "answered"
+    SKIPPED = "skipped"
+    TIMEOUT = "timeout"
+    GONE = "gone"
+    NOT_WAITED = "not_waited"
+
+
+@dataclass(frozen=True)
+class FeedbackAnswer:
+    """The customer's answer to "was it solved?" (the ``feedback`` of the ``ended`` event)."""
+
+    status: FeedbackStatus
+    solved: bool | None = None
+    rating: int | None = None
+
+    def as_dict(self) -> dict[str, Any]:
+        """Unlike events, ``solved`` and ``rating`` stay when unknown: ``null`` says "no answer"."""
+        return {"status": self.status.value, "solved": self.solved, "rating": self.rating}
+
+
+@dataclass(frozen=True)
+class ChatMessage(Event):
+    KIND = "chat"
+    sender: Side = key("from", Side.CUSTOMER)
+    text: str = ""
+
+
+@dataclass(frozen=True)
+class ConsentChanged(Event):
+    KIND = "consent"
+    level: ConsentLevel = ConsentLevel.VIEW
+
+
+@dataclass(frozen=True)
+class SharingChanged(Event):
+    KIND = "sharing"
+    active: bool = True
+
+
+@dataclass(frozen=True)
+class StepsChanged(Event):
+    """The customer's step state, whole, as their client sent it (already cleaned)."""
+
+    KIND = "steps"
+    state: Mapping[str, Any] | None = None
+
+    def get(self, name: str, default: Any = None) -> Any:
+        return (self.state or {}).get(name, default)
+
+    def to_json(self) -> dict[str, Any]:
+        return {"event": self.KIND, **(self.state or {})}
+
+
+@dataclass(frozen=True)
+class SuggestionAnswered(Event):
+    KIND = "suggestion"
+    id: int = 0
+    command: str = ""
+    answer: SuggestionAnswer = SuggestionAnswer.DECLINED
+    reason: str | None = None
+    message: str | None = None
+
+
+@dataclass(frozen=True)
+class RecordingChanged(Event):
+    KIND = "recording"
+    state: RecordingState = RecordingState.OFF
+    by: Side | None = None
+    id: str | None = None
+    path: str | None = None
+    message: str = ""
+
+
+@dataclass(frozen=True)
+class FeedbackWait(Event):
+    KIND = "feedback_wait"
+    timeout_s: float = 0.0
+    message: str = ""
+
+
+@dataclass(frozen=True)
+class IdentityReported(Event):
+    """How the customer's client judged this agent (``cobrowse.trust.display``'s fields)."""
+
+    KIND = "identity"
+    fields: Mapping[str, Any] | None = None
+
+    @property
+    def verified(self) -> bool:
+        return bool((self.fields or {}).get("verified"))
+
+    @property
+    def message(self) -> str:
+        return str((self.fields or {}).get("message", ""))
+
+    def get(self, name: str, default: Any = None) -> Any:
+        return (self.fields or {}).get(name, default)
+
+    def to_json(self) -> dict[str, Any]:
+        return {"event": self.KIND, **{k: v for k, v in (self.fields or {}).items() if k != "event"}}
+
+
+@dataclass(frozen=True)
+class ScreenChanged(Event):
+    """The mirrored screen changed; its JSON (rows, modes, masked cells, optionally each row's
+    style runs) is built only when a JSON reader asks: the console draws ``state`` itself."""
+
+    KIND = "screen"
+    state: ScreenState | None = None
+    styles: bool = False
+
+    def to_json(self) -> dict[str, Any]:
+        assert self.state is not None
+        return screen_json(self.state, styles=self.styles)
+
+
+def screen_json(state: ScreenState, *, styles: bool = False) -> dict[str, Any]:
+    """The headless ``screen`` event (HEADLESS.md), plus the modes as extra keys; with
+    ``styles``, each row's non-default style runs (``Row.style_runs``, docs/headless.md)."""
+    cols, rows = state.size
+    event: dict[str, Any] = {
+        "event": ScreenChanged.KIND,
+        "size": [cols, rows],
+        "cursor": [state.cursor.col, state.cursor.row],
+        "lines": state.lines(),
+        "cursor_visible": state.cursor.visible,
+        "alt_screen": state.modes.alt_screen,
+        "app_cursor": state.modes.app_cursor,
+        "bracketed_paste": state.modes.bracketed_paste,
+        # Cells the customer's cobrowse masked: [row, first_col, end_col) (docs/privacy.md).
+        "redacted": [[i, a, b] for i, row in enumerate(state.rows) for a, b in redacted_spans(row)],
+    }
+    if styles:
+        event["styles"] = [row.style_runs() for row in state.rows]
+    return event
+
+
+@dataclass(frozen=True)
+class Joined(Event):
+    KIND = "joined"
+    code: str = ""
+
+
+@dataclass(frozen=True)
+class AgentWarning(Event):
+    KIND = "warning"
+    kind: str = ""
+    message: str = ""
+
+
+@dataclass(frozen=True)
+class AgentError(Event):
+    KIND = "error"
+    message: str = ""
+    kind: str | None = None
+    cmd: str | None = None

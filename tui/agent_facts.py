@@ -1,0 +1,242 @@
+"""A session pane's state and how it shows: the tab's title and attention mark, the state
+line, alerts, notes in the chat log, and the facts box (code, customer, identity, path and
+round trip, the call's meters, relay, link, traffic in and out, recording)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rich.text import Text
+from textual.containers import VerticalScroll
+from textual.widgets import Input, TabbedContent, TabPane
+
+from cobrowse.io.agent import AgentRuntime
+from cobrowse.io.link import RelayLink
+from cobrowse.policy.agent_events import RecordingState
+from cobrowse.wire.code import Code
+from tui.safe import PlainStatic, plain
+from tui.widgets.meter import meter_bar
+from tui.widgets.remote_screen import RemoteScreen
+
+CONSENT_LABELS = {
+    "view": "VIEW ONLY",
+    "suggest": "SUGGEST",
+    "control": "CONTROL GRANTED",
+}
+
+
+def human_rate(value: float) -> str:
+    if value < 1000:
+        return f"{value:.0f} B/s"
+    if value < 1_000_000:
+        return f"{value / 1000:.1f} kB/s"
+    return f"{value / 1_000_000:.1f} MB/s"
+
+
+def human_bytes(value: int) -> str:
+    if value < 1000:
+        return f"{value} B"
+    if value < 1_000_000:
+        return f"{value / 1000:.1f} kB"
+    return f"{value / 1_000_000:.1f} MB"
+
+
+class ChatLog(VerticalScroll):
+    """Chat and session notes; one PlainStatic per entry, so text reflows when the pane resizes
+    (a RichLog wraps at the width it had when written, which is tiny in a hidden tab)."""
+
+    MAX_ENTRIES = 500
+
+    def on_mount(self) -> None:
+        self.anchor()
+
+    def write(self, text: Text) -> None:
+        entries = self.query(".entry")
+        if len(entries) >= self.MAX_ENTRIES:
+            entries.first().remove()
+        self.mount(PlainStatic(text, classes="entry"))
+
+    def plain(self) -> str:
+        """The log as text, one entry a line (tests)."""
+        return "\n".join(getattr(e.content, "plain", str(e.content)) for e in self.query(".entry").results(PlainStatic))
+
+
+class SessionView(TabPane):
+    """What a session pane knows and shows (set up by ``SessionPane.__init__``)."""
+
+    number: int
+    base_title: str
+    relay_url: str
+    runtime: AgentRuntime | None
+    link: RelayLink | None
+    code: Code | None
+    sas: str | None
+    consent: str
+    state: str
+    link_state: str
+    customer_name: str
+    ended: bool
+    end_message: str
+    attention: bool
+    typing: bool
+    rate_in: float
+    rate_out: float
+    seen_as: dict[str, Any] | None
+    steps: dict[str, Any] | None
+    _last_bytes: tuple[int, int] | None
+    _title_core: str
+
+    @property
+    def mirror(self) -> RemoteScreen:
+        return self.query_one("#mirror", RemoteScreen)
+
+    @property
+    def chat_log(self) -> ChatLog:
+        return self.query_one("#chat-log", ChatLog)
+
+    def _set_title(self, core: str) -> None:
+        self._title_core = core
+        self._apply_title()
+
+    def _apply_title(self) -> None:
+        core = self._title_core
+        label = f"{self.base_title} {core}" if core != self.base_title else core
+        if self.attention:
+            label = f"● {label}"
+        try:
+            tab = self._tab()
+        except Exception:
+            return
+        tab.label = plain(label)  # a str would be parsed as markup: it holds the customer's name
+        tab.set_class(self.attention, "-attention")
+
+    def _tab(self) -> Any:
+        return self.app.query_one("#sessions", TabbedContent).get_tab(self)
+
+    def flag_attention(self) -> None:
+        tabs = self.app.query_one("#sessions", TabbedContent)
+        if tabs.active == self.id:
+            return
+        if not self.attention:
+            self.attention = True
+            self._apply_title()
+
+    def clear_attention(self) -> None:
+        if self.attention:
+            self.attention = False
+            self._apply_title()
+
+    def _connected(self) -> str:
+        """The state line of a live session: a pause outlives reconnects."""
+        runtime = self.runtime
+        return "paused by the customer" if runtime is not None and not runtime.sharing else "connected"
+
+    def _set_state(self, text: str) -> None:
+        self.state = text
+        self._render_status_extra()
+
+    def _render_status_extra(self) -> None:
+        text = self.state
+        try:
+            mismatch = self.mirror.size_mismatch
+        except Exception:
+            mismatch = None
+        if mismatch is not None and not self.ended:
+            cols, rows = mismatch
+            text = f"{text} · customer's terminal is {cols}×{rows}"
+        self.query_one("#state", PlainStatic).update(text)
+
+    def _alert(self, text: str) -> None:
+        alert = self.query_one("#alert", PlainStatic)
+        alert.update(text)
+        alert.display = True
+
+    def _system(self, text: str) -> None:
+        self.chat_log.write(Text(f"· {text}", style="dim italic"))
+
+    def _traffic(self) -> tuple[int, int]:
+        """Bytes in and out on whichever path frames take (the link's counters freeze once the
+        direct path carries them)."""
+        return self.runtime.traffic() if self.runtime is not None else (0, 0)
+
+    def _sample(self) -> None:
+        if self.runtime is None:
+            return
+        now = self._traffic()
+        if self._last_bytes is not None:
+            self.rate_in = float(now[0] - self._last_bytes[0])
+            self.rate_out = float(now[1] - self._last_bytes[1])
+        self._last_bytes = now
+        if self.ended:
+            self.rate_in = self.rate_out = 0.0
+        self._render_facts()
+
+    def facts_text(self) -> str:
+        received, sent = self._traffic()
+        lines = [
+            f"code      {self.code or '—'}",
+            f"customer  {self.customer_name or ('—' if self.sas is None else 'connected')}",
+            f"you       {self._seen_text()}",
+            f"path      {self._path_text()} · rtt {self._rtt_text()}",
+            *self._call_lines(),
+            f"relay     {self.relay_url}",
+            f"link      {self.link_state}",
+            f"in        {human_rate(self.rate_in)} ({human_bytes(received)})",
+            f"out       {human_rate(self.rate_out)} ({human_bytes(sent)})",
+        ]
+        recording = self.runtime.recording_state if self.runtime is not None else RecordingState.OFF
+        if recording is not RecordingState.OFF:
+            lines.append("record    ● RECORDING" if recording is RecordingState.ON else "record    asked the customer…")
+        return "\n".join(lines)
+
+    def _path_text(self) -> str:
+        rtc = self.runtime.rtc if self.runtime is not None else None
+        if rtc is None or rtc.path != "direct":
+            return "relay"
+        return {"host": "direct", "srflx": "direct (through NAT)", "relay": "direct via TURN"}.get(rtc.route_via, "direct")
+
+    def _call_lines(self) -> list[str]:
+        runtime = self.runtime
+        if runtime is None or runtime.rtc.call.state == "idle":
+            return []
+        call = runtime.rtc.call
+        lines = [f"call      {call.state}"]
+        if call.in_call:
+            mine, theirs = runtime.rtc.levels()
+            lines.append(f"mic       {meter_bar(mine)}{' muted' if call.muted else ''}")
+            lines.append(f"customer  {meter_bar(theirs)}{' muted' if call.remote_muted else ''}")
+        return lines
+
+    def _call_meters(self) -> None:
+        if self.runtime is not None and self.runtime.rtc.call.in_call:
+            self._render_facts()
+
+    def _seen_text(self) -> str:
+        seen = self.seen_as
+        if seen is None:
+            return "—" if self.sas is None else "identity not reported"
+        if seen.get("verified"):
+            return f"✓ verified ({seen.get('org')})"
+        return f"⚠ UNVERIFIED ({seen.get('status')})"
+
+    def _rtt_text(self) -> str:
+        rtt = self.runtime.rtt_ms if self.runtime is not None else None
+        return "n/a" if rtt is None else f"{rtt:.1f} ms"
+
+    def _render_facts(self) -> None:
+        self.query_one("#facts", PlainStatic).update(self.facts_text())
+
+    def _refresh_bindings(self) -> None:
+        if self.app.screen_stack:  # not while the app shuts down
+            self.app.refresh_bindings()
+
+    def set_typing(self, on: bool) -> None:
+        self.typing = on
+        mirror = self.mirror
+        mirror.control = on
+        self.set_class(on, "-typing")
+        if on:
+            mirror.focus()
+        elif mirror.has_focus and not self.query_one("#chat-input", Input).disabled:
+            self.query_one("#chat-input", Input).focus()
+        self._refresh_bindings()
