@@ -11,12 +11,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Sequence
+from typing import Iterable, Sequence
 
 from cobrowse.playbook.library import Library, LibraryEntry
 from cobrowse.playbook.model import PlaybookError
 from cobrowse.playbook.parse import load_playbook
 from cobrowse.playbook.rank import document, rank
+from cobrowse.playbook.suggest import suggest
 
 #: The sample playbooks shipped as package data.
 SAMPLES = Path(__file__).resolve().parent / "samples"
@@ -69,8 +70,8 @@ class Catalogue:
         hint = f" (did you mean {', '.join(near)}?)" if near else " (`cobrowse playbooks list` shows the library)"
         raise PlaybookError(f"no playbook called {name!r} in the library{hint}")
 
-    def search(self, text: str, limit: int | None = None) -> list[Match]:
-        """Valid playbooks ranked by relevance to ``text``, best first."""
+    def documents(self) -> tuple[list[Entry], list[list[str]]]:
+        """The valid playbooks and the bags of words they are ranked by (``rank.document``)."""
         valid: list[Entry] = []
         docs: list[list[str]] = []
         for entry in self.entries():
@@ -82,5 +83,17 @@ class Catalogue:
                 continue
             valid.append(entry)
             docs.append(document(playbook, entry.name))
+        return valid, docs
+
+    def search(self, text: str, limit: int | None = None) -> list[Match]:
+        """Valid playbooks ranked by relevance to ``text``, best first."""
+        valid, docs = self.documents()
         found = [Match(valid[s.index], s.score) for s in rank(docs, text)]
+        return found[:limit] if limit is not None else found
+
+    def suggest(self, screen: Sequence[str], chat: Iterable[tuple[str, str]] = (),
+                limit: int | None = None) -> list[Match]:
+        """Valid playbooks ranked against a customer's screen and the chat (``suggest``)."""
+        valid, docs = self.documents()
+        found = [Match(valid[s.index], s.score) for s in suggest(docs, screen, chat)]
         return found[:limit] if limit is not None else found

@@ -32,7 +32,7 @@ def test_list_shows_the_samples_as_json(data: dict[str, str]) -> None:
     assert out.returncode == 0, out.stderr
     listed = {e["name"]: e for e in json.loads(out.stdout)}
     assert {"fix-git-push", "collect-diagnostics", "rotate-api-key"} <= set(listed)
-    assert all(e["valid"] and e["steps"] >= 4 and Path(e["path"]).is_file() for e in listed.values())
+    assert all(e["valid"] and e["steps"] >= 2 and Path(e["path"]).is_file() for e in listed.values())
 
 
 def test_search_ranks_by_relevance_and_limits(data: dict[str, str]) -> None:
