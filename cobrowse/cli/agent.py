@@ -10,6 +10,7 @@ from typing import Any
 
 from cobrowse.cli.commands import agent_identity, end_on_signals
 from cobrowse.cli.config import ClientSettings
+from cobrowse.cli.playbooks import catalogue
 from cobrowse.errors import CobrowseError
 from cobrowse.io.agent import AgentRuntime, CommandError
 from cobrowse.io.headless import JsonLines, serve_commands, stdin_lines
@@ -31,6 +32,7 @@ async def run_agent(args: argparse.Namespace, settings: ClientSettings, relay_ur
                            redact_patterns=settings.redact_patterns, ask_feedback=not (args.headless or args.no_feedback),
                            identity=identity)
     runtime.on_action = trail.action
+    runtime.suggester.library = catalogue(settings)  # suggest_playbooks and {"cmd": "playbook", "name"}
     runtime.styles = bool(getattr(args, "styles", False))
     warning = identity.expiry_warning(int(time.time())) if identity is not None else None
     if warning:

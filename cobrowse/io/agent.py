@@ -12,6 +12,7 @@ from cobrowse.io.recorder import Recorder
 from cobrowse.errors import AudioUnavailable
 from cobrowse.io.runtime import SessionRuntime
 from cobrowse.playbook import PlaybookError, load_playbook, playbook_from_dict, playbook_to_dict
+from cobrowse.playbook.suggest_session import Suggester
 from cobrowse.protocol import messages as m
 from cobrowse.protocol.messages import CONSENT_LEVELS
 from cobrowse.protocol.suggestion import check_suggestion
@@ -73,6 +74,7 @@ class AgentRuntime(SessionRuntime):
         self._suggestions = 0
         self._suggested: dict[int, str] = {}
         self.screen_frames = 0
+        self.suggester = Suggester()  # suggest_playbooks: the library (set by the CLI) and the chat
 
     def before_hello(self) -> list[m.AppMessage]:
         """Prove the credential for this session: sign the session's binding value."""
@@ -84,6 +86,7 @@ class AgentRuntime(SessionRuntime):
 
     async def on_message(self, message: m.AppMessage) -> None:
         if isinstance(message, m.Chat):
+            self.suggester.heard("customer", message.text)
             self.emit({"event": "chat", "from": "customer", "text": message.text})
         elif isinstance(message, m.IdentitySeen):
             self.seen_as = agent_identity_event(message.status, message.agent, message.org, message.detail)
@@ -241,6 +244,12 @@ class AgentRuntime(SessionRuntime):
             self.on_action({"cmd": "end", "feedback": feedback})
             await self.end("agent_ended", feedback=feedback)
             return
+        if name == "suggest_playbooks":
+            try:
+                self.emit(self.suggester.answer(cmd, self.mirror.state.lines() if self.mirror.state else None).to_json())
+            except ValueError as exc:
+                raise CommandError(str(exc)) from None
+            return
         if name not in ("chat", "request_control", "keys", "suggest", "playbook", "steps", "step", "point",
                         "call", "hangup", "mute", "redact", "record"):
             raise CommandError(f"unknown command {name!r}")
@@ -261,6 +270,7 @@ class AgentRuntime(SessionRuntime):
             if len(text) > m.MAX_TEXT:
                 raise CommandError(f"chat text is longer than {m.MAX_TEXT} characters")
             await self.send(m.Chat(text))
+            self.suggester.heard("agent", text)
         elif name == "request_control":
             level = cmd.get("level", "control")
             if level not in CONSENT_LEVELS[1:]:
@@ -271,7 +281,7 @@ class AgentRuntime(SessionRuntime):
                 if name == "playbook":
                     path = cmd.get("path")
                     if not isinstance(path, str) or not path:
-                        raise CommandError('playbook needs a "path" to a playbook file')
+                        path = self.suggester.path_of(cmd.get("name"))
                     playbook = load_playbook(path)
                 else:
                     playbook = playbook_from_dict({k: v for k, v in cmd.items() if k != "cmd"}, "inline steps")

@@ -114,7 +114,7 @@ def suggest(documents: Sequence[Sequence[str]], screen: Sequence[str],
             chat: Iterable[tuple[str, str]] = ()) -> list[Scored]:
     """The documents (``rank.document`` bags) ranked against a screen and a chat, best first."""
     terms = query_terms(screen, chat)
-    return rank_terms(documents, terms, scale=4.0 * max(1.0, sum(terms.values()) ** 0.5 / 4))
+    return rank_terms(documents, terms, scale=max(4.0, sum(terms.values())))
 
 
 class ChatLog:
