@@ -15,6 +15,7 @@ from cobrowse.errors import CobrowseError
 from cobrowse.io.agent import AgentRuntime, CommandError
 from cobrowse.io.headless import JsonLines, serve_commands, stdin_lines
 from cobrowse.io.keeping import agent_taps
+from cobrowse.io import webhook
 from cobrowse.io.link import RelayLink
 from cobrowse.io.runtime import exit_code_for
 from cobrowse.protocol.untrusted import visible
@@ -57,6 +58,7 @@ async def run_agent(args: argparse.Namespace, settings: ClientSettings, relay_ur
         outcome = await runtime.run()
     finally:
         commands.cancel()
+        await webhook.settle(3.0)  # the session's summary: posted now if the receiver answers, else by the next run
     if outcome.exit_code:
         print(visible(f"cobrowse: {outcome.message}"), file=sys.stderr)
     return outcome.exit_code

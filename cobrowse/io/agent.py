@@ -13,6 +13,7 @@ from cobrowse.errors import AudioUnavailable
 from cobrowse.io.runtime import SessionRuntime
 from cobrowse.playbook import PlaybookError, load_playbook, playbook_from_dict, playbook_to_dict
 from cobrowse.playbook.suggest_session import Suggester
+from cobrowse.helpdesk.summary import TicketError, TicketLinked, check_ticket
 from cobrowse.protocol import messages as m
 from cobrowse.protocol.messages import CONSENT_LEVELS
 from cobrowse.protocol.suggestion import check_suggestion
@@ -243,6 +244,12 @@ class AgentRuntime(SessionRuntime):
                 raise CommandError('end "feedback" must be true (ask the customer whether it was solved) or false')
             self.on_action({"cmd": "end", "feedback": feedback})
             await self.end("agent_ended", feedback=feedback)
+            return
+        if name == "ticket":  # link the session to a help-desk ticket (history, webhook: docs/helpdesk.md)
+            try:
+                self.emit(TicketLinked(check_ticket(cmd.get("id"))).to_json())
+            except TicketError as exc:
+                raise CommandError(str(exc)) from None
             return
         if name == "suggest_playbooks":
             try:
