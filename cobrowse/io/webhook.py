@@ -86,11 +86,23 @@ class Spool:
         os.replace(path, refused / path.name)
 
 
+class _NoRedirects(urllib.request.HTTPRedirectHandler):
+    """A redirect is an answer (3xx: refused), never followed: urllib would turn the POST
+    into a GET without the body (and count it delivered), or carry the signed summary to
+    another host."""
+
+    def redirect_request(self, *args: Any, **kwargs: Any) -> None:
+        return None
+
+
+_opener = urllib.request.build_opener(_NoRedirects)
+
+
 def post(url: str, body: bytes, headers: dict[str, str], timeout: float = POST_TIMEOUT) -> int | None:
     """One POST (blocking: run it in a thread); the HTTP status, or None when nobody answered."""
     request = urllib.request.Request(url, data=body, method="POST", headers=headers)
     try:
-        with urllib.request.urlopen(request, timeout=timeout) as response:
+        with _opener.open(request, timeout=timeout) as response:
             return int(response.status)
     except urllib.error.HTTPError as exc:
         return int(exc.code)
@@ -164,7 +176,11 @@ class Webhook:
                 return
             progress = False
             for path in pending:
-                result = await self._deliver(path)
+                try:
+                    result = await self._deliver(path)
+                except OSError as exc:  # the spool folder itself (permissions, a full disk): keep trying
+                    self._warn(f"cannot deliver the webhook spool file {path.name}: {exc}")
+                    result = Outcome.RETRY
                 if result is Outcome.RETRY:
                     failures[path] = failures.get(path, 0) + 1
                 elif result is not None:

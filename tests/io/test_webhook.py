@@ -124,3 +124,40 @@ async def test_two_processes_sharing_a_spool_post_each_summary_once(tmp_path: Pa
         assert sorted(x["session"] for x in receiver.accepted) == [f"s{i}" for i in range(6)]
     finally:
         receiver.close()
+
+
+async def test_a_redirect_is_refused_not_followed(tmp_path: Path) -> None:
+    """urllib would follow a 302 with a GET without the body and call it delivered."""
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+    import threading
+
+    gets: list[str] = []
+
+    class Redirecting(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:  # noqa: N802
+            self.send_response(302)
+            self.send_header("Location", "/elsewhere")
+            self.end_headers()
+
+        def do_GET(self) -> None:  # noqa: N802
+            gets.append(self.path)
+            self.send_response(200)
+            self.end_headers()
+
+        def log_message(self, *args: Any) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Redirecting)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    events: list[dict[str, Any]] = []
+    hook = Webhook(f"http://127.0.0.1:{server.server_address[1]}/h", "s3cret", spool=Spool(tmp_path / "webhooks"), steps=FAST)
+    hook.notify = events.append
+    try:
+        hook.queue(summary())
+        await until(lambda: any(e.get("kind") == "webhook" for e in events), "the refusal")
+        await hook.settle(5)
+        assert gets == [] and "HTTP 302" in next(e for e in events if e.get("kind") == "webhook")["message"]
+        assert not any(e.get("state") == "delivered" for e in events)
+    finally:
+        server.shutdown()
+        server.server_close()
