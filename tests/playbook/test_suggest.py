@@ -90,3 +90,19 @@ def test_the_event_has_the_headless_shape() -> None:
     event = PlaybookMatches(({"name": "fix-dns", "title": "Fix name resolution (DNS)", "score": 0.71},))
     assert as_json(event) == {"event": "playbooks",
                               "matches": [{"name": "fix-dns", "title": "Fix name resolution (DNS)", "score": 0.71}]}
+
+
+def test_the_library_is_parsed_once_and_again_when_a_file_changes(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    import os
+
+    path = tmp_path / "printer.md"
+    path.write_text("# Fix the printer\n\n## Clear the paper jam\n")
+    library = Catalogue([tmp_path])
+    assert [m.entry.name for m in library.suggest(["lp: error - paper jam"])] == ["printer"]
+    assert library.suggest(["wifi: authentication timeout"]) == []
+    path.write_text("# Fix the wifi\n\n## Forget the network\n\nAn authentication timeout means the password changed.\n")
+    os.utime(path, ns=(path.stat().st_atime_ns, path.stat().st_mtime_ns + 1_000_000_000))
+    assert [m.entry.title for m in library.suggest(["wifi: authentication timeout"])] == ["Fix the wifi"]
+    path.write_text("no title\n")
+    os.utime(path, ns=(path.stat().st_atime_ns, path.stat().st_mtime_ns + 2_000_000_000))
+    assert library.suggest(["wifi"]) == [] and not library.entries()[0].entry.valid
