@@ -30,14 +30,20 @@ def add_arguments(sub: argparse._SubParsersAction[argparse.ArgumentParser], epil
                     "the config file's playbooks, then <data dir>/playbooks, then the samples shipped with cobrowse. "
                     "A playbook's name is its file name without .md; the first folder with a name wins.",
         epilog=epilog, formatter_class=argparse.RawDescriptionHelpFormatter)
-    actions = playbooks.add_subparsers(dest="playbooks_action", metavar="{list,search}", required=True)
+    actions = playbooks.add_subparsers(dest="playbooks_action", metavar="{list,search,suggest}", required=True)
     listing = actions.add_parser("list", help="every playbook in the library, invalid ones with their error")
     listing.add_argument("--json", action="store_true", help="a JSON array on stdout")
     search = actions.add_parser("search", help="the library ranked by relevance to TEXT, best first")
     search.add_argument("text", metavar="TEXT", help="what to look for: an error message, a command, a few words")
     search.add_argument("--json", action="store_true", help="a JSON array on stdout")
     search.add_argument("--limit", type=int, default=10, metavar="N", help="at most N results (default 10)")
-    for parser in (listing, search):
+    suggest = actions.add_parser("suggest", help="the library ranked against a terminal screen read from stdin",
+                                 description="What suggest_playbooks does in a session, for a screen you have: reads the "
+                                 "text of a terminal (e.g. `tmux capture-pane -p`) from standard input and ranks the "
+                                 "library against it, error lines and commands weighing most (docs/helpdesk.md).")
+    suggest.add_argument("--json", action="store_true", help="a JSON array on stdout")
+    suggest.add_argument("--limit", type=int, default=5, metavar="N", help="at most N results (default 5)")
+    for parser in (listing, search, suggest):
         add_folder_option(parser)
     listing.add_argument("--org", action="append", metavar="FILE",
                          help="check signatures against this organisation's trust file too (repeatable; added to "
@@ -81,13 +87,19 @@ def run(args: argparse.Namespace) -> int:
             what = f"{e.title} ({e.entry.steps} steps)" if e.entry.valid else f"INVALID: {e.entry.error}"
             print(f"{e.name:<{width}}  {what}  [{_where(e.folder)}]{_signed(verdicts[e.name])}")
         return 0
-    matches = library.search(args.text, args.limit)
+    if args.playbooks_action == "suggest":
+        from cobrowse.playbook.suggest import SCREEN_LINES
+
+        screen = sys.stdin.read(1 << 20).splitlines()[-SCREEN_LINES:]
+        matches = library.suggest(screen, (), args.limit)
+    else:
+        matches = library.search(args.text, args.limit)
     if args.json:
         print(json.dumps([{"name": m.entry.name, "title": m.entry.title, "path": str(m.entry.path),
                            "score": round(m.score, 3)} for m in matches], ensure_ascii=False, indent=1))
         return 0
     if not matches:
-        print(f"no playbook matches {args.text!r}")
+        print(f"no playbook matches {getattr(args, 'text', 'this screen')!r}")
     for m in matches:
         print(f"{m.score:.2f}  {m.entry.name}  {m.entry.title}")
     return 0
