@@ -383,7 +383,9 @@ class AgentApp(App[None]):
             if path is not None:
                 await pane.push_playbook(path)
 
-        self.push_screen(PlaybookDialog(self.library), picked)
+        runtime = pane.runtime  # the library ranked against the customer's screen and the chat, best first
+        suggested = runtime.suggester.matches(runtime.mirror.state.lines(), 3, self.library) if runtime and runtime.mirror.state else []
+        self.push_screen(PlaybookDialog(self.library, suggested), picked)
 
     async def action_call(self) -> None:
         pane = self._live_session()

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any, Callable, Sequence
 
 from rich.text import Text
 from textual import on
@@ -17,7 +17,7 @@ from textual.widgets import Button, Input, Label, OptionList
 from textual.widgets.option_list import Option
 
 from cobrowse.errors import InvalidCode
-from cobrowse.playbook.catalogue import SAMPLES, Catalogue
+from cobrowse.playbook.catalogue import SAMPLES, Catalogue, Match
 from cobrowse.playbook.catalogue import Entry as CatalogueEntry
 from cobrowse.policy.agent_commands import Point
 from cobrowse.wire.code import parse_code
@@ -188,9 +188,10 @@ class PlaybookDialog(ModalScreen[Path | None]):
         Binding("up", "move(-1)", "Up", show=False),
     ]
 
-    def __init__(self, library: Catalogue) -> None:
+    def __init__(self, library: Catalogue, suggested: Sequence[Match] = ()) -> None:
         super().__init__()
         self.library = library
+        self.suggested = tuple(suggested)  # suggest_playbooks: listed first while the search is empty
         #: What each option picks: a playbook file, or None (an invalid file, a note).
         self.choices: list[tuple[Path | None, str | None]] = []
 
@@ -220,6 +221,8 @@ class PlaybookDialog(ModalScreen[Path | None]):
                 for match in self.library.search(query):
                     self._add(options, self._line(match.entry), match.entry.path, None)
             else:
+                for match in self.suggested:
+                    self._add(options, Text.assemble(("suggested  ", "bold green"), self._line(match.entry)), match.entry.path, None)
                 for entry in self.library.entries():
                     self._add(options, self._line(entry), entry.path, entry.entry.error)
         except OSError as exc:

@@ -29,6 +29,7 @@ class SessionRecord:
     rating: int | None = None  # 1..5, None: skipped
     recording: str = ""  # the recording's id, if the session was recorded
     id: int = 0
+    ticket: str = ""  # the help-desk ticket the session was linked to (docs/helpdesk.md)
 
     @property
     def steps_done(self) -> int:
@@ -40,7 +41,8 @@ class SessionRecord:
                 "duration_s": round(self.duration_s, 1), "end_reason": self.end_reason,
                 "playbook": self.playbook or None, "steps_done": self.steps_done, "steps_total": len(self.steps),
                 "steps": [{"title": t, "status": s} for t, s in self.steps],
-                "resolved": self.resolved, "rating": self.rating, "recording": self.recording or None}
+                "resolved": self.resolved, "rating": self.rating, "recording": self.recording or None,
+                "ticket": self.ticket or None}
 
 
 @dataclass(frozen=True)
@@ -53,6 +55,25 @@ class StepTrouble:
 
 
 @dataclass(frozen=True)
+class PlaybookOutcome:
+    """How sessions that ran one playbook ended: the knowledge base's own figures."""
+
+    playbook: str
+    sessions: int
+    answered: int  # whose customer said whether it was solved
+    solved: int
+    completed: int  # every step done or skipped
+
+    @property
+    def resolution_rate(self) -> float | None:
+        return round(self.solved / self.answered, 3) if self.answered else None
+
+    def to_json(self) -> dict[str, Any]:
+        return {"playbook": self.playbook, "sessions": self.sessions, "answered": self.answered, "solved": self.solved,
+                "resolution_rate": self.resolution_rate, "completed": self.completed}
+
+
+@dataclass(frozen=True)
 class Stats:
     sessions: int
     per_day: tuple[tuple[str, int], ...]
@@ -62,13 +83,16 @@ class Stats:
     mean_rating: float | None
     ratings: int
     troubles: tuple[StepTrouble, ...] = field(default=())
+    playbooks: tuple[PlaybookOutcome, ...] = field(default=())
+    tickets: int = 0  # sessions linked to a help-desk ticket
 
     def to_json(self) -> dict[str, Any]:
         return {"sessions": self.sessions, "per_day": dict(self.per_day),
                 "median_duration_s": self.median_duration_s, "answered": self.answered,
                 "resolution_rate": self.resolution_rate, "mean_rating": self.mean_rating, "ratings": self.ratings,
                 "step_troubles": [{"playbook": t.playbook, "step": t.step, "failed": t.failed,
-                                   "not_done": t.not_done, "seen": t.seen} for t in self.troubles]}
+                                   "not_done": t.not_done, "seen": t.seen} for t in self.troubles],
+                "playbooks": [p.to_json() for p in self.playbooks], "tickets": self.tickets}
 
 
 def day_of(started: float) -> str:
@@ -104,7 +128,22 @@ def compute(records: list[SessionRecord], top: int = 10) -> Stats:
         mean_rating=round(statistics.fmean(ratings), 2) if ratings else None,
         ratings=len(ratings),
         troubles=tuple(StepTrouble(p, s, failed[(p, s)], not_done[(p, s)], seen[(p, s)]) for p, s in troubled[:top]),
+        playbooks=playbook_outcomes(records),
+        tickets=sum(1 for r in records if r.ticket),
     )
+
+
+def playbook_outcomes(records: list[SessionRecord]) -> tuple[PlaybookOutcome, ...]:
+    """Per playbook: sessions, how many the customer called solved of those who answered,
+    how many ran to the end; most used first. Sessions without a playbook are left out."""
+    by: dict[str, list[SessionRecord]] = {}
+    for record in records:
+        if record.playbook:
+            by.setdefault(record.playbook, []).append(record)
+    out = [PlaybookOutcome(name, len(rs), sum(1 for r in rs if r.resolved is not None),
+                           sum(1 for r in rs if r.resolved), sum(1 for r in rs if r.steps and all(s in ("done", "skipped") for _, s in r.steps)))
+           for name, rs in by.items()]
+    return tuple(sorted(out, key=lambda p: (-p.sessions, p.playbook)))
 
 
 def format_duration(seconds: float) -> str:
@@ -129,7 +168,7 @@ def format_history(records: list[SessionRecord]) -> list[str]:
         rating = "*" * r.rating if r.rating else "-"
         lines.append(f"{started:<17} {format_duration(r.duration_s):>8}  {(r.customer or '-')[:16]:<16} "
                      f"{(r.playbook or '-')[:22]:<22} {steps:>5}  {solved:<6} {rating:<6} {r.end_reason}"
-                     + (f"  [rec {r.recording}]" if r.recording else ""))
+                     + (f"  [rec {r.recording}]" if r.recording else "") + (f"  [ticket {r.ticket}]" if r.ticket else ""))
     return lines
 
 
@@ -143,6 +182,13 @@ def format_stats(stats: Stats) -> list[str]:
     lines = [f"sessions: {stats.sessions}   median duration: {median}   resolved: {rate}   rating: {rating}",
              "sessions per day:"]
     lines += [f"  {day}  {count:>4}  {'#' * min(count, 50)}" for day, count in stats.per_day]
+    if stats.tickets:
+        lines.append(f"linked to a help-desk ticket: {stats.tickets} of {stats.sessions}")
+    if stats.playbooks:
+        lines.append("playbooks: sessions, solved of answered, run to the end:")
+        for p in stats.playbooks:
+            rate = f"{p.resolution_rate:.0%}" if p.resolution_rate is not None else "-"
+            lines.append(f"  {p.sessions:>4}  {p.solved:>3}/{p.answered:<3} {rate:>4} solved  {p.completed:>3} run to the end  {p.playbook}")
     if stats.troubles:
         lines.append("playbook steps most often failed or left not done:")
         lines += [f"  {t.failed:>3} failed  {t.not_done:>3} not done  of {t.seen:<4} {t.playbook} / {t.step}"

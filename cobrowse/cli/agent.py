@@ -10,10 +10,12 @@ from typing import Any
 
 from cobrowse.cli.commands import agent_identity, end_on_signals
 from cobrowse.cli.config import ClientSettings
+from cobrowse.cli.playbooks import catalogue
 from cobrowse.errors import CobrowseError
 from cobrowse.io.agent import AgentRuntime, CommandError
 from cobrowse.io.headless import JsonLines, parse_command, serve_commands, stdin_lines
 from cobrowse.io.keeping import agent_taps
+from cobrowse.io import webhook
 from cobrowse.io.link import RelayLink
 from cobrowse.io.runtime import exit_code_for
 from cobrowse.policy import agent_commands as c
@@ -35,6 +37,7 @@ async def run_agent(args: argparse.Namespace, settings: ClientSettings, relay_ur
                            redact_patterns=settings.redact_patterns, ask_feedback=not (args.headless or args.no_feedback),
                            identity=identity)
     runtime.on_action = trail.action
+    runtime.suggester.library = catalogue(settings)  # suggest_playbooks and {"cmd": "playbook", "name"}
     runtime.styles = bool(getattr(args, "styles", False))
     warning = identity.expiry_warning(int(time.time())) if identity is not None else None
     if warning:
@@ -59,6 +62,7 @@ async def run_agent(args: argparse.Namespace, settings: ClientSettings, relay_ur
         outcome = await runtime.run()
     finally:
         commands.cancel()
+        await webhook.settle(3.0)  # the session's summary: posted now if the receiver answers, else by the next run
     if outcome.exit_code:
         print(visible(f"cobrowse: {outcome.message}"), file=sys.stderr)
     return outcome.exit_code

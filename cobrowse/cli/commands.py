@@ -53,8 +53,12 @@ async def run(args: argparse.Namespace) -> int:
                            direct_flag=getattr(args, "direct", None),
                            credential_flag=getattr(args, "credential", None), org_flags=getattr(args, "org", None),
                            playbooks_flags=getattr(args, "playbooks", None),
-                           proxy_flag=getattr(args, "proxy", None), no_proxy_flag=bool(getattr(args, "no_proxy", False)))
+                           proxy_flag=getattr(args, "proxy", None), no_proxy_flag=bool(getattr(args, "no_proxy", False)),
+                           webhook_flag=getattr(args, "webhook", None))
         if args.command_name == "agent":
+            from cobrowse.cli.helpdesk import start_webhook
+
+            start_webhook(args, settings)  # the help-desk webhook, and what a previous run left to post
             if not args.headless and interactive():
                 return await run_agent_console(args, settings)
             from cobrowse.cli.agent import run_agent

@@ -21,6 +21,8 @@ The config file is TOML at ``$COBROWSE_CONFIG`` or ``<user config dir>/cobrowse/
 then each ``--redact REGEX``; more redaction never weakens it.
     credential = "~/.config/cobrowse/alice.credential.json"   # agents: from `cobrowse org issue-agent`
     trusted_orgs = ["~/acme.trust.json"]   # customers: organisations whose agents are shown verified
+    webhook_url = "https://helpdesk.example.com/hooks/cobrowse"   # agents: session summaries (docs/helpdesk.md)
+    webhook_secret = "..."                 # signs them (X-Cobrowse-Signature); or $COBROWSE_WEBHOOK_SECRET
 """
 
 from __future__ import annotations
@@ -42,7 +44,8 @@ DEFAULT_RELAY = "ws://127.0.0.1:8765"
 KEYS: dict[str, type | tuple[type, ...]] = {"relay": str, "token": str, "name": str, "reconnect_for": (int, float), "playbooks": (str, list),
                                             "mic": str, "speaker": str, "direct": bool, "ice_hosts": list, "echo_gate": bool, "audio_buffer": int,
                                             "redact_patterns": list,
-                                            "credential": str, "trusted_orgs": list}
+                                            "credential": str, "trusted_orgs": list,
+                                            "webhook_url": str, "webhook_secret": str}
 
 
 def config_path() -> Path:
@@ -84,6 +87,8 @@ class ClientSettings:
     trusted_orgs: tuple[str, ...] = ()
     proxy: str | None = None  # --proxy URL (else the environment, as curl reads it)
     no_proxy: bool = False  # --no-proxy
+    webhook_url: str | None = None  # agents: each session's summary is posted here (docs/helpdesk.md)
+    webhook_secret: str | None = None
 
     def proxy_for(self, url: str) -> ProxyChoice:
         """How connections to ``url`` go out: --proxy / --no-proxy, else HTTPS_PROXY & co."""
@@ -127,11 +132,29 @@ def playbook_folders(flags: list[str] | None, env: str | None, file: str | list[
     return tuple(os.path.expanduser(f) for f in folders)
 
 
+def webhook_settings(flag: str | None, file: dict[str, Any]) -> dict[str, str | None]:
+    """``--webhook`` / ``$COBROWSE_WEBHOOK_URL`` / ``webhook_url``, and the secret that signs
+    (``$COBROWSE_WEBHOOK_SECRET`` / ``webhook_secret``): a URL without a secret is an error."""
+    from cobrowse.helpdesk.delivery import check_url
+
+    url = flag or os.environ.get("COBROWSE_WEBHOOK_URL") or file.get("webhook_url") or None
+    secret = os.environ.get("COBROWSE_WEBHOOK_SECRET") or file.get("webhook_secret") or None
+    if url:
+        try:
+            check_url(url)
+        except ValueError as exc:
+            raise ConfigError(str(exc)) from None
+        if not secret:
+            raise ConfigError("a webhook needs a secret to sign with: set COBROWSE_WEBHOOK_SECRET or webhook_secret "
+                              "in the config file (docs/helpdesk.md)")
+    return {"webhook_url": url, "webhook_secret": secret}
+
+
 def resolve(relay_flag: str | None, token_flag: str | None = None, name_flag: str | None = None,
             redact_flags: list[str] | None = None, *, mic_flag: str | None = None, speaker_flag: str | None = None,
             direct_flag: bool | None = None, credential_flag: str | None = None,
             org_flags: list[str] | None = None, playbooks_flags: list[str] | None = None,
-            proxy_flag: str | None = None, no_proxy_flag: bool = False) -> ClientSettings:
+            proxy_flag: str | None = None, no_proxy_flag: bool = False, webhook_flag: str | None = None) -> ClientSettings:
     file = load_file(config_path())
     relay = relay_flag or os.environ.get("COBROWSE_RELAY") or file.get("relay")
     if relay and not relay.startswith(("ws://", "wss://")):
@@ -156,6 +179,7 @@ def resolve(relay_flag: str | None, token_flag: str | None = None, name_flag: st
     settings = ClientSettings(relay or DEFAULT_RELAY, bool(relay), token or None, name, reconnect_for, playbooks,
                               redact_patterns(file, redact_flags), rtc,
                               credential=os.path.expanduser(credential) if credential else None, trusted_orgs=trusted,
-                              proxy=proxy_flag, no_proxy=no_proxy_flag)
+                              proxy=proxy_flag, no_proxy=no_proxy_flag,
+                              **webhook_settings(webhook_flag, file))
     settings.proxy_for(settings.relay)  # a proxy setting cobrowse cannot use fails here, before any network
     return settings

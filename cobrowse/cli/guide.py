@@ -11,7 +11,7 @@ from typing import Any
 from cobrowse.cli.commands import end_on_signals, interactive, say, trusted_orgs
 from cobrowse.cli.config import ClientSettings
 from cobrowse.errors import CobrowseError
-from cobrowse.io.runtime import EXIT_USAGE
+from cobrowse.io.runtime import EXIT_SECURITY, EXIT_USAGE
 from cobrowse.plain.keymap import GET_HELP
 
 GUIDE_HELP_KEY = ord(GET_HELP)
@@ -32,10 +32,17 @@ async def run_guide(args: argparse.Namespace, settings: ClientSettings) -> int:
     from cobrowse.playbook import PlaybookError, load_playbook
 
     try:
-        playbook = load_playbook(playbook_path(args.playbook, settings))
+        path = playbook_path(args.playbook, settings)
+        playbook = load_playbook(path)
     except PlaybookError as exc:
         print(f"cobrowse: {exc}", file=sys.stderr)
         return EXIT_USAGE
+    from cobrowse.cli.playbooks import check_signature  # who signed it, checked against the trust files
+
+    verdict = check_signature(path, trusted_orgs(settings))
+    say(verdict.message(path.name))
+    if verdict.refused:
+        return EXIT_SECURITY
     if not args.plain and interactive():
         from tui.guide_app import GuideApp
 

@@ -15,7 +15,8 @@ EPILOG = """exit status: 0 normal end · 1 session failed · 2 usage or configur
 environment: COBROWSE_RELAY (relay URL), COBROWSE_TOKEN (agent token), COBROWSE_NAME,
 COBROWSE_CONFIG (config file; default ~/.config/cobrowse/config.toml), COBROWSE_CREDENTIAL
 (agent credential file), COBROWSE_TRUSTED_ORGS (customers: trust files, separated by :),
-COBROWSE_MIC, COBROWSE_SPEAKER, COBROWSE_DIRECT, COBROWSE_ICE_HOSTS (calls; docs/voice.md)"""
+COBROWSE_MIC, COBROWSE_SPEAKER, COBROWSE_DIRECT, COBROWSE_ICE_HOSTS (calls; docs/voice.md),
+COBROWSE_WEBHOOK_URL, COBROWSE_WEBHOOK_SECRET (agents: session summaries; docs/helpdesk.md)"""
 
 
 def _client_options(parser: argparse.ArgumentParser) -> None:
@@ -62,6 +63,9 @@ def build_parser() -> argparse.ArgumentParser:
     agent.add_argument("--token", help="agent token, when the relay requires one (default: $COBROWSE_TOKEN)")
     agent.add_argument("--name", help="your name as the customer sees it")
     agent.add_argument("--no-feedback", action="store_true", help="end sessions without asking the customer whether the problem was solved")
+    helpdesk = agent.add_argument_group("help desk (docs/helpdesk.md)")
+    helpdesk.add_argument("--webhook", metavar="URL", help="POST each session's summary here, signed with $COBROWSE_WEBHOOK_SECRET (default: $COBROWSE_WEBHOOK_URL, then webhook_url in the config)")
+    helpdesk.add_argument("--ticket", metavar="ID", help="link the session to this help-desk ticket (also the ticket command)")
     agent.add_argument("--credential", metavar="FILE", help="your organisation credential (from `cobrowse org issue-agent`), proved to the customer so they see you verified (default: $COBROWSE_CREDENTIAL, then credential in the config)")
 
     join = sub.add_parser("join", help="join the agent's session with the code they read to you (customers)", description="Join a support session with the code the agent gave you, and share a terminal with them. Nothing is shared until both sides confirm the code.", epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)

@@ -137,6 +137,10 @@ def _run(args: argparse.Namespace) -> int:
         where = _output(trust.to_dict(), args.out, secret=False)
         print(f"wrote the trust file of {book.name} (key id {trust.key_id}, {len(trust.revoked)} revoked) to {where}. "
               f"Customers use it with `cobrowse join CODE --org FILE` or `trusted_orgs` in their config.", file=sys.stderr)
+    elif action == "sign-playbook":
+        from cobrowse.cli.playbooks import sign_playbooks
+
+        sign_playbooks(book, args.files, now)
     elif action == "list":
         print(f"{book.name} (key id {book.key_id})")
         for item in book.issued:

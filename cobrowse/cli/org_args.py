@@ -32,3 +32,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                              "revoked credential ids). Customers load it with --org FILE or trusted_orgs.")
     publish.add_argument("--out", metavar="FILE", help="write it here (default: standard output)")
     sub.add_parser("list", help="list the credentials issued", description="List the credentials issued, with their state.")
+    sign = sub.add_parser("sign-playbook", help="sign playbooks so customers can trust where a guide came from",
+                          description="Sign each playbook's exact bytes with the organisation key: writes FILE.sig next "
+                          "to it. `cobrowse guide` and `cobrowse playbooks list` then show \"signed by ORG (verified "
+                          "against your trust file)\"; a playbook changed after signing is refused. Sign again after "
+                          "every edit.")
+    sign.add_argument("files", metavar="FILE", nargs="+", help="the playbook files (Markdown)")

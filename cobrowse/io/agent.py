@@ -17,6 +17,8 @@ from cobrowse.errors import AudioUnavailable
 from cobrowse.io.headless import parsed
 from cobrowse.io.recorder import Recorder
 from cobrowse.io.runtime import SessionRuntime
+from cobrowse.helpdesk.summary import TicketLinked
+from cobrowse.playbook.suggest_session import Suggester
 from cobrowse.playbook import PlaybookError, load_playbook
 from cobrowse.policy import agent_commands as c
 from cobrowse.policy.agent import (
@@ -68,6 +70,7 @@ class AgentRuntime(SessionRuntime):
         self.identity = identity
         if identity is not None and not self.name:
             self.name = identity.credential.agent  # the name the organisation vouches for
+        self.suggester = Suggester()  # suggest_playbooks: the library (set by the CLI) and the chat
 
     # the policy's state, as front ends and tests read it
 
@@ -173,6 +176,8 @@ class AgentRuntime(SessionRuntime):
         return self.policy.proof(self.identity, session.binding if session is not None else None)
 
     async def on_message(self, message: m.AppMessage) -> None:
+        if isinstance(message, m.Chat):
+            self.suggester.heard("customer", message.text)
         await self.carry_out(self.policy.receive(message))
 
     async def on_peer(self, present: bool) -> None:
@@ -267,13 +272,23 @@ class AgentRuntime(SessionRuntime):
             await self.voice_command(cmd)
         elif isinstance(cmd, c.PushPlaybook):
             try:
-                playbook = load_playbook(cmd.path)
+                playbook = load_playbook(cmd.path or self.suggester.path_of(cmd.name))
             except PlaybookError as exc:
                 raise CommandError(str(exc)) from None
             await self.carry_out(self.policy.push(playbook))
+        elif isinstance(cmd, c.Ticket):
+            self.emit(TicketLinked(cmd.id))
+        elif isinstance(cmd, c.SuggestPlaybooks):
+            state = self.mirror.state
+            try:
+                self.emit(self.suggester.answer({"limit": cmd.limit}, state.lines() if state is not None else None))
+            except ValueError as exc:
+                raise CommandError(str(exc)) from None
         else:
             await self.carry_out(self.policy.command(cmd, paired=self.paired))
         self.on_action(cmd.summary())
+        if isinstance(cmd, c.Chat):
+            self.suggester.heard("agent", cmd.text)
         if isinstance(cmd, c.Chat) and self.recorder is not None and not self.recorder.closed:
             self.recorder.note_event(ChatMessage(Side.AGENT, cmd.text), self.now)
 

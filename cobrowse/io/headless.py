@@ -87,7 +87,9 @@ PARSERS: dict[str, Callable[[Mapping[str, Any]], AgentCommand]] = {
     "request_control": _request_control,
     "keys": lambda cmd: c.Keys(cmd.get("data")),  # type: ignore[arg-type]
     "suggest": lambda cmd: c.Suggest(cmd.get("command")),  # type: ignore[arg-type]
-    "playbook": lambda cmd: c.PushPlaybook(cmd.get("path")),  # type: ignore[arg-type]
+    "playbook": lambda cmd: c.PushPlaybook(cmd.get("path") or "", cmd.get("name") or ""),
+    "ticket": lambda cmd: c.Ticket(cmd.get("id")),  # type: ignore[arg-type]
+    "suggest_playbooks": lambda cmd: c.SuggestPlaybooks(cmd.get("limit", c.DEFAULT_LIMIT)),
     "steps": lambda cmd: c.PushSteps(tuple((k, v) for k, v in cmd.items() if k != "cmd")),
     "step": lambda cmd: c.Step(cmd.get("action", "mark"), cmd.get("index", -1), cmd.get("status", "")),
     "point": _point,

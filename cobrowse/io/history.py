@@ -31,7 +31,8 @@ CREATE TABLE IF NOT EXISTS sessions (
     steps TEXT NOT NULL DEFAULT '[]',
     resolved INTEGER,
     rating INTEGER,
-    recording TEXT NOT NULL DEFAULT ''
+    recording TEXT NOT NULL DEFAULT '',
+    ticket TEXT NOT NULL DEFAULT ''
 );
 CREATE INDEX IF NOT EXISTS sessions_started ON sessions (started);
 """
@@ -48,6 +49,8 @@ class HistoryStore:
             path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
             self.db = sqlite3.connect(path, timeout=5)
             self.db.executescript(SCHEMA)
+            if "ticket" not in {row[1] for row in self.db.execute("PRAGMA table_info(sessions)")}:
+                self.db.execute("ALTER TABLE sessions ADD COLUMN ticket TEXT NOT NULL DEFAULT ''")  # before issue 16
         except sqlite3.Error as exc:
             raise HistoryError(f"cannot open the session history {path}: {exc}") from None
 
@@ -57,16 +60,16 @@ class HistoryStore:
     def add(self, record: SessionRecord) -> int:
         with self.db:
             cursor = self.db.execute(
-                "INSERT INTO sessions (started, duration_s, customer, end_reason, playbook, steps, resolved, rating, recording)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                "INSERT INTO sessions (started, duration_s, customer, end_reason, playbook, steps, resolved, rating, recording, ticket)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (record.started, record.duration_s, record.customer, record.end_reason, record.playbook,
                  json.dumps([list(s) for s in record.steps]), None if record.resolved is None else int(record.resolved),
-                 record.rating, record.recording))
+                 record.rating, record.recording, record.ticket))
         return int(cursor.lastrowid or 0)
 
     def recent(self, limit: int | None = None) -> list[SessionRecord]:
         """Newest first; every session when ``limit`` is None."""
-        sql = "SELECT id, started, duration_s, customer, end_reason, playbook, steps, resolved, rating, recording FROM sessions ORDER BY started DESC, id DESC"
+        sql = "SELECT id, started, duration_s, customer, end_reason, playbook, steps, resolved, rating, recording, ticket FROM sessions ORDER BY started DESC, id DESC"
         try:
             rows = self.db.execute(sql + (" LIMIT ?" if limit is not None else ""), (limit,) if limit is not None else ()).fetchall()
         except sqlite3.Error as exc:
@@ -75,17 +78,17 @@ class HistoryStore:
 
 
 def _record(row: tuple[Any, ...]) -> SessionRecord:
-    id_, started, duration, customer, reason, playbook, steps, resolved, rating, recording = row
+    id_, started, duration, customer, reason, playbook, steps, resolved, rating, recording, ticket = row
     try:
         parsed = tuple((str(t), str(s)) for t, s in json.loads(steps))
     except (ValueError, TypeError):
         parsed = ()
     return SessionRecord(started, duration, customer, reason, playbook, parsed,
-                         None if resolved is None else bool(resolved), rating, recording, id_)
+                         None if resolved is None else bool(resolved), rating, recording, id_, ticket or "")
 
 
 def record_from_end(started: float, ended: float, customer: str, steps_event: dict[str, Any] | None,
-                    ended_event: dict[str, Any]) -> SessionRecord:
+                    ended_event: dict[str, Any], ticket: str = "") -> SessionRecord:
     """The row for a session, from what the agent's event stream said about it."""
     steps: tuple[tuple[str, str], ...] = ()
     playbook = ""
@@ -94,7 +97,8 @@ def record_from_end(started: float, ended: float, customer: str, steps_event: di
         steps = tuple((str(s.get("title", "")), str(s.get("status", ""))) for s in steps_event.get("steps", []))
     feedback = ended_event.get("feedback") or {}
     return SessionRecord(started, max(0.0, ended - started), customer, str(ended_event.get("reason", "")), playbook,
-                         steps, feedback.get("solved"), feedback.get("rating"), str(ended_event.get("recording") or ""))
+                         steps, feedback.get("solved"), feedback.get("rating"), str(ended_event.get("recording") or ""),
+                         ticket=ticket)
 
 
 class HistoryTap:
@@ -107,6 +111,7 @@ class HistoryTap:
         self.started: float | None = None
         self.customer = ""
         self.steps: dict[str, Any] | None = None
+        self.ticket = ""  # the help-desk ticket the session was linked to (the ticket command)
 
     def __call__(self, event: Event | LegacyEvent) -> None:
         kind = kind_of(event)
@@ -116,10 +121,12 @@ class HistoryTap:
             self.customer = str(as_json(event).get("name") or "")
         elif kind == "steps" and "steps" in (fields := as_json(event)):
             self.steps = fields
+        elif kind == "ticket":
+            self.ticket = str(as_json(event).get("id") or "")
         elif kind == "ended" and self.started is not None:
             try:
-                self.store.add(record_from_end(self.started, self.clock(), self.customer, self.steps, as_json(event)))
+                self.store.add(record_from_end(self.started, self.clock(), self.customer, self.steps, as_json(event), self.ticket))
             except sqlite3.Error as exc:
                 self.emit({"event": "warning", "kind": "history", "message": f"could not save the session to the history: {exc}"})
-            self.started = None
+            self.started, self.ticket = None, ""
         self.emit(event)

@@ -9,6 +9,7 @@ from cobrowse.audit.stats import SessionRecord
 from cobrowse.io.datadir import data_dir, private_dir
 from cobrowse.io.history import HistoryError, HistoryStore, HistoryTap
 from cobrowse.io.receipts import AuditTrail, Emit
+from cobrowse.io import webhook
 
 
 def history_path() -> Path:
@@ -41,6 +42,7 @@ def agent_taps(emit: Emit) -> tuple[Emit, AuditTrail, Path]:
         tapped = HistoryTap(trail, HistoryStore(history_path()))
     except HistoryError as exc:
         emit({"event": "warning", "kind": "history", "message": str(exc)})
+    tapped = webhook.tap(tapped)  # the help desk: --ticket, and each session's summary posted (docs/helpdesk.md)
     return tapped, trail, private_dir("recordings")
 
 

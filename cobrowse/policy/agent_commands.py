@@ -15,6 +15,8 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any, ClassVar, Union
 
+from cobrowse.helpdesk.summary import TicketError, check_ticket
+from cobrowse.playbook.suggest_session import DEFAULT_LIMIT, MAX_LIMIT
 from cobrowse.protocol.messages import MAX_TEXT
 from cobrowse.protocol.suggestion import check_suggestion
 from cobrowse.screen.redact import RedactPatternError, compile_patterns
@@ -120,17 +122,50 @@ class Suggest(Command):
 
 @dataclass(frozen=True)
 class PushPlaybook(Command):
-    """Load a playbook file on this machine and push it (the runtime reads the file)."""
+    """Load a playbook on this machine and push it (the runtime reads the file): a ``path``, or
+    the ``name`` of one in the agent's library."""
 
     NAME: ClassVar[str] = "playbook"
-    path: str
+    path: str = ""
+    name: str = ""
 
     def __post_init__(self) -> None:
-        if not isinstance(self.path, str) or not self.path:
-            raise CommandError('playbook needs a "path" to a playbook file')
+        if not (isinstance(self.path, str) and self.path) and not (isinstance(self.name, str) and self.name):
+            raise CommandError('playbook needs a "path" to a playbook file or the "name" of one in the library')
 
     def summary(self) -> dict[str, Any]:
-        return {"cmd": self.NAME, "path": self.path}
+        return {"cmd": self.NAME, "path": self.path} if self.path else {"cmd": self.NAME, "name": self.name}
+
+
+@dataclass(frozen=True)
+class Ticket(Command):
+    """Link the session to a help-desk ticket (history, webhook: docs/helpdesk.md)."""
+
+    NAME: ClassVar[str] = "ticket"
+    NEEDS_PAIRING: ClassVar[bool] = False
+    id: str
+
+    def __post_init__(self) -> None:
+        try:
+            check_ticket(self.id)
+        except TicketError as exc:
+            raise CommandError(str(exc)) from None
+
+    def summary(self) -> dict[str, Any]:
+        return {"cmd": self.NAME, "id": self.id}
+
+
+@dataclass(frozen=True)
+class SuggestPlaybooks(Command):
+    """Rank the library against the customer's screen and the chat (on this machine)."""
+
+    NAME: ClassVar[str] = "suggest_playbooks"
+    NEEDS_PAIRING: ClassVar[bool] = False
+    limit: int = DEFAULT_LIMIT
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.limit, int) or isinstance(self.limit, bool) or not 1 <= self.limit <= MAX_LIMIT:
+            raise CommandError(f'suggest_playbooks "limit" must be a whole number from 1 to {MAX_LIMIT}')
 
 
 @dataclass(frozen=True)
@@ -271,8 +306,9 @@ class End(Command):
 
 
 AgentCommand = Union[Chat, RequestControl, Keys, Suggest, PushPlaybook, PushSteps, Step, Point, Call, Hangup, Mute,
-                     Redact, Record, End]
+                     Redact, Record, End, Ticket, SuggestPlaybooks]
 
 #: Every command by its headless name.
 COMMANDS: dict[str, type[Command]] = {c.NAME: c for c in (Chat, RequestControl, Keys, Suggest, PushPlaybook, PushSteps,
-                                                          Step, Point, Call, Hangup, Mute, Redact, Record, End)}
+                                                          Step, Point, Call, Hangup, Mute, Redact, Record, End,
+                                                          Ticket, SuggestPlaybooks)}

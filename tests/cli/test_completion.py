@@ -23,7 +23,7 @@ def script(shell: str) -> str:
 @pytest.mark.skipif(shutil.which("bash") is None, reason="bash is not installed")
 @pytest.mark.parametrize("words,expected", [
     (["cobrowse", "pl"], {"playbooks"}),
-    (["cobrowse", "playbooks", "s"], {"search"}),
+    (["cobrowse", "playbooks", "s"], {"search", "suggest"}),
     (["cobrowse", "relay", "token", "c"], {"create"}),
     (["cobrowse", "join", "--pl"], {"--plain"}),
     (["cobrowse", "agent", "--hea"], {"--headless"}),

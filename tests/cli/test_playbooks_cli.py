@@ -32,7 +32,7 @@ def test_list_shows_the_samples_as_json(data: dict[str, str]) -> None:
     assert out.returncode == 0, out.stderr
     listed = {e["name"]: e for e in json.loads(out.stdout)}
     assert {"fix-git-push", "collect-diagnostics", "rotate-api-key"} <= set(listed)
-    assert all(e["valid"] and e["steps"] >= 4 and Path(e["path"]).is_file() for e in listed.values())
+    assert all(e["valid"] and e["steps"] >= 2 and Path(e["path"]).is_file() for e in listed.values())
 
 
 def test_search_ranks_by_relevance_and_limits(data: dict[str, str]) -> None:
@@ -76,3 +76,12 @@ def test_the_wheel_carries_the_samples(tmp_path: Path) -> None:
     (wheel,) = tmp_path.glob("cobrowse-*.whl")
     names = zipfile.ZipFile(wheel).namelist()
     assert {"cobrowse/playbook/samples/fix-git-push.md", "cobrowse/playbook/samples/rotate-api-key.md"} <= set(names)
+
+
+def test_suggest_ranks_the_library_against_a_screen_on_stdin(data: dict[str, str]) -> None:
+    screen = "alice@laptop:~$ ./backup.sh\nbash: ./backup.sh: Permission denied\nalice@laptop:~$\n"
+    out = subprocess.run([sys.executable, "-m", "cobrowse", "playbooks", "suggest", "--json", "--limit", "2"], input=screen,
+                         capture_output=True, text=True, env={**os.environ, **data}, timeout=30)
+    assert out.returncode == 0, out.stderr
+    found = json.loads(out.stdout)
+    assert found[0]["name"] == "fix-permission-denied" and len(found) <= 2
