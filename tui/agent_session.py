@@ -228,6 +228,7 @@ class SessionPane(TabPane):
             runtime = AgentRuntime(link, emit, name=self.agent_name, recordings=recordings, ask_feedback=True,
                                    rtc=self.rtc_settings, redact_patterns=self.redact_patterns, identity=self.identity)
             runtime.on_action = trail.action
+            runtime.local_echo = runtime.local_echo if getattr(self.app, "predict", True) else None
             self.link, self.runtime = link, runtime
             if self.join_code is not None:
                 code = parse_code(self.join_code)
@@ -346,6 +347,7 @@ class SessionPane(TabPane):
             if runtime.sharing:
                 mirror.set_placeholder(None)
             mirror.set_state(runtime.mirror.state)
+        mirror.set_prediction(runtime.local_echo.overlay() if runtime.local_echo is not None else None)
         self._render_status_extra()
 
     def _on_chat(self, event: dict[str, Any]) -> None:

@@ -53,7 +53,8 @@ async def run(args: argparse.Namespace) -> int:
                            direct_flag=getattr(args, "direct", None),
                            credential_flag=getattr(args, "credential", None), org_flags=getattr(args, "org", None),
                            playbooks_flags=getattr(args, "playbooks", None),
-                           proxy_flag=getattr(args, "proxy", None), no_proxy_flag=bool(getattr(args, "no_proxy", False)))
+                           proxy_flag=getattr(args, "proxy", None), no_proxy_flag=bool(getattr(args, "no_proxy", False)),
+                           predict_flag=getattr(args, "predict", None))
         if args.command_name == "agent":
             if not args.headless and interactive():
                 return await run_agent_console(args, settings)
@@ -205,6 +206,7 @@ async def run_agent_console(args: argparse.Namespace, settings: ClientSettings) 
                        proxy=settings.proxy_for(relay_url),
                        playbook_dir=catalogue(settings), rtc=settings.rtc,
                        redact_patterns=settings.redact_patterns)
+        app.predict = settings.predict  # read by tui/agent_session.py when it makes the runtime
         await app.run_async()
     return app.return_code or 0
 

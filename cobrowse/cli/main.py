@@ -62,6 +62,7 @@ def build_parser() -> argparse.ArgumentParser:
     agent.add_argument("--token", help="agent token, when the relay requires one (default: $COBROWSE_TOKEN)")
     agent.add_argument("--name", help="your name as the customer sees it")
     agent.add_argument("--no-feedback", action="store_true", help="end sessions without asking the customer whether the problem was solved")
+    agent.add_argument("--no-predict", dest="predict", action="store_false", default=None, help="control mode: no predictive local echo (keys show only once the customer's screen echoes them; default: the config file's predict, then on)")
     agent.add_argument("--credential", metavar="FILE", help="your organisation credential (from `cobrowse org issue-agent`), proved to the customer so they see you verified (default: $COBROWSE_CREDENTIAL, then credential in the config)")
 
     join = sub.add_parser("join", help="join the agent's session with the code they read to you (customers)", description="Join a support session with the code the agent gave you, and share a terminal with them. Nothing is shared until both sides confirm the code.", epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)

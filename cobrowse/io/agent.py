@@ -18,6 +18,7 @@ from cobrowse.protocol.suggestion import check_suggestion
 from cobrowse.screen.redact import RedactPatternError, compile_patterns, redacted_spans
 from cobrowse.screen.state import ScreenState
 from cobrowse.screen.sync import ScreenMirror
+from cobrowse.io.local_echo import LocalEcho
 from cobrowse.voice.call import CallError
 from cobrowse.trust import AgentIdentity
 from cobrowse.trust.display import agent_identity_event
@@ -73,6 +74,8 @@ class AgentRuntime(SessionRuntime):
         self._suggestions = 0
         self._suggested: dict[int, str] = {}
         self.screen_frames = 0
+        #: Predictive local echo of control-mode keys (None: off, --no-predict / predict = false).
+        self.local_echo: LocalEcho | None = LocalEcho(lambda: self.now, self._emit_screen)
 
     def before_hello(self) -> list[m.AppMessage]:
         """Prove the credential for this session: sign the session's binding value."""
@@ -216,7 +219,14 @@ class AgentRuntime(SessionRuntime):
         self.screen_frames += 1
         if self.recorder is not None and not self.recorder.closed:
             self.recorder.frame(state, self.now)
-        self.emit(screen_event(state, styles=self.styles))
+        if self.local_echo is not None:
+            self.local_echo.screen(state)
+        self._emit_screen()
+
+    def _emit_screen(self) -> None:
+        if self.mirror.state is not None:
+            predicted = self.local_echo.predicted() if self.local_echo is not None else None
+            self.emit(screen_event(self.mirror.state, styles=self.styles, predicted=predicted))
 
     async def on_peer(self, present: bool) -> None:
         if present and self.paired:
@@ -334,6 +344,8 @@ class AgentRuntime(SessionRuntime):
             if self.consent != "control":
                 raise CommandError("the customer has not granted control: send request_control first")
             await self.send(m.Keys(data))
+            if self.local_echo is not None:
+                self.local_echo.keys(data)
         elif name == "record":
             await self._record(cmd.get("on", True))
 
@@ -384,9 +396,10 @@ def action_summary(name: str, cmd: dict[str, Any]) -> dict[str, Any]:
     return keep
 
 
-def screen_event(state: ScreenState, *, styles: bool = False) -> dict[str, Any]:
+def screen_event(state: ScreenState, *, styles: bool = False, predicted: dict[str, object] | None = None) -> dict[str, Any]:
     """The headless ``screen`` event (HEADLESS.md), plus the modes as extra keys; with
-    ``styles``, each row's non-default style runs (``Row.style_runs``, docs/headless.md)."""
+    ``styles``, each row's non-default style runs (``Row.style_runs``, docs/headless.md);
+    ``predicted``: the local echo's cells and cursor, when some are shown (docs/headless.md)."""
     cols, rows = state.size
     event = {
         "event": "screen",
@@ -402,4 +415,6 @@ def screen_event(state: ScreenState, *, styles: bool = False) -> dict[str, Any]:
     }
     if styles:
         event["styles"] = [row.style_runs() for row in state.rows]
+    if predicted is not None:
+        event["predicted"] = predicted
     return event
