@@ -70,6 +70,7 @@ WAIT = 30.0
 PY = sys.executable
 WORDS = ("the quick brown fox jumps over a lazy dog while seven wizards box "
          "jovial quirky pumas and vexed nymphs grab big jugs of milk").split()
+DUMP = open(os.environ["LATENCY_DUMP"], "w") if os.environ.get("LATENCY_DUMP") else None  # every key and agent event
 MARK = re.compile(r"lag (\d+\.\d+)")
 
 
@@ -100,6 +101,7 @@ class View:
         self.lines: list[str] = []
         self.cursor: tuple[int, int] = (0, 0)
         self.predicted: list[tuple[int, int, str]] = []
+        self.predicted_cursor: tuple[int, int] | None = None  # (row, col)
         self.updates = 0
         self.changed = asyncio.Event()
         self.watchers: list[Callable[[float], None]] = []
@@ -215,6 +217,8 @@ class Cobrowse(Side):
         self.got = asyncio.Event()
 
     def _on_event(self, at: float, line: bytes) -> None:
+        if DUMP is not None:
+            DUMP.write(json.dumps([at, "out", line.decode()]) + "\n")
         try:
             event = json.loads(line)
         except ValueError:
@@ -227,6 +231,7 @@ class Cobrowse(Side):
             v.cursor = (event["cursor"][1], event["cursor"][0])
             pred = event.get("predicted") or {}
             v.predicted = [(r, c, t) for r, c, t in pred.get("cells", [])]
+            v.predicted_cursor = (pred["cursor"][1], pred["cursor"][0]) if pred.get("cursor") else None
             v.update(at)
         elif event.get("event") in ("ended", "error"):
             log(f"agent: {event}")
@@ -260,6 +265,8 @@ class Cobrowse(Side):
 
     def send(self, text: str) -> None:
         assert self.agent is not None
+        if DUMP is not None:
+            DUMP.write(json.dumps([time.monotonic(), "keys", text]) + "\n")
         self.agent.write((json.dumps({"cmd": "keys", "data": text}) + "\n").encode())
 
     def cpu_pids(self) -> list[int]:
@@ -326,8 +333,9 @@ class Tmux(Side):
 # ---------------------------------------------------------------- phases
 
 async def clear(side: Side) -> None:
-    side.send("clear\r")
-    await side.view.until(lambda: side.view.cursor == (0, 2) and side.view.lines[0].startswith("$"), "a cleared screen")
+    """Clear the screen and wait until the agent sees it (a marker line, then the prompt)."""
+    side.send("clear; echo CLEARED-$((6*7))\r")
+    await side.view.until(lambda: side.view.cursor == (1, 2) and side.view.lines[0] == "CLEARED-42", "a cleared screen")
 
 
 async def type_keys(side: Side, n: int, gap: float, seed: int) -> dict[str, Any]:
@@ -364,6 +372,8 @@ async def type_keys(side: Side, n: int, gap: float, seed: int) -> dict[str, Any]
                     got_shown.setdefault(i, at)
                 elif cells.get((r, c)) == ch:
                     got_shown.setdefault(i, at)
+                elif ch == " " and view.cell(r, c) == " " and (pc := view.predicted_cursor) and pc[0] == r and pc[1] > c:
+                    got_shown.setdefault(i, at)  # a space over a blank: the predicted cursor moved past it
 
         view.watchers.append(watch)
         try:
@@ -543,8 +553,10 @@ async def run(args: argparse.Namespace, link: Link) -> dict[str, Any]:
             out["mispredicted_cells"] = {"typing": k["wrong"], "read_s": ne["wrong"]}
         else:
             out["predicted_under_5ms"] = out["mispredicted_shown"] = None
-            out["notes"].append("the agent showed no predicted cells (no predictive echo in this build): "
-                                "predicted_under_5ms and mispredicted_shown are null")
+            out["notes"].append("the agent showed no predicted cells (no predictive echo in this build, or it "
+                                "stayed off): predicted_under_5ms and mispredicted_shown are null")
+            if cb.agent is not None and cb.agent.err:
+                log("agent stderr: " + " | ".join(cb.agent.err[-8:]))
         await clear(cb)
         out["flood_last_screen_ms"] = await flood(cb, args.flood_mb, "cb")
         log(f"cobrowse flood: last screen {out['flood_last_screen_ms']} ms after the last write")

@@ -229,6 +229,8 @@ class Predictor:
     # nothing until the screen has had time to show them (no key for one RTO).
     _stale: bool = False
     _quiet_from: float = float("-inf")
+    _stale_view: tuple[object, ...] | None = None  # the screen when it became uncertain
+    _stale_keys: int = 0  # keys sent while it was
 
     # ------------------------------------------------------------------ inputs
 
@@ -332,14 +334,24 @@ class Predictor:
             return MIN_EXPIRY
         return self._srtt + max(0.02, 4 * self._rttvar)
 
-    def _unaccounted(self, at: float) -> None:
-        """A key whose effect we do not know went out at ``at``."""
+    def _unaccounted(self, at: float, keys: int = 1) -> None:
+        """``keys`` keys whose effect we do not know went out, the last at ``at``."""
         self._epoch += 1
-        self._stale = True
+        if self._stale:
+            self._stale_keys += keys
+        else:
+            self._stale, self._stale_keys = True, keys
+            self._stale_view = _view(self._state) if self._state is not None else None
         self._quiet_from = max(self._quiet_from, at)
 
     def _settle(self, now: float) -> None:
-        if self._stale and not self._steps and now - self._quiet_from >= self._rto():
+        """The screen is certain again once it changed after a single unknown key (Enter: the
+        next prompt), or when no unknown key went out for one RTO."""
+        if not self._stale or self._steps:
+            return
+        state = self._state
+        moved = self._stale_keys == 1 and state is not None and _view(state) != self._stale_view
+        if moved or now - self._quiet_from >= self._rto():
             self._stale = False
             self._fresh = True
 
@@ -455,7 +467,7 @@ class Predictor:
             else:
                 self.stats.dropped_unseen += 1
         if steps:
-            self._unaccounted(max(s.at for s in steps))
+            self._unaccounted(max(s.at for s in steps), len(steps) + 1)
 
     def _reset(self, now: float) -> None:
         self._drop(self._steps, now)
@@ -470,3 +482,8 @@ class Predictor:
             self._fail(now)
         elif waited >= GLITCH_THRESHOLD and self._glitch < GLITCH_REPAIR_COUNT:
             self._glitch = GLITCH_REPAIR_COUNT
+
+
+def _view(state: ScreenState) -> tuple[object, ...]:
+    cur = state.cursor
+    return (cur.col, cur.row, state.rows[cur.row] if 0 <= cur.row < state.row_count else None)

@@ -315,6 +315,18 @@ def test_keys_typed_before_the_next_prompt_arrives_wait_for_the_screen_to_settle
     assert p.overlay() == Overlay((PredictedCell(1, 6, "!"),), (7, 1))
 
 
+def test_after_enter_the_next_prompt_makes_the_screen_certain_at_once() -> None:
+    p, shell, t = warmed()
+    t = typed(p, shell, "\r", t)
+    p.screen(shell.state(), t := t + 0.15)  # the new prompt: the one unknown key has shown its effect
+    p.key("c", t := t + 0.01)
+    assert p.pending == 1 and p.overlay() is None  # tentative: the first key of a new line
+    shell.feed("c")
+    p.screen(shell.state(), t := t + 0.15)
+    p.key("d", t := t + 0.01)
+    assert p.overlay() == Overlay((PredictedCell(1, 3, "d"),), (4, 1))
+
+
 def test_a_shown_prediction_the_screen_never_confirms_expires() -> None:
     p, shell, t = warmed()
     p.key("a", t)
