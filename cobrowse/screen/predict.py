@@ -396,13 +396,15 @@ class Predictor:
         cur = state.cursor
         touched = {c for step in self._steps for c, (a, b) in enumerate(zip(self._cells, step.cells)) if a != b}
         if actual is not None and len(actual) == len(self._cells) and cur.row == self._row:
-            for i in range(len(self._steps) - 1, -1, -1):
-                step = self._steps[i]
+            # The earliest state the frame matches: "a", Backspace, "a" passes through the
+            # same screen twice, and confirming more than the customer has shown would put
+            # the next guesses in the wrong place (_cull settles the tie once time is up).
+            if cur.col == self._col and all(actual[c] == self._cells[c] for c in touched):
+                return  # the customer has not shown these keys yet
+            for i, step in enumerate(self._steps):
                 if cur.col == step.col and all(actual[c] == step.cells[c] for c in touched):
                     self._confirm(i, state, now)
                     return
-            if cur.col == self._col and all(actual[c] == self._cells[c] for c in touched):
-                return  # the customer has not shown these keys yet
         if self._stale:
             # A key we could not predict followed these (Enter, Ctrl-U...): the screen may have
             # moved on past their echo. Find the echo, on this row or scrolled up; else let go.
@@ -417,22 +419,26 @@ class Predictor:
             return
         self._fail(now)
 
-    def _confirm(self, upto: int, state: ScreenState, now: float) -> None:
+    def _confirm(self, upto: int, state: ScreenState, now: float, *, measure: bool = True) -> None:
         done, rest = self._steps[: upto + 1], self._steps[upto + 1:]
         for step in done:
             self.stats.confirmed += 1
-            if step.credit:
+            if step.credit and measure:  # a screen back where it was proves no echo
                 self._confirmed_epoch = max(self._confirmed_epoch, step.epoch)
             if now - step.at < GLITCH_THRESHOLD and self._glitch > 0 and now - GLITCH_REPAIR_MININTERVAL >= self._last_quick:
                 self._glitch -= 1
                 self._last_quick = now
         rtt = now - done[-1].at
-        if self._srtt is None:
+        if not measure:
+            pass
+        elif self._srtt is None:
             self._srtt, self._rttvar = rtt, rtt / 2
         else:
             self._rttvar = 0.75 * self._rttvar + 0.25 * abs(self._srtt - rtt)
             self._srtt = 0.875 * self._srtt + 0.125 * rtt
-        if self._srtt > SRTT_TRIGGER_HIGH:
+        if self._srtt is None:
+            pass
+        elif self._srtt > SRTT_TRIGGER_HIGH:
             self._srtt_trigger = True
         elif self._srtt <= SRTT_TRIGGER_LOW and not rest:
             self._srtt_trigger = False
@@ -479,7 +485,13 @@ class Predictor:
             return
         waited = now - self._steps[0].at
         if waited >= self._expiry():
-            self._fail(now)
+            state = self._state
+            last = self._steps[-1]
+            actual = _cells(state, self._row) if state is not None else None
+            if state is not None and state.cursor == (last.col, self._row, True) and actual == last.cells:
+                self._confirm(len(self._steps) - 1, state, now, measure=False)  # it came back to where it was
+            else:
+                self._fail(now)
         elif waited >= GLITCH_THRESHOLD and self._glitch < GLITCH_REPAIR_COUNT:
             self._glitch = GLITCH_REPAIR_COUNT
 

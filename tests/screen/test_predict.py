@@ -192,6 +192,20 @@ def test_keys_into_a_program_that_does_not_echo_are_never_shown() -> None:
     assert p.pending == 0 and p.stats.mispredicted_shown == 0 and p.stats.shown == 0
 
 
+def test_a_key_and_its_backspace_into_a_program_that_does_not_echo_prove_nothing() -> None:
+    """The screen after "x", Backspace is the screen before them: whether or not they were
+    echoed, that is no reason to start showing predictions."""
+    p, shell, t = warmed()
+    t = typed(p, shell, "\r", t)
+    shell.echo = False
+    p.screen(shell.state(), t := t + 0.15)
+    p.key("x", t := t + 0.05)
+    p.key(BS, t := t + 0.05)
+    p.tick(t := t + 2.0)  # expired: the screen is as it was, so they are let go, unproven
+    p.key("y", t := t + 1.0)
+    assert p.overlay() is None
+
+
 def test_alternate_screen_and_hidden_cursor_get_no_prediction() -> None:
     p, shell, t = warmed()
     shell.say("\x1b[?1049h\x1b[H")
