@@ -224,7 +224,7 @@ class AgentRuntime(SessionRuntime):
         self._emit_screen()
 
     def _emit_screen(self) -> None:
-        if self.mirror.state is not None:
+        if self.mirror.state is not None and self.outcome is None:  # a late local-echo timer: no screen after "ended"
             predicted = self.local_echo.predicted() if self.local_echo is not None else None
             self.emit(screen_event(self.mirror.state, styles=self.styles, predicted=predicted))
 
