@@ -429,19 +429,14 @@ class Predictor:
                 self._glitch -= 1
                 self._last_quick = now
         rtt = now - done[-1].at
-        if not measure:
-            pass
-        elif self._srtt is None:
-            self._srtt, self._rttvar = rtt, rtt / 2
-        else:
-            self._rttvar = 0.75 * self._rttvar + 0.25 * abs(self._srtt - rtt)
-            self._srtt = 0.875 * self._srtt + 0.125 * rtt
-        if self._srtt is None:
-            pass
-        elif self._srtt > SRTT_TRIGGER_HIGH:
-            self._srtt_trigger = True
-        elif self._srtt <= SRTT_TRIGGER_LOW and not rest:
-            self._srtt_trigger = False
+        if measure:
+            srtt = self._srtt
+            self._rttvar = rtt / 2 if srtt is None else 0.75 * self._rttvar + 0.25 * abs(srtt - rtt)
+            self._srtt = srtt = rtt if srtt is None else 0.875 * srtt + 0.125 * rtt
+            if srtt > SRTT_TRIGGER_HIGH:
+                self._srtt_trigger = True
+            elif srtt <= SRTT_TRIGGER_LOW and not rest:
+                self._srtt_trigger = False
         self._steps = []
         self._col, self._cells = state.cursor.col, _cells(state, self._row) or ()
         for step in rest:  # the rest again, on the screen as it is now
