@@ -160,6 +160,9 @@ class AgentApp(App[None]):
 
     BINDINGS: ClassVar[list[BindingType]] = list(console_bindings())  # tui/agent_keys.py
 
+    #: Predictive local echo in control mode (``--no-predict`` / ``predict = false`` turn it off).
+    predict = True
+
     #: actions that must let their key through to the customer while typing
     KEYS_FOR_THE_CUSTOMER = {"command_palette", "quit", "help_quit", "focus_next", "focus_previous"}
 

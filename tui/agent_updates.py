@@ -106,6 +106,7 @@ class SessionUpdates(StepsView):
             if runtime.sharing:
                 mirror.set_placeholder(None)
             mirror.set_state(runtime.mirror.state)
+        mirror.set_prediction(runtime.local_echo.overlay() if runtime.local_echo is not None else None)
         self._render_status_extra()
 
     def _on_chat(self, event: dict[str, Any]) -> None:

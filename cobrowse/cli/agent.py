@@ -39,6 +39,7 @@ async def run_agent(args: argparse.Namespace, settings: ClientSettings, relay_ur
     runtime.on_action = trail.action
     runtime.suggester.library = catalogue(settings)  # suggest_playbooks and {"cmd": "playbook", "name"}
     runtime.styles = bool(getattr(args, "styles", False))
+    runtime.local_echo = runtime.local_echo if settings.predict else None
     warning = identity.expiry_warning(int(time.time())) if identity is not None else None
     if warning:
         emit(AgentWarning("credential", warning))

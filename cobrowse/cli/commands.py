@@ -54,7 +54,8 @@ async def run(args: argparse.Namespace) -> int:
                            credential_flag=getattr(args, "credential", None), org_flags=getattr(args, "org", None),
                            playbooks_flags=getattr(args, "playbooks", None),
                            proxy_flag=getattr(args, "proxy", None), no_proxy_flag=bool(getattr(args, "no_proxy", False)),
-                           webhook_flag=getattr(args, "webhook", None))
+                           webhook_flag=getattr(args, "webhook", None),
+                           predict_flag=getattr(args, "predict", None))
         if args.command_name == "agent":
             from cobrowse.cli.helpdesk import start_webhook
 
@@ -209,6 +210,7 @@ async def run_agent_console(args: argparse.Namespace, settings: ClientSettings) 
                        proxy=settings.proxy_for(relay_url),
                        playbook_dir=catalogue(settings), rtc=settings.rtc,
                        redact_patterns=settings.redact_patterns)
+        app.predict = settings.predict  # read by tui/agent_session.py when it makes the runtime
         await app.run_async()
     return app.return_code or 0
 

@@ -14,6 +14,7 @@ The config file is TOML at ``$COBROWSE_CONFIG`` or ``<user config dir>/cobrowse/
     ice_hosts = ["192.168.1.20"]   # offer host candidates only on these addresses
     echo_gate = true       # quiet the microphone while the other side's voice plays
     audio_buffer = 2       # packets of 20 ms held before playing (1-8): delay vs. tolerance
+    predict = true         # agents: predictive local echo of control-mode keys (--no-predict)
     redact_patterns = ['ACME-[0-9]{8}']  # extra secrets to mask (docs/privacy.md); an agent
                                          # pushes its own to the customer, who masks them too
 
@@ -45,7 +46,7 @@ KEYS: dict[str, type | tuple[type, ...]] = {"relay": str, "token": str, "name": 
                                             "mic": str, "speaker": str, "direct": bool, "ice_hosts": list, "echo_gate": bool, "audio_buffer": int,
                                             "redact_patterns": list,
                                             "credential": str, "trusted_orgs": list,
-                                            "webhook_url": str, "webhook_secret": str}
+                                            "webhook_url": str, "webhook_secret": str, "predict": bool}
 
 
 def config_path() -> Path:
@@ -89,6 +90,7 @@ class ClientSettings:
     no_proxy: bool = False  # --no-proxy
     webhook_url: str | None = None  # agents: each session's summary is posted here (docs/helpdesk.md)
     webhook_secret: str | None = None
+    predict: bool = True  # agents: predictive local echo (--no-predict, predict = false)
 
     def proxy_for(self, url: str) -> ProxyChoice:
         """How connections to ``url`` go out: --proxy / --no-proxy, else HTTPS_PROXY & co."""
@@ -154,7 +156,8 @@ def resolve(relay_flag: str | None, token_flag: str | None = None, name_flag: st
             redact_flags: list[str] | None = None, *, mic_flag: str | None = None, speaker_flag: str | None = None,
             direct_flag: bool | None = None, credential_flag: str | None = None,
             org_flags: list[str] | None = None, playbooks_flags: list[str] | None = None,
-            proxy_flag: str | None = None, no_proxy_flag: bool = False, webhook_flag: str | None = None) -> ClientSettings:
+            proxy_flag: str | None = None, no_proxy_flag: bool = False, webhook_flag: str | None = None,
+            predict_flag: bool | None = None) -> ClientSettings:
     file = load_file(config_path())
     relay = relay_flag or os.environ.get("COBROWSE_RELAY") or file.get("relay")
     if relay and not relay.startswith(("ws://", "wss://")):
@@ -180,6 +183,7 @@ def resolve(relay_flag: str | None, token_flag: str | None = None, name_flag: st
                               redact_patterns(file, redact_flags), rtc,
                               credential=os.path.expanduser(credential) if credential else None, trusted_orgs=trusted,
                               proxy=proxy_flag, no_proxy=no_proxy_flag,
+                              predict=predict_flag if predict_flag is not None else bool(file.get("predict", True)),
                               **webhook_settings(webhook_flag, file))
     settings.proxy_for(settings.relay)  # a proxy setting cobrowse cannot use fails here, before any network
     return settings

@@ -63,6 +63,7 @@ def build_parser() -> argparse.ArgumentParser:
     agent.add_argument("--token", help="agent token, when the relay requires one (default: $COBROWSE_TOKEN)")
     agent.add_argument("--name", help="your name as the customer sees it")
     agent.add_argument("--no-feedback", action="store_true", help="end sessions without asking the customer whether the problem was solved")
+    agent.add_argument("--no-predict", dest="predict", action="store_false", default=None, help="control mode: no predictive local echo (keys show only once the customer's screen echoes them; default: the config file's predict, then on)")
     helpdesk = agent.add_argument_group("help desk (docs/helpdesk.md)")
     helpdesk.add_argument("--webhook", metavar="URL", help="POST each session's summary here, signed with $COBROWSE_WEBHOOK_SECRET (default: $COBROWSE_WEBHOOK_URL, then webhook_url in the config)")
     helpdesk.add_argument("--ticket", metavar="ID", help="link the session to this help-desk ticket (also the ticket command)")

@@ -16,6 +16,7 @@ from typing import Any, Callable, Mapping
 from cobrowse.errors import AudioUnavailable
 from cobrowse.io.headless import parsed
 from cobrowse.io.recorder import Recorder
+from cobrowse.io.local_echo import LocalEcho
 from cobrowse.io.runtime import SessionRuntime
 from cobrowse.helpdesk.summary import TicketLinked
 from cobrowse.playbook.suggest_session import Suggester
@@ -71,6 +72,8 @@ class AgentRuntime(SessionRuntime):
         if identity is not None and not self.name:
             self.name = identity.credential.agent  # the name the organisation vouches for
         self.suggester = Suggester()  # suggest_playbooks: the library (set by the CLI) and the chat
+        #: Predictive local echo of control-mode keys (None: off, --no-predict / predict = false).
+        self.local_echo: LocalEcho | None = LocalEcho(lambda: self.now, self._emit_screen)
 
     # the policy's state, as front ends and tests read it
 
@@ -167,7 +170,17 @@ class AgentRuntime(SessionRuntime):
             if isinstance(event, ScreenChanged) and event.state is not None:
                 if self.recorder is not None and not self.recorder.closed:
                     self.recorder.frame(event.state, self.now)
+                if self.local_echo is not None:
+                    self.local_echo.screen(event.state)
+                    event = ScreenChanged(event.state, event.styles, self.local_echo.predicted())
             self.emit(event)
+
+    def _emit_screen(self) -> None:
+        """What the agent sees changed without a frame (a key predicted, a prediction taken back)."""
+        state = self.mirror.state
+        if state is not None and self.outcome is None:  # a late local-echo timer: no screen after "ended"
+            predicted = self.local_echo.predicted() if self.local_echo is not None else None
+            self.emit(ScreenChanged(state, self.styles, predicted))
 
     # the session runtime's hooks
 
@@ -289,6 +302,8 @@ class AgentRuntime(SessionRuntime):
         self.on_action(cmd.summary())
         if isinstance(cmd, c.Chat):
             self.suggester.heard("agent", cmd.text)
+        elif isinstance(cmd, c.Keys) and self.local_echo is not None:
+            self.local_echo.keys(cmd.data)
         if isinstance(cmd, c.Chat) and self.recorder is not None and not self.recorder.closed:
             self.recorder.note_event(ChatMessage(Side.AGENT, cmd.text), self.now)
 
@@ -312,7 +327,7 @@ def action_summary(cmd: AgentCommand) -> dict[str, Any]:
     return cmd.summary()
 
 
-def screen_event(state: ScreenState, *, styles: bool = False) -> dict[str, Any]:
+def screen_event(state: ScreenState, *, styles: bool = False, predicted: dict[str, object] | None = None) -> dict[str, Any]:
     """The headless ``screen`` event (HEADLESS.md), plus the modes as extra keys; with
     ``styles``, each row's non-default style runs (``Row.style_runs``, docs/headless.md)."""
-    return screen_json(state, styles=styles)
+    return screen_json(state, styles=styles, predicted=predicted)

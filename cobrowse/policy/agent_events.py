@@ -151,15 +151,18 @@ class ScreenChanged(Event):
     KIND = "screen"
     state: ScreenState | None = None
     styles: bool = False
+    #: The local echo's cells and cursor, when some are shown (docs/headless.md).
+    predicted: dict[str, object] | None = None
 
     def to_json(self) -> dict[str, Any]:
         assert self.state is not None
-        return screen_json(self.state, styles=self.styles)
+        return screen_json(self.state, styles=self.styles, predicted=self.predicted)
 
 
-def screen_json(state: ScreenState, *, styles: bool = False) -> dict[str, Any]:
+def screen_json(state: ScreenState, *, styles: bool = False, predicted: dict[str, object] | None = None) -> dict[str, Any]:
     """The headless ``screen`` event (HEADLESS.md), plus the modes as extra keys; with
-    ``styles``, each row's non-default style runs (``Row.style_runs``, docs/headless.md)."""
+    ``styles``, each row's non-default style runs (``Row.style_runs``, docs/headless.md);
+    ``predicted``: the local echo's overlay, when some is shown."""
     cols, rows = state.size
     event: dict[str, Any] = {
         "event": ScreenChanged.KIND,
@@ -175,6 +178,8 @@ def screen_json(state: ScreenState, *, styles: bool = False) -> dict[str, Any]:
     }
     if styles:
         event["styles"] = [row.style_runs() for row in state.rows]
+    if predicted is not None:
+        event["predicted"] = predicted
     return event
 
 

@@ -83,7 +83,9 @@ from textual.reactive import reactive, var
 from textual.strip import Strip
 from textual.widget import Widget
 
-from cobrowse.screen import Modes, Row, ScreenState, Style, encode_key, encode_paste
+from cobrowse.screen import Cursor, Modes, Row, ScreenState, Style, encode_key, encode_paste
+from cobrowse.screen.predict import Overlay
+from cobrowse.screen.state import UNDERLINE
 from cobrowse.protocol.untrusted import visible
 
 __all__ = ["RemoteScreen"]
@@ -121,6 +123,29 @@ def _cell_rich_style(style: Style) -> RichStyle:
 
 #: Bidirectional controls a cluster may carry (tmux keeps them in the cell): dropped when drawn.
 _BIDI_CONTROLS = dict.fromkeys([0x061C, 0x200E, 0x200F, *range(0x202A, 0x202F), *range(0x2066, 0x206A)])
+
+
+def _predicted(state: ScreenState, overlay: Overlay) -> ScreenState:
+    """``state`` as the agent should see it: the predicted cells written in, underlined."""
+    cells = {c.col: c.text for c in overlay.cells}
+    rows = list(state.rows)
+    col, row = overlay.cursor
+    for r in {c.row for c in overlay.cells}:
+        if not 0 <= r < len(rows) or rows[r].wide:
+            return state
+        runs: list[tuple[str, Style]] = []
+        pen = None
+        for c, ch, _, style in rows[r].cells():
+            if c in cells:
+                base = pen if pen is not None else style
+                runs.append((cells[c], base._replace(attrs=base.attrs | UNDERLINE)))
+            else:
+                runs.append((ch, style))
+                pen = style
+        rows[r] = Row.from_runs(runs)
+    if not 0 <= row < len(rows):
+        return state
+    return ScreenState(state.size, Cursor(col, row, state.cursor.visible), tuple(rows), state.modes)
 
 
 def _fits(text: str) -> bool:
@@ -233,6 +258,7 @@ class RemoteScreen(Widget, can_focus=True):
         self._cursor_comp: tuple[RichStyle, RichStyle] | None = None
         self._highlight: frozenset[int] = frozenset()
         self._highlight_style: RichStyle | None = None
+        self._prediction: Overlay | None = None
         self.app_keys: frozenset[str] = frozenset(app_keys)
         self.control_tag = self.CONTROL_TAG if control_tag is None else control_tag
         self._subtitle_before: str | None = None
@@ -284,10 +310,27 @@ class RemoteScreen(Widget, can_focus=True):
         if self._state is not None and self._placeholder is None:
             self.refresh()
 
+    @property
+    def prediction(self) -> Overlay | None:
+        """The predicted local echo drawn over the state (None: none)."""
+        return self._prediction
+
+    def set_prediction(self, overlay: Overlay | None) -> None:
+        """Draw these predicted cells (underlined, in the pen of the text before them) and the
+        cursor where the prediction puts it, until a new state or prediction replaces them
+        (cobrowse/screen/predict.py; the agent console's control mode)."""
+        if overlay == self._prediction:
+            return
+        self._prediction = overlay
+        if self._state is not None:
+            self.set_state(self._state)
+
     def set_state(self, state: ScreenState | None) -> None:
         """Show ``state``; refreshes only the line regions whose content changed."""
         old = self._state
         self._state = state
+        if state is not None and self._prediction is not None:
+            state = _predicted(state, self._prediction)
         if state is None:
             self._keys = []
             self._cursor_at = None
@@ -397,6 +440,8 @@ class RemoteScreen(Widget, can_focus=True):
         state = self._state
         if state is not None and self._cursor_at is not None:
             crow, ccol = self._cursor_at
+            if self._prediction is not None:
+                state = _predicted(state, self._prediction)
             self._keys[crow] = (state.rows[crow], ccol, control) + ((True,) if crow in self._highlight else ())
         self.refresh()
 
