@@ -46,7 +46,7 @@ def data_dir(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.Monke
 
 # ---- tiers (README: "Tests") ----
 #: The pure core, tested synchronously: no relay, no process, no terminal (target: < 60 s).
-PURE = ("wire", "crypto", "protocol", "screen", "playbook", "voice", "audit", "trust", "plain", "policy")
+PURE = ("wire", "crypto", "protocol", "screen", "playbook", "voice", "audit", "trust", "plain", "policy", "i18n")
 PURE_FILES = ("relay/test_rooms.py", "relay/test_rooms_ops.py", "relay/test_cluster_wire.py", "relay/test_config.py",
               "relay/test_lock.py", "tui/test_terminal_keys.py")
 #: Real programs in real terminals: tmux panes and what a person sees.
