@@ -17,6 +17,9 @@ from relay.server import RelayServer, serve_relay
 # loopback only, never over the machine's other interfaces.
 os.environ.setdefault("COBROWSE_DIRECT", "0")
 os.environ.setdefault("COBROWSE_ICE_HOSTS", "127.0.0.1")
+# The suites read cobrowse's English, whatever the machine's locale; tests of other languages
+# pass --lang (which wins over the environment: docs/i18n.md).
+os.environ["COBROWSE_LANG"] = "en"
 
 
 @pytest.fixture

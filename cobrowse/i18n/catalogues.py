@@ -25,24 +25,26 @@ def mo_resource(language: Language) -> resources.abc.Traversable:
 
 
 @cache
-def translator(language: Language) -> Translator:
-    """The translator for ``language`` (English when it has no catalogue)."""
+def translator(language: Language, isolate: bool = True) -> Translator:
+    """The translator for ``language`` (English when it has no catalogue); ``isolate``: see
+    ``cobrowse.i18n.text``."""
     if language is Language.EN:
         return Translator()
     data = mo_resource(language).read_bytes()
-    return Translator(language, gettext.GNUTranslations(io.BytesIO(data)))
+    return Translator(language, gettext.GNUTranslations(io.BytesIO(data)), isolate)
 
 
-def customer_translator(flag: str | None, environ: Mapping[str, str]) -> tuple[Translator, Choice]:
+def customer_translator(flag: str | None, environ: Mapping[str, str],
+                        isolate: bool = True) -> tuple[Translator, Choice]:
     """The customer's translator from ``--lang`` and the environment, and how it was chosen
     (``choice.notice``: the one line to show when the language asked for is not available)."""
     choice = choose_language(flag, environ)
-    return translator(choice.language), choice
+    return translator(choice.language, isolate), choice
 
 
-def install_customer_language(flag: str | None, environ: Mapping[str, str]) -> str | None:
+def install_customer_language(flag: str | None, environ: Mapping[str, str], isolate: bool = True) -> str | None:
     """Install the customer's translator for this process (``cobrowse.i18n.text.install``);
     return the notice to show once when the language asked for is not available."""
-    tr, choice = customer_translator(flag, environ)
+    tr, choice = customer_translator(flag, environ, isolate)
     install(tr)
     return choice.notice

@@ -12,6 +12,12 @@ Safe with untrusted text by construction:
   sentence and cannot reorder the words around it. Peer values come in already cleaned of
   bidi controls (``cobrowse.protocol.untrusted``), so the only isolates are ours.
 
+The result is a ``Translated`` string: the front ends' last guard (``untrusted.visible``)
+keeps the balanced isolates of a ``Translated`` it is handed whole, and escapes every bidi
+control in any other string, so a sentence glued together with peer text by an f-string loses
+its isolates rather than letting a peer's through. Until every customer front end hands its
+sentences over whole, the CLI installs translators with ``isolate=False`` (docs/i18n.md).
+
 Pure. The catalogue is passed in (``cobrowse.i18n.catalogues`` loads one from the package);
 the composition root installs the customer's translator once (``install``), and pure
 modules take ``tr`` as an argument defaulting to ``current()``.
@@ -63,6 +69,15 @@ def ltr(text: str) -> str:
     return f"{LRI}{text}{PDI}"
 
 
+class Translated(str):
+    """A sentence from our catalogue, values filled in (see the module's docstring)."""
+
+    __slots__ = ()
+
+
+_ISOLATES = str.maketrans("", "", LRI + FSI + PDI)
+
+
 def _our_msgid(msgid: object) -> str:
     if type(msgid) is not str:
         raise TypeError(f"a msgid must be one of cobrowse's own literal strings, not {type(msgid).__name__}: "
@@ -76,27 +91,31 @@ class Translator:
 
     language: Language = Language.EN
     catalogue: gettext.NullTranslations = field(default_factory=gettext.NullTranslations, compare=False)
+    isolate: bool = True  # put isolates in right-to-left sentences (False: plain text, see above)
 
     @property
     def rtl(self) -> bool:
         return self.language in RTL
 
-    def __call__(self, msgid: str, /, **values: Value) -> str:
+    def __call__(self, msgid: str, /, **values: Value) -> Translated:
         msgid = _our_msgid(msgid)
         return self._fill(self.catalogue.gettext(msgid), msgid, values)
 
-    def plural(self, singular: str, plural: str, n: int, /, **values: Value) -> str:
+    def plural(self, singular: str, plural: str, n: int, /, **values: Value) -> Translated:
         """``n`` picks the form by the language's plural rule (Russian has three) and is
         also available as ``{n}``."""
         singular, plural = _our_msgid(singular), _our_msgid(plural)
         english = singular if n == 1 else plural
         return self._fill(self.catalogue.ngettext(singular, plural, n), english, {"n": n, **values})
 
-    def _fill(self, translated: str, english: str, values: Mapping[str, Value]) -> str:
+    def _fill(self, translated: str, english: str, values: Mapping[str, Value]) -> Translated:
+        isolate = self.rtl and self.isolate
+        if self.rtl and not isolate:
+            translated = translated.translate(_ISOLATES)
         try:
-            return fill(translated, values, isolate=self.rtl and translated is not english)
+            return Translated(fill(translated, values, isolate=isolate and translated is not english))
         except KeyError:
-            return fill(english, values)
+            return Translated(fill(english, values))
 
 
 ENGLISH = Translator()

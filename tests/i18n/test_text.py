@@ -68,3 +68,14 @@ def test_the_process_translator_is_english_until_installed() -> None:
         assert current() is RU
     finally:
         install(ENGLISH)
+
+
+def test_sentences_are_translated_and_can_go_without_isolates() -> None:
+    from cobrowse.i18n.text import LRI, Translated
+
+    assert type(RU("Verified: {agent} from {org}", agent="A", org="B")) is Translated
+    assert type(ENGLISH.plural(*GATE, 2, keys="K")) is Translated
+    plain = translator(Language.FA, isolate=False)
+    recording = "lets the agent RECORD this session (Ctrl-] x stops a recording at any time)"
+    assert LRI in FA(recording) and not set(FSI + LRI + PDI) & set(plain(recording))
+    assert plain("Verified: {agent} from {org}", agent="Alice", org="Acme") == "تأییدشده: Alice از Acme"
