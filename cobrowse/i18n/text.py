@@ -7,6 +7,7 @@ Safe with untrusted text by construction:
   text) or any other ``str`` subclass is refused as a msgid: peer text is only ever a value;
 - values are put in by name (``{name}``) with our own tiny substitution, never
   ``str.format``: no attribute or index lookups, and a value's braces are never read again;
+  a bidi control in a value is shown escaped (``\u2066``), whoever forgot to clean it;
 - in a right-to-left language every value is wrapped in Unicode isolates (FSI … PDI), so a
   code, a command, a key name or a Latin name keeps its own direction inside a Persian
   sentence and cannot reorder the words around it. Peer values come in already cleaned of
@@ -36,6 +37,9 @@ FSI = "\u2068"  # first strong isolate: the value's own first letter decides its
 LRI = "\u2066"  # left-to-right isolate: codes, commands, keys
 PDI = "\u2069"  # pop directional isolate
 Value = str | int | float
+#: Bidi controls in a value are shown escaped, so the only isolates in a sentence are ours
+#: (the front ends' guard keeps the isolates of a ``Translated``; it escapes everything else).
+_VALUE_BIDI = {code: f"\\u{code:04x}" for code in (0x061C, 0x200E, 0x200F, *range(0x202A, 0x202F), *range(0x2066, 0x206A))}
 _PLACEHOLDER = re.compile(r"\{([a-z_][a-z0-9_]*)\}|\{\{|\}\}")
 
 
@@ -57,7 +61,8 @@ def fill(template: str, values: Mapping[str, Value], isolate: bool = False) -> s
         name = match.group(1)
         if name is None:
             return match.group(0)[0]
-        text = str(values[name])
+        value = values[name]
+        text = value if isinstance(value, Translated) else str(value).translate(_VALUE_BIDI)  # ours nest
         return f"{FSI}{text}{PDI}" if isolate else text
 
     return _PLACEHOLDER.sub(one, template)

@@ -79,3 +79,12 @@ def test_sentences_are_translated_and_can_go_without_isolates() -> None:
     recording = "lets the agent RECORD this session (Ctrl-] x stops a recording at any time)"
     assert LRI in FA(recording) and not set(FSI + LRI + PDI) & set(plain(recording))
     assert plain("Verified: {agent} from {org}", agent="Alice", org="Acme") == "تأییدشده: Alice از Acme"
+
+
+def test_a_value_never_brings_its_own_bidi_controls() -> None:
+    """Even a raw (uncleaned) peer value: the only isolates in a sentence are the translator's."""
+    from cobrowse.protocol.untrusted import visible
+
+    out = FA("Verified: {agent} from {org}", agent="\u2066evil\u2069\u202e", org="Acme")
+    assert "\\u2066evil\\u2069\\u202e" in out
+    assert visible(out).count(FSI) == 2 and "\u2066" not in visible(out) and "\u202e" not in visible(out)
