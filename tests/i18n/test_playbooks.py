@@ -25,7 +25,8 @@ def test_the_customers_language_picks_the_file() -> None:
     assert catalogue.find_for("fix-git-push", Language.RU).name == "fix-git-push.ru.md"
     assert catalogue.find_for("fix-git-push", Language.FA).name == "fix-git-push.fa.md"
     assert catalogue.find_for("collect-diagnostics", Language.ZH).name == "collect-diagnostics.zh.md"
-    assert catalogue.find_for("collect-diagnostics", Language.FA).name == "collect-diagnostics.md"  # none yet
+    assert catalogue.find_for("collect-diagnostics", Language.FA).name == "collect-diagnostics.fa.md"
+    assert catalogue.find_for("rotate-api-key", Language.RU).name == "rotate-api-key.md"  # none yet
     assert catalogue.find_for("fix-git-push", Language.EN).name == "fix-git-push.md"
     assert catalogue.find_for("fix-git-push", None).name == "fix-git-push.md"
     assert translations(SAMPLES / "fix-git-push.md") == [Language.RU, Language.ZH, Language.FA]
