@@ -21,6 +21,8 @@ A SecurityError is never retried: the session that raised it must not go on.
 
 from __future__ import annotations
 
+from cobrowse.i18n.text import N_
+
 
 class CobrowseError(Exception):
     """Base of every deliberate cobrowse error."""
@@ -71,10 +73,11 @@ class SecurityError(CobrowseError):
     """A cryptographic check failed; the session must stop at once."""
 
 
-WRONG_CODE_MESSAGE = "wrong code, or someone tried to intercept: start a new session"
+#: English msgids; a customer front end shows them through ``cobrowse.i18n.ends.error_text``.
+WRONG_CODE_MESSAGE = N_("wrong code, or someone tried to intercept: start a new session")
 #: What the side that typed a code hears when the other side's client did not accept it:
 #: before pairing a wrong code ends only that attempt, the other side's session stays open.
-WRONG_CODE_RETRY_MESSAGE = (
+WRONG_CODE_RETRY_MESSAGE = N_(
     "wrong code: check the digits with your agent and try again "
     "(if the right code keeps failing, someone may be intercepting: ask for a new code)"
 )

@@ -17,6 +17,9 @@ from relay.server import RelayServer, serve_relay
 # loopback only, never over the machine's other interfaces.
 os.environ.setdefault("COBROWSE_DIRECT", "0")
 os.environ.setdefault("COBROWSE_ICE_HOSTS", "127.0.0.1")
+# The suites read cobrowse's English, whatever the machine's locale; tests of other languages
+# pass --lang (which wins over the environment: docs/i18n.md).
+os.environ["COBROWSE_LANG"] = "en"
 
 
 @pytest.fixture
@@ -46,7 +49,7 @@ def data_dir(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.Monke
 
 # ---- tiers (README: "Tests") ----
 #: The pure core, tested synchronously: no relay, no process, no terminal (target: < 60 s).
-PURE = ("wire", "crypto", "protocol", "screen", "playbook", "voice", "audit", "trust", "plain", "policy", "helpdesk")
+PURE = ("wire", "crypto", "protocol", "screen", "playbook", "voice", "audit", "trust", "plain", "policy", "helpdesk", "i18n")
 PURE_FILES = ("relay/test_rooms.py", "relay/test_rooms_ops.py", "relay/test_cluster_wire.py", "relay/test_config.py",
               "relay/test_lock.py", "tui/test_terminal_keys.py")
 #: Real programs in real terminals: tmux panes and what a person sees.

@@ -24,7 +24,7 @@ def say(text: str) -> None:
     the other side sends can move the cursor, set a title, write the clipboard, erase a
     warning or start a line that looks like ours."""
     end = "\r\n" if _raw_tty() else "\n"
-    lines = visible(str(text), multiline=True).split("\n")
+    lines = visible(text if isinstance(text, str) else str(text), multiline=True).split("\n")  # a Translated stays one
     sys.stderr.write("".join(f"[cobrowse] {line}{end}" for line in lines))
     sys.stderr.flush()
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import sys
 from typing import Sequence
 
@@ -16,7 +17,8 @@ environment: COBROWSE_RELAY (relay URL), COBROWSE_TOKEN (agent token), COBROWSE_
 COBROWSE_CONFIG (config file; default ~/.config/cobrowse/config.toml), COBROWSE_CREDENTIAL
 (agent credential file), COBROWSE_TRUSTED_ORGS (customers: trust files, separated by :),
 COBROWSE_MIC, COBROWSE_SPEAKER, COBROWSE_DIRECT, COBROWSE_ICE_HOSTS (calls; docs/voice.md),
-COBROWSE_WEBHOOK_URL, COBROWSE_WEBHOOK_SECRET (agents: session summaries; docs/helpdesk.md)"""
+COBROWSE_WEBHOOK_URL, COBROWSE_WEBHOOK_SECRET (agents: session summaries; docs/helpdesk.md)
+COBROWSE_LANG (the customer's language: en, ru, zh, fa; docs/i18n.md)"""
 
 
 def _client_options(parser: argparse.ArgumentParser) -> None:
@@ -38,6 +40,8 @@ def _customer_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--size", metavar="COLSxROWS", help="terminal size for the shared program when stdin/stdout is not a terminal (default 80x24)")
     parser.add_argument("--consent-timeout", type=float, default=30.0, metavar="S", help="deny an unanswered consent prompt after S seconds (default 30)")
     parser.add_argument("--org", action="append", metavar="FILE", help="trust agents of the organisation whose trust file (from `cobrowse org publish`) this is; repeatable, added to trusted_orgs in the config and $COBROWSE_TRUSTED_ORGS")
+    # i18n (docs/i18n.md): installed by main() for the customer's commands
+    parser.add_argument("--lang", metavar="CODE", help="the language cobrowse speaks to you: en, ru, zh (Simplified Chinese), fa (default: $COBROWSE_LANG, then LC_ALL, LC_MESSAGES, LANG; unknown: English)")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -115,6 +119,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command_name is None:
         parser.print_help()
         return 2
+    if args.command_name in ("join", "share", "guide", "help"):  # the customer's language (docs/i18n.md)
+        from cobrowse.i18n.catalogues import install_customer_language
+
+        # isolate=False until the customer front ends hand their sentences to the guard whole
+        notice = install_customer_language(getattr(args, "lang", None), os.environ, isolate=False)
+        if notice:
+            print(f"cobrowse: {notice}", file=sys.stderr)
     if args.command_name == "org":
         from cobrowse.cli import org as org_cli
 

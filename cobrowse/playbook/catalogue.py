@@ -13,6 +13,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterable, Sequence
 
+from cobrowse.i18n.language import Language
+from cobrowse.i18n.playbooks import is_translation, translated
 from cobrowse.playbook.library import Library, LibraryEntry
 from cobrowse.playbook.model import PlaybookError
 from cobrowse.playbook.parse import load_playbook
@@ -58,7 +60,7 @@ class Catalogue:
         for folder in self.folders:
             for path in Library(folder).paths():
                 name = path.stem
-                if name not in seen:
+                if name not in seen and not is_translation(path):  # NAME.ru.md: see find_for
                     seen.add(name)
                     out.append(Entry(name, folder, self._load(path)[0]))
         return out
@@ -93,6 +95,10 @@ class Catalogue:
         near = [e.name for e in entries if name.casefold() in e.name.casefold()][:5]
         hint = f" (did you mean {', '.join(near)}?)" if near else " (`cobrowse playbooks list` shows the library)"
         raise PlaybookError(f"no playbook called {name!r} in the library{hint}")
+
+    def find_for(self, name: str, language: Language | None) -> Path:
+        """The file of ``name`` for a customer of ``language`` (its translation if any: cobrowse.i18n.playbooks)."""
+        return translated(self.find(name).path, language)
 
     def documents(self) -> tuple[list[Entry], list[list[str]]]:
         """The valid playbooks and the bags of words they are ranked by (``rank.document``)."""

@@ -20,6 +20,7 @@ from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field, replace
 from typing import Any, ClassVar
 
+from cobrowse.i18n.language import parse_language
 from cobrowse.protocol.untrusted import Field, clean, clean_playbook, clean_steps_state
 from cobrowse.trust.credential import STATUSES
 from cobrowse.wire.fields import from_json
@@ -50,12 +51,15 @@ class AppMessage:
 
 @dataclass(frozen=True)
 class Hello(AppMessage):
-    """First message after pairing: who is on the other end, and what they run."""
+    """First message after pairing: who is on the other end, and what they run. ``lang``: the
+    customer's language (``ru``...), so the agent shows the SAS words the customer reads; on
+    receipt anything but a known code becomes ``""`` (docs/i18n.md)."""
 
     t: ClassVar[str] = "hello"
     role: str
     client: str
     name: str = ""
+    lang: str = ""
 
 
 @dataclass(frozen=True)
@@ -403,6 +407,9 @@ def untrusted_text(message: AppMessage) -> AppMessage:
         return replace(message, state=clean_steps_state(message.state))
     if isinstance(message, PushPlaybook):
         return replace(message, playbook=clean_playbook(message.playbook))
+    if isinstance(message, Hello) and message.lang:
+        known = parse_language(message.lang)
+        message = replace(message, lang=known.value if known else "")
     text_fields = TEXT_FIELDS.get(type(message))
     if not text_fields:
         return message

@@ -14,12 +14,16 @@ customer reaches for the key meant for the first, or the same request again and 
 - a prompt nobody answers is denied at its deadline, never accepted.
 
 Pure: ``now`` is passed in; events out. The deadline of a waiting prompt starts when it is shown.
+The texts are English msgids (``cobrowse.i18n``): front ends show ``tr(ASKS[kind])``, and
+``Prompt.question(tr)`` is the whole line in the customer's language.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from enum import StrEnum
+
+from cobrowse.i18n.text import N_, Translator, current
 
 ARMING = 1.0
 TIMEOUT = 30.0
@@ -35,20 +39,20 @@ class PromptKind(StrEnum):
 
 #: What the agent asks for, and what ``y`` gives, in the prompt's own words.
 ASKS = {
-    PromptKind.SUGGEST: "to SUGGEST commands (you still decide on each one)",
-    PromptKind.CONTROL: "to CONTROL your terminal (they could type and run commands)",
-    PromptKind.RECORDING: "to RECORD this session (what they see, the chat and the steps, kept on their machine)",
+    PromptKind.SUGGEST: N_("to SUGGEST commands (you still decide on each one)"),
+    PromptKind.CONTROL: N_("to CONTROL your terminal (they could type and run commands)"),
+    PromptKind.RECORDING: N_("to RECORD this session (what they see, the chat and the steps, kept on their machine)"),
 }
 GIVES = {
-    PromptKind.SUGGEST: "lets the agent SUGGEST commands",
-    PromptKind.CONTROL: "gives the agent CONTROL of your terminal",
-    PromptKind.RECORDING: "lets the agent RECORD this session (Ctrl-] x stops a recording at any time)",
+    PromptKind.SUGGEST: N_("lets the agent SUGGEST commands"),
+    PromptKind.CONTROL: N_("gives the agent CONTROL of your terminal"),
+    PromptKind.RECORDING: N_("lets the agent RECORD this session (Ctrl-] x stops a recording at any time)"),
 }
 #: The answer notices: "you allowed: CONTROL of your terminal".
 SHORT = {
-    PromptKind.SUGGEST: "suggestions",
-    PromptKind.CONTROL: "CONTROL of your terminal",
-    PromptKind.RECORDING: "recording of this session",
+    PromptKind.SUGGEST: N_("suggestions"),
+    PromptKind.CONTROL: N_("CONTROL of your terminal"),
+    PromptKind.RECORDING: N_("recording of this session"),
 }
 
 
@@ -60,10 +64,12 @@ class Prompt:
     armed_at: float
     deadline: float
 
-    def question(self) -> str:
+    def question(self, tr: Translator | None = None, yes: str = "Ctrl-] y", no: str = "Ctrl-] n") -> str:
         """The line the customer reads: what the agent asks and what each key does."""
-        return (f"the agent asks {ASKS[self.kind]}: Ctrl-] y {GIVES[self.kind]}; Ctrl-] n refuses "
-                f"(refused automatically in {self.deadline - self.shown_at:.0f} s)")
+        tr = tr or current()
+        return tr("the agent asks {what}: {yes} {gives}; {no} refuses (refused automatically in {seconds} s)",
+                  what=tr(ASKS[self.kind]), yes=yes, gives=tr(GIVES[self.kind]), no=no,
+                  seconds=round(self.deadline - self.shown_at))
 
 
 @dataclass(frozen=True)

@@ -23,6 +23,8 @@ import unicodedata
 from enum import StrEnum
 from typing import Any
 
+from cobrowse.i18n.text import Translated
+
 ELLIPSIS = "…"
 
 
@@ -102,10 +104,16 @@ def visible(text: str, cap: int | None = None, multiline: bool = False) -> str:
     """``text`` with every dangerous character visibly escaped and, when ``cap`` is given,
     cut to ``cap`` characters (the ellipsis included; an escape is never cut in half).
     Front ends use it as their last guard on whatever they print; ``clean`` is the typed
-    door for peer fields. C speed whatever the input: a hostile peer's 4 MB of controls
+    door for peer fields. One exception: a ``Translated`` sentence handed over whole keeps
+    its balanced isolates (LRI, RLI or FSI … PDI), which our right-to-left translations put
+    around values (``cobrowse.i18n.text``); they only confine reordering to their inside. C speed whatever the input: a hostile peer's 4 MB of controls
     costs milliseconds, not seconds."""
     if cap is None:
-        return text if _printable(text, multiline) else text.translate(_escapes(multiline))
+        if _printable(text, multiline):
+            return text
+        if isinstance(text, Translated) and "\u2069" in text:
+            return _keep_isolates(text, multiline)
+        return text.translate(_escapes(multiline))
     limit = max(cap, 1)
     head = text[: limit + 1]  # escaping never shortens: more input could not fit anyway
     if not _printable(head, multiline):
@@ -113,6 +121,28 @@ def visible(text: str, cap: int | None = None, multiline: bool = False) -> str:
     if len(head) <= limit:
         return head
     return _PARTIAL_ESCAPE.sub("", head[: limit - len(ELLIPSIS)]) + ELLIPSIS
+
+
+_ISOLATES = re.compile("[\u2066\u2067\u2068\u2069]")
+
+
+def _keep_isolates(text: str, multiline: bool) -> str:
+    """``text`` escaped, but for isolate initiators and the PDI that closes each."""
+    table = _escapes(multiline)
+    keep: set[int] = set()
+    opened: list[int] = []
+    for match in _ISOLATES.finditer(text):
+        if match[0] != "\u2069":
+            opened.append(match.start())
+        elif opened:
+            keep.update((opened.pop(), match.start()))
+    out: list[str] = []
+    last = 0
+    for at in sorted(keep):
+        out += [text[last:at].translate(table), text[at]]
+        last = at + 1
+    out.append(text[last:].translate(table))
+    return "".join(out)
 
 
 def _printable(text: str, multiline: bool) -> bool:

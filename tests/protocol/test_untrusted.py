@@ -180,3 +180,19 @@ def test_verdicts_quote_the_credential_safely(text: str) -> None:
     for value, cap in ((verdict.agent, 64), (verdict.org, 64), (verdict.detail, CAPS[Field.DETAIL])):
         assert isinstance(value, SafeText) and len(value) <= cap
         assert not any(dangerous(ch, False) for ch in value)
+
+
+
+def test_the_front_ends_guard_keeps_the_isolates_of_our_own_sentences_only() -> None:
+    """Our Persian sentences isolate their values (cobrowse.i18n.text); the guard keeps the
+    balanced isolates of a Translated sentence handed over whole, and escapes every isolate in
+    any other string: peer text, raw fields, a sentence glued to peer text by an f-string."""
+    from cobrowse.i18n.text import Translated
+
+    ours = Translated("a \u2068Ctrl-] y\u2069 b \u2068x\u2066y\u2069z\u2069")
+    assert visible(ours) == ours
+    assert visible(Translated("x\u2069 \u2066\u202ey\x1b\u2069 \u2068open")) == "x\\u2069 \u2066\\u202ey\\x1b\u2069 \\u2068open"
+    assert visible(str(ours)) == "a \\u2068Ctrl-] y\\u2069 b \\u2068x\\u2066y\\u2069z\\u2069"
+    assert visible(f"{ours} {ours}") == visible(str(ours)) + " " + visible(str(ours))
+    assert visible(Translated("\u2068x\u2069"), cap=100) == "\\u2068x\\u2069"  # the door never keeps them
+    assert clean(ours, Field.NAME) == visible(str(ours))

@@ -1,0 +1,96 @@
+"""What the customer is told when a session ends or cannot start, in their language.
+
+Keyed by the stable reasons and codes the runtime, the relay link and the envelope already
+use (``cobrowse.io.runtime.END_MESSAGES``, ``cobrowse.wire.envelope.ERROR_CODES`` /
+``CLOSE_REASONS``): the English here is the same text (a test holds them equal), so a front
+end shows ``end_text(reason, tr)`` where it showed ``END_MESSAGES[reason]``. The peer's own
+words (``End.message``) are never translated: they are a peer's ``SafeText``.
+Pure: these are tables and functions of ``tr``.
+"""
+
+from __future__ import annotations
+
+from cobrowse.errors import (
+    WRONG_CODE_MESSAGE,
+    WRONG_CODE_RETRY_MESSAGE,
+    CobrowseError,
+    InvalidCode,
+    RelayRejected,
+    RelayUnavailable,
+    SessionEnded,
+    WrongCode,
+)
+from cobrowse.i18n.text import N_, Translator, current
+
+#: Why a session ended (runtime reasons and the relay's close reasons), as the customer reads it.
+END_REASONS: dict[str, str] = {
+    "agent_ended": N_("the agent ended the session"),
+    "customer_ended": N_("the customer ended the session"),
+    "command_exited": N_("the customer's shared program exited"),
+    "ended": N_("the other side ended the session"),
+    "peer_timeout": N_("the other side lost its connection and did not come back"),
+    "expired": N_("nobody joined before the session code expired: start a new session"),
+    "scared": N_("the session was stopped because a security check failed"),
+    "claim_timeout": N_("the code was not confirmed in time: check the digits and try again"),
+    "renewed": N_("the other side started over with a new code: ask for the new code"),
+    "peer_unresponsive": N_("the other side stopped acknowledging what was sent to it: the session was ended"),
+    "killed": N_("the relay's administrator ended the session"),
+    "shutdown": N_("the relay is shutting down: start a new session"),
+    "idle": N_("the session was idle longer than the relay allows"),
+    "wrong_code": N_("wrong code: check the digits with your agent and try again"),
+    "connection_lost": N_("lost the connection to the relay and could not get it back: "
+                          "check your network and start a new session"),
+}
+
+#: The relay's refusals a customer can meet (``ERROR_CODES``; agent-only ones stay English).
+RELAY_ERRORS: dict[str, str] = {
+    "unknown_nameplate": N_("no session with that code: check the digits, or ask for a new code"),
+    "expired": N_("that session code has expired: ask for a new code"),
+    "taken": N_("someone already joined that session: ask for a new code"),
+    "rate_limited": N_("the relay is limiting this address (too many attempts or sessions): wait and try again"),
+    "full": N_("the relay is busy (at capacity): try again later"),
+    "bad_version": N_("this cobrowse version is not supported by the relay: upgrade cobrowse"),
+    "bad_resume": N_("the session to resume is gone: start a new session"),
+    "busy": N_("someone else is entering a code for this session right now: try again in a few seconds"),
+    "too_many_attempts": N_("too many wrong codes were tried for this session: ask for a new code"),
+    "handshake_timeout": N_("the relay closed a connection that did not start or join a session in time"),
+    "slow_consumer": N_("this connection did not keep up with the data sent to it; it was closed (reconnect to go on)"),
+}
+
+
+def end_text(reason: str, tr: Translator | None = None) -> str | None:
+    """The customer's sentence for an end ``reason``; ``None`` for a reason we do not know
+    (show the English the runtime has, or the reason itself)."""
+    tr = tr or current()
+    text = END_REASONS.get(reason)
+    return tr(text) if text is not None else None
+
+
+def wrong_code_text(role: str = "customer", tr: Translator | None = None) -> str:
+    """What the side that typed a rejected code is told (the customer: check with the agent)."""
+    tr = tr or current()
+    if role == "customer":
+        return tr(N_("wrong code: check the digits with your agent and try again "
+                     "(if the right code keeps failing, someone may be intercepting: ask for a new code)"))
+    return WRONG_CODE_RETRY_MESSAGE.replace("your agent", "the customer")
+
+
+def error_text(error: CobrowseError, tr: Translator | None = None) -> str:
+    """The one line a customer reads for ``error``: translated by kind, with the technical
+    detail (an address, the proxy, the OS's words) kept after it in English, isolated."""
+    tr = tr or current()
+    detail = str(error)
+    if isinstance(error, WrongCode):
+        return tr(WRONG_CODE_MESSAGE) if detail == WRONG_CODE_MESSAGE else wrong_code_text("customer", tr)
+    if isinstance(error, RelayRejected) and error.code in RELAY_ERRORS:
+        return tr(RELAY_ERRORS[error.code])
+    if isinstance(error, SessionEnded) and error.reason in END_REASONS:
+        return tr(END_REASONS[error.reason])
+    if tr.language == "en":
+        return detail
+    if isinstance(error, RelayUnavailable):
+        return tr("cannot reach the cobrowse relay: check your network, or ask your agent ({detail})", detail=detail)
+    if isinstance(error, InvalidCode):
+        return tr("that is not a valid session code: a code is digits like {example}; "
+                  "ask your agent to read it again ({detail})", example="42-7193-0518", detail=detail)
+    return tr("cobrowse stopped: {detail}", detail=detail)

@@ -1,0 +1,59 @@
+"""A real `cobrowse join --plain --lang ru` customer through a real relay: the scam warning,
+the consent prompt and the end are in Russian; an unknown locale is English, said once."""
+
+from __future__ import annotations
+
+import asyncio
+
+from harness import Proc
+
+from cobrowse.io.agent import AgentRuntime
+from cobrowse.io.link import RelayLink
+
+
+async def agent_session(relay_url: str) -> tuple[AgentRuntime, asyncio.Task[None]]:
+    agent = AgentRuntime(RelayLink(relay_url, "agent"), lambda event: None, name="Ivan")
+    await agent.create()
+    return agent, asyncio.create_task(agent.run())
+
+
+async def customer(relay_url: str, code: str, *extra: str, env: dict[str, str] | None = None) -> Proc:
+    return await Proc.start("join", code, "--relay", relay_url, "--command", "bash --norc --noprofile", "--plain",
+                            *extra, name="customer", env={"PS1": "$ ", "TERM": "xterm-256color", **(env or {})})
+
+
+async def test_a_russian_customer_reads_the_warning_and_the_prompt_in_russian(relay_url: str) -> None:
+    agent, task = await agent_session(relay_url)
+    proc = await customer(relay_url, str(agent.code), "--lang", "ru")
+    try:
+        warning = await proc.stderr_line("НЕПОДТВЕРЖДЁННЫЙ СПЕЦИАЛИСТ")
+        assert "называет себя «Ivan»" in warning and "Ctrl-] e — завершить его" in warning
+        async with asyncio.timeout(20):
+            while not agent.paired:
+                await asyncio.sleep(0.05)
+        await agent.command({"cmd": "request_control", "level": "control"})
+        prompt = await proc.stderr_line("специалист просит разрешения УПРАВЛЯТЬ")
+        assert "Ctrl-] y даёт специалисту УПРАВЛЕНИЕ вашим терминалом" in prompt
+        await agent.end("agent_ended")
+        assert await proc.wait() == 0
+        assert not any("no translation" in line for line in proc.stderr_lines)
+    finally:
+        await proc.kill()
+        if not task.done():
+            task.cancel()
+
+
+async def test_an_unknown_locale_is_english_and_said_once(relay_url: str) -> None:
+    agent, task = await agent_session(relay_url)
+    proc = await customer(relay_url, str(agent.code), env={"COBROWSE_LANG": "", "LC_ALL": "", "LC_MESSAGES": "",
+                                                          "LANG": "de_DE.UTF-8"})
+    try:
+        await proc.stderr_line("UNVERIFIED AGENT")
+        await agent.end("agent_ended")
+        assert await proc.wait() == 0
+        notices = [line for line in proc.stderr_lines if "no translation for de_DE.UTF-8 (from LANG)" in line]
+        assert len(notices) == 1, proc.stderr_lines
+    finally:
+        await proc.kill()
+        if not task.done():
+            task.cancel()
