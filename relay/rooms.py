@@ -148,12 +148,38 @@ class Traffic:
         self.bytes = 0
 
 
+def secret_digest(secret: str) -> bytes:
+    """What the relay keeps of a side's resume secret once it was handed out: a resume is
+    checked against this, so a stored record (relay/store.py) cannot be replayed."""
+    return hashlib.sha256(secret.encode()).digest()
+
+
 @dataclass(eq=False, slots=True)
 class _Side:
     role: str
-    token: str
+    token: str  # the resume secret; "" for a side restored from its digest alone
     conn: Key | None
     grace_until: float | None = None
+    digest: bytes = b""
+
+    def __post_init__(self) -> None:
+        if not self.digest:
+            self.digest = secret_digest(self.token)
+
+
+@dataclass(frozen=True)
+class SessionRecord:
+    """What survives a restart of this relay (relay/store.py writes it before the side that
+    caused it gets its answer): who holds the session, never a key nor a resume secret
+    (only its sha256). ``joiner`` only once the creator confirmed the pairing."""
+
+    nameplate: str
+    id: str
+    creator_role: str
+    creator_digest: bytes
+    joiner_role: str = ""
+    joiner_digest: bytes = b""
+    agent_token: str = ""
 
 
 @dataclass(eq=False, slots=True)
@@ -416,12 +442,47 @@ class Rooms:
         """Take over a session whose node was lost: both sides away, each with a fresh grace
         period to ``resume`` here (or through another node). A no-op if it is here already.
         ``creator``/``joiner`` are (role, resume secret)."""
+        record = SessionRecord(
+            nameplate, session_id, creator[0], secret_digest(creator[1]),
+            joiner[0] if joiner is not None else "", secret_digest(joiner[1]) if joiner is not None else b"",
+            agent_token or "",
+        )
+        return self._revive(record, now, "adopted")
+
+    def restore(self, records: list[SessionRecord], now: float, ages: dict[str, float] | None = None) -> Output:
+        """This relay restarted: take its sessions back from its store, every side away with
+        a fresh grace period to ``resume``; a session nobody joined yet keeps what is left
+        of ``unclaimed_ttl`` (``ages``: seconds since each was created, by id)."""
         out = Output()
+        for record in records:
+            age = (ages or {}).get(record.id, 0.0)
+            if not record.joiner_role and age >= self.config.unclaimed_ttl:
+                continue
+            one = self._revive(record, now, "restored", ttl_left=self.config.unclaimed_ttl - age)
+            out.events.extend(one.events)
+        return out
+
+    def record(self, session_id: str) -> SessionRecord | None:
+        """The session as relay/store.py keeps it (None once it ended)."""
+        s = self._by_id.get(session_id)
+        if s is None or s.ended:
+            return None
+        joiner = s.joiner if s.confirmed else None
+        return SessionRecord(
+            s.nameplate, s.id, s.creator.role, s.creator.digest,
+            joiner.role if joiner is not None else "", joiner.digest if joiner is not None else b"",
+            s.agent_token or "",
+        )
+
+    def _revive(self, record: SessionRecord, now: float, kind: str, ttl_left: float | None = None) -> Output:
+        out = Output()
+        nameplate, session_id, agent_token = record.nameplate, record.id, record.agent_token
         if nameplate in self._sessions or session_id in self._by_id:
             return out
         grace_until = now + self.config.grace
-        first = _Side(creator[0], creator[1], None, grace_until)
-        session = _Session(nameplate, first, now + self.config.unclaimed_ttl, session_id, now)
+        first = _Side(record.creator_role, "", None, grace_until, record.creator_digest)
+        ttl = self.config.unclaimed_ttl if ttl_left is None else max(0.0, ttl_left)
+        session = _Session(nameplate, first, now + ttl, session_id, now)
         self._cooling.pop(nameplate, None)
         self._dead.pop(nameplate, None)
         self._sessions[nameplate] = session
@@ -430,15 +491,15 @@ class Rooms:
             session.agent_token = agent_token
             self._per_token[agent_token] = self._per_token.get(agent_token, 0) + 1
         self._timer(grace_until, session, first)
-        if joiner is not None:
-            second = session.joiner = _Side(joiner[0], joiner[1], None, grace_until)
-            session.confirmed = True  # another node's pairing: released claims never travel
+        if record.joiner_role:
+            second = session.joiner = _Side(record.joiner_role, "", None, grace_until, record.joiner_digest)
+            session.confirmed = True  # only confirmed pairings are recorded: released claims never travel
             session.active_at = now
             self._timer(grace_until, session, second)
         else:
             self._timer(session.expires_at, session, None)
-        out.events.append(Event("adopted", session_id, {
-            "nameplate": nameplate, "paired": joiner is not None, "agent_token": agent_token,
+        out.events.append(Event(kind, session_id, {
+            "nameplate": nameplate, "paired": bool(record.joiner_role), "agent_token": agent_token or None,
         }))
         return out
 
@@ -702,7 +763,8 @@ class Rooms:
             out.send.append((creator.conn, Peer("joined")))
             self._link_sides(session)
         else:
-            out.send.append((conn, Peer("left")))
+            left = creator.grace_until - now if creator.grace_until is not None else None
+            out.send.append((conn, Peer("left", round(max(0.0, left), 3) if left is not None else None)))
 
     def _resume(self, conn: Key, c: _Conn, msg: Resume, now: float, out: Output) -> None:
         if c.side is not None:
@@ -713,8 +775,9 @@ class Rooms:
             session = None
         side = None
         if session is not None:
+            digest = secret_digest(msg.side)
             for candidate in session.sides():
-                if hmac.compare_digest(candidate.token.encode(), msg.side.encode()):
+                if hmac.compare_digest(candidate.digest, digest):
                     side = candidate
         if session is None or side is None:
             return self._fatal(conn, c, "bad_resume", now, out)
@@ -889,7 +952,7 @@ class Rooms:
         out.events.append(Event("left", session.id, {"role": side.role, "grace_s": self.config.grace}))
         other = session.other(side)
         if other is not None and other.conn is not None:
-            out.send.append((other.conn, Peer("left")))
+            out.send.append((other.conn, Peer("left", self.config.grace)))
 
     def _end(
         self, session: _Session, now: float, out: Output, reason: str, *, by: str | None = None,

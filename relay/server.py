@@ -29,6 +29,7 @@ import random
 import resource
 import secrets
 import socket
+import sqlite3
 import ssl
 import time
 from collections import defaultdict
@@ -58,6 +59,8 @@ from relay.limits import ACCEPT_BATCH, Limits, TokenBucket, bucket_for, derive_l
 from relay.metrics import CONTENT_TYPE as METRICS_CONTENT_TYPE
 from relay.metrics import Live, RelayMetrics
 from relay.rooms import Event, Key, Output, Rng, Rooms
+from relay.store import OFF as STORE_OFF
+from relay.store import SessionStore
 from relay.tokens import TokenStore, token_names
 from relay.turn import ice_servers
 
@@ -70,6 +73,7 @@ log = logging.getLogger("relay")
 # buffering them; frames in between get the friendlier ``too_large`` error from us.
 FRAME_SLACK = 64 * 1024
 REFUSAL_LINES, REFUSAL_WINDOW = 20, 10.0  # refusals logged one by one per window, the rest counted
+CLOSE_RESTART = 1012  # websocket "service restart": the sessions resume once the relay is back
 LISTEN_BACKLOG = 4096  # the kernel's queue of connections to accept (capped at net.core.somaxconn)
 
 
@@ -191,6 +195,7 @@ class RelayServer:
         self._ended_traffic = [0, 0]  # frames, bytes of sessions that ended
         self.draining = False
         self.bridge: Bridge | None = None  # with config.redis: this node's part in the cluster
+        self.store: SessionStore | None = None  # live sessions kept for a restart (relay/store.py)
         self.metrics = RelayMetrics(self._live, self.version)
         self.limits = machine_limits(config)
         self.admission = Admission(self.limits)
@@ -216,6 +221,8 @@ class RelayServer:
         self.reload_tokens(initial=True)
         if cfg.audit_log:
             self._audit = AuditLog(cfg.audit_log)
+        if cfg.session_store and cfg.session_store != STORE_OFF and not cfg.redis:
+            self._open_store(cfg.session_store)
         if cfg.redis:
             try:
                 from relay.nodes import Bridge, default_node_id
@@ -263,6 +270,43 @@ class RelayServer:
         if not cfg.admin_tokens:
             log.info("admin endpoint off: no admin_tokens configured (`cobrowse relay admin-token create`)")
         self._ticker = asyncio.create_task(self._tick_loop(), name="relay-tick")
+
+    def _open_store(self, path: str) -> None:
+        """Open the session store and take back the sessions a previous run left in it."""
+        try:
+            self.store = SessionStore(path)
+            saved = self.store.load()
+        except (OSError, sqlite3.Error) as exc:
+            if self._audit is not None:
+                self._audit.close()
+            raise ConfigError(f"cannot use the session store {path!r}: {exc}") from None
+        if not saved:
+            return
+        wall = time.time()
+        ages = {record.id: max(0.0, wall - created) for record, created in saved}
+        out = self.rooms.restore([record for record, _ in saved], self._clock(), ages)
+        restored = {e.session for e in out.events}
+        for record, _ in saved:
+            if record.id not in restored:  # a waiting code that expired while the relay was down
+                self.store.delete(record.id)
+        self._observe(out.events)
+        log.info("resuming %d session(s) from %s (sides have %g s to come back)", len(restored), path,
+                 self.config.grace, extra={"ctx": {"event": "restored", "count": len(restored)}})
+
+    def _persist(self, event: Event) -> None:
+        """Keep the store in step with the rooms, before the answers of this event go out."""
+        store = self.store
+        if store is None or event.session is None:
+            return
+        try:
+            if event.kind in ("created", "confirmed"):
+                record = self.rooms.record(event.session)
+                if record is not None:
+                    store.save(record, time.time())
+            elif event.kind == "ended":
+                store.delete(event.session)
+        except sqlite3.Error as exc:  # the session goes on; only a restart would lose it
+            log.error("cannot write session %s to the session store: %s", event.session, exc)
 
     def _connection_class(self) -> type[ServerConnection]:
         """ServerConnection that tells us when its send buffer goes over / back under the limit,
@@ -332,6 +376,9 @@ class RelayServer:
             await self.bridge.close()
         if self._audit is not None:
             self._audit.close()
+        if self.store is not None:
+            self.store.close()
+            self.store = None
 
     async def shutdown(self, drain: float | None = None) -> None:
         """Graceful stop: no new connections; every session gets ``closed`` (shutdown) and
@@ -346,6 +393,12 @@ class RelayServer:
         self._server.close(close_connections=False)  # stop listening; wait_closed waits for handlers
         if self.bridge is not None:  # sessions go on: other nodes adopt them as clients resume
             await self.bridge.hand_over(bound=drain)
+        elif self.store is not None:  # sessions go on when this relay starts again: clients retry
+            log.info("keeping %d session(s) in %s for the next start: clients retry meanwhile",
+                     self.rooms.session_count, self.config.session_store,
+                     extra={"ctx": {"event": "kept", "count": self.rooms.session_count}})
+            for ws in list(self._server.connections):
+                self._spawn(self._close_one(ws, [], CLOSE_RESTART, "relay restarting", bound=drain))
         else:
             out = self.rooms.shutdown(self._clock())
             if out:
@@ -726,6 +779,7 @@ class RelayServer:
     def _observe(self, events: list[Event]) -> None:
         """Session events to metrics, the audit log and the log (never any content)."""
         for event in events:
+            self._persist(event)
             self.metrics.observe(event)
             self.admission.session_event(event.kind, event.session, event.data)
             if self.bridge is not None:
