@@ -35,8 +35,8 @@ from websockets.exceptions import ConnectionClosed
 
 from cobrowse.errors import InvalidCode
 from cobrowse.wire.code import validate_nameplate
-from cobrowse.wire.envelope import Claim, MalformedMessage, Open, Resume, decode_client
-from relay.cluster import HIGH_WATER, Cluster
+from cobrowse.wire.envelope import Claim, Error, MalformedMessage, Open, Resume, decode_client
+from relay.cluster import HIGH_WATER, Cluster, RedisTrouble
 from relay.cluster_wire import (
     ACK, BINARY, CLOSE, DROP, OPEN, TEXT, TO_ACK, TO_BINARY, TO_TEXT, Acks, BadBatch, Credit, ack_payload,
     close_payload, parse_ack, parse_batch, parse_close,
@@ -51,6 +51,8 @@ log = logging.getLogger("relay.nodes")
 
 CLOSE_NODE_LOST = 1012  # "service restart": the client reconnects and resumes
 NODE_LOST_REASON = "relay node lost: reconnect"
+CLOSE_TRY_AGAIN = 1013  # "try again later": a lookup in Redis failed; the session is not gone
+UNAVAILABLE_RETRY = 1  # seconds the client is asked to wait
 
 
 def default_node_id() -> str:
@@ -194,11 +196,24 @@ class Bridge:
             except InvalidCode:
                 nameplate = ""
             if nameplate and not rooms.holds(nameplate):
-                home = await self._home_for(nameplate)
+                try:
+                    home = await self._home_for(nameplate)
+                except RedisTrouble:  # not evidence that the session is gone: try again soon
+                    await self._unavailable(ws)
+                    return True
                 if home is not None and home != self.node_id:
                     await self.proxy(ws, home, text)
                     return True
         return await server._control(ws, text)
+
+    async def _unavailable(self, ws: ServerConnection) -> None:
+        """Redis did not answer the lookup: the client keeps its session and tries again."""
+        error = Error.of("unavailable", "the relay's shared store did not answer")
+        try:
+            await ws.send(Error(error.code, error.message, UNAVAILABLE_RETRY).encode())
+            await ws.close(CLOSE_TRY_AGAIN, "unavailable")
+        except ConnectionClosed:
+            pass
 
     async def _home_for(self, nameplate: str) -> str | None:
         """The live home of a session not held here, after adopting it if its home is lost."""

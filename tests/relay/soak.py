@@ -125,6 +125,7 @@ class SoakResult:
     ended: int
     resume_s: list[float]  # per session: restart (listening) -> both sides resumed
     ended_reasons: list[str]
+    logs: str = ""  # the surviving relay's log, for a failure's message
 
     def percentile(self, p: float) -> float | None:
         if not self.resume_s:
