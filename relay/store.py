@@ -25,7 +25,7 @@ import sqlite3
 from pathlib import Path
 
 from relay.config import RelayConfig
-from relay.rooms import SessionRecord
+from relay.rooms import Event, Output, Rooms, SessionRecord
 
 log = logging.getLogger("relay.store")
 
@@ -112,3 +112,32 @@ class SessionStore:
 
     def close(self) -> None:
         self._db.close()
+
+
+def restore_sessions(store: SessionStore, rooms: Rooms, now: float, wall: float) -> Output:
+    """Give ``rooms`` back the sessions of the previous run (``wall``: the time now, seconds
+    since the epoch); records of codes that expired meanwhile are deleted."""
+    saved = store.load()
+    ages = {record.id: max(0.0, wall - created) for record, created in saved}
+    out = rooms.restore([record for record, _ in saved], now, ages)
+    restored = {e.session for e in out.events}
+    for record, _ in saved:
+        if record.id not in restored:
+            store.delete(record.id)
+    return out
+
+
+def persist(store: SessionStore, rooms: Rooms, event: Event, wall: float) -> None:
+    """Keep the store in step with the rooms: call before the event's answers go out.
+    A failed write is logged; the session goes on (only a restart would lose it)."""
+    if event.session is None:
+        return
+    try:
+        if event.kind in ("created", "confirmed"):
+            record = rooms.record(event.session)
+            if record is not None:
+                store.save(record, wall)
+        elif event.kind == "ended":
+            store.delete(event.session)
+    except sqlite3.Error as exc:
+        log.error("cannot write session %s to the session store: %s", event.session, exc)
