@@ -357,7 +357,7 @@ class RelayServer:
 
     def reload_tokens(self, *, initial: bool = False) -> None:
         """Read the token store again; a damaged store keeps the old tokens (ConfigError at start)."""
-        records: tuple = ()
+        records: tuple[Any, ...] = ()
         store = self.token_store
         if store is not None:
             self._store_stamp = store.stamp()
