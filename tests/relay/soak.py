@@ -76,6 +76,12 @@ class RelayProc:
         self.proc.send_signal(signal.SIGKILL)
         self.proc.wait(timeout=10)
 
+    def terminate(self) -> int:
+        """SIGTERM, as systemd or Docker stop it; the exit status."""
+        assert self.proc is not None
+        self.proc.send_signal(signal.SIGTERM)
+        return self.proc.wait(timeout=30)
+
     def stop(self) -> None:
         if self.proc is not None and self.proc.poll() is None:
             self.proc.kill()
@@ -203,10 +209,10 @@ async def close_all(pairs: list[Pair]) -> None:
 
 
 async def restart_soak(data_dir: Path, sessions: int, kill_at: float, run_to: float,
-                       settle: float = 30.0) -> SoakResult:
-    """One relay process, ``sessions`` chatting pairs, kill -9 at ``kill_at`` s, started again
-    at once on the same port and data dir, chat until ``run_to`` s, then wait (up to
-    ``settle`` s) for every message."""
+                       settle: float = 30.0, graceful: bool = False) -> SoakResult:
+    """One relay process, ``sessions`` chatting pairs, kill -9 (``graceful``: SIGTERM) at
+    ``kill_at`` s, started again at once on the same port and data dir, chat until ``run_to``
+    s, then wait (up to ``settle`` s) for every message."""
     relay = RelayProc(data_dir)
     relay.start()
     pairs: list[Pair] = []
@@ -215,7 +221,10 @@ async def restart_soak(data_dir: Path, sessions: int, kill_at: float, run_to: fl
         t0 = time.monotonic()
         sender = asyncio.create_task(chat(pairs, t0 + run_to))
         await asyncio.sleep(max(0.0, t0 + kill_at - time.monotonic()))
-        relay.kill9()
+        if graceful:
+            assert await asyncio.to_thread(relay.terminate) == 0
+        else:
+            relay.kill9()
         restarted_at = await asyncio.to_thread(relay.start)
         await sender
         try:

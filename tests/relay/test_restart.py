@@ -26,6 +26,13 @@ async def test_kill_9_and_restart_loses_and_ends_nothing(tmp_path: Path) -> None
     assert len(result.resume_s) == 10  # every session: both sides resumed on the new process
 
 
+async def test_a_restart_by_the_service_manager_sigterm_then_start_loses_and_ends_nothing(tmp_path: Path) -> None:
+    result = await restart_soak(tmp_path / "relay-data", sessions=5, kill_at=3.0, run_to=8.0, graceful=True)
+    assert result.ended == 0, result.ended_reasons
+    assert result.lost == 0 and result.duplicated == 0
+    assert len(result.resume_s) == 5
+
+
 @pytest.mark.skipif(not os.environ.get("COBROWSE_SOAK"), reason="the full soak: COBROWSE_SOAK=1 (about 75 s)")
 async def test_soak_100_sessions_kill_9_at_20_s(tmp_path: Path) -> None:
     result = await restart_soak(tmp_path / "relay-data", sessions=100, kill_at=20.0, run_to=60.0)
