@@ -75,6 +75,19 @@ class RoomsAcrossProcesses(RoomsBase):
             out.events.extend(one.events)
         return out
 
+    def remember_ended(self, ended: dict[str, float], now: float) -> None:
+        """This relay restarted: nameplates that ended ``ago`` seconds before (nameplate ->
+        ago) still answer ``expired`` and are not handed out again before ``reuse_cooldown``,
+        as if it had never stopped (a late claim must not land in a stranger's new session)."""
+        for nameplate, ago in sorted(ended.items(), key=lambda item: -item[1]):  # oldest first
+            if nameplate in self._sessions:
+                continue
+            when = now - max(0.0, ago)
+            if ago < self.config.dead_memory:
+                self._dead[nameplate] = when
+            if ago < self.config.reuse_cooldown:
+                self._cooling[nameplate] = when
+
     def record(self, session_id: str) -> SessionRecord | None:
         """The session as relay/store.py keeps it (None once it ended)."""
         s = self._by_id.get(session_id)

@@ -11,7 +11,7 @@ a client could have been told survives. On start, the relay takes every record b
 
 What the file holds per session: nameplate, id, the sides' roles, the sha256 of each
 side's resume secret (never the secret: a copy of the file lets nobody resume a side),
-the agent token's name and when it was created. Never a key (the relay has none) or any
+the agent token's name and when it was created; per ended nameplate, when it ended. Never a key (the relay has none) or any
 content. The file is created 0600. WAL with ``synchronous=NORMAL``: a killed process
 loses nothing (the OS has the pages); a power cut may lose the last few writes, whose
 sessions then end as they did before this store.
@@ -39,6 +39,10 @@ CREATE TABLE IF NOT EXISTS sessions (
     joiner_digest BLOB NOT NULL DEFAULT x'',
     agent_token TEXT NOT NULL DEFAULT '',
     created_wall REAL NOT NULL
+);
+CREATE TABLE IF NOT EXISTS ended (
+    nameplate TEXT PRIMARY KEY,
+    ended_wall REAL NOT NULL
 )
 """
 
@@ -86,7 +90,7 @@ class SessionStore:
         self._db = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.execute("PRAGMA synchronous=NORMAL")
-        self._db.execute(SCHEMA)
+        self._db.executescript(SCHEMA)
 
     def load(self) -> list[tuple[SessionRecord, float]]:
         """Every record with its creation time (wall clock, seconds since the epoch)."""
@@ -110,6 +114,20 @@ class SessionStore:
     def delete(self, session_id: str) -> None:
         self._db.execute("DELETE FROM sessions WHERE id = ?", (session_id,))
 
+    def end(self, session_id: str, ended_wall: float) -> None:
+        """The session ended: forget it, and remember its nameplate as recently ended."""
+        with self._db:
+            self._db.execute("BEGIN")
+            row = self._db.execute("SELECT nameplate FROM sessions WHERE id = ?", (session_id,)).fetchone()
+            self._db.execute("DELETE FROM sessions WHERE id = ?", (session_id,))
+            if row is not None:
+                self._db.execute("INSERT OR REPLACE INTO ended VALUES (?, ?)", (row[0], ended_wall))
+
+    def ended(self, since_wall: float) -> dict[str, float]:
+        """Nameplates that ended after ``since_wall``, with when; older ones are dropped."""
+        self._db.execute("DELETE FROM ended WHERE ended_wall <= ?", (since_wall,))
+        return dict(self._db.execute("SELECT nameplate, ended_wall FROM ended").fetchall())
+
     def close(self) -> None:
         self._db.close()
 
@@ -117,13 +135,18 @@ class SessionStore:
 def restore_sessions(store: SessionStore, rooms: Rooms, now: float, wall: float) -> Output:
     """Give ``rooms`` back the sessions of the previous run (``wall``: the time now, seconds
     since the epoch); records of codes that expired meanwhile are deleted."""
+    config = rooms.config
+    recent = store.ended(wall - max(config.dead_memory, config.reuse_cooldown))
+    rooms.remember_ended({nameplate: wall - when for nameplate, when in recent.items()}, now)
     saved = store.load()
     ages = {record.id: max(0.0, wall - created) for record, created in saved}
     out = rooms.restore([record for record, _ in saved], now, ages)
     restored = {e.session for e in out.events}
+    expired = {record.nameplate: 0.0 for record, _ in saved if record.id not in restored}
     for record, _ in saved:
-        if record.id not in restored:
-            store.delete(record.id)
+        if record.id not in restored:  # a code nobody used before it expired, while the relay was down
+            store.end(record.id, wall)
+    rooms.remember_ended(expired, now)
     return out
 
 
@@ -138,6 +161,6 @@ def persist(store: SessionStore, rooms: Rooms, event: Event, wall: float) -> Non
             if record is not None:
                 store.save(record, wall)
         elif event.kind == "ended":
-            store.delete(event.session)
+            store.end(event.session, wall)
     except sqlite3.Error as exc:
         log.error("cannot write session %s to the session store: %s", event.session, exc)

@@ -113,3 +113,26 @@ def test_the_default_store_is_per_address_and_off_for_random_ports_and_clusters(
     assert default_session_store(RelayConfig(host="::1", port=9000)).endswith("relay-sessions-__1-9000.sqlite3")
     assert default_session_store(RelayConfig(port=0)) == OFF
     assert default_session_store(RelayConfig(port=8765, redis="redis://127.0.0.1:6379/0")) == OFF
+
+
+def test_nameplates_that_ended_before_a_restart_stay_dead_and_cool(tmp_path: Path) -> None:
+    """An ended nameplate answers ``expired`` and is not handed out again before
+    ``reuse_cooldown``, across a restart too (a late claim must not land in a new session)."""
+    from relay.store import restore_sessions
+
+    store = SessionStore(tmp_path / "s.sqlite3")
+    store.save(SessionRecord("42", "id1", "agent", b"a" * 32), 1000.0)
+    store.save(SessionRecord("43", "id2", "agent", b"b" * 32), 1000.0)
+    store.end("id1", 1100.0)
+    store.end("unknown-id", 1100.0)  # nothing to remember
+    assert store.ended(0.0) == {"42": 1100.0}
+    rooms = make(reuse_cooldown=300.0, dead_memory=1800.0)
+    out = restore_sessions(store, rooms, now=50.0, wall=1200.0)
+    assert [e.session for e in out.events] == ["id2"]
+    rooms.connected("late", "10.0.0.7")
+    refused = rooms.receive("late", Claim("customer", 1, "42"), 51.0).to("late")
+    assert isinstance(refused[0], Error) and refused[0].code == "expired"
+    assert "42" not in rooms.nameplate_candidates(51.0, k=90, floor=99)  # still cooling
+    assert store.ended(1200.0 - 1800.0) == {"42": 1100.0}
+    assert store.ended(1150.0) == {}  # older than that: forgotten
+    store.close()
