@@ -11,8 +11,8 @@ a client could have been told survives. On start, the relay takes every record b
 
 What the file holds per session: nameplate, id, the sides' roles, the sha256 of each
 side's resume secret (never the secret: a copy of the file lets nobody resume a side),
-the agent token's name and when it was created; per ended nameplate, when it ended. Never a key (the relay has none) or any
-content. The file is created 0600. WAL with ``synchronous=NORMAL``: a killed process
+the agent token's name and when it was created; per ended nameplate, when it ended. Never
+a key (the relay has none) or any content. The file is created 0600. WAL with ``synchronous=NORMAL``: a killed process
 loses nothing (the OS has the pages); a power cut may lose the last few writes, whose
 sessions then end as they did before this store.
 """
