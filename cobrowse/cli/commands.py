@@ -98,7 +98,6 @@ async def embedded_relay(settings: ClientSettings, announce: Any) -> AsyncIterat
         return
     from relay.config import RelayConfig
     from relay.server import serve_relay
-
     from relay.store import default_session_store
 
     parsed = urlparse(settings.relay)
