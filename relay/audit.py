@@ -23,7 +23,9 @@ from typing import IO, Callable
 from cobrowse.errors import ConfigError
 from relay.rooms import Event
 
-AUDITED = frozenset({"created", "paired", "resumed", "ended", "killed", "adopted", "reported"})  # adopted: several nodes
+# adopted: another node took the session over; restored: this relay took it back from its session store
+AUDITED = frozenset({"created", "paired", "resumed", "ended", "killed", "adopted", "restored", "reported"})
+
 log = logging.getLogger("relay")
 
 

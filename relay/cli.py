@@ -40,10 +40,11 @@ log = logging.getLogger("relay")
 _SETTINGS: dict[str, tuple[str, str]] = {
     "host": ("H", "address to listen on (default 127.0.0.1; 0.0.0.0 for all)"),
     "port": ("P", "port to listen on (default 8765; 0 picks a free one)"),
-    "grace": ("S", "seconds a dropped side may come back (default 60)"),
+    "grace": ("S", "seconds a dropped side may come back (default 300)"),
     "unclaimed_ttl": ("S", "seconds a code waits to be used (default 600)"),
     "max_frame_bytes": ("N", "largest frame forwarded (default 262144)"),
     "token_store": ("FILE", "agent token store (default: relay-tokens.json in the data dir)"),
+    "session_store": ("FILE", "live sessions kept for a restart (default: relay-sessions-HOST-PORT.sqlite3 in the data dir; off: none)"),
     "customers_may_create": ("BOOL", "whether customers may create sessions (default true)"),
     "max_sessions": ("N", "live sessions on this relay (default 100000)"),
     "max_sessions_per_token": ("N", "live sessions per agent token (default 0: no limit)"),
@@ -208,6 +209,15 @@ def run(args: argparse.Namespace) -> int:
             from relay.tokens import default_store_path
 
             config = dataclasses.replace(config, token_store=str(default_store_path()))
+        if not config.session_store:
+            from relay.store import OFF, default_session_store, writable
+
+            path = default_session_store(config)
+            if path != OFF and not writable(path):
+                print(f"cobrowse relay: WARNING: cannot write the session store {path}: sessions will not "
+                      "survive a restart (set session_store to a writable file)", file=sys.stderr)
+                path = OFF
+            config = dataclasses.replace(config, session_store=path)
     except ConfigError as exc:
         print(f"cobrowse relay: {exc}", file=sys.stderr)
         return EXIT_USAGE

@@ -30,7 +30,11 @@ import time
 from typing import Any, Awaitable, Callable, Iterable
 
 import redis.asyncio as aioredis
+from redis.asyncio.retry import Retry
+from redis.backoff import ExponentialBackoff
+from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import RedisError
+from redis.exceptions import TimeoutError as RedisTimeout
 
 from cobrowse.errors import ConfigError
 from relay.cluster_wire import HEADER, SessionRecord, alive_key, batch_head, channel, session_key
@@ -41,6 +45,19 @@ HEARTBEAT = 1.0  # seconds between liveness writes
 ALIVE_MS = 3000  # a node silent this long is lost
 REFRESH = 10.0  # seconds between TTL refreshes of the home's live sessions
 HIGH_WATER = 1 << 20  # bytes buffered for one node before senders wait
+#: Connections to Redis one node holds at most. Past it a command waits for a free one (up to
+#: POOL_WAIT s) instead of failing: redis-py's default pool fails at 100 ("Too many
+#: connections"), which 200 sides resuming at once after a node loss reached.
+POOL_SIZE = 64
+POOL_WAIT = 10.0
+#: Reads that decide a client's fate (whose session, adopt it or not) are tried this often,
+#: with these waits between, before the client is told to try again later (``unavailable``).
+READ_TRIES = (0.05, 0.2, 0.5)
+
+
+class RedisTrouble(Exception):
+    """Redis did not answer a read in time, even after retries: a transient failure, never
+    evidence that a session is gone (the client is told to try again)."""
 _pack = HEADER.pack
 
 _RESERVE = """
@@ -106,7 +123,11 @@ class Cluster:
         self.received = 0
 
     async def start(self) -> None:
-        self._redis = aioredis.from_url(self.url, socket_connect_timeout=5, socket_timeout=10)
+        pool = aioredis.BlockingConnectionPool.from_url(
+            self.url, max_connections=POOL_SIZE, timeout=POOL_WAIT, socket_connect_timeout=5, socket_timeout=10,
+            retry=Retry(ExponentialBackoff(cap=1.0, base=0.05), 3), retry_on_error=[RedisConnectionError, RedisTimeout],
+        )
+        self._redis = aioredis.Redis.from_pool(pool)
         try:
             async with asyncio.timeout(10):
                 await self._redis.ping()
@@ -195,23 +216,29 @@ class Cluster:
     def end(self, nameplate: str) -> None:
         self._op("end", (session_key(nameplate),), (self.node_id, self.cooldown))
 
+    async def _read(self, what: str, call: Callable[[], Awaitable[Any]]) -> Any:
+        """``call()`` with retries; RedisTrouble once they are spent (logged once)."""
+        last: BaseException | None = None
+        for wait in (*READ_TRIES, None):
+            try:
+                return await call()
+            except (RedisError, OSError, TimeoutError) as exc:
+                last = exc
+            if wait is not None:
+                await asyncio.sleep(wait)
+        log.error("cannot %s in Redis after %d tries: %s", what, len(READ_TRIES) + 1, last)
+        raise RedisTrouble(f"{what}: {last}")
+
     async def lookup(self, nameplate: str) -> SessionRecord | None:
-        try:
-            fields = await self._redis.hgetall(session_key(nameplate))
-        except RedisError as exc:
-            log.error("cannot read a session from Redis: %s", exc)
-            return None
+        """The session's record (None: no such session). RedisTrouble if Redis did not answer."""
+        fields = await self._read("read a session", lambda: self._redis.hgetall(session_key(nameplate)))
         return SessionRecord.from_redis(nameplate, fields)
 
     async def take_over(self, nameplate: str, lost_home: str) -> bool:
-        """Make this node the home of a session whose home ``lost_home`` is gone (atomic)."""
-        try:
-            return bool(await self._scripts["take_over"](
-                keys=[session_key(nameplate)], args=[lost_home, self.node_id, self.record_ttl]
-            ))
-        except RedisError as exc:
-            log.error("cannot take a session over in Redis: %s", exc)
-            return False
+        """Make this node the home of a session whose home ``lost_home`` is gone (atomic).
+        False if another node did first; RedisTrouble if Redis did not answer."""
+        return bool(await self._read("take a session over", lambda: self._scripts["take_over"](
+            keys=[session_key(nameplate)], args=[lost_home, self.node_id, self.record_ttl])))
 
     async def alive(self, node_id: str) -> bool:
         """Whether ``node_id`` wrote its liveness key lately (cached for half a second)."""

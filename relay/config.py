@@ -39,7 +39,7 @@ class RelayConfig:
 
     host: str = "127.0.0.1"
     port: int = 8765  # 0 picks a free port (tests, the agent console's embedded relay)
-    grace: float = 60.0  # how long a dropped side's place is held for ``resume``
+    grace: float = 300.0  # how long a dropped side's place is held for ``resume`` (clients retry as long)
     unclaimed_ttl: float = 600.0  # how long a nameplate waits for the other side
     max_frame_bytes: int = 256 * 1024
     agent_tokens: tuple[str, ...] = ()  # sha256 hex digests; empty = agents need no token
@@ -68,6 +68,9 @@ class RelayConfig:
     token_limit_factor: int = 10  # agents with a valid token get this many times the per-address limits
     # ---- operating one node (see docs/relay.md) ----
     token_store: str = ""  # the agent token file; "" = none here, the data dir for `cobrowse relay`
+    # the SQLite file of live sessions a restarted relay resumes (relay/store.py); "" = none here,
+    # the data dir for `cobrowse relay`; "off" = memory only
+    session_store: str = ""
     admin_tokens: tuple[str, ...] = ()  # sha256 hex digests; empty = the admin endpoint refuses all
     max_sessions_per_token: int = 0  # live sessions one agent token may hold; 0 = no limit
     max_bytes_per_s: int = 0  # per connection, token bucket; 0 = no limit
@@ -324,6 +327,7 @@ _CHECKS: dict[str, Callable[[str, Any, str], Any]] = {
     "max_unpaired": _int_in(0, 500_000),
     "token_limit_factor": _int_in(1, 1000),
     "token_store": _path,
+    "session_store": _path,
     "admin_tokens": _tokens,
     "max_sessions_per_token": _int_in(0, 500_000),
     "max_bytes_per_s": _int_in(0, 10**12),

@@ -28,29 +28,29 @@ import secrets
 import socket
 from collections import deque
 from itertools import count
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from websockets.asyncio.server import ServerConnection
 from websockets.exceptions import ConnectionClosed
 
 from cobrowse.errors import InvalidCode
 from cobrowse.wire.code import validate_nameplate
-from cobrowse.wire.envelope import Claim, MalformedMessage, Open, Resume, decode_client
-from relay.cluster import HIGH_WATER, Cluster
+from cobrowse.wire.envelope import Claim, Error, MalformedMessage, Open, Resume, decode_client
+from relay.cluster import HIGH_WATER, Cluster, RedisTrouble
 from relay.cluster_wire import (
     ACK, BINARY, CLOSE, DROP, OPEN, TEXT, TO_ACK, TO_BINARY, TO_TEXT, Acks, BadBatch, Credit, ack_payload,
     close_payload, parse_ack, parse_batch, parse_close,
 )
+from relay.host import RelayHost
 from relay.limits import bucket_for
 from relay.rooms import NAMEPLATE_CAP, Event
-
-if TYPE_CHECKING:
-    from relay.server import RelayServer
 
 log = logging.getLogger("relay.nodes")
 
 CLOSE_NODE_LOST = 1012  # "service restart": the client reconnects and resumes
 NODE_LOST_REASON = "relay node lost: reconnect"
+CLOSE_TRY_AGAIN = 1013  # "try again later": a lookup in Redis failed; the session is not gone
+UNAVAILABLE_RETRY = 1  # seconds the client is asked to wait
 
 
 def default_node_id() -> str:
@@ -97,7 +97,7 @@ class RemoteConn:
         # only frames wait for credit: control messages (an error before a close) never do
         if self.credit.sent(len(payload)) and isinstance(data, bytes) and not self.closed:
             self.go.clear()
-            self.blocked_since = bridge.server._clock()
+            self.blocked_since = bridge.server.now()
             await self.go.wait()
 
     def acked(self, nbytes: int) -> None:
@@ -138,7 +138,7 @@ class _Proxy:
 class Bridge:
     """This node's part in the cluster; the server calls it at the handshake and per event."""
 
-    def __init__(self, server: RelayServer, node_id: str) -> None:
+    def __init__(self, server: RelayHost, node_id: str) -> None:
         cfg = server.config
         self.server = server
         self.node_id = node_id
@@ -174,9 +174,9 @@ class Bridge:
         try:
             msg = decode_client(text)
         except MalformedMessage:
-            return await server._control(ws, text)
+            return await server.control(ws, text)
         if isinstance(msg, Open):
-            now = server._clock()
+            now = server.now()
             nameplate = ""
             floor = 99
             while not server.draining and not nameplate and floor <= NAMEPLATE_CAP * 10:
@@ -184,7 +184,7 @@ class Bridge:
                 # crowded cluster-wide, draw from a 10x longer range
                 nameplate = await self.cluster.reserve(rooms.nameplate_candidates(now, 8, floor))
                 floor *= 10
-            closing = await server._control(ws, text, nameplate=nameplate)
+            closing = await server.control(ws, text, nameplate=nameplate)
             if nameplate and not rooms.holds(nameplate):
                 self.cluster.release(nameplate)  # refused after all (token, quota...)
             return closing
@@ -194,11 +194,24 @@ class Bridge:
             except InvalidCode:
                 nameplate = ""
             if nameplate and not rooms.holds(nameplate):
-                home = await self._home_for(nameplate)
+                try:
+                    home = await self._home_for(nameplate)
+                except RedisTrouble:  # not evidence that the session is gone: try again soon
+                    await self._unavailable(ws)
+                    return True
                 if home is not None and home != self.node_id:
                     await self.proxy(ws, home, text)
                     return True
-        return await server._control(ws, text)
+        return await server.control(ws, text)
+
+    async def _unavailable(self, ws: ServerConnection) -> None:
+        """Redis did not answer the lookup: the client keeps its session and tries again."""
+        error = Error.of("unavailable", "the relay's shared store did not answer")
+        try:
+            await ws.send(Error(error.code, error.message, UNAVAILABLE_RETRY).encode())
+            await ws.close(CLOSE_TRY_AGAIN, "unavailable")
+        except ConnectionClosed:
+            pass
 
     async def _home_for(self, nameplate: str) -> str | None:
         """The live home of a session not held here, after adopting it if its home is lost."""
@@ -214,9 +227,9 @@ class Bridge:
                 joiner = (record.joiner_role, record.joiner_token) if record.joiner_role else None
                 out = self.server.rooms.adopt(
                     nameplate, record.id, (record.creator_role, record.creator_token), joiner,
-                    record.agent_token or None, self.server._clock(),
+                    record.agent_token or None, self.server.now(),
                 )
-                self.server._apply_later(out)
+                self.server.apply_later(out)
                 log.info("took over session %s from lost node %s", record.id, record.home,
                          extra={"ctx": {"event": "adopted", "session": record.id, "from_node": record.home}})
                 return self.node_id
@@ -231,12 +244,12 @@ class Bridge:
         conn_id = next(self._ids)
         p = self.proxies[conn_id] = _Proxy(ws, home, conn_id, self._window)
         address = server.rooms.address_of(ws)
-        server.rooms.disconnected(ws, server._clock())  # the home's rooms hold this side, not ours
+        server.rooms.disconnected(ws, server.now())  # the home's rooms hold this side, not ours
         cluster.send(home, OPEN, conn_id, address.encode())
         cluster.send(home, TEXT, conn_id, first.encode())
         writer = asyncio.create_task(self._write_out(p))
         cfg = server.config
-        bucket = bucket_for(cfg.max_bytes_per_s, cfg.max_frame_bytes, server._clock())
+        bucket = bucket_for(cfg.max_bytes_per_s, cfg.max_frame_bytes, server.now())
         try:
             while True:
                 data = await ws.recv()
@@ -244,7 +257,7 @@ class Bridge:
                     payload = data
                     cluster.send(home, BINARY, conn_id, payload)
                     if bucket is not None:
-                        await server._throttle(bucket, len(payload))
+                        await server.throttle(bucket, len(payload))
                 else:
                     payload = data.encode()
                     cluster.send(home, TEXT, conn_id, payload)
@@ -282,7 +295,7 @@ class Bridge:
 
     def _to_client(self, p: _Proxy, kind: int, payload: bytes) -> None:
         if kind == CLOSE:  # a client that takes nothing must not keep its socket open
-            self.server._spawn(self._cut_after(p.ws, 5.0))
+            self.server.spawn(self._cut_after(p.ws, 5.0))
         else:
             p.queued += len(payload)
             if p.queued > self._cap:  # beyond the window: a home that ignores it
@@ -366,11 +379,11 @@ class Bridge:
                             except ConnectionClosed:
                                 pass
                             continue
-                        out = rooms.binary(rc, size, server._clock())
-                        if out and await server._apply(out, rc):
+                        out = rooms.binary(rc, size, server.now())
+                        if out and await server.apply(out, rc):
                             return
                     elif kind == TEXT:
-                        if await server._control(rc, payload.decode(errors="replace")):
+                        if await server.control(rc, payload.decode(errors="replace")):
                             return
                     elif kind == DROP:
                         rc.closed = True
@@ -388,9 +401,9 @@ class Bridge:
         rc.go.set()  # nobody waits for a gone receiver
         if rc.task is not None and rc.task is not asyncio.current_task():
             rc.task.cancel()
-        out = self.server.rooms.disconnected(rc, self.server._clock())
+        out = self.server.rooms.disconnected(rc, self.server.now())
         if out:
-            self.server._apply_later(out)
+            self.server.apply_later(out)
 
     async def hand_over(self, bound: float) -> None:
         """Graceful stop of this node: leave the cluster first (so other nodes adopt this
@@ -401,11 +414,8 @@ class Bridge:
             await rc.close(CLOSE_NODE_LOST, NODE_LOST_REASON)
         for p in list(self.proxies.values()):
             self._to_client(p, CLOSE, close_payload(1001, "relay shutting down"))
-        server = self.server
-        if server._server is not None:
-            for ws in list(server._server.connections):
-                if not any(p.ws is ws for p in self.proxies.values()):
-                    server._spawn(server._close_one(ws, [], CLOSE_NODE_LOST, NODE_LOST_REASON, bound=bound))
+        proxied = [p.ws for p in self.proxies.values()]  # told above, through their proxy
+        self.server.close_clients(CLOSE_NODE_LOST, NODE_LOST_REASON, bound, except_for=proxied)
         await self.cluster.flush()
 
     # ---- events and liveness ----
@@ -436,13 +446,13 @@ class Bridge:
     async def _check_nodes(self) -> None:
         cluster = self.cluster
         server = self.server
-        now, limit = server._clock(), server.config.slow_consumer_timeout
+        now, limit = server.now(), server.config.slow_consumer_timeout
         for rc in list(self.remotes.values()):
             if rc.blocked_since is not None and now - rc.blocked_since >= limit:  # as _check_stalled
                 rc.blocked_since = None
                 out = server.rooms.slow_consumer(rc, now)
                 if out:
-                    server._apply_later(out, bound=5.0)
+                    server.apply_later(out, bound=5.0)
         homes = {p.home for p in self.proxies.values()}
         for home in homes:
             if not await cluster.alive(home):

@@ -24,7 +24,10 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
-from typing import Any
+import time
+from typing import Any, Callable
+
+from relay.config import RelayConfig
 
 IceServer = dict[str, Any]
 
@@ -63,3 +66,11 @@ def ice_servers(
             entry["credential"] = credential
         servers.append(entry)
     return servers
+
+
+def ice_source(config: RelayConfig) -> Callable[[str, str], list[dict[str, Any]]]:
+    """What the rooms call for each side's ICE servers: fresh TURN credentials, wall-clock expiry."""
+    if not config.ice_configured:
+        return lambda session_id, role: []
+    stun, turn_urls, secret, ttl = config.stun_urls, config.turn_urls, config.turn_secret, config.turn_ttl
+    return lambda session_id, role: ice_servers(stun, turn_urls, secret, ttl, f"{session_id}-{role}", time.time())

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import dataclasses
 import socket
 import sys
 from typing import Any, AsyncIterator
@@ -102,9 +103,12 @@ async def embedded_relay(settings: ClientSettings, announce: Any) -> AsyncIterat
         return
     from relay.config import RelayConfig
     from relay.server import serve_relay
+    from relay.store import default_session_store
 
     parsed = urlparse(settings.relay)
-    server = await serve_relay(RelayConfig(host=parsed.hostname or "127.0.0.1", port=parsed.port or 8765))
+    config = RelayConfig(host=parsed.hostname or "127.0.0.1", port=parsed.port or 8765)
+    # its sessions outlive it like a standalone relay's (relay-sessions-*.sqlite3 in the data dir)
+    server = await serve_relay(dataclasses.replace(config, session_store=default_session_store(config)))
     url = f"ws://127.0.0.1:{server.port}"
     announce(f"no relay configured: started an embedded relay on {url} (customers on this machine join with the default; others need --relay)")
     try:

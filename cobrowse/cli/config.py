@@ -6,7 +6,7 @@ The config file is TOML at ``$COBROWSE_CONFIG`` or ``<user config dir>/cobrowse/
     relay = "wss://relay.example.com"
     token = "..."          # agents, when the relay requires one
     name = "Alice"         # shown to the customer
-    reconnect_for = 60     # seconds to keep trying after the connection to the relay drops
+    reconnect_for = 300    # seconds to keep trying after the connection to the relay drops
     playbooks = "~/support/playbooks"   # the playbook library folder(s): a path or a list of paths
     mic = "default"        # calls: microphone (a PulseAudio source; docs/voice.md)
     speaker = "default"    # calls: speaker (a PulseAudio sink)
@@ -80,7 +80,7 @@ class ClientSettings:
     relay_explicit: bool
     token: str | None
     name: str
-    reconnect_for: float = 60.0
+    reconnect_for: float = 300.0
     playbooks: tuple[str, ...] = ()  # library folders before the data dir's and the samples
     redact_patterns: tuple[str, ...] = ()
     rtc: RtcSettings = RtcSettings()
@@ -164,7 +164,7 @@ def resolve(relay_flag: str | None, token_flag: str | None = None, name_flag: st
         raise ConfigError(f"relay URL {relay!r} must start with ws:// or wss://")
     token = token_flag or os.environ.get("COBROWSE_TOKEN") or file.get("token")
     name = name_flag or os.environ.get("COBROWSE_NAME") or file.get("name") or ""
-    raw = os.environ.get("COBROWSE_RECONNECT_FOR") or file.get("reconnect_for") or 60.0
+    raw = os.environ.get("COBROWSE_RECONNECT_FOR") or file.get("reconnect_for") or 300.0
     try:
         reconnect_for = float(raw)
     except ValueError:

@@ -207,6 +207,17 @@ class SecureChannel:
         self.retransmitted_bytes += len(p.frame)
         return p.frame
 
+    def peer_back(self, now: float) -> None:
+        """The peer is attached again after being away (a drop, a relay restart): what it
+        never acknowledged starts a fresh count of retransmissions. Frames retransmitted
+        into a connection that was already dead (a partition is noticed only after the
+        keepalive times out) must not count towards :attr:`stalled`: the bound is for a
+        peer that is present and does not acknowledge, and each fresh count costs the peer
+        a reconnect."""
+        for p in self._unacked.values():
+            p.tries = 0
+            p.sent_at = min(p.sent_at, now - self.retransmit_after)
+
     # receiving
 
     def open(self, frame: bytes, now: float) -> tuple[ChannelEvent, list[bytes]]:

@@ -11,8 +11,10 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
+import errno
 import random
 from dataclasses import dataclass
+from enum import StrEnum
 from typing import Any
 
 from websockets.asyncio.client import ClientConnection, connect
@@ -27,11 +29,27 @@ from cobrowse.wire.proxy import ProxyChoice, ProxySettingError, choose_proxy
 log = logging.getLogger(__name__)
 
 MAX_FRAME = 8 * 1024 * 1024
+#: How long a side keeps trying to get its session back after the relay connection drops
+#: (a relay restart, a laptop changing networks); the relay holds its place as long.
+RECONNECT_FOR = 300.0
+#: Websocket close codes with which a relay says it restarts or stops (1012 service restart,
+#: 1001 going away): the session resumes once it (or another node) is back.
+RESTART_CLOSE_CODES = (1001, 1012)
+
+
+class DropCause(StrEnum):
+    """Why this side lost the relay, as far as it can tell (the honest part of the message)."""
+
+    RELAY_RESTART = "relay_restart"  # the relay said it restarts or stops (close 1012/1001)
+    RELAY_DOWN = "relay_down"  # its address answers but nothing listens: the relay is not running
+    NETWORK = "network"  # no answer at all (timeouts, unreachable, DNS): this side's network or the path
+    BUSY = "busy"  # the relay is back but asked us to wait (a limit, a lookup that failed)
 
 
 @dataclass(frozen=True)
 class PeerChanged:
     state: str  # joined | left | back
+    grace: float | None = None  # with "left": how long the relay holds the other side's place
 
 
 @dataclass(frozen=True)
@@ -44,6 +62,8 @@ class Reconnecting:
     attempt: int
     delay: float
     reason: str
+    cause: DropCause = DropCause.NETWORK
+    give_up_in: float = 0.0  # seconds until this side stops trying
 
 
 @dataclass(frozen=True)
@@ -95,6 +115,59 @@ def unreachable(url: str, exc: BaseException, proxy: ProxyChoice | None = None) 
     )
 
 
+def gave_up_message(url: str, tried_for: float, cause: DropCause) -> str:
+    """What a side is told when it stops trying to get its session back: who failed, as far
+    as it can tell, and what to do."""
+    span = _span(tried_for)
+    if cause in (DropCause.RELAY_DOWN, DropCause.RELAY_RESTART):
+        return (f"the relay at {url} stopped and was not back within {span} (its machine answers, but no relay "
+                "runs there; if it ran inside the other side's cobrowse, their program stopped): the session "
+                "is over; start a new one once a relay runs again")
+    if cause is DropCause.BUSY:
+        return f"the relay at {url} kept asking to wait for {span}: the session is over; start a new one later"
+    return (f"lost the connection to the relay at {url} and could not get it back in {span}: "
+            "check your network (or whether the relay's address is reachable) and start a new session")
+
+
+def _span(seconds: float) -> str:
+    return f"{seconds / 60:g} min" if seconds >= 120 and seconds % 60 == 0 else \
+        f"{seconds / 60:.0f} min" if seconds >= 120 else f"{seconds:.0f} s"
+
+
+def _other(role: str) -> str:
+    return "customer" if role == "agent" else "agent"
+
+
+def reconnecting_message(cause: DropCause, give_up_in: float) -> str:
+    """While this side tries to get its session back: who dropped, and what happens next."""
+    tail = f"the session resumes by itself; this side keeps trying for {_span(give_up_in)}"
+    if cause is DropCause.RELAY_RESTART:
+        return f"the relay is restarting: {tail}"
+    if cause is DropCause.RELAY_DOWN:
+        return f"the relay is not answering (stopped or restarting; your network is fine): {tail}"
+    if cause is DropCause.BUSY:
+        return f"the relay asked to wait a moment: {tail}"
+    return f"lost the connection to the relay (your network, or the path to the relay): {tail}"
+
+
+def peer_left_message(role: str, grace: float | None) -> str:
+    """The other side's connection to the relay dropped (its network, its machine, its app)."""
+    wait = f" for up to {_span(grace)}" if grace else ""
+    return (f"the {_other(role)}'s connection dropped (their network or their app; yours is fine): "
+            f"the session waits{wait} for them to come back")
+
+
+def resumed_message(role: str, peer_here: bool) -> str:
+    if peer_here:
+        return "reconnected: the session goes on"
+    return f"reconnected to the relay: waiting for the {_other(role)} to reconnect too"
+
+
+def peer_timeout_message(role: str) -> str:
+    return (f"the {_other(role)}'s connection dropped and they did not come back in time "
+            "(their network or their app; yours is fine): the session is over")
+
+
 def refused_by_limit(exc: InvalidStatus) -> RelayRejected | None:
     """A relay limit refused the connection before the websocket opened (429: this address,
     503: the relay is full); the wait comes from Retry-After, never the relay's own words."""
@@ -112,7 +185,7 @@ def refused_by_limit(exc: InvalidStatus) -> RelayRejected | None:
 class RelayLink:
     """One side's link to the relay. Create with ``open`` or ``claim``, then ``run``."""
 
-    def __init__(self, url: str, role: str, token: str | None = None, *, reconnect_for: float = 60.0,
+    def __init__(self, url: str, role: str, token: str | None = None, *, reconnect_for: float = RECONNECT_FOR,
                  proxy: ProxyChoice | None = None) -> None:
         self.url = url
         #: How connections to the relay go out (curl's rules, docs/headless.md "Proxies").
@@ -134,6 +207,8 @@ class RelayLink:
         #: Claims on our session so far (``peer joined``), for ``release`` to name the one it means.
         self.claims = 0
         self._closing = False
+        self._dropped = DropCause.NETWORK
+        self._refused_connection = False
 
     async def _connect(self) -> ClientConnection:
         try:
@@ -147,6 +222,8 @@ class RelayLink:
         except ImportError as exc:  # socks:// needs python-socks
             raise unreachable(self.url, exc, self.proxy) from None
         except (OSError, InvalidHandshake, InvalidURI, InvalidProxy, TimeoutError) as exc:
+            self._refused_connection = isinstance(exc, ConnectionRefusedError) or (
+                isinstance(exc, OSError) and exc.errno == errno.ECONNREFUSED)
             raise unreachable(self.url, exc, self.proxy) from None
 
     async def _request(self, ws: ClientConnection, message: env.Message, expect: type[env.Message]) -> env.Message:
@@ -313,7 +390,7 @@ class RelayLink:
                 if isinstance(message, env.Peer):
                     if message.state == "joined":
                         self.claims += 1
-                    await self.items.put(PeerChanged(message.state))
+                    await self.items.put(PeerChanged(message.state, message.grace))
                 elif isinstance(message, env.Released):
                     await self.items.put(ClaimReleased(message.reason, message.failures))
                 elif isinstance(message, env.Closed):
@@ -323,8 +400,10 @@ class RelayLink:
                     if message.code in ("too_large", "malformed"):
                         text = env.describe_error(message.code)
                         return LinkEnded(message.code, text, RelayRejected(message.code, text))
-        except ConnectionClosed:
-            pass
+        except ConnectionClosed as exc:
+            rcvd = exc.rcvd
+            self._dropped = DropCause.RELAY_RESTART if rcvd is not None and rcvd.code in RESTART_CLOSE_CODES \
+                else DropCause.NETWORK
         return None
 
     async def _reconnect(self) -> LinkEnded | None:
@@ -332,22 +411,28 @@ class RelayLink:
         give_up_at = loop.time() + self.reconnect_for
         attempt = 0
         last: Exception | None = None
+        cause = self._dropped
         while loop.time() < give_up_at:
             delay = reconnect_delay(attempt, random.random)  # spread out: a restarted relay is not stampeded
             attempt += 1
-            await self.items.put(Reconnecting(attempt, delay, str(last or "connection lost")))
+            await self.items.put(Reconnecting(attempt, delay, str(last or "connection lost"), cause,
+                                              max(0.0, give_up_at - loop.time())))
             await asyncio.sleep(delay)
             try:
                 ws = await self._connect()
                 assert self.nameplate is not None and self._side is not None
                 reply = await self._request(ws, env.Resume(self.nameplate, self._side), env.Resumed)
             except RelayRejected as exc:
-                if exc.code not in ("rate_limited", "full"):  # a limit passes: keep trying until give-up
+                if exc.code not in env.RETRY_ERROR_CODES:  # a limit passes: keep trying until give-up
                     return LinkEnded(exc.code, exc.message, exc)
-                last = exc
+                last, cause = exc, DropCause.BUSY
                 continue
             except RelayUnavailable as exc:
                 last = exc
+                if not self._refused_connection:
+                    cause = DropCause.NETWORK
+                elif cause is not DropCause.RELAY_RESTART:  # it said it restarts: still restarting
+                    cause = DropCause.RELAY_DOWN
                 continue
             assert isinstance(reply, env.Resumed)
             self.ice_servers = reply.ice_servers
@@ -355,10 +440,7 @@ class RelayLink:
             self.connected.set()
             await self.items.put(Resumed(reply.peer))
             return None
-        error = RelayUnavailable(
-            f"lost the connection to the relay at {self.url} and could not get it back in "
-            f"{self.reconnect_for:.0f} s: check your network and start a new session"
-        )
+        error = RelayUnavailable(gave_up_message(self.url, self.reconnect_for, cause))
         return LinkEnded("connection_lost", str(error), error)
 
     def abort(self) -> None:

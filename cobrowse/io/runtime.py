@@ -32,6 +32,7 @@ from cobrowse.errors import (
     SecurityError,
 )
 from cobrowse.io.link import ClaimReleased, Frame, LinkEnded, PeerChanged, Reconnecting, RelayLink, Resumed
+from cobrowse.io.link import peer_left_message, peer_timeout_message, reconnecting_message, resumed_message
 from cobrowse.io.rtc import RtcManager, RtcSettings
 from cobrowse.protocol import messages as m
 from cobrowse.protocol.session import Integrity, Paired, Received, Session
@@ -59,7 +60,7 @@ END_MESSAGES = {
     "agent_ended": "the agent ended the session",
     "customer_ended": "the customer ended the session",
     "command_exited": "the customer's shared program exited",
-    "peer_timeout": "the other side lost its connection and did not come back",
+    "peer_timeout": "the other side's connection dropped and they did not come back in time: the session is over",
     "expired": "nobody joined before the session code expired: start a new session",
     "scared": "the session was stopped because a security check failed",
     "claim_timeout": "the code was not confirmed in time: check the digits and try again",
@@ -360,7 +361,8 @@ class SessionRuntime:
         elif isinstance(item, PeerChanged):
             if item.state == "left":
                 session.peer_left()
-                self.emit({"event": "peer", "state": "left"})
+                self.emit({"event": "peer", "state": "left", "message": peer_left_message(self.role, item.grace),
+                           **({"grace_s": item.grace} if item.grace is not None else {})})
                 await self.on_peer(False)
             else:
                 if item.state == "back":
@@ -369,7 +371,8 @@ class SessionRuntime:
                 await self.flush()
                 await self.on_peer(True)
         elif isinstance(item, Resumed):
-            self.emit({"event": "connection", "state": "resumed", "peer": item.peer})
+            self.emit({"event": "connection", "state": "resumed", "peer": item.peer,
+                       "message": resumed_message(self.role, item.peer)})
             if not item.peer and self.created and not self.paired and session.state != "know_code":
                 # An unconfirmed claimant is let go as soon as it drops, never held in grace: it
                 # left while we were away (we missed the relay's "released"). Start afresh.
@@ -381,7 +384,8 @@ class SessionRuntime:
         elif isinstance(item, Reconnecting):
             session.peer_left()
             self.emit({"event": "connection", "state": "reconnecting", "attempt": item.attempt,
-                       "retry_in_s": item.delay})
+                       "retry_in_s": item.delay, "cause": item.cause.value, "give_up_in_s": round(item.give_up_in),
+                       "message": reconnecting_message(item.cause, item.give_up_in)})
         elif isinstance(item, LinkEnded):
             if self._ending:
                 self.link_gone.set()
@@ -392,6 +396,8 @@ class SessionRuntime:
             if item.reason in ("peer_timeout", "expired"):
                 code = EXIT_FAILED
             message = item.message or END_MESSAGES.get(item.reason, item.reason)
+            if item.reason == "peer_timeout":
+                message = peer_timeout_message(self.role)
             if item.reason == "scared" and not self.paired:
                 # The peer's key confirmation failed before ours could (a man in the middle
                 # answers each side at once): the same verdict, told the same way.

@@ -82,6 +82,7 @@ class Session:
             self._outbox.extend(self._handshake.data_to_send())
         elif self.state == "paired":
             assert self._channel is not None
+            self._channel.peer_back(now)
             self._outbox.append(self._channel.ack(resend=True))
 
     def peer_left(self) -> None:

@@ -11,8 +11,11 @@ from __future__ import annotations
 
 from typing import Callable
 
-#: The steps (seconds) of the schedule; past the last, every wait is the last.
-STEPS = (0.1, 0.25, 0.5, 1.0, 2.0, 3.0, 5.0)
+#: The steps (seconds) of the schedule: doubling from 0.1 s, then 10 s for good. A client that
+#: keeps trying for 5 minutes (the default ``reconnect_for``) makes 36 to 66 attempts; 10,000
+#: clients of a relay that stays down settle at about 1,300 attempts a second between them
+#: (mean wait 7.5 s), and once it is back each comes within one step.
+STEPS = (0.1, 0.2, 0.4, 0.8, 1.6, 3.2, 6.4, 10.0)
 
 
 def reconnect_delay(attempt: int, rng: Callable[[], float]) -> float:

@@ -66,7 +66,8 @@ ERROR_CODES = {
     "bad_version": "this cobrowse version is not supported by the relay: upgrade cobrowse",
     "not_in_session": "open, claim or resume a session first",
     "full": "the relay is busy (at capacity): try again later",
-    "bad_resume": "the session to resume is gone: start a new session",
+    "bad_resume": "the relay no longer has this session (it ended while this side was away, or the relay lost it): start a new session",
+    "unavailable": "the relay could not look the session up just now: trying again",
     "over_quota": "this agent token has as many live sessions as the relay allows: end one first",
     "handshake_timeout": "the relay closed a connection that did not start or join a session in time",
     "slow_consumer": "this connection did not keep up with the data sent to it; it was closed (reconnect to go on)",
@@ -77,6 +78,9 @@ ERROR_CODES = {
 # After an error with one of these codes the relay closes the socket; the others are answers
 # the client can recover from on the same connection.
 FATAL_ERROR_CODES = frozenset(ERROR_CODES) - {"not_in_session"}
+# Refusals that pass: a client that gets one keeps trying to resume (with back-off) instead
+# of ending the session.
+RETRY_ERROR_CODES = frozenset({"rate_limited", "full", "unavailable"})
 
 # Why a session closed, as clients tell their users. Clients show these local texts, never
 # the relay's own words: a hostile relay must not be able to put text in front of a customer.
@@ -85,11 +89,11 @@ CLOSE_REASONS = {
     "customer_ended": "the customer ended the session",
     "command_exited": "the customer's shared program exited",
     "ended": "the other side ended the session",
-    "peer_timeout": "the other side lost its connection and did not come back",
+    "peer_timeout": "the other side's connection dropped and they did not come back in time: the session is over",
     "expired": "nobody joined before the session code expired: start a new session",
     "scared": "the other side detected a security problem (wrong code or interception)",
     "killed": "the relay's administrator ended the session",
-    "shutdown": "the relay is shutting down: start a new session",
+    "shutdown": "the relay was stopped and ended the session: start a new session",
     "idle": "the session was idle longer than the relay allows",
     "wrong_code": "wrong code: check the digits with your agent and try again",
     "claim_timeout": "the code was not confirmed in time: check the digits with your agent and try again",
@@ -229,6 +233,8 @@ class Resumed(Message):
 class Peer(Message):
     type: ClassVar[str] = "peer"
     state: str
+    # with "left": seconds the relay holds the other side's place (informative: not compared)
+    grace: float | None = field(default=None, compare=False)
 
 
 @dataclass(frozen=True)
@@ -306,6 +312,8 @@ def _check(msg: Message) -> None:
         raise MalformedMessage(f"{msg.type}: role must be one of {ROLES}")
     if isinstance(msg, Peer) and msg.state not in ("joined", "left", "back"):
         raise MalformedMessage("peer: unknown state")
+    if isinstance(msg, Peer) and msg.grace is not None and not 0 <= msg.grace <= 86400 * 365:
+        raise MalformedMessage("peer: grace out of range")
     if isinstance(msg, Released) and (msg.reason not in RELEASE_REASONS or not 0 <= msg.failures <= 1_000_000):
         raise MalformedMessage("released: unknown reason or bad failure count")
     servers = getattr(msg, "ice_servers", None)

@@ -153,3 +153,29 @@ def test_a_session_whose_peer_stops_acknowledging_says_it_is_stalled_and_sends_i
         step += 1
     assert b.stalled is not None
     assert sent < (MAX_TRIES + 1) * (MAX_UNACKED_BYTES + 2 * FRAME)
+
+
+def test_frames_retransmitted_into_a_dead_connection_count_afresh_once_the_peer_is_back() -> None:
+    """A partition is noticed only when the keepalive times out (up to 30 s): the frames
+    retransmitted meanwhile went nowhere. After the resume they get a fresh count, so a
+    peer that is back and acknowledging is never taken for an unresponsive one."""
+    a = SecureChannel(K_AB, K_BA)
+    frame = a.seal(PAYLOAD, 0.0)
+    assert frame is not None
+    now, copies = 0.0, 0
+    while now < 60.0:  # the connection is dead but nobody knows yet: 5 copies into the void
+        now += 0.5
+        copies += len(a.retransmit_due(now))
+    assert copies == 5 and a.stalled is None
+    a.peer_back(now)
+    _, again = a.open(ack_frame(1, 0, resend=True), now)  # the peer's RESEND after the resume
+    assert again == [frame]
+    later = now
+    while later < now + 61.0:  # the peer stays silent: the full bound applies again, no sooner
+        later += 0.5
+        a.retransmit_due(later)
+    assert a.stalled is None
+    while a.stalled is None and later < now + 200.0:
+        later += 0.5
+        a.retransmit_due(later)
+    assert a.stalled is not None and later >= now + 90.0

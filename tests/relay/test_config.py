@@ -16,7 +16,7 @@ DIGEST = hashlib.sha256(b"token").hexdigest()
 def test_defaults() -> None:
     cfg = load_config(env={})
     assert cfg == RelayConfig()
-    assert (cfg.host, cfg.port, cfg.grace, cfg.unclaimed_ttl) == ("127.0.0.1", 8765, 60.0, 600.0)
+    assert (cfg.host, cfg.port, cfg.grace, cfg.unclaimed_ttl) == ("127.0.0.1", 8765, 300.0, 600.0)
     assert cfg.max_frame_bytes == 256 * 1024 and cfg.agent_tokens == () and cfg.customers_may_create
 
 

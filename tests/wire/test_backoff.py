@@ -17,7 +17,19 @@ def test_the_schedule_grows_to_its_cap_within_each_steps_upper_half() -> None:
 
 def test_a_herd_of_clients_is_spread_out() -> None:
     rng = random.Random(7)
+    step = STEPS[3]
     waits = sorted(reconnect_delay(3, rng.random) for _ in range(10_000))  # 10,000 clients, same attempt
-    assert waits[0] >= 0.5 and waits[-1] < 1.0
-    buckets = [sum(1 for w in waits if 0.5 + i * 0.05 <= w < 0.55 + i * 0.05) for i in range(10)]
+    assert waits[0] >= step / 2 and waits[-1] < step
+    tenth = step / 20
+    buckets = [sum(1 for w in waits if step / 2 + i * tenth <= w < step / 2 + (i + 1) * tenth) for i in range(10)]
     assert max(buckets) < 1_300 and min(buckets) > 700  # roughly uniform over the upper half: no wave
+
+
+def test_five_minutes_of_retries_back_off_exponentially_to_a_cap() -> None:
+    assert all(b == 2 * a for a, b in zip(STEPS[:-2], STEPS[1:-1])) and STEPS[-1] >= STEPS[-2]
+    for draw in (0.0, 0.999):
+        elapsed, attempts = 0.0, 0
+        while elapsed < 300.0:
+            elapsed += reconnect_delay(attempts, lambda: draw)
+            attempts += 1
+        assert 30 <= attempts <= 70  # a client that tries for 5 minutes: tens of attempts, not thousands

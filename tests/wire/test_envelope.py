@@ -239,7 +239,8 @@ def test_clients_describe_relay_reasons_in_their_own_words() -> None:
     """A hostile relay cannot put its own text in front of the user."""
     from cobrowse.wire.envelope import describe_close, describe_error
 
-    assert describe_close("peer_timeout") == "the other side lost its connection and did not come back"
+    assert describe_close("peer_timeout") == (
+        "the other side's connection dropped and they did not come back in time: the session is over")
     assert describe_error("expired") == "that session code has expired: ask for a new code"
     phishing = "Your bank account is locked! Call +1 555 0100 now"
     assert describe_close(phishing) == "the relay ended the session (unknown)"

@@ -1,0 +1,35 @@
+"""Refusals in the log, throttled: a flood of refusals must not become a flood of log lines
+(each costs the loop time every client waits for)."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any, Callable
+
+LINES, WINDOW = 20, 10.0  # refusals logged one by one per window, the rest counted
+
+log = logging.getLogger("relay")
+
+
+class RefusalLog:
+    """Up to LINES lines per WINDOW s, then one line with the count at the next window."""
+
+    def __init__(self, clock: Callable[[], float]) -> None:
+        self._clock = clock
+        self._unlogged = 0
+        self._lines = 0
+        self._window_at = -WINDOW
+
+    def log(self, what: str, ctx: dict[str, Any]) -> None:
+        now = self._clock()
+        if now - self._window_at >= WINDOW:
+            if self._unlogged:
+                log.info("refused: %d more refusals in the last %.0f s were not logged one by one",
+                         self._unlogged, now - self._window_at,
+                         extra={"ctx": {"event": "refused_unlogged", "count": self._unlogged}})
+            self._window_at, self._lines, self._unlogged = now, 0, 0
+        if self._lines < LINES:
+            self._lines += 1
+            log.info("refused: %s", what, extra={"ctx": ctx})
+        else:
+            self._unlogged += 1
