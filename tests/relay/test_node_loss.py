@@ -2,14 +2,13 @@
 100 chatting sessions homed on node 1, node 1 killed with SIGKILL and never started again;
 node 2 adopts every session from Redis (tests/relay/soak_nodes.py).
 
-The CI variant kills at 5 s and runs to 15 s; ``COBROWSE_SOAK=1`` runs the issue's 60 s soak.
+A short variant kills at 5 s and runs to 15 s; the issue's 60 s soak runs too (about 75 s).
 Every wait is bounded; nothing is timed.
 """
 
 from __future__ import annotations
 
 import asyncio
-import os
 import shutil
 from pathlib import Path
 
@@ -33,7 +32,6 @@ async def test_a_node_killed_for_good_has_its_sessions_adopted_with_nothing_lost
     assert "took over session" in result.logs
 
 
-@pytest.mark.skipif(not os.environ.get("COBROWSE_SOAK"), reason="the full soak: COBROWSE_SOAK=1 (about 75 s)")
 async def test_soak_100_sessions_a_node_killed_at_20_s(tmp_path: Path) -> None:
     result = await node_loss_soak(tmp_path, sessions=100, kill_at=20.0, run_to=60.0)
     assert result.ended == 0, result.ended_reasons
