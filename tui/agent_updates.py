@@ -146,17 +146,26 @@ class SessionUpdates(StepsView):
     def _on_peer(self, event: dict[str, Any]) -> None:
         if event.get("state") == "left":
             self._set_state("the customer's connection dropped; waiting for them to come back…")
+            self._system(str(event.get("message") or "the customer's connection dropped"))
         else:
             self._set_state(self._connected())
             self._system("the customer is back")
 
     def _on_connection(self, event: dict[str, Any]) -> None:
+        message = str(event.get("message") or "")
         if event.get("state") == "reconnecting":
             self.link_state = f"reconnecting (attempt {event.get('attempt')})"
-            self._set_state("lost the relay; reconnecting…")
+            cause = event.get("cause")
+            self._set_state("the relay is restarting; reconnecting…" if cause == "relay_restart" else
+                            "the relay is not answering; reconnecting…" if cause == "relay_down" else
+                            "lost the relay; reconnecting…")
+            if message and event.get("attempt") == 1:  # once per outage, not per attempt
+                self._system(message)
         else:
             self.link_state = "connected"
             self._set_state(self._connected() if event.get("peer") else "reconnected; waiting for the customer…")
+            if message:
+                self._system(message)
         self._render_facts()
 
     def _on_warning(self, event: dict[str, Any]) -> None:
