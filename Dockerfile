@@ -33,4 +33,8 @@ HEALTHCHECK --interval=30s --timeout=5s --start-period=5s --retries=3 \
 # No flags: settings come from the environment and the config file, flags > env > file.
 # In a container the relay must listen on every interface; override with COBROWSE_RELAY_HOST.
 ENV COBROWSE_RELAY_HOST=0.0.0.0
+# Live sessions are kept in the data dir so a restarted container resumes them (docs/relay.md,
+# "Restarts"): mount a volume on /data to keep them across a new container too.
+ENV COBROWSE_DATA_DIR=/data
+VOLUME ["/data"]
 CMD ["cobrowse", "relay"]

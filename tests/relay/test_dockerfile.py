@@ -113,15 +113,21 @@ def run_image_commands(tmp_path: Path, settings: dict[str, str]) -> None:
     env = {k: v for k, v in os.environ.items() if not k.startswith("COBROWSE_RELAY")}
     env.update(image_env())
     assert env["COBROWSE_RELAY_HOST"] == "0.0.0.0"
+    assert env["COBROWSE_DATA_DIR"] == "/data"  # the volume: the session store is on in the image
+    (tmp_path / "data").mkdir(exist_ok=True)
+    env["COBROWSE_DATA_DIR"] = str(tmp_path / "data")  # the image's /data, here
     env.update({"COBROWSE_RELAY_HOST": "127.0.0.1", **settings})  # loopback only in tests
     proc = subprocess.Popen(argv, cwd=tmp_path, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
         assert proc.stderr is not None
-        deadline = time.monotonic() + T
+        deadline, said = time.monotonic() + T, []
         while time.monotonic() < deadline:
             line = proc.stderr.readline()
+            said.append(line)
             if not line or "listening on" in line:
                 break
+        assert not any("survive a restart" in line for line in said), said  # the store could be opened
+        assert list((tmp_path / "data").glob("relay-sessions-*.sqlite3")), "no session store in the data volume"
         assert proc.poll() is None, f"relay exited: {shlex.join(argv)}"
         result = subprocess.run(check, capture_output=True, text=True, timeout=T, env=env, cwd=ROOT)
         assert result.returncode == 0, result.stderr
