@@ -584,6 +584,7 @@ class CustomerRuntime(SessionRuntime):
         await self.send(m.IdentitySeen(verdict.status, verdict.agent, verdict.org, verdict.detail[:500]))
 
     async def on_hello(self, message: m.Hello) -> None:
+        self.screen.scroll_ops = message.role == "agent" and message.screen >= 2  # its mirror applies "sc"
         if message.role == "agent" and self.identity is None:
             await self._identity_known(self._proof_verdict or no_proof(bool(self.trusted)))
 

@@ -56,6 +56,9 @@ class Hello(AppMessage):
     role: str
     client: str
     name: str = ""
+    #: The newest screen frame format this side applies (cobrowse.screen.diff.FRAME_FORMAT;
+    #: 1 when absent: clients before scroll ops).
+    screen: int = 1
 
 
 @dataclass(frozen=True)

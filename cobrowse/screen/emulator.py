@@ -73,6 +73,8 @@ _PIECE = 32768
 # back into view (xterm, VTE, tmux, kitty do), and the mirror must do the same or its rows
 # and cursor drift from the customer's. Bounded: avt is as fast with 1000 as with 0.
 _SCROLLBACK = 1000
+# Rows kept for reuse (Emulator._built): a few screens' worth.
+_BUILT_MAX = 512
 # avt panics on a 1-column screen (wide char, autowrap off): refuse it. The
 # I/O layer clamps the pty's size into MIN_COLS..MAX_COLS x 1..MAX_ROWS.
 MIN_COLS = 2
@@ -236,7 +238,7 @@ class Emulator:
     """A virtual terminal of ``cols`` x ``rows`` fed with the program's bytes."""
 
     __slots__ = ("_vt", "_decoder", "_tail", "_app_cursor", "_paste", "_alt", "_cols", "_rows", "_filter",
-                 "_force_filter")
+                 "_force_filter", "_built")
 
     def __init__(self, cols: int = 80, rows: int = 24) -> None:
         _check_size(cols, rows)
@@ -252,6 +254,11 @@ class Emulator:
         self._rows = rows
         self._filter = StreamFilter(avt.Charset.Drawing.translate)
         self._force_filter = False
+        # Rows built lately, by line text, with the avt line they came from: a row that only
+        # moved (a scroll) compares equal to its line (cells and pens, in avt: ~0.2 us) and
+        # is not built again (~45 us). ASCII lines only: other text may hold cluster tokens,
+        # whose meaning can change.
+        self._built: dict[str, tuple[Any, Row]] = {}
 
     # -- input ---------------------------------------------------------
 
@@ -414,27 +421,40 @@ class Emulator:
     def row(self, i: int) -> Row:
         if not 0 <= i < self._rows:
             raise IndexError(f"row {i} out of range 0..{self._rows - 1}")
-        return _row_from_line(self._vt.view()[i], self._filter.tokens)
+        return self._row(self._vt.view()[i])
 
     def rows(self, indexes: Iterable[int]) -> dict[int, Row]:
         """Rows for several indexes at once (one pass over avt's view)."""
         view = self._vt.view()
-        tokens = self._filter.tokens
-        return {i: _row_from_line(view[i], tokens) for i in indexes}
+        row = self._row
+        return {i: row(view[i]) for i in indexes}
+
+    def _row(self, line: Any) -> Row:
+        text = line.text
+        built = self._built.get(text)
+        if built is not None and built[0] == line:
+            return built[1]
+        row = _row_from_line(line, self._filter.tokens)
+        if text.isascii():
+            if len(self._built) >= _BUILT_MAX:
+                self._built.clear()
+            self._built[text] = (line, row)
+        return row
 
     def rows_above(self, n: int) -> tuple[Row, ...]:
         """Up to ``n`` scrollback lines just above the screen, oldest first: the start of a
-        wrapped line whose end is at the top, for redaction (~0.5 ms: avt copies the
-        whole scrollback)."""
+        wrapped line whose end is at the top, for redaction. Costly (~2 ms with a full
+        scrollback: avt copies all of it), so the sender asks only when the screen jumped
+        by a screen or more; a smaller scroll is followed without it (see sync.py)."""
         lines = self._vt.lines()
         extra = len(lines) - self._rows
         if extra <= 0 or n <= 0:
             return ()
-        return tuple(_row_from_line(line, self._filter.tokens) for line in lines[max(0, extra - n):extra])
+        return tuple(self._row(line) for line in lines[max(0, extra - n):extra])
 
     def state(self) -> ScreenState:
-        tokens = self._filter.tokens
-        rows = tuple(_row_from_line(line, tokens) for line in self._vt.view())
+        row = self._row
+        rows = tuple(row(line) for line in self._vt.view())
         return ScreenState((self._cols, self._rows), self.cursor(), rows, self.modes())
 
     def lines(self) -> list[str]:

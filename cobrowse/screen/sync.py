@@ -12,6 +12,14 @@ With a :class:`~cobrowse.screen.redact.Redactor`, every state the sender diffs a
 is redacted first (secrets masked, see redact.py); the sender keeps the emulator's raw rows
 so that only changed rows are fetched, and the redactor caches by line text.
 
+With ``scroll_ops`` (set once the agent said it applies frame format 2), a diff of a
+screen that scrolled says so (``sc``) and carries only the rows that are new after the
+move: scrolling text costs the agent about its own size, not the screen's per frame.
+
+The scrollback rows above the screen (redaction's context) are the rows that just
+scrolled off when the screen moved up by less than its height (kept here, no copy of the
+emulator's scrollback); only a jump of a screen or more asks the emulator for them.
+
 The agent side (:class:`ScreenMirror`) applies the frames to its copy.
 
 No clock is read here: the caller passes ``now`` (seconds, any monotonic
@@ -23,15 +31,18 @@ from __future__ import annotations
 from typing import Sequence
 
 from .cluster import cluster_split
-from .diff import ScreenFrame, apply
+from .diff import ScreenFrame, apply, find_scroll
 from .emulator import Emulator
 from .redact import CONTEXT_ROWS, Redactor
-from .state import REDACTED, Cursor, Row, ScreenState, Style
+from .state import REDACTED, Cursor, Row, ScreenState, Style, blank_row
 
 __all__ = ["ScreenSender", "ScreenMirror", "DEFAULT_FPS"]
 
 DEFAULT_FPS = 30.0
 DEFAULT_BURST = 1
+#: Rows at the bottom of a scrolled screen that may differ from the move (a line still being
+#: written, a status line) while the rows above it are still taken as scrolled off.
+_SCROLL_SLACK = 2
 _EPSILON = 1e-6  # float slack: a frame due at exactly ``now`` is due
 
 
@@ -57,6 +68,9 @@ class ScreenSender:
         self._raw: list[Row] | None = None  # the emulator's rows as of the last frame (redaction on)
         self._above: tuple[Row, ...] = ()  # the scrollback rows above them
         self._cursor: Cursor | None = None  # the cursor the last frame was redacted with
+        #: Whether diffs may carry scroll ops (``sc``, frame format 2): only when the agent
+        #: said it applies them (an older mirror would shift nothing and show wrong rows).
+        self.scroll_ops = False
 
     @property
     def fps(self) -> float:
@@ -132,13 +146,18 @@ class ScreenSender:
         sent = self._sent
         if self._force or sent is None:
             return self._snapshot(emu.state(), now)
-        changed: tuple[tuple[int, Row], ...] = ()
-        if self._dirty:
-            dirty = sorted(self._dirty)
-            self._dirty.clear()
-            old = sent.rows
-            changed = tuple((i, r) for i, r in emu.rows(dirty).items() if r != old[i])
-        return self._diff(sent, changed, now)
+        if not self._dirty:
+            return self._diff(sent, (), now)
+        dirty = sorted(self._dirty)
+        self._dirty.clear()
+        old = sent.rows
+        fetched = emu.rows(dirty)
+        if self.scroll_ops and len(dirty) > 1 and dirty[0] == 0:
+            rows = list(old)
+            for i, r in fetched.items():
+                rows[i] = r
+            return self._diff_rows(sent, rows, now)
+        return self._diff(sent, tuple((i, r) for i, r in fetched.items() if r != old[i]), now)
 
     def _snapshot(self, state: ScreenState, now: float) -> ScreenFrame:
         self._force = False
@@ -147,14 +166,26 @@ class ScreenSender:
         self._spend(now)
         return ScreenFrame.of_state(state)
 
-    def _diff(self, sent: ScreenState, changed: tuple[tuple[int, Row], ...], now: float) -> ScreenFrame | None:
+    def _diff(self, sent: ScreenState, changed: tuple[tuple[int, Row], ...], now: float,
+              scroll: int = 0) -> ScreenFrame | None:
         cursor, modes = self.emulator.cursor(), self.emulator.modes()
-        if not changed and cursor == sent.cursor and modes == sent.modes:
+        if not changed and not scroll and cursor == sent.cursor and modes == sent.modes:
             return None  # changed and changed back: costs nothing
-        frame = ScreenFrame(False, sent.size, cursor, modes, changed)
+        frame = ScreenFrame(False, sent.size, cursor, modes, changed, scroll)
         self._sent = apply(sent, frame)
         self._spend(now)
         return frame
+
+    def _diff_rows(self, sent: ScreenState, rows: Sequence[Row], now: float) -> ScreenFrame | None:
+        """The diff from ``sent`` to ``rows``, moved up first when that leaves fewer rows to send."""
+        old = sent.rows
+        k = 0
+        if self.scroll_ops and old[0] != rows[0]:
+            k, _ = find_scroll(old, rows)
+        if not k:
+            return self._diff(sent, tuple((i, b) for i, (a, b) in enumerate(zip(old, rows)) if a != b), now)
+        base = old[k:] + (blank_row(sent.cols),) * k
+        return self._diff(sent, tuple((i, b) for i, (a, b) in enumerate(zip(base, rows)) if a != b), now, k)
 
     def _poll_redacted(self, now: float) -> ScreenFrame | None:
         """:meth:`poll` with redaction: masks depend on neighbouring rows (wrapped lines,
@@ -173,19 +204,29 @@ class ScreenSender:
             state = ScreenState(raw.size, raw.cursor,
                                 redact_clustered(self.redactor, raw.rows, self._above, raw.cursor), raw.modes)
             return self._snapshot(state, now)
-        changed: tuple[tuple[int, Row], ...] = ()
         cursor = emu.cursor()
-        if self._dirty or cursor != self._cursor:
-            dirty = sorted(self._dirty)
-            self._dirty.clear()
-            for i, r in emu.rows(dirty).items():
-                raw_rows[i] = r
-            if dirty and dirty[0] == 0:  # the top row changed (a scroll): what is above it may have too
-                self._above = emu.rows_above(CONTEXT_ROWS)
-            self._cursor = cursor
-            rows = redact_clustered(self.redactor, raw_rows, self._above, cursor)
-            changed = tuple((i, b) for i, (a, b) in enumerate(zip(sent.rows, rows)) if a != b)
-        return self._diff(sent, changed, now)
+        if not self._dirty and cursor == self._cursor:
+            return self._diff(sent, (), now)
+        dirty = sorted(self._dirty)
+        self._dirty.clear()
+        top_changed = bool(dirty) and dirty[0] == 0
+        before = list(raw_rows) if top_changed else raw_rows
+        for i, r in emu.rows(dirty).items():
+            raw_rows[i] = r
+        if top_changed:  # a scroll: what is above the screen changed too
+            self._above = self._above_after(before, raw_rows)
+        self._cursor = cursor
+        rows = redact_clustered(self.redactor, raw_rows, self._above, cursor)
+        return self._diff_rows(sent, rows, now)
+
+    def _above_after(self, before: Sequence[Row], after: Sequence[Row]) -> tuple[Row, ...]:
+        """The rows above the screen once its top changed from ``before`` to ``after``: when the
+        screen moved up by k < rows, the k rows that left the top (no copy of the emulator's
+        scrollback); else (a jump, a redraw) from the emulator."""
+        k, same = find_scroll(before, after)
+        if k and same >= len(after) - k - _SCROLL_SLACK:
+            return (self._above + tuple(before[:k]))[-CONTEXT_ROWS:]
+        return self.emulator.rows_above(CONTEXT_ROWS)
 
 
 def _has_clusters(row: Row) -> bool:
