@@ -159,3 +159,25 @@ def test_context_of_a_scrolled_screen_is_the_emulators_scrollback(seed):
         raw = emu.state()
         expected = redact_clustered(truth_redactor, raw.rows, emu.rows_above(CONTEXT_ROWS), raw.cursor)
         assert sender.sent is not None and sender.sent.rows == expected, "\n".join(sender.sent.lines())
+
+
+@SETTINGS
+@given(stream=split_stream(), size=sizes, lines=st.lists(st.sampled_from(["ab", "password:", "x" * 50, "", "\x1b[31mred\x1b[0m"]), max_size=30))
+def test_context_followed_through_any_output_redacts_as_the_scrollback(stream, size, lines):
+    """Whatever the output (cursor moves, erases, the alternate screen, resizes' absence),
+    the sender's redaction equals redaction with the emulator's own scrollback as context."""
+    _, chunks = stream
+    sender = ScreenSender(*size, fps=1000.0, redactor=Redactor())
+    sender.scroll_ops = True
+    truth = Redactor()
+    text = [("\r\n".join(lines[i::3]) + "\r\n").encode() for i in range(3)]
+    now = 0.0
+    for k, chunk in enumerate(chunks + text):
+        sender.feed(chunk)
+        now += 1.0
+        if sender.poll(now) is None:
+            continue
+        emu = sender.emulator
+        raw = emu.state()
+        expected = redact_clustered(truth, raw.rows, emu.rows_above(CONTEXT_ROWS), raw.cursor)
+        assert sender.sent is not None and sender.sent.rows == expected
