@@ -16,9 +16,8 @@ With ``scroll_ops`` (set once the agent said it applies frame format 2), a diff 
 screen that scrolled says so (``sc``) and carries only the rows that are new after the
 move: scrolling text costs the agent about its own size, not the screen's per frame.
 
-The scrollback rows above the screen (redaction's context) are the rows that just
-scrolled off when the screen moved up by less than its height (kept here, no copy of the
-emulator's scrollback); only a jump of a screen or more asks the emulator for them.
+The scrollback rows above the screen (redaction's context) come from the emulator, which
+follows them as plain text scrolls (above.py) instead of copying its scrollback.
 
 The agent side (:class:`ScreenMirror`) applies the frames to its copy.
 
@@ -28,7 +27,6 @@ origin) and asks :meth:`ScreenSender.next_deadline` when to poll again.
 
 from __future__ import annotations
 
-import re
 from typing import Sequence
 
 from .cluster import cluster_split
@@ -41,12 +39,6 @@ __all__ = ["ScreenSender", "ScreenMirror", "DEFAULT_FPS"]
 
 DEFAULT_FPS = 30.0
 DEFAULT_BURST = 1
-#: Rows at the bottom of a scrolled screen that may differ from the move (a line still being
-#: written, a status line) while the rows above it are still taken as scrolled off.
-_SCROLL_SLACK = 2
-#: Output that may do more than write text and colours at the cursor (any escape but SGR,
-#: C1 controls as UTF-8): after it, a screen that looks moved up is not taken as scrolled.
-_NOT_PLAIN = re.compile(rb"\x1b(?!\[[0-9;:]*m)|\xc2[\x80-\x9f]")
 _EPSILON = 1e-6  # float slack: a frame due at exactly ``now`` is due
 
 
@@ -72,8 +64,6 @@ class ScreenSender:
         self._raw: list[Row] | None = None  # the emulator's rows as of the last frame (redaction on)
         self._above: tuple[Row, ...] = ()  # the scrollback rows above them
         self._cursor: Cursor | None = None  # the cursor the last frame was redacted with
-        self._plain = True  # only text and colours since the last frame: a move up is a scroll
-        self._moves = 0  # the most rows that output since the last frame could move the screen
         #: Whether diffs may carry scroll ops (``sc``, frame format 2): only when the agent
         #: said it applies them (an older mirror would shift nothing and show wrong rows).
         self.scroll_ops = False
@@ -89,10 +79,6 @@ class ScreenSender:
 
     def feed(self, data: bytes) -> None:
         """Feed the program's output; cheap (no rows are built here)."""
-        if self._plain and _NOT_PLAIN.search(data):
-            self._plain = False
-        # At most one row down per line feed, and one per screen width of text (a wrap).
-        self._moves += data.count(b"\n") + data.count(b"\x0b") + data.count(b"\x0c") + len(data) // self.emulator.size[0] + 1
         changed = self.emulator.feed(data)
         if changed:
             self._dirty |= changed
@@ -210,7 +196,6 @@ class ScreenSender:
             raw = emu.state()
             self._raw = list(raw.rows)
             self._above = emu.rows_above(CONTEXT_ROWS)
-            self._plain, self._moves = True, 0
             self._cursor = raw.cursor
             state = ScreenState(raw.size, raw.cursor,
                                 redact_clustered(self.redactor, raw.rows, self._above, raw.cursor), raw.modes)
@@ -220,52 +205,13 @@ class ScreenSender:
             return self._diff(sent, (), now)
         dirty = sorted(self._dirty)
         self._dirty.clear()
-        top_changed = bool(dirty) and dirty[0] == 0
-        before = list(raw_rows) if top_changed else raw_rows
         for i, r in emu.rows(dirty).items():
             raw_rows[i] = r
-        if top_changed:  # a scroll: what is above the screen changed too
-            self._above = self._above_after(before, raw_rows)
+        if dirty and dirty[0] == 0:  # the top row changed (a scroll): what is above it may have too
+            self._above = emu.rows_above(CONTEXT_ROWS)
         self._cursor = cursor
-        self._plain, self._moves = True, 0
         rows = redact_clustered(self.redactor, raw_rows, self._above, cursor)
         return self._diff_rows(sent, rows, now)
-
-    def _above_after(self, before: Sequence[Row], after: Sequence[Row]) -> tuple[Row, ...]:
-        """The rows above the screen once its top changed from ``before`` to ``after``: when the
-        screen moved up by k < rows through text and colours only, the k rows that left the
-        top (no copy of the emulator's scrollback); else (a jump, a redraw, cursor moves or
-        erases, the alternate screen) from the emulator."""
-        plain, self._plain = self._plain, True
-        self._moves = 0
-        if plain and not self.emulator.modes().alt_screen:
-            k = _clear_move(before, after, self._moves)
-            if k:
-                return (self._above + tuple(before[:k]))[-CONTEXT_ROWS:]
-        return self.emulator.rows_above(CONTEXT_ROWS)
-
-
-def _clear_move(before: Sequence[Row], after: Sequence[Row], most: int) -> int:
-    """k when ``after`` can only be ``before`` moved up k rows, given that the output since
-    could move it at most ``most`` rows: the new top row was row k, the rows below it follow
-    as in ``before`` (but for the last :data:`_SCROLL_SLACK`), and no other move (nor none)
-    explains the change; else 0, and the caller copies the scrollback. Repeated rows (blank
-    lines, output that printed the same lines again) make a move unclear."""
-    n = len(after)
-    if most >= n:
-        return 0
-    top = after[0]
-    found = 0
-    for k in range(1, most + 1):
-        if before[k] != top or n - k - _SCROLL_SLACK < 2:
-            continue
-        if all(after[i] == before[i + k] for i in range(1, n - k - _SCROLL_SLACK)):
-            if found:
-                return 0
-            found = k
-    if found and all(after[i] == before[i] for i in range(1, n - _SCROLL_SLACK)):
-        return 0  # written in place just as well
-    return found
 
 
 def _has_clusters(row: Row) -> bool:

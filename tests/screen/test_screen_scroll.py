@@ -157,7 +157,8 @@ def test_context_of_a_scrolled_screen_is_the_emulators_scrollback(seed):
             continue
         emu = sender.emulator
         raw = emu.state()
-        expected = redact_clustered(truth_redactor, raw.rows, emu.rows_above(CONTEXT_ROWS), raw.cursor)
+        assert emu.rows_above(CONTEXT_ROWS) == emu.scrollback(CONTEXT_ROWS)
+        expected = redact_clustered(truth_redactor, raw.rows, emu.scrollback(CONTEXT_ROWS), raw.cursor)
         assert sender.sent is not None and sender.sent.rows == expected, "\n".join(sender.sent.lines())
 
 
@@ -179,5 +180,38 @@ def test_context_followed_through_any_output_redacts_as_the_scrollback(stream, s
             continue
         emu = sender.emulator
         raw = emu.state()
-        expected = redact_clustered(truth, raw.rows, emu.rows_above(CONTEXT_ROWS), raw.cursor)
+        expected = redact_clustered(truth, raw.rows, emu.scrollback(CONTEXT_ROWS), raw.cursor)
         assert sender.sent is not None and sender.sent.rows == expected
+
+
+@SETTINGS
+@given(stream=split_stream(), size=sizes,
+       plain=st.lists(st.text("ab \r\n\t\x08\x1b[31m\u4e2d", max_size=120), max_size=8))
+def test_lines_above_followed_equal_the_scrollback(stream, size, plain):
+    """Whatever the output (escapes, scroll regions, the alternate screen, wide characters,
+    repeated lines), the lines above the screen the emulator follows are the scrollback's."""
+    _, chunks = stream
+    e = Emulator(*size)
+    for k, chunk in enumerate(chunks):
+        e.feed(chunk)
+        if k < len(plain):
+            e.feed(plain[k].encode())
+        assert e.rows_above(CONTEXT_ROWS) == e.scrollback(CONTEXT_ROWS)
+    for text in plain:
+        e.feed(text.encode())
+        assert e.rows_above(CONTEXT_ROWS) == e.scrollback(CONTEXT_ROWS)
+
+
+def test_a_scrolling_log_needs_no_copy_of_the_scrollback():
+    e = Emulator(40, 6)
+    for i in range(500):
+        e.feed(b"\x1b[32mline %d\x1b[0m\r\n" % i)
+        if i % 7 == 0:
+            assert e.rows_above(3) == e.scrollback(3)
+    assert e._off.known  # followed all along: never copied since the start
+    assert [r.text.strip() for r in e.rows_above(3)] == ["line 492", "line 493", "line 494"]
+    e.feed(b"\x1b[2J\x1b[H")  # an erase: not followed, copied once at the next ask
+    assert not e._off.known
+    assert e.rows_above(3) == e.scrollback(3) and e._off.known
+    e.feed(b"\x1b[1;4r")  # a scroll region: always copied while it may be set
+    assert e.rows_above(3) == e.scrollback(3) and not e._off.known
