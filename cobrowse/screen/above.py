@@ -87,6 +87,23 @@ class ScrolledOff:
         self._pieces = 0
         return list(self._lines)[-n:] if n > 0 else []
 
+    @staticmethod
+    def _piece(text: str, pos: int, cols: int, limit: int, wide: int) -> tuple[int, int]:
+        """Where the next piece ends, and the most it can move the screen: one row per line
+        feed and one per ``cols`` cells (the sum of each line's wraps is at most that)."""
+        n = len(text)
+        size = max(cols, cols * limit // (2 * wide))
+        while True:
+            end = min(n, pos + size)
+            if end < n:
+                cut = text.rfind("\n", pos, end)
+                if cut >= 0:
+                    end = cut + 1
+            most = text.count("\n", pos, end) + wide * (end - pos) // cols + 1
+            if most <= limit or size <= 1:
+                return end, most
+            size //= 2
+
     def feed(self, vt: _Vt, text: str, cols: int, rows: int) -> set[int]:
         """Feed plain ``text`` to ``vt`` piece by piece, following what scrolls off; the
         changed rows. Forgets (and feeds the rest whole) when a move is not certain."""
@@ -101,15 +118,7 @@ class ScrolledOff:
                 self.forget()
                 changed.update(vt.feed_str(text[pos:])[0])
                 return changed
-            most, end = 0, pos
-            while end < n:
-                j = text.find("\n", end)
-                stop = n if j < 0 else j + 1
-                cost = 1 + wide * (stop - end) // cols
-                if most + cost > limit and end > pos:
-                    break
-                most += cost
-                end = stop
+            end, most = self._piece(text, pos, cols, limit, wide)
             start_row = vt.cursor.row
             changed.update(vt.feed_str(text[pos:end])[0])
             pos = end
