@@ -11,6 +11,9 @@ per rate, in the same run:
     (``python -m cobrowse agent --headless``) and the real customer
     (``python -m cobrowse join CODE --command "python pacer.py ..." --size 100x30``) whose
     stdout (the customer's own terminal) is a pipe into a drain process, as in bench/flood.py.
+``app`` (with ``--app``)
+    The same, but ``cobrowse join`` runs the customer app (Textual) on a pty this script
+    reads and drops (100x34: the shared 100x30 terminal under the app's bars).
 ``tmux`` (the baseline)
     A tmux server (``-L`` private socket, ``-f /dev/null``) running the same pacer in a
     100x30 session, with two attached clients on ptys read by this script: one is the
@@ -187,18 +190,43 @@ def lags(ticks: list[tuple[float, int]], seen: list[tuple[float, int]], start: f
 
 
 async def run_cobrowse(rate: float, seconds: float, tmp: Path, relay_url: str, counter: RelayCounter,
-                       loglines: Path) -> dict[str, Any]:
+                       loglines: Path, app: bool = False) -> dict[str, Any]:
+    """Plain mode (stdout a pipe into a drain), or with ``app`` the customer app (Textual) on a
+    pty of ours, 100x34 so the shared 100x30 terminal fits under its bars, read and dropped."""
     pacer = tmp / "pacer.py"
-    go, times = tmp / f"go-cb-{int(rate)}", tmp / f"times-cb-{int(rate)}.json"
+    tag = f"{'app' if app else 'cb'}-{int(rate)}"
+    go, times = tmp / f"go-{tag}", tmp / f"times-{tag}.json"
     procs = []
+    loop = asyncio.get_running_loop()
+    master: int | None = None
     try:
         agent = await spawn("agent", sys.executable, "-m", "cobrowse", "agent", "--headless", "--relay", relay_url)
         procs.append(agent)
         _, code_event = await agent.event("code")
         command = f"{sys.executable} {pacer} {rate} {seconds} {loglines} {go} {times}"
-        task = asyncio.create_task(drained(
-            [sys.executable, "-m", "cobrowse", "join", code_event["code"], "--relay", relay_url,
-             "--command", command, "--size", f"{COLS}x{ROWS}"], tmp, f"cobrowse-{int(rate)}", procs))
+        argv = [sys.executable, "-m", "cobrowse", "join", code_event["code"], "--relay", relay_url,
+                "--command", command, "--size", f"{COLS}x{ROWS}"]
+        task: asyncio.Future[Any]
+        if app:
+            from cobrowse.io.pty_process import _set_winsize
+
+            master, slave = os.openpty()
+            _set_winsize(slave, COLS, ROWS + 4)
+            os.set_blocking(master, False)
+            customer = await spawn(f"cobrowse-{tag}", *argv, stdin=slave, stdout=slave, stderr=slave)
+            os.close(slave)
+            procs.append(customer)
+            fd = master
+            loop.add_reader(fd, lambda: _drop(fd))
+
+            async def paced_done() -> None:
+                while not times.exists():
+                    await asyncio.sleep(0.05)
+                await asyncio.sleep(1.0)
+
+            task = asyncio.ensure_future(asyncio.wait_for(paced_done(), seconds + 60))
+        else:
+            task = asyncio.ensure_future(drained(argv, tmp, f"cobrowse-{tag}", procs))
         await agent.event("paired")
         await agent.event("screen")
         customer = next(p for p in procs if p.name.startswith("cobrowse-"))
@@ -210,7 +238,8 @@ async def run_cobrowse(rate: float, seconds: float, tmp: Path, relay_url: str, c
         await task
         stop.set()
         await sampler
-        t_ended, _ = await agent.event("ended", 10.0)
+        if not app:
+            await agent.event("ended", 10.0)
         paced = json.loads(times.read_text())
         window = (paced["start"] + 0.5, paced["end"])
         seen: list[tuple[float, int]] = []
@@ -238,6 +267,16 @@ async def run_cobrowse(rate: float, seconds: float, tmp: Path, relay_url: str, c
     finally:
         for p in procs:
             await p.kill()
+        if master is not None:
+            loop.remove_reader(master)
+            os.close(master)
+
+
+def _drop(fd: int) -> None:
+    try:
+        os.read(fd, 1 << 16)
+    except OSError:
+        asyncio.get_running_loop().remove_reader(fd)
 
 
 def _written_in(paced: dict[str, Any], window: tuple[float, float]) -> int:
@@ -366,11 +405,12 @@ async def bench(args: argparse.Namespace) -> dict[str, Any]:
             for rate in rates:
                 label = _label(rate)
                 row: dict[str, Any] = {}
-                for mode in ("tmux", "cobrowse"):
+                for mode in ("tmux", "cobrowse", "app") if args.app else ("tmux", "cobrowse"):
                     if mode == "tmux":
                         row[mode] = await run_tmux(rate, args.seconds, tmp, loglines)
                     else:
-                        row[mode] = await run_cobrowse(rate, args.seconds, tmp, relay_url, counter, loglines)
+                        row[mode] = await run_cobrowse(rate, args.seconds, tmp, relay_url, counter, loglines,
+                                                       app=mode == "app")
                     log(f"{label:>7s} {mode:8s} {row[mode]}")
                 cb, tm = row["cobrowse"]["cpu_pct"], row["tmux"]["cpu_pct"]
                 row["cpu_ratio_vs_tmux"] = round(cb / tm, 2) if cb is not None and tm else None
@@ -383,10 +423,10 @@ async def bench(args: argparse.Namespace) -> dict[str, Any]:
             except TimeoutError:
                 pass
     return {
-        "cpu_pct": {k: {"tmux": v["tmux"]["cpu_pct"], "cobrowse": v["cobrowse"]["cpu_pct"]} for k, v in results.items()},
+        "cpu_pct": {k: {m: v[m]["cpu_pct"] for m in ("tmux", "cobrowse", "app") if m in v} for k, v in results.items()},
         "cpu_ratio_vs_tmux": {k: v["cpu_ratio_vs_tmux"] for k, v in results.items()},
         "bytes_ratio": {k: {"tmux": v["tmux"]["bytes_ratio"], "cobrowse": v["cobrowse"]["bytes_ratio"]} for k, v in results.items()},
-        "lag_ms_p50": {k: {"tmux": v["tmux"]["lag_ms_p50"], "cobrowse": v["cobrowse"]["lag_ms_p50"]} for k, v in results.items()},
+        "lag_ms_p50": {k: {m: v[m]["lag_ms_p50"] for m in ("tmux", "cobrowse", "app") if m in v} for k, v in results.items()},
         "frames_per_s_during": {k: v["cobrowse"]["frames_per_s_during"] for k, v in results.items()},
         "rates": results,
         "seconds": args.seconds,
@@ -404,6 +444,7 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--rates", default="10k,100k,1m,10m", help="output rates, bytes/s (k, m suffixes)")
     ap.add_argument("--seconds", type=float, default=5.0, help="paced seconds per rate and mode")
+    ap.add_argument("--app", action="store_true", help="also run the customer app (Textual) on a pty")
     args = ap.parse_args()
     print(json.dumps(asyncio.run(bench(args))))
 
