@@ -36,6 +36,7 @@ from cobrowse.io.link import peer_left_message, peer_timeout_message, reconnecti
 from cobrowse.io.rtc import RtcManager, RtcSettings
 from cobrowse.protocol import messages as m
 from cobrowse.protocol.session import Integrity, Paired, Received, Session
+from cobrowse.screen.diff import FRAME_FORMAT
 from cobrowse.wire.code import Code, new_secret
 
 Emit = Callable[[dict[str, Any]], None]
@@ -419,7 +420,7 @@ class SessionRuntime:
                 self.emit({"event": "paired", "sas": event.sas})
                 for message in self.before_hello():
                     await self.send(message)
-                await self.send(m.Hello(self.role, f"cobrowse {__version__}", self.name))
+                await self.send(m.Hello(self.role, f"cobrowse {__version__}", self.name, screen=FRAME_FORMAT))
                 await self.on_paired()
                 await self.rtc.on_paired()
             elif isinstance(event, Received):

@@ -9,8 +9,12 @@ inside a JSON message and compresses the message::
      "m": bits,                 1 app cursor keys, 2 bracketed paste, 4 alt screen
      "s": [[fg, bg, attrs], ...],  styles used by this frame (optional);
                                    run style 0 is the default style, n >= 1 is s[n-1]
-     "r": rows}                 snapshot: [row, ...] (all rows, in order)
+     "r": rows,                 snapshot: [row, ...] (all rows, in order)
                                 diff: [[index, row], ...]
+     "sc": n}                   diff only, optional (frame format 2): before the rows are
+                                applied, the screen moves up n rows (1 .. rows-1; the top n
+                                go, n blank rows come in at the bottom), so scrolling text
+                                costs only its new rows
 
 A row is a list ``[text, style, text, style, ...]``, preceded by a list of the
 wide cells' text offsets when the row has any. A cell's text is a grapheme cluster (a base
@@ -26,7 +30,7 @@ with a clear message on any malformed or out-of-bounds input.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Sequence
 
 from .state import (
     ATTR_MASK,
@@ -40,25 +44,31 @@ from .state import (
     Row,
     ScreenState,
     Style,
+    blank_row,
     is_cell_char,
     valid_cell_text,
 )
 from .cluster import cell_count
 
-__all__ = ["ScreenFrame", "diff", "apply", "snapshot"]
+__all__ = ["FRAME_FORMAT", "ScreenFrame", "diff", "apply", "find_scroll", "scroll_diff", "snapshot"]
 
 _RGB_FLAG = 1 << 24
+#: The newest frame format :func:`apply` understands: 1 rows only, 2 rows and scroll ops
+#: (``sc``). A sender uses scroll ops only with a peer that said it applies format 2.
+FRAME_FORMAT = 2
 
 
 @dataclass(frozen=True, slots=True)
 class ScreenFrame:
-    """A snapshot (``rows`` holds every row, in order) or a diff (changed rows)."""
+    """A snapshot (``rows`` holds every row, in order) or a diff (changed rows, applied
+    after the screen moved up ``scroll`` rows)."""
 
     is_snapshot: bool
     size: tuple[int, int]
     cursor: Cursor
     modes: Modes
     rows: tuple[tuple[int, Row], ...]
+    scroll: int = 0
 
     @classmethod
     def of_state(cls, state: ScreenState) -> "ScreenFrame":
@@ -100,6 +110,8 @@ class ScreenFrame:
         }
         if table:
             d["s"] = table
+        if self.scroll:
+            d["sc"] = self.scroll
         return d
 
     @classmethod
@@ -131,6 +143,11 @@ class ScreenFrame:
                     )
                 )
         raw = d.get("r")
+        scroll = 0
+        if "sc" in d:
+            if kind == "s":
+                raise ValueError("screen frame: a snapshot cannot scroll ('sc')")
+            scroll = _int(d["sc"], 1, nrows - 1, "sc (scroll)")
         if kind == "s":
             raw = _list(raw, "r (rows)", nrows, nrows)
             rows = tuple((i, _dec_row(r, cols, styles, f"r[{i}]")) for i, r in enumerate(raw))
@@ -146,7 +163,7 @@ class ScreenFrame:
                 seen.add(i)
                 out.append((i, _dec_row(item[1], cols, styles, f"r[{k}]")))
             rows = tuple(out)
-        return cls(kind == "s", (cols, nrows), cursor, modes, rows)
+        return cls(kind == "s", (cols, nrows), cursor, modes, rows, scroll)
 
 
 def snapshot(state: ScreenState) -> ScreenFrame:
@@ -174,16 +191,62 @@ def apply(state: ScreenState | None, frame: ScreenFrame) -> ScreenState:
         raise ValueError("screen diff received before any snapshot")
     if state.size != frame.size:
         raise ValueError(f"screen diff for size {cols}x{nrows} applied to a {state.cols}x{state.row_count} screen")
+    if frame.scroll:
+        k = frame.scroll
+        if not 0 < k < nrows:
+            raise ValueError(f"screen diff scroll {k} out of range for {nrows} rows")
+        base: tuple[Row, ...] = state.rows[k:] + (blank_row(cols),) * k
+    else:
+        base = state.rows
     if frame.rows:
-        rows = list(state.rows)
+        rows = list(base)
         for i, r in frame.rows:
             if not 0 <= i < nrows:
                 raise ValueError(f"screen diff row index {i} out of range")
             rows[i] = r
         new_rows = tuple(rows)
     else:
-        new_rows = state.rows
+        new_rows = base
     return ScreenState(frame.size, frame.cursor, new_rows, frame.modes)
+
+
+def find_scroll(old: Sequence[Row], new: Sequence[Row]) -> tuple[int, int]:
+    """``(k, same)``: moving ``old`` up ``k`` rows leaves ``same`` rows equal to ``new``'s,
+    the most of any k tried (k = 0: no move). Only the moves that line up one of ``new``'s
+    first rows with a row of ``old`` are tried, so this is O(rows): a scrolled screen
+    matches there, and a screen whose bottom line is still being written too."""
+    n = len(old)
+    if n != len(new):
+        return 0, 0
+    best_k, best = 0, sum(1 for a, b in zip(old, new) if a == b)
+    if n < 2 or best == n:
+        return best_k, best
+    first: dict[Row, int] = {}
+    for i in range(n - 1, 0, -1):
+        first[old[i]] = i
+    tried = {0}
+    for j in range(min(3, n)):
+        at = first.get(new[j])
+        if at is None or at - j <= 0 or at - j in tried:
+            continue
+        k = at - j
+        tried.add(k)
+        same = sum(1 for i in range(n - k) if new[i] == old[i + k])
+        if same > best:
+            best_k, best = k, same
+    return best_k, best
+
+
+def scroll_diff(old: ScreenState, new: ScreenState) -> ScreenFrame:
+    """:func:`diff` with a scroll op when moving the old rows up saves rows (format 2)."""
+    if old.size != new.size:
+        return ScreenFrame.of_state(new)
+    k, _ = find_scroll(old.rows, new.rows)
+    if not k:
+        return diff(old, new)
+    base = old.rows[k:] + (blank_row(new.cols),) * k
+    changed = tuple((i, b) for i, (a, b) in enumerate(zip(base, new.rows)) if a != b)
+    return ScreenFrame(False, new.size, new.cursor, new.modes, changed, k)
 
 
 # -- encoding helpers ----------------------------------------------------

@@ -43,6 +43,7 @@ from typing import Any, Iterable
 import avt
 
 from .cluster import base_width, is_token_char, trim_cluster
+from .above import NOT_PLAIN, REGION, ScrolledOff
 from .prefilter import StreamFilter
 from .state import (
     BLINK,
@@ -73,6 +74,12 @@ _PIECE = 32768
 # back into view (xterm, VTE, tmux, kitty do), and the mirror must do the same or its rows
 # and cursor drift from the customer's. Bounded: avt is as fast with 1000 as with 0.
 _SCROLLBACK = 1000
+# Rows kept for reuse (Emulator._built): a few screens' worth.
+_BUILT_MAX = 512
+# Lines above the screen followed (rows_above answers up to this many without a copy), and
+# pieces followed between two asks before copying is cheaper (a flood: ~15 us a piece).
+_ABOVE_KEEP = 16
+_FOLLOW_PIECES = 60
 # avt panics on a 1-column screen (wide char, autowrap off): refuse it. The
 # I/O layer clamps the pty's size into MIN_COLS..MAX_COLS x 1..MAX_ROWS.
 MIN_COLS = 2
@@ -236,7 +243,7 @@ class Emulator:
     """A virtual terminal of ``cols`` x ``rows`` fed with the program's bytes."""
 
     __slots__ = ("_vt", "_decoder", "_tail", "_app_cursor", "_paste", "_alt", "_cols", "_rows", "_filter",
-                 "_force_filter")
+                 "_force_filter", "_built", "_off", "_region")
 
     def __init__(self, cols: int = 80, rows: int = 24) -> None:
         _check_size(cols, rows)
@@ -252,6 +259,16 @@ class Emulator:
         self._rows = rows
         self._filter = StreamFilter(avt.Charset.Drawing.translate)
         self._force_filter = False
+        # Rows built lately, by line text, with the avt line they came from: a row that only
+        # moved (a scroll) compares equal to its line (cells and pens, in avt: ~0.2 us) and
+        # is not built again (~45 us). ASCII lines only: other text may hold cluster tokens,
+        # whose meaning can change.
+        self._built: dict[str, tuple[Any, Row]] = {}
+        # The lines above the screen, followed as plain text scrolls (above.py), and whether
+        # a scroll region may be set (then they are copied: a region scrolls differently).
+        self._off = ScrolledOff(_ABOVE_KEEP, _FOLLOW_PIECES)
+        self._off.seed(())  # a fresh screen has no scrollback
+        self._region = False
 
     # -- input ---------------------------------------------------------
 
@@ -287,13 +304,20 @@ class Emulator:
         if "\x7f" in text:
             text = text.replace("\x7f", "")
         vt = self._vt
+        off = self._off
         try:
-            if len(text) <= _PIECE:
-                changed = set(vt.feed_str(text)[0])
+            if off.known and not self._alt and not self._region and not NOT_PLAIN.search(text):
+                changed = off.feed(vt, text, self._cols, self._rows)
             else:
-                changed = set()
-                for i in range(0, len(text), _PIECE):
-                    changed.update(vt.feed_str(text[i : i + _PIECE])[0])
+                if off.known:
+                    off.forget()
+                self._note_region(text)
+                if len(text) <= _PIECE:
+                    changed = set(vt.feed_str(text)[0])
+                else:
+                    changed = set()
+                    for i in range(0, len(text), _PIECE):
+                        changed.update(vt.feed_str(text[i : i + _PIECE])[0])
         except BaseException as exc:  # pyo3's PanicException derives from BaseException
             if type(exc).__name__ != "PanicException":
                 raise
@@ -305,6 +329,14 @@ class Emulator:
             # only for non-ASCII text).
             changed.update([i - 1 for i in changed if i > 0])
         return changed
+
+    def _note_region(self, text: str) -> None:
+        """Whether a scroll region other than the whole screen may now be set."""
+        last = None
+        for m in REGION.finditer(text):
+            last = m.group(1)
+        if last is not None:
+            self._region = last not in ("", "1", f"1;{self._rows}")
 
     def _join_left(self, chars: str) -> str:
         """What makes avt join zero-width ``chars`` to the cell left of the cursor (tmux
@@ -350,6 +382,8 @@ class Emulator:
                 raise
             fresh = avt.Vt(cols, rows, scrollback_limit=_SCROLLBACK)
         self._vt = fresh
+        self._off.forget()
+        self._built.clear()
         return set(range(rows))
 
     def _track_modes(self, data: bytes) -> None:
@@ -392,6 +426,7 @@ class Emulator:
         _check_size(cols, rows)
         self._vt.resize(cols, rows)
         self._filter.resized()
+        self._off.forget()
         self._cols = cols
         self._rows = rows
         return set(range(rows))
@@ -414,27 +449,47 @@ class Emulator:
     def row(self, i: int) -> Row:
         if not 0 <= i < self._rows:
             raise IndexError(f"row {i} out of range 0..{self._rows - 1}")
-        return _row_from_line(self._vt.view()[i], self._filter.tokens)
+        return self._row(self._vt.view()[i])
 
     def rows(self, indexes: Iterable[int]) -> dict[int, Row]:
         """Rows for several indexes at once (one pass over avt's view)."""
         view = self._vt.view()
-        tokens = self._filter.tokens
-        return {i: _row_from_line(view[i], tokens) for i in indexes}
+        row = self._row
+        return {i: row(view[i]) for i in indexes}
+
+    def _row(self, line: Any) -> Row:
+        text = line.text
+        built = self._built.get(text)
+        if built is not None and built[0] == line:
+            return built[1]
+        row = _row_from_line(line, self._filter.tokens)
+        if text.isascii():
+            if len(self._built) >= _BUILT_MAX:
+                self._built.clear()
+            self._built[text] = (line, row)
+        return row
 
     def rows_above(self, n: int) -> tuple[Row, ...]:
         """Up to ``n`` scrollback lines just above the screen, oldest first: the start of a
-        wrapped line whose end is at the top, for redaction (~0.5 ms: avt copies the
-        whole scrollback)."""
-        lines = self._vt.lines()
-        extra = len(lines) - self._rows
-        if extra <= 0 or n <= 0:
-            return ()
-        return tuple(_row_from_line(line, self._filter.tokens) for line in lines[max(0, extra - n):extra])
+        wrapped line whose end is at the top, for redaction. While plain text scrolls the
+        emulator knows them (above.py: no copy); else it copies the scrollback once (~2 ms
+        for 1,000 lines) and follows from there."""
+        off = self._off
+        if off.known and not self._alt and n <= off.keep:
+            return tuple(self._row(line) for line in off.last(n))
+        lines = self._vt.lines()[: -self._rows]
+        if not self._alt and not self._region:
+            off.seed(lines[-off.keep:])
+        return tuple(self._row(line) for line in lines[-n:]) if n > 0 else ()
+
+    def scrollback(self, n: int) -> tuple[Row, ...]:
+        """The last ``n`` scrollback lines, always copied from avt (the reference in tests)."""
+        lines = self._vt.lines()[: -self._rows]
+        return tuple(self._row(line) for line in lines[-n:]) if n > 0 else ()
 
     def state(self) -> ScreenState:
-        tokens = self._filter.tokens
-        rows = tuple(_row_from_line(line, tokens) for line in self._vt.view())
+        row = self._row
+        rows = tuple(row(line) for line in self._vt.view())
         return ScreenState((self._cols, self._rows), self.cursor(), rows, self.modes())
 
     def lines(self) -> list[str]:

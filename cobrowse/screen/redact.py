@@ -151,6 +151,8 @@ def _rule_spans(rules: Sequence[tuple[Rule, regex.Pattern[str], bool]], text: st
     for rule, pattern, has_value in rules:
         if rule.needles and not any(needle in low for needle in rule.needles):
             continue
+        if rule.maybe is not None and not rule.maybe(text):
+            continue
         for m in pattern.finditer(text, timeout=timeout):
             if rule.check is not None and not rule.check(m.group()):
                 continue
@@ -383,7 +385,10 @@ def _key_blocks(texts: list[str], spans: list[list[Span]]) -> None:
     i = 0
     while i < n:
         text = texts[i]
-        begin = _BEGIN.search(text)
+        if "-----" not in text:  # no marker: a substring test, not two searches a line per frame
+            i += 1
+            continue
+        begin = _BEGIN.search(text) if "-----BEGIN " in text else None
         if begin is not None and _END.search(text, begin.end()) is None:
             j = i + 1
             while j < n:

@@ -57,6 +57,19 @@ def _not_ids(text: str) -> bool:
     return _IDS.fullmatch(arg) is None
 
 
+# Digits as "d", blanks and dashes as "-", the rest as "x": card shapes become substrings.
+_CARD_SHAPE = bytes(ord("d") if 48 <= c <= 57 else ord("-") if c in (32, 45) else ord("x") for c in range(256))
+
+
+def _card_maybe(text: str) -> bool:
+    """Whether ``text`` holds 13 digits together or 4-4-4 / 4-6 groups: what every card
+    shape starts with (1 us where the pattern takes ~17 us on a line of output)."""
+    if not text.isascii():
+        return True  # other digits (\d is Unicode): let the pattern decide
+    shape = text.encode("ascii").translate(_CARD_SHAPE)
+    return b"ddddddddddddd" in shape or b"dddd-dddd-dddd" in shape or b"dddd-dddddd" in shape
+
+
 @dataclass(frozen=True)
 class Rule:
     """A built-in pattern. ``pattern`` may hold groups named ``v``: only they are masked.
@@ -68,6 +81,8 @@ class Rule:
     pattern: str
     check: Callable[[str], bool] | None = None
     needles: tuple[str, ...] = ()
+    #: A cheap necessary condition on the line (None: always try), for rules without needles.
+    maybe: Callable[[str], bool] | None = None
 
 
 def _word(words: str, before: str) -> str:
@@ -160,7 +175,7 @@ BUILTIN_RULES: tuple[Rule, ...] = (
     Rule("openssl_pass", r"(?<!\S)-pass(?:in|out)?\s+pass:(?P<v>\S+)", needles=("pass:",)),
     # 13-19 digits together, or grouped as cards print them (4-4-4-4[-3], Amex 4-6-5).
     Rule("card_number", r"(?<![\d-])(?:\d{13,19}|\d{4}[ -]\d{4}[ -]\d{4}[ -]\d{4}(?:[ -]?\d{3})?"
-                        r"|\d{4}[ -]\d{6}[ -]\d{5})(?![\d-])", _card_ok),
+                        r"|\d{4}[ -]\d{6}[ -]\d{5})(?![\d-])", _card_ok, maybe=_card_maybe),
 )
 
 # -- typing ---------------------------------------------------------------------------

@@ -12,6 +12,13 @@ With a :class:`~cobrowse.screen.redact.Redactor`, every state the sender diffs a
 is redacted first (secrets masked, see redact.py); the sender keeps the emulator's raw rows
 so that only changed rows are fetched, and the redactor caches by line text.
 
+With ``scroll_ops`` (set once the agent said it applies frame format 2), a diff of a
+screen that scrolled says so (``sc``) and carries only the rows that are new after the
+move: scrolling text costs the agent about its own size, not the screen's per frame.
+
+The scrollback rows above the screen (redaction's context) come from the emulator, which
+follows them as plain text scrolls (above.py) instead of copying its scrollback.
+
 The agent side (:class:`ScreenMirror`) applies the frames to its copy.
 
 No clock is read here: the caller passes ``now`` (seconds, any monotonic
@@ -23,10 +30,10 @@ from __future__ import annotations
 from typing import Sequence
 
 from .cluster import cluster_split
-from .diff import ScreenFrame, apply
+from .diff import ScreenFrame, apply, find_scroll
 from .emulator import Emulator
 from .redact import CONTEXT_ROWS, Redactor
-from .state import REDACTED, Cursor, Row, ScreenState, Style
+from .state import REDACTED, Cursor, Row, ScreenState, Style, blank_row
 
 __all__ = ["ScreenSender", "ScreenMirror", "DEFAULT_FPS"]
 
@@ -57,6 +64,9 @@ class ScreenSender:
         self._raw: list[Row] | None = None  # the emulator's rows as of the last frame (redaction on)
         self._above: tuple[Row, ...] = ()  # the scrollback rows above them
         self._cursor: Cursor | None = None  # the cursor the last frame was redacted with
+        #: Whether diffs may carry scroll ops (``sc``, frame format 2): only when the agent
+        #: said it applies them (an older mirror would shift nothing and show wrong rows).
+        self.scroll_ops = False
 
     @property
     def fps(self) -> float:
@@ -132,13 +142,18 @@ class ScreenSender:
         sent = self._sent
         if self._force or sent is None:
             return self._snapshot(emu.state(), now)
-        changed: tuple[tuple[int, Row], ...] = ()
-        if self._dirty:
-            dirty = sorted(self._dirty)
-            self._dirty.clear()
-            old = sent.rows
-            changed = tuple((i, r) for i, r in emu.rows(dirty).items() if r != old[i])
-        return self._diff(sent, changed, now)
+        if not self._dirty:
+            return self._diff(sent, (), now)
+        dirty = sorted(self._dirty)
+        self._dirty.clear()
+        old = sent.rows
+        fetched = emu.rows(dirty)
+        if self.scroll_ops and len(dirty) > 1 and dirty[0] == 0:
+            rows = list(old)
+            for i, r in fetched.items():
+                rows[i] = r
+            return self._diff_rows(sent, rows, now)
+        return self._diff(sent, tuple((i, r) for i, r in fetched.items() if r != old[i]), now)
 
     def _snapshot(self, state: ScreenState, now: float) -> ScreenFrame:
         self._force = False
@@ -147,14 +162,26 @@ class ScreenSender:
         self._spend(now)
         return ScreenFrame.of_state(state)
 
-    def _diff(self, sent: ScreenState, changed: tuple[tuple[int, Row], ...], now: float) -> ScreenFrame | None:
+    def _diff(self, sent: ScreenState, changed: tuple[tuple[int, Row], ...], now: float,
+              scroll: int = 0) -> ScreenFrame | None:
         cursor, modes = self.emulator.cursor(), self.emulator.modes()
-        if not changed and cursor == sent.cursor and modes == sent.modes:
+        if not changed and not scroll and cursor == sent.cursor and modes == sent.modes:
             return None  # changed and changed back: costs nothing
-        frame = ScreenFrame(False, sent.size, cursor, modes, changed)
+        frame = ScreenFrame(False, sent.size, cursor, modes, changed, scroll)
         self._sent = apply(sent, frame)
         self._spend(now)
         return frame
+
+    def _diff_rows(self, sent: ScreenState, rows: Sequence[Row], now: float) -> ScreenFrame | None:
+        """The diff from ``sent`` to ``rows``, moved up first when that leaves fewer rows to send."""
+        old = sent.rows
+        k = 0
+        if self.scroll_ops and old[0] != rows[0]:
+            k, _ = find_scroll(old, rows)
+        if not k:
+            return self._diff(sent, tuple((i, b) for i, (a, b) in enumerate(zip(old, rows)) if a != b), now)
+        base = old[k:] + (blank_row(sent.cols),) * k
+        return self._diff(sent, tuple((i, b) for i, (a, b) in enumerate(zip(base, rows)) if a != b), now, k)
 
     def _poll_redacted(self, now: float) -> ScreenFrame | None:
         """:meth:`poll` with redaction: masks depend on neighbouring rows (wrapped lines,
@@ -173,19 +200,18 @@ class ScreenSender:
             state = ScreenState(raw.size, raw.cursor,
                                 redact_clustered(self.redactor, raw.rows, self._above, raw.cursor), raw.modes)
             return self._snapshot(state, now)
-        changed: tuple[tuple[int, Row], ...] = ()
         cursor = emu.cursor()
-        if self._dirty or cursor != self._cursor:
-            dirty = sorted(self._dirty)
-            self._dirty.clear()
-            for i, r in emu.rows(dirty).items():
-                raw_rows[i] = r
-            if dirty and dirty[0] == 0:  # the top row changed (a scroll): what is above it may have too
-                self._above = emu.rows_above(CONTEXT_ROWS)
-            self._cursor = cursor
-            rows = redact_clustered(self.redactor, raw_rows, self._above, cursor)
-            changed = tuple((i, b) for i, (a, b) in enumerate(zip(sent.rows, rows)) if a != b)
-        return self._diff(sent, changed, now)
+        if not self._dirty and cursor == self._cursor:
+            return self._diff(sent, (), now)
+        dirty = sorted(self._dirty)
+        self._dirty.clear()
+        for i, r in emu.rows(dirty).items():
+            raw_rows[i] = r
+        if dirty and dirty[0] == 0:  # the top row changed (a scroll): what is above it may have too
+            self._above = emu.rows_above(CONTEXT_ROWS)
+        self._cursor = cursor
+        rows = redact_clustered(self.redactor, raw_rows, self._above, cursor)
+        return self._diff_rows(sent, rows, now)
 
 
 def _has_clusters(row: Row) -> bool:
