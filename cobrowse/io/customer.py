@@ -540,6 +540,7 @@ class CustomerRuntime(SessionRuntime):
         answered = bool(solved or rating)
         self.emit({"event": "feedback_sent", "solved": solved or None, "rating": rating or None,
                    "message": "thank you: your answer was sent to the agent" if answered else "feedback skipped"})
+        await self.settle()  # acknowledged before the link closes (on the direct path it could be lost)
         await self.link.close(end.reason)
         self.finish(end.reason, end.message or "the agent ended the session", 0)
 

@@ -47,6 +47,10 @@ MAX_ATTEMPTS = 3
 #: How long a claimant keeps retrying while someone else is entering a code for the session.
 BUSY_RETRY_FOR = 30.0
 BUSY_RETRY_EVERY = 2.0
+#: How long the side that ends a session waits for the other side to acknowledge what it sent
+#: last (the End, the feedback, the last screen) before closing: on the direct path those
+#: frames are still in the data channel's buffers when the relay would tell the peer "gone".
+SETTLE = 3.0
 
 EXIT_OK = 0
 EXIT_FAILED = 1
@@ -113,6 +117,7 @@ class SessionRuntime:
         self._next_ping_at = 0.0
         self._warnings: dict[str, tuple[float, int]] = {}  # integrity warning kind -> (window start, count)
         self._wake = asyncio.Event()
+        self._received = asyncio.Event()  # a frame came (an acknowledgement, perhaps): see settle()
         self._loop = asyncio.get_running_loop()
         self.rtc = RtcManager(self, rtc if rtc is not None else RtcSettings.from_env())
         #: Whether this side created the session (only the creator keeps it open through failed codes).
@@ -240,8 +245,30 @@ class SessionRuntime:
             await self.send(m.End(reason, text, feedback=feedback))
             if feedback:
                 await self.await_feedback()
+            await self.settle()
         await self.link.close(reason)
         self.finish(reason, text, EXIT_OK)
+
+    async def settle(self, timeout: float = SETTLE) -> None:
+        """Before closing on purpose: wait (bounded) until the peer acknowledged everything sent,
+        or its side of the session is gone. Closing the relay link at once would let the peer
+        hear "gone" before the last frames (sent on the direct path) reached it."""
+        session = self.session
+        if session is None or not self.paired:
+            return
+        try:
+            async with asyncio.timeout(timeout):
+                while session.unacked_bytes and not self.link_gone.is_set() and session.peer_present:
+                    self._received.clear()
+                    self.rtc.retransmitted(session.tick(self.now))
+                    await self.flush()
+                    try:
+                        async with asyncio.timeout(TICK):
+                            await self._received.wait()
+                    except TimeoutError:
+                        pass
+        except TimeoutError:
+            pass
 
     def wants_feedback(self, reason: str) -> bool:
         """Whether this end asks the peer for feedback (the agent's role decides)."""
@@ -354,6 +381,7 @@ class SessionRuntime:
             await self._released(item)
             return
         if isinstance(item, Frame):
+            self._received.set()
             session.receive_data(item.data, self.now)
             await self.flush()
             await self._process_events()
@@ -385,6 +413,7 @@ class SessionRuntime:
         elif isinstance(item, LinkEnded):
             if self._ending:
                 self.link_gone.set()
+                self._received.set()
                 return
             code = EXIT_OK if item.error is None else exit_code_for(item.error)
             if item.reason == "scared":
