@@ -49,19 +49,19 @@ from textual.widgets import Button, Digits, Input, Markdown, RichLog
 
 from cobrowse.errors import CobrowseError
 from cobrowse.io.customer import END_CONFIRM, CustomerRuntime
-from cobrowse.io.keeping import customer_trail
-from cobrowse.io.link import RelayLink
+from cobrowse.io.customer_session import CustomerOptions, CustomerSession, GuideHooks
 from cobrowse.cli.commands import ENDING_GRACE, SIGNAL_MESSAGES
 from cobrowse.io.pty import PtyProcess, command_argv, terminal_hung_up
 from cobrowse.voice.settings import RtcSettings
 from cobrowse.io.runtime import EXIT_FAILED, EXIT_OK, Outcome, exit_code_for
 from cobrowse.playbook import Playbook
+from cobrowse.policy.events import Event, LegacyEvent, as_json
 from cobrowse.protocol.prompts import ASKS, GIVES, PromptKind
 from cobrowse.voice.call import describe as describe_voice
 from cobrowse.trust.tripwire import COOLDOWN
 from cobrowse.wire.code import Code, parse_code
 from cobrowse.wire.proxy import ProxyChoice
-from cobrowse.plain.keymap import GET_HELP, Front, keys_for, unknown_key
+from cobrowse.plain.keymap import GET_HELP, Front, guide_hint, keys_for, unknown_key
 from cobrowse.plain.keymap import hint as keymap_hint
 from tui.safe import PlainStatic, notify_plain, plain
 from tui.customer_screens import PREFIX_HELP, HelpScreen, PreviewScreen, SessionOverScreen
@@ -101,12 +101,12 @@ LEVEL_TEXT = {
     "control": "CONTROL: the agent can type in your terminal",
 }
 #: The key after Ctrl-] → a runtime command; the app itself reads c, b, v, ? and ! (keymap.py).
-PREFIX_KEYS = {k.key: k.command for k in keys_for(Front.APP) if k.key not in ("c", "b", "v", "?")}
+PREFIX_KEYS = {k.key: k.command for k in keys_for(Front.APP, guide=True) if k.key not in ("c", "b", "v", "?")}
 SHELL_TAG = " your terminal · Ctrl-] ? for cobrowse "
 #: The Allow button names what it gives (the bar's text says it in full).
 BUTTON = {PromptKind.CONTROL: "control", PromptKind.SUGGEST: "suggestions", PromptKind.RECORDING: "recording"}
 STATUS_HINT = keymap_hint(Front.APP)
-GUIDE_HINT = f"Ctrl-] then: {HELP_KEY} get help from an agent · a paste the step's command · m done · k skip · ? help · e end · b panel"
+GUIDE_HINT = guide_hint(Front.APP)
 ARMED_HINT = keymap_hint(Front.APP, lead="prefix: press a key…", every=True).replace("Ctrl-] literal Ctrl-]", "Esc cancel")
 
 
@@ -171,8 +171,8 @@ class CustomerApp(App[None], inherit_bindings=False):
         self.identity: dict[str, Any] | None = None
         #: Guide mode (``cobrowse guide``): the playbook runs with no session until Ctrl-] ! asks for help.
         self.guide = guide
-        self._help_wanted = asyncio.Event()
-        self._guide_end = asyncio.Event()
+        #: The session, wired once for every front end (cobrowse/io/customer_session.py).
+        self.customer: CustomerSession | None = None
         self.steps: dict[str, Any] | None = None
         self._steps_seen: tuple[Any, ...] | None = None
         self._pointer_at = 0.0
@@ -362,121 +362,68 @@ class CustomerApp(App[None], inherit_bindings=False):
         code = parse_code(self.code_text) if self.code_text is not None and guide is None else None  # InvalidCode: exit 2
         argv = command_argv(self.command)  # ConfigError before any network
         cols, rows = initial = await self._initial_size()
-        link = RelayLink(self.relay_url, "customer", None, reconnect_for=self.reconnect_for, proxy=self.proxy)
-        runtime = CustomerRuntime(link, customer_trail(self._emit), cols=cols, rows=rows,
-                                  consent_timeout=self.consent_timeout, name=self.customer_name, ask_feedback=True,
-                                  rtc=self.rtc, redact_patterns=self.redact_patterns, trusted=self.trusted,
+        options = CustomerOptions(self.relay_url, reconnect_for=self.reconnect_for, proxy=self.proxy,
+                                  consent_timeout=self.consent_timeout, name=self.customer_name, rtc=self.rtc,
+                                  redact_patterns=self.redact_patterns, trusted=self.trusted,
                                   control_cooldown=self.control_cooldown)
-        self.runtime = runtime
+        hooks = GuideHooks(creating=self._guide_creating, created=self._guide_created, failed=self._guide_failed,
+                           code_again=lambda code: self.notify(f"the session code is {code}: give it to your agent",
+                                                               title="help is on the way"))
+        customer = self.customer = CustomerSession(options, self._emit, cols, rows, guide=guide, hooks=hooks)
+        runtime = self.runtime = customer.runtime
         shell = self.query_one("#shell", ShellPane)
         try:
-            if guide is not None:
-                self.phase = "guide"  # no session until the customer asks for help
-            elif code is None:
-                self.code = await runtime.create()
-                self.phase = "waiting"
-                self._show_code(self.code)
-            else:
-                await runtime.join(code)
-                self.code = code
-                self.phase = "checking"
+            self.phase = "guide" if guide is not None else "connecting"  # guide: no session until asked
+            self.code = await customer.open(code)
             if self.code is not None:
+                self.phase = "checking" if code is not None else "waiting"
+                if code is None:
+                    self._show_code(self.code)
                 self.query_one("#session-code", PlainStatic).update(f"session {self.code}")
             self._refresh_banner()
-            cols, rows = self._pane_size or (cols, rows)
-            process = await PtyProcess.spawn(argv, cols, rows, env=self.env)
         except BaseException:
-            if guide is None:
-                await link.close("ended")
+            await customer.abandon()
             raise
-        self.process = process
+        cols, rows = self._pane_size or (cols, rows)
+        process = self.process = await customer.spawn(argv, cols, rows, env=self.env)
         if (cols, rows) != initial:  # the pane changed while connecting
             runtime.resize(cols, rows)
-        runtime.write_program = process.write
         shell.set_placeholder(None)
         self._render_frame()
-        if guide is not None:
-            runtime.start_playbook(guide)
         process.set_output_handler(self._on_program_output)
         program = asyncio.create_task(self._watch_program(process), name="customer-program")
-        session: asyncio.Task | None = None
         try:
-            if guide is not None:
-                outcome = await self._guide_alone(runtime, program)
-                if outcome is not None:
-                    return outcome
-            session = asyncio.create_task(runtime.run(), name="customer-session")
-            done, _ = await asyncio.wait({session, program}, return_when=asyncio.FIRST_COMPLETED)
-            if session in done:
-                return session.result()
-            status = program.result()
-            await runtime.program_exited(status)
-            return await session
+            return await customer.run(program)
         finally:
-            runtime.write_program = lambda data: None
             process.set_output_handler(None)
             program.cancel()
-            try:
-                await process.terminate()
-            except Exception:
-                logger.debug("terminating the shared program failed", exc_info=True)
+            await customer.close()
             self.process = None
-            if session is not None and not session.done():  # the app is closing under the session: end it properly
-                try:
-                    async with asyncio.timeout(3):
-                        await runtime.end("customer_ended")
-                        await session
-                except BaseException:
-                    session.cancel()
             if self._frame_handle is not None:
                 self._frame_handle.cancel()
                 self._frame_handle = None
 
-    async def _guide_alone(self, runtime: CustomerRuntime, program: asyncio.Task) -> Outcome | None:
-        """Guide mode before any session: wait for the program to exit (an Outcome), the
-        customer to end (an Outcome), or to ask for help (the session is created: None)."""
-        while True:
-            self._help_wanted.clear()
-            helped = asyncio.create_task(self._help_wanted.wait())
-            ended = asyncio.create_task(self._guide_end.wait())
-            try:
-                done, _ = await asyncio.wait({program, helped, ended}, return_when=asyncio.FIRST_COMPLETED)
-            finally:
-                helped.cancel()
-                ended.cancel()
-            summary = self._steps_summary(runtime)
-            if program in done:
-                status = program.result()
-                return Outcome("command_exited", f"the guided program exited (status {status}){summary}", EXIT_OK)
-            if self._guide_end.is_set():
-                return Outcome("customer_ended", f"you ended the guide{summary}", EXIT_OK)
-            self.phase = "connecting"
-            self._refresh_banner()
-            try:
-                self.code = await runtime.create()
-            except CobrowseError as exc:
-                self.phase = "guide"
-                self._refresh_banner()
-                self._note(f"could not create a session: {exc}", "red")
-                self.notify(f"{exc}\nCtrl-] {HELP_KEY} tries again.", title="no session", severity="error", timeout=15)
-                continue
-            self.phase = "waiting"
-            self._show_code(self.code)
-            self.query_one("#session-code", PlainStatic).update(f"session {self.code}")
-            self._note(f"session created: give the code {self.code} to your agent", "bold")
-            self.query_one("#status", PlainStatic).update(self._status_hint)
-            self.query_one("#side").remove_class("alone")
-            self._refresh_banner()
-            return None
+    # guide mode: what the customer sees while Ctrl-] ! creates a session
 
-    @staticmethod
-    def _steps_summary(runtime: CustomerRuntime) -> str:
-        steps = runtime.steps
-        if steps is None:
-            return ""
-        summary = steps.summary()
-        return (f"; steps: {summary.get('done', 0)} done, {summary.get('skipped', 0)} skipped, "
-                f"{summary.get('failed', 0)} failed of {summary.get('total', 0)}")
+    def _guide_creating(self) -> None:
+        self.phase = "connecting"
+        self._refresh_banner()
+
+    def _guide_failed(self, exc: CobrowseError) -> None:
+        self.phase = "guide"
+        self._refresh_banner()
+        self._note(f"could not create a session: {exc}", "red")
+        self.notify(f"{exc}\nCtrl-] {HELP_KEY} tries again.", title="no session", severity="error", timeout=15)
+
+    def _guide_created(self, code: Code) -> None:
+        self.code = code
+        self.phase = "waiting"
+        self._show_code(code)
+        self.query_one("#session-code", PlainStatic).update(f"session {code}")
+        self._note(f"session created: give the code {code} to your agent", "bold")
+        self.query_one("#status", PlainStatic).update(self._status_hint)
+        self.query_one("#side").remove_class("alone")
+        self._refresh_banner()
 
     async def _initial_size(self) -> tuple[int, int]:
         try:
@@ -598,10 +545,6 @@ class CustomerApp(App[None], inherit_bindings=False):
             self.action_preview()
         elif key in ("?", "h"):
             self.action_help()
-        elif key == HELP_KEY and self.guide is not None:
-            self.action_get_help()
-        elif key == "a" and self.runtime is not None and self.runtime.suggestion is None and self._step_command():
-            self._paste_step_command()
         elif key in PREFIX_KEYS:
             await self.run_customer_command(PREFIX_KEYS[key])
         else:
@@ -618,9 +561,6 @@ class CustomerApp(App[None], inherit_bindings=False):
         """Run a CustomerRuntime command (allow, deny, grant_control, grant_suggest, revoke,
         pause, end, chat); a no-op with a notice before the session exists."""
         runtime = self.runtime
-        if name == "end" and self.guide is not None and (runtime is None or runtime.session is None):
-            self._guide_end.set()  # guide mode, no session yet: just stop
-            return
         if runtime is None or self.outcome is not None:
             self.notify("not connected yet", severity="warning")
             return
@@ -630,32 +570,8 @@ class CustomerApp(App[None], inherit_bindings=False):
 
     def action_get_help(self) -> None:
         """Guide mode: create a session and show its code for an agent (Ctrl-] !)."""
-        if self.guide is None:
-            return
-        runtime = self.runtime
-        if runtime is not None and runtime.session is not None:
-            self.notify(f"the session code is {self.code}: give it to your agent", title="help is on the way")
-            return
-        self._help_wanted.set()
-
-    def _step_command(self) -> str | None:
-        runtime = self.runtime
-        steps = runtime.steps if runtime is not None else None
-        if steps is None or steps.finished or self.steps is None:
-            return None
-        current = self.steps.get("current")
-        items = self.steps.get("steps") or []
-        if not isinstance(current, int) or not 0 <= current < len(items):
-            return None
-        return items[current].get("command") or None
-
-    def _paste_step_command(self) -> None:
-        """No suggestion from an agent: paste the current step's command (the customer presses Enter)."""
-        command, runtime, process = self._step_command(), self.runtime, self.process
-        if not command or runtime is None or process is None:
-            return
-        if runtime.paste_command(command, "the step's command"):  # checked: one printable line, a prompt on screen
-            self._note(f"pasted the step's command: {command} (check it and press Enter)", "dim")
+        if self.customer is not None:
+            self.customer.ask_for_help()
 
     def action_focus_shell(self) -> None:
         self.query_one("#shell", ShellPane).focus()
@@ -699,9 +615,10 @@ class CustomerApp(App[None], inherit_bindings=False):
 
     # -- runtime events ------------------------------------------------------------------
 
-    def _emit(self, event: dict[str, Any]) -> None:
+    def _emit(self, event: Event | LegacyEvent) -> None:
         if not self.is_running or self._exit:
             return  # the app is closing under the session (its last events have no screen)
+        event = as_json(event)  # typed or not: the same shape from here on
         try:
             self._on_event(event)
         except NoMatches:

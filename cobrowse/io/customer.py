@@ -22,8 +22,8 @@ from cobrowse.io.runtime import SessionRuntime
 from cobrowse.playbook import Playbook, StepMachine
 from cobrowse.policy.customer import END_CONFIRM, FEEDBACK_ANSWER, CustomerPolicy, Effect
 from cobrowse.policy.customer_consent import HELLO_WAIT
-from cobrowse.policy.customer_events import (CloseSession, EndSession, Expedite, GiveFeedback, PeerEnded,
-                                             RedactionChanged, Report, ResyncScreen, Voice, WriteProgram)
+from cobrowse.policy.customer_events import (CloseSession, EndGuide, EndSession, Expedite, GetHelp, GiveFeedback,
+                                             PeerEnded, RedactionChanged, Report, ResyncScreen, Voice, WriteProgram)
 from cobrowse.policy.events import Event, as_json
 from cobrowse.protocol import messages as m
 from cobrowse.protocol.consent import ConsentMachine
@@ -89,7 +89,7 @@ class CustomerRuntime(SessionRuntime):
                  write_program: Callable[[bytes], None] = lambda data: None,
                  redact_patterns: Sequence[str] = (), ask_feedback: bool = False,
                  trusted: Sequence[OrgTrust] = (), control_cooldown: float = COOLDOWN,
-                 prompt_arming: float = ARMING, **kwargs: Any) -> None:
+                 prompt_arming: float = ARMING, guide: bool = False, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         #: The CPU the agent's patterns (steps, redaction, pointer) may use here (screen/budget.py).
         self.patterns = PatternBudget(time.perf_counter)
@@ -97,7 +97,10 @@ class CustomerRuntime(SessionRuntime):
         self.redactor = Redactor(redact_patterns, budget=self.patterns)
         self.policy = CustomerPolicy(patterns=self.patterns, redactor=self.redactor, consent_timeout=consent_timeout,
                                      prompt_arming=prompt_arming, control_cooldown=control_cooldown,
-                                     trusted=trusted, ask_feedback=ask_feedback, feedback_answer=FEEDBACK_ANSWER)
+                                     trusted=trusted, ask_feedback=ask_feedback, feedback_answer=FEEDBACK_ANSWER,
+                                     guide=guide)
+        #: Guide mode's Ctrl-] ! and Ctrl-] e before a session: the orchestrator's (customer_session.py).
+        self.on_guide: Callable[[GetHelp | EndGuide], None] = lambda effect: None
         self.view = _View(self)
         self._recheck: asyncio.TimerHandle | None = None  # redact again lines the patterns could not check
         self.screen = ScreenSender(cols, rows, burst=ECHO_BURST, redactor=self.redactor)
@@ -184,8 +187,10 @@ class CustomerRuntime(SessionRuntime):
     # carrying out the policy's effects
 
     def _decide(self) -> CustomerPolicy:
-        self.policy.paired = self.paired
-        return self.policy
+        policy = self.policy
+        policy.paired = self.paired
+        policy.alone = policy.guide and self.session is None
+        return policy
 
     def _apply_now(self, effects: list[Effect]) -> None:
         """Effects that need no I/O (events, writes to the program, screen changes)."""
@@ -222,6 +227,8 @@ class CustomerRuntime(SessionRuntime):
                 await self.report()
             elif isinstance(effect, GiveFeedback):
                 await self.give_feedback(effect.solved, effect.rating)
+            elif isinstance(effect, (GetHelp, EndGuide)):
+                self.on_guide(effect)
             elif not isinstance(effect, PeerEnded):
                 self._apply_now([effect])
         if effects:

@@ -19,10 +19,12 @@ from typing import Protocol, Sequence
 
 from cobrowse.playbook import LineTap, Playbook, PlaybookError, StepMachine, playbook_from_dict
 from cobrowse.plain.feedback import QUESTION, FeedbackPrompt as FeedbackKeys
-from cobrowse.plain.prefix import HELP, Command, Echo, PrefixParser, ToProgram
+from cobrowse.plain.keymap import Front, hint
+from cobrowse.plain.prefix import Command, Echo, PrefixParser, ToProgram
 from cobrowse.policy.customer_consent import ConsentDesk
-from cobrowse.policy.customer_events import (ChatReceived, CloseSession, ControlKeys, EndSession, Expedite,
-                                             FeedbackPrompt, FeedbackSent, GiveFeedback, Level, Notice, NoticeKind,
+from cobrowse.policy.customer_events import (ChatReceived, CloseSession, ControlKeys, EndGuide, EndSession, Expedite,
+                                             FeedbackPrompt, FeedbackSent, GetHelp, GiveFeedback, Level, Notice,
+                                             NoticeKind,
                                              PeerEnded, PointerShown, RedactionChanged, Report, Reported,
                                              ResyncScreen, SharingChanged, StepsChanged, SuggestionShown, Voice,
                                              WriteProgram)
@@ -47,7 +49,7 @@ MAX_PATTERN_ERRORS = 32
 MAX_POINTER_PATTERNS = 64
 
 Effect = (m.AppMessage | Event | WriteProgram | Expedite | ResyncScreen | RedactionChanged | EndSession
-          | CloseSession | PeerEnded | Voice | Report | GiveFeedback)
+          | CloseSession | PeerEnded | Voice | Report | GiveFeedback | GetHelp | EndGuide)
 
 
 class ScreenView(Protocol):
@@ -62,7 +64,7 @@ class CustomerPolicy:
     def __init__(self, *, patterns: PatternBudget, redactor: Redactor, consent_timeout: float = 30.0,
                  prompt_arming: float = ARMING, control_cooldown: float = COOLDOWN,
                  trusted: Sequence[OrgTrust] = (), ask_feedback: bool = False,
-                 feedback_answer: float = FEEDBACK_ANSWER) -> None:
+                 feedback_answer: float = FEEDBACK_ANSWER, guide: bool = False) -> None:
         #: Consent, prompts, recording, identity and the tripwire (``customer_consent``).
         self.desk = ConsentDesk(consent_timeout=consent_timeout, prompt_arming=prompt_arming,
                                 control_cooldown=control_cooldown, trusted=trusted)
@@ -78,7 +80,12 @@ class CustomerPolicy:
         self._end_asked_at = -math.inf
         #: The customer ended the session (the runtime is closing it): no question any more.
         self.closing = False
-        self.prefix = PrefixParser()
+        #: Guide mode (``cobrowse guide``): Ctrl-] ! gets help; ``alone`` until a session exists.
+        self.guide = guide
+        self.alone = guide
+        self.prefix = PrefixParser(guide=guide)
+        #: Ctrl-] ? in plain mode: every key (``plain.keymap``).
+        self.help = hint(Front.PLAIN, guide=guide, every=True)
         #: The CPU the agent's patterns (steps, redaction, pointer) may use here.
         self.patterns = patterns
         self.redactor = redactor
@@ -157,8 +164,12 @@ class CustomerPolicy:
         """A cobrowse command (``plain.keymap``'s names), from a key or a button."""
         desk = self.desk
         if name == "help":
-            return [Notice(HELP)]
+            return [Notice(self.help)]
+        if name == "get_help":
+            return [GetHelp()] if self.guide else [Notice(self.help)]
         if name == "end":
+            if self.alone:
+                return [EndGuide()]
             if self._paired and now - self._end_asked_at > END_CONFIRM:
                 self._end_asked_at = now  # a stray key must not end a session in the middle of help
                 return [Notice(f"press Ctrl-] e again within {END_CONFIRM:.0f} s to end the session",
@@ -365,6 +376,9 @@ class CustomerPolicy:
         """Paste the suggested command at the prompt (the customer still presses Enter), or decline."""
         suggestion = self.suggestion
         if suggestion is None:
+            command = self.step_command()
+            if paste and command:  # no suggestion from an agent: the guide step's command
+                return self.paste_command(command, "the step's command", view)
             return [Notice("no suggested command to answer")]
         out: list[Effect] = []
         if paste:
@@ -374,6 +388,14 @@ class CustomerPolicy:
         self.suggestion = None
         self._send(out, m.SuggestAnswer(suggestion.id, "pasted" if paste else "declined"))
         return out
+
+    def step_command(self) -> str | None:
+        """The current guide step's command, if it has one."""
+        steps = self.steps
+        if steps is None or steps.finished or steps.current is None:
+            return None
+        command = steps.to_dict()["steps"][steps.current].get("command")
+        return str(command) if command else None
 
     def paste_command(self, command: str, what: str, view: ScreenView) -> list[Effect]:
         """Paste a one-line command at the program's prompt, never with a byte that could run

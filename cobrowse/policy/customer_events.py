@@ -266,3 +266,13 @@ class GiveFeedback:
 
     solved: str = ""
     rating: int = 0
+
+
+@dataclass(frozen=True)
+class GetHelp:
+    """Guide mode's Ctrl-] !: create a session for an agent (or show its code again)."""
+
+
+@dataclass(frozen=True)
+class EndGuide:
+    """Guide mode, no session yet: Ctrl-] e just stops the guide."""

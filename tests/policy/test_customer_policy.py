@@ -218,3 +218,24 @@ def test_the_prefix_key_reaches_commands_and_everything_else_the_program() -> No
     out = d.keys(b"ls\x1dcbonjour\r")
     assert out[0] == WriteProgram(b"ls") and m.Chat("bonjour") in d.sent_in(out)
     assert CustomerPolicy  # the class is the public entry point
+
+
+def test_guide_mode_alone_gets_help_ends_without_asking_and_pastes_the_steps_command() -> None:
+    from cobrowse.playbook import playbook_from_dict
+    from cobrowse.policy.customer_events import EndGuide, GetHelp
+
+    d = Drive(paired=False, guide=True)
+    d.take(d.policy.start_playbook(playbook_from_dict({"title": "T", "steps": [{"title": "One", "command": "uname -a"}]})))
+    assert d.keys(b"\x1d!") == [GetHelp()]
+    out = d.keys(b"\x1da")  # no suggestion from an agent: the step's command, never with Enter
+    assert out[0] == WriteProgram(b"uname -a")
+    assert d.keys(b"\x1de") == [EndGuide()]  # alone: nothing to confirm
+    d.policy.alone = False
+    assert d.keys(b"\x1de") == [EndSession()]  # a session exists but is not paired yet: one press
+    assert "! get help" in d.events_in(d.keys(b"\x1d?"), "notice")[0]["message"]
+
+
+def test_outside_guide_mode_the_help_key_is_only_help() -> None:
+    d = Drive()
+    (notice,) = d.events_in(d.keys(b"\x1d!"), "notice")
+    assert "! get help" not in notice["message"] and "e end" in notice["message"]
