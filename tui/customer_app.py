@@ -35,6 +35,7 @@ import logging
 import os
 import signal
 import threading
+from enum import StrEnum
 from typing import Any, ClassVar, Sequence
 
 from rich.text import Text
@@ -55,6 +56,7 @@ from cobrowse.io.pty import PtyProcess, command_argv, terminal_hung_up
 from cobrowse.voice.settings import RtcSettings
 from cobrowse.io.runtime import EXIT_FAILED, EXIT_OK, Outcome, exit_code_for
 from cobrowse.playbook import Playbook
+from cobrowse.policy.customer_events import Level
 from cobrowse.policy.events import Event, LegacyEvent, as_json
 from cobrowse.protocol.prompts import ASKS, GIVES, PromptKind
 from cobrowse.voice.call import describe as describe_voice
@@ -73,6 +75,18 @@ __all__ = ["CustomerApp", "PREFIX_HELP"]
 logger = logging.getLogger(__name__)
 
 PREFIX = b"\x1d"
+
+
+class Phase(StrEnum):
+    """Where the customer's session is (the banner and the bars follow it)."""
+
+    CONNECTING = "connecting"
+    WAITING = "waiting"
+    CHECKING = "checking"
+    PAIRED = "paired"
+    ENDED = "ended"
+    GUIDE = "guide"  # guide mode, alone: no session yet
+
 #: The customer's own pane is redrawn at most this often while output floods (the agent gets
 #: ScreenSender's rate, whatever this is)...
 PANE_FPS = 60.0
@@ -96,9 +110,9 @@ STEPS_SHOWN = 6
 STEP_HINT = "Ctrl-] a pastes a suggested command · m done · k skip"
 
 LEVEL_TEXT = {
-    "view": "VIEW ONLY: the agent can see, not type",
-    "suggest": "SUGGEST: the agent may propose commands",
-    "control": "CONTROL: the agent can type in your terminal",
+    Level.VIEW: "VIEW ONLY: the agent can see, not type",
+    Level.SUGGEST: "SUGGEST: the agent may propose commands",
+    Level.CONTROL: "CONTROL: the agent can type in your terminal",
 }
 #: The key after Ctrl-] → a runtime command; the app itself reads c, b, v, ? and ! (keymap.py).
 PREFIX_KEYS = {k.key: k.command for k in keys_for(Front.APP, guide=True) if k.key not in ("c", "b", "v", "?")}
@@ -189,7 +203,7 @@ class CustomerApp(App[None], inherit_bindings=False):
         self.code: Code | None = None
         self.sas: str | None = None
         self.agent_name = "the agent"
-        self.phase = "connecting"  # connecting, waiting, checking, paired, ended
+        self.phase = Phase.CONNECTING
         self.peer_present = False
         self.reconnecting = False
         self.prefix_armed = False
@@ -243,7 +257,7 @@ class CustomerApp(App[None], inherit_bindings=False):
                 yield PlainStatic("Compare with the agent", classes="heading session-only")
                 yield PlainStatic("(after connecting)", id="sas", classes="session-only")
                 yield PlainStatic("What the agent may do", classes="heading session-only")
-                yield PlainStatic(LEVEL_TEXT["view"], id="level", classes="view session-only")
+                yield PlainStatic(LEVEL_TEXT[Level.VIEW], id="level", classes="view session-only")
                 with Horizontal(classes="button-row first session-only"):
                     yield Button("Control  g", id="grant-control", compact=True)
                     yield Button("Suggest  s", id="grant-suggest", compact=True)
@@ -319,7 +333,7 @@ class CustomerApp(App[None], inherit_bindings=False):
         last_resort.daemon = True
         last_resort.start()
         runtime = self.runtime
-        if runtime is None or self.process is None or runtime.outcome is not None or self.phase == "guide":
+        if runtime is None or self.process is None or runtime.outcome is not None or self.phase == Phase.GUIDE:
             self.exit(return_code=EXIT_FAILED if runtime is None or runtime.outcome is None else runtime.outcome.exit_code)
             return
         asyncio.ensure_future(runtime.end("customer_ended", message))
@@ -349,7 +363,7 @@ class CustomerApp(App[None], inherit_bindings=False):
         if self.terminal_gone is not None:  # nobody is left to read a failure
             self.exit(return_code=outcome.exit_code)
             return
-        self.phase = "ended"
+        self.phase = Phase.ENDED
         self._refresh_banner()
         if outcome.exit_code == EXIT_OK:
             self.exit(return_code=EXIT_OK, message=plain(f"cobrowse: session ended: {outcome.message}"))
@@ -373,10 +387,10 @@ class CustomerApp(App[None], inherit_bindings=False):
         runtime = self.runtime = customer.runtime
         shell = self.query_one("#shell", ShellPane)
         try:
-            self.phase = "guide" if guide is not None else "connecting"  # guide: no session until asked
+            self.phase = Phase.GUIDE if guide is not None else Phase.CONNECTING  # guide: no session until asked
             self.code = await customer.open(code)
             if self.code is not None:
-                self.phase = "checking" if code is not None else "waiting"
+                self.phase = Phase.CHECKING if code is not None else Phase.WAITING
                 if code is None:
                     self._show_code(self.code)
                 self.query_one("#session-code", PlainStatic).update(f"session {self.code}")
@@ -406,18 +420,18 @@ class CustomerApp(App[None], inherit_bindings=False):
     # guide mode: what the customer sees while Ctrl-] ! creates a session
 
     def _guide_creating(self) -> None:
-        self.phase = "connecting"
+        self.phase = Phase.CONNECTING
         self._refresh_banner()
 
     def _guide_failed(self, exc: CobrowseError) -> None:
-        self.phase = "guide"
+        self.phase = Phase.GUIDE
         self._refresh_banner()
         self._note(f"could not create a session: {exc}", "red")
         self.notify(f"{exc}\nCtrl-] {HELP_KEY} tries again.", title="no session", severity="error", timeout=15)
 
     def _guide_created(self, code: Code) -> None:
         self.code = code
-        self.phase = "waiting"
+        self.phase = Phase.WAITING
         self._show_code(code)
         self.query_one("#session-code", PlainStatic).update(f"session {code}")
         self._note(f"session created: give the code {code} to your agent", "bold")
@@ -635,7 +649,7 @@ class CustomerApp(App[None], inherit_bindings=False):
             self._note(str(event.get("message", "")), "bold")
         elif kind == "paired":
             self.sas = str(event["sas"])
-            self.phase = "paired"
+            self.phase = Phase.PAIRED
             self.peer_present = True
             self.query_one("#sas", PlainStatic).update(self.sas)
             self.query_one("#waiting").remove_class("shown")
@@ -707,7 +721,7 @@ class CustomerApp(App[None], inherit_bindings=False):
             self._note(f"{kind}: {message}", "red")
             self.notify(message, severity="error" if kind == "error" else "warning")
         elif kind == "ended":
-            self.phase = "ended"
+            self.phase = Phase.ENDED
             self._note(f"session ended: {event.get('message', '')}", "dim")
         self._refresh_consent()
         self._refresh_banner()
@@ -896,7 +910,7 @@ class CustomerApp(App[None], inherit_bindings=False):
 
     def _refresh_consent(self) -> None:
         runtime = self.runtime
-        level = runtime.consent.level if runtime is not None else "view"
+        level = runtime.level if runtime is not None else Level.VIEW
         label = self.query_one("#level", PlainStatic)
         label.update(LEVEL_TEXT.get(level, level))
         label.set_classes(f"{level} session-only")
@@ -913,19 +927,19 @@ class CustomerApp(App[None], inherit_bindings=False):
     def _refresh_banner(self) -> None:
         runtime = self.runtime
         agent = self.agent_name
-        level = runtime.consent.level if runtime is not None else "view"
+        level = runtime.level if runtime is not None else Level.VIEW
         sharing = runtime.sharing if runtime is not None else True
         classes = "waiting"
-        if self.phase == "ended":
+        if self.phase == Phase.ENDED:
             text = "Session ended: nothing is shared."
-        elif self.phase == "guide":
+        elif self.phase == Phase.GUIDE:
             text = (f"Guide, alone: nothing is shared · Ctrl-] {HELP_KEY} gets help from an agent · Ctrl-] ? help · "
                     f"{self.guide.title if self.guide else ''}")
-        elif self.phase == "connecting":
+        elif self.phase == Phase.CONNECTING:
             text = "Connecting to the relay…"
-        elif self.phase == "waiting":
+        elif self.phase == Phase.WAITING:
             text = "Waiting for your agent to join: nothing is shared yet. Ctrl-] ? for help"
-        elif self.phase == "checking":
+        elif self.phase == Phase.CHECKING:
             text = "Checking the code with your agent… Ctrl-] ? for help"
         elif self.reconnecting:
             text, classes = "Connection lost: reconnecting… (nothing is shared meanwhile)", "trouble"
@@ -935,14 +949,14 @@ class CustomerApp(App[None], inherit_bindings=False):
             text, classes = f"Sharing paused: {agent} sees nothing · Ctrl-] p resumes", "paused"
         else:
             text = f"Your terminal is visible to {agent}"
-            if level == "control":
+            if level == Level.CONTROL:
                 text += " · they can TYPE in it · Ctrl-] r revokes"
-            elif level == "suggest":
+            elif level == Level.SUGGEST:
                 text += " · they may suggest commands · Ctrl-] r revokes"
             else:
                 text += " · view only · Ctrl-] p pauses, Ctrl-] e ends"
             classes = level
-        if runtime is not None and runtime.recording.recording and self.phase == "paired":
+        if runtime is not None and runtime.recording.recording and self.phase == Phase.PAIRED:
             text = f"● RECORDING (Ctrl-] x stops) · {text}"
         banner = self.query_one("#banner", PlainStatic)
         banner.update(text)
@@ -950,12 +964,12 @@ class CustomerApp(App[None], inherit_bindings=False):
 
     def _refresh_side(self) -> None:
         who = self.query_one("#who", PlainStatic)
-        if self.phase == "paired":
+        if self.phase == Phase.PAIRED:
             state = "connected" if self.peer_present and not self.reconnecting else "connection dropped"
             seen = self.identity
             badge = "" if seen is None else (" ✓ verified" if seen.get("verified") else " ⚠ UNVERIFIED")
             who.update(f"{self.agent_name}{badge} ({state})")
-        elif self.phase == "ended":
+        elif self.phase == Phase.ENDED:
             who.update("nobody (session ended)")
         else:
             who.update("nobody yet")

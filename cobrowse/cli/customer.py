@@ -21,6 +21,7 @@ from cobrowse.io.pty import LocalTerminal, Passthrough, command_argv
 from cobrowse.io.runtime import EXIT_FAILED, Outcome, exit_code_for
 from cobrowse.plain.keymap import GET_HELP, Front, guide_hint
 from cobrowse.playbook import Playbook
+from cobrowse.policy.customer_events import Level
 from cobrowse.policy.events import Event, LegacyEvent, as_json
 from cobrowse.voice.call import describe as describe_voice
 from cobrowse.wire.code import Code, parse_code
@@ -29,7 +30,8 @@ from cobrowse.wire.code import Code, parse_code
 #: still running this long after, the session ends: nobody can type into it any more.
 STDIN_EOF_GRACE = 3.0
 
-LEVELS = {"view": "view only", "suggest": "suggest (the agent may propose commands)", "control": "CONTROL (the agent can type in your terminal)"}
+LEVELS = {Level.VIEW: "view only", Level.SUGGEST: "suggest (the agent may propose commands)",
+          Level.CONTROL: "CONTROL (the agent can type in your terminal)"}
 
 
 def parse_size(text: str) -> tuple[int, int]:

@@ -22,7 +22,7 @@ from cobrowse.io.runtime import SessionRuntime
 from cobrowse.playbook import Playbook, StepMachine
 from cobrowse.policy.customer import END_CONFIRM, FEEDBACK_ANSWER, CustomerPolicy, Effect
 from cobrowse.policy.customer_consent import HELLO_WAIT
-from cobrowse.policy.customer_events import (CloseSession, EndGuide, EndSession, Expedite, GetHelp, GiveFeedback,
+from cobrowse.policy.customer_events import (CloseSession, EndGuide, Level, EndSession, Expedite, GetHelp, GiveFeedback,
                                              PeerEnded, RedactionChanged, Report, ResyncScreen, Voice, WriteProgram)
 from cobrowse.policy.events import Event, as_json
 from cobrowse.protocol import messages as m
@@ -119,6 +119,11 @@ class CustomerRuntime(SessionRuntime):
     @property
     def consent(self) -> ConsentMachine:
         return self.policy.desk.consent
+
+    @property
+    def level(self) -> Level:
+        """What the agent may do here now (view, suggest, control)."""
+        return self.policy.desk.level
 
     @property
     def recording(self) -> RecordingConsent:

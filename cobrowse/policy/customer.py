@@ -25,7 +25,7 @@ from cobrowse.policy.customer_consent import ConsentDesk
 from cobrowse.policy.customer_events import (ChatReceived, CloseSession, ControlKeys, EndGuide, EndSession, Expedite,
                                              FeedbackPrompt, FeedbackSent, GetHelp, GiveFeedback, Level, Notice,
                                              NoticeKind,
-                                             PeerEnded, PointerShown, RedactionChanged, Report, Reported,
+                                             PeerEnded, PointerShown, RedactionChanged, Report, Reported, Role,
                                              ResyncScreen, SharingChanged, StepsChanged, SuggestionShown, Voice,
                                              WriteProgram)
 from cobrowse.policy.events import Event
@@ -131,7 +131,7 @@ class CustomerPolicy:
         return [ResyncScreen()]
 
     def hello(self, message: m.Hello) -> list[Effect]:
-        return list(self.desk.hello(message.name)) if message.role == "agent" else []
+        return list(self.desk.hello(message.name)) if message.role == Role.AGENT else []
 
     def tick(self, now: float) -> list[Effect]:
         out: list[Effect] = list(self.desk.tick(now))

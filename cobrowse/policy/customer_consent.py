@@ -249,7 +249,7 @@ class ConsentDesk:
 
     def _answered(self, event: Answered, now: float) -> Out:
         kind, what = event.prompt.kind, SHORT[event.prompt.kind]
-        if event.by == "withdrawn":  # whoever withdrew it says what changed
+        if event.by == By.WITHDRAWN:  # whoever withdrew it says what changed
             return []
         if event.by == By.TIMEOUT:
             out: Out = [Notice(f"no answer: refused {what} (the agent's request was denied)")]

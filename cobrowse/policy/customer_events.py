@@ -34,6 +34,12 @@ class By(StrEnum):
     CUSTOMER = "customer"
     AGENT = "agent"
     TIMEOUT = "timeout"
+    WITHDRAWN = "withdrawn"  # the request went away (``prompts.Answered``)
+
+
+class Role(StrEnum):
+    AGENT = "agent"
+    CUSTOMER = "customer"
 
 
 class NoticeKind(StrEnum):
