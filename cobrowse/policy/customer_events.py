@@ -7,7 +7,7 @@ plain mode, the app and the taps see the same shapes; the StrEnums' values are t
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from enum import StrEnum
 from typing import Any, ClassVar, Mapping
 
@@ -192,6 +192,10 @@ class IdentityShown(Event):
     org: str
     detail: str
     message: str
+    extra: Mapping[str, Any] | None = None  # keys the helper added that this class does not name
+
+    def to_json(self) -> dict[str, Any]:
+        return _with_extra(super().to_json(), self.extra)
 
 
 @dataclass(frozen=True)
@@ -202,11 +206,24 @@ class ControlConfirm(Event):
     state: str
     wait_s: float
     message: str
+    extra: Mapping[str, Any] | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        return _with_extra(super().to_json(), self.extra)
+
+
+def _with_extra(out: dict[str, Any], extra: Mapping[str, Any] | None) -> dict[str, Any]:
+    out.pop("extra", None)
+    return {**out, **(extra or {})}
 
 
 def from_shape(cls: type[IdentityShown] | type[ControlConfirm], body: Mapping[str, Any]) -> Event:
-    """A typed event from a pure helper's headless dict (its keys are the fields)."""
-    return cls(**{k: v for k, v in body.items() if k != "event"})
+    """A typed event from a pure helper's headless dict: its keys are the fields, and keys
+    the class does not name (a helper that grew one) travel on in ``extra``."""
+    names = {f.name for f in fields(cls)} - {"extra"}
+    known = {k: v for k, v in body.items() if k in names}
+    extra = {k: v for k, v in body.items() if k not in names and k != "event"}
+    return cls(**known, extra=extra or None)
 
 
 # effects: what the runtime does for the policy (the policy never touches the program or the link)

@@ -239,3 +239,16 @@ def test_outside_guide_mode_the_help_key_is_only_help() -> None:
     d = Drive()
     (notice,) = d.events_in(d.keys(b"\x1d!"), "notice")
     assert "! get help" not in notice["message"] and "e end" in notice["message"]
+
+
+def test_events_built_by_the_trust_helpers_keep_their_shape_and_any_key_they_grow() -> None:
+    from cobrowse.policy.customer_events import ControlConfirm, IdentityShown, from_shape
+    from cobrowse.trust import no_proof
+    from cobrowse.trust.display import control_gate_event, customer_identity_event
+    from cobrowse.trust.tripwire import GateAnswer
+
+    shape = customer_identity_event(no_proof(True), "Bob")
+    assert from_shape(IdentityShown, shape).to_json() == shape
+    assert from_shape(IdentityShown, {**shape, "lang": "fa"}).to_json() == {**shape, "lang": "fa"}
+    gate = control_gate_event(GateAnswer("wait", 2.5), None, "Ctrl-] g")
+    assert from_shape(ControlConfirm, gate).to_json() == gate
