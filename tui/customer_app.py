@@ -63,7 +63,7 @@ from cobrowse.voice.call import describe as describe_voice
 from cobrowse.trust.tripwire import COOLDOWN
 from cobrowse.wire.code import Code, parse_code
 from cobrowse.wire.proxy import ProxyChoice
-from cobrowse.plain.keymap import GET_HELP, Front, guide_hint, keys_for, unknown_key
+from cobrowse.plain.keymap import GET_HELP, Front, guide_hint, keys_for, step_hint, unknown_key
 from cobrowse.plain.keymap import hint as keymap_hint
 from tui.safe import PlainStatic, notify_plain, plain
 from tui.customer_screens import PREFIX_HELP, HelpScreen, PreviewScreen, SessionOverScreen
@@ -107,7 +107,7 @@ STEP_MARKS = {"pending": "·", "active": "▶", "done": "✓", "skipped": "↷",
 STEP_STYLES = {"pending": "", "active": "bold reverse", "done": "green", "skipped": "dim", "failed": "bold red"}
 #: At most this many steps are listed (a window around the current one).
 STEPS_SHOWN = 6
-STEP_HINT = "Ctrl-] a pastes a suggested command · m done · k skip"
+STEP_HINT = step_hint(Front.APP)
 
 LEVEL_TEXT = {
     Level.VIEW: "VIEW ONLY: the agent can see, not type",

@@ -32,6 +32,7 @@ class PrefixKey:
     fronts: frozenset[Front] = BOTH
     hint: bool = True  # shown in the one-line hints (the rest only on the help screen)
     guide: str = ""  # its words in guide mode's hint, before a session exists (empty: not shown)
+    step: str = ""  # its words in the hint under a guide step (empty: not shown)
 
 
 KEYMAP: tuple[PrefixKey, ...] = (
@@ -43,10 +44,11 @@ KEYMAP: tuple[PrefixKey, ...] = (
     PrefixKey("r", "revoke", "revoke", "revoke: back to view only, at once"),
     PrefixKey("p", "pause", "pause", "pause / resume sharing your screen"),
     PrefixKey("a", "paste_suggestion", "paste", "paste the agent's suggested command at your prompt (you press Enter)",
-              hint=False, guide="paste the step's command"),
+              hint=False, guide="paste the step's command",
+              step="pastes a suggested command"),
     PrefixKey("d", "decline_suggestion", "decline", "decline the agent's suggested command", hint=False),
-    PrefixKey("m", "step_done", "step done", "mark the current guide step done", hint=False, guide="done"),
-    PrefixKey("k", "step_skip", "skip step", "skip the current guide step", hint=False, guide="skip"),
+    PrefixKey("m", "step_done", "step done", "mark the current guide step done", hint=False, guide="done", step="done"),
+    PrefixKey("k", "step_skip", "skip step", "skip the current guide step", hint=False, guide="skip", step="skip"),
     PrefixKey("t", "call", "talk", "talk: call the agent, or answer their call (your microphone is on only in a call)", hint=False),
     PrefixKey("o", "hangup", "hang up", "hang up, or decline a ringing call", hint=False),
     PrefixKey("u", "mute", "mute", "mute / unmute your microphone", hint=False),
@@ -86,6 +88,11 @@ def guide_hint(front: Front) -> str:
     """Guide mode's status line before a session exists: get help first, then the step keys."""
     shown = sorted((k for k in keys_for(front, guide=True) if k.guide), key=lambda k: k.command != "get_help")
     return "Ctrl-] then: " + " · ".join(f"{k.key} {k.guide}" for k in shown)
+
+
+def step_hint(front: Front) -> str:
+    """The hint under a guide step: the keys that act on it."""
+    return "Ctrl-] " + " · ".join(f"{k.key} {k.step}" for k in keys_for(front) if k.step)
 
 
 def help_text(front: Front, *, guide: bool = True) -> str:
