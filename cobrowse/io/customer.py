@@ -61,6 +61,16 @@ ECHO_BURST = 4
 MAX_SLICE = 256 * 1024
 QUIET = 0.010
 MAX_LAG = 1.0
+#: Output that never pauses for QUIET s is still shown to the agent: once every FOLLOW s the
+#: oldest output is fed for up to FOLLOW_SHARE of that time (parsing costs 15-120 ms per MB,
+#: by how much Python-side filtering the output needs), so a steady 1 MB/s reaches the agent
+#: within about FOLLOW. Past FOLLOW_BACKLOG bytes waiting it is a flood (`cat` of a big file):
+#: the terminal comes first, and the view moves every FLOOD_EVERY s with FLOOD_SHARE of it.
+FOLLOW = 1 / 30
+FOLLOW_SHARE = 0.3
+FOLLOW_BACKLOG = 256 * 1024
+FLOOD_EVERY = 0.2
+FLOOD_SHARE = 0.05
 MAX_BACKLOG = 32 * 1024 * 1024
 #: Lines masked whole because the agent's patterns had used their CPU share are redacted
 #: again this much later (screen/budget.py).
@@ -111,6 +121,7 @@ class CustomerRuntime(SessionRuntime):
         self._last_output = 0.0  # loop time of the last output
         self._feed_handle: asyncio.Handle | None = None
         self._slice = FEED_SLICE
+        self._followed = -math.inf  # when the view last followed a flood (FOLLOW)
         #: Largest backlog seen, in bytes (statistics, tests).
         self.max_backlog = 0
 
@@ -263,10 +274,21 @@ class CustomerRuntime(SessionRuntime):
             self._feed(math.inf)
             self._slice = FEED_SLICE
             return
-        quiet_for = self._loop.time() - self._last_output
-        if quiet_for < QUIET:  # flooding: the terminal first
+        now = self._loop.time()
+        quiet_for = now - self._last_output
+        if quiet_for < QUIET:  # flooding: the terminal first, but the agent's view follows
             self._slice = FEED_SLICE
-            self._feed_handle = self._loop.call_later(QUIET - quiet_for, self._feed_step)
+            flood = self._backlog_bytes > FOLLOW_BACKLOG
+            every = FLOOD_EVERY if flood else FOLLOW
+            follow_at = max(self._backlog[0][0], self._followed) + every
+            if now >= follow_at:
+                self._followed = now
+                stop = time.perf_counter() + (FLOOD_SHARE if flood else FOLLOW_SHARE) * every
+                while self._backlog and time.perf_counter() < stop:
+                    self._feed(FEED_SLICE)
+                follow_at = now + every
+            if self._backlog:
+                self._feed_handle = self._loop.call_later(min(QUIET - quiet_for, follow_at - now), self._feed_step)
             return
         self._feed(self._slice)
         self._slice = min(2 * self._slice, MAX_SLICE)
