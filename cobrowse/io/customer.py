@@ -212,7 +212,7 @@ class CustomerRuntime(SessionRuntime):
         """Effects that need no I/O (events, writes to the program, screen changes)."""
         for effect in effects:
             if isinstance(effect, Event):
-                self.emit(as_json(effect))
+                self.emit(effect)  # typed: the headless shape only at the edge (as_json)
             elif isinstance(effect, WriteProgram):
                 self.write_program(effect.data)
             elif isinstance(effect, Expedite):

@@ -13,6 +13,7 @@ import os
 import secrets
 from typing import Any, Callable
 
+from cobrowse.policy.events import Event, LegacyEvent
 from cobrowse.errors import RelayRejected, RelayUnavailable
 from cobrowse.io.link import ClaimReleased, RelayLink
 from cobrowse.protocol.session import Session
@@ -27,7 +28,7 @@ class CodeGuesses:
     created: bool
     failed_attempts: int
     max_attempts: int
-    emit: Callable[[dict[str, Any]], None]
+    emit: Callable[[Event | LegacyEvent], None]
 
     @property
     def paired(self) -> bool:

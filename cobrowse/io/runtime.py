@@ -35,12 +35,14 @@ from cobrowse.io.guesses import CodeGuesses
 from cobrowse.io.link import ClaimReleased, Frame, LinkEnded, PeerChanged, Reconnecting, RelayLink, Resumed
 from cobrowse.io.link import peer_left_message, peer_timeout_message, reconnecting_message, resumed_message
 from cobrowse.io.rtc import RtcManager, RtcSettings
+from cobrowse.policy.events import Event, LegacyEvent
 from cobrowse.protocol import messages as m
 from cobrowse.protocol.session import Integrity, Paired, Received, Session
 from cobrowse.screen.diff import FRAME_FORMAT
 from cobrowse.wire.code import Code, new_secret
 
-Emit = Callable[[dict[str, Any]], None]
+#: What front ends take: typed events (cobrowse.policy.events) or, from code not yet typed, dicts.
+Emit = Callable[[Event | LegacyEvent], None]
 TICK = 0.05
 WARNING_WINDOW = 10.0
 WARNINGS_PER_WINDOW = 3
