@@ -64,14 +64,16 @@ async def run(args: argparse.Namespace) -> int:
             if not args.headless and interactive():
                 return await run_agent_console(args, settings)
             from cobrowse.cli.agent import run_agent
+            from cobrowse.cli.help import run_queue_agent
 
+            run = run_queue_agent if getattr(args, "queue", False) else run_agent
             async with embedded_relay(settings, announce=say) as relay_url:
-                return await run_agent(args, settings, relay_url)
+                return await run(args, settings, relay_url)
         if args.command_name == "guide":
             from cobrowse.cli.guide import run_guide
 
             return await run_guide(args, settings)
-        if not args.plain and interactive():
+        if not args.plain and interactive() and args.command_name != "help":  # help: plain mode, for now
             return await run_customer_app(args, settings)
         from cobrowse.cli.customer import run_customer
 

@@ -1,0 +1,174 @@
+"""The help queue from the command line (docs/helpdesk.md, "The queue"): the agent's
+``cobrowse agent --headless --queue`` (``queue`` events, ``{"cmd": "pick", "id": ...}``) and
+the customer's ``cobrowse help --org TRUSTFILE --topic TEXT``."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import signal
+import sys
+from typing import TYPE_CHECKING, Any
+
+from cobrowse.cli.agent import LineConsole, agent_runtime, serve_session
+from cobrowse.cli.commands import agent_identity, say
+from cobrowse.cli.config import ClientSettings
+from cobrowse.cli.org import load_trusted
+from cobrowse.errors import CobrowseError, ConfigError
+from cobrowse.i18n.language import choose_language
+from cobrowse.io.headless import JsonLines, stdin_lines
+from cobrowse.io.runtime import exit_code_for
+from cobrowse.policy.agent_commands import CommandError
+from cobrowse.policy.agent_events import AgentError, AgentWarning
+from cobrowse.policy.events import as_json
+from cobrowse.queue.events import QueuePicked, QueuePosition, QueueRefused, queue_changed
+from cobrowse.queue.link import PickedAgentLink, QueuedCustomerLink, QueueWatcher
+from cobrowse.queue.sessions import join_picked, start_queued
+from cobrowse.trust.credential import OrgTrust
+from cobrowse.wire import envelope as env
+
+if TYPE_CHECKING:
+    from cobrowse.io.customer_session import CustomerSession
+
+NEEDS_CREDENTIAL = ("the queue is your organisation's: pass --credential FILE (from `cobrowse org issue-agent`), "
+                    "or set COBROWSE_CREDENTIAL")
+
+
+async def run_queue_agent(args: argparse.Namespace, settings: ClientSettings, relay_url: str) -> int:
+    """Watch the organisation's queue, pick one customer, then serve that session."""
+    emit: Any = JsonLines() if args.headless else LineConsole()
+    identity = agent_identity(settings)
+    if identity is None:
+        raise ConfigError(NEEDS_CREDENTIAL)
+    org_id, org = identity.credential.org_key_id, identity.credential.org
+    watcher = QueueWatcher(relay_url, org_id, settings.token,
+                           lambda m: emit(queue_changed(org, m.waiting, m.total)),
+                           proxy=settings.proxy_for(relay_url), reconnect_for=settings.reconnect_for,
+                           on_error=lambda text: emit(AgentWarning("queue", text)))
+    try:
+        await watcher.connect()
+    except CobrowseError as exc:
+        emit(AgentError(str(exc)))
+        print(f"cobrowse: {exc}", file=sys.stderr)
+        return exit_code_for(exc)
+    watching = asyncio.create_task(watcher.run(), name="queue-watch")
+    reader = await stdin_lines()
+    try:
+        while True:
+            picked = await _next_pick(reader, watcher, emit)
+            if picked is None:
+                return 0
+            entry_id, topic, nameplate, ticket = picked
+            link = PickedAgentLink(relay_url, ticket, settings.token, reconnect_for=settings.reconnect_for,
+                                   proxy=settings.proxy_for(relay_url))
+            runtime = agent_runtime(args, settings, link, emit, identity)
+            try:
+                await join_picked(runtime, nameplate, org_id, identity)
+            except CobrowseError as exc:
+                emit(AgentError(f"could not reach the customer you picked: {exc}", cmd="pick"))
+                continue
+            emit(QueuePicked(entry_id, topic))
+            return await serve_session(args, runtime, emit, reader)
+    finally:
+        watching.cancel()
+        await watcher.close()
+
+
+async def _next_pick(reader: asyncio.StreamReader, watcher: QueueWatcher,
+                     emit: Any) -> tuple[str, str, str, str] | None:
+    """Commands until a pick stands: (id, topic, nameplate, ticket); None when stdin ends
+    or the agent says ``end``."""
+    while line := await reader.readline():
+        if not line.strip():
+            continue
+        try:
+            cmd = json.loads(line)
+        except ValueError as exc:
+            emit(AgentError(f"not a JSON command ({exc}): one JSON object a line"))
+            continue
+        name = cmd.get("cmd") if isinstance(cmd, dict) else None
+        if name in ("end", "quit"):
+            return None
+        if name != "pick":
+            emit(AgentError('pick a customer from the queue first: {"cmd": "pick", "id": "..."}',
+                            cmd=name if isinstance(name, str) else None))
+            continue
+        entry_id = cmd.get("id")
+        if not isinstance(entry_id, str):
+            emit(AgentError('pick needs the "id" of a customer in the queue', cmd="pick"))
+            continue
+        topic = watcher.topic_of(entry_id)
+        try:
+            picked = await watcher.pick(entry_id)
+        except CommandError as exc:
+            emit(AgentError(str(exc), cmd="pick"))
+            continue
+        return entry_id, str(queue_changed("", [{"id": entry_id, "topic": topic}], 1).waiting[0].topic), \
+            picked.nameplate, picked.ticket
+    return None
+
+
+def queue_org(args: argparse.Namespace) -> OrgTrust:
+    """The organisation whose queue ``cobrowse help`` joins: its ``--org`` trust file."""
+    files = getattr(args, "org", None) or []
+    if not files:
+        raise ConfigError("cobrowse help needs the trust file of the organisation to ask: --org FILE "
+                          "(the organisation publishes it with `cobrowse org publish`)")
+    return load_trusted(files[:1])[0]
+
+
+async def wait_in_queue(customer: CustomerSession, args: argparse.Namespace) -> bool:
+    """``cobrowse help``: open a session, wait in the organisation's queue showing the place,
+    until an agent picks (True: the session goes on as any other, the queue handshake checks
+    the agent) or the customer leaves with Ctrl-C (False: the session is closed)."""
+    org = queue_org(args)
+    topic = (args.topic or "").strip()
+    lang = choose_language(getattr(args, "lang", None), os.environ).language.value
+    options = customer.options
+    shown: list[str] = []
+
+    def position(message: env.Queued) -> None:
+        line = QueuePosition(message.position, message.estimate_s, message.agents, org.name).text()
+        if not shown or shown[-1] != line:
+            shown.append(line)
+            say(line)
+
+    link = QueuedCustomerLink(options.relay, org=org.key_id, topic=topic, lang=lang, on_queued=position,
+                              reconnect_for=options.reconnect_for, proxy=options.proxy)
+    customer.link = customer.runtime.link = link
+    customer.runtime.emit = refused_as_queue_warning(customer.runtime.emit, org.name)
+    say(f"asking {org.name} for help without a code. The topic you gave is visible to the relay's operator; "
+        "nothing of your screen is shared before an agent of "
+        f"{org.name} proves who they are and you see them connected.")
+    await start_queued(customer.runtime, org)
+    loop = asyncio.get_running_loop()
+    waiting = asyncio.ensure_future(link.wait_for_pick())
+    loop.add_signal_handler(signal.SIGINT, waiting.cancel)
+    try:
+        await waiting
+    except asyncio.CancelledError:
+        if not waiting.cancelled():
+            raise
+        await link.close("customer_ended")
+        say(f"you left {org.name}'s queue")
+        return False
+    finally:
+        loop.remove_signal_handler(signal.SIGINT)
+    say(f"an agent picked you; checking they are from {org.name}...")
+    return True
+
+
+def refused_as_queue_warning(emit: Any, org: str) -> Any:
+    """A refused pick reaches the runtime as a failed attempt at a code; in the queue it is an
+    agent who could not prove the organisation, and the customer keeps its place."""
+
+    def queue_emit(event: Any) -> None:
+        shape = as_json(event)
+        if shape.get("event") == "warning" and shape.get("kind") == "wrong_code":
+            event = QueueRefused(message=f"an agent who could not prove they are from {org} picked you and was "
+                                         "refused; nothing was shared, and you keep your place in the queue")
+        emit(event)
+
+    return queue_emit

@@ -1,0 +1,83 @@
+"""The help queue's typed events, pure. What the relay says about the queue is its word,
+and the topics in it are what customers typed: every string goes through the untrusted
+door (``cobrowse.protocol.untrusted.clean``) before any front end sees it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from cobrowse.policy.events import Event
+from cobrowse.protocol.untrusted import Field, clean
+
+MAX_TOPIC = 200
+
+
+@dataclass(frozen=True)
+class Waiting:
+    """One customer in the queue, as an agent sees them."""
+
+    id: str
+    topic: str
+    lang: str
+    waiting_s: float
+
+
+@dataclass(frozen=True)
+class QueueChanged(Event):
+    """To the agent: who waits in the organisation's queue (the relay lists the first few)."""
+
+    KIND = "queue"
+    org: str = ""
+    waiting: tuple[Waiting, ...] = field(default_factory=tuple)
+    total: int = 0
+
+    def to_json(self) -> dict[str, Any]:
+        return {"event": self.KIND, "org": self.org, "total": self.total,
+                "waiting": [{"id": w.id, "topic": w.topic, "waiting_s": w.waiting_s, "lang": w.lang}
+                            for w in self.waiting]}
+
+
+def queue_changed(org: str, waiting: list[dict[str, Any]], total: int) -> QueueChanged:
+    """From a decoded ``queue`` message (already bounded by the envelope's checks)."""
+    entries = tuple(Waiting(str(e["id"]), str(clean(e.get("topic", ""), Field.REASON)),
+                            str(clean(e.get("lang", ""), Field.KIND))[:16], float(e.get("waiting_s", 0)))
+                    for e in waiting)
+    return QueueChanged(org, entries, max(total, len(entries)))
+
+
+@dataclass(frozen=True)
+class QueuePicked(Event):
+    """To the agent: its pick stood; the pairing with that customer starts."""
+
+    KIND = "picked"
+    id: str = ""
+    topic: str = ""
+
+
+@dataclass(frozen=True)
+class QueuePosition(Event):
+    """To the customer: its place in the queue (1: next) and the relay's estimate."""
+
+    KIND = "queued"
+    position: int = 0
+    estimate_s: float | None = None
+    agents: int = 0
+    org: str = ""
+
+    def text(self) -> str:
+        """The customer's line (plain mode; the app shows the same)."""
+        where = "you are next" if self.position == 1 else f"you are number {self.position} in the queue"
+        if not self.agents:
+            return f"Waiting for an agent of {self.org}: {where}; no agent is online right now (Ctrl-C leaves the queue)"
+        minutes = max(1, round((self.estimate_s or 0) / 60))
+        return f"Waiting for an agent of {self.org}: {where}, about {minutes} min (Ctrl-C leaves the queue)"
+
+
+@dataclass(frozen=True)
+class QueueRefused(Event):
+    """To the customer: an agent picked them but could not prove the organisation; refused."""
+
+    KIND = "warning"
+    kind: str = "unverified_agent"
+    message: str = ""
