@@ -23,7 +23,8 @@ from cobrowse.io.runtime import exit_code_for
 from cobrowse.policy.agent_commands import CommandError
 from cobrowse.policy.agent_events import AgentError, AgentWarning
 from cobrowse.policy.events import as_json
-from cobrowse.queue.events import QueuePicked, QueuePosition, QueueRefused, queue_changed
+from cobrowse.i18n.text import current
+from cobrowse.queue.events import REFUSED, QueuePicked, QueuePosition, QueueRefused, queue_changed
 from cobrowse.queue.link import PickedAgentLink, QueuedCustomerLink, QueueWatcher
 from cobrowse.queue.sessions import join_picked, start_queued
 from cobrowse.trust.credential import OrgTrust
@@ -167,8 +168,7 @@ def refused_as_queue_warning(emit: Any, org: str) -> Any:
     def queue_emit(event: Any) -> None:
         shape = as_json(event)
         if shape.get("event") == "warning" and shape.get("kind") == "wrong_code":
-            event = QueueRefused(message=f"an agent who could not prove they are from {org} picked you and was "
-                                         "refused; nothing was shared, and you keep your place in the queue")
+            event = QueueRefused(message=str(current()(REFUSED, org=org)))
         emit(event)
 
     return queue_emit

@@ -7,6 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from cobrowse.i18n.text import N_, Translator, current
 from cobrowse.policy.events import Event
 from cobrowse.protocol.untrusted import Field, clean
 
@@ -65,13 +66,23 @@ class QueuePosition(Event):
     agents: int = 0
     org: str = ""
 
-    def text(self) -> str:
-        """The customer's line (plain mode; the app shows the same)."""
-        where = "you are next" if self.position == 1 else f"you are number {self.position} in the queue"
+    def text(self, tr: Translator | None = None) -> str:
+        """The customer's line, in their language (plain mode; the app shows the same)."""
+        tr = tr or current()
         if not self.agents:
-            return f"Waiting for an agent of {self.org}: {where}; no agent is online right now (Ctrl-C leaves the queue)"
+            return tr(NOBODY if self.position == 1 else NOBODY_N, org=self.org, n=self.position)
         minutes = max(1, round((self.estimate_s or 0) / 60))
-        return f"Waiting for an agent of {self.org}: {where}, about {minutes} min (Ctrl-C leaves the queue)"
+        return tr(NEXT if self.position == 1 else NUMBER, org=self.org, n=self.position, minutes=minutes)
+
+
+NEXT = N_("Waiting for an agent of {org}: you are next, about {minutes} min (Ctrl-C leaves the queue)")
+NUMBER = N_("Waiting for an agent of {org}: you are number {n} in the queue, about {minutes} min "
+            "(Ctrl-C leaves the queue)")
+NOBODY = N_("Waiting for an agent of {org}: you are next; no agent is online right now (Ctrl-C leaves the queue)")
+NOBODY_N = N_("Waiting for an agent of {org}: you are number {n} in the queue; no agent is online right now "
+              "(Ctrl-C leaves the queue)")
+REFUSED = N_("an agent who could not prove they are from {org} picked you and was refused; nothing was shared, "
+             "and you keep your place in the queue")
 
 
 @dataclass(frozen=True)
