@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import signal
 import subprocess
 import time
 from pathlib import Path
@@ -170,3 +171,19 @@ async def test_a_malicious_relay_cannot_pair_the_customer_with_anyone_but_a_veri
             assert await bob.wait() == 0 and await cust.wait() == 0
         finally:
             await stop(*procs)
+
+
+async def test_ctrl_c_leaves_the_queue(relay_url: str, acme: dict[str, Path]) -> None:
+    cust = await customer(relay_url, acme["trust"], "just looking")
+    alice = await agent(relay_url, acme["alice"], "alice")
+    try:
+        await alice.event("queue", total=1)
+        await cust.stderr_line("you are next")
+        cust.proc.send_signal(signal.SIGINT)
+        assert await cust.wait() == 0
+        await cust.stderr_line("you left Acme's queue")
+        await alice.event("queue", total=0)
+        await alice.send({"cmd": "end"})
+        assert await alice.wait() == 0
+    finally:
+        await stop(cust, alice)
