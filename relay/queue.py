@@ -43,6 +43,7 @@ class Entry:
     since: float
     ticket: str = ""
     held_until: float | None = None
+    picker: Key | None = None
     last_sent: tuple[int, float | None, int] | None = None
 
     @property
@@ -114,7 +115,7 @@ class HelpQueue:
             if entry.org != org:
                 out.send.append((conn, Error.of("not_queued", "already waiting in another organisation's queue")))
                 return out
-            entry.held_until, entry.ticket, entry.last_sent = None, "", None
+            entry.held_until, entry.ticket, entry.picker, entry.last_sent = None, "", None, None
             self._changed(org, now, out)
             return out
         queue = self._orgs.setdefault(org, OrgQueue())
@@ -131,7 +132,10 @@ class HelpQueue:
     def watch(self, conn: Key, org: str, now: float) -> Output:
         out = Output()
         queue = self._orgs.setdefault(org, OrgQueue())
-        if conn in self._watching or len(queue.watchers) >= self._max_watchers:
+        if conn in self._watching:
+            out.send.append((conn, Error.of("not_queued", "this connection already watches a queue")))
+            return out
+        if len(queue.watchers) >= self._max_watchers:
             out.send.append((conn, Error.of("full", "too many agents watch that queue")))
             return out
         queue.watchers[conn] = None
@@ -147,8 +151,11 @@ class HelpQueue:
             out.send.append((conn, Error.of("not_queued", "watch a queue before picking from it")))
         elif entry is None or entry.org != org or entry.picked:
             out.send.append((conn, Error.of("picked", entry_id)))
+        elif any(e.picker == conn for e in self._orgs[org].entries if e.picked):
+            # one customer held per agent connection: nobody holds the whole queue hostage
+            out.send.append((conn, Error.of("not_queued", "finish the pick you hold first")))
         else:
-            entry.ticket, entry.held_until = self._new_ticket(), now + PICK_HOLD
+            entry.ticket, entry.held_until, entry.picker = self._new_ticket(), now + PICK_HOLD, conn
             self._orgs[org].picks.append(now)
             out.send.append((conn, Picked(entry.id, entry.nameplate, entry.ticket)))
             out.events.append(Event("picked", None, {"org": org, "entry": entry.id, "waited_s": round(now - entry.since, 3)}))
@@ -168,7 +175,10 @@ class HelpQueue:
         out = Output()
         org = self._watching.pop(conn, None)
         if org is not None:
-            self._orgs[org].watchers.pop(conn, None)
+            queue = self._orgs[org]
+            queue.watchers.pop(conn, None)
+            if not queue.entries and not queue.watchers:
+                del self._orgs[org]
             self._changed(org, now, out)
         entry = self._by_conn.get(conn)
         if entry is not None:
@@ -182,7 +192,7 @@ class HelpQueue:
         for org, queue in list(self._orgs.items()):
             expired = [e for e in queue.entries if e.held_until is not None and e.held_until <= now]
             for entry in expired:
-                entry.held_until, entry.ticket = None, ""
+                entry.held_until, entry.ticket, entry.picker = None, "", None
             if expired:
                 self._changed(org, now, out)
         return out

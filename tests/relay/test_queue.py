@@ -125,6 +125,7 @@ def test_the_estimate_follows_the_pace_of_picks() -> None:
         q.enqueue(f"c{i}", str(10 + i), ACME, "x", "", 0.0)
     q.watch("a1", ACME, 0.0)
     q.pick("a1", "q1", 100.0)
+    q.paired("10", 105.0)
     out = q.pick("a1", "q2", 110.0)
     third = last(out, "c2", Queued)
     assert isinstance(third, Queued) and third.position == 1 and third.estimate_s == 10.0
@@ -143,3 +144,20 @@ def test_bounds_and_what_agents_are_shown() -> None:
     assert len(msg.encode()) < 4096
     err = last(q.watch("a2", ACME, 30.0), "a2", Error)
     assert isinstance(err, Error)
+
+
+def test_an_agent_holds_one_pick_at_a_time_and_empty_queues_are_forgotten() -> None:
+    q = make()
+    q.enqueue("c1", "10", ACME, "x", "", 0.0)
+    q.enqueue("c2", "11", ACME, "y", "", 0.0)
+    q.watch("a1", ACME, 0.0)
+    q.pick("a1", "q1", 1.0)
+    err = last(q.pick("a1", "q2", 1.5), "a1", Error)
+    assert isinstance(err, Error) and err.code == "not_queued"
+    q.paired("10", 2.0)
+    assert isinstance(last(q.pick("a1", "q2", 2.5), "a1", Picked), Picked)
+    again = last(q.watch("a1", OTHER, 3.0), "a1", Error)
+    assert isinstance(again, Error) and again.code == "not_queued"
+    q.watch("a2", OTHER, 3.0)
+    q.disconnected("a2", 4.0)
+    assert OTHER not in q._orgs
