@@ -18,7 +18,7 @@ from cobrowse.errors import CobrowseError
 from cobrowse.io.agent import AgentRuntime
 from cobrowse.io.link import RelayLink
 from cobrowse.policy.agent_commands import CommandError
-from cobrowse.queue.events import QueueChanged, QueuePicked, queue_changed
+from cobrowse.queue.events import QueueChanged, QueuePicked, queue_changed, refusal_explained
 from cobrowse.queue.link import PickedAgentLink, QueueWatcher
 from cobrowse.queue.sessions import join_picked
 from cobrowse.wire import envelope as env
@@ -113,6 +113,10 @@ class PickedSessionPane(SessionPane):
     def __init__(self, *args: Any, picked: env.Picked, topic: str, org_key_id: str, **kw: Any) -> None:
         super().__init__(*args, **kw)
         self.picked, self.topic, self.org_key_id = picked, topic, org_key_id
+        self._explained = refusal_explained(super()._emit, self.identity.credential.org)
+
+    def _emit(self, event: Any) -> None:
+        self._explained(event)
 
     def make_link(self) -> RelayLink:
         return PickedAgentLink(self.relay_url, self.picked.ticket, self.token, reconnect_for=self.reconnect_for,

@@ -24,7 +24,7 @@ from cobrowse.policy.agent_commands import CommandError
 from cobrowse.policy.agent_events import AgentError, AgentWarning
 from cobrowse.policy.events import as_json
 from cobrowse.i18n.text import current
-from cobrowse.queue.events import REFUSED, QueuePicked, QueuePosition, QueueRefused, queue_changed
+from cobrowse.queue.events import ABANDONED, REFUSED, QueuePicked, refusal_explained, QueuePosition, QueueRefused, queue_changed
 from cobrowse.queue.link import PickedAgentLink, QueuedCustomerLink, QueueWatcher
 from cobrowse.queue.sessions import join_picked, start_queued
 from cobrowse.trust.credential import OrgTrust
@@ -64,7 +64,7 @@ async def run_queue_agent(args: argparse.Namespace, settings: ClientSettings, re
             entry_id, topic, nameplate, ticket = picked
             link = PickedAgentLink(relay_url, ticket, settings.token, reconnect_for=settings.reconnect_for,
                                    proxy=settings.proxy_for(relay_url))
-            runtime = agent_runtime(args, settings, link, emit, identity)
+            runtime = agent_runtime(args, settings, link, refusal_explained(emit, org), identity)
             try:
                 await join_picked(runtime, nameplate, org_id, identity)
             except CobrowseError as exc:
@@ -168,7 +168,9 @@ def refused_as_queue_warning(emit: Any, org: str) -> Any:
     def queue_emit(event: Any) -> None:
         shape = as_json(event)
         if shape.get("event") == "warning" and shape.get("kind") == "wrong_code":
-            event = QueueRefused(message=str(current()(REFUSED, org=org)))
+            left = "left before finishing" in str(shape.get("message", ""))
+            event = QueueRefused("pick_abandoned" if left else "unverified_agent",
+                                 str(current()(ABANDONED if left else REFUSED, org=org)))
         emit(event)
 
     return queue_emit

@@ -5,10 +5,10 @@ door (``cobrowse.protocol.untrusted.clean``) before any front end sees it."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Callable
 
 from cobrowse.i18n.text import N_, Translator, current
-from cobrowse.policy.events import Event
+from cobrowse.policy.events import Event, as_json
 from cobrowse.protocol.untrusted import Field, clean
 
 MAX_TOPIC = 200
@@ -81,6 +81,8 @@ NUMBER = N_("Waiting for an agent of {org}: you are number {n} in the queue, abo
 NOBODY = N_("Waiting for an agent of {org}: you are next; no agent is online right now (Ctrl-C leaves the queue)")
 NOBODY_N = N_("Waiting for an agent of {org}: you are number {n} in the queue; no agent is online right now "
               "(Ctrl-C leaves the queue)")
+ABANDONED = N_("an agent picked you but left before connecting; nothing was shared, and you keep your place "
+               "in the queue")
 REFUSED = N_("an agent who could not prove they are from {org} picked you and was refused; nothing was shared, "
              "and you keep your place in the queue")
 
@@ -92,3 +94,21 @@ class QueueRefused(Event):
     KIND = "warning"
     kind: str = "unverified_agent"
     message: str = ""
+
+
+REFUSED_AGENT = ("the customer's client refused your credential: it does not verify against their trust file "
+                 "for {org} (revoked, expired, or another organisation's), or the relay tampered with the pairing")
+
+
+def refusal_explained(emit: Callable[[Any], None], org: str) -> Callable[[Any], None]:
+    """The agent's side of a refused pick: the customer's client did not verify the
+    credential, which the runtime reports as a failed attempt at a code."""
+
+    def agent_emit(event: Any) -> None:
+        shape = as_json(event)
+        if shape.get("kind") == "wrong_code" or shape.get("event") == "ended" and shape.get("reason") == "wrong_code":
+            shape["message"] = REFUSED_AGENT.format(org=org)
+            event = shape
+        emit(event)
+
+    return agent_emit

@@ -33,13 +33,17 @@ class _QueueSocket:
     """A relay connection whose ``queued`` messages go to ``on_queued`` instead of the
     session's pump; everything else passes through untouched."""
 
-    def __init__(self, ws: ClientConnection, on_queued: Callable[[env.Queued], None]) -> None:
-        self._ws, self._on_queued = ws, on_queued
+    def __init__(self, ws: ClientConnection, on_queued: Callable[[env.Queued], None],
+                 on_released: Callable[[], None]) -> None:
+        self._ws, self._on_queued, self._on_released = ws, on_queued, on_released
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self._ws, name)
 
     def _mine(self, raw: Any) -> bool:
+        if isinstance(raw, str) and '"released"' in raw:
+            self._on_released()  # noticed, and passed on to the session as ever
+            return False
         if not isinstance(raw, str) or '"queued"' not in raw:
             return False
         try:
@@ -73,22 +77,26 @@ class QueuedCustomerLink(RelayLink):
         self.on_queued = on_queued
         #: Set once the customer's client confirmed a verified agent: it no longer queues.
         self.paired = False
+        self._requeues: set[asyncio.Task[None]] = set()
 
     async def _connect(self) -> ClientConnection:
         ws = await super()._connect()
-        return _QueueSocket(ws, self.on_queued)  # type: ignore[return-value]
+        return _QueueSocket(ws, self.on_queued, self._released)  # type: ignore[return-value]
 
     async def enqueue(self) -> None:
         if not self.paired:
             await self._control(self.enqueue_message)
 
+    def _released(self) -> None:
+        """The agent who picked us was let go (refused, or it left before pairing): the
+        relay gives the place back when asked."""
+        task = asyncio.ensure_future(self.enqueue())
+        self._requeues.add(task)
+        task.add_done_callback(self._requeues.discard)
+
     async def confirm(self) -> None:
         self.paired = True
         await super().confirm()
-
-    async def release(self) -> None:
-        await super().release()
-        await self.enqueue()  # a refused pick: the relay gives the place back
 
     async def _reconnect(self) -> LinkEnded | None:
         ended = await super()._reconnect()

@@ -126,8 +126,8 @@ async def test_a_foreign_or_revoked_agent_is_refused_and_the_customer_keeps_its_
         procs.append(mallory)
         await mallory.event("queue", total=1)
         await mallory.send({"cmd": "pick", "id": entry})
-        await mallory.event("ended", reason="wrong_code")
-        assert not mallory.all("paired")
+        ended = await mallory.event("ended", reason="wrong_code")
+        assert "refused your credential" in ended["message"] and not mallory.all("paired")
 
         alice = await agent(relay_url, acme["alice"], "alice")
         procs.append(alice)

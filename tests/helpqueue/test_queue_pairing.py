@@ -114,3 +114,31 @@ async def test_an_agent_of_another_organisation_is_refused_and_the_customer_keep
     await bob.end("agent_ended")
     await asyncio.wait_for(asyncio.gather(cust_run, bob_run), T)
     await w.close()
+
+
+async def test_a_dropped_connection_or_an_agent_gone_before_pairing_keeps_the_customer_queued(relay_url: str) -> None:
+    seen: list[env.QueueList] = []
+    w = await watcher(relay_url, seen)
+    positions: list[env.Queued] = []
+    cust, link = await customer(relay_url, positions)
+    waiting = asyncio.ensure_future(link.wait_for_pick())
+    await until(lambda: seen and seen[-1].total == 1, timeout=T)
+    link.abort()  # the network drops: the relay forgets the entry, the link resumes and queues again
+    await until(lambda: seen[-1].total == 0, "the entry gone with the connection", timeout=T)
+    await until(lambda: seen[-1].total == 1, "the customer queued again after the resume", timeout=T)
+    entry_id = seen[-1].waiting[0]["id"]
+
+    picked = await w.pick(entry_id)
+    quitter = await agent(relay_url, picked, identity(ACME, "Quinn"))
+    await asyncio.wait_for(waiting, T)
+    cust_run = asyncio.ensure_future(cust.run())
+    quitter.link.abort()  # the agent's machine goes away before the handshake ends
+    quitter.link.reconnect_for = 0
+    await until(lambda: seen[-1].total == 1, "the customer's place back", timeout=T)
+    assert "paired" not in cust.kinds()
+    bob = await agent(relay_url, await w.pick(seen[-1].waiting[0]["id"]), identity(ACME, "Bob"))
+    bob_run = asyncio.ensure_future(bob.run())
+    await until(lambda: "paired" in cust.kinds() and "paired" in bob.kinds(), timeout=T)
+    await bob.end("agent_ended")
+    await asyncio.wait_for(asyncio.gather(cust_run, bob_run), T)
+    await w.close()
