@@ -24,7 +24,7 @@ from cobrowse.policy.agent_commands import CommandError
 from cobrowse.policy.agent_events import AgentError, AgentWarning
 from cobrowse.policy.events import as_json
 from cobrowse.i18n.text import current
-from cobrowse.queue.events import ABANDONED, REFUSED, QueuePicked, refusal_explained, QueuePosition, QueueRefused, queue_changed
+from cobrowse.queue.events import ABANDONED, REFUSED, WHILE_YOU_WAIT, QueuePicked, refusal_explained, QueuePosition, QueueRefused, queue_changed
 from cobrowse.queue.link import PickedAgentLink, QueuedCustomerLink, QueueWatcher
 from cobrowse.queue.sessions import join_picked, start_queued
 from cobrowse.trust.credential import OrgTrust
@@ -144,6 +144,7 @@ async def wait_in_queue(customer: CustomerSession, args: argparse.Namespace) -> 
         "nothing of your screen is shared before an agent of "
         f"{org.name} proves who they are and you see them connected.")
     await start_queued(customer.runtime, org)
+    offer_guides(topic)
     loop = asyncio.get_running_loop()
     waiting = asyncio.ensure_future(link.wait_for_pick())
     loop.add_signal_handler(signal.SIGINT, waiting.cancel)
@@ -159,6 +160,26 @@ async def wait_in_queue(customer: CustomerSession, args: argparse.Namespace) -> 
         loop.remove_signal_handler(signal.SIGINT)
     say(f"an agent picked you; checking they are from {org.name}...")
     return True
+
+
+#: Scores are relative to the best match: below this a guide is a guess, not an offer.
+OFFER_SCORE = 0.5
+OFFERS = 2
+
+
+def offer_guides(topic: str) -> None:
+    """While the customer waits: the playbooks that best match their topic, to try alone
+    (``cobrowse guide NAME``). Ranked on this machine; nothing leaves it."""
+    if not topic:
+        return
+    from cobrowse.io.datadir import data_dir
+    from cobrowse.playbook.catalogue import SAMPLES, Catalogue
+
+    matches = [m for m in Catalogue([data_dir() / "playbooks", SAMPLES]).search(topic, OFFERS) if m.score >= OFFER_SCORE]
+    if matches:
+        say(str(current()(WHILE_YOU_WAIT)))
+        for match in matches:
+            say(f"  cobrowse guide {match.entry.name}    {match.entry.title}")
 
 
 def refused_as_queue_warning(emit: Any, org: str) -> Any:

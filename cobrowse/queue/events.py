@@ -81,6 +81,7 @@ NUMBER = N_("Waiting for an agent of {org}: you are number {n} in the queue, abo
 NOBODY = N_("Waiting for an agent of {org}: you are next; no agent is online right now (Ctrl-C leaves the queue)")
 NOBODY_N = N_("Waiting for an agent of {org}: you are number {n} in the queue; no agent is online right now "
               "(Ctrl-C leaves the queue)")
+WHILE_YOU_WAIT = N_("While you wait, this guide may solve it on your own (Ctrl-C leaves the queue; then run it):")
 ABANDONED = N_("an agent picked you but left before connecting; nothing was shared, and you keep your place "
                "in the queue")
 REFUSED = N_("an agent who could not prove they are from {org} picked you and was refused; nothing was shared, "

@@ -71,6 +71,7 @@ async def test_two_agents_and_a_customer_through_the_queue(relay_url: str, acme:
     alice = bob = None
     try:
         await cust.stderr_line("no agent is online right now")
+        await cust.stderr_line("cobrowse guide fix-git-push")  # the library's best match for the topic
         alice = await agent(relay_url, acme["alice"], "alice")
         bob = await agent(relay_url, acme["bob"], "bob")
         listed = await alice.event("queue", total=1)
