@@ -22,9 +22,22 @@ from cobrowse.io.headless import JsonLines, stdin_lines
 from cobrowse.io.runtime import exit_code_for
 from cobrowse.policy.agent_commands import CommandError
 from cobrowse.policy.agent_events import AgentError, AgentWarning
-from cobrowse.policy.events import as_json
 from cobrowse.i18n.text import current
-from cobrowse.queue.events import ABANDONED, REFUSED, WHILE_YOU_WAIT, QueuePicked, refusal_explained, QueuePosition, QueueRefused, queue_changed
+from cobrowse.policy.events import as_json
+from cobrowse.protocol.untrusted import Field, clean
+from cobrowse.queue.events import (
+    ABANDONED,
+    ASKING,
+    LEFT,
+    PICKED,
+    REFUSED,
+    WHILE_YOU_WAIT,
+    QueuePicked,
+    QueuePosition,
+    QueueRefused,
+    queue_changed,
+    refusal_explained,
+)
 from cobrowse.queue.link import PickedAgentLink, QueuedCustomerLink, QueueWatcher
 from cobrowse.queue.sessions import join_picked, start_queued
 from cobrowse.trust.credential import OrgTrust
@@ -100,14 +113,13 @@ async def _next_pick(reader: asyncio.StreamReader, watcher: QueueWatcher,
         if not isinstance(entry_id, str):
             emit(AgentError('pick needs the "id" of a customer in the queue', cmd="pick"))
             continue
-        topic = watcher.topic_of(entry_id)
+        topic = str(clean(watcher.topic_of(entry_id), Field.REASON))  # the customer's words
         try:
             picked = await watcher.pick(entry_id)
         except CommandError as exc:
             emit(AgentError(str(exc), cmd="pick"))
             continue
-        return entry_id, str(queue_changed("", [{"id": entry_id, "topic": topic}], 1).waiting[0].topic), \
-            picked.nameplate, picked.ticket
+        return entry_id, topic, picked.nameplate, picked.ticket
     return None
 
 
@@ -140,9 +152,8 @@ async def wait_in_queue(customer: CustomerSession, args: argparse.Namespace) -> 
                               reconnect_for=options.reconnect_for, proxy=options.proxy)
     customer.link = customer.runtime.link = link
     customer.runtime.emit = refused_as_queue_warning(customer.runtime.emit, org.name)
-    say(f"asking {org.name} for help without a code. The topic you gave is visible to the relay's operator; "
-        "nothing of your screen is shared before an agent of "
-        f"{org.name} proves who they are and you see them connected.")
+    tr = current()
+    say(str(tr(ASKING, org=org.name)))
     await start_queued(customer.runtime, org)
     offer_guides(topic)
     loop = asyncio.get_running_loop()
@@ -154,11 +165,11 @@ async def wait_in_queue(customer: CustomerSession, args: argparse.Namespace) -> 
         if not waiting.cancelled():
             raise
         await link.close("customer_ended")
-        say(f"you left {org.name}'s queue")
+        say(str(tr(LEFT, org=org.name)))
         return False
     finally:
         loop.remove_signal_handler(signal.SIGINT)
-    say(f"an agent picked you; checking they are from {org.name}...")
+    say(str(tr(PICKED, org=org.name)))
     return True
 
 

@@ -81,6 +81,10 @@ NUMBER = N_("Waiting for an agent of {org}: you are number {n} in the queue, abo
 NOBODY = N_("Waiting for an agent of {org}: you are next; no agent is online right now (Ctrl-C leaves the queue)")
 NOBODY_N = N_("Waiting for an agent of {org}: you are number {n} in the queue; no agent is online right now "
               "(Ctrl-C leaves the queue)")
+ASKING = N_("asking {org} for help without a code. The topic you gave is visible to the relay's operator; nothing "
+            "of your screen is shared before an agent of {org} proves who they are and you see them connected.")
+LEFT = N_("you left {org}'s queue")
+PICKED = N_("an agent picked you; checking they are from {org}...")
 WHILE_YOU_WAIT = N_("While you wait, this guide may solve it on your own (Ctrl-C leaves the queue; then run it):")
 ABANDONED = N_("an agent picked you but left before connecting; nothing was shared, and you keep your place "
                "in the queue")
