@@ -14,11 +14,13 @@ from typing import Any
 from websockets.asyncio.server import ServerConnection
 from websockets.exceptions import ConnectionClosed
 
-from cobrowse.wire.envelope import Claim, Error, MalformedMessage, Message, Open, Resume, decode_client
+from cobrowse.wire.envelope import Claim, Confirm, Error, MalformedMessage, Message, Open, Resume, decode_client
 from relay.addresses import address_of
 from relay.admission import Refusal
 from relay.host import RelayHost
 from relay.limits import bucket_for
+from relay.queue_host import QUEUE_MESSAGES, after, queue_control, refuse_claim
+from relay.rooms import queueable
 
 
 async def handle(server: RelayHost, ws: ServerConnection) -> None:
@@ -71,6 +73,9 @@ async def handle(server: RelayHost, ws: ServerConnection) -> None:
         pass
     finally:
         out = rooms.disconnected(ws, clock())
+        left = server.queue.disconnected(ws, clock())
+        out.send.extend(left.send)
+        out.events.extend(left.events)
         if out:
             server.apply_later(out)
 
@@ -80,7 +85,7 @@ async def handshake(server: RelayHost, ws: ServerConnection) -> bool:
     rooms = server.rooms
     timeout = server.config.handshake_timeout
     deadline = asyncio.get_running_loop().time() + timeout if timeout else None
-    while not rooms.attached(ws):
+    while not rooms.attached(ws) and not server.queue.watching(ws):
         try:
             async with asyncio.timeout_at(deadline):
                 data = await ws.recv()
@@ -108,10 +113,23 @@ async def control(server: RelayHost, ws: Any, data: str, *, nameplate: str | Non
         msg = decode_client(data)
     except MalformedMessage as exc:
         return await server.apply(rooms.malformed(ws, str(exc), server.now()), ws)
+    if isinstance(msg, QUEUE_MESSAGES):
+        out = queue_control(rooms, server.queue, ws, msg, server.now())
+        if server.queue.watching(ws):
+            server.admission.attached(ws)  # an agent's queue connection is never dropped to make room
+        return await server.apply(out, ws)
     refusal = admit(server, ws, msg) if not rooms.attached(ws) else None
     if refusal is not None:
         return await send_refusal(ws, refusal)
+    refused = refuse_claim(server.queue, ws, msg)
+    if refused is not None:
+        return await server.apply(refused, ws)
+    queued = queueable(rooms, ws) if isinstance(msg, Confirm) else None
     out = rooms.receive(ws, msg, server.now(), nameplate=nameplate)
+    if queued is not None:
+        paired = after(rooms, server.queue, ws, msg, queued, server.now())
+        out.send.extend(paired.send)
+        out.events.extend(paired.events)
     if isinstance(msg, Open) and rooms.attached(ws):
         server.admission.attached(ws)
     closing_me = await server.outbox.send_all(out, ws)

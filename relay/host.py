@@ -16,6 +16,7 @@ from relay.config import RelayConfig
 from relay.limits import TokenBucket
 from relay.metrics import RelayMetrics
 from relay.outputs import Outbox
+from relay.queue import HelpQueue
 from relay.rooms import Output, Rooms
 
 
@@ -28,6 +29,7 @@ class NodeBridge(Protocol):
 class RelayHost(Protocol):
     config: RelayConfig
     rooms: Rooms
+    queue: HelpQueue
     admission: Admission
     metrics: RelayMetrics
     outbox: Outbox

@@ -49,6 +49,7 @@ from relay.limits import ACCEPT_BATCH, TokenBucket
 from relay.machine import machine_limits
 from relay.metrics import Live, RelayMetrics
 from relay.outputs import Outbox
+from relay.queue import HelpQueue
 from relay.refusals import RefusalLog
 from relay.rooms import Event, Output, Rng, Rooms
 from relay.store import OFF as STORE_OFF
@@ -90,6 +91,7 @@ class RelayServer:
     ) -> None:
         self.config = config
         self.rooms = rooms
+        self.queue = HelpQueue(lambda: secrets.token_hex(8), lambda: secrets.token_urlsafe(18))  # relay/queue.py
         self._clock = clock
         self._started = clock()
         self._server: Server | None = None
@@ -429,6 +431,9 @@ class RelayServer:
                 out = self.rooms.tick(now)
                 if out:
                     self.outbox.apply_later(out)
+                held = self.queue.tick(now)
+                if held:
+                    self.outbox.apply_later(held)
                 self._check_stalled(now)
                 self.admission.prune(now)
                 if self.token_store is not None and self.token_store.stamp() != self._store_stamp:

@@ -41,6 +41,7 @@ from tui.agent_dialogs import (
     suggestion_text,
 )
 from tui.agent_palette import PALETTE, AgentCommands
+from tui.agent_queue import PickedSessionPane, QueuePane
 from tui.safe import notify_plain
 from tui.agent_keys import bindings as console_bindings
 from tui.agent_session import (
@@ -169,8 +170,11 @@ class AgentApp(App[None]):
     def __init__(self, relay_url: str, token: str | None, name: str, join_code: str | None = None,
                  relay_note: str | None = None, *, reconnect_for: float = 60.0,
                  playbook_dir: Catalogue | Path | None = None, rtc: RtcSettings | None = None,
-                 redact_patterns: tuple[str, ...] = (), identity: Any = None, proxy: ProxyChoice | None = None) -> None:
+                 redact_patterns: tuple[str, ...] = (), identity: Any = None, proxy: ProxyChoice | None = None,
+                 queue: bool = False) -> None:
         super().__init__()
+        #: Serve the organisation's help queue (a Queue tab: tui/agent_queue.py); needs ``identity``.
+        self.queue = queue and identity is not None
         self.proxy = proxy
         self.rtc = rtc
         #: The organisation's redaction patterns, pushed to every customer (docs/privacy.md).
@@ -198,6 +202,8 @@ class AgentApp(App[None]):
     def compose(self) -> ComposeResult:
         with TabbedContent(id="sessions"):
             yield HomePane(self.relay_url, self.relay_note)
+            if self.queue:
+                yield QueuePane(self.relay_url, self.token, self.identity, self.proxy, self.reconnect_for)
         yield Footer(show_command_palette=False)
 
     async def on_mount(self) -> None:
@@ -226,6 +232,17 @@ class AgentApp(App[None]):
         pane = SessionPane(next(self._numbers), self.relay_url, self.token, self.agent_name,
                            join_code=join_code, reconnect_for=self.reconnect_for, rtc=self.rtc,
                            redact_patterns=self.redact_patterns, identity=self.identity, proxy=self.proxy)
+        return await self._add_session(pane)
+
+    async def open_picked(self, picked: Any, topic: str) -> SessionPane:
+        """A session tab for a customer picked from the help queue."""
+        pane = PickedSessionPane(next(self._numbers), self.relay_url, self.token, self.agent_name,
+                                 reconnect_for=self.reconnect_for, rtc=self.rtc, redact_patterns=self.redact_patterns,
+                                 identity=self.identity, proxy=self.proxy, picked=picked, topic=topic,
+                                 org_key_id=self.identity.credential.org_key_id)
+        return await self._add_session(pane)
+
+    async def _add_session(self, pane: SessionPane) -> SessionPane:
         await self.tabs.add_pane(pane)
         # Tab messages still queued from mounting (or a focus pulled back to the previous
         # tab) can re-activate another tab on a busy machine: for a moment the new session

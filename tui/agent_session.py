@@ -136,22 +136,14 @@ class SessionPane(SessionUpdates):
 
     async def _run(self) -> None:
         try:
-            link = RelayLink(self.relay_url, "agent", self.token, reconnect_for=self.reconnect_for, proxy=self.proxy)
+            link = self.make_link()
             emit, trail, recordings = agent_taps(self._emit)  # history, audit log, recordings
             runtime = AgentRuntime(link, emit, name=self.agent_name, recordings=recordings, ask_feedback=True,
                                    rtc=self.rtc_settings, redact_patterns=self.redact_patterns, identity=self.identity)
             runtime.on_action = trail.action
             runtime.local_echo = runtime.local_echo if getattr(self.app, "predict", True) else None
             self.link, self.runtime = link, runtime
-            if self.join_code is not None:
-                code = parse_code(self.join_code)
-                self.code = code
-                await runtime.join(code)
-                self._emit(Joined(str(code)))
-            else:
-                runtime.customer_command = self.customer_command
-                await runtime.create()
-                self._emit(runtime.code_event())
+            await self.start(runtime)
         except CobrowseError as exc:
             kind = "security" if isinstance(exc, SecurityError) else "start"
             self._emit(AgentError(str(exc), kind))
@@ -170,6 +162,22 @@ class SessionPane(SessionUpdates):
             message = f"the session stopped after an internal error: {exc or type(exc).__name__}"
             self._emit(AgentError(message))
             self._emit({"event": "ended", "reason": "failed", "message": message})
+
+    def make_link(self) -> RelayLink:
+        """This session's link to the relay (a picked customer's carries its ticket: tui/agent_queue.py)."""
+        return RelayLink(self.relay_url, "agent", self.token, reconnect_for=self.reconnect_for, proxy=self.proxy)
+
+    async def start(self, runtime: AgentRuntime) -> None:
+        """Join the code, or create a session and show its code."""
+        if self.join_code is not None:
+            code = parse_code(self.join_code)
+            self.code = code
+            await runtime.join(code)
+            self._emit(Joined(str(code)))
+        else:
+            runtime.customer_command = self.customer_command
+            await runtime.create()
+            self._emit(runtime.code_event())
 
     def customer_command(self, code: Code) -> str:
         if self.relay_url.rstrip("/") == DEFAULT_RELAY:

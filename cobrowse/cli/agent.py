@@ -27,12 +27,10 @@ from cobrowse.voice.call import describe as describe_voice
 from cobrowse.wire.code import parse_code
 
 
-async def run_agent(args: argparse.Namespace, settings: ClientSettings, relay_url: str) -> int:
-    emit: Any = JsonLines() if args.headless else LineConsole()
-    identity = agent_identity(settings)  # a bad credential file fails before any network
+def agent_runtime(args: argparse.Namespace, settings: ClientSettings, link: RelayLink, emit: Any,
+                  identity: Any) -> AgentRuntime:
+    """The agent's runtime on ``link``, with the taps, library and settings of this run."""
     tapped, trail, recordings = agent_taps(emit)
-    link = RelayLink(relay_url, "agent", settings.token, reconnect_for=settings.reconnect_for,
-                     proxy=settings.proxy_for(relay_url))
     runtime = AgentRuntime(link, tapped, name=settings.name, recordings=recordings, rtc=settings.rtc,
                            redact_patterns=settings.redact_patterns, ask_feedback=not (args.headless or args.no_feedback),
                            identity=identity)
@@ -43,6 +41,15 @@ async def run_agent(args: argparse.Namespace, settings: ClientSettings, relay_ur
     warning = identity.expiry_warning(int(time.time())) if identity is not None else None
     if warning:
         emit(AgentWarning("credential", warning))
+    return runtime
+
+
+async def run_agent(args: argparse.Namespace, settings: ClientSettings, relay_url: str) -> int:
+    emit: Any = JsonLines() if args.headless else LineConsole()
+    identity = agent_identity(settings)  # a bad credential file fails before any network
+    link = RelayLink(relay_url, "agent", settings.token, reconnect_for=settings.reconnect_for,
+                     proxy=settings.proxy_for(relay_url))
+    runtime = agent_runtime(args, settings, link, emit, identity)
     try:
         if args.join:
             code = parse_code(args.join)
@@ -55,8 +62,13 @@ async def run_agent(args: argparse.Namespace, settings: ClientSettings, relay_ur
         emit(AgentError(str(exc)))
         print(f"cobrowse: {exc}", file=sys.stderr)
         return exit_code_for(exc)
+    return await serve_session(args, runtime, emit, await stdin_lines())
+
+
+async def serve_session(args: argparse.Namespace, runtime: AgentRuntime, emit: Any,
+                        reader: asyncio.StreamReader) -> int:
+    """Run the session with commands from ``reader`` until it ends; the exit status."""
     end_on_signals(runtime, "agent_ended")
-    reader = await stdin_lines()
     serve = serve_commands if args.headless else emit.serve
     commands = asyncio.create_task(serve(runtime, reader))
     try:

@@ -61,17 +61,23 @@ async def run(args: argparse.Namespace) -> int:
             from cobrowse.cli.helpdesk import start_webhook
 
             start_webhook(args, settings)  # the help-desk webhook, and what a previous run left to post
+            if getattr(args, "queue", False) and settings.credential is None:
+                from cobrowse.cli.help import NEEDS_CREDENTIAL
+
+                raise ConfigError(NEEDS_CREDENTIAL)
             if not args.headless and interactive():
                 return await run_agent_console(args, settings)
             from cobrowse.cli.agent import run_agent
+            from cobrowse.cli.help import run_queue_agent
 
+            run = run_queue_agent if getattr(args, "queue", False) else run_agent
             async with embedded_relay(settings, announce=say) as relay_url:
-                return await run_agent(args, settings, relay_url)
+                return await run(args, settings, relay_url)
         if args.command_name == "guide":
             from cobrowse.cli.guide import run_guide
 
             return await run_guide(args, settings)
-        if not args.plain and interactive():
+        if not args.plain and interactive() and args.command_name != "help":  # help: plain mode, for now
             return await run_customer_app(args, settings)
         from cobrowse.cli.customer import run_customer
 
@@ -213,7 +219,7 @@ async def run_agent_console(args: argparse.Namespace, settings: ClientSettings) 
                        relay_note=notes[0] if notes else None, reconnect_for=settings.reconnect_for,
                        proxy=settings.proxy_for(relay_url),
                        playbook_dir=catalogue(settings), rtc=settings.rtc,
-                       redact_patterns=settings.redact_patterns)
+                       redact_patterns=settings.redact_patterns, queue=bool(getattr(args, "queue", False)))
         app.predict = settings.predict  # read by tui/agent_session.py when it makes the runtime
         await app.run_async()
     return app.return_code or 0

@@ -150,7 +150,12 @@ async def run_customer(args: argparse.Namespace, settings: ClientSettings, guide
     runtime = customer.runtime
     runtime.emit = _quiet_when_gone(runtime.emit)
     try:
-        if guide is None and args.command_name == "share":
+        if guide is None and args.command_name == "help":  # the help queue: cobrowse/cli/help.py
+            from cobrowse.cli.help import wait_in_queue
+
+            if not await wait_in_queue(customer, args):
+                return 0
+        elif guide is None and args.command_name == "share":
             code = await customer.open(None)
             print(f"cobrowse code: {code}", file=sys.stderr, flush=True)
             say(f"read this code to your agent: {code.spoken() if code else ''}. Waiting for them to join...")

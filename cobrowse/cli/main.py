@@ -71,6 +71,7 @@ def build_parser() -> argparse.ArgumentParser:
     helpdesk = agent.add_argument_group("help desk (docs/helpdesk.md)")
     helpdesk.add_argument("--webhook", metavar="URL", help="POST each session's summary here, signed with $COBROWSE_WEBHOOK_SECRET (default: $COBROWSE_WEBHOOK_URL, then webhook_url in the config)")
     helpdesk.add_argument("--ticket", metavar="ID", help="link the session to this help-desk ticket (also the ticket command)")
+    agent.add_argument("--queue", action="store_true", help="serve your organisation's help queue (needs --credential): customers who ran `cobrowse help` wait there; pick one (docs/helpdesk.md)")
     agent.add_argument("--credential", metavar="FILE", help="your organisation credential (from `cobrowse org issue-agent`), proved to the customer so they see you verified (default: $COBROWSE_CREDENTIAL, then credential in the config)")
 
     join = sub.add_parser("join", help="join the agent's session with the code they read to you (customers)", description="Join a support session with the code the agent gave you, and share a terminal with them. Nothing is shared until both sides confirm the code.", epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -79,6 +80,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     share = sub.add_parser("share", help="create a session yourself and give the code to an agent (customers)", description="Create a session and share a terminal; prints `cobrowse code: CODE` on stderr for you to give to the agent.", epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
     _customer_options(share)
+
+    ask = sub.add_parser("help", help="ask an organisation for help without a code: wait in its queue (customers)", description="Wait in the help queue of the organisation whose trust file you give (--org), see your place, and share a terminal with the first of its agents who picks you. Only an agent that organisation vouches for can; anyone else is refused. Ctrl-C leaves the queue.", epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ask.add_argument("--topic", metavar="TEXT", default="", help="what you need help with, in a few words (agents see it in the queue; so does the relay's operator)")
+    _customer_options(ask)
 
     guide = sub.add_parser("guide", help="run a playbook alone, and get help from an agent when stuck (customers)", description="Run a playbook's steps in your own shell, with no agent: each step shows its explanation and command, and turns done when its expected output appears. Nothing is shared until you ask for help with Ctrl-] ! : that creates a session and shows the code to give to an agent, who then sees the steps so far.", epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
     guide.add_argument("playbook", metavar="PLAYBOOK", help="the playbook file (Markdown, see docs/playbooks.md), or the name of one in the library (`cobrowse playbooks list`)")

@@ -32,7 +32,9 @@ from cobrowse.wire.code import Code
 
 PAKE = 0x01
 CONFIRM = 0x02
-HANDSHAKE_KINDS = (PAKE, CONFIRM)
+#: 0x03 and 0x04 are the help queue's (cobrowse.crypto.handshake_queue): a SPAKE2 handshake
+#: that receives one fails, as any unknown kind does.
+HANDSHAKE_KINDS = (PAKE, CONFIRM, 0x03, 0x04)
 
 
 @dataclass(frozen=True)

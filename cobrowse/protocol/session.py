@@ -16,7 +16,7 @@ randomness, the peer's message, keys) survives a reset.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Callable
+from typing import Callable, Protocol
 
 from cobrowse.crypto.channel import Delivered, Duplicate, Gap, SecureChannel, StaleAck
 from cobrowse.crypto.handshake import HANDSHAKE_KINDS, Confirmed, Handshake
@@ -49,8 +49,24 @@ class Integrity:
 SessionEvent = Paired | Received | Integrity
 
 
+class PairingHandshake(Protocol):
+    """What a session needs of a handshake: SPAKE2 on a code (``Handshake``) or the help
+    queue's signed exchange (``cobrowse.crypto.handshake_queue.QueueHandshake``)."""
+
+    state: str
+
+    def data_to_send(self) -> list[bytes]: ...
+    def events_received(self) -> list[Confirmed]: ...
+    def receive_data(self, frame: bytes) -> None: ...
+    def resend(self) -> None: ...
+    @property
+    def peer_tried(self) -> bool: ...
+
+
 class Session:
-    def __init__(self, role: str, code: Code, entropy: Callable[[int], bytes]) -> None:
+    def __init__(self, role: str, code: Code, entropy: Callable[[int], bytes], *,
+                 handshake: Callable[[], PairingHandshake] | None = None) -> None:
+        """``handshake``: makes each attempt's handshake (default: SPAKE2 on ``code``)."""
         self.role = role
         self.code = code
         self.state = "know_code"
@@ -58,7 +74,9 @@ class Session:
         #: Once paired: this session's binding value (``SessionKeys.binding``), for identity proofs.
         self.binding: bytes | None = None
         self._entropy = entropy
-        self._handshake = Handshake(role, code, entropy)
+        self._new_handshake: Callable[[], PairingHandshake] = (
+            handshake if handshake is not None else lambda: Handshake(role, code, entropy))
+        self._handshake = self._new_handshake()
         self._channel: SecureChannel | None = None
         self._outbox: list[bytes] = []
         self._events: list[SessionEvent] = []
@@ -104,7 +122,7 @@ class Session:
         failed a check stays scared (ValueError)."""
         if self._channel is not None or self.state == "closed":
             raise ValueError(f"a session cannot start over once {self.state}")
-        self._handshake = Handshake(self.role, self.code, self._entropy)
+        self._handshake = self._new_handshake()
         self.state = "know_code"
         self.peer_present = False
         self._outbox.clear()

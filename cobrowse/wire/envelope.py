@@ -20,6 +20,21 @@ client -> relay
                                                 which claim (the count of ``peer joined`` the creator
                                                 saw), so a late release never hits the next claimant
 
+The help queue (docs/helpdesk.md, "The queue"; relay/queue.py):
+
+client -> relay
+    enqueue  {org, topic, lang?}               the customer (creator of an unpaired session) waits
+                                                in the queue of ``org`` (an organisation key id)
+    watch    {org, version, token?}            an agent's connection that serves only the queue
+    pick     {id}                               from a watcher: hold that customer for me
+    claim    {..., ticket}                      a picked customer's nameplate is claimed with the
+                                                pick's ticket (without it: ``taken``)
+
+relay -> client
+    queued   {id, position, estimate_s?, agents} to the customer: its place, now and on changes
+    queue    {org, waiting, total}              to watchers: [{id, topic, lang, waiting_s}], on changes
+    picked   {id, nameplate, ticket}            to the watcher that picked
+
 ``ice_servers`` (optional, default ``[]``): STUN/TURN servers for the sides' WebRTC, in the
 RTCIceServer shape ``{"urls": [..], "username"?: .., "credential"?: ..}`` (relay/turn.py).
 
@@ -73,11 +88,13 @@ ERROR_CODES = {
     "slow_consumer": "this connection did not keep up with the data sent to it; it was closed (reconnect to go on)",
     "busy": "someone else is entering a code for this session right now: try again in a few seconds",
     "too_many_attempts": "too many wrong codes were tried for this session: ask for a new code",
+    "picked": "that customer was already picked by another agent, or left the queue",
+    "not_queued": "that is not possible in the help queue now (only an unpaired customer session may queue)",
 }
 
 # After an error with one of these codes the relay closes the socket; the others are answers
 # the client can recover from on the same connection.
-FATAL_ERROR_CODES = frozenset(ERROR_CODES) - {"not_in_session"}
+FATAL_ERROR_CODES = frozenset(ERROR_CODES) - {"not_in_session", "picked", "not_queued"}
 # Refusals that pass: a client that gets one keeps trying to resume (with back-off) instead
 # of ending the session.
 RETRY_ERROR_CODES = frozenset({"rate_limited", "full", "unavailable"})
@@ -153,6 +170,7 @@ class Claim(Message):
     version: int
     nameplate: str
     token: str | None = None
+    ticket: str | None = None  # a picked queue entry's (relay/queue.py)
 
 
 @dataclass(frozen=True)
@@ -268,6 +286,67 @@ class Reported(Message):
     nameplate: str
 
 
+@dataclass(frozen=True)
+class Enqueue(Message):
+    """The customer asks the organisation ``org`` (its key id) for help, without a code."""
+
+    type: ClassVar[str] = "enqueue"
+    org: str
+    topic: str
+    lang: str = ""
+
+
+@dataclass(frozen=True)
+class Watch(Message):
+    """An agent's connection that serves the queue of ``org`` (and never joins a session)."""
+
+    type: ClassVar[str] = "watch"
+    org: str
+    version: int
+    token: str | None = None
+
+
+@dataclass(frozen=True)
+class Pick(Message):
+    type: ClassVar[str] = "pick"
+    id: str
+
+
+@dataclass(frozen=True)
+class Queued(Message):
+    """To a queued customer: its place (1: next), the relay's estimate, agents watching."""
+
+    type: ClassVar[str] = "queued"
+    id: str
+    position: int
+    estimate_s: float | None = None
+    agents: int = 0
+
+
+@dataclass(frozen=True)
+class QueueList(Message):
+    """To the agents watching a queue: who waits (the first ``MAX_SHOWN``), how many in all."""
+
+    type: ClassVar[str] = "queue"
+    org: str
+    waiting: list[dict[str, Any]] = field(default_factory=list)
+    total: int = 0
+
+
+@dataclass(frozen=True)
+class Picked(Message):
+    type: ClassVar[str] = "picked"
+    id: str
+    nameplate: str
+    ticket: str
+
+
+ORG_ID = re.compile(r"[0-9a-f]{16}")
+ENTRY_ID = re.compile(r"[0-9a-z]{1,32}")
+MAX_TOPIC = 200
+MAX_LANG = 16
+
+
 RELEASE_REASONS = ("failed", "timeout", "left")
 
 
@@ -281,10 +360,11 @@ class Released(Message):
 
 
 CLIENT_MESSAGES: dict[str, type[Message]] = {
-    m.type: m for m in (Open, Claim, Resume, Close, Ping, Report, Confirm, Release)
+    m.type: m for m in (Open, Claim, Resume, Close, Ping, Report, Confirm, Release, Enqueue, Watch, Pick)
 }
 RELAY_MESSAGES: dict[str, type[Message]] = {
-    m.type: m for m in (Opened, Claimed, Resumed, Peer, Closed, Error, Pong, Reported, Released)
+    m.type: m for m in (Opened, Claimed, Resumed, Peer, Closed, Error, Pong, Reported, Released, Queued, QueueList,
+                        Picked)
 }
 
 def _decode(text: str | bytes, table: dict[str, type[Message]]) -> Message:
@@ -316,9 +396,34 @@ def _check(msg: Message) -> None:
         raise MalformedMessage("peer: grace out of range")
     if isinstance(msg, Released) and (msg.reason not in RELEASE_REASONS or not 0 <= msg.failures <= 1_000_000):
         raise MalformedMessage("released: unknown reason or bad failure count")
+    if isinstance(msg, (Enqueue, Watch, QueueList)) and not ORG_ID.fullmatch(msg.org):
+        raise MalformedMessage(f"{msg.type}: 'org' must be an organisation key id (16 hex digits)")
+    if isinstance(msg, Enqueue) and (len(msg.topic) > MAX_TOPIC or len(msg.lang) > MAX_LANG):
+        raise MalformedMessage(f"enqueue: topic over {MAX_TOPIC} or language over {MAX_LANG} characters")
+    if isinstance(msg, (Pick, Queued, Picked)) and not ENTRY_ID.fullmatch(msg.id):
+        raise MalformedMessage(f"{msg.type}: bad queue entry id")
+    if isinstance(msg, Queued) and (not 0 <= msg.position <= 1_000_000 or not 0 <= msg.agents <= 1_000_000
+                                    or msg.estimate_s is not None and not 0 <= msg.estimate_s <= 86400 * 7):
+        raise MalformedMessage("queued: position, agents or estimate out of range")
+    if isinstance(msg, QueueList):
+        check_waiting(msg.waiting)
     servers = getattr(msg, "ice_servers", None)
     if servers is not None:
         check_ice_servers(servers, msg.type)
+
+
+def check_waiting(waiting: Any) -> None:
+    """The entries of a ``queue`` message: what a hostile relay may send an agent is bounded."""
+    if not isinstance(waiting, list) or len(waiting) > 50:
+        raise MalformedMessage("queue: 'waiting' must be a list of at most 50 entries")
+    for entry in waiting:
+        if not isinstance(entry, dict) or not isinstance(entry.get("id"), str) or not ENTRY_ID.fullmatch(entry["id"]):
+            raise MalformedMessage("queue: an entry needs an 'id'")
+        if not isinstance(entry.get("topic", ""), str) or not isinstance(entry.get("lang", ""), str):
+            raise MalformedMessage("queue: an entry's topic and lang must be text")
+        waited = entry.get("waiting_s", 0)
+        if not isinstance(waited, (int, float)) or isinstance(waited, bool) or not 0 <= waited <= 86400 * 7:
+            raise MalformedMessage("queue: an entry's waiting_s is out of range")
 
 
 def check_ice_servers(servers: Any, where: str = "ice_servers") -> None:

@@ -36,6 +36,7 @@ from cobrowse.wire.envelope import (
     decode_client,
     decode_relay,
 )
+from cobrowse.wire.envelope import Enqueue, Pick, Picked, Queued, QueueList, Watch
 
 CLIENT_SAMPLES: list[Message] = [
     Open("agent", 1),
@@ -50,6 +51,10 @@ CLIENT_SAMPLES: list[Message] = [
     Confirm(),
     Release(),
     Release(2),
+    Claim("agent", 1, "42", ticket="t1"),
+    Enqueue("0123456789abcdef", "git push rejected", "ru"),
+    Watch("0123456789abcdef", 1, "tok"),
+    Pick("q1"),
 ]
 RELAY_SAMPLES: list[Message] = [
     Opened("42", "side-secret", 600.0),
@@ -69,6 +74,9 @@ RELAY_SAMPLES: list[Message] = [
     Reported("42"),
     Released("failed", 1),
     Released("timeout"),
+    Queued("q1", 2, 60.0, 1),
+    QueueList("0123456789abcdef", [{"id": "q1", "topic": "t", "lang": "", "waiting_s": 1.5}], 1),
+    Picked("q1", "42", "ticket"),
 ]
 
 
