@@ -103,7 +103,7 @@ class QueuePane(TabPane):
         except CommandError as exc:
             self.app.notify(str(exc), title="Help queue", severity="warning")
             return None
-        return await self.app.open_picked(picked, topic)  # type: ignore[attr-defined, no-any-return]
+        return await self.app.open_picked(picked, topic)  # type: ignore[attr-defined]
 
 
 class PickedSessionPane(SessionPane):
