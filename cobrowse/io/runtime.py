@@ -54,6 +54,9 @@ BUSY_RETRY_EVERY = 2.0
 #: last (the End, the feedback, the last screen) before closing: on the direct path those
 #: frames are still in the data channel's buffers when the relay would tell the peer "gone".
 SETTLE = 3.0
+#: Added to what a side is told while the relay (or the peer's link to it) is away but the
+#: direct path still carries the session.
+DIRECT_GOES_ON = "; meanwhile the session goes on over the direct path"
 
 EXIT_OK = 0
 EXIT_FAILED = 1
@@ -116,6 +119,9 @@ class SessionRuntime(CodeGuesses):
         #: Set when the link ends while this side is ending (a bounded wait stops at once).
         self.link_gone = asyncio.Event()
         self.rtt_ms: float | None = None
+        #: Whether the relay has the other side attached (as this side last heard): while the
+        #: direct path is up, the peer stays reachable without it (see ``direct_lost``).
+        self.relay_peer = False
         self._pings: dict[int, float] = {}
         self._next_ping_at = 0.0
         self._warnings: dict[str, tuple[float, int]] = {}  # integrity warning kind -> (window start, count)
@@ -294,6 +300,13 @@ class SessionRuntime(CodeGuesses):
         finally:  # a front end that cannot show it (its terminal is gone) must not keep the session alive
             self._done.set()
 
+    def direct_lost(self) -> None:
+        """The direct path went while the relay does not have the peer (it restarts, or their
+        link dropped): the peer is away until the relay says otherwise."""
+        session = self.session
+        if session is not None and not (self.relay_peer and self.link.connected.is_set()):
+            session.peer_left()
+
     def wake(self) -> None:
         self._wake.set()
 
@@ -334,17 +347,23 @@ class SessionRuntime(CodeGuesses):
             await self._process_events()
         elif isinstance(item, PeerChanged):
             if item.state == "left":
-                session.peer_left()
-                self.emit({"event": "peer", "state": "left", "message": peer_left_message(self.role, item.grace),
+                self.relay_peer = False
+                direct = self.rtc.path == "direct"
+                message = peer_left_message(self.role, item.grace) + (DIRECT_GOES_ON if direct else "")
+                self.emit({"event": "peer", "state": "left", "message": message, "direct": direct,
                            **({"grace_s": item.grace} if item.grace is not None else {})})
-                await self.on_peer(False)
+                if not direct:  # on the direct path the peer is still here: the session goes on
+                    session.peer_left()
+                    await self.on_peer(False)
             else:
+                self.relay_peer = True
                 if item.state == "back":
                     self.emit({"event": "peer", "state": "back"})
                 session.peer_joined(self.now)
                 await self.flush()
                 await self.on_peer(True)
         elif isinstance(item, Resumed):
+            self.relay_peer = item.peer
             self.emit({"event": "connection", "state": "resumed", "peer": item.peer,
                        "message": resumed_message(self.role, item.peer)})
             if not item.peer and self.created and not self.paired and session.state != "know_code":
@@ -356,10 +375,14 @@ class SessionRuntime(CodeGuesses):
                 await self.flush()
                 await self.on_peer(True)
         elif isinstance(item, Reconnecting):
-            session.peer_left()
+            self.relay_peer = False
+            direct = self.rtc.path == "direct"
+            if not direct:  # the direct path holds the session while the relay is away
+                session.peer_left()
             self.emit({"event": "connection", "state": "reconnecting", "attempt": item.attempt,
                        "retry_in_s": item.delay, "cause": item.cause.value, "give_up_in_s": round(item.give_up_in),
-                       "message": reconnecting_message(item.cause, item.give_up_in)})
+                       "direct": direct,
+                       "message": reconnecting_message(item.cause, item.give_up_in) + (DIRECT_GOES_ON if direct else "")})
         elif isinstance(item, LinkEnded):
             if self._ending:
                 self.link_gone.set()
