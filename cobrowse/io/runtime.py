@@ -32,6 +32,7 @@ from cobrowse.errors import (
     SecurityError,
 )
 from cobrowse.io.guesses import CodeGuesses
+from cobrowse.io.joining import BUSY_RETRY_FOR, claim_retrying
 from cobrowse.io.link import ClaimReleased, Frame, LinkEnded, PeerChanged, Reconnecting, RelayLink, Resumed
 from cobrowse.io.link import peer_left_message, peer_timeout_message, reconnecting_message, resumed_message
 from cobrowse.io.rtc import RtcManager, RtcSettings
@@ -47,9 +48,6 @@ WARNINGS_PER_WINDOW = 3
 PING_EVERY = 2.0
 #: Guesses one code takes before its creator opens a fresh code (odds: MAX_ATTEMPTS / 10^8).
 MAX_ATTEMPTS = 3
-#: How long a claimant keeps retrying while someone else is entering a code for the session.
-BUSY_RETRY_FOR = 30.0
-BUSY_RETRY_EVERY = 2.0
 #: How long the side that ends a session waits for the other side to acknowledge what it sent
 #: last (the End, the feedback, the last screen) before closing: on the direct path those
 #: frames are still in the data channel's buffers when the relay would tell the peer "gone".
@@ -134,6 +132,8 @@ class SessionRuntime(CodeGuesses):
         #: Guesses made at the current code (failed confirmations, claimants gone after guessing).
         self.failed_attempts = 0
         self.max_attempts = MAX_ATTEMPTS
+        #: How long ``join`` keeps retrying refusals that pass (``busy``, ``unavailable``).
+        self.join_retry_for = BUSY_RETRY_FOR
         #: What the person on the other side types (front ends may add ``--relay``).
         self.customer_command: Callable[[Code], str] = lambda code: f"cobrowse join {code}"
 
@@ -165,19 +165,9 @@ class SessionRuntime(CodeGuesses):
         return event
 
     async def join(self, code: Code) -> None:
-        """Claim the session; while someone else is entering a code for it (``busy``), retry
-        for up to BUSY_RETRY_FOR s: a squatter is let go by the relay within its claim timeout."""
-        give_up_at = self.now + BUSY_RETRY_FOR
-        while True:
-            try:
-                await self.link.claim(code.nameplate)
-                break
-            except RelayRejected as exc:
-                if exc.code != "busy" or self.now + BUSY_RETRY_EVERY > give_up_at:
-                    raise
-                self.emit({"event": "warning", "kind": "busy", "retry_in_s": BUSY_RETRY_EVERY,
-                           "message": "someone else is entering a code for this session right now; trying again"})
-                await asyncio.sleep(BUSY_RETRY_EVERY)
+        """Claim the session; refusals that pass (``busy``, ``unavailable``) are retried for
+        up to ``join_retry_for`` s, each wait reported (``cobrowse.io.joining``)."""
+        await claim_retrying(self.link, code.nameplate, self.emit, self.join_retry_for)
         self.code = code
         self.session = Session(self.role, code, os.urandom)
 
