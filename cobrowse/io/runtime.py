@@ -52,6 +52,10 @@ MAX_ATTEMPTS = 3
 #: last (the End, the feedback, the last screen) before closing: on the direct path those
 #: frames are still in the data channel's buffers when the relay would tell the peer "gone".
 SETTLE = 3.0
+#: The side that typed the code, when the relay restarted before the other side confirmed it
+#: (a claim on probation is not kept across a restart; the other side waits for a claim again).
+CLAIM_LOST = ("the relay restarted while your code was being checked, before the other side confirmed it: "
+              "the code still works; enter the same code again")
 #: Added to what a side is told while the relay (or the peer's link to it) is away but the
 #: direct path still carries the session.
 DIRECT_GOES_ON = "; meanwhile the session goes on over the direct path"
@@ -396,6 +400,8 @@ class SessionRuntime(CodeGuesses):
                 self.emit({"event": "error", "message": message, "kind": "wrong_code"})
             if item.reason in ("claim_timeout", "renewed"):
                 code = EXIT_FAILED
+            if item.reason == "bad_resume" and not self.created and not self.paired:
+                message = CLAIM_LOST  # the relay restarted mid-claim: the code still works (docs/relay.md)
             self.finish(item.reason, message, code)
 
     async def _process_events(self) -> None:
