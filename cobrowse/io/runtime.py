@@ -32,9 +32,9 @@ from cobrowse.errors import (
     SecurityError,
 )
 from cobrowse.io.guesses import CodeGuesses
-from cobrowse.io.joining import BUSY_RETRY_FOR, claim_retrying
+from cobrowse.io.joining import BUSY_RETRY_FOR, CLAIM_LOST, RECLAIMS, Claimant
 from cobrowse.io.link import ClaimReleased, Frame, LinkEnded, PeerChanged, Reconnecting, RelayLink, Resumed
-from cobrowse.io.link import peer_left_message, peer_timeout_message, reconnecting_message, resumed_message
+from cobrowse.io.link import DIRECT_GOES_ON, peer_left_message, peer_timeout_message, reconnecting_message, resumed_message
 from cobrowse.io.rtc import RtcManager, RtcSettings
 from cobrowse.protocol import messages as m
 from cobrowse.protocol.session import Integrity, Paired, Received, Session
@@ -52,13 +52,6 @@ MAX_ATTEMPTS = 3
 #: last (the End, the feedback, the last screen) before closing: on the direct path those
 #: frames are still in the data channel's buffers when the relay would tell the peer "gone".
 SETTLE = 3.0
-#: The side that typed the code, when the relay restarted before the other side confirmed it
-#: (a claim on probation is not kept across a restart; the other side waits for a claim again).
-CLAIM_LOST = ("the relay restarted while your code was being checked, before the other side confirmed it: "
-              "the code still works; enter the same code again")
-#: Added to what a side is told while the relay (or the peer's link to it) is away but the
-#: direct path still carries the session.
-DIRECT_GOES_ON = "; meanwhile the session goes on over the direct path"
 
 EXIT_OK = 0
 EXIT_FAILED = 1
@@ -105,7 +98,7 @@ def exit_code_for(error: BaseException) -> int:
     return EXIT_FAILED
 
 
-class SessionRuntime(CodeGuesses):
+class SessionRuntime(CodeGuesses, Claimant):
     role = "agent"
 
     def __init__(self, link: RelayLink, emit: Emit, *, name: str = "", rtc: RtcSettings | None = None) -> None:
@@ -138,6 +131,7 @@ class SessionRuntime(CodeGuesses):
         self.max_attempts = MAX_ATTEMPTS
         #: How long ``join`` keeps retrying refusals that pass (``busy``, ``unavailable``).
         self.join_retry_for = BUSY_RETRY_FOR
+        self._reclaims = 0
         #: What the person on the other side types (front ends may add ``--relay``).
         self.customer_command: Callable[[Code], str] = lambda code: f"cobrowse join {code}"
 
@@ -168,17 +162,11 @@ class SessionRuntime(CodeGuesses):
                                 f"the new code is {code} (read it as: {code.spoken()})")
         return event
 
-    async def join(self, code: Code) -> None:
-        """Claim the session; refusals that pass (``busy``, ``unavailable``) are retried for
-        up to ``join_retry_for`` s, each wait reported (``cobrowse.io.joining``)."""
-        await claim_retrying(self.link, code.nameplate, self.emit, self.join_retry_for)
-        self.code = code
-        self.session = Session(self.role, code, os.urandom)
-
     async def run(self) -> Outcome:
         """Run until the session ends; return how it ended."""
+        self._link_task = asyncio.create_task(self.link.run(), name="link")
         tasks = [
-            asyncio.create_task(self.link.run(), name="link"),
+            self._link_task,
             asyncio.create_task(self._consume(), name="consume"),
             asyncio.create_task(self._ticker(), name="ticker"),
             *[asyncio.create_task(c, name="extra") for c in self.background()],
@@ -186,9 +174,9 @@ class SessionRuntime(CodeGuesses):
         try:
             await self._done.wait()
         finally:
-            for task in tasks:
+            for task in {*tasks, self._link_task}:  # the link's task is a new one after a claim again
                 task.cancel()
-            await asyncio.gather(*tasks, return_exceptions=True)
+            await asyncio.gather(*tasks, self._link_task, return_exceptions=True)
             await self.rtc.close()
             await self.shutdown()
         assert self.outcome is not None
@@ -353,6 +341,8 @@ class SessionRuntime(CodeGuesses):
                 self.relay_peer = True
                 if item.state == "back":
                     self.emit({"event": "peer", "state": "back"})
+                    if not self.created and session.state == "handshaking":
+                        session.reset()  # the creator resumed mid-handshake: it starts afresh, so do we
                 session.peer_joined(self.now)
                 await self.flush()
                 await self.on_peer(True)
@@ -360,10 +350,14 @@ class SessionRuntime(CodeGuesses):
             self.relay_peer = item.peer
             self.emit({"event": "connection", "state": "resumed", "peer": item.peer,
                        "message": resumed_message(self.role, item.peer)})
-            if not item.peer and self.created and not self.paired and session.state != "know_code":
+            if self.created and not self.paired and session.state != "know_code":
                 # An unconfirmed claimant is let go as soon as it drops, never held in grace: it
-                # left while we were away (we missed the relay's "released"). Start afresh.
-                await self._released(ClaimReleased("left", 0))
+                # left while we were away (we missed the relay's "released"). Start afresh; one
+                # here now (it claimed again after a relay restart, or stayed) starts afresh too.
+                if item.peer:
+                    session.reset()
+                else:
+                    await self._released(ClaimReleased("left", 0))
             if item.peer:
                 session.peer_joined(self.now)
                 await self.flush()
@@ -400,8 +394,13 @@ class SessionRuntime(CodeGuesses):
                 self.emit({"event": "error", "message": message, "kind": "wrong_code"})
             if item.reason in ("claim_timeout", "renewed"):
                 code = EXIT_FAILED
-            if item.reason == "bad_resume" and not self.created and not self.paired:
-                message = CLAIM_LOST  # the relay restarted mid-claim: the code still works (docs/relay.md)
+            if item.reason == "bad_resume" and not self.created and self.peer is None and self._reclaims < RECLAIMS:
+                # No hello from the creator yet, so maybe no confirmation either: the relay keeps
+                # only confirmed claims across a restart. Claim the same code again.
+                refused = await self._claim_again()
+                if refused is None:
+                    return
+                message, code = f"{CLAIM_LOST}; {refused}", exit_code_for(refused)
             self.finish(item.reason, message, code)
 
     async def _process_events(self) -> None:
