@@ -61,6 +61,14 @@ class PlainNotices:
             say(f"consent: {LEVELS.get(event['level'], event['level'])}")
         elif kind == "sharing":
             say("sharing resumed" if event["active"] else "sharing paused: the agent sees nothing until you press Ctrl-] p")
+        elif kind == "resume_review":  # the customer's own screen, shown back to them (printable text only)
+            say(str(event["message"]))
+            for line in event["lines"]:
+                say("  | " + "".join(c for c in str(line) if c.isprintable()))
+            say(str(event["hint"]))
+        elif kind == "screen_cleared":
+            sys.stdout.write(str(event["clear"]))
+            sys.stdout.flush()
         elif kind == "connection":
             if event["state"] == "reconnecting":
                 say(f"connection lost; reconnecting (attempt {event['attempt']})")
@@ -133,7 +141,7 @@ def customer_options(args: argparse.Namespace, settings: ClientSettings) -> Cust
     """The customer's settings for ``CustomerSession`` (a bad trust file fails before any network)."""
     return CustomerOptions(settings.relay, reconnect_for=settings.reconnect_for, proxy=settings.proxy_for(settings.relay),
                            consent_timeout=args.consent_timeout, name=settings.name, rtc=settings.rtc,
-                           redact_patterns=settings.redact_patterns, trusted=trusted_orgs(settings))
+                           redact_patterns=settings.redact_patterns, trusted=trusted_orgs(settings), review_resume=True)
 
 
 async def run_customer(args: argparse.Namespace, settings: ClientSettings, guide: Playbook | None = None) -> int:

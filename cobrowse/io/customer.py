@@ -22,7 +22,7 @@ from cobrowse.io.runtime import SessionRuntime
 from cobrowse.playbook import Playbook, StepMachine
 from cobrowse.policy.customer import END_CONFIRM, FEEDBACK_ANSWER, CustomerPolicy, Effect
 from cobrowse.policy.customer_consent import HELLO_WAIT
-from cobrowse.policy.customer_events import (CloseSession, EndGuide, Level, EndSession, Expedite, GetHelp, GiveFeedback,
+from cobrowse.policy.customer_events import (CLEAR_SCREEN, ClearScreen, CloseSession, EndGuide, Level, EndSession, Expedite, GetHelp, GiveFeedback,
                                              PeerEnded, RedactionChanged, Report, ResyncScreen, Voice, WriteProgram)
 from cobrowse.policy.events import Event, as_json
 from cobrowse.protocol import messages as m
@@ -219,6 +219,8 @@ class CustomerRuntime(SessionRuntime):
                 self.screen.expedite(self.now)
             elif isinstance(effect, ResyncScreen):
                 self.screen.resync()
+            elif isinstance(effect, ClearScreen):  # the front end clears the terminal (ScreenCleared)
+                self.program_output(CLEAR_SCREEN.encode())
             elif isinstance(effect, RedactionChanged):
                 self.screen.redaction_changed()
             else:

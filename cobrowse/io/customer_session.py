@@ -48,6 +48,9 @@ class CustomerOptions:
     redact_patterns: Sequence[str] = ()
     trusted: Sequence[OrgTrust] = ()
     control_cooldown: float = COOLDOWN
+    #: The front end shows what changed while sharing was paused before it resumes
+    #: (``ResumeReview``); plain mode does, the app once it has the dialog.
+    review_resume: bool = False
 
 
 @dataclass
@@ -73,6 +76,7 @@ class CustomerSession:
                                        trusted=options.trusted, control_cooldown=options.control_cooldown,
                                        guide=guide is not None)
         self.runtime.on_guide = self._guide_effect
+        self.runtime.policy.review_resume = options.review_resume
         self.process: PtyProcess | None = None
         self._help = asyncio.Event()
         self._stop = asyncio.Event()

@@ -36,6 +36,10 @@ RECONNECT_FOR = 300.0
 #: 1001 going away): the session resumes once it (or another node) is back.
 RESTART_CLOSE_CODES = (1001, 1012)
 
+#: Added to what a side is told while the relay (or the peer's link to it) is away but the
+#: direct path still carries the session.
+DIRECT_GOES_ON = "; meanwhile the session goes on over the direct path"
+
 
 class DropCause(StrEnum):
     """Why this side lost the relay, as far as it can tell (the honest part of the message)."""

@@ -181,6 +181,7 @@ class RtcManager:
         session = self.rt.session
         if was_direct and session is not None:
             session.path_changed()
+            self.rt.direct_lost()
             self._spawn(self.rt.flush())
         self._report()
         self._close_data()

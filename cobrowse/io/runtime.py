@@ -32,8 +32,9 @@ from cobrowse.errors import (
     SecurityError,
 )
 from cobrowse.io.guesses import CodeGuesses
+from cobrowse.io.joining import BUSY_RETRY_FOR, CLAIM_LOST, RECLAIMS, Claimant
 from cobrowse.io.link import ClaimReleased, Frame, LinkEnded, PeerChanged, Reconnecting, RelayLink, Resumed
-from cobrowse.io.link import peer_left_message, peer_timeout_message, reconnecting_message, resumed_message
+from cobrowse.io.link import DIRECT_GOES_ON, peer_left_message, peer_timeout_message, reconnecting_message, resumed_message
 from cobrowse.io.rtc import RtcManager, RtcSettings
 from cobrowse.policy.events import Event, LegacyEvent
 from cobrowse.protocol import messages as m
@@ -49,9 +50,6 @@ WARNINGS_PER_WINDOW = 3
 PING_EVERY = 2.0
 #: Guesses one code takes before its creator opens a fresh code (odds: MAX_ATTEMPTS / 10^8).
 MAX_ATTEMPTS = 3
-#: How long a claimant keeps retrying while someone else is entering a code for the session.
-BUSY_RETRY_FOR = 30.0
-BUSY_RETRY_EVERY = 2.0
 #: How long the side that ends a session waits for the other side to acknowledge what it sent
 #: last (the End, the feedback, the last screen) before closing: on the direct path those
 #: frames are still in the data channel's buffers when the relay would tell the peer "gone".
@@ -102,7 +100,7 @@ def exit_code_for(error: BaseException) -> int:
     return EXIT_FAILED
 
 
-class SessionRuntime(CodeGuesses):
+class SessionRuntime(CodeGuesses, Claimant):
     role = "agent"
 
     def __init__(self, link: RelayLink, emit: Emit, *, name: str = "", rtc: RtcSettings | None = None) -> None:
@@ -118,6 +116,9 @@ class SessionRuntime(CodeGuesses):
         #: Set when the link ends while this side is ending (a bounded wait stops at once).
         self.link_gone = asyncio.Event()
         self.rtt_ms: float | None = None
+        #: Whether the relay has the other side attached (as this side last heard): while the
+        #: direct path is up, the peer stays reachable without it (see ``direct_lost``).
+        self.relay_peer = False
         self._pings: dict[int, float] = {}
         self._next_ping_at = 0.0
         self._warnings: dict[str, tuple[float, int]] = {}  # integrity warning kind -> (window start, count)
@@ -130,6 +131,9 @@ class SessionRuntime(CodeGuesses):
         #: Guesses made at the current code (failed confirmations, claimants gone after guessing).
         self.failed_attempts = 0
         self.max_attempts = MAX_ATTEMPTS
+        #: How long ``join`` keeps retrying refusals that pass (``busy``, ``unavailable``).
+        self.join_retry_for = BUSY_RETRY_FOR
+        self._reclaims = 0
         #: What the person on the other side types (front ends may add ``--relay``).
         self.customer_command: Callable[[Code], str] = lambda code: f"cobrowse join {code}"
 
@@ -160,27 +164,11 @@ class SessionRuntime(CodeGuesses):
                                 f"the new code is {code} (read it as: {code.spoken()})")
         return event
 
-    async def join(self, code: Code) -> None:
-        """Claim the session; while someone else is entering a code for it (``busy``), retry
-        for up to BUSY_RETRY_FOR s: a squatter is let go by the relay within its claim timeout."""
-        give_up_at = self.now + BUSY_RETRY_FOR
-        while True:
-            try:
-                await self.link.claim(code.nameplate)
-                break
-            except RelayRejected as exc:
-                if exc.code != "busy" or self.now + BUSY_RETRY_EVERY > give_up_at:
-                    raise
-                self.emit({"event": "warning", "kind": "busy", "retry_in_s": BUSY_RETRY_EVERY,
-                           "message": "someone else is entering a code for this session right now; trying again"})
-                await asyncio.sleep(BUSY_RETRY_EVERY)
-        self.code = code
-        self.session = Session(self.role, code, os.urandom)
-
     async def run(self) -> Outcome:
         """Run until the session ends; return how it ended."""
+        self._link_task = asyncio.create_task(self.link.run(), name="link")
         tasks = [
-            asyncio.create_task(self.link.run(), name="link"),
+            self._link_task,
             asyncio.create_task(self._consume(), name="consume"),
             asyncio.create_task(self._ticker(), name="ticker"),
             *[asyncio.create_task(c, name="extra") for c in self.background()],
@@ -188,9 +176,9 @@ class SessionRuntime(CodeGuesses):
         try:
             await self._done.wait()
         finally:
-            for task in tasks:
+            for task in {*tasks, self._link_task}:  # the link's task is a new one after a claim again
                 task.cancel()
-            await asyncio.gather(*tasks, return_exceptions=True)
+            await asyncio.gather(*tasks, self._link_task, return_exceptions=True)
             await self.rtc.close()
             await self.shutdown()
         assert self.outcome is not None
@@ -296,6 +284,13 @@ class SessionRuntime(CodeGuesses):
         finally:  # a front end that cannot show it (its terminal is gone) must not keep the session alive
             self._done.set()
 
+    def direct_lost(self) -> None:
+        """The direct path went while the relay does not have the peer (it restarts, or their
+        link dropped): the peer is away until the relay says otherwise."""
+        session = self.session
+        if session is not None and not (self.relay_peer and self.link.connected.is_set()):
+            session.peer_left()
+
     def wake(self) -> None:
         self._wake.set()
 
@@ -336,32 +331,48 @@ class SessionRuntime(CodeGuesses):
             await self._process_events()
         elif isinstance(item, PeerChanged):
             if item.state == "left":
-                session.peer_left()
-                self.emit({"event": "peer", "state": "left", "message": peer_left_message(self.role, item.grace),
+                self.relay_peer = False
+                direct = self.rtc.path == "direct"
+                message = peer_left_message(self.role, item.grace) + (DIRECT_GOES_ON if direct else "")
+                self.emit({"event": "peer", "state": "left", "message": message, "direct": direct,
                            **({"grace_s": item.grace} if item.grace is not None else {})})
-                await self.on_peer(False)
+                if not direct:  # on the direct path the peer is still here: the session goes on
+                    session.peer_left()
+                    await self.on_peer(False)
             else:
+                self.relay_peer = True
                 if item.state == "back":
                     self.emit({"event": "peer", "state": "back"})
+                    if not self.created and session.state == "handshaking":
+                        session.reset()  # the creator resumed mid-handshake: it starts afresh, so do we
                 session.peer_joined(self.now)
                 await self.flush()
                 await self.on_peer(True)
         elif isinstance(item, Resumed):
+            self.relay_peer = item.peer
             self.emit({"event": "connection", "state": "resumed", "peer": item.peer,
                        "message": resumed_message(self.role, item.peer)})
-            if not item.peer and self.created and not self.paired and session.state != "know_code":
+            if self.created and not self.paired and session.state != "know_code":
                 # An unconfirmed claimant is let go as soon as it drops, never held in grace: it
-                # left while we were away (we missed the relay's "released"). Start afresh.
-                await self._released(ClaimReleased("left", 0))
+                # left while we were away (we missed the relay's "released"). Start afresh; one
+                # here now (it claimed again after a relay restart, or stayed) starts afresh too.
+                if item.peer:
+                    session.reset()
+                else:
+                    await self._released(ClaimReleased("left", 0))
             if item.peer:
                 session.peer_joined(self.now)
                 await self.flush()
                 await self.on_peer(True)
         elif isinstance(item, Reconnecting):
-            session.peer_left()
+            self.relay_peer = False
+            direct = self.rtc.path == "direct"
+            if not direct:  # the direct path holds the session while the relay is away
+                session.peer_left()
             self.emit({"event": "connection", "state": "reconnecting", "attempt": item.attempt,
                        "retry_in_s": item.delay, "cause": item.cause.value, "give_up_in_s": round(item.give_up_in),
-                       "message": reconnecting_message(item.cause, item.give_up_in)})
+                       "direct": direct,
+                       "message": reconnecting_message(item.cause, item.give_up_in) + (DIRECT_GOES_ON if direct else "")})
         elif isinstance(item, LinkEnded):
             if self._ending:
                 self.link_gone.set()
@@ -385,6 +396,13 @@ class SessionRuntime(CodeGuesses):
                 self.emit({"event": "error", "message": message, "kind": "wrong_code"})
             if item.reason in ("claim_timeout", "renewed"):
                 code = EXIT_FAILED
+            if item.reason == "bad_resume" and not self.created and self.peer is None and self._reclaims < RECLAIMS:
+                # No hello from the creator yet, so maybe no confirmation either: the relay keeps
+                # only confirmed claims across a restart. Claim the same code again.
+                refused = await self._claim_again()
+                if refused is None:
+                    return
+                message, code = f"{CLAIM_LOST}; {refused}", exit_code_for(refused)
             self.finish(item.reason, message, code)
 
     async def _process_events(self) -> None:

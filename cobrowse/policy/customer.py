@@ -22,11 +22,11 @@ from cobrowse.plain.feedback import QUESTION, FeedbackPrompt as FeedbackKeys
 from cobrowse.plain.keymap import Front, hint
 from cobrowse.plain.prefix import Command, Echo, PrefixParser, ToProgram
 from cobrowse.policy.customer_consent import ConsentDesk
-from cobrowse.policy.customer_events import (ChatReceived, CloseSession, ControlKeys, EndGuide, EndSession, Expedite,
+from cobrowse.policy.customer_events import (ChatReceived, ClearScreen, CloseSession, ControlKeys, EndGuide, EndSession, Expedite,
                                              FeedbackPrompt, FeedbackSent, GetHelp, GiveFeedback, Level, Notice,
                                              NoticeKind,
-                                             PeerEnded, PointerShown, RedactionChanged, Report, Reported, Role,
-                                             ResyncScreen, SharingChanged, StepsChanged, SuggestionShown, Voice,
+                                             PeerEnded, PointerShown, RedactionChanged, Report, Reported, ResumeChoice,
+                                             ResumeReview, Role, ResyncScreen, ScreenCleared, SharingChanged, StepsChanged, SuggestionShown, Voice,
                                              WriteProgram)
 from cobrowse.policy.events import Event
 from cobrowse.protocol import messages as m
@@ -48,7 +48,11 @@ MAX_PATTERN_ERRORS = 32
 #: Pointer patterns kept compiled (each is compiled once, and stays off once switched off).
 MAX_POINTER_PATTERNS = 64
 
-Effect = (m.AppMessage | Event | WriteProgram | Expedite | ResyncScreen | RedactionChanged | EndSession
+#: Plain mode's answers to "sharing would show this" (``ResumeReview.hint``): any other key
+#: stays paused.
+REVIEW_KEYS = {b"s": ResumeChoice.SHARE, b"\r": ResumeChoice.SHARE, b"c": ResumeChoice.CLEAR}
+
+Effect = (m.AppMessage | Event | WriteProgram | Expedite | ResyncScreen | ClearScreen | RedactionChanged | EndSession
           | CloseSession | PeerEnded | Voice | Report | GiveFeedback | GetHelp | EndGuide)
 
 
@@ -98,6 +102,12 @@ class CustomerPolicy:
         self._tap_redactor = LineRedactor(redactor)
         self._steps_dirty = False
         self.sharing = True
+        #: The screen when sharing was paused; on resume, what changed is shown first.
+        self._paused_lines: list[str] = []
+        #: Asked whether to share what changed while paused (``ResumeReview``): no answer yet.
+        self.reviewing = False
+        #: Whether the front end shows ``ResumeReview`` (else resuming shares at once, as before).
+        self.review_resume = True
         self.reported = False
         #: The customer heard that a secret was masked (told once).
         self.told_masked = False
@@ -150,6 +160,8 @@ class CustomerPolicy:
         if self.ending is not None:  # the session is over: keys answer the feedback question
             answer = self._feedback_keys.feed(data)
             return [] if answer is None else [GiveFeedback(answer.solved, answer.rating)]
+        if self.reviewing and data:  # one key answers "share what changed while paused?"
+            return self.review_answer(REVIEW_KEYS.get(data[:1].lower(), ResumeChoice.STAY))
         out: list[Effect] = []
         for action in self.prefix.feed(data):
             if isinstance(action, ToProgram):
@@ -201,11 +213,40 @@ class CustomerPolicy:
         if name == "stop_recording":
             return list(desk.stop_recording(now))
         if name == "pause":
-            return self._pause()
+            return self._pause(view)
+        if name in ("resume_share", "resume_clear", "resume_stay"):
+            return self.review_answer(ResumeChoice(name.removeprefix("resume_")))
         return []
 
-    def _pause(self) -> list[Effect]:
-        self.sharing = not self.sharing
+    def _pause(self, view: ScreenView) -> list[Effect]:
+        """Pause, or resume: if the screen changed while paused (what the customer typed, what
+        a program printed), show what would become visible and let them choose first."""
+        if self.reviewing:
+            return self.review_answer(ResumeChoice.STAY)
+        lines = view.lines()
+        if self.sharing:
+            self._paused_lines = lines
+            return self._set_sharing(False)
+        changed = tuple(line for i, line in enumerate(lines)
+                        if line.strip() and (i >= len(self._paused_lines) or self._paused_lines[i] != line))
+        if not changed or not self.review_resume:
+            return self._set_sharing(True)
+        self.reviewing = True
+        return [ResumeReview(changed, f"sharing again shows the agent your screen as it is now; "
+                                      f"{len(changed)} line(s) changed while paused:")]
+
+    def review_answer(self, choice: ResumeChoice) -> list[Effect]:
+        """The customer's answer to ``ResumeReview``."""
+        if not self.reviewing:
+            return []
+        self.reviewing = False
+        if choice is ResumeChoice.STAY:
+            return [Notice("sharing stays paused: the agent sees nothing until you press Ctrl-] p")]
+        out: list[Effect] = [ClearScreen(), ScreenCleared()] if choice is ResumeChoice.CLEAR else []
+        return out + self._set_sharing(True)
+
+    def _set_sharing(self, sharing: bool) -> list[Effect]:
+        self.sharing = sharing
         out: list[Effect] = [ResyncScreen()] if self.sharing else []
         out.append(SharingChanged(self.sharing))
         if self._paired:

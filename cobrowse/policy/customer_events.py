@@ -167,6 +167,41 @@ class SharingChanged(Event):
     active: bool
 
 
+class ResumeChoice(StrEnum):
+    """What the customer does when sharing would reveal what changed while it was paused."""
+
+    SHARE = "share"  # resume: the agent sees the screen as it is
+    CLEAR = "clear"  # clear the screen, then resume
+    STAY = "stay"  # stay paused
+
+
+#: What clears a screen and its scrollback (written to the customer's terminal and fed to
+#: the emulator the agent's frames come from, so both stay alike).
+CLEAR_SCREEN = "\x1b[H\x1b[2J\x1b[3J"
+
+
+@dataclass(frozen=True)
+class ResumeReview(Event):
+    """Sharing is to resume, but the screen changed while it was paused: ``lines`` are what
+    would become visible (the changed lines of the screen as it is now). The front end shows
+    them and answers with a ``ResumeChoice`` (commands ``resume_share``, ``resume_clear``,
+    ``resume_stay``; plain mode's keys s, c, n); sharing stays paused until then."""
+
+    KIND: ClassVar[str] = "resume_review"
+    lines: tuple[str, ...]
+    message: str
+    hint: str = "s (or Enter): share it   c: clear your screen, then share   n: stay paused"
+
+
+@dataclass(frozen=True)
+class ScreenCleared(Event):
+    """The customer chose to clear the screen before sharing resumed: front ends that show
+    the terminal write ``clear`` to it (the runtime clears what the agent sees)."""
+
+    KIND: ClassVar[str] = "screen_cleared"
+    clear: str = CLEAR_SCREEN
+
+
 @dataclass(frozen=True)
 class Reported(Event):
     KIND: ClassVar[str] = "reported"
@@ -244,6 +279,11 @@ class Expedite:
 @dataclass(frozen=True)
 class ResyncScreen:
     """Send the whole screen next (sharing resumed, the agent asked)."""
+
+
+@dataclass(frozen=True)
+class ClearScreen:
+    """Clear what the agent will see (the emulator), before sharing resumes."""
 
 
 @dataclass(frozen=True)

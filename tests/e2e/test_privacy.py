@@ -136,10 +136,40 @@ async def test_pause_sends_no_screen_frame_until_resume(relay_url: str) -> None:
         assert agent.all("steps")[-1]["current"] == 0
 
         await customer.send(b"\x1dp")
+        # Resuming first shows the customer what changed while paused; nothing goes out yet.
+        await customer.stderr_line("changed while paused")
+        await customer.stderr_line("| while-paused-1004")
+        await asyncio.sleep(0.5)
+        assert not any("while-paused" in line for e in agent.all("screen") for line in e["lines"])
+        await customer.send(b"s")  # share it as it is
         await agent.event("sharing", active=True)
         screen = await agent.screen(lambda lines: "while-paused-1004" in lines, timeout=WAIT)
         assert "while-paused-1000" in screen["lines"]  # the current screen, whole
         await agent.event("steps", current=1)
+    finally:
+        await agent.kill()
+        await customer.kill()
+
+
+async def test_resuming_can_clear_what_was_typed_while_paused(relay_url: str) -> None:
+    agent, customer = await paired(relay_url)
+    try:
+        await customer.send(b"echo before-$((6*7))\r")
+        await agent.screen(lambda lines: "before-42" in lines)
+        await customer.send(b"\x1dp")
+        await agent.event("sharing", active=False)
+        before = len(agent.all("screen"))
+        await customer.send(b"echo typed-$((2000+2))\r")
+        await asyncio.sleep(0.5)
+        await customer.send(b"\x1dp")
+        await customer.stderr_line("| typed-2002")
+        await customer.send(b"c")  # clear the screen, then share
+        await agent.event("sharing", active=True)
+        await customer.send(b"echo after-$((3000+3))\r")
+        screen = await agent.screen(lambda lines: "after-3003" in lines, timeout=WAIT)
+        shown = [line for e in agent.all("screen")[before:] for line in e["lines"]]
+        assert not any("typed-2002" in line or "before-42" in line for line in shown), shown  # cleared first
+        assert "after-3003" in "".join(screen["lines"][:3])
     finally:
         await agent.kill()
         await customer.kill()
