@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from typing import Any, Awaitable, Callable, Sequence
 
 from cobrowse.errors import CobrowseError
+from cobrowse.i18n.text import current
 from cobrowse.io.customer import CustomerRuntime
 from cobrowse.io.keeping import customer_trail
 from cobrowse.io.link import RelayLink
@@ -73,6 +74,7 @@ class CustomerSession:
                                        trusted=options.trusted, control_cooldown=options.control_cooldown,
                                        guide=guide is not None)
         self.runtime.on_guide = self._guide_effect
+        self.runtime.lang = current().language.value  # the agent shows the SAS words the customer reads
         self.process: PtyProcess | None = None
         self._help = asyncio.Event()
         self._stop = asyncio.Event()
