@@ -57,3 +57,49 @@ async def test_an_unknown_locale_is_english_and_said_once(relay_url: str) -> Non
         await proc.kill()
         if not task.done():
             task.cancel()
+
+
+async def test_the_agent_and_a_russian_customer_compare_the_same_words(relay_url: str) -> None:
+    """Two real processes: the headless agent's hello event says the customer reads Russian
+    and gives the customer's words with their romanisation; the customer's stderr shows the
+    same Russian words; both come from the same three indices as the English SAS."""
+    from harness import start_agent, start_customer
+
+    from cobrowse.crypto import sas
+    from cobrowse.i18n.language import Language
+
+    agent = await start_agent(relay_url)
+    customer = None
+    try:
+        code = (await agent.event("code"))["code"]
+        customer = await start_customer(relay_url, code, "--lang", "ru")
+        english = (await agent.event("paired"))["sas"]
+        hello = await agent.event("hello", role="customer")
+        assert hello["lang"] == "ru"
+        line = await customer.stderr_line("Сверьте эти слова со специалистом")
+        shown = line.split(": ", 1)[1].split()
+        assert len(shown) == 3 and shown == sas.localize(english, Language.RU).split()
+        assert all(f"{word} (" in hello["sas_words"] for word in shown), (hello, line)
+        assert sas.indices_of(english) is not None and shown != english.split()
+        await agent.send({"cmd": "end"})
+        assert await customer.wait() == 0
+        assert await agent.wait() == 0
+    finally:
+        await agent.kill()
+        if customer is not None:
+            await customer.kill()
+
+
+async def test_an_english_customer_adds_english_words_for_the_agent(relay_url: str) -> None:
+    from harness import pair
+
+    agent, customer, _ = await pair(relay_url)
+    try:
+        english = agent.all("paired")[0]["sas"]
+        hello = await agent.event("hello", role="customer")
+        assert hello["lang"] == "en" and hello["sas_words"] == english
+        await agent.send({"cmd": "end"})
+        assert await customer.wait() == 0
+    finally:
+        await agent.kill()
+        await customer.kill()
