@@ -17,7 +17,7 @@ from cobrowse.cli.commands import end_on_signals, say, trusted_orgs
 from cobrowse.cli.config import ClientSettings
 from cobrowse.crypto import sas
 from cobrowse.errors import CobrowseError, ConfigError
-from cobrowse.i18n.ends import end_text, error_text, wrong_code_text
+from cobrowse.i18n.ends import ended_text, error_text, wrong_code_text
 from cobrowse.i18n.text import N_, Translator, current
 from cobrowse.io.customer_session import CustomerOptions, CustomerSession, GuideHooks
 from cobrowse.io.pty import LocalTerminal, Passthrough, command_argv
@@ -41,6 +41,8 @@ STATUSES = {"done": N_("step {index}/{total} done: {title}"), "skipped": N_("ste
 STATUSES_BY = {"done": N_("step {index}/{total} done: {title} (by {who})"),
                "skipped": N_("step {index}/{total} skipped: {title} (by {who})"),
                "failed": N_("step {index}/{total} failed: {title} (by {who})")}
+#: Who marked a step (the step machine's ``by``), as plain guide mode has always printed it.
+BY = {"agent": N_("agent"), "customer": N_("customer"), "auto": N_("auto")}
 
 
 def parse_size(text: str) -> tuple[int, int]:
@@ -103,7 +105,7 @@ class PlainNotices:
         elif kind == "error":
             say(tr("error: {message}", message=error_message(event, tr)))
         elif kind == "ended":
-            say(tr("session ended: {message}", message=end_text(str(event.get("reason", "")), tr) or message_of(event)))
+            say(tr("session ended: {message}", message=ended_text(str(event.get("reason", "")), message_of(event), tr)))
         elif "message" in event:
             say(message_of(event))
 
@@ -146,7 +148,7 @@ class GuideNotices:
             if status != before and status in STATUSES:
                 values: dict[str, str | int] = {"index": i + 1, "total": total, "title": str(step.get("title", ""))}
                 if step.get("by"):
-                    by = tr("the agent") if step["by"] == "agent" else tr("you") if step["by"] == "customer" else step["by"]
+                    by = tr(BY[step["by"]]) if step["by"] in BY else str(step["by"])
                     say(tr(STATUSES_BY[status], who=by, **values))
                 else:
                     say(tr(STATUSES[status], **values))
@@ -235,7 +237,7 @@ async def run_customer(args: argparse.Namespace, settings: ClientSettings, guide
         try:
             outcome = await customer.run(program, ended=terminal_gone())
             if guide is not None and runtime.session is None:
-                say(tr("guide ended: {message}", message=end_text(outcome.reason, tr) or outcome.message))
+                say(tr("guide ended: {message}", message=ended_text(outcome.reason, outcome.message, tr)))
         except asyncio.CancelledError:
             if not gone.is_set():
                 raise

@@ -67,6 +67,23 @@ def end_text(reason: str, tr: Translator | None = None) -> str | None:
     return tr(text) if text is not None else None
 
 
+#: What the customer's runtime says when the agent did not come back (``io.link.peer_timeout_message``).
+AGENT_TIMED_OUT = N_("the agent's connection dropped and they did not come back in time "
+                     "(their network or their app; yours is fine): the session is over")
+
+
+def ended_text(reason: str, message: str, tr: Translator | None = None) -> str:
+    """An ``ended`` event's line: our sentence for ``reason`` when ``message`` is the
+    runtime's stock English for it; anything else (the agent's own words, a guide's summary)
+    is shown as it came, never looked up as a msgid."""
+    tr = tr or current()
+    if reason == "peer_timeout" and message == AGENT_TIMED_OUT:
+        return tr(AGENT_TIMED_OUT)
+    if not message or message == END_REASONS.get(reason):
+        return end_text(reason, tr) or message
+    return message
+
+
 def wrong_code_text(role: str = "customer", tr: Translator | None = None) -> str:
     """What the side that typed a rejected code is told (the customer: check with the agent)."""
     tr = tr or current()

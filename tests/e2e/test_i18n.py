@@ -103,3 +103,41 @@ async def test_an_english_customer_adds_english_words_for_the_agent(relay_url: s
     finally:
         await agent.kill()
         await customer.kill()
+
+
+async def test_a_pushed_playbook_arrives_in_the_customers_language(relay_url: str) -> None:
+    """The agent pushes `fix-git-push` by name; the customer's hello said `ru`: the Russian
+    file is what the customer's cobrowse runs (its title on stderr, in the agent's steps)."""
+    from harness import start_agent, start_customer
+
+    agent = await start_agent(relay_url)
+    customer = None
+    try:
+        code = (await agent.event("code"))["code"]
+        customer = await start_customer(relay_url, code, "--lang", "ru")
+        await agent.event("hello", role="customer", lang="ru")
+        await agent.send({"cmd": "playbook", "name": "fix-git-push"})
+        await customer.stderr_line("специалист запустил инструкцию: Исправить ошибку git push")
+        await customer.stderr_line("[cobrowse] инструкция: Исправить ошибку git push (")
+        steps = await agent.event("steps")
+        assert steps["title"] == "Исправить ошибку git push"
+        await agent.send({"cmd": "end"})
+        assert await customer.wait() == 0
+    finally:
+        await agent.kill()
+        if customer is not None:
+            await customer.kill()
+
+
+async def test_guide_mode_runs_the_translation_for_the_customers_language() -> None:
+    guide = await Proc.start("guide", "collect-diagnostics", "--plain", "--lang", "zh", "--relay", "ws://127.0.0.1:9",
+                             "--command", "bash --norc --noprofile", name="guide",
+                             env={"PS1": "$ ", "TERM": "xterm-256color"})
+    try:
+        title = await guide.stderr_line("[cobrowse] 指南：")
+        assert "步）" in title and "Collect diagnostics" not in title
+        await guide.stderr_line("[cobrowse] 第 1/")
+        await guide.send("exit\n")
+        assert await guide.wait() == 0
+    finally:
+        await guide.kill()

@@ -55,7 +55,7 @@ def test_plain_guide_steps_in_chinese_with_plural_forms(capsys: pytest.CaptureFi
            "current": 1})
     out = lines(capsys)
     assert out[0] == "[cobrowse] 指南：git（共 2 步）"
-    assert "[cobrowse] 第 1/2 步已完成：检查（由客服人员标记）" in out
+    assert "[cobrowse] 第 1/2 步已完成：检查（客服人员标记）" in out
     assert "[cobrowse] 第 2/2 步：推送" in out
     ru = GuideNotices(RU)
     ru({"event": "steps", "title": "git", "steps": steps * 3, "current": None})
@@ -107,3 +107,25 @@ def test_the_agent_sees_the_customers_words_with_a_romanisation() -> None:
     words = sas.localize(ENGLISH_SAS, Language.RU).split()
     assert all(word in ru["sas_words"] for word in words) and "(" in ru["sas_words"]
     assert sas.peer_sas("\x1b[31mru", ENGLISH_SAS) == {}  # junk from a peer adds nothing
+
+
+def test_an_end_is_translated_only_when_it_is_the_runtimes_stock_sentence() -> None:
+    from cobrowse.i18n.ends import AGENT_TIMED_OUT, ended_text
+
+    assert ended_text("agent_ended", "the agent ended the session", RU) == "специалист завершил сеанс"
+    assert ended_text("agent_ended", "fixed, bye", RU) == "fixed, bye"  # the agent's own words: as they came
+    assert ended_text("command_exited", "guide: 2 done, 1 skipped", ZH) == "guide: 2 done, 1 skipped"
+    assert ended_text("peer_timeout", AGENT_TIMED_OUT, FA).startswith("ارتباط کارشناس قطع شد")
+    assert ended_text("agent_ended", "", ENGLISH) == "the agent ended the session"
+
+
+def test_the_playbook_file_follows_the_customers_hello(tmp_path: Path) -> None:
+    from cobrowse.i18n.playbooks import for_peer
+
+    original = tmp_path / "fix.md"
+    original.write_text("# Fix\n")
+    (tmp_path / "fix.ru.md").write_text("# Починить\n")
+    assert for_peer(original, "ru") == tmp_path / "fix.ru.md"
+    assert for_peer(str(original), "ru_RU.UTF-8") == tmp_path / "fix.ru.md"
+    assert for_peer(original, "zh") == original  # no translation: the original
+    assert for_peer(original, "") == original and for_peer(original, "../../etc") == original
