@@ -49,7 +49,10 @@ async def run_guide(args: argparse.Namespace, settings: ClientSettings) -> int:
     if verdict.refused:
         return EXIT_SECURITY
     if not args.plain and interactive():
+        from cobrowse.i18n.catalogues import without_isolates
         from tui.guide_app import GuideApp
+
+        without_isolates()  # the app does not hand its sentences to the guard whole yet (docs/i18n.md)
 
         app = GuideApp(settings.relay, playbook, args.command, args.consent_timeout,
                        name=settings.name, reconnect_for=settings.reconnect_for,
