@@ -15,16 +15,15 @@ from typing import Any, Callable
 
 from cobrowse.cli.commands import end_on_signals, say, trusted_orgs
 from cobrowse.cli.config import ClientSettings
-from cobrowse.crypto import sas
 from cobrowse.errors import CobrowseError, ConfigError
-from cobrowse.i18n.ends import ended_text, error_text, wrong_code_text
+from cobrowse.i18n.ends import ended_text, error_text
+from cobrowse.i18n.notices import agent_name, customer_line, message_of
 from cobrowse.i18n.text import N_, Translator, current
 from cobrowse.io.customer_session import CustomerOptions, CustomerSession, GuideHooks
 from cobrowse.io.pty import LocalTerminal, Passthrough, command_argv
 from cobrowse.io.runtime import EXIT_FAILED, Outcome, exit_code_for
 from cobrowse.plain.keymap import GET_HELP, Front, guide_hint
 from cobrowse.playbook import Playbook
-from cobrowse.policy.customer_events import Level
 from cobrowse.policy.events import Event, LegacyEvent, as_json
 from cobrowse.protocol.untrusted import visible
 from cobrowse.voice.call import describe as describe_voice
@@ -34,8 +33,6 @@ from cobrowse.wire.code import Code, parse_code
 #: still running this long after, the session ends: nobody can type into it any more.
 STDIN_EOF_GRACE = 3.0
 
-LEVELS = {Level.VIEW: N_("view only"), Level.SUGGEST: N_("suggest (the agent may propose commands)"),
-          Level.CONTROL: N_("CONTROL (the agent can type in your terminal)")}
 STATUSES = {"done": N_("step {index}/{total} done: {title}"), "skipped": N_("step {index}/{total} skipped: {title}"),
             "failed": N_("step {index}/{total} failed: {title}")}
 STATUSES_BY = {"done": N_("step {index}/{total} done: {title} (by {who})"),
@@ -52,68 +49,28 @@ def parse_size(text: str) -> tuple[int, int]:
     return int(match[1]), int(match[2])
 
 
-def message_of(event: dict[str, Any]) -> str:
-    """An event's ``message`` as it came (a ``Translated`` stays one, so its isolates survive)."""
-    message = event.get("message", "")
-    return message if isinstance(message, str) else str(message)
-
-
 class PlainNotices:
-    """Renders customer-side events as `[cobrowse] ...` lines on stderr, in the customer's language."""
+    """Renders customer-side events as `[cobrowse] ...` lines on stderr, in the customer's
+    language (the sentences: ``cobrowse.i18n.notices``)."""
 
     def __init__(self, tr: Translator | None = None) -> None:
         self.tr = tr or current()
         self.agent: str = self.tr("the agent")
 
     def __call__(self, event: Event | LegacyEvent) -> None:
-        tr = self.tr
         event = as_json(event)  # typed or not: the same shape
         kind = event.get("event")
-        if kind == "paired":
-            say(tr("connected. Compare these words with the agent: {words}",
-                   words=sas.localize(event["sas"], tr.language)))
-        elif kind == "hello":
-            self.agent = event.get("name") or tr("the agent")
-            say(tr("Your terminal is visible to {agent} (view only). Press Ctrl-] ? for cobrowse commands.",
-                   agent=self.agent))
-        elif kind == "chat":
-            say(tr("{agent}: {text}", agent=self.agent, text=event["text"]))
-        elif kind == "consent":
-            level = LEVELS.get(event["level"])
-            say(tr("consent: {level}", level=tr(level) if level else event["level"]))
-        elif kind == "sharing":
-            say(tr("sharing resumed") if event["active"]
-                else tr("sharing paused: the agent sees nothing until you press Ctrl-] p"))
-        elif kind == "connection":
-            if event["state"] == "reconnecting":
-                say(tr("connection lost; reconnecting (attempt {attempt})", attempt=event["attempt"]))
-            else:
-                say(tr("reconnected"))
-        elif kind == "peer":
-            say(tr("the agent's connection dropped; waiting for them to come back") if event["state"] == "left"
-                else tr("the agent is back"))
-        elif kind == "voice":
+        if kind == "hello":
+            self.agent = agent_name(event, self.tr)
+        if kind == "voice":
             say(describe_voice(event, self.agent, "customer"))
-        elif kind == "path":
-            say(tr("direct connection to the agent") if event["path"] == "direct"
-                else tr("via the relay: {reason}", reason=event["reason"]))
         elif kind == "code" and event.get("renewed"):  # `share`: too many wrong codes were tried
             print(f"cobrowse code: {event['code']}", file=sys.stderr, flush=True)
             say(message_of(event))
-        elif kind == "warning":
-            say(tr("warning: {message}", message=message_of(event)))
-        elif kind == "error":
-            say(tr("error: {message}", message=error_message(event, tr)))
-        elif kind == "ended":
-            say(tr("session ended: {message}", message=ended_text(str(event.get("reason", "")), message_of(event), tr)))
+        elif (line := customer_line(event, self.tr, self.agent)) is not None:
+            say(line)
         elif "message" in event:
             say(message_of(event))
-
-
-def error_message(event: dict[str, Any], tr: Translator) -> str:
-    if event.get("kind") == "wrong_code":
-        return wrong_code_text("customer", tr)
-    return message_of(event)
 
 
 class GuideNotices:

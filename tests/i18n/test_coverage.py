@@ -34,6 +34,7 @@ CUSTOMER_FACING = [
     "cobrowse/protocol/prompts.py",
     "cobrowse/errors.py",
     "cobrowse/i18n/ends.py",
+    "cobrowse/i18n/notices.py",
     "cobrowse/cli/customer.py",
     "cobrowse/plain/keymap.py",
     "cobrowse/plain/prefix.py",

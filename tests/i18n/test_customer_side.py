@@ -129,3 +129,17 @@ def test_the_playbook_file_follows_the_customers_hello(tmp_path: Path) -> None:
     assert for_peer(str(original), "ru_RU.UTF-8") == tmp_path / "fix.ru.md"
     assert for_peer(original, "zh") == original  # no translation: the original
     assert for_peer(original, "") == original and for_peer(original, "../../etc") == original
+
+
+def test_the_app_gets_the_same_lines_as_plain_mode() -> None:
+    from cobrowse.i18n.notices import agent_name, customer_line
+
+    agent = agent_name({"event": "hello", "name": ""}, ZH)
+    assert agent == "客服人员"
+    assert customer_line({"event": "peer", "state": "left"}, ZH, agent) == "客服人员的连接断开了；正在等待其返回"
+    assert customer_line({"event": "connection", "state": "reconnecting", "attempt": 2}, RU) == \
+        "соединение потеряно; переподключение (попытка 2)"
+    assert customer_line({"event": "error", "kind": "wrong_code", "message": "x"}, FA).startswith("خطا: ")
+    assert customer_line({"event": "screen"}, RU) is None
+    line = customer_line({"event": "path", "path": "relay", "reason": "no \u202eroute"}, FA)
+    assert isinstance(line, Translated) and "\u202e" not in line  # a value's bidi control: shown escaped
