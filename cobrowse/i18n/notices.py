@@ -70,3 +70,16 @@ def customer_line(event: Mapping[str, Any], tr: Translator | None = None, agent:
     if kind == "ended":
         return tr("session ended: {message}", message=ended_text(str(event.get("reason", "")), message_of(event), tr))
     return None
+
+
+def guide_over(exited: bool, status: int, steps: Mapping[str, Any] | None, tr: Translator | None = None) -> str:
+    """How a guide run alone ended: the program exited (``status``) or the customer ended it,
+    with the steps' tally (``StepMachine.summary``) when a playbook ran."""
+    tr = tr or current()
+    if steps is None:
+        return tr("the guided program exited (status {status})", status=status) if exited else tr("you ended the guide")
+    tally = {key: int(steps.get(key, 0)) for key in ("done", "skipped", "failed", "total")}
+    if exited:
+        return tr("the guided program exited (status {status}); steps: {done} done, {skipped} skipped, "
+                  "{failed} failed of {total}", status=status, **tally)
+    return tr("you ended the guide; steps: {done} done, {skipped} skipped, {failed} failed of {total}", **tally)

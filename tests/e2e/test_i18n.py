@@ -139,5 +139,7 @@ async def test_guide_mode_runs_the_translation_for_the_customers_language() -> N
         await guide.stderr_line("[cobrowse] 第 1/")
         await guide.send("exit\n")
         assert await guide.wait() == 0
+        assert any("指南已结束：指南中的程序已退出（状态 0）；步骤：共 6 步，完成 0" in line for line in guide.stderr_lines), \
+            guide.stderr_lines
     finally:
         await guide.kill()
