@@ -222,9 +222,10 @@ async def run_agent_console(args: argparse.Namespace, settings: ClientSettings) 
 async def run_customer_app(args: argparse.Namespace, settings: ClientSettings) -> int:
     """The Textual customer app; ``share`` when no code was given."""
     from cobrowse.i18n.catalogues import without_isolates
+
+    without_isolates()  # before the import: the app's hints are built then (docs/i18n.md)
     from tui.customer_app import CustomerApp
 
-    without_isolates()  # the app does not hand its sentences to the guard whole yet (docs/i18n.md)
     code = getattr(args, "code", None)
     if code is not None:
         from cobrowse.wire.code import parse_code

@@ -50,9 +50,9 @@ async def run_guide(args: argparse.Namespace, settings: ClientSettings) -> int:
         return EXIT_SECURITY
     if not args.plain and interactive():
         from cobrowse.i18n.catalogues import without_isolates
-        from tui.guide_app import GuideApp
 
-        without_isolates()  # the app does not hand its sentences to the guard whole yet (docs/i18n.md)
+        without_isolates()  # before the import: the app's hints are built then (docs/i18n.md)
+        from tui.guide_app import GuideApp
 
         app = GuideApp(settings.relay, playbook, args.command, args.consent_timeout,
                        name=settings.name, reconnect_for=settings.reconnect_for,
