@@ -17,7 +17,7 @@ from cobrowse.cli.commands import end_on_signals, say, trusted_orgs
 from cobrowse.cli.config import ClientSettings
 from cobrowse.errors import CobrowseError, ConfigError
 from cobrowse.i18n.ends import ended_text, error_text
-from cobrowse.i18n.notices import agent_name, customer_line, message_of
+from cobrowse.i18n.notices import agent_name, customer_line, message_of, voice_line
 from cobrowse.i18n.text import N_, Translator, current
 from cobrowse.io.customer_session import CustomerOptions, CustomerSession, GuideHooks
 from cobrowse.io.pty import LocalTerminal, Passthrough, command_argv
@@ -26,7 +26,6 @@ from cobrowse.plain.keymap import GET_HELP, Front, guide_hint
 from cobrowse.playbook import Playbook
 from cobrowse.policy.events import Event, LegacyEvent, as_json
 from cobrowse.protocol.untrusted import visible
-from cobrowse.voice.call import describe as describe_voice
 from cobrowse.wire.code import Code, parse_code
 
 #: When a piped stdin ends, the program gets an EOF character (as under ``script``); if it is
@@ -63,7 +62,7 @@ class PlainNotices:
         if kind == "hello":
             self.agent = agent_name(event, self.tr)
         if kind == "voice":
-            say(describe_voice(event, self.agent, "customer"))
+            say(voice_line(event, self.tr, self.agent))
         elif kind == "code" and event.get("renewed"):  # `share`: too many wrong codes were tried
             print(f"cobrowse code: {event['code']}", file=sys.stderr, flush=True)
             say(message_of(event))

@@ -83,3 +83,27 @@ def guide_over(exited: bool, status: int, steps: Mapping[str, Any] | None, tr: T
         return tr("the guided program exited (status {status}); steps: {done} done, {skipped} skipped, "
                   "{failed} failed of {total}", status=status, **tally)
     return tr("you ended the guide; steps: {done} done, {skipped} skipped, {failed} failed of {total}", **tally)
+
+
+def voice_line(event: Mapping[str, Any], tr: Translator | None = None, agent: str = "") -> str:
+    """A ``voice`` event as the customer reads it (``voice.call.describe`` is the English the
+    agent's side and the logs keep); ``reason`` is a technical word, shown as it came."""
+    tr = tr or current()
+    agent = agent or tr("the agent")
+    state, reason = event.get("state"), event.get("reason")
+    if state == "calling":
+        return tr("calling {agent}…", agent=agent)
+    if state == "ringing":
+        return tr("{agent} is calling you (Ctrl-] t to answer, Ctrl-] o to decline)", agent=agent)
+    if state == "connecting":
+        return tr("connecting the call…")
+    if state == "active":
+        muted, remote = bool(event.get("muted")), bool(event.get("remote_muted"))
+        if muted and remote:
+            return tr("call connected; your microphone is muted; {agent} is muted", agent=agent)
+        if muted:
+            return tr("call connected; your microphone is muted")
+        if remote:
+            return tr("call connected; {agent} is muted", agent=agent)
+        return tr("call connected")
+    return tr("call ended ({reason})", reason=str(reason)) if reason else tr("call ended")

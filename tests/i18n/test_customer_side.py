@@ -143,3 +143,15 @@ def test_the_app_gets_the_same_lines_as_plain_mode() -> None:
     assert customer_line({"event": "screen"}, RU) is None
     line = customer_line({"event": "path", "path": "relay", "reason": "no \u202eroute"}, FA)
     assert isinstance(line, Translated) and "\u202e" not in line  # a value's bidi control: shown escaped
+
+
+def test_voice_lines_in_the_customers_language_and_english_unchanged() -> None:
+    from cobrowse.i18n.notices import voice_line
+    from cobrowse.voice.call import describe
+
+    for event in ({"state": "calling"}, {"state": "ringing"}, {"state": "connecting"},
+                  {"state": "active", "muted": True, "remote_muted": True}, {"state": "active", "remote_muted": True},
+                  {"state": "active"}, {"state": "ended", "reason": "hangup"}, {"state": "ended"}):
+        assert voice_line(event, ENGLISH, "Ivan") == describe(event, "Ivan", "customer")
+    assert voice_line({"state": "ringing"}, RU, "Ivan") == "вам звонит Ivan (Ctrl-] t — ответить, Ctrl-] o — отклонить)"
+    assert voice_line({"state": "active", "muted": True}, ZH) == "通话已接通；您的麦克风已静音"
