@@ -85,6 +85,10 @@ class SessionUpdates(StepsView):
 
     def _on_hello(self, event: dict[str, Any]) -> None:
         self.customer_name = event.get("name") or ""
+        if event.get("sas_words") and event.get("lang") != "en":  # the customer reads these: say them
+            self.sas = str(event["sas_words"])
+            self.query_one("#sas", PlainStatic).update(Text.assemble("SAS ", (self.sas, "bold")))
+            self._system(f"the customer reads the words in their language ({event['lang']}): compare these: {self.sas}")
         if self.customer_name:
             self._set_title(f"{self.customer_name}")
         self._render_facts()

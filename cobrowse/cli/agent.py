@@ -103,6 +103,8 @@ class LineConsole:
         elif kind == "paired":
             out(f"Connected. Compare these words with the customer: {event['sas']}")
             out(self.HELP)
+        elif kind == "hello" and event.get("sas_words") and event.get("lang") != "en":
+            out(f"The customer reads the words in their language ({event['lang']}): compare these: {event['sas_words']}")
         elif kind == "screen":
             cols, rows = event["size"]
             out(f"--- customer screen {cols}x{rows} ---")

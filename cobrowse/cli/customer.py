@@ -16,22 +16,29 @@ from typing import Any, Callable
 from cobrowse.cli.commands import end_on_signals, say, trusted_orgs
 from cobrowse.cli.config import ClientSettings
 from cobrowse.errors import CobrowseError, ConfigError
+from cobrowse.i18n.ends import ended_text, error_text
+from cobrowse.i18n.notices import agent_name, customer_line, message_of, voice_line
+from cobrowse.i18n.text import N_, Translator, current
 from cobrowse.io.customer_session import CustomerOptions, CustomerSession, GuideHooks
 from cobrowse.io.pty import LocalTerminal, Passthrough, command_argv
 from cobrowse.io.runtime import EXIT_FAILED, Outcome, exit_code_for
 from cobrowse.plain.keymap import GET_HELP, Front, guide_hint
 from cobrowse.playbook import Playbook
-from cobrowse.policy.customer_events import Level
 from cobrowse.policy.events import Event, LegacyEvent, as_json
-from cobrowse.voice.call import describe as describe_voice
+from cobrowse.protocol.untrusted import visible
 from cobrowse.wire.code import Code, parse_code
 
 #: When a piped stdin ends, the program gets an EOF character (as under ``script``); if it is
 #: still running this long after, the session ends: nobody can type into it any more.
 STDIN_EOF_GRACE = 3.0
 
-LEVELS = {Level.VIEW: "view only", Level.SUGGEST: "suggest (the agent may propose commands)",
-          Level.CONTROL: "CONTROL (the agent can type in your terminal)"}
+STATUSES = {"done": N_("step {index}/{total} done: {title}"), "skipped": N_("step {index}/{total} skipped: {title}"),
+            "failed": N_("step {index}/{total} failed: {title}")}
+STATUSES_BY = {"done": N_("step {index}/{total} done: {title} (by {who})"),
+               "skipped": N_("step {index}/{total} skipped: {title} (by {who})"),
+               "failed": N_("step {index}/{total} failed: {title} (by {who})")}
+#: Who marked a step (the step machine's ``by``), as plain guide mode has always printed it.
+BY = {"agent": N_("agent"), "customer": N_("customer"), "auto": N_("auto")}
 
 
 def parse_size(text: str) -> tuple[int, int]:
@@ -42,25 +49,20 @@ def parse_size(text: str) -> tuple[int, int]:
 
 
 class PlainNotices:
-    """Renders customer-side events as `[cobrowse] ...` lines on stderr."""
+    """Renders customer-side events as `[cobrowse] ...` lines on stderr, in the customer's
+    language (the sentences: ``cobrowse.i18n.notices``)."""
 
-    def __init__(self) -> None:
-        self.agent = "the agent"
+    def __init__(self, tr: Translator | None = None) -> None:
+        self.tr = tr or current()
+        self.agent: str = self.tr("the agent")
 
     def __call__(self, event: Event | LegacyEvent) -> None:
         event = as_json(event)  # typed or not: the same shape
         kind = event.get("event")
-        if kind == "paired":
-            say(f"connected. Compare these words with the agent: {event['sas']}")
-        elif kind == "hello":
-            self.agent = event.get("name") or "the agent"
-            say(f"Your terminal is visible to {self.agent} (view only). Press Ctrl-] ? for cobrowse commands.")
-        elif kind == "chat":
-            say(f"{self.agent}: {event['text']}")
-        elif kind == "consent":
-            say(f"consent: {LEVELS.get(event['level'], event['level'])}")
-        elif kind == "sharing":
-            say("sharing resumed" if event["active"] else "sharing paused: the agent sees nothing until you press Ctrl-] p")
+        if kind == "hello":
+            self.agent = agent_name(event, self.tr)
+        if kind == "voice":
+            say(voice_line(event, self.tr, self.agent))
         elif kind == "resume_review":  # the customer's own screen, shown back to them (printable text only)
             say(str(event["message"]))
             for line in event["lines"]:
@@ -69,71 +71,65 @@ class PlainNotices:
         elif kind == "screen_cleared":
             sys.stdout.write(str(event["clear"]))
             sys.stdout.flush()
-        elif kind == "connection":
-            if event["state"] == "reconnecting":
-                say(f"connection lost; reconnecting (attempt {event['attempt']})")
-            else:
-                say("reconnected")
-        elif kind == "peer":
-            say("the agent's connection dropped; waiting for them to come back" if event["state"] == "left" else "the agent is back")
-        elif kind == "voice":
-            say(describe_voice(event, self.agent, "customer"))
-        elif kind == "path":
-            say("direct connection to the agent" if event["path"] == "direct" else f"via the relay: {event['reason']}")
         elif kind == "code" and event.get("renewed"):  # `share`: too many wrong codes were tried
             print(f"cobrowse code: {event['code']}", file=sys.stderr, flush=True)
-            say(str(event["message"]))
-        elif kind in ("warning", "error"):
-            say(f"{kind}: {event['message']}")
-        elif kind == "ended":
-            say(f"session ended: {event['message']}")
+            say(message_of(event))
+        elif (line := customer_line(event, self.tr, self.agent)) is not None:
+            say(line)
         elif "message" in event:
-            say(str(event["message"]))
+            say(message_of(event))
 
 
 class GuideNotices:
     """Plain guide mode: the customer-side notices, plus the steps as they change."""
 
-    def __init__(self) -> None:
-        self.notices = PlainNotices()
+    def __init__(self, tr: Translator | None = None) -> None:
+        self.tr = tr or current()
+        self.notices = PlainNotices(self.tr)
         self.statuses: list[str] = []
         self.current: Any = None
         self.finished = False
 
     def __call__(self, event: Event | LegacyEvent) -> None:
+        tr = self.tr
         event = as_json(event)  # typed or not: the same shape
         if event.get("event") != "steps":
             self.notices(event)
             return
         if "steps" not in event:
             if event.get("error"):
-                say(f"guide: {event['error']}")
+                say(tr("guide: {error}", error=event["error"]))
             return
         steps = event["steps"]
         total = len(steps)
         if not self.statuses:
-            say(f"guide: {event.get('title', '')} ({total} steps)")
+            say(tr.plural("guide: {title} ({n} step)", "guide: {title} ({n} steps)", total, title=event.get("title", "")))
             for i, step in enumerate(steps):
                 say(f"  {i + 1}. {step.get('title', '')}")
         for i, step in enumerate(steps):
             status = step.get("status")
             before = self.statuses[i] if i < len(self.statuses) else "pending"
-            if status != before and status in ("done", "skipped", "failed"):
-                by = f" (by {step['by']})" if step.get("by") else ""
-                say(f"step {i + 1}/{total} {status}: {step.get('title', '')}{by}")
+            if status != before and status in STATUSES:
+                values: dict[str, str | int] = {"index": i + 1, "total": total, "title": str(step.get("title", ""))}
+                if step.get("by"):
+                    by = tr(BY[step["by"]]) if step["by"] in BY else str(step["by"])
+                    say(tr(STATUSES_BY[status], who=by, **values))
+                else:
+                    say(tr(STATUSES[status], **values))
         self.statuses = [str(step.get("status")) for step in steps]
         current, finished = event.get("current"), bool(event.get("finished"))
         if finished and not self.finished:
             done = self.statuses.count("done")
-            say(f"all steps finished: {done} of {total} done. Ctrl-] e ends the guide (or exit the shell).")
+            say(tr("all steps finished: {done} of {total} done. Ctrl-] e ends the guide (or exit the shell).",
+                   done=done, total=total))
         elif not finished and isinstance(current, int) and (current != self.current or self.finished) and 0 <= current < total:
             step = steps[current]
-            say(f"step {current + 1}/{total}: {step.get('title', '')}")
+            say(tr("step {index}/{total}: {title}", index=current + 1, total=total, title=str(step.get("title", ""))))
             for line in str(step.get("body", "")).splitlines():
                 say(f"  {line}")
             if step.get("command"):
                 say(f"  $ {step['command']}")
-            say(f"  {guide_hint(Front.PLAIN)}")
+            say(guide_hint(Front.PLAIN, tr))
         self.current, self.finished = current, finished
 
 
@@ -150,10 +146,12 @@ async def run_customer(args: argparse.Namespace, settings: ClientSettings, guide
     forced = parse_size(args.size) if args.size else None
     terminal = LocalTerminal(raw=sys.stdin.isatty() and sys.stdout.isatty())
     cols, rows = forced or terminal.size()
-    hooks = GuideHooks(creating=lambda: say("creating a session for an agent..."),
+    tr = current()
+    hooks = GuideHooks(creating=lambda: say(tr("creating a session for an agent...")),
                        created=_show_guide_code,
-                       failed=lambda exc: say(f"could not create a session: {exc}. Ctrl-] {GET_HELP} tries again."),
-                       code_again=lambda code: say(f"the session code is {code}: give it to your agent"))
+                       failed=lambda exc: say(tr("could not create a session: {error}. Ctrl-] {key} tries again.",
+                                                 error=_error(exc, tr), key=GET_HELP)),
+                       code_again=lambda code: say(tr("the session code is {code}: give it to your agent", code=str(code))))
     customer = CustomerSession(options, GuideNotices(), cols, rows, guide=guide, hooks=hooks)
     runtime = customer.runtime
     runtime.emit = _quiet_when_gone(runtime.emit)
@@ -166,13 +164,14 @@ async def run_customer(args: argparse.Namespace, settings: ClientSettings, guide
         elif guide is None and args.command_name == "share":
             code = await customer.open(None)
             print(f"cobrowse code: {code}", file=sys.stderr, flush=True)
-            say(f"read this code to your agent: {code.spoken() if code else ''}. Waiting for them to join...")
+            say(tr("read this code to your agent: {code}. Waiting for them to join...",
+                   code=code.spoken() if code else ""))
         elif guide is None:
             await customer.open(parse_code(args.code))
-            say("joined; checking the code with the agent...")
+            say(tr("joined; checking the code with the agent..."))
         process = await customer.spawn(command_argv(args.command), cols, rows)
     except (CobrowseError, OSError) as exc:
-        print(f"cobrowse: {exc}", file=sys.stderr)
+        print(f"cobrowse: {visible(_error(exc, tr))}", file=sys.stderr)
         await customer.abandon()
         return exit_code_for(exc) if isinstance(exc, CobrowseError) else EXIT_FAILED
     inputs: asyncio.Queue[bytes] = asyncio.Queue()
@@ -197,7 +196,7 @@ async def run_customer(args: argparse.Namespace, settings: ClientSettings, guide
     outcome: Outcome | None = None
     with terminal:
         if guide is not None:
-            say(f"guide: {guide_hint(Front.PLAIN)}")
+            say(tr("guide: {keys}", keys=guide_hint(Front.PLAIN, tr)))
         else:
             say(runtime.policy.help)
         shared = Passthrough(process, terminal, observer=runtime.program_output, resize_observer=runtime.resize,
@@ -207,13 +206,13 @@ async def run_customer(args: argparse.Namespace, settings: ClientSettings, guide
         try:
             outcome = await customer.run(program, ended=terminal_gone())
             if guide is not None and runtime.session is None:
-                say(f"guide ended: {outcome.message}")
+                say(tr("guide ended: {message}", message=ended_text(outcome.reason, outcome.message, tr)))
         except asyncio.CancelledError:
             if not gone.is_set():
                 raise
-            current = asyncio.current_task()
-            if current is not None:
-                current.uncancel()  # cancelled by end_on_signals: stop, but tidily (below)
+            task = asyncio.current_task()
+            if task is not None:
+                task.uncancel()  # cancelled by end_on_signals: stop, but tidily (below)
         finally:
             keys.cancel()
             if not program.done():
@@ -230,7 +229,12 @@ async def run_customer(args: argparse.Namespace, settings: ClientSettings, guide
 
 def _show_guide_code(code: Code) -> None:
     print(f"cobrowse code: {code}", file=sys.stderr, flush=True)
-    say(f"read this code to your agent: {code.spoken()}. They will see the steps so far.")
+    say(current()("read this code to your agent: {code}. They will see the steps so far.", code=code.spoken()))
+
+
+def _error(exc: BaseException, tr: Translator) -> str:
+    """A failure in the customer's words (the technical detail stays English, in brackets)."""
+    return error_text(exc, tr) if isinstance(exc, CobrowseError) else str(exc)
 
 
 def _quiet_when_gone(emit: Callable[[Any], None]) -> Callable[[Any], None]:

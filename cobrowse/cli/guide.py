@@ -10,6 +10,8 @@ from typing import TYPE_CHECKING
 from cobrowse.cli.commands import interactive, say, trusted_orgs
 from cobrowse.cli.config import ClientSettings
 from cobrowse.cli.customer import GuideNotices
+from cobrowse.i18n.playbooks import translated
+from cobrowse.i18n.text import current
 from cobrowse.io.runtime import EXIT_SECURITY, EXIT_USAGE
 
 if TYPE_CHECKING:
@@ -19,13 +21,15 @@ __all__ = ["GuideNotices", "playbook_path", "run_guide", "run_guide_plain"]
 
 
 def playbook_path(given: str, settings: ClientSettings) -> Path:
-    """A file path as given, else the library's playbook of that name (``fix-git-push``)."""
+    """A file path as given, else the library's playbook of that name (``fix-git-push``); in
+    the customer's language when it has a translation (``NAME.LANG.md`` next to it)."""
+    language = current().language
     path = Path(given).expanduser()
     if path.exists() or "/" in given or given.endswith(".md"):
-        return path
+        return translated(path, language)
     from cobrowse.cli.playbooks import catalogue
 
-    return catalogue(settings).find(given).path
+    return catalogue(settings).find_for(given, language)
 
 
 async def run_guide(args: argparse.Namespace, settings: ClientSettings) -> int:
@@ -45,6 +49,9 @@ async def run_guide(args: argparse.Namespace, settings: ClientSettings) -> int:
     if verdict.refused:
         return EXIT_SECURITY
     if not args.plain and interactive():
+        from cobrowse.i18n.catalogues import without_isolates
+
+        without_isolates()  # before the import: the app's hints are built then (docs/i18n.md)
         from tui.guide_app import GuideApp
 
         app = GuideApp(settings.relay, playbook, args.command, args.consent_timeout,

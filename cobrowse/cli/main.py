@@ -127,8 +127,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command_name in ("join", "share", "guide", "help"):  # the customer's language (docs/i18n.md)
         from cobrowse.i18n.catalogues import install_customer_language
 
-        # isolate=False until the customer front ends hand their sentences to the guard whole
-        notice = install_customer_language(getattr(args, "lang", None), os.environ, isolate=False)
+        # plain mode hands its sentences to the guard whole: Persian comes with its isolates (the app: see
+        # i18n.catalogues.without_isolates)
+        notice = install_customer_language(getattr(args, "lang", None), os.environ)
         if notice:
             print(f"cobrowse: {notice}", file=sys.stderr)
     if args.command_name == "org":

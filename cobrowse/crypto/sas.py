@@ -18,7 +18,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from cobrowse.crypto.sas_words import FA, RU, ZH
-from cobrowse.i18n.language import Language
+from cobrowse.i18n.language import Language, parse_language
 
 WORDS: tuple[str, ...] = (
     "acorn", "adobe", "amber", "anchor", "apple", "arrow", "aspen", "atlas", "bagel", "bamboo",
@@ -117,3 +117,14 @@ def for_agent(english: str, language: Language) -> str:
         return english
     words, latin = WORD_LISTS[language], ROMANIZED[language]
     return " · ".join(f"{words[i]} ({latin[i]})" for i in indices)
+
+
+def peer_sas(lang: str, english: str | None) -> dict[str, str]:
+    """What a ``hello`` event adds when the peer said which language it reads: ``lang`` and
+    ``sas_words``, the words that peer reads with their romanisation (``for_agent``). Empty
+    for an older peer (no ``lang``) or before pairing. ``lang`` is untrusted: only a code
+    ``parse_language`` knows is kept (``messages.decode`` already checked it)."""
+    language = parse_language(lang) if lang else None
+    if language is None or english is None:
+        return {}
+    return {"lang": language.value, "sas_words": for_agent(english, language)}

@@ -15,7 +15,7 @@ from functools import cache
 from importlib import resources
 
 from cobrowse.i18n.language import Choice, Language, choose_language
-from cobrowse.i18n.text import Translator, install
+from cobrowse.i18n.text import Translator, current, install
 
 DOMAIN = "cobrowse"
 
@@ -48,3 +48,10 @@ def install_customer_language(flag: str | None, environ: Mapping[str, str], isol
     tr, choice = customer_translator(flag, environ, isolate)
     install(tr)
     return choice.notice
+
+
+def without_isolates() -> None:
+    """The Textual customer app still turns sentences into plain ``str`` (``str(...)``,
+    f-strings) before its guard, which would show a Persian sentence's isolates escaped: until
+    it hands them over whole (docs/i18n.md), it gets its sentences without isolates."""
+    install(translator(current().language, isolate=False))

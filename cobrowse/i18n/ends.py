@@ -28,7 +28,7 @@ END_REASONS: dict[str, str] = {
     "customer_ended": N_("the customer ended the session"),
     "command_exited": N_("the customer's shared program exited"),
     "ended": N_("the other side ended the session"),
-    "peer_timeout": N_("the other side lost its connection and did not come back"),
+    "peer_timeout": N_("the other side's connection dropped and they did not come back in time: the session is over"),
     "expired": N_("nobody joined before the session code expired: start a new session"),
     "scared": N_("the session was stopped because a security check failed"),
     "claim_timeout": N_("the code was not confirmed in time: check the digits and try again"),
@@ -50,7 +50,8 @@ RELAY_ERRORS: dict[str, str] = {
     "rate_limited": N_("the relay is limiting this address (too many attempts or sessions): wait and try again"),
     "full": N_("the relay is busy (at capacity): try again later"),
     "bad_version": N_("this cobrowse version is not supported by the relay: upgrade cobrowse"),
-    "bad_resume": N_("the session to resume is gone: start a new session"),
+    "bad_resume": N_("the relay no longer has this session (it ended while this side was away, or the relay lost it): "
+                     "start a new session"),
     "busy": N_("someone else is entering a code for this session right now: try again in a few seconds"),
     "too_many_attempts": N_("too many wrong codes were tried for this session: ask for a new code"),
     "handshake_timeout": N_("the relay closed a connection that did not start or join a session in time"),
@@ -64,6 +65,23 @@ def end_text(reason: str, tr: Translator | None = None) -> str | None:
     tr = tr or current()
     text = END_REASONS.get(reason)
     return tr(text) if text is not None else None
+
+
+#: What the customer's runtime says when the agent did not come back (``io.link.peer_timeout_message``).
+AGENT_TIMED_OUT = N_("the agent's connection dropped and they did not come back in time "
+                     "(their network or their app; yours is fine): the session is over")
+
+
+def ended_text(reason: str, message: str, tr: Translator | None = None) -> str:
+    """An ``ended`` event's line: our sentence for ``reason`` when ``message`` is the
+    runtime's stock English for it; anything else (the agent's own words, a guide's summary)
+    is shown as it came, never looked up as a msgid."""
+    tr = tr or current()
+    if reason == "peer_timeout" and message == AGENT_TIMED_OUT:
+        return tr(AGENT_TIMED_OUT)
+    if not message or message == END_REASONS.get(reason):
+        return end_text(reason, tr) or message
+    return message
 
 
 def wrong_code_text(role: str = "customer", tr: Translator | None = None) -> str:

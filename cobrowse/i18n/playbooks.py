@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from cobrowse.i18n.language import Language
+from cobrowse.i18n.language import Language, parse_language
 
 SUFFIX = ".md"
 
@@ -45,3 +45,9 @@ def translated(path: Path, language: Language | None) -> Path:
 def translations(path: Path) -> list[Language]:
     """The languages ``path`` is available in besides English (for listings)."""
     return [lang for lang in Language if lang is not Language.EN and translated(path, lang) != path]
+
+
+def for_peer(path: Path | str, lang: str) -> Path:
+    """The file to push to a customer whose hello said ``lang`` (untrusted: an unknown or
+    empty code, an older customer's, gives ``path`` itself)."""
+    return translated(Path(path), parse_language(lang) if lang else None)

@@ -28,7 +28,7 @@ from __future__ import annotations
 
 import gettext
 import re
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
 from cobrowse.i18n.language import RTL, Language
@@ -81,6 +81,15 @@ class Translated(str):
 
 
 _ISOLATES = str.maketrans("", "", LRI + FSI + PDI)
+
+
+def joined(separator: str, parts: Iterable[Translated]) -> Translated:
+    """Our sentences in a row (``a · b · c``): still ``Translated``, so their isolates survive
+    as one value of another sentence. Only ``Translated`` parts: anything else is refused."""
+    items = list(parts)
+    if any(not isinstance(part, Translated) for part in items) or type(separator) is not str:
+        raise TypeError("joined() takes translated sentences and one of our literal separators")
+    return Translated(separator.translate(_VALUE_BIDI).join(items))
 
 
 def _our_msgid(msgid: object) -> str:

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any, Callable, Mapping
 
 from cobrowse.errors import AudioUnavailable
+from cobrowse.i18n.playbooks import for_peer
 from cobrowse.io.headless import parsed
 from cobrowse.io.recorder import Recorder
 from cobrowse.io.local_echo import LocalEcho
@@ -285,7 +286,8 @@ class AgentRuntime(SessionRuntime):
             await self.voice_command(cmd)
         elif isinstance(cmd, c.PushPlaybook):
             try:
-                playbook = load_playbook(cmd.path or self.suggester.path_of(cmd.name))
+                path = cmd.path or self.suggester.path_of(cmd.name)
+                playbook = load_playbook(for_peer(path, self.peer.lang if self.peer else ""))  # in their language
             except PlaybookError as exc:
                 raise CommandError(str(exc)) from None
             await self.carry_out(self.policy.push(playbook))

@@ -16,6 +16,8 @@ from dataclasses import dataclass
 from typing import Any, Awaitable, Callable, Sequence
 
 from cobrowse.errors import CobrowseError
+from cobrowse.i18n.notices import guide_over
+from cobrowse.i18n.text import current
 from cobrowse.io.customer import CustomerRuntime
 from cobrowse.io.keeping import customer_trail
 from cobrowse.io.link import RelayLink
@@ -77,6 +79,7 @@ class CustomerSession:
                                        guide=guide is not None)
         self.runtime.on_guide = self._guide_effect
         self.runtime.policy.review_resume = options.review_resume
+        self.runtime.lang = current().language.value  # the agent shows the SAS words the customer reads
         self.process: PtyProcess | None = None
         self._help = asyncio.Event()
         self._stop = asyncio.Event()
@@ -171,12 +174,12 @@ class CustomerSession:
             finally:
                 helped.cancel()
                 stop.cancel()
-            summary = self.steps_summary()
+            steps = self.runtime.steps.summary() if self.runtime.steps is not None else None
             if watch.done():
                 status = watch.result() if not watch.cancelled() and watch.exception() is None else -1
-                return Outcome("command_exited", f"the guided program exited (status {status}){summary}", EXIT_OK)
+                return Outcome("command_exited", guide_over(True, status, steps), EXIT_OK)
             if self._stop.is_set() or (gone is not None and gone.done()):
-                return Outcome("customer_ended", f"you ended the guide{summary}", EXIT_OK)
+                return Outcome("customer_ended", guide_over(False, 0, steps), EXIT_OK)
             self.hooks.creating()
             try:
                 code = await self.runtime.create()
@@ -185,14 +188,6 @@ class CustomerSession:
                 continue
             self.hooks.created(code)
             return None
-
-    def steps_summary(self) -> str:
-        steps = self.runtime.steps
-        if steps is None:
-            return ""
-        summary = steps.summary()
-        return (f"; steps: {summary.get('done', 0)} done, {summary.get('skipped', 0)} skipped, "
-                f"{summary.get('failed', 0)} failed of {summary.get('total', 0)}")
 
     async def close(self, message: str = "") -> Outcome:
         """End the session if it still runs (bounded), and stop the shared program."""

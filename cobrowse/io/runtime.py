@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from typing import Any, Callable
 
 from cobrowse import __version__
+from cobrowse.crypto.sas import peer_sas
 from cobrowse.errors import (
     WRONG_CODE_MESSAGE,
     WRONG_CODE_RETRY_MESSAGE,
@@ -102,6 +103,7 @@ def exit_code_for(error: BaseException) -> int:
 
 class SessionRuntime(CodeGuesses, Claimant):
     role = "agent"
+    lang = ""  # the language this side reads, sent in its hello (the customer's: docs/i18n.md)
 
     def __init__(self, link: RelayLink, emit: Emit, *, name: str = "", rtc: RtcSettings | None = None) -> None:
         self.link = link
@@ -414,14 +416,16 @@ class SessionRuntime(CodeGuesses, Claimant):
                 self.emit({"event": "paired", "sas": event.sas})
                 for message in self.before_hello():
                     await self.send(message)
-                await self.send(m.Hello(self.role, f"cobrowse {__version__}", self.name, screen=FRAME_FORMAT))
+                await self.send(m.Hello(self.role, f"cobrowse {__version__}", self.name, screen=FRAME_FORMAT,
+                                        lang=self.lang))
                 await self.on_paired()
                 await self.rtc.on_paired()
             elif isinstance(event, Received):
                 message = event.message
                 if isinstance(message, m.Hello):
                     self.peer = message
-                    self.emit({"event": "hello", "role": message.role, "name": message.name, "client": message.client})
+                    self.emit({"event": "hello", "role": message.role, "name": message.name, "client": message.client,
+                               **peer_sas(message.lang, self.session.sas)})
                     await self.on_hello(message)
                 elif isinstance(message, m.Ping):
                     await self.send(m.Pong(message.id))

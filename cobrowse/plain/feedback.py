@@ -11,7 +11,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-QUESTION = "Was your problem solved? press y or n, then rate the help 1-5 (Enter skips a question, Esc skips both)"
+from cobrowse.i18n.text import N_
+
+#: Translated where it is shown (``tr(QUESTION)``).
+QUESTION = N_("Was your problem solved? press y or n, then rate the help 1-5 (Enter skips a question, Esc skips both)")
 
 
 @dataclass(frozen=True)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from cobrowse.i18n.text import current
 from cobrowse.plain.keymap import ALIASES, Front, command_for, hint, keys_for
 
 PREFIX = 0x1D
@@ -78,7 +79,7 @@ class PrefixParser:
                     flush()
                     self._state = "chat"
                     self._chat.clear()
-                    actions.append(Echo("chat> "))
+                    actions.append(Echo(current()("chat> ")))
                 elif byte in self._commands:
                     flush()
                     actions.append(Command(self._commands[byte]))
@@ -90,11 +91,11 @@ class PrefixParser:
                     self._state = "normal"
                     text = self._chat.decode("utf-8", "replace").strip()
                     self._chat.clear()
-                    actions.append(Command("chat", text) if text else Echo("(chat cancelled)"))
+                    actions.append(Command("chat", text) if text else Echo(current()("(chat cancelled)")))
                 elif byte in (0x1B, 0x03, PREFIX):
                     self._state = "normal"
                     self._chat.clear()
-                    actions.append(Echo("(chat cancelled)"))
+                    actions.append(Echo(current()("(chat cancelled)")))
                 elif byte in (0x7F, 0x08):
                     # erase one character, not one byte: drop UTF-8 continuation bytes too
                     while self._chat and self._chat[-1] & 0xC0 == 0x80:

@@ -17,6 +17,7 @@ import math
 from collections import deque
 from typing import Protocol, Sequence
 
+from cobrowse.i18n.text import N_, Translator, current
 from cobrowse.playbook import LineTap, Playbook, PlaybookError, StepMachine, playbook_from_dict
 from cobrowse.plain.feedback import QUESTION, FeedbackPrompt as FeedbackKeys
 from cobrowse.plain.keymap import Front, hint
@@ -64,14 +65,23 @@ class ScreenView(Protocol):
     def modes(self) -> Modes: ...
 
 
+#: A paste that did not happen, and one that did, by what was pasted (one sentence each).
+NOT_PASTED = {"the step's command": N_("the step's command was not pasted: {reason}"),
+              "the agent's suggestion": N_("the agent's suggestion was not pasted: {reason}")}
+PASTED = {"the step's command": N_("pasted the step's command: check it, edit it if needed, and press Enter to run it"),
+          "the agent's suggestion": N_("pasted the agent's suggestion: check it, edit it if needed, and press Enter "
+                                       "to run it")}
+
 class CustomerPolicy:
     def __init__(self, *, patterns: PatternBudget, redactor: Redactor, consent_timeout: float = 30.0,
                  prompt_arming: float = ARMING, control_cooldown: float = COOLDOWN,
                  trusted: Sequence[OrgTrust] = (), ask_feedback: bool = False,
-                 feedback_answer: float = FEEDBACK_ANSWER, guide: bool = False) -> None:
+                 feedback_answer: float = FEEDBACK_ANSWER, guide: bool = False, tr: Translator | None = None) -> None:
+        #: The customer's language (the process's translator unless one is given).
+        self.tr = tr = tr or current()
         #: Consent, prompts, recording, identity and the tripwire (``customer_consent``).
         self.desk = ConsentDesk(consent_timeout=consent_timeout, prompt_arming=prompt_arming,
-                                control_cooldown=control_cooldown, trusted=trusted)
+                                control_cooldown=control_cooldown, trusted=trusted, tr=tr)
         #: What the agent may send, and how fast (protocol/inbound.py).
         self.limits = RateLimits()
         #: Whether the front end can ask the customer "was it solved?" (it shows the question).
@@ -89,7 +99,7 @@ class CustomerPolicy:
         self.alone = guide
         self.prefix = PrefixParser(guide=guide)
         #: Ctrl-] ? in plain mode: every key (``plain.keymap``).
-        self.help = hint(Front.PLAIN, guide=guide, every=True)
+        self.help = hint(Front.PLAIN, guide=guide, every=True, tr=tr)
         #: The CPU the agent's patterns (steps, redaction, pointer) may use here.
         self.patterns = patterns
         self.redactor = redactor
@@ -184,14 +194,15 @@ class CustomerPolicy:
                 return [EndGuide()]
             if self._paired and now - self._end_asked_at > END_CONFIRM:
                 self._end_asked_at = now  # a stray key must not end a session in the middle of help
-                return [Notice(f"press Ctrl-] e again within {END_CONFIRM:.0f} s to end the session",
+                return [Notice(self.tr("press Ctrl-] e again within {seconds} s to end the session",
+                                       seconds=f"{END_CONFIRM:.0f}"),
                                kind=NoticeKind.CONFIRM_END)]
             self.closing = True
             return [EndSession()]
         if name == "chat":
             if not self._paired:
-                return [Notice("not connected to an agent yet: chat not sent")]
-            return [m.Chat(text), Notice(f"you: {text}")]
+                return [Notice(self.tr("not connected to an agent yet: chat not sent"))]
+            return [m.Chat(text), Notice(self.tr("you: {text}", text=text))]
         if name in ("allow", "deny"):
             return list(desk.answer(name == "allow", int(text) if text.isdigit() else None, now))
         if name in ("grant_control", "grant_suggest"):
@@ -257,13 +268,13 @@ class CustomerPolicy:
     def report_result(self, nameplate: str | None, sent: bool, when: str) -> list[Effect]:
         """How reporting went (the runtime asked the relay; ``when``: the time, for people)."""
         if nameplate is None:
-            return [Notice("no session to report yet")]
+            return [Notice(self.tr("no session to report yet"))]
         if not sent:
-            return [Notice("not connected to the relay right now: the report was not sent; try again")]
+            return [Notice(self.tr("not connected to the relay right now: the report was not sent; try again"))]
         self.reported = True
-        return [Reported(nameplate, f"reported session {nameplate} to the relay's operator at {when} (only the "
-                                    "session number and the time; nothing you shared). Ctrl-] e ends the session; "
-                                    "Ctrl-] r takes back control.")]
+        return [Reported(nameplate, self.tr("reported session {session} to the relay's operator at {when} (only the "
+                                            "session number and the time; nothing you shared). Ctrl-] e ends the "
+                                            "session; Ctrl-] r takes back control.", session=nameplate, when=when))]
 
     # the agent
 
@@ -289,7 +300,7 @@ class CustomerPolicy:
                 playbook = playbook_from_dict(message.playbook)
             except PlaybookError as exc:
                 return [m.Steps({"error": f"the customer's cobrowse refused the playbook: {exc}"})]
-            out: list[Effect] = [Notice(f"the agent started a guide: {playbook.title}")]
+            out: list[Effect] = [Notice(self.tr("the agent started a guide: {title}", title=playbook.title))]
             return out + self.start_playbook(playbook, by_agent=True) + self.take_steps()
         if isinstance(message, m.StepRequest):
             try:
@@ -313,13 +324,14 @@ class CustomerPolicy:
     def _suggested(self, message: m.Suggest) -> list[Effect]:
         reason = check_suggestion(message.command)
         if reason is not None:
-            return [Notice(f"refused a command the agent suggested: {reason}", kind=NoticeKind.SUGGESTION_REFUSED,
+            return [Notice(self.tr("refused a command the agent suggested: {reason}", reason=reason), kind=NoticeKind.SUGGESTION_REFUSED,
                            id=message.id),
                     m.SuggestAnswer(message.id, "refused", reason[:m.MAX_REASON])]
         self.suggestion = message
         return [SuggestionShown(message.id, message.command,
-                                f"the agent suggests: {message.command}   (Ctrl-] a to paste it at your prompt, "
-                                "where you can edit it and press Enter; Ctrl-] d to decline)")]
+                                self.tr("the agent suggests: {command}   (Ctrl-] a to paste it at your prompt, "
+                                        "where you can edit it and press Enter; Ctrl-] d to decline)",
+                                        command=message.command))]
 
     def _add_redactions(self, patterns: list[str]) -> list[Effect]:
         """Patterns the agent's organisation masks: they can only hide more (they run on text
@@ -327,11 +339,13 @@ class CustomerPolicy:
         try:
             added = self.redactor.add_remote(patterns)
         except RedactPatternError as exc:
-            return [Notice(f"ignored the agent's redaction patterns: {exc}"),
+            return [Notice(self.tr("ignored the agent's redaction patterns: {error}", error=str(exc))),
                     m.Chat(f"[cobrowse] redaction patterns refused: {exc}"[:m.MAX_TEXT])]
         if not added:
             return []
-        return [RedactionChanged(), Notice(f"the agent's organisation masks {added} more pattern(s) on what it sees")]
+        return [RedactionChanged(), Notice(self.tr.plural("the agent's organisation masks {n} more pattern on what it sees",
+                                                            "the agent's organisation masks {n} more patterns on what it sees",
+                                                            added))]
 
     # the end of a session: was the problem solved? (bounded; skippable)
 
@@ -343,7 +357,8 @@ class CustomerPolicy:
         self.feedback_deadline = now + self.feedback_answer
         out: list[Effect] = list(self.desk.recording_stopped_by_end())
         out.append(FeedbackPrompt(self.feedback_answer,
-                                  f"{message.message or 'the agent ended the session'}. {QUESTION}"))
+                                  self.tr("{message}. {question}", message=message.message or self.tr(
+                                      "the agent ended the session"), question=self.tr(QUESTION))))
         return out
 
     def give_feedback(self, solved: str, rating: int) -> list[Effect]:
@@ -358,8 +373,9 @@ class CustomerPolicy:
         self._send(out, m.Feedback(solved, rating))
         answered = bool(solved or rating)
         out.append(FeedbackSent(solved or None, rating or None,
-                                "thank you: your answer was sent to the agent" if answered else "feedback skipped"))
-        out.append(CloseSession(end.reason, end.message or "the agent ended the session"))
+                                self.tr("thank you: your answer was sent to the agent") if answered
+                                else self.tr("feedback skipped")))
+        out.append(CloseSession(end.reason, end.message or self.tr("the agent ended the session")))
         return out
 
     # guide steps
@@ -420,7 +436,7 @@ class CustomerPolicy:
             command = self.step_command()
             if paste and command:  # no suggestion from an agent: the guide step's command
                 return self.paste_command(command, "the step's command", view)
-            return [Notice("no suggested command to answer")]
+            return [Notice(self.tr("no suggested command to answer"))]
         out: list[Effect] = []
         if paste:
             out = self.paste_command(suggestion.command, "the agent's suggestion", view)
@@ -443,15 +459,18 @@ class CustomerPolicy:
         it: the customer presses Enter. Without a ``WriteProgram``: not pasted (a notice says why)."""
         plan = plan_paste(command, view.modes())
         if not isinstance(plan, Paste):
-            return [Notice(f"{what} was not pasted: {plan.reason}")]
-        return [WriteProgram(plan.data), Notice(f"pasted {what}: check it, edit it if needed, and press Enter to run it")]
+            sentence = NOT_PASTED.get(what)
+            return [Notice(self.tr(sentence, reason=plan.reason) if sentence else f"{what} was not pasted: {plan.reason}")]
+        sentence = PASTED.get(what)
+        return [WriteProgram(plan.data),
+                Notice(self.tr(sentence) if sentence else f"pasted {what}: check it, edit it if needed, and press Enter to run it")]
 
     def pointer_effects(self, view: ScreenView) -> list[Effect]:
         """What the agent points at, with the text it covers now (for plain mode and the app),
         after the notices of a pointer pattern that ran out of time."""
         pointer = self.pointer
         if pointer is None:
-            return [PointerShown("the agent cleared the highlight", cleared=True)]
+            return [PointerShown(self.tr("the agent cleared the highlight"), cleared=True)]
         lines = view.lines()
         if pointer.pattern:
             pattern = self._pointer_patterns.get(pointer.pattern)
@@ -462,13 +481,24 @@ class CustomerPolicy:
                 self._pointer_patterns[pointer.pattern] = pattern
             rows = [i for i, line in enumerate(lines) if self.patterns.search(pattern, line)]
             out = self.pattern_notices()
-            where = f"lines matching {pointer.pattern[:60]!r}" + ("" if pattern.active else " (switched off: too slow)")
+            active = pattern.active
         else:
             out = []
             rows = list(range(pointer.first, min(pointer.last, len(lines) - 1) + 1))
-            where = f"rows {pointer.first + 1}-{pointer.last + 1}" if pointer.last > pointer.first else f"row {pointer.first + 1}"
-        shown = " | ".join(lines[i].strip() for i in rows[:3]) or "(nothing there now)"
-        return [*out, PointerShown(f"the agent points at {where}: {shown}", rows=tuple(rows), pattern=pointer.pattern)]
+        shown = " | ".join(lines[i].strip() for i in rows[:3]) or self.tr("(nothing there now)")
+        tr = self.tr
+        if pointer.pattern:
+            quoted = repr(pointer.pattern[:60])
+            said = (tr("the agent points at lines matching {pattern}: {text}", pattern=quoted, text=shown)
+                    if active else
+                    tr("the agent points at lines matching {pattern} (switched off: too slow): {text}",
+                       pattern=quoted, text=shown))
+        elif pointer.last > pointer.first:
+            said = tr("the agent points at rows {first}-{last}: {text}", first=pointer.first + 1, last=pointer.last + 1,
+                      text=shown)
+        else:
+            said = tr("the agent points at row {row}: {text}", row=pointer.first + 1, text=shown)
+        return [*out, PointerShown(said, rows=tuple(rows), pattern=pointer.pattern)]
 
     # the agent's patterns, under their CPU budget
 

@@ -13,6 +13,7 @@ import base64
 import binascii
 from typing import Sequence
 
+from cobrowse.i18n.text import N_, Translator, current
 from cobrowse.policy.customer_events import (By, ConsentChanged, ConsentPrompt, ControlConfirm, IdentityShown,
                                              IdentityWarning, Level, Notice, NoticeKind, RecordingChanged,
                                              RecordingPrompt, RecordingState, from_shape)
@@ -33,14 +34,14 @@ HELLO_WAIT = 3.0
 #: How ignored or dropped agent messages are told: the first at once, then once per few
 #: seconds with a count (``rate:TYPE``: over the rate limit for that message type).
 IGNORED = {
-    "keys": ("ignored keys from the agent: you have not granted control",
-             "ignored {n} more keystroke messages from the agent: you have not granted control"),
-    "auto_refused": ("refused a request from the agent without asking you: you refused it several times",
-                     "refused {n} more requests from the agent without asking you"),
+    "keys": (N_("ignored keys from the agent: you have not granted control"),
+             N_("ignored {n} more keystroke messages from the agent: you have not granted control")),
+    "auto_refused": (N_("refused a request from the agent without asking you: you refused it several times"),
+                     N_("refused {n} more requests from the agent without asking you")),
 }
-RECORDING_TEXT = {RecordingState.GRANTED: "RECORDING: the agent records this session (Ctrl-] x stops it)",
-                  RecordingState.DENIED: "recording refused: the agent may not record this session",
-                  RecordingState.STOPPED: "recording stopped"}
+RECORDING_TEXT = {RecordingState.GRANTED: N_("RECORDING: the agent records this session (Ctrl-] x stops it)"),
+                  RecordingState.DENIED: N_("recording refused: the agent may not record this session"),
+                  RecordingState.STOPPED: N_("recording stopped")}
 
 Out = list[m.AppMessage | Event]
 
@@ -49,7 +50,8 @@ class ConsentDesk:
     """Everything the customer is asked, and what the agent is allowed as a result."""
 
     def __init__(self, *, consent_timeout: float, prompt_arming: float, control_cooldown: float,
-                 trusted: Sequence[OrgTrust]) -> None:
+                 trusted: Sequence[OrgTrust], tr: Translator | None = None) -> None:
+        self.tr = tr or current()
         self.trusted = tuple(trusted)
         self.consent = ConsentMachine(consent_timeout)
         self.recording = RecordingConsent(consent_timeout)
@@ -90,7 +92,7 @@ class ConsentDesk:
     def agent_proof(self, message: m.AgentProof, binding: bytes | None, wall: int) -> Out:
         """The agent's credential and its proof over this session's binding (``wall``: unix time)."""
         if self.proof_verdict is not None or binding is None:
-            return [IdentityWarning("ignored a second identity proof from the agent")]
+            return [IdentityWarning(self.tr("ignored a second identity proof from the agent"))]
         try:
             proof = base64.b64decode(message.proof, validate=True)
         except (binascii.Error, ValueError):
@@ -102,7 +104,7 @@ class ConsentDesk:
 
     def _identity_known(self, verdict: Verdict) -> Out:
         self.identity = verdict
-        out: Out = [from_shape(IdentityShown, customer_identity_event(verdict, self.claimed_name))]
+        out: Out = [from_shape(IdentityShown, customer_identity_event(verdict, self.claimed_name, self.tr))]
         self._send(out, m.IdentitySeen(verdict.status, verdict.agent, verdict.org, verdict.detail[:500]))
         return out
 
@@ -114,7 +116,7 @@ class ConsentDesk:
         answer = self.control_gate.press(now)
         if answer.state == "open":
             return True
-        out.append(from_shape(ControlConfirm, control_gate_event(answer, self.identity, keys)))
+        out.append(from_shape(ControlConfirm, control_gate_event(answer, self.identity, keys, self.tr)))
         return False
 
     # the customer's own decisions
@@ -151,20 +153,20 @@ class ConsentDesk:
     def answer_recording(self, allow: bool, now: float) -> Out:
         shown = self.prompts.shown
         if shown is None or shown.kind != PromptKind.RECORDING:
-            return [Notice("the agent is not asking to record right now")]
+            return [Notice(self.tr("the agent is not asking to record right now"))]
         return self.answer(allow, shown.id, now)
 
     def stop_recording(self, now: float) -> Out:
         out = self.prompt_events(self.prompts.withdraw(PromptKind.RECORDING, now), now)
         state = self.recording.stop()
         if state is None:
-            return out + [Notice("the session is not being recorded")]
+            return out + [Notice(self.tr("the session is not being recorded"))]
         return out + self._recording_changed(RecordingState(state), By.CUSTOMER)
 
     def recording_stopped_by_end(self) -> Out:
         """The agent ended the session: a recording stops with it."""
         if self.recording.stop():
-            return [RecordingChanged(RecordingState.STOPPED, By.AGENT, RECORDING_TEXT[RecordingState.STOPPED])]
+            return [RecordingChanged(RecordingState.STOPPED, By.AGENT, self.tr(RECORDING_TEXT[RecordingState.STOPPED]))]
         return []
 
     # the agent's requests
@@ -193,9 +195,16 @@ class ConsentDesk:
 
     def tell_ignored(self, kind: str, count: int, first: bool) -> Out:
         what = kind.removeprefix("rate:")
-        one, many = IGNORED.get(kind) or (f"ignored a {what!r} message from the agent: it sends too many, too fast",
-                                          f"ignored {{n}} more {what!r} messages from the agent: too many, too fast")
-        out: Out = [Notice(one if first else many.format(n=count), kind=NoticeKind.IGNORED, count=count)]
+        tr = self.tr
+        known = IGNORED.get(kind)
+        if known is not None:
+            text = tr(known[0]) if first else tr(known[1], n=count)
+        elif first:
+            text = tr("ignored a {what} message from the agent: it sends too many, too fast", what=repr(what))
+        else:
+            text = tr.plural("ignored {n} more {what} message from the agent: too many, too fast",
+                             "ignored {n} more {what} messages from the agent: too many, too fast", count, what=repr(what))
+        out: Out = [Notice(text, kind=NoticeKind.IGNORED, count=count)]
         if kind == "keys":
             self._send(out, m.Consent(self.consent.level))
         return out
@@ -229,32 +238,34 @@ class ConsentDesk:
             elif isinstance(event, AutoRefused):
                 out += self._auto_refused(event, now)
             elif isinstance(event, TooSoon):
-                out.append(Notice("ignored that answer: the question on screen is new (it asks "
-                                  f"about {SHORT[event.prompt.kind]}); read it, then answer"))
+                out.append(Notice(self.tr("ignored that answer: the question on screen is new (it asks "
+                                          "about {what}); read it, then answer", what=self.tr(SHORT[event.prompt.kind]))))
             elif isinstance(event, Stale):
-                out.append(Notice("that answer was for a question no longer on screen: nothing was answered"))
+                out.append(Notice(self.tr("that answer was for a question no longer on screen: nothing was answered")))
             elif isinstance(event, NothingAsked):
-                out.append(Notice("nothing to answer"))
+                out.append(Notice(self.tr("nothing to answer")))
             # Queued: told when it is shown (a line now could be read as the question on screen)
         return out
 
     def _show(self, prompt: Prompt) -> Event:
         timeout = prompt.deadline - prompt.shown_at
         if prompt.kind == PromptKind.RECORDING:
-            return RecordingPrompt(prompt.id, str(prompt.kind), timeout, prompt.question())
+            return RecordingPrompt(prompt.id, str(prompt.kind), timeout, prompt.question(self.tr))
         unverified = prompt.kind == PromptKind.CONTROL and not self.verified
-        warning = " THIS AGENT IS NOT VERIFIED: you will have to confirm twice." if unverified else ""
-        return ConsentPrompt(prompt.id, str(prompt.kind), str(prompt.kind), timeout, unverified,
-                             prompt.question() + "." + warning)
+        question = (self.tr("{question}. THIS AGENT IS NOT VERIFIED: you will have to confirm twice.",
+                            question=prompt.question(self.tr)) if unverified
+                    else self.tr("{question}.", question=prompt.question(self.tr)))
+        return ConsentPrompt(prompt.id, str(prompt.kind), str(prompt.kind), timeout, unverified, question)
 
     def _answered(self, event: Answered, now: float) -> Out:
-        kind, what = event.prompt.kind, SHORT[event.prompt.kind]
+        kind, what = event.prompt.kind, self.tr(SHORT[event.prompt.kind])
         if event.by == By.WITHDRAWN:  # whoever withdrew it says what changed
             return []
         if event.by == By.TIMEOUT:
-            out: Out = [Notice(f"no answer: refused {what} (the agent's request was denied)")]
+            out: Out = [Notice(self.tr("no answer: refused {what} (the agent's request was denied)", what=what))]
         else:
-            out = [Notice(f"you {'allowed' if event.allow else 'refused'}: {what}")]
+            out = [Notice(self.tr("you allowed: {what}", what=what) if event.allow
+                          else self.tr("you refused: {what}", what=what))]
         if kind == PromptKind.RECORDING:
             state = self.recording.answer(event.allow)
             if state is not None:
@@ -290,7 +301,7 @@ class ConsentDesk:
         return out
 
     def _recording_changed(self, state: RecordingState, by: str) -> Out:
-        out: Out = [RecordingChanged(state, by, RECORDING_TEXT[state])]
+        out: Out = [RecordingChanged(state, by, self.tr(RECORDING_TEXT[state]))]
         if by != By.AGENT:
             self._send(out, m.Recording(str(state)))
         return out

@@ -102,9 +102,9 @@ class Tmux:
 
 
 async def test_a_persian_customer_in_tmux(relay_url: str) -> None:
-    """The real `cobrowse join --plain --lang fa` in tmux: Persian in logical order, and no
-    escaped isolates (the CLI installs isolate=False until the front ends hand their
-    sentences to the guard whole: docs/i18n.md)."""
+    """The real `cobrowse join --plain --lang fa` in tmux: Persian in logical order, the key
+    names inside isolates (plain mode hands its sentences to the guard whole), and not one
+    isolate shown escaped."""
     agent = AgentRuntime(RelayLink(relay_url, "agent"), lambda event: None, name="Ivan")
     await agent.create()
     task = asyncio.create_task(agent.run())
@@ -121,8 +121,8 @@ async def test_a_persian_customer_in_tmux(relay_url: str) -> None:
         await agent.command({"cmd": "request_control", "level": "control"})
         screen = await tmux.wait_for("fa", "Ctrl-] y")
         (prompt,) = [row for row in screen.splitlines() if "Ctrl-] y" in row]
-        assert prompt.startswith("[cobrowse] کارشناس اجازه می\u200cخواهد که ترمینال شما را «کنترل» کند")
-        assert "\\u20" not in screen and FSI not in screen
+        assert prompt.replace(FSI, "").startswith("[cobrowse] کارشناس اجازه می\u200cخواهد که ترمینال شما را «کنترل» کند")
+        assert "\\u20" not in screen and f"{FSI}Ctrl-] y{PDI}" in prompt
     finally:
         tmux.kill()
         task.cancel()

@@ -74,7 +74,7 @@ def test_ends_and_errors() -> None:
     assert end_text("agent_ended", ENGLISH) == "the agent ended the session"
     assert error_text(WrongCode(), ZH) == "代码错误，或有人试图拦截：请开始新的会话"
     assert error_text(RelayRejected("expired", "x"), RU) == "срок действия этого кода истёк: попросите новый код"
-    assert error_text(SessionEnded("peer_timeout"), FA) == "ارتباط طرف مقابل قطع شد و برنگشت"
+    assert error_text(SessionEnded("peer_timeout"), FA) == "ارتباط طرف مقابل قطع شد و به\u200cموقع برنگشت: جلسه تمام شد"
     down = error_text(RelayUnavailable("cannot reach the relay at ws://h:1 (refused)"), RU)
     assert down.startswith("не удаётся связаться") and "ws://h:1" in down
     assert error_text(RelayUnavailable("cannot reach"), ENGLISH) == "cannot reach"

@@ -1,0 +1,120 @@
+"""The customer's line for each session event, in their language: one place for plain mode
+and the customer app (the app takes these sentences as it is restructured: docs/i18n.md).
+
+``customer_line(event, tr, agent)`` gives the sentence for a customer-side event (its JSON
+shape, typed events pass through ``as_json`` first), or ``None`` for an event without one
+(screens, steps, voice: plain mode and the app show those their own way). The agent's own
+words (chat, an ``End`` message, a name) are values, never looked up. The result is a
+``Translated`` string: hand it to the guard whole, so a Persian line keeps its isolates. Pure.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from cobrowse.crypto import sas
+from cobrowse.i18n.ends import ended_text, wrong_code_text
+from cobrowse.i18n.text import N_, Translator, current
+
+#: The consent levels as the customer reads them (``consent`` events' ``level``).
+LEVELS = {"view": N_("view only"), "suggest": N_("suggest (the agent may propose commands)"),
+          "control": N_("CONTROL (the agent can type in your terminal)")}
+
+
+def message_of(event: Mapping[str, Any]) -> str:
+    """An event's ``message`` as it came (a ``Translated`` stays one, so its isolates survive)."""
+    message = event.get("message", "")
+    return message if isinstance(message, str) else str(message)
+
+
+def agent_name(event: Mapping[str, Any], tr: Translator | None = None) -> str:
+    """How to call the agent after its ``hello``: the name it gave (a value), or "the agent"."""
+    name = event.get("name")
+    return name if isinstance(name, str) and name else (tr or current())("the agent")
+
+
+def customer_line(event: Mapping[str, Any], tr: Translator | None = None, agent: str = "") -> str | None:
+    """The sentence for ``event`` (see the module's docstring); ``agent``: what to call the
+    agent (``agent_name`` of its hello; "the agent" when empty)."""
+    tr = tr or current()
+    agent = agent or tr("the agent")
+    kind = event.get("event")
+    if kind == "paired":
+        return tr("connected. Compare these words with the agent: {words}", words=sas.localize(event["sas"], tr.language))
+    if kind == "hello":
+        return tr("Your terminal is visible to {agent} (view only). Press Ctrl-] ? for cobrowse commands.", agent=agent)
+    if kind == "chat":
+        return tr("{agent}: {text}", agent=agent, text=str(event["text"]))
+    if kind == "consent":
+        level = LEVELS.get(str(event["level"]))
+        return tr("consent: {level}", level=tr(level) if level else str(event["level"]))
+    if kind == "sharing":
+        return (tr("sharing resumed") if event["active"]
+                else tr("sharing paused: the agent sees nothing until you press Ctrl-] p"))
+    if kind == "connection":
+        if event["state"] == "reconnecting":
+            if int(event["attempt"]) > 1:
+                return tr("still reconnecting (attempt {attempt})", attempt=int(event["attempt"]))
+            cause = event.get("cause")
+            if cause == "relay_restart":
+                line = tr("the relay is restarting: the session resumes by itself, nothing is lost")
+            elif cause == "relay_down":
+                line = tr("the relay is not answering (your network is fine): the session resumes by itself when it is back")
+            else:
+                line = tr("lost the connection to the relay (your network, or the path to the relay): reconnecting")
+            if event.get("direct"):
+                line = tr("{line}; meanwhile the session goes on over the direct path", line=line)
+            return line
+        return tr("reconnected")
+    if kind == "peer":
+        return (tr("the agent's connection dropped (their network or their app; yours is fine): waiting for them to come back")
+                if event["state"] == "left" else tr("the agent is back"))
+    if kind == "path":
+        return (tr("direct connection to the agent") if event["path"] == "direct"
+                else tr("via the relay: {reason}", reason=str(event["reason"])))
+    if kind == "warning":
+        return tr("warning: {message}", message=message_of(event))
+    if kind == "error":
+        wrong = event.get("kind") == "wrong_code"
+        return tr("error: {message}", message=wrong_code_text("customer", tr) if wrong else message_of(event))
+    if kind == "ended":
+        return tr("session ended: {message}", message=ended_text(str(event.get("reason", "")), message_of(event), tr))
+    return None
+
+
+def guide_over(exited: bool, status: int, steps: Mapping[str, Any] | None, tr: Translator | None = None) -> str:
+    """How a guide run alone ended: the program exited (``status``) or the customer ended it,
+    with the steps' tally (``StepMachine.summary``) when a playbook ran."""
+    tr = tr or current()
+    if steps is None:
+        return tr("the guided program exited (status {status})", status=status) if exited else tr("you ended the guide")
+    tally = {key: int(steps.get(key, 0)) for key in ("done", "skipped", "failed", "total")}
+    if exited:
+        return tr("the guided program exited (status {status}); steps: {done} done, {skipped} skipped, "
+                  "{failed} failed of {total}", status=status, **tally)
+    return tr("you ended the guide; steps: {done} done, {skipped} skipped, {failed} failed of {total}", **tally)
+
+
+def voice_line(event: Mapping[str, Any], tr: Translator | None = None, agent: str = "") -> str:
+    """A ``voice`` event as the customer reads it (``voice.call.describe`` is the English the
+    agent's side and the logs keep); ``reason`` is a technical word, shown as it came."""
+    tr = tr or current()
+    agent = agent or tr("the agent")
+    state, reason = event.get("state"), event.get("reason")
+    if state == "calling":
+        return tr("calling {agent}…", agent=agent)
+    if state == "ringing":
+        return tr("{agent} is calling you (Ctrl-] t to answer, Ctrl-] o to decline)", agent=agent)
+    if state == "connecting":
+        return tr("connecting the call…")
+    if state == "active":
+        muted, remote = bool(event.get("muted")), bool(event.get("remote_muted"))
+        if muted and remote:
+            return tr("call connected; your microphone is muted; {agent} is muted", agent=agent)
+        if muted:
+            return tr("call connected; your microphone is muted")
+        if remote:
+            return tr("call connected; {agent} is muted", agent=agent)
+        return tr("call connected")
+    return tr("call ended ({reason})", reason=str(reason)) if reason else tr("call ended")
