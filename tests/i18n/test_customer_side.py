@@ -138,7 +138,7 @@ def test_the_app_gets_the_same_lines_as_plain_mode() -> None:
     assert agent == "客服人员"
     assert customer_line({"event": "peer", "state": "left"}, ZH, agent) == "客服人员的连接断开了（对方的网络或应用问题；您这边正常）：正在等待其返回"
     assert customer_line({"event": "connection", "state": "reconnecting", "attempt": 2}, RU) == \
-        "соединение потеряно; переподключение (попытка 2)"
+        "всё ещё переподключаемся (попытка 2)"
     assert customer_line({"event": "error", "kind": "wrong_code", "message": "x"}, FA).startswith("خطا: ")
     assert customer_line({"event": "screen"}, RU) is None
     line = customer_line({"event": "path", "path": "relay", "reason": "no \u202eroute"}, FA)
