@@ -35,6 +35,7 @@ import logging
 import os
 import signal
 import threading
+from enum import StrEnum
 from typing import Any, ClassVar, Sequence
 
 from rich.text import Text
@@ -49,19 +50,20 @@ from textual.widgets import Button, Digits, Input, Markdown, RichLog
 
 from cobrowse.errors import CobrowseError
 from cobrowse.io.customer import END_CONFIRM, CustomerRuntime
-from cobrowse.io.keeping import customer_trail
-from cobrowse.io.link import RelayLink
+from cobrowse.io.customer_session import CustomerOptions, CustomerSession, GuideHooks
 from cobrowse.cli.commands import ENDING_GRACE, SIGNAL_MESSAGES
 from cobrowse.io.pty import PtyProcess, command_argv, terminal_hung_up
 from cobrowse.voice.settings import RtcSettings
 from cobrowse.io.runtime import EXIT_FAILED, EXIT_OK, Outcome, exit_code_for
 from cobrowse.playbook import Playbook
+from cobrowse.policy.customer_events import Level
+from cobrowse.policy.events import Event, LegacyEvent, as_json
 from cobrowse.protocol.prompts import ASKS, GIVES, PromptKind
 from cobrowse.voice.call import describe as describe_voice
 from cobrowse.trust.tripwire import COOLDOWN
 from cobrowse.wire.code import Code, parse_code
 from cobrowse.wire.proxy import ProxyChoice
-from cobrowse.plain.keymap import GET_HELP, Front, keys_for, unknown_key
+from cobrowse.plain.keymap import GET_HELP, Front, guide_hint, keys_for, step_hint, unknown_key
 from cobrowse.plain.keymap import hint as keymap_hint
 from tui.safe import PlainStatic, notify_plain, plain
 from tui.customer_screens import PREFIX_HELP, HelpScreen, PreviewScreen, SessionOverScreen
@@ -73,6 +75,18 @@ __all__ = ["CustomerApp", "PREFIX_HELP"]
 logger = logging.getLogger(__name__)
 
 PREFIX = b"\x1d"
+
+
+class Phase(StrEnum):
+    """Where the customer's session is (the banner and the bars follow it)."""
+
+    CONNECTING = "connecting"
+    WAITING = "waiting"
+    CHECKING = "checking"
+    PAIRED = "paired"
+    ENDED = "ended"
+    GUIDE = "guide"  # guide mode, alone: no session yet
+
 #: The customer's own pane is redrawn at most this often while output floods (the agent gets
 #: ScreenSender's rate, whatever this is)...
 PANE_FPS = 60.0
@@ -93,20 +107,20 @@ STEP_MARKS = {"pending": "·", "active": "▶", "done": "✓", "skipped": "↷",
 STEP_STYLES = {"pending": "", "active": "bold reverse", "done": "green", "skipped": "dim", "failed": "bold red"}
 #: At most this many steps are listed (a window around the current one).
 STEPS_SHOWN = 6
-STEP_HINT = "Ctrl-] a pastes a suggested command · m done · k skip"
+STEP_HINT = step_hint(Front.APP)
 
 LEVEL_TEXT = {
-    "view": "VIEW ONLY: the agent can see, not type",
-    "suggest": "SUGGEST: the agent may propose commands",
-    "control": "CONTROL: the agent can type in your terminal",
+    Level.VIEW: "VIEW ONLY: the agent can see, not type",
+    Level.SUGGEST: "SUGGEST: the agent may propose commands",
+    Level.CONTROL: "CONTROL: the agent can type in your terminal",
 }
 #: The key after Ctrl-] → a runtime command; the app itself reads c, b, v, ? and ! (keymap.py).
-PREFIX_KEYS = {k.key: k.command for k in keys_for(Front.APP) if k.key not in ("c", "b", "v", "?")}
+PREFIX_KEYS = {k.key: k.command for k in keys_for(Front.APP, guide=True) if k.key not in ("c", "b", "v", "?")}
 SHELL_TAG = " your terminal · Ctrl-] ? for cobrowse "
 #: The Allow button names what it gives (the bar's text says it in full).
 BUTTON = {PromptKind.CONTROL: "control", PromptKind.SUGGEST: "suggestions", PromptKind.RECORDING: "recording"}
 STATUS_HINT = keymap_hint(Front.APP)
-GUIDE_HINT = f"Ctrl-] then: {HELP_KEY} get help from an agent · a paste the step's command · m done · k skip · ? help · e end · b panel"
+GUIDE_HINT = guide_hint(Front.APP)
 ARMED_HINT = keymap_hint(Front.APP, lead="prefix: press a key…", every=True).replace("Ctrl-] literal Ctrl-]", "Esc cancel")
 
 
@@ -171,8 +185,8 @@ class CustomerApp(App[None], inherit_bindings=False):
         self.identity: dict[str, Any] | None = None
         #: Guide mode (``cobrowse guide``): the playbook runs with no session until Ctrl-] ! asks for help.
         self.guide = guide
-        self._help_wanted = asyncio.Event()
-        self._guide_end = asyncio.Event()
+        #: The session, wired once for every front end (cobrowse/io/customer_session.py).
+        self.customer: CustomerSession | None = None
         self.steps: dict[str, Any] | None = None
         self._steps_seen: tuple[Any, ...] | None = None
         self._pointer_at = 0.0
@@ -189,7 +203,7 @@ class CustomerApp(App[None], inherit_bindings=False):
         self.code: Code | None = None
         self.sas: str | None = None
         self.agent_name = "the agent"
-        self.phase = "connecting"  # connecting, waiting, checking, paired, ended
+        self.phase = Phase.CONNECTING
         self.peer_present = False
         self.reconnecting = False
         self.prefix_armed = False
@@ -243,7 +257,7 @@ class CustomerApp(App[None], inherit_bindings=False):
                 yield PlainStatic("Compare with the agent", classes="heading session-only")
                 yield PlainStatic("(after connecting)", id="sas", classes="session-only")
                 yield PlainStatic("What the agent may do", classes="heading session-only")
-                yield PlainStatic(LEVEL_TEXT["view"], id="level", classes="view session-only")
+                yield PlainStatic(LEVEL_TEXT[Level.VIEW], id="level", classes="view session-only")
                 with Horizontal(classes="button-row first session-only"):
                     yield Button("Control  g", id="grant-control", compact=True)
                     yield Button("Suggest  s", id="grant-suggest", compact=True)
@@ -319,7 +333,7 @@ class CustomerApp(App[None], inherit_bindings=False):
         last_resort.daemon = True
         last_resort.start()
         runtime = self.runtime
-        if runtime is None or self.process is None or runtime.outcome is not None or self.phase == "guide":
+        if runtime is None or self.process is None or runtime.outcome is not None or self.phase == Phase.GUIDE:
             self.exit(return_code=EXIT_FAILED if runtime is None or runtime.outcome is None else runtime.outcome.exit_code)
             return
         asyncio.ensure_future(runtime.end("customer_ended", message))
@@ -349,7 +363,7 @@ class CustomerApp(App[None], inherit_bindings=False):
         if self.terminal_gone is not None:  # nobody is left to read a failure
             self.exit(return_code=outcome.exit_code)
             return
-        self.phase = "ended"
+        self.phase = Phase.ENDED
         self._refresh_banner()
         if outcome.exit_code == EXIT_OK:
             self.exit(return_code=EXIT_OK, message=plain(f"cobrowse: session ended: {outcome.message}"))
@@ -362,121 +376,68 @@ class CustomerApp(App[None], inherit_bindings=False):
         code = parse_code(self.code_text) if self.code_text is not None and guide is None else None  # InvalidCode: exit 2
         argv = command_argv(self.command)  # ConfigError before any network
         cols, rows = initial = await self._initial_size()
-        link = RelayLink(self.relay_url, "customer", None, reconnect_for=self.reconnect_for, proxy=self.proxy)
-        runtime = CustomerRuntime(link, customer_trail(self._emit), cols=cols, rows=rows,
-                                  consent_timeout=self.consent_timeout, name=self.customer_name, ask_feedback=True,
-                                  rtc=self.rtc, redact_patterns=self.redact_patterns, trusted=self.trusted,
+        options = CustomerOptions(self.relay_url, reconnect_for=self.reconnect_for, proxy=self.proxy,
+                                  consent_timeout=self.consent_timeout, name=self.customer_name, rtc=self.rtc,
+                                  redact_patterns=self.redact_patterns, trusted=self.trusted,
                                   control_cooldown=self.control_cooldown)
-        self.runtime = runtime
+        hooks = GuideHooks(creating=self._guide_creating, created=self._guide_created, failed=self._guide_failed,
+                           code_again=lambda code: self.notify(f"the session code is {code}: give it to your agent",
+                                                               title="help is on the way"))
+        customer = self.customer = CustomerSession(options, self._emit, cols, rows, guide=guide, hooks=hooks)
+        runtime = self.runtime = customer.runtime
         shell = self.query_one("#shell", ShellPane)
         try:
-            if guide is not None:
-                self.phase = "guide"  # no session until the customer asks for help
-            elif code is None:
-                self.code = await runtime.create()
-                self.phase = "waiting"
-                self._show_code(self.code)
-            else:
-                await runtime.join(code)
-                self.code = code
-                self.phase = "checking"
+            self.phase = Phase.GUIDE if guide is not None else Phase.CONNECTING  # guide: no session until asked
+            self.code = await customer.open(code)
             if self.code is not None:
+                self.phase = Phase.CHECKING if code is not None else Phase.WAITING
+                if code is None:
+                    self._show_code(self.code)
                 self.query_one("#session-code", PlainStatic).update(f"session {self.code}")
             self._refresh_banner()
-            cols, rows = self._pane_size or (cols, rows)
-            process = await PtyProcess.spawn(argv, cols, rows, env=self.env)
         except BaseException:
-            if guide is None:
-                await link.close("ended")
+            await customer.abandon()
             raise
-        self.process = process
+        cols, rows = self._pane_size or (cols, rows)
+        process = self.process = await customer.spawn(argv, cols, rows, env=self.env)
         if (cols, rows) != initial:  # the pane changed while connecting
             runtime.resize(cols, rows)
-        runtime.write_program = process.write
         shell.set_placeholder(None)
         self._render_frame()
-        if guide is not None:
-            runtime.start_playbook(guide)
         process.set_output_handler(self._on_program_output)
         program = asyncio.create_task(self._watch_program(process), name="customer-program")
-        session: asyncio.Task | None = None
         try:
-            if guide is not None:
-                outcome = await self._guide_alone(runtime, program)
-                if outcome is not None:
-                    return outcome
-            session = asyncio.create_task(runtime.run(), name="customer-session")
-            done, _ = await asyncio.wait({session, program}, return_when=asyncio.FIRST_COMPLETED)
-            if session in done:
-                return session.result()
-            status = program.result()
-            await runtime.program_exited(status)
-            return await session
+            return await customer.run(program)
         finally:
-            runtime.write_program = lambda data: None
             process.set_output_handler(None)
             program.cancel()
-            try:
-                await process.terminate()
-            except Exception:
-                logger.debug("terminating the shared program failed", exc_info=True)
+            await customer.close()
             self.process = None
-            if session is not None and not session.done():  # the app is closing under the session: end it properly
-                try:
-                    async with asyncio.timeout(3):
-                        await runtime.end("customer_ended")
-                        await session
-                except BaseException:
-                    session.cancel()
             if self._frame_handle is not None:
                 self._frame_handle.cancel()
                 self._frame_handle = None
 
-    async def _guide_alone(self, runtime: CustomerRuntime, program: asyncio.Task) -> Outcome | None:
-        """Guide mode before any session: wait for the program to exit (an Outcome), the
-        customer to end (an Outcome), or to ask for help (the session is created: None)."""
-        while True:
-            self._help_wanted.clear()
-            helped = asyncio.create_task(self._help_wanted.wait())
-            ended = asyncio.create_task(self._guide_end.wait())
-            try:
-                done, _ = await asyncio.wait({program, helped, ended}, return_when=asyncio.FIRST_COMPLETED)
-            finally:
-                helped.cancel()
-                ended.cancel()
-            summary = self._steps_summary(runtime)
-            if program in done:
-                status = program.result()
-                return Outcome("command_exited", f"the guided program exited (status {status}){summary}", EXIT_OK)
-            if self._guide_end.is_set():
-                return Outcome("customer_ended", f"you ended the guide{summary}", EXIT_OK)
-            self.phase = "connecting"
-            self._refresh_banner()
-            try:
-                self.code = await runtime.create()
-            except CobrowseError as exc:
-                self.phase = "guide"
-                self._refresh_banner()
-                self._note(f"could not create a session: {exc}", "red")
-                self.notify(f"{exc}\nCtrl-] {HELP_KEY} tries again.", title="no session", severity="error", timeout=15)
-                continue
-            self.phase = "waiting"
-            self._show_code(self.code)
-            self.query_one("#session-code", PlainStatic).update(f"session {self.code}")
-            self._note(f"session created: give the code {self.code} to your agent", "bold")
-            self.query_one("#status", PlainStatic).update(self._status_hint)
-            self.query_one("#side").remove_class("alone")
-            self._refresh_banner()
-            return None
+    # guide mode: what the customer sees while Ctrl-] ! creates a session
 
-    @staticmethod
-    def _steps_summary(runtime: CustomerRuntime) -> str:
-        steps = runtime.steps
-        if steps is None:
-            return ""
-        summary = steps.summary()
-        return (f"; steps: {summary.get('done', 0)} done, {summary.get('skipped', 0)} skipped, "
-                f"{summary.get('failed', 0)} failed of {summary.get('total', 0)}")
+    def _guide_creating(self) -> None:
+        self.phase = Phase.CONNECTING
+        self._refresh_banner()
+
+    def _guide_failed(self, exc: CobrowseError) -> None:
+        self.phase = Phase.GUIDE
+        self._refresh_banner()
+        self._note(f"could not create a session: {exc}", "red")
+        self.notify(f"{exc}\nCtrl-] {HELP_KEY} tries again.", title="no session", severity="error", timeout=15)
+
+    def _guide_created(self, code: Code) -> None:
+        self.code = code
+        self.phase = Phase.WAITING
+        self._show_code(code)
+        self.query_one("#session-code", PlainStatic).update(f"session {code}")
+        self._note(f"session created: give the code {code} to your agent", "bold")
+        self.query_one("#status", PlainStatic).update(self._status_hint)
+        self.query_one("#side").remove_class("alone")
+        self._refresh_banner()
 
     async def _initial_size(self) -> tuple[int, int]:
         try:
@@ -598,10 +559,6 @@ class CustomerApp(App[None], inherit_bindings=False):
             self.action_preview()
         elif key in ("?", "h"):
             self.action_help()
-        elif key == HELP_KEY and self.guide is not None:
-            self.action_get_help()
-        elif key == "a" and self.runtime is not None and self.runtime.suggestion is None and self._step_command():
-            self._paste_step_command()
         elif key in PREFIX_KEYS:
             await self.run_customer_command(PREFIX_KEYS[key])
         else:
@@ -618,9 +575,6 @@ class CustomerApp(App[None], inherit_bindings=False):
         """Run a CustomerRuntime command (allow, deny, grant_control, grant_suggest, revoke,
         pause, end, chat); a no-op with a notice before the session exists."""
         runtime = self.runtime
-        if name == "end" and self.guide is not None and (runtime is None or runtime.session is None):
-            self._guide_end.set()  # guide mode, no session yet: just stop
-            return
         if runtime is None or self.outcome is not None:
             self.notify("not connected yet", severity="warning")
             return
@@ -630,32 +584,8 @@ class CustomerApp(App[None], inherit_bindings=False):
 
     def action_get_help(self) -> None:
         """Guide mode: create a session and show its code for an agent (Ctrl-] !)."""
-        if self.guide is None:
-            return
-        runtime = self.runtime
-        if runtime is not None and runtime.session is not None:
-            self.notify(f"the session code is {self.code}: give it to your agent", title="help is on the way")
-            return
-        self._help_wanted.set()
-
-    def _step_command(self) -> str | None:
-        runtime = self.runtime
-        steps = runtime.steps if runtime is not None else None
-        if steps is None or steps.finished or self.steps is None:
-            return None
-        current = self.steps.get("current")
-        items = self.steps.get("steps") or []
-        if not isinstance(current, int) or not 0 <= current < len(items):
-            return None
-        return items[current].get("command") or None
-
-    def _paste_step_command(self) -> None:
-        """No suggestion from an agent: paste the current step's command (the customer presses Enter)."""
-        command, runtime, process = self._step_command(), self.runtime, self.process
-        if not command or runtime is None or process is None:
-            return
-        if runtime.paste_command(command, "the step's command"):  # checked: one printable line, a prompt on screen
-            self._note(f"pasted the step's command: {command} (check it and press Enter)", "dim")
+        if self.customer is not None:
+            self.customer.ask_for_help()
 
     def action_focus_shell(self) -> None:
         self.query_one("#shell", ShellPane).focus()
@@ -699,9 +629,10 @@ class CustomerApp(App[None], inherit_bindings=False):
 
     # -- runtime events ------------------------------------------------------------------
 
-    def _emit(self, event: dict[str, Any]) -> None:
+    def _emit(self, event: Event | LegacyEvent) -> None:
         if not self.is_running or self._exit:
             return  # the app is closing under the session (its last events have no screen)
+        event = as_json(event)  # typed or not: the same shape from here on
         try:
             self._on_event(event)
         except NoMatches:
@@ -718,7 +649,7 @@ class CustomerApp(App[None], inherit_bindings=False):
             self._note(str(event.get("message", "")), "bold")
         elif kind == "paired":
             self.sas = str(event["sas"])
-            self.phase = "paired"
+            self.phase = Phase.PAIRED
             self.peer_present = True
             self.query_one("#sas", PlainStatic).update(self.sas)
             self.query_one("#waiting").remove_class("shown")
@@ -790,7 +721,7 @@ class CustomerApp(App[None], inherit_bindings=False):
             self._note(f"{kind}: {message}", "red")
             self.notify(message, severity="error" if kind == "error" else "warning")
         elif kind == "ended":
-            self.phase = "ended"
+            self.phase = Phase.ENDED
             self._note(f"session ended: {event.get('message', '')}", "dim")
         self._refresh_consent()
         self._refresh_banner()
@@ -979,7 +910,7 @@ class CustomerApp(App[None], inherit_bindings=False):
 
     def _refresh_consent(self) -> None:
         runtime = self.runtime
-        level = runtime.consent.level if runtime is not None else "view"
+        level = runtime.level if runtime is not None else Level.VIEW
         label = self.query_one("#level", PlainStatic)
         label.update(LEVEL_TEXT.get(level, level))
         label.set_classes(f"{level} session-only")
@@ -996,19 +927,19 @@ class CustomerApp(App[None], inherit_bindings=False):
     def _refresh_banner(self) -> None:
         runtime = self.runtime
         agent = self.agent_name
-        level = runtime.consent.level if runtime is not None else "view"
+        level = runtime.level if runtime is not None else Level.VIEW
         sharing = runtime.sharing if runtime is not None else True
         classes = "waiting"
-        if self.phase == "ended":
+        if self.phase == Phase.ENDED:
             text = "Session ended: nothing is shared."
-        elif self.phase == "guide":
+        elif self.phase == Phase.GUIDE:
             text = (f"Guide, alone: nothing is shared · Ctrl-] {HELP_KEY} gets help from an agent · Ctrl-] ? help · "
                     f"{self.guide.title if self.guide else ''}")
-        elif self.phase == "connecting":
+        elif self.phase == Phase.CONNECTING:
             text = "Connecting to the relay…"
-        elif self.phase == "waiting":
+        elif self.phase == Phase.WAITING:
             text = "Waiting for your agent to join: nothing is shared yet. Ctrl-] ? for help"
-        elif self.phase == "checking":
+        elif self.phase == Phase.CHECKING:
             text = "Checking the code with your agent… Ctrl-] ? for help"
         elif self.reconnecting:
             text, classes = "Connection lost: reconnecting… (nothing is shared meanwhile)", "trouble"
@@ -1018,14 +949,14 @@ class CustomerApp(App[None], inherit_bindings=False):
             text, classes = f"Sharing paused: {agent} sees nothing · Ctrl-] p resumes", "paused"
         else:
             text = f"Your terminal is visible to {agent}"
-            if level == "control":
+            if level == Level.CONTROL:
                 text += " · they can TYPE in it · Ctrl-] r revokes"
-            elif level == "suggest":
+            elif level == Level.SUGGEST:
                 text += " · they may suggest commands · Ctrl-] r revokes"
             else:
                 text += " · view only · Ctrl-] p pauses, Ctrl-] e ends"
             classes = level
-        if runtime is not None and runtime.recording.recording and self.phase == "paired":
+        if runtime is not None and runtime.recording.recording and self.phase == Phase.PAIRED:
             text = f"● RECORDING (Ctrl-] x stops) · {text}"
         banner = self.query_one("#banner", PlainStatic)
         banner.update(text)
@@ -1033,12 +964,12 @@ class CustomerApp(App[None], inherit_bindings=False):
 
     def _refresh_side(self) -> None:
         who = self.query_one("#who", PlainStatic)
-        if self.phase == "paired":
+        if self.phase == Phase.PAIRED:
             state = "connected" if self.peer_present and not self.reconnecting else "connection dropped"
             seen = self.identity
             badge = "" if seen is None else (" ✓ verified" if seen.get("verified") else " ⚠ UNVERIFIED")
             who.update(f"{self.agent_name}{badge} ({state})")
-        elif self.phase == "ended":
+        elif self.phase == Phase.ENDED:
             who.update("nobody (session ended)")
         else:
             who.update("nobody yet")

@@ -13,24 +13,25 @@ import re
 import sys
 from typing import Any, Callable
 
-from cobrowse.cli.commands import ENDING_GRACE, end_on_signals, say, trusted_orgs
-from cobrowse.cli.guide import GuideNotices
+from cobrowse.cli.commands import end_on_signals, say, trusted_orgs
 from cobrowse.cli.config import ClientSettings
-from cobrowse.io.keeping import customer_trail
 from cobrowse.errors import CobrowseError, ConfigError
-from cobrowse.io.customer import CustomerRuntime
-from cobrowse.io.link import RelayLink
-from cobrowse.io.pty import LocalTerminal, Passthrough, PtyProcess, command_argv
+from cobrowse.io.customer_session import CustomerOptions, CustomerSession, GuideHooks
+from cobrowse.io.pty import LocalTerminal, Passthrough, command_argv
 from cobrowse.io.runtime import EXIT_FAILED, Outcome, exit_code_for
-from cobrowse.plain.prefix import HELP
+from cobrowse.plain.keymap import GET_HELP, Front, guide_hint
+from cobrowse.playbook import Playbook
+from cobrowse.policy.customer_events import Level
+from cobrowse.policy.events import Event, LegacyEvent, as_json
 from cobrowse.voice.call import describe as describe_voice
-from cobrowse.wire.code import parse_code
+from cobrowse.wire.code import Code, parse_code
 
 #: When a piped stdin ends, the program gets an EOF character (as under ``script``); if it is
 #: still running this long after, the session ends: nobody can type into it any more.
 STDIN_EOF_GRACE = 3.0
 
-LEVELS = {"view": "view only", "suggest": "suggest (the agent may propose commands)", "control": "CONTROL (the agent can type in your terminal)"}
+LEVELS = {Level.VIEW: "view only", Level.SUGGEST: "suggest (the agent may propose commands)",
+          Level.CONTROL: "CONTROL (the agent can type in your terminal)"}
 
 
 def parse_size(text: str) -> tuple[int, int]:
@@ -46,7 +47,8 @@ class PlainNotices:
     def __init__(self) -> None:
         self.agent = "the agent"
 
-    def __call__(self, event: dict[str, Any]) -> None:
+    def __call__(self, event: Event | LegacyEvent) -> None:
+        event = as_json(event)  # typed or not: the same shape
         kind = event.get("event")
         if kind == "paired":
             say(f"connected. Compare these words with the agent: {event['sas']}")
@@ -81,33 +83,85 @@ class PlainNotices:
             say(str(event["message"]))
 
 
-async def run_customer(args: argparse.Namespace, settings: ClientSettings) -> int:
-    trusted = trusted_orgs(settings)  # a bad trust file fails before any network
-    emit = customer_trail(GuideNotices())  # the usual notices, the guide's steps, and the receipt
-    link = RelayLink(settings.relay, "customer", None, reconnect_for=settings.reconnect_for,
-                     proxy=settings.proxy_for(settings.relay))
+class GuideNotices:
+    """Plain guide mode: the customer-side notices, plus the steps as they change."""
+
+    def __init__(self) -> None:
+        self.notices = PlainNotices()
+        self.statuses: list[str] = []
+        self.current: Any = None
+        self.finished = False
+
+    def __call__(self, event: Event | LegacyEvent) -> None:
+        event = as_json(event)  # typed or not: the same shape
+        if event.get("event") != "steps":
+            self.notices(event)
+            return
+        if "steps" not in event:
+            if event.get("error"):
+                say(f"guide: {event['error']}")
+            return
+        steps = event["steps"]
+        total = len(steps)
+        if not self.statuses:
+            say(f"guide: {event.get('title', '')} ({total} steps)")
+            for i, step in enumerate(steps):
+                say(f"  {i + 1}. {step.get('title', '')}")
+        for i, step in enumerate(steps):
+            status = step.get("status")
+            before = self.statuses[i] if i < len(self.statuses) else "pending"
+            if status != before and status in ("done", "skipped", "failed"):
+                by = f" (by {step['by']})" if step.get("by") else ""
+                say(f"step {i + 1}/{total} {status}: {step.get('title', '')}{by}")
+        self.statuses = [str(step.get("status")) for step in steps]
+        current, finished = event.get("current"), bool(event.get("finished"))
+        if finished and not self.finished:
+            done = self.statuses.count("done")
+            say(f"all steps finished: {done} of {total} done. Ctrl-] e ends the guide (or exit the shell).")
+        elif not finished and isinstance(current, int) and (current != self.current or self.finished) and 0 <= current < total:
+            step = steps[current]
+            say(f"step {current + 1}/{total}: {step.get('title', '')}")
+            for line in str(step.get("body", "")).splitlines():
+                say(f"  {line}")
+            if step.get("command"):
+                say(f"  $ {step['command']}")
+            say(f"  {guide_hint(Front.PLAIN)}")
+        self.current, self.finished = current, finished
+
+
+def customer_options(args: argparse.Namespace, settings: ClientSettings) -> CustomerOptions:
+    """The customer's settings for ``CustomerSession`` (a bad trust file fails before any network)."""
+    return CustomerOptions(settings.relay, reconnect_for=settings.reconnect_for, proxy=settings.proxy_for(settings.relay),
+                           consent_timeout=args.consent_timeout, name=settings.name, rtc=settings.rtc,
+                           redact_patterns=settings.redact_patterns, trusted=trusted_orgs(settings))
+
+
+async def run_customer(args: argparse.Namespace, settings: ClientSettings, guide: Playbook | None = None) -> int:
+    """Plain mode: `join`, `share`, and `guide --plain` (with ``guide``)."""
+    options = customer_options(args, settings)
     forced = parse_size(args.size) if args.size else None
     terminal = LocalTerminal(raw=sys.stdin.isatty() and sys.stdout.isatty())
     cols, rows = forced or terminal.size()
-    runtime = CustomerRuntime(link, emit, cols=cols, rows=rows, consent_timeout=args.consent_timeout, rtc=settings.rtc,
-                              redact_patterns=settings.redact_patterns, ask_feedback=True, trusted=trusted)
+    hooks = GuideHooks(creating=lambda: say("creating a session for an agent..."),
+                       created=_show_guide_code,
+                       failed=lambda exc: say(f"could not create a session: {exc}. Ctrl-] {GET_HELP} tries again."),
+                       code_again=lambda code: say(f"the session code is {code}: give it to your agent"))
+    customer = CustomerSession(options, GuideNotices(), cols, rows, guide=guide, hooks=hooks)
+    runtime = customer.runtime
     runtime.emit = _quiet_when_gone(runtime.emit)
     try:
-        if args.command_name == "share":
-            code = await runtime.create()
+        if guide is None and args.command_name == "share":
+            code = await customer.open(None)
             print(f"cobrowse code: {code}", file=sys.stderr, flush=True)
-            say(f"read this code to your agent: {code.spoken()}. Waiting for them to join...")
-        else:
-            code = parse_code(args.code)
-            await runtime.join(code)
+            say(f"read this code to your agent: {code.spoken() if code else ''}. Waiting for them to join...")
+        elif guide is None:
+            await customer.open(parse_code(args.code))
             say("joined; checking the code with the agent...")
-        argv = command_argv(args.command)
-        process = await PtyProcess.spawn(argv, cols, rows)
+        process = await customer.spawn(command_argv(args.command), cols, rows)
     except (CobrowseError, OSError) as exc:
         print(f"cobrowse: {exc}", file=sys.stderr)
-        await link.close("ended")
+        await customer.abandon()
         return exit_code_for(exc) if isinstance(exc, CobrowseError) else EXIT_FAILED
-    runtime.write_program = process.write
     inputs: asyncio.Queue[bytes] = asyncio.Queue()
 
     async def handle_inputs() -> None:
@@ -123,57 +177,54 @@ async def run_customer(args: argparse.Namespace, settings: ClientSettings) -> in
         else:  # a pipe ran out: the program got an EOF character and may still finish on its own
             loop.call_later(STDIN_EOF_GRACE, gone.trigger, "the customer's input ended (stdin closed)")
 
+    async def terminal_gone() -> str:
+        await gone.event.wait()
+        return gone.message
+
     outcome: Outcome | None = None
     with terminal:
-        say(HELP)
+        if guide is not None:
+            say(f"guide: {guide_hint(Front.PLAIN)}")
+        else:
+            say(runtime.policy.help)
         shared = Passthrough(process, terminal, observer=runtime.program_output, resize_observer=runtime.resize,
                              input_handler=inputs.put_nowait, input_eof_observer=input_ended)
         program = asyncio.create_task(shared.run())
-        session = asyncio.create_task(runtime.run())
         keys = asyncio.create_task(handle_inputs())
-        hung_up = asyncio.create_task(gone.event.wait())
         try:
-            done, _ = await asyncio.wait({program, session, hung_up}, return_when=asyncio.FIRST_COMPLETED)
-            if program in done:
-                status = program.result() if not program.cancelled() and program.exception() is None else -1
-                await runtime.program_exited(status)
-                outcome = await session
-            else:
-                if session not in done:  # the terminal went away: end the session, bounded
-                    await runtime.end("customer_ended", gone.message)
-                    async with asyncio.timeout(ENDING_GRACE):
-                        outcome = await session
-                else:
-                    outcome = session.result()
+            outcome = await customer.run(program, ended=terminal_gone())
+            if guide is not None and runtime.session is None:
+                say(f"guide ended: {outcome.message}")
         except asyncio.CancelledError:
             if not gone.is_set():
                 raise
             current = asyncio.current_task()
             if current is not None:
                 current.uncancel()  # cancelled by end_on_signals: stop, but tidily (below)
-        except TimeoutError:
-            pass
         finally:
             keys.cancel()
-            hung_up.cancel()
             if not program.done():
-                await process.terminate()
+                await customer.close(gone.message if gone.is_set() else "")
                 try:
                     async with asyncio.timeout(3):
                         await program
                 except (TimeoutError, Exception):
                     program.cancel()
-            if not session.done():
-                session.cancel()
-                await asyncio.gather(session, return_exceptions=True)
+            else:
+                await customer.close()
     return outcome.exit_code if outcome is not None else EXIT_FAILED
 
 
-def _quiet_when_gone(emit: Callable[[dict[str, Any]], None]) -> Callable[[dict[str, Any]], None]:
+def _show_guide_code(code: Code) -> None:
+    print(f"cobrowse code: {code}", file=sys.stderr, flush=True)
+    say(f"read this code to your agent: {code.spoken()}. They will see the steps so far.")
+
+
+def _quiet_when_gone(emit: Callable[[Any], None]) -> Callable[[Any], None]:
     """Plain mode's notices go to stderr; once the terminal hung up, writing there fails
     (EIO), and that must not stop the session from ending properly."""
 
-    def quiet(event: dict[str, Any]) -> None:
+    def quiet(event: Any) -> None:
         try:
             emit(event)
         except OSError:

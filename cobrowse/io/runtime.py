@@ -31,15 +31,18 @@ from cobrowse.errors import (
     RelayUnavailable,
     SecurityError,
 )
+from cobrowse.io.guesses import CodeGuesses
 from cobrowse.io.link import ClaimReleased, Frame, LinkEnded, PeerChanged, Reconnecting, RelayLink, Resumed
 from cobrowse.io.link import peer_left_message, peer_timeout_message, reconnecting_message, resumed_message
 from cobrowse.io.rtc import RtcManager, RtcSettings
+from cobrowse.policy.events import Event, LegacyEvent
 from cobrowse.protocol import messages as m
 from cobrowse.protocol.session import Integrity, Paired, Received, Session
 from cobrowse.screen.diff import FRAME_FORMAT
 from cobrowse.wire.code import Code, new_secret
 
-Emit = Callable[[dict[str, Any]], None]
+#: What front ends take: typed events (cobrowse.policy.events) or, from code not yet typed, dicts.
+Emit = Callable[[Event | LegacyEvent], None]
 TICK = 0.05
 WARNING_WINDOW = 10.0
 WARNINGS_PER_WINDOW = 3
@@ -49,6 +52,10 @@ MAX_ATTEMPTS = 3
 #: How long a claimant keeps retrying while someone else is entering a code for the session.
 BUSY_RETRY_FOR = 30.0
 BUSY_RETRY_EVERY = 2.0
+#: How long the side that ends a session waits for the other side to acknowledge what it sent
+#: last (the End, the feedback, the last screen) before closing: on the direct path those
+#: frames are still in the data channel's buffers when the relay would tell the peer "gone".
+SETTLE = 3.0
 
 EXIT_OK = 0
 EXIT_FAILED = 1
@@ -95,7 +102,7 @@ def exit_code_for(error: BaseException) -> int:
     return EXIT_FAILED
 
 
-class SessionRuntime:
+class SessionRuntime(CodeGuesses):
     role = "agent"
 
     def __init__(self, link: RelayLink, emit: Emit, *, name: str = "", rtc: RtcSettings | None = None) -> None:
@@ -115,6 +122,7 @@ class SessionRuntime:
         self._next_ping_at = 0.0
         self._warnings: dict[str, tuple[float, int]] = {}  # integrity warning kind -> (window start, count)
         self._wake = asyncio.Event()
+        self._received = asyncio.Event()  # a frame came (an acknowledgement, perhaps): see settle()
         self._loop = asyncio.get_running_loop()
         self.rtc = RtcManager(self, rtc if rtc is not None else RtcSettings.from_env())
         #: Whether this side created the session (only the creator keeps it open through failed codes).
@@ -242,8 +250,30 @@ class SessionRuntime:
             await self.send(m.End(reason, text, feedback=feedback))
             if feedback:
                 await self.await_feedback()
+            await self.settle()
         await self.link.close(reason)
         self.finish(reason, text, EXIT_OK)
+
+    async def settle(self, timeout: float = SETTLE) -> None:
+        """Before closing on purpose: wait (bounded) until the peer acknowledged everything sent,
+        or its side of the session is gone. Closing the relay link at once would let the peer
+        hear "gone" before the last frames (sent on the direct path) reached it."""
+        session = self.session
+        if session is None or not self.paired:
+            return
+        try:
+            async with asyncio.timeout(timeout):
+                while session.unacked_bytes and not self.link_gone.is_set() and session.peer_present:
+                    self._received.clear()
+                    self.rtc.retransmitted(session.tick(self.now))
+                    await self.flush()
+                    try:
+                        async with asyncio.timeout(TICK):
+                            await self._received.wait()
+                    except TimeoutError:
+                        pass
+        except TimeoutError:
+            pass
 
     def wants_feedback(self, reason: str) -> bool:
         """Whether this end asks the peer for feedback (the agent's role decides)."""
@@ -293,62 +323,6 @@ class SessionRuntime:
                 self.finish("scared", str(exc), EXIT_SECURITY)
                 return
 
-    async def _attempt_failed(self) -> bool:
-        """Key confirmation failed before pairing. The creator lets the claimant go and keeps
-        waiting (True); the side that typed the code ends with "wrong code" (False)."""
-        if not self.created:
-            message = wrong_code_message(self.role)
-            self.emit({"event": "error", "message": message, "kind": "wrong_code"})
-            await self.link.close("wrong_code")
-            self.finish("wrong_code", message, EXIT_SECURITY)
-            return False
-        self._count_guess("someone tried a wrong code")
-        if self.failed_attempts >= self.max_attempts:
-            return await self._renew()
-        await self.link.release()  # the relay answers "released"; then a fresh attempt starts
-        return True
-
-    def _count_guess(self, what: str) -> None:
-        self.failed_attempts += 1
-        n, limit = self.failed_attempts, self.max_attempts
-        tail = "; a new code follows" if n >= limit else "; the session is still open"
-        self.emit({"event": "warning", "kind": "wrong_code", "attempt": n, "of": limit,
-                   "message": f"{what} (attempt {n} of {limit}){tail}"})
-
-    async def _renew(self) -> bool:
-        """Too many guesses at this code: open a fresh one (new nameplate, new secret) and end
-        the old session. False if the relay refused (the session is then over)."""
-        try:
-            nameplate = await self.link.reopen()
-        except (RelayRejected, RelayUnavailable) as exc:
-            self.emit({"event": "error", "message": str(exc)})
-            self.finish("renew_failed", f"could not open a new code: {exc}", exit_code_for(exc))
-            return False
-        self.code = Code(nameplate, new_secret(secrets.randbelow))
-        self.session = Session(self.role, self.code, os.urandom)
-        self.failed_attempts = 0
-        self.emit(self.code_event(renewed=True))
-        return True
-
-    async def _released(self, item: ClaimReleased) -> None:
-        """The relay let our claimant go before confirmation: start a fresh attempt."""
-        session = self.session
-        if session is None or not self.created:
-            return
-        if self.paired:  # the relay gave up on a pairing we had confirmed: it cannot go on
-            self.finish("claim_timeout", "the relay let the other side go before it saw the pairing confirmed",
-                        EXIT_FAILED)
-            return
-        if not session.retryable and session.peer_tried:
-            self._count_guess("someone entered a code and left before finishing")
-        elif item.reason == "timeout" and not session.retryable:
-            self.emit({"event": "warning", "kind": "claim", "message":
-                       "someone held the session code without entering it; the relay let them go"})
-        if max(self.failed_attempts, item.failures) >= self.max_attempts:
-            await self._renew()
-            return
-        session.reset()
-
     async def _handle(self, item: object) -> None:
         session = self.session
         assert session is not None
@@ -356,6 +330,7 @@ class SessionRuntime:
             await self._released(item)
             return
         if isinstance(item, Frame):
+            self._received.set()
             session.receive_data(item.data, self.now)
             await self.flush()
             await self._process_events()
@@ -390,6 +365,7 @@ class SessionRuntime:
         elif isinstance(item, LinkEnded):
             if self._ending:
                 self.link_gone.set()
+                self._received.set()
                 return
             code = EXIT_OK if item.error is None else exit_code_for(item.error)
             if item.reason == "scared":

@@ -31,6 +31,8 @@ class PrefixKey:
     help: str  # the line on the help screen
     fronts: frozenset[Front] = BOTH
     hint: bool = True  # shown in the one-line hints (the rest only on the help screen)
+    guide: str = ""  # its words in guide mode's hint, before a session exists (empty: not shown)
+    step: str = ""  # its words in the hint under a guide step (empty: not shown)
 
 
 KEYMAP: tuple[PrefixKey, ...] = (
@@ -42,21 +44,22 @@ KEYMAP: tuple[PrefixKey, ...] = (
     PrefixKey("r", "revoke", "revoke", "revoke: back to view only, at once"),
     PrefixKey("p", "pause", "pause", "pause / resume sharing your screen"),
     PrefixKey("a", "paste_suggestion", "paste", "paste the agent's suggested command at your prompt (you press Enter)",
-              hint=False),
+              hint=False, guide="paste the step's command",
+              step="pastes a suggested command"),
     PrefixKey("d", "decline_suggestion", "decline", "decline the agent's suggested command", hint=False),
-    PrefixKey("m", "step_done", "step done", "mark the current guide step done", hint=False),
-    PrefixKey("k", "step_skip", "skip step", "skip the current guide step", hint=False),
+    PrefixKey("m", "step_done", "step done", "mark the current guide step done", hint=False, guide="done", step="done"),
+    PrefixKey("k", "step_skip", "skip step", "skip the current guide step", hint=False, guide="skip", step="skip"),
     PrefixKey("t", "call", "talk", "talk: call the agent, or answer their call (your microphone is on only in a call)", hint=False),
     PrefixKey("o", "hangup", "hang up", "hang up, or decline a ringing call", hint=False),
     PrefixKey("u", "mute", "mute", "mute / unmute your microphone", hint=False),
     PrefixKey("x", "stop_recording", "stop recording", "stop the agent's recording of this session, at once", hint=False),
     PrefixKey("!", "get_help", "get help", "(cobrowse guide) get help: create a session and show its code for an agent",
-              frozenset({Front.GUIDE})),
+              frozenset({Front.GUIDE}), guide="get help from an agent"),
     PrefixKey("f", "report", "report", "flag: report this session to the relay's operator (a suspected scam)"),
-    PrefixKey("e", "end", "end", "end the session (press it twice once connected)"),
-    PrefixKey("b", "toggle_panel", "panel", "show / hide the side panel", frozenset({Front.APP})),
+    PrefixKey("e", "end", "end", "end the session (press it twice once connected)", guide="end"),
+    PrefixKey("b", "toggle_panel", "panel", "show / hide the side panel", frozenset({Front.APP}), guide="panel"),
     PrefixKey("v", "preview", "preview", "see exactly what the agent sees", frozenset({Front.APP})),
-    PrefixKey("?", "help", "help", "this help"),
+    PrefixKey("?", "help", "help", "this help", guide="help"),
 )
 #: Also accepted: ``h`` for help, as in many terminal programs.
 ALIASES = {"h": "?"}
@@ -79,6 +82,17 @@ def hint(front: Front, *, guide: bool = False, lead: str = "Ctrl-] then:", every
     """One line for a status bar (the common keys) or plain mode's help (``every`` key)."""
     shown = [f"{k.key} {k.short}" for k in keys_for(front, guide=guide) if k.hint or every]
     return f"{lead} " + " · ".join(shown) + " · Ctrl-] literal Ctrl-]"
+
+
+def guide_hint(front: Front) -> str:
+    """Guide mode's status line before a session exists: get help first, then the step keys."""
+    shown = sorted((k for k in keys_for(front, guide=True) if k.guide), key=lambda k: k.command != "get_help")
+    return "Ctrl-] then: " + " · ".join(f"{k.key} {k.guide}" for k in shown)
+
+
+def step_hint(front: Front) -> str:
+    """The hint under a guide step: the keys that act on it."""
+    return "Ctrl-] " + " · ".join(f"{k.key} {k.step}" for k in keys_for(front) if k.step)
 
 
 def help_text(front: Front, *, guide: bool = True) -> str:

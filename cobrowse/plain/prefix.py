@@ -14,9 +14,15 @@ from dataclasses import dataclass
 from cobrowse.plain.keymap import ALIASES, Front, command_for, hint, keys_for
 
 PREFIX = 0x1D
-#: The key after Ctrl-] → the runtime command (``c``, chat, is read here: it takes a line).
-COMMANDS = {ord(k.key): k.command for k in keys_for(Front.PLAIN) if k.key != "c"} | {
-    ord(alias): command_for(alias, Front.PLAIN) or "help" for alias in ALIASES}
+
+
+def commands(*, guide: bool = False) -> dict[int, str]:
+    """The key after Ctrl-] → the runtime command (``c``, chat, is read here: it takes a line)."""
+    return {ord(k.key): k.command for k in keys_for(Front.PLAIN, guide=guide) if k.key != "c"} | {
+        ord(alias): command_for(alias, Front.PLAIN, guide=guide) or "help" for alias in ALIASES}
+
+
+COMMANDS = commands()
 MAX_CHAT = 2000
 
 HELP = hint(Front.PLAIN, every=True)
@@ -44,7 +50,8 @@ Action = ToProgram | Command | Echo
 
 
 class PrefixParser:
-    def __init__(self) -> None:
+    def __init__(self, *, guide: bool = False) -> None:
+        self._commands = commands(guide=guide)
         self._state = "normal"
         self._chat = bytearray()
 
@@ -72,9 +79,9 @@ class PrefixParser:
                     self._state = "chat"
                     self._chat.clear()
                     actions.append(Echo("chat> "))
-                elif byte in COMMANDS:
+                elif byte in self._commands:
                     flush()
-                    actions.append(Command(COMMANDS[byte]))
+                    actions.append(Command(self._commands[byte]))
                 else:
                     flush()
                     actions.append(Command("help"))

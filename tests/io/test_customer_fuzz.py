@@ -33,6 +33,7 @@ from dataclasses import fields
 from pathlib import Path
 from typing import Any
 
+from cobrowse.policy.events import as_json
 from cobrowse.io.customer import CustomerRuntime
 from cobrowse.io.link import Frame, RelayLink
 from cobrowse.protocol import messages as m
@@ -213,7 +214,8 @@ async def test_100k_hostile_sealed_messages(tmp_path: Path) -> None:
     events: list[dict[str, Any]] = []
     counts: dict[str, int] = {}
 
-    def emit(event: dict[str, Any]) -> None:
+    def emit(typed: Any) -> None:
+        event = as_json(typed)
         kind = str(event.get("event"))
         counts[kind] = counts.get(kind, 0) + 1
         if kind in PROMPT_EVENTS or kind in ("ended", "error"):

@@ -40,3 +40,18 @@ def test_help_texts_come_from_the_table() -> None:
     assert "c chat" in short and "a paste" not in short  # the status line keeps the common keys
     assert "a paste" in hint(Front.APP, every=True)
     assert unknown_key(Front.APP).endswith("or ? (help)") and "b" in unknown_key(Front.APP)
+
+
+def test_guide_and_step_hints_list_only_keys_the_parsers_take() -> None:
+    import re
+
+    from cobrowse.plain.keymap import guide_hint, step_hint
+
+    for front in (Front.PLAIN, Front.APP):
+        for line, guide in ((guide_hint(front), True), (step_hint(front), False)):
+            keys = re.findall(r"(?:^Ctrl-\] then: |^Ctrl-\] | · )(\S) ", line)
+            assert keys, line
+            assert all(command_for(key, front, guide=guide) for key in keys), (front, line)
+    plain_guide = PrefixParser(guide=True)
+    assert plain_guide.feed(P + b"!") == [Command("get_help")]
+    assert PrefixParser().feed(P + b"!") == [Command("help")]  # outside guide mode: not a key

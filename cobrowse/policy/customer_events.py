@@ -1,0 +1,301 @@
+"""What the customer's policy decides, as values: typed events for the front ends and the
+effects the runtime carries out (write to the program, resync the screen, close the session).
+
+Events serialise (``to_json``) to the dicts the customer's front ends have always read, so
+plain mode, the app and the taps see the same shapes; the StrEnums' values are today's strings.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, fields
+from enum import StrEnum
+from typing import Any, ClassVar, Mapping
+
+from cobrowse.policy.events import Event, key
+
+
+class Level(StrEnum):
+    """What the agent may do in the customer's terminal (``protocol.messages.CONSENT_LEVELS``)."""
+
+    VIEW = "view"
+    SUGGEST = "suggest"
+    CONTROL = "control"
+
+
+class RecordingState(StrEnum):
+    GRANTED = "granted"
+    DENIED = "denied"
+    STOPPED = "stopped"
+
+
+class By(StrEnum):
+    """Who decided (a recording change, a prompt's answer)."""
+
+    CUSTOMER = "customer"
+    AGENT = "agent"
+    TIMEOUT = "timeout"
+    WITHDRAWN = "withdrawn"  # the request went away (``prompts.Answered``)
+
+
+class Role(StrEnum):
+    AGENT = "agent"
+    CUSTOMER = "customer"
+
+
+class NoticeKind(StrEnum):
+    CONFIRM_END = "confirm_end"
+    IGNORED = "ignored"
+    SUGGESTION_REFUSED = "suggestion_refused"
+    AGENT_PATTERN = "agent_pattern"
+
+
+@dataclass(frozen=True)
+class Notice(Event):
+    """A line for the customer; ``kind`` (and the other fields) for front ends that act on it."""
+
+    KIND: ClassVar[str] = "notice"
+    message: str
+    kind: NoticeKind | None = None
+    id: int | None = None
+    count: int | None = None
+    state: str | None = None
+    label: str | None = None
+    pattern: str | None = None
+    reason: str | None = None
+
+
+@dataclass(frozen=True)
+class ConsentChanged(Event):
+    KIND: ClassVar[str] = "consent"
+    level: Level
+
+
+@dataclass(frozen=True)
+class ConsentPrompt(Event):
+    KIND: ClassVar[str] = "consent_prompt"
+    id: int
+    kind: str
+    level: str
+    timeout_s: float
+    confirm_twice: bool
+    message: str
+
+
+@dataclass(frozen=True)
+class RecordingPrompt(Event):
+    KIND: ClassVar[str] = "recording_prompt"
+    id: int
+    kind: str
+    timeout_s: float
+    message: str
+
+
+@dataclass(frozen=True)
+class RecordingChanged(Event):
+    KIND: ClassVar[str] = "recording"
+    state: RecordingState
+    by: str
+    message: str
+
+
+@dataclass(frozen=True)
+class FeedbackPrompt(Event):
+    KIND: ClassVar[str] = "feedback_prompt"
+    timeout_s: float
+    message: str
+
+
+@dataclass(frozen=True)
+class FeedbackSent(Event):
+    """``solved``/``rating`` are JSON ``null`` when skipped (as they always were)."""
+
+    KIND: ClassVar[str] = "feedback_sent"
+    solved: str | None
+    rating: int | None
+    message: str
+
+    def to_json(self) -> dict[str, Any]:
+        return {"event": self.KIND, "solved": self.solved, "rating": self.rating, "message": self.message}
+
+
+@dataclass(frozen=True)
+class ChatReceived(Event):
+    KIND: ClassVar[str] = "chat"
+    text: str
+    sender: str = key("from", "agent")
+
+
+@dataclass(frozen=True)
+class ControlKeys(Event):
+    KIND: ClassVar[str] = "control_keys"
+    bytes: int
+
+
+@dataclass(frozen=True)
+class StepsChanged(Event):
+    """The step machine's state (``StepMachine.to_dict``), its keys at the top level."""
+
+    KIND: ClassVar[str] = "steps"
+    state: Mapping[str, Any]
+
+    def to_json(self) -> dict[str, Any]:
+        return {"event": self.KIND, **self.state}
+
+
+@dataclass(frozen=True)
+class SuggestionShown(Event):
+    KIND: ClassVar[str] = "suggestion"
+    id: int
+    command: str
+    message: str
+
+
+@dataclass(frozen=True)
+class PointerShown(Event):
+    """The agent's highlight: ``rows`` on screen now, or ``cleared``."""
+
+    KIND: ClassVar[str] = "pointer"
+    message: str
+    rows: tuple[int, ...] | None = None
+    pattern: str | None = None
+    cleared: bool | None = None
+
+
+@dataclass(frozen=True)
+class SharingChanged(Event):
+    KIND: ClassVar[str] = "sharing"
+    active: bool
+
+
+@dataclass(frozen=True)
+class Reported(Event):
+    KIND: ClassVar[str] = "reported"
+    nameplate: str
+    message: str
+
+
+@dataclass(frozen=True)
+class IdentityWarning(Event):
+    KIND: ClassVar[str] = "warning"
+    message: str
+    kind: str = "identity"
+
+
+@dataclass(frozen=True)
+class IdentityShown(Event):
+    """How this client judged the agent (built by ``trust.display.customer_identity_event``)."""
+
+    KIND: ClassVar[str] = "identity"
+    status: str
+    verified: bool
+    agent: str
+    org: str
+    detail: str
+    message: str
+    extra: Mapping[str, Any] | None = None  # keys the helper added that this class does not name
+
+    def to_json(self) -> dict[str, Any]:
+        return _with_extra(super().to_json(), self.extra)
+
+
+@dataclass(frozen=True)
+class ControlConfirm(Event):
+    """The tripwire's answer to an early grant of control (``trust.display.control_gate_event``)."""
+
+    KIND: ClassVar[str] = "control_confirm"
+    state: str
+    wait_s: float
+    message: str
+    extra: Mapping[str, Any] | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        return _with_extra(super().to_json(), self.extra)
+
+
+def _with_extra(out: dict[str, Any], extra: Mapping[str, Any] | None) -> dict[str, Any]:
+    out.pop("extra", None)
+    return {**out, **(extra or {})}
+
+
+def from_shape(cls: type[IdentityShown] | type[ControlConfirm], body: Mapping[str, Any]) -> Event:
+    """A typed event from a pure helper's headless dict: its keys are the fields, and keys
+    the class does not name (a helper that grew one) travel on in ``extra``."""
+    names = {f.name for f in fields(cls)} - {"extra"}
+    known = {k: v for k, v in body.items() if k in names}
+    extra = {k: v for k, v in body.items() if k not in names and k != "event"}
+    return cls(**known, extra=extra or None)
+
+
+# effects: what the runtime does for the policy (the policy never touches the program or the link)
+
+
+@dataclass(frozen=True)
+class WriteProgram:
+    """Bytes for the shared program (the customer's keys, a pasted command, the agent's keys)."""
+
+    data: bytes
+
+
+@dataclass(frozen=True)
+class Expedite:
+    """The agent typed: echo the next frame at once instead of on the next tick."""
+
+
+@dataclass(frozen=True)
+class ResyncScreen:
+    """Send the whole screen next (sharing resumed, the agent asked)."""
+
+
+@dataclass(frozen=True)
+class RedactionChanged:
+    """More patterns mask what the agent sees: redraw what was sent."""
+
+
+@dataclass(frozen=True)
+class EndSession:
+    """The customer ends the session (confirmed)."""
+
+    reason: str = "customer_ended"
+
+
+@dataclass(frozen=True)
+class CloseSession:
+    """The feedback was given (or skipped): close with the agent's reason."""
+
+    reason: str
+    message: str
+
+
+@dataclass(frozen=True)
+class PeerEnded:
+    """The agent ended and no question is asked: close as the agent said."""
+
+
+@dataclass(frozen=True)
+class Voice:
+    """A call key: ``call``, ``hangup`` or ``mute``."""
+
+    name: str
+
+
+@dataclass(frozen=True)
+class Report:
+    """Report this session to the relay's operator (``CustomerPolicy.report_result`` says how it went)."""
+
+
+@dataclass(frozen=True)
+class GiveFeedback:
+    """Nobody answered the end-of-session question in time: skip it."""
+
+    solved: str = ""
+    rating: int = 0
+
+
+@dataclass(frozen=True)
+class GetHelp:
+    """Guide mode's Ctrl-] !: create a session for an agent (or show its code again)."""
+
+
+@dataclass(frozen=True)
+class EndGuide:
+    """Guide mode, no session yet: Ctrl-] e just stops the guide."""
