@@ -120,7 +120,6 @@ class CustomerRuntime(SessionRuntime):
         self._backlog_bytes = 0
         self._last_output = 0.0  # loop time of the last output
         self._feed_handle: asyncio.Handle | None = None
-        self._echo: asyncio.Task[None] | None = None  # a frame on its way from the pty read
         self._slice = FEED_SLICE
         self._followed = -math.inf  # when the view last followed a flood (FOLLOW)
         #: Largest backlog seen, in bytes (statistics, tests).
@@ -267,10 +266,7 @@ class CustomerRuntime(SessionRuntime):
         if self._backlog_bytes > MAX_BACKLOG or now - self._backlog[0][0] > MAX_LAG:
             self._feed(FEED_SLICE, older_than=now - MAX_LAG, keep=MAX_BACKLOG)  # the bound: pace the program
         if self._feed_handle is None:
-            if self._backlog_bytes <= FEED_SLICE:  # a key's echo, a prompt: now, not a loop turn later
-                self._feed(math.inf)
-            else:
-                self._feed_handle = self._loop.call_soon(self._feed_step)
+            self._feed_handle = self._loop.call_soon(self._feed_step)
 
     def _feed_step(self) -> None:
         self._feed_handle = None
@@ -313,26 +309,6 @@ class CustomerRuntime(SessionRuntime):
             self._backlog_bytes -= len(data)
         if batch:
             self.screen.feed(batch[0] if len(batch) == 1 else b"".join(batch))
-            self._frame_soon()
-
-    def _frame_soon(self) -> None:
-        """The screen changed: when the frame rate allows a frame now (the echo of the agent's
-        key, a prompt after a pause), it leaves from here, a loop turn after the pty read,
-        rather than after the ticker's next pass; otherwise the ticker sends it when the rate
-        allows (the token bucket still bounds floods)."""
-        now = self.now
-        if self._echo is None and self._sharing_now() and self.screen.next_deadline(now) == now:
-            self._echo = self._loop.create_task(self._send_echo())
-        else:
-            self.wake()
-
-    async def _send_echo(self) -> None:
-        try:
-            if self._sharing_now():
-                await self._send_frame()
-        finally:
-            self._echo = None
-        if self.screen.next_deadline(self.now) is not None:
             self.wake()
 
     def feed_pending(self) -> None:
