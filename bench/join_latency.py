@@ -11,11 +11,22 @@ stdout pipes, as in tests/e2e/harness.py) and stops when this script reads the a
 arrives (children run with PYTHONUNBUFFERED), so the phases below add up to the total:
 
 ``spawn_ms``         create_subprocess_exec returned (fork/exec);
-``joined_ms``        the customer's ``joined; checking the code`` line: interpreter start-up,
-                     imports, argument parsing, connecting to the relay and claiming the code;
-``paired_ms``        the agent's ``paired`` event: the key exchange done at the agent;
+``connect_ms``       the customer's websocket reached the relay (interpreter start-up, imports,
+                     argument parsing, settings: everything before the first packet);
+``claim_ms``         the relay got the customer's claim of the code;
+``joined_ms``        the customer's ``joined; checking the code`` line (the claim answered);
+``pake_ms``          the relay forwarded the customer's first sealed-channel frame (its SPAKE2
+                     message);
+``confirmed_ms``     the customer's ``connected. Compare these words`` line: the key exchange
+                     and the agent's key confirmation checked at the customer;
+``paired_ms``        the agent's ``paired`` event: the customer's confirmation checked;
+``hello_ms``         the agent's ``hello`` event (the customer's hello message);
 ``first_screen_ms``  the agent's first ``screen`` event (the total);
 ``prompt_ms``        the agent's first screen that shows bash's prompt (extra).
+
+The relay's marks come from this process's relay (its connection and claim hooks, wrapped
+here for the benchmark only); ``phase_ms_p50`` gives each phase's own length (the
+difference from the mark before).
 
 Baselines measured in the same run, interleaved with the rounds: ``python -m cobrowse
 --version`` (interpreter start-up plus the CLI's top-level imports), ``python -c "import
@@ -43,7 +54,8 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 WAIT = 20.0
-PHASES = ("spawn_ms", "joined_ms", "paired_ms", "first_screen_ms", "prompt_ms")
+PHASES = ("spawn_ms", "connect_ms", "claim_ms", "joined_ms", "pake_ms", "confirmed_ms", "paired_ms", "hello_ms",
+          "first_screen_ms", "prompt_ms")
 BASELINES = {
     "version": ["-m", "cobrowse", "--version"],
     "join_imports": ["-c", "import cobrowse.cli.customer, cobrowse.cli.commands"],
@@ -155,12 +167,49 @@ class Child:
             task.cancel()
 
 
+class RelayMarks:
+    """When this process's relay saw a new connection, its claim and its first binary frame
+    (wrapped hooks of the relay's rooms; the benchmark's own instrumentation)."""
+
+    def __init__(self, rooms: Any) -> None:
+        self.since = 0.0
+        self.conn: object | None = None
+        self.marks: dict[str, float] = {}
+        connected, receive, route_of = rooms.connected, rooms.receive, rooms.route_of
+
+        def on_connected(conn: Any, *args: Any, **kw: Any) -> Any:
+            if self.conn is None and self.since:
+                self.conn = conn
+                self.marks["connect_ms"] = time.monotonic()
+            return connected(conn, *args, **kw)
+
+        def on_receive(conn: Any, msg: Any, *args: Any, **kw: Any) -> Any:
+            if conn is self.conn and type(msg).__name__ == "Claim":
+                self.marks.setdefault("claim_ms", time.monotonic())
+            return receive(conn, msg, *args, **kw)
+
+        def on_route(conn: Any) -> Any:
+            if conn is self.conn:
+                self.marks.setdefault("pake_ms", time.monotonic())
+            return route_of(conn)
+
+        rooms.connected, rooms.receive, rooms.route_of = on_connected, on_receive, on_route
+
+    def start(self) -> None:
+        self.since, self.conn, self.marks = time.monotonic(), None, {}
+
+
+MARKS: RelayMarks | None = None
+
+
 async def one_round(relay_url: str) -> dict[str, float]:
     agent = await Child.start("agent", "agent", "--headless", "--relay", relay_url, json_stdout=True)
     customer: Child | None = None
     try:
         code = (await agent.until(lambda: next((e for _, e in agent.events if e.get("event") == "code"), None),
                                   "code event"))["code"]
+        if MARKS is not None:
+            MARKS.start()
         t0 = time.monotonic()
         customer = await Child.start("customer", "join", code, "--relay", relay_url, "--command", "bash --norc --noprofile")
         t_spawned = time.monotonic()
@@ -170,10 +219,16 @@ async def one_round(relay_url: str) -> dict[str, float]:
             await agent.until(lambda: agent.event_time("screen", prompt), "a screen with the prompt", 5.0)
         except RuntimeError:
             pass
+        relay_marks = MARKS.marks if MARKS is not None else {}
         marks = {
             "spawn_ms": t_spawned,
+            "connect_ms": relay_marks.get("connect_ms"),
+            "claim_ms": relay_marks.get("claim_ms"),
             "joined_ms": customer.err_time("joined; checking the code"),
+            "pake_ms": relay_marks.get("pake_ms"),
+            "confirmed_ms": customer.err_time("Compare these words"),
             "paired_ms": agent.event_time("paired"),
+            "hello_ms": agent.event_time("hello"),
             "first_screen_ms": agent.event_time("screen"),
             "prompt_ms": agent.event_time("screen", prompt),
         }
@@ -203,6 +258,18 @@ async def baseline(args: list[str]) -> float:
     return (time.monotonic() - t0) * 1000
 
 
+def own_phases(rounds: list[dict[str, float | None]]) -> dict[str, float]:
+    """Each phase's own length: its mark minus the mark before it (medians over rounds)."""
+    order = [k for k in PHASES if k != "prompt_ms"]
+    out: dict[str, float] = {}
+    for prev, cur in zip(["start"] + order, order):
+        gaps = [r[cur] - (r[prev] if prev != "start" else 0.0) for r in rounds
+                if r.get(cur) is not None and (prev == "start" or r.get(prev) is not None)]
+        if gaps:
+            out[cur.removesuffix("_ms")] = round(statistics.median(gaps), 1)  # type: ignore[operator]
+    return out
+
+
 def pct(values: list[float], q: float) -> float:
     values = sorted(values)
     k = (len(values) - 1) * q
@@ -216,6 +283,8 @@ async def bench(args: argparse.Namespace) -> dict[str, Any]:
 
     start = time.monotonic()
     relay = await serve_relay(RelayConfig(host="127.0.0.1", port=0))
+    global MARKS
+    MARKS = RelayMarks(relay.rooms)
     relay_url = f"ws://127.0.0.1:{relay.port}"
     rounds: list[dict[str, float]] = []
     base: dict[str, list[float]] = {k: [] for k in BASELINES}
@@ -248,6 +317,7 @@ async def bench(args: argparse.Namespace) -> dict[str, Any]:
         "join_to_first_screen_ms_max": round(max(totals), 1),
         "n": len(rounds),
         "phases_ms_p50": phases,
+        "phase_ms_p50": own_phases(rounds),
         "after_joined_ms_p50": round(med(r["first_screen_ms"] - r["joined_ms"] for r in rounds if r["joined_ms"] is not None), 1),
         "python_version_ms_p50": round(med(base["version"]), 1),
         "join_imports_ms_p50": round(med(base["join_imports"]), 1),

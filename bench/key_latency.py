@@ -8,6 +8,12 @@ A real relay runs here on 127.0.0.1:0; a real headless agent and a real customer
 stops the clock when the agent prints a `screen` event whose cursor moved one column (the
 pty's echo of that key, mirrored back). Every 40 keys an Enter (untimed) starts a new line.
 
+CPU per key, by process (``cpu_ms_per_key``): the agent's, the customer's (with its ``cat``)
+and this process's (the relay, and reading the agent's events) user + system time (and,
+``*_system``, the system part alone) over the
+timed keys ÷ the keys, from /proc: what each side costs a key, steadier than the latency on
+a shared machine, where the processes wait for the cores in turn.
+
 Baseline in the same run: the same key written to a bare local pty running `cat`, timed
 to the echo read from its master: the floor a terminal itself costs.
 Progress on stderr; the last stdout line is one JSON object.
@@ -96,6 +102,35 @@ class Child:
         self.task.cancel()
 
 
+def cpu_s(pid: int, system_only: bool = False) -> float:
+    """User + system (or system only) CPU seconds of ``pid`` and its reaped children (/proc)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    picked = (fields[12], fields[14]) if system_only else fields[11:15]
+    return sum(int(f) for f in picked) / os.sysconf("SC_CLK_TCK")
+
+
+def tree_cpu_s(pid: int, system_only: bool = False) -> float:
+    """``cpu_s`` of ``pid`` and its live children (the customer's ``cat``)."""
+    total = cpu_s(pid, system_only)
+    try:
+        children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
+    except OSError:
+        children = []
+    return total + sum(cpu_s(int(c), system_only) for c in children)
+
+
+def cpu_now(pids: dict[str, int]) -> dict[str, float]:
+    out = {k: tree_cpu_s(p) for k, p in pids.items()} | {"relay_and_bench": cpu_s(os.getpid())}
+    out |= {f"{k}_system": tree_cpu_s(p, True) for k, p in pids.items()}
+    return out | {"relay_and_bench_system": cpu_s(os.getpid(), True)}
+
+
+CPU: dict[str, float] = {}
+
+
 async def cobrowse_rounds(n: int, gap: float) -> list[float]:
     server = await serve_relay(RelayConfig(host="127.0.0.1", port=0))
     agent = customer = None
@@ -116,6 +151,8 @@ async def cobrowse_rounds(n: int, gap: float) -> list[float]:
             agent.events.get_nowait()
         col = agent.last_screen["cursor"][0]
         samples: list[float] = []
+        pids = {"agent": agent.proc.pid, "customer": customer.proc.pid}
+        cpu0 = cpu_now(pids)
         for i in range(n):
             if col >= 40:
                 await agent.send(b'{"cmd": "keys", "data": "\\r"}\n')
@@ -129,6 +166,8 @@ async def cobrowse_rounds(n: int, gap: float) -> list[float]:
             col += 1
             if i % 100 == 99:
                 log(f"{i + 1}/{n} keys, p50 so far {statistics.median(samples):.2f} ms")
+        cpu1 = cpu_now(pids)
+        CPU.update({k: round((cpu1[k] - cpu0[k]) * 1000 / n, 3) for k in cpu0})
         return samples
     finally:
         for child in (agent, customer):
@@ -175,6 +214,7 @@ def main() -> None:
     print(json.dumps({
         "p50_ms": pct(samples, 0.5), "p99_ms": pct(samples, 0.99), "p90_ms": pct(samples, 0.9),
         "max_ms": round(max(samples), 3), "n": len(samples), "gap_s": args.gap,
+        "cpu_ms_per_key": CPU,
         "bare_pty_p50_ms": pct(bare, 0.5), "bare_pty_p99_ms": pct(bare, 0.99),
         "path": "headless agent stdin -> seal -> {0} -> customer -> consent -> pty echo -> emulator -> screen frame -> {0} -> agent stdout".format(
             "data channel" if DIRECT else "relay"),

@@ -44,7 +44,14 @@ def _customer_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--lang", metavar="CODE", help="the language cobrowse speaks to you: en, ru, zh (Simplified Chinese), fa (default: $COBROWSE_LANG, then LC_ALL, LC_MESSAGES, LANG; unknown: English)")
 
 
-def build_parser() -> argparse.ArgumentParser:
+#: Commands whose start-up is on a person's critical path (join → the agent's first screen):
+#: their parser leaves out the other commands' (relay, playbooks, records, org: ~100 ms of imports).
+LEAN = ("join", "share")
+
+
+def build_parser(command: str | None = None) -> argparse.ArgumentParser:
+    """The whole parser; with ``command`` in :data:`LEAN`, one with only the customer's
+    commands (same arguments, same errors and help for them)."""
     parser = argparse.ArgumentParser(
         prog="cobrowse",
         description="Terminal co-browsing and remote assistance, end-to-end encrypted, paired by a short code.",
@@ -53,6 +60,10 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"cobrowse {__version__}")
     sub = parser.add_subparsers(dest="command_name", metavar="COMMAND")
+    if command in LEAN:
+        for name, help_text, what in _CUSTOMER_COMMANDS:
+            _customer_command(sub, name, help_text, what)
+        return parser
 
     from relay import cli as relay_cli
 
@@ -74,12 +85,8 @@ def build_parser() -> argparse.ArgumentParser:
     agent.add_argument("--queue", action="store_true", help="serve your organisation's help queue (needs --credential): customers who ran `cobrowse help` wait there; pick one (docs/helpdesk.md)")
     agent.add_argument("--credential", metavar="FILE", help="your organisation credential (from `cobrowse org issue-agent`), proved to the customer so they see you verified (default: $COBROWSE_CREDENTIAL, then credential in the config)")
 
-    join = sub.add_parser("join", help="join the agent's session with the code they read to you (customers)", description="Join a support session with the code the agent gave you, and share a terminal with them. Nothing is shared until both sides confirm the code.", epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
-    join.add_argument("code", metavar="CODE", help="the session code, like 42-7193-0518")
-    _customer_options(join)
-
-    share = sub.add_parser("share", help="create a session yourself and give the code to an agent (customers)", description="Create a session and share a terminal; prints `cobrowse code: CODE` on stderr for you to give to the agent.", epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
-    _customer_options(share)
+    for name, help_text, what in _CUSTOMER_COMMANDS:
+        _customer_command(sub, name, help_text, what)
 
     ask = sub.add_parser("help", help="ask an organisation for help without a code: wait in its queue (customers)", description="Wait in the help queue of the organisation whose trust file you give (--org), see your place, and share a terminal with the first of its agents who picks you. Only an agent that organisation vouches for can; anyone else is refused. Ctrl-C leaves the queue.", epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
     ask.add_argument("--topic", metavar="TEXT", default="", help="what you need help with, in a few words (agents see it in the queue; so does the relay's operator)")
@@ -118,8 +125,24 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+_CUSTOMER_COMMANDS = (
+    ("join", "join the agent's session with the code they read to you (customers)",
+     "Join a support session with the code the agent gave you, and share a terminal with them. Nothing is shared until both sides confirm the code."),
+    ("share", "create a session yourself and give the code to an agent (customers)",
+     "Create a session and share a terminal; prints `cobrowse code: CODE` on stderr for you to give to the agent."),
+)
+
+
+def _customer_command(sub: "argparse._SubParsersAction[argparse.ArgumentParser]", name: str, help_text: str, what: str) -> None:
+    parser = sub.add_parser(name, help=help_text, description=what, epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
+    if name == "join":
+        parser.add_argument("code", metavar="CODE", help="the session code, like 42-7193-0518")
+    _customer_options(parser)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = build_parser()
+    words = sys.argv[1:] if argv is None else list(argv)
+    parser = build_parser(words[0] if words else None)
     args = parser.parse_args(argv)
     if args.command_name is None:
         parser.print_help()

@@ -65,6 +65,11 @@ class GuideHooks:
     code_again: Callable[[Code], None] = lambda code: None
 
 
+#: Event-loop turns a joined session may take to send its key exchange before the program is
+#: forked (the link task and the consumer start, the relay's "peer present" is applied).
+EARLY_TURNS = 6
+
+
 class CustomerSession:
     def __init__(self, options: CustomerOptions, emit: Emit, cols: int, rows: int, *,
                  guide: Playbook | None = None, hooks: GuideHooks | None = None) -> None:
@@ -100,7 +105,16 @@ class CustomerSession:
         return await self.runtime.create()
 
     async def spawn(self, argv: list[str], cols: int, rows: int, env: dict[str, str] | None = None) -> PtyProcess:
-        """Start the shared program; a failure closes the relay session it would have joined."""
+        """Start the shared program; a failure closes the relay session it would have joined.
+        A joined session starts running first: its key exchange goes out before the fork
+        (8-20 ms, the event loop blocked), so the agent's side of the exchange overlaps it."""
+        session = self.runtime.session
+        if self.guide is None and session is not None and self._session is None:
+            self._session = asyncio.ensure_future(self.runtime.run())
+            for _ in range(EARLY_TURNS):
+                if session.state != "know_code":
+                    break
+                await asyncio.sleep(0)
         try:
             process = await PtyProcess.spawn(argv, cols, rows, env=env)
         except BaseException:
@@ -114,6 +128,10 @@ class CustomerSession:
 
     async def abandon(self) -> None:
         """Opening failed: let the relay session go (nothing ran yet)."""
+        session, self._session = self._session, None
+        if session is not None:
+            session.cancel()
+            await asyncio.gather(session, return_exceptions=True)
         if self.guide is None:
             await self.link.close("ended")
 
@@ -142,7 +160,7 @@ class CustomerSession:
                 outcome = await self._alone(watch, gone)
                 if outcome is not None:
                     return outcome
-            session = self._session = asyncio.ensure_future(self.runtime.run())
+            session = self._session = self._session or asyncio.ensure_future(self.runtime.run())
             waits: set[asyncio.Future[Any]] = {session, watch}
             if gone is not None:
                 waits.add(gone)

@@ -17,7 +17,6 @@ from typing import Any, Callable
 
 from cobrowse.audit.stats import SessionRecord
 from cobrowse.io.receipts import Emit
-from cobrowse.policy.agent_events import Side
 from cobrowse.policy.events import Event, LegacyEvent, as_json, kind_of
 
 SCHEMA = """
@@ -117,7 +116,7 @@ class HistoryTap:
         kind = kind_of(event)
         if kind == "paired" and self.started is None:
             self.started = self.clock()
-        elif kind == "hello" and as_json(event).get("role") == Side.CUSTOMER:
+        elif kind == "hello" and as_json(event).get("role") == "customer":  # Side.CUSTOMER, without importing the agent's events on the customer's start-up
             self.customer = str(as_json(event).get("name") or "")
         elif kind == "steps" and "steps" in (fields := as_json(event)):
             self.steps = fields

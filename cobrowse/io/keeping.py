@@ -4,12 +4,16 @@ history (SQLite) and audit log, the customer's receipt, and where recordings go.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from cobrowse.audit.stats import SessionRecord
 from cobrowse.io.datadir import data_dir, private_dir
-from cobrowse.io.history import HistoryError, HistoryStore, HistoryTap
 from cobrowse.io.receipts import AuditTrail, Emit
-from cobrowse.io import webhook
+
+if TYPE_CHECKING:
+    from cobrowse.audit.stats import SessionRecord
+
+# The agent's history (SQLite, statistics) and webhook load in the agent's functions: a
+# customer's start-up (join -> the agent's first screen) keeps only the receipt.
 
 
 def history_path() -> Path:
@@ -19,6 +23,8 @@ def history_path() -> Path:
 def saved_sessions(limit: int | None = None) -> list[SessionRecord]:
     """The history, newest first; none when no session was ever kept (no database yet).
     Raises HistoryError when the database cannot be read."""
+    from cobrowse.io.history import HistoryStore
+
     path = history_path()
     if not path.exists():
         return []
@@ -36,6 +42,9 @@ def recordings_dir() -> Path:
 def agent_taps(emit: Emit) -> tuple[Emit, AuditTrail, Path]:
     """The agent's event stream through its history and audit log; also the recordings folder.
     Returns (emit for the runtime, the trail for ``on_action``, the recordings folder)."""
+    from cobrowse.io import webhook
+    from cobrowse.io.history import HistoryError, HistoryStore, HistoryTap
+
     trail = AuditTrail(emit, data_dir() / "audit", "agent")
     tapped: Emit = trail
     try:

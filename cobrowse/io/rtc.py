@@ -39,6 +39,11 @@ VOICE_EXTRA = ("calls and the direct path need cobrowse's voice extra: pip insta
                "(pipx: pipx install --force 'cobrowse[voice]')")
 
 
+#: Seconds after pairing before the agent starts the direct path: importing aiortc (~130 ms,
+#: in a thread) holds the GIL against both loops just as the first screen and hello cross.
+OFFER_AFTER = 0.25
+
+
 def voice_installed() -> bool:
     """Whether the voice extra (aiortc, PyAV, soundcard, numpy) is installed: the base install
     leaves it out, and everything but calls and the direct path works without it."""
@@ -117,6 +122,7 @@ class RtcManager:
             self._spawn(self._offer_data())
 
     async def _offer_data(self) -> None:
+        await asyncio.sleep(OFFER_AFTER)
         await asyncio.to_thread(_webrtc)  # the import, off the loop: the first screen goes first
         pc = self._data_pc = self._new_pc()
         channel = pc.createDataChannel("cobrowse-sealed", ordered=True)

@@ -222,8 +222,8 @@ class ConsentDesk:
         return out
 
     def next_deadline(self) -> float | None:
-        deadlines = [d for d in (self.prompts.next_deadline(), self.ignored.next_deadline(), self.hello_deadline)
-                     if d is not None]
+        hello = self.hello_deadline if self.identity is None else None  # past once the hello came: no spin
+        deadlines = [d for d in (self.prompts.next_deadline(), self.ignored.next_deadline(), hello) if d is not None]
         return min(deadlines, default=None)
 
     # what the prompt queue decided, told to the customer (and the agent)

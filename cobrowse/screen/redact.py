@@ -205,7 +205,11 @@ class Redactor:
         self._local = compile_patterns(patterns, source)
         self._remote = _RemotePatterns(budget, timeout)
         self._unchecked = False
+        self._unchecked_lines = 0  # lines masked whole so far because a pattern could not check them
         self._cache: dict[str, tuple[Span, ...]] = {}
+        #: A logical line's masks that do not depend on the cursor, by (the line above, its rows'
+        #: texts): a key echo changes one row, and the other lines cost a look-up, not a match.
+        self._lines: dict[tuple[str, tuple[str, ...]], tuple[Span, ...]] = {}
         self._typed = TypedSecrets()
 
     @property
@@ -224,6 +228,7 @@ class Redactor:
         added = self._remote.add(patterns, source)
         if added:
             self._cache.clear()
+            self._lines.clear()
         return added
 
     def take_unchecked(self) -> bool:
@@ -247,6 +252,7 @@ class Redactor:
             found = ((0, len(text)),)  # fail closed
         except _Unchecked:
             self._unchecked = True
+            self._unchecked_lines += 1
             return ((0, len(text)),)  # fail closed, and check again next time
         self._cache[text] = found
         return found
@@ -296,10 +302,13 @@ class Redactor:
             at = None if cursor is None else Cursor(cursor.col, cursor.row + len(above), cursor.visible)
             return self.redact_rows((*above, *rows), (), at)[len(above):]
         groups = _logical_lines(rows)
-        texts = ["".join(rows[i].text for i in range(a, b)) for a, b in groups]
-        spans = [self._group_spans(rows, a, b, t) for (a, b), t in zip(groups, texts)]
-        _key_blocks(texts, spans)
-        _context_spans(texts, spans)
+        texts = [rows[a].text if b == a + 1 else "".join(rows[i].text for i in range(a, b)) for a, b in groups]
+        if any("-----" in t for t in texts):  # a key block: masks reach across lines
+            spans = [self._group_spans(rows, a, b, t) for (a, b), t in zip(groups, texts)]
+            _key_blocks(texts, spans)
+            _context_spans(texts, spans)
+        else:
+            spans = self._line_spans(rows, groups, texts)
         self._typing_spans(rows, groups, texts, spans, cursor)
         if not any(spans):
             return tuple(rows)
@@ -317,6 +326,30 @@ class Redactor:
                     out[i] = _mask_row(row, local)
                 offset += n
         return tuple(out)
+
+    def _line_spans(self, rows: Sequence[Row], groups: Sequence[tuple[int, int]], texts: Sequence[str]) -> list[list[Span]]:
+        """What :meth:`_group_spans` and :func:`_context_spans` find on a screen without key
+        markers, line by line: a line's masks then depend only on its own rows and on the line
+        above, so they are kept by those texts (a line masked whole because a pattern could not
+        check it is not kept: it is checked again next time)."""
+        memo = self._lines
+        if len(memo) >= _CACHE_MAX:
+            memo.clear()
+        out: list[list[Span]] = []
+        above = ""
+        for (a, b), text in zip(groups, texts):
+            key = (above, (text,) if b == a + 1 else tuple(rows[i].text for i in range(a, b)))
+            found = memo.get(key)
+            if found is None:
+                unchecked = self._unchecked_lines
+                spans = [[], self._group_spans(rows, a, b, text)]
+                _context_spans([above, text], spans)
+                found = tuple(spans[1])
+                if self._unchecked_lines == unchecked:
+                    memo[key] = found
+            out.append(list(found))
+            above = text
+        return out
 
     def _group_spans(self, rows: Sequence[Row], a: int, b: int, text: str) -> list[Span]:
         """Spans of a group of rows that may be one wrapped line. Whether a row really wrapped
