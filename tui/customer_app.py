@@ -94,8 +94,8 @@ PANE_FPS = 60.0
 #: echo, a prompt): typing must feel local.
 SMALL_OUTPUT = 4096
 SMALL_INTERVAL = 0.004
-#: Below this many columns the side panel starts collapsed.
-NARROW = 100
+#: Below this many columns the app keeps one status line (the banner, in short) and no more.
+NARROW = 80
 #: After the program exited, how long to wait for whatever it left behind to close the pty.
 EXIT_IDLE = 0.5
 #: A pattern pointer's rows are looked for again at most this often while the screen changes.
@@ -122,6 +122,14 @@ BUTTON = {PromptKind.CONTROL: "control", PromptKind.SUGGEST: "suggestions", Prom
 STATUS_HINT = keymap_hint(Front.APP)
 GUIDE_HINT = guide_hint(Front.APP)
 ARMED_HINT = keymap_hint(Front.APP, lead="prefix: press a key…", every=True).replace("Ctrl-] literal Ctrl-]", "Esc cancel")
+
+
+UNVERIFIED_HINT = ("⚠ UNVERIFIED AGENT: never give control or passwords to someone who called you · "
+                   "Ctrl-] f report · Ctrl-] e end · Ctrl-] b details · Ctrl-] ? help")
+#: The banner below NARROW columns (the only status line then): what matters first.
+SHORT_LEVEL = {Level.CONTROL: "CONTROL: {agent} can TYPE in it · Ctrl-] r revokes",
+               Level.SUGGEST: "SUGGEST: {agent} may propose commands · Ctrl-] r",
+               Level.VIEW: "VIEW: {agent} sees this · Ctrl-] e ends"}
 
 
 def _key_text(data: bytes) -> str:
@@ -231,9 +239,12 @@ class CustomerApp(App[None], inherit_bindings=False):
         notify_plain(self, message, title=title, severity=severity, timeout=timeout)
 
     def compose(self) -> ComposeResult:
+        yield PlainStatic("Connecting to the relay…", id="banner", classes="waiting")
+        yield PlainStatic(STATUS_HINT, id="status")
+        # The shell owns everything between the two status lines; the rest opens OVER it
+        # (the overlay layer) and never resizes the pty.
+        yield ShellPane(id="shell", control=True, control_tag=SHELL_TAG)
         with Vertical(id="top"):
-            yield PlainStatic("Connecting to the relay…", id="banner", classes="waiting")
-            yield PlainStatic("", id="identity")
             with Vertical(id="consent-bar"):
                 yield PlainStatic("", id="consent-text")
                 with Horizontal(id="consent-buttons"):
@@ -241,51 +252,47 @@ class CustomerApp(App[None], inherit_bindings=False):
                     yield Button("Deny (Ctrl-] n)", id="deny", variant="primary", compact=True)
                     yield PlainStatic("", id="consent-countdown")
             yield CallBar(id="call-bar")
-        yield PlainStatic(STATUS_HINT, id="status")
-        with Horizontal(id="body"):
-            with Vertical(id="main"):
-                with Vertical(id="waiting"):
-                    yield PlainStatic("Read this code to your agent:", id="waiting-title")
-                    yield Digits("", id="code-digits")
-                    yield PlainStatic("", id="code-spoken")
-                    yield PlainStatic("", id="code-how")
-                yield ShellPane(id="shell", control=True, control_tag=SHELL_TAG)
-            with Vertical(id="side"):
-                yield PlainStatic("Who is connected", classes="heading")
-                yield PlainStatic("nobody yet", id="who")
-                yield PlainStatic("", id="session-code")
-                yield PlainStatic("Compare with the agent", classes="heading session-only")
-                yield PlainStatic("(after connecting)", id="sas", classes="session-only")
-                yield PlainStatic("What the agent may do", classes="heading session-only")
-                yield PlainStatic(LEVEL_TEXT[Level.VIEW], id="level", classes="view session-only")
-                with Horizontal(classes="button-row first session-only"):
-                    yield Button("Control  g", id="grant-control", compact=True)
-                    yield Button("Suggest  s", id="grant-suggest", compact=True)
-                with Horizontal(classes="button-row session-only"):
-                    yield Button("Revoke  r", id="revoke", variant="warning", compact=True)
-                    yield Button("Pause  p", id="pause", compact=True)
-                with Horizontal(classes="button-row session-only"):
-                    yield Button("Preview  v", id="preview", compact=True)
-                    yield Button("End  e", id="end", variant="error", compact=True)
-                with Horizontal(classes="button-row session-only"):
-                    yield Button("Call  t", id="call", compact=True)
-                with Vertical(id="guide"):
-                    yield PlainStatic("Guide", classes="heading", id="guide-title")
-                    yield PlainStatic("", id="steps-list")
-                    yield PlainStatic("", id="step-command")
-                    with VerticalScroll(id="step-detail"):
-                        yield Markdown("", id="step-body", open_links=False)
-                yield PlainStatic("Chat", classes="heading")
-                yield RichLog(id="chat-log", wrap=True, markup=False, highlight=False, min_width=10)
-                yield ChatInput(placeholder="message the agent (Ctrl-] c)", id="chat-input")
+            with Vertical(id="waiting"):
+                yield PlainStatic("Read this code to your agent:", id="waiting-title")
+                yield Digits("", id="code-digits")
+                yield PlainStatic("", id="code-spoken")
+                yield PlainStatic("", id="code-how")
+        with Vertical(id="side", classes="collapsed"):
+            yield PlainStatic("", id="identity")
+            yield PlainStatic("Who is connected", classes="heading")
+            yield PlainStatic("nobody yet", id="who")
+            yield PlainStatic("", id="session-code")
+            yield PlainStatic("Compare with the agent", classes="heading session-only")
+            yield PlainStatic("(after connecting)", id="sas", classes="session-only")
+            yield PlainStatic("What the agent may do", classes="heading session-only")
+            yield PlainStatic(LEVEL_TEXT[Level.VIEW], id="level", classes="view session-only")
+            with Horizontal(classes="button-row first session-only"):
+                yield Button("Control  g", id="grant-control", compact=True)
+                yield Button("Suggest  s", id="grant-suggest", compact=True)
+            with Horizontal(classes="button-row session-only"):
+                yield Button("Revoke  r", id="revoke", variant="warning", compact=True)
+                yield Button("Pause  p", id="pause", compact=True)
+            with Horizontal(classes="button-row session-only"):
+                yield Button("Preview  v", id="preview", compact=True)
+                yield Button("End  e", id="end", variant="error", compact=True)
+            with Horizontal(classes="button-row session-only"):
+                yield Button("Call  t", id="call", compact=True)
+            with Vertical(id="guide"):
+                yield PlainStatic("Guide", classes="heading", id="guide-title")
+                yield PlainStatic("", id="steps-list")
+                yield PlainStatic("", id="step-command")
+                with VerticalScroll(id="step-detail"):
+                    yield Markdown("", id="step-body", open_links=False)
+            yield PlainStatic("Chat", classes="heading")
+            yield RichLog(id="chat-log", wrap=True, markup=False, highlight=False, min_width=10)
+            yield ChatInput(placeholder="message the agent (Ctrl-] c)", id="chat-input")
 
     def on_mount(self) -> None:
         self._loop = asyncio.get_running_loop()
         for button in self.query(Button):
             button.can_focus = False  # a click must not take the keyboard from the shell
         self.query_one("#chat-log", RichLog).can_focus = False
-        if self.size.width < NARROW:  # the shell needs the room more: Ctrl-] b shows the panel
-            self.query_one("#side").add_class("collapsed")
+        self.set_class(self.size.width < NARROW, "narrow")
         if self.guide is not None:  # no session yet: the session's parts of the panel wait
             self.query_one("#side").add_class("alone")
         self.query_one("#status", PlainStatic).update(self._status_hint)
@@ -294,6 +301,12 @@ class CustomerApp(App[None], inherit_bindings=False):
         shell.focus()
         self._watch_terminal()
         self._run_session()
+
+    def on_resize(self, event: events.Resize) -> None:
+        narrow = event.size.width < NARROW
+        if narrow != self.has_class("narrow"):
+            self.set_class(narrow, "narrow")
+            self._refresh_banner()
 
     def _watch_terminal(self) -> None:
         """SIGHUP, SIGTERM or a hung-up terminal end the session and close the app: always."""
@@ -485,10 +498,14 @@ class CustomerApp(App[None], inherit_bindings=False):
         self._last_frame = self._loop.time()
         self._output_since_frame = 0
         runtime.feed_pending()
+        state = runtime.screen.state()
         try:
-            self.query_one("#shell", ShellPane).set_state(runtime.screen.state())
+            self.query_one("#shell", ShellPane).set_state(state)
         except Exception:
             logger.debug("pane not available", exc_info=True)
+        low = state.cursor.row >= state.size[1] // 2
+        if low != self.has_class("toasts-top"):  # notifications stay off the cursor's half
+            self.set_class(low, "toasts-top")
         pointer = runtime.pointer
         if pointer is not None and pointer.pattern and self._pointer_handle is None:
             when = max(self._last_frame, self._pointer_at + POINTER_INTERVAL)
@@ -566,7 +583,14 @@ class CustomerApp(App[None], inherit_bindings=False):
                         severity="warning")
 
     @property
+    def unverified(self) -> bool:
+        """The agent said who they are and it could not be verified (issue 8): the red line."""
+        return self.identity is not None and not self.identity.get("verified")
+
+    @property
     def _status_hint(self) -> str:
+        if self.unverified:
+            return UNVERIFIED_HINT
         return GUIDE_HINT if self.guide is not None and (self.runtime is None or self.runtime.session is None) else STATUS_HINT
 
     # -- actions -------------------------------------------------------------------------
@@ -579,6 +603,8 @@ class CustomerApp(App[None], inherit_bindings=False):
             self.notify("not connected yet", severity="warning")
             return
         await runtime.run_command(name, text)
+        if name in ("paste_suggestion", "decline_suggestion"):
+            self._dismiss("Suggested command")
         self._refresh_consent()
         self._refresh_banner()
 
@@ -588,15 +614,28 @@ class CustomerApp(App[None], inherit_bindings=False):
             self.customer.ask_for_help()
 
     def action_focus_shell(self) -> None:
+        """Back to the shell; a chat opened with Ctrl-] c closes itself."""
+        side = self.query_one("#side")
+        if side.has_class("chatting"):
+            side.remove_class("chatting")
+            side.add_class("collapsed")
         self.query_one("#shell", ShellPane).focus()
 
     def action_focus_chat(self) -> None:
+        """The chat alone in the panel (the log gets the panel's height), over the shell."""
         side = self.query_one("#side")
+        if side.has_class("collapsed"):
+            side.add_class("chatting")
         side.remove_class("collapsed")
         self.query_one("#chat-input", ChatInput).focus()
+        self.query_one("#chat-log", RichLog).scroll_end(animate=False)
 
     def action_toggle_panel(self) -> None:
-        self.query_one("#side").toggle_class("collapsed")
+        side = self.query_one("#side")
+        side.remove_class("chatting")
+        side.toggle_class("collapsed")
+        if side.has_class("collapsed") and not isinstance(self.focused, ShellPane):
+            self.query_one("#shell", ShellPane).focus()
 
     def action_preview(self) -> None:
         if not isinstance(self.screen, PreviewScreen):
@@ -674,6 +713,7 @@ class CustomerApp(App[None], inherit_bindings=False):
             if self.query_one("#side").has_class("collapsed"):
                 self.notify(str(event.get("text", "")), title=f"{self.agent_name} says")
         elif kind == "consent":
+            self._dismiss("Not verified: confirm control")
             self._note(f"access: {LEVEL_TEXT.get(event['level'], event['level'])}", "dim")
         elif kind in ("consent_prompt", "recording_prompt"):
             self._show_prompt(event)
@@ -727,10 +767,19 @@ class CustomerApp(App[None], inherit_bindings=False):
         self._refresh_banner()
         self._refresh_side()
 
+    def _dismiss(self, title: str) -> None:
+        """A notification whose question was answered goes at once (not at its timeout)."""
+        for notification in list(self._notifications):
+            if notification.title == title:
+                self._unnotify(notification)
+
     def _show_identity(self, event: dict[str, Any]) -> None:
         """The agent's identity, on a line of its own under the banner for the whole session."""
         self.identity = event
         strip = self.query_one("#identity", PlainStatic)
+        self.query_one("#status", PlainStatic).set_class(not event.get("verified"), "unverified")
+        if not self.prefix_armed:
+            self.query_one("#status", PlainStatic).update(self._status_hint)
         if event.get("verified"):
             self.agent_name = f"{event.get('agent')} ({event.get('org')})"
             strip.update(f"✓ Verified: {event.get('agent')} from {event.get('org')}")
@@ -742,7 +791,8 @@ class CustomerApp(App[None], inherit_bindings=False):
                          "who called you out of the blue · Ctrl-] f reports this session · Ctrl-] e ends it")
             strip.set_classes("unverified")
             self._note(str(event.get("message", "")), "bold red")
-            self.notify(f"{event.get('detail', '')}. See the red line at the top.", title="UNVERIFIED AGENT",
+            self.notify(f"{event.get('detail', '')}. See the red line at the bottom; Ctrl-] b shows the details.",
+                        title="UNVERIFIED AGENT",
                         severity="error", timeout=10)
 
     def _note(self, line: str, style: str = "") -> None:
@@ -956,8 +1006,13 @@ class CustomerApp(App[None], inherit_bindings=False):
             else:
                 text += " · view only · Ctrl-] p pauses, Ctrl-] e ends"
             classes = level
+        narrow = self.has_class("narrow")
+        if narrow and classes == level:
+            text = SHORT_LEVEL[level].format(agent=agent)
         if runtime is not None and runtime.recording.recording and self.phase == Phase.PAIRED:
             text = f"● RECORDING (Ctrl-] x stops) · {text}"
+        if narrow and self.unverified and self.phase == Phase.PAIRED:
+            text, classes = f"⚠ UNVERIFIED AGENT · {text}", "unverified"
         banner = self.query_one("#banner", PlainStatic)
         banner.update(text)
         banner.set_classes(classes)

@@ -163,22 +163,31 @@ async def test_join_pair_type_and_interrupt(agent: Agent, relay_url: str) -> Non
         assert app.is_running and app.return_code is None
 
 
-async def test_resize_follows_the_pane(agent: Agent, relay_url: str) -> None:
+async def test_resize_follows_the_window_and_the_panel_never_resizes_the_shell(agent: Agent, relay_url: str) -> None:
+    """The pty is always (window width, window height - the two status lines): the side
+    panel, the chat and the consent bar open over the shell, a window resize reaches the pty."""
     code = await agent.create()
     app = CustomerApp(relay_url, code, BASH)
     async with app.run_test(size=(120, 36)) as pilot:
         await paired_app(pilot, agent)
         pane = app.query_one("#shell", ShellPane)
-        before = pane.content_size
-        await prefix(pilot, "b")  # hide the side panel: the pane grows
-        await until(lambda: pane.content_size.width > before.width, what="the pane to grow")
-        cols, rows = pane.content_size
-        await until(lambda: app.process is not None and app.process.size == (cols, rows), what="pty resized")
-        await until(lambda: agent.rt.mirror.state is not None and agent.rt.mirror.state.size == (cols, rows),
+        await until(lambda: app.process is not None and app.process.size == (120, 34), what="the pty at 120x34")
+        await prefix(pilot, "b")  # the side panel opens over the shell
+        assert not app.query_one("#side").has_class("collapsed") and app.query_one("#side").region.width == 40
+        await prefix(pilot, "c")  # and the chat
+        await agent.rt.command({"cmd": "request_control", "level": "suggest"})
+        await until(lambda: app.prompt_visible, what="the consent prompt")
+        await pilot.pause(0.2)
+        assert tuple(pane.content_size) == (120, 34) and app.process is not None and app.process.size == (120, 34)
+        await pilot.press("escape")
+        await pilot.resize_terminal(100, 30)
+        await until(lambda: tuple(pane.content_size) == (100, 28), what="the pane at the window's size")
+        await until(lambda: app.process is not None and app.process.size == (100, 28), what="pty resized")
+        await until(lambda: agent.rt.mirror.state is not None and agent.rt.mirror.state.size == (100, 28),
                     what="the agent's mirror resized")
         await type_text(pilot, "stty size")
         await pilot.press("enter")
-        await until(lambda: has_line(pane_lines(app), f"{rows} {cols}"), what="stty size in the shell")
+        await until(lambda: has_line(pane_lines(app), "28 100"), what="stty size in the shell")
 
 
 # -- chat ----------------------------------------------------------------------------------
@@ -275,6 +284,8 @@ async def test_buttons_grant_and_deny(agent: Agent, relay_url: str) -> None:
         await until(lambda: not app.prompt_visible, what="the prompt to close")
         await agent.event("consent", level="view")
         assert app.runtime is not None and app.runtime.consent.level == "view"
+        await prefix(pilot, "b")  # the side panel, over the shell
+        await pilot.pause()
         await pilot.click("#grant-suggest")
         await agent.event("consent", level="suggest")
         assert "SUGGEST" in str(app.query_one("#level").content)
