@@ -96,6 +96,8 @@ SMALL_OUTPUT = 4096
 SMALL_INTERVAL = 0.004
 #: Below this many columns the app keeps one status line (the banner, in short) and no more.
 NARROW = 80
+#: Notifications on screen at once (the oldest goes first).
+MAX_TOASTS = 2
 #: After the program exited, how long to wait for whatever it left behind to close the pty.
 EXIT_IDLE = 0.5
 #: A pattern pointer's rows are looked for again at most this often while the screen changes.
@@ -126,10 +128,10 @@ ARMED_HINT = keymap_hint(Front.APP, lead="prefix: press a key…", every=True).r
 
 UNVERIFIED_HINT = ("⚠ UNVERIFIED AGENT: never give control or passwords to someone who called you · "
                    "Ctrl-] f report · Ctrl-] e end · Ctrl-] b details · Ctrl-] ? help")
-#: The banner below NARROW columns (the only status line then): what matters first.
-SHORT_LEVEL = {Level.CONTROL: "CONTROL: {agent} can TYPE in it · Ctrl-] r revokes",
-               Level.SUGGEST: "SUGGEST: {agent} may propose commands · Ctrl-] r",
-               Level.VIEW: "VIEW: {agent} sees this · Ctrl-] e ends"}
+#: The banner below NARROW columns (the only status line then): what matters first, short
+#: enough for 40 columns with the unverified warning in front.
+SHORT_LEVEL = {Level.CONTROL: "they can TYPE here", Level.SUGGEST: "they may suggest", Level.VIEW: "they see this"}
+SHORT_KEYS = {Level.CONTROL: " · Ctrl-] r revokes", Level.SUGGEST: " · Ctrl-] r revokes", Level.VIEW: " · Ctrl-] e ends"}
 
 
 def _key_text(data: bytes) -> str:
@@ -235,7 +237,13 @@ class CustomerApp(App[None], inherit_bindings=False):
 
     def notify(self, message: str, *, title: str = "", severity: SeverityLevel = "information",
                timeout: float | None = None, markup: bool = False) -> None:
-        """Every notification is literal text: most quote the agent (tui.safe)."""
+        """Every notification is literal text: most quote the agent (tui.safe). At most
+        MAX_TOASTS at once (one below 80 columns): the newest is the one that matters, and a
+        pile of old ones must not cover the shell or hide it."""
+        keep = (1 if self.has_class("narrow") else MAX_TOASTS) - 1
+        shown = list(self._notifications)
+        for old in shown[:max(0, len(shown) - keep)]:
+            self._unnotify(old, refresh=False)
         notify_plain(self, message, title=title, severity=severity, timeout=timeout)
 
     def compose(self) -> ComposeResult:
@@ -258,31 +266,32 @@ class CustomerApp(App[None], inherit_bindings=False):
                 yield PlainStatic("", id="code-spoken")
                 yield PlainStatic("", id="code-how")
         with Vertical(id="side", classes="collapsed"):
-            yield PlainStatic("", id="identity")
-            yield PlainStatic("Who is connected", classes="heading")
-            yield PlainStatic("nobody yet", id="who")
-            yield PlainStatic("", id="session-code")
-            yield PlainStatic("Compare with the agent", classes="heading session-only")
-            yield PlainStatic("(after connecting)", id="sas", classes="session-only")
-            yield PlainStatic("What the agent may do", classes="heading session-only")
-            yield PlainStatic(LEVEL_TEXT[Level.VIEW], id="level", classes="view session-only")
-            with Horizontal(classes="button-row first session-only"):
-                yield Button("Control  g", id="grant-control", compact=True)
-                yield Button("Suggest  s", id="grant-suggest", compact=True)
-            with Horizontal(classes="button-row session-only"):
-                yield Button("Revoke  r", id="revoke", variant="warning", compact=True)
-                yield Button("Pause  p", id="pause", compact=True)
-            with Horizontal(classes="button-row session-only"):
-                yield Button("Preview  v", id="preview", compact=True)
-                yield Button("End  e", id="end", variant="error", compact=True)
-            with Horizontal(classes="button-row session-only"):
-                yield Button("Call  t", id="call", compact=True)
-            with Vertical(id="guide"):
-                yield PlainStatic("Guide", classes="heading", id="guide-title")
-                yield PlainStatic("", id="steps-list")
-                yield PlainStatic("", id="step-command")
-                with VerticalScroll(id="step-detail"):
-                    yield Markdown("", id="step-body", open_links=False)
+            with Vertical(id="panel-info"):  # hidden while the chat is open alone
+                yield PlainStatic("", id="identity")
+                yield PlainStatic("Who is connected", classes="heading")
+                yield PlainStatic("nobody yet", id="who")
+                yield PlainStatic("", id="session-code")
+                yield PlainStatic("Compare with the agent", classes="heading session-only")
+                yield PlainStatic("(after connecting)", id="sas", classes="session-only")
+                yield PlainStatic("What the agent may do", classes="heading session-only")
+                yield PlainStatic(LEVEL_TEXT[Level.VIEW], id="level", classes="view session-only")
+                with Horizontal(classes="button-row first session-only"):
+                    yield Button("Control  g", id="grant-control", compact=True)
+                    yield Button("Suggest  s", id="grant-suggest", compact=True)
+                with Horizontal(classes="button-row session-only"):
+                    yield Button("Revoke  r", id="revoke", variant="warning", compact=True)
+                    yield Button("Pause  p", id="pause", compact=True)
+                with Horizontal(classes="button-row session-only"):
+                    yield Button("Preview  v", id="preview", compact=True)
+                    yield Button("End  e", id="end", variant="error", compact=True)
+                with Horizontal(classes="button-row session-only"):
+                    yield Button("Call  t", id="call", compact=True)
+                with Vertical(id="guide"):
+                    yield PlainStatic("Guide", classes="heading", id="guide-title")
+                    yield PlainStatic("", id="steps-list")
+                    yield PlainStatic("", id="step-command")
+                    with VerticalScroll(id="step-detail"):
+                        yield Markdown("", id="step-body", open_links=False)
             yield PlainStatic("Chat", classes="heading")
             yield RichLog(id="chat-log", wrap=True, markup=False, highlight=False, min_width=10)
             yield ChatInput(placeholder="message the agent (Ctrl-] c)", id="chat-input")
@@ -613,29 +622,31 @@ class CustomerApp(App[None], inherit_bindings=False):
         if self.customer is not None:
             self.customer.ask_for_help()
 
+    def _panel(self, shown: bool, *, chatting: bool = False) -> None:
+        """The side panel, over the shell (never resizing it); toasts move to the other side."""
+        side = self.query_one("#side")
+        side.set_class(not shown, "collapsed")
+        side.set_class(shown and chatting, "chatting")
+        self.set_class(shown, "panel-open")
+        if not shown and not isinstance(self.focused, ShellPane):
+            self.query_one("#shell", ShellPane).focus()
+
     def action_focus_shell(self) -> None:
         """Back to the shell; a chat opened with Ctrl-] c closes itself."""
-        side = self.query_one("#side")
-        if side.has_class("chatting"):
-            side.remove_class("chatting")
-            side.add_class("collapsed")
+        if self.query_one("#side").has_class("chatting"):
+            self._panel(False)
         self.query_one("#shell", ShellPane).focus()
 
     def action_focus_chat(self) -> None:
         """The chat alone in the panel (the log gets the panel's height), over the shell."""
         side = self.query_one("#side")
-        if side.has_class("collapsed"):
-            side.add_class("chatting")
-        side.remove_class("collapsed")
+        self._panel(True, chatting=side.has_class("collapsed") or side.has_class("chatting"))
         self.query_one("#chat-input", ChatInput).focus()
         self.query_one("#chat-log", RichLog).scroll_end(animate=False)
 
     def action_toggle_panel(self) -> None:
         side = self.query_one("#side")
-        side.remove_class("chatting")
-        side.toggle_class("collapsed")
-        if side.has_class("collapsed") and not isinstance(self.focused, ShellPane):
-            self.query_one("#shell", ShellPane).focus()
+        self._panel(side.has_class("collapsed") or side.has_class("chatting"))
 
     def action_preview(self) -> None:
         if not isinstance(self.screen, PreviewScreen):
@@ -1007,12 +1018,13 @@ class CustomerApp(App[None], inherit_bindings=False):
                 text += " · view only · Ctrl-] p pauses, Ctrl-] e ends"
             classes = level
         narrow = self.has_class("narrow")
-        if narrow and classes == level:
-            text = SHORT_LEVEL[level].format(agent=agent)
+        shared = classes == level
+        if narrow and shared:
+            text = SHORT_LEVEL[level] + ("" if self.unverified else SHORT_KEYS[level])
         if runtime is not None and runtime.recording.recording and self.phase == Phase.PAIRED:
-            text = f"● RECORDING (Ctrl-] x stops) · {text}"
-        if narrow and self.unverified and self.phase == Phase.PAIRED:
-            text, classes = f"⚠ UNVERIFIED AGENT · {text}", "unverified"
+            text = f"● REC · {text}" if narrow else f"● RECORDING (Ctrl-] x stops) · {text}"
+        if narrow and shared and self.unverified:
+            text, classes = f"⚠ UNVERIFIED · {text}", "unverified"
         banner = self.query_one("#banner", PlainStatic)
         banner.update(text)
         banner.set_classes(classes)
