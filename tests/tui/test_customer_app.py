@@ -677,3 +677,50 @@ async def test_incoming_call_rings_is_answered_muted_and_hung_up(relay_url: str)
             await prefix(pilot, "e")
     finally:
         await agent.close()
+
+
+async def test_below_80_columns_one_status_line_says_it_all(agent: Agent, relay_url: str) -> None:
+    """40×10: the banner alone, short enough to be read whole, the unverified warning first;
+    the pty is the window but that one line."""
+    code = await agent.create()
+    app = CustomerApp(relay_url, code, BASH)
+    async with app.run_test(size=(40, 10)) as pilot:
+        await paired_app(pilot, agent)
+        await until(lambda: app.identity is not None, what="the identity verdict")
+        await until(lambda: app.process is not None and app.process.size == (40, 9), what="the pty at 40x9")
+        assert not app.query_one("#status").display or app.query_one("#status").region.height == 0
+        await until(lambda: app.banner_text == "⚠ UNVERIFIED · they see this", what="the short banner")
+        assert app.query_one("#banner").has_class("unverified")
+        await pilot.resize_terminal(100, 30)  # wide again: two lines, the red one at the bottom
+        await until(lambda: app.process is not None and app.process.size == (100, 28), what="the pty at 100x28")
+        await until(lambda: app.banner_text.startswith("Your terminal is visible to Alice"), what="the full banner")
+        assert str(app.query_one("#status").content).startswith("⚠ UNVERIFIED AGENT")
+        assert app.query_one("#status").has_class("unverified")
+
+
+async def test_notifications_stay_off_the_cursor_and_go_when_answered(agent: Agent, relay_url: str) -> None:
+    """Toasts sit in the half of the window the cursor is not in; at most two; an answered
+    suggestion's toast goes at once (not after its 30 s)."""
+    code = await agent.create()
+    app = CustomerApp(relay_url, code, BASH)
+    async with app.run_test(size=(80, 24), notifications=True) as pilot:
+        await paired_app(pilot, agent)
+        assert not app.has_class("toasts-top")  # the prompt is on the first rows: toasts at the bottom
+        await type_text(pilot, "clear; seq 30")
+        await pilot.press("enter")
+        await until(lambda: app.has_class("toasts-top"), what="toasts moved to the top (the cursor is low)")
+        await until(lambda: agent.rt.mirror.state is not None, what="the agent's mirror")
+        await agent.rt.command({"cmd": "request_control", "level": "suggest"})
+        await until(lambda: app.prompt_visible, what="the consent prompt")
+        await asyncio.sleep(ARMING)
+        await prefix(pilot, "y")
+        await agent.event("consent", level="suggest")
+        await agent.rt.command({"cmd": "suggest", "command": "echo toast-test"})
+        await until(lambda: any(n.title == "Suggested command" for n in app._notifications), what="the suggestion toast")
+        assert len(app._notifications) <= 2
+        await prefix(pilot, "d")
+        await until(lambda: not any(n.title == "Suggested command" for n in app._notifications),
+                    what="the answered suggestion's toast gone")
+        await type_text(pilot, "clear")
+        await pilot.press("enter")
+        await until(lambda: not app.has_class("toasts-top"), what="toasts back at the bottom")
