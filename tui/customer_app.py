@@ -58,7 +58,7 @@ from tui.widgets.call_bar import CallBar
 from tui.widgets.remote_screen import RemoteScreen
 
 from tui.customer_run import CustomerRun
-from tui.customer_view import (ARMED_HINT, HELP_KEY, LEVEL_TEXT, MAX_TOASTS, NARROW, PREFIX, PREFIX_KEYS, SHELL_TAG,
+from tui.customer_view import (HELP_KEY, LEVEL_TEXT, MAX_TOASTS, NARROW, PREFIX, PREFIX_KEYS, SHELL_TAG,
                                STATUS_HINT, Phase)
 from tui.widgets.shell_pane import ChatInput, ShellPane
 
@@ -218,7 +218,7 @@ class CustomerApp(CustomerRun, inherit_bindings=False):
         self.set_class(self.size.width < NARROW, "narrow")
         if self.guide is not None:  # no session yet: the session's parts of the panel wait
             self.query_one("#side").add_class("alone")
-        self.query_one("#status", PlainStatic).update(self._status_hint)
+        self._show_status()
         shell = self.query_one("#shell", ShellPane)
         shell.set_placeholder("Starting…" if self.guide is not None else "Connecting to the relay…")
         shell.focus()
@@ -230,6 +230,7 @@ class CustomerApp(CustomerRun, inherit_bindings=False):
         if narrow != self.has_class("narrow"):
             self.set_class(narrow, "narrow")
             self._refresh_banner()
+        self._show_status(event.size.width)
 
     # -- keys ----------------------------------------------------------------------------
 
@@ -251,7 +252,7 @@ class CustomerApp(CustomerRun, inherit_bindings=False):
         self.prefix_armed = armed
         status = self.query_one("#status", PlainStatic)
         status.set_class(armed, "armed")
-        status.update(ARMED_HINT if armed else self._status_hint)
+        self._show_status()
 
     async def _prefix_key(self, data: bytes) -> None:
         if data == PREFIX:

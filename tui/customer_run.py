@@ -197,7 +197,7 @@ class CustomerRun(CustomerView):
         self._show_code(code)
         self.query_one("#session-code", PlainStatic).update(f"session {code}")
         self._note(f"session created: give the code {code} to your agent", "bold")
-        self.query_one("#status", PlainStatic).update(self._status_hint)
+        self._show_status()
         self.query_one("#side").remove_class("alone")
         self._refresh_banner()
 

@@ -10,6 +10,7 @@ import logging
 from enum import StrEnum
 from typing import Any
 
+from rich.cells import cell_len
 from rich.text import Text
 from textual.app import App
 from textual.css.query import NoMatches
@@ -84,12 +85,26 @@ GUIDE_HINT = guide_hint(Front.APP)
 ARMED_HINT = keymap_hint(Front.APP, lead="prefix: press a key…", every=True).replace("Ctrl-] literal Ctrl-]", "Esc cancel")
 
 
-UNVERIFIED_HINT = ("⚠ UNVERIFIED AGENT: never give control or passwords to someone who called you · "
-                   "Ctrl-] f report · Ctrl-] e end · Ctrl-] b details · Ctrl-] ? help")
+UNVERIFIED_HINT = ("⚠ UNVERIFIED AGENT: never give control or passwords · Ctrl-] f report · e end · "
+                   "b details · ? help")
 #: The banner below NARROW columns (the only status line then): what matters first, short
 #: enough for 40 columns with the unverified warning in front.
 SHORT_LEVEL = {Level.CONTROL: "they can TYPE here", Level.SUGGEST: "they may suggest", Level.VIEW: "they see this"}
 SHORT_KEYS = {Level.CONTROL: " · Ctrl-] r revokes", Level.SUGGEST: " · Ctrl-] r revokes", Level.VIEW: " · Ctrl-] e ends"}
+
+
+def fit_hint(hint: str, width: int) -> str:
+    """``hint``'s " · " items that fit in ``width`` columns, in order: the first (what matters)
+    and the help kept always, the others while there is room."""
+    if cell_len(hint) <= width:
+        return hint
+    first, *items = hint.split(" · ")
+    keep = [item for item in items if item.endswith("? help") or item == "Esc cancel"]
+    text = first
+    for item in items:
+        if item not in keep and cell_len(" · ".join([text, item, *keep])) <= width:
+            text = f"{text} · {item}"
+    return " · ".join([text, *keep])
 
 
 class CustomerView(App[None]):
@@ -119,6 +134,11 @@ class CustomerView(App[None]):
     def unverified(self) -> bool:
         """The agent said who they are and it could not be verified (issue 8): the red line."""
         return self.identity is not None and not self.identity.get("verified")
+
+    def _show_status(self, width: int | None = None) -> None:
+        """The bottom status line, fitted to the window: whole items only, "? help" always."""
+        text = ARMED_HINT if self.prefix_armed else self._status_hint
+        self.query_one("#status", PlainStatic).update(fit_hint(text, (width or self.size.width) - 2))
 
     @property
     def _status_hint(self) -> str:
@@ -238,8 +258,7 @@ class CustomerView(App[None]):
         self.identity = event
         strip = self.query_one("#identity", PlainStatic)
         self.query_one("#status", PlainStatic).set_class(not event.get("verified"), "unverified")
-        if not self.prefix_armed:
-            self.query_one("#status", PlainStatic).update(self._status_hint)
+        self._show_status()
         if event.get("verified"):
             self.agent_name = f"{event.get('agent')} ({event.get('org')})"
             strip.update(f"✓ Verified: {event.get('agent')} from {event.get('org')}")

@@ -724,3 +724,15 @@ async def test_notifications_stay_off_the_cursor_and_go_when_answered(agent: Age
         await type_text(pilot, "clear")
         await pilot.press("enter")
         await until(lambda: not app.has_class("toasts-top"), what="toasts back at the bottom")
+
+
+def test_status_hints_fit_whole_items_and_keep_help() -> None:
+    from tui.customer_view import ARMED_HINT, STATUS_HINT, UNVERIFIED_HINT, fit_hint
+
+    for hint in (STATUS_HINT, ARMED_HINT, UNVERIFIED_HINT):
+        for width in (38, 78, 98):
+            fitted = fit_hint(hint, width)
+            assert fitted.endswith(("? help", "Esc cancel")) and fitted.startswith(hint.split(" · ")[0])
+            assert len(fitted) <= width or width < 60, (width, fitted)
+            assert all(item in hint.split(" · ") for item in fitted.split(" · "))
+    assert fit_hint(UNVERIFIED_HINT, 78).startswith("⚠ UNVERIFIED AGENT: never give control or passwords")
