@@ -25,10 +25,22 @@ from cobrowse.wire.proxy import ProxyChoice
 from tui.safe import PlainStatic, plain
 from tui.customer_screens import SessionOverScreen
 
-from tui.customer_view import CustomerView, Phase, HELP_KEY, EXIT_IDLE, PANE_FPS, POINTER_INTERVAL, SMALL_INTERVAL, SMALL_OUTPUT
+from tui.customer_view import HELP_KEY, CustomerView, Phase
 from tui.widgets.shell_pane import ShellPane
 
 logger = logging.getLogger(__name__)
+
+#: The customer's own pane is redrawn at most this often while output floods (the agent gets
+#: ScreenSender's rate, whatever this is)...
+PANE_FPS = 60.0
+#: ... and at most every SMALL_INTERVAL s while the output since the last frame is small (an
+#: echo, a prompt): typing must feel local.
+SMALL_OUTPUT = 4096
+SMALL_INTERVAL = 0.004
+#: After the program exited, how long to wait for whatever it left behind to close the pty.
+EXIT_IDLE = 0.5
+#: A pattern pointer's rows are looked for again at most this often while the screen changes.
+POINTER_INTERVAL = 0.25
 
 
 class CustomerRun(CustomerView):

@@ -46,21 +46,10 @@ class Phase(StrEnum):
     ENDED = "ended"
     GUIDE = "guide"  # guide mode, alone: no session yet
 
-#: The customer's own pane is redrawn at most this often while output floods (the agent gets
-#: ScreenSender's rate, whatever this is)...
-PANE_FPS = 60.0
-#: ... and at most every SMALL_INTERVAL s while the output since the last frame is small (an
-#: echo, a prompt): typing must feel local.
-SMALL_OUTPUT = 4096
-SMALL_INTERVAL = 0.004
 #: Below this many columns the app keeps one status line (the banner, in short) and no more.
 NARROW = 80
 #: Notifications on screen at once (the oldest goes first).
 MAX_TOASTS = 2
-#: After the program exited, how long to wait for whatever it left behind to close the pty.
-EXIT_IDLE = 0.5
-#: A pattern pointer's rows are looked for again at most this often while the screen changes.
-POINTER_INTERVAL = 0.25
 #: The prefix key that asks an agent for help in guide mode (``cobrowse guide``).
 HELP_KEY = GET_HELP
 
