@@ -111,7 +111,8 @@ SessionPane.-ended #state { color: $error; text-style: bold; }
 #code-card { height: auto; border: round $primary; padding: 0 1; }
 #code-digits { width: auto; color: $accent; }
 #body { height: 1fr; }
-#mirror { width: 1fr; height: 1fr; }
+#mirror-box { width: 1fr; height: 1fr; align: center middle; }
+#mirror { width: auto; height: auto; max-width: 100%; max-height: 100%; }
 SessionPane.-typing #mirror { border: heavy $error; }
 #side { width: 40; height: 1fr; }
 #facts { height: auto; border: round $panel-lighten-2; padding: 0 1; color: $text-muted; }

@@ -11,7 +11,7 @@ from typing import Any, Callable
 from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
-from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.containers import Container, Horizontal, Vertical, VerticalScroll
 from textual.message import Message
 from textual.widgets import Digits, Input, Markdown, TabbedContent, TabPane
 
@@ -101,7 +101,8 @@ class SessionPane(SessionUpdates):
             yield PlainStatic("", id="code-spoken")
             yield PlainStatic("", id="code-command")
         with Horizontal(id="body"):
-            yield RemoteScreen(id="mirror")
+            with Container(id="mirror-box"):  # the customer's real size, centred (issue 14)
+                yield RemoteScreen(id="mirror")
             with Vertical(id="side"):
                 yield PlainStatic("", id="facts")
                 with TabbedContent(id="side-tabs", initial="chat-tab"):

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Vertical
+from textual.containers import Vertical, VerticalScroll
 from textual.events import Key
 from textual.screen import ModalScreen
 
@@ -27,12 +27,24 @@ _UNSET = object()
 PREFIX_HELP = help_text(Front.APP) + " Press any key to close this help."
 
 
+#: Keys that scroll the help (it is longer than a 24-row window); any other key closes it.
+HELP_SCROLL = {"up": "scroll_up", "down": "scroll_down", "pageup": "scroll_page_up",
+               "pagedown": "scroll_page_down", "home": "scroll_home", "end": "scroll_end"}
+
+
 class HelpScreen(ModalScreen[None]):
     def compose(self) -> ComposeResult:
-        yield PlainStatic(PREFIX_HELP, id="help-box")
+        with VerticalScroll(id="help-box") as box:
+            box.border_title = "cobrowse keys"
+            box.border_subtitle = "↑↓ scroll · any other key closes"
+            yield PlainStatic(PREFIX_HELP, id="help-text")
 
     def on_key(self, event: Key) -> None:
         event.stop()
+        scroll = HELP_SCROLL.get(event.key)
+        if scroll is not None:
+            getattr(self.query_one("#help-box", VerticalScroll), scroll)(animate=False)
+            return
         self.dismiss()
 
     def on_click(self) -> None:

@@ -163,22 +163,31 @@ async def test_join_pair_type_and_interrupt(agent: Agent, relay_url: str) -> Non
         assert app.is_running and app.return_code is None
 
 
-async def test_resize_follows_the_pane(agent: Agent, relay_url: str) -> None:
+async def test_resize_follows_the_window_and_the_panel_never_resizes_the_shell(agent: Agent, relay_url: str) -> None:
+    """The pty is always (window width, window height - the two status lines): the side
+    panel, the chat and the consent bar open over the shell, a window resize reaches the pty."""
     code = await agent.create()
     app = CustomerApp(relay_url, code, BASH)
     async with app.run_test(size=(120, 36)) as pilot:
         await paired_app(pilot, agent)
         pane = app.query_one("#shell", ShellPane)
-        before = pane.content_size
-        await prefix(pilot, "b")  # hide the side panel: the pane grows
-        await until(lambda: pane.content_size.width > before.width, what="the pane to grow")
-        cols, rows = pane.content_size
-        await until(lambda: app.process is not None and app.process.size == (cols, rows), what="pty resized")
-        await until(lambda: agent.rt.mirror.state is not None and agent.rt.mirror.state.size == (cols, rows),
+        await until(lambda: app.process is not None and app.process.size == (120, 34), what="the pty at 120x34")
+        await prefix(pilot, "b")  # the side panel opens over the shell
+        assert not app.query_one("#side").has_class("collapsed") and app.query_one("#side").region.width == 40
+        await prefix(pilot, "c")  # and the chat
+        await agent.rt.command({"cmd": "request_control", "level": "suggest"})
+        await until(lambda: app.prompt_visible, what="the consent prompt")
+        await pilot.pause(0.2)
+        assert tuple(pane.content_size) == (120, 34) and app.process is not None and app.process.size == (120, 34)
+        await pilot.press("escape")
+        await pilot.resize_terminal(100, 30)
+        await until(lambda: tuple(pane.content_size) == (100, 28), what="the pane at the window's size")
+        await until(lambda: app.process is not None and app.process.size == (100, 28), what="pty resized")
+        await until(lambda: agent.rt.mirror.state is not None and agent.rt.mirror.state.size == (100, 28),
                     what="the agent's mirror resized")
         await type_text(pilot, "stty size")
         await pilot.press("enter")
-        await until(lambda: has_line(pane_lines(app), f"{rows} {cols}"), what="stty size in the shell")
+        await until(lambda: has_line(pane_lines(app), "28 100"), what="stty size in the shell")
 
 
 # -- chat ----------------------------------------------------------------------------------
@@ -275,6 +284,8 @@ async def test_buttons_grant_and_deny(agent: Agent, relay_url: str) -> None:
         await until(lambda: not app.prompt_visible, what="the prompt to close")
         await agent.event("consent", level="view")
         assert app.runtime is not None and app.runtime.consent.level == "view"
+        await prefix(pilot, "b")  # the side panel, over the shell
+        await pilot.pause()
         await pilot.click("#grant-suggest")
         await agent.event("consent", level="suggest")
         assert "SUGGEST" in str(app.query_one("#level").content)
@@ -666,3 +677,62 @@ async def test_incoming_call_rings_is_answered_muted_and_hung_up(relay_url: str)
             await prefix(pilot, "e")
     finally:
         await agent.close()
+
+
+async def test_below_80_columns_one_status_line_says_it_all(agent: Agent, relay_url: str) -> None:
+    """40×10: the banner alone, short enough to be read whole, the unverified warning first;
+    the pty is the window but that one line."""
+    code = await agent.create()
+    app = CustomerApp(relay_url, code, BASH)
+    async with app.run_test(size=(40, 10)) as pilot:
+        await paired_app(pilot, agent)
+        await until(lambda: app.identity is not None, what="the identity verdict")
+        await until(lambda: app.process is not None and app.process.size == (40, 9), what="the pty at 40x9")
+        assert not app.query_one("#status").display or app.query_one("#status").region.height == 0
+        await until(lambda: app.banner_text == "⚠ UNVERIFIED · they see this", what="the short banner")
+        assert app.query_one("#banner").has_class("unverified")
+        await pilot.resize_terminal(100, 30)  # wide again: two lines, the red one at the bottom
+        await until(lambda: app.process is not None and app.process.size == (100, 28), what="the pty at 100x28")
+        await until(lambda: app.banner_text.startswith("Your terminal is visible to Alice"), what="the full banner")
+        assert str(app.query_one("#status").content).startswith("⚠ UNVERIFIED AGENT")
+        assert app.query_one("#status").has_class("unverified")
+
+
+async def test_notifications_stay_off_the_cursor_and_go_when_answered(agent: Agent, relay_url: str) -> None:
+    """Toasts sit in the half of the window the cursor is not in; at most two; an answered
+    suggestion's toast goes at once (not after its 30 s)."""
+    code = await agent.create()
+    app = CustomerApp(relay_url, code, BASH)
+    async with app.run_test(size=(80, 24), notifications=True) as pilot:
+        await paired_app(pilot, agent)
+        assert not app.has_class("toasts-top")  # the prompt is on the first rows: toasts at the bottom
+        await type_text(pilot, "clear; seq 30")
+        await pilot.press("enter")
+        await until(lambda: app.has_class("toasts-top"), what="toasts moved to the top (the cursor is low)")
+        await until(lambda: agent.rt.mirror.state is not None, what="the agent's mirror")
+        await agent.rt.command({"cmd": "request_control", "level": "suggest"})
+        await until(lambda: app.prompt_visible, what="the consent prompt")
+        await asyncio.sleep(ARMING)
+        await prefix(pilot, "y")
+        await agent.event("consent", level="suggest")
+        await agent.rt.command({"cmd": "suggest", "command": "echo toast-test"})
+        await until(lambda: any(n.title == "Suggested command" for n in app._notifications), what="the suggestion toast")
+        assert len(app._notifications) <= 2
+        await prefix(pilot, "d")
+        await until(lambda: not any(n.title == "Suggested command" for n in app._notifications),
+                    what="the answered suggestion's toast gone")
+        await type_text(pilot, "clear")
+        await pilot.press("enter")
+        await until(lambda: not app.has_class("toasts-top"), what="toasts back at the bottom")
+
+
+def test_status_hints_fit_whole_items_and_keep_help() -> None:
+    from tui.customer_view import ARMED_HINT, STATUS_HINT, UNVERIFIED_HINT, fit_hint
+
+    for hint in (STATUS_HINT, ARMED_HINT, UNVERIFIED_HINT):
+        for width in (38, 78, 98):
+            fitted = fit_hint(hint, width)
+            assert fitted.endswith(("? help", "Esc cancel")) and fitted.startswith(hint.split(" · ")[0])
+            assert len(fitted) <= width or width < 60, (width, fitted)
+            assert all(item in hint.split(" · ") for item in fitted.split(" · "))
+    assert fit_hint(UNVERIFIED_HINT, 78).startswith("⚠ UNVERIFIED AGENT: never give control or passwords")

@@ -352,6 +352,8 @@ class RemoteScreen(Widget, can_focus=True):
         self._cursor_at = cursor
         self._update_mismatch()
         moved = self._update_origin()
+        if old is None or old.size != state.size:  # an auto-sized pane (the agent's, centred) follows
+            self.refresh(layout=True)
         if self._placeholder is not None:
             return  # hidden: set_placeholder(None) repaints everything
         if old is None or moved or old.size != state.size or len(old_keys) != len(keys):

@@ -1,0 +1,44 @@
+"""The customer app's main screens at 80×24 (issue 14), as a person sees them: the code box
+over the shell while waiting, the side panel and the chat opened over it, the help. A real
+relay (in a thread: snap_compare runs its own loop), a fixed session code, ``cat`` as the
+shared program so the shell's area is blank and stable."""
+
+from __future__ import annotations
+
+from typing import Any, Awaitable, Callable
+
+import pytest
+
+from tests.tui.test_customer_app import PREFIX, ThreadedRelay, until
+from tui.customer_app import CustomerApp, ShellPane
+
+SIZE = (80, 24)
+
+
+def waiting(keys: tuple[str, ...] = ()) -> Callable[[Any], Awaitable[None]]:
+    async def ready(pilot: Any) -> None:
+        app: CustomerApp = pilot.app
+        await until(lambda: app.process is not None and app.code is not None, what="the code and the pty")
+        await until(lambda: app.query_one("#shell", ShellPane).state is not None, what="the first frame")
+        for key in keys:
+            await pilot.press(PREFIX, key)
+        await pilot.pause(0.2)
+        assert app.process is not None and app.process.size == (80, 22)  # nothing opened over the shell resized it
+        if keys == ("question_mark",):
+            assert type(app.screen).__name__ == "HelpScreen"
+
+    return ready
+
+
+@pytest.fixture
+def fixed_code(monkeypatch: pytest.MonkeyPatch) -> None:
+    import cobrowse.io.runtime as runtime_module
+
+    monkeypatch.setattr(runtime_module, "new_secret", lambda randbelow: "71930518")
+
+
+@pytest.mark.parametrize("keys", [(), ("b",), ("c",), ("question_mark",)], ids=["waiting", "panel", "chat", "help"])
+def test_customer_screens_at_80x24(snap_compare: Any, fixed_code: None, keys: tuple[str, ...]) -> None:
+    with ThreadedRelay() as relay:
+        app = CustomerApp(relay.url, None, "cat")
+        assert snap_compare(app, terminal_size=SIZE, run_before=waiting(keys))

@@ -1,0 +1,299 @@
+"""The customer app's session: one worker owns the relay link, the runtime and the pty
+(:class:`CustomerSession`), the program's output is drawn in the shell pane at a bounded
+rate, and a terminal that goes away (SIGHUP, SIGTERM, a hang-up) always ends the session."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import os
+import signal
+import threading
+from typing import Any
+
+from textual import on, work
+
+from cobrowse.errors import CobrowseError
+from cobrowse.io.customer_session import CustomerOptions, CustomerSession, GuideHooks
+from cobrowse.cli.commands import ENDING_GRACE, SIGNAL_MESSAGES
+from cobrowse.io.pty import PtyProcess, command_argv, terminal_hung_up
+from cobrowse.voice.settings import RtcSettings
+from cobrowse.io.runtime import EXIT_FAILED, EXIT_OK, Outcome, exit_code_for
+from cobrowse.wire.code import Code, parse_code
+from cobrowse.wire.proxy import ProxyChoice
+from tui.safe import PlainStatic, plain
+from tui.customer_screens import SessionOverScreen
+
+from tui.customer_view import HELP_KEY, CustomerView, Phase
+from tui.widgets.shell_pane import ShellPane
+
+logger = logging.getLogger(__name__)
+
+#: The customer's own pane is redrawn at most this often while output floods (the agent gets
+#: ScreenSender's rate, whatever this is)...
+PANE_FPS = 60.0
+#: ... and at most every SMALL_INTERVAL s while the output since the last frame is small (an
+#: echo, a prompt): typing must feel local.
+SMALL_OUTPUT = 4096
+SMALL_INTERVAL = 0.004
+#: After the program exited, how long to wait for whatever it left behind to close the pty.
+EXIT_IDLE = 0.5
+#: A pattern pointer's rows are looked for again at most this often while the screen changes.
+POINTER_INTERVAL = 0.25
+
+
+class CustomerRun(CustomerView):
+    """The session worker and the program's screen; the attributes are set by CustomerApp."""
+
+    relay_url: str
+    code_text: str | None
+    command: str | None
+    consent_timeout: float
+    customer_name: str
+    reconnect_for: float
+    env: dict[str, str] | None
+    rtc: RtcSettings | None
+    proxy: ProxyChoice | None
+    redact_patterns: tuple[str, ...]
+    trusted: tuple[Any, ...]
+    control_cooldown: float
+    customer: CustomerSession | None
+    process: PtyProcess | None
+    outcome: Outcome | None
+    terminal_gone: str | None
+    _pane_size: tuple[int, int] | None
+    _pane_sized: asyncio.Event
+    _frame_handle: asyncio.TimerHandle | None
+    _pointer_handle: asyncio.TimerHandle | None
+    _last_frame: float
+    _output_since_frame: int
+
+    def _watch_terminal(self) -> None:
+        """SIGHUP, SIGTERM or a hung-up terminal end the session and close the app: always."""
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGHUP, signal.SIGTERM):
+            loop.add_signal_handler(sig, self._on_terminal_gone, SIGNAL_MESSAGES[sig.name])
+        if os.isatty(0):
+            self.set_interval(1.0, self._check_hangup)
+        resume = signal.getsignal(signal.SIGCONT)
+        if callable(resume):  # Textual's driver restarts its output on SIGCONT (after Ctrl-Z)
+
+            def on_continue(signum: int, frame: Any) -> None:
+                # A hang-up sends SIGCONT too, at any point of the main thread: restarting the
+                # output then deadlocked the app (a new writer while the old one's lock was held).
+                if not any(terminal_hung_up(fd) for fd in (0, 1)):
+                    resume(signum, frame)
+
+            signal.signal(signal.SIGCONT, on_continue)
+
+    def _check_hangup(self) -> None:
+        if terminal_hung_up(0):
+            self._on_terminal_gone("the customer's terminal hung up")
+
+    def _on_terminal_gone(self, message: str) -> None:
+        if self.terminal_gone is not None:  # a second signal: stop now
+            self.exit(return_code=EXIT_FAILED)
+            return
+        self.terminal_gone = message
+        if any(terminal_hung_up(fd) for fd in (0, 1, 2)):
+            # Textual's writer thread dies on the first EIO and its full queue then blocks the
+            # app for ever: point the standard fds at /dev/null so the shutdown completes.
+            null = os.open(os.devnull, os.O_RDWR)
+            for fd in (0, 1, 2):
+                os.dup2(null, fd)
+            os.close(null)
+        last_resort = threading.Timer(2 * ENDING_GRACE, self._hard_exit)
+        last_resort.daemon = True
+        last_resort.start()
+        runtime = self.runtime
+        if runtime is None or self.process is None or runtime.outcome is not None or self.phase == Phase.GUIDE:
+            self.exit(return_code=EXIT_FAILED if runtime is None or runtime.outcome is None else runtime.outcome.exit_code)
+            return
+        asyncio.ensure_future(runtime.end("customer_ended", message))
+        self.set_timer(ENDING_GRACE, lambda: self.exit(return_code=EXIT_FAILED))
+
+    def _hard_exit(self) -> None:
+        """The app did not close in time after its terminal went away: kill the shared
+        program and leave (from a timer thread: the event loop may be the one stuck)."""
+        process = self.process
+        if process is not None:
+            with contextlib.suppress(Exception):
+                process.send_signal(signal.SIGKILL)
+        os._exit(EXIT_FAILED)
+
+    # -- the session worker ----------------------------------------------------------------
+
+    @work(exclusive=True, exit_on_error=False, group="session")
+    async def _run_session(self) -> None:
+        try:
+            outcome = await self._session()
+        except CobrowseError as exc:
+            outcome = Outcome("error", str(exc), exit_code_for(exc))
+        except Exception as exc:  # never a traceback in the customer's face
+            logger.exception("customer session failed")
+            outcome = Outcome("error", f"unexpected error: {exc or type(exc).__name__}", EXIT_FAILED)
+        self.outcome = outcome
+        if self.terminal_gone is not None:  # nobody is left to read a failure
+            self.exit(return_code=outcome.exit_code)
+            return
+        self.phase = Phase.ENDED
+        self._refresh_banner()
+        if outcome.exit_code == EXIT_OK:
+            self.exit(return_code=EXIT_OK, message=plain(f"cobrowse: session ended: {outcome.message}"))
+        else:
+            title = "cobrowse could not start the session" if self.sas is None else "The session ended"
+            self.push_screen(SessionOverScreen(title, outcome.message, outcome.exit_code))
+
+    async def _session(self) -> Outcome:
+        guide = self.guide
+        code = parse_code(self.code_text) if self.code_text is not None and guide is None else None  # InvalidCode: exit 2
+        argv = command_argv(self.command)  # ConfigError before any network
+        cols, rows = initial = await self._initial_size()
+        options = CustomerOptions(self.relay_url, reconnect_for=self.reconnect_for, proxy=self.proxy,
+                                  consent_timeout=self.consent_timeout, name=self.customer_name, rtc=self.rtc,
+                                  redact_patterns=self.redact_patterns, trusted=self.trusted,
+                                  control_cooldown=self.control_cooldown)
+        hooks = GuideHooks(creating=self._guide_creating, created=self._guide_created, failed=self._guide_failed,
+                           code_again=lambda code: self.notify(f"the session code is {code}: give it to your agent",
+                                                               title="help is on the way"))
+        customer = self.customer = CustomerSession(options, self._emit, cols, rows, guide=guide, hooks=hooks)
+        runtime = self.runtime = customer.runtime
+        shell = self.query_one("#shell", ShellPane)
+        try:
+            self.phase = Phase.GUIDE if guide is not None else Phase.CONNECTING  # guide: no session until asked
+            self.code = await customer.open(code)
+            if self.code is not None:
+                self.phase = Phase.CHECKING if code is not None else Phase.WAITING
+                if code is None:
+                    self._show_code(self.code)
+                self.query_one("#session-code", PlainStatic).update(f"session {self.code}")
+            self._refresh_banner()
+        except BaseException:
+            await customer.abandon()
+            raise
+        cols, rows = self._pane_size or (cols, rows)
+        process = self.process = await customer.spawn(argv, cols, rows, env=self.env)
+        if (cols, rows) != initial:  # the pane changed while connecting
+            runtime.resize(cols, rows)
+        shell.set_placeholder(None)
+        self._render_frame()
+        process.set_output_handler(self._on_program_output)
+        program = asyncio.create_task(self._watch_program(process), name="customer-program")
+        try:
+            return await customer.run(program)
+        finally:
+            process.set_output_handler(None)
+            program.cancel()
+            await customer.close()
+            self.process = None
+            if self._frame_handle is not None:
+                self._frame_handle.cancel()
+                self._frame_handle = None
+
+    # guide mode: what the customer sees while Ctrl-] ! creates a session
+
+    def _guide_creating(self) -> None:
+        self.phase = Phase.CONNECTING
+        self._refresh_banner()
+
+    def _guide_failed(self, exc: CobrowseError) -> None:
+        self.phase = Phase.GUIDE
+        self._refresh_banner()
+        self._note(f"could not create a session: {exc}", "red")
+        self.notify(f"{exc}\nCtrl-] {HELP_KEY} tries again.", title="no session", severity="error", timeout=15)
+
+    def _guide_created(self, code: Code) -> None:
+        self.code = code
+        self.phase = Phase.WAITING
+        self._show_code(code)
+        self.query_one("#session-code", PlainStatic).update(f"session {code}")
+        self._note(f"session created: give the code {code} to your agent", "bold")
+        self._show_status()
+        self.query_one("#side").remove_class("alone")
+        self._refresh_banner()
+
+    async def _initial_size(self) -> tuple[int, int]:
+        try:
+            async with asyncio.timeout(2):
+                await self._pane_sized.wait()
+        except TimeoutError:
+            pass
+        return self._pane_size or (80, 24)
+
+    async def _watch_program(self, process: PtyProcess) -> int:
+        status = await process.wait()
+        try:  # let what it left behind on the terminal finish writing
+            async with asyncio.timeout(EXIT_IDLE):
+                await process.wait_eof()
+        except TimeoutError:
+            pass
+        self._render_frame()
+        return status
+
+    # -- the program's screen ----------------------------------------------------------
+
+    def _on_program_output(self, data: bytes) -> None:
+        runtime = self.runtime
+        if runtime is None:
+            return
+        runtime.program_output(data)  # what the agent sees (queued, fed by the runtime)
+        self._output_since_frame += len(data)
+        if self._loop is None:
+            return
+        interval = SMALL_INTERVAL if self._output_since_frame <= SMALL_OUTPUT else 1.0 / PANE_FPS
+        when = max(self._loop.time(), self._last_frame + interval)
+        handle = self._frame_handle
+        if handle is not None:
+            if handle.when() <= when:
+                return
+            handle.cancel()  # more output came: fall back to the flood rate
+        self._frame_handle = self._loop.call_at(when, self._render_frame)
+
+    def _render_frame(self) -> None:
+        """Show the customer's own screen: feed what is queued, draw the emulator's state."""
+        self._frame_handle = None
+        runtime = self.runtime
+        if runtime is None or self._loop is None:
+            return
+        self._last_frame = self._loop.time()
+        self._output_since_frame = 0
+        runtime.feed_pending()
+        state = runtime.screen.state()
+        try:
+            self.query_one("#shell", ShellPane).set_state(state)
+        except Exception:
+            logger.debug("pane not available", exc_info=True)
+        low = state.cursor.row >= state.size[1] // 2
+        if low != self.has_class("toasts-top"):  # notifications stay off the cursor's half
+            self.set_class(low, "toasts-top")
+        pointer = runtime.pointer
+        if pointer is not None and pointer.pattern and self._pointer_handle is None:
+            when = max(self._last_frame, self._pointer_at + POINTER_INTERVAL)
+            self._pointer_handle = self._loop.call_at(when, self._update_pointer)
+
+    def _update_pointer(self) -> None:
+        """Look for a pattern pointer's rows again (the screen changed)."""
+        self._pointer_handle = None
+        runtime = self.runtime
+        if runtime is None or runtime.pointer is None or self._loop is None:
+            return
+        self._pointer_at = self._loop.time()
+        event = runtime.pointer_event()
+        try:
+            self.query_one("#shell", ShellPane).set_highlight(event.get("rows"))
+        except Exception:
+            logger.debug("pane not available", exc_info=True)
+
+    @on(ShellPane.Resized)
+    def _pane_resized(self, message: ShellPane.Resized) -> None:
+        cols, rows = max(2, message.cols), max(2, message.rows)
+        if self._pane_size == (cols, rows):
+            return
+        self._pane_size = (cols, rows)
+        self._pane_sized.set()
+        process, runtime = self.process, self.runtime
+        if process is not None and runtime is not None:
+            process.resize(cols, rows)
+            runtime.resize(cols, rows)
+            self._render_frame()
