@@ -20,7 +20,7 @@ from relay.admission import Refusal
 from relay.host import RelayHost
 from relay.limits import bucket_for
 from relay.queue_host import QUEUE_MESSAGES, after, queue_control, refuse_claim
-from relay.rooms import queueable
+from relay.roomops import queueable
 
 
 async def handle(server: RelayHost, ws: ServerConnection) -> None:

@@ -10,7 +10,8 @@ from typing import Any
 from cobrowse.wire.envelope import PROTOCOL_VERSION, Claim, Confirm, Enqueue, Error, Message, Pick, Watch
 from relay.outcome import CLOSE_POLICY, Event, Output
 from relay.queue import HelpQueue
-from relay.rooms import Rooms, agent_token_ok, queueable
+from relay.roomops import agent_token_ok, queueable
+from relay.rooms import Rooms
 
 QUEUE_MESSAGES = (Enqueue, Watch, Pick)
 

@@ -4,8 +4,13 @@ session back with both sides away and a fresh grace period."""
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from relay.outcome import Event, Key, Output
 from relay.roomstate import RoomsBase, RoomSession, SessionRecord, Side, secret_digest
+
+if TYPE_CHECKING:
+    from relay.rooms import Rooms
 
 
 class RoomsAcrossProcesses(RoomsBase):
@@ -128,3 +133,18 @@ class RoomsAcrossProcesses(RoomsBase):
             "nameplate": nameplate, "paired": bool(record.joiner_role), "agent_token": agent_token or None,
         }))
         return out
+
+
+def queueable(rooms: Rooms, conn: Key) -> str | None:
+    """The nameplate of ``conn``'s session if it may wait in the help queue: ``conn`` created
+    it as the customer and nobody has confirmed a claim on it yet (relay/queue.py)."""
+    c = rooms._conns.get(conn)
+    session = c.session if c is not None else None
+    if session is None or c is None or c.side is not session.creator or session.creator.role != "customer":
+        return None
+    return None if session.confirmed or session.ended else session.nameplate
+
+
+def agent_token_ok(rooms: Rooms, token: str | None) -> bool:
+    """Whether an agent with ``token`` is admitted (always, when the relay has no tokens)."""
+    return rooms._token(token)[0]

@@ -487,17 +487,3 @@ class Rooms(RoomsAcrossProcesses):
         if other is not None and other.conn is not None:
             out.send.append((other.conn, Peer("left", self.config.grace)))
 
-
-def queueable(rooms: Rooms, conn: Key) -> str | None:
-    """The nameplate of ``conn``'s session if it may wait in the help queue: ``conn`` created
-    it as the customer and nobody has confirmed a claim on it yet (relay/queue.py)."""
-    c = rooms._conns.get(conn)
-    session = c.session if c is not None else None
-    if session is None or c is None or c.side is not session.creator or session.creator.role != "customer":
-        return None
-    return None if session.confirmed or session.ended else session.nameplate
-
-
-def agent_token_ok(rooms: Rooms, token: str | None) -> bool:
-    """Whether an agent with ``token`` is admitted (always, when the relay has no tokens)."""
-    return rooms._token(token)[0]

@@ -121,6 +121,7 @@ async def test_a_persian_customer_in_tmux(relay_url: str) -> None:
         await agent.command({"cmd": "request_control", "level": "control"})
         screen = await tmux.wait_for("fa", "Ctrl-] y")
         (prompt,) = [row for row in screen.splitlines() if "Ctrl-] y" in row]
+        prompt = prompt[prompt.index("[cobrowse]"):]  # after the shell's "$ " when the prompt printed first (issue 14)
         assert prompt.replace(FSI, "").startswith("[cobrowse] کارشناس اجازه می\u200cخواهد که ترمینال شما را «کنترل» کند")
         assert "\\u20" not in screen and f"{FSI}Ctrl-] y{PDI}" in prompt
     finally:

@@ -27,6 +27,7 @@ from cobrowse.policy.agent_commands import Point, Step, StepStatus
 from cobrowse.wire.code import parse_code
 from relay.config import RelayConfig
 from relay.server import RelayServer, serve_relay
+from cobrowse.policy.events import as_json
 from tests.tui.terminal_keys import press_key
 from tui.agent_app import (
     PALETTE,
@@ -67,7 +68,7 @@ class Customer:
         return str(code)
 
     def of(self, kind: str) -> list[dict[str, Any]]:
-        return [e for e in self.events if e.get("event") == kind]
+        return [e for e in map(as_json, self.events) if e.get("event") == kind]
 
     async def stop(self) -> None:
         if self.task is None:

@@ -63,7 +63,10 @@ async def test_console_shows_masks_and_the_pause(relay: RelayServer, customers: 
         assert "private-output" not in mirror_text(pane)
         assert pane.runtime is not None and "private-output" not in "\n".join(pane.runtime.mirror.state.lines())
 
-        await customer.runtime.run_command("pause")
+        await customer.runtime.run_command("pause")  # the screen changed while paused: the customer reviews it first
+        await pilot.pause(0.3)
+        assert "private-output" not in mirror_text(pane)
+        await customer.runtime.run_command("resume_share")
         await until(pilot, lambda: "private-output" in mirror_text(pane), "the current screen after the resume")
         assert pane.state == "connected"
         await leave(app)
