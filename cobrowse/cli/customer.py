@@ -111,8 +111,9 @@ class GuideNotices:
             before = self.statuses[i] if i < len(self.statuses) else "pending"
             if status != before and status in STATUSES:
                 values: dict[str, str | int] = {"index": i + 1, "total": total, "title": str(step.get("title", ""))}
-                if step.get("by"):
-                    by = tr(BY[step["by"]]) if step["by"] in BY else str(step["by"])
+                who = step.get("by")
+                if who:  # no literal inside tr(): older Babel extracts it as a msgid
+                    by = tr(BY[who]) if who in BY else str(who)
                     say(tr(STATUSES_BY[status], who=by, **values))
                 else:
                     say(tr(STATUSES[status], **values))
