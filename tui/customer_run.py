@@ -153,7 +153,7 @@ class CustomerRun(CustomerView):
         options = CustomerOptions(self.relay_url, reconnect_for=self.reconnect_for, proxy=self.proxy,
                                   consent_timeout=self.consent_timeout, name=self.customer_name, rtc=self.rtc,
                                   redact_patterns=self.redact_patterns, trusted=self.trusted,
-                                  control_cooldown=self.control_cooldown)
+                                  control_cooldown=self.control_cooldown, review_resume=True)
         hooks = GuideHooks(creating=self._guide_creating, created=self._guide_created, failed=self._guide_failed,
                            code_again=lambda code: self.notify(f"the session code is {code}: give it to your agent",
                                                                title="help is on the way"))
@@ -249,6 +249,11 @@ class CustomerRun(CustomerView):
                 return
             handle.cancel()  # more output came: fall back to the flood rate
         self._frame_handle = self._loop.call_at(when, self._render_frame)
+
+    def _on_event(self, event: dict[str, Any]) -> None:
+        super()._on_event(event)
+        if event.get("event") == "screen_cleared":  # cleared before sharing resumed: show it at once
+            self._render_frame()
 
     def _render_frame(self) -> None:
         """Show the customer's own screen: feed what is queued, draw the emulator's state."""

@@ -1,9 +1,10 @@
-"""The customer app's modal screens: the prefix-key help, "what the agent sees", and the
-end of a failed session. Apart from the app so it stays about the session itself."""
+"""The customer app's modal screens: the prefix-key help, "what the agent sees", what
+resuming would share, and the end of a failed session. Apart from the app so it stays
+about the session itself."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -19,6 +20,7 @@ from tui.widgets.remote_screen import RemoteScreen
 
 if TYPE_CHECKING:
     from tui.customer_app import CustomerApp
+    from tui.customer_view import CustomerView
 
 #: How often the "what the agent sees" preview looks for a newer sent frame.
 PREVIEW_INTERVAL = 0.1
@@ -100,6 +102,48 @@ class PreviewScreen(ModalScreen[None]):
 
     def action_close(self) -> None:
         self.dismiss()
+
+
+class ResumeReviewScreen(ModalScreen[str]):
+    """Sharing is about to resume and the screen changed while it was paused: these lines
+    would become visible. s / Enter shares them, c clears the screen first, n / Esc keeps
+    sharing paused (docs/privacy.md). The lines are the customer's own screen: shown as
+    plain text, never markup."""
+
+    BINDINGS = [
+        Binding("s,enter", "choose('share')", "share", show=False),
+        Binding("c", "choose('clear')", "clear, then share", show=False),
+        Binding("n,escape,ctrl+right_square_bracket", "choose('stay')", "stay paused", show=False),
+    ]
+
+    def __init__(self, message: str, lines: list[str], hint: str) -> None:
+        super().__init__()
+        self._message, self._lines, self._hint = message, lines, hint
+
+    def compose(self) -> ComposeResult:
+        with Vertical(id="review-box"):
+            yield PlainStatic(self._message, id="review-title")
+            with VerticalScroll(id="review-lines"):
+                yield PlainStatic("\n".join(self._lines) or " ")
+            yield PlainStatic(self._hint, id="review-hint")
+
+    def action_choose(self, choice: str) -> None:
+        self.dismiss(choice)
+
+
+def review_resume(app: CustomerView, event: dict[str, Any]) -> None:
+    """The screen changed while paused: show what would become visible; the customer shares,
+    clears first, or stays paused (sharing stays paused until they answer)."""
+    commands = {"share": "resume_share", "clear": "resume_clear", "stay": "resume_stay"}
+
+    async def answered(choice: str | None) -> None:
+        runtime = app.runtime
+        if runtime is not None:
+            await runtime.run_command(commands.get(choice or "stay", "resume_stay"))
+
+    hint = "s or Enter: share it · c: clear your screen, then share · n or Esc: stay paused"
+    lines = [str(line) for line in event.get("lines", [])]
+    app.push_screen(ResumeReviewScreen(str(event.get("message", "")), lines, hint), answered)
 
 
 class SessionOverScreen(ModalScreen[None]):

@@ -25,6 +25,8 @@ from cobrowse.voice.call import describe as describe_voice
 from cobrowse.wire.code import Code
 from cobrowse.plain.keymap import GET_HELP, Front, guide_hint, keys_for, step_hint
 from cobrowse.plain.keymap import hint as keymap_hint
+from cobrowse.i18n.notices import customer_line
+from tui.customer_screens import review_resume
 from tui.safe import PlainStatic, plain
 from tui.widgets.call_bar import CallBar
 
@@ -194,14 +196,13 @@ class CustomerView(App[None]):
             self._note("sharing resumed" if event.get("active") else "sharing paused: the agent sees nothing", "dim")
         elif kind == "peer":
             self.peer_present = event.get("state") != "left"
-            self._note("the agent's connection dropped; waiting for them to come back" if not self.peer_present
-                      else f"{self.agent_name} is back", "dim")
+            self._note(f"{self.agent_name} is back" if self.peer_present else str(customer_line(event) or ""), "dim")
         elif kind == "connection":
             self.reconnecting = event.get("state") == "reconnecting"
-            if not self.reconnecting:
-                self.peer_present = bool(event.get("peer", True))
-            self._note(f"connection lost; reconnecting (attempt {event.get('attempt')})" if self.reconnecting
-                      else "reconnected", "dim")
+            self.peer_present = self.peer_present if self.reconnecting else bool(event.get("peer", True))
+            self._note(str(customer_line(event, agent=self.agent_name) or ""), "dim")  # who dropped (docs/relay.md)
+        elif kind == "resume_review":
+            review_resume(self, event)
         elif kind == "notice":
             message = str(event.get("message", ""))
             if event.get("kind") == "confirm_end":

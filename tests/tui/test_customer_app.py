@@ -340,10 +340,42 @@ async def test_pause_and_resume(agent: Agent, relay_url: str) -> None:
         await pilot.pause()
         assert app.focused is app.query_one("#shell")
 
+        # resuming first shows what would become visible; n keeps sharing paused
         await prefix(pilot, "p")
+        await until(lambda: type(app.screen).__name__ == "ResumeReviewScreen", what="the review of what changed")
+        shown = "\n".join(str(w.render()) for w in app.screen.query("#review-lines PlainStatic"))
+        assert "while-paused" in shown
+        await pilot.press("n")
+        await pilot.pause(0.3)
+        assert not any("while-paused" in line for line in agent.lines()) and agent.rt.screen_frames == frames
+
+        # Ctrl-] p again, then s: shared as it is
+        await prefix(pilot, "p")
+        await until(lambda: type(app.screen).__name__ == "ResumeReviewScreen", what="the review again")
+        await pilot.press("s")
         await agent.event("sharing", active=True)
         assert app.banner_text.startswith("Your terminal is visible to Alice")
         await until(lambda: has_line(agent.lines(), "while-paused"), what="the screen after resume")
+
+
+async def test_resume_after_clearing_shares_a_clean_screen(agent: Agent, relay_url: str) -> None:
+    code = await agent.create()
+    app = CustomerApp(relay_url, code, BASH)
+    async with app.run_test(size=(120, 36)) as pilot:
+        await paired_app(pilot, agent)
+        await until(lambda: agent.rt.screen_frames > 0, what="a first frame")
+        await prefix(pilot, "p")
+        await agent.event("sharing", active=False)
+        await type_text(pilot, "echo secret-while-paused")
+        await pilot.press("enter")
+        await until(lambda: has_line(pane_lines(app), "secret-while-paused"), what="output in the customer's pane")
+        await prefix(pilot, "p")
+        await until(lambda: type(app.screen).__name__ == "ResumeReviewScreen", what="the review of what changed")
+        await pilot.press("c")
+        await agent.event("sharing", active=True)
+        await until(lambda: not has_line(pane_lines(app), "secret-while-paused"), what="the customer's own screen cleared")
+        await asyncio.sleep(0.5)
+        assert not any("secret-while-paused" in line for line in agent.lines())
 
 
 async def test_preview_shows_what_was_sent(agent: Agent, relay_url: str) -> None:
