@@ -4,6 +4,8 @@ read, and the child processes behind them (see bench/latency.py for the setup)."
 
 from __future__ import annotations
 
+import abc
+
 import asyncio
 import json
 import os
@@ -143,17 +145,17 @@ def cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
-class Side:
+class Side(abc.ABC):
     """One way of showing the customer's terminal to the agent: cobrowse, or tmux."""
 
     name = ""
     view: View
 
-    def send(self, text: str) -> None:
-        raise NotImplementedError
+    @abc.abstractmethod
+    def send(self, text: str) -> None: ...
 
-    def cpu_pids(self) -> list[int]:
-        raise NotImplementedError
+    @abc.abstractmethod
+    def cpu_pids(self) -> list[int]: ...
 
 
 class Cobrowse(Side):

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import os
 import secrets
-from typing import Any, Callable
+from typing import TYPE_CHECKING, Any, Callable
 
 from cobrowse.policy.events import Event, LegacyEvent
 from cobrowse.errors import RelayRejected, RelayUnavailable
@@ -30,15 +30,13 @@ class CodeGuesses:
     max_attempts: int
     emit: Callable[[Event | LegacyEvent], None]
 
-    @property
-    def paired(self) -> bool:
-        raise NotImplementedError
+    if TYPE_CHECKING:  # provided by SessionRuntime, the class this mixes into
+        @property
+        def paired(self) -> bool: ...
 
-    def finish(self, reason: str, message: str, exit_code: int) -> None:
-        raise NotImplementedError
+        def finish(self, reason: str, message: str, exit_code: int) -> None: ...
 
-    def code_event(self, *, renewed: bool = False) -> dict[str, Any]:
-        raise NotImplementedError
+        def code_event(self, *, renewed: bool = False) -> dict[str, Any]: ...
 
     async def _attempt_failed(self) -> bool:
         """Key confirmation failed before pairing. The creator lets the claimant go and keeps
