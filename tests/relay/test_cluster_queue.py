@@ -1,0 +1,153 @@
+"""The help queue across relay nodes on a real redis-server (docs/helpdesk.md, "Across
+relay nodes"): customers waiting on one node are listed, counted and picked by agents on
+another; the pick's claim reaches the customer's node; a node that dies or stops takes its
+customers out of every queue and the others move up. Real `python -m relay` processes,
+raw websockets clients; every wait bounded, nothing timed."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from typing import Any
+
+from websockets.asyncio.client import ClientConnection, connect
+
+from cobrowse.wire.envelope import Claim, Confirm, Enqueue, Message, Open, Pick, Watch
+from tests.relay.test_cluster import nodes, redis_url  # noqa: F401  (fixtures)
+
+T = 20.0
+ORG = "0123456789abcdef"
+
+
+async def send(ws: ClientConnection, msg: Message) -> None:
+    await ws.send(msg.encode())
+
+
+async def until(ws: ClientConnection, kind: str, timeout: float = T, **match: Any) -> dict[str, Any]:
+    """The next ``kind`` message whose fields equal ``match`` (others are skipped)."""
+    async with asyncio.timeout(timeout):
+        while True:
+            raw = await ws.recv()
+            if isinstance(raw, bytes):
+                continue
+            obj = json.loads(raw)
+            if obj["type"] == kind and all(obj.get(k) == v for k, v in match.items()):
+                return obj  # type: ignore[no-any-return]
+
+
+async def until_listed(ws: ClientConnection, ids: list[str]) -> dict[str, Any]:
+    async with asyncio.timeout(T):
+        while True:
+            listing = await until(ws, "queue")
+            if [e["id"] for e in listing["waiting"]] == ids:
+                return listing
+
+
+async def queued_customer(url: str, topic: str, lang: str = "en") -> tuple[ClientConnection, str, str]:
+    ws = await connect(url, open_timeout=T)
+    await send(ws, Open("customer", 1))
+    opened = await until(ws, "opened")
+    await send(ws, Enqueue(ORG, topic, lang))
+    place = await until(ws, "queued")
+    ws.first_place = place  # type: ignore[attr-defined]  # what the test may check of it
+    return ws, opened["nameplate"], place["id"]
+
+
+async def until_place(ws: ClientConnection, **match: Any) -> dict[str, Any]:
+    """The customer's place: the first one (already read) or a later ``queued``."""
+    first = ws.first_place  # type: ignore[attr-defined]
+    if all(first.get(k) == v for k, v in match.items()):
+        return first  # type: ignore[no-any-return]
+    return await until(ws, "queued", **match)
+
+
+async def watcher(url: str) -> ClientConnection:
+    ws = await connect(url, open_timeout=T)
+    await send(ws, Watch(ORG, 1))
+    return ws
+
+
+async def test_a_customer_on_node_1_is_listed_counted_and_picked_by_an_agent_on_node_2(nodes) -> None:  # type: ignore[no-untyped-def]
+    n1, n2 = nodes(2)
+    c1, nameplate, first = await queued_customer(n1.url, "git push is rejected", "ru")
+    agent = await watcher(n2.url)
+    listing = await until_listed(agent, [first])
+    assert listing["waiting"][0]["topic"] == "git push is rejected" and listing["waiting"][0]["lang"] == "ru"
+    assert listing["total"] == 1 and listing["waiting"][0]["waiting_s"] >= 0
+    await until(c1, "queued", position=1, agents=1)  # the agent on node 2 counts on node 1
+
+    c2, _, second = await queued_customer(n2.url, "disk full")  # after c1: second, cluster-wide
+    assert (await until_place(c2, position=2))["estimate_s"] == 120.0
+    await until_listed(agent, [first, second])
+
+    await send(agent, Pick(first))  # forwarded to node 1, which holds c1's entry
+    picked = await until(agent, "picked", id=first)
+    assert picked["nameplate"] == nameplate
+    await until(c2, "queued", position=1)  # c1 is held: c2 is next
+    await until_listed(agent, [second])
+
+    squatter = await connect(n2.url, open_timeout=T)
+    await send(squatter, Claim("agent", 1, nameplate))
+    assert (await until(squatter, "error"))["code"] == "taken"  # node 1 wants the pick's ticket
+
+    session = await connect(n2.url, open_timeout=T)  # proxied to node 1, the session's home
+    await send(session, Claim("agent", 1, nameplate, ticket=picked["ticket"]))
+    await until(session, "claimed")
+    await until(c1, "peer", state="joined")
+    await session.send(b"\x03end to end")
+    assert await asyncio.wait_for(c1.recv(), T) == b"\x03end to end"
+    await send(c1, Confirm())
+    await until_listed(agent, [second])
+    for ws in (c1, c2, agent, squatter, session):
+        await ws.close()
+
+
+async def test_a_pick_stands_once_cluster_wide(nodes) -> None:  # type: ignore[no-untyped-def]
+    n1, n2, n3 = nodes(3)
+    c1, _, entry = await queued_customer(n1.url, "printer")
+    a2, a3 = await watcher(n2.url), await watcher(n3.url)
+    await until_listed(a2, [entry])
+    await until_listed(a3, [entry])
+    await until_place(c1, agents=2)
+    await send(a2, Pick(entry))
+    await send(a3, Pick(entry))
+    answers = await asyncio.gather(_answer(a2), _answer(a3))
+    assert sorted(a["type"] for a in answers) == ["error", "picked"]
+    assert [a["code"] for a in answers if a["type"] == "error"] == ["picked"]
+    for ws in (c1, a2, a3):
+        await ws.close()
+
+
+async def _answer(ws: ClientConnection) -> dict[str, Any]:
+    async with asyncio.timeout(T):
+        while True:
+            obj = json.loads(await ws.recv())
+            if obj["type"] in ("picked", "error"):
+                return obj  # type: ignore[no-any-return]
+
+
+async def test_a_dead_node_takes_its_customers_out_and_the_others_move_up(nodes) -> None:  # type: ignore[no-untyped-def]
+    n1, n2, n3 = nodes(3)
+    c1, _, first = await queued_customer(n1.url, "first")
+    agent = await watcher(n2.url)
+    await until_listed(agent, [first])
+    c3, _, second = await queued_customer(n3.url, "second")
+    await until_place(c3, position=2)
+    await until_listed(agent, [first, second])
+    n1.kill()  # SIGKILL: no goodbye; its liveness key expires in Redis
+    await until_listed(agent, [second])
+    await until(c3, "queued", position=1)
+    for ws in (c3, agent):
+        await ws.close()
+    c1.transport.abort()  # type: ignore[union-attr]
+
+
+async def test_a_node_that_stops_takes_its_customers_out_at_once(nodes) -> None:  # type: ignore[no-untyped-def]
+    n1, n2 = nodes(2)
+    c1, _, first = await queued_customer(n1.url, "first")
+    agent = await watcher(n2.url)
+    await until_listed(agent, [first])
+    assert await n1.terminate() == 0
+    await until_listed(agent, [])
+    await agent.close()
+    c1.transport.abort()  # type: ignore[union-attr]
