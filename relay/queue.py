@@ -224,7 +224,7 @@ class HelpQueue:
         else:
             entry.ticket, entry.held_until, entry.picker = self._new_ticket(), now + PICK_HOLD, conn
             self._orgs[org].picks.append(now)
-            out.send.append((conn, Picked(entry.id, entry.nameplate, entry.ticket)))
+            out.send.append((conn, Picked(entry.id, entry.nameplate, entry.ticket, round(max(0.0, now - entry.since), 1))))
             out.events.append(Event("picked", None, {"org": org, "entry": entry.id, "waited_s": round(now - entry.since, 3)}))
             self._changed(org, now, out)
         return out
