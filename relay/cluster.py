@@ -106,11 +106,15 @@ class Cluster:
         live_nameplates: Callable[[], Iterable[str]],
         record_ttl: int,
         cooldown: int,
+        export: Callable[[str], dict[str, str] | None] | None = None,
     ) -> None:
+        """``export(nameplate)``: a live session's record, written again when Redis lost it
+        (a restart without persistence)."""
         self.url = url
         self.node_id = node_id
         self._on_batch = on_batch
         self._live_nameplates = live_nameplates
+        self._export = export
         self.record_ttl = max(30, int(record_ttl))
         self.cooldown = max(1, int(cooldown))
         self._redis: Any = None
@@ -343,6 +347,21 @@ class Cluster:
             except Exception:  # pragma: no cover - a bug must not stop forwarding for good
                 log.exception("a batch from another node failed")
 
+    async def _rewrite(self, lost: list[str]) -> None:
+        """Records of live sessions Redis no longer has (it restarted empty): reserved and
+        written again, so other nodes find their home. One another node took meanwhile
+        stays theirs (logged: that nameplate is now ambiguous until one session ends)."""
+        for nameplate in lost:
+            fields = self._export(nameplate) if self._export is not None else None
+            if fields is None:
+                continue
+            if await self._scripts["reserve"](keys=[session_key(nameplate)], args=[self.node_id, self.record_ttl]):
+                self.save(nameplate, fields)
+            else:
+                log.warning("session record %s was lost by Redis and taken by another node", nameplate)
+        if lost:
+            log.warning("Redis had lost %d session record(s) of this node: written again", len(lost))
+
     async def _beat(self) -> None:
         await self._redis.set(alive_key(self.node_id), b"1", px=ALIVE_MS)
 
@@ -355,8 +374,10 @@ class Cluster:
                 if time.monotonic() >= next_refresh:
                     next_refresh = time.monotonic() + REFRESH
                     pipe = self._redis.pipeline(transaction=False)
-                    for nameplate in list(self._live_nameplates()):
+                    live = list(self._live_nameplates())
+                    for nameplate in live:
                         pipe.expire(session_key(nameplate), self.record_ttl)
-                    await pipe.execute()
+                    kept = await pipe.execute()
+                    await self._rewrite([n for n, ok in zip(live, kept) if not ok])
             except (RedisError, OSError) as exc:
                 log.error("Redis heartbeat failed: %s", exc)

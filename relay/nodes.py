@@ -145,7 +145,7 @@ class Bridge:
         self.node_id = node_id
         self.cluster = Cluster(
             cfg.redis, node_id, self._on_batch, lambda: server.rooms.live_nameplates(),
-            record_ttl=int(cfg.grace) + 60, cooldown=int(cfg.reuse_cooldown),
+            record_ttl=int(cfg.grace) + 60, cooldown=int(cfg.reuse_cooldown), export=lambda nameplate: server.rooms.export(nameplate),
         )
         self.remotes: dict[tuple[str, int], RemoteConn] = {}
         self.proxies: dict[int, _Proxy] = {}

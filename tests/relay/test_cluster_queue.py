@@ -8,12 +8,19 @@ from __future__ import annotations
 
 import asyncio
 import json
+import subprocess
+import time
+from pathlib import Path
 from typing import Any
 
+from redis import Redis
+from redis.exceptions import RedisError
 from websockets.asyncio.client import ClientConnection, connect
 
 from cobrowse.wire.envelope import Claim, Confirm, Enqueue, Message, Open, Pick, Watch
-from tests.relay.test_cluster import nodes, redis_url  # noqa: F401  (fixtures)
+from tests.relay.test_cli import free_port
+from tests.relay.test_cluster import Node, nodes, redis_url  # noqa: F401  (fixtures)
+from tests.waiting import until as until_true
 
 T = 20.0
 ORG = "0123456789abcdef"
@@ -151,3 +158,67 @@ async def test_a_node_that_stops_takes_its_customers_out_at_once(nodes) -> None:
     await until_listed(agent, [])
     await agent.close()
     c1.transport.abort()  # type: ignore[union-attr]
+
+
+
+def start_redis(port: int, folder: Path) -> subprocess.Popen[bytes]:
+    """A redis-server on ``port`` (the same one again after a restart), no persistence."""
+    folder.mkdir(parents=True, exist_ok=True)
+    proc = subprocess.Popen(["redis-server", "--port", str(port), "--bind", "127.0.0.1", "--save", "",
+                             "--appendonly", "no", "--dir", str(folder)],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    for _ in range(200):
+        try:
+            with redis_client(port) as client:
+                if client.ping():
+                    return proc
+        except RedisError:
+            time.sleep(0.05)
+    proc.kill()
+    raise AssertionError("redis-server did not start")
+
+
+def redis_client(port: int) -> Redis:
+    return Redis(host="127.0.0.1", port=port, socket_timeout=2)
+
+
+async def test_after_a_redis_restart_the_queue_and_a_cross_node_pick_work_again(tmp_path: Path) -> None:
+    """Redis restarts empty (no persistence): nodes resubscribe and beat again, each node
+    shares its part again within SHARE_EVERY, and the customer's home writes its session
+    record again (REFRESH), so an agent on another node still picks and claims it."""
+    port = free_port()
+    store = start_redis(port, tmp_path / "redis")
+    n1 = n2 = None
+    sockets: list[ClientConnection] = []
+    try:
+        n1, n2 = Node(f"redis://127.0.0.1:{port}/0", "n1"), Node(f"redis://127.0.0.1:{port}/0", "n2")
+        c1, nameplate, first = await queued_customer(n1.url, "before the restart")
+        agent = await watcher(n2.url)
+        sockets += [c1, agent]
+        await until_listed(agent, [first])
+        store.terminate()
+        store.wait(timeout=T)
+        store = start_redis(port, tmp_path / "redis")
+        def recorded() -> bool:
+            with redis_client(port) as client:
+                return bool(client.exists(f"cobrowse:session:{nameplate}"))
+
+        await until_true(recorded, "the home wrote the session record again", timeout=30)
+        c2, _, second = await queued_customer(n2.url, "after the restart")
+        sockets.append(c2)
+        await until_listed(agent, [first, second])
+        await send(agent, Pick(first))
+        picked = await until(agent, "picked", id=first)
+        session = await connect(n2.url, open_timeout=T)
+        sockets.append(session)
+        await send(session, Claim("agent", 1, nameplate, ticket=picked["ticket"]))
+        await until(session, "claimed")
+        await until(c1, "peer", state="joined")
+    finally:
+        for ws in sockets:
+            await ws.close()
+        for node in (n1, n2):
+            if node is not None:
+                node.stop()
+        store.kill()
+        store.wait(timeout=T)
