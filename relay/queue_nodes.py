@@ -61,6 +61,7 @@ class QueueSync:
         self._picker_ids: dict[Any, int] = {}
         self._pickers: dict[int, Any] = {}
         self._task: asyncio.Task[None] | None = None
+        self._left = False
         server.queue.on_change = self.changed
         cluster.on_queue = self.received
 
@@ -73,7 +74,9 @@ class QueueSync:
             await asyncio.gather(self._task, return_exceptions=True)
 
     def leave(self) -> None:
-        """A graceful stop: the other nodes drop this node's customers now."""
+        """A graceful stop: the other nodes drop this node's customers now (and hear no
+        more from it: its customers' sessions move to other nodes)."""
+        self._left = True
         self.cluster.publish_queue(encode("gone", self.node_id, {}))
 
     # ---- from this node's queue and handlers ----
@@ -171,6 +174,8 @@ class QueueSync:
                 self._dirty.update(self.server.queue.orgs())
                 self._prune()
             dirty, self._dirty = self._dirty, set()
+            if self._left:
+                continue
             now = self.server.now()
             for org in sorted(dirty):
                 if org not in self._asked:
