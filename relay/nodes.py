@@ -482,4 +482,5 @@ class Bridge:
                     self.remote_gone(rc)
 
     def stats(self) -> dict[str, Any]:
-        return {"node": self.node_id, "proxied_here": len(self.proxies), "remote_sides": len(self.remotes)}
+        return {"node": self.node_id, "proxied_here": len(self.proxies), "remote_sides": len(self.remotes),
+                "queued_here": self.server.queue.size(), "queue_nodes": len(self.server.queue.mirror.nodes())}

@@ -19,7 +19,7 @@ from websockets.asyncio.client import ClientConnection, connect
 
 from cobrowse.wire.envelope import Claim, Confirm, Enqueue, Message, Open, Pick, Watch
 from tests.relay.test_cli import free_port
-from tests.relay.test_cluster import Node, nodes, redis_url  # noqa: F401  (fixtures)
+from tests.relay.test_cluster import Node, health, nodes, redis_url  # noqa: F401  (fixtures)
 from tests.waiting import until as until_true
 
 T = 20.0
@@ -141,9 +141,13 @@ async def test_a_dead_node_takes_its_customers_out_and_the_others_move_up(nodes)
     c3, _, second = await queued_customer(n3.url, "second")
     await until_place(c3, position=2)
     await until_listed(agent, [first, second])
+    assert (await asyncio.to_thread(health, n2))["queue_nodes"] == 2
     n1.kill()  # SIGKILL: no goodbye; its liveness key expires in Redis
     await until_listed(agent, [second])
     await until(c3, "queued", position=1)
+    shown = await asyncio.to_thread(health, n2)
+    assert shown["queue_nodes"] == 1 and shown["queued_here"] == 0
+    assert (await asyncio.to_thread(health, n3))["queued_here"] == 1
     for ws in (c3, agent):
         await ws.close()
     c1.transport.abort()  # type: ignore[union-attr]
