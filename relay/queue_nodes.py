@@ -11,7 +11,7 @@ that holds the entry and checks the ticket. The pairing handshake is end to end:
 only forward.
 
 A node that stops gracefully says so (its customers leave the other nodes' lists at
-once); one that dies is noticed by its liveness key (relay/cluster.py, about 3-5 s), and
+once), as does one that starts (a quick restart under the same node id); one that dies is noticed by its liveness key (relay/cluster.py, about 3-5 s), and
 a share nobody refreshes expires after MIRROR_TTL.
 """
 
@@ -66,6 +66,9 @@ class QueueSync:
         cluster.on_queue = self.received
 
     def start(self) -> None:
+        """A node that starts holds no queue: parts of an earlier run under the same node
+        id (a quick restart keeps its liveness key alive) are dropped everywhere."""
+        self.cluster.publish_queue(encode("gone", self.node_id, {}))
         self._task = asyncio.create_task(self._run(), name="queue-share")
 
     async def close(self) -> None:

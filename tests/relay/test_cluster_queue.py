@@ -18,6 +18,7 @@ from redis.exceptions import RedisError
 from websockets.asyncio.client import ClientConnection, connect
 
 from cobrowse.wire.envelope import Claim, Confirm, Enqueue, Message, Open, Pick, Watch
+from relay.queue_mirror import MIRROR_TTL
 from tests.relay.test_cli import free_port
 from tests.relay.test_cluster import Node, health, nodes, redis_url  # noqa: F401  (fixtures)
 from tests.waiting import until as until_true
@@ -42,8 +43,8 @@ async def until(ws: ClientConnection, kind: str, timeout: float = T, **match: An
                 return obj  # type: ignore[no-any-return]
 
 
-async def until_listed(ws: ClientConnection, ids: list[str]) -> dict[str, Any]:
-    async with asyncio.timeout(T):
+async def until_listed(ws: ClientConnection, ids: list[str], timeout: float = T) -> dict[str, Any]:
+    async with asyncio.timeout(timeout):
         while True:
             listing = await until(ws, "queue")
             if [e["id"] for e in listing["waiting"]] == ids:
@@ -163,6 +164,24 @@ async def test_a_node_that_stops_takes_its_customers_out_at_once(nodes) -> None:
     await agent.close()
     c1.transport.abort()  # type: ignore[union-attr]
 
+
+
+async def test_a_node_restarted_under_its_id_drops_its_earlier_customers(nodes, redis_url: str) -> None:  # type: ignore[no-untyped-def]
+    """Killed and started again at once with the same --node-id, its liveness key never
+    expires: the new process says it holds nothing, and the others drop its old part."""
+    n1, n2 = nodes(2)
+    c1, _, first = await queued_customer(n1.url, "first")
+    agent = await watcher(n2.url)
+    await until_listed(agent, [first])
+    n1.kill()
+    again = Node(redis_url, "n1")
+    try:  # told at once, not by the part expiring unrefreshed (MIRROR_TTL)
+        await until_listed(agent, [], timeout=MIRROR_TTL - 5)
+    finally:
+        again.stop()
+        again.log.unlink(missing_ok=True)
+    await agent.close()
+    c1.transport.abort()  # type: ignore[union-attr]
 
 
 def start_redis(port: int, folder: Path) -> subprocess.Popen[bytes]:
