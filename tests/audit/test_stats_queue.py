@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from cobrowse.audit.stats import SessionRecord, compute, format_stats, percentile, queue_wait
+from cobrowse.audit.stats import SessionRecord, compute, format_history, format_stats, percentile, queue_wait
 
 
 def test_percentile_is_a_wait_that_happened() -> None:
@@ -32,6 +32,9 @@ def test_a_record_says_where_it_came_from() -> None:
     shape = SessionRecord(1000.0, 5.0, queue_org="Acme", queue_wait_s=12.5).to_json()
     assert shape["queue_org"] == "Acme" and shape["queue_wait_s"] == 12.5
     assert SessionRecord(1000.0, 5.0).to_json()["queue_wait_s"] is None
+    row = format_history([SessionRecord(1000.0, 5.0, queue_org="Acme", queue_wait_s=100.0)])[1]
+    assert row.endswith("[queue 1m40s]")
+    assert "[queue" not in format_history([SessionRecord(1000.0, 5.0)])[1]
 
 
 def test_only_a_sane_wait_is_kept() -> None:
