@@ -18,6 +18,10 @@ stays pure, relay/nodes.py decides what to do with it):
   batch rather than per frame. Past ``HIGH_WATER`` bytes waiting for one node, senders
   wait (back-pressure, as on a websocket).
 
+- **The help queue** (relay/queue_nodes.py): every node also subscribes to one shared
+  channel, ``cobrowse:queues``, where nodes publish their parts of the organisations'
+  queues and forward picks (small JSON messages, sent with the next batch).
+
 Pub/sub is at-most-once: frames in flight when a node dies are lost, like frames sent while
 a side is away; the clients' end-to-end channel resends them.
 """
@@ -37,7 +41,7 @@ from redis.exceptions import RedisError
 from redis.exceptions import TimeoutError as RedisTimeout
 
 from cobrowse.errors import ConfigError
-from relay.cluster_wire import HEADER, SessionRecord, alive_key, batch_head, channel, session_key
+from relay.cluster_wire import HEADER, QUEUE_CHANNEL, SessionRecord, alive_key, batch_head, channel, session_key
 
 log = logging.getLogger("relay.cluster")
 
@@ -102,11 +106,15 @@ class Cluster:
         live_nameplates: Callable[[], Iterable[str]],
         record_ttl: int,
         cooldown: int,
+        export: Callable[[str], dict[str, str] | None] | None = None,
     ) -> None:
+        """``export(nameplate)``: a live session's record, written again when Redis lost it
+        (a restart without persistence)."""
         self.url = url
         self.node_id = node_id
         self._on_batch = on_batch
         self._live_nameplates = live_nameplates
+        self._export = export
         self.record_ttl = max(30, int(record_ttl))
         self.cooldown = max(1, int(cooldown))
         self._redis: Any = None
@@ -118,6 +126,9 @@ class Cluster:
         self._wake = asyncio.Event()
         self._drained = asyncio.Event()
         self._alive_cache: dict[str, tuple[float, bool]] = {}
+        self._queue_out: list[bytes] = []
+        #: Messages on the queue channel go here (relay/queue_nodes.py sets it).
+        self.on_queue: Callable[[bytes], None] | None = None
         self._scripts: dict[str, Any] = {}
         self.published = 0  # batches
         self.received = 0
@@ -136,7 +147,7 @@ class Cluster:
                     self._scripts[name] = self._redis.register_script(body)
                 await self._beat()
                 self._pubsub = self._redis.pubsub()
-                await self._pubsub.subscribe(channel(self.node_id))
+                await self._pubsub.subscribe(channel(self.node_id), QUEUE_CHANNEL)
         except (RedisError, OSError, TimeoutError) as exc:
             await self._redis.aclose()
             raise ConfigError(
@@ -267,6 +278,11 @@ class Cluster:
         buf += _pack(kind, conn_id, len(payload))
         buf += payload
 
+    def publish_queue(self, message: bytes) -> None:
+        """A message for every node's help queue (this one's too: receivers skip their own)."""
+        self._queue_out.append(message)
+        self._wake.set()
+
     def backlog(self, node_id: str) -> int:
         """Bytes waiting to be published to ``node_id``."""
         buf = self._out.get(node_id)
@@ -285,13 +301,16 @@ class Cluster:
     async def _flush(self) -> None:
         ops, self._ops = self._ops, []
         out, self._out = self._out, {}
-        if not ops and not out:
+        queue_out, self._queue_out = self._queue_out, []
+        if not ops and not out and not queue_out:
             return
         pipe = self._redis.pipeline(transaction=False)
         for script, keys, args in ops:
             await self._scripts[script](keys=keys, args=args, client=pipe)
         for node_id, buf in out.items():
             pipe.publish(channel(node_id), bytes(buf))
+        for message in queue_out:
+            pipe.publish(QUEUE_CHANNEL, message)
         self.published += len(out)
         self._drained.set()
         await pipe.execute()
@@ -310,18 +329,38 @@ class Cluster:
         while True:
             try:
                 async for message in self._pubsub.listen():
-                    if message.get("type") == "message":
-                        self.received += 1
-                        await self._on_batch(message["data"])
+                    if message.get("type") != "message":
+                        continue
+                    if message.get("channel") in (QUEUE_CHANNEL, QUEUE_CHANNEL.encode()):
+                        if self.on_queue is not None:
+                            self.on_queue(message["data"])
+                        continue
+                    self.received += 1
+                    await self._on_batch(message["data"])
             except (RedisError, OSError) as exc:
                 log.error("Redis subscription failed, retrying: %s", exc)
                 await asyncio.sleep(0.5)
                 try:
-                    await self._pubsub.subscribe(channel(self.node_id))
+                    await self._pubsub.subscribe(channel(self.node_id), QUEUE_CHANNEL)
                 except (RedisError, OSError):
                     pass
             except Exception:  # pragma: no cover - a bug must not stop forwarding for good
                 log.exception("a batch from another node failed")
+
+    async def _rewrite(self, lost: list[str]) -> None:
+        """Records of live sessions Redis no longer has (it restarted empty): reserved and
+        written again, so other nodes find their home. One another node took meanwhile
+        stays theirs (logged: that nameplate is now ambiguous until one session ends)."""
+        for nameplate in lost:
+            fields = self._export(nameplate) if self._export is not None else None
+            if fields is None:
+                continue
+            if await self._scripts["reserve"](keys=[session_key(nameplate)], args=[self.node_id, self.record_ttl]):
+                self.save(nameplate, fields)
+            else:
+                log.warning("session record %s was lost by Redis and taken by another node", nameplate)
+        if lost:
+            log.warning("Redis had lost %d session record(s) of this node: written again", len(lost))
 
     async def _beat(self) -> None:
         await self._redis.set(alive_key(self.node_id), b"1", px=ALIVE_MS)
@@ -335,8 +374,10 @@ class Cluster:
                 if time.monotonic() >= next_refresh:
                     next_refresh = time.monotonic() + REFRESH
                     pipe = self._redis.pipeline(transaction=False)
-                    for nameplate in list(self._live_nameplates()):
+                    live = list(self._live_nameplates())
+                    for nameplate in live:
                         pipe.expire(session_key(nameplate), self.record_ttl)
-                    await pipe.execute()
+                    kept = await pipe.execute()
+                    await self._rewrite([n for n, ok in zip(live, kept) if not ok])
             except (RedisError, OSError) as exc:
                 log.error("Redis heartbeat failed: %s", exc)

@@ -45,6 +45,10 @@ class BadBatch(ValueError):
     """A pub/sub message that is not a well-formed batch (ignored and logged)."""
 
 
+#: Every node's help-queue messages (relay/queue_nodes.py): JSON, not batches.
+QUEUE_CHANNEL = "cobrowse:queues"
+
+
 def channel(node_id: str) -> str:
     return f"cobrowse:node:{node_id}"
 

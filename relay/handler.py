@@ -14,13 +14,12 @@ from typing import Any
 from websockets.asyncio.server import ServerConnection
 from websockets.exceptions import ConnectionClosed
 
-from cobrowse.wire.envelope import Claim, Confirm, Error, MalformedMessage, Message, Open, Resume, decode_client
+from cobrowse.wire.envelope import Claim, Confirm, Error, MalformedMessage, Message, Open, Pick, Resume, decode_client
 from relay.addresses import address_of
 from relay.admission import Refusal
 from relay.host import RelayHost
 from relay.limits import bucket_for
 from relay.queue_host import QUEUE_MESSAGES, after, queue_control, refuse_claim
-from relay.roomops import queueable
 
 
 async def handle(server: RelayHost, ws: ServerConnection) -> None:
@@ -114,6 +113,8 @@ async def control(server: RelayHost, ws: Any, data: str, *, nameplate: str | Non
     except MalformedMessage as exc:
         return await server.apply(rooms.malformed(ws, str(exc), server.now()), ws)
     if isinstance(msg, QUEUE_MESSAGES):
+        if isinstance(msg, Pick) and server.bridge is not None and server.bridge.forward_pick(ws, msg.id):
+            return False  # that customer waits on another node: its answer comes from there
         out = queue_control(rooms, server.queue, ws, msg, server.now())
         if server.queue.watching(ws):
             server.admission.attached(ws)  # an agent's queue connection is never dropped to make room
@@ -124,7 +125,7 @@ async def control(server: RelayHost, ws: Any, data: str, *, nameplate: str | Non
     refused = refuse_claim(server.queue, ws, msg)
     if refused is not None:
         return await server.apply(refused, ws)
-    queued = queueable(rooms, ws) if isinstance(msg, Confirm) else None
+    queued = rooms.queueable(ws) if isinstance(msg, Confirm) else None
     out = rooms.receive(ws, msg, server.now(), nameplate=nameplate)
     if queued is not None:
         paired = after(rooms, server.queue, ws, msg, queued, server.now())

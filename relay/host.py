@@ -25,6 +25,8 @@ class NodeBridge(Protocol):
 
     async def handshake(self, ws: Any, text: str) -> bool: ...
 
+    def forward_pick(self, ws: Any, entry_id: str) -> bool: ...
+
 
 class RelayHost(Protocol):
     config: RelayConfig

@@ -43,6 +43,7 @@ from relay.cluster_wire import (
 )
 from relay.host import RelayHost
 from relay.limits import bucket_for
+from relay.queue_nodes import QueueSync
 from relay.rooms import NAMEPLATE_CAP, Event
 
 log = logging.getLogger("relay.nodes")
@@ -144,13 +145,14 @@ class Bridge:
         self.node_id = node_id
         self.cluster = Cluster(
             cfg.redis, node_id, self._on_batch, lambda: server.rooms.live_nameplates(),
-            record_ttl=int(cfg.grace) + 60, cooldown=int(cfg.reuse_cooldown),
+            record_ttl=int(cfg.grace) + 60, cooldown=int(cfg.reuse_cooldown), export=lambda nameplate: server.rooms.export(nameplate),
         )
         self.remotes: dict[tuple[str, int], RemoteConn] = {}
         self.proxies: dict[int, _Proxy] = {}
         self._ids = count(1)
         self._nameplates: dict[str, str] = {}  # session id -> nameplate, for sessions homed here
         self._watch: asyncio.Task[None] | None = None
+        self.queue = QueueSync(server, self.cluster, node_id)  # the help queue across nodes
         # flow control between nodes: per proxied connection and direction, at most a window
         # of unacknowledged bytes (what waits for one receiver stays bounded, as locally)
         self._window = cfg.send_buffer_bytes
@@ -158,12 +160,14 @@ class Bridge:
 
     async def start(self) -> None:
         await self.cluster.start()
+        self.queue.start()
         self._watch = asyncio.create_task(self._watch_nodes(), name="cluster-watch")
 
     async def close(self, *, leave: bool = True) -> None:
         if self._watch is not None:
             self._watch.cancel()
             await asyncio.gather(self._watch, return_exceptions=True)
+        await self.queue.close()
         await self.cluster.close(leave=leave)
 
     # ---- the handshake: local, reserved, adopted or proxied ----
@@ -410,6 +414,7 @@ class Bridge:
         node's sessions at once), then tell every client, here or proxied, to reconnect:
         their RelayLink resumes through another node. Sessions do not end."""
         await self.cluster.leave()
+        self.queue.leave()
         for rc in list(self.remotes.values()):
             await rc.close(CLOSE_NODE_LOST, NODE_LOST_REASON)
         for p in list(self.proxies.values()):
@@ -443,7 +448,12 @@ class Bridge:
             except Exception:  # pragma: no cover - a bug must not stop the watch for good
                 log.exception("checking other nodes failed")
 
+    def forward_pick(self, ws: Any, entry_id: str) -> bool:
+        """A pick of a customer waiting on another node goes there (relay/queue_nodes.py)."""
+        return self.queue.forward_pick(ws, entry_id)
+
     async def _check_nodes(self) -> None:
+        await self.queue.check_nodes()
         cluster = self.cluster
         server = self.server
         now, limit = server.now(), server.config.slow_consumer_timeout
@@ -472,4 +482,5 @@ class Bridge:
                     self.remote_gone(rc)
 
     def stats(self) -> dict[str, Any]:
-        return {"node": self.node_id, "proxied_here": len(self.proxies), "remote_sides": len(self.remotes)}
+        return {"node": self.node_id, "proxied_here": len(self.proxies), "remote_sides": len(self.remotes),
+                "queued_here": self.server.queue.size(), "queue_nodes": len(self.server.queue.mirror.nodes())}

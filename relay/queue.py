@@ -8,6 +8,11 @@ customer asking for its place back. docs/helpdesk.md, "The queue", has the whole
 
 Like :class:`relay.rooms.Rooms`, every method takes ``now`` and returns an
 :class:`relay.outcome.Output`; ids and tickets come from the callables passed in.
+
+On several nodes (Redis), each node decides the entries of the customers whose sessions it
+holds and shows the others' from their shares (relay/queue_mirror.py): positions, totals,
+the agents count and the estimate are cluster-wide; a pick of another node's customer is
+forwarded to that node (relay/queue_nodes.py), which answers as for its own watchers.
 """
 
 from __future__ import annotations
@@ -15,10 +20,11 @@ from __future__ import annotations
 import statistics
 from collections import deque
 from dataclasses import dataclass, field
-from typing import Callable
+from typing import Callable, NamedTuple
 
 from cobrowse.wire.envelope import Error, Picked, Queued, QueueList
 from relay.outcome import Event, Key, Output
+from relay.queue_mirror import MIRROR_TTL, QueueMirror, Share
 
 MAX_ENTRIES = 500
 MAX_WATCHERS = 64
@@ -60,11 +66,24 @@ class OrgQueue:
     def waiting(self) -> list[Entry]:
         return [e for e in self.entries if not e.picked]
 
-    def interval(self) -> float:
-        times = list(self.picks)
-        if len(times) < 2:
-            return DEFAULT_INTERVAL
-        return max(1.0, statistics.median(b - a for a, b in zip(times, times[1:])))
+
+
+def interval(picks: list[float]) -> float:
+    """The median interval between the last HISTORY picks (the estimate's unit)."""
+    times = sorted(picks)[-HISTORY:]
+    if len(times) < 2:
+        return DEFAULT_INTERVAL
+    return max(1.0, statistics.median(b - a for a, b in zip(times, times[1:])))
+
+
+class Listed(NamedTuple):
+    """A waiting customer as watchers see it, here or on another node."""
+
+    since: float
+    id: str
+    topic: str
+    lang: str
+    entry: Entry | None  # None: it waits on another node
 
 
 def _printable(text: str, limit: int) -> str:
@@ -75,8 +94,13 @@ class HelpQueue:
     """Every organisation's queue on this relay node."""
 
     def __init__(self, new_id: Callable[[], str], new_ticket: Callable[[], str], *,
-                 max_entries: int = MAX_ENTRIES, max_watchers: int = MAX_WATCHERS) -> None:
+                 max_entries: int = MAX_ENTRIES, max_watchers: int = MAX_WATCHERS,
+                 on_change: Callable[[str], None] | None = None) -> None:
+        """``on_change(org)``: this node's part of ``org``'s queue changed (a node of
+        several then shares it, relay/queue_nodes.py)."""
         self._new_id, self._new_ticket = new_id, new_ticket
+        self.on_change = on_change
+        self.mirror = QueueMirror()
         self._max_entries, self._max_watchers = max_entries, max_watchers
         self._orgs: dict[str, OrgQueue] = {}
         self._by_conn: dict[Key, Entry] = {}
@@ -103,6 +127,43 @@ class HelpQueue:
 
     def size(self) -> int:
         return len(self._by_id)
+
+    def watched_org(self, conn: Key) -> str | None:
+        return self._watching.get(conn)
+
+    def home_of(self, entry_id: str) -> str | None:
+        """The node a customer waits on when it is another one (None: here, or unknown)."""
+        if entry_id in self._by_id:
+            return None
+        found = self.mirror.home_of(entry_id)
+        return found[1] if found is not None else None
+
+    def orgs(self) -> list[str]:
+        """The organisations this node has a part of (customers or watchers)."""
+        return list(self._orgs)
+
+    def share(self, org: str, now: float) -> Share:
+        """This node's part of ``org``'s queue, for the other nodes (relay/queue_mirror.py)."""
+        queue = self._orgs.get(org)
+        if queue is None:
+            return Share(org)
+        waiting = tuple((e.id, e.topic, e.lang, round(now - e.since, 3)) for e in sorted(
+            queue.waiting(), key=lambda e: e.since))
+        return Share(org, waiting, len(queue.watchers), tuple(round(now - t, 3) for t in queue.picks))
+
+    def shared(self, node: str, share: Share, now: float) -> Output:
+        """Another node's part of a queue, new or refreshed."""
+        out = Output()
+        self.mirror.update(node, share, now)
+        self._changed(share.org, now, out, local=False)
+        return out
+
+    def node_lost(self, node: str, now: float) -> Output:
+        """A node is gone (its liveness key expired): its customers leave every queue."""
+        out = Output()
+        for org in self.mirror.drop_node(node):
+            self._changed(org, now, out, local=False)
+        return out
 
     # inputs
 
@@ -144,12 +205,18 @@ class HelpQueue:
         return out
 
     def pick(self, conn: Key, entry_id: str, now: float) -> Output:
-        out = Output()
         org = self._watching.get(conn)
-        entry = self._by_id.get(entry_id)
         if org is None:
+            out = Output()
             out.send.append((conn, Error.of("not_queued", "watch a queue before picking from it")))
-        elif entry is None or entry.org != org or entry.picked:
+            return out
+        return self.pick_for(conn, org, entry_id, now)
+
+    def pick_for(self, conn: Key, org: str, entry_id: str, now: float) -> Output:
+        """A pick by a watcher of ``org``'s queue: here, or on another node (forwarded)."""
+        out = Output()
+        entry = self._by_id.get(entry_id)
+        if entry is None or entry.org != org or entry.picked:
             out.send.append((conn, Error.of("picked", entry_id)))
         elif any(e.picker == conn for e in self._orgs[org].entries if e.picked):
             # one customer held per agent connection: nobody holds the whole queue hostage
@@ -157,7 +224,7 @@ class HelpQueue:
         else:
             entry.ticket, entry.held_until, entry.picker = self._new_ticket(), now + PICK_HOLD, conn
             self._orgs[org].picks.append(now)
-            out.send.append((conn, Picked(entry.id, entry.nameplate, entry.ticket)))
+            out.send.append((conn, Picked(entry.id, entry.nameplate, entry.ticket, round(max(0.0, now - entry.since), 1))))
             out.events.append(Event("picked", None, {"org": org, "entry": entry.id, "waited_s": round(now - entry.since, 3)}))
             self._changed(org, now, out)
         return out
@@ -187,8 +254,11 @@ class HelpQueue:
         return out
 
     def tick(self, now: float) -> Output:
-        """Picks nobody paired within PICK_HOLD go back to their place."""
+        """Picks nobody paired within PICK_HOLD go back to their place; other nodes' parts
+        not refreshed within MIRROR_TTL are dropped."""
         out = Output()
+        for org in self.mirror.expire(now, MIRROR_TTL):
+            self._changed(org, now, out, local=False)
         for org, queue in list(self._orgs.items()):
             expired = [e for e in queue.entries if e.held_until is not None and e.held_until <= now]
             for entry in expired:
@@ -209,19 +279,28 @@ class HelpQueue:
         self._by_id.pop(entry.id, None)
         self._by_nameplate.pop(entry.nameplate, None)
 
-    def _changed(self, org: str, now: float, out: Output) -> None:
+    def _changed(self, org: str, now: float, out: Output, *, local: bool = True) -> None:
+        """Tell this node's watchers and customers of ``org`` what changed; ``local``: this
+        node's own part changed (the other nodes are told too)."""
+        if local and self.on_change is not None:
+            self.on_change(org)
         queue = self._orgs.get(org)
         if queue is None:
             return
-        waiting = sorted(queue.waiting(), key=lambda e: e.since)
-        shown = [{"id": e.id, "topic": e.topic[:SHOWN_TOPIC], "lang": e.lang, "waiting_s": round(now - e.since, 1)}
+        waiting = sorted([Listed(e.since, e.id, e.topic, e.lang, e) for e in queue.waiting()]
+                         + [Listed(e.since, e.id, e.topic, e.lang, None) for e in self.mirror.entries(org)])
+        shown = [{"id": e.id, "topic": e.topic[:SHOWN_TOPIC], "lang": e.lang, "waiting_s": round(max(0.0, now - e.since), 1)}
                  for e in waiting[:MAX_SHOWN]]
         listing = QueueList(org, shown, len(waiting))
         for watcher in queue.watchers:
             out.send.append((watcher, listing))
-        agents, interval = len(queue.watchers), queue.interval()
-        for position, entry in enumerate(waiting, 1):
-            estimate = round(position * interval) if agents else None
+        agents = len(queue.watchers) + self.mirror.watchers(org)
+        unit = interval(list(queue.picks) + self.mirror.picks(org))
+        for position, listed in enumerate(waiting, 1):
+            entry = listed.entry
+            if entry is None:
+                continue
+            estimate = round(position * unit) if agents else None
             state = (position, estimate, agents)
             if state != entry.last_sent:
                 entry.last_sent = state

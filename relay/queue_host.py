@@ -10,7 +10,6 @@ from typing import Any
 from cobrowse.wire.envelope import PROTOCOL_VERSION, Claim, Confirm, Enqueue, Error, Message, Pick, Watch
 from relay.outcome import CLOSE_POLICY, Event, Output
 from relay.queue import HelpQueue
-from relay.roomops import agent_token_ok, queueable
 from relay.rooms import Rooms
 
 QUEUE_MESSAGES = (Enqueue, Watch, Pick)
@@ -19,7 +18,7 @@ QUEUE_MESSAGES = (Enqueue, Watch, Pick)
 def queue_control(rooms: Rooms, queue: HelpQueue, conn: Any, msg: Message, now: float) -> Output:
     """An ``enqueue``, ``watch`` or ``pick`` from ``conn``."""
     if isinstance(msg, Enqueue):
-        nameplate = queueable(rooms, conn)
+        nameplate = rooms.queueable(conn)
         if nameplate is None:
             out = Output()
             out.send.append((conn, Error.of("not_queued")))
@@ -32,7 +31,7 @@ def queue_control(rooms: Rooms, queue: HelpQueue, conn: Any, msg: Message, now: 
         if rooms.attached(conn):
             out.send.append((conn, Error.of("not_queued", "a session's connection cannot watch a queue")))
             return out
-        if not agent_token_ok(rooms, msg.token):
+        if not rooms.admits_agent(msg.token):
             return _fatal(conn, "unauthorized")
         return queue.watch(conn, msg.org, now)
     assert isinstance(msg, Pick)
@@ -50,7 +49,7 @@ def refuse_claim(queue: HelpQueue, conn: Any, msg: Message) -> Output | None:
 def after(rooms: Rooms, queue: HelpQueue, conn: Any, msg: Message, nameplate: str | None, now: float) -> Output:
     """After the rooms took ``msg``: the creator's ``confirm`` pairs a queued customer.
     ``nameplate``: the one ``conn``'s session had before (queueable)."""
-    if isinstance(msg, Confirm) and nameplate is not None and queue.queued(conn) and queueable(rooms, conn) is None:
+    if isinstance(msg, Confirm) and nameplate is not None and queue.queued(conn) and rooms.queueable(conn) is None:
         return queue.paired(nameplate, now)
     return Output()
 

@@ -1,16 +1,12 @@
 """The rooms across processes: several nodes on Redis (relay/cluster.py does the Redis side)
 and a restart from the session store (relay/store.py). Pure: what to export, how to take a
-session back with both sides away and a fresh grace period."""
+session back with both sides away and a fresh grace period; and what the help queue
+(relay/queue_host.py) asks of the rooms."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 from relay.outcome import Event, Key, Output
 from relay.roomstate import RoomsBase, RoomSession, SessionRecord, Side, secret_digest
-
-if TYPE_CHECKING:
-    from relay.rooms import Rooms
 
 
 class RoomsAcrossProcesses(RoomsBase):
@@ -22,6 +18,19 @@ class RoomsAcrossProcesses(RoomsBase):
 
     def live_nameplates(self) -> list[str]:
         return list(self._sessions)
+
+    def queueable(self, conn: Key) -> str | None:
+        """The nameplate of ``conn``'s session if it may wait in the help queue: ``conn``
+        created it as the customer and nobody has confirmed a claim on it yet (relay/queue.py)."""
+        c = self._conns.get(conn)
+        session = c.session if c is not None else None
+        if session is None or c is None or c.side is not session.creator or session.creator.role != "customer":
+            return None
+        return None if session.confirmed or session.ended else session.nameplate
+
+    def admits_agent(self, token: str | None) -> bool:
+        """Whether an agent with ``token`` is admitted (always, when the relay has no tokens)."""
+        return self._token(token)[0]
 
     def address_of(self, conn: Key) -> str:
         c = self._conns.get(conn)
@@ -134,17 +143,3 @@ class RoomsAcrossProcesses(RoomsBase):
         }))
         return out
 
-
-def queueable(rooms: Rooms, conn: Key) -> str | None:
-    """The nameplate of ``conn``'s session if it may wait in the help queue: ``conn`` created
-    it as the customer and nobody has confirmed a claim on it yet (relay/queue.py)."""
-    c = rooms._conns.get(conn)
-    session = c.session if c is not None else None
-    if session is None or c is None or c.side is not session.creator or session.creator.role != "customer":
-        return None
-    return None if session.confirmed or session.ended else session.nameplate
-
-
-def agent_token_ok(rooms: Rooms, token: str | None) -> bool:
-    """Whether an agent with ``token`` is admitted (always, when the relay has no tokens)."""
-    return rooms._token(token)[0]

@@ -124,4 +124,5 @@ class PickedSessionPane(SessionPane):
 
     async def start(self, runtime: AgentRuntime) -> None:
         self.code = await join_picked(runtime, self.picked.nameplate, self.org_key_id, self.identity)
-        self._emit(QueuePicked(self.picked.id, self.topic))
+        runtime.emit(QueuePicked(self.picked.id, self.topic, self.picked.waited_s,  # through the history tap
+                                 self.identity.credential.org))

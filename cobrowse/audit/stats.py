@@ -30,6 +30,8 @@ class SessionRecord:
     recording: str = ""  # the recording's id, if the session was recorded
     id: int = 0
     ticket: str = ""  # the help-desk ticket the session was linked to (docs/helpdesk.md)
+    queue_org: str = ""  # the organisation whose help queue the customer came from ("": a code)
+    queue_wait_s: float | None = None  # their time in that queue until picked
 
     @property
     def steps_done(self) -> int:
@@ -42,7 +44,7 @@ class SessionRecord:
                 "playbook": self.playbook or None, "steps_done": self.steps_done, "steps_total": len(self.steps),
                 "steps": [{"title": t, "status": s} for t, s in self.steps],
                 "resolved": self.resolved, "rating": self.rating, "recording": self.recording or None,
-                "ticket": self.ticket or None}
+                "ticket": self.ticket or None, "queue_org": self.queue_org or None, "queue_wait_s": self.queue_wait_s}
 
 
 @dataclass(frozen=True)
@@ -74,6 +76,46 @@ class PlaybookOutcome:
 
 
 @dataclass(frozen=True)
+class QueueWaits:
+    """How long customers of one organisation's help queue waited until an agent picked them."""
+
+    org: str
+    sessions: int
+    median_s: float
+    p90_s: float
+
+    def to_json(self) -> dict[str, Any]:
+        return {"org": self.org, "sessions": self.sessions, "median_s": self.median_s, "p90_s": self.p90_s}
+
+
+def queue_wait(value: object) -> float | None:
+    """A ``picked`` event's ``waited_s`` (the relay's word) if it is a sane number of seconds."""
+    if isinstance(value, (int, float)) and not isinstance(value, bool) and 0 <= value <= 86400 * 7:
+        return round(float(value), 1)
+    return None
+
+
+def percentile(values: list[float], fraction: float) -> float:
+    """The nearest-rank percentile (p90 of 10 waits is the 9th shortest): a wait that
+    really happened, never an interpolation between two."""
+    ordered = sorted(values)
+    rank = max(1, -(-len(ordered) * fraction // 1))
+    return ordered[int(rank) - 1]
+
+
+def queue_waits(records: list[SessionRecord]) -> tuple[QueueWaits, ...]:
+    """Per organisation, the median and p90 wait of the sessions that came from its queue;
+    most sessions first."""
+    by: dict[str, list[float]] = {}
+    for record in records:
+        if record.queue_org and record.queue_wait_s is not None:
+            by.setdefault(record.queue_org, []).append(record.queue_wait_s)
+    out = [QueueWaits(org, len(waits), round(statistics.median(waits), 1), round(percentile(waits, 0.9), 1))
+           for org, waits in by.items()]
+    return tuple(sorted(out, key=lambda w: (-w.sessions, w.org)))
+
+
+@dataclass(frozen=True)
 class Stats:
     sessions: int
     per_day: tuple[tuple[str, int], ...]
@@ -85,6 +127,7 @@ class Stats:
     troubles: tuple[StepTrouble, ...] = field(default=())
     playbooks: tuple[PlaybookOutcome, ...] = field(default=())
     tickets: int = 0  # sessions linked to a help-desk ticket
+    queue_waits: tuple[QueueWaits, ...] = field(default=())
 
     def to_json(self) -> dict[str, Any]:
         return {"sessions": self.sessions, "per_day": dict(self.per_day),
@@ -92,7 +135,8 @@ class Stats:
                 "resolution_rate": self.resolution_rate, "mean_rating": self.mean_rating, "ratings": self.ratings,
                 "step_troubles": [{"playbook": t.playbook, "step": t.step, "failed": t.failed,
                                    "not_done": t.not_done, "seen": t.seen} for t in self.troubles],
-                "playbooks": [p.to_json() for p in self.playbooks], "tickets": self.tickets}
+                "playbooks": [p.to_json() for p in self.playbooks], "tickets": self.tickets,
+                "queue_waits": [w.to_json() for w in self.queue_waits]}
 
 
 def day_of(started: float) -> str:
@@ -130,6 +174,7 @@ def compute(records: list[SessionRecord], top: int = 10) -> Stats:
         troubles=tuple(StepTrouble(p, s, failed[(p, s)], not_done[(p, s)], seen[(p, s)]) for p, s in troubled[:top]),
         playbooks=playbook_outcomes(records),
         tickets=sum(1 for r in records if r.ticket),
+        queue_waits=queue_waits(records),
     )
 
 
@@ -168,7 +213,8 @@ def format_history(records: list[SessionRecord]) -> list[str]:
         rating = "*" * r.rating if r.rating else "-"
         lines.append(f"{started:<17} {format_duration(r.duration_s):>8}  {(r.customer or '-')[:16]:<16} "
                      f"{(r.playbook or '-')[:22]:<22} {steps:>5}  {solved:<6} {rating:<6} {r.end_reason}"
-                     + (f"  [rec {r.recording}]" if r.recording else "") + (f"  [ticket {r.ticket}]" if r.ticket else ""))
+                     + (f"  [rec {r.recording}]" if r.recording else "") + (f"  [ticket {r.ticket}]" if r.ticket else "")
+                     + (f"  [queue {format_duration(r.queue_wait_s)}]" if r.queue_wait_s is not None else ""))
     return lines
 
 
@@ -184,6 +230,10 @@ def format_stats(stats: Stats) -> list[str]:
     lines += [f"  {day}  {count:>4}  {'#' * min(count, 50)}" for day, count in stats.per_day]
     if stats.tickets:
         lines.append(f"linked to a help-desk ticket: {stats.tickets} of {stats.sessions}")
+    if stats.queue_waits:
+        lines.append("help queue: sessions, wait until picked (median, p90):")
+        lines += [f"  {w.sessions:>4}  median {format_duration(w.median_s):>6}  p90 {format_duration(w.p90_s):>6}  {w.org}"
+                  for w in stats.queue_waits]
     if stats.playbooks:
         lines.append("playbooks: sessions, solved of answered, run to the end:")
         for p in stats.playbooks:

@@ -74,7 +74,7 @@ async def run_queue_agent(args: argparse.Namespace, settings: ClientSettings, re
             picked = await _next_pick(reader, watcher, emit)
             if picked is None:
                 return 0
-            entry_id, topic, nameplate, ticket = picked
+            entry_id, topic, nameplate, ticket, waited = picked
             link = PickedAgentLink(relay_url, ticket, settings.token, reconnect_for=settings.reconnect_for,
                                    proxy=settings.proxy_for(relay_url))
             runtime = agent_runtime(args, settings, link, refusal_explained(emit, org), identity)
@@ -83,7 +83,7 @@ async def run_queue_agent(args: argparse.Namespace, settings: ClientSettings, re
             except CobrowseError as exc:
                 emit(AgentError(f"could not reach the customer you picked: {exc}", cmd="pick"))
                 continue
-            emit(QueuePicked(entry_id, topic))
+            runtime.emit(QueuePicked(entry_id, topic, waited, org))  # through the history and webhook taps
             return await serve_session(args, runtime, emit, reader)
     finally:
         watching.cancel()
@@ -91,8 +91,8 @@ async def run_queue_agent(args: argparse.Namespace, settings: ClientSettings, re
 
 
 async def _next_pick(reader: asyncio.StreamReader, watcher: QueueWatcher,
-                     emit: Any) -> tuple[str, str, str, str] | None:
-    """Commands until a pick stands: (id, topic, nameplate, ticket); None when stdin ends
+                     emit: Any) -> tuple[str, str, str, str, float | None] | None:
+    """Commands until a pick stands: (id, topic, nameplate, ticket, waited_s); None when stdin ends
     or the agent says ``end``."""
     while line := await reader.readline():
         if not line.strip():
@@ -119,7 +119,7 @@ async def _next_pick(reader: asyncio.StreamReader, watcher: QueueWatcher,
         except CommandError as exc:
             emit(AgentError(str(exc), cmd="pick"))
             continue
-        return entry_id, topic, picked.nameplate, picked.ticket
+        return entry_id, topic, picked.nameplate, picked.ticket, picked.waited_s
     return None
 
 

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any, ClassVar, Mapping
 
+from cobrowse.audit.stats import queue_wait
 from cobrowse.policy.events import Event, LegacyEvent, as_json
 
 EVENT = "session.ended"
@@ -66,6 +67,7 @@ class SessionSummary:
     steps: tuple[tuple[str, str], ...] = ()
     ticket: str | None = None
     recording: str | None = None
+    queue_wait_s: float | None = None  # only for a customer picked from the help queue
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -76,7 +78,7 @@ class SessionSummary:
             "playbook": self.playbook, "steps": [{"title": t, "status": s} for t, s in self.steps],
             "steps_done": sum(1 for _, s in self.steps if s == "done"), "steps_total": len(self.steps),
             "ticket": self.ticket, "recording": self.recording,
-        }
+        } | ({"queue_wait_s": self.queue_wait_s} if self.queue_wait_s is not None else {})
 
     def body(self) -> bytes:
         """The exact bytes posted and signed: compact UTF-8 JSON, keys in a fixed order."""
@@ -95,6 +97,7 @@ class SessionLedger:
     started: float | None = None
     customer: str = ""
     steps: Mapping[str, Any] | None = None
+    queue_wait_s: float | None = None
     _linked: str | None = field(default=None, repr=False)
 
     def feed(self, event: Event | LegacyEvent, now: float) -> SessionSummary | None:
@@ -110,9 +113,12 @@ class SessionLedger:
             self.steps = data
         elif kind == "ticket" and isinstance(data.get("id"), str):
             self._linked = data["id"]
+        elif kind == "picked":
+            self.queue_wait_s = queue_wait(data.get("waited_s"))
         elif kind == "ended":
             summary = self._summary(data, now)
             self.first, self.started, self.customer, self.steps, self._linked = None, None, "", None, None
+            self.queue_wait_s = None
             return summary
         return None
 
@@ -134,7 +140,7 @@ class SessionLedger:
             rating=rating if isinstance(rating, int) and not isinstance(rating, bool) and 1 <= rating <= 5 else None,
             feedback=_text(feedback.get("status")) or None if feedback else None,
             playbook=playbook, steps=steps, ticket=self._linked or self.ticket,
-            recording=_text(ended.get("recording")) or None)
+            recording=_text(ended.get("recording")) or None, queue_wait_s=self.queue_wait_s)
 
 
 def _text(value: object) -> str:

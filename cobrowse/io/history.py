@@ -15,7 +15,7 @@ import time
 from pathlib import Path
 from typing import Any, Callable
 
-from cobrowse.audit.stats import SessionRecord
+from cobrowse.audit.stats import SessionRecord, queue_wait
 from cobrowse.io.receipts import Emit
 from cobrowse.policy.events import Event, LegacyEvent, as_json, kind_of
 
@@ -31,10 +31,16 @@ CREATE TABLE IF NOT EXISTS sessions (
     resolved INTEGER,
     rating INTEGER,
     recording TEXT NOT NULL DEFAULT '',
-    ticket TEXT NOT NULL DEFAULT ''
+    ticket TEXT NOT NULL DEFAULT '',
+    queue_org TEXT NOT NULL DEFAULT '',
+    queue_wait_s REAL
 );
 CREATE INDEX IF NOT EXISTS sessions_started ON sessions (started);
 """
+
+
+#: Columns added since the first schema (issue 16), for histories written before them.
+ADDED = (("ticket", "TEXT NOT NULL DEFAULT ''"), ("queue_org", "TEXT NOT NULL DEFAULT ''"), ("queue_wait_s", "REAL"))
 
 
 class HistoryError(RuntimeError):
@@ -48,8 +54,10 @@ class HistoryStore:
             path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
             self.db = sqlite3.connect(path, timeout=5)
             self.db.executescript(SCHEMA)
-            if "ticket" not in {row[1] for row in self.db.execute("PRAGMA table_info(sessions)")}:
-                self.db.execute("ALTER TABLE sessions ADD COLUMN ticket TEXT NOT NULL DEFAULT ''")  # before issue 16
+            columns = {row[1] for row in self.db.execute("PRAGMA table_info(sessions)")}
+            for column, declared in ADDED:  # a history written before these existed
+                if column not in columns:
+                    self.db.execute(f"ALTER TABLE sessions ADD COLUMN {column} {declared}")
         except sqlite3.Error as exc:
             raise HistoryError(f"cannot open the session history {path}: {exc}") from None
 
@@ -59,16 +67,17 @@ class HistoryStore:
     def add(self, record: SessionRecord) -> int:
         with self.db:
             cursor = self.db.execute(
-                "INSERT INTO sessions (started, duration_s, customer, end_reason, playbook, steps, resolved, rating, recording, ticket)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                "INSERT INTO sessions (started, duration_s, customer, end_reason, playbook, steps, resolved, rating, recording,"
+                " ticket, queue_org, queue_wait_s) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (record.started, record.duration_s, record.customer, record.end_reason, record.playbook,
                  json.dumps([list(s) for s in record.steps]), None if record.resolved is None else int(record.resolved),
-                 record.rating, record.recording, record.ticket))
+                 record.rating, record.recording, record.ticket, record.queue_org, record.queue_wait_s))
         return int(cursor.lastrowid or 0)
 
     def recent(self, limit: int | None = None) -> list[SessionRecord]:
         """Newest first; every session when ``limit`` is None."""
-        sql = "SELECT id, started, duration_s, customer, end_reason, playbook, steps, resolved, rating, recording, ticket FROM sessions ORDER BY started DESC, id DESC"
+        sql = ("SELECT id, started, duration_s, customer, end_reason, playbook, steps, resolved, rating, recording, ticket,"
+               " queue_org, queue_wait_s FROM sessions ORDER BY started DESC, id DESC")
         try:
             rows = self.db.execute(sql + (" LIMIT ?" if limit is not None else ""), (limit,) if limit is not None else ()).fetchall()
         except sqlite3.Error as exc:
@@ -77,17 +86,19 @@ class HistoryStore:
 
 
 def _record(row: tuple[Any, ...]) -> SessionRecord:
-    id_, started, duration, customer, reason, playbook, steps, resolved, rating, recording, ticket = row
+    id_, started, duration, customer, reason, playbook, steps, resolved, rating, recording, ticket, queue_org, waited = row
     try:
         parsed = tuple((str(t), str(s)) for t, s in json.loads(steps))
     except (ValueError, TypeError):
         parsed = ()
     return SessionRecord(started, duration, customer, reason, playbook, parsed,
-                         None if resolved is None else bool(resolved), rating, recording, id_, ticket or "")
+                         None if resolved is None else bool(resolved), rating, recording, id_, ticket or "",
+                         queue_org or "", None if waited is None else float(waited))
 
 
 def record_from_end(started: float, ended: float, customer: str, steps_event: dict[str, Any] | None,
-                    ended_event: dict[str, Any], ticket: str = "") -> SessionRecord:
+                    ended_event: dict[str, Any], ticket: str = "",
+                    queue: tuple[str, float | None] = ("", None)) -> SessionRecord:
     """The row for a session, from what the agent's event stream said about it."""
     steps: tuple[tuple[str, str], ...] = ()
     playbook = ""
@@ -97,7 +108,7 @@ def record_from_end(started: float, ended: float, customer: str, steps_event: di
     feedback = ended_event.get("feedback") or {}
     return SessionRecord(started, max(0.0, ended - started), customer, str(ended_event.get("reason", "")), playbook,
                          steps, feedback.get("solved"), feedback.get("rating"), str(ended_event.get("recording") or ""),
-                         ticket=ticket)
+                         ticket=ticket, queue_org=queue[0], queue_wait_s=queue[1])
 
 
 class HistoryTap:
@@ -111,6 +122,7 @@ class HistoryTap:
         self.customer = ""
         self.steps: dict[str, Any] | None = None
         self.ticket = ""  # the help-desk ticket the session was linked to (the ticket command)
+        self.queue: tuple[str, float | None] = ("", None)  # (org, wait) of a customer picked from a queue
 
     def __call__(self, event: Event | LegacyEvent) -> None:
         kind = kind_of(event)
@@ -122,10 +134,21 @@ class HistoryTap:
             self.steps = fields
         elif kind == "ticket":
             self.ticket = str(as_json(event).get("id") or "")
+        elif kind == "picked":
+            self.queue = picked_wait(as_json(event))
         elif kind == "ended" and self.started is not None:
             try:
-                self.store.add(record_from_end(self.started, self.clock(), self.customer, self.steps, as_json(event), self.ticket))
+                self.store.add(record_from_end(self.started, self.clock(), self.customer, self.steps, as_json(event),
+                                               self.ticket, self.queue))
             except sqlite3.Error as exc:
                 self.emit({"event": "warning", "kind": "history", "message": f"could not save the session to the history: {exc}"})
             self.started, self.ticket = None, ""
+        if kind == "ended":
+            self.queue = ("", None)
         self.emit(event)
+
+
+def picked_wait(picked: dict[str, Any]) -> tuple[str, float | None]:
+    """(organisation, seconds in its queue) from a ``picked`` event; the wait is the relay's
+    word, kept only when it is a sane number."""
+    return str(picked.get("org") or "queue")[:200], queue_wait(picked.get("waited_s"))

@@ -54,6 +54,8 @@ class QueuePicked(Event):
     KIND = "picked"
     id: str = ""
     topic: str = ""
+    waited_s: float | None = None  # the customer's time in the queue (the relay's word; None: not said)
+    org: str | None = None  # the organisation's name (the agent's credential)
 
 
 @dataclass(frozen=True)

@@ -33,7 +33,8 @@ client -> relay
 relay -> client
     queued   {id, position, estimate_s?, agents} to the customer: its place, now and on changes
     queue    {org, waiting, total}              to watchers: [{id, topic, lang, waiting_s}], on changes
-    picked   {id, nameplate, ticket}            to the watcher that picked
+    picked   {id, nameplate, ticket, waited_s?} to the watcher that picked (waited_s: the customer's
+                                                time in the queue until this pick)
 
 ``ice_servers`` (optional, default ``[]``): STUN/TURN servers for the sides' WebRTC, in the
 RTCIceServer shape ``{"urls": [..], "username"?: .., "credential"?: ..}`` (relay/turn.py).
@@ -339,6 +340,7 @@ class Picked(Message):
     id: str
     nameplate: str
     ticket: str
+    waited_s: float | None = None  # the customer's time in the queue until this pick (the relay's word)
 
 
 ORG_ID = re.compile(r"[0-9a-f]{16}")
@@ -402,6 +404,8 @@ def _check(msg: Message) -> None:
         raise MalformedMessage(f"enqueue: topic over {MAX_TOPIC} or language over {MAX_LANG} characters")
     if isinstance(msg, (Pick, Queued, Picked)) and not ENTRY_ID.fullmatch(msg.id):
         raise MalformedMessage(f"{msg.type}: bad queue entry id")
+    if isinstance(msg, Picked) and msg.waited_s is not None and not 0 <= msg.waited_s <= 86400 * 7:
+        raise MalformedMessage("picked: waited_s out of range")
     if isinstance(msg, Queued) and (not 0 <= msg.position <= 1_000_000 or not 0 <= msg.agents <= 1_000_000
                                     or msg.estimate_s is not None and not 0 <= msg.estimate_s <= 86400 * 7):
         raise MalformedMessage("queued: position, agents or estimate out of range")
