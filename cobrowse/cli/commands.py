@@ -8,7 +8,7 @@ import contextlib
 import dataclasses
 import socket
 import sys
-from typing import Any, AsyncIterator
+from typing import Any, AsyncIterator, Callable, Iterator
 from urllib.parse import urlparse
 
 from cobrowse.cli.config import ClientSettings, resolve
@@ -24,10 +24,27 @@ def say(text: str) -> None:
     often quotes the agent) is shown escaped, and every line gets the prefix, so nothing
     the other side sends can move the cursor, set a title, write the clipboard, erase a
     warning or start a line that looks like ours."""
-    end = "\r\n" if _raw_tty() else "\n"
     lines = visible(text if isinstance(text, str) else str(text), multiline=True).split("\n")  # a Translated stays one
+    if _sink is not None:  # plain mode on a terminal: above the line being typed (cobrowse.plain.notice_lane)
+        _sink([f"[cobrowse] {line}" for line in lines])
+        return
+    end = "\r\n" if _raw_tty() else "\n"
     sys.stderr.write("".join(f"[cobrowse] {line}{end}" for line in lines))
     sys.stderr.flush()
+
+
+_sink: Callable[[list[str]], None] | None = None
+
+
+@contextlib.contextmanager
+def said_to(sink: Callable[[list[str]], None]) -> Iterator[None]:
+    """While plain mode shares the terminal, ``say`` hands its lines to ``sink``."""
+    global _sink
+    before, _sink = _sink, sink
+    try:
+        yield
+    finally:
+        _sink = before
 
 
 def _raw_tty() -> bool:
