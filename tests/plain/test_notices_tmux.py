@@ -80,8 +80,9 @@ async def test_notices_never_split_the_typed_line_nor_draw_over_less(relay_url: 
         screen = await tmux.wait("customer", lambda s: all(line.strip() == str(n) for n, line in
                                                            zip(range(1, 22), s.splitlines())), "less's rows back")
         tmux.keys("customer", "q")
-        screen = await tmux.wait("customer", lambda s: "a chat during less" in s, "the held chat after less")
-        assert screen.rstrip().endswith("$"), screen  # then the prompt, ready for input
+        screen = await tmux.wait("customer", lambda s: "a chat during less" in s and s.rstrip().endswith("$"),
+                                 "the held chat after less, then the prompt")
+        assert rows_with(screen, "$ seq 1 200 | less")[0] < rows_with(screen, "a chat during less")[0], screen
     finally:
         tmux.kill()
         await agent.kill()
