@@ -23,7 +23,7 @@ from cobrowse.policy.events import Event, LegacyEvent, as_json
 from cobrowse.protocol.prompts import ASKS, GIVES, PromptKind
 from cobrowse.voice.call import describe as describe_voice
 from cobrowse.wire.code import Code
-from cobrowse.plain.keymap import GET_HELP, Front, guide_hint, keys_for, step_hint
+from cobrowse.plain.keymap import GET_HELP, Front, guide_hint, keys_for, prefix_byte, rewrite, step_hint
 from cobrowse.plain.keymap import hint as keymap_hint
 from cobrowse.i18n.notices import customer_line
 from tui.customer_screens import review_resume
@@ -35,7 +35,7 @@ from tui.widgets.shell_pane import ShellPane
 logger = logging.getLogger(__name__)
 
 
-PREFIX = b"\x1d"
+PREFIX = prefix_byte()  # Ctrl-], or the config file's
 
 
 class Phase(StrEnum):
@@ -67,8 +67,9 @@ LEVEL_TEXT = {
     Level.CONTROL: "CONTROL: the agent can type in your terminal",
 }
 #: The key after Ctrl-] → a runtime command; the app itself reads c, b, v, ? and ! (keymap.py).
-PREFIX_KEYS = {k.key: k.command for k in keys_for(Front.APP, guide=True) if k.key not in ("c", "b", "v", "?")}
-SHELL_TAG = " your terminal · Ctrl-] ? for cobrowse "
+PREFIX_KEYS = {k.key: k.command for k in keys_for(Front.APP, guide=True)
+               if k.command not in ("chat", "toggle_panel", "preview", "help")}
+SHELL_TAG = rewrite(" your terminal · Ctrl-] ? for cobrowse ")
 #: The Allow button names what it gives (the bar's text says it in full).
 BUTTON = {PromptKind.CONTROL: "control", PromptKind.SUGGEST: "suggestions", PromptKind.RECORDING: "recording"}
 STATUS_HINT = keymap_hint(Front.APP)
@@ -76,8 +77,8 @@ GUIDE_HINT = guide_hint(Front.APP)
 ARMED_HINT = keymap_hint(Front.APP, lead="prefix: press a key…", every=True).replace("Ctrl-] literal Ctrl-]", "Esc cancel")
 
 
-UNVERIFIED_HINT = ("⚠ UNVERIFIED AGENT: never give control or passwords · Ctrl-] f report · e end · "
-                   "b details · ? help")
+UNVERIFIED_HINT = rewrite("⚠ UNVERIFIED AGENT: never give control or passwords · Ctrl-] f report · e end · "
+                          "b details · ? help")
 #: The banner below NARROW columns (the only status line then): what matters first, short
 #: enough for 40 columns with the unverified warning in front.
 SHORT_LEVEL = {Level.CONTROL: "they can TYPE here", Level.SUGGEST: "they may suggest", Level.VIEW: "they see this"}

@@ -14,6 +14,7 @@ from urllib.parse import urlparse
 from cobrowse.cli.config import ClientSettings, resolve
 from cobrowse.errors import CobrowseError, ConfigError
 from cobrowse.io.runtime import EXIT_USAGE, exit_code_for
+from cobrowse.plain.keymap import rewrite
 from cobrowse.protocol.untrusted import visible
 
 
@@ -24,7 +25,8 @@ def say(text: str) -> None:
     often quotes the agent) is shown escaped, and every line gets the prefix, so nothing
     the other side sends can move the cursor, set a title, write the clipboard, erase a
     warning or start a line that looks like ours."""
-    lines = visible(text if isinstance(text, str) else str(text), multiline=True).split("\n")  # a Translated stays one
+    text = rewrite(text if isinstance(text, str) else str(text))  # the configured keys ([keys], plain.keymap)
+    lines = visible(text, multiline=True).split("\n")  # a Translated stays one
     if _sink is not None:  # plain mode on a terminal: above the line being typed (cobrowse.plain.notice_lane)
         _sink([f"[cobrowse] {line}" for line in lines])
         return
@@ -228,6 +230,12 @@ def interactive() -> bool:
 async def run_agent_console(args: argparse.Namespace, settings: ClientSettings) -> int:
     """The Textual agent console; an embedded relay when none is configured or running."""
     from cobrowse.cli.playbooks import catalogue
+    from tui.agent_keys import ConsoleKeyError, configure
+
+    try:  # before the console is imported: its bindings are made then
+        configure(settings.keys.console, settings.config_file)
+    except ConsoleKeyError as exc:
+        raise ConfigError(f"{exc} (see docs/config.md)") from None
     from tui.agent_app import AgentApp
 
     notes: list[str] = []
