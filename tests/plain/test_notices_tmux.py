@@ -83,6 +83,21 @@ async def test_notices_never_split_the_typed_line_nor_draw_over_less(relay_url: 
         screen = await tmux.wait("customer", lambda s: "a chat during less" in s and s.rstrip().endswith("$"),
                                  "the held chat after less, then the prompt")
         assert rows_with(screen, "$ seq 1 200 | less")[0] < rows_with(screen, "a chat during less")[0], screen
+
+        if shutil.which("vim") is None:
+            return
+        tmux.keys("customer", "vim -u NONE -N -c 'call setline(1, \"VIM-BUFFER\")'", literal=True)
+        tmux.keys("customer", "Enter")
+        await tmux.wait("customer", lambda s: s.startswith("VIM-BUFFER") and "~" in s, "vim")
+        await agent.send({"cmd": "chat", "text": "a chat during vim"})
+        await agent.send({"cmd": "request_control", "level": "control"})  # after the chat: messages are ordered
+        screen = await tmux.wait("customer", lambda s: "CONTROL" in "".join(s.splitlines()[-5:]), "the question over vim")
+        assert "a chat during vim" not in screen and screen.startswith("VIM-BUFFER"), screen
+        await asyncio.sleep(ARMING + 0.3)
+        tmux.keys("customer", "C-]")
+        tmux.keys("customer", "n")
+        tmux.keys("customer", ":q!", "Enter")
+        await tmux.wait("customer", lambda s: "a chat during vim" in s and s.rstrip().endswith("$"), "the chat after vim")
     finally:
         tmux.kill()
         await agent.kill()
