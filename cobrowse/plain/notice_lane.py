@@ -64,6 +64,8 @@ class NoticeLane:
         self._held: list[str] = []
         self._overlay: list[str] = []  # the urgent lines shown over the full-screen program
         self._replay: bytearray | None = None  # output since the cursor was asked (None: not waiting)
+        self._mid = False  # the program's output stopped inside an escape sequence or a character
+        self._waiting: list[tuple[list[str], bool]] = []  # notices that came then
 
     def start(self) -> bytes:
         """Ask the terminal where its cursor is (see ``keys``); notices wait for the answer."""
@@ -110,6 +112,7 @@ class NoticeLane:
     def output(self, data: bytes) -> bytes:
         """The program wrote ``data`` (already on the terminal): what to write after it."""
         changed = self._mirror.feed(data)
+        self._mid = _unfinished(data)
         if self._replay is not None:
             self._replay += data
             if len(self._replay) > MAX_REPLAY:
@@ -121,9 +124,13 @@ class NoticeLane:
         if self._held and not alt:
             held, self._held = self._held, []
             return self._insert(held)
+        out = b""
+        if self._waiting and not self._mid:
+            waiting, self._waiting = self._waiting, []
+            out = b"".join(self.notice(lines, urgent=urgent) for lines, urgent in waiting)
         if self._overlay and changed & set(self._overlay_rows()):
-            return self._draw_overlay()
-        return b""
+            return out + self._draw_overlay()
+        return out
 
     def resize(self, cols: int, rows: int) -> None:
         self._mirror.resize(max(cols, MIN_COLS), max(rows, 1))
@@ -134,6 +141,9 @@ class NoticeLane:
             return b""
         if self._replay is not None:
             self._held = (self._held + lines)[-MAX_HELD:]
+            return b""
+        if self._mid:  # our bytes would land inside the program's sequence: after its next output
+            self._waiting = [*self._waiting, (lines, urgent)][-MAX_HELD:]
             return b""
         if not self._mirror.modes().alt_screen:
             return self._insert(lines)
@@ -226,6 +236,32 @@ class NoticeLane:
                 break
             count += 1
         return count
+
+
+def _unfinished(data: bytes) -> bool:
+    """Whether ``data`` ends inside an escape sequence or a UTF-8 character (a sequence split
+    over two writes is the program's: nothing of ours may go between its halves)."""
+    tail = data[-512:]
+    cont = len(tail) - len(tail.rstrip(bytes(range(0x80, 0xC0))))
+    if cont < min(len(tail), 3):
+        lead = tail[-cont - 1]
+        need = 3 if lead >= 0xF0 else 2 if lead >= 0xE0 else 1 if lead >= 0xC0 else 0
+        if cont < need:
+            return True
+    esc = tail.rfind(b"\x1b")
+    if esc < 0:
+        return False
+    seq = tail[esc + 1:]
+    if not seq:
+        return True
+    kind = seq[0]
+    if kind == 0x5B:  # CSI: parameters until a final byte
+        return not any(0x40 <= b <= 0x7E for b in seq[1:])
+    if kind in b"]P_^X":  # strings: until BEL or ST (whose ESC would be the last one)
+        return b"\x07" not in seq
+    if kind in b"()*+#%":
+        return len(seq) < 2
+    return False
 
 
 def _columns(text: str) -> int:

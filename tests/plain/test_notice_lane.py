@@ -3,7 +3,9 @@ fed to an ``Emulator`` standing for the customer's real terminal, and its rows c
 
 from __future__ import annotations
 
-from cobrowse.plain.notice_lane import ASK_CURSOR, NoticeLane
+import pytest
+
+from cobrowse.plain.notice_lane import ASK_CURSOR, NoticeLane, _unfinished
 from cobrowse.screen.emulator import Emulator
 
 
@@ -84,3 +86,22 @@ def test_a_full_screen_program_is_not_drawn_over_but_a_question_is_shown_then_re
     assert term.text() == full  # the program's rows, as it left them
     term.program(b"\x1b[?1049l")  # the program exits: the held chat comes
     assert "[cobrowse] a chat" in term.text()
+
+
+@pytest.mark.parametrize(("data", "unfinished"), [
+    (b"plain text", False), (b"\x1b[1;3", True), (b"\x1b[1;31m", False), (b"\x1b", True), (b"\x1b]0;title", True),
+    (b"\x1b]0;title\x07", False), (b"\x1b]8;;url\x1b\\", False), (b"\x1b(", True), (b"\x1b(0", False),
+    ("é".encode()[:1], True), ("€".encode()[:2], True), ("€".encode(), False), ("😀".encode()[:3], True),
+])
+def test_the_program_stopped_inside_a_sequence(data: bytes, unfinished: bool) -> None:
+    assert _unfinished(data) is unfinished
+
+
+def test_a_notice_never_goes_inside_the_programs_escape_sequence() -> None:
+    term = Terminal()
+    term.program(b"$ \x1b[3")  # the program's write stopped inside a colour
+    term.say("[cobrowse] hello")
+    assert "[cobrowse] hello" not in term.text()  # waits: our bytes would break its sequence
+    term.program(b"1mred\x1b[0m")
+    rows = term.text()
+    assert rows[0] == "[cobrowse] hello" and rows[1] == "$ red", rows
