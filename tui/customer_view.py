@@ -23,7 +23,8 @@ from cobrowse.policy.events import Event, LegacyEvent, as_json
 from cobrowse.protocol.prompts import ASKS, GIVES, PromptKind
 from cobrowse.voice.call import describe as describe_voice
 from cobrowse.wire.code import Code
-from cobrowse.plain.keymap import GET_HELP, Front, guide_hint, keys_for, prefix_byte, rewrite, step_hint
+from cobrowse.plain.keymap import (GET_HELP, Front, guide_hint, key_of, keys_for, prefix_byte, prefix_name, rewrite,
+                                   step_hint)
 from cobrowse.plain.keymap import hint as keymap_hint
 from cobrowse.i18n.notices import customer_line
 from tui.customer_screens import review_resume
@@ -77,8 +78,8 @@ GUIDE_HINT = guide_hint(Front.APP)
 ARMED_HINT = keymap_hint(Front.APP, lead="prefix: press a key…", every=True).replace("Ctrl-] literal Ctrl-]", "Esc cancel")
 
 
-UNVERIFIED_HINT = rewrite("⚠ UNVERIFIED AGENT: never give control or passwords · Ctrl-] f report · e end · "
-                          "b details · ? help")
+UNVERIFIED_HINT = (f"⚠ UNVERIFIED AGENT: never give control or passwords · {prefix_name()} {key_of('report')} report · "
+                   f"{key_of('end')} end · {key_of('toggle_panel')} details · {key_of('help')} help")
 #: The banner below NARROW columns (the only status line then): what matters first, short
 #: enough for 40 columns with the unverified warning in front.
 SHORT_LEVEL = {Level.CONTROL: "they can TYPE here", Level.SUGGEST: "they may suggest", Level.VIEW: "they see this"}
