@@ -92,7 +92,7 @@ def fit_hint(hint: str, width: int) -> str:
     if cell_len(hint) <= width:
         return hint
     first, *items = hint.split(" · ")
-    keep = [item for item in items if item.endswith("? help") or item == "Esc cancel"]
+    keep = [item for item in items if item.startswith(f"{key_of('help')} ") or item == "Esc cancel"]
     text = first
     for item in items:
         if item not in keep and cell_len(" · ".join([text, item, *keep])) <= width:
@@ -486,7 +486,7 @@ class CustomerView(App[None]):
         if narrow and shared and self.unverified:
             text, classes = f"⚠ UNVERIFIED · {text}", "unverified"
         banner = self.query_one("#banner", PlainStatic)
-        banner.update(text)
+        banner.update(rewrite(text))  # the configured keys ([keys], plain/keymap.py)
         banner.set_classes(classes)
 
     def _refresh_side(self) -> None:

@@ -133,3 +133,24 @@ async def test_the_console_binds_and_shows_the_configured_key(relay_url: str, tm
         await tmux.wait("agent", lambda s: "Join a customer's session" in s, "the join dialog on shift+F12")
     finally:
         tmux.kill()
+
+
+@tmux_needed
+async def test_the_customer_app_reads_the_configured_prefix_from_real_keys(relay_url: str, tmp_path: Path) -> None:
+    config = tmp_path / "config.toml"
+    config.write_text('[keys]\nprefix = "ctrl-a"\ncustomer = { help = "/", toggle_panel = "w" }\n')
+    agent = await start_agent(relay_url)
+    tmux = Tmux()
+    try:
+        code = (await agent.event("code"))["code"]
+        join = cobrowse("join", code, "--relay", relay_url, "--command", "bash --norc --noprofile")
+        tmux.start("customer", f"env PS1='$ ' COBROWSE_CONFIG={config} TERM=xterm-256color {join}; sleep 30", 100, 30)
+        await agent.event("paired")
+        screen = await tmux.wait("customer", lambda s: "Ctrl-A then:" in s, "the status line in the configured keys")
+        assert "/ help" in screen, screen  # the help item, kept when the line is fitted
+        tmux.keys("customer", "C-a")
+        tmux.keys("customer", "/")
+        await tmux.wait("customer", lambda s: "press Ctrl-A and then:" in s, "the help screen on Ctrl-A /")
+    finally:
+        tmux.kill()
+        await agent.kill()
