@@ -12,7 +12,8 @@ customer is typing (bash's readline then redraws over a line it no longer owns).
   until the program leaves it, except *urgent* ones (a consent question, an answer to the
   customer's own command), which cannot wait: they take the bottom rows for as long as the
   customer does not press a key, and those rows are then painted back as the program left
-  them (the consent prompt is never delayed, the program's screen is never lost).
+  them (the consent prompt is never delayed, the program's screen is never lost). Every
+  line, urgent or not, is in the shell's scrollback once the program exits.
 
 The lane keeps its own emulator of the customer's real terminal (the program's output plus
 what the lane wrote), because after an insertion the real terminal no longer matches the
@@ -151,6 +152,7 @@ class NoticeLane:
             cols = self._mirror.size[0]
             rows = [row for line in lines for row in _wrap(line, cols)]
             self._overlay = (self._overlay + rows)[-self._overlay_max():]
+            self._held = (self._held + lines)[-MAX_HELD:]  # and in the shell's record, once the program exits
             return b"\x07" + self._draw_overlay()
         self._held = (self._held + lines)[-MAX_HELD:]
         return b""
