@@ -111,7 +111,7 @@ def check_letters(letters: Mapping[str, str]) -> tuple[PrefixKey, ...]:
 def configure(prefix: int = DEFAULT_PREFIX, letters: Mapping[str, str] | None = None) -> None:
     """Use ``prefix`` (a control byte) and ``letters`` (command → key) from now on."""
     global _active
-    table = check_letters(letters or {})
+    table = check_letters(letters) if letters else KEYMAP
     taken = {k.key for k in table}
     aliases = tuple((a, t) for a, t in ALIASES.items() if a not in taken)
     help_key = next(k.key for k in table if k.command == "help")
@@ -151,12 +151,18 @@ def rewrite(text: str) -> str:
     def one(match: re.Match[str]) -> str:
         return name if match[1] is None else f"{name} {letters.get(match[1], match[1])}"
 
-    return _MENTION.sub(one, text)
+    return _same_kind(text, _MENTION.sub(one, text))
 
 
 def _named(text: str) -> str:
     """Text built here from the active table: only the prefix's name may need changing."""
-    return text if _active.prefix == DEFAULT_PREFIX else text.replace(DEFAULT_NAME, prefix_name())
+    return text if _active.prefix == DEFAULT_PREFIX else _same_kind(text, text.replace(DEFAULT_NAME, prefix_name()))
+
+
+def _same_kind(before: str, after: str) -> str:
+    """One of our sentences stays ``Translated`` (its isolates are ours) when a key name in it
+    changes: nothing the rewrite puts in is a control character."""
+    return Translated(after) if isinstance(before, Translated) else after
 
 
 def keys_for(front: Front, *, guide: bool = False) -> tuple[PrefixKey, ...]:

@@ -154,3 +154,15 @@ async def test_the_customer_app_reads_the_configured_prefix_from_real_keys(relay
     finally:
         tmux.kill()
         await agent.kill()
+
+
+def test_our_sentences_stay_ours_when_their_keys_are_rewritten() -> None:
+    from cobrowse.i18n.text import Translated
+
+    keymap.configure()
+    sentence = Translated("press Ctrl-] p")
+    assert keymap.rewrite(sentence) is sentence  # the default keys: untouched
+    keymap.configure(0x01, {"pause": "w"})
+    rewritten = keymap.rewrite(sentence)
+    assert rewritten == "press Ctrl-A w" and isinstance(rewritten, Translated)  # its isolates are still ours
+    assert type(keymap.rewrite("a peer's Ctrl-] p")) is str
