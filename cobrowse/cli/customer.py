@@ -1,8 +1,9 @@
 """`cobrowse join` and `cobrowse share`: the customer's side, in plain mode.
 
-Plain mode is the only customer mode until the Textual app lands: the shared program's
-output passes straight through, cobrowse's own lines go to stderr prefixed ``[cobrowse]``,
-and the prefix key Ctrl-] reaches cobrowse (see ``cobrowse.plain.prefix``).
+Plain mode: the shared program's output passes straight through, cobrowse's own lines are
+prefixed ``[cobrowse]`` and go above the line being typed (``cobrowse.plain.notice_lane``;
+to stderr when stdin or stdout is not a terminal), and the prefix key Ctrl-] reaches
+cobrowse (see ``cobrowse.plain.prefix``).
 """
 
 from __future__ import annotations
