@@ -248,9 +248,10 @@ class _Lane:
         self.terminal, self.notices = terminal, notices
         cols, rows = terminal.size()
         self.lane = NoticeLane(cols, rows) if terminal.raw else None
+        self.timer: asyncio.TimerHandle | None = None
         if self.lane is not None:
             terminal.write(self.lane.start())
-            asyncio.get_running_loop().call_later(CURSOR_REPORT_WAIT, self._give_up)
+            self.timer = asyncio.get_running_loop().call_later(CURSOR_REPORT_WAIT, self._give_up)
 
     def _give_up(self) -> None:
         if self.lane is not None and (data := self.lane.give_up()):
@@ -291,8 +292,12 @@ def _lane(terminal: LocalTerminal, notices: PlainNotices) -> Iterator[_Lane]:
     if lane.lane is None:
         yield lane
         return
-    with said_to(lane.say):
-        yield lane
+    try:
+        with said_to(lane.say):
+            yield lane
+    finally:
+        if lane.timer is not None:
+            lane.timer.cancel()
 
 
 def _show_guide_code(code: Code) -> None:
