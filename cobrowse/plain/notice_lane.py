@@ -37,6 +37,8 @@ MAX_HELD = 200
 #: Where the cursor is: asked once, at the start; the answer arrives among the keys.
 ASK_CURSOR = b"\x1b[6n"
 _CURSOR_REPORT = re.compile(rb"\x1b\[(\d{1,4});(\d{1,4})R")
+#: DECSTBM (a scroll region: apt's progress bar keeps the last row out of it) and RIS.
+_REGION = re.compile(rb"\x1b\[(\d{0,4})(?:;(\d{0,4}))?r|\x1bc")
 #: Output kept for the replay while the answer is awaited (past this: give up, unsynced).
 MAX_REPLAY = 256 * 1024
 
@@ -66,6 +68,7 @@ class NoticeLane:
         self._overlay: list[str] = []  # the urgent lines shown over the full-screen program
         self._replay: bytearray | None = None  # output since the cursor was asked (None: not waiting)
         self._mid = False  # the program's output stopped inside an escape sequence or a character
+        self._region: tuple[int, int] | None = None  # the program's scroll region (rows, 0-based, inclusive)
         self._waiting: list[tuple[list[str], bool]] = []  # notices that came then
 
     def start(self) -> bytes:
@@ -114,6 +117,8 @@ class NoticeLane:
         """The program wrote ``data`` (already on the terminal): what to write after it."""
         changed = self._mirror.feed(data)
         self._mid = _unfinished(data)
+        if b"r" in data or b"\x1bc" in data:
+            self._note_region(data)
         if self._replay is not None:
             self._replay += data
             if len(self._replay) > MAX_REPLAY:
@@ -135,6 +140,25 @@ class NoticeLane:
 
     def resize(self, cols: int, rows: int) -> None:
         self._mirror.resize(max(cols, MIN_COLS), max(rows, 1))
+        self._region = None  # terminals reset it on a resize; the program sets it again
+
+    def _note_region(self, data: bytes) -> None:
+        rows = self._mirror.size[1]
+        for match in _REGION.finditer(data):
+            if match[0] == b"\x1bc":
+                self._region = None
+                continue
+            top, bottom = int(match[1] or 1) - 1, int(match[2] or rows) - 1
+            self._region = (top, bottom) if 0 <= top < bottom < rows and (top, bottom) != (0, rows - 1) else None
+
+    def _bounds(self, row: int) -> tuple[int, int] | None:
+        """The rows a notice may use around ``row``: the scroll region holding it, or the
+        screen; None when the cursor is outside the region (the program draws its own line)."""
+        rows = self._mirror.size[1]
+        if self._region is None:
+            return 0, rows - 1
+        top, bottom = self._region
+        return (top, bottom) if top <= row <= bottom else None
 
     def notice(self, lines: list[str], *, urgent: bool) -> bytes:
         """Show ``lines`` (printable text, one a row): the bytes to write now (maybe none)."""
@@ -143,7 +167,9 @@ class NoticeLane:
         if self._replay is not None:
             self._held = (self._held + lines)[-MAX_HELD:]
             return b""
-        if self._mid:  # our bytes would land inside the program's sequence: after its next output
+        if self._mid or (not self._mirror.modes().alt_screen and self._bounds(self._mirror.cursor().row) is None):
+            # our bytes would land inside the program's sequence, or on the line it keeps out of
+            # its scroll region: after its next output
             self._waiting = [*self._waiting, (lines, urgent)][-MAX_HELD:]
             return b""
         if not self._mirror.modes().alt_screen:
@@ -196,19 +222,20 @@ class NoticeLane:
             cols, rows = self._mirror.size
             cursor = self._mirror.cursor()
             row = min(cursor.row, rows - 1)
-            start = self._line_start(row, cols)
-            room = max(1, rows - 1 - (row - start))  # rows the notice may take above the edited line
+            first, last = self._bounds(row) or (0, rows - 1)
+            start = max(first, self._line_start(row, cols))
+            room = max(1, last - first - (row - start))  # rows the notice may take above the edited line
             batch: list[str] = []
             heights = 0
             while pending and (not batch or heights + _height(pending[0], cols) <= room):
                 heights += min(_height(pending[0], cols), room)
                 batch.append(pending.pop(0))
-            blank_below = self._blank_rows_below(row, rows)
+            blank_below = self._blank_rows_below(row, last + 1)
             scroll = max(0, heights - blank_below)
             piece = [_SAVE]
             if scroll:
-                piece.append(f"\x1b[{rows};1H" + "\n" * scroll)
-            top = max(0, start - scroll)
+                piece.append(f"\x1b[{last + 1};1H" + "\n" * scroll)
+            top = max(first, start - scroll)
             piece.append(f"\x1b[{top + 1};1H\x1b[{heights}L{_RESET}")
             written = 0
             for line in batch:

@@ -106,3 +106,20 @@ def test_a_notice_never_goes_inside_the_programs_escape_sequence() -> None:
     term.program(b"1mred\x1b[0m")
     rows = term.text()
     assert rows[0] == "[cobrowse] hello" and rows[1] == "$ red", rows
+
+
+def test_a_scroll_region_keeps_the_programs_own_line() -> None:
+    term = Terminal(rows=8)
+    # apt: the last row out of the scroll region, a progress bar drawn there
+    term.program(b"\x1b[1;7r\x1b[8;1HProgress: [ 40%]\x1b[7;1H" + b"".join(b"line %d\r\n" % i for i in range(1, 8)))
+    term.program(b"$ typed")
+    term.say("[cobrowse] hello")
+    rows = term.text()
+    assert rows[-1] == "Progress: [ 40%]" and rows[-3:-1] == ["[cobrowse] hello", "$ typed"], rows
+    assert term.screen.cursor().row == 6
+    term.program(b"\x1b7\x1b[8;1HProgress: [ 5")  # drawing the bar (outside the region): wait for it
+    term.say("[cobrowse] later")
+    assert "[cobrowse] later" not in term.text()
+    term.program(b"0%]\x1b8")
+    rows = term.text()
+    assert rows[-1] == "Progress: [ 50%]" and rows[-3:-1] == ["[cobrowse] later", "$ typed"], rows
