@@ -86,7 +86,7 @@ async def test_notices_never_split_the_typed_line_nor_draw_over_less(relay_url: 
 
         if shutil.which("vim") is None:
             return
-        tmux.keys("customer", "vim -u NONE -N -c 'call setline(1, \"VIM-BUFFER\")'", literal=True)
+        tmux.keys("customer", "vim -u NONE -N -n -c 'call setline(1, \"VIM-BUFFER\")'", literal=True)
         tmux.keys("customer", "Enter")
         await tmux.wait("customer", lambda s: s.startswith("VIM-BUFFER") and "~" in s, "vim")
         await agent.send({"cmd": "chat", "text": "a chat during vim"})
