@@ -76,10 +76,6 @@ class NoticeLane:
         self._replay = bytearray()
         return ASK_CURSOR
 
-    @property
-    def syncing(self) -> bool:
-        return self._replay is not None
-
     def keys(self, data: bytes) -> tuple[bytes, bytes]:
         """The customer's terminal sent ``data``: (bytes to write to it, bytes for the program).
         The cursor report is taken out; a key puts back rows an urgent notice covered."""
@@ -100,18 +96,10 @@ class NoticeLane:
         return self._flush_held()
 
     def _flush_held(self) -> bytes:
-        if not self._held or self._mirror.modes().alt_screen:
+        if not self._held or self._mirror.modes().alt_screen or not self._placeable():
             return b""
         held, self._held = self._held, []
         return self._insert(held)
-
-    @property
-    def held(self) -> tuple[str, ...]:
-        return tuple(self._held)
-
-    @property
-    def overlaid(self) -> bool:
-        return bool(self._overlay)
 
     def output(self, data: bytes) -> bytes:
         """The program wrote ``data`` (already on the terminal): what to write after it."""
@@ -127,11 +115,11 @@ class NoticeLane:
         alt = self._mirror.modes().alt_screen
         if self._overlay and not alt:
             self._overlay = []  # the full-screen program left: its screen, and our lines on it, are gone
-        if self._held and not alt:
+        if self._held and not alt and self._placeable():
             held, self._held = self._held, []
             return self._insert(held)
         out = b""
-        if self._waiting and not self._mid:
+        if self._waiting and self._placeable():
             waiting, self._waiting = self._waiting, []
             out = b"".join(self.notice(lines, urgent=urgent) for lines, urgent in waiting)
         if self._overlay and changed & set(self._overlay_rows()):
@@ -151,6 +139,13 @@ class NoticeLane:
             top, bottom = int(match[1] or 1) - 1, int(match[2] or rows) - 1
             self._region = (top, bottom) if 0 <= top < bottom < rows and (top, bottom) != (0, rows - 1) else None
 
+    def _placeable(self) -> bool:
+        """Whether our bytes may go now: not inside the program's escape sequence or character,
+        nor on the line it keeps out of its scroll region (else: after its next output)."""
+        if self._mid:
+            return False
+        return self._mirror.modes().alt_screen or self._bounds(self._mirror.cursor().row) is not None
+
     def _bounds(self, row: int) -> tuple[int, int] | None:
         """The rows a notice may use around ``row``: the scroll region holding it, or the
         screen; None when the cursor is outside the region (the program draws its own line)."""
@@ -167,9 +162,7 @@ class NoticeLane:
         if self._replay is not None:
             self._held = (self._held + lines)[-MAX_HELD:]
             return b""
-        if self._mid or (not self._mirror.modes().alt_screen and self._bounds(self._mirror.cursor().row) is None):
-            # our bytes would land inside the program's sequence, or on the line it keeps out of
-            # its scroll region: after its next output
+        if not self._placeable():
             self._waiting = [*self._waiting, (lines, urgent)][-MAX_HELD:]
             return b""
         if not self._mirror.modes().alt_screen:
