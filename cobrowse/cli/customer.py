@@ -36,6 +36,8 @@ from cobrowse.wire.code import Code, parse_code
 STDIN_EOF_GRACE = 3.0
 #: How long plain mode's notices wait for the terminal to say where its cursor is.
 CURSOR_REPORT_WAIT = 1.0
+#: How long a line waits for the program to finish an escape sequence it left unfinished.
+OVERDUE = 0.5
 
 STATUSES = {"done": N_("step {index}/{total} done: {title}"), "skipped": N_("step {index}/{total} skipped: {title}"),
             "failed": N_("step {index}/{total} failed: {title}")}
@@ -260,6 +262,15 @@ class _Lane:
     def say(self, lines: list[str]) -> None:
         if self.lane is not None:
             self.terminal.write(self.lane.notice(lines, urgent=self.notices.urgent))
+            if self.lane.waiting:  # for the program's next output, but not for ever
+                asyncio.get_running_loop().call_later(OVERDUE, self._overdue)
+
+    def _overdue(self) -> None:
+        if self.lane is not None and (data := self.lane.overdue()):
+            try:
+                self.terminal.write(data)
+            except (RuntimeError, OSError):
+                pass  # the terminal was given back meanwhile
 
     def observe(self, then: Callable[[bytes], None]) -> Callable[[bytes], None]:
         def output(data: bytes) -> None:

@@ -176,6 +176,25 @@ class NoticeLane:
         self._held = (self._held + lines)[-MAX_HELD:]
         return b""
 
+    @property
+    def waiting(self) -> bool:
+        """Lines wait for the program's next output (see ``overdue``)."""
+        return bool(self._waiting)
+
+    def overdue(self) -> bytes:
+        """The program wrote nothing more for a while: place the waiting lines anyway (a consent
+        question must not wait for a program stuck in the middle of a sequence)."""
+        waiting, self._waiting = self._waiting, []
+        if not waiting:
+            return b""
+        self._mid = False  # our first ESC ends the program's unfinished sequence in the terminal anyway
+        region = self._region
+        if self._bounds(self._mirror.cursor().row) is None:
+            self._region = None  # the cursor is on the program's own line: use the whole screen
+        out = b"".join(self.notice(lines, urgent=urgent) for lines, urgent in waiting)
+        self._region = region
+        return out
+
     def key(self) -> bytes:
         """The customer pressed a key: put back the rows an urgent notice covered."""
         if not self._overlay:

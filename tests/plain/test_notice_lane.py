@@ -123,3 +123,12 @@ def test_a_scroll_region_keeps_the_programs_own_line() -> None:
     term.program(b"0%]\x1b8")
     rows = term.text()
     assert rows[-1] == "Progress: [ 50%]" and rows[-3:-1] == ["[cobrowse] later", "$ typed"], rows
+
+
+def test_a_program_stuck_inside_a_sequence_does_not_hold_a_question_for_ever() -> None:
+    term = Terminal()
+    term.program(b"$ \x1b[3")
+    term.say("[cobrowse] the agent asks for control", urgent=True)
+    assert term.lane.waiting and "[cobrowse] the agent asks for control" not in term.text()
+    term.screen.feed(term.lane.overdue())  # the caller's timer: nothing came from the program
+    assert term.text()[0] == "[cobrowse] the agent asks for control" and not term.lane.waiting
