@@ -22,6 +22,16 @@ from cobrowse.playbook.catalogue import Entry as CatalogueEntry
 from cobrowse.policy.agent_commands import Point
 from cobrowse.wire.code import parse_code
 
+#: Every line of a dialog wraps inside it (a Label is as wide as its text by default, and
+#: the dialog's border cut a long one: "they ran `cobrows"); a tall dialog scrolls at 80×24.
+DIALOG_CSS = """
+#dialog { max-height: 100%; overflow-y: auto; }
+#dialog Label { width: 100%; height: auto; }
+"""
+#: Rows of the playbook dialog around its list: border, padding, title, library, search, help;
+#: the console lets the dialog take 90% of the window.
+CHROME = 13
+
 def parse_point(text: str) -> Point:
     """'3-5' or '3' (1-based rows, as people count) -> a point command with 0-based rows;
     anything else is a regex. Raise ValueError with a readable reason."""
@@ -49,6 +59,8 @@ def parse_point(text: str) -> Point:
 
 class JoinDialog(ModalScreen[str | None]):
     """Ask for the code a customer read out (they ran `cobrowse share`)."""
+
+    DEFAULT_CSS = DIALOG_CSS
 
     BINDINGS = [Binding("escape", "cancel", "Cancel")]
 
@@ -90,6 +102,8 @@ class JoinDialog(ModalScreen[str | None]):
 class ConfirmDialog(ModalScreen[bool]):
     """A yes/no question; Escape and "n" answer no."""
 
+    DEFAULT_CSS = DIALOG_CSS
+
     BINDINGS = [Binding("escape,n", "no", "No"), Binding("y", "yes", "Yes")]
 
     def __init__(self, question: str, yes: str = "Yes") -> None:
@@ -119,6 +133,8 @@ class ConfirmDialog(ModalScreen[bool]):
 class PromptDialog(ModalScreen[Any]):
     """One line of text, checked by ``parse`` (which raises ValueError with the reason);
     dismissed with what ``parse`` returned, or None on Escape."""
+
+    DEFAULT_CSS = DIALOG_CSS
 
     BINDINGS = [Binding("escape", "cancel", "Cancel")]
 
@@ -182,6 +198,8 @@ class PlaybookDialog(ModalScreen[Path | None]):
     """The playbook library: search, pick one, Enter pushes it. Invalid files are listed
     with their error so their author sees what to fix, but cannot be picked."""
 
+    DEFAULT_CSS = DIALOG_CSS
+
     BINDINGS = [
         Binding("escape", "cancel", "Cancel"),
         Binding("down", "move(1)", "Down", show=False),
@@ -200,7 +218,7 @@ class PlaybookDialog(ModalScreen[Path | None]):
             yield Label("Push a playbook to the customer", classes="dialog-title")
             folders = " · ".join("samples" if f == SAMPLES else str(f) for f in self.library.folders)
             yield Label(Text(f"Library: {folders}"), id="playbook-folder")
-            yield Input(placeholder="search (an error message, a command, words), or a path to a .md file",
+            yield Input(placeholder="search: an error, a command, words; or a path to a .md file",
                         id="playbook-search")
             yield OptionList(id="playbook-list")
             yield Label("Enter pushes the highlighted playbook · Esc cancels", id="playbook-help")
@@ -208,6 +226,14 @@ class PlaybookDialog(ModalScreen[Path | None]):
     def on_mount(self) -> None:
         self._fill("")
         self.query_one("#playbook-search", Input).focus()
+        self._fit_list()
+
+    def on_resize(self) -> None:
+        self._fit_list()
+
+    def _fit_list(self) -> None:
+        """The list takes what the window leaves (at 80×24 the title would scroll away)."""
+        self.query_one("#playbook-list", OptionList).styles.max_height = max(3, min(14, self.size.height * 9 // 10 - CHROME))
 
     def _fill(self, query: str) -> None:
         options = self.query_one("#playbook-list", OptionList)

@@ -7,6 +7,7 @@ from textual.app import ComposeResult
 from textual.containers import Horizontal, VerticalScroll
 from textual.widgets import Button, TabPane
 
+from tui.agent_keys import shown_key
 from tui.safe import PlainStatic
 
 
@@ -17,23 +18,24 @@ class HomePane(TabPane):
         self.relay_note = relay_note
 
     def compose(self) -> ComposeResult:
+        new, join, palette = (shown_key(a) for a in ("new_session", "join_code", "open_palette"))  # configurable
         with VerticalScroll(id="home-body"):
             yield PlainStatic("cobrowse agent console", id="home-title")
             if self.relay_note:
                 yield PlainStatic(self.relay_note, id="relay-note")
             yield PlainStatic(f"Relay: {self.relay_url}", id="home-relay")
             yield PlainStatic(
-                "F2  New session: you get a code; read it to the customer, who types "
+                f"{new:<3} New session: you get a code; read it to the customer, who types "
                 "`cobrowse join CODE`.\n"
-                "F3  Join by code: the customer ran `cobrowse share` and reads you their code.\n"
+                f"{join:<3} Join by code: the customer ran `cobrowse share` and reads you their code.\n"
                 "You can run several sessions at once; each gets a tab. A ● on a tab means "
                 "something happened there.\n"
-                "ctrl+p (or F9) opens the command palette with every action.",
+                f"ctrl+p (or {palette}) opens the command palette with every action.",
                 id="home-help",
             )
             with Horizontal(id="home-buttons"):
-                yield Button("New session (F2)", variant="primary", id="home-new")
-                yield Button("Join by code (F3)", id="home-join")
+                yield Button(f"New session ({new})", variant="primary", id="home-new")
+                yield Button(f"Join by code ({join})", id="home-join")
 
     @on(Button.Pressed, "#home-new")
     async def _new(self) -> None:

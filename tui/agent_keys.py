@@ -4,12 +4,17 @@ palette (with each entry's key) are generated, so they cannot disagree.
 Keys are written as the console shows them: ``F2``, or ``⇧F2`` for shift+F2, which real
 terminals send as ``ESC[1;2Q`` (Textual: ``shift+f2``) or, on the Linux console and rxvt,
 as F14. xterm's shift+F3 reads as a cursor-position report, so nothing uses it.
+
+The config file may move any of them (``[keys.console]``, docs/config.md): ``configure``
+swaps the table before the console is imported, so the bindings, the footer and the palette
+all show the configured keys.
 """
 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from typing import Sequence
 
 from textual.binding import Binding
 
@@ -53,6 +58,40 @@ CONSOLE_KEYS: tuple[ConsoleKey, ...] = (
     ConsoleKey("mute", "⇧F9", "Mute", "Mute / unmute", "Mute or unmute your microphone during a call", show=False),
     ConsoleKey("toggle_theme", None, "", "Toggle dark/light theme", "Switch between the dark and the light theme"),
 )
+
+
+DEFAULT_KEYS = CONSOLE_KEYS
+
+
+class ConsoleKeyError(ValueError):
+    """A ``[keys.console]`` setting the console cannot use (the message names it and the file)."""
+
+
+def configure(changes: Sequence[tuple[str, str]], where: str = "the config file") -> None:
+    """Use the config file's keys (action → key as shown, already in the ``⇧F2`` form)."""
+    global CONSOLE_KEYS
+    actions = {k.action for k in DEFAULT_KEYS}
+    moved = dict(changes)
+    for action in moved:
+        if action not in actions:
+            raise ConsoleKeyError(f"{where}: keys.console.{action}: no such action "
+                                  f"(known: {', '.join(sorted(actions))})")
+    table = tuple(replace(k, shown=moved.get(k.action, k.shown)) for k in DEFAULT_KEYS)
+    taken: dict[str, str] = {}
+    for k in table:
+        if k.shown is None:
+            continue
+        if k.shown in taken:
+            first, second = sorted((taken[k.shown], k.action), key=lambda a: a not in moved)
+            raise ConsoleKeyError(f"{where}: keys.console.{first} = {k.shown!r}: that key already does {second!r}"
+                                  f"{'' if second in moved else ' (move it too)'}")
+        taken[k.shown] = k.action
+    CONSOLE_KEYS = table
+
+
+def shown_key(action: str) -> str:
+    """The key that runs ``action`` now, as the console shows it ("" if none)."""
+    return next((k.shown for k in CONSOLE_KEYS if k.action == action and k.shown), "")
 
 
 def textual_keys(shown: str) -> str:

@@ -51,7 +51,7 @@ from cobrowse.policy.customer_events import Level
 from cobrowse.trust.tripwire import COOLDOWN
 from cobrowse.wire.code import Code
 from cobrowse.wire.proxy import ProxyChoice
-from cobrowse.plain.keymap import Front, unknown_key
+from cobrowse.plain.keymap import Front, command_for, rewrite, unknown_key
 from tui.safe import PlainStatic, notify_plain
 from tui.customer_screens import PREFIX_HELP, HelpScreen, PreviewScreen
 from tui.widgets.call_bar import CallBar
@@ -158,7 +158,7 @@ class CustomerApp(CustomerRun, inherit_bindings=False):
         shown = list(self._notifications)
         for old in shown[:max(0, len(shown) - keep)]:
             self._unnotify(old, refresh=False)
-        notify_plain(self, message, title=title, severity=severity, timeout=timeout)
+        notify_plain(self, rewrite(message), title=title, severity=severity, timeout=timeout)  # the configured keys
 
     def compose(self) -> ComposeResult:
         yield PlainStatic("Connecting to the relay…", id="banner", classes="waiting")
@@ -263,13 +263,14 @@ class CustomerApp(CustomerRun, inherit_bindings=False):
         if key in ("\x1b", "\x03"):
             return  # cancelled
         key = key.lower() if len(key) == 1 else key
-        if key == "c":
+        own = command_for(key, Front.APP, guide=True)  # the keys are configurable (plain/keymap.py)
+        if own == "chat":
             self.action_focus_chat()
-        elif key == "b":
+        elif own == "toggle_panel":
             self.action_toggle_panel()
-        elif key == "v":
+        elif own == "preview":
             self.action_preview()
-        elif key in ("?", "h"):
+        elif own == "help":
             self.action_help()
         elif key in PREFIX_KEYS:
             await self.run_customer_command(PREFIX_KEYS[key])

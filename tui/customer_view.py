@@ -23,7 +23,8 @@ from cobrowse.policy.events import Event, LegacyEvent, as_json
 from cobrowse.protocol.prompts import ASKS, GIVES, PromptKind
 from cobrowse.voice.call import describe as describe_voice
 from cobrowse.wire.code import Code
-from cobrowse.plain.keymap import GET_HELP, Front, guide_hint, keys_for, step_hint
+from cobrowse.plain.keymap import (GET_HELP, Front, guide_hint, key_of, keys_for, prefix_byte, prefix_name, rewrite,
+                                   step_hint)
 from cobrowse.plain.keymap import hint as keymap_hint
 from cobrowse.i18n.notices import customer_line
 from tui.customer_screens import review_resume
@@ -35,7 +36,7 @@ from tui.widgets.shell_pane import ShellPane
 logger = logging.getLogger(__name__)
 
 
-PREFIX = b"\x1d"
+PREFIX = prefix_byte()  # Ctrl-], or the config file's
 
 
 class Phase(StrEnum):
@@ -67,8 +68,9 @@ LEVEL_TEXT = {
     Level.CONTROL: "CONTROL: the agent can type in your terminal",
 }
 #: The key after Ctrl-] → a runtime command; the app itself reads c, b, v, ? and ! (keymap.py).
-PREFIX_KEYS = {k.key: k.command for k in keys_for(Front.APP, guide=True) if k.key not in ("c", "b", "v", "?")}
-SHELL_TAG = " your terminal · Ctrl-] ? for cobrowse "
+PREFIX_KEYS = {k.key: k.command for k in keys_for(Front.APP, guide=True)
+               if k.command not in ("chat", "toggle_panel", "preview", "help")}
+SHELL_TAG = rewrite(" your terminal · Ctrl-] ? for cobrowse ")
 #: The Allow button names what it gives (the bar's text says it in full).
 BUTTON = {PromptKind.CONTROL: "control", PromptKind.SUGGEST: "suggestions", PromptKind.RECORDING: "recording"}
 STATUS_HINT = keymap_hint(Front.APP)
@@ -76,8 +78,8 @@ GUIDE_HINT = guide_hint(Front.APP)
 ARMED_HINT = keymap_hint(Front.APP, lead="prefix: press a key…", every=True).replace("Ctrl-] literal Ctrl-]", "Esc cancel")
 
 
-UNVERIFIED_HINT = ("⚠ UNVERIFIED AGENT: never give control or passwords · Ctrl-] f report · e end · "
-                   "b details · ? help")
+UNVERIFIED_HINT = (f"⚠ UNVERIFIED AGENT: never give control or passwords · {prefix_name()} {key_of('report')} report · "
+                   f"{key_of('end')} end · {key_of('toggle_panel')} details · {key_of('help')} help")
 #: The banner below NARROW columns (the only status line then): what matters first, short
 #: enough for 40 columns with the unverified warning in front.
 SHORT_LEVEL = {Level.CONTROL: "they can TYPE here", Level.SUGGEST: "they may suggest", Level.VIEW: "they see this"}
@@ -90,7 +92,7 @@ def fit_hint(hint: str, width: int) -> str:
     if cell_len(hint) <= width:
         return hint
     first, *items = hint.split(" · ")
-    keep = [item for item in items if item.endswith("? help") or item == "Esc cancel"]
+    keep = [item for item in items if item.startswith(f"{key_of('help')} ") or item == "Esc cancel"]
     text = first
     for item in items:
         if item not in keep and cell_len(" · ".join([text, item, *keep])) <= width:
@@ -484,7 +486,7 @@ class CustomerView(App[None]):
         if narrow and shared and self.unverified:
             text, classes = f"⚠ UNVERIFIED · {text}", "unverified"
         banner = self.query_one("#banner", PlainStatic)
-        banner.update(text)
+        banner.update(rewrite(text))  # the configured keys ([keys], plain/keymap.py)
         banner.set_classes(classes)
 
     def _refresh_side(self) -> None:

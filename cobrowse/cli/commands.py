@@ -8,12 +8,13 @@ import contextlib
 import dataclasses
 import socket
 import sys
-from typing import Any, AsyncIterator
+from typing import Any, AsyncIterator, Callable, Iterator
 from urllib.parse import urlparse
 
 from cobrowse.cli.config import ClientSettings, resolve
 from cobrowse.errors import CobrowseError, ConfigError
 from cobrowse.io.runtime import EXIT_USAGE, exit_code_for
+from cobrowse.plain.keymap import rewrite
 from cobrowse.protocol.untrusted import visible
 
 
@@ -24,10 +25,28 @@ def say(text: str) -> None:
     often quotes the agent) is shown escaped, and every line gets the prefix, so nothing
     the other side sends can move the cursor, set a title, write the clipboard, erase a
     warning or start a line that looks like ours."""
+    text = rewrite(text if isinstance(text, str) else str(text))  # the configured keys ([keys], plain.keymap)
+    lines = visible(text, multiline=True).split("\n")  # a Translated stays one
+    if _sink is not None:  # plain mode on a terminal: above the line being typed (cobrowse.plain.notice_lane)
+        _sink([f"[cobrowse] {line}" for line in lines])
+        return
     end = "\r\n" if _raw_tty() else "\n"
-    lines = visible(text if isinstance(text, str) else str(text), multiline=True).split("\n")  # a Translated stays one
     sys.stderr.write("".join(f"[cobrowse] {line}{end}" for line in lines))
     sys.stderr.flush()
+
+
+_sink: Callable[[list[str]], None] | None = None
+
+
+@contextlib.contextmanager
+def said_to(sink: Callable[[list[str]], None]) -> Iterator[None]:
+    """While plain mode shares the terminal, ``say`` hands its lines to ``sink``."""
+    global _sink
+    before, _sink = _sink, sink
+    try:
+        yield
+    finally:
+        _sink = before
 
 
 def _raw_tty() -> bool:
@@ -211,6 +230,12 @@ def interactive() -> bool:
 async def run_agent_console(args: argparse.Namespace, settings: ClientSettings) -> int:
     """The Textual agent console; an embedded relay when none is configured or running."""
     from cobrowse.cli.playbooks import catalogue
+    from tui.agent_keys import ConsoleKeyError, configure
+
+    try:  # before the console is imported: its bindings are made then
+        configure(settings.keys.console, settings.config_file)
+    except ConsoleKeyError as exc:
+        raise ConfigError(f"{exc} (see docs/config.md)") from None
     from tui.agent_app import AgentApp
 
     notes: list[str] = []

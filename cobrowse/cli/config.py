@@ -24,6 +24,11 @@ then each ``--redact REGEX``; more redaction never weakens it.
     trusted_orgs = ["~/acme.trust.json"]   # customers: organisations whose agents are shown verified
     webhook_url = "https://helpdesk.example.com/hooks/cobrowse"   # agents: session summaries (docs/helpdesk.md)
     webhook_secret = "..."                 # signs them (X-Cobrowse-Signature); or $COBROWSE_WEBHOOK_SECRET
+
+    [keys]                 # the keys (cobrowse/plain/keys_config.py; docs/config.md)
+    prefix = "ctrl-a"      # the customer's prefix instead of Ctrl-]
+    customer = { chat = "t" }            # the key after it, by command
+    console = { suggest_command = "shift+F12" }   # the agent console, by action
 """
 
 from __future__ import annotations
@@ -37,6 +42,8 @@ from typing import Any
 from platformdirs import user_config_dir
 
 from cobrowse.errors import ConfigError
+from cobrowse.plain import keymap
+from cobrowse.plain.keys_config import KeysError, KeysSettings, parse_keys
 from cobrowse.wire.proxy import ProxyChoice, ProxySettingError, choose_proxy
 from cobrowse.voice.settings import RtcSettings
 from cobrowse.screen.redact import RedactPatternError, compile_patterns
@@ -46,7 +53,7 @@ KEYS: dict[str, type | tuple[type, ...]] = {"relay": str, "token": str, "name": 
                                             "mic": str, "speaker": str, "direct": bool, "ice_hosts": list, "echo_gate": bool, "audio_buffer": int,
                                             "redact_patterns": list,
                                             "credential": str, "trusted_orgs": list,
-                                            "webhook_url": str, "webhook_secret": str, "predict": bool}
+                                            "webhook_url": str, "webhook_secret": str, "predict": bool, "keys": dict}
 
 
 def config_path() -> Path:
@@ -65,7 +72,7 @@ def load_file(path: Path) -> dict[str, Any]:
         data = tomllib.loads(path.read_text())
     except (OSError, tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
         raise ConfigError(f"cannot read config file {path}: {exc}") from None
-    client = {k: v for k, v in data.items() if not isinstance(v, dict)}
+    client = {k: v for k, v in data.items() if not isinstance(v, dict) or k == "keys"}
     for key, value in client.items():
         if key not in KEYS:
             raise ConfigError(f"{path}: unknown setting {key!r} (known: {', '.join(KEYS)})")
@@ -91,6 +98,8 @@ class ClientSettings:
     webhook_url: str | None = None  # agents: each session's summary is posted here (docs/helpdesk.md)
     webhook_secret: str | None = None
     predict: bool = True  # agents: predictive local echo (--no-predict, predict = false)
+    keys: KeysSettings = KeysSettings()  # the config file's [keys] (the customer's are in use once resolved)
+    config_file: str = ""  # where the settings came from, for errors about them
 
     def proxy_for(self, url: str) -> ProxyChoice:
         """How connections to ``url`` go out: --proxy / --no-proxy, else HTTPS_PROXY & co."""
@@ -152,13 +161,25 @@ def webhook_settings(flag: str | None, file: dict[str, Any]) -> dict[str, str | 
     return {"webhook_url": url, "webhook_secret": secret}
 
 
+def key_settings(file: dict[str, Any], path: Path) -> KeysSettings:
+    """The file's ``[keys]``, checked, and the customer's keys put in use (``plain.keymap``)."""
+    try:
+        keys = parse_keys(file["keys"], str(path)) if "keys" in file else KeysSettings()
+    except KeysError as exc:
+        raise ConfigError(f"{exc} (see docs/config.md)") from None
+    keymap.configure(keys.prefix, dict(keys.letters))
+    return keys
+
+
 def resolve(relay_flag: str | None, token_flag: str | None = None, name_flag: str | None = None,
             redact_flags: list[str] | None = None, *, mic_flag: str | None = None, speaker_flag: str | None = None,
             direct_flag: bool | None = None, credential_flag: str | None = None,
             org_flags: list[str] | None = None, playbooks_flags: list[str] | None = None,
             proxy_flag: str | None = None, no_proxy_flag: bool = False, webhook_flag: str | None = None,
             predict_flag: bool | None = None) -> ClientSettings:
-    file = load_file(config_path())
+    path = config_path()
+    file = load_file(path)
+    keys = key_settings(file, path)
     relay = relay_flag or os.environ.get("COBROWSE_RELAY") or file.get("relay")
     if relay and not relay.startswith(("ws://", "wss://")):
         raise ConfigError(f"relay URL {relay!r} must start with ws:// or wss://")
@@ -184,6 +205,7 @@ def resolve(relay_flag: str | None, token_flag: str | None = None, name_flag: st
                               credential=os.path.expanduser(credential) if credential else None, trusted_orgs=trusted,
                               proxy=proxy_flag, no_proxy=no_proxy_flag,
                               predict=predict_flag if predict_flag is not None else bool(file.get("predict", True)),
+                              keys=keys, config_file=str(path),
                               **webhook_settings(webhook_flag, file))
     settings.proxy_for(settings.relay)  # a proxy setting cobrowse cannot use fails here, before any network
     return settings

@@ -1,19 +1,21 @@
 """`cobrowse join` and `cobrowse share`: the customer's side, in plain mode.
 
-Plain mode is the only customer mode until the Textual app lands: the shared program's
-output passes straight through, cobrowse's own lines go to stderr prefixed ``[cobrowse]``,
-and the prefix key Ctrl-] reaches cobrowse (see ``cobrowse.plain.prefix``).
+Plain mode: the shared program's output passes straight through, cobrowse's own lines are
+prefixed ``[cobrowse]`` and go above the line being typed (``cobrowse.plain.notice_lane``;
+to stderr when stdin or stdout is not a terminal), and the prefix key Ctrl-] reaches
+cobrowse (see ``cobrowse.plain.prefix``).
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import re
 import sys
-from typing import Any, Callable
+from typing import Any, Callable, Iterator
 
-from cobrowse.cli.commands import end_on_signals, say, trusted_orgs
+from cobrowse.cli.commands import end_on_signals, said_to, say, trusted_orgs
 from cobrowse.cli.config import ClientSettings
 from cobrowse.errors import CobrowseError, ConfigError
 from cobrowse.i18n.ends import ended_text, error_text
@@ -23,6 +25,7 @@ from cobrowse.io.customer_session import CustomerOptions, CustomerSession, Guide
 from cobrowse.io.pty import LocalTerminal, Passthrough, command_argv
 from cobrowse.io.runtime import EXIT_FAILED, Outcome, exit_code_for
 from cobrowse.plain.keymap import GET_HELP, Front, guide_hint
+from cobrowse.plain.notice_lane import NoticeLane
 from cobrowse.playbook import Playbook
 from cobrowse.policy.events import Event, LegacyEvent, as_json
 from cobrowse.protocol.untrusted import visible
@@ -31,6 +34,10 @@ from cobrowse.wire.code import Code, parse_code
 #: When a piped stdin ends, the program gets an EOF character (as under ``script``); if it is
 #: still running this long after, the session ends: nobody can type into it any more.
 STDIN_EOF_GRACE = 3.0
+#: How long plain mode's notices wait for the terminal to say where its cursor is.
+CURSOR_REPORT_WAIT = 1.0
+#: How long a line waits for the program to finish an escape sequence it left unfinished.
+OVERDUE = 0.5
 
 STATUSES = {"done": N_("step {index}/{total} done: {title}"), "skipped": N_("step {index}/{total} skipped: {title}"),
             "failed": N_("step {index}/{total} failed: {title}")}
@@ -39,6 +46,9 @@ STATUSES_BY = {"done": N_("step {index}/{total} done: {title} (by {who})"),
                "failed": N_("step {index}/{total} failed: {title} (by {who})")}
 #: Who marked a step (the step machine's ``by``), as plain guide mode has always printed it.
 BY = {"agent": N_("agent"), "customer": N_("customer"), "auto": N_("auto")}
+#: Events whose lines may wait while a full-screen program runs (shown when it exits); the
+#: rest (a consent question, an answer to the customer's own keys) is shown over it at once.
+MAY_WAIT = frozenset({"chat", "connection", "peer", "path", "voice", "steps", "hello", "paired"})
 
 
 def parse_size(text: str) -> tuple[int, int]:
@@ -55,10 +65,12 @@ class PlainNotices:
     def __init__(self, tr: Translator | None = None) -> None:
         self.tr = tr or current()
         self.agent: str = self.tr("the agent")
+        self.urgent = True  # whether the lines being said cannot wait (MAY_WAIT)
 
     def __call__(self, event: Event | LegacyEvent) -> None:
         event = as_json(event)  # typed or not: the same shape
         kind = event.get("event")
+        self.urgent = kind not in MAY_WAIT
         if kind == "hello":
             self.agent = agent_name(event, self.tr)
         if kind == "voice":
@@ -96,6 +108,7 @@ class GuideNotices:
         if event.get("event") != "steps":
             self.notices(event)
             return
+        self.notices.urgent = False
         if "steps" not in event:
             if event.get("error"):
                 say(tr("guide: {error}", error=event["error"]))
@@ -153,7 +166,8 @@ async def run_customer(args: argparse.Namespace, settings: ClientSettings, guide
                        failed=lambda exc: say(tr("could not create a session: {error}. Ctrl-] {key} tries again.",
                                                  error=_error(exc, tr), key=GET_HELP)),
                        code_again=lambda code: say(tr("the session code is {code}: give it to your agent", code=str(code))))
-    customer = CustomerSession(options, GuideNotices(), cols, rows, guide=guide, hooks=hooks)
+    notices = GuideNotices()
+    customer = CustomerSession(options, notices, cols, rows, guide=guide, hooks=hooks)
     runtime = customer.runtime
     runtime.emit = _quiet_when_gone(runtime.emit)
     try:
@@ -195,13 +209,14 @@ async def run_customer(args: argparse.Namespace, settings: ClientSettings, guide
         return gone.message
 
     outcome: Outcome | None = None
-    with terminal:
+    with terminal, _lane(terminal, notices.notices) as lane:
         if guide is not None:
             say(tr("guide: {keys}", keys=guide_hint(Front.PLAIN, tr)))
         else:
             say(runtime.policy.help)
-        shared = Passthrough(process, terminal, observer=runtime.program_output, resize_observer=runtime.resize,
-                             input_handler=inputs.put_nowait, input_eof_observer=input_ended)
+        shared = Passthrough(process, terminal, observer=lane.observe(runtime.program_output),
+                             resize_observer=lane.observe_resize(runtime.resize),
+                             input_handler=lane.observe_keys(inputs.put_nowait), input_eof_observer=input_ended)
         program = asyncio.create_task(shared.run())
         keys = asyncio.create_task(handle_inputs())
         try:
@@ -226,6 +241,74 @@ async def run_customer(args: argparse.Namespace, settings: ClientSettings, guide
             else:
                 await customer.close()
     return outcome.exit_code if outcome is not None else EXIT_FAILED
+
+
+class _Lane:
+    """Plain mode's notices placed by a ``NoticeLane`` on the customer's terminal (raw tty only)."""
+
+    def __init__(self, terminal: LocalTerminal, notices: PlainNotices) -> None:
+        self.terminal, self.notices = terminal, notices
+        cols, rows = terminal.size()
+        self.lane = NoticeLane(cols, rows) if terminal.raw else None
+        self.timer: asyncio.TimerHandle | None = None
+        if self.lane is not None:
+            terminal.write(self.lane.start())
+            self.timer = asyncio.get_running_loop().call_later(CURSOR_REPORT_WAIT, self._give_up)
+
+    def _give_up(self) -> None:
+        if self.lane is not None and (data := self.lane.give_up()):
+            self.terminal.write(data)
+
+    def say(self, lines: list[str]) -> None:
+        if self.lane is not None:
+            self.terminal.write(self.lane.notice(lines, urgent=self.notices.urgent))
+            if self.lane.waiting:  # for the program's next output, but not for ever
+                asyncio.get_running_loop().call_later(OVERDUE, self._overdue)
+
+    def _overdue(self) -> None:
+        if self.lane is not None and (data := self.lane.overdue()):
+            try:
+                self.terminal.write(data)
+            except (RuntimeError, OSError):
+                pass  # the terminal was given back meanwhile
+
+    def observe(self, then: Callable[[bytes], None]) -> Callable[[bytes], None]:
+        def output(data: bytes) -> None:
+            if self.lane is not None and (extra := self.lane.output(data)):
+                self.terminal.write(extra)
+            then(data)
+        return output
+
+    def observe_resize(self, then: Callable[[int, int], None]) -> Callable[[int, int], None]:
+        def resized(cols: int, rows: int) -> None:
+            if self.lane is not None:
+                self.lane.resize(cols, rows)
+            then(cols, rows)
+        return resized
+
+    def observe_keys(self, then: Callable[[bytes], None]) -> Callable[[bytes], None]:
+        def keys(data: bytes) -> None:
+            if self.lane is not None:
+                restore, data = self.lane.keys(data)
+                if restore:
+                    self.terminal.write(restore)
+            if data:
+                then(data)
+        return keys
+
+
+@contextlib.contextmanager
+def _lane(terminal: LocalTerminal, notices: PlainNotices) -> Iterator[_Lane]:
+    lane = _Lane(terminal, notices)
+    if lane.lane is None:
+        yield lane
+        return
+    try:
+        with said_to(lane.say):
+            yield lane
+    finally:
+        if lane.timer is not None:
+            lane.timer.cancel()
 
 
 def _show_guide_code(code: Code) -> None:

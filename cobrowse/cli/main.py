@@ -36,7 +36,7 @@ def _client_options(parser: argparse.ArgumentParser) -> None:
 def _customer_options(parser: argparse.ArgumentParser) -> None:
     _client_options(parser)
     parser.add_argument("--command", metavar="CMD", help="the program to share (default: your $SHELL)")
-    parser.add_argument("--plain", action="store_true", help="no full-screen UI: output passes straight through, cobrowse's own lines go to stderr prefixed [cobrowse] (automatic when stdin or stdout is not a terminal)")
+    parser.add_argument("--plain", action="store_true", help="no full-screen UI: output passes straight through, cobrowse's own lines, prefixed [cobrowse], go above the line being typed (to stderr when stdin or stdout is not a terminal; plain mode is automatic then)")
     parser.add_argument("--size", metavar="COLSxROWS", help="terminal size for the shared program when stdin/stdout is not a terminal (default 80x24)")
     parser.add_argument("--consent-timeout", type=float, default=30.0, metavar="S", help="deny an unanswered consent prompt after S seconds (default 30)")
     parser.add_argument("--org", action="append", metavar="FILE", help="trust agents of the organisation whose trust file (from `cobrowse org publish`) this is; repeatable, added to trusted_orgs in the config and $COBROWSE_TRUSTED_ORGS")

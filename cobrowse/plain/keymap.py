@@ -3,13 +3,19 @@
 Plain mode, the customer app and guide mode all read the key after Ctrl-] (0x1d, the telnet
 convention); the help screens, the status hints and the "unknown key" notice list the same
 keys. They were written out four times and drifted; now each is generated from ``KEYMAP``.
-Pure: data and string building only.
+
+The config file may change the prefix and the letters (``[keys]``, ``keys_config.py``):
+``configure`` sets the table every function here reads, once, at start-up, before any front
+end reads it. Sentences written elsewhere with the default keys ("press Ctrl-] p") are
+told in the configured ones by ``rewrite``. Pure: data and string building only.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import re
+from dataclasses import dataclass, replace
 from enum import StrEnum
+from typing import Mapping
 
 from cobrowse.i18n.text import N_, Translated, Translator, current, joined
 
@@ -67,16 +73,106 @@ KEYMAP: tuple[PrefixKey, ...] = (
 ALIASES = {"h": "?"}
 #: Guide mode's "get help from an agent" key.
 GET_HELP = next(k.key for k in KEYMAP if k.command == "get_help")
+#: Ctrl-] (0x1d): the default prefix.
+DEFAULT_PREFIX = 0x1D
+DEFAULT_NAME = "Ctrl-]"
+
+
+class KeyConflict(ValueError):
+    """Two commands on one key where both work (the message names both)."""
+
+
+@dataclass(frozen=True)
+class _Active:
+    table: tuple[PrefixKey, ...] = KEYMAP
+    aliases: tuple[tuple[str, str], ...] = tuple(ALIASES.items())
+    prefix: int = DEFAULT_PREFIX
+
+
+_active = _Active()
+
+
+def check_letters(letters: Mapping[str, str]) -> tuple[PrefixKey, ...]:
+    """The table with ``letters`` (command → key) in place; KeyConflict if two commands that
+    work in the same front end would share a key."""
+    table = tuple(replace(k, key=letters.get(k.command, k.key)) for k in KEYMAP)
+    for front in Front:
+        seen: dict[str, str] = {}
+        for k in table:
+            if front in k.fronts or (front is not Front.GUIDE and Front.GUIDE in k.fronts):
+                if k.key in seen:
+                    moved, other = sorted((k.command, seen[k.key]), key=lambda c: c not in letters)
+                    raise KeyConflict(f"customer.{moved} = {k.key!r}: that key already does {other!r}"
+                                      f"{'' if other in letters else ' (move it too)'}")
+                seen[k.key] = k.command
+    return table
+
+
+def configure(prefix: int = DEFAULT_PREFIX, letters: Mapping[str, str] | None = None) -> None:
+    """Use ``prefix`` (a control byte) and ``letters`` (command → key) from now on."""
+    global _active
+    table = check_letters(letters) if letters else KEYMAP
+    taken = {k.key for k in table}
+    aliases = tuple((a, t) for a, t in ALIASES.items() if a not in taken)
+    help_key = next(k.key for k in table if k.command == "help")
+    _active = _Active(table, tuple((a, help_key) for a, _ in aliases), prefix)
+
+
+def active() -> tuple[PrefixKey, ...]:
+    """The table in use (the default, or the config file's)."""
+    return _active.table
+
+
+def prefix_byte() -> bytes:
+    return bytes([_active.prefix])
+
+
+def prefix_name(prefix: int | None = None) -> str:
+    """How the prefix is written for people: ``Ctrl-]``, ``Ctrl-A``."""
+    byte = _active.prefix if prefix is None else prefix
+    return f"Ctrl-{chr(byte + 0x40)}"
+
+
+def key_of(command: str) -> str:
+    """The key after the prefix that runs ``command`` now."""
+    return next(k.key for k in _active.table if k.command == command)
+
+
+_MENTION = re.compile(r"Ctrl-\](?: ([a-z?!])(?=[\s,.;:)·]|$))?")
+
+
+def rewrite(text: str) -> str:
+    """``text`` written with the default keys ("Ctrl-] p pauses") in the configured ones."""
+    if _active.table is KEYMAP and _active.prefix == DEFAULT_PREFIX:
+        return text
+    letters = {d.key: k.key for d, k in zip(KEYMAP, _active.table)}
+    name = prefix_name()
+
+    def one(match: re.Match[str]) -> str:
+        return name if match[1] is None else f"{name} {letters.get(match[1], match[1])}"
+
+    return _same_kind(text, _MENTION.sub(one, text))
+
+
+def _named(text: str) -> str:
+    """Text built here from the active table: only the prefix's name may need changing."""
+    return text if _active.prefix == DEFAULT_PREFIX else _same_kind(text, text.replace(DEFAULT_NAME, prefix_name()))
+
+
+def _same_kind(before: str, after: str) -> str:
+    """One of our sentences stays ``Translated`` (its isolates are ours) when a key name in it
+    changes: nothing the rewrite puts in is a control character."""
+    return Translated(after) if isinstance(before, Translated) else after
 
 
 def keys_for(front: Front, *, guide: bool = False) -> tuple[PrefixKey, ...]:
     """The keys that work in ``front`` (guide mode adds the guide's own)."""
-    return tuple(k for k in KEYMAP if front in k.fronts or (guide and Front.GUIDE in k.fronts))
+    return tuple(k for k in _active.table if front in k.fronts or (guide and Front.GUIDE in k.fronts))
 
 
 def command_for(key: str, front: Front, *, guide: bool = False) -> str | None:
     """What ``key`` after Ctrl-] runs in ``front`` (None: not a cobrowse key there)."""
-    key = ALIASES.get(key, key)
+    key = dict(_active.aliases).get(key, key)
     return next((k.command for k in keys_for(front, guide=guide) if k.key == key), None)
 
 
@@ -87,22 +183,23 @@ def hint(front: Front, *, guide: bool = False, lead: str | None = None, every: b
     shown = joined(" · ", (tr("{key} {what}", key=k.key, what=tr(k.short)) for k in keys_for(front, guide=guide)
                             if k.hint or every))
     if lead is None:
-        return tr("Ctrl-] then: {keys} · Ctrl-] literal Ctrl-]", keys=shown)
-    return f"{lead} {shown} · Ctrl-] literal Ctrl-]"
+        return _named(tr("Ctrl-] then: {keys} · Ctrl-] literal Ctrl-]", keys=shown))
+    return _named(f"{lead} {shown} · Ctrl-] literal Ctrl-]")
 
 
 def guide_hint(front: Front, tr: Translator | None = None) -> str:
     """Guide mode's status line before a session exists: get help first, then the step keys."""
     tr = tr or current()
     shown = sorted((k for k in keys_for(front, guide=True) if k.guide), key=lambda k: k.command != "get_help")
-    return tr("Ctrl-] then: {keys}", keys=joined(" · ", (tr("{key} {what}", key=k.key, what=tr(k.guide)) for k in shown)))
+    return _named(tr("Ctrl-] then: {keys}", keys=joined(" · ", (tr("{key} {what}", key=k.key, what=tr(k.guide))
+                                                               for k in shown))))
 
 
 def step_hint(front: Front, tr: Translator | None = None) -> str:
     """The hint under a guide step: the keys that act on it."""
     tr = tr or current()
-    return tr("Ctrl-] {keys}", keys=joined(" · ", (tr("{key} {what}", key=k.key, what=tr(k.step))
-                                                   for k in keys_for(front) if k.step)))
+    return _named(tr("Ctrl-] {keys}", keys=joined(" · ", (tr("{key} {what}", key=k.key, what=tr(k.step))
+                                                          for k in keys_for(front) if k.step))))
 
 
 def help_text(front: Front, *, guide: bool = True, tr: Translator | None = None) -> str:
@@ -110,13 +207,13 @@ def help_text(front: Front, *, guide: bool = True, tr: Translator | None = None)
     tr = tr or current()
     rows = [tr("  {key} {what}", key=f"{k.key:<8}", what=tr(k.help)) for k in keys_for(front, guide=guide)]
     blank = Translated("")
-    return joined("\n", [tr("Every key goes to your shell. To talk to cobrowse, press Ctrl-] and then:"), blank, *rows,
-                         tr("  Ctrl-]   a literal Ctrl-] for your program"), blank,
-                         tr("A request nobody answers is denied.")])
+    return _named(joined("\n", [tr("Every key goes to your shell. To talk to cobrowse, press Ctrl-] and then:"), blank, *rows,
+                                tr("  Ctrl-]   a literal Ctrl-] for your program"), blank,
+                                tr("A request nobody answers is denied.")]))
 
 
 def unknown_key(front: Front, *, guide: bool = False, tr: Translator | None = None) -> str:
     """What to say when the key after Ctrl-] is none of these."""
     tr = tr or current()
     keys = [k.key for k in keys_for(front, guide=guide)]
-    return tr("Ctrl-] then {keys} or {last} (help)", keys=", ".join(keys[:-1]), last=keys[-1])
+    return _named(tr("Ctrl-] then {keys} or {last} (help)", keys=", ".join(keys[:-1]), last=keys[-1]))

@@ -12,15 +12,15 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from cobrowse.i18n.text import current
-from cobrowse.plain.keymap import ALIASES, Front, command_for, hint, keys_for
+from cobrowse.plain.keymap import ALIASES, DEFAULT_PREFIX, Front, command_for, hint, key_of, keys_for, prefix_byte
 
-PREFIX = 0x1D
+PREFIX = DEFAULT_PREFIX
 
 
 def commands(*, guide: bool = False) -> dict[int, str]:
-    """The key after Ctrl-] → the runtime command (``c``, chat, is read here: it takes a line)."""
-    return {ord(k.key): k.command for k in keys_for(Front.PLAIN, guide=guide) if k.key != "c"} | {
-        ord(alias): command_for(alias, Front.PLAIN, guide=guide) or "help" for alias in ALIASES}
+    """The key after the prefix → the runtime command (chat is read here: it takes a line)."""
+    return {ord(alias): command_for(alias, Front.PLAIN, guide=guide) or "help" for alias in ALIASES} | {
+        ord(k.key): k.command for k in keys_for(Front.PLAIN, guide=guide) if k.command != "chat"}
 
 
 COMMANDS = commands()
@@ -53,6 +53,8 @@ Action = ToProgram | Command | Echo
 class PrefixParser:
     def __init__(self, *, guide: bool = False) -> None:
         self._commands = commands(guide=guide)
+        self._prefix = prefix_byte()[0]  # Ctrl-], or the config file's (keymap.configure)
+        self._chat_key = ord(key_of("chat"))
         self._state = "normal"
         self._chat = bytearray()
 
@@ -67,15 +69,15 @@ class PrefixParser:
 
         for byte in data:
             if self._state == "normal":
-                if byte == PREFIX:
+                if byte == self._prefix:
                     self._state = "prefix"
                 else:
                     passthrough.append(byte)
             elif self._state == "prefix":
                 self._state = "normal"
-                if byte == PREFIX:
-                    passthrough.append(PREFIX)
-                elif byte == ord("c"):
+                if byte == self._prefix:
+                    passthrough.append(self._prefix)
+                elif byte == self._chat_key:
                     flush()
                     self._state = "chat"
                     self._chat.clear()
@@ -92,7 +94,7 @@ class PrefixParser:
                     text = self._chat.decode("utf-8", "replace").strip()
                     self._chat.clear()
                     actions.append(Command("chat", text) if text else Echo(current()("(chat cancelled)")))
-                elif byte in (0x1B, 0x03, PREFIX):
+                elif byte in (0x1B, 0x03, self._prefix):
                     self._state = "normal"
                     self._chat.clear()
                     actions.append(Echo(current()("(chat cancelled)")))

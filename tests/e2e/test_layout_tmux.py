@@ -94,3 +94,26 @@ async def test_the_shell_gets_the_window_but_the_status_lines(relay_url: str, ag
         await tmux.wait("customer", lambda s: "APP-EXIT=0" in s, "the customer's app exiting 0")
     finally:
         tmux.kill()
+
+
+async def test_the_dialogs_are_not_clipped_at_80x24(relay_url: str) -> None:
+    """F3 and F8 in the console at 80×24, from real keys: each dialog's sentence is whole
+    (issue 14: "they ran `cobrows"), wrapped inside its border."""
+    tmux = Tmux()
+    try:
+        tmux.start("agent", command("agent", "--relay", relay_url), 80, 24)
+        await tmux.wait("agent", lambda s: "New session" in s, "start screen")
+        tmux.keys("agent", "F3")
+        screen = await tmux.wait("agent", lambda s: "Join a customer's session" in s, "the join dialog")
+        assert "(they ran" in screen and "`cobrowse share`):" in screen, screen
+        tmux.keys("agent", "Escape")
+        await tmux.wait("agent", lambda s: "Join a customer's session" not in s, "the join dialog closed")
+        tmux.keys("agent", "F2")
+        screen = await tmux.wait("agent", lambda s: re.search(r"cobrowse join (\d+-\d{4}-\d{4})", s), "session code")
+        code = re.search(r"cobrowse join (\d+-\d{4}-\d{4})", screen)[1]  # type: ignore[index]
+        tmux.keys("agent", "F8")
+        question = f"End the session with the customer ({code})?"
+        screen = await tmux.wait("agent", lambda s: "End session (y)" in s, "the end confirmation")
+        assert question in screen and "Cancel (n)" in screen, screen
+    finally:
+        tmux.kill()

@@ -1,0 +1,342 @@
+"""Where plain mode's ``[cobrowse]`` lines go on the customer's own terminal.
+
+Plain mode passes the program's output straight through, so cobrowse's lines share the
+terminal with it. Written at the cursor, a line would land in the middle of the command the
+customer is typing (bash's readline then redraws over a line it no longer owns). Instead:
+
+* On the main screen a notice is *inserted above* the line being edited: the rows from the
+  start of that line down move down (``CSI L``), or, at the bottom, the rows above scroll
+  up, so the typed line is never split and readline's relative moves still land where it
+  thinks. The cursor and the pen come back as they were (``ESC 7`` / ``ESC 8``).
+* On the alternate screen (vim, less, top) nothing is drawn over the program: notices wait
+  until the program leaves it, except *urgent* ones (a consent question, an answer to the
+  customer's own command), which cannot wait: they take the bottom rows for as long as the
+  customer does not press a key, and those rows are then painted back as the program left
+  them (the consent prompt is never delayed, the program's screen is never lost). Every
+  line, urgent or not, is in the shell's scrollback once the program exits.
+
+The lane keeps its own emulator of the customer's real terminal (the program's output plus
+what the lane wrote), because after an insertion the real terminal no longer matches the
+program's idea of it. Where the cursor was when the lane started is asked of the terminal
+(``CSI 6n``); until the answer comes (or the caller gives up waiting) notices are held, then
+the output so far is replayed from that position. Pure: bytes and lines in, bytes out.
+"""
+
+from __future__ import annotations
+
+import re
+
+from cobrowse.audit.cast import sgr
+from cobrowse.screen.cluster import base_width, cluster_split
+from cobrowse.screen.emulator import MIN_COLS, Emulator
+from cobrowse.screen.state import HIDDEN, Row, Style
+
+_SAVE, _RESTORE, _RESET = "\x1b7", "\x1b8", "\x1b[0m"
+#: Lines held while a full-screen program runs (the oldest go first past this).
+MAX_HELD = 200
+#: Where the cursor is: asked once, at the start; the answer arrives among the keys.
+ASK_CURSOR = b"\x1b[6n"
+_CURSOR_REPORT = re.compile(rb"\x1b\[(\d{1,4});(\d{1,4})R")
+#: DECSTBM (a scroll region: apt's progress bar keeps the last row out of it) and RIS.
+_REGION = re.compile(rb"\x1b\[(\d{0,4})(?:;(\d{0,4}))?r|\x1bc")
+#: Output kept for the replay while the answer is awaited (past this: give up, unsynced).
+MAX_REPLAY = 256 * 1024
+
+
+def _sgr(style: Style) -> str:
+    """The pen of a run (hidden text stays hidden: the cast's SGR leaves that attribute out)."""
+    code = sgr(style)
+    return code[:-1] + ";8m" if style.attrs & HIDDEN else code
+
+
+def _paint(index: int, row: Row) -> str:
+    """Row ``index`` painted as the program left it (its text and styles)."""
+    out = [f"\x1b[{index + 1};1H"]
+    for text, style in row.runs:
+        out.append(_sgr(style))
+        out.append(text)
+    out.append(_RESET + "\x1b[K")
+    return "".join(out)
+
+
+class NoticeLane:
+    """The customer's terminal as plain mode shares it: program output and cobrowse's lines."""
+
+    def __init__(self, cols: int, rows: int) -> None:
+        self._mirror = Emulator(max(cols, MIN_COLS), max(rows, 1))
+        self._held: list[str] = []
+        self._overlay: list[str] = []  # the urgent lines shown over the full-screen program
+        self._replay: bytearray | None = None  # output since the cursor was asked (None: not waiting)
+        self._mid = False  # the program's output stopped inside an escape sequence or a character
+        self._region: tuple[int, int] | None = None  # the program's scroll region (rows, 0-based, inclusive)
+        self._waiting: list[tuple[list[str], bool]] = []  # notices that came then
+
+    def start(self) -> bytes:
+        """Ask the terminal where its cursor is (see ``keys``); notices wait for the answer."""
+        self._replay = bytearray()
+        return ASK_CURSOR
+
+    def keys(self, data: bytes) -> tuple[bytes, bytes]:
+        """The customer's terminal sent ``data``: (bytes to write to it, bytes for the program).
+        The cursor report is taken out; a key puts back rows an urgent notice covered."""
+        if self._replay is not None and (match := _CURSOR_REPORT.search(data)):
+            replay, self._replay = self._replay, None
+            cols, rows = self._mirror.size
+            self._mirror = Emulator(cols, rows)
+            self._mirror.feed(f"\x1b[{match[1].decode()};{match[2].decode()}H".encode() + bytes(replay))
+            data = data[:match.start()] + data[match.end():]
+            return self._flush_held(), data
+        return (self.key() if data else b""), data
+
+    def give_up(self) -> bytes:
+        """No cursor report came: place the held notices from what the lane saw alone."""
+        if self._replay is None:
+            return b""
+        self._replay = None
+        return self._flush_held()
+
+    def _flush_held(self) -> bytes:
+        if not self._held or self._mirror.modes().alt_screen or not self._placeable():
+            return b""
+        held, self._held = self._held, []
+        return self._insert(held)
+
+    def output(self, data: bytes) -> bytes:
+        """The program wrote ``data`` (already on the terminal): what to write after it."""
+        changed = self._mirror.feed(data)
+        self._mid = _unfinished(data)
+        if b"r" in data or b"\x1bc" in data:
+            self._note_region(data)
+        if self._replay is not None:
+            self._replay += data
+            if len(self._replay) > MAX_REPLAY:
+                return self.give_up()
+            return b""
+        alt = self._mirror.modes().alt_screen
+        if self._overlay and not alt:
+            self._overlay = []  # the full-screen program left: its screen, and our lines on it, are gone
+        if self._held and not alt and self._placeable():
+            held, self._held = self._held, []
+            return self._insert(held)
+        out = b""
+        if self._waiting and self._placeable():
+            waiting, self._waiting = self._waiting, []
+            out = b"".join(self.notice(lines, urgent=urgent) for lines, urgent in waiting)
+        if self._overlay and changed & set(self._overlay_rows()):
+            return out + self._draw_overlay()
+        return out
+
+    def resize(self, cols: int, rows: int) -> None:
+        self._mirror.resize(max(cols, MIN_COLS), max(rows, 1))
+        self._region = None  # terminals reset it on a resize; the program sets it again
+
+    def _note_region(self, data: bytes) -> None:
+        rows = self._mirror.size[1]
+        for match in _REGION.finditer(data):
+            if match[0] == b"\x1bc":
+                self._region = None
+                continue
+            top, bottom = int(match[1] or 1) - 1, int(match[2] or rows) - 1
+            self._region = (top, bottom) if 0 <= top < bottom < rows and (top, bottom) != (0, rows - 1) else None
+
+    def _placeable(self) -> bool:
+        """Whether our bytes may go now: not inside the program's escape sequence or character,
+        nor on the line it keeps out of its scroll region (else: after its next output)."""
+        if self._mid:
+            return False
+        return self._mirror.modes().alt_screen or self._bounds(self._mirror.cursor().row) is not None
+
+    def _bounds(self, row: int) -> tuple[int, int] | None:
+        """The rows a notice may use around ``row``: the scroll region holding it, or the
+        screen; None when the cursor is outside the region (the program draws its own line)."""
+        rows = self._mirror.size[1]
+        if self._region is None:
+            return 0, rows - 1
+        top, bottom = self._region
+        return (top, bottom) if top <= row <= bottom else None
+
+    def notice(self, lines: list[str], *, urgent: bool) -> bytes:
+        """Show ``lines`` (printable text, one a row): the bytes to write now (maybe none)."""
+        if not lines:
+            return b""
+        if self._replay is not None:
+            self._held = (self._held + lines)[-MAX_HELD:]
+            return b""
+        if not self._placeable():
+            self._waiting = [*self._waiting, (lines, urgent)][-MAX_HELD:]
+            return b""
+        if not self._mirror.modes().alt_screen:
+            return self._insert(lines)
+        if urgent:
+            cols = self._mirror.size[0]
+            rows = [row for line in lines for row in _wrap(line, cols)]
+            self._overlay = (self._overlay + rows)[-self._overlay_max():]
+            self._held = (self._held + lines)[-MAX_HELD:]  # and in the shell's record, once the program exits
+            return b"\x07" + self._draw_overlay()
+        self._held = (self._held + lines)[-MAX_HELD:]
+        return b""
+
+    @property
+    def waiting(self) -> bool:
+        """Lines wait for the program's next output (see ``overdue``)."""
+        return bool(self._waiting)
+
+    def overdue(self) -> bytes:
+        """The program wrote nothing more for a while: place the waiting lines anyway (a consent
+        question must not wait for a program stuck in the middle of a sequence)."""
+        waiting, self._waiting = self._waiting, []
+        if not waiting:
+            return b""
+        self._mid = False  # our first ESC ends the program's unfinished sequence in the terminal anyway
+        region = self._region
+        if self._bounds(self._mirror.cursor().row) is None:
+            self._region = None  # the cursor is on the program's own line: use the whole screen
+        out = b"".join(self.notice(lines, urgent=urgent) for lines, urgent in waiting)
+        self._region = region
+        return out
+
+    def key(self) -> bytes:
+        """The customer pressed a key: put back the rows an urgent notice covered."""
+        if not self._overlay:
+            return b""
+        rows = self._overlay_rows()
+        self._overlay = []
+        if not self._mirror.modes().alt_screen:
+            return b""
+        return self._restore(rows)
+
+    def _overlay_max(self) -> int:
+        return max(1, self._mirror.size[1] // 2)
+
+    def _overlay_rows(self) -> list[int]:
+        rows = self._mirror.size[1]
+        return list(range(rows - len(self._overlay), rows))
+
+    def _draw_overlay(self) -> bytes:
+        cols = self._mirror.size[0]
+        out = [_SAVE]
+        for index, line in zip(self._overlay_rows(), self._overlay):
+            out.append(f"\x1b[{index + 1};1H{_RESET}\x1b[7m{_fit(line, cols)}{_RESET}\x1b[K")
+        out.append(_RESTORE)
+        return "".join(out).encode()
+
+    def _restore(self, rows: list[int]) -> bytes:
+        out = [_SAVE]
+        out += [_paint(i, self._mirror.row(i)) for i in rows]
+        out.append(_RESTORE)
+        return "".join(out).encode()
+
+    def _insert(self, lines: list[str]) -> bytes:
+        """Insert ``lines`` above the line being edited, scrolling what is above if need be."""
+        out = bytearray()
+        pending = list(lines)
+        while pending:
+            cols, rows = self._mirror.size
+            cursor = self._mirror.cursor()
+            row = min(cursor.row, rows - 1)
+            first, last = self._bounds(row) or (0, rows - 1)
+            start = max(first, self._line_start(row, cols))
+            room = max(1, last - first - (row - start))  # rows the notice may take above the edited line
+            batch: list[str] = []
+            heights = 0
+            while pending and (not batch or heights + _height(pending[0], cols) <= room):
+                heights += min(_height(pending[0], cols), room)
+                batch.append(pending.pop(0))
+            blank_below = self._blank_rows_below(row, last + 1)
+            scroll = max(0, heights - blank_below)
+            piece = [_SAVE]
+            if scroll:
+                piece.append(f"\x1b[{last + 1};1H" + "\n" * scroll)
+            top = max(first, start - scroll)
+            piece.append(f"\x1b[{top + 1};1H\x1b[{heights}L{_RESET}")
+            written = 0
+            for line in batch:
+                text = _fit(line, cols * (room - written))
+                written += _height(text, cols)
+                piece.append(text + "\r\n")
+            piece.append(_RESTORE)
+            if heights - scroll:
+                piece.append(f"\x1b[{heights - scroll}B")
+            data = "".join(piece).encode()
+            self._mirror.feed(data)
+            out += data
+        return bytes(out)
+
+    def _line_start(self, row: int, cols: int) -> int:
+        """The first row of the line the cursor is on: rows filled to the last column wrapped
+        into the next one (how a long command line looks)."""
+        start = row
+        while start > 0 and _columns(self._mirror.row(start - 1).text.rstrip()) >= cols:
+            start -= 1
+        return start
+
+    def _blank_rows_below(self, row: int, rows: int) -> int:
+        count = 0
+        for i in range(rows - 1, row, -1):
+            if self._mirror.row(i).text.strip():
+                break
+            count += 1
+        return count
+
+
+def _unfinished(data: bytes) -> bool:
+    """Whether ``data`` ends inside an escape sequence or a UTF-8 character (a sequence split
+    over two writes is the program's: nothing of ours may go between its halves)."""
+    tail = data[-512:]
+    cont = len(tail) - len(tail.rstrip(bytes(range(0x80, 0xC0))))
+    if cont < min(len(tail), 3):
+        lead = tail[-cont - 1]
+        need = 3 if lead >= 0xF0 else 2 if lead >= 0xE0 else 1 if lead >= 0xC0 else 0
+        if cont < need:
+            return True
+    esc = tail.rfind(b"\x1b")
+    if esc < 0:
+        return False
+    seq = tail[esc + 1:]
+    if not seq:
+        return True
+    kind = seq[0]
+    if kind == 0x5B:  # CSI: parameters until a final byte
+        return not any(0x40 <= b <= 0x7E for b in seq[1:])
+    if kind in b"]P_^X":  # strings: until BEL or ST (whose ESC would be the last one)
+        return b"\x07" not in seq
+    if kind in b"()*+#%":
+        return len(seq) < 2
+    return False
+
+
+def _columns(text: str) -> int:
+    return sum(base_width(cell[0]) for cell in cluster_split(text))
+
+
+def _wrap(text: str, cols: int) -> list[str]:
+    """``text`` in rows of at most ``cols`` columns."""
+    rows: list[str] = []
+    row: list[str] = []
+    used = 0
+    for cell in cluster_split(text):
+        width = base_width(cell[0])
+        if used + width > cols:
+            rows.append("".join(row))
+            row, used = [], 0
+        row.append(cell)
+        used += width
+    return [*rows, "".join(row)]
+
+
+def _height(text: str, cols: int) -> int:
+    return max(1, -(-_columns(text) // max(cols, 1)))
+
+
+def _fit(text: str, cells: int) -> str:
+    """``text`` cut to ``cells`` columns (a notice is never taller than the room for it)."""
+    if _columns(text) <= cells:
+        return text
+    out, used = [], 0
+    for cell in cluster_split(text):
+        width = base_width(cell[0])
+        if used + width > cells - 1:
+            break
+        out.append(cell)
+        used += width
+    return "".join(out) + "…"

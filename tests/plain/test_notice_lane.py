@@ -1,0 +1,134 @@
+"""NoticeLane against an emulated terminal: every byte the program and the lane write is
+fed to an ``Emulator`` standing for the customer's real terminal, and its rows checked."""
+
+from __future__ import annotations
+
+import pytest
+
+from cobrowse.plain.notice_lane import ASK_CURSOR, NoticeLane, _unfinished
+from cobrowse.screen.emulator import Emulator
+
+
+class Terminal:
+    def __init__(self, cols: int = 40, rows: int = 8, *, at_row: int = 1) -> None:
+        self.screen = Emulator(cols, rows)
+        self.screen.feed(b"earlier output\r\n" * (at_row - 1))
+        self.lane = NoticeLane(cols, rows)
+        assert self.lane.start() == ASK_CURSOR
+        cursor = self.screen.cursor()
+        _, to_program = self.lane.keys(f"\x1b[{cursor.row + 1};{cursor.col + 1}R".encode())
+        assert to_program == b""
+
+    def program(self, data: bytes) -> None:
+        self.screen.feed(data)
+        self.screen.feed(self.lane.output(data))
+
+    def say(self, *lines: str, urgent: bool = False) -> None:
+        self.screen.feed(self.lane.notice(list(lines), urgent=urgent))
+
+    def key(self, data: bytes) -> bytes:
+        restore, to_program = self.lane.keys(data)
+        self.screen.feed(restore)
+        return to_program
+
+    def text(self) -> list[str]:
+        return [line.rstrip() for line in self.screen.lines()]
+
+
+def test_a_notice_goes_above_a_wrapped_command_line_and_the_cursor_stays_in_it() -> None:
+    term = Terminal(at_row=3)
+    term.program(b"$ " + b"x" * 45)  # wraps onto a second row
+    before = term.screen.cursor()
+    term.say("[cobrowse] hello")
+    rows = term.text()
+    assert rows[:3] == ["earlier output", "earlier output", "[cobrowse] hello"], rows
+    assert rows[3:5] == ["$ " + "x" * 38, "x" * 7], rows
+    after = term.screen.cursor()
+    assert (after.col, after.row) == (before.col, before.row + 1)
+    term.program(b"\x08\x1b[K")  # readline's relative edits still land on its line
+    assert term.text()[4] == "x" * 6
+
+
+def test_at_the_bottom_the_rows_above_scroll_up() -> None:
+    term = Terminal(at_row=8)
+    term.program(b"$ typed")
+    term.say("[cobrowse] one", "[cobrowse] two")
+    rows = term.text()
+    assert rows[-3:] == ["[cobrowse] one", "[cobrowse] two", "$ typed"], rows
+    assert term.screen.cursor().row == 7
+
+
+def test_notices_wait_for_the_cursor_report_and_it_never_reaches_the_program() -> None:
+    term = Emulator(40, 8)
+    term.feed(b"a\r\nb\r\n")
+    lane = NoticeLane(40, 8)
+    lane.start()
+    data = b"$ "
+    term.feed(data)
+    term.feed(lane.output(data))
+    assert lane.notice(["[cobrowse] early"], urgent=True) == b""  # held: where is the cursor?
+    restore, to_program = lane.keys(b"l\x1b[3;1Rs")
+    assert to_program == b"ls"
+    term.feed(restore)
+    assert [line.rstrip() for line in term.lines()[:4]] == ["a", "b", "[cobrowse] early", "$"]
+
+
+def test_a_full_screen_program_is_not_drawn_over_but_a_question_is_shown_then_removed() -> None:
+    term = Terminal(rows=6)
+    term.program(b"$ less\r\n\x1b[?1049h\x1b[H" + b"\r\n".join(b"line %d" % i for i in range(1, 7)))
+    full = term.text()
+    term.say("[cobrowse] a chat")
+    assert term.text() == full  # held
+    term.say("[cobrowse] the agent asks for control: Ctrl-] y allows", urgent=True)
+    assert "asks for control" in term.text()[-2] + term.text()[-1]
+    assert term.text()[:4] == full[:4]
+    assert term.key(b"\x1d") == b"\x1d"
+    assert term.text() == full  # the program's rows, as it left them
+    term.program(b"\x1b[?1049l")  # the program exits: the held chat comes, and the question, in order
+    flat = "".join(term.text())
+    assert -1 < flat.index("[cobrowse] a chat") < flat.index("[cobrowse] the agent asks for control: Ctrl-] y allows"), flat
+
+
+@pytest.mark.parametrize(("data", "unfinished"), [
+    (b"plain text", False), (b"\x1b[1;3", True), (b"\x1b[1;31m", False), (b"\x1b", True), (b"\x1b]0;title", True),
+    (b"\x1b]0;title\x07", False), (b"\x1b]8;;url\x1b\\", False), (b"\x1b(", True), (b"\x1b(0", False),
+    ("é".encode()[:1], True), ("€".encode()[:2], True), ("€".encode(), False), ("😀".encode()[:3], True),
+])
+def test_the_program_stopped_inside_a_sequence(data: bytes, unfinished: bool) -> None:
+    assert _unfinished(data) is unfinished
+
+
+def test_a_notice_never_goes_inside_the_programs_escape_sequence() -> None:
+    term = Terminal()
+    term.program(b"$ \x1b[3")  # the program's write stopped inside a colour
+    term.say("[cobrowse] hello")
+    assert "[cobrowse] hello" not in term.text()  # waits: our bytes would break its sequence
+    term.program(b"1mred\x1b[0m")
+    rows = term.text()
+    assert rows[0] == "[cobrowse] hello" and rows[1] == "$ red", rows
+
+
+def test_a_scroll_region_keeps_the_programs_own_line() -> None:
+    term = Terminal(rows=8)
+    # apt: the last row out of the scroll region, a progress bar drawn there
+    term.program(b"\x1b[1;7r\x1b[8;1HProgress: [ 40%]\x1b[7;1H" + b"".join(b"line %d\r\n" % i for i in range(1, 8)))
+    term.program(b"$ typed")
+    term.say("[cobrowse] hello")
+    rows = term.text()
+    assert rows[-1] == "Progress: [ 40%]" and rows[-3:-1] == ["[cobrowse] hello", "$ typed"], rows
+    assert term.screen.cursor().row == 6
+    term.program(b"\x1b7\x1b[8;1HProgress: [ 5")  # drawing the bar (outside the region): wait for it
+    term.say("[cobrowse] later")
+    assert "[cobrowse] later" not in term.text()
+    term.program(b"0%]\x1b8")
+    rows = term.text()
+    assert rows[-1] == "Progress: [ 50%]" and rows[-3:-1] == ["[cobrowse] later", "$ typed"], rows
+
+
+def test_a_program_stuck_inside_a_sequence_does_not_hold_a_question_for_ever() -> None:
+    term = Terminal()
+    term.program(b"$ \x1b[3")
+    term.say("[cobrowse] the agent asks for control", urgent=True)
+    assert term.lane.waiting and "[cobrowse] the agent asks for control" not in term.text()
+    term.screen.feed(term.lane.overdue())  # the caller's timer: nothing came from the program
+    assert term.text()[0] == "[cobrowse] the agent asks for control" and not term.lane.waiting
