@@ -32,7 +32,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import signal
-from typing import Any, ClassVar, Sequence
+from typing import TYPE_CHECKING, Any, ClassVar, Sequence
 
 from textual import events, on
 from textual.app import ComposeResult
@@ -57,10 +57,14 @@ from tui.customer_screens import PREFIX_HELP, HelpScreen, PreviewScreen
 from tui.widgets.call_bar import CallBar
 from tui.widgets.remote_screen import RemoteScreen
 
+from tui.customer_queue import LEAVE_KEYS
 from tui.customer_run import CustomerRun
 from tui.customer_view import (HELP_KEY, LEVEL_TEXT, MAX_TOASTS, NARROW, PREFIX, PREFIX_KEYS, SHELL_TAG,
                                STATUS_HINT, Phase)
 from tui.widgets.shell_pane import ChatInput, ShellPane
+
+if TYPE_CHECKING:
+    from cobrowse.cli.help import HelpRequest, QueueWait
 
 __all__ = ["HELP_KEY", "CustomerApp", "PREFIX_HELP", "ShellPane"]
 
@@ -94,8 +98,13 @@ class CustomerApp(CustomerRun, inherit_bindings=False):
                  *, name: str = "", reconnect_for: float = 60.0, env: dict[str, str] | None = None,
                  guide: Playbook | None = None, rtc: RtcSettings | None = None,
                  redact_patterns: tuple[str, ...] = (), trusted: Sequence[Any] = (),
-                 control_cooldown: float = COOLDOWN, proxy: ProxyChoice | None = None) -> None:
+                 control_cooldown: float = COOLDOWN, proxy: ProxyChoice | None = None,
+                 help_request: HelpRequest | None = None) -> None:
         super().__init__()
+        #: ``cobrowse help``: wait in this organisation's queue instead of using a code.
+        self.help_request = help_request
+        self.queue_wait: QueueWait | None = None
+        self.left_queue: str | None = None
         #: How connections to the relay go out (None: the environment's proxy settings).
         self.proxy = proxy
         self.rtc = rtc
@@ -174,6 +183,12 @@ class CustomerApp(CustomerRun, inherit_bindings=False):
                     yield Button("Deny (Ctrl-] n)", id="deny", variant="primary", compact=True)
                     yield PlainStatic("", id="consent-countdown")
             yield CallBar(id="call-bar")
+            with Vertical(id="queue"):
+                yield PlainStatic("", id="queue-title")
+                yield PlainStatic("", id="queue-position")
+                yield PlainStatic("", id="queue-topic")
+                yield PlainStatic("", id="queue-offers")
+                yield PlainStatic("", id="queue-hint")
             with Vertical(id="waiting"):
                 yield PlainStatic("Read this code to your agent:", id="waiting-title")
                 yield Digits("", id="code-digits")
@@ -245,6 +260,8 @@ class CustomerApp(CustomerRun, inherit_bindings=False):
         if data == PREFIX:
             self._arm(True)
             return
+        if data in LEAVE_KEYS and self.leave_queue():
+            return
         if self.process is not None:
             self.process.write(data)
 
@@ -263,6 +280,8 @@ class CustomerApp(CustomerRun, inherit_bindings=False):
         if key in ("\x1b", "\x03"):
             return  # cancelled
         key = key.lower() if len(key) == 1 else key
+        if key == "e" and self.leave_queue():
+            return
         if key == "c":
             self.action_focus_chat()
         elif key == "b":

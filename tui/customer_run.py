@@ -25,7 +25,8 @@ from cobrowse.wire.proxy import ProxyChoice
 from tui.safe import PlainStatic, plain
 from tui.customer_screens import SessionOverScreen
 
-from tui.customer_view import HELP_KEY, CustomerView, Phase
+from tui.customer_queue import CustomerQueue
+from tui.customer_view import HELP_KEY, Phase
 from tui.widgets.shell_pane import ShellPane
 
 logger = logging.getLogger(__name__)
@@ -43,7 +44,7 @@ EXIT_IDLE = 0.5
 POINTER_INTERVAL = 0.25
 
 
-class CustomerRun(CustomerView):
+class CustomerRun(CustomerQueue):
     """The session worker and the program's screen; the attributes are set by CustomerApp."""
 
     relay_url: str
@@ -139,7 +140,9 @@ class CustomerRun(CustomerView):
             return
         self.phase = Phase.ENDED
         self._refresh_banner()
-        if outcome.exit_code == EXIT_OK:
+        if self.left_queue is not None:
+            self.exit(return_code=EXIT_OK, message=plain(f"cobrowse: {self.left_queue}"))
+        elif outcome.exit_code == EXIT_OK:
             self.exit(return_code=EXIT_OK, message=plain(f"cobrowse: session ended: {outcome.message}"))
         else:
             title = "cobrowse could not start the session" if self.sas is None else "The session ended"
@@ -162,8 +165,12 @@ class CustomerRun(CustomerView):
         shell = self.query_one("#shell", ShellPane)
         try:
             self.phase = Phase.GUIDE if guide is not None else Phase.CONNECTING  # guide: no session until asked
-            self.code = await customer.open(code)
-            if self.code is not None:
+            if self.help_request is not None and guide is None:  # cobrowse help: the queue, no code
+                if not await self._wait_in_queue(customer):
+                    return Outcome("customer_ended", self.left_queue or "", EXIT_OK)
+            else:
+                self.code = await customer.open(code)
+            if self.code is not None and self.help_request is None:
                 self.phase = Phase.CHECKING if code is not None else Phase.WAITING
                 if code is None:
                     self._show_code(self.code)

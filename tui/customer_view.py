@@ -42,6 +42,7 @@ class Phase(StrEnum):
     """Where the customer's session is (the banner and the bars follow it)."""
 
     CONNECTING = "connecting"
+    QUEUED = "queued"  # cobrowse help: in an organisation's queue, no code
     WAITING = "waiting"
     CHECKING = "checking"
     PAIRED = "paired"
@@ -120,6 +121,10 @@ class CustomerView(App[None]):
     _prompt_timer: Any
     _prompt_id: int | None
     _call_timer: Any
+
+    @property
+    def queue_banner(self) -> str:
+        return ""
 
     @property
     def unverified(self) -> bool:
@@ -456,6 +461,8 @@ class CustomerView(App[None]):
                     f"{self.guide.title if self.guide else ''}")
         elif self.phase == Phase.CONNECTING:
             text = "Connecting to the relay…"
+        elif self.phase == Phase.QUEUED:
+            text = self.queue_banner
         elif self.phase == Phase.WAITING:
             text = "Waiting for your agent to join: nothing is shared yet. Ctrl-] ? for help"
         elif self.phase == Phase.CHECKING:
