@@ -10,8 +10,10 @@ from typing import TYPE_CHECKING
 
 from cobrowse.i18n.text import N_, current
 from cobrowse.queue.events import ASKING, LEFT, PICKED, WHILE_YOU_WAIT, QueuePosition
-from tui.customer_view import CustomerView, Phase
+from tui.customer_events import CustomerEvents
+from tui.customer_view import Phase
 from tui.safe import PlainStatic
+from tui.widgets.shell_pane import ShellPane
 
 if TYPE_CHECKING:
     from cobrowse.cli.help import HelpRequest, QueueWait
@@ -29,7 +31,7 @@ QUEUE_BANNER = N_("Waiting in {org}'s queue: nothing is shared yet · Esc leaves
 QUEUE_PLACEHOLDER = N_("Your terminal starts here when an agent of {org} connects.")
 
 
-class CustomerQueue(CustomerView):
+class CustomerQueue(CustomerEvents):
     """The wait in the queue; the attributes are set by CustomerApp."""
 
     help_request: HelpRequest | None
@@ -52,6 +54,7 @@ class CustomerQueue(CustomerView):
         self.query_one("#queue-topic", PlainStatic).update(tr(QUEUE_TOPIC, topic=request.topic) if request.topic else "")
         self.query_one("#queue-hint", PlainStatic).update(tr(QUEUE_HINT))
         self.query_one("#queue").add_class("shown")
+        self.query_one("#shell", ShellPane).set_placeholder(tr(QUEUE_PLACEHOLDER, org=org))
         self._note(tr(ASKING, org=org), "dim")
         self._refresh_banner()
         await wait.join()
@@ -82,6 +85,12 @@ class CustomerQueue(CustomerView):
         return True
 
     @property
+    def checking_banner(self) -> str:
+        if self.help_request is None:
+            return super().checking_banner
+        return current()(PICKED, org=self.help_request.org.name)
+
+    @property
     def queue_banner(self) -> str:
-        request = self.help_request
-        return current()(QUEUE_BANNER, org=request.org.name if request is not None else "")
+        org = self.help_request.org.name if self.help_request is not None else ""
+        return current()(QUEUE_BANNER, org=org)

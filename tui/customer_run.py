@@ -22,6 +22,10 @@ from cobrowse.voice.settings import RtcSettings
 from cobrowse.io.runtime import EXIT_FAILED, EXIT_OK, Outcome, exit_code_for
 from cobrowse.wire.code import Code, parse_code
 from cobrowse.wire.proxy import ProxyChoice
+from cobrowse.i18n.ends import error_text
+from cobrowse.i18n.text import current
+from cobrowse.policy.customer_events import ScreenCleared
+from cobrowse.policy.events import Event, LegacyEvent, kind_of
 from tui.safe import PlainStatic, plain
 from tui.customer_screens import SessionOverScreen
 
@@ -130,10 +134,11 @@ class CustomerRun(CustomerQueue):
         try:
             outcome = await self._session()
         except CobrowseError as exc:
-            outcome = Outcome("error", str(exc), exit_code_for(exc))
+            outcome = Outcome("error", error_text(exc), exit_code_for(exc))
         except Exception as exc:  # never a traceback in the customer's face
             logger.exception("customer session failed")
-            outcome = Outcome("error", f"unexpected error: {exc or type(exc).__name__}", EXIT_FAILED)
+            what = str(exc) or type(exc).__name__
+            outcome = Outcome("error", current()("unexpected error: {error}", error=what), EXIT_FAILED)
         self.outcome = outcome
         if self.terminal_gone is not None:  # nobody is left to read a failure
             self.exit(return_code=outcome.exit_code)
@@ -143,9 +148,11 @@ class CustomerRun(CustomerQueue):
         if self.left_queue is not None:
             self.exit(return_code=EXIT_OK, message=plain(f"cobrowse: {self.left_queue}"))
         elif outcome.exit_code == EXIT_OK:
-            self.exit(return_code=EXIT_OK, message=plain(f"cobrowse: session ended: {outcome.message}"))
+            ended = current()("session ended: {message}", message=outcome.message)
+            self.exit(return_code=EXIT_OK, message=plain(f"cobrowse: {ended}"))
         else:
-            title = "cobrowse could not start the session" if self.sas is None else "The session ended"
+            tr = current()
+            title = tr("cobrowse could not start the session") if self.sas is None else tr("The session ended")
             self.push_screen(SessionOverScreen(title, outcome.message, outcome.exit_code))
 
     async def _session(self) -> Outcome:
@@ -158,8 +165,7 @@ class CustomerRun(CustomerQueue):
                                   redact_patterns=self.redact_patterns, trusted=self.trusted,
                                   control_cooldown=self.control_cooldown, review_resume=True)
         hooks = GuideHooks(creating=self._guide_creating, created=self._guide_created, failed=self._guide_failed,
-                           code_again=lambda code: self.notify(f"the session code is {code}: give it to your agent",
-                                                               title="help is on the way"))
+                           code_again=self._guide_code_again)
         customer = self.customer = CustomerSession(options, self._emit, cols, rows, guide=guide, hooks=hooks)
         runtime = self.runtime = customer.runtime
         shell = self.query_one("#shell", ShellPane)
@@ -174,7 +180,7 @@ class CustomerRun(CustomerQueue):
                 self.phase = Phase.CHECKING if code is not None else Phase.WAITING
                 if code is None:
                     self._show_code(self.code)
-                self.query_one("#session-code", PlainStatic).update(f"session {self.code}")
+                self.query_one("#session-code", PlainStatic).update(current()("session {code}", code=str(self.code)))
             self._refresh_banner()
         except BaseException:
             await customer.abandon()
@@ -204,18 +210,26 @@ class CustomerRun(CustomerQueue):
         self.phase = Phase.CONNECTING
         self._refresh_banner()
 
+    def _guide_code_again(self, code: Code) -> None:
+        tr = current()
+        self.notify(tr("the session code is {code}: give it to your agent", code=str(code)), title=tr("help is on the way"))
+
     def _guide_failed(self, exc: CobrowseError) -> None:
+        tr = current()
         self.phase = Phase.GUIDE
         self._refresh_banner()
-        self._note(f"could not create a session: {exc}", "red")
-        self.notify(f"{exc}\nCtrl-] {HELP_KEY} tries again.", title="no session", severity="error", timeout=15)
+        error = error_text(exc, tr)
+        self._note(tr("could not create a session: {error}", error=error), "red")
+        self.notify(tr("{error}\nCtrl-] {key} tries again.", error=error, key=HELP_KEY), title=tr("no session"),
+                    severity="error", timeout=15)
 
     def _guide_created(self, code: Code) -> None:
+        tr = current()
         self.code = code
         self.phase = Phase.WAITING
         self._show_code(code)
-        self.query_one("#session-code", PlainStatic).update(f"session {code}")
-        self._note(f"session created: give the code {code} to your agent", "bold")
+        self.query_one("#session-code", PlainStatic).update(tr("session {code}", code=str(code)))
+        self._note(tr("session created: give the code {code} to your agent", code=str(code)), "bold")
         self._show_status()
         self.query_one("#side").remove_class("alone")
         self._refresh_banner()
@@ -257,9 +271,9 @@ class CustomerRun(CustomerQueue):
             handle.cancel()  # more output came: fall back to the flood rate
         self._frame_handle = self._loop.call_at(when, self._render_frame)
 
-    def _on_event(self, event: dict[str, Any]) -> None:
+    def _on_event(self, event: Event | LegacyEvent) -> None:
         super()._on_event(event)
-        if event.get("event") == "screen_cleared":  # cleared before sharing resumed: show it at once
+        if kind_of(event) == ScreenCleared.KIND:  # cleared before sharing resumed: show it at once
             self._render_frame()
 
     def _render_frame(self) -> None:

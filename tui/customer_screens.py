@@ -14,6 +14,7 @@ from textual.screen import ModalScreen
 
 from cobrowse.io.runtime import EXIT_OK
 from cobrowse.screen.state import ScreenState
+from cobrowse.i18n.text import Translator, current
 from cobrowse.plain.keymap import Front, help_text
 from tui.safe import PlainStatic, plain
 from tui.widgets.remote_screen import RemoteScreen
@@ -26,7 +27,10 @@ if TYPE_CHECKING:
 PREVIEW_INTERVAL = 0.1
 _UNSET = object()
 
-PREFIX_HELP = help_text(Front.APP) + " Press any key to close this help."
+def prefix_help(tr: Translator | None = None) -> str:
+    """The help screen's text: every Ctrl-] key, and how to close it."""
+    tr = tr or current()
+    return tr("{keys} Press any key to close this help.", keys=help_text(Front.APP, tr=tr))
 
 
 #: Keys that scroll the help (it is longer than a 24-row window); any other key closes it.
@@ -36,10 +40,11 @@ HELP_SCROLL = {"up": "scroll_up", "down": "scroll_down", "pageup": "scroll_page_
 
 class HelpScreen(ModalScreen[None]):
     def compose(self) -> ComposeResult:
+        tr = current()
         with VerticalScroll(id="help-box") as box:
-            box.border_title = "cobrowse keys"
-            box.border_subtitle = "↑↓ scroll · any other key closes"
-            yield PlainStatic(PREFIX_HELP, id="help-text")
+            box.border_title = tr("cobrowse keys")
+            box.border_subtitle = tr("↑↓ scroll · any other key closes")
+            yield PlainStatic(prefix_help(tr), id="help-text")
 
     def on_key(self, event: Key) -> None:
         event.stop()
@@ -76,6 +81,7 @@ class PreviewScreen(ModalScreen[None]):
         self.set_interval(PREVIEW_INTERVAL, self._update)
 
     def _update(self) -> None:
+        tr = current()
         app = self._customer
         runtime = app.runtime
         title = self.query_one("#preview-title", PlainStatic)
@@ -83,16 +89,16 @@ class PreviewScreen(ModalScreen[None]):
         agent = app.agent_name
         placeholder: str | None = None
         if runtime is None or not runtime.paired:
-            placeholder = "No agent is connected: nothing is shared."
-            title.update("What the agent sees (Esc closes)")
+            placeholder = tr("No agent is connected: nothing is shared.")
+            title.update(tr("What the agent sees (Esc closes)"))
         elif not runtime.sharing:
-            placeholder = f"Sharing is paused: {agent} sees nothing.\nCtrl-] p resumes."
-            title.update(f"What {agent} sees: nothing, sharing is paused (Esc closes)")
+            placeholder = tr("Sharing is paused: {agent} sees nothing.\nCtrl-] p resumes.", agent=agent)
+            title.update(tr("What {agent} sees: nothing, sharing is paused (Esc closes)", agent=agent))
         else:
-            title.update(f"What {agent} sees, frame by frame as it was sent (Esc closes)")
+            title.update(tr("What {agent} sees, frame by frame as it was sent (Esc closes)", agent=agent))
             sent = runtime.screen.sent
             if sent is None:
-                placeholder = "Nothing sent yet."
+                placeholder = tr("Nothing sent yet.")
             elif sent is not self._shown:
                 self._shown = sent
                 view.set_state(sent)
@@ -141,7 +147,7 @@ def review_resume(app: CustomerView, event: dict[str, Any]) -> None:
         if runtime is not None:
             await runtime.run_command(commands.get(choice or "stay", "resume_stay"))
 
-    hint = "s or Enter: share it · c: clear your screen, then share · n or Esc: stay paused"
+    hint = current()("s or Enter: share it · c: clear your screen, then share · n or Esc: stay paused")
     lines = [str(line) for line in event.get("lines", [])]
     app.push_screen(ResumeReviewScreen(str(event.get("message", "")), lines, hint), answered)
 
@@ -159,7 +165,7 @@ class SessionOverScreen(ModalScreen[None]):
         with Vertical(id="over-box", classes="ok" if self.exit_code == EXIT_OK else ""):
             yield PlainStatic(self.title_text, id="over-title")
             yield PlainStatic(self.message, id="over-message")
-            yield PlainStatic("Press any key to close.", id="over-hint")
+            yield PlainStatic(current()("Press any key to close."), id="over-hint")
 
     def on_key(self, event: Key) -> None:
         event.stop()
