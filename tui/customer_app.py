@@ -136,7 +136,8 @@ class CustomerApp(CustomerRun, inherit_bindings=False):
         self.process: PtyProcess | None = None
         self.code: Code | None = None
         self.sas: str | None = None
-        self.agent_name = current()("the agent")
+        tr = current()
+        self.agent_name = tr("the agent")
         self.phase = Phase.CONNECTING
         self.peer_present = False
         self.reconnecting = False
@@ -296,7 +297,8 @@ class CustomerApp(CustomerRun, inherit_bindings=False):
         elif key in PREFIX_KEYS:
             await self.run_customer_command(PREFIX_KEYS[key])
         else:
-            self.notify(unknown_key(Front.APP, guide=self.guide is not None), title=current()("unknown cobrowse key"),
+            tr = current()
+            self.notify(unknown_key(Front.APP, guide=self.guide is not None), title=tr("unknown cobrowse key"),
                         severity="warning")
 
     # -- actions -------------------------------------------------------------------------
@@ -306,7 +308,8 @@ class CustomerApp(CustomerRun, inherit_bindings=False):
         pause, end, chat); a no-op with a notice before the session exists."""
         runtime = self.runtime
         if runtime is None or self.outcome is not None:
-            self.notify(current()("not connected yet"), severity="warning")
+            tr = current()
+            self.notify(tr("not connected yet"), severity="warning")
             return
         await runtime.run_command(name, text)
         if name in ("paste_suggestion", "decline_suggestion"):

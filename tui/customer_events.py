@@ -22,6 +22,7 @@ from cobrowse.policy.customer_events import (ChatReceived, ConsentChanged, Conse
                                              PointerShown, RecordingChanged, RecordingPrompt, Reported, ResumeReview,
                                              SharingChanged, StepsChanged, SuggestionShown)
 from cobrowse.policy.events import Event, LegacyEvent, as_json
+from cobrowse.trust.display import WHY_UNVERIFIED
 from tui.customer_screens import review_resume
 from tui.customer_steps import CustomerSteps
 from tui.customer_texts import CONFIRM_CONTROL, SUGGESTED
@@ -163,6 +164,9 @@ class CustomerEvents(CustomerSteps):
         self.query_one("#status", PlainStatic).set_class(not event.get("verified"), "unverified")
         self._show_status()
         agent, org, detail = str(event.get("agent", "")), str(event.get("org", "")), str(event.get("detail", ""))
+        why = WHY_UNVERIFIED.get(str(event.get("status", "")))
+        if why is not None and tr.language != "en":  # the verdict's own detail is English (trust/display.py)
+            detail = tr(why)
         if event.get("verified"):
             self.agent_name = f"{agent} ({org})"
             strip.update(tr("✓ Verified: {agent} from {org}", agent=agent, org=org))

@@ -138,7 +138,8 @@ class CustomerRun(CustomerQueue):
         except Exception as exc:  # never a traceback in the customer's face
             logger.exception("customer session failed")
             what = str(exc) or type(exc).__name__
-            outcome = Outcome("error", current()("unexpected error: {error}", error=what), EXIT_FAILED)
+            tr = current()
+            outcome = Outcome("error", tr("unexpected error: {error}", error=what), EXIT_FAILED)
         self.outcome = outcome
         if self.terminal_gone is not None:  # nobody is left to read a failure
             self.exit(return_code=outcome.exit_code)
@@ -148,7 +149,8 @@ class CustomerRun(CustomerQueue):
         if self.left_queue is not None:
             self.exit(return_code=EXIT_OK, message=plain(f"cobrowse: {self.left_queue}"))
         elif outcome.exit_code == EXIT_OK:
-            ended = current()("session ended: {message}", message=outcome.message)
+            tr = current()
+            ended = tr("session ended: {message}", message=outcome.message)
             self.exit(return_code=EXIT_OK, message=plain(f"cobrowse: {ended}"))
         else:
             tr = current()
@@ -180,7 +182,8 @@ class CustomerRun(CustomerQueue):
                 self.phase = Phase.CHECKING if code is not None else Phase.WAITING
                 if code is None:
                     self._show_code(self.code)
-                self.query_one("#session-code", PlainStatic).update(current()("session {code}", code=str(self.code)))
+                tr = current()
+                self.query_one("#session-code", PlainStatic).update(tr("session {code}", code=str(self.code)))
             self._refresh_banner()
         except BaseException:
             await customer.abandon()

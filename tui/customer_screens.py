@@ -147,7 +147,8 @@ def review_resume(app: CustomerView, event: dict[str, Any]) -> None:
         if runtime is not None:
             await runtime.run_command(commands.get(choice or "stay", "resume_stay"))
 
-    hint = current()("s or Enter: share it · c: clear your screen, then share · n or Esc: stay paused")
+    tr = current()
+    hint = tr("s or Enter: share it · c: clear your screen, then share · n or Esc: stay paused")
     lines = [str(line) for line in event.get("lines", [])]
     app.push_screen(ResumeReviewScreen(str(event.get("message", "")), lines, hint), answered)
 
@@ -165,7 +166,8 @@ class SessionOverScreen(ModalScreen[None]):
         with Vertical(id="over-box", classes="ok" if self.exit_code == EXIT_OK else ""):
             yield PlainStatic(self.title_text, id="over-title")
             yield PlainStatic(self.message, id="over-message")
-            yield PlainStatic(current()("Press any key to close."), id="over-hint")
+            tr = current()
+            yield PlainStatic(tr("Press any key to close."), id="over-hint")
 
     def on_key(self, event: Key) -> None:
         event.stop()

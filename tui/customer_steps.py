@@ -108,4 +108,5 @@ class CustomerSteps(CustomerView):
         message = str(event.get("message", ""))
         self._note(message, "dim" if cleared else "bold")
         if self.query_one("#side").has_class("collapsed") and not cleared:
-            self.notify(message, title=current()("The agent points"), timeout=10)
+            tr = current()
+            self.notify(message, title=tr("The agent points"), timeout=10)

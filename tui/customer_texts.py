@@ -79,7 +79,8 @@ def armed_hint(tr: Translator | None = None) -> str:
 
 
 def unverified_hint(tr: Translator | None = None) -> str:
-    return tr_(tr)("⚠ UNVERIFIED AGENT: never give control or passwords · Ctrl-] f report · e end · b details · ? help")
+    tr = tr_(tr)
+    return tr("⚠ UNVERIFIED AGENT: never give control or passwords · Ctrl-] f report · e end · b details · ? help")
 
 
 def fit_hint(hint: str, width: int, tr: Translator | None = None) -> str:

@@ -171,7 +171,8 @@ class CustomerView(App[None]):
             return
         seconds = round(left)
         padded = str(seconds).rjust(3)
-        text = current().plural("denied automatically in {n} second", "denied automatically in {n} seconds",
+        tr = current()
+        text = tr.plural("denied automatically in {n} second", "denied automatically in {n} seconds",
                                 seconds, n=padded)
         countdown = self.query_one("#consent-countdown", PlainStatic)
         if str(countdown.content) != text:
@@ -250,7 +251,8 @@ class CustomerView(App[None]):
 
     @property
     def checking_banner(self) -> str:
-        return current()("Checking the code with your agent… Ctrl-] ? for help")
+        tr = current()
+        return tr("Checking the code with your agent… Ctrl-] ? for help")
 
     def _refresh_side(self) -> None:
         tr = current()

@@ -39,7 +39,8 @@ class FeedbackDialog(ModalScreen[FeedbackAnswer]):
     def __init__(self, message: str, agent: str = "") -> None:
         super().__init__()
         self.message = message
-        self.agent = agent or current()("the agent")
+        tr = current()
+        self.agent = agent or tr("the agent")
         self.prompt = FeedbackPrompt()
 
     def compose(self) -> ComposeResult:
