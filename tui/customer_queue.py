@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from cobrowse.i18n.text import N_, current
+from cobrowse.i18n.text import N_, current, joined
 from cobrowse.queue.events import ASKING, LEFT, PICKED, WHILE_YOU_WAIT, QueuePosition
 from tui.customer_events import CustomerEvents
 from tui.customer_view import Phase
@@ -61,7 +61,7 @@ class CustomerQueue(CustomerEvents):
         offers = guide_offers(request.topic)
         if offers:
             lines = [tr(WHILE_YOU_WAIT), *(tr(GUIDE_OFFER, name=name, title=title) for name, title in offers)]
-            self.query_one("#queue-offers", PlainStatic).update("\n".join(lines))
+            self.query_one("#queue-offers", PlainStatic).update(joined("\n", lines))
         picked = await wait.picked()
         self.queue_wait = None
         self.query_one("#queue").remove_class("shown")

@@ -27,7 +27,7 @@ from cobrowse.i18n.text import current
 from cobrowse.policy.customer_events import ScreenCleared
 from cobrowse.policy.events import Event, LegacyEvent, kind_of
 from tui.safe import PlainStatic, plain
-from tui.customer_screens import SessionOverScreen
+from tui.customer_screens import SessionOverScreen, prefixed
 
 from tui.customer_queue import CustomerQueue
 from tui.customer_view import HELP_KEY, Phase
@@ -147,11 +147,11 @@ class CustomerRun(CustomerQueue):
         self.phase = Phase.ENDED
         self._refresh_banner()
         if self.left_queue is not None:
-            self.exit(return_code=EXIT_OK, message=plain(f"cobrowse: {self.left_queue}"))
+            self.exit(return_code=EXIT_OK, message=plain(prefixed(self.left_queue)))
         elif outcome.exit_code == EXIT_OK:
             tr = current()
             ended = tr("session ended: {message}", message=outcome.message)
-            self.exit(return_code=EXIT_OK, message=plain(f"cobrowse: {ended}"))
+            self.exit(return_code=EXIT_OK, message=plain(prefixed(ended)))
         else:
             tr = current()
             title = tr("cobrowse could not start the session") if self.sas is None else tr("The session ended")

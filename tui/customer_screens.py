@@ -14,7 +14,8 @@ from textual.screen import ModalScreen
 
 from cobrowse.io.runtime import EXIT_OK
 from cobrowse.screen.state import ScreenState
-from cobrowse.i18n.text import Translator, current
+from cobrowse.i18n.notices import message_of
+from cobrowse.i18n.text import Translated, Translator, current, joined
 from cobrowse.plain.keymap import Front, help_text
 from tui.safe import PlainStatic, plain
 from tui.widgets.remote_screen import RemoteScreen
@@ -150,7 +151,7 @@ def review_resume(app: CustomerView, event: dict[str, Any]) -> None:
     tr = current()
     hint = tr("s or Enter: share it · c: clear your screen, then share · n or Esc: stay paused")
     lines = [str(line) for line in event.get("lines", [])]
-    app.push_screen(ResumeReviewScreen(str(event.get("message", "")), lines, hint), answered)
+    app.push_screen(ResumeReviewScreen(message_of(event), lines, hint), answered)
 
 
 class SessionOverScreen(ModalScreen[None]):
@@ -177,4 +178,9 @@ class SessionOverScreen(ModalScreen[None]):
         self._close()
 
     def _close(self) -> None:
-        self.app.exit(return_code=self.exit_code, message=plain(f"cobrowse: {self.message}"))
+        self.app.exit(return_code=self.exit_code, message=plain(prefixed(self.message)))
+
+
+def prefixed(line: str) -> str:
+    """``cobrowse: line``, the exit line on stderr; a translated line stays ``Translated``."""
+    return joined("", [Translated("cobrowse: "), line]) if isinstance(line, Translated) else f"cobrowse: {line}"

@@ -9,6 +9,7 @@ from typing import Any
 from rich.text import Text
 from textual.widgets import Markdown
 
+from cobrowse.i18n.notices import message_of
 from cobrowse.i18n.text import current
 from cobrowse.plain.keymap import Front, step_hint
 from tui.customer_view import CustomerView
@@ -60,15 +61,16 @@ class CustomerSteps(CustomerView):
             return
         self._steps_seen = seen
         if finished:
-            message = tr("All steps finished ({done} of {total} done).", done=done, total=len(items))
+            message = headline = tr("All steps finished ({done} of {total} done).", done=done, total=len(items))
         elif step is not None and current_step is not None:
-            message = tr("Step {index}/{total}: {title}", index=current_step + 1, total=len(items), title=step_title)
+            message = headline = tr("Step {index}/{total}: {title}", index=current_step + 1, total=len(items),
+                                    title=step_title)
             if step_command:
                 message = tr("{step}\n$ {command}\n(Ctrl-] a pastes it, Ctrl-] m done, Ctrl-] k skip)", step=message,
                              command=step_command)
         else:
             return
-        self._note(message.split("\n")[0], "bold")
+        self._note(headline, "bold")
         if self.query_one("#side").has_class("collapsed"):
             self.notify(message, title=tr("Guide: {title}", title=title), timeout=20)
 
@@ -105,7 +107,7 @@ class CustomerSteps(CustomerView):
             shell.set_highlight(event.get("rows") or ())
             if self._loop is not None:
                 self._pointer_at = self._loop.time()
-        message = str(event.get("message", ""))
+        message = message_of(event)
         self._note(message, "dim" if cleared else "bold")
         if self.query_one("#side").has_class("collapsed") and not cleared:
             tr = current()

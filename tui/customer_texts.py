@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from rich.cells import cell_len
 
-from cobrowse.i18n.text import N_, Translator, current, joined
+from cobrowse.i18n.text import FSI, LRI, N_, PDI, Translated, Translator, current, joined
 from cobrowse.plain.keymap import Front, guide_hint, keys_for
 from cobrowse.plain.keymap import hint as keymap_hint
 from cobrowse.policy.customer_events import Level
@@ -44,6 +44,9 @@ CONNECTING = N_("Connecting to the relay…")
 #: Notification titles the app dismisses by title once answered.
 SUGGESTED = N_("Suggested command")
 CONFIRM_CONTROL = N_("Not verified: confirm control")
+
+
+NO_ISOLATES = str.maketrans("", "", LRI + FSI + PDI + "\u2067")
 
 
 def tr_(tr: Translator | None) -> Translator:
@@ -85,18 +88,26 @@ def unverified_hint(tr: Translator | None = None) -> str:
 
 def fit_hint(hint: str, width: int, tr: Translator | None = None) -> str:
     """``hint``'s " · " items that fit in ``width`` columns, in order: the first (what matters)
-    and the help (or how to cancel) kept always, the others while there is room."""
+    and the help (or how to cancel) kept always, the others while there is room. A
+    ``Translated`` hint stays one: the items kept hold both ends of the isolate around the
+    list of keys (it opens in the first item and closes after "? help")."""
     if cell_len(hint) <= width:
         return hint
     tr = tr_(tr)
     first, *items = hint.split(" · ")
-    always = (key_item("?", tr), tr("? help"), tr("Esc cancel"))
-    keep = [item for item in items if item in always or item.endswith(always[1])]
+    always = {bare(text) for text in (key_item("?", tr), tr("? help"), tr("Esc cancel"))}
+    keep = [item for item in items if bare(item) in always or bare(item).endswith(bare(tr("? help")))]
     text = first
     for item in items:
         if item not in keep and cell_len(" · ".join([text, item, *keep])) <= width:
             text = f"{text} · {item}"
-    return " · ".join([text, *keep])
+    fitted = " · ".join([text, *keep])
+    return Translated(fitted) if isinstance(hint, Translated) else fitted
+
+
+def bare(text: str) -> str:
+    """``text`` without our isolates (to compare what a hint item says)."""
+    return text.translate(NO_ISOLATES)
 
 
 def button_label(button_id: str, tr: Translator | None = None) -> str:

@@ -16,10 +16,11 @@ from textual.events import Key
 from textual.screen import ModalScreen
 from textual.widgets import Button
 
-from cobrowse.i18n.text import N_, current
+from cobrowse.i18n.text import FSI, LRI, N_, PDI, current
 from cobrowse.plain.feedback import QUESTION, FeedbackAnswer, FeedbackPrompt
 from tui.safe import PlainStatic
 
+NO_ISOLATES = str.maketrans("", "", LRI + FSI + PDI + "\u2067")
 ANSWERED_YES = N_("Was your problem solved?  → yes")
 ANSWERED_NO = N_("Was your problem solved?  → no")
 ANSWERED_SKIPPED = N_("Was your problem solved?  → skipped")
@@ -45,7 +46,8 @@ class FeedbackDialog(ModalScreen[FeedbackAnswer]):
 
     def compose(self) -> ComposeResult:
         tr = current()
-        said = self.message.removesuffix(tr(QUESTION)).rstrip(". ")  # the question has a line of its own
+        # the question has a line of its own; what is left is a value (our isolates dropped)
+        said = self.message.translate(NO_ISOLATES).removesuffix(tr(QUESTION).translate(NO_ISOLATES)).rstrip(". ")
         with Vertical():
             yield PlainStatic(tr("{message}.", message=said), id="feedback-message")
             yield PlainStatic(tr("Was your problem solved?"), classes="question", id="solved-question")

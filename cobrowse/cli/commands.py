@@ -227,9 +227,6 @@ async def run_agent_console(args: argparse.Namespace, settings: ClientSettings) 
 
 async def run_customer_app(args: argparse.Namespace, settings: ClientSettings) -> int:
     """The Textual customer app; ``share`` when no code was given."""
-    from cobrowse.i18n.catalogues import without_isolates
-
-    without_isolates()  # before the import: the app's hints are built then (docs/i18n.md)
     from tui.customer_app import CustomerApp
 
     code = getattr(args, "code", None)

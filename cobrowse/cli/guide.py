@@ -49,9 +49,6 @@ async def run_guide(args: argparse.Namespace, settings: ClientSettings) -> int:
     if verdict.refused:
         return EXIT_SECURITY
     if not args.plain and interactive():
-        from cobrowse.i18n.catalogues import without_isolates
-
-        without_isolates()  # before the import: the app's hints are built then (docs/i18n.md)
         from tui.guide_app import GuideApp
 
         app = GuideApp(settings.relay, playbook, args.command, args.consent_timeout,

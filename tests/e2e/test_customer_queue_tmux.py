@@ -8,10 +8,18 @@ from __future__ import annotations
 import shlex
 import shutil
 import sys
+import unicodedata
 from pathlib import Path
 
 import pytest
 from harness import Proc
+
+from cobrowse.i18n.catalogues import translator
+from cobrowse.i18n.language import Language
+from cobrowse.i18n.text import FSI, LRI, PDI
+from cobrowse.queue.events import LEFT
+from tui.customer_queue import QUEUE_HINT
+from tui.customer_texts import bare
 
 from tests.e2e.test_apps_tmux import Tmux
 from tests.e2e.test_help_queue import org
@@ -29,8 +37,8 @@ def acme(tmp_path: Path) -> dict[str, Path]:
     return files
 
 
-def help_command(relay: str, trust: Path, topic: str) -> str:
-    cobrowse = " ".join(shlex.quote(a) for a in (sys.executable, "-m", "cobrowse", "help", "--org", str(trust),
+def help_command(relay: str, trust: Path, topic: str, *extra: str) -> str:
+    cobrowse = " ".join(shlex.quote(a) for a in (sys.executable, "-m", "cobrowse", "help", *extra, "--org", str(trust),
                                                   "--topic", topic, "--relay", relay,
                                                   "--command", "bash --norc --noprofile"))
     return (f"env -u COLUMNS -u LINES PS1='$ ' COBROWSE_CONFIG=/dev/null TERM=xterm-256color {cobrowse}; "
@@ -79,3 +87,29 @@ async def test_esc_leaves_the_queue(relay_url: str, acme: dict[str, Path]) -> No
         tmux.kill()
 
 
+
+
+def cells(line: str) -> int:
+    """Columns a row takes in tmux: format characters (isolates, ZWNJ) and marks take none."""
+    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in line
+               if unicodedata.category(ch) != "Cf" and not unicodedata.combining(ch))
+
+
+async def test_the_queue_in_persian(relay_url: str, acme: dict[str, Path]) -> None:
+    """Right to left in the app: tmux holds each row in logical order with our isolates (FSI,
+    LRI … PDI) kept and none shown escaped; they take no cell, so the box stays 80 wide."""
+    tmux = Tmux()
+    try:
+        tmux.start("customer", help_command(relay_url, acme["trust"], "git push is rejected", "--lang", "fa"), 80, 24)
+        fa = translator(Language.FA)
+        screen = await tmux.wait("customer", lambda s: "fix-git-push" in s, "the queue box in Persian")
+        assert "\\u20" not in screen  # no isolate escaped by the guard
+        assert FSI in screen and LRI in screen and PDI in screen
+        assert bare(fa(QUEUE_HINT)) in bare(screen)
+        box = [line for line in screen.splitlines() if line.startswith(("╭", "│", "╰"))]
+        assert len(box) >= 8 and {cells(line) for line in box} == {80}, [cells(line) for line in box]
+        tmux.keys("customer", "Escape")
+        screen = await tmux.wait("customer", lambda s: "APP-EXIT=" in s, "the app's exit")
+        assert "APP-EXIT=0" in screen and bare(fa(LEFT, org="Acme")) in bare(screen)
+    finally:
+        tmux.kill()
