@@ -61,8 +61,7 @@ class CustomerEvents(CustomerSteps):
             case IdentityShown():
                 self._show_identity(as_json(event))
             case ControlConfirm(message=message):
-                self._note(message, "bold red")
-                self.notify(message, title=tr(CONFIRM_CONTROL), severity="error", timeout=15)
+                self._confirm_control(message)
             case Reported(message=message):
                 self._note(message, "bold")
                 self.notify(message, title=tr("Session reported"), timeout=15)
@@ -97,6 +96,10 @@ class CustomerEvents(CustomerSteps):
             case _:
                 return False
         return True
+
+    def _confirm_control(self, message: str) -> None:
+        self._note(message, "bold red")
+        self.notify(message, title=current()(CONFIRM_CONTROL), severity="error", timeout=15)
 
     def _show_notice(self, message: str, kind: NoticeKind | None) -> None:
         tr = current()
@@ -133,6 +136,10 @@ class CustomerEvents(CustomerSteps):
             self._note(customer_line(event, tr, self.agent_name) or "", "dim")
         elif kind == "identity":
             self._show_identity(event)
+        elif kind == "control_confirm":
+            self._confirm_control(message_of(event))
+        elif kind == "notice":  # the runtime's own (a command that failed)
+            self._show_notice(message_of(event), None)
         elif kind == "peer":
             self.peer_present = event.get("state") != "left"
             self._note(customer_line(event, tr, self.agent_name) or "", "dim")

@@ -14,7 +14,6 @@ from textual.screen import ModalScreen
 
 from cobrowse.io.runtime import EXIT_OK
 from cobrowse.screen.state import ScreenState
-from cobrowse.i18n.notices import message_of
 from cobrowse.i18n.text import Translated, Translator, current, joined
 from cobrowse.plain.keymap import Front, help_text
 from tui.safe import PlainStatic, plain
@@ -151,7 +150,10 @@ def review_resume(app: CustomerView, event: dict[str, Any]) -> None:
     tr = current()
     hint = tr("s or Enter: share it · c: clear your screen, then share · n or Esc: stay paused")
     lines = [str(line) for line in event.get("lines", [])]
-    app.push_screen(ResumeReviewScreen(message_of(event), lines, hint), answered)
+    title = tr.plural("sharing again shows {agent} your screen as it is now; {n} line changed while paused:",
+                      "sharing again shows {agent} your screen as it is now; {n} lines changed while paused:",
+                      len(lines), agent=app.agent_name)
+    app.push_screen(ResumeReviewScreen(title, lines, hint), answered)
 
 
 class SessionOverScreen(ModalScreen[None]):

@@ -345,6 +345,8 @@ async def test_pause_and_resume(agent: Agent, relay_url: str) -> None:
         await until(lambda: type(app.screen).__name__ == "ResumeReviewScreen", what="the review of what changed")
         shown = "\n".join(str(w.render()) for w in app.screen.query("#review-lines PlainStatic"))
         assert "while-paused" in shown
+        title = str(app.screen.query_one("#review-title").render())
+        assert "sharing again shows Alice your screen" in title and "changed while paused" in title
         await pilot.press("n")
         await pilot.pause(0.3)
         assert not any("while-paused" in line for line in agent.lines()) and agent.rt.screen_frames == frames
