@@ -53,12 +53,13 @@ class CustomerQueue(CustomerEvents):
         self.query_one("#queue-position", PlainStatic).update(tr(QUEUE_JOINING, org=org))
         self.query_one("#queue-topic", PlainStatic).update(tr(QUEUE_TOPIC, topic=request.topic) if request.topic else "")
         self.query_one("#queue-hint", PlainStatic).update(tr(QUEUE_HINT))
+        self._show_status()
         self.query_one("#queue").add_class("shown")
         self.query_one("#shell", ShellPane).set_placeholder(tr(QUEUE_PLACEHOLDER, org=org))
         self._note(tr(ASKING, org=org), "dim")
         self._refresh_banner()
         await wait.join()
-        offers = guide_offers(request.topic)
+        offers = guide_offers(request.topic, tr.language)
         if offers:
             lines = [tr(WHILE_YOU_WAIT), *(tr(GUIDE_OFFER, name=name, title=title) for name, title in offers)]
             self.query_one("#queue-offers", PlainStatic).update(joined("\n", lines))
@@ -71,6 +72,7 @@ class CustomerQueue(CustomerEvents):
         self.phase = Phase.CHECKING
         self._note(tr(PICKED, org=org), "bold")
         self._refresh_banner()
+        self._show_status()
         return True
 
     def _show_position(self, shown: QueuePosition) -> None:
@@ -89,6 +91,11 @@ class CustomerQueue(CustomerEvents):
         if self.help_request is None:
             return super().checking_banner
         return current()(PICKED, org=self.help_request.org.name)
+
+    @property
+    def queue_hint(self) -> str:
+        """The bottom line while queued: how to leave (the session's keys come later)."""
+        return current()(QUEUE_HINT)
 
     @property
     def queue_banner(self) -> str:

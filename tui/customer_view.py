@@ -81,6 +81,10 @@ class CustomerView(App[None]):
         return ""
 
     @property
+    def queue_hint(self) -> str:
+        return ""
+
+    @property
     def unverified(self) -> bool:
         """The agent said who they are and it could not be verified (issue 8): the red line."""
         return self.identity is not None and not self.identity.get("verified")
@@ -94,6 +98,8 @@ class CustomerView(App[None]):
     def _status_hint(self) -> str:
         if self.unverified:
             return unverified_hint()
+        if self.phase == Phase.QUEUED:
+            return self.queue_hint
         alone = self.guide is not None and (self.runtime is None or self.runtime.session is None)
         return guide_status_hint() if alone else status_hint()
 

@@ -18,7 +18,7 @@ from cobrowse.cli.commands import agent_identity, say
 from cobrowse.cli.config import ClientSettings
 from cobrowse.cli.org import load_trusted
 from cobrowse.errors import CobrowseError, ConfigError
-from cobrowse.i18n.language import choose_language
+from cobrowse.i18n.language import Language, choose_language
 from cobrowse.io.headless import JsonLines, stdin_lines
 from cobrowse.io.runtime import exit_code_for
 from cobrowse.policy.agent_commands import CommandError
@@ -226,21 +226,36 @@ OFFER_SCORE = 0.5
 OFFERS = 2
 
 
-def guide_offers(topic: str) -> list[tuple[str, str]]:
+def guide_offers(topic: str, language: Language | None = None) -> list[tuple[str, str]]:
     """The playbooks (name, title) that best match the customer's topic, to try alone
-    (``cobrowse guide NAME``). Ranked on this machine; nothing leaves it."""
+    (``cobrowse guide NAME``), titled in ``language`` when the playbook has a translation
+    (``cobrowse guide NAME`` runs that one). Ranked on this machine; nothing leaves it."""
     if not topic:
         return []
+    from cobrowse.i18n.playbooks import translated
     from cobrowse.io.datadir import data_dir
+    from cobrowse.playbook import PlaybookError
     from cobrowse.playbook.catalogue import SAMPLES, Catalogue
+    from cobrowse.playbook.parse import load_playbook
 
-    matches = Catalogue([data_dir() / "playbooks", SAMPLES]).search(topic, OFFERS)
-    return [(m.entry.name, m.entry.title) for m in matches if m.score >= OFFER_SCORE]
+    offers = []
+    for match in Catalogue([data_dir() / "playbooks", SAMPLES]).search(topic, OFFERS):
+        if match.score < OFFER_SCORE:
+            continue
+        title = match.entry.title
+        path = translated(match.entry.path, language)
+        if path != match.entry.path:
+            try:
+                title = load_playbook(path).title
+            except (OSError, PlaybookError):
+                pass  # the original's title, then
+        offers.append((match.entry.name, title))
+    return offers
 
 
 def offer_guides(topic: str) -> None:
     """Plain mode: the offers on stderr while the customer waits."""
-    offers = guide_offers(topic)
+    offers = guide_offers(topic, current().language)
     if offers:
         say(str(current()(WHILE_YOU_WAIT)))
         for name, title in offers:

@@ -13,6 +13,9 @@ from typing import Any
 import pytest
 
 from cobrowse.cli.help import HelpRequest
+from cobrowse.i18n.catalogues import translator
+from cobrowse.i18n.language import Language
+from cobrowse.i18n.text import ENGLISH, install
 from cobrowse.io.agent import AgentRuntime
 from cobrowse.policy.events import as_json
 from cobrowse.queue.link import PickedAgentLink, QueueWatcher
@@ -108,3 +111,16 @@ async def test_leaving_the_queue(relay_url: str, keys: tuple[str, ...]) -> None:
         assert app.left_queue == "you left Acme's queue"
     finally:
         await watcher.close()
+
+
+async def test_the_queue_in_russian_offers_the_russian_guide(relay_url: str) -> None:
+    install(translator(Language.RU))
+    try:
+        app = queued_app(relay_url)
+        async with app.run_test(size=(80, 24)):
+            await until(lambda: "вы следующий" in text(app, "#queue-position"), what="the place in the queue, in Russian")
+            assert "Ожидание в очереди Acme" in app.banner_text
+            # the sample's Russian translation (fix-git-push.ru.md), which `cobrowse guide` runs for this customer
+            assert "cobrowse guide fix-git-push: Исправить ошибку git push" in text(app, "#queue-offers")
+    finally:
+        install(ENGLISH)
