@@ -22,7 +22,7 @@ from cobrowse.voice.settings import RtcSettings
 from cobrowse.io.runtime import EXIT_FAILED, EXIT_OK, Outcome, exit_code_for
 from cobrowse.wire.code import Code, parse_code
 from cobrowse.wire.proxy import ProxyChoice
-from cobrowse.i18n.ends import error_text
+from cobrowse.i18n.ends import ended_text, error_text
 from cobrowse.i18n.text import current
 from cobrowse.policy.customer_events import ScreenCleared
 from cobrowse.policy.events import Event, LegacyEvent, kind_of
@@ -150,12 +150,13 @@ class CustomerRun(CustomerQueue):
             self.exit(return_code=EXIT_OK, message=plain(prefixed(self.left_queue)))
         elif outcome.exit_code == EXIT_OK:
             tr = current()
-            ended = tr("session ended: {message}", message=outcome.message)
+            ended = tr("session ended: {message}", message=ended_text(outcome.reason, outcome.message, tr))
             self.exit(return_code=EXIT_OK, message=plain(prefixed(ended)))
         else:
             tr = current()
             title = tr("cobrowse could not start the session") if self.sas is None else tr("The session ended")
-            self.push_screen(SessionOverScreen(title, outcome.message, outcome.exit_code))
+            message = ended_text(outcome.reason, outcome.message, tr)
+            self.push_screen(SessionOverScreen(title, message, outcome.exit_code))
 
     async def _session(self) -> Outcome:
         guide = self.guide
