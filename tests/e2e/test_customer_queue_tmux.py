@@ -1,7 +1,7 @@
 """``cobrowse help`` in the full-screen customer app, in real terminals (tmux, real key
 sequences) at 80×24 and 100×30: the queue box with the place and the guide to try alone, an
 agent of the organisation (``agent --headless --queue``, a real process) picks, the shared
-shell starts; Esc leaves the queue and the app exits 0 with the line saying so."""
+shell starts; Esc or Ctrl-C leaves the queue and the app exits 0 with the line saying so."""
 
 from __future__ import annotations
 
@@ -75,12 +75,13 @@ async def test_queue_in_the_app_then_the_session(relay_url: str, acme: dict[str,
             await alice.kill()
 
 
-async def test_esc_leaves_the_queue(relay_url: str, acme: dict[str, Path]) -> None:
+@pytest.mark.parametrize("key", ["Escape", "C-c"])
+async def test_esc_or_ctrl_c_leaves_the_queue(relay_url: str, acme: dict[str, Path], key: str) -> None:
     tmux = Tmux()
     try:
         tmux.start("customer", help_command(relay_url, acme["trust"], "printer"), 80, 24)
         await tmux.wait("customer", lambda s: "you are next" in s, "the place in the queue")
-        tmux.keys("customer", "Escape")
+        tmux.keys("customer", key)
         screen = await tmux.wait("customer", lambda s: "APP-EXIT=" in s, "the app's exit")
         assert "APP-EXIT=0" in screen and "cobrowse: you left Acme's queue" in screen
     finally:
