@@ -44,8 +44,10 @@ async def run_guide(args: argparse.Namespace, settings: ClientSettings) -> int:
         return EXIT_USAGE
     from cobrowse.cli.playbooks import check_signature  # who signed it, checked against the trust files
 
+    from cobrowse.i18n.signatures import signature_text
+
     verdict = check_signature(path, trusted_orgs(settings))
-    say(verdict.message(path.name))
+    say(signature_text(verdict, path.name))
     if verdict.refused:
         return EXIT_SECURITY
     if not args.plain and interactive():

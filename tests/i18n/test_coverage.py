@@ -40,6 +40,7 @@ CUSTOMER_FACING = [
     "cobrowse/plain/feedback.py",
     "cobrowse/policy/customer.py",
     "cobrowse/policy/customer_consent.py",
+    "cobrowse/i18n/signatures.py",
     "cobrowse/queue/events.py",
     "cobrowse/cli/help.py",
     "tui/customer_app.py",
