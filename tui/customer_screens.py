@@ -14,6 +14,7 @@ from textual.screen import ModalScreen
 
 from cobrowse.io.runtime import EXIT_OK
 from cobrowse.screen.state import ScreenState
+from cobrowse.i18n.notices import resume_review_title
 from cobrowse.i18n.text import Translated, Translator, current, joined
 from cobrowse.plain.keymap import Front, help_text
 from tui.safe import PlainStatic, plain
@@ -150,9 +151,7 @@ def review_resume(app: CustomerView, event: dict[str, Any]) -> None:
     tr = current()
     hint = tr("s or Enter: share it · c: clear your screen, then share · n or Esc: stay paused")
     lines = [str(line) for line in event.get("lines", [])]
-    title = tr.plural("sharing again shows {agent} your screen as it is now; {n} line changed while paused:",
-                      "sharing again shows {agent} your screen as it is now; {n} lines changed while paused:",
-                      len(lines), agent=app.agent_name)
+    title = resume_review_title(len(lines), tr, app.agent_name)
     app.push_screen(ResumeReviewScreen(title, lines, hint), answered)
 
 
