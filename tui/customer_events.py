@@ -83,7 +83,7 @@ class CustomerEvents(CustomerSteps):
             case SharingChanged():
                 self._note(customer_line(as_json(event), tr) or "", "dim")
             case ResumeReview():
-                review_resume(self, as_json(event))
+                review_resume(self, event.lines)
             case Notice(message=message, kind=kind):
                 self._show_notice(message, kind)
             case SuggestionShown(message=message):
@@ -92,7 +92,7 @@ class CustomerEvents(CustomerSteps):
             case StepsChanged(state=state):
                 self._show_steps(dict(state))
             case PointerShown():
-                self._show_pointer(as_json(event))
+                self._show_pointer(event)
             case _:
                 return False
         return True

@@ -4,7 +4,7 @@ about the session itself."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Sequence
 
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -138,7 +138,7 @@ class ResumeReviewScreen(ModalScreen[str]):
         self.dismiss(choice)
 
 
-def review_resume(app: CustomerView, event: dict[str, Any]) -> None:
+def review_resume(app: CustomerView, changed: Sequence[str]) -> None:
     """The screen changed while paused: show what would become visible; the customer shares,
     clears first, or stays paused (sharing stays paused until they answer)."""
     commands = {"share": "resume_share", "clear": "resume_clear", "stay": "resume_stay"}
@@ -150,7 +150,7 @@ def review_resume(app: CustomerView, event: dict[str, Any]) -> None:
 
     tr = current()
     hint = tr("s or Enter: share it · c: clear your screen, then share · n or Esc: stay paused")
-    lines = [str(line) for line in event.get("lines", [])]
+    lines = [str(line) for line in changed]
     title = resume_review_title(len(lines), tr, app.agent_name)
     app.push_screen(ResumeReviewScreen(title, lines, hint), answered)
 

@@ -9,7 +9,7 @@ from typing import Any
 from rich.text import Text
 from textual.widgets import Markdown
 
-from cobrowse.i18n.notices import message_of
+from cobrowse.policy.customer_events import PointerShown
 from cobrowse.i18n.text import current
 from cobrowse.plain.keymap import Front, step_hint
 from tui.customer_view import CustomerView
@@ -98,16 +98,16 @@ class CustomerSteps(CustomerView):
             listing.append(line, style)
         return listing
 
-    def _show_pointer(self, event: dict[str, Any]) -> None:
+    def _show_pointer(self, event: PointerShown) -> None:
         shell = self.query_one("#shell", ShellPane)
-        cleared = bool(event.get("cleared"))
+        cleared = bool(event.cleared)
         if cleared:
             shell.set_highlight(None)
         else:
-            shell.set_highlight(event.get("rows") or ())
+            shell.set_highlight(event.rows or ())
             if self._loop is not None:
                 self._pointer_at = self._loop.time()
-        message = message_of(event)
+        message = event.message
         self._note(message, "dim" if cleared else "bold")
         if self.query_one("#side").has_class("collapsed") and not cleared:
             tr = current()
