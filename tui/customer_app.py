@@ -52,7 +52,7 @@ from cobrowse.trust.tripwire import COOLDOWN
 from cobrowse.wire.code import Code
 from cobrowse.wire.proxy import ProxyChoice
 from cobrowse.i18n.text import current
-from cobrowse.plain.keymap import Front, unknown_key
+from cobrowse.plain.keymap import Front, command_for, unknown_key
 from tui.safe import PlainStatic, notify_plain
 from tui.customer_screens import HelpScreen, PreviewScreen, prefix_help
 from tui.widgets.call_bar import CallBar
@@ -286,13 +286,14 @@ class CustomerApp(CustomerRun, inherit_bindings=False):
         key = key.lower() if len(key) == 1 else key
         if key == "e" and self.leave_queue():
             return
-        if key == "c":
+        own = command_for(key, Front.APP, guide=True)  # one keymap (plain/keymap.py)
+        if own == "chat":
             self.action_focus_chat()
-        elif key == "b":
+        elif own == "toggle_panel":
             self.action_toggle_panel()
-        elif key == "v":
+        elif own == "preview":
             self.action_preview()
-        elif key in ("?", "h"):
+        elif own == "help":
             self.action_help()
         elif key in PREFIX_KEYS:
             await self.run_customer_command(PREFIX_KEYS[key])

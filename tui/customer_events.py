@@ -72,8 +72,8 @@ class CustomerEvents(CustomerSteps):
             case ConsentChanged():
                 self._dismiss(tr(CONFIRM_CONTROL))
                 self._note(customer_line(as_json(event), tr) or "", "dim")
-            case ConsentPrompt(id=prompt_id) | RecordingPrompt(id=prompt_id):
-                self._show_prompt(prompt_id)
+            case ConsentPrompt(id=prompt_id, message=message) | RecordingPrompt(id=prompt_id, message=message):
+                self._show_prompt(prompt_id, message)
             case RecordingChanged(message=message, state=state):
                 self._note(message, "bold" if state == "granted" else "dim")
             case FeedbackSent(message=message):
@@ -147,6 +147,8 @@ class CustomerEvents(CustomerSteps):
             self.reconnecting = event.get("state") == "reconnecting"
             self.peer_present = self.peer_present if self.reconnecting else bool(event.get("peer", True))
             self._note(customer_line(event, tr, self.agent_name) or "", "dim")  # who dropped (docs/relay.md)
+        elif kind == "viewers":  # who can see the screen (a team: docs/team.md)
+            self._note(message_of(event), "bold")
         elif kind == "receipt":
             self._note(message_of(event), "dim")
         elif kind == "voice":

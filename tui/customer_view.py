@@ -50,7 +50,8 @@ MAX_TOASTS = 2
 #: The prefix key that asks an agent for help in guide mode (``cobrowse guide``).
 HELP_KEY = GET_HELP
 #: The key after Ctrl-] → a runtime command; the app itself reads c, b, v, ? and ! (keymap.py).
-PREFIX_KEYS = {k.key: k.command for k in keys_for(Front.APP, guide=True) if k.key not in ("c", "b", "v", "?")}
+PREFIX_KEYS = {k.key: k.command for k in keys_for(Front.APP, guide=True)
+               if k.command not in ("chat", "toggle_panel", "preview", "help")}
 
 
 class CustomerView(App[None]):
@@ -144,9 +145,10 @@ class CustomerView(App[None]):
             return None
         return runtime.prompts.shown
 
-    def _show_prompt(self, prompt_id: int) -> None:
+    def _show_prompt(self, prompt_id: int, message: str = "") -> None:
         """One question at a time: the bar names what Allow gives, and its buttons answer
-        that prompt (by id) and no other."""
+        that prompt (by id) and no other. ``message`` is the prompt's own sentence, for a
+        question the bar does not hold (a team's other agent: docs/team.md)."""
         runtime = self.runtime
         prompt = runtime.prompts.shown if runtime is not None else None
         if prompt is None or prompt.id != prompt_id:
