@@ -32,7 +32,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import signal
-from typing import Any, ClassVar, Sequence
+from typing import TYPE_CHECKING, Any, ClassVar, Sequence
 
 from textual import events, on
 from textual.app import ComposeResult
@@ -51,18 +51,23 @@ from cobrowse.policy.customer_events import Level
 from cobrowse.trust.tripwire import COOLDOWN
 from cobrowse.wire.code import Code
 from cobrowse.wire.proxy import ProxyChoice
+from cobrowse.i18n.text import current
 from cobrowse.plain.keymap import Front, command_for, rewrite, unknown_key
 from tui.safe import PlainStatic, notify_plain
-from tui.customer_screens import PREFIX_HELP, HelpScreen, PreviewScreen
+from tui.customer_screens import HelpScreen, PreviewScreen, prefix_help
 from tui.widgets.call_bar import CallBar
 from tui.widgets.remote_screen import RemoteScreen
 
+from tui.customer_queue import LEAVE_KEYS
 from tui.customer_run import CustomerRun
-from tui.customer_view import (HELP_KEY, LEVEL_TEXT, MAX_TOASTS, NARROW, PREFIX, PREFIX_KEYS, SHELL_TAG,
-                               STATUS_HINT, Phase)
+from tui.customer_texts import CONNECTING, SUGGESTED, button_label, level_text, status_hint
+from tui.customer_view import HELP_KEY, MAX_TOASTS, NARROW, PREFIX, PREFIX_KEYS, Phase
 from tui.widgets.shell_pane import ChatInput, ShellPane
 
-__all__ = ["HELP_KEY", "CustomerApp", "PREFIX_HELP", "ShellPane"]
+if TYPE_CHECKING:
+    from cobrowse.cli.help import HelpRequest, QueueWait
+
+__all__ = ["HELP_KEY", "CustomerApp", "ShellPane", "prefix_help"]
 
 logger = logging.getLogger(__name__)
 
@@ -94,8 +99,13 @@ class CustomerApp(CustomerRun, inherit_bindings=False):
                  *, name: str = "", reconnect_for: float = 60.0, env: dict[str, str] | None = None,
                  guide: Playbook | None = None, rtc: RtcSettings | None = None,
                  redact_patterns: tuple[str, ...] = (), trusted: Sequence[Any] = (),
-                 control_cooldown: float = COOLDOWN, proxy: ProxyChoice | None = None) -> None:
+                 control_cooldown: float = COOLDOWN, proxy: ProxyChoice | None = None,
+                 help_request: HelpRequest | None = None) -> None:
         super().__init__()
+        #: ``cobrowse help``: wait in this organisation's queue instead of using a code.
+        self.help_request = help_request
+        self.queue_wait: QueueWait | None = None
+        self.left_queue: str | None = None
         #: How connections to the relay go out (None: the environment's proxy settings).
         self.proxy = proxy
         self.rtc = rtc
@@ -126,7 +136,8 @@ class CustomerApp(CustomerRun, inherit_bindings=False):
         self.process: PtyProcess | None = None
         self.code: Code | None = None
         self.sas: str | None = None
-        self.agent_name = "the agent"
+        tr = current()
+        self.agent_name = tr("the agent")
         self.phase = Phase.CONNECTING
         self.peer_present = False
         self.reconnecting = False
@@ -161,54 +172,61 @@ class CustomerApp(CustomerRun, inherit_bindings=False):
         notify_plain(self, rewrite(message), title=title, severity=severity, timeout=timeout)  # the configured keys
 
     def compose(self) -> ComposeResult:
-        yield PlainStatic("Connecting to the relay…", id="banner", classes="waiting")
-        yield PlainStatic(STATUS_HINT, id="status")
+        tr = current()
+        yield PlainStatic(tr(CONNECTING), id="banner", classes="waiting")
+        yield PlainStatic(status_hint(tr), id="status")
         # The shell owns everything between the two status lines; the rest opens OVER it
         # (the overlay layer) and never resizes the pty.
-        yield ShellPane(id="shell", control=True, control_tag=SHELL_TAG)
+        yield ShellPane(id="shell", control=True, control_tag=rewrite(tr(" your terminal · Ctrl-] ? for cobrowse ")))
         with Vertical(id="top"):
             with Vertical(id="consent-bar"):
                 yield PlainStatic("", id="consent-text")
                 with Horizontal(id="consent-buttons"):
-                    yield Button("Allow (Ctrl-] y)", id="allow", variant="error", compact=True)
-                    yield Button("Deny (Ctrl-] n)", id="deny", variant="primary", compact=True)
+                    yield Button(button_label("allow", tr), id="allow", variant="error", compact=True)
+                    yield Button(button_label("deny", tr), id="deny", variant="primary", compact=True)
                     yield PlainStatic("", id="consent-countdown")
             yield CallBar(id="call-bar")
+            with Vertical(id="queue"):
+                yield PlainStatic("", id="queue-title")
+                yield PlainStatic("", id="queue-position")
+                yield PlainStatic("", id="queue-topic")
+                yield PlainStatic("", id="queue-offers")
+                yield PlainStatic("", id="queue-hint")
             with Vertical(id="waiting"):
-                yield PlainStatic("Read this code to your agent:", id="waiting-title")
+                yield PlainStatic(tr("Read this code to your agent:"), id="waiting-title")
                 yield Digits("", id="code-digits")
                 yield PlainStatic("", id="code-spoken")
                 yield PlainStatic("", id="code-how")
         with Vertical(id="side", classes="collapsed"):
             with Vertical(id="panel-info"):  # hidden while the chat is open alone
                 yield PlainStatic("", id="identity")
-                yield PlainStatic("Who is connected", classes="heading")
-                yield PlainStatic("nobody yet", id="who")
+                yield PlainStatic(tr("Who is connected"), classes="heading")
+                yield PlainStatic(tr("nobody yet"), id="who")
                 yield PlainStatic("", id="session-code")
-                yield PlainStatic("Compare with the agent", classes="heading session-only")
-                yield PlainStatic("(after connecting)", id="sas", classes="session-only")
-                yield PlainStatic("What the agent may do", classes="heading session-only")
-                yield PlainStatic(LEVEL_TEXT[Level.VIEW], id="level", classes="view session-only")
+                yield PlainStatic(tr("Compare with the agent"), classes="heading session-only")
+                yield PlainStatic(tr("(after connecting)"), id="sas", classes="session-only")
+                yield PlainStatic(tr("What the agent may do"), classes="heading session-only")
+                yield PlainStatic(level_text(Level.VIEW, tr), id="level", classes="view session-only")
                 with Horizontal(classes="button-row first session-only"):
-                    yield Button("Control  g", id="grant-control", compact=True)
-                    yield Button("Suggest  s", id="grant-suggest", compact=True)
+                    yield Button(button_label("grant-control", tr), id="grant-control", compact=True)
+                    yield Button(button_label("grant-suggest", tr), id="grant-suggest", compact=True)
                 with Horizontal(classes="button-row session-only"):
-                    yield Button("Revoke  r", id="revoke", variant="warning", compact=True)
-                    yield Button("Pause  p", id="pause", compact=True)
+                    yield Button(button_label("revoke", tr), id="revoke", variant="warning", compact=True)
+                    yield Button(button_label("pause", tr), id="pause", compact=True)
                 with Horizontal(classes="button-row session-only"):
-                    yield Button("Preview  v", id="preview", compact=True)
-                    yield Button("End  e", id="end", variant="error", compact=True)
+                    yield Button(button_label("preview", tr), id="preview", compact=True)
+                    yield Button(button_label("end", tr), id="end", variant="error", compact=True)
                 with Horizontal(classes="button-row session-only"):
-                    yield Button("Call  t", id="call", compact=True)
+                    yield Button(button_label("call", tr), id="call", compact=True)
                 with Vertical(id="guide"):
-                    yield PlainStatic("Guide", classes="heading", id="guide-title")
+                    yield PlainStatic(tr("Guide"), classes="heading", id="guide-title")
                     yield PlainStatic("", id="steps-list")
                     yield PlainStatic("", id="step-command")
                     with VerticalScroll(id="step-detail"):
                         yield Markdown("", id="step-body", open_links=False)
-            yield PlainStatic("Chat", classes="heading")
+            yield PlainStatic(tr("Chat"), classes="heading")
             yield RichLog(id="chat-log", wrap=True, markup=False, highlight=False, min_width=10)
-            yield ChatInput(placeholder="message the agent (Ctrl-] c)", id="chat-input")
+            yield ChatInput(placeholder=tr("message the agent (Ctrl-] c)"), id="chat-input")
 
     def on_mount(self) -> None:
         self._loop = asyncio.get_running_loop()
@@ -220,7 +238,8 @@ class CustomerApp(CustomerRun, inherit_bindings=False):
             self.query_one("#side").add_class("alone")
         self._show_status()
         shell = self.query_one("#shell", ShellPane)
-        shell.set_placeholder("Starting…" if self.guide is not None else "Connecting to the relay…")
+        tr = current()
+        shell.set_placeholder(tr("Starting…") if self.guide is not None else tr(CONNECTING))
         shell.focus()
         self._watch_terminal()
         self._run_session()
@@ -245,6 +264,8 @@ class CustomerApp(CustomerRun, inherit_bindings=False):
         if data == PREFIX:
             self._arm(True)
             return
+        if data in LEAVE_KEYS and self.leave_queue():
+            return
         if self.process is not None:
             self.process.write(data)
 
@@ -264,6 +285,8 @@ class CustomerApp(CustomerRun, inherit_bindings=False):
             return  # cancelled
         key = key.lower() if len(key) == 1 else key
         own = command_for(key, Front.APP, guide=True)  # the keys are configurable (plain/keymap.py)
+        if own == "end" and self.leave_queue():
+            return
         if own == "chat":
             self.action_focus_chat()
         elif own == "toggle_panel":
@@ -275,7 +298,8 @@ class CustomerApp(CustomerRun, inherit_bindings=False):
         elif key in PREFIX_KEYS:
             await self.run_customer_command(PREFIX_KEYS[key])
         else:
-            self.notify(unknown_key(Front.APP, guide=self.guide is not None), title="unknown cobrowse key",
+            tr = current()
+            self.notify(unknown_key(Front.APP, guide=self.guide is not None), title=tr("unknown cobrowse key"),
                         severity="warning")
 
     # -- actions -------------------------------------------------------------------------
@@ -285,11 +309,12 @@ class CustomerApp(CustomerRun, inherit_bindings=False):
         pause, end, chat); a no-op with a notice before the session exists."""
         runtime = self.runtime
         if runtime is None or self.outcome is not None:
-            self.notify("not connected yet", severity="warning")
+            tr = current()
+            self.notify(tr("not connected yet"), severity="warning")
             return
         await runtime.run_command(name, text)
         if name in ("paste_suggestion", "decline_suggestion"):
-            self._dismiss("Suggested command")
+            self._dismiss(current()(SUGGESTED))
         self._refresh_consent()
         self._refresh_banner()
 

@@ -22,10 +22,15 @@ from cobrowse.voice.settings import RtcSettings
 from cobrowse.io.runtime import EXIT_FAILED, EXIT_OK, Outcome, exit_code_for
 from cobrowse.wire.code import Code, parse_code
 from cobrowse.wire.proxy import ProxyChoice
+from cobrowse.i18n.ends import ended_text, error_text
+from cobrowse.i18n.text import current
+from cobrowse.policy.customer_events import ScreenCleared
+from cobrowse.policy.events import Event, LegacyEvent, kind_of
 from tui.safe import PlainStatic, plain
-from tui.customer_screens import SessionOverScreen
+from tui.customer_screens import SessionOverScreen, prefixed
 
-from tui.customer_view import HELP_KEY, CustomerView, Phase
+from tui.customer_queue import CustomerQueue
+from tui.customer_view import HELP_KEY, Phase
 from tui.widgets.shell_pane import ShellPane
 
 logger = logging.getLogger(__name__)
@@ -43,7 +48,7 @@ EXIT_IDLE = 0.5
 POINTER_INTERVAL = 0.25
 
 
-class CustomerRun(CustomerView):
+class CustomerRun(CustomerQueue):
     """The session worker and the program's screen; the attributes are set by CustomerApp."""
 
     relay_url: str
@@ -129,21 +134,29 @@ class CustomerRun(CustomerView):
         try:
             outcome = await self._session()
         except CobrowseError as exc:
-            outcome = Outcome("error", str(exc), exit_code_for(exc))
+            outcome = Outcome("error", error_text(exc), exit_code_for(exc))
         except Exception as exc:  # never a traceback in the customer's face
             logger.exception("customer session failed")
-            outcome = Outcome("error", f"unexpected error: {exc or type(exc).__name__}", EXIT_FAILED)
+            what = str(exc) or type(exc).__name__
+            tr = current()
+            outcome = Outcome("error", tr("unexpected error: {error}", error=what), EXIT_FAILED)
         self.outcome = outcome
         if self.terminal_gone is not None:  # nobody is left to read a failure
             self.exit(return_code=outcome.exit_code)
             return
         self.phase = Phase.ENDED
         self._refresh_banner()
-        if outcome.exit_code == EXIT_OK:
-            self.exit(return_code=EXIT_OK, message=plain(f"cobrowse: session ended: {outcome.message}"))
+        if self.left_queue is not None:
+            self.exit(return_code=EXIT_OK, message=plain(prefixed(self.left_queue)))
+        elif outcome.exit_code == EXIT_OK:
+            tr = current()
+            ended = tr("session ended: {message}", message=ended_text(outcome.reason, outcome.message, tr))
+            self.exit(return_code=EXIT_OK, message=plain(prefixed(ended)))
         else:
-            title = "cobrowse could not start the session" if self.sas is None else "The session ended"
-            self.push_screen(SessionOverScreen(title, outcome.message, outcome.exit_code))
+            tr = current()
+            title = tr("cobrowse could not start the session") if self.sas is None else tr("The session ended")
+            message = ended_text(outcome.reason, outcome.message, tr)
+            self.push_screen(SessionOverScreen(title, message, outcome.exit_code))
 
     async def _session(self) -> Outcome:
         guide = self.guide
@@ -155,19 +168,23 @@ class CustomerRun(CustomerView):
                                   redact_patterns=self.redact_patterns, trusted=self.trusted,
                                   control_cooldown=self.control_cooldown, review_resume=True)
         hooks = GuideHooks(creating=self._guide_creating, created=self._guide_created, failed=self._guide_failed,
-                           code_again=lambda code: self.notify(f"the session code is {code}: give it to your agent",
-                                                               title="help is on the way"))
+                           code_again=self._guide_code_again)
         customer = self.customer = CustomerSession(options, self._emit, cols, rows, guide=guide, hooks=hooks)
         runtime = self.runtime = customer.runtime
         shell = self.query_one("#shell", ShellPane)
         try:
             self.phase = Phase.GUIDE if guide is not None else Phase.CONNECTING  # guide: no session until asked
-            self.code = await customer.open(code)
-            if self.code is not None:
+            if self.help_request is not None and guide is None:  # cobrowse help: the queue, no code
+                if not await self._wait_in_queue(customer):
+                    return Outcome("customer_ended", self.left_queue or "", EXIT_OK)
+            else:
+                self.code = await customer.open(code)
+            if self.code is not None and self.help_request is None:
                 self.phase = Phase.CHECKING if code is not None else Phase.WAITING
                 if code is None:
                     self._show_code(self.code)
-                self.query_one("#session-code", PlainStatic).update(f"session {self.code}")
+                tr = current()
+                self.query_one("#session-code", PlainStatic).update(tr("session {code}", code=str(self.code)))
             self._refresh_banner()
         except BaseException:
             await customer.abandon()
@@ -197,18 +214,26 @@ class CustomerRun(CustomerView):
         self.phase = Phase.CONNECTING
         self._refresh_banner()
 
+    def _guide_code_again(self, code: Code) -> None:
+        tr = current()
+        self.notify(tr("the session code is {code}: give it to your agent", code=str(code)), title=tr("help is on the way"))
+
     def _guide_failed(self, exc: CobrowseError) -> None:
+        tr = current()
         self.phase = Phase.GUIDE
         self._refresh_banner()
-        self._note(f"could not create a session: {exc}", "red")
-        self.notify(f"{exc}\nCtrl-] {HELP_KEY} tries again.", title="no session", severity="error", timeout=15)
+        error = error_text(exc, tr)
+        self._note(tr("could not create a session: {error}", error=error), "red")
+        self.notify(tr("{error}\nCtrl-] {key} tries again.", error=error, key=HELP_KEY), title=tr("no session"),
+                    severity="error", timeout=15)
 
     def _guide_created(self, code: Code) -> None:
+        tr = current()
         self.code = code
         self.phase = Phase.WAITING
         self._show_code(code)
-        self.query_one("#session-code", PlainStatic).update(f"session {code}")
-        self._note(f"session created: give the code {code} to your agent", "bold")
+        self.query_one("#session-code", PlainStatic).update(tr("session {code}", code=str(code)))
+        self._note(tr("session created: give the code {code} to your agent", code=str(code)), "bold")
         self._show_status()
         self.query_one("#side").remove_class("alone")
         self._refresh_banner()
@@ -250,9 +275,9 @@ class CustomerRun(CustomerView):
             handle.cancel()  # more output came: fall back to the flood rate
         self._frame_handle = self._loop.call_at(when, self._render_frame)
 
-    def _on_event(self, event: dict[str, Any]) -> None:
+    def _on_event(self, event: Event | LegacyEvent) -> None:
         super()._on_event(event)
-        if event.get("event") == "screen_cleared":  # cleared before sharing resumed: show it at once
+        if kind_of(event) == ScreenCleared.KIND:  # cleared before sharing resumed: show it at once
             self._render_frame()
 
     def _render_frame(self) -> None:

@@ -4,7 +4,7 @@ about the session itself."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Sequence
 
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -14,6 +14,8 @@ from textual.screen import ModalScreen
 
 from cobrowse.io.runtime import EXIT_OK
 from cobrowse.screen.state import ScreenState
+from cobrowse.i18n.notices import resume_review_title
+from cobrowse.i18n.text import Translated, Translator, current, joined
 from cobrowse.plain.keymap import Front, help_text
 from tui.safe import PlainStatic, plain
 from tui.widgets.remote_screen import RemoteScreen
@@ -26,7 +28,10 @@ if TYPE_CHECKING:
 PREVIEW_INTERVAL = 0.1
 _UNSET = object()
 
-PREFIX_HELP = help_text(Front.APP) + " Press any key to close this help."
+def prefix_help(tr: Translator | None = None) -> str:
+    """The help screen's text: every Ctrl-] key, and how to close it."""
+    tr = tr or current()
+    return tr("{keys} Press any key to close this help.", keys=help_text(Front.APP, tr=tr))
 
 
 #: Keys that scroll the help (it is longer than a 24-row window); any other key closes it.
@@ -36,10 +41,11 @@ HELP_SCROLL = {"up": "scroll_up", "down": "scroll_down", "pageup": "scroll_page_
 
 class HelpScreen(ModalScreen[None]):
     def compose(self) -> ComposeResult:
+        tr = current()
         with VerticalScroll(id="help-box") as box:
-            box.border_title = "cobrowse keys"
-            box.border_subtitle = "↑↓ scroll · any other key closes"
-            yield PlainStatic(PREFIX_HELP, id="help-text")
+            box.border_title = tr("cobrowse keys")
+            box.border_subtitle = tr("↑↓ scroll · any other key closes")
+            yield PlainStatic(prefix_help(tr), id="help-text")
 
     def on_key(self, event: Key) -> None:
         event.stop()
@@ -76,6 +82,7 @@ class PreviewScreen(ModalScreen[None]):
         self.set_interval(PREVIEW_INTERVAL, self._update)
 
     def _update(self) -> None:
+        tr = current()
         app = self._customer
         runtime = app.runtime
         title = self.query_one("#preview-title", PlainStatic)
@@ -83,16 +90,16 @@ class PreviewScreen(ModalScreen[None]):
         agent = app.agent_name
         placeholder: str | None = None
         if runtime is None or not runtime.paired:
-            placeholder = "No agent is connected: nothing is shared."
-            title.update("What the agent sees (Esc closes)")
+            placeholder = tr("No agent is connected: nothing is shared.")
+            title.update(tr("What the agent sees (Esc closes)"))
         elif not runtime.sharing:
-            placeholder = f"Sharing is paused: {agent} sees nothing.\nCtrl-] p resumes."
-            title.update(f"What {agent} sees: nothing, sharing is paused (Esc closes)")
+            placeholder = tr("Sharing is paused: {agent} sees nothing.\nCtrl-] p resumes.", agent=agent)
+            title.update(tr("What {agent} sees: nothing, sharing is paused (Esc closes)", agent=agent))
         else:
-            title.update(f"What {agent} sees, frame by frame as it was sent (Esc closes)")
+            title.update(tr("What {agent} sees, frame by frame as it was sent (Esc closes)", agent=agent))
             sent = runtime.screen.sent
             if sent is None:
-                placeholder = "Nothing sent yet."
+                placeholder = tr("Nothing sent yet.")
             elif sent is not self._shown:
                 self._shown = sent
                 view.set_state(sent)
@@ -131,7 +138,7 @@ class ResumeReviewScreen(ModalScreen[str]):
         self.dismiss(choice)
 
 
-def review_resume(app: CustomerView, event: dict[str, Any]) -> None:
+def review_resume(app: CustomerView, changed: Sequence[str]) -> None:
     """The screen changed while paused: show what would become visible; the customer shares,
     clears first, or stays paused (sharing stays paused until they answer)."""
     commands = {"share": "resume_share", "clear": "resume_clear", "stay": "resume_stay"}
@@ -141,9 +148,11 @@ def review_resume(app: CustomerView, event: dict[str, Any]) -> None:
         if runtime is not None:
             await runtime.run_command(commands.get(choice or "stay", "resume_stay"))
 
-    hint = "s or Enter: share it · c: clear your screen, then share · n or Esc: stay paused"
-    lines = [str(line) for line in event.get("lines", [])]
-    app.push_screen(ResumeReviewScreen(str(event.get("message", "")), lines, hint), answered)
+    tr = current()
+    hint = tr("s or Enter: share it · c: clear your screen, then share · n or Esc: stay paused")
+    lines = [str(line) for line in changed]
+    title = resume_review_title(len(lines), tr, app.agent_name)
+    app.push_screen(ResumeReviewScreen(title, lines, hint), answered)
 
 
 class SessionOverScreen(ModalScreen[None]):
@@ -159,7 +168,8 @@ class SessionOverScreen(ModalScreen[None]):
         with Vertical(id="over-box", classes="ok" if self.exit_code == EXIT_OK else ""):
             yield PlainStatic(self.title_text, id="over-title")
             yield PlainStatic(self.message, id="over-message")
-            yield PlainStatic("Press any key to close.", id="over-hint")
+            tr = current()
+            yield PlainStatic(tr("Press any key to close."), id="over-hint")
 
     def on_key(self, event: Key) -> None:
         event.stop()
@@ -169,4 +179,9 @@ class SessionOverScreen(ModalScreen[None]):
         self._close()
 
     def _close(self) -> None:
-        self.app.exit(return_code=self.exit_code, message=plain(f"cobrowse: {self.message}"))
+        self.app.exit(return_code=self.exit_code, message=plain(prefixed(self.message)))
+
+
+def prefixed(line: str) -> str:
+    """``cobrowse: line``, the exit line on stderr; a translated line stays ``Translated``."""
+    return joined("", [Translated("cobrowse: "), line]) if isinstance(line, Translated) else f"cobrowse: {line}"

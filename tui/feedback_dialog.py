@@ -16,9 +16,14 @@ from textual.events import Key
 from textual.screen import ModalScreen
 from textual.widgets import Button
 
-from cobrowse.plain.feedback import FeedbackAnswer, FeedbackPrompt
+from cobrowse.i18n.text import FSI, LRI, N_, PDI, current
+from cobrowse.plain.feedback import QUESTION, FeedbackAnswer, FeedbackPrompt
 from tui.safe import PlainStatic
 
+NO_ISOLATES = str.maketrans("", "", LRI + FSI + PDI + "\u2067")
+ANSWERED_YES = N_("Was your problem solved?  → yes")
+ANSWERED_NO = N_("Was your problem solved?  → no")
+ANSWERED_SKIPPED = N_("Was your problem solved?  → skipped")
 KEYS = {"enter": b"\r", "escape": b"\x1b", "ctrl+c": b"\x03"}
 
 
@@ -32,27 +37,31 @@ class FeedbackDialog(ModalScreen[FeedbackAnswer]):
     FeedbackDialog #feedback-hint { color: $text-muted; margin-top: 1; }
     """
 
-    def __init__(self, message: str, agent: str = "the agent") -> None:
+    def __init__(self, message: str, agent: str = "") -> None:
         super().__init__()
         self.message = message
-        self.agent = agent
+        tr = current()
+        self.agent = agent or tr("the agent")
         self.prompt = FeedbackPrompt()
 
     def compose(self) -> ComposeResult:
+        tr = current()
+        # the question has a line of its own; what is left is a value (our isolates dropped)
+        said = self.message.translate(NO_ISOLATES).removesuffix(tr(QUESTION).translate(NO_ISOLATES)).rstrip(". ")
         with Vertical():
-            yield PlainStatic(self.message.split(". Was")[0] + ".", id="feedback-message")
-            yield PlainStatic("Was your problem solved?", classes="question", id="solved-question")
+            yield PlainStatic(tr("{message}.", message=said), id="feedback-message")
+            yield PlainStatic(tr("Was your problem solved?"), classes="question", id="solved-question")
             with Horizontal(id="solved-buttons"):
-                yield Button("Yes (y)", id="fb-y", variant="success", compact=True)
-                yield Button("No (n)", id="fb-n", variant="error", compact=True)
-            yield PlainStatic(f"How would you rate {self.agent}'s help? 1 (poor) to 5 (great)", classes="question",
-                         id="rating-question")
+                yield Button(tr("Yes (y)"), id="fb-y", variant="success", compact=True)
+                yield Button(tr("No (n)"), id="fb-n", variant="error", compact=True)
+            yield PlainStatic(tr("How would you rate {agent}'s help? 1 (poor) to 5 (great)", agent=self.agent),
+                              classes="question", id="rating-question")
             with Horizontal(id="rating-buttons"):
                 for n in range(1, 6):
                     yield Button(str(n), id=f"fb-{n}", compact=True)
             with Horizontal():
-                yield Button("Skip (Esc)", id="fb-skip", compact=True)
-            yield PlainStatic("y / n, then 1-5 · Enter skips a question · Esc skips both", id="feedback-hint")
+                yield Button(tr("Skip (Esc)"), id="fb-skip", compact=True)
+            yield PlainStatic(tr("y / n, then 1-5 · Enter skips a question · Esc skips both"), id="feedback-hint")
 
     def on_mount(self) -> None:
         for button in self.query(Button):
@@ -67,9 +76,11 @@ class FeedbackDialog(ModalScreen[FeedbackAnswer]):
             self._show()
 
     def _show(self) -> None:
+        tr = current()
         solved = self.prompt.solved
-        label = {None: "", "yes": "  → yes", "no": "  → no", "": "  → skipped"}[solved]
-        self.query_one("#solved-question", PlainStatic).update(f"Was your problem solved?{label}")
+        answers = {None: None, "yes": ANSWERED_YES, "no": ANSWERED_NO, "": ANSWERED_SKIPPED}
+        answer = answers[solved]
+        self.query_one("#solved-question", PlainStatic).update(tr(answer) if answer else tr("Was your problem solved?"))
         self.query_one("#rating-buttons").disabled = solved is None
         self.query_one("#solved-buttons").disabled = solved is not None
 

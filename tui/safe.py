@@ -23,7 +23,12 @@ from cobrowse.protocol.untrusted import visible
 
 def plain(text: object, style: str = "") -> Text:
     """A line of ours with peer values in it, styled as a whole, never parsed."""
-    return Text(visible(str(text), multiline=True), style=style)
+    return Text(visible(_as_str(text), multiline=True), style=style)
+
+
+def _as_str(text: object) -> str:
+    """``text`` as a string; a ``Translated`` sentence stays one (its isolates survive the guard)."""
+    return text if isinstance(text, str) else str(text)
 
 
 def as_data(content: VisualType) -> VisualType:
@@ -47,5 +52,5 @@ def notify_plain(app: App[Any], message: str, *, title: str = "", severity: Seve
                  timeout: float | None = None) -> None:
     """``App.notify`` with the message and title as literal text."""
     kwargs: dict[str, Any] = {} if timeout is None else {"timeout": timeout}
-    App.notify(app, visible(str(message), multiline=True), title=visible(str(title)), severity=severity,
+    App.notify(app, visible(_as_str(message), multiline=True), title=visible(_as_str(title)), severity=severity,
                markup=False, **kwargs)

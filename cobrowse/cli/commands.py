@@ -96,7 +96,7 @@ async def run(args: argparse.Namespace) -> int:
             from cobrowse.cli.guide import run_guide
 
             return await run_guide(args, settings)
-        if not args.plain and interactive() and args.command_name != "help":  # help: plain mode, for now
+        if not args.plain and interactive():
             return await run_customer_app(args, settings)
         from cobrowse.cli.customer import run_customer
 
@@ -252,9 +252,6 @@ async def run_agent_console(args: argparse.Namespace, settings: ClientSettings) 
 
 async def run_customer_app(args: argparse.Namespace, settings: ClientSettings) -> int:
     """The Textual customer app; ``share`` when no code was given."""
-    from cobrowse.i18n.catalogues import without_isolates
-
-    without_isolates()  # before the import: the app's hints are built then (docs/i18n.md)
     from tui.customer_app import CustomerApp
 
     code = getattr(args, "code", None)
@@ -262,9 +259,14 @@ async def run_customer_app(args: argparse.Namespace, settings: ClientSettings) -
         from cobrowse.wire.code import parse_code
 
         parse_code(code)  # a typo fails here, with the usual message and exit status
+    request = None
+    if args.command_name == "help":  # the queue, no code (a bad trust file fails here)
+        from cobrowse.cli.help import help_request
+
+        request = help_request(args)
     app = CustomerApp(settings.relay, code, args.command, args.consent_timeout,
                       name=settings.name, reconnect_for=settings.reconnect_for, rtc=settings.rtc,
                       redact_patterns=settings.redact_patterns, trusted=trusted_orgs(settings),
-                      proxy=settings.proxy_for(settings.relay))
+                      proxy=settings.proxy_for(settings.relay), help_request=request)
     await app.run_async()
     return app.return_code or 0

@@ -19,7 +19,7 @@ from cobrowse.cli.commands import end_on_signals, said_to, say, trusted_orgs
 from cobrowse.cli.config import ClientSettings
 from cobrowse.errors import CobrowseError, ConfigError
 from cobrowse.i18n.ends import ended_text, error_text
-from cobrowse.i18n.notices import agent_name, customer_line, message_of, voice_line
+from cobrowse.i18n.notices import RESUME_KEYS, agent_name, customer_line, message_of, resume_review_title, voice_line
 from cobrowse.i18n.text import N_, Translator, current
 from cobrowse.io.customer_session import CustomerOptions, CustomerSession, GuideHooks
 from cobrowse.io.pty import LocalTerminal, Passthrough, command_argv
@@ -76,10 +76,10 @@ class PlainNotices:
         if kind == "voice":
             say(voice_line(event, self.tr, self.agent))
         elif kind == "resume_review":  # the customer's own screen, shown back to them (printable text only)
-            say(str(event["message"]))
+            say(resume_review_title(len(event["lines"]), self.tr, self.agent))
             for line in event["lines"]:
                 say("  | " + "".join(c for c in str(line) if c.isprintable()))
-            say(str(event["hint"]))
+            say(self.tr(RESUME_KEYS))
         elif kind == "screen_cleared":
             sys.stdout.write(str(event["clear"]))
             sys.stdout.flush()

@@ -44,14 +44,13 @@ async def run_guide(args: argparse.Namespace, settings: ClientSettings) -> int:
         return EXIT_USAGE
     from cobrowse.cli.playbooks import check_signature  # who signed it, checked against the trust files
 
+    from cobrowse.i18n.signatures import signature_text
+
     verdict = check_signature(path, trusted_orgs(settings))
-    say(verdict.message(path.name))
+    say(signature_text(verdict, path.name))
     if verdict.refused:
         return EXIT_SECURITY
     if not args.plain and interactive():
-        from cobrowse.i18n.catalogues import without_isolates
-
-        without_isolates()  # before the import: the app's hints are built then (docs/i18n.md)
         from tui.guide_app import GuideApp
 
         app = GuideApp(settings.relay, playbook, args.command, args.consent_timeout,

@@ -10,14 +10,15 @@ import json
 import os
 import signal
 import sys
-from typing import TYPE_CHECKING, Any
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Callable
 
 from cobrowse.cli.agent import LineConsole, agent_runtime, serve_session
 from cobrowse.cli.commands import agent_identity, say
 from cobrowse.cli.config import ClientSettings
 from cobrowse.cli.org import load_trusted
 from cobrowse.errors import CobrowseError, ConfigError
-from cobrowse.i18n.language import choose_language
+from cobrowse.i18n.language import Language, choose_language
 from cobrowse.io.headless import JsonLines, stdin_lines
 from cobrowse.io.runtime import exit_code_for
 from cobrowse.policy.agent_commands import CommandError
@@ -132,45 +133,92 @@ def queue_org(args: argparse.Namespace) -> OrgTrust:
     return load_trusted(files[:1])[0]
 
 
-async def wait_in_queue(customer: CustomerSession, args: argparse.Namespace) -> bool:
-    """``cobrowse help``: open a session, wait in the organisation's queue showing the place,
-    until an agent picks (True: the session goes on as any other, the queue handshake checks
-    the agent) or the customer leaves with Ctrl-C (False: the session is closed)."""
-    org = queue_org(args)
-    topic = (args.topic or "").strip()
+class QueueWait:
+    """The customer's wait in an organisation's queue, shared by plain mode and the app:
+    open a session, join the queue, report each new position, until an agent picks
+    (:meth:`picked` is True: the session goes on as any other, the queue handshake checks
+    the agent) or the customer leaves (:meth:`leave`; False: the session is closed)."""
+
+    def __init__(self, customer: CustomerSession, request: HelpRequest,
+                 on_position: Callable[[QueuePosition], None]) -> None:
+        org = self.org = request.org
+        self.topic = request.topic
+        self._customer = customer
+        self._waiting: asyncio.Future[None] | None = None
+        self._left = False
+        last: list[str] = []
+
+        def position(message: env.Queued) -> None:
+            shown = QueuePosition(message.position, message.estimate_s, message.agents, org.name)
+            if last != [shown.text()]:  # a new estimate that reads the same is not news
+                last[:] = [shown.text()]
+                on_position(shown)
+
+        options = customer.options
+        self.link = QueuedCustomerLink(options.relay, org=org.key_id, topic=self.topic, lang=request.lang, on_queued=position,
+                                       reconnect_for=options.reconnect_for, proxy=options.proxy)
+
+    async def join(self) -> None:
+        """Open the session on the relay and take a place in the queue."""
+        customer = self._customer
+        customer.link = customer.runtime.link = self.link
+        customer.runtime.emit = refused_as_queue_warning(customer.runtime.emit, self.org.name)
+        await start_queued(customer.runtime, self.org)
+
+    async def picked(self) -> bool:
+        """Until an agent picks (True) or the customer leaves the queue (False)."""
+        waiting = self._waiting = asyncio.ensure_future(self.link.wait_for_pick())
+        if self._left:
+            waiting.cancel()
+        try:
+            await waiting
+        except asyncio.CancelledError:
+            if not waiting.cancelled() or not self._left:
+                raise
+            await self.link.close("customer_ended")
+            return False
+        return True
+
+    def leave(self) -> None:
+        """The customer leaves the queue (Ctrl-C, Esc): :meth:`picked` returns False."""
+        self._left = True
+        if self._waiting is not None:
+            self._waiting.cancel()
+
+
+@dataclass(frozen=True)
+class HelpRequest:
+    """What ``cobrowse help`` asks: the organisation whose queue, the customer's topic and
+    language (both shown to the organisation's agents)."""
+
+    org: OrgTrust
+    topic: str
+    lang: str
+
+
+def help_request(args: argparse.Namespace) -> HelpRequest:
+    """``cobrowse help``'s request from its flags (a bad trust file fails here, before any network)."""
     lang = choose_language(getattr(args, "lang", None), os.environ).language.value
-    options = customer.options
-    shown: list[str] = []
+    return HelpRequest(queue_org(args), (args.topic or "").strip(), lang)
 
-    def position(message: env.Queued) -> None:
-        line = QueuePosition(message.position, message.estimate_s, message.agents, org.name).text()
-        if not shown or shown[-1] != line:
-            shown.append(line)
-            say(line)
 
-    link = QueuedCustomerLink(options.relay, org=org.key_id, topic=topic, lang=lang, on_queued=position,
-                              reconnect_for=options.reconnect_for, proxy=options.proxy)
-    customer.link = customer.runtime.link = link
-    customer.runtime.emit = refused_as_queue_warning(customer.runtime.emit, org.name)
+async def wait_in_queue(customer: CustomerSession, args: argparse.Namespace) -> bool:
+    """Plain mode's ``cobrowse help``: the queue's lines on stderr, Ctrl-C leaves."""
+    request = help_request(args)
+    org, topic = request.org, request.topic
     tr = current()
+    wait = QueueWait(customer, request, lambda shown: say(shown.text()))
     say(str(tr(ASKING, org=org.name)))
-    await start_queued(customer.runtime, org)
+    await wait.join()
     offer_guides(topic)
     loop = asyncio.get_running_loop()
-    waiting = asyncio.ensure_future(link.wait_for_pick())
-    loop.add_signal_handler(signal.SIGINT, waiting.cancel)
+    loop.add_signal_handler(signal.SIGINT, wait.leave)
     try:
-        await waiting
-    except asyncio.CancelledError:
-        if not waiting.cancelled():
-            raise
-        await link.close("customer_ended")
-        say(str(tr(LEFT, org=org.name)))
-        return False
+        picked = await wait.picked()
     finally:
         loop.remove_signal_handler(signal.SIGINT)
-    say(str(tr(PICKED, org=org.name)))
-    return True
+    say(str(tr(PICKED if picked else LEFT, org=org.name)))
+    return picked
 
 
 #: Scores are relative to the best match: below this a guide is a guess, not an offer.
@@ -178,19 +226,40 @@ OFFER_SCORE = 0.5
 OFFERS = 2
 
 
-def offer_guides(topic: str) -> None:
-    """While the customer waits: the playbooks that best match their topic, to try alone
-    (``cobrowse guide NAME``). Ranked on this machine; nothing leaves it."""
+def guide_offers(topic: str, language: Language | None = None) -> list[tuple[str, str]]:
+    """The playbooks (name, title) that best match the customer's topic, to try alone
+    (``cobrowse guide NAME``), titled in ``language`` when the playbook has a translation
+    (``cobrowse guide NAME`` runs that one). Ranked on this machine; nothing leaves it."""
     if not topic:
-        return
+        return []
+    from cobrowse.i18n.playbooks import translated
     from cobrowse.io.datadir import data_dir
+    from cobrowse.playbook import PlaybookError
     from cobrowse.playbook.catalogue import SAMPLES, Catalogue
+    from cobrowse.playbook.parse import load_playbook
 
-    matches = [m for m in Catalogue([data_dir() / "playbooks", SAMPLES]).search(topic, OFFERS) if m.score >= OFFER_SCORE]
-    if matches:
+    offers = []
+    for match in Catalogue([data_dir() / "playbooks", SAMPLES]).search(topic, OFFERS):
+        if match.score < OFFER_SCORE:
+            continue
+        title = match.entry.title
+        path = translated(match.entry.path, language)
+        if path != match.entry.path:
+            try:
+                title = load_playbook(path).title
+            except (OSError, PlaybookError):
+                pass  # the original's title, then
+        offers.append((match.entry.name, title))
+    return offers
+
+
+def offer_guides(topic: str) -> None:
+    """Plain mode: the offers on stderr while the customer waits."""
+    offers = guide_offers(topic, current().language)
+    if offers:
         say(str(current()(WHILE_YOU_WAIT)))
-        for match in matches:
-            say(f"  cobrowse guide {match.entry.name}    {match.entry.title}")
+        for name, title in offers:
+            say(f"  cobrowse guide {name}    {title}")
 
 
 def refused_as_queue_warning(emit: Any, org: str) -> Any:

@@ -118,3 +118,16 @@ def voice_line(event: Mapping[str, Any], tr: Translator | None = None, agent: st
             return tr("call connected; {agent} is muted", agent=agent)
         return tr("call connected")
     return tr("call ended ({reason})", reason=str(reason)) if reason else tr("call ended")
+
+
+#: Plain mode's keys when resuming would show what changed while paused (``ResumeReview.hint``).
+RESUME_KEYS = N_("s (or Enter): share it   c: clear your screen, then share   n: stay paused")
+
+
+def resume_review_title(changed: int, tr: Translator | None = None, agent: str = "") -> str:
+    """The line above what resuming would show (``resume_review``: ``changed`` lines)."""
+    tr = tr or current()
+    agent = agent or tr("the agent")
+    return tr.plural("sharing again shows {agent} your screen as it is now; {n} line changed while paused:",
+                     "sharing again shows {agent} your screen as it is now; {n} lines changed while paused:",
+                     changed, agent=agent)

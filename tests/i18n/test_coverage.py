@@ -27,8 +27,7 @@ ROOT = Path(__file__).resolve().parents[2]
 LOCALE = ROOT / "cobrowse" / "locale"
 KEYWORDS = {"tr": None, "plural": (1, 2), "N_": None}
 
-#: Every module whose strings a customer reads. Still to join (the app is being restructured,
-#: docs/i18n.md lists its strings): tui/customer_app.py, tui/customer_screens.py.
+#: Every module whose strings a customer reads (the full-screen app's included).
 CUSTOMER_FACING = [
     "cobrowse/trust/display.py",
     "cobrowse/protocol/prompts.py",
@@ -41,6 +40,19 @@ CUSTOMER_FACING = [
     "cobrowse/plain/feedback.py",
     "cobrowse/policy/customer.py",
     "cobrowse/policy/customer_consent.py",
+    "cobrowse/i18n/signatures.py",
+    "cobrowse/queue/events.py",
+    "cobrowse/cli/help.py",
+    "tui/customer_app.py",
+    "tui/customer_view.py",
+    "tui/customer_texts.py",
+    "tui/customer_events.py",
+    "tui/customer_steps.py",
+    "tui/customer_queue.py",
+    "tui/customer_run.py",
+    "tui/customer_screens.py",
+    "tui/widgets/call_bar.py",
+    "tui/feedback_dialog.py",
 ]
 TRANSLATED = [lang for lang in Language if lang is not Language.EN]
 

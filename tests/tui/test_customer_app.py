@@ -345,6 +345,8 @@ async def test_pause_and_resume(agent: Agent, relay_url: str) -> None:
         await until(lambda: type(app.screen).__name__ == "ResumeReviewScreen", what="the review of what changed")
         shown = "\n".join(str(w.render()) for w in app.screen.query("#review-lines PlainStatic"))
         assert "while-paused" in shown
+        title = str(app.screen.query_one("#review-title").render())
+        assert "sharing again shows Alice your screen" in title and "changed while paused" in title
         await pilot.press("n")
         await pilot.pause(0.3)
         assert not any("while-paused" in line for line in agent.lines()) and agent.rt.screen_frames == frames
@@ -759,9 +761,10 @@ async def test_notifications_stay_off_the_cursor_and_go_when_answered(agent: Age
 
 
 def test_status_hints_fit_whole_items_and_keep_help() -> None:
-    from tui.customer_view import ARMED_HINT, STATUS_HINT, UNVERIFIED_HINT, fit_hint
+    from tui.customer_texts import armed_hint, fit_hint, status_hint, unverified_hint
 
-    for hint in (STATUS_HINT, ARMED_HINT, UNVERIFIED_HINT):
+    UNVERIFIED_HINT = unverified_hint()
+    for hint in (status_hint(), armed_hint(), UNVERIFIED_HINT):
         for width in (38, 78, 98):
             fitted = fit_hint(hint, width)
             assert fitted.endswith(("? help", "Esc cancel")) and fitted.startswith(hint.split(" · ")[0])

@@ -42,3 +42,26 @@ def test_customer_screens_at_80x24(snap_compare: Any, fixed_code: None, keys: tu
     with ThreadedRelay() as relay:
         app = CustomerApp(relay.url, None, "cat")
         assert snap_compare(app, terminal_size=SIZE, run_before=waiting(keys))
+
+
+def test_queue_screen_at_80x24(snap_compare: Any) -> None:
+    """``cobrowse help``: the place in Acme's queue (no agent online), the topic, the guide
+    to try alone, how to leave."""
+    import os
+    import time
+
+    from cobrowse.cli.help import HelpRequest
+    from cobrowse.trust.credential import OrgKey
+
+    trust = OrgKey.generate("Acme", os.urandom).trust(int(time.time()))
+
+    async def queued(pilot: Any) -> None:
+        app: CustomerApp = pilot.app
+        await until(lambda: "no agent is online" in str(app.query_one("#queue-position").content)
+                    and "fix-git-push" in str(app.query_one("#queue-offers").content), what="the place in the queue")
+        await pilot.pause(0.2)
+
+    with ThreadedRelay() as relay:
+        app = CustomerApp(relay.url, None, "cat", trusted=(trust,),
+                          help_request=HelpRequest(trust, "git push is rejected", "en"))
+        assert snap_compare(app, terminal_size=SIZE, run_before=queued)

@@ -8,17 +8,19 @@ from textual.containers import Horizontal, Vertical
 from textual.widgets import Button
 
 from cobrowse.voice.call import CallMachine
+from cobrowse.i18n.text import current
 from tui.safe import PlainStatic
 from tui.widgets.meter import meter_bar
 
 
 class CallBar(Vertical):
     def compose(self) -> ComposeResult:
+        tr = current()
         yield PlainStatic("", id="call-text")
         with Horizontal(id="call-buttons"):
-            yield Button("Answer (Ctrl-] t)", id="call-answer", variant="success", compact=True)
-            yield Button("Mute (Ctrl-] u)", id="call-mute", compact=True)
-            yield Button("Decline (Ctrl-] o)", id="call-hangup", variant="error", compact=True)
+            yield Button(tr("Answer (Ctrl-] t)"), id="call-answer", variant="success", compact=True)
+            yield Button(tr("Mute (Ctrl-] u)"), id="call-mute", compact=True)
+            yield Button(tr("Decline (Ctrl-] o)"), id="call-hangup", variant="error", compact=True)
 
     def show(self, call: CallMachine | None, levels: tuple[float, float], who: str) -> None:
         if call is None or call.state == "idle":
@@ -29,19 +31,23 @@ class CallBar(Vertical):
         self.query_one("#call-answer", Button).display = call.state == "ringing"
         mute = self.query_one("#call-mute", Button)
         mute.display = call.in_call
-        mute.label = "Unmute (Ctrl-] u)" if call.muted else "Mute (Ctrl-] u)"
+        tr = current()
+        mute.label = tr("Unmute (Ctrl-] u)") if call.muted else tr("Mute (Ctrl-] u)")
         self.query_one("#call-hangup", Button).label = (
-            "Decline (Ctrl-] o)" if call.state == "ringing" else "Hang up (Ctrl-] o)")
+            tr("Decline (Ctrl-] o)") if call.state == "ringing" else tr("Hang up (Ctrl-] o)"))
         self.query_one("#call-text", PlainStatic).update(self.text(call, levels, who))
 
     @staticmethod
     def text(call: CallMachine, levels: tuple[float, float], who: str) -> str:
+        tr = current()
         if call.state == "ringing":
-            return f"{who} is calling you. Answer? Your microphone turns on only if you answer."
+            return tr("{agent} is calling you. Answer? Your microphone turns on only if you answer.", agent=who)
         if call.state == "calling":
-            return f"Calling {who}…"
+            return tr("Calling {agent}…", agent=who)
         if call.state == "connecting":
-            return "Connecting the call…"
-        mine, theirs = levels
-        return (f"On a call with {who} · you {meter_bar(mine)}{' (muted)' if call.muted else ''}"
-                f" · {who} {meter_bar(theirs)}{' (muted)' if call.remote_muted else ''}")
+            return tr("Connecting the call…")
+        mine, theirs = meter_bar(levels[0]), meter_bar(levels[1])
+        you = tr("you {meter} (muted)", meter=mine) if call.muted else tr("you {meter}", meter=mine)
+        them = (tr("{agent} {meter} (muted)", agent=who, meter=theirs) if call.remote_muted
+                else tr("{agent} {meter}", agent=who, meter=theirs))
+        return tr("On a call with {agent} · {you} · {them}", agent=who, you=you, them=them)

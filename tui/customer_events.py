@@ -1,0 +1,202 @@
+"""The customer app's reading of the runtime's events: typed events (``cobrowse.policy``'s
+classes) are matched by class; the few the runtime still emits as dicts (code, paired, hello,
+connection, peer, path, voice, warning, error, ended) by their headless name, whether they
+come as dicts or as typed events this module does not know yet (``as_json``). Every line is
+the customer's language: ``cobrowse.i18n.notices`` for what plain mode says too, the app's
+own titles here. Presentation only."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from textual.css.query import NoMatches
+
+from cobrowse.crypto.sas import localize
+from cobrowse.i18n.ends import wrong_code_text
+from cobrowse.i18n.notices import agent_name, customer_line, message_of, voice_line
+from cobrowse.i18n.text import current
+from cobrowse.io.customer import END_CONFIRM
+from cobrowse.policy.customer_events import (ChatReceived, ConsentChanged, ConsentPrompt, ControlConfirm,
+                                             FeedbackPrompt, FeedbackSent, IdentityShown, Notice, NoticeKind,
+                                             PointerShown, RecordingChanged, RecordingPrompt, Reported, ResumeReview,
+                                             SharingChanged, StepsChanged, SuggestionShown)
+from cobrowse.policy.events import Event, LegacyEvent, as_json
+from cobrowse.trust.display import WHY_UNVERIFIED
+from tui.customer_screens import review_resume
+from tui.customer_steps import CustomerSteps
+from tui.customer_texts import CONFIRM_CONTROL, SUGGESTED
+from tui.customer_view import Phase
+from tui.safe import PlainStatic
+
+logger = logging.getLogger(__name__)
+NOTHING = ""
+
+
+class CustomerEvents(CustomerSteps):
+    """Renders the customer runtime's events; the attributes are set by CustomerApp."""
+
+    def _emit(self, event: Event | LegacyEvent) -> None:
+        if not self.is_running or self._exit:
+            return  # the app is closing under the session (its last events have no screen)
+        try:
+            self._on_event(event)
+        except NoMatches:
+            pass  # the main screen is being torn down
+        except Exception:  # a display problem must never break the session
+            logger.exception("showing event %r failed", type(event).__name__)
+
+    def _on_event(self, event: Event | LegacyEvent) -> None:
+        if not self._typed(event):
+            self._common(as_json(event))
+        self._refresh_consent()
+        self._refresh_banner()
+        self._refresh_side()
+
+    def _typed(self, event: Event | LegacyEvent) -> bool:
+        """The customer policy's typed events; False for anything else."""
+        tr = current()
+        collapsed = self.query_one("#side").has_class("collapsed")
+        match event:
+            case IdentityShown():
+                self._show_identity(as_json(event))
+            case ControlConfirm(message=message):
+                self._confirm_control(message)
+            case Reported(message=message):
+                self._note(message, "bold")
+                self.notify(message, title=tr("Session reported"), timeout=15)
+            case ChatReceived(text=text):
+                self._note(customer_line(as_json(event), tr, self.agent_name) or text, "bold")
+                if collapsed:
+                    self.notify(text, title=tr("{agent} says", agent=self.agent_name))
+            case ConsentChanged():
+                self._dismiss(tr(CONFIRM_CONTROL))
+                self._note(customer_line(as_json(event), tr) or "", "dim")
+            case ConsentPrompt(id=prompt_id, message=message) | RecordingPrompt(id=prompt_id, message=message):
+                self._show_prompt(prompt_id, message)
+            case RecordingChanged(message=message, state=state):
+                self._note(message, "bold" if state == "granted" else "dim")
+            case FeedbackSent(message=message):
+                self._note(message, "dim")
+            case FeedbackPrompt(message=message):
+                self._ask_feedback(message)
+            case SharingChanged():
+                self._note(customer_line(as_json(event), tr) or "", "dim")
+            case ResumeReview():
+                review_resume(self, event.lines)
+            case Notice(message=message, kind=kind):
+                self._show_notice(message, kind)
+            case SuggestionShown(message=message):
+                self._note(message, "bold")
+                self.notify(message, title=tr(SUGGESTED), timeout=30)
+            case StepsChanged(state=state):
+                self._show_steps(dict(state))
+            case PointerShown():
+                self._show_pointer(event)
+            case _:
+                return False
+        return True
+
+    def _confirm_control(self, message: str) -> None:
+        self._note(message, "bold red")
+        self.notify(message, title=current()(CONFIRM_CONTROL), severity="error", timeout=15)
+
+    def _show_notice(self, message: str, kind: NoticeKind | None) -> None:
+        tr = current()
+        if kind == NoticeKind.CONFIRM_END:
+            self.notify(message, title=tr("End the session?"), severity="warning", timeout=END_CONFIRM)
+        elif message.startswith(tr("you: {text}", text=NOTHING)):  # the customer's own chat, echoed
+            self._note(message, "italic")
+        elif message != self._last_notice:
+            self._note(message, "dim")
+        self._last_notice = message
+
+    def _common(self, event: dict[str, Any]) -> None:
+        """The runtime's own events, by their headless name (dicts, or typed ones as JSON)."""
+        tr = current()
+        kind = event.get("event")
+        if kind == "code" and event.get("renewed") and self.runtime is not None and self.runtime.code is not None:
+            self.code = self.runtime.code  # too many wrong codes were tried: a fresh one (issue 11)
+            self._show_code(self.code)
+            self.query_one("#session-code", PlainStatic).update(tr("session {code}", code=str(self.code)))
+            self._note(message_of(event), "bold")
+        elif kind == "paired":
+            self.sas = str(event["sas"])
+            self.phase = Phase.PAIRED
+            self.peer_present = True
+            words = localize(self.sas, tr.language)
+            self.query_one("#sas", PlainStatic).update(words)
+            self.query_one("#waiting").remove_class("shown")
+            self._note(customer_line(event, tr) or "", "dim")
+            if self.query_one("#side").has_class("collapsed"):
+                self.notify(tr("Compare these words with your agent: {words}", words=words), title=tr("connected"),
+                            timeout=30)
+        elif kind == "hello":
+            self.agent_name = agent_name(event, tr)
+            self._note(customer_line(event, tr, self.agent_name) or "", "dim")
+        elif kind == "identity":
+            self._show_identity(event)
+        elif kind == "control_confirm":
+            self._confirm_control(message_of(event))
+        elif kind == "notice":  # the runtime's own (a command that failed)
+            self._show_notice(message_of(event), None)
+        elif kind == "peer":
+            self.peer_present = event.get("state") != "left"
+            self._note(customer_line(event, tr, self.agent_name) or "", "dim")
+        elif kind == "connection":
+            self.reconnecting = event.get("state") == "reconnecting"
+            self.peer_present = self.peer_present if self.reconnecting else bool(event.get("peer", True))
+            self._note(customer_line(event, tr, self.agent_name) or "", "dim")  # who dropped (docs/relay.md)
+        elif kind == "viewers":  # who can see the screen (a team: docs/team.md)
+            self._note(message_of(event), "bold")
+        elif kind == "receipt":
+            self._note(message_of(event), "dim")
+        elif kind == "voice":
+            self._note(voice_line(event, tr, self.agent_name), "bold" if event.get("state") == "ringing" else "dim")
+            self._show_call()
+        elif kind == "path":
+            self._note(customer_line(event, tr) or "", "dim")
+        elif kind in ("warning", "error"):
+            self._note(customer_line(event, tr) or "", "red")
+            wrong = kind == "error" and event.get("kind") == "wrong_code"
+            self.notify(wrong_code_text("customer", tr) if wrong else message_of(event),
+                        severity="error" if kind == "error" else "warning")
+        elif kind == "ended":
+            self.phase = Phase.ENDED
+            self._note(customer_line(event, tr) or "", "dim")
+
+    def _show_identity(self, event: dict[str, Any]) -> None:
+        """The agent's identity, on a line of its own under the banner for the whole session."""
+        tr = current()
+        self.identity = event
+        strip = self.query_one("#identity", PlainStatic)
+        self.query_one("#status", PlainStatic).set_class(not event.get("verified"), "unverified")
+        self._show_status()
+        agent, org, detail = str(event.get("agent", "")), str(event.get("org", "")), str(event.get("detail", ""))
+        why = WHY_UNVERIFIED.get(str(event.get("status", "")))
+        if why is not None and tr.language != "en":  # the verdict's own detail is English (trust/display.py)
+            detail = tr(why)
+        if event.get("verified"):
+            self.agent_name = f"{agent} ({org})"
+            strip.update(tr("✓ Verified: {agent} from {org}", agent=agent, org=org))
+            strip.set_classes("verified")
+            self._note(message_of(event), "bold green")
+            self.notify(message_of(event), title=tr("Agent identity"))
+        else:
+            strip.update(tr("⚠ UNVERIFIED AGENT: {detail}. Never give control or passwords to someone who called you "
+                            "out of the blue · Ctrl-] f reports this session · Ctrl-] e ends it", detail=detail))
+            strip.set_classes("unverified")
+            self._note(message_of(event), "bold red")
+            self.notify(tr("{detail}. See the red line at the bottom; Ctrl-] b shows the details.", detail=detail),
+                        title=tr("UNVERIFIED AGENT"), severity="error", timeout=10)
+
+    def _ask_feedback(self, message: str) -> None:
+        """The agent ended the session: was it solved? (the runtime gives up on its own in time)."""
+        from tui.feedback_dialog import FeedbackDialog
+
+        async def answered(answer: Any) -> None:
+            runtime = self.runtime
+            if runtime is not None and answer is not None:
+                await runtime.give_feedback(answer.solved, answer.rating)
+
+        self.push_screen(FeedbackDialog(message, self.agent_name), answered)

@@ -1,0 +1,119 @@
+"""The customer app's own sentences (docs/i18n.md): each is translated when it is shown, with
+the translator installed for the customer (``cobrowse.i18n.text.current``), never at import.
+Sentences every front end shares come from ``cobrowse.i18n.notices`` and the keymap; these are
+the app's: the banner, the status lines, the side panel, the bars and the step panel. Pure."""
+
+from __future__ import annotations
+
+from rich.cells import cell_len
+
+from cobrowse.i18n.text import FSI, LRI, N_, PDI, Translated, Translator, current, joined
+from cobrowse.plain.keymap import Front, guide_hint, key_of, keys_for, rewrite
+from cobrowse.plain.keymap import hint as keymap_hint
+from cobrowse.policy.customer_events import Level
+from cobrowse.protocol.prompts import PromptKind
+
+#: What the agent may do, in the side panel (a consent level each).
+LEVEL_TEXT = {
+    Level.VIEW: N_("VIEW ONLY: the agent can see, not type"),
+    Level.SUGGEST: N_("SUGGEST: the agent may propose commands"),
+    Level.CONTROL: N_("CONTROL: the agent can type in your terminal"),
+}
+#: The banner below 80 columns (the only status line then): what matters first, short enough
+#: for 40 columns with the unverified warning in front.
+SHORT_LEVEL = {Level.CONTROL: N_("they can TYPE here"), Level.SUGGEST: N_("they may suggest"),
+               Level.VIEW: N_("they see this")}
+SHORT_KEYS = {Level.CONTROL: N_("{level} · Ctrl-] r revokes"), Level.SUGGEST: N_("{level} · Ctrl-] r revokes"),
+              Level.VIEW: N_("{level} · Ctrl-] e ends")}
+#: The banner while the agent sees the terminal, by consent level.
+SHARED = {Level.CONTROL: N_("Your terminal is visible to {agent} · they can TYPE in it · Ctrl-] r revokes"),
+          Level.SUGGEST: N_("Your terminal is visible to {agent} · they may suggest commands · Ctrl-] r revokes"),
+          Level.VIEW: N_("Your terminal is visible to {agent} · view only · Ctrl-] p pauses, Ctrl-] e ends")}
+#: The Allow button names what it gives (the bar's text says it in full).
+ALLOW_BUTTON = {PromptKind.CONTROL: N_("Allow control (Ctrl-] y)"), PromptKind.SUGGEST: N_("Allow suggestions (Ctrl-] y)"),
+                PromptKind.RECORDING: N_("Allow recording (Ctrl-] y)")}
+#: The side panel's buttons (id → label), translated when the app mounts.
+BUTTONS = {
+    "allow": N_("Allow (Ctrl-] y)"), "deny": N_("Deny (Ctrl-] n)"),
+    "grant-control": N_("Control  g"), "grant-suggest": N_("Suggest  s"), "revoke": N_("Revoke  r"),
+    "pause": N_("Pause  p"), "preview": N_("Preview  v"), "end": N_("End  e"), "call": N_("Call  t"),
+}
+PAUSE = BUTTONS["pause"]
+RESUME = N_("Resume  p")
+CONNECTING = N_("Connecting to the relay…")
+#: Notification titles the app dismisses by title once answered.
+SUGGESTED = N_("Suggested command")
+CONFIRM_CONTROL = N_("Not verified: confirm control")
+
+
+NO_ISOLATES = str.maketrans("", "", LRI + FSI + PDI + "\u2067")
+
+
+def tr_(tr: Translator | None) -> Translator:
+    return tr or current()
+
+
+def level_text(level: str, tr: Translator | None = None) -> str:
+    msgid = LEVEL_TEXT.get(Level(level)) if level in tuple(Level) else None
+    return tr_(tr)(msgid) if msgid else level
+
+
+def status_hint(tr: Translator | None = None) -> str:
+    """The bottom line during a session: the common Ctrl-] keys."""
+    return keymap_hint(Front.APP, tr=tr_(tr))
+
+
+def guide_status_hint(tr: Translator | None = None) -> str:
+    return guide_hint(Front.APP, tr_(tr))
+
+
+def key_item(key: str, tr: Translator | None = None) -> str:
+    """One hint item (``? help``), as the keymap words it."""
+    tr = tr_(tr)
+    entry = next(k for k in keys_for(Front.APP, guide=True) if k.key == key)
+    return tr("{key} {what}", key=entry.key, what=tr(entry.short))
+
+
+def armed_hint(tr: Translator | None = None) -> str:
+    """The bottom line after Ctrl-]: every key, and how to cancel."""
+    tr = tr_(tr)
+    keys = joined(" · ", (tr("{key} {what}", key=k.key, what=tr(k.short)) for k in keys_for(Front.APP)))
+    return tr("prefix: press a key… {keys} · Esc cancel", keys=keys)
+
+
+def unverified_hint(tr: Translator | None = None) -> str:
+    tr = tr_(tr)
+    text = tr("⚠ UNVERIFIED AGENT: never give control or passwords · Ctrl-] f report · e end · b details · ? help")
+    mine = rewrite(text)  # the configured keys ([keys], plain/keymap.py)
+    for command, default in (("end", "e"), ("toggle_panel", "b"), ("help", "?")):
+        mine = mine.replace(f" · {default} ", f" · {key_of(command)} ")
+    return Translated(mine) if isinstance(text, Translated) else mine
+
+
+def fit_hint(hint: str, width: int, tr: Translator | None = None) -> str:
+    """``hint``'s " · " items that fit in ``width`` columns, in order: the first (what matters)
+    and the help (or how to cancel) kept always, the others while there is room. A
+    ``Translated`` hint stays one: the items kept hold both ends of the isolate around the
+    list of keys (it opens in the first item and closes after "? help")."""
+    if cell_len(hint) <= width:
+        return hint
+    tr = tr_(tr)
+    first, *items = hint.split(" · ")
+    always = {bare(text) for text in (key_item(key_of("help"), tr), tr("? help"), tr("Esc cancel"))}
+    keep = [item for item in items if bare(item) in always or bare(item).endswith(bare(tr("? help")))]
+    text = first
+    for item in items:
+        if item not in keep and cell_len(" · ".join([text, item, *keep])) <= width:
+            text = f"{text} · {item}"
+    fitted = " · ".join([text, *keep])
+    return Translated(fitted) if isinstance(hint, Translated) else fitted
+
+
+def bare(text: str) -> str:
+    """``text`` without our isolates (to compare what a hint item says)."""
+    return text.translate(NO_ISOLATES)
+
+
+def button_label(button_id: str, tr: Translator | None = None) -> str:
+    """A side-panel or consent-bar button's label (``BUTTONS``)."""
+    return tr_(tr)(BUTTONS[button_id])
