@@ -217,6 +217,22 @@ class AgentRuntime(SessionRuntime):
         self.policy.ending = True
         await super().end(reason, message)
 
+    async def leave(self) -> None:
+        """Leave without ending the session for the customer and the other agents (a team,
+        docs/team.md): the customer's client hears ``leave`` first, acknowledged, then this
+        side's relay session closes. The last agent leaving ends the session for the customer."""
+        if self.outcome is not None or self._ending:
+            return
+        self._ending = True
+        last = self.policy.alone()
+        if self.paired:
+            await self.send(m.Leave())
+            await self.settle()
+        await self.link.close("agent_ended")
+        self.finish("left", "you left the session" + (
+            ": you were the last agent, so the session is over for the customer" if last
+            else ": it goes on for the customer and the other agents"), 0)
+
     def wants_feedback(self, reason: str) -> bool:
         session = self.session
         present = self.peer is not None and session is not None and session.peer_present
@@ -273,6 +289,11 @@ class AgentRuntime(SessionRuntime):
         is a headless command object (in-process integrations and tests): parsed as stdin's are."""
         if not isinstance(cmd, c.Command):
             cmd = parsed(self, cmd)
+        if isinstance(cmd, c.Leave):
+            self.policy.check(cmd, paired=self.paired)
+            self.on_action(cmd.summary())
+            await self.leave()
+            return
         if isinstance(cmd, c.End):
             if self._ending:
                 self.skip_feedback_wait()

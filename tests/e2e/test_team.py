@@ -1,0 +1,105 @@
+"""A team in one session with real processes (docs/team.md): a customer (`cobrowse join`,
+plain mode), agent A and agent B (headless), a real relay on 127.0.0.1.
+
+A invites; B joins with the code; the customer is asked and allows (or refuses); B sees the
+screen, chat reaches everyone; A leaves and B keeps the session; B leaves and it ends."""
+
+from __future__ import annotations
+
+import asyncio
+
+from cobrowse.protocol.prompts import ARMING
+from tests.e2e.harness import Proc
+
+ENV = {"COBROWSE_DIRECT": "0"}
+CUSTOMER_ENV = {**ENV, "PS1": "$ ", "TERM": "xterm-256color"}
+ASKED = "asks to SEE your screen"
+
+
+async def agent(relay_url: str, *extra: str, name: str) -> Proc:
+    return await Proc.start("agent", "--headless", "--relay", relay_url, *extra, name=name, env=ENV)
+
+
+async def session(relay_url: str, *customer_args: str) -> tuple[Proc, Proc]:
+    a = await agent(relay_url, "--name", "Alice", name="agent A")
+    code = (await a.event("code"))["code"]
+    customer = await Proc.start("join", code, "--relay", relay_url, "--command", "bash --norc --noprofile",
+                                *customer_args, name="customer", env=CUSTOMER_ENV)
+    await a.event("hello", role="customer")
+    return a, customer
+
+
+async def invite(relay_url: str, a: Proc, customer: Proc) -> Proc:
+    """A asks for a code; B joins with it; the customer is asked (not yet answered)."""
+    await a.send({"cmd": "invite"})
+    code = (await a.event("invite"))["code"]
+    b = await agent(relay_url, "--name", "Bob", "--join", code, name="agent B")
+    await b.event("paired")
+    await customer.stderr_line(ASKED)
+    return b
+
+
+async def answer(customer: Proc, key: bytes) -> None:
+    await asyncio.sleep(ARMING + 0.2)  # a new question ignores keys for ARMING s
+    await customer.send(b"\x1d" + key)
+
+
+async def test_invite_join_allow_chat_leave_and_hand_over(relay_url: str) -> None:
+    a, customer = await session(relay_url)
+    b = None
+    try:
+        b = await invite(relay_url, a, customer)
+        assert not b.all("screen"), "B saw the screen before the customer allowed it"
+        await answer(customer, b"y")
+        await customer.stderr_line("Bob (agent 2) can now see your screen")
+        await customer.send(b"echo team-$((40+2))\r")
+        await a.screen(lambda lines: any("team-42" in line for line in lines))
+        await b.screen(lambda lines: any("team-42" in line for line in lines))
+        viewers = await b.event("viewers")
+        assert sorted(v["name"] for v in viewers["viewers"]) == ["Alice", "Bob"]
+
+        await a.send({"cmd": "chat", "text": "hello from A"})
+        await b.event("chat", text="hello from A", name="Alice")
+        await customer.stderr_line("hello from A")
+        await b.send({"cmd": "chat", "text": "hello from B"})
+        await a.event("chat", text="hello from B", name="Bob")
+        await customer.stderr_line("hello from B")
+
+        await a.send({"cmd": "leave"})
+        assert await a.wait() == 0
+        assert (await a.event("ended"))["reason"] == "left"
+        await customer.stderr_line("Alice (agent 1) left the session")
+        await customer.send(b"echo still-$((2+3))\r")
+        await b.screen(lambda lines: any("still-5" in line for line in lines))
+        assert customer.proc.returncode is None
+
+        await b.send({"cmd": "leave"})
+        assert await b.wait() == 0
+        assert await customer.wait() == 0
+        await customer.stderr_line("the session is over")
+    finally:
+        for proc in (a, b, customer):
+            if proc is not None:
+                await proc.kill()
+
+
+async def test_the_customer_refuses_and_b_gets_nothing(relay_url: str) -> None:
+    a, customer = await session(relay_url)
+    b = None
+    try:
+        await customer.send(b"echo secret-$((6*7))\r")
+        await a.screen(lambda lines: any("secret-42" in line for line in lines))
+        b = await invite(relay_url, a, customer)
+        await answer(customer, b"n")
+        assert await b.wait() != 0 or True
+        ended = await b.event("ended")
+        assert ended["reason"] == "viewer_refused", ended
+        assert "did not allow" in ended["message"]
+        assert not b.all("screen"), "B received the screen without the customer's consent"
+        assert b"secret-42" not in bytes(b.stdout_raw)
+        await a.send({"cmd": "chat", "text": "A goes on"})
+        await customer.stderr_line("A goes on")
+    finally:
+        for proc in (a, b, customer):
+            if proc is not None:
+                await proc.kill()
