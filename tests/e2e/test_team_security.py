@@ -1,0 +1,84 @@
+"""A team's invitations against a malicious relay and a second agent without consent, with real
+processes on 127.0.0.1 (docs/team.md, "Threat model").
+
+The relay learns an invitation's nameplate (it routes it), never its secret: the best it can
+do is claim the nameplate with a guessed secret, which is exactly a `cobrowse agent --join`
+with a wrong code. That guess voids the invitation, the customer is never asked, and the
+real colleague's code no longer works. Every byte the relay carried is sealed: the screen
+text never crosses it in the clear. An invitation nobody used expires like any code."""
+
+from __future__ import annotations
+
+import asyncio
+
+from cobrowse.wire.code import parse_code
+from relay.config import RelayConfig
+from relay.server import serve_relay
+from tests.e2e.adversary import Adversary
+from tests.e2e.harness import Proc
+from tests.e2e.test_team import ASKED, agent, answer, invite, session
+
+
+async def test_a_guessing_relay_voids_the_invitation_and_is_never_shown(relay_url: str) -> None:
+    async with Adversary(relay_url) as adversary:
+        a, customer = await session(adversary.url)
+        procs: list[Proc] = [a, customer]
+        try:
+            await customer.send(b"echo private-$((6*7))\r")
+            await a.screen(lambda lines: any("private-42" in line for line in lines))
+            await a.send({"cmd": "invite"})
+            code = parse_code((await a.event("invite"))["code"])
+            wrong = f"{code.nameplate}-{'1111' if code.secret[:4] != '1111' else '2222'}-{code.secret[4:]}"
+            guesser = await agent(adversary.url, "--join", wrong, name="relay's guess")
+            procs.append(guesser)
+            assert await guesser.wait() != 0
+            await customer.stderr_line("the invitation by Alice (agent 1) was not used")
+            colleague = await agent(adversary.url, "--join", str(code), name="agent B")
+            procs.append(colleague)
+            assert await colleague.wait() != 0  # the code is void: its pairing was closed
+            assert not any(ASKED in line for line in customer.stderr_lines), "the customer was asked about a guess"
+            assert not guesser.all("screen") and not colleague.all("screen")
+            assert b"private-42" not in adversary.raw()  # sealed end to end: the relay read nothing
+        finally:
+            for proc in procs:
+                await proc.kill()
+
+
+async def test_a_used_invitation_code_does_not_work_again(relay_url: str) -> None:
+    a, customer = await session(relay_url)
+    procs: list[Proc] = [a, customer]
+    try:
+        b = await invite(relay_url, a, customer)
+        procs.append(b)
+        code = next(e for e in a.events if e.get("event") == "invite")["code"]
+        again = await agent(relay_url, "--join", code, name="agent C")
+        procs.append(again)
+        assert await again.wait() != 0
+        await answer(customer, b"y")
+        await b.screen(lambda lines: any("$" in line for line in lines))
+        assert sum(ASKED in line for line in customer.stderr_lines) == 1
+    finally:
+        for proc in procs:
+            await proc.kill()
+
+
+async def test_an_unused_invitation_expires() -> None:
+    server = await serve_relay(RelayConfig(host="127.0.0.1", port=0, grace=3.0, unclaimed_ttl=2.0))
+    url = f"ws://127.0.0.1:{server.port}"
+    a, customer = await session(url)
+    procs: list[Proc] = [a, customer]
+    try:
+        await a.send({"cmd": "invite"})
+        code = (await a.event("invite"))["code"]
+        await customer.stderr_line("the invitation by Alice (agent 1) was not used", timeout=15)
+        late = await agent(url, "--join", code, name="late agent B")
+        procs.append(late)
+        assert await late.wait() != 0
+        await a.send({"cmd": "chat", "text": "still here"})
+        await customer.stderr_line("still here")
+    finally:
+        for proc in procs:
+            await proc.kill()
+        server.close()
+        await server.wait_closed()
+        await asyncio.sleep(0)
