@@ -15,16 +15,16 @@ import asyncio
 import math
 import time
 from collections import deque
-from typing import Any, Awaitable, Callable, Sequence
+from typing import Any, Callable, Sequence
 
 from cobrowse.errors import AudioUnavailable
+from cobrowse.io.customer_seat import TeamSeat
 from cobrowse.io.runtime import SessionRuntime
 from cobrowse.playbook import Playbook, StepMachine
 from cobrowse.policy.customer import END_CONFIRM, FEEDBACK_ANSWER, CustomerPolicy, Effect
 from cobrowse.policy.customer_consent import HELLO_WAIT
 from cobrowse.policy.customer_events import (CLEAR_SCREEN, ClearScreen, CloseSession, EndGuide, Level, EndSession, Expedite, GetHelp, GiveFeedback,
-                                             PeerEnded, RedactionChanged, Report, ResyncScreen, TeamAnswer, TeamAsk,
-                                             TeamRequest, Voice, WriteProgram)
+                                             PeerEnded, RedactionChanged, Report, ResyncScreen, TeamAnswer, TeamRequest, Voice, WriteProgram)
 from cobrowse.policy.events import Event, as_json
 from cobrowse.protocol import messages as m
 from cobrowse.protocol.consent import ConsentMachine
@@ -93,7 +93,7 @@ class _View:
         return self._rt.screen.emulator.modes()
 
 
-class CustomerRuntime(SessionRuntime):
+class CustomerRuntime(TeamSeat, SessionRuntime):
     role = "customer"
 
     def __init__(self, *args: Any, cols: int = 80, rows: int = 24, consent_timeout: float = 30.0,
@@ -125,15 +125,6 @@ class CustomerRuntime(SessionRuntime):
         self._followed = -math.inf  # when the view last followed a flood (FOLLOW)
         #: Largest backlog seen, in bytes (statistics, tests).
         self.max_backlog = 0
-        #: A team in one session (``cobrowse.io.customer_team``): what this runtime's agent or
-        #: the customer asks of it, and the other pairings that show the same screen.
-        self.on_team: Callable[[CustomerRuntime, TeamRequest | TeamAnswer], Awaitable[None]] | None = None
-        self.on_sent: Callable[[CustomerRuntime, m.AppMessage], None] = lambda runtime, message: None
-        self.followers: list[CustomerRuntime] = []
-        #: This pairing's agent left while others go on: nothing more goes to it, and its link's
-        #: end does not end the customer's session (``team_over`` does).
-        self.detached = False
-        self.team_over = False
 
     # the policy's state, for front ends (read-only views of its machines)
 
@@ -245,7 +236,7 @@ class CustomerRuntime(SessionRuntime):
                     await self.send(effect)
                 if isinstance(effect, (m.Chat, m.Steps)):
                     self.on_sent(self, effect)
-            elif isinstance(effect, (TeamRequest, TeamAnswer)):
+            elif isinstance(effect, (TeamRequest, TeamAnswer)):  # docs/team.md
                 await self._team(effect)
             elif isinstance(effect, EndSession):
                 await self.end(effect.reason)
@@ -326,9 +317,7 @@ class CustomerRuntime(SessionRuntime):
         if batch:
             self.screen.feed(batch[0] if len(batch) == 1 else b"".join(batch))
             self.wake()
-            for follower in self.followers:  # they share the emulator: every row may have changed
-                follower.screen.redaction_changed()
-                follower.wake()
+            self.followers_changed()
 
     def feed_pending(self) -> None:
         """Feed the whole backlog now (before a resize, before the last frame)."""
@@ -357,9 +346,7 @@ class CustomerRuntime(SessionRuntime):
         self.feed_pending()  # that output was written for the old size
         self.screen.resize(cols, rows)
         self.wake()
-        for follower in self.followers:
-            follower.screen.resync()
-            follower.wake()
+        self.followers_changed(resync=True)
 
     async def local_input(self, data: bytes) -> None:
         await self._apply(self._decide().local_input(data, self.now, self.view))
@@ -424,32 +411,6 @@ class CustomerRuntime(SessionRuntime):
         """Stop a recording (or withdraw consent before it starts): effective at once."""
         await self._apply(list(self._decide().desk.stop_recording(self.now)))
 
-    # a team in one session (docs/team.md)
-
-    async def _team(self, effect: TeamRequest | TeamAnswer) -> None:
-        if self.on_team is not None:
-            await self.on_team(self, effect)
-        elif isinstance(effect, TeamRequest) and effect.what is TeamAsk.INVITE and self.paired:
-            await self.send(m.InviteCode(error="this customer's cobrowse cannot add agents to its session"))
-        elif isinstance(effect, TeamRequest) and effect.what is TeamAsk.LEAVE:
-            await self.on_end(m.End("agent_ended", "the agent left the session"))
-
-    async def flush(self) -> None:
-        if not self.detached:
-            await super().flush()
-
-    async def end(self, reason: str, message: str = "") -> None:
-        if self.detached:  # its agent is gone: nothing to tell it
-            self.team_over = True
-            self.finish(reason, message or "the customer ended the session", 0)
-            return
-        await super().end(reason, message)
-
-    def finish(self, reason: str, message: str, exit_code: int) -> None:
-        if self.detached and not (self.team_over or self._ending):
-            return  # this pairing's agent left; the customer's session goes on with the others
-        super().finish(reason, message, exit_code)
-
     # the end of a session
 
     async def on_end(self, message: m.End) -> None:
@@ -495,8 +456,8 @@ class CustomerRuntime(SessionRuntime):
             await self._apply(self._decide().peer_back())
 
     async def on_message(self, message: m.AppMessage) -> None:
-        if self.detached:
-            return  # its agent left: nothing it sends counts any more
+        if self.detached:  # its agent left (a team): nothing it sends counts any more
+            return
         session = self.session
         binding = session.binding if session is not None else None
         await self._apply(self._decide().message(message, self.now, self.view, binding=binding, wall=int(time.time())))

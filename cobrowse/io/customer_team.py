@@ -33,6 +33,8 @@ logger = logging.getLogger(__name__)
 #: How long a leaving or dismissed agent's pairing may take to close.
 CLOSE_WAIT = 3.0
 TEAM_TICK = 0.25
+#: What an invited agent's pairing reads before the customer allowed it (the rest is dropped).
+BEFORE_ADMISSION = (m.AgentProof, m.Leave, m.Resync)
 
 
 class GuestRuntime(CustomerRuntime):
@@ -54,6 +56,12 @@ class GuestRuntime(CustomerRuntime):
 
     def feed_pending(self) -> None:
         self.host.feed_pending()
+
+    async def on_message(self, message: m.AppMessage) -> None:
+        """Before the customer allowed it, an invited agent asks nothing and says nothing: it
+        may only prove who it is (that goes into the question) or go away."""
+        if self.admitted or isinstance(message, BEFORE_ADMISSION):
+            await super().on_message(message)
 
     async def _renew(self) -> bool:
         """A wrong guess at the invitation's code: the invitation is void (never a new code)."""

@@ -90,13 +90,16 @@ async def test_the_customer_refuses_and_b_gets_nothing(relay_url: str) -> None:
         await customer.send(b"echo secret-$((6*7))\r")
         await a.screen(lambda lines: any("secret-42" in line for line in lines))
         b = await invite(relay_url, a, customer)
+        await b.send({"cmd": "chat", "text": "let-me-in"})  # before it is allowed: it says nothing
+        await b.send({"cmd": "request_control", "level": "control"})  # and asks nothing
         await answer(customer, b"n")
-        assert await b.wait() != 0 or True
+        await b.wait()
         ended = await b.event("ended")
         assert ended["reason"] == "viewer_refused", ended
         assert "did not allow" in ended["message"]
         assert not b.all("screen"), "B received the screen without the customer's consent"
         assert b"secret-42" not in bytes(b.stdout_raw)
+        assert not any("let-me-in" in line or "CONTROL" in line for line in customer.stderr_lines)
         await a.send({"cmd": "chat", "text": "A goes on"})
         await customer.stderr_line("A goes on")
     finally:
