@@ -18,6 +18,7 @@ from textual.widgets import Button, Digits, Markdown, RichLog
 
 from cobrowse.io.customer import END_CONFIRM, CustomerRuntime
 from cobrowse.playbook import Playbook
+from cobrowse.policy.customer import TEAM_PROMPTS
 from cobrowse.policy.customer_events import Level
 from cobrowse.policy.events import Event, LegacyEvent, as_json
 from cobrowse.protocol.prompts import ASKS, GIVES, PromptKind
@@ -188,6 +189,8 @@ class CustomerView(App[None]):
             self._note(f"access: {LEVEL_TEXT.get(event['level'], event['level'])}", "dim")
         elif kind in ("consent_prompt", "recording_prompt"):
             self._show_prompt(event)
+        elif kind == "viewers":  # who can see the screen (docs/team.md)
+            self._note(str(event.get("message", "")), "bold")
         elif kind in ("recording", "receipt", "feedback_sent"):
             self._note(str(event.get("message", "")), "bold" if event.get("state") == "granted" else "dim")
         elif kind == "feedback_prompt":
@@ -388,6 +391,9 @@ class CustomerView(App[None]):
         runtime = self.runtime
         prompt = runtime.prompts.shown if runtime is not None else None
         if prompt is None or prompt.id != event.get("id"):
+            if int(event.get("id") or 0) >= TEAM_PROMPTS:  # another agent of the team asks (docs/team.md)
+                self._note(str(event.get("message", "")), "bold")
+                self.notify(str(event.get("message", "")), title="Ctrl-] y allows, Ctrl-] n refuses", timeout=30)
             return  # already answered, or another one is on show
         unverified = prompt.kind == PromptKind.CONTROL and not (self.identity is not None and self.identity.get("verified"))
         warning = " ⚠ NOT VERIFIED: you will have to confirm twice." if unverified else ""
