@@ -203,10 +203,8 @@ class CustomerPolicy(AgentPatterns):
             return list(desk.grant(Level.CONTROL if name == "grant_control" else Level.SUGGEST, now))
         if name == "revoke":
             return [*desk.revoke(now), *([TeamRequest(TeamAsk.REVOKE_ALL)] if self.in_team else [])]
-        if name == "drop_viewer":
-            if not text.isdigit():
-                return [Notice(self.tr("which agent? name its number, as the list of viewers shows it"))]
-            return [TeamRequest(TeamAsk.DROP, int(text))]
+        if name == "drop_viewer":  # an agent's number as the viewers line shows it; none: the latest to join
+            return [TeamRequest(TeamAsk.DROP, int(text) if text.isdigit() else 0)]
         if name == "report":
             return [Report()]
         if name in ("paste_suggestion", "decline_suggestion"):

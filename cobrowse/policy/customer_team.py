@@ -309,7 +309,11 @@ class TeamPolicy:
         return out + self._roster()
 
     def remove(self, viewer: int, now: float) -> list[TeamEffect]:
-        """The customer drops viewer ``viewer`` (never the last one: that is ending the session)."""
+        """The customer drops viewer ``viewer`` (0: the latest to join; never the last one: that is
+        ending the session)."""
+        if viewer == 0:
+            joined = [v.id for v in self.viewers.values() if v.state in (ViewerState.ADMITTED, ViewerState.ASKING)]
+            viewer = joined[-1] if joined else 0
         found = self.viewers.get(viewer)
         if found is None or found.state is ViewerState.GONE:
             return [Notice(f"no agent {viewer} to remove")]
