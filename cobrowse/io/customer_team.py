@@ -63,6 +63,11 @@ class GuestRuntime(CustomerRuntime):
         if self.admitted or isinstance(message, BEFORE_ADMISSION):
             await super().on_message(message)
 
+    def shows_addresses(self) -> bool:
+        """No network address of this machine to an agent the customer has not allowed (a direct
+        path, if any, goes through TURN)."""
+        return self.admitted and super().shows_addresses()
+
     async def _renew(self) -> bool:
         """A wrong guess at the invitation's code: the invitation is void (never a new code)."""
         await self.link.close("wrong_code")
