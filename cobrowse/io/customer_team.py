@@ -33,6 +33,8 @@ logger = logging.getLogger(__name__)
 #: How long a leaving or dismissed agent's pairing may take to close.
 CLOSE_WAIT = 3.0
 TEAM_TICK = 0.25
+#: What an invited agent is told it cannot do (yet): the customer's keys answer the first agent.
+FIRST_ONLY = "in a team, only the agent the customer paired with first {what} (docs/team.md)"
 #: What an invited agent's pairing reads before the customer allowed it (the rest is dropped).
 BEFORE_ADMISSION = (m.AgentProof, m.Leave, m.Resync)
 
@@ -60,7 +62,13 @@ class GuestRuntime(CustomerRuntime):
     async def on_message(self, message: m.AppMessage) -> None:
         """Before the customer allowed it, an invited agent asks nothing and says nothing: it
         may only prove who it is (that goes into the question) or go away."""
-        if self.admitted or isinstance(message, BEFORE_ADMISSION):
+        if not (self.admitted or isinstance(message, BEFORE_ADMISSION)):
+            return
+        if isinstance(message, m.Suggest):  # the customer's keys answer the first agent's suggestion
+            await self.send(m.SuggestAnswer(message.id, "refused", FIRST_ONLY.format(what="suggests commands")))
+        elif isinstance(message, (m.PushPlaybook, m.StepRequest)):
+            await self.send(m.Steps({"error": FIRST_ONLY.format(what="runs the guide's steps")}))
+        elif not isinstance(message, m.Pointer):
             await super().on_message(message)
 
     def shows_addresses(self) -> bool:

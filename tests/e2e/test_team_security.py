@@ -82,3 +82,25 @@ async def test_an_unused_invitation_expires() -> None:
         server.close()
         await server.wait_closed()
         await asyncio.sleep(0)
+
+
+async def test_a_replayed_invite_opens_no_second_pairing(relay_url: str) -> None:
+    """The relay replays A's sealed ``invite``: the channel's sequence numbers refuse it, so the
+    customer's client opens one invitation, not two."""
+    async with Adversary(relay_url) as adversary:
+        a, customer = await session(adversary.url)
+        try:
+            before = adversary.data_frames("agent->customer")
+            await a.send({"cmd": "invite"})
+            async with asyncio.timeout(10):
+                while adversary.data_frames("agent->customer") == before:
+                    await asyncio.sleep(0.02)
+            await adversary.replay_last("agent->customer")
+            await a.event("invite")
+            await a.send({"cmd": "chat", "text": "after-the-replay"})
+            await customer.stderr_line("after-the-replay")  # ordered after the replayed frame
+            assert sum("invited a colleague" in line for line in customer.stderr_lines) == 1
+            assert len(a.all("invite")) == 1
+        finally:
+            await a.kill()
+            await customer.kill()
