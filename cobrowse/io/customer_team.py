@@ -183,14 +183,7 @@ class CustomerTeam:
         viewer = self.viewer_of(runtime)
         now = self.now
         if isinstance(effect, TeamAnswer):
-            if self.policy.owns(effect.prompt_id):
-                await self.carry_out(self.policy.answer(effect.allow, effect.prompt_id, now))
-                return
-            target = self._asking(effect.prompt_id)
-            if target is None:
-                self.emit(Notice("nothing to answer"))
-                return
-            await target._apply(list(target.policy.desk.answer(effect.allow, effect.prompt_id, now)))
+            await self._answer(effect, now)
             return
         if effect.what is TeamAsk.INVITE:
             await self.carry_out(self.policy.invite(viewer))
@@ -201,12 +194,19 @@ class CustomerTeam:
         elif effect.what is TeamAsk.DROP:
             await self.carry_out(self.policy.remove(effect.viewer, now))
 
-    def _asking(self, prompt_id: int | None) -> GuestRuntime | None:
-        for guest in self.guests.values():
-            shown = guest.policy.desk.prompts.shown
-            if shown is not None and (prompt_id is None or shown.id == prompt_id):
-                return guest
-        return None
+    async def _answer(self, effect: TeamAnswer, now: float) -> None:
+        """Ctrl-] y / n (or a button naming a prompt): the question it is for, whichever pairing asks."""
+        shown: dict[int, tuple[int, float]] = {}
+        for viewer, runtime in ((FIRST, self.host), *self.guests.items()):
+            prompt = runtime.policy.desk.prompts.shown
+            if prompt is not None and not runtime.detached:
+                shown[viewer] = (prompt.id, prompt.shown_at)
+        owner = self.policy.answered_by(shown, effect.prompt_id)
+        if owner == 0:
+            await self.carry_out(self.policy.answer(effect.allow, effect.prompt_id, now))
+            return
+        target = self.runtime(owner if owner is not None else FIRST) or self.host
+        await target._apply(list(target.policy.desk.answer(effect.allow, effect.prompt_id, now)))
 
     # carrying out the team's decisions
 

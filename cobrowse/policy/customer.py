@@ -226,10 +226,9 @@ class CustomerPolicy(AgentPatterns):
         return []
 
     def answer(self, allow: bool, prompt_id: int | None, now: float) -> list[Effect]:
-        """An answer to the question on screen: this desk's, or (in a team, when this desk asks
-        nothing or the answer names another prompt) the team's."""
-        own = self.desk.prompts.shown
-        if self.in_team and ((prompt_id is None and own is None) or (prompt_id is not None and prompt_id >= TEAM_PROMPTS)):
+        """An answer to the question on screen. In a team several pairings may ask at once: an
+        answer naming no prompt goes to the newest one shown, whichever asks (the team decides)."""
+        if self.in_team and (prompt_id is None or prompt_id >= TEAM_PROMPTS):
             return [TeamAnswer(allow, prompt_id)]
         return list(self.desk.answer(allow, prompt_id, now))
 

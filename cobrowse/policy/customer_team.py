@@ -212,10 +212,19 @@ class TeamPolicy:
         return [ConsentPrompt(self.question.id, "viewer", str(Level.VIEW), self.timeout, False, text)]
 
     def owns(self, prompt_id: int | None) -> bool:
-        """Whether an answer (to ``prompt_id``, or to the question on screen) is the team's."""
-        if prompt_id is None:
-            return self.question is not None
-        return prompt_id > PROMPT_BASE
+        """Whether an answer naming ``prompt_id`` is for the team's own question."""
+        return prompt_id is not None and prompt_id > PROMPT_BASE
+
+    def answered_by(self, shown: dict[int, tuple[int, float]], prompt_id: int | None) -> int | None:
+        """Whose question an answer is for: ``shown`` maps each pairing (viewer) to the id and
+        time of the question it shows (``0``: the team's own). An answer naming an id goes to
+        the pairing showing it; one naming none to the newest shown, as a key answers the
+        question the customer read last. None: nobody asks that."""
+        if self.question is not None:
+            shown = {**shown, 0: (self.question.id, self.question.shown_at)}
+        if prompt_id is not None:
+            return next((owner for owner, (pid, _) in shown.items() if pid == prompt_id), None)
+        return max(shown, key=lambda owner: shown[owner][1], default=None)
 
     def answer(self, allow: bool, prompt_id: int | None, now: float) -> list[TeamEffect]:
         """Ctrl-] y / n, or a button naming ``prompt_id``: admit or refuse the viewer asked about."""

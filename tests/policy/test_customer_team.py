@@ -174,13 +174,17 @@ def test_invite_and_leave_from_the_agent_go_to_the_team() -> None:
     assert policy.message(m.Leave(), 0.0, Screen()) == [TeamRequest(TeamAsk.LEAVE)]
 
 
-def test_a_key_answers_this_desks_question_first_then_the_teams() -> None:
+def test_in_a_team_every_answer_goes_to_the_team_which_picks_the_newest_question() -> None:
     policy = Drive().policy
+    assert not any(isinstance(e, TeamAnswer) for e in policy.command("allow", "", 6.0, Screen()))  # alone
     policy.in_team = True
     assert policy.command("allow", "", 5.0, Screen()) == [TeamAnswer(True, None)]
     assert policy.command("deny", str(PROMPT_BASE + 1), 5.0, Screen()) == [TeamAnswer(False, PROMPT_BASE + 1)]
-    policy.message(m.RequestControl("suggest"), 0.0, Screen())
-    out = policy.command("deny", "", 5.0, Screen())
-    assert not any(isinstance(e, TeamAnswer) for e in out)  # its own question was on screen
-    policy.in_team = False
-    assert not any(isinstance(e, TeamAnswer) for e in policy.command("allow", "", 6.0, Screen()))
+    assert not any(isinstance(e, TeamAnswer) for e in policy.command("deny", "3", 5.0, Screen()))  # its own id
+    team_ = team()
+    viewer, prompt = asked(team_, now=4.0)
+    assert team_.answered_by({FIRST: (1, 3.0)}, None) == 0  # the team's question came last
+    assert team_.answered_by({FIRST: (1, 3.0), viewer: (20001, 4.5)}, None) == viewer
+    assert team_.answered_by({FIRST: (1, 3.0), viewer: (20001, 4.5)}, 1) == FIRST
+    assert team_.answered_by({FIRST: (1, 3.0)}, prompt.id) == 0
+    assert team_.answered_by({}, 77) is None
