@@ -57,6 +57,8 @@ from cobrowse.protocol import messages as m
 from cobrowse.screen.sync import ScreenMirror
 from cobrowse.trust import AgentIdentity
 from cobrowse.trust.display import agent_identity_event
+from cobrowse.errors import InvalidCode
+from cobrowse.wire.code import parse_code
 
 #: How long the agent waits, after ending, for the customer's answer to "was it solved?".
 FEEDBACK_WAIT = 60.0
@@ -166,8 +168,13 @@ class AgentPolicy:
         if message.error or not message.code:
             return Plan(events=[AgentError(f"the customer's cobrowse could not invite: {message.error or 'no code'}",
                                            cmd="invite")])
-        return Plan(events=[InviteReady(str(message.code), f"a colleague joins with: cobrowse agent --join "
-                                                           f"{message.code} (the customer is asked to allow them)")])
+        try:
+            code = str(parse_code(str(message.code)))
+        except InvalidCode:
+            return Plan(events=[AgentError("the customer's cobrowse sent an invitation code that is not a code",
+                                           cmd="invite")])
+        return Plan(events=[InviteReady(code, f"a colleague joins with: cobrowse agent --join {code} "
+                                              f"(the customer is asked to allow them)")])
 
     def _viewers(self, message: m.Viewers) -> Plan:
         self.viewers = tuple(message.viewers)

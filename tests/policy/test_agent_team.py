@@ -12,14 +12,14 @@ from cobrowse.protocol import messages as m
 def test_invite_asks_the_customers_client_and_its_code_becomes_the_event() -> None:
     policy = AgentPolicy()
     assert policy.command(Invite(), paired=True).send == [m.Invite()]
-    [event] = policy.receive(m.InviteCode(code="1234-56789012")).events
+    [event] = policy.receive(m.InviteCode(code="1234-5678-9012")).events
     assert isinstance(event, InviteReady)
-    assert as_json(event)["code"] == "1234-56789012" and as_json(event)["event"] == "invite"
+    assert as_json(event)["code"] == "1234-5678-9012" and as_json(event)["event"] == "invite"
 
 
 def test_a_code_nobody_asked_for_is_ignored() -> None:
     policy = AgentPolicy()
-    [event] = policy.receive(m.InviteCode(code="1234-56789012")).events
+    [event] = policy.receive(m.InviteCode(code="1234-5678-9012")).events
     assert isinstance(event, AgentWarning)
 
 
@@ -40,3 +40,10 @@ def test_viewers_and_passed_on_chat() -> None:
     [chat] = policy.receive(m.Chat("hi", name="Bob")).events
     assert chat == ChatMessage(Side.AGENT, "hi", name="Bob")
     assert as_json(policy.receive(m.Chat("hello")).events[0]) == {"event": "chat", "from": "customer", "text": "hello"}
+
+
+def test_an_invitation_code_that_is_not_a_code_is_refused() -> None:
+    policy = AgentPolicy()
+    policy.command(Invite(), paired=True)
+    [event] = policy.receive(m.InviteCode(code="\x1b[31mrm -rf")).events
+    assert isinstance(event, AgentError) and "not a code" in event.message
