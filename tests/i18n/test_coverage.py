@@ -41,6 +41,7 @@ CUSTOMER_FACING = [
     "cobrowse/plain/feedback.py",
     "cobrowse/policy/customer.py",
     "cobrowse/policy/customer_consent.py",
+    "cobrowse/policy/customer_patterns.py",
 ]
 TRANSLATED = [lang for lang in Language if lang is not Language.EN]
 
