@@ -60,6 +60,16 @@ async def test_invite_join_allow_chat_leave_and_hand_over(relay_url: str) -> Non
         viewers = await b.event("viewers")
         assert sorted(v["name"] for v in viewers["viewers"]) == ["Alice", "Bob"]
 
+        seen = len(b.all("sharing"))
+        await customer.send(b"\x1dp")  # the customer's pause holds for every agent
+        await b.event("sharing", active=False)
+        await a.event("sharing", active=False)
+        await customer.send(b"\x1dp")
+        async with asyncio.timeout(10):
+            while len(b.all("sharing")) < seen + 2:
+                await asyncio.sleep(0.05)
+        assert b.all("sharing")[-1]["active"] is True
+
         await a.send({"cmd": "chat", "text": "hello from A"})
         await b.event("chat", text="hello from A", name="Alice")
         await customer.stderr_line("hello from A")
