@@ -147,13 +147,9 @@ def test_dropping_with_no_number_drops_the_latest_to_join() -> None:
     policy.answer(True, prompt.id, 2.0)
     assert Dismiss(viewer, "viewer_removed", "the customer removed you from the session") in policy.remove(0, 3.0)
     assert policy.remove(0, 3.0) == [Notice("that is the only agent left: Ctrl-] e ends the session")]
-    policy = make_drive_policy()
-    assert policy.command("drop_viewer", "", 1.0, Screen()) == [TeamRequest(TeamAsk.DROP, 0)]
-    assert policy.command("drop_viewer", "2", 1.0, Screen()) == [TeamRequest(TeamAsk.DROP, 2)]
-
-
-def make_drive_policy():  # type: ignore[no-untyped-def]
-    return Drive().policy
+    customer = Drive().policy
+    assert customer.command("drop_viewer", "", 1.0, Screen()) == [TeamRequest(TeamAsk.DROP, 0)]
+    assert customer.command("drop_viewer", "2", 1.0, Screen()) == [TeamRequest(TeamAsk.DROP, 2)]
 
 
 def test_an_unused_invitation_that_ends_is_told() -> None:
