@@ -55,6 +55,10 @@ class TeamSeat(_Base):
     def _me(self) -> Any:
         return self
 
+    async def send(self, message: m.AppMessage) -> None:
+        if not self.detached:  # nothing queues for an agent that left (its channel would stall)
+            await super().send(message)
+
     async def flush(self) -> None:
         if not self.detached:
             await super().flush()

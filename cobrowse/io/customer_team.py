@@ -146,8 +146,8 @@ class CustomerTeam:
             self._soon(self.policy.joined(viewer, guest.peer.name if guest.peer else str(event.agent),
                                           str(event.message), self.now))
         elif isinstance(event, ChatReceived):
-            if self.policy.is_admitted(viewer):
-                self.emit(replace(event, text=f"[{who}] {event.text}"))
+            if self.policy.is_admitted(viewer):  # a notice: front ends name the first agent on chat lines
+                self.emit(Notice(f"{who}: {event.text}"))
                 self._pass_chat(viewer, str(event.text))
         elif isinstance(event, (ConsentPrompt, RecordingPrompt, ControlConfirm)):
             self.emit(replace(event, message=f"{who}: {event.message}"))

@@ -75,7 +75,7 @@ async def test_invite_join_allow_chat_leave_and_hand_over(relay_url: str) -> Non
         await customer.stderr_line("hello from A")
         await b.send({"cmd": "chat", "text": "hello from B"})
         await a.event("chat", text="hello from B", name="Bob")
-        await customer.stderr_line("hello from B")
+        assert "Bob (agent 2): hello from B" in await customer.stderr_line("hello from B")
 
         await a.send({"cmd": "leave"})
         assert await a.wait() == 0
