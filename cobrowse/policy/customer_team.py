@@ -270,8 +270,8 @@ class TeamPolicy:
     def consent_changed(self, viewer: int, level: Level) -> list[TeamEffect]:
         """Viewer ``viewer``'s level changed (the customer answered it, or granted on their own)."""
         found = self.viewers.get(viewer)
-        if found is None:
-            return []
+        if found is None or found.state is not ViewerState.ADMITTED:
+            return []  # an agent that left holds nothing (its pairing's desk may still change)
         was = found.control
         found.control = level is Level.CONTROL
         out: list[TeamEffect] = []

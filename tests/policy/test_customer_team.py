@@ -110,6 +110,8 @@ def test_control_belongs_to_one_agent() -> None:
     assert Revoke(FIRST) in out
     assert [v.id for v in policy.viewers.values() if v.control] == [viewer]
     assert policy.revoke_all() == [Revoke(viewer)]
+    policy.left(FIRST, 3.0)
+    assert policy.consent_changed(FIRST, Level.CONTROL) == []  # the first agent left: its old desk counts for nothing
 
 
 def test_leaving_hands_over_and_the_last_one_ends_it() -> None:
