@@ -20,7 +20,7 @@ from cobrowse.errors import CobrowseError
 from cobrowse.io.customer import CustomerRuntime
 from cobrowse.io.link import RelayLink
 from cobrowse.io.runtime import Emit, Outcome
-from cobrowse.policy.customer_events import (ChatReceived, ConsentChanged, ConsentPrompt, ControlConfirm,
+from cobrowse.policy.customer_events import (ChatReceived, ConsentChanged, ConsentPrompt, ControlConfirm, ControlKeys,
                                              IdentityShown, IdentityWarning, Notice, RecordingPrompt, SharingChanged,
                                              TeamAnswer, TeamAsk, TeamRequest)
 from cobrowse.policy.customer_team import (FIRST, PROMPT_STRIDE, Admit, Dismiss, OpenInvite, Revoke, TeamEffect,
@@ -151,9 +151,11 @@ class CustomerTeam:
                 self._pass_chat(viewer, str(event.text))
         elif isinstance(event, (ConsentPrompt, RecordingPrompt, ControlConfirm)):
             self.emit(replace(event, message=f"{who}: {event.message}"))
-        elif isinstance(event, ConsentChanged):
-            self.emit(Notice(f"{who}: access {event.level}"))
+        elif isinstance(event, ConsentChanged):  # the viewers line that follows names who holds what
+            self.emit(event)
             self._soon(self.policy.consent_changed(viewer, event.level))
+        elif isinstance(event, ControlKeys):  # the customer's receipt counts every agent's keys
+            self.emit(event)
         elif isinstance(event, (Notice, IdentityWarning)):
             if self.policy.is_admitted(viewer) or isinstance(event, IdentityWarning):
                 self.emit(replace(event, message=f"{who}: {event.message}"))
