@@ -105,7 +105,7 @@ async def test_the_customer_refuses_and_b_gets_nothing(relay_url: str) -> None:
         await b.send({"cmd": "chat", "text": "let-me-in"})  # before it is allowed: it says nothing
         await b.send({"cmd": "request_control", "level": "control"})  # and asks nothing
         await answer(customer, b"n")
-        await b.wait()
+        assert await b.wait() == 4  # refused
         ended = await b.event("ended")
         assert ended["reason"] == "viewer_refused", ended
         assert "did not allow" in ended["message"]

@@ -17,6 +17,7 @@ async def test_an_unanswered_question_refuses_the_colleague(relay_url: str) -> N
         assert ended["reason"] == "viewer_refused" and "did not answer" in ended["message"]
         await customer.stderr_line("no answer: refused: Bob (agent 2) sees nothing")
         assert not b.all("screen")
+        assert await b.wait() == 4
     finally:
         for proc in procs:
             await proc.kill()
