@@ -56,12 +56,9 @@ class TeamSeat(_Base):
         return self
 
     async def send(self, message: m.AppMessage) -> None:
-        if not self.detached:  # nothing queues for an agent that left (its channel would stall)
-            await super().send(message)
-
-    async def flush(self) -> None:
+        """Nothing new goes to an agent that left (acknowledgements still do: its last frames settle)."""
         if not self.detached:
-            await super().flush()
+            await super().send(message)
 
     async def end(self, reason: str, message: str = "") -> None:
         if self.detached:  # its agent is gone: nothing to tell it

@@ -286,8 +286,8 @@ class CustomerTeam:
             return
         if runtime is self.host:
             if not runtime.team_over:
-                await runtime._apply(list(runtime.policy.desk.revoke(self.now)))
                 runtime.detached = True
+                runtime.policy.desk.revoke(self.now)  # quietly: the customer was told who left
             return
         assert isinstance(runtime, GuestRuntime)
         runtime.admitted = False
