@@ -157,7 +157,7 @@ class CustomerTeam:
         elif isinstance(event, ControlKeys):  # the customer's receipt counts every agent's keys
             self.emit(event)
         elif isinstance(event, (Notice, IdentityWarning)):
-            if self.policy.is_admitted(viewer) or isinstance(event, IdentityWarning):
+            if self.policy.is_admitted(viewer):  # before that, nothing it causes reaches the customer
                 self.emit(replace(event, message=f"{who}: {event.message}"))
         elif kind_of(event) == "error":
             self.emit(Notice(f"{who}: {as_text(event)}"))
