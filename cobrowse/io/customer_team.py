@@ -66,10 +66,25 @@ class GuestRuntime(CustomerRuntime):
             return
         if isinstance(message, m.Suggest):  # the customer's keys answer the first agent's suggestion
             await self.send(m.SuggestAnswer(message.id, "refused", FIRST_ONLY.format(what="suggests commands")))
-        elif isinstance(message, (m.PushPlaybook, m.StepRequest)):
-            await self.send(m.Steps({"error": FIRST_ONLY.format(what="runs the guide's steps")}))
+        elif isinstance(message, m.PushPlaybook):
+            await self.send(m.Steps({"error": FIRST_ONLY.format(what="starts a guide")}))
+        elif isinstance(message, m.StepRequest):
+            await self._step(message)
         elif not isinstance(message, m.Pointer):
             await super().on_message(message)
+
+    async def _step(self, message: m.StepRequest) -> None:
+        """An admitted agent moves the guide's steps (they live with the first pairing's policy:
+        every agent sees the change); a refusal goes back to this agent only."""
+        host, now = self.host, self.now
+        if not self.policy.limits.admit(message.t, now):
+            return
+        try:
+            effects = host.policy.change_step(message.action, message.index, message.status, "agent", now)
+        except ValueError as exc:
+            await self.send(m.Steps({"error": str(exc)[:m.MAX_REASON]}))
+            return
+        await host._apply([*effects, *host.policy.take_steps()])
 
     def shows_addresses(self) -> bool:
         """No network address of this machine to an agent the customer has not allowed (a direct

@@ -77,6 +77,13 @@ async def test_invite_join_allow_chat_leave_and_hand_over(relay_url: str) -> Non
         await a.event("chat", text="hello from B", name="Bob")
         assert "Bob (agent 2): hello from B" in await customer.stderr_line("hello from B")
 
+        await a.send({"cmd": "steps", "title": "Team guide", "steps": [{"title": "look"}, {"title": "fix"}]})
+        await b.event("steps", title="Team guide")
+        await b.send({"cmd": "step", "index": 0, "status": "done"})  # B moves the steps; everyone sees it
+        async with asyncio.timeout(10):
+            while not any(e.get("steps", [{}])[0].get("status") == "done" for e in a.all("steps")):
+                await asyncio.sleep(0.05)
+
         await a.send({"cmd": "leave"})
         assert await a.wait() == 0
         assert (await a.event("ended"))["reason"] == "left"
