@@ -31,6 +31,9 @@ from cobrowse.protocol.prompts import ARMING, TIMEOUT
 
 #: Invitations open (a code out, nobody paired yet) at once.
 MAX_OPEN_INVITES = 2
+#: Colleagues of one agent the customer may refuse (or not answer about) before that agent's
+#: invitations stop for the rest of the session: no stream of questions to wear them down.
+MAX_REFUSED = 3
 #: Agents on the roster at once (the first one included).
 MAX_VIEWERS = m.MAX_VIEWERS
 #: The first id of the team's questions (``PromptQueue`` ids of a viewer ``v`` start at ``v * PROMPT_STRIDE``).
@@ -132,6 +135,7 @@ class TeamPolicy:
         self._asking: list[int] = []
         self.question: _Question | None = None
         self._last_prompt = PROMPT_BASE
+        self._refused: dict[int, int] = {}  # inviter -> colleagues refused
 
     # who is here
 
@@ -164,6 +168,9 @@ class TeamPolicy:
         """Agent ``by`` asks for a code for a colleague."""
         if not self.is_admitted(by):
             return []  # an agent the customer has not admitted asks nothing
+        if self._refused.get(by, 0) >= MAX_REFUSED:
+            return [ToViewer(by, m.InviteCode(error=f"the customer refused {MAX_REFUSED} of your colleagues: "
+                                                    f"no more invitations in this session"))]
         invited = sum(1 for v in self.viewers.values() if v.state is ViewerState.INVITED)
         if invited >= MAX_OPEN_INVITES:
             return [ToViewer(by, m.InviteCode(error=f"{invited} invitations are already waiting for a colleague"))]
@@ -249,6 +256,7 @@ class TeamPolicy:
                                                  f"(view only until you grant more)")]
             else:
                 viewer.state = ViewerState.GONE
+                self._refused[viewer.invited_by] = self._refused.get(viewer.invited_by, 0) + 1
                 reason = ("the customer did not allow you to see their screen" if said == "you refused"
                           else "the customer did not answer whether you may see their screen")
                 out += [Dismiss(viewer.id, "viewer_refused", reason),

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from cobrowse.policy.customer_events import ConsentPrompt, Level, Notice, TeamAnswer, TeamAsk, TeamRequest
-from cobrowse.policy.customer_team import (FIRST, MAX_OPEN_INVITES, PROMPT_BASE, Admit, Dismiss, OpenInvite, Revoke,
+from cobrowse.policy.customer_team import (FIRST, MAX_OPEN_INVITES, MAX_REFUSED, PROMPT_BASE, Admit, Dismiss, OpenInvite, Revoke,
                                            TeamOver, TeamPolicy, ToViewer, ViewersShown)
 from cobrowse.protocol import messages as m
 from tests.policy.customer_harness import Drive, Screen
@@ -65,6 +65,15 @@ def test_refused_or_unanswered_dismisses_with_a_reason() -> None:
     out = policy.tick(TIMEOUT)
     assert [e.reason for e in out if isinstance(e, Dismiss)] == ["viewer_refused"]
     assert policy.admitted() == [FIRST]
+
+
+def test_an_agent_whose_colleagues_keep_being_refused_invites_no_more() -> None:
+    policy = team()
+    for n in range(MAX_REFUSED):
+        _, prompt = asked(policy, now=10.0 * n)
+        policy.answer(False, prompt.id, 10.0 * n + 2)
+    [refused] = policy.invite(FIRST)
+    assert isinstance(refused, ToViewer) and "no more invitations" in refused.message.error  # type: ignore[attr-defined]
 
 
 def test_a_stale_answer_answers_nothing() -> None:
