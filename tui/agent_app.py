@@ -27,7 +27,7 @@ from textual.widgets import Footer, Input, TabbedContent, TabPane
 
 from cobrowse.io.datadir import data_dir
 from cobrowse.playbook.catalogue import SAMPLES, Catalogue
-from cobrowse.policy.agent_commands import Point, Record, StepStatus
+from cobrowse.policy.agent_commands import Invite, Leave, Point, Record, StepStatus
 from cobrowse.policy.agent_events import RecordingState
 from cobrowse.voice.settings import RtcSettings
 from cobrowse.wire.proxy import ProxyChoice
@@ -331,6 +331,17 @@ class AgentApp(App[None]):
         pane = self._need_session()
         if pane is not None:
             await pane.request_control()
+
+    async def action_invite(self) -> None:
+        """A code for a colleague (docs/team.md): the pane shows it when the customer's client answers."""
+        pane = self._need_session()
+        if pane is not None:
+            await pane.command(Invite())
+
+    async def action_leave_session(self) -> None:
+        pane = self._need_session()
+        if pane is not None:
+            await pane.command(Leave())
 
     def action_toggle_typing(self) -> None:
         pane = self._need_session()

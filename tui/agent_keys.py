@@ -56,6 +56,10 @@ CONSOLE_KEYS: tuple[ConsoleKey, ...] = (
     ConsoleKey("call", "⇧F7", "Call", "Call the customer", "Start a voice call, or answer the customer's"),
     ConsoleKey("hangup", "⇧F8", "Hang up", "Hang up", "End the call, or decline a ringing one", show=False),
     ConsoleKey("mute", "⇧F9", "Mute", "Mute / unmute", "Mute or unmute your microphone during a call", show=False),
+    ConsoleKey("invite", "⇧F12", "Invite", "Invite a colleague", "A code for a second agent to join this session "
+               "(the customer is asked to allow them; docs/team.md)", show=False),
+    ConsoleKey("leave_session", None, "", "Leave session", "Leave without ending the session for the customer and "
+               "the other agents"),
     ConsoleKey("toggle_theme", None, "", "Toggle dark/light theme", "Switch between the dark and the light theme"),
 )
 

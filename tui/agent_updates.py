@@ -30,7 +30,7 @@ class SessionUpdates(StepsView):
         handler = getattr(self, f"_on_{kind}", None)
         if handler is not None:
             handler(event)
-        if kind in ("recording", "feedback_wait", "receipt"):  # recordings and the end (issue 8)
+        if kind in ("recording", "feedback_wait", "receipt", "invite", "viewers"):  # recordings, the end, a team
             self._system(str(event.get("message", "")))
             self._render_facts()
         if kind == "ended" and event.get("feedback"):
@@ -114,7 +114,7 @@ class SessionUpdates(StepsView):
         self._render_status_extra()
 
     def _on_chat(self, event: dict[str, Any]) -> None:
-        who = self.customer_name or "customer"
+        who = str(event.get("name") or "") or self.customer_name or "customer"  # name: another agent (a team)
         self.chat_log.write(Text.assemble((f"{who}: ", "bold magenta"), event.get("text", "")))
 
     def _on_consent(self, event: dict[str, Any]) -> None:

@@ -17,6 +17,7 @@ from textual.widgets import Button, Digits, RichLog
 from cobrowse.i18n.text import current
 from cobrowse.io.customer import CustomerRuntime
 from cobrowse.playbook import Playbook
+from cobrowse.policy.customer import TEAM_PROMPTS
 from cobrowse.policy.customer_events import Level
 from cobrowse.protocol.prompts import ASKS, GIVES, PromptKind
 from cobrowse.wire.code import Code
@@ -152,6 +153,9 @@ class CustomerView(App[None]):
         runtime = self.runtime
         prompt = runtime.prompts.shown if runtime is not None else None
         if prompt is None or prompt.id != prompt_id:
+            if message and prompt_id >= TEAM_PROMPTS:  # another agent of the team asks (docs/team.md)
+                self._note(message, "bold")
+                self.notify(message, timeout=30)
             return  # already answered, or another one is on show
         unverified = prompt.kind == PromptKind.CONTROL and not (self.identity is not None and self.identity.get("verified"))
         tr = current()

@@ -18,7 +18,7 @@ from cobrowse.i18n.playbooks import for_peer
 from cobrowse.io.headless import parsed
 from cobrowse.io.recorder import Recorder
 from cobrowse.io.local_echo import LocalEcho
-from cobrowse.io.runtime import SessionRuntime
+from cobrowse.io.runtime import EXIT_REJECTED, SessionRuntime
 from cobrowse.helpdesk.summary import TicketLinked
 from cobrowse.playbook.suggest_session import Suggester
 from cobrowse.playbook import PlaybookError, load_playbook
@@ -43,6 +43,8 @@ from cobrowse.voice.call import CallError
 __all__ = ["FEEDBACK_WAIT", "STEP_STATUSES", "AgentRuntime", "CommandError", "action_summary", "screen_event"]
 
 STEP_STATUSES = tuple(status.value for status in StepStatus)
+#: How the customer's client turns an invited agent away (docs/team.md).
+REFUSED = frozenset({"viewer_refused", "viewer_removed"})
 
 
 #: What the agent's front ends and taps take: typed events, or dicts from code not yet typed.
@@ -217,6 +219,30 @@ class AgentRuntime(SessionRuntime):
         self.policy.ending = True
         await super().end(reason, message)
 
+    async def on_end(self, message: m.End) -> None:
+        """An invited agent the customer did not allow, or removed, ends refused (exit status 4)."""
+        if message.reason in REFUSED:
+            await self.link.close(str(message.reason))
+            self.finish(str(message.reason), str(message.message or message.reason), EXIT_REJECTED)
+            return
+        await super().on_end(message)
+
+    async def leave(self) -> None:
+        """Leave without ending the session for the customer and the other agents (a team,
+        docs/team.md): the customer's client hears ``leave`` first, acknowledged, then this
+        side's relay session closes. The last agent leaving ends the session for the customer."""
+        if self.outcome is not None or self._ending:
+            return
+        self._ending = True
+        last = self.policy.alone()
+        if self.paired:
+            await self.send(m.Leave())
+            await self.settle()
+        await self.link.close("agent_ended")
+        self.finish("left", "you left the session" + (
+            ": you were the last agent, so the session is over for the customer" if last
+            else ": it goes on for the customer and the other agents"), 0)
+
     def wants_feedback(self, reason: str) -> bool:
         session = self.session
         present = self.peer is not None and session is not None and session.peer_present
@@ -273,6 +299,11 @@ class AgentRuntime(SessionRuntime):
         is a headless command object (in-process integrations and tests): parsed as stdin's are."""
         if not isinstance(cmd, c.Command):
             cmd = parsed(self, cmd)
+        if isinstance(cmd, c.Leave):
+            self.policy.check(cmd, paired=self.paired)
+            self.on_action(cmd.summary())
+            await self.leave()
+            return
         if isinstance(cmd, c.End):
             if self._ending:
                 self.skip_feedback_wait()

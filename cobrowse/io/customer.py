@@ -18,12 +18,13 @@ from collections import deque
 from typing import Any, Callable, Sequence
 
 from cobrowse.errors import AudioUnavailable
+from cobrowse.io.customer_seat import TeamSeat
 from cobrowse.io.runtime import SessionRuntime
 from cobrowse.playbook import Playbook, StepMachine
 from cobrowse.policy.customer import END_CONFIRM, FEEDBACK_ANSWER, CustomerPolicy, Effect
 from cobrowse.policy.customer_consent import HELLO_WAIT
 from cobrowse.policy.customer_events import (CLEAR_SCREEN, ClearScreen, CloseSession, EndGuide, Level, EndSession, Expedite, GetHelp, GiveFeedback,
-                                             PeerEnded, RedactionChanged, Report, ResyncScreen, Voice, WriteProgram)
+                                             PeerEnded, RedactionChanged, Report, ResyncScreen, TeamAnswer, TeamRequest, Voice, WriteProgram)
 from cobrowse.policy.events import Event, as_json
 from cobrowse.protocol import messages as m
 from cobrowse.protocol.consent import ConsentMachine
@@ -92,7 +93,7 @@ class _View:
         return self._rt.screen.emulator.modes()
 
 
-class CustomerRuntime(SessionRuntime):
+class CustomerRuntime(TeamSeat, SessionRuntime):
     role = "customer"
 
     def __init__(self, *args: Any, cols: int = 80, rows: int = 24, consent_timeout: float = 30.0,
@@ -233,6 +234,10 @@ class CustomerRuntime(SessionRuntime):
             if isinstance(effect, m.AppMessage):
                 if self.paired:
                     await self.send(effect)
+                if isinstance(effect, (m.Chat, m.Steps)):
+                    self.on_sent(self, effect)
+            elif isinstance(effect, (TeamRequest, TeamAnswer)):  # docs/team.md
+                await self._team(effect)
             elif isinstance(effect, EndSession):
                 await self.end(effect.reason)
             elif isinstance(effect, CloseSession):
@@ -312,6 +317,7 @@ class CustomerRuntime(SessionRuntime):
         if batch:
             self.screen.feed(batch[0] if len(batch) == 1 else b"".join(batch))
             self.wake()
+            self.followers_changed()
 
     def feed_pending(self) -> None:
         """Feed the whole backlog now (before a resize, before the last frame)."""
@@ -340,6 +346,7 @@ class CustomerRuntime(SessionRuntime):
         self.feed_pending()  # that output was written for the old size
         self.screen.resize(cols, rows)
         self.wake()
+        self.followers_changed(resync=True)
 
     async def local_input(self, data: bytes) -> None:
         await self._apply(self._decide().local_input(data, self.now, self.view))
@@ -394,7 +401,7 @@ class CustomerRuntime(SessionRuntime):
 
     async def answer_prompt(self, allow: bool, prompt_id: int | None = None) -> None:
         """Ctrl-] y / n (or the app's buttons, which name the ``prompt_id`` they show)."""
-        await self._apply(list(self._decide().desk.answer(allow, prompt_id, self.now)))
+        await self._apply(self._decide().answer(allow, prompt_id, self.now))
 
     async def answer_recording(self, allow: bool) -> None:
         """Answer the recording question, if it is the one on screen."""
@@ -449,6 +456,8 @@ class CustomerRuntime(SessionRuntime):
             await self._apply(self._decide().peer_back())
 
     async def on_message(self, message: m.AppMessage) -> None:
+        if self.detached:  # its agent left (a team): nothing it sends counts any more
+            return
         session = self.session
         binding = session.binding if session is not None else None
         await self._apply(self._decide().message(message, self.now, self.view, binding=binding, wall=int(time.time())))
@@ -457,7 +466,7 @@ class CustomerRuntime(SessionRuntime):
 
     def _sharing_now(self) -> bool:
         session = self.session
-        return (self.paired and session is not None and session.peer_present and not session.window_full
+        return (self.paired and not self.detached and session is not None and session.peer_present and not session.window_full
                 and self.policy.sharing and self.policy.ending is None)  # a full window: the screen coalesces
 
     async def _send_frame(self) -> None:

@@ -19,6 +19,7 @@ from cobrowse.errors import CobrowseError
 from cobrowse.i18n.notices import guide_over
 from cobrowse.i18n.text import current
 from cobrowse.io.customer import CustomerRuntime
+from cobrowse.io.customer_team import CustomerTeam
 from cobrowse.io.keeping import customer_trail
 from cobrowse.io.link import RelayLink
 from cobrowse.io.pty import PtyProcess
@@ -85,6 +86,12 @@ class CustomerSession:
         self.runtime.on_guide = self._guide_effect
         self.runtime.policy.review_resume = options.review_resume
         self.runtime.lang = current().language.value  # the agent shows the SAS words the customer reads
+        #: Other agents invited into this session (docs/team.md), each on its own pairing.
+        self.team = CustomerTeam(self.runtime, self.runtime.emit, relay=options.relay,
+                                 reconnect_for=options.reconnect_for, proxy=options.proxy,
+                                 consent_timeout=options.consent_timeout, rtc=options.rtc,
+                                 redact_patterns=options.redact_patterns, trusted=options.trusted,
+                                 control_cooldown=options.control_cooldown)
         self.process: PtyProcess | None = None
         self._help = asyncio.Event()
         self._stop = asyncio.Event()
@@ -152,7 +159,15 @@ class CustomerSession:
 
     async def run(self, program: Awaitable[int], *, ended: Awaitable[str] | None = None) -> Outcome:
         """Until the session ends, the program exits, or ``ended`` (the front end is going: its
-        result says why) completes; then end what still runs, bounded."""
+        result says why) completes; then end what still runs, bounded (the team's other
+        pairings too)."""
+        try:
+            return await self._run(program, ended)
+        finally:
+            outcome = self.runtime.outcome
+            await self.team.close(*((outcome.reason, outcome.message) if outcome is not None else ()))
+
+    async def _run(self, program: Awaitable[int], ended: Awaitable[str] | None) -> Outcome:
         watch = asyncio.ensure_future(program)
         gone = asyncio.ensure_future(ended) if ended is not None else None
         try:

@@ -99,6 +99,8 @@ PARSERS: dict[str, Callable[[Mapping[str, Any]], AgentCommand]] = {
     "redact": _redact,
     "record": lambda cmd: c.Record(cmd.get("on", True)),
     "end": lambda cmd: c.End(cmd.get("feedback")),
+    "invite": lambda cmd: c.Invite(),
+    "leave": lambda cmd: c.Leave(),
 }
 
 

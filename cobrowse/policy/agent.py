@@ -21,6 +21,7 @@ from cobrowse.policy.agent_commands import (
     Command,
     CommandError,
     ConsentLevel,
+    Invite,
     Keys,
     Point,
     PushSteps,
@@ -40,6 +41,7 @@ from cobrowse.policy.agent_events import (
     FeedbackStatus,
     FeedbackWait,
     IdentityReported,
+    InviteReady,
     RecordingChanged,
     RecordingState,
     ScreenChanged,
@@ -48,12 +50,15 @@ from cobrowse.policy.agent_events import (
     StepsChanged,
     SuggestionAnswer,
     SuggestionAnswered,
+    ViewersChanged,
 )
 from cobrowse.policy.events import Event
 from cobrowse.protocol import messages as m
 from cobrowse.screen.sync import ScreenMirror
 from cobrowse.trust import AgentIdentity
 from cobrowse.trust.display import agent_identity_event
+from cobrowse.errors import InvalidCode
+from cobrowse.wire.code import parse_code
 
 #: How long the agent waits, after ending, for the customer's answer to "was it solved?".
 FEEDBACK_WAIT = 60.0
@@ -122,12 +127,15 @@ class AgentPolicy:
         self._commands: dict[type[Command], Callable[[Any], Plan]] = {
             Chat: self._chat, RequestControl: self._request_control, Keys: self._keys, Suggest: self._suggest,
             PushSteps: self._push_steps, Step: self._step, Point: self._point, Redact: self._redact,
-            Record: self._record}
+            Record: self._record, Invite: self._invite}
         self._messages: dict[type[m.AppMessage], Callable[[Any], Plan]] = {
             m.Chat: self._chat_received, m.IdentitySeen: self._identity_seen, m.Consent: self._consent,
             m.Sharing: self._sharing, m.Steps: self._steps, m.SuggestAnswer: self._suggestion_answered,
             m.Screen: self._screen, m.Feedback: self._feedback, m.Recording: self._recording,
-            m.Unknown: self._unknown}
+            m.Unknown: self._unknown, m.InviteCode: self._invite_code, m.Viewers: self._viewers}
+        #: Who can see the customer's screen, as the customer's client last said (a team).
+        self.viewers: tuple[dict[str, Any], ...] = ()
+        self._invites_asked = 0
 
     # commands
 
@@ -147,6 +155,36 @@ class AgentPolicy:
 
     def _chat(self, cmd: Chat) -> Plan:
         return Plan(send=[m.Chat(cmd.text)])
+
+    def _invite(self, cmd: Invite) -> Plan:
+        self._invites_asked += 1
+        return Plan(send=[m.Invite()])
+
+    def _invite_code(self, message: m.InviteCode) -> Plan:
+        """The customer's client opened a pairing for a colleague: its code (only if asked)."""
+        if self._invites_asked <= 0:
+            return Plan(events=[AgentWarning("invite", "ignored an invitation code nobody asked for")])
+        self._invites_asked -= 1
+        if message.error or not message.code:
+            return Plan(events=[AgentError(f"the customer's cobrowse could not invite: {message.error or 'no code'}",
+                                           cmd="invite")])
+        try:
+            code = str(parse_code(str(message.code)))
+        except InvalidCode:
+            return Plan(events=[AgentError("the customer's cobrowse sent an invitation code that is not a code",
+                                           cmd="invite")])
+        return Plan(events=[InviteReady(code, f"a colleague joins with: cobrowse agent --join {code} "
+                                              f"(the customer is asked to allow them)")])
+
+    def _viewers(self, message: m.Viewers) -> Plan:
+        self.viewers = tuple(message.viewers)
+        names = ", ".join(f"{v['name'] or 'an agent'}{' (you)' if v['you'] else ''}"
+                          f"{' has control' if v['control'] else ''}" for v in self.viewers)
+        return Plan(events=[ViewersChanged(self.viewers, f"can see the customer's screen: {names or 'nobody'}")])
+
+    def alone(self) -> bool:
+        """Whether this agent is the only one the customer's client lists (leaving ends it)."""
+        return sum(1 for v in self.viewers if not v["you"]) == 0
 
     def _request_control(self, cmd: RequestControl) -> Plan:
         return Plan(send=[m.RequestControl(cmd.level.value)])
@@ -231,6 +269,8 @@ class AgentPolicy:
         return handler(message) if handler is not None else Plan()
 
     def _chat_received(self, message: m.Chat) -> Plan:
+        if message.name:  # another agent's words, passed on by the customer's client
+            return Plan(events=[ChatMessage(Side.AGENT, message.text, name=str(message.name))])
         return Plan(events=[ChatMessage(Side.CUSTOMER, message.text)])
 
     def _identity_seen(self, message: m.IdentitySeen) -> Plan:

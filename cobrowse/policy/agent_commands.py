@@ -305,10 +305,24 @@ class End(Command):
             raise CommandError('end "feedback" must be true (ask the customer whether it was solved) or false')
 
 
+@dataclass(frozen=True)
+class Invite(Command):
+    """Ask the customer's client for a code a second agent joins this session with (docs/team.md)."""
+
+    NAME: ClassVar[str] = "invite"
+
+
+@dataclass(frozen=True)
+class Leave(Command):
+    """Leave the session without ending it for the customer and the other agents."""
+
+    NAME: ClassVar[str] = "leave"
+
+
 AgentCommand = Union[Chat, RequestControl, Keys, Suggest, PushPlaybook, PushSteps, Step, Point, Call, Hangup, Mute,
-                     Redact, Record, End, Ticket, SuggestPlaybooks]
+                     Redact, Record, End, Ticket, SuggestPlaybooks, Invite, Leave]
 
 #: Every command by its headless name.
 COMMANDS: dict[str, type[Command]] = {c.NAME: c for c in (Chat, RequestControl, Keys, Suggest, PushPlaybook, PushSteps,
                                                           Step, Point, Call, Hangup, Mute, Redact, Record, End,
-                                                          Ticket, SuggestPlaybooks)}
+                                                          Ticket, SuggestPlaybooks, Invite, Leave)}

@@ -63,9 +63,12 @@ class FeedbackAnswer:
 
 @dataclass(frozen=True)
 class ChatMessage(Event):
+    """``name``: another agent of the team, whose words the customer's client passed on."""
+
     KIND = "chat"
     sender: Side = key("from", Side.CUSTOMER)
     text: str = ""
+    name: str | None = None
 
 
 @dataclass(frozen=True)
@@ -202,3 +205,21 @@ class AgentError(Event):
     message: str = ""
     kind: str | None = None
     cmd: str | None = None
+
+
+@dataclass(frozen=True)
+class InviteReady(Event):
+    """The code a second agent joins this session with (``cobrowse agent --join CODE``)."""
+
+    KIND = "invite"
+    code: str = ""
+    message: str = ""
+
+
+@dataclass(frozen=True)
+class ViewersChanged(Event):
+    """Who can see the customer's screen now, as the customer's client says (docs/team.md)."""
+
+    KIND = "viewers"
+    viewers: tuple[dict[str, Any], ...] = ()
+    message: str = ""

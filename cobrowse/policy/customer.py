@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import math
 from collections import deque
-from typing import Protocol, Sequence
+from typing import Sequence
 
 from cobrowse.i18n.text import N_, Translator, current
 from cobrowse.playbook import LineTap, Playbook, PlaybookError, StepMachine, playbook_from_dict
@@ -23,12 +23,13 @@ from cobrowse.plain.feedback import QUESTION, FeedbackPrompt as FeedbackKeys
 from cobrowse.plain.keymap import Front, hint
 from cobrowse.plain.prefix import Command, Echo, PrefixParser, ToProgram
 from cobrowse.policy.customer_consent import ConsentDesk
+from cobrowse.policy.customer_patterns import AgentPatterns, ScreenView
 from cobrowse.policy.customer_events import (ChatReceived, ClearScreen, CloseSession, ControlKeys, EndGuide, EndSession, Expedite,
                                              FeedbackPrompt, FeedbackSent, GetHelp, GiveFeedback, Level, Notice,
                                              NoticeKind,
-                                             PeerEnded, PointerShown, RedactionChanged, Report, Reported, ResumeChoice,
-                                             ResumeReview, Role, ResyncScreen, ScreenCleared, SharingChanged, StepsChanged, SuggestionShown, Voice,
-                                             WriteProgram)
+                                             PeerEnded, RedactionChanged, Report, Reported, ResumeChoice,
+                                             ResumeReview, Role, ResyncScreen, ScreenCleared, SharingChanged, StepsChanged, SuggestionShown,
+                                             TeamAnswer, TeamAsk, TeamRequest, Voice, WriteProgram)
 from cobrowse.policy.events import Event
 from cobrowse.protocol import messages as m
 from cobrowse.protocol.inbound import RateLimits
@@ -36,7 +37,6 @@ from cobrowse.protocol.prompts import ARMING
 from cobrowse.protocol.suggestion import Paste, check_suggestion, plan_paste
 from cobrowse.screen.budget import AgentPattern, PatternBudget
 from cobrowse.screen.redact import LineRedactor, RedactPatternError, Redactor
-from cobrowse.screen.state import Modes
 from cobrowse.trust import OrgTrust
 from cobrowse.trust.tripwire import COOLDOWN
 
@@ -44,25 +44,16 @@ from cobrowse.trust.tripwire import COOLDOWN
 END_CONFIRM = 5.0
 #: How long the end-of-session question waits for the customer (the agent waits 60 s).
 FEEDBACK_ANSWER = 45.0
-#: Pattern notices waiting for the agent while sharing is paused (each pattern is told once).
-MAX_PATTERN_ERRORS = 32
-#: Pointer patterns kept compiled (each is compiled once, and stays off once switched off).
-MAX_POINTER_PATTERNS = 64
 
 #: Plain mode's answers to "sharing would show this" (``ResumeReview.hint``): any other key
 #: stays paused.
+#: Prompt ids from here up belong to the team's other pairings (``customer_team.PROMPT_STRIDE``).
+TEAM_PROMPTS = 10_000
+
 REVIEW_KEYS = {b"s": ResumeChoice.SHARE, b"\r": ResumeChoice.SHARE, b"c": ResumeChoice.CLEAR}
 
 Effect = (m.AppMessage | Event | WriteProgram | Expedite | ResyncScreen | ClearScreen | RedactionChanged | EndSession
-          | CloseSession | PeerEnded | Voice | Report | GiveFeedback | GetHelp | EndGuide)
-
-
-class ScreenView(Protocol):
-    """What the policy reads of the customer's screen (the runtime feeds pending output first)."""
-
-    def lines(self) -> list[str]: ...
-
-    def modes(self) -> Modes: ...
+          | CloseSession | PeerEnded | Voice | Report | GiveFeedback | GetHelp | EndGuide | TeamRequest | TeamAnswer)
 
 
 #: A paste that did not happen, and one that did, by what was pasted (one sentence each).
@@ -72,7 +63,7 @@ PASTED = {"the step's command": N_("pasted the step's command: check it, edit it
           "the agent's suggestion": N_("pasted the agent's suggestion: check it, edit it if needed, and press Enter "
                                        "to run it")}
 
-class CustomerPolicy:
+class CustomerPolicy(AgentPatterns):
     def __init__(self, *, patterns: PatternBudget, redactor: Redactor, consent_timeout: float = 30.0,
                  prompt_arming: float = ARMING, control_cooldown: float = COOLDOWN,
                  trusted: Sequence[OrgTrust] = (), ask_feedback: bool = False,
@@ -122,6 +113,9 @@ class CustomerPolicy:
         #: The customer heard that a secret was masked (told once).
         self.told_masked = False
         self._paired = False
+        #: Other agents' questions may be on screen (a team: ``cobrowse.policy.customer_team``):
+        #: Ctrl-] y / n answer this desk's question first, then the team's.
+        self.in_team = False
 
     @property
     def paired(self) -> bool:
@@ -204,11 +198,13 @@ class CustomerPolicy:
                 return [Notice(self.tr("not connected to an agent yet: chat not sent"))]
             return [m.Chat(text), Notice(self.tr("you: {text}", text=text))]
         if name in ("allow", "deny"):
-            return list(desk.answer(name == "allow", int(text) if text.isdigit() else None, now))
+            return self.answer(name == "allow", int(text) if text.isdigit() else None, now)
         if name in ("grant_control", "grant_suggest"):
             return list(desk.grant(Level.CONTROL if name == "grant_control" else Level.SUGGEST, now))
         if name == "revoke":
-            return list(desk.revoke(now))
+            return [*desk.revoke(now), *([TeamRequest(TeamAsk.REVOKE_ALL)] if self.in_team else [])]
+        if name == "drop_viewer":  # an agent's number as the viewers line shows it; none: the latest to join
+            return [TeamRequest(TeamAsk.DROP, int(text) if text.isdigit() else 0)]
         if name == "report":
             return [Report()]
         if name in ("paste_suggestion", "decline_suggestion"):
@@ -228,6 +224,13 @@ class CustomerPolicy:
         if name in ("resume_share", "resume_clear", "resume_stay"):
             return self.review_answer(ResumeChoice(name.removeprefix("resume_")))
         return []
+
+    def answer(self, allow: bool, prompt_id: int | None, now: float) -> list[Effect]:
+        """An answer to the question on screen. In a team several pairings may ask at once: an
+        answer naming no prompt goes to the newest one shown, whichever asks (the team decides)."""
+        if self.in_team and (prompt_id is None or prompt_id >= TEAM_PROMPTS):
+            return [TeamAnswer(allow, prompt_id)]
+        return list(self.desk.answer(allow, prompt_id, now))
 
     def _pause(self, view: ScreenView) -> list[Effect]:
         """Pause, or resume: if the screen changed while paused (what the customer typed, what
@@ -286,6 +289,10 @@ class CustomerPolicy:
             return list(desk.ignored_notice(f"rate:{message.t}", now))
         if isinstance(message, m.Chat):
             return [ChatReceived(message.text)]
+        if isinstance(message, m.Invite):
+            return [TeamRequest(TeamAsk.INVITE)]
+        if isinstance(message, m.Leave):
+            return [TeamRequest(TeamAsk.LEAVE)]
         if isinstance(message, m.AgentProof):
             return list(desk.agent_proof(message, binding, wall))
         if isinstance(message, m.RequestControl):
@@ -464,67 +471,3 @@ class CustomerPolicy:
         sentence = PASTED.get(what)
         return [WriteProgram(plan.data),
                 Notice(self.tr(sentence) if sentence else f"pasted {what}: check it, edit it if needed, and press Enter to run it")]
-
-    def pointer_effects(self, view: ScreenView) -> list[Effect]:
-        """What the agent points at, with the text it covers now (for plain mode and the app),
-        after the notices of a pointer pattern that ran out of time."""
-        pointer = self.pointer
-        if pointer is None:
-            return [PointerShown(self.tr("the agent cleared the highlight"), cleared=True)]
-        lines = view.lines()
-        if pointer.pattern:
-            pattern = self._pointer_patterns.get(pointer.pattern)
-            if pattern is None:
-                if len(self._pointer_patterns) >= MAX_POINTER_PATTERNS:
-                    del self._pointer_patterns[next(iter(self._pointer_patterns))]
-                pattern = self.patterns.compile(pointer.pattern, "pointer pattern", literal_if_invalid=True)
-                self._pointer_patterns[pointer.pattern] = pattern
-            rows = [i for i, line in enumerate(lines) if self.patterns.search(pattern, line)]
-            out = self.pattern_notices()
-            active = pattern.active
-        else:
-            out = []
-            rows = list(range(pointer.first, min(pointer.last, len(lines) - 1) + 1))
-        shown = " | ".join(lines[i].strip() for i in rows[:3]) or self.tr("(nothing there now)")
-        tr = self.tr
-        if pointer.pattern:
-            quoted = repr(pointer.pattern[:60])
-            said = (tr("the agent points at lines matching {pattern}: {text}", pattern=quoted, text=shown)
-                    if active else
-                    tr("the agent points at lines matching {pattern} (switched off: too slow): {text}",
-                       pattern=quoted, text=shown))
-        elif pointer.last > pointer.first:
-            said = tr("the agent points at rows {first}-{last}: {text}", first=pointer.first + 1, last=pointer.last + 1,
-                      text=shown)
-        else:
-            said = tr("the agent points at row {row}: {text}", row=pointer.first + 1, text=shown)
-        return [*out, PointerShown(said, rows=tuple(rows), pattern=pointer.pattern)]
-
-    # the agent's patterns, under their CPU budget
-
-    def pattern_notices(self) -> list[Effect]:
-        """An agent pattern switched off (or refused, or throttled): the customer is told at
-        once; the agent with the next frame (``frame_upkeep``: never while sharing is paused)."""
-        out: list[Effect] = []
-        for notice in self.patterns.take_notices():
-            out.append(Notice(notice.customer_text(), kind=NoticeKind.AGENT_PATTERN, state=str(notice.kind),
-                              label=notice.label, pattern=notice.pattern,
-                              reason=None if notice.reason is None else str(notice.reason)))
-            text = notice.agent_text()
-            if text and len(self._pattern_errors) < MAX_PATTERN_ERRORS:
-                self._pattern_errors.append(text)
-        return out
-
-    def frame_upkeep(self) -> list[Effect]:
-        """Before each frame (only while sharing): the agent's pattern notices so far."""
-        out = self.pattern_notices()
-        while self._pattern_errors and self._paired:
-            out.append(m.Steps({"error": self._pattern_errors.popleft()}))
-        return out
-
-    def frame_masked(self) -> list[Effect]:
-        """A frame masked something that looked like a secret: the customer hears it once."""
-        if self.told_masked:
-            return []
-        self.told_masked = True
-        return [Notice("something on your screen looked like a secret: the agent sees it masked (░░░), you see it as it is")]

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+from dataclasses import replace
 from typing import Sequence
 
 from cobrowse.i18n.text import N_, Translator, current
@@ -68,6 +69,11 @@ class ConsentDesk:
     @property
     def level(self) -> Level:
         return Level(self.consent.level)
+
+    def number_prompts_from(self, first: int) -> None:
+        """This desk's questions get ids after ``first`` (a team: each pairing its own range,
+        so an answer naming one never reaches another's)."""
+        self.prompts = replace(self.prompts, _last_id=first)
 
     @property
     def verified(self) -> bool:

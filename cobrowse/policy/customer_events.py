@@ -339,3 +339,28 @@ class GetHelp:
 @dataclass(frozen=True)
 class EndGuide:
     """Guide mode, no session yet: Ctrl-] e just stops the guide."""
+
+
+class TeamAsk(StrEnum):
+    """What an agent or the customer asks of the team (``cobrowse.policy.customer_team``)."""
+
+    INVITE = "invite"  # the agent wants a code for a colleague
+    LEAVE = "leave"  # the agent leaves; the session goes on for the others
+    REVOKE_ALL = "revoke_all"  # Ctrl-] r: control back from every agent
+    DROP = "drop"  # the customer removes agent ``viewer``
+
+
+@dataclass(frozen=True)
+class TeamRequest:
+    """For the team's glue (``cobrowse.io.customer_team``): this runtime's agent, or the customer, asks."""
+
+    what: TeamAsk
+    viewer: int = 0
+
+
+@dataclass(frozen=True)
+class TeamAnswer:
+    """Ctrl-] y / n answered a question another pairing of the team put on screen."""
+
+    allow: bool
+    prompt_id: int | None

@@ -69,8 +69,12 @@ class Hello(AppMessage):
 
 @dataclass(frozen=True)
 class Chat(AppMessage):
+    """``name``: set by the customer's client when it passes on another agent's chat (a team,
+    docs/team.md); empty for the peer's own words."""
+
     t: ClassVar[str] = "chat"
     text: str
+    name: str = ""
 
 
 @dataclass(frozen=True)
@@ -303,6 +307,43 @@ class IdentitySeen(AppMessage):
     detail: str = ""
 
 
+# -- a team in one session (docs/team.md) --
+
+#: The most viewers a customer's client lists (it admits at most this many agents).
+MAX_VIEWERS = 8
+
+
+@dataclass(frozen=True)
+class Invite(AppMessage):
+    """The agent asks the customer's client for a code a second agent can join with."""
+
+    t: ClassVar[str] = "invite"
+
+
+@dataclass(frozen=True)
+class InviteCode(AppMessage):
+    """The customer's client opened a new pairing for a second agent: its code (or why not)."""
+
+    t: ClassVar[str] = "invite_code"
+    code: str = ""
+    error: str = ""
+
+
+@dataclass(frozen=True)
+class Leave(AppMessage):
+    """The agent leaves; the session goes on for the customer and the other agents."""
+
+    t: ClassVar[str] = "leave"
+
+
+@dataclass(frozen=True)
+class Viewers(AppMessage):
+    """Who can see the customer's screen now: ``[{"id", "name", "control", "you"}]``."""
+
+    t: ClassVar[str] = "viewers"
+    viewers: list[dict[str, Any]] = field(default_factory=list)
+
+
 @dataclass(frozen=True)
 class Unknown(AppMessage):
     t: ClassVar[str] = "unknown"
@@ -316,7 +357,8 @@ MESSAGES: dict[str, type[AppMessage]] = {
               Rtc, Call,
               Redact,
               Feedback, RecordRequest, Recording,
-              AgentProof, IdentitySeen)
+              AgentProof, IdentitySeen,
+              Invite, InviteCode, Leave, Viewers)
 }
 
 
@@ -398,7 +440,8 @@ def decode(payload: bytes, limits: DecodeLimits = FROM_CUSTOMER) -> AppMessage:
 #: and Pointer patterns, Suggest.command, Rtc.sdp), which their own validators check.
 TEXT_FIELDS: dict[type[AppMessage], dict[str, Field]] = {
     Hello: {"name": Field.NAME, "client": Field.CLIENT},
-    Chat: {"text": Field.CHAT},
+    Chat: {"text": Field.CHAT, "name": Field.NAME},
+    InviteCode: {"code": Field.KIND, "error": Field.MESSAGE},
     End: {"reason": Field.KIND, "message": Field.MESSAGE},
     Call: {"reason": Field.REASON},
     IdentitySeen: {"agent": Field.NAME, "org": Field.NAME, "detail": Field.DETAIL},
@@ -412,6 +455,9 @@ def untrusted_text(message: AppMessage) -> AppMessage:
         return replace(message, state=clean_steps_state(message.state))
     if isinstance(message, PushPlaybook):
         return replace(message, playbook=clean_playbook(message.playbook))
+    if isinstance(message, Viewers):
+        return replace(message, viewers=[{"id": v["id"], "name": clean(v["name"], Field.NAME), "control": v["control"],
+                                          "you": v["you"]} for v in message.viewers])
     if isinstance(message, Hello) and message.lang:
         known = parse_language(message.lang)
         message = replace(message, lang=known.value if known else "")
@@ -422,6 +468,10 @@ def untrusted_text(message: AppMessage) -> AppMessage:
 
 
 def _check(message: AppMessage) -> None:
+    if isinstance(message, Viewers) and not _viewers_ok(message.viewers):
+        raise MalformedPayload(f"viewers: at most {MAX_VIEWERS} objects with id, name, control and you")
+    if isinstance(message, InviteCode) and (len(message.code) > 64 or len(message.error) > MAX_REASON):
+        raise MalformedPayload("invite_code: code or error too long")
     if isinstance(message, Chat) and len(message.text) > MAX_TEXT:
         raise MalformedPayload("chat text too long")
     if isinstance(message, (RequestControl, Consent)) and message.level not in CONSENT_LEVELS:
@@ -454,3 +504,10 @@ def _check(message: AppMessage) -> None:
         raise MalformedPayload(f"identity_seen: unknown status {message.status!r} or fields too long")
     if isinstance(message, SuggestAnswer) and (message.answer not in SUGGEST_ANSWERS or len(message.reason) > MAX_REASON):
         raise MalformedPayload(f"suggest_answer: unknown answer {message.answer!r} or reason too long")
+
+
+def _viewers_ok(viewers: list[Any]) -> bool:
+    return len(viewers) <= MAX_VIEWERS and all(
+        isinstance(v, dict) and isinstance(v.get("id"), int) and not isinstance(v.get("id"), bool)
+        and isinstance(v.get("name"), str) and len(v["name"]) <= 256
+        and isinstance(v.get("control"), bool) and isinstance(v.get("you"), bool) for v in viewers)

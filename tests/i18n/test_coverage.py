@@ -53,6 +53,7 @@ CUSTOMER_FACING = [
     "tui/customer_screens.py",
     "tui/widgets/call_bar.py",
     "tui/feedback_dialog.py",
+    "cobrowse/policy/customer_patterns.py",
 ]
 TRANSLATED = [lang for lang in Language if lang is not Language.EN]
 

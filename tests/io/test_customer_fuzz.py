@@ -72,7 +72,7 @@ class MemoryLink(RelayLink):
 class Fuzzer:
     def __init__(self, rng: random.Random) -> None:
         self.rng = rng
-        self.types = sorted(set(m.MESSAGES) - {"end"})  # a valid End just ends the session (the agent may)
+        self.types = sorted(set(m.MESSAGES) - {"end", "leave"})  # a valid End (or the last agent's Leave) just ends the session
 
     def text(self) -> str:
         rng = self.rng

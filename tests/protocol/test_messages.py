@@ -24,6 +24,10 @@ from cobrowse.protocol.messages import (
     AgentProof,
     AppMessage,
     IdentitySeen,
+    Invite,
+    InviteCode,
+    Leave,
+    Viewers,
     Chat,
     Consent,
     End,
@@ -97,6 +101,9 @@ SAMPLES: list[AppMessage] = [
     AgentProof({"format": "cobrowse-agent-credential/1", "agent": "Alice"}, "c2lnbmF0dXJl"),
     IdentitySeen("verified", "Alice", "Acme", "Acme vouches for Alice"),
     IdentitySeen("none"),
+    Chat("passed on", name="Alice"),
+    Invite(), InviteCode(code="1234-56789012"), InviteCode(error="too many"), Leave(),
+    Viewers([{"id": 1, "name": "Alice", "control": False, "you": True}]),
 ]
 
 
