@@ -38,24 +38,45 @@ def compile_patterns(patterns: Iterable[str], source: str) -> tuple[regex.Patter
     return tuple(compiled)
 
 
-def compile_rules(rules: Sequence[Rule]) -> tuple[tuple[Rule, regex.Pattern[str], bool], ...]:
-    """Each rule compiled on its own: one alternation of them all is tried at every position
-    of a line (7x slower than scanning for each rule's own start)."""
-    out = []
-    for rule in rules:
-        pattern = regex.compile(rule.pattern)
-        out.append((rule, pattern, "v" in pattern.groupindex))
-    return tuple(out)
+_Compiled = tuple[Rule, regex.Pattern[str], bool]
 
 
-def rule_spans(rules: Sequence[tuple[Rule, regex.Pattern[str], bool]], text: str, timeout: float) -> list[Span]:
+class CompiledRules:
+    """The built-in rules, each compiled on its own (one alternation of them all is tried at
+    every position of a line: 7x slower than scanning for each rule's own start), with
+    their needles in one flat list: a line is checked for each distinct needle once, and
+    only the rules one of whose needles it holds (and those without needles) are run.
+    Checking the needles rule by rule cost 18 µs a log line, most of the redaction."""
+
+    def __init__(self, rules: Sequence[Rule]) -> None:
+        self.rules: tuple[_Compiled, ...] = tuple(
+            (rule, pattern, "v" in pattern.groupindex) for rule in rules for pattern in (regex.compile(rule.pattern),))
+        by_needle: dict[str, list[int]] = {}
+        self._always: tuple[int, ...] = tuple(i for i, (rule, _p, _v) in enumerate(self.rules) if not rule.needles)
+        for i, (rule, _p, _v) in enumerate(self.rules):
+            for needle in rule.needles:
+                by_needle.setdefault(needle, []).append(i)
+        self._needles: tuple[tuple[str, tuple[int, ...]], ...] = tuple((n, tuple(ix)) for n, ix in by_needle.items())
+
+    def candidates(self, low: str) -> list[_Compiled]:
+        """The rules that may match the line whose lower-case text is ``low``, in rule order."""
+        hit = set(self._always)
+        for needle, indexes in self._needles:
+            if needle in low:
+                hit.update(indexes)
+        rules = self.rules
+        return [rules[i] for i in sorted(hit)]
+
+
+def compile_rules(rules: Sequence[Rule]) -> CompiledRules:
+    return CompiledRules(rules)
+
+
+def rule_spans(rules: CompiledRules, text: str, timeout: float) -> list[Span]:
     """What the built-in rules mask in ``text``: a rule's ``v`` groups, else its whole match,
     without the blanks after it (TimeoutError: the caller masks the line whole)."""
     spans: list[Span] = []
-    low = text.lower()
-    for rule, pattern, has_value in rules:
-        if rule.needles and not any(needle in low for needle in rule.needles):
-            continue
+    for rule, pattern, has_value in rules.candidates(text.lower()):
         if rule.maybe is not None and not rule.maybe(text):
             continue
         for m in pattern.finditer(text, timeout=timeout):
