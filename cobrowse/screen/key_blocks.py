@@ -11,21 +11,20 @@ from __future__ import annotations
 
 from typing import Sequence
 
-import regex
-
+from .lazy_re import LazyPattern
 from .mask import Span
 from .secret_shapes import PEM_BEGIN, PEM_END, is_password_prompt
 from .state import Row
 
 # Lines of a private-key block between its markers: base64, the PEM headers of encrypted
 # keys ("Proc-Type: 4,ENCRYPTED", "DEK-Info: ..."), blank lines.
-KEY_BODY = regex.compile(r"^\s*(?:> )?(?:[A-Za-z0-9+/=]*|[A-Za-z-]+: .*)\s*$")  # "> ": a heredoc
+KEY_BODY = LazyPattern(r"^\s*(?:> )?(?:[A-Za-z0-9+/=]*|[A-Za-z-]+: .*)\s*$")  # "> ": a heredoc
 # A lone blob of base64 (40+ characters, both cases and a digit: not a hex hash).
-BLOB = regex.compile(r"^\s*(?=[^\s]*[A-Z])(?=[^\s]*[a-z])(?=[^\s]*[0-9])[A-Za-z0-9+/]{40,}={0,2}\s*$")
+BLOB = LazyPattern(r"^\s*(?=[^\s]*[A-Z])(?=[^\s]*[a-z])(?=[^\s]*[0-9])[A-Za-z0-9+/]{40,}={0,2}\s*$")
 # Above an END marker whose BEGIN scrolled off: base64 lines only.
-KEY_B64 = regex.compile(r"^\s*(?:> )?[A-Za-z0-9+/=]+\s*$")
-BEGIN = regex.compile(PEM_BEGIN)
-END = regex.compile(PEM_END)
+KEY_B64 = LazyPattern(r"^\s*(?:> )?[A-Za-z0-9+/=]+\s*$")
+BEGIN = LazyPattern(PEM_BEGIN)
+END = LazyPattern(PEM_END)
 
 
 

@@ -24,6 +24,8 @@ from dataclasses import dataclass
 
 import regex
 
+from .lazy_re import LazyPattern
+
 __all__ = ["BUILTIN_RULES", "PEM_BEGIN", "PEM_END", "Rule", "could_be_token", "is_password_prompt", "luhn_ok",
            "starts_like_token", "typing_spans"]
 
@@ -48,7 +50,7 @@ def _card_ok(text: str) -> bool:
     return 13 <= len(digits) <= 19 and luhn_ok(digits)
 
 
-_IDS = regex.compile(r"\d+:\d+")
+_IDS = LazyPattern(r"\d+:\d+")
 
 
 def _not_ids(text: str) -> bool:
@@ -180,22 +182,22 @@ BUILTIN_RULES: tuple[Rule, ...] = (
 
 # -- typing ---------------------------------------------------------------------------
 
-_TYPING_PREFIX = regex.compile(r"(?<![A-Za-z0-9_])(?:" + _STRONG_PREFIX + "|" + _AWS_PREFIX +
+_TYPING_PREFIX = LazyPattern(r"(?<![A-Za-z0-9_])(?:" + _STRONG_PREFIX + "|" + _AWS_PREFIX +
                                r"|AIza|ya29\.|sk-|npm_|pypi-|hf_|eyJ)")
 _PREFIX_NEEDLES = ("gh", "github_pat_", "gl", "xox", "xapp-", "sk_", "rk_", "whsec_", "sk-", "akia", "asia", "agpa",
                    "aida", "aroa", "aipa", "anpa", "anva", "a3t", "aiza", "ya29.", "npm_", "pypi-", "hf_", "eyj")
 # The whole shapes of the tokens whose prefixes the cursor knows, for partial matching: a
 # word that can no longer become one of them ("npm_config_cache") is not a token.
-_TOKEN_SHAPES = regex.compile("|".join(f"(?:{p})" for p in (
+_TOKEN_SHAPES = LazyPattern("|".join(f"(?:{p})" for p in (
     _AWS_PREFIX + r"[A-Z0-9]{16}", r"(?:" + _STRONG_PREFIX + r")[A-Za-z0-9_-]{10,}", r"AIza[0-9A-Za-z_-]{35}",
     r"ya29\.[0-9A-Za-z_-]{20,}", r"sk-[A-Za-z0-9_-]{20,}", r"npm_[A-Za-z0-9]{36}", r"pypi-AgE[A-Za-z0-9_-]{20,}",
     r"hf_[A-Za-z]{34}", r"eyJ[A-Za-z0-9_-]{5,}\.eyJ[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]{10,}", r"eyJ[A-Za-z0-9+/_-]{30,}={0,2}",
 )))
-_TYPING_URL = regex.compile(r"://[^\s:/@]*:(?=[^/@]*\Z)")
-_TYPING_AFTER = regex.compile(r"(?i:\b(?:bearer|basic))\s+\Z")
-_TYPING_LABEL = regex.compile(_LABEL_WORD + _SEP + r"[\"']?")
+_TYPING_URL = LazyPattern(r"://[^\s:/@]*:(?=[^/@]*\Z)")
+_TYPING_AFTER = LazyPattern(r"(?i:\b(?:bearer|basic))\s+\Z")
+_TYPING_LABEL = LazyPattern(_LABEL_WORD + _SEP + r"[\"']?")
 _LABEL_NEEDLES = frozenset(needle for _, needles in _LABEL_WORDS for needle in needles)
-_DIGIT_RUN = regex.compile(r"\d(?:[ -]?\d)*")
+_DIGIT_RUN = LazyPattern(r"\d(?:[ -]?\d)*")
 _TRAILING = "\"'`,;)]}>"
 #: Digits a number being typed may show before it is masked: a card's issuer (6 digits).
 CARD_DIGITS_SHOWN = 6
@@ -264,7 +266,7 @@ def could_be_token(word: str) -> bool:
 
 # -- password prompts -----------------------------------------------------------------
 
-_PROMPT = regex.compile(r"\b(?i:password|passphrase|pass phrase|passwd|passcode)(?:\s+for\s+.{1,80}?)?"
+_PROMPT = LazyPattern(r"\b(?i:password|passphrase|pass phrase|passwd|passcode)(?:\s+for\s+.{1,80}?)?"
                         r"(?:\s*\([^)]{0,64}\))?(?i:\s+again)?\s*:\s*\Z|\bPIN\s*:\s*\Z")
 
 
