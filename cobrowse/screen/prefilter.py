@@ -26,6 +26,7 @@ from .cluster import (
     STRAY_RE,
     TokenTable,
 )
+from .lazy_re import LazyRe
 from .state import (
     BOLD,
     CURLY_UNDERLINE,
@@ -40,7 +41,7 @@ from .state import (
 
 __all__ = ["StreamFilter"]
 
-_SEQ_RE = re.compile(
+_SEQ_RE = LazyRe(
     r"(?:\x1b\[|\x9b)([\x30-\x3f]*)([\x20-\x2f]*)([\x40-\x7e])"  # CSI
     r"|(?:\x1b[\]PX^_]|[\x90\x98\x9d\x9e\x9f])[^\x07\x1b\x9c]*(?:\x07|\x1b\\|\x9c)?"  # strings
     r"|\x1b([\x20-\x2f]*)([\x30-\x4f\x51-\x57\x59\x5a\x5c\x60-\x7e])"  # other ESC
