@@ -4,7 +4,7 @@ CPU budget; a line one of them could not check raises :class:`Unchecked`)."""
 
 from __future__ import annotations
 
-from typing import Iterable, Sequence
+from typing import Callable, Iterable, Sequence
 
 import regex
 
@@ -67,12 +67,24 @@ class CompiledRules:
             done = self._compiled[i] = (rule, pattern, "v" in pattern.groupindex)
         return done
 
-    def candidates(self, low: str) -> list[_Compiled]:
-        """The rules that may match the line whose lower-case text is ``low``, in rule order."""
+    def candidates(self, text: str, low: str | None = None) -> list[_Compiled]:
+        """The rules that may match ``text`` (``low``: its lower case), in rule order."""
+        if low is None:
+            low = text.lower()
         hit = set(self._always)
         for needle, indexes in self._needles:
             if needle in low:
                 hit.update(indexes)
+        rules = self.rules
+        near: dict[Callable[[str], bool], bool] = {}
+        for i in tuple(hit):
+            check = rules[i].near
+            if check is not None:
+                ok = near.get(check)
+                if ok is None:
+                    ok = near[check] = check(text)
+                if not ok:
+                    hit.discard(i)
         compiled = self.compiled
         return [compiled(i) for i in sorted(hit)]
 
@@ -85,7 +97,7 @@ def rule_spans(rules: CompiledRules, text: str, timeout: float) -> list[Span]:
     """What the built-in rules mask in ``text``: a rule's ``v`` groups, else its whole match,
     without the blanks after it (TimeoutError: the caller masks the line whole)."""
     spans: list[Span] = []
-    for rule, pattern, has_value in rules.candidates(text.lower()):
+    for rule, pattern, has_value in rules.candidates(text):
         if rule.maybe is not None and not rule.maybe(text):
             continue
         for m in pattern.finditer(text, timeout=timeout):

@@ -19,6 +19,7 @@ Pure and linear: every pattern here is matched in time proportional to the line.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -85,6 +86,9 @@ class Rule:
     needles: tuple[str, ...] = ()
     #: A cheap necessary condition on the line (None: always try), for rules without needles.
     maybe: Callable[[str], bool] | None = None
+    #: A cheap necessary condition on the line that several rules share (checked once a line
+    #: for all of them, after their needles).
+    near: Callable[[str], bool] | None = None
 
 
 def _word(words: str, before: str) -> str:
@@ -112,6 +116,29 @@ _LABEL_WORDS: tuple[tuple[str, tuple[str, ...]], ...] = (
 )
 _LABEL_WORD = "(?:" + "|".join(word for word, _ in _LABEL_WORDS) + ")"
 _SEP = r"[\"']?\s*(?:\[[^\]]{0,40}\]\s*)?(?::=|=>|[:=])\s*"  # [None]: aws configure's default
+
+# What a label's keyword ends with (each keyword is one of these and at most six letters:
+# "password", "credentials", "api_key"), and what may follow it before _SEP's ":" or "=",
+# matched on the case-folded line (what (?i) compares: "paſſword" is "password"): looser
+# than _SEP (case folding makes a character up to 3; re's \s holds more than regex's).
+_LABEL_ENDS = ("pass", "pwd", "secret", "token", "credential", "key")
+_LABEL_TAIL = re.compile(r"\w{0,18}[\"']?\s*(?:\[[^\]]{0,120}\]\s*)?[:=]")
+
+
+def label_near(text: str) -> bool:
+    """Whether the line has a label's keyword followed by its separator: a line of output
+    that only says "token" (most do, in prose) skips the label rules (~7 µs each, 90 on a
+    line with three)."""
+    low = text.casefold()
+    tail = _LABEL_TAIL.match
+    for key in _LABEL_ENDS:
+        i = low.find(key)
+        while i >= 0:
+            if tail(low, i + len(key)) is not None:
+                return True
+            i = low.find(key, i + 1)
+    return False
+
 
 
 def _value(first: str = "") -> str:
@@ -160,7 +187,8 @@ BUILTIN_RULES: tuple[Rule, ...] = (
          needles=("password",)),
     Rule("bearer_token", r"(?i:\b(?:bearer|basic)\s+)(?P<v>[A-Za-z0-9._~+/-]{8,}=*)", needles=("bearer", "basic")),
     Rule("url_password", r"://[^\s:/@]*:(?P<v>[^\s/@]+)@", needles=("://",)),
-    *(Rule("labelled_secret", word + _SEP + _value(_NOT_A_VALUE + r"(?:" + _CODE_VALUE + ")"), needles=needles)
+    *(Rule("labelled_secret", word + _SEP + _value(_NOT_A_VALUE + r"(?:" + _CODE_VALUE + ")"), needles=needles,
+           near=label_near)
       for word, needles in _LABEL_WORDS),
     Rule("password_for", r"(?i:\bpassword for [^\s:]{1,64}:)[ \t]*(?P<v>\S+)", needles=("password for",)),
     # curl -u user:pw, --user=user:pw (not docker's -u 1000:1000, not rsync -u host:/dir)
