@@ -382,6 +382,7 @@ class Emulator:
                 raise
             fresh = avt.Vt(cols, rows, scrollback_limit=_SCROLLBACK)
         self._vt = fresh
+        self._filter.pen = None
         self._off.forget()
         self._built.clear()
         return set(range(rows))
