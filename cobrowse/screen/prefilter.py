@@ -60,14 +60,15 @@ _MAX_JOINS = 256
 _TRIGGER_RE = re.compile(rb"\x1b(?:\[(?:(?:[0-9:]*;)*?(?:2|8|21|53|4:\d)[;:m]|\d*;(\d+)r)|[()]0)")
 _ASCII = bytes(range(128))
 _UL_STYLE = {"2": DOUBLE_UNDERLINE, "3": CURLY_UNDERLINE, "4": DOTTED_UNDERLINE, "5": DASHED_UNDERLINE}
-_PEN_RE = re.compile(r"\x1b\[([0-9;]*)m")
+_PEN_RE = re.compile(r"\x1b\[([0-9;:]*)m")  # avt dumps RGB colours with colons
 # Every SGR of a chunk, and what changes avt's pen otherwise (RIS, DECRC, SCORC, DECSTR,
 # DECALN, the alternate screen), after which its intensity is read from its dump again.
 _SGR_BYTES = re.compile(rb"\x1b\[([0-9;:]*)m")
 _PEN_LOST = re.compile(rb"\x1b(?:c|8|#8|\[[0-9;]*u|\[!p|\[\?[0-9;]*104[789][0-9;]*[hl])")
 _PEN_LOST_TEXT = re.compile(r"\x1b(?:c|8|#8|\[[0-9;]*u|\[!p|\[\?[0-9;]*104[789][0-9;]*[hl])|\x9b")
-# SGR parameters the filter passes to avt unchanged and that set no extended attribute.
-_PLAIN_SGR = frozenset(b"%d" % n for n in (0, 2, 3, 4, 5, 7, 9, 22, 23, 24, 25, 27, 29, 39, 49, *range(30, 38),
+# SGR parameters the filter passes to avt unchanged and that set no extended attribute
+# (bold and faint are, as long as they are not on together).
+_PLAIN_SGR = frozenset(b"%d" % n for n in (0, 1, 2, 3, 4, 5, 7, 9, 22, 23, 24, 25, 27, 29, 39, 49, *range(30, 38),
                                             *range(40, 48), *range(90, 98), *range(100, 108))) | {b""}
 
 # (ext, bold, faint, g0 drawing, g1 drawing, shifted out)
@@ -208,15 +209,13 @@ class StreamFilter:
         """Follow avt's intensity through ``data``, which bypasses the filter; False when it
         cannot (then :attr:`pen` is unknown, or, with ``faint_only``, the chunk must be
         processed after all). ``faint_only``: the chunk's triggers are SGRs; it may bypass
-        only if every SGR in it is one :meth:`_sgr` passes on unchanged, none sets bold, and
-        bold is off: then avt holds its faint text as tmux does."""
+        only if every SGR in it is one :meth:`_sgr` passes on unchanged and bold and faint are
+        never on together (avt keeps one intensity): then avt holds faint text as tmux does."""
         pen = self.pen
         if pen is None or _PEN_LOST.search(data) is not None:
             self.pen = None
             return False
         bold, faint = pen
-        if faint_only and bold:
-            return False
         for params in _SGR_BYTES.findall(data):
             after = _sgr_intensity(params, bold, faint, faint_only)
             if after is None:

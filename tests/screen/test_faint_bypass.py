@@ -56,11 +56,25 @@ def test_any_stream_matches_the_filter(size: tuple[int, int], stream: tuple[byte
     _check(size, stream[1])
 
 
-def test_a_faint_log_line_bypasses_the_filter_and_bold_does_not() -> None:
+def test_faint_and_bold_lines_bypass_the_filter_until_both_are_on() -> None:
     emu = Emulator(40, 5)
     emu.feed(b"\x1b[2mDEBUG one\x1b[0m\r\n")
     assert emu._filter.pen == (False, False)
     emu.feed(b"\x1b[1;31mERROR\x1b[0m\r\n\x1b[2mDEBUG two\x1b[0m\r\n")
     assert emu._filter.pen == (False, False)
-    faint = emu.state().rows[2].runs[0][1]
-    assert faint.attrs and emu.state().rows[2].text.startswith("DEBUG two")
+    row = emu.state().rows[2]
+    assert row.text.startswith("DEBUG two") and row.runs[0][1].attrs
+    emu.feed(b"\x1b[1mbold \x1b[2mand faint")  # avt keeps one intensity: the filter takes over
+    assert emu._filter.pen is None and emu._filter.bold and emu._filter.faint
+
+
+def test_the_pen_read_from_avts_dump_keeps_bold_beside_an_rgb_colour() -> None:
+    """avt dumps an RGB colour with colons (38:2:r:g:b): the pen's bold was lost reading it."""
+    emu = Emulator(10, 2)
+    emu.feed(b"\x1b[1;38;2;1;2;3m")
+    emu._filter.pen = None  # read it from the dump
+    emu.feed(b"\x1b[2mX")
+    style = emu.state().rows[0].runs[0][1]
+    both = Emulator(10, 2)
+    both.feed(b"\x1b[38;2;1;2;3m\x1b[1;2mX")
+    assert style == both.state().rows[0].runs[0][1]
