@@ -68,7 +68,8 @@ class CompiledRules:
         return done
 
     def candidates(self, text: str, low: str | None = None) -> list[_Compiled]:
-        """The rules that may match ``text`` (``low``: its lower case), in rule order."""
+        """The rules that may match ``text`` (``low``: its lower case), in rule order: their
+        needles, shared checks (``near``) and own checks (``maybe``) pass; compiled now."""
         if low is None:
             low = text.lower()
         hit = set(self._always)
@@ -85,8 +86,12 @@ class CompiledRules:
                     ok = near[check] = check(text)
                 if not ok:
                     hit.discard(i)
-        compiled = self.compiled
-        return [compiled(i) for i in sorted(hit)]
+        out = []
+        for i in sorted(hit):
+            maybe = rules[i].maybe
+            if maybe is None or maybe(text):
+                out.append(self.compiled(i))
+        return out
 
 
 def compile_rules(rules: Sequence[Rule]) -> CompiledRules:
@@ -98,8 +103,6 @@ def rule_spans(rules: CompiledRules, text: str, timeout: float) -> list[Span]:
     without the blanks after it (TimeoutError: the caller masks the line whole)."""
     spans: list[Span] = []
     for rule, pattern, has_value in rules.candidates(text):
-        if rule.maybe is not None and not rule.maybe(text):
-            continue
         for m in pattern.finditer(text, timeout=timeout):
             if rule.check is not None and not rule.check(m.group()):
                 continue

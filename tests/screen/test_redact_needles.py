@@ -24,7 +24,8 @@ lines = st.lists(pieces, max_size=10).map("".join)
 def per_rule(line: str) -> list[str]:
     low = line.lower()
     return [r.name for r in BUILTIN_RULES
-            if (not r.needles or any(n in low for n in r.needles)) and (r.near is None or r.near(line))]
+            if (not r.needles or any(n in low for n in r.needles)) and (r.near is None or r.near(line))
+            and (r.maybe is None or r.maybe(line))]
 
 
 @settings(max_examples=400, deadline=None)
