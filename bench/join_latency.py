@@ -33,6 +33,11 @@ Baselines measured in the same run, interleaved with the rounds: ``python -m cob
 cobrowse.cli.customer, cobrowse.cli.commands"`` (start-up plus everything ``join`` imports
 before it does anything), and ``python -c pass`` (the bare interpreter).
 
+Bytecode: the tree's modules are compiled first (``compileall``, as ``pip install`` does),
+so start-up is measured as an installed customer pays it even where the environment sets
+PYTHONDONTWRITEBYTECODE (then every run would compile the sources: ~200 ms more here);
+``--source`` skips that. The JSON says which (``bytecode``).
+
 Progress goes to stderr; the last stdout line is one JSON object.
 """
 
@@ -331,8 +336,16 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--n", type=int, default=20, help="rounds, each a fresh agent and customer (default 20)")
     ap.add_argument("--budget", type=float, default=150.0, help="start no new round after this many seconds")
+    ap.add_argument("--source", action="store_true", help="do not compile the tree's bytecode first")
     args = ap.parse_args()
-    print(json.dumps(asyncio.run(bench(args))))
+    if not args.source:
+        import compileall
+
+        for package in ("cobrowse", "relay"):
+            compileall.compile_dir(str(ROOT / package), quiet=1)
+    result = asyncio.run(bench(args))
+    result["bytecode"] = "source" if args.source else "compiled"
+    print(json.dumps(result))
 
 
 if __name__ == "__main__":

@@ -34,6 +34,8 @@ Figures (``*_ms`` are milliseconds, CLOCK_MONOTONIC, which all namespaces share)
 ``join_ms_p50``  spawning ``cobrowse join`` to the agent's first ``screen`` event;
 ``view_lag_1mbps_ms``  a program writes timestamped lines at 1 MB/s for a few seconds; per
     agent screen update, now minus the newest timestamp shown (p50; ``tmux_...``: the same);
+    ``view_lag_1mbps_over_link_ms`` (and tmux's) is that minus the link's one-way delay
+    (RTT / 2), which no viewer can beat: the target of 50 ms applies to this part;
 ``customer_cpu_pct_100kbps``  the customer process's CPU (user+system, /proc) while a
     program scrolls 100 KB/s, ``tmux_cpu_pct_100kbps`` the tmux server's plus the attached
     client's (both run on the customer's machine in the ssh+tmux setup);
@@ -326,6 +328,13 @@ async def run(args: argparse.Namespace, link: Link) -> dict[str, Any]:
     finally:
         for p in reversed(procs):
             await p.stop()
+    if out.get("view_lag_1mbps_ms") is not None:
+        # The link's one-way delay is in every view's lag (tmux's too): a lag of 50 ms at
+        # 150 ms RTT cannot be had by anything; what the product adds is the lag over it.
+        one_way = args.rtt / 2
+        out["view_lag_1mbps_over_link_ms"] = round(out["view_lag_1mbps_ms"] - one_way, 1)
+        if out.get("tmux_view_lag_1mbps_ms") is not None:
+            out["tmux_view_lag_1mbps_over_link_ms"] = round(out["tmux_view_lag_1mbps_ms"] - one_way, 1)
     out["app_speed_ratio"] = None
     out["notes"].append("app_speed_ratio: the customer app's own-output speed is local to the customer and does not "
                         "depend on the link; measured by bench/cost.py, not here")

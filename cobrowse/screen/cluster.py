@@ -20,6 +20,7 @@ import unicodedata
 from collections.abc import Callable
 from functools import lru_cache
 
+from .lazy_re import LazyRe
 from .zerowidth import ZERO_WIDTH, ZERO_WIDTH_ASTRAL, ZERO_WIDTH_BMP
 
 __all__ = ["MAX_CLUSTER_BYTES", "NEEDS_TOKEN_ASTRAL_RE", "NEEDS_TOKEN_BMP_RE", "NEEDS_TOKEN_RE", "ZW_RE", "TokenTable", "cell_count", "cluster_split"]
@@ -32,19 +33,19 @@ _WIDE = (0x3C000, 0x3FFFD)
 _TOKENS = "\U00100000-\U0010fffd\U0003c000-\U0003fffd"
 _ZWJ = "\u200d"
 
-ZW_RE = re.compile(f"[{ZERO_WIDTH}]")
+ZW_RE = LazyRe(f"[{ZERO_WIDTH}]")
 #: A run of printable text that needs tokens: a zero-width character or a token-range one.
-NEEDS_TOKEN_RE = re.compile(f"[{ZERO_WIDTH}{_TOKENS}]")
+NEEDS_TOKEN_RE = LazyRe(f"[{ZERO_WIDTH}{_TOKENS}]")
 #: The same, split: BMP characters (a fast bitmap class), and astral ones (search only text
 #: that has some: its UTF-8 holds a byte F0..F4).
-NEEDS_TOKEN_BMP_RE = re.compile(f"[{ZERO_WIDTH_BMP}]")
-NEEDS_TOKEN_ASTRAL_RE = re.compile(f"[{ZERO_WIDTH_ASTRAL}{_TOKENS}]")
+NEEDS_TOKEN_BMP_RE = LazyRe(f"[{ZERO_WIDTH_BMP}]")
+NEEDS_TOKEN_ASTRAL_RE = LazyRe(f"[{ZERO_WIDTH_ASTRAL}{_TOKENS}]")
 # One cell: a base and what joins it (zero-width characters, or any character after a ZWJ).
-_CLUSTER_RE = re.compile(f"[^{ZERO_WIDTH}](?:{_ZWJ}[^\\x00-\\x1f\\x7f-\\x9f]|[{ZERO_WIDTH}])*", re.DOTALL)
+_CLUSTER_RE = LazyRe(f"[^{ZERO_WIDTH}](?:{_ZWJ}[^\\x00-\\x1f\\x7f-\\x9f]|[{ZERO_WIDTH}])*", re.DOTALL)
 #: Zero-width characters (and characters after a ZWJ) at the start of a run: they join the
 #: cell left of the cursor.
-STRAY_RE = re.compile(f"(?:{_ZWJ}[^\\x00-\\x1f\\x7f-\\x9f]|[{ZERO_WIDTH}])+", re.DOTALL)
-_JOINED_RE = re.compile(f"[{ZERO_WIDTH}]|(?<={_ZWJ})[^\\x00-\\x1f\\x7f-\\x9f{ZERO_WIDTH}]")
+STRAY_RE = LazyRe(f"(?:{_ZWJ}[^\\x00-\\x1f\\x7f-\\x9f]|[{ZERO_WIDTH}])+", re.DOTALL)
+_JOINED_RE = LazyRe(f"[{ZERO_WIDTH}]|(?<={_ZWJ})[^\\x00-\\x1f\\x7f-\\x9f{ZERO_WIDTH}]")
 
 
 def cluster_split(text: str) -> list[str]:

@@ -135,7 +135,7 @@ def _style(pen: Any) -> Style:
     return Style(_color(pen.foreground), _color(pen.background), a)
 
 
-_PEN_RE = re.compile(r"\x1b\[([0-9;]*)m")
+_PEN_RE = re.compile(r"\x1b\[([0-9;:]*)m")  # avt dumps RGB colours with colons
 
 
 def _sgr_color(c: Any, base: int) -> str:
@@ -382,6 +382,7 @@ class Emulator:
                 raise
             fresh = avt.Vt(cols, rows, scrollback_limit=_SCROLLBACK)
         self._vt = fresh
+        self._filter.pen = None
         self._off.forget()
         self._built.clear()
         return set(range(rows))

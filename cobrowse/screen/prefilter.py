@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from functools import lru_cache
 
 from .cluster import (
     NEEDS_TOKEN_ASTRAL_RE,
@@ -26,6 +27,7 @@ from .cluster import (
     STRAY_RE,
     TokenTable,
 )
+from .lazy_re import LazyRe
 from .state import (
     BOLD,
     CURLY_UNDERLINE,
@@ -40,7 +42,7 @@ from .state import (
 
 __all__ = ["StreamFilter"]
 
-_SEQ_RE = re.compile(
+_SEQ_RE = LazyRe(
     r"(?:\x1b\[|\x9b)([\x30-\x3f]*)([\x20-\x2f]*)([\x40-\x7e])"  # CSI
     r"|(?:\x1b[\]PX^_]|[\x90\x98\x9d\x9e\x9f])[^\x07\x1b\x9c]*(?:\x07|\x1b\\|\x9c)?"  # strings
     r"|\x1b([\x20-\x2f]*)([\x30-\x4f\x51-\x57\x59\x5a\x5c\x60-\x7e])"  # other ESC
@@ -58,7 +60,16 @@ _MAX_JOINS = 256
 _TRIGGER_RE = re.compile(rb"\x1b(?:\[(?:(?:[0-9:]*;)*?(?:2|8|21|53|4:\d)[;:m]|\d*;(\d+)r)|[()]0)")
 _ASCII = bytes(range(128))
 _UL_STYLE = {"2": DOUBLE_UNDERLINE, "3": CURLY_UNDERLINE, "4": DOTTED_UNDERLINE, "5": DASHED_UNDERLINE}
-_PEN_RE = re.compile(r"\x1b\[([0-9;]*)m")
+_PEN_RE = re.compile(r"\x1b\[([0-9;:]*)m")  # avt dumps RGB colours with colons
+# Every SGR of a chunk, and what changes avt's pen otherwise (RIS, DECRC, SCORC, DECSTR,
+# DECALN, the alternate screen), after which its intensity is read from its dump again.
+_SGR_BYTES = re.compile(rb"\x1b\[([0-9;:]*)m")
+_PEN_LOST = re.compile(rb"\x1b(?:c|8|#8|\[[0-9;]*u|\[!p|\[\?[0-9;]*104[789][0-9;]*[hl])")
+_PEN_LOST_TEXT = re.compile(r"\x1b(?:c|8|#8|\[[0-9;]*u|\[!p|\[\?[0-9;]*104[789][0-9;]*[hl])|\x9b")
+# SGR parameters the filter passes to avt unchanged and that set no extended attribute
+# (bold and faint are, as long as they are not on together).
+_PLAIN_SGR = frozenset(b"%d" % n for n in (0, 1, 2, 3, 4, 5, 7, 9, 22, 23, 24, 25, 27, 29, 39, 49, *range(30, 38),
+                                            *range(40, 48), *range(90, 98), *range(100, 108))) | {b""}
 
 # (ext, bold, faint, g0 drawing, g1 drawing, shifted out)
 _State = tuple[int, "bool | None", "bool | None", bool, bool, bool]
@@ -80,6 +91,35 @@ def _intensity(pen: list[str]) -> tuple[bool, bool]:
     return bold, faint
 
 
+@lru_cache(maxsize=512)
+def _sgr_intensity(params: bytes, bold: bool, faint: bool, faint_only: bool) -> tuple[bool, bool] | None:
+    """avt's (bold, faint) after an SGR with ``params``, as :meth:`StreamFilter._sgr` reads
+    them; None when avt would hold both (it keeps one) or, with ``faint_only``, when the
+    filter would change the SGR (a log repeats a few SGRs: cached)."""
+    parts = params.split(b";")
+    i = 0
+    n = len(parts)
+    while i < n:
+        p = parts[i]
+        if p in (b"38", b"48", b"58") and i + 1 < n:
+            if faint_only and p == b"58":
+                return None
+            i += {b"5": 3, b"2": 5}.get(parts[i + 1], 1)
+            continue
+        i += 1
+        if faint_only and p not in _PLAIN_SGR:
+            return None
+        if p in (b"", b"0", b"22"):
+            bold = faint = False
+        elif p == b"1":
+            bold = True
+        elif p == b"2":
+            faint = True
+        if bold and faint:
+            return None
+    return bold, faint
+
+
 class StreamFilter:
     """Tracks what avt cannot, and rewrites the text it is fed (see the module docstring)."""
 
@@ -95,6 +135,7 @@ class StreamFilter:
         "g0",
         "g1",
         "origin",
+        "pen",
         "saved",
         "shifted",
         "tail",
@@ -115,6 +156,10 @@ class StreamFilter:
         self._saved_origin = False
         self.top = 0  # the scroll region's top row, as avt holds it
         self.after_zwj = False  # the last run ended in a ZWJ: the next character joins its cell
+        #: (bold, faint) of avt's pen after the last chunk, when known (None: read it from avt's
+        #: dump when it matters): followed through chunks that bypass the filter, so faint text
+        #: (a log's DEBUG lines) needs no Python pass while bold is off.
+        self.pen: tuple[bool, bool] | None = (False, False)
         self._joins = 0
         self._plain = True  # the chunk being processed has no zero-width or token-range character
 
@@ -142,13 +187,44 @@ class StreamFilter:
                 return True
         if b"\x0e" in data:
             return True
+        if b"\xc2\x9b" in data:  # a C1 CSI: an SGR this side does not follow
+            self.pen = None
         if b"\x1b" not in data:
             return False
+        sgr = False
         for m in _TRIGGER_RE.finditer(data):
             bottom = m.group(1)
-            if bottom is None or int(bottom) > rows:
+            if bottom is None:
+                if _SGR_BYTES.match(data, m.start()) is None:  # a designation, another CSI
+                    return True
+                sgr = True
+            elif int(bottom) > rows:
                 return True
+        if sgr:
+            return not self._follow_pen(data, True)
+        self._follow_pen(data, False)
         return False
+
+    def _follow_pen(self, data: bytes, faint_only: bool) -> bool:
+        """Follow avt's intensity through ``data``, which bypasses the filter; False when it
+        cannot (then :attr:`pen` is unknown, or, with ``faint_only``, the chunk must be
+        processed after all). ``faint_only``: the chunk's triggers are SGRs; it may bypass
+        only if every SGR in it is one :meth:`_sgr` passes on unchanged and bold and faint are
+        never on together (avt keeps one intensity): then avt holds faint text as tmux does."""
+        pen = self.pen
+        if pen is None or _PEN_LOST.search(data) is not None:
+            self.pen = None
+            return False
+        bold, faint = pen
+        for params in _SGR_BYTES.findall(data):
+            after = _sgr_intensity(params, bold, faint, faint_only)
+            if after is None:
+                if not faint_only:
+                    self.pen = None
+                return False
+            bold, faint = after
+        self.pen = (bold, faint)
+        return True
 
     def hold_partial(self, text: str) -> str:
         """Keep an unfinished escape sequence at the end of ``text`` for the next chunk (so no
@@ -175,6 +251,8 @@ class StreamFilter:
             text = self.tail + text
             self.tail = ""
         text = self.hold_partial(text)
+        if self.bold is None and self.faint is None and self.pen is not None:
+            self.bold, self.faint = self.pen
         self._joins = 0
         self._plain = text.isascii() or not NEEDS_TOKEN_RE.search(text)
         out: list[str] = []
@@ -205,6 +283,9 @@ class StreamFilter:
                 out.append(seq)
         if pos < len(text):
             out.append(self._run(self._join(text[pos:], out, flush, join_left)))
+        bold, faint = self.bold, self.faint
+        known = bold is not None and faint is not None and not (bold and faint)
+        self.pen = (bool(bold), bool(faint)) if known and _PEN_LOST_TEXT.search(text) is None else None
         if not (self.ext or (self.bold and self.faint)):
             self.bold = self.faint = None  # nothing of ours to keep: avt's pen is the truth
         return "".join(out)

@@ -2,7 +2,7 @@
 
 Runs on the customer's machine, on the screen state *before* it is diffed and sealed (see
 :class:`cobrowse.screen.sync.ScreenSender`), and on the output lines the playbook's
-``expect`` patterns are matched against (:class:`LineRedactor`), so an agent cannot probe a
+``expect`` patterns are matched against (:class:`~cobrowse.screen.line_redactor.LineRedactor`), so an agent cannot probe a
 secret with step patterns either. The customer's own terminal is never touched.
 
 What is masked
@@ -16,7 +16,7 @@ What is masked
   lines (``curl -u user:pw``, ``--password x``, ``mysql -p'pw'``), passwords in URLs,
   bearer tokens, card numbers that pass the Luhn check, and lone lines of 40+ mixed-case
   base64 (key material, blobs);
-* context (:func:`_context_spans`): the line under a password prompt (``Password:``,
+* context (:func:`~cobrowse.screen.key_blocks.context_spans`): the line under a password prompt (``Password:``,
   ``[sudo] password for joe:``), the short last line of a key under a blob; and the word
   at the cursor, which is still being typed: a token's known prefix (``ghp_``, ``AKIA``,
   ``eyJ``...) masks it at once, before the whole token is there, and it stays masked when
@@ -43,7 +43,7 @@ the :data:`~cobrowse.screen.state.REDACTED` attribute); a wide character that is
 becomes two masked cells. The mask keeps the secret's length in cells.
 
 Rows the terminal may have wrapped are matched as one logical line (see
-:func:`_logical_lines`), and every run of up to 8 of those rows on its own too, since
+:func:`~cobrowse.screen.key_blocks.logical_lines`), and every run of up to 8 of those rows on its own too, since
 whether a row wrapped is a guess; the scrollback rows just above the screen are context
 (:data:`CONTEXT_ROWS`). So a token split across rows, or whose label scrolled off, is
 still found.
@@ -55,18 +55,22 @@ from __future__ import annotations
 
 from typing import Iterable, Sequence
 
-import regex
-
-from .budget import MAX_BURST_LINES, AgentPattern, PatternBudget
-from .secret_shapes import (
-    BUILTIN_RULES,
-    PEM_BEGIN,
-    PEM_END,
-    Rule,
-    is_password_prompt,
-    luhn_ok,
+from .budget import PatternBudget
+from .key_blocks import BLOB, context_spans, key_blocks, logical_lines
+from .line_redactor import LineRedactor
+from .mask import MASK_CHAR, MASK_STYLE, Span, col_to_offset, mask_row, mask_text, merge_spans, redacted_spans
+from .redact_patterns import (
+    MAX_PATTERN_LENGTH,
+    MAX_PATTERNS,
+    RedactPatternError,
+    RemotePatterns,
+    Unchecked,
+    compile_patterns,
+    compile_rules,
+    rule_spans,
 )
-from .state import REDACTED, Cursor, Row, ScreenState, Style
+from .secret_shapes import BUILTIN_RULES, Rule, luhn_ok
+from .state import Cursor, Row, ScreenState
 from .typed import TypedSecrets
 
 __all__ = [
@@ -86,106 +90,12 @@ __all__ = [
     "redacted_spans",
 ]
 
-MASK_CHAR = "\u2591"  # ░ light shade
-MASK_STYLE = Style(None, None, REDACTED)
 #: Seconds a pattern may spend on one line before the line is masked whole.
 MATCH_TIMEOUT = 0.05
-MAX_PATTERNS = 100
-MAX_PATTERN_LENGTH = 500
 _CACHE_MAX = 4096
 _MAX_SPLIT_ROWS = 8  # a longer run of full rows is matched whole only
 #: Scrollback rows above the screen the sender gives as context (see Redactor.redact_rows).
 CONTEXT_ROWS = 8
-
-
-class RedactPatternError(ValueError):
-    """A redaction pattern that cannot be used (invalid regex, too long, too many)."""
-
-
-# Lines of a private-key block between its markers: base64, the PEM headers of encrypted
-# keys ("Proc-Type: 4,ENCRYPTED", "DEK-Info: ..."), blank lines.
-_KEY_BODY = regex.compile(r"^\s*(?:> )?(?:[A-Za-z0-9+/=]*|[A-Za-z-]+: .*)\s*$")  # "> ": a heredoc
-# A lone blob of base64 (40+ characters, both cases and a digit: not a hex hash).
-_BLOB = regex.compile(r"^\s*(?=[^\s]*[A-Z])(?=[^\s]*[a-z])(?=[^\s]*[0-9])[A-Za-z0-9+/]{40,}={0,2}\s*$")
-# Above an END marker whose BEGIN scrolled off: base64 lines only.
-_KEY_B64 = regex.compile(r"^\s*(?:> )?[A-Za-z0-9+/=]+\s*$")
-_BEGIN = regex.compile(PEM_BEGIN)
-_END = regex.compile(PEM_END)
-
-Span = tuple[int, int]
-
-
-def compile_patterns(patterns: Iterable[str], source: str) -> tuple[regex.Pattern[str], ...]:
-    """Compile extra patterns; :class:`RedactPatternError` names the bad one and ``source``
-    (e.g. ``"--redact"``, ``"config file"``, ``"the agent"``)."""
-    compiled = []
-    for i, p in enumerate(patterns, 1):
-        if not isinstance(p, str) or not p:
-            raise RedactPatternError(f"redaction pattern #{i} from {source}: must be a non-empty string")
-        if len(p) > MAX_PATTERN_LENGTH:
-            raise RedactPatternError(f"redaction pattern #{i} from {source}: longer than {MAX_PATTERN_LENGTH} characters")
-        try:
-            compiled.append(regex.compile(p))
-        except regex.error as exc:
-            raise RedactPatternError(f"redaction pattern {p!r:.60} from {source}: not a valid regex ({exc})") from None
-    if len(compiled) > MAX_PATTERNS:
-        raise RedactPatternError(f"too many redaction patterns from {source} ({len(compiled)}, at most {MAX_PATTERNS})")
-    return tuple(compiled)
-
-
-def _compile_rules(rules: Sequence[Rule]) -> tuple[tuple[Rule, regex.Pattern[str], bool], ...]:
-    """Each rule compiled on its own: one alternation of them all is tried at every position
-    of a line (7x slower than scanning for each rule's own start)."""
-    out = []
-    for rule in rules:
-        pattern = regex.compile(rule.pattern)
-        out.append((rule, pattern, "v" in pattern.groupindex))
-    return tuple(out)
-
-
-def _rule_spans(rules: Sequence[tuple[Rule, regex.Pattern[str], bool]], text: str, timeout: float) -> list[Span]:
-    """What the built-in rules mask in ``text``: a rule's ``v`` groups, else its whole match,
-    without the blanks after it (TimeoutError: the caller masks the line whole)."""
-    spans: list[Span] = []
-    low = text.lower()
-    for rule, pattern, has_value in rules:
-        if rule.needles and not any(needle in low for needle in rule.needles):
-            continue
-        if rule.maybe is not None and not rule.maybe(text):
-            continue
-        for m in pattern.finditer(text, timeout=timeout):
-            if rule.check is not None and not rule.check(m.group()):
-                continue
-            s, e = m.span("v") if has_value else m.span()
-            while e > s and text[e - 1].isspace():
-                e -= 1
-            spans.append((s, e))
-    return spans
-
-
-def _merge(spans: list[Span]) -> tuple[Span, ...]:
-    spans = sorted(s for s in spans if s[1] > s[0])
-    out: list[Span] = []
-    for s, e in spans:
-        if out and s <= out[-1][1]:
-            if e > out[-1][1]:
-                out[-1] = (out[-1][0], e)
-        else:
-            out.append((s, e))
-    return tuple(out)
-
-
-def _mask_text(text: str, spans: Sequence[Span]) -> str:
-    if not spans:
-        return text
-    parts = []
-    pos = 0
-    for s, e in spans:
-        parts.append(text[pos:s])
-        parts.append(MASK_CHAR * (e - s))
-        pos = e
-    parts.append(text[pos:])
-    return "".join(parts)
 
 
 class Redactor:
@@ -201,9 +111,9 @@ class Redactor:
                  budget: PatternBudget | None = None) -> None:
         self.timeout = timeout
         self.builtin = builtin
-        self._rules = _compile_rules(BUILTIN_RULES if builtin else ())
+        self._rules = compile_rules(BUILTIN_RULES if builtin else ())
         self._local = compile_patterns(patterns, source)
-        self._remote = _RemotePatterns(budget, timeout)
+        self._remote = RemotePatterns(budget, timeout)
         self._unchecked = False
         self._unchecked_lines = 0  # lines masked whole so far because a pattern could not check them
         self._cache: dict[str, tuple[Span, ...]] = {}
@@ -250,7 +160,7 @@ class Redactor:
             found = self._find_within_share(text)
         except TimeoutError:
             found = ((0, len(text)),)  # fail closed
-        except _Unchecked:
+        except Unchecked:
             self._unchecked = True
             self._unchecked_lines += 1
             return ((0, len(text)),)  # fail closed, and check again next time
@@ -259,34 +169,35 @@ class Redactor:
 
     def _find_within_share(self, text: str) -> tuple[Span, ...]:
         """:meth:`_find` within the customer's CPU share for patterns, when there is a budget
-        (screen/budget.py): past it the line is not matched now (:class:`_Unchecked`)."""
+        (screen/budget.py): past it the line is not matched now (:class:`Unchecked`)."""
         budget = self._remote.budget
         if budget is None:
             return self._find(text)
         ran, found = budget.trusted(lambda: self._find(text))
         if not ran or found is None:
-            raise _Unchecked
+            raise Unchecked
         return found
 
     def _find(self, text: str) -> tuple[Span, ...]:
         spans: list[Span] = []
-        if _BLOB.match(text, timeout=self.timeout):
-            stripped = text.strip()
+        stripped = text.strip()
+        # A blob is one run of 40+ characters without a blank: most lines fail that first.
+        if len(stripped) >= 40 and " " not in stripped and BLOB.match(text, timeout=self.timeout):
             start = text.index(stripped)
             spans.append((start, start + len(stripped)))
-        spans.extend(_rule_spans(self._rules, text, self.timeout))
+        spans.extend(rule_spans(self._rules, text, self.timeout))
         for p in self._local:
             spans.extend(m.span() for m in p.finditer(text, timeout=self.timeout))
-        merged = _merge(spans)
+        merged = merge_spans(spans)
         if self._remote:
-            extra = self._remote.spans(_mask_text(text, merged))
+            extra = self._remote.spans(mask_text(text, merged))
             if extra:
-                merged = _merge(list(merged) + extra)
+                merged = merge_spans(list(merged) + extra)
         return merged
 
     def mask(self, text: str) -> str:
         """``text`` with what :meth:`spans` finds replaced by :data:`MASK_CHAR`."""
-        return _mask_text(text, self.spans(text))
+        return mask_text(text, self.spans(text))
 
     # -- a screen ------------------------------------------------------------------------
 
@@ -301,12 +212,12 @@ class Redactor:
         if above:
             at = None if cursor is None else Cursor(cursor.col, cursor.row + len(above), cursor.visible)
             return self.redact_rows((*above, *rows), (), at)[len(above):]
-        groups = _logical_lines(rows)
+        groups = logical_lines(rows)
         texts = [rows[a].text if b == a + 1 else "".join(rows[i].text for i in range(a, b)) for a, b in groups]
         if any("-----" in t for t in texts):  # a key block: masks reach across lines
             spans = [self._group_spans(rows, a, b, t) for (a, b), t in zip(groups, texts)]
-            _key_blocks(texts, spans)
-            _context_spans(texts, spans)
+            key_blocks(texts, spans)
+            context_spans(texts, spans)
         else:
             spans = self._line_spans(rows, groups, texts)
         self._typing_spans(rows, groups, texts, spans, cursor)
@@ -316,19 +227,19 @@ class Redactor:
         for (a, b), line_spans in zip(groups, spans):
             if not line_spans:
                 continue
-            line_spans = list(_merge(line_spans))
+            line_spans = list(merge_spans(line_spans))
             offset = 0
             for i in range(a, b):
                 row = rows[i]
                 n = len(row.text)
                 local = [(max(s - offset, 0), min(e - offset, n)) for s, e in line_spans if s < offset + n and e > offset]
                 if local:
-                    out[i] = _mask_row(row, local)
+                    out[i] = mask_row(row, local)
                 offset += n
         return tuple(out)
 
     def _line_spans(self, rows: Sequence[Row], groups: Sequence[tuple[int, int]], texts: Sequence[str]) -> list[list[Span]]:
-        """What :meth:`_group_spans` and :func:`_context_spans` find on a screen without key
+        """What :meth:`_group_spans` and :func:`~cobrowse.screen.key_blocks.context_spans` find on a screen without key
         markers, line by line: a line's masks then depend only on its own rows and on the line
         above, so they are kept by those texts (a line masked whole because a pattern could not
         check it is not kept: it is checked again next time)."""
@@ -343,7 +254,7 @@ class Redactor:
             if found is None:
                 unchecked = self._unchecked_lines
                 spans = [[], self._group_spans(rows, a, b, text)]
-                _context_spans([above, text], spans)
+                context_spans([above, text], spans)
                 found = tuple(spans[1])
                 if self._unchecked_lines == unchecked:
                     memo[key] = found
@@ -379,7 +290,7 @@ class Redactor:
             for g, (a, b) in enumerate(groups):
                 if a <= cursor.row < b:
                     offset = sum(len(rows[i].text) for i in range(a, cursor.row))
-                    offset += _col_to_offset(rows[cursor.row], cursor.col)
+                    offset += col_to_offset(rows[cursor.row], cursor.col)
                     spans[g].extend(self._typed.at_cursor(texts[g], offset))
                     break
         if len(self._typed):
@@ -392,224 +303,3 @@ class Redactor:
             return state
         return ScreenState(state.size, state.cursor, rows, state.modes)
 
-
-def _logical_lines(rows: Sequence[Row]) -> list[tuple[int, int]]:
-    """``[start, end)`` row ranges: a row that may have wrapped runs on into the next.
-
-    The emulator does not say which rows wrapped, so a row is taken to run on when its
-    last cell is not blank, or only its last cell is (a line that wrapped just after a
-    space: ``password: `` / ``4111 1111 ``). Joining two rows that did not wrap costs at
-    most a mask on a neighbouring row; missing a wrap would leak."""
-    groups = []
-    start = 0
-    n = len(rows)
-    for i, row in enumerate(rows):
-        text = row.text
-        if i + 1 < n and len(text) >= 2 and text[-2] != " ":
-            continue
-        groups.append((start, i + 1))
-        start = i + 1
-    return groups
-
-
-def _key_blocks(texts: list[str], spans: list[list[Span]]) -> None:
-    """Mask the body lines of private-key blocks that span several lines (in place)."""
-    n = len(texts)
-    i = 0
-    while i < n:
-        text = texts[i]
-        if "-----" not in text:  # no marker: a substring test, not two searches a line per frame
-            i += 1
-            continue
-        begin = _BEGIN.search(text) if "-----BEGIN " in text else None
-        if begin is not None and _END.search(text, begin.end()) is None:
-            j = i + 1
-            while j < n:
-                end = _END.search(texts[j])
-                if end is not None:
-                    if end.start():
-                        spans[j].append((0, end.start()))
-                    break
-                if not _KEY_BODY.match(texts[j]):
-                    break
-                spans[j].append((0, len(texts[j].rstrip())))
-                j += 1
-            i = j if j > i else i + 1
-            continue
-        end = _END.search(text)
-        if end is not None and (begin is None or begin.start() > end.start()):
-            if end.start():
-                spans[i].append((0, end.start()))
-            j = i - 1
-            while j >= 0 and _KEY_B64.match(texts[j]):
-                spans[j].append((0, len(texts[j].rstrip())))
-                j -= 1
-        i += 1
-
-
-def _context_spans(texts: Sequence[str], spans: list[list[Span]]) -> None:
-    """Masks that depend on a line's neighbours (in place): the line under a password prompt;
-    a short base64 line under a blob (a key's last line while its END marker is still to
-    come)."""
-    above = texts[0].rstrip() if texts else ""
-    for j in range(1, len(texts)):
-        text = texts[j].rstrip()
-        if text:
-            if above.endswith(":") and is_password_prompt(above):
-                line = text.lstrip()
-                if not is_password_prompt(line):  # "New password:" after "Current password:"
-                    spans[j].append((len(text) - len(line), len(text)))
-            elif not spans[j] and len(above) >= 40 and " " not in text.lstrip() and _BLOB.match(above) \
-                    and _KEY_B64.match(text):
-                spans[j].append((len(text) - len(text.lstrip()), len(text)))
-        above = text
-
-
-def _col_to_offset(row: Row, col: int) -> int:
-    """The text offset of cell column ``col`` of ``row`` (wide characters take two cells)."""
-    if not row.wide:
-        return min(col, len(row.text))
-    for k, (c, _ch, _w, _style) in enumerate(row.cells()):
-        if c >= col:
-            return k
-    return len(row.text)
-
-
-def _mask_row(row: Row, spans: Sequence[Span]) -> Row:
-    """``row`` with the characters at text offsets in ``spans`` masked (a wide one: twice)."""
-    masked = [False] * len(row.text)
-    for s, e in spans:
-        for k in range(s, e):
-            masked[k] = True
-    wide = set(row.wide)
-    runs: list[tuple[str, Style]] = []
-    new_wide: list[int] = []
-    k = 0
-    out_len = 0
-    for text, style in row.runs:
-        for ch in text:
-            if masked[k]:
-                w = 2 if k in wide else 1
-                runs.append((MASK_CHAR * w, MASK_STYLE))
-                out_len += w
-            else:
-                if k in wide:
-                    new_wide.append(out_len)
-                runs.append((ch, style))
-                out_len += 1
-            k += 1
-    return Row.from_runs(runs, tuple(new_wide))
-
-
-def redacted_spans(row: Row) -> list[tuple[int, int]]:
-    """``[first_col, end_col)`` cell ranges of the masked cells of ``row`` (agent side)."""
-    out: list[tuple[int, int]] = []
-    if not any(style.attrs & REDACTED for _text, style in row.runs):
-        return out
-    for col, _ch, w, style in row.cells():
-        if style.attrs & REDACTED:
-            if out and out[-1][1] == col:
-                out[-1] = (out[-1][0], col + w)
-            else:
-                out.append((col, col + w))
-    return out
-
-
-class _Unchecked(Exception):
-    """An agent pattern could not check a line (switched off, or its CPU share is used up)."""
-
-
-class _RemotePatterns:
-    """The agent's redaction patterns: validated, deduplicated, at most MAX_PATTERNS, and
-    run under the session's budget when there is one (else each match has ``timeout``)."""
-
-    def __init__(self, budget: PatternBudget | None, timeout: float) -> None:
-        self.budget = budget
-        self.timeout = timeout
-        self._patterns: list[AgentPattern] = []
-
-    def __bool__(self) -> bool:
-        return any(p.active for p in self._patterns)
-
-    @property
-    def sources(self) -> tuple[str, ...]:
-        return tuple(p.source for p in self._patterns)
-
-    def add(self, patterns: Iterable[str], source: str) -> int:
-        known = set(self.sources)
-        new = []
-        for compiled in compile_patterns(patterns, source):
-            if compiled.pattern not in known:
-                known.add(compiled.pattern)
-                new.append(compiled)
-        if len(self._patterns) + len(new) > MAX_PATTERNS:
-            raise RedactPatternError(f"too many redaction patterns from {source} (at most {MAX_PATTERNS})")
-        added = 0
-        for compiled in new:
-            if self.budget is None:
-                pattern = AgentPattern(compiled.pattern, "redaction pattern", compiled)
-            else:
-                pattern = self.budget.compile(compiled.pattern, "redaction pattern")
-            self._patterns.append(pattern)
-            added += pattern.active
-        return added
-
-    def spans(self, masked: str) -> list[Span]:
-        """Every match in ``masked`` (the line with the other secrets masked already);
-        :class:`_Unchecked` when an active pattern could not check it."""
-        out: list[Span] = []
-        for pattern in self._patterns:
-            if not pattern.active:
-                continue
-            if self.budget is None:
-                out.extend(m.span() for m in pattern.compiled.finditer(masked, timeout=self.timeout))
-                continue
-            found = self.budget.spans(pattern, masked)
-            if found is None:
-                raise _Unchecked
-            out.extend(found)
-        return out
-
-
-class LineRedactor:
-    """Masks secrets in a stream of output lines (what step patterns are matched against),
-    remembering across lines whether a private-key block is open.
-
-    Step patterns look at most at the last ``keep`` lines of a burst
-    (:data:`~cobrowse.screen.budget.MAX_BURST_LINES`), so only those are masked and
-    returned: the earlier ones only move the key-block state on (cheap), which keeps a
-    flood from costing a redaction per line."""
-
-    def __init__(self, redactor: Redactor, keep: int = MAX_BURST_LINES) -> None:
-        self.redactor = redactor
-        self.keep = keep
-        self._in_key = False
-        self._after_prompt = False  # the previous line asked for a password
-
-    def feed(self, lines: Sequence[str]) -> list[str]:
-        out = []
-        first = len(lines) - self.keep
-        for i, line in enumerate(lines):
-            wanted = i >= first
-            answer, self._after_prompt = self._after_prompt, is_password_prompt(line)
-            if answer and not self._after_prompt:  # what was typed (or echoed) after a password prompt
-                if wanted:
-                    out.append(MASK_CHAR * len(line))
-                continue
-            if self._in_key:
-                end = _END.search(line)
-                if end is not None:
-                    self._in_key = False
-                    line = MASK_CHAR * end.start() + line[end.start():]
-                elif _KEY_BODY.match(line):
-                    if wanted:
-                        out.append(MASK_CHAR * len(line))
-                    continue
-                else:
-                    self._in_key = False
-            begin = _BEGIN.search(line)
-            if begin is not None and _END.search(line, begin.end()) is None:
-                self._in_key = True
-            if wanted:
-                out.append(self.redactor.mask(line))
-        return out

@@ -19,10 +19,13 @@ Pure and linear: every pattern here is matched in time proportional to the line.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
 import regex
+
+from .lazy_re import LazyPattern
 
 __all__ = ["BUILTIN_RULES", "PEM_BEGIN", "PEM_END", "Rule", "could_be_token", "is_password_prompt", "luhn_ok",
            "starts_like_token", "typing_spans"]
@@ -48,7 +51,7 @@ def _card_ok(text: str) -> bool:
     return 13 <= len(digits) <= 19 and luhn_ok(digits)
 
 
-_IDS = regex.compile(r"\d+:\d+")
+_IDS = LazyPattern(r"\d+:\d+")
 
 
 def _not_ids(text: str) -> bool:
@@ -83,6 +86,9 @@ class Rule:
     needles: tuple[str, ...] = ()
     #: A cheap necessary condition on the line (None: always try), for rules without needles.
     maybe: Callable[[str], bool] | None = None
+    #: A cheap necessary condition on the line that several rules share (checked once a line
+    #: for all of them, after their needles).
+    near: Callable[[str], bool] | None = None
 
 
 def _word(words: str, before: str) -> str:
@@ -110,6 +116,29 @@ _LABEL_WORDS: tuple[tuple[str, tuple[str, ...]], ...] = (
 )
 _LABEL_WORD = "(?:" + "|".join(word for word, _ in _LABEL_WORDS) + ")"
 _SEP = r"[\"']?\s*(?:\[[^\]]{0,40}\]\s*)?(?::=|=>|[:=])\s*"  # [None]: aws configure's default
+
+# What a label's keyword ends with (each keyword is one of these and at most six letters:
+# "password", "credentials", "api_key"), and what may follow it before _SEP's ":" or "=",
+# matched on the case-folded line (what (?i) compares: "paſſword" is "password"): looser
+# than _SEP (case folding makes a character up to 3; re's \s holds more than regex's).
+_LABEL_ENDS = ("pass", "pwd", "secret", "token", "credential", "key")
+_LABEL_TAIL = re.compile(r"\w{0,18}[\"']?\s*(?:\[[^\]]{0,120}\]\s*)?[:=]")
+
+
+def label_near(text: str) -> bool:
+    """Whether the line has a label's keyword followed by its separator: a line of output
+    that only says "token" (most do, in prose) skips the label rules (~7 µs each, 90 on a
+    line with three)."""
+    low = text.casefold()
+    tail = _LABEL_TAIL.match
+    for key in _LABEL_ENDS:
+        i = low.find(key)
+        while i >= 0:
+            if tail(low, i + len(key)) is not None:
+                return True
+            i = low.find(key, i + 1)
+    return False
+
 
 
 def _value(first: str = "") -> str:
@@ -158,7 +187,8 @@ BUILTIN_RULES: tuple[Rule, ...] = (
          needles=("password",)),
     Rule("bearer_token", r"(?i:\b(?:bearer|basic)\s+)(?P<v>[A-Za-z0-9._~+/-]{8,}=*)", needles=("bearer", "basic")),
     Rule("url_password", r"://[^\s:/@]*:(?P<v>[^\s/@]+)@", needles=("://",)),
-    *(Rule("labelled_secret", word + _SEP + _value(_NOT_A_VALUE + r"(?:" + _CODE_VALUE + ")"), needles=needles)
+    *(Rule("labelled_secret", word + _SEP + _value(_NOT_A_VALUE + r"(?:" + _CODE_VALUE + ")"), needles=needles,
+           near=label_near)
       for word, needles in _LABEL_WORDS),
     Rule("password_for", r"(?i:\bpassword for [^\s:]{1,64}:)[ \t]*(?P<v>\S+)", needles=("password for",)),
     # curl -u user:pw, --user=user:pw (not docker's -u 1000:1000, not rsync -u host:/dir)
@@ -180,22 +210,22 @@ BUILTIN_RULES: tuple[Rule, ...] = (
 
 # -- typing ---------------------------------------------------------------------------
 
-_TYPING_PREFIX = regex.compile(r"(?<![A-Za-z0-9_])(?:" + _STRONG_PREFIX + "|" + _AWS_PREFIX +
+_TYPING_PREFIX = LazyPattern(r"(?<![A-Za-z0-9_])(?:" + _STRONG_PREFIX + "|" + _AWS_PREFIX +
                                r"|AIza|ya29\.|sk-|npm_|pypi-|hf_|eyJ)")
 _PREFIX_NEEDLES = ("gh", "github_pat_", "gl", "xox", "xapp-", "sk_", "rk_", "whsec_", "sk-", "akia", "asia", "agpa",
                    "aida", "aroa", "aipa", "anpa", "anva", "a3t", "aiza", "ya29.", "npm_", "pypi-", "hf_", "eyj")
 # The whole shapes of the tokens whose prefixes the cursor knows, for partial matching: a
 # word that can no longer become one of them ("npm_config_cache") is not a token.
-_TOKEN_SHAPES = regex.compile("|".join(f"(?:{p})" for p in (
+_TOKEN_SHAPES = LazyPattern("|".join(f"(?:{p})" for p in (
     _AWS_PREFIX + r"[A-Z0-9]{16}", r"(?:" + _STRONG_PREFIX + r")[A-Za-z0-9_-]{10,}", r"AIza[0-9A-Za-z_-]{35}",
     r"ya29\.[0-9A-Za-z_-]{20,}", r"sk-[A-Za-z0-9_-]{20,}", r"npm_[A-Za-z0-9]{36}", r"pypi-AgE[A-Za-z0-9_-]{20,}",
     r"hf_[A-Za-z]{34}", r"eyJ[A-Za-z0-9_-]{5,}\.eyJ[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]{10,}", r"eyJ[A-Za-z0-9+/_-]{30,}={0,2}",
 )))
-_TYPING_URL = regex.compile(r"://[^\s:/@]*:(?=[^/@]*\Z)")
-_TYPING_AFTER = regex.compile(r"(?i:\b(?:bearer|basic))\s+\Z")
-_TYPING_LABEL = regex.compile(_LABEL_WORD + _SEP + r"[\"']?")
+_TYPING_URL = LazyPattern(r"://[^\s:/@]*:(?=[^/@]*\Z)")
+_TYPING_AFTER = LazyPattern(r"(?i:\b(?:bearer|basic))\s+\Z")
+_TYPING_LABEL = LazyPattern(_LABEL_WORD + _SEP + r"[\"']?")
 _LABEL_NEEDLES = frozenset(needle for _, needles in _LABEL_WORDS for needle in needles)
-_DIGIT_RUN = regex.compile(r"\d(?:[ -]?\d)*")
+_DIGIT_RUN = LazyPattern(r"\d(?:[ -]?\d)*")
 _TRAILING = "\"'`,;)]}>"
 #: Digits a number being typed may show before it is masked: a card's issuer (6 digits).
 CARD_DIGITS_SHOWN = 6
@@ -264,7 +294,7 @@ def could_be_token(word: str) -> bool:
 
 # -- password prompts -----------------------------------------------------------------
 
-_PROMPT = regex.compile(r"\b(?i:password|passphrase|pass phrase|passwd|passcode)(?:\s+for\s+.{1,80}?)?"
+_PROMPT = LazyPattern(r"\b(?i:password|passphrase|pass phrase|passwd|passcode)(?:\s+for\s+.{1,80}?)?"
                         r"(?:\s*\([^)]{0,64}\))?(?i:\s+again)?\s*:\s*\Z|\bPIN\s*:\s*\Z")
 
 

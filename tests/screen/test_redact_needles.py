@@ -1,0 +1,75 @@
+"""The flat needle index picks exactly the rules the per-rule needle test picked, and the
+blob prefilter never skips a line the blob pattern matches (redaction must find what it
+found before the speed-up)."""
+
+from __future__ import annotations
+
+import regex
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from cobrowse.screen.key_blocks import BLOB
+from cobrowse.screen.redact import Redactor
+from cobrowse.screen.redact_patterns import CompiledRules
+from cobrowse.screen.secret_shapes import BUILTIN_RULES, label_near
+
+NEEDLES = sorted({n for rule in BUILTIN_RULES for n in rule.needles})
+RULES = CompiledRules(BUILTIN_RULES)
+
+pieces = st.one_of(st.sampled_from(NEEDLES), st.sampled_from([n.upper() for n in NEEDLES]),
+                   st.text(alphabet=st.characters(min_codepoint=32, max_codepoint=0x2100), max_size=12))
+lines = st.lists(pieces, max_size=10).map("".join)
+
+
+def per_rule(line: str) -> list[str]:
+    low = line.lower()
+    return [r.name for r in BUILTIN_RULES
+            if (not r.needles or any(n in low for n in r.needles)) and (r.near is None or r.near(line))
+            and (r.maybe is None or r.maybe(line))]
+
+
+@settings(max_examples=400, deadline=None)
+@given(lines)
+def test_candidates_are_the_rules_whose_needles_the_line_holds(line: str) -> None:
+    assert [rule.name for rule, _p, _v in RULES.candidates(line)] == per_rule(line)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(alphabet=" \t\u00a0\u3000", max_size=3), st.text(alphabet="AbC9z+/xY0", min_size=30, max_size=60),
+       st.text(alphabet="= ", max_size=3))
+def test_blob_prefilter_keeps_every_blob(before: str, body: str, after: str) -> None:
+    line = before + body + after
+    masked = Redactor().spans(line)
+    if BLOB.match(line):
+        stripped = line.strip()
+        start = line.index(stripped)
+        assert any(s <= start and e >= start + len(stripped) for s, e in masked)
+
+
+def test_a_realistic_line_runs_few_rules() -> None:
+    line = "L12q 2024-05-09T07:33:20.016Z INFO  [api.http] pid=89023 req=157cb16e2d5c flush handler took=24.61ms"
+    names = [rule.name for rule, _p, _v in RULES.candidates(line)]
+    assert names == per_rule(line)
+    assert len(names) < 5
+
+
+LABELLED = [regex.compile(rule.pattern) for rule in BUILTIN_RULES if rule.near is label_near]
+KEYWORDS = ["password", "PASSWORD", "Passphrase", "passwd", "pass", "pwd", "PWD", "secret", "token", "TOKEN",
+            "credentials", "api_key", "API KEY", "apikey", "access key", "private_key", "client-secret", "dbPassword",
+            "DB_PASS", "X_PWD", "PGPASSWORD", "SSH_KEY", "paſſword", "KEY", "İkey"]
+SEPARATORS = ["=", ": ", " = ", ":=", "=>", "'=", '" :', " [None] : ", " [İİİİİİİİİİİİİİİİİİİİİİİİİİİİİİİİİİİİİİİİ]: ", "\t=\t", " ", "\u2003=", ""]
+label_lines = st.lists(st.one_of(st.sampled_from(KEYWORDS), st.sampled_from(SEPARATORS),
+                                 st.text(alphabet="aZ9_-$'\" {}<>/.:=İſ", max_size=8)), max_size=8).map("".join)
+
+
+@settings(max_examples=1500, deadline=None)
+@given(label_lines)
+def test_label_prefilter_keeps_every_labelled_secret(line: str) -> None:
+    if any(p.search(line) for p in LABELLED):
+        assert label_near(line)
+
+
+def test_label_prefilter_skips_prose_and_keeps_labels() -> None:
+    assert not label_near("l356q info [cache.redis] refresh token handler miss handler token cache took=103.93ms")
+    for line in ("password: hunter2", "export DB_PASS=x", 'api_key = "abc"', "token [none] : abc", "dbPassword:x"):
+        assert label_near(line), line
