@@ -277,7 +277,9 @@ def typing_spans(text: str, offset: int) -> list[Span]:
     if any(ch.isdigit() for ch in text[max(0, zone - 1):end]):
         for m in _DIGIT_RUN.finditer(text, max(0, zone - 40), min(n, end + 40)):
             if m.start() <= end and m.end() >= zone and sum(ch.isdigit() for ch in m.group()) > CARD_DIGITS_SHOWN:
-                stop = m.end() + 1 if m.end() + 1 == offset and text[m.end()] in " -" else m.end()
+                after = text[m.end()] if m.end() < n else ""
+                # the separator just typed, or a dash a wrong key follows ("4111-1111-#")
+                stop = m.end() + 1 if (after == "-" or (after == " " and m.end() + 1 == offset)) else m.end()
                 spans.append((m.start(), stop))
     return spans
 

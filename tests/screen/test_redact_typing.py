@@ -102,6 +102,8 @@ def test_typing_spans_finds_the_word_on_either_side_of_the_cursor() -> None:
     assert typing_spans('T="ghp_ab"', 10) == [(3, 9)]  # quotes are not part of it
     assert typing_spans("card 4111 11", 12) == []  # six digits: an issuer, not yet a number
     assert typing_spans("card 4111 111", 13) == [(5, 13)]
+    # a wrong key after a group's dash: the dash goes with the digits (it tells the grouping)
+    assert typing_spans("card 5703-2547-#", 16) == [(5, 15)]
 
 
 @pytest.mark.parametrize("line, secret", [
