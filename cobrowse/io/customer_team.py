@@ -17,6 +17,7 @@ from dataclasses import replace
 from typing import Any
 
 from cobrowse.errors import CobrowseError
+from cobrowse.i18n.text import current
 from cobrowse.io.customer import CustomerRuntime
 from cobrowse.io.link import RelayLink
 from cobrowse.io.runtime import Emit, Outcome
@@ -157,15 +158,16 @@ class CustomerTeam:
         """A guest pairing's events: the customer sees what concerns them, named."""
         viewer = guest.viewer
         who = self.policy.label(viewer)
+        tr = current()
         if isinstance(event, IdentityShown):
             self._soon(self.policy.joined(viewer, guest.peer.name if guest.peer else str(event.agent),
                                           str(event.message), self.now))
         elif isinstance(event, ChatReceived):
             if self.policy.is_admitted(viewer):  # a notice: front ends name the first agent on chat lines
-                self.emit(Notice(f"{who}: {event.text}"))
+                self.emit(Notice(tr("{agent}: {message}", agent=who, message=event.text)))
                 self._pass_chat(viewer, str(event.text))
         elif isinstance(event, (ConsentPrompt, RecordingPrompt, ControlConfirm)):
-            self.emit(replace(event, message=f"{who}: {event.message}"))
+            self.emit(replace(event, message=tr("{agent}: {message}", agent=who, message=event.message)))
         elif isinstance(event, ConsentChanged):  # the viewers line that follows names who holds what
             self.emit(event)
             self._soon(self.policy.consent_changed(viewer, event.level))
@@ -173,9 +175,9 @@ class CustomerTeam:
             self.emit(event)
         elif isinstance(event, (Notice, IdentityWarning)):
             if self.policy.is_admitted(viewer):  # before that, nothing it causes reaches the customer
-                self.emit(replace(event, message=f"{who}: {event.message}"))
+                self.emit(replace(event, message=tr("{agent}: {message}", agent=who, message=event.message)))
         elif kind_of(event) == "error":
-            self.emit(Notice(f"{who}: {as_text(event)}"))
+            self.emit(Notice(tr("{agent}: {message}", agent=who, message=as_text(event))))
         # paired, hello, code, ended, peer, connection...: the team tells what matters
 
     def _sent(self, runtime: CustomerRuntime, message: m.AppMessage) -> None:
@@ -213,6 +215,9 @@ class CustomerTeam:
 
     async def _answer(self, effect: TeamAnswer, now: float) -> None:
         """Ctrl-] y / n (or a button naming a prompt): the question it is for, whichever pairing asks."""
+        if effect.prompt_id is None and self.policy.picking(now):  # Ctrl-] w asked which agent to remove
+            await self.carry_out(self.policy.pick_answer(effect.allow, now))
+            return
         shown: dict[int, tuple[int, float]] = {}
         for viewer, runtime in ((FIRST, self.host), *self.guests.items()):
             prompt = runtime.policy.desk.prompts.shown
