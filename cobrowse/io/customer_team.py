@@ -147,6 +147,8 @@ class CustomerTeam:
             self._pass_chat(FIRST, str(event.text))
         elif isinstance(event, ConsentChanged):
             self._soon(self.policy.consent_changed(FIRST, event.level))
+        elif isinstance(event, IdentityShown):
+            self._soon(self.policy.identified(FIRST, bool(event.verified)))
         elif isinstance(event, SharingChanged):
             for guest in self.guests.values():
                 self._soon_effects(guest, guest.set_sharing(event.active))
@@ -161,7 +163,7 @@ class CustomerTeam:
         tr = current()
         if isinstance(event, IdentityShown):
             self._soon(self.policy.joined(viewer, guest.peer.name if guest.peer else str(event.agent),
-                                          str(event.message), self.now))
+                                          str(event.message), self.now, verified=bool(event.verified)))
         elif isinstance(event, ChatReceived):
             if self.policy.is_admitted(viewer):  # a notice: front ends name the first agent on chat lines
                 self.emit(Notice(tr("{agent}: {message}", agent=who, message=event.text)))

@@ -66,6 +66,7 @@ class Viewer:
     invited_by: int = 0
     identity: str = ""
     control: bool = False
+    verified: bool = False  # its organisation credential verified (docs/trust.md)
 
 
 @dataclass(frozen=True)
@@ -220,12 +221,20 @@ class TeamPolicy:
 
     # a colleague joins: the customer is asked
 
-    def joined(self, viewer: int, name: str, identity: str, now: float) -> list[TeamEffect]:
+    def identified(self, viewer: int, verified: bool) -> list[TeamEffect]:
+        """The first agent's identity verdict (the roster shows who is verified)."""
+        found = self.viewers.get(viewer)
+        if found is None or found.verified == verified:
+            return []
+        found.verified = verified
+        return self._roster() if found.state is ViewerState.ADMITTED and len(self.viewers) > 1 else []
+
+    def joined(self, viewer: int, name: str, identity: str, now: float, *, verified: bool = False) -> list[TeamEffect]:
         """Viewer ``viewer`` paired and its identity is known (``identity``: the customer's line for it)."""
         found = self.viewers.get(viewer)
         if found is None or found.state is not ViewerState.INVITED:
             return []
-        found.name, found.identity, found.state = name, identity, ViewerState.ASKING
+        found.name, found.identity, found.state, found.verified = name, identity, ViewerState.ASKING, verified
         self._asking.append(viewer)
         return self._show_next(now) + self._roster()
 
@@ -419,7 +428,8 @@ class TeamPolicy:
     def _roster(self) -> list[TeamEffect]:
         shown = [v for v in self.viewers.values() if v.state in (ViewerState.ADMITTED, ViewerState.ASKING)]
         rows: tuple[dict[str, object], ...] = tuple(
-            {"id": v.id, "name": v.name, "state": str(v.state), "control": v.control} for v in shown)
+            {"id": v.id, "name": v.name, "state": str(v.state), "control": v.control, "verified": v.verified}
+            for v in shown)
         tr = self.tr
         seeing = [tr("{agent} with CONTROL", agent=self.label(v.id)) if v.control else self.label(v.id)
                   for v in shown if v.state is ViewerState.ADMITTED]
