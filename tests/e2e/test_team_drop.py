@@ -1,0 +1,34 @@
+"""The customer removes one agent with a key, real processes on 127.0.0.1 (docs/team.md):
+a customer (`cobrowse join`, plain mode) and agents A and B; Ctrl-] l drops B, the latest to
+join; B is told why, A keeps the session and the screen."""
+
+from __future__ import annotations
+
+from tests.e2e.harness import Proc
+from tests.e2e.test_team import answer, invite, session
+
+
+async def test_the_customer_drops_b_and_a_keeps_the_session(relay_url: str) -> None:
+    a, customer = await session(relay_url)
+    procs: list[Proc] = [a, customer]
+    try:
+        b = await invite(relay_url, a, customer)
+        procs.append(b)
+        await answer(customer, b"y")
+        await customer.stderr_line("can see your screen: Alice (agent 1), Bob (agent 2)")
+        await b.event("sharing", active=True)
+        await customer.send(b"\x1dl")  # two agents: the latest to join goes
+        ended = await b.event("ended", timeout=15)
+        assert ended["reason"] == "viewer_removed" and "removed you" in ended["message"]
+        await customer.stderr_line("you removed Bob (agent 2): they no longer see your screen")
+        await customer.stderr_line("can see your screen: Alice (agent 1)")
+        assert await b.wait() == 4  # the session ended on the other side (as a refusal does)
+        await customer.send(b"echo still-$((40+2))\r")
+        await a.screen(lambda lines: any("still-42" in line for line in lines))
+        assert not a.all("ended")
+        await customer.send(b"\x1dl")  # only A is left: nobody else to remove
+        await customer.stderr_line("that is the only agent left")
+        assert not a.all("ended")
+    finally:
+        for proc in procs:
+            await proc.kill()
