@@ -112,8 +112,8 @@ def test_control_belongs_to_one_agent() -> None:
     viewer, prompt = asked(policy)
     policy.answer(True, prompt.id, 2.0)
     assert policy.consent_changed(FIRST, Level.CONTROL)[0] == ViewersShown(
-        ({"id": 1, "name": "Alice", "state": "admitted", "control": True},
-         {"id": 2, "name": "Bob", "state": "admitted", "control": False}),
+        ({"id": 1, "name": "Alice", "state": "admitted", "control": True, "verified": False},
+         {"id": 2, "name": "Bob", "state": "admitted", "control": False, "verified": False}),
         "can see your screen: Alice (agent 1) with CONTROL, Bob (agent 2)")
     out = policy.consent_changed(viewer, Level.CONTROL)
     assert Revoke(FIRST) in out
