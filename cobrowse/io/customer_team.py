@@ -217,14 +217,15 @@ class CustomerTeam:
 
     async def _answer(self, effect: TeamAnswer, now: float) -> None:
         """Ctrl-] y / n (or a button naming a prompt): the question it is for, whichever pairing asks."""
-        if effect.prompt_id is None and self.policy.picking(now):  # Ctrl-] w asked which agent to remove
-            await self.carry_out(self.policy.pick_answer(effect.allow, now))
-            return
         shown: dict[int, tuple[int, float]] = {}
         for viewer, runtime in ((FIRST, self.host), *self.guests.items()):
             prompt = runtime.policy.desk.prompts.shown
             if prompt is not None and not runtime.detached:
                 shown[viewer] = (prompt.id, prompt.shown_at)
+        asked = [at for _, at in shown.values()] + ([self.policy.question.shown_at] if self.policy.question else [])
+        if effect.prompt_id is None and self.policy.picking(now, max(asked, default=None)):  # after Ctrl-] l
+            await self.carry_out(self.policy.pick_answer(effect.allow, now))
+            return
         owner = self.policy.answered_by(shown, effect.prompt_id)
         if owner == 0:
             await self.carry_out(self.policy.answer(effect.allow, effect.prompt_id, now))

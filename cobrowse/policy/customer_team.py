@@ -134,6 +134,7 @@ class _Pick:
     candidates: tuple[int, ...]
     index: int
     deadline: float
+    shown_at: float
 
 
 @dataclass
@@ -403,15 +404,20 @@ class TeamPolicy:
             index = (pick.index + 1) % len(candidates)
         else:
             index = 0
-        self.pick = _Pick(tuple(candidates), index, now + PICK_WAIT)
+        self.pick = _Pick(tuple(candidates), index, now + PICK_WAIT, now)
         return [Notice(self.tr.plural(
             "remove which agent? Ctrl-] y removes {agent}; Ctrl-] l shows the next one ({n} agent you can remove); "
             "Ctrl-] n keeps everyone",
             "remove which agent? Ctrl-] y removes {agent}; Ctrl-] l shows the next one ({n} agents you can remove); "
             "Ctrl-] n keeps everyone", len(candidates), agent=self.label(candidates[index])))]
 
-    def picking(self, now: float) -> bool:
-        """Whether Ctrl-] y / n now answer the customer's choice of an agent to remove."""
+    def picking(self, now: float, newest_question: float | None = None) -> bool:
+        """Whether Ctrl-] y / n now answer the customer's choice of an agent to remove: not once
+        a question came up after it (``newest_question``: when the newest was shown), which a
+        key then answers; the choice is dropped."""
+        pick = self.pick
+        if pick is not None and newest_question is not None and newest_question >= pick.shown_at:
+            self.pick = None
         return self.pick is not None and now < self.pick.deadline
 
     def pick_answer(self, allow: bool, now: float) -> list[TeamEffect]:

@@ -4,8 +4,10 @@ join; B is told why, A keeps the session and the screen."""
 
 from __future__ import annotations
 
+import asyncio
+
 from tests.e2e.harness import Proc
-from tests.e2e.test_team import answer, invite, session
+from tests.e2e.test_team import agent, answer, invite, session
 
 
 async def test_the_customer_drops_b_and_a_keeps_the_session(relay_url: str) -> None:
@@ -29,6 +31,40 @@ async def test_the_customer_drops_b_and_a_keeps_the_session(relay_url: str) -> N
         await customer.send(b"\x1dl")  # only A is left: nobody else to remove
         await customer.stderr_line("that is the only agent left")
         assert not a.all("ended")
+    finally:
+        for proc in procs:
+            await proc.kill()
+
+
+async def test_with_two_colleagues_the_customer_picks_which_one_goes(relay_url: str) -> None:
+    a, customer = await session(relay_url)
+    procs: list[Proc] = [a, customer]
+    try:
+        b = await invite(relay_url, a, customer)
+        procs.append(b)
+        await answer(customer, b"y")
+        await customer.stderr_line("can see your screen: Alice (agent 1), Bob (agent 2)")
+        await a.send({"cmd": "invite"})
+        async with asyncio.timeout(15):
+            while len(a.all("invite")) < 2:  # the second invitation's code (event() finds the first)
+                await asyncio.sleep(0.05)
+        code = a.all("invite")[1]["code"]
+        c = await agent(relay_url, "--name", "Carol", "--join", code, name="agent C")
+        procs.append(c)
+        await c.event("paired")
+        await customer.stderr_line("Carol (agent 3), invited by Alice (agent 1), asks to SEE")
+        await answer(customer, b"y")
+        await customer.stderr_line("can see your screen: Alice (agent 1), Bob (agent 2), Carol (agent 3)")
+        await customer.send(b"\x1dl")
+        await customer.stderr_line("remove which agent? Ctrl-] y removes Carol (agent 3)")
+        await customer.send(b"\x1dl")
+        await customer.stderr_line("remove which agent? Ctrl-] y removes Bob (agent 2)")
+        await customer.send(b"\x1dy")
+        assert (await b.event("ended", timeout=15))["reason"] == "viewer_removed"
+        await customer.stderr_line("can see your screen: Alice (agent 1), Carol (agent 3)")
+        await customer.send(b"echo left-$((40+2))\r")
+        await c.screen(lambda lines: any("left-42" in line for line in lines))
+        assert not a.all("ended") and not c.all("ended")
     finally:
         for proc in procs:
             await proc.kill()

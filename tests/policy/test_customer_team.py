@@ -262,3 +262,11 @@ def test_the_viewers_line_names_everyone_and_who_holds_control() -> None:
     [shown] = [e for e in out if isinstance(e, ViewersShown)]
     assert shown.message == "can see your screen: Alice (agent 1), Bob (agent 2) with CONTROL, Carol (agent 3)"
     assert [(r["name"], r["control"]) for r in shown.viewers] == [("Alice", False), ("Bob", True), ("Carol", False)]
+
+
+def test_a_question_shown_after_the_choice_takes_the_keys_back() -> None:
+    policy, bob, carol = admitted_three()
+    policy.remove(0, 6.0)
+    assert policy.picking(6.5, newest_question=5.0)  # the questions on screen are older
+    assert not policy.picking(7.0, newest_question=6.8)  # a new one: y / n answer it, not the choice
+    assert policy.pick is None and policy.admitted() == [FIRST, bob, carol]
