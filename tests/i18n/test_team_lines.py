@@ -3,11 +3,13 @@ the viewers line, the removal, with the agents' names kept as values (isolated i
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from cobrowse.i18n.catalogues import translator
 from cobrowse.i18n.language import Language
 from cobrowse.i18n.text import FSI, PDI, Translated
 from cobrowse.policy.customer_events import ConsentPrompt, Level, Notice
-from cobrowse.policy.customer_team import FIRST, TeamPolicy, ViewersShown
+from cobrowse.policy.customer_team import FIRST, OpenInvite, TeamPolicy, ViewersShown
 from cobrowse.protocol.untrusted import visible
 from tui.customer_texts import seeing_hint, team_line
 
@@ -19,8 +21,9 @@ def three(policy: TeamPolicy) -> list[object]:
     said: list[object] = [*policy.named(FIRST, "Alice")]
     for at, name in ((0.0, "Bob"), (10.0, "Carol")):
         [opened] = policy.invite(FIRST)
-        said += policy.invite_opened(opened.viewer, "1234-56789012")  # type: ignore[attr-defined]
-        out = policy.joined(opened.viewer, name, "NOT VERIFIED", at)  # type: ignore[attr-defined]
+        assert isinstance(opened, OpenInvite)
+        said += policy.invite_opened(opened.viewer, "1234-56789012")
+        out = policy.joined(opened.viewer, name, "NOT VERIFIED", at)
         said += out
         [prompt] = [e for e in out if isinstance(e, ConsentPrompt)]
         said += policy.answer(True, prompt.id, at + 2)
@@ -28,7 +31,7 @@ def three(policy: TeamPolicy) -> list[object]:
     return said
 
 
-def messages(said: list[object]) -> list[str]:
+def messages(said: Sequence[object]) -> list[str]:
     return [e.message for e in said if isinstance(e, (Notice, ConsentPrompt, ViewersShown))]
 
 
@@ -59,7 +62,8 @@ def test_persian_isolates_every_name_and_the_guard_keeps_them() -> None:
     hostile = TeamPolicy(tr=FA)
     hostile.named(FIRST, "Eve\u202e")  # a name with a bidi override: shown escaped, never obeyed
     [opened] = hostile.invite(FIRST)
-    out = hostile.invite_opened(opened.viewer, "1234-56789012")  # type: ignore[attr-defined]
+    assert isinstance(opened, OpenInvite)
+    out = hostile.invite_opened(opened.viewer, "1234-56789012")
     [notice] = [e for e in out if isinstance(e, Notice)]
     assert "\u202e" not in notice.message and "\\u202e" in notice.message
 
