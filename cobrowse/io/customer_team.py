@@ -163,7 +163,7 @@ class CustomerTeam:
         tr = current()
         if isinstance(event, IdentityShown):
             self._soon(self.policy.joined(viewer, guest.peer.name if guest.peer else str(event.agent),
-                                          str(event.message), self.now, verified=bool(event.verified)))
+                                          event.message, self.now, verified=bool(event.verified)))
         elif isinstance(event, ChatReceived):
             if self.policy.is_admitted(viewer):  # a notice: front ends name the first agent on chat lines
                 self.emit(Notice(tr("{agent}: {message}", agent=who, message=event.text)))

@@ -68,3 +68,25 @@ async def test_with_two_colleagues_the_customer_picks_which_one_goes(relay_url: 
     finally:
         for proc in procs:
             await proc.kill()
+
+
+async def test_a_persian_customer_reads_the_team_with_names_isolated(relay_url: str) -> None:
+    a, customer = await session(relay_url, "--lang", "fa")
+    procs: list[Proc] = [a, customer]
+    try:
+        await a.send({"cmd": "invite"})
+        code = (await a.event("invite"))["code"]
+        b = await agent(relay_url, "--name", "Bob", "--join", code, name="agent B")
+        procs.append(b)
+        question = await customer.stderr_line("دعوتش کرده")
+        assert "\u2068Bob\u2069" in question and "\u2068Alice\u2069" in question
+        assert "\\u2068" not in question and "\\u2069" not in question  # ours, whole: the guard keeps them
+        await answer(customer, b"y")
+        seeing = await customer.stderr_line("صفحهٔ شما را می‌بینند: ")
+        assert "\u2068Bob\u2069" in seeing and "\\u2068" not in seeing
+        await customer.send(b"\x1dl")
+        assert (await b.event("ended", timeout=15))["reason"] == "viewer_removed"
+        await customer.stderr_line("را حذف کردید")
+    finally:
+        for proc in procs:
+            await proc.kill()
