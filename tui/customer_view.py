@@ -23,7 +23,7 @@ from cobrowse.protocol.prompts import ASKS, GIVES, PromptKind
 from cobrowse.wire.code import Code
 from cobrowse.plain.keymap import GET_HELP, Front, keys_for, prefix_byte, rewrite
 from tui.customer_texts import (ALLOW_BUTTON, CONNECTING, PAUSE, RESUME, SHARED, SHORT_KEYS, SHORT_LEVEL, armed_hint,
-                                fit_hint, guide_status_hint, level_text, seeing_hint, status_hint, team_line,
+                                fit_hint, guide_status_hint, level_text, seeing_hint, status_hint, team_line, team_names,
                                 unverified_hint)
 from tui.safe import PlainStatic, plain
 from tui.widgets.call_bar import CallBar
@@ -238,6 +238,10 @@ class CustomerView(App[None]):
         runtime = self.runtime
         agent = self.agent_name
         level = runtime.level if runtime is not None else Level.VIEW
+        seeing = [row for row in self.team if row.get("state") == "admitted"]
+        if len(seeing) > 1:  # a team: name everyone who sees it; the strongest grant any of them holds
+            agent = team_names(seeing)
+            level = Level.CONTROL if any(row.get("control") for row in seeing) else level
         sharing = runtime.sharing if runtime is not None else True
         classes = "waiting"
         text: str

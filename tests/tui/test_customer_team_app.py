@@ -61,6 +61,8 @@ async def test_the_side_panel_lists_every_agent_and_ctrl_l_removes_the_latest(ag
             await asyncio.sleep(ARMING + 0.1)
             await prefix(pilot, "y")
             await until(lambda: "Bob (agent 2) ⚠ UNVERIFIED" in str(who.content), what="Bob in the side panel")
+            await until(lambda: "Alice (agent 1), Bob (agent 2)" in app.banner_text, what="both in the banner")
+            assert app.banner_text.startswith("Your terminal is visible to Alice (agent 1), Bob (agent 2)")
             shown = str(who.content)
             assert "Alice (agent 1) ⚠ UNVERIFIED" in shown and "waiting" not in shown
             status = app.query_one("#status", PlainStatic)
@@ -71,6 +73,7 @@ async def test_the_side_panel_lists_every_agent_and_ctrl_l_removes_the_latest(ag
             await until(lambda: any("you removed Bob (agent 2)" in line for line in app.log_lines), what="the notice")
             await until(lambda: "Bob" not in str(who.content), what="Bob gone from the side panel")
             assert not str(status.content).startswith("2 agents")
+            assert app.banner_text.startswith("Your terminal is visible to Alice ·")
             assert app.phase == Phase.PAIRED and agent.rt.outcome is None  # Alice goes on
         finally:
             await bob.close()
