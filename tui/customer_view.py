@@ -270,7 +270,11 @@ class CustomerView(App[None]):
         narrow = self.has_class("narrow")
         shared = classes == level
         if narrow and shared:
-            text = tr(SHORT_LEVEL[level]) if self.unverified else tr(SHORT_KEYS[level], level=tr(SHORT_LEVEL[level]))
+            short = tr(SHORT_LEVEL[level])
+            if len(seeing) > 1:  # the only status line: how many see it (what they may do, when more)
+                count = tr.plural("{n} agent sees this", "{n} agents see this", len(seeing))
+                short = count if level == Level.VIEW else tr("{count} · {level}", count=count, level=short)
+            text = short if self.unverified else tr(SHORT_KEYS[level], level=short)
         if runtime is not None and runtime.recording.recording and self.phase == Phase.PAIRED:
             text = (tr("● REC · {banner}", banner=text) if narrow
                     else tr("● RECORDING (Ctrl-] x stops) · {banner}", banner=text))

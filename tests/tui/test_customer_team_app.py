@@ -67,6 +67,9 @@ async def test_the_side_panel_lists_every_agent_and_ctrl_l_removes_the_latest(ag
             assert "Alice (agent 1) ⚠ UNVERIFIED" in shown and "waiting" not in shown
             status = app.query_one("#status", PlainStatic)
             await until(lambda: str(status.content).startswith("2 agents see this · "), what="the status line")
+            await pilot.resize_terminal(60, 30)  # below 80 columns the banner is the only status line
+            await until(lambda: "2 agents see this" in app.banner_text, what="the narrow banner")
+            await pilot.resize_terminal(160, 40)
             await prefix(pilot, "l")  # two agents: the latest to join goes
             ended = await bob.event("ended")
             assert ended["reason"] == "viewer_removed"
