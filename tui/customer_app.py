@@ -140,6 +140,7 @@ class CustomerApp(CustomerRun, inherit_bindings=False):
         self.agent_name = tr("the agent")
         self.phase = Phase.CONNECTING
         self.peer_present = False
+        self.viewers: list[dict[str, Any]] = []
         self.reconnecting = False
         self.prefix_armed = False
         self.outcome: Outcome | None = None

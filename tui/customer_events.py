@@ -148,7 +148,9 @@ class CustomerEvents(CustomerSteps):
             self.peer_present = self.peer_present if self.reconnecting else bool(event.get("peer", True))
             self._note(customer_line(event, tr, self.agent_name) or "", "dim")  # who dropped (docs/relay.md)
         elif kind == "viewers":  # who can see the screen (a team: docs/team.md)
+            self.viewers = [dict(row) for row in event.get("viewers", ()) if isinstance(row, dict)]
             self._note(message_of(event), "bold")
+            self._show_status()
         elif kind == "receipt":
             self._note(message_of(event), "dim")
         elif kind == "voice":
@@ -164,6 +166,7 @@ class CustomerEvents(CustomerSteps):
         elif kind == "ended":
             self.phase = Phase.ENDED
             self._note(customer_line(event, tr) or "", "dim")
+            self._show_status()
 
     def _show_identity(self, event: dict[str, Any]) -> None:
         """The agent's identity, on a line of its own under the banner for the whole session."""

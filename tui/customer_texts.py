@@ -114,6 +114,40 @@ def bare(text: str) -> str:
     return text.translate(NO_ISOLATES)
 
 
+def agent_label(row: dict[str, object], tr: Translator | None = None) -> Translated:
+    """``Bob (agent 2)`` from a ``viewers`` row (the name is the agent's claim: a value)."""
+    tr = tr_(tr)
+    name: str = str(row.get("name") or "") or tr("an agent")
+    return tr("{name} (agent {number})", name=name, number=str(row.get("id", "")))
+
+
+def team_names(rows: list[dict[str, object]], tr: Translator | None = None) -> Translated:
+    """Who sees the screen, for the banner: ``Alice (agent 1), Bob (agent 2) with CONTROL``."""
+    tr = tr_(tr)
+    return joined(", ", (tr("{agent} with CONTROL", agent=agent_label(row, tr)) if row.get("control")
+                         else agent_label(row, tr) for row in rows))
+
+
+def team_line(rows: list[dict[str, object]], tr: Translator | None = None) -> Translated:
+    """The side panel's "who" with several agents: each one, verified or not, who holds
+    control, who waits for the customer's answer (names are the agents' claims: values)."""
+    tr = tr_(tr)
+    lines = []
+    for row in rows:
+        agent = agent_label(row, tr)
+        if row.get("state") == "asking":
+            lines.append(tr("{agent}: waiting for your answer", agent=agent))
+            continue
+        seen = tr("{agent} ✓ verified", agent=agent) if row.get("verified") else tr("{agent} ⚠ UNVERIFIED", agent=agent)
+        lines.append(tr("{agent} with CONTROL", agent=seen) if row.get("control") else seen)
+    return joined("\n", lines)
+
+
+def seeing_hint(count: int, hint: str, tr: Translator | None = None) -> str:
+    """The bottom line with several agents watching: how many, first (``fit_hint`` keeps it)."""
+    return tr_(tr).plural("{n} agent sees this · {hint}", "{n} agents see this · {hint}", count, hint=hint)
+
+
 def button_label(button_id: str, tr: Translator | None = None) -> str:
     """A side-panel or consent-bar button's label (``BUTTONS``)."""
     return tr_(tr)(BUTTONS[button_id])

@@ -23,7 +23,8 @@ from cobrowse.protocol.prompts import ASKS, GIVES, PromptKind
 from cobrowse.wire.code import Code
 from cobrowse.plain.keymap import GET_HELP, Front, keys_for, prefix_byte, rewrite
 from tui.customer_texts import (ALLOW_BUTTON, CONNECTING, PAUSE, RESUME, SHARED, SHORT_KEYS, SHORT_LEVEL, armed_hint,
-                                fit_hint, guide_status_hint, level_text, status_hint, unverified_hint)
+                                fit_hint, guide_status_hint, level_text, seeing_hint, status_hint, team_line, team_names,
+                                unverified_hint)
 from tui.safe import PlainStatic, plain
 from tui.widgets.call_bar import CallBar
 
@@ -72,6 +73,7 @@ class CustomerView(App[None]):
     peer_present: bool
     reconnecting: bool
     prefix_armed: bool
+    viewers: list[dict[str, Any]]  # the team's roster, as the last ``viewers`` event gave it
     log_lines: list[str]
     _last_notice: str | None
     _prompt_timer: Any
@@ -97,7 +99,20 @@ class CustomerView(App[None]):
         self.query_one("#status", PlainStatic).update(fit_hint(text, (width or self.size.width) - 2))
 
     @property
+    def team(self) -> list[dict[str, Any]]:
+        """The agents on the roster (admitted or waiting for an answer) while paired."""
+        if self.phase != Phase.PAIRED:
+            return []
+        return [row for row in self.viewers if row.get("state") in ("admitted", "asking")]
+
+    @property
     def _status_hint(self) -> str:
+        seeing = sum(1 for row in self.team if row.get("state") == "admitted")
+        hint = self._own_status_hint
+        return seeing_hint(seeing, hint) if seeing > 1 and not self.prefix_armed else hint
+
+    @property
+    def _own_status_hint(self) -> str:
         if self.unverified:
             return unverified_hint()
         if self.phase == Phase.QUEUED:
@@ -223,6 +238,10 @@ class CustomerView(App[None]):
         runtime = self.runtime
         agent = self.agent_name
         level = runtime.level if runtime is not None else Level.VIEW
+        seeing = [row for row in self.team if row.get("state") == "admitted"]
+        if len(seeing) > 1:  # a team: name everyone who sees it; the strongest grant any of them holds
+            agent = team_names(seeing)
+            level = Level.CONTROL if any(row.get("control") for row in seeing) else level
         sharing = runtime.sharing if runtime is not None else True
         classes = "waiting"
         text: str
@@ -251,7 +270,11 @@ class CustomerView(App[None]):
         narrow = self.has_class("narrow")
         shared = classes == level
         if narrow and shared:
-            text = tr(SHORT_LEVEL[level]) if self.unverified else tr(SHORT_KEYS[level], level=tr(SHORT_LEVEL[level]))
+            short = tr(SHORT_LEVEL[level])
+            if len(seeing) > 1:  # the only status line: how many see it (what they may do, when more)
+                count = tr.plural("{n} agent sees this", "{n} agents see this", len(seeing))
+                short = count if level == Level.VIEW else tr("{count} · {level}", count=count, level=short)
+            text = short if self.unverified else tr(SHORT_KEYS[level], level=short)
         if runtime is not None and runtime.recording.recording and self.phase == Phase.PAIRED:
             text = (tr("● REC · {banner}", banner=text) if narrow
                     else tr("● RECORDING (Ctrl-] x stops) · {banner}", banner=text))
@@ -269,7 +292,9 @@ class CustomerView(App[None]):
     def _refresh_side(self) -> None:
         tr = current()
         who = self.query_one("#who", PlainStatic)
-        if self.phase == Phase.PAIRED:
+        if len(self.team) > 1:
+            who.update(team_line(self.team))
+        elif self.phase == Phase.PAIRED:
             dropped = not self.peer_present or self.reconnecting
             seen = self.identity
             if seen is None:

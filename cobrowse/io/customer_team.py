@@ -17,6 +17,7 @@ from dataclasses import replace
 from typing import Any
 
 from cobrowse.errors import CobrowseError
+from cobrowse.i18n.text import current
 from cobrowse.io.customer import CustomerRuntime
 from cobrowse.io.link import RelayLink
 from cobrowse.io.runtime import Emit, Outcome
@@ -146,6 +147,8 @@ class CustomerTeam:
             self._pass_chat(FIRST, str(event.text))
         elif isinstance(event, ConsentChanged):
             self._soon(self.policy.consent_changed(FIRST, event.level))
+        elif isinstance(event, IdentityShown):
+            self._soon(self.policy.identified(FIRST, bool(event.verified)))
         elif isinstance(event, SharingChanged):
             for guest in self.guests.values():
                 self._soon_effects(guest, guest.set_sharing(event.active))
@@ -157,15 +160,16 @@ class CustomerTeam:
         """A guest pairing's events: the customer sees what concerns them, named."""
         viewer = guest.viewer
         who = self.policy.label(viewer)
+        tr = current()
         if isinstance(event, IdentityShown):
             self._soon(self.policy.joined(viewer, guest.peer.name if guest.peer else str(event.agent),
-                                          str(event.message), self.now))
+                                          event.message, self.now, verified=bool(event.verified)))
         elif isinstance(event, ChatReceived):
             if self.policy.is_admitted(viewer):  # a notice: front ends name the first agent on chat lines
-                self.emit(Notice(f"{who}: {event.text}"))
+                self.emit(Notice(tr("{agent}: {message}", agent=who, message=event.text)))
                 self._pass_chat(viewer, str(event.text))
         elif isinstance(event, (ConsentPrompt, RecordingPrompt, ControlConfirm)):
-            self.emit(replace(event, message=f"{who}: {event.message}"))
+            self.emit(replace(event, message=tr("{agent}: {message}", agent=who, message=event.message)))
         elif isinstance(event, ConsentChanged):  # the viewers line that follows names who holds what
             self.emit(event)
             self._soon(self.policy.consent_changed(viewer, event.level))
@@ -173,9 +177,9 @@ class CustomerTeam:
             self.emit(event)
         elif isinstance(event, (Notice, IdentityWarning)):
             if self.policy.is_admitted(viewer):  # before that, nothing it causes reaches the customer
-                self.emit(replace(event, message=f"{who}: {event.message}"))
+                self.emit(replace(event, message=tr("{agent}: {message}", agent=who, message=event.message)))
         elif kind_of(event) == "error":
-            self.emit(Notice(f"{who}: {as_text(event)}"))
+            self.emit(Notice(tr("{agent}: {message}", agent=who, message=as_text(event))))
         # paired, hello, code, ended, peer, connection...: the team tells what matters
 
     def _sent(self, runtime: CustomerRuntime, message: m.AppMessage) -> None:
@@ -218,6 +222,10 @@ class CustomerTeam:
             prompt = runtime.policy.desk.prompts.shown
             if prompt is not None and not runtime.detached:
                 shown[viewer] = (prompt.id, prompt.shown_at)
+        asked = [at for _, at in shown.values()] + ([self.policy.question.shown_at] if self.policy.question else [])
+        if effect.prompt_id is None and self.policy.picking(now, max(asked, default=None)):  # after Ctrl-] l
+            await self.carry_out(self.policy.pick_answer(effect.allow, now))
+            return
         owner = self.policy.answered_by(shown, effect.prompt_id)
         if owner == 0:
             await self.carry_out(self.policy.answer(effect.allow, effect.prompt_id, now))

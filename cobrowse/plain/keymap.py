@@ -63,6 +63,8 @@ KEYMAP: tuple[PrefixKey, ...] = (
     PrefixKey("x", "stop_recording", N_("stop recording"), N_("stop the agent's recording of this session, at once"), hint=False),
     PrefixKey("!", "get_help", N_("get help"), N_("(cobrowse guide) get help: create a session and show its code for an agent"),
               frozenset({Front.GUIDE}), guide=N_("get help from an agent")),
+    PrefixKey("l", "drop_viewer", N_("remove agent"),
+              N_("remove an agent from the session (the latest to join, or pick one)")),
     PrefixKey("f", "report", N_("report"), N_("flag: report this session to the relay's operator (a suspected scam)")),
     PrefixKey("e", "end", N_("end"), N_("end the session (press it twice once connected)"), guide=N_("end")),
     PrefixKey("b", "toggle_panel", N_("panel"), N_("show / hide the side panel"), frozenset({Front.APP}), guide=N_("panel")),

@@ -12,7 +12,12 @@ roster those pairings make up and decides, with ``now`` passed in:
 - control belongs to one agent at a time: control granted to one revokes the others';
 - ``leave`` removes an agent; when the last agent is gone the session ends (``TeamOver``);
 - the customer always sees who can see their screen (``ViewersShown`` on each change), and
-  every admitted agent gets the list (``m.Viewers``).
+  every admitted agent gets the list (``m.Viewers``);
+- the customer removes an agent (``drop_viewer``, Ctrl-] l): the latest to join, or, with
+  several to choose from, the one they pick (Ctrl-] l shows the next, y removes, n keeps all).
+
+What the customer reads is in their language (``tr``); what an agent is told stays English
+(the agent's console is English). Agents' names are values, never part of a msgid.
 
 Viewer ids: 1 is the agent the customer paired with first; invited agents count up from 2.
 The questions' ids start at ``PROMPT_BASE`` so an answer never reaches another queue's prompt.
@@ -24,6 +29,8 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import ClassVar
 
+from cobrowse.i18n.text import Translated, Translator, current
+from cobrowse.i18n.text import joined as in_a_row
 from cobrowse.policy.customer_events import ConsentPrompt, Level, Notice
 from cobrowse.policy.events import Event
 from cobrowse.protocol import messages as m
@@ -40,6 +47,8 @@ MAX_VIEWERS = m.MAX_VIEWERS
 PROMPT_BASE = 1_000_000
 PROMPT_STRIDE = 10_000
 FIRST = 1
+#: How long the customer has to pick which agent to remove (Ctrl-] l, then y or n).
+PICK_WAIT = 15.0
 
 
 class ViewerState(StrEnum):
@@ -57,6 +66,7 @@ class Viewer:
     invited_by: int = 0
     identity: str = ""
     control: bool = False
+    verified: bool = False  # its organisation credential verified (docs/trust.md)
 
 
 @dataclass(frozen=True)
@@ -118,6 +128,16 @@ TeamEffect = ToViewer | OpenInvite | Admit | Dismiss | Revoke | TeamOver | Event
 
 
 @dataclass
+class _Pick:
+    """The customer is choosing which agent to remove: ``candidates`` newest first."""
+
+    candidates: tuple[int, ...]
+    index: int
+    deadline: float
+    shown_at: float
+
+
+@dataclass
 class _Question:
     id: int
     viewer: int
@@ -127,7 +147,8 @@ class _Question:
 
 
 class TeamPolicy:
-    def __init__(self, *, timeout: float = TIMEOUT, arming: float = ARMING) -> None:
+    def __init__(self, *, timeout: float = TIMEOUT, arming: float = ARMING, tr: Translator | None = None) -> None:
+        self.tr = tr or current()
         self.timeout = timeout
         self.arming = arming
         self.viewers: dict[int, Viewer] = {FIRST: Viewer(FIRST, state=ViewerState.ADMITTED)}
@@ -136,6 +157,8 @@ class TeamPolicy:
         self.question: _Question | None = None
         self._last_prompt = PROMPT_BASE
         self._refused: dict[int, int] = {}  # inviter -> colleagues refused
+        self._order: list[int] = [FIRST]  # admitted, in the order they joined
+        self.pick: _Pick | None = None
 
     # who is here
 
@@ -149,10 +172,12 @@ class TeamPolicy:
         found = self.viewers.get(viewer)
         return found is not None and found.state is ViewerState.ADMITTED
 
-    def label(self, viewer: int) -> str:
+    def label(self, viewer: int) -> Translated:
+        """``Bob (agent 2)``: the name is the agent's claim, a value (isolated in Persian)."""
+        tr = self.tr
         found = self.viewers.get(viewer)
-        name = found.name if found is not None and found.name else "an agent"
-        return f"{name} (agent {viewer})"
+        name: str = found.name if found is not None and found.name else tr("an agent")
+        return tr("{name} (agent {number})", name=name, number=viewer)
 
     def named(self, viewer: int, name: str) -> list[TeamEffect]:
         """The agent's hello named it (the first agent's name, shown in the roster)."""
@@ -186,8 +211,8 @@ class TeamPolicy:
         if found is None or found.state is not ViewerState.INVITED:
             return []
         return [ToViewer(found.invited_by, m.InviteCode(code=code)),
-                Notice(f"{self.label(found.invited_by)} invited a colleague: they see nothing of your screen "
-                       f"unless you allow it when they join")]
+                Notice(self.tr("{agent} invited a colleague: they see nothing of your screen unless you allow it "
+                               "when they join", agent=self.label(found.invited_by)))]
 
     def invite_failed(self, viewer: int, error: str) -> list[TeamEffect]:
         found = self.viewers.pop(viewer, None)
@@ -197,12 +222,20 @@ class TeamPolicy:
 
     # a colleague joins: the customer is asked
 
-    def joined(self, viewer: int, name: str, identity: str, now: float) -> list[TeamEffect]:
+    def identified(self, viewer: int, verified: bool) -> list[TeamEffect]:
+        """The first agent's identity verdict (the roster shows who is verified)."""
+        found = self.viewers.get(viewer)
+        if found is None or found.verified == verified:
+            return []
+        found.verified = verified
+        return self._roster() if found.state is ViewerState.ADMITTED and len(self.viewers) > 1 else []
+
+    def joined(self, viewer: int, name: str, identity: str, now: float, *, verified: bool = False) -> list[TeamEffect]:
         """Viewer ``viewer`` paired and its identity is known (``identity``: the customer's line for it)."""
         found = self.viewers.get(viewer)
         if found is None or found.state is not ViewerState.INVITED:
             return []
-        found.name, found.identity, found.state = name, identity, ViewerState.ASKING
+        found.name, found.identity, found.state, found.verified = name, identity, ViewerState.ASKING, verified
         self._asking.append(viewer)
         return self._show_next(now) + self._roster()
 
@@ -213,9 +246,10 @@ class TeamPolicy:
         self._last_prompt += 1
         self.question = _Question(self._last_prompt, viewer, now, now + self.arming, now + self.timeout)
         found = self.viewers[viewer]
-        inviter = self.label(found.invited_by)
-        text = (f"{self.label(viewer)}, invited by {inviter}, asks to SEE your screen ({found.identity}): "
-                f"Ctrl-] y lets them see it; Ctrl-] n refuses (refused automatically in {round(self.timeout)} s)")
+        text = self.tr("{agent}, invited by {inviter}, asks to SEE your screen ({identity}): Ctrl-] y lets them "
+                       "see it; Ctrl-] n refuses (refused automatically in {seconds} s)",
+                       agent=self.label(viewer), inviter=self.label(found.invited_by), identity=found.identity,
+                       seconds=round(self.timeout))
         return [ConsentPrompt(self.question.id, "viewer", str(Level.VIEW), self.timeout, False, text)]
 
     def owns(self, prompt_id: int | None) -> bool:
@@ -237,30 +271,33 @@ class TeamPolicy:
         """Ctrl-] y / n, or a button naming ``prompt_id``: admit or refuse the viewer asked about."""
         question = self.question
         if question is None or (prompt_id is not None and prompt_id != question.id):
-            return [Notice("that answer was for a question no longer on screen: nothing was answered")]
+            return [Notice(self.tr("that answer was for a question no longer on screen: nothing was answered"))]
         if now < question.armed_at:
-            return [Notice("ignored that answer: the question on screen is new (it asks who may see your "
-                           "screen); read it, then answer")]
+            return [Notice(self.tr("ignored that answer: the question on screen is new (it asks who may see your "
+                                   "screen); read it, then answer"))]
         if now >= question.deadline:
             return self.tick(now)
-        return self._decided(question, allow, "you allowed" if allow else "you refused", now)
+        return self._decided(question, allow, True, now)
 
-    def _decided(self, question: _Question, allow: bool, said: str, now: float) -> list[TeamEffect]:
+    def _decided(self, question: _Question, allow: bool, answered: bool, now: float) -> list[TeamEffect]:
         self.question = None
         viewer = self.viewers[question.viewer]
         out: list[TeamEffect] = []
         if viewer.state is ViewerState.ASKING:
+            agent = self.label(viewer.id)
             if allow:
                 viewer.state = ViewerState.ADMITTED
-                out += [Admit(viewer.id), Notice(f"{said}: {self.label(viewer.id)} can now see your screen "
-                                                 f"(view only until you grant more)")]
+                self._order.append(viewer.id)
+                out += [Admit(viewer.id), Notice(self.tr("you allowed: {agent} can now see your screen (view only "
+                                                         "until you grant more)", agent=agent))]
             else:
                 viewer.state = ViewerState.GONE
                 self._refused[viewer.invited_by] = self._refused.get(viewer.invited_by, 0) + 1
-                reason = ("the customer did not allow you to see their screen" if said == "you refused"
+                reason = ("the customer did not allow you to see their screen" if answered
                           else "the customer did not answer whether you may see their screen")
-                out += [Dismiss(viewer.id, "viewer_refused", reason),
-                        Notice(f"{said}: {self.label(viewer.id)} sees nothing and was disconnected")]
+                said = (self.tr("you refused: {agent} sees nothing and was disconnected", agent=agent) if answered
+                        else self.tr("no answer: refused: {agent} sees nothing and was disconnected", agent=agent))
+                out += [Dismiss(viewer.id, "viewer_refused", reason), Notice(said)]
             out += self._roster()
         return out + self._show_next(now)
 
@@ -268,7 +305,7 @@ class TeamPolicy:
         question = self.question
         if question is None or now < question.deadline:
             return []
-        return self._decided(question, False, "no answer: refused", now)
+        return self._decided(question, False, False, now)
 
     def next_deadline(self) -> float | None:
         return None if self.question is None else self.question.deadline
@@ -312,9 +349,14 @@ class TeamPolicy:
         if self.question is not None and self.question.viewer == viewer:
             self.question = None
             out += self._show_next(now)
+        if viewer in self._order:
+            self._order.remove(viewer)
+        if self.pick is not None and viewer in self.pick.candidates:
+            self.pick = None  # the choice shown changed under the customer: they start again
         if was is ViewerState.INVITED:
-            return out + [Notice(f"the invitation by {self.label(found.invited_by)} was not used: it no longer works")]
-        out.append(Notice(f"{self.label(viewer)} left the session"))
+            return out + [Notice(self.tr("the invitation by {agent} was not used: it no longer works",
+                                         agent=self.label(found.invited_by)))]
+        out.append(Notice(self.tr("{agent} left the session", agent=self.label(viewer))))
         if not self.admitted():
             for other in self.present():  # nobody left to see it: a waiting colleague goes too
                 other.state = ViewerState.GONE
@@ -322,35 +364,86 @@ class TeamPolicy:
                     out.append(Dismiss(other.id, "agent_ended", "the agents who invited you left the session"))
             self.question = None
             self._asking.clear()
-            return out + [TeamOver(f"{self.label(viewer)} left, the last agent: the session is over")]
+            return out + [TeamOver(self.tr("{agent} left, the last agent: the session is over",
+                                           agent=self.label(viewer)))]
         return out + self._roster()
 
+    def removable(self) -> list[int]:
+        """Who the customer may remove now, newest first: invited agents they admitted (the first
+        agent goes by ending the session), never the only one left."""
+        if len(self.admitted()) <= 1:
+            return []
+        return [v for v in reversed(self._order) if v != FIRST and self.is_admitted(v)]
+
     def remove(self, viewer: int, now: float) -> list[TeamEffect]:
-        """The customer drops viewer ``viewer`` (0: the latest to join; never the last one: that is
-        ending the session)."""
+        """The customer drops viewer ``viewer`` (0: Ctrl-] l: the latest to join when there is one
+        to choose; with several, the customer picks: each Ctrl-] l shows the next, y removes it)."""
         if viewer == 0:
-            joined = [v.id for v in self.viewers.values() if v.state in (ViewerState.ADMITTED, ViewerState.ASKING)]
-            viewer = joined[-1] if joined else 0
+            return self._choose(now)
         found = self.viewers.get(viewer)
         if found is None or found.state is ViewerState.GONE:
-            return [Notice(f"no agent {viewer} to remove")]
+            return [Notice(self.tr("no agent {number} to remove", number=viewer))]
         if found.state is ViewerState.ADMITTED and len(self.admitted()) <= 1:
-            return [Notice("that is the only agent left: Ctrl-] e ends the session")]
+            return [Notice(self.tr("that is the only agent left: Ctrl-] e ends the session"))]
+        if viewer == FIRST and found.state is ViewerState.ADMITTED:
+            return [Notice(self.tr("{agent} started the session: Ctrl-] e ends it for everyone",
+                                   agent=self.label(FIRST)))]
+        self.pick = None
         return [Dismiss(viewer, "viewer_removed", "the customer removed you from the session"),
+                Notice(self.tr("you removed {agent}: they no longer see your screen", agent=self.label(viewer))),
                 *self.left(viewer, now)]
+
+    def _choose(self, now: float) -> list[TeamEffect]:
+        candidates = self.removable()
+        if not candidates:
+            return [Notice(self.tr("that is the only agent left: Ctrl-] e ends the session"))]
+        if len(candidates) == 1:
+            return self.remove(candidates[0], now)
+        pick = self.pick
+        if pick is not None and now < pick.deadline and pick.candidates == tuple(candidates):
+            index = (pick.index + 1) % len(candidates)
+        else:
+            index = 0
+        self.pick = _Pick(tuple(candidates), index, now + PICK_WAIT, now)
+        return [Notice(self.tr.plural(
+            "remove which agent? Ctrl-] y removes {agent}; Ctrl-] l shows the next one ({n} agent you can remove); "
+            "Ctrl-] n keeps everyone",
+            "remove which agent? Ctrl-] y removes {agent}; Ctrl-] l shows the next one ({n} agents you can remove); "
+            "Ctrl-] n keeps everyone", len(candidates), agent=self.label(candidates[index])))]
+
+    def picking(self, now: float, newest_question: float | None = None) -> bool:
+        """Whether Ctrl-] y / n now answer the customer's choice of an agent to remove: not once
+        a question came up after it (``newest_question``: when the newest was shown), which a
+        key then answers; the choice is dropped."""
+        pick = self.pick
+        if pick is not None and newest_question is not None and newest_question >= pick.shown_at:
+            self.pick = None
+        return self.pick is not None and now < self.pick.deadline
+
+    def pick_answer(self, allow: bool, now: float) -> list[TeamEffect]:
+        pick = self.pick
+        self.pick = None
+        if pick is None or now >= pick.deadline:
+            return [Notice(self.tr("nothing to answer"))]
+        if not allow:
+            return [Notice(self.tr("nobody was removed"))]
+        return self.remove(pick.candidates[pick.index], now)
 
     # the roster, told to everyone
 
     def _roster(self) -> list[TeamEffect]:
         shown = [v for v in self.viewers.values() if v.state in (ViewerState.ADMITTED, ViewerState.ASKING)]
         rows: tuple[dict[str, object], ...] = tuple(
-            {"id": v.id, "name": v.name, "state": str(v.state), "control": v.control} for v in shown)
-        seeing = [f"{self.label(v.id)}{' with CONTROL' if v.control else ''}" for v in shown
-                  if v.state is ViewerState.ADMITTED]
+            {"id": v.id, "name": v.name, "state": str(v.state), "control": v.control, "verified": v.verified}
+            for v in shown)
+        tr = self.tr
+        seeing = [tr("{agent} with CONTROL", agent=self.label(v.id)) if v.control else self.label(v.id)
+                  for v in shown if v.state is ViewerState.ADMITTED]
         waiting = [self.label(v.id) for v in shown if v.state is ViewerState.ASKING]
-        text = "can see your screen: " + (", ".join(seeing) or "nobody")
-        if waiting:
-            text += "; waiting for your answer: " + ", ".join(waiting)
+        agents = in_a_row(", ", seeing) if seeing else tr("nobody")
+        text = (tr("can see your screen: {agents}; waiting for your answer: {waiting}", agents=agents,
+                   waiting=in_a_row(", ", waiting)) if waiting
+                else tr("can see your screen: {agents}", agents=agents))
         out: list[TeamEffect] = [ViewersShown(rows, text)]
         for target in self.admitted():
             listed = [{"id": v.id, "name": v.name, "control": v.control, "you": v.id == target}

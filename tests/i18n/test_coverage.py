@@ -54,6 +54,8 @@ CUSTOMER_FACING = [
     "tui/widgets/call_bar.py",
     "tui/feedback_dialog.py",
     "cobrowse/policy/customer_patterns.py",
+    "cobrowse/policy/customer_team.py",
+    "cobrowse/io/customer_team.py",
 ]
 TRANSLATED = [lang for lang in Language if lang is not Language.EN]
 

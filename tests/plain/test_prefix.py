@@ -54,6 +54,7 @@ EXPECTED = {
     b"k": "step_skip",
     b"x": "stop_recording",
     b"f": "report",
+    b"l": "drop_viewer",
 }
 
 

@@ -112,8 +112,8 @@ def test_control_belongs_to_one_agent() -> None:
     viewer, prompt = asked(policy)
     policy.answer(True, prompt.id, 2.0)
     assert policy.consent_changed(FIRST, Level.CONTROL)[0] == ViewersShown(
-        ({"id": 1, "name": "Alice", "state": "admitted", "control": True},
-         {"id": 2, "name": "Bob", "state": "admitted", "control": False}),
+        ({"id": 1, "name": "Alice", "state": "admitted", "control": True, "verified": False},
+         {"id": 2, "name": "Bob", "state": "admitted", "control": False, "verified": False}),
         "can see your screen: Alice (agent 1) with CONTROL, Bob (agent 2)")
     out = policy.consent_changed(viewer, Level.CONTROL)
     assert Revoke(FIRST) in out
@@ -195,3 +195,78 @@ def test_in_a_team_every_answer_goes_to_the_team_which_picks_the_newest_question
     assert team_.answered_by({FIRST: (1, 3.0), viewer: (20001, 4.5)}, 1) == FIRST
     assert team_.answered_by({FIRST: (1, 3.0)}, prompt.id) == 0
     assert team_.answered_by({}, 77) is None
+
+
+# the customer removes one agent: Ctrl-] l
+
+
+def admitted_three() -> tuple[TeamPolicy, int, int]:
+    policy = team()
+    bob, prompt = asked(policy)
+    policy.answer(True, prompt.id, 2.0)
+    carol, prompt = asked(policy, now=3.0, name="Carol")
+    policy.answer(True, prompt.id, 5.0)
+    return policy, bob, carol
+
+
+def test_with_two_agents_the_key_drops_the_latest_and_tells_the_customer() -> None:
+    policy = team()
+    viewer, prompt = asked(policy)
+    policy.answer(True, prompt.id, 2.0)
+    out = policy.remove(0, 3.0)
+    assert out[0] == Dismiss(viewer, "viewer_removed", "the customer removed you from the session")
+    notices = [e.message for e in out if isinstance(e, Notice)]
+    assert "you removed Bob (agent 2): they no longer see your screen" in notices
+    assert [e.message for e in out if isinstance(e, ViewersShown)] == ["can see your screen: Alice (agent 1)"]
+    assert policy.admitted() == [FIRST] and not policy.picking(3.0)
+
+
+def test_with_several_the_customer_picks_which_one() -> None:
+    policy, bob, carol = admitted_three()
+    [asking] = policy.remove(0, 6.0)
+    assert isinstance(asking, Notice) and "Ctrl-] y removes Carol (agent 3)" in asking.message
+    assert "2 agents you can remove" in asking.message and policy.picking(6.0)
+    [asking] = policy.remove(0, 7.0)  # Ctrl-] l again: the next one
+    assert "Ctrl-] y removes Bob (agent 2)" in asking.message
+    [asking] = policy.remove(0, 8.0)  # and round again
+    assert "Ctrl-] y removes Carol (agent 3)" in asking.message
+    out = policy.pick_answer(True, 9.0)
+    assert Dismiss(carol, "viewer_removed", "the customer removed you from the session") in out
+    assert policy.admitted() == [FIRST, bob] and not policy.picking(9.0)
+
+
+def test_the_customer_may_keep_everyone_or_let_the_choice_lapse() -> None:
+    policy, bob, carol = admitted_three()
+    policy.remove(0, 6.0)
+    assert policy.pick_answer(False, 7.0) == [Notice("nobody was removed")]
+    assert policy.admitted() == [FIRST, bob, carol]
+    policy.remove(0, 8.0)
+    assert not policy.picking(8.0 + 60)
+    assert policy.pick_answer(True, 8.0 + 60) == [Notice("nothing to answer")]
+    assert policy.admitted() == [FIRST, bob, carol]
+
+
+def test_a_choice_whose_agent_left_is_dropped_and_the_first_agent_is_not_removed_alone() -> None:
+    policy, bob, carol = admitted_three()
+    policy.remove(0, 6.0)
+    policy.left(carol, 6.5)
+    assert not policy.picking(7.0)
+    [refused] = policy.remove(FIRST, 7.0)
+    assert isinstance(refused, Notice) and "Ctrl-] e ends it for everyone" in refused.message
+    assert policy.admitted() == [FIRST, bob]
+
+
+def test_the_viewers_line_names_everyone_and_who_holds_control() -> None:
+    policy, bob, carol = admitted_three()
+    out = policy.consent_changed(bob, Level.CONTROL)
+    [shown] = [e for e in out if isinstance(e, ViewersShown)]
+    assert shown.message == "can see your screen: Alice (agent 1), Bob (agent 2) with CONTROL, Carol (agent 3)"
+    assert [(r["name"], r["control"]) for r in shown.viewers] == [("Alice", False), ("Bob", True), ("Carol", False)]
+
+
+def test_a_question_shown_after_the_choice_takes_the_keys_back() -> None:
+    policy, bob, carol = admitted_three()
+    policy.remove(0, 6.0)
+    assert policy.picking(6.5, newest_question=5.0)  # the questions on screen are older
+    assert not policy.picking(7.0, newest_question=6.8)  # a new one: y / n answer it, not the choice
+    assert policy.pick is None and policy.admitted() == [FIRST, bob, carol]

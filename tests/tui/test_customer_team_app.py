@@ -17,6 +17,8 @@ from tests.tui.test_customer_app import (  # noqa: F401
     until,
 )
 from tui.customer_app import CustomerApp
+from tui.customer_view import Phase
+from tui.safe import PlainStatic
 
 
 async def test_the_app_asks_about_a_colleague_and_shows_who_sees(agent: Agent, relay_url: str) -> None:
@@ -38,5 +40,43 @@ async def test_the_app_asks_about_a_colleague_and_shows_who_sees(agent: Agent, r
             await until(lambda: any("can see your screen: Alice (agent 1), Bob (agent 2)" in line
                                     for line in app.log_lines), what="the viewers line")
             await until(lambda: any(line.startswith("$") for line in bob.lines()), what="the shell at Bob")
+        finally:
+            await bob.close()
+
+
+async def test_the_side_panel_lists_every_agent_and_ctrl_l_removes_the_latest(agent: Agent, relay_url: str) -> None:
+    code = await agent.create()
+    app = CustomerApp(relay_url, code, BASH)
+    bob = Agent(relay_url)
+    bob.rt.name = "Bob"
+    async with app.run_test(size=(160, 40)) as pilot:
+        await paired_app(pilot, agent)
+        await agent.rt.command({"cmd": "invite"})
+        invite = await agent.event("invite")
+        await bob.join(invite["code"])
+        try:
+            await until(lambda: any("asks to SEE your screen" in line for line in app.log_lines), what="the question")
+            who = app.query_one("#who", PlainStatic)
+            assert "Bob (agent 2): waiting for your answer" in str(who.content)
+            await asyncio.sleep(ARMING + 0.1)
+            await prefix(pilot, "y")
+            await until(lambda: "Bob (agent 2) ⚠ UNVERIFIED" in str(who.content), what="Bob in the side panel")
+            await until(lambda: "Alice (agent 1), Bob (agent 2)" in app.banner_text, what="both in the banner")
+            assert app.banner_text.startswith("Your terminal is visible to Alice (agent 1), Bob (agent 2)")
+            shown = str(who.content)
+            assert "Alice (agent 1) ⚠ UNVERIFIED" in shown and "waiting" not in shown
+            status = app.query_one("#status", PlainStatic)
+            await until(lambda: str(status.content).startswith("2 agents see this · "), what="the status line")
+            await pilot.resize_terminal(60, 30)  # below 80 columns the banner is the only status line
+            await until(lambda: "2 agents see this" in app.banner_text, what="the narrow banner")
+            await pilot.resize_terminal(160, 40)
+            await prefix(pilot, "l")  # two agents: the latest to join goes
+            ended = await bob.event("ended")
+            assert ended["reason"] == "viewer_removed"
+            await until(lambda: any("you removed Bob (agent 2)" in line for line in app.log_lines), what="the notice")
+            await until(lambda: "Bob" not in str(who.content), what="Bob gone from the side panel")
+            assert not str(status.content).startswith("2 agents")
+            assert app.banner_text.startswith("Your terminal is visible to Alice ·")
+            assert app.phase == Phase.PAIRED and agent.rt.outcome is None  # Alice goes on
         finally:
             await bob.close()

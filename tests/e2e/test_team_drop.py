@@ -1,0 +1,92 @@
+"""The customer removes one agent with a key, real processes on 127.0.0.1 (docs/team.md):
+a customer (`cobrowse join`, plain mode) and agents A and B; Ctrl-] l drops B, the latest to
+join; B is told why, A keeps the session and the screen."""
+
+from __future__ import annotations
+
+import asyncio
+
+from tests.e2e.harness import Proc
+from tests.e2e.test_team import agent, answer, invite, session
+
+
+async def test_the_customer_drops_b_and_a_keeps_the_session(relay_url: str) -> None:
+    a, customer = await session(relay_url)
+    procs: list[Proc] = [a, customer]
+    try:
+        b = await invite(relay_url, a, customer)
+        procs.append(b)
+        await answer(customer, b"y")
+        await customer.stderr_line("can see your screen: Alice (agent 1), Bob (agent 2)")
+        await b.event("sharing", active=True)
+        await customer.send(b"\x1dl")  # two agents: the latest to join goes
+        ended = await b.event("ended", timeout=15)
+        assert ended["reason"] == "viewer_removed" and "removed you" in ended["message"]
+        await customer.stderr_line("you removed Bob (agent 2): they no longer see your screen")
+        await customer.stderr_line("can see your screen: Alice (agent 1)")
+        assert await b.wait() == 4  # the session ended on the other side (as a refusal does)
+        await customer.send(b"echo still-$((40+2))\r")
+        await a.screen(lambda lines: any("still-42" in line for line in lines))
+        assert not a.all("ended")
+        await customer.send(b"\x1dl")  # only A is left: nobody else to remove
+        await customer.stderr_line("that is the only agent left")
+        assert not a.all("ended")
+    finally:
+        for proc in procs:
+            await proc.kill()
+
+
+async def test_with_two_colleagues_the_customer_picks_which_one_goes(relay_url: str) -> None:
+    a, customer = await session(relay_url)
+    procs: list[Proc] = [a, customer]
+    try:
+        b = await invite(relay_url, a, customer)
+        procs.append(b)
+        await answer(customer, b"y")
+        await customer.stderr_line("can see your screen: Alice (agent 1), Bob (agent 2)")
+        await a.send({"cmd": "invite"})
+        async with asyncio.timeout(15):
+            while len(a.all("invite")) < 2:  # the second invitation's code (event() finds the first)
+                await asyncio.sleep(0.05)
+        code = a.all("invite")[1]["code"]
+        c = await agent(relay_url, "--name", "Carol", "--join", code, name="agent C")
+        procs.append(c)
+        await c.event("paired")
+        await customer.stderr_line("Carol (agent 3), invited by Alice (agent 1), asks to SEE")
+        await answer(customer, b"y")
+        await customer.stderr_line("can see your screen: Alice (agent 1), Bob (agent 2), Carol (agent 3)")
+        await customer.send(b"\x1dl")
+        await customer.stderr_line("remove which agent? Ctrl-] y removes Carol (agent 3)")
+        await customer.send(b"\x1dl")
+        await customer.stderr_line("remove which agent? Ctrl-] y removes Bob (agent 2)")
+        await customer.send(b"\x1dy")
+        assert (await b.event("ended", timeout=15))["reason"] == "viewer_removed"
+        await customer.stderr_line("can see your screen: Alice (agent 1), Carol (agent 3)")
+        await customer.send(b"echo left-$((40+2))\r")
+        await c.screen(lambda lines: any("left-42" in line for line in lines))
+        assert not a.all("ended") and not c.all("ended")
+    finally:
+        for proc in procs:
+            await proc.kill()
+
+
+async def test_a_persian_customer_reads_the_team_with_names_isolated(relay_url: str) -> None:
+    a, customer = await session(relay_url, "--lang", "fa")
+    procs: list[Proc] = [a, customer]
+    try:
+        await a.send({"cmd": "invite"})
+        code = (await a.event("invite"))["code"]
+        b = await agent(relay_url, "--name", "Bob", "--join", code, name="agent B")
+        procs.append(b)
+        question = await customer.stderr_line("دعوتش کرده")
+        assert "\u2068Bob\u2069" in question and "\u2068Alice\u2069" in question
+        assert "\\u2068" not in question and "\\u2069" not in question  # ours, whole: the guard keeps them
+        await answer(customer, b"y")
+        seeing = await customer.stderr_line("صفحهٔ شما را می‌بینند: ")
+        assert "\u2068Bob\u2069" in seeing and "\\u2068" not in seeing
+        await customer.send(b"\x1dl")
+        assert (await b.event("ended", timeout=15))["reason"] == "viewer_removed"
+        await customer.stderr_line("را حذف کردید")
+    finally:
+        for proc in procs:
+            await proc.kill()
