@@ -63,7 +63,7 @@ def test_console_keys_move_and_conflicts_are_refused() -> None:
     from tui import agent_keys
 
     try:
-        agent_keys.configure([("join_code", "⇧F12")], "cfg.toml")
+        agent_keys.configure([("join_code", "⇧F12"), ("invite", "F3")], "cfg.toml")  # a swap
         binding = next(b for b in agent_keys.bindings() if b.action == "join_code")
         assert binding.key == "shift+f12,f24" and binding.key_display == "⇧F12"
         assert ("Join by code", "Join a session the customer created with `cobrowse share` (shift+F12)",
@@ -121,7 +121,7 @@ async def test_plain_mode_reads_the_configured_prefix_from_real_keys(relay_url: 
 @tmux_needed
 async def test_the_console_binds_and_shows_the_configured_key(relay_url: str, tmp_path: Path) -> None:
     config = tmp_path / "config.toml"
-    config.write_text('[keys.console]\njoin_code = "shift+F12"\n')
+    config.write_text('[keys.console]\njoin_code = "shift+F12"\ninvite = "F3"\n')  # a swap
     tmux = Tmux()
     try:
         agent = cobrowse("agent", "--relay", relay_url)
