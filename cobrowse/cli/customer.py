@@ -244,12 +244,13 @@ async def run_customer(args: argparse.Namespace, settings: ClientSettings, guide
 
 
 class _Lane:
-    """Plain mode's notices placed by a ``NoticeLane`` on the customer's terminal (raw tty only)."""
+    """Plain mode's notices placed by a ``NoticeLane`` on the customer's terminal (raw tty, stderr on it too)."""
 
     def __init__(self, terminal: LocalTerminal, notices: PlainNotices) -> None:
         self.terminal, self.notices = terminal, notices
         cols, rows = terminal.size()
-        self.lane = NoticeLane(cols, rows) if terminal.raw else None
+        # stderr sent elsewhere (``2>file``): the lines go there, as the person asked
+        self.lane = NoticeLane(cols, rows) if terminal.raw and sys.stderr.isatty() else None
         self.timer: asyncio.TimerHandle | None = None
         if self.lane is not None:
             terminal.write(self.lane.start())

@@ -406,6 +406,7 @@ async def test_tmux_size_option_yields_to_the_real_terminal(relay_url: str, tmp_
     and the mirror must have it too (it kept the --size before: every row wrapped wrongly)."""
     need("tmux")
     async with in_tmux(relay_url, tmp_path, "--size", "60x20") as (tmux, agent, _):
+        await settle(agent, tmux.screen, "the first prompt", at_prompt)  # typed earlier, the tty would echo it
         await tmux.type("stty size; printf '%070d|\\n' 7")
         await tmux.key("Enter")
         screen = view(await settle(agent, tmux.screen, "--size under tmux",
