@@ -141,6 +141,7 @@ class CustomerApp(CustomerRun, inherit_bindings=False):
         self.phase = Phase.CONNECTING
         self.peer_present = False
         self.viewers: list[dict[str, Any]] = []
+        self.team_toasts: list[str] = []
         self.reconnecting = False
         self.prefix_armed = False
         self.outcome: Outcome | None = None

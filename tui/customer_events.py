@@ -149,6 +149,8 @@ class CustomerEvents(CustomerSteps):
             self._note(customer_line(event, tr, self.agent_name) or "", "dim")  # who dropped (docs/relay.md)
         elif kind == "viewers":  # who can see the screen (a team: docs/team.md)
             self.viewers = [dict(row) for row in event.get("viewers", ()) if isinstance(row, dict)]
+            if not any(row.get("state") == "asking" for row in self.viewers):
+                self.dismiss_team_questions()  # every question about a colleague answered
             self._note(message_of(event), "bold")
             self._show_status()
         elif kind == "receipt":

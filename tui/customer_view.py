@@ -25,7 +25,7 @@ from cobrowse.plain.keymap import GET_HELP, Front, keys_for, prefix_byte, rewrit
 from tui.customer_texts import (ALLOW_BUTTON, CONNECTING, PAUSE, RESUME, SHARED, SHORT_KEYS, SHORT_LEVEL, armed_hint,
                                 fit_hint, guide_status_hint, level_text, seeing_hint, status_hint, team_line, team_names,
                                 unverified_hint)
-from tui.safe import PlainStatic, plain
+from tui.safe import PlainStatic, plain, toast_text
 from tui.widgets.call_bar import CallBar
 
 logger = logging.getLogger(__name__)
@@ -74,6 +74,7 @@ class CustomerView(App[None]):
     reconnecting: bool
     prefix_armed: bool
     viewers: list[dict[str, Any]]  # the team's roster, as the last ``viewers`` event gave it
+    team_toasts: list[str]  # the questions about a colleague on show, as toasts show them (they go once answered)
     log_lines: list[str]
     _last_notice: str | None
     _prompt_timer: Any
@@ -109,7 +110,8 @@ class CustomerView(App[None]):
     def _status_hint(self) -> str:
         seeing = sum(1 for row in self.team if row.get("state") == "admitted")
         hint = self._own_status_hint
-        return seeing_hint(seeing, hint) if seeing > 1 and not self.prefix_armed else hint
+        # the unverified warning stays first (fit_hint keeps the first item); the banner names everyone
+        return seeing_hint(seeing, hint) if seeing > 1 and not self.prefix_armed and not self.unverified else hint
 
     @property
     def _own_status_hint(self) -> str:
@@ -119,6 +121,13 @@ class CustomerView(App[None]):
             return self.queue_hint
         alone = self.guide is not None and (self.runtime is None or self.runtime.session is None)
         return guide_status_hint() if alone else status_hint()
+
+    def dismiss_team_questions(self) -> None:
+        """Answered (the roster changed): the toasts asking about a colleague go at once."""
+        for notification in list(self._notifications):
+            if notification.message in self.team_toasts:
+                self._unnotify(notification)
+        self.team_toasts = []
 
     def _dismiss(self, title: str) -> None:
         """A notification whose question was answered goes at once (not at its timeout)."""
@@ -171,6 +180,7 @@ class CustomerView(App[None]):
             if message and prompt_id >= TEAM_PROMPTS:  # another agent of the team asks (docs/team.md)
                 self._note(message, "bold")
                 self.notify(message, timeout=30)
+                self.team_toasts.append(toast_text(rewrite(message)))
             return  # already answered, or another one is on show
         unverified = prompt.kind == PromptKind.CONTROL and not (self.identity is not None and self.identity.get("verified"))
         tr = current()

@@ -48,9 +48,13 @@ class PlainStatic(Static):
         super().update(as_data(content), layout=layout)
 
 
+def toast_text(message: object) -> str:
+    """What a toast of ``message`` shows (to find it again, e.g. to dismiss it once answered)."""
+    return visible(_as_str(message), multiline=True)
+
+
 def notify_plain(app: App[Any], message: str, *, title: str = "", severity: SeverityLevel = "information",
                  timeout: float | None = None) -> None:
     """``App.notify`` with the message and title as literal text."""
     kwargs: dict[str, Any] = {} if timeout is None else {"timeout": timeout}
-    App.notify(app, visible(_as_str(message), multiline=True), title=visible(_as_str(title)), severity=severity,
-               markup=False, **kwargs)
+    App.notify(app, toast_text(message), title=visible(_as_str(title)), severity=severity, markup=False, **kwargs)

@@ -39,6 +39,8 @@ async def test_the_app_asks_about_a_colleague_and_shows_who_sees(agent: Agent, r
             await prefix(pilot, "y")
             await until(lambda: any("can see your screen: Alice (agent 1), Bob (agent 2)" in line
                                     for line in app.log_lines), what="the viewers line")
+            await until(lambda: not any("asks to SEE" in str(n.message) for n in app._notifications),
+                        what="the answered question's toast gone (not left for its 30 s)")
             await until(lambda: any(line.startswith("$") for line in bob.lines()), what="the shell at Bob")
         finally:
             await bob.close()
@@ -66,7 +68,9 @@ async def test_the_side_panel_lists_every_agent_and_ctrl_l_removes_the_latest(ag
             shown = str(who.content)
             assert "Alice (agent 1) ⚠ UNVERIFIED" in shown and "waiting" not in shown
             status = app.query_one("#status", PlainStatic)
-            await until(lambda: str(status.content).startswith("2 agents see this · "), what="the status line")
+            # unverified agents: the warning keeps the first place (the banner names both)
+            await until(lambda: "Bob" in app.banner_text, what="the banner")
+            assert str(status.content).startswith("⚠ UNVERIFIED AGENT")
             await pilot.resize_terminal(60, 30)  # below 80 columns the banner is the only status line
             await until(lambda: "2 agents see this" in app.banner_text, what="the narrow banner")
             await pilot.resize_terminal(160, 40)
