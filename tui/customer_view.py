@@ -18,6 +18,7 @@ from cobrowse.i18n.text import current
 from cobrowse.io.customer import CustomerRuntime
 from cobrowse.playbook import Playbook
 from cobrowse.policy.customer import TEAM_PROMPTS
+from cobrowse.policy.customer_team import FIRST
 from cobrowse.policy.customer_events import Level
 from cobrowse.protocol.prompts import ASKS, GIVES, PromptKind
 from cobrowse.wire.code import Code
@@ -98,6 +99,13 @@ class CustomerView(App[None]):
         """The bottom status line, fitted to the window: whole items only, "? help" always."""
         text = armed_hint() if self.prefix_armed else self._status_hint
         self.query_one("#status", PlainStatic).update(fit_hint(text, (width or self.size.width) - 2))
+
+    @property
+    def in_team(self) -> bool:
+        """Whether the roster, not the first pairing, says who sees the screen: several agents,
+        or the first one left and a colleague goes on."""
+        team = self.team
+        return len(team) > 1 or (len(team) == 1 and team[0].get("id") != FIRST)
 
     @property
     def team(self) -> list[dict[str, Any]]:
@@ -249,9 +257,11 @@ class CustomerView(App[None]):
         agent = self.agent_name
         level = runtime.level if runtime is not None else Level.VIEW
         seeing = [row for row in self.team if row.get("state") == "admitted"]
-        if len(seeing) > 1:  # a team: name everyone who sees it; the strongest grant any of them holds
+        if seeing and self.in_team:  # name everyone who sees it; the strongest grant any of them holds
             agent = team_names(seeing)
-            level = Level.CONTROL if any(row.get("control") for row in seeing) else level
+            first_here = any(row.get("id") == FIRST for row in seeing)  # suggestions stay with the first
+            level = (Level.CONTROL if any(row.get("control") for row in seeing)
+                     else level if first_here and level != Level.CONTROL else Level.VIEW)
         sharing = runtime.sharing if runtime is not None else True
         classes = "waiting"
         text: str
@@ -302,7 +312,7 @@ class CustomerView(App[None]):
     def _refresh_side(self) -> None:
         tr = current()
         who = self.query_one("#who", PlainStatic)
-        if len(self.team) > 1:
+        if self.in_team:
             who.update(team_line(self.team))
         elif self.phase == Phase.PAIRED:
             dropped = not self.peer_present or self.reconnecting

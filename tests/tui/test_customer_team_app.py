@@ -84,3 +84,32 @@ async def test_the_side_panel_lists_every_agent_and_ctrl_l_removes_the_latest(ag
             assert app.phase == Phase.PAIRED and agent.rt.outcome is None  # Alice goes on
         finally:
             await bob.close()
+
+
+async def test_when_the_first_agent_leaves_the_banner_names_who_still_sees(agent: Agent, relay_url: str) -> None:
+    """The first agent leaves (``leave``) and a colleague goes on: the banner and the side
+    panel name the colleague, never the agent who left."""
+    code = await agent.create()
+    app = CustomerApp(relay_url, code, BASH)
+    bob = Agent(relay_url)
+    bob.rt.name = "Bob"
+    async with app.run_test(size=(160, 40)) as pilot:
+        await paired_app(pilot, agent)
+        await agent.rt.command({"cmd": "invite"})
+        invite = await agent.event("invite")
+        await bob.join(invite["code"])
+        try:
+            await until(lambda: any("asks to SEE your screen" in line for line in app.log_lines), what="the question")
+            await asyncio.sleep(ARMING + 0.1)
+            await prefix(pilot, "y")
+            await until(lambda: "Alice (agent 1), Bob (agent 2)" in app.banner_text, what="both in the banner")
+            await agent.rt.command({"cmd": "leave"})
+            await until(lambda: app.banner_text.startswith("Your terminal is visible to Bob (agent 2) ·"),
+                        what=f"Bob alone in the banner (shown: {app.banner_text!r})")
+            assert "Alice" not in app.banner_text
+            who = app.query_one("#who", PlainStatic)
+            await until(lambda: "Bob (agent 2)" in str(who.content) and "Alice" not in str(who.content),
+                        what="Bob alone in the side panel")
+            assert app.phase == Phase.PAIRED
+        finally:
+            await bob.close()
