@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any, AsyncIterator, Callable
 
 import pytest
-from textual.command import CommandPalette
+from textual.command import CommandList, CommandPalette
 from textual.pilot import Pilot
 from textual.widgets import Digits, Input, OptionList, Static, TabbedContent
 
@@ -100,6 +100,16 @@ async def customers(relay: RelayServer) -> AsyncIterator[Callable[[], Customer]]
             await customer.stop()
 
 
+def palette_offers(app: AgentApp, words: str) -> bool:
+    """The command palette's highlighted command is the one searched for (Enter would run it)."""
+    for results in app.screen.query(CommandList):
+        index = results.highlighted
+        if index is not None and results.option_count:
+            prompt = results.get_option_at_index(index).prompt
+            return words.split()[-1] in str(getattr(prompt, "plain", prompt)).lower()
+    return False
+
+
 def text_of(widget: Static) -> str:
     content = widget.content
     return getattr(content, "plain", None) or str(content)
@@ -178,8 +188,8 @@ async def test_create_pair_mirror_and_chat(relay: RelayServer, customers: Callab
 
         # connection facts: the path, the relay, the measured round trip, real byte counts
         await until(lambda: pane.runtime is not None and pane.runtime.rtt_ms is not None, "a measured rtt", pilot=pilot)
-        await pilot.pause(1.2)
-        facts = text_of(pane.query_one("#facts", Static))
+        facts = await until(lambda: re.search(r"path      relay · rtt [0-9.]+ ms", text := text_of(pane.query_one("#facts", Static)))
+                            and text, "the rtt in the facts box", pilot=pilot)
         rtt = re.search(r"path      relay · rtt ([0-9.]+) ms", facts)
         assert rtt and 0 < float(rtt[1]) < 1000 and relay.url in facts
         assert "link      connected" in facts
@@ -428,7 +438,7 @@ async def test_copy_code_and_theme_from_the_palette(relay: RelayServer) -> None:
         await pilot.press("ctrl+p")
         await until(lambda: isinstance(app.screen, CommandPalette), "the palette", pilot=pilot)
         await pilot.press(*"toggle dark")
-        await pilot.pause(0.5)
+        await until(lambda: palette_offers(app, "toggle dark"), "toggle dark offered first in the palette", pilot=pilot)
         await pilot.press("enter")
         await until(lambda: app.current_theme.dark != dark, "the theme to switch", pilot=pilot)
         await leave(app)
@@ -445,7 +455,7 @@ async def test_palette_lists_every_action(relay: RelayServer) -> None:
         await press_key(pilot, "F9")
         await until(lambda: isinstance(app.screen, CommandPalette), "the palette", pilot=pilot)
         await pilot.press(*"new session")
-        await pilot.pause(0.5)
+        await until(lambda: palette_offers(app, "new session"), "new session offered first in the palette", pilot=pilot)
         await pilot.press("enter")
         await until(lambda: app.query(SessionPane), "a session from the palette", pilot=pilot)
         await leave(app)
@@ -701,7 +711,7 @@ async def test_steps_panel_at_80x24_and_palette(relay: RelayServer, customers: C
         await pilot.press("ctrl+p")
         await until(lambda: isinstance(app.screen, CommandPalette), "the palette", pilot=pilot)
         await pilot.press(*"push playbook")
-        await pilot.pause(0.5)
+        await until(lambda: palette_offers(app, "push playbook"), "push playbook offered first in the palette", pilot=pilot)
         await pilot.press("enter")
         await until(lambda: isinstance(app.screen, PlaybookDialog), "the library from the palette", pilot=pilot)
         await pilot.press(*"widget", "enter")
