@@ -39,20 +39,9 @@ from cobrowse.io.link import ClaimReleased, Frame, LinkEnded, PeerChanged, Recon
 from cobrowse.io.link import DIRECT_GOES_ON, peer_left_message, peer_timeout_message, reconnecting_message, resumed_message
 from cobrowse.io.rtc import RtcManager, RtcSettings
 from cobrowse.policy.events import Event
-from cobrowse.policy.session_events import (
-    CodeShown,
-    ErrorKind,
-    PeerBack,
-    PeerHello,
-    PeerLeft,
-    PeerState,
-    Reconnecting as ReconnectingEvent,
-    Resumed as ResumedEvent,
-    SessionEnded,
-    SessionError,
-    SessionPaired,
-    SessionWarning,
-)
+from cobrowse.policy.session_events import CodeShown, ErrorKind, PeerBack, PeerHello, PeerLeft, PeerState
+from cobrowse.policy.session_events import Reconnecting as ReconnectingEvent, Resumed as ResumedEvent
+from cobrowse.policy.session_events import SessionEnded, SessionError, SessionPaired, SessionWarning
 from cobrowse.protocol import messages as m
 from cobrowse.protocol.session import Integrity, Paired, Received, Session
 from cobrowse.screen.diff import FRAME_FORMAT
