@@ -110,11 +110,16 @@ def _session(event: LegacyEvent) -> Event | None:
     if kind == "paired":
         return SessionPaired(_text(get("sas")))
     if kind == "peer":
-        return PeerBack() if get("state") == "back" else PeerLeft(message=_text(get("message")),
-                                                                  direct=bool(get("direct")))
+        if get("state") == "back":
+            return PeerBack()
+        grace = get("grace_s")
+        return PeerLeft(message=_text(get("message")), direct=bool(get("direct")),
+                        grace_s=float(grace) if isinstance(grace, (int, float)) else None)
     if kind == "connection":
         if get("state") == "reconnecting":
-            return Reconnecting(attempt=int(get("attempt") or 0), cause=_text(get("cause")), message=_text(get("message")))
+            return Reconnecting(attempt=int(get("attempt") or 0), retry_in_s=float(get("retry_in_s") or 0.0),
+                                cause=_text(get("cause")), give_up_in_s=int(get("give_up_in_s") or 0),
+                                direct=bool(get("direct")), message=_text(get("message")))
         return Resumed(peer=bool(get("peer")), message=_text(get("message")))
     if kind == "path":
         return PathChanged(DataPath.DIRECT if get("path") == DataPath.DIRECT else DataPath.RELAY, _text(get("reason")))
