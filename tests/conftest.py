@@ -20,10 +20,6 @@ os.environ.setdefault("COBROWSE_ICE_HOSTS", "127.0.0.1")
 # The suites read cobrowse's English, whatever the machine's locale; tests of other languages
 # pass --lang (which wins over the environment: docs/i18n.md).
 os.environ["COBROWSE_LANG"] = "en"
-# pytest-xdist's workers export COLUMNS=80 and LINES=24; a shared program (vi, sh) would take
-# them over its pty's real size and draw for the wrong screen.
-for _name in ("COLUMNS", "LINES"):
-    os.environ.pop(_name, None)
 
 
 @pytest.fixture
