@@ -12,7 +12,7 @@ from textual.widgets import Input, TabbedContent, TabPane
 
 from cobrowse.io.agent import AgentRuntime
 from cobrowse.io.link import RelayLink
-from cobrowse.policy.agent_events import RecordingState
+from cobrowse.policy.agent_events import IdentityReported, RecordingState
 from cobrowse.wire.code import Code
 from tui.safe import PlainStatic, plain
 from tui.widgets.meter import meter_bar
@@ -81,7 +81,7 @@ class SessionView(TabPane):
     typing: bool
     rate_in: float
     rate_out: float
-    seen_as: dict[str, Any] | None
+    seen_as: IdentityReported | None
     steps: dict[str, Any] | None
     _last_bytes: tuple[int, int] | None
     _title_core: str

@@ -22,8 +22,9 @@ from cobrowse.io.keeping import agent_taps
 from cobrowse.io.link import RelayLink
 from cobrowse.policy import agent_commands as c
 from cobrowse.policy.agent_commands import AgentCommand
-from cobrowse.policy.agent_events import AgentError, Joined
+from cobrowse.policy.agent_events import AgentError, IdentityReported, Joined
 from cobrowse.policy.events import Event, LegacyEvent
+from cobrowse.policy.session_events import EndReason, SessionEnded
 from cobrowse.voice.settings import RtcSettings
 from cobrowse.wire.code import Code, parse_code
 from cobrowse.wire.proxy import ProxyChoice
@@ -44,7 +45,8 @@ class SessionPane(SessionUpdates):
     """One session: its runtime (in a worker), the mirror, the SAS, consent, chat, facts."""
 
     class Update(Message):
-        """An event the runtime emitted (typed, or a dict from code not yet typed)."""
+        """An event the runtime emitted (typed; a dict from code not yet typed is turned into
+        its class when shown: ``tui.agent_legacy``)."""
 
         bubble = False
 
@@ -69,7 +71,7 @@ class SessionPane(SessionUpdates):
         #: This agent's credential (``cobrowse.trust.AgentIdentity``), proved to every customer.
         self.identity = identity
         #: How the customer's client saw this agent (the runtime's ``identity`` event).
-        self.seen_as: dict[str, Any] | None = None
+        self.seen_as: IdentityReported | None = None
         self.runtime: AgentRuntime | None = None
         self.link: RelayLink | None = None
         self.code: Code | None = None
@@ -148,13 +150,13 @@ class SessionPane(SessionUpdates):
         except CobrowseError as exc:
             kind = "security" if isinstance(exc, SecurityError) else "start"
             self._emit(AgentError(str(exc), kind))
-            self._emit({"event": "ended", "reason": "failed", "message": str(exc)})
+            self._emit(SessionEnded("failed", str(exc)))
             return
         except Exception as exc:  # never a traceback in the console
             self.log.error(f"session {self.number} failed to start: {exc!r}")
             message = f"could not start the session: {exc or type(exc).__name__}"
             self._emit(AgentError(message, "start"))
-            self._emit({"event": "ended", "reason": "failed", "message": message})
+            self._emit(SessionEnded("failed", message))
             return
         try:
             await runtime.run()
@@ -162,7 +164,7 @@ class SessionPane(SessionUpdates):
             self.log.error(f"session {self.number} failed: {exc!r}")
             message = f"the session stopped after an internal error: {exc or type(exc).__name__}"
             self._emit(AgentError(message))
-            self._emit({"event": "ended", "reason": "failed", "message": message})
+            self._emit(SessionEnded("failed", message))
 
     def make_link(self) -> RelayLink:
         """This session's link to the relay (a picked customer's carries its ticket: tui/agent_queue.py)."""
@@ -273,7 +275,7 @@ class SessionPane(SessionUpdates):
             return
         if self.runtime is None or self.runtime.session is None:
             self._worker.cancel()  # still connecting: stop before a session exists
-            self._emit({"event": "ended", "reason": "agent_ended", "message": "you ended the session"})
+            self._emit(SessionEnded(EndReason.AGENT_ENDED, "you ended the session"))
             return
         # Ending may wait (bounded) for the customer's feedback: in a worker, never blocking the
         # console; ending again meanwhile stops the wait.

@@ -1,81 +1,153 @@
-"""How a session pane shows what its runtime reports: one handler per event kind."""
+"""How a session pane shows what its runtime reports: one handler per event class."""
 
 from __future__ import annotations
 
-from typing import Any
+import dataclasses
 
 from rich.text import Text
 from textual.widgets import Digits, Input
 
 from cobrowse.policy.agent_commands import ConsentLevel, StepStatus
-from cobrowse.policy.agent_events import SuggestionAnswer
-from cobrowse.policy.events import Event, LegacyEvent, as_json, kind_of
+from cobrowse.policy.agent_events import (
+    AgentError,
+    AgentWarning,
+    ChatMessage,
+    ConsentChanged,
+    FeedbackWait,
+    IdentityReported,
+    InviteReady,
+    Joined,
+    RecordingChanged,
+    ScreenChanged,
+    SharingChanged,
+    StepsChanged,
+    SuggestionAnswer,
+    SuggestionAnswered,
+    ViewersChanged,
+)
+from cobrowse.policy.events import Event, LegacyEvent
+from cobrowse.policy.session_events import (
+    CodeShown,
+    DataPath,
+    PathChanged,
+    PeerBack,
+    PeerHello,
+    PeerLeft,
+    Reconnecting,
+    Resumed,
+    SessionEnded,
+    SessionError,
+    SessionPaired,
+    SessionWarning,
+    VoiceChanged,
+)
+from cobrowse.queue.events import QueueRefused
 from cobrowse.voice.call import describe as describe_voice
-from tui.safe import PlainStatic
 from tui.agent_facts import CONSENT_LABELS
+from tui.agent_legacy import Noted, typed
 from tui.agent_panels import StepsView, feedback_text
+from tui.safe import PlainStatic
+
+#: What marks a session's tab when it is not the one in front.
+NOTEWORTHY = (ChatMessage, ConsentChanged, SessionEnded, SessionPaired, SessionError, AgentError, SharingChanged,
+              PeerLeft, PeerBack, StepsChanged, SuggestionAnswered, VoiceChanged)
 
 
 class SessionUpdates(StepsView):
-    """The runtime's events, shown in the pane (typed events and dicts alike)."""
+    """The runtime's events, shown in the pane: matched on their class (a dict from code not
+    yet typed becomes its class first: ``tui.agent_legacy.typed``)."""
 
-    def show_event(self, typed: Event | LegacyEvent) -> None:
-        """Show one event: typed or a dict, normalised here (``as_json``) except the screen,
-        which is drawn from the runtime's mirror without building its JSON."""
-        kind = kind_of(typed)
-        if kind == "screen":
-            self._on_screen()
-            return
-        event = as_json(typed)
-        handler = getattr(self, f"_on_{kind}", None)
-        if handler is not None:
-            handler(event)
-        if kind in ("recording", "feedback_wait", "receipt", "invite", "viewers"):  # recordings, the end, a team
-            self._system(str(event.get("message", "")))
-            self._render_facts()
-        if kind == "ended" and event.get("feedback"):
-            self._system(feedback_text(event["feedback"]))
-        if kind in ("chat", "consent", "ended", "paired", "error", "sharing", "peer", "steps", "suggestion", "voice"):
+    def show_event(self, received: Event | LegacyEvent) -> None:
+        event = typed(received)
+        match event:
+            case ScreenChanged():
+                self._on_screen()
+                return
+            case CodeShown():
+                self._on_code(event)
+            case Joined():
+                self._on_joined(event)
+            case SessionPaired():
+                self._on_paired(event)
+            case PeerHello():
+                self._on_hello(event)
+            case IdentityReported():
+                self._on_identity(event)
+            case ChatMessage():
+                self._on_chat(event)
+            case ConsentChanged():
+                self._on_consent(event)
+            case SharingChanged():
+                self._on_sharing(event)
+            case PeerLeft():
+                self._set_state("the customer's connection dropped; waiting for them to come back…")
+                self._system(event.message or "the customer's connection dropped")
+            case PeerBack():
+                self._set_state(self._connected())
+                self._system("the customer is back")
+            case Reconnecting():
+                self._on_reconnecting(event)
+            case Resumed():
+                self._on_resumed(event)
+            case SessionWarning() | AgentWarning() | QueueRefused():
+                self._on_warning(str(event.kind), event.message)
+            case StepsChanged():
+                self._on_steps(event)
+            case SuggestionAnswered():
+                self._on_suggestion(event)
+            case SessionError() | AgentError():
+                self._on_error(event.message, None if event.kind is None else str(event.kind))
+            case SessionEnded():
+                self._on_ended(event)
+            case VoiceChanged():
+                self._on_voice(event)
+            case PathChanged():
+                self._on_path(event)
+            case RecordingChanged() | FeedbackWait() | Noted() | InviteReady() | ViewersChanged():  # recordings, receipts, the end, a team
+                self._system(event.message)
+                self._render_facts()
+        if isinstance(event, NOTEWORTHY):
             self.flag_attention()
 
-    def _on_voice(self, event: dict[str, Any]) -> None:
+    def _on_voice(self, event: VoiceChanged) -> None:
         who = self.customer_name or "the customer"
-        self._system(describe_voice(event, who, "agent"))
-        if event.get("state") == "ringing":
+        self._system(describe_voice(dataclasses.asdict(event), who, "agent"))
+        if event.state == "ringing":
             self.app.notify(f"{who} is calling: ⇧F7 answers, ⇧F8 declines.", title="Incoming call", timeout=30)
         self._render_facts()
 
-    def _on_path(self, event: dict[str, Any]) -> None:
-        if event.get("path") == "direct":
+    def _on_path(self, event: PathChanged) -> None:
+        if event.path is DataPath.DIRECT:
             self._system("frames now take a direct path to the customer (the relay only stands by)")
         else:
-            self._system(f"frames go through the relay: {event.get('reason', '')}")
+            self._system(f"frames go through the relay: {event.reason}")
         self._render_facts()
 
-    def _on_code(self, event: dict[str, Any]) -> None:
+    def _on_code(self, event: CodeShown) -> None:
         code = self.runtime.code if self.runtime else None
         self.code = code
-        self.query_one("#code-digits", Digits).update(event["code"])
-        self.query_one("#code-spoken", PlainStatic).update(f"Say it as: {event['spoken']}")
+        self.query_one("#code-digits", Digits).update(event.code)
+        self.query_one("#code-spoken", PlainStatic).update(f"Say it as: {event.spoken}")
         self.query_one("#code-command", PlainStatic).update(
-            Text.assemble("The customer types:  ", (event["customer_command"], "bold")))
+            Text.assemble("The customer types:  ", (event.customer_command, "bold")))
         self.query_one("#code-card").display = True
-        self._set_title(event["code"])
+        self._set_title(event.code)
         self._set_state("waiting for the customer to join…")
-        if event.get("renewed"):
-            self._system(str(event.get("message", "")))
-            self.app.notify(str(event.get("message", "")), title="New session code", severity="warning", timeout=15)
+        if event.renewed:
+            message = event.message or ""
+            self._system(message)
+            self.app.notify(message, title="New session code", severity="warning", timeout=15)
         self.link_state = "connected"
         self._render_facts()
 
-    def _on_joined(self, event: dict[str, Any]) -> None:
-        self._set_title(event["code"])
+    def _on_joined(self, event: Joined) -> None:
+        self._set_title(event.code)
         self.link_state = "connected"
         self._set_state("joined; checking the code with the customer…")
         self._render_facts()
 
-    def _on_paired(self, event: dict[str, Any]) -> None:
-        self.sas = event["sas"]
+    def _on_paired(self, event: SessionPaired) -> None:
+        self.sas = event.sas
         self.query_one("#code-card").display = False
         self.query_one("#sas", PlainStatic).update(Text.assemble("SAS ", (self.sas, "bold")))
         self.mirror.set_placeholder("connected: waiting for the customer's screen…")
@@ -83,22 +155,21 @@ class SessionUpdates(StepsView):
         self._system(f"connected. Compare these words with the customer by voice: {self.sas}")
         self._render_facts()
 
-    def _on_hello(self, event: dict[str, Any]) -> None:
-        self.customer_name = event.get("name") or ""
-        if event.get("sas_words") and event.get("lang") != "en":  # the customer reads these: say them
-            self.sas = str(event["sas_words"])
+    def _on_hello(self, event: PeerHello) -> None:
+        self.customer_name = event.name
+        if event.sas_words and event.lang != "en":  # the customer reads these: say them
+            self.sas = event.sas_words
             self.query_one("#sas", PlainStatic).update(Text.assemble("SAS ", (self.sas, "bold")))
-            self._system(f"the customer reads the words in their language ({event['lang']}): compare these: {self.sas}")
+            self._system(f"the customer reads the words in their language ({event.lang}): compare these: {self.sas}")
         if self.customer_name:
             self._set_title(f"{self.customer_name}")
         self._render_facts()
 
-    def _on_identity(self, event: dict[str, Any]) -> None:
+    def _on_identity(self, event: IdentityReported) -> None:
         self.seen_as = event
-        self._system(str(event.get("message", "")))
-        if not event.get("verified"):
-            self.app.notify(str(event.get("message", "")), title="The customer sees you UNVERIFIED", severity="warning",
-                            timeout=10)
+        self._system(event.message)
+        if not event.verified:
+            self.app.notify(event.message, title="The customer sees you UNVERIFIED", severity="warning", timeout=10)
         self._render_facts()
 
     def _on_screen(self) -> None:
@@ -113,12 +184,12 @@ class SessionUpdates(StepsView):
         mirror.set_prediction(runtime.local_echo.overlay() if runtime.local_echo is not None else None)
         self._render_status_extra()
 
-    def _on_chat(self, event: dict[str, Any]) -> None:
-        who = str(event.get("name") or "") or self.customer_name or "customer"  # name: another agent (a team)
-        self.chat_log.write(Text.assemble((f"{who}: ", "bold magenta"), event.get("text", "")))
+    def _on_chat(self, event: ChatMessage) -> None:
+        who = event.name or self.customer_name or "customer"  # name: another agent (a team)
+        self.chat_log.write(Text.assemble((f"{who}: ", "bold magenta"), event.text))
 
-    def _on_consent(self, event: dict[str, Any]) -> None:
-        level = event.get("level", "view")
+    def _on_consent(self, event: ConsentChanged) -> None:
+        level = event.level
         previous, self.consent = self.consent, level
         badge = self.query_one("#consent", PlainStatic)
         badge.update(CONSENT_LABELS.get(level, level.upper()))
@@ -137,8 +208,8 @@ class SessionUpdates(StepsView):
                 self._system(f"consent is now: {level}")
         self._refresh_bindings()
 
-    def _on_sharing(self, event: dict[str, Any]) -> None:
-        if event.get("active"):
+    def _on_sharing(self, event: SharingChanged) -> None:
+        if event.active:
             self.mirror.set_placeholder(None)
             self._set_state("connected")
             self._system("the customer resumed sharing")
@@ -147,39 +218,30 @@ class SessionUpdates(StepsView):
             self._set_state("paused by the customer")
             self._system("the customer paused sharing")
 
-    def _on_peer(self, event: dict[str, Any]) -> None:
-        if event.get("state") == "left":
-            self._set_state("the customer's connection dropped; waiting for them to come back…")
-            self._system(str(event.get("message") or "the customer's connection dropped"))
-        else:
-            self._set_state(self._connected())
-            self._system("the customer is back")
-
-    def _on_connection(self, event: dict[str, Any]) -> None:
-        message = str(event.get("message") or "")
-        if event.get("state") == "reconnecting":
-            self.link_state = f"reconnecting (attempt {event.get('attempt')})"
-            cause = event.get("cause")
-            self._set_state("the relay is restarting; reconnecting…" if cause == "relay_restart" else
-                            "the relay is not answering; reconnecting…" if cause == "relay_down" else
-                            "lost the relay; reconnecting…")
-            if message and event.get("attempt") == 1:  # once per outage, not per attempt
-                self._system(message)
-        else:
-            self.link_state = "connected"
-            self._set_state(self._connected() if event.get("peer") else "reconnected; waiting for the customer…")
-            if message:
-                self._system(message)
+    def _on_reconnecting(self, event: Reconnecting) -> None:
+        self.link_state = f"reconnecting (attempt {event.attempt})"
+        self._set_state("the relay is restarting; reconnecting…" if event.cause == "relay_restart" else
+                        "the relay is not answering; reconnecting…" if event.cause == "relay_down" else
+                        "lost the relay; reconnecting…")
+        if event.message and event.attempt == 1:  # once per outage, not per attempt
+            self._system(event.message)
         self._render_facts()
 
-    def _on_warning(self, event: dict[str, Any]) -> None:
-        self._system(f"warning: {event.get('message', '')}")
-        if event.get("kind") == "wrong_code":
-            self.app.notify(str(event.get("message", "")), title="Wrong code tried", severity="warning", timeout=8)
+    def _on_resumed(self, event: Resumed) -> None:
+        self.link_state = "connected"
+        self._set_state(self._connected() if event.peer else "reconnected; waiting for the customer…")
+        if event.message:
+            self._system(event.message)
+        self._render_facts()
 
-    def _on_steps(self, event: dict[str, Any]) -> None:
+    def _on_warning(self, kind: str, message: str) -> None:
+        self._system(f"warning: {message}")
+        if kind == "wrong_code":
+            self.app.notify(message, title="Wrong code tried", severity="warning", timeout=8)
+
+    def _on_steps(self, event: StepsChanged) -> None:
         previous = self.steps
-        self.steps = {k: v for k, v in event.items() if k != "event"}
+        self.steps = {k: v for k, v in (event.state or {}).items() if k != "event"}
         steps = self.steps.get("steps") or []
         if previous is None or previous.get("title") != self.steps.get("title"):
             self._system(f"playbook started: {self.steps.get('title', '')} ({len(steps)} steps)")
@@ -196,34 +258,34 @@ class SessionUpdates(StepsView):
                 self._system("playbook finished")
         self._render_steps()
 
-    def _on_suggestion(self, event: dict[str, Any]) -> None:
-        command = event.get("command", "")
-        if event.get("answer") == SuggestionAnswer.PASTED:
-            self.chat_log.write(Text.assemble(("customer pasted: ", "bold green"), command))
+    def _on_suggestion(self, event: SuggestionAnswered) -> None:
+        if event.answer is SuggestionAnswer.PASTED:
+            self.chat_log.write(Text.assemble(("customer pasted: ", "bold green"), event.command))
         else:
-            self.chat_log.write(Text.assemble(("customer declined: ", "bold red"), command))
+            self.chat_log.write(Text.assemble(("customer declined: ", "bold red"), event.command))
 
-    def _on_error(self, event: dict[str, Any]) -> None:
-        message = event.get("message", "")
-        if event.get("kind") == "security":
-            text = f"SECURITY CHECK FAILED: {message}"
-        else:
-            text = f"Error: {message}"
-        if event.get("kind") is None and self.sas is not None and not self.ended:
+    def _on_error(self, message: str, kind: str | None) -> None:
+        text = f"SECURITY CHECK FAILED: {message}" if kind == "security" else f"Error: {message}"
+        if kind is None and self.sas is not None and not self.ended:
             # a refused step change or playbook: say it, but keep the session's screen space
             self._system(text)
             self.app.notify(message, title="Error", severity="error", timeout=8)
             return
         self._alert(text)
         self._system(text)
-        self.app.notify(message, title="Security check failed" if event.get("kind") == "security" else "Error",
+        self.app.notify(message, title="Security check failed" if kind == "security" else "Error",
                         severity="error", timeout=8)
 
-    def _on_ended(self, event: dict[str, Any]) -> None:
-        if self.ended:
-            return
+    def _on_ended(self, event: SessionEnded) -> None:
+        feedback = event.get("feedback")
+        if not self.ended:
+            self._close(event)
+        if feedback:
+            self._system(feedback_text(feedback))
+
+    def _close(self, event: SessionEnded) -> None:
         self.ended = True
-        self.end_message = event.get("message") or event.get("reason", "")
+        self.end_message = event.message or str(event.reason)
         if self.typing:
             self.set_typing(False)
         self.add_class("-ended")

@@ -24,7 +24,8 @@ from cobrowse.playbook import Playbook, StepMachine
 from cobrowse.policy.customer import END_CONFIRM, FEEDBACK_ANSWER, CustomerPolicy, Effect
 from cobrowse.policy.customer_consent import HELLO_WAIT
 from cobrowse.policy.customer_events import (CLEAR_SCREEN, ClearScreen, CloseSession, EndGuide, Level, EndSession, Expedite, GetHelp, GiveFeedback,
-                                             PeerEnded, RedactionChanged, Report, ResyncScreen, TeamAnswer, TeamRequest, Voice, WriteProgram)
+                                             Notice, PeerEnded, RedactionChanged, Report, ResyncScreen, TeamAnswer, TeamRequest, Voice,
+                                             WriteProgram)
 from cobrowse.policy.events import Event, as_json
 from cobrowse.protocol import messages as m
 from cobrowse.protocol.consent import ConsentMachine
@@ -367,7 +368,7 @@ class CustomerRuntime(TeamSeat, SessionRuntime):
             else:
                 await self.rtc.set_muted(not call.muted)
         except (CallError, AudioUnavailable) as exc:
-            self.emit({"event": "notice", "message": str(exc)})
+            self.emit(Notice(str(exc)))
 
     def pointer_event(self) -> dict[str, Any]:
         """What the agent points at, with the text it covers now (for plain mode and the app)."""

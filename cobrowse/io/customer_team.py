@@ -27,6 +27,7 @@ from cobrowse.policy.customer_events import (ChatReceived, ConsentChanged, Conse
 from cobrowse.policy.customer_team import (FIRST, PROMPT_STRIDE, Admit, Dismiss, OpenInvite, Revoke, TeamEffect,
                                            TeamOver, TeamPolicy, ToViewer)
 from cobrowse.policy.events import Event, LegacyEvent, kind_of
+from cobrowse.policy.session_events import PeerHello
 from cobrowse.protocol import messages as m
 
 logger = logging.getLogger(__name__)
@@ -140,9 +141,8 @@ class CustomerTeam:
 
     # what the pairings say
 
-    def _from_host(self, event: Event | LegacyEvent) -> None:
+    def _from_host(self, event: Event) -> None:
         self._host_emit(event)
-        kind = kind_of(event)
         if isinstance(event, ChatReceived) and self.policy.admitted() != [FIRST]:
             self._pass_chat(FIRST, str(event.text))
         elif isinstance(event, ConsentChanged):
@@ -152,11 +152,11 @@ class CustomerTeam:
         elif isinstance(event, SharingChanged):
             for guest in self.guests.values():
                 self._soon_effects(guest, guest.set_sharing(event.active))
-        elif kind == "hello" and not self._named and isinstance(event, dict):
+        elif isinstance(event, PeerHello) and not self._named:
             self._named = True
-            self._soon(self.policy.named(FIRST, str(event.get("name") or "")))
+            self._soon(self.policy.named(FIRST, event.name or ""))
 
-    def _from_guest(self, guest: GuestRuntime, event: Event | LegacyEvent) -> None:
+    def _from_guest(self, guest: GuestRuntime, event: Event) -> None:
         """A guest pairing's events: the customer sees what concerns them, named."""
         viewer = guest.viewer
         who = self.policy.label(viewer)

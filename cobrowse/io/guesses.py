@@ -11,11 +11,12 @@ from __future__ import annotations
 
 import os
 import secrets
-from typing import TYPE_CHECKING, Any, Callable
+from typing import TYPE_CHECKING, Callable
 
-from cobrowse.policy.events import Event, LegacyEvent
 from cobrowse.errors import RelayRejected, RelayUnavailable
 from cobrowse.io.link import ClaimReleased, RelayLink
+from cobrowse.policy.events import Event
+from cobrowse.policy.session_events import CodeShown, ErrorKind, SessionError, SessionWarning, WarningKind
 from cobrowse.protocol.session import Session
 from cobrowse.wire.code import Code, new_secret
 
@@ -28,7 +29,7 @@ class CodeGuesses:
     created: bool
     failed_attempts: int
     max_attempts: int
-    emit: Callable[[Event | LegacyEvent], None]
+    emit: Callable[[Event], None]
 
     if TYPE_CHECKING:  # provided by SessionRuntime, the class this mixes into
         @property
@@ -36,7 +37,7 @@ class CodeGuesses:
 
         def finish(self, reason: str, message: str, exit_code: int) -> None: ...
 
-        def code_event(self, *, renewed: bool = False) -> dict[str, Any]: ...
+        def code_event(self, *, renewed: bool = False) -> CodeShown: ...
 
     async def _attempt_failed(self) -> bool:
         """Key confirmation failed before pairing. The creator lets the claimant go and keeps
@@ -45,7 +46,7 @@ class CodeGuesses:
             from cobrowse.io.runtime import EXIT_SECURITY, wrong_code_message
 
             message = wrong_code_message(self.role)
-            self.emit({"event": "error", "message": message, "kind": "wrong_code"})
+            self.emit(SessionError(message, ErrorKind.WRONG_CODE))
             await self.link.close("wrong_code")
             self.finish("wrong_code", message, EXIT_SECURITY)
             return False
@@ -59,8 +60,7 @@ class CodeGuesses:
         self.failed_attempts += 1
         n, limit = self.failed_attempts, self.max_attempts
         tail = "; a new code follows" if n >= limit else "; the session is still open"
-        self.emit({"event": "warning", "kind": "wrong_code", "attempt": n, "of": limit,
-                   "message": f"{what} (attempt {n} of {limit}){tail}"})
+        self.emit(SessionWarning(WarningKind.WRONG_CODE, attempt=n, limit=limit, message=f"{what} (attempt {n} of {limit}){tail}"))
 
     async def _renew(self) -> bool:
         """Too many guesses at this code: open a fresh one (new nameplate, new secret) and end
@@ -70,7 +70,7 @@ class CodeGuesses:
         try:
             nameplate = await self.link.reopen()
         except (RelayRejected, RelayUnavailable) as exc:
-            self.emit({"event": "error", "message": str(exc)})
+            self.emit(SessionError(str(exc)))
             self.finish("renew_failed", f"could not open a new code: {exc}", exit_code_for(exc))
             return False
         self.code = Code(nameplate, new_secret(secrets.randbelow))
@@ -93,8 +93,8 @@ class CodeGuesses:
         if not session.retryable and session.peer_tried:
             self._count_guess("someone entered a code and left before finishing")
         elif item.reason == "timeout" and not session.retryable:
-            self.emit({"event": "warning", "kind": "claim", "message":
-                       "someone held the session code without entering it; the relay let them go"})
+            self.emit(SessionWarning(WarningKind.CLAIM, message="someone held the session code without entering it; "
+                                                                "the relay let them go"))
         if max(self.failed_attempts, item.failures) >= self.max_attempts:
             await self._renew()
             return

@@ -11,10 +11,12 @@ from __future__ import annotations
 import asyncio
 import os
 import random
-from typing import Any, Callable
+from typing import Callable
 
 from cobrowse.errors import RelayRejected, RelayUnavailable
 from cobrowse.io.link import RelayLink
+from cobrowse.policy.events import Event
+from cobrowse.policy.session_events import SessionWarning, WarningKind
 from cobrowse.protocol.session import Session
 from cobrowse.wire.backoff import reconnect_delay
 from cobrowse.wire.code import Code
@@ -46,7 +48,7 @@ def retry_delay(code: str, attempt: int, rng: Callable[[], float]) -> float:
     return BUSY_RETRY_EVERY if code == "busy" else reconnect_delay(attempt + 2, rng)
 
 
-async def claim_retrying(link: RelayLink, nameplate: str, emit: Callable[[dict[str, Any]], None],
+async def claim_retrying(link: RelayLink, nameplate: str, emit: Callable[[Event], None],
                          retry_for: float = BUSY_RETRY_FOR) -> None:
     """``link.claim(nameplate)``, retried on ``busy``/``unavailable`` for up to ``retry_for`` s."""
     loop = asyncio.get_running_loop()
@@ -65,8 +67,8 @@ async def claim_retrying(link: RelayLink, nameplate: str, emit: Callable[[dict[s
                 if exc.code == "unavailable":
                     raise RelayRejected("unavailable", JOIN_UNAVAILABLE.format(span=retry_for)) from None
                 raise
-            emit({"event": "warning", "kind": exc.code, "retry_in_s": round(delay, 1), "attempt": attempt,
-                  "message": JOIN_RETRY[exc.code].format(delay=delay, attempt=attempt)})
+            emit(SessionWarning(WarningKind(exc.code), retry_in_s=round(delay, 1), attempt=attempt,
+                                message=JOIN_RETRY[exc.code].format(delay=delay, attempt=attempt)))
             await asyncio.sleep(delay)
 
 
@@ -79,7 +81,7 @@ class Claimant:
     link: RelayLink
     session: Session | None
     code: Code | None
-    emit: Callable[[dict[str, Any]], None]
+    emit: Callable[[Event], None]
     join_retry_for: float
     _reclaims: int
     _link_task: asyncio.Task[None]
@@ -96,7 +98,7 @@ class Claimant:
         the refusal if that failed."""
         assert self.code is not None
         self._reclaims += 1
-        self.emit({"event": "warning", "kind": "reclaim", "message": RECLAIMING})
+        self.emit(SessionWarning(WarningKind.RECLAIM, message=RECLAIMING))
         try:
             await claim_retrying(self.link, self.code.nameplate, self.emit, self.join_retry_for)
         except (RelayRejected, RelayUnavailable) as exc:

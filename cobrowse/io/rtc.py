@@ -20,8 +20,9 @@ from typing import TYPE_CHECKING, Any, Coroutine
 
 from cobrowse.errors import AudioUnavailable
 from cobrowse.io.link import Frame
+from cobrowse.policy.session_events import DataPath, PathChanged, SessionError, SessionWarning, VoiceChanged, WarningKind
 from cobrowse.protocol import messages as m
-from cobrowse.voice.call import CallError, CallMachine
+from cobrowse.voice.call import CallError, CallMachine, VoiceEvent
 from cobrowse.voice.gate import EchoGate, meter
 from cobrowse.voice.path import PathPolicy
 from cobrowse.voice.settings import RtcSettings
@@ -203,9 +204,10 @@ class RtcManager:
 
     def _report(self, via: str = "") -> None:
         for change in self.policy.changes():
-            event = {"event": "path", "path": change.path, "reason": change.reason}
-            if change.path == "direct":
-                self.route_via = event["via"] = via or "unknown"
+            event = PathChanged(DataPath(change.path), change.reason)
+            if event.path is DataPath.DIRECT:
+                self.route_via = via or "unknown"
+                event = dataclasses.replace(event, via=self.route_via)
             self.rt.emit(event)
 
     # calls
@@ -300,8 +302,8 @@ class RtcManager:
     def _on_track(self, track: MediaStreamTrack) -> None:
         if track.kind == "audio" and self._speaker is not None:
             if self._call_pc is not None and not _webrtc().set_audio_buffer(self._call_pc, self.settings.audio_buffer):
-                self.rt.emit({"event": "warning", "kind": "rtc",
-                              "message": "this aiortc does not let cobrowse shorten its audio buffer: calls have ~60 ms more delay"})
+                self.rt.emit(SessionWarning(WarningKind.RTC, message="this aiortc does not let cobrowse shorten its "
+                                                                     "audio buffer: calls have ~60 ms more delay"))
             self._speaker.play(track)
 
     async def _pump(self, reason: str = "") -> None:
@@ -311,7 +313,7 @@ class RtcManager:
                 message = m.Call("decline", reason[:200])
             await self.rt.send(message)
         for event in self.call.events_received():
-            self.rt.emit(event.to_event())
+            self.rt.emit(voice_changed(event))
         if self.call.state == "connecting" and self._call_deadline is None:
             self._call_deadline = self.rt.now + self.settings.connect_timeout
             if self.call.offerer and self._call_pc is None:
@@ -337,7 +339,7 @@ class RtcManager:
                     audio = await asyncio.to_thread(_audio)  # the import, off the loop
                     audio.check_devices(self.settings.mic, self.settings.speaker)
                 except AudioUnavailable as exc:
-                    self.rt.emit({"event": "error", "message": f"a call came in, but {exc}"})
+                    self.rt.emit(SessionError(f"a call came in, but {exc}"))
                     self.call.decline()
                     await self._pump(reason="no audio device on the other side" if voice_installed()
                                      else "the other side's cobrowse has no voice extra installed")
@@ -377,7 +379,7 @@ class RtcManager:
         self._closing = True
         self.call.peer_gone()
         for event in self.call.events_received():
-            self.rt.emit(event.to_event())
+            self.rt.emit(voice_changed(event))
         self._end_media()
         self._close_data()
         tasks = list(self._tasks)
@@ -424,4 +426,9 @@ class RtcManager:
         self._tasks.discard(task)
         if not task.cancelled() and task.exception() is not None:
             exc = task.exception()
-            self.rt.emit({"event": "warning", "kind": "rtc", "message": f"WebRTC: {exc}"})
+            self.rt.emit(SessionWarning(WarningKind.RTC, message=f"WebRTC: {exc}"))
+
+
+def voice_changed(event: VoiceEvent) -> VoiceChanged:
+    """The call machine's change as the runtime's typed ``voice`` event."""
+    return VoiceChanged(event.state, event.muted, event.remote_muted, event.reason or None)

@@ -1,9 +1,9 @@
 """The session runtime: drives a Session machine over a RelayLink. Thin glue, no policy.
 
 Role-specific runtimes (agent, customer) subclass it and handle application messages.
-Everything a user should learn is reported through ``emit`` as a dict in the headless JSON
-shape (``event`` plus fields), so the headless agent prints them as they are and the
-Textual apps render the same stream.
+Everything a user should learn is reported through ``emit`` as a typed event
+(``cobrowse.policy.session_events``; the roles add theirs): the headless agent prints each
+as its JSON line (``as_json``) and the Textual apps match on the classes.
 
 A failed code costs the guesser, never this side: when the side that created the session
 sees a claimant fail key confirmation (or leave after making its guess), it tells the relay
@@ -17,6 +17,7 @@ typed the wrong code ends with a clear "wrong code: check the digits" (exit stat
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import os
 import secrets
 from dataclasses import dataclass
@@ -37,14 +38,17 @@ from cobrowse.io.joining import BUSY_RETRY_FOR, CLAIM_LOST, RECLAIMS, Claimant
 from cobrowse.io.link import ClaimReleased, Frame, LinkEnded, PeerChanged, Reconnecting, RelayLink, Resumed
 from cobrowse.io.link import DIRECT_GOES_ON, peer_left_message, peer_timeout_message, reconnecting_message, resumed_message
 from cobrowse.io.rtc import RtcManager, RtcSettings
-from cobrowse.policy.events import Event, LegacyEvent
+from cobrowse.policy.events import Event
+from cobrowse.policy.session_events import CodeShown, ErrorKind, PeerBack, PeerHello, PeerLeft, PeerState
+from cobrowse.policy.session_events import Reconnecting as ReconnectingEvent, Resumed as ResumedEvent
+from cobrowse.policy.session_events import SessionEnded, SessionError, SessionPaired, SessionWarning
 from cobrowse.protocol import messages as m
 from cobrowse.protocol.session import Integrity, Paired, Received, Session
 from cobrowse.screen.diff import FRAME_FORMAT
 from cobrowse.wire.code import Code, new_secret
 
-#: What front ends take: typed events (cobrowse.policy.events) or, from code not yet typed, dicts.
-Emit = Callable[[Event | LegacyEvent], None]
+#: What front ends take: typed events (cobrowse.policy.events.Event subclasses), JSON only at the edge.
+Emit = Callable[[Event], None]
 TICK = 0.05
 WARNING_WINDOW = 10.0
 WARNINGS_PER_WINDOW = 3
@@ -154,17 +158,16 @@ class SessionRuntime(CodeGuesses, Claimant):
         self.session = Session(self.role, self.code, os.urandom)
         return self.code
 
-    def code_event(self, *, renewed: bool = False) -> dict[str, Any]:
+    def code_event(self, *, renewed: bool = False) -> CodeShown:
         """The ``code`` event for the current code (again, ``renewed``, after a fresh code)."""
         code = self.code
         assert code is not None
-        event: dict[str, Any] = {"event": "code", "code": str(code), "spoken": code.spoken(),
-                                 "customer_command": self.customer_command(code), "relay": self.link.url}
-        if renewed:
-            event["renewed"] = True
-            event["message"] = (f"too many wrong codes were tried: the old code no longer works; "
-                                f"the new code is {code} (read it as: {code.spoken()})")
-        return event
+        shown = CodeShown(str(code), code.spoken(), self.customer_command(code), self.link.url)
+        if not renewed:
+            return shown
+        return dataclasses.replace(shown, renewed=True, message=(
+            f"too many wrong codes were tried: the old code no longer works; "
+            f"the new code is {code} (read it as: {code.spoken()})"))
 
     async def run(self) -> Outcome:
         """Run until the session ends; return how it ended."""
@@ -282,7 +285,7 @@ class SessionRuntime(CodeGuesses, Claimant):
             return
         self.outcome = Outcome(reason, message, exit_code)
         try:
-            self.emit({"event": "ended", "reason": reason, "message": message, **self.end_summary()})
+            self.emit(SessionEnded(reason, message, self.end_summary() or None))
         finally:  # a front end that cannot show it (its terminal is gone) must not keep the session alive
             self._done.set()
 
@@ -315,7 +318,7 @@ class SessionRuntime(CodeGuesses, Claimant):
                     if await self._attempt_failed():
                         continue
                     return
-                self.emit({"event": "error", "message": str(exc), "kind": "security"})
+                self.emit(SessionError(str(exc), ErrorKind.SECURITY))
                 await self.link.close("scared")
                 self.finish("scared", str(exc), EXIT_SECURITY)
                 return
@@ -336,15 +339,14 @@ class SessionRuntime(CodeGuesses, Claimant):
                 self.relay_peer = False
                 direct = self.rtc.path == "direct"
                 message = peer_left_message(self.role, item.grace) + (DIRECT_GOES_ON if direct else "")
-                self.emit({"event": "peer", "state": "left", "message": message, "direct": direct,
-                           **({"grace_s": item.grace} if item.grace is not None else {})})
+                self.emit(PeerLeft(PeerState.LEFT, message, direct, item.grace))
                 if not direct:  # on the direct path the peer is still here: the session goes on
                     session.peer_left()
                     await self.on_peer(False)
             else:
                 self.relay_peer = True
                 if item.state == "back":
-                    self.emit({"event": "peer", "state": "back"})
+                    self.emit(PeerBack())
                     if not self.created and session.state == "handshaking":
                         session.reset()  # the creator resumed mid-handshake: it starts afresh, so do we
                 session.peer_joined(self.now)
@@ -352,8 +354,7 @@ class SessionRuntime(CodeGuesses, Claimant):
                 await self.on_peer(True)
         elif isinstance(item, Resumed):
             self.relay_peer = item.peer
-            self.emit({"event": "connection", "state": "resumed", "peer": item.peer,
-                       "message": resumed_message(self.role, item.peer)})
+            self.emit(ResumedEvent(peer=item.peer, message=resumed_message(self.role, item.peer)))
             if self.created and not self.paired and session.state != "know_code":
                 # An unconfirmed claimant is let go as soon as it drops, never held in grace: it
                 # left while we were away (we missed the relay's "released"). Start afresh; one
@@ -371,10 +372,9 @@ class SessionRuntime(CodeGuesses, Claimant):
             direct = self.rtc.path == "direct"
             if not direct:  # the direct path holds the session while the relay is away
                 session.peer_left()
-            self.emit({"event": "connection", "state": "reconnecting", "attempt": item.attempt,
-                       "retry_in_s": item.delay, "cause": item.cause.value, "give_up_in_s": round(item.give_up_in),
-                       "direct": direct,
-                       "message": reconnecting_message(item.cause, item.give_up_in) + (DIRECT_GOES_ON if direct else "")})
+            self.emit(ReconnectingEvent(
+                attempt=item.attempt, retry_in_s=item.delay, cause=item.cause.value, give_up_in_s=round(item.give_up_in),
+                direct=direct, message=reconnecting_message(item.cause, item.give_up_in) + (DIRECT_GOES_ON if direct else "")))
         elif isinstance(item, LinkEnded):
             if self._ending:
                 self.link_gone.set()
@@ -392,10 +392,10 @@ class SessionRuntime(CodeGuesses, Claimant):
                 # The peer's key confirmation failed before ours could (a man in the middle
                 # answers each side at once): the same verdict, told the same way.
                 message = WRONG_CODE_MESSAGE
-                self.emit({"event": "error", "message": message, "kind": "security"})
+                self.emit(SessionError(message, ErrorKind.SECURITY))
             if item.reason == "wrong_code" and not self.paired:
                 code, message = EXIT_SECURITY, wrong_code_message(self.role)
-                self.emit({"event": "error", "message": message, "kind": "wrong_code"})
+                self.emit(SessionError(message, ErrorKind.WRONG_CODE))
             if item.reason in ("claim_timeout", "renewed"):
                 code = EXIT_FAILED
             if item.reason == "bad_resume" and not self.created and self.peer is None and self._reclaims < RECLAIMS:
@@ -413,7 +413,7 @@ class SessionRuntime(CodeGuesses, Claimant):
             if isinstance(event, Paired):
                 if self.created:
                     await self.link.confirm()  # the claim stands: the relay stops its probation
-                self.emit({"event": "paired", "sas": event.sas})
+                self.emit(SessionPaired(event.sas))
                 for message in self.before_hello():
                     await self.send(message)
                 await self.send(m.Hello(self.role, f"cobrowse {__version__}", self.name, screen=FRAME_FORMAT,
@@ -424,8 +424,8 @@ class SessionRuntime(CodeGuesses, Claimant):
                 message = event.message
                 if isinstance(message, m.Hello):
                     self.peer = message
-                    self.emit({"event": "hello", "role": message.role, "name": message.name, "client": message.client,
-                               **peer_sas(message.lang, self.session.sas)})
+                    said = peer_sas(message.lang, self.session.sas)
+                    self.emit(PeerHello(message.role, message.name, message.client, said.get("lang"), said.get("sas_words")))
                     await self.on_hello(message)
                 elif isinstance(message, m.Ping):
                     await self.send(m.Pong(message.id))
@@ -452,11 +452,11 @@ class SessionRuntime(CodeGuesses, Claimant):
             started, shown = self.now, 0
         self._warnings[event.kind] = (started, shown + 1)
         if shown < WARNINGS_PER_WINDOW:
-            self.emit({"event": "warning", "kind": event.kind, "message": event.detail})
+            self.emit(SessionWarning(event.kind, message=event.detail))
         elif shown == WARNINGS_PER_WINDOW:
-            self.emit({"event": "warning", "kind": event.kind, "coalesced": True,
-                       "message": f"more frames like that ({event.kind}) keep arriving: ignored, and not each "
-                                  f"shown for the next {WARNING_WINDOW:.0f} s"})
+            self.emit(SessionWarning(event.kind, coalesced=True,
+                                     message=f"more frames like that ({event.kind}) keep arriving: ignored, and not each "
+                                  f"shown for the next {WARNING_WINDOW:.0f} s"))
 
     async def _maybe_ping(self) -> None:
         """Every PING_EVERY s, a sealed ping: the round trip the people actually get."""

@@ -8,6 +8,8 @@ import os
 import sys
 from typing import Any
 
+from tests.waiting import WaitTimedOut
+
 CLI = [sys.executable, "-m", "cobrowse"]
 WAIT = 20.0
 
@@ -71,6 +73,16 @@ class Proc:
                         await self._changed.wait()
                 except TimeoutError:
                     pass
+
+    async def until(self, check: Any, what: str, timeout: float = WAIT) -> Any:
+        """``check()``'s first truthy result, looked at again each time this process prints;
+        fails at once if it exited first, and after ``timeout`` s (tests/waiting.py's wait, for
+        a process)."""
+        try:
+            return await self._wait_for(lambda: check() or None, what, timeout)
+        except TimeoutError:
+            raise WaitTimedOut(f"{self.name}: no {what} in {timeout}s; events: {[e.get('event') for e in self.events][-20:]}; "
+                               f"stderr: {self.stderr_lines[-8:]}") from None
 
     async def event(self, kind: str, timeout: float = WAIT, **match: Any) -> dict[str, Any]:
         """The first event of ``kind`` (matching ``match``) not yet consumed by this call."""

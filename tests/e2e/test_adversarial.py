@@ -59,15 +59,8 @@ async def paired_quietly(adv: Adversary) -> tuple[Proc, Proc, str]:
 
 async def warning_of(agent: Proc, kind: str, timeout: float = WAIT) -> dict:
     """The first ``warning`` event of ``kind`` (Proc.event cannot match a key named kind)."""
-    try:
-        async with asyncio.timeout(timeout):
-            while True:
-                found = [e for e in agent.all("warning") if e.get("kind") == kind]
-                if found:
-                    return found[0]
-                await asyncio.sleep(0.05)
-    except TimeoutError:
-        raise AssertionError(f"no {kind} warning in {timeout}s; events: {agent.events[-12:]}") from None
+    return await agent.until(lambda: next((e for e in agent.all("warning") if e.get("kind") == kind), None),
+                             f"{kind} warning", timeout)
 
 
 def chats(agent: Proc) -> list[str]:

@@ -38,9 +38,7 @@ async def test_bad_suggest_commands_are_refused(relay_url: str) -> None:
     try:
         await agent.send({"cmd": "suggest"})
         await agent.send({"cmd": "suggest", "command": ""})
-        async with asyncio.timeout(10):
-            while len(agent.all("error")) < 2:
-                await asyncio.sleep(0.05)
+        await agent.until(lambda: len(agent.all("error")) >= 2, "2 refusals", 10)
         assert all("suggest needs" in e["message"] for e in agent.all("error"))
     finally:
         await agent.kill()
@@ -84,10 +82,8 @@ async def test_steps_advance_on_the_customers_output_and_either_side_can_change_
         assert done[-1]["steps"][3]["by"] == "customer"
 
         await agent.send({"cmd": "step", "action": "back"})
-        async with asyncio.timeout(10):
-            while not (agent.all("steps")[-1]["steps"][3]["status"] == "active"
-                       and agent.all("steps")[-1]["steps"][3]["by"] == "agent"):
-                await asyncio.sleep(0.05)
+        await agent.until(lambda: agent.all("steps")[-1]["steps"][3]["status"] == "active"
+                          and agent.all("steps")[-1]["steps"][3]["by"] == "agent", "step 4 active again, by the agent", 10)
 
         await agent.send({"cmd": "end"})
         ended = await agent.event("ended")
@@ -109,9 +105,7 @@ async def test_playbook_files_and_bad_playbooks(relay_url: str, tmp_path) -> Non
         await agent.send({"cmd": "playbook", "path": str(bad)})
         await agent.send({"cmd": "playbook", "path": str(tmp_path / "missing.md")})
         await agent.send({"cmd": "step", "index": 99, "status": "done"})
-        async with asyncio.timeout(10):
-            while len(agent.all("error")) < 3:
-                await asyncio.sleep(0.05)
+        await agent.until(lambda: len(agent.all("error")) >= 3, "3 refusals", 10)
         messages = [e["message"] for e in agent.all("error")]
         assert any("bad.md:4" in text for text in messages), messages
         assert any("missing.md" in text for text in messages), messages
@@ -135,9 +129,7 @@ async def test_agent_points_at_rows_and_patterns(relay_url: str) -> None:
         await customer.stderr_line("the agent cleared the highlight")
         await agent.send({"cmd": "point", "pattern": "(unclosed"})
         await agent.send({"cmd": "point", "rows": [1, 2, 3]})
-        async with asyncio.timeout(10):
-            while len(agent.all("error")) < 2:
-                await asyncio.sleep(0.05)
+        await agent.until(lambda: len(agent.all("error")) >= 2, "2 refusals", 10)
         assert "not a valid regex" in agent.all("error")[0]["message"]
     finally:
         await agent.kill()

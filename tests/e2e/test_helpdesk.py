@@ -10,6 +10,7 @@ from pathlib import Path
 
 from tests.e2e.harness import CLI, Proc, start_customer
 from tests.helpdesk_receiver import Receiver, free_port
+from tests.waiting import until
 
 SECRET = "whsec-test-0123456789"
 
@@ -87,9 +88,7 @@ async def test_a_receiver_that_was_down_gets_the_summary_from_the_next_run(relay
     second = await agent_with_webhook(relay_url, url)
     try:
         await second.event("code")
-        async with asyncio.timeout(15):
-            while not receiver.accepted:
-                await asyncio.sleep(0.05)
+        await until(lambda: receiver.accepted, "the spooled summary delivered", 15)
         await second.send({"cmd": "end"})
         assert await second.wait() == 0
     finally:

@@ -18,6 +18,7 @@ from pathlib import Path
 import pytest
 from harness import WAIT, Proc
 from hostile_agent import HostileAgent
+from tests.waiting import until
 
 from cobrowse.protocol import messages as m
 from cobrowse.trust.tripwire import COOLDOWN
@@ -96,9 +97,7 @@ async def shell_runs(customer: Proc, tmp_path: Path, tag: str) -> Path:
     exists: the shell runs one line at a time, so every command before it has finished."""
     sync = tmp_path / f"sync-{tag}"
     await typed(customer, f"\x15touch {sync}\r".encode())
-    async with asyncio.timeout(WAIT):
-        while not sync.exists():
-            await asyncio.sleep(0.05)
+    await until(lambda: sync.exists(), "the shell to create sync", WAIT)
     return sync
 
 
@@ -170,9 +169,7 @@ async def test_a_plain_one_line_suggestion_still_waits_for_enter(hostile_session
     await quiet(customer, agent)
     assert not marker.exists(), "pasted, and it ran before Enter"
     await typed(customer, b"\r")
-    async with asyncio.timeout(WAIT):
-        while not marker.exists():
-            await asyncio.sleep(0.05)
+    await until(lambda: marker.exists(), "the shell to create marker", WAIT)
 
 
 # 2b. prompts cannot be confused
@@ -243,9 +240,7 @@ async def test_the_customer_app_shows_hostile_text_and_survives_markup(relay_url
         assert len(agent.all(m.Pong)) > pongs
         marker = tmp_path / "still-alive"
         customer.type(f"touch {marker}\r".encode())
-        async with asyncio.timeout(WAIT):
-            while not marker.exists():
-                await asyncio.sleep(0.05)
+        await until(lambda: marker.exists(), "the shell to create marker", WAIT)
         assert customer.proc.returncode is None, "the customer app died"
         raw = bytes(customer.output)
         assert b"\x1b]52;c;Y3VybC" not in raw, "the agent wrote the customer's clipboard"

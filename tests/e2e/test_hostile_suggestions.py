@@ -5,6 +5,8 @@ control bytes are refused before anything reaches the pty."""
 from __future__ import annotations
 
 import asyncio
+import shutil
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -20,7 +22,10 @@ SHELLS = ["sh", "bash --norc --noprofile"]
 
 
 @pytest.mark.parametrize("shell", SHELLS)
-async def test_no_suggestion_runs_without_the_customers_enter(relay_url: str, tmp_path: Path, shell: str) -> None:
+async def test_no_suggestion_runs_without_the_customers_enter(relay_url: str, shell: str) -> None:
+    # A short folder: "$ touch <path>" must fit one row of the shell's 80 columns to be found on
+    # screen (a pytest-xdist worker's tmp_path is longer).
+    tmp_path = Path(tempfile.mkdtemp(prefix="cb-"))
     events = Recorder()
     agent = AgentRuntime(RelayLink(relay_url, "agent", reconnect_for=10), events)
     code = await agent.create()
@@ -63,3 +68,4 @@ async def test_no_suggestion_runs_without_the_customers_enter(relay_url: str, tm
             await agent.end("agent_ended")
         task.cancel()
         await asyncio.gather(task, return_exceptions=True)
+        shutil.rmtree(tmp_path, ignore_errors=True)

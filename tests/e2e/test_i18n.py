@@ -9,6 +9,7 @@ from harness import Proc
 
 from cobrowse.io.agent import AgentRuntime
 from cobrowse.io.link import RelayLink
+from tests.waiting import until
 
 
 async def agent_session(relay_url: str) -> tuple[AgentRuntime, asyncio.Task[None]]:
@@ -28,9 +29,7 @@ async def test_a_russian_customer_reads_the_warning_and_the_prompt_in_russian(re
     try:
         warning = await proc.stderr_line("НЕПОДТВЕРЖДЁННЫЙ СПЕЦИАЛИСТ")
         assert "называет себя «Ivan»" in warning and "Ctrl-] e — завершить его" in warning
-        async with asyncio.timeout(20):
-            while not agent.paired:
-                await asyncio.sleep(0.05)
+        await until(lambda: agent.paired, "the agent paired", 20)
         await agent.command({"cmd": "request_control", "level": "control"})
         prompt = await proc.stderr_line("специалист просит разрешения УПРАВЛЯТЬ")
         assert "Ctrl-] y даёт специалисту УПРАВЛЕНИЕ вашим терминалом" in prompt

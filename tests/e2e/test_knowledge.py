@@ -4,7 +4,6 @@ a real relay on 127.0.0.1, a real bash in a pty."""
 
 from __future__ import annotations
 
-import asyncio
 from typing import Any
 
 from tests.e2e.harness import Proc, pair
@@ -14,9 +13,7 @@ async def ask(agent: Proc, cmd: dict[str, Any], kind: str = "playbooks") -> dict
     """Send ``cmd`` and return the next ``kind`` event it answers with."""
     before = len(agent.all(kind))
     await agent.send(cmd)
-    async with asyncio.timeout(10):
-        while len(agent.all(kind)) == before:
-            await asyncio.sleep(0.05)
+    await agent.until(lambda: len(agent.all(kind)) > before, f"the {kind} answer", 10)
     return agent.all(kind)[before]
 
 

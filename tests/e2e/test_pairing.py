@@ -80,13 +80,9 @@ async def test_customer_created_session(relay_url: str) -> None:
 
 async def wrong_code_warning(agent: Proc, attempt: int = 1) -> dict:
     """The agent's warning about the ``attempt``-th wrong code (bounded wait)."""
-    async def check() -> dict:
-        while True:
-            for warning in agent.all("warning"):
-                if warning.get("kind") == "wrong_code" and warning.get("attempt") == attempt:
-                    return warning
-            await asyncio.sleep(0.05)
-    return await asyncio.wait_for(check(), 15)
+    return await agent.until(lambda: next((w for w in agent.all("warning")
+                                           if w.get("kind") == "wrong_code" and w.get("attempt") == attempt), None),
+                             f"the warning about wrong code #{attempt}", 15)
 
 
 async def test_a_typo_costs_the_customer_a_retry_and_the_agents_session_stays_open(relay_url: str) -> None:
@@ -135,13 +131,7 @@ async def test_headless_rejects_bad_commands_without_changing_anything(relay_url
         await agent.send({"cmd": "keys", "data": "rm -rf /\r"})
         await agent.send({"cmd": "nope"})
         await agent.send({"cmd": "chat"})
-        errors = []
-        for _ in range(4):
-            await agent.event("error")
-            errors = agent.all("error")
-            if len(errors) >= 4:
-                break
-            await asyncio.sleep(0.2)
+        await agent.until(lambda: len(agent.all("error")) >= 4, "an error for each of the four bad commands")
         messages = " ".join(e["message"] for e in agent.all("error"))
         assert "not a JSON command" in messages
         assert "has not granted control" in messages
@@ -170,15 +160,11 @@ async def test_control_needs_the_customers_consent_and_revoke_is_immediate(relay
         await agent.screen(lambda lines: "agent-42" in lines)
         seen = len(agent.all("consent"))
         await customer.send(b"\x1dr")
-        async with asyncio.timeout(10):
-            while len(agent.all("consent")) == seen:
-                await asyncio.sleep(0.05)
+        await agent.until(lambda: len(agent.all("consent")) > seen, "the consent change", 10)
         assert agent.all("consent")[-1]["level"] == "view"
         errors = len(agent.all("error"))
         await agent.send({"cmd": "keys", "data": "echo again\r"})
-        async with asyncio.timeout(10):
-            while len(agent.all("error")) == errors:
-                await asyncio.sleep(0.05)
+        await agent.until(lambda: len(agent.all("error")) > errors, "the refusal of the keys", 10)
         assert "has not granted control" in agent.all("error")[-1]["message"]
     finally:
         await agent.kill()

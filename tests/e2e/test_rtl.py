@@ -30,6 +30,7 @@ from cobrowse.i18n.language import Language
 from cobrowse.i18n.text import FSI, PDI
 from cobrowse.io.agent import AgentRuntime
 from cobrowse.io.link import RelayLink
+from tests.waiting import until
 
 pytestmark = pytest.mark.skipif(shutil.which("tmux") is None, reason="tmux is not installed (apt-get install tmux)")
 ROOT = Path(__file__).resolve().parents[2]
@@ -115,9 +116,7 @@ async def test_a_persian_customer_in_tmux(relay_url: str) -> None:
              f"env COBROWSE_CONFIG=/dev/null PS1='$ ' {command}; sleep 30")
     try:
         await tmux.wait_for("fa", "کارشناس تأییدنشده")
-        async with asyncio.timeout(20):
-            while not agent.paired:
-                await asyncio.sleep(0.05)
+        await until(lambda: agent.paired, "the agent paired", 20)
         await agent.command({"cmd": "request_control", "level": "control"})
         screen = await tmux.wait_for("fa", "Ctrl-] y")
         (prompt,) = [row for row in screen.splitlines() if "Ctrl-] y" in row]

@@ -16,6 +16,7 @@ from pathlib import Path
 import pytest
 from harness import Proc
 from hostile_agent import HostileAgent, PtyCustomer
+from tests.waiting import until
 
 from cobrowse.protocol import messages as m
 
@@ -29,9 +30,7 @@ def program(tmp_path: Path) -> tuple[str, Path]:
 
 
 async def program_pid(pidfile: Path) -> int:
-    async with asyncio.timeout(20):
-        while not pidfile.exists() or not pidfile.read_text().strip():
-            await asyncio.sleep(0.05)
+    await until(lambda: pidfile.exists() and pidfile.read_text().strip(), "the shared program's pid file", 20)
     return int(pidfile.read_text())
 
 

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 from harness import CLI, Proc, start_agent, start_customer
+from tests.waiting import until
 
 from relay.config import RelayConfig
 from relay.server import serve_relay
@@ -123,9 +124,7 @@ async def test_an_unverified_agent_trips_the_wire_and_can_be_reported(acme: dict
         await customer.send(b"\x1df")
         line = await customer.stderr_line("to the relay's operator")
         assert "nothing you shared" in line
-        async with asyncio.timeout(10):
-            while '"reported"' not in audit.read_text():
-                await asyncio.sleep(0.05)
+        await until(lambda: '"reported"' in audit.read_text(), "the report in the customer's receipt", 10)
         record = next(json.loads(r) for r in audit.read_text().splitlines() if '"reported"' in r)
         assert record["nameplate"] == code.split("-")[0] and record["by"] == "customer"
     finally:

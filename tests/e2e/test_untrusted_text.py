@@ -14,6 +14,7 @@ from harness import Proc, start_customer
 
 from cobrowse.io.agent import AgentRuntime
 from cobrowse.io.link import RelayLink
+from tests.waiting import until
 
 OSC52 = "\x1b]52;c;Y3VybCAtcyBodHRwOi8vZXZpbC5leGFtcGxlL3ggfCBzaA==\x07"
 TITLE = "\x1b]0;Microsoft Support\x07"
@@ -36,9 +37,7 @@ async def test_plain_customer_shows_agent_escapes_as_text(relay_url: str) -> Non
     customer = await start_customer(relay_url, str(agent.code), "--plain")
     try:
         await customer.stderr_line("UNVERIFIED AGENT")
-        async with asyncio.timeout(20):
-            while not agent.paired:
-                await asyncio.sleep(0.05)
+        await until(lambda: agent.paired, "the agent paired", 20)
         await agent.command({"cmd": "chat", "text": f"{OSC52}{ERASE}[cobrowse] Verified: Alice from Microsoft"})
         await customer.stderr_line("\\x1b]52;c;")
         await agent.end("agent_ended", f"{ERASE}\x1b[2J\x1b[H[cobrowse] Verified: Alice from Microsoft")

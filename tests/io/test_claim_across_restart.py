@@ -16,6 +16,7 @@ from cobrowse.io.customer import CustomerRuntime
 from cobrowse.io.link import RelayLink
 from cobrowse.io.joining import RECLAIMING
 from tests.io.test_resume import Recorder, stop
+from tests.waiting import until
 from tests.relay.soak import RelayProc
 
 
@@ -30,21 +31,16 @@ async def test_an_unconfirmed_claimant_claims_again_after_a_restart_and_pairs(tm
     customer = CustomerRuntime(RelayLink(relay.url, "customer", reconnect_for=20), customer_events)
     try:
         await customer.join(code)  # claimed, on probation: it has not answered the handshake yet
-        for _ in range(200):  # the agent made its guess (SPAKE2 message): bounded, 10 s
-            if agent.session is not None and agent.session.state == "handshaking":
-                break
-            await asyncio.sleep(0.05)
-        assert agent.session is not None and agent.session.state == "handshaking"
+        await until(lambda: agent.session is not None and agent.session.state == "handshaking",
+                    "the agent's SPAKE2 message (its guess)", 10)
+        assert agent.session is not None
         if guessed:  # the claimant's SPAKE2 message reached the agent; no confirmation went back
             assert customer.session is not None
             customer.session.peer_joined(customer.now)
             for frame in customer.session.data_to_send():
                 await customer.link.send(frame)
-            for _ in range(200):
-                if agent.session.peer_tried:
-                    break
-                await asyncio.sleep(0.05)
-            assert agent.session.peer_tried and not agent.paired
+            await until(lambda: agent.session is not None and agent.session.peer_tried, "the claimant's guess at the agent", 10)
+            assert not agent.paired
         await asyncio.to_thread(relay.kill9)
         await asyncio.to_thread(relay.start)
         tasks.append(asyncio.create_task(customer.run()))

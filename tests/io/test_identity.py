@@ -23,6 +23,7 @@ from cobrowse.trust import AgentIdentity, OrgKey, OrgTrust
 from relay.config import RelayConfig
 from relay.server import RelayServer, serve_relay
 from tests.io.test_resume import Recorder
+from tests.waiting import until
 
 NOW = 1_800_000_000
 
@@ -135,8 +136,7 @@ async def test_unverified_control_needs_a_second_press_after_the_cooldown(relay:
         assert customer.consent.level == "control"
         await pair.agent_events.until(lambda: pair.agent_events.of("consent")[-1]["level"] == "control")
         await pair.agent.command({"cmd": "keys", "data": "typed"})
-        await asyncio.sleep(0.2)
-        assert bytes(pair.program_input) == b"typed"
+        await until(lambda: bytes(pair.program_input) == b"typed", "the agent's keys in the program", 5)
         # after a revoke, the next grant starts over (Ctrl-] g this time)
         await customer.run_command("revoke")
         await customer.run_command("grant_control")
@@ -184,9 +184,7 @@ async def test_report_reaches_the_relays_audit_log_with_no_content(tmp_path: Pat
             def logged() -> bool:
                 return '"reported"' in audit.read_text()
 
-            async with asyncio.timeout(5):
-                while not logged():
-                    await asyncio.sleep(0.02)
+            await until(logged, "the report in the receipt", 5)
             assert pair.customer.outcome is None  # reporting does not end the session by itself
         finally:
             await pair.stop()

@@ -15,6 +15,7 @@ from cobrowse.io.agent import AgentRuntime
 from cobrowse.io.customer import CustomerRuntime
 from cobrowse.io.link import RelayLink
 from cobrowse.policy.events import as_json
+from tests.waiting import until
 from relay.server import RelayServer
 
 
@@ -30,11 +31,9 @@ class Recorder:
     def of(self, kind: str) -> list[dict[str, Any]]:
         return [e for e in self.events if e.get("event") == kind]
 
-    async def until(self, predicate: Any, timeout: float = 10.0) -> None:
-        async with asyncio.timeout(timeout):
-            while not predicate():
-                self.changed.clear()
-                await self.changed.wait()
+    async def until(self, predicate: Any, timeout: float = 10.0, what: str = "the events awaited") -> None:
+        """Woken by each event (``changed``), not polled; bounded by ``timeout``."""
+        await until(predicate, what, timeout, changed=self.changed)
 
 
 async def paired_runtimes(url: str) -> tuple[AgentRuntime, Recorder, CustomerRuntime, Recorder, bytearray, list[asyncio.Task[Any]]]:
@@ -110,9 +109,7 @@ async def test_screen_after_reconnect_is_current(relay: RelayServer) -> None:
 async def test_round_trip_time_is_measured_end_to_end(relay: RelayServer) -> None:
     agent, _, customer, _, _, tasks = await paired_runtimes(relay.url)
     try:
-        async with asyncio.timeout(10):
-            while agent.rtt_ms is None or customer.rtt_ms is None:
-                await asyncio.sleep(0.05)
+        await until(lambda: agent.rtt_ms is not None and customer.rtt_ms is not None, "a round trip measured on both sides", 10)
         assert 0 < agent.rtt_ms < 1000
         assert 0 < customer.rtt_ms < 1000
     finally:

@@ -14,6 +14,7 @@ from cobrowse.voice.settings import RtcSettings
 from cobrowse.protocol.messages import Chat
 from relay.server import RelayServer
 from tests.io.test_resume import Recorder, stop
+from tests.waiting import until
 
 DIRECT = RtcSettings(direct=True, ice_hosts=("127.0.0.1",), mic="tone:440", speaker="none")
 
@@ -144,9 +145,7 @@ async def test_a_call_carries_the_customers_tone_to_the_agent_only_after_consent
         assert speaker is not None and isinstance(speaker.sink, NullSink)
         heard: list[bytes] = []
         speaker.sink.on_write = heard.append
-        async with asyncio.timeout(10):
-            while len(heard) < 50:  # one second of audio
-                await asyncio.sleep(0.05)
+        await until(lambda: len(heard) >= 50, "one second of audio at the agent", 10)
         received = b"".join(heard[-25:])
         assert abs(dominant_frequency(received, 48000) - 660) < 20
         assert agent.rtc.levels()[1] > 0.5  # the meter shows what the agent hears
@@ -156,9 +155,7 @@ async def test_a_call_carries_the_customers_tone_to_the_agent_only_after_consent
         await agent_events.until(lambda: agent_events.of("voice")[-1]["remote_muted"])
         await asyncio.sleep(0.4)  # what was in flight and in the jitter buffer plays out
         heard.clear()
-        async with asyncio.timeout(10):
-            while len(heard) < 25:
-                await asyncio.sleep(0.05)
+        await until(lambda: len(heard) >= 25, "half a second of audio after muting", 10)
         from cobrowse.voice.level import level_db
         assert level_db(b"".join(heard)) < -60
 

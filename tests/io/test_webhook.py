@@ -10,6 +10,7 @@ from typing import Any
 from cobrowse.helpdesk.summary import SessionSummary
 from cobrowse.io.webhook import Spool, Webhook, with_ticket
 from tests.helpdesk_receiver import Receiver, free_port
+from tests.waiting import until
 
 FAST = (0.05, 0.1, 0.2)
 
@@ -18,12 +19,6 @@ def summary(session: str = "s1", ticket: str | None = "ZD-1234") -> SessionSumma
     return SessionSummary(session=session, agent="Alice", started=1_764_979_200.0, ended=1_764_979_260.0, paired=True,
                           end_reason="agent_ended", solved=True, rating=5, playbook="Fix a failing git push",
                           steps=(("Push again", "done"),), ticket=ticket)
-
-
-async def until(check: Any, what: str, timeout: float = 10.0) -> None:
-    async with asyncio.timeout(timeout):
-        while not check():
-            await asyncio.sleep(0.02)
 
 
 async def test_a_session_is_posted_signed_through_the_tap(tmp_path: Path) -> None:

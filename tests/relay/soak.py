@@ -24,6 +24,7 @@ from typing import Any
 
 from cobrowse.io.link import RelayLink, Resumed
 from cobrowse.io.runtime import SessionRuntime
+from cobrowse.policy.events import as_json
 from cobrowse.protocol import messages as m
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -102,7 +103,7 @@ class ChatSide(SessionRuntime):
         super().__init__(link, self._emit, name=role)
 
     def _emit(self, event: Any) -> None:
-        self.events.append(event if isinstance(event, dict) else dict(getattr(event, "as_json")()))
+        self.events.append(as_json(event))  # typed events (the runtime's), in the headless shape
 
     async def on_message(self, message: m.AppMessage) -> None:
         if isinstance(message, m.Chat):

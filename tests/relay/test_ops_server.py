@@ -29,6 +29,7 @@ from cobrowse.wire.envelope import Claim, Confirm, Message, Open, Ping, decode_r
 from relay.config import RelayConfig
 from relay.server import RelayServer, forwarded_for, serve_relay
 from relay.tokens import TokenStore
+from tests.waiting import until
 
 T = 5.0
 ADMIN = "cba_test-admin-token"
@@ -99,13 +100,6 @@ def http(url: str, method: str = "GET", token: str | None = None, context: ssl.S
         return exc.code, exc.headers, exc.read()
 
 
-async def until(predicate: Callable[[], bool], timeout: float = T) -> None:
-    deadline = time.monotonic() + timeout
-    while not predicate():
-        assert time.monotonic() < deadline, "condition not met in time"
-        await asyncio.sleep(0.02)
-
-
 # ---- agent tokens ----
 
 
@@ -116,7 +110,7 @@ async def test_store_tokens_reload_on_change_and_are_required_once_one_exists(
     relay = await make_relay(token_store=str(store.path), admin_tokens=(ADMIN_SHA,))
     await pair(relay)  # no token anywhere: open, as for development
     token, _ = store.create("alice")
-    await until(lambda: relay.rooms.tokens_required)
+    await until(lambda: relay.rooms.tokens_required, "the token store reloaded", T)
     ws = await client(relay)
     await send(ws, Open("agent", 1))
     err = await recv(ws)
@@ -132,7 +126,7 @@ async def test_store_tokens_reload_on_change_and_are_required_once_one_exists(
     assert names == [None, "alice"] and token not in body.decode()
     store.revoke("alice")
     store.create("bob")
-    await until(lambda: "alice" not in relay.rooms._token_names.values())
+    await until(lambda: "alice" not in relay.rooms._token_names.values(), "the revoked token gone", T)
     ws = await client(relay)
     await send(ws, Open("agent", 1, token=token))
     assert (await recv(ws))["code"] == "unauthorized"
@@ -404,7 +398,7 @@ async def test_slow_consumer_gets_back_pressure_then_a_clear_close_and_buffers_s
     assert error is not None and error["type"] == "error" and error["code"] == "slow_consumer"
     assert await closed_code(customer) == 1008
     assert relay.rooms.state_counts()["grace"] == 1  # it may resume
-    await until(lambda: relay.buffered_bytes() < 4096)
+    await until(lambda: relay.buffered_bytes() < 4096, "the relay's buffers drained", T)
 
 
 # ---- proxies ----

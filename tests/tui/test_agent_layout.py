@@ -7,7 +7,8 @@ from __future__ import annotations
 from typing import Callable
 
 from relay.server import RelayServer
-from tests.tui.test_agent_app import Customer, customers, leave, mirror_text, paired_session, until  # noqa: F401
+from tests.tui.test_agent_app import Customer, customers, leave, mirror_text, paired_session  # noqa: F401
+from tests.waiting import until
 from tui.agent_app import AgentApp
 
 
@@ -19,10 +20,10 @@ async def test_the_remote_screen_is_centred_at_the_customers_size(relay: RelaySe
         pane = await paired_session(pilot, customer)
         customer.runtime.resize(80, 24)
         customer.runtime.program_output(b"hello-centred")
-        await until(pilot, lambda: "hello-centred" in mirror_text(pane), "the customer's screen")
+        await until(lambda: "hello-centred" in mirror_text(pane), "the customer's screen", pilot=pilot)
         mirror = pane.mirror
         box = pane.query_one("#mirror-box").region
-        await until(pilot, lambda: tuple(mirror.size) == (80, 24), "the mirror at the customer's 80x24")
+        await until(lambda: tuple(mirror.size) == (80, 24), "the mirror at the customer's 80x24", pilot=pilot)
         region = mirror.content_region
         left, right = region.x - box.x, box.right - region.right
         top, bottom = region.y - box.y, box.bottom - region.bottom
@@ -31,5 +32,5 @@ async def test_the_remote_screen_is_centred_at_the_customers_size(relay: RelaySe
 
         customer.runtime.resize(100, 30)  # the customer's window grows: the view follows
         customer.runtime.program_output(b"\r\nafter-resize")
-        await until(pilot, lambda: tuple(mirror.size) == (100, 30), "the mirror at the customer's 100x30")
+        await until(lambda: tuple(mirror.size) == (100, 30), "the mirror at the customer's 100x30", pilot=pilot)
         await leave(app)

@@ -16,7 +16,8 @@ from tui.agent_app import AgentApp
 from tui.widgets.remote_screen import RemoteScreen
 
 sys.path.insert(0, os.path.dirname(__file__))
-from test_agent_app import SIZE, Customer, customers, leave, mirror_text, paired_session, until  # noqa: E402,F401
+from test_agent_app import SIZE, Customer, customers, leave, mirror_text, paired_session  # noqa: E402,F401
+from tests.waiting import until
 
 
 class OneScreen(App):
@@ -47,16 +48,15 @@ async def test_console_shows_masks_and_the_pause(relay: RelayServer, customers: 
     async with app.run_test(size=SIZE) as pilot:
         customer = customers()
         pane = await paired_session(pilot, customer)
-        await until(pilot, lambda: customer.runtime.redactor.remote_patterns == (r"ACME-\d{6}",),
-                    "the organisation's pattern at the customer")
+        await until(lambda: customer.runtime.redactor.remote_patterns == (r"ACME-\d{6}",), "the organisation's pattern at the customer", pilot=pilot)
         customer.runtime.program_output(b"$ cat notes\r\npassword: hunter2xyz\r\nref ACME-123456\r\n$ ")
-        await until(pilot, lambda: "ref " + MASK_CHAR * 11 in mirror_text(pane), "the masked screen")
+        await until(lambda: "ref " + MASK_CHAR * 11 in mirror_text(pane), "the masked screen", pilot=pilot)
         text = mirror_text(pane)
         assert "hunter2xyz" not in text and "ACME-123456" not in text
         assert "password: " + MASK_CHAR * 10 in text
 
         await customer.runtime.run_command("pause")
-        await until(pilot, lambda: "the customer paused sharing" in mirror_text(pane), "the paused placeholder")
+        await until(lambda: "the customer paused sharing" in mirror_text(pane), "the paused placeholder", pilot=pilot)
         assert pane.state == "paused by the customer"
         customer.runtime.program_output(b"echo private\r\nprivate-output\r\n$ ")
         await pilot.pause(0.5)
@@ -67,6 +67,6 @@ async def test_console_shows_masks_and_the_pause(relay: RelayServer, customers: 
         await pilot.pause(0.3)
         assert "private-output" not in mirror_text(pane)
         await customer.runtime.run_command("resume_share")
-        await until(pilot, lambda: "private-output" in mirror_text(pane), "the current screen after the resume")
+        await until(lambda: "private-output" in mirror_text(pane), "the current screen after the resume", pilot=pilot)
         assert pane.state == "connected"
         await leave(app)

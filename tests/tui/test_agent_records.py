@@ -6,7 +6,8 @@ from __future__ import annotations
 from typing import Callable
 
 from relay.server import RelayServer
-from tests.tui.test_agent_app import SIZE, Customer, customers, log_text, paired_session, text_of, until  # noqa: F401
+from tests.tui.test_agent_app import SIZE, Customer, customers, log_text, paired_session, text_of  # noqa: F401
+from tests.waiting import until
 from tui.agent_app import AgentApp, ConfirmDialog
 from tui.history_screen import HistoryScreen
 from tests.tui.terminal_keys import press_key
@@ -18,23 +19,23 @@ async def test_record_end_with_feedback_then_history(relay: RelayServer, custome
         customer = customers()
         customer.runtime.ask_feedback = True
         pane = await paired_session(pilot, customer)
-        await until(pilot, lambda: customer.of("hello") and pane.customer_name is not None, "hello")
+        await until(lambda: customer.of("hello") and pane.customer_name is not None, "hello", pilot=pilot)
         await press_key(pilot, "⇧F5")
-        await until(pilot, lambda: customer.of("recording_prompt"), "the customer's recording prompt")
+        await until(lambda: customer.of("recording_prompt"), "the customer's recording prompt", pilot=pilot)
         assert "asked the customer" in text_of(pane.query_one("#facts"))
         await customer.runtime.answer_recording(True)
-        await until(pilot, lambda: "● RECORDING" in text_of(pane.query_one("#facts")), "the recording fact")
+        await until(lambda: "● RECORDING" in text_of(pane.query_one("#facts")), "the recording fact", pilot=pilot)
         await press_key(pilot, "F8")
-        await until(pilot, lambda: isinstance(app.screen, ConfirmDialog), "the confirmation")
+        await until(lambda: isinstance(app.screen, ConfirmDialog), "the confirmation", pilot=pilot)
         await pilot.press("y")
-        await until(pilot, lambda: customer.of("feedback_prompt"), "the customer's feedback question")
+        await until(lambda: customer.of("feedback_prompt"), "the customer's feedback question", pilot=pilot)
         await customer.runtime.give_feedback("yes", 5)
-        await until(pilot, lambda: pane.ended, "the session to end")
-        await until(pilot, lambda: "customer feedback: solved, rated 5/5" in log_text(pane.chat_log), "the feedback line")
+        await until(lambda: pane.ended, "the session to end", pilot=pilot)
+        await until(lambda: "customer feedback: solved, rated 5/5" in log_text(pane.chat_log), "the feedback line", pilot=pilot)
         await press_key(pilot, "⇧F6")
-        await until(pilot, lambda: isinstance(app.screen, HistoryScreen), "the history screen")
+        await until(lambda: isinstance(app.screen, HistoryScreen), "the history screen", pilot=pilot)
         body = text_of(app.screen.query_one("#history-body"))
         assert "sessions: 1" in body and "resolved: 100% of 1 answered" in body and "5.0/5" in body
         assert "[rec " in body
         await pilot.press("escape")
-        await until(pilot, lambda: not isinstance(app.screen, HistoryScreen), "the history screen to close")
+        await until(lambda: not isinstance(app.screen, HistoryScreen), "the history screen to close", pilot=pilot)

@@ -5,13 +5,18 @@ customer runtime with its team in this process, two consoles driven by pilots.""
 
 from __future__ import annotations
 
-from typing import Callable
+from typing import Any, Callable
 
 from cobrowse.io.customer_team import CustomerTeam
 from relay.server import RelayServer
 from tests.tui.terminal_keys import press_key
-from tests.tui.test_agent_app import SIZE, ChatLog, Customer, customers, log_text, paired_session, until
+from tests.tui.test_agent_app import SIZE, ChatLog, Customer, customers, log_text, paired_session
+from tests.waiting import Pausing, until
 from tui.agent_app import AgentApp, SessionPane
+
+
+async def wait(pilot: Pausing, check: Callable[[], Any], what: str) -> Any:
+    return await until(check, what, pilot=pilot)
 
 __all__ = ["customers"]
 
@@ -27,24 +32,24 @@ async def test_invite_from_the_console_and_leave(relay: RelayServer, customers: 
         customer.runtime.program_output(b"$ echo team-console\r\nteam-console\r\n$ ")
         await press_key(pilot, "⇧F12")
         log = pane.query_one("#chat-log", ChatLog)
-        await until(pilot, lambda: "a colleague joins with: cobrowse agent --join" in log_text(log), "the invite code")
+        await wait(pilot, lambda: "a colleague joins with: cobrowse agent --join" in log_text(log), "the invite code")
         code = log_text(log).split("cobrowse agent --join ")[1].split()[0]
 
         bob = AgentApp(relay.url, None, "Bob", join_code=code)
         async with bob.run_test(size=SIZE) as bob_pilot:
-            bob_pane = await until(bob_pilot, lambda: bob.query(SessionPane).last() if bob.query(SessionPane) else None,
+            bob_pane = await wait(bob_pilot, lambda: bob.query(SessionPane).last() if bob.query(SessionPane) else None,
                                    "Bob's session")
-            await until(pilot, lambda: team.policy.question is not None, "the customer asked about Bob")
+            await wait(pilot, lambda: team.policy.question is not None, "the customer asked about Bob")
             await customer.runtime.run_command("allow")
-            await until(bob_pilot, lambda: bob_pane.mirror.state is not None
+            await wait(bob_pilot, lambda: bob_pane.mirror.state is not None
                         and any("team-console" in line for line in bob_pane.mirror.state.lines()), "the screen at Bob")
 
             await alice.action_leave_session()
-            await until(pilot, lambda: pane.ended, "Alice's session ended")
+            await wait(pilot, lambda: pane.ended, "Alice's session ended")
             assert customer.runtime.outcome is None  # Bob keeps it
-            await until(bob_pilot, lambda: bob_pane.runtime is not None
+            await wait(bob_pilot, lambda: bob_pane.runtime is not None
                         and [v["name"] for v in bob_pane.runtime.policy.viewers] == ["Bob"], "Bob alone in the roster")
             customer.runtime.program_output(b"echo after\r\nafter-alice\r\n$ ")
-            await until(bob_pilot, lambda: any("after-alice" in line for line in bob_pane.mirror.state.lines()),
+            await wait(bob_pilot, lambda: any("after-alice" in line for line in bob_pane.mirror.state.lines()),
                         "the screen at Bob after Alice left")
             await bob.end_all()

@@ -15,7 +15,8 @@ from cobrowse.protocol.inbound import Budget, RateLimits
 from cobrowse.voice.settings import RtcSettings
 from cobrowse.wire.code import parse_code
 from relay.server import RelayServer
-from tests.tui.test_agent_app import SIZE, new_session, text_of, until
+from tests.tui.test_agent_app import SIZE, new_session, text_of
+from tests.waiting import until
 from tui.agent_app import AgentApp
 
 DIRECT = RtcSettings(direct=True, ice_hosts=("127.0.0.1",), mic="tone:440", speaker="none")
@@ -42,20 +43,18 @@ async def test_the_facts_keep_counting_on_the_direct_path(relay: RelayServer) ->
             await customer.join(parse_code(str(pane.code)))
             task = asyncio.create_task(customer.run())
             facts = pane.query_one("#facts")
-            await until(pilot, lambda: "path      direct" in text_of(facts), "the direct path in the facts", 30)
+            await until(lambda: "path      direct" in text_of(facts), "the direct path in the facts", 30, pilot=pilot)
             await pilot.pause(1.2)  # the facts are sampled every second
             before_in, before_out = counted(text_of(facts), "in"), counted(text_of(facts), "out")
             for i in range(10):  # random text: compression cannot shrink it
                 await customer.run_command("chat", f"{i} {os.urandom(1500).hex()}")
-            await until(pilot, lambda: counted(text_of(facts), "in") >= before_in + 10 * 1500,
-                        "the in counter to count the customer's chat on the direct path")
+            await until(lambda: counted(text_of(facts), "in") >= before_in + 10 * 1500, "the in counter to count the customer's chat on the direct path", pilot=pilot)
             assert pane.runtime is not None and pane.runtime.rtc.path == "direct"
             for i in range(5):
                 pane.query_one("#chat-input").value = f"{i} {os.urandom(1500).hex()}"
                 await pilot.click("#chat-input")
                 await pilot.press("enter")
-            await until(pilot, lambda: counted(text_of(facts), "out") >= before_out + 5 * 1500,
-                        "the out counter to count the agent's chat on the direct path")
+            await until(lambda: counted(text_of(facts), "out") >= before_out + 5 * 1500, "the out counter to count the agent's chat on the direct path", pilot=pilot)
         finally:
             await app.end_all()
             if task is not None:

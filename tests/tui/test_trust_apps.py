@@ -8,7 +8,7 @@ import asyncio
 import os
 import random
 import time
-from typing import Any, Callable
+from typing import Any
 
 
 from cobrowse.io.agent import AgentRuntime
@@ -22,6 +22,7 @@ from tui.agent_app import AgentApp
 from tui.agent_session import SessionPane
 from tui.customer_app import CustomerApp
 
+from tests.waiting import until
 from tests.tui.test_customer_app import BASH, PREFIX, WAIT, _shell_env  # noqa: F401  (an autouse fixture)
 
 
@@ -29,15 +30,6 @@ def acme() -> tuple[OrgTrust, AgentIdentity]:
     rng = random.Random(8)
     book, alice = OrgKey.generate("Acme", lambda n: rng.randbytes(n)).issue("Alice", int(time.time()), 30, os.urandom)
     return book.trust(int(time.time())), alice
-
-
-async def until(pilot: Any, check: Callable[[], Any], what: str, timeout: float = WAIT) -> Any:
-    deadline = time.monotonic() + timeout
-    while not (result := check()):
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {timeout} s waiting for {what}")
-        await pilot.pause(0.05)
-    return result
 
 
 def text(app: Any, selector: str) -> str:
@@ -68,13 +60,12 @@ async def test_customer_app_shows_a_verified_agent_and_grants_control_at_once(re
     app = CustomerApp(relay.url, str(agent.code), BASH, trusted=[trust])
     try:
         async with app.run_test(size=(120, 36)) as pilot:
-            await until(pilot, lambda: app.identity is not None, "the identity verdict")
+            await until(lambda: app.identity is not None, "the identity verdict", pilot=pilot)
             assert text(app, "#identity") == "✓ Verified: Alice from Acme"
             assert app.query_one("#identity").has_class("verified")
             assert "Alice (Acme) ✓ verified" in text(app, "#who")
             await pilot.press(PREFIX, "g")
-            await until(pilot, lambda: any(e.get("event") == "consent" and e["level"] == "control" for e in events),
-                        "control at the agent")
+            await until(lambda: any(e.get("event") == "consent" and e["level"] == "control" for e in events), "control at the agent", pilot=pilot)
             assert not any("NOT verified" in line for line in app.log_lines)
     finally:
         await finish(agent, task)
@@ -86,7 +77,7 @@ async def test_customer_app_warns_about_an_unverified_agent_and_needs_two_presse
     app = CustomerApp(relay.url, str(agent.code), BASH, trusted=[trust], control_cooldown=0.5)
     try:
         async with app.run_test(size=(120, 36)) as pilot:
-            await until(pilot, lambda: app.identity is not None, "the identity verdict")
+            await until(lambda: app.identity is not None, "the identity verdict", pilot=pilot)
             strip = text(app, "#identity")
             assert strip.startswith("⚠ UNVERIFIED AGENT: they did not present any organisation credential")
             assert "Ctrl-] f reports this session" in strip
@@ -96,18 +87,18 @@ async def test_customer_app_warns_about_an_unverified_agent_and_needs_two_presse
             assert runtime is not None
 
             await pilot.press(PREFIX, "g")
-            await until(pilot, lambda: any("WAIT: this agent is NOT verified" in line for line in app.log_lines), "the warning")
+            await until(lambda: any("WAIT: this agent is NOT verified" in line for line in app.log_lines), "the warning", pilot=pilot)
             assert runtime.consent.level == "view"
             await pilot.press(PREFIX, "g")
-            await until(pilot, lambda: any(line.startswith("not yet: wait") for line in app.log_lines), "too soon")
+            await until(lambda: any(line.startswith("not yet: wait") for line in app.log_lines), "too soon", pilot=pilot)
             assert runtime.consent.level == "view"
             await asyncio.sleep(0.55)
             await pilot.press(PREFIX, "g")
-            await until(pilot, lambda: runtime.consent.level == "control", "control granted on the second press")
+            await until(lambda: runtime.consent.level == "control", "control granted on the second press", pilot=pilot)
             assert "CONTROL" in text(app, "#level")
 
             await pilot.press(PREFIX, "f")
-            await until(pilot, lambda: any("to the relay's operator" in line for line in app.log_lines), "the report")
+            await until(lambda: any("to the relay's operator" in line for line in app.log_lines), "the report", pilot=pilot)
             assert runtime.reported
     finally:
         await finish(agent, task)
@@ -121,18 +112,18 @@ async def test_agent_console_shows_how_the_customer_sees_the_agent(relay: RelayS
         async with app.run_test(size=(140, 40)) as pilot:
             for trusted in ([trust], []):  # a customer who trusts Acme, then one who trusts nobody
                 await pilot.press("f2")
-                await until(pilot, lambda: len(app.query(SessionPane)) == len(customers) + 1, "a new session")
+                await until(lambda: len(app.query(SessionPane)) == len(customers) + 1, "a new session", pilot=pilot)
                 pane = app.query(SessionPane).last()
-                await until(pilot, lambda: pane.code is not None, "the code")
+                await until(lambda: pane.code is not None, "the code", pilot=pilot)
                 customer = CustomerRuntime(RelayLink(relay.url, "customer"), lambda e: None, trusted=trusted)
                 await customer.join(parse_code(str(pane.code)))
                 customers.append((customer, asyncio.create_task(customer.run())))
-                await until(pilot, lambda: pane.seen_as is not None, "the customer's verdict")
+                await until(lambda: pane.seen_as is not None, "the customer's verdict", pilot=pilot)
                 if trusted:
-                    assert pane.seen_as["verified"]
+                    assert pane.seen_as.verified
                     assert "you       ✓ verified (Acme)" in pane.facts_text()
                 else:
-                    assert pane.seen_as["status"] == "wrong_org"
+                    assert pane.seen_as.get("status") == "wrong_org"
                     assert "you       ⚠ UNVERIFIED (wrong_org)" in pane.facts_text()
             await app.end_all()
     finally:

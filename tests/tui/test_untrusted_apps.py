@@ -17,7 +17,8 @@ from cobrowse.io.link import RelayLink
 from cobrowse.wire.code import parse_code
 from relay.server import RelayServer
 from tests.tui.test_customer_app import BASH, _shell_env  # noqa: F401  (an autouse fixture)
-from tests.tui.test_trust_apps import agent_for, finish, text, until
+from tests.tui.test_trust_apps import agent_for, finish, text
+from tests.waiting import until
 from tui.agent_app import AgentApp
 from tui.agent_session import SessionPane
 from tui.customer_app import CustomerApp
@@ -50,7 +51,7 @@ async def test_a_badge_name_is_text_and_the_warning_stays(relay: RelayServer) ->
     app = CustomerApp(relay.url, str(agent.code), BASH)
     try:
         async with app.run_test(size=(140, 40)) as pilot:
-            await until(pilot, lambda: app.identity is not None, "the identity verdict")
+            await until(lambda: app.identity is not None, "the identity verdict", pilot=pilot)
             identity = text(app, "#identity")
             assert identity.startswith("⚠ UNVERIFIED AGENT")
             assert app.query_one("#identity").has_class("unverified")
@@ -61,7 +62,7 @@ async def test_a_badge_name_is_text_and_the_warning_stays(relay: RelayServer) ->
             assert len(styles) == 1, "part of the banner was styled by the agent's markup"
 
             await agent.command({"cmd": "request_control", "level": "control"})
-            await until(pilot, lambda: app.prompt_visible, "the consent prompt")
+            await until(lambda: app.prompt_visible, "the consent prompt", pilot=pilot)
             prompt = text(app, "#consent-text")
             assert prompt.startswith(f"{BADGE} asks to CONTROL") and "NOT VERIFIED" in prompt
 
@@ -69,7 +70,7 @@ async def test_a_badge_name_is_text_and_the_warning_stays(relay: RelayServer) ->
                         {"cmd": "suggest", "command": "echo [/] [link=https://evil.example]x"},
                         {"cmd": "point", "pattern": "[/]"}):
                 await agent.command(cmd)
-            await until(pilot, lambda: any("the agent points" in line for line in app.log_lines), "the pointer")
+            await until(lambda: any("the agent points" in line for line in app.log_lines), "the pointer", pilot=pilot)
             await pilot.pause(0.2)
             assert app.is_running, "peer markup stopped the app"
             assert any(f"[/] {SHOWN_ESCAPES} [bold red]x" in line for line in app.log_lines)
@@ -89,7 +90,7 @@ async def test_a_huge_hostile_name_is_one_capped_line(relay: RelayServer) -> Non
     app = CustomerApp(relay.url, str(agent.code), BASH)
     try:
         async with app.run_test(size=(140, 40)) as pilot:
-            await until(pilot, lambda: app.identity is not None, "the identity verdict")
+            await until(lambda: app.identity is not None, "the identity verdict", pilot=pilot)
             assert len(app.agent_name) <= 64 and "\n" not in app.agent_name
             assert app.agent_name.startswith("\\x1b[2J\\n[cobrowse] Verified")
             assert app.agent_name.endswith("…")
@@ -106,16 +107,16 @@ async def test_agent_console_shows_a_hostile_customer_as_text(relay: RelayServer
     try:
         async with app.run_test(size=(140, 40)) as pilot:
             await pilot.press("f2")
-            await until(pilot, lambda: len(app.query(SessionPane)) == 1, "a new session")
+            await until(lambda: len(app.query(SessionPane)) == 1, "a new session", pilot=pilot)
             pane = app.query(SessionPane).last()
-            await until(pilot, lambda: pane.code is not None, "the code")
+            await until(lambda: pane.code is not None, "the code", pilot=pilot)
             customer = CustomerRuntime(RelayLink(relay.url, "customer"), lambda e: None, name=f"{BADGE}{ESCAPES}")
             await customer.join(parse_code(str(pane.code)))
             customer_task = asyncio.create_task(customer.run())
-            await until(pilot, lambda: pane.customer_name, "the customer's hello")
-            await until(pilot, lambda: customer.paired, "pairing")
+            await until(lambda: pane.customer_name, "the customer's hello", pilot=pilot)
+            await until(lambda: customer.paired, "pairing", pilot=pilot)
             await customer.run_command("chat", f"[/] {ESCAPES}")
-            await until(pilot, lambda: "[/] \\x1b]0;" in pane.chat_log.plain(), "the chat line")
+            await until(lambda: "[/] \\x1b]0;" in pane.chat_log.plain(), "the chat line", pilot=pilot)
             assert app.is_running
             assert pane.customer_name.startswith(BADGE + "\\x1b]0;")
             assert BADGE in str(pane._tab().label)
@@ -137,7 +138,7 @@ async def test_every_field_in_the_customer_app_is_data(relay: RelayServer) -> No
 
     app = CustomerApp(relay.url, None, BASH)
     async with app.run_test(size=(140, 40)) as pilot:
-        await until(pilot, lambda: app.runtime is not None and app.phase == "waiting", "a session to share")
+        await until(lambda: app.runtime is not None and app.phase == "waiting", "a session to share", pilot=pilot)
         for sample in SAMPLES:
             for build in FIELDS.values():
                 for event in build(sample):
@@ -157,9 +158,9 @@ async def test_every_field_in_the_agent_console_is_data(relay: RelayServer) -> N
     app = AgentApp(relay.url, None, "Alice")
     async with app.run_test(size=(140, 40)) as pilot:
         await pilot.press("f2")
-        await until(pilot, lambda: len(app.query(SessionPane)) == 1, "a new session")
+        await until(lambda: len(app.query(SessionPane)) == 1, "a new session", pilot=pilot)
         pane = app.query(SessionPane).last()
-        await until(pilot, lambda: pane.code is not None, "the code")
+        await until(lambda: pane.code is not None, "the code", pilot=pilot)
         for sample in SAMPLES:
             for build in FIELDS.values():
                 for event in build(sample):

@@ -12,20 +12,8 @@ Rendering (Textual's Line API, as the ``Log`` widget does)
   builds the row's :class:`~textual.strip.Strip` lazily and caches it in an LRU
   keyed by that same ``(Row, cursor column, control)`` value, so a row that
   scrolls up one line is found in the cache under its new y.
-* Rows are laid out from :meth:`Row.cells` widths (the emulator's), never from
-  Rich's own ``wcwidth`` table: where the two disagree the character is padded
-  (emulator says 2, Rich says 1) or replaced by U+FFFD (emulator says 1, Rich
-  says 2), so columns never drift.
-* Colours: ``None`` is the widget's own (CSS) colour/background; 0-255 is
-  ``rich.color.Color.from_ansi``; ``(r, g, b)`` is ``Color.from_rgb``. Attributes:
-  bold, faint (Rich ``dim``; both may be set, SGR 1;2), italic, underline, strike, blink,
-  inverse (Rich ``reverse``), double underline (Rich ``underline2``), overline; curly, dotted
-  and dashed underlines have no Rich style and show as an underline; a hidden cell (SGR 8)
-  arrives blank. A cell holds a grapheme cluster (a base and its combining marks, variation
-  selectors, ZWJ sequence): Rich measures it whole; where Rich's width still differs from
-  the emulator's, the base character alone is drawn. A cell the customer's cobrowse masked (``REDACTED``: its text is the
-  mask character, see cobrowse/screen/redact.py) takes the component style
-  ``remote-screen--redacted`` instead of its own, so a mask never passes for text.
+* How a row's cells become segments (widths, colours, attributes, clusters, masked
+  cells): :mod:`tui.widgets.screen_cells`.
 * The cursor, when the state says it is visible, is always drawn (focused or
   not: it shows where the remote cursor is) with the component style
   ``remote-screen--cursor`` (reverse video), or ``remote-screen--cursor-control``
@@ -34,10 +22,8 @@ Rendering (Textual's Line API, as the ``Log`` widget does)
 
 Pane smaller or larger than the remote screen
 ---------------------------------------------
-Rows below the state's rows and columns right of its cols are blank. When the
-pane is smaller, the view is cropped and *follows the cursor*: it starts at the
-top-left and scrolls the least needed to keep the cursor in view (so a shell
-prompt at the bottom of a 50-row screen is visible in a 24-row pane).
+Rows below the state's rows and columns right of its cols are blank; a smaller pane is
+cropped and follows the cursor (:mod:`tui.widgets.screen_viewport`).
 :attr:`size_mismatch` is the remote ``(cols, rows)`` whenever it differs from the
 pane's content size (else ``None``), so the app can say "customer is 200×50,
 pane is 80×24"; it is a Textual ``var``, so ``self.watch(pane, "size_mismatch",
@@ -68,11 +54,9 @@ cycling, ctrl+c) are stopped by this widget in control mode.
 
 from __future__ import annotations
 
-from functools import lru_cache
 from typing import Any, ClassVar, Iterable
 
-from rich.cells import cell_len, get_character_cell_size
-from rich.color import Color as RichColor
+from rich.cells import cell_len
 from rich.segment import Segment
 from rich.style import Style as RichStyle
 from textual import events
@@ -83,74 +67,17 @@ from textual.reactive import reactive, var
 from textual.strip import Strip
 from textual.widget import Widget
 
-from cobrowse.screen import Cursor, Modes, Row, ScreenState, Style, encode_key, encode_paste
-from cobrowse.screen.predict import Overlay
-from cobrowse.screen.state import UNDERLINE
 from cobrowse.protocol.untrusted import visible
+from cobrowse.screen import Modes, Row, ScreenState, Style, encode_key, encode_paste
+from cobrowse.screen.predict import Overlay
+from tui.widgets.screen_cells import cell_rich_style as _cell_rich_style
+from tui.widgets.screen_cells import cell_segments, fits, predicted
+from tui.widgets.screen_viewport import changed_spans, follow_cursor
 
 __all__ = ["RemoteScreen"]
 
 _NO_CURSOR = -1
 _MAX_STYLES = 4096
-
-
-def _rich_color(c) -> RichColor | None:
-    if c is None:
-        return None
-    if isinstance(c, int):
-        return RichColor.from_ansi(c)
-    r, g, b = c
-    return RichColor.from_rgb(r, g, b)
-
-
-@lru_cache(maxsize=4096)
-def _cell_rich_style(style: Style) -> RichStyle:
-    """The Rich style of a cell style, colours unset where the terminal default applies."""
-    return RichStyle(
-        color=_rich_color(style.fg),
-        bgcolor=_rich_color(style.bg),
-        bold=style.bold,
-        dim=style.faint,
-        italic=style.italic,
-        underline=style.underline or style.styled_underline,
-        underline2=style.double_underline,
-        overline=style.overline,
-        strike=style.strikethrough,
-        blink=style.blink,
-        reverse=style.inverse,
-    )
-
-
-#: Bidirectional controls a cluster may carry (tmux keeps them in the cell): dropped when drawn.
-_BIDI_CONTROLS = dict.fromkeys([0x061C, 0x200E, 0x200F, *range(0x202A, 0x202F), *range(0x2066, 0x206A)])
-
-
-def _predicted(state: ScreenState, overlay: Overlay) -> ScreenState:
-    """``state`` as the agent should see it: the predicted cells written in, underlined."""
-    cells = {c.col: c.text for c in overlay.cells}
-    rows = list(state.rows)
-    col, row = overlay.cursor
-    for r in {c.row for c in overlay.cells}:
-        if not 0 <= r < len(rows) or rows[r].wide:
-            return state
-        runs: list[tuple[str, Style]] = []
-        pen = None
-        for c, ch, _, style in rows[r].cells():
-            if c in cells:
-                base = pen if pen is not None else style
-                runs.append((cells[c], base._replace(attrs=base.attrs | UNDERLINE)))
-            else:
-                runs.append((ch, style))
-                pen = style
-        rows[r] = Row.from_runs(runs)
-    if not 0 <= row < len(rows):
-        return state
-    return ScreenState(state.size, Cursor(col, row, state.cursor.visible), tuple(rows), state.modes)
-
-
-def _fits(text: str) -> bool:
-    """True if Rich measures ``text`` one cell per character."""
-    return text.isascii() or cell_len(text) == len(text)
 
 
 class RemoteScreen(Widget, can_focus=True):
@@ -330,7 +257,7 @@ class RemoteScreen(Widget, can_focus=True):
         old = self._state
         self._state = state
         if state is not None and self._prediction is not None:
-            state = _predicted(state, self._prediction)
+            state = predicted(state, self._prediction)
         if state is None:
             self._keys = []
             self._cursor_at = None
@@ -376,45 +303,17 @@ class RemoteScreen(Widget, can_focus=True):
             self._strips.grow(want)
 
     def _refresh_changed(self, old_keys: list, keys: list) -> None:
-        width = max(self.size.width, 1)
-        height = self.size.height
-        oy = self._origin[1]
-        start = -1
-        lo, hi = oy, min(len(keys), oy + height)
-        for y in range(lo, hi):
-            if keys[y] != old_keys[y]:
-                if start < 0:
-                    start = y
-            elif start >= 0:
-                self.refresh(Region(0, start - oy, width, y - start))
-                start = -1
-        if start >= 0:
-            self.refresh(Region(0, start - oy, width, hi - start))
+        for start, end in changed_spans(old_keys, keys, self._origin[1], self.size.height):
+            self.refresh(Region(0, start, max(self.size.width, 1), end - start))
 
     def _update_origin(self) -> bool:
         """Follow the cursor when the pane is smaller; True if the origin moved."""
         state = self._state
         if state is None:
             return False
-        width, height = self.size
-        cols, rows = state.size
-        ox, oy = self._origin
-        if self._cursor_at is not None:
-            cy, cx = self._cursor_at
-            if width > 0:
-                if cx < ox:
-                    ox = cx
-                elif cx >= ox + width:
-                    ox = cx - width + 1
-            if height > 0:
-                if cy < oy:
-                    oy = cy
-                elif cy >= oy + height:
-                    oy = cy - height + 1
-        ox = max(0, min(ox, cols - width))
-        oy = max(0, min(oy, rows - height))
-        moved = (ox, oy) != self._origin
-        self._origin = (ox, oy)
+        origin = follow_cursor(self._origin, self._cursor_at, (self.size.width, self.size.height), state.size)
+        moved = origin != self._origin
+        self._origin = origin
         return moved
 
     def _update_mismatch(self) -> None:
@@ -443,7 +342,7 @@ class RemoteScreen(Widget, can_focus=True):
         if state is not None and self._cursor_at is not None:
             crow, ccol = self._cursor_at
             if self._prediction is not None:
-                state = _predicted(state, self._prediction)
+                state = predicted(state, self._prediction)
             self._keys[crow] = (state.rows[crow], ccol, control) + ((True,) if crow in self._highlight else ())
         self.refresh()
 
@@ -529,7 +428,7 @@ class RemoteScreen(Widget, can_focus=True):
 
     def _build_strip(self, key: tuple, cols: int) -> Strip:
         row, ccol, control = key[:3]
-        if ccol == _NO_CURSOR and not row.wide and all(_fits(t) for t, _ in row.runs):
+        if ccol == _NO_CURSOR and not row.wide and all(fits(t) for t, _ in row.runs):
             segments = [Segment(text, self._style(style)) for text, style in row.runs]
         else:
             segments = self._cell_segments(row, ccol, control)
@@ -544,38 +443,8 @@ class RemoteScreen(Widget, can_focus=True):
 
     def _cell_segments(self, row: Row, ccol: int, control: bool) -> list[Segment]:
         """Cell by cell: the cursor cell, and widths Rich measures differently."""
-        segments: list[Segment] = []
-        buf: list[str] = []
-        cur: RichStyle | None = None
-        for col, ch, w, style in row.cells():
-            if ch.isascii():
-                rw = 1
-            elif len(ch) == 1:
-                rw = get_character_cell_size(ch)
-            else:  # a cluster: Rich measures graphemes; else fall back to its base character
-                ch = ch.translate(_BIDI_CONTROLS) or " "  # never let the other side reorder our text
-                rw = cell_len(ch)
-                if rw != w:
-                    ch = ch[0]
-                    rw = get_character_cell_size(ch)
-            if rw != w:
-                if w == 2:
-                    ch = ch + " " if rw == 1 else "  "
-                else:
-                    ch = "\ufffd" if rw == 2 else " "
-            if ccol != _NO_CURSOR and col <= ccol < col + w:
-                rs = self._cursor_style(style, control)
-            else:
-                rs = self._style(style)
-            if rs is not cur:
-                if buf:
-                    segments.append(Segment("".join(buf), cur))
-                buf = []
-                cur = rs
-            buf.append(ch)
-        if buf:
-            segments.append(Segment("".join(buf), cur))
-        return segments
+        return cell_segments(row, self._style, lambda style: self._cursor_style(style, control),
+                             None if ccol == _NO_CURSOR else ccol)
 
     def _placeholder_line(self, y: int, width: int) -> Strip:
         text = self._placeholder if self._placeholder is not None else self.WAITING_TEXT
