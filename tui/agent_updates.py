@@ -213,6 +213,10 @@ class SessionUpdates(StepsView):
             self.mirror.set_placeholder(None)
             self._set_state("connected")
             self._system("the customer resumed sharing")
+        elif self.mirror.state is None:  # nothing shown yet: an invited agent waits for the customer's yes
+            self.mirror.set_placeholder("nothing shared yet (an invited agent waits for the customer to allow them)")
+            self._set_state("waiting for the customer to share")
+            self._system("nothing shared yet: an invited agent waits until the customer allows them")
         else:
             self.mirror.set_placeholder("the customer paused sharing")
             self._set_state("paused by the customer")

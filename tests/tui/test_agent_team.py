@@ -10,7 +10,7 @@ from typing import Any, Callable
 from cobrowse.io.customer_team import CustomerTeam
 from relay.server import RelayServer
 from tests.tui.terminal_keys import press_key
-from tests.tui.test_agent_app import SIZE, ChatLog, Customer, customers, log_text, paired_session
+from tests.tui.test_agent_app import SIZE, ChatLog, Customer, customers, log_text, mirror_text, paired_session
 from tests.waiting import Pausing, until
 from tui.agent_app import AgentApp, SessionPane
 
@@ -40,6 +40,8 @@ async def test_invite_from_the_console_and_leave(relay: RelayServer, customers: 
             bob_pane = await wait(bob_pilot, lambda: bob.query(SessionPane).last() if bob.query(SessionPane) else None,
                                    "Bob's session")
             await wait(pilot, lambda: team.policy.question is not None, "the customer asked about Bob")
+            await wait(bob_pilot, lambda: "waits for the customer to allow them" in mirror_text(bob_pane),
+                       "Bob told why nothing is shown yet (not 'paused')")
             await customer.runtime.run_command("allow")
             await wait(bob_pilot, lambda: bob_pane.mirror.state is not None
                         and any("team-console" in line for line in bob_pane.mirror.state.lines()), "the screen at Bob")
