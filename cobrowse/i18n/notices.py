@@ -73,6 +73,15 @@ def customer_line(event: Mapping[str, Any], tr: Translator | None = None, agent:
     if kind == "path":
         return (tr("direct connection to the agent") if event["path"] == "direct"
                 else tr("via the relay: {reason}", reason=str(event["reason"])))
+    if kind == "warning" and event.get("kind") == "busy":  # joining: cobrowse.io.joining
+        return tr("warning: someone else is entering a code for this session right now; trying again")
+    if kind == "warning" and event.get("kind") == "unavailable":
+        delay, attempt = f"{float(event.get('retry_in_s') or 0):.1f}", int(event.get("attempt") or 1)
+        return tr("warning: the relay could not look the session up just now (its shared store did not answer); "
+                  "trying again in {delay} s (attempt {attempt})", delay=delay, attempt=attempt)
+    if kind == "warning" and event.get("kind") == "reclaim":
+        return tr("warning: the relay restarted before the other side confirmed your code: entering it again "
+                  "(compare the words shown next, not earlier ones)")
     if kind == "warning":
         return tr("warning: {message}", message=message_of(event))
     if kind == "error":

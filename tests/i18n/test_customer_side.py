@@ -155,3 +155,18 @@ def test_voice_lines_in_the_customers_language_and_english_unchanged() -> None:
         assert voice_line(event, ENGLISH, "Ivan") == describe(event, "Ivan", "customer")
     assert voice_line({"state": "ringing"}, RU, "Ivan") == "вам звонит Ivan (Ctrl-] t — ответить, Ctrl-] o — отклонить)"
     assert voice_line({"state": "active", "muted": True}, ZH) == "通话已接通；您的麦克风已静音"
+
+
+def test_the_join_retry_and_reclaim_warnings_are_translated() -> None:
+    """cobrowse.io.joining's warnings (a code being entered twice, the relay's store not
+    answering, a claim made again after a relay restart) reach the customer in their language."""
+    from cobrowse.i18n.notices import customer_line
+    from cobrowse.policy.events import as_json
+    from cobrowse.policy.session_events import SessionWarning, WarningKind
+
+    busy = as_json(SessionWarning(WarningKind.BUSY, retry_in_s=1.0, attempt=1, message="english"))
+    assert customer_line(busy, RU) == "предупреждение: кто-то другой прямо сейчас вводит код для этого сеанса; пробуем снова"
+    unavailable = as_json(SessionWarning(WarningKind.UNAVAILABLE, retry_in_s=2.5, attempt=3, message="english"))
+    assert customer_line(unavailable, ZH) == "警告：中继服务器暂时无法查找该会话（其共享存储没有响应）；2.5 秒后重试（第 3 次）"
+    reclaim = as_json(SessionWarning(WarningKind.RECLAIM, message="english"))
+    assert str(customer_line(reclaim, FA)).startswith("هشدار: ")
