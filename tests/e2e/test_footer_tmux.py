@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import re
 import shutil
+from pathlib import Path
 
 import pytest
 
@@ -44,5 +45,22 @@ async def test_the_footer_shows_whole_items_at_every_width(relay_url: str, size:
         assert len(" ".join(items)) <= size[0]
         if size[0] >= 200:
             assert {"F1 Playbook", "⇧F2 Suggest", "⇧F7 Call"} <= set(items), items
+    finally:
+        tmux.kill()
+
+
+async def test_a_moved_key_is_named_in_the_footer_and_the_sentences(relay_url: str, tmp_path: Path) -> None:
+    config = tmp_path / "config.toml"
+    config.write_text('[keys.console]\ncopy_code = "F3"\njoin_code = "F5"\n')  # a swap
+    moved = {"F5 Join", "F3 Copy"} | ITEMS - {"F3 Join", "F5 Copy"}
+    tmux = Tmux()
+    try:
+        tmux.start("agent", command("agent", "--relay", relay_url).replace("/dev/null", str(config)), 80, 24)
+        await tmux.wait("agent", lambda s: "New session" in s and "F9 Commands" in s, "the start screen")
+        tmux.keys("agent", "F2")
+        screen = await tmux.wait("agent", lambda s: "Read this code to the customer (F3 copies it)" in s,
+                                 "the code, with the configured copy key")
+        items = footer_items(screen)
+        assert "F3 Copy" in items and "F9 Commands" in items and set(items) <= moved, items
     finally:
         tmux.kill()
