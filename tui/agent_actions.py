@@ -13,6 +13,7 @@ from cobrowse.playbook.catalogue import Catalogue
 from cobrowse.policy.agent_commands import Invite, Leave, Point, Record, StepStatus
 from cobrowse.policy.agent_events import RecordingState
 from tui.agent_dialogs import ConfirmDialog, PlaybookDialog, PromptDialog, parse_point, suggestion_text
+from tui.agent_keys import told
 from tui.agent_session import SessionPane
 
 
@@ -28,7 +29,7 @@ class SessionActions(App[None]):
     def _need_session(self) -> SessionPane | None:
         pane = self.current()
         if pane is None:
-            self.notify("No session here: F2 starts one, F3 joins a customer's code.", severity="warning")
+            self.notify(told("No session here: F2 starts one, F3 joins a customer's code."), severity="warning")
         return pane
 
     def action_copy_code(self) -> None:

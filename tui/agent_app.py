@@ -23,7 +23,7 @@ from textual import on
 from textual.app import App, ComposeResult
 from textual.binding import BindingType
 from textual.notifications import SeverityLevel
-from textual.widgets import Footer, Input, TabbedContent, TabPane
+from textual.widgets import Input, TabbedContent, TabPane
 
 from cobrowse.io.datadir import data_dir
 from cobrowse.playbook.catalogue import SAMPLES, Catalogue
@@ -42,6 +42,7 @@ from tui.agent_actions import SessionActions
 from tui.agent_palette import PALETTE, AgentCommands
 from tui.agent_queue import PickedSessionPane, QueuePane
 from tui.safe import notify_plain
+from tui.agent_footer import FittedFooter
 from tui.agent_keys import bindings as console_bindings
 from tui.agent_session import (
     CONSENT_LABELS,
@@ -204,7 +205,7 @@ class AgentApp(SessionActions):
             yield HomePane(self.relay_url, self.relay_note)
             if self.queue:
                 yield QueuePane(self.relay_url, self.token, self.identity, self.proxy, self.reconnect_for)
-        yield Footer(show_command_palette=False)
+        yield FittedFooter(show_command_palette=False)
 
     async def on_mount(self) -> None:
         warning = self.identity.expiry_warning(int(time.time())) if self.identity is not None else None

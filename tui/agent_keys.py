@@ -98,6 +98,26 @@ def shown_key(action: str) -> str:
     return next((k.shown for k in CONSOLE_KEYS if k.action == action and k.shown), "")
 
 
+_MENTIONED = re.compile(r"(⇧|shift\+)?\bF(\d{1,2})\b")
+
+
+def told(text: str) -> str:
+    """One of our sentences written with the default keys ("F5 copies it", "shift+F4 clears")
+    in the configured ones, in the same style (``⇧F4`` or ``shift+F4``)."""
+    if CONSOLE_KEYS is DEFAULT_KEYS:
+        return text
+    action_of = {k.shown: k.action for k in DEFAULT_KEYS if k.shown}
+
+    def one(match: re.Match[str]) -> str:
+        action = action_of.get(f"{'⇧' if match[1] else ''}F{match[2]}")
+        mine = shown_key(action) if action else ""
+        if not mine:
+            return match[0]
+        return mine.replace("⇧", "shift+") if match[1] == "shift+" else mine
+
+    return _MENTIONED.sub(one, text)
+
+
 def textual_keys(shown: str) -> str:
     """Textual's key names for a key as shown: ``⇧F2`` → ``shift+f2,f14``."""
     match = _SHOWN.fullmatch(shown)
@@ -108,8 +128,7 @@ def textual_keys(shown: str) -> str:
 
 
 def bindings() -> list[Binding]:
-    return [Binding(textual_keys(k.shown), k.action, k.footer, priority=True, show=k.show,
-                    key_display=k.shown if k.shown.startswith("⇧") else None)
+    return [Binding(textual_keys(k.shown), k.action, k.footer, priority=True, show=k.show, key_display=k.shown)
             for k in CONSOLE_KEYS if k.shown]
 
 

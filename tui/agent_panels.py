@@ -11,6 +11,7 @@ from textual.widgets import Input, Markdown, TabbedContent
 from cobrowse.policy.agent_commands import StepStatus
 from cobrowse.policy.agent_events import FeedbackStatus
 from tui.agent_facts import SessionView
+from tui.agent_keys import told
 from tui.safe import PlainStatic
 
 STEP_ICONS = {
@@ -65,7 +66,7 @@ class StepsView(SessionView):
             body.display = bool(step.get("body"))
             if step.get("command"):
                 command.update(Text.assemble(("command  ", "dim"), (step["command"], "bold"),
-                                             ("\n(shift+F2 suggests it to the customer)", "dim")))
+                                             (told("\n(shift+F2 suggests it to the customer)"), "dim")))
                 command.display = True
             else:
                 command.display = False

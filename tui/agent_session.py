@@ -32,6 +32,7 @@ from tui.agent_facts import CONSENT_LABELS, ChatLog, human_bytes, human_rate
 from tui.agent_home import HomePane
 from tui.agent_panels import STEP_ICONS
 from tui.agent_updates import SessionUpdates
+from tui.agent_keys import told
 from tui.safe import PlainStatic
 from tui.widgets.remote_screen import RemoteScreen
 
@@ -91,14 +92,14 @@ class SessionPane(SessionUpdates):
         self.steps: dict[str, Any] | None = None  # the latest "steps" event
 
     def compose(self) -> ComposeResult:
-        yield PlainStatic(TYPING_BANNER, id="typing-bar")
+        yield PlainStatic(told(TYPING_BANNER), id="typing-bar")
         with Horizontal(id="status"):
             yield PlainStatic(CONSENT_LABELS["view"], id="consent", classes="-view")
             yield PlainStatic("", id="sas")
             yield PlainStatic(self.state, id="state")
         yield PlainStatic("", id="alert")
         with Vertical(id="code-card"):
-            yield PlainStatic("Read this code to the customer (F5 copies it):", id="code-intro")
+            yield PlainStatic(told("Read this code to the customer (F5 copies it):"), id="code-intro")
             yield Digits("", id="code-digits")
             yield PlainStatic("", id="code-spoken")
             yield PlainStatic("", id="code-command")
@@ -115,7 +116,7 @@ class SessionPane(SessionUpdates):
                                         compact=True)
                     with TabPane("Steps", id="steps-tab"):
                         with VerticalScroll(id="steps"):
-                            yield PlainStatic("No playbook yet: F1 pushes one from the library.", id="steps-title")
+                            yield PlainStatic(told("No playbook yet: F1 pushes one from the library."), id="steps-title")
                             yield PlainStatic("", id="steps-list")
                             yield PlainStatic("", id="step-heading")
                             yield Markdown("", id="step-body", open_links=False)
@@ -217,7 +218,7 @@ class SessionPane(SessionUpdates):
 
     async def request_control(self) -> None:
         if self.consent == c.ConsentLevel.CONTROL:
-            self.app.notify("You already have control: F12 types into the customer's terminal.")
+            self.app.notify(told("You already have control: F12 types into the customer's terminal."))
             return
         if await self.command(c.RequestControl(c.ConsentLevel.CONTROL)):
             self._system("asked the customer for control; waiting for their answer…")
@@ -230,7 +231,7 @@ class SessionPane(SessionUpdates):
             self.app.notify("This session has ended.", severity="warning")
             return
         if self.consent != c.ConsentLevel.CONTROL:
-            self.app.notify("The customer has not granted control: ask first (F4).", severity="warning")
+            self.app.notify(told("The customer has not granted control: ask first (F4)."), severity="warning")
             return
         self.set_typing(True)
 
@@ -240,17 +241,17 @@ class SessionPane(SessionUpdates):
 
     async def mark_step(self, status: c.StepStatus) -> None:
         if self.steps is None:
-            self.app.notify("No playbook is running here: F1 pushes one.", severity="warning")
+            self.app.notify(told("No playbook is running here: F1 pushes one."), severity="warning")
             return
         index = self.current_step()
         if index is None:
-            self.app.notify("No active step: the playbook is finished (shift+F10 goes back).", severity="warning")
+            self.app.notify(told("No active step: the playbook is finished (shift+F10 goes back)."), severity="warning")
             return
         await self.command(c.Step.mark(index, status))
 
     async def step_back(self) -> None:
         if self.steps is None:
-            self.app.notify("No playbook is running here: F1 pushes one.", severity="warning")
+            self.app.notify(told("No playbook is running here: F1 pushes one."), severity="warning")
             return
         await self.command(c.Step.back())
 
@@ -268,7 +269,7 @@ class SessionPane(SessionUpdates):
             else:
                 self._system("cleared the pointer")
                 return
-            self._system(f"pointing at {where} on the customer's screen (shift+F4 clears)")
+            self._system(f"pointing at {where} on the customer's screen ({told('shift+F4')} clears)")
 
     async def end(self) -> None:
         if self.ended:

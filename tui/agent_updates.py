@@ -46,6 +46,7 @@ from cobrowse.voice.call import describe as describe_voice
 from tui.agent_facts import CONSENT_LABELS
 from tui.agent_legacy import Noted, typed
 from tui.agent_panels import StepsView, feedback_text
+from tui.agent_keys import told
 from tui.safe import PlainStatic
 
 #: What marks a session's tab when it is not the one in front.
@@ -113,7 +114,7 @@ class SessionUpdates(StepsView):
         who = self.customer_name or "the customer"
         self._system(describe_voice(dataclasses.asdict(event), who, "agent"))
         if event.state == "ringing":
-            self.app.notify(f"{who} is calling: ⇧F7 answers, ⇧F8 declines.", title="Incoming call", timeout=30)
+            self.app.notify(f"{who} is calling: {told('⇧F7 answers, ⇧F8 declines.')}", title="Incoming call", timeout=30)
         self._render_facts()
 
     def _on_path(self, event: PathChanged) -> None:
@@ -200,8 +201,8 @@ class SessionUpdates(StepsView):
             self.app.notify("The customer took back control: typing stopped.", severity="warning")
         if level != previous:
             if level == ConsentLevel.CONTROL:
-                self._system("the customer granted control: F12 types into their terminal")
-                self.app.notify("Control granted: press F12 to type into the customer's terminal.")
+                self._system(told("the customer granted control: F12 types into their terminal"))
+                self.app.notify(told("Control granted: press F12 to type into the customer's terminal."))
             elif previous == ConsentLevel.CONTROL:
                 self._system(f"the customer revoked control (now: {level})")
             else:

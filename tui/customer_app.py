@@ -228,7 +228,7 @@ class CustomerApp(CustomerRun, inherit_bindings=False):
                         yield Markdown("", id="step-body", open_links=False)
             yield PlainStatic(tr("Chat"), classes="heading")
             yield RichLog(id="chat-log", wrap=True, markup=False, highlight=False, min_width=10)
-            yield ChatInput(placeholder=tr("message the agent (Ctrl-] c)"), id="chat-input")
+            yield ChatInput(placeholder=rewrite(tr("message the agent (Ctrl-] c)")), id="chat-input")
 
     def on_mount(self) -> None:
         self._loop = asyncio.get_running_loop()

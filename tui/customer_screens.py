@@ -16,7 +16,7 @@ from cobrowse.io.runtime import EXIT_OK
 from cobrowse.screen.state import ScreenState
 from cobrowse.i18n.notices import resume_review_title
 from cobrowse.i18n.text import Translated, Translator, current, joined
-from cobrowse.plain.keymap import Front, help_text
+from cobrowse.plain.keymap import Front, help_text, rewrite
 from tui.safe import PlainStatic, plain
 from tui.widgets.remote_screen import RemoteScreen
 
@@ -93,7 +93,7 @@ class PreviewScreen(ModalScreen[None]):
             placeholder = tr("No agent is connected: nothing is shared.")
             title.update(tr("What the agent sees (Esc closes)"))
         elif not runtime.sharing:
-            placeholder = tr("Sharing is paused: {agent} sees nothing.\nCtrl-] p resumes.", agent=agent)
+            placeholder = rewrite(tr("Sharing is paused: {agent} sees nothing.\nCtrl-] p resumes.", agent=agent))
             title.update(tr("What {agent} sees: nothing, sharing is paused (Esc closes)", agent=agent))
         else:
             title.update(tr("What {agent} sees, frame by frame as it was sent (Esc closes)", agent=agent))

@@ -5,10 +5,12 @@ the app's: the banner, the status lines, the side panel, the bars and the step p
 
 from __future__ import annotations
 
+import re
+
 from rich.cells import cell_len
 
 from cobrowse.i18n.text import FSI, LRI, N_, PDI, Translated, Translator, current, joined
-from cobrowse.plain.keymap import Front, guide_hint, key_of, keys_for, rewrite
+from cobrowse.plain.keymap import KEYMAP, Front, guide_hint, key_of, keys_for, rewrite
 from cobrowse.plain.keymap import hint as keymap_hint
 from cobrowse.policy.customer_events import Level
 from cobrowse.protocol.prompts import PromptKind
@@ -38,6 +40,9 @@ BUTTONS = {
     "grant-control": N_("Control  g"), "grant-suggest": N_("Suggest  s"), "revoke": N_("Revoke  r"),
     "pause": N_("Pause  p"), "preview": N_("Preview  v"), "end": N_("End  e"), "call": N_("Call  t"),
 }
+#: The command each side-panel button runs: its label ends with that command's key.
+BUTTON_COMMANDS = {"grant-control": "grant_control", "grant-suggest": "grant_suggest", "revoke": "revoke",
+                   "pause": "pause", "preview": "preview", "end": "end", "call": "call"}
 PAUSE = BUTTONS["pause"]
 RESUME = N_("Resume  p")
 CONNECTING = N_("Connecting to the relay…")
@@ -149,5 +154,27 @@ def seeing_hint(count: int, hint: str, tr: Translator | None = None) -> str:
 
 
 def button_label(button_id: str, tr: Translator | None = None) -> str:
-    """A side-panel or consent-bar button's label (``BUTTONS``)."""
-    return tr_(tr)(BUTTONS[button_id])
+    """A side-panel or consent-bar button's label (``BUTTONS``), with the configured keys."""
+    return keyed_label(tr_(tr)(BUTTONS[button_id]), BUTTON_COMMANDS.get(button_id))
+
+
+def pause_label(paused: bool, tr: Translator | None = None) -> str:
+    """The Pause button, or Resume while sharing is paused, with the configured key."""
+    return keyed_label(tr_(tr)(RESUME if paused else PAUSE), "pause")
+
+
+def allow_label(kind: PromptKind, tr: Translator | None = None) -> str:
+    """The consent bar's Allow button: it names what it gives, and its key."""
+    return rewrite(tr_(tr)(ALLOW_BUTTON[kind]))
+
+
+def keyed_label(label: str, command: str | None) -> str:
+    """``label`` with the configured keys: a "Ctrl-] y" in it, and the key that ends a
+    button's label ("Pause  p": the default letter, isolated in Persian) for ``command``."""
+    text = rewrite(label)
+    if command is None:
+        return text
+    default = next(k.key for k in KEYMAP if k.command == command)
+    mine = re.sub(rf"(  [{LRI}{FSI}]?){re.escape(default)}({PDI}?)$",
+                  lambda m: f"{m[1]}{key_of(command)}{m[2]}", text)
+    return Translated(mine) if isinstance(label, Translated) else mine

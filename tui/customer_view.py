@@ -23,9 +23,9 @@ from cobrowse.policy.customer_events import Level
 from cobrowse.protocol.prompts import ASKS, GIVES, PromptKind
 from cobrowse.wire.code import Code
 from cobrowse.plain.keymap import GET_HELP, Front, keys_for, prefix_byte, rewrite
-from tui.customer_texts import (ALLOW_BUTTON, CONNECTING, PAUSE, RESUME, SHARED, SHORT_KEYS, SHORT_LEVEL, armed_hint,
+from tui.customer_texts import (CONNECTING, SHARED, SHORT_KEYS, SHORT_LEVEL, armed_hint,
                                 fit_hint, guide_status_hint, level_text, seeing_hint, status_hint, team_line, team_names,
-                                unverified_hint)
+                                unverified_hint, allow_label, pause_label)
 from tui.safe import PlainStatic, plain, toast_text
 from tui.widgets.call_bar import CallBar
 
@@ -197,8 +197,8 @@ class CustomerView(App[None]):
                       "denied.", agent=self.agent_name, what=tr(ASKS[prompt.kind]), gives=tr(GIVES[prompt.kind]))
         if unverified:
             question = tr("{question} ⚠ NOT VERIFIED: you will have to confirm twice.", question=question)
-        self.query_one("#consent-text", PlainStatic).update(question)
-        self.query_one("#allow", Button).label = tr(ALLOW_BUTTON[prompt.kind])
+        self.query_one("#consent-text", PlainStatic).update(rewrite(question))  # the configured keys
+        self.query_one("#allow", Button).label = allow_label(prompt.kind)
         self.query_one("#consent-bar").add_class("shown")
         self._tick_prompt()
         if self._prompt_timer is None:
@@ -243,7 +243,7 @@ class CustomerView(App[None]):
         if runtime is not None and self._active_prompt() is None:
             self._hide_prompt()
         paused = runtime is not None and not runtime.sharing
-        self.query_one("#pause", Button).label = current()(RESUME if paused else PAUSE)
+        self.query_one("#pause", Button).label = pause_label(paused)
 
     # -- banner and side panel -----------------------------------------------------------
 

@@ -140,7 +140,8 @@ def key_of(command: str) -> str:
     return next(k.key for k in _active.table if k.command == command)
 
 
-_MENTION = re.compile(r"Ctrl-\](?: ([a-z?!])(?=[\s,.;:)·]|$))?")
+#: A key after the prefix (either may be in an isolate: Persian) ends at anything but a letter or digit ("）", PDI).
+_MENTION = re.compile(r"Ctrl-\](?:(\u2069?) ([\u2066\u2068]?)([a-z?!])(?![A-Za-z0-9]))?")
 
 
 def rewrite(text: str) -> str:
@@ -151,7 +152,7 @@ def rewrite(text: str) -> str:
     name = prefix_name()
 
     def one(match: re.Match[str]) -> str:
-        return name if match[1] is None else f"{name} {letters.get(match[1], match[1])}"
+        return name if match[3] is None else f"{name}{match[1]} {match[2]}{letters.get(match[3], match[3])}"
 
     return _same_kind(text, _MENTION.sub(one, text))
 
