@@ -26,6 +26,7 @@ from cobrowse.policy.agent_events import (
     ViewersChanged,
 )
 from cobrowse.policy.events import Event, LegacyEvent
+from cobrowse.policy.keeping_events import KeepingWarning, ReceiptWritten
 from cobrowse.policy.session_events import (
     CodeShown,
     DataPath,
@@ -89,7 +90,7 @@ class SessionUpdates(StepsView):
                 self._on_reconnecting(event)
             case Resumed():
                 self._on_resumed(event)
-            case SessionWarning() | AgentWarning() | QueueRefused():
+            case SessionWarning() | AgentWarning() | QueueRefused() | KeepingWarning():
                 self._on_warning(str(event.kind), event.message)
             case StepsChanged():
                 self._on_steps(event)
@@ -103,7 +104,7 @@ class SessionUpdates(StepsView):
                 self._on_voice(event)
             case PathChanged():
                 self._on_path(event)
-            case RecordingChanged() | FeedbackWait() | Noted() | InviteReady() | ViewersChanged():  # recordings, receipts, the end, a team
+            case RecordingChanged() | FeedbackWait() | Noted() | ReceiptWritten() | InviteReady() | ViewersChanged():  # recordings, receipts, the end, a team
                 self._system(event.message)
                 self._render_facts()
         if isinstance(event, NOTEWORTHY):

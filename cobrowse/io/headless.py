@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any, Callable, Mapping, TextIO
 
 from cobrowse.policy import agent_commands as c
 from cobrowse.policy.agent_commands import AgentCommand, CommandError
-from cobrowse.policy.agent_events import AgentError
+from cobrowse.policy.agent_events import AgentError, UnnamedCommandError
 from cobrowse.policy.events import Event, LegacyEvent, as_json
 from cobrowse.protocol.untrusted import dangerous
 
@@ -136,7 +136,7 @@ async def serve_commands(runtime: AgentRuntime, reader: asyncio.StreamReader) ->
         except CommandError as exc:
             name = cmd.get("cmd")
             if name is None or not isinstance(name, str):  # the shape it always had: "cmd" as sent, even null
-                runtime.emit({"event": "error", "message": str(exc), "cmd": name})
+                runtime.emit(UnnamedCommandError(str(exc), name))
             else:
                 runtime.emit(AgentError(str(exc), cmd=name))
 
