@@ -45,8 +45,7 @@ class SessionPane(SessionUpdates):
     """One session: its runtime (in a worker), the mirror, the SAS, consent, chat, facts."""
 
     class Update(Message):
-        """An event the runtime emitted (typed; a dict from code not yet typed is turned into
-        its class when shown: ``tui.agent_legacy``)."""
+        """An event the runtime emitted (typed: the console matches on its class)."""
 
         bubble = False
 
