@@ -23,7 +23,7 @@ from cobrowse.io.link import RelayLink
 from cobrowse.policy import agent_commands as c
 from cobrowse.policy.agent_commands import AgentCommand
 from cobrowse.policy.agent_events import AgentError, IdentityReported, Joined
-from cobrowse.policy.events import Event, LegacyEvent
+from cobrowse.policy.events import Event
 from cobrowse.policy.session_events import EndReason, SessionEnded
 from cobrowse.voice.settings import RtcSettings
 from cobrowse.wire.code import Code, parse_code
@@ -46,12 +46,11 @@ class SessionPane(SessionUpdates):
     """One session: its runtime (in a worker), the mirror, the SAS, consent, chat, facts."""
 
     class Update(Message):
-        """An event the runtime emitted (typed; a dict from code not yet typed is turned into
-        its class when shown: ``tui.agent_legacy``)."""
+        """An event the runtime emitted (typed: the console matches on its class)."""
 
         bubble = False
 
-        def __init__(self, event: Event | LegacyEvent) -> None:
+        def __init__(self, event: Event) -> None:
             super().__init__()
             self.event = event
 
@@ -135,7 +134,7 @@ class SessionPane(SessionUpdates):
     def on_session_pane_update(self, message: Update) -> None:
         self.show_event(message.event)
 
-    def _emit(self, event: Event | LegacyEvent) -> None:
+    def _emit(self, event: Event) -> None:
         self.post_message(self.Update(event))
 
     async def _run(self) -> None:

@@ -25,7 +25,8 @@ from cobrowse.policy.agent_events import (
     SuggestionAnswered,
     ViewersChanged,
 )
-from cobrowse.policy.events import Event, LegacyEvent
+from cobrowse.policy.events import Event
+from cobrowse.policy.keeping_events import KeepingWarning, ReceiptWritten
 from cobrowse.policy.session_events import (
     CodeShown,
     DataPath,
@@ -44,7 +45,6 @@ from cobrowse.policy.session_events import (
 from cobrowse.queue.events import QueueRefused
 from cobrowse.voice.call import describe as describe_voice
 from tui.agent_facts import CONSENT_LABELS
-from tui.agent_legacy import Noted, typed
 from tui.agent_panels import StepsView, feedback_text
 from tui.agent_keys import told
 from tui.safe import PlainStatic
@@ -55,11 +55,9 @@ NOTEWORTHY = (ChatMessage, ConsentChanged, SessionEnded, SessionPaired, SessionE
 
 
 class SessionUpdates(StepsView):
-    """The runtime's events, shown in the pane: matched on their class (a dict from code not
-    yet typed becomes its class first: ``tui.agent_legacy.typed``)."""
+    """The runtime's events, shown in the pane: matched on their class."""
 
-    def show_event(self, received: Event | LegacyEvent) -> None:
-        event = typed(received)
+    def show_event(self, event: Event) -> None:
         match event:
             case ScreenChanged():
                 self._on_screen()
@@ -90,7 +88,7 @@ class SessionUpdates(StepsView):
                 self._on_reconnecting(event)
             case Resumed():
                 self._on_resumed(event)
-            case SessionWarning() | AgentWarning() | QueueRefused():
+            case SessionWarning() | AgentWarning() | QueueRefused() | KeepingWarning():
                 self._on_warning(str(event.kind), event.message)
             case StepsChanged():
                 self._on_steps(event)
@@ -104,7 +102,7 @@ class SessionUpdates(StepsView):
                 self._on_voice(event)
             case PathChanged():
                 self._on_path(event)
-            case RecordingChanged() | FeedbackWait() | Noted() | InviteReady() | ViewersChanged():  # recordings, receipts, the end, a team
+            case RecordingChanged() | FeedbackWait() | ReceiptWritten() | InviteReady() | ViewersChanged():  # recordings, receipts, the end, a team
                 self._system(event.message)
                 self._render_facts()
         if isinstance(event, NOTEWORTHY):

@@ -21,7 +21,7 @@ from cobrowse.policy.customer_events import (ChatReceived, ConsentChanged, Conse
                                              FeedbackPrompt, FeedbackSent, IdentityShown, Notice, NoticeKind,
                                              PointerShown, RecordingChanged, RecordingPrompt, Reported, ResumeReview,
                                              SharingChanged, StepsChanged, SuggestionShown)
-from cobrowse.policy.events import Event, LegacyEvent, as_json
+from cobrowse.policy.events import Event, as_json
 from cobrowse.trust.display import WHY_UNVERIFIED
 from tui.customer_screens import review_resume
 from tui.customer_steps import CustomerSteps
@@ -36,7 +36,7 @@ NOTHING = ""
 class CustomerEvents(CustomerSteps):
     """Renders the customer runtime's events; the attributes are set by CustomerApp."""
 
-    def _emit(self, event: Event | LegacyEvent) -> None:
+    def _emit(self, event: Event) -> None:
         if not self.is_running or self._exit:
             return  # the app is closing under the session (its last events have no screen)
         try:
@@ -46,14 +46,14 @@ class CustomerEvents(CustomerSteps):
         except Exception:  # a display problem must never break the session
             logger.exception("showing event %r failed", type(event).__name__)
 
-    def _on_event(self, event: Event | LegacyEvent) -> None:
+    def _on_event(self, event: Event) -> None:
         if not self._typed(event):
             self._common(as_json(event))
         self._refresh_consent()
         self._refresh_banner()
         self._refresh_side()
 
-    def _typed(self, event: Event | LegacyEvent) -> bool:
+    def _typed(self, event: Event) -> bool:
         """The customer policy's typed events; False for anything else."""
         tr = current()
         collapsed = self.query_one("#side").has_class("collapsed")

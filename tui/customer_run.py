@@ -25,7 +25,7 @@ from cobrowse.wire.proxy import ProxyChoice
 from cobrowse.i18n.ends import ended_text, error_text
 from cobrowse.i18n.text import current
 from cobrowse.policy.customer_events import ScreenCleared
-from cobrowse.policy.events import Event, LegacyEvent, kind_of
+from cobrowse.policy.events import Event, kind_of
 from tui.safe import PlainStatic, plain
 from tui.customer_screens import SessionOverScreen, prefixed
 
@@ -275,7 +275,7 @@ class CustomerRun(CustomerQueue):
             handle.cancel()  # more output came: fall back to the flood rate
         self._frame_handle = self._loop.call_at(when, self._render_frame)
 
-    def _on_event(self, event: Event | LegacyEvent) -> None:
+    def _on_event(self, event: Event) -> None:
         super()._on_event(event)
         if kind_of(event) == ScreenCleared.KIND:  # cleared before sharing resumed: show it at once
             self._render_frame()

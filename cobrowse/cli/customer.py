@@ -67,8 +67,8 @@ class PlainNotices:
         self.agent: str = self.tr("the agent")
         self.urgent = True  # whether the lines being said cannot wait (MAY_WAIT)
 
-    def __call__(self, event: Event | LegacyEvent) -> None:
-        event = as_json(event)  # typed or not: the same shape
+    def __call__(self, typed: Event | LegacyEvent) -> None:
+        event = as_json(typed)  # plain mode prints from the headless shape
         kind = event.get("event")
         self.urgent = kind not in MAY_WAIT
         if kind == "hello":
@@ -102,11 +102,11 @@ class GuideNotices:
         self.current: Any = None
         self.finished = False
 
-    def __call__(self, event: Event | LegacyEvent) -> None:
+    def __call__(self, typed: Event | LegacyEvent) -> None:
         tr = self.tr
-        event = as_json(event)  # typed or not: the same shape
+        event = as_json(typed)  # plain mode prints from the headless shape
         if event.get("event") != "steps":
-            self.notices(event)
+            self.notices(typed)
             return
         self.notices.urgent = False
         if "steps" not in event:

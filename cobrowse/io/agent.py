@@ -34,7 +34,7 @@ from cobrowse.policy.agent import (
 )
 from cobrowse.policy.agent_commands import AgentCommand, CommandError, ConsentLevel, StepStatus
 from cobrowse.policy.agent_events import ChatMessage, RecordingState, ScreenChanged, Side, screen_json
-from cobrowse.policy.events import Event, LegacyEvent, as_json, kind_of
+from cobrowse.policy.events import Event, as_json, kind_of
 from cobrowse.protocol import messages as m
 from cobrowse.screen.state import ScreenState
 from cobrowse.trust import AgentIdentity
@@ -48,7 +48,7 @@ REFUSED = frozenset({"viewer_refused", "viewer_removed"})
 
 
 #: What the agent's front ends and taps take: typed events, or dicts from code not yet typed.
-AgentEmit = Callable[[Event | LegacyEvent], None]
+AgentEmit = Callable[[Event], None]
 
 
 class AgentRuntime(SessionRuntime):
@@ -284,7 +284,7 @@ class AgentRuntime(SessionRuntime):
         if self.recorder is not None and not self.recorder.closed:
             self.recorder.close(self.now, reason)
 
-    def _emit_noting(self, event: Event | LegacyEvent) -> None:
+    def _emit_noting(self, event: Event) -> None:
         """Every event goes out; a recording also notes steps, chat and consent changes."""
         recorder = self.recorder
         if recorder is not None and not recorder.closed:

@@ -26,7 +26,7 @@ from cobrowse.policy.customer_events import (ChatReceived, ConsentChanged, Conse
                                              TeamAnswer, TeamAsk, TeamRequest)
 from cobrowse.policy.customer_team import (FIRST, PROMPT_STRIDE, Admit, Dismiss, OpenInvite, Revoke, TeamEffect,
                                            TeamOver, TeamPolicy, ToViewer)
-from cobrowse.policy.events import Event, LegacyEvent, kind_of
+from cobrowse.policy.events import Event, kind_of
 from cobrowse.policy.session_events import PeerHello
 from cobrowse.protocol import messages as m
 
@@ -385,7 +385,7 @@ class CustomerTeam:
         await asyncio.gather(*tasks, return_exceptions=True)
 
 
-def as_text(event: Event | LegacyEvent) -> str:
+def as_text(event: Event) -> str:
     return str(event.to_json().get("message", "") if isinstance(event, Event) else event.get("message", ""))
 
 

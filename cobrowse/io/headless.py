@@ -12,9 +12,10 @@ import json
 import sys
 from typing import TYPE_CHECKING, Any, Callable, Mapping, TextIO
 
+from cobrowse.playbook.suggest import DEFAULT_LIMIT
 from cobrowse.policy import agent_commands as c
 from cobrowse.policy.agent_commands import AgentCommand, CommandError
-from cobrowse.policy.agent_events import AgentError
+from cobrowse.policy.agent_events import AgentError, UnnamedCommandError
 from cobrowse.policy.events import Event, LegacyEvent, as_json
 from cobrowse.protocol.untrusted import dangerous
 
@@ -89,7 +90,7 @@ PARSERS: dict[str, Callable[[Mapping[str, Any]], AgentCommand]] = {
     "suggest": lambda cmd: c.Suggest(cmd.get("command")),  # type: ignore[arg-type]
     "playbook": lambda cmd: c.PushPlaybook(cmd.get("path") or "", cmd.get("name") or ""),
     "ticket": lambda cmd: c.Ticket(cmd.get("id")),  # type: ignore[arg-type]
-    "suggest_playbooks": lambda cmd: c.SuggestPlaybooks(cmd.get("limit", c.DEFAULT_LIMIT)),
+    "suggest_playbooks": lambda cmd: c.SuggestPlaybooks(cmd.get("limit", DEFAULT_LIMIT)),
     "steps": lambda cmd: c.PushSteps(tuple((k, v) for k, v in cmd.items() if k != "cmd")),
     "step": lambda cmd: c.Step(cmd.get("action", "mark"), cmd.get("index", -1), cmd.get("status", "")),
     "point": _point,
@@ -136,7 +137,7 @@ async def serve_commands(runtime: AgentRuntime, reader: asyncio.StreamReader) ->
         except CommandError as exc:
             name = cmd.get("cmd")
             if name is None or not isinstance(name, str):  # the shape it always had: "cmd" as sent, even null
-                runtime.emit({"event": "error", "message": str(exc), "cmd": name})
+                runtime.emit(UnnamedCommandError(str(exc), name))
             else:
                 runtime.emit(AgentError(str(exc), cmd=name))
 

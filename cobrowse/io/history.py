@@ -18,6 +18,7 @@ from typing import Any, Callable
 from cobrowse.audit.stats import SessionRecord, queue_wait
 from cobrowse.io.receipts import Emit
 from cobrowse.policy.events import Event, LegacyEvent, as_json, kind_of
+from cobrowse.policy.keeping_events import Keeper, KeepingWarning
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS sessions (
@@ -141,7 +142,7 @@ class HistoryTap:
                 self.store.add(record_from_end(self.started, self.clock(), self.customer, self.steps, as_json(event),
                                                self.ticket, self.queue))
             except sqlite3.Error as exc:
-                self.emit({"event": "warning", "kind": "history", "message": f"could not save the session to the history: {exc}"})
+                self.emit(KeepingWarning(Keeper.HISTORY, f"could not save the session to the history: {exc}"))
             self.started, self.ticket = None, ""
         if kind == "ended":
             self.queue = ("", None)

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 
 from cobrowse.io.datadir import data_dir, private_dir
 from cobrowse.io.receipts import AuditTrail, Emit
+from cobrowse.policy.keeping_events import Keeper, KeepingWarning
 
 if TYPE_CHECKING:
     from cobrowse.audit.stats import SessionRecord
@@ -50,7 +51,7 @@ def agent_taps(emit: Emit) -> tuple[Emit, AuditTrail, Path]:
     try:
         tapped = HistoryTap(trail, HistoryStore(history_path()))
     except HistoryError as exc:
-        emit({"event": "warning", "kind": "history", "message": str(exc)})
+        emit(KeepingWarning(Keeper.HISTORY, str(exc)))
     tapped = webhook.tap(tapped)  # the help desk: --ticket, and each session's summary posted (docs/helpdesk.md)
     return tapped, trail, private_dir("recordings")
 

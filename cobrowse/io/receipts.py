@@ -18,6 +18,7 @@ from typing import Any, Callable
 from cobrowse.audit.receipt import ReceiptChain
 from cobrowse.io.datadir import open_private
 from cobrowse.policy.events import Event, LegacyEvent, as_json, kind_of
+from cobrowse.policy.keeping_events import Keeper, KeepingWarning, ReceiptWritten
 
 #: Events arrive typed or as dicts (code not yet typed); a tap passes each on as it came, so
 #: the next hop gets what the runtime emits (``Any``: front ends still typed for dicts fit).
@@ -50,7 +51,7 @@ class AuditTrail:
             if kind_of(event) in LOGGED_KINDS:
                 self._log_event(as_json(event))
         except OSError as exc:  # a full disk must not end the session; say so once
-            self.emit({"event": "warning", "kind": "receipt", "message": f"could not write the receipt: {exc}"})
+            self.emit(KeepingWarning(Keeper.RECEIPT, f"could not write the receipt: {exc}"))
         self.emit(event)
 
     def action(self, summary: dict[str, Any]) -> None:
@@ -118,6 +119,6 @@ class AuditTrail:
         elif kind == "ended" and self.path is not None:
             self.write({"event": "ended", "reason": event.get("reason"),
                         **({"feedback": event["feedback"]} if "feedback" in event else {})})
-            self.emit({"event": "receipt", "path": str(self.path), "head": self.chain.head, "entries": self.chain.seq,
-                       "message": f"receipt of this session: {self.path} (chain head {self.chain.head[:16]}…; "
-                                  f"`cobrowse receipts verify {self.path}` checks it)"})
+            self.emit(ReceiptWritten(str(self.path), self.chain.head, self.chain.seq,
+                                      f"receipt of this session: {self.path} (chain head {self.chain.head[:16]}…; "
+                                  f"`cobrowse receipts verify {self.path}` checks it)"))

@@ -35,6 +35,7 @@ from cobrowse.helpdesk.delivery import MAX_ATTEMPTS, RETRY_STEPS, Outcome, outco
 from cobrowse.helpdesk.signature import HEADER, sign
 from cobrowse.helpdesk.summary import SessionLedger, SessionSummary, TicketLinked
 from cobrowse.io.datadir import data_dir
+from cobrowse.policy.keeping_events import Delivery, Keeper, KeepingWarning, WebhookChanged
 
 Emit = Callable[[Any], None]
 #: How long one POST may take before it counts as "no answer".
@@ -143,7 +144,7 @@ class Webhook:
         except OSError as exc:
             self._warn(f"could not keep the session summary for the webhook: {exc}")
             return
-        self.notify({"event": "webhook", "state": "queued", "session": summary.session})
+        self.notify(WebhookChanged(Delivery.QUEUED, summary.session))
         self.kick()
 
     def kick(self) -> None:
@@ -216,7 +217,7 @@ class Webhook:
             result = outcome(status)
             if result is Outcome.DELIVERED:
                 path.unlink(missing_ok=True)
-                self.notify({"event": "webhook", "state": "delivered", "session": item.session, "status": status})
+                self.notify(WebhookChanged(Delivery.DELIVERED, item.session, status))
             elif result is Outcome.REFUSED and status is not None:
                 self.spool.set_aside(path)
                 self._warn(f"the webhook receiver {item.url} refused session {item.session} with HTTP {status}: "
@@ -231,7 +232,7 @@ class Webhook:
             os.close(fd)
 
     def _warn(self, message: str) -> None:
-        self.notify({"event": "warning", "kind": "webhook", "message": message})
+        self.notify(KeepingWarning(Keeper.WEBHOOK, message))
 
 
 _configured: Webhook | None = None
@@ -258,7 +259,7 @@ def tap(emit: Emit) -> Emit:
 def with_ticket(emit: Emit, ticket: str) -> Emit:
     """Links the session to ``ticket`` from the start, as the ``ticket`` command would: the
     history, the webhook and the front end all see the ``ticket`` event."""
-    emit(TicketLinked(ticket).to_json())
+    emit(TicketLinked(ticket))
     return emit
 
 

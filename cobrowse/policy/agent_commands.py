@@ -16,7 +16,8 @@ from enum import StrEnum
 from typing import Any, ClassVar, Union
 
 from cobrowse.helpdesk.summary import TicketError, check_ticket
-from cobrowse.playbook.suggest_session import DEFAULT_LIMIT, MAX_LIMIT
+from cobrowse.playbook.suggest import DEFAULT_LIMIT
+from cobrowse.playbook.suggest_session import MAX_LIMIT
 from cobrowse.protocol.messages import MAX_TEXT
 from cobrowse.protocol.suggestion import check_suggestion
 from cobrowse.screen.redact import RedactPatternError, compile_patterns

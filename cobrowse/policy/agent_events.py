@@ -208,6 +208,19 @@ class AgentError(Event):
 
 
 @dataclass(frozen=True)
+class UnnamedCommandError(Event):
+    """A command refused whose ``cmd`` was missing or not a string: the headless line
+    carries ``cmd`` as it was sent, ``null`` included (the shape it always had)."""
+
+    KIND = "error"
+    message: str = ""
+    cmd: Any = None
+
+    def to_json(self) -> dict[str, Any]:
+        return {"event": self.KIND, "message": self.message, "cmd": self.cmd}
+
+
+@dataclass(frozen=True)
 class InviteReady(Event):
     """The code a second agent joins this session with (``cobrowse agent --join CODE``)."""
 

@@ -12,9 +12,12 @@ import dataclasses
 from enum import Enum
 from typing import Any, ClassVar, Mapping
 
-#: A dict event of the old shape, accepted while runtimes move to typed events.
+#: An event already in its headless shape (a dict). No runtime or tap emits one any more; the
+#: edges that work on that shape anyway (the headless printer, plain mode's printers, the
+#: receipt, history, recording and webhook keepers) still take it, because their tests feed
+#: them the lines of docs/headless.md directly. The Textual front ends and ``Emit`` take
+#: typed events only.
 LegacyEvent = Mapping[str, Any]
-
 
 def key(name: str, default: Any = None) -> Any:
     """A field whose JSON key is ``name`` (for ``from``, ``class`` and the like)."""
@@ -50,10 +53,10 @@ def _plain(value: Any) -> Any:
 
 
 def as_json(event: Event | LegacyEvent) -> dict[str, Any]:
-    """The headless shape of an event, typed or not."""
+    """The headless shape of an event (the headless adapter, plain mode, the record keepers)."""
     return event.to_json() if isinstance(event, Event) else dict(event)
 
 
 def kind_of(event: Event | LegacyEvent) -> str:
-    """The headless ``event`` name, for front ends that still dispatch on it."""
+    """The headless ``event`` name, for the keepers that note a few kinds."""
     return event.KIND if isinstance(event, Event) else str(event.get("event", ""))

@@ -4,11 +4,11 @@ door (``cobrowse.protocol.untrusted.clean``) before any front end sees it."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Callable
 
 from cobrowse.i18n.text import N_, Translator, current
-from cobrowse.policy.events import Event, as_json
+from cobrowse.policy.events import Event
 from cobrowse.protocol.untrusted import Field, clean
 
 MAX_TOPIC = 200
@@ -103,19 +103,19 @@ class QueueRefused(Event):
     message: str = ""
 
 
+WRONG_CODE = "wrong_code"  # how the runtime names a pairing that failed its code check (warning, error, end)
 REFUSED_AGENT = ("the customer's client refused your credential: it does not verify against their trust file "
                  "for {org} (revoked, expired, or another organisation's), or the relay tampered with the pairing")
 
 
-def refusal_explained(emit: Callable[[Any], None], org: str) -> Callable[[Any], None]:
+def refusal_explained(emit: Callable[[Event], None], org: str) -> Callable[[Event], None]:
     """The agent's side of a refused pick: the customer's client did not verify the
     credential, which the runtime reports as a failed attempt at a code."""
 
-    def agent_emit(event: Any) -> None:
-        shape = as_json(event)
-        if shape.get("kind") == "wrong_code" or shape.get("event") == "ended" and shape.get("reason") == "wrong_code":
-            shape["message"] = REFUSED_AGENT.format(org=org)
-            event = shape
+    def agent_emit(event: Event) -> None:
+        said = getattr(event, "reason", None) if event.KIND == "ended" else getattr(event, "kind", None)
+        if said == WRONG_CODE and hasattr(event, "message"):
+            event = replace(event, **{"message": REFUSED_AGENT.format(org=org)})
         emit(event)
 
     return agent_emit

@@ -3,9 +3,10 @@ the customer's line, the agent told why a pick was refused."""
 
 from __future__ import annotations
 
-from typing import Any
 
-from cobrowse.queue.events import QueuePosition, queue_changed, refusal_explained
+from cobrowse.policy.events import Event, as_json
+from cobrowse.policy.session_events import EndReason, ErrorKind, SessionEnded, SessionError, SessionWarning, WarningKind
+from cobrowse.queue.events import REFUSED_AGENT, QueuePosition, queue_changed, refusal_explained
 
 
 def test_queue_events_clean_what_customers_typed() -> None:
@@ -25,9 +26,15 @@ def test_the_customer_line_says_place_estimate_and_who_is_online() -> None:
 
 
 def test_a_refused_pick_is_explained_to_the_agent() -> None:
-    seen: list[Any] = []
+    seen: list[Event] = []
     emit = refusal_explained(seen.append, "Acme")
-    emit({"event": "ended", "reason": "wrong_code", "message": "wrong code: check the digits"})
-    emit({"event": "chat", "text": "hi"})
-    assert "refused your credential" in seen[0]["message"] and "Acme" in seen[0]["message"]
-    assert seen[1] == {"event": "chat", "text": "hi"}
+    emit(SessionEnded(EndReason.WRONG_CODE, "wrong code: check the digits"))
+    emit(SessionWarning(WarningKind.WRONG_CODE, attempt=1, limit=3, message="wrong code"))
+    emit(SessionError("wrong code", ErrorKind.WRONG_CODE))
+    emit(SessionEnded(EndReason.AGENT_ENDED, "you ended the session"))
+    for refused in seen[:3]:
+        assert "refused your credential" in as_json(refused)["message"] and "Acme" in as_json(refused)["message"]
+    assert as_json(seen[1]) == {"event": "warning", "kind": "wrong_code", "attempt": 1, "of": 3,
+                                "message": REFUSED_AGENT.format(org="Acme")}
+    assert list(as_json(seen[0])) == ["event", "reason", "message"]  # the key order of the dict it replaced
+    assert seen[3] == SessionEnded(EndReason.AGENT_ENDED, "you ended the session")

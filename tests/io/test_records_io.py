@@ -12,6 +12,7 @@ from cobrowse.audit.stats import SessionRecord
 from cobrowse.io.history import HistoryStore, HistoryTap
 from cobrowse.io.receipts import AuditTrail
 from cobrowse.io.recorder import Recorder, find_recording, list_recordings
+from cobrowse.policy.events import as_json
 from cobrowse.screen.emulator import Emulator
 
 
@@ -41,7 +42,7 @@ def test_the_trail_passes_events_on_and_chains_what_matters(tmp_path: Path) -> N
     keys = entries[2]
     assert (keys["bytes"], keys["messages"]) == (7, 2) and keys["from"] < keys["to"]
     assert verify(trail.path.read_bytes()).ok
-    receipt = seen[-2]
+    receipt = as_json(seen[-2])
     assert receipt["event"] == "receipt" and receipt["head"] == verify(trail.path.read_bytes()).head
     assert seen[-1]["event"] == "ended" and seen[0]["event"] == "screen"
 

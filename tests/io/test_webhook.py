@@ -9,6 +9,7 @@ from typing import Any
 
 from cobrowse.helpdesk.summary import SessionSummary
 from cobrowse.io.webhook import Spool, Webhook, with_ticket
+from cobrowse.policy.events import as_json
 from tests.helpdesk_receiver import Receiver, free_port
 from tests.waiting import until
 
@@ -26,7 +27,7 @@ async def test_a_session_is_posted_signed_through_the_tap(tmp_path: Path) -> Non
     events: list[dict[str, Any]] = []
     hook = Webhook(receiver.url, "s3cret", agent="Alice", spool=Spool(tmp_path / "webhooks"), steps=FAST)
     try:
-        emit = with_ticket(hook.tap(events.append), "ZD-77")
+        emit = with_ticket(hook.tap(lambda event: events.append(as_json(event))), "ZD-77")
         for event in ({"event": "code", "code": "1-2345-6789"}, {"event": "paired", "sas": "x"},
                       {"event": "ended", "reason": "agent_ended", "feedback": {"status": "skipped", "solved": None, "rating": None}}):
             emit(event)
@@ -49,7 +50,7 @@ async def test_a_receiver_that_is_down_gets_it_once_it_is_up(tmp_path: Path) -> 
     url = f"http://127.0.0.1:{port}/hooks/cobrowse"
     events: list[dict[str, Any]] = []
     hook = Webhook(url, "s3cret", spool=Spool(tmp_path / "webhooks"), steps=FAST)
-    hook.notify = events.append
+    hook.notify = lambda event: events.append(as_json(event))
     hook.queue(summary())
     await until(lambda: any(e.get("kind") == "webhook" for e in events), "the warning")
     warning = next(e for e in events if e.get("kind") == "webhook")
@@ -90,7 +91,7 @@ async def test_a_wrong_secret_is_refused_set_aside_and_told(tmp_path: Path) -> N
     receiver = Receiver("the-receivers-secret")
     events: list[dict[str, Any]] = []
     hook = Webhook(receiver.url, "not-the-secret", spool=Spool(tmp_path / "webhooks"), steps=FAST)
-    hook.notify = events.append
+    hook.notify = lambda event: events.append(as_json(event))
     try:
         hook.queue(summary())
         await until(lambda: any(e.get("kind") == "webhook" for e in events), "the refusal")
@@ -146,7 +147,7 @@ async def test_a_redirect_is_refused_not_followed(tmp_path: Path) -> None:
     threading.Thread(target=server.serve_forever, daemon=True).start()
     events: list[dict[str, Any]] = []
     hook = Webhook(f"http://127.0.0.1:{server.server_address[1]}/h", "s3cret", spool=Spool(tmp_path / "webhooks"), steps=FAST)
-    hook.notify = events.append
+    hook.notify = lambda event: events.append(as_json(event))
     try:
         hook.queue(summary())
         await until(lambda: any(e.get("kind") == "webhook" for e in events), "the refusal")

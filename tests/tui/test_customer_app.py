@@ -7,8 +7,7 @@ import asyncio
 import random
 import socket
 import threading
-import time
-from typing import Any, AsyncIterator, Callable
+from typing import Any, AsyncIterator
 
 import pytest
 
@@ -21,6 +20,7 @@ from cobrowse.protocol.prompts import ARMING
 from relay.config import RelayConfig
 from relay.server import RelayServer, serve_relay
 from tui.customer_app import CustomerApp, ShellPane
+from tests.waiting import until
 
 BASH = "bash --norc --noprofile"
 WAIT = 10.0
@@ -54,7 +54,7 @@ class Agent:
     async def event(self, kind: str, timeout: float = WAIT, **match: Any) -> dict[str, Any]:
         found = await until(lambda: next((e for e in self.events if e.get("event") == kind
                                           and all(e.get(k) == v for k, v in match.items())), None),
-                            timeout, f"agent event {kind} {match}; got {[e.get('event') for e in self.events]}")
+                            f"agent event {kind} {match}; got {[e.get('event') for e in self.events]}", timeout)
         return found
 
     def lines(self) -> list[str]:
@@ -78,17 +78,6 @@ async def agent(relay_url: str) -> AsyncIterator[Agent]:
         yield a
     finally:
         await a.close()
-
-
-async def until(check: Callable[[], Any], timeout: float = WAIT, what: str = "condition") -> Any:
-    deadline = time.monotonic() + timeout
-    while True:
-        result = check()
-        if result:
-            return result
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {timeout}s waiting for {what}")
-        await asyncio.sleep(0.02)
 
 
 def pane_lines(app: CustomerApp) -> list[str]:

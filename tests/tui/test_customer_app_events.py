@@ -14,6 +14,7 @@ from cobrowse.i18n.language import Language
 from cobrowse.i18n.text import ENGLISH, install
 from cobrowse.policy.events import Event
 from cobrowse.policy.customer_events import ChatReceived, ConsentChanged, Level, Notice, SharingChanged
+from cobrowse.policy.session_events import DataPath, PathChanged, PeerLeft
 from cobrowse.queue.events import QueueRefused
 from tests.tui.test_customer_app import until
 from tui.customer_app import CustomerApp
@@ -44,7 +45,7 @@ async def waiting_app(pilot: Any) -> CustomerApp:
     return app
 
 
-async def test_typed_and_dict_events_show_the_same_lines(relay_url: str) -> None:
+async def test_policy_and_runtime_events_show_their_lines(relay_url: str) -> None:
     app = CustomerApp(relay_url, None, "cat")
     async with app.run_test(size=(100, 30)) as pilot:
         await waiting_app(pilot)
@@ -52,11 +53,11 @@ async def test_typed_and_dict_events_show_the_same_lines(relay_url: str) -> None
         app._emit(SharingChanged(False))
         app._emit(ConsentChanged(Level.SUGGEST))
         app._emit(Notice("a notice of the policy"))
-        app._emit({"event": "notice", "message": "a notice of the runtime"})
+        app._emit(Notice("a notice of the runtime"))
         app._emit(QueueRefused("unverified_agent", "refused, you keep your place"))  # typed, read by its name
-        app._emit({"event": "path", "path": "relay", "reason": "no direct route"})
+        app._emit(PathChanged(DataPath.RELAY, "no direct route"))  # a runtime event, read by its name
         app._emit(Later("direct"))  # what io/runtime.py's dicts become: read by the name too
-        app._emit({"event": "peer", "state": "left"})
+        app._emit(PeerLeft())
         await pilot.pause()
         lines = app.log_lines
         assert "the agent: typed hello" in lines

@@ -16,6 +16,7 @@ from cobrowse.io.customer import CustomerRuntime
 from cobrowse.io.link import RelayLink
 from cobrowse.wire.code import parse_code
 from relay.server import RelayServer
+from tests.tui.agent_dict_events import typed
 from tests.tui.test_customer_app import BASH, _shell_env  # noqa: F401  (an autouse fixture)
 from tests.tui.test_trust_apps import agent_for, finish, text
 from tests.waiting import until
@@ -168,7 +169,9 @@ async def test_every_field_in_the_agent_console_is_data(relay: RelayServer) -> N
                         continue
                     if event["event"] == "hello":
                         event = {**event, "role": "customer"}
-                    pane.on_session_pane_update(SessionPane.Update(event))
+                    shown = typed(event)
+                    if shown is not None:
+                        pane.on_session_pane_update(SessionPane.Update(shown))
             await pilot.pause(0.05)
             assert app.is_running
             assert_no_control(screen_text(app))

@@ -9,7 +9,7 @@ from cobrowse.policy.agent_events import AgentError, AgentWarning, ChatMessage, 
 from cobrowse.policy.events import as_json
 from cobrowse.policy.session_events import CodeShown, PeerBack, PeerLeft, Reconnecting, Resumed, SessionEnded, VoiceChanged
 from tests.policy.test_session_events import CASES
-from tui.agent_legacy import Noted, typed
+from tests.tui.agent_dict_events import Noted, typed
 
 
 @pytest.mark.parametrize(("event", "legacy"), CASES, ids=[f"{e.KIND}-{i}" for i, (e, _) in enumerate(CASES)])

@@ -1,9 +1,9 @@
-"""Dict events, as the console's typed events: the one door for events still built as dicts.
+"""Headless-shaped dict events as the console's typed events, for tests only.
 
-The runtimes emit typed events; a few taps (the receipt and history writers, the queue's
-refusal) and older callers still emit dicts in the headless shape. The console matches on
-classes only, so a dict is turned into its class here, once, and anything it does not show
-is dropped (``None``), as an unknown ``event`` always was.
+Nothing in cobrowse emits a dict event any more and the console matches on classes only;
+tests/tui/test_untrusted_apps.py builds the events a hostile peer causes in their headless
+shape (shared with the plain front ends' test), so it turns them into classes here. What the
+console does not show becomes ``None``. (Was tui/agent_legacy.py.)
 """
 
 from __future__ import annotations
