@@ -24,8 +24,7 @@ from cobrowse.playbook import Playbook, StepMachine
 from cobrowse.policy.customer import END_CONFIRM, FEEDBACK_ANSWER, CustomerPolicy, Effect
 from cobrowse.policy.customer_consent import HELLO_WAIT
 from cobrowse.policy.customer_events import (CLEAR_SCREEN, ClearScreen, CloseSession, EndGuide, Level, EndSession, Expedite, GetHelp, GiveFeedback,
-                                             Notice, PeerEnded, RedactionChanged, Report, ResyncScreen, TeamAnswer, TeamRequest, Voice,
-                                             WriteProgram)
+                                             Notice, PeerEnded, RedactionChanged, Report, ResyncScreen, TeamAnswer, TeamRequest, Voice, WriteProgram)
 from cobrowse.policy.events import Event, as_json
 from cobrowse.protocol import messages as m
 from cobrowse.protocol.consent import ConsentMachine

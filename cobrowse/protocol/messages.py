@@ -17,11 +17,18 @@ import json
 import math
 import zlib
 from collections.abc import Mapping
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import dataclass, field, replace
 from typing import Any, ClassVar
 
 from cobrowse.i18n.language import parse_language
 from cobrowse.protocol.untrusted import Field, clean, clean_playbook, clean_steps_state
+from cobrowse.protocol.message_base import AppMessage as AppMessage
+from cobrowse.protocol.message_base import MalformedPayload as MalformedPayload
+from cobrowse.protocol.team_messages import MAX_VIEWERS as MAX_VIEWERS
+from cobrowse.protocol.team_messages import Invite as Invite
+from cobrowse.protocol.team_messages import InviteCode as InviteCode
+from cobrowse.protocol.team_messages import Leave as Leave
+from cobrowse.protocol.team_messages import Viewers as Viewers
 from cobrowse.trust.credential import STATUSES
 from cobrowse.wire.fields import from_json
 
@@ -37,18 +44,6 @@ CONSENT_LEVELS = ("view", "suggest", "control")
 SUGGEST_ANSWERS = ("pasted", "declined", "refused")
 MAX_REASON = 500
 IDENTITY_STATUSES = STATUSES
-
-
-class MalformedPayload(ValueError):
-    """A payload that opened correctly but is not a valid message (a peer bug, not an attack)."""
-
-
-@dataclass(frozen=True)
-class AppMessage:
-    t: ClassVar[str]
-
-    def to_json(self) -> dict[str, Any]:
-        return {"t": self.t, **asdict(self)}
 
 
 @dataclass(frozen=True)
@@ -305,43 +300,6 @@ class IdentitySeen(AppMessage):
     agent: str = ""
     org: str = ""
     detail: str = ""
-
-
-# -- a team in one session (docs/team.md) --
-
-#: The most viewers a customer's client lists (it admits at most this many agents).
-MAX_VIEWERS = 8
-
-
-@dataclass(frozen=True)
-class Invite(AppMessage):
-    """The agent asks the customer's client for a code a second agent can join with."""
-
-    t: ClassVar[str] = "invite"
-
-
-@dataclass(frozen=True)
-class InviteCode(AppMessage):
-    """The customer's client opened a new pairing for a second agent: its code (or why not)."""
-
-    t: ClassVar[str] = "invite_code"
-    code: str = ""
-    error: str = ""
-
-
-@dataclass(frozen=True)
-class Leave(AppMessage):
-    """The agent leaves; the session goes on for the customer and the other agents."""
-
-    t: ClassVar[str] = "leave"
-
-
-@dataclass(frozen=True)
-class Viewers(AppMessage):
-    """Who can see the customer's screen now: ``[{"id", "name", "control", "you"}]``."""
-
-    t: ClassVar[str] = "viewers"
-    viewers: list[dict[str, Any]] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
