@@ -21,16 +21,22 @@ from tui.customer_view import Phase
 from tui.safe import PlainStatic
 
 
+async def invite_bob(agent: Agent, relay_url: str) -> Agent:
+    """Alice invites; Bob joins with the code (the customer is asked next)."""
+    await agent.rt.command({"cmd": "invite"})
+    invite = await agent.event("invite")
+    bob = Agent(relay_url)
+    bob.rt.name = "Bob"
+    await bob.join(invite["code"])
+    return bob
+
+
 async def test_the_app_asks_about_a_colleague_and_shows_who_sees(agent: Agent, relay_url: str) -> None:
     code = await agent.create()
     app = CustomerApp(relay_url, code, BASH)
-    bob = Agent(relay_url)
-    bob.rt.name = "Bob"
     async with app.run_test(size=(120, 36)) as pilot:
         await paired_app(pilot, agent)
-        await agent.rt.command({"cmd": "invite"})
-        invite = await agent.event("invite")
-        await bob.join(invite["code"])
+        bob = await invite_bob(agent, relay_url)
         try:
             await until(lambda: any("Bob (agent 2)" in line and "asks to SEE your screen" in line
                                     for line in app.log_lines), what="the question about Bob")
@@ -49,13 +55,9 @@ async def test_the_app_asks_about_a_colleague_and_shows_who_sees(agent: Agent, r
 async def test_the_side_panel_lists_every_agent_and_ctrl_l_removes_the_latest(agent: Agent, relay_url: str) -> None:
     code = await agent.create()
     app = CustomerApp(relay_url, code, BASH)
-    bob = Agent(relay_url)
-    bob.rt.name = "Bob"
     async with app.run_test(size=(160, 40)) as pilot:
         await paired_app(pilot, agent)
-        await agent.rt.command({"cmd": "invite"})
-        invite = await agent.event("invite")
-        await bob.join(invite["code"])
+        bob = await invite_bob(agent, relay_url)
         try:
             await until(lambda: any("asks to SEE your screen" in line for line in app.log_lines), what="the question")
             who = app.query_one("#who", PlainStatic)
@@ -91,13 +93,9 @@ async def test_when_the_first_agent_leaves_the_banner_names_who_still_sees(agent
     panel name the colleague, never the agent who left."""
     code = await agent.create()
     app = CustomerApp(relay_url, code, BASH)
-    bob = Agent(relay_url)
-    bob.rt.name = "Bob"
     async with app.run_test(size=(160, 40)) as pilot:
         await paired_app(pilot, agent)
-        await agent.rt.command({"cmd": "invite"})
-        invite = await agent.event("invite")
-        await bob.join(invite["code"])
+        bob = await invite_bob(agent, relay_url)
         try:
             await until(lambda: any("asks to SEE your screen" in line for line in app.log_lines), what="the question")
             await asyncio.sleep(ARMING + 0.1)
