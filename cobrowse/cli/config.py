@@ -35,7 +35,6 @@ from __future__ import annotations
 
 import os
 import tomllib
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -47,6 +46,7 @@ from cobrowse.plain.keys_config import KeysError, KeysSettings, parse_keys
 from cobrowse.wire.proxy import ProxyChoice, ProxySettingError, choose_proxy
 from cobrowse.voice.settings import RtcSettings
 from cobrowse.screen.redact import RedactPatternError, compile_patterns
+from cobrowse.wire.frozen import frozen
 
 DEFAULT_RELAY = "ws://127.0.0.1:8765"
 KEYS: dict[str, type | tuple[type, ...]] = {"relay": str, "token": str, "name": str, "reconnect_for": (int, float), "playbooks": (str, list),
@@ -81,7 +81,7 @@ def load_file(path: Path) -> dict[str, Any]:
     return client
 
 
-@dataclass(frozen=True)
+@frozen
 class ClientSettings:
     relay: str
     relay_explicit: bool
