@@ -34,7 +34,6 @@ then each ``--redact REGEX``; more redaction never weakens it.
 from __future__ import annotations
 
 import os
-import tomllib
 from pathlib import Path
 from typing import Any
 
@@ -68,6 +67,8 @@ def load_file(path: Path) -> dict[str, Any]:
         if os.environ.get("COBROWSE_CONFIG"):
             raise ConfigError(f"config file {path} (from COBROWSE_CONFIG) does not exist")
         return {}
+    import tomllib  # only when there is a file: most customers have none (join start-up)
+
     try:
         data = tomllib.loads(path.read_text())
     except (OSError, tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
