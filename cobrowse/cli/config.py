@@ -147,11 +147,11 @@ def playbook_folders(flags: list[str] | None, env: str | None, file: str | list[
 def webhook_settings(flag: str | None, file: dict[str, Any]) -> dict[str, str | None]:
     """``--webhook`` / ``$COBROWSE_WEBHOOK_URL`` / ``webhook_url``, and the secret that signs
     (``$COBROWSE_WEBHOOK_SECRET`` / ``webhook_secret``): a URL without a secret is an error."""
-    from cobrowse.helpdesk.delivery import check_url
-
     url = flag or os.environ.get("COBROWSE_WEBHOOK_URL") or file.get("webhook_url") or None
     secret = os.environ.get("COBROWSE_WEBHOOK_SECRET") or file.get("webhook_secret") or None
     if url:
+        from cobrowse.helpdesk.delivery import check_url  # agents with a webhook only (join start-up)
+
         try:
             check_url(url)
         except ValueError as exc:
