@@ -24,6 +24,9 @@ arrives (children run with PYTHONUNBUFFERED), so the phases below add up to the 
 ``first_screen_ms``  the agent's first ``screen`` event (the total);
 ``prompt_ms``        the agent's first screen that shows bash's prompt (extra).
 
+``agent_code_ms`` (apart, before the clock starts): from launching the headless agent to its
+``code`` event (its start-up, imports and the relay's answer).
+
 The relay's marks come from this process's relay (its connection and claim hooks, wrapped
 here for the benchmark only); ``phase_ms_p50`` gives each phase's own length (the
 difference from the mark before).
@@ -210,6 +213,7 @@ MARKS: RelayMarks | None = None
 
 
 async def one_round(relay_url: str, tree: Path = ROOT) -> dict[str, float]:
+    t_agent = time.monotonic()
     agent = await Child.start("agent", "agent", "--headless", "--relay", relay_url, json_stdout=True, cwd=tree)
     customer: Child | None = None
     try:
@@ -241,6 +245,8 @@ async def one_round(relay_url: str, tree: Path = ROOT) -> dict[str, float]:
             "prompt_ms": agent.event_time("screen", prompt),
         }
         result = {k: round((v - t0) * 1000, 1) if v is not None else None for k, v in marks.items()}
+        code_at = agent.event_time("code")
+        result["agent_code_ms"] = round((code_at - t_agent) * 1000, 1) if code_at is not None else None
         await agent.send({"cmd": "end"})
         return result
     finally:
@@ -356,6 +362,7 @@ class Run:
             "phase_ms_p50": own_phases(rounds),
             "after_joined_ms_p50": round(med(r["first_screen_ms"] - r["joined_ms"] for r in rounds
                                              if r["joined_ms"] is not None), 1),
+            "agent_code_ms_p50": round(med(r["agent_code_ms"] for r in rounds if r.get("agent_code_ms") is not None), 1),
             "python_version_ms_p50": round(med(base["version"]), 1),
             "join_imports_ms_p50": round(med(base["join_imports"]), 1),
             "bare_python_ms_p50": round(med(base["bare_python"]), 1),
