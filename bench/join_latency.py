@@ -1,6 +1,6 @@
 """From `cobrowse join` to the agent's first screen, on loopback.
 
-    python bench/join_latency.py [--n 20] [--budget 150]
+    python bench/join_latency.py [--n 20] [--budget 150] [--versus DIR]
 
 A real relay runs in this process on 127.0.0.1:0. Each of ``n`` rounds starts a fresh
 headless agent (``python -m cobrowse agent --headless --relay URL``) and waits, untimed,
@@ -24,6 +24,9 @@ arrives (children run with PYTHONUNBUFFERED), so the phases below add up to the 
 ``first_screen_ms``  the agent's first ``screen`` event (the total);
 ``prompt_ms``        the agent's first screen that shows bash's prompt (extra).
 
+``agent_code_ms`` (apart, before the clock starts): from launching the headless agent to its
+``code`` event (its start-up, imports and the relay's answer).
+
 The relay's marks come from this process's relay (its connection and claim hooks, wrapped
 here for the benchmark only); ``phase_ms_p50`` gives each phase's own length (the
 difference from the mark before).
@@ -31,7 +34,8 @@ difference from the mark before).
 Baselines measured in the same run, interleaved with the rounds: ``python -m cobrowse
 --version`` (interpreter start-up plus the CLI's top-level imports), ``python -c "import
 cobrowse.cli.customer, cobrowse.cli.commands"`` (start-up plus everything ``join`` imports
-before it does anything), and ``python -c pass`` (the bare interpreter).
+before it does anything), and ``python -c pass`` (the bare interpreter); ``*_cpu_ms_p50`` is
+the same runs' CPU time (user + system), steadier than wall time on a shared machine.
 
 Bytecode: the tree's modules are compiled first (``compileall``, as ``pip install`` does),
 so start-up is measured as an installed customer pays it even where the environment sets
@@ -48,6 +52,7 @@ import asyncio
 import json
 import os
 import platform
+import resource
 import statistics
 import sys
 import time
@@ -91,10 +96,10 @@ class Child:
                       asyncio.create_task(self._read(proc.stderr, "err", False))]
 
     @classmethod
-    async def start(cls, name: str, *args: str, json_stdout: bool = False) -> Child:
+    async def start(cls, name: str, *args: str, json_stdout: bool = False, cwd: Path = ROOT) -> Child:
         proc = await asyncio.create_subprocess_exec(
             sys.executable, "-m", "cobrowse", *args, stdin=asyncio.subprocess.PIPE,
-            stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE, env=child_env(), cwd=ROOT)
+            stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE, env=child_env(), cwd=cwd)
         return cls(proc, name, json_stdout)
 
     async def _read(self, stream: asyncio.StreamReader | None, kind: str, parse: bool) -> None:
@@ -207,8 +212,9 @@ class RelayMarks:
 MARKS: RelayMarks | None = None
 
 
-async def one_round(relay_url: str) -> dict[str, float]:
-    agent = await Child.start("agent", "agent", "--headless", "--relay", relay_url, json_stdout=True)
+async def one_round(relay_url: str, tree: Path = ROOT) -> dict[str, float]:
+    t_agent = time.monotonic()
+    agent = await Child.start("agent", "agent", "--headless", "--relay", relay_url, json_stdout=True, cwd=tree)
     customer: Child | None = None
     try:
         code = (await agent.until(lambda: next((e for _, e in agent.events if e.get("event") == "code"), None),
@@ -216,7 +222,8 @@ async def one_round(relay_url: str) -> dict[str, float]:
         if MARKS is not None:
             MARKS.start()
         t0 = time.monotonic()
-        customer = await Child.start("customer", "join", code, "--relay", relay_url, "--command", "bash --norc --noprofile")
+        customer = await Child.start("customer", "join", code, "--relay", relay_url, "--command", "bash --norc --noprofile",
+                                      cwd=tree)
         t_spawned = time.monotonic()
         await agent.until(lambda: agent.event_time("screen"), "first screen event")
         prompt = lambda e: any(line.startswith("$") for line in e.get("lines", []))  # noqa: E731
@@ -238,6 +245,8 @@ async def one_round(relay_url: str) -> dict[str, float]:
             "prompt_ms": agent.event_time("screen", prompt),
         }
         result = {k: round((v - t0) * 1000, 1) if v is not None else None for k, v in marks.items()}
+        code_at = agent.event_time("code")
+        result["agent_code_ms"] = round((code_at - t_agent) * 1000, 1) if code_at is not None else None
         await agent.send({"cmd": "end"})
         return result
     finally:
@@ -246,11 +255,14 @@ async def one_round(relay_url: str) -> dict[str, float]:
             await customer.stop()
 
 
-async def baseline(args: list[str]) -> float:
+async def baseline(args: list[str], tree: Path = ROOT) -> tuple[float, float]:
+    """Wall time and CPU time (user + system, from the reaped child's rusage) of one run: the CPU
+    is what start-up costs, whatever else the machine is doing; the wall time adds the wait."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     t0 = time.monotonic()
     proc = await asyncio.create_subprocess_exec(sys.executable, *args, stdin=asyncio.subprocess.DEVNULL,
                                                 stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.DEVNULL,
-                                                env=child_env(), cwd=ROOT)
+                                                env=child_env(), cwd=tree)
     try:
         async with asyncio.timeout(WAIT):
             code = await proc.wait()
@@ -260,7 +272,10 @@ async def baseline(args: list[str]) -> float:
         raise
     if code != 0:
         raise RuntimeError(f"{args} exited {code}")
-    return (time.monotonic() - t0) * 1000
+    wall = (time.monotonic() - t0) * 1000
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = (after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime) * 1000
+    return wall, cpu
 
 
 def own_phases(rounds: list[dict[str, float | None]]) -> dict[str, float]:
@@ -291,19 +306,23 @@ async def bench(args: argparse.Namespace) -> dict[str, Any]:
     global MARKS
     MARKS = RelayMarks(relay.rooms)
     relay_url = f"ws://127.0.0.1:{relay.port}"
-    rounds: list[dict[str, float]] = []
-    base: dict[str, list[float]] = {k: [] for k in BASELINES}
+    trees = [ROOT] + ([args.versus] if args.versus else [])
+    runs = {tree: Run() for tree in trees}
     try:
         for i in range(args.n):
             if i and time.monotonic() - start > args.budget:
                 log("budget spent: no more rounds")
                 break
-            for name, argv in BASELINES.items():
-                base[name].append(await baseline(argv))
-            r = await one_round(relay_url)
-            rounds.append(r)
-            log(f"round {i}: " + " ".join(f"{k}={r[k]}" for k in PHASES)
-                + " | " + " ".join(f"{k}={base[k][-1]:.0f}ms" for k in BASELINES))
+            for tree in trees:  # interleaved: each round runs every tree once
+                run = runs[tree]
+                for name, argv in BASELINES.items():
+                    wall, cpu = await baseline(argv, tree)
+                    run.base[name].append(wall)
+                    run.base_cpu[name].append(cpu)
+                r = await one_round(relay_url, tree)
+                run.rounds.append(r)
+                log(f"round {i} ({tree.name}): " + " ".join(f"{k}={r[k]}" for k in PHASES)
+                    + " | " + " ".join(f"{k}={run.base[k][-1]:.0f}ms" for k in BASELINES))
     finally:
         relay.close()
         try:
@@ -312,24 +331,44 @@ async def bench(args: argparse.Namespace) -> dict[str, Any]:
         except TimeoutError:
             pass
 
-    totals = [r["first_screen_ms"] for r in rounds]
-    med = statistics.median
-    phases = {k: round(med(r[k] for r in rounds if r[k] is not None), 1) for k in PHASES
-              if any(r[k] is not None for r in rounds)}
-    return {
-        "join_to_first_screen_ms_p50": round(med(totals), 1),
-        "join_to_first_screen_ms_p90": round(pct(totals, 0.9), 1),
-        "join_to_first_screen_ms_max": round(max(totals), 1),
-        "n": len(rounds),
-        "phases_ms_p50": phases,
-        "phase_ms_p50": own_phases(rounds),
-        "after_joined_ms_p50": round(med(r["first_screen_ms"] - r["joined_ms"] for r in rounds if r["joined_ms"] is not None), 1),
-        "python_version_ms_p50": round(med(base["version"]), 1),
-        "join_imports_ms_p50": round(med(base["join_imports"]), 1),
-        "bare_python_ms_p50": round(med(base["bare_python"]), 1),
-        "machine": f"{platform.machine()} {os.cpu_count()} cpu, Python {platform.python_version()}",
-        "elapsed_s": round(time.monotonic() - start, 1),
-    }
+    result = runs[ROOT].summary()
+    if args.versus:
+        result["versus"] = {"tree": str(args.versus), **runs[args.versus].summary()}
+    result["machine"] = f"{platform.machine()} {os.cpu_count()} cpu, Python {platform.python_version()}"
+    result["elapsed_s"] = round(time.monotonic() - start, 1)
+    return result
+
+
+class Run:
+    """One tree's rounds and baselines."""
+
+    def __init__(self) -> None:
+        self.rounds: list[dict[str, float]] = []
+        self.base: dict[str, list[float]] = {k: [] for k in BASELINES}
+        self.base_cpu: dict[str, list[float]] = {k: [] for k in BASELINES}
+
+    def summary(self) -> dict[str, Any]:
+        rounds, base, base_cpu = self.rounds, self.base, self.base_cpu
+        totals = [r["first_screen_ms"] for r in rounds]
+        med = statistics.median
+        phases = {k: round(med(r[k] for r in rounds if r[k] is not None), 1) for k in PHASES
+                  if any(r[k] is not None for r in rounds)}
+        return {
+            "join_to_first_screen_ms_p50": round(med(totals), 1),
+            "join_to_first_screen_ms_p90": round(pct(totals, 0.9), 1),
+            "join_to_first_screen_ms_max": round(max(totals), 1),
+            "n": len(rounds),
+            "phases_ms_p50": phases,
+            "phase_ms_p50": own_phases(rounds),
+            "after_joined_ms_p50": round(med(r["first_screen_ms"] - r["joined_ms"] for r in rounds
+                                             if r["joined_ms"] is not None), 1),
+            "agent_code_ms_p50": round(med(r["agent_code_ms"] for r in rounds if r.get("agent_code_ms") is not None), 1),
+            "python_version_ms_p50": round(med(base["version"]), 1),
+            "join_imports_ms_p50": round(med(base["join_imports"]), 1),
+            "bare_python_ms_p50": round(med(base["bare_python"]), 1),
+            "join_imports_cpu_ms_p50": round(med(base_cpu["join_imports"]), 1),
+            "bare_python_cpu_ms_p50": round(med(base_cpu["bare_python"]), 1),
+        }
 
 
 def main() -> None:
@@ -337,12 +376,18 @@ def main() -> None:
     ap.add_argument("--n", type=int, default=20, help="rounds, each a fresh agent and customer (default 20)")
     ap.add_argument("--budget", type=float, default=150.0, help="start no new round after this many seconds")
     ap.add_argument("--source", action="store_true", help="do not compile the tree's bytecode first")
+    ap.add_argument("--versus", type=Path, metavar="DIR",
+                    help="another checkout (e.g. main exported to /tmp): its rounds run interleaved with "
+                         "this tree's, against the same relay; its figures go under \"versus\"")
     args = ap.parse_args()
+    if args.versus:
+        args.versus = args.versus.resolve()
     if not args.source:
         import compileall
 
-        for package in ("cobrowse", "relay"):
-            compileall.compile_dir(str(ROOT / package), quiet=1)
+        for tree in [ROOT] + ([args.versus] if args.versus else []):
+            for package in ("cobrowse", "relay"):
+                compileall.compile_dir(str(tree / package), quiet=1)
     result = asyncio.run(bench(args))
     result["bytecode"] = "source" if args.source else "compiled"
     print(json.dumps(result))

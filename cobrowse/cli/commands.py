@@ -86,10 +86,10 @@ async def run(args: argparse.Namespace) -> int:
                 raise ConfigError(NEEDS_CREDENTIAL)
             if not args.headless and interactive():
                 return await run_agent_console(args, settings)
-            from cobrowse.cli.agent import run_agent
-            from cobrowse.cli.help import run_queue_agent
-
-            run = run_queue_agent if getattr(args, "queue", False) else run_agent
+            if getattr(args, "queue", False):
+                from cobrowse.cli.help import run_queue_agent as run
+            else:
+                from cobrowse.cli.agent import run_agent as run
             async with embedded_relay(settings, announce=say) as relay_url:
                 return await run(args, settings, relay_url)
         if args.command_name == "guide":

@@ -34,8 +34,6 @@ then each ``--redact REGEX``; more redaction never weakens it.
 from __future__ import annotations
 
 import os
-import tomllib
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -47,6 +45,7 @@ from cobrowse.plain.keys_config import KeysError, KeysSettings, parse_keys
 from cobrowse.wire.proxy import ProxyChoice, ProxySettingError, choose_proxy
 from cobrowse.voice.settings import RtcSettings
 from cobrowse.screen.redact import RedactPatternError, compile_patterns
+from cobrowse.wire.frozen import frozen
 
 DEFAULT_RELAY = "ws://127.0.0.1:8765"
 KEYS: dict[str, type | tuple[type, ...]] = {"relay": str, "token": str, "name": str, "reconnect_for": (int, float), "playbooks": (str, list),
@@ -68,6 +67,8 @@ def load_file(path: Path) -> dict[str, Any]:
         if os.environ.get("COBROWSE_CONFIG"):
             raise ConfigError(f"config file {path} (from COBROWSE_CONFIG) does not exist")
         return {}
+    import tomllib  # only when there is a file: most customers have none (join start-up)
+
     try:
         data = tomllib.loads(path.read_text())
     except (OSError, tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
@@ -81,7 +82,7 @@ def load_file(path: Path) -> dict[str, Any]:
     return client
 
 
-@dataclass(frozen=True)
+@frozen
 class ClientSettings:
     relay: str
     relay_explicit: bool
@@ -146,11 +147,11 @@ def playbook_folders(flags: list[str] | None, env: str | None, file: str | list[
 def webhook_settings(flag: str | None, file: dict[str, Any]) -> dict[str, str | None]:
     """``--webhook`` / ``$COBROWSE_WEBHOOK_URL`` / ``webhook_url``, and the secret that signs
     (``$COBROWSE_WEBHOOK_SECRET`` / ``webhook_secret``): a URL without a secret is an error."""
-    from cobrowse.helpdesk.delivery import check_url
-
     url = flag or os.environ.get("COBROWSE_WEBHOOK_URL") or file.get("webhook_url") or None
     secret = os.environ.get("COBROWSE_WEBHOOK_SECRET") or file.get("webhook_secret") or None
     if url:
+        from cobrowse.helpdesk.delivery import check_url  # agents with a webhook only (join start-up)
+
         try:
             check_url(url)
         except ValueError as exc:

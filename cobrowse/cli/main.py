@@ -46,12 +46,13 @@ def _customer_options(parser: argparse.ArgumentParser) -> None:
 
 #: Commands whose start-up is on a person's critical path (join → the agent's first screen):
 #: their parser leaves out the other commands' (relay, playbooks, records, org: ~100 ms of imports).
+#: ``agent`` gets a lean parser too (its own command only; same arguments, errors and help).
 LEAN = ("join", "share")
 
 
 def build_parser(command: str | None = None) -> argparse.ArgumentParser:
     """The whole parser; with ``command`` in :data:`LEAN`, one with only the customer's
-    commands (same arguments, same errors and help for them)."""
+    commands, with ``agent`` only the agent's (same arguments, same errors and help for them)."""
     parser = argparse.ArgumentParser(
         prog="cobrowse",
         description="Terminal co-browsing and remote assistance, end-to-end encrypted, paired by a short code.",
@@ -64,26 +65,21 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
         for name, help_text, what in _CUSTOMER_COMMANDS:
             _customer_command(sub, name, help_text, what)
         return parser
+    if command == "agent":  # its start-up is on the agent's path to a code: no relay, records or org parsers
+        from cobrowse.cli import playbooks as playbooks_cli
+        from cobrowse.cli import records_args
+
+        lean_agent = _agent_command(sub)
+        records_args.add_agent_views(lean_agent)
+        playbooks_cli.add_folder_option(lean_agent)
+        return parser
 
     from relay import cli as relay_cli
 
     relay = sub.add_parser("relay", help="run the relay (admins)", description="Run the relay that pairs agents and customers. It forwards sealed frames and never sees their content. GET /healthz answers on the same port.", epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
     relay_cli.add_arguments(relay)
 
-    agent = sub.add_parser("agent", help="start or join a session as the agent", description="Create a session and read its code to the customer, or --join a code the customer gave you. With no relay configured, an embedded relay starts on 127.0.0.1:8765.", epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
-    _client_options(agent)
-    agent.add_argument("--join", metavar="CODE", help="attach to a session the customer created with `cobrowse share`")
-    agent.add_argument("--headless", action="store_true", help="JSON lines: events on stdout, commands on stdin (see docs/headless.md)")
-    agent.add_argument("--styles", action="store_true", help="headless: screen events also carry each row's style runs")
-    agent.add_argument("--token", help="agent token, when the relay requires one (default: $COBROWSE_TOKEN)")
-    agent.add_argument("--name", help="your name as the customer sees it")
-    agent.add_argument("--no-feedback", action="store_true", help="end sessions without asking the customer whether the problem was solved")
-    agent.add_argument("--no-predict", dest="predict", action="store_false", default=None, help="control mode: no predictive local echo (keys show only once the customer's screen echoes them; default: the config file's predict, then on)")
-    helpdesk = agent.add_argument_group("help desk (docs/helpdesk.md)")
-    helpdesk.add_argument("--webhook", metavar="URL", help="POST each session's summary here, signed with $COBROWSE_WEBHOOK_SECRET (default: $COBROWSE_WEBHOOK_URL, then webhook_url in the config)")
-    helpdesk.add_argument("--ticket", metavar="ID", help="link the session to this help-desk ticket (also the ticket command)")
-    agent.add_argument("--queue", action="store_true", help="serve your organisation's help queue (needs --credential): customers who ran `cobrowse help` wait there; pick one (docs/helpdesk.md)")
-    agent.add_argument("--credential", metavar="FILE", help="your organisation credential (from `cobrowse org issue-agent`), proved to the customer so they see you verified (default: $COBROWSE_CREDENTIAL, then credential in the config)")
+    agent = _agent_command(sub)
 
     for name, help_text, what in _CUSTOMER_COMMANDS:
         _customer_command(sub, name, help_text, what)
@@ -123,6 +119,24 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
     org = sub.add_parser("org", help="an organisation's signing key and agent credentials (admins)", description="Create the organisation's signing key, issue and revoke agent credentials, and publish the trust file customers use to see your agents as verified.", epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
     org_args.add_arguments(org)
     return parser
+
+
+def _agent_command(sub: "argparse._SubParsersAction[argparse.ArgumentParser]") -> argparse.ArgumentParser:
+    agent = sub.add_parser("agent", help="start or join a session as the agent", description="Create a session and read its code to the customer, or --join a code the customer gave you. With no relay configured, an embedded relay starts on 127.0.0.1:8765.", epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
+    _client_options(agent)
+    agent.add_argument("--join", metavar="CODE", help="attach to a session the customer created with `cobrowse share`")
+    agent.add_argument("--headless", action="store_true", help="JSON lines: events on stdout, commands on stdin (see docs/headless.md)")
+    agent.add_argument("--styles", action="store_true", help="headless: screen events also carry each row's style runs")
+    agent.add_argument("--token", help="agent token, when the relay requires one (default: $COBROWSE_TOKEN)")
+    agent.add_argument("--name", help="your name as the customer sees it")
+    agent.add_argument("--no-feedback", action="store_true", help="end sessions without asking the customer whether the problem was solved")
+    agent.add_argument("--no-predict", dest="predict", action="store_false", default=None, help="control mode: no predictive local echo (keys show only once the customer's screen echoes them; default: the config file's predict, then on)")
+    helpdesk = agent.add_argument_group("help desk (docs/helpdesk.md)")
+    helpdesk.add_argument("--webhook", metavar="URL", help="POST each session's summary here, signed with $COBROWSE_WEBHOOK_SECRET (default: $COBROWSE_WEBHOOK_URL, then webhook_url in the config)")
+    helpdesk.add_argument("--ticket", metavar="ID", help="link the session to this help-desk ticket (also the ticket command)")
+    agent.add_argument("--queue", action="store_true", help="serve your organisation's help queue (needs --credential): customers who ran `cobrowse help` wait there; pick one (docs/helpdesk.md)")
+    agent.add_argument("--credential", metavar="FILE", help="your organisation credential (from `cobrowse org issue-agent`), proved to the customer so they see you verified (default: $COBROWSE_CREDENTIAL, then credential in the config)")
+    return agent
 
 
 _CUSTOMER_COMMANDS = (

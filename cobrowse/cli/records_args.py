@@ -11,6 +11,12 @@ from typing import Any
 
 
 def add_arguments(sub: Any, agent: argparse.ArgumentParser) -> None:
+    add_agent_views(agent)
+    add_record_commands(sub)
+
+
+def add_agent_views(agent: argparse.ArgumentParser) -> None:
+    """`cobrowse agent history|stats`."""
     views = agent.add_subparsers(dest="agent_view", metavar="VIEW",
                                  help="history | stats: what your past sessions show (no session is started)")
     history = views.add_parser("history", help="your past sessions, newest first")
@@ -20,6 +26,9 @@ def add_arguments(sub: Any, agent: argparse.ArgumentParser) -> None:
     stats.add_argument("--json", action="store_true", help="one JSON object")
     stats.add_argument("--days", type=int, default=0, metavar="N", help="only the last N days (default: all)")
 
+
+def add_record_commands(sub: Any) -> None:
+    """`cobrowse recordings` and `cobrowse receipts`."""
     recordings = sub.add_parser("recordings", help="sessions the agent recorded (with the customer's consent)",
                                 description="Recordings are asciicast v2 files (playable with asciinema too) plus a JSON side file of steps, chat and consent changes, in the data directory.")
     rsub = recordings.add_subparsers(dest="recordings_cmd", metavar="ACTION", required=True)

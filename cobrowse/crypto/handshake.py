@@ -18,7 +18,6 @@ one attempt: a wrong guess ends it, and the creator of the session may start a f
 from __future__ import annotations
 
 import hmac
-from dataclasses import dataclass
 from hashlib import sha256
 from typing import Callable, NoReturn
 
@@ -29,6 +28,7 @@ from cobrowse.crypto.keys import SessionKeys
 from cobrowse.crypto.sas import sas_words
 from cobrowse.errors import WrongCode
 from cobrowse.wire.code import Code
+from cobrowse.wire.frozen import frozen
 
 PAKE = 0x01
 CONFIRM = 0x02
@@ -37,7 +37,7 @@ CONFIRM = 0x02
 HANDSHAKE_KINDS = (PAKE, CONFIRM, 0x03, 0x04)
 
 
-@dataclass(frozen=True)
+@frozen
 class Confirmed:
     """The handshake succeeded: both sides hold the same keys."""
 

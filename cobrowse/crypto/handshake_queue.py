@@ -26,7 +26,6 @@ from dataclasses import dataclass
 from typing import Any, Callable, NoReturn
 
 from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey, X25519PublicKey
-from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
 from cobrowse import PROTOCOL_VERSION
 from cobrowse.crypto.handshake import CONFIRM, Confirmed
@@ -55,7 +54,7 @@ class UnverifiedAgent(SecurityError):
 
 
 def _public(key: X25519PrivateKey) -> bytes:
-    return key.public_key().public_bytes(Encoding.Raw, PublicFormat.Raw)
+    return key.public_key().public_bytes_raw()
 
 
 def transcript(nameplate: str, org_key_id: str, customer_key: bytes, nonce: bytes, agent_key: bytes,

@@ -7,12 +7,12 @@ unrelated keys from the same PAKE output.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
 from cobrowse import PROTOCOL_VERSION
+from cobrowse.wire.frozen import frozen
 
 
 def derive(master: bytes, purpose: str, length: int = 32) -> bytes:
@@ -20,7 +20,7 @@ def derive(master: bytes, purpose: str, length: int = 32) -> bytes:
     return HKDF(algorithm=hashes.SHA256(), length=length, salt=None, info=info).derive(master)
 
 
-@dataclass(frozen=True)
+@frozen
 class SessionKeys:
     agent_to_customer: bytes
     customer_to_agent: bytes

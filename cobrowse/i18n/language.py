@@ -13,8 +13,8 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
 from enum import StrEnum
+from cobrowse.wire.frozen import frozen
 
 
 class Language(StrEnum):
@@ -54,7 +54,7 @@ def parse_language(value: object) -> Language | None:
         return None
 
 
-@dataclass(frozen=True)
+@frozen
 class Choice:
     """The language, where it came from (``--lang`` or the variable's name, ``default``), and
     the one notice to show when the request could not be honoured (``None`` otherwise)."""

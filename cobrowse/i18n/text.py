@@ -29,9 +29,10 @@ from __future__ import annotations
 import gettext
 import re
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import field
 
 from cobrowse.i18n.language import RTL, Language
+from cobrowse.wire.frozen import frozen
 
 FSI = "\u2068"  # first strong isolate: the value's own first letter decides its direction
 LRI = "\u2066"  # left-to-right isolate: codes, commands, keys
@@ -99,7 +100,7 @@ def _our_msgid(msgid: object) -> str:
     return msgid
 
 
-@dataclass(frozen=True)
+@frozen
 class Translator:
     """One language's catalogue. ``tr("text {name}", name=value)``; ``tr.plural(...)``."""
 

@@ -31,6 +31,7 @@ from cobrowse.trust.tripwire import COOLDOWN
 from cobrowse.voice.settings import RtcSettings
 from cobrowse.wire.code import Code
 from cobrowse.wire.proxy import ProxyChoice
+from cobrowse.wire.frozen import frozen
 
 logger = logging.getLogger(__name__)
 
@@ -38,7 +39,7 @@ logger = logging.getLogger(__name__)
 CLOSE_GRACE = 3.0
 
 
-@dataclass(frozen=True)
+@frozen
 class CustomerOptions:
     """The customer's settings, as every front end reads them (flags > env > file)."""
 

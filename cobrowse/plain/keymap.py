@@ -13,11 +13,12 @@ told in the configured ones by ``rewrite``. Pure: data and string building only.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from enum import StrEnum
 from typing import Mapping
 
 from cobrowse.i18n.text import N_, Translated, Translator, current, joined
+from cobrowse.wire.frozen import frozen
 
 
 class Front(StrEnum):
@@ -31,7 +32,7 @@ class Front(StrEnum):
 BOTH = frozenset({Front.PLAIN, Front.APP})
 
 
-@dataclass(frozen=True)
+@frozen
 class PrefixKey:
     key: str  # the key after Ctrl-]
     command: str  # what it runs: a CustomerRuntime command, or the front end's own (chat, panel, ...)
@@ -84,7 +85,7 @@ class KeyConflict(ValueError):
     """Two commands on one key where both work (the message names both)."""
 
 
-@dataclass(frozen=True)
+@frozen
 class _Active:
     table: tuple[PrefixKey, ...] = KEYMAP
     aliases: tuple[tuple[str, str], ...] = tuple(ALIASES.items())

@@ -9,10 +9,10 @@ Pure: bytes in, actions out.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 
 from cobrowse.i18n.text import current
 from cobrowse.plain.keymap import ALIASES, DEFAULT_PREFIX, Front, command_for, hint, key_of, keys_for, prefix_byte
+from cobrowse.wire.frozen import frozen
 
 PREFIX = DEFAULT_PREFIX
 
@@ -29,18 +29,18 @@ MAX_CHAT = 2000
 HELP = hint(Front.PLAIN, every=True)
 
 
-@dataclass(frozen=True)
+@frozen
 class ToProgram:
     data: bytes
 
 
-@dataclass(frozen=True)
+@frozen
 class Command:
     name: str
     text: str = ""
 
 
-@dataclass(frozen=True)
+@frozen
 class Echo:
     """Feedback while the customer types a chat line (shown on the cobrowse line, not the shell)."""
 

@@ -7,11 +7,12 @@ plain mode, the app and the taps see the same shapes; the StrEnums' values are t
 
 from __future__ import annotations
 
-from dataclasses import dataclass, fields
+from dataclasses import fields
 from enum import StrEnum
 from typing import Any, ClassVar, Mapping
 
 from cobrowse.policy.events import Event, key
+from cobrowse.wire.frozen import frozen
 
 
 class Level(StrEnum):
@@ -49,7 +50,7 @@ class NoticeKind(StrEnum):
     AGENT_PATTERN = "agent_pattern"
 
 
-@dataclass(frozen=True)
+@frozen
 class Notice(Event):
     """A line for the customer; ``kind`` (and the other fields) for front ends that act on it."""
 
@@ -64,13 +65,13 @@ class Notice(Event):
     reason: str | None = None
 
 
-@dataclass(frozen=True)
+@frozen
 class ConsentChanged(Event):
     KIND: ClassVar[str] = "consent"
     level: Level
 
 
-@dataclass(frozen=True)
+@frozen
 class ConsentPrompt(Event):
     KIND: ClassVar[str] = "consent_prompt"
     id: int
@@ -81,7 +82,7 @@ class ConsentPrompt(Event):
     message: str
 
 
-@dataclass(frozen=True)
+@frozen
 class RecordingPrompt(Event):
     KIND: ClassVar[str] = "recording_prompt"
     id: int
@@ -90,7 +91,7 @@ class RecordingPrompt(Event):
     message: str
 
 
-@dataclass(frozen=True)
+@frozen
 class RecordingChanged(Event):
     KIND: ClassVar[str] = "recording"
     state: RecordingState
@@ -98,14 +99,14 @@ class RecordingChanged(Event):
     message: str
 
 
-@dataclass(frozen=True)
+@frozen
 class FeedbackPrompt(Event):
     KIND: ClassVar[str] = "feedback_prompt"
     timeout_s: float
     message: str
 
 
-@dataclass(frozen=True)
+@frozen
 class FeedbackSent(Event):
     """``solved``/``rating`` are JSON ``null`` when skipped (as they always were)."""
 
@@ -118,20 +119,20 @@ class FeedbackSent(Event):
         return {"event": self.KIND, "solved": self.solved, "rating": self.rating, "message": self.message}
 
 
-@dataclass(frozen=True)
+@frozen
 class ChatReceived(Event):
     KIND: ClassVar[str] = "chat"
     text: str
     sender: str = key("from", "agent")
 
 
-@dataclass(frozen=True)
+@frozen
 class ControlKeys(Event):
     KIND: ClassVar[str] = "control_keys"
     bytes: int
 
 
-@dataclass(frozen=True)
+@frozen
 class StepsChanged(Event):
     """The step machine's state (``StepMachine.to_dict``), its keys at the top level."""
 
@@ -142,7 +143,7 @@ class StepsChanged(Event):
         return {"event": self.KIND, **self.state}
 
 
-@dataclass(frozen=True)
+@frozen
 class SuggestionShown(Event):
     KIND: ClassVar[str] = "suggestion"
     id: int
@@ -150,7 +151,7 @@ class SuggestionShown(Event):
     message: str
 
 
-@dataclass(frozen=True)
+@frozen
 class PointerShown(Event):
     """The agent's highlight: ``rows`` on screen now, or ``cleared``."""
 
@@ -161,7 +162,7 @@ class PointerShown(Event):
     cleared: bool | None = None
 
 
-@dataclass(frozen=True)
+@frozen
 class SharingChanged(Event):
     KIND: ClassVar[str] = "sharing"
     active: bool
@@ -180,7 +181,7 @@ class ResumeChoice(StrEnum):
 CLEAR_SCREEN = "\x1b[H\x1b[2J\x1b[3J"
 
 
-@dataclass(frozen=True)
+@frozen
 class ResumeReview(Event):
     """Sharing is to resume, but the screen changed while it was paused: ``lines`` are what
     would become visible (the changed lines of the screen as it is now). The front end shows
@@ -193,7 +194,7 @@ class ResumeReview(Event):
     hint: str = "s (or Enter): share it   c: clear your screen, then share   n: stay paused"
 
 
-@dataclass(frozen=True)
+@frozen
 class ScreenCleared(Event):
     """The customer chose to clear the screen before sharing resumed: front ends that show
     the terminal write ``clear`` to it (the runtime clears what the agent sees)."""
@@ -202,21 +203,21 @@ class ScreenCleared(Event):
     clear: str = CLEAR_SCREEN
 
 
-@dataclass(frozen=True)
+@frozen
 class Reported(Event):
     KIND: ClassVar[str] = "reported"
     nameplate: str
     message: str
 
 
-@dataclass(frozen=True)
+@frozen
 class IdentityWarning(Event):
     KIND: ClassVar[str] = "warning"
     message: str
     kind: str = "identity"
 
 
-@dataclass(frozen=True)
+@frozen
 class IdentityShown(Event):
     """How this client judged the agent (built by ``trust.display.customer_identity_event``)."""
 
@@ -233,7 +234,7 @@ class IdentityShown(Event):
         return _with_extra(super().to_json(), self.extra)
 
 
-@dataclass(frozen=True)
+@frozen
 class ControlConfirm(Event):
     """The tripwire's answer to an early grant of control (``trust.display.control_gate_event``)."""
 
@@ -264,41 +265,41 @@ def from_shape(cls: type[IdentityShown] | type[ControlConfirm], body: Mapping[st
 # effects: what the runtime does for the policy (the policy never touches the program or the link)
 
 
-@dataclass(frozen=True)
+@frozen
 class WriteProgram:
     """Bytes for the shared program (the customer's keys, a pasted command, the agent's keys)."""
 
     data: bytes
 
 
-@dataclass(frozen=True)
+@frozen
 class Expedite:
     """The agent typed: echo the next frame at once instead of on the next tick."""
 
 
-@dataclass(frozen=True)
+@frozen
 class ResyncScreen:
     """Send the whole screen next (sharing resumed, the agent asked)."""
 
 
-@dataclass(frozen=True)
+@frozen
 class ClearScreen:
     """Clear what the agent will see (the emulator), before sharing resumes."""
 
 
-@dataclass(frozen=True)
+@frozen
 class RedactionChanged:
     """More patterns mask what the agent sees: redraw what was sent."""
 
 
-@dataclass(frozen=True)
+@frozen
 class EndSession:
     """The customer ends the session (confirmed)."""
 
     reason: str = "customer_ended"
 
 
-@dataclass(frozen=True)
+@frozen
 class CloseSession:
     """The feedback was given (or skipped): close with the agent's reason."""
 
@@ -306,24 +307,24 @@ class CloseSession:
     message: str
 
 
-@dataclass(frozen=True)
+@frozen
 class PeerEnded:
     """The agent ended and no question is asked: close as the agent said."""
 
 
-@dataclass(frozen=True)
+@frozen
 class Voice:
     """A call key: ``call``, ``hangup`` or ``mute``."""
 
     name: str
 
 
-@dataclass(frozen=True)
+@frozen
 class Report:
     """Report this session to the relay's operator (``CustomerPolicy.report_result`` says how it went)."""
 
 
-@dataclass(frozen=True)
+@frozen
 class GiveFeedback:
     """Nobody answered the end-of-session question in time: skip it."""
 
@@ -331,12 +332,12 @@ class GiveFeedback:
     rating: int = 0
 
 
-@dataclass(frozen=True)
+@frozen
 class GetHelp:
     """Guide mode's Ctrl-] !: create a session for an agent (or show its code again)."""
 
 
-@dataclass(frozen=True)
+@frozen
 class EndGuide:
     """Guide mode, no session yet: Ctrl-] e just stops the guide."""
 
@@ -350,7 +351,7 @@ class TeamAsk(StrEnum):
     DROP = "drop"  # the customer removes agent ``viewer``
 
 
-@dataclass(frozen=True)
+@frozen
 class TeamRequest:
     """For the team's glue (``cobrowse.io.customer_team``): this runtime's agent, or the customer, asks."""
 
@@ -358,7 +359,7 @@ class TeamRequest:
     viewer: int = 0
 
 
-@dataclass(frozen=True)
+@frozen
 class TeamAnswer:
     """Ctrl-] y / n answered a question another pairing of the team put on screen."""
 

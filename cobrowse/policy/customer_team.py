@@ -35,6 +35,7 @@ from cobrowse.policy.customer_events import ConsentPrompt, Level, Notice
 from cobrowse.policy.events import Event
 from cobrowse.protocol import messages as m
 from cobrowse.protocol.prompts import ARMING, TIMEOUT
+from cobrowse.wire.frozen import frozen
 
 #: Invitations open (a code out, nobody paired yet) at once.
 MAX_OPEN_INVITES = 2
@@ -69,7 +70,7 @@ class Viewer:
     verified: bool = False  # its organisation credential verified (docs/trust.md)
 
 
-@dataclass(frozen=True)
+@frozen
 class ViewersShown(Event):
     """Who can see the customer's screen now (and who is waiting to be allowed)."""
 
@@ -78,7 +79,7 @@ class ViewersShown(Event):
     message: str
 
 
-@dataclass(frozen=True)
+@frozen
 class ToViewer:
     """Send ``message`` to viewer ``viewer`` (sealed on its own pairing)."""
 
@@ -86,7 +87,7 @@ class ToViewer:
     message: m.AppMessage
 
 
-@dataclass(frozen=True)
+@frozen
 class OpenInvite:
     """Open a new pairing (a new code on the relay) as viewer ``viewer``, asked for by ``by``."""
 
@@ -94,14 +95,14 @@ class OpenInvite:
     by: int
 
 
-@dataclass(frozen=True)
+@frozen
 class Admit:
     """Viewer ``viewer`` may see the screen now (the screen, the steps go to it)."""
 
     viewer: int
 
 
-@dataclass(frozen=True)
+@frozen
 class Dismiss:
     """End viewer ``viewer``'s pairing; it is told ``message`` (``reason``: its end reason)."""
 
@@ -110,14 +111,14 @@ class Dismiss:
     message: str
 
 
-@dataclass(frozen=True)
+@frozen
 class Revoke:
     """Take control (and suggestions) back from viewer ``viewer``: another agent got control."""
 
     viewer: int
 
 
-@dataclass(frozen=True)
+@frozen
 class TeamOver:
     """The last agent left: the session ends as an ordinary agent end."""
 

@@ -8,10 +8,10 @@ they printed as dicts, byte for byte (docs/headless.md).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from enum import StrEnum
 
 from cobrowse.policy.events import Event
+from cobrowse.wire.frozen import frozen
 
 
 class Keeper(StrEnum):
@@ -27,7 +27,7 @@ class Delivery(StrEnum):
     DELIVERED = "delivered"
 
 
-@dataclass(frozen=True)
+@frozen
 class KeepingWarning(Event):
     """A record was not kept (full disk, damaged database, webhook refused); the session goes on."""
 
@@ -36,7 +36,7 @@ class KeepingWarning(Event):
     message: str = ""
 
 
-@dataclass(frozen=True)
+@frozen
 class ReceiptWritten(Event):
     """The session's hash-chained receipt is complete; sent just before ``ended``."""
 
@@ -47,7 +47,7 @@ class ReceiptWritten(Event):
     message: str = ""
 
 
-@dataclass(frozen=True)
+@frozen
 class WebhookChanged(Event):
     """The session's summary was spooled for the help desk's webhook, or delivered (``status``)."""
 

@@ -11,11 +11,11 @@ there are two classes, so front ends match on the class, not on ``state``.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any, Mapping
 
 from cobrowse.policy.events import Event, key
+from cobrowse.wire.frozen import frozen
 
 
 class EndReason(StrEnum):
@@ -67,7 +67,7 @@ class DataPath(StrEnum):
     DIRECT = "direct"
 
 
-@dataclass(frozen=True)
+@frozen
 class CodeShown(Event):
     """The session's code (again, ``renewed``, after too many wrong guesses at the old one)."""
 
@@ -80,13 +80,13 @@ class CodeShown(Event):
     message: str | None = None
 
 
-@dataclass(frozen=True)
+@frozen
 class SessionPaired(Event):
     KIND = "paired"
     sas: str = ""
 
 
-@dataclass(frozen=True)
+@frozen
 class PeerHello(Event):
     """Who is on the other end (their words, untrusted and already cleaned by ``messages.decode``);
     ``lang`` and ``sas_words`` when they said which language they read (``crypto.sas.peer_sas``)."""
@@ -99,7 +99,7 @@ class PeerHello(Event):
     sas_words: str | None = None
 
 
-@dataclass(frozen=True)
+@frozen
 class SessionEnded(Event):
     """The end, with what the role adds (``summary``: the agent's feedback, recording, steps),
     whose keys follow ``message`` in the headless line."""
@@ -117,14 +117,14 @@ class SessionEnded(Event):
         return {"event": self.KIND, "reason": str(self.reason), "message": self.message, **(self.summary or {})}
 
 
-@dataclass(frozen=True)
+@frozen
 class SessionError(Event):
     KIND = "error"
     message: str = ""
     kind: ErrorKind | None = None
 
 
-@dataclass(frozen=True)
+@frozen
 class SessionWarning(Event):
     """One warning shape for all the runtime's warnings; each sets the fields it has."""
 
@@ -137,7 +137,7 @@ class SessionWarning(Event):
     message: str = ""
 
 
-@dataclass(frozen=True)
+@frozen
 class PeerLeft(Event):
     """The relay lost the other side; on the direct path (``direct``) the session goes on."""
 
@@ -148,13 +148,13 @@ class PeerLeft(Event):
     grace_s: float | None = None
 
 
-@dataclass(frozen=True)
+@frozen
 class PeerBack(Event):
     KIND = "peer"
     state: PeerState = PeerState.BACK
 
 
-@dataclass(frozen=True)
+@frozen
 class Reconnecting(Event):
     """This side lost the relay and tries again; ``cause`` is ``cobrowse.io.link.DropCause``'s value."""
 
@@ -168,7 +168,7 @@ class Reconnecting(Event):
     message: str = ""
 
 
-@dataclass(frozen=True)
+@frozen
 class Resumed(Event):
     KIND = "connection"
     state: ConnectionState = ConnectionState.RESUMED
@@ -176,7 +176,7 @@ class Resumed(Event):
     message: str = ""
 
 
-@dataclass(frozen=True)
+@frozen
 class PathChanged(Event):
     """Frames now go over the relay or the direct data channel (``via``: the ICE candidate pair)."""
 
@@ -186,7 +186,7 @@ class PathChanged(Event):
     via: str | None = None
 
 
-@dataclass(frozen=True)
+@frozen
 class VoiceChanged(Event):
     """The call's state (``cobrowse.voice.call.CallMachine``'s), as the people should see it."""
 

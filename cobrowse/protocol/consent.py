@@ -11,14 +11,14 @@ are the single-prompt form of the same rules.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 
 from cobrowse.protocol.messages import CONSENT_LEVELS
+from cobrowse.wire.frozen import frozen
 
 PROMPT_TIMEOUT = 30.0
 
 
-@dataclass(frozen=True)
+@frozen
 class Prompt:
     level: str
     deadline: float

@@ -11,11 +11,12 @@ the number of kinds. Pure: ``now`` is passed in.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from cobrowse.wire.frozen import frozen
 
 NOTICE_EVERY = 5.0
 
 
-@dataclass(frozen=True)
+@frozen
 class Budget:
     """``rate`` messages a second on average, ``burst`` at once."""
 
@@ -81,7 +82,7 @@ class RateLimits:
         return bucket.take(now)
 
 
-@dataclass(frozen=True)
+@frozen
 class Notice:
     """Tell the customer: ``count`` more messages of ``kind`` were ignored (the first one is
     told at once with ``count`` 1; the rest once the quiet period ends, in one line)."""

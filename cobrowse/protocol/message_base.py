@@ -3,15 +3,16 @@ codec): a frozen dataclass with a type tag ``t``, and the error a malformed one 
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import asdict
 from typing import Any, ClassVar
+from cobrowse.wire.frozen import frozen
 
 
 class MalformedPayload(ValueError):
     """A payload that opened correctly but is not a valid message (a peer bug, not an attack)."""
 
 
-@dataclass(frozen=True)
+@frozen
 class AppMessage:
     t: ClassVar[str]
 

@@ -17,7 +17,7 @@ import json
 import math
 import zlib
 from collections.abc import Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import field, replace
 from typing import Any, ClassVar
 
 from cobrowse.i18n.language import parse_language
@@ -31,6 +31,7 @@ from cobrowse.protocol.team_messages import Leave as Leave
 from cobrowse.protocol.team_messages import Viewers as Viewers
 from cobrowse.trust.credential import STATUSES
 from cobrowse.wire.fields import from_json
+from cobrowse.wire.frozen import frozen
 
 PLAIN = 0x00
 ZLIB = 0x01
@@ -46,7 +47,7 @@ MAX_REASON = 500
 IDENTITY_STATUSES = STATUSES
 
 
-@dataclass(frozen=True)
+@frozen
 class Hello(AppMessage):
     """First message after pairing: who is on the other end, and what they run. ``lang``: the
     customer's language (``ru``...), so the agent shows the SAS words the customer reads; on
@@ -62,7 +63,7 @@ class Hello(AppMessage):
     screen: int = 1
 
 
-@dataclass(frozen=True)
+@frozen
 class Chat(AppMessage):
     """``name``: set by the customer's client when it passes on another agent's chat (a team,
     docs/team.md); empty for the peer's own words."""
@@ -72,7 +73,7 @@ class Chat(AppMessage):
     name: str = ""
 
 
-@dataclass(frozen=True)
+@frozen
 class Screen(AppMessage):
     """A screen frame (snapshot or diff) as ``cobrowse.screen`` encodes it."""
 
@@ -80,14 +81,14 @@ class Screen(AppMessage):
     frame: dict[str, Any]
 
 
-@dataclass(frozen=True)
+@frozen
 class Resync(AppMessage):
     """The agent asks for a full snapshot (after a reconnect, or if its mirror is unsure)."""
 
     t: ClassVar[str] = "resync"
 
 
-@dataclass(frozen=True)
+@frozen
 class Sharing(AppMessage):
     """Whether the customer is sharing the screen now (False: paused)."""
 
@@ -95,13 +96,13 @@ class Sharing(AppMessage):
     active: bool
 
 
-@dataclass(frozen=True)
+@frozen
 class RequestControl(AppMessage):
     t: ClassVar[str] = "request_control"
     level: str
 
 
-@dataclass(frozen=True)
+@frozen
 class Consent(AppMessage):
     """The customer's current consent level, sent on every change."""
 
@@ -109,7 +110,7 @@ class Consent(AppMessage):
     level: str
 
 
-@dataclass(frozen=True)
+@frozen
 class Keys(AppMessage):
     """Bytes for the customer's pty, applied only under ``control`` consent."""
 
@@ -117,7 +118,7 @@ class Keys(AppMessage):
     data: str
 
 
-@dataclass(frozen=True)
+@frozen
 class End(AppMessage):
     """The sender ends the session; ``reason`` is stable, ``message`` is for people."""
 
@@ -127,7 +128,7 @@ class End(AppMessage):
     feedback: bool = False  # the agent waits (bounded) for the customer's Feedback before closing
 
 
-@dataclass(frozen=True)
+@frozen
 class PushPlaybook(AppMessage):
     """The agent pushes a playbook (``cobrowse.playbook.playbook_to_dict``); the customer runs it."""
 
@@ -135,7 +136,7 @@ class PushPlaybook(AppMessage):
     playbook: dict[str, Any]
 
 
-@dataclass(frozen=True)
+@frozen
 class StepRequest(AppMessage):
     """The agent asks to change the step state: ``action`` mark (with ``status``), back or goto."""
 
@@ -145,7 +146,7 @@ class StepRequest(AppMessage):
     status: str = ""
 
 
-@dataclass(frozen=True)
+@frozen
 class Steps(AppMessage):
     """The whole step state (``StepMachine.to_dict``), sent by the customer after every change."""
 
@@ -153,7 +154,7 @@ class Steps(AppMessage):
     state: dict[str, Any]
 
 
-@dataclass(frozen=True)
+@frozen
 class Suggest(AppMessage):
     """A command the agent offers; the customer pastes it (never runs it), edits it or declines."""
 
@@ -162,7 +163,7 @@ class Suggest(AppMessage):
     command: str
 
 
-@dataclass(frozen=True)
+@frozen
 class SuggestAnswer(AppMessage):
     """``refused``: the customer's cobrowse would not paste it (not one printable line, or a
     full-screen program on screen); ``reason`` says why. Older agents know only
@@ -174,7 +175,7 @@ class SuggestAnswer(AppMessage):
     reason: str = ""
 
 
-@dataclass(frozen=True)
+@frozen
 class Pointer(AppMessage):
     """The agent highlights part of the customer's screen: rows ``first..last`` (inclusive),
     or every match of ``pattern``; both empty clears it."""
@@ -185,7 +186,7 @@ class Pointer(AppMessage):
     pattern: str = ""
 
 
-@dataclass(frozen=True)
+@frozen
 class Ping(AppMessage):
     """Measures the end-to-end round trip (through whatever path the frames take)."""
 
@@ -193,7 +194,7 @@ class Ping(AppMessage):
     id: int
 
 
-@dataclass(frozen=True)
+@frozen
 class Pong(AppMessage):
     t: ClassVar[str] = "pong"
     id: int
@@ -207,7 +208,7 @@ CALL_ACTIONS = ("invite", "accept", "decline", "hangup", "mute", "unmute")
 MAX_SDP = 32 * 1024
 
 
-@dataclass(frozen=True)
+@frozen
 class Rtc(AppMessage):
     """WebRTC signalling (an SDP offer or answer, candidates included), sealed: the relay
     cannot swap the DTLS fingerprints in it, so the media and data paths are end to end."""
@@ -219,7 +220,7 @@ class Rtc(AppMessage):
     gen: int = 0
 
 
-@dataclass(frozen=True)
+@frozen
 class Call(AppMessage):
     """Call control between the two people: ring, answer, hang up, (un)mute."""
 
@@ -231,7 +232,7 @@ class Call(AppMessage):
 # -- redaction (issue 8) --
 
 
-@dataclass(frozen=True)
+@frozen
 class Redact(AppMessage):
     """Extra redaction patterns (regexes) from the agent's organisation; the customer masks
     their matches too (on text already redacted, so they can only hide more)."""
@@ -250,7 +251,7 @@ FEEDBACK_SOLVED = ("yes", "no", "")
 RECORDING_STATES = ("granted", "denied", "stopped")
 
 
-@dataclass(frozen=True)
+@frozen
 class Feedback(AppMessage):
     """The customer's answer to ``End(feedback=True)``: solved ``yes``/``no`` and a 1-5
     ``rating``; an empty ``solved`` and rating 0 mean skipped."""
@@ -260,7 +261,7 @@ class Feedback(AppMessage):
     rating: int = 0
 
 
-@dataclass(frozen=True)
+@frozen
 class RecordRequest(AppMessage):
     """The agent asks to record the session (``on``), or stops recording (``on`` false)."""
 
@@ -268,7 +269,7 @@ class RecordRequest(AppMessage):
     on: bool
 
 
-@dataclass(frozen=True)
+@frozen
 class Recording(AppMessage):
     """The customer's recording consent, sent on every change: granted, denied or stopped.
     The agent's client records only between a ``granted`` and the next other state."""
@@ -280,7 +281,7 @@ class Recording(AppMessage):
 # -- verified agent identity (issue 8) --
 
 
-@dataclass(frozen=True)
+@frozen
 class AgentProof(AppMessage):
     """The agent's organisation credential and its signature over this session's binding
     value (``cobrowse.trust``); sent right after pairing, before ``hello``."""
@@ -290,7 +291,7 @@ class AgentProof(AppMessage):
     proof: str
 
 
-@dataclass(frozen=True)
+@frozen
 class IdentitySeen(AppMessage):
     """How the customer's client judged the agent (``cobrowse.trust.STATUSES``), so the
     agent knows what the customer was shown."""
@@ -302,7 +303,7 @@ class IdentitySeen(AppMessage):
     detail: str = ""
 
 
-@dataclass(frozen=True)
+@frozen
 class Unknown(AppMessage):
     t: ClassVar[str] = "unknown"
     type: str
@@ -329,7 +330,7 @@ def encode(message: AppMessage) -> bytes:
     return bytes([PLAIN]) + body
 
 
-@dataclass(frozen=True)
+@frozen
 class DecodeLimits:
     """How large a received payload's JSON may be: ``max_inflated`` bytes in all, ``per_type``
     bytes for the listed types (``default`` for the others), and past ``ratio_from`` bytes at

@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 
 from cobrowse.i18n.text import N_, Translator, current
+from cobrowse.wire.frozen import frozen
 
 ARMING = 1.0
 TIMEOUT = 30.0
@@ -56,7 +57,7 @@ SHORT = {
 }
 
 
-@dataclass(frozen=True)
+@frozen
 class Prompt:
     id: int
     kind: PromptKind
@@ -72,12 +73,12 @@ class Prompt:
                   seconds=round(self.deadline - self.shown_at))
 
 
-@dataclass(frozen=True)
+@frozen
 class Shown:
     prompt: Prompt
 
 
-@dataclass(frozen=True)
+@frozen
 class Queued:
     """A request waits behind the prompt on screen (``behind``)."""
 
@@ -85,14 +86,14 @@ class Queued:
     behind: Prompt
 
 
-@dataclass(frozen=True)
+@frozen
 class Coalesced:
     """A repeat of a request already shown or waiting: nothing new to show."""
 
     kind: PromptKind
 
 
-@dataclass(frozen=True)
+@frozen
 class AutoRefused:
     """Refused without asking: the customer refused this kind ``MAX_DENIALS`` times in a row."""
 
@@ -100,7 +101,7 @@ class AutoRefused:
     until: float
 
 
-@dataclass(frozen=True)
+@frozen
 class Answered:
     """``by``: ``customer``, ``timeout`` (nobody answered: denied) or ``withdrawn`` (the
     request went away: the agent stopped asking, or the customer decided on their own)."""
@@ -110,7 +111,7 @@ class Answered:
     by: str
 
 
-@dataclass(frozen=True)
+@frozen
 class TooSoon:
     """The prompt appeared less than ``ARMING`` s ago: the key was meant for something else."""
 
@@ -118,7 +119,7 @@ class TooSoon:
     wait: float
 
 
-@dataclass(frozen=True)
+@frozen
 class Stale:
     """The answer named a prompt that is no longer on screen (``shown``: the one that is)."""
 
@@ -126,7 +127,7 @@ class Stale:
     shown: Prompt | None
 
 
-@dataclass(frozen=True)
+@frozen
 class NothingAsked:
     pass
 

@@ -9,11 +9,11 @@ lives there.
 """
 
 from __future__ import annotations
+from cobrowse.wire.frozen import frozen
 
-from dataclasses import dataclass
 
 
-@dataclass(frozen=True)
+@frozen
 class RecordingPrompt:
     deadline: float
 

@@ -16,10 +16,10 @@ reason out.
 from __future__ import annotations
 
 import unicodedata
-from dataclasses import dataclass
 
 from cobrowse.screen.keys import PASTE_END, PASTE_START, encode_paste
 from cobrowse.screen.state import Modes
+from cobrowse.wire.frozen import frozen
 
 #: Longer than this, a customer cannot really read what they are about to run.
 MAX_SUGGESTION = 2048
@@ -36,14 +36,14 @@ _NAMES = {
 }
 
 
-@dataclass(frozen=True)
+@frozen
 class Paste:
     """The bytes to write to the program: the command, perhaps in bracketed-paste markers."""
 
     data: bytes
 
 
-@dataclass(frozen=True)
+@frozen
 class Refused:
     """Not pasted; ``reason`` says why, for both people; ``retry`` when pasting later may work
     (the command is fine, the program on screen is not a prompt)."""

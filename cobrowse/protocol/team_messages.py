@@ -4,23 +4,24 @@ checked with the others by ``cobrowse.protocol.messages``."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import field
 from typing import Any, ClassVar
 
 from cobrowse.protocol.message_base import AppMessage
+from cobrowse.wire.frozen import frozen
 
 #: The most viewers a customer's client lists (it admits at most this many agents).
 MAX_VIEWERS = 8
 
 
-@dataclass(frozen=True)
+@frozen
 class Invite(AppMessage):
     """The agent asks the customer's client for a code a second agent can join with."""
 
     t: ClassVar[str] = "invite"
 
 
-@dataclass(frozen=True)
+@frozen
 class InviteCode(AppMessage):
     """The customer's client opened a new pairing for a second agent: its code (or why not)."""
 
@@ -29,14 +30,14 @@ class InviteCode(AppMessage):
     error: str = ""
 
 
-@dataclass(frozen=True)
+@frozen
 class Leave(AppMessage):
     """The agent leaves; the session goes on for the customer and the other agents."""
 
     t: ClassVar[str] = "leave"
 
 
-@dataclass(frozen=True)
+@frozen
 class Viewers(AppMessage):
     """Who can see the customer's screen now: ``[{"id", "name", "control", "you"}]``."""
 

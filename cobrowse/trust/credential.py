@@ -20,14 +20,14 @@ import base64
 import binascii
 import hashlib
 import json
-from dataclasses import dataclass, field, replace
+from dataclasses import field, replace
 from typing import Any, Callable, Sequence
 
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
-from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
 from cobrowse.protocol.untrusted import Field, clean
+from cobrowse.wire.frozen import frozen
 
 ORG_KEY_FORMAT = "cobrowse-org-key/1"
 CREDENTIAL_FORMAT = "cobrowse-agent-credential/1"
@@ -97,7 +97,7 @@ def check_name(name: str, what: str) -> str:
 
 
 def public_bytes(private: Ed25519PrivateKey) -> bytes:
-    return private.public_key().public_bytes(Encoding.Raw, PublicFormat.Raw)
+    return private.public_key().public_bytes_raw()
 
 
 def key_id(public: bytes) -> str:
@@ -105,7 +105,7 @@ def key_id(public: bytes) -> str:
     return hashlib.sha256(public).hexdigest()[:16]
 
 
-@dataclass(frozen=True)
+@frozen
 class AgentCredential:
     """What the organisation vouches for: this agent key belongs to ``agent`` of ``org``."""
 
@@ -142,7 +142,7 @@ class AgentCredential:
                    _int(obj, "expires", what), _unb64(obj.get("signature"), f"{what} signature", 64))
 
 
-@dataclass(frozen=True)
+@frozen
 class AgentIdentity:
     """What an agent holds: the credential and the private key it was issued for. Secret."""
 
@@ -178,7 +178,7 @@ class AgentIdentity:
         return cls(credential, seed)
 
 
-@dataclass(frozen=True)
+@frozen
 class OrgTrust:
     """What an organisation publishes and customers trust: its name, public key, revocations."""
 
@@ -209,7 +209,7 @@ class OrgTrust:
         return cls(_text(obj, "org", what), public, frozenset(revoked), published if isinstance(published, int) else 0)
 
 
-@dataclass(frozen=True)
+@frozen
 class Issued:
     """The organisation's record of a credential it issued (for listing and revoking)."""
 
@@ -218,7 +218,7 @@ class Issued:
     expires: int
 
 
-@dataclass(frozen=True)
+@frozen
 class OrgKey:
     """An organisation's signing key and its book of issued and revoked credentials. Secret."""
 
@@ -287,7 +287,7 @@ class OrgKey:
                    tuple(issued), frozenset(revoked))
 
 
-@dataclass(frozen=True)
+@frozen
 class Verdict:
     """How the customer's client judged the agent. Only ``verified`` is trusted.
 

@@ -7,14 +7,14 @@ the warning and decide twice. Pure: ``now`` is passed in.
 """
 
 from __future__ import annotations
+from cobrowse.wire.frozen import frozen
 
-from dataclasses import dataclass
 
 COOLDOWN = 5.0
 WINDOW = 60.0
 
 
-@dataclass(frozen=True)
+@frozen
 class GateAnswer:
     """``armed``: the warning was shown, press again after ``wait`` s; ``wait``: too soon,
     ``wait`` s left; ``open``: this press grants."""

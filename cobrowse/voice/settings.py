@@ -7,17 +7,17 @@ its settings without loading WebRTC.
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
 from typing import Any
 
 from cobrowse.errors import ConfigError
+from cobrowse.wire.frozen import frozen
 
 CONNECT_TIMEOUT = 15.0
 KEEPALIVE = 15.0
 FALSE = ("0", "false", "no", "off")
 
 
-@dataclass(frozen=True)
+@frozen
 class RtcSettings:
     direct: bool = True
     ice_hosts: tuple[str, ...] | None = None

@@ -9,17 +9,17 @@ the same code (the secret is always the last eight digits).
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from typing import Callable
 
 from cobrowse.errors import InvalidCode
+from cobrowse.wire.frozen import frozen
 
 SECRET_DIGITS = 8
 MAX_NAMEPLATE_DIGITS = 6
 _NON_DIGITS = re.compile(r"[\s.\-_/]+")
 
 
-@dataclass(frozen=True)
+@frozen
 class Code:
     nameplate: str
     secret: str

@@ -58,12 +58,13 @@ from __future__ import annotations
 
 import json
 import re
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, field
 from typing import Any, ClassVar, Literal
 
 from cobrowse.wire.fields import from_json
 
 from cobrowse import PROTOCOL_VERSION as PROTOCOL_VERSION  # re-exported: the relay may import only wire
+from cobrowse.wire.frozen import frozen
 
 Role = Literal["agent", "customer"]
 ROLES: tuple[str, ...] = ("agent", "customer")
@@ -147,7 +148,7 @@ class MalformedMessage(ValueError):
     """A control message is not valid JSON or not of a known shape."""
 
 
-@dataclass(frozen=True)
+@frozen
 class Message:
     type: ClassVar[str]
 
@@ -156,7 +157,7 @@ class Message:
         return json.dumps({"type": self.type, **body}, separators=(",", ":"))
 
 
-@dataclass(frozen=True)
+@frozen
 class Open(Message):
     type: ClassVar[str] = "open"
     role: str
@@ -164,7 +165,7 @@ class Open(Message):
     token: str | None = None
 
 
-@dataclass(frozen=True)
+@frozen
 class Claim(Message):
     type: ClassVar[str] = "claim"
     role: str
@@ -174,25 +175,25 @@ class Claim(Message):
     ticket: str | None = None  # a picked queue entry's (relay/queue.py)
 
 
-@dataclass(frozen=True)
+@frozen
 class Resume(Message):
     type: ClassVar[str] = "resume"
     nameplate: str
     side: str
 
 
-@dataclass(frozen=True)
+@frozen
 class Close(Message):
     type: ClassVar[str] = "close"
     reason: str = "ended"
 
 
-@dataclass(frozen=True)
+@frozen
 class Ping(Message):
     type: ClassVar[str] = "ping"
 
 
-@dataclass(frozen=True)
+@frozen
 class Report(Message):
     """A customer reports the session (a suspected scam). Carries nothing: the relay records
     the nameplate and the time, never content (it has none)."""
@@ -200,7 +201,7 @@ class Report(Message):
     type: ClassVar[str] = "report"
 
 
-@dataclass(frozen=True)
+@frozen
 class Confirm(Message):
     """The creator's client checked the claimant's key confirmation: the pairing stands.
 
@@ -210,7 +211,7 @@ class Confirm(Message):
     type: ClassVar[str] = "confirm"
 
 
-@dataclass(frozen=True)
+@frozen
 class Release(Message):
     """The pairing attempt failed before confirmation: let the claimant go, keep the session.
 
@@ -223,7 +224,7 @@ class Release(Message):
     claim: int | None = None
 
 
-@dataclass(frozen=True)
+@frozen
 class Opened(Message):
     type: ClassVar[str] = "opened"
     nameplate: str
@@ -232,7 +233,7 @@ class Opened(Message):
     ice_servers: list[dict[str, Any]] = field(default_factory=list)
 
 
-@dataclass(frozen=True)
+@frozen
 class Claimed(Message):
     type: ClassVar[str] = "claimed"
     nameplate: str
@@ -240,7 +241,7 @@ class Claimed(Message):
     ice_servers: list[dict[str, Any]] = field(default_factory=list)
 
 
-@dataclass(frozen=True)
+@frozen
 class Resumed(Message):
     type: ClassVar[str] = "resumed"
     nameplate: str
@@ -248,7 +249,7 @@ class Resumed(Message):
     ice_servers: list[dict[str, Any]] = field(default_factory=list)
 
 
-@dataclass(frozen=True)
+@frozen
 class Peer(Message):
     type: ClassVar[str] = "peer"
     state: str
@@ -256,14 +257,14 @@ class Peer(Message):
     grace: float | None = field(default=None, compare=False)
 
 
-@dataclass(frozen=True)
+@frozen
 class Closed(Message):
     type: ClassVar[str] = "closed"
     reason: str
     message: str = ""
 
 
-@dataclass(frozen=True)
+@frozen
 class Error(Message):
     type: ClassVar[str] = "error"
     code: str
@@ -276,18 +277,18 @@ class Error(Message):
         return cls(code, f"{text} ({detail})" if detail else text)
 
 
-@dataclass(frozen=True)
+@frozen
 class Pong(Message):
     type: ClassVar[str] = "pong"
 
 
-@dataclass(frozen=True)
+@frozen
 class Reported(Message):
     type: ClassVar[str] = "reported"
     nameplate: str
 
 
-@dataclass(frozen=True)
+@frozen
 class Enqueue(Message):
     """The customer asks the organisation ``org`` (its key id) for help, without a code."""
 
@@ -297,7 +298,7 @@ class Enqueue(Message):
     lang: str = ""
 
 
-@dataclass(frozen=True)
+@frozen
 class Watch(Message):
     """An agent's connection that serves the queue of ``org`` (and never joins a session)."""
 
@@ -307,13 +308,13 @@ class Watch(Message):
     token: str | None = None
 
 
-@dataclass(frozen=True)
+@frozen
 class Pick(Message):
     type: ClassVar[str] = "pick"
     id: str
 
 
-@dataclass(frozen=True)
+@frozen
 class Queued(Message):
     """To a queued customer: its place (1: next), the relay's estimate, agents watching."""
 
@@ -324,7 +325,7 @@ class Queued(Message):
     agents: int = 0
 
 
-@dataclass(frozen=True)
+@frozen
 class QueueList(Message):
     """To the agents watching a queue: who waits (the first ``MAX_SHOWN``), how many in all."""
 
@@ -334,7 +335,7 @@ class QueueList(Message):
     total: int = 0
 
 
-@dataclass(frozen=True)
+@frozen
 class Picked(Message):
     type: ClassVar[str] = "picked"
     id: str
@@ -352,7 +353,7 @@ MAX_LANG = 16
 RELEASE_REASONS = ("failed", "timeout", "left")
 
 
-@dataclass(frozen=True)
+@frozen
 class Released(Message):
     """To the creator: its claimant was let go before confirmation; the session waits again."""
 

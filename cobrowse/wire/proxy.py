@@ -13,9 +13,9 @@ proxied (a proxy cannot reach this machine's loopback). A proxy URL without a sc
 from __future__ import annotations
 
 import ipaddress
-from dataclasses import dataclass
 from typing import Mapping
 from urllib.parse import urlsplit
+from cobrowse.wire.frozen import frozen
 
 SCHEMES = ("http", "https", "socks5", "socks5h", "socks4", "socks4a")
 
@@ -24,7 +24,7 @@ class ProxySettingError(ValueError):
     """A proxy setting that cannot be used; the message names the setting."""
 
 
-@dataclass(frozen=True)
+@frozen
 class ProxyChoice:
     url: str | None  # None: connect directly
     source: str  # where it came from: "--proxy", "HTTPS_PROXY", "NO_PROXY", "--no-proxy", "loopback", ""

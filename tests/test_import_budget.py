@@ -1,0 +1,68 @@
+"""The customer's join imports only what its first screen needs (issue 17: join → first screen).
+
+Start-up and imports are most of a join's time (bench/join_latency.py, ``connect``), and an
+import added at the top of a module on the join path costs every customer silently. These
+tests hold the budget by module NAMES, not time (no timed assertions): a fresh interpreter
+imports what ``cobrowse join`` imports before its first packet, and none of the modules
+below may be among them. Moving one of them onto the join path on purpose means moving it
+out of this list, in review.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+
+#: What `cobrowse join` imports before it connects: the CLI's lean parser, the customer's
+#: commands and session (cobrowse/cli/main.py runs these for `join` and `share`).
+JOIN_PATH = ("from cobrowse.cli.main import build_parser; build_parser('join'); "
+             "import cobrowse.cli.customer, cobrowse.cli.commands, cobrowse.io.customer_session")
+
+#: Never on the join path: the agent's console and WebRTC stack, the relay, the agent's
+#: records, and what only later features or other commands use.
+NEVER = (
+    "aiortc", "av", "numpy", "textual", "rich", "sqlite3", "_sqlite3", "statistics",
+    "relay", "tui",
+    "cobrowse.io.history", "cobrowse.io.webhook", "cobrowse.io.agent", "cobrowse.io.headless",
+    "cobrowse.policy.agent", "cobrowse.policy.agent_events", "cobrowse.policy.agent_commands",
+    "cobrowse.cli.agent", "cobrowse.cli.playbooks", "cobrowse.cli.records", "cobrowse.cli.org",
+    "cobrowse.helpdesk", "cobrowse.queue",
+    # the playbook file format and library: a joined customer gets playbooks as dicts
+    "cobrowse.playbook.parse", "cobrowse.playbook.library", "cobrowse.playbook.catalogue",
+    "cobrowse.playbook.suggest",
+)
+
+
+def imported_by(code: str) -> set[str]:
+    env = {**os.environ, "COBROWSE_CONFIG": os.devnull}
+    out = subprocess.run([sys.executable, "-c", f"{code}; import sys, json; print(json.dumps(sorted(sys.modules)))"],
+                         cwd=ROOT, env=env, capture_output=True, text=True, timeout=60, check=True)
+    return set(json.loads(out.stdout.strip().splitlines()[-1]))
+
+
+def offenders(modules: set[str]) -> list[str]:
+    return sorted(m for m in modules if any(m == n or m.startswith(n + ".") for n in NEVER))
+
+
+def test_join_path_imports_none_of_the_later_modules() -> None:
+    modules = imported_by(JOIN_PATH)
+    assert "cobrowse.io.customer_session" in modules  # the probe did import the join path
+    assert offenders(modules) == []
+
+
+def test_join_help_imports_none_of_them_either() -> None:
+    code = ("import sys; sys.argv = ['cobrowse', 'join', '--help']\n"
+            "from cobrowse.cli.main import main\n"
+            "try:\n    main()\nexcept SystemExit:\n    pass")
+    env = {**os.environ, "COBROWSE_CONFIG": os.devnull}
+    script = f"{code}\nimport json\nprint(json.dumps(sorted(sys.modules)))"
+    out = subprocess.run([sys.executable, "-c", script], cwd=ROOT, env=env, capture_output=True, text=True,
+                         timeout=60, check=True)
+    modules = set(json.loads(out.stdout.strip().splitlines()[-1]))
+    assert "usage: cobrowse join" in out.stdout
+    assert offenders(modules) == []

@@ -1,0 +1,140 @@
+"""``@frozen`` behaves as ``@dataclass(frozen=True)``: the same class built both ways answers
+the same to construction, equality, hashing, repr, assignment and the dataclasses helpers."""
+
+from __future__ import annotations
+
+import dataclasses
+import pickle
+from dataclasses import dataclass, field
+from typing import Any, Callable, ClassVar
+
+import pytest
+
+from cobrowse.wire.frozen import frozen
+
+
+@frozen
+class Saved:
+    name: str
+    n: int = 0
+
+
+def pair(body: Callable[[Callable[[type], type]], type]) -> tuple[type, type]:
+    return body(dataclass(frozen=True)), body(frozen)
+
+
+def point(deco: Callable[[type], type]) -> type:
+    @deco
+    class Point:
+        """A point."""
+
+        KIND: ClassVar[str] = "point"
+        x: int
+        y: int = 0
+        tags: tuple[str, ...] = field(default_factory=tuple)
+        note: str = field(default="", compare=False, repr=False)
+
+        def norm(self) -> int:
+            return abs(self.x) + abs(self.y)
+
+    return Point
+
+
+def outcome(fn: Callable[[], Any]) -> Any:
+    try:
+        return ("ok", fn())
+    except Exception as exc:  # noqa: BLE001 - comparing what each raises
+        return (type(exc).__name__,)
+
+
+def test_construction_and_errors_match() -> None:
+    real, fast = pair(point)
+    calls: list[tuple[tuple[Any, ...], dict[str, Any]]] = [
+        ((1,), {}), ((1, 2), {}), ((1, 2, ("a",)), {}), ((1, 2, ("a",), "n"), {}), ((), {"x": 3}),
+        ((), {"x": 3, "note": "n"}), ((1,), {"y": 5}), ((), {}), ((1, 2, (), "n", 9), {}),
+        ((1,), {"x": 2}), ((1,), {"z": 2}),
+    ]
+    for args, kwargs in calls:
+        a = outcome(lambda: real(*args, **kwargs))
+        b = outcome(lambda: fast(*args, **kwargs))
+        assert a[0] == b[0], (args, kwargs)
+        if a[0] == "ok":
+            assert dataclasses.astuple(a[1]) == dataclasses.astuple(b[1])
+            assert repr(a[1]).split("(", 1)[1] == repr(b[1]).split("(", 1)[1]
+
+
+def test_equality_hash_and_frozen() -> None:
+    _, fast = pair(point)
+    p, q = fast(1, 2, note="a"), fast(1, 2, note="b")
+    assert p == q and hash(p) == hash(q)  # note: compare=False
+    assert p != fast(1, 3) and p != (1, 2) and {p: 1}[q] == 1
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        p.x = 5  # type: ignore[misc]
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        del p.x  # type: ignore[misc]
+    assert p.norm() == 3 and fast.KIND == "point"
+    assert repr(p).endswith("Point(x=1, y=2, tags=())")
+
+
+def test_dataclass_helpers_work() -> None:
+    _, fast = pair(point)
+    p = fast(1, 2, ("t",), "n")
+    assert dataclasses.is_dataclass(p)
+    assert [f.name for f in dataclasses.fields(p)] == ["x", "y", "tags", "note"]
+    assert dataclasses.replace(p, y=7) == fast(1, 7, ("t",), "n")
+    assert dataclasses.asdict(p) == {"x": 1, "y": 2, "tags": ("t",), "note": "n"}
+    assert fast.__match_args__ == ("x", "y", "tags", "note")
+    match p:
+        case fast(1, y):  # type: ignore[misc]
+            assert y == 2
+        case _:
+            pytest.fail("no match")
+    saved = Saved("a", 2)
+    assert pickle.loads(pickle.dumps(saved)) == saved
+
+
+def test_inheritance_with_real_dataclasses() -> None:
+    @dataclass(frozen=True)
+    class Base:
+        a: int
+
+        def total(self) -> int:
+            return self.a
+
+    @frozen
+    class Mid(Base):
+        b: str = ""
+
+    @dataclass(frozen=True)
+    class Leaf(Mid):
+        c: int = 0
+
+    assert Mid(1, "x") == Mid(a=1, b="x") and Mid(1).total() == 1
+    assert Leaf(1, "x", 2).c == 2 and Leaf(1) != Mid(1)
+    assert [f.name for f in dataclasses.fields(Leaf)] == ["a", "b", "c"]
+
+
+def test_own_methods_are_kept() -> None:
+    @frozen
+    class Named:
+        name: str
+
+        def __repr__(self) -> str:
+            return f"<{self.name}>"
+
+        def __post_init__(self) -> None:
+            if not self.name:
+                raise ValueError("empty")
+
+    assert repr(Named("a")) == "<a>"
+    with pytest.raises(ValueError):
+        Named("")
+
+
+def test_what_it_does_not_cover_falls_back() -> None:
+    @frozen
+    class Later:
+        a: int
+        b: list[int] = field(default_factory=list, init=False)
+
+    assert Later(1).b == [] and Later(1) == Later(1)
