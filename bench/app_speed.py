@@ -161,10 +161,19 @@ async def app_round(tmp: Path, flood: Path, n: int, relay_url: str) -> dict[str,
         await agent.event("paired")
         await agent.event("screen")
         await asyncio.sleep(0.5)  # the app settled (its first frames drawn)
+        spy = None
+        if profile := os.environ.get("APP_SPEED_PROFILE"):  # py-spy the app during the flood
+            spy = await asyncio.create_subprocess_exec("py-spy", "record", "--pid", str(customer.proc.pid), "--rate", "250",
+                                                       "--format", "raw", "-o", f"{profile}.{n}.txt",
+                                                       stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.DEVNULL)
+            await asyncio.sleep(1.0)
         cpu0 = cpu_seconds(customer.proc.pid)
         go.write_text("go")
         result = await _wait_file(out, WAIT, "the writer in the app")
         cpu1 = cpu_seconds(customer.proc.pid)
+        if spy is not None:
+            spy.send_signal(2)
+            await spy.wait()
         mb = result["bytes"] / 1e6
         cpu_ms = None if cpu0 is None or cpu1 is None else round(1000 * (cpu1 - cpu0) / mb, 1)
         return {"mb_per_s": round(_speed(result), 2), "cpu_ms_per_mb": cpu_ms}
