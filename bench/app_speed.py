@@ -294,6 +294,12 @@ async def measure_console_cpu(relay_url: str, rate: float = 1e6, seconds: float 
                 while drawn[0] == before:
                     await asyncio.sleep(0.1)
             samples: list[tuple[float, float]] = []
+            spy = None
+            if profile := os.environ.get("APP_SPEED_PROFILE"):  # py-spy the console while it watches
+                spy = await asyncio.create_subprocess_exec("py-spy", "record", "--pid", str(console.proc.pid), "--rate", "250",
+                                                           "--format", "raw", "-o", f"{profile}.console.txt",
+                                                           stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.DEVNULL)
+                await asyncio.sleep(1.0)
             go.write_text("go")
             async with asyncio.timeout(seconds + WAIT):
                 while not times.exists():
@@ -302,6 +308,9 @@ async def measure_console_cpu(relay_url: str, rate: float = 1e6, seconds: float 
                         raise RuntimeError("the console exited during the run")
                     samples.append((time.monotonic(), cpu))
                     await asyncio.sleep(0.05)
+            if spy is not None:
+                spy.send_signal(2)
+                await spy.wait()
             paced = json.loads(times.read_text())
             inside = [(t, c) for t, c in samples if paced["start"] + 0.5 <= t <= paced["end"]]
             pct = None

@@ -35,13 +35,11 @@ from tui.widgets.shell_pane import ShellPane
 
 logger = logging.getLogger(__name__)
 
-#: The customer's own pane is redrawn at most this often while output streams (the agent gets
-#: ScreenSender's rate, whatever this is)...
+#: The customer's own pane is redrawn at most this often (the agent gets ScreenSender's rate,
+#: whatever this is); output after a pause is drawn at once (the next loop iteration), so
+#: typing feels local, while a program writing every 10 ms no longer costs 100 frames a second.
 PANE_FPS = 30.0
-#: ... and at most every SMALL_INTERVAL s while the output since the last frame is small (an
-#: echo, a prompt): typing must feel local.
 SMALL_OUTPUT = 4096
-SMALL_INTERVAL = 0.004
 #: A frame feeds everything queued first, so it is exact, when little came since the last
 #: exact frame (SMALL_OUTPUT) or the output paused for QUIET_FOR s. Else output streams or
 #: floods: the program's own terminal comes first, so the frame draws the emulator as the
@@ -279,13 +277,12 @@ class CustomerRun(CustomerQueue):
         if self._loop is None:
             return
         self._last_output = self._loop.time()
-        interval = SMALL_INTERVAL if self._output_since_frame <= SMALL_OUTPUT else 1.0 / PANE_FPS
-        when = max(self._loop.time(), self._last_frame + interval)
+        when = max(self._last_output, self._last_frame + 1.0 / PANE_FPS)
         handle = self._frame_handle
         if handle is not None:
             if handle.when() <= when:
                 return
-            handle.cancel()  # more output came: fall back to the flood rate
+            handle.cancel()  # a catch-up frame later than the rate allows: sooner
         self._frame_handle = self._loop.call_at(when, self._render_frame, False)
 
     def _on_event(self, event: Event) -> None:
