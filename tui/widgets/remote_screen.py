@@ -234,8 +234,11 @@ class RemoteScreen(Widget, can_focus=True):
         for y in old ^ new:
             if y < len(keys):
                 keys[y] = keys[y][:3] + ((True,) if y in new else ())
-        if self._state is not None and self._placeholder is None:
-            self.refresh()
+        if self._state is not None and self._placeholder is None:  # those rows only
+            oy, height, width = self._origin[1], self.size.height, max(self.size.width, 1)
+            for y in sorted(old ^ new):
+                if oy <= y < oy + height:
+                    self.refresh(Region(0, y - oy, width, 1))
 
     @property
     def prediction(self) -> Overlay | None:
