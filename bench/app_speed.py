@@ -1,6 +1,6 @@
 """The customer app's own-output speed while shared, and the agent console's CPU, in one run.
 
-    python bench/app_speed.py [--mb 16] [--rounds 3] [--console-seconds 5] [--console-rate 1m]
+    python bench/app_speed.py [--mb 20] [--rounds 5] [--console-seconds 5] [--console-rate 1m]
 
 ``app_speed_ratio`` (issue 17: >= 0.8)
     One writer program (``WRITER``: waits for a go file, then ``os.write``s ``--mb`` MB (20) of a
@@ -185,7 +185,7 @@ async def app_round(tmp: Path, flood: Path, n: int, relay_url: str) -> dict[str,
         os.close(slave)
 
 
-async def measure_app_speed(relay_url: str, mb: float = 20, rounds: int = 3) -> dict[str, Any]:
+async def measure_app_speed(relay_url: str, mb: float = 20, rounds: int = 5) -> dict[str, Any]:
     """``app_speed_ratio`` and its parts: bare and app rounds interleaved (order alternating)."""
     with tempfile.TemporaryDirectory(prefix="cobrowse-appspeed-") as tmpdir:
         tmp = Path(tmpdir)
@@ -328,7 +328,7 @@ async def measure_console_cpu(relay_url: str, rate: float = 1e6, seconds: float 
             os.close(slave)
 
 
-async def app_speed_on_loopback(mb: float = 20, rounds: int = 3) -> dict[str, Any]:
+async def app_speed_on_loopback(mb: float = 20, rounds: int = 5) -> dict[str, Any]:
     """:func:`measure_app_speed` with its own relay on 127.0.0.1 (bench/latency.py: the app's
     own-output speed is local to the customer, whatever the link to the agent)."""
     from relay.config import RelayConfig
@@ -387,7 +387,7 @@ def _rate(text: str) -> float:
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--mb", type=float, default=20, help="MB the writer floods per round")
-    ap.add_argument("--rounds", type=int, default=3)
+    ap.add_argument("--rounds", type=int, default=5)
     ap.add_argument("--console-seconds", type=float, default=5.0)
     ap.add_argument("--console-rate", default="1m", help="bytes/s the console watches (k, m suffixes)")
     ap.add_argument("--console-rounds", type=int, default=1)

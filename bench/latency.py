@@ -358,7 +358,7 @@ def main() -> None:
     ap.add_argument("--seed", type=int, default=17)
     ap.add_argument("--loopback", action="store_true", help="skip the namespaces (userspace shaper on 127.0.0.1)")
     ap.add_argument("--app-mb", type=float, default=20, help="MB the program in the customer app writes per round")
-    ap.add_argument("--app-rounds", type=int, default=3, help="rounds of the app's own-output speed (and bare)")
+    ap.add_argument("--app-rounds", type=int, default=5, help="rounds of the app's own-output speed (and bare)")
     ap.add_argument("--no-app", action="store_true", help="skip the app's own-output speed (app_speed_ratio null)")
     args = ap.parse_args()
     start = time.monotonic()
