@@ -390,7 +390,7 @@ def main() -> None:
     ap.add_argument("--rounds", type=int, default=5)
     ap.add_argument("--console-seconds", type=float, default=5.0)
     ap.add_argument("--console-rate", default="1m", help="bytes/s the console watches (k, m suffixes)")
-    ap.add_argument("--console-rounds", type=int, default=1)
+    ap.add_argument("--console-rounds", type=int, default=3)
     ap.add_argument("--no-app", action="store_true", help="skip the app's own-output speed")
     ap.add_argument("--no-console", action="store_true", help="skip the console's CPU")
     args = ap.parse_args()
