@@ -103,7 +103,7 @@ def log(msg: str) -> None:
 
 
 def _speed(result: dict[str, Any]) -> float:
-    return result["bytes"] / max(result["last"] - result["first"], 1e-6) / 1e6
+    return float(result["bytes"]) / max(float(result["last"]) - float(result["first"]), 1e-6) / 1e6
 
 
 async def _wait_file(path: Path, timeout: float, why: str) -> dict[str, Any]:
