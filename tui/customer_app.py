@@ -152,7 +152,6 @@ class CustomerApp(CustomerRun, inherit_bindings=False):
         self._pane_sized = asyncio.Event()
         self._frame_handle: asyncio.TimerHandle | None = None
         self._last_frame = 0.0
-        self._output_since_frame = 0
         self._unfed = 0
         self._last_output = 0.0
         self._prompt_timer: Any = None

@@ -79,7 +79,6 @@ class CustomerRun(CustomerQueue):
     _frame_handle: asyncio.TimerHandle | None
     _pointer_handle: asyncio.TimerHandle | None
     _last_frame: float
-    _output_since_frame: int
     _unfed: int  # output bytes since the last exact frame
     _last_output: float
 
@@ -272,7 +271,6 @@ class CustomerRun(CustomerQueue):
         if runtime is None:
             return
         runtime.program_output(data)  # what the agent sees (queued, fed by the runtime)
-        self._output_since_frame += len(data)
         self._unfed += len(data)
         if self._loop is None:
             return
@@ -300,7 +298,6 @@ class CustomerRun(CustomerQueue):
         if runtime is None or self._loop is None:
             return
         now = self._last_frame = self._loop.time()
-        self._output_since_frame = 0
         if exact or self._unfed <= SMALL_OUTPUT or now - self._last_output >= QUIET_FOR:
             runtime.feed_pending()
             self._unfed = 0
