@@ -19,7 +19,10 @@
     taken all but a pty buffer of the output, so speed = bytes / (last - first) is how fast
     the program's own terminal takes its output. ``app_speed_ratio`` = median app speed /
     median bare speed. ``app_cpu_ms_per_mb``: the app process's CPU (/proc) from the go to
-    the writer's end, per MB (emulator, pane drawing, frames to the agent).
+    the writer's end, per MB (reading, pane drawing, frames to the agent, what the emulator
+    parsed meanwhile); ``app_cpu_ms_per_mb_total``: the same until the agent's screen showed
+    the writer's end marker (the emulator's catch-up included); ``app_agent_last_screen_ms``:
+    from the writer's last write to that screen.
 
 ``console_cpu_pct`` (issue 17: the console re-renders only what changed)
     A customer shares in plain mode (``cobrowse share --plain``, 100x30) a program writing a
@@ -28,7 +31,9 @@
     of ours 140x45, read and dropped) watches. The console process's CPU % of one core over
     the paced window (its first 0.5 s skipped).
 
-Progress on stderr; the last stdout line is one JSON object. ``bench/latency.py`` imports
+``APP_SPEED_PROFILE=/tmp/x`` py-spies the app (``/tmp/x.N.txt``) and the console
+(``/tmp/x.console.txt``) during the measurement. Progress on stderr; the last stdout line is
+one JSON object. ``bench/latency.py`` imports
 :func:`measure_app_speed` for its ``app_speed_ratio`` key.
 """
 
@@ -132,6 +137,24 @@ async def bare_round(tmp: Path, flood: Path, n: int) -> dict[str, Any]:
         await proc.wait()
 
 
+async def _until_marker(agent: Child, timeout: float) -> float | None:
+    """When the agent's screen first showed the writer's end marker (None: not within ``timeout``)."""
+    try:
+        async with asyncio.timeout(timeout):
+            while True:
+                for t, e in agent.events:
+                    if e.get("event") == "screen" and any("[writer done] $" in line for line in e.get("lines", [])):
+                        return t
+                agent.changed.clear()
+                try:
+                    async with asyncio.timeout(0.5):
+                        await agent.changed.wait()
+                except TimeoutError:
+                    pass
+    except TimeoutError:
+        return None
+
+
 async def app_round(tmp: Path, flood: Path, n: int, relay_url: str) -> dict[str, Any]:
     from cobrowse.io.pty_process import _set_winsize
 
@@ -174,9 +197,14 @@ async def app_round(tmp: Path, flood: Path, n: int, relay_url: str) -> dict[str,
         if spy is not None:
             spy.send_signal(2)
             await spy.wait()
+        # the rest of the work: the emulator catching up, the agent's last screen
+        seen = await _until_marker(agent, WAIT)
+        cpu2 = cpu_seconds(customer.proc.pid)
         mb = result["bytes"] / 1e6
         cpu_ms = None if cpu0 is None or cpu1 is None else round(1000 * (cpu1 - cpu0) / mb, 1)
-        return {"mb_per_s": round(_speed(result), 2), "cpu_ms_per_mb": cpu_ms}
+        total_ms = None if cpu0 is None or cpu2 is None else round(1000 * (cpu2 - cpu0) / mb, 1)
+        return {"mb_per_s": round(_speed(result), 2), "cpu_ms_per_mb": cpu_ms, "cpu_ms_per_mb_total": total_ms,
+                "agent_last_screen_ms": None if seen is None else round(1000 * (seen - result["last"]), 1)}
     finally:
         for p in procs:
             await p.kill()
@@ -205,11 +233,15 @@ async def measure_app_speed(relay_url: str, mb: float = 20, rounds: int = 5) -> 
     bare_mbps = statistics.median(r["mb_per_s"] for r in bare)
     app_mbps = statistics.median(r["mb_per_s"] for r in app)
     cpus = [r["cpu_ms_per_mb"] for r in app if r["cpu_ms_per_mb"] is not None]
+    totals = [r["cpu_ms_per_mb_total"] for r in app if r["cpu_ms_per_mb_total"] is not None]
+    lasts = [r["agent_last_screen_ms"] for r in app if r["agent_last_screen_ms"] is not None]
     return {
         "app_speed_ratio": round(app_mbps / bare_mbps, 3) if bare_mbps else None,
         "app_mb_per_s": app_mbps,
         "bare_mb_per_s": bare_mbps,
         "app_cpu_ms_per_mb": statistics.median(cpus) if cpus else None,
+        "app_cpu_ms_per_mb_total": statistics.median(totals) if totals else None,
+        "app_agent_last_screen_ms": statistics.median(lasts) if lasts else None,
         "app_rounds": [r["mb_per_s"] for r in app],
         "bare_rounds": [r["mb_per_s"] for r in bare],
         "app_flood_mb": mb,
