@@ -60,13 +60,12 @@ def _same(new: VisualType, old: VisualType) -> bool:
     been changed in place: it is shown again, unless it is an immutable str)."""
     if type(new) is not type(old) or (new is old and not isinstance(new, str)):
         return False
+    if isinstance(new, str):
+        return new == old
     if isinstance(new, Text) and isinstance(old, Text):  # Text's == looks at the plain text and spans only
         return (new.plain, new.spans, new.style, new.justify, new.overflow, new.no_wrap, new.end) == \
                (old.plain, old.spans, old.style, old.justify, old.overflow, old.no_wrap, old.end)
-    try:
-        return bool(new == old)
-    except Exception:  # a renderable without a sane __eq__
-        return False
+    return False  # Content's == compares the text only; other renderables: always drawn
 
 
 def toast_text(message: object) -> str:
