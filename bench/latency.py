@@ -39,8 +39,10 @@ Figures (``*_ms`` are milliseconds, CLOCK_MONOTONIC, which all namespaces share)
 ``customer_cpu_pct_100kbps``  the customer process's CPU (user+system, /proc) while a
     program scrolls 100 KB/s, ``tmux_cpu_pct_100kbps`` the tmux server's plus the attached
     client's (both run on the customer's machine in the ssh+tmux setup);
-``app_speed_ratio``  null here: the customer app's own-output speed does not depend on the
-    link (bench/cost.py).
+``app_speed_ratio``  the customer app's own-output speed while shared ÷ the same program's
+    into a bare pty (bench/app_speed.py, run after the rest on 127.0.0.1: it is local to the
+    customer and does not depend on the link; ``app_mb_per_s``, ``bare_mb_per_s`` beside it;
+    ``--app-mb``, ``--app-rounds``; ``--no-app`` leaves it null).
 Progress on stderr; the last stdout line is one JSON object.
 """
 
@@ -335,10 +337,14 @@ async def run(args: argparse.Namespace, link: Link) -> dict[str, Any]:
         out["view_lag_1mbps_over_link_ms"] = round(out["view_lag_1mbps_ms"] - one_way, 1)
         if out.get("tmux_view_lag_1mbps_ms") is not None:
             out["tmux_view_lag_1mbps_over_link_ms"] = round(out["tmux_view_lag_1mbps_ms"] - one_way, 1)
-    out["app_speed_ratio"] = None
-    out["notes"].append("app_speed_ratio: the customer app's own-output speed is local to the customer and does not "
-                        "depend on the link; measured by bench/cost.py, not here")
     return out
+
+
+async def app_speed(args: argparse.Namespace) -> dict[str, Any]:
+    """The customer app's own-output speed ÷ bare (bench/app_speed.py), on loopback."""
+    from app_speed import app_speed_on_loopback
+
+    return await app_speed_on_loopback(args.app_mb, args.app_rounds)
 
 
 def main() -> None:
@@ -351,6 +357,9 @@ def main() -> None:
     ap.add_argument("--joins", type=int, default=3, help="joins timed (the last one is the measured session)")
     ap.add_argument("--seed", type=int, default=17)
     ap.add_argument("--loopback", action="store_true", help="skip the namespaces (userspace shaper on 127.0.0.1)")
+    ap.add_argument("--app-mb", type=float, default=20, help="MB the program in the customer app writes per round")
+    ap.add_argument("--app-rounds", type=int, default=5, help="rounds of the app's own-output speed (and bare)")
+    ap.add_argument("--no-app", action="store_true", help="skip the app's own-output speed (app_speed_ratio null)")
     args = ap.parse_args()
     start = time.monotonic()
     link = Link(args.rtt, args.loss)
@@ -363,6 +372,13 @@ def main() -> None:
         out = asyncio.run(run(args, link))
     finally:
         link.teardown()
+    if args.no_app:
+        out["app_speed_ratio"] = None
+        out["notes"].append("--no-app: app_speed_ratio not measured")
+    else:
+        log("the customer app's own-output speed (loopback, bench/app_speed.py) ...")
+        out.update(asyncio.run(app_speed(args)))
+        log(f"app speed ratio {out['app_speed_ratio']} ({out['app_mb_per_s']} vs bare {out['bare_mb_per_s']} MB/s)")
     out["machine"] = f"{platform.machine()} {os.cpu_count()} cpu, Python {platform.python_version()}, kernel {platform.release()}"
     out["elapsed_s"] = round(time.monotonic() - start, 1)
     print(json.dumps(out))

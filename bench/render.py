@@ -35,6 +35,9 @@ Two settings per contestant:
 Also reported: CPU milliseconds per frame (process time / frames), p50/p99 of push-to-
 displayed latency, and bytes of terminal output per frame.
 
+The whole console's CPU while it watches a steady 1 MB/s log (the status line, the facts
+box and the mirror together, a real session): ``bench/app_speed.py`` (``console_cpu_pct``).
+
 Progress goes to stderr; the last stdout line is one JSON object.
 """
 

@@ -35,13 +35,20 @@ from tui.widgets.shell_pane import ShellPane
 
 logger = logging.getLogger(__name__)
 
-#: The customer's own pane is redrawn at most this often while output floods (the agent gets
-#: ScreenSender's rate, whatever this is)...
-PANE_FPS = 60.0
-#: ... and at most every SMALL_INTERVAL s while the output since the last frame is small (an
-#: echo, a prompt): typing must feel local.
+#: The customer's own pane is redrawn at most this often (the agent gets ScreenSender's rate,
+#: whatever this is); output after a pause is drawn at once (the next loop iteration), so
+#: typing feels local, while a program writing every 10 ms no longer costs 100 frames a second.
+PANE_FPS = 30.0
 SMALL_OUTPUT = 4096
-SMALL_INTERVAL = 0.004
+#: A frame feeds everything queued first, so it is exact, when little came since the last
+#: exact frame (SMALL_OUTPUT) or the output paused for QUIET_FOR s. Else output streams or
+#: floods: the program's own terminal comes first, so the frame draws the emulator as the
+#: runtime's own pacing left it (cobrowse/io/customer.py: the view follows a flood within its
+#: share of the CPU and catches up once the output pauses) instead of parsing every byte on
+#: the event loop that also reads the pty, and another frame follows within CATCH_UP s: once
+#: the output pauses the pane is exact again.
+QUIET_FOR = 0.02
+CATCH_UP = 0.05
 #: After the program exited, how long to wait for whatever it left behind to close the pty.
 EXIT_IDLE = 0.5
 #: A pattern pointer's rows are looked for again at most this often while the screen changes.
@@ -72,7 +79,8 @@ class CustomerRun(CustomerQueue):
     _frame_handle: asyncio.TimerHandle | None
     _pointer_handle: asyncio.TimerHandle | None
     _last_frame: float
-    _output_since_frame: int
+    _unfed: int  # output bytes since the last exact frame
+    _last_output: float
 
     def _watch_terminal(self) -> None:
         """SIGHUP, SIGTERM or a hung-up terminal end the session and close the app: always."""
@@ -263,32 +271,38 @@ class CustomerRun(CustomerQueue):
         if runtime is None:
             return
         runtime.program_output(data)  # what the agent sees (queued, fed by the runtime)
-        self._output_since_frame += len(data)
+        self._unfed += len(data)
         if self._loop is None:
             return
-        interval = SMALL_INTERVAL if self._output_since_frame <= SMALL_OUTPUT else 1.0 / PANE_FPS
-        when = max(self._loop.time(), self._last_frame + interval)
+        self._last_output = self._loop.time()
+        when = max(self._last_output, self._last_frame + 1.0 / PANE_FPS)
         handle = self._frame_handle
         if handle is not None:
             if handle.when() <= when:
                 return
-            handle.cancel()  # more output came: fall back to the flood rate
-        self._frame_handle = self._loop.call_at(when, self._render_frame)
+            handle.cancel()  # a catch-up frame later than the rate allows: sooner
+        self._frame_handle = self._loop.call_at(when, self._render_frame, False)
 
     def _on_event(self, event: Event) -> None:
         super()._on_event(event)
         if kind_of(event) == ScreenCleared.KIND:  # cleared before sharing resumed: show it at once
             self._render_frame()
 
-    def _render_frame(self) -> None:
-        """Show the customer's own screen: feed what is queued, draw the emulator's state."""
-        self._frame_handle = None
+    def _render_frame(self, exact: bool = True) -> None:
+        """Show the customer's own screen: feed what is queued (unless output streams and
+        ``exact`` is False: a timed frame), draw the emulator's state."""
+        if self._frame_handle is not None:
+            self._frame_handle.cancel()
+            self._frame_handle = None
         runtime = self.runtime
         if runtime is None or self._loop is None:
             return
-        self._last_frame = self._loop.time()
-        self._output_since_frame = 0
-        runtime.feed_pending()
+        now = self._last_frame = self._loop.time()
+        if exact or self._unfed <= SMALL_OUTPUT or now - self._last_output >= QUIET_FOR:
+            runtime.feed_pending()
+            self._unfed = 0
+        else:  # streaming: what the runtime parsed so far, and a look again soon
+            self._frame_handle = self._loop.call_at(now + CATCH_UP, self._render_frame, False)
         state = runtime.screen.state()
         try:
             self.query_one("#shell", ShellPane).set_state(state)

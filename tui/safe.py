@@ -38,14 +38,34 @@ def as_data(content: VisualType) -> VisualType:
 
 
 class PlainStatic(Static):
-    """A ``Static`` that never parses markup: what it is given is what it shows."""
+    """A ``Static`` that never parses markup: what it is given is what it shows.
+
+    Given what it already shows, it does nothing: Textual's ``update`` always asks for a
+    layout of the whole screen, and status lines are set again on every event (the agent
+    console's state line on every screen frame: a quarter of its CPU, issue 17)."""
 
     def __init__(self, content: VisualType = "", **kwargs: Any) -> None:
         kwargs["markup"] = False
         super().__init__(as_data(content), **kwargs)
 
     def update(self, content: VisualType = "", *, layout: bool = True) -> None:
-        super().update(as_data(content), layout=layout)
+        content = as_data(content)
+        if _same(content, self.content):
+            return
+        super().update(content, layout=layout)
+
+
+def _same(new: VisualType, old: VisualType) -> bool:
+    """True if showing ``new`` instead of ``old`` changes nothing (the same object may have
+    been changed in place: it is shown again, unless it is an immutable str)."""
+    if type(new) is not type(old) or (new is old and not isinstance(new, str)):
+        return False
+    if isinstance(new, str):
+        return new == old
+    if isinstance(new, Text) and isinstance(old, Text):  # Text's == looks at the plain text and spans only
+        return (new.plain, new.spans, new.style, new.justify, new.overflow, new.no_wrap, new.end) == \
+               (old.plain, old.spans, old.style, old.justify, old.overflow, old.no_wrap, old.end)
+    return False  # Content's == compares the text only; other renderables: always drawn
 
 
 def toast_text(message: object) -> str:

@@ -200,6 +200,29 @@ async def test_only_changed_rows_are_rendered_again() -> None:
         assert seg_at(w.render_line(7), 2).style.reverse
 
 
+async def test_a_highlight_renders_its_rows_only() -> None:
+    app = ScreenApp()
+    async with app.run_test(size=TERM) as pilot:
+        w = app.widget
+        w.set_state(state_of("\r\n".join(f"line {i}" for i in range(ROWS)) + "\x1b[1;1H"))
+        await pilot.pause()
+        plain = w.render_line(3)
+        w.calls.clear()
+        w.set_highlight([3, 4])
+        await pilot.pause()
+        assert set(w.calls) == {3, 4}
+        assert w.render_line(3) != plain
+        w.calls.clear()
+        w.set_highlight([4])  # row 3 back to plain, row 4 unchanged
+        await pilot.pause()
+        assert set(w.calls) == {3}
+        assert w.render_line(3) == plain
+        w.calls.clear()
+        w.set_highlight([4])
+        await pilot.pause()
+        assert not w.calls
+
+
 class KeyApp(ScreenApp):
     BINDINGS = [Binding("x", "record('x')"), Binding("f12", "record('f12')")]
 

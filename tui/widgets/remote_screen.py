@@ -182,6 +182,7 @@ class RemoteScreen(Widget, can_focus=True):
         self._styles: dict[Style, RichStyle] = {}
         self._cursor_styles: dict[tuple[Style, bool], RichStyle] = {}
         self._base: RichStyle | None = None
+        self._width: int | None = None  # the content width, during render_lines
         self._cursor_comp: tuple[RichStyle, RichStyle] | None = None
         self._highlight: frozenset[int] = frozenset()
         self._highlight_style: RichStyle | None = None
@@ -234,8 +235,11 @@ class RemoteScreen(Widget, can_focus=True):
         for y in old ^ new:
             if y < len(keys):
                 keys[y] = keys[y][:3] + ((True,) if y in new else ())
-        if self._state is not None and self._placeholder is None:
-            self.refresh()
+        if self._state is not None and self._placeholder is None:  # those rows only
+            oy, height = self._origin[1], self.size.height
+            for y in sorted(old ^ new):
+                if oy <= y < oy + height:
+                    self._refresh_lines(y - oy, 1)
 
     @property
     def prediction(self) -> Overlay | None:
@@ -304,7 +308,14 @@ class RemoteScreen(Widget, can_focus=True):
 
     def _refresh_changed(self, old_keys: list, keys: list) -> None:
         for start, end in changed_spans(old_keys, keys, self._origin[1], self.size.height):
-            self.refresh(Region(0, start, max(self.size.width, 1), end - start))
+            self._refresh_lines(start, end - start)
+
+    def _refresh_lines(self, y: int, height: int) -> None:
+        """Repaint lines ``y`` .. ``y + height`` whole, the border's cells on both sides too:
+        Textual then writes each line's strip as it is (and reuses its rendering) instead of
+        cropping a copy at the content's edge on every frame."""
+        gutter = self.styles.gutter
+        self.refresh(Region(-gutter.left, y, max(self.size.width, 1) + gutter.width, height))
 
     def _update_origin(self) -> bool:
         """Follow the cursor when the pane is smaller; True if the origin moved."""
@@ -405,10 +416,14 @@ class RemoteScreen(Widget, can_focus=True):
 
     def render_lines(self, crop: Region) -> list[Strip]:
         self._base_style()  # once per repaint: rich_style walks the ancestors
-        return super().render_lines(crop)
+        self._width = self.size.width  # and the size is computed anew on every access
+        try:
+            return super().render_lines(crop)
+        finally:
+            self._width = None
 
     def render_line(self, y: int) -> Strip:
-        width = self.size.width
+        width = self._width if self._width is not None else self.size.width
         base = self._base if self._base is not None else self._base_style()
         state = self._state
         if state is None or self._placeholder is not None:
