@@ -58,6 +58,7 @@ class Child:
         self.proc = proc
         self.events: asyncio.Queue[tuple[float, dict[str, Any]]] = asyncio.Queue()
         self.last_screen: dict[str, Any] | None = None
+        self.events_seen = 0
         self.task = asyncio.create_task(self._read())
 
     @classmethod
@@ -77,6 +78,7 @@ class Child:
                 event = json.loads(line)
             except ValueError:
                 continue
+            self.events_seen += 1
             if event.get("event") == "screen":
                 self.last_screen = event
             await self.events.put((time.monotonic(), event))
@@ -122,6 +124,24 @@ def tree_cpu_s(pid: int, system_only: bool = False) -> float:
     return total + sum(cpu_s(int(c), system_only) for c in children)
 
 
+def wakeups(pid: int) -> int:
+    """Voluntary context switches of every thread of ``pid`` (each a sleep until input: a
+    wake-up costs a few µs of kernel and cold caches, the overhead of one more hop)."""
+    total = 0
+    for status in Path(f"/proc/{pid}/task").glob("*/status"):
+        try:
+            for line in status.read_text().splitlines():
+                if line.startswith("voluntary_ctxt_switches"):
+                    total += int(line.split()[1])
+        except OSError:
+            pass
+    return total
+
+
+def wakeups_now(pids: dict[str, int]) -> dict[str, int]:
+    return {k: wakeups(p) for k, p in pids.items()} | {"relay_and_bench": wakeups(os.getpid())}
+
+
 def cpu_now(pids: dict[str, int]) -> dict[str, float]:
     out = {k: tree_cpu_s(p) for k, p in pids.items()} | {"relay_and_bench": cpu_s(os.getpid())}
     out |= {f"{k}_system": tree_cpu_s(p, True) for k, p in pids.items()}
@@ -129,6 +149,7 @@ def cpu_now(pids: dict[str, int]) -> dict[str, float]:
 
 
 CPU: dict[str, float] = {}
+PER_KEY: dict[str, float] = {}  # frames through the relay, events from the agent, wake-ups, per timed key
 
 
 async def cobrowse_rounds(n: int, gap: float) -> list[float]:
@@ -153,6 +174,9 @@ async def cobrowse_rounds(n: int, gap: float) -> list[float]:
         samples: list[float] = []
         pids = {"agent": agent.proc.pid, "customer": customer.proc.pid}
         cpu0 = cpu_now(pids)
+        frames0 = server.rooms.traffic_total()[0]
+        woke0 = wakeups_now(pids)
+        events0 = agent.events_seen
         for i in range(n):
             if col >= 40:
                 await agent.send(b'{"cmd": "keys", "data": "\\r"}\n')
@@ -168,6 +192,10 @@ async def cobrowse_rounds(n: int, gap: float) -> list[float]:
                 log(f"{i + 1}/{n} keys, p50 so far {statistics.median(samples):.2f} ms")
         cpu1 = cpu_now(pids)
         CPU.update({k: round((cpu1[k] - cpu0[k]) * 1000 / n, 3) for k in cpu0})
+        woke1 = wakeups_now(pids)
+        PER_KEY.update({f"wakeups_{k}": round((woke1[k] - woke0[k]) / n, 2) for k in woke0})
+        PER_KEY.update({"relay_frames": round((server.rooms.traffic_total()[0] - frames0) / n, 3),
+                        "agent_events": round((agent.events_seen - events0) / n, 3)})
         return samples
     finally:
         for child in (agent, customer):
@@ -214,7 +242,7 @@ def main() -> None:
     print(json.dumps({
         "p50_ms": pct(samples, 0.5), "p99_ms": pct(samples, 0.99), "p90_ms": pct(samples, 0.9),
         "max_ms": round(max(samples), 3), "n": len(samples), "gap_s": args.gap,
-        "cpu_ms_per_key": CPU,
+        "cpu_ms_per_key": CPU, "per_key": PER_KEY,
         "bare_pty_p50_ms": pct(bare, 0.5), "bare_pty_p99_ms": pct(bare, 0.99),
         "path": "headless agent stdin -> seal -> {0} -> customer -> consent -> pty echo -> emulator -> screen frame -> {0} -> agent stdout".format(
             "data channel" if DIRECT else "relay"),

@@ -44,12 +44,42 @@ async def handle(server: RelayHost, ws: ServerConnection) -> None:
         max_frame = server.config.max_frame_bytes
         recv = ws.recv
         bucket = bucket_for(server.config.max_bytes_per_s, max_frame, clock())
+
+        def forward(data: bytes) -> bool:
+            """The fast path (relay/connection.py): forward now if nothing has to wait."""
+            size = len(data)
+            if size > max_frame:
+                return False
+            route = route_of(ws)
+            if route is None:
+                return False
+            if bucket is not None:
+                now = clock()
+                if not bucket.fits(size, now):
+                    return False
+            peer, traffic = route
+            send_now = getattr(peer, "send_now", None)  # the node bridge's remote sides have none
+            if send_now is None or not send_now(data):
+                return False
+            traffic.frames += 1
+            traffic.bytes += size
+            if bucket is not None:
+                bucket.take(size, now)
+            return True
+
+        if hasattr(ws, "forward"):  # a RelayConnection (relay/connection.py)
+            ws.forward = forward
         while True:
             data = await recv()
             if data.__class__ is bytes:
                 size = len(data)
                 if size <= max_frame:
                     route = route_of(ws)
+                    if route is not None and getattr(route[0], "paused", False):
+                        # a frame the fast path wrote filled the peer's buffer: wait as send()
+                        # would have after it, then look again (the session may have moved on)
+                        await route[0].writable()  # type: ignore[attr-defined]
+                        route = route_of(ws)
                     if route is not None:
                         peer, traffic = route
                         traffic.frames += 1
@@ -71,6 +101,8 @@ async def handle(server: RelayHost, ws: ServerConnection) -> None:
     except ConnectionClosed:
         pass
     finally:
+        if getattr(ws, "forward", None) is not None:
+            ws.forward = None  # type: ignore[attr-defined]
         out = rooms.disconnected(ws, clock())
         left = server.queue.disconnected(ws, clock())
         out.send.extend(left.send)
