@@ -14,6 +14,10 @@ and this process's (the relay, and reading the agent's events) user + system tim
 timed keys ÷ the keys, from /proc: what each side costs a key, steadier than the latency on
 a shared machine, where the processes wait for the cores in turn.
 
+Per key (``per_key``): frames the relay forwarded (the two sealed frames plus the sides'
+acknowledgements), events the agent printed, and each process's wake-ups (voluntary context
+switches, from /proc): on this VM each costs more than the Python around it.
+
 Baseline in the same run: the same key written to a bare local pty running `cat`, timed
 to the echo read from its master: the floor a terminal itself costs.
 Progress on stderr; the last stdout line is one JSON object.

@@ -2,6 +2,8 @@
 resume within ``handshake_timeout``), the limits before anything is allocated, then the
 forward loop. Binary frames, the hot path, never reach the rooms machine: one dict lookup
 finds the peer and the very same ``bytes`` object is sent on (no decode, no copy, no JSON).
+Once paired, a frame is forwarded as it is parsed (``forward``, relay/connection.py's fast
+path) whenever the loop below would not have waited for anything; the loop takes the rest.
 Uses the relay's public methods only (relay/server.py)."""
 
 from __future__ import annotations
