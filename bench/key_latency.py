@@ -6,7 +6,9 @@ A real relay runs here on 127.0.0.1:0; a real headless agent and a real customer
 (`cobrowse join CODE --command cat`) run as processes. The customer grants control
 (Ctrl-] g). Each round waits ``--gap`` (10 ms), writes `{"cmd": "keys", "data": "x"}` to the agent's stdin and
 stops the clock when the agent prints a `screen` event whose cursor moved one column (the
-pty's echo of that key, mirrored back). Every 40 keys an Enter (untimed) starts a new line.
+pty's echo of that key, mirrored back) and this script has parsed it; ``line_read_p50_ms``
+stops it when that event's line was read, before the parse (the relay runs in this process,
+so the parse of each event competes with it). Every 40 keys an Enter (untimed) starts a new line.
 
 CPU per key, by process (``cpu_ms_per_key``): the agent's, the customer's (with its ``cat``)
 and this process's (the relay, and reading the agent's events) user + system time (and,
@@ -78,10 +80,13 @@ class Child:
     async def _read(self) -> None:
         assert self.proc.stdout is not None
         while line := await self.proc.stdout.readline():
+            arrived = time.monotonic()
             try:
                 event = json.loads(line)
             except ValueError:
                 continue
+            if isinstance(event, dict):
+                event[ARRIVED] = arrived
             self.events_seen += 1
             if event.get("event") == "screen":
                 self.last_screen = event
@@ -153,6 +158,8 @@ def cpu_now(pids: dict[str, int]) -> dict[str, float]:
 
 
 CPU: dict[str, float] = {}
+ARRIVED = "_arrived_at"  # when the event's line was read, before this script parsed its JSON
+ARRIVALS: list[float] = []  # key -> the echo's line read (ms): without this script's JSON parse
 PER_KEY: dict[str, float] = {}  # frames through the relay, events from the agent, wake-ups, per timed key
 
 
@@ -191,6 +198,7 @@ async def cobrowse_rounds(n: int, gap: float) -> list[float]:
             await agent.send(b'{"cmd": "keys", "data": "x"}\n')
             at, screen = await agent.next("screen", lambda e, c=col: e["cursor"][0] == c + 1)
             samples.append((at - start) * 1000)
+            ARRIVALS.append((screen[ARRIVED] - start) * 1000)
             col += 1
             if i % 100 == 99:
                 log(f"{i + 1}/{n} keys, p50 so far {statistics.median(samples):.2f} ms")
@@ -247,6 +255,8 @@ def main() -> None:
         "p50_ms": pct(samples, 0.5), "p99_ms": pct(samples, 0.99), "p90_ms": pct(samples, 0.9),
         "max_ms": round(max(samples), 3), "n": len(samples), "gap_s": args.gap,
         "cpu_ms_per_key": CPU, "per_key": PER_KEY,
+        "line_read_p50_ms": pct(ARRIVALS, 0.5) if ARRIVALS else None,
+        "line_read_p99_ms": pct(ARRIVALS, 0.99) if ARRIVALS else None,
         "bare_pty_p50_ms": pct(bare, 0.5), "bare_pty_p99_ms": pct(bare, 0.99),
         "path": "headless agent stdin -> seal -> {0} -> customer -> consent -> pty echo -> emulator -> screen frame -> {0} -> agent stdout".format(
             "data channel" if DIRECT else "relay"),
