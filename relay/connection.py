@@ -8,7 +8,11 @@ task step, a lock-like context manager per frame: ~30% of the relay's CPU per fr
 is taken only when nothing could tell the difference: the handler waits in ``recv()`` with
 no frame queued (so order is kept), the frame fits the byte rate without waiting, and the
 peer's socket is open and not over its write limit; anything else takes the handler's
-path, which applies every limit as before."""
+path, which applies every limit as before. It reads a few attributes of websockets' asyncio
+connection that are not its documented API (the frame queue, the write-limit flag, the
+sans-I/O protocol); ``fast_path_ready`` checks them per connection, so a websockets release
+that changes them turns the fast path off instead of breaking the relay
+(tests/relay/test_fast_path.py says when that happens)."""
 
 from __future__ import annotations
 
@@ -39,6 +43,22 @@ def connection_class(
             self.refused_early = False
             #: The fast path for data frames, set by the handler (True: forwarded).
             self.forward: Callable[[bytes], bool] | None = None
+
+        def fast_path_ready(self) -> bool:
+            """Whether this websockets release has what the fast path uses beyond its public
+            API (the frame queue, the write-limit flag, the sans-I/O protocol): if a release
+            changes them, the fast path stays off and every frame takes the handler's loop."""
+            messages = getattr(self, "recv_messages", None)
+            return (isinstance(getattr(messages, "get_in_progress", None), bool)
+                    and hasattr(getattr(messages, "frames", None), "queue")
+                    and isinstance(getattr(self, "paused", None), bool) and hasattr(self, "send_in_progress")
+                    and callable(getattr(getattr(self, "protocol", None), "send_binary", None))
+                    and callable(getattr(self, "send_data", None)) and callable(getattr(self, "set_connection_exc", None))
+                    and callable(getattr(self, "drain", None)))
+
+        def install_fast_path(self, forward: Callable[[bytes], bool] | None) -> None:
+            """The handler's ``forward`` (None: off again), if this websockets allows it."""
+            self.forward = forward if forward is None or self.fast_path_ready() else None
 
         def process_event(self, event: Any) -> None:
             forward = self.forward

@@ -69,19 +69,22 @@ async def handle(server: RelayHost, ws: ServerConnection) -> None:
                 bucket.take(size, now)
             return True
 
-        if hasattr(ws, "forward"):  # a RelayConnection (relay/connection.py)
-            ws.forward = forward
+        install = getattr(ws, "install_fast_path", None)  # a RelayConnection (relay/connection.py)
+        if install is not None:
+            install(forward)
         while True:
             data = await recv()
             if data.__class__ is bytes:
                 size = len(data)
                 if size <= max_frame:
                     route = route_of(ws)
-                    if route is not None and getattr(route[0], "paused", False):
-                        # a frame the fast path wrote filled the peer's buffer: wait as send()
-                        # would have after it, then look again (the session may have moved on)
-                        await route[0].writable()  # type: ignore[attr-defined]
-                        route = route_of(ws)
+                    if route is not None and getattr(route[0], "paused", False) is True:
+                        writable = getattr(route[0], "writable", None)
+                        if writable is not None:
+                            # a frame the fast path wrote filled the peer's buffer: wait as send()
+                            # would have after it, then look again (the session may have moved on)
+                            await writable()
+                            route = route_of(ws)
                     if route is not None:
                         peer, traffic = route
                         traffic.frames += 1
@@ -103,8 +106,9 @@ async def handle(server: RelayHost, ws: ServerConnection) -> None:
     except ConnectionClosed:
         pass
     finally:
-        if getattr(ws, "forward", None) is not None:
-            ws.forward = None  # type: ignore[attr-defined]
+        install = getattr(ws, "install_fast_path", None)
+        if install is not None:
+            install(None)  # the closure holds ws: break the cycle
         out = rooms.disconnected(ws, clock())
         left = server.queue.disconnected(ws, clock())
         out.send.extend(left.send)

@@ -98,3 +98,19 @@ async def test_a_frame_over_the_limit_is_never_forwarded(make_relay: Callable[..
         while True:
             data = await asyncio.wait_for(customer.recv(), 0.5)
             assert isinstance(data, str), f"{len(data)} bytes reached the customer"
+
+
+async def test_the_fast_path_is_on_with_the_installed_websockets(make_relay: Callable[..., Awaitable[RelayServer]]) -> None:
+    """It reads a few websockets internals; a release that changes them turns it off (every
+    frame then takes the handler's loop, as before): this test says so."""
+    relay = await make_relay()
+    agent, customer = await pair(relay)
+    await agent.send(b"x")
+    assert await asyncio.wait_for(customer.recv(), T) == b"x"
+    await customer.send(b"y")
+    assert await asyncio.wait_for(agent.recv(), T) == b"y"
+    server = relay._server
+    assert server is not None
+    sides = [ws for ws in server.connections if relay.rooms.route_of(ws) is not None]
+    assert len(sides) == 2
+    assert all(ws.fast_path_ready() and ws.forward is not None for ws in sides)  # type: ignore[attr-defined]
