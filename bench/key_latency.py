@@ -6,13 +6,19 @@ A real relay runs here on 127.0.0.1:0; a real headless agent and a real customer
 (`cobrowse join CODE --command cat`) run as processes. The customer grants control
 (Ctrl-] g). Each round waits ``--gap`` (10 ms), writes `{"cmd": "keys", "data": "x"}` to the agent's stdin and
 stops the clock when the agent prints a `screen` event whose cursor moved one column (the
-pty's echo of that key, mirrored back). Every 40 keys an Enter (untimed) starts a new line.
+pty's echo of that key, mirrored back) and this script has parsed it; ``line_read_p50_ms``
+stops it when that event's line was read, before the parse (the relay runs in this process,
+so the parse of each event competes with it). Every 40 keys an Enter (untimed) starts a new line.
 
 CPU per key, by process (``cpu_ms_per_key``): the agent's, the customer's (with its ``cat``)
 and this process's (the relay, and reading the agent's events) user + system time (and,
 ``*_system``, the system part alone) over the
 timed keys ÷ the keys, from /proc: what each side costs a key, steadier than the latency on
 a shared machine, where the processes wait for the cores in turn.
+
+Per key (``per_key``): frames the relay forwarded (the two sealed frames plus the sides'
+acknowledgements), events the agent printed, and each process's wake-ups (voluntary context
+switches, from /proc): on this VM each costs more than the Python around it.
 
 Baseline in the same run: the same key written to a bare local pty running `cat`, timed
 to the echo read from its master: the floor a terminal itself costs.
@@ -58,6 +64,7 @@ class Child:
         self.proc = proc
         self.events: asyncio.Queue[tuple[float, dict[str, Any]]] = asyncio.Queue()
         self.last_screen: dict[str, Any] | None = None
+        self.events_seen = 0
         self.task = asyncio.create_task(self._read())
 
     @classmethod
@@ -73,10 +80,14 @@ class Child:
     async def _read(self) -> None:
         assert self.proc.stdout is not None
         while line := await self.proc.stdout.readline():
+            arrived = time.monotonic()
             try:
                 event = json.loads(line)
             except ValueError:
                 continue
+            if isinstance(event, dict):
+                event[ARRIVED] = arrived
+            self.events_seen += 1
             if event.get("event") == "screen":
                 self.last_screen = event
             await self.events.put((time.monotonic(), event))
@@ -122,6 +133,24 @@ def tree_cpu_s(pid: int, system_only: bool = False) -> float:
     return total + sum(cpu_s(int(c), system_only) for c in children)
 
 
+def wakeups(pid: int) -> int:
+    """Voluntary context switches of every thread of ``pid`` (each a sleep until input: a
+    wake-up costs a few µs of kernel and cold caches, the overhead of one more hop)."""
+    total = 0
+    for status in Path(f"/proc/{pid}/task").glob("*/status"):
+        try:
+            for line in status.read_text().splitlines():
+                if line.startswith("voluntary_ctxt_switches"):
+                    total += int(line.split()[1])
+        except OSError:
+            pass
+    return total
+
+
+def wakeups_now(pids: dict[str, int]) -> dict[str, int]:
+    return {k: wakeups(p) for k, p in pids.items()} | {"relay_and_bench": wakeups(os.getpid())}
+
+
 def cpu_now(pids: dict[str, int]) -> dict[str, float]:
     out = {k: tree_cpu_s(p) for k, p in pids.items()} | {"relay_and_bench": cpu_s(os.getpid())}
     out |= {f"{k}_system": tree_cpu_s(p, True) for k, p in pids.items()}
@@ -129,6 +158,9 @@ def cpu_now(pids: dict[str, int]) -> dict[str, float]:
 
 
 CPU: dict[str, float] = {}
+ARRIVED = "_arrived_at"  # when the event's line was read, before this script parsed its JSON
+ARRIVALS: list[float] = []  # key -> the echo's line read (ms): without this script's JSON parse
+PER_KEY: dict[str, float] = {}  # frames through the relay, events from the agent, wake-ups, per timed key
 
 
 async def cobrowse_rounds(n: int, gap: float) -> list[float]:
@@ -153,6 +185,9 @@ async def cobrowse_rounds(n: int, gap: float) -> list[float]:
         samples: list[float] = []
         pids = {"agent": agent.proc.pid, "customer": customer.proc.pid}
         cpu0 = cpu_now(pids)
+        frames0 = server.rooms.traffic_total()[0]
+        woke0 = wakeups_now(pids)
+        events0 = agent.events_seen
         for i in range(n):
             if col >= 40:
                 await agent.send(b'{"cmd": "keys", "data": "\\r"}\n')
@@ -163,11 +198,16 @@ async def cobrowse_rounds(n: int, gap: float) -> list[float]:
             await agent.send(b'{"cmd": "keys", "data": "x"}\n')
             at, screen = await agent.next("screen", lambda e, c=col: e["cursor"][0] == c + 1)
             samples.append((at - start) * 1000)
+            ARRIVALS.append((screen[ARRIVED] - start) * 1000)
             col += 1
             if i % 100 == 99:
                 log(f"{i + 1}/{n} keys, p50 so far {statistics.median(samples):.2f} ms")
         cpu1 = cpu_now(pids)
         CPU.update({k: round((cpu1[k] - cpu0[k]) * 1000 / n, 3) for k in cpu0})
+        woke1 = wakeups_now(pids)
+        PER_KEY.update({f"wakeups_{k}": round((woke1[k] - woke0[k]) / n, 2) for k in woke0})
+        PER_KEY.update({"relay_frames": round((server.rooms.traffic_total()[0] - frames0) / n, 3),
+                        "agent_events": round((agent.events_seen - events0) / n, 3)})
         return samples
     finally:
         for child in (agent, customer):
@@ -214,7 +254,9 @@ def main() -> None:
     print(json.dumps({
         "p50_ms": pct(samples, 0.5), "p99_ms": pct(samples, 0.99), "p90_ms": pct(samples, 0.9),
         "max_ms": round(max(samples), 3), "n": len(samples), "gap_s": args.gap,
-        "cpu_ms_per_key": CPU,
+        "cpu_ms_per_key": CPU, "per_key": PER_KEY,
+        "line_read_p50_ms": pct(ARRIVALS, 0.5) if ARRIVALS else None,
+        "line_read_p99_ms": pct(ARRIVALS, 0.99) if ARRIVALS else None,
         "bare_pty_p50_ms": pct(bare, 0.5), "bare_pty_p99_ms": pct(bare, 0.99),
         "path": "headless agent stdin -> seal -> {0} -> customer -> consent -> pty echo -> emulator -> screen frame -> {0} -> agent stdout".format(
             "data channel" if DIRECT else "relay"),

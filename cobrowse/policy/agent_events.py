@@ -14,7 +14,7 @@ from typing import Any, Mapping
 from cobrowse.policy.agent_commands import ConsentLevel
 from cobrowse.policy.events import Event, key
 from cobrowse.screen.redact import redacted_spans
-from cobrowse.screen.state import ScreenState
+from cobrowse.screen.state import REDACTED, ScreenState
 
 
 class Side(StrEnum):
@@ -177,13 +177,25 @@ def screen_json(state: ScreenState, *, styles: bool = False, predicted: dict[str
         "app_cursor": state.modes.app_cursor,
         "bracketed_paste": state.modes.bracketed_paste,
         # Cells the customer's cobrowse masked: [row, first_col, end_col) (docs/privacy.md).
-        "redacted": [[i, a, b] for i, row in enumerate(state.rows) for a, b in redacted_spans(row)],
+        "redacted": _redacted(state),
     }
     if styles:
         event["styles"] = [row.style_runs() for row in state.rows]
     if predicted is not None:
         event["predicted"] = predicted
     return event
+
+
+def _redacted(state: ScreenState) -> list[list[int]]:
+    """``[row, first_col, end_col)`` of every masked cell; a row's style runs are looked at
+    first (a key's echo sends this event for an unchanged screen of unmasked rows)."""
+    out: list[list[int]] = []
+    for i, row in enumerate(state.rows):
+        for _text, style in row.runs:
+            if style.attrs & REDACTED:
+                out.extend([i, a, b] for a, b in redacted_spans(row))
+                break
+    return out
 
 
 @dataclass(frozen=True)
