@@ -316,7 +316,7 @@ class CustomerRuntime(TeamSeat, SessionRuntime):
             self._backlog_bytes -= len(data)
         if batch:
             self.screen.feed(batch[0] if len(batch) == 1 else b"".join(batch))
-            self.wake()
+            self.screen_fed()
             self.followers_changed()
 
     def feed_pending(self) -> None:
@@ -479,6 +479,13 @@ class CustomerRuntime(TeamSeat, SessionRuntime):
             self.frames_sent += 1
             if not self.policy.told_masked and any(style.attrs & REDACTED for _, row in frame.rows for _, style in row.runs):
                 self._apply_now(self.policy.frame_masked())
+
+    def screen_fed(self) -> None:
+        """The emulator took output: the ticker's pass is due when the frame rate allows the
+        next frame, not at once (a pass per pty read was most of the customer's CPU at 10 KB/s)."""
+        due = self.screen.next_deadline(self.now)
+        if due is not None:
+            self.wake_at(due)
 
     def _recheck_redaction(self) -> None:
         self._recheck = None
