@@ -132,6 +132,14 @@ class ScreenSender:
             return now
         return now + (1.0 - tokens) * self._period(now)
 
+    def ready_at(self, now: float) -> float:
+        """When the frame rate next allows a frame (``now`` if it does): output fed before
+        then shows in the same frame as output fed then."""
+        tokens = self._tokens_at(now)
+        if tokens >= 1.0 - _EPSILON:
+            return now
+        return now + (1.0 - tokens) * self._period(now)
+
     def expedite(self, now: float) -> None:
         """Allow the next frame at once, whatever the rate: the agent typed a key, and its
         echo must not wait for the next tick (mosh does the same). The rate stays bounded
