@@ -287,3 +287,16 @@ def test_expedite_lets_an_echo_through_at_once() -> None:
     assert s.poll(0.002) is not None
     s.feed(b"b")
     assert s.poll(0.003) is None  # one frame per expedite, then the rate again
+
+
+def test_ready_at_says_when_the_rate_next_allows_a_frame() -> None:
+    """What the customer waits for before feeding small output: now after a pause (an echo
+    goes at once), else the time the token bucket refills, which next_deadline agrees with."""
+    s = ScreenSender(20, 3, fps=30.0, burst=1)
+    assert s.ready_at(0.0) == 0.0
+    assert s.poll(0.0) is not None
+    assert abs(s.ready_at(0.01) - 1 / 30) < 1e-9
+    s.feed(b"x")
+    assert s.next_deadline(0.01) == s.ready_at(0.01)
+    assert s.poll(s.ready_at(0.01)) is not None
+    assert s.ready_at(1.0) == 1.0
