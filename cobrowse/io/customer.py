@@ -73,6 +73,9 @@ FOLLOW_BACKLOG = 256 * 1024
 FLOOD_EVERY = 0.2
 FLOOD_SHARE = 0.05
 MAX_BACKLOG = 32 * 1024 * 1024
+#: Up to this many bytes waiting are fed when the frame rate next allows a frame, not at
+#: once (screen_fed: the same frames go, one feed a frame instead of one per pty read).
+DEFER_BELOW = 4 * 1024
 #: Lines masked whole because the agent's patterns had used their CPU share are redacted
 #: again this much later (screen/budget.py).
 RECHECK = 0.1
@@ -121,6 +124,7 @@ class CustomerRuntime(TeamSeat, SessionRuntime):
         self._backlog_bytes = 0
         self._last_output = 0.0  # loop time of the last output
         self._feed_handle: asyncio.Handle | None = None
+        self._deferred: asyncio.TimerHandle | None = None  # a feed waiting for the next frame (DEFER_BELOW)
         self._slice = FEED_SLICE
         self._followed = -math.inf  # when the view last followed a flood (FOLLOW)
         #: Largest backlog seen, in bytes (statistics, tests).
@@ -277,6 +281,11 @@ class CustomerRuntime(TeamSeat, SessionRuntime):
 
     def _feed_step(self) -> None:
         self._feed_handle = None
+        if self._backlog_bytes <= DEFER_BELOW and self._defer_feed():
+            return
+        if self._deferred is not None:
+            self._deferred.cancel()
+            self._deferred = None
         if self._backlog_bytes <= FEED_SLICE:
             self._feed(math.inf)
             self._slice = FEED_SLICE
@@ -316,7 +325,7 @@ class CustomerRuntime(TeamSeat, SessionRuntime):
             self._backlog_bytes -= len(data)
         if batch:
             self.screen.feed(batch[0] if len(batch) == 1 else b"".join(batch))
-            self.wake()
+            self.screen_fed()
             self.followers_changed()
 
     def feed_pending(self) -> None:
@@ -479,6 +488,29 @@ class CustomerRuntime(TeamSeat, SessionRuntime):
             self.frames_sent += 1
             if not self.policy.told_masked and any(style.attrs & REDACTED for _, row in frame.rows for _, style in row.runs):
                 self._apply_now(self.policy.frame_masked())
+
+    def _defer_feed(self) -> bool:
+        """Whether the (small) backlog waits for the next frame the rate allows: True with a
+        feed planned then. A frame that may go now (an echo, after a pause) is fed at once."""
+        now = self._loop.time()
+        due = self.screen.ready_at(now)
+        if due <= now:
+            return False
+        if self._deferred is None:
+            self._deferred = self._loop.call_at(due, self._feed_deferred)
+        return True
+
+    def _feed_deferred(self) -> None:
+        self._deferred = None
+        if self._backlog and self._feed_handle is None:
+            self._feed_step()  # due now: fed at once (or, grown past DEFER_BELOW, as usual)
+
+    def screen_fed(self) -> None:
+        """The emulator took output: the ticker's pass is due when the frame rate allows the
+        next frame, not at once (a pass per pty read was most of the customer's CPU at 10 KB/s)."""
+        due = self.screen.next_deadline(self.now)
+        if due is not None:
+            self.wake_at(due)
 
     def _recheck_redaction(self) -> None:
         self._recheck = None

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import math
 import os
 import secrets
 from dataclasses import dataclass
@@ -128,7 +129,10 @@ class SessionRuntime(CodeGuesses, Claimant):
         self._pings: dict[int, float] = {}
         self._next_ping_at = 0.0
         self._warnings: dict[str, tuple[float, int]] = {}  # integrity warning kind -> (window start, count)
-        self._wake = asyncio.Event()
+        #: The ticker's sleep (see ``_ticker``): what ``wake`` resolves, when it ends by itself.
+        self._waiter: asyncio.Future[None] | None = None
+        self._timer: asyncio.TimerHandle | None = None
+        self._sleep_until = -math.inf
         self._received = asyncio.Event()  # a frame came (an acknowledgement, perhaps): see settle()
         self._loop = asyncio.get_running_loop()
         self.rtc = RtcManager(self, rtc if rtc is not None else RtcSettings.from_env())
@@ -297,7 +301,23 @@ class SessionRuntime(CodeGuesses, Claimant):
             session.peer_left()
 
     def wake(self) -> None:
-        self._wake.set()
+        """Run the ticker's next pass at once (a wake during a pass is covered by that pass)."""
+        waiter = self._waiter
+        if waiter is not None and not waiter.done():
+            waiter.set_result(None)
+
+    def wake_at(self, when: float) -> None:
+        """Run the ticker's next pass by ``when`` (loop time): work that only becomes due
+        then (the next frame the frame rate allows) costs no pass before it."""
+        if when >= self._sleep_until or self._waiter is None:
+            return  # it wakes by then anyway, or it is in a pass (which ends by computing its deadline)
+        if when <= self.now:
+            self.wake()
+            return
+        if self._timer is not None:
+            self._timer.cancel()
+        self._sleep_until = when
+        self._timer = self._loop.call_at(when, self.wake)
 
     async def flush(self) -> None:
         if self.session is None:
@@ -483,10 +503,22 @@ class SessionRuntime(CodeGuesses, Claimant):
             await self.rtc.tick()
             wanted = await self.on_tick()
             deadlines = [d for d in (wanted, session.next_deadline(), self.now + TICK) if d is not None]
-            delay = max(0.0, min(deadlines) - self.now)
-            self._wake.clear()
-            try:
-                async with asyncio.timeout(delay):
-                    await self._wake.wait()
-            except TimeoutError:
-                pass
+            await self._sleep(min(deadlines))
+
+    async def _sleep(self, until: float) -> None:
+        """Until ``until`` (loop time) or a ``wake``: one future and one timer, not
+        ``asyncio.timeout`` around an Event (its set-up cost more than the rest of an idle pass)."""
+        if until <= self.now:
+            await asyncio.sleep(0)  # let others run between passes due at once
+            return
+        waiter = self._waiter = self._loop.create_future()
+        self._sleep_until = until
+        self._timer = self._loop.call_at(until, self.wake)
+        try:
+            await waiter
+        finally:
+            self._waiter = None
+            self._sleep_until = -math.inf
+            if self._timer is not None:
+                self._timer.cancel()
+                self._timer = None

@@ -80,6 +80,11 @@ class Screen(AppMessage):
     t: ClassVar[str] = "screen"
     frame: dict[str, Any]
 
+    def to_json(self) -> dict[str, Any]:
+        """The frame as it is (JSON-safe already): ``asdict`` would deep-copy it, a tenth of
+        the customer's CPU at 10 KB/s of output."""
+        return {"t": self.t, "frame": self.frame}
+
 
 @frozen
 class Resync(AppMessage):

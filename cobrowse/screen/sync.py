@@ -27,6 +27,7 @@ origin) and asks :meth:`ScreenSender.next_deadline` when to poll again.
 
 from __future__ import annotations
 
+import math
 from typing import Sequence
 
 from .cluster import cluster_split
@@ -35,10 +36,19 @@ from .emulator import Emulator
 from .redact import CONTEXT_ROWS, Redactor
 from .state import REDACTED, Cursor, Row, ScreenState, Style, blank_row
 
-__all__ = ["ScreenSender", "ScreenMirror", "DEFAULT_FPS"]
+__all__ = ["ScreenSender", "ScreenMirror", "DEFAULT_FPS", "STEADY_FPS"]
 
 DEFAULT_FPS = 30.0
 DEFAULT_BURST = 1
+#: The frame rate while output streams steadily and nobody types: every frame costs the
+#: customer about the same CPU whatever it holds (fetching, redacting and diffing the rows,
+#: sealing, the write), and a log scrolling on is read as well at this rate; the view's lag
+#: grows by about half an interval (~17 ms). ``STEADY_AFTER`` frames in a row, each sent
+#: as soon as the rate allowed, make output steady; a pause (a frame not sent on time) or a
+#: key from the agent (``expedite``, for ``KEY_HOLD`` s) brings back ``fps`` at once.
+STEADY_FPS = 15.0
+STEADY_AFTER = 15
+KEY_HOLD = 1.0
 _EPSILON = 1e-6  # float slack: a frame due at exactly ``now`` is due
 
 
@@ -47,15 +57,21 @@ class ScreenSender:
 
     def __init__(self, cols: int = 80, rows: int = 24, *, fps: float = DEFAULT_FPS,
                  burst: int = DEFAULT_BURST, emulator: Emulator | None = None,
-                 redactor: Redactor | None = None) -> None:
+                 redactor: Redactor | None = None, steady_fps: float | None = STEADY_FPS) -> None:
         if not fps > 0:
             raise ValueError("fps must be positive")
+        if steady_fps is not None and not steady_fps > 0:
+            raise ValueError("steady_fps must be positive")
         if burst < 1:
             raise ValueError("burst must be at least 1")
         self._burst = float(burst)
         self._tokens = float(burst)
         self.emulator = emulator if emulator is not None else Emulator(cols, rows)
         self._interval = 1.0 / fps
+        self._steady = self._interval if steady_fps is None else 1.0 / min(steady_fps, fps)
+        self._streak = 0  # frames in a row sent as soon as the rate allowed (steady output)
+        self._sent_at: float | None = None  # when the last frame went
+        self._keyed = -math.inf  # when the agent last typed (expedite)
         self._dirty: set[int] = set()
         self._sent: ScreenState | None = None
         self._force = True
@@ -114,7 +130,15 @@ class ScreenSender:
         tokens = self._tokens_at(now)
         if tokens >= 1.0 - _EPSILON:
             return now
-        return now + (1.0 - tokens) * self._interval
+        return now + (1.0 - tokens) * self._period(now)
+
+    def ready_at(self, now: float) -> float:
+        """When the frame rate next allows a frame (``now`` if it does): output fed before
+        then shows in the same frame as output fed then."""
+        tokens = self._tokens_at(now)
+        if tokens >= 1.0 - _EPSILON:
+            return now
+        return now + (1.0 - tokens) * self._period(now)
 
     def expedite(self, now: float) -> None:
         """Allow the next frame at once, whatever the rate: the agent typed a key, and its
@@ -122,14 +146,34 @@ class ScreenSender:
         by the frame rate plus the agent's own typing rate."""
         self._tokens = max(self._tokens_at(now), 1.0)
         self._last = now
+        self._keyed = now
+        self._streak = 0
+
+    @property
+    def steady(self) -> bool:
+        """Whether frames go at the steady-output rate now (``STEADY_FPS``)."""
+        return self._streak >= STEADY_AFTER
+
+    def _period(self, now: float) -> float:
+        """Seconds a frame costs in tokens now: the steady interval while output streams on
+        (and the agent has not typed for KEY_HOLD s), else 1/fps."""
+        if self._streak >= STEADY_AFTER and now - self._keyed >= KEY_HOLD:
+            return self._steady
+        return self._interval
 
     def _tokens_at(self, now: float) -> float:
         if self._last is None:
             return self._burst
-        return min(self._burst, self._tokens + max(0.0, now - self._last) / self._interval)
+        return min(self._burst, self._tokens + max(0.0, now - self._last) / self._period(now))
 
     def _spend(self, now: float) -> None:
+        period = self._period(now)
         self._tokens = self._tokens_at(now) - 1.0
+        # On time: within half an interval of when the rate first allowed this frame.
+        sent_at = self._sent_at
+        on_time = sent_at is not None and now - sent_at <= 1.5 * period
+        self._streak = self._streak + 1 if on_time else 0
+        self._sent_at = now
         self._last = now
 
     def poll(self, now: float) -> ScreenFrame | None:

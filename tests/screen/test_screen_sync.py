@@ -10,6 +10,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from cobrowse.screen import Emulator, ScreenFrame, ScreenMirror, ScreenSender, apply, diff
+from cobrowse.screen.sync import KEY_HOLD, STEADY_FPS
 
 sys.path.insert(0, str(Path(__file__).parent))
 from streams import sizes, split_stream  # noqa: E402
@@ -217,9 +218,45 @@ def test_flood_is_coalesced():
     assert frame_bytes <= 0.02 * total
 
 
-def test_burst_sends_an_echo_at_once_but_keeps_the_average_rate() -> None:
-    """After a quiet spell a change goes out at once; sustained changes stay at ``fps``."""
+def test_steady_output_goes_at_the_steady_rate_until_a_key_or_a_pause() -> None:
+    """Output streaming on: after STEADY_AFTER frames on time, frames go at STEADY_FPS; a key
+    from the agent lets its echo out at once and brings back fps for KEY_HOLD s; after a
+    pause the first change goes at once."""
     s = ScreenSender(20, 3, fps=30.0, burst=4)
+    assert s.poll(0.0) is not None
+    now, times = 0.0, []
+
+    def stream(seconds: float) -> list[float]:
+        nonlocal now
+        out = []
+        for i in range(int(seconds / 0.005)):
+            now += 0.005
+            s.feed(b"\r%d" % i)
+            if s.poll(now) is not None:
+                out.append(now)
+        return out
+
+    times = stream(3.0)
+    assert s.steady
+    late = [t for t in times if t >= 1.0]
+    assert 2.0 * STEADY_FPS - 3 <= len(late) <= 2.0 * STEADY_FPS + 3
+    now += 0.005
+    s.feed(b"k")
+    s.expedite(now)
+    assert s.next_deadline(now) == now and s.poll(now) is not None  # the key's echo at once
+    assert not s.steady
+    times = stream(KEY_HOLD * 0.9)
+    assert len(times) >= KEY_HOLD * 0.9 * 30 - 5  # full rate while the agent types
+    now += 0.5  # a pause: the next change goes at once, at full rate
+    s.feed(b"z")
+    assert s.poll(now) is not None
+    assert not s.steady
+
+
+def test_burst_sends_an_echo_at_once_but_keeps_the_average_rate() -> None:
+    """After a quiet spell a change goes out at once; sustained changes stay at ``fps``
+    (without the steady-output rate: see the next test)."""
+    s = ScreenSender(20, 3, fps=30.0, burst=4, steady_fps=None)
     assert s.poll(0.0) is not None  # the first snapshot
     now = 0.0
     for i in range(3):  # typing faster than 30/s: the burst absorbs it
@@ -250,3 +287,16 @@ def test_expedite_lets_an_echo_through_at_once() -> None:
     assert s.poll(0.002) is not None
     s.feed(b"b")
     assert s.poll(0.003) is None  # one frame per expedite, then the rate again
+
+
+def test_ready_at_says_when_the_rate_next_allows_a_frame() -> None:
+    """What the customer waits for before feeding small output: now after a pause (an echo
+    goes at once), else the time the token bucket refills, which next_deadline agrees with."""
+    s = ScreenSender(20, 3, fps=30.0, burst=1)
+    assert s.ready_at(0.0) == 0.0
+    assert s.poll(0.0) is not None
+    assert abs(s.ready_at(0.01) - 1 / 30) < 1e-9
+    s.feed(b"x")
+    assert s.next_deadline(0.01) == s.ready_at(0.01)
+    assert s.poll(s.ready_at(0.01)) is not None
+    assert s.ready_at(1.0) == 1.0
