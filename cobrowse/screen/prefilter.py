@@ -50,6 +50,9 @@ _SEQ_RE = LazyRe(
 )
 _PARTIAL_RE = re.compile(r"(?:\x1b(?:\[[\x30-\x3f]*[\x20-\x2f]*|[\x20-\x2f]*)?|\x9b[\x30-\x3f]*[\x20-\x2f]*)\Z")
 _TAIL_MAX = 64
+# C0 controls a terminal executes inside an escape sequence without ending it (not CAN, SUB
+# or ESC, which end or restart it).
+_INNER_C0_RE = re.compile(r"[\x00-\x17\x19\x1c-\x1f]")
 # Zero-width characters joined to the cell left of the cursor, at most, per chunk (the rest of
 # such characters are dropped: only a stream of stray marks gets there).
 _MAX_JOINS = 256
@@ -234,10 +237,16 @@ class StreamFilter:
         i = max(i, j)
         if i < 0:
             return text
-        m = _PARTIAL_RE.match(text, i)
-        if m is None:
-            return text
-        self.tail += text[i:]
+        held = text[i:]
+        if _PARTIAL_RE.match(held) is None:
+            # C0 controls inside a sequence are executed where they stand and the sequence
+            # goes on (ESC CR [ M is a CR, then CSI M): pass them on now, hold the rest
+            rest = _INNER_C0_RE.sub("", held)
+            if rest == held or _PARTIAL_RE.match(rest) is None:
+                return text
+            self.tail += rest
+            return text[:i] + "".join(_INNER_C0_RE.findall(held))
+        self.tail += held
         return text[:i]
 
     def process(self, text: str, rows: int, flush: Callable[[str], str], cursor_row: Callable[[], int],

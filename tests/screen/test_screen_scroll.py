@@ -7,7 +7,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from cobrowse.screen import Emulator, ScreenFrame, ScreenMirror, ScreenSender, apply
@@ -187,6 +187,7 @@ def test_context_followed_through_any_output_redacts_as_the_scrollback(stream, s
 @SETTINGS
 @given(stream=split_stream(), size=sizes,
        plain=st.lists(st.text("ab \r\n\t\x08\x1b[31m\u4e2d", max_size=120), max_size=8))
+@example(stream=(b"\x1b[0M", [b"", b"\x1b", b"[0M"]), size=(2, 4), plain=["", "\r"])  # a CR inside ESC [ M
 def test_lines_above_followed_equal_the_scrollback(stream, size, plain):
     """Whatever the output (escapes, scroll regions, the alternate screen, wide characters,
     repeated lines), the lines above the screen the emulator follows are the scrollback's."""
