@@ -47,7 +47,9 @@ userspace shaper on loopback (its own process: ``MS / 2`` each way on every chun
 handshake's round trip modelled, ``--loss`` per direction, 0 by default so that the figures
 count round trips), the customer through one listening port, the agent through another, so
 the relay sits ``MS`` away from each side (and the sides ``2 × MS`` from each other). Each
-round trip on the customer's critical path then shows as ~``MS`` in its phase.
+round trip on the customer's critical path then shows as ~``MS`` in its phase. With
+``--relay-at customer`` only the agent's connection is shaped (the customer reaches the relay
+directly: bench/latency.py's layout, a relay near the customer).
 
 Progress goes to stderr; the last stdout line is one JSON object.
 """
@@ -316,7 +318,9 @@ async def bench(args: argparse.Namespace) -> dict[str, Any]:
     relay_url = agent_url = f"ws://127.0.0.1:{relay.port}"
     shaper = None
     if args.rtt:
-        shaper, relay_url, agent_url = await start_shaper(relay.port, args.rtt, args.loss)
+        shaper, shaped_cust, agent_url = await start_shaper(relay.port, args.rtt, args.loss)
+        if args.relay_at == "middle":
+            relay_url = shaped_cust
     trees = [ROOT] + ([args.versus] if args.versus else [])
     runs = {tree: Run() for tree in trees}
     try:
@@ -349,6 +353,8 @@ async def bench(args: argparse.Namespace) -> dict[str, Any]:
     if args.versus:
         result["versus"] = {"tree": str(args.versus), **runs[args.versus].summary()}
     result["rtt_ms"], result["loss"] = args.rtt, args.loss
+    if args.rtt:
+        result["relay_at"] = args.relay_at
     result["machine"] = f"{platform.machine()} {os.cpu_count()} cpu, Python {platform.python_version()}"
     result["elapsed_s"] = round(time.monotonic() - start, 1)
     return result
@@ -415,6 +421,8 @@ def main() -> None:
     ap.add_argument("--rtt", type=float, default=0.0, metavar="MS",
                     help="each side reaches the relay through a shaped link of this round-trip time (bench/netlink.py)")
     ap.add_argument("--loss", type=float, default=0.0, metavar="P", help="with --rtt: loss per direction (default 0)")
+    ap.add_argument("--relay-at", choices=("middle", "customer"), default="middle",
+                    help="with --rtt: both sides shaped (middle, default) or only the agent's (a relay near the customer)")
     args = ap.parse_args()
     if args.versus:
         args.versus = args.versus.resolve()
