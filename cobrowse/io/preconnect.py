@@ -7,11 +7,12 @@ standard library and the pure proxy rules are imported here), in a daemon thread
 link's first connection takes the socket with :func:`take` and hands it to websockets'
 ``connect(..., sock=...)``, which does the upgrade (and TLS for ``wss://``) as usual.
 
-Only when nothing but the command line and the environment decide the relay (``--relay``
-or ``COBROWSE_RELAY``) and no proxy applies to it (``--proxy``/``--no-proxy`` are not on
-the command line, and the environment's proxy variables, as curl reads them, say
-"direct"): a proxied or differently configured relay is reached exactly as before, and a
-socket whose URL or proxy does not match what the settings finally chose is closed unused.
+The relay is found as the settings find it (``--relay``, ``COBROWSE_RELAY``, the config
+file's ``relay``; the file is read in the thread); the early connection is made only when
+no proxy applies to it (``--proxy``/``--no-proxy`` are not on the command line, and the
+environment's proxy variables, as curl reads them, say "direct"): a proxied relay is
+reached exactly as before, and a socket for another URL than the one the settings finally
+chose (or when they chose a proxy) is closed unused.
 """
 
 from __future__ import annotations
@@ -27,12 +28,14 @@ from urllib.parse import urlsplit
 _PROXY_PREFIXES = ("--pr", "--no-p")
 CONNECT_TIMEOUT = 10.0
 
-_pending: tuple[str, concurrent.futures.Future[socket.socket]] | None = None
+Early = tuple[str, socket.socket]
+_pending: concurrent.futures.Future[Early | None] | None = None
 
 
 def early_relay(args: Sequence[str], env: Mapping[str, str]) -> str | None:
-    """The relay URL the settings will choose, when the command line or the environment
-    decides it alone and no proxy applies; else None."""
+    """The relay URL the settings will choose (``--relay``, else ``COBROWSE_RELAY``, else the
+    config file's ``relay``: cobrowse.cli.config.resolve's order) when no proxy applies to
+    it; else None (no relay named, a proxy flag, an abbreviation argparse would expand)."""
     url: str | None = None
     words = list(args)
     for i, word in enumerate(words):
@@ -46,7 +49,7 @@ def early_relay(args: Sequence[str], env: Mapping[str, str]) -> str | None:
             url = word.split("=", 1)[1]
         elif word.startswith("--rel"):
             return None  # an abbreviation: let argparse decide
-    url = url or env.get("COBROWSE_RELAY") or None
+    url = url or env.get("COBROWSE_RELAY") or _config_relay(env)
     if url is None or not url.startswith(("ws://", "wss://")):
         return None
     from cobrowse.wire.proxy import ProxySettingError, choose_proxy
@@ -59,6 +62,28 @@ def early_relay(args: Sequence[str], env: Mapping[str, str]) -> str | None:
     return url
 
 
+def _config_relay(env: Mapping[str, str]) -> str | None:
+    """The config file's ``relay`` (the file cobrowse.cli.config.config_path names), if any."""
+    from pathlib import Path
+
+    explicit = env.get("COBROWSE_CONFIG")
+    if explicit:
+        path = Path(explicit)
+    else:
+        from platformdirs import user_config_dir
+
+        path = Path(user_config_dir("cobrowse")) / "config.toml"
+    try:
+        if not path.is_file():
+            return None
+        import tomllib
+
+        relay = tomllib.loads(path.read_text()).get("relay")
+    except (OSError, ValueError):  # the settings report a bad file; no early connection
+        return None
+    return relay if isinstance(relay, str) else None
+
+
 def _address(url: str) -> tuple[str, int] | None:
     parts = urlsplit(url)
     try:
@@ -68,63 +93,65 @@ def _address(url: str) -> tuple[str, int] | None:
     return (parts.hostname, port) if parts.hostname else None
 
 
-def _open(address: tuple[str, int], future: concurrent.futures.Future[socket.socket]) -> None:
+def _open(args: Sequence[str], env: Mapping[str, str], future: concurrent.futures.Future[Early | None]) -> None:
+    sock: socket.socket | None = None
     try:
-        sock = socket.create_connection(address, timeout=CONNECT_TIMEOUT)
-        sock.settimeout(None)
-        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        url = early_relay(args, env)
+        address = _address(url) if url else None
+        if url is not None and address is not None:
+            sock = socket.create_connection(address, timeout=CONNECT_TIMEOUT)
+            sock.settimeout(None)
+            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
     except BaseException as exc:  # reported by take() as "no socket": the link connects itself
         future.set_exception(exc)
         return
-    if not future.set_running_or_notify_cancel():
-        sock.close()
-        return
-    future.set_result(sock)
+    future.set_result((url, sock) if url is not None and sock is not None else None)
 
 
-def start(args: Sequence[str], env: Mapping[str, str]) -> bool:
-    """Begin connecting to the relay ``args`` (the command's arguments) and ``env`` name, in
-    a daemon thread; False when the early connection does not apply."""
+def start(args: Sequence[str], env: Mapping[str, str]) -> None:
+    """Find the relay ``args`` (the command's arguments), ``env`` and the config file name and
+    connect to it, in a daemon thread (reading the config file happens there too)."""
     global _pending
-    url = early_relay(args, env)
-    address = _address(url) if url else None
-    if url is None or address is None:
-        return False
-    future: concurrent.futures.Future[socket.socket] = concurrent.futures.Future()
-    _pending = (url, future)
-    threading.Thread(target=_open, args=(address, future), name="relay-preconnect", daemon=True).start()
-    return True
+    future: concurrent.futures.Future[Early | None] = concurrent.futures.Future()
+    _pending = future
+    threading.Thread(target=_open, args=(list(args), dict(env), future), name="relay-preconnect",
+                     daemon=True).start()
 
 
 async def take(url: str) -> socket.socket | None:
-    """The early socket for ``url`` (once), or None: none was started, it was for another
-    URL, or it failed (the caller connects itself and reports its own error)."""
+    """The early socket for ``url`` (once), or None: none was started, none applied, it was
+    for another URL, or it failed (the caller connects itself and reports its own error)."""
     global _pending
-    pending, _pending = _pending, None
-    if pending is None:
+    future, _pending = _pending, None
+    if future is None:
         return None
     import asyncio  # here: start() runs before anything heavy is imported
 
-    early_url, future = pending
-    if early_url != url:
-        future.add_done_callback(_discard)
-        return None
     try:
         async with asyncio.timeout(CONNECT_TIMEOUT):
-            return await asyncio.wrap_future(future)
+            early = await asyncio.wrap_future(future)
     except Exception:  # refused, unreachable, timed out: the link's own connect says so
         future.add_done_callback(_discard)
         return None
+    if early is None:
+        return None
+    early_url, sock = early
+    if early_url != url:  # the settings chose another relay after all
+        sock.close()
+        return None
+    return sock
 
 
 def forget() -> None:
     """Close an early socket nobody took (tests; a command that ended before connecting)."""
     global _pending
-    pending, _pending = _pending, None
-    if pending is not None:
-        pending[1].add_done_callback(_discard)
+    future, _pending = _pending, None
+    if future is not None:
+        future.add_done_callback(_discard)
 
 
-def _discard(future: concurrent.futures.Future[socket.socket]) -> None:
+def _discard(future: concurrent.futures.Future[Early | None]) -> None:
     if not future.cancelled() and future.exception() is None:
-        future.result().close()
+        early = future.result()
+        if early is not None:
+            early[1].close()

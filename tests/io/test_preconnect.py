@@ -5,7 +5,9 @@ socket serves only the URL it was opened for."""
 from __future__ import annotations
 
 import asyncio
+import os
 import socket
+from pathlib import Path
 
 import pytest
 
@@ -22,7 +24,7 @@ URL = "ws://relay.example.net:8765"
     (["CODE", f"--relay={URL}"], {}, URL),
     (["CODE"], {"COBROWSE_RELAY": URL}, URL),
     (["CODE", "--relay", URL], {"COBROWSE_RELAY": "ws://other:1"}, URL),
-    (["CODE"], {}, None),  # the config file or the default decides: no early connection
+    (["CODE"], {"COBROWSE_CONFIG": os.devnull}, None),  # the default relay: no early connection
     (["CODE", "--relay", "http://x"], {}, None),
     (["CODE", "--relay", URL, "--proxy", "http://proxy:3128"], {}, None),
     (["CODE", "--relay", URL, "--pro", "http://proxy:3128"], {}, None),  # an abbreviation argparse takes
@@ -45,10 +47,10 @@ def test_early_relay_only_when_args_and_env_decide_and_no_proxy_applies(args: li
 
 async def test_the_link_takes_the_early_socket_and_only_for_its_url(relay_url: str) -> None:
     port = int(relay_url.rsplit(":", 1)[1])
-    assert preconnect.start(["CODE", "--relay", relay_url], {})
+    preconnect.start(["CODE", "--relay", relay_url], {})
     other = await preconnect.take("ws://127.0.0.1:1")
     assert other is None  # another URL: not handed out (and closed)
-    assert preconnect.start(["CODE", "--relay", relay_url], {})
+    preconnect.start(["CODE", "--relay", relay_url], {})
     sock = await preconnect.take(relay_url)
     assert isinstance(sock, socket.socket) and sock.getpeername()[1] == port
     sock.close()
@@ -56,7 +58,7 @@ async def test_the_link_takes_the_early_socket_and_only_for_its_url(relay_url: s
 
 
 async def test_a_joined_link_uses_the_early_socket(relay_url: str) -> None:
-    assert preconnect.start(["CODE", "--relay", relay_url], {})
+    preconnect.start(["CODE", "--relay", relay_url], {})
     link = RelayLink(relay_url, "agent")
     nameplate = await link.open()
     try:
@@ -72,9 +74,21 @@ async def test_a_failed_early_connect_leaves_the_links_own_error() -> None:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]  # nothing listens here once closed
     url = f"ws://127.0.0.1:{port}"
-    assert preconnect.start(["CODE", "--relay", url], {})
+    preconnect.start(["CODE", "--relay", url], {})
     link = RelayLink(url, "customer")
     with pytest.raises(Exception) as caught:
         await link.claim("42")
     assert f"cannot reach the relay at {url}" in str(caught.value)
     await asyncio.sleep(0)
+
+
+def test_the_config_files_relay_as_the_settings_read_it(tmp_path: Path) -> None:
+    config = tmp_path / "config.toml"
+    config.write_text('relay = "ws://relay.example.net:8765"\nname = "Ann"\n')
+    env = {"COBROWSE_CONFIG": str(config)}
+    assert early_relay(["CODE"], env) == URL
+    assert early_relay(["CODE"], {**env, "COBROWSE_RELAY": "ws://other.example.net"}) == "ws://other.example.net"
+    assert early_relay(["CODE"], {**env, "HTTP_PROXY": "http://proxy:3128"}) is None
+    config.write_text("relay = [not toml")
+    assert early_relay(["CODE"], env) is None  # the settings report it; no early connection
+    assert early_relay(["CODE"], {"COBROWSE_CONFIG": str(tmp_path / "missing.toml")}) is None
