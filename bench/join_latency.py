@@ -1,6 +1,6 @@
 """From `cobrowse join` to the agent's first screen, on loopback.
 
-    python bench/join_latency.py [--n 20] [--budget 150] [--versus DIR]
+    python bench/join_latency.py [--n 20] [--budget 150] [--versus DIR] [--rtt MS [--loss P]]
 
 A real relay runs in this process on 127.0.0.1:0. Each of ``n`` rounds starts a fresh
 headless agent (``python -m cobrowse agent --headless --relay URL``) and waits, untimed,
@@ -41,6 +41,15 @@ Bytecode: the tree's modules are compiled first (``compileall``, as ``pip instal
 so start-up is measured as an installed customer pays it even where the environment sets
 PYTHONDONTWRITEBYTECODE (then every run would compile the sources: ~200 ms more here);
 ``--source`` skips that. The JSON says which (``bytecode``).
+
+Over a network (``--rtt MS``): both sides reach the relay through bench/netlink.py's
+userspace shaper on loopback (its own process: ``MS / 2`` each way on every chunk, the TCP
+handshake's round trip modelled, ``--loss`` per direction, 0 by default so that the figures
+count round trips), the customer through one listening port, the agent through another, so
+the relay sits ``MS`` away from each side (and the sides ``2 × MS`` from each other). Each
+round trip on the customer's critical path then shows as ~``MS`` in its phase. With
+``--relay-at customer`` only the agent's connection is shaped (the customer reaches the relay
+directly: bench/latency.py's layout, a relay near the customer).
 
 Progress goes to stderr; the last stdout line is one JSON object.
 """
@@ -212,9 +221,10 @@ class RelayMarks:
 MARKS: RelayMarks | None = None
 
 
-async def one_round(relay_url: str, tree: Path = ROOT) -> dict[str, float]:
+async def one_round(relay_url: str, tree: Path = ROOT, agent_url: str | None = None) -> dict[str, float]:
     t_agent = time.monotonic()
-    agent = await Child.start("agent", "agent", "--headless", "--relay", relay_url, json_stdout=True, cwd=tree)
+    agent = await Child.start("agent", "agent", "--headless", "--relay", agent_url or relay_url, json_stdout=True,
+                              cwd=tree)
     customer: Child | None = None
     try:
         code = (await agent.until(lambda: next((e for _, e in agent.events if e.get("event") == "code"), None),
@@ -305,7 +315,12 @@ async def bench(args: argparse.Namespace) -> dict[str, Any]:
     relay = await serve_relay(RelayConfig(host="127.0.0.1", port=0))
     global MARKS
     MARKS = RelayMarks(relay.rooms)
-    relay_url = f"ws://127.0.0.1:{relay.port}"
+    relay_url = agent_url = f"ws://127.0.0.1:{relay.port}"
+    shaper = None
+    if args.rtt:
+        shaper, shaped_cust, agent_url = await start_shaper(relay.port, args.rtt, args.loss)
+        if args.relay_at == "middle":
+            relay_url = shaped_cust
     trees = [ROOT] + ([args.versus] if args.versus else [])
     runs = {tree: Run() for tree in trees}
     try:
@@ -319,11 +334,14 @@ async def bench(args: argparse.Namespace) -> dict[str, Any]:
                     wall, cpu = await baseline(argv, tree)
                     run.base[name].append(wall)
                     run.base_cpu[name].append(cpu)
-                r = await one_round(relay_url, tree)
+                r = await one_round(relay_url, tree, agent_url)
                 run.rounds.append(r)
                 log(f"round {i} ({tree.name}): " + " ".join(f"{k}={r[k]}" for k in PHASES)
                     + " | " + " ".join(f"{k}={run.base[k][-1]:.0f}ms" for k in BASELINES))
     finally:
+        if shaper is not None:
+            shaper.kill()
+            await shaper.wait()
         relay.close()
         try:
             async with asyncio.timeout(5):
@@ -334,9 +352,30 @@ async def bench(args: argparse.Namespace) -> dict[str, Any]:
     result = runs[ROOT].summary()
     if args.versus:
         result["versus"] = {"tree": str(args.versus), **runs[args.versus].summary()}
+    result["rtt_ms"], result["loss"] = args.rtt, args.loss
+    if args.rtt:
+        result["relay_at"] = args.relay_at
     result["machine"] = f"{platform.machine()} {os.cpu_count()} cpu, Python {platform.python_version()}"
     result["elapsed_s"] = round(time.monotonic() - start, 1)
     return result
+
+
+async def start_shaper(relay_port: int, rtt_ms: float, loss: float) -> tuple[asyncio.subprocess.Process, str, str]:
+    """bench/netlink.py's shaper in front of the relay: (process, customer URL, agent URL)."""
+    sys.path.insert(0, str(ROOT / "bench"))
+    from netlink import free_port
+
+    cust, agent = free_port(), free_port()
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable, str(ROOT / "bench" / "netlink.py"), "shaper", str(rtt_ms / 2000), str(loss), "1",
+        f"{cust}:127.0.0.1:{relay_port}", f"{agent}:127.0.0.1:{relay_port}", stdout=asyncio.subprocess.PIPE)
+    assert proc.stdout is not None
+    async with asyncio.timeout(WAIT):
+        line = await proc.stdout.readline()
+    if line.strip() != b"ready":
+        raise RuntimeError(f"the shaper did not start: {line!r}")
+    log(f"shaper: {rtt_ms:g} ms RTT, {loss:.1%} loss each way, between each side and the relay")
+    return proc, f"ws://127.0.0.1:{cust}", f"ws://127.0.0.1:{agent}"
 
 
 class Run:
@@ -379,6 +418,11 @@ def main() -> None:
     ap.add_argument("--versus", type=Path, metavar="DIR",
                     help="another checkout (e.g. main exported to /tmp): its rounds run interleaved with "
                          "this tree's, against the same relay; its figures go under \"versus\"")
+    ap.add_argument("--rtt", type=float, default=0.0, metavar="MS",
+                    help="each side reaches the relay through a shaped link of this round-trip time (bench/netlink.py)")
+    ap.add_argument("--loss", type=float, default=0.0, metavar="P", help="with --rtt: loss per direction (default 0)")
+    ap.add_argument("--relay-at", choices=("middle", "customer"), default="middle",
+                    help="with --rtt: both sides shaped (middle, default) or only the agent's (a relay near the customer)")
     args = ap.parse_args()
     if args.versus:
         args.versus = args.versus.resolve()

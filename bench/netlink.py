@@ -23,7 +23,10 @@ other side ``DELAY_S`` later (one way); a chunk of ``n`` bytes is lost with prob
 (``max(0.2, 4 × DELAY_S)``: Linux's 200 ms minimum RTO, or the tail-loss probe at two
 round trips); chunks never overtake each other (TCP delivers in order, so one loss delays
 what follows: head-of-line blocking, as a real TCP connection suffers). ``LOSS`` applies in
-each direction. Everything here is for bench/ scripts only: never imported by cobrowse.
+each direction. The TCP handshake: a client's ``connect()`` to the shaper returns at once
+(loopback), so what it sends is held until a round trip after the connection was accepted,
+plus the one-way delay (as if connect had taken its round trip over the link): a client that
+connected early, and sends later, pays no handshake, as over a real link. Everything here is for bench/ scripts only: never imported by cobrowse.
 """
 
 from __future__ import annotations
@@ -135,10 +138,10 @@ def free_port() -> int:
 # ---------------------------------------------------------------- roles (run as subprocesses)
 
 async def _shape(reader: asyncio.StreamReader, writer: asyncio.StreamWriter, delay: float, loss: float,
-                 rng: random.Random) -> None:
+                 rng: random.Random, not_before: float = 0.0) -> None:
     loop = asyncio.get_running_loop()
     rto = max(0.2, 4 * delay)
-    last = 0.0
+    last = not_before
     try:
         while chunk := await reader.read(65536):
             lost = 1 - (1 - loss) ** math.ceil(len(chunk) / MSS)
@@ -163,7 +166,10 @@ async def shaper(delay: float, loss: float, seed: int, rules: list[str]) -> None
                 sock = s.get_extra_info("socket")
                 if sock is not None:
                     sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-            await asyncio.gather(_shape(r, uw, delay, loss, rng), _shape(ur, w, delay, loss, rng),
+            # The client's connect() returned at once (loopback); over the link its SYN and
+            # SYN-ACK take a round trip, so nothing it sent arrives before then plus one way.
+            handshake = asyncio.get_running_loop().time() + 3 * delay
+            await asyncio.gather(_shape(r, uw, delay, loss, rng, handshake), _shape(ur, w, delay, loss, rng),
                                  return_exceptions=True)
         return on_client
 

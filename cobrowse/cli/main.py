@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import asyncio
 import os
 import sys
 from typing import Sequence
@@ -156,6 +155,9 @@ def _customer_command(sub: "argparse._SubParsersAction[argparse.ArgumentParser]"
 
 def main(argv: Sequence[str] | None = None) -> int:
     words = sys.argv[1:] if argv is None else list(argv)
+    if argv is None and words and words[0] in LEAN:  # the relay's TCP connect overlaps the imports
+        from cobrowse.io import preconnect
+        preconnect.start(words[1:], os.environ)
     parser = build_parser(words[0] if words else None)
     args = parser.parse_args(argv)
     if args.command_name is None:
@@ -196,6 +198,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         from cobrowse.cli import records
 
         return records.run(args)
+    import asyncio  # not at the top: main() starts the relay's connect before anything heavy loads
+
     try:
         return asyncio.run(commands.run(args))
     except KeyboardInterrupt:

@@ -114,8 +114,9 @@ class CustomerSession:
 
     async def spawn(self, argv: list[str], cols: int, rows: int, env: dict[str, str] | None = None) -> PtyProcess:
         """Start the shared program; a failure closes the relay session it would have joined.
-        A joined session starts running first: its key exchange goes out before the fork
-        (8-20 ms, the event loop blocked), so the agent's side of the exchange overlaps it."""
+        A joined session starts running first; its SPAKE2 message already went out with its
+        claim (``Session.begin``), so the agent's side of the exchange overlaps the fork (8-20
+        ms, the event loop blocked)."""
         session = self.runtime.session
         if self.guide is None and session is not None and self._session is None:
             self._session = asyncio.ensure_future(self.runtime.run())

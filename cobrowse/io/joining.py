@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import os
 import random
-from typing import Callable
+from typing import Callable, Sequence
 
 from cobrowse.errors import RelayRejected, RelayUnavailable
 from cobrowse.io.link import RelayLink
@@ -49,14 +49,15 @@ def retry_delay(code: str, attempt: int, rng: Callable[[], float]) -> float:
 
 
 async def claim_retrying(link: RelayLink, nameplate: str, emit: Callable[[Event], None],
-                         retry_for: float = BUSY_RETRY_FOR) -> None:
-    """``link.claim(nameplate)``, retried on ``busy``/``unavailable`` for up to ``retry_for`` s."""
+                         retry_for: float = BUSY_RETRY_FOR, then: Sequence[bytes] = ()) -> None:
+    """``link.claim(nameplate, then)``, retried on ``busy``/``unavailable`` for up to
+    ``retry_for`` s (``then``: frames sent right behind each claim, see ``Session.begin``)."""
     loop = asyncio.get_running_loop()
     give_up_at = loop.time() + retry_for
     attempt = 0
     while True:
         try:
-            await link.claim(nameplate)
+            await link.claim(nameplate, then)
             return
         except RelayRejected as exc:
             if exc.code not in JOIN_RETRY:
@@ -89,9 +90,10 @@ class Claimant:
     async def join(self, code: Code) -> None:
         """Claim the session; refusals that pass (``busy``, ``unavailable``) are retried for
         up to ``join_retry_for`` s, each wait reported."""
-        await claim_retrying(self.link, code.nameplate, self.emit, self.join_retry_for)
+        session = Session(self.role, code, os.urandom)
+        await claim_retrying(self.link, code.nameplate, self.emit, self.join_retry_for, session.begin())
         self.code = code
-        self.session = Session(self.role, code, os.urandom)
+        self.session = session
 
     async def _claim_again(self) -> RelayRejected | RelayUnavailable | None:
         """Claim our code again with a fresh handshake (the relay lost our unconfirmed claim);
@@ -99,10 +101,11 @@ class Claimant:
         assert self.code is not None
         self._reclaims += 1
         self.emit(SessionWarning(WarningKind.RECLAIM, message=RECLAIMING))
+        session = Session(self.role, self.code, os.urandom)
         try:
-            await claim_retrying(self.link, self.code.nameplate, self.emit, self.join_retry_for)
+            await claim_retrying(self.link, self.code.nameplate, self.emit, self.join_retry_for, session.begin())
         except (RelayRejected, RelayUnavailable) as exc:
             return exc
-        self.session = Session(self.role, self.code, os.urandom)
+        self.session = session
         self._link_task = asyncio.create_task(self.link.run(), name="link")
         return None

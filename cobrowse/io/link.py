@@ -15,13 +15,14 @@ import errno
 import random
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import Any
+from typing import Any, Sequence
 
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidProxy, InvalidStatus, InvalidURI
 
 from cobrowse import PROTOCOL_VERSION
 from cobrowse.errors import ConfigError, RelayRejected, RelayUnavailable
+from cobrowse.io import preconnect
 from cobrowse.wire import envelope as env
 from cobrowse.wire.backoff import reconnect_delay
 from cobrowse.wire.proxy import ProxyChoice, ProxySettingError, choose_proxy
@@ -29,6 +30,8 @@ from cobrowse.wire.proxy import ProxyChoice, ProxySettingError, choose_proxy
 log = logging.getLogger(__name__)
 
 MAX_FRAME = 8 * 1024 * 1024
+#: Binary frames a claim's answer may follow (see ``RelayLink._request``): a handshake's worth.
+EARLY_FRAMES = 4
 #: How long a side keeps trying to get its session back after the relay connection drops
 #: (a relay restart, a laptop changing networks); the relay holds its place as long.
 RECONNECT_FOR = 300.0
@@ -213,8 +216,17 @@ class RelayLink:
         self._closing = False
         self._dropped = DropCause.NETWORK
         self._refused_connection = False
+        #: Binary frames that came before the answer to a claim with pipelined frames.
+        self._early: list[bytes] = []
 
     async def _connect(self) -> ClientConnection:
+        early = await preconnect.take(self.url) if self.proxy.url is None else None
+        if early is not None:  # opened while cobrowse imported (cobrowse.io.preconnect)
+            try:
+                return await connect(self.url, compression=None, max_size=MAX_FRAME, open_timeout=10, sock=early, proxy=None,
+                                     ping_interval=10, ping_timeout=20, close_timeout=2)
+            except Exception:  # whatever went wrong on it: connect afresh, as without it
+                early.close()
         try:
             return await connect(
                 self.url, compression=None, max_size=MAX_FRAME, open_timeout=10,
@@ -230,11 +242,21 @@ class RelayLink:
                 isinstance(exc, OSError) and exc.errno == errno.ECONNREFUSED)
             raise unreachable(self.url, exc, self.proxy) from None
 
-    async def _request(self, ws: ClientConnection, message: env.Message, expect: type[env.Message]) -> env.Message:
+    async def _request(self, ws: ClientConnection, message: env.Message, expect: type[env.Message],
+                       then: Sequence[bytes] = ()) -> env.Message:
         await ws.send(message.encode())
+        self._early = []
+        for frame in then:  # pipelined behind the request (the relay takes them in order)
+            await ws.send(frame)
+            self.bytes_sent += len(frame)
         try:
             async with asyncio.timeout(15):
                 raw = await ws.recv()
+                # Only a relay that answers our pipelined frames before our request (not ours)
+                # sends frames first: kept, few, for the session to judge like any other.
+                while isinstance(raw, bytes) and then and len(self._early) < EARLY_FRAMES:
+                    self._early.append(raw)
+                    raw = await ws.recv()
         except (ConnectionClosed, TimeoutError) as exc:
             raise unreachable(self.url, exc) from None
         if isinstance(raw, bytes):
@@ -263,13 +285,15 @@ class RelayLink:
         self.ice_servers = reply.ice_servers
         return reply.nameplate
 
-    async def claim(self, nameplate: str) -> None:
-        """Join the session the other side created."""
+    async def claim(self, nameplate: str, then: Sequence[bytes] = ()) -> None:
+        """Join the session the other side created; ``then``: binary frames sent right behind
+        the claim, without waiting for its answer (a refused claim's are dropped by the relay)."""
         ws = await self._connect()
         message = env.Claim(self.role, PROTOCOL_VERSION, nameplate, self.token)
-        reply = await self._request(ws, message, env.Claimed)
+        reply = await self._request(ws, message, env.Claimed, then)
         assert isinstance(reply, env.Claimed)
         self._attach(ws, reply.nameplate, reply.side)
+        self._deliver_early()
         self.ice_servers = reply.ice_servers
 
     async def reopen(self) -> str:
@@ -288,6 +312,13 @@ class RelayLink:
             except (ConnectionClosed, TimeoutError, OSError):
                 pass
         return nameplate
+
+    def _deliver_early(self) -> None:
+        """Frames that came before the claim's answer, to the session first."""
+        early, self._early = self._early, []
+        for frame in early:
+            self.bytes_received += len(frame)
+            self.items.put_nowait(Frame(frame))
 
     def _attach(self, ws: ClientConnection, nameplate: str, side: str) -> None:
         self._ws, self.nameplate, self._side = ws, nameplate, side

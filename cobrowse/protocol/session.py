@@ -83,11 +83,24 @@ class Session:
         self._queued: list[AppMessage] = []
         self._ack_at: float | None = None
         self.peer_present = False
+        #: ``begin`` sent the handshake with the claim: the relay's first "joined" needs no resend.
+        self._sent_early = False
         #: Frames taken in and handed out, in bytes, whichever path carried them (relay or direct).
         self.bytes_received = 0
         self.bytes_sent = 0
 
     # I/O layer -> machine
+
+    def begin(self) -> list[bytes]:
+        """The claimant's opening frames (its SPAKE2 message), to send right behind its claim
+        on the same connection: they depend on nothing from the peer, and the relay handles one
+        connection's frames in order, so they reach the creator just after its "joined" (a
+        refused claim drops them). Saves the round trip of waiting for ``claimed`` first."""
+        if self.state != "know_code":
+            raise ValueError(f"begin() is for a fresh attempt, not one {self.state}")
+        self.state = "handshaking"
+        self._sent_early = True
+        return self._handshake.data_to_send()
 
     def peer_joined(self, now: float) -> None:
         """The relay says the peer is attached (first time or again)."""
@@ -95,6 +108,8 @@ class Session:
         if self.state == "know_code":
             self.state = "handshaking"
             self._outbox.extend(self._handshake.data_to_send())
+        elif self.state == "handshaking" and self._sent_early:
+            self._sent_early = False  # the "joined" that answers our claim: begin() already sent it
         elif self.state == "handshaking":
             self._handshake.resend()
             self._outbox.extend(self._handshake.data_to_send())
@@ -125,6 +140,7 @@ class Session:
         self._handshake = self._new_handshake()
         self.state = "know_code"
         self.peer_present = False
+        self._sent_early = False
         self._outbox.clear()
 
     def receive_data(self, frame: bytes, now: float) -> None:

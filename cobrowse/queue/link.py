@@ -13,7 +13,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import random
-from typing import Any, AsyncIterator, Callable
+from typing import Any, AsyncIterator, Callable, Sequence
 
 from websockets.asyncio.client import ClientConnection
 from websockets.exceptions import ConnectionClosed
@@ -149,12 +149,13 @@ class PickedAgentLink(RelayLink):
         super().__init__(url, "agent", token, **kw)
         self.ticket = ticket
 
-    async def claim(self, nameplate: str) -> None:
+    async def claim(self, nameplate: str, then: Sequence[bytes] = ()) -> None:
         ws = await self._connect()
         reply = await self._request(ws, env.Claim(self.role, PROTOCOL_VERSION, nameplate, self.token, self.ticket),
-                                    env.Claimed)
+                                    env.Claimed, then)
         assert isinstance(reply, env.Claimed)
         self._attach(ws, reply.nameplate, reply.side)
+        self._deliver_early()
         self.ice_servers = reply.ice_servers
 
 
