@@ -75,10 +75,8 @@ FLOOD_EVERY = 0.2
 FLOOD_SHARE = 0.05
 MAX_BACKLOG = 32 * 1024 * 1024
 #: Up to this many bytes waiting are fed when the frame rate next allows a frame, not at
-#: once (screen_fed: the same frames go, one feed a frame instead of one per pty read; a
-#: `cat` arrives in a pty's ~4 KB reads: with 4 KB here every second read was fed, which
-#: cost the customer's terminal a third of its speed with skip-ahead's scans).
-DEFER_BELOW = FEED_SLICE
+#: once (screen_fed: the same frames go, one feed a frame instead of one per pty read).
+DEFER_BELOW = 4 * 1024
 #: Skip-ahead (screen/skip.py): a flood's backlog is shortened to the lines the screen can
 #: still show and fed at once when at most FOLLOW_FEED bytes are left; past TORRENT bytes
 #: queued between two follows (~15 MB/s: `cat` of a big file) the view follows every
