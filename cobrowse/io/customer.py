@@ -31,7 +31,8 @@ from cobrowse.protocol.consent import ConsentMachine
 from cobrowse.protocol.inbound import NoticeTally, RateLimits
 from cobrowse.protocol.prompts import ARMING, PromptQueue
 from cobrowse.protocol.recording import RecordingConsent
-from cobrowse.screen.redact import Redactor
+from cobrowse.screen.redact import CONTEXT_ROWS, Redactor
+from cobrowse.screen.skip import SkipAhead
 from cobrowse.screen.state import REDACTED, Modes
 from cobrowse.screen.sync import ScreenSender
 from cobrowse.screen.budget import PatternBudget  # after sync: keeps merges apart
@@ -76,6 +77,16 @@ MAX_BACKLOG = 32 * 1024 * 1024
 #: Up to this many bytes waiting are fed when the frame rate next allows a frame, not at
 #: once (screen_fed: the same frames go, one feed a frame instead of one per pty read).
 DEFER_BELOW = 4 * 1024
+#: Skip-ahead (screen/skip.py): a flood's backlog is shortened to the lines the screen can
+#: still show and fed at once when at most FOLLOW_FEED bytes are left; past TORRENT bytes
+#: queued between two follows (~15 MB/s: `cat` of a big file) the view follows every
+#: TORRENT_EVERY s, so the agent, the relay and the frames leave the CPU to the program and
+#: the customer's terminal. SKIP_GROW: rows kept beyond the screen (redaction's context rows
+#: plus what a terminal grown taller pulls back).
+FOLLOW_FEED = 128 * 1024
+TORRENT = 512 * 1024
+TORRENT_EVERY = 0.5
+SKIP_GROW = 50
 #: Lines masked whole because the agent's patterns had used their CPU share are redacted
 #: again this much later (screen/budget.py).
 RECHECK = 0.1
@@ -127,6 +138,9 @@ class CustomerRuntime(TeamSeat, SessionRuntime):
         self._deferred: asyncio.TimerHandle | None = None  # a feed waiting for the next frame (DEFER_BELOW)
         self._slice = FEED_SLICE
         self._followed = -math.inf  # when the view last followed a flood (FOLLOW)
+        #: Lines that scroll through between two frames are not parsed (screen/skip.py).
+        self.skip = SkipAhead(CONTEXT_ROWS + SKIP_GROW)
+        self._unskipped = 0  # backlog bytes skip-ahead could not shorten enough, last time
         #: Largest backlog seen, in bytes (statistics, tests).
         self.max_backlog = 0
 
@@ -294,17 +308,22 @@ class CustomerRuntime(TeamSeat, SessionRuntime):
         quiet_for = now - self._last_output
         if quiet_for < QUIET:  # flooding: the terminal first, but the agent's view follows
             self._slice = FEED_SLICE
-            flood = self._backlog_bytes > FOLLOW_BACKLOG
-            every = FLOOD_EVERY if flood else FOLLOW
+            every = FOLLOW if self._backlog_bytes < TORRENT else TORRENT_EVERY
             follow_at = max(self._backlog[0][0], self._followed) + every
             if now >= follow_at:
                 self._followed = now
-                stop = time.perf_counter() + (FLOOD_SHARE if flood else FOLLOW_SHARE) * every
-                while self._backlog and time.perf_counter() < stop:
-                    self._feed(FEED_SLICE)
-                follow_at = now + every
+                if not self._follow():
+                    flood = self._backlog_bytes > FOLLOW_BACKLOG
+                    every = FLOOD_EVERY if flood else FOLLOW
+                    stop = time.perf_counter() + (FLOOD_SHARE if flood else FOLLOW_SHARE) * every
+                    while self._backlog and time.perf_counter() < stop:
+                        self._feed(FEED_SLICE)
+                    self._followed = now + every - FOLLOW
+                follow_at = self._followed + FOLLOW
             if self._backlog:
                 self._feed_handle = self._loop.call_later(min(QUIET - quiet_for, follow_at - now), self._feed_step)
+            return
+        if self._follow():
             return
         self._feed(self._slice)
         self._slice = min(2 * self._slice, MAX_SLICE)
@@ -323,10 +342,40 @@ class CustomerRuntime(TeamSeat, SessionRuntime):
             batch.append(data)
             taken += len(data)
             self._backlog_bytes -= len(data)
+        if not backlog:
+            self._unskipped = 0
         if batch:
-            self.screen.feed(batch[0] if len(batch) == 1 else b"".join(batch))
-            self.screen_fed()
-            self.followers_changed()
+            data = batch[0] if len(batch) == 1 else b"".join(batch)
+            emu = self.screen.emulator
+            self._fed(self.skip.shorten(data, emu.size[1], emu.scrolls_whole()))
+
+    def _follow(self) -> bool:
+        """Feed the whole backlog at once if skip-ahead leaves at most FOLLOW_FEED bytes of it;
+        else queue what it left again (in slices, fed within the time budget) and say no."""
+        backlog = self._backlog
+        if self._backlog_bytes < 2 * self._unskipped:
+            return False  # not twice what could not be shortened last time: keeps scans O(output)
+        data = backlog[0][1] if len(backlog) == 1 else b"".join(chunk for _, chunk in backlog)
+        emu = self.screen.emulator
+        out, ground = self.skip.plan(data, emu.size[1], emu.scrolls_whole())
+        if len(out) > FOLLOW_FEED:
+            if len(out) < len(data):
+                first = backlog[0][0]
+                backlog.clear()
+                backlog.extend((first, out[i : i + FEED_SLICE]) for i in range(0, len(out), FEED_SLICE))
+                self._backlog_bytes = len(out)
+            self._unskipped = len(out)
+            return False
+        backlog.clear()
+        self._backlog_bytes = self._unskipped = 0
+        self.skip.commit(data, out, ground)
+        self._fed(out)
+        return True
+
+    def _fed(self, data: bytes) -> None:
+        self.screen.feed(data)
+        self.screen_fed()
+        self.followers_changed()
 
     def feed_pending(self) -> None:
         """Feed the whole backlog now (before a resize, before the last frame)."""

@@ -29,6 +29,7 @@ import re
 from cobrowse.audit.cast import sgr
 from cobrowse.screen.cluster import base_width, cluster_split
 from cobrowse.screen.emulator import MIN_COLS, Emulator
+from cobrowse.screen.skip import SkipAhead
 from cobrowse.screen.state import HIDDEN, Row, Style
 
 _SAVE, _RESTORE, _RESET = "\x1b7", "\x1b8", "\x1b[0m"
@@ -41,6 +42,8 @@ _CURSOR_REPORT = re.compile(rb"\x1b\[(\d{1,4});(\d{1,4})R")
 _REGION = re.compile(rb"\x1b\[(\d{0,4})(?:;(\d{0,4}))?r|\x1bc")
 #: Output kept for the replay while the answer is awaited (past this: give up, unsynced).
 MAX_REPLAY = 256 * 1024
+#: Lines kept beyond the screen when a flood is skipped through (a taller terminal pulls them back).
+SKIP_GROW = 50
 
 
 def _sgr(style: Style) -> str:
@@ -64,6 +67,9 @@ class NoticeLane:
 
     def __init__(self, cols: int, rows: int) -> None:
         self._mirror = Emulator(max(cols, MIN_COLS), max(rows, 1))
+        #: Lines that scroll through in one chunk are not parsed (screen/skip.py): the lane
+        #: reads only the visible rows (and SKIP_GROW more come back when the terminal grows).
+        self._skip = SkipAhead(SKIP_GROW)
         self._held: list[str] = []
         self._overlay: list[str] = []  # the urgent lines shown over the full-screen program
         self._replay: bytearray | None = None  # output since the cursor was asked (None: not waiting)
@@ -83,7 +89,8 @@ class NoticeLane:
             replay, self._replay = self._replay, None
             cols, rows = self._mirror.size
             self._mirror = Emulator(cols, rows)
-            self._mirror.feed(f"\x1b[{match[1].decode()};{match[2].decode()}H".encode() + bytes(replay))
+            self._skip.ground = True
+            self._feed(f"\x1b[{match[1].decode()};{match[2].decode()}H".encode() + bytes(replay))
             data = data[:match.start()] + data[match.end():]
             return self._flush_held(), data
         return (self.key() if data else b""), data
@@ -103,7 +110,7 @@ class NoticeLane:
 
     def output(self, data: bytes) -> bytes:
         """The program wrote ``data`` (already on the terminal): what to write after it."""
-        changed = self._mirror.feed(data)
+        changed = self._feed(data)
         self._mid = _unfinished(data)
         if b"r" in data or b"\x1bc" in data:
             self._note_region(data)
@@ -125,6 +132,10 @@ class NoticeLane:
         if self._overlay and changed & set(self._overlay_rows()):
             return out + self._draw_overlay()
         return out
+
+    def _feed(self, data: bytes) -> set[int]:
+        mirror = self._mirror
+        return mirror.feed(self._skip.shorten(data, mirror.size[1], mirror.scrolls_whole()))
 
     def resize(self, cols: int, rows: int) -> None:
         self._mirror.resize(max(cols, MIN_COLS), max(rows, 1))
@@ -258,7 +269,7 @@ class NoticeLane:
             if heights - scroll:
                 piece.append(f"\x1b[{heights - scroll}B")
             data = "".join(piece).encode()
-            self._mirror.feed(data)
+            self._feed(data)
             out += data
         return bytes(out)
 

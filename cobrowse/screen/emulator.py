@@ -449,6 +449,11 @@ class Emulator:
     def modes(self) -> Modes:
         return Modes(self._app_cursor, self._paste, self._alt)
 
+    def scrolls_whole(self) -> bool:
+        """Whether a line feed on the last row surely scrolls the whole screen: no scroll
+        region may be set and not on the alternate screen (skip-ahead's condition, skip.py)."""
+        return not self._alt and not self._region
+
     def row(self, i: int) -> Row:
         if not 0 <= i < self._rows:
             raise IndexError(f"row {i} out of range 0..{self._rows - 1}")

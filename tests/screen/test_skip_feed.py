@@ -1,0 +1,50 @@
+"""The customer runtime's feed with skip-ahead (io/customer.py): output queued while the
+event loop runs, in the sizes and pauses a pty gives, ends on the screen a full feed gives."""
+
+from __future__ import annotations
+
+import asyncio
+import random
+
+from cobrowse.io.customer import CustomerRuntime
+from cobrowse.io.link import RelayLink
+from cobrowse.screen import Emulator
+
+
+def _stream(rng: random.Random) -> list[bytes]:
+    """Bursts of coloured log lines, progress lines, a scroll region set and reset, cursor
+    moves, the alternate screen: what a build prints, in 4 KB pieces."""
+    parts: list[bytes] = []
+    n = 0
+    for burst in range(30):
+        kind = burst % 6
+        if kind == 2:
+            parts.append(b"\x1b[3;20r\x1b[20;1H")
+        elif kind == 3:
+            parts.append(b"\x1b[r\x1b[5A\x1b[2K")
+        elif kind == 5:
+            parts.append(b"\x1b[?1049h\x1b[Hfull screen\x1b[?1049l")
+        for _ in range(rng.randint(50, 3000)):
+            n += 1
+            if rng.random() < 0.1:
+                parts.append(b"\r\x1b[Kprogress %d%%" % (n % 100))
+            else:
+                parts.append(b"\x1b[2m12:00:%02d\x1b[0m \x1b[32mINFO\x1b[0m step %d done\r\n" % (n % 60, n))
+    data = b"".join(parts) + b"$ "
+    return [data[i : i + 4096] for i in range(0, len(data), 4096)]
+
+
+async def test_queued_output_ends_on_the_full_feeds_screen() -> None:
+    runtime = CustomerRuntime(RelayLink("ws://127.0.0.1:9", "customer"), lambda event: None, cols=80, rows=24)
+    reference = Emulator(80, 24)
+    rng = random.Random(7)
+    for i, chunk in enumerate(_stream(rng)):
+        runtime.program_output(chunk)
+        reference.feed(chunk)
+        if i % 50 == 0:
+            await asyncio.sleep(0.02)  # a pause: the view follows
+        elif i % 5 == 0:
+            await asyncio.sleep(0)
+    runtime.feed_pending()
+    assert runtime.screen.state() == reference.state()
+    assert runtime.skip.skipped_bytes > 0
