@@ -47,4 +47,4 @@ async def test_queued_output_ends_on_the_full_feeds_screen() -> None:
             await asyncio.sleep(0)
     runtime.feed_pending()
     assert runtime.screen.state() == reference.state()
-    assert runtime.skip.skipped_bytes > 0
+    assert runtime.output.skip.skipped_bytes > 0

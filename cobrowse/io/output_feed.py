@@ -1,0 +1,208 @@
+"""The program's output on its way to the emulator: queued, fed at the pace the machine allows.
+
+The program's output is already on the customer's terminal when it gets here
+(``CustomerRuntime.program_output``); this decides when the emulator parses it, so that the
+customer's own terminal never waits for the agent's view, while that view follows closely:
+small output at the next frame the rate allows, floods shortened by skip-ahead
+(screen/skip.py: lines that scroll through between two frames are not parsed) and followed
+at the frame rate, the lag bounded (MAX_LAG, MAX_BACKLOG). The constants below say why each
+figure is what it is (bench/cost.py, bench/flood.py measure them).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import math
+import time
+from collections import deque
+from typing import Callable
+
+from cobrowse.screen.redact import CONTEXT_ROWS
+from cobrowse.screen.skip import SkipAhead
+from cobrowse.screen.sync import ScreenSender
+
+__all__ = ["DEFER_BELOW", "FEED_SLICE", "MAX_BACKLOG", "MAX_LAG", "OutputFeed"]
+
+#: Feeding the emulator costs about 15 ms of CPU per MB (pyavt, holding the GIL), several
+#: times what passing the same MB through to the customer's terminal costs: fed inline, a
+#: 24 MB flood reached the customer's terminal at ~0.4x its unshared speed (bench/flood.py).
+#: So output is queued and fed from the event loop, oldest first, in batches. Up to
+#: FEED_SLICE bytes waiting (an echo, a prompt, a redraw) are fed at once, in the next loop
+#: iteration. More than that means the program floods its terminal: the terminal comes
+#: first, and the emulator catches up once no output came for QUIET s, FEED_SLICE bytes per
+#: loop iteration doubling up to MAX_SLICE while it stays quiet (not before: on a busy
+#: machine, parsing in the flood's short gaps takes the CPU the program and the terminal
+#: need). The lag is bounded: once the oldest queued output is MAX_LAG s old, or more than
+#: MAX_BACKLOG bytes wait, the excess is fed inline, so the emulator's speed paces the
+#: program as before. Floods up to about MAX_BACKLOG bytes thus reach the customer at full
+#: speed; the agent's view of a flood lags by at most MAX_LAG plus the backlog's parse time
+#: (~0.5 s for 32 MB); the final screen is exact.
+FEED_SLICE = 16 * 1024
+MAX_SLICE = 256 * 1024
+QUIET = 0.010
+MAX_LAG = 1.0
+#: Output that never pauses for QUIET s is still shown to the agent: once every FOLLOW s the
+#: oldest output is fed for up to FOLLOW_SHARE of that time (parsing costs 15-120 ms per MB,
+#: by how much Python-side filtering the output needs), so a steady 1 MB/s reaches the agent
+#: within about FOLLOW. Past FOLLOW_BACKLOG bytes waiting it is a flood (`cat` of a big file):
+#: the terminal comes first, and the view moves every FLOOD_EVERY s with FLOOD_SHARE of it.
+FOLLOW = 1 / 30
+FOLLOW_SHARE = 0.3
+FOLLOW_BACKLOG = 256 * 1024
+FLOOD_EVERY = 0.2
+FLOOD_SHARE = 0.05
+MAX_BACKLOG = 32 * 1024 * 1024
+#: Up to this many bytes waiting are fed when the frame rate next allows a frame, not at
+#: once (screen_fed: the same frames go, one feed a frame instead of one per pty read).
+DEFER_BELOW = 4 * 1024
+#: Skip-ahead (screen/skip.py): a flood's backlog is shortened to the lines the screen can
+#: still show and fed at once when at most FOLLOW_FEED bytes are left; past TORRENT bytes
+#: queued between two follows (~15 MB/s: `cat` of a big file) the view follows every
+#: TORRENT_EVERY s, so the agent, the relay and the frames leave the CPU to the program and
+#: the customer's terminal. SKIP_GROW: rows kept beyond the screen (redaction's context rows
+#: plus what a terminal grown taller pulls back).
+FOLLOW_FEED = 128 * 1024
+TORRENT = 512 * 1024
+TORRENT_EVERY = 0.5
+SKIP_GROW = 50
+
+
+class OutputFeed:
+    """The queue between the program's output and the emulator (see the module doc)."""
+
+    def __init__(self, loop: asyncio.AbstractEventLoop, screen: ScreenSender, on_fed: Callable[[], None]) -> None:
+        self._loop = loop
+        self._screen = screen
+        self._on_fed = on_fed  # the emulator took output: frames, followers
+        self._backlog: deque[tuple[float, bytes]] = deque()  # (arrival time, output) not yet fed
+        self._backlog_bytes = 0
+        self._last_output = 0.0  # loop time of the last output
+        self._feed_handle: asyncio.Handle | None = None
+        self._deferred: asyncio.TimerHandle | None = None  # a feed waiting for the next frame (DEFER_BELOW)
+        self._slice = FEED_SLICE
+        self._followed = -math.inf  # when the view last followed a flood (FOLLOW)
+        #: Lines that scroll through between two frames are not parsed (screen/skip.py).
+        self.skip = SkipAhead(CONTEXT_ROWS + SKIP_GROW)
+        self._unskipped = 0  # backlog bytes skip-ahead could not shorten enough, last time
+        #: Largest backlog seen, in bytes (statistics, tests).
+        self.max_backlog = 0
+
+    def queue(self, data: bytes, now: float) -> None:
+        """Output the customer's terminal already got (at loop time ``now``): queue it."""
+        self._backlog.append((now, data))
+        self._backlog_bytes += len(data)
+        self._last_output = now
+        if self._backlog_bytes > self.max_backlog:
+            self.max_backlog = self._backlog_bytes
+        if self._backlog_bytes > MAX_BACKLOG or now - self._backlog[0][0] > MAX_LAG:
+            self._feed(FEED_SLICE, older_than=now - MAX_LAG, keep=MAX_BACKLOG)  # the bound: pace the program
+        if self._feed_handle is None:
+            self._feed_handle = self._loop.call_soon(self._feed_step)
+
+    @property
+    def pending(self) -> bool:
+        """Whether output waits to be fed."""
+        return bool(self._backlog)
+
+    def _feed_step(self) -> None:
+        self._feed_handle = None
+        if self._backlog_bytes <= DEFER_BELOW and self._defer_feed():
+            return
+        if self._deferred is not None:
+            self._deferred.cancel()
+            self._deferred = None
+        if self._backlog_bytes <= FEED_SLICE:
+            self._feed(math.inf)
+            self._slice = FEED_SLICE
+            return
+        now = self._loop.time()
+        quiet_for = now - self._last_output
+        if quiet_for < QUIET:  # flooding: the terminal first, but the agent's view follows
+            self._slice = FEED_SLICE
+            every = FOLLOW if self._backlog_bytes < TORRENT else TORRENT_EVERY
+            follow_at = max(self._backlog[0][0], self._followed) + every
+            if now >= follow_at:
+                self._followed = now
+                if not self._follow():
+                    flood = self._backlog_bytes > FOLLOW_BACKLOG
+                    every = FLOOD_EVERY if flood else FOLLOW
+                    stop = time.perf_counter() + (FLOOD_SHARE if flood else FOLLOW_SHARE) * every
+                    while self._backlog and time.perf_counter() < stop:
+                        self._feed(FEED_SLICE)
+                    self._followed = now + every - FOLLOW
+                follow_at = self._followed + FOLLOW
+            if self._backlog:
+                self._feed_handle = self._loop.call_later(min(QUIET - quiet_for, follow_at - now), self._feed_step)
+            return
+        if self._follow():
+            return
+        self._feed(self._slice)
+        self._slice = min(2 * self._slice, MAX_SLICE)
+        if self._backlog:
+            self._feed_handle = self._loop.call_soon(self._feed_step)
+
+    def _feed(self, minimum: float, older_than: float = -math.inf, keep: float = math.inf) -> None:
+        """Feed the oldest queued chunks to the emulator in one batch: ``minimum`` bytes (rounded
+        up to whole chunks), and more while the oldest arrived before ``older_than`` or more
+        than ``keep`` bytes are queued."""
+        backlog = self._backlog
+        batch: list[bytes] = []
+        taken = 0
+        while backlog and (taken < minimum or backlog[0][0] < older_than or self._backlog_bytes > keep):
+            data = backlog.popleft()[1]
+            batch.append(data)
+            taken += len(data)
+            self._backlog_bytes -= len(data)
+        if not backlog:
+            self._unskipped = 0
+        if batch:
+            data = batch[0] if len(batch) == 1 else b"".join(batch)
+            emu = self._screen.emulator
+            self._fed(self.skip.shorten(data, emu.size[1], emu.scrolls_whole()))
+
+    def _follow(self) -> bool:
+        """Feed the whole backlog at once if skip-ahead leaves at most FOLLOW_FEED bytes of it;
+        else queue what it left again (in slices, fed within the time budget) and say no."""
+        backlog = self._backlog
+        if self._backlog_bytes < 2 * self._unskipped:
+            return False  # not twice what could not be shortened last time: keeps scans O(output)
+        data = backlog[0][1] if len(backlog) == 1 else b"".join(chunk for _, chunk in backlog)
+        emu = self._screen.emulator
+        out, ground = self.skip.plan(data, emu.size[1], emu.scrolls_whole())
+        if len(out) > FOLLOW_FEED:
+            if len(out) < len(data):
+                first = backlog[0][0]
+                backlog.clear()
+                backlog.extend((first, out[i : i + FEED_SLICE]) for i in range(0, len(out), FEED_SLICE))
+                self._backlog_bytes = len(out)
+            self._unskipped = len(out)
+            return False
+        backlog.clear()
+        self._backlog_bytes = self._unskipped = 0
+        self.skip.commit(data, out, ground)
+        self._fed(out)
+        return True
+
+    def _fed(self, data: bytes) -> None:
+        self._screen.feed(data)
+        self._on_fed()
+
+    def feed_pending(self) -> None:
+        """Feed the whole backlog now (before a resize, before the last frame)."""
+        self._feed(math.inf)
+
+    def _defer_feed(self) -> bool:
+        """Whether the (small) backlog waits for the next frame the rate allows: True with a
+        feed planned then. A frame that may go now (an echo, after a pause) is fed at once."""
+        now = self._loop.time()
+        due = self._screen.ready_at(now)
+        if due <= now:
+            return False
+        if self._deferred is None:
+            self._deferred = self._loop.call_at(due, self._feed_deferred)
+        return True
+
+    def _feed_deferred(self) -> None:
+        self._deferred = None
+        if self._backlog and self._feed_handle is None:
+            self._feed_step()  # due now: fed at once (or, grown past DEFER_BELOW, as usual)
