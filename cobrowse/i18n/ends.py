@@ -1,7 +1,7 @@
 """What the customer is told when a session ends or cannot start, in their language.
 
 Keyed by the stable reasons and codes the runtime, the relay link and the envelope already
-use (``cobrowse.io.runtime.END_MESSAGES``, ``cobrowse.wire.envelope.ERROR_CODES`` /
+use (``cobrowse.io.outcome.END_MESSAGES``, ``cobrowse.wire.envelope.ERROR_CODES`` /
 ``CLOSE_REASONS``): the English here is the same text (a test holds them equal), so a front
 end shows ``end_text(reason, tr)`` where it showed ``END_MESSAGES[reason]``. The peer's own
 words (``End.message``) are never translated: they are a peer's ``SafeText``.

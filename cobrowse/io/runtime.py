@@ -21,23 +21,18 @@ import dataclasses
 import math
 import os
 import secrets
-from dataclasses import dataclass
 from typing import Any, Callable
 
 from cobrowse import __version__
 from cobrowse.crypto.sas import peer_sas
-from cobrowse.errors import (
-    WRONG_CODE_MESSAGE,
-    WRONG_CODE_RETRY_MESSAGE,
-    LocalError,
-    RelayRejected,
-    RelayUnavailable,
-    SecurityError,
-)
+from cobrowse.errors import WRONG_CODE_MESSAGE, SecurityError
 from cobrowse.io.guesses import CodeGuesses
 from cobrowse.io.joining import BUSY_RETRY_FOR, CLAIM_LOST, RECLAIMS, Claimant
 from cobrowse.io.link import ClaimReleased, Frame, LinkEnded, PeerChanged, Reconnecting, RelayLink, Resumed
 from cobrowse.io.link import DIRECT_GOES_ON, peer_left_message, peer_timeout_message, reconnecting_message, resumed_message
+# How a session ends lives in outcome.py; its names stay importable from here, where callers look.
+from cobrowse.io.outcome import END_MESSAGES, EXIT_FAILED, EXIT_OK, EXIT_SECURITY, Outcome, exit_code_for, wrong_code_message
+from cobrowse.io.outcome import EXIT_REJECTED as EXIT_REJECTED, EXIT_UNREACHABLE as EXIT_UNREACHABLE, EXIT_USAGE as EXIT_USAGE
 from cobrowse.io.rtc import RtcManager, RtcSettings
 from cobrowse.policy.events import Event
 from cobrowse.policy.session_events import CodeShown, ErrorKind, PeerBack, PeerHello, PeerLeft, PeerState
@@ -60,51 +55,6 @@ MAX_ATTEMPTS = 3
 #: last (the End, the feedback, the last screen) before closing: on the direct path those
 #: frames are still in the data channel's buffers when the relay would tell the peer "gone".
 SETTLE = 3.0
-
-EXIT_OK = 0
-EXIT_FAILED = 1
-EXIT_USAGE = 2
-EXIT_UNREACHABLE = 3
-EXIT_REJECTED = 4
-EXIT_SECURITY = 5
-
-END_MESSAGES = {
-    "agent_ended": "the agent ended the session",
-    "customer_ended": "the customer ended the session",
-    "command_exited": "the customer's shared program exited",
-    "peer_timeout": "the other side's connection dropped and they did not come back in time: the session is over",
-    "expired": "nobody joined before the session code expired: start a new session",
-    "scared": "the session was stopped because a security check failed",
-    "claim_timeout": "the code was not confirmed in time: check the digits and try again",
-    "renewed": "the other side started over with a new code: ask for the new code",
-    "peer_unresponsive": "the other side stopped acknowledging what was sent to it: the session was ended",
-}
-
-
-@dataclass(frozen=True)
-class Outcome:
-    reason: str
-    message: str
-    exit_code: int
-
-
-def wrong_code_message(role: str) -> str:
-    """What the side that typed a rejected code is told (names the other side)."""
-    return WRONG_CODE_RETRY_MESSAGE if role == "customer" else WRONG_CODE_RETRY_MESSAGE.replace(
-        "your agent", "the customer")
-
-
-def exit_code_for(error: BaseException) -> int:
-    if isinstance(error, SecurityError):
-        return EXIT_SECURITY
-    if isinstance(error, RelayRejected):
-        return EXIT_REJECTED
-    if isinstance(error, RelayUnavailable):
-        return EXIT_UNREACHABLE
-    if isinstance(error, LocalError):
-        return EXIT_USAGE
-    return EXIT_FAILED
-
 
 class SessionRuntime(CodeGuesses, Claimant):
     role = "agent"

@@ -11,13 +11,9 @@ What we do ourselves:
 * dropping DEL (0x7f), which avt would otherwise print as a cell, and blanking
   cells whose character has no width of its own (combining marks, format
   characters), so one character of ``Row.text`` is one column (two if wide);
-* mode tracking from the raw byte stream, robust to sequences split across
-  chunks (an unfinished sequence at the end of a chunk is kept for the next):
-  bracketed paste (``?2004``, which avt ignores), the alternate screen
-  (``?1049``/``?1047``/``?47``, which avt honours but does not expose) and
-  application cursor keys (``?1``; avt exposes it but keeps it set across a
-  RIS, where a real terminal resets it). RIS (``ESC c``) resets all three,
-  DECSTR (``CSI ! p``) resets DECCKM;
+* mode tracking from the raw byte stream (bracketed paste, the alternate screen,
+  application cursor keys: what avt ignores, hides or keeps wrongly), robust to
+  sequences split across chunks: :class:`~.mode_tracker.ModeTracker`;
 * building :class:`Row` values, only when asked (never on ``feed``);
 * completing avt's changed-row report where it misses a row (a wide char
   wrapping at the end of a row blanks the rest of that row unreported).
@@ -44,6 +40,7 @@ import avt
 
 from .cluster import base_width, is_token_char, trim_cluster
 from .above import NOT_PLAIN, REGION, ScrolledOff
+from .mode_tracker import ModeTracker
 from .prefilter import StreamFilter
 from .state import (
     BLINK,
@@ -85,16 +82,6 @@ _FOLLOW_PIECES = 8
 # avt panics on a 1-column screen (wide char, autowrap off): refuse it. The
 # I/O layer clamps the pty's size into MIN_COLS..MAX_COLS x 1..MAX_ROWS.
 MIN_COLS = 2
-
-# Sequences that change a tracked mode, matched on the raw UTF-8 bytes (a C1
-# CSI is U+009B, i.e. b"\xc2\x9b"). Group 1: the private-mode parameters,
-# group 2: h (set) or l (reset). "!p" is DECSTR, "\x1bc" is RIS.
-_MODE_RE = re.compile(rb"(?:\x1b\[|\xc2\x9b)(?:\?([0-9;:]*)([hl])|!p)|\x1bc")
-# An unfinished prefix of one of those at the very end of a chunk.
-_PARTIAL_RE = re.compile(rb"(?:\x1b(?:\[(?:\?[0-9;:]*|!)?)?|\xc2(?:\x9b(?:\?[0-9;:]*|!)?)?)\Z")
-_TAIL_MAX = 40
-
-_ALT_MODES = frozenset({b"47", b"1047", b"1049"})
 
 _Indexed = avt.Color.Indexed
 
@@ -244,8 +231,7 @@ def _row_from_line(line: Any, tokens: Any) -> Row:
 class Emulator:
     """A virtual terminal of ``cols`` x ``rows`` fed with the program's bytes."""
 
-    __slots__ = ("_vt", "_decoder", "_tail", "_app_cursor", "_paste", "_alt", "_cols", "_rows", "_filter",
-                 "_force_filter", "_built", "_off", "_region")
+    __slots__ = ("_vt", "_decoder", "_tracker", "_cols", "_rows", "_filter", "_built", "_off", "_region")
 
     def __init__(self, cols: int = 80, rows: int = 24) -> None:
         _check_size(cols, rows)
@@ -253,14 +239,10 @@ class Emulator:
         # memory flat; the mirror shows the visible screen only (see _SCROLLBACK).
         self._vt = avt.Vt(cols, rows, scrollback_limit=_SCROLLBACK)
         self._decoder = codecs.getincrementaldecoder("utf-8")("replace")
-        self._tail = b""
-        self._app_cursor = False
-        self._paste = False
-        self._alt = False
+        self._tracker = ModeTracker()
         self._cols = cols
         self._rows = rows
         self._filter = StreamFilter(avt.Charset.Drawing.translate)
-        self._force_filter = False
         # Rows built lately, by line text, with the avt line they came from: a row that only
         # moved (a scroll) compares equal to its line (cells and pens, in avt: ~0.2 us) and
         # is not built again (~45 us). ASCII lines only: other text may hold cluster tokens,
@@ -276,13 +258,12 @@ class Emulator:
 
     def feed(self, data: bytes) -> set[int]:
         """Feed raw output bytes; return the indexes of visible rows that changed."""
-        self._track_modes(data)
+        geometry = self._tracker.track(data)
         before = self._decoder.getstate()[0]
         text = self._decoder.decode(data)
         flt = self._filter
-        if not (self._force_filter or flt.wants(before + data if before else data, text, self._rows)):
+        if not (geometry or flt.wants(before + data if before else data, text, self._rows)):
             return self._feed_str(flt.hold_partial(text))
-        self._force_filter = False
         changed: set[int] = set()
 
         def flush(pending: str) -> str:
@@ -308,7 +289,7 @@ class Emulator:
         vt = self._vt
         off = self._off
         try:
-            if off.known and not self._alt and not self._region and not NOT_PLAIN.search(text):
+            if off.known and not self._tracker.alt and not self._region and not NOT_PLAIN.search(text):
                 changed = off.feed(vt, text, self._cols, self._rows)
             else:
                 if off.known:
@@ -389,41 +370,6 @@ class Emulator:
         self._built.clear()
         return set(range(rows))
 
-    def _track_modes(self, data: bytes) -> None:
-        # Hot path: single-byte memchr scans only (multi-byte needles cost ~10x
-        # more on escape-heavy output). RIS matters only while a mode is on.
-        tail = self._tail
-        if (
-            tail
-            or b"?" in data
-            or (b"!" in data and self._app_cursor)
-            or ((self._app_cursor or self._paste or self._alt) and b"\x1bc" in data)
-        ):
-            buf = tail + data if tail else data
-            for m in _MODE_RE.finditer(buf):
-                params, final = m.group(1, 2)
-                if final is not None:
-                    on = final == b"h"
-                    for p in params.split(b";"):
-                        if p == b"1":
-                            self._app_cursor = on
-                        elif p == b"2004":
-                            self._paste = on
-                        elif p in _ALT_MODES:
-                            self._alt = on
-                        elif p in (b"3", b"6"):  # DECCOLM, DECOM: the filter rewrites or tracks them
-                            self._force_filter = True
-                elif m.group(0)[-1:] == b"p":  # DECSTR
-                    self._app_cursor = False
-                else:  # RIS
-                    self._app_cursor = self._paste = self._alt = False
-        else:
-            buf = data
-        # Keep an unfinished sequence for the next chunk.
-        start = max(0, len(buf) - _TAIL_MAX)
-        i = max(buf.rfind(b"\x1b", start), buf.rfind(b"\xc2", start))
-        self._tail = buf[i:] if i >= 0 and _PARTIAL_RE.match(buf, i) else b""
-
     def resize(self, cols: int, rows: int) -> set[int]:
         """Resize the screen; returns every row index (the caller resends all)."""
         _check_size(cols, rows)
@@ -447,12 +393,12 @@ class Emulator:
         return Cursor(col, row, bool(c.visible))
 
     def modes(self) -> Modes:
-        return Modes(self._app_cursor, self._paste, self._alt)
+        return self._tracker.modes()
 
     def scrolls_whole(self) -> bool:
         """Whether a line feed on the last row surely scrolls the whole screen: no scroll
         region may be set and not on the alternate screen (skip-ahead's condition, skip.py)."""
-        return not self._alt and not self._region
+        return not self._tracker.alt and not self._region
 
     def row(self, i: int) -> Row:
         if not 0 <= i < self._rows:
@@ -483,10 +429,10 @@ class Emulator:
         emulator knows them (above.py: no copy); else it copies the scrollback once (~2 ms
         for 1,000 lines) and follows from there."""
         off = self._off
-        if off.known and not self._alt and n <= off.keep:
+        if off.known and not self._tracker.alt and n <= off.keep:
             return tuple(self._row(line) for line in off.last(n))
         lines = self._vt.lines()[: -self._rows]
-        if not self._alt and not self._region:
+        if not self._tracker.alt and not self._region:
             off.seed(lines[-off.keep:])
         return tuple(self._row(line) for line in lines[-n:]) if n > 0 else ()
 

@@ -13,7 +13,8 @@ Rendering (Textual's Line API, as the ``Log`` widget does)
   keyed by that same ``(Row, cursor column, control)`` value, so a row that
   scrolls up one line is found in the cache under its new y.
 * How a row's cells become segments (widths, colours, attributes, clusters, masked
-  cells): :mod:`tui.widgets.screen_cells`.
+  cells): :mod:`tui.widgets.screen_cells`; the Rich styles they are drawn in, cached per
+  cell style: :mod:`tui.widgets.cell_styles`.
 * The cursor, when the state says it is visible, is always drawn (focused or
   not: it shows where the remote cursor is) with the component style
   ``remote-screen--cursor`` (reverse video), or ``remote-screen--cursor-control``
@@ -68,16 +69,16 @@ from textual.strip import Strip
 from textual.widget import Widget
 
 from cobrowse.protocol.untrusted import visible
-from cobrowse.screen import Modes, Row, ScreenState, Style, encode_key, encode_paste
+from cobrowse.screen import Modes, Row, ScreenState, encode_key, encode_paste
 from cobrowse.screen.predict import Overlay
-from tui.widgets.screen_cells import cell_rich_style as _cell_rich_style
+from tui.widgets.cell_styles import CellStyles
+from tui.widgets.screen_cells import cell_rich_style as _cell_rich_style  # noqa: F401  (bench/render.py takes it from here)
 from tui.widgets.screen_cells import cell_segments, fits, predicted
 from tui.widgets.screen_viewport import changed_spans, follow_cursor
 
 __all__ = ["RemoteScreen"]
 
 _NO_CURSOR = -1
-_MAX_STYLES = 4096
 
 
 class RemoteScreen(Widget, can_focus=True):
@@ -179,13 +180,9 @@ class RemoteScreen(Widget, can_focus=True):
         self._origin: tuple[int, int] = (0, 0)  # top-left state cell shown at (0, 0)
         self._placeholder: str | None = placeholder
         self._strips: LRUCache[tuple, Strip] = LRUCache(1024)
-        self._styles: dict[Style, RichStyle] = {}
-        self._cursor_styles: dict[tuple[Style, bool], RichStyle] = {}
-        self._base: RichStyle | None = None
+        self._looks = CellStyles(lambda name: self.get_component_rich_style(name, partial=True), self._base_style)
         self._width: int | None = None  # the content width, during render_lines
-        self._cursor_comp: tuple[RichStyle, RichStyle] | None = None
         self._highlight: frozenset[int] = frozenset()
-        self._highlight_style: RichStyle | None = None
         self._prediction: Overlay | None = None
         self.app_keys: frozenset[str] = frozenset(app_keys)
         self.control_tag = self.CONTROL_TAG if control_tag is None else control_tag
@@ -362,12 +359,8 @@ class RemoteScreen(Widget, can_focus=True):
         self._clear_style_caches()
 
     def _clear_style_caches(self) -> None:
-        self._styles.clear()
-        self._cursor_styles.clear()
+        self._looks.clear()
         self._strips.clear()
-        self._base = None
-        self._cursor_comp = None
-        self._highlight_style = None
 
     def get_content_width(self, container: Size, viewport: Size) -> int:
         return self._state.cols if self._state is not None else container.width
@@ -379,40 +372,10 @@ class RemoteScreen(Widget, can_focus=True):
 
     def _base_style(self) -> RichStyle:
         base = self.rich_style
-        if base != self._base:
+        if base != self._looks.base:
             self._clear_style_caches()
-            self._base = base
+            self._looks.base = base
         return base
-
-    def _style(self, style: Style) -> RichStyle:
-        rs = self._styles.get(style)
-        if rs is None:
-            if len(self._styles) >= _MAX_STYLES:  # bounded: a stream of fresh RGB colours
-                self._styles.clear()
-                self._cursor_styles.clear()
-            base = self._base if self._base is not None else self._base_style()
-            if style.redacted:
-                rs = base + self.get_component_rich_style("remote-screen--redacted", partial=True)
-            else:
-                rs = base + _cell_rich_style(style)
-            self._styles[style] = rs
-        return rs
-
-    def _cursor_style(self, style: Style, control: bool) -> RichStyle:
-        key = (style, control)
-        rs = self._cursor_styles.get(key)
-        if rs is None:
-            if self._cursor_comp is None:
-                self._cursor_comp = (
-                    self.get_component_rich_style("remote-screen--cursor", partial=True),
-                    self.get_component_rich_style("remote-screen--cursor-control", partial=True),
-                )
-            comp = self._cursor_comp[1 if control else 0]
-            rs = self._style(style) + comp
-            if comp.reverse and style.inverse:  # reverse video on an inverse cell
-                rs += RichStyle(reverse=False)
-            self._cursor_styles[key] = rs
-        return rs
 
     def render_lines(self, crop: Region) -> list[Strip]:
         self._base_style()  # once per repaint: rich_style walks the ancestors
@@ -424,7 +387,7 @@ class RemoteScreen(Widget, can_focus=True):
 
     def render_line(self, y: int) -> Strip:
         width = self._width if self._width is not None else self.size.width
-        base = self._base if self._base is not None else self._base_style()
+        base = self._looks.base if self._looks.base is not None else self._base_style()
         state = self._state
         if state is None or self._placeholder is not None:
             return self._placeholder_line(y, width)
@@ -444,21 +407,19 @@ class RemoteScreen(Widget, can_focus=True):
     def _build_strip(self, key: tuple, cols: int) -> Strip:
         row, ccol, control = key[:3]
         if ccol == _NO_CURSOR and not row.wide and all(fits(t) for t, _ in row.runs):
-            segments = [Segment(text, self._style(style)) for text, style in row.runs]
+            segments = [Segment(text, self._looks.cell(style)) for text, style in row.runs]
         else:
             segments = self._cell_segments(row, ccol, control)
         strip = Strip(segments, row.width)
         if row.width != cols:
-            strip = strip.adjust_cell_length(cols, self._base)
+            strip = strip.adjust_cell_length(cols, self._looks.base)
         if len(key) > 3:  # a highlighted row: the highlight style over every cell
-            if self._highlight_style is None:
-                self._highlight_style = self.get_component_rich_style("remote-screen--highlight", partial=True)
-            strip = Strip(Segment.apply_style(list(strip), post_style=self._highlight_style), strip.cell_length)
+            strip = Strip(Segment.apply_style(list(strip), post_style=self._looks.highlight()), strip.cell_length)
         return strip
 
     def _cell_segments(self, row: Row, ccol: int, control: bool) -> list[Segment]:
         """Cell by cell: the cursor cell, and widths Rich measures differently."""
-        return cell_segments(row, self._style, lambda style: self._cursor_style(style, control),
+        return cell_segments(row, self._looks.cell, lambda style: self._looks.cursor(style, control),
                              None if ccol == _NO_CURSOR else ccol)
 
     def _placeholder_line(self, y: int, width: int) -> Strip:

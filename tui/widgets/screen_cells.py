@@ -15,7 +15,7 @@
   dropped, so the other side never reorders our text. A cell the customer's cobrowse masked
   (``REDACTED``: its text is the mask character, see cobrowse/screen/redact.py) takes the
   widget's component style ``remote-screen--redacted`` instead of its own, so a mask never
-  passes for text (the widget picks the style: ``RemoteScreen._style``).
+  passes for text (the widget picks the style: ``CellStyles.cell``, tui/widgets/cell_styles.py).
 """
 
 from __future__ import annotations
