@@ -170,6 +170,9 @@ async def run_customer(args: argparse.Namespace, settings: ClientSettings, guide
     customer = CustomerSession(options, notices, cols, rows, guide=guide, hooks=hooks)
     runtime = customer.runtime
     runtime.emit = _quiet_when_gone(runtime.emit)
+    # from the start: SIGTERM while pairing or starting the program ends the session as well
+    # (pairing can complete before the program is forked: the agent may already be told)
+    gone = end_on_signals(runtime, "customer_ended")
     try:
         if guide is None and args.command_name == "help":  # the help queue: cobrowse/cli/help.py
             from cobrowse.cli.help import wait_in_queue
@@ -185,9 +188,19 @@ async def run_customer(args: argparse.Namespace, settings: ClientSettings, guide
             await customer.open(parse_code(args.code))
             say(tr("joined; checking the code with the agent..."))
         process = await customer.spawn(command_argv(args.command), cols, rows)
-    except (CobrowseError, OSError) as exc:
-        print(f"cobrowse: {visible(_error(exc, tr))}", file=sys.stderr)
+    except asyncio.CancelledError:
+        if not gone.is_set():
+            raise
+        task = asyncio.current_task()
+        if task is not None:
+            task.uncancel()  # a second signal, or the first one's grace ran out: stop here
         await customer.abandon()
+        return 0
+    except (CobrowseError, OSError) as exc:
+        await customer.abandon()
+        if gone.is_set():  # the customer stopped it (a signal): not a failure to report
+            return 0
+        print(f"cobrowse: {visible(_error(exc, tr))}", file=sys.stderr)
         return exit_code_for(exc) if isinstance(exc, CobrowseError) else EXIT_FAILED
     inputs: asyncio.Queue[bytes] = asyncio.Queue()
 
@@ -195,7 +208,6 @@ async def run_customer(args: argparse.Namespace, settings: ClientSettings, guide
         while True:
             await runtime.local_input(await inputs.get())
 
-    gone = end_on_signals(runtime, "customer_ended")
     loop = asyncio.get_running_loop()
 
     def input_ended(tty: bool) -> None:

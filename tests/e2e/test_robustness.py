@@ -81,3 +81,17 @@ async def test_sigterm_ends_the_session_for_both_at_once(relay_url: str) -> None
     finally:
         await agent.kill()
         await customer.kill()
+
+
+async def test_sigterm_before_anyone_joined_stops_cleanly(relay_url: str) -> None:
+    """`share` waiting for its agent (nothing forked yet): SIGTERM ends it like Ctrl-] e, not by
+    the signal's default action (which skips every clean-up: exit -15)."""
+    import signal
+
+    customer = await Proc.start("share", "--relay", relay_url, "--command", "sleep 60", name="customer")
+    try:
+        await customer.stderr_line("cobrowse code:")
+        customer.proc.send_signal(signal.SIGTERM)
+        assert await customer.wait() == 0
+    finally:
+        await customer.kill()
