@@ -8,32 +8,16 @@ import asyncio
 import json
 import os
 import struct
-from typing import Any, AsyncIterator, Awaitable, Callable
+from typing import Awaitable, Callable
 
 import pytest
 from websockets.asyncio.client import ClientConnection
 
 from cobrowse.wire.envelope import Ping
-from relay.config import RelayConfig
-from relay.server import RelayServer, serve_relay
-from tests.relay.test_ops_server import closed_code, pair, send
+from relay.server import RelayServer
+from tests.relay.test_ops_server import closed_code, make_relay, pair, send  # noqa: F401 (make_relay: a fixture)
 
 T = 10.0
-
-
-@pytest.fixture
-async def make_relay() -> AsyncIterator[Callable[..., Awaitable[RelayServer]]]:
-    started: list[RelayServer] = []
-
-    async def start(**overrides: Any) -> RelayServer:
-        relay = await serve_relay(RelayConfig(**{"host": "127.0.0.1", "port": 0, "tick_interval": 0.05, **overrides}))
-        started.append(relay)
-        return relay
-
-    yield start
-    for relay in started:
-        relay.close()
-        await asyncio.wait_for(relay.wait_closed(), T)
 
 
 def numbered(i: int, size: int) -> bytes:
