@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 
 from cobrowse.screen.key_blocks import BLOB
 from cobrowse.screen.redact import Redactor
-from cobrowse.screen.redact_patterns import CompiledRules
+from cobrowse.screen.redact_patterns import CompiledRules, Hint
 from cobrowse.screen.secret_shapes import BUILTIN_RULES, label_near
 
 NEEDLES = sorted({n for rule in BUILTIN_RULES for n in rule.needles})
@@ -73,3 +73,29 @@ def test_label_prefilter_skips_prose_and_keeps_labels() -> None:
     assert not label_near("l356q info [cache.redis] refresh token handler miss handler token cache took=103.93ms")
     for line in ("password: hunter2", "export DB_PASS=x", 'api_key = "abc"', "token [none] : abc", "dbPassword:x"):
         assert label_near(line), line
+
+
+digits = st.text(alphabet="0123456789 -", min_size=4, max_size=24)
+screen_lines = st.lists(st.one_of(pieces, digits), max_size=8).map("".join)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(screen_lines, min_size=1, max_size=6), st.data())
+def test_a_screen_hint_keeps_every_candidate_of_its_lines_and_their_pieces(texts: list[str], data: st.DataObject) -> None:
+    """The screen's :class:`Hint` (found once a frame) picks, for any line of the screen and
+    any piece of one (a wrapped line's rows), exactly the rules found without it."""
+    hint = Hint("\n".join(texts))
+    line = data.draw(st.sampled_from(texts))
+    start = data.draw(st.integers(0, len(line)))
+    end = data.draw(st.integers(start, len(line)))
+    for text in (line, line[start:end]):
+        assert RULES.candidates(text, None, hint) == RULES.candidates(text)
+
+
+def test_a_screen_hint_keeps_a_card_split_across_the_screen_text() -> None:
+    card = "4111 1111 1111 1111"
+    hint = Hint("\n".join(["nothing here", f"paid with {card} today", "token: x"]))
+    names = {rule.name for rule, _p, _v in RULES.candidates(f"paid with {card} today", None, hint)}
+    assert names == {rule.name for rule, _p, _v in RULES.candidates(f"paid with {card} today")}
+    assert names
+    assert RULES.candidates("nothing here", None, Hint("nothing here\nat all")) == RULES.candidates("nothing here")
