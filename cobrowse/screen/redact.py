@@ -217,13 +217,13 @@ class Redactor:
             return self.redact_rows((*above, *rows), (), at)[len(above):]
         groups = logical_lines(rows)
         texts = [rows[a].text if b == a + 1 else "".join(rows[i].text for i in range(a, b)) for a, b in groups]
-        hint = Hint("\n".join(texts))
         if any("-----" in t for t in texts):  # a key block: masks reach across lines
+            hint = Hint("\n".join(texts))
             spans = [self._group_spans(rows, a, b, t, hint) for (a, b), t in zip(groups, texts)]
             key_blocks(texts, spans)
             context_spans(texts, spans)
         else:
-            spans = self._line_spans(rows, groups, texts, hint)
+            spans = self._line_spans(rows, groups, texts)
         self._typing_spans(rows, groups, texts, spans, cursor)
         if not any(spans):
             return tuple(rows)
@@ -242,30 +242,41 @@ class Redactor:
                 offset += n
         return tuple(out)
 
-    def _line_spans(self, rows: Sequence[Row], groups: Sequence[tuple[int, int]], texts: Sequence[str],
-                    hint: Hint | None = None) -> list[list[Span]]:
+    def _line_spans(self, rows: Sequence[Row], groups: Sequence[tuple[int, int]], texts: Sequence[str]) -> list[list[Span]]:
         """What :meth:`_group_spans` and :func:`~cobrowse.screen.key_blocks.context_spans` find on a screen without key
         markers, line by line: a line's masks then depend only on its own rows and on the line
         above, so they are kept by those texts (a line masked whole because a pattern could not
-        check it is not kept: it is checked again next time)."""
+        check it is not kept: it is checked again next time). The lines not kept are matched
+        with the :class:`~cobrowse.screen.redact_patterns.Hint` of their texts."""
         memo = self._lines
         if len(memo) >= _CACHE_MAX:
             memo.clear()
-        out: list[list[Span]] = []
+        out: list[list[Span] | None] = []
+        keys: list[tuple[str, tuple[str, ...]]] = []
+        missed: list[int] = []
         above = ""
-        for (a, b), text in zip(groups, texts):
+        for g, ((a, b), text) in enumerate(zip(groups, texts)):
             key = (above, (text,) if b == a + 1 else tuple(rows[i].text for i in range(a, b)))
             found = memo.get(key)
             if found is None:
+                missed.append(g)
+                keys.append(key)
+                out.append(None)
+            else:
+                out.append(list(found))
+            above = text
+        if missed:
+            hint = Hint("\n".join(texts[g] for g in missed))
+            for g, key in zip(missed, keys):
+                (a, b), text = groups[g], texts[g]
                 unchecked = self._unchecked_lines
                 spans = [[], self._group_spans(rows, a, b, text, hint)]
-                context_spans([above, text], spans)
+                context_spans([key[0], text], spans)
                 found = tuple(spans[1])
                 if self._unchecked_lines == unchecked:
                     memo[key] = found
-            out.append(list(found))
-            above = text
-        return out
+                out[g] = list(found)
+        return [found or [] for found in out]
 
     def _group_spans(self, rows: Sequence[Row], a: int, b: int, text: str, hint: Hint | None = None) -> list[Span]:
         """Spans of a group of rows that may be one wrapped line. Whether a row really wrapped
@@ -274,7 +285,7 @@ class Redactor:
         line); each distinct text is matched once (cache)."""
         found = list(self.spans(text, hint))
         n = b - a
-        if n == 1:
+        if n == 1 or self._pieces_clear(text, hint):
             return found
         ends = [0]
         for i in range(a, b):
@@ -286,6 +297,23 @@ class Redactor:
                 start = ends[i]
                 found.extend((s + start, e + start) for s, e in self.spans(text[start:ends[j]], hint))
         return found
+
+    def _pieces_clear(self, text: str, hint: Hint | None) -> bool:
+        """Whether no piece of ``text`` can hold anything to mask, so its rows need not be
+        matched on their own (half of the lines matched on a scrolling log): only built-in
+        rules apply, the screen passes no needle-less rule's ``maybe``, ``text`` holds none of
+        the screen's needles (nor then does any piece of it), and no piece is long enough
+        without a blank to be a blob. A piece nothing can match is not charged to the CPU
+        budget either (past it, it would have been masked whole until checked)."""
+        if hint is None or self._local or self._remote:
+            return False
+        needles, always = hint.found(self._rules)
+        if always:
+            return False
+        low = text.lower()
+        if any(needle in low for needle, _rules in needles):
+            return False
+        return len(text) < 40 or max(map(len, text.split(" "))) < 40
 
     def _typing_spans(self, rows: Sequence[Row], groups: Sequence[tuple[int, int]], texts: Sequence[str],
                       spans: list[list[Span]], cursor: Cursor | None) -> None:

@@ -80,6 +80,10 @@ class CompiledRules:
             for needle in rule.needles:
                 by_needle.setdefault(needle, []).append(i)
         self._needles: tuple[tuple[str, tuple[int, ...]], ...] = tuple((n, tuple(ix)) for n, ix in by_needle.items())
+        # Shortest first, each with the needles it holds: "password" is looked for in a screen
+        # only when "pass" is there.
+        self._by_length = sorted(((n, tuple(o for o in by_needle if o != n and o in n)) for n in by_needle),
+                                 key=lambda item: len(item[0]))
 
     def compiled(self, i: int) -> _Compiled:
         done = self._compiled[i]
@@ -92,8 +96,12 @@ class CompiledRules:
     def allowed(self, screen: str) -> tuple[tuple[tuple[str, tuple[int, ...]], ...], tuple[int, ...]]:
         """What :class:`Hint` keeps for ``screen`` (the text of its lines joined by line feeds)."""
         low = screen.lower()
+        held: set[str] = set()
+        for needle, inside in self._by_length:
+            if all(o in held for o in inside) and needle in low:
+                held.add(needle)
         rules = self.rules
-        return (tuple(item for item in self._needles if item[0] in low),
+        return (tuple(item for item in self._needles if item[0] in held),
                 tuple(i for i in self._always if (maybe := rules[i].maybe) is None or maybe(screen)))
 
     def candidates(self, text: str, low: str | None = None, hint: Hint | None = None) -> list[_Compiled]:
