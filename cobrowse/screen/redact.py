@@ -61,6 +61,7 @@ from .line_redactor import LineRedactor
 from .mask import MASK_CHAR, MASK_STYLE, Span, col_to_offset, mask_row, mask_text, merge_spans, redacted_spans
 from .redact_patterns import (
     MAX_PATTERN_LENGTH,
+    Hint,
     MAX_PATTERNS,
     RedactPatternError,
     RemotePatterns,
@@ -149,15 +150,17 @@ class Redactor:
 
     # -- one line ------------------------------------------------------------------------
 
-    def spans(self, text: str) -> tuple[Span, ...]:
-        """The ``(start, end)`` text offsets to mask in one logical line (merged, sorted)."""
+    def spans(self, text: str, hint: Hint | None = None) -> tuple[Span, ...]:
+        """The ``(start, end)`` text offsets to mask in one logical line (merged, sorted).
+        ``hint``: the screen's (:class:`~cobrowse.screen.redact_patterns.Hint`), when ``text`` is (a piece of) one
+        of its lines; the result is the same, found with fewer checks."""
         cached = self._cache.get(text)
         if cached is not None:
             return cached
         if len(self._cache) >= _CACHE_MAX:
             self._cache.clear()
         try:
-            found = self._find_within_share(text)
+            found = self._find_within_share(text, hint)
         except TimeoutError:
             found = ((0, len(text)),)  # fail closed
         except Unchecked:
@@ -167,25 +170,25 @@ class Redactor:
         self._cache[text] = found
         return found
 
-    def _find_within_share(self, text: str) -> tuple[Span, ...]:
+    def _find_within_share(self, text: str, hint: Hint | None) -> tuple[Span, ...]:
         """:meth:`_find` within the customer's CPU share for patterns, when there is a budget
         (screen/budget.py): past it the line is not matched now (:class:`Unchecked`)."""
         budget = self._remote.budget
         if budget is None:
-            return self._find(text)
-        ran, found = budget.trusted(lambda: self._find(text))
+            return self._find(text, hint)
+        ran, found = budget.trusted(lambda: self._find(text, hint))
         if not ran or found is None:
             raise Unchecked
         return found
 
-    def _find(self, text: str) -> tuple[Span, ...]:
+    def _find(self, text: str, hint: Hint | None = None) -> tuple[Span, ...]:
         spans: list[Span] = []
         stripped = text.strip()
         # A blob is one run of 40+ characters without a blank: most lines fail that first.
         if len(stripped) >= 40 and " " not in stripped and BLOB.match(text, timeout=self.timeout):
             start = text.index(stripped)
             spans.append((start, start + len(stripped)))
-        spans.extend(rule_spans(self._rules, text, self.timeout))
+        spans.extend(rule_spans(self._rules, text, self.timeout, hint))
         for p in self._local:
             spans.extend(m.span() for m in p.finditer(text, timeout=self.timeout))
         merged = merge_spans(spans)
@@ -215,7 +218,8 @@ class Redactor:
         groups = logical_lines(rows)
         texts = [rows[a].text if b == a + 1 else "".join(rows[i].text for i in range(a, b)) for a, b in groups]
         if any("-----" in t for t in texts):  # a key block: masks reach across lines
-            spans = [self._group_spans(rows, a, b, t) for (a, b), t in zip(groups, texts)]
+            hint = Hint("\n".join(texts))
+            spans = [self._group_spans(rows, a, b, t, hint) for (a, b), t in zip(groups, texts)]
             key_blocks(texts, spans)
             context_spans(texts, spans)
         else:
@@ -242,34 +246,46 @@ class Redactor:
         """What :meth:`_group_spans` and :func:`~cobrowse.screen.key_blocks.context_spans` find on a screen without key
         markers, line by line: a line's masks then depend only on its own rows and on the line
         above, so they are kept by those texts (a line masked whole because a pattern could not
-        check it is not kept: it is checked again next time)."""
+        check it is not kept: it is checked again next time). The lines not kept are matched
+        with the :class:`~cobrowse.screen.redact_patterns.Hint` of their texts."""
         memo = self._lines
         if len(memo) >= _CACHE_MAX:
             memo.clear()
-        out: list[list[Span]] = []
+        out: list[list[Span] | None] = []
+        keys: list[tuple[str, tuple[str, ...]]] = []
+        missed: list[int] = []
         above = ""
-        for (a, b), text in zip(groups, texts):
+        for g, ((a, b), text) in enumerate(zip(groups, texts)):
             key = (above, (text,) if b == a + 1 else tuple(rows[i].text for i in range(a, b)))
             found = memo.get(key)
             if found is None:
+                missed.append(g)
+                keys.append(key)
+                out.append(None)
+            else:
+                out.append(list(found))
+            above = text
+        if missed:
+            hint = Hint("\n".join(texts[g] for g in missed))
+            for g, key in zip(missed, keys):
+                (a, b), text = groups[g], texts[g]
                 unchecked = self._unchecked_lines
-                spans = [[], self._group_spans(rows, a, b, text)]
-                context_spans([above, text], spans)
+                spans = [[], self._group_spans(rows, a, b, text, hint)]
+                context_spans([key[0], text], spans)
                 found = tuple(spans[1])
                 if self._unchecked_lines == unchecked:
                     memo[key] = found
-            out.append(list(found))
-            above = text
-        return out
+                out[g] = list(found)
+        return [found or [] for found in out]
 
-    def _group_spans(self, rows: Sequence[Row], a: int, b: int, text: str) -> list[Span]:
+    def _group_spans(self, rows: Sequence[Row], a: int, b: int, text: str, hint: Hint | None = None) -> list[Span]:
         """Spans of a group of rows that may be one wrapped line. Whether a row really wrapped
         is a guess, so every run of up to :data:`_MAX_SPLIT_ROWS` rows in the group is also
         matched as a line of its own (a key line joined to its neighbours is still a key
         line); each distinct text is matched once (cache)."""
-        found = list(self.spans(text))
+        found = list(self.spans(text, hint))
         n = b - a
-        if n == 1:
+        if n == 1 or self._pieces_clear(text, hint):
             return found
         ends = [0]
         for i in range(a, b):
@@ -279,8 +295,25 @@ class Redactor:
                 if j - i == n:
                     continue  # the whole group: done above
                 start = ends[i]
-                found.extend((s + start, e + start) for s, e in self.spans(text[start:ends[j]]))
+                found.extend((s + start, e + start) for s, e in self.spans(text[start:ends[j]], hint))
         return found
+
+    def _pieces_clear(self, text: str, hint: Hint | None) -> bool:
+        """Whether no piece of ``text`` can hold anything to mask, so its rows need not be
+        matched on their own (half of the lines matched on a scrolling log): only built-in
+        rules apply, the screen passes no needle-less rule's ``maybe``, ``text`` holds none of
+        the screen's needles (nor then does any piece of it), and no piece is long enough
+        without a blank to be a blob. A piece nothing can match is not charged to the CPU
+        budget either (past it, it would have been masked whole until checked)."""
+        if hint is None or self._local or self._remote:
+            return False
+        needles, always = hint.found(self._rules)
+        if always:
+            return False
+        low = text.lower()
+        if any(needle in low for needle, _rules in needles):
+            return False
+        return len(text) < 40 or max(map(len, text.split(" "))) < 40
 
     def _typing_spans(self, rows: Sequence[Row], groups: Sequence[tuple[int, int]], texts: Sequence[str],
                       spans: list[list[Span]], cursor: Cursor | None) -> None:

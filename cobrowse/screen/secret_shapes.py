@@ -85,6 +85,8 @@ class Rule:
     check: Callable[[str], bool] | None = None
     needles: tuple[str, ...] = ()
     #: A cheap necessary condition on the line (None: always try), for rules without needles.
+    #: It must hold on any text that contains a text it holds on (it is also asked once of a
+    #: whole screen's lines joined by line feeds: see redact_patterns.Hint).
     maybe: Callable[[str], bool] | None = None
     #: A cheap necessary condition on the line that several rules share (checked once a line
     #: for all of them, after their needles).
