@@ -18,7 +18,7 @@ from collections import deque
 from typing import Callable
 
 from cobrowse.screen.redact import CONTEXT_ROWS
-from cobrowse.screen.skip import SkipAhead
+from cobrowse.screen.skip import GROW_ROWS, SkipAhead
 from cobrowse.screen.sync import ScreenSender
 
 __all__ = ["DEFER_BELOW", "FEED_SLICE", "MAX_BACKLOG", "MAX_LAG", "OutputFeed"]
@@ -59,12 +59,10 @@ DEFER_BELOW = 4 * 1024
 #: still show and fed at once when at most FOLLOW_FEED bytes are left; past TORRENT bytes
 #: queued between two follows (~15 MB/s: `cat` of a big file) the view follows every
 #: TORRENT_EVERY s, so the agent, the relay and the frames leave the CPU to the program and
-#: the customer's terminal. SKIP_GROW: rows kept beyond the screen (redaction's context rows
-#: plus what a terminal grown taller pulls back).
+#: the customer's terminal. Kept beyond the screen: redaction's context rows plus GROW_ROWS.
 FOLLOW_FEED = 128 * 1024
 TORRENT = 512 * 1024
 TORRENT_EVERY = 0.5
-SKIP_GROW = 50
 
 
 class OutputFeed:
@@ -82,7 +80,7 @@ class OutputFeed:
         self._slice = FEED_SLICE
         self._followed = -math.inf  # when the view last followed a flood (FOLLOW)
         #: Lines that scroll through between two frames are not parsed (screen/skip.py).
-        self.skip = SkipAhead(CONTEXT_ROWS + SKIP_GROW)
+        self.skip = SkipAhead(CONTEXT_ROWS + GROW_ROWS)
         self._unskipped = 0  # backlog bytes skip-ahead could not shorten enough, last time
         #: Largest backlog seen, in bytes (statistics, tests).
         self.max_backlog = 0

@@ -29,7 +29,7 @@ import re
 from cobrowse.audit.cast import sgr
 from cobrowse.screen.cluster import base_width, cluster_split
 from cobrowse.screen.emulator import MIN_COLS, Emulator
-from cobrowse.screen.skip import SkipAhead
+from cobrowse.screen.skip import GROW_ROWS, SkipAhead
 from cobrowse.screen.state import HIDDEN, Row, Style
 
 _SAVE, _RESTORE, _RESET = "\x1b7", "\x1b8", "\x1b[0m"
@@ -42,8 +42,6 @@ _CURSOR_REPORT = re.compile(rb"\x1b\[(\d{1,4});(\d{1,4})R")
 _REGION = re.compile(rb"\x1b\[(\d{0,4})(?:;(\d{0,4}))?r|\x1bc")
 #: Output kept for the replay while the answer is awaited (past this: give up, unsynced).
 MAX_REPLAY = 256 * 1024
-#: Lines kept beyond the screen when a flood is skipped through (a taller terminal pulls them back).
-SKIP_GROW = 50
 
 
 def _sgr(style: Style) -> str:
@@ -68,8 +66,8 @@ class NoticeLane:
     def __init__(self, cols: int, rows: int) -> None:
         self._mirror = Emulator(max(cols, MIN_COLS), max(rows, 1))
         #: Lines that scroll through in one chunk are not parsed (screen/skip.py): the lane
-        #: reads only the visible rows (and SKIP_GROW more come back when the terminal grows).
-        self._skip = SkipAhead(SKIP_GROW)
+        #: reads only the visible rows (and GROW_ROWS more come back when the terminal grows).
+        self._skip = SkipAhead(GROW_ROWS)
         self._held: list[str] = []
         self._overlay: list[str] = []  # the urgent lines shown over the full-screen program
         self._replay: bytearray | None = None  # output since the cursor was asked (None: not waiting)

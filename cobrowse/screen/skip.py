@@ -43,8 +43,11 @@ from __future__ import annotations
 
 import re
 
-__all__ = ["MIN_SKIP", "SkipAhead", "needed_lines", "skip_run"]
+__all__ = ["GROW_ROWS", "MIN_SKIP", "SkipAhead", "needed_lines", "skip_run"]
 
+#: Rows kept beyond the screen for a terminal that grows taller after a skip (it pulls lines
+#: back from the scrollback); callers add what else they read above the screen.
+GROW_ROWS = 50
 #: Heads shorter than this are fed anyway (the scan and the cut cost more than they save).
 MIN_SKIP = 4096
 #: Unsafe escapes looked at in a batch before looking from its end instead, and SGRs looked
