@@ -30,6 +30,9 @@ from cobrowse.wire.proxy import ProxyChoice, ProxySettingError, choose_proxy
 log = logging.getLogger(__name__)
 
 MAX_FRAME = 8 * 1024 * 1024
+#: Every connection to the relay, on an early socket or not.
+_CONNECT_OPTIONS: dict[str, Any] = {"compression": None, "max_size": MAX_FRAME, "open_timeout": 10,
+                                    "ping_interval": 10, "ping_timeout": 20, "close_timeout": 2}
 #: Binary frames a claim's answer may follow (see ``RelayLink._request``): a handshake's worth.
 EARLY_FRAMES = 4
 #: How long a side keeps trying to get its session back after the relay connection drops
@@ -223,15 +226,11 @@ class RelayLink:
         early = await preconnect.take(self.url) if self.proxy.url is None else None
         if early is not None:  # opened while cobrowse imported (cobrowse.io.preconnect)
             try:
-                return await connect(self.url, compression=None, max_size=MAX_FRAME, open_timeout=10, sock=early, proxy=None,
-                                     ping_interval=10, ping_timeout=20, close_timeout=2)
+                return await connect(self.url, sock=early, proxy=None, **_CONNECT_OPTIONS)
             except Exception:  # whatever went wrong on it: connect afresh, as without it
                 early.close()
         try:
-            return await connect(
-                self.url, compression=None, max_size=MAX_FRAME, open_timeout=10,
-                proxy=self.proxy.url, ping_interval=10, ping_timeout=20, close_timeout=2,
-            )
+            return await connect(self.url, proxy=self.proxy.url, **_CONNECT_OPTIONS)
         except InvalidStatus as exc:
             limited = refused_by_limit(exc)
             raise limited or unreachable(self.url, exc, self.proxy) from None
