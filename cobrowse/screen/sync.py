@@ -127,10 +127,7 @@ class ScreenSender:
         last frame, else ``now`` or the time the frame rate next allows."""
         if not self._pending():
             return None
-        tokens = self._tokens_at(now)
-        if tokens >= 1.0 - _EPSILON:
-            return now
-        return now + (1.0 - tokens) * self._period(now)
+        return self.ready_at(now)
 
     def ready_at(self, now: float) -> float:
         """When the frame rate next allows a frame (``now`` if it does): output fed before
