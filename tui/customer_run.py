@@ -43,7 +43,7 @@ SMALL_OUTPUT = 4096
 #: A frame feeds everything queued first, so it is exact, when little came since the last
 #: exact frame (SMALL_OUTPUT) or the output paused for QUIET_FOR s. Else output streams or
 #: floods: the program's own terminal comes first, so the frame draws the emulator as the
-#: runtime's own pacing left it (cobrowse/io/customer.py: the view follows a flood within its
+#: runtime's own pacing left it (cobrowse/io/output_feed.py: the view follows a flood within its
 #: share of the CPU and catches up once the output pauses) instead of parsing every byte on
 #: the event loop that also reads the pty, and another frame follows within CATCH_UP s: once
 #: the output pauses the pane is exact again.
