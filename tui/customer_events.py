@@ -79,6 +79,8 @@ class CustomerEvents(CustomerSteps):
             case FeedbackSent(message=message):
                 self._note(message, "dim")
             case FeedbackPrompt(message=message):
+                self.phase = Phase.ENDED  # the agent ended: nothing is streamed while the customer answers
+                self._show_status()
                 self._ask_feedback(message)
             case SharingChanged():
                 self._note(customer_line(as_json(event), tr) or "", "dim")

@@ -23,6 +23,8 @@ async def test_the_rating_dialog_sends_the_answer_to_the_agent(agent: Agent, rel
                     what="the feedback dialog, composed")
         dialog = app.screen
         assert "the agent ended the session" in str(dialog.query_one("#feedback-message").content)
+        # nothing is streamed while the customer answers: the banner must not say it is
+        assert "Session ended: nothing is shared." in app.banner_text, app.banner_text
         await pilot.press("n")
         await pilot.pause()
         assert "→ no" in str(dialog.query_one("#solved-question").content)
