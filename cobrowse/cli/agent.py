@@ -21,7 +21,7 @@ from cobrowse.io.runtime import exit_code_for
 from cobrowse.policy import agent_commands as c
 from cobrowse.policy.agent_commands import AgentCommand
 from cobrowse.policy.agent_events import AgentError, AgentWarning, Joined, RecordingState
-from cobrowse.policy.events import Event, LegacyEvent, as_json
+from cobrowse.policy.events import Event, as_json
 from cobrowse.protocol.untrusted import visible
 from cobrowse.voice.call import describe as describe_voice
 from cobrowse.wire.code import parse_code
@@ -92,7 +92,7 @@ class LineConsole:
     HELP = ("type a line to chat · /control · /suggest · /keys TEXT (\\r for Enter) · /record [off] · /call · /hangup · "
             "/mute · /unmute · /end")
 
-    def __call__(self, typed: Event | LegacyEvent) -> None:
+    def __call__(self, typed: Event) -> None:
         event = as_json(typed)
         kind = event.get("event")
         if kind == "code":

@@ -27,7 +27,7 @@ from cobrowse.io.runtime import EXIT_FAILED, Outcome, exit_code_for
 from cobrowse.plain.keymap import GET_HELP, Front, guide_hint
 from cobrowse.plain.notice_lane import NoticeLane
 from cobrowse.playbook import Playbook
-from cobrowse.policy.events import Event, LegacyEvent, as_json
+from cobrowse.policy.events import Event, as_json
 from cobrowse.protocol.untrusted import visible
 from cobrowse.wire.code import Code, parse_code
 
@@ -67,7 +67,7 @@ class PlainNotices:
         self.agent: str = self.tr("the agent")
         self.urgent = True  # whether the lines being said cannot wait (MAY_WAIT)
 
-    def __call__(self, typed: Event | LegacyEvent) -> None:
+    def __call__(self, typed: Event) -> None:
         event = as_json(typed)  # plain mode prints from the headless shape
         kind = event.get("event")
         self.urgent = kind not in MAY_WAIT
@@ -102,7 +102,7 @@ class GuideNotices:
         self.current: Any = None
         self.finished = False
 
-    def __call__(self, typed: Event | LegacyEvent) -> None:
+    def __call__(self, typed: Event) -> None:
         tr = self.tr
         event = as_json(typed)  # plain mode prints from the headless shape
         if event.get("event") != "steps":

@@ -1,10 +1,10 @@
 """What a help desk is told about a session when it ends: built from the agent's events.
 
-``SessionLedger`` watches the event stream a runtime emits (typed events or the headless
-dicts) and, at ``ended``, returns the ``SessionSummary``: ids, agent, customer, times, the
-end reason, whether the customer said it was solved and their rating, the playbook and
-each step's final status, the ticket it was linked to. ``body()`` is the JSON the webhook
-posts (and signs); its keys are a public contract (docs/helpdesk.md): add, never rename.
+``SessionLedger`` watches the typed event stream a runtime emits and, at ``ended``,
+returns the ``SessionSummary``: ids, agent, customer, times, the end reason, whether the
+customer said it was solved and their rating, the playbook and each step's final status,
+the ticket it was linked to. ``body()`` is the JSON the webhook posts (and signs); its keys
+are a public contract (docs/helpdesk.md): add, never rename.
 Pure: ``now`` is passed in, the session id is given by the caller.
 """
 
@@ -16,7 +16,7 @@ from datetime import datetime, timezone
 from typing import Any, ClassVar, Mapping
 
 from cobrowse.audit.stats import queue_wait
-from cobrowse.policy.events import Event, LegacyEvent, as_json
+from cobrowse.policy.events import Event, as_json
 
 EVENT = "session.ended"
 VERSION = 1
@@ -100,7 +100,7 @@ class SessionLedger:
     queue_wait_s: float | None = None
     _linked: str | None = field(default=None, repr=False)
 
-    def feed(self, event: Event | LegacyEvent, now: float) -> SessionSummary | None:
+    def feed(self, event: Event, now: float) -> SessionSummary | None:
         data = as_json(event)
         kind = data.get("event")
         if self.first is None:

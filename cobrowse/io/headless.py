@@ -2,7 +2,7 @@
 
 The only place where the agent's commands are JSON: ``parse_command`` turns one object into
 a typed command (``cobrowse.policy.agent_commands``) with the error the ``error`` event
-carries, and ``JsonLines`` writes each event, typed or not, in its headless shape.
+carries, and ``JsonLines`` writes each typed event in its headless shape.
 """
 
 from __future__ import annotations
@@ -16,14 +16,14 @@ from cobrowse.playbook.suggest import DEFAULT_LIMIT
 from cobrowse.policy import agent_commands as c
 from cobrowse.policy.agent_commands import AgentCommand, CommandError
 from cobrowse.policy.agent_events import AgentError, UnnamedCommandError
-from cobrowse.policy.events import Event, LegacyEvent, as_json
+from cobrowse.policy.events import Event, as_json
 from cobrowse.protocol.untrusted import dangerous
 
 if TYPE_CHECKING:
     from cobrowse.io.agent import AgentRuntime
 
 
-def json_line(event: Event | LegacyEvent) -> str:
+def json_line(event: Event) -> str:
     """One event as a JSON line that is safe to show on a terminal: JSON escapes C0 controls
     itself; DEL, C1, bidi and zero-width controls, separators and lone surrogates (peer text
     is cleaned before it gets here; this is the last guard) become JSON escapes too, so a
@@ -40,7 +40,7 @@ class JsonLines:
     def __init__(self, stream: TextIO = sys.stdout) -> None:
         self.stream = stream
 
-    def __call__(self, event: Event | LegacyEvent) -> None:
+    def __call__(self, event: Event) -> None:
         try:
             self.stream.write(json_line(event) + "\n")
             self.stream.flush()

@@ -17,7 +17,7 @@ from typing import Any, Callable
 
 from cobrowse.audit.stats import SessionRecord, queue_wait
 from cobrowse.io.receipts import Emit
-from cobrowse.policy.events import Event, LegacyEvent, as_json, kind_of
+from cobrowse.policy.events import Event, as_json, kind_of
 from cobrowse.policy.keeping_events import Keeper, KeepingWarning
 
 SCHEMA = """
@@ -125,7 +125,7 @@ class HistoryTap:
         self.ticket = ""  # the help-desk ticket the session was linked to (the ticket command)
         self.queue: tuple[str, float | None] = ("", None)  # (org, wait) of a customer picked from a queue
 
-    def __call__(self, event: Event | LegacyEvent) -> None:
+    def __call__(self, event: Event) -> None:
         kind = kind_of(event)
         if kind == "paired" and self.started is None:
             self.started = self.clock()

@@ -17,12 +17,11 @@ from typing import Any, Callable
 
 from cobrowse.audit.receipt import ReceiptChain
 from cobrowse.io.datadir import open_private
-from cobrowse.policy.events import Event, LegacyEvent, as_json, kind_of
+from cobrowse.policy.events import Event, as_json, kind_of
 from cobrowse.policy.keeping_events import Keeper, KeepingWarning, ReceiptWritten
 
-#: Events arrive typed or as dicts (code not yet typed); a tap passes each on as it came, so
-#: the next hop gets what the runtime emits (``Any``: front ends still typed for dicts fit).
-Emit = Callable[[Any], None]
+#: A tap passes each typed event on as it came, so the next hop gets what the runtime emits.
+Emit = Callable[[Event], None]
 
 #: The events a receipt notes; the others pass without being turned into JSON.
 LOGGED_KINDS = frozenset({"control_keys", "paired", "hello", "consent_prompt", "consent", "recording_prompt",
@@ -46,7 +45,7 @@ class AuditTrail:
         self._level = "view"
         self._playbook: str | None = None
 
-    def __call__(self, event: Event | LegacyEvent) -> None:
+    def __call__(self, event: Event) -> None:
         try:
             if kind_of(event) in LOGGED_KINDS:
                 self._log_event(as_json(event))

@@ -17,7 +17,7 @@ from typing import IO, Any
 
 from cobrowse.audit.cast import CastEncoder, header
 from cobrowse.io.datadir import open_private
-from cobrowse.policy.events import Event, LegacyEvent, as_json, kind_of
+from cobrowse.policy.events import Event, as_json, kind_of
 from cobrowse.screen.state import ScreenState
 
 
@@ -67,8 +67,8 @@ class Recorder:
         if not self.closed:
             self.events.append({"t": round(self._seconds(now), 3), "kind": kind, **fields})
 
-    def note_event(self, event: Event | LegacyEvent, now: float) -> None:
-        """An event for the side file, typed or a dict: its headless fields under its kind."""
+    def note_event(self, event: Event, now: float) -> None:
+        """An event for the side file: its headless fields under its kind."""
         fields = as_json(event)
         self.note(kind_of(event), now, **{k: v for k, v in fields.items() if k != "event"})
 

@@ -35,9 +35,10 @@ from cobrowse.helpdesk.delivery import MAX_ATTEMPTS, RETRY_STEPS, Outcome, outco
 from cobrowse.helpdesk.signature import HEADER, sign
 from cobrowse.helpdesk.summary import SessionLedger, SessionSummary, TicketLinked
 from cobrowse.io.datadir import data_dir
+from cobrowse.policy.events import Event
 from cobrowse.policy.keeping_events import Delivery, Keeper, KeepingWarning, WebhookChanged
 
-Emit = Callable[[Any], None]
+Emit = Callable[[Event], None]
 #: How long one POST may take before it counts as "no answer".
 POST_TIMEOUT = 10.0
 
@@ -129,7 +130,7 @@ class Webhook:
         ledger = SessionLedger(session=uuid.uuid4().hex, agent=self.agent)
         self.notify = emit
 
-        def tapped(event: Any) -> None:
+        def tapped(event: Event) -> None:
             emit(event)
             summary = ledger.feed(event, self.clock())
             if summary is not None:

@@ -12,13 +12,6 @@ import dataclasses
 from enum import Enum
 from typing import Any, ClassVar, Mapping
 
-#: An event already in its headless shape (a dict). No runtime or tap emits one any more; the
-#: edges that work on that shape anyway (the headless printer, plain mode's printers, the
-#: receipt, history, recording and webhook keepers) still take it, because their tests feed
-#: them the lines of docs/headless.md directly. The Textual front ends and ``Emit`` take
-#: typed events only.
-LegacyEvent = Mapping[str, Any]
-
 def key(name: str, default: Any = None) -> Any:
     """A field whose JSON key is ``name`` (for ``from``, ``class`` and the like)."""
     return dataclasses.field(default=default, metadata={"key": name})
@@ -52,11 +45,11 @@ def _plain(value: Any) -> Any:
     return value
 
 
-def as_json(event: Event | LegacyEvent) -> dict[str, Any]:
+def as_json(event: Event) -> dict[str, Any]:
     """The headless shape of an event (the headless adapter, plain mode, the record keepers)."""
-    return event.to_json() if isinstance(event, Event) else dict(event)
+    return event.to_json()
 
 
-def kind_of(event: Event | LegacyEvent) -> str:
+def kind_of(event: Event) -> str:
     """The headless ``event`` name, for the keepers that note a few kinds."""
-    return event.KIND if isinstance(event, Event) else str(event.get("event", ""))
+    return event.KIND

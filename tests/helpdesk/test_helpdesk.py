@@ -12,28 +12,33 @@ import pytest
 from cobrowse.helpdesk.delivery import Outcome, check_url, outcome, refusal_hint, retry_delay
 from cobrowse.helpdesk.signature import sign, verify
 from cobrowse.helpdesk.summary import SessionLedger, TicketError, TicketLinked, check_ticket
+from cobrowse.policy.agent_events import FeedbackAnswer, FeedbackStatus, StepsChanged
+from cobrowse.policy.events import Event
+from cobrowse.policy.session_events import CodeShown, EndReason, PeerHello, SessionEnded, SessionPaired
 
 T0 = 1_764_979_200.0  # 2025-12-06T00:00:00Z
 
 
-def session_events() -> list[object]:
+def session_events() -> list[Event]:
+    """What the agent's runtime emits over a session, in order (``AgentRuntime``'s events)."""
     return [
-        {"event": "code", "code": "42-7193-0518"},
-        {"event": "paired", "sas": "apple banana"},
-        {"event": "hello", "role": "customer", "name": "Bob"},
-        TicketLinked("ZD-1234"),  # typed events and dicts both arrive
-        {"event": "steps", "title": "Fix a failing git push", "current": 1,
-         "steps": [{"title": "See where your branch stands", "status": "done"},
-                   {"title": "Check the remote URL", "status": "skipped"},
-                   {"title": "Push again", "status": "failed"}]},
-        {"event": "ended", "reason": "agent_ended", "feedback": {"status": "answered", "solved": True, "rating": 4},
-         "recording": "20251206-000000-ab12"},
+        CodeShown("42-7193-0518", "four two", "cobrowse join 42-7193-0518", "ws://127.0.0.1:1"),
+        SessionPaired("apple banana"),
+        PeerHello("customer", "Bob", "cobrowse 1.0"),
+        TicketLinked("ZD-1234"),
+        StepsChanged({"title": "Fix a failing git push", "current": 1,
+                      "steps": [{"title": "See where your branch stands", "status": "done"},
+                                {"title": "Check the remote URL", "status": "skipped"},
+                                {"title": "Push again", "status": "failed"}]}),
+        SessionEnded(EndReason.AGENT_ENDED, "the agent ended the session",
+                     {"feedback": FeedbackAnswer(FeedbackStatus.ANSWERED, True, 4).as_dict(),
+                      "recording": "20251206-000000-ab12"}),
     ]
 
 
 def test_the_summary_holds_what_a_help_desk_needs() -> None:
     ledger = SessionLedger(session="s1", agent="Alice")
-    summaries = [ledger.feed(e, T0 + i * 10) for i, e in enumerate(session_events())]  # type: ignore[arg-type]
+    summaries = [ledger.feed(e, T0 + i * 10) for i, e in enumerate(session_events())]
     assert summaries[:-1] == [None] * 5
     summary = summaries[-1]
     assert summary is not None
@@ -49,15 +54,16 @@ def test_the_summary_holds_what_a_help_desk_needs() -> None:
     assert set(body) >= {"session", "agent", "started", "ended", "duration_s", "end_reason", "solved", "rating",
                          "playbook", "steps", "ticket"}
     # the ledger starts afresh for the console's next session
-    again = ledger.feed({"event": "ended", "reason": "relay_closed"}, T0 + 100)
+    again = ledger.feed(SessionEnded(EndReason.PEER_TIMEOUT, "the customer did not come back"), T0 + 100)
     assert again is not None and again.ticket is None and again.playbook is None and not again.paired
     assert json.loads(again.body())["solved"] is None and again.started == T0 + 100
 
 
 def test_an_unpaired_session_is_summarised_from_its_first_event() -> None:
     ledger = SessionLedger(session="s2", agent="Alice", ticket="INC0012345")
-    ledger.feed({"event": "code", "code": "1-2345-6789"}, T0)
-    summary = ledger.feed({"event": "ended", "reason": "expired", "feedback": {"rating": 9, "solved": "yes"}}, T0 + 600)
+    ledger.feed(CodeShown("1-2345-6789"), T0)
+    # a rating out of range or a "solved" of the wrong type is dropped, whoever built the event
+    summary = ledger.feed(SessionEnded(EndReason.EXPIRED, "m", {"feedback": {"rating": 9, "solved": "yes"}}), T0 + 600)
     assert summary is not None
     assert (summary.paired, summary.started, summary.ticket, summary.rating, summary.solved) == (False, T0, "INC0012345", None, None)
 

@@ -18,6 +18,8 @@ from cobrowse.i18n.catalogues import translator  # noqa: E402
 from cobrowse.i18n.language import Language  # noqa: E402
 from cobrowse.i18n.text import ENGLISH, FSI, LRI, PDI, Translated  # noqa: E402
 from cobrowse.plain.keymap import Front, guide_hint, help_text, hint, unknown_key  # noqa: E402
+from cobrowse.policy.customer_events import ChatReceived, ConsentChanged, Level, SharingChanged, StepsChanged  # noqa: E402
+from cobrowse.policy.session_events import EndReason, PeerHello, SessionEnded, SessionPaired  # noqa: E402
 from cobrowse.protocol import messages as m  # noqa: E402
 from cobrowse.protocol.untrusted import visible  # noqa: E402
 
@@ -31,12 +33,12 @@ def lines(capsys: pytest.CaptureFixture[str]) -> list[str]:
 
 def test_plain_mode_speaks_russian(capsys: pytest.CaptureFixture[str]) -> None:
     notices = PlainNotices(RU)
-    notices({"event": "paired", "sas": ENGLISH_SAS})
-    notices({"event": "hello", "name": "Ivan"})
-    notices({"event": "chat", "text": "привет"})
-    notices({"event": "consent", "level": "control"})
-    notices({"event": "sharing", "active": False})
-    notices({"event": "ended", "reason": "agent_ended", "message": "the agent ended the session"})
+    notices(SessionPaired(ENGLISH_SAS))
+    notices(PeerHello("agent", "Ivan", "cobrowse 1.0"))
+    notices(ChatReceived("привет"))
+    notices(ConsentChanged(Level.CONTROL))
+    notices(SharingChanged(False))
+    notices(SessionEnded(EndReason.AGENT_ENDED, "the agent ended the session"))
     out = lines(capsys)
     assert out[0] == f"[cobrowse] подключено. Сверьте эти слова со специалистом: {sas.localize(ENGLISH_SAS, Language.RU)}"
     assert sas.localize(ENGLISH_SAS, Language.RU) != ENGLISH_SAS
@@ -50,15 +52,14 @@ def test_plain_mode_speaks_russian(capsys: pytest.CaptureFixture[str]) -> None:
 def test_plain_guide_steps_in_chinese_with_plural_forms(capsys: pytest.CaptureFixture[str]) -> None:
     guide = GuideNotices(ZH)
     steps = [{"title": "检查", "status": "pending"}, {"title": "推送", "status": "pending"}]
-    guide({"event": "steps", "title": "git", "steps": steps, "current": 0})
-    guide({"event": "steps", "title": "git", "steps": [{**steps[0], "status": "done", "by": "agent"}, steps[1]],
-           "current": 1})
+    guide(StepsChanged({"title": "git", "steps": steps, "current": 0}))
+    guide(StepsChanged({"title": "git", "steps": [{**steps[0], "status": "done", "by": "agent"}, steps[1]], "current": 1}))
     out = lines(capsys)
     assert out[0] == "[cobrowse] 指南：git（共 2 步）"
     assert "[cobrowse] 第 1/2 步已完成：检查（客服人员标记）" in out
     assert "[cobrowse] 第 2/2 步：推送" in out
     ru = GuideNotices(RU)
-    ru({"event": "steps", "title": "git", "steps": steps * 3, "current": None})
+    ru(StepsChanged({"title": "git", "steps": steps * 3, "current": None}))
     assert lines(capsys)[0] == "[cobrowse] инструкция: git (6 шагов)"
 
 
@@ -133,15 +134,17 @@ def test_the_playbook_file_follows_the_customers_hello(tmp_path: Path) -> None:
 
 def test_the_app_gets_the_same_lines_as_plain_mode() -> None:
     from cobrowse.i18n.notices import agent_name, customer_line
+    from cobrowse.policy.customer_events import ControlKeys
+    from cobrowse.policy.events import as_json
+    from cobrowse.policy.session_events import DataPath, ErrorKind, PathChanged, PeerLeft, Reconnecting, SessionError
 
-    agent = agent_name({"event": "hello", "name": ""}, ZH)
+    agent = agent_name(as_json(PeerHello("agent", "", "cobrowse 1.0")), ZH)
     assert agent == "客服人员"
-    assert customer_line({"event": "peer", "state": "left"}, ZH, agent) == "客服人员的连接断开了（对方的网络或应用问题；您这边正常）：正在等待其返回"
-    assert customer_line({"event": "connection", "state": "reconnecting", "attempt": 2}, RU) == \
-        "всё ещё переподключаемся (попытка 2)"
-    assert customer_line({"event": "error", "kind": "wrong_code", "message": "x"}, FA).startswith("خطا: ")
-    assert customer_line({"event": "screen"}, RU) is None
-    line = customer_line({"event": "path", "path": "relay", "reason": "no \u202eroute"}, FA)
+    assert customer_line(as_json(PeerLeft(message="m")), ZH, agent) == "客服人员的连接断开了（对方的网络或应用问题；您这边正常）：正在等待其返回"
+    assert customer_line(as_json(Reconnecting(attempt=2)), RU) == "всё ещё переподключаемся (попытка 2)"
+    assert customer_line(as_json(SessionError("x", ErrorKind.WRONG_CODE)), FA).startswith("خطا: ")
+    assert customer_line(as_json(ControlKeys(3)), RU) is None  # the receipt's, not a line for the customer
+    line = customer_line(as_json(PathChanged(DataPath.RELAY, "no \u202eroute")), FA)
     assert isinstance(line, Translated) and "\u202e" not in line  # a value's bidi control: shown escaped
 
 

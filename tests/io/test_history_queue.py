@@ -9,7 +9,10 @@ from pathlib import Path
 
 from cobrowse.helpdesk.summary import SessionLedger
 from cobrowse.io.history import HistoryStore, HistoryTap
+from cobrowse.policy.session_events import EndReason, SessionEnded, SessionPaired
 from cobrowse.queue.events import QueuePicked
+
+ENDED = SessionEnded(EndReason.AGENT_ENDED, "the agent ended the session")
 
 
 def test_a_picked_session_keeps_its_queue_wait(tmp_path: Path) -> None:
@@ -17,10 +20,10 @@ def test_a_picked_session_keeps_its_queue_wait(tmp_path: Path) -> None:
     seen: list[object] = []
     tap = HistoryTap(seen.append, store, clock=iter([100.0, 160.0, 200.0, 230.0]).__next__)
     tap(QueuePicked("q1", "git push", 42.5, "Acme"))
-    tap({"event": "paired", "sas": "x"})
-    tap({"event": "ended", "reason": "agent_ended"})
-    tap({"event": "paired", "sas": "y"})  # the next session came with a code
-    tap({"event": "ended", "reason": "agent_ended"})
+    tap(SessionPaired("x"))
+    tap(ENDED)
+    tap(SessionPaired("y"))  # the next session came with a code
+    tap(ENDED)
     coded, queued = store.recent()
     assert (queued.queue_org, queued.queue_wait_s) == ("Acme", 42.5)
     assert (coded.queue_org, coded.queue_wait_s) == ("", None)
@@ -44,9 +47,9 @@ def test_an_older_database_gains_the_queue_columns(tmp_path: Path) -> None:
 def test_the_webhook_summary_gains_queue_wait_s_only_for_a_queued_customer() -> None:
     ledger = SessionLedger(session="s1", agent="Alice")
     ledger.feed(QueuePicked("q1", "x", 61.04, "Acme"), 10.0)
-    ledger.feed({"event": "paired", "sas": "x"}, 11.0)
-    summary = ledger.feed({"event": "ended", "reason": "agent_ended"}, 20.0)
+    ledger.feed(SessionPaired("x"), 11.0)
+    summary = ledger.feed(ENDED, 20.0)
     assert summary is not None and json.loads(summary.body())["queue_wait_s"] == 61.0
-    ledger.feed({"event": "paired", "sas": "y"}, 30.0)
-    again = ledger.feed({"event": "ended", "reason": "agent_ended"}, 40.0)
+    ledger.feed(SessionPaired("y"), 30.0)
+    again = ledger.feed(ENDED, 40.0)
     assert again is not None and "queue_wait_s" not in json.loads(again.body())

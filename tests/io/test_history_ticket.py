@@ -5,19 +5,22 @@ from __future__ import annotations
 import sqlite3
 from pathlib import Path
 
+from cobrowse.helpdesk.summary import TicketLinked
 from cobrowse.io.history import HistoryStore, HistoryTap
+from cobrowse.policy.events import Event, kind_of
+from cobrowse.policy.session_events import EndReason, SessionEnded, SessionPaired
 
 
 def test_the_ticket_event_reaches_the_history_row(tmp_path: Path) -> None:
     store = HistoryStore(tmp_path / "h.sqlite3")
-    seen: list[dict[str, object]] = []
+    seen: list[Event] = []
     tap = HistoryTap(seen.append, store, clock=iter([100.0, 160.0]).__next__)
-    tap({"event": "ticket", "id": "ZD-1234"})
-    tap({"event": "paired", "sas": "x"})
-    tap({"event": "ended", "reason": "agent_ended"})
+    tap(TicketLinked("ZD-1234"))
+    tap(SessionPaired("x"))
+    tap(SessionEnded(EndReason.AGENT_ENDED, "the agent ended the session"))
     [row] = store.recent()
     assert row.ticket == "ZD-1234" and row.duration_s == 60.0
-    assert [e["event"] for e in seen] == ["ticket", "paired", "ended"]
+    assert [kind_of(e) for e in seen] == ["ticket", "paired", "ended"]
 
 
 def test_an_older_database_gains_the_ticket_column(tmp_path: Path) -> None:

@@ -5,14 +5,16 @@ from __future__ import annotations
 import json
 import sqlite3
 from pathlib import Path
-from typing import Any
 
 from cobrowse.audit.receipt import verify
 from cobrowse.audit.stats import SessionRecord
 from cobrowse.io.history import HistoryStore, HistoryTap
 from cobrowse.io.receipts import AuditTrail
 from cobrowse.io.recorder import Recorder, find_recording, list_recordings
-from cobrowse.policy.events import as_json
+from cobrowse.policy.agent_events import FeedbackAnswer, FeedbackStatus, StepsChanged
+from cobrowse.policy.customer_events import ConsentChanged, ControlKeys, Level
+from cobrowse.policy.events import Event, as_json, kind_of
+from cobrowse.policy.session_events import CodeShown, EndReason, PeerHello, SessionEnded, SessionPaired
 from cobrowse.screen.emulator import Emulator
 
 
@@ -25,15 +27,14 @@ class Clock:
 
 
 def test_the_trail_passes_events_on_and_chains_what_matters(tmp_path: Path) -> None:
-    seen: list[dict[str, Any]] = []
+    seen: list[Event] = []
     clock = Clock()
     trail = AuditTrail(seen.append, tmp_path, "customer", clock)
-    trail({"event": "screen", "lines": []})  # not logged: no file yet
+    trail(CodeShown("1-2345-6789", "one", "cobrowse join 1-2345-6789", "ws://127.0.0.1:1"))  # not logged: no file yet
     assert trail.path is None
-    for event in ({"event": "paired", "sas": "a b c"}, {"event": "consent", "level": "control"},
-                  {"event": "control_keys", "bytes": 3}, {"event": "control_keys", "bytes": 4},
-                  {"event": "consent", "level": "control"}, {"event": "consent", "level": "view"},
-                  {"event": "ended", "reason": "agent_ended"}):
+    for event in (SessionPaired("a b c"), ConsentChanged(Level.CONTROL), ControlKeys(3), ControlKeys(4),
+                  ConsentChanged(Level.CONTROL), ConsentChanged(Level.VIEW),
+                  SessionEnded(EndReason.AGENT_ENDED, "the agent ended the session")):
         clock.now += 1
         trail(event)
     assert trail.path is not None and trail.path.stat().st_mode & 0o077 == 0
@@ -44,21 +45,21 @@ def test_the_trail_passes_events_on_and_chains_what_matters(tmp_path: Path) -> N
     assert verify(trail.path.read_bytes()).ok
     receipt = as_json(seen[-2])
     assert receipt["event"] == "receipt" and receipt["head"] == verify(trail.path.read_bytes()).head
-    assert seen[-1]["event"] == "ended" and seen[0]["event"] == "screen"
+    assert kind_of(seen[-1]) == "ended" and kind_of(seen[0]) == "code"
 
 
 def test_the_history_keeps_a_row_per_paired_session(tmp_path: Path) -> None:
     store = HistoryStore(tmp_path / "h.sqlite3")
     clock = Clock()
-    out: list[dict[str, Any]] = []
+    out: list[Event] = []
     tap = HistoryTap(out.append, store, clock)
-    tap({"event": "ended", "reason": "expired"})  # never paired: no row
-    tap({"event": "paired", "sas": "x"})
-    tap({"event": "hello", "role": "customer", "name": "Ann"})
-    tap({"event": "steps", "title": "Wi-Fi", "steps": [{"title": "a", "status": "done"}, {"title": "b", "status": "failed"}]})
+    tap(SessionEnded(EndReason.EXPIRED, "the code expired"))  # never paired: no row
+    tap(SessionPaired("x"))
+    tap(PeerHello("customer", "Ann", "cobrowse 1.0"))
+    tap(StepsChanged({"title": "Wi-Fi", "steps": [{"title": "a", "status": "done"}, {"title": "b", "status": "failed"}]}))
     clock.now += 95
-    tap({"event": "ended", "reason": "agent_ended", "feedback": {"status": "answered", "solved": False, "rating": 2},
-         "recording": "rec1"})
+    tap(SessionEnded(EndReason.AGENT_ENDED, "the agent ended the session",
+                     {"feedback": FeedbackAnswer(FeedbackStatus.ANSWERED, False, 2).as_dict(), "recording": "rec1"}))
     assert len(out) == 5
     (row,) = store.recent()
     assert row == SessionRecord(clock.now - 95, 95.0, "Ann", "agent_ended", "Wi-Fi", (("a", "done"), ("b", "failed")),

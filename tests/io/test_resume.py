@@ -25,7 +25,7 @@ class Recorder:
         self.changed = asyncio.Event()
 
     def __call__(self, event: dict[str, Any]) -> None:
-        self.events.append(as_json(event))  # typed events or dicts, as the runtimes emit them
+        self.events.append(as_json(event))  # the runtimes' typed events, in their headless shape
         self.changed.set()
 
     def of(self, kind: str) -> list[dict[str, Any]]:

@@ -9,7 +9,9 @@ from typing import Any
 
 from cobrowse.helpdesk.summary import SessionSummary
 from cobrowse.io.webhook import Spool, Webhook, with_ticket
+from cobrowse.policy.agent_events import FeedbackAnswer, FeedbackStatus
 from cobrowse.policy.events import as_json
+from cobrowse.policy.session_events import CodeShown, EndReason, SessionEnded, SessionPaired
 from tests.helpdesk_receiver import Receiver, free_port
 from tests.waiting import until
 
@@ -28,8 +30,9 @@ async def test_a_session_is_posted_signed_through_the_tap(tmp_path: Path) -> Non
     hook = Webhook(receiver.url, "s3cret", agent="Alice", spool=Spool(tmp_path / "webhooks"), steps=FAST)
     try:
         emit = with_ticket(hook.tap(lambda event: events.append(as_json(event))), "ZD-77")
-        for event in ({"event": "code", "code": "1-2345-6789"}, {"event": "paired", "sas": "x"},
-                      {"event": "ended", "reason": "agent_ended", "feedback": {"status": "skipped", "solved": None, "rating": None}}):
+        for event in (CodeShown("1-2345-6789", "one", "cobrowse join 1-2345-6789", "ws://127.0.0.1:1"), SessionPaired("x"),
+                      SessionEnded(EndReason.AGENT_ENDED, "the agent ended the session",
+                                   {"feedback": FeedbackAnswer(FeedbackStatus.SKIPPED).as_dict()})):
             emit(event)
         await until(lambda: receiver.accepted, "the delivery")
         await hook.settle(5)

@@ -78,7 +78,7 @@ CASES: list[tuple[Event, dict[str, Any]]] = [
 @pytest.mark.parametrize(("typed", "legacy"), CASES, ids=[f"{t.KIND}-{i}" for i, (t, _) in enumerate(CASES)])
 def test_each_runtime_event_prints_the_line_it_printed_as_a_dict(typed: Event, legacy: dict[str, Any]) -> None:
     assert json.dumps(as_json(typed), ensure_ascii=False) == json.dumps(legacy, ensure_ascii=False)
-    assert json_line(typed) == json_line(legacy)
+    assert json_line(typed) == json.dumps(legacy, ensure_ascii=False)  # the headless printer's line
     assert kind_of(typed) == legacy["event"]
 
 

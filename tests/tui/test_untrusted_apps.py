@@ -14,9 +14,9 @@ from textual.geometry import Region
 
 from cobrowse.io.customer import CustomerRuntime
 from cobrowse.io.link import RelayLink
+from cobrowse.policy.events import kind_of
 from cobrowse.wire.code import parse_code
 from relay.server import RelayServer
-from tests.tui.agent_dict_events import typed
 from tests.tui.test_customer_app import BASH, _shell_env  # noqa: F401  (an autouse fixture)
 from tests.tui.test_trust_apps import agent_for, finish, text
 from tests.waiting import until
@@ -135,15 +135,15 @@ SAMPLES = [BADGE, "[/]", "[link=https://evil.example]x[/link] [@click=app.quit]q
 
 
 async def test_every_field_in_the_customer_app_is_data(relay: RelayServer) -> None:
-    from tests.cli.test_untrusted_display import FIELDS
+    from tests.cli.test_untrusted_display import CUSTOMER_FIELDS
 
     app = CustomerApp(relay.url, None, BASH)
     async with app.run_test(size=(140, 40)) as pilot:
         await until(lambda: app.runtime is not None and app.phase == "waiting", "a session to share", pilot=pilot)
         for sample in SAMPLES:
-            for build in FIELDS.values():
+            for build in CUSTOMER_FIELDS.values():
                 for event in build(sample):
-                    if event["event"] in ("ended", "feedback_prompt"):
+                    if kind_of(event) in ("ended", "feedback_prompt"):
                         continue  # they close the app: shown by the e2e and plain tests
                     app._on_event(event)  # not _emit: a display error must fail the test here
             await pilot.pause(0.05)
@@ -154,7 +154,7 @@ async def test_every_field_in_the_customer_app_is_data(relay: RelayServer) -> No
 
 
 async def test_every_field_in_the_agent_console_is_data(relay: RelayServer) -> None:
-    from tests.cli.test_untrusted_display import FIELDS
+    from tests.cli.test_untrusted_display import AGENT_FIELDS
 
     app = AgentApp(relay.url, None, "Alice")
     async with app.run_test(size=(140, 40)) as pilot:
@@ -163,15 +163,9 @@ async def test_every_field_in_the_agent_console_is_data(relay: RelayServer) -> N
         pane = app.query(SessionPane).last()
         await until(lambda: pane.code is not None, "the code", pilot=pilot)
         for sample in SAMPLES:
-            for build in FIELDS.values():
+            for build in AGENT_FIELDS.values():  # what a hostile customer sends, as the agent's runtime emits it
                 for event in build(sample):
-                    if event["event"] == "ended":
-                        continue
-                    if event["event"] == "hello":
-                        event = {**event, "role": "customer"}
-                    shown = typed(event)
-                    if shown is not None:
-                        pane.on_session_pane_update(SessionPane.Update(shown))
+                    pane.on_session_pane_update(SessionPane.Update(event))
             await pilot.pause(0.05)
             assert app.is_running
             assert_no_control(screen_text(app))
