@@ -214,6 +214,9 @@ class CustomerTeam:
             await self.carry_out(self.policy.revoke_all())
         elif effect.what is TeamAsk.DROP:
             await self.carry_out(self.policy.remove(effect.viewer, now))
+        elif effect.what is TeamAsk.WHO:
+            paired = self.host.paired or any(guest.admitted for guest in self.guests.values())
+            await self.carry_out(self.policy.who(paired))
 
     async def _answer(self, effect: TeamAnswer, now: float) -> None:
         """Ctrl-] y / n (or a button naming a prompt): the question it is for, whichever pairing asks."""

@@ -179,8 +179,8 @@ class CustomerPolicy(AgentPatterns):
     def command(self, name: str, text: str, now: float, view: ScreenView) -> list[Effect]:
         """A cobrowse command (``plain.keymap``'s names), from a key or a button."""
         desk = self.desk
-        if name == "help":
-            return [Notice(self.help)]
+        if name == "help":  # in a team, who sees the screen now follows (plain mode has no status bar)
+            return [Notice(self.help), *([TeamRequest(TeamAsk.WHO)] if self.in_team else [])]
         if name == "get_help":
             return [GetHelp()] if self.guide else [Notice(self.help)]
         if name == "end":

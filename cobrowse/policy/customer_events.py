@@ -349,6 +349,7 @@ class TeamAsk(StrEnum):
     LEAVE = "leave"  # the agent leaves; the session goes on for the others
     REVOKE_ALL = "revoke_all"  # Ctrl-] r: control back from every agent
     DROP = "drop"  # the customer removes agent ``viewer``
+    WHO = "who"  # the customer asks who sees their screen now (Ctrl-] ?, the help)
 
 
 @frozen

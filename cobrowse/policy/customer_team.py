@@ -432,20 +432,40 @@ class TeamPolicy:
 
     # the roster, told to everyone
 
+    def viewers_line(self) -> Translated:
+        """Who sees the customer's screen now, by name, with the count once there are several
+        (``2 agents see your screen: Alice (agent 1), Bob (agent 2) with CONTROL``), and who
+        waits for the customer's answer."""
+        tr = self.tr
+        shown = [v for v in self.viewers.values() if v.state in (ViewerState.ADMITTED, ViewerState.ASKING)]
+        seeing = [tr("{agent} with CONTROL", agent=self.label(v.id)) if v.control else self.label(v.id)
+                  for v in shown if v.state is ViewerState.ADMITTED]
+        waiting = [self.label(v.id) for v in shown if v.state is ViewerState.ASKING]
+        agents = in_a_row(", ", seeing) if seeing else tr("nobody")
+        if len(seeing) > 1 and waiting:
+            return tr.plural("{n} agent sees your screen: {agents}; waiting for your answer: {waiting}",
+                             "{n} agents see your screen: {agents}; waiting for your answer: {waiting}",
+                             len(seeing), agents=agents, waiting=in_a_row(", ", waiting))
+        if len(seeing) > 1:
+            return tr.plural("{n} agent sees your screen: {agents}", "{n} agents see your screen: {agents}",
+                             len(seeing), agents=agents)
+        if waiting:
+            return tr("can see your screen: {agents}; waiting for your answer: {waiting}", agents=agents,
+                      waiting=in_a_row(", ", waiting))
+        return tr("can see your screen: {agents}", agents=agents)
+
+    def who(self, paired: bool) -> list[TeamEffect]:
+        """Ctrl-] ? (the help): who sees the screen now, asked for, whether or not it changed."""
+        if not paired:
+            return [Notice(self.tr("nobody sees your screen: no agent has joined yet"))]
+        return [Notice(self.viewers_line())]
+
     def _roster(self) -> list[TeamEffect]:
         shown = [v for v in self.viewers.values() if v.state in (ViewerState.ADMITTED, ViewerState.ASKING)]
         rows: tuple[dict[str, object], ...] = tuple(
             {"id": v.id, "name": v.name, "state": str(v.state), "control": v.control, "verified": v.verified}
             for v in shown)
-        tr = self.tr
-        seeing = [tr("{agent} with CONTROL", agent=self.label(v.id)) if v.control else self.label(v.id)
-                  for v in shown if v.state is ViewerState.ADMITTED]
-        waiting = [self.label(v.id) for v in shown if v.state is ViewerState.ASKING]
-        agents = in_a_row(", ", seeing) if seeing else tr("nobody")
-        text = (tr("can see your screen: {agents}; waiting for your answer: {waiting}", agents=agents,
-                   waiting=in_a_row(", ", waiting)) if waiting
-                else tr("can see your screen: {agents}", agents=agents))
-        out: list[TeamEffect] = [ViewersShown(rows, text)]
+        out: list[TeamEffect] = [ViewersShown(rows, self.viewers_line())]
         for target in self.admitted():
             listed = [{"id": v.id, "name": v.name, "control": v.control, "you": v.id == target}
                       for v in self.viewers.values() if v.state is ViewerState.ADMITTED]

@@ -14,16 +14,19 @@ async def test_the_customer_drops_b_and_a_keeps_the_session(relay_url: str) -> N
     a, customer = await session(relay_url)
     procs: list[Proc] = [a, customer]
     try:
+        await customer.send(b"\x1d?")  # plain mode has no status bar: the help says who sees the screen
+        await customer.stderr_line("can see your screen: Alice (agent 1)")
         b = await invite(relay_url, a, customer)
         procs.append(b)
         await answer(customer, b"y")
-        await customer.stderr_line("can see your screen: Alice (agent 1), Bob (agent 2)")
+        both = "2 agents see your screen: Alice (agent 1), Bob (agent 2)"
+        await customer.stderr_line(both)
         await b.event("sharing", active=True)
-        await customer.send(b"\x1dl")  # two agents: the latest to join goes
+        await said_again(customer, b"\x1d?", both)
+        await said_again(customer, b"\x1dl", "can see your screen: Alice (agent 1)")  # the latest to join goes
         ended = await b.event("ended", timeout=15)
         assert ended["reason"] == "viewer_removed" and "removed you" in ended["message"]
         await customer.stderr_line("you removed Bob (agent 2): they no longer see your screen")
-        await customer.stderr_line("can see your screen: Alice (agent 1)")
         assert await b.wait() == 4  # the session ended on the other side (as a refusal does)
         await customer.send(b"echo still-$((40+2))\r")
         await a.screen(lambda lines: any("still-42" in line for line in lines))
@@ -36,6 +39,15 @@ async def test_the_customer_drops_b_and_a_keeps_the_session(relay_url: str) -> N
             await proc.kill()
 
 
+async def said_again(proc: Proc, keys: bytes, line: str) -> None:
+    """After ``keys``, ``line`` is printed once more (the harness finds the first line that matches)."""
+    before = sum(line in seen for seen in proc.stderr_lines)
+    await proc.send(keys)
+    async with asyncio.timeout(15):
+        while sum(line in seen for seen in proc.stderr_lines) <= before:
+            await asyncio.sleep(0.05)
+
+
 async def test_with_two_colleagues_the_customer_picks_which_one_goes(relay_url: str) -> None:
     a, customer = await session(relay_url)
     procs: list[Proc] = [a, customer]
@@ -43,7 +55,7 @@ async def test_with_two_colleagues_the_customer_picks_which_one_goes(relay_url: 
         b = await invite(relay_url, a, customer)
         procs.append(b)
         await answer(customer, b"y")
-        await customer.stderr_line("can see your screen: Alice (agent 1), Bob (agent 2)")
+        await customer.stderr_line("2 agents see your screen: Alice (agent 1), Bob (agent 2)")
         await a.send({"cmd": "invite"})
         async with asyncio.timeout(15):
             while len(a.all("invite")) < 2:  # the second invitation's code (event() finds the first)
@@ -54,14 +66,14 @@ async def test_with_two_colleagues_the_customer_picks_which_one_goes(relay_url: 
         await c.event("paired")
         await customer.stderr_line("Carol (agent 3), invited by Alice (agent 1), asks to SEE")
         await answer(customer, b"y")
-        await customer.stderr_line("can see your screen: Alice (agent 1), Bob (agent 2), Carol (agent 3)")
+        await customer.stderr_line("3 agents see your screen: Alice (agent 1), Bob (agent 2), Carol (agent 3)")
         await customer.send(b"\x1dl")
         await customer.stderr_line("remove which agent? Ctrl-] y removes Carol (agent 3)")
         await customer.send(b"\x1dl")
         await customer.stderr_line("remove which agent? Ctrl-] y removes Bob (agent 2)")
         await customer.send(b"\x1dy")
         assert (await b.event("ended", timeout=15))["reason"] == "viewer_removed"
-        await customer.stderr_line("can see your screen: Alice (agent 1), Carol (agent 3)")
+        await customer.stderr_line("2 agents see your screen: Alice (agent 1), Carol (agent 3)")
         await customer.send(b"echo left-$((40+2))\r")
         await c.screen(lambda lines: any("left-42" in line for line in lines))
         assert not a.all("ended") and not c.all("ended")

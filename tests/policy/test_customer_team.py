@@ -114,7 +114,7 @@ def test_control_belongs_to_one_agent() -> None:
     assert policy.consent_changed(FIRST, Level.CONTROL)[0] == ViewersShown(
         ({"id": 1, "name": "Alice", "state": "admitted", "control": True, "verified": False},
          {"id": 2, "name": "Bob", "state": "admitted", "control": False, "verified": False}),
-        "can see your screen: Alice (agent 1) with CONTROL, Bob (agent 2)")
+        "2 agents see your screen: Alice (agent 1) with CONTROL, Bob (agent 2)")
     out = policy.consent_changed(viewer, Level.CONTROL)
     assert Revoke(FIRST) in out
     assert [v.id for v in policy.viewers.values() if v.control] == [viewer]
@@ -260,7 +260,7 @@ def test_the_viewers_line_names_everyone_and_who_holds_control() -> None:
     policy, bob, carol = admitted_three()
     out = policy.consent_changed(bob, Level.CONTROL)
     [shown] = [e for e in out if isinstance(e, ViewersShown)]
-    assert shown.message == "can see your screen: Alice (agent 1), Bob (agent 2) with CONTROL, Carol (agent 3)"
+    assert shown.message == "3 agents see your screen: Alice (agent 1), Bob (agent 2) with CONTROL, Carol (agent 3)"
     assert [(r["name"], r["control"]) for r in shown.viewers] == [("Alice", False), ("Bob", True), ("Carol", False)]
 
 
@@ -270,3 +270,24 @@ def test_a_question_shown_after_the_choice_takes_the_keys_back() -> None:
     assert policy.picking(6.5, newest_question=5.0)  # the questions on screen are older
     assert not policy.picking(7.0, newest_question=6.8)  # a new one: y / n answer it, not the choice
     assert policy.pick is None and policy.admitted() == [FIRST, bob, carol]
+
+
+def test_the_count_shows_once_several_agents_see_the_screen_and_the_help_names_them() -> None:
+    policy = team()
+    assert policy.viewers_line() == "can see your screen: Alice (agent 1)"
+    viewer, prompt = asked(policy)
+    assert policy.viewers_line() == "can see your screen: Alice (agent 1); waiting for your answer: Bob (agent 2)"
+    policy.answer(True, prompt.id, 1.5)
+    assert policy.who(True) == [Notice("2 agents see your screen: Alice (agent 1), Bob (agent 2)")]
+    assert policy.who(False) == [Notice("nobody sees your screen: no agent has joined yet")]
+    policy.left(viewer, 3.0)
+    assert policy.who(True) == [Notice("can see your screen: Alice (agent 1)")]
+
+
+def test_the_help_key_asks_the_team_who_sees_the_screen() -> None:
+    drive = Drive()
+    drive.policy.in_team = True
+    out = drive.policy.command("help", "", 0.0, Screen())
+    assert isinstance(out[0], Notice) and out[1:] == [TeamRequest(TeamAsk.WHO)]
+    drive.policy.in_team = False
+    assert [type(e) for e in drive.policy.command("help", "", 0.0, Screen())] == [Notice]

@@ -43,7 +43,7 @@ async def test_the_app_asks_about_a_colleague_and_shows_who_sees(agent: Agent, r
             assert bob.rt.mirror.state is None  # nothing of the screen before the customer's yes
             await asyncio.sleep(ARMING + 0.1)
             await prefix(pilot, "y")
-            await until(lambda: any("can see your screen: Alice (agent 1), Bob (agent 2)" in line
+            await until(lambda: any("2 agents see your screen: Alice (agent 1), Bob (agent 2)" in line
                                     for line in app.log_lines), what="the viewers line")
             await until(lambda: not any("asks to SEE" in str(n.message) for n in app._notifications),
                         what="the answered question's toast gone (not left for its 30 s)")
