@@ -29,6 +29,7 @@ from cobrowse.policy.customer_team import (FIRST, PROMPT_STRIDE, Admit, Dismiss,
 from cobrowse.policy.events import Event, kind_of
 from cobrowse.policy.session_events import PeerHello
 from cobrowse.protocol import messages as m
+from cobrowse.protocol.prompts import PromptQueue, answering, newest_shown_at
 
 logger = logging.getLogger(__name__)
 
@@ -219,17 +220,16 @@ class CustomerTeam:
             await self.carry_out(self.policy.who(paired))
 
     async def _answer(self, effect: TeamAnswer, now: float) -> None:
-        """Ctrl-] y / n (or a button naming a prompt): the question it is for, whichever pairing asks."""
-        shown: dict[int, tuple[int, float]] = {}
+        """Ctrl-] y / n (or a button naming a prompt): the question it is for, whichever pairing
+        asks (each pairing's queue and the team's own: ``prompts.answering``)."""
+        queues: dict[int, PromptQueue] = {0: self.policy.prompts}  # 0: the team's questions about colleagues
         for viewer, runtime in ((FIRST, self.host), *self.guests.items()):
-            prompt = runtime.policy.desk.prompts.shown
-            if prompt is not None and not runtime.detached:
-                shown[viewer] = (prompt.id, prompt.shown_at)
-        asked = [at for _, at in shown.values()] + ([self.policy.question.shown_at] if self.policy.question else [])
-        if effect.prompt_id is None and self.policy.picking(now, max(asked, default=None)):  # after Ctrl-] l
+            if not runtime.detached:
+                queues[viewer] = runtime.policy.desk.prompts
+        if effect.prompt_id is None and self.policy.picking(now, newest_shown_at(queues)):  # after Ctrl-] l
             await self.carry_out(self.policy.pick_answer(effect.allow, now))
             return
-        owner = self.policy.answered_by(shown, effect.prompt_id)
+        owner = answering(queues, effect.prompt_id)
         if owner == 0:
             await self.carry_out(self.policy.answer(effect.allow, effect.prompt_id, now))
             return

@@ -20,7 +20,10 @@ What the customer reads is in their language (``tr``); what an agent is told sta
 (the agent's console is English). Agents' names are values, never part of a msgid.
 
 Viewer ids: 1 is the agent the customer paired with first; invited agents count up from 2.
-The questions' ids start at ``PROMPT_BASE`` so an answer never reaches another queue's prompt.
+The questions about colleagues are a ``PromptQueue`` like every pairing's (armed after
+``ARMING`` s, denied at the deadline, one at a time); their ids start at ``PROMPT_BASE`` so an
+answer naming one never reaches another queue's prompt (``prompts.answering`` routes keys).
+A colleague's refusal never quiets the queue: ``MAX_REFUSED`` per inviter stops invitations.
 """
 
 from __future__ import annotations
@@ -34,7 +37,7 @@ from cobrowse.i18n.text import joined as in_a_row
 from cobrowse.policy.customer_events import ConsentPrompt, Level, Notice
 from cobrowse.policy.events import Event
 from cobrowse.protocol import messages as m
-from cobrowse.protocol.prompts import ARMING, TIMEOUT
+from cobrowse.protocol.prompts import ARMING, TIMEOUT, Answered, Prompt, PromptEvent, PromptKind, PromptQueue, Shown, TooSoon
 from cobrowse.wire.frozen import frozen
 
 #: Invitations open (a code out, nobody paired yet) at once.
@@ -138,15 +141,6 @@ class _Pick:
     shown_at: float
 
 
-@dataclass
-class _Question:
-    id: int
-    viewer: int
-    shown_at: float
-    armed_at: float
-    deadline: float
-
-
 class TeamPolicy:
     def __init__(self, *, timeout: float = TIMEOUT, arming: float = ARMING, tr: Translator | None = None) -> None:
         self.tr = tr or current()
@@ -154,9 +148,10 @@ class TeamPolicy:
         self.arming = arming
         self.viewers: dict[int, Viewer] = {FIRST: Viewer(FIRST, state=ViewerState.ADMITTED)}
         self._next_id = FIRST + 1
-        self._asking: list[int] = []
-        self.question: _Question | None = None
-        self._last_prompt = PROMPT_BASE
+        self._asking: list[int] = []  # colleagues waiting for their question, in the order they came
+        #: The team's questions: one shown at a time; ``_about`` is the colleague it asks about.
+        self.prompts = PromptQueue(timeout=timeout, arming=arming, quiet=0.0, _last_id=PROMPT_BASE)
+        self._about = 0
         self._refused: dict[int, int] = {}  # inviter -> colleagues refused
         self._order: list[int] = [FIRST]  # admitted, in the order they joined
         self.pick: _Pick | None = None
@@ -240,49 +235,45 @@ class TeamPolicy:
         self._asking.append(viewer)
         return self._show_next(now) + self._roster()
 
+    @property
+    def question(self) -> Prompt | None:
+        """The team's question on screen (about colleague ``_about``), if any."""
+        return self.prompts.shown
+
     def _show_next(self, now: float) -> list[TeamEffect]:
-        if self.question is not None or not self._asking:
+        if self.prompts.shown is not None or not self._asking:
             return []
         viewer = self._asking.pop(0)
-        self._last_prompt += 1
-        self.question = _Question(self._last_prompt, viewer, now, now + self.arming, now + self.timeout)
+        [shown] = self.prompts.request(PromptKind.VIEWER, now)
+        assert isinstance(shown, Shown)  # never quiet (quiet=0), nothing else pending
+        self._about = viewer
         found = self.viewers[viewer]
         text = self.tr("{agent}, invited by {inviter}, asks to SEE your screen ({identity}): Ctrl-] y lets them "
                        "see it; Ctrl-] n refuses (refused automatically in {seconds} s)",
                        agent=self.label(viewer), inviter=self.label(found.invited_by), identity=found.identity,
                        seconds=round(self.timeout))
-        return [ConsentPrompt(self.question.id, "viewer", str(Level.VIEW), self.timeout, False, text)]
-
-    def owns(self, prompt_id: int | None) -> bool:
-        """Whether an answer naming ``prompt_id`` is for the team's own question."""
-        return prompt_id is not None and prompt_id > PROMPT_BASE
-
-    def answered_by(self, shown: dict[int, tuple[int, float]], prompt_id: int | None) -> int | None:
-        """Whose question an answer is for: ``shown`` maps each pairing (viewer) to the id and
-        time of the question it shows (``0``: the team's own). An answer naming an id goes to
-        the pairing showing it; one naming none to the newest shown, as a key answers the
-        question the customer read last. None: nobody asks that."""
-        if self.question is not None:
-            shown = {**shown, 0: (self.question.id, self.question.shown_at)}
-        if prompt_id is not None:
-            return next((owner for owner, (pid, _) in shown.items() if pid == prompt_id), None)
-        return max(shown, key=lambda owner: shown[owner][1], default=None)
+        return [ConsentPrompt(shown.prompt.id, "viewer", str(Level.VIEW), self.timeout, False, text)]
 
     def answer(self, allow: bool, prompt_id: int | None, now: float) -> list[TeamEffect]:
         """Ctrl-] y / n, or a button naming ``prompt_id``: admit or refuse the viewer asked about."""
-        question = self.question
-        if question is None or (prompt_id is not None and prompt_id != question.id):
-            return [Notice(self.tr("that answer was for a question no longer on screen: nothing was answered"))]
-        if now < question.armed_at:
+        return self._answered(self.prompts.answer(prompt_id, allow, now), now)
+
+    def tick(self, now: float) -> list[TeamEffect]:
+        return self._answered(self.prompts.expire(now), now)
+
+    def _answered(self, events: list[PromptEvent], now: float) -> list[TeamEffect]:
+        closed = next((e for e in events if isinstance(e, Answered)), None)
+        if closed is not None:
+            return self._decided(closed.allow, closed.by == "customer", now)
+        if any(isinstance(e, TooSoon) for e in events):
             return [Notice(self.tr("ignored that answer: the question on screen is new (it asks who may see your "
                                    "screen); read it, then answer"))]
-        if now >= question.deadline:
-            return self.tick(now)
-        return self._decided(question, allow, True, now)
+        if events:  # stale, or nothing asked
+            return [Notice(self.tr("that answer was for a question no longer on screen: nothing was answered"))]
+        return []
 
-    def _decided(self, question: _Question, allow: bool, answered: bool, now: float) -> list[TeamEffect]:
-        self.question = None
-        viewer = self.viewers[question.viewer]
+    def _decided(self, allow: bool, answered: bool, now: float) -> list[TeamEffect]:
+        viewer = self.viewers[self._about]
         out: list[TeamEffect] = []
         if viewer.state is ViewerState.ASKING:
             agent = self.label(viewer.id)
@@ -302,14 +293,8 @@ class TeamPolicy:
             out += self._roster()
         return out + self._show_next(now)
 
-    def tick(self, now: float) -> list[TeamEffect]:
-        question = self.question
-        if question is None or now < question.deadline:
-            return []
-        return self._decided(question, False, False, now)
-
     def next_deadline(self) -> float | None:
-        return None if self.question is None else self.question.deadline
+        return self.prompts.next_deadline()
 
     # control: one agent at a time
 
@@ -347,8 +332,8 @@ class TeamPolicy:
         out: list[TeamEffect] = []
         if viewer in self._asking:
             self._asking.remove(viewer)
-        if self.question is not None and self.question.viewer == viewer:
-            self.question = None
+        if self.prompts.shown is not None and self._about == viewer:
+            self.prompts.withdraw(PromptKind.VIEWER, now)  # nobody to ask about any more
             out += self._show_next(now)
         if viewer in self._order:
             self._order.remove(viewer)
@@ -363,7 +348,7 @@ class TeamPolicy:
                 other.state = ViewerState.GONE
                 if other.id != viewer:
                     out.append(Dismiss(other.id, "agent_ended", "the agents who invited you left the session"))
-            self.question = None
+            self.prompts.withdraw(PromptKind.VIEWER, now)
             self._asking.clear()
             return out + [TeamOver(self.tr("{agent} left, the last agent: the session is over",
                                            agent=self.label(viewer)))]

@@ -6,6 +6,7 @@ from cobrowse.policy.customer_events import ConsentPrompt, Level, Notice, TeamAn
 from cobrowse.policy.customer_team import (FIRST, MAX_OPEN_INVITES, MAX_REFUSED, PROMPT_BASE, Admit, Dismiss, OpenInvite, Revoke,
                                            TeamOver, TeamPolicy, ToViewer, ViewersShown)
 from cobrowse.protocol import messages as m
+from cobrowse.protocol.prompts import PromptKind, PromptQueue, answering, newest_shown_at
 from tests.policy.customer_harness import Drive, Screen
 
 ARM, TIMEOUT = 1.0, 30.0
@@ -190,11 +191,17 @@ def test_in_a_team_every_answer_goes_to_the_team_which_picks_the_newest_question
     assert not any(isinstance(e, TeamAnswer) for e in policy.command("deny", "3", 5.0, Screen()))  # its own id
     team_ = team()
     viewer, prompt = asked(team_, now=4.0)
-    assert team_.answered_by({FIRST: (1, 3.0)}, None) == 0  # the team's question came last
-    assert team_.answered_by({FIRST: (1, 3.0), viewer: (20001, 4.5)}, None) == viewer
-    assert team_.answered_by({FIRST: (1, 3.0), viewer: (20001, 4.5)}, 1) == FIRST
-    assert team_.answered_by({FIRST: (1, 3.0)}, prompt.id) == 0
-    assert team_.answered_by({}, 77) is None
+    first, second = PromptQueue(), PromptQueue(_last_id=20000)
+    first.request(PromptKind.CONTROL, 3.0)
+    queues = {0: team_.prompts, FIRST: first}
+    assert answering(queues, None) == 0  # the team's question came last
+    assert newest_shown_at(queues) == 4.0
+    second.request(PromptKind.SUGGEST, 4.5)
+    queues[viewer] = second
+    assert answering(queues, None) == viewer
+    assert answering(queues, 1) == FIRST
+    assert answering(queues, prompt.id) == 0
+    assert answering({}, 77) is None and answering(queues, 77) is None
 
 
 # the customer removes one agent: Ctrl-] l
@@ -291,3 +298,25 @@ def test_the_help_key_asks_the_team_who_sees_the_screen() -> None:
     assert isinstance(out[0], Notice) and out[1:] == [TeamRequest(TeamAsk.WHO)]
     drive.policy.in_team = False
     assert [type(e) for e in drive.policy.command("help", "", 0.0, Screen())] == [Notice]
+
+
+def test_refused_colleagues_never_quiet_the_team_s_questions() -> None:
+    """The questions are a PromptQueue, but its MAX_DENIALS quiet period is not the team's rule:
+    MAX_REFUSED per inviter is (another agent's colleague is still asked)."""
+    policy = team()
+    bob, prompt = asked(policy)
+    policy.answer(True, prompt.id, 2.0)
+    now = 3.0
+    for _ in range(MAX_REFUSED):
+        _, prompt = asked(policy, now, name="Mallory")
+        assert isinstance(policy.answer(False, prompt.id, now + 2)[0], Dismiss)
+        now += 3
+    [refused] = policy.invite(FIRST)
+    assert isinstance(refused, ToViewer) and "refused 3" in str(refused.message.error)  # type: ignore[attr-defined]
+    [opened] = policy.invite(bob)
+    assert isinstance(opened, OpenInvite)
+    policy.invite_opened(opened.viewer, "1234-56789012")
+    out = policy.joined(opened.viewer, "Carol", "NOT VERIFIED", now)
+    [question] = [e for e in out if isinstance(e, ConsentPrompt)]
+    assert policy.question is not None and policy.question.id == question.id
+    assert Admit(opened.viewer) in policy.answer(True, None, now + 1.5)
