@@ -20,15 +20,17 @@ from cobrowse.errors import CobrowseError
 from cobrowse.i18n.text import current
 from cobrowse.io.customer import CustomerRuntime
 from cobrowse.io.link import RelayLink
+from cobrowse.io.rtc import RtcManager
 from cobrowse.io.runtime import Emit, Outcome
 from cobrowse.policy.customer_events import (ChatReceived, ConsentChanged, ConsentPrompt, ControlConfirm, ControlKeys,
-                                             IdentityShown, IdentityWarning, Notice, RecordingPrompt, SharingChanged,
-                                             TeamAnswer, TeamAsk, TeamRequest)
+                                             IdentityShown, IdentityWarning, Notice, PointerShown, RecordingPrompt,
+                                             SharingChanged, SuggestionShown, TeamAnswer, TeamAsk, TeamRequest)
 from cobrowse.policy.customer_team import (FIRST, PROMPT_STRIDE, Admit, Dismiss, OpenInvite, Revoke, TeamEffect,
                                            TeamOver, TeamPolicy, ToViewer)
 from cobrowse.policy.events import Event, kind_of
 from cobrowse.policy.session_events import PeerHello
 from cobrowse.protocol import messages as m
+from cobrowse.playbook import PlaybookError, playbook_from_dict
 from cobrowse.protocol.prompts import PromptQueue, answering, newest_shown_at
 
 logger = logging.getLogger(__name__)
@@ -36,10 +38,24 @@ logger = logging.getLogger(__name__)
 #: How long a leaving or dismissed agent's pairing may take to close.
 CLOSE_WAIT = 3.0
 TEAM_TICK = 0.25
-#: What an invited agent is told it cannot do (yet): the customer's keys answer the first agent.
+#: What an invited agent is told it cannot do: calls have one WebRTC peer, the first agent.
 FIRST_ONLY = "in a team, only the agent the customer paired with first {what} (docs/team.md)"
 #: What an invited agent's pairing reads before the customer allowed it (the rest is dropped).
 BEFORE_ADMISSION = (m.AgentProof, m.Leave, m.Resync)
+
+
+class FirstAgentCalls(RtcManager):
+    """An invited agent's WebRTC: the direct path for its screen as any pairing's, but no call:
+    a call has one peer on the customer's side (their microphone), the first agent's. A ring is
+    declined at once, with why."""
+
+    async def on_message(self, message: m.Rtc | m.Call) -> None:
+        if isinstance(message, m.Call):
+            if message.action == "invite":
+                await self.rt.send(m.Call("decline", FIRST_ONLY.format(what="calls the customer")[:200]))
+            return
+        if message.pc != "call":
+            await super().on_message(message)
 
 
 class GuestRuntime(CustomerRuntime):
@@ -57,6 +73,7 @@ class GuestRuntime(CustomerRuntime):
         self.policy.in_team = True
         self.policy.desk.number_prompts_from(viewer * PROMPT_STRIDE)
         self.max_attempts = 1  # one guess at an invitation's code: then it is void
+        self.rtc = FirstAgentCalls(self, self.rtc.settings)
         self.admitted = False
 
     def feed_pending(self) -> None:
@@ -67,14 +84,26 @@ class GuestRuntime(CustomerRuntime):
         may only prove who it is (that goes into the question) or go away."""
         if not (self.admitted or isinstance(message, BEFORE_ADMISSION)):
             return
-        if isinstance(message, m.Suggest):  # the customer's keys answer the first agent's suggestion
-            await self.send(m.SuggestAnswer(message.id, "refused", FIRST_ONLY.format(what="suggests commands")))
-        elif isinstance(message, m.PushPlaybook):
-            await self.send(m.Steps({"error": FIRST_ONLY.format(what="starts a guide")}))
+        if isinstance(message, m.PushPlaybook):
+            await self._guide(message)
         elif isinstance(message, m.StepRequest):
             await self._step(message)
-        elif not isinstance(message, m.Pointer):
+        else:  # its suggestions (the customer decides on each) and its pointer are its own, named
             await super().on_message(message)
+
+    async def _guide(self, message: m.PushPlaybook) -> None:
+        """An admitted agent starts a guide: it runs with the first pairing's policy (one guide in
+        the session, its steps to every agent); the customer reads who started it."""
+        host, now = self.host, self.now
+        if not self.policy.limits.admit(message.t, now):
+            return
+        try:
+            playbook = playbook_from_dict(message.playbook)
+        except PlaybookError as exc:
+            await self.send(m.Steps({"error": f"the customer's cobrowse refused the playbook: {exc}"[:m.MAX_REASON]}))
+            return
+        self.emit(Notice(current()("the agent started a guide: {title}", title=playbook.title)))
+        await host._apply([*host.policy.start_playbook(playbook, by_agent=True), *host.policy.take_steps()])
 
     async def _step(self, message: m.StepRequest) -> None:
         """An admitted agent moves the guide's steps (they live with the first pairing's policy:
@@ -124,6 +153,8 @@ class CustomerTeam:
         self._tasks: dict[int, asyncio.Task[Outcome]] = {}
         self._ticker: asyncio.Task[None] | None = None
         self._named = False
+        #: When each pairing's agent's suggestion was shown (Ctrl-] a / d answer the newest).
+        self._suggested: dict[int, float] = {}
         host.on_team = self.request
         host.on_sent = self._sent
         host.policy.in_team = True
@@ -153,6 +184,8 @@ class CustomerTeam:
         elif isinstance(event, SharingChanged):
             for guest in self.guests.values():
                 self._soon_effects(guest, guest.set_sharing(event.active))
+        elif isinstance(event, SuggestionShown):
+            self._suggested[FIRST] = self.now
         elif isinstance(event, PeerHello) and not self._named:
             self._named = True
             self._soon(self.policy.named(FIRST, event.name or ""))
@@ -169,6 +202,11 @@ class CustomerTeam:
             if self.policy.is_admitted(viewer):  # a notice: front ends name the first agent on chat lines
                 self.emit(Notice(tr("{agent}: {message}", agent=who, message=event.text)))
                 self._pass_chat(viewer, str(event.text))
+        elif isinstance(event, (SuggestionShown, PointerShown)):
+            if self.policy.is_admitted(viewer):  # its own, named: Ctrl-] a / d answer the newest suggestion shown
+                if isinstance(event, SuggestionShown):
+                    self._suggested[viewer] = self.now
+                self.emit(replace(event, message=tr("{agent}: {message}", agent=who, message=event.message)))
         elif isinstance(event, (ConsentPrompt, RecordingPrompt, ControlConfirm)):
             self.emit(replace(event, message=tr("{agent}: {message}", agent=who, message=event.message)))
         elif isinstance(event, ConsentChanged):  # the viewers line that follows names who holds what
@@ -215,6 +253,8 @@ class CustomerTeam:
             await self.carry_out(self.policy.revoke_all())
         elif effect.what is TeamAsk.DROP:
             await self.carry_out(self.policy.remove(effect.viewer, now))
+        elif effect.what in (TeamAsk.PASTE, TeamAsk.DECLINE):
+            await self._suggestion(effect.what is TeamAsk.PASTE)
         elif effect.what is TeamAsk.WHO:
             paired = self.host.paired or any(guest.admitted for guest in self.guests.values())
             await self.carry_out(self.policy.who(paired))
@@ -235,6 +275,16 @@ class CustomerTeam:
             return
         target = self.runtime(owner if owner is not None else FIRST) or self.host
         await target._apply(list(target.policy.desk.answer(effect.allow, effect.prompt_id, now)))
+
+    async def _suggestion(self, paste: bool) -> None:
+        """Ctrl-] a / d: the newest suggestion shown, whichever agent made it (none: the first
+        pairing's answer, which pastes a guide step's command or says there is nothing)."""
+        waiting = {viewer: at for viewer, at in self._suggested.items()
+                   if (runtime := self.runtime(viewer)) is not None and runtime.policy.suggestion is not None
+                   and not runtime.detached and runtime.outcome is None}
+        owner = max(waiting, key=waiting.__getitem__, default=FIRST)
+        target = self.runtime(owner) or self.host
+        await target._apply(target.policy.answer_suggestion(paste, target.view))
 
     # carrying out the team's decisions
 

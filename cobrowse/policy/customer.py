@@ -208,6 +208,8 @@ class CustomerPolicy(AgentPatterns):
         if name == "report":
             return [Report()]
         if name in ("paste_suggestion", "decline_suggestion"):
+            if self.in_team:  # in a team the newest suggestion shown, whichever agent made it (the team decides)
+                return [TeamRequest(TeamAsk.PASTE if name == "paste_suggestion" else TeamAsk.DECLINE)]
             return self.answer_suggestion(name == "paste_suggestion", view)
         if name in ("step_done", "step_skip"):
             try:

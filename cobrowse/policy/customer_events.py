@@ -350,6 +350,8 @@ class TeamAsk(StrEnum):
     REVOKE_ALL = "revoke_all"  # Ctrl-] r: control back from every agent
     DROP = "drop"  # the customer removes agent ``viewer``
     WHO = "who"  # the customer asks who sees their screen now (Ctrl-] ?, the help)
+    PASTE = "paste"  # Ctrl-] a: paste the newest suggestion shown, whichever agent suggested it
+    DECLINE = "decline"  # Ctrl-] d: decline it
 
 
 @frozen
