@@ -347,12 +347,24 @@ class CustomerTeam:
         if runtime is None or runtime.outcome is not None:
             return
         if runtime is self.host:
-            return  # the first agent is never dropped alone: the customer ends the session instead
+            await self._drop_host(effect)
+            return
         try:
             async with asyncio.timeout(CLOSE_WAIT):
                 await runtime.end(effect.reason, effect.message)
         except TimeoutError:
             runtime.finish(effect.reason, effect.message, 0)
+
+    async def _drop_host(self, effect: Dismiss) -> None:
+        """The customer removed the first agent while others stay: it is told why (its client
+        ends with ``effect.reason``), then its pairing is detached as its ``leave`` detaches it:
+        nothing more goes to it, nothing it sends counts, its link's end does not end the session."""
+        host = self.host
+        if host.detached:
+            return
+        if host.paired:
+            await host.send(m.End(effect.reason, effect.message))
+        await self._let_go(FIRST)
 
     async def _let_go(self, viewer: int) -> None:
         """A viewer left: nothing more goes to it, nothing it sends counts; its agent closes its

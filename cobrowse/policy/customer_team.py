@@ -13,8 +13,9 @@ roster those pairings make up and decides, with ``now`` passed in:
 - ``leave`` removes an agent; when the last agent is gone the session ends (``TeamOver``);
 - the customer always sees who can see their screen (``ViewersShown`` on each change), and
   every admitted agent gets the list (``m.Viewers``);
-- the customer removes an agent (``drop_viewer``, Ctrl-] l): the latest to join, or, with
-  several to choose from, the one they pick (Ctrl-] l shows the next, y removes, n keeps all).
+- the customer removes an agent (``drop_viewer``, Ctrl-] l): the one they pick among those
+  admitted, the first agent included (Ctrl-] l shows the next, y removes, n keeps all), never
+  the only one left.
 
 What the customer reads is in their language (``tr``); what an agent is told stays English
 (the agent's console is English). Agents' names are values, never part of a msgid.
@@ -355,11 +356,11 @@ class TeamPolicy:
         return out + self._roster()
 
     def removable(self) -> list[int]:
-        """Who the customer may remove now, newest first: invited agents they admitted (the first
-        agent goes by ending the session), never the only one left."""
+        """Who the customer may remove now, newest first (the first agent last: its pairing is
+        detached as its ``leave`` does, the session goes on with the others), never the only one left."""
         if len(self.admitted()) <= 1:
             return []
-        return [v for v in reversed(self._order) if v != FIRST and self.is_admitted(v)]
+        return [v for v in reversed(self._order) if self.is_admitted(v)]
 
     def remove(self, viewer: int, now: float) -> list[TeamEffect]:
         """The customer drops viewer ``viewer`` (0: Ctrl-] l: the latest to join when there is one
@@ -371,9 +372,6 @@ class TeamPolicy:
             return [Notice(self.tr("no agent {number} to remove", number=viewer))]
         if found.state is ViewerState.ADMITTED and len(self.admitted()) <= 1:
             return [Notice(self.tr("that is the only agent left: Ctrl-] e ends the session"))]
-        if viewer == FIRST and found.state is ViewerState.ADMITTED:
-            return [Notice(self.tr("{agent} started the session: Ctrl-] e ends it for everyone",
-                                   agent=self.label(FIRST)))]
         self.pick = None
         return [Dismiss(viewer, "viewer_removed", "the customer removed you from the session"),
                 Notice(self.tr("you removed {agent}: they no longer see your screen", agent=self.label(viewer))),

@@ -1,6 +1,6 @@
 """The customer removes one agent with a key, real processes on 127.0.0.1 (docs/team.md):
-a customer (`cobrowse join`, plain mode) and agents A and B; Ctrl-] l drops B, the latest to
-join; B is told why, A keeps the session and the screen."""
+a customer (`cobrowse join`, plain mode) and agents A and B; Ctrl-] l offers B, the latest to
+join, then A; Ctrl-] y removes the one offered: it is told why, the other keeps the session."""
 
 from __future__ import annotations
 
@@ -23,7 +23,9 @@ async def test_the_customer_drops_b_and_a_keeps_the_session(relay_url: str) -> N
         await customer.stderr_line(both)
         await b.event("sharing", active=True)
         await said_again(customer, b"\x1d?", both)
-        await said_again(customer, b"\x1dl", "can see your screen: Alice (agent 1)")  # the latest to join goes
+        await customer.send(b"\x1dl")  # two agents: the latest to join is offered first
+        await customer.stderr_line("remove which agent? Ctrl-] y removes Bob (agent 2)")
+        await said_again(customer, b"\x1dy", "can see your screen: Alice (agent 1)")
         ended = await b.event("ended", timeout=15)
         assert ended["reason"] == "viewer_removed" and "removed you" in ended["message"]
         await customer.stderr_line("you removed Bob (agent 2): they no longer see your screen")
@@ -70,13 +72,44 @@ async def test_with_two_colleagues_the_customer_picks_which_one_goes(relay_url: 
         await customer.send(b"\x1dl")
         await customer.stderr_line("remove which agent? Ctrl-] y removes Carol (agent 3)")
         await customer.send(b"\x1dl")
-        await customer.stderr_line("remove which agent? Ctrl-] y removes Bob (agent 2)")
+        await customer.stderr_line("remove which agent? Ctrl-] y removes Bob (agent 2); Ctrl-] l shows the next one "
+                                   "(3 agents you can remove)")
         await customer.send(b"\x1dy")
         assert (await b.event("ended", timeout=15))["reason"] == "viewer_removed"
         await customer.stderr_line("2 agents see your screen: Alice (agent 1), Carol (agent 3)")
         await customer.send(b"echo left-$((40+2))\r")
         await c.screen(lambda lines: any("left-42" in line for line in lines))
         assert not a.all("ended") and not c.all("ended")
+    finally:
+        for proc in procs:
+            await proc.kill()
+
+
+async def test_the_customer_removes_the_first_agent_and_b_keeps_the_session(relay_url: str) -> None:
+    a, customer = await session(relay_url)
+    procs: list[Proc] = [a, customer]
+    try:
+        b = await invite(relay_url, a, customer)
+        procs.append(b)
+        await answer(customer, b"y")
+        await b.event("sharing", active=True)
+        await customer.send(b"\x1dl")
+        await customer.stderr_line("remove which agent? Ctrl-] y removes Bob (agent 2)")
+        await customer.send(b"\x1dl")  # the next one: the agent the customer paired with first
+        await customer.stderr_line("remove which agent? Ctrl-] y removes Alice (agent 1)")
+        await customer.send(b"\x1dy")
+        ended = await a.event("ended", timeout=15)
+        assert ended["reason"] == "viewer_removed" and "removed you" in ended["message"]
+        assert await a.wait() == 4
+        await customer.stderr_line("you removed Alice (agent 1): they no longer see your screen")
+        await customer.stderr_line("can see your screen: Bob (agent 2)")
+        screens = len(a.all("screen"))
+        await customer.send(b"echo after-$((40+2))\r")
+        await b.screen(lambda lines: any("after-42" in line for line in lines))
+        assert len(a.all("screen")) == screens and customer.proc.returncode is None
+        await b.send({"cmd": "leave"})  # the last agent leaves: the session is over
+        assert await b.wait() == 0
+        assert await customer.wait() == 0
     finally:
         for proc in procs:
             await proc.kill()
@@ -97,6 +130,9 @@ async def test_a_persian_customer_reads_the_team_with_names_isolated(relay_url: 
         seeing = await customer.stderr_line("صفحهٔ شما را می‌بینند: ")
         assert "\u2068Bob\u2069" in seeing and "\\u2068" not in seeing
         await customer.send(b"\x1dl")
+        offered = await customer.stderr_line("کدام کارشناس حذف شود؟")
+        assert "\u2068Bob\u2069" in offered
+        await customer.send(b"\x1dy")
         assert (await b.event("ended", timeout=15))["reason"] == "viewer_removed"
         await customer.stderr_line("را حذف کردید")
     finally:

@@ -44,7 +44,7 @@ def test_russian_team_lines() -> None:
     [who] = policy.who(True)
     assert isinstance(who, Notice) and who.message == said[-1]  # Ctrl-] ?: the same line, asked for
     [asking] = policy.remove(0, 20.0)
-    assert isinstance(asking, Notice) and "выбор из 2 специалистов" in asking.message
+    assert isinstance(asking, Notice) and "выбор из 3 специалистов" in asking.message
     removed = messages(policy.pick_answer(True, 21.0))
     assert "вы убрали Carol (специалист 3): ваш экран ему больше не виден" in removed
     assert RU.plural("{n} agent sees this · {hint}", "{n} agents see this · {hint}", 5, hint="x") == \

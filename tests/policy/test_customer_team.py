@@ -153,12 +153,14 @@ def test_the_customer_removes_an_agent_but_not_the_last() -> None:
     assert policy.remove(FIRST, 3.0) == [Notice("that is the only agent left: Ctrl-] e ends the session")]
 
 
-def test_dropping_with_no_number_drops_the_latest_to_join() -> None:
+def test_dropping_with_no_number_offers_the_latest_to_join_first() -> None:
     policy = team()
     viewer, prompt = asked(policy)
     policy.answer(True, prompt.id, 2.0)
-    assert Dismiss(viewer, "viewer_removed", "the customer removed you from the session") in policy.remove(0, 3.0)
-    assert policy.remove(0, 3.0) == [Notice("that is the only agent left: Ctrl-] e ends the session")]
+    [asking] = policy.remove(0, 3.0)  # two to choose from: the first agent may go too
+    assert isinstance(asking, Notice) and "Ctrl-] y removes Bob (agent 2)" in asking.message
+    assert Dismiss(viewer, "viewer_removed", "the customer removed you from the session") in policy.pick_answer(True, 3.5)
+    assert policy.remove(0, 4.0) == [Notice("that is the only agent left: Ctrl-] e ends the session")]
     customer = Drive().policy
     assert customer.command("drop_viewer", "", 1.0, Screen()) == [TeamRequest(TeamAsk.DROP, 0)]
     assert customer.command("drop_viewer", "2", 1.0, Screen()) == [TeamRequest(TeamAsk.DROP, 2)]
@@ -216,25 +218,29 @@ def admitted_three() -> tuple[TeamPolicy, int, int]:
     return policy, bob, carol
 
 
-def test_with_two_agents_the_key_drops_the_latest_and_tells_the_customer() -> None:
+def test_with_two_agents_the_key_offers_the_latest_and_tells_the_customer() -> None:
     policy = team()
     viewer, prompt = asked(policy)
     policy.answer(True, prompt.id, 2.0)
-    out = policy.remove(0, 3.0)
+    [asking] = policy.remove(0, 3.0)
+    assert "2 agents you can remove" in asking.message  # type: ignore[union-attr]
+    out = policy.pick_answer(True, 3.5)
     assert out[0] == Dismiss(viewer, "viewer_removed", "the customer removed you from the session")
     notices = [e.message for e in out if isinstance(e, Notice)]
     assert "you removed Bob (agent 2): they no longer see your screen" in notices
     assert [e.message for e in out if isinstance(e, ViewersShown)] == ["can see your screen: Alice (agent 1)"]
-    assert policy.admitted() == [FIRST] and not policy.picking(3.0)
+    assert policy.admitted() == [FIRST] and not policy.picking(3.5)
 
 
 def test_with_several_the_customer_picks_which_one() -> None:
     policy, bob, carol = admitted_three()
     [asking] = policy.remove(0, 6.0)
     assert isinstance(asking, Notice) and "Ctrl-] y removes Carol (agent 3)" in asking.message
-    assert "2 agents you can remove" in asking.message and policy.picking(6.0)
+    assert "3 agents you can remove" in asking.message and policy.picking(6.0)
     [asking] = policy.remove(0, 7.0)  # Ctrl-] l again: the next one
     assert "Ctrl-] y removes Bob (agent 2)" in asking.message
+    [asking] = policy.remove(0, 7.5)  # the first agent last
+    assert "Ctrl-] y removes Alice (agent 1)" in asking.message
     [asking] = policy.remove(0, 8.0)  # and round again
     assert "Ctrl-] y removes Carol (agent 3)" in asking.message
     out = policy.pick_answer(True, 9.0)
@@ -253,14 +259,20 @@ def test_the_customer_may_keep_everyone_or_let_the_choice_lapse() -> None:
     assert policy.admitted() == [FIRST, bob, carol]
 
 
-def test_a_choice_whose_agent_left_is_dropped_and_the_first_agent_is_not_removed_alone() -> None:
+def test_a_choice_whose_agent_left_is_dropped_and_the_first_agent_may_go_while_others_stay() -> None:
     policy, bob, carol = admitted_three()
+    policy.consent_changed(FIRST, Level.CONTROL)
     policy.remove(0, 6.0)
     policy.left(carol, 6.5)
     assert not policy.picking(7.0)
-    [refused] = policy.remove(FIRST, 7.0)
-    assert isinstance(refused, Notice) and "Ctrl-] e ends it for everyone" in refused.message
-    assert policy.admitted() == [FIRST, bob]
+    out = policy.remove(FIRST, 7.0)
+    assert out[0] == Dismiss(FIRST, "viewer_removed", "the customer removed you from the session")
+    assert "you removed Alice (agent 1): they no longer see your screen" in [e.message for e in out if isinstance(e, Notice)]
+    assert not any(isinstance(e, TeamOver) for e in out)
+    [shown] = [e for e in out if isinstance(e, ViewersShown)]
+    assert shown.message == "can see your screen: Bob (agent 2)"  # Alice's control went with her
+    assert policy.admitted() == [bob]
+    assert policy.remove(bob, 8.0) == [Notice("that is the only agent left: Ctrl-] e ends the session")]
 
 
 def test_the_viewers_line_names_everyone_and_who_holds_control() -> None:

@@ -52,7 +52,7 @@ async def test_the_app_asks_about_a_colleague_and_shows_who_sees(agent: Agent, r
             await bob.close()
 
 
-async def test_the_side_panel_lists_every_agent_and_ctrl_l_removes_the_latest(agent: Agent, relay_url: str) -> None:
+async def test_the_side_panel_lists_every_agent_and_ctrl_l_removes_the_one_offered(agent: Agent, relay_url: str) -> None:
     code = await agent.create()
     app = CustomerApp(relay_url, code, BASH)
     async with app.run_test(size=(160, 40)) as pilot:
@@ -76,7 +76,10 @@ async def test_the_side_panel_lists_every_agent_and_ctrl_l_removes_the_latest(ag
             await pilot.resize_terminal(60, 30)  # below 80 columns the banner is the only status line
             await until(lambda: "2 agents see this" in app.banner_text, what="the narrow banner")
             await pilot.resize_terminal(160, 40)
-            await prefix(pilot, "l")  # two agents: the latest to join goes
+            await prefix(pilot, "l")  # two agents: the latest to join is offered first
+            await until(lambda: any("remove which agent? Ctrl-] y removes Bob (agent 2)" in line
+                                    for line in app.log_lines), what="the choice")
+            await prefix(pilot, "y")
             ended = await bob.event("ended")
             assert ended["reason"] == "viewer_removed"
             await until(lambda: any("you removed Bob (agent 2)" in line for line in app.log_lines), what="the notice")
