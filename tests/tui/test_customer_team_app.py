@@ -114,3 +114,18 @@ async def test_when_the_first_agent_leaves_the_banner_names_who_still_sees(agent
             assert app.phase == Phase.PAIRED
         finally:
             await bob.close()
+
+
+async def test_the_help_closes_once_when_two_keys_come_together(agent: Agent, relay_url: str) -> None:
+    """Ctrl-] y sent at once while the help is open (as tmux or a fast typist sends it): the first
+    key closes the help, the second must not pop the app's own screen (it stopped the app)."""
+    code = await agent.create()
+    app = CustomerApp(relay_url, code, BASH)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await paired_app(pilot, agent)
+        await prefix(pilot, "question_mark")
+        await pilot.pause()
+        assert type(app.screen).__name__ == "HelpScreen"
+        await pilot.press("ctrl+right_square_bracket", "y")
+        await pilot.pause()
+        assert app.is_running and type(app.screen).__name__ == "Screen"
