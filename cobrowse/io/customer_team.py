@@ -346,6 +346,7 @@ class CustomerTeam:
         runtime = self.runtime(effect.viewer)
         if runtime is None or runtime.outcome is not None:
             return
+        self._unpoint(effect.viewer, runtime)
         if runtime is self.host:
             await self._drop_host(effect)
             return
@@ -366,12 +367,22 @@ class CustomerTeam:
             await host.send(m.End(effect.reason, effect.message))
         await self._let_go(FIRST)
 
+    def _unpoint(self, viewer: int, runtime: CustomerRuntime) -> None:
+        """An agent that is gone points at nothing: its highlight goes (the app would keep it)."""
+        if runtime.policy.pointer is None:
+            return
+        runtime.policy.pointer = None
+        tr = current()
+        self.emit(PointerShown(tr("{agent}: {message}", agent=self.policy.label(viewer),
+                                  message=tr("the agent cleared the highlight")), cleared=True))
+
     async def _let_go(self, viewer: int) -> None:
         """A viewer left: nothing more goes to it, nothing it sends counts; its agent closes its
         own link once it heard us (a guest's is closed for it after ``CLOSE_WAIT`` otherwise)."""
         runtime = self.runtime(viewer)
         if runtime is None or runtime.outcome is not None:
             return
+        self._unpoint(viewer, runtime)
         if runtime is self.host:
             if not runtime.team_over:
                 runtime.detached = True

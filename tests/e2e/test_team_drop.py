@@ -93,6 +93,8 @@ async def test_the_customer_removes_the_first_agent_and_b_keeps_the_session(rela
         procs.append(b)
         await answer(customer, b"y")
         await b.event("sharing", active=True)
+        await a.send({"cmd": "point", "rows": [0, 0]})
+        await customer.stderr_line("the agent points at")
         await customer.send(b"\x1dl")
         await customer.stderr_line("remove which agent? Ctrl-] y removes Bob (agent 2)")
         await customer.send(b"\x1dl")  # the next one: the agent the customer paired with first
@@ -103,6 +105,7 @@ async def test_the_customer_removes_the_first_agent_and_b_keeps_the_session(rela
         assert await a.wait() == 4
         await customer.stderr_line("you removed Alice (agent 1): they no longer see your screen")
         await customer.stderr_line("can see your screen: Bob (agent 2)")
+        await customer.stderr_line("Alice (agent 1): the agent cleared the highlight")  # hers goes with her
         screens = len(a.all("screen"))
         await customer.send(b"echo after-$((40+2))\r")
         await b.screen(lambda lines: any("after-42" in line for line in lines))
