@@ -14,6 +14,7 @@ async def test_the_customer_drops_b_and_a_keeps_the_session(relay_url: str) -> N
     a, customer = await session(relay_url)
     procs: list[Proc] = [a, customer]
     try:
+        await customer.stderr_line("Your terminal is visible to Alice")  # her hello arrived: her name is known
         await customer.send(b"\x1d?")  # plain mode has no status bar: the help says who sees the screen
         await customer.stderr_line("can see your screen: Alice (agent 1)")
         b = await invite(relay_url, a, customer)
