@@ -48,6 +48,7 @@ class NoticeKind(StrEnum):
     IGNORED = "ignored"
     SUGGESTION_REFUSED = "suggestion_refused"
     AGENT_PATTERN = "agent_pattern"
+    REMOVE_WHICH = "remove_which"  # a team: which agent Ctrl-] y would remove (docs/team.md)
 
 
 @frozen

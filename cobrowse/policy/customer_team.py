@@ -35,7 +35,7 @@ from typing import ClassVar
 
 from cobrowse.i18n.text import Translated, Translator, current
 from cobrowse.i18n.text import joined as in_a_row
-from cobrowse.policy.customer_events import ConsentPrompt, Level, Notice
+from cobrowse.policy.customer_events import ConsentPrompt, Level, Notice, NoticeKind
 from cobrowse.policy.events import Event
 from cobrowse.protocol import messages as m
 from cobrowse.protocol.prompts import ARMING, TIMEOUT, Answered, Prompt, PromptEvent, PromptKind, PromptQueue, Shown, TooSoon
@@ -389,7 +389,7 @@ class TeamPolicy:
         else:
             index = 0
         self.pick = _Pick(tuple(candidates), index, now + PICK_WAIT, now)
-        return [Notice(self.tr.plural(
+        return [Notice(kind=NoticeKind.REMOVE_WHICH, message=self.tr.plural(
             "remove which agent? Ctrl-] y removes {agent}; Ctrl-] l shows the next one ({n} agent you can remove); "
             "Ctrl-] n keeps everyone",
             "remove which agent? Ctrl-] y removes {agent}; Ctrl-] l shows the next one ({n} agents you can remove); "

@@ -81,7 +81,18 @@ async def test_the_side_panel_lists_every_agent_and_ctrl_l_removes_the_one_offer
             await prefix(pilot, "l")  # two agents: the latest to join is offered first
             await until(lambda: any("remove which agent? Ctrl-] y removes Bob (agent 2)" in line
                                     for line in app.log_lines), what="the choice")
+            asking = [n for n in app._notifications if n.title == "Remove an agent?"]
+            assert len(asking) == 1 and "Bob (agent 2)" in asking[0].message  # a toast: the panel may be closed
+            await prefix(pilot, "l")
+            await until(lambda: any("Alice (agent 1)" in n.message for n in app._notifications
+                                    if n.title == "Remove an agent?"), what="the next one offered")
+            assert len([n for n in app._notifications if n.title == "Remove an agent?"]) == 1  # the latest only
+            await prefix(pilot, "l")  # round again: Bob
+            await until(lambda: any("Bob (agent 2)" in n.message for n in app._notifications
+                                    if n.title == "Remove an agent?"), what="Bob offered again")
             await prefix(pilot, "y")
+            await until(lambda: not any(n.title == "Remove an agent?" for n in app._notifications),
+                        what="the choice's toast gone once answered")
             ended = await bob.event("ended")
             assert ended["reason"] == "viewer_removed"
             await until(lambda: any("you removed Bob (agent 2)" in line for line in app.log_lines), what="the notice")
