@@ -28,9 +28,9 @@ from cobrowse.policy.customer_events import (ChatReceived, ConsentChanged, Conse
 from cobrowse.policy.customer_team import (FIRST, PROMPT_STRIDE, Admit, Dismiss, OpenInvite, Revoke, TeamEffect,
                                            TeamOver, TeamPolicy, ToViewer)
 from cobrowse.policy.events import Event, kind_of
+from cobrowse.playbook import PlaybookError, playbook_from_dict
 from cobrowse.policy.session_events import PeerHello
 from cobrowse.protocol import messages as m
-from cobrowse.playbook import PlaybookError, playbook_from_dict
 from cobrowse.protocol.prompts import PromptQueue, answering, newest_shown_at
 
 logger = logging.getLogger(__name__)
