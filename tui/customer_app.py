@@ -60,7 +60,7 @@ from tui.widgets.remote_screen import RemoteScreen
 
 from tui.customer_queue import LEAVE_KEYS
 from tui.customer_run import CustomerRun
-from tui.customer_texts import CONNECTING, SUGGESTED, button_label, level_text, status_hint
+from tui.customer_texts import CONNECTING, REMOVE_WHICH, SUGGESTED, button_label, level_text, status_hint
 from tui.customer_view import HELP_KEY, MAX_TOASTS, NARROW, PREFIX, PREFIX_KEYS, Phase
 from tui.widgets.shell_pane import ChatInput, ShellPane
 
@@ -318,6 +318,8 @@ class CustomerApp(CustomerRun, inherit_bindings=False):
         await runtime.run_command(name, text)
         if name in ("paste_suggestion", "decline_suggestion"):
             self._dismiss(current()(SUGGESTED))
+        elif name in ("allow", "deny"):  # answered the choice of an agent to remove, or a question after it
+            self._dismiss(current()(REMOVE_WHICH))
         self._refresh_consent()
         self._refresh_banner()
 

@@ -21,11 +21,12 @@ from cobrowse.policy.customer_events import (ChatReceived, ConsentChanged, Conse
                                              FeedbackPrompt, FeedbackSent, IdentityShown, Notice, NoticeKind,
                                              PointerShown, RecordingChanged, RecordingPrompt, Reported, ResumeReview,
                                              SharingChanged, StepsChanged, SuggestionShown)
+from cobrowse.policy.customer_team import PICK_WAIT
 from cobrowse.policy.events import Event, as_json
 from cobrowse.trust.display import WHY_UNVERIFIED
 from tui.customer_screens import review_resume
 from tui.customer_steps import CustomerSteps
-from tui.customer_texts import CONFIRM_CONTROL, SUGGESTED
+from tui.customer_texts import CONFIRM_CONTROL, REMOVE_WHICH, SUGGESTED
 from tui.customer_view import Phase
 from tui.safe import PlainStatic
 
@@ -107,6 +108,10 @@ class CustomerEvents(CustomerSteps):
         tr = current()
         if kind == NoticeKind.CONFIRM_END:
             self.notify(message, title=tr("End the session?"), severity="warning", timeout=END_CONFIRM)
+        elif kind == NoticeKind.REMOVE_WHICH:  # the side panel may be closed (80 columns): a toast, the latest only
+            self._note(message, "bold")
+            self._dismiss(tr(REMOVE_WHICH))
+            self.notify(message, title=tr(REMOVE_WHICH), severity="warning", timeout=PICK_WAIT)
         elif message.startswith(tr("you: {text}", text=NOTHING)):  # the customer's own chat, echoed
             self._note(message, "italic")
         elif message != self._last_notice:

@@ -47,16 +47,25 @@ class HelpScreen(ModalScreen[None]):
             box.border_subtitle = tr("↑↓ scroll · any other key closes")
             yield PlainStatic(prefix_help(tr), id="help-text")
 
+    closing = False
+
     def on_key(self, event: Key) -> None:
         event.stop()
         scroll = HELP_SCROLL.get(event.key)
         if scroll is not None:
             getattr(self.query_one("#help-box", VerticalScroll), scroll)(animate=False)
             return
-        self.dismiss()
+        self._close()
 
     def on_click(self) -> None:
-        self.dismiss()
+        self._close()
+
+    def _close(self) -> None:
+        """Once: two keys at once (a terminal sends Ctrl-] y together) would pop the app's own
+        screen on the second, and Textual stops the app (ScreenStackError)."""
+        if not self.closing:
+            self.closing = True
+            self.dismiss()
 
 
 class PreviewScreen(ModalScreen[None]):

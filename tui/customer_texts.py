@@ -49,6 +49,8 @@ CONNECTING = N_("Connecting to the relay…")
 #: Notification titles the app dismisses by title once answered.
 SUGGESTED = N_("Suggested command")
 CONFIRM_CONTROL = N_("Not verified: confirm control")
+#: The toast asking which agent Ctrl-] y would remove (a team; the side panel may be closed).
+REMOVE_WHICH = N_("Remove an agent?")
 
 
 NO_ISOLATES = str.maketrans("", "", LRI + FSI + PDI + "\u2067")

@@ -20,25 +20,42 @@ from cobrowse.errors import CobrowseError
 from cobrowse.i18n.text import current
 from cobrowse.io.customer import CustomerRuntime
 from cobrowse.io.link import RelayLink
+from cobrowse.io.rtc import RtcManager
 from cobrowse.io.runtime import Emit, Outcome
 from cobrowse.policy.customer_events import (ChatReceived, ConsentChanged, ConsentPrompt, ControlConfirm, ControlKeys,
-                                             IdentityShown, IdentityWarning, Notice, RecordingPrompt, SharingChanged,
-                                             TeamAnswer, TeamAsk, TeamRequest)
+                                             IdentityShown, IdentityWarning, Notice, PointerShown, RecordingPrompt,
+                                             SharingChanged, SuggestionShown, TeamAnswer, TeamAsk, TeamRequest)
 from cobrowse.policy.customer_team import (FIRST, PROMPT_STRIDE, Admit, Dismiss, OpenInvite, Revoke, TeamEffect,
                                            TeamOver, TeamPolicy, ToViewer)
 from cobrowse.policy.events import Event, kind_of
+from cobrowse.playbook import PlaybookError, playbook_from_dict
 from cobrowse.policy.session_events import PeerHello
 from cobrowse.protocol import messages as m
+from cobrowse.protocol.prompts import PromptQueue, answering, newest_shown_at
 
 logger = logging.getLogger(__name__)
 
 #: How long a leaving or dismissed agent's pairing may take to close.
 CLOSE_WAIT = 3.0
 TEAM_TICK = 0.25
-#: What an invited agent is told it cannot do (yet): the customer's keys answer the first agent.
+#: What an invited agent is told it cannot do: calls have one WebRTC peer, the first agent.
 FIRST_ONLY = "in a team, only the agent the customer paired with first {what} (docs/team.md)"
 #: What an invited agent's pairing reads before the customer allowed it (the rest is dropped).
 BEFORE_ADMISSION = (m.AgentProof, m.Leave, m.Resync)
+
+
+class FirstAgentCalls(RtcManager):
+    """An invited agent's WebRTC: the direct path for its screen as any pairing's, but no call:
+    a call has one peer on the customer's side (their microphone), the first agent's. A ring is
+    declined at once, with why."""
+
+    async def on_message(self, message: m.Rtc | m.Call) -> None:
+        if isinstance(message, m.Call):
+            if message.action == "invite":
+                await self.rt.send(m.Call("decline", FIRST_ONLY.format(what="calls the customer")[:200]))
+            return
+        if message.pc != "call":
+            await super().on_message(message)
 
 
 class GuestRuntime(CustomerRuntime):
@@ -56,6 +73,7 @@ class GuestRuntime(CustomerRuntime):
         self.policy.in_team = True
         self.policy.desk.number_prompts_from(viewer * PROMPT_STRIDE)
         self.max_attempts = 1  # one guess at an invitation's code: then it is void
+        self.rtc = FirstAgentCalls(self, self.rtc.settings)
         self.admitted = False
 
     def feed_pending(self) -> None:
@@ -66,14 +84,26 @@ class GuestRuntime(CustomerRuntime):
         may only prove who it is (that goes into the question) or go away."""
         if not (self.admitted or isinstance(message, BEFORE_ADMISSION)):
             return
-        if isinstance(message, m.Suggest):  # the customer's keys answer the first agent's suggestion
-            await self.send(m.SuggestAnswer(message.id, "refused", FIRST_ONLY.format(what="suggests commands")))
-        elif isinstance(message, m.PushPlaybook):
-            await self.send(m.Steps({"error": FIRST_ONLY.format(what="starts a guide")}))
+        if isinstance(message, m.PushPlaybook):
+            await self._guide(message)
         elif isinstance(message, m.StepRequest):
             await self._step(message)
-        elif not isinstance(message, m.Pointer):
+        else:  # its suggestions (the customer decides on each) and its pointer are its own, named
             await super().on_message(message)
+
+    async def _guide(self, message: m.PushPlaybook) -> None:
+        """An admitted agent starts a guide: it runs with the first pairing's policy (one guide in
+        the session, its steps to every agent); the customer reads who started it."""
+        host, now = self.host, self.now
+        if not self.policy.limits.admit(message.t, now):
+            return
+        try:
+            playbook = playbook_from_dict(message.playbook)
+        except PlaybookError as exc:
+            await self.send(m.Steps({"error": f"the customer's cobrowse refused the playbook: {exc}"[:m.MAX_REASON]}))
+            return
+        self.emit(Notice(current()("the agent started a guide: {title}", title=playbook.title)))
+        await host._apply([*host.policy.start_playbook(playbook, by_agent=True), *host.policy.take_steps()])
 
     async def _step(self, message: m.StepRequest) -> None:
         """An admitted agent moves the guide's steps (they live with the first pairing's policy:
@@ -123,6 +153,8 @@ class CustomerTeam:
         self._tasks: dict[int, asyncio.Task[Outcome]] = {}
         self._ticker: asyncio.Task[None] | None = None
         self._named = False
+        #: When each pairing's agent's suggestion was shown (Ctrl-] a / d answer the newest).
+        self._suggested: dict[int, float] = {}
         host.on_team = self.request
         host.on_sent = self._sent
         host.policy.in_team = True
@@ -152,6 +184,8 @@ class CustomerTeam:
         elif isinstance(event, SharingChanged):
             for guest in self.guests.values():
                 self._soon_effects(guest, guest.set_sharing(event.active))
+        elif isinstance(event, SuggestionShown):
+            self._suggested[FIRST] = self.now
         elif isinstance(event, PeerHello) and not self._named:
             self._named = True
             self._soon(self.policy.named(FIRST, event.name or ""))
@@ -168,6 +202,11 @@ class CustomerTeam:
             if self.policy.is_admitted(viewer):  # a notice: front ends name the first agent on chat lines
                 self.emit(Notice(tr("{agent}: {message}", agent=who, message=event.text)))
                 self._pass_chat(viewer, str(event.text))
+        elif isinstance(event, (SuggestionShown, PointerShown)):
+            if self.policy.is_admitted(viewer):  # its own, named: Ctrl-] a / d answer the newest suggestion shown
+                if isinstance(event, SuggestionShown):
+                    self._suggested[viewer] = self.now
+                self.emit(replace(event, message=tr("{agent}: {message}", agent=who, message=event.message)))
         elif isinstance(event, (ConsentPrompt, RecordingPrompt, ControlConfirm)):
             self.emit(replace(event, message=tr("{agent}: {message}", agent=who, message=event.message)))
         elif isinstance(event, ConsentChanged):  # the viewers line that follows names who holds what
@@ -214,24 +253,38 @@ class CustomerTeam:
             await self.carry_out(self.policy.revoke_all())
         elif effect.what is TeamAsk.DROP:
             await self.carry_out(self.policy.remove(effect.viewer, now))
+        elif effect.what in (TeamAsk.PASTE, TeamAsk.DECLINE):
+            await self._suggestion(effect.what is TeamAsk.PASTE)
+        elif effect.what is TeamAsk.WHO:
+            paired = self.host.paired or any(guest.admitted for guest in self.guests.values())
+            await self.carry_out(self.policy.who(paired))
 
     async def _answer(self, effect: TeamAnswer, now: float) -> None:
-        """Ctrl-] y / n (or a button naming a prompt): the question it is for, whichever pairing asks."""
-        shown: dict[int, tuple[int, float]] = {}
+        """Ctrl-] y / n (or a button naming a prompt): the question it is for, whichever pairing
+        asks (each pairing's queue and the team's own: ``prompts.answering``)."""
+        queues: dict[int, PromptQueue] = {0: self.policy.prompts}  # 0: the team's questions about colleagues
         for viewer, runtime in ((FIRST, self.host), *self.guests.items()):
-            prompt = runtime.policy.desk.prompts.shown
-            if prompt is not None and not runtime.detached:
-                shown[viewer] = (prompt.id, prompt.shown_at)
-        asked = [at for _, at in shown.values()] + ([self.policy.question.shown_at] if self.policy.question else [])
-        if effect.prompt_id is None and self.policy.picking(now, max(asked, default=None)):  # after Ctrl-] l
+            if not runtime.detached:
+                queues[viewer] = runtime.policy.desk.prompts
+        if effect.prompt_id is None and self.policy.picking(now, newest_shown_at(queues)):  # after Ctrl-] l
             await self.carry_out(self.policy.pick_answer(effect.allow, now))
             return
-        owner = self.policy.answered_by(shown, effect.prompt_id)
+        owner = answering(queues, effect.prompt_id)
         if owner == 0:
             await self.carry_out(self.policy.answer(effect.allow, effect.prompt_id, now))
             return
         target = self.runtime(owner if owner is not None else FIRST) or self.host
         await target._apply(list(target.policy.desk.answer(effect.allow, effect.prompt_id, now)))
+
+    async def _suggestion(self, paste: bool) -> None:
+        """Ctrl-] a / d: the newest suggestion shown, whichever agent made it (none: the first
+        pairing's answer, which pastes a guide step's command or says there is nothing)."""
+        waiting = {viewer: at for viewer, at in self._suggested.items()
+                   if (runtime := self.runtime(viewer)) is not None and runtime.policy.suggestion is not None
+                   and not runtime.detached and runtime.outcome is None}
+        owner = max(waiting, key=waiting.__getitem__, default=FIRST)
+        target = self.runtime(owner) or self.host
+        await target._apply(target.policy.answer_suggestion(paste, target.view))
 
     # carrying out the team's decisions
 
@@ -293,13 +346,35 @@ class CustomerTeam:
         runtime = self.runtime(effect.viewer)
         if runtime is None or runtime.outcome is not None:
             return
+        self._unpoint(effect.viewer, runtime)
         if runtime is self.host:
-            return  # the first agent is never dropped alone: the customer ends the session instead
+            await self._drop_host(effect)
+            return
         try:
             async with asyncio.timeout(CLOSE_WAIT):
                 await runtime.end(effect.reason, effect.message)
         except TimeoutError:
             runtime.finish(effect.reason, effect.message, 0)
+
+    async def _drop_host(self, effect: Dismiss) -> None:
+        """The customer removed the first agent while others stay: it is told why (its client
+        ends with ``effect.reason``), then its pairing is detached as its ``leave`` detaches it:
+        nothing more goes to it, nothing it sends counts, its link's end does not end the session."""
+        host = self.host
+        if host.detached:
+            return
+        if host.paired:
+            await host.send(m.End(effect.reason, effect.message))
+        await self._let_go(FIRST)
+
+    def _unpoint(self, viewer: int, runtime: CustomerRuntime) -> None:
+        """An agent that is gone points at nothing: its highlight goes (the app would keep it)."""
+        if runtime.policy.pointer is None:
+            return
+        runtime.policy.pointer = None
+        tr = current()
+        self.emit(PointerShown(tr("{agent}: {message}", agent=self.policy.label(viewer),
+                                  message=tr("the agent cleared the highlight")), cleared=True))
 
     async def _let_go(self, viewer: int) -> None:
         """A viewer left: nothing more goes to it, nothing it sends counts; its agent closes its
@@ -307,6 +382,7 @@ class CustomerTeam:
         runtime = self.runtime(viewer)
         if runtime is None or runtime.outcome is not None:
             return
+        self._unpoint(viewer, runtime)
         if runtime is self.host:
             if not runtime.team_over:
                 runtime.detached = True

@@ -65,7 +65,7 @@ KEYMAP: tuple[PrefixKey, ...] = (
     PrefixKey("!", "get_help", N_("get help"), N_("(cobrowse guide) get help: create a session and show its code for an agent"),
               frozenset({Front.GUIDE}), guide=N_("get help from an agent")),
     PrefixKey("l", "drop_viewer", N_("remove agent"),
-              N_("remove an agent from the session (the latest to join, or pick one)")),
+              N_("remove an agent from the session (pick one, the latest to join first)")),
     PrefixKey("f", "report", N_("report"), N_("flag: report this session to the relay's operator (a suspected scam)")),
     PrefixKey("e", "end", N_("end"), N_("end the session (press it twice once connected)"), guide=N_("end")),
     PrefixKey("b", "toggle_panel", N_("panel"), N_("show / hide the side panel"), frozenset({Front.APP}), guide=N_("panel")),

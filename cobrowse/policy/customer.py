@@ -179,8 +179,8 @@ class CustomerPolicy(AgentPatterns):
     def command(self, name: str, text: str, now: float, view: ScreenView) -> list[Effect]:
         """A cobrowse command (``plain.keymap``'s names), from a key or a button."""
         desk = self.desk
-        if name == "help":
-            return [Notice(self.help)]
+        if name == "help":  # in a team, who sees the screen now follows (plain mode has no status bar)
+            return [Notice(self.help), *([TeamRequest(TeamAsk.WHO)] if self.in_team else [])]
         if name == "get_help":
             return [GetHelp()] if self.guide else [Notice(self.help)]
         if name == "end":
@@ -208,6 +208,8 @@ class CustomerPolicy(AgentPatterns):
         if name == "report":
             return [Report()]
         if name in ("paste_suggestion", "decline_suggestion"):
+            if self.in_team:  # in a team the newest suggestion shown, whichever agent made it (the team decides)
+                return [TeamRequest(TeamAsk.PASTE if name == "paste_suggestion" else TeamAsk.DECLINE)]
             return self.answer_suggestion(name == "paste_suggestion", view)
         if name in ("step_done", "step_skip"):
             try:

@@ -48,6 +48,7 @@ class NoticeKind(StrEnum):
     IGNORED = "ignored"
     SUGGESTION_REFUSED = "suggestion_refused"
     AGENT_PATTERN = "agent_pattern"
+    REMOVE_WHICH = "remove_which"  # a team: which agent Ctrl-] y would remove (docs/team.md)
 
 
 @frozen
@@ -349,6 +350,9 @@ class TeamAsk(StrEnum):
     LEAVE = "leave"  # the agent leaves; the session goes on for the others
     REVOKE_ALL = "revoke_all"  # Ctrl-] r: control back from every agent
     DROP = "drop"  # the customer removes agent ``viewer``
+    WHO = "who"  # the customer asks who sees their screen now (Ctrl-] ?, the help)
+    PASTE = "paste"  # Ctrl-] a: paste the newest suggestion shown, whichever agent suggested it
+    DECLINE = "decline"  # Ctrl-] d: decline it
 
 
 @frozen

@@ -13,14 +13,18 @@ roster those pairings make up and decides, with ``now`` passed in:
 - ``leave`` removes an agent; when the last agent is gone the session ends (``TeamOver``);
 - the customer always sees who can see their screen (``ViewersShown`` on each change), and
   every admitted agent gets the list (``m.Viewers``);
-- the customer removes an agent (``drop_viewer``, Ctrl-] l): the latest to join, or, with
-  several to choose from, the one they pick (Ctrl-] l shows the next, y removes, n keeps all).
+- the customer removes an agent (``drop_viewer``, Ctrl-] l): the one they pick among those
+  admitted, the first agent included (Ctrl-] l shows the next, y removes, n keeps all), never
+  the only one left.
 
 What the customer reads is in their language (``tr``); what an agent is told stays English
 (the agent's console is English). Agents' names are values, never part of a msgid.
 
 Viewer ids: 1 is the agent the customer paired with first; invited agents count up from 2.
-The questions' ids start at ``PROMPT_BASE`` so an answer never reaches another queue's prompt.
+The questions about colleagues are a ``PromptQueue`` like every pairing's (armed after
+``ARMING`` s, denied at the deadline, one at a time); their ids start at ``PROMPT_BASE`` so an
+answer naming one never reaches another queue's prompt (``prompts.answering`` routes keys).
+A colleague's refusal never quiets the queue: ``MAX_REFUSED`` per inviter stops invitations.
 """
 
 from __future__ import annotations
@@ -31,10 +35,10 @@ from typing import ClassVar
 
 from cobrowse.i18n.text import Translated, Translator, current
 from cobrowse.i18n.text import joined as in_a_row
-from cobrowse.policy.customer_events import ConsentPrompt, Level, Notice
+from cobrowse.policy.customer_events import ConsentPrompt, Level, Notice, NoticeKind
 from cobrowse.policy.events import Event
 from cobrowse.protocol import messages as m
-from cobrowse.protocol.prompts import ARMING, TIMEOUT
+from cobrowse.protocol.prompts import ARMING, TIMEOUT, Answered, Prompt, PromptEvent, PromptKind, PromptQueue, Shown, TooSoon
 from cobrowse.wire.frozen import frozen
 
 #: Invitations open (a code out, nobody paired yet) at once.
@@ -138,15 +142,6 @@ class _Pick:
     shown_at: float
 
 
-@dataclass
-class _Question:
-    id: int
-    viewer: int
-    shown_at: float
-    armed_at: float
-    deadline: float
-
-
 class TeamPolicy:
     def __init__(self, *, timeout: float = TIMEOUT, arming: float = ARMING, tr: Translator | None = None) -> None:
         self.tr = tr or current()
@@ -154,9 +149,10 @@ class TeamPolicy:
         self.arming = arming
         self.viewers: dict[int, Viewer] = {FIRST: Viewer(FIRST, state=ViewerState.ADMITTED)}
         self._next_id = FIRST + 1
-        self._asking: list[int] = []
-        self.question: _Question | None = None
-        self._last_prompt = PROMPT_BASE
+        self._asking: list[int] = []  # colleagues waiting for their question, in the order they came
+        #: The team's questions: one shown at a time; ``_about`` is the colleague it asks about.
+        self.prompts = PromptQueue(timeout=timeout, arming=arming, quiet=0.0, _last_id=PROMPT_BASE)
+        self._about = 0
         self._refused: dict[int, int] = {}  # inviter -> colleagues refused
         self._order: list[int] = [FIRST]  # admitted, in the order they joined
         self.pick: _Pick | None = None
@@ -240,49 +236,45 @@ class TeamPolicy:
         self._asking.append(viewer)
         return self._show_next(now) + self._roster()
 
+    @property
+    def question(self) -> Prompt | None:
+        """The team's question on screen (about colleague ``_about``), if any."""
+        return self.prompts.shown
+
     def _show_next(self, now: float) -> list[TeamEffect]:
-        if self.question is not None or not self._asking:
+        if self.prompts.shown is not None or not self._asking:
             return []
         viewer = self._asking.pop(0)
-        self._last_prompt += 1
-        self.question = _Question(self._last_prompt, viewer, now, now + self.arming, now + self.timeout)
+        [shown] = self.prompts.request(PromptKind.VIEWER, now)
+        assert isinstance(shown, Shown)  # never quiet (quiet=0), nothing else pending
+        self._about = viewer
         found = self.viewers[viewer]
         text = self.tr("{agent}, invited by {inviter}, asks to SEE your screen ({identity}): Ctrl-] y lets them "
                        "see it; Ctrl-] n refuses (refused automatically in {seconds} s)",
                        agent=self.label(viewer), inviter=self.label(found.invited_by), identity=found.identity,
                        seconds=round(self.timeout))
-        return [ConsentPrompt(self.question.id, "viewer", str(Level.VIEW), self.timeout, False, text)]
-
-    def owns(self, prompt_id: int | None) -> bool:
-        """Whether an answer naming ``prompt_id`` is for the team's own question."""
-        return prompt_id is not None and prompt_id > PROMPT_BASE
-
-    def answered_by(self, shown: dict[int, tuple[int, float]], prompt_id: int | None) -> int | None:
-        """Whose question an answer is for: ``shown`` maps each pairing (viewer) to the id and
-        time of the question it shows (``0``: the team's own). An answer naming an id goes to
-        the pairing showing it; one naming none to the newest shown, as a key answers the
-        question the customer read last. None: nobody asks that."""
-        if self.question is not None:
-            shown = {**shown, 0: (self.question.id, self.question.shown_at)}
-        if prompt_id is not None:
-            return next((owner for owner, (pid, _) in shown.items() if pid == prompt_id), None)
-        return max(shown, key=lambda owner: shown[owner][1], default=None)
+        return [ConsentPrompt(shown.prompt.id, "viewer", str(Level.VIEW), self.timeout, False, text)]
 
     def answer(self, allow: bool, prompt_id: int | None, now: float) -> list[TeamEffect]:
         """Ctrl-] y / n, or a button naming ``prompt_id``: admit or refuse the viewer asked about."""
-        question = self.question
-        if question is None or (prompt_id is not None and prompt_id != question.id):
-            return [Notice(self.tr("that answer was for a question no longer on screen: nothing was answered"))]
-        if now < question.armed_at:
+        return self._answered(self.prompts.answer(prompt_id, allow, now), now)
+
+    def tick(self, now: float) -> list[TeamEffect]:
+        return self._answered(self.prompts.expire(now), now)
+
+    def _answered(self, events: list[PromptEvent], now: float) -> list[TeamEffect]:
+        closed = next((e for e in events if isinstance(e, Answered)), None)
+        if closed is not None:
+            return self._decided(closed.allow, closed.by == "customer", now)
+        if any(isinstance(e, TooSoon) for e in events):
             return [Notice(self.tr("ignored that answer: the question on screen is new (it asks who may see your "
                                    "screen); read it, then answer"))]
-        if now >= question.deadline:
-            return self.tick(now)
-        return self._decided(question, allow, True, now)
+        if events:  # stale, or nothing asked
+            return [Notice(self.tr("that answer was for a question no longer on screen: nothing was answered"))]
+        return []
 
-    def _decided(self, question: _Question, allow: bool, answered: bool, now: float) -> list[TeamEffect]:
-        self.question = None
-        viewer = self.viewers[question.viewer]
+    def _decided(self, allow: bool, answered: bool, now: float) -> list[TeamEffect]:
+        viewer = self.viewers[self._about]
         out: list[TeamEffect] = []
         if viewer.state is ViewerState.ASKING:
             agent = self.label(viewer.id)
@@ -302,14 +294,8 @@ class TeamPolicy:
             out += self._roster()
         return out + self._show_next(now)
 
-    def tick(self, now: float) -> list[TeamEffect]:
-        question = self.question
-        if question is None or now < question.deadline:
-            return []
-        return self._decided(question, False, False, now)
-
     def next_deadline(self) -> float | None:
-        return None if self.question is None else self.question.deadline
+        return self.prompts.next_deadline()
 
     # control: one agent at a time
 
@@ -347,8 +333,8 @@ class TeamPolicy:
         out: list[TeamEffect] = []
         if viewer in self._asking:
             self._asking.remove(viewer)
-        if self.question is not None and self.question.viewer == viewer:
-            self.question = None
+        if self.prompts.shown is not None and self._about == viewer:
+            self.prompts.withdraw(PromptKind.VIEWER, now)  # nobody to ask about any more
             out += self._show_next(now)
         if viewer in self._order:
             self._order.remove(viewer)
@@ -363,18 +349,18 @@ class TeamPolicy:
                 other.state = ViewerState.GONE
                 if other.id != viewer:
                     out.append(Dismiss(other.id, "agent_ended", "the agents who invited you left the session"))
-            self.question = None
+            self.prompts.withdraw(PromptKind.VIEWER, now)
             self._asking.clear()
             return out + [TeamOver(self.tr("{agent} left, the last agent: the session is over",
                                            agent=self.label(viewer)))]
         return out + self._roster()
 
     def removable(self) -> list[int]:
-        """Who the customer may remove now, newest first: invited agents they admitted (the first
-        agent goes by ending the session), never the only one left."""
+        """Who the customer may remove now, newest first (the first agent last: its pairing is
+        detached as its ``leave`` does, the session goes on with the others), never the only one left."""
         if len(self.admitted()) <= 1:
             return []
-        return [v for v in reversed(self._order) if v != FIRST and self.is_admitted(v)]
+        return [v for v in reversed(self._order) if self.is_admitted(v)]
 
     def remove(self, viewer: int, now: float) -> list[TeamEffect]:
         """The customer drops viewer ``viewer`` (0: Ctrl-] l: the latest to join when there is one
@@ -386,9 +372,6 @@ class TeamPolicy:
             return [Notice(self.tr("no agent {number} to remove", number=viewer))]
         if found.state is ViewerState.ADMITTED and len(self.admitted()) <= 1:
             return [Notice(self.tr("that is the only agent left: Ctrl-] e ends the session"))]
-        if viewer == FIRST and found.state is ViewerState.ADMITTED:
-            return [Notice(self.tr("{agent} started the session: Ctrl-] e ends it for everyone",
-                                   agent=self.label(FIRST)))]
         self.pick = None
         return [Dismiss(viewer, "viewer_removed", "the customer removed you from the session"),
                 Notice(self.tr("you removed {agent}: they no longer see your screen", agent=self.label(viewer))),
@@ -406,7 +389,7 @@ class TeamPolicy:
         else:
             index = 0
         self.pick = _Pick(tuple(candidates), index, now + PICK_WAIT, now)
-        return [Notice(self.tr.plural(
+        return [Notice(kind=NoticeKind.REMOVE_WHICH, message=self.tr.plural(
             "remove which agent? Ctrl-] y removes {agent}; Ctrl-] l shows the next one ({n} agent you can remove); "
             "Ctrl-] n keeps everyone",
             "remove which agent? Ctrl-] y removes {agent}; Ctrl-] l shows the next one ({n} agents you can remove); "
@@ -432,20 +415,40 @@ class TeamPolicy:
 
     # the roster, told to everyone
 
+    def viewers_line(self) -> Translated:
+        """Who sees the customer's screen now, by name, with the count once there are several
+        (``2 agents see your screen: Alice (agent 1), Bob (agent 2) with CONTROL``), and who
+        waits for the customer's answer."""
+        tr = self.tr
+        shown = [v for v in self.viewers.values() if v.state in (ViewerState.ADMITTED, ViewerState.ASKING)]
+        seeing = [tr("{agent} with CONTROL", agent=self.label(v.id)) if v.control else self.label(v.id)
+                  for v in shown if v.state is ViewerState.ADMITTED]
+        waiting = [self.label(v.id) for v in shown if v.state is ViewerState.ASKING]
+        agents = in_a_row(", ", seeing) if seeing else tr("nobody")
+        if len(seeing) > 1 and waiting:
+            return tr.plural("{n} agent sees your screen: {agents}; waiting for your answer: {waiting}",
+                             "{n} agents see your screen: {agents}; waiting for your answer: {waiting}",
+                             len(seeing), agents=agents, waiting=in_a_row(", ", waiting))
+        if len(seeing) > 1:
+            return tr.plural("{n} agent sees your screen: {agents}", "{n} agents see your screen: {agents}",
+                             len(seeing), agents=agents)
+        if waiting:
+            return tr("can see your screen: {agents}; waiting for your answer: {waiting}", agents=agents,
+                      waiting=in_a_row(", ", waiting))
+        return tr("can see your screen: {agents}", agents=agents)
+
+    def who(self, paired: bool) -> list[TeamEffect]:
+        """Ctrl-] ? (the help): who sees the screen now, asked for, whether or not it changed."""
+        if not paired:
+            return [Notice(self.tr("nobody sees your screen: no agent has joined yet"))]
+        return [Notice(self.viewers_line())]
+
     def _roster(self) -> list[TeamEffect]:
         shown = [v for v in self.viewers.values() if v.state in (ViewerState.ADMITTED, ViewerState.ASKING)]
         rows: tuple[dict[str, object], ...] = tuple(
             {"id": v.id, "name": v.name, "state": str(v.state), "control": v.control, "verified": v.verified}
             for v in shown)
-        tr = self.tr
-        seeing = [tr("{agent} with CONTROL", agent=self.label(v.id)) if v.control else self.label(v.id)
-                  for v in shown if v.state is ViewerState.ADMITTED]
-        waiting = [self.label(v.id) for v in shown if v.state is ViewerState.ASKING]
-        agents = in_a_row(", ", seeing) if seeing else tr("nobody")
-        text = (tr("can see your screen: {agents}; waiting for your answer: {waiting}", agents=agents,
-                   waiting=in_a_row(", ", waiting)) if waiting
-                else tr("can see your screen: {agents}", agents=agents))
-        out: list[TeamEffect] = [ViewersShown(rows, text)]
+        out: list[TeamEffect] = [ViewersShown(rows, self.viewers_line())]
         for target in self.admitted():
             listed = [{"id": v.id, "name": v.name, "control": v.control, "you": v.id == target}
                       for v in self.viewers.values() if v.state is ViewerState.ADMITTED]

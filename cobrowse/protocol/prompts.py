@@ -11,7 +11,10 @@ customer reaches for the key meant for the first, or the same request again and 
 - a request of a kind already shown or waiting is coalesced (no new prompt);
 - ``MAX_DENIALS`` refusals of one kind in a row (the customer's or a timeout's) stop that kind
   from being asked for ``QUIET`` s: the agent's requests are refused without asking;
-- a prompt nobody answers is denied at its deadline, never accepted.
+- a prompt nobody answers is denied at its deadline, never accepted;
+- where several queues ask at once (a team: each agent's pairing has its own, and the team's
+  questions about colleagues one more), an answer goes to the queue showing the prompt it
+  names, or, naming none, to the newest prompt shown (``answering``): the one read last.
 
 Pure: ``now`` is passed in; events out. The deadline of a waiting prompt starts when it is shown.
 The texts are English msgids (``cobrowse.i18n``): front ends show ``tr(ASKS[kind])``, and
@@ -20,11 +23,15 @@ The texts are English msgids (``cobrowse.i18n``): front ends show ``tr(ASKS[kind
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
+from typing import TypeVar
 
 from cobrowse.i18n.text import N_, Translator, current
 from cobrowse.wire.frozen import frozen
+
+Owner = TypeVar("Owner")
 
 ARMING = 1.0
 TIMEOUT = 30.0
@@ -36,6 +43,7 @@ class PromptKind(StrEnum):
     SUGGEST = "suggest"
     CONTROL = "control"
     RECORDING = "recording"
+    VIEWER = "viewer"  # a colleague asks to see the screen (the team's questions, docs/team.md)
 
 
 #: What the agent asks for, and what ``y`` gives, in the prompt's own words.
@@ -43,17 +51,20 @@ ASKS = {
     PromptKind.SUGGEST: N_("to SUGGEST commands (you still decide on each one)"),
     PromptKind.CONTROL: N_("to CONTROL your terminal (they could type and run commands)"),
     PromptKind.RECORDING: N_("to RECORD this session (what they see, the chat and the steps, kept on their machine)"),
+    PromptKind.VIEWER: N_("to SEE your screen"),
 }
 GIVES = {
     PromptKind.SUGGEST: N_("lets the agent SUGGEST commands"),
     PromptKind.CONTROL: N_("gives the agent CONTROL of your terminal"),
     PromptKind.RECORDING: N_("lets the agent RECORD this session (Ctrl-] x stops a recording at any time)"),
+    PromptKind.VIEWER: N_("lets them see your screen"),
 }
 #: The answer notices: "you allowed: CONTROL of your terminal".
 SHORT = {
     PromptKind.SUGGEST: N_("suggestions"),
     PromptKind.CONTROL: N_("CONTROL of your terminal"),
     PromptKind.RECORDING: N_("recording of this session"),
+    PromptKind.VIEWER: N_("seeing your screen"),
 }
 
 
@@ -228,3 +239,17 @@ class PromptQueue:
         if self.waiting:
             events.append(self._show(self.waiting.pop(0), now))
         return events
+
+
+def answering(queues: Mapping[Owner, PromptQueue], prompt_id: int | None) -> Owner | None:
+    """Which queue an answer is for: the one showing ``prompt_id``, or, when the answer names
+    no prompt (a key), the one whose prompt was shown last. None: nobody asks that."""
+    shown = {owner: queue.shown for owner, queue in queues.items() if queue.shown is not None}
+    if prompt_id is not None:
+        return next((owner for owner, prompt in shown.items() if prompt.id == prompt_id), None)
+    return max(shown, key=lambda owner: shown[owner].shown_at, default=None)
+
+
+def newest_shown_at(queues: Mapping[Owner, PromptQueue]) -> float | None:
+    """When the newest prompt on screen appeared (None: nothing is asked)."""
+    return max((queue.shown.shown_at for queue in queues.values() if queue.shown is not None), default=None)

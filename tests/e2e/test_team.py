@@ -55,8 +55,10 @@ async def test_invite_join_allow_chat_leave_and_hand_over(relay_url: str) -> Non
         await customer.send(b"echo team-$((40+2))\r")
         await a.screen(lambda lines: any("team-42" in line for line in lines))
         await b.screen(lambda lines: any("team-42" in line for line in lines))
-        await b.send({"cmd": "suggest", "command": "ls"})  # the customer's keys answer the first agent's
-        assert "only the agent the customer paired with first" in (await b.event("suggestion", answer="refused"))["reason"]
+        await b.send({"cmd": "suggest", "command": "ls"})  # as the first agent's: named, the customer decides
+        await customer.stderr_line("[cobrowse] Bob (agent 2): the agent suggests: ls")
+        await customer.send(b"\x1dd")
+        await b.event("suggestion", answer="declined")
         viewers = await b.event("viewers")
         assert sorted(v["name"] for v in viewers["viewers"]) == ["Alice", "Bob"]
 

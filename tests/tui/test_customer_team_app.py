@@ -16,6 +16,8 @@ from tests.tui.test_customer_app import (  # noqa: F401
     prefix,
     until,
 )
+from textual.events import Key
+
 from tui.customer_app import CustomerApp
 from tui.customer_view import Phase
 from tui.safe import PlainStatic
@@ -43,7 +45,7 @@ async def test_the_app_asks_about_a_colleague_and_shows_who_sees(agent: Agent, r
             assert bob.rt.mirror.state is None  # nothing of the screen before the customer's yes
             await asyncio.sleep(ARMING + 0.1)
             await prefix(pilot, "y")
-            await until(lambda: any("can see your screen: Alice (agent 1), Bob (agent 2)" in line
+            await until(lambda: any("2 agents see your screen: Alice (agent 1), Bob (agent 2)" in line
                                     for line in app.log_lines), what="the viewers line")
             await until(lambda: not any("asks to SEE" in str(n.message) for n in app._notifications),
                         what="the answered question's toast gone (not left for its 30 s)")
@@ -52,7 +54,7 @@ async def test_the_app_asks_about_a_colleague_and_shows_who_sees(agent: Agent, r
             await bob.close()
 
 
-async def test_the_side_panel_lists_every_agent_and_ctrl_l_removes_the_latest(agent: Agent, relay_url: str) -> None:
+async def test_the_side_panel_lists_every_agent_and_ctrl_l_removes_the_one_offered(agent: Agent, relay_url: str) -> None:
     code = await agent.create()
     app = CustomerApp(relay_url, code, BASH)
     async with app.run_test(size=(160, 40)) as pilot:
@@ -76,7 +78,21 @@ async def test_the_side_panel_lists_every_agent_and_ctrl_l_removes_the_latest(ag
             await pilot.resize_terminal(60, 30)  # below 80 columns the banner is the only status line
             await until(lambda: "2 agents see this" in app.banner_text, what="the narrow banner")
             await pilot.resize_terminal(160, 40)
-            await prefix(pilot, "l")  # two agents: the latest to join goes
+            await prefix(pilot, "l")  # two agents: the latest to join is offered first
+            await until(lambda: any("remove which agent? Ctrl-] y removes Bob (agent 2)" in line
+                                    for line in app.log_lines), what="the choice")
+            asking = [n for n in app._notifications if n.title == "Remove an agent?"]
+            assert len(asking) == 1 and "Bob (agent 2)" in asking[0].message  # a toast: the panel may be closed
+            await prefix(pilot, "l")
+            await until(lambda: any("Alice (agent 1)" in n.message for n in app._notifications
+                                    if n.title == "Remove an agent?"), what="the next one offered")
+            assert len([n for n in app._notifications if n.title == "Remove an agent?"]) == 1  # the latest only
+            await prefix(pilot, "l")  # round again: Bob
+            await until(lambda: any("Bob (agent 2)" in n.message for n in app._notifications
+                                    if n.title == "Remove an agent?"), what="Bob offered again")
+            await prefix(pilot, "y")
+            await until(lambda: not any(n.title == "Remove an agent?" for n in app._notifications),
+                        what="the choice's toast gone once answered")
             ended = await bob.event("ended")
             assert ended["reason"] == "viewer_removed"
             await until(lambda: any("you removed Bob (agent 2)" in line for line in app.log_lines), what="the notice")
@@ -111,3 +127,20 @@ async def test_when_the_first_agent_leaves_the_banner_names_who_still_sees(agent
             assert app.phase == Phase.PAIRED
         finally:
             await bob.close()
+
+
+async def test_the_help_closes_once_when_two_keys_come_together(agent: Agent, relay_url: str) -> None:
+    """Ctrl-] y sent at once while the help is open (as tmux or a fast typist sends it): the first
+    key closes the help, the second must not pop the app's own screen (it stopped the app)."""
+    code = await agent.create()
+    app = CustomerApp(relay_url, code, BASH)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await paired_app(pilot, agent)
+        await prefix(pilot, "question_mark")
+        await pilot.pause()
+        assert type(app.screen).__name__ == "HelpScreen"
+        help_screen = app.screen
+        for key in ("ctrl+right_square_bracket", "y"):  # in one read, before the first closing is done
+            help_screen.on_key(Key(key, None))
+        await pilot.pause()
+        assert app.is_running and type(app.screen).__name__ == "Screen"

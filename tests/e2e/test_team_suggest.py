@@ -1,0 +1,89 @@
+"""An invited agent suggests, points and starts a guide under the consent the first agent gets
+(docs/team.md), real processes on 127.0.0.1: a customer (`cobrowse join`, plain mode), agents
+A and B (headless). B's questions and suggestions name B; the customer's Ctrl-] a / d answer
+the newest suggestion shown, whoever made it; B's guide is the session's one guide."""
+
+from __future__ import annotations
+
+import asyncio
+
+from cobrowse.protocol import messages as m
+from cobrowse.wire.code import parse_code
+from tests.e2e.harness import Proc
+from tests.e2e.test_team import ASKED, answer, invite, session
+
+
+async def test_b_suggests_after_the_customer_allows_and_the_keys_answer_the_newest(relay_url: str) -> None:
+    a, customer = await session(relay_url)
+    procs: list[Proc] = [a, customer]
+    try:
+        b = await invite(relay_url, a, customer)
+        procs.append(b)
+        await answer(customer, b"y")
+        await b.event("sharing", active=True)
+        await b.send({"cmd": "request_control", "level": "suggest"})
+        asked = await customer.stderr_line("Bob (agent 2): the agent asks to SUGGEST commands")
+        assert "Alice" not in asked
+        await answer(customer, b"y")
+        await b.event("consent", level="suggest")
+        assert not a.all("consent") or a.all("consent")[-1]["level"] == "view"  # A's own level is A's
+
+        await a.send({"cmd": "request_control", "level": "suggest"})
+        await customer.stderr_line("[cobrowse] the agent asks to SUGGEST commands")  # A's: unnamed, as alone
+        await answer(customer, b"y")
+        await a.event("consent", level="suggest")
+        await a.send({"cmd": "suggest", "command": "echo from-$((1+1))-alice"})
+        await customer.stderr_line("the agent suggests: echo from-$((1+1))-alice")
+        await b.send({"cmd": "suggest", "command": "echo from-$((2+2))-bob"})
+        shown = await customer.stderr_line("the agent suggests: echo from-$((2+2))-bob")
+        assert shown.startswith("[cobrowse] Bob (agent 2): ")
+
+        await customer.send(b"\x1dd")  # the newest shown: B's
+        await b.event("suggestion", answer="declined")
+        assert not a.all("suggestion")
+        await customer.send(b"\x1da")  # then A's, still waiting
+        await a.event("suggestion", answer="pasted")
+        await customer.send(b"\r")
+        await b.screen(lambda lines: any("from-2-alice" in line for line in lines))
+
+        await b.send({"cmd": "point", "pattern": "from-2-alice"})
+        await customer.stderr_line("Bob (agent 2): the agent points at lines matching")
+        await b.send({"cmd": "steps", "title": "Bob's guide", "steps": [{"title": "look"}, {"title": "fix"}]})
+        await customer.stderr_line("Bob (agent 2): the agent started a guide: Bob's guide")
+        await a.event("steps", title="Bob's guide")  # one guide in the session: every agent sees it
+        await b.event("steps", title="Bob's guide")
+    finally:
+        for proc in procs:
+            await proc.kill()
+
+
+async def test_an_invited_agent_s_call_is_declined_with_why(relay_url: str) -> None:
+    """A call has one peer on the customer's side, the first agent (this machine has no audio, so
+    a patched client rings, as `{"cmd": "call"}` would): declined at once, never ringing."""
+    from cobrowse.io.link import RelayLink
+    from tests.e2e.hostile_agent import HostileAgent
+
+    a, customer = await session(relay_url)
+    bob: HostileAgent | None = None
+    try:
+        await a.send({"cmd": "invite"})
+        code = parse_code((await a.event("invite"))["code"])
+        link = RelayLink(relay_url, "agent", None, reconnect_for=5.0)
+        await link.claim(code.nameplate)
+        link.confirm = None  # type: ignore[method-assign,assignment]  # only the creator confirms a claim
+        bob = HostileAgent(link, code, name="Bob", hello=True)
+        bob._tasks = [asyncio.create_task(link.run()), asyncio.create_task(bob._pump()),
+                      asyncio.create_task(bob._ticker())]
+        await bob.paired()
+        await customer.stderr_line(ASKED)
+        await answer(customer, b"y")
+        await bob.expect(m.Screen)
+        await bob.send(m.Call("invite"))
+        declined = await bob.expect(m.Call, lambda call: call.action == "decline")
+        assert "only the agent the customer paired with first calls the customer" in declined.reason
+        assert not any("call" in line.lower() and "calls themself" not in line for line in customer.stderr_lines)
+    finally:
+        if bob is not None:
+            await bob.close()
+        await a.kill()
+        await customer.kill()
