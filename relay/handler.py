@@ -78,7 +78,7 @@ async def handle(server: RelayHost, ws: ServerConnection) -> None:
                     if route is not None and getattr(route[0], "write_paused", False) is True:
                         # a frame the fast path wrote filled the peer's buffer: wait as send()
                         # would have after it, then look again (the session may have moved on)
-                        await route[0].writable()
+                        await route[0].writable()  # type: ignore[attr-defined]  # a RelayConnection
                         route = route_of(ws)
                     if route is not None:
                         peer, traffic = route
