@@ -29,6 +29,10 @@ from relay.admission import Admission, Refusal
 from relay.http import early_refusal
 from relay.wsframes import Splitter, binary_frame
 
+#: Larger binary frames take the handler's loop: the splitter holds a frame back until it
+#: is whole, and holding a large one that arrives in many reads would copy it many times.
+FAST_PAYLOAD_MAX = 64 * 1024
+
 
 def connection_class(
     admission: Admission, stalled: dict[ServerConnection, float], clock: Callable[[], float],
@@ -38,9 +42,11 @@ def connection_class(
     is written as plain HTTP before websockets sees a byte) and records in ``stalled`` since
     when its send buffer is over the limit. ``known_address``: the socket's peer is the client
     (false behind a trusted proxy: the address comes in a header, checked at the upgrade).
-    ``max_frame_bytes``: larger binary frames never take the fast path."""
+    ``max_frame_bytes``: larger binary frames never take the fast path (nor any over
+    FAST_PAYLOAD_MAX)."""
 
     OPEN = State.OPEN
+    fast_max = min(max_frame_bytes, FAST_PAYLOAD_MAX)
 
     class RelayConnection(ServerConnection):
         def __init__(self, *args: Any, **kwargs: Any) -> None:
@@ -48,7 +54,7 @@ def connection_class(
             self.refused_early = False
             #: The fast path for data frames, set by the handler once paired (True: forwarded).
             self.forward: Callable[[bytes], bool] | None = None
-            self.splitter = Splitter(max_frame_bytes)
+            self.splitter = Splitter(fast_max)
             self.received = 0  # messages recv() returned (the splitter counts those given to websockets)
             self.fast_frames = 0  # binary frames forwarded from the read callback (tests, figures)
             self.write_paused = False

@@ -16,6 +16,7 @@ from websockets.asyncio.client import ClientConnection
 
 from cobrowse.wire.envelope import Ping
 from relay.config import RelayConfig
+from relay.connection import FAST_PAYLOAD_MAX
 from relay.server import RelayServer, serve_relay
 from tests.relay.test_ops_server import closed_code, pair, send
 
@@ -119,5 +120,19 @@ async def test_paired_frames_take_the_fast_path(make_relay: Callable[..., Awaita
         await customer.send(b"y" * 300 * i)  # 16-bit lengths too
         assert await asyncio.wait_for(agent.recv(), T) == b"y" * 300 * i
     assert sum(ws.fast_frames for ws in sides) - before == 40  # type: ignore[attr-defined]
+    await agent.close()
+    await customer.close()
+
+
+async def test_frames_over_the_fast_paths_size_take_the_loop_intact(make_relay: Callable[..., Awaitable[RelayServer]]) -> None:
+    """A frame over FAST_PAYLOAD_MAX is never held back by the splitter (a big frame arriving
+    in many reads would be copied many times): websockets gets it as it comes, and it arrives."""
+    relay = await make_relay(max_frame_bytes=1024 * 1024)
+    agent, customer = await pair(relay)
+    frames = [numbered(i, n) for i, n in enumerate([10, FAST_PAYLOAD_MAX + 1, 900_000, 10, FAST_PAYLOAD_MAX])]
+    sender = asyncio.create_task(stream(agent, frames))
+    got, _ = await take(customer, len(frames))
+    await asyncio.wait_for(sender, T)
+    assert got == frames
     await agent.close()
     await customer.close()
