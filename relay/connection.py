@@ -58,8 +58,7 @@ def connection_class(
             self.received = 0  # messages recv() returned (the splitter counts those given to websockets)
             self.fast_frames = 0  # binary frames forwarded from the read callback (tests, figures)
             self.write_paused = False
-            self._writable = asyncio.Event()
-            self._writable.set()
+            self._drained: asyncio.Future[None] | None = None  # made on demand: an idle socket stays small
             self._raw: asyncio.Transport | None = None
 
         async def recv(self, decode: bool | None = None) -> Any:
@@ -92,7 +91,15 @@ def connection_class(
 
         async def writable(self) -> None:
             """Until the send buffer is under the write limit again (or the socket is gone)."""
-            await self._writable.wait()
+            while self.write_paused:
+                if self._drained is None:
+                    self._drained = asyncio.get_running_loop().create_future()
+                await asyncio.shield(self._drained)
+
+        def _wake_writers(self) -> None:
+            drained, self._drained = self._drained, None
+            if drained is not None and not drained.done():
+                drained.set_result(None)
 
         def connection_made(self, transport: Any) -> None:
             peer = address_key(transport.get_extra_info("peername")) if known_address else None
@@ -113,20 +120,20 @@ def connection_class(
         def pause_writing(self) -> None:
             super().pause_writing()
             self.write_paused = True
-            self._writable.clear()
             stalled[self] = clock()
 
         def resume_writing(self) -> None:
             super().resume_writing()
             self.write_paused = False
-            self._writable.set()
+            self._wake_writers()
             stalled.pop(self, None)
 
         def connection_lost(self, exc: Exception | None) -> None:
             if self.refused_early:
                 return
             self.forward = None  # the handler's closure holds this socket: break the cycle
-            self._writable.set()
+            self.write_paused = False
+            self._wake_writers()
             stalled.pop(self, None)
             admission.closed(self)
             super().connection_lost(exc)
