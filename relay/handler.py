@@ -2,6 +2,8 @@
 resume within ``handshake_timeout``), the limits before anything is allocated, then the
 forward loop. Binary frames, the hot path, never reach the rooms machine: one dict lookup
 finds the peer and the very same ``bytes`` object is sent on (no decode, no copy, no JSON).
+Once paired, a frame is forwarded as it is read (``forward``, relay/connection.py's fast
+path) whenever the loop below would not have waited for anything; the loop takes the rest.
 Uses the relay's public methods only (relay/server.py)."""
 
 from __future__ import annotations
@@ -44,12 +46,40 @@ async def handle(server: RelayHost, ws: ServerConnection) -> None:
         max_frame = server.config.max_frame_bytes
         recv = ws.recv
         bucket = bucket_for(server.config.max_bytes_per_s, max_frame, clock())
+
+        def forward(data: bytes) -> bool:
+            """The fast path (relay/connection.py): forward now if nothing has to wait."""
+            size = len(data)
+            route = route_of(ws)
+            if route is None or size > max_frame:
+                return False
+            if bucket is not None:
+                now = clock()
+                if not bucket.fits(size, now):
+                    return False
+            peer, traffic = route
+            send_now = getattr(peer, "send_now", None)  # the node bridge's remote sides have none
+            if send_now is None or not send_now(data):
+                return False
+            traffic.frames += 1
+            traffic.bytes += size
+            if bucket is not None:
+                bucket.take(size, now)
+            return True
+
+        if hasattr(ws, "send_now"):  # a RelayConnection (relay/connection.py)
+            ws.forward = forward  # type: ignore[attr-defined]
         while True:
             data = await recv()
             if data.__class__ is bytes:
                 size = len(data)
                 if size <= max_frame:
                     route = route_of(ws)
+                    if route is not None and getattr(route[0], "write_paused", False) is True:
+                        # a frame the fast path wrote filled the peer's buffer: wait as send()
+                        # would have after it, then look again (the session may have moved on)
+                        await route[0].writable()  # type: ignore[attr-defined]  # a RelayConnection
+                        route = route_of(ws)
                     if route is not None:
                         peer, traffic = route
                         traffic.frames += 1
@@ -71,6 +101,8 @@ async def handle(server: RelayHost, ws: ServerConnection) -> None:
     except ConnectionClosed:
         pass
     finally:
+        if hasattr(ws, "forward"):
+            ws.forward = None  # the closure holds ws: break the cycle
         out = rooms.disconnected(ws, clock())
         left = server.queue.disconnected(ws, clock())
         out.send.extend(left.send)

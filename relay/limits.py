@@ -41,6 +41,10 @@ class TokenBucket:
         self.last = now
         return -tokens / self.rate if tokens < 0 else 0.0
 
+    def fits(self, size: int, now: float) -> bool:
+        """Whether ``take(size, now)`` would return 0.0 (nothing spent: a look before a take)."""
+        return min(self.tokens + (now - self.last) * self.rate, self.burst) >= size
+
 
 def bucket_for(rate: int, max_frame_bytes: int, now: float) -> TokenBucket | None:
     """The bucket a connection gets under these settings (None when the limit is off)."""

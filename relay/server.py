@@ -160,7 +160,8 @@ class RelayServer:
                 write_limit=cfg.send_buffer_bytes,
                 logger=logging.getLogger("relay.websockets"),
                 create_connection=connection_class(self.admission, self._stalled, self._clock, self.refused,
-                                                   known_address=not cfg.trust_proxy),
+                                                   known_address=not cfg.trust_proxy,
+                                                   max_frame_bytes=cfg.max_frame_bytes),
                 ssl=self._ssl,
             )
         except BaseException:

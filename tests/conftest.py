@@ -50,7 +50,7 @@ def data_dir(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.Monke
 # ---- tiers (README: "Tests") ----
 #: The pure core, tested synchronously: no relay, no process, no terminal (target: < 60 s).
 PURE = ("wire", "crypto", "protocol", "screen", "playbook", "voice", "audit", "trust", "plain", "policy", "helpdesk", "i18n")
-PURE_FILES = ("relay/test_rooms.py", "relay/test_rooms_ops.py", "relay/test_cluster_wire.py", "relay/test_config.py",
+PURE_FILES = ("relay/test_rooms.py", "relay/test_rooms_ops.py", "relay/test_cluster_wire.py", "relay/test_config.py", "relay/test_wsframes.py",
               "relay/test_lock.py", "tui/test_terminal_keys.py")
 #: Real programs in real terminals: tmux panes and what a person sees.
 TERMINAL_FILES = ("e2e/test_apps_tmux.py", "e2e/test_layout_tmux.py", "e2e/test_customer_queue_tmux.py", "tui/test_customer_app_snapshots.py", "e2e/test_screen_fidelity.py", "screen/test_screen_real_programs.py")

@@ -14,7 +14,7 @@ from cobrowse.crypto.handshake import HANDSHAKE_KINDS
 from cobrowse.errors import TamperedFrame, WrongCode
 from cobrowse.protocol import messages
 from cobrowse.protocol.messages import AppMessage, Chat, Screen
-from cobrowse.protocol.session import ACK_DELAY, Integrity, Paired, Received, Session
+from cobrowse.protocol.session import ACK_DELAY, ACK_RIDE, Integrity, Paired, Received, Session
 from cobrowse.wire.code import Code
 
 CODE = Code("42", "71930518")
@@ -505,3 +505,26 @@ def test_mitm_control_correct_guess_pairs_with_different_sas() -> None:
     assert agent.state == customer.state == "paired"
     assert agent.sas is not None and customer.sas is not None
     assert agent.sas != customer.sas
+
+
+def test_an_ack_waiting_long_enough_rides_with_the_next_frame_sent() -> None:
+    """No frame of its own (a wake-up on the relay and the peer) when this side sends anyway;
+    a younger one still waits, so a reply right after a frame does not double the frames."""
+    relay = paired(now=10.0)
+    relay.a.send(Chat("key"), 10.0)
+    for frame in relay.take_to_b():
+        relay.deliver_to_b(frame, 10.0)
+    relay.b.send(Chat("echo"), 10.001)  # at once: the acknowledgement waits
+    (echo,) = relay.take_to_a()
+    assert echo[0] == DATA
+    relay.b.send(Chat("later"), 10.0 + ACK_RIDE + 0.001)
+    later, ack = relay.take_to_a()
+    assert later[0] == DATA and ack[0] == ACK
+    assert relay.b.next_deadline() is None
+    relay.b.tick(10.0 + ACK_DELAY)
+    assert relay.take_to_a() == []  # already acknowledged: the timer has nothing to send
+    relay.deliver_to_a(echo, 10.1)
+    relay.deliver_to_a(later, 10.1)
+    relay.deliver_to_a(ack, 10.1)
+    assert relay.a.unacked_bytes == 0
+    assert chat_texts(relay.received("a")) == ["echo", "later"]
