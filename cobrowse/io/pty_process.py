@@ -25,6 +25,7 @@ from types import TracebackType
 from typing import Self
 
 from cobrowse.errors import ConfigError
+from cobrowse.io import pty_spawn
 from cobrowse.io.pty_flow import HIGH_WATER, READ_SIZE, Callback, WriteQueue
 
 __all__ = ["DEFAULT_SIZE", "PtyProcess", "command_argv"]
@@ -93,7 +94,7 @@ class PtyProcess:
     ``async with`` to make sure the program is terminated and the master closed.
     """
 
-    def __init__(self, process: asyncio.subprocess.Process, master_fd: int, cols: int, rows: int) -> None:
+    def __init__(self, process: asyncio.subprocess.Process | pty_spawn.SpawnedProgram, master_fd: int, cols: int, rows: int) -> None:
         self._process = process
         self._fd: int | None = master_fd
         self._size = (cols, rows)
@@ -135,17 +136,21 @@ class PtyProcess:
         try:
             _set_winsize(slave, cols, rows)
             os.set_blocking(master, False)
+            process: asyncio.subprocess.Process | pty_spawn.SpawnedProgram
             try:
-                process = await asyncio.create_subprocess_exec(
-                    *argv,
-                    stdin=slave,
-                    stdout=slave,
-                    stderr=slave,
-                    env=env,
-                    cwd=cwd,
-                    start_new_session=True,
-                    preexec_fn=_make_controlling_tty,
-                )
+                if cwd is None and pty_spawn.available():  # without blocking the loop (see pty_spawn)
+                    process = pty_spawn.spawn(argv, os.ttyname(slave), env)
+                else:
+                    process = await asyncio.create_subprocess_exec(
+                        *argv,
+                        stdin=slave,
+                        stdout=slave,
+                        stderr=slave,
+                        env=env,
+                        cwd=cwd,
+                        start_new_session=True,
+                        preexec_fn=_make_controlling_tty,
+                    )
             except (FileNotFoundError, PermissionError, NotADirectoryError) as exc:
                 raise ConfigError(f"cannot run {argv[0]!r}: {exc.strerror or exc}") from exc
         except BaseException:
