@@ -39,6 +39,8 @@ NEVER = (
     "cobrowse.playbook.suggest",
     # websockets' version module imports it, unused in a release (cobrowse.cli.lean_imports)
     "importlib.metadata", "zipfile", "csv",
+    # the translation catalogues' loader: English (the default) loads none (cobrowse.i18n.catalogues)
+    "importlib.resources",
 )
 
 
