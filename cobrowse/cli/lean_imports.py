@@ -9,8 +9,10 @@
   cobrowse uses Ed25519. The installed ``groups.py`` is compiled here without those three
   assignments, and they are built on first access (module ``__getattr__``), so
   ``from spake2.groups import I3072`` still gives the real group. Every function and class is
-  the library's own code, compiled from its own file: the handshake's messages and keys are the
-  same bytes (tests/cli/test_lean_imports.py runs both against the unshimmed library).
+  the library's own code, compiled from its own file. Its Ed25519 parameters then hash three
+  seeds to curve points (~1.7 ms each): the symmetric handshake uses one, S; M and N are made
+  on first use. The handshake's messages and keys are the same bytes
+  (tests/cli/test_lean_imports.py runs both against the unshimmed library).
 
 Each applies only when its library's file looks exactly as expected; otherwise that file is
 run as it is. ``install()`` is called first thing by cobrowse.cli.main.
@@ -123,7 +125,39 @@ def _integer_group_assignment(statement: "ast.stmt") -> str | None:
     return target.id
 
 
+_ED25519_PARAMETERS = ("from ..params import _Params\nfrom ..ed25519_group import Ed25519Group\n\n"
+                       "ParamsEd25519 = _Params(Ed25519Group)")
+
+
+def _load_spake2_ed25519(module: ModuleType, source: bytes, origin: str) -> None:
+    if source.decode("utf-8").strip() != _ED25519_PARAMETERS:
+        exec(compile(source, origin, "exec"), module.__dict__)  # not the file we know: as it is
+        return
+    from spake2.ed25519_group import Ed25519Group
+    from spake2.params import _Params
+
+    class Params(_Params):  # type: ignore[misc]
+        """spake2's parameters with its asymmetric M and N points made on first use: the
+        symmetric handshake cobrowse runs uses S only (each point is ~1.7 ms of pure-Python
+        curve arithmetic). The same points, by the library's own function."""
+
+        def __init__(self, group: object, M: bytes = b"M", N: bytes = b"N", S: bytes = b"symmetric") -> None:
+            self.group = group
+            self.S = group.arbitrary_element(seed=S)  # type: ignore[attr-defined]
+            self.M_str, self.N_str, self.S_str = M, N, S
+
+        def __getattr__(self, name: str) -> object:
+            if name not in ("M", "N"):
+                raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
+            value = self.group.arbitrary_element(seed=getattr(self, f"{name}_str"))  # type: ignore[attr-defined]
+            setattr(self, name, value)
+            return value
+
+    module.__dict__.update(_Params=_Params, Ed25519Group=Ed25519Group, ParamsEd25519=Params(Ed25519Group))
+
+
 _LOADERS = {
     "websockets.version": _load_websockets_version,
     "spake2.groups": _load_spake2_groups,
+    "spake2.parameters.ed25519": _load_spake2_ed25519,
 }

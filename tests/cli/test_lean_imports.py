@@ -97,15 +97,24 @@ shimmed = "importlib.metadata" not in sys.modules
 import spake2.groups as groups
 built_lazily = "I3072" not in vars(groups)
 from spake2.parameters.all import Params1024, Params2048, Params3072
+from spake2.parameters.ed25519 import ParamsEd25519
+from spake2 import SPAKE2_A, SPAKE2_B
+points_lazily = not {"M", "N"} & set(vars(ParamsEd25519))
+points = [getattr(ParamsEd25519, n).to_bytes().hex() for n in "MNS"]
+a = SPAKE2_A(b"pw", entropy_f=lambda n: b"\x01" * n)
+b = SPAKE2_B(b"pw", entropy_f=lambda n: b"\x02" * n)
+ma, mb = a.start(), b.start()
 print(json.dumps({"version": [websockets.__version__, tag, version, commit, released], "shimmed": shimmed,
-                  "lazy": built_lazily, "q": [hex(p.group.q) for p in (Params1024, Params2048, Params3072)],
-                  "p3072": hex(groups.I3072.p)}))
+                  "lazy": [built_lazily, points_lazily], "points": points, "asymmetric": [ma.hex(), mb.hex(),
+                  a.finish(mb).hex(), b.finish(ma).hex()],
+                  "q": [hex(p.group.q) for p in (Params1024, Params2048, Params3072)], "p3072": hex(groups.I3072.p)}))
 """
     lean = run(code)
     real = run(code.replace(LEAN, ""))
-    assert lean["shimmed"] and lean["lazy"]  # the shims did act
-    assert not real["shimmed"] and not real["lazy"]
+    assert lean["shimmed"] and lean["lazy"] == [True, True]  # the shims did act
+    assert not real["shimmed"] and real["lazy"] == [False, False]
     assert lean["version"] == real["version"]
+    assert lean["points"] == real["points"] and lean["asymmetric"] == real["asymmetric"]
     assert lean["q"] == real["q"] and lean["p3072"] == real["p3072"]
 
 
