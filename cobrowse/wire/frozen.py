@@ -33,8 +33,19 @@ def frozen(cls: _T) -> _T:
     doc = cls.__dict__.get("__doc__")
     if not doc:
         cls.__doc__ = "-"  # keeps dataclasses from calling inspect.signature (slow; ours is generic)
-    made: Any = dataclasses.dataclass(init=False, repr=False, eq=False, frozen=True)(cls)
+    # A class with no dataclass base gets its frozen __setattr__/__delattr__ as closures too (the
+    # exec of those two is most of what is left of @dataclass's cost), then the frozen flag
+    # dataclasses checks on subclasses. Below a dataclass base, dataclasses insists on
+    # frozen=True itself (it refuses a non-frozen class under a frozen one).
+    root = not any(hasattr(base, "__dataclass_fields__") for base in cls.__mro__[1:]) and not (
+        "__setattr__" in cls.__dict__ or "__delattr__" in cls.__dict__)
+    made: Any = dataclasses.dataclass(init=False, repr=False, eq=False, frozen=not root)(cls)
     fields = dataclasses.fields(made)
+    if root:
+        names = frozenset(f.name for f in fields)
+        _set(made, "__setattr__", _frozen_setattr(made, names))
+        _set(made, "__delattr__", _frozen_delattr(made, names))
+        made.__dataclass_params__.frozen = True
     if not doc:
         made.__doc__ = f"{made.__name__}({', '.join(f.name for f in fields)})"
     _set(made, "__init__", _init([f for f in fields if f.init], made.__qualname__,
@@ -52,6 +63,25 @@ def _set(cls: type, name: str, fn: Callable[..., Any]) -> None:
         return  # the class defines its own, as dataclasses leaves it
     fn.__qualname__ = f"{cls.__qualname__}.{name}"
     setattr(cls, name, fn)
+
+
+def _frozen_setattr(owner: type, names: frozenset[str]) -> Callable[[object, str, Any], None]:
+    """``dataclasses``' frozen ``__setattr__``: fields never, other names on subclasses only."""
+    def __setattr__(self: object, name: str, value: Any) -> None:
+        if type(self) is owner or name in names:
+            raise dataclasses.FrozenInstanceError(f"cannot assign to field {name!r}")
+        super(owner, self).__setattr__(name, value)  # type: ignore[arg-type]  # (mypy misreads super() in a closure)
+
+    return __setattr__
+
+
+def _frozen_delattr(owner: type, names: frozenset[str]) -> Callable[[object, str], None]:
+    def __delattr__(self: object, name: str) -> None:
+        if type(self) is owner or name in names:
+            raise dataclasses.FrozenInstanceError(f"cannot delete field {name!r}")
+        super(owner, self).__delattr__(name)  # type: ignore[arg-type]
+
+    return __delattr__
 
 
 def _init(fields: list[dataclasses.Field[Any]], qualname: str, post_init: bool) -> Callable[..., None]:

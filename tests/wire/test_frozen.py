@@ -138,3 +138,41 @@ def test_what_it_does_not_cover_falls_back() -> None:
         b: list[int] = field(default_factory=list, init=False)
 
     assert Later(1).b == [] and Later(1) == Later(1)
+
+
+def test_a_root_class_is_frozen_as_dataclasses_makes_it() -> None:
+    """A class without dataclass bases gets closures for __setattr__/__delattr__ too: the same
+    errors, the frozen flag subclasses are checked against, attributes of plain subclasses."""
+    real, fast = pair(point)
+    assert fast.__dataclass_params__.frozen is True  # type: ignore[attr-defined]
+    for cls in (real, fast):
+        @dataclass(frozen=True)
+        class Frozen(cls):  # type: ignore[valid-type, misc]
+            z: int = 0
+
+        assert Frozen(1, z=2).z == 2
+        with pytest.raises(TypeError, match="cannot inherit non-frozen dataclass from a frozen one"):
+            @dataclass
+            class Thawed(cls):  # type: ignore[valid-type, misc]
+                w: int = 0
+
+        class Plain(cls):  # type: ignore[valid-type, misc]
+            pass
+
+        extra = Plain(1)
+        extra.other = 5  # a subclass that is no dataclass may add attributes, not change fields
+        del extra.other
+    messages = []
+    for cls in (real, fast):
+        p = cls(1)
+        for attempt in (lambda: setattr(p, "x", 2), lambda: setattr(p, "new", 2), lambda: delattr(p, "y"),
+                        lambda: delattr(p, "nope"), lambda: setattr(Plain2(cls)(1), "x", 3)):
+            try:
+                attempt()
+            except dataclasses.FrozenInstanceError as exc:
+                messages.append((cls is fast, str(exc)))
+    assert [m for f, m in messages if f] == [m for f, m in messages if not f] and len(messages) == 10
+
+
+def Plain2(cls: type) -> type:
+    return type("Plain2", (cls,), {})
