@@ -136,7 +136,7 @@ def _load_spake2_ed25519(module: ModuleType, source: bytes, origin: str) -> None
     from spake2.ed25519_group import Ed25519Group
     from spake2.params import _Params
 
-    class Params(_Params):  # type: ignore[misc]
+    class Params(_Params):  # type: ignore[misc, unused-ignore]  # (spake2 has no types: Any under --strict)
         """spake2's parameters with its asymmetric M and N points made on first use: the
         symmetric handshake cobrowse runs uses S only (each point is ~1.7 ms of pure-Python
         curve arithmetic). The same points, by the library's own function."""
