@@ -40,7 +40,8 @@ def available() -> bool:
     """Whether :func:`spawn` works here (checked once)."""
     global _available
     if _available is None:
-        _available = sys.platform == "linux" and hasattr(os, "posix_spawn") and hasattr(os, "pidfd_open")
+        _available = (sys.platform == "linux" and hasattr(os, "posix_spawn") and hasattr(os, "pidfd_open")
+                      and os.path.isdir("/proc/self/fd"))  # the fds to close are listed there
         if _available:
             try:
                 os.close(os.pidfd_open(os.getpid()))
