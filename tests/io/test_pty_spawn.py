@@ -114,3 +114,19 @@ async def test_errors_are_the_same_as_before(tmp_path: Path) -> None:
 async def test_exit_statuses_and_signal_deaths() -> None:
     assert (await run(["sh", "-c", "exit 7"], None))[0] == 7
     assert (await run(["sh", "-c", "kill -KILL $$"], None))[0] == -signal.SIGKILL
+
+
+async def test_an_eof_typed_at_once_still_ends_the_shell() -> None:
+    """A customer's piped stdin that ends right after the program starts: the EOF character
+    waits for the shell's first output (its line editor on), else bash would read it as NUL
+    after leaving canonical mode and never exit. A silent program gets it after a moment."""
+    for _ in range(10):
+        async with asyncio.timeout(10):
+            async with await PtyProcess.spawn(["bash", "--norc", "--noprofile"], 80, 24, env={**ENV, "PS1": "$ "},
+                                              on_output=lambda data: None) as proc:
+                proc.send_eof()
+                assert await proc.wait() == 0
+    async with asyncio.timeout(10):
+        async with await PtyProcess.spawn(["cat"], 80, 24, env=ENV, on_output=lambda data: None) as proc:
+            proc.send_eof()
+            assert await proc.wait() == 0
