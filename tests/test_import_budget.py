@@ -19,8 +19,10 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 
 #: What `cobrowse join` imports before it connects: the CLI's lean parser, the customer's
-#: commands and session (cobrowse/cli/main.py runs these for `join` and `share`).
-JOIN_PATH = ("from cobrowse.cli.main import build_parser; build_parser('join'); "
+#: commands and session (cobrowse/cli/main.py runs these for `join` and `share`, after
+#: cobrowse.cli.lean_imports' shims).
+JOIN_PATH = ("from cobrowse.cli import lean_imports; lean_imports.install(); "
+             "from cobrowse.cli.main import build_parser; build_parser('join'); "
              "import cobrowse.cli.customer, cobrowse.cli.commands, cobrowse.io.customer_session")
 
 #: Never on the join path: the agent's console and WebRTC stack, the relay, the agent's
@@ -35,6 +37,10 @@ NEVER = (
     # the playbook file format and library: a joined customer gets playbooks as dicts
     "cobrowse.playbook.parse", "cobrowse.playbook.library", "cobrowse.playbook.catalogue",
     "cobrowse.playbook.suggest",
+    # websockets' version module imports it, unused in a release (cobrowse.cli.lean_imports)
+    "importlib.metadata", "zipfile", "csv",
+    # the translation catalogues' loader: English (the default) loads none (cobrowse.i18n.catalogues)
+    "importlib.resources",
 )
 
 

@@ -154,6 +154,9 @@ def _customer_command(sub: "argparse._SubParsersAction[argparse.ArgumentParser]"
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    from cobrowse.cli import lean_imports
+
+    lean_imports.install()  # websockets and spake2 without what they build at import and we never use
     words = sys.argv[1:] if argv is None else list(argv)
     if argv is None and words and words[0] in LEAN:  # the relay's TCP connect overlaps the imports
         from cobrowse.io import preconnect

@@ -13,7 +13,6 @@ import logging
 import os
 import errno
 import random
-from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any, Sequence
 
@@ -25,6 +24,7 @@ from cobrowse.errors import ConfigError, RelayRejected, RelayUnavailable
 from cobrowse.io import preconnect
 from cobrowse.wire import envelope as env
 from cobrowse.wire.backoff import reconnect_delay
+from cobrowse.wire.frozen import frozen
 from cobrowse.wire.proxy import ProxyChoice, ProxySettingError, choose_proxy
 
 log = logging.getLogger(__name__)
@@ -56,18 +56,18 @@ class DropCause(StrEnum):
     BUSY = "busy"  # the relay is back but asked us to wait (a limit, a lookup that failed)
 
 
-@dataclass(frozen=True)
+@frozen
 class PeerChanged:
     state: str  # joined | left | back
     grace: float | None = None  # with "left": how long the relay holds the other side's place
 
 
-@dataclass(frozen=True)
+@frozen
 class Frame:
     data: bytes
 
 
-@dataclass(frozen=True)
+@frozen
 class Reconnecting:
     attempt: int
     delay: float
@@ -76,12 +76,12 @@ class Reconnecting:
     give_up_in: float = 0.0  # seconds until this side stops trying
 
 
-@dataclass(frozen=True)
+@frozen
 class Resumed:
     peer: bool
 
 
-@dataclass(frozen=True)
+@frozen
 class ClaimReleased:
     """The relay let this creator's claimant go before confirmation; the session waits again.
 
@@ -92,7 +92,7 @@ class ClaimReleased:
     failures: int
 
 
-@dataclass(frozen=True)
+@frozen
 class LinkEnded:
     """The relay ended the session, or the link gave up; ``error`` is set for failures."""
 

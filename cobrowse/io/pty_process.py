@@ -25,6 +25,7 @@ from types import TracebackType
 from typing import Self
 
 from cobrowse.errors import ConfigError
+from cobrowse.io import pty_spawn
 from cobrowse.io.pty_flow import HIGH_WATER, READ_SIZE, Callback, WriteQueue
 
 __all__ = ["DEFAULT_SIZE", "PtyProcess", "command_argv"]
@@ -40,6 +41,8 @@ DEFAULT_SIZE: tuple[int, int] = (80, 24)
 READS_PER_WAKEUP = 16
 #: ... but never more than this many seconds per callback, so other tasks keep their turn.
 READ_TIME_BUDGET = 0.005
+#: How long an EOF typed before the program's first output waits for it (``send_eof``).
+EOF_AFTER_START = 0.05
 
 
 def command_argv(command: str | None) -> list[str]:
@@ -93,7 +96,7 @@ class PtyProcess:
     ``async with`` to make sure the program is terminated and the master closed.
     """
 
-    def __init__(self, process: asyncio.subprocess.Process, master_fd: int, cols: int, rows: int) -> None:
+    def __init__(self, process: asyncio.subprocess.Process | pty_spawn.SpawnedProgram, master_fd: int, cols: int, rows: int) -> None:
         self._process = process
         self._fd: int | None = master_fd
         self._size = (cols, rows)
@@ -106,6 +109,7 @@ class PtyProcess:
         self._input = WriteQueue(master_fd, _write_pty, high_water=HIGH_WATER, low_water=HIGH_WATER // 4)
         #: Total bytes read from the program, for progress checks and statistics.
         self.bytes_read = 0
+        self._eof_wait: asyncio.TimerHandle | None = None  # send_eof before the first output
 
     @classmethod
     async def spawn(
@@ -135,17 +139,21 @@ class PtyProcess:
         try:
             _set_winsize(slave, cols, rows)
             os.set_blocking(master, False)
+            process: asyncio.subprocess.Process | pty_spawn.SpawnedProgram
             try:
-                process = await asyncio.create_subprocess_exec(
-                    *argv,
-                    stdin=slave,
-                    stdout=slave,
-                    stderr=slave,
-                    env=env,
-                    cwd=cwd,
-                    start_new_session=True,
-                    preexec_fn=_make_controlling_tty,
-                )
+                if cwd is None and pty_spawn.available():  # without blocking the loop (see pty_spawn)
+                    process = pty_spawn.spawn(argv, os.ttyname(slave), env)
+                else:
+                    process = await asyncio.create_subprocess_exec(
+                        *argv,
+                        stdin=slave,
+                        stdout=slave,
+                        stderr=slave,
+                        env=env,
+                        cwd=cwd,
+                        start_new_session=True,
+                        preexec_fn=_make_controlling_tty,
+                    )
             except (FileNotFoundError, PermissionError, NotADirectoryError) as exc:
                 raise ConfigError(f"cannot run {argv[0]!r}: {exc.strerror or exc}") from exc
         except BaseException:
@@ -248,6 +256,8 @@ class PtyProcess:
             handler = self._on_output
             if handler is not None:
                 handler(data)
+            if self._eof_wait is not None:
+                self._type_eof()  # the EOF typed before the program's first output
             fd = self._fd
             if time.monotonic() > deadline:
                 return
@@ -274,7 +284,23 @@ class PtyProcess:
         """Type the terminal's EOF character (normally Ctrl-D), as when stdin of a pipe ends.
 
         A program reading in canonical mode then sees end of input at the start of a line.
+        Before the program printed anything it waits for its first output (or
+        ``EOF_AFTER_START`` s): a shell that has not switched its line editor on yet gets the
+        character stored as a canonical line end, which reads as NUL, not Ctrl-D, once the
+        editor turns canonical mode off, and the shell never sees its end of input.
         """
+        if self._fd is None:
+            return
+        if self.bytes_read == 0:
+            if self._eof_wait is None:
+                self._eof_wait = self._loop.call_later(EOF_AFTER_START, self._type_eof)
+            return
+        self._type_eof()
+
+    def _type_eof(self) -> None:
+        if self._eof_wait is not None:
+            self._eof_wait.cancel()
+            self._eof_wait = None
         if self._fd is None:
             return
         try:
@@ -383,6 +409,9 @@ class PtyProcess:
         """Stop reading and writing and close the master (which hangs up what is left)."""
         if self._fd is None:
             return
+        if self._eof_wait is not None:
+            self._eof_wait.cancel()
+            self._eof_wait = None
         if self._reading:
             self._loop.remove_reader(self._fd)
             self._reading = False

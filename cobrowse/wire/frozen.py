@@ -15,6 +15,7 @@ Classes with what the closures do not cover (``InitVar``, keyword-only or ``init
 
 from __future__ import annotations
 
+import abc
 import dataclasses
 from operator import attrgetter
 from typing import Any, Callable, TypeVar, cast, dataclass_transform
@@ -33,8 +34,25 @@ def frozen(cls: _T) -> _T:
     doc = cls.__dict__.get("__doc__")
     if not doc:
         cls.__doc__ = "-"  # keeps dataclasses from calling inspect.signature (slow; ours is generic)
-    made: Any = dataclasses.dataclass(init=False, repr=False, eq=False, frozen=True)(cls)
+    # The frozen __setattr__/__delattr__ are closures too (their exec is most of what is left of
+    # @dataclass's cost), then dataclasses' frozen flag is set, which real @dataclass subclasses
+    # are checked against. dataclasses refuses a non-frozen class below a frozen one, so a
+    # subclass of @frozen classes is laid out by dataclasses on a stand-in without bases
+    # (_below_frozen); below any other dataclass it makes them itself (frozen=True).
+    own_setattr = "__setattr__" in cls.__dict__ or "__delattr__" in cls.__dict__
+    bases = [base for base in cls.__mro__[1:] if "__dataclass_fields__" in base.__dict__]
+    fast = not own_setattr and all(_plain_frozen(base) for base in bases)
+    if fast and bases:
+        made: Any = _below_frozen(cls, bases)
+    else:
+        made = dataclasses.dataclass(init=False, repr=False, eq=False, frozen=not fast)(cls)
     fields = dataclasses.fields(made)
+    if fast:
+        names = frozenset(f.name for f in fields)
+        _set(made, "__setattr__", _frozen_setattr(made, names))
+        _set(made, "__delattr__", _frozen_delattr(made, names))
+        made.__dataclass_params__.frozen = True
+        setattr(made, _FAST, True)
     if not doc:
         made.__doc__ = f"{made.__name__}({', '.join(f.name for f in fields)})"
     _set(made, "__init__", _init([f for f in fields if f.init], made.__qualname__,
@@ -52,6 +70,79 @@ def _set(cls: type, name: str, fn: Callable[..., Any]) -> None:
         return  # the class defines its own, as dataclasses leaves it
     fn.__qualname__ = f"{cls.__qualname__}.{name}"
     setattr(cls, name, fn)
+
+
+#: Set on the classes @frozen laid out itself: their subclasses may be laid out so too.
+_FAST = "__frozen_closures__"
+
+
+def _plain_frozen(base: type) -> bool:
+    """A dataclass base a subclass can be laid out below without dataclasses' own pass: made
+    here, or a frozen dataclass with plain fields only (no InitVar, no keyword-only)."""
+    if base.__dict__.get(_FAST):
+        return True
+    params = base.__dict__.get("__dataclass_params__")
+    if params is None or not params.frozen:
+        return False
+    plain = dataclasses.fields(base)
+    if any(f.kw_only is True or not f.init for f in plain):
+        return False
+    pseudo = [f for name, f in base.__dict__["__dataclass_fields__"].items() if name not in {p.name for p in plain}]
+    return all("ClassVar" in str(f.type) and "InitVar" not in str(f.type) for f in pseudo)
+
+
+def _below_frozen(cls: type, bases: list[type]) -> type:
+    """Lay out ``cls`` (all of its dataclass bases :func:`_plain_frozen`) as dataclasses would,
+    without its frozen check: its own fields come from ``dataclasses`` run on a stand-in class
+    holding ``cls``'s namespace and no bases (defaults, ``field()``, ClassVar, the mutable
+    default and unannotated ``field()`` errors), after the bases' fields, as dataclasses
+    orders them. What a stand-in could get wrong is left to dataclasses: a field of its own
+    that a base has a class attribute for (dataclasses would read the inherited default),
+    ``__slots__``, a metaclass, descriptors that learn their owner (``__set_name__``)."""
+    namespace = {k: v for k, v in cls.__dict__.items() if k not in ("__dict__", "__weakref__")}
+    if (type(cls) is not type or "__slots__" in namespace
+            or any(hasattr(base, name) for name in namespace.get("__annotations__", {}) for base in cls.__mro__[1:])
+            or any(hasattr(type(v), "__set_name__") and not isinstance(v, dataclasses.Field) for v in namespace.values())):
+        return dataclasses.dataclass(init=False, repr=False, eq=False, frozen=True)(cls)  # as dataclasses does it
+    stand_in: Any = dataclasses.dataclass(init=False, repr=False, eq=False)(type(cls.__name__, (), namespace))
+    fields: dict[str, dataclasses.Field[Any]] = {}
+    for base in reversed(bases):
+        fields.update(base.__dict__["__dataclass_fields__"])
+    own = stand_in.__dict__["__dataclass_fields__"]
+    fields.update(own)
+    for name, f in own.items():
+        if isinstance(cls.__dict__.get(name), dataclasses.Field):
+            if f.default is _MISSING:
+                delattr(cls, name)
+            else:
+                setattr(cls, name, f.default)
+    for name, value in stand_in.__dict__.items():  # what this Python's dataclasses adds (3.13: __replace__)
+        if name not in namespace and name not in ("__dataclass_fields__", "__match_args__", "__weakref__", "__dict__"):
+            setattr(cls, name, value)
+    setattr(cls, "__dataclass_fields__", fields)
+    if "__match_args__" not in namespace:
+        setattr(cls, "__match_args__", tuple(f.name for f in dataclasses.fields(cls)))
+    abc.update_abstractmethods(cls)
+    return cls
+
+
+def _frozen_setattr(owner: type, names: frozenset[str]) -> Callable[[object, str, Any], None]:
+    """``dataclasses``' frozen ``__setattr__``: fields never, other names on subclasses only."""
+    def __setattr__(self: object, name: str, value: Any) -> None:
+        if type(self) is owner or name in names:
+            raise dataclasses.FrozenInstanceError(f"cannot assign to field {name!r}")
+        super(owner, self).__setattr__(name, value)  # type: ignore[arg-type]  # (mypy misreads super() in a closure)
+
+    return __setattr__
+
+
+def _frozen_delattr(owner: type, names: frozenset[str]) -> Callable[[object, str], None]:
+    def __delattr__(self: object, name: str) -> None:
+        if type(self) is owner or name in names:
+            raise dataclasses.FrozenInstanceError(f"cannot delete field {name!r}")
+        super(owner, self).__delattr__(name)  # type: ignore[arg-type]
+
+    return __delattr__
 
 
 def _init(fields: list[dataclasses.Field[Any]], qualname: str, post_init: bool) -> Callable[..., None]:

@@ -92,3 +92,26 @@ def test_the_config_files_relay_as_the_settings_read_it(tmp_path: Path) -> None:
     config.write_text("relay = [not toml")
     assert early_relay(["CODE"], env) is None  # the settings report it; no early connection
     assert early_relay(["CODE"], {"COBROWSE_CONFIG": str(tmp_path / "missing.toml")}) is None
+
+
+def test_an_ascii_relay_name_is_resolved_without_the_idna_codec() -> None:
+    """An ASCII host (a name or an address) goes to getaddrinfo as bytes: the IDNA codec (and
+    stringprep) stay out of a join's start-up; the connection is the same."""
+    import json
+    import subprocess
+    import sys
+
+    with socket.socket() as listener:
+        listener.bind(("127.0.0.1", 0))
+        listener.listen()
+        port = listener.getsockname()[1]
+        code = ("import asyncio, json, os, sys\n"
+                "from cobrowse.io import preconnect\n"
+                f"url = 'ws://127.0.0.1:{port}/'\n"
+                "preconnect.start(['--relay', url], {'PATH': os.environ.get('PATH', '')})\n"
+                "sock = asyncio.run(preconnect.take(url))\n"
+                "print(json.dumps({'connected': sock is not None and sock.getpeername()[1] == %d,\n"
+                "                  'idna': 'encodings.idna' in sys.modules}))" % port)
+        out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=30, check=True,
+                             cwd=Path(__file__).resolve().parents[2])
+    assert json.loads(out.stdout.strip().splitlines()[-1]) == {"connected": True, "idna": False}

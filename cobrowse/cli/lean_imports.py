@@ -1,0 +1,163 @@
+"""Two libraries pay at import for things cobrowse never uses; a CLI start-up skips them.
+
+* ``import websockets`` runs ``websockets/version.py``, whose first line imports
+  ``importlib.metadata`` (with ``email``, ``zipfile``, ``csv``...: ~9 ms) although a released
+  websockets never calls it. When the installed file says ``released = True`` and names its
+  version on the usual line, ``websockets.version`` is a module holding that version instead.
+* ``import spake2`` runs ``spake2/groups.py``, which builds three integer groups (1024, 2048 and
+  3072 bits, with a ``pow`` check each: ~9 ms) that only spake2's integer-group parameters use;
+  cobrowse uses Ed25519. The installed ``groups.py`` is compiled here without those three
+  assignments, and they are built on first access (module ``__getattr__``), so
+  ``from spake2.groups import I3072`` still gives the real group. Every function and class is
+  the library's own code, compiled from its own file. Its Ed25519 parameters then hash three
+  seeds to curve points (~1.7 ms each): the symmetric handshake uses one, S; M and N are made
+  on first use. The handshake's messages and keys are the same bytes
+  (tests/cli/test_lean_imports.py runs both against the unshimmed library).
+
+Each applies only when its library's file looks exactly as expected; otherwise that file is
+run as it is. ``install()`` is called first thing by cobrowse.cli.main.
+"""
+
+from __future__ import annotations
+
+import re
+import sys
+from importlib.machinery import ModuleSpec, PathFinder
+from importlib.util import spec_from_file_location
+from types import ModuleType
+from typing import TYPE_CHECKING, Sequence, cast
+
+if TYPE_CHECKING:
+    import ast
+    from importlib.abc import Loader
+
+_WEBSOCKETS_VERSION = re.compile(r'^tag = version = commit = "([0-9][0-9A-Za-z.+-]*)"$', re.M)
+_RELEASED = re.compile(r"^released = True$", re.M)
+_INTEGER_GROUPS = frozenset(("I1024", "I2048", "I3072"))
+
+
+def install() -> None:
+    """Put the finder first on ``sys.meta_path`` (idempotent)."""
+    if not any(isinstance(finder, _LeanFinder) for finder in sys.meta_path):
+        sys.meta_path.insert(0, _LeanFinder())
+
+
+class _LeanFinder:
+    """Finds ``websockets.version`` and ``spake2.groups`` where the usual finder would, and
+    loads them with :class:`_LeanLoader` (a ``sys.meta_path`` finder by protocol: not
+    importlib.abc's class, whose import pulls importlib.resources)."""
+
+    def find_spec(self, fullname: str, path: Sequence[str] | None, target: ModuleType | None = None) -> ModuleSpec | None:
+        if fullname not in _LOADERS:
+            return None
+        real = PathFinder.find_spec(fullname, path)
+        if real is None or real.origin is None or not real.origin.endswith(".py"):
+            return None
+        return spec_from_file_location(fullname, real.origin, loader=cast("Loader", _LeanLoader()))
+
+
+class _LeanLoader:
+    def create_module(self, spec: ModuleSpec) -> ModuleType | None:
+        return None
+
+    def exec_module(self, module: ModuleType) -> None:
+        origin = module.__spec__.origin if module.__spec__ else None
+        assert origin is not None
+        with open(origin, "rb") as file:
+            source = file.read()
+        _LOADERS[module.__name__](module, source, origin)
+
+
+def _load_websockets_version(module: ModuleType, source: bytes, origin: str) -> None:
+    text = source.decode("utf-8")
+    found = _WEBSOCKETS_VERSION.search(text)
+    if found is None or _RELEASED.search(text) is None:
+        exec(compile(source, origin, "exec"), module.__dict__)  # not the layout we know: as it is
+        return
+    module.__dict__.update(
+        __all__=["tag", "version", "commit"], released=True,
+        tag=found.group(1), version=found.group(1), commit=found.group(1),
+    )
+
+
+def _load_spake2_groups(module: ModuleType, source: bytes, origin: str) -> None:
+    import ast  # here: loaded only with spake2 (dataclasses has loaded it by then anyway)
+
+    tree = ast.parse(source, origin)
+    deferred: dict[str, ast.expr] = {}
+    kept: list[ast.stmt] = []
+    for statement in tree.body:
+        name = _integer_group_assignment(statement)
+        if name is None:
+            kept.append(statement)
+        else:
+            assert isinstance(statement, ast.Assign)
+            deferred[name] = statement.value
+    if set(deferred) != _INTEGER_GROUPS:
+        exec(compile(source, origin, "exec"), module.__dict__)  # not the layout we know: as it is
+        return
+    tree.body = kept
+    namespace = module.__dict__
+    exec(compile(tree, origin, "exec"), namespace)
+
+    def build(name: str) -> object:
+        expression = deferred.get(name)
+        if expression is None:
+            raise AttributeError(f"module {module.__name__!r} has no attribute {name!r}")
+        value = eval(compile(ast.Expression(expression), origin, "eval"), namespace)
+        namespace[name] = value
+        return value
+
+    namespace["__getattr__"] = build
+
+
+def _integer_group_assignment(statement: "ast.stmt") -> str | None:
+    """``IXXXX = IntegerGroup(...)`` at the top level: the name, else None."""
+    import ast
+
+    if not isinstance(statement, ast.Assign) or len(statement.targets) != 1:
+        return None
+    target, value = statement.targets[0], statement.value
+    if not (isinstance(target, ast.Name) and target.id in _INTEGER_GROUPS):
+        return None
+    if not (isinstance(value, ast.Call) and isinstance(value.func, ast.Name) and value.func.id == "IntegerGroup"):
+        return None
+    return target.id
+
+
+_ED25519_PARAMETERS = ("from ..params import _Params\nfrom ..ed25519_group import Ed25519Group\n\n"
+                       "ParamsEd25519 = _Params(Ed25519Group)")
+
+
+def _load_spake2_ed25519(module: ModuleType, source: bytes, origin: str) -> None:
+    if source.decode("utf-8").strip() != _ED25519_PARAMETERS:
+        exec(compile(source, origin, "exec"), module.__dict__)  # not the file we know: as it is
+        return
+    from spake2.ed25519_group import Ed25519Group
+    from spake2.params import _Params
+
+    class Params(_Params):  # type: ignore[misc, unused-ignore]  # (spake2 has no types: Any under --strict)
+        """spake2's parameters with its asymmetric M and N points made on first use: the
+        symmetric handshake cobrowse runs uses S only (each point is ~1.7 ms of pure-Python
+        curve arithmetic). The same points, by the library's own function."""
+
+        def __init__(self, group: object, M: bytes = b"M", N: bytes = b"N", S: bytes = b"symmetric") -> None:
+            self.group = group
+            self.S = group.arbitrary_element(seed=S)  # type: ignore[attr-defined]
+            self.M_str, self.N_str, self.S_str = M, N, S
+
+        def __getattr__(self, name: str) -> object:
+            if name not in ("M", "N"):
+                raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
+            value = self.group.arbitrary_element(seed=getattr(self, f"{name}_str"))  # type: ignore[attr-defined]
+            setattr(self, name, value)
+            return value
+
+    module.__dict__.update(_Params=_Params, Ed25519Group=Ed25519Group, ParamsEd25519=Params(Ed25519Group))
+
+
+_LOADERS = {
+    "websockets.version": _load_websockets_version,
+    "spake2.groups": _load_spake2_groups,
+    "spake2.parameters.ed25519": _load_spake2_ed25519,
+}
