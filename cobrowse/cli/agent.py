@@ -12,7 +12,7 @@ from cobrowse.cli.commands import agent_identity, end_on_signals
 from cobrowse.cli.config import ClientSettings
 from cobrowse.cli.playbooks import catalogue
 from cobrowse.errors import CobrowseError
-from cobrowse.io.agent import AgentRuntime, CommandError
+from cobrowse.io.agent import AgentEmit, AgentRuntime, CommandError
 from cobrowse.io.headless import JsonLines, parse_command, serve_commands, stdin_lines
 from cobrowse.io.keeping import agent_taps
 from cobrowse.io import webhook
@@ -27,7 +27,7 @@ from cobrowse.voice.call import describe as describe_voice
 from cobrowse.wire.code import parse_code
 
 
-def agent_runtime(args: argparse.Namespace, settings: ClientSettings, link: RelayLink, emit: Any,
+def agent_runtime(args: argparse.Namespace, settings: ClientSettings, link: RelayLink, emit: AgentEmit,
                   identity: Any) -> AgentRuntime:
     """The agent's runtime on ``link``, with the taps, library and settings of this run."""
     tapped, trail, recordings = agent_taps(emit)
@@ -45,7 +45,7 @@ def agent_runtime(args: argparse.Namespace, settings: ClientSettings, link: Rela
 
 
 async def run_agent(args: argparse.Namespace, settings: ClientSettings, relay_url: str) -> int:
-    emit: Any = JsonLines() if args.headless else LineConsole()
+    emit: JsonLines | LineConsole = JsonLines() if args.headless else LineConsole()
     identity = agent_identity(settings)  # a bad credential file fails before any network
     link = RelayLink(relay_url, "agent", settings.token, reconnect_for=settings.reconnect_for,
                      proxy=settings.proxy_for(relay_url))
@@ -65,11 +65,11 @@ async def run_agent(args: argparse.Namespace, settings: ClientSettings, relay_ur
     return await serve_session(args, runtime, emit, await stdin_lines())
 
 
-async def serve_session(args: argparse.Namespace, runtime: AgentRuntime, emit: Any,
+async def serve_session(args: argparse.Namespace, runtime: AgentRuntime, emit: JsonLines | LineConsole,
                         reader: asyncio.StreamReader) -> int:
     """Run the session with commands from ``reader`` until it ends; the exit status."""
     end_on_signals(runtime, "agent_ended")
-    serve = serve_commands if args.headless else emit.serve
+    serve = emit.serve if isinstance(emit, LineConsole) else serve_commands
     commands = asyncio.create_task(serve(runtime, reader))
     try:
         outcome = await runtime.run()

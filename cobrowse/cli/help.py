@@ -11,7 +11,7 @@ import os
 import signal
 import sys
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Callable
+from typing import TYPE_CHECKING, Callable
 
 from cobrowse.cli.agent import LineConsole, agent_runtime, serve_session
 from cobrowse.cli.commands import agent_identity, say
@@ -24,7 +24,7 @@ from cobrowse.io.runtime import exit_code_for
 from cobrowse.policy.agent_commands import CommandError
 from cobrowse.policy.agent_events import AgentError, AgentWarning
 from cobrowse.i18n.text import current
-from cobrowse.policy.events import as_json
+from cobrowse.policy.events import Event, as_json
 from cobrowse.protocol.untrusted import Field, clean
 from cobrowse.queue.events import (
     ABANDONED,
@@ -53,7 +53,7 @@ NEEDS_CREDENTIAL = ("the queue is your organisation's: pass --credential FILE (f
 
 async def run_queue_agent(args: argparse.Namespace, settings: ClientSettings, relay_url: str) -> int:
     """Watch the organisation's queue, pick one customer, then serve that session."""
-    emit: Any = JsonLines() if args.headless else LineConsole()
+    emit: JsonLines | LineConsole = JsonLines() if args.headless else LineConsole()
     identity = agent_identity(settings)
     if identity is None:
         raise ConfigError(NEEDS_CREDENTIAL)
@@ -92,7 +92,7 @@ async def run_queue_agent(args: argparse.Namespace, settings: ClientSettings, re
 
 
 async def _next_pick(reader: asyncio.StreamReader, watcher: QueueWatcher,
-                     emit: Any) -> tuple[str, str, str, str, float | None] | None:
+                     emit: JsonLines | LineConsole) -> tuple[str, str, str, str, float | None] | None:
     """Commands until a pick stands: (id, topic, nameplate, ticket, waited_s); None when stdin ends
     or the agent says ``end``."""
     while line := await reader.readline():
@@ -262,11 +262,11 @@ def offer_guides(topic: str) -> None:
             say(f"  cobrowse guide {name}    {title}")
 
 
-def refused_as_queue_warning(emit: Any, org: str) -> Any:
+def refused_as_queue_warning(emit: Callable[[Event], None], org: str) -> Callable[[Event], None]:
     """A refused pick reaches the runtime as a failed attempt at a code; in the queue it is an
     agent who could not prove the organisation, and the customer keeps its place."""
 
-    def queue_emit(event: Any) -> None:
+    def queue_emit(event: Event) -> None:
         shape = as_json(event)
         if shape.get("event") == "warning" and shape.get("kind") == "wrong_code":
             left = "left before finishing" in str(shape.get("message", ""))

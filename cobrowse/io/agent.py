@@ -47,13 +47,13 @@ STEP_STATUSES = tuple(status.value for status in StepStatus)
 REFUSED = frozenset({"viewer_refused", "viewer_removed"})
 
 
-#: What the agent's front ends and taps take: typed events, or dicts from code not yet typed.
+#: What the agent's front ends and taps take: typed events (JSON only at the edge).
 AgentEmit = Callable[[Event], None]
 
 
 class AgentRuntime(SessionRuntime):
     role = "agent"
-    emit: AgentEmit  # the base still says dict; both arrive while the runtimes move to typed events
+    emit: AgentEmit
 
     def __init__(self, *args: Any, identity: AgentIdentity | None = None, redact_patterns: tuple[str, ...] = (),
                  recordings: Path | None = None,
