@@ -48,3 +48,33 @@ async def test_queued_output_ends_on_the_full_feeds_screen() -> None:
     runtime.feed_pending()
     assert runtime.screen.state() == reference.state()
     assert runtime.output.skip.skipped_bytes > 0
+
+
+async def test_steady_output_is_fed_once_a_frame_and_shortened() -> None:
+    """A frame's worth of steady output (1 MB/s: ~66 KB a frame, in a pty's 4 KB reads) waits
+    for the frame and is fed in one batch before the frame is polled: skip-ahead drops the
+    lines that scrolled through within the frame, and the screen is a full feed's."""
+    runtime = CustomerRuntime(RelayLink("ws://127.0.0.1:9", "customer"), lambda event: None, cols=80, rows=24)
+    reference = Emulator(80, 24)
+    screen = runtime.screen
+    for _ in range(10):  # frames just went: the next one waits for the frame rate
+        if screen.ready_at(runtime.now) > runtime.now:
+            break
+        screen.feed(b".")
+        reference.feed(b".")
+        screen.poll(runtime.now)
+    assert screen.ready_at(runtime.now) > runtime.now
+    data = b"".join(b"\x1b[32mINFO\x1b[0m step %d done, took %d ms\r\n" % (n, n % 97) for n in range(1500))
+    for i in range(0, len(data), 4096):
+        runtime.program_output(data[i : i + 4096])
+        reference.feed(data[i : i + 4096])
+        await asyncio.sleep(0)
+    assert runtime.output.pending  # waiting for the frame, not fed per read
+    for _ in range(200):
+        if screen.ready_at(runtime.now) <= runtime.now:
+            break
+        await asyncio.sleep(0.005)
+    runtime.output.feed_due()  # what _send_frame does before it polls
+    assert not runtime.output.pending
+    assert runtime.output.skip.skipped_bytes > len(data) // 2
+    assert screen.state() == reference.state()
