@@ -9,7 +9,8 @@ from hypothesis import strategies as st
 
 from cobrowse.screen import Emulator
 from cobrowse.screen.above import NOT_PLAIN, REGION, is_plain, last_region
-from cobrowse.screen.redact import CONTEXT_ROWS
+from cobrowse.screen.redact import CONTEXT_ROWS, Redactor
+from cobrowse.screen.sync import redact_clustered
 
 SETTINGS = settings(max_examples=int(os.environ.get("COBROWSE_FUZZ_EXAMPLES", "100")), deadline=None,
                     suppress_health_check=[HealthCheck.too_slow])
@@ -37,6 +38,27 @@ def test_lines_above_after_long_batches_are_the_scrollback(seed, cols, rows, bat
         at += size
         for n in (1, CONTEXT_ROWS, 16):
             assert e.rows_above(n) == e.scrollback(n)
+            assert [r.text for r in e.context_above(n)] == [r.text for r in e.scrollback(n)]
+
+
+WORDS_SECRET = ["password:", "hunter2", "ghp_" + "a1b2c3d4e5" * 4, "-----BEGIN RSA PRIVATE KEY-----", "MIIEow" * 10,
+                "\x1b[1mtoken\x1b[0m =", "4111 1111 1111 1111", "café", "中文", "e\u0301", "x" * 60, "\x1b[33mwarn\x1b[0m"]
+
+
+@SETTINGS
+@given(seed=st.integers(0, 2**32), cols=st.sampled_from([10, 24, 40, 80]), rows=st.integers(2, 12),
+       batches=st.lists(st.integers(1, 40), min_size=1, max_size=6))
+def test_context_above_redacts_as_the_scrollback(seed, cols, rows, batches):
+    """Redaction reads the lines above the screen by their text: the context the frames use
+    (plain-text rows for ASCII lines not built yet) masks exactly as the scrollback's rows."""
+    rng = random.Random(seed)
+    e = Emulator(cols, rows)
+    for size in batches:
+        e.feed("".join(" ".join(rng.choice(WORDS_SECRET) for _ in range(rng.randint(0, 5))) + "\r\n"
+                       for _ in range(size)).encode())
+        state = e.state()
+        got = redact_clustered(Redactor(), state.rows, e.context_above(CONTEXT_ROWS), state.cursor)
+        assert got == redact_clustered(Redactor(), state.rows, e.scrollback(CONTEXT_ROWS), state.cursor)
 
 
 def test_a_log_in_big_batches_needs_no_copy():
