@@ -98,7 +98,9 @@ class OutputFeed:
             self.max_backlog = self._backlog_bytes
         if self._backlog_bytes > MAX_BACKLOG or now - self._backlog[0][0] > MAX_LAG:
             self._feed(FEED_SLICE, older_than=now - MAX_LAG, keep=MAX_BACKLOG)  # the bound: pace the program
-        if self._feed_handle is None:
+        if self._feed_handle is None and (self._deferred is None or self._backlog_bytes > DEFER_BELOW):
+            # (a feed already waits for the frame: nothing to decide before it, not even a
+            # loop pass; a pty read a tick at 10 KB/s)
             self._feed_handle = self._loop.call_soon(self._feed_step)
 
     @property
