@@ -9,6 +9,7 @@ import random
 from cobrowse.io.customer import CustomerRuntime
 from cobrowse.io.link import RelayLink
 from cobrowse.screen import Emulator
+from cobrowse.screen.sync import ScreenSender
 
 
 def _stream(rng: random.Random) -> list[bytes]:
@@ -56,24 +57,19 @@ async def test_steady_output_is_fed_once_a_frame_and_shortened() -> None:
     lines that scrolled through within the frame, and the screen is a full feed's."""
     runtime = CustomerRuntime(RelayLink("ws://127.0.0.1:9", "customer"), lambda event: None, cols=80, rows=24)
     reference = Emulator(80, 24)
-    screen = runtime.screen
-    for _ in range(10):  # frames just went: the next one waits for the frame rate
-        if screen.ready_at(runtime.now) > runtime.now:
-            break
-        screen.feed(b".")
-        reference.feed(b".")
-        screen.poll(runtime.now)
-    assert screen.ready_at(runtime.now) > runtime.now
+    # a frame every 5 s, so that the next one surely waits (no timing in this test)
+    screen = runtime.screen = ScreenSender(80, 24, fps=0.2, steady_fps=None, redactor=runtime.redactor)
+    runtime.output._screen = screen
+    screen.feed(b".")
+    reference.feed(b".")
+    assert screen.poll(runtime.now) is not None  # a frame just went: the next one waits
     data = b"".join(b"\x1b[32mINFO\x1b[0m step %d done, took %d ms\r\n" % (n, n % 97) for n in range(1500))
     for i in range(0, len(data), 4096):
         runtime.program_output(data[i : i + 4096])
         reference.feed(data[i : i + 4096])
         await asyncio.sleep(0)
     assert runtime.output.pending  # waiting for the frame, not fed per read
-    for _ in range(200):
-        if screen.ready_at(runtime.now) <= runtime.now:
-            break
-        await asyncio.sleep(0.005)
+    screen.expedite(runtime.now)  # the frame may go now
     runtime.output.feed_due()  # what _send_frame does before it polls
     assert not runtime.output.pending
     assert runtime.output.skip.skipped_bytes > len(data) // 2
