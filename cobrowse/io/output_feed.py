@@ -54,16 +54,12 @@ FLOOD_SHARE = 0.05
 MAX_BACKLOG = 32 * 1024 * 1024
 #: Up to this many bytes waiting are fed when the frame rate next allows a frame, not at
 #: once (screen_fed: the same frames go, one feed a frame instead of one per pty read), and
-#: the frame feeds what waits before it is polled (``feed_due``). One feed a frame lets
-#: skip-ahead drop what scrolls through within the frame: at 1 MB/s (~66 KB a frame at 15
-#: frames/s) the emulator parses ~15 KB a frame instead of all of it in ~7 feeds (4 KB
-#: before: 1 MB/s cost ~2 points more CPU). Past it the flood rules below apply.
-DEFER_BELOW = 128 * 1024
-#: Once more than DEFER_BELOW waited (a flood: more than a frame's worth of 1 MB/s), for
-#: HEAVY_FOR s only this much waits for the frame and the flood rules below apply, as they
-#: did before (a `cat` of 24 MB kept its speed that way: bench/flood.py).
-DEFER_IN_FLOOD = 4 * 1024
-HEAVY_FOR = 1.0
+#: the frame feeds what waits before it is polled (``feed_due``). 128 KB (one feed a frame
+#: at 1 MB/s, so skip-ahead drops what scrolls through within the frame: customer CPU at
+#: 1 MB/s 11.7 -> 6.9 %) made the customer app's own output slower in bench/app_speed.py
+#: (0.74-0.83 of bare instead of 0.95-1.06, cause not found): kept at 4 KB (docs/benchmarks.md,
+#: section cpu2).
+DEFER_BELOW = 4 * 1024
 #: Skip-ahead (screen/skip.py): a flood's backlog is shortened to the lines the screen can
 #: still show and fed at once when at most FOLLOW_FEED bytes are left; past TORRENT bytes
 #: queued between two follows (~15 MB/s: `cat` of a big file) the view follows every
@@ -88,7 +84,6 @@ class OutputFeed:
         self._deferred: asyncio.TimerHandle | None = None  # a feed waiting for the next frame (DEFER_BELOW)
         self._slice = FEED_SLICE
         self._followed = -math.inf  # when the view last followed a flood (FOLLOW)
-        self._heavy_until = -math.inf  # output floods until then (DEFER_IN_FLOOD)
         #: Lines that scroll through between two frames are not parsed (screen/skip.py).
         self.skip = SkipAhead(CONTEXT_ROWS + GROW_ROWS)
         self._unskipped = 0  # backlog bytes skip-ahead could not shorten enough, last time
@@ -102,11 +97,9 @@ class OutputFeed:
         self._last_output = now
         if self._backlog_bytes > self.max_backlog:
             self.max_backlog = self._backlog_bytes
-        if self._backlog_bytes > DEFER_BELOW:
-            self._heavy_until = now + HEAVY_FOR
         if self._backlog_bytes > MAX_BACKLOG or now - self._backlog[0][0] > MAX_LAG:
             self._feed(FEED_SLICE, older_than=now - MAX_LAG, keep=MAX_BACKLOG)  # the bound: pace the program
-        if self._feed_handle is None and (self._deferred is None or self._backlog_bytes > self._defer_limit(now)):
+        if self._feed_handle is None and (self._deferred is None or self._backlog_bytes > DEFER_BELOW):
             # (a feed already waits for the frame: nothing to decide before it, not even a
             # loop pass; a pty read a tick at 10 KB/s)
             self._feed_handle = self._loop.call_soon(self._feed_step)
@@ -118,13 +111,12 @@ class OutputFeed:
 
     def _feed_step(self) -> None:
         self._feed_handle = None
-        defer = self._defer_limit(self._loop.time())
-        if self._backlog_bytes <= defer and self._defer_feed():
+        if self._backlog_bytes <= DEFER_BELOW and self._defer_feed():
             return
         if self._deferred is not None:
             self._deferred.cancel()
             self._deferred = None
-        if self._backlog_bytes <= max(FEED_SLICE, defer):
+        if self._backlog_bytes <= FEED_SLICE:
             self._feed(math.inf)
             self._slice = FEED_SLICE
             return
@@ -204,11 +196,6 @@ class OutputFeed:
         """Feed the whole backlog now (before a resize, before the last frame)."""
         self._feed(math.inf)
 
-    def _defer_limit(self, now: float) -> int:
-        """How much output may wait for the next frame: DEFER_BELOW, but only small output
-        while the output floods (see DEFER_IN_FLOOD)."""
-        return DEFER_IN_FLOOD if now < self._heavy_until else DEFER_BELOW
-
     def _defer_feed(self) -> bool:
         """Whether the (small) backlog waits for the next frame the rate allows: True with a
         feed planned then. A frame that may go now (an echo, after a pause) is fed at once."""
@@ -223,8 +210,8 @@ class OutputFeed:
     def feed_due(self) -> None:
         """A frame is about to be polled: feed the output waiting for it (a deferred feed whose
         timer has not run yet), so the frame shows it rather than the next one."""
-        if not self._backlog or self._backlog_bytes > DEFER_BELOW or self._loop.time() < self._heavy_until:
-            return  # nothing waits, or a flood (fed at its own pace)
+        if not self._backlog or self._backlog_bytes > DEFER_BELOW:
+            return  # nothing waits, or more (fed at its own pace)
         if self._deferred is not None:
             self._deferred.cancel()
             self._deferred = None
