@@ -1,6 +1,6 @@
 """What sharing costs the customer's machine while a program scrolls steadily, beside tmux.
 
-    python bench/cost.py [--rates 10k,100k,1m,10m] [--seconds 5]
+    python bench/cost.py [--rates 10k,100k,1m,10m] [--seconds 5] [--profile DIR] [--no-tmux]
 
 One paced program (``pacer``: lines of a realistic log, each starting with its sequence
 number, written in 10 ms ticks at a fixed byte rate for ``--seconds``) is run two ways
@@ -190,7 +190,7 @@ def lags(ticks: list[tuple[float, int]], seen: list[tuple[float, int]], start: f
 
 
 async def run_cobrowse(rate: float, seconds: float, tmp: Path, relay_url: str, counter: RelayCounter,
-                       loglines: Path, app: bool = False) -> dict[str, Any]:
+                       loglines: Path, app: bool = False, profile: Path | None = None) -> dict[str, Any]:
     """Plain mode (stdout a pipe into a drain), or with ``app`` the customer app (Textual) on a
     pty of ours, 100x34 so the shared 100x30 terminal fits under its bars, read and dropped."""
     pacer = tmp / "pacer.py"
@@ -234,8 +234,17 @@ async def run_cobrowse(rate: float, seconds: float, tmp: Path, relay_url: str, c
         stop = asyncio.Event()
         sampler = asyncio.create_task(sample_pids([customer.proc.pid], samples, stop))
         await asyncio.sleep(0.3)
+        spy = None
+        if profile is not None:
+            profile.mkdir(parents=True, exist_ok=True)
+            spy = await asyncio.create_subprocess_exec(
+                "py-spy", "record", "--pid", str(customer.proc.pid), "--rate", "250", "--format", "raw",
+                "--duration", str(int(seconds)), "-o", str(profile / f"{tag}.txt"),
+                stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.DEVNULL)
         go.write_text("go")
         await task
+        if spy is not None:
+            await spy.wait()
         stop.set()
         await sampler
         if not app:
@@ -405,13 +414,16 @@ async def bench(args: argparse.Namespace) -> dict[str, Any]:
             for rate in rates:
                 label = _label(rate)
                 row: dict[str, Any] = {}
-                for mode in ("tmux", "cobrowse", "app") if args.app else ("tmux", "cobrowse"):
+                modes = ("tmux", "cobrowse", "app") if args.app else ("tmux", "cobrowse")
+                for mode in modes[1:] if args.no_tmux else modes:
                     if mode == "tmux":
                         row[mode] = await run_tmux(rate, args.seconds, tmp, loglines)
                     else:
                         row[mode] = await run_cobrowse(rate, args.seconds, tmp, relay_url, counter, loglines,
-                                                       app=mode == "app")
+                                                       app=mode == "app", profile=args.profile)
                     log(f"{label:>7s} {mode:8s} {row[mode]}")
+                if args.no_tmux:
+                    row["tmux"] = {"cpu_pct": None, "bytes_ratio": None, "lag_ms_p50": None}
                 cb, tm = row["cobrowse"]["cpu_pct"], row["tmux"]["cpu_pct"]
                 row["cpu_ratio_vs_tmux"] = round(cb / tm, 2) if cb is not None and tm else None
                 results[label] = row
@@ -445,6 +457,9 @@ def main() -> None:
     ap.add_argument("--rates", default="10k,100k,1m,10m", help="output rates, bytes/s (k, m suffixes)")
     ap.add_argument("--seconds", type=float, default=5.0, help="paced seconds per rate and mode")
     ap.add_argument("--app", action="store_true", help="also run the customer app (Textual) on a pty")
+    ap.add_argument("--profile", type=Path, default=None,
+                    help="py-spy the customer during the paced window (raw samples into DIR/<mode>-<rate>.txt)")
+    ap.add_argument("--no-tmux", action="store_true", help="skip the tmux baseline (profiling runs)")
     args = ap.parse_args()
     print(json.dumps(asyncio.run(bench(args))))
 

@@ -389,6 +389,7 @@ class CustomerRuntime(TeamSeat, SessionRuntime):
         await self._apply(self._decide().frame_upkeep())
         if self._recheck is None and self.redactor.take_unchecked():
             self._recheck = self._loop.call_later(RECHECK, self._recheck_redaction)
+        self.output.feed_due()
         frame = self.screen.poll(self.now)
         if frame is not None:
             await self.send(m.Screen(frame.to_dict()))

@@ -53,7 +53,12 @@ FLOOD_EVERY = 0.2
 FLOOD_SHARE = 0.05
 MAX_BACKLOG = 32 * 1024 * 1024
 #: Up to this many bytes waiting are fed when the frame rate next allows a frame, not at
-#: once (screen_fed: the same frames go, one feed a frame instead of one per pty read).
+#: once (screen_fed: the same frames go, one feed a frame instead of one per pty read), and
+#: the frame feeds what waits before it is polled (``feed_due``). 128 KB (one feed a frame
+#: at 1 MB/s, so skip-ahead drops what scrolls through within the frame: customer CPU at
+#: 1 MB/s 11.7 -> 6.9 %) made the customer app's own output slower in bench/app_speed.py
+#: (0.74-0.83 of bare instead of 0.95-1.06, cause not found): kept at 4 KB (docs/benchmarks.md,
+#: section cpu2).
 DEFER_BELOW = 4 * 1024
 #: Skip-ahead (screen/skip.py): a flood's backlog is shortened to the lines the screen can
 #: still show and fed at once when at most FOLLOW_FEED bytes are left; past TORRENT bytes
@@ -94,7 +99,9 @@ class OutputFeed:
             self.max_backlog = self._backlog_bytes
         if self._backlog_bytes > MAX_BACKLOG or now - self._backlog[0][0] > MAX_LAG:
             self._feed(FEED_SLICE, older_than=now - MAX_LAG, keep=MAX_BACKLOG)  # the bound: pace the program
-        if self._feed_handle is None:
+        if self._feed_handle is None and (self._deferred is None or self._backlog_bytes > DEFER_BELOW):
+            # (a feed already waits for the frame: nothing to decide before it, not even a
+            # loop pass; a pty read a tick at 10 KB/s)
             self._feed_handle = self._loop.call_soon(self._feed_step)
 
     @property
@@ -199,6 +206,18 @@ class OutputFeed:
         if self._deferred is None:
             self._deferred = self._loop.call_at(due, self._feed_deferred)
         return True
+
+    def feed_due(self) -> None:
+        """A frame is about to be polled: feed the output waiting for it (a deferred feed whose
+        timer has not run yet), so the frame shows it rather than the next one."""
+        if not self._backlog or self._backlog_bytes > DEFER_BELOW:
+            return  # nothing waits, or more (fed at its own pace)
+        if self._deferred is not None:
+            self._deferred.cancel()
+            self._deferred = None
+        if self._feed_handle is not None:
+            self._feed_handle.cancel()
+        self._feed_step()  # feeds it all when the frame may go now, else waits for it again
 
     def _feed_deferred(self) -> None:
         self._deferred = None

@@ -42,6 +42,8 @@ _CURSOR_REPORT = re.compile(rb"\x1b\[(\d{1,4});(\d{1,4})R")
 _REGION = re.compile(rb"\x1b\[(\d{0,4})(?:;(\d{0,4}))?r|\x1bc")
 #: Output kept for the replay while the answer is awaited (past this: give up, unsynced).
 MAX_REPLAY = 256 * 1024
+#: Output kept unfed at most (NoticeLane._pending).
+MAX_PENDING = 1024 * 1024
 
 
 def _sgr(style: Style) -> str:
@@ -64,7 +66,12 @@ class NoticeLane:
     """The customer's terminal as plain mode shares it: program output and cobrowse's lines."""
 
     def __init__(self, cols: int, rows: int) -> None:
-        self._mirror = Emulator(max(cols, MIN_COLS), max(rows, 1))
+        self._emu = Emulator(max(cols, MIN_COLS), max(rows, 1))
+        #: Output not fed to the mirror yet: while no notice is held, waiting or shown, the lane
+        #: needs nothing from it, so output is fed when the mirror is next read (a feed per pty
+        #: read was ~0.4 % of a core at 10 KB/s), shortened by skip-ahead as one batch.
+        self._pending: list[bytes] = []
+        self._pending_bytes = 0
         #: Lines that scroll through in one chunk are not parsed (screen/skip.py): the lane
         #: reads only the visible rows (and GROW_ROWS more come back when the terminal grows).
         self._skip = SkipAhead(GROW_ROWS)
@@ -85,8 +92,10 @@ class NoticeLane:
         The cursor report is taken out; a key puts back rows an urgent notice covered."""
         if self._replay is not None and (match := _CURSOR_REPORT.search(data)):
             replay, self._replay = self._replay, None
-            cols, rows = self._mirror.size
-            self._mirror = Emulator(cols, rows)
+            cols, rows = self._emu.size
+            self._pending.clear()  # part of the replay
+            self._pending_bytes = 0
+            self._emu = Emulator(cols, rows)
             self._skip.ground = True
             self._feed(f"\x1b[{match[1].decode()};{match[2].decode()}H".encode() + bytes(replay))
             data = data[:match.start()] + data[match.end():]
@@ -106,9 +115,29 @@ class NoticeLane:
         held, self._held = self._held, []
         return self._insert(held)
 
+    @property
+    def _mirror(self) -> Emulator:
+        """The emulator of the customer's terminal, fed all output so far."""
+        return self._catch_up()
+
+    def _catch_up(self) -> Emulator:
+        if self._pending:
+            data = self._pending[0] if len(self._pending) == 1 else b"".join(self._pending)
+            self._pending.clear()
+            self._pending_bytes = 0
+            self._feed_now(data)
+        return self._emu
+
     def output(self, data: bytes) -> bytes:
         """The program wrote ``data`` (already on the terminal): what to write after it."""
-        changed = self._feed(data)
+        if self._replay is not None or not (self._overlay or self._held or self._waiting):
+            self._pending.append(data)  # nothing to place: the mirror catches up when read
+            self._pending_bytes += len(data)
+            changed: set[int] = set()
+            if self._pending_bytes > MAX_PENDING:
+                self._catch_up()
+        else:
+            changed = self._feed(data)
         self._mid = _unfinished(data)
         if b"r" in data or b"\x1bc" in data:
             self._note_region(data)
@@ -116,6 +145,8 @@ class NoticeLane:
             self._replay += data
             if len(self._replay) > MAX_REPLAY:
                 return self.give_up()
+            return b""
+        if not (self._overlay or self._held or self._waiting):
             return b""
         alt = self._mirror.modes().alt_screen
         if self._overlay and not alt:
@@ -132,7 +163,11 @@ class NoticeLane:
         return out
 
     def _feed(self, data: bytes) -> set[int]:
-        mirror = self._mirror
+        self._catch_up()
+        return self._feed_now(data)
+
+    def _feed_now(self, data: bytes) -> set[int]:
+        mirror = self._emu
         return mirror.feed(self._skip.shorten(data, mirror.size[1], mirror.scrolls_whole()))
 
     def resize(self, cols: int, rows: int) -> None:

@@ -39,7 +39,7 @@ from typing import Any, Iterable
 import avt
 
 from .cluster import base_width, is_token_char, trim_cluster
-from .above import NOT_PLAIN, REGION, ScrolledOff
+from .above import ScrolledOff, is_plain, last_region
 from .mode_tracker import ModeTracker
 from .prefilter import StreamFilter
 from .state import (
@@ -74,11 +74,12 @@ _SCROLLBACK = 1000
 # Rows kept for reuse (Emulator._built): a few screens' worth.
 _BUILT_MAX = 512
 # Lines above the screen followed (rows_above answers up to this many without a copy), and
-# pieces followed between two asks before copying is cheaper: in the customer's process a
-# piece costs ~100 us (two views and the move check) and the copy of 1,000 scrollback lines
-# ~0.9 ms (1 MB/s of log lines: 60 pieces cost 11.7 % of a core, 8 pieces 10.3 %).
+# pieces followed between two asks before copying is cheaper: a piece costs ~30 us (a view,
+# the move check; a feed longer than two pieces has its head fed unfollowed and only its last
+# piece followed, above.py) and the copy of 1,000 scrollback lines 0.25-1 ms.
 _ABOVE_KEEP = 16
-_FOLLOW_PIECES = 8
+_ABOVE_TAIL = 8  # what the frames ask for: redaction's CONTEXT_ROWS
+_FOLLOW_PIECES = 24
 # avt panics on a 1-column screen (wide char, autowrap off): refuse it. The
 # I/O layer clamps the pty's size into MIN_COLS..MAX_COLS x 1..MAX_ROWS.
 MIN_COLS = 2
@@ -250,7 +251,7 @@ class Emulator:
         self._built: dict[str, tuple[Any, Row]] = {}
         # The lines above the screen, followed as plain text scrolls (above.py), and whether
         # a scroll region may be set (then they are copied: a region scrolls differently).
-        self._off = ScrolledOff(_ABOVE_KEEP, _FOLLOW_PIECES)
+        self._off = ScrolledOff(_ABOVE_KEEP, _FOLLOW_PIECES, _PIECE, _ABOVE_TAIL)
         self._off.seed(())  # a fresh screen has no scrollback
         self._region = False
 
@@ -289,7 +290,7 @@ class Emulator:
         vt = self._vt
         off = self._off
         try:
-            if off.known and not self._tracker.alt and not self._region and not NOT_PLAIN.search(text):
+            if off.known and not self._tracker.alt and not self._region and is_plain(text):
                 changed = off.feed(vt, text, self._cols, self._rows)
             else:
                 if off.known:
@@ -315,9 +316,7 @@ class Emulator:
 
     def _note_region(self, text: str) -> None:
         """Whether a scroll region other than the whole screen may now be set."""
-        last = None
-        for m in REGION.finditer(text):
-            last = m.group(1)
+        last = last_region(text)
         if last is not None:
             self._region = last not in ("", "1", f"1;{self._rows}")
 
@@ -428,13 +427,33 @@ class Emulator:
         wrapped line whose end is at the top, for redaction. While plain text scrolls the
         emulator knows them (above.py: no copy); else it copies the scrollback once (~2 ms
         for 1,000 lines) and follows from there."""
+        return tuple(self._row(line) for line in self._lines_above(n))
+
+    def context_above(self, n: int) -> tuple[Row, ...]:
+        """:meth:`rows_above` as redaction reads them, by their text (their masks are never
+        sent): an ASCII line not built already is its text in the default style (~1 us
+        instead of ~14 to build it from avt's cells); other lines are built (clusters)."""
+        built = self._built
+        out = []
+        for line in self._lines_above(n):
+            text = line.text
+            known = built.get(text)
+            if known is not None and known[0] == line:
+                out.append(known[1])
+            elif text.isascii():
+                out.append(Row(((text, DEFAULT_STYLE),)) if text else Row(()))
+            else:
+                out.append(self._row(line))
+        return tuple(out)
+
+    def _lines_above(self, n: int) -> list[Any]:
         off = self._off
-        if off.known and not self._tracker.alt and n <= off.keep:
-            return tuple(self._row(line) for line in off.last(n))
+        if not self._tracker.alt and n <= off.keep and off.has(n):
+            return off.last(n)
         lines = self._vt.lines()[: -self._rows]
         if not self._tracker.alt and not self._region:
             off.seed(lines[-off.keep:])
-        return tuple(self._row(line) for line in lines[-n:]) if n > 0 else ()
+        return lines[-n:] if n > 0 else []
 
     def scrollback(self, n: int) -> tuple[Row, ...]:
         """The last ``n`` scrollback lines, always copied from avt (the reference in tests)."""

@@ -78,7 +78,7 @@ class ScreenSender:
         self._last: float | None = None
         self.redactor = redactor
         self._raw: list[Row] | None = None  # the emulator's rows as of the last frame (redaction on)
-        self._above: tuple[Row, ...] = ()  # the scrollback rows above them
+        self._above: tuple[Row, ...] = ()  # the scrollback rows above them, for their text (context_above)
         self._cursor: Cursor | None = None  # the cursor the last frame was redacted with
         #: Whether diffs may carry scroll ops (``sc``, frame format 2): only when the agent
         #: said it applies them (an older mirror would shift nothing and show wrong rows).
@@ -236,7 +236,7 @@ class ScreenSender:
         if self._force or sent is None or raw_rows is None:
             raw = emu.state()
             self._raw = list(raw.rows)
-            self._above = emu.rows_above(CONTEXT_ROWS)
+            self._above = emu.context_above(CONTEXT_ROWS)
             self._cursor = raw.cursor
             state = ScreenState(raw.size, raw.cursor,
                                 redact_clustered(self.redactor, raw.rows, self._above, raw.cursor), raw.modes)
@@ -249,7 +249,7 @@ class ScreenSender:
         for i, r in emu.rows(dirty).items():
             raw_rows[i] = r
         if dirty and dirty[0] == 0:  # the top row changed (a scroll): what is above it may have too
-            self._above = emu.rows_above(CONTEXT_ROWS)
+            self._above = emu.context_above(CONTEXT_ROWS)
         self._cursor = cursor
         rows = redact_clustered(self.redactor, raw_rows, self._above, cursor)
         return self._diff_rows(sent, rows, now)

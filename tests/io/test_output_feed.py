@@ -7,8 +7,10 @@ import asyncio
 import random
 
 from cobrowse.io.customer import CustomerRuntime
+from cobrowse.io.output_feed import DEFER_BELOW
 from cobrowse.io.link import RelayLink
 from cobrowse.screen import Emulator
+from cobrowse.screen.sync import ScreenSender
 
 
 def _stream(rng: random.Random) -> list[bytes]:
@@ -48,3 +50,28 @@ async def test_queued_output_ends_on_the_full_feeds_screen() -> None:
     runtime.feed_pending()
     assert runtime.screen.state() == reference.state()
     assert runtime.output.skip.skipped_bytes > 0
+
+
+async def test_small_output_waits_for_the_frame_and_the_frame_feeds_it() -> None:
+    """Output up to DEFER_BELOW (an echo, a line of a slow log, in several pty reads) waits for
+    the frame the rate next allows, and the frame feeds it before it is polled (feed_due), so
+    it shows in that frame, in one feed, exactly as a full feed."""
+    runtime = CustomerRuntime(RelayLink("ws://127.0.0.1:9", "customer"), lambda event: None, cols=80, rows=24)
+    reference = Emulator(80, 24)
+    # a frame every 5 s, so that the next one surely waits (no timing in this test)
+    screen = runtime.screen = ScreenSender(80, 24, fps=0.2, steady_fps=None, redactor=runtime.redactor)
+    runtime.output._screen = screen
+    screen.feed(b".")
+    reference.feed(b".")
+    assert screen.poll(runtime.now) is not None  # a frame just went: the next one waits
+    data = b"".join(b"\x1b[32mINFO\x1b[0m step %d done\r\n" % n for n in range(DEFER_BELOW // 40))
+    assert len(data) <= DEFER_BELOW
+    for i in range(0, len(data), 512):
+        runtime.program_output(data[i : i + 512])
+        reference.feed(data[i : i + 512])
+        await asyncio.sleep(0)
+    assert runtime.output.pending  # waiting for the frame, not fed per read
+    screen.expedite(runtime.now)  # the frame may go now
+    runtime.output.feed_due()  # what _send_frame does before it polls
+    assert not runtime.output.pending
+    assert screen.state() == reference.state()
