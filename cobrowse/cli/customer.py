@@ -23,6 +23,7 @@ from cobrowse.i18n.notices import RESUME_KEYS, agent_name, customer_line, messag
 from cobrowse.i18n.text import N_, Translator, current
 from cobrowse.io.customer_session import CustomerOptions, CustomerSession, GuideHooks
 from cobrowse.io.pty import LocalTerminal, Passthrough, command_argv
+from cobrowse.io.output_feed import PLAIN_DEFER_BELOW
 from cobrowse.io.runtime import EXIT_FAILED, Outcome, exit_code_for
 from cobrowse.plain.keymap import GET_HELP, Front, guide_hint
 from cobrowse.plain.notice_lane import NoticeLane
@@ -170,6 +171,7 @@ async def run_customer(args: argparse.Namespace, settings: ClientSettings, guide
     customer = CustomerSession(options, notices, cols, rows, guide=guide, hooks=hooks)
     runtime = customer.runtime
     runtime.emit = _quiet_when_gone(runtime.emit)
+    runtime.output.defer_below = PLAIN_DEFER_BELOW  # one feed a frame (io/output_feed.py)
     # from the start: SIGTERM while pairing or starting the program ends the session as well
     # (pairing can complete before the program is forked: the agent may already be told)
     gone = end_on_signals(runtime, "customer_ended")

@@ -21,7 +21,7 @@ from cobrowse.screen.redact import CONTEXT_ROWS
 from cobrowse.screen.skip import GROW_ROWS, SkipAhead
 from cobrowse.screen.sync import ScreenSender
 
-__all__ = ["DEFER_BELOW", "FEED_SLICE", "MAX_BACKLOG", "MAX_LAG", "OutputFeed"]
+__all__ = ["DEFER_BELOW", "PLAIN_DEFER_BELOW", "FEED_SLICE", "MAX_BACKLOG", "MAX_LAG", "OutputFeed"]
 
 #: Feeding the emulator costs about 15 ms of CPU per MB (pyavt, holding the GIL), several
 #: times what passing the same MB through to the customer's terminal costs: fed inline, a
@@ -58,8 +58,10 @@ MAX_BACKLOG = 32 * 1024 * 1024
 #: at 1 MB/s, so skip-ahead drops what scrolls through within the frame: customer CPU at
 #: 1 MB/s 11.7 -> 6.9 %) made the customer app's own output slower in bench/app_speed.py
 #: (0.74-0.83 of bare instead of 0.95-1.06, cause not found): kept at 4 KB (docs/benchmarks.md,
-#: section cpu2).
+#: section cpu2) for the app, whose pane feeds the backlog itself; plain mode (nothing else
+#: reads the emulator between frames) sets ``defer_below`` to PLAIN_DEFER_BELOW.
 DEFER_BELOW = 4 * 1024
+PLAIN_DEFER_BELOW = 128 * 1024
 #: Skip-ahead (screen/skip.py): a flood's backlog is shortened to the lines the screen can
 #: still show and fed at once when at most FOLLOW_FEED bytes are left; past TORRENT bytes
 #: queued between two follows (~15 MB/s: `cat` of a big file) the view follows every
@@ -81,7 +83,9 @@ class OutputFeed:
         self._backlog_bytes = 0
         self._last_output = 0.0  # loop time of the last output
         self._feed_handle: asyncio.Handle | None = None
-        self._deferred: asyncio.TimerHandle | None = None  # a feed waiting for the next frame (DEFER_BELOW)
+        self._deferred: asyncio.TimerHandle | None = None  # a feed waiting for the next frame (defer_below)
+        #: Up to this many bytes waiting are fed with the next frame (DEFER_BELOW).
+        self.defer_below = DEFER_BELOW
         self._slice = FEED_SLICE
         self._followed = -math.inf  # when the view last followed a flood (FOLLOW)
         #: Lines that scroll through between two frames are not parsed (screen/skip.py).
@@ -99,7 +103,7 @@ class OutputFeed:
             self.max_backlog = self._backlog_bytes
         if self._backlog_bytes > MAX_BACKLOG or now - self._backlog[0][0] > MAX_LAG:
             self._feed(FEED_SLICE, older_than=now - MAX_LAG, keep=MAX_BACKLOG)  # the bound: pace the program
-        if self._feed_handle is None and (self._deferred is None or self._backlog_bytes > DEFER_BELOW):
+        if self._feed_handle is None and (self._deferred is None or self._backlog_bytes > self.defer_below):
             # (a feed already waits for the frame: nothing to decide before it, not even a
             # loop pass; a pty read a tick at 10 KB/s)
             self._feed_handle = self._loop.call_soon(self._feed_step)
@@ -111,12 +115,12 @@ class OutputFeed:
 
     def _feed_step(self) -> None:
         self._feed_handle = None
-        if self._backlog_bytes <= DEFER_BELOW and self._defer_feed():
+        if self._backlog_bytes <= self.defer_below and self._defer_feed():
             return
         if self._deferred is not None:
             self._deferred.cancel()
             self._deferred = None
-        if self._backlog_bytes <= FEED_SLICE:
+        if self._backlog_bytes <= max(FEED_SLICE, self.defer_below):
             self._feed(math.inf)
             self._slice = FEED_SLICE
             return
@@ -210,7 +214,7 @@ class OutputFeed:
     def feed_due(self) -> None:
         """A frame is about to be polled: feed the output waiting for it (a deferred feed whose
         timer has not run yet), so the frame shows it rather than the next one."""
-        if not self._backlog or self._backlog_bytes > DEFER_BELOW:
+        if not self._backlog or self._backlog_bytes > self.defer_below:
             return  # nothing waits, or more (fed at its own pace)
         if self._deferred is not None:
             self._deferred.cancel()
@@ -222,4 +226,4 @@ class OutputFeed:
     def _feed_deferred(self) -> None:
         self._deferred = None
         if self._backlog and self._feed_handle is None:
-            self._feed_step()  # due now: fed at once (or, grown past DEFER_BELOW, as usual)
+            self._feed_step()  # due now: fed at once (or, grown past defer_below, as usual)

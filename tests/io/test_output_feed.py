@@ -7,7 +7,7 @@ import asyncio
 import random
 
 from cobrowse.io.customer import CustomerRuntime
-from cobrowse.io.output_feed import DEFER_BELOW
+from cobrowse.io.output_feed import DEFER_BELOW, PLAIN_DEFER_BELOW
 from cobrowse.io.link import RelayLink
 from cobrowse.screen import Emulator
 from cobrowse.screen.sync import ScreenSender
@@ -74,4 +74,30 @@ async def test_small_output_waits_for_the_frame_and_the_frame_feeds_it() -> None
     screen.expedite(runtime.now)  # the frame may go now
     runtime.output.feed_due()  # what _send_frame does before it polls
     assert not runtime.output.pending
+    assert screen.state() == reference.state()
+
+
+async def test_plain_mode_feeds_steady_output_once_a_frame_and_skips_what_scrolled_through() -> None:
+    """Plain mode's ``defer_below`` (PLAIN_DEFER_BELOW): a frame's worth of a 1 MB/s log (~66 KB
+    at 15 frames/s, in 4 KB pty reads) waits for the frame and is fed in one go, so the lines
+    that scroll through are never parsed, and the screen is still exactly a full feed's."""
+    runtime = CustomerRuntime(RelayLink("ws://127.0.0.1:9", "customer"), lambda event: None, cols=80, rows=24)
+    runtime.output.defer_below = PLAIN_DEFER_BELOW
+    reference = Emulator(80, 24)
+    screen = runtime.screen = ScreenSender(80, 24, fps=0.2, steady_fps=None, redactor=runtime.redactor)
+    runtime.output._screen = screen
+    screen.feed(b".")
+    reference.feed(b".")
+    assert screen.poll(runtime.now) is not None  # a frame just went: the next one waits
+    data = b"".join(b"\x1b[2m12:00:%02d\x1b[0m \x1b[32mINFO\x1b[0m step %d done\r\n" % (n % 60, n) for n in range(1600))
+    assert DEFER_BELOW < len(data) <= PLAIN_DEFER_BELOW
+    for i in range(0, len(data), 4096):
+        runtime.program_output(data[i : i + 4096])
+        reference.feed(data[i : i + 4096])
+        await asyncio.sleep(0)
+    assert runtime.output.pending  # no feed per read: all of it waits for the frame
+    screen.expedite(runtime.now)
+    runtime.output.feed_due()
+    assert not runtime.output.pending
+    assert runtime.output.skip.skipped_bytes > len(data) // 2  # most of it scrolled through unparsed
     assert screen.state() == reference.state()
