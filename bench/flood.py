@@ -207,12 +207,35 @@ class RelayCounter:
 
         ServerConnection.recv = recv  # type: ignore[method-assign]
 
-    def record(self, ws: Any, size: int) -> None:
+        # The relay's fast path (relay/connection.py) forwards paired sockets' binary frames from
+        # the read callback, past recv(): count those where they are written to the peer.
+        import relay.server
+
+        made = relay.server.connection_class
+
+        def counted_class(*args: Any, **kwargs: Any) -> Any:
+            base = made(*args, **kwargs)
+
+            class Counted(base):  # type: ignore[misc, valid-type]
+                def send_now(self, payload: bytes) -> bool:
+                    sent: bool = super().send_now(payload)
+                    if sent:
+                        counter.record(self, len(payload), to_peer_of=True)
+                    return sent
+
+            return Counted
+
+        relay.server.connection_class = counted_class  # type: ignore[assignment]
+
+    def record(self, ws: Any, size: int, to_peer_of: bool = False) -> None:
+        """A frame ``ws`` sent (``to_peer_of``: one the relay wrote to ``ws``, from its peer)."""
         role = "?"
         conn = getattr(self.rooms, "_conns", {}).get(ws)
         side = getattr(conn, "side", None)
         if side is not None:
             role = side.role
+            if to_peer_of:
+                role = {"customer": "agent", "agent": "customer"}.get(role, "?")
         self.frames.setdefault(role, []).append((time.monotonic(), size))
 
     def customer_bytes(self, start: float, end: float) -> tuple[int, int]:
