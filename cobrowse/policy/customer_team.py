@@ -322,9 +322,9 @@ class TeamPolicy:
 
     # leaving
 
-    def left(self, viewer: int, now: float) -> list[TeamEffect]:
-        """Viewer ``viewer`` left (``leave``, its end, its link gone). The last agent's leaving
-        ends the session."""
+    def left(self, viewer: int, now: float, *, removed: bool = False) -> list[TeamEffect]:
+        """Viewer ``viewer`` left (``leave``, its end, its link gone; ``removed``: the customer
+        removed it, which they were just told). The last agent's leaving ends the session."""
         found = self.viewers.get(viewer)
         if found is None or found.state is ViewerState.GONE:
             return []
@@ -343,7 +343,8 @@ class TeamPolicy:
         if was is ViewerState.INVITED:
             return out + [Notice(self.tr("the invitation by {agent} was not used: it no longer works",
                                          agent=self.label(found.invited_by)))]
-        out.append(Notice(self.tr("{agent} left the session", agent=self.label(viewer))))
+        if not removed:
+            out.append(Notice(self.tr("{agent} left the session", agent=self.label(viewer))))
         if not self.admitted():
             for other in self.present():  # nobody left to see it: a waiting colleague goes too
                 other.state = ViewerState.GONE
@@ -375,7 +376,7 @@ class TeamPolicy:
         self.pick = None
         return [Dismiss(viewer, "viewer_removed", "the customer removed you from the session"),
                 Notice(self.tr("you removed {agent}: they no longer see your screen", agent=self.label(viewer))),
-                *self.left(viewer, now)]
+                *self.left(viewer, now, removed=True)]
 
     def _choose(self, now: float) -> list[TeamEffect]:
         candidates = self.removable()

@@ -267,7 +267,9 @@ def test_a_choice_whose_agent_left_is_dropped_and_the_first_agent_may_go_while_o
     assert not policy.picking(7.0)
     out = policy.remove(FIRST, 7.0)
     assert out[0] == Dismiss(FIRST, "viewer_removed", "the customer removed you from the session")
-    assert "you removed Alice (agent 1): they no longer see your screen" in [e.message for e in out if isinstance(e, Notice)]
+    notices = [e.message for e in out if isinstance(e, Notice)]
+    assert "you removed Alice (agent 1): they no longer see your screen" in notices
+    assert not any("left the session" in n for n in notices)  # told once: "you removed", not "left" too
     assert not any(isinstance(e, TeamOver) for e in out)
     [shown] = [e for e in out if isinstance(e, ViewersShown)]
     assert shown.message == "can see your screen: Bob (agent 2)"  # Alice's control went with her
