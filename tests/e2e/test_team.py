@@ -39,6 +39,12 @@ async def invite(relay_url: str, a: Proc, customer: Proc) -> Proc:
     return b
 
 
+async def admit(customer: Proc, b: Proc) -> None:
+    """The customer allows B (`Ctrl-] y`) and B's screen starts."""
+    await answer(customer, b"y")
+    await b.event("sharing", active=True)
+
+
 async def answer(customer: Proc, key: bytes) -> None:
     await asyncio.sleep(ARMING + 0.2)  # a new question ignores keys for ARMING s
     await customer.send(b"\x1d" + key)
@@ -50,7 +56,7 @@ async def test_invite_join_allow_chat_leave_and_hand_over(relay_url: str) -> Non
     try:
         b = await invite(relay_url, a, customer)
         assert not b.all("screen"), "B saw the screen before the customer allowed it"
-        await answer(customer, b"y")
+        await admit(customer, b)
         await customer.stderr_line("Bob (agent 2) can now see your screen")
         await customer.send(b"echo team-$((40+2))\r")
         await a.screen(lambda lines: any("team-42" in line for line in lines))
