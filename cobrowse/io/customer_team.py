@@ -330,7 +330,7 @@ class CustomerTeam:
         self._tasks[effect.viewer] = task
         task.add_done_callback(lambda _: self._spawn(self._gone(effect.viewer)))
         self._start_ticker()
-        await self.carry_out(self.policy.invite_opened(effect.viewer, str(code)))
+        await self.carry_out(self.policy.invite_opened(effect.viewer, str(code), link.ttl))
 
     async def _admit(self, viewer: int) -> None:
         guest = self.guests.get(viewer)

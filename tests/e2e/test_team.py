@@ -56,6 +56,13 @@ async def test_invite_join_allow_chat_leave_and_hand_over(relay_url: str) -> Non
     try:
         b = await invite(relay_url, a, customer)
         assert not b.all("screen"), "B saw the screen before the customer allowed it"
+        assert 0 < a.all("invite")[0]["expires_s"] <= 86_400  # how long the code stays open (the console's panel)
+        async with asyncio.timeout(10):  # A learns who the customer is being asked about
+            while not any(e.get("waiting") for e in a.all("viewers")):
+                await asyncio.sleep(0.05)
+        told = next(e for e in a.all("viewers") if e.get("waiting"))
+        assert [(w["id"], w["name"], w["verified"]) for w in told["waiting"]] == [(2, "Bob", False)]
+        assert [(v["name"], v["verified"]) for v in told["viewers"]] == [("Alice", False)]
         await admit(customer, b)
         await customer.stderr_line("Bob (agent 2) can now see your screen")
         await customer.send(b"echo team-$((40+2))\r")
