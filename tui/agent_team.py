@@ -47,19 +47,22 @@ def left_text(seconds: float) -> str:
 
 
 def agent_line(row: dict[str, Any], waiting: bool) -> Text:
-    """One agent: ``agent 2  Bob ✓ verified · CONTROL`` (the number as the customer reads it)."""
-    you = bool(row.get("you"))
+    """One agent on two lines, as the customer reads it (``Bob (agent 2)``), then its state:
+    ``  ✓ verified · CONTROL`` (fits the side panel's 36 columns)."""
     number = row.get("id")
-    label = f"{'you' if you else 'agent'}{f' {number}' if isinstance(number, int) else ''}"
-    line = Text.assemble((f"{label:<9} ", "bold" if you else ""), (name_text(row.get("name")), "bold"))
+    who = [f"agent {number}"] if isinstance(number, int) else []
+    if row.get("you"):
+        who.append("you")
+    line = Text.assemble((name_text(row.get("name")), "bold"), (f" ({', '.join(who)})" if who else "", ""))
+    line.append("\n  ")
     if "verified" in row:
-        line.append(" ✓ verified" if row["verified"] else " ⚠ unverified", style="green" if row["verified"] else "yellow")
+        line.append("✓ verified · " if row["verified"] else "⚠ unverified · ", style="green" if row["verified"] else "yellow")
     if waiting:
-        line.append(" · WAITING for the customer's yes", style="bold yellow")
+        line.append("WAITING for consent", style="bold yellow")
     elif row.get("control"):
-        line.append(" · CONTROL", style="bold red")
+        line.append("CONTROL", style="bold red")
     else:
-        line.append(" · sees the screen", style="dim")
+        line.append("sees the screen", style="dim")
     return line
 
 
@@ -101,6 +104,13 @@ class TeamView(StepsView):
     def _my_id(self) -> int:
         return next((int(r["id"]) for r in self.team_viewers if r.get("you") and isinstance(r.get("id"), int)), 1)
 
+    def _me(self) -> dict[str, Any]:
+        """This agent before the customer's client listed anyone (alone, or an older client)."""
+        me: dict[str, Any] = {"name": self.agent_name, "you": True, "control": self.consent == "control"}
+        if self.seen_as is not None:
+            me["verified"] = bool(self.seen_as.get("verified"))
+        return me
+
     def team_tick(self, now: float) -> None:
         """Once a second: codes count down, and a lapsed one goes."""
         if not self.team_invites:
@@ -128,7 +138,7 @@ class TeamView(StepsView):
         out = Text()
         customer = name_text(self.customer_name) if self.customer_name else ("—" if self.sas is None else "connected")
         out.append_text(Text.assemble(("customer  ", "bold"), customer))
-        rows = self.team_viewers or ({"name": self.agent_name, "you": True, "control": self.consent == "control"},)
+        rows = self.team_viewers or (self._me(),)
         for row in rows:
             out.append("\n")
             out.append_text(agent_line(row, waiting=False))
@@ -155,6 +165,11 @@ class TeamView(StepsView):
         return time.monotonic()
 
     def facts_text(self) -> str:
+        """The facts box with the team's line under ``you`` (at 80×24 the box shows 8 lines)."""
         text = super().facts_text()
         summary = self.team_summary(self.team_clock())
-        return f"{text}\nteam      {summary}" if summary else text
+        if not summary:
+            return text
+        lines = text.split("\n")
+        lines.insert(3, f"team      {summary}")
+        return "\n".join(lines)

@@ -55,7 +55,7 @@ async def test_the_team_panel_follows_an_invitation_to_admission(relay: RelaySer
     alice = AgentApp(relay.url, None, "Alice")
     async with alice.run_test(size=(200, 50)) as pilot:
         pane = await paired_session(pilot, customer)
-        assert "⇧F12 invites a colleague" in team_of(pane) and "you" in team_of(pane)
+        assert "⇧F12 invites a colleague" in team_of(pane) and "Alice (you)" in team_of(pane)
         await press_key(pilot, "⇧F12")
         await wait(pilot, lambda: pane.team_invites, "the invitation code in the panel")
         code = pane.team_invites[0].code
@@ -70,7 +70,7 @@ async def test_the_team_panel_follows_an_invitation_to_admission(relay: RelaySer
                                   "Bob's session")
             await wait(pilot, lambda: pane.team_waiting, "Bob waiting, in Alice's panel")
             shown = await wait(pilot, lambda: next((t for t in [screen_text(alice)] if "WAITING" in t), ""), "Bob on the screen")
-            assert "WAITING for the customer's yes" in team_of(pane) and code not in team_of(pane)  # the code was used
+            assert "WAITING for consent" in team_of(pane) and code not in team_of(pane)  # the code was used
             assert "[b white on green]" in shown  # his name as he typed it (cut): data, never a badge
             assert_no_control(shown)
             [waiting] = pane.team_waiting
@@ -79,11 +79,11 @@ async def test_the_team_panel_follows_an_invitation_to_admission(relay: RelaySer
 
             await customer.runtime.run_command("allow")
             await wait(pilot, lambda: not pane.team_waiting and len(pane.team_viewers) == 2, "Bob admitted")
-            assert re.search(r"agent 2 +.*sees the screen", team_of(pane))
-            assert re.search(r"you 1 +Alice", team_of(pane))
+            assert "(agent 2)\n  ⚠ unverified · sees the screen" in team_of(pane)
+            assert "Alice (agent 1, you)\n  ⚠ unverified · sees the screen" in team_of(pane)
             assert re.search(r"team +2 agents", pane.facts_text())
             await wait(bob_pilot, lambda: len(bob_pane.team_viewers) == 2, "Bob's own panel lists both")
-            assert re.search(r"you 2 ", team_of(bob_pane)) and "agent 1   Alice" in team_of(bob_pane)
+            assert "(agent 2, you)" in team_of(bob_pane) and "Alice (agent 1)\n" in team_of(bob_pane)
 
             # 80×24, from the palette, as the keys arrive from a terminal
             await press_key(bob_pilot, "F9")
@@ -91,15 +91,16 @@ async def test_the_team_panel_follows_an_invitation_to_admission(relay: RelaySer
             await wait(bob_pilot, lambda: "Show the team" in screen_text(bob), "the palette's entry")
             await type_bytes(bob_pilot, b"\r")
             await wait(bob_pilot, lambda: side(bob_pane) == "team-tab", "the team tab at 80×24")
-            await wait(bob_pilot, lambda: "Alice" in screen_text(bob) and "you 2" in screen_text(bob),
+            await wait(bob_pilot, lambda: "Alice (agent 1)" in screen_text(bob) and "agent 2, you" in screen_text(bob),
                        "the team on Bob's 80×24 screen")
+            assert re.search(r"team +2 agents", screen_text(bob))  # the facts strip's line, at 80×24 too
             await bob.end_all()
         await alice.end_all()
 
 
 def test_a_name_is_data_escaped_and_bounded() -> None:
     line = agent_line({"id": 2, "name": "\u202eevil\x1b[2J[b]x[/b]", "verified": False}, waiting=True).plain
-    assert line.startswith("agent 2   \\u202eevil\\x1b[2J[b]x") and "⚠ unverified · WAITING" in line
+    assert line.startswith("\\u202eevil\\x1b[2J[b]x") and "(agent 2)\n  ⚠ unverified · WAITING for consent" in line
     assert_no_control(line)
     assert agent_line({"id": 3, "name": "y" * 64, "control": True}, waiting=False).plain == \
-        f"agent 3   {'y' * (NAME_CAP - 1)}… · CONTROL"
+        f"{'y' * (NAME_CAP - 1)}… (agent 3)\n  CONTROL"
