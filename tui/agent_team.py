@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from rich.text import Text
+from textual.widgets import TabbedContent
 
 from cobrowse.policy.agent_events import InviteReady, ViewersChanged
 from cobrowse.protocol.untrusted import visible
@@ -100,6 +101,17 @@ class TeamView(StepsView):
             self.team_known = {self._my_id()}
         self.render_team()
         self.show_side("team-tab")
+
+    def toggle_side(self) -> None:
+        """⇧F1: chat, steps, and the team once there is one (else chat and steps, as alone)."""
+        side = self.query_one("#side-tabs", TabbedContent)
+        in_a_team = len(self.team_viewers) > 1 or bool(self.team_waiting or self.team_invites)
+        if in_a_team and side.active == "steps-tab":
+            self.show_side("team-tab")
+            return
+        if side.active == "team-tab":
+            self.show_side("steps-tab")  # the panels' own toggle goes on to the chat from there
+        super().toggle_side()
 
     def _my_id(self) -> int:
         return next((int(r["id"]) for r in self.team_viewers if r.get("you") and isinstance(r.get("id"), int)), 1)

@@ -82,6 +82,9 @@ async def test_the_team_panel_follows_an_invitation_to_admission(relay: RelaySer
             assert "(agent 2)\n  ⚠ unverified · sees the screen" in team_of(pane)
             assert "Alice (agent 1, you)\n  ⚠ unverified · sees the screen" in team_of(pane)
             assert re.search(r"team +2 agents", pane.facts_text())
+            for tab in ("chat-tab", "steps-tab", "team-tab"):  # ⇧F1 goes round, the team included once there is one
+                await press_key(pilot, "⇧F1")
+                await wait(pilot, lambda: side(pane) == tab, f"⇧F1 to {tab}")
             await wait(bob_pilot, lambda: len(bob_pane.team_viewers) == 2, "Bob's own panel lists both")
             assert "(agent 2, you)" in team_of(bob_pane) and "Alice (agent 1)\n" in team_of(bob_pane)
 
