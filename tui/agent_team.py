@@ -34,6 +34,7 @@ class OpenInvite:
 
     code: str
     lapses_at: float | None  # monotonic; None: the customer's client did not say
+    agent: int | None = None  # the number its colleague will have; None: not said (an older client)
 
 
 def name_text(name: object) -> str:
@@ -85,18 +86,21 @@ class TeamView(StepsView):
     def on_team_viewers(self, event: ViewersChanged) -> None:
         self.team_viewers = tuple(event.viewers)
         self.team_waiting = tuple(event.waiting or ())
-        ids = {row.get("id") for row in (*self.team_viewers, *self.team_waiting) if isinstance(row.get("id"), int)}
+        ids = {int(row["id"]) for row in (*self.team_viewers, *self.team_waiting) if isinstance(row.get("id"), int)}
+        self.team_invites = [i for i in self.team_invites if i.agent is None or i.agent not in ids]  # used
+        unnamed = [i for i in self.team_invites if i.agent is None]
         arrived = ids - self.team_known - {self._my_id()}
-        if self.team_known:  # the first list names who was there before anyone was invited
-            del self.team_invites[:len(arrived)]  # each newcomer used the oldest code
-        self.team_known |= {i for i in ids if isinstance(i, int)}
+        if self.team_known and unnamed and arrived:  # an older customer's client: the oldest codes went first
+            used = unnamed[:len(arrived)]
+            self.team_invites = [i for i in self.team_invites if i not in used]
+        self.team_known |= ids
         if self.team_waiting:
             self.flag_attention()
         self.render_team()
 
     def on_team_invite(self, event: InviteReady, now: float) -> None:
         lapses = now + event.expires_s if event.expires_s else None
-        self.team_invites = [*self.team_invites, OpenInvite(event.code, lapses)][-MAX_INVITES:]
+        self.team_invites = [*self.team_invites, OpenInvite(event.code, lapses, event.agent)][-MAX_INVITES:]
         if not self.team_known:
             self.team_known = {self._my_id()}
         self.render_team()

@@ -174,7 +174,8 @@ class AgentPolicy:
             return Plan(events=[AgentError("the customer's cobrowse sent an invitation code that is not a code",
                                            cmd="invite")])
         return Plan(events=[InviteReady(code, f"a colleague joins with: cobrowse agent --join {code} "
-                                              f"(the customer is asked to allow them)", message.expires_s or None)])
+                                              f"(the customer is asked to allow them)", message.expires_s or None,
+                                        message.viewer or None)])
 
     def _viewers(self, message: m.Viewers) -> Plan:
         self.viewers = tuple(message.viewers)

@@ -241,6 +241,8 @@ class InviteReady(Event):
     message: str = ""
     #: Seconds until the code lapses unused, as the customer's client said (None: it did not).
     expires_s: int | None = None
+    #: The number the colleague joining with it will have (``viewers`` ids; None: not said).
+    agent: int | None = None
 
 
 @dataclass(frozen=True)

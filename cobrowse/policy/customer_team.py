@@ -211,7 +211,7 @@ class TeamPolicy:
         if found is None or found.state is not ViewerState.INVITED:
             return []
         expiry = min(max(int(expires_s or 0), 0), MAX_INVITE_EXPIRY_S)
-        return [ToViewer(found.invited_by, m.InviteCode(code=code, expires_s=expiry)),
+        return [ToViewer(found.invited_by, m.InviteCode(code=code, expires_s=expiry, viewer=viewer)),
                 Notice(self.tr("{agent} invited a colleague: they see nothing of your screen unless you allow it "
                                "when they join", agent=self.label(found.invited_by)))]
 

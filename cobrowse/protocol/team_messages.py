@@ -14,6 +14,8 @@ from cobrowse.wire.frozen import frozen
 MAX_VIEWERS = 8
 #: The longest an invitation code is said to stay open (the relay's unclaimed TTL is minutes).
 MAX_INVITE_EXPIRY_S = 86_400
+#: The highest agent number an invitation may name (a session numbers its agents from 1).
+MAX_VIEWER_ID = 1_000_000
 
 
 @frozen
@@ -32,6 +34,8 @@ class InviteCode(AppMessage):
     error: str = ""
     #: Seconds until the code lapses unused (0: not said; older clients never say it).
     expires_s: int = 0
+    #: The number the colleague who joins with it will have (``viewers`` ids; 0: not said).
+    viewer: int = 0
 
 
 @frozen
@@ -82,4 +86,5 @@ def _verified(row: dict[str, Any]) -> dict[str, bool]:
 
 
 def invite_code_ok(message: InviteCode, max_error: int) -> bool:
-    return len(message.code) <= 64 and len(message.error) <= max_error and 0 <= message.expires_s <= MAX_INVITE_EXPIRY_S
+    return (len(message.code) <= 64 and len(message.error) <= max_error
+            and 0 <= message.expires_s <= MAX_INVITE_EXPIRY_S and 0 <= message.viewer <= MAX_VIEWER_ID)

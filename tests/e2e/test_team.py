@@ -57,6 +57,7 @@ async def test_invite_join_allow_chat_leave_and_hand_over(relay_url: str) -> Non
         b = await invite(relay_url, a, customer)
         assert not b.all("screen"), "B saw the screen before the customer allowed it"
         assert 0 < a.all("invite")[0]["expires_s"] <= 86_400  # how long the code stays open (the console's panel)
+        assert a.all("invite")[0]["agent"] == 2  # the number B gets (the panel drops the code B used)
         async with asyncio.timeout(10):  # A learns who the customer is being asked about
             while not any(e.get("waiting") for e in a.all("viewers")):
                 await asyncio.sleep(0.05)

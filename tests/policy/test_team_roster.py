@@ -50,11 +50,12 @@ def test_the_invitation_code_says_how_long_it_stays_open() -> None:
     policy = team()
     [opened] = policy.invite(FIRST)
     [code, _] = policy.invite_opened(opened.viewer, "1234-56789012", 300.0)  # type: ignore[attr-defined]
-    assert code == ToViewer(FIRST, m.InviteCode(code="1234-56789012", expires_s=300))
+    assert code == ToViewer(FIRST, m.InviteCode(code="1234-56789012", expires_s=300, viewer=opened.viewer))
     agent = AgentPolicy()
     agent.command(Invite(), paired=True)
     [event] = agent.receive(sealed(code.message)).events
     assert isinstance(event, InviteReady) and as_json(event)["expires_s"] == 300
+    assert as_json(event)["agent"] == opened.viewer == 2  # the colleague's number, as the roster will list it
     [opened] = policy.invite(FIRST)
     [code, _] = policy.invite_opened(opened.viewer, "1234-56789013", 10.0 ** 9)  # type: ignore[attr-defined]
     assert code.message.expires_s == MAX_INVITE_EXPIRY_S
@@ -104,9 +105,11 @@ def test_waiting_names_are_peer_text() -> None:
     assert "\u202e" not in row["name"] and "\x1b" not in row["name"] and "\\u202e" in row["name"]
 
 
-def test_an_expiry_out_of_range_is_refused() -> None:
+def test_an_expiry_or_number_out_of_range_is_refused() -> None:
     with pytest.raises(m.MalformedPayload):
         m.decode(_v1(json.dumps({"t": "invite_code", "code": "1", "expires_s": -1})))
+    with pytest.raises(m.MalformedPayload):
+        m.decode(_v1(json.dumps({"t": "invite_code", "code": "1", "viewer": -2})))
 
 
 def _v1(text: str) -> bytes:

@@ -63,6 +63,9 @@ async def test_the_team_panel_follows_an_invitation_to_admission(relay: RelaySer
         await wait(pilot, lambda: re.search(rf"invite +{code} · \d+:\d\d left", screen_text(alice)),
                    "the code and its time left on the screen")
         await wait(pilot, lambda: re.search(r"team +invite \d+:\d\d", screen_text(alice)), "the facts box's line")
+        await press_key(pilot, "⇧F12")  # a second code: Bob joins with this one, the first stays open
+        await wait(pilot, lambda: len(pane.team_invites) == 2, "two codes in the panel")
+        first, code = code, pane.team_invites[1].code
 
         bob = AgentApp(relay.url, None, HOSTILE, join_code=code)
         async with bob.run_test(size=(80, 24)) as bob_pilot:
@@ -71,6 +74,7 @@ async def test_the_team_panel_follows_an_invitation_to_admission(relay: RelaySer
             await wait(pilot, lambda: pane.team_waiting, "Bob waiting, in Alice's panel")
             shown = await wait(pilot, lambda: next((t for t in [screen_text(alice)] if "WAITING" in t), ""), "Bob on the screen")
             assert "WAITING for consent" in team_of(pane) and code not in team_of(pane)  # the code was used
+            assert first in team_of(pane)  # the other one was not
             assert "[b white on green]" in shown  # his name as he typed it (cut): data, never a badge
             assert_no_control(shown)
             [waiting] = pane.team_waiting
@@ -79,14 +83,14 @@ async def test_the_team_panel_follows_an_invitation_to_admission(relay: RelaySer
 
             await customer.runtime.run_command("allow")
             await wait(pilot, lambda: not pane.team_waiting and len(pane.team_viewers) == 2, "Bob admitted")
-            assert "(agent 2)\n  ⚠ unverified · sees the screen" in team_of(pane)
+            assert "(agent 3)\n  ⚠ unverified · sees the screen" in team_of(pane)
             assert "Alice (agent 1, you)\n  ⚠ unverified · sees the screen" in team_of(pane)
             assert re.search(r"team +2 agents", pane.facts_text())
             for tab in ("chat-tab", "steps-tab", "team-tab"):  # ⇧F1 goes round, the team included once there is one
                 await press_key(pilot, "⇧F1")
                 await wait(pilot, lambda: side(pane) == tab, f"⇧F1 to {tab}")
             await wait(bob_pilot, lambda: len(bob_pane.team_viewers) == 2, "Bob's own panel lists both")
-            assert "(agent 2, you)" in team_of(bob_pane) and "Alice (agent 1)\n" in team_of(bob_pane)
+            assert "(agent 3, you)" in team_of(bob_pane) and "Alice (agent 1)\n" in team_of(bob_pane)
 
             # 80×24, from the palette, as the keys arrive from a terminal
             await press_key(bob_pilot, "F9")
@@ -94,7 +98,7 @@ async def test_the_team_panel_follows_an_invitation_to_admission(relay: RelaySer
             await wait(bob_pilot, lambda: "Show the team" in screen_text(bob), "the palette's entry")
             await type_bytes(bob_pilot, b"\r")
             await wait(bob_pilot, lambda: side(bob_pane) == "team-tab", "the team tab at 80×24")
-            await wait(bob_pilot, lambda: "Alice (agent 1)" in screen_text(bob) and "agent 2, you" in screen_text(bob),
+            await wait(bob_pilot, lambda: "Alice (agent 1)" in screen_text(bob) and "agent 3, you" in screen_text(bob),
                        "the team on Bob's 80×24 screen")
             assert re.search(r"team +2 agents", screen_text(bob))  # the facts strip's line, at 80×24 too
             await bob.end_all()
