@@ -175,6 +175,12 @@ class SessionActions(App[None]):
         if pane is not None:
             await pane.point(Point())
 
+    def action_show_team(self) -> None:
+        """The side panel's team tab (tui/agent_team.py)."""
+        pane = self._need_session()
+        if pane is not None:
+            pane.show_side("team-tab")
+
     def action_toggle_steps(self) -> None:
         pane = self._need_session()
         if pane is not None:

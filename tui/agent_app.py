@@ -67,7 +67,7 @@ __all__ = [
 NEW_TAB_HOLD = 1.0
 
 SESSION_ACTIONS = {"push_playbook", "step_done", "step_skip", "step_back", "suggest_command", "point_at",
-                   "clear_pointer", "toggle_steps"}
+                   "clear_pointer", "toggle_steps", "show_team"}
 
 
 def default_playbook_dir() -> Catalogue:
@@ -125,6 +125,8 @@ SessionPane.-typing #mirror { border: heavy $error; }
 #step-heading { margin-top: 1; color: $accent; }
 #step-body { height: auto; margin: 0; padding: 0; background: $surface; }
 #step-command { height: auto; }
+#team { height: 1fr; border: round $panel-lighten-2; padding: 0 1; background: $surface; }
+#team-list { height: auto; }
 #chat-log { height: 1fr; background: $surface; }
 #chat-input { height: 1; }
 

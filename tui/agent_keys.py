@@ -58,6 +58,8 @@ CONSOLE_KEYS: tuple[ConsoleKey, ...] = (
     ConsoleKey("mute", "⇧F9", "Mute", "Mute / unmute", "Mute or unmute your microphone during a call", show=False),
     ConsoleKey("invite", "⇧F12", "Invite", "Invite a colleague", "A code for a second agent to join this session "
                "(the customer is asked to allow them; docs/team.md)", show=False),
+    ConsoleKey("show_team", None, "", "Show the team", "Who is in this session: the customer, every agent "
+               "(verified or not, admitted or waiting, who has control) and the open invitation code"),
     ConsoleKey("leave_session", None, "", "Leave session", "Leave without ending the session for the customer and "
                "the other agents"),
     ConsoleKey("toggle_theme", None, "", "Toggle dark/light theme", "Switch between the dark and the light theme"),

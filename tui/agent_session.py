@@ -89,6 +89,7 @@ class SessionPane(SessionUpdates):
         self._last_bytes: tuple[int, int] | None = None
         self._title_core = self.base_title
         self.steps: dict[str, Any] | None = None  # the latest "steps" event
+        self.team_setup()  # tui/agent_team.py
 
     def compose(self) -> ComposeResult:
         yield PlainStatic(told(TYPING_BANNER), id="typing-bar")
@@ -120,6 +121,9 @@ class SessionPane(SessionUpdates):
                             yield PlainStatic("", id="step-heading")
                             yield Markdown("", id="step-body", open_links=False)
                             yield PlainStatic("", id="step-command")
+                    with TabPane("Team", id="team-tab"):
+                        with VerticalScroll(id="team"):
+                            yield PlainStatic("", id="team-list")
 
     def on_mount(self) -> None:
         self.query_one("#code-card").display = False
@@ -127,6 +131,8 @@ class SessionPane(SessionUpdates):
         self.mirror.set_placeholder("waiting for the customer to join…")
         self._render_facts()
         self.set_interval(1.0, self._sample)
+        self.set_interval(1.0, lambda: self.team_tick(self.team_clock()))
+        self.render_team()
         self.set_interval(0.1, self._call_meters)
         self._worker = self.run_worker(self._run(), name=f"session-{self.number}", group="sessions",
                                        exclusive=False, exit_on_error=False)

@@ -45,7 +45,8 @@ from cobrowse.policy.session_events import (
 from cobrowse.queue.events import QueueRefused
 from cobrowse.voice.call import describe as describe_voice
 from tui.agent_facts import CONSENT_LABELS
-from tui.agent_panels import StepsView, feedback_text
+from tui.agent_panels import feedback_text
+from tui.agent_team import TeamView
 from tui.agent_keys import told
 from tui.safe import PlainStatic
 
@@ -54,7 +55,7 @@ NOTEWORTHY = (ChatMessage, ConsentChanged, SessionEnded, SessionPaired, SessionE
               PeerLeft, PeerBack, StepsChanged, SuggestionAnswered, VoiceChanged)
 
 
-class SessionUpdates(StepsView):
+class SessionUpdates(TeamView):
     """The runtime's events, shown in the pane: matched on their class."""
 
     def show_event(self, event: Event) -> None:
@@ -102,7 +103,13 @@ class SessionUpdates(StepsView):
                 self._on_voice(event)
             case PathChanged():
                 self._on_path(event)
-            case RecordingChanged() | FeedbackWait() | ReceiptWritten() | InviteReady() | ViewersChanged():  # recordings, receipts, the end, a team
+            case InviteReady():
+                self._system(event.message)
+                self.on_team_invite(event, self.team_clock())
+            case ViewersChanged():
+                self._system(event.message)
+                self.on_team_viewers(event)
+            case RecordingChanged() | FeedbackWait() | ReceiptWritten():  # recordings, receipts, the end
                 self._system(event.message)
                 self._render_facts()
         if isinstance(event, NOTEWORTHY):

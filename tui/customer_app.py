@@ -59,7 +59,7 @@ from tui.widgets.call_bar import CallBar
 from tui.widgets.remote_screen import RemoteScreen
 
 from tui.customer_queue import LEAVE_KEYS
-from tui.customer_run import CustomerRun
+from tui.customer_pointer import TeamPointer
 from tui.customer_texts import CONNECTING, REMOVE_WHICH, SUGGESTED, button_label, level_text, status_hint
 from tui.customer_view import HELP_KEY, MAX_TOASTS, NARROW, PREFIX, PREFIX_KEYS, Phase
 from tui.widgets.shell_pane import ChatInput, ShellPane
@@ -79,7 +79,7 @@ def _key_text(data: bytes) -> str:
         return ""
 
 
-class CustomerApp(CustomerRun, inherit_bindings=False):
+class CustomerApp(TeamPointer, inherit_bindings=False):
     """``cobrowse join CODE`` (``code``) or ``cobrowse share`` (``code=None``) on a terminal.
 
     ``command`` is the program to share (None: the user's ``$SHELL``). The app exits with the

@@ -155,6 +155,9 @@ class CustomerTeam:
         self._named = False
         #: When each pairing's agent's suggestion was shown (Ctrl-] a / d answer the newest).
         self._suggested: dict[int, float] = {}
+        #: The agent that pointed last: its highlight is the one shown and looked for again as
+        #: the screen changes (``pointer_event``), whoever it is.
+        self.pointing = FIRST
         host.on_team = self.request
         host.on_sent = self._sent
         host.policy.in_team = True
@@ -186,6 +189,8 @@ class CustomerTeam:
                 self._soon_effects(guest, guest.set_sharing(event.active))
         elif isinstance(event, SuggestionShown):
             self._suggested[FIRST] = self.now
+        elif isinstance(event, PointerShown) and not event.cleared:
+            self.pointing = FIRST
         elif isinstance(event, PeerHello) and not self._named:
             self._named = True
             self._soon(self.policy.named(FIRST, event.name or ""))
@@ -206,6 +211,8 @@ class CustomerTeam:
             if self.policy.is_admitted(viewer):  # its own, named: Ctrl-] a / d answer the newest suggestion shown
                 if isinstance(event, SuggestionShown):
                     self._suggested[viewer] = self.now
+                elif not event.cleared:
+                    self.pointing = viewer
                 self.emit(replace(event, message=tr("{agent}: {message}", agent=who, message=event.message)))
         elif isinstance(event, (ConsentPrompt, RecordingPrompt, ControlConfirm)):
             self.emit(replace(event, message=tr("{agent}: {message}", agent=who, message=event.message)))
@@ -330,7 +337,7 @@ class CustomerTeam:
         self._tasks[effect.viewer] = task
         task.add_done_callback(lambda _: self._spawn(self._gone(effect.viewer)))
         self._start_ticker()
-        await self.carry_out(self.policy.invite_opened(effect.viewer, str(code)))
+        await self.carry_out(self.policy.invite_opened(effect.viewer, str(code), link.ttl))
 
     async def _admit(self, viewer: int) -> None:
         guest = self.guests.get(viewer)
@@ -366,6 +373,18 @@ class CustomerTeam:
         if host.paired:
             await host.send(m.End(effect.reason, effect.message))
         await self._let_go(FIRST)
+
+    @property
+    def pointer(self) -> m.Pointer | None:
+        """The pointer shown now: the last agent to point's (None: it cleared it, or it left)."""
+        runtime = self.runtime(self.pointing)
+        return None if runtime is None or runtime.detached else runtime.policy.pointer
+
+    def pointer_event(self) -> dict[str, Any] | None:
+        """What the highlight covers now, looked for again on the screen as it is (the app, on
+        every frame, as the first agent's always was): the pointing agent's own rules."""
+        runtime = self.runtime(self.pointing)
+        return runtime.pointer_event() if self.pointer is not None and runtime is not None else None
 
     def _unpoint(self, viewer: int, runtime: CustomerRuntime) -> None:
         """An agent that is gone points at nothing: its highlight goes (the app would keep it)."""

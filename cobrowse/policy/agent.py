@@ -174,13 +174,15 @@ class AgentPolicy:
             return Plan(events=[AgentError("the customer's cobrowse sent an invitation code that is not a code",
                                            cmd="invite")])
         return Plan(events=[InviteReady(code, f"a colleague joins with: cobrowse agent --join {code} "
-                                              f"(the customer is asked to allow them)")])
+                                              f"(the customer is asked to allow them)", message.expires_s or None,
+                                        message.viewer or None)])
 
     def _viewers(self, message: m.Viewers) -> Plan:
         self.viewers = tuple(message.viewers)
         names = ", ".join(f"{v['name'] or 'an agent'}{' (you)' if v['you'] else ''}"
                           f"{' has control' if v['control'] else ''}" for v in self.viewers)
-        return Plan(events=[ViewersChanged(self.viewers, f"can see the customer's screen: {names or 'nobody'}")])
+        return Plan(events=[ViewersChanged(self.viewers, f"can see the customer's screen: {names or 'nobody'}",
+                                           tuple(message.waiting) or None)])
 
     def alone(self) -> bool:
         """Whether this agent is the only one the customer's client lists (leaving ends it)."""

@@ -239,6 +239,10 @@ class InviteReady(Event):
     KIND = "invite"
     code: str = ""
     message: str = ""
+    #: Seconds until the code lapses unused, as the customer's client said (None: it did not).
+    expires_s: int | None = None
+    #: The number the colleague joining with it will have (``viewers`` ids; None: not said).
+    agent: int | None = None
 
 
 @dataclass(frozen=True)
@@ -248,3 +252,5 @@ class ViewersChanged(Event):
     KIND = "viewers"
     viewers: tuple[dict[str, Any], ...] = ()
     message: str = ""
+    #: Agents the customer is being asked about (None: the customer's client did not say).
+    waiting: tuple[dict[str, Any], ...] | None = None

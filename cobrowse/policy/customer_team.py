@@ -31,13 +31,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import ClassVar
+from typing import Any, ClassVar
 
 from cobrowse.i18n.text import Translated, Translator, current
 from cobrowse.i18n.text import joined as in_a_row
 from cobrowse.policy.customer_events import ConsentPrompt, Level, Notice, NoticeKind
 from cobrowse.policy.events import Event
 from cobrowse.protocol import messages as m
+from cobrowse.protocol.team_messages import MAX_INVITE_EXPIRY_S
 from cobrowse.protocol.prompts import ARMING, TIMEOUT, Answered, Prompt, PromptEvent, PromptKind, PromptQueue, Shown, TooSoon
 from cobrowse.wire.frozen import frozen
 
@@ -203,11 +204,14 @@ class TeamPolicy:
         self.viewers[viewer] = Viewer(viewer, invited_by=by)
         return [OpenInvite(viewer, by)]
 
-    def invite_opened(self, viewer: int, code: str) -> list[TeamEffect]:
+    def invite_opened(self, viewer: int, code: str, expires_s: float | None = None) -> list[TeamEffect]:
+        """The relay opened the colleague's pairing: its code (and how long the relay keeps it
+        unclaimed, ``expires_s``) to the agent who asked."""
         found = self.viewers.get(viewer)
         if found is None or found.state is not ViewerState.INVITED:
             return []
-        return [ToViewer(found.invited_by, m.InviteCode(code=code)),
+        expiry = min(max(int(expires_s or 0), 0), MAX_INVITE_EXPIRY_S)
+        return [ToViewer(found.invited_by, m.InviteCode(code=code, expires_s=expiry, viewer=viewer)),
                 Notice(self.tr("{agent} invited a colleague: they see nothing of your screen unless you allow it "
                                "when they join", agent=self.label(found.invited_by)))]
 
@@ -450,8 +454,11 @@ class TeamPolicy:
             {"id": v.id, "name": v.name, "state": str(v.state), "control": v.control, "verified": v.verified}
             for v in shown)
         out: list[TeamEffect] = [ViewersShown(rows, self.viewers_line())]
+        waiting: list[dict[str, Any]] = [{"id": v.id, "name": v.name, "verified": v.verified}
+                                         for v in shown if v.state is ViewerState.ASKING]
         for target in self.admitted():
-            listed = [{"id": v.id, "name": v.name, "control": v.control, "you": v.id == target}
-                      for v in self.viewers.values() if v.state is ViewerState.ADMITTED]
-            out.append(ToViewer(target, m.Viewers(listed)))
+            listed: list[dict[str, Any]] = [
+                {"id": v.id, "name": v.name, "control": v.control, "you": v.id == target, "verified": v.verified}
+                for v in self.viewers.values() if v.state is ViewerState.ADMITTED]
+            out.append(ToViewer(target, m.Viewers(listed, waiting)))
         return out

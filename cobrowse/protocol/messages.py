@@ -21,6 +21,7 @@ from dataclasses import field, replace
 from typing import Any, ClassVar
 
 from cobrowse.i18n.language import parse_language
+from cobrowse.protocol import team_messages
 from cobrowse.protocol.untrusted import Field, clean, clean_playbook, clean_steps_state
 from cobrowse.protocol.message_base import AppMessage as AppMessage
 from cobrowse.protocol.message_base import MalformedPayload as MalformedPayload
@@ -420,8 +421,7 @@ def untrusted_text(message: AppMessage) -> AppMessage:
     if isinstance(message, PushPlaybook):
         return replace(message, playbook=clean_playbook(message.playbook))
     if isinstance(message, Viewers):
-        return replace(message, viewers=[{"id": v["id"], "name": clean(v["name"], Field.NAME), "control": v["control"],
-                                          "you": v["you"]} for v in message.viewers])
+        return team_messages.clean_viewers(message, lambda name: clean(name, Field.NAME))
     if isinstance(message, Hello) and message.lang:
         known = parse_language(message.lang)
         message = replace(message, lang=known.value if known else "")
@@ -432,10 +432,10 @@ def untrusted_text(message: AppMessage) -> AppMessage:
 
 
 def _check(message: AppMessage) -> None:
-    if isinstance(message, Viewers) and not _viewers_ok(message.viewers):
+    if isinstance(message, Viewers) and not team_messages.viewers_ok(message):
         raise MalformedPayload(f"viewers: at most {MAX_VIEWERS} objects with id, name, control and you")
-    if isinstance(message, InviteCode) and (len(message.code) > 64 or len(message.error) > MAX_REASON):
-        raise MalformedPayload("invite_code: code or error too long")
+    if isinstance(message, InviteCode) and not team_messages.invite_code_ok(message, MAX_REASON):
+        raise MalformedPayload("invite_code: code or error too long, or expires_s out of range")
     if isinstance(message, Chat) and len(message.text) > MAX_TEXT:
         raise MalformedPayload("chat text too long")
     if isinstance(message, (RequestControl, Consent)) and message.level not in CONSENT_LEVELS:
@@ -468,10 +468,3 @@ def _check(message: AppMessage) -> None:
         raise MalformedPayload(f"identity_seen: unknown status {message.status!r} or fields too long")
     if isinstance(message, SuggestAnswer) and (message.answer not in SUGGEST_ANSWERS or len(message.reason) > MAX_REASON):
         raise MalformedPayload(f"suggest_answer: unknown answer {message.answer!r} or reason too long")
-
-
-def _viewers_ok(viewers: list[Any]) -> bool:
-    return len(viewers) <= MAX_VIEWERS and all(
-        isinstance(v, dict) and isinstance(v.get("id"), int) and not isinstance(v.get("id"), bool)
-        and isinstance(v.get("name"), str) and len(v["name"]) <= 256
-        and isinstance(v.get("control"), bool) and isinstance(v.get("you"), bool) for v in viewers)

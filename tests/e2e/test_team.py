@@ -39,6 +39,12 @@ async def invite(relay_url: str, a: Proc, customer: Proc) -> Proc:
     return b
 
 
+async def admit(customer: Proc, b: Proc) -> None:
+    """The customer allows B (`Ctrl-] y`) and B's screen starts."""
+    await answer(customer, b"y")
+    await b.event("sharing", active=True)
+
+
 async def answer(customer: Proc, key: bytes) -> None:
     await asyncio.sleep(ARMING + 0.2)  # a new question ignores keys for ARMING s
     await customer.send(b"\x1d" + key)
@@ -50,7 +56,15 @@ async def test_invite_join_allow_chat_leave_and_hand_over(relay_url: str) -> Non
     try:
         b = await invite(relay_url, a, customer)
         assert not b.all("screen"), "B saw the screen before the customer allowed it"
-        await answer(customer, b"y")
+        assert 0 < a.all("invite")[0]["expires_s"] <= 86_400  # how long the code stays open (the console's panel)
+        assert a.all("invite")[0]["agent"] == 2  # the number B gets (the panel drops the code B used)
+        async with asyncio.timeout(10):  # A learns who the customer is being asked about
+            while not any(e.get("waiting") for e in a.all("viewers")):
+                await asyncio.sleep(0.05)
+        told = next(e for e in a.all("viewers") if e.get("waiting"))
+        assert [(w["id"], w["name"], w["verified"]) for w in told["waiting"]] == [(2, "Bob", False)]
+        assert [(v["name"], v["verified"]) for v in told["viewers"]] == [("Alice", False)]
+        await admit(customer, b)
         await customer.stderr_line("Bob (agent 2) can now see your screen")
         await customer.send(b"echo team-$((40+2))\r")
         await a.screen(lambda lines: any("team-42" in line for line in lines))

@@ -8,7 +8,7 @@ import asyncio
 
 from cobrowse.trust.tripwire import COOLDOWN
 from tests.e2e.harness import Proc
-from tests.e2e.test_team import answer, invite, session
+from tests.e2e.test_team import admit, answer, invite, session
 
 
 async def grant(customer: Proc, asks: str) -> None:
@@ -24,8 +24,7 @@ async def test_control_moves_to_b_with_a_new_prompt_and_leaves_a(relay_url: str)
     try:
         b = await invite(relay_url, a, customer)
         procs.append(b)
-        await answer(customer, b"y")
-        await b.event("sharing", active=True)
+        await admit(customer, b)
 
         await a.send({"cmd": "request_control", "level": "control"})
         await grant(customer, "the agent asks to CONTROL")

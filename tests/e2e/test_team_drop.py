@@ -7,7 +7,7 @@ from __future__ import annotations
 import asyncio
 
 from tests.e2e.harness import Proc
-from tests.e2e.test_team import agent, answer, invite, session
+from tests.e2e.test_team import admit, agent, invite, session
 
 
 async def test_the_customer_drops_b_and_a_keeps_the_session(relay_url: str) -> None:
@@ -19,10 +19,9 @@ async def test_the_customer_drops_b_and_a_keeps_the_session(relay_url: str) -> N
         await customer.stderr_line("can see your screen: Alice (agent 1)")
         b = await invite(relay_url, a, customer)
         procs.append(b)
-        await answer(customer, b"y")
+        await admit(customer, b)
         both = "2 agents see your screen: Alice (agent 1), Bob (agent 2)"
         await customer.stderr_line(both)
-        await b.event("sharing", active=True)
         await said_again(customer, b"\x1d?", both)
         await customer.send(b"\x1dl")  # two agents: the latest to join is offered first
         await customer.stderr_line("remove which agent? Ctrl-] y removes Bob (agent 2)")
@@ -57,7 +56,7 @@ async def test_with_two_colleagues_the_customer_picks_which_one_goes(relay_url: 
     try:
         b = await invite(relay_url, a, customer)
         procs.append(b)
-        await answer(customer, b"y")
+        await admit(customer, b)
         await customer.stderr_line("2 agents see your screen: Alice (agent 1), Bob (agent 2)")
         await a.send({"cmd": "invite"})
         async with asyncio.timeout(15):
@@ -68,7 +67,7 @@ async def test_with_two_colleagues_the_customer_picks_which_one_goes(relay_url: 
         procs.append(c)
         await c.event("paired")
         await customer.stderr_line("Carol (agent 3), invited by Alice (agent 1), asks to SEE")
-        await answer(customer, b"y")
+        await admit(customer, c)
         await customer.stderr_line("3 agents see your screen: Alice (agent 1), Bob (agent 2), Carol (agent 3)")
         await customer.send(b"\x1dl")
         await customer.stderr_line("remove which agent? Ctrl-] y removes Carol (agent 3)")
@@ -92,8 +91,7 @@ async def test_the_customer_removes_the_first_agent_and_b_keeps_the_session(rela
     try:
         b = await invite(relay_url, a, customer)
         procs.append(b)
-        await answer(customer, b"y")
-        await b.event("sharing", active=True)
+        await admit(customer, b)
         await a.send({"cmd": "point", "rows": [0, 0]})
         await customer.stderr_line("the agent points at")
         await customer.send(b"\x1dl")
@@ -130,7 +128,7 @@ async def test_a_persian_customer_reads_the_team_with_names_isolated(relay_url: 
         question = await customer.stderr_line("دعوتش کرده")
         assert "\u2068Bob\u2069" in question and "\u2068Alice\u2069" in question
         assert "\\u2068" not in question and "\\u2069" not in question  # ours, whole: the guard keeps them
-        await answer(customer, b"y")
+        await admit(customer, b)
         seeing = await customer.stderr_line("صفحهٔ شما را می‌بینند: ")
         assert "\u2068Bob\u2069" in seeing and "\\u2068" not in seeing
         await customer.send(b"\x1dl")

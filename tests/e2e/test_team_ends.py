@@ -4,7 +4,7 @@ about a colleague nobody answers refuses them; the customer ending ends it for e
 from __future__ import annotations
 
 from tests.e2e.harness import Proc
-from tests.e2e.test_team import answer, invite, session
+from tests.e2e.test_team import admit, invite, session
 
 
 async def test_an_unanswered_question_refuses_the_colleague(relay_url: str) -> None:
@@ -29,8 +29,7 @@ async def test_the_customer_ending_ends_it_for_every_agent(relay_url: str) -> No
     try:
         b = await invite(relay_url, a, customer)
         procs.append(b)
-        await answer(customer, b"y")
-        await b.event("sharing", active=True)
+        await admit(customer, b)
         await customer.send(b"\x1de")
         await customer.stderr_line("press Ctrl-] e again")
         await customer.send(b"\x1de")

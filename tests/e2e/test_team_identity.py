@@ -7,7 +7,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from tests.e2e.harness import Proc
-from tests.e2e.test_team import ASKED, CUSTOMER_ENV, agent, answer
+from tests.e2e.test_team import ASKED, CUSTOMER_ENV, admit, agent
 from tests.e2e.test_trust import org
 
 
@@ -34,8 +34,7 @@ async def test_each_agent_is_judged_on_its_own_pairing(tmp_path: Path, relay_url
         assert "Bob (agent 2)" in asked and "Verified: Bob from Acme" in asked, asked
         seen = await b.event("identity")
         assert seen["status"] == "verified" and seen["org"] == "Acme"
-        await answer(customer, b"y")
-        await b.event("sharing", active=True)
+        await admit(customer, b)
         assert all(e["status"] != "verified" for e in a.all("identity"))
     finally:
         for proc in procs:

@@ -16,7 +16,7 @@ from relay.config import RelayConfig
 from relay.server import serve_relay
 from tests.e2e.adversary import Adversary
 from tests.e2e.harness import Proc
-from tests.e2e.test_team import ASKED, agent, answer, invite, session
+from tests.e2e.test_team import ASKED, admit, agent, answer, invite, session
 
 
 async def test_a_guessing_relay_voids_the_invitation_and_is_never_shown(relay_url: str) -> None:
@@ -54,7 +54,7 @@ async def test_a_used_invitation_code_does_not_work_again(relay_url: str) -> Non
         again = await agent(relay_url, "--join", code, name="agent C")
         procs.append(again)
         assert await again.wait() != 0
-        await answer(customer, b"y")
+        await admit(customer, b)
         await b.screen(lambda lines: any("$" in line for line in lines))
         assert sum(ASKED in line for line in customer.stderr_lines) == 1
     finally:

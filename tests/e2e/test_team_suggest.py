@@ -10,7 +10,7 @@ import asyncio
 from cobrowse.protocol import messages as m
 from cobrowse.wire.code import parse_code
 from tests.e2e.harness import Proc
-from tests.e2e.test_team import ASKED, answer, invite, session
+from tests.e2e.test_team import ASKED, admit, answer, invite, session
 
 
 async def test_b_suggests_after_the_customer_allows_and_the_keys_answer_the_newest(relay_url: str) -> None:
@@ -19,8 +19,7 @@ async def test_b_suggests_after_the_customer_allows_and_the_keys_answer_the_newe
     try:
         b = await invite(relay_url, a, customer)
         procs.append(b)
-        await answer(customer, b"y")
-        await b.event("sharing", active=True)
+        await admit(customer, b)
         await b.send({"cmd": "request_control", "level": "suggest"})
         asked = await customer.stderr_line("Bob (agent 2): the agent asks to SUGGEST commands")
         assert "Alice" not in asked

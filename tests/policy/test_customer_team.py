@@ -22,7 +22,7 @@ def invited(policy: TeamPolicy, now: float = 0.0) -> int:
     [opened] = policy.invite(FIRST)
     assert isinstance(opened, OpenInvite) and opened.by == FIRST
     out = policy.invite_opened(opened.viewer, "1234-56789012")
-    assert ToViewer(FIRST, m.InviteCode(code="1234-56789012")) in out
+    assert ToViewer(FIRST, m.InviteCode(code="1234-56789012", viewer=opened.viewer)) in out  # the number B will have
     return opened.viewer
 
 
