@@ -17,6 +17,7 @@ imported by cobrowse).
 
 from __future__ import annotations
 
+import bisect
 import functools
 import inspect
 import json
@@ -76,10 +77,11 @@ def _wrap_fd(owner: Any, attr: str, name: str) -> None:
 
 def install_loop() -> None:
     from asyncio import selector_events, unix_events
-    _wrap(selector_events._SelectorSocketTransport, "_read_ready", "sock.read_ready")
-    _wrap(selector_events._SelectorSocketTransport, "write", "sock.write")
-    _wrap(unix_events._UnixReadPipeTransport, "_read_ready", "pipe.read_ready")
-    _wrap(unix_events._UnixWritePipeTransport, "write", "pipe.write")
+    sockets: Any = getattr(selector_events, "_SelectorSocketTransport")  # private: a diagnostic only
+    _wrap(sockets, "_read_ready", "sock.read_ready")
+    _wrap(sockets, "write", "sock.write")
+    _wrap(getattr(unix_events, "_UnixReadPipeTransport"), "_read_ready", "pipe.read_ready")
+    _wrap(getattr(unix_events, "_UnixWritePipeTransport"), "write", "pipe.write")
 
 
 def install_cobrowse() -> None:
@@ -152,7 +154,6 @@ def stages(keys: list[tuple[int, int]], traces: dict[str, list[tuple[str, int]]]
     for proc, records in traces.items():
         records = sorted(records, key=lambda r: r[1])
         times = [t for _, t in records]
-        import bisect
         firsts: dict[str, list[float]] = {}
         inside: dict[str, list[float]] = {}
         for start, end in keys:
