@@ -32,6 +32,7 @@ import asyncio
 import json
 import os
 import pty
+import signal
 import statistics
 import subprocess
 import sys
@@ -42,11 +43,13 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from bench import key_trace  # noqa: E402
 from cobrowse.trust.tripwire import COOLDOWN  # noqa: E402
 from relay.config import RelayConfig  # noqa: E402
 from relay.server import serve_relay  # noqa: E402
 
 WAIT = 20.0
+TRACE: str | None = None  # --trace DIR: each process records its stages (bench/key_trace.py)
 DIRECT = False  # --direct: the sealed frames take the WebRTC data channel instead of the relay
 
 
@@ -72,8 +75,9 @@ class Child:
         env = {**os.environ, "PYTHONUNBUFFERED": "1", "COBROWSE_CONFIG": os.devnull,
                "COBROWSE_DIRECT": "1" if DIRECT else "0", "COBROWSE_ICE_HOSTS": "127.0.0.1"}
         env.pop("COBROWSE_RELAY", None)
+        start = ["-m", "cobrowse"] if TRACE is None else [str(ROOT / "bench" / "key_trace.py"), f"{TRACE}/{args[0]}.jsonl"]
         proc = await asyncio.create_subprocess_exec(
-            sys.executable, "-m", "cobrowse", *args, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+            sys.executable, *start, *args, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
             stderr=subprocess.DEVNULL, env=env)
         return cls(proc)
 
@@ -81,12 +85,14 @@ class Child:
         assert self.proc.stdout is not None
         while line := await self.proc.stdout.readline():
             arrived = time.monotonic()
+            arrived_ns = time.perf_counter_ns()
             try:
                 event = json.loads(line)
             except ValueError:
                 continue
             if isinstance(event, dict):
                 event[ARRIVED] = arrived
+                event[ARRIVED_NS] = arrived_ns
             self.events_seen += 1
             if event.get("event") == "screen":
                 self.last_screen = event
@@ -158,9 +164,12 @@ def cpu_now(pids: dict[str, int]) -> dict[str, float]:
 
 
 CPU: dict[str, float] = {}
+ARRIVED_NS = "_arrived_ns"
 ARRIVED = "_arrived_at"  # when the event's line was read, before this script parsed its JSON
 ARRIVALS: list[float] = []  # key -> the echo's line read (ms): without this script's JSON parse
-PER_KEY: dict[str, float] = {}  # frames through the relay, events from the agent, wake-ups, per timed key
+PER_KEY: dict[str, float] = {}
+KEYS_NS: list[tuple[int, int]] = []  # --trace: each timed key's (written, echo line read), perf_counter_ns
+STAGES: dict[str, Any] = {}  # frames through the relay, events from the agent, wake-ups, per timed key
 
 
 async def cobrowse_rounds(n: int, gap: float) -> list[float]:
@@ -195,8 +204,10 @@ async def cobrowse_rounds(n: int, gap: float) -> list[float]:
                 col = 0
             await asyncio.sleep(gap)
             start = time.monotonic()
+            start_ns = time.perf_counter_ns()
             await agent.send(b'{"cmd": "keys", "data": "x"}\n')
             at, screen = await agent.next("screen", lambda e, c=col: e["cursor"][0] == c + 1)
+            KEYS_NS.append((start_ns, screen[ARRIVED_NS]))
             samples.append((at - start) * 1000)
             ARRIVALS.append((screen[ARRIVED] - start) * 1000)
             col += 1
@@ -208,6 +219,8 @@ async def cobrowse_rounds(n: int, gap: float) -> list[float]:
         PER_KEY.update({f"wakeups_{k}": round((woke1[k] - woke0[k]) / n, 2) for k in woke0})
         PER_KEY.update({"relay_frames": round((server.rooms.traffic_total()[0] - frames0) / n, 3),
                         "agent_events": round((agent.events_seen - events0) / n, 3)})
+        if TRACE is not None:
+            await collect_stages(server_records_taken(), agent, customer)
         return samples
     finally:
         for child in (agent, customer):
@@ -215,6 +228,27 @@ async def cobrowse_rounds(n: int, gap: float) -> list[float]:
                 await child.stop()
         server.close()
         await server.wait_closed()
+
+
+def server_records_taken() -> list[tuple[str, int]]:
+    taken = key_trace.RECORDS[:]
+    del key_trace.RECORDS[:]
+    return taken
+
+
+async def collect_stages(relay: list[tuple[str, int]], agent: Child, customer: Child) -> None:
+    """Ask both sides for their records (SIGUSR1) and line everything up with the keys."""
+    assert TRACE is not None
+    for child in (agent, customer):
+        child.proc.send_signal(signal.SIGUSR1)
+    traces = {"relay_and_bench": relay}
+    for name in ("agent", "join"):
+        path = Path(TRACE) / f"{name}.jsonl"
+        async with asyncio.timeout(WAIT):
+            while not path.exists() or not path.read_text().endswith("\n"):
+                await asyncio.sleep(0.05)
+        traces["customer" if name == "join" else name] = key_trace.load(str(path))
+    STAGES.update(key_trace.stages(KEYS_NS, traces))
 
 
 def bare_pty_rounds(n: int) -> list[float]:
@@ -243,10 +277,17 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--n", type=int, default=300)
     parser.add_argument("--gap", type=float, default=0.01, help="pause between keys in seconds (default 0.01: faster than any typist)")
+    parser.add_argument("--trace", metavar="DIR", help="record each process's stages per key into DIR and print the table (bench/key_trace.py; adds ~1 µs per wrapped call)")
     parser.add_argument("--direct", action="store_true", help="let the frames take the direct WebRTC path (default: through the relay)")
     args = parser.parse_args()
-    global DIRECT
+    global DIRECT, TRACE
     DIRECT = args.direct
+    if args.trace:
+        TRACE = str(Path(args.trace).resolve())
+        Path(TRACE).mkdir(parents=True, exist_ok=True)
+        for old in Path(TRACE).glob("*.jsonl"):
+            old.unlink()
+        key_trace.install()
     log("baseline: bare pty echo")
     bare = bare_pty_rounds(args.n)
     log(f"cobrowse control mode: {args.n} keys")
@@ -257,6 +298,7 @@ def main() -> None:
         "cpu_ms_per_key": CPU, "per_key": PER_KEY,
         "line_read_p50_ms": pct(ARRIVALS, 0.5) if ARRIVALS else None,
         "line_read_p99_ms": pct(ARRIVALS, 0.99) if ARRIVALS else None,
+        **({"stages": STAGES} if STAGES else {}),
         "bare_pty_p50_ms": pct(bare, 0.5), "bare_pty_p99_ms": pct(bare, 0.99),
         "path": "headless agent stdin -> seal -> {0} -> customer -> consent -> pty echo -> emulator -> screen frame -> {0} -> agent stdout".format(
             "data channel" if DIRECT else "relay"),

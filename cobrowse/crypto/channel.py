@@ -12,6 +12,15 @@ and the authenticated header):
 - ACK frames carry ``(received_up_to, flags)``. They are not retransmitted and their own
   counter only has to increase, so an old ACK cannot be replayed. The RESEND flag asks the
   peer to send everything after ``received_up_to`` again: after a gap, and after a reconnect.
+- DATA_ACKED frames are DATA frames (same sequence numbers, same rules) whose sealed
+  plaintext starts with the sender's ``received_up_to`` (8 bytes): the acknowledgement rides
+  inside the frame that answers, so a key and its echo need no ACK frames of their own. A
+  side sends them only once the peer said it reads them (the CARRIES flag in the peer's
+  ACK; a channel from before this flag ignores unknown flags and never sets it, so it never
+  receives a DATA_ACKED frame). The carried value is authenticated with the frame; it is
+  taken from a frame that is applied (in order, exactly once), and it can only move the
+  acknowledged point forward, so a replayed or retransmitted frame's older value changes
+  nothing.
 
 Sequence numbers belong to the end-to-end channel, not the transport: the same frames can
 travel through the relay or a direct path, and a switch of path or a reconnect loses and
@@ -49,9 +58,13 @@ from cobrowse.errors import TamperedFrame
 
 DATA = 0x10
 ACK = 0x11
-SEALED_KINDS = (DATA, ACK)
+DATA_ACKED = 0x12
+SEALED_KINDS = (DATA, ACK, DATA_ACKED)
 RESEND = 0x01
+#: In an ACK's flags: this side reads DATA_ACKED frames (older channels ignore the bit).
+CARRIES = 0x02
 _ACK_BODY = struct.Struct(">QB")
+_CARRIED = struct.Struct(">Q")
 
 MAX_UNACKED_FRAMES = 256
 MAX_UNACKED_BYTES = 256 * 1024
@@ -115,7 +128,10 @@ class SecureChannel:
         self, send_key: bytes, receive_key: bytes, *, retransmit_after: float = 2.0,
         max_unacked_frames: int = MAX_UNACKED_FRAMES, max_unacked_bytes: int = MAX_UNACKED_BYTES,
         max_held_bytes: int = MAX_HELD_BYTES, max_backoff: float = MAX_BACKOFF, max_tries: int = MAX_TRIES,
+        carry_acks: bool = True,
     ) -> None:
+        """``carry_acks=False``: the format before DATA_ACKED (no CARRIES flag, DATA_ACKED
+        refused), as an older peer speaks it."""
         self._sealer = Sealer(send_key)
         self._opener = Opener(receive_key)
         self.retransmit_after = retransmit_after
@@ -139,6 +155,9 @@ class SecureChannel:
         self.stalled: str | None = None
         #: Bytes retransmitted so far (timer and RESEND), for tests and figures.
         self.retransmitted_bytes = 0
+        self.carry_acks = carry_acks
+        #: The peer reads DATA_ACKED frames (its ACK said so): frames sent now carry our ACK.
+        self.peer_carries = False
 
     # sending
 
@@ -147,7 +166,11 @@ class SecureChannel:
         in order, among the frames an acknowledgement answers)."""
         seq = self.next_send
         self.next_send += 1
-        frame = self._sealer.seal(DATA, seq, payload)
+        carried = self.peer_carries and self.carry_acks
+        if carried:
+            frame = self._sealer.seal(DATA_ACKED, seq, _CARRIED.pack(self.next_expected - 1) + payload)
+        else:
+            frame = self._sealer.seal(DATA, seq, payload)
         if self._held or not self._room():
             self._held.append(frame)
             self._held_bytes += len(frame)
@@ -156,6 +179,8 @@ class SecureChannel:
                                 "to be sent to it")
             return None
         self._track(seq, frame, now)
+        if carried:
+            self._last_acked_sent = self.next_expected - 1
         return frame
 
     @property
@@ -181,7 +206,7 @@ class SecureChannel:
         """An ACK frame for what arrived so far; with ``resend``, ask for the rest again."""
         self._ack_send += 1
         self._last_acked_sent = self.next_expected - 1
-        body = _ACK_BODY.pack(self.next_expected - 1, RESEND if resend else 0)
+        body = _ACK_BODY.pack(self.next_expected - 1, (RESEND if resend else 0) | (CARRIES if self.carry_acks else 0))
         return self._sealer.seal(ACK, self._ack_send, body)
 
     def ack_due(self) -> bool:
@@ -228,12 +253,18 @@ class SecureChannel:
         kind, seq, plain = self._opener.open(frame)
         if kind == ACK:
             return self._open_ack(seq, plain, now)
-        if kind != DATA:
+        if kind == DATA_ACKED and self.carry_acks:
+            if len(plain) < _CARRIED.size:
+                raise TamperedFrame("a frame with an acknowledgement was too short for one")
+        elif kind != DATA:
             raise TamperedFrame("a sealed frame of an unknown kind arrived")
         if seq == self.next_expected:
             self.next_expected += 1
             self._resend_asked_for = -1
-            return Delivered(seq, plain), []
+            if kind == DATA:
+                return Delivered(seq, plain), []
+            (up_to,) = _CARRIED.unpack_from(plain)
+            return Delivered(seq, plain[_CARRIED.size:]), self._acknowledged(up_to, now)
         if seq < self.next_expected:
             # The sender retransmitted: our acknowledgement was lost. Repeat it.
             return Duplicate(seq, self.next_expected), [self.ack()]
@@ -250,21 +281,37 @@ class SecureChannel:
             raise TamperedFrame("an acknowledgement had the wrong size")
         self._ack_seen = seq
         up_to, flags = _ACK_BODY.unpack(plain)
-        if up_to >= self.next_send:
-            raise TamperedFrame("the peer acknowledged frames that were never sent")
-        while self._unacked and next(iter(self._unacked)) <= up_to:
-            _, p = self._unacked.popitem(last=False)
-            self._in_flight -= len(p.frame)
-        self.peer_has = max(self.peer_has, up_to)
+        if flags & CARRIES:
+            self.peer_carries = True
+        self._forget(up_to)
         answer = []
         if flags & RESEND:
             for p in self._unacked.values():
                 if p.tries == 0 or now - p.sent_at >= self.retransmit_after:
                     if p.tries < self.max_tries:
                         answer.append(self._again(p, now))
+        return Acknowledged(up_to), answer + self._release(now)
+
+    def _acknowledged(self, up_to: int, now: float) -> list[bytes]:
+        """An acknowledgement carried in a DATA_ACKED frame: the held frames it makes room for."""
+        self._forget(up_to)
+        return self._release(now)
+
+    def _forget(self, up_to: int) -> None:
+        """The peer has every frame up to ``up_to``: stop keeping them."""
+        if up_to >= self.next_send:
+            raise TamperedFrame("the peer acknowledged frames that were never sent")
+        while self._unacked and next(iter(self._unacked)) <= up_to:
+            _, p = self._unacked.popitem(last=False)
+            self._in_flight -= len(p.frame)
+        self.peer_has = max(self.peer_has, up_to)
+
+    def _release(self, now: float) -> list[bytes]:
+        """Held frames that fit in the window now, in order, to send."""
+        answer = []
         while self._held and self._room():
             frame = self._held.popleft()
             self._held_bytes -= len(frame)
             self._track(self.next_send - len(self._held) - 1, frame, now)
             answer.append(frame)
-        return Acknowledged(up_to), answer
+        return answer

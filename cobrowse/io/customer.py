@@ -22,7 +22,7 @@ from cobrowse.io.runtime import SessionRuntime
 from cobrowse.playbook import Playbook, StepMachine
 from cobrowse.policy.customer import END_CONFIRM, FEEDBACK_ANSWER, CustomerPolicy, Effect
 from cobrowse.policy.customer_consent import HELLO_WAIT
-from cobrowse.policy.customer_events import (CLEAR_SCREEN, ClearScreen, CloseSession, EndGuide, Level, EndSession, Expedite, GetHelp, GiveFeedback,
+from cobrowse.policy.customer_events import (CLEAR_SCREEN, ClearScreen, CloseSession, ControlKeys, EndGuide, Level, EndSession, Expedite, GetHelp, GiveFeedback,
                                              Notice, PeerEnded, RedactionChanged, Report, ResyncScreen, TeamAnswer, TeamRequest, Voice, WriteProgram)
 from cobrowse.policy.events import Event, as_json
 from cobrowse.protocol import messages as m
@@ -46,6 +46,16 @@ ECHO_BURST = 4
 #: Lines masked whole because the agent's patterns had used their CPU share are redacted
 #: again this much later (screen/budget.py).
 RECHECK = 0.1
+
+
+#: Effects that need no ticker pass of their own: a key the agent typed. Its echo wakes the
+#: ticker when the pty's output is fed (``screen_fed``); a pass before that finds nothing to
+#: send and, run ahead of the pty's read callback, delayed the echo by its length.
+_KEY_EFFECTS = (WriteProgram, Expedite, ControlKeys)
+
+
+def _needs_pass(effects: list[Effect]) -> bool:
+    return any(not isinstance(effect, _KEY_EFFECTS) for effect in effects)
 
 
 class _View:
@@ -182,6 +192,8 @@ class CustomerRuntime(TeamSeat, SessionRuntime):
                 self.write_program(effect.data)
             elif isinstance(effect, Expedite):
                 self.screen.expedite(self.now)
+                if self.output.pending or self.screen.next_deadline(self.now) is not None:
+                    self.wake()  # what waited for the frame rate may go now
             elif isinstance(effect, ResyncScreen):
                 self.screen.resync()
             elif isinstance(effect, ClearScreen):  # the front end clears the terminal (ScreenCleared)
@@ -190,7 +202,7 @@ class CustomerRuntime(TeamSeat, SessionRuntime):
                 self.screen.redaction_changed()
             else:
                 raise AssertionError(f"{effect!r} needs the event loop")  # a policy bug, not the peer's
-        if effects:
+        if _needs_pass(effects):
             self.wake()
 
     async def _apply(self, effects: list[Effect]) -> None:
@@ -218,7 +230,7 @@ class CustomerRuntime(TeamSeat, SessionRuntime):
                 self.on_guide(effect)
             elif not isinstance(effect, PeerEnded):
                 self._apply_now([effect])
-        if effects:
+        if _needs_pass(effects):
             self.wake()
 
     # from the glue

@@ -17,6 +17,7 @@ from typing import Any, Callable
 
 from cobrowse.audit.receipt import ReceiptChain
 from cobrowse.io.datadir import open_private
+from cobrowse.policy.customer_events import ControlKeys
 from cobrowse.policy.events import Event, as_json, kind_of
 from cobrowse.policy.keeping_events import Keeper, KeepingWarning, ReceiptWritten
 
@@ -47,7 +48,10 @@ class AuditTrail:
 
     def __call__(self, event: Event) -> None:
         try:
-            if kind_of(event) in LOGGED_KINDS:
+            if isinstance(event, ControlKeys):  # every key typed: counted without its JSON
+                if self.path is not None:
+                    self._add_keys(event.bytes)
+            elif kind_of(event) in LOGGED_KINDS:
                 self._log_event(as_json(event))
         except OSError as exc:  # a full disk must not end the session; say so once
             self.emit(KeepingWarning(Keeper.RECEIPT, f"could not write the receipt: {exc}"))
@@ -63,17 +67,18 @@ class AuditTrail:
             self.write({"event": "agent_action", **summary})
 
     def _add_keys(self, count: int) -> None:
+        """Count keys typed under control (every key: its times are formatted at the flush)."""
         now = self.clock()
         if self._keys is None:
-            self._keys = {"event": "control_keys", "bytes": 0, "messages": 0, "from": utc(now)}
+            self._keys = {"event": "control_keys", "bytes": 0, "messages": 0, "from": now}
         self._keys["bytes"] += count
         self._keys["messages"] += 1
-        self._keys["to"] = utc(now)
+        self._keys["to"] = now
 
     def _flush_keys(self) -> None:
         keys, self._keys = self._keys, None
         if keys is not None:
-            self._append(keys)
+            self._append(keys | {"from": utc(keys["from"]), "to": utc(keys["to"])})
 
     def write(self, fields: dict[str, Any]) -> None:
         self._flush_keys()

@@ -28,6 +28,8 @@ from cobrowse.wire.code import Code
 ACK_DELAY = 0.05
 #: An acknowledgement waiting at least this long leaves with the next frame this side sends
 #: (in the same wake-up) instead of waking the loop at ACK_DELAY for a frame of its own.
+#: With a peer that reads DATA_ACKED frames (crypto/channel.py) every DATA frame carries
+#: the acknowledgement itself, and an ACK frame goes only when nothing was sent for ACK_DELAY.
 ACK_RIDE = 0.03
 
 
@@ -68,8 +70,9 @@ class PairingHandshake(Protocol):
 
 class Session:
     def __init__(self, role: str, code: Code, entropy: Callable[[int], bytes], *,
-                 handshake: Callable[[], PairingHandshake] | None = None) -> None:
-        """``handshake``: makes each attempt's handshake (default: SPAKE2 on ``code``)."""
+                 handshake: Callable[[], PairingHandshake] | None = None, carry_acks: bool = True) -> None:
+        """``handshake``: makes each attempt's handshake (default: SPAKE2 on ``code``);
+        ``carry_acks=False``: the channel format before DATA_ACKED (an older peer, for tests)."""
         self.role = role
         self.code = code
         self.state = "know_code"
@@ -77,6 +80,7 @@ class Session:
         #: Once paired: this session's binding value (``SessionKeys.binding``), for identity proofs.
         self.binding: bytes | None = None
         self._entropy = entropy
+        self._carry_acks = carry_acks
         self._new_handshake: Callable[[], PairingHandshake] = (
             handshake if handshake is not None else lambda: Handshake(role, code, entropy))
         self._handshake = self._new_handshake()
@@ -171,7 +175,9 @@ class Session:
             self._queued.append(message)
             return
         self._outbox.extend(self._seal(message, now))
-        if self._ack_at is not None and now >= self._ack_at - (ACK_DELAY - ACK_RIDE):
+        if self._ack_at is not None and not self._channel.ack_due():
+            self._ack_at = None  # the frame carried it (DATA_ACKED)
+        elif self._ack_at is not None and now >= self._ack_at - (ACK_DELAY - ACK_RIDE):
             self._ack_at = None
             if self._channel.ack_due():
                 self._outbox.append(self._channel.ack())
@@ -246,7 +252,7 @@ class Session:
 
     def _on_confirmed(self, event: Confirmed, now: float) -> None:
         keys = event.keys
-        self._channel = SecureChannel(keys.sending(self.role), keys.receiving(self.role))
+        self._channel = SecureChannel(keys.sending(self.role), keys.receiving(self.role), carry_acks=self._carry_acks)
         self.state = "paired"
         self.sas = event.sas
         self.binding = keys.binding

@@ -32,7 +32,7 @@ from websockets.asyncio.client import ClientConnection, connect
 from websockets.asyncio.server import Server, ServerConnection, serve
 from websockets.exceptions import ConnectionClosed
 
-from cobrowse.crypto.channel import DATA
+from cobrowse.crypto.channel import DATA, DATA_ACKED
 from cobrowse.errors import SecurityError
 from cobrowse.protocol.session import Session
 from cobrowse.wire.code import Code
@@ -44,7 +44,7 @@ OTHER = {"agent": "customer", "customer": "agent"}
 
 
 def is_data(frame: bytes) -> bool:
-    return len(frame) >= HEADER.size + TAG_BYTES and frame[0] == DATA
+    return len(frame) >= HEADER.size + TAG_BYTES and frame[0] in (DATA, DATA_ACKED)  # DATA_ACKED: an ACK rides inside
 
 
 def seq_of(frame: bytes) -> int:

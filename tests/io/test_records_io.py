@@ -42,6 +42,8 @@ def test_the_trail_passes_events_on_and_chains_what_matters(tmp_path: Path) -> N
     assert [e["event"] for e in entries] == ["paired", "consent", "control_keys", "consent", "ended"]
     keys = entries[2]
     assert (keys["bytes"], keys["messages"]) == (7, 2) and keys["from"] < keys["to"]
+    assert (keys["from"], keys["to"]) == ("2025-12-01T00:00:03.000Z", "2025-12-01T00:00:04.000Z")  # the keys' own times
+    assert trail.path.read_text().splitlines()[2].index('"from":"2025-12-01T00:00:03.000Z","to":"2025') > 0
     assert verify(trail.path.read_bytes()).ok
     receipt = as_json(seen[-2])
     assert receipt["event"] == "receipt" and receipt["head"] == verify(trail.path.read_bytes()).head
