@@ -34,7 +34,7 @@ from cobrowse.policy.agent import (
 )
 from cobrowse.policy.agent_commands import AgentCommand, CommandError, ConsentLevel, StepStatus
 from cobrowse.policy.agent_events import ChatMessage, RecordingState, ScreenChanged, Side, screen_json
-from cobrowse.policy.events import Event, as_json, kind_of
+from cobrowse.policy.events import Event, kind_of
 from cobrowse.protocol import messages as m
 from cobrowse.screen.state import ScreenState
 from cobrowse.trust import AgentIdentity
@@ -118,10 +118,6 @@ class AgentRuntime(SessionRuntime):
         return self.policy.recording
 
     @property
-    def redact_patterns(self) -> tuple[str, ...]:
-        return self.policy.redact_patterns
-
-    @property
     def ask_feedback(self) -> bool:
         return self.policy.ask_feedback
 
@@ -136,16 +132,6 @@ class AgentRuntime(SessionRuntime):
     @styles.setter
     def styles(self, value: bool) -> None:
         self.policy.styles = value
-
-    @property
-    def seen_as(self) -> dict[str, Any] | None:
-        seen = self.policy.seen_as
-        return as_json(seen) if seen is not None else None
-
-    @property
-    def feedback(self) -> dict[str, Any] | None:
-        answer = self.policy.feedback
-        return answer.as_dict() if answer is not None else None
 
     def traffic(self) -> tuple[int, int]:
         """Bytes in and out of this session so far, on the relay and the direct path alike (the

@@ -27,7 +27,7 @@ from cobrowse.policy.customer_events import (CLEAR_SCREEN, ClearScreen, CloseSes
 from cobrowse.policy.events import Event, as_json
 from cobrowse.protocol import messages as m
 from cobrowse.protocol.consent import ConsentMachine
-from cobrowse.protocol.inbound import NoticeTally, RateLimits
+from cobrowse.protocol.inbound import RateLimits
 from cobrowse.protocol.prompts import ARMING, PromptQueue
 from cobrowse.protocol.recording import RecordingConsent
 from cobrowse.screen.redact import Redactor
@@ -35,7 +35,7 @@ from cobrowse.screen.state import REDACTED, Modes
 from cobrowse.screen.sync import ScreenSender
 from cobrowse.screen.budget import PatternBudget  # after sync: keeps merges apart
 from cobrowse.voice.call import CallError
-from cobrowse.trust import ControlGate, OrgTrust, Verdict
+from cobrowse.trust import OrgTrust, Verdict
 from cobrowse.trust.tripwire import COOLDOWN
 
 __all__ = ["CustomerRuntime", "END_CONFIRM", "FEEDBACK_ANSWER", "HELLO_WAIT"]
@@ -120,20 +120,8 @@ class CustomerRuntime(TeamSeat, SessionRuntime):
         return self.policy.desk.prompts
 
     @property
-    def control_gate(self) -> ControlGate:
-        return self.policy.desk.control_gate
-
-    @property
-    def ignored(self) -> NoticeTally:
-        return self.policy.desk.ignored
-
-    @property
     def identity(self) -> Verdict | None:
         return self.policy.desk.identity
-
-    @property
-    def trusted(self) -> tuple[OrgTrust, ...]:
-        return self.policy.desk.trusted
 
     @property
     def steps(self) -> StepMachine | None:
@@ -361,7 +349,7 @@ class CustomerRuntime(TeamSeat, SessionRuntime):
     def shows_addresses(self) -> bool:
         """A customer who trusts organisations shows an agent they did not verify no network
         address: only TURN candidates (docs/voice.md, "Privacy")."""
-        return not self.trusted or self.policy.desk.verified
+        return not self.policy.desk.trusted or self.policy.desk.verified
 
     async def report(self) -> None:
         """Report this session to the relay's operator: the relay records the nameplate and
