@@ -133,6 +133,7 @@ class Child:
             sys.executable, "-m", "cobrowse", *args, stdin=slave, stdout=slave, stderr=slave, env=child_env(),
             cwd=cwd, start_new_session=True)
         os.close(slave)
+        os.set_blocking(master, False)
         child = cls(proc, name, False)
         child.master = master
         child.tasks.append(asyncio.create_task(child._read_tty(master)))
@@ -148,6 +149,8 @@ class Child:
                 readable.clear()
                 try:
                     chunk = os.read(fd, 65536)
+                except BlockingIOError:
+                    continue
                 except OSError:
                     break
                 if not chunk:
