@@ -108,11 +108,10 @@ class EarlyJoin:
         return await self._ending or Outcome("customer_ended", self.gone or "", EXIT_OK)
 
     async def close(self, message: str = "") -> Outcome | None:
-        """The front end never took the session (it failed to start): end it, bounded."""
+        """After the front end: end the session and the program if they still run (the app
+        never started, or it closed before it ran them), bounded; a no-op after a normal end."""
         if self._ending is not None:
             return await self._ending
-        if self._taken:
-            return None
         return await self._close(message)
 
     async def _close(self, message: str) -> Outcome | None:

@@ -49,7 +49,9 @@ async def test_the_agent_sees_the_screen_before_the_app_starts(agent: Agent, rel
         await until(lambda: not app.is_running, what="the app to exit")
     assert app.return_code == 0
     assert process is not None and process.returncode is not None  # the shell was terminated
-    assert await opening.close() is None  # taken: the app closed it
+    outcome = await opening.close()  # the app closed it already: nothing more happens
+    assert outcome is not None and outcome.reason == "customer_ended"
+    assert [e["event"] for e in agent.events].count("ended") == 1
 
 
 async def test_relay_down_is_the_relays_failure() -> None:
@@ -104,6 +106,20 @@ async def test_an_app_that_never_starts_ends_the_session(agent: Agent, relay_url
     ended = await agent.event("ended")
     assert ended["reason"] == "customer_ended", ended
     assert opening.customer.process is None
+
+
+async def test_an_app_that_closes_before_running_the_session_ends_it(agent: Agent, relay_url: str) -> None:
+    """The app exits (its terminal went away) before its worker took the session over:
+    closing after the app still ends the session and stops the program."""
+    code = await agent.create()
+    opening = early(relay_url, code)
+    await agent.event("paired")
+    await until(lambda: opening.customer.process is not None, what="the program")
+    process = opening.customer.process
+    await opening.take()  # as the app's worker does before it is cancelled
+    assert await opening.close("the customer's terminal was closed") is not None
+    assert (await agent.event("ended"))["reason"] == "customer_ended"
+    assert process is not None and process.returncode is not None
 
 
 async def test_opening_cancelled_before_the_relay_answers() -> None:
