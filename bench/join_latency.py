@@ -52,6 +52,13 @@ round trip on the customer's critical path then shows as ~``MS`` in its phase. W
 ``--relay-at customer`` only the agent's connection is shaped (the customer reaches the relay
 directly: bench/latency.py's layout, a relay near the customer).
 
+The customer app (``--app``): the customer runs without ``--plain`` on a pty of the bench
+(100x30, TERM xterm-256color; the bench reads it as a terminal would, answering nothing), so
+``joined_ms`` and ``confirmed_ms`` (plain mode's lines) are absent; instead, from what the app
+writes to its terminal: ``app_screen_ms`` (it enters the alternate screen: Textual started
+drawing), ``app_visible_ms`` (its banner says "Your terminal is visible"), ``app_prompt_ms``
+(bash's ``$`` prompt drawn in its pane, after the alternate screen).
+
 Progress goes to stderr; the last stdout line is one JSON object.
 """
 
@@ -59,9 +66,13 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import fcntl
 import json
 import os
 import platform
+import re
+import struct
+import termios
 import resource
 import statistics
 import sys
@@ -76,6 +87,9 @@ if str(ROOT) not in sys.path:
 WAIT = 20.0
 PHASES = ("spawn_ms", "connect_ms", "claim_ms", "joined_ms", "pake_ms", "confirmed_ms", "paired_ms", "hello_ms",
           "first_screen_ms", "prompt_ms")
+APP_PHASES = ("spawn_ms", "connect_ms", "claim_ms", "pake_ms", "paired_ms", "hello_ms", "first_screen_ms", "prompt_ms",
+              "app_screen_ms", "app_visible_ms", "app_prompt_ms")
+APP_SIZE = (100, 30)
 BASELINES = {
     "version": ["-m", "cobrowse", "--version"],
     # as cobrowse.cli.main does it: with its import shims where the tree has them
@@ -99,6 +113,7 @@ class Child:
     """A subprocess whose stdout (JSON events) and stderr lines are timestamped as they arrive."""
 
     def __init__(self, proc: asyncio.subprocess.Process, name: str, json_stdout: bool) -> None:
+        self.master: int | None = None
         self.proc = proc
         self.name = name
         self.lines: list[tuple[float, str, str]] = []  # (time, "out"/"err", text)
@@ -106,6 +121,58 @@ class Child:
         self.changed = asyncio.Event()
         self.tasks = [asyncio.create_task(self._read(proc.stdout, "out", json_stdout)),
                       asyncio.create_task(self._read(proc.stderr, "err", False))]
+
+    @classmethod
+    async def start_tty(cls, name: str, *args: str, cwd: Path = ROOT) -> Child:
+        """The customer app: stdin, stdout and stderr on a pty of APP_SIZE; its output (what the
+        app draws) read as ``"tty"`` lines."""
+        master, slave = os.openpty()
+        cols, rows = APP_SIZE
+        fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", rows, cols, 0, 0))
+        proc = await asyncio.create_subprocess_exec(
+            sys.executable, "-m", "cobrowse", *args, stdin=slave, stdout=slave, stderr=slave, env=child_env(),
+            cwd=cwd, start_new_session=True)
+        os.close(slave)
+        os.set_blocking(master, False)
+        child = cls(proc, name, False)
+        child.master = master
+        child.tasks.append(asyncio.create_task(child._read_tty(master)))
+        return child
+
+    async def _read_tty(self, fd: int) -> None:
+        loop = asyncio.get_running_loop()
+        readable = asyncio.Event()
+        loop.add_reader(fd, readable.set)
+        try:
+            while True:
+                await readable.wait()
+                readable.clear()
+                try:
+                    chunk = os.read(fd, 65536)
+                except BlockingIOError:
+                    continue
+                except OSError:
+                    break
+                if not chunk:
+                    break
+                self.lines.append((time.monotonic(), "tty", chunk.decode(errors="replace")))
+                self.changed.set()
+        finally:
+            loop.remove_reader(fd)
+            self.changed.set()
+
+    def tty_time(self, pattern: str, after: float = 0.0) -> float | None:
+        """When the app's output so far first matched ``pattern`` (escape sequences removed
+        unless the pattern has one), at or after ``after``."""
+        text, times = "", []
+        for t, kind, chunk in self.lines:
+            if kind == "tty" and t >= after:
+                times.append((len(text), t))
+                text += chunk if "\\x1b" in pattern else ESCAPES.sub("", chunk)
+        found = re.search(pattern, text)
+        if found is None:
+            return None
+        return next(t for start, t in reversed(times) if start <= max(found.start(), found.end() - 1))
 
     @classmethod
     async def start(cls, name: str, *args: str, json_stdout: bool = False, cwd: Path = ROOT) -> Child:
@@ -187,6 +254,10 @@ class Child:
                     pass
         for task in self.tasks:
             task.cancel()
+        if self.master is not None:
+            await asyncio.sleep(0)
+            os.close(self.master)
+            self.master = None
 
 
 class RelayMarks:
@@ -222,9 +293,11 @@ class RelayMarks:
 
 
 MARKS: RelayMarks | None = None
+#: CSI/OSC/other escape sequences, removed before looking for the app's texts.
+ESCAPES = re.compile(r"\x1b(\[[0-?]*[ -/]*[@-~]|\][^\x07\x1b]*(\x07|\x1b\\)|[@-Z\\-_]|.)")
 
 
-async def one_round(relay_url: str, tree: Path = ROOT, agent_url: str | None = None) -> dict[str, float]:
+async def one_round(relay_url: str, tree: Path = ROOT, agent_url: str | None = None, app: bool = False) -> dict[str, float]:
     t_agent = time.monotonic()
     agent = await Child.start("agent", "agent", "--headless", "--relay", agent_url or relay_url, json_stdout=True,
                               cwd=tree)
@@ -235,8 +308,11 @@ async def one_round(relay_url: str, tree: Path = ROOT, agent_url: str | None = N
         if MARKS is not None:
             MARKS.start()
         t0 = time.monotonic()
-        customer = await Child.start("customer", "join", code, "--relay", relay_url, "--command", "bash --norc --noprofile",
-                                      cwd=tree)
+        join = ("join", code, "--relay", relay_url, "--command", "bash --norc --noprofile")
+        if app:
+            customer = await Child.start_tty("customer", *join, cwd=tree)
+        else:
+            customer = await Child.start("customer", *join, cwd=tree)
         t_spawned = time.monotonic()
         await agent.until(lambda: agent.event_time("screen"), "first screen event")
         prompt = lambda e: any(line.startswith("$") for line in e.get("lines", []))  # noqa: E731
@@ -244,6 +320,13 @@ async def one_round(relay_url: str, tree: Path = ROOT, agent_url: str | None = N
             await agent.until(lambda: agent.event_time("screen", prompt), "a screen with the prompt", 5.0)
         except RuntimeError:
             pass
+        if app:  # the app draws its pane after the agent's first screen: wait for it too
+            alt = r"\x1b\[\?1049h"
+            try:
+                await customer.until(lambda: customer.tty_time(r"\$ ", customer.tty_time(alt) or float("inf")),
+                                     "the prompt in the app's pane", 10.0)
+            except RuntimeError:
+                pass
         relay_marks = MARKS.marks if MARKS is not None else {}
         marks = {
             "spawn_ms": t_spawned,
@@ -257,11 +340,17 @@ async def one_round(relay_url: str, tree: Path = ROOT, agent_url: str | None = N
             "first_screen_ms": agent.event_time("screen"),
             "prompt_ms": agent.event_time("screen", prompt),
         }
+        if app:
+            del marks["joined_ms"], marks["confirmed_ms"]
+            alt_at = customer.tty_time(r"\x1b\[\?1049h")
+            marks["app_screen_ms"] = alt_at
+            marks["app_visible_ms"] = customer.tty_time("Your terminal is visible")
+            marks["app_prompt_ms"] = customer.tty_time(r"\$ ", alt_at) if alt_at is not None else None
         result = {k: round((v - t0) * 1000, 1) if v is not None else None for k, v in marks.items()}
         code_at = agent.event_time("code")
         result["agent_code_ms"] = round((code_at - t_agent) * 1000, 1) if code_at is not None else None
         await agent.send({"cmd": "end"})
-        return result
+        return result  # type: ignore[return-value]
     finally:
         await agent.stop()
         if customer is not None:
@@ -291,9 +380,16 @@ async def baseline(args: list[str], tree: Path = ROOT) -> tuple[float, float]:
     return wall, cpu
 
 
+APP = False
+
+
+def phases() -> tuple[str, ...]:
+    return APP_PHASES if APP else PHASES
+
+
 def own_phases(rounds: list[dict[str, float | None]]) -> dict[str, float]:
     """Each phase's own length: its mark minus the mark before it (medians over rounds)."""
-    order = [k for k in PHASES if k != "prompt_ms"]
+    order = [k for k in phases() if k not in ("prompt_ms", "app_screen_ms", "app_visible_ms", "app_prompt_ms")]
     out: dict[str, float] = {}
     for prev, cur in zip(["start"] + order, order):
         gaps = [r[cur] - (r[prev] if prev != "start" else 0.0) for r in rounds
@@ -337,9 +433,9 @@ async def bench(args: argparse.Namespace) -> dict[str, Any]:
                     wall, cpu = await baseline(argv, tree)
                     run.base[name].append(wall)
                     run.base_cpu[name].append(cpu)
-                r = await one_round(relay_url, tree, agent_url)
+                r = await one_round(relay_url, tree, agent_url, args.app)
                 run.rounds.append(r)
-                log(f"round {i} ({tree.name}): " + " ".join(f"{k}={r[k]}" for k in PHASES)
+                log(f"round {i} ({tree.name}): " + " ".join(f"{k}={r.get(k)}" for k in phases())
                     + " | " + " ".join(f"{k}={run.base[k][-1]:.0f}ms" for k in BASELINES))
     finally:
         if shaper is not None:
@@ -356,6 +452,7 @@ async def bench(args: argparse.Namespace) -> dict[str, Any]:
     if args.versus:
         result["versus"] = {"tree": str(args.versus), **runs[args.versus].summary()}
     result["rtt_ms"], result["loss"] = args.rtt, args.loss
+    result["front_end"] = "app" if args.app else "plain"
     if args.rtt:
         result["relay_at"] = args.relay_at
     result["machine"] = f"{platform.machine()} {os.cpu_count()} cpu, Python {platform.python_version()}"
@@ -393,17 +490,17 @@ class Run:
         rounds, base, base_cpu = self.rounds, self.base, self.base_cpu
         totals = [r["first_screen_ms"] for r in rounds]
         med = statistics.median
-        phases = {k: round(med(r[k] for r in rounds if r[k] is not None), 1) for k in PHASES
-                  if any(r[k] is not None for r in rounds)}
+        marks = {k: round(med(r[k] for r in rounds if r.get(k) is not None), 1) for k in phases()
+                 if any(r.get(k) is not None for r in rounds)}
         return {
             "join_to_first_screen_ms_p50": round(med(totals), 1),
             "join_to_first_screen_ms_p90": round(pct(totals, 0.9), 1),
             "join_to_first_screen_ms_max": round(max(totals), 1),
             "n": len(rounds),
-            "phases_ms_p50": phases,
+            "phases_ms_p50": marks,
             "phase_ms_p50": own_phases(rounds),
             "after_joined_ms_p50": round(med(r["first_screen_ms"] - r["joined_ms"] for r in rounds
-                                             if r["joined_ms"] is not None), 1),
+                                             if r.get("joined_ms") is not None), 1) if not APP else None,
             "agent_code_ms_p50": round(med(r["agent_code_ms"] for r in rounds if r.get("agent_code_ms") is not None), 1),
             "python_version_ms_p50": round(med(base["version"]), 1),
             "join_imports_ms_p50": round(med(base["join_imports"]), 1),
@@ -424,9 +521,13 @@ def main() -> None:
     ap.add_argument("--rtt", type=float, default=0.0, metavar="MS",
                     help="each side reaches the relay through a shaped link of this round-trip time (bench/netlink.py)")
     ap.add_argument("--loss", type=float, default=0.0, metavar="P", help="with --rtt: loss per direction (default 0)")
+    ap.add_argument("--app", action="store_true",
+                    help="the customer app (no --plain) on a pty instead of plain mode on pipes")
     ap.add_argument("--relay-at", choices=("middle", "customer"), default="middle",
                     help="with --rtt: both sides shaped (middle, default) or only the agent's (a relay near the customer)")
     args = ap.parse_args()
+    global APP
+    APP = args.app
     if args.versus:
         args.versus = args.versus.resolve()
     if not args.source:

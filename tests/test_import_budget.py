@@ -41,6 +41,9 @@ NEVER = (
     "importlib.metadata", "zipfile", "csv",
     # the translation catalogues' loader: English (the default) loads none (cobrowse.i18n.catalogues)
     "importlib.resources",
+    # websockets.proxy's urllib.request (http.client, email), loaded when websockets looks a proxy
+    # up itself (cobrowse.cli.lean_imports); the TOML parser for an empty or absent config file
+    "urllib.request", "http.client", "email", "tomllib",
 )
 
 

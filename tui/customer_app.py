@@ -66,6 +66,7 @@ from tui.widgets.shell_pane import ChatInput, ShellPane
 
 if TYPE_CHECKING:
     from cobrowse.cli.help import HelpRequest, QueueWait
+    from cobrowse.io.early_join import EarlyJoin
 
 __all__ = ["HELP_KEY", "CustomerApp", "ShellPane", "prefix_help"]
 
@@ -100,8 +101,10 @@ class CustomerApp(TeamPointer, inherit_bindings=False):
                  guide: Playbook | None = None, rtc: RtcSettings | None = None,
                  redact_patterns: tuple[str, ...] = (), trusted: Sequence[Any] = (),
                  control_cooldown: float = COOLDOWN, proxy: ProxyChoice | None = None,
-                 help_request: HelpRequest | None = None) -> None:
+                 help_request: HelpRequest | None = None, early: EarlyJoin | None = None) -> None:
         super().__init__()
+        #: The session already opening (``cobrowse join``/``share``: cobrowse/io/early_join.py), to take over.
+        self.early = early
         #: ``cobrowse help``: wait in this organisation's queue instead of using a code.
         self.help_request = help_request
         self.queue_wait: QueueWait | None = None

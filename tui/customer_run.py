@@ -6,16 +6,18 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import contextvars
 import logging
 import os
 import signal
 import threading
-from typing import Any
+from typing import Any, Callable
 
 from textual import on, work
 
 from cobrowse.errors import CobrowseError
 from cobrowse.io.customer_session import CustomerOptions, CustomerSession, GuideHooks
+from cobrowse.io.early_join import EarlyJoin
 from cobrowse.cli.commands import ENDING_GRACE, SIGNAL_MESSAGES
 from cobrowse.io.pty import PtyProcess, command_argv, terminal_hung_up
 from cobrowse.voice.settings import RtcSettings
@@ -71,6 +73,7 @@ class CustomerRun(CustomerQueue):
     trusted: tuple[Any, ...]
     control_cooldown: float
     customer: CustomerSession | None
+    early: EarlyJoin | None
     process: PtyProcess | None
     outcome: Outcome | None
     terminal_gone: str | None
@@ -170,6 +173,8 @@ class CustomerRun(CustomerQueue):
         guide = self.guide
         code = parse_code(self.code_text) if self.code_text is not None and guide is None else None  # InvalidCode: exit 2
         argv = command_argv(self.command)  # ConfigError before any network
+        if self.early is not None and guide is None and self.help_request is None:
+            return await self._early_session(self.early)
         cols, rows = initial = await self._initial_size()
         options = CustomerOptions(self.relay_url, reconnect_for=self.reconnect_for, proxy=self.proxy,
                                   consent_timeout=self.consent_timeout, name=self.customer_name, rtc=self.rtc,
@@ -204,6 +209,48 @@ class CustomerRun(CustomerQueue):
         shell.set_placeholder(None)
         self._render_frame()
         process.set_output_handler(self._on_program_output)
+        return await self._run_program(customer, process)
+
+    async def _early_session(self, early: EarlyJoin) -> Outcome:
+        """The session `cobrowse join`/`share` opened before the app was imported: shown as
+        the app would have opened it (its events so far replayed in order), then run."""
+        customer = self.customer = early.customer
+        if early.gone is not None:  # a signal before the app watched the terminal: it ended the session
+            self.terminal_gone = early.gone
+            return await early.ended()
+        runtime = self.runtime = customer.runtime
+        shell = self.query_one("#shell", ShellPane)
+        self.phase = Phase.CONNECTING
+        # The session's tasks began before the app existed, outside its context (Textual's
+        # active app): what they call here runs in this worker's context.
+        here = contextvars.copy_context()
+        emit: Callable[[Event], None] = lambda event: here.copy().run(self._emit, event)  # noqa: E731
+        on_output: Callable[[bytes], None] = lambda data: here.copy().run(self._on_program_output, data)  # noqa: E731
+        try:
+            self.code, process = await early.take()  # what opening raised: reported as before
+        except BaseException:
+            early.events.release(emit)
+            raise
+        self.process = process
+        joined = self.code_text is not None
+        if self.code is not None:
+            self.phase = Phase.CHECKING if joined else Phase.WAITING
+            if not joined:
+                self._show_code(self.code)
+            tr = current()
+            self.query_one("#session-code", PlainStatic).update(tr("session {code}", code=str(self.code)))
+        self._refresh_banner()
+        early.events.release(emit)
+        cols, rows = await self._initial_size()
+        if (cols, rows) != early.size:  # the pane is not the size guessed from the terminal's
+            process.resize(cols, rows)
+            runtime.resize(cols, rows)
+        shell.set_placeholder(None)
+        self._render_frame()
+        process.set_output_handler(on_output)
+        return await self._run_program(customer, process)
+
+    async def _run_program(self, customer: CustomerSession, process: PtyProcess) -> Outcome:
         program = asyncio.create_task(self._watch_program(process), name="customer-program")
         try:
             return await customer.run(program)

@@ -251,9 +251,9 @@ async def run_agent_console(args: argparse.Namespace, settings: ClientSettings) 
 
 
 async def run_customer_app(args: argparse.Namespace, settings: ClientSettings) -> int:
-    """The Textual customer app; ``share`` when no code was given."""
-    from tui.customer_app import CustomerApp
-
+    """The Textual customer app; ``share`` when no code was given. Joining or sharing, the
+    session opens before the app is imported (cobrowse/io/early_join.py): Textual's import
+    runs in a thread while the relay and the agent answer."""
     code = getattr(args, "code", None)
     if code is not None:
         from cobrowse.wire.code import parse_code
@@ -264,9 +264,72 @@ async def run_customer_app(args: argparse.Namespace, settings: ClientSettings) -
         from cobrowse.cli.help import help_request
 
         request = help_request(args)
-    app = CustomerApp(settings.relay, code, args.command, args.consent_timeout,
-                      name=settings.name, reconnect_for=settings.reconnect_for, rtc=settings.rtc,
-                      redact_patterns=settings.redact_patterns, trusted=trusted_orgs(settings),
-                      proxy=settings.proxy_for(settings.relay), help_request=request)
-    await app.run_async()
+    trusted = trusted_orgs(settings)
+    proxy = settings.proxy_for(settings.relay)
+    early = None if request is not None else start_early(args, settings, code, trusted, proxy)
+    try:
+        if early is not None:
+            import signal
+
+            loop = asyncio.get_running_loop()
+            for sig in (signal.SIGTERM, signal.SIGHUP):  # until the app watches the terminal itself
+                loop.add_signal_handler(sig, early.end, SIGNAL_MESSAGES[sig.name])
+            CustomerApp = await _import_app()
+            if early.gone is not None:  # no app for a terminal that went away
+                return (await early.ended()).exit_code
+        else:
+            from tui.customer_app import CustomerApp
+        app = CustomerApp(settings.relay, code, args.command, args.consent_timeout,
+                          name=settings.name, reconnect_for=settings.reconnect_for, rtc=settings.rtc,
+                          redact_patterns=settings.redact_patterns, trusted=trusted,
+                          proxy=proxy, help_request=request, early=early)
+        await app.run_async()
+    finally:
+        if early is not None:
+            await early.close("the app did not start")
+            for sig in (signal.SIGTERM, signal.SIGHUP):
+                loop.remove_signal_handler(sig)
     return app.return_code or 0
+
+
+def start_early(args: argparse.Namespace, settings: ClientSettings, code: str | None, trusted: list[Any],
+                proxy: Any) -> Any:
+    """The app's session, opening now (an EarlyJoin); None where the app must open it itself
+    (the command line does not parse: the app shows that as before)."""
+    import os
+
+    from cobrowse.io.customer_session import CustomerOptions
+    from cobrowse.io.early_join import EarlyJoin, pane_size
+    from cobrowse.io.pty import command_argv
+    from cobrowse.wire.code import parse_code
+
+    try:
+        argv = command_argv(args.command)
+    except CobrowseError:
+        return None
+    try:
+        cols, rows = pane_size(*os.get_terminal_size(sys.stdout.fileno()))
+    except OSError:
+        cols, rows = 80, 24
+    options = CustomerOptions(settings.relay, reconnect_for=settings.reconnect_for, proxy=proxy,
+                              consent_timeout=args.consent_timeout, name=settings.name, rtc=settings.rtc,
+                              redact_patterns=settings.redact_patterns, trusted=trusted, review_resume=True)
+    return EarlyJoin(options, parse_code(code) if code is not None else None, argv, cols, rows)
+
+
+#: While Textual imports in a thread, the event loop (the session opening) gets the
+#: interpreter back this often instead of every 5 ms.
+SWITCH_INTERVAL = 0.0005
+
+
+async def _import_app() -> Any:
+    """tui.customer_app's CustomerApp, imported in a thread while the loop runs the session."""
+    import importlib
+
+    before = sys.getswitchinterval()
+    sys.setswitchinterval(SWITCH_INTERVAL)
+    try:
+        module = await asyncio.to_thread(importlib.import_module, "tui.customer_app")
+    finally:
+        sys.setswitchinterval(before)
+    return module.CustomerApp

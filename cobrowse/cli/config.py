@@ -67,11 +67,17 @@ def load_file(path: Path) -> dict[str, Any]:
         if os.environ.get("COBROWSE_CONFIG"):
             raise ConfigError(f"config file {path} (from COBROWSE_CONFIG) does not exist")
         return {}
+    try:
+        text = path.read_text()
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"cannot read config file {path}: {exc}") from None
+    if not text.strip():  # an empty file (COBROWSE_CONFIG=/dev/null): no TOML parser to load
+        return {}
     import tomllib  # only when there is a file: most customers have none (join start-up)
 
     try:
-        data = tomllib.loads(path.read_text())
-    except (OSError, tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"cannot read config file {path}: {exc}") from None
     client = {k: v for k, v in data.items() if not isinstance(v, dict) or k == "keys"}
     for key, value in client.items():

@@ -14,6 +14,14 @@
   on first use. The handshake's messages and keys are the same bytes
   (tests/cli/test_lean_imports.py runs both against the unshimmed library).
 
+* ``websockets.asyncio.client`` imports ``websockets.proxy``, whose ``import urllib.request``
+  brings ``http.client``, ``email`` and their parsers (~7 ms) for two functions
+  (``getproxies``, ``proxy_bypass``) that only run when websockets looks a proxy up itself;
+  cobrowse passes its own choice (``proxy=`` on every connect), and the pre-connected socket
+  none. The installed ``proxy.py`` is compiled without that one statement and its ``urllib``
+  is a stand-in that imports ``urllib.<name>`` on first use, so ``urllib.request`` loads the
+  first time websockets needs it.
+
 Each applies only when its library's file looks exactly as expected; otherwise that file is
 run as it is. ``install()`` is called first thing by cobrowse.cli.main.
 """
@@ -156,8 +164,45 @@ def _load_spake2_ed25519(module: ModuleType, source: bytes, origin: str) -> None
     module.__dict__.update(_Params=_Params, Ed25519Group=Ed25519Group, ParamsEd25519=Params(Ed25519Group))
 
 
+class _Urllib:
+    """``urllib`` as websockets.proxy uses it: each submodule imported on first use."""
+
+    def __getattr__(self, name: str) -> ModuleType:
+        import importlib
+
+        module = importlib.import_module(f"urllib.{name}")
+        setattr(self, name, module)
+        return module
+
+
+def _load_websockets_proxy(module: ModuleType, source: bytes, origin: str) -> None:
+    import ast
+
+    tree = ast.parse(source, origin)
+    kept = [statement for statement in tree.body if not _imports_urllib_request(statement)]
+    uses = {node.attr for node in ast.walk(tree)
+            if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name) and node.value.id == "urllib"}
+    bare = sum(1 for node in ast.walk(tree) if isinstance(node, ast.Name) and node.id == "urllib")
+    if len(kept) != len(tree.body) - 1 or uses != {"parse", "request"} or bare != sum(
+            1 for node in ast.walk(tree) if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name)
+            and node.value.id == "urllib"):
+        exec(compile(source, origin, "exec"), module.__dict__)  # not the file we know: as it is
+        return
+    tree.body = kept
+    exec(compile(tree, origin, "exec"), module.__dict__)
+    module.__dict__["urllib"] = _Urllib()
+
+
+def _imports_urllib_request(statement: "ast.stmt") -> bool:
+    import ast
+
+    return (isinstance(statement, ast.Import) and len(statement.names) == 1
+            and statement.names[0].name == "urllib.request" and statement.names[0].asname is None)
+
+
 _LOADERS = {
     "websockets.version": _load_websockets_version,
+    "websockets.proxy": _load_websockets_proxy,
     "spake2.groups": _load_spake2_groups,
     "spake2.parameters.ed25519": _load_spake2_ed25519,
 }

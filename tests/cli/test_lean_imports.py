@@ -118,6 +118,33 @@ print(json.dumps({"version": [websockets.__version__, tag, version, commit, rele
     assert lean["q"] == real["q"] and lean["p3072"] == real["p3072"]
 
 
+def test_websockets_looks_proxies_up_the_same_behind_the_shim() -> None:
+    code = LEAN + """
+import json, os, sys
+import websockets.asyncio.client
+lazy = "urllib.request" not in sys.modules and "http.client" not in sys.modules
+from websockets.proxy import get_proxy, parse_proxy, prepare_connect_request
+from websockets.uri import parse_uri
+seen = []
+for env in ({}, {"https_proxy": "http://user:pw@proxy.example:3128", "no_proxy": "skip.example"},
+            {"http_proxy": "socks5h://proxy.example:1080"}, {"all_proxy": "http://all.example:8080"}):
+    for key in ("https_proxy", "http_proxy", "all_proxy", "no_proxy", "HTTPS_PROXY", "HTTP_PROXY", "ALL_PROXY", "NO_PROXY"):
+        os.environ.pop(key, None)
+    os.environ.update(env)
+    for url in ("ws://relay.example/", "wss://relay.example:8443/x", "wss://skip.example/"):
+        found = get_proxy(parse_uri(url))
+        seen.append(found)
+        if found is not None and found.startswith("http"):
+            seen.append(prepare_connect_request(parse_proxy(found), parse_uri(url)).hex())
+print(json.dumps({"lazy": lazy, "seen": seen}))
+"""
+    lean = run(code)
+    real = run(code.replace(LEAN, ""))
+    assert lean["lazy"] and not real["lazy"]
+    assert lean["seen"] == real["seen"]
+    assert "http://user:pw@proxy.example:3128" in lean["seen"]  # the cases did look proxies up
+
+
 def test_cobrowse_installs_them_before_anything_imports() -> None:
     code = ("import sys; sys.argv = ['cobrowse', '--version']\n"
             "from cobrowse.cli.main import main\n"
