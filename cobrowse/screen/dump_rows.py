@@ -6,9 +6,10 @@ log scrolling at 10 KB/s, all 30 of them at 100 KB/s). ``Vt.dump()`` renders the
 view as text and SGR sequences in ~18 us; cutting that text back into rows costs a few
 microseconds a row.
 
-Nothing here is trusted blindly: the dump is cut into rows by the rows' own texts (which
-avt gives cheaply), and a row whose cut differs from its text, or which is not one ASCII
-character a cell, gets ``None`` (the caller builds it from its cells). A style comes from
+Nothing here is trusted blindly: the dump is cut into rows of one character a cell and each
+cut must be its row's own text (which avt gives cheaply); from the first row where it is
+not (a wide character), and for every row that is not ASCII (clusters, tokens), the caller
+builds the row from its cells (``None``). A style comes from
 an SGR parameter string through ``style_of``, which the emulator answers by letting avt
 parse the same string (so a style means exactly what avt meant by it).
 """
@@ -16,7 +17,7 @@ parse the same string (so a style means exactly what avt meant by it).
 from __future__ import annotations
 
 import re
-from typing import Callable, Sequence
+from typing import Callable, Collection, Sequence
 
 from .state import DEFAULT_STYLE, Row, Style
 
@@ -28,21 +29,52 @@ VIEW_END = "\x1b[m\x9b"
 _SEQUENCE = re.compile(r"\[([0-9;:]*)([mb])")  # after an ESC: SGR or REP
 
 
-def rows_from_dump(dump: str, texts: Sequence[str], cols: int,
-                   style_of: Callable[[str], Style]) -> list[Row | None]:
-    """The rows of the view whose texts are ``texts`` (one per row, ``cols`` characters each
-    when the row is ASCII), cut from ``dump`` (``Vt.dump()`` of the primary screen): a
-    :class:`Row` for each ASCII row whose cut equals its text, else ``None``. Every row is
-    ``None`` when the dump holds anything but text, SGR, REP and line breaks before
-    :data:`VIEW_END`, or more rows than ``texts``."""
+def rows_from_dump(dump: str, texts: Sequence[str], cols: int, style_of: Callable[[str], Style],
+                   wanted: Collection[int] | None = None) -> list[Row | None]:
+    """The rows of the view whose texts are ``texts`` (one per row), cut from ``dump``
+    (``Vt.dump()`` of the primary screen): a :class:`Row` for each wanted (default: every)
+    ASCII row, else ``None``. The cut must give every row's text exactly, in order: from the
+    first row where it does not (a wide character, a dump this does not read), every row is
+    ``None``; so is every row when the dump holds anything but text, SGR, REP and line breaks
+    before :data:`VIEW_END`."""
     n = len(texts)
-    failed: list[Row | None] = [None] * n
+    out: list[Row | None] = [None] * n
+    lines = _lines(dump, cols * n, style_of)
+    if lines is None:
+        return out
+    i = 0
+    for runs in lines:
+        text = "".join([t for t, _ in runs])
+        k = max(1, -(-len(text) // cols))  # the rows a line of one character a cell covers
+        if i + k > n:
+            return out
+        if len(text) < k * cols:
+            text += " " * (k * cols - len(text))
+        for j in range(k):
+            row_text = texts[i + j]
+            if text[j * cols:(j + 1) * cols] != row_text:
+                return out  # cut wrongly: this row and the rest are built from their cells
+            if (wanted is None or i + j in wanted) and row_text.isascii():
+                out[i + j] = Row(_slice(runs, j * cols, (j + 1) * cols))
+        i += k
+    while i < n:  # the blank rows the dump leaves out at the end
+        if texts[i] != " " * cols:
+            return out
+        if wanted is None or i in wanted:
+            out[i] = Row(((texts[i], DEFAULT_STYLE),))
+        i += 1
+    return out
+
+
+def _lines(dump: str, most: int, style_of: Callable[[str], Style]) -> list[list[tuple[str, Style]]] | None:
+    """The dump's lines (a wrapped line is one) as runs of text and style; None when it
+    holds anything else or a repeat of more than ``most`` characters."""
     end = dump.find(VIEW_END)
     if end < 0:
-        return failed
+        return None
     body = dump[:end]
     if "\x9b" in body:
-        return failed
+        return None
     lines: list[list[tuple[str, Style]]] = []
     style = DEFAULT_STYLE
     last = ""
@@ -55,83 +87,41 @@ def rows_from_dump(dump: str, texts: Sequence[str], cols: int,
         for piece in pieces[1:]:
             seq = _SEQUENCE.match(piece)
             if seq is None:
-                return failed  # any other sequence: not a dump this cuts
+                return None  # any other sequence: not a dump this cuts
             if seq.group(2) == "m":
                 style = style_of(seq.group(1))
             else:
                 count = int(seq.group(1) or "1")
-                if not last or count > cols * n:
-                    return failed
+                if not last or count > most:
+                    return None
                 runs.append((last[-1] * count, style))
             text = piece[seq.end():]
             if text:
                 last = text
                 runs.append((text, style))
         lines.append(runs)
-    out: list[Row | None] = []
-    for runs in lines:
-        used = sum(len(text) for text, _ in runs)
-        if used <= cols:  # not a wrapped line: one row
-            out.append(_checked(_merged(runs), texts, len(out), cols, cols - used))
-        else:
-            _cut(runs, texts, cols, out)
-        if len(out) > n:
-            return failed
-    while len(out) < n:
-        out.append(_checked([], texts, len(out), cols, cols))
-    for i, row in enumerate(out):
-        if row is None and len(texts[i]) == cols and texts[i].isascii():
-            out[i:] = failed[i:]  # a plain row cut wrongly: the rows after it may be shifted
+    return lines
+
+
+def _slice(runs: list[tuple[str, Style]], start: int, stop: int) -> tuple[tuple[str, Style], ...]:
+    """Canonical runs of the characters ``start:stop`` of ``runs`` (default blanks past their end)."""
+    out: list[tuple[str, Style]] = []
+    at = 0
+    for text, style in runs:
+        end = at + len(text)
+        if end > start and at < stop:
+            piece = text[max(start - at, 0):stop - at]
+            if out and out[-1][1] == style:
+                out[-1] = (out[-1][0] + piece, style)
+            else:
+                out.append((piece, style))
+        at = end
+        if at >= stop:
             break
-    return out
-
-
-def _merged(runs: list[tuple[str, Style]]) -> list[tuple[str, Style]]:
-    """``runs`` with adjacent runs of one style joined (SGR resets, REP)."""
-    if len(runs) < 2:
-        return runs
-    out = [runs[0]]
-    for text, style in runs[1:]:
-        if out[-1][1] == style:
-            out[-1] = (out[-1][0] + text, style)
+    if at < stop:
+        blank = " " * (stop - max(at, start))
+        if out and out[-1][1] == DEFAULT_STYLE:
+            out[-1] = (out[-1][0] + blank, DEFAULT_STYLE)
         else:
-            out.append((text, style))
-    return out
-
-
-def _cut(runs: list[tuple[str, Style]], texts: Sequence[str], cols: int, out: list[Row | None]) -> None:
-    """A wrapped line's runs cut into rows of ``cols`` characters, appended to ``out``."""
-    row: list[tuple[str, Style]] = []
-    used = 0
-    ok = True  # every row of the line so far cut right (after one that was not, trust none)
-    for text, run_style in runs:
-        while text:
-            take = text[:cols - used]
-            text = text[len(take):]
-            row.append((take, run_style))
-            used += len(take)
-            if used == cols:
-                cut = _checked(_merged(row), texts, len(out), cols) if ok else None
-                ok = cut is not None
-                out.append(cut)
-                row = []
-                used = 0
-    if row:
-        out.append(_checked(_merged(row), texts, len(out), cols, cols - used) if ok else None)
-
-
-def _checked(runs: list[tuple[str, Style]], texts: Sequence[str], i: int, cols: int,
-             blank: int = 0) -> Row | None:
-    """The row ``runs`` (then ``blank`` default cells) if it is the ``i``-th row's text."""
-    if i >= len(texts):
-        return None
-    if blank:
-        if runs and runs[-1][1] == DEFAULT_STYLE:
-            runs[-1] = (runs[-1][0] + " " * blank, DEFAULT_STYLE)
-        else:
-            runs.append((" " * blank, DEFAULT_STYLE))
-    text = texts[i]
-    if len(text) != cols or not text.isascii():
-        return None
-    row = Row(tuple(runs))
-    return row if row.text == text else None
+            out.append((blank, DEFAULT_STYLE))
+    return tuple(out)

@@ -428,7 +428,7 @@ class Emulator:
                 missed.append(i)
         if len(missed) >= _DUMP_FROM and not self._tracker.alt:
             texts = [line.text for line in view]
-            cut = rows_from_dump(self._vt.dump(), texts, self._cols, self._sgr_style)
+            cut = rows_from_dump(self._vt.dump(), texts, self._cols, self._sgr_style, set(missed))
             for i in missed:
                 row = cut[i]
                 if row is None:

@@ -97,8 +97,9 @@ def test_anything_but_text_sgr_rep_and_line_breaks_cuts_nothing():
     assert rows_from_dump("ab\r\ncd\x1b[m\x9b2;3H", texts, 2, style) == [Row((("ab", DEFAULT_STYLE),)),
                                                                            Row((("cd", DEFAULT_STYLE),))]
     for dump in ("ab\x1b[2Jcd\x1b[m\x9b1;1H", "ab\x9b1mcd\x1b[m\x9b1;1H", "ab\r\ncd",
-                 "\x1b[5bab\r\ncd\x1b[m\x9b1;1H", "ab\r\ncd\r\nef\x1b[m\x9b1;1H", "a\x1b[99999999bb\x1b[m\x9b1;1H"):
+                 "\x1b[5bab\r\ncd\x1b[m\x9b1;1H", "a\x1b[99999999bb\x1b[m\x9b1;1H"):
         assert rows_from_dump(dump, texts, 2, style) == [None, None], dump
+    assert rows_from_dump("ab\r\ncd\r\nef\x1b[m\x9b1;1H", texts, 2, style) == [Row((("ab", DEFAULT_STYLE),)), Row((("cd", DEFAULT_STYLE),))]
 
 
 def test_a_row_cut_wrongly_leaves_every_row_after_it_to_the_cells():
