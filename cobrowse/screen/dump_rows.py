@@ -43,7 +43,10 @@ def rows_from_dump(dump: str, texts: Sequence[str], cols: int, style_of: Callabl
     if lines is None:
         return out
     i = 0
+    last = n - 1 if wanted is None else max(wanted, default=-1)
     for runs in lines:
+        if i > last:
+            return out  # the rows below are not asked for
         text = "".join([t for t, _ in runs])
         k = max(1, -(-len(text) // cols))  # the rows a line of one character a cell covers
         if i + k > n:

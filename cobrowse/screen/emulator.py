@@ -426,9 +426,10 @@ class Emulator:
             else:
                 out[i] = None  # keeps the order asked for
                 missed.append(i)
-        if len(missed) >= _DUMP_FROM and not self._tracker.alt:
-            texts = [line.text for line in view]
-            cut = rows_from_dump(self._vt.dump(), texts, self._cols, self._sgr_style, set(missed))
+        texts = [line.text for line in view] if len(missed) >= _DUMP_FROM and not self._tracker.alt else []
+        cols = self._cols
+        if texts and all(len(text) == cols for text in texts[: max(missed) + 1]):  # (a wide row: cut wrongly)
+            cut = rows_from_dump(self._vt.dump(), texts, cols, self._sgr_style, set(missed))
             for i in missed:
                 row = cut[i]
                 if row is None:
