@@ -56,14 +56,12 @@ MAX_BACKLOG = 32 * 1024 * 1024
 #: allows a frame, not at once (screen_fed: the same frames go, one feed a frame instead of one
 #: per pty read), and the frame feeds what waits before it is polled (``feed_due``): at 1 MB/s
 #: one feed a frame, so skip-ahead drops what scrolls through within the frame (customer CPU
-#: at 1 MB/s 11.7 -> 6.9 %). Only the frame's own feed takes that much at once: a pty read
-#: while the frame is free feeds at most DEFER_BELOW (FEED_SLICE) whole, more is a burst (a
-#: flood starting) and follows the flood rules. Feeding a flood's first reads whole (5-6
-#: feeds of 15-65 KB in its first 50 ms, and the app pane's redraws of what they showed)
-#: cost the customer app its own speed (bench/app_speed.py 0.74-0.83 of bare, 7-7.5 ms of
-#: CPU per MB instead of 4-5) and, over a slow link, the frames it brought delayed the
-#: agent's last screen after a flood (bench/latency.py flood_last_screen_ms ~460 instead of
-#: ~175: docs/benchmarks.md, sections cpu2, cpu3).
+#: at 1 MB/s 11.7 -> 6.9 %). In the app only the frame's own feed takes that much at once: a
+#: pty read while the frame is free feeds at most ``burst_below`` (DEFER_BELOW, FEED_SLICE)
+#: whole, more is a burst (a flood starting) and follows the flood rules. Feeding a flood's
+#: first reads whole (5-6 feeds of 15-65 KB in its first 50 ms, and the pane's redraws of
+#: what they showed) cost the customer app its own speed (bench/app_speed.py 0.74-0.83 of
+#: bare, 7-7.5 ms of CPU per MB instead of 4-5: docs/benchmarks.md, sections cpu2, cpu3).
 DEFER_BELOW = 4 * 1024
 PLAIN_DEFER_BELOW = 128 * 1024
 #: Skip-ahead (screen/skip.py): a flood's backlog is shortened to the lines the screen can
@@ -90,6 +88,12 @@ class OutputFeed:
         self._deferred: asyncio.TimerHandle | None = None  # a feed waiting for the next frame (defer_below)
         #: Up to this many bytes waiting are fed with the next frame (PLAIN_DEFER_BELOW).
         self.defer_below = PLAIN_DEFER_BELOW
+        #: Up to this many bytes a pty read's step feeds whole while the frame is free; more is
+        #: a burst (a flood starting) and follows the flood rules. The app keeps DEFER_BELOW (a
+        #: flood's first reads fed whole cost it its own speed: the pane redraws them); plain
+        #: mode, with nothing to redraw, sets PLAIN_DEFER_BELOW, so that even a short flood
+        #: shows the agent a few screens (bench/flood.py: 4 during its 0.25 s flood, 0 without).
+        self.burst_below = DEFER_BELOW
         self._slice = FEED_SLICE
         self._followed = -math.inf  # when the view last followed a flood (FOLLOW)
         #: Lines that scroll through between two frames are not parsed (screen/skip.py).
@@ -120,14 +124,14 @@ class OutputFeed:
     def _feed_step(self, for_frame: bool = False) -> None:
         """Feed what waits, defer it to the next frame, or follow a flood. ``for_frame``: the
         frame is due (the deferred feed, ``feed_due``), not a pty read: then up to
-        ``defer_below`` is fed whole at once, else up to FEED_SLICE (more is a burst)."""
+        ``defer_below`` is fed whole at once, else up to ``burst_below`` (FEED_SLICE at least)."""
         self._feed_handle = None
         if self._backlog_bytes <= self.defer_below and self._defer_feed():
             return
         if self._deferred is not None:
             self._deferred.cancel()
             self._deferred = None
-        if self._backlog_bytes <= max(FEED_SLICE, self.defer_below if for_frame else DEFER_BELOW):
+        if self._backlog_bytes <= max(FEED_SLICE, self.defer_below if for_frame else self.burst_below):
             self._feed(math.inf)
             self._slice = FEED_SLICE
             return

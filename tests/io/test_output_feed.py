@@ -104,7 +104,7 @@ async def test_plain_mode_feeds_steady_output_once_a_frame_and_skips_what_scroll
 
 
 async def test_a_burst_while_the_frame_is_free_is_not_fed_whole_from_the_pty_read() -> None:
-    """Only the frame's own feed takes up to PLAIN_DEFER_BELOW at once: a 64 KB pty read while
+    """In the app only the frame's own feed takes up to PLAIN_DEFER_BELOW at once: a 64 KB pty read while
     the frame may go now (a flood starting) follows the flood rules (the program's terminal
     first), so the app's pane and the frames do not redraw the flood's first reads at once;
     the screen ends exactly as a full feed's."""
@@ -118,6 +118,7 @@ async def test_a_burst_while_the_frame_is_free_is_not_fed_whole_from_the_pty_rea
     reference.feed(data)
     await asyncio.sleep(0)  # the pty read's feed step
     assert runtime.output.pending  # not parsed in the read's step
+    assert runtime.output.burst_below < len(data)  # (plain mode sets PLAIN_DEFER_BELOW: fed whole)
     for _ in range(200):  # the flood rules feed it once the output pauses (QUIET)
         if not runtime.output.pending:
             break
