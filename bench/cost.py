@@ -238,7 +238,7 @@ async def run_cobrowse(rate: float, seconds: float, tmp: Path, relay_url: str, c
         if profile is not None:
             profile.mkdir(parents=True, exist_ok=True)
             spy = await asyncio.create_subprocess_exec(
-                "py-spy", "record", "--pid", str(customer.proc.pid), "--rate", "250", "--format", "raw",
+                "py-spy", "record", "--pid", str(customer.proc.pid), "--rate", os.environ.get("COST_PYSPY_RATE", "250"), "--format", "raw",
                 "--duration", str(int(seconds)), "-o", str(profile / f"{tag}.txt"),
                 stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.DEVNULL)
         go.write_text("go")

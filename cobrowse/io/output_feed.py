@@ -52,14 +52,16 @@ FOLLOW_BACKLOG = 256 * 1024
 FLOOD_EVERY = 0.2
 FLOOD_SHARE = 0.05
 MAX_BACKLOG = 32 * 1024 * 1024
-#: Up to this many bytes waiting are fed when the frame rate next allows a frame, not at
-#: once (screen_fed: the same frames go, one feed a frame instead of one per pty read), and
-#: the frame feeds what waits before it is polled (``feed_due``). 128 KB (one feed a frame
-#: at 1 MB/s, so skip-ahead drops what scrolls through within the frame: customer CPU at
-#: 1 MB/s 11.7 -> 6.9 %) made the customer app's own output slower in bench/app_speed.py
-#: (0.74-0.83 of bare instead of 0.95-1.06, cause not found): kept at 4 KB (docs/benchmarks.md,
-#: section cpu2) for the app, whose pane feeds the backlog itself; plain mode (nothing else
-#: reads the emulator between frames) sets ``defer_below`` to PLAIN_DEFER_BELOW.
+#: Up to ``defer_below`` (PLAIN_DEFER_BELOW) bytes waiting are fed when the frame rate next
+#: allows a frame, not at once (screen_fed: the same frames go, one feed a frame instead of one
+#: per pty read), and the frame feeds what waits before it is polled (``feed_due``): at 1 MB/s
+#: one feed a frame, so skip-ahead drops what scrolls through within the frame (customer CPU
+#: at 1 MB/s 11.7 -> 6.9 %). In the app only the frame's own feed takes that much at once: a
+#: pty read while the frame is free feeds at most ``burst_below`` (DEFER_BELOW, FEED_SLICE)
+#: whole, more is a burst (a flood starting) and follows the flood rules. Feeding a flood's
+#: first reads whole (5-6 feeds of 15-65 KB in its first 50 ms, and the pane's redraws of
+#: what they showed) cost the customer app its own speed (bench/app_speed.py 0.74-0.83 of
+#: bare, 7-7.5 ms of CPU per MB instead of 4-5: docs/benchmarks.md, sections cpu2, cpu3).
 DEFER_BELOW = 4 * 1024
 PLAIN_DEFER_BELOW = 128 * 1024
 #: Skip-ahead (screen/skip.py): a flood's backlog is shortened to the lines the screen can
@@ -84,8 +86,14 @@ class OutputFeed:
         self._last_output = 0.0  # loop time of the last output
         self._feed_handle: asyncio.Handle | None = None
         self._deferred: asyncio.TimerHandle | None = None  # a feed waiting for the next frame (defer_below)
-        #: Up to this many bytes waiting are fed with the next frame (DEFER_BELOW).
-        self.defer_below = DEFER_BELOW
+        #: Up to this many bytes waiting are fed with the next frame (PLAIN_DEFER_BELOW).
+        self.defer_below = PLAIN_DEFER_BELOW
+        #: Up to this many bytes a pty read's step feeds whole while the frame is free; more is
+        #: a burst (a flood starting) and follows the flood rules. The app keeps DEFER_BELOW (a
+        #: flood's first reads fed whole cost it its own speed: the pane redraws them); plain
+        #: mode, with nothing to redraw, sets PLAIN_DEFER_BELOW, so that even a short flood
+        #: shows the agent a few screens (bench/flood.py: 4 during its 0.25 s flood, 0 without).
+        self.burst_below = DEFER_BELOW
         self._slice = FEED_SLICE
         self._followed = -math.inf  # when the view last followed a flood (FOLLOW)
         #: Lines that scroll through between two frames are not parsed (screen/skip.py).
@@ -113,14 +121,17 @@ class OutputFeed:
         """Whether output waits to be fed."""
         return bool(self._backlog)
 
-    def _feed_step(self) -> None:
+    def _feed_step(self, for_frame: bool = False) -> None:
+        """Feed what waits, defer it to the next frame, or follow a flood. ``for_frame``: the
+        frame is due (the deferred feed, ``feed_due``), not a pty read: then up to
+        ``defer_below`` is fed whole at once, else up to ``burst_below`` (FEED_SLICE at least)."""
         self._feed_handle = None
         if self._backlog_bytes <= self.defer_below and self._defer_feed():
             return
         if self._deferred is not None:
             self._deferred.cancel()
             self._deferred = None
-        if self._backlog_bytes <= max(FEED_SLICE, self.defer_below):
+        if self._backlog_bytes <= max(FEED_SLICE, self.defer_below if for_frame else self.burst_below):
             self._feed(math.inf)
             self._slice = FEED_SLICE
             return
@@ -221,9 +232,9 @@ class OutputFeed:
             self._deferred = None
         if self._feed_handle is not None:
             self._feed_handle.cancel()
-        self._feed_step()  # feeds it all when the frame may go now, else waits for it again
+        self._feed_step(True)  # feeds it all when the frame may go now, else waits for it again
 
     def _feed_deferred(self) -> None:
         self._deferred = None
         if self._backlog and self._feed_handle is None:
-            self._feed_step()  # due now: fed at once (or, grown past defer_below, as usual)
+            self._feed_step(True)  # due now: fed at once (or, grown past defer_below, as usual)

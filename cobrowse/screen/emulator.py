@@ -40,6 +40,7 @@ import avt
 
 from .cluster import base_width, is_token_char, trim_cluster
 from .above import ScrolledOff, is_plain, last_region
+from .dump_rows import rows_from_dump
 from .mode_tracker import ModeTracker
 from .prefilter import StreamFilter
 from .state import (
@@ -73,6 +74,11 @@ _PIECE = 32768
 _SCROLLBACK = 1000
 # Rows kept for reuse (Emulator._built): a few screens' worth.
 _BUILT_MAX = 512
+# Rows to build at once from which one dump of the view is cheaper (dump_rows.py: the dump
+# and its cut ~60 us for 30 rows of 100 columns, a row from its cells ~14 us).
+_DUMP_FROM = 4
+# Styles by SGR parameters as avt dumps them (a screen uses a few).
+_SGR_STYLES_MAX = 256
 # Lines above the screen followed (rows_above answers up to this many without a copy), and
 # pieces followed between two asks before copying is cheaper: a piece costs ~30 us (a view,
 # the move check; a feed longer than two pieces has its head fed unfollowed and only its last
@@ -232,7 +238,7 @@ def _row_from_line(line: Any, tokens: Any) -> Row:
 class Emulator:
     """A virtual terminal of ``cols`` x ``rows`` fed with the program's bytes."""
 
-    __slots__ = ("_vt", "_decoder", "_tracker", "_cols", "_rows", "_filter", "_built", "_off", "_region")
+    __slots__ = ("_vt", "_decoder", "_tracker", "_cols", "_rows", "_filter", "_built", "_off", "_region", "_sgr")
 
     def __init__(self, cols: int = 80, rows: int = 24) -> None:
         _check_size(cols, rows)
@@ -254,6 +260,7 @@ class Emulator:
         self._off = ScrolledOff(_ABOVE_KEEP, _FOLLOW_PIECES, _PIECE, _ABOVE_TAIL)
         self._off.seed(())  # a fresh screen has no scrollback
         self._region = False
+        self._sgr: dict[str, Style] = {}
 
     # -- input ---------------------------------------------------------
 
@@ -405,10 +412,48 @@ class Emulator:
         return self._row(self._vt.view()[i])
 
     def rows(self, indexes: Iterable[int]) -> dict[int, Row]:
-        """Rows for several indexes at once (one pass over avt's view)."""
+        """Rows for several indexes at once (one pass over avt's view); when several are new
+        (a scroll), cut from one dump of the view (dump_rows.py) instead of their cells."""
         view = self._vt.view()
-        row = self._row
-        return {i: row(view[i]) for i in indexes}
+        built = self._built
+        out: dict[int, Row | None] = {}
+        missed: list[int] = []
+        for i in indexes:
+            line = view[i]
+            known = built.get(line.text)
+            if known is not None and known[0] == line:
+                out[i] = known[1]
+            else:
+                out[i] = None  # keeps the order asked for
+                missed.append(i)
+        texts = [line.text for line in view] if len(missed) >= _DUMP_FROM and not self._tracker.alt else []
+        cols = self._cols
+        if texts and all(len(text) == cols for text in texts[: max(missed) + 1]):  # (a wide row: cut wrongly)
+            cut = rows_from_dump(self._vt.dump(), texts, cols, self._sgr_style, set(missed))
+            for i in missed:
+                row = cut[i]
+                if row is None:
+                    out[i] = self._row(view[i])
+                    continue
+                if len(built) >= _BUILT_MAX:
+                    built.clear()
+                built[texts[i]] = (view[i], row)
+                out[i] = row
+        else:
+            for i in missed:
+                out[i] = self._row(view[i])
+        return out  # type: ignore[return-value]  # every None was replaced
+
+    def _sgr_style(self, params: str) -> Style:
+        """The style avt means by ``ESC [ params m`` in its dump, as avt parses it."""
+        style = self._sgr.get(params)
+        if style is None:
+            if len(self._sgr) >= _SGR_STYLES_MAX:
+                self._sgr.clear()
+            scratch = avt.Vt(2, 1)
+            scratch.feed_str(f"\x1b[{params}mX")
+            style = self._sgr[params] = _style(scratch.view()[0].cells[0].pen)
+        return style
 
     def _row(self, line: Any) -> Row:
         text = line.text

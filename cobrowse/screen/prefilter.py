@@ -370,6 +370,8 @@ class StreamFilter:
             modes = params[1:].split(";")
             if "6" in modes:
                 self.origin = final == "h"
+            if "1047" in modes or "1048" in modes or "1049" in modes:
+                self.bold = self.faint = None  # avt saved or restored its pen: read it when it matters
             if "3" in modes:  # DECCOLM: tmux clears the screen and homes the cursor
                 rest = [p for p in modes if p != "3"]
                 return (f"\x1b[?{';'.join(rest)}{final}" if rest else "") + "\x1b[H\x1b[2J"

@@ -283,9 +283,11 @@ class Redactor:
         is a guess, so every run of up to :data:`_MAX_SPLIT_ROWS` rows in the group is also
         matched as a line of its own (a key line joined to its neighbours is still a key
         line); each distinct text is matched once (cache)."""
+        if self._pieces_clear(text, hint):
+            return []  # nothing can match the line nor any piece of it: no match run at all
         found = list(self.spans(text, hint))
         n = b - a
-        if n == 1 or self._pieces_clear(text, hint):
+        if n == 1:
             return found
         ends = [0]
         for i in range(a, b):

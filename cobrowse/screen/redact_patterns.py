@@ -98,7 +98,7 @@ class CompiledRules:
         low = screen.lower()
         held: set[str] = set()
         for needle, inside in self._by_length:
-            if all(o in held for o in inside) and needle in low:
+            if held.issuperset(inside) and needle in low:  # (both in C: a generator a needle was half of it)
                 held.add(needle)
         rules = self.rules
         return (tuple(item for item in self._needles if item[0] in held),

@@ -101,3 +101,27 @@ async def test_plain_mode_feeds_steady_output_once_a_frame_and_skips_what_scroll
     assert not runtime.output.pending
     assert runtime.output.skip.skipped_bytes > len(data) // 2  # most of it scrolled through unparsed
     assert screen.state() == reference.state()
+
+
+async def test_a_burst_while_the_frame_is_free_is_not_fed_whole_from_the_pty_read() -> None:
+    """In the app only the frame's own feed takes up to PLAIN_DEFER_BELOW at once: a 64 KB pty read while
+    the frame may go now (a flood starting) follows the flood rules (the program's terminal
+    first), so the app's pane and the frames do not redraw the flood's first reads at once;
+    the screen ends exactly as a full feed's."""
+    runtime = CustomerRuntime(RelayLink("ws://127.0.0.1:9", "customer"), lambda event: None, cols=80, rows=24)
+    assert runtime.output.defer_below == PLAIN_DEFER_BELOW  # the app's runtime as plain mode's
+    reference = Emulator(80, 24)
+    data = b"".join(b"\x1b[2m12:00:%02d\x1b[0m \x1b[32mINFO\x1b[0m step %d done\r\n" % (n % 60, n) for n in range(1500))
+    assert DEFER_BELOW < 4 * DEFER_BELOW < len(data) <= PLAIN_DEFER_BELOW
+    assert runtime.screen.ready_at(runtime.now) <= runtime.now  # the frame is free
+    runtime.program_output(data)
+    reference.feed(data)
+    await asyncio.sleep(0)  # the pty read's feed step
+    assert runtime.output.pending  # not parsed in the read's step
+    assert runtime.output.burst_below < len(data)  # (plain mode sets PLAIN_DEFER_BELOW: fed whole)
+    for _ in range(200):  # the flood rules feed it once the output pauses (QUIET)
+        if not runtime.output.pending:
+            break
+        await asyncio.sleep(0.01)
+    assert not runtime.output.pending
+    assert runtime.screen.state() == reference.state()

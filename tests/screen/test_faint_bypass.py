@@ -78,3 +78,11 @@ def test_the_pen_read_from_avts_dump_keeps_bold_beside_an_rgb_colour() -> None:
     both = Emulator(10, 2)
     both.feed(b"\x1b[38;2;1;2;3m\x1b[1;2mX")
     assert style == both.state().rows[0].runs[0][1]
+
+
+def test_the_alternate_screen_switch_restores_avts_pen() -> None:
+    """Leaving the alternate screen (1049l) restores the pen avt saved, in a later chunk than
+    the faint SGR that bypassed the filter (found by the property above)."""
+    _check((2, 1), [b"\x1b[2m\x1b", b"[?1049l\x1b[1;31mDEBUG line"])
+    _check((5, 3), [b"\x1b[2m", b"\x1b[?1049h\x1b[1mx\x1b[?1049l\x1b[1;31mDEBUG line"])
+    _check((5, 3), [b"\x1b[2m\x1b[?1048h\x1b[22m\x1b[?1048l\x1b[1mX"])
