@@ -30,6 +30,7 @@ by ``_on_event``.
 from __future__ import annotations
 
 import asyncio
+import math
 import logging
 import signal
 from typing import TYPE_CHECKING, Any, ClassVar, Sequence
@@ -147,6 +148,8 @@ class CustomerApp(TeamPointer, inherit_bindings=False):
         self.team_toasts: list[str] = []
         self.reconnecting = False
         self.prefix_armed = False
+        #: The loop's time of the customer's last key to their program (the pane's pace).
+        self.typed_at = -math.inf
         self.outcome: Outcome | None = None
         #: Plain-text copy of the chat/activity log (what the side panel shows).
         self.log_lines: list[str] = []
@@ -273,6 +276,7 @@ class CustomerApp(TeamPointer, inherit_bindings=False):
         if data in LEAVE_KEYS and self.leave_queue():
             return
         if self.process is not None:
+            self.typed_at = asyncio.get_running_loop().time()
             self.process.write(data)
 
     def _arm(self, armed: bool) -> None:

@@ -34,6 +34,7 @@ from tui.customer_screens import SessionOverScreen, prefixed
 from tui.customer_queue import CustomerQueue
 from tui.customer_view import HELP_KEY, Phase
 from tui.widgets.shell_pane import ShellPane
+from cobrowse.screen.sync import KEY_HOLD, STEADY_FPS
 
 logger = logging.getLogger(__name__)
 
@@ -41,6 +42,11 @@ logger = logging.getLogger(__name__)
 #: whatever this is); output after a pause is drawn at once (the next loop iteration), so
 #: typing feels local, while a program writing every 10 ms no longer costs 100 frames a second.
 PANE_FPS = 30.0
+#: While output streams on steadily (the agent's frames have gone to their steady rate:
+#: ``ScreenSender.steady``) the pane draws at that rate too: Textual's redraw is most of the
+#: app's CPU under a steady log (bench/cost.py --app). A key the customer types brings
+#: ``PANE_FPS`` back for ``KEY_HOLD`` s, so their echo is not drawn late.
+PANE_STEADY_FPS = STEADY_FPS
 SMALL_OUTPUT = 4096
 #: A frame feeds everything queued first, so it is exact, when little came since the last
 #: exact frame (SMALL_OUTPUT) or the output paused for QUIET_FOR s. Else output streams or
@@ -55,6 +61,14 @@ CATCH_UP = 0.05
 EXIT_IDLE = 0.5
 #: A pattern pointer's rows are looked for again at most this often while the screen changes.
 POINTER_INTERVAL = 0.25
+
+
+def pane_interval(steady: bool, since_key: float) -> float:
+    """Seconds between two of the pane's frames while output streams: the steady rate once
+    the output is steady and the customer has not typed for ``KEY_HOLD`` s, else ``PANE_FPS``."""
+    if steady and since_key >= KEY_HOLD:
+        return 1.0 / PANE_STEADY_FPS
+    return 1.0 / PANE_FPS
 
 
 class CustomerRun(CustomerQueue):
@@ -84,6 +98,7 @@ class CustomerRun(CustomerQueue):
     _last_frame: float
     _unfed: int  # output bytes since the last exact frame
     _last_output: float
+    typed_at: float  # CustomerApp: the customer's last key to their program
 
     def _watch_terminal(self) -> None:
         """SIGHUP, SIGTERM or a hung-up terminal end the session and close the app: always."""
@@ -321,8 +336,8 @@ class CustomerRun(CustomerQueue):
         self._unfed += len(data)
         if self._loop is None:
             return
-        self._last_output = self._loop.time()
-        when = max(self._last_output, self._last_frame + 1.0 / PANE_FPS)
+        now = self._last_output = self._loop.time()
+        when = max(now, self._last_frame + pane_interval(runtime.screen.steady, now - self.typed_at))
         handle = self._frame_handle
         if handle is not None:
             if handle.when() <= when:
