@@ -171,7 +171,6 @@ async def run_customer(args: argparse.Namespace, settings: ClientSettings, guide
     customer = CustomerSession(options, notices, cols, rows, guide=guide, hooks=hooks)
     runtime = customer.runtime
     runtime.emit = _quiet_when_gone(runtime.emit)
-    runtime.output.defer_below = PLAIN_DEFER_BELOW  # one feed a frame (io/output_feed.py)
     runtime.output.burst_below = PLAIN_DEFER_BELOW  # a flood's first reads too: screens during it
     # from the start: SIGTERM while pairing or starting the program ends the session as well
     # (pairing can complete before the program is forked: the agent may already be told)
