@@ -32,6 +32,7 @@ from cobrowse.playbook import PlaybookError, playbook_from_dict
 from cobrowse.policy.session_events import PeerHello
 from cobrowse.protocol import messages as m
 from cobrowse.protocol.prompts import PromptQueue, answering, newest_shown_at
+from cobrowse.protocol.team_messages import VoidReason
 
 logger = logging.getLogger(__name__)
 
@@ -253,7 +254,7 @@ class CustomerTeam:
             await self._answer(effect, now)
             return
         if effect.what is TeamAsk.INVITE:
-            await self.carry_out(self.policy.invite(viewer))
+            await self.carry_out(self.policy.invite(viewer, voids=effect.voids))
         elif effect.what is TeamAsk.LEAVE:
             await self.carry_out(self.policy.left(viewer, now), leaving=viewer)
         elif effect.what is TeamAsk.REVOKE_ALL:
@@ -438,7 +439,7 @@ class CustomerTeam:
             return
         self.host.followers = [g for g in self.host.followers if g is not guest]
         if self.host.outcome is None:
-            await self.carry_out(self.policy.left(viewer, self.now))
+            await self.carry_out(self.policy.left(viewer, self.now, void=void_reason(guest)))
 
     # upkeep
 
@@ -478,6 +479,16 @@ class CustomerTeam:
         for task in tasks:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
+
+
+def void_reason(guest: GuestRuntime) -> VoidReason:
+    """Why an invitation's pairing ended before anyone used it, as its inviter is told."""
+    reason = guest.outcome.reason if guest.outcome is not None else ""
+    if reason in ("wrong_code", "scared"):  # a wrong guess (the peer's key confirmation may fail first)
+        return VoidReason.WRONG_CODE
+    if reason in ("expired", "claim_timeout"):
+        return VoidReason.EXPIRED
+    return VoidReason.CLOSED
 
 
 def as_text(event: Event) -> str:
