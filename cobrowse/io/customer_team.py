@@ -29,7 +29,7 @@ from cobrowse.policy.customer_team import (FIRST, PROMPT_STRIDE, Admit, Dismiss,
                                            TeamOver, TeamPolicy, ToViewer)
 from cobrowse.policy.events import Event, kind_of
 from cobrowse.playbook import PlaybookError, playbook_from_dict
-from cobrowse.policy.session_events import PeerHello
+from cobrowse.policy.session_events import PeerHello, VoiceChanged
 from cobrowse.protocol import messages as m
 from cobrowse.protocol.prompts import PromptQueue, answering, newest_shown_at
 from cobrowse.protocol.team_messages import VoidReason
@@ -39,23 +39,23 @@ logger = logging.getLogger(__name__)
 #: How long a leaving or dismissed agent's pairing may take to close.
 CLOSE_WAIT = 3.0
 TEAM_TICK = 0.25
-#: What an invited agent is told it cannot do: calls have one WebRTC peer, the first agent.
-FIRST_ONLY = "in a team, only the agent the customer paired with first {what} (docs/team.md)"
+#: What agent is told when it rings while the customer is on another call (one microphone).
+ON_A_CALL = "the customer is on a call with {agent}: one call at a time; ring again when it is over"
+#: ... or while another agent's ring is waiting for the customer's answer.
+BEING_RUNG = "another agent, {agent}, is ringing the customer: one call at a time; ring again when it is over"
 #: What an invited agent's pairing reads before the customer allowed it (the rest is dropped).
 BEFORE_ADMISSION = (m.AgentProof, m.Leave, m.Resync)
 
 
-class FirstAgentCalls(RtcManager):
-    """An invited agent's WebRTC: the direct path for its screen as any pairing's, but no call:
-    a call has one peer on the customer's side (their microphone), the first agent's. A ring is
-    declined at once, with why."""
+class GuestCalls(RtcManager):
+    """An invited agent's WebRTC: the direct path for its screen as any pairing's, and calls
+    once the customer allowed it (before that its ring is dropped: the customer is never rung,
+    and it learns nothing); one call at a time across the team (``busy``)."""
+
+    rt: GuestRuntime
 
     async def on_message(self, message: m.Rtc | m.Call) -> None:
-        if isinstance(message, m.Call):
-            if message.action == "invite":
-                await self.rt.send(m.Call("decline", FIRST_ONLY.format(what="calls the customer")[:200]))
-            return
-        if message.pc != "call":
+        if self.rt.admitted or (isinstance(message, m.Rtc) and message.pc != "call"):
             await super().on_message(message)
 
 
@@ -74,7 +74,7 @@ class GuestRuntime(CustomerRuntime):
         self.policy.in_team = True
         self.policy.desk.number_prompts_from(viewer * PROMPT_STRIDE)
         self.max_attempts = 1  # one guess at an invitation's code: then it is void
-        self.rtc = FirstAgentCalls(self, self.rtc.settings)
+        self.rtc = GuestCalls(self, self.rtc.settings)
         self.admitted = False
 
     def feed_pending(self) -> None:
@@ -164,6 +164,9 @@ class CustomerTeam:
         host.policy.in_team = True
         self._host_emit = host.emit
         host.emit = self._from_host
+        host.rtc.busy = lambda: self._busy(host)
+        host.voice_command = self.voice_command  # type: ignore[method-assign]  # the call key: whichever agent's call
+        host.call_seat = self.call_seat
 
     @property
     def now(self) -> float:
@@ -178,6 +181,8 @@ class CustomerTeam:
     # what the pairings say
 
     def _from_host(self, event: Event) -> None:
+        if isinstance(event, VoiceChanged) and len(self.policy.present()) > 1:
+            event = replace(event, agent=str(self.policy.label(FIRST)))  # several agents: name the one on the call
         self._host_emit(event)
         if isinstance(event, ChatReceived) and self.policy.admitted() != [FIRST]:
             self._pass_chat(FIRST, str(event.text))
@@ -225,6 +230,8 @@ class CustomerTeam:
         elif isinstance(event, (Notice, IdentityWarning)):
             if self.policy.is_admitted(viewer):  # before that, nothing it causes reaches the customer
                 self.emit(replace(event, message=tr("{agent}: {message}", agent=who, message=event.message)))
+        elif isinstance(event, VoiceChanged):  # its call, rung and answered as the first agent's, named
+            self.emit(replace(event, agent=str(who)))
         elif kind_of(event) == "error":
             self.emit(Notice(tr("{agent}: {message}", agent=who, message=as_text(event))))
         # paired, hello, code, ended, peer, connection...: the team tells what matters
@@ -333,6 +340,7 @@ class CustomerTeam:
             await self.carry_out(self.policy.invite_failed(effect.viewer, f"the relay did not open a code: {exc}"))
             return
         self.guests[effect.viewer] = guest
+        guest.rtc.busy = lambda: self._busy(guest)
         host.followers.append(guest)
         task = asyncio.ensure_future(guest.run())
         self._tasks[effect.viewer] = task
@@ -355,6 +363,8 @@ class CustomerTeam:
         if runtime is None or runtime.outcome is not None:
             return
         self._unpoint(effect.viewer, runtime)
+        await self._hang_up(runtime, "the customer removed the agent" if effect.reason == "viewer_removed"
+                            else "the agent's pairing ended")
         if runtime is self.host:
             await self._drop_host(effect)
             return
@@ -403,6 +413,7 @@ class CustomerTeam:
         if runtime is None or runtime.outcome is not None:
             return
         self._unpoint(viewer, runtime)
+        await self._hang_up(runtime, "the agent left the session")
         if runtime is self.host:
             if not runtime.team_over:
                 runtime.detached = True
@@ -440,6 +451,48 @@ class CustomerTeam:
         self.host.followers = [g for g in self.host.followers if g is not guest]
         if self.host.outcome is None:
             await self.carry_out(self.policy.left(viewer, self.now, void=void_reason(guest)))
+
+    # calls: one microphone, one call at a time, with any admitted agent
+
+    def _on_call(self) -> CustomerRuntime | None:
+        """The pairing whose call is going (ringing, calling, connecting or active), if any."""
+        for runtime in (self.host, *self.guests.values()):
+            if runtime.rtc.call.state != "idle" and runtime.outcome is None and not runtime.detached:
+                return runtime
+        return None
+
+    def _busy(self, asking: CustomerRuntime) -> str:
+        """Why ``asking``'s agent cannot ring the customer now ("": it can): another agent's call."""
+        other = self._on_call()
+        if other is None or other is asking:
+            return ""
+        viewer = self.viewer_of(other)
+        found = self.policy.viewers.get(viewer)
+        agent = f"{found.name if found is not None and found.name else 'an agent'} (agent {viewer})"
+        return (BEING_RUNG if other.rtc.call.state in ("ringing", "calling") else ON_A_CALL).format(agent=agent)
+
+    def call_seat(self) -> CustomerRuntime:
+        """The pairing the customer's call keys and the app's call bar are for: the call going on,
+        else the agent the customer calls (the first one, or the earliest admitted still here)."""
+        going = self._on_call()
+        if going is not None:
+            return going
+        if not self.host.detached and self.host.outcome is None:
+            return self.host
+        for viewer in self.policy.admitted():
+            guest = self.guests.get(viewer)
+            if guest is not None and guest.outcome is None:
+                return guest
+        return self.host
+
+    async def voice_command(self, name: str) -> None:
+        """Ctrl-] t / o / u and the app's call buttons: the call going on, whichever agent's."""
+        await CustomerRuntime.voice_command(self.call_seat(), name)
+
+    async def _hang_up(self, runtime: CustomerRuntime, reason: str) -> None:
+        """An agent leaving or removed takes its call with it, at once (its pairing closes later)."""
+        if runtime.rtc.call.state != "idle":
+            await runtime.rtc.hangup(reason)
 
     # upkeep
 
