@@ -139,3 +139,29 @@ async def test_an_agent_leaving_mid_call_ends_the_call_and_the_other_may_ring(
     finally:
         for proc in (alice, bob, customer):
             await proc.kill()
+
+
+async def test_the_customer_removing_the_agent_on_the_call_ends_it_and_ending_the_session_too(
+        relay_url: str, pulse_server: pulse.PulseServer) -> None:
+    alice, bob, customer = await team_of_two(relay_url, pulse_server)
+    try:
+        await bob.send({"cmd": "call"})
+        await customer.stderr_line("Bob (agent 2) is calling you")
+        await customer.send(b"\x1dt")
+        await bob.event("voice", state="active")
+        await customer.send(b"\x1dl")  # remove which agent? the latest first: Bob
+        await customer.stderr_line("Ctrl-] y removes Bob (agent 2)")
+        await customer.send(b"\x1dy")
+        await bob.event("ended", reason="viewer_removed")
+        await customer.stderr_line("call ended (the customer removed the agent)")
+        await alice.send({"cmd": "call"})  # Alice may ring now, and the customer's session ending ends her call
+        await customer.stderr_line("Alice is calling you")
+        await customer.send(b"\x1dt")
+        await alice.event("voice", state="active")
+        await customer.send(b"\x1de")
+        await customer.send(b"\x1de")  # Ctrl-] e twice ends the session
+        await alice.event("voice", state="ended")
+        await alice.event("ended")
+    finally:
+        for proc in (alice, bob, customer):
+            await proc.kill()
