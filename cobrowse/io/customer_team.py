@@ -20,43 +20,26 @@ from cobrowse.errors import CobrowseError
 from cobrowse.i18n.text import current
 from cobrowse.io.customer import CustomerRuntime
 from cobrowse.io.link import RelayLink
-from cobrowse.io.rtc import RtcManager
+from cobrowse.io.team_calls import GuestCalls, TeamCalls
 from cobrowse.io.runtime import Emit, Outcome
 from cobrowse.policy.customer_events import (ChatReceived, ConsentChanged, ConsentPrompt, ControlConfirm, ControlKeys,
                                              IdentityShown, IdentityWarning, Notice, PointerShown, RecordingPrompt,
                                              SharingChanged, SuggestionShown, TeamAnswer, TeamAsk, TeamRequest)
 from cobrowse.policy.customer_team import (FIRST, PROMPT_STRIDE, Admit, Dismiss, OpenInvite, Revoke, TeamEffect,
-                                           TeamOver, TeamPolicy, ToViewer)
+                                           TeamOver, TeamPolicy, ToViewer, void_for)
 from cobrowse.policy.events import Event, kind_of
 from cobrowse.playbook import PlaybookError, playbook_from_dict
 from cobrowse.policy.session_events import PeerHello, VoiceChanged
 from cobrowse.protocol import messages as m
 from cobrowse.protocol.prompts import PromptQueue, answering, newest_shown_at
-from cobrowse.protocol.team_messages import VoidReason
 
 logger = logging.getLogger(__name__)
 
 #: How long a leaving or dismissed agent's pairing may take to close.
 CLOSE_WAIT = 3.0
 TEAM_TICK = 0.25
-#: What agent is told when it rings while the customer is on another call (one microphone).
-ON_A_CALL = "the customer is on a call with {agent}: one call at a time; ring again when it is over"
-#: ... or while another agent's ring is waiting for the customer's answer.
-BEING_RUNG = "another agent, {agent}, is ringing the customer: one call at a time; ring again when it is over"
 #: What an invited agent's pairing reads before the customer allowed it (the rest is dropped).
 BEFORE_ADMISSION = (m.AgentProof, m.Leave, m.Resync)
-
-
-class GuestCalls(RtcManager):
-    """An invited agent's WebRTC: the direct path for its screen as any pairing's, and calls
-    once the customer allowed it (before that its ring is dropped: the customer is never rung,
-    and it learns nothing); one call at a time across the team (``busy``)."""
-
-    rt: GuestRuntime
-
-    async def on_message(self, message: m.Rtc | m.Call) -> None:
-        if self.rt.admitted or (isinstance(message, m.Rtc) and message.pc != "call"):
-            await super().on_message(message)
 
 
 class GuestRuntime(CustomerRuntime):
@@ -74,7 +57,7 @@ class GuestRuntime(CustomerRuntime):
         self.policy.in_team = True
         self.policy.desk.number_prompts_from(viewer * PROMPT_STRIDE)
         self.max_attempts = 1  # one guess at an invitation's code: then it is void
-        self.rtc = GuestCalls(self, self.rtc.settings)
+        self.rtc = GuestCalls(self, self.rtc.settings, allowed=lambda: self.admitted)
         self.admitted = False
 
     def feed_pending(self) -> None:
@@ -164,7 +147,8 @@ class CustomerTeam:
         host.policy.in_team = True
         self._host_emit = host.emit
         host.emit = self._from_host
-        host.rtc.busy = lambda: self._busy(host)
+        self.calls = TeamCalls(lambda: (self.host, *self.guests.values()), self._agent_named, self._callable)
+        self.calls.watch(host)
         host.voice_command = self.voice_command  # type: ignore[method-assign]  # the call key: whichever agent's call
         host.call_seat = self.call_seat
 
@@ -340,7 +324,7 @@ class CustomerTeam:
             await self.carry_out(self.policy.invite_failed(effect.viewer, f"the relay did not open a code: {exc}"))
             return
         self.guests[effect.viewer] = guest
-        guest.rtc.busy = lambda: self._busy(guest)
+        self.calls.watch(guest)
         host.followers.append(guest)
         task = asyncio.ensure_future(guest.run())
         self._tasks[effect.viewer] = task
@@ -363,7 +347,7 @@ class CustomerTeam:
         if runtime is None or runtime.outcome is not None:
             return
         self._unpoint(effect.viewer, runtime)
-        await self._hang_up(runtime, "the customer removed the agent" if effect.reason == "viewer_removed"
+        await self.calls.hang_up(runtime, "the customer removed the agent" if effect.reason == "viewer_removed"
                             else "the agent's pairing ended")
         if runtime is self.host:
             await self._drop_host(effect)
@@ -413,7 +397,7 @@ class CustomerTeam:
         if runtime is None or runtime.outcome is not None:
             return
         self._unpoint(viewer, runtime)
-        await self._hang_up(runtime, "the agent left the session")
+        await self.calls.hang_up(runtime, "the agent left the session")
         if runtime is self.host:
             if not runtime.team_over:
                 runtime.detached = True
@@ -450,49 +434,30 @@ class CustomerTeam:
             return
         self.host.followers = [g for g in self.host.followers if g is not guest]
         if self.host.outcome is None:
-            await self.carry_out(self.policy.left(viewer, self.now, void=void_reason(guest)))
+            ended = guest.outcome.reason if guest.outcome is not None else ""
+            await self.carry_out(self.policy.left(viewer, self.now, void=void_for(ended)))
 
     # calls: one microphone, one call at a time, with any admitted agent
 
-    def _on_call(self) -> CustomerRuntime | None:
-        """The pairing whose call is going (ringing, calling, connecting or active), if any."""
-        for runtime in (self.host, *self.guests.values()):
-            if runtime.rtc.call.state != "idle" and runtime.outcome is None and not runtime.detached:
-                return runtime
-        return None
-
-    def _busy(self, asking: CustomerRuntime) -> str:
-        """Why ``asking``'s agent cannot ring the customer now ("": it can): another agent's call."""
-        other = self._on_call()
-        if other is None or other is asking:
-            return ""
-        viewer = self.viewer_of(other)
+    def _agent_named(self, runtime: CustomerRuntime) -> str:
+        """``Bob (agent 2)``, as another agent is told (English: the agent's console is)."""
+        viewer = self.viewer_of(runtime)
         found = self.policy.viewers.get(viewer)
-        agent = f"{found.name if found is not None and found.name else 'an agent'} (agent {viewer})"
-        return (BEING_RUNG if other.rtc.call.state in ("ringing", "calling") else ON_A_CALL).format(agent=agent)
+        return f"{found.name if found is not None and found.name else 'an agent'} (agent {viewer})"
+
+    def _callable(self) -> list[CustomerRuntime]:
+        """Whom the customer's call key calls, in order: the first agent, then the others by
+        admission (the first has no other right over calls)."""
+        guests = [self.guests[v] for v in self.policy.admitted() if v in self.guests]
+        return [self.host, *guests]
 
     def call_seat(self) -> CustomerRuntime:
-        """The pairing the customer's call keys and the app's call bar are for: the call going on,
-        else the agent the customer calls (the first one, or the earliest admitted still here)."""
-        going = self._on_call()
-        if going is not None:
-            return going
-        if not self.host.detached and self.host.outcome is None:
-            return self.host
-        for viewer in self.policy.admitted():
-            guest = self.guests.get(viewer)
-            if guest is not None and guest.outcome is None:
-                return guest
-        return self.host
+        """The pairing the customer's call keys and the app's call bar are for (``TeamCalls.seat``)."""
+        return self.calls.seat() or self.host
 
     async def voice_command(self, name: str) -> None:
         """Ctrl-] t / o / u and the app's call buttons: the call going on, whichever agent's."""
         await CustomerRuntime.voice_command(self.call_seat(), name)
-
-    async def _hang_up(self, runtime: CustomerRuntime, reason: str) -> None:
-        """An agent leaving or removed takes its call with it, at once (its pairing closes later)."""
-        if runtime.rtc.call.state != "idle":
-            await runtime.rtc.hangup(reason)
 
     # upkeep
 
@@ -532,16 +497,6 @@ class CustomerTeam:
         for task in tasks:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
-
-
-def void_reason(guest: GuestRuntime) -> VoidReason:
-    """Why an invitation's pairing ended before anyone used it, as its inviter is told."""
-    reason = guest.outcome.reason if guest.outcome is not None else ""
-    if reason in ("wrong_code", "scared"):  # a wrong guess (the peer's key confirmation may fail first)
-        return VoidReason.WRONG_CODE
-    if reason in ("expired", "claim_timeout"):
-        return VoidReason.EXPIRED
-    return VoidReason.CLOSED
 
 
 def as_text(event: Event) -> str:

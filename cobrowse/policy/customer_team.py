@@ -135,6 +135,16 @@ class TeamOver:
 TeamEffect = ToViewer | OpenInvite | Admit | Dismiss | Revoke | TeamOver | Event
 
 
+def void_for(reason: str) -> VoidReason:
+    """Why an invitation's pairing ended before anyone used it (its end ``reason``), as its
+    inviter is told: a wrong guess (the peer's key confirmation may fail first: ``scared``)."""
+    if reason in ("wrong_code", "scared"):
+        return VoidReason.WRONG_CODE
+    if reason in ("expired", "claim_timeout"):
+        return VoidReason.EXPIRED
+    return VoidReason.CLOSED
+
+
 @dataclass
 class _Pick:
     """The customer is choosing which agent to remove: ``candidates`` newest first."""

@@ -90,3 +90,10 @@ def test_a_used_code_is_not_voided_and_nonsense_is_refused() -> None:
             continue
         raise AssertionError("an unknown void reason was accepted")
     assert agent.receive(sealed(m.InviteCode(code="not a code", void="expired"))).events == []
+
+
+def test_why_an_invitation_ended_unused() -> None:
+    from cobrowse.policy.customer_team import void_for
+
+    assert [void_for(r) for r in ("wrong_code", "scared", "expired", "claim_timeout", "agent_ended", "")] == [
+        "wrong_code", "wrong_code", "expired", "expired", "closed", "closed"]
