@@ -60,7 +60,7 @@ PURE = ("wire", "crypto", "protocol", "screen", "playbook", "voice", "audit", "t
 PURE_FILES = ("relay/test_rooms.py", "relay/test_rooms_ops.py", "relay/test_cluster_wire.py", "relay/test_config.py", "relay/test_wsframes.py",
               "relay/test_lock.py", "tui/test_terminal_keys.py")
 #: Real programs in real terminals: tmux panes and what a person sees.
-TERMINAL_FILES = ("e2e/test_apps_tmux.py", "e2e/test_layout_tmux.py", "e2e/test_customer_queue_tmux.py", "tui/test_customer_app_snapshots.py", "e2e/test_screen_fidelity.py", "screen/test_screen_real_programs.py")
+TERMINAL_FILES = ("e2e/test_apps_tmux.py", "e2e/test_call_team_tmux.py", "e2e/test_layout_tmux.py", "e2e/test_customer_queue_tmux.py", "tui/test_customer_app_snapshots.py", "e2e/test_screen_fidelity.py", "screen/test_screen_real_programs.py")
 
 
 def tier(path: Path) -> str:

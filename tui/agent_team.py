@@ -2,7 +2,7 @@
 customer, every agent with its name, number, verdict, whether the customer admitted it or is
 being asked, who has control — and the open invitation codes with the time they have left.
 
-Built from the runtime's ``viewers`` and ``invite`` events as they arrive. Every name is the
+Built from the runtime's ``viewers``, ``invite`` and ``invite_void`` events as they arrive. Every name is the
 other side's claim (a scammer may pick ``[b]Verified[/b]`` or a right-to-left override as a
 name): rendered as ``Text`` (never markup), escaped again and cut to ``NAME_CAP``.
 """
@@ -17,6 +17,7 @@ from rich.text import Text
 from textual.widgets import TabbedContent
 
 from cobrowse.policy.agent_events import InviteReady, ViewersChanged
+from cobrowse.policy.agent_team import InviteVoided
 from cobrowse.protocol.untrusted import visible
 from tui.agent_keys import told
 from tui.agent_panels import StepsView
@@ -105,6 +106,11 @@ class TeamView(StepsView):
             self.team_known = {self._my_id()}
         self.render_team()
         self.show_side("team-tab")
+
+    def on_team_void(self, event: InviteVoided) -> None:
+        """The customer's client voided one of our codes early (a wrong guess on the relay...)."""
+        self.team_invites = [i for i in self.team_invites if i.code != event.code]
+        self.render_team()
 
     def toggle_side(self) -> None:
         """⇧F1: chat, steps, and the team once there is one (else chat and steps, as alone)."""

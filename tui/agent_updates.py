@@ -8,6 +8,7 @@ from rich.text import Text
 from textual.widgets import Digits, Input
 
 from cobrowse.policy.agent_commands import ConsentLevel, StepStatus
+from cobrowse.policy.agent_team import InviteVoided
 from cobrowse.policy.agent_events import (
     AgentError,
     AgentWarning,
@@ -106,6 +107,9 @@ class SessionUpdates(TeamView):
             case InviteReady():
                 self._system(event.message)
                 self.on_team_invite(event, self.team_clock())
+            case InviteVoided():  # a code voided early: it goes from the team tab at once
+                self._system(event.message)
+                self.on_team_void(event)
             case ViewersChanged():
                 self._system(event.message)
                 self.on_team_viewers(event)

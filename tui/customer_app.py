@@ -142,6 +142,7 @@ class CustomerApp(TeamPointer, inherit_bindings=False):
         self.sas: str | None = None
         tr = current()
         self.agent_name = tr("the agent")
+        self.call_agent = ""  # a team: the agent the call is with, as its voice events name it
         self.phase = Phase.CONNECTING
         self.peer_present = False
         self.viewers: list[dict[str, Any]] = []

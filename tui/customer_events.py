@@ -163,6 +163,7 @@ class CustomerEvents(CustomerSteps):
         elif kind == "receipt":
             self._note(message_of(event), "dim")
         elif kind == "voice":
+            self.call_agent = str(event.get("agent") or "")  # a team: the agent this call is with
             self._note(voice_line(event, tr, self.agent_name), "bold" if event.get("state") == "ringing" else "dim")
             self._show_call()
         elif kind == "path":

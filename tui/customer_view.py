@@ -70,6 +70,7 @@ class CustomerView(App[None]):
     code: Code | None
     sas: str | None
     agent_name: str
+    call_agent: str  # a team: the agent the call is with ("": the first agent)
     phase: Phase
     peer_present: bool
     reconnecting: bool
@@ -160,10 +161,10 @@ class CustomerView(App[None]):
 
     def _show_call(self) -> None:
         """The call bar, refreshed 10 times a second during a call for its meters."""
-        runtime = self.runtime
+        runtime = self.runtime.call_seat() if self.runtime is not None else None  # a team: whichever agent's call
         call = runtime.rtc.call if runtime is not None else None
         levels = runtime.rtc.levels() if runtime is not None else (0.0, 0.0)
-        self.query_one(CallBar).show(call, levels, self.agent_name)
+        self.query_one(CallBar).show(call, levels, self.call_agent or self.agent_name)
         if call is not None and call.in_call:
             if self._call_timer is None:
                 self._call_timer = self.set_interval(0.1, self._show_call)

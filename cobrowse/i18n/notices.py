@@ -109,7 +109,7 @@ def voice_line(event: Mapping[str, Any], tr: Translator | None = None, agent: st
     """A ``voice`` event as the customer reads it (``voice.call.describe`` is the English the
     agent's side and the logs keep); ``reason`` is a technical word, shown as it came."""
     tr = tr or current()
-    agent = agent or tr("the agent")
+    agent = str(event.get("agent") or agent or tr("the agent"))  # a team: the agent the call is with
     state, reason = event.get("state"), event.get("reason")
     if state == "calling":
         return tr("calling {agent}…", agent=agent)

@@ -34,6 +34,9 @@ class TeamSeat(_Base):
         #: end does not end the customer's session (``team_over`` does).
         self.detached = False
         self.team_over = False
+        #: The pairing whose call the customer's call keys and the app's call bar are for (a team:
+        #: whichever agent's call is going; alone: this one).
+        self.call_seat: Callable[[], CustomerRuntime] = self._me
 
     async def _team(self, effect: TeamRequest | TeamAnswer) -> None:
         if self.on_team is not None:

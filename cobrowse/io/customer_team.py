@@ -20,16 +20,16 @@ from cobrowse.errors import CobrowseError
 from cobrowse.i18n.text import current
 from cobrowse.io.customer import CustomerRuntime
 from cobrowse.io.link import RelayLink
-from cobrowse.io.rtc import RtcManager
+from cobrowse.io.team_calls import GuestCalls, TeamCalls
 from cobrowse.io.runtime import Emit, Outcome
 from cobrowse.policy.customer_events import (ChatReceived, ConsentChanged, ConsentPrompt, ControlConfirm, ControlKeys,
                                              IdentityShown, IdentityWarning, Notice, PointerShown, RecordingPrompt,
                                              SharingChanged, SuggestionShown, TeamAnswer, TeamAsk, TeamRequest)
 from cobrowse.policy.customer_team import (FIRST, PROMPT_STRIDE, Admit, Dismiss, OpenInvite, Revoke, TeamEffect,
-                                           TeamOver, TeamPolicy, ToViewer)
+                                           TeamOver, TeamPolicy, ToViewer, void_for)
 from cobrowse.policy.events import Event, kind_of
 from cobrowse.playbook import PlaybookError, playbook_from_dict
-from cobrowse.policy.session_events import PeerHello
+from cobrowse.policy.session_events import PeerHello, VoiceChanged
 from cobrowse.protocol import messages as m
 from cobrowse.protocol.prompts import PromptQueue, answering, newest_shown_at
 
@@ -38,24 +38,8 @@ logger = logging.getLogger(__name__)
 #: How long a leaving or dismissed agent's pairing may take to close.
 CLOSE_WAIT = 3.0
 TEAM_TICK = 0.25
-#: What an invited agent is told it cannot do: calls have one WebRTC peer, the first agent.
-FIRST_ONLY = "in a team, only the agent the customer paired with first {what} (docs/team.md)"
 #: What an invited agent's pairing reads before the customer allowed it (the rest is dropped).
 BEFORE_ADMISSION = (m.AgentProof, m.Leave, m.Resync)
-
-
-class FirstAgentCalls(RtcManager):
-    """An invited agent's WebRTC: the direct path for its screen as any pairing's, but no call:
-    a call has one peer on the customer's side (their microphone), the first agent's. A ring is
-    declined at once, with why."""
-
-    async def on_message(self, message: m.Rtc | m.Call) -> None:
-        if isinstance(message, m.Call):
-            if message.action == "invite":
-                await self.rt.send(m.Call("decline", FIRST_ONLY.format(what="calls the customer")[:200]))
-            return
-        if message.pc != "call":
-            await super().on_message(message)
 
 
 class GuestRuntime(CustomerRuntime):
@@ -73,7 +57,7 @@ class GuestRuntime(CustomerRuntime):
         self.policy.in_team = True
         self.policy.desk.number_prompts_from(viewer * PROMPT_STRIDE)
         self.max_attempts = 1  # one guess at an invitation's code: then it is void
-        self.rtc = FirstAgentCalls(self, self.rtc.settings)
+        self.rtc = GuestCalls(self, self.rtc.settings, allowed=lambda: self.admitted)
         self.admitted = False
 
     def feed_pending(self) -> None:
@@ -163,6 +147,10 @@ class CustomerTeam:
         host.policy.in_team = True
         self._host_emit = host.emit
         host.emit = self._from_host
+        self.calls = TeamCalls(lambda: (self.host, *self.guests.values()), self._agent_named, self._callable)
+        self.calls.watch(host)
+        host.voice_command = self.voice_command  # type: ignore[method-assign]  # the call key: whichever agent's call
+        host.call_seat = self.call_seat
 
     @property
     def now(self) -> float:
@@ -177,6 +165,8 @@ class CustomerTeam:
     # what the pairings say
 
     def _from_host(self, event: Event) -> None:
+        if isinstance(event, VoiceChanged) and len(self.policy.present()) > 1:
+            event = replace(event, agent=str(self.policy.label(FIRST)))  # several agents: name the one on the call
         self._host_emit(event)
         if isinstance(event, ChatReceived) and self.policy.admitted() != [FIRST]:
             self._pass_chat(FIRST, str(event.text))
@@ -224,6 +214,8 @@ class CustomerTeam:
         elif isinstance(event, (Notice, IdentityWarning)):
             if self.policy.is_admitted(viewer):  # before that, nothing it causes reaches the customer
                 self.emit(replace(event, message=tr("{agent}: {message}", agent=who, message=event.message)))
+        elif isinstance(event, VoiceChanged):  # its call, rung and answered as the first agent's, named
+            self.emit(replace(event, agent=str(who)))
         elif kind_of(event) == "error":
             self.emit(Notice(tr("{agent}: {message}", agent=who, message=as_text(event))))
         # paired, hello, code, ended, peer, connection...: the team tells what matters
@@ -253,7 +245,7 @@ class CustomerTeam:
             await self._answer(effect, now)
             return
         if effect.what is TeamAsk.INVITE:
-            await self.carry_out(self.policy.invite(viewer))
+            await self.carry_out(self.policy.invite(viewer, voids=effect.voids))
         elif effect.what is TeamAsk.LEAVE:
             await self.carry_out(self.policy.left(viewer, now), leaving=viewer)
         elif effect.what is TeamAsk.REVOKE_ALL:
@@ -332,6 +324,7 @@ class CustomerTeam:
             await self.carry_out(self.policy.invite_failed(effect.viewer, f"the relay did not open a code: {exc}"))
             return
         self.guests[effect.viewer] = guest
+        self.calls.watch(guest)
         host.followers.append(guest)
         task = asyncio.ensure_future(guest.run())
         self._tasks[effect.viewer] = task
@@ -354,6 +347,8 @@ class CustomerTeam:
         if runtime is None or runtime.outcome is not None:
             return
         self._unpoint(effect.viewer, runtime)
+        await self.calls.hang_up(runtime, "the customer removed the agent" if effect.reason == "viewer_removed"
+                            else "the agent's pairing ended")
         if runtime is self.host:
             await self._drop_host(effect)
             return
@@ -402,6 +397,7 @@ class CustomerTeam:
         if runtime is None or runtime.outcome is not None:
             return
         self._unpoint(viewer, runtime)
+        await self.calls.hang_up(runtime, "the agent left the session")
         if runtime is self.host:
             if not runtime.team_over:
                 runtime.detached = True
@@ -438,7 +434,30 @@ class CustomerTeam:
             return
         self.host.followers = [g for g in self.host.followers if g is not guest]
         if self.host.outcome is None:
-            await self.carry_out(self.policy.left(viewer, self.now))
+            ended = guest.outcome.reason if guest.outcome is not None else ""
+            await self.carry_out(self.policy.left(viewer, self.now, void=void_for(ended)))
+
+    # calls: one microphone, one call at a time, with any admitted agent
+
+    def _agent_named(self, runtime: CustomerRuntime) -> str:
+        """``Bob (agent 2)``, as another agent is told (English: the agent's console is)."""
+        viewer = self.viewer_of(runtime)
+        found = self.policy.viewers.get(viewer)
+        return f"{found.name if found is not None and found.name else 'an agent'} (agent {viewer})"
+
+    def _callable(self) -> list[CustomerRuntime]:
+        """Whom the customer's call key calls, in order: the first agent, then the others by
+        admission (the first has no other right over calls)."""
+        guests = [self.guests[v] for v in self.policy.admitted() if v in self.guests]
+        return [self.host, *guests]
+
+    def call_seat(self) -> CustomerRuntime:
+        """The pairing the customer's call keys and the app's call bar are for (``TeamCalls.seat``)."""
+        return self.calls.seat() or self.host
+
+    async def voice_command(self, name: str) -> None:
+        """Ctrl-] t / o / u and the app's call buttons: the call going on, whichever agent's."""
+        await CustomerRuntime.voice_command(self.call_seat(), name)
 
     # upkeep
 

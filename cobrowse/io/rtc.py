@@ -16,7 +16,7 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import importlib.util
-from typing import TYPE_CHECKING, Any, Coroutine
+from typing import TYPE_CHECKING, Any, Callable, Coroutine
 
 from cobrowse.errors import AudioUnavailable
 from cobrowse.io.link import Frame
@@ -95,6 +95,9 @@ class RtcManager:
         self._data_gen = 0
         self._answered = False
         self._retry_at: float | None = None
+        #: A team (docs/team.md): why the customer cannot be rung now ("" when they can): one
+        #: microphone, one call at a time across every agent's pairing.
+        self.busy: Callable[[], str] = lambda: ""
 
     # the direct path
 
@@ -243,8 +246,8 @@ class RtcManager:
         self.call.decline()
         await self._pump()
 
-    async def hangup(self) -> None:
-        self.call.hangup()
+    async def hangup(self, reason: str = "hung up") -> None:
+        self.call.hangup(reason)
         await self._pump()
 
     async def set_muted(self, muted: bool) -> None:
@@ -333,6 +336,9 @@ class RtcManager:
 
     async def on_message(self, message: m.Rtc | m.Call) -> None:
         if isinstance(message, m.Call):
+            if message.action == "invite" and self.call.state == "idle" and (busy := self.busy()):
+                await self.rt.send(m.Call("decline", busy[:200]))  # never rung: the customer is on another call
+                return
             self.call.receive(message, self.rt.now)
             if self.call.state == "ringing":
                 try:
@@ -431,4 +437,4 @@ class RtcManager:
 
 def voice_changed(event: VoiceEvent) -> VoiceChanged:
     """The call machine's change as the runtime's typed ``voice`` event."""
-    return VoiceChanged(event.state, event.muted, event.remote_muted, event.reason or None)
+    return VoiceChanged(event.state, event.muted, event.remote_muted, event.reason or None, event.detail or None)

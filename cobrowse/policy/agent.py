@@ -52,6 +52,7 @@ from cobrowse.policy.agent_events import (
     SuggestionAnswered,
     ViewersChanged,
 )
+from cobrowse.policy.agent_team import invite_voided
 from cobrowse.policy.events import Event
 from cobrowse.protocol import messages as m
 from cobrowse.screen.sync import ScreenMirror
@@ -158,10 +159,14 @@ class AgentPolicy:
 
     def _invite(self, cmd: Invite) -> Plan:
         self._invites_asked += 1
-        return Plan(send=[m.Invite()])
+        return Plan(send=[m.Invite(voids=True)])  # tell us if a code is voided early (policy/agent_team.py)
 
     def _invite_code(self, message: m.InviteCode) -> Plan:
-        """The customer's client opened a pairing for a colleague: its code (only if asked)."""
+        """The customer's client opened a pairing for a colleague: its code (only if asked);
+        or one of our codes no longer works (``void``: asked for by our ``invite``)."""
+        if message.void:
+            voided = invite_voided(message)
+            return Plan(events=[voided] if voided is not None else [])
         if self._invites_asked <= 0:
             return Plan(events=[AgentWarning("invite", "ignored an invitation code nobody asked for")])
         self._invites_asked -= 1

@@ -292,7 +292,7 @@ class CustomerPolicy(AgentPatterns):
         if isinstance(message, m.Chat):
             return [ChatReceived(message.text)]
         if isinstance(message, m.Invite):
-            return [TeamRequest(TeamAsk.INVITE)]
+            return [TeamRequest(TeamAsk.INVITE, voids=message.voids)]
         if isinstance(message, m.Leave):
             return [TeamRequest(TeamAsk.LEAVE)]
         if isinstance(message, m.AgentProof):

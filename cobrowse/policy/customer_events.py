@@ -361,6 +361,8 @@ class TeamRequest:
 
     what: TeamAsk
     viewer: int = 0
+    #: ``invite``: the agent reads voided codes (``Invite.voids``, docs/team.md).
+    voids: bool = False
 
 
 @frozen

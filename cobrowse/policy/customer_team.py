@@ -38,7 +38,7 @@ from cobrowse.i18n.text import joined as in_a_row
 from cobrowse.policy.customer_events import ConsentPrompt, Level, Notice, NoticeKind
 from cobrowse.policy.events import Event
 from cobrowse.protocol import messages as m
-from cobrowse.protocol.team_messages import MAX_INVITE_EXPIRY_S
+from cobrowse.protocol.team_messages import MAX_INVITE_EXPIRY_S, VoidReason
 from cobrowse.protocol.prompts import ARMING, TIMEOUT, Answered, Prompt, PromptEvent, PromptKind, PromptQueue, Shown, TooSoon
 from cobrowse.wire.frozen import frozen
 
@@ -73,6 +73,8 @@ class Viewer:
     identity: str = ""
     control: bool = False
     verified: bool = False  # its organisation credential verified (docs/trust.md)
+    code: str = ""  # its invitation's code, while it is one (told back when it is voided)
+    tell_void: bool = False  # its inviter reads voided codes (``invite`` with ``voids``: newer agents)
 
 
 @frozen
@@ -133,6 +135,16 @@ class TeamOver:
 TeamEffect = ToViewer | OpenInvite | Admit | Dismiss | Revoke | TeamOver | Event
 
 
+def void_for(reason: str) -> VoidReason:
+    """Why an invitation's pairing ended before anyone used it (its end ``reason``), as its
+    inviter is told: a wrong guess (the peer's key confirmation may fail first: ``scared``)."""
+    if reason in ("wrong_code", "scared"):
+        return VoidReason.WRONG_CODE
+    if reason in ("expired", "claim_timeout"):
+        return VoidReason.EXPIRED
+    return VoidReason.CLOSED
+
+
 @dataclass
 class _Pick:
     """The customer is choosing which agent to remove: ``candidates`` newest first."""
@@ -187,8 +199,9 @@ class TeamPolicy:
 
     # invitations
 
-    def invite(self, by: int) -> list[TeamEffect]:
-        """Agent ``by`` asks for a code for a colleague."""
+    def invite(self, by: int, *, voids: bool = False) -> list[TeamEffect]:
+        """Agent ``by`` asks for a code for a colleague (``voids``: it is told if the code is
+        voided before its time is up; an older agent is not)."""
         if not self.is_admitted(by):
             return []  # an agent the customer has not admitted asks nothing
         if self._refused.get(by, 0) >= MAX_REFUSED:
@@ -201,7 +214,7 @@ class TeamPolicy:
             return [ToViewer(by, m.InviteCode(error=f"the session already has {MAX_VIEWERS} agents"))]
         viewer = self._next_id
         self._next_id += 1
-        self.viewers[viewer] = Viewer(viewer, invited_by=by)
+        self.viewers[viewer] = Viewer(viewer, invited_by=by, tell_void=voids)
         return [OpenInvite(viewer, by)]
 
     def invite_opened(self, viewer: int, code: str, expires_s: float | None = None) -> list[TeamEffect]:
@@ -211,6 +224,7 @@ class TeamPolicy:
         if found is None or found.state is not ViewerState.INVITED:
             return []
         expiry = min(max(int(expires_s or 0), 0), MAX_INVITE_EXPIRY_S)
+        found.code = code
         return [ToViewer(found.invited_by, m.InviteCode(code=code, expires_s=expiry, viewer=viewer)),
                 Notice(self.tr("{agent} invited a colleague: they see nothing of your screen unless you allow it "
                                "when they join", agent=self.label(found.invited_by)))]
@@ -326,9 +340,11 @@ class TeamPolicy:
 
     # leaving
 
-    def left(self, viewer: int, now: float, *, removed: bool = False) -> list[TeamEffect]:
+    def left(self, viewer: int, now: float, *, removed: bool = False,
+             void: VoidReason = VoidReason.CLOSED) -> list[TeamEffect]:
         """Viewer ``viewer`` left (``leave``, its end, its link gone; ``removed``: the customer
-        removed it, which they were just told). The last agent's leaving ends the session."""
+        removed it, which they were just told). The last agent's leaving ends the session. An
+        invitation nobody used is void (``void``: why): its inviter is told, if it reads that."""
         found = self.viewers.get(viewer)
         if found is None or found.state is ViewerState.GONE:
             return []
@@ -345,6 +361,8 @@ class TeamPolicy:
         if self.pick is not None and viewer in self.pick.candidates:
             self.pick = None  # the choice shown changed under the customer: they start again
         if was is ViewerState.INVITED:
+            if found.tell_void and found.code and self.is_admitted(found.invited_by):
+                out.append(ToViewer(found.invited_by, m.InviteCode(code=found.code, viewer=viewer, void=str(void))))
             return out + [Notice(self.tr("the invitation by {agent} was not used: it no longer works",
                                          agent=self.label(found.invited_by)))]
         if not removed:

@@ -195,6 +195,10 @@ class VoiceChanged(Event):
     muted: bool = False
     remote_muted: bool = False
     reason: str | None = None
+    #: Newer: why the other side declined, in its words (``reason`` stays ``declined``).
+    detail: str | None = None
+    #: Newer, the customer's side in a team: which agent the call is with (``Bob (agent 2)``).
+    agent: str | None = None
 
 
 #: What ``SessionRuntime`` emits, for front ends that match on it.

@@ -5,6 +5,7 @@ checked with the others by ``cobrowse.protocol.messages``."""
 from __future__ import annotations
 
 from dataclasses import field
+from enum import StrEnum
 from typing import Any, Callable, ClassVar
 
 from cobrowse.protocol.message_base import AppMessage
@@ -23,6 +24,21 @@ class Invite(AppMessage):
     """The agent asks the customer's client for a code a second agent can join with."""
 
     t: ClassVar[str] = "invite"
+    #: This agent reads ``invite_code`` messages that void a code (``InviteCode.void``): newer;
+    #: an older agent's ``invite`` lacks it and is never sent one (it would take it for a code).
+    voids: bool = False
+
+
+class VoidReason(StrEnum):
+    """Why an invitation code stopped working before its time was up (``InviteCode.void``): a
+    word, never peer text, so the agent's client words it itself."""
+
+    WRONG_CODE = "wrong_code"  # someone entered a wrong code (a guess: the relay's, or a typo)
+    EXPIRED = "expired"  # the relay let it lapse unused
+    CLOSED = "closed"  # its pairing ended before anyone used it (the customer's client closed it)
+
+
+VOID_REASONS = frozenset(VoidReason)
 
 
 @frozen
@@ -36,6 +52,9 @@ class InviteCode(AppMessage):
     expires_s: int = 0
     #: The number the colleague who joins with it will have (``viewers`` ids; 0: not said).
     viewer: int = 0
+    #: Set (a ``VoidReason``): the code ``code`` (for colleague ``viewer``) no longer works, told
+    #: only to an agent whose ``invite`` said ``voids``; empty: a new code, as always.
+    void: str = ""
 
 
 @frozen
@@ -87,4 +106,5 @@ def _verified(row: dict[str, Any]) -> dict[str, bool]:
 
 def invite_code_ok(message: InviteCode, max_error: int) -> bool:
     return (len(message.code) <= 64 and len(message.error) <= max_error
-            and 0 <= message.expires_s <= MAX_INVITE_EXPIRY_S and 0 <= message.viewer <= MAX_VIEWER_ID)
+            and 0 <= message.expires_s <= MAX_INVITE_EXPIRY_S and 0 <= message.viewer <= MAX_VIEWER_ID
+            and (not message.void or message.void in VOID_REASONS))

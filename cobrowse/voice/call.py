@@ -31,12 +31,17 @@ class VoiceEvent:
     reason: str = ""
     muted: bool = False
     remote_muted: bool = False
+    #: Why the other side declined, in its words (peer text, through the one door): ``reason``
+    #: stays ``declined``, as it always was; e.g. "the customer is on a call with Alice (agent 1)".
+    detail: str = ""
 
     def to_event(self) -> dict[str, object]:
         event: dict[str, object] = {"event": "voice", "state": self.state,
                                     "muted": self.muted, "remote_muted": self.remote_muted}
         if self.reason:
             event["reason"] = self.reason
+        if self.detail:
+            event["detail"] = self.detail
         return event
 
 
@@ -142,7 +147,7 @@ class CallMachine:
         elif action in ("decline", "hangup"):
             if self.state != "idle":
                 reason = "declined" if action == "decline" else (message.reason or "the other side hung up")
-                self._set("idle", reason)
+                self._set("idle", reason, message.reason if action == "decline" else "")
         elif action in ("mute", "unmute"):
             muted = action == "mute"
             if self.in_call and muted != self.remote_muted:
@@ -162,11 +167,12 @@ class CallMachine:
     def _send(self, message: Call) -> None:
         self._outbox.append(message)
 
-    def _set(self, state: str, reason: str = "") -> None:
+    def _set(self, state: str, reason: str = "", detail: str = "") -> None:
         self.state = state
         if state == "idle":
             self.muted = self.remote_muted = False
-        self._events.append(VoiceEvent("ended" if state == "idle" else state, reason, self.muted, self.remote_muted))
+        self._events.append(VoiceEvent("ended" if state == "idle" else state, reason, self.muted, self.remote_muted,
+                                       detail))
 
 
 def describe(event: dict[str, object], peer: str, role: str) -> str:
@@ -186,4 +192,7 @@ def describe(event: dict[str, object], peer: str, role: str) -> str:
         if event.get("remote_muted"):
             parts.append(f"{peer} is muted")
         return "; ".join(parts)
+    detail = event.get("detail")
+    if reason and detail:
+        return f"call ended ({reason}: {detail})"
     return f"call ended ({reason})" if reason else "call ended"

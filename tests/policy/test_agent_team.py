@@ -11,7 +11,7 @@ from cobrowse.protocol import messages as m
 
 def test_invite_asks_the_customers_client_and_its_code_becomes_the_event() -> None:
     policy = AgentPolicy()
-    assert policy.command(Invite(), paired=True).send == [m.Invite()]
+    assert policy.command(Invite(), paired=True).send == [m.Invite(voids=True)]  # it reads voided codes
     [event] = policy.receive(m.InviteCode(code="1234-5678-9012")).events
     assert isinstance(event, InviteReady)
     assert as_json(event)["code"] == "1234-5678-9012" and as_json(event)["event"] == "invite"

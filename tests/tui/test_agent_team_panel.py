@@ -111,3 +111,32 @@ def test_a_name_is_data_escaped_and_bounded() -> None:
     assert_no_control(line)
     assert agent_line({"id": 3, "name": "y" * 64, "control": True}, waiting=False).plain == \
         f"{'y' * (NAME_CAP - 1)}… (agent 3)\n  CONTROL"
+
+
+async def test_a_code_voided_by_a_wrong_guess_leaves_the_panel_at_once(relay: RelayServer,
+                                                                       customers: Callable[[], Customer]) -> None:
+    """A wrong guess at the code (the relay's, or a typo) voids it: the customer's client tells
+    Alice's console, which drops the code and says why in the session's log (docs/team.md)."""
+    from cobrowse.wire.code import parse_code
+    from tests.e2e.harness import Proc
+
+    customer = customers()
+    CustomerTeam(customer.runtime, customer.runtime.emit, relay=relay.url, prompt_arming=0, control_cooldown=0)
+    alice = AgentApp(relay.url, None, "Alice")
+    async with alice.run_test(size=(80, 24)) as pilot:
+        pane = await paired_session(pilot, customer)
+        await press_key(pilot, "⇧F12")
+        await wait(pilot, lambda: pane.team_invites, "the invitation code in the panel")
+        code = parse_code(pane.team_invites[0].code)
+        wrong = f"{code.nameplate}-{'1111' if code.secret[:4] != '1111' else '2222'}-{code.secret[4:]}"
+        guesser = await Proc.start("agent", "--headless", "--relay", relay.url, "--join", wrong, name="a guess",
+                                   env={"COBROWSE_DIRECT": "0"})
+        try:
+            assert await guesser.wait() != 0
+            await wait(pilot, lambda: not pane.team_invites, "the voided code gone from the panel")
+            assert str(code) not in team_of(pane) and "invite" not in pane.team_summary(0.0)
+            await wait(pilot, lambda: f"the invitation code {code} no longer works: someone entered a wrong code"
+                       in pane.chat_log.plain(), "why, in the session's log")
+        finally:
+            await guesser.kill()
+        await alice.end_all()

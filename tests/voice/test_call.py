@@ -51,6 +51,27 @@ def test_the_customer_must_answer_nothing_connects_by_itself() -> None:
     assert agent.events_received()[-1].reason == "declined"
 
 
+def test_a_decline_with_why_keeps_declined_and_says_why() -> None:
+    """A team's customer, on a call with another agent, declines with why (docs/team.md): the
+    reason stays ``declined`` (the headless shape), the words come as ``detail``."""
+    from cobrowse.protocol.messages import Call
+    from cobrowse.voice.call import describe
+
+    agent = CallMachine("agent")
+    agent.invite(0.0)
+    agent.messages_to_send()
+    agent.events_received()
+    agent.receive(Call("decline", "the customer is on a call with Bob (agent 2)"), 1.0)
+    [ended] = agent.events_received()
+    assert ended.to_event() == {"event": "voice", "state": "ended", "muted": False, "remote_muted": False,
+                                "reason": "declined", "detail": "the customer is on a call with Bob (agent 2)"}
+    assert describe(ended.to_event(), "the customer", "agent") == (
+        "call ended (declined: the customer is on a call with Bob (agent 2))")
+    agent.invite(2.0)
+    agent.receive(Call("decline"), 3.0)
+    assert "detail" not in agent.events_received()[-1].to_event()  # a plain decline: the shape it always had
+
+
 def test_ringing_times_out_on_both_sides() -> None:
     agent, customer = CallMachine("agent", ring_timeout=10), CallMachine("customer", ring_timeout=10)
     agent.invite(0.0)
