@@ -65,17 +65,22 @@ def fail(error: BaseException) -> int:
     return EXIT_USAGE if isinstance(error, ConfigError) else exit_code_for(error)
 
 
+def settings_of(args: argparse.Namespace) -> ClientSettings:
+    """The command's settings: its flags, then the environment, then the config file."""
+    return resolve(args.relay, getattr(args, "token", None), getattr(args, "name", None),
+                   getattr(args, "redact", None),
+                   mic_flag=getattr(args, "mic", None), speaker_flag=getattr(args, "speaker", None),
+                   direct_flag=getattr(args, "direct", None),
+                   credential_flag=getattr(args, "credential", None), org_flags=getattr(args, "org", None),
+                   playbooks_flags=getattr(args, "playbooks", None),
+                   proxy_flag=getattr(args, "proxy", None), no_proxy_flag=bool(getattr(args, "no_proxy", False)),
+                   webhook_flag=getattr(args, "webhook", None),
+                   predict_flag=getattr(args, "predict", None))
+
+
 async def run(args: argparse.Namespace) -> int:
     try:
-        settings = resolve(args.relay, getattr(args, "token", None), getattr(args, "name", None),
-                           getattr(args, "redact", None),
-                           mic_flag=getattr(args, "mic", None), speaker_flag=getattr(args, "speaker", None),
-                           direct_flag=getattr(args, "direct", None),
-                           credential_flag=getattr(args, "credential", None), org_flags=getattr(args, "org", None),
-                           playbooks_flags=getattr(args, "playbooks", None),
-                           proxy_flag=getattr(args, "proxy", None), no_proxy_flag=bool(getattr(args, "no_proxy", False)),
-                           webhook_flag=getattr(args, "webhook", None),
-                           predict_flag=getattr(args, "predict", None))
+        settings = settings_of(args)
         if args.command_name == "agent":
             from cobrowse.cli.helpdesk import start_webhook
 
