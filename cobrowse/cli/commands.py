@@ -280,6 +280,10 @@ async def run_customer_app(args: argparse.Namespace, settings: ClientSettings) -
             for sig in (signal.SIGTERM, signal.SIGHUP):  # until the app watches the terminal itself
                 loop.add_signal_handler(sig, early.end, SIGNAL_MESSAGES[sig.name])
             CustomerApp = await _import_app()
+            if code is not None:  # the app's start-up after the agent's first screen, not during the key exchange
+                from cobrowse.io.early_join import PAIRING_WAIT
+
+                await early.paired(PAIRING_WAIT)
             if early.gone is not None:  # no app for a terminal that went away
                 return (await early.ended()).exit_code
         else:
