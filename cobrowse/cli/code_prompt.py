@@ -34,17 +34,19 @@ from typing import Any
 from cobrowse.cli.code_entry import CodeEntry, Outcome, ascii_digits
 from cobrowse.i18n.text import N_, Translator, current
 
-PROMPT = N_("Enter the code your agent read to you (like 42-7193-0518): ")
-NO_CODE = N_("no code given: put the code your agent read to you after the command, like "
-             "`cobrowse join 42-7193-0518` (cobrowse asks for it only when it runs in a terminal)")
+PROMPT = N_("Enter the code your agent read to you (like {example}): ")
+NO_CODE = N_("no code given: put the code your agent read to you after the command, like {command} "
+             "(cobrowse asks for it only when it runs in a terminal)")
+EXAMPLE = "42-7193-0518"
 LEFT = N_("no code entered: nothing was shared")
 
 EXIT_LEFT = 0
 EXIT_USAGE = 2
 
 #: What the join imports, beyond what ``main`` already has: plain mode, and the app.
-PLAIN_MODULES = ("cobrowse.cli.commands", "cobrowse.cli.customer", "cobrowse.io.link")
-APP_MODULES = ("cobrowse.cli.commands", "cobrowse.io.early_join", "cobrowse.io.link", "tui.customer_app")
+PLAIN_MODULES = ("cobrowse.cli.commands", "cobrowse.cli.customer", "cobrowse.cli.org", "cobrowse.io.link")
+APP_MODULES = ("cobrowse.cli.commands", "cobrowse.cli.org", "cobrowse.io.early_join", "cobrowse.io.link",
+               "tui.customer_app")
 
 
 def asks(args: argparse.Namespace) -> bool:
@@ -53,7 +55,7 @@ def asks(args: argparse.Namespace) -> bool:
 
 
 def no_terminal_error(tr: Translator | None = None) -> str:
-    return str((tr or current())(NO_CODE))
+    return str((tr or current())(NO_CODE, command=f"`cobrowse join {EXAMPLE}`"))
 
 
 class PromptTerminal:
@@ -117,7 +119,7 @@ async def read_code(terminal: PromptTerminal, tr: Translator) -> Any:
     from cobrowse.protocol.untrusted import visible
     from cobrowse.wire.code import parse_code
 
-    prompt = str(tr(PROMPT))
+    prompt = str(tr(PROMPT, example=EXAMPLE))
     entry = CodeEntry()
     terminal.write(prompt)
     while True:
@@ -189,7 +191,7 @@ async def join_asked(args: argparse.Namespace) -> int:
         if not gone.done():
             print(f"cobrowse: {tr(LEFT)}", file=sys.stderr)
         return EXIT_LEFT
-    args.code = str(code)
+    args.code, args.code_asked = str(code), True
     try:
         await warming
     except Exception:

@@ -280,7 +280,8 @@ async def run_customer_app(args: argparse.Namespace, settings: ClientSettings) -
             for sig in (signal.SIGTERM, signal.SIGHUP):  # until the app watches the terminal itself
                 loop.add_signal_handler(sig, early.end, SIGNAL_MESSAGES[sig.name])
             CustomerApp = await _import_app()
-            if code is not None:  # the app's start-up after the agent's first screen, not during the key exchange
+            if getattr(args, "code_asked", False):  # typed at the prompt: the app's start-up (tens of ms
+                # holding the loop) after the agent's first screen, not in the middle of the key exchange
                 from cobrowse.io.early_join import PAIRING_WAIT
 
                 await early.paired(PAIRING_WAIT)
@@ -335,6 +336,8 @@ async def _import_app() -> Any:
     """tui.customer_app's CustomerApp, imported in a thread while the loop runs the session."""
     import importlib
 
+    if "tui.customer_app" in sys.modules:  # imported while the code was typed (cli/code_prompt.py)
+        return sys.modules["tui.customer_app"].CustomerApp
     before = sys.getswitchinterval()
     sys.setswitchinterval(SWITCH_INTERVAL)
     try:
