@@ -184,9 +184,16 @@ async def _leaves(relay_url: str, key: bytes, expected: int, *extra: str) -> str
         await customer.type(key)
         assert await customer.wait() == expected, customer.text()
         assert _children(customer.proc.pid) == []
+        _assert_terminal_restored(customer)
         return customer.text()
     finally:
         await customer.close()
+
+
+def _assert_terminal_restored(customer: PtyProc) -> None:
+    """The terminal is back in canonical mode with echo, as the shell left it."""
+    lflag = termios.tcgetattr(customer.master)[3]
+    assert lflag & termios.ICANON and lflag & termios.ECHO
 
 
 async def test_ctrl_d_leaves_cleanly(relay_url: str) -> None:
@@ -205,6 +212,7 @@ async def test_sigterm_at_the_prompt_leaves_the_terminal_as_it_was(relay_url: st
         await customer.until(PROMPT)
         customer.proc.send_signal(signal.SIGTERM)
         assert await customer.wait() == 0
+        _assert_terminal_restored(customer)
     finally:
         await customer.close()
 
