@@ -43,7 +43,9 @@ LEFT = N_("no code entered: nothing was shared")
 EXIT_LEFT = 0
 EXIT_USAGE = 2
 
-#: What the join imports, beyond what ``main`` already has: plain mode, and the app.
+#: What connecting to the relay needs (imported first), then what the join imports beyond
+#: what ``main`` already has: plain mode, and the app (imported while the relay answers).
+CONNECT_MODULES = ("cobrowse.cli.commands", "cobrowse.io.link")
 PLAIN_MODULES = ("cobrowse.cli.commands", "cobrowse.cli.customer", "cobrowse.cli.org", "cobrowse.io.link")
 APP_MODULES = ("cobrowse.cli.commands", "cobrowse.cli.org", "cobrowse.io.early_join", "cobrowse.io.link",
                "tui.customer_app")
@@ -232,7 +234,7 @@ async def _leave(warming: asyncio.Future[None]) -> None:
 async def _warm(args: argparse.Namespace, app: bool) -> None:
     """Everything the join does that does not need the code: the imports, the settings, the
     relay's connection (kept until the claim)."""
-    await imported(APP_MODULES if app else PLAIN_MODULES)
+    await imported(CONNECT_MODULES)
     from cobrowse.cli.commands import settings_of
     from cobrowse.io import ahead
     from cobrowse.io.link import RelayLink
@@ -240,7 +242,13 @@ async def _warm(args: argparse.Namespace, app: bool) -> None:
     settings = settings_of(args)
     relay = settings.relay
     link = RelayLink(relay, "customer", proxy=settings.proxy_for(relay))
-    await ahead.keep(relay, link.connection)
+    rest = asyncio.ensure_future(imported(APP_MODULES if app else PLAIN_MODULES))
+    try:
+        await ahead.keep(relay, link.connection)  # the relay down is said now, not after Textual's import
+    except BaseException:
+        rest.cancel()
+        raise
+    await rest
 
 
 async def imported(names: tuple[str, ...]) -> None:
