@@ -49,6 +49,11 @@ CONNECT_MODULES = ("cobrowse.cli.commands", "cobrowse.io.link")
 PLAIN_MODULES = ("cobrowse.cli.commands", "cobrowse.cli.customer", "cobrowse.cli.org", "cobrowse.io.link")
 APP_MODULES = ("cobrowse.cli.commands", "cobrowse.cli.org", "cobrowse.io.early_join", "cobrowse.io.link",
                "tui.customer_app")
+#: What Textual imports only once the app runs (its driver, input parser, layouts): ahead too,
+#: where this Textual has them (another version's names are skipped, not an error).
+APP_RUN_MODULES = ("concurrent.futures.thread", "textual.drivers.linux_driver", "textual._xterm_parser",
+                   "textual.layouts.factory", "textual.layouts.horizontal", "textual.layouts.stream",
+                   "textual.scrollbar", "textual.drivers.headless_driver", "textual.pilot")
 
 
 def asks(args: argparse.Namespace) -> bool:
@@ -242,7 +247,7 @@ async def _warm(args: argparse.Namespace, app: bool) -> None:
     settings = settings_of(args)
     relay = settings.relay
     link = RelayLink(relay, "customer", proxy=settings.proxy_for(relay))
-    rest = asyncio.ensure_future(imported(APP_MODULES if app else PLAIN_MODULES))
+    rest = asyncio.ensure_future(imported(APP_MODULES if app else PLAIN_MODULES, APP_RUN_MODULES if app else ()))
     try:
         await ahead.keep(relay, link.connection)  # the relay down is said now, not after Textual's import
     except BaseException:
@@ -251,7 +256,7 @@ async def _warm(args: argparse.Namespace, app: bool) -> None:
     await rest
 
 
-async def imported(names: tuple[str, ...]) -> None:
+async def imported(names: tuple[str, ...], optional: tuple[str, ...] = ()) -> None:
     """Import ``names`` in a daemon thread (the prompt keeps echoing meanwhile; a person who
     leaves does not wait for Textual's import to end)."""
     loop = asyncio.get_running_loop()
@@ -268,6 +273,9 @@ async def imported(names: tuple[str, ...]) -> None:
         try:
             for name in names:
                 importlib.import_module(name)
+            for name in optional:
+                with contextlib.suppress(ImportError):
+                    importlib.import_module(name)
         except BaseException as exc:  # noqa: BLE001 - handed to the loop, raised there
             error = exc
         with contextlib.suppress(RuntimeError):  # the loop is gone: the person left
