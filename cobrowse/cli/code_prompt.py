@@ -254,6 +254,9 @@ async def _warm(args: argparse.Namespace, app: bool) -> None:
         rest.cancel()
         raise
     await rest
+    from cobrowse.io import joining
+
+    joining.prepare()  # SPAKE2's half that needs no password (cobrowse.crypto.handshake.Prepared)
 
 
 async def imported(names: tuple[str, ...], optional: tuple[str, ...] = ()) -> None:
