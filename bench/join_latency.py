@@ -90,6 +90,9 @@ PHASES = ("spawn_ms", "connect_ms", "claim_ms", "joined_ms", "pake_ms", "confirm
 APP_PHASES = ("spawn_ms", "connect_ms", "claim_ms", "pake_ms", "paired_ms", "hello_ms", "first_screen_ms", "prompt_ms",
               "app_screen_ms", "app_visible_ms", "app_prompt_ms")
 APP_SIZE = (100, 30)
+#: --prompt: what the prompt says, and the gap between two typed characters (s).
+PROMPT_TEXT = "Enter the code"
+TYPING_GAP = 0.05
 BASELINES = {
     "version": ["-m", "cobrowse", "--version"],
     # as cobrowse.cli.main does it: with its import shims where the tree has them
@@ -156,6 +159,8 @@ class Child:
                 if not chunk:
                     break
                 self.lines.append((time.monotonic(), "tty", chunk.decode(errors="replace")))
+                if b"\x1b[6n" in chunk:  # where the cursor is, as a terminal answers (plain mode's notices ask)
+                    os.write(fd, b"\x1b[30;1R")
                 self.changed.set()
         finally:
             loop.remove_reader(fd)
@@ -277,8 +282,11 @@ class RelayMarks:
             return connected(conn, *args, **kw)
 
         def on_receive(conn: Any, msg: Any, *args: Any, **kw: Any) -> Any:
-            if conn is self.conn and type(msg).__name__ == "Claim":
-                self.marks.setdefault("claim_ms", time.monotonic())
+            # the claimant's connection (with --prompt, a connection made while the code was typed,
+            # maybe not the first: cobrowse.io.ahead replaces it every few seconds)
+            if self.since and type(msg).__name__ == "Claim" and "claim_ms" not in self.marks:
+                self.conn = conn
+                self.marks["claim_ms"] = time.monotonic()
             return receive(conn, msg, *args, **kw)
 
         def on_route(conn: Any) -> Any:
@@ -297,7 +305,10 @@ MARKS: RelayMarks | None = None
 ESCAPES = re.compile(r"\x1b(\[[0-?]*[ -/]*[@-~]|\][^\x07\x1b]*(\x07|\x1b\\)|[@-Z\\-_]|.)")
 
 
-async def one_round(relay_url: str, tree: Path = ROOT, agent_url: str | None = None, app: bool = False) -> dict[str, float]:
+async def one_round(relay_url: str, tree: Path = ROOT, agent_url: str | None = None, app: bool = False,
+                    typing_pause: float | None = None) -> dict[str, float]:
+    """One join; with ``typing_pause`` (s): ``cobrowse join`` with no code on a pty,
+    the code typed at its prompt, the marks from Enter."""
     t_agent = time.monotonic()
     agent = await Child.start("agent", "agent", "--headless", "--relay", agent_url or relay_url, json_stdout=True,
                               cwd=tree)
@@ -309,11 +320,24 @@ async def one_round(relay_url: str, tree: Path = ROOT, agent_url: str | None = N
             MARKS.start()
         t0 = time.monotonic()
         join = ("join", code, "--relay", relay_url, "--command", "bash --norc --noprofile")
-        if app:
+        launched = t0
+        if typing_pause is not None:
+            customer = await Child.start_tty("customer", *join[:1], *join[2:], *(() if app else ("--plain",)), cwd=tree)
+            t_spawned = time.monotonic()
+            shown = await customer.until(lambda: customer.tty_time(PROMPT_TEXT), "the code prompt")
+            await asyncio.sleep(typing_pause)  # the person reads the code, then types it as a terminal sends it
+            assert customer.master is not None
+            for char in code:
+                os.write(customer.master, char.encode())
+                await asyncio.sleep(TYPING_GAP)
+            t0 = time.monotonic()
+            os.write(customer.master, b"\r")
+        elif app:
             customer = await Child.start_tty("customer", *join, cwd=tree)
+            t_spawned = time.monotonic()
         else:
             customer = await Child.start("customer", *join, cwd=tree)
-        t_spawned = time.monotonic()
+            t_spawned = time.monotonic()
         await agent.until(lambda: agent.event_time("screen"), "first screen event")
         prompt = lambda e: any(line.startswith("$") for line in e.get("lines", []))  # noqa: E731
         try:
@@ -340,13 +364,22 @@ async def one_round(relay_url: str, tree: Path = ROOT, agent_url: str | None = N
             "first_screen_ms": agent.event_time("screen"),
             "prompt_ms": agent.event_time("screen", prompt),
         }
+        if typing_pause is not None:
+            marks["joined_ms"] = customer.tty_time("joined; checking the code")
+            marks["confirmed_ms"] = customer.tty_time("Compare these words")
         if app:
             del marks["joined_ms"], marks["confirmed_ms"]
             alt_at = customer.tty_time(r"\x1b\[\?1049h")
             marks["app_screen_ms"] = alt_at
             marks["app_visible_ms"] = customer.tty_time("Your terminal is visible")
             marks["app_prompt_ms"] = customer.tty_time(r"\$ ", alt_at) if alt_at is not None else None
+        if typing_pause is not None:
+            early = {"spawn_ms": marks.pop("spawn_ms"), "connect_ms": marks.pop("connect_ms")}
         result = {k: round((v - t0) * 1000, 1) if v is not None else None for k, v in marks.items()}
+        if typing_pause is not None:
+            result["prompt_shown_ms"] = round((shown - launched) * 1000, 1)
+            result["relay_ready_ms"] = (round((early["connect_ms"] - launched) * 1000, 1)
+                                        if early["connect_ms"] is not None else None)
         code_at = agent.event_time("code")
         result["agent_code_ms"] = round((code_at - t_agent) * 1000, 1) if code_at is not None else None
         await agent.send({"cmd": "end"})
@@ -383,13 +416,21 @@ async def baseline(args: list[str], tree: Path = ROOT) -> tuple[float, float]:
 APP = False
 
 
-def phases() -> tuple[str, ...]:
-    return APP_PHASES if APP else PHASES
+def phases(prompt: bool = False) -> tuple[str, ...]:
+    """The marks of a round: from the launch, or with ``prompt`` from Enter (the launch's
+    spawn and the relay's connection come before it: ``prompt_shown_ms``, ``relay_ready_ms``)."""
+    marks = APP_PHASES if APP else PHASES
+    if not prompt:
+        return marks
+    return tuple(k for k in marks if k not in ("spawn_ms", "connect_ms")) + ("prompt_shown_ms", "relay_ready_ms")
 
 
-def own_phases(rounds: list[dict[str, float | None]]) -> dict[str, float]:
+EXTRA = ("prompt_ms", "app_screen_ms", "app_visible_ms", "app_prompt_ms", "prompt_shown_ms", "relay_ready_ms")
+
+
+def own_phases(rounds: list[dict[str, float | None]], prompt: bool = False) -> dict[str, float]:
     """Each phase's own length: its mark minus the mark before it (medians over rounds)."""
-    order = [k for k in phases() if k not in ("prompt_ms", "app_screen_ms", "app_visible_ms", "app_prompt_ms")]
+    order = [k for k in phases(prompt) if k not in EXTRA]
     out: dict[str, float] = {}
     for prev, cur in zip(["start"] + order, order):
         gaps = [r[cur] - (r[prev] if prev != "start" else 0.0) for r in rounds
@@ -422,6 +463,7 @@ async def bench(args: argparse.Namespace) -> dict[str, Any]:
             relay_url = shaped_cust
     trees = [ROOT] + ([args.versus] if args.versus else [])
     runs = {tree: Run() for tree in trees}
+    asked = Run(prompt=True)  # --prompt: this tree's `cobrowse join` with no code
     try:
         for i in range(args.n):
             if i and time.monotonic() - start > args.budget:
@@ -437,6 +479,10 @@ async def bench(args: argparse.Namespace) -> dict[str, Any]:
                 run.rounds.append(r)
                 log(f"round {i} ({tree.name}): " + " ".join(f"{k}={r.get(k)}" for k in phases())
                     + " | " + " ".join(f"{k}={run.base[k][-1]:.0f}ms" for k in BASELINES))
+                if args.prompt is not None and tree == ROOT:
+                    r = await one_round(relay_url, tree, agent_url, args.app, typing_pause=args.prompt)
+                    asked.rounds.append(r)
+                    log(f"round {i} ({tree.name}, prompt): " + " ".join(f"{k}={r.get(k)}" for k in phases(True)))
     finally:
         if shaper is not None:
             shaper.kill()
@@ -449,6 +495,8 @@ async def bench(args: argparse.Namespace) -> dict[str, Any]:
             pass
 
     result = runs[ROOT].summary()
+    if args.prompt is not None:
+        result["prompt"] = {"typing_pause_s": args.prompt, **asked.summary()}
     if args.versus:
         result["versus"] = {"tree": str(args.versus), **runs[args.versus].summary()}
     result["rtt_ms"], result["loss"] = args.rtt, args.loss
@@ -481,7 +529,8 @@ async def start_shaper(relay_port: int, rtt_ms: float, loss: float) -> tuple[asy
 class Run:
     """One tree's rounds and baselines."""
 
-    def __init__(self) -> None:
+    def __init__(self, prompt: bool = False) -> None:
+        self.prompt = prompt
         self.rounds: list[dict[str, float]] = []
         self.base: dict[str, list[float]] = {k: [] for k in BASELINES}
         self.base_cpu: dict[str, list[float]] = {k: [] for k in BASELINES}
@@ -490,15 +539,20 @@ class Run:
         rounds, base, base_cpu = self.rounds, self.base, self.base_cpu
         totals = [r["first_screen_ms"] for r in rounds]
         med = statistics.median
-        marks = {k: round(med(r[k] for r in rounds if r.get(k) is not None), 1) for k in phases()
+        marks = {k: round(med(r[k] for r in rounds if r.get(k) is not None), 1) for k in phases(self.prompt)
                  if any(r.get(k) is not None for r in rounds)}
+        if self.prompt:  # Enter → the agent's first screen; no baselines of its own
+            return {"enter_to_first_screen_ms_p50": round(med(totals), 1),
+                    "enter_to_first_screen_ms_p90": round(pct(totals, 0.9), 1),
+                    "enter_to_first_screen_ms_max": round(max(totals), 1), "n": len(rounds),
+                    "phases_ms_p50": marks, "phase_ms_p50": own_phases(rounds, True)}
         return {
             "join_to_first_screen_ms_p50": round(med(totals), 1),
             "join_to_first_screen_ms_p90": round(pct(totals, 0.9), 1),
             "join_to_first_screen_ms_max": round(max(totals), 1),
             "n": len(rounds),
             "phases_ms_p50": marks,
-            "phase_ms_p50": own_phases(rounds),
+            "phase_ms_p50": own_phases(rounds, self.prompt),
             "after_joined_ms_p50": round(med(r["first_screen_ms"] - r["joined_ms"] for r in rounds
                                              if r.get("joined_ms") is not None), 1) if not APP else None,
             "agent_code_ms_p50": round(med(r["agent_code_ms"] for r in rounds if r.get("agent_code_ms") is not None), 1),
@@ -523,6 +577,9 @@ def main() -> None:
     ap.add_argument("--loss", type=float, default=0.0, metavar="P", help="with --rtt: loss per direction (default 0)")
     ap.add_argument("--app", action="store_true",
                     help="the customer app (no --plain) on a pty instead of plain mode on pipes")
+    ap.add_argument("--prompt", type=float, nargs="?", const=3.0, default=None, metavar="S",
+                    help="also `cobrowse join` with no code (this tree only): wait for its prompt, pause S s "
+                         "(default 3: the code read over the phone), type the code, and time from Enter")
     ap.add_argument("--relay-at", choices=("middle", "customer"), default="middle",
                     help="with --rtt: both sides shaped (middle, default) or only the agent's (a relay near the customer)")
     args = ap.parse_args()

@@ -65,17 +65,22 @@ def fail(error: BaseException) -> int:
     return EXIT_USAGE if isinstance(error, ConfigError) else exit_code_for(error)
 
 
+def settings_of(args: argparse.Namespace) -> ClientSettings:
+    """The command's settings: its flags, then the environment, then the config file."""
+    return resolve(args.relay, getattr(args, "token", None), getattr(args, "name", None),
+                   getattr(args, "redact", None),
+                   mic_flag=getattr(args, "mic", None), speaker_flag=getattr(args, "speaker", None),
+                   direct_flag=getattr(args, "direct", None),
+                   credential_flag=getattr(args, "credential", None), org_flags=getattr(args, "org", None),
+                   playbooks_flags=getattr(args, "playbooks", None),
+                   proxy_flag=getattr(args, "proxy", None), no_proxy_flag=bool(getattr(args, "no_proxy", False)),
+                   webhook_flag=getattr(args, "webhook", None),
+                   predict_flag=getattr(args, "predict", None))
+
+
 async def run(args: argparse.Namespace) -> int:
     try:
-        settings = resolve(args.relay, getattr(args, "token", None), getattr(args, "name", None),
-                           getattr(args, "redact", None),
-                           mic_flag=getattr(args, "mic", None), speaker_flag=getattr(args, "speaker", None),
-                           direct_flag=getattr(args, "direct", None),
-                           credential_flag=getattr(args, "credential", None), org_flags=getattr(args, "org", None),
-                           playbooks_flags=getattr(args, "playbooks", None),
-                           proxy_flag=getattr(args, "proxy", None), no_proxy_flag=bool(getattr(args, "no_proxy", False)),
-                           webhook_flag=getattr(args, "webhook", None),
-                           predict_flag=getattr(args, "predict", None))
+        settings = settings_of(args)
         if args.command_name == "agent":
             from cobrowse.cli.helpdesk import start_webhook
 
@@ -275,6 +280,11 @@ async def run_customer_app(args: argparse.Namespace, settings: ClientSettings) -
             for sig in (signal.SIGTERM, signal.SIGHUP):  # until the app watches the terminal itself
                 loop.add_signal_handler(sig, early.end, SIGNAL_MESSAGES[sig.name])
             CustomerApp = await _import_app()
+            if getattr(args, "code_asked", False):  # typed at the prompt: the app's start-up (tens of ms
+                # holding the loop) after the agent's first screen, not in the middle of the key exchange
+                from cobrowse.io.early_join import PAIRING_WAIT
+
+                await early.paired(PAIRING_WAIT)
             if early.gone is not None:  # no app for a terminal that went away
                 return (await early.ended()).exit_code
         else:
@@ -326,6 +336,8 @@ async def _import_app() -> Any:
     """tui.customer_app's CustomerApp, imported in a thread while the loop runs the session."""
     import importlib
 
+    if "tui.customer_app" in sys.modules:  # imported while the code was typed (cli/code_prompt.py)
+        return sys.modules["tui.customer_app"].CustomerApp
     before = sys.getswitchinterval()
     sys.setswitchinterval(SWITCH_INTERVAL)
     try:

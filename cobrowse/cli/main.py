@@ -140,7 +140,8 @@ def _agent_command(sub: "argparse._SubParsersAction[argparse.ArgumentParser]") -
 
 _CUSTOMER_COMMANDS = (
     ("join", "join the agent's session with the code they read to you (customers)",
-     "Join a support session with the code the agent gave you, and share a terminal with them. Nothing is shared until both sides confirm the code."),
+     "Join a support session with the code the agent gave you, and share a terminal with them. Nothing is shared until both sides confirm the code. "
+     "Without the code (in a terminal), cobrowse asks for it and gets ready while you type it; Ctrl-C or Ctrl-D leaves."),
     ("share", "create a session yourself and give the code to an agent (customers)",
      "Create a session and share a terminal; prints `cobrowse code: CODE` on stderr for you to give to the agent."),
 )
@@ -149,7 +150,9 @@ _CUSTOMER_COMMANDS = (
 def _customer_command(sub: "argparse._SubParsersAction[argparse.ArgumentParser]", name: str, help_text: str, what: str) -> None:
     parser = sub.add_parser(name, help=help_text, description=what, epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
     if name == "join":
-        parser.add_argument("code", metavar="CODE", help="the session code, like 42-7193-0518")
+        parser.add_argument("code", metavar="CODE", nargs="?",
+                            help="the session code, like 42-7193-0518; without it cobrowse asks for it (in a terminal) "
+                                 "and connects to the relay while you type")
     _customer_options(parser)
 
 
@@ -174,6 +177,19 @@ def main(argv: Sequence[str] | None = None) -> int:
         notice = install_customer_language(getattr(args, "lang", None), os.environ)
         if notice:
             print(f"cobrowse: {notice}", file=sys.stderr)
+    if args.command_name == "join" and args.code is None:  # ask for it, getting ready meanwhile
+        from cobrowse.cli import code_prompt
+
+        if not sys.stdin.isatty():
+            print(f"cobrowse: {code_prompt.no_terminal_error()}", file=sys.stderr)
+            return code_prompt.EXIT_USAGE
+        import asyncio
+
+        try:
+            return asyncio.run(code_prompt.join_asked(args))
+        except KeyboardInterrupt:
+            print("cobrowse: interrupted", file=sys.stderr)
+            return 130
     if args.command_name == "org":
         from cobrowse.cli import org as org_cli
 

@@ -19,9 +19,10 @@ from __future__ import annotations
 
 import hmac
 from hashlib import sha256
-from typing import Callable, NoReturn
+from typing import Any, Callable, NoReturn
 
 from spake2 import SPAKE2_Symmetric
+from spake2.spake2 import DefaultParams
 
 from cobrowse import PROTOCOL_VERSION
 from cobrowse.crypto.keys import SessionKeys
@@ -49,10 +50,46 @@ def _confirmation(keys: SessionKeys, role: str) -> bytes:
     return hmac.new(keys.confirm, f"confirm {role}".encode(), sha256).digest()
 
 
+class Prepared:
+    """SPAKE2's half of ``start`` that does not need the password, done ahead (``cobrowse join``
+    does it while the code is typed): a fresh secret scalar drawn from ``entropy`` exactly as
+    the library draws it, and the group's generator times it (~1.5 ms of pure-Python curve
+    arithmetic). Used by one handshake at most (:meth:`take`); every other attempt draws its
+    own. The message sent is the library's, byte for byte: ``start`` is this element plus the
+    password's blinding, which :func:`_start` adds with the library's own method."""
+
+    def __init__(self, entropy: Callable[[int], bytes]) -> None:
+        group = DefaultParams.group
+        scalar = group.random_scalar(entropy)
+        self._ready: tuple[Any, Any, Any] | None = (group, scalar, group.Base.scalarmult(scalar))
+
+    def take(self) -> tuple[Any, Any, Any] | None:
+        """(group, scalar, element) once; None after."""
+        ready, self._ready = self._ready, None
+        return ready
+
+
+def _start(pake: SPAKE2_Symmetric, prepared: Prepared | None) -> bytes:
+    """``pake.start()``, with its random scalar and its multiple of the generator from
+    ``prepared`` when there is one for this group (the rest is the library's code path:
+    ``compute_outbound_message``, then the side byte, as spake2 0.9's ``start``)."""
+    ready = prepared.take() if prepared is not None else None
+    if ready is None or ready[0] is not pake.params.group or pake._started:
+        return bytes(pake.start())
+    _group, scalar, element = ready
+    pake._started = True
+    pake.xy_scalar, pake.xy_elem = scalar, element
+    pake.compute_outbound_message()
+    return bytes(pake.side + pake.outbound_message)
+
+
 class Handshake:
     """One side of the pairing handshake. Feed frames in, take frames and events out."""
 
-    def __init__(self, role: str, code: Code, entropy: Callable[[int], bytes]) -> None:
+    def __init__(self, role: str, code: Code, entropy: Callable[[int], bytes], *,
+                 prepared: Prepared | None = None) -> None:
+        """``prepared``: the password-independent half of SPAKE2's first message, made ahead
+        (:class:`Prepared`; used once)."""
         if role not in ("agent", "customer"):
             raise ValueError(f"unknown role {role!r}")
         self.role = role
@@ -60,7 +97,7 @@ class Handshake:
         self.state = "know_code"
         identity = f"cobrowse/{PROTOCOL_VERSION}/{code.nameplate}".encode()
         self._pake = SPAKE2_Symmetric(code.password, idSymmetric=identity, entropy_f=entropy)
-        self._sent: list[bytes] = [bytes([PAKE]) + self._pake.start()]
+        self._sent: list[bytes] = [bytes([PAKE]) + _start(self._pake, prepared)]
         self._outbox: list[bytes] = list(self._sent)
         self._events: list[Confirmed] = []
         self._keys: SessionKeys | None = None

@@ -22,6 +22,7 @@ from cobrowse.io.customer_session import CustomerOptions, CustomerSession
 from cobrowse.io.pty import PtyProcess
 from cobrowse.io.outcome import EXIT_OK, Outcome
 from cobrowse.policy.events import Event
+from cobrowse.policy.session_events import PeerHello, SessionEnded, SessionError
 from cobrowse.wire.code import Code
 
 #: Events kept until the app shows them (it takes a few hundred ms to start); a peer that
@@ -32,6 +33,8 @@ MAX_HELD = 2048
 #: the status line, one row each, around a borderless pane; below NARROW columns the status
 #: line is hidden). A wrong guess only costs a resize once the app has laid the pane out.
 NARROW = 80
+#: How long :meth:`EarlyJoin.paired` waits at most.
+PAIRING_WAIT = 0.3
 
 
 def pane_size(cols: int, rows: int) -> tuple[int, int]:
@@ -45,8 +48,13 @@ class HeldEvents:
     def __init__(self) -> None:
         self._held: collections.deque[Event] = collections.deque(maxlen=MAX_HELD)
         self._to: Callable[[Event], None] | None = None
+        #: Set once the agent's hello came (the session paired, and its own hello and first screen
+        #: went out before it: one task handles both in order), or the session ended or failed.
+        self.settled = asyncio.Event()
 
     def __call__(self, event: Event) -> None:
+        if isinstance(event, (PeerHello, SessionEnded, SessionError)):
+            self.settled.set()
         if self._to is None:
             self._held.append(event)
         else:
@@ -88,6 +96,22 @@ class EarlyJoin:
         # until the app draws it, the output still goes to the agent (and the pane's emulator)
         process.set_output_handler(customer.runtime.program_output)
         return opened, process
+
+    async def paired(self, timeout: float) -> None:
+        """Until the joined session paired and sent its first screen, failed, or ``timeout`` s
+        passed. The app's start-up holds the event loop for tens of milliseconds: started after
+        this, it no longer sits between the agent's key exchange and its first screen (when the
+        code was typed at cobrowse's prompt, the app's import is long done by then)."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout
+        settled = asyncio.ensure_future(self.events.settled.wait())
+        opening = self._opening
+        try:
+            await asyncio.wait((settled, opening), timeout=timeout, return_when=asyncio.FIRST_COMPLETED)
+            if opening.done() and not opening.cancelled() and opening.exception() is None:
+                await asyncio.wait((settled,), timeout=max(0.0, deadline - loop.time()))  # now the pairing
+        finally:
+            settled.cancel()
 
     async def take(self) -> tuple[Code | None, PtyProcess]:
         """The session's code and its program, once open; raises what opening raised."""

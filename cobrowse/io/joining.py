@@ -13,6 +13,7 @@ import os
 import random
 from typing import Callable, Sequence
 
+from cobrowse.crypto.handshake import Handshake, Prepared
 from cobrowse.errors import RelayRejected, RelayUnavailable
 from cobrowse.io.link import RelayLink
 from cobrowse.policy.events import Event
@@ -73,6 +74,26 @@ async def claim_retrying(link: RelayLink, nameplate: str, emit: Callable[[Event]
             await asyncio.sleep(delay)
 
 
+_prepared: Prepared | None = None
+
+
+def prepare() -> None:
+    """Do the password-independent half of this process's next claim's SPAKE2 message now
+    (``cobrowse join`` while the code is typed: cobrowse.cli.code_prompt); fresh randomness."""
+    global _prepared
+    _prepared = Prepared(os.urandom)
+
+
+def _claim_session(role: str, code: Code) -> Session:
+    """A fresh handshake for a claim: the prepared half if there is one (used once)."""
+    global _prepared
+    prepared, _prepared = _prepared, None
+    if prepared is None:
+        return Session(role, code, os.urandom)
+    return Session(role, code, os.urandom,
+                   handshake=lambda: Handshake(role, code, os.urandom, prepared=prepared))
+
+
 class Claimant:
     """The side that types the code: its claim, and its claim made again when the relay lost
     it before the creator confirmed it (a relay restart keeps only confirmed claims). A
@@ -90,7 +111,7 @@ class Claimant:
     async def join(self, code: Code) -> None:
         """Claim the session; refusals that pass (``busy``, ``unavailable``) are retried for
         up to ``join_retry_for`` s, each wait reported."""
-        session = Session(self.role, code, os.urandom)
+        session = _claim_session(self.role, code)
         await claim_retrying(self.link, code.nameplate, self.emit, self.join_retry_for, session.begin())
         self.code = code
         self.session = session

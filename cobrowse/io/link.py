@@ -21,7 +21,7 @@ from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidPro
 
 from cobrowse import PROTOCOL_VERSION
 from cobrowse.errors import ConfigError, RelayRejected, RelayUnavailable
-from cobrowse.io import preconnect
+from cobrowse.io import ahead, preconnect
 from cobrowse.wire import envelope as env
 from cobrowse.wire.backoff import reconnect_delay
 from cobrowse.wire.frozen import frozen
@@ -241,6 +241,11 @@ class RelayLink:
                 isinstance(exc, OSError) and exc.errno == errno.ECONNREFUSED)
             raise unreachable(self.url, exc, self.proxy) from None
 
+    async def connection(self) -> ClientConnection:
+        """A new connection to the relay, upgraded, nothing sent on it yet (errors as ``open`` and
+        ``claim`` report them): cobrowse.io.ahead keeps one while ``cobrowse join`` asks for the code."""
+        return await self._connect()
+
     async def _request(self, ws: ClientConnection, message: env.Message, expect: type[env.Message],
                        then: Sequence[bytes] = ()) -> env.Message:
         await ws.send(message.encode())
@@ -287,7 +292,7 @@ class RelayLink:
     async def claim(self, nameplate: str, then: Sequence[bytes] = ()) -> None:
         """Join the session the other side created; ``then``: binary frames sent right behind
         the claim, without waiting for its answer (a refused claim's are dropped by the relay)."""
-        ws = await self._connect()
+        ws = ahead.take(self.url) or await self._connect()  # one kept open while the code was typed
         message = env.Claim(self.role, PROTOCOL_VERSION, nameplate, self.token)
         reply = await self._request(ws, message, env.Claimed, then)
         assert isinstance(reply, env.Claimed)

@@ -35,6 +35,7 @@ CUSTOMER_FACING = [
     "cobrowse/i18n/ends.py",
     "cobrowse/i18n/notices.py",
     "cobrowse/cli/customer.py",
+    "cobrowse/cli/code_prompt.py",
     "cobrowse/plain/keymap.py",
     "cobrowse/plain/prefix.py",
     "cobrowse/plain/feedback.py",
