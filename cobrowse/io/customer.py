@@ -292,7 +292,7 @@ class CustomerRuntime(TeamSeat, SessionRuntime):
         session, now = self.session, self.now
         if not small or session is None or not self._sharing_now() or self.screen.ready_at(now) > now:
             return
-        if self.rtc.path != "direct" and not self.link.ready_now():
+        if not self.link.ready_now():  # (even on the direct path: a frame it does not take goes to the relay)
             return
         for effect in self._decide().frame_upkeep():  # as ``_apply`` carries them out, without awaiting
             if isinstance(effect, m.AppMessage):
