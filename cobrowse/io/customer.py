@@ -205,6 +205,9 @@ class CustomerRuntime(TeamSeat, SessionRuntime):
             self.wake()
 
     async def _apply(self, effects: list[Effect]) -> None:
+        if all(isinstance(effect, _KEY_EFFECTS) for effect in effects):  # a key the agent typed: straight to the pty
+            self._apply_now(effects)
+            return
         for effect in effects:
             if isinstance(effect, m.AppMessage):
                 if self.paired:
@@ -306,19 +309,16 @@ class CustomerRuntime(TeamSeat, SessionRuntime):
             frame = self._poll_frame()
         finally:
             self._echoing = False
-        due = self.screen.next_deadline(now)  # what the frame did not show (the rate allowed no frame)
-        if due is not None:
-            self.wake_at(due)
-        if frame is None:
-            return
-        session.send(m.Screen(frame.to_dict()), now)
-        self._frame_sent(frame)
-        for data in session.data_to_send():  # ``flush``, without awaiting
+        if frame is not None:
+            session.send(m.Screen(frame.to_dict()), now)
+        for data in session.data_to_send():  # ``flush``, without awaiting (the upkeep's messages too)
             if not self.rtc.route(data):
                 self.link.send_now(data)
-        deadline = session.next_deadline()
-        if deadline is not None:
-            self.wake_at(deadline)  # a resend due before the ticker's next pass
+        if frame is not None:
+            self._frame_sent(frame)
+        for due in (self.screen.next_deadline(now), session.next_deadline()):
+            if due is not None:  # what the frame did not show (the rate allowed none); a resend
+                self.wake_at(due)
 
     def wake(self) -> None:
         if not self._echoing:
