@@ -407,8 +407,8 @@ class RelayLink:
         try:
             ws.protocol.send_binary(frame)
             ws.send_data()
-        except Exception as exc:  # as websockets' own send does: the connection is done for
-            ws.set_connection_exc(exc)
+        except Exception as exc:  # as websockets' own send does: the connection is done for (the pump reconnects)
+            log.debug("writing a frame failed: %r", exc)
             ws.transport.abort()
             return
         self.bytes_sent += len(frame)
