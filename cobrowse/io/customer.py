@@ -12,12 +12,13 @@ customer's keyboard live outside: their glue calls ``program_output``, ``program
 from __future__ import annotations
 
 import asyncio
+import math
 import time
 from typing import Any, Callable, Sequence
 
 from cobrowse.errors import AudioUnavailable
 from cobrowse.io.customer_seat import TeamSeat
-from cobrowse.io.output_feed import OutputFeed
+from cobrowse.io.output_feed import DEFER_BELOW, OutputFeed
 from cobrowse.io.runtime import SessionRuntime
 from cobrowse.playbook import Playbook, StepMachine
 from cobrowse.policy.customer import END_CONFIRM, FEEDBACK_ANSWER, CustomerPolicy, Effect
@@ -32,6 +33,7 @@ from cobrowse.protocol.prompts import ARMING, PromptQueue
 from cobrowse.protocol.recording import RecordingConsent
 from cobrowse.screen.redact import Redactor
 from cobrowse.screen.state import REDACTED, Modes
+from cobrowse.screen.diff import ScreenFrame
 from cobrowse.screen.sync import ScreenSender
 from cobrowse.screen.budget import PatternBudget  # after sync: keeps merges apart
 from cobrowse.voice.call import CallError
@@ -43,6 +45,11 @@ __all__ = ["CustomerRuntime", "END_CONFIRM", "FEEDBACK_ANSWER", "HELLO_WAIT"]
 #: Frames that may go at once after a quiet spell: a key the agent types is echoed back
 #: at once instead of on the next 1/30 s tick, while floods stay at the frame rate.
 ECHO_BURST = 4
+#: Output this soon after a key the agent typed, while the frame may go, sends its frame from
+#: the pty's read (``echo_frame``): the key's echo, most often. Up to ECHO_BYTES of it, with
+#: nothing else waiting to be fed; more (or later) takes the usual way.
+ECHO_WAIT = 0.1
+ECHO_BYTES = DEFER_BELOW
 #: Lines masked whole because the agent's patterns had used their CPU share are redacted
 #: again this much later (screen/budget.py).
 RECHECK = 0.1
@@ -99,6 +106,9 @@ class CustomerRuntime(TeamSeat, SessionRuntime):
         self.frames_sent = 0
         #: The program's output on its way to the emulator (io/output_feed.py).
         self.output = OutputFeed(self._loop, self.screen, self._output_fed)
+        #: When the agent's last key went to the program, until the output after it (``echo_frame``).
+        self._keyed_at = -math.inf
+        self._echoing = False
 
     # the policy's state, for front ends (read-only views of its machines)
 
@@ -180,6 +190,7 @@ class CustomerRuntime(TeamSeat, SessionRuntime):
                 self.write_program(effect.data)
             elif isinstance(effect, Expedite):
                 self.screen.expedite(self.now)
+                self._keyed_at = self.now  # its echo's frame may leave from the pty's read (echo_frame)
                 if self.output.pending or self.screen.next_deadline(self.now) is not None:
                     self.wake()  # what waited for the frame rate may go now
             elif isinstance(effect, ResyncScreen):
@@ -194,6 +205,9 @@ class CustomerRuntime(TeamSeat, SessionRuntime):
             self.wake()
 
     async def _apply(self, effects: list[Effect]) -> None:
+        if all(isinstance(effect, _KEY_EFFECTS) for effect in effects):  # a key the agent typed: straight to the pty
+            self._apply_now(effects)
+            return
         for effect in effects:
             if isinstance(effect, m.AppMessage):
                 if self.paired:
@@ -229,7 +243,10 @@ class CustomerRuntime(TeamSeat, SessionRuntime):
         effects = self._decide().program_output(data, now)
         if effects:
             self._apply_now(effects)
+        fresh = not self.output.pending
         self.output.queue(data, now)
+        if now - self._keyed_at <= ECHO_WAIT:
+            self.echo_frame(fresh and len(data) <= ECHO_BYTES)
 
     def _output_fed(self) -> None:
         self.screen_fed()
@@ -266,6 +283,46 @@ class CustomerRuntime(TeamSeat, SessionRuntime):
 
     async def local_input(self, data: bytes) -> None:
         await self._apply(self._decide().local_input(data, self.now, self.view))
+
+    def echo_frame(self, small: bool) -> None:
+        """The program's first output after a key the agent typed (its echo, most often): when the
+        frame may go now, its frame is sent from this read, without waiting for a loop pass and
+        the ticker's (the two were ~0.3 ms of a key's ~2 ms on loopback). It is the frame the
+        ticker would send: the same feed, redaction, frame rate and upkeep; only the wait goes.
+        A frame that cannot go at once (sharing paused, the window full, the socket busy, much
+        output) is left to the ticker, as before."""
+        self._keyed_at = -math.inf  # once per key
+        session, now = self.session, self.now
+        if not small or session is None or not self._sharing_now() or self.screen.ready_at(now) > now:
+            return
+        if not self.link.ready_now():  # (even on the direct path: a frame it does not take goes to the relay)
+            return
+        for effect in self._decide().frame_upkeep():  # as ``_apply`` carries them out, without awaiting
+            if isinstance(effect, m.AppMessage):
+                session.send(effect, now)
+                if isinstance(effect, (m.Chat, m.Steps)):
+                    self.on_sent(self, effect)
+            else:
+                self._apply_now([effect])
+        self._echoing = True  # the echo's feed wakes no ticker pass: this is its frame
+        try:
+            frame = self._poll_frame()
+        finally:
+            self._echoing = False
+        if frame is not None:
+            session.send(m.Screen(frame.to_dict()), now)
+        for data in session.data_to_send():  # ``flush``, without awaiting (the upkeep's messages too)
+            if not self.rtc.route(data):
+                self.link.send_now(data)
+        if frame is not None:
+            self._frame_sent(frame)
+        for due in (self.screen.next_deadline(now), session.next_deadline()):
+            if due is not None:  # what the frame did not show (the rate allowed none); a resend
+                self.wake_at(due)
+
+    def wake(self) -> None:
+        if not self._echoing:
+            super().wake()
 
     async def run_command(self, name: str, text: str = "") -> None:
         await self._apply(self._decide().command(name, text, self.now, self.view))
@@ -387,15 +444,22 @@ class CustomerRuntime(TeamSeat, SessionRuntime):
 
     async def _send_frame(self) -> None:
         await self._apply(self._decide().frame_upkeep())
+        frame = self._poll_frame()
+        if frame is not None:
+            await self.send(m.Screen(frame.to_dict()))
+            self._frame_sent(frame)
+
+    def _poll_frame(self) -> ScreenFrame | None:
+        """The next frame, if one is due (``_send_frame``'s part without I/O; ``echo_frame``'s too)."""
         if self._recheck is None and self.redactor.take_unchecked():
             self._recheck = self._loop.call_later(RECHECK, self._recheck_redaction)
         self.output.feed_due()
-        frame = self.screen.poll(self.now)
-        if frame is not None:
-            await self.send(m.Screen(frame.to_dict()))
-            self.frames_sent += 1
-            if not self.policy.told_masked and any(style.attrs & REDACTED for _, row in frame.rows for _, style in row.runs):
-                self._apply_now(self.policy.frame_masked())
+        return self.screen.poll(self.now)
+
+    def _frame_sent(self, frame: ScreenFrame) -> None:
+        self.frames_sent += 1
+        if not self.policy.told_masked and any(style.attrs & REDACTED for _, row in frame.rows for _, style in row.runs):
+            self._apply_now(self.policy.frame_masked())
 
     def screen_fed(self) -> None:
         """The emulator took output: the ticker's pass is due when the frame rate allows the

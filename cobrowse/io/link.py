@@ -14,9 +14,11 @@ import os
 import errno
 import random
 from enum import StrEnum
-from typing import Any, Sequence
+from typing import Any, Callable, Sequence
 
 from websockets.asyncio.client import ClientConnection, connect
+from websockets.frames import Frame as WsFrame, Opcode
+from websockets.protocol import Event, State
 from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidProxy, InvalidStatus, InvalidURI
 
 from cobrowse import PROTOCOL_VERSION
@@ -29,10 +31,30 @@ from cobrowse.wire.proxy import ProxyChoice, ProxySettingError, choose_proxy
 
 log = logging.getLogger(__name__)
 
+
+class _Connection(ClientConnection):
+    """websockets' client connection, handing a whole binary message (a sealed frame) to
+    ``sink`` from the socket's read callback when nothing waits before it: one task hop
+    (websockets' queue, then ``RelayLink._pump``) less per frame on the way to the session.
+    Everything else (the relay's text messages, a fragmented message, a frame behind one of
+    those) goes through ``recv`` as before, so the order stays the order they came in."""
+
+    sink: Callable[[bytes], None] | None = None
+
+    def process_event(self, event: Event) -> None:
+        sink = self.sink
+        if (sink is not None and isinstance(event, WsFrame) and event.opcode is Opcode.BINARY and event.fin
+                and not len(self.recv_messages.frames)):
+            sink(bytes(event.data))
+            return
+        super().process_event(event)
+
+
 MAX_FRAME = 8 * 1024 * 1024
 #: Every connection to the relay, on an early socket or not.
 _CONNECT_OPTIONS: dict[str, Any] = {"compression": None, "max_size": MAX_FRAME, "open_timeout": 10,
-                                    "ping_interval": 10, "ping_timeout": 20, "close_timeout": 2}
+                                    "ping_interval": 10, "ping_timeout": 20, "close_timeout": 2,
+                                    "create_connection": _Connection}
 #: Binary frames a claim's answer may follow (see ``RelayLink._request``): a handshake's worth.
 EARLY_FRAMES = 4
 #: How long a side keeps trying to get its session back after the relay connection drops
@@ -221,6 +243,7 @@ class RelayLink:
         self._refused_connection = False
         #: Binary frames that came before the answer to a claim with pipelined frames.
         self._early: list[bytes] = []
+        self._sending = 0  # ``send`` calls waiting for the socket (``ready_now``)
 
     async def _connect(self) -> ClientConnection:
         early = await preconnect.take(self.url) if self.proxy.url is None else None
@@ -326,7 +349,21 @@ class RelayLink:
 
     def _attach(self, ws: ClientConnection, nameplate: str, side: str) -> None:
         self._ws, self.nameplate, self._side = ws, nameplate, side
+        self._take_frames(ws)
         self.connected.set()
+
+    def _take_frames(self, ws: ClientConnection) -> None:
+        """From now on, ``ws``'s binary messages go to ``items`` from its read callback (``_Connection``)."""
+        if not isinstance(ws, _Connection):
+            return
+
+        def sink(data: bytes) -> None:
+            if self._ws is not ws:
+                return  # replaced by reopen(): whatever still comes belongs to the old session
+            self.bytes_received += len(data)
+            self.items.put_nowait(Frame(data))
+
+        ws.sink = sink
 
     async def keepalive(self) -> None:
         """Tell the relay the session is in use while its frames take a direct path (the
@@ -343,11 +380,43 @@ class RelayLink:
         ws = self._ws
         if ws is None:
             return
+        if self.ready_now():  # the common case: written at once, without websockets' async context
+            self._write(ws, frame)
+            return
+        self._sending += 1
         try:
             await ws.send(frame)
             self.bytes_sent += len(frame)
         except ConnectionClosed:
             pass
+        finally:
+            self._sending -= 1
+
+    def ready_now(self) -> bool:
+        """Whether ``send_now`` can write a frame at once: connected, and no frame waiting for
+        the socket's buffer to drain (a frame written now would overtake it)."""
+        ws = self._ws
+        return (ws is not None and not self._sending and not ws.paused and ws.send_in_progress is None
+                and ws.protocol.state is State.OPEN and not ws.transport.is_closing())
+
+    def send_now(self, frame: bytes) -> None:
+        """``send`` from a callback, without a task: the same websocket frame, written to the
+        socket at once (an echo's frame from the pty's read, io/customer.py). Call it only when
+        ``ready_now`` said so; a frame it cannot write is dropped, as ``send`` drops one while
+        disconnected (the channel resends)."""
+        ws = self._ws
+        if ws is not None and self.ready_now():
+            self._write(ws, frame)
+
+    def _write(self, ws: ClientConnection, frame: bytes) -> None:
+        try:
+            ws.protocol.send_binary(frame)
+            ws.send_data()
+        except Exception as exc:  # as websockets' own send does: the connection is done for (the pump reconnects)
+            log.debug("writing a frame failed: %r", exc)
+            ws.transport.abort()
+            return
+        self.bytes_sent += len(frame)
 
     async def confirm(self) -> None:
         """Tell the relay our key confirmation of the claimant succeeded: the claim stands."""
@@ -400,6 +469,8 @@ class RelayLink:
             if self._ws is not ws and self._ws is not None:
                 continue  # reopen() replaced that connection: its end is not ours
             if ended is not None:
+                if isinstance(ws, _Connection):
+                    ws.sink = None  # nothing after the end, as before (the pump stopped reading)
                 await self.items.put(ended)
                 return
             self._ws = None
@@ -476,6 +547,7 @@ class RelayLink:
             assert isinstance(reply, env.Resumed)
             self.ice_servers = reply.ice_servers
             self._ws = ws
+            self._take_frames(ws)
             self.connected.set()
             await self.items.put(Resumed(reply.peer))
             return None
