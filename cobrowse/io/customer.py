@@ -485,4 +485,9 @@ class CustomerRuntime(TeamSeat, SessionRuntime):
             return None
         await self._send_frame()
         deadlines = [d for d in (self.screen.next_deadline(now), self.policy.next_deadline()) if d is not None]
+        screen = self.screen
+        if screen.steady and (ready := screen.ready_at(now)) > now:
+            # Output streams at the steady rate: the next pass is when the next frame may go
+            # (the output read meanwhile waits for it), not an idle one at TICK in between.
+            deadlines.append(ready)
         return min(deadlines, default=None)

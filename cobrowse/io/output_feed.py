@@ -114,6 +114,8 @@ class OutputFeed:
         if self._feed_handle is None and (self._deferred is None or self._backlog_bytes > self.defer_below):
             # (a feed already waits for the frame: nothing to decide before it, not even a
             # loop pass; a pty read a tick at 10 KB/s)
+            if self._deferred is None and self._backlog_bytes <= self.defer_below and self._defer_feed():
+                return  # what _feed_step would decide first, without a loop pass for it
             self._feed_handle = self._loop.call_soon(self._feed_step)
 
     @property

@@ -41,6 +41,11 @@ DEFAULT_SIZE: tuple[int, int] = (80, 24)
 READS_PER_WAKEUP = 16
 #: ... but never more than this many seconds per callback, so other tasks keep their turn.
 READ_TIME_BUDGET = 0.005
+#: A read shorter than this took what the terminal held: the next read would only fail with
+#: EAGAIN (a syscall and an exception per read of a program writing steadily: 100 a second
+#: at 10 KB/s), so the callback ends there, as libevent's one read per wake-up does; if more
+#: came meanwhile the selector says so at once. A flood's reads are whole ~4 KiB chunks.
+SHORT_READ = 1024
 #: How long an EOF typed before the program's first output waits for it (``send_eof``).
 EOF_AFTER_START = 0.05
 
@@ -258,6 +263,8 @@ class PtyProcess:
                 handler(data)
             if self._eof_wait is not None:
                 self._type_eof()  # the EOF typed before the program's first output
+            if len(data) < SHORT_READ:
+                return
             fd = self._fd
             if time.monotonic() > deadline:
                 return

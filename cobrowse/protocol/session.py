@@ -31,6 +31,16 @@ ACK_DELAY = 0.05
 #: With a peer that reads DATA_ACKED frames (crypto/channel.py) every DATA frame carries
 #: the acknowledgement itself, and an ACK frame goes only when nothing was sent for ACK_DELAY.
 ACK_RIDE = 0.03
+#: A screen frame (the customer's screen, to an agent that may only be watching, so that
+#: nothing of its own carries the acknowledgement) is acknowledged this late: one ACK frame
+#: for ~4 frames at the steady 15 frames/s instead of one each (a stand-alone ACK is a
+#: wake-up, a websocket read and an open on the customer, the relay and this side). Any
+#: other message (a key's answer, End, Leave: what ``settle()`` waits on) brings the
+#: acknowledgement back to ACK_DELAY, and so do LAZY_FRAMES frames or LAZY_BYTES waiting,
+#: far below the sender's window (256 frames / 256 KiB), so it never stalls on us.
+SCREEN_ACK_DELAY = 0.25
+LAZY_FRAMES = 8
+LAZY_BYTES = 64 * 1024
 
 
 @dataclass(frozen=True)
@@ -89,6 +99,9 @@ class Session:
         self._events: list[SessionEvent] = []
         self._queued: list[AppMessage] = []
         self._ack_at: float | None = None
+        self._ack_since = 0.0  # when the oldest frame not acknowledged yet arrived
+        self._unacked_in = 0  # frames and bytes received since the last acknowledgement
+        self._unacked_in_bytes = 0
         self.peer_present = False
         #: ``begin`` sent the handshake with the claim: the relay's first "joined" needs no resend.
         self._sent_early = False
@@ -177,7 +190,7 @@ class Session:
         self._outbox.extend(self._seal(message, now))
         if self._ack_at is not None and not self._channel.ack_due():
             self._ack_at = None  # the frame carried it (DATA_ACKED)
-        elif self._ack_at is not None and now >= self._ack_at - (ACK_DELAY - ACK_RIDE):
+        elif self._ack_at is not None and now >= self._ack_since + ACK_RIDE:
             self._ack_at = None
             if self._channel.ack_due():
                 self._outbox.append(self._channel.ack())
@@ -261,18 +274,33 @@ class Session:
         for message in queued:
             self._outbox.extend(self._seal(message, now))
 
+    def _ack_after(self, now: float, size: int, *, lazy: bool) -> None:
+        """Plan the acknowledgement of a frame just applied: ACK_DELAY, or SCREEN_ACK_DELAY
+        for a screen frame while few frames wait for it (never later than already planned)."""
+        if self._ack_at is None:
+            self._ack_since = now
+            self._unacked_in = self._unacked_in_bytes = 0
+        self._unacked_in += 1
+        self._unacked_in_bytes += size
+        if self._unacked_in >= LAZY_FRAMES or self._unacked_in_bytes >= LAZY_BYTES:
+            due = now
+        else:
+            due = self._ack_since + (SCREEN_ACK_DELAY if lazy else ACK_DELAY)
+        if self._ack_at is None or due < self._ack_at:
+            self._ack_at = due
+
     def _receive_sealed(self, frame: bytes, now: float) -> None:
         assert self._channel is not None
         event, answer = self._channel.open(frame, now)
         self._outbox.extend(answer)
         if isinstance(event, Delivered):
-            if self._ack_at is None:
-                self._ack_at = now + ACK_DELAY
             try:
                 message = messages.decode(event.payload, messages.RECEIVING.get(self.role, messages.FROM_CUSTOMER))
             except MalformedPayload as exc:
+                self._ack_after(now, len(frame), lazy=False)
                 self._events.append(Integrity("malformed", str(exc)))
                 return
+            self._ack_after(now, len(frame), lazy=isinstance(message, messages.Screen))
             self._events.append(Received(message))
         elif isinstance(event, Duplicate):
             self._events.append(
