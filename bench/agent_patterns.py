@@ -48,7 +48,7 @@ def burst(n: int) -> list[str]:
 
 
 def run(patterns: dict[str, list], label: str) -> dict[str, float | int]:
-    budget = PatternBudget(time.perf_counter)
+    budget = PatternBudget(time.perf_counter, cpu=time.thread_time)
     redactor = Redactor(budget=budget)
     redactor.add_remote(patterns["redact"])
     steps = StepMachine(Playbook("bench", tuple(Step(f"s{i}", expect=e, fail=f) for i, (e, f) in enumerate(patterns["steps"]))),

@@ -90,7 +90,7 @@ class CustomerRuntime(TeamSeat, SessionRuntime):
                  prompt_arming: float = ARMING, guide: bool = False, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         #: The CPU the agent's patterns (steps, redaction, pointer) may use here (screen/budget.py).
-        self.patterns = PatternBudget(time.perf_counter)
+        self.patterns = PatternBudget(time.perf_counter, cpu=time.thread_time)
         #: Secrets are masked on this machine before anything is sealed (screen/redact.py).
         self.redactor = Redactor(redact_patterns, budget=self.patterns)
         self.policy = CustomerPolicy(patterns=self.patterns, redactor=self.redactor, consent_timeout=consent_timeout,
