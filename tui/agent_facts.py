@@ -76,6 +76,7 @@ class SessionView(TabPane):
     link_state: str
     customer_name: str
     ended: bool
+    left: bool
     end_message: str
     attention: bool
     typing: bool

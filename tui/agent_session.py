@@ -81,6 +81,7 @@ class SessionPane(SessionUpdates):
         self.link_state = "connecting"
         self.customer_name = ""
         self.ended = False
+        self.left = False
         self.end_message = ""
         self.attention = False
         self.typing = False

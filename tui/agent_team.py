@@ -141,7 +141,10 @@ class TeamView(StepsView):
         self.render_team(now)
 
     def team_summary(self, now: float | None = None) -> str:
-        """The facts box's line: ``3 agents · 1 waiting · invite 4:32`` (empty: no team)."""
+        """The facts box's line: ``3 agents · 1 waiting · invite 4:32`` (empty: no team). Once
+        this agent has left or the session ended, the last count would be stale: only the leaving."""
+        if self.ended:
+            return "you left" if self.left else ""
         parts = []
         if len(self.team_viewers) > 1:
             parts.append(f"{len(self.team_viewers)} agents")

@@ -299,6 +299,7 @@ class SessionUpdates(TeamView):
 
     def _close(self, event: SessionEnded) -> None:
         self.ended = True
+        self.left = str(event.reason) == "left"
         self.end_message = event.message or str(event.reason)
         if self.typing:
             self.set_typing(False)
