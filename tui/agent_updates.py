@@ -140,6 +140,7 @@ class SessionUpdates(TeamView):
         self.query_one("#code-spoken", PlainStatic).update(f"Say it as: {event.spoken}")
         self.query_one("#code-command", PlainStatic).update(
             Text.assemble("The customer types:  ", (event.customer_command, "bold")))
+        self.query_one("#code-asked", PlainStatic).update(self.asked_text())
         self.query_one("#code-card").display = True
         self._set_title(event.code)
         self._set_state("waiting for the customer to join…")
