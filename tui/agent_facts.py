@@ -191,7 +191,7 @@ class SessionView(TabPane):
         received, sent = self._traffic()
         lines = [
             f"code      {self.code or '—'}",
-            f"customer  {self.customer_name or ('—' if self.sas is None else 'connected')}",
+            f"customer  {self.customer_text()}",
             f"you       {self._seen_text()}",
             f"path      {self._path_text()} · rtt {self._rtt_text()}",
             *self._call_lines(),
@@ -204,6 +204,10 @@ class SessionView(TabPane):
         if recording is not RecordingState.OFF:
             lines.append("record    ● RECORDING" if recording is RecordingState.ON else "record    asked the customer…")
         return "\n".join(lines)
+
+    def customer_text(self) -> str:
+        """Their name, else whether they are connected (never once the session is over here)."""
+        return self.customer_name or ("—" if self.sas is None or self.ended else "connected")
 
     def _path_text(self) -> str:
         rtc = self.runtime.rtc if self.runtime is not None else None

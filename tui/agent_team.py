@@ -161,8 +161,12 @@ class TeamView(StepsView):
 
     def team_text(self, now: float | None = None) -> Text:
         out = Text()
-        customer = name_text(self.customer_name) if self.customer_name else ("—" if self.sas is None else "connected")
+        customer = name_text(self.customer_name) if self.customer_name else self.customer_text()
         out.append_text(Text.assemble(("customer  ", "bold"), customer))
+        if self.ended:  # the last list would be stale, its ⇧F12 hint a dead end
+            out.append("\n")
+            out.append("you left the session" if self.left else "the session ended", style="dim")
+            return out
         rows = self.team_viewers or (self._me(),)
         for row in rows:
             out.append("\n")

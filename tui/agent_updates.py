@@ -313,5 +313,5 @@ class SessionUpdates(TeamView):
             self.mirror.set_placeholder(f"session ended: {self.end_message}")
         self._set_title(self._title_core + " (ended)")
         self.query_one("#chat-input", Input).disabled = True
-        self._render_facts()
+        self.render_team()  # and the facts
         self._refresh_bindings()
