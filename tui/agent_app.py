@@ -109,7 +109,9 @@ SessionPane.-typing #typing-bar { display: block; }
 SessionPane.-ended #state { color: $error; text-style: bold; }
 #alert { height: auto; padding: 0 1; background: $error-muted; color: $text; text-style: bold; }
 #code-card { height: auto; border: round $primary; padding: 0 1; }
+#code-row { height: auto; }
 #code-digits { width: auto; color: $accent; }
+#code-asked { width: 1fr; height: auto; margin-left: 3; color: $text-muted; }
 #body { height: 1fr; }
 #mirror-box { width: 1fr; height: 1fr; align: center middle; }
 #mirror { width: auto; height: auto; max-width: 100%; max-height: 100%; }

@@ -10,6 +10,7 @@ from rich.text import Text
 from textual.containers import VerticalScroll
 from textual.widgets import Input, TabbedContent, TabPane
 
+from cobrowse.cli.config import DEFAULT_RELAY
 from cobrowse.io.agent import AgentRuntime
 from cobrowse.io.link import RelayLink
 from cobrowse.policy.agent_events import IdentityReported, RecordingState
@@ -76,6 +77,7 @@ class SessionView(TabPane):
     link_state: str
     customer_name: str
     ended: bool
+    left: bool
     end_message: str
     attention: bool
     typing: bool
@@ -93,6 +95,20 @@ class SessionView(TabPane):
     @property
     def chat_log(self) -> ChatLog:
         return self.query_one("#chat-log", ChatLog)
+
+    def customer_command(self, code: Code | None) -> str:
+        """What the customer types; with no ``code``, the command that asks them for it."""
+        join = "cobrowse join" if code is None else f"cobrowse join {code}"
+        if self.relay_url.rstrip("/") == DEFAULT_RELAY:
+            return join
+        return f"{join} --relay {self.relay_url}"
+
+    def asked_text(self) -> Text:
+        """Beside the code's digits (three lines, to fit at 80×24): the customer may also type
+        the command alone and the code at its prompt (cobrowse.cli.code_prompt)."""
+        relay = self.customer_command(None) != "cobrowse join"
+        return Text.assemble("or they type  ", ("cobrowse join", "bold"), "\nthen the code when it asks",
+                             "\n(with the same --relay)" if relay else "")
 
     def _set_title(self, core: str) -> None:
         self._title_core = core
@@ -175,7 +191,7 @@ class SessionView(TabPane):
         received, sent = self._traffic()
         lines = [
             f"code      {self.code or '—'}",
-            f"customer  {self.customer_name or ('—' if self.sas is None else 'connected')}",
+            f"customer  {self.customer_text()}",
             f"you       {self._seen_text()}",
             f"path      {self._path_text()} · rtt {self._rtt_text()}",
             *self._call_lines(),
@@ -188,6 +204,10 @@ class SessionView(TabPane):
         if recording is not RecordingState.OFF:
             lines.append("record    ● RECORDING" if recording is RecordingState.ON else "record    asked the customer…")
         return "\n".join(lines)
+
+    def customer_text(self) -> str:
+        """Their name, else whether they are connected (never once the session is over here)."""
+        return self.customer_name or ("—" if self.sas is None or self.ended else "connected")
 
     def _path_text(self) -> str:
         rtc = self.runtime.rtc if self.runtime is not None else None

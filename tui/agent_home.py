@@ -26,7 +26,7 @@ class HomePane(TabPane):
             yield PlainStatic(f"Relay: {self.relay_url}", id="home-relay")
             yield PlainStatic(
                 f"{new:<3} New session: you get a code; read it to the customer, who types "
-                "`cobrowse join CODE`.\n"
+                "`cobrowse join CODE` (or `cobrowse join`, then the code when it asks).\n"
                 f"{join:<3} Join by code: the customer ran `cobrowse share` and reads you their code.\n"
                 "You can run several sessions at once; each gets a tab. A ● on a tab means "
                 "something happened there.\n"

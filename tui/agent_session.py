@@ -15,7 +15,6 @@ from textual.containers import Container, Horizontal, Vertical, VerticalScroll
 from textual.message import Message
 from textual.widgets import Digits, Input, Markdown, TabbedContent, TabPane
 
-from cobrowse.cli.config import DEFAULT_RELAY
 from cobrowse.errors import CobrowseError, SecurityError
 from cobrowse.io.agent import AgentRuntime, CommandError
 from cobrowse.io.keeping import agent_taps
@@ -81,6 +80,7 @@ class SessionPane(SessionUpdates):
         self.link_state = "connecting"
         self.customer_name = ""
         self.ended = False
+        self.left = False
         self.end_message = ""
         self.attention = False
         self.typing = False
@@ -100,7 +100,9 @@ class SessionPane(SessionUpdates):
         yield PlainStatic("", id="alert")
         with Vertical(id="code-card"):
             yield PlainStatic(told("Read this code to the customer (F5 copies it):"), id="code-intro")
-            yield Digits("", id="code-digits")
+            with Horizontal(id="code-row"):  # beside the digits: no row taken from the screen at 80×24
+                yield Digits("", id="code-digits")
+                yield PlainStatic("", id="code-asked")
             yield PlainStatic("", id="code-spoken")
             yield PlainStatic("", id="code-command")
         with Horizontal(id="body"):
@@ -187,11 +189,6 @@ class SessionPane(SessionUpdates):
             runtime.customer_command = self.customer_command
             await runtime.create()
             self._emit(runtime.code_event())
-
-    def customer_command(self, code: Code) -> str:
-        if self.relay_url.rstrip("/") == DEFAULT_RELAY:
-            return f"cobrowse join {code}"
-        return f"cobrowse join {code} --relay {self.relay_url}"
 
     async def call(self) -> None:
         await self.command(c.Call())

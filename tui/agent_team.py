@@ -141,7 +141,10 @@ class TeamView(StepsView):
         self.render_team(now)
 
     def team_summary(self, now: float | None = None) -> str:
-        """The facts box's line: ``3 agents · 1 waiting · invite 4:32`` (empty: no team)."""
+        """The facts box's line: ``3 agents · 1 waiting · invite 4:32`` (empty: no team). Once
+        this agent has left or the session ended, the last count would be stale: only the leaving."""
+        if self.ended:
+            return "you left" if self.left else ""
         parts = []
         if len(self.team_viewers) > 1:
             parts.append(f"{len(self.team_viewers)} agents")
@@ -158,8 +161,12 @@ class TeamView(StepsView):
 
     def team_text(self, now: float | None = None) -> Text:
         out = Text()
-        customer = name_text(self.customer_name) if self.customer_name else ("—" if self.sas is None else "connected")
+        customer = name_text(self.customer_name) if self.customer_name else self.customer_text()
         out.append_text(Text.assemble(("customer  ", "bold"), customer))
+        if self.ended:  # the last list would be stale, its ⇧F12 hint a dead end
+            out.append("\n")
+            out.append("you left the session" if self.left else "the session ended", style="dim")
+            return out
         rows = self.team_viewers or (self._me(),)
         for row in rows:
             out.append("\n")

@@ -140,6 +140,7 @@ class SessionUpdates(TeamView):
         self.query_one("#code-spoken", PlainStatic).update(f"Say it as: {event.spoken}")
         self.query_one("#code-command", PlainStatic).update(
             Text.assemble("The customer types:  ", (event.customer_command, "bold")))
+        self.query_one("#code-asked", PlainStatic).update(self.asked_text())
         self.query_one("#code-card").display = True
         self._set_title(event.code)
         self._set_state("waiting for the customer to join…")
@@ -299,6 +300,7 @@ class SessionUpdates(TeamView):
 
     def _close(self, event: SessionEnded) -> None:
         self.ended = True
+        self.left = str(event.reason) == "left"
         self.end_message = event.message or str(event.reason)
         if self.typing:
             self.set_typing(False)
@@ -311,5 +313,5 @@ class SessionUpdates(TeamView):
             self.mirror.set_placeholder(f"session ended: {self.end_message}")
         self._set_title(self._title_core + " (ended)")
         self.query_one("#chat-input", Input).disabled = True
-        self._render_facts()
+        self.render_team()  # and the facts
         self._refresh_bindings()

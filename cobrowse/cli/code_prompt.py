@@ -13,7 +13,11 @@ after the claim, as with ``cobrowse join CODE``.
 
 A relay that cannot be reached is said at once, while the prompt is up (exit 3, as with the
 code on the command line). A code that cannot be one is refused at Enter with the usual
-message and the line comes back with what was typed, to fix. Ctrl-C leaves as everywhere in
+message and the line comes back with what was typed, to fix. So does a code the relay knows
+no session for (a mistyped nameplate: nothing was claimed, nothing burnt), up to
+:data:`MAX_TRIES` codes; the last one's refusal ends as with the code on the command line
+(exit 4). A code that reached a session but failed the key exchange is burnt: that ends as
+always (exit 5). Ctrl-C leaves as everywhere in
 cobrowse (exit 130), Ctrl-D on an empty line leaves (exit 0, nothing shared), as do SIGTERM
 and SIGHUP; the terminal's modes are restored whichever way.
 """
@@ -29,10 +33,13 @@ import signal
 import sys
 import threading
 from types import TracebackType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from cobrowse.cli.code_entry import CodeEntry, Outcome, ascii_digits
 from cobrowse.i18n.text import N_, Translator, current
+
+if TYPE_CHECKING:
+    from cobrowse.errors import CobrowseError
 
 PROMPT = N_("Enter the code your agent read to you (like {example}): ")
 NO_CODE = N_("no code given: put the code your agent read to you after the command, like {command} "
@@ -42,6 +49,27 @@ LEFT = N_("no code entered: nothing was shared")
 
 EXIT_LEFT = 0
 EXIT_USAGE = 2
+
+#: The relay's refusals of a claim that mean no session has that code: asked again.
+RETYPE = frozenset({"unknown_nameplate", "expired"})
+#: Codes sent to the relay from one prompt; the last one's refusal is final.
+MAX_TRIES = 5
+
+
+class Retype(Exception):
+    """The relay knows no session for the code typed at the prompt: raised by the join (in
+    place of reporting it) while tries are left, so the prompt asks again."""
+
+    def __init__(self, refused: CobrowseError) -> None:
+        super().__init__(str(refused))
+        self.refused = refused
+
+
+def retypable(args: argparse.Namespace, exc: BaseException) -> bool:
+    """``exc``, ending a join whose code was typed at the prompt, is asked again."""
+    from cobrowse.errors import RelayRejected
+
+    return bool(getattr(args, "retype", False)) and isinstance(exc, RelayRejected) and exc.code in RETYPE
 
 #: What connecting to the relay needs (imported first), then what the join imports beyond
 #: what ``main`` already has: plain mode, and the app (imported while the relay answers).
@@ -119,16 +147,17 @@ class PromptTerminal:
             os.write(self.fd_out, text.encode("utf-8", "replace"))
 
 
-async def read_code(terminal: PromptTerminal, tr: Translator) -> Any:
-    """The code typed (a cobrowse.wire.code.Code), or None: Ctrl-D, the terminal gone."""
+async def read_code(terminal: PromptTerminal, tr: Translator, typed: str = "", notice: str = "") -> Any:
+    """The code typed (a cobrowse.wire.code.Code) and the line as typed, or None: Ctrl-D, the
+    terminal gone. ``notice`` (why the last code failed) comes first, ``typed`` on the line."""
     from cobrowse.errors import InvalidCode
     from cobrowse.i18n.ends import error_text
     from cobrowse.protocol.untrusted import visible
     from cobrowse.wire.code import parse_code
 
     prompt = str(tr(PROMPT, example=EXAMPLE))
-    entry = CodeEntry()
-    terminal.write(prompt)
+    entry = CodeEntry(typed)
+    terminal.write((f"cobrowse: {visible(notice)}\r\n" if notice else "") + prompt + entry.again())
     while True:
         data = await terminal.chunks.get()
         if data is None:
@@ -146,7 +175,7 @@ async def read_code(terminal: PromptTerminal, tr: Translator) -> Any:
             terminal.write(prompt)
             continue
         try:
-            return parse_code(typed)
+            return parse_code(typed), entry.text
         except InvalidCode as exc:
             terminal.write(f"cobrowse: {visible(error_text(exc, tr))}\r\n{prompt}{entry.again()}")
 
@@ -160,12 +189,48 @@ def _output_fd() -> int:
 
 
 async def join_asked(args: argparse.Namespace) -> int:
-    """Ask for the code while getting ready, then join as ``cobrowse join CODE`` does."""
+    """Ask for the code while getting ready, then join as ``cobrowse join CODE`` does; asked
+    again while the relay knows no session for the code typed (:data:`MAX_TRIES` codes)."""
     tr = current()
     app = not args.plain and sys.stdout.isatty()
-    warming = asyncio.ensure_future(_warm(args, app))
+    typed, notice = "", ""
+    for tries_left in reversed(range(MAX_TRIES)):
+        warming = asyncio.ensure_future(_warm(args, app))
+        answer, gone = await _ask(warming, tr, typed, notice)
+        if answer is None or gone:
+            failed = _failure(warming, tr)
+            await _leave(warming)
+            if failed is not None:
+                return failed
+            if not gone:
+                print(f"cobrowse: {tr(LEFT)}", file=sys.stderr)
+            return EXIT_LEFT
+        code, typed = answer
+        args.code, args.code_asked, args.retype = str(code), True, tries_left > 0
+        try:
+            await warming
+        except Exception:
+            failed = _failure(warming, tr)
+            if failed is None:
+                raise
+            return failed
+        from cobrowse.cli import commands
+
+        try:
+            return await commands.run(args)
+        except Retype as exc:
+            from cobrowse.i18n.ends import error_text
+
+            notice = error_text(exc.refused, tr)
+    raise AssertionError("the last try reports its refusal")  # args.retype was False
+
+
+async def _ask(warming: asyncio.Future[None], tr: Translator, typed: str, notice: str) -> tuple[Any, bool]:
+    """The prompt while getting ready: (the code and the line typed, or None; whether a signal
+    came). Returns early when getting ready failed."""
     loop = asyncio.get_running_loop()
     gone: asyncio.Future[str] = loop.create_future()
+
     def went(name: str) -> None:
         if not gone.done():
             gone.set_result(name)
@@ -174,7 +239,7 @@ async def join_asked(args: argparse.Namespace) -> int:
         loop.add_signal_handler(sig, went, sig.name)
     try:
         with PromptTerminal(sys.stdin.fileno(), _output_fd()) as terminal:
-            asking = asyncio.ensure_future(read_code(terminal, tr))
+            asking = asyncio.ensure_future(read_code(terminal, tr, typed, notice))
             try:
                 while not asking.done() and not gone.done():
                     waits: set[asyncio.Future[Any]] = {asking, gone}
@@ -189,26 +254,8 @@ async def join_asked(args: argparse.Namespace) -> int:
     finally:
         for sig in (signal.SIGTERM, signal.SIGHUP):
             loop.remove_signal_handler(sig)
-    code = asking.result() if asking.done() and not asking.cancelled() else None
-    if code is None or gone.done():
-        failed = _failure(warming, tr)
-        await _leave(warming)
-        if failed is not None:
-            return failed
-        if not gone.done():
-            print(f"cobrowse: {tr(LEFT)}", file=sys.stderr)
-        return EXIT_LEFT
-    args.code, args.code_asked = str(code), True
-    try:
-        await warming
-    except Exception:
-        failed = _failure(warming, tr)
-        if failed is None:
-            raise
-        return failed
-    from cobrowse.cli import commands
-
-    return await commands.run(args)
+    answer = asking.result() if asking.done() and not asking.cancelled() else None
+    return answer, gone.done()
 
 
 def _failure(warming: asyncio.Future[None], tr: Translator) -> int | None:

@@ -282,8 +282,12 @@ async def run_customer_app(args: argparse.Namespace, settings: ClientSettings) -
             CustomerApp = await _import_app()
             if getattr(args, "code_asked", False):  # typed at the prompt: the app's start-up (tens of ms
                 # holding the loop) after the agent's first screen, not in the middle of the key exchange
-                from cobrowse.io.early_join import PAIRING_WAIT
+                from cobrowse.cli.code_prompt import Retype, retypable
+                from cobrowse.io.early_join import CLAIM_WAIT, PAIRING_WAIT
 
+                refused = await early.opened(CLAIM_WAIT)
+                if isinstance(refused, CobrowseError) and retypable(args, refused):
+                    raise Retype(refused)  # no session with that code: the prompt asks again, no app
                 await early.paired(PAIRING_WAIT)
             if early.gone is not None:  # no app for a terminal that went away
                 return (await early.ended()).exit_code

@@ -15,6 +15,7 @@ import re
 import sys
 from typing import Any, Callable, Iterator
 
+from cobrowse.cli.code_prompt import Retype, retypable
 from cobrowse.cli.commands import end_on_signals, said_to, say, trusted_orgs
 from cobrowse.cli.config import ClientSettings
 from cobrowse.errors import CobrowseError, ConfigError
@@ -202,6 +203,8 @@ async def run_customer(args: argparse.Namespace, settings: ClientSettings, guide
         await customer.abandon()
         if gone.is_set():  # the customer stopped it (a signal): not a failure to report
             return 0
+        if isinstance(exc, CobrowseError) and retypable(args, exc):  # no session: the prompt asks again
+            raise Retype(exc) from None
         print(f"cobrowse: {visible(_error(exc, tr))}", file=sys.stderr)
         return exit_code_for(exc) if isinstance(exc, CobrowseError) else EXIT_FAILED
     inputs: asyncio.Queue[bytes] = asyncio.Queue()

@@ -35,6 +35,8 @@ MAX_HELD = 2048
 NARROW = 80
 #: How long :meth:`EarlyJoin.paired` waits at most.
 PAIRING_WAIT = 0.3
+#: How long :meth:`EarlyJoin.opened` waits at most for the relay's answer to the claim.
+CLAIM_WAIT = 3.0
 
 
 def pane_size(cols: int, rows: int) -> tuple[int, int]:
@@ -112,6 +114,16 @@ class EarlyJoin:
                 await asyncio.wait((settled,), timeout=max(0.0, deadline - loop.time()))  # now the pairing
         finally:
             settled.cancel()
+
+    async def opened(self, timeout: float) -> BaseException | None:
+        """Until the claim was answered and the program started, or ``timeout`` s passed: what
+        opening raised, if it failed (a code typed at the prompt is asked again when the relay
+        knows no session for it, before any app starts: cobrowse.cli.code_prompt)."""
+        opening = self._opening
+        await asyncio.wait((opening,), timeout=timeout)
+        if not opening.done() or opening.cancelled():
+            return None
+        return opening.exception()
 
     async def take(self) -> tuple[Code | None, PtyProcess]:
         """The session's code and its program, once open; raises what opening raised."""

@@ -240,3 +240,72 @@ async def test_relay_down_is_said_at_the_prompt() -> None:
             assert _children(customer.proc.pid) == []
         finally:
             await customer.close()
+
+
+def _unknown(code: str) -> str:
+    """``code`` with another nameplate: a typo the relay knows no session for."""
+    nameplate, secret = code.split("-", 1)
+    return f"{int(nameplate) % 90 + 10 if int(nameplate) < 99 else 10}-{secret}"
+
+
+async def test_no_session_with_that_code_asks_again_with_the_line_kept(relay_url: str) -> None:
+    """A mistyped nameplate burns nothing: the message, the prompt again with what was typed
+    (the app never starts), the typo fixed in place, then the session pairs (plain and app)."""
+    for extra in (("--plain",), ()):
+        agent = await start_agent(relay_url)
+        code = (await agent.event("code"))["code"]
+        customer = await PtyProc.start("join", "--relay", relay_url, "--command", BASH, *extra)
+        try:
+            first = await customer.until(PROMPT)
+            wrong = _unknown(code)
+            await customer.type(wrong.encode() + b"\r")
+            refused = await customer.until("no session with that code: check the digits", after=first)
+            second = await customer.until(PROMPT, after=refused)
+            await customer.until(wrong, after=second)
+            assert customer.text()[second:].rstrip().endswith(wrong)  # the line, kept for editing
+            assert customer.proc.returncode is None and "could not start" not in customer.text()
+            await customer.type(b"\x15" + code.encode() + b"\r")  # Ctrl-U, the right code
+            await agent.event("paired")
+            await customer.until("Compare these words" if extra else "Your terminal is visible", after=second)
+            await agent.send({"cmd": "end"})
+            assert await customer.wait() == 0
+        finally:
+            await agent.kill()
+            await customer.close()
+
+
+async def test_retries_are_bounded_then_end_as_on_the_command_line(relay_url: str) -> None:
+    from cobrowse.cli.code_prompt import MAX_TRIES
+
+    customer = await PtyProc.start("join", "--relay", relay_url, "--command", BASH, "--plain")
+    try:
+        after = 0
+        for _ in range(MAX_TRIES):
+            after = await customer.until(PROMPT, after=after) + 1
+            await customer.type(b"\x1510-2345-6789\r")
+        assert await customer.wait() == 4
+        assert customer.text().count("no session with that code") == MAX_TRIES
+        assert customer.text().count(PROMPT) == MAX_TRIES
+        assert _children(customer.proc.pid) == []
+        _assert_terminal_restored(customer)
+    finally:
+        await customer.close()
+
+
+async def test_a_wrong_secret_burns_the_code_and_ends(relay_url: str) -> None:
+    """The right nameplate with wrong digits reached the session: the key exchange fails, the
+    code is burnt, and that ends as with the code on the command line (exit 5), not asked again."""
+    agent = await start_agent(relay_url)
+    code = (await agent.event("code"))["code"]
+    nameplate, secret = code.split("-", 1)
+    wrong = f"{nameplate}-{'1111' if not secret.startswith('1111') else '2222'}{secret[4:]}"
+    customer = await PtyProc.start("join", "--relay", relay_url, "--command", BASH, "--plain")
+    try:
+        await customer.until(PROMPT)
+        await customer.type(wrong.encode() + b"\r")
+        assert await customer.wait() == 5
+        assert customer.text().count(PROMPT) == 1
+        assert _children(customer.proc.pid) == []
+    finally:
+        await agent.kill()
+        await customer.close()

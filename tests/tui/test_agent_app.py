@@ -158,6 +158,9 @@ async def test_create_pair_mirror_and_chat(relay: RelayServer, customers: Callab
         assert pane.query_one("#code-card").display
         assert text_of(pane.query_one("#code-spoken", Static)) == f"Say it as: {pane.code.spoken()}"
         assert f"cobrowse join {code} --relay {relay.url}" in text_of(pane.query_one("#code-command", Static))
+        # beside the digits (no row taken at 80×24): the command alone, with the code at its prompt
+        assert text_of(pane.query_one("#code-asked", Static)) == \
+            "or they type  cobrowse join\nthen the code when it asks\n(with the same --relay)"
         assert code in str(app.query_one("#sessions").get_tab(pane).label)
 
         customer = customers()
@@ -776,3 +779,13 @@ async def test_call_from_the_console_shows_state_meters_and_path(relay: RelaySer
         await press_key(pilot, "⇧F8")
         await until(lambda: "call " not in pane.facts_text(), "the call gone from the facts", pilot=pilot)
         assert any("call ended" in line for line in log_text(pane.chat_log).splitlines())
+
+
+def test_the_code_card_says_the_command_alone_for_the_default_relay() -> None:
+    """With the default relay there is no --relay to repeat: two lines beside the digits."""
+    from cobrowse.cli.config import DEFAULT_RELAY
+
+    pane = SessionPane.__new__(SessionPane)
+    pane.relay_url = DEFAULT_RELAY
+    assert pane.customer_command(None) == "cobrowse join"
+    assert pane.asked_text().plain == "or they type  cobrowse join\nthen the code when it asks"

@@ -101,6 +101,21 @@ async def test_the_team_panel_follows_an_invitation_to_admission(relay: RelaySer
             await wait(bob_pilot, lambda: "Alice (agent 1)" in screen_text(bob) and "agent 3, you" in screen_text(bob),
                        "the team on Bob's 80×24 screen")
             assert re.search(r"team +2 agents", screen_text(bob))  # the facts strip's line, at 80×24 too
+
+            # Bob leaves from the palette: his facts say so, never the team he is no longer in
+            await press_key(bob_pilot, "F9")
+            await type_bytes(bob_pilot, b"Leave session")
+            await wait(bob_pilot, lambda: "Leave session" in screen_text(bob), "the palette's Leave entry")
+            await type_bytes(bob_pilot, b"\r")
+            await wait(bob_pilot, lambda: bob_pane.ended, "Bob's session left")
+            await wait(bob_pilot, lambda: re.search(r"team +you left", screen_text(bob)), "left, in Bob's facts")
+            assert "2 agents" not in bob_pane.facts_text() and "2 agents" not in screen_text(bob)
+            assert re.search(r"customer +—", bob_pane.facts_text())  # not "connected" any more
+            assert team_of(bob_pane) == "customer  —\nyou left the session"  # no stale list, no ⇧F12 hint
+            await wait(bob_pilot, lambda: "you left the session" in screen_text(bob), "the team tab, left")
+            await wait(pilot, lambda: len(pane.team_viewers) == 1, "Alice alone again")
+            assert "agents" not in pane.facts_text()  # one agent (and the first code, open), her session on
+            assert not pane.ended
             await bob.end_all()
         await alice.end_all()
 
