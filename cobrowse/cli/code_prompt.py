@@ -32,6 +32,7 @@ import os
 import signal
 import sys
 import threading
+import time
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
@@ -103,9 +104,11 @@ class PromptTerminal:
         self.chunks: asyncio.Queue[str | None] = asyncio.Queue()
         self._decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
         self._saved: list[Any] | None = None
+        self._flags: int | None = None
         self.mid_line = False
 
     def __enter__(self) -> PromptTerminal:
+        import fcntl
         import termios
 
         self._saved = termios.tcgetattr(self.fd_in)
@@ -113,15 +116,24 @@ class PromptTerminal:
         mode[3] &= ~(termios.ICANON | termios.ECHO)
         mode[6][termios.VMIN], mode[6][termios.VTIME] = 1, 0
         termios.tcsetattr(self.fd_in, termios.TCSANOW, mode)
+        # Non-blocking while we read it: Ctrl-C flushes the terminal's input, so a read after
+        # a readiness the flush emptied would block for good (asyncio's SIGINT handler does
+        # not interrupt it: the process hung at the prompt, found under load).
+        self._flags = fcntl.fcntl(self.fd_in, fcntl.F_GETFL)
+        fcntl.fcntl(self.fd_in, fcntl.F_SETFL, self._flags | os.O_NONBLOCK)
         asyncio.get_running_loop().add_reader(self.fd_in, self._readable)
         return self
 
     def __exit__(self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None) -> None:
+        import fcntl
         import termios
 
         asyncio.get_running_loop().remove_reader(self.fd_in)
         if self.mid_line:
             self.write("\r\n")
+        if self._flags is not None:
+            with contextlib.suppress(OSError):
+                fcntl.fcntl(self.fd_in, fcntl.F_SETFL, self._flags)
         if self._saved is not None:
             with contextlib.suppress(OSError, termios.error):
                 termios.tcsetattr(self.fd_in, termios.TCSADRAIN, self._saved)
@@ -331,5 +343,29 @@ async def imported(names: tuple[str, ...], optional: tuple[str, ...] = ()) -> No
         with contextlib.suppress(RuntimeError):  # the loop is gone: the person left
             loop.call_soon_threadsafe(settle, error)
 
-    threading.Thread(target=run, name="join-imports", daemon=True).start()
+    thread = threading.Thread(target=run, name="join-imports", daemon=True)
+    _IMPORTING.append(thread)
+    thread.start()
     await done
+
+
+#: The import threads started; :func:`finish_imports` waits for them before Python finalizes.
+_IMPORTING: list[threading.Thread] = []
+#: How long a person who left waits, at most, for an import under way to end.
+IMPORTS_WAIT = 5.0
+
+
+def finish_imports(status: int, timeout: float = IMPORTS_WAIT) -> int:
+    """``status``, once no import thread runs: Python finalizing while a daemon thread is
+    inside an extension's import (cryptography's Rust, say) stops that thread mid-frame and
+    the process aborts ("FATAL: exception not rethrown", found leaving the prompt with
+    Ctrl-C under load). Past ``timeout`` it exits at once, without finalizing."""
+    deadline = time.monotonic() + timeout
+    for thread in _IMPORTING:
+        thread.join(max(0.0, deadline - time.monotonic()))
+    if any(thread.is_alive() for thread in _IMPORTING):
+        for stream in (sys.stdout, sys.stderr):
+            with contextlib.suppress(OSError, ValueError):
+                stream.flush()
+        os._exit(status)
+    return status

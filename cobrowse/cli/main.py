@@ -186,10 +186,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         import asyncio
 
         try:
-            return asyncio.run(code_prompt.join_asked(args))
+            status = asyncio.run(code_prompt.join_asked(args))
         except KeyboardInterrupt:
             print("cobrowse: interrupted", file=sys.stderr)
-            return 130
+            status = 130
+        return code_prompt.finish_imports(status)
     if args.command_name == "org":
         from cobrowse.cli import org as org_cli
 
