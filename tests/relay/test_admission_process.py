@@ -153,7 +153,10 @@ async def test_one_address_opening_in_a_loop_is_refused_while_another_still_pair
         await ws.close()  # the session stays, waiting for a claim (the creator may resume)
     opened = codes.count("opened")
     assert 1 <= opened <= 30, codes  # the connection burst (16 here), unpaired_per_address (20), open_burst (30)
-    assert codes[opened:] == ["rate_limited"] * (80 - opened), codes
+    # Each answer is one of the two, and the refusals start once the burst is used; a slow
+    # loop (a loaded machine) may see a connection token refill and one more open among them.
+    assert codes.count("rate_limited") == 80 - opened and codes[0] == "opened", codes
+    assert codes[-1] == "rate_limited", codes
     assert retry_after and all(r >= 1 for r in retry_after)
     # what the person sees: an actionable message, not "cannot reach the relay"
     with pytest.raises(RelayRejected) as refused:
