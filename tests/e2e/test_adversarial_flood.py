@@ -158,7 +158,7 @@ async def test_a_flood_of_peer_changes_ends_the_session_and_names_the_relay(adve
         assert "the relay" in ended["message"]
         print(f"peer flood: {len(agent.all('peer'))} peer events")
         assert len(agent.all("peer")) <= MAX_PEER_CHANGES
-        assert await agent.wait() != 0
+        assert await agent.wait() == 4
     finally:
         await agent.kill()
         await customer.kill()
@@ -177,6 +177,43 @@ async def test_unknown_and_huge_relay_messages_are_bounded(adversary: Adversary)
         grown = await watch.grown()
         print(f"relay JSON flood: agent peak RSS +{grown / 2**20:.0f} MiB, stderr lines {len(agent.stderr_lines)}")
         assert grown < RSS_BOUND
+    finally:
+        await agent.kill()
+        await customer.kill()
+
+
+async def test_the_customer_is_told_the_relay_misbehaved(adversary: Adversary) -> None:
+    """The customer's side of the same floods: its plain notices name the relay, once."""
+    agent, customer, _ = await paired_quietly(adversary)
+    try:
+        changes = [json.dumps({"type": "peer", "state": s}) for s in ("left", "back")]
+        for _ in range(100):
+            for text in changes:
+                await adversary.flood("customer", text, 1)
+        assert await customer.wait() == 4
+        line = await customer.stderr_line("the relay misbehaved")
+        assert "the other side are fine" in line
+        assert sum("misbehaved" in line for line in customer.stderr_lines) == 1
+        print(f"customer, peer flood: {len(customer.stderr_lines)} stderr lines")
+        assert len(customer.stderr_lines) <= 2 * MAX_PEER_CHANGES + 10
+    finally:
+        await agent.kill()
+        await customer.kill()
+
+
+async def test_the_customer_ends_a_replay_flood_naming_the_relay(adversary: Adversary) -> None:
+    agent, customer, _ = await paired_quietly(adversary)
+    try:
+        await agent.send({"cmd": "chat", "text": "hello"})
+        await customer.stderr_line("hello")
+        await settle(adversary, A2C)
+        await adversary.flood("customer", adversary.last_data(A2C), REPLAYS)
+        assert await customer.wait() == 5
+        await customer.stderr_line("the relay misbehaved")
+        print(f"customer, replay flood: {len(customer.stderr_lines)} stderr lines")
+        assert len(customer.stderr_lines) < 40
+        ended = await agent.event("ended")
+        assert ended["reason"] == "scared"
     finally:
         await agent.kill()
         await customer.kill()
