@@ -43,6 +43,15 @@ def peak_rss(proc: Proc) -> int:
     return int(line.split()[1]) * 1024
 
 
+def cpu_s(proc: Proc) -> float:
+    """User + system CPU the process spent so far (0 once it exited)."""
+    try:
+        fields = Path(f"/proc/{proc.proc.pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 class PeakWatch:
     """The process's peak RSS, read every 20 ms while a test floods it (VmHWM is gone with
     the process, and a hostile flood may end it)."""
@@ -51,11 +60,13 @@ class PeakWatch:
         self.proc = proc
         self.start = peak_rss(proc)
         self.peak = self.start
+        self.cpu_start = self.cpu = cpu_s(proc)
         self._task = asyncio.create_task(self._watch())
 
     async def _watch(self) -> None:
         while self.proc.proc.returncode is None:
             self.peak = max(self.peak, peak_rss(self.proc))
+            self.cpu = max(self.cpu, cpu_s(self.proc))
             await asyncio.sleep(0.02)
 
     async def grown(self) -> int:
@@ -85,7 +96,8 @@ async def test_a_replay_flood_is_reported_once_and_ends_the_session(adversary: A
         assert len(warnings(agent, "duplicate")) <= 4  # 3, then one that says more are not shown
         assert chats(agent) == ["first"]
         grown = await watch.grown()
-        print(f"replay flood: agent peak RSS +{grown / 2**20:.1f} MiB, warnings {len(agent.all('warning'))}")
+        print(f"replay flood: agent peak RSS +{grown / 2**20:.1f} MiB, CPU {watch.cpu - watch.cpu_start:.2f} s, "
+              f"warnings {len(agent.all('warning'))}")
         assert grown < RSS_BOUND
         ended = agent.all("ended")
         assert ended and ended[-1]["reason"] == "scared"
