@@ -162,8 +162,6 @@ class LinkItems(asyncio.Queue[LinkItem]):
 
     def put_frame(self, frame: Frame, transport: asyncio.Transport | None) -> None:
         """Queue a frame from a read callback; past the high-water mark, stop reading ``transport``."""
-        self.queued_bytes += len(frame.data)
-        self.peak_bytes = max(self.peak_bytes, self.queued_bytes)
         self.put_nowait(frame)
         if self.full_now():
             self._room.clear()
@@ -176,6 +174,12 @@ class LinkItems(asyncio.Queue[LinkItem]):
         if self.full_now():
             self._room.clear()
         await self._room.wait()
+
+    def put_nowait(self, item: LinkItem) -> None:
+        if isinstance(item, Frame):  # also the direct path's (io/rtc.py), counted the same
+            self.queued_bytes += len(item.data)
+            self.peak_bytes = max(self.peak_bytes, self.queued_bytes)
+        super().put_nowait(item)
 
     def get_nowait(self) -> LinkItem:
         item = super().get_nowait()
