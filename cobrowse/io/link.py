@@ -51,6 +51,22 @@ class _Connection(ClientConnection):
 
 
 MAX_FRAME = 8 * 1024 * 1024
+#: ``RelayLink.items`` holds at most about this much before the socket stops being read (TCP
+#: then pushes back on the relay), and reading resumes once the session took it down to the
+#: low-water mark: a relay sending faster than the session opens frames cannot fill memory.
+ITEMS_HIGH_BYTES = 4 * 1024 * 1024
+ITEMS_HIGH = 512
+ITEMS_LOW_BYTES = 1024 * 1024
+ITEMS_LOW = 128
+#: What an honest relay never does within ``RELAY_WINDOW`` s: more ``peer`` changes (each one
+#: a dropped and restored connection of the other side) or messages cobrowse cannot read than
+#: this. Past it the relay is plainly hostile (or broken) and the session ends, saying so.
+RELAY_WINDOW = 10.0
+MAX_PEER_CHANGES = 40
+MAX_MALFORMED = 40
+#: Malformed messages logged per window (the rest are counted).
+MALFORMED_LOGGED = 3
+RELAY_MISBEHAVED = "relay_misbehaved"
 #: Every connection to the relay, on an early socket or not.
 _CONNECT_OPTIONS: dict[str, Any] = {"compression": None, "max_size": MAX_FRAME, "open_timeout": 10,
                                     "ping_interval": 10, "ping_timeout": 20, "close_timeout": 2,
@@ -124,6 +140,81 @@ class LinkEnded:
 
 
 LinkItem = PeerChanged | Frame | Reconnecting | Resumed | ClaimReleased | LinkEnded
+
+
+class LinkItems(asyncio.Queue[LinkItem]):
+    """``RelayLink.items``: a queue that pauses the socket's reading at a high-water mark and
+    resumes it at a low-water mark, as websockets' own receive queue does (frames reach it
+    from the socket's read callback, past that queue: ``_Connection``). Nothing is dropped:
+    the relay is made to wait, in TCP's flow control."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.queued_bytes = 0
+        self._paused: asyncio.Transport | None = None
+        self._room = asyncio.Event()
+        self._room.set()
+        #: The most bytes it ever held (a bound tests check).
+        self.peak_bytes = 0
+
+    def full_now(self) -> bool:
+        return self.qsize() >= ITEMS_HIGH or self.queued_bytes >= ITEMS_HIGH_BYTES
+
+    def put_frame(self, frame: Frame, transport: asyncio.Transport | None) -> None:
+        """Queue a frame from a read callback; past the high-water mark, stop reading ``transport``."""
+        self.put_nowait(frame)
+        if self.full_now():
+            self._room.clear()
+            if transport is not None and self._paused is None and not transport.is_closing():
+                transport.pause_reading()
+                self._paused = transport
+
+    async def room(self) -> None:
+        """Until the queue is below its low-water mark (``RelayLink._pump`` waits so)."""
+        if self.full_now():
+            self._room.clear()
+        await self._room.wait()
+
+    def put_nowait(self, item: LinkItem) -> None:
+        if isinstance(item, Frame):  # also the direct path's (io/rtc.py), counted the same
+            self.queued_bytes += len(item.data)
+            self.peak_bytes = max(self.peak_bytes, self.queued_bytes)
+        super().put_nowait(item)
+
+    def get_nowait(self) -> LinkItem:
+        item = super().get_nowait()
+        if isinstance(item, Frame):
+            self.queued_bytes -= len(item.data)
+        if not self._room.is_set() and self.qsize() <= ITEMS_LOW and self.queued_bytes <= ITEMS_LOW_BYTES:
+            self._room.set()
+            paused, self._paused = self._paused, None
+            if paused is not None and not paused.is_closing():
+                paused.resume_reading()
+        return item
+
+
+class RelayConduct:
+    """Counts, per ``RELAY_WINDOW``, what only a hostile relay does at volume; says when it is
+    too much (``over``). Clock passed in (the link's loop time)."""
+
+    def __init__(self) -> None:
+        self._counts: dict[str, tuple[float, int]] = {}
+
+    def count(self, kind: str, now: float) -> int:
+        """Count one event of ``kind``; return how many in the current window."""
+        started, seen = self._counts.get(kind, (now, 0))
+        if now - started >= RELAY_WINDOW:
+            started, seen = now, 0
+        self._counts[kind] = (started, seen + 1)
+        return seen + 1
+
+
+def misbehaved_message(what: str) -> str:
+    """Why the session ended when the relay sent what no working relay sends (its fault, not
+    the other side's or this side's)."""
+    return (f"the relay misbehaved: it sent {what} within {RELAY_WINDOW:.0f} s (a hostile or broken relay; "
+            "nothing it sent was applied, and your side and the other side are fine): the session is over; "
+            "start a new one through another relay")
 
 
 def proxy_from_environment(url: str) -> ProxyChoice:
@@ -230,7 +321,7 @@ class RelayLink:
         # STUN/TURN servers for WebRTC from the relay's last opened/claimed/resumed (TURN
         # credentials are short-lived: each resume brings fresh ones).
         self.ice_servers: list[dict[str, Any]] = []
-        self.items: asyncio.Queue[LinkItem] = asyncio.Queue()
+        self.items = LinkItems()
         self.connected = asyncio.Event()
         self.bytes_sent = 0
         self.bytes_received = 0
@@ -244,6 +335,7 @@ class RelayLink:
         #: Binary frames that came before the answer to a claim with pipelined frames.
         self._early: list[bytes] = []
         self._sending = 0  # ``send`` calls waiting for the socket (``ready_now``)
+        self._conduct = RelayConduct()
 
     async def _connect(self) -> ClientConnection:
         early = await preconnect.take(self.url) if self.proxy.url is None else None
@@ -345,7 +437,7 @@ class RelayLink:
         early, self._early = self._early, []
         for frame in early:
             self.bytes_received += len(frame)
-            self.items.put_nowait(Frame(frame))
+            self.items.put_frame(Frame(frame), None)
 
     def _attach(self, ws: ClientConnection, nameplate: str, side: str) -> None:
         self._ws, self.nameplate, self._side = ws, nameplate, side
@@ -361,7 +453,7 @@ class RelayLink:
             if self._ws is not ws:
                 return  # replaced by reopen(): whatever still comes belongs to the old session
             self.bytes_received += len(data)
-            self.items.put_nowait(Frame(data))
+            self.items.put_frame(Frame(data), ws.transport)
 
         ws.sink = sink
 
@@ -488,16 +580,23 @@ class RelayLink:
             async for raw in ws:
                 if self._ws is not ws:
                     break  # replaced by reopen(): whatever still comes belongs to the old session
+                await self.items.room()  # the session is behind: websockets' own queue pauses the socket
                 if isinstance(raw, bytes):
                     self.bytes_received += len(raw)
-                    await self.items.put(Frame(raw))
+                    self.items.put_frame(Frame(raw), None)
                     continue
                 try:
                     message = env.decode_relay(raw)
                 except env.MalformedMessage as exc:
-                    log.warning("ignoring a malformed message from the relay: %s", exc)
+                    seen = self._conduct.count("malformed", asyncio.get_running_loop().time())
+                    if seen > MAX_MALFORMED:
+                        return self._misbehaved(f"more than {MAX_MALFORMED} messages cobrowse cannot read")
+                    if seen <= MALFORMED_LOGGED:
+                        log.warning("ignoring a malformed message from the relay: %s", str(exc)[:200])
                     continue
                 if isinstance(message, env.Peer):
+                    if self._conduct.count("peer", asyncio.get_running_loop().time()) > MAX_PEER_CHANGES:
+                        return self._misbehaved(f"more than {MAX_PEER_CHANGES} changes of the other side's connection")
                     if message.state == "joined":
                         self.claims += 1
                     await self.items.put(PeerChanged(message.state, message.grace))
@@ -515,6 +614,10 @@ class RelayLink:
             self._dropped = DropCause.RELAY_RESTART if rcvd is not None and rcvd.code in RESTART_CLOSE_CODES \
                 else DropCause.NETWORK
         return None
+
+    def _misbehaved(self, what: str) -> LinkEnded:
+        text = misbehaved_message(what)
+        return LinkEnded(RELAY_MISBEHAVED, text, RelayRejected(RELAY_MISBEHAVED, text))
 
     async def _reconnect(self) -> LinkEnded | None:
         loop = asyncio.get_running_loop()

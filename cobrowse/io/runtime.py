@@ -48,6 +48,11 @@ Emit = Callable[[Event], None]
 TICK = 0.05
 WARNING_WINDOW = 10.0
 WARNINGS_PER_WINDOW = 3
+#: Sealed frames of one kind the relay replays or misorders within WARNING_WINDOW s past which
+#: it is plainly hostile and the session ends (an honest path repeats at most a few windows
+#: of unacknowledged frames: MAX_UNACKED_FRAMES is 256). Not "malformed": the peer sealed those.
+HOSTILE_INTEGRITY = 1024
+RELAY_INTEGRITY_KINDS = frozenset({"duplicate", "gap", "replayed_ack", "early"})
 PING_EVERY = 2.0
 #: Guesses one code takes before its creator opens a fresh code (odds: MAX_ATTEMPTS / 10^8).
 MAX_ATTEMPTS = 3
@@ -421,6 +426,11 @@ class SessionRuntime(CodeGuesses, Claimant):
         if self.now - started >= WARNING_WINDOW:
             started, shown = self.now, 0
         self._warnings[event.kind] = (started, shown + 1)
+        if shown >= HOSTILE_INTEGRITY and event.kind in RELAY_INTEGRITY_KINDS:
+            raise SecurityError(
+                f"the relay misbehaved: it replayed or misordered more than {HOSTILE_INTEGRITY} sealed frames "
+                f"({event.kind}) within {WARNING_WINDOW:.0f} s; none was applied, and the other side is fine: "
+                "the session is over; start a new one through another relay")
         if shown < WARNINGS_PER_WINDOW:
             self.emit(SessionWarning(event.kind, message=event.detail))
         elif shown == WARNINGS_PER_WINDOW:

@@ -9,6 +9,9 @@ can do what a hostile relay operator could do:
   frame the sender emits: ``tamper_next`` (flip one ciphertext byte), ``hold_next`` (send it
   after the DATA frame that follows it: a reorder), ``drop_next``; and ``replay_last``
   (send the last forwarded DATA frame again);
+- ``flood`` (relay -> one client): send it frames of the adversary's choosing, many times, at
+  the rate its socket takes them (a replayed sealed frame, garbage, maximum-size frames, the
+  relay's own JSON): the client must stay bounded in memory, CPU and what it reports;
 - ``mitm``: forward no binary frame between the sides; instead run its own
   :class:`~cobrowse.protocol.session.Session` with each side, as the opposite role, on a
   guessed secret (it learns the nameplate from the relay's replies, never the secret);
@@ -166,6 +169,29 @@ class Adversary:
         self._record(sender.role, "up", frame)
         await sender.relay.send(frame)
         return seq_of(frame)
+
+    def last_data(self, direction: str) -> bytes:
+        """The last DATA frame forwarded in ``direction`` (to replay it in a flood)."""
+        frame = self._dirs[direction].last_data
+        if frame is None:
+            raise AssertionError(f"no DATA frame went {direction} yet")
+        return frame
+
+    async def flood(self, role: str, frame: str | bytes, count: int) -> int:
+        """Send ``frame`` ``count`` times to ``role``'s client, as fast as its socket takes
+        them (not recorded: a flood would fill the recording); return how many went out
+        before the client's connection closed."""
+        conn = self._conns.get(role)
+        if conn is None:
+            raise AssertionError(f"no {role} connected")
+        sent = 0
+        try:
+            for _ in range(count):
+                await conn.to_client(frame)
+                sent += 1
+        except ConnectionClosed:
+            pass
+        return sent
 
     @staticmethod
     def _arm(queue: list[asyncio.Future[int]]) -> asyncio.Future[int]:
