@@ -5,7 +5,8 @@ from __future__ import annotations
 import argparse
 import sys
 
-from relay.cli import add_arguments, run
+from relay.cli import run
+from relay.cli_args import add_arguments
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -60,23 +60,22 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"cobrowse {__version__}")
     sub = parser.add_subparsers(dest="command_name", metavar="COMMAND")
-    if command in LEAN:
+    if command in LEAN or command == "--version":  # argparse answers --version before any command
         for name, help_text, what in _CUSTOMER_COMMANDS:
             _customer_command(sub, name, help_text, what)
         return parser
     if command == "agent":  # its start-up is on the agent's path to a code: no relay, records or org parsers
-        from cobrowse.cli import playbooks as playbooks_cli
-        from cobrowse.cli import records_args
+        from cobrowse.cli import playbooks_args, records_args
 
         lean_agent = _agent_command(sub)
         records_args.add_agent_views(lean_agent)
-        playbooks_cli.add_folder_option(lean_agent)
+        playbooks_args.add_folder_option(lean_agent)
         return parser
 
-    from relay import cli as relay_cli
+    from relay import cli_args as relay_args
 
     relay = sub.add_parser("relay", help="run the relay (admins)", description="Run the relay that pairs agents and customers. It forwards sealed frames and never sees their content. GET /healthz answers on the same port.", epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
-    relay_cli.add_arguments(relay)
+    relay_args.add_arguments(relay)
 
     agent = _agent_command(sub)
 
@@ -101,11 +100,11 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
 
     records_args.add_arguments(sub, agent)
 
-    from cobrowse.cli import playbooks as playbooks_cli
+    from cobrowse.cli import playbooks_args
 
-    playbooks_cli.add_arguments(sub, EPILOG)
-    playbooks_cli.add_folder_option(agent)
-    playbooks_cli.add_folder_option(guide)
+    playbooks_args.add_arguments(sub, EPILOG)
+    playbooks_args.add_folder_option(agent)
+    playbooks_args.add_folder_option(guide)
 
     completion = sub.add_parser("completion", help="print shell completion for bash, zsh or fish",
                                 description='Print a completion script: eval "$(cobrowse completion bash)" in ~/.bashrc, '
