@@ -340,6 +340,13 @@ class AgentApp(SessionActions):
     def action_toggle_theme(self) -> None:
         self.theme = "textual-light" if self.current_theme.dark else "textual-dark"
 
+    def action_help_quit(self) -> None:
+        """Ctrl-C: Textual's hint carries markup, which this console's literal notices would show."""
+        keys = [key for key, active in self.active_bindings.items() if active.binding.action in ("quit", "app.quit")]
+        if keys:
+            self.notify(f"Press {keys[0]} to quit the console (it asks first if a session is live).",
+                        title="Do you want to quit?")
+
     def action_open_palette(self) -> None:
         self.action_command_palette()
 

@@ -116,7 +116,7 @@ class SessionView(TabPane):
 
     def _apply_title(self) -> None:
         core = self._title_core
-        label = f"{self.base_title} {core}" if core != self.base_title else core
+        label = core if core == self.base_title or core.startswith(f"{self.base_title} ") else f"{self.base_title} {core}"
         if self.attention:
             label = f"● {label}"
         try:
