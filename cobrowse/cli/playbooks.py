@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any, Sequence
 
 from cobrowse.cli.config import ClientSettings, resolve
+from cobrowse.cli.help_format import HelpFormatter
 from cobrowse.errors import ConfigError
 from cobrowse.io.datadir import data_dir
 from cobrowse.playbook.catalogue import SAMPLES, Catalogue
@@ -29,7 +30,7 @@ def add_arguments(sub: argparse._SubParsersAction[argparse.ArgumentParser], epil
         description="The playbook library: the folders in --playbooks / $COBROWSE_PLAYBOOKS (separated by :) or "
                     "the config file's playbooks, then <data dir>/playbooks, then the samples shipped with cobrowse. "
                     "A playbook's name is its file name without .md; the first folder with a name wins.",
-        epilog=epilog, formatter_class=argparse.RawDescriptionHelpFormatter)
+        epilog=epilog, formatter_class=HelpFormatter)
     actions = playbooks.add_subparsers(dest="playbooks_action", metavar="{list,search,suggest}", required=True)
     listing = actions.add_parser("list", help="every playbook in the library, invalid ones with their error")
     listing.add_argument("--json", action="store_true", help="a JSON array on stdout")
