@@ -35,7 +35,8 @@ def add_arguments(sub: argparse._SubParsersAction[argparse.ArgumentParser], epil
     listing = actions.add_parser("list", help="every playbook in the library, invalid ones with their error")
     listing.add_argument("--json", action="store_true", help="a JSON array on stdout")
     search = actions.add_parser("search", help="the library ranked by relevance to TEXT, best first")
-    search.add_argument("text", metavar="TEXT", help="what to look for: an error message, a command, a few words")
+    search.add_argument("text", metavar="TEXT", nargs="+", help="what to look for: an error message, a command, a few words "
+                        "(quoted or not)")
     search.add_argument("--json", action="store_true", help="a JSON array on stdout")
     search.add_argument("--limit", type=int, default=10, metavar="N", help="at most N results (default 10)")
     suggest = actions.add_parser("suggest", help="the library ranked against a terminal screen read from stdin",
@@ -94,7 +95,7 @@ def run(args: argparse.Namespace) -> int:
         screen = sys.stdin.read(1 << 20).splitlines()[-SCREEN_LINES:]
         matches = library.suggest(screen, (), args.limit)
     else:
-        matches = library.search(args.text, args.limit)
+        matches = library.search(" ".join(args.text), args.limit)
     if args.json:
         print(json.dumps([{"name": m.entry.name, "title": m.entry.title, "path": str(m.entry.path),
                            "score": round(m.score, 3)} for m in matches], ensure_ascii=False, indent=1))
