@@ -324,7 +324,7 @@ class AgentApp(SessionActions):
 
     def _cycle(self, step: int) -> None:
         ids = [pane.id for pane in self.tabs.query(TabPane)
-               if pane.id and isinstance(pane, (HomePane, SessionPane))]
+               if pane.id and isinstance(pane, (HomePane, QueuePane, SessionPane))]
         if len(ids) < 2:
             return
         index = ids.index(self.tabs.active) if self.tabs.active in ids else 0
