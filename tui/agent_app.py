@@ -288,8 +288,16 @@ class AgentApp(SessionActions):
         if isinstance(event.pane, SessionPane):
             event.pane.clear_attention()
             self.call_after_refresh(self._focus_chat, event.pane)
+        if isinstance(event.pane, QueuePane):
+            self.call_after_refresh(self._focus_queue, event.pane)
         if self.screen_stack:
             self.refresh_bindings()
+
+    def _focus_queue(self, pane: QueuePane) -> None:
+        """On the Queue tab the keys move through the waiting customers and Enter picks (focus
+        was nowhere: Down and Enter did nothing until two Tabs reached the list)."""
+        if self.tabs.active == pane.id:
+            pane.query_one("#queue-list").focus()
 
     def _focus_chat(self, pane: SessionPane) -> None:
         # Focusing inside a pane activates its tab: only for the tab still active.

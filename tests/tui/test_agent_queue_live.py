@@ -1,6 +1,7 @@
 """The Queue tab as an agent uses it (found in tmux, QA pass): the wait of each customer
 keeps counting while the queue does not change (it stayed at the relay's figure, "7 s",
-for minutes), and F6/F7, which step through the tabs, reach the Queue tab too."""
+for minutes); F6/F7, which step through the tabs, reach the Queue tab too, and there Down
+and Enter pick (the list was not focused: they did nothing)."""
 
 from __future__ import annotations
 
@@ -15,7 +16,7 @@ from cobrowse.queue.link import QueuedCustomerLink
 from cobrowse.queue.sessions import start_queued
 from cobrowse.trust.credential import OrgKey
 from tests.helpqueue.test_queue_pairing import Side
-from tests.tui.terminal_keys import press_key
+from tests.tui.terminal_keys import press_key, type_bytes
 from tests.waiting import until
 from tui.agent_app import AgentApp
 
@@ -30,7 +31,7 @@ def waited_s(options: OptionList) -> int:
     return int(match[1]) * (60 if match[2] == "min" else 1)
 
 
-async def test_the_wait_counts_on_and_f7_reaches_the_queue(relay_url: str) -> None:
+async def test_the_wait_counts_on_and_f7_then_enter_picks(relay_url: str) -> None:
     acme = OrgKey.generate("Acme", os.urandom)
     alice = acme.issue("Alice", NOW, 30, os.urandom)[1]
     link = QueuedCustomerLink(relay_url, org=acme.key_id, topic="disk full", lang="en", on_queued=lambda q: None)
@@ -47,8 +48,11 @@ async def test_the_wait_counts_on_and_f7_reaches_the_queue(relay_url: str) -> No
             assert app.tabs.active != "queue"
             await press_key(pilot, "F7")
             assert app.tabs.active == "queue"
-            await press_key(pilot, "F6")
-            assert app.tabs.active != "queue"
+            await until(lambda: app.focused is options, "the list focused", pilot=pilot)
+            await type_bytes(pilot, b"\x1b[B")  # Down, then Enter: picks the highlighted customer
+            await type_bytes(pilot, b"\r")
+            await asyncio.wait_for(asyncio.shield(waiting), 10)
+            await until(lambda: app.query("PickedSessionPane"), "a session tab for the pick", pilot=pilot)
     finally:
         waiting.cancel()
         await asyncio.gather(waiting, return_exceptions=True)
