@@ -168,6 +168,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         preconnect.start(words[1:], os.environ)
     parser = build_parser(words[0] if words else None)
     args = parser.parse_args(argv)
+    for name in ("code", "join"):  # other scripts' digits (a Persian keyboard's ۴۲, full-width ４２), as the prompt reads them
+        typed = getattr(args, name, None)
+        if isinstance(typed, str) and not typed.isascii():
+            from cobrowse.cli.code_entry import ascii_digits
+
+            setattr(args, name, ascii_digits(typed))
     if args.command_name is None:
         parser.print_help()
         return 2
