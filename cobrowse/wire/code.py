@@ -16,7 +16,8 @@ from cobrowse.wire.frozen import frozen
 
 SECRET_DIGITS = 8
 MAX_NAMEPLATE_DIGITS = 6
-_NON_DIGITS = re.compile(r"[\s.\-_/]+")
+#: Separators people type or paste: dashes of every kind (a chat app turns "-" into "–"), dots, ...
+_NON_DIGITS = re.compile(r"[\s.\-_/\u2010-\u2015\u2212]+")
 
 
 @frozen

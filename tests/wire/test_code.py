@@ -28,6 +28,10 @@ def test_format() -> None:
         "42.7193.0518",
         "42_7193/0518",
         "42\t7193  0518",
+        "42–7193–0518",  # en dash: what chat apps and word processors make of "-"
+        "42—7193—0518",
+        "42−7193−0518",
+        "42‐7193‑0518",
     ],
 )
 def test_forgiving_parse(typed: str) -> None:
