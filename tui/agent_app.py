@@ -281,7 +281,7 @@ class AgentApp(SessionActions):
         for pane in self.sessions():
             if pane is not event.pane and pane.typing:
                 pane.set_typing(False)  # never type into a session you are not looking at
-        focused = self.focused
+        focused = self.focused if self.screen_stack else None  # none while the console shuts down
         if focused is not None and event.pane is not None and event.pane not in focused.ancestors:
             # a focused widget in a hidden tab would pull its tab back to the front
             self.set_focus(None)
