@@ -216,7 +216,8 @@ class AgentApp(SessionActions):
         if warning:
             self.notify(warning, title="Your credential", severity="warning", timeout=15)
         if self.relay_note:
-            self.notify(self.relay_note, title="Relay", timeout=8)
+            title = "Embedded relay" if "started an embedded relay" in self.relay_note else "Relay"
+            self.notify(self.relay_note, title=title, timeout=8)
         if self.join_code:
             await self.open_session(join_code=self.join_code)
 
