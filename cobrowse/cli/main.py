@@ -21,6 +21,14 @@ COBROWSE_MIC, COBROWSE_SPEAKER, COBROWSE_DIRECT, COBROWSE_ICE_HOSTS (calls; docs
 COBROWSE_WEBHOOK_URL, COBROWSE_WEBHOOK_SECRET (agents: session summaries; docs/helpdesk.md),
 COBROWSE_LANG (the customer's language: en, ru, zh, fa; docs/i18n.md)"""
 
+#: The relay reads its own variables, not the clients' (docs/relay.md, "Configuration").
+RELAY_EPILOG = EPILOG.split("\n\n")[0] + """
+
+environment: every setting as COBROWSE_RELAY_<NAME> (COBROWSE_RELAY_PORT, COBROWSE_RELAY_AGENT_TOKENS,
+COBROWSE_RELAY_TURN_SECRET, ...; flags > environment > the config file), COBROWSE_RELAY_CONFIG (the
+TOML file with a [relay] table), COBROWSE_DATA_DIR (token store and live sessions),
+COBROWSE_ADMIN_TOKEN and COBROWSE_RELAY_ADMIN_URL (sessions, kill); docs/relay.md"""
+
 
 def _client_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--relay", metavar="URL", help="relay URL (default: $COBROWSE_RELAY, the config file, then ws://127.0.0.1:8765)")
@@ -77,7 +85,7 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
 
     from relay import cli as relay_cli
 
-    relay = sub.add_parser("relay", help="run the relay (admins)", description="Run the relay that pairs agents and customers. It forwards sealed frames and never sees their content. GET /healthz answers on the same port.", epilog=EPILOG, formatter_class=HelpFormatter)
+    relay = sub.add_parser("relay", help="run the relay (admins)", description="Run the relay that pairs agents and customers. It forwards sealed frames and never sees their content. GET /healthz answers on the same port.", epilog=RELAY_EPILOG, formatter_class=HelpFormatter)
     relay_cli.add_arguments(relay)
 
     agent = _agent_command(sub)

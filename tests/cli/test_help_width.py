@@ -38,3 +38,13 @@ def test_the_epilog_keeps_its_two_paragraphs(monkeypatch: pytest.MonkeyPatch) ->
     assert "\n\nenvironment: COBROWSE_RELAY (relay URL)" in text
     assert "failed\n\nenvironment:" in text
     assert not any(line.startswith("·") for line in text.splitlines())
+
+
+def test_the_relay_names_its_own_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    """`cobrowse relay --help` listed the clients' variables (COBROWSE_TOKEN, COBROWSE_MIC...)
+    and none of the relay's."""
+    monkeypatch.setenv("COLUMNS", "80")
+    text = help_of(("relay",))
+    assert "COBROWSE_RELAY_PORT" in text and "COBROWSE_RELAY_CONFIG" in text and "COBROWSE_DATA_DIR" in text
+    assert "COBROWSE_MIC" not in text and "COBROWSE_TOKEN" not in text
+    assert "exit status: 0" in text
