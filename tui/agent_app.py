@@ -216,7 +216,8 @@ class AgentApp(SessionActions):
         if warning:
             self.notify(warning, title="Your credential", severity="warning", timeout=15)
         if self.relay_note:
-            self.notify(self.relay_note, title="Embedded relay", timeout=8)
+            title = "Embedded relay" if "started an embedded relay" in self.relay_note else "Relay"
+            self.notify(self.relay_note, title=title, timeout=8)
         if self.join_code:
             await self.open_session(join_code=self.join_code)
 
@@ -281,15 +282,23 @@ class AgentApp(SessionActions):
         for pane in self.sessions():
             if pane is not event.pane and pane.typing:
                 pane.set_typing(False)  # never type into a session you are not looking at
-        focused = self.focused
+        focused = self.focused if self.screen_stack else None  # none while the console shuts down
         if focused is not None and event.pane is not None and event.pane not in focused.ancestors:
             # a focused widget in a hidden tab would pull its tab back to the front
             self.set_focus(None)
         if isinstance(event.pane, SessionPane):
             event.pane.clear_attention()
             self.call_after_refresh(self._focus_chat, event.pane)
+        if isinstance(event.pane, QueuePane):
+            self.call_after_refresh(self._focus_queue, event.pane)
         if self.screen_stack:
             self.refresh_bindings()
+
+    def _focus_queue(self, pane: QueuePane) -> None:
+        """On the Queue tab the keys move through the waiting customers and Enter picks (focus
+        was nowhere: Down and Enter did nothing until two Tabs reached the list)."""
+        if self.tabs.active == pane.id:
+            pane.query_one("#queue-list").focus()
 
     def _focus_chat(self, pane: SessionPane) -> None:
         # Focusing inside a pane activates its tab: only for the tab still active.
@@ -324,7 +333,7 @@ class AgentApp(SessionActions):
 
     def _cycle(self, step: int) -> None:
         ids = [pane.id for pane in self.tabs.query(TabPane)
-               if pane.id and isinstance(pane, (HomePane, SessionPane))]
+               if pane.id and isinstance(pane, (HomePane, QueuePane, SessionPane))]
         if len(ids) < 2:
             return
         index = ids.index(self.tabs.active) if self.tabs.active in ids else 0
@@ -339,6 +348,13 @@ class AgentApp(SessionActions):
 
     def action_toggle_theme(self) -> None:
         self.theme = "textual-light" if self.current_theme.dark else "textual-dark"
+
+    def action_help_quit(self) -> None:
+        """Ctrl-C: Textual's hint carries markup, which this console's literal notices would show."""
+        keys = [key for key, active in self.active_bindings.items() if active.binding.action in ("quit", "app.quit")]
+        if keys:
+            self.notify(f"Press {keys[0]} to quit the console (it asks first if a session is live).",
+                        title="Do you want to quit?")
 
     def action_open_palette(self) -> None:
         self.action_command_palette()

@@ -20,6 +20,7 @@ from cobrowse.errors import InvalidCode
 from cobrowse.playbook.catalogue import SAMPLES, Catalogue, Match
 from cobrowse.playbook.catalogue import Entry as CatalogueEntry
 from cobrowse.policy.agent_commands import Point
+from cobrowse.cli.code_entry import ascii_digits
 from cobrowse.wire.code import parse_code
 
 #: Every line of a dialog wraps inside it (a Label is as wide as its text by default, and
@@ -80,7 +81,7 @@ class JoinDialog(ModalScreen[str | None]):
     def _submit(self) -> None:
         text = self.query_one("#join-input", Input).value
         try:
-            code = parse_code(text)
+            code = parse_code(ascii_digits(text))  # ۴۲ or ４２ typed: the digits they are
         except InvalidCode as exc:
             self.query_one("#join-error", Label).update(str(exc))
             return

@@ -10,7 +10,7 @@ from rich.text import Text
 from textual.containers import VerticalScroll
 from textual.widgets import Input, TabbedContent, TabPane
 
-from cobrowse.cli.config import DEFAULT_RELAY
+from cobrowse.cli.config import join_command
 from cobrowse.io.agent import AgentRuntime
 from cobrowse.io.link import RelayLink
 from cobrowse.policy.agent_events import IdentityReported, RecordingState
@@ -98,10 +98,7 @@ class SessionView(TabPane):
 
     def customer_command(self, code: Code | None) -> str:
         """What the customer types; with no ``code``, the command that asks them for it."""
-        join = "cobrowse join" if code is None else f"cobrowse join {code}"
-        if self.relay_url.rstrip("/") == DEFAULT_RELAY:
-            return join
-        return f"{join} --relay {self.relay_url}"
+        return join_command(code, self.relay_url)
 
     def asked_text(self) -> Text:
         """Beside the code's digits (three lines, to fit at 80×24): the customer may also type
@@ -116,7 +113,7 @@ class SessionView(TabPane):
 
     def _apply_title(self) -> None:
         core = self._title_core
-        label = f"{self.base_title} {core}" if core != self.base_title else core
+        label = core if core == self.base_title or core.startswith(f"{self.base_title} ") else f"{self.base_title} {core}"
         if self.attention:
             label = f"● {label}"
         try:

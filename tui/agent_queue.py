@@ -4,6 +4,7 @@ for them. Topics are what customers typed: shown as data, never markup."""
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 from rich.text import Text
@@ -12,7 +13,7 @@ from textual.app import ComposeResult
 from textual.containers import Vertical
 from textual.message import Message
 from textual.widgets import OptionList, TabPane
-from textual.widgets.option_list import Option
+from textual.widgets.option_list import Option, OptionDoesNotExist
 
 from cobrowse.errors import CobrowseError
 from cobrowse.io.agent import AgentRuntime
@@ -48,6 +49,8 @@ class QueuePane(TabPane):
         self.watcher = QueueWatcher(relay_url, identity.credential.org_key_id, token, self._relay_said,
                                     proxy=proxy, reconnect_for=reconnect_for, on_error=self._error)
         self.latest = QueueChanged(self.org)
+        #: When ``latest`` arrived (monotonic): the waits it gave keep growing on screen until the next.
+        self.latest_at = time.monotonic()
 
     def _relay_said(self, message: env.QueueList) -> None:
         self.post_message(self.Changed(queue_changed(self.org, message.waiting, message.total)))
@@ -62,6 +65,18 @@ class QueuePane(TabPane):
 
     def on_mount(self) -> None:
         self.run_worker(self._watch(), name="queue-watch", group="queue", exit_on_error=False)
+        self.set_interval(1.0, self._tick)
+
+    def _tick(self) -> None:
+        """The relay says how long each customer had waited when the queue last changed; the
+        list counts on from there (it showed "7 s" for as long as nothing changed)."""
+        since = time.monotonic() - self.latest_at
+        options = self.query_one("#queue-list", OptionList)
+        for w in self.latest.waiting:
+            try:
+                options.replace_option_prompt(w.id, entry_line(w.waiting_s + since, w.lang, w.topic))
+            except OptionDoesNotExist:
+                pass
 
     async def _watch(self) -> None:
         try:
@@ -77,6 +92,7 @@ class QueuePane(TabPane):
     @on(Changed)
     def _changed(self, message: Changed) -> None:
         event = self.latest = message.event
+        self.latest_at = time.monotonic()
         shown = len(event.waiting)
         more = f" (the first {shown} shown)" if event.total > shown else ""
         self.query_one("#queue-title", PlainStatic).update(

@@ -219,6 +219,9 @@ class SessionPane(SessionUpdates):
         return True
 
     async def request_control(self) -> None:
+        if self.ended:
+            self.app.notify("This session has ended.", severity="warning")
+            return
         if self.consent == c.ConsentLevel.CONTROL:
             self.app.notify(told("You already have control: F12 types into the customer's terminal."))
             return

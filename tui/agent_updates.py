@@ -305,6 +305,7 @@ class SessionUpdates(TeamView):
         if self.typing:
             self.set_typing(False)
         self.add_class("-ended")
+        self.query_one("#consent").display = False  # nothing is granted any more: the state says ENDED
         self.query_one("#code-card").display = False
         self.link_state = "closed"
         self._set_state(f"ENDED: {self.end_message}")

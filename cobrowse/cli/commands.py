@@ -116,19 +116,34 @@ async def run(args: argparse.Namespace) -> int:
         return EXIT_FAILED  # end_on_signals stopped a front end that did not stop by itself
 
 
-def _listening(url: str) -> bool:
+def _listening(url: str) -> bool | None:
+    """Whether a cobrowse relay answers at ``url``: True; False for another program on its
+    port (no relay's /healthz there); None when nothing listens."""
     parsed = urlparse(url)
+    host, port = parsed.hostname or "127.0.0.1", parsed.port or 80
     try:
-        with socket.create_connection((parsed.hostname or "127.0.0.1", parsed.port or 80), timeout=0.5):
-            return True
+        sock = socket.create_connection((host, port), timeout=0.5)
     except OSError:
-        return False
+        return None
+    answer = b""
+    with sock:
+        try:
+            sock.sendall(f"GET /healthz HTTP/1.1\r\nHost: {host}:{port}\r\nConnection: close\r\n\r\n".encode())
+            while len(answer) < 4096 and (chunk := sock.recv(4096)):
+                answer += chunk
+        except OSError:
+            pass
+    return answer.startswith(b"HTTP/1.1 ") and b'"status": "' in answer and b'"sessions": ' in answer
 
 
 @contextlib.asynccontextmanager
 async def embedded_relay(settings: ClientSettings, announce: Any) -> AsyncIterator[str]:
     """With no relay configured and none running locally, run one in this process."""
-    if settings.relay_explicit or _listening(settings.relay):
+    found = None if settings.relay_explicit else _listening(settings.relay)
+    if settings.relay_explicit or found is not None:
+        if found is False:  # sessions would fail with "did not receive a valid HTTP response"
+            announce(f"no relay configured, and another program (not a cobrowse relay) listens on "
+                     f"{settings.relay}: stop it, or run `cobrowse relay --port P` and pass --relay")
         yield settings.relay
         return
     from relay.config import RelayConfig

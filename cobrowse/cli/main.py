@@ -8,16 +8,26 @@ import sys
 from typing import Sequence
 
 from cobrowse import __version__
+from cobrowse.cli.help_format import HelpFormatter
 
-EPILOG = """exit status: 0 normal end · 1 session failed · 2 usage or configuration error ·
-3 relay unreachable · 4 code refused (unknown, expired, taken) · 5 security check failed
+#: No-break spaces keep "·" with the word before it and each number with its words, however it wraps.
+EPILOG = """exit status: 0\u00a0normal end\u00a0· 1\u00a0session failed\u00a0· 2\u00a0usage or configuration error\u00a0·
+3\u00a0relay unreachable\u00a0· 4\u00a0code refused (unknown, expired, taken)\u00a0· 5\u00a0security check failed
 
 environment: COBROWSE_RELAY (relay URL), COBROWSE_TOKEN (agent token), COBROWSE_NAME,
 COBROWSE_CONFIG (config file; default ~/.config/cobrowse/config.toml), COBROWSE_CREDENTIAL
 (agent credential file), COBROWSE_TRUSTED_ORGS (customers: trust files, separated by :),
 COBROWSE_MIC, COBROWSE_SPEAKER, COBROWSE_DIRECT, COBROWSE_ICE_HOSTS (calls; docs/voice.md),
-COBROWSE_WEBHOOK_URL, COBROWSE_WEBHOOK_SECRET (agents: session summaries; docs/helpdesk.md)
+COBROWSE_WEBHOOK_URL, COBROWSE_WEBHOOK_SECRET (agents: session summaries; docs/helpdesk.md),
 COBROWSE_LANG (the customer's language: en, ru, zh, fa; docs/i18n.md)"""
+
+#: The relay reads its own variables, not the clients' (docs/relay.md, "Configuration").
+RELAY_EPILOG = EPILOG.split("\n\n")[0] + """
+
+environment: every setting as COBROWSE_RELAY_<NAME> (COBROWSE_RELAY_PORT, COBROWSE_RELAY_AGENT_TOKENS,
+COBROWSE_RELAY_TURN_SECRET, ...; flags > environment > the config file), COBROWSE_RELAY_CONFIG (the
+TOML file with a [relay] table), COBROWSE_DATA_DIR (token store and live sessions),
+COBROWSE_ADMIN_TOKEN and COBROWSE_RELAY_ADMIN_URL (sessions, kill); docs/relay.md"""
 
 
 def _client_options(parser: argparse.ArgumentParser) -> None:
@@ -56,7 +66,7 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
         prog="cobrowse",
         description="Terminal co-browsing and remote assistance, end-to-end encrypted, paired by a short code.",
         epilog=EPILOG,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
+        formatter_class=HelpFormatter,
     )
     parser.add_argument("--version", action="version", version=f"cobrowse {__version__}")
     sub = parser.add_subparsers(dest="command_name", metavar="COMMAND")
@@ -74,7 +84,7 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
 
     from relay import cli_args as relay_args
 
-    relay = sub.add_parser("relay", help="run the relay (admins)", description="Run the relay that pairs agents and customers. It forwards sealed frames and never sees their content. GET /healthz answers on the same port.", epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
+    relay = sub.add_parser("relay", help="run the relay (admins)", description="Run the relay that pairs agents and customers. It forwards sealed frames and never sees their content. GET /healthz answers on the same port.", epilog=RELAY_EPILOG, formatter_class=HelpFormatter)
     relay_args.add_arguments(relay)
 
     agent = _agent_command(sub)
@@ -82,14 +92,14 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
     for name, help_text, what in _CUSTOMER_COMMANDS:
         _customer_command(sub, name, help_text, what)
 
-    ask = sub.add_parser("help", help="ask an organisation for help without a code: wait in its queue (customers)", description="Wait in the help queue of the organisation whose trust file you give (--org), see your place, and share a terminal with the first of its agents who picks you. Only an agent that organisation vouches for can; anyone else is refused. Ctrl-C leaves the queue.", epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ask = sub.add_parser("help", help="ask an organisation for help without a code: wait in its queue (customers)", description="Wait in the help queue of the organisation whose trust file you give (--org), see your place, and share a terminal with the first of its agents who picks you. Only an agent that organisation vouches for can; anyone else is refused. Ctrl-C leaves the queue.", epilog=EPILOG, formatter_class=HelpFormatter)
     ask.add_argument("--topic", metavar="TEXT", default="", help="what you need help with, in a few words (agents see it in the queue; so does the relay's operator)")
     _customer_options(ask)
 
-    guide = sub.add_parser("guide", help="run a playbook alone, and get help from an agent when stuck (customers)", description="Run a playbook's steps in your own shell, with no agent: each step shows its explanation and command, and turns done when its expected output appears. Nothing is shared until you ask for help with Ctrl-] ! : that creates a session and shows the code to give to an agent, who then sees the steps so far.", epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
+    guide = sub.add_parser("guide", help="run a playbook alone, and get help from an agent when stuck (customers)", description="Run a playbook's steps in your own shell, with no agent: each step shows its explanation and command, and turns done when its expected output appears. Nothing is shared until you ask for help with Ctrl-] ! : that creates a session and shows the code to give to an agent, who then sees the steps so far.", epilog=EPILOG, formatter_class=HelpFormatter)
     guide.add_argument("playbook", metavar="PLAYBOOK", help="the playbook file (Markdown, see docs/playbooks.md), or the name of one in the library (`cobrowse playbooks list`)")
     _customer_options(guide)
-    devices = sub.add_parser("devices", help="list the microphones and speakers calls can use", description="List the sound devices calls can use, by the id --mic / --speaker (or COBROWSE_MIC / COBROWSE_SPEAKER, or mic / speaker in the config file) take. Monitors of speakers are listed as microphones too.", epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
+    devices = sub.add_parser("devices", help="list the microphones and speakers calls can use", description="List the sound devices calls can use, by the id --mic / --speaker (or COBROWSE_MIC / COBROWSE_SPEAKER, or mic / speaker in the config file) take. Monitors of speakers are listed as microphones too.", epilog=EPILOG, formatter_class=HelpFormatter)
     devices.add_argument("--json", action="store_true", help="one JSON object on stdout")
     devices.add_argument("--check", action="store_true", help="check the call devices: play a short tone on the speaker, then show the microphone's level for a few seconds (say something)")
     devices.add_argument("--seconds", type=float, default=3.0, metavar="S", help="how long --check listens (default 3)")
@@ -114,13 +124,13 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
 
     from cobrowse.cli import org_args
 
-    org = sub.add_parser("org", help="an organisation's signing key and agent credentials (admins)", description="Create the organisation's signing key, issue and revoke agent credentials, and publish the trust file customers use to see your agents as verified.", epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
+    org = sub.add_parser("org", help="an organisation's signing key and agent credentials (admins)", description="Create the organisation's signing key, issue and revoke agent credentials, and publish the trust file customers use to see your agents as verified.", epilog=EPILOG, formatter_class=HelpFormatter)
     org_args.add_arguments(org)
     return parser
 
 
 def _agent_command(sub: "argparse._SubParsersAction[argparse.ArgumentParser]") -> argparse.ArgumentParser:
-    agent = sub.add_parser("agent", help="start or join a session as the agent", description="Create a session and read its code to the customer, or --join a code the customer gave you. With no relay configured, an embedded relay starts on 127.0.0.1:8765.", epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
+    agent = sub.add_parser("agent", help="start or join a session as the agent", description="Create a session and read its code to the customer, or --join a code the customer gave you. With no relay configured, an embedded relay starts on 127.0.0.1:8765.", epilog=EPILOG, formatter_class=HelpFormatter)
     _client_options(agent)
     agent.add_argument("--join", metavar="CODE", help="attach to a session the customer created with `cobrowse share`")
     agent.add_argument("--headless", action="store_true", help="JSON lines: events on stdout, commands on stdin (see docs/headless.md)")
@@ -147,7 +157,7 @@ _CUSTOMER_COMMANDS = (
 
 
 def _customer_command(sub: "argparse._SubParsersAction[argparse.ArgumentParser]", name: str, help_text: str, what: str) -> None:
-    parser = sub.add_parser(name, help=help_text, description=what, epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = sub.add_parser(name, help=help_text, description=what, epilog=EPILOG, formatter_class=HelpFormatter)
     if name == "join":
         parser.add_argument("code", metavar="CODE", nargs="?",
                             help="the session code, like 42-7193-0518; without it cobrowse asks for it (in a terminal) "
@@ -165,6 +175,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         preconnect.start(words[1:], os.environ)
     parser = build_parser(words[0] if words else None)
     args = parser.parse_args(argv)
+    for name in ("code", "join"):  # other scripts' digits (a Persian keyboard's ۴۲, full-width ４２), as the prompt reads them
+        typed = getattr(args, name, None)
+        if isinstance(typed, str) and not typed.isascii():
+            from cobrowse.cli.code_entry import ascii_digits
+
+            setattr(args, name, ascii_digits(typed))
     if args.command_name is None:
         parser.print_help()
         return 2

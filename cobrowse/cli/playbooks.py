@@ -60,7 +60,7 @@ def run(args: argparse.Namespace) -> int:
         screen = sys.stdin.read(1 << 20).splitlines()[-SCREEN_LINES:]
         matches = library.suggest(screen, (), args.limit)
     else:
-        matches = library.search(args.text, args.limit)
+        matches = library.search(" ".join(args.text), args.limit)
     if args.json:
         print(json.dumps([{"name": m.entry.name, "title": m.entry.title, "path": str(m.entry.path),
                            "score": round(m.score, 3)} for m in matches], ensure_ascii=False, indent=1))

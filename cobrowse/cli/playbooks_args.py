@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import argparse
 
+from cobrowse.cli.help_format import HelpFormatter
+
 
 def add_arguments(sub: argparse._SubParsersAction[argparse.ArgumentParser], epilog: str) -> None:
     playbooks = sub.add_parser(
@@ -13,12 +15,13 @@ def add_arguments(sub: argparse._SubParsersAction[argparse.ArgumentParser], epil
         description="The playbook library: the folders in --playbooks / $COBROWSE_PLAYBOOKS (separated by :) or "
                     "the config file's playbooks, then <data dir>/playbooks, then the samples shipped with cobrowse. "
                     "A playbook's name is its file name without .md; the first folder with a name wins.",
-        epilog=epilog, formatter_class=argparse.RawDescriptionHelpFormatter)
+        epilog=epilog, formatter_class=HelpFormatter)
     actions = playbooks.add_subparsers(dest="playbooks_action", metavar="{list,search,suggest}", required=True)
     listing = actions.add_parser("list", help="every playbook in the library, invalid ones with their error")
     listing.add_argument("--json", action="store_true", help="a JSON array on stdout")
     search = actions.add_parser("search", help="the library ranked by relevance to TEXT, best first")
-    search.add_argument("text", metavar="TEXT", help="what to look for: an error message, a command, a few words")
+    search.add_argument("text", metavar="TEXT", nargs="+", help="what to look for: an error message, a command, a few words "
+                        "(quoted or not)")
     search.add_argument("--json", action="store_true", help="a JSON array on stdout")
     search.add_argument("--limit", type=int, default=10, metavar="N", help="at most N results (default 10)")
     suggest = actions.add_parser("suggest", help="the library ranked against a terminal screen read from stdin",

@@ -16,7 +16,8 @@ from cobrowse.wire.frozen import frozen
 
 SECRET_DIGITS = 8
 MAX_NAMEPLATE_DIGITS = 6
-_NON_DIGITS = re.compile(r"[\s.\-_/]+")
+#: Separators people type or paste: dashes of every kind (a chat app turns "-" into "–"), dots, ...
+_NON_DIGITS = re.compile(r"[\s.\-_/\u2010-\u2015\u2212]+")
 
 
 @frozen
@@ -58,7 +59,10 @@ def parse_code(text: str) -> Code:
             f"{text!r} is not a session code: a code is digits like 42-7193-0518; "
             "ask the other person to read it again"
         )
-    if len(stripped) <= SECRET_DIGITS:
+    groups = [group for group in _NON_DIGITS.split(text.strip()) if group]
+    # Three groups whose last two hold fewer than eight digits lack a digit: taken together they
+    # would be cut elsewhere (42-7193-051 read as 4-2719-3051), a guess at another session.
+    if len(stripped) <= SECRET_DIGITS or (len(groups) == 3 and len(groups[1]) + len(groups[2]) < SECRET_DIGITS):
         raise InvalidCode(
             f"{text!r} is too short for a session code (like 42-7193-0518): "
             "check that no digits are missing"

@@ -85,3 +85,13 @@ def test_suggest_ranks_the_library_against_a_screen_on_stdin(data: dict[str, str
     assert out.returncode == 0, out.stderr
     found = json.loads(out.stdout)
     assert found[0]["name"] == "fix-permission-denied" and len(found) <= 2
+
+
+def test_search_takes_the_words_unquoted(data: dict[str, str]) -> None:
+    """`cobrowse playbooks search git push rejected` (as people type it) was a usage error:
+    "unrecognized arguments: push rejected"."""
+    out = cobrowse("playbooks", "search", "git", "push", "rejected", "--json", "--limit", "1", env=data)
+    assert out.returncode == 0, out.stderr
+    quoted = cobrowse("playbooks", "search", "git push rejected", "--json", "--limit", "1", env=data)
+    assert json.loads(out.stdout) == json.loads(quoted.stdout)
+    assert json.loads(out.stdout)[0]["name"] == "fix-git-push"

@@ -55,7 +55,7 @@ async def test_three_guesses_get_the_agent_a_fresh_code_and_the_customer_pairs_w
             await wrong_code_warning(agent, n + 1)
         renewed = await agent.event("code", renewed=True)
         assert renewed["code"] != first and renewed["code"].split("-", 1)[1] != first.split("-", 1)[1]
-        assert "new code" in renewed["message"] and renewed["customer_command"] == f"cobrowse join {renewed['code']}"
+        assert "new code" in renewed["message"] and renewed["customer_command"] == f"cobrowse join {renewed['code']} --relay {relay_url}"
         assert agent.proc.returncode is None and not agent.all("ended")
         late = await start_customer(relay_url, first, command="sleep 30")  # the burned code
         procs.append(late)

@@ -28,6 +28,10 @@ def test_format() -> None:
         "42.7193.0518",
         "42_7193/0518",
         "42\t7193  0518",
+        "42–7193–0518",  # en dash: what chat apps and word processors make of "-"
+        "42—7193—0518",
+        "42−7193−0518",
+        "42‐7193‑0518",
     ],
 )
 def test_forgiving_parse(typed: str) -> None:
@@ -65,6 +69,8 @@ def test_round_trip(nameplate: int, secret: int, sep: str) -> None:
         ("42-7193-0518!", "not a session code"),
         ("7193-0518", "too short"),
         ("4-719-0518", "too short"),
+        ("42-7193-051", "too short"),  # not 4-2719-3051: another session's nameplate
+        ("42 719 0518", "too short"),
         ("42", "too short"),
         ("1234567-7193-0518", "too long"),
         ("12345678901234567890", "too long"),
