@@ -468,6 +468,11 @@ class CustomerRuntime(TeamSeat, SessionRuntime):
         if due is not None:
             self.wake_at(due)
 
+    def rtt_measured(self, seconds: float) -> None:
+        """Frames go at most once per half a round trip (screen/pace.py, mosh's SSP): sent
+        faster, they pile up in flight and the agent sees none of them sooner."""
+        self.screen.link_rtt(seconds)
+
     def _recheck_redaction(self) -> None:
         self._recheck = None
         self.screen.redaction_changed()
