@@ -95,11 +95,10 @@ async def frames_per_second(relay: RelayServer, agent_url: str) -> tuple[Custome
 async def test_a_300ms_round_trip_paces_the_frames(relay: RelayServer) -> None:
     async with shaped(relay.port, ONE_WAY) as agent_url:
         customer, rate = await frames_per_second(relay, agent_url)
-    srtt = customer.screen.link_interval * 2
     print(f"shaped RTT {2 * ONE_WAY * 1000:.0f} ms: last ping {customer.rtt_ms:.1f} ms, interval "
           f"{customer.screen.link_interval * 1000:.1f} ms, {rate:.1f} frames/s")
-    assert srtt >= 2 * ONE_WAY  # every ping crossed the shaper twice
-    assert customer.screen.link_interval == min(srtt / 2, 0.25)
+    assert customer.rtt_ms is not None and customer.rtt_ms >= 2000 * ONE_WAY  # every ping crossed the shaper twice
+    assert customer.screen.link_interval >= ONE_WAY  # half of each sample, so half of their average
     assert 0 < rate <= 1 / ONE_WAY + (ECHO_BURST + 1) / WINDOW  # 6.7 a second (the steady rate alone: 15)
 
 
