@@ -184,6 +184,9 @@ class SessionRuntime(CodeGuesses, Claimant):
         """Periodic work; return when to be called next (loop time), or None."""
         return None
 
+    def rtt_measured(self, seconds: float) -> None:
+        """A sealed ping's round trip (every PING_EVERY s): the customer paces its frames by it."""
+
     # actions
 
     async def send(self, message: m.AppMessage) -> None:
@@ -408,6 +411,7 @@ class SessionRuntime(CodeGuesses, Claimant):
                     sent_at = self._pings.pop(message.id, None)
                     if sent_at is not None:
                         self.rtt_ms = (self.now - sent_at) * 1000
+                        self.rtt_measured(self.now - sent_at)
                 elif isinstance(message, (m.Rtc, m.Call)):
                     await self.rtc.on_message(message)
                 elif isinstance(message, m.End):
