@@ -10,6 +10,8 @@ Pure: these are tables and functions of ``tr``.
 
 from __future__ import annotations
 
+import re
+
 from cobrowse.errors import (
     WRONG_CODE_MESSAGE,
     WRONG_CODE_RETRY_MESSAGE,
@@ -17,10 +19,11 @@ from cobrowse.errors import (
     InvalidCode,
     RelayRejected,
     RelayUnavailable,
+    SecurityError,
     SessionEnded,
     WrongCode,
 )
-from cobrowse.i18n.text import N_, Translator, current
+from cobrowse.i18n.text import N_, Translated, Translator, current, fill
 
 #: Why a session ended (runtime reasons and the relay's close reasons), as the customer reads it.
 END_REASONS: dict[str, str] = {
@@ -72,6 +75,50 @@ AGENT_TIMED_OUT = N_("the agent's connection dropped and they did not come back 
                      "(their network or their app; yours is fine): the session is over")
 
 
+#: The relay did what no working relay does (io/link.py, reason ``relay_misbehaved``; io/runtime.py,
+#: past the replay limit: ``scared``). The runtime's English is one of these filled in
+#: (``relay_english``), so a front end finds the sentence again (``relay_text``) and the
+#: customer reads whose fault it was, and what to do, in their language.
+RELAY_UNREADABLE = N_("the relay misbehaved: it sent more than {count} messages cobrowse cannot read within "
+                      "{seconds} s (a hostile or broken relay; nothing it sent was applied, and your side and the "
+                      "other side are fine): the session is over; start a new one through another relay")
+RELAY_PEER_CHANGES = N_("the relay misbehaved: it sent more than {count} changes of the other side's connection "
+                        "within {seconds} s (a hostile or broken relay; nothing it sent was applied, and your side "
+                        "and the other side are fine): the session is over; start a new one through another relay")
+RELAY_REPLAYED = N_("the relay misbehaved: it replayed or misordered more than {count} sealed frames ({kind}) within "
+                    "{seconds} s; none was applied, and the other side is fine: the session is over; start a new "
+                    "one through another relay")
+RELAY_TEXTS = (RELAY_UNREADABLE, RELAY_PEER_CHANGES, RELAY_REPLAYED)
+#: What a value of these sentences can be: a count or seconds, or a frame kind (a fixed word).
+_RELAY_VALUE = r"[0-9]{1,9}|[a-z_]{1,20}"
+
+
+def relay_english(template: str, *, count: int, seconds: float, kind: str = "") -> str:
+    """The runtime's English for one of ``RELAY_TEXTS`` (logs, the agent, headless events)."""
+    if template not in RELAY_TEXTS:
+        raise ValueError("not a relay misbehaviour sentence")
+    return fill(template, {"count": count, "seconds": f"{seconds:.0f}", "kind": kind})
+
+
+def _pattern(template: str) -> re.Pattern[str]:
+    parts = re.split(r"\\\{([a-z_]+)\\\}", re.escape(template))
+    return re.compile("".join(f"(?P<{part}>{_RELAY_VALUE})" if i % 2 else part for i, part in enumerate(parts)))
+
+
+_RELAY_PATTERNS = tuple((template, _pattern(template)) for template in RELAY_TEXTS)
+
+
+def relay_text(message: str, tr: Translator | None = None) -> Translated | None:
+    """Our sentence for ``message`` when it is the runtime's English for a misbehaving relay
+    (``relay_english``); None for anything else (it is shown as it came)."""
+    tr = tr or current()
+    for template, pattern in _RELAY_PATTERNS:
+        match = pattern.fullmatch(message)
+        if match is not None:
+            return tr(template, **match.groupdict())
+    return None
+
+
 def ended_text(reason: str, message: str, tr: Translator | None = None) -> str:
     """An ``ended`` event's line: our sentence for ``reason`` when ``message`` is the
     runtime's stock English for it; anything else (the agent's own words, a guide's summary)
@@ -79,6 +126,8 @@ def ended_text(reason: str, message: str, tr: Translator | None = None) -> str:
     tr = tr or current()
     if reason == "peer_timeout" and message == AGENT_TIMED_OUT:
         return tr(AGENT_TIMED_OUT)
+    if reason in ("relay_misbehaved", "scared") and (relayed := relay_text(message, tr)) is not None:
+        return relayed
     if not message or message == END_REASONS.get(reason):
         return end_text(reason, tr) or message
     return message
@@ -102,6 +151,8 @@ def error_text(error: CobrowseError, tr: Translator | None = None) -> str:
         return tr(WRONG_CODE_MESSAGE) if detail == WRONG_CODE_MESSAGE else wrong_code_text("customer", tr)
     if isinstance(error, RelayRejected) and error.code in RELAY_ERRORS:
         return tr(RELAY_ERRORS[error.code])
+    if isinstance(error, (RelayRejected, SecurityError)) and (relayed := relay_text(detail, tr)) is not None:
+        return relayed
     if isinstance(error, SessionEnded) and error.reason in END_REASONS:
         return tr(END_REASONS[error.reason])
     if tr.language == "en":

@@ -14,7 +14,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from cobrowse.crypto import sas
-from cobrowse.i18n.ends import ended_text, wrong_code_text
+from cobrowse.i18n.ends import ended_text, relay_text, wrong_code_text
 from cobrowse.i18n.text import N_, Translator, current
 
 #: The consent levels as the customer reads them (``consent`` events' ``level``).
@@ -85,8 +85,9 @@ def customer_line(event: Mapping[str, Any], tr: Translator | None = None, agent:
     if kind == "warning":
         return tr("warning: {message}", message=message_of(event))
     if kind == "error":
-        wrong = event.get("kind") == "wrong_code"
-        return tr("error: {message}", message=wrong_code_text("customer", tr) if wrong else message_of(event))
+        if event.get("kind") == "wrong_code":
+            return tr("error: {message}", message=wrong_code_text("customer", tr))
+        return tr("error: {message}", message=relay_text(message_of(event), tr) or message_of(event))
     if kind == "ended":
         return tr("session ended: {message}", message=ended_text(str(event.get("reason", "")), message_of(event), tr))
     return None
