@@ -13,7 +13,7 @@ from typing import Any
 from textual.css.query import NoMatches
 
 from cobrowse.crypto.sas import localize
-from cobrowse.i18n.ends import wrong_code_text
+from cobrowse.i18n.ends import relay_text, wrong_code_text
 from cobrowse.i18n.notices import agent_name, customer_line, message_of, voice_line
 from cobrowse.i18n.text import current
 from cobrowse.io.customer import END_CONFIRM
@@ -171,7 +171,7 @@ class CustomerEvents(CustomerSteps):
         elif kind in ("warning", "error"):
             self._note(customer_line(event, tr) or "", "red")
             wrong = kind == "error" and event.get("kind") == "wrong_code"
-            self.notify(wrong_code_text("customer", tr) if wrong else message_of(event),
+            self.notify(wrong_code_text("customer", tr) if wrong else relay_text(message_of(event), tr) or message_of(event),
                         severity="error" if kind == "error" else "warning")
         elif kind == "ended":
             self.phase = Phase.ENDED

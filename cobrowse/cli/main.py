@@ -10,7 +10,8 @@ from typing import Sequence
 from cobrowse import __version__
 
 EPILOG = """exit status: 0 normal end · 1 session failed · 2 usage or configuration error ·
-3 relay unreachable · 4 code refused (unknown, expired, taken) · 5 security check failed
+3 relay unreachable · 4 code refused (unknown, expired, taken) or the relay misbehaved ·
+5 security check failed (incl. a relay replaying frames)
 
 environment: COBROWSE_RELAY (relay URL), COBROWSE_TOKEN (agent token), COBROWSE_NAME,
 COBROWSE_CONFIG (config file; default ~/.config/cobrowse/config.toml), COBROWSE_CREDENTIAL
