@@ -89,8 +89,20 @@ RELAY_REPLAYED = N_("the relay misbehaved: it replayed or misordered more than {
                     "{seconds} s; none was applied, and the other side is fine: the session is over; start a new "
                     "one through another relay")
 RELAY_TEXTS = (RELAY_UNREADABLE, RELAY_PEER_CHANGES, RELAY_REPLAYED)
-#: What a value of these sentences can be: a count or seconds, or a frame kind (a fixed word).
-_RELAY_VALUE = r"[0-9]{1,9}|[a-z_]{1,20}"
+#: What this side says of a sealed frame it did not apply (protocol/session.py's ``Integrity``
+#: details; io/runtime.py's line once more of a kind keep coming): a relay replaying or
+#: reordering frames makes these (tests/i18n/test_relay_misbehaved.py holds the English equal).
+FRAME_WARNINGS = (
+    N_("frame #{seq} arrived again (a replay or a late retransmission); ignored"),
+    N_("frame #{seq} arrived before #{expected}; not applied, asked for a resend"),
+    N_("acknowledgement #{seq} arrived again; ignored"),
+    N_("a sealed frame arrived before pairing; ignored"),
+    N_("more frames like that ({kind}) keep arriving: ignored, and not each shown for the next {seconds} s"),
+)
+#: The ``warning`` kinds these are said under.
+FRAME_WARNING_KINDS = frozenset({"duplicate", "gap", "replayed_ack", "early"})
+#: What a value of these sentences can be: a count, seconds or a frame's number, or a frame kind (a fixed word).
+_RELAY_VALUE = r"[0-9]{1,20}|[a-z_]{1,20}"
 
 
 def relay_english(template: str, *, count: int, seconds: float, kind: str = "") -> str:
@@ -106,17 +118,29 @@ def _pattern(template: str) -> re.Pattern[str]:
 
 
 _RELAY_PATTERNS = tuple((template, _pattern(template)) for template in RELAY_TEXTS)
+_FRAME_PATTERNS = tuple((template, _pattern(template)) for template in FRAME_WARNINGS)
+
+
+def _found_again(message: str, patterns: tuple[tuple[str, re.Pattern[str]], ...], tr: Translator) -> Translated | None:
+    for template, pattern in patterns:
+        match = pattern.fullmatch(message)
+        if match is not None:
+            return tr(template, **match.groupdict())
+    return None
 
 
 def relay_text(message: str, tr: Translator | None = None) -> Translated | None:
     """Our sentence for ``message`` when it is the runtime's English for a misbehaving relay
     (``relay_english``); None for anything else (it is shown as it came)."""
-    tr = tr or current()
-    for template, pattern in _RELAY_PATTERNS:
-        match = pattern.fullmatch(message)
-        if match is not None:
-            return tr(template, **match.groupdict())
-    return None
+    return _found_again(message, _RELAY_PATTERNS, tr or current())
+
+
+def frame_warning_text(kind: str, message: str, tr: Translator | None = None) -> Translated | None:
+    """Our sentence for a ``warning`` of ``kind`` whose ``message`` is one of ``FRAME_WARNINGS``
+    as the runtime says it; None for anything else."""
+    if kind not in FRAME_WARNING_KINDS:
+        return None
+    return _found_again(message, _FRAME_PATTERNS, tr or current())
 
 
 def ended_text(reason: str, message: str, tr: Translator | None = None) -> str:

@@ -82,7 +82,7 @@ def test_other_words_are_shown_as_they_came() -> None:
     forged = REPLAY_END.replace("(duplicate)", "(<b>click here</b>)")
     assert ended_text("scared", forged, ru) == forged
     assert relay_text(REPLAY_END + " and more", ru) is None
-    assert relay_text(REPLAY_END.replace("1024", "10" * 8), ru) is None
+    assert relay_text(REPLAY_END.replace("1024", "10" * 11), ru) is None
 
 
 def test_every_template_has_the_same_values() -> None:
@@ -90,3 +90,43 @@ def test_every_template_has_the_same_values() -> None:
         assert {"count", "seconds"} <= set(re.findall(r"\{([a-z_]+)\}", template))
     with pytest.raises(ValueError):
         relay_english("the relay is fine", count=1, seconds=1.0)
+
+
+def runtime_warnings() -> dict[str, str]:
+    """The details a session gives for a replayed frame, a reordered one and a replayed ACK."""
+    from cobrowse.protocol.messages import Chat
+    from cobrowse.protocol.session import Integrity
+    from tests.protocol.test_session import paired
+
+    relay = paired()
+    for i in range(3):
+        relay.a.send(Chat(f"m{i}"), 1.0)
+    f1, f2, f3 = relay.take_to_b()
+    relay.deliver_to_b(f1, 1.0)
+    relay.deliver_to_b(f1, 1.0)
+    relay.deliver_to_b(f3, 1.0)
+    relay.b.tick(2.0)
+    ack = next(f for f in relay.take_to_a() if f[0] == 0x11)
+    relay.deliver_to_a(ack, 2.0)
+    relay.deliver_to_a(ack, 2.0)
+    found = {e.kind: e.detail for side in "ab" for e in relay.events[side] if isinstance(e, Integrity)}
+    assert set(found) == {"duplicate", "gap", "replayed_ack"}
+    coalesced = ("more frames like that (duplicate) keep arriving: ignored, and not each shown for the next "
+                 f"{WARNING_WINDOW:.0f} s")  # io/runtime.py's words (tests/e2e/test_adversarial_flood_lang.py sees them)
+    return {**found, "coalesced": coalesced}
+
+
+@pytest.mark.parametrize("lang", list(RELAY))
+def test_the_warnings_a_replaying_relay_causes_read_translated(lang: Language) -> None:
+    tr = translator(lang)
+    for kind, detail in runtime_warnings().items():
+        line = customer_line({"event": "warning", "kind": "duplicate" if kind == "coalesced" else kind,
+                              "message": detail}, tr)
+        assert line is not None and not re.search(r"\b(frame|arrived|ignored|acknowledgement)\b", line), (kind, line)
+        assert re.search(r"\d", line) or kind == "early"  # the frame's number (or the seconds) kept
+    assert customer_line({"event": "warning", "kind": "duplicate", "message": "frame #1 arrived again (a replay "
+                          "or a late retransmission); ignored"}, translator(Language.EN)) == (
+        "warning: frame #1 arrived again (a replay or a late retransmission); ignored")  # English as it was
+    other = {"event": "warning", "kind": "malformed", "message": "frame #1 arrived again (a replay or a late "
+             "retransmission); ignored"}
+    assert "arrived again" in (customer_line(other, tr) or "")  # another kind: shown as it came
