@@ -34,13 +34,13 @@ from __future__ import annotations
 
 import codecs
 import re
-from typing import Any, Iterable
+from typing import Any, Iterable, Sequence
 
 import avt
 
 from .cluster import base_width, is_token_char, trim_cluster
 from .above import ScrolledOff, is_plain, last_region
-from .dump_rows import rows_from_dump
+from .dump_rows import Parsed, rows_from_dump
 from .mode_tracker import ModeTracker
 from .prefilter import StreamFilter
 from .state import (
@@ -65,7 +65,7 @@ from .state import (
     is_cell_char,
 )
 
-__all__ = ["Emulator", "MIN_COLS"]
+__all__ = ["Emulator", "MIN_COLS", "View"]
 
 _PIECE = 32768
 # Lines kept above the screen. Not mirrored, but a terminal that grows taller pulls them
@@ -91,6 +91,7 @@ _FOLLOW_PIECES = 24
 MIN_COLS = 2
 
 _Indexed = avt.Color.Indexed
+_TOKEN_CHAR = re.compile("[\U00100000-\U0010fffd\U0003c000-\U0003fffd]")  # cluster.py's token ranges
 
 
 def _check_size(cols: int, rows: int) -> None:
@@ -235,10 +236,54 @@ def _row_from_line(line: Any, tokens: Any) -> Row:
     return Row(tuple(runs), tuple(wide))
 
 
+def _reusable(text: str) -> bool:
+    """Whether a row with this text is the same Row whenever its avt line is the same: no
+    cluster token in it (a token's meaning can change)."""
+    return text.isascii() or _TOKEN_CHAR.search(text) is None
+
+
+def _shift(old: Sequence[str], new: Sequence[str], changed: Sequence[int]) -> int:
+    """How many rows the screen moved up from texts ``old`` to ``new`` (0: none), the move
+    that leaves the most rows' texts in place among those that line up one of the first
+    changed rows with a row below it in ``old`` (O(rows), as diff.find_scroll)."""
+    n = len(old)
+    if len(changed) < 2 or n < 2:
+        return 0
+    first: dict[str, int] = {}
+    for i in range(n - 1, 0, -1):
+        first[old[i]] = i
+    best_k = 0
+    best = sum(1 for a, b in zip(old, new) if a == b)
+    tried = {0}
+    for j in changed[:3]:
+        at = first.get(new[j])
+        if at is None or at <= j or at - j in tried:
+            continue
+        k = at - j
+        tried.add(k)
+        same = sum(1 for i in range(n - k) if new[i] == old[i + k])
+        if same > best:
+            best_k, best = k, same
+    return best_k
+
+
+class View:
+    """The visible rows as :meth:`Emulator.fetch` last gave them to one caller: avt's lines
+    (to tell which rows only moved since), their texts and the Rows built from them."""
+
+    __slots__ = ("lines", "rows", "texts", "size")
+
+    def __init__(self, lines: list[Any], rows: tuple[Row, ...], texts: list[str], size: tuple[int, int]) -> None:
+        self.lines = lines
+        self.rows = rows
+        self.texts = texts
+        self.size = size
+
+
 class Emulator:
     """A virtual terminal of ``cols`` x ``rows`` fed with the program's bytes."""
 
-    __slots__ = ("_vt", "_decoder", "_tracker", "_cols", "_rows", "_filter", "_built", "_off", "_region", "_sgr")
+    __slots__ = ("_vt", "_decoder", "_tracker", "_cols", "_rows", "_filter", "_built", "_off", "_region", "_sgr", "_parsed")
 
     def __init__(self, cols: int = 80, rows: int = 24) -> None:
         _check_size(cols, rows)
@@ -261,6 +306,8 @@ class Emulator:
         self._off.seed(())  # a fresh screen has no scrollback
         self._region = False
         self._sgr: dict[str, Style] = {}
+        # The view's dump lines already read (dump_rows.py), by their text and first style.
+        self._parsed: dict[tuple[str, Style], Parsed] = {}
 
     # -- input ---------------------------------------------------------
 
@@ -426,23 +473,65 @@ class Emulator:
             else:
                 out[i] = None  # keeps the order asked for
                 missed.append(i)
-        texts = [line.text for line in view] if len(missed) >= _DUMP_FROM and not self._tracker.alt else []
+        if missed:
+            texts = [line.text for line in view] if len(missed) >= _DUMP_FROM else []
+            for i, row in zip(missed, self._build(view, texts, missed)):
+                out[i] = row
+        return out  # type: ignore[return-value]  # every None was replaced
+
+    def fetch(self, dirty: Iterable[int], since: View | None = None) -> tuple[View, int]:
+        """The screen's rows as a :class:`View`, and how many rows it moved up since ``since``
+        (the View this returned last, to the same caller; ``dirty``: the rows :meth:`feed`
+        reported changed since then). A row that only moved (a scroll, a region's partial
+        scroll) is ``since``'s Row object again: its avt line is compared (cells and pens,
+        in Rust) with the line it was built from, so only the new rows are built."""
+        view = self._vt.view()
+        n = self._rows
+        if since is None or since.size != (self._cols, n) or len(since.lines) != len(view):
+            texts = [line.text for line in view]
+            return View(view, tuple(self._build(view, texts, list(range(n)))), texts, (self._cols, n)), 0
+        old_texts, old_lines, old_rows = since.texts, since.lines, since.rows
+        texts = list(old_texts)
+        rows = list(old_rows)
+        changed = sorted(i for i in dirty if 0 <= i < n)
+        for i in changed:
+            texts[i] = view[i].text
+        k = _shift(old_texts, texts, changed)
+        missed: list[int] = []
+        for i in changed:
+            text = texts[i]
+            src = i + k
+            if src < n and old_texts[src] == text and view[i] == old_lines[src] and _reusable(text):
+                rows[i] = old_rows[src]
+            elif k and old_texts[i] == text and view[i] == old_lines[i] and _reusable(text):
+                rows[i] = old_rows[i]
+            else:
+                missed.append(i)
+        if missed:
+            for i, row in zip(missed, self._build(view, texts if len(missed) >= _DUMP_FROM else [], missed)):
+                rows[i] = row
+        return View(view, tuple(rows), texts, (self._cols, n)), k
+
+    def _build(self, view: Any, texts: list[str], missed: list[int]) -> list[Row]:
+        """The rows ``missed`` of ``view`` (``texts``: every row's text, or [] to build each
+        from its cells), cut from one dump of the view when that is possible."""
+        built = self._built
         cols = self._cols
-        if texts and all(len(text) == cols for text in texts[: max(missed) + 1]):  # (a wide row: cut wrongly)
-            cut = rows_from_dump(self._vt.dump(), texts, cols, self._sgr_style, set(missed))
+        if texts and not self._tracker.alt and all(len(text) == cols for text in texts[: max(missed) + 1]):
+            # (a wide row above the last one asked for would stop the cut there)
+            cut = rows_from_dump(self._vt.dump(), texts, cols, self._sgr_style, set(missed), self._parsed)
+            out = []
             for i in missed:
                 row = cut[i]
                 if row is None:
-                    out[i] = self._row(view[i])
+                    out.append(self._row(view[i]))
                     continue
                 if len(built) >= _BUILT_MAX:
                     built.clear()
                 built[texts[i]] = (view[i], row)
-                out[i] = row
-        else:
-            for i in missed:
-                out[i] = self._row(view[i])
-        return out  # type: ignore[return-value]  # every None was replaced
+                out.append(row)
+            return out
+        return [self._row(view[i]) for i in missed]
 
     def _sgr_style(self, params: str) -> Style:
         """The style avt means by ``ESC [ params m`` in its dump, as avt parses it."""
