@@ -222,8 +222,8 @@ class ScreenSender:
         if self.scroll_ops and old[0] != rows[0]:
             if 0 < moved < len(old) and len(old) == len(rows):
                 base = old[moved:] + (blank_row(sent.cols),) * moved
-                changed = tuple((i, b) for i, (a, b) in enumerate(zip(base, rows)) if a != b)
-                if len(changed) < sum(1 for a, b in zip(old, rows) if a != b):
+                changed = tuple((i, b) for i, (a, b) in enumerate(zip(base, rows)) if a is not b and a != b)
+                if _differ_more(old, rows, len(changed)):
                     return self._diff(sent, changed, now, moved)
             k, _ = find_scroll(old, rows)
         if not k:
@@ -263,6 +263,17 @@ class ScreenSender:
         self._cursor = cursor
         rows = redact_clustered(self.redactor, view.rows, self._above, cursor)
         return self._diff_rows(sent, rows, now, moved)
+
+
+def _differ_more(old: Sequence[Row], new: Sequence[Row], than: int) -> bool:
+    """Whether more than ``than`` rows of ``new`` differ from ``old`` in place (stops there)."""
+    count = 0
+    for a, b in zip(old, new):
+        if a is not b and a != b:
+            count += 1
+            if count > than:
+                return True
+    return False
 
 
 def _has_clusters(row: Row) -> bool:
