@@ -27,58 +27,27 @@ __all__ = ["rows_from_dump", "VIEW_END"]
 #: cursor's position (a C1 CSI, which no cell holds).
 VIEW_END = "\x1b[m\x9b"
 _SEQUENCE = re.compile(r"\[([0-9;:]*)([mb])")  # after an ESC: SGR or REP
-_OTHER = re.compile(r"\x1b(?!\[[0-9;:]*[mb])")  # any other sequence
-
-
-#: A dump line as read: its text (REP expanded), its runs, the style and the last text piece
-#: after it (what the next line starts from), its longest REP, and whether it read the text
-#: piece before it (a REP before any text of its own: then it is not kept in a memo).
-Parsed = tuple[str, list[tuple[str, Style]], Style, str, int, bool]
-#: Lines kept in a memo (a few screens' worth; cleared when full).
-MEMO_MAX = 512
 
 
 def rows_from_dump(dump: str, texts: Sequence[str], cols: int, style_of: Callable[[str], Style],
-                   wanted: Collection[int] | None = None,
-                   memo: dict[tuple[str, Style], Parsed] | None = None) -> list[Row | None]:
+                   wanted: Collection[int] | None = None) -> list[Row | None]:
     """The rows of the view whose texts are ``texts`` (one per row), cut from ``dump``
     (``Vt.dump()`` of the primary screen): a :class:`Row` for each wanted (default: every)
     ASCII row, else ``None``. The cut must give every row's text exactly, in order: from the
     first row where it does not (a wide character, a dump this does not read), every row is
     ``None``; so is every row when the dump holds anything but text, SGR, REP and line breaks
-    before :data:`VIEW_END`. ``memo``: lines parsed before, by their text in the dump and the
-    style they start in (the same ``style_of`` each time): a scrolled screen's old lines are
-    the same strings frame after frame, and are not parsed again."""
+    before :data:`VIEW_END`."""
     n = len(texts)
     out: list[Row | None] = [None] * n
-    end = dump.find(VIEW_END)
-    if end < 0:
+    lines = _lines(dump, cols * n, style_of)
+    if lines is None:
         return out
-    body = dump[:end]
-    if "\x9b" in body or _OTHER.search(body):
-        return out  # (a sequence that could move back over rows already cut)
-    most = cols * n
-    style = DEFAULT_STYLE
-    last = ""
     i = 0
-    stop = n - 1 if wanted is None else max(wanted, default=-1)
-    if memo is not None and len(memo) >= MEMO_MAX:
-        memo.clear()
-    for line in body.split("\r\n"):
-        if i > stop:
+    last = n - 1 if wanted is None else max(wanted, default=-1)
+    for runs in lines:
+        if i > last:
             return out  # the rows below are not asked for
-        parsed = memo.get((line, style)) if memo is not None else None
-        if parsed is None:
-            parsed = _line(line, style, last, most, style_of)
-            if parsed is None:
-                return out  # any other sequence: not a dump this cuts
-            if memo is not None and not parsed[5]:
-                memo[(line, style)] = parsed
-        elif parsed[4] > most:
-            return out
-        text, runs, style, last_piece, _reps, _read = parsed
-        if last_piece:
-            last = last_piece
+        text = "".join([t for t, _ in runs])
         k = max(1, -(-len(text) // cols))  # the rows a line of one character a cell covers
         if i + k > n:
             return out
@@ -100,38 +69,6 @@ def rows_from_dump(dump: str, texts: Sequence[str], cols: int, style_of: Callabl
     return out
 
 
-def _line(line: str, style: Style, last: str, most: int, style_of: Callable[[str], Style]) -> Parsed | None:
-    """One line of the dump (a wrapped line is one) from ``style`` and the last text piece
-    before it; None when it holds anything but text, SGR and REP (of at most ``most``)."""
-    runs: list[tuple[str, Style]] = []
-    pieces = line.split("\x1b")
-    mine = ""
-    reps = 0
-    read = False
-    if pieces[0]:
-        mine = pieces[0]
-        runs.append((mine, style))
-    for piece in pieces[1:]:
-        seq = _SEQUENCE.match(piece)
-        if seq is None:
-            return None
-        if seq.group(2) == "m":
-            style = style_of(seq.group(1))
-        else:
-            count = int(seq.group(1) or "1")
-            rep = mine or last
-            if not rep or count > most:
-                return None
-            read = read or not mine
-            reps = max(reps, count)
-            runs.append((rep[-1] * count, style))
-        text = piece[seq.end():]
-        if text:
-            mine = text
-            runs.append((text, style))
-    return "".join([t for t, _ in runs]), runs, style, mine, reps, read
-
-
 def _lines(dump: str, most: int, style_of: Callable[[str], Style]) -> list[list[tuple[str, Style]]] | None:
     """The dump's lines (a wrapped line is one) as runs of text and style; None when it
     holds anything else or a repeat of more than ``most`` characters."""
@@ -145,12 +82,26 @@ def _lines(dump: str, most: int, style_of: Callable[[str], Style]) -> list[list[
     style = DEFAULT_STYLE
     last = ""
     for line in body.split("\r\n"):
-        parsed = _line(line, style, last, most, style_of)
-        if parsed is None:
-            return None
-        _text, runs, style, mine, _reps, _read = parsed
-        if mine:
-            last = mine
+        runs: list[tuple[str, Style]] = []
+        pieces = line.split("\x1b")
+        if pieces[0]:
+            last = pieces[0]
+            runs.append((last, style))
+        for piece in pieces[1:]:
+            seq = _SEQUENCE.match(piece)
+            if seq is None:
+                return None  # any other sequence: not a dump this cuts
+            if seq.group(2) == "m":
+                style = style_of(seq.group(1))
+            else:
+                count = int(seq.group(1) or "1")
+                if not last or count > most:
+                    return None
+                runs.append((last[-1] * count, style))
+            text = piece[seq.end():]
+            if text:
+                last = text
+                runs.append((text, style))
         lines.append(runs)
     return lines
 

@@ -40,7 +40,7 @@ import avt
 
 from .cluster import base_width, is_token_char, trim_cluster
 from .above import ScrolledOff, is_plain, last_region
-from .dump_rows import Parsed, rows_from_dump
+from .dump_rows import rows_from_dump
 from .mode_tracker import ModeTracker
 from .prefilter import StreamFilter
 from .state import (
@@ -283,7 +283,7 @@ class View:
 class Emulator:
     """A virtual terminal of ``cols`` x ``rows`` fed with the program's bytes."""
 
-    __slots__ = ("_vt", "_decoder", "_tracker", "_cols", "_rows", "_filter", "_built", "_off", "_region", "_sgr", "_parsed")
+    __slots__ = ("_vt", "_decoder", "_tracker", "_cols", "_rows", "_filter", "_built", "_off", "_region", "_sgr")
 
     def __init__(self, cols: int = 80, rows: int = 24) -> None:
         _check_size(cols, rows)
@@ -306,8 +306,6 @@ class Emulator:
         self._off.seed(())  # a fresh screen has no scrollback
         self._region = False
         self._sgr: dict[str, Style] = {}
-        # The view's dump lines already read (dump_rows.py), by their text and first style.
-        self._parsed: dict[tuple[str, Style], Parsed] = {}
 
     # -- input ---------------------------------------------------------
 
@@ -519,7 +517,7 @@ class Emulator:
         cols = self._cols
         if texts and not self._tracker.alt and all(len(text) == cols for text in texts[: max(missed) + 1]):
             # (a wide row above the last one asked for would stop the cut there)
-            cut = rows_from_dump(self._vt.dump(), texts, cols, self._sgr_style, set(missed), self._parsed)
+            cut = rows_from_dump(self._vt.dump(), texts, cols, self._sgr_style, set(missed))
             out = []
             for i in missed:
                 row = cut[i]

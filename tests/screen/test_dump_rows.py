@@ -106,19 +106,3 @@ def test_a_row_cut_wrongly_leaves_every_row_after_it_to_the_cells():
     texts = ["ab", "xy", "ef"]
     assert rows_from_dump("ab\r\ncd\r\nef\x1b[m\x9b1;1H", texts, 2, style) == [Row((("ab", DEFAULT_STYLE),)), None, None]
 
-
-def test_a_memo_of_lines_cuts_what_a_fresh_read_cuts():
-    """Lines kept by their text and first style are read again only where they differ: the
-    same line under another style, or a REP repeating the line before's last character."""
-    memo: dict = {}
-    red = "\x1b[0;31m"
-
-    def cut(dump: str, texts: list[str]) -> list:
-        got = rows_from_dump(dump + "\x1b[m\x9b1;1H", texts, 2, style, None, memo)
-        assert got == rows_from_dump(dump + "\x1b[m\x9b1;1H", texts, 2, style)
-        return got
-
-    assert cut("ab\r\n\x1b[1b", ["ab", "b "]) == [Row((("ab", DEFAULT_STYLE),)), Row((("b ", DEFAULT_STYLE),))]
-    assert cut("ac\r\n\x1b[1b", ["ac", "c "])[1] == Row((("c ", DEFAULT_STYLE),))
-    assert cut(red + "ab\r\nxy", ["ab", "xy"])[1] == Row((("xy", Style(1, None, 0)),))
-    assert cut("ab\r\nxy", ["ab", "xy"])[1] == Row((("xy", DEFAULT_STYLE),))
