@@ -40,7 +40,7 @@ import avt
 
 from .cluster import base_width, is_token_char, trim_cluster
 from .above import ScrolledOff, is_plain, last_region
-from .dump_rows import rows_from_dump
+from .dump_rows import rows_from_dump, tail_from_dump
 from .mode_tracker import ModeTracker
 from .prefilter import StreamFilter
 from .state import (
@@ -517,7 +517,11 @@ class Emulator:
         cols = self._cols
         if texts and not self._tracker.alt and all(len(text) == cols for text in texts[: max(missed) + 1]):
             # (a wide row above the last one asked for would stop the cut there)
-            cut = rows_from_dump(self._vt.dump(), texts, cols, self._sgr_style, set(missed))
+            dump = self._vt.dump()
+            wanted = set(missed)
+            cut = tail_from_dump(dump, texts, cols, self._sgr_style, wanted) if min(missed) > 0 else None
+            if cut is None:
+                cut = rows_from_dump(dump, texts, cols, self._sgr_style, wanted)
             out = []
             for i in missed:
                 row = cut[i]
