@@ -219,7 +219,8 @@ class Redactor:
             at = None if cursor is None else Cursor(cursor.col, cursor.row + len(above), cursor.visible)
             return self.redact_rows((*above, *rows), (), at)[len(above):]
         groups = logical_lines(rows)
-        texts = [rows[a].text if b == a + 1 else "".join(rows[i].text for i in range(a, b)) for a, b in groups]
+        texts = [rows[a].text if b == a + 1 else rows[a].text + rows[a + 1].text if b == a + 2
+                 else "".join([rows[i].text for i in range(a, b)]) for a, b in groups]
         if any("-----" in t for t in texts):  # a key block: masks reach across lines
             hint = Hint("\n".join(texts))
             spans = [self._group_spans(rows, a, b, t, hint) for (a, b), t in zip(groups, texts)]
@@ -264,7 +265,8 @@ class Redactor:
         missed: list[int] = []
         above = ""
         for g, ((a, b), text) in enumerate(zip(groups, texts)):
-            key = (above, (text,) if b == a + 1 else tuple(rows[i].text for i in range(a, b)))
+            key = (above, (text,) if b == a + 1 else (rows[a].text, rows[a + 1].text) if b == a + 2
+                   else tuple([rows[i].text for i in range(a, b)]))
             found = memo.get(key)
             if found is None:
                 missed.append(g)

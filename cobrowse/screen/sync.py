@@ -246,8 +246,7 @@ class ScreenSender:
             self._view = view
             self._above = emu.context_above(CONTEXT_ROWS)
             cursor = self._cursor = emu.cursor()
-            state = ScreenState(view.size, cursor,
-                                redact_clustered(self.redactor, view.rows, self._above, cursor), emu.modes())
+            state = ScreenState(view.size, cursor, _redact(self.redactor, view.rows, self._above, cursor), emu.modes())
             return self._snapshot(state, now)
         cursor = emu.cursor()
         if not self._dirty and cursor == self._cursor:
@@ -261,8 +260,16 @@ class ScreenSender:
         if dirty and dirty[0] == 0:  # the top row changed (a scroll): what is above it may have too
             self._above = emu.context_above(CONTEXT_ROWS)
         self._cursor = cursor
-        rows = redact_clustered(self.redactor, view.rows, self._above, cursor)
+        rows = _redact(self.redactor, view.rows, self._above, cursor)
         return self._diff_rows(sent, rows, now, moved)
+
+
+def _redact(redactor: Redactor, rows: Sequence[Row], above: Sequence[Row], cursor: Cursor) -> tuple[Row, ...]:
+    """:func:`redact_clustered`, told at once that ASCII rows hold no cluster (one test of
+    their joined text instead of one call a row)."""
+    if "".join([r.text for r in (*above, *rows)]).isascii():
+        return redactor.redact_rows(rows, above, cursor)
+    return redact_clustered(redactor, rows, above, cursor)
 
 
 def _differ_more(old: Sequence[Row], new: Sequence[Row], than: int) -> bool:
