@@ -242,29 +242,19 @@ def _reusable(text: str) -> bool:
     return text.isascii() or _TOKEN_CHAR.search(text) is None
 
 
-def _shift(old: Sequence[str], new: Sequence[str], changed: Sequence[int]) -> int:
-    """How many rows the screen moved up from texts ``old`` to ``new`` (0: none), the move
-    that leaves the most rows' texts in place among those that line up one of the first
-    changed rows with a row below it in ``old`` (O(rows), as diff.find_scroll)."""
+def _line_shift(view: Sequence[Any], old: Sequence[Any], changed: Sequence[int]) -> int:
+    """How many rows the screen moved up from avt lines ``old`` to ``view`` (0: none found):
+    the first move that lines one of the first two changed rows up with a row below it in
+    ``old``, the row after it agreeing too (avt compares lines in Rust)."""
     n = len(old)
-    if len(changed) < 2 or n < 2:
+    if len(changed) < 2:
         return 0
-    first: dict[str, int] = {}
-    for i in range(n - 1, 0, -1):
-        first[old[i]] = i
-    best_k = 0
-    best = sum(1 for a, b in zip(old, new) if a == b)
-    tried = {0}
-    for j in changed[:3]:
-        at = first.get(new[j])
-        if at is None or at <= j or at - j in tried:
-            continue
-        k = at - j
-        tried.add(k)
-        same = sum(1 for i in range(n - k) if new[i] == old[i + k])
-        if same > best:
-            best_k, best = k, same
-    return best_k
+    for j in changed[:2]:
+        line = view[j]
+        for at in range(j + 1, n):
+            if line == old[at] and (at + 1 == n or j + 1 == n or view[j + 1] == old[at + 1]):
+                return at - j
+    return 0
 
 
 class View:
@@ -492,18 +482,17 @@ class Emulator:
         texts = list(old_texts)
         rows = list(old_rows)
         changed = sorted(i for i in dirty if 0 <= i < n)
-        for i in changed:
-            texts[i] = view[i].text
-        k = _shift(old_texts, texts, changed)
+        k = _line_shift(view, old_lines, changed)
         missed: list[int] = []
         for i in changed:
-            text = texts[i]
+            line = view[i]
             src = i + k
-            if src < n and old_texts[src] == text and view[i] == old_lines[src] and _reusable(text):
-                rows[i] = old_rows[src]
-            elif k and old_texts[i] == text and view[i] == old_lines[i] and _reusable(text):
-                rows[i] = old_rows[i]
+            if src < n and line == old_lines[src] and _reusable(old_texts[src]):
+                rows[i], texts[i] = old_rows[src], old_texts[src]
+            elif k and line == old_lines[i] and _reusable(old_texts[i]):
+                rows[i], texts[i] = old_rows[i], old_texts[i]
             else:
+                texts[i] = line.text
                 missed.append(i)
         if missed:
             for i, row in zip(missed, self._build(view, texts if len(missed) >= _DUMP_FROM else [], missed)):
