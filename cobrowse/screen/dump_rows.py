@@ -121,7 +121,7 @@ def _slice(runs: list[tuple[str, Style]], start: int, stop: int) -> tuple[tuple[
     for text, style in runs:
         end = at + len(text)
         if end > start and at < stop:
-            piece = text[max(start - at, 0):stop - at]
+            piece = text[start - at if start > at else 0:stop - at]
             if out and out[-1][1] == style:
                 out[-1] = (out[-1][0] + piece, style)
             else:
@@ -130,7 +130,7 @@ def _slice(runs: list[tuple[str, Style]], start: int, stop: int) -> tuple[tuple[
         if at >= stop:
             break
     if at < stop:
-        blank = " " * (stop - max(at, start))
+        blank = " " * (stop - (at if at > start else start))
         if out and out[-1][1] == DEFAULT_STYLE:
             out[-1] = (out[-1][0] + blank, DEFAULT_STYLE)
         else:

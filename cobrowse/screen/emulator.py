@@ -463,7 +463,7 @@ class Emulator:
                 missed.append(i)
         if missed:
             texts = [line.text for line in view] if len(missed) >= _DUMP_FROM else []
-            for i, row in zip(missed, self._build(view, texts, missed)):
+            for i, row in zip(missed, self._build(view, texts, missed, True)):
                 out[i] = row
         return out  # type: ignore[return-value]  # every None was replaced
 
@@ -499,9 +499,10 @@ class Emulator:
                 rows[i] = row
         return View(view, tuple(rows), texts, (self._cols, n)), k
 
-    def _build(self, view: Any, texts: list[str], missed: list[int]) -> list[Row]:
+    def _build(self, view: Any, texts: list[str], missed: list[int], keep: bool = False) -> list[Row]:
         """The rows ``missed`` of ``view`` (``texts``: every row's text, or [] to build each
-        from its cells), cut from one dump of the view when that is possible."""
+        from its cells), cut from one dump of the view when that is possible; ``keep``: the
+        rows cut are kept for reuse by :meth:`rows` (a View keeps :meth:`fetch`'s own)."""
         built = self._built
         cols = self._cols
         if texts and not self._tracker.alt and all(len(text) == cols for text in texts[: max(missed) + 1]):
@@ -517,9 +518,10 @@ class Emulator:
                 if row is None:
                     out.append(self._row(view[i]))
                     continue
-                if len(built) >= _BUILT_MAX:
-                    built.clear()
-                built[texts[i]] = (view[i], row)
+                if keep:
+                    if len(built) >= _BUILT_MAX:
+                        built.clear()
+                    built[texts[i]] = (view[i], row)
                 out.append(row)
             return out
         return [self._row(view[i]) for i in missed]
