@@ -53,6 +53,7 @@ Pure: no I/O, no clock; results are cached by line text.
 
 from __future__ import annotations
 
+import re
 from typing import Iterable, Sequence
 
 from .budget import PatternBudget
@@ -97,6 +98,7 @@ _CACHE_MAX = 4096
 _MAX_SPLIT_ROWS = 8  # a longer run of full rows is matched whole only
 #: Scrollback rows above the screen the sender gives as context (see Redactor.redact_rows).
 CONTEXT_ROWS = 8
+_LONG_RUN = re.compile("[^ ]{40}")  # a piece long enough without a blank to be a blob
 
 
 class Redactor:
@@ -331,7 +333,7 @@ class Redactor:
         low = text.lower()
         if any(needle in low for needle, _rules in needles):
             return False
-        return len(text) < 40 or max(map(len, text.split(" "))) < 40
+        return len(text) < 40 or _LONG_RUN.search(text) is None
 
     def _typing_spans(self, rows: Sequence[Row], groups: Sequence[tuple[int, int]], texts: Sequence[str],
                       spans: list[list[Span]], cursor: Cursor | None) -> None:
