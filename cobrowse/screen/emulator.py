@@ -34,13 +34,13 @@ from __future__ import annotations
 
 import codecs
 import re
-from typing import Any, Iterable
+from typing import Any, Iterable, Sequence
 
 import avt
 
 from .cluster import base_width, is_token_char, trim_cluster
 from .above import ScrolledOff, is_plain, last_region
-from .dump_rows import rows_from_dump
+from .dump_rows import rows_from_dump, tail_from_dump
 from .mode_tracker import ModeTracker
 from .prefilter import StreamFilter
 from .state import (
@@ -65,7 +65,7 @@ from .state import (
     is_cell_char,
 )
 
-__all__ = ["Emulator", "MIN_COLS"]
+__all__ = ["Emulator", "MIN_COLS", "View"]
 
 _PIECE = 32768
 # Lines kept above the screen. Not mirrored, but a terminal that grows taller pulls them
@@ -91,6 +91,7 @@ _FOLLOW_PIECES = 24
 MIN_COLS = 2
 
 _Indexed = avt.Color.Indexed
+_TOKEN_CHAR = re.compile("[\U00100000-\U0010fffd\U0003c000-\U0003fffd]")  # cluster.py's token ranges
 
 
 def _check_size(cols: int, rows: int) -> None:
@@ -233,6 +234,40 @@ def _row_from_line(line: Any, tokens: Any) -> Row:
             runs.append(("".join(parts[start:k]), styles[start]))
             start = k
     return Row(tuple(runs), tuple(wide))
+
+
+def _reusable(text: str) -> bool:
+    """Whether a row with this text is the same Row whenever its avt line is the same: no
+    cluster token in it (a token's meaning can change)."""
+    return text.isascii() or _TOKEN_CHAR.search(text) is None
+
+
+def _line_shift(view: Sequence[Any], old: Sequence[Any], changed: Sequence[int]) -> int:
+    """How many rows the screen moved up from avt lines ``old`` to ``view`` (0: none found):
+    the first move that lines one of the first two changed rows up with a row below it in
+    ``old``, the row after it agreeing too (avt compares lines in Rust)."""
+    n = len(old)
+    if len(changed) < 2:
+        return 0
+    for j in changed[:2]:
+        line = view[j]
+        for at in range(j + 1, n):
+            if line == old[at] and (at + 1 == n or j + 1 == n or view[j + 1] == old[at + 1]):
+                return at - j
+    return 0
+
+
+class View:
+    """The visible rows as :meth:`Emulator.fetch` last gave them to one caller: avt's lines
+    (to tell which rows only moved since), their texts and the Rows built from them."""
+
+    __slots__ = ("lines", "rows", "texts", "size")
+
+    def __init__(self, lines: list[Any], rows: tuple[Row, ...], texts: list[str], size: tuple[int, int]) -> None:
+        self.lines = lines
+        self.rows = rows
+        self.texts = texts
+        self.size = size
 
 
 class Emulator:
@@ -426,23 +461,70 @@ class Emulator:
             else:
                 out[i] = None  # keeps the order asked for
                 missed.append(i)
-        texts = [line.text for line in view] if len(missed) >= _DUMP_FROM and not self._tracker.alt else []
+        if missed:
+            texts = [line.text for line in view] if len(missed) >= _DUMP_FROM else []
+            for i, row in zip(missed, self._build(view, texts, missed, True)):
+                out[i] = row
+        return out  # type: ignore[return-value]  # every None was replaced
+
+    def fetch(self, dirty: Iterable[int], since: View | None = None) -> tuple[View, int]:
+        """The screen's rows as a :class:`View`, and how many rows it moved up since ``since``
+        (the View this returned last, to the same caller; ``dirty``: the rows :meth:`feed`
+        reported changed since then). A row that only moved (a scroll, a region's partial
+        scroll) is ``since``'s Row object again: its avt line is compared (cells and pens,
+        in Rust) with the line it was built from, so only the new rows are built."""
+        view = self._vt.view()
+        n = self._rows
+        if since is None or since.size != (self._cols, n) or len(since.lines) != len(view):
+            texts = [line.text for line in view]
+            return View(view, tuple(self._build(view, texts, list(range(n)))), texts, (self._cols, n)), 0
+        old_texts, old_lines, old_rows = since.texts, since.lines, since.rows
+        texts = list(old_texts)
+        rows = list(old_rows)
+        changed = sorted(i for i in dirty if 0 <= i < n)
+        k = _line_shift(view, old_lines, changed)
+        missed: list[int] = []
+        for i in changed:
+            line = view[i]
+            src = i + k
+            if src < n and line == old_lines[src] and _reusable(old_texts[src]):
+                rows[i], texts[i] = old_rows[src], old_texts[src]
+            elif k and line == old_lines[i] and _reusable(old_texts[i]):
+                rows[i], texts[i] = old_rows[i], old_texts[i]
+            else:
+                texts[i] = line.text
+                missed.append(i)
+        if missed:
+            for i, row in zip(missed, self._build(view, texts if len(missed) >= _DUMP_FROM else [], missed)):
+                rows[i] = row
+        return View(view, tuple(rows), texts, (self._cols, n)), k
+
+    def _build(self, view: Any, texts: list[str], missed: list[int], keep: bool = False) -> list[Row]:
+        """The rows ``missed`` of ``view`` (``texts``: every row's text, or [] to build each
+        from its cells), cut from one dump of the view when that is possible; ``keep``: the
+        rows cut are kept for reuse by :meth:`rows` (a View keeps :meth:`fetch`'s own)."""
+        built = self._built
         cols = self._cols
-        if texts and all(len(text) == cols for text in texts[: max(missed) + 1]):  # (a wide row: cut wrongly)
-            cut = rows_from_dump(self._vt.dump(), texts, cols, self._sgr_style, set(missed))
+        if texts and not self._tracker.alt and all(len(text) == cols for text in texts[: max(missed) + 1]):
+            # (a wide row above the last one asked for would stop the cut there)
+            dump = self._vt.dump()
+            wanted = set(missed)
+            cut = tail_from_dump(dump, texts, cols, self._sgr_style, wanted) if min(missed) > 0 else None
+            if cut is None:
+                cut = rows_from_dump(dump, texts, cols, self._sgr_style, wanted)
+            out = []
             for i in missed:
                 row = cut[i]
                 if row is None:
-                    out[i] = self._row(view[i])
+                    out.append(self._row(view[i]))
                     continue
-                if len(built) >= _BUILT_MAX:
-                    built.clear()
-                built[texts[i]] = (view[i], row)
-                out[i] = row
-        else:
-            for i in missed:
-                out[i] = self._row(view[i])
-        return out  # type: ignore[return-value]  # every None was replaced
+                if keep:
+                    if len(built) >= _BUILT_MAX:
+                        built.clear()
+                    built[texts[i]] = (view[i], row)
+                out.append(row)
+            return out
+        return [self._row(view[i]) for i in missed]
 
     def _sgr_style(self, params: str) -> Style:
         """The style avt means by ``ESC [ params m`` in its dump, as avt parses it."""

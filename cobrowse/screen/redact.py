@@ -53,6 +53,7 @@ Pure: no I/O, no clock; results are cached by line text.
 
 from __future__ import annotations
 
+import re
 from typing import Iterable, Sequence
 
 from .budget import PatternBudget
@@ -97,6 +98,7 @@ _CACHE_MAX = 4096
 _MAX_SPLIT_ROWS = 8  # a longer run of full rows is matched whole only
 #: Scrollback rows above the screen the sender gives as context (see Redactor.redact_rows).
 CONTEXT_ROWS = 8
+_LONG_RUN = re.compile("[^ ]{40}")  # a piece long enough without a blank to be a blob
 
 
 class Redactor:
@@ -121,6 +123,8 @@ class Redactor:
         #: A logical line's masks that do not depend on the cursor, by (the line above, its rows'
         #: texts): a key echo changes one row, and the other lines cost a look-up, not a match.
         self._lines: dict[tuple[str, tuple[str, ...]], tuple[Span, ...]] = {}
+        #: What a logical line's rows alone give (:meth:`_group_spans`), by their texts.
+        self._groups: dict[tuple[str, ...], tuple[Span, ...]] = {}
         self._typed = TypedSecrets()
 
     @property
@@ -140,6 +144,7 @@ class Redactor:
         if added:
             self._cache.clear()
             self._lines.clear()
+            self._groups.clear()
         return added
 
     def take_unchecked(self) -> bool:
@@ -216,7 +221,8 @@ class Redactor:
             at = None if cursor is None else Cursor(cursor.col, cursor.row + len(above), cursor.visible)
             return self.redact_rows((*above, *rows), (), at)[len(above):]
         groups = logical_lines(rows)
-        texts = [rows[a].text if b == a + 1 else "".join(rows[i].text for i in range(a, b)) for a, b in groups]
+        texts = [rows[a].text if b == a + 1 else rows[a].text + rows[a + 1].text if b == a + 2
+                 else "".join([rows[i].text for i in range(a, b)]) for a, b in groups]
         if any("-----" in t for t in texts):  # a key block: masks reach across lines
             hint = Hint("\n".join(texts))
             spans = [self._group_spans(rows, a, b, t, hint) for (a, b), t in zip(groups, texts)]
@@ -245,18 +251,24 @@ class Redactor:
     def _line_spans(self, rows: Sequence[Row], groups: Sequence[tuple[int, int]], texts: Sequence[str]) -> list[list[Span]]:
         """What :meth:`_group_spans` and :func:`~cobrowse.screen.key_blocks.context_spans` find on a screen without key
         markers, line by line: a line's masks then depend only on its own rows and on the line
-        above, so they are kept by those texts (a line masked whole because a pattern could not
-        check it is not kept: it is checked again next time). The lines not kept are matched
-        with the :class:`~cobrowse.screen.redact_patterns.Hint` of their texts."""
+        above, so they are kept by those texts, and what its rows alone give (:meth:`_group_spans`)
+        by its rows' texts: a line seen before under another line (the top of a scrolling screen)
+        is not matched again. A line masked whole because a pattern could not check it is not
+        kept: it is checked again next time. The lines not kept are matched with the
+        :class:`~cobrowse.screen.redact_patterns.Hint` of their texts."""
         memo = self._lines
+        own_memo = self._groups
         if len(memo) >= _CACHE_MAX:
             memo.clear()
+        if len(own_memo) >= _CACHE_MAX:
+            own_memo.clear()
         out: list[list[Span] | None] = []
         keys: list[tuple[str, tuple[str, ...]]] = []
         missed: list[int] = []
         above = ""
         for g, ((a, b), text) in enumerate(zip(groups, texts)):
-            key = (above, (text,) if b == a + 1 else tuple(rows[i].text for i in range(a, b)))
+            key = (above, (text,) if b == a + 1 else (rows[a].text, rows[a + 1].text) if b == a + 2
+                   else tuple([rows[i].text for i in range(a, b)]))
             found = memo.get(key)
             if found is None:
                 missed.append(g)
@@ -266,11 +278,17 @@ class Redactor:
                 out.append(list(found))
             above = text
         if missed:
-            hint = Hint("\n".join(texts[g] for g in missed))
-            for g, key in zip(missed, keys):
+            owns: list[tuple[Span, ...] | None] = [own_memo.get(key[1]) for key in keys]
+            todo = [g for g, own in zip(missed, owns) if own is None]
+            hint = Hint("\n".join(texts[g] for g in todo)) if todo else None
+            for g, key, own in zip(missed, keys, owns):
                 (a, b), text = groups[g], texts[g]
                 unchecked = self._unchecked_lines
-                spans = [[], self._group_spans(rows, a, b, text, hint)]
+                if own is None:
+                    own = tuple(self._group_spans(rows, a, b, text, hint))
+                    if self._unchecked_lines == unchecked:
+                        own_memo[key[1]] = own
+                spans: list[list[Span]] = [[], list(own)]
                 context_spans([key[0], text], spans)
                 found = tuple(spans[1])
                 if self._unchecked_lines == unchecked:
@@ -315,7 +333,7 @@ class Redactor:
         low = text.lower()
         if any(needle in low for needle, _rules in needles):
             return False
-        return len(text) < 40 or max(map(len, text.split(" "))) < 40
+        return len(text) < 40 or _LONG_RUN.search(text) is None
 
     def _typing_spans(self, rows: Sequence[Row], groups: Sequence[tuple[int, int]], texts: Sequence[str],
                       spans: list[list[Span]], cursor: Cursor | None) -> None:

@@ -238,10 +238,6 @@ class Row:
             return NotImplemented
         return self.runs == other.runs and self.wide == other.wide
 
-    def __ne__(self, other: object) -> bool:
-        eq = self.__eq__(other)
-        return eq if eq is NotImplemented else not eq
-
     def __hash__(self) -> int:
         h = self._hash
         if h is None:

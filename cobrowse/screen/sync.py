@@ -36,7 +36,7 @@ from typing import Sequence
 
 from .cluster import cluster_split
 from .diff import ScreenFrame, apply, find_scroll
-from .emulator import Emulator
+from .emulator import Emulator, View
 from .pace import LinkPace
 from .redact import CONTEXT_ROWS, Redactor
 from .state import REDACTED, Cursor, Row, ScreenState, Style, blank_row
@@ -83,7 +83,7 @@ class ScreenSender:
         self._force = True
         self._last: float | None = None
         self.redactor = redactor
-        self._raw: list[Row] | None = None  # the emulator's rows as of the last frame (redaction on)
+        self._view: View | None = None  # the emulator's rows as of the last frame (redaction on)
         self._above: tuple[Row, ...] = ()  # the scrollback rows above them, for their text (context_above)
         self._cursor: Cursor | None = None  # the cursor the last frame was redacted with
         #: Whether diffs may carry scroll ops (``sc``, frame format 2): only when the agent
@@ -230,11 +230,18 @@ class ScreenSender:
         self._spend(now)
         return frame
 
-    def _diff_rows(self, sent: ScreenState, rows: Sequence[Row], now: float) -> ScreenFrame | None:
-        """The diff from ``sent`` to ``rows``, moved up first when that leaves fewer rows to send."""
+    def _diff_rows(self, sent: ScreenState, rows: Sequence[Row], now: float, moved: int = 0) -> ScreenFrame | None:
+        """The diff from ``sent`` to ``rows``, moved up first when that leaves fewer rows to send.
+        ``moved``: the rows the emulator's screen moved up since ``sent`` (0: unknown), tried
+        first: when it leaves fewer rows to send than no move, no other move is looked for."""
         old = sent.rows
         k = 0
         if self.scroll_ops and old[0] != rows[0]:
+            if 0 < moved < len(old) and len(old) == len(rows):
+                base = old[moved:] + (blank_row(sent.cols),) * moved
+                changed = tuple((i, b) for i, (a, b) in enumerate(zip(base, rows)) if a is not b and a != b)
+                if _differ_more(old, rows, len(changed)):
+                    return self._diff(sent, changed, now, moved)
             k, _ = find_scroll(old, rows)
         if not k:
             return self._diff(sent, tuple((i, b) for i, (a, b) in enumerate(zip(old, rows)) if a != b), now)
@@ -245,31 +252,52 @@ class ScreenSender:
         """:meth:`poll` with redaction: masks depend on neighbouring rows (wrapped lines,
         key blocks, a password prompt above) and on the cursor (the word being typed), so
         the whole screen is redacted again whenever a row changed or the cursor moved
-        (cheap: cached by line text)."""
+        (cheap: cached by line text). The raw rows come from :meth:`Emulator.fetch`, which
+        builds only the rows that did not just move up (a scroll's new rows)."""
         assert self.redactor is not None
         emu = self.emulator
         sent = self._sent
-        raw_rows = self._raw
-        if self._force or sent is None or raw_rows is None:
-            raw = emu.state()
-            self._raw = list(raw.rows)
+        view = self._view
+        if self._force or sent is None or view is None:
+            view, _ = emu.fetch((), None)
+            self._view = view
             self._above = emu.context_above(CONTEXT_ROWS)
-            self._cursor = raw.cursor
-            state = ScreenState(raw.size, raw.cursor,
-                                redact_clustered(self.redactor, raw.rows, self._above, raw.cursor), raw.modes)
+            cursor = self._cursor = emu.cursor()
+            state = ScreenState(view.size, cursor, _redact(self.redactor, view.rows, self._above, cursor), emu.modes())
             return self._snapshot(state, now)
         cursor = emu.cursor()
         if not self._dirty and cursor == self._cursor:
             return self._diff(sent, (), now)
         dirty = sorted(self._dirty)
         self._dirty.clear()
-        for i, r in emu.rows(dirty).items():
-            raw_rows[i] = r
+        moved = 0
+        if dirty:
+            view, moved = emu.fetch(dirty, view)
+            self._view = view
         if dirty and dirty[0] == 0:  # the top row changed (a scroll): what is above it may have too
             self._above = emu.context_above(CONTEXT_ROWS)
         self._cursor = cursor
-        rows = redact_clustered(self.redactor, raw_rows, self._above, cursor)
-        return self._diff_rows(sent, rows, now)
+        rows = _redact(self.redactor, view.rows, self._above, cursor)
+        return self._diff_rows(sent, rows, now, moved)
+
+
+def _redact(redactor: Redactor, rows: Sequence[Row], above: Sequence[Row], cursor: Cursor) -> tuple[Row, ...]:
+    """:func:`redact_clustered`, told at once that ASCII rows hold no cluster (one test of
+    their joined text instead of one call a row)."""
+    if "".join([r.text for r in (*above, *rows)]).isascii():
+        return redactor.redact_rows(rows, above, cursor)
+    return redact_clustered(redactor, rows, above, cursor)
+
+
+def _differ_more(old: Sequence[Row], new: Sequence[Row], than: int) -> bool:
+    """Whether more than ``than`` rows of ``new`` differ from ``old`` in place (stops there)."""
+    count = 0
+    for a, b in zip(old, new):
+        if a is not b and a != b:
+            count += 1
+            if count > than:
+                return True
+    return False
 
 
 def _has_clusters(row: Row) -> bool:
