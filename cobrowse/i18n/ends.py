@@ -43,6 +43,8 @@ END_REASONS: dict[str, str] = {
     "wrong_code": N_("wrong code: check the digits with your agent and try again"),
     "connection_lost": N_("lost the connection to the relay and could not get it back: "
                           "check your network and start a new session"),
+    "relay_misbehaved": N_("the other side saw the relay misbehave and ended the session: start a new session, "
+                           "through another relay if it happens again"),
 }
 
 #: The relay's refusals a customer can meet (``ERROR_CODES``; agent-only ones stay English).

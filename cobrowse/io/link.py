@@ -546,8 +546,8 @@ class RelayLink:
         if ws is None:
             return
         try:
-            await ws.send(env.Close(reason).encode())
-            async with asyncio.timeout(2):
+            async with asyncio.timeout(2):  # a relay that stopped reading cannot hold us
+                await ws.send(env.Close(reason).encode())
                 await ws.close()
         except (ConnectionClosed, TimeoutError, OSError):
             pass

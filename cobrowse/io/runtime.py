@@ -29,7 +29,7 @@ from cobrowse.errors import WRONG_CODE_MESSAGE, SecurityError
 from cobrowse.i18n.ends import RELAY_REPLAYED, relay_english
 from cobrowse.io.guesses import CodeGuesses
 from cobrowse.io.joining import BUSY_RETRY_FOR, CLAIM_LOST, RECLAIMS, Claimant
-from cobrowse.io.link import ClaimReleased, Frame, LinkEnded, PeerChanged, Reconnecting, RelayLink, Resumed
+from cobrowse.io.link import RELAY_MISBEHAVED, ClaimReleased, Frame, LinkEnded, PeerChanged, Reconnecting, RelayLink, Resumed
 from cobrowse.io.link import DIRECT_GOES_ON, peer_left_message, peer_timeout_message, reconnecting_message, resumed_message
 # How a session ends lives in outcome.py; its names stay importable from here, where callers look.
 from cobrowse.io.outcome import END_MESSAGES, EXIT_FAILED, EXIT_OK, EXIT_SECURITY, Outcome, exit_code_for, wrong_code_message
@@ -359,7 +359,13 @@ class SessionRuntime(CodeGuesses, Claimant):
                 self.link_gone.set()
                 self._received.set()
                 return
+            if item.reason == RELAY_MISBEHAVED and item.error is not None:
+                # Ours saw it: the other side is told why (if the relay still forwards a close),
+                # instead of waiting out the grace period for a side that seems to have dropped.
+                await self.link.close(RELAY_MISBEHAVED)
             code = EXIT_OK if item.error is None else exit_code_for(item.error)
+            if item.reason == RELAY_MISBEHAVED:
+                code = EXIT_REJECTED  # the relay did it, whichever side saw it (docs: exit 4)
             if item.reason == "scared":
                 code = EXIT_SECURITY
             if item.reason in ("peer_timeout", "expired"):

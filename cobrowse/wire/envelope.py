@@ -117,6 +117,7 @@ CLOSE_REASONS = {
     "wrong_code": "wrong code: check the digits with your agent and try again",
     "claim_timeout": "the code was not confirmed in time: check the digits with your agent and try again",
     "renewed": "the other side started over with a new code: ask for the new code",
+    "relay_misbehaved": "the other side saw the relay misbehave and ended the session: start a new session, through another relay if it happens again",
 }
 
 

@@ -208,6 +208,11 @@ async def test_the_customer_is_told_the_relay_misbehaved(adversary: Adversary) -
         assert sum("misbehaved" in line for line in customer.stderr_lines) == 1
         print(f"customer, peer flood: {len(customer.stderr_lines)} stderr lines")
         assert len(customer.stderr_lines) <= 2 * MAX_PEER_CHANGES + 10
+        # The agent is told why at once (the customer's close), not after a 5-minute grace.
+        ended = await agent.event("ended")
+        assert ended["reason"] == "relay_misbehaved"
+        assert ended["message"].startswith("the other side saw the relay misbehave")
+        assert await agent.wait() == 4
     finally:
         await agent.kill()
         await customer.kill()
