@@ -318,15 +318,28 @@ class _Lane:
 @contextlib.contextmanager
 def _lane(terminal: LocalTerminal, notices: PlainNotices) -> Iterator[_Lane]:
     lane = _Lane(terminal, notices)
-    if lane.lane is None:
-        yield lane
-        return
     try:
+        if lane.lane is None:
+            yield lane
+            return
         with said_to(lane.say):
             yield lane
     finally:
         if lane.timer is not None:
             lane.timer.cancel()
+        _fresh_line(terminal, lane.lane)
+
+
+def _fresh_line(terminal: LocalTerminal, lane: NoticeLane | None) -> None:
+    """End plain mode at the start of a line (``$ rc=0`` was the outer shell's output after the
+    inner program's last prompt): only if the cursor is elsewhere when the lane knows where it
+    is, else always on a terminal (script(1) ends so)."""
+    if not terminal.raw:
+        return
+    try:
+        terminal.write(b"\r\n" if lane is None else lane.fresh_line())
+    except (RuntimeError, OSError):
+        pass  # the terminal hung up
 
 
 def _show_guide_code(code: Code) -> None:

@@ -220,6 +220,11 @@ class NoticeLane:
         self._held = (self._held + lines)[-MAX_HELD:]
         return b""
 
+    def fresh_line(self) -> bytes:
+        """Plain mode ends: what moves the cursor to the start of a line of its own, so the
+        outer shell's next output does not land after the program's last prompt."""
+        return b"" if self._mirror.cursor().col == 0 else b"\r\n"
+
     @property
     def waiting(self) -> bool:
         """Lines wait for the program's next output (see ``overdue``)."""

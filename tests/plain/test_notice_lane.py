@@ -132,3 +132,11 @@ def test_a_program_stuck_inside_a_sequence_does_not_hold_a_question_for_ever() -
     assert term.lane.waiting and "[cobrowse] the agent asks for control" not in term.text()
     term.screen.feed(term.lane.overdue())  # the caller's timer: nothing came from the program
     assert term.text()[0] == "[cobrowse] the agent asks for control" and not term.lane.waiting
+
+
+def test_plain_mode_ends_on_a_fresh_line_only_when_the_cursor_is_not_at_its_start() -> None:
+    term = Terminal(at_row=3)
+    term.program(b"$ ")  # the inner shell's last prompt
+    assert term.lane.fresh_line() == b"\r\n"
+    term.program(b"exit\r\n")
+    assert term.lane.fresh_line() == b""
