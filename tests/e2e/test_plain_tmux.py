@@ -44,3 +44,38 @@ async def test_plain_mode_ends_on_a_line_of_its_own(relay_url: str, size: tuple[
         tmux.kill()
         if agent is not None:
             await agent.kill()
+
+
+@pytest.mark.parametrize("size", [(80, 24), (200, 50)])
+async def test_chat_shows_what_is_typed_with_its_edits(relay_url: str, size: tuple[int, int]) -> None:
+    """After ``Ctrl-] c`` the screen showed ``[cobrowse] chat>`` and nothing as the customer
+    typed; the text appeared only after Enter."""
+    tmux = Tmux()
+    agent: Proc | None = None
+    try:
+        agent = await plain_session(tmux, relay_url, *size)
+        tmux.keys("customer", "C-]", "c")
+        tmux.keys("customer", "hello agnt", literal=True)
+        await tmux.wait("customer", lambda s: "[cobrowse] chat> hello agnt" in s, "the chat line as typed")
+        tmux.keys("customer", "BSpace", "BSpace", "BSpace", "Left", "Up")
+        tmux.keys("customer", "gent!", literal=True)
+        screen = await tmux.wait("customer", lambda s: "[cobrowse] chat> hello agent!" in s, "the line as edited")
+        assert "\x1b" not in screen and "[A" not in screen and "^[" not in screen, screen
+        await agent.send({"cmd": "chat", "text": "a line from the agent"})
+        await tmux.wait("customer", lambda s: "a line from the agent" in s, "the agent's line while typing")
+        tmux.keys("customer", " ok", literal=True)
+        screen = await tmux.wait("customer", lambda s: "chat> hello agent! ok" in s, "typing goes on")
+        rows = screen.splitlines()
+        draft = next(i for i, row in enumerate(rows) if "chat> hello agent! ok" in row)
+        assert "a line from the agent" in rows[draft - 1] and re.match(r"^\$ ?$", rows[draft + 1]), screen
+        tmux.keys("customer", "Enter")
+        await agent.event("chat", text="hello agent! ok")
+        screen = await tmux.wait("customer", lambda s: "[cobrowse] you: hello agent! ok" in s, "the line sent")
+        assert "chat> hello" not in screen, screen  # the result took the chat line's row
+        tmux.keys("customer", "echo shell-again", literal=True)
+        tmux.keys("customer", "Enter")
+        await tmux.wait("customer", lambda s: re.search(r"^shell-again$", s, re.M), "the shell gets the keys again")
+    finally:
+        tmux.kill()
+        if agent is not None:
+            await agent.kill()
