@@ -4,7 +4,6 @@ Real processes and a real relay on 127.0.0.1."""
 
 from __future__ import annotations
 
-import asyncio
 import re
 import shutil
 
