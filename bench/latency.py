@@ -199,12 +199,15 @@ async def first_at(view: View, check: Callable[[], bool], what: str, timeout: fl
 
 
 def writer(rate: int, seconds: float, stamps: bool) -> str:
-    """A shell command writing ``rate`` bytes/s of 100-byte lines for ``seconds``."""
+    """A shell command writing ``rate`` bytes/s of 100-byte lines for ``seconds``. Each line
+    carries its own number: repeated lines would leave the screen unchanged from one slice to
+    the next, and a screen that does not change sends no frames (the CPU figure measured only
+    the passthrough and the emulator until 2026-12-06's evening)."""
     per = max(1, rate // 100 // 100)  # lines per 10 ms slice
-    return ("python3 -c \"import sys,time;o=sys.stdout;t=time.monotonic();e=t+%g\n"
+    return ("python3 -c \"import sys,time;o=sys.stdout;t=time.monotonic();e=t+%g;c=0\n"
             "while time.monotonic()<e:\n"
-            " n=time.monotonic();o.write(''.join(('lag %%.4f ' %% n if %s else 'log ')+'x'*80+' %%d\\n' %% i for i in range(%d)));o.flush()\n"
-            " t+=0.01;time.sleep(max(0,t-time.monotonic()))\";echo WRITER-DONE\r") % (seconds, stamps, per)
+            " n=time.monotonic();o.write(''.join(('lag %%.4f ' %% n if %s else 'log ')+'x'*80+' %%d\\n' %% (c+i) for i in range(%d)));o.flush()\n"
+            " c+=%d;t+=0.01;time.sleep(max(0,t-time.monotonic()))\";echo WRITER-DONE\r") % (seconds, stamps, per, per)
 
 
 async def view_lag(side: Side, seconds: float = 4.0) -> float | None:

@@ -30,16 +30,17 @@ by ``_on_event``.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import math
 import logging
 import signal
 from typing import TYPE_CHECKING, Any, ClassVar, Sequence
 
 from textual import events, on
-from textual.app import ComposeResult
+from textual.app import ComposeResult, ScreenStackError
 from textual.binding import BindingType
 from textual.containers import Horizontal, Vertical, VerticalScroll
-from textual.notifications import SeverityLevel
+from textual.notifications import Notification, SeverityLevel
 from textual.widgets import Button, Digits, Input, Markdown, RichLog
 
 from cobrowse.io.customer import CustomerRuntime
@@ -180,6 +181,18 @@ class CustomerApp(TeamPointer, inherit_bindings=False):
         for old in shown[:max(0, len(shown) - keep)]:
             self._unnotify(old, refresh=False)
         notify_plain(self, rewrite(message), title=title, severity=severity, timeout=timeout)  # the configured keys
+
+    def _unnotify(self, notification: Notification, refresh: bool = True) -> None:
+        """A toast that goes (its time is up, or a newer one took its place) is repainted
+        away: the shell under it is drawn again whole. Without it, the toast's last picture
+        could stay on the customer's screen until something else redrew those cells (seen in
+        tmux after a burst of warnings: 'connected' still shown a minute later)."""
+        super()._unnotify(notification, refresh)
+        self.call_after_refresh(self._repaint_under_toasts)
+
+    def _repaint_under_toasts(self) -> None:
+        with contextlib.suppress(ScreenStackError):
+            self.screen.refresh(repaint=True)
 
     def compose(self) -> ComposeResult:
         tr = current()

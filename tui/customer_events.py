@@ -13,8 +13,8 @@ from typing import Any
 from textual.css.query import NoMatches
 
 from cobrowse.crypto.sas import localize
-from cobrowse.i18n.ends import wrong_code_text
-from cobrowse.i18n.notices import agent_name, customer_line, message_of, voice_line
+from cobrowse.i18n.ends import relay_text, wrong_code_text
+from cobrowse.i18n.notices import agent_name, customer_line, message_of, voice_line, warning_message
 from cobrowse.i18n.text import current
 from cobrowse.io.customer import END_CONFIRM
 from cobrowse.policy.customer_events import (ChatReceived, ConsentChanged, ConsentPrompt, ControlConfirm,
@@ -171,8 +171,13 @@ class CustomerEvents(CustomerSteps):
         elif kind in ("warning", "error"):
             self._note(customer_line(event, tr) or "", "red")
             wrong = kind == "error" and event.get("kind") == "wrong_code"
-            self.notify(wrong_code_text("customer", tr) if wrong else message_of(event),
-                        severity="error" if kind == "error" else "warning")
+            if wrong:
+                told = wrong_code_text("customer", tr)
+            elif kind == "error":
+                told = relay_text(message_of(event), tr) or message_of(event)
+            else:
+                told = warning_message(event, tr)
+            self.notify(told, severity="error" if kind == "error" else "warning")
         elif kind == "ended":
             self.phase = Phase.ENDED
             self._note(customer_line(event, tr) or "", "dim")

@@ -12,6 +12,11 @@ and the authenticated header):
 - ACK frames carry ``(received_up_to, flags)``. They are not retransmitted and their own
   counter only has to increase, so an old ACK cannot be replayed. The RESEND flag asks the
   peer to send everything after ``received_up_to`` again: after a gap, and after a reconnect.
+  A duplicate is answered with an ACK (the sender evidently missed ours), but only when that
+  ACK says more than the last one sent, or none answered a duplicate within
+  ``duplicate_ack_every``: a relay replaying a frame a thousand times gets at most one ACK
+  per interval back, not one per replay, while a genuine retransmission (at most one round
+  per ``retransmit_after``, 4 times the interval) still gets its own.
 - DATA_ACKED frames are DATA frames (same sequence numbers, same rules) whose sealed
   plaintext starts with the sender's ``received_up_to`` (8 bytes): the acknowledgement rides
   inside the frame that answers, so a key and its echo need no ACK frames of their own. A
@@ -71,6 +76,9 @@ MAX_UNACKED_BYTES = 256 * 1024
 MAX_HELD_BYTES = 4 * 1024 * 1024
 MAX_BACKOFF = 30.0
 MAX_TRIES = 6  # with retransmit_after=2: copies at 2, 4, 8, 16, 32, 62 s; stalled at 92 s
+#: At most one ACK per this many seconds answers duplicates that bring nothing new: a quarter
+#: of the 2 s a sender waits at least between two retransmissions of a frame.
+DUPLICATE_ACK_EVERY = 0.5
 
 
 @dataclass(frozen=True)
@@ -128,7 +136,7 @@ class SecureChannel:
         self, send_key: bytes, receive_key: bytes, *, retransmit_after: float = 2.0,
         max_unacked_frames: int = MAX_UNACKED_FRAMES, max_unacked_bytes: int = MAX_UNACKED_BYTES,
         max_held_bytes: int = MAX_HELD_BYTES, max_backoff: float = MAX_BACKOFF, max_tries: int = MAX_TRIES,
-        carry_acks: bool = True,
+        carry_acks: bool = True, duplicate_ack_every: float = DUPLICATE_ACK_EVERY,
     ) -> None:
         """``carry_acks=False``: the format before DATA_ACKED (no CARRIES flag, DATA_ACKED
         refused), as an older peer speaks it."""
@@ -151,6 +159,8 @@ class SecureChannel:
         self.peer_has = 0
         self._resend_asked_for = -1
         self._last_acked_sent = 0
+        self.duplicate_ack_every = duplicate_ack_every
+        self._duplicate_acked_at = float("-inf")
         #: Why the peer is considered gone although the relay says it is there (None: it is not).
         self.stalled: str | None = None
         #: Bytes retransmitted so far (timer and RESEND), for tests and figures.
@@ -266,13 +276,20 @@ class SecureChannel:
             (up_to,) = _CARRIED.unpack_from(plain)
             return Delivered(seq, plain[_CARRIED.size:]), self._acknowledged(up_to, now)
         if seq < self.next_expected:
-            # The sender retransmitted: our acknowledgement was lost. Repeat it.
-            return Duplicate(seq, self.next_expected), [self.ack()]
+            return Duplicate(seq, self.next_expected), self._answer_duplicate(now)
         answer = []
         if self._resend_asked_for != self.next_expected:
             self._resend_asked_for = self.next_expected
             answer.append(self.ack(resend=True))
         return Gap(seq, self.next_expected), answer
+
+    def _answer_duplicate(self, now: float) -> list[bytes]:
+        """The sender retransmitted (our acknowledgement was lost) or the relay replayed: one
+        ACK, unless the last one already said as much and went out within the interval."""
+        if not self.ack_due() and now - self._duplicate_acked_at < self.duplicate_ack_every:
+            return []
+        self._duplicate_acked_at = now
+        return [self.ack()]
 
     def _open_ack(self, seq: int, plain: bytes, now: float) -> tuple[ChannelEvent, list[bytes]]:
         if seq <= self._ack_seen:

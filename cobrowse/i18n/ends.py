@@ -10,6 +10,8 @@ Pure: these are tables and functions of ``tr``.
 
 from __future__ import annotations
 
+import re
+
 from cobrowse.errors import (
     WRONG_CODE_MESSAGE,
     WRONG_CODE_RETRY_MESSAGE,
@@ -17,10 +19,11 @@ from cobrowse.errors import (
     InvalidCode,
     RelayRejected,
     RelayUnavailable,
+    SecurityError,
     SessionEnded,
     WrongCode,
 )
-from cobrowse.i18n.text import N_, Translator, current
+from cobrowse.i18n.text import N_, Translated, Translator, current, fill
 
 #: Why a session ended (runtime reasons and the relay's close reasons), as the customer reads it.
 END_REASONS: dict[str, str] = {
@@ -72,6 +75,74 @@ AGENT_TIMED_OUT = N_("the agent's connection dropped and they did not come back 
                      "(their network or their app; yours is fine): the session is over")
 
 
+#: The relay did what no working relay does (io/link.py, reason ``relay_misbehaved``; io/runtime.py,
+#: past the replay limit: ``scared``). The runtime's English is one of these filled in
+#: (``relay_english``), so a front end finds the sentence again (``relay_text``) and the
+#: customer reads whose fault it was, and what to do, in their language.
+RELAY_UNREADABLE = N_("the relay misbehaved: it sent more than {count} messages cobrowse cannot read within "
+                      "{seconds} s (a hostile or broken relay; nothing it sent was applied, and your side and the "
+                      "other side are fine): the session is over; start a new one through another relay")
+RELAY_PEER_CHANGES = N_("the relay misbehaved: it sent more than {count} changes of the other side's connection "
+                        "within {seconds} s (a hostile or broken relay; nothing it sent was applied, and your side "
+                        "and the other side are fine): the session is over; start a new one through another relay")
+RELAY_REPLAYED = N_("the relay misbehaved: it replayed or misordered more than {count} sealed frames ({kind}) within "
+                    "{seconds} s; none was applied, and the other side is fine: the session is over; start a new "
+                    "one through another relay")
+RELAY_TEXTS = (RELAY_UNREADABLE, RELAY_PEER_CHANGES, RELAY_REPLAYED)
+#: What this side says of a sealed frame it did not apply (protocol/session.py's ``Integrity``
+#: details; io/runtime.py's line once more of a kind keep coming): a relay replaying or
+#: reordering frames makes these (tests/i18n/test_relay_misbehaved.py holds the English equal).
+FRAME_WARNINGS = (
+    N_("frame #{seq} arrived again (a replay or a late retransmission); ignored"),
+    N_("frame #{seq} arrived before #{expected}; not applied, asked for a resend"),
+    N_("acknowledgement #{seq} arrived again; ignored"),
+    N_("a sealed frame arrived before pairing; ignored"),
+    N_("more frames like that ({kind}) keep arriving: ignored, and not each shown for the next {seconds} s"),
+)
+#: The ``warning`` kinds these are said under.
+FRAME_WARNING_KINDS = frozenset({"duplicate", "gap", "replayed_ack", "early"})
+#: What a value of these sentences can be: a count, seconds or a frame's number, or a frame kind (a fixed word).
+_RELAY_VALUE = r"[0-9]{1,20}|[a-z_]{1,20}"
+
+
+def relay_english(template: str, *, count: int, seconds: float, kind: str = "") -> str:
+    """The runtime's English for one of ``RELAY_TEXTS`` (logs, the agent, headless events)."""
+    if template not in RELAY_TEXTS:
+        raise ValueError("not a relay misbehaviour sentence")
+    return fill(template, {"count": count, "seconds": f"{seconds:.0f}", "kind": kind})
+
+
+def _pattern(template: str) -> re.Pattern[str]:
+    parts = re.split(r"\\\{([a-z_]+)\\\}", re.escape(template))
+    return re.compile("".join(f"(?P<{part}>{_RELAY_VALUE})" if i % 2 else part for i, part in enumerate(parts)))
+
+
+_RELAY_PATTERNS = tuple((template, _pattern(template)) for template in RELAY_TEXTS)
+_FRAME_PATTERNS = tuple((template, _pattern(template)) for template in FRAME_WARNINGS)
+
+
+def _found_again(message: str, patterns: tuple[tuple[str, re.Pattern[str]], ...], tr: Translator) -> Translated | None:
+    for template, pattern in patterns:
+        match = pattern.fullmatch(message)
+        if match is not None:
+            return tr(template, **match.groupdict())
+    return None
+
+
+def relay_text(message: str, tr: Translator | None = None) -> Translated | None:
+    """Our sentence for ``message`` when it is the runtime's English for a misbehaving relay
+    (``relay_english``); None for anything else (it is shown as it came)."""
+    return _found_again(message, _RELAY_PATTERNS, tr or current())
+
+
+def frame_warning_text(kind: str, message: str, tr: Translator | None = None) -> Translated | None:
+    """Our sentence for a ``warning`` of ``kind`` whose ``message`` is one of ``FRAME_WARNINGS``
+    as the runtime says it; None for anything else."""
+    if kind not in FRAME_WARNING_KINDS:
+        return None
+    return _found_again(message, _FRAME_PATTERNS, tr or current())
+
+
 def ended_text(reason: str, message: str, tr: Translator | None = None) -> str:
     """An ``ended`` event's line: our sentence for ``reason`` when ``message`` is the
     runtime's stock English for it; anything else (the agent's own words, a guide's summary)
@@ -79,6 +150,8 @@ def ended_text(reason: str, message: str, tr: Translator | None = None) -> str:
     tr = tr or current()
     if reason == "peer_timeout" and message == AGENT_TIMED_OUT:
         return tr(AGENT_TIMED_OUT)
+    if reason in ("relay_misbehaved", "scared") and (relayed := relay_text(message, tr)) is not None:
+        return relayed
     if not message or message == END_REASONS.get(reason):
         return end_text(reason, tr) or message
     return message
@@ -102,6 +175,8 @@ def error_text(error: CobrowseError, tr: Translator | None = None) -> str:
         return tr(WRONG_CODE_MESSAGE) if detail == WRONG_CODE_MESSAGE else wrong_code_text("customer", tr)
     if isinstance(error, RelayRejected) and error.code in RELAY_ERRORS:
         return tr(RELAY_ERRORS[error.code])
+    if isinstance(error, (RelayRejected, SecurityError)) and (relayed := relay_text(detail, tr)) is not None:
+        return relayed
     if isinstance(error, SessionEnded) and error.reason in END_REASONS:
         return tr(END_REASONS[error.reason])
     if tr.language == "en":

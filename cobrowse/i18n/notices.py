@@ -14,7 +14,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from cobrowse.crypto import sas
-from cobrowse.i18n.ends import ended_text, wrong_code_text
+from cobrowse.i18n.ends import ended_text, frame_warning_text, relay_text, wrong_code_text
 from cobrowse.i18n.text import N_, Translator, current
 
 #: The consent levels as the customer reads them (``consent`` events' ``level``).
@@ -26,6 +26,13 @@ def message_of(event: Mapping[str, Any]) -> str:
     """An event's ``message`` as it came (a ``Translated`` stays one, so its isolates survive)."""
     message = event.get("message", "")
     return message if isinstance(message, str) else str(message)
+
+
+def warning_message(event: Mapping[str, Any], tr: Translator | None = None) -> str:
+    """A ``warning``'s ``message``, ours translated when it is a frame the relay replayed or
+    reordered (``ends.FRAME_WARNINGS``); any other as it came."""
+    message = message_of(event)
+    return frame_warning_text(str(event.get("kind", "")), message, tr) or message
 
 
 def agent_name(event: Mapping[str, Any], tr: Translator | None = None) -> str:
@@ -83,10 +90,11 @@ def customer_line(event: Mapping[str, Any], tr: Translator | None = None, agent:
         return tr("warning: the relay restarted before the other side confirmed your code: entering it again "
                   "(compare the words shown next, not earlier ones)")
     if kind == "warning":
-        return tr("warning: {message}", message=message_of(event))
+        return tr("warning: {message}", message=warning_message(event, tr))
     if kind == "error":
-        wrong = event.get("kind") == "wrong_code"
-        return tr("error: {message}", message=wrong_code_text("customer", tr) if wrong else message_of(event))
+        if event.get("kind") == "wrong_code":
+            return tr("error: {message}", message=wrong_code_text("customer", tr))
+        return tr("error: {message}", message=relay_text(message_of(event), tr) or message_of(event))
     if kind == "ended":
         return tr("session ended: {message}", message=ended_text(str(event.get("reason", "")), message_of(event), tr))
     return None

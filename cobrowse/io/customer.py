@@ -265,7 +265,7 @@ class CustomerRuntime(TeamSeat, SessionRuntime):
     async def flush_screen(self) -> None:
         """Send the screen as it is now before the session ends: the program's last output
         would otherwise die with the session if it came after the last frame."""
-        for _ in range(5):  # the frame-rate wait is at most 1/fps; the ticker may send it first
+        for _ in range(5):  # the frame-rate wait is at most 250 ms (screen/pace.py); the ticker may send it first
             if not self._sharing_now():
                 return
             deadline = self.screen.next_deadline(self.now)
@@ -467,6 +467,11 @@ class CustomerRuntime(TeamSeat, SessionRuntime):
         due = self.screen.next_deadline(self.now)
         if due is not None:
             self.wake_at(due)
+
+    def rtt_measured(self, seconds: float) -> None:
+        """Frames go at most once per half a round trip (screen/pace.py, mosh's SSP): sent
+        faster, they pile up in flight and the agent sees none of them sooner."""
+        self.screen.link_rtt(seconds)
 
     def _recheck_redaction(self) -> None:
         self._recheck = None

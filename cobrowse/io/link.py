@@ -23,6 +23,7 @@ from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidPro
 
 from cobrowse import PROTOCOL_VERSION
 from cobrowse.errors import ConfigError, RelayRejected, RelayUnavailable
+from cobrowse.i18n.ends import RELAY_PEER_CHANGES, RELAY_UNREADABLE, relay_english
 from cobrowse.io import ahead, preconnect
 from cobrowse.wire import envelope as env
 from cobrowse.wire.backoff import reconnect_delay
@@ -209,12 +210,11 @@ class RelayConduct:
         return seen + 1
 
 
-def misbehaved_message(what: str) -> str:
+def misbehaved_message(template: str, count: int) -> str:
     """Why the session ended when the relay sent what no working relay sends (its fault, not
-    the other side's or this side's)."""
-    return (f"the relay misbehaved: it sent {what} within {RELAY_WINDOW:.0f} s (a hostile or broken relay; "
-            "nothing it sent was applied, and your side and the other side are fine): the session is over; "
-            "start a new one through another relay")
+    the other side's or this side's): ``RELAY_UNREADABLE`` or ``RELAY_PEER_CHANGES``, in
+    English here; the customer's front ends translate it (``i18n.ends.relay_text``)."""
+    return relay_english(template, count=count, seconds=RELAY_WINDOW)
 
 
 def proxy_from_environment(url: str) -> ProxyChoice:
@@ -590,13 +590,13 @@ class RelayLink:
                 except env.MalformedMessage as exc:
                     seen = self._conduct.count("malformed", asyncio.get_running_loop().time())
                     if seen > MAX_MALFORMED:
-                        return self._misbehaved(f"more than {MAX_MALFORMED} messages cobrowse cannot read")
+                        return self._misbehaved(RELAY_UNREADABLE, MAX_MALFORMED)
                     if seen <= MALFORMED_LOGGED:
                         log.warning("ignoring a malformed message from the relay: %s", str(exc)[:200])
                     continue
                 if isinstance(message, env.Peer):
                     if self._conduct.count("peer", asyncio.get_running_loop().time()) > MAX_PEER_CHANGES:
-                        return self._misbehaved(f"more than {MAX_PEER_CHANGES} changes of the other side's connection")
+                        return self._misbehaved(RELAY_PEER_CHANGES, MAX_PEER_CHANGES)
                     if message.state == "joined":
                         self.claims += 1
                     await self.items.put(PeerChanged(message.state, message.grace))
@@ -615,8 +615,8 @@ class RelayLink:
                 else DropCause.NETWORK
         return None
 
-    def _misbehaved(self, what: str) -> LinkEnded:
-        text = misbehaved_message(what)
+    def _misbehaved(self, template: str, count: int) -> LinkEnded:
+        text = misbehaved_message(template, count)
         return LinkEnded(RELAY_MISBEHAVED, text, RelayRejected(RELAY_MISBEHAVED, text))
 
     async def _reconnect(self) -> LinkEnded | None:

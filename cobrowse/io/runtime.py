@@ -26,6 +26,7 @@ from typing import Any, Callable
 from cobrowse import __version__
 from cobrowse.crypto.sas import peer_sas
 from cobrowse.errors import WRONG_CODE_MESSAGE, SecurityError
+from cobrowse.i18n.ends import RELAY_REPLAYED, relay_english
 from cobrowse.io.guesses import CodeGuesses
 from cobrowse.io.joining import BUSY_RETRY_FOR, CLAIM_LOST, RECLAIMS, Claimant
 from cobrowse.io.link import ClaimReleased, Frame, LinkEnded, PeerChanged, Reconnecting, RelayLink, Resumed
@@ -183,6 +184,9 @@ class SessionRuntime(CodeGuesses, Claimant):
     async def on_tick(self) -> float | None:
         """Periodic work; return when to be called next (loop time), or None."""
         return None
+
+    def rtt_measured(self, seconds: float) -> None:
+        """A sealed ping's round trip (every PING_EVERY s): the customer paces its frames by it."""
 
     # actions
 
@@ -408,6 +412,7 @@ class SessionRuntime(CodeGuesses, Claimant):
                     sent_at = self._pings.pop(message.id, None)
                     if sent_at is not None:
                         self.rtt_ms = (self.now - sent_at) * 1000
+                        self.rtt_measured(self.now - sent_at)
                 elif isinstance(message, (m.Rtc, m.Call)):
                     await self.rtc.on_message(message)
                 elif isinstance(message, m.End):
@@ -427,10 +432,8 @@ class SessionRuntime(CodeGuesses, Claimant):
             started, shown = self.now, 0
         self._warnings[event.kind] = (started, shown + 1)
         if shown >= HOSTILE_INTEGRITY and event.kind in RELAY_INTEGRITY_KINDS:
-            raise SecurityError(
-                f"the relay misbehaved: it replayed or misordered more than {HOSTILE_INTEGRITY} sealed frames "
-                f"({event.kind}) within {WARNING_WINDOW:.0f} s; none was applied, and the other side is fine: "
-                "the session is over; start a new one through another relay")
+            raise SecurityError(relay_english(RELAY_REPLAYED, count=HOSTILE_INTEGRITY, seconds=WARNING_WINDOW,
+                                              kind=event.kind))
         if shown < WARNINGS_PER_WINDOW:
             self.emit(SessionWarning(event.kind, message=event.detail))
         elif shown == WARNINGS_PER_WINDOW:

@@ -7,7 +7,9 @@ followed on the raw output bytes before they are decoded.
   real terminal resets it.
 
 RIS (``ESC c``) resets all three, DECSTR (``CSI ! p``) resets DECCKM. A sequence split across
-two chunks is still seen: an unfinished one at the end of a chunk is kept for the next.
+two chunks is still seen: an unfinished one at the end of a chunk is kept for the next. C0
+controls inside a sequence (``ESC CR [?1049h``) are executed by a terminal without ending it
+(avt too): they are skipped here as well, or the alternate screen went unseen.
 DECCOLM and DECOM (``?3``, ``?6``) change no mode here, but the stream filter rewrites or
 tracks them (prefilter.py): ``track`` says when one went by, so that chunk goes through it.
 """
@@ -23,9 +25,16 @@ __all__ = ["ModeTracker"]
 # Sequences that change a tracked mode, matched on the raw UTF-8 bytes (a C1
 # CSI is U+009B, i.e. b"\xc2\x9b"). Group 1: the private-mode parameters,
 # group 2: h (set) or l (reset). "!p" is DECSTR, "\x1bc" is RIS.
-_MODE_RE = re.compile(rb"(?:\x1b\[|\xc2\x9b)(?:\?([0-9;:]*)([hl])|!p)|\x1bc")
+# Between any two bytes of a sequence, C0 controls a terminal executes without ending it (not
+# CAN, SUB or ESC, which end or restart it).
+_C0 = rb"[\x00-\x17\x19\x1c-\x1f]*"
+_C0_BYTES = bytes([*range(0x18), 0x19, *range(0x1c, 0x20)])
+_MODE_RE = re.compile(rb"(?:\x1b" + _C0 + rb"\[|\xc2\x9b)" + _C0 + rb"(?:\?((?:[0-9;:]|" + _C0[:-1] + rb")*)([hl])|!"
+                      + _C0 + rb"p)|\x1b" + _C0 + rb"c")
 # An unfinished prefix of one of those at the very end of a chunk.
-_PARTIAL_RE = re.compile(rb"(?:\x1b(?:\[(?:\?[0-9;:]*|!)?)?|\xc2(?:\x9b(?:\?[0-9;:]*|!)?)?)\Z")
+_PARTIAL_RE = re.compile(rb"(?:\x1b" + _C0 + rb"(?:\[" + _C0 + rb"(?:\?(?:[0-9;:]|" + _C0[:-1] + rb")*|!" + _C0
+                         + rb")?)?|\xc2(?:\x9b" + _C0 + rb"(?:\?(?:[0-9;:]|" + _C0[:-1] + rb")*|!" + _C0 + rb")?)?)\Z")
+_ESC_C0 = re.compile(rb"\x1b[\x00-\x17\x19\x1c-\x1f]")  # a RIS may hide as ESC CR c
 _TAIL_MAX = 40
 
 _ALT_MODES = frozenset({b"47", b"1047", b"1049"})
@@ -56,14 +65,14 @@ class ModeTracker:
             tail
             or b"?" in data
             or (b"!" in data and self.app_cursor)
-            or ((self.app_cursor or self.paste or self.alt) and b"\x1bc" in data)
+            or ((self.app_cursor or self.paste or self.alt) and (b"\x1bc" in data or b"c" in data and _ESC_C0.search(data)))
         ):
             buf = tail + data if tail else data
             for m in _MODE_RE.finditer(buf):
                 params, final = m.group(1, 2)
                 if final is not None:
                     on = final == b"h"
-                    for p in params.split(b";"):
+                    for p in params.translate(None, _C0_BYTES).split(b";"):
                         if p == b"1":
                             self.app_cursor = on
                         elif p == b"2004":

@@ -21,6 +21,10 @@ follows them as plain text scrolls (above.py) instead of copying its scrollback.
 
 The agent side (:class:`ScreenMirror`) applies the frames to its copy.
 
+The link slows frames too (screen/pace.py, mosh's SSP): once the round trip is known
+(:meth:`ScreenSender.link_rtt`), frames go at most once per half a smoothed round trip
+(at most 250 ms), whichever rate is slower; a key's echo (``expedite``) still goes at once.
+
 No clock is read here: the caller passes ``now`` (seconds, any monotonic
 origin) and asks :meth:`ScreenSender.next_deadline` when to poll again.
 """
@@ -33,6 +37,7 @@ from typing import Sequence
 from .cluster import cluster_split
 from .diff import ScreenFrame, apply, find_scroll
 from .emulator import Emulator
+from .pace import LinkPace
 from .redact import CONTEXT_ROWS, Redactor
 from .state import REDACTED, Cursor, Row, ScreenState, Style, blank_row
 
@@ -72,6 +77,7 @@ class ScreenSender:
         self._streak = 0  # frames in a row sent as soon as the rate allowed (steady output)
         self._sent_at: float | None = None  # when the last frame went
         self._keyed = -math.inf  # when the agent last typed (expedite)
+        self._link = LinkPace()  # the round trip's floor under the frame interval (link_rtt)
         self._dirty: set[int] = set()
         self._sent: ScreenState | None = None
         self._force = True
@@ -146,6 +152,16 @@ class ScreenSender:
         self._keyed = now
         self._streak = 0
 
+    def link_rtt(self, seconds: float) -> None:
+        """A measured round trip to the agent (a sealed ping's): frames go at most once per
+        half the smoothed round trip (screen/pace.py; implausible samples are ignored)."""
+        self._link.sample(seconds)
+
+    @property
+    def link_interval(self) -> float:
+        """The interval the link imposes on frames now (0 until a round trip is known)."""
+        return self._link.interval
+
     @property
     def steady(self) -> bool:
         """Whether frames go at the steady-output rate now (``STEADY_FPS``)."""
@@ -153,10 +169,11 @@ class ScreenSender:
 
     def _period(self, now: float) -> float:
         """Seconds a frame costs in tokens now: the steady interval while output streams on
-        (and the agent has not typed for KEY_HOLD s), else 1/fps."""
+        (and the agent has not typed for KEY_HOLD s), else 1/fps; never less than the link's
+        (half a round trip)."""
         if self._streak >= STEADY_AFTER and now - self._keyed >= KEY_HOLD:
-            return self._steady
-        return self._interval
+            return max(self._steady, self._link.interval)
+        return max(self._interval, self._link.interval)
 
     def _tokens_at(self, now: float) -> float:
         if self._last is None:

@@ -36,7 +36,7 @@ def test_the_epilog_keeps_its_two_paragraphs(monkeypatch: pytest.MonkeyPatch) ->
     text = help_of(("join",))
     assert "\n\nexit status: 0" in text
     assert "\n\nenvironment: COBROWSE_RELAY (relay URL)" in text
-    assert "failed\n\nenvironment:" in text
+    assert "replaying frames)\n\nenvironment:" in text
     assert not any(line.startswith("·") for line in text.splitlines())
 
 

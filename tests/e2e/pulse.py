@@ -2,14 +2,18 @@
 
 Each sink's monitor is a source, so a sink can be a virtual microphone (play speech into it,
 the client records its monitor) and another a virtual speaker (the client plays into it, the
-test records its monitor)."""
+test records its monitor). ``running`` is a test's server (its fixture), ``heard_on`` what
+one virtual speaker plays while speech goes into a virtual microphone."""
 
 from __future__ import annotations
 
+import asyncio
 import os
 import shutil
 import subprocess
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 NEEDED = ("pulseaudio", "pactl", "parec", "paplay", "espeak-ng", "sox")
@@ -73,3 +77,29 @@ def speech(root: Path, text: str) -> tuple[Path, bytes]:
     pcm = subprocess.run(["sox", str(wav), "-t", "raw", "-e", "signed", "-b", "16", "-L", "-"], check=True,
                          capture_output=True, timeout=30).stdout
     return wav, pcm
+
+
+@contextmanager
+def running(tmp_path: Path, sinks: tuple[str, ...]) -> Iterator[PulseServer]:
+    """A private server with ``sinks`` under ``tmp_path``, stopped afterwards."""
+    root = tmp_path / "pulse"
+    root.mkdir()
+    root.chmod(0o700)
+    server = PulseServer(root, sinks)
+    try:
+        yield server
+    finally:
+        server.close()
+
+
+async def heard_on(server: PulseServer, speaker: str, wav: Path, out: Path, mic: str = "customer_mic") -> bytes:
+    """Speech played into ``mic``, as the client playing into ``speaker`` played it (raw s16le)."""
+    recorder = server.record(f"{speaker}.monitor", out)
+    try:
+        await asyncio.sleep(0.3)
+        await asyncio.to_thread(server.play, mic, wav)
+        await asyncio.sleep(0.6)  # the tail: network, jitter buffer, sink
+    finally:
+        recorder.terminate()
+        recorder.wait(5)
+    return out.read_bytes()

@@ -10,9 +10,8 @@ mid-call ends the call for the customer at once."""
 
 from __future__ import annotations
 
-import asyncio
+from collections.abc import Iterator
 from pathlib import Path
-from typing import AsyncIterator
 
 import pytest
 
@@ -27,15 +26,9 @@ SINKS = ("customer_mic", "alice_speaker", "bob_speaker", "quiet")
 
 
 @pytest.fixture
-def pulse_server(tmp_path: Path) -> AsyncIterator[pulse.PulseServer]:
-    root = tmp_path / "pulse"
-    root.mkdir()
-    root.chmod(0o700)
-    server = pulse.PulseServer(root, SINKS)
-    try:
+def pulse_server(tmp_path: Path) -> Iterator[pulse.PulseServer]:
+    with pulse.running(tmp_path, SINKS) as server:
         yield server
-    finally:
-        server.close()
 
 
 async def team_of_two(relay_url: str, server: pulse.PulseServer) -> tuple[Proc, Proc, Proc]:
@@ -60,19 +53,6 @@ async def team_of_two(relay_url: str, server: pulse.PulseServer) -> tuple[Proc, 
     return alice, bob, customer
 
 
-async def heard_on(server: pulse.PulseServer, speaker: str, wav: Path, out: Path) -> bytes:
-    """Speech played into the customer's microphone, as the agent's ``speaker`` played it."""
-    recorder = server.record(f"{speaker}.monitor", out)
-    try:
-        await asyncio.sleep(0.3)
-        await asyncio.to_thread(server.play, "customer_mic", wav)
-        await asyncio.sleep(0.6)  # the tail: network, jitter buffer, sink
-    finally:
-        recorder.terminate()
-        recorder.wait(5)
-    return out.read_bytes()
-
-
 def rung(customer: Proc, who: str) -> int:
     return sum(f"{who} is calling you" in line for line in customer.stderr_lines)
 
@@ -87,7 +67,7 @@ async def test_an_invited_agent_calls_one_call_at_a_time_then_the_other(
         await customer.send(b"\x1dt")
         await bob.event("voice", state="active")
         await customer.stderr_line("call connected")
-        heard = await heard_on(pulse_server, "bob_speaker", wav, tmp_path / "bob.raw")
+        heard = await pulse.heard_on(pulse_server, "bob_speaker", wav, tmp_path / "bob.raw")
         score, lag = correlation(source, heard, 48000)
         print(f"Bob hears: correlation {score:.2f}, lag {lag:.2f} s, level {level_db(heard):.1f} dBFS")
         assert score > 0.6, f"Bob's speaker did not carry the customer's speech (correlation {score:.2f})"
@@ -106,7 +86,7 @@ async def test_an_invited_agent_calls_one_call_at_a_time_then_the_other(
         await customer.stderr_line("Alice (agent 1) is calling you")
         await customer.send(b"\x1dt")
         await alice.event("voice", state="active")
-        heard = await heard_on(pulse_server, "alice_speaker", wav, tmp_path / "alice.raw")
+        heard = await pulse.heard_on(pulse_server, "alice_speaker", wav, tmp_path / "alice.raw")
         assert correlation(source, heard, 48000)[0] > 0.6, "Alice's speaker did not carry the customer's speech"
         assert rung(customer, "Bob (agent 2)") == 1
         await alice.send({"cmd": "hangup"})

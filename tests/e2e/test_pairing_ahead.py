@@ -14,7 +14,7 @@ from cobrowse.io.link import RelayLink
 from relay.config import RelayConfig
 from relay.server import RelayServer, serve_relay
 from tests.e2e.harness import start_agent
-from tests.e2e.test_pairing_prompt import BASH, PROMPT, PtyProc
+from tests.e2e.pty_join import BASH, PROMPT, PtyProc, paired_then_ended
 
 #: A relay that closes a socket which has not claimed within this (its default is 10 s).
 SHORT_HANDSHAKE = 1.0
@@ -72,10 +72,7 @@ async def test_a_slow_typist_pairs_through_an_impatient_relay(impatient_relay: R
         await customer.until(PROMPT)
         await asyncio.sleep(SHORT_HANDSHAKE * 2.5)
         await customer.type(code.encode() + b"\r")
-        await agent.event("paired")
-        await customer.until("Compare these words")
-        await agent.send({"cmd": "end"})
-        assert await customer.wait() == 0
+        await paired_then_ended(agent, customer)
     finally:
         await agent.kill()
         await customer.close()

@@ -4,8 +4,8 @@ in on the customer's virtual microphone and comes out on the agent's virtual spe
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Iterator
 from pathlib import Path
-from typing import AsyncIterator
 
 import pytest
 
@@ -19,15 +19,9 @@ SINKS = ("customer_mic", "agent_speaker", "quiet")
 
 
 @pytest.fixture
-def pulse_server(tmp_path: Path) -> AsyncIterator[pulse.PulseServer]:
-    root = tmp_path / "pulse"
-    root.mkdir()
-    root.chmod(0o700)
-    server = pulse.PulseServer(root, SINKS)
-    try:
+def pulse_server(tmp_path: Path) -> Iterator[pulse.PulseServer]:
+    with pulse.running(tmp_path, SINKS) as server:
         yield server
-    finally:
-        server.close()
 
 
 async def call_pair(relay_url: str, server: pulse.PulseServer, *, direct: bool) -> tuple[Proc, Proc]:
@@ -43,18 +37,6 @@ async def call_pair(relay_url: str, server: pulse.PulseServer, *, direct: bool) 
     return agent, customer
 
 
-async def record_while(server: pulse.PulseServer, wav: Path, out: Path) -> bytes:
-    recorder = server.record("agent_speaker.monitor", out)
-    try:
-        await asyncio.sleep(0.3)
-        await asyncio.to_thread(server.play, "customer_mic", wav)
-        await asyncio.sleep(0.6)  # the tail: network, jitter buffer, sink
-    finally:
-        recorder.terminate()
-        recorder.wait(5)
-    return out.read_bytes()
-
-
 async def test_speech_crosses_the_call_and_mute_silences_it(relay_url: str, pulse_server: pulse.PulseServer,
                                                             tmp_path: Path) -> None:
     wav, source = pulse.speech(tmp_path, "Please open the settings menu and click on network.")
@@ -68,7 +50,7 @@ async def test_speech_crosses_the_call_and_mute_silences_it(relay_url: str, puls
         await agent.event("voice", state="active")
         await customer.stderr_line("call connected")
 
-        heard = await record_while(pulse_server, wav, tmp_path / "heard.raw")
+        heard = await pulse.heard_on(pulse_server, "agent_speaker", wav, tmp_path / "heard.raw")
         score, lag = correlation(source, heard, 48000)
         print(f"speech: correlation {score:.2f}, lag {lag:.2f} s, level {level_db(heard):.1f} dBFS")
         assert score > 0.6, f"the agent's speaker did not carry the speech (correlation {score:.2f})"
@@ -78,7 +60,7 @@ async def test_speech_crosses_the_call_and_mute_silences_it(relay_url: str, puls
         await customer.send(b"\x1du")  # mute
         await agent.event("voice", remote_muted=True)
         await asyncio.sleep(0.3)
-        muted = await record_while(pulse_server, wav, tmp_path / "muted.raw")
+        muted = await pulse.heard_on(pulse_server, "agent_speaker", wav, tmp_path / "muted.raw")
         assert level_db(muted) < -70, "muted, the agent must hear nothing"
 
         await agent.send({"cmd": "hangup"})
@@ -99,7 +81,7 @@ async def test_a_call_over_the_relay_path_works_too(relay_url: str, pulse_server
         await agent.event("voice", state="ringing")
         await agent.send({"cmd": "call"})  # and the agent answers
         await agent.event("voice", state="active")
-        heard = await record_while(pulse_server, wav, tmp_path / "heard.raw")
+        heard = await pulse.heard_on(pulse_server, "agent_speaker", wav, tmp_path / "heard.raw")
         assert correlation(source, heard, 48000)[0] > 0.6
         assert not agent.all("path") or agent.all("path")[-1]["path"] == "relay"
     finally:

@@ -18,9 +18,8 @@ import pytest
 
 from cobrowse.io.agent import AgentRuntime
 from cobrowse.io.customer import CustomerRuntime
-from cobrowse.io.link import RelayLink
-from cobrowse.io.pty import PtyProcess
 from relay.server import RelayServer
+from tests.io.runtime_pair import runtime_pair
 from tests.io.test_resume import Recorder
 
 A_LINE = "a" * 40 + "!"  # (a|aa)+$ backtracks exponentially on it
@@ -81,35 +80,17 @@ class Session:
 
 @pytest.fixture
 async def session(relay: RelayServer) -> AsyncIterator[Session]:
-    url = f"ws://127.0.0.1:{relay.port}"
-    agent_events, customer_events = Recorder(), Recorder()
-    agent = AgentRuntime(RelayLink(url, "agent", reconnect_for=10), agent_events)
-    code = await agent.create()
-    process = await PtyProcess.spawn(["sh"], 100, 30, env=SHELL_ENV)
-    customer = CustomerRuntime(RelayLink(url, "customer", reconnect_for=10), customer_events, cols=100, rows=30,
-                               write_program=process.write, control_cooldown=0)
     output, changed = bytearray(), asyncio.Event()
 
-    def on_output(data: bytes) -> None:
+    def tap(data: bytes) -> None:
         output.extend(data)
         changed.set()
-        customer.program_output(data)
 
-    process.set_output_handler(on_output)
-    await customer.join(code)
-    tasks = [asyncio.create_task(agent.run()), asyncio.create_task(customer.run())]
-    try:
+    async with runtime_pair(relay, ["sh"], SHELL_ENV, cols=100, rows=30, tap=tap, control_cooldown=0) as pair:
+        agent_events, customer_events = pair.agent_events, pair.customer_events
         await agent_events.until(lambda: agent_events.of("paired") and agent_events.of("consent"))
         await customer_events.until(lambda: customer_events.of("paired"))
-        yield Session(agent, agent_events, customer, customer_events, output, changed)
-    finally:
-        for runtime in (agent, customer):
-            if runtime.outcome is None:
-                await runtime.end("agent_ended" if runtime.role == "agent" else "customer_ended")
-        async with asyncio.timeout(10):
-            await asyncio.gather(*tasks, return_exceptions=True)
-        await process.terminate()
-        process.close()
+        yield Session(pair.agent, agent_events, pair.customer, customer_events, output, changed)
 
 
 def printing(line: str, count: int = 300) -> str:

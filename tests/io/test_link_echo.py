@@ -21,9 +21,9 @@ from websockets.asyncio.server import ServerConnection, serve
 from cobrowse.io.agent import AgentRuntime
 from cobrowse.io.customer import CustomerRuntime
 from cobrowse.io.link import _CONNECT_OPTIONS, Frame, PeerChanged, RelayLink, _Connection
-from cobrowse.io.pty import PtyProcess
 from cobrowse.wire import envelope as env
 from relay.server import RelayServer
+from tests.io.runtime_pair import runtime_pair
 from tests.io.test_resume import Recorder
 
 ENV = {"PATH": "/usr/bin:/bin", "TERM": "xterm-256color"}
@@ -49,31 +49,13 @@ class Control:
 
 @pytest.fixture
 async def control(relay: RelayServer) -> AsyncIterator[Control]:
-    url = f"ws://127.0.0.1:{relay.port}"
-    agent_events, customer_events = Recorder(), Recorder()
-    agent = AgentRuntime(RelayLink(url, "agent", reconnect_for=10), agent_events)
-    agent.local_echo = None  # the screens the agent gets, not its predictions
-    code = await agent.create()
-    process = await PtyProcess.spawn(["cat"], 80, 24, env=ENV)
-    customer = CustomerRuntime(RelayLink(url, "customer", reconnect_for=10), customer_events,
-                               write_program=process.write, control_cooldown=0, prompt_arming=0)
-    process.set_output_handler(customer.program_output)
-    await customer.join(code)
-    tasks = [asyncio.create_task(agent.run()), asyncio.create_task(customer.run())]
-    try:
+    async with runtime_pair(relay, ["cat"], ENV, predict=False, control_cooldown=0, prompt_arming=0) as pair:
+        agent_events = pair.agent_events
         await agent_events.until(lambda: agent_events.of("paired") and agent_events.of("screen"))
-        await customer.run_command("grant_control")
-        await customer.run_command("grant_control")  # an unverified agent: the second press grants
+        await pair.customer.run_command("grant_control")
+        await pair.customer.run_command("grant_control")  # an unverified agent: the second press grants
         await agent_events.until(lambda: any(e["level"] == "control" for e in agent_events.of("consent")))
-        yield Control(agent, agent_events, customer, customer_events)
-    finally:
-        for runtime in (agent, customer):
-            if runtime.outcome is None:
-                await runtime.end("agent_ended" if runtime.role == "agent" else "customer_ended")
-        async with asyncio.timeout(10):
-            await asyncio.gather(*tasks, return_exceptions=True)
-        await process.terminate()
-        process.close()
+        yield Control(pair.agent, agent_events, pair.customer, pair.customer_events)
 
 
 async def test_each_key_echo_reaches_the_agent_in_one_frame(control: Control) -> None:

@@ -188,6 +188,8 @@ def test_context_followed_through_any_output_redacts_as_the_scrollback(stream, s
 @given(stream=split_stream(), size=sizes,
        plain=st.lists(st.text("ab \r\n\t\x08\x1b[31m\u4e2d", max_size=120), max_size=8))
 @example(stream=(b"\x1b[0M", [b"", b"\x1b", b"[0M"]), size=(2, 4), plain=["", "\r"])  # a CR inside ESC [ M
+@example(stream=(b"000000\x1b[?1049h", [b"", *[b"0"] * 6, b"\x1b", b"[?1049h"]), size=(2, 4),
+         plain=["", "", "", "", "", "1111", "1", "\r"])  # a CR inside ESC [?1049h: the alternate screen
 def test_lines_above_followed_equal_the_scrollback(stream, size, plain):
     """Whatever the output (escapes, scroll regions, the alternate screen, wide characters,
     repeated lines), the lines above the screen the emulator follows are the scrollback's."""
