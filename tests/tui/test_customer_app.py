@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+from textual.events import Key
+
 import asyncio
 import random
 import socket
@@ -577,6 +579,24 @@ async def test_wrong_code(agent: Agent, relay_url: str) -> None:
     assert "code" in message.lower()
     assert app.return_code == 5
     assert app.process is None
+
+
+async def test_several_keys_on_the_end_screen_close_it_once(agent: Agent, relay_url: str,
+                                                            capsys: pytest.CaptureFixture[str]) -> None:
+    """Each key at "Press any key to close." called exit again: Textual printed the message
+    once and "NOTE: 1 of 6 errors shown. Run with textual run --dev..." after it."""
+    code = parse_code(await agent.create())
+    wrong = f"{code.nameplate}-{(int(code.secret) + 1) % 10**8:08d}"
+    app = CustomerApp(relay_url, wrong, BASH)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await until(lambda: type(app.screen).__name__ == "SessionOverScreen", timeout=15, what="the error screen")
+        screen = app.screen
+        for key in ("a", "enter", "space", "x", "escape", "q"):
+            screen.post_message(Key(key, None))  # queued before the app's exit takes effect
+        await until(lambda: not app.is_running, what="the app to exit")
+    assert app.return_code == 5
+    said = capsys.readouterr().err
+    assert said.count("cobrowse: ") == 1 and "NOTE" not in said and "errors shown" not in said, said
 
 
 async def test_unknown_code(relay_url: str) -> None:
