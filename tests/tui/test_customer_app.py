@@ -588,7 +588,7 @@ async def test_several_keys_on_the_end_screen_close_it_once(agent: Agent, relay_
     code = parse_code(await agent.create())
     wrong = f"{code.nameplate}-{(int(code.secret) + 1) % 10**8:08d}"
     app = CustomerApp(relay_url, wrong, BASH)
-    async with app.run_test(size=(100, 30)) as pilot:
+    async with app.run_test(size=(100, 30)):
         await until(lambda: type(app.screen).__name__ == "SessionOverScreen", timeout=15, what="the error screen")
         screen = app.screen
         for key in ("a", "enter", "space", "x", "escape", "q"):
