@@ -149,6 +149,7 @@ class CustomerApp(TeamPointer, inherit_bindings=False):
         self.viewers: list[dict[str, Any]] = []
         self.team_toasts: list[str] = []
         self.reconnecting = False
+        self.reconnecting_direct = False
         self.prefix_armed = False
         #: The loop's time of the customer's last key to their program (the pane's pace).
         self.typed_at = -math.inf

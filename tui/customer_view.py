@@ -74,6 +74,7 @@ class CustomerView(App[None]):
     phase: Phase
     peer_present: bool
     reconnecting: bool
+    reconnecting_direct: bool  # while reconnecting, the session goes on over the direct path
     prefix_armed: bool
     viewers: list[dict[str, Any]]  # the team's roster, as the last ``viewers`` event gave it
     team_toasts: list[str]  # the questions about a colleague on show, as toasts show them (they go once answered)
@@ -280,6 +281,8 @@ class CustomerView(App[None]):
             text = tr("Waiting for your agent to join: nothing is shared yet. Ctrl-] ? for help")
         elif self.phase == Phase.CHECKING:
             text = self.checking_banner
+        elif self.reconnecting and self.reconnecting_direct:  # the relay is away, the peer is not
+            text, classes = tr("Relay connection lost: reconnecting… (sharing goes on over the direct path)"), "trouble"
         elif self.reconnecting:
             text, classes = tr("Connection lost: reconnecting… (nothing is shared meanwhile)"), "trouble"
         elif not self.peer_present:
@@ -316,7 +319,7 @@ class CustomerView(App[None]):
         if self.in_team:
             who.update(team_line(self.team))
         elif self.phase == Phase.PAIRED:
-            dropped = not self.peer_present or self.reconnecting
+            dropped = not self.peer_present or (self.reconnecting and not self.reconnecting_direct)
             seen = self.identity
             if seen is None:
                 line = (tr("{agent} (connection dropped)", agent=self.agent_name) if dropped

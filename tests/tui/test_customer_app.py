@@ -780,3 +780,25 @@ def test_status_hints_fit_whole_items_and_keep_help() -> None:
             assert len(fitted) <= width or width < 60, (width, fitted)
             assert all(item in hint.split(" · ") for item in fitted.split(" · "))
     assert fit_hint(UNVERIFIED_HINT, 78).startswith("⚠ UNVERIFIED AGENT: never give control or passwords")
+
+
+async def test_a_lost_relay_with_the_direct_path_up_says_sharing_goes_on(agent: Agent, relay_url: str) -> None:
+    """The banner said "nothing is shared meanwhile" while the session went on over the direct
+    path (the runtime's ``connection`` event says which: ``direct``)."""
+    from cobrowse.policy.session_events import DataPath, PathChanged, Reconnecting
+
+    code = await agent.create()
+    app = CustomerApp(relay_url, code, BASH, consent_timeout=30.0)
+    async with app.run_test(size=(120, 36)) as pilot:
+        await paired_app(pilot, agent)
+        app._emit(Reconnecting(attempt=1, direct=True, message="the relay restarts"))
+        await pilot.pause()
+        assert "sharing goes on over the direct path" in app.banner_text, app.banner_text
+        assert "nothing is shared" not in app.banner_text
+        assert "(connected)" in str(app.query_one("#who").content)
+        app._emit(PathChanged(DataPath.RELAY, "the direct path closed"))  # and then the direct path went too
+        await pilot.pause()
+        assert "nothing is shared meanwhile" in app.banner_text, app.banner_text
+        app._emit(Reconnecting(attempt=2, direct=False))
+        await pilot.pause()
+        assert "nothing is shared meanwhile" in app.banner_text, app.banner_text
