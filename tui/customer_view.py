@@ -24,7 +24,7 @@ from cobrowse.protocol.prompts import ASKS, GIVES, PromptKind
 from cobrowse.wire.code import Code
 from cobrowse.plain.keymap import GET_HELP, Front, keys_for, prefix_byte, rewrite
 from tui.customer_texts import (CONNECTING, SHARED, SHORT_KEYS, SHORT_LEVEL, armed_hint,
-                                fit_hint, guide_status_hint, level_text, seeing_hint, status_hint, team_line, team_names,
+                                ended_status_hint, fit_hint, guide_status_hint, level_text, seeing_hint, status_hint, team_line, team_names,
                                 unverified_hint, allow_label, pause_label)
 from tui.safe import PlainStatic, plain, toast_text
 from tui.widgets.call_bar import CallBar
@@ -100,7 +100,10 @@ class CustomerView(App[None]):
     def _show_status(self, width: int | None = None) -> None:
         """The bottom status line, fitted to the window: whole items only, "? help" always."""
         text = armed_hint() if self.prefix_armed else self._status_hint
-        self.query_one("#status", PlainStatic).update(fit_hint(text, (width or self.size.width) - 2))
+        status = self.query_one("#status", PlainStatic)
+        status.update(fit_hint(text, (width or self.size.width) - 2))
+        if self.phase == Phase.ENDED:
+            status.set_class(False, "unverified")  # the warning's red went with the session
 
     @property
     def in_team(self) -> bool:
@@ -125,6 +128,8 @@ class CustomerView(App[None]):
 
     @property
     def _own_status_hint(self) -> str:
+        if self.phase == Phase.ENDED:
+            return ended_status_hint()
         if self.unverified:
             return unverified_hint()
         if self.phase == Phase.QUEUED:
