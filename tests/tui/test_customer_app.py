@@ -802,3 +802,37 @@ async def test_a_lost_relay_with_the_direct_path_up_says_sharing_goes_on(agent: 
         app._emit(Reconnecting(attempt=2, direct=False))
         await pilot.pause()
         assert "nothing is shared meanwhile" in app.banner_text, app.banner_text
+
+
+@pytest.mark.parametrize("size", [(80, 24), (40, 10)])
+async def test_a_consent_question_is_read_whole_and_on_top(agent: Agent, relay_url: str, size: tuple[int, int]) -> None:
+    """Toasts covered the question (a step card over the recording question at 80x24,
+    "connected / Compare these words" over the control dialog at 40x10) and the countdown was
+    cut to "denied automatically in 16" at 80 columns. While a question is on show the toasts
+    wait; they come back once it is answered."""
+    from rich.cells import cell_len
+
+    code = await agent.create()
+    app = CustomerApp(relay_url, code, BASH, consent_timeout=30.0)
+    async with app.run_test(size=size) as pilot:
+        await paired_app(pilot, agent)
+        app.notify("a step card", title="Guide: disk full", timeout=20)
+        await pilot.pause()
+        assert any(n.message == "a step card" for n in app._notifications)  # noqa: SLF001
+        await agent.rt.command({"cmd": "request_control", "level": "control"})
+        await until(lambda: app.prompt_visible, what="the consent prompt")
+        await agent.rt.command({"cmd": "chat", "text": "while you read"})
+        await pilot.pause(0.3)
+        assert not list(app._notifications), [n.message for n in app._notifications]  # noqa: SLF001
+        countdown = app.query_one("#consent-countdown")
+        text = str(countdown.content)
+        assert text.startswith("denied automatically in") and text.rstrip().endswith("seconds"), text
+        region = countdown.region
+        assert region.right <= size[0] and region.width * region.height >= cell_len(text), (region, text)
+        bar = app.query_one("#consent-bar").region
+        assert bar.y >= 0 and bar.bottom <= size[1], bar  # every row of the question on screen
+        await asyncio.sleep(ARMING + 0.1)  # a new question ignores answers for ARMING s
+        await prefix(pilot, "n")
+        await until(lambda: not app.prompt_visible, what="the question answered")
+        await until(lambda: any(n.message == "a step card" for n in app._notifications),  # noqa: SLF001
+                    what="the held toasts back")
