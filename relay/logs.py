@@ -2,7 +2,7 @@
 
 Structured fields travel in ``extra={"ctx": {...}}`` (session id, event, error code,
 address...); the JSON formatter puts them at the top level of the object, the human one
-appends them as ``key=value``. Nothing the relay logs is content: it never has any.
+adds what the sentence does not say yet, in words, in brackets. Nothing the relay logs is content: it never has any.
 """
 
 from __future__ import annotations
@@ -41,14 +41,35 @@ class JsonFormatter(logging.Formatter):
 
 
 class HumanFormatter(logging.Formatter):
+    """A sentence for a person: the message, then what it does not say yet in brackets
+    (``session 3fa9 ended (reason idle, lasted 12.5 s, paired, frames 40)``). ``event`` is the
+    machine's name of what the message says; values the message already holds are not repeated."""
+
     def format(self, record: logging.LogRecord) -> str:
-        text = HUMAN_PREFIX + record.getMessage()
-        ctx = _ctx(record)
-        if ctx:
-            text += " " + " ".join(f"{k}={v}" for k, v in ctx.items() if v is not None)
+        message = record.getMessage()
+        text = HUMAN_PREFIX + message
+        said = set(message.replace(",", " ").replace(":", " ").split())
+        details = [_detail(k, v) for k, v in _ctx(record).items()
+                   if k != "event" and v is not None and v != "" and str(v) not in said]
+        if details:
+            text += f" ({', '.join(details)})"
         if record.exc_info:
             text += "\n" + self.formatException(record.exc_info)
         return text
+
+
+#: Field names as words (the rest: underscores become spaces).
+_WORDS = {"duration_s": "lasted", "waited_s": "waited", "grace_s": "grace", "age_s": "age",
+          "agent_token": "token", "address": "from", "by": "by the", "from_node": "from node"}
+
+
+def _detail(key: str, value: Any) -> str:
+    if isinstance(value, bool):
+        name = key.replace("_", " ")
+        return name if value else f"not {name}"
+    name = _WORDS.get(key, key.replace("_", " "))
+    unit = " s" if key.endswith("_s") else ""
+    return f"{name} {value}{unit}"
 
 
 def setup_logging(fmt: str = "human", level: str = "info") -> None:

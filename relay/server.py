@@ -421,8 +421,10 @@ class RelayServer:
             elif event.kind == "reported":  # an operator should look: a customer suspects a scam
                 log.warning("session %s reported by the %s", event.data.get("nameplate"), event.data.get("by"),
                             extra={"ctx": ctx})
-            else:
-                log.info("session %s", event.kind, extra={"ctx": ctx})
+            elif event.session is not None:
+                log.info("session %s %s", event.session, event.kind, extra={"ctx": ctx})
+            else:  # the help queue's events belong to no session yet
+                log.info("help queue: %s", event.kind, extra={"ctx": ctx})
 
     async def _tick_loop(self) -> None:
         while True:

@@ -349,6 +349,13 @@ class AgentApp(SessionActions):
     def action_toggle_theme(self) -> None:
         self.theme = "textual-light" if self.current_theme.dark else "textual-dark"
 
+    def action_toggle_help_panel(self) -> None:
+        """The palette's "Help: keys and shortcuts": the keys panel, shown or hidden."""
+        if self.screen.query("HelpPanel"):
+            self.action_hide_help_panel()
+        else:
+            self.action_show_help_panel()
+
     def action_help_quit(self) -> None:
         """Ctrl-C: Textual's hint carries markup, which this console's literal notices would show."""
         keys = [key for key, active in self.active_bindings.items() if active.binding.action in ("quit", "app.quit")]

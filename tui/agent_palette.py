@@ -8,8 +8,14 @@ from textual.command import DiscoveryHit, Hit, Hits, Provider
 
 from tui.agent_keys import palette
 
+#: The keys screen (Textual's help panel: every key of the focused part and the console). Its
+#: system command is titled "Keys" only: a person looking for it types "help" or "shortcuts".
+HELP_ENTRY = ("Help: keys and shortcuts", "Show every key of the console and what it does; again hides it",
+              "toggle_help_panel")
+HELP_WORDS = ("help", "keys", "shortcuts", "key bindings")
+
 #: (title, help, action) of every palette entry; the actions live on AgentApp (tui/agent_keys.py).
-PALETTE: list[tuple[str, str, str]] = palette()
+PALETTE: list[tuple[str, str, str]] = [*palette(), HELP_ENTRY]
 
 
 class AgentCommands(Provider):
@@ -23,5 +29,7 @@ class AgentCommands(Provider):
         matcher = self.matcher(query)
         for title, help_text, action in PALETTE:
             score = matcher.match(title)
+            if action == HELP_ENTRY[2]:
+                score = max(score, *(matcher.match(word) for word in HELP_WORDS))
             if score > 0:
                 yield Hit(score, matcher.highlight(title), partial(self.app.run_action, action), help=help_text)

@@ -11,6 +11,7 @@ from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
 from textual.containers import Vertical
+from textual.css.query import NoMatches
 from textual.message import Message
 from textual.widgets import OptionList, TabPane
 from textual.widgets.option_list import Option, OptionDoesNotExist
@@ -31,6 +32,11 @@ def entry_line(waiting_s: float, lang: str, topic: str) -> Text:
     minutes = int(waiting_s // 60)
     waited = f"{minutes} min" if minutes else f"{int(waiting_s)} s"
     return plain(f"{waited:>7}  {('[' + lang + ']') if lang else '    '}  {topic or '(no topic)'}")
+
+
+def tab_label(total: int) -> str:
+    """The Queue tab's label: how many wait, seen from any tab (a toast alone goes in 3 s)."""
+    return f"Queue ● {total}" if total > 0 else "Queue"
 
 
 class QueuePane(TabPane):
@@ -104,6 +110,10 @@ class QueuePane(TabPane):
         ids = [w.id for w in event.waiting]
         if ids:
             options.highlighted = ids.index(highlighted) if highlighted in ids else 0
+        try:
+            self.app.tabs.get_tab(self).label = plain(tab_label(event.total))  # type: ignore[attr-defined]
+        except NoMatches:  # the console is closing: its tabs are gone
+            pass
         if self.app.tabs.active != "queue" and event.total:  # type: ignore[attr-defined]
             self.app.notify(f"{event.total} waiting in the help queue", title="Help queue", timeout=3)
 

@@ -62,7 +62,7 @@ from tui.widgets.remote_screen import RemoteScreen
 
 from tui.customer_queue import LEAVE_KEYS
 from tui.customer_pointer import TeamPointer
-from tui.customer_texts import CONNECTING, REMOVE_WHICH, SUGGESTED, button_label, level_text, status_hint
+from tui.customer_texts import CONFIRM_CONTROL, CONNECTING, REMOVE_WHICH, SUGGESTED, button_label, level_text, status_hint
 from tui.customer_view import HELP_KEY, MAX_TOASTS, NARROW, PREFIX, PREFIX_KEYS, Phase
 from tui.widgets.shell_pane import ChatInput, ShellPane
 
@@ -149,6 +149,8 @@ class CustomerApp(TeamPointer, inherit_bindings=False):
         self.viewers: list[dict[str, Any]] = []
         self.team_toasts: list[str] = []
         self.reconnecting = False
+        self.reconnecting_direct = False
+        self.held_toasts: list[Notification] = []
         self.prefix_armed = False
         #: The loop's time of the customer's last key to their program (the pane's pace).
         self.typed_at = -math.inf
@@ -176,6 +178,9 @@ class CustomerApp(TeamPointer, inherit_bindings=False):
         """Every notification is literal text: most quote the agent (tui.safe). At most
         MAX_TOASTS at once (one below 80 columns): the newest is the one that matters, and a
         pile of old ones must not cover the shell or hide it."""
+        if self.has_class("asking") and title != current()(CONFIRM_CONTROL):  # after the question (_asking)
+            self.held_toasts = [*self.held_toasts, Notification(message, title, severity, timeout or 5)][-MAX_TOASTS:]
+            return
         keep = (1 if self.has_class("narrow") else MAX_TOASTS) - 1
         shown = list(self._notifications)
         for old in shown[:max(0, len(shown) - keep)]:
@@ -207,7 +212,7 @@ class CustomerApp(TeamPointer, inherit_bindings=False):
                 with Horizontal(id="consent-buttons"):
                     yield Button(button_label("allow", tr), id="allow", variant="error", compact=True)
                     yield Button(button_label("deny", tr), id="deny", variant="primary", compact=True)
-                    yield PlainStatic("", id="consent-countdown")
+                yield PlainStatic("", id="consent-countdown")  # a row of its own: never cut beside the buttons
             yield CallBar(id="call-bar")
             with Vertical(id="queue"):
                 yield PlainStatic("", id="queue-title")

@@ -152,6 +152,7 @@ class CustomerEvents(CustomerSteps):
             self._note(customer_line(event, tr, self.agent_name) or "", "dim")
         elif kind == "connection":
             self.reconnecting = event.get("state") == "reconnecting"
+            self.reconnecting_direct = self.reconnecting and bool(event.get("direct"))
             self.peer_present = self.peer_present if self.reconnecting else bool(event.get("peer", True))
             self._note(customer_line(event, tr, self.agent_name) or "", "dim")  # who dropped (docs/relay.md)
         elif kind == "viewers":  # who can see the screen (a team: docs/team.md)
@@ -167,6 +168,8 @@ class CustomerEvents(CustomerSteps):
             self._note(voice_line(event, tr, self.agent_name), "bold" if event.get("state") == "ringing" else "dim")
             self._show_call()
         elif kind == "path":
+            if event.get("path") != "direct":
+                self.reconnecting_direct = False  # the direct path went too: nothing is shared now
             self._note(customer_line(event, tr) or "", "dim")
         elif kind in ("warning", "error"):
             self._note(customer_line(event, tr) or "", "red")

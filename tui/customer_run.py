@@ -172,6 +172,7 @@ class CustomerRun(CustomerQueue):
             return
         self.phase = Phase.ENDED
         self._refresh_banner()
+        self._show_status()
         if self.left_queue is not None:
             self.exit(return_code=EXIT_OK, message=plain(prefixed(self.left_queue)))
         elif outcome.exit_code == EXIT_OK:

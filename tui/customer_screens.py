@@ -172,6 +172,7 @@ class SessionOverScreen(ModalScreen[None]):
         self.title_text = title
         self.message = message
         self.exit_code = exit_code
+        self.closing = False
 
     def compose(self) -> ComposeResult:
         with Vertical(id="over-box", classes="ok" if self.exit_code == EXIT_OK else ""):
@@ -188,6 +189,11 @@ class SessionOverScreen(ModalScreen[None]):
         self._close()
 
     def _close(self) -> None:
+        """Once: keys pressed while the app closes each added the line again (Textual then
+        printed "NOTE: 1 of 6 errors shown ...")."""
+        if self.closing:
+            return
+        self.closing = True
         self.app.exit(return_code=self.exit_code, message=plain(prefixed(self.message)))
 
 

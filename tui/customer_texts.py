@@ -70,6 +70,14 @@ def status_hint(tr: Translator | None = None) -> str:
     return keymap_hint(Front.APP, tr=tr_(tr))
 
 
+def ended_status_hint(tr: Translator | None = None) -> str:
+    """The bottom line once the session ended: only the keys that still do something (the
+    app's own: the side panel and help; chat, allow, control... have no session left)."""
+    tr = tr_(tr)
+    still = [k for k in keys_for(Front.APP, guide=True) if k.command in ("toggle_panel", "help")]
+    return tr("Ctrl-] then: {keys}", keys=joined(" · ", (tr("{key} {what}", key=k.key, what=tr(k.short)) for k in still)))
+
+
 def guide_status_hint(tr: Translator | None = None) -> str:
     return guide_hint(Front.APP, tr_(tr))
 

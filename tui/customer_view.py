@@ -11,6 +11,7 @@ import logging
 from enum import StrEnum
 from typing import Any
 
+from textual.notifications import Notification
 from textual.app import App
 from textual.widgets import Button, Digits, RichLog
 
@@ -23,8 +24,8 @@ from cobrowse.policy.customer_events import Level
 from cobrowse.protocol.prompts import ASKS, GIVES, PromptKind
 from cobrowse.wire.code import Code
 from cobrowse.plain.keymap import GET_HELP, Front, keys_for, prefix_byte, rewrite
-from tui.customer_texts import (CONNECTING, SHARED, SHORT_KEYS, SHORT_LEVEL, armed_hint,
-                                fit_hint, guide_status_hint, level_text, seeing_hint, status_hint, team_line, team_names,
+from tui.customer_texts import (CONFIRM_CONTROL, CONNECTING, SHARED, SHORT_KEYS, SHORT_LEVEL, armed_hint,
+                                ended_status_hint, fit_hint, guide_status_hint, level_text, seeing_hint, status_hint, team_line, team_names,
                                 unverified_hint, allow_label, pause_label)
 from tui.safe import PlainStatic, plain, toast_text
 from tui.widgets.call_bar import CallBar
@@ -74,6 +75,8 @@ class CustomerView(App[None]):
     phase: Phase
     peer_present: bool
     reconnecting: bool
+    reconnecting_direct: bool  # while reconnecting, the session goes on over the direct path
+    held_toasts: list[Notification]  # toasts that wait while a consent question is on show
     prefix_armed: bool
     viewers: list[dict[str, Any]]  # the team's roster, as the last ``viewers`` event gave it
     team_toasts: list[str]  # the questions about a colleague on show, as toasts show them (they go once answered)
@@ -99,7 +102,10 @@ class CustomerView(App[None]):
     def _show_status(self, width: int | None = None) -> None:
         """The bottom status line, fitted to the window: whole items only, "? help" always."""
         text = armed_hint() if self.prefix_armed else self._status_hint
-        self.query_one("#status", PlainStatic).update(fit_hint(text, (width or self.size.width) - 2))
+        status = self.query_one("#status", PlainStatic)
+        status.update(fit_hint(text, (width or self.size.width) - 2))
+        if self.phase == Phase.ENDED:
+            status.set_class(False, "unverified")  # the warning's red went with the session
 
     @property
     def in_team(self) -> bool:
@@ -124,6 +130,8 @@ class CustomerView(App[None]):
 
     @property
     def _own_status_hint(self) -> str:
+        if self.phase == Phase.ENDED:
+            return ended_status_hint()
         if self.unverified:
             return unverified_hint()
         if self.phase == Phase.QUEUED:
@@ -201,6 +209,7 @@ class CustomerView(App[None]):
         self.query_one("#consent-text", PlainStatic).update(rewrite(question))  # the configured keys
         self.query_one("#allow", Button).label = allow_label(prompt.kind)
         self.query_one("#consent-bar").add_class("shown")
+        self._asking(True)
         self._tick_prompt()
         if self._prompt_timer is None:
             self._prompt_timer = self.set_interval(0.2, self._tick_prompt)
@@ -227,9 +236,28 @@ class CustomerView(App[None]):
     def _hide_prompt(self) -> None:
         self._prompt_id = None
         self.query_one("#consent-bar").remove_class("shown")
+        self._asking(False)
         if self._prompt_timer is not None:
             self._prompt_timer.stop()
             self._prompt_timer = None
+
+    def _asking(self, asking: bool) -> None:
+        """A consent question is read whole and on top: the toasts on show (a step card, "connected
+        / compare these words") step aside and new ones wait until it is answered, but the one
+        about this very question (confirm control a second time)."""
+        if asking == self.has_class("asking"):
+            return
+        self.set_class(asking, "asking")
+        if asking:
+            for notification in list(self._notifications):
+                if notification.title != current()(CONFIRM_CONTROL):
+                    self._unnotify(notification)
+                    self.held_toasts = [*self.held_toasts, notification][-MAX_TOASTS:]
+            return
+        held, self.held_toasts = self.held_toasts, []
+        for notification in held:
+            self.notify(notification.message, title=notification.title, severity=notification.severity,
+                        timeout=notification.timeout)
 
     @property
     def prompt_visible(self) -> bool:
@@ -280,6 +308,8 @@ class CustomerView(App[None]):
             text = tr("Waiting for your agent to join: nothing is shared yet. Ctrl-] ? for help")
         elif self.phase == Phase.CHECKING:
             text = self.checking_banner
+        elif self.reconnecting and self.reconnecting_direct:  # the relay is away, the peer is not
+            text, classes = tr("Relay connection lost: reconnecting… (sharing goes on over the direct path)"), "trouble"
         elif self.reconnecting:
             text, classes = tr("Connection lost: reconnecting… (nothing is shared meanwhile)"), "trouble"
         elif not self.peer_present:
@@ -316,7 +346,7 @@ class CustomerView(App[None]):
         if self.in_team:
             who.update(team_line(self.team))
         elif self.phase == Phase.PAIRED:
-            dropped = not self.peer_present or self.reconnecting
+            dropped = not self.peer_present or (self.reconnecting and not self.reconnecting_direct)
             seen = self.identity
             if seen is None:
                 line = (tr("{agent} (connection dropped)", agent=self.agent_name) if dropped

@@ -9,7 +9,7 @@ import time
 from typing import Any
 
 from cobrowse.cli.commands import agent_identity, end_on_signals
-from cobrowse.cli.config import ClientSettings, join_command
+from cobrowse.cli.config import ClientSettings, colleague_command, join_command
 from cobrowse.cli.playbooks import catalogue
 from cobrowse.errors import CobrowseError
 from cobrowse.io.agent import AgentEmit, AgentRuntime, CommandError
@@ -36,6 +36,7 @@ def agent_runtime(args: argparse.Namespace, settings: ClientSettings, link: Rela
                            identity=identity)
     runtime.on_action = trail.action
     runtime.customer_command = lambda code: join_command(code, link.url)
+    runtime.policy.colleague_command = lambda code: colleague_command(code, link.url)
     runtime.suggester.library = catalogue(settings)  # suggest_playbooks and {"cmd": "playbook", "name"}
     runtime.styles = bool(getattr(args, "styles", False))
     runtime.local_echo = runtime.local_echo if settings.predict else None

@@ -55,6 +55,12 @@ def join_command(code: object | None, relay_url: str) -> str:
     ``cobrowse join`` without it looks for the session on 127.0.0.1:8765."""
     join = "cobrowse join" if code is None else f"cobrowse join {code}"
     return join if relay_url.rstrip("/") == DEFAULT_RELAY else f"{join} --relay {relay_url}"
+
+
+def colleague_command(code: object, relay_url: str) -> str:
+    """What a colleague invited into a session types (``--relay`` as in ``join_command``)."""
+    join = f"cobrowse agent --join {code}"
+    return join if relay_url.rstrip("/") == DEFAULT_RELAY else f"{join} --relay {relay_url}"
 KEYS: dict[str, type | tuple[type, ...]] = {"relay": str, "token": str, "name": str, "reconnect_for": (int, float), "playbooks": (str, list),
                                             "mic": str, "speaker": str, "direct": bool, "ice_hosts": list, "echo_gate": bool, "audio_buffer": int,
                                             "redact_patterns": list,

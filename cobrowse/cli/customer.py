@@ -29,6 +29,7 @@ from cobrowse.io.runtime import EXIT_FAILED, Outcome, exit_code_for
 from cobrowse.plain.keymap import GET_HELP, Front, guide_hint
 from cobrowse.plain.notice_lane import NoticeLane
 from cobrowse.playbook import Playbook
+from cobrowse.policy.customer_events import NoticeKind
 from cobrowse.policy.events import Event, as_json
 from cobrowse.protocol.untrusted import visible
 from cobrowse.wire.code import Code, parse_code
@@ -68,11 +69,18 @@ class PlainNotices:
         self.tr = tr or current()
         self.agent: str = self.tr("the agent")
         self.urgent = True  # whether the lines being said cannot wait (MAY_WAIT)
+        #: Where the chat line being typed is shown (plain mode's lane; without one: nowhere, the
+        #: line's result is said as ever).
+        self.draft: Callable[[str | None], None] | None = None
 
     def __call__(self, typed: Event) -> None:
         event = as_json(typed)  # plain mode prints from the headless shape
         kind = event.get("event")
         self.urgent = kind not in MAY_WAIT
+        if kind == "notice" and event.get("kind") == NoticeKind.CHAT_DRAFT:
+            if self.draft is not None:
+                self.draft(str(event["message"]) if event.get("state") == "typing" else None)
+            return
         if kind == "hello":
             self.agent = agent_name(event, self.tr)
         if kind == "voice":
@@ -277,6 +285,10 @@ class _Lane:
         if self.lane is not None and (data := self.lane.give_up()):
             self.terminal.write(data)
 
+    def draft(self, text: str | None) -> None:
+        if self.lane is not None:
+            self.terminal.write(self.lane.draft(None if text is None else f"[cobrowse] {visible(text)}"))
+
     def say(self, lines: list[str]) -> None:
         if self.lane is not None:
             self.terminal.write(self.lane.notice(lines, urgent=self.notices.urgent))
@@ -318,15 +330,29 @@ class _Lane:
 @contextlib.contextmanager
 def _lane(terminal: LocalTerminal, notices: PlainNotices) -> Iterator[_Lane]:
     lane = _Lane(terminal, notices)
-    if lane.lane is None:
-        yield lane
-        return
     try:
+        if lane.lane is None:
+            yield lane
+            return
+        notices.draft = lane.draft
         with said_to(lane.say):
             yield lane
     finally:
         if lane.timer is not None:
             lane.timer.cancel()
+        _fresh_line(terminal, lane.lane)
+
+
+def _fresh_line(terminal: LocalTerminal, lane: NoticeLane | None) -> None:
+    """End plain mode at the start of a line (``$ rc=0`` was the outer shell's output after the
+    inner program's last prompt): only if the cursor is elsewhere when the lane knows where it
+    is, else always on a terminal (script(1) ends so)."""
+    if not terminal.raw:
+        return
+    try:
+        terminal.write(b"\r\n" if lane is None else lane.fresh_line())
+    except (RuntimeError, OSError):
+        pass  # the terminal hung up
 
 
 def _show_guide_code(code: Code) -> None:

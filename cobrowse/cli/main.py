@@ -5,14 +5,14 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-from typing import Sequence
+from typing import NoReturn, Sequence
 
 from cobrowse import __version__
 from cobrowse.cli.help_format import HelpFormatter
 
 #: No-break spaces keep "·" with the word before it and each number with its words, however it wraps.
-EPILOG = """exit status: 0\u00a0normal end\u00a0· 1\u00a0session failed\u00a0· 2\u00a0usage or configuration error\u00a0·
-3\u00a0relay unreachable\u00a0· 4\u00a0code refused (unknown, expired, taken) or the relay misbehaved\u00a0·
+EPILOG = """exit status: 0\u00a0normal end\u00a0· 1\u00a0session failed (also: the relay stopped without keeping it)\u00a0·
+2\u00a0usage or configuration error\u00a0· 3\u00a0relay unreachable\u00a0· 4\u00a0code refused (unknown, expired, taken) or the relay misbehaved\u00a0·
 5\u00a0security check failed (incl. a relay replaying frames)
 
 environment: COBROWSE_RELAY (relay URL), COBROWSE_TOKEN (agent token), COBROWSE_NAME,
@@ -60,10 +60,49 @@ def _customer_options(parser: argparse.ArgumentParser) -> None:
 LEAN = ("join", "share")
 
 
+class CommandParser(argparse.ArgumentParser):
+    """An unknown flag is named by the (sub)command it was given to, with that command's usage.
+
+    argparse leaves a subcommand's unknown flags to the top-level parser (``cobrowse join
+    --bogus`` showed ``usage: cobrowse [-h] ...``), and an optional subcommand takes an unknown
+    flag's value for its name (``cobrowse relay --prot 1``: "invalid choice: '1'")."""
+
+    _words: list[str] = []
+
+    def parse_known_args(self, args: Sequence[str] | None = None,  # type: ignore[override]
+                         namespace: argparse.Namespace | None = None) -> tuple[argparse.Namespace, list[str]]:
+        self._words = list(sys.argv[1:] if args is None else args)
+        parsed, extras = super().parse_known_args(self._words, namespace)
+        if extras:
+            self.error(f"unrecognized arguments: {' '.join(extras)}")
+        return parsed, extras
+
+    def error(self, message: str) -> NoReturn:
+        unknown = self._unknown_flags()
+        if unknown and not message.startswith("unrecognized arguments"):
+            message = f"unrecognized arguments: {' '.join(unknown)}"
+        super().error(message)
+
+    def _unknown_flags(self) -> list[str]:
+        """The flags this parser does not know, before its subcommand's name (theirs are theirs)."""
+        names = {choice for action in self._actions if isinstance(action, argparse._SubParsersAction)
+                 for choice in action.choices}
+        unknown: list[str] = []
+        for word in self._words:
+            if word == "--" or word in names:
+                break
+            flag = word.split("=", 1)[0]
+            if flag.startswith("-") and len(flag) > 1 and not flag[1:2].isdigit() and not any(
+                    known == flag or (flag.startswith("--") and known.startswith(flag))
+                    for known in self._option_string_actions):
+                unknown.append(flag)
+        return unknown
+
+
 def build_parser(command: str | None = None) -> argparse.ArgumentParser:
     """The whole parser; with ``command`` in :data:`LEAN`, one with only the customer's
     commands, with ``agent`` only the agent's (same arguments, same errors and help for them)."""
-    parser = argparse.ArgumentParser(
+    parser: argparse.ArgumentParser = CommandParser(
         prog="cobrowse",
         description="Terminal co-browsing and remote assistance, end-to-end encrypted, paired by a short code.",
         epilog=EPILOG,

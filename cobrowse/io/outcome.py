@@ -34,6 +34,11 @@ END_MESSAGES = {
 }
 
 
+#: Ends that no person chose and that lose the session: status 1, "session failed" (a script
+#: must not take "the relay was stopped without keeping sessions" for a normal end).
+FAILED_ENDS = frozenset({"peer_timeout", "expired", "shutdown"})
+
+
 @dataclass(frozen=True)
 class Outcome:
     reason: str

@@ -32,7 +32,7 @@ from cobrowse.io.joining import BUSY_RETRY_FOR, CLAIM_LOST, RECLAIMS, Claimant
 from cobrowse.io.link import RELAY_MISBEHAVED, ClaimReleased, Frame, LinkEnded, PeerChanged, Reconnecting, RelayLink, Resumed
 from cobrowse.io.link import DIRECT_GOES_ON, peer_left_message, peer_timeout_message, reconnecting_message, resumed_message
 # How a session ends lives in outcome.py; its names stay importable from here, where callers look.
-from cobrowse.io.outcome import END_MESSAGES, EXIT_FAILED, EXIT_OK, EXIT_SECURITY, Outcome, exit_code_for, wrong_code_message
+from cobrowse.io.outcome import END_MESSAGES, EXIT_FAILED, FAILED_ENDS, EXIT_OK, EXIT_SECURITY, Outcome, exit_code_for, wrong_code_message
 from cobrowse.io.outcome import EXIT_REJECTED as EXIT_REJECTED, EXIT_UNREACHABLE as EXIT_UNREACHABLE, EXIT_USAGE as EXIT_USAGE
 from cobrowse.io.rtc import RtcManager, RtcSettings
 from cobrowse.policy.events import Event
@@ -368,7 +368,7 @@ class SessionRuntime(CodeGuesses, Claimant):
                 code = EXIT_REJECTED  # the relay did it, whichever side saw it (docs: exit 4)
             if item.reason == "scared":
                 code = EXIT_SECURITY
-            if item.reason in ("peer_timeout", "expired"):
+            if item.reason in FAILED_ENDS:
                 code = EXIT_FAILED
             message = item.message or END_MESSAGES.get(item.reason, item.reason)
             if item.reason == "peer_timeout":

@@ -81,6 +81,8 @@ class NoticeLane:
         self._mid = False  # the program's output stopped inside an escape sequence or a character
         self._region: tuple[int, int] | None = None  # the program's scroll region (rows, 0-based, inclusive)
         self._waiting: list[tuple[list[str], bool]] = []  # notices that came then
+        self._draft: str | None = None  # the chat line being typed, as last drawn on its row
+        self._draft_ended = False  # it was sent or cancelled: the next notice takes its row
 
     def start(self) -> bytes:
         """Ask the terminal where its cursor is (see ``keys``); notices wait for the answer."""
@@ -199,10 +201,65 @@ class NoticeLane:
         top, bottom = self._region
         return (top, bottom) if top <= row <= bottom else None
 
+    def draft(self, line: str | None) -> bytes:
+        """The chat line being typed (printable text), shown as typed: on a row of its own above
+        the edited line, rewritten in place at each key (over a full-screen program: on its
+        bottom row until the next key). ``None``: it was sent or cancelled, and the notice that
+        says so next takes its row."""
+        if line is None:
+            self._draft_ended = self._draft is not None
+            return b""
+        self._draft_ended = False
+        if self._replay is not None or not self._placeable():
+            return b""  # the next key draws it
+        cols = self._mirror.size[0]
+        shown = _tail(line, cols - 1)
+        if self._mirror.modes().alt_screen:
+            self._draft = shown
+            self._overlay = [shown]
+            return self._draw_overlay()
+        row = self._draft_row()
+        self._draft = shown
+        return self._insert([shown]) if row is None else self._rewrite(row, shown)
+
+    def _draft_row(self) -> int | None:
+        """Where the draft was drawn: the nearest row above the cursor that still reads so
+        (output or notices may have moved it; scrolled away: None)."""
+        if self._draft is None:
+            return None
+        for row in range(min(self._mirror.cursor().row, self._mirror.size[1]) - 1, -1, -1):
+            if self._mirror.row(row).text.rstrip() == self._draft.rstrip():
+                return row
+        return None
+
+    def _rewrite(self, row: int, text: str) -> bytes:
+        data = f"{_SAVE}\x1b[{row + 1};1H{_RESET}{text}\x1b[K{_RESTORE}".encode()
+        self._feed(data)
+        return data
+
+    def _end_draft(self, lines: list[str]) -> tuple[bytes, list[str]]:
+        """The chat line's result (``you: …``, cancelled) in the row its draft used."""
+        row = None if self._mirror.modes().alt_screen else self._draft_row()
+        self._draft, self._draft_ended = None, False
+        if self._mirror.modes().alt_screen:
+            self._overlay = []
+        if row is None or _height(lines[0], self._mirror.size[0]) > 1:
+            return b"", lines
+        return self._rewrite(row, lines[0]), lines[1:]
+
     def notice(self, lines: list[str], *, urgent: bool) -> bytes:
         """Show ``lines`` (printable text, one a row): the bytes to write now (maybe none)."""
         if not lines:
             return b""
+        if self._draft_ended and self._replay is None and self._placeable():
+            out, lines = self._end_draft(lines)
+            return out + (self.notice(lines, urgent=urgent) if lines else b"")
+        if self._draft is not None and self._replay is None and self._placeable() \
+                and not self._mirror.modes().alt_screen and (row := self._draft_row()) is not None \
+                and _height(lines[0], self._mirror.size[0]) == 1:
+            # a line while the customer types a chat line: it takes the draft's row, the draft
+            # goes on below it (next to the edited line, where the customer looks)
+            return self._rewrite(row, lines[0]) + self._insert([*lines[1:], self._draft])
         if self._replay is not None:
             self._held = (self._held + lines)[-MAX_HELD:]
             return b""
@@ -219,6 +276,11 @@ class NoticeLane:
             return b"\x07" + self._draw_overlay()
         self._held = (self._held + lines)[-MAX_HELD:]
         return b""
+
+    def fresh_line(self) -> bytes:
+        """Plain mode ends: what moves the cursor to the start of a line of its own, so the
+        outer shell's next output does not land after the program's last prompt."""
+        return b"" if self._mirror.cursor().col == 0 else b"\r\n"
 
     @property
     def waiting(self) -> bool:
@@ -366,6 +428,22 @@ def _wrap(text: str, cols: int) -> list[str]:
         row.append(cell)
         used += width
     return [*rows, "".join(row)]
+
+
+def _tail(text: str, cols: int) -> str:
+    """``text`` in ``cols`` columns, its end kept (the end of a line being typed is what matters)."""
+    if _columns(text) <= cols:
+        return text
+    cells = cluster_split(text)
+    out: list[str] = []
+    used = 1
+    for cell in reversed(cells):
+        width = base_width(cell[0])
+        if used + width > cols:
+            break
+        out.append(cell)
+        used += width
+    return "…" + "".join(reversed(out))
 
 
 def _height(text: str, cols: int) -> int:

@@ -47,7 +47,15 @@ class Echo:
     text: str
 
 
-Action = ToProgram | Command | Echo
+@frozen
+class Draft:
+    """The chat line as typed so far (``chat> hel``), for the front end to show in place, once
+    per feed that changed it; ``None``: the line was sent or cancelled (its result follows)."""
+
+    text: str | None
+
+
+Action = ToProgram | Command | Echo | Draft
 
 
 class PrefixParser:
@@ -57,17 +65,26 @@ class PrefixParser:
         self._chat_key = ord(key_of("chat"))
         self._state = "normal"
         self._chat = bytearray()
+        self._drafted = False  # a Draft of this chat line was given (its end must be told)
 
     def feed(self, data: bytes) -> list[Action]:
         actions: list[Action] = []
         passthrough = bytearray()
+        changed = False
 
         def flush() -> None:
             if passthrough:
                 actions.append(ToProgram(bytes(passthrough)))
                 passthrough.clear()
 
-        for byte in data:
+        def close_chat() -> None:
+            self._state = "normal"
+            self._chat.clear()
+            if self._drafted:
+                self._drafted = False
+                actions.append(Draft(None))
+
+        for index, byte in enumerate(data):
             if self._state == "normal":
                 if byte == self._prefix:
                     self._state = "prefix"
@@ -81,22 +98,27 @@ class PrefixParser:
                     flush()
                     self._state = "chat"
                     self._chat.clear()
-                    actions.append(Echo(current()("chat> ")))
+                    changed = True
                 elif byte in self._commands:
                     flush()
                     actions.append(Command(self._commands[byte]))
                 else:
                     flush()
                     actions.append(Command("help"))
+            elif self._state == "chat_esc":  # the [ or O after ESC: a key's sequence follows
+                self._state = "chat_key"
+            elif self._state == "chat_key":  # inside an arrow's or a function key's sequence: not text
+                if 0x40 <= byte <= 0x7E:
+                    self._state = "chat"
             else:
                 if byte in (0x0D, 0x0A):
-                    self._state = "normal"
                     text = self._chat.decode("utf-8", "replace").strip()
-                    self._chat.clear()
+                    close_chat()
                     actions.append(Command("chat", text) if text else Echo(current()("(chat cancelled)")))
+                elif byte == 0x1B and data[index + 1:index + 2] in (b"[", b"O"):
+                    self._state = "chat_esc"  # a key that sends a sequence (arrows, F-keys) is ignored
                 elif byte in (0x1B, 0x03, self._prefix):
-                    self._state = "normal"
-                    self._chat.clear()
+                    close_chat()
                     actions.append(Echo(current()("(chat cancelled)")))
                 elif byte in (0x7F, 0x08):
                     # erase one character, not one byte: drop UTF-8 continuation bytes too
@@ -104,7 +126,17 @@ class PrefixParser:
                         del self._chat[-1]
                     if self._chat:
                         del self._chat[-1]
+                    changed = True
+                elif byte == 0x15:  # Ctrl-U: the whole line
+                    self._chat.clear()
+                    changed = True
+                elif byte < 0x20:
+                    pass  # other control characters are not text (never shown, never sent)
                 elif len(self._chat) < MAX_CHAT:
                     self._chat.append(byte)
+                    changed = True
         flush()
+        if changed and self._state.startswith("chat"):
+            self._drafted = True
+            actions.append(Draft(current()("chat> ") + self._chat.decode("utf-8", "replace").replace("\ufffd", "")))
         return actions

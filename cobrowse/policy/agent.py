@@ -109,6 +109,9 @@ class AgentPolicy:
         self.can_record = can_record
         #: Whether ``end`` asks the customer for feedback when the command does not say.
         self.ask_feedback = ask_feedback
+        #: What a colleague types to join with an invitation code (the front end adds ``--relay``
+        #: when its relay is not the default one: without it the code is looked for on 127.0.0.1).
+        self.colleague_command: Callable[[str], str] = lambda code: f"cobrowse agent --join {code}"
         #: ``--styles``: screen events carry each row's style runs.
         self.styles = styles
         self.consent = ConsentLevel.VIEW
@@ -178,7 +181,7 @@ class AgentPolicy:
         except InvalidCode:
             return Plan(events=[AgentError("the customer's cobrowse sent an invitation code that is not a code",
                                            cmd="invite")])
-        return Plan(events=[InviteReady(code, f"a colleague joins with: cobrowse agent --join {code} "
+        return Plan(events=[InviteReady(code, f"a colleague joins with: {self.colleague_command(code)} "
                                               f"(the customer is asked to allow them)", message.expires_s or None,
                                         message.viewer or None)])
 

@@ -21,7 +21,7 @@ from cobrowse.i18n.text import N_, Translator, current
 from cobrowse.playbook import LineTap, Playbook, PlaybookError, StepMachine, playbook_from_dict
 from cobrowse.plain.feedback import QUESTION, FeedbackPrompt as FeedbackKeys
 from cobrowse.plain.keymap import Front, hint
-from cobrowse.plain.prefix import Command, Echo, PrefixParser, ToProgram
+from cobrowse.plain.prefix import Command, Draft, Echo, PrefixParser, ToProgram
 from cobrowse.policy.customer_consent import ConsentDesk
 from cobrowse.policy.customer_patterns import AgentPatterns, ScreenView
 from cobrowse.policy.customer_events import (ChatReceived, ClearScreen, CloseSession, ControlKeys, EndGuide, EndSession, Expedite,
@@ -172,6 +172,9 @@ class CustomerPolicy(AgentPatterns):
                 out.append(WriteProgram(action.data))
             elif isinstance(action, Echo):
                 out.append(Notice(action.text))
+            elif isinstance(action, Draft):
+                out.append(Notice(action.text or "", kind=NoticeKind.CHAT_DRAFT,
+                                  state="typing" if action.text is not None else "done"))
             elif isinstance(action, Command):
                 out += self.command(action.name, action.text, now, view)
         return out

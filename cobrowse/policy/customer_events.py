@@ -49,6 +49,7 @@ class NoticeKind(StrEnum):
     SUGGESTION_REFUSED = "suggestion_refused"
     AGENT_PATTERN = "agent_pattern"
     REMOVE_WHICH = "remove_which"  # a team: which agent Ctrl-] y would remove (docs/team.md)
+    CHAT_DRAFT = "chat_draft"  # plain mode: the chat line as typed so far (state "done": sent or cancelled)
 
 
 @frozen

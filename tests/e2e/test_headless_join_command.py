@@ -25,3 +25,25 @@ async def test_the_customer_command_reaches_the_agents_relay(relay_url: str) -> 
         for proc in (customer, agent):
             if proc is not None:
                 await proc.kill()
+
+
+async def test_the_colleague_command_reaches_the_agents_relay(relay_url: str) -> None:
+    """The ``invite`` message's command is typed as given (it had no ``--relay``)."""
+    from tests.e2e.test_team import ASKED, ENV, session
+
+    a, customer = await session(relay_url)
+    b: Proc | None = None
+    try:
+        await a.send({"cmd": "invite"})
+        message = (await a.event("invite"))["message"]
+        typed = message.split("joins with: ", 1)[1].split(" (", 1)[0]
+        assert typed.endswith(f"--relay {relay_url}"), message
+        words = shlex.split(typed)
+        assert words[:3] == ["cobrowse", "agent", "--join"]
+        b = await Proc.start(*words[1:], "--headless", "--name", "Bob", name="agent B", env=ENV)
+        await b.event("paired")
+        await customer.stderr_line(ASKED)
+    finally:
+        for proc in (b, customer, a):
+            if proc is not None:
+                await proc.kill()

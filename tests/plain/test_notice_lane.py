@@ -132,3 +132,53 @@ def test_a_program_stuck_inside_a_sequence_does_not_hold_a_question_for_ever() -
     assert term.lane.waiting and "[cobrowse] the agent asks for control" not in term.text()
     term.screen.feed(term.lane.overdue())  # the caller's timer: nothing came from the program
     assert term.text()[0] == "[cobrowse] the agent asks for control" and not term.lane.waiting
+
+
+def test_plain_mode_ends_on_a_fresh_line_only_when_the_cursor_is_not_at_its_start() -> None:
+    term = Terminal(at_row=3)
+    term.program(b"$ ")  # the inner shell's last prompt
+    assert term.lane.fresh_line() == b"\r\n"
+    term.program(b"exit\r\n")
+    assert term.lane.fresh_line() == b""
+
+
+def test_the_chat_line_shows_as_typed_on_one_row_above_the_prompt() -> None:
+    term = Terminal(at_row=3)
+    term.program(b"$ ls")
+    cursor = term.screen.cursor()
+    for typed in ("chat> ", "chat> h", "chat> hel", "chat> he"):
+        term.screen.feed(term.lane.draft(f"[cobrowse] {typed}"))
+    rows = term.text()
+    assert rows[:4] == ["earlier output", "earlier output", "[cobrowse] chat> he", "$ ls"], rows
+    assert (term.screen.cursor().col, term.screen.cursor().row) == (cursor.col, cursor.row + 1)  # the prompt's
+    term.screen.feed(term.lane.draft(None))
+    term.say("[cobrowse] you: he")  # the result takes the draft's row
+    assert term.text()[2:4] == ["[cobrowse] you: he", "$ ls"], term.text()
+
+
+def test_a_line_that_comes_while_typing_goes_above_the_chat_line() -> None:
+    term = Terminal(at_row=3)
+    term.program(b"$ ")
+    term.screen.feed(term.lane.draft("[cobrowse] chat> hi"))
+    term.say("[cobrowse] the agent: hello")
+    term.screen.feed(term.lane.draft("[cobrowse] chat> hi there"))
+    rows = term.text()
+    assert rows[2:5] == ["[cobrowse] the agent: hello", "[cobrowse] chat> hi there", "$"], rows
+
+
+def test_a_long_chat_line_shows_its_end_on_one_row() -> None:
+    term = Terminal(cols=40, at_row=3)
+    term.program(b"$ ")
+    term.screen.feed(term.lane.draft("[cobrowse] chat> " + "word " * 10 + "end"))
+    row = term.text()[2]
+    assert row.startswith("…") and row.endswith("word end") and len(row) <= 39, row
+    assert term.text()[3] == "$"
+
+
+def test_over_a_full_screen_program_the_chat_line_takes_the_bottom_row_until_a_key() -> None:
+    term = Terminal(cols=40, rows=8, at_row=1)
+    term.program(b"\x1b[?1049h\x1b[H" + b"\r\n".join(b"less %d" % i for i in range(8)))
+    term.screen.feed(term.lane.draft("[cobrowse] chat> ok"))
+    assert term.text()[-1] == "[cobrowse] chat> ok"
+    term.key(b"\r")  # the row comes back as the program left it
+    assert term.text()[-1] == "less 7"

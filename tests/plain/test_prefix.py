@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from cobrowse.plain.prefix import COMMANDS, HELP, MAX_CHAT, PREFIX, Command, Echo, PrefixParser, ToProgram
+from cobrowse.plain.prefix import COMMANDS, HELP, MAX_CHAT, PREFIX, Command, Draft, Echo, PrefixParser, ToProgram
 
 P = bytes([PREFIX])
 
@@ -72,7 +72,7 @@ def test_every_command_key(key: bytes, name: str) -> None:
 def test_chat_line() -> None:
     parser = PrefixParser()
     actions = parser.feed(P + b"chello agent\r")
-    assert actions == [Echo("chat> "), Command("chat", "hello agent")]
+    assert actions == [Command("chat", "hello agent")]  # typed at once (a paste): no draft to show
     assert parser.feed(b"x") == [ToProgram(b"x")]  # back to normal
 
 
@@ -114,14 +114,14 @@ def test_chat_utf8_split_across_feeds() -> None:
 def test_chat_cancel(cancel: bytes) -> None:
     parser = PrefixParser()
     actions = parser.feed(P + b"chalf a thought" + cancel)
-    assert actions == [Echo("chat> "), Echo("(chat cancelled)")]
+    assert actions == [Echo("(chat cancelled)")]
     assert parser.feed(b"ls\r") == [ToProgram(b"ls\r")]  # the shell gets keys again
     # a later chat starts empty
     assert parser.feed(P + b"cnew\r")[-1] == Command("chat", "new")
 
 
 def test_empty_chat_is_cancelled() -> None:
-    assert PrefixParser().feed(P + b"c   \r") == [Echo("chat> "), Echo("(chat cancelled)")]
+    assert PrefixParser().feed(P + b"c   \r") == [Echo("(chat cancelled)")]
 
 
 def test_chat_length_is_capped() -> None:
@@ -142,17 +142,17 @@ def test_prefix_split_across_feeds() -> None:
     assert parser.feed(P) == []
     assert parser.feed(P) == [ToProgram(P)]
     assert parser.feed(P) == []
-    assert parser.feed(b"c") == [Echo("chat> ")]
-    assert parser.feed(b"h") == []
-    assert parser.feed(b"i\r") == [Command("chat", "hi")]
+    assert parser.feed(b"c") == [Draft("chat> ")]
+    assert parser.feed(b"h") == [Draft("chat> h")]
+    assert parser.feed(b"i\r") == [Draft(None), Command("chat", "hi")]
 
 
 def test_byte_by_byte_equals_all_at_once() -> None:
     stream = b"ls\r" + P + b"y" + b"x" + P + P + P + b"cok\x7fk\r" + P + b"zq" + P + b"e"
     at_once = PrefixParser().feed(stream)
     one_by_one = feed_all(PrefixParser(), *[stream[i : i + 1] for i in range(len(stream))])
-    assert [a for a in at_once if not isinstance(a, ToProgram)] == [
-        a for a in one_by_one if not isinstance(a, ToProgram)
+    assert [a for a in at_once if not isinstance(a, (ToProgram, Draft))] == [
+        a for a in one_by_one if not isinstance(a, (ToProgram, Draft))
     ]
     assert program_bytes(at_once) == program_bytes(one_by_one) == b"ls\rx" + P + b"q"
 
@@ -165,3 +165,42 @@ def test_unknown_key_shows_help_and_is_swallowed(key: bytes) -> None:
 def test_help_text_lists_every_command() -> None:
     for key in ("c", "y", "n", "g", "s", "r", "p", "e", "a", "d", "m", "k"):
         assert f"{key} " in HELP
+
+
+def test_the_chat_line_is_shown_as_typed_with_its_edits() -> None:
+    """Each key typed into chat gives the line as it now reads (it showed nothing until Enter)."""
+    parser = PrefixParser()
+    assert parser.feed(P + b"c") == [Draft("chat> ")]
+    assert parser.feed(b"hel") == [Draft("chat> hel")]
+    assert parser.feed(b"o") == [Draft("chat> helo")]
+    assert parser.feed(b"\x7f") == [Draft("chat> hel")]
+    assert parser.feed("lo wörld".encode()) == [Draft("chat> hello wörld")]
+    assert parser.feed(b"\x7f" * 5) == [Draft("chat> hello ")]
+    assert parser.feed(b"\x15") == [Draft("chat> ")]  # Ctrl-U: the whole line
+    assert parser.feed(b"hi\r") == [Draft(None), Command("chat", "hi")]
+    assert parser.feed(b"x") == [ToProgram(b"x")]
+
+
+def test_a_character_split_over_two_reads_is_shown_once_whole() -> None:
+    parser = PrefixParser()
+    parser.feed(P + b"c")
+    word = "日".encode()
+    assert parser.feed(word[:1]) == [Draft("chat> ")]
+    assert parser.feed(word[1:]) == [Draft("chat> 日")]
+
+
+@pytest.mark.parametrize("key", [b"\x1b[A", b"\x1b[D", b"\x1bOP", b"\x1b[1;2Q", b"\x1b[3~", b"\t", b"\x01"])
+def test_keys_that_are_not_text_are_neither_shown_nor_sent(key: bytes) -> None:
+    """An arrow in chat cancelled it and typed ``[A`` into the shell; control characters were
+    kept in the line (and would have been shown raw)."""
+    parser = PrefixParser()
+    actions = parser.feed(P + b"cab" + key + b"c")
+    assert actions == [Draft("chat> abc")], actions
+    assert parser.feed(b"\r") == [Draft(None), Command("chat", "abc")]
+
+
+def test_escape_alone_still_cancels_and_ends_the_draft() -> None:
+    parser = PrefixParser()
+    parser.feed(P + b"cab")
+    assert parser.feed(b"\x1b") == [Draft(None), Echo("(chat cancelled)")]
+    assert parser.feed(b"ls") == [ToProgram(b"ls")]

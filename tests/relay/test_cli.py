@@ -101,3 +101,32 @@ def test_bad_env_value_exits_2() -> None:
     )
     _, err = proc.communicate(timeout=T)
     assert proc.returncode == 2 and "COBROWSE_RELAY_GRACE" in err
+
+
+@pytest.mark.parametrize("fmt", ["human", "json"])
+def test_the_stop_line_reads_as_a_sentence_or_keeps_every_field(tmp_path: Path, fmt: str) -> None:
+    """A relay stopped with a session store says so in a sentence (it read ``… event=kept count=0``)."""
+    port = free_port()
+    proc = start("--host", "127.0.0.1", "--port", str(port), "--log-format", fmt,
+                 "--session-store", str(tmp_path / "sessions.sqlite3"))
+    try:
+        if fmt == "human":
+            wait_listening(proc)
+        else:
+            assert proc.stderr is not None
+            events: list[str] = []
+            while "listening" not in events and len(events) < 5 and (line := proc.stderr.readline()):
+                events.append(json.loads(line).get("event", ""))
+            assert "listening" in events, events
+        proc.send_signal(signal.SIGTERM)
+        _, err = proc.communicate(timeout=T)
+        kept = [line for line in err.splitlines() if "keeping 0 session(s)" in line]
+        assert len(kept) == 1, err
+        if fmt == "human":
+            assert kept[0].startswith("cobrowse relay: keeping 0 session(s) in ") and "=" not in kept[0], kept
+        else:
+            assert json.loads(kept[0])["event"] == "kept" and json.loads(kept[0])["count"] == 0
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+        proc.communicate(timeout=T)

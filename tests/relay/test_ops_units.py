@@ -174,8 +174,23 @@ def test_json_and_human_log_lines() -> None:
     obj = json.loads(line)
     assert obj["msg"] == "session created" and obj["event"] == "created" and obj["session"] == "s1"
     assert obj["level"] == "info" and obj["ts"].endswith("Z") and "\n" not in line
-    human = HumanFormatter().format(make_record("session ended", {"session": "s1", "reason": "idle", "x": None}))
-    assert human == "cobrowse relay: session ended session=s1 reason=idle"
+    human = HumanFormatter().format(make_record("session s1 ended", {
+        "event": "ended", "session": "s1", "reason": "idle", "x": None, "duration_s": 12.5, "paired": True,
+        "agent_token": "alice"}))
+    assert human == "cobrowse relay: session s1 ended (reason idle, lasted 12.5 s, paired, token alice)"
+
+
+def test_human_lines_are_sentences_and_json_keeps_every_field() -> None:
+    """The human line does not repeat what its sentence says (``… event=kept count=0``)."""
+    ctx = {"event": "kept", "count": 0}
+    message = "keeping 0 session(s) in /var/lib/s.sqlite3 for the next start: clients retry meanwhile"
+    assert HumanFormatter().format(make_record(message, ctx)) == "cobrowse relay: " + message
+    obj = json.loads(JsonFormatter().format(make_record(message, ctx)))
+    assert (obj["msg"], obj["event"], obj["count"]) == (message, "kept", 0)
+    refused = HumanFormatter().format(make_record("refused: taken", {
+        "event": "refused", "session": None, "code": "taken", "role": "customer", "address": "127.0.0.1"}))
+    assert refused == "cobrowse relay: refused: taken (role customer, from 127.0.0.1)"
+    assert "=" not in refused
 
 
 def test_audit_records_and_file(tmp_path: Path) -> None:

@@ -789,3 +789,17 @@ def test_the_code_card_says_the_command_alone_for_the_default_relay() -> None:
     pane.relay_url = DEFAULT_RELAY
     assert pane.customer_command(None) == "cobrowse join"
     assert pane.asked_text().plain == "or they type  cobrowse join\nthen the code when it asks"
+
+
+@pytest.mark.parametrize("typed", ["help", "keys", "shortcuts"])
+async def test_the_keys_screen_is_found_by_help(relay: RelayServer, typed: str) -> None:
+    """A person looking for the keys types "help" (Textual's own entry is called "Keys" only)."""
+    app = AgentApp(relay.url, None, "Alice")
+    async with app.run_test(size=SIZE) as pilot:
+        await press_key(pilot, "F9")
+        await until(lambda: isinstance(app.screen, CommandPalette), "the palette", pilot=pilot)
+        await pilot.press(*typed)
+        await until(lambda: palette_offers(app, "shortcuts"), f"the keys screen offered first for {typed!r}", pilot=pilot)
+        await pilot.press("enter")
+        await until(lambda: bool(app.screen.query("HelpPanel")), "the keys panel", pilot=pilot)
+        await leave(app)

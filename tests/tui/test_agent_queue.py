@@ -41,6 +41,8 @@ async def test_the_queue_tab_lists_customers_and_enter_picks_one(relay_url: str)
         assert "[b]disk[/b] full" in shown and "\x1b" not in shown and "[ru]" in shown  # data, never markup
         others = second.query_one("#queue-list", OptionList)
         await until(lambda: others.option_count == 1, "the customer in Bob's queue tab", pilot=pilot2)
+        assert str(first.tabs.get_tab("queue").label) == "Queue ● 1"  # seen from the Home tab too
+        assert str(second.tabs.get_tab("queue").label) == "Queue ● 1"
 
         first.tabs.active = "queue"
         options.focus()
@@ -48,6 +50,7 @@ async def test_the_queue_tab_lists_customers_and_enter_picks_one(relay_url: str)
         await pilot.press("enter")
         await until(lambda: first.query(PickedSessionPane), "a session tab for the picked customer", pilot=pilot)
         await until(lambda: others.option_count == 0, "the queue change in Bob's console", pilot=pilot2)
+        assert str(second.tabs.get_tab("queue").label) == "Queue"
         await asyncio.wait_for(waiting, 10)
         run = asyncio.ensure_future(customer.run())
         pane = first.query_one(PickedSessionPane)

@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+from textual.events import Key
+
 import asyncio
 import random
 import socket
@@ -579,6 +581,24 @@ async def test_wrong_code(agent: Agent, relay_url: str) -> None:
     assert app.process is None
 
 
+async def test_several_keys_on_the_end_screen_close_it_once(agent: Agent, relay_url: str,
+                                                            capsys: pytest.CaptureFixture[str]) -> None:
+    """Each key at "Press any key to close." called exit again: Textual printed the message
+    once and "NOTE: 1 of 6 errors shown. Run with textual run --dev..." after it."""
+    code = parse_code(await agent.create())
+    wrong = f"{code.nameplate}-{(int(code.secret) + 1) % 10**8:08d}"
+    app = CustomerApp(relay_url, wrong, BASH)
+    async with app.run_test(size=(100, 30)):
+        await until(lambda: type(app.screen).__name__ == "SessionOverScreen", timeout=15, what="the error screen")
+        screen = app.screen
+        for key in ("a", "enter", "space", "x", "escape", "q"):
+            screen.post_message(Key(key, None))  # queued before the app's exit takes effect
+        await until(lambda: not app.is_running, what="the app to exit")
+    assert app.return_code == 5
+    said = capsys.readouterr().err
+    assert said.count("cobrowse: ") == 1 and "NOTE" not in said and "errors shown" not in said, said
+
+
 async def test_unknown_code(relay_url: str) -> None:
     app = CustomerApp(relay_url, "98765-1234-5678", BASH)
     async with app.run_test(size=(100, 30)) as pilot:
@@ -760,3 +780,59 @@ def test_status_hints_fit_whole_items_and_keep_help() -> None:
             assert len(fitted) <= width or width < 60, (width, fitted)
             assert all(item in hint.split(" · ") for item in fitted.split(" · "))
     assert fit_hint(UNVERIFIED_HINT, 78).startswith("⚠ UNVERIFIED AGENT: never give control or passwords")
+
+
+async def test_a_lost_relay_with_the_direct_path_up_says_sharing_goes_on(agent: Agent, relay_url: str) -> None:
+    """The banner said "nothing is shared meanwhile" while the session went on over the direct
+    path (the runtime's ``connection`` event says which: ``direct``)."""
+    from cobrowse.policy.session_events import DataPath, PathChanged, Reconnecting
+
+    code = await agent.create()
+    app = CustomerApp(relay_url, code, BASH, consent_timeout=30.0)
+    async with app.run_test(size=(120, 36)) as pilot:
+        await paired_app(pilot, agent)
+        app._emit(Reconnecting(attempt=1, direct=True, message="the relay restarts"))
+        await pilot.pause()
+        assert "sharing goes on over the direct path" in app.banner_text, app.banner_text
+        assert "nothing is shared" not in app.banner_text
+        assert "(connected)" in str(app.query_one("#who").content)
+        app._emit(PathChanged(DataPath.RELAY, "the direct path closed"))  # and then the direct path went too
+        await pilot.pause()
+        assert "nothing is shared meanwhile" in app.banner_text, app.banner_text
+        app._emit(Reconnecting(attempt=2, direct=False))
+        await pilot.pause()
+        assert "nothing is shared meanwhile" in app.banner_text, app.banner_text
+
+
+@pytest.mark.parametrize("size", [(80, 24), (40, 10)])
+async def test_a_consent_question_is_read_whole_and_on_top(agent: Agent, relay_url: str, size: tuple[int, int]) -> None:
+    """Toasts covered the question (a step card over the recording question at 80x24,
+    "connected / Compare these words" over the control dialog at 40x10) and the countdown was
+    cut to "denied automatically in 16" at 80 columns. While a question is on show the toasts
+    wait; they come back once it is answered."""
+    from rich.cells import cell_len
+
+    code = await agent.create()
+    app = CustomerApp(relay_url, code, BASH, consent_timeout=30.0)
+    async with app.run_test(size=size) as pilot:
+        await paired_app(pilot, agent)
+        app.notify("a step card", title="Guide: disk full", timeout=20)
+        await pilot.pause()
+        assert any(n.message == "a step card" for n in app._notifications)  # noqa: SLF001
+        await agent.rt.command({"cmd": "request_control", "level": "control"})
+        await until(lambda: app.prompt_visible, what="the consent prompt")
+        await agent.rt.command({"cmd": "chat", "text": "while you read"})
+        await pilot.pause(0.3)
+        assert not list(app._notifications), [n.message for n in app._notifications]  # noqa: SLF001
+        countdown = app.query_one("#consent-countdown")
+        text = str(countdown.content)
+        assert text.startswith("denied automatically in") and text.rstrip().endswith("seconds"), text
+        region = countdown.region
+        assert region.right <= size[0] and region.width * region.height >= cell_len(text), (region, text)
+        bar = app.query_one("#consent-bar").region
+        assert bar.y >= 0 and bar.bottom <= size[1], bar  # every row of the question on screen
+        await asyncio.sleep(ARMING + 0.1)  # a new question ignores answers for ARMING s
+        await prefix(pilot, "n")
+        await until(lambda: not app.prompt_visible, what="the question answered")
+        await until(lambda: any(n.message == "a step card" for n in app._notifications),  # noqa: SLF001
+                    what="the held toasts back")

@@ -76,3 +76,21 @@ async def test_recording_needs_the_customers_yes_and_stops_at_ctrl_bracket_x(age
         await until(lambda: "RECORDING" not in app.banner_text, what="the banner without recording")
         assert agent.rt.recorder is not None and agent.rt.recorder.closed
     assert len(list(agent.rt.recordings.glob("*.cast"))) == 1
+
+
+async def test_after_the_end_the_status_line_offers_only_what_still_works(agent: Agent, relay_url: str) -> None:
+    """After "Session ended" the bottom line still listed ``c chat · y allow · n deny ...``."""
+    code = await agent.create()
+    app = CustomerApp(relay_url, code, BASH)
+    async with app.run_test(size=(120, 36)) as pilot:
+        await paired_app(pilot, agent)
+        status = app.query_one("#status")
+        assert "e end" in str(status.content)  # (the unverified agent warning, here)
+        ending = asyncio.create_task(agent.rt.command({"cmd": "end", "feedback": True}))  # waits for the answer
+        await until(lambda: isinstance(app.screen, FeedbackDialog), what="the feedback dialog")
+        await pilot.pause()
+        shown = str(status.content)
+        assert shown == "Ctrl-] then: b panel · ? help", shown
+        await pilot.press("escape")
+        await ending
+        await until(lambda: not app.is_running, what="the app to exit")
