@@ -16,7 +16,12 @@ from relay.server import RelayServer, serve_relay
 #: held for 300 ms failed CI as "Flaky" (tests/wire/test_envelope.py, 2026-12-06). Timing
 #: belongs to bench/; properties here assert behaviour only.
 settings.register_profile("cobrowse", deadline=None)
-settings.load_profile("cobrowse")
+#: CI (``CI`` set, as .ci/run and most CI services do) draws the same examples every run: a
+#: new falsifying example is found on a developer's machine (random draws, the example
+#: database), never first as a red CI on an unrelated change. Each such find is fixed and
+#: kept as an ``@example`` (tests/screen/test_screen_scroll.py).
+settings.register_profile("cobrowse-ci", deadline=None, derandomize=True, database=None)
+settings.load_profile("cobrowse-ci" if os.environ.get("CI") else "cobrowse")
 
 
 # The WebRTC direct path is opt-in for the suites (tests/io/test_rtc.py and the voice tests
