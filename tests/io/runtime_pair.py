@@ -28,15 +28,16 @@ class RuntimePair:
 
 @asynccontextmanager
 async def runtime_pair(relay: RelayServer, argv: list[str], env: dict[str, str], *, cols: int = 80, rows: int = 24,
-                       predict: bool = True, tap: Callable[[bytes], None] | None = None,
+                       predict: bool = True, tap: Callable[[bytes], None] | None = None, agent_url: str | None = None,
                        **customer_options: Any) -> AsyncIterator[RuntimePair]:
     """``argv`` on a ``cols`` x ``rows`` pty shared by a customer runtime (``customer_options``)
     with an agent runtime (without its predictions: ``predict=False``); ``tap`` sees the
     program's output before the customer does. Yields once both run; the caller waits for
-    what it needs (pairing, consent)."""
+    what it needs (pairing, consent). ``agent_url``: where the agent reaches the relay (a
+    shaper in front of it, tests/io/test_frame_pace.py), else where the customer does."""
     url = f"ws://127.0.0.1:{relay.port}"
     agent_events, customer_events = Recorder(), Recorder()
-    agent = AgentRuntime(RelayLink(url, "agent", reconnect_for=10), agent_events)
+    agent = AgentRuntime(RelayLink(agent_url or url, "agent", reconnect_for=10), agent_events)
     if not predict:
         agent.local_echo = None  # the screens the agent gets, not its predictions
     code = await agent.create()

@@ -19,12 +19,9 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 
-from cobrowse.io.agent import AgentRuntime
 from cobrowse.io.customer import ECHO_BURST, CustomerRuntime
-from cobrowse.io.link import RelayLink
-from cobrowse.io.pty import PtyProcess
 from relay.server import RelayServer
-from tests.io.test_resume import Recorder
+from tests.io.runtime_pair import runtime_pair
 from tests.waiting import until
 
 NETLINK = Path(__file__).resolve().parents[2] / "bench" / "netlink.py"
@@ -61,18 +58,8 @@ async def shaped(relay_port: int, one_way: float) -> AsyncIterator[str]:
 async def frames_per_second(relay: RelayServer, agent_url: str) -> tuple[CustomerRuntime, float]:
     """A session whose customer runs the steady log; the customer's frames a second over
     WINDOW s once its round trip is known, and the customer (for what it measured)."""
-    url = f"ws://127.0.0.1:{relay.port}"
-    agent_events, customer_events = Recorder(), Recorder()
-    agent = AgentRuntime(RelayLink(agent_url, "agent", reconnect_for=10), agent_events)
-    agent.local_echo = None
-    code = await agent.create()
-    process = await PtyProcess.spawn([sys.executable, "-c", WRITER], 80, 24, env=ENV)
-    customer = CustomerRuntime(RelayLink(url, "customer", reconnect_for=10), customer_events,
-                               write_program=process.write)
-    process.set_output_handler(customer.program_output)
-    await customer.join(code)
-    tasks = [asyncio.create_task(agent.run()), asyncio.create_task(customer.run())]
-    try:
+    async with runtime_pair(relay, [sys.executable, "-c", WRITER], ENV, predict=False, agent_url=agent_url) as pair:
+        agent_events, customer = pair.agent_events, pair.customer
         await agent_events.until(lambda: any("log line" in line for e in agent_events.of("screen")[-1:] for line in e["lines"]),
                                  timeout=15, what="the log on the agent's screen")
         await until(lambda: customer.screen.link_interval > 0, "the customer's first round trip", 15)
@@ -82,14 +69,6 @@ async def frames_per_second(relay: RelayServer, agent_url: str) -> tuple[Custome
         t1, n1 = customer.now, customer.frames_sent
         assert customer.outcome is None
         return customer, (n1 - n0) / (t1 - t0)
-    finally:
-        for runtime in (agent, customer):
-            if runtime.outcome is None:
-                await runtime.end("agent_ended" if runtime.role == "agent" else "customer_ended")
-        async with asyncio.timeout(10):
-            await asyncio.gather(*tasks, return_exceptions=True)
-        await process.terminate()
-        process.close()
 
 
 async def test_a_300ms_round_trip_paces_the_frames(relay: RelayServer) -> None:
