@@ -11,7 +11,7 @@ from cobrowse import __version__
 from cobrowse.cli.help_format import HelpFormatter
 
 #: No-break spaces keep "·" with the word before it and each number with its words, however it wraps.
-EPILOG = """exit status: 0\u00a0normal end\u00a0· 1\u00a0session failed (also: the relay stopped without keeping it)\u00a0·
+EPILOG = """exit status: 0\u00a0normal end\u00a0· 1\u00a0session failed (also: the relay stopped without keeping it, or ended it as idle)\u00a0·
 2\u00a0usage or configuration error\u00a0· 3\u00a0relay unreachable\u00a0· 4\u00a0code refused (unknown, expired, taken) or the relay misbehaved\u00a0·
 5\u00a0security check failed (incl. a relay replaying frames)
 

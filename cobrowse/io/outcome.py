@@ -35,8 +35,9 @@ END_MESSAGES = {
 
 
 #: Ends that no person chose and that lose the session: status 1, "session failed" (a script
-#: must not take "the relay was stopped without keeping sessions" for a normal end).
-FAILED_ENDS = frozenset({"peer_timeout", "expired", "shutdown"})
+#: must not take "the relay was stopped without keeping sessions" or "the relay ended it for
+#: idling" for a normal end).
+FAILED_ENDS = frozenset({"peer_timeout", "expired", "shutdown", "idle"})
 
 
 @dataclass(frozen=True)
