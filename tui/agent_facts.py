@@ -10,7 +10,7 @@ from rich.text import Text
 from textual.containers import VerticalScroll
 from textual.widgets import Input, TabbedContent, TabPane
 
-from cobrowse.cli.config import join_command
+from cobrowse.cli.config import colleague_command, join_command
 from cobrowse.io.agent import AgentRuntime
 from cobrowse.io.link import RelayLink
 from cobrowse.policy.agent_events import IdentityReported, RecordingState
@@ -99,6 +99,10 @@ class SessionView(TabPane):
     def customer_command(self, code: Code | None) -> str:
         """What the customer types; with no ``code``, the command that asks them for it."""
         return join_command(code, self.relay_url)
+
+    def colleague_command(self, code: object) -> str:
+        """What a colleague invited into this session types (``--relay`` as for the customer)."""
+        return colleague_command(code, self.relay_url)
 
     def asked_text(self) -> Text:
         """Beside the code's digits (three lines, to fit at 80×24): the customer may also type

@@ -152,6 +152,7 @@ class SessionPane(SessionUpdates):
             runtime = AgentRuntime(link, emit, name=self.agent_name, recordings=recordings, ask_feedback=True,
                                    rtc=self.rtc_settings, redact_patterns=self.redact_patterns, identity=self.identity)
             runtime.on_action = trail.action
+            runtime.policy.colleague_command = self.colleague_command
             runtime.local_echo = runtime.local_echo if getattr(self.app, "predict", True) else None
             self.link, self.runtime = link, runtime
             await self.start(runtime)

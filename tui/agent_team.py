@@ -180,7 +180,7 @@ class TeamView(StepsView):
             out.append_text(Text.assemble(("invite    ", "bold"), (invite.code, "bold cyan"), (left, "")))
         out.append("\n")
         hint = ("⇧F12 invites a colleague (the customer is asked to allow them)" if not self.team_invites
-                else "read the code to your colleague: cobrowse agent --join CODE")
+                else f"read the code to your colleague: {self.colleague_command('CODE')}")
         out.append(told(hint), style="dim")
         return out
 
