@@ -14,13 +14,13 @@ from itertools import count
 from typing import Callable, Protocol
 
 from cobrowse.wire.code import MAX_NAMEPLATE_DIGITS
-from cobrowse.wire.envelope import Closed
+from cobrowse.wire.envelope import CLOSE_REASONS, Closed
 from relay.config import RelayConfig
 from relay.outcome import CLOSE_GOING_AWAY, CLOSE_NORMAL, Event, Key, Output, Traffic
 from relay.ratelimit import RateLimiter
 
 PEER_TIMEOUT_MESSAGE = "the other side lost its connection and did not come back"
-SCARED_MESSAGE = "the other side detected a security problem (wrong code or interception)"
+SCARED_MESSAGE = CLOSE_REASONS["scared"]  # the clients' words, kept in step (clients never show the relay's)
 REASON = re.compile(r"[a-z][a-z0-9_]{0,31}")
 NAMEPLATE_CAP = 10**MAX_NAMEPLATE_DIGITS - 1
 MAX_SQUATTERS = 1024  # addresses remembered per session (memory stays bounded)

@@ -64,6 +64,12 @@ RELAY_ERRORS: dict[str, str] = {
 }
 
 
+#: What a side reads when the other side's cobrowse ended the session ``scared``
+#: (``CLOSE_REASONS["scared"]``, through the relay): any of its causes, none named as certain.
+PEER_SCARED = N_("the other side's cobrowse stopped the session: a security check failed (a wrong code, or the relay "
+                 "or the network altering or replaying what was sent)")
+
+
 def end_text(reason: str, tr: Translator | None = None) -> str | None:
     """The customer's sentence for an end ``reason``; ``None`` for a reason we do not know
     (show the English the runtime has, or the reason itself)."""
@@ -154,6 +160,8 @@ def ended_text(reason: str, message: str, tr: Translator | None = None) -> str:
         return tr(AGENT_TIMED_OUT)
     if reason in ("relay_misbehaved", "scared") and (relayed := relay_text(message, tr)) is not None:
         return relayed
+    if reason == "scared" and message == PEER_SCARED:
+        return tr(PEER_SCARED)
     if not message or message == END_REASONS.get(reason):
         return end_text(reason, tr) or message
     return message

@@ -110,7 +110,9 @@ CLOSE_REASONS = {
     "ended": "the other side ended the session",
     "peer_timeout": "the other side's connection dropped and they did not come back in time: the session is over",
     "expired": "nobody joined before the session code expired: start a new session",
-    "scared": "the other side detected a security problem (wrong code or interception)",
+    # every cause of a ``scared``: a wrong code, a tampered frame, a relay or network that replays
+    "scared": ("the other side's cobrowse stopped the session: a security check failed (a wrong code, or the relay "
+               "or the network altering or replaying what was sent)"),
     "killed": "the relay's administrator ended the session",
     "shutdown": "the relay was stopped and ended the session: start a new session",
     "idle": "the session was idle longer than the relay allows",

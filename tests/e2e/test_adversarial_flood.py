@@ -231,6 +231,9 @@ async def test_the_customer_ends_a_replay_flood_naming_the_relay(adversary: Adve
         assert len(customer.stderr_lines) < 40
         ended = await agent.event("ended")
         assert ended["reason"] == "scared"
+        # the agent is not told "wrong code or interception": the relay replaying is one of the causes named
+        assert "the relay or the network altering or replaying" in ended["message"], ended
+        assert "interception" not in ended["message"]
     finally:
         await agent.kill()
         await customer.kill()

@@ -9,6 +9,7 @@ from itertools import count
 import pytest
 
 from cobrowse.wire.envelope import (
+    CLOSE_REASONS,
     Claim,
     Claimed,
     Close,
@@ -382,7 +383,7 @@ def test_close_scared_says_security_problem():
     pair(rooms)
     out = rooms.receive(C, Close("scared"), 5.0)
     (closed,) = out.to(A)
-    assert closed.reason == "scared" and "security problem" in closed.message
+    assert closed.reason == "scared" and closed.message == CLOSE_REASONS["scared"] and "replaying" in closed.message
 
 
 def test_close_with_an_odd_reason_is_sanitised():

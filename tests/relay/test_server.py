@@ -315,7 +315,7 @@ async def test_close_propagates_to_the_other_side(relay: RelayServer) -> None:
     p = await make_pair(relay)
     await send(p.customer, Close("scared"))
     closed = await recv(p.agent)
-    assert closed["reason"] == "scared" and "security problem" in closed["message"]
+    assert closed["reason"] == "scared" and "a security check failed" in closed["message"]
     assert await closed_code(p.agent) == 1000
     assert await closed_code(p.customer) == 1000
     p = await make_pair(relay)
