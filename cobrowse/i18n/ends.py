@@ -107,8 +107,15 @@ FRAME_WARNINGS = (
     N_("a sealed frame arrived before pairing; ignored"),
     N_("more frames like that ({kind}) keep arriving: ignored, and not each shown for the next {seconds} s"),
 )
-#: The ``warning`` kinds these are said under.
-FRAME_WARNING_KINDS = frozenset({"duplicate", "gap", "replayed_ack", "early"})
+#: The ``warning`` kinds these are said under, and how the customer reads one as ``{kind}``
+#: (the runtime's English keeps the bare kind: logs and headless events name it).
+FRAME_KIND_WORDS = {
+    "duplicate": N_("duplicate"),
+    "gap": N_("out of order"),
+    "replayed_ack": N_("repeated acknowledgement"),
+    "early": N_("before pairing"),
+}
+FRAME_WARNING_KINDS = frozenset(FRAME_KIND_WORDS)
 #: What a value of these sentences can be: a count, seconds or a frame's number, or a frame kind (a fixed word).
 _RELAY_VALUE = r"[0-9]{1,20}|[a-z_]{1,20}"
 
@@ -132,8 +139,15 @@ _FRAME_PATTERNS = tuple((template, _pattern(template)) for template in FRAME_WAR
 def _found_again(message: str, patterns: tuple[tuple[str, re.Pattern[str]], ...], tr: Translator) -> Translated | None:
     for template, pattern in patterns:
         match = pattern.fullmatch(message)
-        if match is not None:
-            return tr(template, **match.groupdict())
+        if match is None:
+            continue
+        values: dict[str, str] = match.groupdict()
+        if "kind" in values:
+            word = FRAME_KIND_WORDS.get(values["kind"])
+            if word is None:
+                return None  # a kind no runtime says: shown as it came
+            values["kind"] = tr(word)
+        return tr(template, **values)
     return None
 
 

@@ -130,3 +130,18 @@ def test_the_warnings_a_replaying_relay_causes_read_translated(lang: Language) -
     other = {"event": "warning", "kind": "malformed", "message": "frame #1 arrived again (a replay or a late "
              "retransmission); ignored"}
     assert "arrived again" in (customer_line(other, tr) or "")  # another kind: shown as it came
+
+
+@pytest.mark.parametrize("lang", list(RELAY))
+def test_the_frame_kind_is_said_in_the_customers_language_too(lang: Language) -> None:
+    """The kind ("duplicate", "gap"...) used to stay English inside a translated sentence."""
+    tr = translator(lang)
+    coalesced = runtime_warnings()["coalesced"]
+    for kind in ("duplicate", "gap", "replayed_ack", "early"):
+        warning = customer_line({"event": "warning", "kind": kind,
+                                 "message": coalesced.replace("(duplicate)", f"({kind})")}, tr)
+        end = ended_text("scared", REPLAY_END.replace("(duplicate)", f"({kind})"), tr)
+        for line in (warning or "", end):
+            assert line and not re.search(r"duplicate|gap|replayed|ack|early", line), (kind, line)
+    odd = REPLAY_END.replace("(duplicate)", "(whatever)")  # a kind no runtime says: shown as it came
+    assert ended_text("scared", odd, tr) == odd
