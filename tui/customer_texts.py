@@ -178,6 +178,30 @@ def allow_label(kind: PromptKind, tr: Translator | None = None) -> str:
     return rewrite(tr_(tr)(ALLOW_BUTTON[kind]))
 
 
+#: The consent bar's buttons when their labels with keys do not fit (40 columns, longer
+#: languages): the question above them names the keys (Allow (Ctrl-] y) ...; Deny (Ctrl-] n) ...).
+CONSENT_BARE = {"allow": N_("Allow"), "deny": N_("Deny")}
+#: Textual's Button: ``line-pad: 1`` a side, ``min-width: 16``; customer.tcss: 2 columns between.
+_BUTTON_PAD, _BUTTON_MIN, _BUTTON_GAP = 2, 16, 2
+
+
+def _button_width(label: str) -> int:
+    return max(cell_len(label) + _BUTTON_PAD, _BUTTON_MIN)
+
+
+def consent_labels(kind: PromptKind, room: int, tr: Translator | None = None) -> tuple[str, str]:
+    """The consent bar's Allow and Deny labels that fit in ``room`` cells side by side: the
+    Allow that names what it gives, else the plain Allow with its key, else the bare words."""
+    tr = tr_(tr)
+    deny = button_label("deny", tr)
+    choices = ((allow_label(kind, tr), deny), (button_label("allow", tr), deny),
+               (tr(CONSENT_BARE["allow"]), tr(CONSENT_BARE["deny"])))
+    for allow, deny in choices:
+        if _button_width(allow) + _BUTTON_GAP + _button_width(deny) <= room:
+            return allow, deny
+    return choices[-1]
+
+
 def keyed_label(label: str, command: str | None) -> str:
     """``label`` with the configured keys: a "Ctrl-] y" in it, and the key that ends a
     button's label ("Pause  p": the default letter, isolated in Persian) for ``command``."""

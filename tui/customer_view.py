@@ -26,7 +26,7 @@ from cobrowse.wire.code import Code
 from cobrowse.plain.keymap import GET_HELP, Front, keys_for, prefix_byte, rewrite
 from tui.customer_texts import (CONFIRM_CONTROL, CONNECTING, SHARED, SHORT_KEYS, SHORT_LEVEL, armed_hint,
                                 ended_status_hint, fit_hint, guide_status_hint, level_text, seeing_hint, status_hint, team_line, team_names,
-                                unverified_hint, allow_label, pause_label)
+                                unverified_hint, consent_labels, pause_label)
 from tui.safe import PlainStatic, plain, toast_text
 from tui.widgets.call_bar import CallBar
 
@@ -207,12 +207,23 @@ class CustomerView(App[None]):
         if unverified:
             question = tr("{question} ⚠ NOT VERIFIED: you will have to confirm twice.", question=question)
         self.query_one("#consent-text", PlainStatic).update(rewrite(question))  # the configured keys
-        self.query_one("#allow", Button).label = allow_label(prompt.kind)
+        self._fit_consent_buttons(self.size.width)
         self.query_one("#consent-bar").add_class("shown")
         self._asking(True)
         self._tick_prompt()
         if self._prompt_timer is None:
             self._prompt_timer = self.set_interval(0.2, self._tick_prompt)
+
+    def _fit_consent_buttons(self, width: int) -> None:
+        """The longest Allow/Deny labels that fit beside each other at ``width`` columns (they
+        were cut at 40: "Deny (Ct"); the bar's border and padding take 3 or 4 columns."""
+        prompt = self._active_prompt()
+        if prompt is None:
+            return
+        room = width - (3 if self.has_class("narrow") else 4)
+        allow, deny = consent_labels(prompt.kind, room)
+        self.query_one("#allow", Button).label = allow
+        self.query_one("#deny", Button).label = deny
 
     def _tick_prompt(self) -> None:
         runtime = self.runtime
