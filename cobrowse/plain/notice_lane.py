@@ -25,6 +25,7 @@ the output so far is replayed from that position. Pure: bytes and lines in, byte
 from __future__ import annotations
 
 import re
+from collections import deque
 
 from cobrowse.audit.cast import sgr
 from cobrowse.screen.cluster import base_width, cluster_split
@@ -44,6 +45,8 @@ _REGION = re.compile(rb"\x1b\[(\d{0,4})(?:;(\d{0,4}))?r|\x1bc")
 MAX_REPLAY = 256 * 1024
 #: Output kept unfed at most (NoticeLane._pending).
 MAX_PENDING = 1024 * 1024
+#: Full rows the lane ended a line on, remembered (NoticeLane._ends).
+MAX_ENDS = 64
 
 
 def _sgr(style: Style) -> str:
@@ -83,6 +86,9 @@ class NoticeLane:
         self._waiting: list[tuple[list[str], bool]] = []  # notices that came then
         self._draft: str | None = None  # the chat line being typed, as last drawn on its row
         self._draft_ended = False  # it was sent or cancelled: the next notice takes its row
+        #: Rows the lane filled to the last column and ended its line on: the mirror does not say
+        #: whether a row wrapped, and such a row is no wrapped command line (``_line_start``).
+        self._ends: deque[str] = deque(maxlen=MAX_ENDS)
 
     def start(self) -> bytes:
         """Ask the terminal where its cursor is (see ``keys``); notices wait for the answer."""
@@ -232,7 +238,13 @@ class NoticeLane:
                 return row
         return None
 
+    def _ended(self, text: str, cols: int) -> None:
+        last = _wrap(text, cols)[-1]
+        if _columns(last) >= cols:
+            self._ends.append(last.rstrip())
+
     def _rewrite(self, row: int, text: str) -> bytes:
+        self._ended(text, self._mirror.size[0])
         data = f"{_SAVE}\x1b[{row + 1};1H{_RESET}{text}\x1b[K{_RESTORE}".encode()
         self._feed(data)
         return data
@@ -360,6 +372,7 @@ class NoticeLane:
                 text = _fit(line, cols * (room - written))
                 written += _height(text, cols)
                 piece.append(text + "\r\n")
+                self._ended(text, cols)
             piece.append(_RESTORE)
             if heights - scroll:
                 piece.append(f"\x1b[{heights - scroll}B")
@@ -370,9 +383,10 @@ class NoticeLane:
 
     def _line_start(self, row: int, cols: int) -> int:
         """The first row of the line the cursor is on: rows filled to the last column wrapped
-        into the next one (how a long command line looks)."""
+        into the next one (how a long command line looks), except those that ended one of the
+        lane's own lines."""
         start = row
-        while start > 0 and _columns(self._mirror.row(start - 1).text.rstrip()) >= cols:
+        while start > 0 and _columns(text := self._mirror.row(start - 1).text.rstrip()) >= cols and text not in self._ends:
             start -= 1
         return start
 

@@ -166,6 +166,25 @@ def test_a_line_that_comes_while_typing_goes_above_the_chat_line() -> None:
     assert rows[2:5] == ["[cobrowse] the agent: hello", "[cobrowse] chat> hi there", "$"], rows
 
 
+@pytest.mark.parametrize("at_row", [3, 8])
+@pytest.mark.parametrize("width", [40, 80])  # one row filled to its last column, or two
+def test_a_line_exactly_as_wide_as_the_screen_is_not_taken_for_part_of_the_prompt(at_row: int, width: int) -> None:
+    """A notice that fills its last row to the last column ends there: the prompt below it is
+    a line of its own. Taken for a wrapped command line, every later notice went above it,
+    so it sank to the prompt (``connected. Compare these words…`` with words that made it 80
+    columns wide: the agent's first line landed above it, about 1 run in 4)."""
+    term = Terminal(cols=40, rows=8, at_row=at_row)
+    term.program(b"$ ")
+    full = "[cobrowse] connected: " + "w" * (width - 22)
+    term.say(full)
+    term.say("[cobrowse] the agent: hello")
+    rows = term.text()
+    prompt = rows.index("$")
+    assert rows[prompt - 1] == "[cobrowse] the agent: hello", rows
+    assert "".join(rows[prompt - 1 - width // 40:prompt - 1]) == full, rows
+    assert (term.screen.cursor().row, term.screen.cursor().col) == (prompt, 2)
+
+
 def test_a_long_chat_line_shows_its_end_on_one_row() -> None:
     term = Terminal(cols=40, at_row=3)
     term.program(b"$ ")
