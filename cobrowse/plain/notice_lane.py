@@ -267,11 +267,11 @@ class NoticeLane:
             out, lines = self._end_draft(lines)
             return out + (self.notice(lines, urgent=urgent) if lines else b"")
         if self._draft is not None and self._replay is None and self._placeable() \
-                and not self._mirror.modes().alt_screen and (row := self._draft_row()) is not None \
-                and _height(lines[0], self._mirror.size[0]) == 1:
-            # a line while the customer types a chat line: it takes the draft's row, the draft
-            # goes on below it (next to the edited line, where the customer looks)
-            return self._rewrite(row, lines[0]) + self._insert([*lines[1:], self._draft])
+                and not self._mirror.modes().alt_screen and (row := self._draft_row()) is not None:
+            # a line while the customer types a chat line goes above it, however many rows it
+            # takes (below it, it parted the chat line from the edited line, and the next
+            # line, put above the chat line, landed above this one)
+            return self._insert(lines, above=row)
         if self._replay is not None:
             self._held = (self._held + lines)[-MAX_HELD:]
             return b""
@@ -344,8 +344,9 @@ class NoticeLane:
         out.append(_RESTORE)
         return "".join(out).encode()
 
-    def _insert(self, lines: list[str]) -> bytes:
-        """Insert ``lines`` above the line being edited, scrolling what is above if need be."""
+    def _insert(self, lines: list[str], above: int | None = None) -> bytes:
+        """Insert ``lines`` above the line being edited (or above row ``above``, a row above
+        it: the chat line's), scrolling what is above if need be."""
         out = bytearray()
         pending = list(lines)
         while pending:
@@ -353,7 +354,7 @@ class NoticeLane:
             cursor = self._mirror.cursor()
             row = min(cursor.row, rows - 1)
             first, last = self._bounds(row) or (0, rows - 1)
-            start = max(first, self._line_start(row, cols))
+            start = max(first, self._line_start(row, cols) if above is None else min(above, row))
             room = max(1, last - first - (row - start))  # rows the notice may take above the edited line
             batch: list[str] = []
             heights = 0
@@ -379,6 +380,8 @@ class NoticeLane:
             data = "".join(piece).encode()
             self._feed(data)
             out += data
+            if above is not None:
+                above = top + heights  # where that row went
         return bytes(out)
 
     def _line_start(self, row: int, cols: int) -> int:

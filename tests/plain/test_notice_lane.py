@@ -185,6 +185,25 @@ def test_a_line_exactly_as_wide_as_the_screen_is_not_taken_for_part_of_the_promp
     assert (term.screen.cursor().row, term.screen.cursor().col) == (prompt, 2)
 
 
+@pytest.mark.parametrize("at_row", [3, 8])  # room below, and at the bottom (the rows above scroll)
+def test_a_line_taller_than_a_row_that_comes_while_typing_goes_above_the_chat_line(at_row: int) -> None:
+    """A two-row line (at 40 columns) came in while the chat line was shown: it went below the
+    chat line, between it and the prompt, and the agent's next line then took the chat line's
+    old row, above it (about 1 run in 4 right after pairing, where such lines come)."""
+    term = Terminal(cols=40, rows=8, at_row=at_row)
+    term.program(b"$ ")
+    term.screen.feed(term.lane.draft("[cobrowse] chat> hi"))
+    long = "[cobrowse] your terminal is visible to the agent (view only)"
+    term.say(long)
+    term.say("[cobrowse] the agent: hello")
+    term.screen.feed(term.lane.draft("[cobrowse] chat> hi there"))
+    rows = term.text()
+    prompt = rows.index("$")
+    assert rows[prompt - 4:prompt + 1] == [long[:40], long[40:], "[cobrowse] the agent: hello",
+                                           "[cobrowse] chat> hi there", "$"], rows
+    assert (term.screen.cursor().row, term.screen.cursor().col) == (prompt, 2)
+
+
 def test_a_long_chat_line_shows_its_end_on_one_row() -> None:
     term = Terminal(cols=40, at_row=3)
     term.program(b"$ ")
