@@ -39,6 +39,8 @@ MAX_HELD = 200
 #: Where the cursor is: asked once, at the start; the answer arrives among the keys.
 ASK_CURSOR = b"\x1b[6n"
 _CURSOR_REPORT = re.compile(rb"\x1b\[(\d{1,4});(\d{1,4})R")
+#: A read that ends like the start of one (the rest comes in the next read).
+_REPORT_START = re.compile(rb"\x1b\[\d{1,4}(?:;\d{0,4})?$")
 #: DECSTBM (a scroll region: apt's progress bar keeps the last row out of it) and RIS.
 _REGION = re.compile(rb"\x1b\[(\d{0,4})(?:;(\d{0,4}))?r|\x1bc")
 #: Output kept for the replay while the answer is awaited (past this: give up, unsynced).
@@ -84,6 +86,7 @@ class NoticeLane:
         self._mid = False  # the program's output stopped inside an escape sequence or a character
         self._region: tuple[int, int] | None = None  # the program's scroll region (rows, 0-based, inclusive)
         self._waiting: list[tuple[list[str], bool]] = []  # notices that came then
+        self._cut = b""  # keys held back: maybe the cursor report's first part
         self._draft: str | None = None  # the chat line being typed, as last drawn on its row
         self._draft_ended = False  # it was sent or cancelled: the next notice takes its row
         #: Rows the lane filled to the last column and ended its line on: the mirror does not say
@@ -97,7 +100,15 @@ class NoticeLane:
 
     def keys(self, data: bytes) -> tuple[bytes, bytes]:
         """The customer's terminal sent ``data``: (bytes to write to it, bytes for the program).
-        The cursor report is taken out; a key puts back rows an urgent notice covered."""
+        The cursor report is taken out (also when it comes in two reads: the end of a read
+        that may be its start waits for the next one); a key puts back rows an urgent notice
+        covered."""
+        if self._cut:
+            data, self._cut = self._cut + data, b""
+        tail = data[-10:]
+        if self._replay is not None and not _CURSOR_REPORT.search(data) and (cut := _REPORT_START.search(tail)):
+            self._cut = tail[cut.start():]
+            data = data[:len(data) - len(self._cut)]
         if self._replay is not None and (match := _CURSOR_REPORT.search(data)):
             replay, self._replay = self._replay, None
             cols, rows = self._emu.size

@@ -73,6 +73,30 @@ def test_notices_wait_for_the_cursor_report_and_it_never_reaches_the_program() -
     assert [line.rstrip() for line in term.lines()[:4]] == ["a", "b", "[cobrowse] early", "$"]
 
 
+@pytest.mark.parametrize("cut", [3, 4, 5])
+def test_a_cursor_report_split_over_two_reads_is_still_taken_out(cut: int) -> None:
+    """The report came in two reads (a slow link): neither half matched, both went to the
+    program as keys, and the lane placed its lines as if the cursor had been at the top."""
+    term = Emulator(40, 8)
+    term.feed(b"a\r\nb\r\n")
+    lane = NoticeLane(40, 8)
+    lane.start()
+    report = b"\x1b[3;1R"
+    restore, first = lane.keys(b"l" + report[:cut])
+    assert lane.notice(["[cobrowse] early"], urgent=True) == b""
+    restore, second = lane.keys(report[cut:] + b"s")
+    assert first + second == b"ls"
+    term.feed(restore)
+    assert [line.rstrip() for line in term.lines()[:3]] == ["a", "b", "[cobrowse] early"]
+
+
+def test_a_key_cut_like_a_report_reaches_the_program_whole() -> None:
+    lane = NoticeLane(40, 8)
+    lane.start()
+    assert lane.keys(b"\x1b[15")[1] == b""  # F5's first part: it may be a report's
+    assert lane.keys(b"~")[1] == b"\x1b[15~"
+
+
 def test_a_full_screen_program_is_not_drawn_over_but_a_question_is_shown_then_removed() -> None:
     term = Terminal(rows=6)
     term.program(b"$ less\r\n\x1b[?1049h\x1b[H" + b"\r\n".join(b"line %d" % i for i in range(1, 7)))
