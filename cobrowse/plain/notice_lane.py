@@ -256,7 +256,7 @@ class NoticeLane:
 
     def _rewrite(self, row: int, text: str) -> bytes:
         self._ended(text, self._mirror.size[0])
-        data = f"{_SAVE}\x1b[{row + 1};1H{_RESET}{text}\x1b[K{_RESTORE}".encode()
+        data = f"{_SAVE}\x1b[{row + 1};1H{_RESET}\x1b[2K{text}{_RESTORE}".encode()  # a full row: no EL after it
         self._feed(data)
         return data
 
@@ -266,9 +266,14 @@ class NoticeLane:
         self._draft, self._draft_ended = None, False
         if self._mirror.modes().alt_screen:
             self._overlay = []
-        if row is None or _height(lines[0], self._mirror.size[0]) > 1:
+        if row is None:
             return b"", lines
-        return self._rewrite(row, lines[0]), lines[1:]
+        first, *rest = _wrap(lines[0], self._mirror.size[0])
+        if not rest:
+            return self._rewrite(row, lines[0]), lines[1:]
+        # taller than a row: its first row in the draft's, the rest below it (the draft's row
+        # stayed, reading ``chat> …``, above the whole result)
+        return self._rewrite(row, first) + self._insert(["".join(rest)], above=row + 1), lines[1:]
 
     def notice(self, lines: list[str], *, urgent: bool) -> bytes:
         """Show ``lines`` (printable text, one a row): the bytes to write now (maybe none)."""

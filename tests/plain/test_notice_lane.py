@@ -228,6 +228,22 @@ def test_a_line_taller_than_a_row_that_comes_while_typing_goes_above_the_chat_li
     assert (term.screen.cursor().row, term.screen.cursor().col) == (prompt, 2)
 
 
+@pytest.mark.parametrize("at_row", [3, 8])
+def test_a_sent_chat_line_taller_than_a_row_takes_the_chat_lines_row(at_row: int) -> None:
+    """The ``chat> …`` row stayed above a result that took two rows."""
+    term = Terminal(cols=40, rows=8, at_row=at_row)
+    term.program(b"$ ")
+    term.screen.feed(term.lane.draft("[cobrowse] chat> " + "x" * 30))
+    term.screen.feed(term.lane.draft(None))
+    sent = "[cobrowse] you: " + "x" * 30
+    term.say(sent)
+    rows = term.text()
+    prompt = rows.index("$")
+    assert rows[prompt - 2:prompt] == [sent[:40], sent[40:]], rows
+    assert not any("chat>" in row for row in rows), rows
+    assert (term.screen.cursor().row, term.screen.cursor().col) == (prompt, 2)
+
+
 def test_a_long_chat_line_shows_its_end_on_one_row() -> None:
     term = Terminal(cols=40, at_row=3)
     term.program(b"$ ")
