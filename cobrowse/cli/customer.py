@@ -72,6 +72,9 @@ class PlainNotices:
         #: Where the chat line being typed is shown (plain mode's lane; without one: nowhere, the
         #: line's result is said as ever).
         self.draft: Callable[[str | None], None] | None = None
+        #: Where bytes for the terminal itself go (the resume review's clear): with a lane, through
+        #: it, so that its copy of the screen clears too (else its next line lands rows lower).
+        self.write: Callable[[bytes], None] = _stdout
 
     def __call__(self, typed: Event) -> None:
         event = as_json(typed)  # plain mode prints from the headless shape
@@ -91,8 +94,7 @@ class PlainNotices:
                 say("  | " + "".join(c for c in str(line) if c.isprintable()))
             say(self.tr(RESUME_KEYS))
         elif kind == "screen_cleared":
-            sys.stdout.write(str(event["clear"]))
-            sys.stdout.flush()
+            self.write(str(event["clear"]).encode())
         elif kind == "code" and event.get("renewed"):  # `share`: too many wrong codes were tried
             print(f"cobrowse code: {event['code']}", file=sys.stderr, flush=True)
             say(message_of(event))
@@ -100,6 +102,11 @@ class PlainNotices:
             say(line)
         elif "message" in event:
             say(message_of(event))
+
+
+def _stdout(data: bytes) -> None:
+    sys.stdout.write(data.decode(errors="replace"))
+    sys.stdout.flush()
 
 
 class GuideNotices:
@@ -289,6 +296,12 @@ class _Lane:
         if self.lane is not None:
             self.terminal.write(self.lane.draft(None if text is None else f"[cobrowse] {visible(text)}"))
 
+    def write(self, data: bytes) -> None:
+        """Bytes of our own for the terminal, seen by the lane as the program's output is."""
+        self.terminal.write(data)
+        if self.lane is not None and (extra := self.lane.output(data)):
+            self.terminal.write(extra)
+
     def say(self, lines: list[str]) -> None:
         if self.lane is not None:
             self.terminal.write(self.lane.notice(lines, urgent=self.notices.urgent))
@@ -334,10 +347,11 @@ def _lane(terminal: LocalTerminal, notices: PlainNotices) -> Iterator[_Lane]:
         if lane.lane is None:
             yield lane
             return
-        notices.draft = lane.draft
+        notices.draft, notices.write = lane.draft, lane.write
         with said_to(lane.say):
             yield lane
     finally:
+        notices.draft, notices.write = None, _stdout
         if lane.timer is not None:
             lane.timer.cancel()
         _fresh_line(terminal, lane.lane)

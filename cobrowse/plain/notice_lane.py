@@ -25,6 +25,7 @@ the output so far is replayed from that position. Pure: bytes and lines in, byte
 from __future__ import annotations
 
 import re
+from collections import deque
 
 from cobrowse.audit.cast import sgr
 from cobrowse.screen.cluster import base_width, cluster_split
@@ -38,12 +39,16 @@ MAX_HELD = 200
 #: Where the cursor is: asked once, at the start; the answer arrives among the keys.
 ASK_CURSOR = b"\x1b[6n"
 _CURSOR_REPORT = re.compile(rb"\x1b\[(\d{1,4});(\d{1,4})R")
+#: A read that ends like the start of one (the rest comes in the next read).
+_REPORT_START = re.compile(rb"\x1b\[\d{1,4}(?:;\d{0,4})?$")
 #: DECSTBM (a scroll region: apt's progress bar keeps the last row out of it) and RIS.
 _REGION = re.compile(rb"\x1b\[(\d{0,4})(?:;(\d{0,4}))?r|\x1bc")
 #: Output kept for the replay while the answer is awaited (past this: give up, unsynced).
 MAX_REPLAY = 256 * 1024
 #: Output kept unfed at most (NoticeLane._pending).
 MAX_PENDING = 1024 * 1024
+#: Full rows the lane ended a line on, remembered (NoticeLane._ends).
+MAX_ENDS = 64
 
 
 def _sgr(style: Style) -> str:
@@ -81,8 +86,12 @@ class NoticeLane:
         self._mid = False  # the program's output stopped inside an escape sequence or a character
         self._region: tuple[int, int] | None = None  # the program's scroll region (rows, 0-based, inclusive)
         self._waiting: list[tuple[list[str], bool]] = []  # notices that came then
+        self._cut = b""  # keys held back: maybe the cursor report's first part
         self._draft: str | None = None  # the chat line being typed, as last drawn on its row
         self._draft_ended = False  # it was sent or cancelled: the next notice takes its row
+        #: Rows the lane filled to the last column and ended its line on: the mirror does not say
+        #: whether a row wrapped, and such a row is no wrapped command line (``_line_start``).
+        self._ends: deque[str] = deque(maxlen=MAX_ENDS)
 
     def start(self) -> bytes:
         """Ask the terminal where its cursor is (see ``keys``); notices wait for the answer."""
@@ -91,7 +100,15 @@ class NoticeLane:
 
     def keys(self, data: bytes) -> tuple[bytes, bytes]:
         """The customer's terminal sent ``data``: (bytes to write to it, bytes for the program).
-        The cursor report is taken out; a key puts back rows an urgent notice covered."""
+        The cursor report is taken out (also when it comes in two reads: the end of a read
+        that may be its start waits for the next one); a key puts back rows an urgent notice
+        covered."""
+        if self._cut:
+            data, self._cut = self._cut + data, b""
+        tail = data[-10:]
+        if self._replay is not None and not _CURSOR_REPORT.search(data) and (cut := _REPORT_START.search(tail)):
+            self._cut = tail[cut.start():]
+            data = data[:len(data) - len(self._cut)]
         if self._replay is not None and (match := _CURSOR_REPORT.search(data)):
             replay, self._replay = self._replay, None
             cols, rows = self._emu.size
@@ -232,8 +249,14 @@ class NoticeLane:
                 return row
         return None
 
+    def _ended(self, text: str, cols: int) -> None:
+        last = _wrap(text, cols)[-1]
+        if _columns(last) >= cols:
+            self._ends.append(last.rstrip())
+
     def _rewrite(self, row: int, text: str) -> bytes:
-        data = f"{_SAVE}\x1b[{row + 1};1H{_RESET}{text}\x1b[K{_RESTORE}".encode()
+        self._ended(text, self._mirror.size[0])
+        data = f"{_SAVE}\x1b[{row + 1};1H{_RESET}\x1b[2K{text}{_RESTORE}".encode()  # a full row: no EL after it
         self._feed(data)
         return data
 
@@ -243,9 +266,14 @@ class NoticeLane:
         self._draft, self._draft_ended = None, False
         if self._mirror.modes().alt_screen:
             self._overlay = []
-        if row is None or _height(lines[0], self._mirror.size[0]) > 1:
+        if row is None:
             return b"", lines
-        return self._rewrite(row, lines[0]), lines[1:]
+        first, *rest = _wrap(lines[0], self._mirror.size[0])
+        if not rest:
+            return self._rewrite(row, lines[0]), lines[1:]
+        # taller than a row: its first row in the draft's, the rest below it (the draft's row
+        # stayed, reading ``chat> …``, above the whole result)
+        return self._rewrite(row, first) + self._insert(["".join(rest)], above=row + 1), lines[1:]
 
     def notice(self, lines: list[str], *, urgent: bool) -> bytes:
         """Show ``lines`` (printable text, one a row): the bytes to write now (maybe none)."""
@@ -255,11 +283,11 @@ class NoticeLane:
             out, lines = self._end_draft(lines)
             return out + (self.notice(lines, urgent=urgent) if lines else b"")
         if self._draft is not None and self._replay is None and self._placeable() \
-                and not self._mirror.modes().alt_screen and (row := self._draft_row()) is not None \
-                and _height(lines[0], self._mirror.size[0]) == 1:
-            # a line while the customer types a chat line: it takes the draft's row, the draft
-            # goes on below it (next to the edited line, where the customer looks)
-            return self._rewrite(row, lines[0]) + self._insert([*lines[1:], self._draft])
+                and not self._mirror.modes().alt_screen and (row := self._draft_row()) is not None:
+            # a line while the customer types a chat line goes above it, however many rows it
+            # takes (below it, it parted the chat line from the edited line, and the next
+            # line, put above the chat line, landed above this one)
+            return self._insert(lines, above=row)
         if self._replay is not None:
             self._held = (self._held + lines)[-MAX_HELD:]
             return b""
@@ -332,8 +360,9 @@ class NoticeLane:
         out.append(_RESTORE)
         return "".join(out).encode()
 
-    def _insert(self, lines: list[str]) -> bytes:
-        """Insert ``lines`` above the line being edited, scrolling what is above if need be."""
+    def _insert(self, lines: list[str], above: int | None = None) -> bytes:
+        """Insert ``lines`` above the line being edited (or above row ``above``, a row above
+        it: the chat line's), scrolling what is above if need be."""
         out = bytearray()
         pending = list(lines)
         while pending:
@@ -341,7 +370,7 @@ class NoticeLane:
             cursor = self._mirror.cursor()
             row = min(cursor.row, rows - 1)
             first, last = self._bounds(row) or (0, rows - 1)
-            start = max(first, self._line_start(row, cols))
+            start = max(first, self._line_start(row, cols) if above is None else min(above, row))
             room = max(1, last - first - (row - start))  # rows the notice may take above the edited line
             batch: list[str] = []
             heights = 0
@@ -360,19 +389,23 @@ class NoticeLane:
                 text = _fit(line, cols * (room - written))
                 written += _height(text, cols)
                 piece.append(text + "\r\n")
+                self._ended(text, cols)
             piece.append(_RESTORE)
             if heights - scroll:
                 piece.append(f"\x1b[{heights - scroll}B")
             data = "".join(piece).encode()
             self._feed(data)
             out += data
+            if above is not None:
+                above = top + heights  # where that row went
         return bytes(out)
 
     def _line_start(self, row: int, cols: int) -> int:
         """The first row of the line the cursor is on: rows filled to the last column wrapped
-        into the next one (how a long command line looks)."""
+        into the next one (how a long command line looks), except those that ended one of the
+        lane's own lines."""
         start = row
-        while start > 0 and _columns(self._mirror.row(start - 1).text.rstrip()) >= cols:
+        while start > 0 and _columns(text := self._mirror.row(start - 1).text.rstrip()) >= cols and text not in self._ends:
             start -= 1
         return start
 

@@ -73,6 +73,30 @@ def test_notices_wait_for_the_cursor_report_and_it_never_reaches_the_program() -
     assert [line.rstrip() for line in term.lines()[:4]] == ["a", "b", "[cobrowse] early", "$"]
 
 
+@pytest.mark.parametrize("cut", [3, 4, 5])
+def test_a_cursor_report_split_over_two_reads_is_still_taken_out(cut: int) -> None:
+    """The report came in two reads (a slow link): neither half matched, both went to the
+    program as keys, and the lane placed its lines as if the cursor had been at the top."""
+    term = Emulator(40, 8)
+    term.feed(b"a\r\nb\r\n")
+    lane = NoticeLane(40, 8)
+    lane.start()
+    report = b"\x1b[3;1R"
+    restore, first = lane.keys(b"l" + report[:cut])
+    assert lane.notice(["[cobrowse] early"], urgent=True) == b""
+    restore, second = lane.keys(report[cut:] + b"s")
+    assert first + second == b"ls"
+    term.feed(restore)
+    assert [line.rstrip() for line in term.lines()[:3]] == ["a", "b", "[cobrowse] early"]
+
+
+def test_a_key_cut_like_a_report_reaches_the_program_whole() -> None:
+    lane = NoticeLane(40, 8)
+    lane.start()
+    assert lane.keys(b"\x1b[15")[1] == b""  # F5's first part: it may be a report's
+    assert lane.keys(b"~")[1] == b"\x1b[15~"
+
+
 def test_a_full_screen_program_is_not_drawn_over_but_a_question_is_shown_then_removed() -> None:
     term = Terminal(rows=6)
     term.program(b"$ less\r\n\x1b[?1049h\x1b[H" + b"\r\n".join(b"line %d" % i for i in range(1, 7)))
@@ -164,6 +188,60 @@ def test_a_line_that_comes_while_typing_goes_above_the_chat_line() -> None:
     term.screen.feed(term.lane.draft("[cobrowse] chat> hi there"))
     rows = term.text()
     assert rows[2:5] == ["[cobrowse] the agent: hello", "[cobrowse] chat> hi there", "$"], rows
+
+
+@pytest.mark.parametrize("at_row", [3, 8])
+@pytest.mark.parametrize("width", [40, 80])  # one row filled to its last column, or two
+def test_a_line_exactly_as_wide_as_the_screen_is_not_taken_for_part_of_the_prompt(at_row: int, width: int) -> None:
+    """A notice that fills its last row to the last column ends there: the prompt below it is
+    a line of its own. Taken for a wrapped command line, every later notice went above it,
+    so it sank to the prompt (``connected. Compare these words…`` with words that made it 80
+    columns wide: the agent's first line landed above it, about 1 run in 4)."""
+    term = Terminal(cols=40, rows=8, at_row=at_row)
+    term.program(b"$ ")
+    full = "[cobrowse] connected: " + "w" * (width - 22)
+    term.say(full)
+    term.say("[cobrowse] the agent: hello")
+    rows = term.text()
+    prompt = rows.index("$")
+    assert rows[prompt - 1] == "[cobrowse] the agent: hello", rows
+    assert "".join(rows[prompt - 1 - width // 40:prompt - 1]) == full, rows
+    assert (term.screen.cursor().row, term.screen.cursor().col) == (prompt, 2)
+
+
+@pytest.mark.parametrize("at_row", [3, 8])  # room below, and at the bottom (the rows above scroll)
+def test_a_line_taller_than_a_row_that_comes_while_typing_goes_above_the_chat_line(at_row: int) -> None:
+    """A two-row line (at 40 columns) came in while the chat line was shown: it went below the
+    chat line, between it and the prompt, and the agent's next line then took the chat line's
+    old row, above it (about 1 run in 4 right after pairing, where such lines come)."""
+    term = Terminal(cols=40, rows=8, at_row=at_row)
+    term.program(b"$ ")
+    term.screen.feed(term.lane.draft("[cobrowse] chat> hi"))
+    long = "[cobrowse] your terminal is visible to the agent (view only)"
+    term.say(long)
+    term.say("[cobrowse] the agent: hello")
+    term.screen.feed(term.lane.draft("[cobrowse] chat> hi there"))
+    rows = term.text()
+    prompt = rows.index("$")
+    assert rows[prompt - 4:prompt + 1] == [long[:40], long[40:], "[cobrowse] the agent: hello",
+                                           "[cobrowse] chat> hi there", "$"], rows
+    assert (term.screen.cursor().row, term.screen.cursor().col) == (prompt, 2)
+
+
+@pytest.mark.parametrize("at_row", [3, 8])
+def test_a_sent_chat_line_taller_than_a_row_takes_the_chat_lines_row(at_row: int) -> None:
+    """The ``chat> …`` row stayed above a result that took two rows."""
+    term = Terminal(cols=40, rows=8, at_row=at_row)
+    term.program(b"$ ")
+    term.screen.feed(term.lane.draft("[cobrowse] chat> " + "x" * 30))
+    term.screen.feed(term.lane.draft(None))
+    sent = "[cobrowse] you: " + "x" * 30
+    term.say(sent)
+    rows = term.text()
+    prompt = rows.index("$")
+    assert rows[prompt - 2:prompt] == [sent[:40], sent[40:]], rows
+    assert not any("chat>" in row for row in rows), rows
+    assert (term.screen.cursor().row, term.screen.cursor().col) == (prompt, 2)
 
 
 def test_a_long_chat_line_shows_its_end_on_one_row() -> None:
