@@ -35,7 +35,11 @@ class Tmux:
         return out.stdout
 
     def start(self, name: str, command: str, cols: int, rows: int) -> None:
+        # with no client attached, tmux 3.3 sometimes took a window back to its default 80x24
+        # once another session started (the console then laid itself out for 80 columns)
         self.run("new-session", "-d", "-s", name, "-x", str(cols), "-y", str(rows), command)
+        self.run("set-option", "-w", "-t", name, "window-size", "manual")
+        self.run("resize-window", "-t", name, "-x", str(cols), "-y", str(rows))
 
     def keys(self, name: str, *keys: str, literal: bool = False) -> None:
         self.run("send-keys", "-t", name, *(["-l"] if literal else []), *keys)
@@ -91,8 +95,8 @@ async def test_agent_console_and_customer_app_in_real_terminals(relay_url: str) 
         await tmux.wait("customer", lambda s: "suggested-by-agent" in s, "the suggestion at the customer")
         tmux.keys("customer", "C-]")
         tmux.keys("customer", "d")
-        # the log's width depends on the layout tmux's window size picks (120 columns: the side
-        # panel, where the command wraps onto the next row; narrower: below the screen)
+        # the log's width depends on the layout the console picks (120 columns: the side panel,
+        # where a line wraps onto the next row; narrower: below the screen); both are seen here
         await tmux.wait("agent", lambda s: "customer declined: echo" in s, "the decline in the agent's log")
         tmux.keys("agent", "S-F11")
         await tmux.wait("agent", lambda s: "Point at the customer" in s, "the point dialog on shift+F11")
@@ -133,6 +137,7 @@ async def test_agent_console_and_customer_app_in_real_terminals(relay_url: str) 
         tmux.keys("customer", "5")
         await tmux.wait("customer", lambda s: "APP-EXIT=0" in s, "the customer's app exiting 0")
         await tmux.wait("agent", lambda s: "ended" in s, "the ended session")
-        await tmux.wait("agent", lambda s: "rated 5/5" in s, "the customer's feedback in the console")
+        await tmux.wait("agent", lambda s: "customer feedback: solved" in s and "5/5" in s,
+                        "the customer's feedback in the console")
     finally:
         tmux.kill()
