@@ -172,7 +172,11 @@ class CustomerView(App[None]):
         runtime = self.runtime.call_seat() if self.runtime is not None else None  # a team: whichever agent's call
         call = runtime.rtc.call if runtime is not None else None
         levels = runtime.rtc.levels() if runtime is not None else (0.0, 0.0)
-        self.query_one(CallBar).show(call, levels, self.call_agent or self.agent_name)
+        bars = self.query(CallBar)
+        if not bars:  # closing, as in _tick_prompt
+            call = None
+        else:
+            bars.first().show(call, levels, self.call_agent or self.agent_name)
         if call is not None and call.in_call:
             if self._call_timer is None:
                 self._call_timer = self.set_interval(0.1, self._show_call)
@@ -226,6 +230,9 @@ class CustomerView(App[None]):
         self.query_one("#deny", Button).label = deny
 
     def _tick_prompt(self) -> None:
+        if not self.query("#consent-bar"):  # closing: the widgets go before the app's timers stop
+            self._stop_prompt_timer()
+            return
         runtime = self.runtime
         prompt = self._active_prompt()
         if prompt is None or runtime is None or prompt.id != self._prompt_id:
@@ -248,6 +255,9 @@ class CustomerView(App[None]):
         self._prompt_id = None
         self.query_one("#consent-bar").remove_class("shown")
         self._asking(False)
+        self._stop_prompt_timer()
+
+    def _stop_prompt_timer(self) -> None:
         if self._prompt_timer is not None:
             self._prompt_timer.stop()
             self._prompt_timer = None
