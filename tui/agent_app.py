@@ -15,14 +15,16 @@ from __future__ import annotations
 import asyncio
 import itertools
 import time
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any, ClassVar
 
 
 from textual import on
-from textual.app import App, ComposeResult
+from textual.app import App, ComposeResult, SystemCommand
 from textual.binding import BindingType
 from textual.notifications import SeverityLevel
+from textual.screen import Screen
 from textual.widgets import Input, TabbedContent, TabPane
 
 from cobrowse.io.datadir import data_dir
@@ -199,6 +201,13 @@ class AgentApp(SessionActions):
         self._numbers = itertools.count(1)
         self._new_tab: tuple[str, float] = ("", 0.0)
 
+
+    def get_system_commands(self, screen: Screen[Any]) -> Iterable[SystemCommand]:
+        """Textual's own "Keys" entry goes: the palette's "Help: keys and shortcuts" opens the
+        same panel and is found by "help" too; two entries tied for "keys" came in either order."""
+        for command in super().get_system_commands(screen):
+            if command.title != "Keys":
+                yield command
     def notify(self, message: str, *, title: str = "", severity: SeverityLevel = "information",
                timeout: float | None = None, markup: bool = False) -> None:
         """Every notification is literal text: many quote the customer (tui.safe)."""
