@@ -59,6 +59,12 @@ writes to its terminal: ``app_screen_ms`` (it enters the alternate screen: Textu
 drawing), ``app_visible_ms`` (its banner says "Your terminal is visible"), ``app_prompt_ms``
 (bash's ``$`` prompt drawn in its pane, after the alternate screen).
 
+Installed (``--venv DIR``, ``--versus-venv DIR``): the customer is launched as a customer runs
+it, by the console script pip wrote (``DIR/bin/cobrowse join ...``, cwd ``/``), from a venv
+where the tree was installed as a wheel (no editable finder, no tree on ``sys.path``); the
+baselines run that venv's interpreter, and ``entry_*`` adds its console script's ``--version``.
+The agent is still the tree's ``python -m cobrowse`` (its start-up is not timed).
+
 Progress goes to stderr; the last stdout line is one JSON object.
 """
 
@@ -99,7 +105,13 @@ BASELINES = {
     "join_imports": ["-c", "try:\n    from cobrowse.cli import lean_imports\n    lean_imports.install()\n"
                            "except ImportError:\n    pass\nimport cobrowse.cli.customer, cobrowse.cli.commands"],
     "bare_python": ["-c", "pass"],
+    "entry": ["entry", "--version"],
 }
+
+
+def launcher(venv: Path | None) -> list[str]:
+    """How a customer starts cobrowse: the venv's console script, else the tree's ``-m``."""
+    return [str(venv / "bin" / "cobrowse")] if venv else [sys.executable, "-m", "cobrowse"]
 
 
 def log(msg: str) -> None:
@@ -126,15 +138,15 @@ class Child:
                       asyncio.create_task(self._read(proc.stderr, "err", False))]
 
     @classmethod
-    async def start_tty(cls, name: str, *args: str, cwd: Path = ROOT) -> Child:
+    async def start_tty(cls, name: str, *args: str, cwd: Path = ROOT, venv: Path | None = None) -> Child:
         """The customer app: stdin, stdout and stderr on a pty of APP_SIZE; its output (what the
         app draws) read as ``"tty"`` lines."""
         master, slave = os.openpty()
         cols, rows = APP_SIZE
         fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", rows, cols, 0, 0))
         proc = await asyncio.create_subprocess_exec(
-            sys.executable, "-m", "cobrowse", *args, stdin=slave, stdout=slave, stderr=slave, env=child_env(),
-            cwd=cwd, start_new_session=True)
+            *launcher(venv), *args, stdin=slave, stdout=slave, stderr=slave, env=child_env(),
+            cwd="/" if venv else cwd, start_new_session=True)
         os.close(slave)
         os.set_blocking(master, False)
         child = cls(proc, name, False)
@@ -180,10 +192,11 @@ class Child:
         return next(t for start, t in reversed(times) if start <= max(found.start(), found.end() - 1))
 
     @classmethod
-    async def start(cls, name: str, *args: str, json_stdout: bool = False, cwd: Path = ROOT) -> Child:
+    async def start(cls, name: str, *args: str, json_stdout: bool = False, cwd: Path = ROOT,
+                    venv: Path | None = None) -> Child:
         proc = await asyncio.create_subprocess_exec(
-            sys.executable, "-m", "cobrowse", *args, stdin=asyncio.subprocess.PIPE,
-            stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE, env=child_env(), cwd=cwd)
+            *launcher(venv), *args, stdin=asyncio.subprocess.PIPE,
+            stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE, env=child_env(), cwd="/" if venv else cwd)
         return cls(proc, name, json_stdout)
 
     async def _read(self, stream: asyncio.StreamReader | None, kind: str, parse: bool) -> None:
@@ -306,7 +319,7 @@ ESCAPES = re.compile(r"\x1b(\[[0-?]*[ -/]*[@-~]|\][^\x07\x1b]*(\x07|\x1b\\)|[@-Z
 
 
 async def one_round(relay_url: str, tree: Path = ROOT, agent_url: str | None = None, app: bool = False,
-                    typing_pause: float | None = None) -> dict[str, float]:
+                    typing_pause: float | None = None, venv: Path | None = None) -> dict[str, float]:
     """One join; with ``typing_pause`` (s): ``cobrowse join`` with no code on a pty,
     the code typed at its prompt, the marks from Enter."""
     t_agent = time.monotonic()
@@ -322,7 +335,8 @@ async def one_round(relay_url: str, tree: Path = ROOT, agent_url: str | None = N
         join = ("join", code, "--relay", relay_url, "--command", "bash --norc --noprofile")
         launched = t0
         if typing_pause is not None:
-            customer = await Child.start_tty("customer", *join[:1], *join[2:], *(() if app else ("--plain",)), cwd=tree)
+            customer = await Child.start_tty("customer", *join[:1], *join[2:], *(() if app else ("--plain",)), cwd=tree,
+                                             venv=venv)
             t_spawned = time.monotonic()
             shown = await customer.until(lambda: customer.tty_time(PROMPT_TEXT), "the code prompt")
             await asyncio.sleep(typing_pause)  # the person reads the code, then types it as a terminal sends it
@@ -333,10 +347,10 @@ async def one_round(relay_url: str, tree: Path = ROOT, agent_url: str | None = N
             t0 = time.monotonic()
             os.write(customer.master, b"\r")
         elif app:
-            customer = await Child.start_tty("customer", *join, cwd=tree)
+            customer = await Child.start_tty("customer", *join, cwd=tree, venv=venv)
             t_spawned = time.monotonic()
         else:
-            customer = await Child.start("customer", *join, cwd=tree)
+            customer = await Child.start("customer", *join, cwd=tree, venv=venv)
             t_spawned = time.monotonic()
         await agent.until(lambda: agent.event_time("screen"), "first screen event")
         prompt = lambda e: any(line.startswith("$") for line in e.get("lines", []))  # noqa: E731
@@ -390,14 +404,18 @@ async def one_round(relay_url: str, tree: Path = ROOT, agent_url: str | None = N
             await customer.stop()
 
 
-async def baseline(args: list[str], tree: Path = ROOT) -> tuple[float, float]:
+async def baseline(args: list[str], tree: Path = ROOT, venv: Path | None = None) -> tuple[float, float]:
     """Wall time and CPU time (user + system, from the reaped child's rusage) of one run: the CPU
     is what start-up costs, whatever else the machine is doing; the wall time adds the wait."""
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     t0 = time.monotonic()
-    proc = await asyncio.create_subprocess_exec(sys.executable, *args, stdin=asyncio.subprocess.DEVNULL,
+    if args[:1] == ["entry"]:  # the console script itself (its interpreter's start-up, its `import re`, main())
+        argv = [str(venv / "bin" / "cobrowse") if venv else sys.executable, *([] if venv else ["-m", "cobrowse"]), *args[1:]]
+    else:
+        argv = [str(venv / "bin" / "python") if venv else sys.executable, *args]
+    proc = await asyncio.create_subprocess_exec(*argv, stdin=asyncio.subprocess.DEVNULL,
                                                 stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.DEVNULL,
-                                                env=child_env(), cwd=tree)
+                                                env=child_env(), cwd="/" if venv else tree)
     try:
         async with asyncio.timeout(WAIT):
             code = await proc.wait()
@@ -462,6 +480,7 @@ async def bench(args: argparse.Namespace) -> dict[str, Any]:
         if args.relay_at == "middle":
             relay_url = shaped_cust
     trees = [ROOT] + ([args.versus] if args.versus else [])
+    venvs = {ROOT: args.venv, **({args.versus: args.versus_venv} if args.versus else {})}
     runs = {tree: Run() for tree in trees}
     asked = Run(prompt=True)  # --prompt: this tree's `cobrowse join` with no code
     try:
@@ -472,15 +491,16 @@ async def bench(args: argparse.Namespace) -> dict[str, Any]:
             for tree in trees:  # interleaved: each round runs every tree once
                 run = runs[tree]
                 for name, argv in BASELINES.items():
-                    wall, cpu = await baseline(argv, tree)
+                    wall, cpu = await baseline(argv, tree, venvs[tree])
                     run.base[name].append(wall)
                     run.base_cpu[name].append(cpu)
-                r = await one_round(relay_url, tree, agent_url, args.app)
+                r = await one_round(relay_url, tree, agent_url, args.app, venv=venvs[tree])
                 run.rounds.append(r)
                 log(f"round {i} ({tree.name}): " + " ".join(f"{k}={r.get(k)}" for k in phases())
                     + " | " + " ".join(f"{k}={run.base[k][-1]:.0f}ms" for k in BASELINES))
                 if args.prompt is not None and tree == ROOT:
-                    r = await one_round(relay_url, tree, agent_url, args.app, typing_pause=args.prompt)
+                    r = await one_round(relay_url, tree, agent_url, args.app, typing_pause=args.prompt,
+                                        venv=venvs[tree])
                     asked.rounds.append(r)
                     log(f"round {i} ({tree.name}, prompt): " + " ".join(f"{k}={r.get(k)}" for k in phases(True)))
     finally:
@@ -498,7 +518,8 @@ async def bench(args: argparse.Namespace) -> dict[str, Any]:
     if args.prompt is not None:
         result["prompt"] = {"typing_pause_s": args.prompt, **asked.summary()}
     if args.versus:
-        result["versus"] = {"tree": str(args.versus), **runs[args.versus].summary()}
+        result["versus"] = {"tree": str(args.versus), "venv": str(args.versus_venv or ""), **runs[args.versus].summary()}
+    result["venv"] = str(args.venv or "")
     result["rtt_ms"], result["loss"] = args.rtt, args.loss
     result["front_end"] = "app" if args.app else "plain"
     if args.rtt:
@@ -561,6 +582,8 @@ class Run:
             "bare_python_ms_p50": round(med(base["bare_python"]), 1),
             "join_imports_cpu_ms_p50": round(med(base_cpu["join_imports"]), 1),
             "bare_python_cpu_ms_p50": round(med(base_cpu["bare_python"]), 1),
+            "entry_version_ms_p50": round(med(base["entry"]), 1),
+            "entry_version_cpu_ms_p50": round(med(base_cpu["entry"]), 1),
         }
 
 
@@ -572,6 +595,9 @@ def main() -> None:
     ap.add_argument("--versus", type=Path, metavar="DIR",
                     help="another checkout (e.g. main exported to /tmp): its rounds run interleaved with "
                          "this tree's, against the same relay; its figures go under \"versus\"")
+    ap.add_argument("--venv", type=Path, metavar="DIR",
+                    help="launch this tree's customer by DIR/bin/cobrowse (a venv with the tree installed as a wheel)")
+    ap.add_argument("--versus-venv", type=Path, metavar="DIR", help="the same for --versus's tree")
     ap.add_argument("--rtt", type=float, default=0.0, metavar="MS",
                     help="each side reaches the relay through a shaped link of this round-trip time (bench/netlink.py)")
     ap.add_argument("--loss", type=float, default=0.0, metavar="P", help="with --rtt: loss per direction (default 0)")

@@ -46,6 +46,8 @@ NEVER = (
     # websockets.proxy's urllib.request (http.client, email), loaded when websockets looks a proxy
     # up itself (cobrowse.cli.lean_imports); the TOML parser for an empty or absent config file
     "urllib.request", "http.client", "email", "tomllib",
+    # the config and data folders' names (cobrowse.io.datadir answers the usual Linux case itself)
+    "platformdirs",
 )
 
 

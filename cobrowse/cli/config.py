@@ -37,8 +37,6 @@ import os
 from pathlib import Path
 from typing import Any
 
-from platformdirs import user_config_dir
-
 from cobrowse.errors import ConfigError
 from cobrowse.plain import keymap
 from cobrowse.plain.keys_config import KeysError, KeysSettings, parse_keys
@@ -72,7 +70,9 @@ def config_path() -> Path:
     explicit = os.environ.get("COBROWSE_CONFIG")
     if explicit:
         return Path(explicit)
-    return Path(user_config_dir("cobrowse")) / "config.toml"
+    from cobrowse.io.datadir import config_dir
+
+    return config_dir() / "config.toml"
 
 
 def load_file(path: Path) -> dict[str, Any]:

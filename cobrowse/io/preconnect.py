@@ -70,9 +70,9 @@ def _config_relay(env: Mapping[str, str]) -> str | None:
     if explicit:
         path = Path(explicit)
     else:
-        from platformdirs import user_config_dir
+        from cobrowse.io.datadir import config_dir
 
-        path = Path(user_config_dir("cobrowse")) / "config.toml"
+        path = config_dir() / "config.toml"
     try:
         if not path.is_file():
             return None
