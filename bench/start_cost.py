@@ -20,6 +20,7 @@ robin, so load changes hit every variant alike); wall time from this process and
                     (``__editable__...pth``) in place of a plain site-packages folder
 ``join_imports``    ``V -c "<lean_imports>; import cobrowse.cli.customer, ..."``: everything
                     ``join CODE`` imports before its first packet
+``versus_*``        with ``--versus-venv W``: ``script_version`` and ``join_imports`` from W
 
 Progress on stderr; the last stdout line is one JSON object (medians, ms).
 """
@@ -41,7 +42,7 @@ JOIN = ("from cobrowse.cli import lean_imports; lean_imports.install(); "
         "import cobrowse.cli.customer, cobrowse.cli.commands, cobrowse.io.customer_session")
 
 
-def variants(venv: Path, editable: Path | None) -> dict[str, list[str]]:
+def variants(venv: Path, editable: Path | None, versus: Path | None = None) -> dict[str, list[str]]:
     python = str(venv / "bin" / "python")
     out = {
         "bare": [python, "-c", "pass"],
@@ -52,6 +53,9 @@ def variants(venv: Path, editable: Path | None) -> dict[str, list[str]]:
         "module_version": [python, "-m", "cobrowse", "--version"],
         "join_imports": [python, "-c", JOIN],
     }
+    if versus is not None:
+        out["versus_script_version"] = [str(versus / "bin" / "cobrowse"), "--version"]
+        out["versus_join_imports"] = [str(versus / "bin" / "python"), "-c", JOIN]
     if editable is not None:
         out["editable_version"] = [str(editable / "bin" / "python"), "-m", "cobrowse", "--version"]
     return out
@@ -72,9 +76,11 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--venv", type=Path, required=True, help="a venv with cobrowse installed from a wheel")
     ap.add_argument("--editable", type=Path, help="a venv with cobrowse installed editable (pip install -e)")
+    ap.add_argument("--versus-venv", type=Path, help="another wheel venv (main): its script and join imports too")
     ap.add_argument("--n", type=int, default=20)
     args = ap.parse_args()
-    runs = variants(args.venv.absolute(), args.editable.absolute() if args.editable else None)
+    runs = variants(args.venv.absolute(), args.editable.absolute() if args.editable else None,
+                    args.versus_venv.absolute() if args.versus_venv else None)
     walls: dict[str, list[float]] = {k: [] for k in runs}
     cpus: dict[str, list[float]] = {k: [] for k in runs}
     for name, argv in runs.items():  # warm the page cache and the lean shims' cache once
