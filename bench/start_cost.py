@@ -20,6 +20,7 @@ robin, so load changes hit every variant alike); wall time from this process and
                     (``__editable__...pth``) in place of a plain site-packages folder
 ``join_imports``    ``V -c "<lean_imports>; import cobrowse.cli.customer, ..."``: everything
                     ``join CODE`` imports before its first packet
+``join_imports_gc_off`` the same with the cyclic collector off (as ``main`` starts ``join``)
 ``versus_*``        with ``--versus-venv W``: ``script_version`` and ``join_imports`` from W
 
 Progress on stderr; the last stdout line is one JSON object (medians, ms).
@@ -52,6 +53,7 @@ def variants(venv: Path, editable: Path | None, versus: Path | None = None) -> d
         "script_version": [str(venv / "bin" / "cobrowse"), "--version"],
         "module_version": [python, "-m", "cobrowse", "--version"],
         "join_imports": [python, "-c", JOIN],
+        "join_imports_gc_off": [python, "-c", "import gc; gc.disable(); " + JOIN],
     }
     if versus is not None:
         out["versus_script_version"] = [str(versus / "bin" / "cobrowse"), "--version"]
