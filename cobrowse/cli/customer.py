@@ -15,7 +15,6 @@ import re
 import sys
 from typing import Any, Callable, Iterator
 
-from cobrowse.cli.code_prompt import Retype, retypable
 from cobrowse.cli.commands import end_on_signals, said_to, say, trusted_orgs
 from cobrowse.cli.config import ClientSettings
 from cobrowse.errors import CobrowseError, ConfigError
@@ -218,8 +217,11 @@ async def run_customer(args: argparse.Namespace, settings: ClientSettings, guide
         await customer.abandon()
         if gone.is_set():  # the customer stopped it (a signal): not a failure to report
             return 0
-        if isinstance(exc, CobrowseError) and retypable(args, exc):  # no session: the prompt asks again
-            raise Retype(exc) from None
+        if isinstance(exc, CobrowseError) and getattr(args, "retype", False):  # typed at the prompt
+            from cobrowse.cli.code_prompt import Retype, retypable
+
+            if retypable(args, exc):  # no session: the prompt asks again
+                raise Retype(exc) from None
         print(f"cobrowse: {visible(_error(exc, tr))}", file=sys.stderr)
         return exit_code_for(exc) if isinstance(exc, CobrowseError) else EXIT_FAILED
     inputs: asyncio.Queue[bytes] = asyncio.Queue()
