@@ -48,6 +48,8 @@ NEVER = (
     "urllib.request", "http.client", "email", "tomllib",
     # the config and data folders' names (cobrowse.io.datadir answers the usual Linux case itself)
     "platformdirs",
+    # the code prompt (`cobrowse join` without a code) and its line editor
+    "cobrowse.cli.code_prompt", "cobrowse.cli.code_entry",
 )
 
 
