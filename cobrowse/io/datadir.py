@@ -18,22 +18,33 @@ def data_dir() -> Path:
     explicit = os.environ.get("COBROWSE_DATA_DIR")
     if explicit:
         return Path(explicit)
-    from platformdirs import user_data_dir  # here: platformdirs' import is ~4 ms of `cobrowse join`'s start-up
+    known = _usual_linux("XDG_DATA_HOME", ".local", "share")
+    if known is not None:
+        return known
+    from platformdirs import user_data_dir
 
     return Path(user_data_dir("cobrowse"))
 
 
 def config_dir() -> Path:
-    """platformdirs' user config directory for cobrowse. On Linux with ``$XDG_CONFIG_HOME``
-    unset or empty and an absolute ``$HOME``, platformdirs says ``$HOME/.config/cobrowse``
-    (every 4.x release; tests/io/test_datadir.py compares): that is answered without
-    importing it (~4 ms of ``cobrowse join``'s start-up); anything else asks platformdirs."""
-    home = os.environ.get("HOME", "")
-    if sys.platform == "linux" and not os.environ.get("XDG_CONFIG_HOME") and home.startswith("/"):
-        return Path(home, ".config", "cobrowse")
+    """platformdirs' user config directory for cobrowse (see :func:`_usual_linux`)."""
+    known = _usual_linux("XDG_CONFIG_HOME", ".config")
+    if known is not None:
+        return known
     from platformdirs import user_config_dir
 
     return Path(user_config_dir("cobrowse"))
+
+
+def _usual_linux(variable: str, *under_home: str) -> Path | None:
+    """On Linux with ``variable`` unset or empty and an absolute ``$HOME``, platformdirs says
+    ``$HOME/<under_home>/cobrowse`` (every 4.x release; tests/io/test_datadir.py compares):
+    answered here without importing it (~4 ms of ``cobrowse join``'s start-up, which reads the
+    config file and opens the session's receipt); None for anything else (ask platformdirs)."""
+    home = os.environ.get("HOME", "")
+    if sys.platform == "linux" and not os.environ.get(variable) and home.startswith("/"):
+        return Path(home, *under_home, "cobrowse")
+    return None
 
 
 def private_dir(name: str) -> Path:

@@ -11,7 +11,7 @@ from pathlib import Path
 import platformdirs
 import pytest
 
-from cobrowse.io.datadir import config_dir
+from cobrowse.io.datadir import config_dir, data_dir
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -35,6 +35,26 @@ def test_config_dir_is_platformdirs_answer(monkeypatch: pytest.MonkeyPatch, home
         return
     assert config_dir() == expected
     assert str(config_dir()) == str(expected)
+
+
+@pytest.mark.parametrize("home, xdg", [
+    ("/home/ana", None), ("/home/ana/", None), ("/", None), ("/home/ana", ""), ("/home/ana", "/elsewhere/data"),
+    ("/home/ana", "relative/data"), ("relative", None), ("", None),
+])
+def test_data_dir_is_platformdirs_answer(monkeypatch: pytest.MonkeyPatch, home: str, xdg: str | None) -> None:
+    monkeypatch.delenv("COBROWSE_DATA_DIR", raising=False)
+    monkeypatch.setenv("HOME", home)
+    if xdg is None:
+        monkeypatch.delenv("XDG_DATA_HOME", raising=False)
+    else:
+        monkeypatch.setenv("XDG_DATA_HOME", xdg)
+    try:
+        expected = Path(platformdirs.user_data_dir("cobrowse"))
+    except RuntimeError:
+        with pytest.raises(RuntimeError):
+            data_dir()
+        return
+    assert str(data_dir()) == str(expected)
 
 
 def test_the_settings_find_the_file_without_platformdirs(tmp_path: Path) -> None:
