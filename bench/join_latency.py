@@ -488,7 +488,7 @@ async def bench(args: argparse.Namespace) -> dict[str, Any]:
             if i and time.monotonic() - start > args.budget:
                 log("budget spent: no more rounds")
                 break
-            for tree in trees:  # interleaved: each round runs every tree once
+            for tree in trees if i % 2 == 0 else trees[::-1]:  # interleaved, each tree first every other round
                 run = runs[tree]
                 for name, argv in BASELINES.items():
                     wall, cpu = await baseline(argv, tree, venvs[tree])
