@@ -27,6 +27,10 @@ arrives (children run with PYTHONUNBUFFERED), so the phases below add up to the 
 ``agent_code_ms`` (apart, before the clock starts): from launching the headless agent to its
 ``code`` event (its start-up, imports and the relay's answer).
 
+``customer_cpu_ms``: the CPU time the customer's process (all its threads) had run when the
+agent's first screen arrived, from /proc (ns resolution); ``agent_cpu_after_code_ms``: the
+agent's CPU time over the same span. Steadier than the wall times on a shared machine.
+
 The relay's marks come from this process's relay (its connection and claim hooks, wrapped
 here for the benchmark only); ``phase_ms_p50`` gives each phase's own length (the
 difference from the mark before).
@@ -112,6 +116,19 @@ BASELINES = {
 def launcher(venv: Path | None) -> list[str]:
     """How a customer starts cobrowse: the venv's console script, else the tree's ``-m``."""
     return [str(venv / "bin" / "cobrowse")] if venv else [sys.executable, "-m", "cobrowse"]
+
+
+def cpu_ms(pid: int) -> float | None:
+    """CPU time a process's threads have run so far (ms, from /proc/PID/task/*/schedstat: ns,
+    not the clock ticks of rusage), whatever else the machine does; None off Linux."""
+    try:
+        total = 0
+        for task in os.listdir(f"/proc/{pid}/task"):
+            with open(f"/proc/{pid}/task/{task}/schedstat") as file:
+                total += int(file.read().split()[0])
+    except (OSError, ValueError, IndexError):
+        return None
+    return round(total / 1e6, 1)
 
 
 def log(msg: str) -> None:
@@ -329,6 +346,7 @@ async def one_round(relay_url: str, tree: Path = ROOT, agent_url: str | None = N
     try:
         code = (await agent.until(lambda: next((e for _, e in agent.events if e.get("event") == "code"), None),
                                   "code event"))["code"]
+        agent_cpu_at_code = cpu_ms(agent.proc.pid)
         if MARKS is not None:
             MARKS.start()
         t0 = time.monotonic()
@@ -353,6 +371,7 @@ async def one_round(relay_url: str, tree: Path = ROOT, agent_url: str | None = N
             customer = await Child.start("customer", *join, cwd=tree, venv=venv)
             t_spawned = time.monotonic()
         await agent.until(lambda: agent.event_time("screen"), "first screen event")
+        customer_cpu, agent_cpu = cpu_ms(customer.proc.pid), cpu_ms(agent.proc.pid)
         prompt = lambda e: any(line.startswith("$") for line in e.get("lines", []))  # noqa: E731
         try:
             await agent.until(lambda: agent.event_time("screen", prompt), "a screen with the prompt", 5.0)
@@ -394,6 +413,9 @@ async def one_round(relay_url: str, tree: Path = ROOT, agent_url: str | None = N
             result["prompt_shown_ms"] = round((shown - launched) * 1000, 1)
             result["relay_ready_ms"] = (round((early["connect_ms"] - launched) * 1000, 1)
                                         if early["connect_ms"] is not None else None)
+        result["customer_cpu_ms"] = customer_cpu
+        result["agent_cpu_after_code_ms"] = (round(agent_cpu - agent_cpu_at_code, 1)
+                                             if agent_cpu is not None and agent_cpu_at_code is not None else None)
         code_at = agent.event_time("code")
         result["agent_code_ms"] = round((code_at - t_agent) * 1000, 1) if code_at is not None else None
         await agent.send({"cmd": "end"})
@@ -496,7 +518,8 @@ async def bench(args: argparse.Namespace) -> dict[str, Any]:
                     run.base_cpu[name].append(cpu)
                 r = await one_round(relay_url, tree, agent_url, args.app, venv=venvs[tree])
                 run.rounds.append(r)
-                log(f"round {i} ({tree.name}): " + " ".join(f"{k}={r.get(k)}" for k in phases())
+                log(f"round {i} ({tree.name}): " + " ".join(f"{k}={r.get(k)}" for k in (*phases(), "customer_cpu_ms",
+                                                                                      "agent_cpu_after_code_ms"))
                     + " | " + " ".join(f"{k}={run.base[k][-1]:.0f}ms" for k in BASELINES))
                 if args.prompt is not None and tree == ROOT:
                     r = await one_round(relay_url, tree, agent_url, args.app, typing_pause=args.prompt,
@@ -577,6 +600,8 @@ class Run:
             "after_joined_ms_p50": round(med(r["first_screen_ms"] - r["joined_ms"] for r in rounds
                                              if r.get("joined_ms") is not None), 1) if not APP else None,
             "agent_code_ms_p50": round(med(r["agent_code_ms"] for r in rounds if r.get("agent_code_ms") is not None), 1),
+            "customer_cpu_ms_p50": _p50(rounds, "customer_cpu_ms"),
+            "agent_cpu_after_code_ms_p50": _p50(rounds, "agent_cpu_after_code_ms"),
             "python_version_ms_p50": round(med(base["version"]), 1),
             "join_imports_ms_p50": round(med(base["join_imports"]), 1),
             "bare_python_ms_p50": round(med(base["bare_python"]), 1),
@@ -585,6 +610,11 @@ class Run:
             "entry_version_ms_p50": round(med(base["entry"]), 1),
             "entry_version_cpu_ms_p50": round(med(base_cpu["entry"]), 1),
         }
+
+
+def _p50(rounds: list[dict[str, float]], key: str) -> float | None:
+    values = [r[key] for r in rounds if r.get(key) is not None]
+    return round(statistics.median(values), 1) if values else None
 
 
 def main() -> None:
