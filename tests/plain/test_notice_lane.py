@@ -209,6 +209,37 @@ def test_a_line_exactly_as_wide_as_the_screen_is_not_taken_for_part_of_the_promp
     assert (term.screen.cursor().row, term.screen.cursor().col) == (prompt, 2)
 
 
+@pytest.mark.parametrize("at_row", [3, 8])
+@pytest.mark.parametrize("width", [40, 80, 120])
+def test_a_programs_own_line_exactly_as_wide_as_the_screen_is_not_taken_for_part_of_the_prompt(at_row: int, width: int) -> None:
+    """The program printed a line ending at the last column, then the prompt: it was taken for
+    the first row of a wrapped command line and the notice landed above it (a row off, or
+    more: ``ls`` in columns, a ruler). The emulator says whether a row really wrapped."""
+    term = Terminal(cols=40, rows=8, at_row=at_row)
+    output = "=" * (width - 1) + "|"
+    term.program(output.encode() + b"\r\n$ ")
+    term.say("[cobrowse] the agent: hello")
+    rows = term.text()
+    prompt = rows.index("$")
+    assert rows[prompt - 1] == "[cobrowse] the agent: hello", rows
+    assert "".join(rows[prompt - 1 - width // 40:prompt - 1]) == output, rows
+    assert (term.screen.cursor().row, term.screen.cursor().col) == (prompt, 2)
+
+
+def test_bash_readlines_wrapped_command_line_moves_whole_below_a_notice() -> None:
+    """What bash (readline, TERM=xterm-256color, 20 columns) wrote for a command line that fills
+    its first row exactly, then a backspace over the wrap: readline forced the wrap itself (a
+    space, CR), so the full first row did wrap and the notice goes above the whole line."""
+    term = Terminal(cols=20, rows=6, at_row=2)
+    term.program(b"$ echo ddddddddddddd \r")  # readline's forced wrap at the exact fill
+    term.program(b"e")
+    term.program(b"\x08 \x08")
+    term.say("[cobrowse] hi")
+    rows = term.text()
+    assert rows[:3] == ["earlier output", "[cobrowse] hi", "$ echo ddddddddddddd"], rows
+    assert (term.screen.cursor().row, term.screen.cursor().col) == (3, 0)
+
+
 @pytest.mark.parametrize("at_row", [3, 8])  # room below, and at the bottom (the rows above scroll)
 def test_a_line_taller_than_a_row_that_comes_while_typing_goes_above_the_chat_line(at_row: int) -> None:
     """A two-row line (at 40 columns) came in while the chat line was shown: it went below the
