@@ -37,8 +37,10 @@ MAX_HELD = 200
 #: Where the cursor is: asked once, at the start; the answer arrives among the keys.
 ASK_CURSOR = b"\x1b[6n"
 _CURSOR_REPORT = re.compile(rb"\x1b\[(\d{1,4});(\d{1,4})R")
-#: A read that ends like the start of one (the rest comes in the next read).
-_REPORT_START = re.compile(rb"\x1b\[\d{1,4}(?:;\d{0,4})?$")
+#: A read that ends like the start of one (the rest comes in the next read), as early as a
+#: lone ESC: a report split right after it or ``ESC [`` reached the program as keys.
+_REPORT_START = re.compile(rb"\x1b(?:\[(?:\d{1,4}(?:;\d{0,4})?)?)?\Z")
+_REPORT_MAX = len(b"\x1b[1234;1234")
 #: DECSTBM (a scroll region: apt's progress bar keeps the last row out of it) and RIS.
 _REGION = re.compile(rb"\x1b\[(\d{0,4})(?:;(\d{0,4}))?r|\x1bc")
 #: Output kept for the replay while the answer is awaited (past this: give up, unsynced).
@@ -93,12 +95,12 @@ class NoticeLane:
 
     def keys(self, data: bytes) -> tuple[bytes, bytes]:
         """The customer's terminal sent ``data``: (bytes to write to it, bytes for the program).
-        The cursor report is taken out (also when it comes in two reads: the end of a read
-        that may be its start waits for the next one); a key puts back rows an urgent notice
-        covered."""
+        The cursor report is taken out (also when it comes in pieces: the end of a read that
+        may be its start, a lone ESC too, waits for the next one, only until the report came);
+        a key puts back rows an urgent notice covered."""
         if self._cut:
             data, self._cut = self._cut + data, b""
-        tail = data[-10:]
+        tail = data[-_REPORT_MAX:]
         if self._replay is not None and not _CURSOR_REPORT.search(data) and (cut := _REPORT_START.search(tail)):
             self._cut = tail[cut.start():]
             data = data[:len(data) - len(self._cut)]
