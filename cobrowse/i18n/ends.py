@@ -69,9 +69,10 @@ RELAY_ERRORS: dict[str, str] = {
 PEER_SCARED = N_("the other side's cobrowse stopped the session: a security check failed (a wrong code, or the relay "
                  "or the network altering or replaying what was sent)")
 
-#: The clients' own words for a relay's ``closed`` (``CLOSE_REASONS``: never the relay's) where
-#: they differ from the runtime's for the same reason (a test holds them equal): without them
-#: a customer read these two in English, whatever their language.
+#: The clients' own words for a relay's ``closed`` (``CLOSE_REASONS``, never the relay's text)
+#: where they differ from the runtime's for the same reason; tests/i18n/test_close_words.py
+#: holds them equal to ``CLOSE_REASONS``. Without them a customer read ``shutdown`` and
+#: ``claim_timeout`` in English, whatever their language.
 CLOSE_WORDS: dict[str, str] = {
     "shutdown": N_("the relay was stopped and ended the session: start a new session"),
     "claim_timeout": N_("the code was not confirmed in time: check the digits with your agent and try again"),

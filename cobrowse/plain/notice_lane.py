@@ -25,6 +25,7 @@ the output so far is replayed from that position. Pure: bytes and lines in, byte
 from __future__ import annotations
 
 import re
+
 from cobrowse.audit.cast import sgr
 from cobrowse.screen.cluster import base_width, cluster_split
 from cobrowse.screen.emulator import MIN_COLS, Emulator
