@@ -179,8 +179,10 @@ class TeamView(StepsView):
             out.append("\n")
             out.append_text(Text.assemble(("invite    ", "bold"), (invite.code, "bold cyan"), (left, "")))
         out.append("\n")
+        # two lines at most at 80×24 (the tab has 6 rows there): "read the code to your
+        # colleague:" took a third with a relay of our own, and pushed the list out of sight
         hint = ("⇧F12 invites a colleague (the customer is asked to allow them)" if not self.team_invites
-                else f"read the code to your colleague: {self.colleague_command('CODE')}")
+                else f"colleague types: {self.colleague_command('CODE')}")
         out.append(told(hint), style="dim")
         return out
 

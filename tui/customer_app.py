@@ -278,7 +278,7 @@ class CustomerApp(TeamPointer, inherit_bindings=False):
             self.set_class(narrow, "narrow")
             self._refresh_banner()
         self._show_status(event.size.width)
-        self._fit_consent_buttons(event.size.width)
+        self._fit_consent_bar(event.size.width, event.size.height)
 
     # -- keys ----------------------------------------------------------------------------
 

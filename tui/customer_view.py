@@ -11,6 +11,7 @@ import logging
 from enum import StrEnum
 from typing import Any
 
+from rich.cells import cell_len
 from textual.notifications import Notification
 from textual.app import App
 from textual.widgets import Button, Digits, RichLog
@@ -211,26 +212,34 @@ class CustomerView(App[None]):
         if unverified:
             question = tr("{question} ⚠ NOT VERIFIED: you will have to confirm twice.", question=question)
         self.query_one("#consent-text", PlainStatic).update(rewrite(question))  # the configured keys
-        self._fit_consent_buttons(self.size.width)
+        self._fit_consent_bar(self.size.width, self.size.height)
         self.query_one("#consent-bar").add_class("shown")
         self._asking(True)
         self._tick_prompt()
         if self._prompt_timer is None:
             self._prompt_timer = self.set_interval(0.2, self._tick_prompt)
 
-    def _fit_consent_buttons(self, width: int) -> None:
+    def _fit_consent_bar(self, width: int, height: int) -> None:
         """The longest Allow/Deny labels that fit beside each other at ``width`` columns (they
-        were cut at 40: "Deny (Ct"); the bar's border and padding take 3 or 4 columns."""
+        were cut at 40: "Deny (Ct"); the bar's border and padding take 3 or 4 columns. And the
+        question's rows: at most what leaves the buttons and the countdown on the screen (at
+        40×10 a long question, a long name, pushed the countdown off the bottom: then the
+        question's last words are cut, never how long is left)."""
         prompt = self._active_prompt()
         if prompt is None:
             return
-        room = width - (3 if self.has_class("narrow") else 4)
+        narrow = self.has_class("narrow")
+        room = width - (3 if narrow else 4)
         allow, deny = consent_labels(prompt.kind, room)
         self.query_one("#allow", Button).label = allow
         self.query_one("#deny", Button).label = deny
+        countdown = max(-(-cell_len(_countdown(seconds)) // max(1, room)) for seconds in (1, 2, 5))
+        taken = 1 + (0 if narrow else 1 + 2) + 1 + countdown  # banner, status and frame, buttons, countdown
+        self.query_one("#consent-text", PlainStatic).styles.max_height = max(1, height - taken)
 
     def _tick_prompt(self) -> None:
-        if not self.query("#consent-bar"):  # closing: the widgets go before the app's timers stop
+        # closing: the widgets go, one by one, before the app's timers stop
+        if not (self.query("#consent-bar") and self.query("#consent-countdown")):
             self._stop_prompt_timer()
             return
         runtime = self.runtime
@@ -242,11 +251,7 @@ class CustomerView(App[None]):
         if left <= 0:  # the runtime denies it on its next tick; never looks answerable again
             self._hide_prompt()
             return
-        seconds = round(left)
-        padded = str(seconds).rjust(3)
-        tr = current()
-        text = tr.plural("denied automatically in {n} second", "denied automatically in {n} seconds",
-                                seconds, n=padded)
+        text = _countdown(round(left))
         countdown = self.query_one("#consent-countdown", PlainStatic)
         if str(countdown.content) != text:
             countdown.update(text)
@@ -383,3 +388,9 @@ class CustomerView(App[None]):
             who.update(tr("nobody (session ended)"))
         else:
             who.update(tr("nobody yet"))
+
+
+def _countdown(seconds: int) -> str:
+    """The consent bar's last row (the number padded: the row keeps its width as it counts)."""
+    return current().plural("denied automatically in {n} second", "denied automatically in {n} seconds",
+                            seconds, n=str(seconds).rjust(3))

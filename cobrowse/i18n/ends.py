@@ -69,6 +69,16 @@ RELAY_ERRORS: dict[str, str] = {
 PEER_SCARED = N_("the other side's cobrowse stopped the session: a security check failed (a wrong code, or the relay "
                  "or the network altering or replaying what was sent)")
 
+#: The clients' own words for a relay's ``closed`` (``CLOSE_REASONS``, never the relay's text)
+#: where they differ from the runtime's for the same reason; tests/i18n/test_close_words.py
+#: holds them equal to ``CLOSE_REASONS``. Without them a customer read ``shutdown`` and
+#: ``claim_timeout`` in English, whatever their language.
+CLOSE_WORDS: dict[str, str] = {
+    "shutdown": N_("the relay was stopped and ended the session: start a new session"),
+    "claim_timeout": N_("the code was not confirmed in time: check the digits with your agent and try again"),
+    "scared": PEER_SCARED,
+}
+
 
 def end_text(reason: str, tr: Translator | None = None) -> str | None:
     """The customer's sentence for an end ``reason``; ``None`` for a reason we do not know
@@ -174,8 +184,8 @@ def ended_text(reason: str, message: str, tr: Translator | None = None) -> str:
         return tr(AGENT_TIMED_OUT)
     if reason in ("relay_misbehaved", "scared") and (relayed := relay_text(message, tr)) is not None:
         return relayed
-    if reason == "scared" and message == PEER_SCARED:
-        return tr(PEER_SCARED)
+    if reason in CLOSE_WORDS and message == CLOSE_WORDS[reason]:
+        return tr(CLOSE_WORDS[reason])  # our literal, never the message itself
     if not message or message == END_REASONS.get(reason):
         return end_text(reason, tr) or message
     return message

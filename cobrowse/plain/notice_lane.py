@@ -25,7 +25,6 @@ the output so far is replayed from that position. Pure: bytes and lines in, byte
 from __future__ import annotations
 
 import re
-from collections import deque
 
 from cobrowse.audit.cast import sgr
 from cobrowse.screen.cluster import base_width, cluster_split
@@ -39,16 +38,16 @@ MAX_HELD = 200
 #: Where the cursor is: asked once, at the start; the answer arrives among the keys.
 ASK_CURSOR = b"\x1b[6n"
 _CURSOR_REPORT = re.compile(rb"\x1b\[(\d{1,4});(\d{1,4})R")
-#: A read that ends like the start of one (the rest comes in the next read).
-_REPORT_START = re.compile(rb"\x1b\[\d{1,4}(?:;\d{0,4})?$")
+#: A read that ends like the start of one (the rest comes in the next read), as early as a
+#: lone ESC: a report split right after it or ``ESC [`` reached the program as keys.
+_REPORT_START = re.compile(rb"\x1b(?:\[(?:\d{1,4}(?:;\d{0,4})?)?)?\Z")
+_REPORT_MAX = len(b"\x1b[1234;1234")
 #: DECSTBM (a scroll region: apt's progress bar keeps the last row out of it) and RIS.
 _REGION = re.compile(rb"\x1b\[(\d{0,4})(?:;(\d{0,4}))?r|\x1bc")
 #: Output kept for the replay while the answer is awaited (past this: give up, unsynced).
 MAX_REPLAY = 256 * 1024
 #: Output kept unfed at most (NoticeLane._pending).
 MAX_PENDING = 1024 * 1024
-#: Full rows the lane ended a line on, remembered (NoticeLane._ends).
-MAX_ENDS = 64
 
 
 def _sgr(style: Style) -> str:
@@ -89,9 +88,6 @@ class NoticeLane:
         self._cut = b""  # keys held back: maybe the cursor report's first part
         self._draft: str | None = None  # the chat line being typed, as last drawn on its row
         self._draft_ended = False  # it was sent or cancelled: the next notice takes its row
-        #: Rows the lane filled to the last column and ended its line on: the mirror does not say
-        #: whether a row wrapped, and such a row is no wrapped command line (``_line_start``).
-        self._ends: deque[str] = deque(maxlen=MAX_ENDS)
 
     def start(self) -> bytes:
         """Ask the terminal where its cursor is (see ``keys``); notices wait for the answer."""
@@ -100,12 +96,12 @@ class NoticeLane:
 
     def keys(self, data: bytes) -> tuple[bytes, bytes]:
         """The customer's terminal sent ``data``: (bytes to write to it, bytes for the program).
-        The cursor report is taken out (also when it comes in two reads: the end of a read
-        that may be its start waits for the next one); a key puts back rows an urgent notice
-        covered."""
+        The cursor report is taken out (also when it comes in pieces: the end of a read that
+        may be its start, a lone ESC too, waits for the next one, only until the report came);
+        a key puts back rows an urgent notice covered."""
         if self._cut:
             data, self._cut = self._cut + data, b""
-        tail = data[-10:]
+        tail = data[-_REPORT_MAX:]
         if self._replay is not None and not _CURSOR_REPORT.search(data) and (cut := _REPORT_START.search(tail)):
             self._cut = tail[cut.start():]
             data = data[:len(data) - len(self._cut)]
@@ -249,13 +245,7 @@ class NoticeLane:
                 return row
         return None
 
-    def _ended(self, text: str, cols: int) -> None:
-        last = _wrap(text, cols)[-1]
-        if _columns(last) >= cols:
-            self._ends.append(last.rstrip())
-
     def _rewrite(self, row: int, text: str) -> bytes:
-        self._ended(text, self._mirror.size[0])
         data = f"{_SAVE}\x1b[{row + 1};1H{_RESET}\x1b[2K{text}{_RESTORE}".encode()  # a full row: no EL after it
         self._feed(data)
         return data
@@ -370,7 +360,7 @@ class NoticeLane:
             cursor = self._mirror.cursor()
             row = min(cursor.row, rows - 1)
             first, last = self._bounds(row) or (0, rows - 1)
-            start = max(first, self._line_start(row, cols) if above is None else min(above, row))
+            start = max(first, self._line_start(row) if above is None else min(above, row))
             room = max(1, last - first - (row - start))  # rows the notice may take above the edited line
             batch: list[str] = []
             heights = 0
@@ -389,7 +379,6 @@ class NoticeLane:
                 text = _fit(line, cols * (room - written))
                 written += _height(text, cols)
                 piece.append(text + "\r\n")
-                self._ended(text, cols)
             piece.append(_RESTORE)
             if heights - scroll:
                 piece.append(f"\x1b[{heights - scroll}B")
@@ -400,12 +389,15 @@ class NoticeLane:
                 above = top + heights  # where that row went
         return bytes(out)
 
-    def _line_start(self, row: int, cols: int) -> int:
-        """The first row of the line the cursor is on: rows filled to the last column wrapped
-        into the next one (how a long command line looks), except those that ended one of the
-        lane's own lines."""
+    def _line_start(self, row: int) -> int:
+        """The first row of the line the cursor is on: the rows above it that auto-wrapped into
+        the next (a long command line; readline and zle force the wrap of a line that fills a
+        row exactly). A row merely filled to the last column (a line of the program's or of
+        ours that ended there) starts nothing: taken for a wrapped one, it put the notice a
+        row or more too high."""
+        mirror = self._mirror
         start = row
-        while start > 0 and _columns(text := self._mirror.row(start - 1).text.rstrip()) >= cols and text not in self._ends:
+        while start > 0 and mirror.wrapped(start - 1):
             start -= 1
         return start
 

@@ -37,6 +37,7 @@ import re
 from typing import Any, Iterable, Sequence
 
 import avt
+from avt.util import TextUnwrapper
 
 from .cluster import base_width, is_token_char, trim_cluster
 from .above import ScrolledOff, is_plain, last_region
@@ -445,6 +446,15 @@ class Emulator:
         if not 0 <= i < self._rows:
             raise IndexError(f"row {i} out of range 0..{self._rows - 1}")
         return self._row(self._vt.view()[i])
+
+    def wrapped(self, i: int) -> bool:
+        """Whether visible row ``i`` ran on into the next one by auto-wrap. A row merely
+        filled to its last column (a line that ended there) did not; Row texts cannot tell
+        the two apart. avt keeps the flag per line but shows it only to its text unwrapper
+        (a wrapped line gives no text yet: ~1 us)."""
+        if not 0 <= i < self._rows:
+            raise IndexError(f"row {i} out of range 0..{self._rows - 1}")
+        return TextUnwrapper().push(self._vt[i]) is None
 
     def rows(self, indexes: Iterable[int]) -> dict[int, Row]:
         """Rows for several indexes at once (one pass over avt's view); when several are new

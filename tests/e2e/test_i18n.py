@@ -32,7 +32,7 @@ async def test_a_russian_customer_reads_the_warning_and_the_prompt_in_russian(re
         await until(lambda: agent.paired, "the agent paired", 20)
         await agent.command({"cmd": "request_control", "level": "control"})
         prompt = await proc.stderr_line("специалист просит разрешения УПРАВЛЯТЬ")
-        assert "Ctrl-] y даёт специалисту УПРАВЛЕНИЕ вашим терминалом" in prompt
+        assert "Ctrl-] y даёт ему УПРАВЛЕНИЕ терминалом" in prompt
         await agent.end("agent_ended")
         assert await proc.wait() == 0
         assert not any("no translation" in line for line in proc.stderr_lines)

@@ -60,7 +60,7 @@ def test_the_consent_prompt_names_what_y_gives_in_each_language() -> None:
     assert shown.prompt.question(ENGLISH) == (
         "the agent asks to CONTROL your terminal (they could type and run commands): Ctrl-] y gives the agent "
         "CONTROL of your terminal; Ctrl-] n refuses (refused automatically in 30 s)")
-    assert "Ctrl-] y даёт специалисту УПРАВЛЕНИЕ вашим терминалом; Ctrl-] n — отказать" in shown.prompt.question(RU)
+    assert "Ctrl-] y даёт ему УПРАВЛЕНИЕ терминалом; Ctrl-] n — отказать" in shown.prompt.question(RU)
     assert "按 Ctrl-] y 将您终端的【控制权】交给客服人员" in shown.prompt.question(ZH)
     fa = shown.prompt.question(FA)
     assert f"{FSI}Ctrl-] y{PDI}" in fa and "«کنترل»" in fa and f"{FSI}30{PDI}" in fa

@@ -90,11 +90,45 @@ def test_a_cursor_report_split_over_two_reads_is_still_taken_out(cut: int) -> No
     assert [line.rstrip() for line in term.lines()[:3]] == ["a", "b", "[cobrowse] early"]
 
 
-def test_a_key_cut_like_a_report_reaches_the_program_whole() -> None:
+REPORTS = [b"\x1b[3;1R", b"\x1b[12;40R", b"\x1b[1234;1234R"]
+
+
+@pytest.mark.parametrize(("report", "cut"), [(r, cut) for r in REPORTS for cut in range(1, len(r))])
+@pytest.mark.parametrize("before", [b"", b"l"])
+def test_a_cursor_report_split_anywhere_is_taken_out_whole(report: bytes, cut: int, before: bytes) -> None:
+    """Split right after ESC or ``ESC [`` (a slow link, the first second of a session), the
+    report's rest reached the program as keys (``[3;1R`` typed at the shell prompt)."""
     lane = NoticeLane(40, 8)
     lane.start()
-    assert lane.keys(b"\x1b[15")[1] == b""  # F5's first part: it may be a report's
-    assert lane.keys(b"~")[1] == b"\x1b[15~"
+    lane.output(b"a\r\nb\r\n")
+    restore, first = lane.keys(before + report[:cut])
+    assert restore == b"" and first == before
+    assert lane.notice(["[cobrowse] early"], urgent=True) == b""  # still held: the report is not whole yet
+    restore, second = lane.keys(report[cut:] + b"s")
+    assert first + second == before + b"s"
+    assert b"[cobrowse] early" in restore
+
+
+@pytest.mark.parametrize("key", [b"\x1b[15", b"\x1b[", b"\x1b"])  # F5's first part, or Esc's
+def test_a_key_cut_like_a_report_reaches_the_program_whole(key: bytes) -> None:
+    lane = NoticeLane(40, 8)
+    lane.start()
+    assert lane.keys(key)[1] == b""  # it may be a report's first part
+    assert lane.keys(b"~")[1] == key + b"~"
+
+
+def test_a_read_ending_in_a_newline_is_no_reports_start() -> None:
+    lane = NoticeLane(40, 8)
+    lane.start()
+    assert lane.keys(b"\x1b\n")[1] == b"\x1b\n"
+
+
+def test_a_lone_escape_held_while_the_report_is_awaited_comes_before_the_report_is_taken_out() -> None:
+    lane = NoticeLane(40, 8)
+    lane.start()
+    assert lane.keys(b"\x1b")[1] == b""
+    assert lane.keys(b"\x1b[3;1R")[1] == b"\x1b"
+    assert lane.keys(b"\x1b")[1] == b"\x1b"  # the report came: nothing is held any more
 
 
 def test_a_full_screen_program_is_not_drawn_over_but_a_question_is_shown_then_removed() -> None:
@@ -207,6 +241,37 @@ def test_a_line_exactly_as_wide_as_the_screen_is_not_taken_for_part_of_the_promp
     assert rows[prompt - 1] == "[cobrowse] the agent: hello", rows
     assert "".join(rows[prompt - 1 - width // 40:prompt - 1]) == full, rows
     assert (term.screen.cursor().row, term.screen.cursor().col) == (prompt, 2)
+
+
+@pytest.mark.parametrize("at_row", [3, 8])
+@pytest.mark.parametrize("width", [40, 80, 120])
+def test_a_programs_own_line_exactly_as_wide_as_the_screen_is_not_taken_for_part_of_the_prompt(at_row: int, width: int) -> None:
+    """The program printed a line ending at the last column, then the prompt: it was taken for
+    the first row of a wrapped command line and the notice landed above it (a row off, or
+    more: ``ls`` in columns, a ruler). The emulator says whether a row really wrapped."""
+    term = Terminal(cols=40, rows=8, at_row=at_row)
+    output = "=" * (width - 1) + "|"
+    term.program(output.encode() + b"\r\n$ ")
+    term.say("[cobrowse] the agent: hello")
+    rows = term.text()
+    prompt = rows.index("$")
+    assert rows[prompt - 1] == "[cobrowse] the agent: hello", rows
+    assert "".join(rows[prompt - 1 - width // 40:prompt - 1]) == output, rows
+    assert (term.screen.cursor().row, term.screen.cursor().col) == (prompt, 2)
+
+
+def test_bash_readlines_wrapped_command_line_moves_whole_below_a_notice() -> None:
+    """What bash (readline, TERM=xterm-256color, 20 columns) wrote for a command line that fills
+    its first row exactly, then a backspace over the wrap: readline forced the wrap itself (a
+    space, CR), so the full first row did wrap and the notice goes above the whole line."""
+    term = Terminal(cols=20, rows=6, at_row=2)
+    term.program(b"$ echo ddddddddddddd \r")  # readline's forced wrap at the exact fill
+    term.program(b"e")
+    term.program(b"\x08 \x08")
+    term.say("[cobrowse] hi")
+    rows = term.text()
+    assert rows[:3] == ["earlier output", "[cobrowse] hi", "$ echo ddddddddddddd"], rows
+    assert (term.screen.cursor().row, term.screen.cursor().col) == (3, 0)
 
 
 @pytest.mark.parametrize("at_row", [3, 8])  # room below, and at the bottom (the rows above scroll)

@@ -198,6 +198,22 @@ async def test_a_countdown_tick_while_the_app_closes_is_quiet(agent: Agent, rela
         assert app.is_running and app.return_code is None
 
 
+async def test_a_countdown_tick_after_its_row_went_is_quiet(agent: Agent, relay_url: str) -> None:
+    """The widgets go one by one: the countdown's row before the bar once (NoMatches
+    '#consent-countdown' when a pilot test left with a question on show)."""
+    code = await agent.create()
+    app = CustomerApp(relay_url, code, BASH)
+    async with app.run_test(size=(120, 36)) as pilot:
+        await paired_app(pilot, agent)
+        await agent.rt.command({"cmd": "request_control", "level": "suggest"})
+        await until(lambda: app.prompt_visible, what="the consent prompt")
+        await app.query_one("#consent-countdown").remove()
+        app._tick_prompt()
+        assert app._prompt_timer is None
+        await pilot.pause()
+        assert app.is_running and app.return_code is None
+
+
 # -- chat ----------------------------------------------------------------------------------
 
 

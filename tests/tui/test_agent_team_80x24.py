@@ -1,0 +1,41 @@
+"""The console's Team tab at 80×24 (the side panel is 10 rows under the mirror there): with a
+relay other than the default, the hint that says what a colleague types took 3 lines, and the
+invitation's own lines were pushed out of sight. What the tab shows fits its rows."""
+
+from __future__ import annotations
+
+from typing import Callable
+
+from cobrowse.io.customer_team import CustomerTeam
+from relay.server import RelayServer
+from tests.tui.terminal_keys import press_key
+from tests.tui.test_agent_app import Customer, customers, paired_session
+from tests.tui.test_agent_team_panel import screen_text, wait
+from tui.agent_app import AgentApp
+
+__all__ = ["customers"]
+
+
+async def test_the_team_tab_fits_80x24_with_a_relay_of_its_own(relay: RelayServer,
+                                                               customers: Callable[[], Customer]) -> None:
+    customer = customers()
+    CustomerTeam(customer.runtime, customer.runtime.emit, relay=relay.url, prompt_arming=0, control_cooldown=0)
+    alice = AgentApp(relay.url, None, "Alice")
+    async with alice.run_test(size=(80, 24)) as pilot:
+        pane = await paired_session(pilot, customer)
+        team = pane.query_one("#team")
+        listing = pane.query_one("#team-list")
+        alice.action_show_team()  # the palette's "Show the team" (⇧F1 reaches it once there is a team)
+        await wait(pilot, lambda: "⇧F12 invites a colleague" in screen_text(alice), "the hint before an invitation")
+        assert listing.outer_size.height <= team.content_region.height, screen_text(alice)
+        await press_key(pilot, "⇧F12")
+        await wait(pilot, lambda: pane.team_invites, "the code in the team tab")
+        code = pane.team_invites[0].code
+        await wait(pilot, lambda: code in screen_text(alice), "the code on the screen")
+        await pilot.pause(0.2)
+        shown = screen_text(alice)
+        assert listing.outer_size.height <= team.content_region.height, shown  # nothing to scroll to
+        command = f"cobrowse agent --join CODE --relay {relay.url}"
+        assert " ".join(command.split()) in " ".join(shown.split()), shown  # whole, on the screen
+        assert "customer  connected" in shown and "Alice (you)" in shown
+        await alice.end_all()
