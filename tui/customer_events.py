@@ -101,8 +101,12 @@ class CustomerEvents(CustomerSteps):
         return True
 
     def _confirm_control(self, message: str) -> None:
+        """One such toast at a time: a second press's "not yet" stacked on the warning grew up
+        over the consent bar's Deny button at 80x24."""
+        title = current()(CONFIRM_CONTROL)
         self._note(message, "bold red")
-        self.notify(message, title=current()(CONFIRM_CONTROL), severity="error", timeout=15)
+        self._dismiss(title)
+        self.notify(message, title=title, severity="error", timeout=15)
 
     def _show_notice(self, message: str, kind: NoticeKind | None) -> None:
         tr = current()

@@ -214,6 +214,32 @@ async def test_a_countdown_tick_after_its_row_went_is_quiet(agent: Agent, relay_
         assert app.is_running and app.return_code is None
 
 
+async def test_a_second_early_confirmation_replaces_the_warning_and_leaves_the_bar_whole(agent: Agent,
+                                                                                        relay_url: str) -> None:
+    """An unverified agent: the first Ctrl-] y warns, a second one too soon says "not yet". At
+    80x24 the two toasts stacked grew up over the consent bar's Deny button; one at a time now."""
+    from textual.widgets._toast import Toast
+
+    code = await agent.create()
+    app = CustomerApp(relay_url, code, BASH)
+    async with app.run_test(size=(80, 24), notifications=True) as pilot:
+        await paired_app(pilot, agent)
+        await agent.rt.command({"cmd": "request_control", "level": "control"})
+        await until(lambda: app.prompt_visible, what="the consent prompt")
+        await asyncio.sleep(ARMING)
+        await prefix(pilot, "y")
+        await until(lambda: any("WAIT: this agent is NOT verified" in line for line in app.log_lines), what="the warning")
+        await prefix(pilot, "y")
+        await until(lambda: any("not yet" in line for line in app.log_lines), what="not yet")
+        await pilot.pause(0.3)
+        titles = [n.title for n in app._notifications]
+        assert titles.count("Not verified: confirm control") == 1, titles
+        bar = app.query_one("#consent-bar").region
+        toasts = [t.region for t in app.query(Toast) if t.display]
+        assert toasts and not any(bar.overlaps(region) for region in toasts), (bar, toasts)
+        assert app.runtime.consent.level == "view" and app.prompt_visible
+
+
 # -- chat ----------------------------------------------------------------------------------
 
 
