@@ -15,6 +15,9 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 
+import pytest
+
+from cobrowse.io import rtc
 from cobrowse.io.agent import AgentRuntime
 from cobrowse.io.customer import CustomerRuntime
 from cobrowse.io.link import RelayLink
@@ -29,7 +32,8 @@ REGULAR_PINGS = 60.0
 WAIT = 15.0
 
 
-async def test_the_pace_follows_the_path_relay_direct_relay(relay: RelayServer) -> None:
+async def test_the_pace_follows_the_path_relay_direct_relay(relay: RelayServer, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(rtc, "OFFER_AFTER", 1.0)  # the first ping's pong (300 ms) comes back on the relay first
     async with shaped(relay.port, ONE_WAY) as agent_url:
         agent_events, customer_events = Recorder(), Recorder()
         agent = AgentRuntime(RelayLink(agent_url, "agent", reconnect_for=10), agent_events, rtc=NO_RETRY)
