@@ -473,6 +473,10 @@ class CustomerRuntime(TeamSeat, SessionRuntime):
         faster, they pile up in flight and the agent sees none of them sooner."""
         self.screen.link_rtt(seconds)
 
+    def rtt_reset(self) -> None:
+        """Frames changed path: the pace follows the new path's first ping (screen/pace.py)."""
+        self.screen.link_reset()
+
     def _recheck_redaction(self) -> None:
         self._recheck = None
         self.screen.redaction_changed()

@@ -206,12 +206,16 @@ class RtcManager:
             self._spawn(pc.close())
 
     def _report(self, via: str = "") -> None:
+        moved = False
         for change in self.policy.changes():
+            moved = moved or change.moved
             event = PathChanged(DataPath(change.path), change.reason)
             if event.path is DataPath.DIRECT:
                 self.route_via = via or "unknown"
                 event = dataclasses.replace(event, via=self.route_via)
             self.rt.emit(event)
+        if moved:
+            self.rt.path_switched()
 
     # calls
 

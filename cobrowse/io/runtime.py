@@ -84,6 +84,9 @@ class SessionRuntime(CodeGuesses, Claimant):
         self.relay_peer = False
         self._pings: dict[int, float] = {}
         self._next_ping_at = 0.0
+        self._ping_id = 0
+        #: Seconds between sealed pings (a bench may take them more often).
+        self.ping_every = PING_EVERY
         self._warnings: dict[str, tuple[float, int]] = {}  # integrity warning kind -> (window start, count)
         #: The ticker's sleep (see ``_ticker``): what ``wake`` resolves, when it ends by itself.
         self._waiter: asyncio.Future[None] | None = None
@@ -187,6 +190,18 @@ class SessionRuntime(CodeGuesses, Claimant):
 
     def rtt_measured(self, seconds: float) -> None:
         """A sealed ping's round trip (every PING_EVERY s): the customer paces its frames by it."""
+
+    def rtt_reset(self) -> None:
+        """Frames changed path: what was derived from the old path's round trip goes."""
+
+    def path_switched(self) -> None:
+        """Frames take the other path now (relay, direct: rtc.py): the old path's round trip
+        says nothing of the new one's. Pings in flight are forgotten (their pongs may come back
+        either way) and one goes on the new path at once, not up to PING_EVERY s later."""
+        self._pings.clear()
+        self._next_ping_at = self.now
+        self.rtt_reset()
+        self.wake()
 
     # actions
 
@@ -452,8 +467,10 @@ class SessionRuntime(CodeGuesses, Claimant):
         session = self.session
         if not self.paired or session is None or not session.peer_present or self.now < self._next_ping_at:
             return
-        self._next_ping_at = self.now + PING_EVERY
-        ping_id = int(self.now * 1000) & 0x7FFFFFFF
+        self._next_ping_at = self.now + self.ping_every
+        # Never the id of the ping before (a path switch pings again at once): its pong would count for this one.
+        self._ping_id = max(int(self.now * 1000), self._ping_id + 1)
+        ping_id = self._ping_id & 0x7FFFFFFF
         self._pings = {k: v for k, v in self._pings.items() if self.now - v < 30}
         self._pings[ping_id] = self.now
         await self.send(m.Ping(ping_id))

@@ -157,6 +157,10 @@ class ScreenSender:
         half the smoothed round trip (screen/pace.py; implausible samples are ignored)."""
         self._link.sample(seconds)
 
+    def link_reset(self) -> None:
+        """Frames changed path (relay, direct): forget the old path's round trip (screen/pace.py)."""
+        self._link.reset()
+
     @property
     def link_interval(self) -> float:
         """The interval the link imposes on frames now (0 until a round trip is known)."""

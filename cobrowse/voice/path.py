@@ -23,6 +23,8 @@ from cobrowse.crypto.channel import SEALED_KINDS
 class PathChange:
     path: str
     reason: str
+    #: Whether frames went another way before (False: the direct path never carried any).
+    moved: bool = True
 
 
 class PathPolicy:
@@ -44,7 +46,7 @@ class PathPolicy:
         if not self.fell_back:
             self.fell_back = True
             self.path = "relay"
-            self._changes.append(PathChange("relay", reason))
+            self._changes.append(PathChange("relay", reason, was_direct))
         return was_direct
 
     def retransmitted(self, count: int) -> bool:
