@@ -13,7 +13,7 @@ _SETTINGS: dict[str, tuple[str, str]] = {
     "unclaimed_ttl": ("S", "seconds a code waits to be used (default 600)"),
     "max_frame_bytes": ("N", "largest frame forwarded (default 262144)"),
     "token_store": ("FILE", "agent token store (default: relay-tokens.json in the data dir)"),
-    "session_store": ("FILE", "live sessions kept for a restart (default: relay-sessions-HOST-PORT.sqlite3 in the data dir; off: none)"),
+    "session_store": ("FILE", "live sessions kept for a restart (default: relay-sessions-HOST-PORT.sqlite3 in the data dir; 'off' keeps none)"),
     "customers_may_create": ("BOOL", "whether customers may create sessions (default true)"),
     "max_sessions": ("N", "live sessions on this relay (default 100000)"),
     "max_sessions_per_token": ("N", "live sessions per agent token (default 0: no limit)"),

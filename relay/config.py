@@ -226,6 +226,13 @@ def _path(key: str, value: Any, where: str) -> str:
     return os.path.expanduser(value.strip()) if value.strip() else ""
 
 
+def _store_path(key: str, value: Any, where: str) -> str:
+    """A session store's file, or ``off`` (also spelt none, no, false: an admin who typed
+    ``--session-store none`` once got a file called ``none``)."""
+    path = _path(key, value, where)
+    return "off" if path.lower() in ("off", "none", "no", "false") else path
+
+
 def _choice(*choices: str) -> Callable[[str, Any, str], str]:
     def check(key: str, value: Any, where: str) -> str:
         if not isinstance(value, str) or value.strip().lower() not in choices:
@@ -327,7 +334,7 @@ _CHECKS: dict[str, Callable[[str, Any, str], Any]] = {
     "max_unpaired": _int_in(0, 500_000),
     "token_limit_factor": _int_in(1, 1000),
     "token_store": _path,
-    "session_store": _path,
+    "session_store": _store_path,
     "admin_tokens": _tokens,
     "max_sessions_per_token": _int_in(0, 500_000),
     "max_bytes_per_s": _int_in(0, 10**12),

@@ -97,3 +97,15 @@ def test_loud_warning_only_when_open_to_the_network_without_tokens() -> None:
     (warning,) = RelayConfig(host="0.0.0.0").security_warnings()
     assert "agent tokens" in warning and "0.0.0.0" in warning
     assert RelayConfig(host="0.0.0.0", agent_tokens=(DIGEST,)).security_warnings() == []
+
+
+@pytest.mark.parametrize("word", ["off", "none", "None", "no", "false", " OFF "])
+def test_a_session_store_turned_off_by_any_usual_word(word: str) -> None:
+    """`--session-store none` once made a file called `none`."""
+    assert load_config(env={}, flags={"session_store": word}).session_store == "off"
+    assert load_config(env={"COBROWSE_RELAY_SESSION_STORE": word}).session_store == "off"
+
+
+def test_a_session_store_file_named_like_a_word_stays_a_file(tmp_path: Path) -> None:
+    path = str(tmp_path / "none")
+    assert load_config(env={}, flags={"session_store": path}).session_store == path
