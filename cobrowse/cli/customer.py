@@ -286,6 +286,7 @@ class _Lane:
         # stderr sent elsewhere (``2>file``): the lines go there, as the person asked
         self.lane = NoticeLane(cols, rows) if terminal.raw and sys.stderr.isatty() else None
         self.timer: asyncio.TimerHandle | None = None
+        self.to_program: Callable[[bytes], None] | None = None  # observe_keys' sink
         if self.lane is not None:
             terminal.write(self.lane.start())
             self.timer = asyncio.get_running_loop().call_later(CURSOR_REPORT_WAIT, self._give_up)
@@ -293,6 +294,11 @@ class _Lane:
     def _give_up(self) -> None:
         if self.lane is not None and (data := self.lane.give_up()):
             self.terminal.write(data)
+        self._release_keys()
+
+    def _release_keys(self) -> None:
+        if self.lane is not None and self.to_program is not None and (held := self.lane.release_keys()):
+            self.to_program(held)
 
     def draft(self, text: str | None) -> None:
         if self.lane is not None:
@@ -319,8 +325,10 @@ class _Lane:
 
     def observe(self, then: Callable[[bytes], None]) -> Callable[[bytes], None]:
         def output(data: bytes) -> None:
-            if self.lane is not None and (extra := self.lane.output(data)):
-                self.terminal.write(extra)
+            if self.lane is not None:
+                if extra := self.lane.output(data):
+                    self.terminal.write(extra)
+                self._release_keys()  # the lane may have given up on the report
             then(data)
         return output
 
@@ -332,6 +340,8 @@ class _Lane:
         return resized
 
     def observe_keys(self, then: Callable[[bytes], None]) -> Callable[[bytes], None]:
+        self.to_program = then
+
         def keys(data: bytes) -> None:
             if self.lane is not None:
                 restore, data = self.lane.keys(data)

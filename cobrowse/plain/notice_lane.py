@@ -124,6 +124,14 @@ class NoticeLane:
         self._replay = None
         return self._flush_held()
 
+    def release_keys(self) -> bytes:
+        """Keys held as a cursor report's possible start (a lone ESC), once no report is awaited
+        any more (``give_up``): the program's, at once, not at the customer's next key."""
+        if self._replay is not None:
+            return b""
+        held, self._cut = self._cut, b""
+        return held
+
     def _flush_held(self) -> bytes:
         if not self._held or self._mirror.modes().alt_screen or not self._placeable():
             return b""

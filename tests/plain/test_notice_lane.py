@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from cobrowse.plain.notice_lane import ASK_CURSOR, NoticeLane, _unfinished
+from cobrowse.plain.notice_lane import ASK_CURSOR, MAX_REPLAY, NoticeLane, _unfinished
 from cobrowse.screen.emulator import Emulator
 
 
@@ -129,6 +129,27 @@ def test_a_lone_escape_held_while_the_report_is_awaited_comes_before_the_report_
     assert lane.keys(b"\x1b")[1] == b""
     assert lane.keys(b"\x1b[3;1R")[1] == b"\x1b"
     assert lane.keys(b"\x1b")[1] == b"\x1b"  # the report came: nothing is held any more
+
+
+def test_a_lone_escape_held_for_a_report_that_never_comes_is_released_when_the_lane_gives_up() -> None:
+    """A terminal that never answers: the ESC (vim's, say) reaches the program at the give-up,
+    not at the customer's next key; nothing is released while the report is still awaited."""
+    lane = NoticeLane(40, 8)
+    lane.start()
+    assert lane.keys(b"\x1b")[1] == b""
+    assert lane.release_keys() == b""  # still awaited: it may be the report's start
+    lane.give_up()
+    assert lane.release_keys() == b"\x1b"
+    assert lane.release_keys() == b""  # once
+    assert lane.keys(b"x")[1] == b"x"
+
+
+def test_keys_held_when_a_flood_makes_the_lane_give_up_are_released_too() -> None:
+    lane = NoticeLane(40, 8)
+    lane.start()
+    assert lane.keys(b"\x1b[")[1] == b""
+    lane.output(b"y" * (MAX_REPLAY + 1))
+    assert lane.release_keys() == b"\x1b["
 
 
 def test_a_full_screen_program_is_not_drawn_over_but_a_question_is_shown_then_removed() -> None:
