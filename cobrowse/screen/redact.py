@@ -330,9 +330,10 @@ class Redactor:
         needles, always = hint.found(self._rules)
         if always:
             return False
-        low = text.lower()
-        if any(needle in low for needle, _rules in needles):
-            return False
+        if needles:  # (most screens of output hold none: no lower case of each line then)
+            low = text.lower()
+            if any(needle in low for needle, _rules in needles):
+                return False
         return len(text) < 40 or _LONG_RUN.search(text) is None
 
     def _typing_spans(self, rows: Sequence[Row], groups: Sequence[tuple[int, int]], texts: Sequence[str],

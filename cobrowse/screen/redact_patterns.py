@@ -7,6 +7,7 @@ from __future__ import annotations
 from typing import Callable, Iterable, Sequence
 
 import regex
+from ahocorasick_rs import AhoCorasick
 
 from .budget import AgentPattern, PatternBudget
 from .mask import Span
@@ -80,10 +81,19 @@ class CompiledRules:
             for needle in rule.needles:
                 by_needle.setdefault(needle, []).append(i)
         self._needles: tuple[tuple[str, tuple[int, ...]], ...] = tuple((n, tuple(ix)) for n, ix in by_needle.items())
-        # Shortest first, each with the needles it holds: "password" is looked for in a screen
-        # only when "pass" is there.
-        self._by_length = sorted(((n, tuple(o for o in by_needle if o != n and o in n)) for n in by_needle),
-                                 key=lambda item: len(item[0]))
+        # Every needle in one pass (Aho-Corasick, in Rust; overlapping matches, so a needle
+        # inside or across another is found too): 53 substring scans of a frame's new text
+        # (~3 KB at 100 KB/s) took 38 µs, this 7.
+        self._automaton = AhoCorasick(list(by_needle)) if by_needle else None
+
+    def held(self, low: str) -> set[str]:
+        """The needles ``low`` (lower case) holds: exactly those ``needle in low`` finds."""
+        if self._automaton is None:
+            return set()
+        try:
+            return set(self._automaton.find_matches_as_strings(low, overlapping=True))
+        except UnicodeEncodeError:  # a lone surrogate (not from a terminal: its text is decoded)
+            return {needle for needle, _rules in self._needles if needle in low}
 
     def compiled(self, i: int) -> _Compiled:
         done = self._compiled[i]
@@ -95,11 +105,7 @@ class CompiledRules:
 
     def allowed(self, screen: str) -> tuple[tuple[tuple[str, tuple[int, ...]], ...], tuple[int, ...]]:
         """What :class:`Hint` keeps for ``screen`` (the text of its lines joined by line feeds)."""
-        low = screen.lower()
-        held: set[str] = set()
-        for needle, inside in self._by_length:
-            if held.issuperset(inside) and needle in low:  # (both in C: a generator a needle was half of it)
-                held.add(needle)
+        held = self.held(screen.lower())
         rules = self.rules
         return (tuple(item for item in self._needles if item[0] in held),
                 tuple(i for i in self._always if (maybe := rules[i].maybe) is None or maybe(screen)))
@@ -110,11 +116,19 @@ class CompiledRules:
         ``hint``: the screen's, when ``text`` is (a piece of) one of its lines."""
         if low is None:
             low = text.lower()
-        needles, always = (self._needles, self._always) if hint is None else hint.found(self)
-        hit = set(always)
-        for needle, indexes in needles:
-            if needle in low:
-                hit.update(indexes)
+        hit: set[int]
+        if hint is None:  # (a line of its own: the playbook's output lines)
+            hit = set(self._always)
+            if held := self.held(low):
+                for needle, indexes in self._needles:
+                    if needle in held:
+                        hit.update(indexes)
+        else:
+            needles, always = hint.found(self)
+            hit = set(always)
+            for needle, indexes in needles:
+                if needle in low:
+                    hit.update(indexes)
         rules = self.rules
         near: dict[Callable[[str], bool], bool] = {}
         for i in tuple(hit):
