@@ -14,6 +14,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from rich.text import Text
+from textual import events
+from textual.containers import VerticalScroll
+from textual.geometry import Region
 from textual.widgets import TabbedContent
 
 from cobrowse.policy.agent_events import InviteReady, ViewersChanged
@@ -76,6 +79,7 @@ class TeamView(StepsView):
     team_waiting: tuple[dict[str, Any], ...]
     team_invites: list[OpenInvite]
     team_known: set[int]
+    team_pick: str | None
     agent_name: str
 
     def team_setup(self) -> None:
@@ -83,6 +87,7 @@ class TeamView(StepsView):
         self.team_waiting = ()
         self.team_invites = []
         self.team_known = set()
+        self.team_pick = None  # the code whose command the tab shows (else the newest)
 
     def on_team_viewers(self, event: ViewersChanged) -> None:
         self.team_viewers = tuple(event.viewers)
@@ -102,15 +107,69 @@ class TeamView(StepsView):
     def on_team_invite(self, event: InviteReady, now: float) -> None:
         lapses = now + event.expires_s if event.expires_s else None
         self.team_invites = [*self.team_invites, OpenInvite(event.code, lapses, event.agent)][-MAX_INVITES:]
+        self.team_pick = event.code  # the one the agent asked for now, and reads out now
         if not self.team_known:
             self.team_known = {self._my_id()}
         self.render_team()
         self.show_side("team-tab")
+        self.call_after_refresh(self.reveal_pick)
+
+    def picked_invite(self) -> OpenInvite | None:
+        """The open code whose command the tab shows: the one picked, or the newest."""
+        if not self.team_invites:
+            return None
+        return next((i for i in self.team_invites if i.code == self.team_pick), self.team_invites[-1])
+
+    def pick_invite(self, step: int) -> bool:
+        """↑/↓ in the tab's list: the previous or next code's command (False at either end,
+        where the key scrolls the list as it would anyway)."""
+        picked = self.picked_invite()
+        if picked is None:
+            return False
+        index = self.team_invites.index(picked) + step
+        if not 0 <= index < len(self.team_invites):
+            return False
+        self.team_pick = self.team_invites[index].code
+        self.render_team()
+        self.reveal_pick()
+        return True
+
+    def copy_invite(self) -> None:
+        picked = self.picked_invite()
+        if picked is None:
+            return
+        command = self.colleague_command(picked.code)
+        self.app.copy_to_clipboard(command)
+        self.app.notify(f"Copied to the clipboard: {command}", markup=False)
+
+    def on_key(self, event: events.Key) -> None:
+        """With the Team tab's list focused (Tab reaches it): ↑/↓ pick a code, ``c`` copies what
+        the colleague types. Every other key, and ↑/↓ past the ends, scroll the list as usual."""
+        if self.app.focused is not self.query_one("#team") or not self.team_invites:
+            return
+        if event.key == "c":
+            self.copy_invite()
+        elif event.key not in ("up", "down") or not self.pick_invite(-1 if event.key == "up" else 1):
+            return
+        event.stop()
+        event.prevent_default()
+
+    def reveal_pick(self) -> None:
+        """Scroll the tab's list so the picked code and its whole command are in sight (at 80×24
+        the tab has 6 rows: two codes and the agents overflow it)."""
+        box = self.query_one("#team", VerticalScroll)
+        width = self.query_one("#team-list", PlainStatic).content_region.width
+        picked = self.picked_invite()
+        if picked is None or width <= 0:
+            return
+        top, rows = self._pick_rows(width)
+        box.scroll_to_region(Region(0, top, width, rows), animate=False, immediate=True)
 
     def on_team_void(self, event: InviteVoided) -> None:
         """The customer's client voided one of our codes early (a wrong guess on the relay...)."""
         self.team_invites = [i for i in self.team_invites if i.code != event.code]
         self.render_team()
+        self.call_after_refresh(self.reveal_pick)
 
     def toggle_side(self) -> None:
         """⇧F1: chat, steps, and the team once there is one (else chat and steps, as alone)."""
@@ -159,14 +218,49 @@ class TeamView(StepsView):
             return "invite open"
         return f"invite {left_text(invite.lapses_at - now)}"
 
-    def team_text(self, now: float | None = None) -> Text:
-        out = Text()
+    def _invite_lines(self, now: float | None) -> list[Text]:
+        """One line per open code, the picked one (``▸``, once there are several) followed by
+        what its colleague types, with its own code in it."""
+        picked = self.picked_invite()
+        lines = []
+        for invite in self.team_invites:
+            left = "" if invite.lapses_at is None or now is None else f" · {left_text(invite.lapses_at - now)} left"
+            mark = "invite  ▸ " if invite is picked and len(self.team_invites) > 1 else "invite    "
+            lines.append(Text.assemble((mark, "bold"), (invite.code, "bold cyan"), (left, "")))
+            if invite is picked:
+                lines.append(Text.assemble(("colleague types: ", "dim"), self.colleague_command(invite.code)))
+        return lines
+
+    def _pick_rows(self, width: int) -> tuple[int, int]:
+        """The first row of the picked code's line in the tab, and how many rows it and its
+        command take, at ``width`` columns."""
+        console = self.app.console
+        head = self._head_text()
+        top = len(head.wrap(console, width))
+        picked = self.picked_invite()
+        lines = self._invite_lines(None)
+        for invite, line in zip(self.team_invites, lines):
+            if invite is picked:
+                break
+            top += len(line.wrap(console, width))
+        index = self.team_invites.index(picked) if picked else 0
+        rows = sum(len(line.wrap(console, width)) for line in lines[index:index + 2])
+        return top, rows
+
+    def _head_text(self) -> Text:
         customer = name_text(self.customer_name) if self.customer_name else self.customer_text()
-        out.append_text(Text.assemble(("customer  ", "bold"), customer))
+        return Text.assemble(("customer  ", "bold"), customer)
+
+    def team_text(self, now: float | None = None, keys: bool = True) -> Text:
+        """The tab: the customer, the open codes (what the agent reads out now, first), the agents."""
+        out = self._head_text()
         if self.ended:  # the last list would be stale, its ⇧F12 hint a dead end
             out.append("\n")
             out.append("you left the session" if self.left else "the session ended", style="dim")
             return out
+        for line in self._invite_lines(now):
+            out.append("\n")
+            out.append_text(line)
         rows = self.team_viewers or (self._me(),)
         for row in rows:
             out.append("\n")
@@ -174,22 +268,26 @@ class TeamView(StepsView):
         for row in self.team_waiting:
             out.append("\n")
             out.append_text(agent_line(row, waiting=True))
-        for invite in self.team_invites:
-            left = "" if invite.lapses_at is None or now is None else f" · {left_text(invite.lapses_at - now)} left"
-            out.append("\n")
-            out.append_text(Text.assemble(("invite    ", "bold"), (invite.code, "bold cyan"), (left, "")))
         out.append("\n")
-        # two lines at most at 80×24 (the tab has 6 rows there): "read the code to your
-        # colleague:" took a third with a relay of our own, and pushed the list out of sight
-        hint = ("⇧F12 invites a colleague (the customer is asked to allow them)" if not self.team_invites
-                else f"colleague types: {self.colleague_command('CODE')}")
-        out.append(told(hint), style="dim")
+        if not self.team_invites:
+            out.append(told("⇧F12 invites a colleague (the customer is asked to allow them)"), style="dim")
+        elif len(self.team_invites) > 1:
+            out.append("Tab to this list: ↑↓ pick a code, c copies its command", style="dim")
+        elif keys:
+            out.append("Tab to this list: c copies the command", style="dim")
+        else:
+            out.rstrip()
         return out
 
     def render_team(self, now: float | None = None) -> None:
         if now is None:
             now = self.team_clock()
-        self.query_one("#team-list", PlainStatic).update(self.team_text(now))
+        listing = self.query_one("#team-list", PlainStatic)
+        text = self.team_text(now)
+        room = self.query_one("#team").content_region  # its width without a scrollbar: no overflow, none
+        if len(self.team_invites) == 1 and (not room.width or len(text.wrap(self.app.console, room.width)) > room.height):
+            text = self.team_text(now, keys=False)  # one code fits 80×24 whole: its command before the hint
+        listing.update(text)
         self._render_facts()
 
     def team_clock(self) -> float:

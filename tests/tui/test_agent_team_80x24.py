@@ -35,7 +35,7 @@ async def test_the_team_tab_fits_80x24_with_a_relay_of_its_own(relay: RelayServe
         await pilot.pause(0.2)
         shown = screen_text(alice)
         assert listing.outer_size.height <= team.content_region.height, shown  # nothing to scroll to
-        command = f"cobrowse agent --join CODE --relay {relay.url}"
+        command = f"colleague types: cobrowse agent --join {code} --relay {relay.url}"  # its own code
         assert " ".join(command.split()) in " ".join(shown.split()), shown  # whole, on the screen
         assert "customer  connected" in shown and "Alice (you)" in shown
         await alice.end_all()

@@ -64,7 +64,7 @@ async def test_the_team_panel_follows_an_invitation_to_admission(relay: RelaySer
                    "the code and its time left on the screen")
         await wait(pilot, lambda: re.search(r"team +invite \d+:\d\d", screen_text(alice)), "the facts box's line")
         # not the default relay: without --relay the colleague's console looks on 127.0.0.1:8765
-        assert f"cobrowse agent --join CODE --relay {relay.url}" in team_of(pane)
+        assert f"colleague types: cobrowse agent --join {code} --relay {relay.url}" in team_of(pane)
         assert f"cobrowse agent --join {code} --relay {relay.url}" in pane.chat_log.plain()
         await press_key(pilot, "⇧F12")  # a second code: Bob joins with this one, the first stays open
         await wait(pilot, lambda: len(pane.team_invites) == 2, "two codes in the panel")
