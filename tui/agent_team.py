@@ -162,7 +162,7 @@ class TeamView(StepsView):
         picked = self.picked_invite()
         if picked is None or width <= 0:
             return
-        top, rows = self._pick_rows(width)
+        top, rows = self._invite_rows(width)[self.team_invites.index(picked)]
         box.scroll_to_region(Region(0, top, width, rows), animate=False, immediate=True)
 
     def on_team_void(self, event: InviteVoided) -> None:
@@ -231,21 +231,37 @@ class TeamView(StepsView):
                 lines.append(Text.assemble(("colleague types: ", "dim"), self.colleague_command(invite.code)))
         return lines
 
-    def _pick_rows(self, width: int) -> tuple[int, int]:
-        """The first row of the picked code's line in the tab, and how many rows it and its
-        command take, at ``width`` columns."""
+    def _invite_rows(self, width: int) -> list[tuple[int, int]]:
+        """Where each code's line is in the tab at ``width`` columns: its first row, and how many
+        rows it takes with the command under it (the picked one)."""
         console = self.app.console
-        head = self._head_text()
-        top = len(head.wrap(console, width))
+        top = len(self._head_text().wrap(console, width))
         picked = self.picked_invite()
-        lines = self._invite_lines(None)
-        for invite, line in zip(self.team_invites, lines):
+        lines = iter(self._invite_lines(None))
+        rows = []
+        for invite in self.team_invites:
+            height = len(next(lines).wrap(console, width))
             if invite is picked:
-                break
-            top += len(line.wrap(console, width))
-        index = self.team_invites.index(picked) if picked else 0
-        rows = sum(len(line.wrap(console, width)) for line in lines[index:index + 2])
-        return top, rows
+                height += len(next(lines).wrap(console, width))
+            rows.append((top, height))
+            top += height
+        return rows
+
+    def on_click(self, event: events.Click) -> None:
+        """A click on a code's line picks it (its command shows under it)."""
+        listing = self.query_one("#team-list", PlainStatic)
+        if event.widget is not listing or not self.team_invites:
+            return
+        offset = event.get_content_offset(listing)
+        if offset is None:
+            return
+        for invite, (top, _) in zip(self.team_invites, self._invite_rows(listing.content_region.width)):
+            if offset.y == top:
+                self.team_pick = invite.code
+                self.render_team()
+                self.call_after_refresh(self.reveal_pick)
+                event.stop()
+                return
 
     def _head_text(self) -> Text:
         customer = name_text(self.customer_name) if self.customer_name else self.customer_text()

@@ -107,3 +107,20 @@ async def test_every_open_code_and_its_command_can_be_brought_into_sight(
             assert all(code in shown for code in codes) and "Alice (you)" in shown
             assert ("↑↓ pick a code, c copies its command" if several else "c copies the command") in shown
         await alice.end_all()
+
+
+async def test_a_click_on_a_code_shows_its_command(relay: RelayServer, customers: Callable[[], Customer]) -> None:
+    customer = customers()
+    CustomerTeam(customer.runtime, customer.runtime.emit, relay=relay.url, prompt_arming=0, control_cooldown=0)
+    alice = AgentApp(relay.url, None, "Alice")
+    async with alice.run_test(size=(80, 24)) as pilot:
+        pane = await paired_session(pilot, customer)
+        first, second = await invite(pilot, pane, 2)
+        await shows(pilot, alice, second, True, "the newest code's command")
+        assert await pilot.click("#team-list", offset=(4, 1))  # the older code's line, under "customer"
+        await shows(pilot, alice, first, True, "the clicked code's command")
+        assert f"--join {second}" not in in_the_tab(alice)
+        await pilot.click("#team-list", offset=(4, 0))  # the customer's line picks nothing
+        await pilot.pause()
+        assert pane.picked_invite() is pane.team_invites[0]
+        await alice.end_all()
