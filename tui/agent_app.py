@@ -130,6 +130,7 @@ SessionPane.-typing #mirror { border: heavy $error; }
 #step-body { height: auto; margin: 0; padding: 0; background: $surface; }
 #step-command { height: auto; }
 #team { height: 1fr; border: round $panel-lighten-2; padding: 0 1; background: $surface; }
+#team:focus { border: round $accent; }
 #team-list { height: auto; }
 #chat-log { height: 1fr; background: $surface; }
 #chat-input { height: 1; }

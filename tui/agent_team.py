@@ -304,6 +304,9 @@ class TeamView(StepsView):
         if len(self.team_invites) == 1 and (not room.width or len(text.wrap(self.app.console, room.width)) > room.height):
             text = self.team_text(now, keys=False)  # one code fits 80×24 whole: its command before the hint
         listing.update(text)
+        many = len(self.team_invites) > 1
+        self.query_one("#team").border_subtitle = ("" if not self.team_invites or self.ended
+                                                   else "Tab: ↑↓ pick · c copies" if many else "Tab: c copies")
         self._render_facts()
 
     def team_clock(self) -> float:

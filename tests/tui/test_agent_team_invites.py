@@ -80,7 +80,12 @@ async def test_every_open_code_and_its_command_can_be_brought_into_sight(
         assert len(codes) == count
         several = count > 1
         await shows(pilot, alice, codes[-1], several, "the newest code and its command, at once")
+        frame = alice.query_one("#team").region
+        bottom = [strip.text for strip in alice.screen._compositor.render_strips()][frame.bottom - 1]
+        assert ("Tab: ↑↓ pick · c copies" if several else "Tab: c copies") in bottom[frame.x:frame.right]  # no row taken
+        unfocused = alice.query_one("#team").styles.border_top
         await focus_the_list(pilot, alice)
+        assert alice.query_one("#team").styles.border_top != unfocused  # where the keys go shows
         for code in reversed(codes[:-1]):  # ↑ goes back through the older codes, each in sight
             await type_bytes(pilot, KEYS["up"])
             await shows(pilot, alice, code, several, f"{code} and its command, after ↑")
