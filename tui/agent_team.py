@@ -267,7 +267,7 @@ class TeamView(StepsView):
         customer = name_text(self.customer_name) if self.customer_name else self.customer_text()
         return Text.assemble(("customer  ", "bold"), customer)
 
-    def team_text(self, now: float | None = None, keys: bool = True) -> Text:
+    def team_text(self, now: float | None = None) -> Text:
         """The tab: the customer, the open codes (what the agent reads out now, first), the agents."""
         out = self._head_text()
         if self.ended:  # the last list would be stale, its ⇧F12 hint a dead end
@@ -284,26 +284,16 @@ class TeamView(StepsView):
         for row in self.team_waiting:
             out.append("\n")
             out.append_text(agent_line(row, waiting=True))
-        out.append("\n")
-        if not self.team_invites:
+        if not self.team_invites:  # with codes, the frame names the keys: no row of the 6 at 80×24
+            out.append("\n")
             out.append(told("⇧F12 invites a colleague (the customer is asked to allow them)"), style="dim")
-        elif len(self.team_invites) > 1:
-            out.append("Tab to this list: ↑↓ pick a code, c copies its command", style="dim")
-        elif keys:
-            out.append("Tab to this list: c copies the command", style="dim")
-        else:
-            out.rstrip()
         return out
 
     def render_team(self, now: float | None = None) -> None:
         if now is None:
             now = self.team_clock()
         listing = self.query_one("#team-list", PlainStatic)
-        text = self.team_text(now)
-        room = self.query_one("#team").content_region  # its width without a scrollbar: no overflow, none
-        if len(self.team_invites) == 1 and (not room.width or len(text.wrap(self.app.console, room.width)) > room.height):
-            text = self.team_text(now, keys=False)  # one code fits 80×24 whole: its command before the hint
-        listing.update(text)
+        listing.update(self.team_text(now))
         many = len(self.team_invites) > 1
         self.query_one("#team").border_subtitle = ("" if not self.team_invites or self.ended
                                                    else "Tab: ↑↓ pick · c copies" if many else "Tab: c copies")
