@@ -131,7 +131,7 @@ class TeamView(StepsView):
             return False
         self.team_pick = self.team_invites[index].code
         self.render_team()
-        self.reveal_pick()
+        self.call_after_refresh(self.reveal_pick)  # once the list has its new rows
         return True
 
     def copy_invite(self) -> None:
