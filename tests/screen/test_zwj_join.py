@@ -7,6 +7,7 @@ break it. ASCII goes through the collect path instead and is never joined."""
 from __future__ import annotations
 
 import json
+import os
 import re
 import sys
 from pathlib import Path
@@ -92,7 +93,7 @@ def test_an_emoji_sequence_split_by_an_sgr_still_joins() -> None:
 _ASCII_AFTER_ZWJ = re.compile(f"{ZWJ}[\\x00-\\x7f]")
 
 
-@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=int(os.environ.get("COBROWSE_FUZZ_EXAMPLES", "150")), deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(stream=split_stream(), size=sizes)
 def test_rows_hold_exactly_their_columns_through_json(stream, size) -> None:
     """Whatever the stream, a row's text covers exactly the screen's columns, counted either
