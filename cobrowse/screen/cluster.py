@@ -3,7 +3,7 @@
 avt (the emulator) gives every character a cell of its own, and its pen has no room for
 hidden, double/curly/dotted/dashed underline, overline or bold-and-faint. tmux, our
 reference, joins zero-width characters (combining marks, ZWJ, variation selectors, zero-width
-spaces; :mod:`.zerowidth`) and the character after a ZWJ to the cell before them, and keeps
+spaces; :mod:`.zerowidth`) and the non-ASCII character after a ZWJ to the cell before them, and keeps
 those attributes. So, before avt sees a printable run, each cluster (and, while an extended
 attribute is on, every character) becomes one *token*: a private character (plane 16 for one
 column, unassigned plane 3 for two, which avt measures as wide) that avt moves, scrolls,
@@ -40,12 +40,14 @@ NEEDS_TOKEN_RE = LazyRe(f"[{ZERO_WIDTH}{_TOKENS}]")
 #: that has some: its UTF-8 holds a byte F0..F4).
 NEEDS_TOKEN_BMP_RE = LazyRe(f"[{ZERO_WIDTH_BMP}]")
 NEEDS_TOKEN_ASTRAL_RE = LazyRe(f"[{ZERO_WIDTH_ASTRAL}{_TOKENS}]")
-# One cell: a base and what joins it (zero-width characters, or any character after a ZWJ).
-_CLUSTER_RE = LazyRe(f"[^{ZERO_WIDTH}](?:{_ZWJ}[^\\x00-\\x1f\\x7f-\\x9f]|[{ZERO_WIDTH}])*", re.DOTALL)
-#: Zero-width characters (and characters after a ZWJ) at the start of a run: they join the
-#: cell left of the cursor.
-STRAY_RE = LazyRe(f"(?:{_ZWJ}[^\\x00-\\x1f\\x7f-\\x9f]|[{ZERO_WIDTH}])+", re.DOTALL)
-_JOINED_RE = LazyRe(f"[{ZERO_WIDTH}]|(?<={_ZWJ})[^\\x00-\\x1f\\x7f-\\x9f{ZERO_WIDTH}]")
+# One cell: a base and what joins it (zero-width characters, or a non-ASCII character after a
+# ZWJ: tmux 3.3a prints ASCII through its collect path, which never joins, so "a<ZWJ> " is two
+# cells; a ZWJ stays pending across controls and cursor moves, see :mod:`.prefilter`).
+_CLUSTER_RE = LazyRe(f"[^{ZERO_WIDTH}](?:{_ZWJ}[^\\x00-\\x9f]|[{ZERO_WIDTH}])*", re.DOTALL)
+#: Zero-width characters (and non-ASCII characters after a ZWJ) at the start of a run: they
+#: join the cell left of the cursor.
+STRAY_RE = LazyRe(f"(?:{_ZWJ}[^\\x00-\\x9f]|[{ZERO_WIDTH}])+", re.DOTALL)
+_JOINED_RE = LazyRe(f"[{ZERO_WIDTH}]|(?<={_ZWJ})[^\\x00-\\x9f{ZERO_WIDTH}]")
 
 
 def cluster_split(text: str) -> list[str]:

@@ -158,7 +158,7 @@ class StreamFilter:
         self.origin = False  # DECOM (?6): avt's RI is wrong under it
         self._saved_origin = False
         self.top = 0  # the scroll region's top row, as avt holds it
-        self.after_zwj = False  # the last run ended in a ZWJ: the next character joins its cell
+        self.after_zwj = False  # the last run ended in a ZWJ: the next non-ASCII character joins
         #: (bold, faint) of avt's pen after the last chunk, when known (None: read it from avt's
         #: dump when it matters): followed through chunks that bypass the filter, so faint text
         #: (a log's DEBUG lines) needs no Python pass while bold is off.
@@ -303,14 +303,20 @@ class StreamFilter:
 
     def _join(self, run: str, out: list[str], flush: Callable[[str], str],
               join_left: Callable[[str], str] | None) -> str:
-        """Join a zero-width start of ``run`` (or its first character, after a run that ended
-        in a ZWJ) to the cell left of the cursor; returns the rest."""
+        """Join a zero-width start of ``run`` (or its first non-ASCII character, after a run
+        that ended in a ZWJ) to the cell left of the cursor; returns the rest. As in tmux 3.3a,
+        the ZWJ stays pending across controls, escape sequences and cursor moves (the character
+        joins wherever the cursor then is), but ASCII is never joined: it ends the pending ZWJ
+        here (tmux keeps it pending for a later non-ASCII character; not followed, so a stray
+        ZWJ does not keep plain output off the fast path)."""
         after_zwj = self.after_zwj
         if self._plain and not after_zwj:
             return run
         self.after_zwj = run.endswith("\u200d")
-        if join_left is None or (run.isascii() and not after_zwj):
+        if join_left is None or run.isascii():
             return run
+        if after_zwj and run[0] < "\x80":
+            after_zwj = False
         m = STRAY_RE.match("\u200d" + run if after_zwj else run)
         if m is None:
             return run

@@ -6,7 +6,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from cobrowse.screen import (
@@ -35,6 +35,7 @@ def through_json(frame: ScreenFrame) -> ScreenFrame:
 
 @SETTINGS
 @given(stream=split_stream(), size=sizes)
+@example(stream=(b"\xe2\x80\x8d\t ", [b"\xe2\x80\x8d\t "]), size=(2, 1))  # ZWJ, TAB, space: no join
 def test_round_trip_is_identity(stream, size):
     data, chunks = stream
     e = Emulator(*size)
