@@ -11,9 +11,18 @@ A real relay and a real customer runtime in this process; no timing is asserted.
 
 from __future__ import annotations
 
-import pytest
+import gc
+from typing import Callable
 
+import pytest
+from textual.geometry import Region
+
+from relay.server import RelayServer
+from tests.tui.test_agent_app import Customer, customers, mirror_text, paired_session  # noqa: F401  (the fixture)
+from tests.waiting import until
+from tui.agent_app import AgentApp
 from tui.agent_facts import facts_resized
+from tui.safe import PlainStatic
 
 
 FACTS = "code      123\nin        1.2 kB/s (3.4 kB)\nout       0 B/s (0 B)"
@@ -30,3 +39,45 @@ def test_the_facts_box_is_laid_out_only_when_its_height_may_change() -> None:
     assert facts_resized(FACTS, FACTS, 0)  # not laid out yet
     assert facts_resized(None, FACTS, 36)
 
+
+def spy_refresh(widget: object, calls: list[tuple[tuple[Region, ...], bool]]) -> None:
+    """Record each ``refresh`` of ``widget`` (its regions, whether it asks for a layout) and do it."""
+    real = widget.refresh  # type: ignore[attr-defined]
+
+    def refresh(*regions: Region, repaint: bool = True, layout: bool = False, recompose: bool = False) -> object:
+        calls.append((regions, layout))
+        return real(*regions, repaint=repaint, layout=layout, recompose=recompose)
+
+    widget.refresh = refresh  # type: ignore[attr-defined]
+
+
+async def test_a_frame_repaints_its_rows_and_the_facts_no_layout(relay: RelayServer,
+                                                                 customers: Callable[[], Customer]) -> None:
+    app = AgentApp(relay.url, None, "Alice")
+    frozen_before = gc.get_freeze_count()
+    async with app.run_test(size=(140, 45)) as pilot:
+        customer = customers()
+        pane = await paired_session(pilot, customer)
+        customer.runtime.program_output(b"$ first\r\n$ ")
+        await until(lambda: "$ first" in mirror_text(pane), "the first screen", pilot=pilot)
+        await pilot.pause()
+        await until(lambda: gc.get_freeze_count() > frozen_before, "the console's objects frozen", pilot=pilot)
+
+        mirror, facts = pane.mirror, pane.query_one("#facts", PlainStatic)
+        mirror_calls: list[tuple[tuple[Region, ...], bool]] = []
+        facts_calls: list[tuple[tuple[Region, ...], bool]] = []
+        spy_refresh(mirror, mirror_calls)
+        spy_refresh(facts, facts_calls)
+        customer.runtime.program_output(b"second\r\n$ ")
+        await until(lambda: "second" in mirror_text(pane), "the next screen", pilot=pilot)
+        assert mirror_calls, "the mirror was not repainted"
+        for regions, layout in mirror_calls:
+            assert regions and not layout, mirror_calls  # its rows, never the whole widget
+            assert all(region.height < mirror.size.height for region in regions), mirror_calls
+
+        pane.rate_in, pane.rate_out = 123_456.0, 7.0  # what _sample sets every second
+        before = facts.content
+        pane._render_facts()
+        assert facts.content != before and facts_calls == [((), False)], facts_calls
+        assert "123.5 kB/s" in str(facts.content)
+    assert gc.get_freeze_count() == 0  # the pane's objects are the collector's again
