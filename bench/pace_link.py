@@ -31,8 +31,9 @@ for loopback). Each session: ``--seconds`` idle (the screen still), then ``--sec
 program writing ``--rate`` on the customer's pty (``--size``, 80x24). Per agent kind, the
 pings' round trips (mean: what the smoothed round trip tends to; p50, p90, max; ms) idle and
 busy, the agent process's CPU and the frames a second, and the agent's event-loop stalls while
-busy (how late a 2 ms sleep in its loop wakes, ms: p50, p99, max; a probe loaded into that
-process by a ``sitecustomize`` of ours, the same for either tree); the kinds alternate,
+busy (how late a 2 ms sleep in its loop wakes, ms: p50, p99, max) and its collector's pauses
+(per generation: how many of 1 ms or more, the longest), by a probe loaded into that process by
+a ``sitecustomize`` of ours, the same for either tree; the kinds alternate,
 ``--rounds`` sessions each:
 
     python bench/pace_link.py --console --one-way-ms 0 --rate 1m --seconds 8 --size 200x50
@@ -246,6 +247,19 @@ if _path:
                 lines.clear()
                 flushed = now
 
+    import gc
+    _gc_start = [0.0]
+
+    def _gc_timed(phase, info):
+        now = time.monotonic()
+        if phase == "start":
+            _gc_start[0] = now
+        elif now - _gc_start[0] >= 0.001:
+            with open(_path + ".gc", "a") as f:
+                f.write("%.4f %d %.3f\\n" % (now, info["generation"], (now - _gc_start[0]) * 1000))
+
+    gc.callbacks.append(_gc_timed)
+
     def run_forever(self):
         if not _started:
             _started.append(self.create_task(_probe()))
@@ -253,6 +267,21 @@ if _path:
 
     asyncio.BaseEventLoop.run_forever = run_forever
 """
+
+
+def _collections(path: str, start: float, end: float) -> dict[str, Any]:
+    """The collector's pauses of 1 ms or more between ``start`` and ``end``, per generation: count, max ms."""
+    try:
+        with open(path) as f:
+            rows = [line.split() for line in f]
+    except FileNotFoundError:
+        rows = []
+    out: dict[str, Any] = {}
+    for at, gen, ms in rows:
+        if start <= float(at) < end:
+            n, top = out.get(f"gen{gen}", (0, 0.0))
+            out[f"gen{gen}"] = (n + 1, max(top, round(float(ms), 1)))
+    return out
 
 
 def _stalls(path: str, start: float, end: float) -> list[float]:
@@ -343,6 +372,7 @@ async def console_round(kind: str, args: argparse.Namespace) -> dict[str, list[f
             out["agent_cpu_pct"] = [100 * (c1 - c0) / (t1 - t0), 100 * (c3 - c2) / (t3 - t2)]
             out["frames_per_s"] = [(f3 - f2) / (t3 - t2)]
             out["stalls"] = _stalls(os.path.join(tmp, "stalls"), t2, t3)
+            out["gc_busy"] = [_collections(os.path.join(tmp, "stalls.gc"), t2, t3)]
             if proc.returncode is not None:
                 raise RuntimeError(f"the {kind} agent exited ({proc.returncode}) during the run")
         finally:
@@ -376,7 +406,7 @@ async def console(args: argparse.Namespace) -> dict[str, Any]:
             for key in ("agent_cpu_pct", "frames_per_s"):
                 extra.setdefault(f"{kind}_{key}", []).append([round(v, 1) for v in res[key]])
             print(json.dumps({"round": n, "kind": kind, "idle": _stats(res["idle"]), "busy": _stats(res["busy"]),
-                              "stalls_busy": _stall_stats(res["stalls"]),
+                              "stalls_busy": _stall_stats(res["stalls"]), "gc_busy_n_max_ms": res["gc_busy"][0],
                               "agent_cpu_pct_idle_busy": [round(v, 1) for v in res["agent_cpu_pct"]],
                               "frames_per_s": round(res["frames_per_s"][0], 1)}), file=sys.stderr)
     result: dict[str, Any] = {"one_way_ms": args.one_way_ms, "rate_bps": args.rate, "ping_every_s": args.ping_every,
