@@ -75,8 +75,10 @@ async def test_a_frame_repaints_its_rows_and_the_facts_no_layout(relay: RelaySer
             assert regions and not layout, mirror_calls  # its rows, never the whole widget
             assert all(region.height < mirror.size.height for region in regions), mirror_calls
 
+        assert all(not layout for _, layout in facts_calls), facts_calls  # its own sampling meanwhile
         pane.rate_in, pane.rate_out = 123_456.0, 7.0  # what _sample sets every second
         before = facts.content
+        facts_calls.clear()
         pane._render_facts()
         assert facts.content != before and facts_calls == [((), False)], facts_calls
         assert "123.5 kB/s" in str(facts.content)
