@@ -30,8 +30,11 @@ JSON lines read and dropped), reaching the relay through the forwarder (``--one-
 for loopback). Each session: ``--seconds`` idle (the screen still), then ``--seconds`` with a
 program writing ``--rate`` on the customer's pty (``--size``, 80x24). Per agent kind, the
 pings' round trips (mean: what the smoothed round trip tends to; p50, p90, max; ms) idle and
-busy, the agent process's CPU and the frames a second; the kinds alternate, ``--rounds``
-sessions each:
+busy, the agent process's CPU and the frames a second, and the agent's event-loop stalls while
+busy (how late a 2 ms sleep in its loop wakes, ms: p50, p99, max) and its collector's pauses
+(per generation: how many of 1 ms or more, the longest), by a probe loaded into that process by
+a ``sitecustomize`` of ours, the same for either tree; the kinds alternate,
+``--rounds`` sessions each:
 
     python bench/pace_link.py --console --one-way-ms 0 --rate 1m --seconds 8 --size 200x50
 """
@@ -180,9 +183,15 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
 
 async def _agent_process(kind: str, code: str, url: str, tmp: str, size: tuple[int, int]) -> tuple[asyncio.subprocess.Process, list[int]]:
     """``cobrowse agent --join CODE`` of the tree run from: the console on a pty of ``size``
-    (``kind`` "console") or headless; what it writes is read and dropped."""
-    env = {**os.environ, "PYTHONPATH": os.getcwd(), "PYTHONUNBUFFERED": "1", "COBROWSE_CONFIG": os.devnull,
-           "COBROWSE_DIRECT": "0", "TERM": "xterm-256color", "COBROWSE_DATA_DIR": tmp}
+    (``kind`` "console") or headless; what it writes is read and dropped. Its event loop's
+    stalls go to ``tmp``/stalls (:data:`STALL_PROBE`)."""
+    probe = os.path.join(tmp, "probe")
+    os.makedirs(probe, exist_ok=True)
+    with open(os.path.join(probe, "sitecustomize.py"), "w") as f:
+        f.write(STALL_PROBE)
+    env = {**os.environ, "PYTHONPATH": os.getcwd() + os.pathsep + probe, "PYTHONUNBUFFERED": "1",
+           "COBROWSE_CONFIG": os.devnull, "COBROWSE_DIRECT": "0", "TERM": "xterm-256color", "COBROWSE_DATA_DIR": tmp,
+           "PACE_STALL_FILE": os.path.join(tmp, "stalls")}
     argv = [sys.executable, "-m", "cobrowse", "agent", "--join", code, "--relay", url]
     loop = asyncio.get_running_loop()
     if kind == "headless":
@@ -214,6 +223,77 @@ async def _agent_process(kind: str, code: str, url: str, tmp: str, size: tuple[i
     return proc, [master, slave]
 
 
+#: Loaded into the agent process (``sitecustomize``): a task on its first event loop sleeping
+#: 2 ms at a time, appending ``monotonic overshoot_ms`` lines to $PACE_STALL_FILE (every 0.25 s:
+#: the process is killed at the end, nothing waits for an exit).
+STALL_PROBE = """
+import os
+_path = os.environ.get("PACE_STALL_FILE")
+if _path:
+    import asyncio, time
+    _run_forever = asyncio.BaseEventLoop.run_forever
+    _started = []
+
+    async def _probe():
+        lines, flushed = [], time.monotonic()
+        while True:
+            t = time.monotonic()
+            await asyncio.sleep(0.002)
+            now = time.monotonic()
+            lines.append("%.4f %.3f\\n" % (now, (now - t - 0.002) * 1000))
+            if now - flushed > 0.25:
+                with open(_path, "a") as f:
+                    f.writelines(lines)
+                lines.clear()
+                flushed = now
+
+    import gc
+    _gc_start = [0.0]
+
+    def _gc_timed(phase, info):
+        now = time.monotonic()
+        if phase == "start":
+            _gc_start[0] = now
+        elif now - _gc_start[0] >= 0.001:
+            with open(_path + ".gc", "a") as f:
+                f.write("%.4f %d %.3f\\n" % (now, info["generation"], (now - _gc_start[0]) * 1000))
+
+    gc.callbacks.append(_gc_timed)
+
+    def run_forever(self):
+        if not _started:
+            _started.append(self.create_task(_probe()))
+        return _run_forever(self)
+
+    asyncio.BaseEventLoop.run_forever = run_forever
+"""
+
+
+def _collections(path: str, start: float, end: float) -> dict[str, Any]:
+    """The collector's pauses of 1 ms or more between ``start`` and ``end``, per generation: count, max ms."""
+    try:
+        with open(path) as f:
+            rows = [line.split() for line in f]
+    except FileNotFoundError:
+        rows = []
+    out: dict[str, Any] = {}
+    for at, gen, ms in rows:
+        if start <= float(at) < end:
+            n, top = out.get(f"gen{gen}", (0, 0.0))
+            out[f"gen{gen}"] = (n + 1, max(top, round(float(ms), 1)))
+    return out
+
+
+def _stalls(path: str, start: float, end: float) -> list[float]:
+    """The probe's overshoots (ms) between ``start`` and ``end`` (monotonic, system-wide)."""
+    try:
+        with open(path) as f:
+            pairs = [line.split() for line in f]
+    except FileNotFoundError:
+        return []
+    return [float(ms) for at, ms in pairs if start <= float(at) < end]
+
+
 def _cpu(pid: int) -> float:
     """utime + stime of a live process, s (/proc)."""
     with open(f"/proc/{pid}/stat") as f:
@@ -227,6 +307,15 @@ def _stats(values: list[float]) -> dict[str, float | int | None]:
         return {"n": 0, "mean": None, "p50": None, "p90": None, "max": None}
     return {"n": len(ordered), "mean": round(statistics.mean(ordered), 1), "p50": round(statistics.median(ordered), 1),
             "p90": round(ordered[min(len(ordered) - 1, int(0.9 * len(ordered)))], 1), "max": round(ordered[-1], 1)}
+
+
+def _stall_stats(values: list[float]) -> dict[str, float | int | None]:
+    """The loop's stalls: how late the probe's 2 ms sleeps woke (ms), p50, p99, max."""
+    ordered = sorted(values)
+    if not ordered:
+        return {"n": 0, "p50": None, "p99": None, "max": None}
+    return {"n": len(ordered), "p50": round(statistics.median(ordered), 2),
+            "p99": round(ordered[min(len(ordered) - 1, int(0.99 * len(ordered)))], 1), "max": round(ordered[-1], 1)}
 
 
 async def console_round(kind: str, args: argparse.Namespace) -> dict[str, list[float]]:
@@ -282,6 +371,8 @@ async def console_round(kind: str, args: argparse.Namespace) -> dict[str, list[f
             out["busy"] = [ms for at, ms in samples if t2 <= at < t3]
             out["agent_cpu_pct"] = [100 * (c1 - c0) / (t1 - t0), 100 * (c3 - c2) / (t3 - t2)]
             out["frames_per_s"] = [(f3 - f2) / (t3 - t2)]
+            out["stalls"] = _stalls(os.path.join(tmp, "stalls"), t2, t3)
+            out["gc_busy"] = [_collections(os.path.join(tmp, "stalls.gc"), t2, t3)]
             if proc.returncode is not None:
                 raise RuntimeError(f"the {kind} agent exited ({proc.returncode}) during the run")
         finally:
@@ -310,11 +401,12 @@ async def console(args: argparse.Namespace) -> dict[str, Any]:
     for n in range(args.rounds):
         for kind in ("console", "headless"):
             res = await console_round(kind, args)
-            for phase in ("idle", "busy"):
-                got[kind][phase] += res[phase]
+            for phase in ("idle", "busy", "stalls"):
+                got[kind].setdefault(phase, []).extend(res[phase])
             for key in ("agent_cpu_pct", "frames_per_s"):
                 extra.setdefault(f"{kind}_{key}", []).append([round(v, 1) for v in res[key]])
             print(json.dumps({"round": n, "kind": kind, "idle": _stats(res["idle"]), "busy": _stats(res["busy"]),
+                              "stalls_busy": _stall_stats(res["stalls"]), "gc_busy_n_max_ms": res["gc_busy"][0],
                               "agent_cpu_pct_idle_busy": [round(v, 1) for v in res["agent_cpu_pct"]],
                               "frames_per_s": round(res["frames_per_s"][0], 1)}), file=sys.stderr)
     result: dict[str, Any] = {"one_way_ms": args.one_way_ms, "rate_bps": args.rate, "ping_every_s": args.ping_every,
@@ -322,7 +414,10 @@ async def console(args: argparse.Namespace) -> dict[str, Any]:
                               "seconds": args.seconds, "rounds": args.rounds}
     for kind, phases in got.items():
         for phase, values in phases.items():
-            result[f"{kind}_{phase}_rtt_ms"] = _stats(values)
+            if phase == "stalls":
+                result[f"{kind}_busy_stall_ms"] = _stall_stats(values)
+            else:
+                result[f"{kind}_{phase}_rtt_ms"] = _stats(values)
     result.update(extra)
     result["load"] = os.getloadavg()[0]
     result["tree"] = os.getcwd()

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from rich.cells import cell_len
 from rich.text import Text
 from textual.containers import VerticalScroll
 from textual.widgets import Input, TabbedContent, TabPane
@@ -40,6 +41,16 @@ def human_bytes(value: int) -> str:
     if value < 1_000_000:
         return f"{value / 1000:.1f} kB"
     return f"{value / 1_000_000:.1f} MB"
+
+
+def facts_resized(old: object, new: str, width: int) -> bool:
+    """True if the facts box may change height showing ``new`` instead of ``old`` at ``width``
+    columns: another number of lines, or a line that may wrap. Otherwise it is repainted without
+    a layout of the whole console (its rates change every second: issue 17)."""
+    if not isinstance(old, str) or width <= 0:
+        return True
+    lines, before = new.split("\n"), old.split("\n")
+    return len(lines) != len(before) or any(cell_len(line) > width for line in (*lines, *before))
 
 
 class ChatLog(VerticalScroll):
@@ -90,7 +101,11 @@ class SessionView(TabPane):
 
     @property
     def mirror(self) -> RemoteScreen:
-        return self.query_one("#mirror", RemoteScreen)
+        """The pane's mirror (looked up once: it is asked for on every frame)."""
+        mirror: RemoteScreen | None = getattr(self, "_mirror", None)
+        if mirror is None:
+            mirror = self._mirror = self.query_one("#mirror", RemoteScreen)
+        return mirror
 
     @property
     def chat_log(self) -> ChatLog:
@@ -245,7 +260,9 @@ class SessionView(TabPane):
         return "n/a" if rtt is None else f"{rtt:.1f} ms"
 
     def _render_facts(self) -> None:
-        self.query_one("#facts", PlainStatic).update(self.facts_text())
+        facts = self.query_one("#facts", PlainStatic)
+        text = self.facts_text()
+        facts.update(text, layout=facts_resized(facts.content, text, facts.content_size.width))
 
     def _refresh_bindings(self) -> None:
         if self.app.screen_stack:  # not while the app shuts down

@@ -5,6 +5,7 @@ tui/agent_updates.py (the runtime's events)."""
 
 from __future__ import annotations
 
+import gc
 from pathlib import Path
 from typing import Any, Callable
 
@@ -138,6 +139,9 @@ class SessionPane(SessionUpdates):
         self.set_interval(0.1, self._call_meters)
         self._worker = self.run_worker(self._run(), name=f"session-{self.number}", group="sessions",
                                        exclusive=False, exit_on_error=False)
+
+    def on_unmount(self) -> None:
+        gc.unfreeze()  # what the first screen froze (tui/agent_updates.py) is the collector's again
 
     def on_session_pane_update(self, message: Update) -> None:
         self.show_event(message.event)

@@ -79,6 +79,9 @@ from tui.widgets.screen_viewport import changed_spans, follow_cursor
 __all__ = ["RemoteScreen"]
 
 _NO_CURSOR = -1
+#: The strip cache holds at least this many rows, and three screens of them (a row scrolled up is
+#: found under its new y); more only keeps strips alive for the collector to walk.
+STRIPS_MIN = 96
 
 
 class RemoteScreen(Widget, can_focus=True):
@@ -179,7 +182,7 @@ class RemoteScreen(Widget, can_focus=True):
         self._cursor_at: tuple[int, int] | None = None  # (row, col) drawn, in state coords
         self._origin: tuple[int, int] = (0, 0)  # top-left state cell shown at (0, 0)
         self._placeholder: str | None = placeholder
-        self._strips: LRUCache[tuple, Strip] = LRUCache(1024)
+        self._strips: LRUCache[tuple, Strip] = LRUCache(STRIPS_MIN)
         self._looks = CellStyles(lambda name: self.get_component_rich_style(name, partial=True), self._base_style)
         self._width: int | None = None  # the content width, during render_lines
         self._highlight: frozenset[int] = frozenset()
@@ -299,7 +302,7 @@ class RemoteScreen(Widget, can_focus=True):
         return cur.row, min(max(cur.col, 0), cols - 1)
 
     def _resize_cache(self, rows: int) -> None:
-        want = max(1024, 3 * rows)
+        want = max(STRIPS_MIN, 3 * rows)
         if self._strips.maxsize < want:
             self._strips.grow(want)
 
@@ -410,8 +413,12 @@ class RemoteScreen(Widget, can_focus=True):
             segments = [Segment(text, self._looks.cell(style)) for text, style in row.runs]
         else:
             segments = self._cell_segments(row, ccol, control)
-        strip = Strip(segments, row.width)
-        if row.width != cols:
+        width = row.width
+        if width < cols:  # padded here: one Strip a row (each holds seven caches for the collector to walk)
+            segments.append(Segment(" " * (cols - width), self._looks.base))
+            width = cols
+        strip = Strip(segments, width)
+        if width != cols:
             strip = strip.adjust_cell_length(cols, self._looks.base)
         if len(key) > 3:  # a highlighted row: the highlight style over every cell
             strip = Strip(Segment.apply_style(list(strip), post_style=self._looks.highlight()), strip.cell_length)
