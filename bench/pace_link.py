@@ -82,6 +82,26 @@ def writer(rate: int) -> str:
             " t+=0.01;time.sleep(max(0,t-time.monotonic()))\n")
 
 
+async def _teardown(process: Any, runtimes: tuple[Any, ...], tasks: list[asyncio.Task[Any]], server: Any,
+                    relay: Any) -> None:
+    """What a run started, stopped in order, each side ended by its own words (bounded)."""
+    if process is not None:
+        await process.terminate()
+        process.close()
+    for runtime in runtimes:
+        if runtime.outcome is None:
+            try:
+                async with asyncio.timeout(5):
+                    await runtime.end("agent_ended" if runtime.role == "agent" else "customer_ended")
+            except TimeoutError:
+                pass
+    for task in tasks:
+        task.cancel()
+    await asyncio.gather(*tasks, return_exceptions=True)
+    server.close()
+    relay.close()
+
+
 async def _pipe(reader: asyncio.StreamReader, writer: asyncio.StreamWriter, delay: float, rate: float) -> None:
     queue: asyncio.Queue[tuple[float, bytes]] = asyncio.Queue()
 
@@ -155,21 +175,7 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
         lags = [(at - newest) * 1000 for at, lines in screens if at >= start + 2.0
                 if (newest := max(stamps(lines), default=None)) is not None]
     finally:
-        if process is not None:
-            await process.terminate()
-            process.close()
-        for runtime in (agent, customer):
-            if runtime.outcome is None:
-                try:
-                    async with asyncio.timeout(5):
-                        await runtime.end("agent_ended" if runtime.role == "agent" else "customer_ended")
-                except TimeoutError:
-                    pass
-        for task in tasks:
-            task.cancel()
-        await asyncio.gather(*tasks, return_exceptions=True)
-        server.close()
-        relay.close()
+        await _teardown(process, (agent, customer), tasks, server, relay)
     tail = per_s[2:] or per_s
     return {"one_way_ms": args.one_way_ms, "bandwidth_bps": args.bandwidth, "rate_bps": args.rate,
             "frames_per_s": round(statistics.mean(r["frames"] for r in tail), 1),
@@ -484,21 +490,7 @@ async def switch(args: argparse.Namespace) -> dict[str, Any]:
                 "back_to_relay": after(t_relay, "relay", lambda i: i >= args.one_way_ms / 1000 / 2),
                 "load": os.getloadavg()[0], "tree": os.getcwd()}
     finally:
-        if process is not None:
-            await process.terminate()
-            process.close()
-        for runtime in (agent, customer):
-            if runtime.outcome is None:
-                try:
-                    async with asyncio.timeout(5):
-                        await runtime.end("agent_ended" if runtime.role == "agent" else "customer_ended")
-                except TimeoutError:
-                    pass
-        for task in tasks:
-            task.cancel()
-        await asyncio.gather(*tasks, return_exceptions=True)
-        server.close()
-        relay.close()
+        await _teardown(process, (agent, customer), tasks, server, relay)
 
 
 def main() -> None:
