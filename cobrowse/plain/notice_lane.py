@@ -83,6 +83,7 @@ class NoticeLane:
         self._overlay: list[str] = []  # the urgent lines shown over the full-screen program
         self._replay: bytearray | None = None  # output since the cursor was asked (None: not waiting)
         self._mid = False  # the program's output stopped inside an escape sequence or a character
+        self._tail = b""  # the program's last bytes (fish's own newline at an exact fill: _line_start)
         self._region: tuple[int, int] | None = None  # the program's scroll region (rows, 0-based, inclusive)
         self._waiting: list[tuple[list[str], bool]] = []  # notices that came then
         self._cut = b""  # keys held back: maybe the cursor report's first part
@@ -162,6 +163,7 @@ class NoticeLane:
         else:
             changed = self._feed(data)
         self._mid = _unfinished(data)
+        self._tail = (self._tail + data[-3:])[-3:]
         if b"r" in data or b"\x1bc" in data:
             self._note_region(data)
         if self._replay is not None:
@@ -402,9 +404,14 @@ class NoticeLane:
         the next (a long command line; readline and zle force the wrap of a line that fills a
         row exactly). A row merely filled to the last column (a line of the program's or of
         ours that ended there) starts nothing: taken for a wrapped one, it put the notice a
-        row or more too high."""
+        row or more too high. fish is the exception: at an exact fill it moves on with a
+        newline of its own (``\r`` + ``\n``, which the pty makes ``\r\r\n``) and later climbs
+        back with ``ESC M``, so that full row is part of the line being edited."""
         mirror = self._mirror
         start = row
+        if self._tail == b"\r\r\n" and row > 0 and mirror.cursor().col == 0 \
+                and not mirror.row(row).text.strip() and not mirror.row(row - 1).text.endswith(" "):
+            start -= 1
         while start > 0 and mirror.wrapped(start - 1):
             start -= 1
         return start

@@ -295,6 +295,36 @@ def test_bash_readlines_wrapped_command_line_moves_whole_below_a_notice() -> Non
     assert (term.screen.cursor().row, term.screen.cursor().col) == (3, 0)
 
 
+@pytest.mark.parametrize("at_row", [3, 8])
+def test_fishs_command_line_that_fills_its_row_exactly_moves_whole_below_a_notice(at_row: int) -> None:
+    """What fish 3.6 (40 columns) wrote for a command line filling its row exactly: a newline
+    of its own (no wrap flag), then, at the next key, ``ESC M`` back up to redraw the row's
+    end. The notice went between the two rows and fish's redraw landed on it (seen in tmux)."""
+    term = Terminal(cols=40, rows=8, at_row=at_row)
+    line = "$ echo " + "x" * 33
+    term.program(line.encode()[:-1])
+    term.program(b"x\r\r\n")  # fish's own newline at the exact fill (the pty adds the first CR)
+    term.say("[cobrowse] the agent: hello")
+    term.say("[cobrowse] and again")
+    term.program(b"\x1bM\x1b[38Cxxy\x1bM\r\r\n\x1b[C")  # the key "y", as fish drew it
+    rows = term.text()
+    start = rows.index(line)
+    assert rows[start - 2:start + 2] == ["[cobrowse] the agent: hello", "[cobrowse] and again", line, "y"], rows
+    assert (term.screen.cursor().row, term.screen.cursor().col) == (start + 1, 1)
+
+
+@pytest.mark.parametrize("at_row", [3, 8])
+def test_a_programs_full_line_then_a_plain_newline_keeps_its_row(at_row: int) -> None:
+    """Only fish's own newline (CR CR LF) joins a full row to the blank row below it: a
+    program's line ending at the last column, then waiting on a blank row, stays above."""
+    term = Terminal(cols=40, rows=8, at_row=at_row)
+    output = "=" * 40
+    term.program(output.encode() + b"\r\n")
+    term.say("[cobrowse] the agent: hello")
+    rows = term.text()
+    assert rows[rows.index(output) + 1] == "[cobrowse] the agent: hello", rows
+
+
 @pytest.mark.parametrize("at_row", [3, 8])  # room below, and at the bottom (the rows above scroll)
 def test_a_line_taller_than_a_row_that_comes_while_typing_goes_above_the_chat_line(at_row: int) -> None:
     """A two-row line (at 40 columns) came in while the chat line was shown: it went below the

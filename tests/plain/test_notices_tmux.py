@@ -24,9 +24,9 @@ pytestmark = pytest.mark.skipif(shutil.which("tmux") is None or shutil.which("le
                                 reason="tmux and less are needed (apt-get install tmux less)")
 
 
-def plain(code: str, relay: str) -> str:
+def plain(code: str, relay: str, shell: str = "bash --norc --noprofile") -> str:
     cobrowse = " ".join(shlex.quote(a) for a in (sys.executable, "-m", "cobrowse", "join", code, "--plain",
-                                                 "--relay", relay, "--command", "bash --norc --noprofile"))
+                                                 "--relay", relay, "--command", shell))
     return (f"env -u COLUMNS -u LINES PS1='$ ' COBROWSE_CONFIG=/dev/null LESS= TERM=xterm-256color {cobrowse}; "
             "echo APP-EXIT=$?; sleep 30")
 
@@ -98,6 +98,37 @@ async def test_notices_never_split_the_typed_line_nor_draw_over_less(relay_url: 
         tmux.keys("customer", "n")
         tmux.keys("customer", ":q!", "Enter")
         await tmux.wait("customer", lambda s: "a chat during vim" in s and s.rstrip().endswith("$"), "the chat after vim")
+    finally:
+        tmux.kill()
+        await agent.kill()
+
+
+@pytest.mark.skipif(shutil.which("fish") is None, reason="fish is needed (apt-get install fish)")
+async def test_a_notice_keeps_off_fishs_command_line_that_fills_its_row_exactly(relay_url: str) -> None:
+    """fish moves on from a command line that fills its row exactly with a newline of its own
+    (no wrap), then climbs back to redraw: a notice put between the two rows took fish's redraw
+    and the line showed garbled (the agent's line, then ``xx`` at its end, the rest below)."""
+    agent = await start_agent(relay_url)
+    tmux = Tmux()
+    try:
+        code = (await agent.event("code"))["code"]
+        prompt = "function fish_prompt; echo -n '$ '; end; function fish_greeting; end"
+        tmux.start("customer", plain(code, relay_url, f"fish --no-config -C {shlex.quote(prompt)}"), 80, 24)
+        await agent.event("paired")
+        await tmux.wait("customer", lambda s: "Ctrl-] ?" in s and s.rstrip().endswith("$"), "fish's prompt")
+        typed = "echo " + "x" * 73  # with the prompt: exactly 80 columns
+        tmux.keys("customer", typed, literal=True)
+        await tmux.wait("customer", lambda s: "$ " + typed in s.splitlines(), "the typed line")
+        await agent.send({"cmd": "chat", "text": "hello from the agent"})
+        await tmux.wait("customer", lambda s: "hello from the agent" in s, "the chat notice")
+        tmux.keys("customer", "yz", literal=True)
+        screen = await tmux.wait("customer", lambda s: "yz" in s, "the next keys")
+        lines = screen.splitlines()
+        row = lines.index("$ " + typed)
+        assert lines[row - 1].rstrip() == "[cobrowse] the agent: hello from the agent", screen
+        assert lines[row + 1].rstrip() == "yz", screen
+        tmux.keys("customer", "Enter")
+        await tmux.wait("customer", lambda s: "x" * 73 + "yz" in s.replace("echo " + "x" * 73, ""), "the command's output")
     finally:
         tmux.kill()
         await agent.kill()
