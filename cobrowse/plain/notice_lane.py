@@ -47,6 +47,10 @@ _REGION = re.compile(rb"\x1b\[(\d{0,4})(?:;(\d{0,4}))?r|\x1bc")
 #: Output kept for the replay while the answer is awaited (past this: give up, unsynced).
 MAX_REPLAY = 256 * 1024
 #: Output kept unfed at most (NoticeLane._pending).
+#: fish's newline at an exact fill, then only what leaves the cursor where it is (its pen
+#: reset: SGR, the character set by ESC ( B or SI; cursor and paste modes).
+_OWN_NEWLINE = re.compile(rb"\r\r\n(?:\x1b\[[0-9;:]{0,32}m|\x1b[()][0-9A-Za-z]|[\x0e\x0f]|\x1b\[\?[0-9;]{1,16}[hl])*\Z")
+_TAIL = 64
 MAX_PENDING = 1024 * 1024
 
 
@@ -83,7 +87,7 @@ class NoticeLane:
         self._overlay: list[str] = []  # the urgent lines shown over the full-screen program
         self._replay: bytearray | None = None  # output since the cursor was asked (None: not waiting)
         self._mid = False  # the program's output stopped inside an escape sequence or a character
-        self._tail = b""  # the program's last bytes (fish's own newline at an exact fill: _line_start)
+        self._tail = b""  # the program's last bytes (fish's own newline at an exact fill: _OWN_NEWLINE)
         self._region: tuple[int, int] | None = None  # the program's scroll region (rows, 0-based, inclusive)
         self._waiting: list[tuple[list[str], bool]] = []  # notices that came then
         self._cut = b""  # keys held back: maybe the cursor report's first part
@@ -163,7 +167,7 @@ class NoticeLane:
         else:
             changed = self._feed(data)
         self._mid = _unfinished(data)
-        self._tail = (self._tail + data[-3:])[-3:]
+        self._tail = (self._tail + data[-_TAIL:])[-_TAIL:]
         if b"r" in data or b"\x1bc" in data:
             self._note_region(data)
         if self._replay is not None:
@@ -409,7 +413,7 @@ class NoticeLane:
         back with ``ESC M``, so that full row is part of the line being edited."""
         mirror = self._mirror
         start = row
-        if self._tail == b"\r\r\n" and row > 0 and mirror.cursor().col == 0 \
+        if row > 0 and _OWN_NEWLINE.search(self._tail) and mirror.cursor().col == 0 \
                 and not mirror.row(row).text.strip() and not mirror.row(row - 1).text.endswith(" "):
             start -= 1
         while start > 0 and mirror.wrapped(start - 1):

@@ -296,14 +296,17 @@ def test_bash_readlines_wrapped_command_line_moves_whole_below_a_notice() -> Non
 
 
 @pytest.mark.parametrize("at_row", [3, 8])
-def test_fishs_command_line_that_fills_its_row_exactly_moves_whole_below_a_notice(at_row: int) -> None:
+@pytest.mark.parametrize("newline", [b"x\r\r\n", b"\x1b[36mx\r\r\n\x1b[30m\x1b[m\x0f",  # plain; TERM=tmux-256color
+                                     b"\x1b[36mx\r\r\n\x1b[30m\x1b(B\x1b[m"])  # TERM=xterm-256color
+def test_fishs_command_line_that_fills_its_row_exactly_moves_whole_below_a_notice(at_row: int, newline: bytes) -> None:
     """What fish 3.6 (40 columns) wrote for a command line filling its row exactly: a newline
-    of its own (no wrap flag), then, at the next key, ``ESC M`` back up to redraw the row's
-    end. The notice went between the two rows and fish's redraw landed on it (seen in tmux)."""
+    of its own (no wrap flag; the pty adds the first CR), then, at the next key, ``ESC M`` back
+    up to redraw the row's end. The notice went between the two rows and fish's redraw landed
+    on it (seen in tmux)."""
     term = Terminal(cols=40, rows=8, at_row=at_row)
     line = "$ echo " + "x" * 33
     term.program(line.encode()[:-1])
-    term.program(b"x\r\r\n")  # fish's own newline at the exact fill (the pty adds the first CR)
+    term.program(newline)
     term.say("[cobrowse] the agent: hello")
     term.say("[cobrowse] and again")
     term.program(b"\x1bM\x1b[38Cxxy\x1bM\r\r\n\x1b[C")  # the key "y", as fish drew it

@@ -13,6 +13,7 @@ import asyncio
 import shlex
 import shutil
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -104,16 +105,18 @@ async def test_notices_never_split_the_typed_line_nor_draw_over_less(relay_url: 
 
 
 @pytest.mark.skipif(shutil.which("fish") is None, reason="fish is needed (apt-get install fish)")
-async def test_a_notice_keeps_off_fishs_command_line_that_fills_its_row_exactly(relay_url: str) -> None:
+async def test_a_notice_keeps_off_fishs_command_line_that_fills_its_row_exactly(relay_url: str, tmp_path: Path) -> None:
     """fish moves on from a command line that fills its row exactly with a newline of its own
     (no wrap), then climbs back to redraw: a notice put between the two rows took fish's redraw
-    and the line showed garbled (the agent's line, then ``xx`` at its end, the rest below)."""
+    and the line showed garbled (the agent's line, then ``xx`` at its end, the rest below).
+    fish's default configuration (syntax colours after the newline), in an empty home."""
     agent = await start_agent(relay_url)
     tmux = Tmux()
     try:
         code = (await agent.event("code"))["code"]
         prompt = "function fish_prompt; echo -n '$ '; end; function fish_greeting; end"
-        tmux.start("customer", plain(code, relay_url, f"fish --no-config -C {shlex.quote(prompt)}"), 80, 24)
+        fish = f"env HOME={shlex.quote(str(tmp_path))} XDG_CONFIG_HOME={shlex.quote(str(tmp_path))} fish -C {shlex.quote(prompt)}"
+        tmux.start("customer", plain(code, relay_url, fish), 80, 24)
         await agent.event("paired")
         await tmux.wait("customer", lambda s: "Ctrl-] ?" in s and s.rstrip().endswith("$"), "fish's prompt")
         typed = "echo " + "x" * 73  # with the prompt: exactly 80 columns
