@@ -28,7 +28,6 @@ anything changed; a bad index, status or actor raises ``ValueError``.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
 from typing import Any
 
 import regex
@@ -36,6 +35,7 @@ import regex
 from cobrowse.playbook.lines import MAX_LINE
 from cobrowse.playbook.model import Playbook, Step
 from cobrowse.screen.budget import MAX_BURST_LINES, AgentPattern, PatternBudget
+from cobrowse.wire.frozen import frozen
 
 #: Seconds one pattern may spend on one line.
 MATCH_TIMEOUT = 0.05
@@ -44,7 +44,7 @@ STATUSES = ("pending", "active", "done", "skipped", "failed")
 ACTORS = ("agent", "customer", "auto")
 
 
-@dataclass(frozen=True)
+@frozen
 class StepState:
     status: str = "pending"
     by: str | None = None
