@@ -50,6 +50,9 @@ NEVER = (
     "platformdirs",
     # the code prompt (`cobrowse join` without a code) and its line editor
     "cobrowse.cli.code_prompt", "cobrowse.cli.code_entry",
+    # the regex engine (~7 ms): loaded when the first pattern compiles (a needle on screen, a
+    # --redact pattern, an agent's pattern, a playbook), never by the imports (join7)
+    "regex",
 )
 
 
@@ -153,3 +156,17 @@ def test_join_path_classes_and_patterns_stay_cheap() -> None:
     assert [c for c in ours if c.split(":")[0] not in DATACLASS_EXEC_ALLOWED] == []
     assert "cobrowse.screen.mode_tracker" in found["compiles"]  # and the patterns compiled at import
     assert [m for m in found["compiles"] if m in LAZY_PATTERNS] == []
+
+
+def test_no_redaction_pattern_no_regex_engine() -> None:
+    """The settings check the customer's own patterns (none, usually) without loading ``regex``;
+    one pattern loads it and is checked as before."""
+    code = ("import sys\nfrom cobrowse.cli.config import redact_patterns\nfrom cobrowse.errors import ConfigError\n"
+            "assert redact_patterns({}, None) == ()\nbefore = 'regex' in sys.modules\n"
+            "try:\n    redact_patterns({}, ['(unclosed'])\nexcept ConfigError as exc:\n    refused = 'not a valid regex' in str(exc)\n"
+            "print(before, refused, 'regex' in sys.modules)")
+    env = {**os.environ, "COBROWSE_CONFIG": os.devnull}
+    env.pop("COBROWSE_REDACT", None)
+    out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True, timeout=60,
+                         check=True)
+    assert out.stdout.split() == ["False", "True", "True"]
