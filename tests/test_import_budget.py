@@ -53,6 +53,8 @@ NEVER = (
     # the regex engine (~7 ms): loaded when the first pattern compiles (a needle on screen, a
     # --redact pattern, an agent's pattern, a playbook), never by the imports (join7)
     "regex",
+    # uuid's one platform.system() call at import (websockets' connection ids): cobrowse.cli.lean_imports
+    "platform",
 )
 
 
