@@ -86,6 +86,7 @@ def test_join_help_imports_none_of_them_either() -> None:
     modules = set(json.loads(out.stdout.strip().splitlines()[-1]))
     assert "usage: cobrowse join" in out.stdout
     assert offenders(modules) == []
+    assert "cobrowse.io.preconnect" not in modules  # no early connection to the relay for the help (join7)
 
 
 #: What no ``--help`` or ``--version`` needs: the relay itself, the playbook and signature code,
