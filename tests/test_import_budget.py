@@ -50,6 +50,11 @@ NEVER = (
     "platformdirs",
     # the code prompt (`cobrowse join` without a code) and its line editor
     "cobrowse.cli.code_prompt", "cobrowse.cli.code_entry",
+    # the regex engine (~7 ms): loaded when the first pattern compiles (a needle on screen, a
+    # --redact pattern, an agent's pattern, a playbook), never by the imports (join7)
+    "regex",
+    # uuid's one platform.system() call at import (websockets' connection ids): cobrowse.cli.lean_imports
+    "platform",
 )
 
 
@@ -81,6 +86,7 @@ def test_join_help_imports_none_of_them_either() -> None:
     modules = set(json.loads(out.stdout.strip().splitlines()[-1]))
     assert "usage: cobrowse join" in out.stdout
     assert offenders(modules) == []
+    assert "cobrowse.io.preconnect" not in modules  # no early connection to the relay for the help (join7)
 
 
 #: What no ``--help`` or ``--version`` needs: the relay itself, the playbook and signature code,
@@ -109,3 +115,61 @@ def test_help_and_version_load_no_command(argv: tuple[str, ...], shown: str) -> 
     text, modules = help_modules(*argv)
     assert shown in text
     assert sorted(m for m in modules if any(m == n or m.startswith(n + ".") for n in NOT_FOR_HELP)) == []
+
+
+#: What the join's class creation and module-level regexes may cost (join7). dataclasses compiles a
+#: class's methods with ``exec`` (~0.3-0.45 ms a class; ``cobrowse.wire.frozen``'s ``@frozen`` and
+#: ``@mutable`` do not): only these classes on the join path may still be made so (the screen's,
+#: whose ``slots`` or ``eq=False`` the closures do not cover).
+DATACLASS_EXEC_ALLOWED = {"cobrowse.screen.budget", "cobrowse.screen.diff", "cobrowse.screen.secret_shapes",
+                          "cobrowse.screen.state"}
+#: Modules whose patterns compile on first use: none of them may compile one while the join imports.
+LAZY_PATTERNS = ("cobrowse.i18n.ends", "cobrowse.playbook.model", "cobrowse.plain.keys_config")
+
+PROBE_CLASSES = """
+import dataclasses, re, sys
+execs, compiles = set(), set()
+create_fn = dataclasses._create_fn
+def counting(*args, **kwargs):
+    frame = sys._getframe(1)
+    while frame is not None and frame.f_code.co_name != "_process_class":
+        frame = frame.f_back
+    if frame is not None:
+        cls = frame.f_locals["cls"]
+        execs.add(f"{cls.__module__}:{cls.__qualname__}")
+    return create_fn(*args, **kwargs)
+dataclasses._create_fn = counting
+compile_re = re.compile
+def compiling(pattern, flags=0):
+    compiles.add(sys._getframe(1).f_globals.get("__name__", "?"))
+    return compile_re(pattern, flags)
+re.compile = compiling
+"""
+
+
+def test_join_path_classes_and_patterns_stay_cheap() -> None:
+    env = {**os.environ, "COBROWSE_CONFIG": os.devnull}
+    script = (f"{PROBE_CLASSES}\n{JOIN_PATH}\nimport json\n"
+              "print(json.dumps({'execs': sorted(execs), 'compiles': sorted(compiles)}))")
+    out = subprocess.run([sys.executable, "-c", script], cwd=ROOT, env=env, capture_output=True, text=True,
+                         timeout=60, check=True)
+    found = json.loads(out.stdout.strip().splitlines()[-1])
+    ours = [c for c in found["execs"] if c.startswith("cobrowse.")]
+    assert any(c.startswith("cobrowse.screen.") for c in ours)  # the probe did see dataclasses at work
+    assert [c for c in ours if c.split(":")[0] not in DATACLASS_EXEC_ALLOWED] == []
+    assert "cobrowse.screen.mode_tracker" in found["compiles"]  # and the patterns compiled at import
+    assert [m for m in found["compiles"] if m in LAZY_PATTERNS] == []
+
+
+def test_no_redaction_pattern_no_regex_engine() -> None:
+    """The settings check the customer's own patterns (none, usually) without loading ``regex``;
+    one pattern loads it and is checked as before."""
+    code = ("import sys\nfrom cobrowse.cli.config import redact_patterns\nfrom cobrowse.errors import ConfigError\n"
+            "assert redact_patterns({}, None) == ()\nbefore = 'regex' in sys.modules\n"
+            "try:\n    redact_patterns({}, ['(unclosed'])\nexcept ConfigError as exc:\n    refused = 'not a valid regex' in str(exc)\n"
+            "print(before, refused, 'regex' in sys.modules)")
+    env = {**os.environ, "COBROWSE_CONFIG": os.devnull}
+    env.pop("COBROWSE_REDACT", None)
+    out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True, timeout=60,
+                         check=True)
+    assert out.stdout.split() == ["False", "True", "True"]

@@ -13,8 +13,9 @@ from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import dataclass
 from typing import Any
+
+from cobrowse.wire.frozen import frozen
 
 GENESIS = "0" * 64
 
@@ -46,7 +47,7 @@ class ReceiptChain:
         return line
 
 
-@dataclass(frozen=True)
+@frozen
 class Verdict:
     ok: bool
     entries: int

@@ -252,12 +252,18 @@ async def _gc_back_later(command: Coroutine[Any, Any, int]) -> int:
         _gc_back()
 
 
+def _asks_help(words: Sequence[str]) -> bool:
+    """``-h`` or ``--help`` (or an abbreviation argparse takes for it) among the command's words:
+    the help needs no relay, so no early connection (and its thread's imports, ~20 ms)."""
+    return any(w == "-h" or (len(w) >= 3 and "--help".startswith(w)) for w in words)
+
+
 def _main(argv: Sequence[str] | None, lean: bool) -> int:
     from cobrowse.cli import lean_imports
 
     lean_imports.install()  # websockets and spake2 without what they build at import and we never use
     words = sys.argv[1:] if argv is None else list(argv)
-    if argv is None and words and words[0] in LEAN:  # the relay's TCP connect overlaps the imports
+    if argv is None and words and words[0] in LEAN and not _asks_help(words[1:]):  # the relay's TCP connect overlaps the imports
         from cobrowse.io import preconnect
         preconnect.start(words[1:], os.environ)
     parser = build_parser(words[0] if words else None)

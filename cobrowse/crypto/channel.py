@@ -56,10 +56,10 @@ from __future__ import annotations
 
 import struct
 from collections import OrderedDict, deque
-from dataclasses import dataclass
 
 from cobrowse.crypto.aead import Opener, Sealer
 from cobrowse.errors import TamperedFrame
+from cobrowse.wire.frozen import frozen
 
 DATA = 0x10
 ACK = 0x11
@@ -81,13 +81,13 @@ MAX_TRIES = 6  # with retransmit_after=2: copies at 2, 4, 8, 16, 32, 62 s; stall
 DUPLICATE_ACK_EVERY = 0.5
 
 
-@dataclass(frozen=True)
+@frozen
 class Delivered:
     seq: int
     payload: bytes
 
 
-@dataclass(frozen=True)
+@frozen
 class Duplicate:
     """A frame older than the next expected one: not applied."""
 
@@ -95,7 +95,7 @@ class Duplicate:
     expected: int
 
 
-@dataclass(frozen=True)
+@frozen
 class Gap:
     """A frame newer than the next expected one: not applied, a resend is needed."""
 
@@ -103,14 +103,14 @@ class Gap:
     expected: int
 
 
-@dataclass(frozen=True)
+@frozen
 class StaleAck:
     """An acknowledgement whose counter did not increase (a replay): ignored."""
 
     seq: int
 
 
-@dataclass(frozen=True)
+@frozen
 class Acknowledged:
     up_to: int
 

@@ -10,6 +10,7 @@ Pure: these are tables and functions of ``tr``.
 
 from __future__ import annotations
 
+import functools
 import re
 
 from cobrowse.errors import (
@@ -142,8 +143,10 @@ def _pattern(template: str) -> re.Pattern[str]:
     return re.compile("".join(f"(?P<{part}>{_RELAY_VALUE})" if i % 2 else part for i, part in enumerate(parts)))
 
 
-_RELAY_PATTERNS = tuple((template, _pattern(template)) for template in RELAY_TEXTS)
-_FRAME_PATTERNS = tuple((template, _pattern(template)) for template in FRAME_WARNINGS)
+@functools.cache
+def _patterns(frames: bool) -> tuple[tuple[str, re.Pattern[str]], ...]:
+    """Compiled on the first misbehaving relay, not at import (~2 ms of the join's start-up)."""
+    return tuple((template, _pattern(template)) for template in (FRAME_WARNINGS if frames else RELAY_TEXTS))
 
 
 def _found_again(message: str, patterns: tuple[tuple[str, re.Pattern[str]], ...], tr: Translator) -> Translated | None:
@@ -164,7 +167,7 @@ def _found_again(message: str, patterns: tuple[tuple[str, re.Pattern[str]], ...]
 def relay_text(message: str, tr: Translator | None = None) -> Translated | None:
     """Our sentence for ``message`` when it is the runtime's English for a misbehaving relay
     (``relay_english``); None for anything else (it is shown as it came)."""
-    return _found_again(message, _RELAY_PATTERNS, tr or current())
+    return _found_again(message, _patterns(False), tr or current())
 
 
 def frame_warning_text(kind: str, message: str, tr: Translator | None = None) -> Translated | None:
@@ -172,7 +175,7 @@ def frame_warning_text(kind: str, message: str, tr: Translator | None = None) ->
     as the runtime says it; None for anything else."""
     if kind not in FRAME_WARNING_KINDS:
         return None
-    return _found_again(message, _FRAME_PATTERNS, tr or current())
+    return _found_again(message, _patterns(True), tr or current())
 
 
 def ended_text(reason: str, message: str, tr: Translator | None = None) -> str:

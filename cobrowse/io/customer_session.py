@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from dataclasses import dataclass
 from typing import Any, Awaitable, Callable, Sequence
 
 from cobrowse.errors import CobrowseError
@@ -31,7 +30,7 @@ from cobrowse.trust.tripwire import COOLDOWN
 from cobrowse.voice.settings import RtcSettings
 from cobrowse.wire.code import Code
 from cobrowse.wire.proxy import ProxyChoice
-from cobrowse.wire.frozen import frozen
+from cobrowse.wire.frozen import frozen, mutable
 
 logger = logging.getLogger(__name__)
 
@@ -57,7 +56,7 @@ class CustomerOptions:
     review_resume: bool = False
 
 
-@dataclass
+@mutable
 class GuideHooks:
     """What a front end shows while guide mode creates a session (all optional)."""
 

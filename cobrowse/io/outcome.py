@@ -10,9 +10,9 @@ text (a test holds them equal).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 
 from cobrowse.errors import WRONG_CODE_RETRY_MESSAGE, LocalError, RelayRejected, RelayUnavailable, SecurityError
+from cobrowse.wire.frozen import frozen
 
 EXIT_OK = 0
 EXIT_FAILED = 1
@@ -40,7 +40,7 @@ END_MESSAGES = {
 FAILED_ENDS = frozenset({"peer_timeout", "expired", "shutdown", "idle"})
 
 
-@dataclass(frozen=True)
+@frozen
 class Outcome:
     reason: str
     message: str

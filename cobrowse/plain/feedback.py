@@ -9,15 +9,15 @@ ignored, so a stray keystroke cannot send a wrong answer.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 
 from cobrowse.i18n.text import N_
+from cobrowse.wire.frozen import frozen
 
 #: Translated where it is shown (``tr(QUESTION)``).
 QUESTION = N_("Was your problem solved? press y or n, then rate the help 1-5 (Enter skips a question, Esc skips both)")
 
 
-@dataclass(frozen=True)
+@frozen
 class FeedbackAnswer:
     solved: str  # "yes", "no" or "" (skipped)
     rating: int  # 1..5, 0 skipped

@@ -20,24 +20,31 @@ their shape. Pure: values in, settings or an error out.
 
 from __future__ import annotations
 
+import functools
 import re
-from dataclasses import dataclass
 from typing import Any
 
 from cobrowse.plain.keymap import DEFAULT_PREFIX, KEYMAP, KeyConflict, check_letters
+from cobrowse.wire.frozen import frozen
 
 #: Prefix keys refused: the shell needs them (interrupt, EOF, erase, tab, Enter, Escape, suspend).
 RESERVED = {"c": "interrupts programs", "d": "ends input (EOF)", "h": "erases a character", "i": "is Tab",
             "j": "is a new line", "m": "is Enter", "[": "is Escape", "z": "suspends programs"}
-_CONTROL = re.compile(r"(?:ctrl[-+]|c-|\^)([a-z\\\]^_@])", re.I)
-_FUNCTION = re.compile(r"(shift\+|⇧|s-)?f(\d{1,2})", re.I)
+_CONTROL = r"(?:ctrl[-+]|c-|\^)([a-z\\\]^_@])"
+_FUNCTION = r"(shift\+|⇧|s-)?f(\d{1,2})"
+
+
+@functools.cache
+def _compiled(pattern: str) -> re.Pattern[str]:
+    """Compiled when a ``[keys]`` setting is read, not at import (on the join's path)."""
+    return re.compile(pattern, re.I)
 
 
 class KeysError(ValueError):
     """A ``[keys]`` setting that cannot be used (the message names it)."""
 
 
-@dataclass(frozen=True)
+@frozen
 class KeysSettings:
     prefix: int = DEFAULT_PREFIX  # the byte a Ctrl-letter sends
     letters: tuple[tuple[str, str], ...] = ()  # (command, key after the prefix), only those changed
@@ -46,7 +53,7 @@ class KeysSettings:
 
 def prefix_byte(value: str) -> int:
     """``"ctrl-]"``, ``"C-a"``, ``"^A"`` → the byte the terminal sends for it."""
-    match = _CONTROL.fullmatch(value.strip())
+    match = _compiled(_CONTROL).fullmatch(value.strip())
     if match is None:
         raise KeysError(f"prefix = {value!r}: expected a control key like \"ctrl-]\" or \"ctrl-a\"")
     letter = match[1].lower()
@@ -57,7 +64,7 @@ def prefix_byte(value: str) -> int:
 
 def console_key(value: str) -> str:
     """``"F2"``, ``"shift+F2"``, ``"⇧F2"`` → the console's way of showing it (``⇧F2``)."""
-    match = _FUNCTION.fullmatch(value.strip())
+    match = _compiled(_FUNCTION).fullmatch(value.strip())
     if match is None or not 1 <= int(match[2]) <= 12:
         raise KeysError(f"{value!r} is not a function key: write F1 … F12 or shift+F1 … shift+F12")
     shifted = bool(match[1])

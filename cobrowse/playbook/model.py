@@ -13,13 +13,12 @@ as hostile: every type, size and pattern is checked, and anything wrong raises
 
 from __future__ import annotations
 
+import functools
 import re
-from dataclasses import dataclass
 from typing import Any
 
-import regex
-
 from cobrowse.errors import LocalError
+from cobrowse.wire.frozen import frozen
 
 MAX_STEPS = 200
 MAX_TITLE = 200  # characters
@@ -38,8 +37,19 @@ PLAYBOOK_KEYS = ("title", "description", "steps")
 # differently from what it is (Trojan Source); joiners stay (emoji need them). Text an agent
 # pushes is escaped before it gets here (cobrowse.protocol.untrusted).
 _SPOOF = "\u061c\u200b\u200e\u200f\u202a-\u202e\u2060-\u2069\ufeff"
-_CONTROL = re.compile(f"[\\x00-\\x1f\\x7f-\\x9f\\ud800-\\udfff{_SPOOF}]")
-_TEXT_CONTROL = re.compile(f"[\\x00-\\x08\\x0b-\\x1f\\x7f-\\x9f\\ud800-\\udfff{_SPOOF}]")
+_CONTROL = f"[\\x00-\\x1f\\x7f-\\x9f\\ud800-\\udfff{_SPOOF}]"
+_TEXT_CONTROL = f"[\\x00-\\x08\\x0b-\\x1f\\x7f-\\x9f\\ud800-\\udfff{_SPOOF}]"
+
+
+@functools.cache
+def _compiled(pattern: str) -> re.Pattern[str]:
+    return re.compile(pattern)
+
+
+def _has(pattern: str, text: str) -> bool:
+    """Compiled when a playbook is first checked, not at import (the join imports this module
+    for its types; most sessions never see a playbook)."""
+    return _compiled(pattern).search(text) is not None
 
 
 class PlaybookError(LocalError):
@@ -66,7 +76,7 @@ class PlaybookError(LocalError):
         return self._format()
 
 
-@dataclass(frozen=True)
+@frozen
 class Step:
     title: str
     body: str = ""
@@ -75,7 +85,7 @@ class Step:
     fail: str | None = None
 
 
-@dataclass(frozen=True)
+@frozen
 class Playbook:
     title: str
     steps: tuple[Step, ...]
@@ -92,7 +102,7 @@ def check_title(title: str) -> str | None:
         return "the title is empty"
     if len(title) > MAX_TITLE:
         return f"the title is {len(title)} characters long; the limit is {MAX_TITLE}"
-    if _CONTROL.search(title):
+    if _has(_CONTROL, title):
         return "the title holds a control or invalid character"
     return None
 
@@ -101,7 +111,7 @@ def check_text(text: str, what: str) -> str | None:
     size = len(text.encode("utf-8", "surrogatepass"))
     if size > MAX_BODY:
         return f"the {what} is {size} bytes long; the limit is {MAX_BODY}"
-    if _TEXT_CONTROL.search(text):
+    if _has(_TEXT_CONTROL, text):
         return f"the {what} holds a control or invalid character (only newlines and tabs are allowed)"
     return None
 
@@ -113,7 +123,7 @@ def check_command(command: str) -> str | None:
         return f"the command is {len(command)} characters long; the limit is {MAX_COMMAND}"
     if "\n" in command or "\r" in command:
         return "the command must be one line (a newline would run it without the customer pressing Enter)"
-    if _CONTROL.search(command):
+    if _has(_CONTROL, command):
         return "the command holds a control or invalid character"
     return None
 
@@ -123,8 +133,10 @@ def check_pattern(pattern: str) -> str | None:
         return "the pattern is empty"
     if len(pattern) > MAX_PATTERN:
         return f"the pattern is {len(pattern)} characters long; the limit is {MAX_PATTERN}"
-    if _CONTROL.search(pattern):
+    if _has(_CONTROL, pattern):
         return r"the pattern holds a control or invalid character (write \t, \x1b ... instead)"
+    import regex  # on first use: the join's first screen compiles none (~7 ms of imports)
+
     try:
         regex.compile(pattern)
     except regex.error as exc:

@@ -28,14 +28,12 @@ anything changed; a bad index, status or actor raises ``ValueError``.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
 from typing import Any
-
-import regex
 
 from cobrowse.playbook.lines import MAX_LINE
 from cobrowse.playbook.model import Playbook, Step
 from cobrowse.screen.budget import MAX_BURST_LINES, AgentPattern, PatternBudget
+from cobrowse.wire.frozen import frozen
 
 #: Seconds one pattern may spend on one line.
 MATCH_TIMEOUT = 0.05
@@ -44,7 +42,7 @@ STATUSES = ("pending", "active", "done", "skipped", "failed")
 ACTORS = ("agent", "customer", "auto")
 
 
-@dataclass(frozen=True)
+@frozen
 class StepState:
     status: str = "pending"
     by: str | None = None
@@ -275,6 +273,8 @@ def _compile(pattern: str | None, index: int, key: str, budget: PatternBudget | 
     if budget is not None:  # the agent's: refused or switched off with a notice, never raised
         what = "success" if key == "expect" else "failure"
         return budget.compile(pattern, f"step {index + 1} {what} pattern ({key}:)")
+    import regex  # on first use: the join's first screen compiles none (~7 ms of imports)
+
     try:
         return regex.compile(pattern)
     except regex.error as exc:

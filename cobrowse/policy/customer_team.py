@@ -29,7 +29,6 @@ A colleague's refusal never quiets the queue: ``MAX_REFUSED`` per inviter stops 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any, ClassVar
 
@@ -40,7 +39,7 @@ from cobrowse.policy.events import Event
 from cobrowse.protocol import messages as m
 from cobrowse.protocol.team_messages import MAX_INVITE_EXPIRY_S, VoidReason
 from cobrowse.protocol.prompts import ARMING, TIMEOUT, Answered, Prompt, PromptEvent, PromptKind, PromptQueue, Shown, TooSoon
-from cobrowse.wire.frozen import frozen
+from cobrowse.wire.frozen import frozen, mutable
 
 #: Invitations open (a code out, nobody paired yet) at once.
 MAX_OPEN_INVITES = 2
@@ -64,7 +63,7 @@ class ViewerState(StrEnum):
     GONE = "gone"
 
 
-@dataclass
+@mutable
 class Viewer:
     id: int
     name: str = ""
@@ -145,7 +144,7 @@ def void_for(reason: str) -> VoidReason:
     return VoidReason.CLOSED
 
 
-@dataclass
+@mutable
 class _Pick:
     """The customer is choosing which agent to remove: ``candidates`` newest first."""
 

@@ -12,12 +12,15 @@ import dataclasses
 from enum import Enum
 from typing import Any, ClassVar, Mapping
 
+from cobrowse.wire.frozen import frozen
+
+
 def key(name: str, default: Any = None) -> Any:
     """A field whose JSON key is ``name`` (for ``from``, ``class`` and the like)."""
     return dataclasses.field(default=default, metadata={"key": name})
 
 
-@dataclasses.dataclass(frozen=True)
+@frozen
 class Event:
     """Base of every typed event; subclasses set ``KIND`` to the headless ``event`` name."""
 

@@ -10,8 +10,8 @@ the number of kinds. Pure: ``now`` is passed in.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from cobrowse.wire.frozen import frozen
+from dataclasses import field
+from cobrowse.wire.frozen import frozen, mutable
 
 NOTICE_EVERY = 5.0
 
@@ -46,7 +46,7 @@ DEFAULT = Budget(20.0, 50.0)
 UNLIMITED = frozenset({"end"})
 
 
-@dataclass
+@mutable
 class TokenBucket:
     budget: Budget
     tokens: float
@@ -62,7 +62,7 @@ class TokenBucket:
         return False
 
 
-@dataclass
+@mutable
 class RateLimits:
     """One bucket per message type, created on first use (their number is bounded by the
     types this client knows, plus ``unknown``)."""
@@ -92,13 +92,13 @@ class Notice:
     first: bool
 
 
-@dataclass
+@mutable
 class _Tally:
     told_at: float
     untold: int = 0
 
 
-@dataclass
+@mutable
 class NoticeTally:
     """Coalesces "ignored N ..." notices per kind: at most one line every ``every`` s each."""
 

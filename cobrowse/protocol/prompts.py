@@ -24,12 +24,12 @@ The texts are English msgids (``cobrowse.i18n``): front ends show ``tr(ASKS[kind
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import field
 from enum import StrEnum
 from typing import TypeVar
 
 from cobrowse.i18n.text import N_, Translator, current
-from cobrowse.wire.frozen import frozen
+from cobrowse.wire.frozen import frozen, mutable
 
 Owner = TypeVar("Owner")
 
@@ -146,7 +146,7 @@ class NothingAsked:
 PromptEvent = Shown | Queued | Coalesced | AutoRefused | Answered | TooSoon | Stale | NothingAsked
 
 
-@dataclass
+@mutable
 class PromptQueue:
     timeout: float = TIMEOUT
     arming: float = ARMING

@@ -15,7 +15,6 @@ randomness, the peer's message, keys) survives a reset.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Callable, Protocol
 
 from cobrowse.crypto.channel import Delivered, Duplicate, Gap, SecureChannel, StaleAck
@@ -24,6 +23,7 @@ from cobrowse.errors import SecurityError, TamperedFrame
 from cobrowse.protocol import messages
 from cobrowse.protocol.messages import AppMessage, MalformedPayload
 from cobrowse.wire.code import Code
+from cobrowse.wire.frozen import frozen
 
 ACK_DELAY = 0.05
 #: An acknowledgement waiting at least this long leaves with the next frame this side sends
@@ -43,17 +43,17 @@ LAZY_FRAMES = 8
 LAZY_BYTES = 64 * 1024
 
 
-@dataclass(frozen=True)
+@frozen
 class Paired:
     sas: str
 
 
-@dataclass(frozen=True)
+@frozen
 class Received:
     message: AppMessage
 
 
-@dataclass(frozen=True)
+@frozen
 class Integrity:
     """Something arrived that must not be applied: a replay, a gap, an injected frame."""
 

@@ -47,8 +47,6 @@ from enum import StrEnum
 from functools import partial
 from typing import Any, TypeVar
 
-import regex  # type: ignore[import-untyped, unused-ignore]
-
 __all__ = [
     "CHEAP_CALL",
     "LINE_TIMEOUT",
@@ -246,6 +244,8 @@ class PatternBudget:
         """Compile an agent's pattern. One that is invalid (unless ``literal_if_invalid``:
         then it is searched as plain text) or too costly by its shape comes back switched
         off, with a notice; it never raises."""
+        import regex  # type: ignore[import-untyped, unused-ignore]  # on first use: the join's first screen compiles none (~7 ms of imports)
+
         reason = OffReason.NESTED if costly_shape(source) else None
         compiled: Any = None
         if reason is None:

@@ -10,9 +10,10 @@ and many never are in a session.
 from __future__ import annotations
 
 import re
-from typing import Any, Iterator
+from typing import TYPE_CHECKING, Any, Iterator
 
-import regex
+if TYPE_CHECKING:
+    import regex
 
 __all__ = ["LazyPattern", "LazyRe"]
 
@@ -32,6 +33,8 @@ class LazyPattern:
     def compiled(self) -> regex.Pattern[str]:
         compiled = self._compiled
         if compiled is None:
+            import regex  # here: the join's first screen compiles none of these (~7 ms of imports)
+
             compiled = self._compiled = regex.compile(self.source, self.flags)
         return compiled
 

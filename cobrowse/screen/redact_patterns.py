@@ -4,14 +4,16 @@ CPU budget; a line one of them could not check raises :class:`Unchecked`)."""
 
 from __future__ import annotations
 
-from typing import Callable, Iterable, Sequence
+from typing import TYPE_CHECKING, Callable, Iterable, Sequence
 
-import regex
 from ahocorasick_rs import AhoCorasick
 
 from .budget import AgentPattern, PatternBudget
 from .mask import Span
 from .secret_shapes import Rule
+
+if TYPE_CHECKING:
+    import regex
 
 MAX_PATTERNS = 100
 MAX_PATTERN_LENGTH = 500
@@ -26,6 +28,8 @@ def compile_patterns(patterns: Iterable[str], source: str) -> tuple[regex.Patter
     (e.g. ``"--redact"``, ``"config file"``, ``"the agent"``)."""
     compiled = []
     for i, p in enumerate(patterns, 1):
+        import regex  # with the first pattern: none is the usual case, and the join's imports save ~7 ms
+
         if not isinstance(p, str) or not p:
             raise RedactPatternError(f"redaction pattern #{i} from {source}: must be a non-empty string")
         if len(p) > MAX_PATTERN_LENGTH:
@@ -39,7 +43,7 @@ def compile_patterns(patterns: Iterable[str], source: str) -> tuple[regex.Patter
     return tuple(compiled)
 
 
-_Compiled = tuple[Rule, regex.Pattern[str], bool]
+_Compiled = tuple[Rule, "regex.Pattern[str]", bool]
 
 
 class Hint:
@@ -98,6 +102,8 @@ class CompiledRules:
     def compiled(self, i: int) -> _Compiled:
         done = self._compiled[i]
         if done is None:
+            import regex
+
             rule = self.rules[i]
             pattern = regex.compile(rule.pattern)
             done = self._compiled[i] = (rule, pattern, "v" in pattern.groupindex)

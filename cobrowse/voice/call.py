@@ -12,9 +12,9 @@ States: ``idle`` → ``calling`` (we invited) or ``ringing`` (they invited) → 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 
 from cobrowse.protocol.messages import Call
+from cobrowse.wire.frozen import frozen
 
 RING_TIMEOUT = 45.0
 
@@ -23,7 +23,7 @@ class CallError(ValueError):
     """A call action that makes no sense now (e.g. accepting when nothing rings)."""
 
 
-@dataclass(frozen=True)
+@frozen
 class VoiceEvent:
     """A change the people should see: the headless ``voice`` event."""
 

@@ -14,12 +14,12 @@ number once, and asks for a resend after a gap. This policy only decides where t
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 
 from cobrowse.crypto.channel import SEALED_KINDS
+from cobrowse.wire.frozen import frozen
 
 
-@dataclass(frozen=True)
+@frozen
 class PathChange:
     path: str
     reason: str

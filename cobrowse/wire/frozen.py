@@ -65,6 +65,35 @@ def frozen(cls: _T) -> _T:
     return cast(_T, made)
 
 
+@dataclass_transform(field_specifiers=(dataclasses.field, dataclasses.Field))
+def mutable(cls: _T) -> _T:
+    """Make ``cls`` a plain (mutable) dataclass, as ``@dataclass`` does, its ``__init__``,
+    ``__repr__`` and ``__eq__`` closures as :func:`frozen`'s (``@dataclass`` compiles three
+    functions per class with ``exec``: ~0.3 ms). Unhashable, as ``@dataclass`` makes a class
+    with ``__eq__``. A base that is a dataclass, or what the closures do not cover (as for
+    :func:`frozen`), goes to ``dataclasses`` unchanged."""
+    own = cls.__dict__.get("__annotations__", {})
+    if (any("__dataclass_fields__" in base.__dict__ for base in cls.__mro__[1:])
+            or getattr(cls, "__setattr__") is not object.__setattr__  # @dataclass's __init__ assigns through it
+            or any("InitVar" in str(t) or "KW_ONLY" in str(t) for t in own.values())
+            or any(isinstance(v, dataclasses.Field) and (v.kw_only is True or not v.init) for v in cls.__dict__.values())):
+        return cast(_T, dataclasses.dataclass(cls))
+    doc = cls.__dict__.get("__doc__")
+    if not doc:
+        cls.__doc__ = "-"  # keeps dataclasses from calling inspect.signature
+    made: Any = dataclasses.dataclass(init=False, repr=False, eq=False)(cls)
+    fields = dataclasses.fields(made)
+    if not doc:
+        made.__doc__ = f"{made.__name__}({', '.join(f.name for f in fields)})"
+    _set(made, "__init__", _init([f for f in fields if f.init], made.__qualname__,
+                                  getattr(made, "__post_init__", None) is not None))
+    _set(made, "__repr__", _repr(tuple(f.name for f in fields if f.repr)))
+    _set(made, "__eq__", _eq(tuple(f.name for f in fields if f.compare)))
+    if "__hash__" not in cls.__dict__:
+        made.__hash__ = None
+    return cast(_T, made)
+
+
 def _set(cls: type, name: str, fn: Callable[..., Any]) -> None:
     if name in cls.__dict__ and cls.__dict__[name] is not None:
         return  # the class defines its own, as dataclasses leaves it
@@ -96,12 +125,12 @@ def _below_frozen(cls: type, bases: list[type]) -> type:
     without its frozen check: its own fields come from ``dataclasses`` run on a stand-in class
     holding ``cls``'s namespace and no bases (defaults, ``field()``, ClassVar, the mutable
     default and unannotated ``field()`` errors), after the bases' fields, as dataclasses
-    orders them. What a stand-in could get wrong is left to dataclasses: a field of its own
-    that a base has a class attribute for (dataclasses would read the inherited default),
+    orders them. What a stand-in could get wrong is left to dataclasses: an annotation with no
+    value of its own that a base has a class attribute for (dataclasses reads the inherited one),
     ``__slots__``, a metaclass, descriptors that learn their owner (``__set_name__``)."""
     namespace = {k: v for k, v in cls.__dict__.items() if k not in ("__dict__", "__weakref__")}
     if (type(cls) is not type or "__slots__" in namespace
-            or any(hasattr(base, name) for name in namespace.get("__annotations__", {}) for base in cls.__mro__[1:])
+            or any(_inherited(cls, name, namespace) for name in namespace.get("__annotations__", {}))
             or any(hasattr(type(v), "__set_name__") and not isinstance(v, dataclasses.Field) for v in namespace.values())):
         return dataclasses.dataclass(init=False, repr=False, eq=False, frozen=True)(cls)  # as dataclasses does it
     stand_in: Any = dataclasses.dataclass(init=False, repr=False, eq=False)(type(cls.__name__, (), namespace))
@@ -124,6 +153,15 @@ def _below_frozen(cls: type, bases: list[type]) -> type:
         setattr(cls, "__match_args__", tuple(f.name for f in dataclasses.fields(cls)))
     abc.update_abstractmethods(cls)
     return cls
+
+
+def _inherited(cls: type, name: str, namespace: dict[str, Any]) -> bool:
+    """Whether dataclasses would read ``name``'s default from a base: an annotation without a
+    value of its own (``KIND: ClassVar[str] = "chat"`` below a base's ``KIND`` has one, read
+    the same both ways; 20 of the join's event classes are so)."""
+    if name in namespace and not hasattr(type, name):
+        return False
+    return any(hasattr(base, name) for base in cls.__mro__[1:])
 
 
 def _frozen_setattr(owner: type, names: frozenset[str]) -> Callable[[object, str, Any], None]:
