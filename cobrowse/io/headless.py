@@ -48,6 +48,11 @@ class JsonLines:
             pass
 
 
+#: ``pick`` is a command of the queue's waiting room (cobrowse/cli/help.py), not of a session.
+ONLY_IN_QUEUE = ("pick works only while serving a help queue, before a session starts "
+                 "(cobrowse agent --headless --queue --credential FILE)")
+
+
 def parse_command(cmd: Mapping[str, Any]) -> AgentCommand:
     """One headless command object as a typed command; CommandError says what is wrong."""
     name = cmd.get("cmd")
@@ -55,7 +60,7 @@ def parse_command(cmd: Mapping[str, Any]) -> AgentCommand:
         raise CommandError('a command needs a "cmd" string, e.g. {"cmd": "chat", "text": "hi"}')
     parse = PARSERS.get(name)
     if parse is None:
-        raise CommandError(f"unknown command {name!r}")
+        raise CommandError(ONLY_IN_QUEUE if name == "pick" else f"unknown command {name!r}")
     return parse(cmd)
 
 
