@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
+import stat
 import sys
 from typing import TYPE_CHECKING, Any, Callable, Mapping, TextIO
 
@@ -111,10 +113,34 @@ PARSERS: dict[str, Callable[[Mapping[str, Any]], AgentCommand]] = {
 
 
 async def stdin_lines() -> asyncio.StreamReader:
+    """Commands from stdin: a pipe, a socket or a terminal is watched by the loop; a file or
+    /dev/null (an integration's script of commands, a service run with no input) cannot be
+    (epoll refuses them), so it is read by a thread, which never blocks on them."""
     loop = asyncio.get_running_loop()
     reader = asyncio.StreamReader(limit=1 << 20)
-    await loop.connect_read_pipe(lambda: asyncio.StreamReaderProtocol(reader), sys.stdin)
+    if _pollable(sys.stdin.fileno()):
+        await loop.connect_read_pipe(lambda: asyncio.StreamReaderProtocol(reader), sys.stdin)
+    else:
+        _FEEDERS.add(feeder := asyncio.create_task(_feed_from_file(sys.stdin.fileno(), reader)))
+        feeder.add_done_callback(_FEEDERS.discard)
     return reader
+
+
+_FEEDERS: set[asyncio.Task[None]] = set()
+
+
+def _pollable(fd: int) -> bool:
+    mode = os.fstat(fd).st_mode
+    if stat.S_ISFIFO(mode) or stat.S_ISSOCK(mode):
+        return True
+    return stat.S_ISCHR(mode) and os.isatty(fd)
+
+
+async def _feed_from_file(fd: int, reader: asyncio.StreamReader) -> None:
+    loop = asyncio.get_running_loop()
+    while chunk := await loop.run_in_executor(None, os.read, fd, 1 << 16):
+        reader.feed_data(chunk)
+    reader.feed_eof()
 
 
 async def serve_commands(runtime: AgentRuntime, reader: asyncio.StreamReader) -> None:
