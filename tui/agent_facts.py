@@ -173,9 +173,15 @@ class SessionView(TabPane):
             mismatch = self.mirror.size_mismatch
         except Exception:
             mismatch = None
+        cropped = ""
         if mismatch is not None and not self.ended:
             cols, rows = mismatch
             text = f"{text} · customer's terminal is {cols}×{rows}"
+            width, height = self.mirror.size
+            if cols > width or rows > height:  # at 80×24 the status line is cut before it says so
+                cropped = f"cropped: the customer's terminal is {cols}×{rows}; the view follows the cursor"
+        if (self.mirror.border_title or "") != cropped:  # each assignment repaints the whole mirror
+            self.mirror.border_title = cropped
         self.query_one("#state", PlainStatic).update(text)
 
     def _alert(self, text: str) -> None:
