@@ -167,6 +167,10 @@ class SessionView(TabPane):
         self.state = text
         self._render_status_extra()
 
+    def on_resize(self) -> None:
+        """The console resized: whether the mirror crops changed with it, without a frame."""
+        self.call_after_refresh(self._render_status_extra)
+
     def _render_status_extra(self) -> None:
         text = self.state
         try:

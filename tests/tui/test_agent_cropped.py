@@ -30,4 +30,6 @@ async def test_the_mirror_says_when_it_is_cropped(relay: RelayServer, customers:
             assert len(title) <= pane.mirror.size.width  # on the border, whole
         else:
             assert title == ""
+        await pilot.resize_terminal(*((200, 50) if cropped else (80, 24)))  # no new frame from the customer
+        await until(lambda: bool(pane.mirror.border_title) != cropped, "the border after a resize", pilot=pilot)
         await leave(app)
