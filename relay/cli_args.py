@@ -12,7 +12,7 @@ _SETTINGS: dict[str, tuple[str, str]] = {
     "grace": ("S", "seconds a dropped side may come back (default 300)"),
     "unclaimed_ttl": ("S", "seconds a code waits to be used (default 600)"),
     "max_frame_bytes": ("N", "largest frame forwarded (default 262144)"),
-    "token_store": ("FILE", "agent token store (default: relay-tokens.json in the data dir)"),
+    "token_store": ("FILE", "agent token store (default: relay-tokens.json in the platform data dir, ~/.local/share/cobrowse; COBROWSE_DATA_DIR does not move it)"),
     "session_store": ("FILE", "live sessions kept for a restart (default: relay-sessions-HOST-PORT.sqlite3 in the data dir; 'off' keeps none)"),
     "customers_may_create": ("BOOL", "whether customers may create sessions (default true)"),
     "max_sessions": ("N", "live sessions on this relay (default 100000)"),

@@ -372,6 +372,12 @@ def read_file(path: str | os.PathLike[str]) -> dict[str, Any]:
         raise ConfigError(f"cannot read relay config file {str(p)!r}: {exc.strerror or exc}") from None
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"relay config file {str(p)!r} is not valid TOML: {exc}") from None
+    outside = [key for key in data if key in _CHECKS]
+    if outside:
+        raise ConfigError(
+            f"relay config file {str(p)!r}: {', '.join(outside)} must be under a [relay] table "
+            "(a setting outside it would be ignored)"
+        )
     table = data.get("relay", {})
     if not isinstance(table, dict):
         raise ConfigError(f"relay config file {str(p)!r}: 'relay' must be a table ([relay])")

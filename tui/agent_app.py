@@ -205,9 +205,12 @@ class AgentApp(SessionActions):
 
     def get_system_commands(self, screen: Screen[Any]) -> Iterable[SystemCommand]:
         """Textual's own "Keys" entry goes: the palette's "Help: keys and shortcuts" opens the
-        same panel and is found by "help" too; two entries tied for "keys" came in either order."""
+        same panel and is found by "help" too; two entries tied for "keys" came in either order.
+        Its "Quit" said "as soon as possible", while ``action_quit`` asks with sessions live."""
         for command in super().get_system_commands(screen):
-            if command.title != "Keys":
+            if command.title == "Quit":  # Textual's "as soon as possible": this one asks first
+                yield command._replace(help="Quit the console (with a session live, it asks first and ends them)")
+            elif command.title != "Keys":
                 yield command
     def notify(self, message: str, *, title: str = "", severity: SeverityLevel = "information",
                timeout: float | None = None, markup: bool = False) -> None:

@@ -167,15 +167,25 @@ class SessionView(TabPane):
         self.state = text
         self._render_status_extra()
 
+    def on_resize(self) -> None:
+        """The console resized: whether the mirror crops changed with it, without a frame."""
+        self.call_after_refresh(self._render_status_extra)
+
     def _render_status_extra(self) -> None:
         text = self.state
         try:
             mismatch = self.mirror.size_mismatch
         except Exception:
             mismatch = None
+        cropped = ""
         if mismatch is not None and not self.ended:
             cols, rows = mismatch
             text = f"{text} · customer's terminal is {cols}×{rows}"
+            width, height = self.mirror.size
+            if cols > width or rows > height:  # at 80×24 the status line is cut before it says so
+                cropped = f"cropped: the customer's terminal is {cols}×{rows}; the view follows the cursor"
+        if (self.mirror.border_title or "") != cropped:  # each assignment repaints the whole mirror
+            self.mirror.border_title = cropped
         self.query_one("#state", PlainStatic).update(text)
 
     def _alert(self, text: str) -> None:

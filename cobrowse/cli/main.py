@@ -27,7 +27,7 @@ RELAY_EPILOG = EPILOG.split("\n\n")[0] + """
 
 environment: every setting as COBROWSE_RELAY_<NAME> (COBROWSE_RELAY_PORT, COBROWSE_RELAY_AGENT_TOKENS,
 COBROWSE_RELAY_TURN_SECRET, ...; flags > environment > the config file), COBROWSE_RELAY_CONFIG (the
-TOML file with a [relay] table), COBROWSE_DATA_DIR (token store and live sessions),
+TOML file with a [relay] table), COBROWSE_DATA_DIR (live sessions; not the token store),
 COBROWSE_ADMIN_TOKEN and COBROWSE_RELAY_ADMIN_URL (sessions, kill); docs/relay.md"""
 
 

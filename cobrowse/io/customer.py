@@ -53,6 +53,8 @@ ECHO_BYTES = DEFER_BELOW
 #: Lines masked whole because the agent's patterns had used their CPU share are redacted
 #: again this much later (screen/budget.py).
 RECHECK = 0.1
+#: How long a program that exited during the handshake waits for the pairing to finish.
+PAIRING_WAIT = 5.0
 
 
 #: Effects that need no ticker pass of their own: a key the agent typed. Its echo wakes the
@@ -257,10 +259,21 @@ class CustomerRuntime(TeamSeat, SessionRuntime):
         self.output.feed_pending()
 
     async def program_exited(self, status: int) -> None:
+        await self._let_pairing_finish()
         self.feed_pending()
         await self.flush_screen()
         await self.flush_steps()
         await self.end("command_exited", f"the customer's shared program exited (status {status})")
+
+    async def _let_pairing_finish(self, timeout: float = PAIRING_WAIT) -> None:
+        """The program starts before the handshake ends; one that exits that soon must not
+        close the link mid-handshake: the relay would count a claimant that guessed and left,
+        and the agent, paired on its side, would never hear why the session ended."""
+        loop = asyncio.get_running_loop()
+        until = loop.time() + timeout
+        while (self.session is not None and self.session.state == "handshaking" and self.outcome is None
+               and loop.time() < until):
+            await asyncio.sleep(0.02)
 
     async def flush_screen(self) -> None:
         """Send the screen as it is now before the session ends: the program's last output

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
+import stat
 import sys
 from typing import TYPE_CHECKING, Any, Callable, Mapping, TextIO
 
@@ -48,6 +50,11 @@ class JsonLines:
             pass
 
 
+#: ``pick`` is a command of the queue's waiting room (cobrowse/cli/help.py), not of a session.
+ONLY_IN_QUEUE = ("pick works only while serving a help queue, before a session starts "
+                 "(cobrowse agent --headless --queue --credential FILE)")
+
+
 def parse_command(cmd: Mapping[str, Any]) -> AgentCommand:
     """One headless command object as a typed command; CommandError says what is wrong."""
     name = cmd.get("cmd")
@@ -55,7 +62,7 @@ def parse_command(cmd: Mapping[str, Any]) -> AgentCommand:
         raise CommandError('a command needs a "cmd" string, e.g. {"cmd": "chat", "text": "hi"}')
     parse = PARSERS.get(name)
     if parse is None:
-        raise CommandError(f"unknown command {name!r}")
+        raise CommandError(ONLY_IN_QUEUE if name == "pick" else f"unknown command {name!r}")
     return parse(cmd)
 
 
@@ -106,10 +113,34 @@ PARSERS: dict[str, Callable[[Mapping[str, Any]], AgentCommand]] = {
 
 
 async def stdin_lines() -> asyncio.StreamReader:
+    """Commands from stdin: a pipe, a socket or a terminal is watched by the loop; a file or
+    /dev/null (an integration's script of commands, a service run with no input) cannot be
+    (epoll refuses them), so it is read by a thread, which never blocks on them."""
     loop = asyncio.get_running_loop()
     reader = asyncio.StreamReader(limit=1 << 20)
-    await loop.connect_read_pipe(lambda: asyncio.StreamReaderProtocol(reader), sys.stdin)
+    if _pollable(sys.stdin.fileno()):
+        await loop.connect_read_pipe(lambda: asyncio.StreamReaderProtocol(reader), sys.stdin)
+    else:
+        _FEEDERS.add(feeder := asyncio.create_task(_feed_from_file(sys.stdin.fileno(), reader)))
+        feeder.add_done_callback(_FEEDERS.discard)
     return reader
+
+
+_FEEDERS: set[asyncio.Task[None]] = set()
+
+
+def _pollable(fd: int) -> bool:
+    mode = os.fstat(fd).st_mode
+    if stat.S_ISFIFO(mode) or stat.S_ISSOCK(mode):
+        return True
+    return stat.S_ISCHR(mode) and os.isatty(fd)
+
+
+async def _feed_from_file(fd: int, reader: asyncio.StreamReader) -> None:
+    loop = asyncio.get_running_loop()
+    while chunk := await loop.run_in_executor(None, os.read, fd, 1 << 16):
+        reader.feed_data(chunk)
+    reader.feed_eof()
 
 
 async def serve_commands(runtime: AgentRuntime, reader: asyncio.StreamReader) -> None:

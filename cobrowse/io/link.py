@@ -13,6 +13,7 @@ import logging
 import os
 import errno
 import random
+import ssl
 from enum import StrEnum
 from typing import Any, Callable, Sequence
 
@@ -231,6 +232,11 @@ def unreachable(url: str, exc: BaseException, proxy: ProxyChoice | None = None) 
         return RelayUnavailable(
             f"cannot reach the relay at {url} through {proxy.describe()} ({detail}): check that the proxy "
             "runs and lets you through, or connect without it (--no-proxy, or add the relay to NO_PROXY)"
+        )
+    if isinstance(exc, ssl.SSLCertVerificationError):
+        return RelayUnavailable(
+            f"the relay at {url} presented a TLS certificate this machine does not trust ({detail}): "
+            "a relay with its own certificate authority needs SSL_CERT_FILE=/path/to/its-ca.pem"
         )
     return RelayUnavailable(
         f"cannot reach the relay at {url} ({detail}): check the address and your network, "

@@ -49,6 +49,10 @@ Emit = Callable[[Event], None]
 TICK = 0.05
 WARNING_WINDOW = 10.0
 WARNINGS_PER_WINDOW = 3
+#: After a resume (this side's link or the peer's came back) the sender resends what it never
+#: saw acknowledged, frames that may have arrived just before the drop: copies expected for
+#: this long are counted (the hostile bound holds) but not shown as a replay.
+RESENT_QUIET = 10.0
 #: Sealed frames of one kind the relay replays or misorders within WARNING_WINDOW s past which
 #: it is plainly hostile and the session ends (an honest path repeats at most a few windows
 #: of unacknowledged frames: MAX_UNACKED_FRAMES is 256). Not "malformed": the peer sealed those.
@@ -87,7 +91,8 @@ class SessionRuntime(CodeGuesses, Claimant):
         self._ping_id = 0
         #: Seconds between sealed pings (a bench may take them more often).
         self.ping_every = PING_EVERY
-        self._warnings: dict[str, tuple[float, int]] = {}  # integrity warning kind -> (window start, count)
+        self._warnings: dict[str, tuple[float, int, int]] = {}  # kind -> (window start, count, quietened)
+        self._resent_until = -math.inf  # see RESENT_QUIET
         #: The ticker's sleep (see ``_ticker``): what ``wake`` resolves, when it ends by itself.
         self._waiter: asyncio.Future[None] | None = None
         self._timer: asyncio.TimerHandle | None = None
@@ -340,6 +345,7 @@ class SessionRuntime(CodeGuesses, Claimant):
             else:
                 self.relay_peer = True
                 if item.state == "back":
+                    self._resent_until = self.now + RESENT_QUIET
                     self.emit(PeerBack())
                     if not self.created and session.state == "handshaking":
                         session.reset()  # the creator resumed mid-handshake: it starts afresh, so do we
@@ -347,6 +353,7 @@ class SessionRuntime(CodeGuesses, Claimant):
                 await self.flush()
                 await self.on_peer(True)
         elif isinstance(item, Resumed):
+            self._resent_until = self.now + RESENT_QUIET
             self.relay_peer = item.peer
             self.emit(ResumedEvent(peer=item.peer, message=resumed_message(self.role, item.peer)))
             if self.created and not self.paired and session.state != "know_code":
@@ -448,13 +455,17 @@ class SessionRuntime(CodeGuesses, Claimant):
         """Tell the user about a frame that was not applied; repeats of one kind are counted,
         not each shown: a hostile peer sending thousands of malformed frames must not be
         able to fill the other side's terminal (WARNINGS_PER_WINDOW per WARNING_WINDOW s)."""
-        started, shown = self._warnings.get(event.kind, (self.now, 0))
+        started, count, quiet = self._warnings.get(event.kind, (self.now, 0, 0))
         if self.now - started >= WARNING_WINDOW:
-            started, shown = self.now, 0
-        self._warnings[event.kind] = (started, shown + 1)
-        if shown >= HOSTILE_INTEGRITY and event.kind in RELAY_INTEGRITY_KINDS:
+            started, count, quiet = self.now, 0, 0
+        resent = event.kind == "duplicate" and self.now < self._resent_until
+        self._warnings[event.kind] = (started, count + 1, quiet + resent)
+        if count >= HOSTILE_INTEGRITY and event.kind in RELAY_INTEGRITY_KINDS:
             raise SecurityError(relay_english(RELAY_REPLAYED, count=HOSTILE_INTEGRITY, seconds=WARNING_WINDOW,
                                               kind=event.kind))
+        if resent:
+            return
+        shown = count - quiet
         if shown < WARNINGS_PER_WINDOW:
             self.emit(SessionWarning(event.kind, message=event.detail))
         elif shown == WARNINGS_PER_WINDOW:

@@ -62,6 +62,7 @@ def test_every_headless_command_has_its_typed_form(obj: dict[str, Any], command:
     ({}, 'a command needs a "cmd" string'),
     ({"cmd": 3}, 'a command needs a "cmd" string'),
     ({"cmd": "nope"}, "unknown command 'nope'"),
+    ({"cmd": "pick", "id": "q1"}, "pick works only while serving a help queue"),
     ({"cmd": "chat"}, 'chat needs a non-empty "text"'),
     ({"cmd": "chat", "text": "x" * 5000}, "chat text is longer than 4096 characters"),
     ({"cmd": "request_control", "level": "view"}, 'request_control needs "level": "suggest" or "control"'),

@@ -83,6 +83,10 @@ def test_file_errors(tmp_path: Path) -> None:
     wrong.write_text('[relay]\nport = "x"\n')
     with pytest.raises(ConfigError, match=r"'port' from .*wrong.toml \[relay\]"):
         load_config(path=wrong, env={})
+    flat = tmp_path / "flat.toml"  # the table forgotten: the relay started on 8765 with every default
+    flat.write_text('port = 9000\nhost = "0.0.0.0"\n[other]\nx = 1\n')
+    with pytest.raises(ConfigError, match=r"flat.toml': port, host must be under a \[relay\] table"):
+        load_config(path=flat, env={})
 
 
 def test_direct_construction_is_validated_too() -> None:
