@@ -267,13 +267,19 @@ class AgentApp(SessionActions):
         # tab) can re-activate another tab on a busy machine: for a moment the new session
         # is where the agent's attention goes, whatever arrives late.
         self._new_tab = (pane.id or "", time.monotonic() + NEW_TAB_HOLD)
-        self.tabs.active = pane.id or ""
+        self._bring_forward(pane.id or "")
         self.call_after_refresh(self._show_pane, pane)
         return pane
 
     def _show_pane(self, pane: SessionPane) -> None:
         if pane.id and pane.is_attached:
-            self.tabs.active = pane.id
+            self._bring_forward(pane.id)
+
+    def _bring_forward(self, pane_id: str) -> None:
+        """Make ``pane_id`` the front tab, unless the console is closing: a tab added just before
+        Ctrl-Q finished mounting after the tab strip was gone, and the exit ended in a traceback."""
+        if self.tabs.query_children("ContentTabs"):
+            self.tabs.active = pane_id
 
     def _typing(self) -> bool:
         pane = self.current()
@@ -290,7 +296,7 @@ class AgentApp(SessionActions):
     def _tab_activated(self, event: TabbedContent.TabActivated) -> None:
         wanted, until = self._new_tab
         if wanted and event.pane is not None and event.pane.id != wanted and time.monotonic() < until:
-            self.tabs.active = wanted  # a late message, not the agent: keep the new session in front
+            self._bring_forward(wanted)  # a late message, not the agent: keep the new session in front
             return
         for pane in self.sessions():
             if pane is not event.pane and pane.typing:

@@ -129,6 +129,8 @@ class SessionPane(SessionUpdates):
                             yield PlainStatic("", id="team-list")
 
     def on_mount(self) -> None:
+        if not self.query("#mirror"):
+            return  # the console closed while this tab mounted (F2 then Ctrl-Q): its parts are gone
         self.query_one("#code-card").display = False
         self.query_one("#alert").display = False
         self.mirror.set_placeholder("waiting for the customer to join…")

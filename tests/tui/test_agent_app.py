@@ -30,6 +30,7 @@ from relay.server import RelayServer, serve_relay
 from cobrowse.policy.events import as_json
 from tests.tui.terminal_keys import press_key
 from tests.waiting import until
+from tui.agent_home import HomePane
 from tui.agent_app import (
     PALETTE,
     AgentApp,
@@ -414,6 +415,18 @@ async def test_relay_down_is_a_readable_error() -> None:
         # the console still works: another attempt is one key away
         await press_key(pilot, "F2")
         await until(lambda: len(app.query(SessionPane)) == 2, "a second attempt", pilot=pilot)
+
+
+async def test_quitting_while_a_new_session_tab_mounts_ends_cleanly() -> None:
+    """F2, then the console closes before the new tab finished mounting (Ctrl-Q at once, or a
+    busy machine): the tab strip was gone when the tab was brought to the front, and the exit
+    ended in NoMatches instead of a clean close."""
+    app = AgentApp(f"ws://127.0.0.1:{closed_port()}", None, "Alice")
+    async with app.run_test(size=SIZE) as pilot:
+        await until(lambda: app.query(HomePane), "the home tab", pilot=pilot)
+        opening = asyncio.ensure_future(app.action_new_session())  # what F2 runs
+        await asyncio.sleep(0)  # the tab is mounting: the console closes now
+    await asyncio.wait_for(opening, 5)
 
 
 async def test_a_wrong_code_is_a_readable_warning_and_the_session_stays_open(
