@@ -36,6 +36,22 @@ TARGETS = [  # (module, class or None, function, is it a coroutine function)
     ("cobrowse.io.customer", "CustomerRuntime", "_output_fed", False),
     ("cobrowse.io.output_feed", "OutputFeed", "_feed_step", False),
     ("cobrowse.io.output_feed", "OutputFeed", "_feed_deferred", False),
+    ("cobrowse.screen.emulator", "Emulator", "fetch", False),
+    ("cobrowse.screen.emulator", "Emulator", "_feed_str", False),
+    ("cobrowse.screen.above", "ScrolledOff", "feed", False),
+    ("cobrowse.screen.above", None, "find_move", False),
+    ("cobrowse.screen.redact", "Redactor", "_line_spans", False),
+    ("cobrowse.screen.emulator", "Emulator", "feed", False),
+    ("cobrowse.screen.skip", "SkipAhead", "shorten", False),
+    ("cobrowse.screen.mode_tracker", "ModeTracker", "track", False),
+    ("cobrowse.screen.prefilter", "StreamFilter", "wants", False),
+    ("cobrowse.screen.prefilter", "StreamFilter", "hold_partial", False),
+    ("cobrowse.screen.above", "ScrolledOff", "_tail", False),
+    ("cobrowse.io.output_feed", "OutputFeed", "_defer_feed", False),
+    ("cobrowse.io.output_feed", "OutputFeed", "queue", False),
+    # the loop's wake-ups and the callbacks they run (counts; each adds the wrapper's ~1-2 us)
+    ("selectors", "EpollSelector", "select", False),
+    ("asyncio.events", "Handle", "_run", False),
 ]
 
 

@@ -101,6 +101,9 @@ class ScrolledOff:
         #: Whether ``_lines`` holds the last ``keep`` lines (or all there are); after a head fed
         #: unfollowed it holds only those that moved off since (:meth:`has`).
         self._complete = False
+        #: The screen's lines as the last :meth:`feed` left them (its last piece's view), None
+        #: when it did not end on a followed piece: the caller's next view, without a copy.
+        self.after: list[Any] | None = None
 
     def seed(self, lines: Sequence[Any]) -> None:
         """Start from the scrollback's last lines (copied from the emulator)."""
@@ -180,11 +183,14 @@ class ScrolledOff:
             changed.update(vt.feed_str(text[i : i + self.blind_piece])[0])
         return changed
 
-    def feed(self, vt: _Vt, text: str, cols: int, rows: int) -> set[int]:
+    def feed(self, vt: _Vt, text: str, cols: int, rows: int, before: list[Any] | None = None) -> set[int]:
         """Feed plain ``text`` to ``vt`` piece by piece, following what scrolls off; the
         changed rows. Text longer than two pieces has its head fed unfollowed and only its
         last piece followed (the lines above the screen are then known from that piece on).
-        Forgets (and feeds the rest whole) when a move is not certain."""
+        Forgets (and feeds the rest whole) when a move is not certain. ``before``: ``vt``'s
+        view as it is now, when the caller holds one (a view copies every row: at one piece a
+        feed, the before and after views were most of this call's own cost)."""
+        self.after = None
         changed: set[int] = set()
         limit = rows - 1 - EVIDENCE  # the most a piece may move the screen
         wide = 1 if text.isascii() else 2  # a character may take two cells
@@ -196,7 +202,9 @@ class ScrolledOff:
                 changed = self._blind(vt, text[:pos])
                 self._lines.clear()
                 self._complete = False
-        before = vt.view()
+                before = None
+        if before is None:
+            before = vt.view()
         while pos < n:
             if limit < 1 or self._pieces >= self.budget:
                 self.forget()
@@ -217,4 +225,5 @@ class ScrolledOff:
             if k:
                 self._lines.extend(before[:k])
             before = after
+        self.after = before
         return changed
