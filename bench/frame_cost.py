@@ -6,7 +6,9 @@ A ``ScreenSender`` with redaction and scroll ops on 100x30 is fed, per frame, th
 bench/flood.py's log a program writing at the rate would have written in 1/fps s (each
 starting with its sequence number, as bench/cost.py's pacer writes them), then polled; the
 frame is put in its wire form (``to_dict``) and encoded (``protocol.messages.encode``).
-Per frame, mean µs of each step after 50 frames of warm-up, and the encoded frame's bytes.
+Per frame, mean µs of each step after 50 frames of warm-up, the encoded frame's bytes, and a
+digest of every frame's wire form (``frames_sha``: equal between two trees means the agent
+got byte-identical frames).
 Run it from a tree to measure that tree (it imports the tree it is run from); the last stdout
 line is one JSON object.
 """
@@ -14,6 +16,7 @@ line is one JSON object.
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import sys
 import tempfile
@@ -40,7 +43,7 @@ def parse_rate(text: str) -> float:
     return float(text[:-1] if scale != 1.0 else text) * scale
 
 
-def measure(lines: list[bytes], rate: float, frames: int, fps: float) -> dict[str, float]:
+def measure(lines: list[bytes], rate: float, frames: int, fps: float) -> dict[str, float | str]:
     sender = ScreenSender(100, 30, redactor=Redactor((), budget=PatternBudget(time.perf_counter)))
     sender.scroll_ops = True
     per_frame = rate / fps
@@ -48,6 +51,7 @@ def measure(lines: list[bytes], rate: float, frames: int, fps: float) -> dict[st
     now = 0.0
     spent = {"feed": 0.0, "poll": 0.0, "to_dict": 0.0, "encode": 0.0}
     size = 0
+    digest = hashlib.sha256()
     for n in range(frames + WARM_UP):
         chunk: list[bytes] = []
         written = 0
@@ -67,14 +71,16 @@ def measure(lines: list[bytes], rate: float, frames: int, fps: float) -> dict[st
         t3 = time.perf_counter()
         payload = m.encode(m.Screen(wire))
         t4 = time.perf_counter()
+        digest.update(json.dumps(wire, sort_keys=True).encode())
         if n >= WARM_UP:
             spent["feed"] += t1 - t0
             spent["poll"] += t2 - t1
             spent["to_dict"] += t3 - t2
             spent["encode"] += t4 - t3
             size += len(payload)
-    out = {f"{k}_us": round(v / frames * 1e6, 1) for k, v in spent.items()}
+    out: dict[str, float | str] = {f"{k}_us": round(v / frames * 1e6, 1) for k, v in spent.items()}
     out["bytes"] = round(size / frames, 1)
+    out["frames_sha"] = digest.hexdigest()[:16]
     return out
 
 
