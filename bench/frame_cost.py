@@ -1,6 +1,6 @@
 """What one screen frame costs the customer in-process, by output rate (no processes, no relay).
 
-    python bench/frame_cost.py [--rates 10k,100k] [--frames 400] [--fps 15]
+    python bench/frame_cost.py [--rates 10k,100k] [--frames 400] [--fps 15] [--erase]
 
 A ``ScreenSender`` with redaction and scroll ops on 100x30 is fed, per frame, the lines of
 bench/flood.py's log a program writing at the rate would have written in 1/fps s (each
@@ -43,7 +43,7 @@ def parse_rate(text: str) -> float:
     return float(text[:-1] if scale != 1.0 else text) * scale
 
 
-def measure(lines: list[bytes], rate: float, frames: int, fps: float) -> dict[str, float | str]:
+def measure(lines: list[bytes], rate: float, frames: int, fps: float, end: bytes = b"") -> dict[str, float | str]:
     sender = ScreenSender(100, 30, redactor=Redactor((), budget=PatternBudget(time.perf_counter)))
     sender.scroll_ops = True
     per_frame = rate / fps
@@ -56,7 +56,7 @@ def measure(lines: list[bytes], rate: float, frames: int, fps: float) -> dict[st
         chunk: list[bytes] = []
         written = 0
         while written < per_frame:
-            line = b"L%dq " % seq + lines[seq % len(lines)] + b"\r\n"
+            line = b"L%dq " % seq + lines[seq % len(lines)] + end + b"\r\n"
             chunk.append(line)
             written += len(line)
             seq += 1
@@ -89,6 +89,7 @@ def main() -> None:
     ap.add_argument("--rates", default="10k,100k")
     ap.add_argument("--frames", type=int, default=400)
     ap.add_argument("--fps", type=float, default=15.0)
+    ap.add_argument("--erase", action="store_true", help="end each line in EL (ESC [ K), as grep --color does")
     args = ap.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "log"
@@ -96,7 +97,7 @@ def main() -> None:
         lines = path.read_bytes().split(b"\n")[:-1]
     result = {}
     for text in args.rates.split(","):
-        result[text] = measure(lines, parse_rate(text), args.frames, args.fps)
+        result[text] = measure(lines, parse_rate(text), args.frames, args.fps, b"\x1b[K" if args.erase else b"")
         print(f"[frame_cost] {text}: {result[text]}", file=sys.stderr, flush=True)
     print(json.dumps({"rates": result, "tree": str(ROOT), "fps": args.fps}))
 
