@@ -95,6 +95,15 @@ def find_move(before: Sequence[Any], after: Sequence[Any], start_row: int, end_r
     return found
 
 
+def most_moved(text: str, start: int, end: int, cols: int, wide: int) -> int:
+    """The most rows plain ``text[start:end]`` can move the screen up: one a line feed, and one
+    a wrap, which needs a row's worth of cells after the first: a character takes up to
+    ``wide`` cells, a TAB up to ``cols - 1`` (to the next tab stop, the last column when the
+    stops were cleared: counted as ``cols`` characters)."""
+    tabs = text.count("\t", start, end)
+    return text.count("\n", start, end) + wide * (end - start + (cols - 1) * tabs) // cols + 1
+
+
 class ScrolledOff:
     """The last ``keep`` lines that moved off the top, oldest first, while :attr:`known`."""
 
@@ -136,8 +145,7 @@ class ScrolledOff:
 
     @staticmethod
     def _piece(text: str, pos: int, cols: int, limit: int, wide: int) -> tuple[int, int]:
-        """Where the next piece ends, and the most it can move the screen: one row per line
-        feed and one per ``cols`` cells (the sum of each line's wraps is at most that)."""
+        """Where the next piece ends, and the most it can move the screen (:func:`most_moved`)."""
         n = len(text)
         size = max(cols, cols * limit // (2 * wide))
         while True:
@@ -146,7 +154,7 @@ class ScrolledOff:
                 cut = text.rfind("\n", pos, end)
                 if cut >= 0:
                     end = cut + 1
-            most = text.count("\n", pos, end) + wide * (end - pos) // cols + 1
+            most = most_moved(text, pos, end, cols, wide)
             if most <= limit or size <= 1:
                 return end, most
             size //= 2
@@ -163,7 +171,7 @@ class ScrolledOff:
                 if start < 0:
                     return -1
             start += 1
-            if text.count("\n", start, end) + wide * (end - start) // cols + 1 <= limit:
+            if most_moved(text, start, end, cols, wide) <= limit:
                 return start
             lines //= 2
         return -1
@@ -174,7 +182,7 @@ class ScrolledOff:
         holding ``tail`` line feeds, which move as many lines off once the cursor is on the
         last row; only those are needed above the screen."""
         n = len(text)
-        if text.count("\n") + wide * n // cols + 1 <= 2 * limit:
+        if most_moved(text, 0, n, cols, wide) <= 2 * limit:
             return 0  # one or two pieces: followed whole
         start = n
         for _ in range(TAIL_PIECES):
