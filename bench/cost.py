@@ -1,6 +1,6 @@
 """What sharing costs the customer's machine while a program scrolls steadily, beside tmux.
 
-    python bench/cost.py [--rates 10k,100k,1m,10m] [--seconds 5] [--profile DIR] [--no-tmux]
+    python bench/cost.py [--rates 10k,100k,1m,10m] [--seconds 5] [--profile DIR] [--no-tmux] [--erase]
 
 One paced program (``pacer``: lines of a realistic log, each starting with its sequence
 number, written in 10 ms ticks at a fixed byte rate for ``--seconds``) is run two ways
@@ -407,6 +407,8 @@ async def bench(args: argparse.Namespace) -> dict[str, Any]:
         (tmp / "pacer.py").write_text(PACER)
         loglines = tmp / "lines.log"
         make_log(loglines, 2_000_000)
+        if args.erase:  # each line ends in EL, as grep --color, compilers' colours and progress lines do
+            loglines.write_bytes(loglines.read_bytes().replace(b"\n", b"\x1b[K\n"))
         relay = await serve_relay(RelayConfig(host="127.0.0.1", port=0))
         counter.rooms = relay.rooms
         relay_url = f"ws://127.0.0.1:{relay.port}"
@@ -460,6 +462,7 @@ def main() -> None:
     ap.add_argument("--profile", type=Path, default=None,
                     help="py-spy the customer during the paced window (raw samples into DIR/<mode>-<rate>.txt)")
     ap.add_argument("--no-tmux", action="store_true", help="skip the tmux baseline (profiling runs)")
+    ap.add_argument("--erase", action="store_true", help="end each log line in EL (ESC [ K), as grep --color does")
     args = ap.parse_args()
     print(json.dumps(asyncio.run(bench(args))))
 

@@ -1,12 +1,14 @@
 """What one screen frame costs the customer in-process, by output rate (no processes, no relay).
 
-    python bench/frame_cost.py [--rates 10k,100k] [--frames 400] [--fps 15]
+    python bench/frame_cost.py [--rates 10k,100k] [--frames 400] [--fps 15] [--erase]
 
 A ``ScreenSender`` with redaction and scroll ops on 100x30 is fed, per frame, the lines of
 bench/flood.py's log a program writing at the rate would have written in 1/fps s (each
 starting with its sequence number, as bench/cost.py's pacer writes them), then polled; the
 frame is put in its wire form (``to_dict``) and encoded (``protocol.messages.encode``).
-Per frame, mean µs of each step after 50 frames of warm-up, and the encoded frame's bytes.
+Per frame, mean µs of each step after 50 frames of warm-up, the encoded frame's bytes, and a
+digest of every frame's wire form (``frames_sha``: equal between two trees means the agent
+got byte-identical frames).
 Run it from a tree to measure that tree (it imports the tree it is run from); the last stdout
 line is one JSON object.
 """
@@ -14,6 +16,7 @@ line is one JSON object.
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import sys
 import tempfile
@@ -40,7 +43,7 @@ def parse_rate(text: str) -> float:
     return float(text[:-1] if scale != 1.0 else text) * scale
 
 
-def measure(lines: list[bytes], rate: float, frames: int, fps: float) -> dict[str, float]:
+def measure(lines: list[bytes], rate: float, frames: int, fps: float, end: bytes = b"") -> dict[str, float | str]:
     sender = ScreenSender(100, 30, redactor=Redactor((), budget=PatternBudget(time.perf_counter)))
     sender.scroll_ops = True
     per_frame = rate / fps
@@ -48,11 +51,12 @@ def measure(lines: list[bytes], rate: float, frames: int, fps: float) -> dict[st
     now = 0.0
     spent = {"feed": 0.0, "poll": 0.0, "to_dict": 0.0, "encode": 0.0}
     size = 0
+    digest = hashlib.sha256()
     for n in range(frames + WARM_UP):
         chunk: list[bytes] = []
         written = 0
         while written < per_frame:
-            line = b"L%dq " % seq + lines[seq % len(lines)] + b"\r\n"
+            line = b"L%dq " % seq + lines[seq % len(lines)] + end + b"\r\n"
             chunk.append(line)
             written += len(line)
             seq += 1
@@ -67,14 +71,16 @@ def measure(lines: list[bytes], rate: float, frames: int, fps: float) -> dict[st
         t3 = time.perf_counter()
         payload = m.encode(m.Screen(wire))
         t4 = time.perf_counter()
+        digest.update(json.dumps(wire, sort_keys=True).encode())
         if n >= WARM_UP:
             spent["feed"] += t1 - t0
             spent["poll"] += t2 - t1
             spent["to_dict"] += t3 - t2
             spent["encode"] += t4 - t3
             size += len(payload)
-    out = {f"{k}_us": round(v / frames * 1e6, 1) for k, v in spent.items()}
+    out: dict[str, float | str] = {f"{k}_us": round(v / frames * 1e6, 1) for k, v in spent.items()}
     out["bytes"] = round(size / frames, 1)
+    out["frames_sha"] = digest.hexdigest()[:16]
     return out
 
 
@@ -83,6 +89,7 @@ def main() -> None:
     ap.add_argument("--rates", default="10k,100k")
     ap.add_argument("--frames", type=int, default=400)
     ap.add_argument("--fps", type=float, default=15.0)
+    ap.add_argument("--erase", action="store_true", help="end each line in EL (ESC [ K), as grep --color does")
     args = ap.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "log"
@@ -90,7 +97,7 @@ def main() -> None:
         lines = path.read_bytes().split(b"\n")[:-1]
     result = {}
     for text in args.rates.split(","):
-        result[text] = measure(lines, parse_rate(text), args.frames, args.fps)
+        result[text] = measure(lines, parse_rate(text), args.frames, args.fps, b"\x1b[K" if args.erase else b"")
         print(f"[frame_cost] {text}: {result[text]}", file=sys.stderr, flush=True)
     print(json.dumps({"rates": result, "tree": str(ROOT), "fps": args.fps}))
 

@@ -8,7 +8,11 @@ time summed; nested calls are counted in both) and writes ``COST_TRACE.<pid>.jso
 ``{"Class.method": [calls, ns], "_process": [1, ns of the whole process]}``. Per-call costs in
 the real process are 2-30x the hot in-process figures of bench/frame_cost.py (caches are cold
 between two frames 67 ms apart on a shared machine): measure changes here, not only there.
-Each wrapper adds ~1-2 µs (two clock reads). Production code is untouched.
+Each wrapper adds ~1-2 µs (two clock reads). Production code is untouched. Also counted:
+``EpollSelector.select`` (the loop's wake-ups; ``select:no_events``: those for timers alone)
+and the cyclic collector's passes (``gc:genN``); with COST_TRACE_CALLBACKS=1 every callback
+the loop runs, by name (``cb:timer:...``, ``cb:soon:...``; a task's step by its coroutine).
+An async target's time includes whatever the loop ran while it was suspended.
 """
 import os
 import sys
@@ -36,6 +40,22 @@ TARGETS = [  # (module, class or None, function, is it a coroutine function)
     ("cobrowse.io.customer", "CustomerRuntime", "_output_fed", False),
     ("cobrowse.io.output_feed", "OutputFeed", "_feed_step", False),
     ("cobrowse.io.output_feed", "OutputFeed", "_feed_deferred", False),
+    ("cobrowse.screen.emulator", "Emulator", "fetch", False),
+    ("cobrowse.screen.emulator", "Emulator", "_feed_str", False),
+    ("cobrowse.screen.above", "ScrolledOff", "feed", False),
+    ("cobrowse.screen.above", None, "find_move", False),
+    ("cobrowse.screen.redact", "Redactor", "_line_spans", False),
+    ("cobrowse.screen.emulator", "Emulator", "feed", False),
+    ("cobrowse.screen.skip", "SkipAhead", "shorten", False),
+    ("cobrowse.screen.mode_tracker", "ModeTracker", "track", False),
+    ("cobrowse.screen.prefilter", "StreamFilter", "wants", False),
+    ("cobrowse.screen.prefilter", "StreamFilter", "hold_partial", False),
+    ("cobrowse.screen.above", "ScrolledOff", "_tail", False),
+    ("cobrowse.io.output_feed", "OutputFeed", "_defer_feed", False),
+    ("cobrowse.io.output_feed", "OutputFeed", "queue", False),
+    # the loop's wake-ups and the callbacks they run (counts; each adds the wrapper's ~1-2 us)
+    ("selectors", "EpollSelector", "select", False),
+    ("asyncio.events", "Handle", "_run", False),
 ]
 
 
@@ -62,6 +82,31 @@ def _install(out: str) -> None:
                 finally:
                     count(key, started)
             return timed_async
+
+        if key == "Handle._run" and os.environ.get("COST_TRACE_CALLBACKS"):
+            def running(self, *a, **k):  # by callback (a task's step by its coroutine)
+                started = clock()
+                try:
+                    return fn(self, *a, **k)
+                finally:
+                    count(key, started)
+                    cb = self._callback
+                    owner = getattr(cb, "__self__", None)
+                    coro = owner.get_coro() if hasattr(owner, "get_coro") else None
+                    name = getattr(coro, "__qualname__", None) or getattr(cb, "__qualname__", repr(cb))
+                    kind = "timer" if hasattr(self, "when") else "soon"
+                    count(f"cb:{kind}:{name}", started)
+            return running
+
+        if key == "EpollSelector.select":
+            def selecting(*a, **k):
+                started = clock()
+                events = fn(*a, **k)
+                count(key, started)
+                if not events:  # a wake-up for timers alone
+                    count("select:no_events", clock())
+                return events
+            return selecting
 
         def timed(*a, **k):
             started = clock()
@@ -97,6 +142,18 @@ def _install(out: str) -> None:
         return module
 
     builtins.__import__ = importing
+
+    import gc
+
+    gc_started = [0]
+
+    def collecting(phase: str, info: dict) -> None:  # the cyclic collector's passes, by generation
+        if phase == "start":
+            gc_started[0] = clock()
+        else:
+            count(f"gc:gen{info['generation']}", gc_started[0])
+
+    gc.callbacks.append(collecting)
     process_start = time.process_time_ns()
 
     def dump() -> None:

@@ -3,16 +3,23 @@
 Redaction needs the few scrollback lines above the top row (a label or a token's start that
 scrolled off, :data:`~cobrowse.screen.redact.CONTEXT_ROWS`), and avt only hands out its
 whole scrollback (``Vt.lines()``: ~2 ms for 1,000 lines, every frame of a build log). So
-plain text (characters, SGR colours, CR, LF, BS, TAB: nothing that moves the cursor up,
-erases, or sets a scroll region) is fed in pieces that cannot move the screen by more than
-its height, and after each piece the one move that explains the new screen says which
-lines left the top. The move is only taken when it is certain:
+plain text (characters, SGR colours, CR, LF, BS, TAB, and EL, ``ESC [ K`` with 0, 1 or 2,
+which erases within the cursor's row: nothing that moves the cursor up, erases another row,
+or sets a scroll region) is fed in pieces that cannot move the screen by more than its
+height, and after each piece the one move that explains the new screen says which lines
+left the top. The move is only taken when it is certain:
 
 * the cursor can only go down in plain text, so it ends above the last row only if nothing
   scrolled (then the move is 0);
 * otherwise the rows above the cursor's starting row must reappear moved up by exactly one
   k in 0..most (``most``: what the piece's line feeds and wraps could do at most), with at
   least two rows of evidence; two candidate moves (repeated lines) or none: unknown.
+
+Text and EL change only the cursor's row, and the cursor never goes above its starting row,
+so the rows above it (the evidence, and the lines that move off: k is below the starting
+row) hold what they held before the piece. Lines ending in EL are common (``grep --color``,
+compilers' colours, progress lines): taken for other output, each of their frames copied the
+whole scrollback (~1.3 ms a frame at 10 KB/s; docs/benchmarks.md, cpu6).
 
 A feed longer than two pieces (1 MB/s of log reaches the emulator ~100 lines a feed) has its
 head fed unfollowed: only its last pieces are followed, enough of them to move ``tail`` lines
@@ -35,13 +42,14 @@ from typing import Any, Protocol
 
 __all__ = ["NOT_PLAIN", "REGION", "ScrolledOff", "is_plain", "last_region"]
 
-#: Output that may do more than write at the cursor and move down: any escape but SGR, C1.
-NOT_PLAIN = re.compile(r"\x1b(?!\[[0-9;:]*m)|[\x80-\x9f]")
+#: Output that may do more than write at the cursor and move down: any escape but SGR and
+#: EL (erase in the cursor's row), C1.
+NOT_PLAIN = re.compile(r"\x1b(?!\[[0-9;:]*m|\[[012]?K)|[\x80-\x9f]")
 #: DECSTBM (set a scroll region), CSI or C1 form; group 1 holds its parameters.
 REGION = re.compile(r"(?:\x1b\[|\x9b)([0-9;]*)r")
 # The same, split so that the regex engine scans for a literal first character (~20x faster
 # than the alternations above on 10 KB of log: 4 vs 87 us); C1 only where text is not ASCII.
-_ESCAPE = re.compile(r"\x1b(?!\[[0-9;:]*m)")
+_ESCAPE = re.compile(r"\x1b(?!\[[0-9;:]*m|\[[012]?K)")
 _C1 = re.compile(r"[\x80-\x9f]")
 _REGION_CSI = re.compile(r"\x1b\[([0-9;]*)r")
 
@@ -87,6 +95,15 @@ def find_move(before: Sequence[Any], after: Sequence[Any], start_row: int, end_r
     return found
 
 
+def most_moved(text: str, start: int, end: int, cols: int, wide: int) -> int:
+    """The most rows plain ``text[start:end]`` can move the screen up: one a line feed, and one
+    a wrap, which needs a row's worth of cells after the first: a character takes up to
+    ``wide`` cells, a TAB up to ``cols - 1`` (to the next tab stop, the last column when the
+    stops were cleared: counted as ``cols`` characters)."""
+    tabs = text.count("\t", start, end)
+    return text.count("\n", start, end) + wide * (end - start + (cols - 1) * tabs) // cols + 1
+
+
 class ScrolledOff:
     """The last ``keep`` lines that moved off the top, oldest first, while :attr:`known`."""
 
@@ -101,6 +118,9 @@ class ScrolledOff:
         #: Whether ``_lines`` holds the last ``keep`` lines (or all there are); after a head fed
         #: unfollowed it holds only those that moved off since (:meth:`has`).
         self._complete = False
+        #: The screen's lines as the last :meth:`feed` left them (its last piece's view), None
+        #: when it did not end on a followed piece: the caller's next view, without a copy.
+        self.after: list[Any] | None = None
 
     def seed(self, lines: Sequence[Any]) -> None:
         """Start from the scrollback's last lines (copied from the emulator)."""
@@ -125,8 +145,7 @@ class ScrolledOff:
 
     @staticmethod
     def _piece(text: str, pos: int, cols: int, limit: int, wide: int) -> tuple[int, int]:
-        """Where the next piece ends, and the most it can move the screen: one row per line
-        feed and one per ``cols`` cells (the sum of each line's wraps is at most that)."""
+        """Where the next piece ends, and the most it can move the screen (:func:`most_moved`)."""
         n = len(text)
         size = max(cols, cols * limit // (2 * wide))
         while True:
@@ -135,7 +154,7 @@ class ScrolledOff:
                 cut = text.rfind("\n", pos, end)
                 if cut >= 0:
                     end = cut + 1
-            most = text.count("\n", pos, end) + wide * (end - pos) // cols + 1
+            most = most_moved(text, pos, end, cols, wide)
             if most <= limit or size <= 1:
                 return end, most
             size //= 2
@@ -152,7 +171,7 @@ class ScrolledOff:
                 if start < 0:
                     return -1
             start += 1
-            if text.count("\n", start, end) + wide * (end - start) // cols + 1 <= limit:
+            if most_moved(text, start, end, cols, wide) <= limit:
                 return start
             lines //= 2
         return -1
@@ -163,7 +182,7 @@ class ScrolledOff:
         holding ``tail`` line feeds, which move as many lines off once the cursor is on the
         last row; only those are needed above the screen."""
         n = len(text)
-        if text.count("\n") + wide * n // cols + 1 <= 2 * limit:
+        if most_moved(text, 0, n, cols, wide) <= 2 * limit:
             return 0  # one or two pieces: followed whole
         start = n
         for _ in range(TAIL_PIECES):
@@ -180,11 +199,14 @@ class ScrolledOff:
             changed.update(vt.feed_str(text[i : i + self.blind_piece])[0])
         return changed
 
-    def feed(self, vt: _Vt, text: str, cols: int, rows: int) -> set[int]:
+    def feed(self, vt: _Vt, text: str, cols: int, rows: int, before: list[Any] | None = None) -> set[int]:
         """Feed plain ``text`` to ``vt`` piece by piece, following what scrolls off; the
         changed rows. Text longer than two pieces has its head fed unfollowed and only its
         last piece followed (the lines above the screen are then known from that piece on).
-        Forgets (and feeds the rest whole) when a move is not certain."""
+        Forgets (and feeds the rest whole) when a move is not certain. ``before``: ``vt``'s
+        view as it is now, when the caller holds one (a view copies every row: at one piece a
+        feed, the before and after views were most of this call's own cost)."""
+        self.after = None
         changed: set[int] = set()
         limit = rows - 1 - EVIDENCE  # the most a piece may move the screen
         wide = 1 if text.isascii() else 2  # a character may take two cells
@@ -196,7 +218,9 @@ class ScrolledOff:
                 changed = self._blind(vt, text[:pos])
                 self._lines.clear()
                 self._complete = False
-        before = vt.view()
+                before = None
+        if before is None:
+            before = vt.view()
         while pos < n:
             if limit < 1 or self._pieces >= self.budget:
                 self.forget()
@@ -217,4 +241,5 @@ class ScrolledOff:
             if k:
                 self._lines.extend(before[:k])
             before = after
+        self.after = before
         return changed

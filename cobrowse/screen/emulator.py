@@ -274,7 +274,8 @@ class View:
 class Emulator:
     """A virtual terminal of ``cols`` x ``rows`` fed with the program's bytes."""
 
-    __slots__ = ("_vt", "_decoder", "_tracker", "_cols", "_rows", "_filter", "_built", "_off", "_region", "_sgr")
+    __slots__ = ("_vt", "_decoder", "_tracker", "_cols", "_rows", "_filter", "_built", "_off", "_region", "_sgr",
+                 "_view")
 
     def __init__(self, cols: int = 80, rows: int = 24) -> None:
         _check_size(cols, rows)
@@ -297,6 +298,9 @@ class Emulator:
         self._off.seed(())  # a fresh screen has no scrollback
         self._region = False
         self._sgr: dict[str, Style] = {}
+        # avt's view as the last change left it (None: not taken): the deferred feed's last
+        # view is the frame's, and the frame's is the next feed's starting view (_screen_lines).
+        self._view: list[Any] | None = None
 
     # -- input ---------------------------------------------------------
 
@@ -332,9 +336,12 @@ class Emulator:
             text = text.replace("\x7f", "")
         vt = self._vt
         off = self._off
+        view = self._view
+        self._view = None
         try:
             if off.known and not self._tracker.alt and not self._region and is_plain(text):
-                changed = off.feed(vt, text, self._cols, self._rows)
+                changed = off.feed(vt, text, self._cols, self._rows, view)
+                self._view = off.after
             else:
                 if off.known:
                     off.forget()
@@ -407,6 +414,7 @@ class Emulator:
                 raise
             fresh = avt.Vt(cols, rows, scrollback_limit=_SCROLLBACK)
         self._vt = fresh
+        self._view = None
         self._filter.pen = None
         self._off.forget()
         self._built.clear()
@@ -415,6 +423,7 @@ class Emulator:
     def resize(self, cols: int, rows: int) -> set[int]:
         """Resize the screen; returns every row index (the caller resends all)."""
         _check_size(cols, rows)
+        self._view = None
         self._vt.resize(cols, rows)
         self._filter.resized()
         self._off.forget()
@@ -445,7 +454,7 @@ class Emulator:
     def row(self, i: int) -> Row:
         if not 0 <= i < self._rows:
             raise IndexError(f"row {i} out of range 0..{self._rows - 1}")
-        return self._row(self._vt.view()[i])
+        return self._row(self._screen_lines()[i])
 
     def wrapped(self, i: int) -> bool:
         """Whether visible row ``i`` ran on into the next one by auto-wrap. A row merely
@@ -459,7 +468,7 @@ class Emulator:
     def rows(self, indexes: Iterable[int]) -> dict[int, Row]:
         """Rows for several indexes at once (one pass over avt's view); when several are new
         (a scroll), cut from one dump of the view (dump_rows.py) instead of their cells."""
-        view = self._vt.view()
+        view = self._screen_lines()
         built = self._built
         out: dict[int, Row | None] = {}
         missed: list[int] = []
@@ -483,7 +492,7 @@ class Emulator:
         reported changed since then). A row that only moved (a scroll, a region's partial
         scroll) is ``since``'s Row object again: its avt line is compared (cells and pens,
         in Rust) with the line it was built from, so only the new rows are built."""
-        view = self._vt.view()
+        view = self._screen_lines()
         n = self._rows
         if since is None or since.size != (self._cols, n) or len(since.lines) != len(view):
             texts = [line.text for line in view]
@@ -508,6 +517,13 @@ class Emulator:
             for i, row in zip(missed, self._build(view, texts if len(missed) >= _DUMP_FROM else [], missed)):
                 rows[i] = row
         return View(view, tuple(rows), texts, (self._cols, n)), k
+
+    def _screen_lines(self) -> list[Any]:
+        """avt's view, taken once between two changes of the screen (nobody changes a Line)."""
+        view = self._view
+        if view is None:
+            view = self._view = self._vt.view()
+        return view
 
     def _build(self, view: Any, texts: list[str], missed: list[int], keep: bool = False) -> list[Row]:
         """The rows ``missed`` of ``view`` (``texts``: every row's text, or [] to build each
@@ -599,7 +615,7 @@ class Emulator:
 
     def state(self) -> ScreenState:
         row = self._row
-        rows = tuple(row(line) for line in self._vt.view())
+        rows = tuple(row(line) for line in self._screen_lines())
         return ScreenState((self._cols, self._rows), self.cursor(), rows, self.modes())
 
     def lines(self) -> list[str]:

@@ -75,7 +75,8 @@ def test_a_log_in_big_batches_needs_no_copy():
 
 
 @SETTINGS
-@given(text=st.text(st.sampled_from(["a", " ", "\x1b", "[", "1", ";", ":", "m", "r", "\x9b", "\x85", "é", "\n"]), max_size=60))
+@given(text=st.text(st.sampled_from(["a", " ", "\x1b", "[", "1", ";", ":", "m", "r", "\x9b", "\x85", "é", "\n", "K", "0", "2", "?"]),
+                   max_size=60))
 def test_fast_scans_agree_with_the_patterns(text):
     assert is_plain(text) == (NOT_PLAIN.search(text) is None)
     matches = [m.group(1) for m in REGION.finditer(text)]
