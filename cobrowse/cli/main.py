@@ -227,9 +227,30 @@ def main(argv: Sequence[str] | None = None) -> int:
         gc.disable()
     try:
         return _main(argv, lean)
+    except BrokenPipeError:
+        if not _stdout_is_a_pipe():
+            raise
+        # the reader went away (``cobrowse playbooks list --json | head``): quiet, as Unix tools
+        # are; the interpreter's last flush then writes to /dev/null instead of failing again
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return STDOUT_CLOSED
     finally:
         if lean:
             _gc_back()
+
+
+#: The exit status of a command whose output's reader left: a shell's for SIGPIPE (128 + 13).
+STDOUT_CLOSED = 141
+
+
+def _stdout_is_a_pipe() -> bool:
+    import stat
+
+    try:
+        mode = os.fstat(sys.stdout.fileno()).st_mode
+    except (OSError, ValueError):
+        return False
+    return stat.S_ISFIFO(mode) or stat.S_ISSOCK(mode)
 
 
 def _gc_back() -> None:

@@ -95,3 +95,19 @@ def test_search_takes_the_words_unquoted(data: dict[str, str]) -> None:
     quoted = cobrowse("playbooks", "search", "git push rejected", "--json", "--limit", "1", env=data)
     assert json.loads(out.stdout) == json.loads(quoted.stdout)
     assert json.loads(out.stdout)[0]["name"] == "fix-git-push"
+
+
+@pytest.mark.parametrize("args", [("playbooks", "list", "--json"), ("playbooks", "list"), ("completion", "bash")])
+def test_a_reader_that_leaves_early_is_no_error(args: tuple[str, ...], data: dict[str, str]) -> None:
+    """``cobrowse playbooks list --json | head``: the reader closes the pipe before the listing
+    is written. A BrokenPipeError traceback came on stderr; now nothing, and the shell's status
+    for SIGPIPE (141), as Unix tools end."""
+    env = {**os.environ, "COBROWSE_CONFIG": os.devnull, **data}
+    env.pop("COBROWSE_PLAYBOOKS", None)
+    proc = subprocess.Popen([sys.executable, "-m", "cobrowse", *args], stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, env=env, cwd=ROOT)
+    assert proc.stdout is not None
+    proc.stdout.close()  # before the interpreter has even started: every write meets a closed pipe
+    _, err = proc.communicate(timeout=60)
+    assert b"Traceback" not in err and b"BrokenPipe" not in err, err.decode()
+    assert proc.returncode == 141
