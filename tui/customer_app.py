@@ -53,17 +53,19 @@ from cobrowse.policy.customer_events import Level
 from cobrowse.trust.tripwire import COOLDOWN
 from cobrowse.wire.code import Code
 from cobrowse.wire.proxy import ProxyChoice
-from cobrowse.i18n.text import current
+from cobrowse.i18n.text import Translated, current
 from cobrowse.plain.keymap import Front, command_for, rewrite, unknown_key
-from tui.safe import PlainStatic, notify_plain
+from tui.safe import PlainStatic, notify_plain, toast_text
 from tui.customer_screens import HelpScreen, PreviewScreen, prefix_help
 from tui.widgets.call_bar import CallBar
 from tui.widgets.remote_screen import RemoteScreen
 
 from tui.customer_queue import LEAVE_KEYS
 from tui.customer_pointer import TeamPointer
-from tui.customer_texts import CONFIRM_CONTROL, CONNECTING, REMOVE_WHICH, SUGGESTED, button_label, level_text, status_hint
-from tui.customer_view import HELP_KEY, MAX_TOASTS, NARROW, PREFIX, PREFIX_KEYS, Phase
+from tui.customer_texts import (CONFIRM_CONTROL, CONNECTING, REMOVE_WHICH, SUGGESTED, button_label, fit_toast, level_text,
+                                status_hint, wrapped_rows)
+from tui.customer_view import (HELP_KEY, MAX_TOASTS, NARROW, PREFIX, PREFIX_KEYS, TOAST_FRAME, TOAST_ROOM, TOAST_WIDTH,
+                               Phase)
 from tui.widgets.shell_pane import ChatInput, ShellPane
 
 if TYPE_CHECKING:
@@ -151,6 +153,8 @@ class CustomerApp(TeamPointer, inherit_bindings=False):
         self.reconnecting = False
         self.reconnecting_direct = False
         self.held_toasts: list[Notification] = []
+        #: Toast titles whose newest toast replaces the one before (a guide's step card).
+        self.superseding: set[str] = set()
         self.prefix_armed = False
         #: The loop's time of the customer's last key to their program (the pane's pace).
         self.typed_at = -math.inf
@@ -178,14 +182,32 @@ class CustomerApp(TeamPointer, inherit_bindings=False):
         """Every notification is literal text: most quote the agent (tui.safe). At most
         MAX_TOASTS at once (one below 80 columns): the newest is the one that matters, and a
         pile of old ones must not cover the shell or hide it."""
+        if title in self.superseding:  # a newer step card, a newer pointer: the older one is stale
+            self.held_toasts = [held for held in self.held_toasts if held.title != title]
+            for old in [shown for shown in self._notifications if shown.title == title]:
+                self._unnotify(old, refresh=False)
         if self.has_class("asking") and title != current()(CONFIRM_CONTROL):  # after the question (_asking)
             self.held_toasts = [*self.held_toasts, Notification(message, title, severity, timeout or 5)][-MAX_TOASTS:]
             return
-        keep = (1 if self.has_class("narrow") else MAX_TOASTS) - 1
+        narrow = self.has_class("narrow")
+        width, height = self.size
+        text_width = (width if narrow else min(TOAST_WIDTH, width // 2)) - TOAST_FRAME[0]
+        room = height - TOAST_ROOM  # below the banner, above the status line and the rack's margin
+        message = rewrite(message)  # the configured keys
+        message = message if isinstance(message, Translated) else toast_text(message)  # what it will show
+        message = fit_toast(message, text_width, room - TOAST_FRAME[1])
+        rows = len(wrapped_rows(message, text_width)) + TOAST_FRAME[1]
         shown = list(self._notifications)
-        for old in shown[:max(0, len(shown) - keep)]:
+        for old in shown[:max(0, len(shown) - ((1 if narrow else MAX_TOASTS) - 1))]:
             self._unnotify(old, refresh=False)
-        notify_plain(self, rewrite(message), title=title, severity=severity, timeout=timeout)  # the configured keys
+        for old in shown:  # the oldest go while the newest would not fit under the banner
+            if old not in self._notifications:
+                continue
+            taken = sum(len(wrapped_rows(str(n.message), text_width)) + TOAST_FRAME[1] for n in self._notifications)
+            if taken + rows <= room:
+                break
+            self._unnotify(old, refresh=False)
+        notify_plain(self, message, title=title, severity=severity, timeout=timeout)
 
     def _unnotify(self, notification: Notification, refresh: bool = True) -> None:
         """A toast that goes (its time is up, or a newer one took its place) is repainted

@@ -212,3 +212,47 @@ def keyed_label(label: str, command: str | None) -> str:
     mine = re.sub(rf"(  [{LRI}{FSI}]?){re.escape(default)}({PDI}?)$",
                   lambda m: f"{m[1]}{key_of(command)}{m[2]}", text)
     return Translated(mine) if isinstance(label, Translated) else mine
+
+
+#: The last row of a toast cut short: the side panel keeps every message whole.
+TOAST_MORE = N_("… the rest: Ctrl-] b")
+
+
+def wrapped_rows(text: str, width: int) -> list[str]:
+    """``text`` word-wrapped to ``width`` columns (wide characters count two), as a toast
+    wraps it; a word longer than a row is split."""
+    rows: list[str] = []
+    width = max(1, width)
+    for paragraph in text.split("\n"):
+        row = ""
+        for word in paragraph.split(" "):
+            candidate = f"{row} {word}" if row else word
+            if cell_len(candidate) <= width:
+                row = candidate
+                continue
+            if row:
+                rows.append(row)
+            while cell_len(word) > width:
+                cut = 1
+                while cell_len(word[:cut + 1]) <= width:
+                    cut += 1
+                rows.append(word[:cut])
+                word = word[cut:]
+            row = word
+        rows.append(row)
+    return rows
+
+
+def fit_toast(message: str, width: int, lines: int, tr: Translator | None = None) -> str:
+    """``message`` as at most ``lines`` rows of ``width`` columns: a longer one keeps its
+    beginning and says where the rest is. A toast taller than the screen grows upwards, off
+    it: its first lines (who speaks, what it is about) were the ones lost."""
+    rows = wrapped_rows(message, width)
+    if len(rows) <= lines:
+        return message
+    more = tr_(tr)(TOAST_MORE)
+    kept = "\n".join(rows[:max(0, lines - len(wrapped_rows(more, width)))])
+    if not isinstance(message, Translated):
+        return f"{kept}\n{more}"
+    unclosed = sum(kept.count(c) for c in (LRI, FSI, "\u2067")) - kept.count(PDI)
+    return Translated(f"{kept}{PDI * max(0, unclosed)}\n{more}")  # our isolates stay balanced

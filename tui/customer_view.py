@@ -52,6 +52,11 @@ class Phase(StrEnum):
 NARROW = 80
 #: Notifications on screen at once (the oldest goes first).
 MAX_TOASTS = 2
+#: A toast's columns beside its text (padding, the coloured edge) and rows beside it (margin,
+#: padding, title): Textual's Toast, 60 columns wide, at most half the screen (all of it when narrow).
+TOAST_WIDTH, TOAST_FRAME = 60, (3, 4)
+#: The rows toasts may not take: the banner, the status line, the rack's margin.
+TOAST_ROOM = 3
 #: The prefix key that asks an agent for help in guide mode (``cobrowse guide``).
 HELP_KEY = GET_HELP
 #: The key after Ctrl-] → a runtime command; the app itself reads c, b, v, ? and ! (keymap.py).
@@ -78,6 +83,7 @@ class CustomerView(App[None]):
     reconnecting: bool
     reconnecting_direct: bool  # while reconnecting, the session goes on over the direct path
     held_toasts: list[Notification]  # toasts that wait while a consent question is on show
+    superseding: set[str]  # toast titles whose newest toast replaces the one before
     prefix_armed: bool
     viewers: list[dict[str, Any]]  # the team's roster, as the last ``viewers`` event gave it
     team_toasts: list[str]  # the questions about a colleague on show, as toasts show them (they go once answered)

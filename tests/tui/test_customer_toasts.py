@@ -1,0 +1,67 @@
+"""Toasts in the customer app, as a person saw them in tmux: an agent's long chat message at
+80x24 made a toast taller than the screen, which grew upwards over the banner with its first
+lines (who speaks, how it starts) off the screen; a guide's step card stayed on show beside the
+next step's card ("Step 1/3 … Ctrl-] m done" under "Step 2/3"). A real relay and agent."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from textual.geometry import Region
+from textual.widgets._toast import Toast
+
+from tests.tui.test_customer_app import BASH, INLINE, Agent, _shell_env, agent, paired_app, prefix  # noqa: F401
+from tests.waiting import until
+from tui.customer_app import CustomerApp
+
+LONG = "LONG " + " ".join(f"word{i}" for i in range(350)) + " END"
+
+
+def shown(widget: Any) -> str:
+    return "\n".join(strip.text for strip in widget.render_lines(Region(0, 0, *widget.outer_size)))
+
+
+@pytest.mark.parametrize("size", [(80, 24), (200, 50), (40, 10)])
+async def test_a_long_chat_message_shows_its_beginning_inside_the_screen(agent: Agent, relay_url: str,
+                                                                           size: tuple[int, int]) -> None:
+    code = await agent.create()
+    app = CustomerApp(relay_url, code, BASH)
+    async with app.run_test(size=size, notifications=True) as pilot:
+        await paired_app(pilot, agent)
+        await agent.rt.command({"cmd": "chat", "text": LONG})
+        await until(lambda: any("LONG" in str(n.message) for n in app._notifications), what="the chat toast")
+        await until(lambda: any("LONG" in shown(t) for t in app.screen.query(Toast)), what="the toast drawn")
+        await pilot.pause()
+        toasts = list(app.screen.query(Toast))
+        for toast in toasts:
+            region = toast.region
+            assert region.y >= 1 and region.bottom <= size[1] - (0 if app.has_class("narrow") else 1), region
+        text = shown(next(t for t in toasts if "says" in shown(t)))
+        assert "LONG word0 word1" in text
+        assert ("the rest: Ctrl-] b" in text) == (size != (200, 50)), text  # 200x50: the 2000 characters fit
+        assert any("LONG word0" in line and "word200" in line for line in app.log_lines)  # the panel: all of it
+
+
+async def test_a_step_card_replaces_the_one_before(agent: Agent, relay_url: str) -> None:
+    code = await agent.create()
+    app = CustomerApp(relay_url, code, BASH)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await paired_app(pilot, agent)
+        await agent.rt.command(INLINE)
+        await until(lambda: any("Step 1/2: Say hello" in str(n.message) for n in app._notifications),
+                    what="the first step's card")
+        await prefix(pilot, "m")
+        await until(lambda: any("Step 2/2: Count" in str(n.message) for n in app._notifications),
+                    what="the next step's card")
+        assert not any("Step 1/2" in str(n.message) for n in app._notifications)
+
+
+def test_fit_toast_keeps_short_text_and_cuts_long_text_to_its_rows() -> None:
+    from tui.customer_texts import fit_toast, wrapped_rows
+
+    assert fit_toast("a short one", 20, 3) == "a short one"
+    cut = fit_toast(LONG, 37, 6)
+    assert cut.startswith("LONG word0") and cut.endswith("… the rest: Ctrl-] b")
+    assert len(wrapped_rows(cut, 37)) == 6
+    assert all(len(row) <= 10 for row in wrapped_rows("x" * 35 + " 漢字漢字漢字 y", 10))
