@@ -245,14 +245,31 @@ def wrapped_rows(text: str, width: int) -> list[str]:
 
 def fit_toast(message: str, width: int, lines: int, tr: Translator | None = None) -> str:
     """``message`` as at most ``lines`` rows of ``width`` columns: a longer one keeps its
-    beginning and says where the rest is. A toast taller than the screen grows upwards, off
-    it: its first lines (who speaks, what it is about) were the ones lost."""
+    beginning (who speaks, what it is about) and its end (a question's keys), and says where
+    the rest is. A toast taller than the screen grew upwards, off it, losing its first lines."""
     rows = wrapped_rows(message, width)
     if len(rows) <= lines:
         return message
     more = tr_(tr)(TOAST_MORE)
-    kept = "\n".join(rows[:max(0, lines - len(wrapped_rows(more, width)))])
+    room = max(0, lines - len(wrapped_rows(more, width)))
+    tail = 2 if room >= 6 else 1 if room >= 2 else 0
+    head, end = "\n".join(rows[:room - tail]), "\n".join(rows[len(rows) - tail:])
+    parts = [part for part in (head, more, end) if part]
     if not isinstance(message, Translated):
-        return f"{kept}\n{more}"
-    unclosed = sum(kept.count(c) for c in (LRI, FSI, "\u2067")) - kept.count(PDI)
-    return Translated(f"{kept}{PDI * max(0, unclosed)}\n{more}")  # our isolates stay balanced
+        return "\n".join(parts)
+    return Translated("\n".join(_balanced(part) for part in parts))  # our isolates stay paired
+
+
+def _balanced(text: str) -> str:
+    """``text`` (a piece of a translated sentence) with an isolate its cut left open closed,
+    and one it cut the opening of dropped."""
+    out, depth = [], 0
+    for char in text:
+        if char in (LRI, FSI, "\u2067"):
+            depth += 1
+        elif char == PDI:
+            if not depth:
+                continue
+            depth -= 1
+        out.append(char)
+    return "".join(out) + PDI * depth

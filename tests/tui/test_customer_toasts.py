@@ -58,10 +58,17 @@ async def test_a_step_card_replaces_the_one_before(agent: Agent, relay_url: str)
 
 
 def test_fit_toast_keeps_short_text_and_cuts_long_text_to_its_rows() -> None:
+    from cobrowse.i18n.text import FSI, PDI, Translated
+    from cobrowse.protocol.untrusted import visible
     from tui.customer_texts import fit_toast, wrapped_rows
 
     assert fit_toast("a short one", 20, 3) == "a short one"
     cut = fit_toast(LONG, 37, 6)
-    assert cut.startswith("LONG word0") and cut.endswith("… the rest: Ctrl-] b")
+    assert cut.startswith("LONG word0") and "\n… the rest: Ctrl-] b\n" in cut and cut.endswith("word349 END")
     assert len(wrapped_rows(cut, 37)) == 6
+    question = "Bob asks to SEE your screen. " + "A warning. " * 40 + "Ctrl-] y lets them see it; Ctrl-] n refuses"
+    assert fit_toast(question, 37, 8).endswith("Ctrl-] n refuses")  # a question's keys stay on show
     assert all(len(row) <= 10 for row in wrapped_rows("x" * 35 + " 漢字漢字漢字 y", 10))
+    ours = fit_toast(Translated(f"{FSI}{'слово ' * 80}{PDI} конец"), 30, 5)
+    assert isinstance(ours, Translated) and ours.count(FSI) == ours.count(PDI) == 1
+    assert "\\u20" not in visible(ours, multiline=True)  # no isolate left unpaired, shown escaped
