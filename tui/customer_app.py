@@ -64,8 +64,8 @@ from tui.customer_queue import LEAVE_KEYS
 from tui.customer_pointer import TeamPointer
 from tui.customer_texts import (CONFIRM_CONTROL, CONNECTING, REMOVE_WHICH, SUGGESTED, button_label, fit_toast, level_text,
                                 status_hint, wrapped_rows)
-from tui.customer_view import (HELP_KEY, MAX_TOASTS, NARROW, PREFIX, PREFIX_KEYS, TOAST_FRAME, TOAST_ROOM, TOAST_WIDTH,
-                               Phase)
+from tui.customer_view import (HELP_KEY, MAX_TOASTS, NARROW, PREFIX, PREFIX_KEYS, TOAST_FRAME, TOAST_RACK_BAR, TOAST_ROOM,
+                               TOAST_WIDTH, Phase)
 from tui.widgets.shell_pane import ChatInput, ShellPane
 
 if TYPE_CHECKING:
@@ -155,6 +155,8 @@ class CustomerApp(TeamPointer, inherit_bindings=False):
         self.held_toasts: list[Notification] = []
         #: Toast titles whose newest toast replaces the one before (a guide's step card).
         self.superseding: set[str] = set()
+        #: What the latest toasts show, by their whole text (a cut one is found again to dismiss it).
+        self.toasts_shown_as: dict[str, str] = {}
         self.prefix_armed = False
         #: The loop's time of the customer's last key to their program (the pane's pace).
         self.typed_at = -math.inf
@@ -191,11 +193,14 @@ class CustomerApp(TeamPointer, inherit_bindings=False):
             return
         narrow = self.has_class("narrow")
         width, height = self.size
-        text_width = (width if narrow else min(TOAST_WIDTH, width // 2)) - TOAST_FRAME[0]
+        rack = width - TOAST_RACK_BAR
+        text_width = (rack if narrow else min(TOAST_WIDTH, rack // 2)) - TOAST_FRAME[0] - 1  # a spare column
         room = height - TOAST_ROOM  # below the banner, above the status line and the rack's margin
         message = rewrite(message)  # the configured keys
         message = message if isinstance(message, Translated) else toast_text(message)  # what it will show
+        key = toast_text(message)
         message = fit_toast(message, text_width, room - TOAST_FRAME[1])
+        self.toasts_shown_as = {**dict(list(self.toasts_shown_as.items())[-15:]), key: toast_text(message)}
         rows = len(wrapped_rows(message, text_width)) + TOAST_FRAME[1]
         shown = list(self._notifications)
         for old in shown[:max(0, len(shown) - ((1 if narrow else MAX_TOASTS) - 1))]:

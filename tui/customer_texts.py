@@ -252,7 +252,7 @@ def fit_toast(message: str, width: int, lines: int, tr: Translator | None = None
         return message
     more = tr_(tr)(TOAST_MORE)
     room = max(0, lines - len(wrapped_rows(more, width)))
-    tail = 2 if room >= 6 else 1 if room >= 2 else 0
+    tail = max(1, room // 3) if room >= 2 else 0  # a question's keys take two or three rows
     head, end = "\n".join(rows[:room - tail]), "\n".join(rows[len(rows) - tail:])
     parts = [part for part in (head, more, end) if part]
     if not isinstance(message, Translated):

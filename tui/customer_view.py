@@ -52,9 +52,10 @@ class Phase(StrEnum):
 NARROW = 80
 #: Notifications on screen at once (the oldest goes first).
 MAX_TOASTS = 2
-#: A toast's columns beside its text (padding, the coloured edge) and rows beside it (margin,
-#: padding, title): Textual's Toast, 60 columns wide, at most half the screen (all of it when narrow).
-TOAST_WIDTH, TOAST_FRAME = 60, (3, 4)
+#: A toast's columns beside its text (the coloured edge, padding) and rows beside it (margin,
+#: padding, title): Textual's Toast, 60 columns wide, at most half its rack (all of it when
+#: narrow), the rack as wide as the screen but for its scrollbar's columns (measured, Textual 8).
+TOAST_WIDTH, TOAST_FRAME, TOAST_RACK_BAR = 60, (3, 4), 2
 #: The rows toasts may not take: the banner, the status line, the rack's margin.
 TOAST_ROOM = 3
 #: The prefix key that asks an agent for help in guide mode (``cobrowse guide``).
@@ -84,6 +85,7 @@ class CustomerView(App[None]):
     reconnecting_direct: bool  # while reconnecting, the session goes on over the direct path
     held_toasts: list[Notification]  # toasts that wait while a consent question is on show
     superseding: set[str]  # toast titles whose newest toast replaces the one before
+    toasts_shown_as: dict[str, str]  # a toast's whole text -> what it shows (cut to the screen)
     prefix_armed: bool
     viewers: list[dict[str, Any]]  # the team's roster, as the last ``viewers`` event gave it
     team_toasts: list[str]  # the questions about a colleague on show, as toasts show them (they go once answered)
@@ -148,8 +150,9 @@ class CustomerView(App[None]):
 
     def dismiss_team_questions(self) -> None:
         """Answered (the roster changed): the toasts asking about a colleague go at once."""
+        shown = {self.toasts_shown_as.get(text, text) for text in self.team_toasts}
         for notification in list(self._notifications):
-            if notification.message in self.team_toasts:
+            if notification.message in shown:
                 self._unnotify(notification)
         self.team_toasts = []
 

@@ -5,31 +5,51 @@ next step's card ("Step 1/3 … Ctrl-] m done" under "Step 2/3"). A real relay a
 
 from __future__ import annotations
 
-from typing import Any
+import asyncio
+from typing import Any, Iterator
 
 import pytest
 from textual.geometry import Region
 from textual.widgets._toast import Toast
 
+from cobrowse.i18n.catalogues import translator
+from cobrowse.i18n.language import Language
+from cobrowse.i18n.text import ENGLISH, install
+from cobrowse.protocol.prompts import ARMING
 from tests.tui.test_customer_app import BASH, INLINE, Agent, _shell_env, agent, paired_app, prefix  # noqa: F401
+from tests.tui.test_customer_team_app import invite_bob
 from tests.waiting import until
 from tui.customer_app import CustomerApp
 
 LONG = "LONG " + " ".join(f"word{i}" for i in range(350)) + " END"
+#: Words of every length (a Russian warning as the app showed it): Textual wraps them as we count.
+WORDY = ("LONG Настоящие сотрудники поддержки компании, которой вы доверяете, могут подтвердить, кто они; "
+         "этот специалист этого не сделал. Никогда не давайте управление, пароли или платёжные данные тому, "
+         "кто неожиданно сам вам позвонил. ") * 4 + "Ctrl-] y — разрешить; Ctrl-] n — отказать END"
+
+
+@pytest.fixture
+def russian() -> Iterator[None]:
+    install(translator(Language.RU))
+    try:
+        yield
+    finally:
+        install(ENGLISH)
 
 
 def shown(widget: Any) -> str:
     return "\n".join(strip.text for strip in widget.render_lines(Region(0, 0, *widget.outer_size)))
 
 
-@pytest.mark.parametrize("size", [(80, 24), (200, 50), (40, 10)])
+@pytest.mark.parametrize("text", [LONG, WORDY], ids=["words", "wordy"])
+@pytest.mark.parametrize("size", [(80, 24), (200, 50), (40, 10), (120, 30)])
 async def test_a_long_chat_message_shows_its_beginning_inside_the_screen(agent: Agent, relay_url: str,
-                                                                           size: tuple[int, int]) -> None:
+                                                                           size: tuple[int, int], text: str) -> None:
     code = await agent.create()
     app = CustomerApp(relay_url, code, BASH)
     async with app.run_test(size=size, notifications=True) as pilot:
         await paired_app(pilot, agent)
-        await agent.rt.command({"cmd": "chat", "text": LONG})
+        await agent.rt.command({"cmd": "chat", "text": text})
         await until(lambda: any("LONG" in str(n.message) for n in app._notifications), what="the chat toast")
         await until(lambda: any("LONG" in shown(t) for t in app.screen.query(Toast)), what="the toast drawn")
         await pilot.pause()
@@ -37,10 +57,31 @@ async def test_a_long_chat_message_shows_its_beginning_inside_the_screen(agent: 
         for toast in toasts:
             region = toast.region
             assert region.y >= 1 and region.bottom <= size[1] - (0 if app.has_class("narrow") else 1), region
-        text = shown(next(t for t in toasts if "says" in shown(t)))
-        assert "LONG word0 word1" in text
-        assert ("the rest: Ctrl-] b" in text) == (size != (200, 50)), text  # 200x50: the 2000 characters fit
-        assert any("LONG word0" in line and "word200" in line for line in app.log_lines)  # the panel: all of it
+        drawn = shown(next(t for t in toasts if "says" in shown(t)))
+        assert "LONG " in drawn and (" END" in drawn or "word262 …" in drawn), drawn  # LONG came cut to 2000
+        assert "the rest: Ctrl-] b" in drawn or size == (200, 50) or text == WORDY
+        assert any("LONG " in line and len(line) > 700 for line in app.log_lines)  # the panel: all of it
+
+
+async def test_a_colleagues_question_cut_to_the_screen_keeps_its_keys_and_goes_once_answered(
+        agent: Agent, relay_url: str, russian: None) -> None:
+    """At 80x24 in Russian the question about a second agent is taller than the screen."""
+    code = await agent.create()
+    app = CustomerApp(relay_url, code, BASH)
+    async with app.run_test(size=(80, 24), notifications=True) as pilot:
+        await paired_app(pilot, agent)
+        bob = await invite_bob(agent, relay_url)
+        try:
+            def question() -> str:
+                return next((str(n.message) for n in app._notifications if "Bob (специалист 2)" in str(n.message)), "")
+
+            await until(lambda: question(), what="the question about Bob")
+            assert "Ctrl-] y" in question() and "остальное: Ctrl-] b" in question()
+            await asyncio.sleep(ARMING + 0.1)
+            await prefix(pilot, "y")
+            await until(lambda: not question(), what="the answered question's toast gone")
+        finally:
+            await bob.close()
 
 
 async def test_a_step_card_replaces_the_one_before(agent: Agent, relay_url: str) -> None:
