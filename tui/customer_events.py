@@ -224,4 +224,6 @@ class CustomerEvents(CustomerSteps):
             if runtime is not None and answer is not None:
                 await runtime.give_feedback(answer.solved, answer.rating)
 
+        self.held_toasts = []
+        self.clear_notifications()  # the session is over: "connected / compare these words" must not cover the question
         self.push_screen(FeedbackDialog(message, self.agent_name), answered)
