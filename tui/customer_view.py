@@ -16,6 +16,7 @@ from textual.notifications import Notification
 from textual.app import App
 from textual.widgets import Button, Digits, RichLog
 
+from cobrowse.cli.config import colleague_command
 from cobrowse.i18n.text import current
 from cobrowse.io.customer import CustomerRuntime
 from cobrowse.playbook import Playbook
@@ -83,6 +84,7 @@ class CustomerView(App[None]):
     peer_present: bool
     reconnecting: bool
     reconnecting_direct: bool  # while reconnecting, the session goes on over the direct path
+    relay_url: str
     held_toasts: list[Notification]  # toasts that wait while a consent question is on show
     superseding: set[str]  # toast titles whose newest toast replaces the one before
     toasts_shown_as: dict[str, str]  # a toast's whole text -> what it shows (cut to the screen)
@@ -171,8 +173,8 @@ class CustomerView(App[None]):
         tr = current()
         self.query_one("#code-spoken", PlainStatic).update(tr("Say it digit by digit: {digits}", digits=code.spoken()))
         self.query_one("#code-how", PlainStatic).update(
-            tr("Your agent enters it in their console (cobrowse agent --join {code}). Waiting for them to join…",
-               code=str(code)))
+            tr("Your agent enters it in their console ({command}). Waiting for them to join…",
+               command=colleague_command(code, self.relay_url)))  # --relay too, unless it is the default
         self.query_one("#waiting").add_class("shown")
 
     # -- consent prompt ------------------------------------------------------------------

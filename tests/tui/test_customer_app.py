@@ -718,6 +718,7 @@ def test_snapshot_waiting_for_the_agent(snap_compare: Any, monkeypatch: pytest.M
 
     monkeypatch.setattr(runtime_module, "new_secret", lambda randbelow: "71930518")
     with ThreadedRelay() as relay:
+        monkeypatch.setattr("cobrowse.cli.config.DEFAULT_RELAY", relay.url)  # its port varies: the card says no --relay
         app = CustomerApp(relay.url, None, "cat")
 
         async def ready(pilot: Any) -> None:
