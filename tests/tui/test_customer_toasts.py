@@ -113,3 +113,19 @@ def test_fit_toast_keeps_short_text_and_cuts_long_text_to_its_rows() -> None:
     ours = fit_toast(Translated(f"{FSI}{'слово ' * 80}{PDI} конец"), 30, 5)
     assert isinstance(ours, Translated) and ours.count(FSI) == ours.count(PDI) == 1
     assert "\\u20" not in visible(ours, multiline=True)  # no isolate left unpaired, shown escaped
+
+
+@pytest.mark.parametrize("size, kept", [((40, 10), ["third"]), ((80, 24), ["second", "third"])])
+async def test_notices_of_one_moment_still_make_way(relay_url: str, size: tuple[int, int], kept: list[str]) -> None:
+    """Seen in tmux at 40x10: "connected" and "UNVERIFIED" came together and both stayed, the
+    first over the banner (Textual queues a notification: the second did not see the first)."""
+    from tests.tui.test_customer_app_events import waiting_app
+
+    app = CustomerApp(relay_url, None, "cat")
+    async with app.run_test(size=size, notifications=True) as pilot:
+        await waiting_app(pilot)
+        app.clear_notifications()
+        for title in ("first", "second", "third"):
+            app.notify(f"the {title} notice of this moment", title=title)
+        await pilot.pause()
+        assert [n.title for n in app._notifications] == kept
