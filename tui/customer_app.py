@@ -40,7 +40,7 @@ from textual import events, on
 from textual.app import ComposeResult, ScreenStackError
 from textual.binding import BindingType
 from textual.containers import Horizontal, Vertical, VerticalScroll
-from textual.notifications import Notification, SeverityLevel
+from textual.notifications import Notification, Notify, SeverityLevel
 from textual.widgets import Button, Digits, Input, Markdown, RichLog
 
 from cobrowse.io.customer import CustomerRuntime
@@ -53,17 +53,19 @@ from cobrowse.policy.customer_events import Level
 from cobrowse.trust.tripwire import COOLDOWN
 from cobrowse.wire.code import Code
 from cobrowse.wire.proxy import ProxyChoice
-from cobrowse.i18n.text import current
+from cobrowse.i18n.text import Translated, current
 from cobrowse.plain.keymap import Front, command_for, rewrite, unknown_key
-from tui.safe import PlainStatic, notify_plain
+from tui.safe import PlainStatic, notify_plain, toast_text
 from tui.customer_screens import HelpScreen, PreviewScreen, prefix_help
 from tui.widgets.call_bar import CallBar
 from tui.widgets.remote_screen import RemoteScreen
 
 from tui.customer_queue import LEAVE_KEYS
 from tui.customer_pointer import TeamPointer
-from tui.customer_texts import CONFIRM_CONTROL, CONNECTING, REMOVE_WHICH, SUGGESTED, button_label, level_text, status_hint
-from tui.customer_view import HELP_KEY, MAX_TOASTS, NARROW, PREFIX, PREFIX_KEYS, Phase
+from tui.customer_texts import (CONFIRM_CONTROL, CONNECTING, REMOVE_WHICH, SUGGESTED, button_label, fit_toast, level_text,
+                                status_hint, wrapped_rows)
+from tui.customer_view import (HELP_KEY, MAX_TOASTS, NARROW, PREFIX, PREFIX_KEYS, TOAST_FRAME, TOAST_RACK_BAR, TOAST_ROOM,
+                               TOAST_WIDTH, Phase)
 from tui.widgets.shell_pane import ChatInput, ShellPane
 
 if TYPE_CHECKING:
@@ -151,6 +153,10 @@ class CustomerApp(TeamPointer, inherit_bindings=False):
         self.reconnecting = False
         self.reconnecting_direct = False
         self.held_toasts: list[Notification] = []
+        #: Toast titles whose newest toast replaces the one before (a guide's step card).
+        self.superseding: set[str] = set()
+        #: What the latest toasts show, by their whole text (a cut one is found again to dismiss it).
+        self.toasts_shown_as: dict[str, str] = {}
         self.prefix_armed = False
         #: The loop's time of the customer's last key to their program (the pane's pace).
         self.typed_at = -math.inf
@@ -175,17 +181,50 @@ class CustomerApp(TeamPointer, inherit_bindings=False):
 
     def notify(self, message: str, *, title: str = "", severity: SeverityLevel = "information",
                timeout: float | None = None, markup: bool = False) -> None:
-        """Every notification is literal text: most quote the agent (tui.safe). At most
-        MAX_TOASTS at once (one below 80 columns): the newest is the one that matters, and a
-        pile of old ones must not cover the shell or hide it."""
+        """Every notification is literal text: most quote the agent (tui.safe), cut to the
+        rows under the banner (``fit_toast``). Which older toasts make way is decided as each
+        one arrives (``_on_notify``): two notices of one moment ("connected", "UNVERIFIED")
+        are both still in Textual's queue here."""
+        if title in self.superseding:  # a held step card is stale too
+            self.held_toasts = [held for held in self.held_toasts if held.title != title]
         if self.has_class("asking") and title != current()(CONFIRM_CONTROL):  # after the question (_asking)
             self.held_toasts = [*self.held_toasts, Notification(message, title, severity, timeout or 5)][-MAX_TOASTS:]
             return
-        keep = (1 if self.has_class("narrow") else MAX_TOASTS) - 1
+        text_width, room = self._toast_room()
+        message = rewrite(message)  # the configured keys
+        message = message if isinstance(message, Translated) else toast_text(message)  # what it will show
+        key = toast_text(message)
+        message = fit_toast(message, text_width, room - TOAST_FRAME[1])
+        self.toasts_shown_as = {**dict(list(self.toasts_shown_as.items())[-15:]), key: toast_text(message)}
+        notify_plain(self, message, title=title, severity=severity, timeout=timeout)
+
+    def _toast_room(self) -> tuple[int, int]:
+        """A toast's text columns, and the rows toasts may take (below the banner, above the
+        status line and the rack's margin)."""
+        width, height = self.size
+        rack = width - TOAST_RACK_BAR
+        text_width = (rack if self.has_class("narrow") else min(TOAST_WIDTH, rack // 2)) - TOAST_FRAME[0]
+        return text_width - 1, height - TOAST_ROOM  # a spare column
+
+    def _on_notify(self, event: Notify) -> None:
+        """At most MAX_TOASTS at once (one below 80 columns), the oldest going first while the
+        newest would not fit under the banner: the newest is the one that matters, and a pile
+        of old ones must not cover the shell or hide it. A newer step card or pointer replaces
+        the one before."""
+        new = event.notification
+        text_width, room = self._toast_room()
+
+        def rows(notification: Notification) -> int:
+            return len(wrapped_rows(str(notification.message), text_width)) + TOAST_FRAME[1]
+
         shown = list(self._notifications)
-        for old in shown[:max(0, len(shown) - keep)]:
-            self._unnotify(old, refresh=False)
-        notify_plain(self, rewrite(message), title=title, severity=severity, timeout=timeout)  # the configured keys
+        keep = (1 if self.has_class("narrow") else MAX_TOASTS) - 1
+        for old in shown:
+            others = list(self._notifications)
+            if (old.title == new.title and new.title in self.superseding) or len(others) > keep \
+                    or sum(map(rows, others)) + rows(new) > room:
+                self._unnotify(old, refresh=False)
+        super()._on_notify(event)
 
     def _unnotify(self, notification: Notification, refresh: bool = True) -> None:
         """A toast that goes (its time is up, or a newer one took its place) is repainted

@@ -166,7 +166,7 @@ class CustomerEvents(CustomerSteps):
             self._note(message_of(event), "bold")
             self._show_status()
         elif kind == "receipt":
-            self._note(message_of(event), "dim")
+            self._note(customer_line(event, tr) or message_of(event), "dim")
         elif kind == "voice":
             self.call_agent = str(event.get("agent") or "")  # a team: the agent this call is with
             self._note(voice_line(event, tr, self.agent_name), "bold" if event.get("state") == "ringing" else "dim")
@@ -224,4 +224,6 @@ class CustomerEvents(CustomerSteps):
             if runtime is not None and answer is not None:
                 await runtime.give_feedback(answer.solved, answer.rating)
 
+        self.held_toasts = []
+        self.clear_notifications()  # the session is over: "connected / compare these words" must not cover the question
         self.push_screen(FeedbackDialog(message, self.agent_name), answered)

@@ -4,12 +4,13 @@ about the session itself."""
 
 from __future__ import annotations
 
+import re
 from typing import TYPE_CHECKING, Sequence
 
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical, VerticalScroll
-from textual.events import Key
+from textual.events import Key, Resize
 from textual.screen import ModalScreen
 
 from cobrowse.io.runtime import EXIT_OK
@@ -17,6 +18,9 @@ from cobrowse.screen.state import ScreenState
 from cobrowse.i18n.notices import resume_review_title
 from cobrowse.i18n.text import Translated, Translator, current, joined
 from cobrowse.plain.keymap import Front, help_text, rewrite
+from rich.cells import cell_len
+
+from tui.customer_texts import NO_ISOLATES, wrapped_rows
 from tui.safe import PlainStatic, plain
 from tui.widgets.remote_screen import RemoteScreen
 
@@ -34,6 +38,30 @@ def prefix_help(tr: Translator | None = None) -> str:
     return tr("{keys} Press any key to close this help.", keys=help_text(Front.APP, tr=tr))
 
 
+#: An item's key column: the spaces before the key, the key, the spaces (and isolates) after it.
+_KEY_COLUMN = re.compile("^ +[^ ]+[ \u2066-\u2069]*")
+#: The help box's columns beside its text: border, padding, scrollbar.
+HELP_FRAME = 5
+
+
+def hanging(text: str, width: int) -> str:
+    """``text`` with each key's line wrapped under its description, not under the key: wrapped
+    at the left edge, "(Enter sends; Escape goes back to" read like another key's line
+    (seen at 80x24, worse at 40x10). Only spaces and line breaks are added, so a ``Translated``
+    text keeps its isolates balanced."""
+    out: list[str] = []
+    for line in text.split("\n"):
+        column = _KEY_COLUMN.match(line)
+        indent = len(column[0].translate(NO_ISOLATES)) if column else 0
+        if column is None or cell_len(line) <= width or not 0 < indent <= width // 2:
+            out.append(line)
+            continue
+        rows = wrapped_rows(line[column.end():], width - indent)
+        out += [column[0] + rows[0], *(" " * indent + row for row in rows[1:])]
+    wrapped = "\n".join(out)
+    return Translated(wrapped) if isinstance(text, Translated) else wrapped
+
+
 #: Keys that scroll the help (it is longer than a 24-row window); any other key closes it.
 HELP_SCROLL = {"up": "scroll_up", "down": "scroll_down", "pageup": "scroll_page_up",
                "pagedown": "scroll_page_down", "home": "scroll_home", "end": "scroll_end"}
@@ -45,7 +73,11 @@ class HelpScreen(ModalScreen[None]):
         with VerticalScroll(id="help-box") as box:
             box.border_title = tr("cobrowse keys")
             box.border_subtitle = tr("↑↓ scroll · any other key closes")
-            yield PlainStatic(prefix_help(tr), id="help-text")
+            yield PlainStatic(hanging(prefix_help(tr), self.app.size.width - HELP_FRAME), id="help-text")
+
+    def on_resize(self, event: Resize) -> None:
+        width = min(event.size.width, 96) - HELP_FRAME  # #help-box: 96 wide at most
+        self.query_one("#help-text", PlainStatic).update(hanging(prefix_help(), width))
 
     closing = False
 

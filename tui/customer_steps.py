@@ -72,7 +72,9 @@ class CustomerSteps(CustomerView):
             return
         self._note(headline, "bold")
         if self.query_one("#side").has_class("collapsed"):
-            self.notify(message, title=tr("Guide: {title}", title=title), timeout=20)
+            card = tr("Guide: {title}", title=title)
+            self.superseding.add(card)
+            self.notify(message, title=card, timeout=20)
 
     @staticmethod
     def _step_listing(items: list[dict[str, Any]], current_step: Any) -> Text:
@@ -111,4 +113,5 @@ class CustomerSteps(CustomerView):
         self._note(message, "dim" if cleared else "bold")
         if self.query_one("#side").has_class("collapsed") and not cleared:
             tr = current()
+            self.superseding.add(tr("The agent points"))
             self.notify(message, title=tr("The agent points"), timeout=10)

@@ -212,3 +212,64 @@ def keyed_label(label: str, command: str | None) -> str:
     mine = re.sub(rf"(  [{LRI}{FSI}]?){re.escape(default)}({PDI}?)$",
                   lambda m: f"{m[1]}{key_of(command)}{m[2]}", text)
     return Translated(mine) if isinstance(label, Translated) else mine
+
+
+#: The last row of a toast cut short: the side panel keeps every message whole.
+TOAST_MORE = N_("… the rest: Ctrl-] b")
+
+
+def wrapped_rows(text: str, width: int) -> list[str]:
+    """``text`` word-wrapped to ``width`` columns (wide characters count two), as a toast
+    wraps it; a word longer than a row is split."""
+    rows: list[str] = []
+    width = max(1, width)
+    for paragraph in text.split("\n"):
+        row = ""
+        for word in paragraph.split(" "):
+            candidate = f"{row} {word}" if row else word
+            if cell_len(candidate) <= width:
+                row = candidate
+                continue
+            if row:
+                rows.append(row)
+            while cell_len(word) > width:
+                cut = 1
+                while cell_len(word[:cut + 1]) <= width:
+                    cut += 1
+                rows.append(word[:cut])
+                word = word[cut:]
+            row = word
+        rows.append(row)
+    return rows
+
+
+def fit_toast(message: str, width: int, lines: int, tr: Translator | None = None) -> str:
+    """``message`` as at most ``lines`` rows of ``width`` columns: a longer one keeps its
+    beginning (who speaks, what it is about) and its end (a question's keys), and says where
+    the rest is. A toast taller than the screen grew upwards, off it, losing its first lines."""
+    rows = wrapped_rows(message, width)
+    if len(rows) <= lines:
+        return message
+    more = tr_(tr)(TOAST_MORE)
+    room = max(0, lines - len(wrapped_rows(more, width)))
+    tail = max(1, room // 3) if room >= 2 else 0  # a question's keys take two or three rows
+    head, end = "\n".join(rows[:room - tail]), "\n".join(rows[len(rows) - tail:])
+    parts = [part for part in (head, more, end) if part]
+    if not isinstance(message, Translated):
+        return "\n".join(parts)
+    return Translated("\n".join(_balanced(part) for part in parts))  # our isolates stay paired
+
+
+def _balanced(text: str) -> str:
+    """``text`` (a piece of a translated sentence) with an isolate its cut left open closed,
+    and one it cut the opening of dropped."""
+    out, depth = [], 0
+    for char in text:
+        if char in (LRI, FSI, "\u2067"):
+            depth += 1
+        elif char == PDI:
+            if not depth:
+                continue
+            depth -= 1
+        out.append(char)
+    return "".join(out) + PDI * depth

@@ -16,6 +16,7 @@ from textual.notifications import Notification
 from textual.app import App
 from textual.widgets import Button, Digits, RichLog
 
+from cobrowse.cli.config import colleague_command
 from cobrowse.i18n.text import current
 from cobrowse.io.customer import CustomerRuntime
 from cobrowse.playbook import Playbook
@@ -52,6 +53,12 @@ class Phase(StrEnum):
 NARROW = 80
 #: Notifications on screen at once (the oldest goes first).
 MAX_TOASTS = 2
+#: A toast's columns beside its text (the coloured edge, padding) and rows beside it (margin,
+#: padding, title): Textual's Toast, 60 columns wide, at most half its rack (all of it when
+#: narrow), the rack as wide as the screen but for its scrollbar's columns (measured, Textual 8).
+TOAST_WIDTH, TOAST_FRAME, TOAST_RACK_BAR = 60, (3, 4), 2
+#: The rows toasts may not take: the banner, the status line, the rack's margin.
+TOAST_ROOM = 3
 #: The prefix key that asks an agent for help in guide mode (``cobrowse guide``).
 HELP_KEY = GET_HELP
 #: The key after Ctrl-] → a runtime command; the app itself reads c, b, v, ? and ! (keymap.py).
@@ -77,7 +84,10 @@ class CustomerView(App[None]):
     peer_present: bool
     reconnecting: bool
     reconnecting_direct: bool  # while reconnecting, the session goes on over the direct path
+    relay_url: str
     held_toasts: list[Notification]  # toasts that wait while a consent question is on show
+    superseding: set[str]  # toast titles whose newest toast replaces the one before
+    toasts_shown_as: dict[str, str]  # a toast's whole text -> what it shows (cut to the screen)
     prefix_armed: bool
     viewers: list[dict[str, Any]]  # the team's roster, as the last ``viewers`` event gave it
     team_toasts: list[str]  # the questions about a colleague on show, as toasts show them (they go once answered)
@@ -142,8 +152,9 @@ class CustomerView(App[None]):
 
     def dismiss_team_questions(self) -> None:
         """Answered (the roster changed): the toasts asking about a colleague go at once."""
+        shown = {self.toasts_shown_as.get(text, text) for text in self.team_toasts}
         for notification in list(self._notifications):
-            if notification.message in self.team_toasts:
+            if notification.message in shown:
                 self._unnotify(notification)
         self.team_toasts = []
 
@@ -162,8 +173,8 @@ class CustomerView(App[None]):
         tr = current()
         self.query_one("#code-spoken", PlainStatic).update(tr("Say it digit by digit: {digits}", digits=code.spoken()))
         self.query_one("#code-how", PlainStatic).update(
-            tr("Your agent enters it in their console (cobrowse agent --join {code}). Waiting for them to join…",
-               code=str(code)))
+            tr("Your agent enters it in their console ({command}). Waiting for them to join…",
+               command=colleague_command(code, self.relay_url)))  # --relay too, unless it is the default
         self.query_one("#waiting").add_class("shown")
 
     # -- consent prompt ------------------------------------------------------------------

@@ -47,7 +47,7 @@ class FeedbackDialog(ModalScreen[FeedbackAnswer]):
     def compose(self) -> ComposeResult:
         tr = current()
         # the question has a line of its own; what is left is a value (our isolates dropped)
-        said = self.message.translate(NO_ISOLATES).removesuffix(tr(QUESTION).translate(NO_ISOLATES)).rstrip(". ")
+        said = self.message.translate(NO_ISOLATES).removesuffix(tr(QUESTION).translate(NO_ISOLATES)).rstrip(". 。")
         with Vertical():
             yield PlainStatic(tr("{message}.", message=said), id="feedback-message")
             yield PlainStatic(tr("Was your problem solved?"), classes="question", id="solved-question")

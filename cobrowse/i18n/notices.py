@@ -95,6 +95,10 @@ def customer_line(event: Mapping[str, Any], tr: Translator | None = None, agent:
         if event.get("kind") == "wrong_code":
             return tr("error: {message}", message=wrong_code_text("customer", tr))
         return tr("error: {message}", message=relay_text(message_of(event), tr) or message_of(event))
+    if kind == "receipt" and event.get("path"):
+        path = str(event["path"])
+        return tr("receipt of this session: {path} (chain head {head}…; `cobrowse receipts verify {path}` checks it)",
+                  path=path, head=str(event.get("head", ""))[:16])
     if kind == "ended":
         return tr("session ended: {message}", message=ended_text(str(event.get("reason", "")), message_of(event), tr))
     return None

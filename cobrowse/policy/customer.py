@@ -17,6 +17,7 @@ import math
 from collections import deque
 from typing import Sequence
 
+from cobrowse.i18n.ends import ended_text
 from cobrowse.i18n.text import N_, Translator, current
 from cobrowse.playbook import LineTap, Playbook, PlaybookError, StepMachine, playbook_from_dict
 from cobrowse.plain.feedback import QUESTION, FeedbackPrompt as FeedbackKeys
@@ -369,8 +370,8 @@ class CustomerPolicy(AgentPatterns):
         self.feedback_deadline = now + self.feedback_answer
         out: list[Effect] = list(self.desk.recording_stopped_by_end())
         out.append(FeedbackPrompt(self.feedback_answer,
-                                  self.tr("{message}. {question}", message=message.message or self.tr(
-                                      "the agent ended the session"), question=self.tr(QUESTION))))
+                                  self.tr("{message}. {question}", message=ended_text(message.reason, message.message, self.tr)
+                                          or self.tr("the agent ended the session"), question=self.tr(QUESTION))))
         return out
 
     def give_feedback(self, solved: str, rating: int) -> list[Effect]:

@@ -16,7 +16,7 @@ from cobrowse.cli.customer import GuideNotices, PlainNotices  # noqa: E402
 from cobrowse.crypto import sas  # noqa: E402
 from cobrowse.i18n.catalogues import translator  # noqa: E402
 from cobrowse.i18n.language import Language  # noqa: E402
-from cobrowse.i18n.text import ENGLISH, FSI, LRI, PDI, Translated  # noqa: E402
+from cobrowse.i18n.text import ENGLISH, FSI, LRI, PDI, Translated, Translator  # noqa: E402
 from cobrowse.plain.keymap import Front, guide_hint, help_text, hint, unknown_key  # noqa: E402
 from cobrowse.policy.customer_events import ChatReceived, ConsentChanged, Level, SharingChanged, StepsChanged  # noqa: E402
 from cobrowse.policy.session_events import EndReason, PeerHello, SessionEnded, SessionPaired  # noqa: E402
@@ -173,3 +173,16 @@ def test_the_join_retry_and_reclaim_warnings_are_translated() -> None:
     assert customer_line(unavailable, ZH) == "警告：中继服务器暂时无法查找该会话（其共享存储没有响应）；2.5 秒后重试（第 3 次）"
     reclaim = as_json(SessionWarning(WarningKind.RECLAIM, message="english"))
     assert str(customer_line(reclaim, FA)).startswith("هشدار: ")
+
+
+@pytest.mark.parametrize("tr, start", [(RU, "[cobrowse] квитанция этого сеанса: "), (ZH, "[cobrowse] 本次会话的回执："),
+                                       (FA, "[cobrowse] رسید این جلسه: ")])
+def test_the_receipt_line_speaks_the_customers_language(capsys: pytest.CaptureFixture[str], tr: Translator,
+                                                        start: str) -> None:
+    """Seen in tmux: `cobrowse join --plain --lang fa` ended with the receipt's line in English."""
+    from cobrowse.policy.keeping_events import ReceiptWritten
+
+    path = "/home/u/.local/share/cobrowse/receipts/20261207-013852-customer-c8c7.jsonl"
+    PlainNotices(tr)(ReceiptWritten(path, "90406f1480805be4aa", 7, f"receipt of this session: {path} (...)"))
+    line = lines(capsys)[0].translate(str.maketrans("", "", LRI + FSI + PDI))
+    assert line.startswith(start) and path in line and "90406f1480805be4…" in line and "receipt of" not in line

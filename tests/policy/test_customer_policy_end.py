@@ -116,3 +116,17 @@ def test_a_bad_answer_from_a_front_end_is_refused_and_the_question_stays() -> No
     with pytest.raises(ValueError):
         d.policy.give_feedback("maybe", 9)
     assert d.policy.ending is not None
+
+
+@pytest.mark.parametrize("language, start", [("ru", "специалист завершил сеанс. "), ("zh", "客服人员结束了会话。")])
+def test_the_question_says_the_stock_end_in_the_customers_language(language: str, start: str) -> None:
+    """Seen in tmux (`--lang zh`, plain and the app): "the agent ended the session。" in English."""
+    from cobrowse.i18n.catalogues import translator
+    from cobrowse.i18n.language import Language
+
+    d = Drive(ask_feedback=True, tr=translator(Language(language)))
+    (prompt,) = d.events_in(ended(d), "feedback_prompt")  # type: ignore[arg-type]
+    assert prompt["message"].startswith(start), prompt["message"]
+    (own,) = d.events_in(list(Drive(ask_feedback=True, tr=translator(Language(language))).policy.agent_ended(
+        m.End("agent_ended", "all fixed, bye", feedback=True), 0.0)), "feedback_prompt")
+    assert own["message"].startswith("all fixed, bye")  # the agent's own words: shown as they came

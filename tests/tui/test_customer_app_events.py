@@ -82,3 +82,14 @@ async def test_the_app_in_russian(relay_url: str, russian: None) -> None:
         app._emit(ChatReceived("привет"))
         await pilot.pause()
         assert "специалист: привет" in app.log_lines
+
+
+async def test_the_code_card_names_the_relay_the_agent_needs(relay_url: str) -> None:
+    """Seen in tmux: `cobrowse share --relay ws://127.0.0.1:18733` told the customer to have the
+    agent type `cobrowse agent --join CODE`, which looks for the session on the default relay."""
+    app = CustomerApp(relay_url, None, "cat")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await waiting_app(pilot)
+        await pilot.pause()
+        how = str(app.query_one("#code-how", PlainStatic).content)
+        assert f"cobrowse agent --join {app.code} --relay {relay_url}" in how, how

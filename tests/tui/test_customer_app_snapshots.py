@@ -38,8 +38,10 @@ def fixed_code(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 @pytest.mark.parametrize("keys", [(), ("b",), ("c",), ("question_mark",)], ids=["waiting", "panel", "chat", "help"])
-def test_customer_screens_at_80x24(snap_compare: Any, fixed_code: None, keys: tuple[str, ...]) -> None:
+def test_customer_screens_at_80x24(snap_compare: Any, fixed_code: None, keys: tuple[str, ...],
+                                   monkeypatch: pytest.MonkeyPatch) -> None:
     with ThreadedRelay() as relay:
+        monkeypatch.setattr("cobrowse.cli.config.DEFAULT_RELAY", relay.url)  # its port varies: the card says no --relay
         app = CustomerApp(relay.url, None, "cat")
         assert snap_compare(app, terminal_size=SIZE, run_before=waiting(keys))
 
