@@ -14,7 +14,7 @@ from textual.css.query import NoMatches
 
 from cobrowse.crypto.sas import localize
 from cobrowse.i18n.ends import relay_text, wrong_code_text
-from cobrowse.i18n.notices import agent_name, customer_line, message_of, voice_line, warning_message
+from cobrowse.i18n.notices import agent_name, customer_line, message_of, repeated_attempt, voice_line, warning_message
 from cobrowse.i18n.text import current
 from cobrowse.io.customer import END_CONFIRM
 from cobrowse.policy.customer_events import (ChatReceived, ConsentChanged, ConsentPrompt, ControlConfirm,
@@ -158,7 +158,8 @@ class CustomerEvents(CustomerSteps):
             self.reconnecting = event.get("state") == "reconnecting"
             self.reconnecting_direct = self.reconnecting and bool(event.get("direct"))
             self.peer_present = self.peer_present if self.reconnecting else bool(event.get("peer", True))
-            self._note(customer_line(event, tr, self.agent_name) or "", "dim")  # who dropped (docs/relay.md)
+            if not repeated_attempt(event):
+                self._note(customer_line(event, tr, self.agent_name) or "", "dim")  # who dropped (docs/relay.md)
         elif kind == "viewers":  # who can see the screen (a team: docs/team.md)
             self.viewers = [dict(row) for row in event.get("viewers", ()) if isinstance(row, dict)]
             if not any(row.get("state") == "asking" for row in self.viewers):

@@ -19,7 +19,8 @@ from cobrowse.cli.commands import end_on_signals, said_to, say, trusted_orgs
 from cobrowse.cli.config import ClientSettings
 from cobrowse.errors import CobrowseError, ConfigError
 from cobrowse.i18n.ends import ended_text, error_text
-from cobrowse.i18n.notices import RESUME_KEYS, agent_name, customer_line, message_of, resume_review_title, voice_line
+from cobrowse.i18n.notices import (RESUME_KEYS, agent_name, customer_line, message_of, repeated_attempt,
+                                   resume_review_title, voice_line)
 from cobrowse.i18n.text import N_, Translator, current
 from cobrowse.io.customer_session import CustomerOptions, CustomerSession, GuideHooks
 from cobrowse.io.pty import LocalTerminal, Passthrough, command_argv
@@ -97,6 +98,8 @@ class PlainNotices:
         elif kind == "code" and event.get("renewed"):  # `share`: too many wrong codes were tried
             print(f"cobrowse code: {event['code']}", file=sys.stderr, flush=True)
             say(message_of(event))
+        elif repeated_attempt(event):
+            return
         elif (line := customer_line(event, self.tr, self.agent)) is not None:
             say(line)
         elif "message" in event:

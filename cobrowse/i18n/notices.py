@@ -41,6 +41,15 @@ def agent_name(event: Mapping[str, Any], tr: Translator | None = None) -> str:
     return name if isinstance(name, str) and name else (tr or current())("the agent")
 
 
+def repeated_attempt(event: Mapping[str, Any]) -> bool:
+    """A reconnect attempt nobody needs a line for: after the first, only the 2nd, 4th, 8th...
+    are said (a relay down for its whole 300 s of retries was ~35 lines of "still reconnecting")."""
+    if event.get("event") != "connection" or event.get("state") != "reconnecting":
+        return False
+    attempt = event.get("attempt")
+    return isinstance(attempt, int) and attempt > 1 and attempt & (attempt - 1) != 0
+
+
 def customer_line(event: Mapping[str, Any], tr: Translator | None = None, agent: str = "") -> str | None:
     """The sentence for ``event`` (see the module's docstring); ``agent``: what to call the
     agent (``agent_name`` of its hello; "the agent" when empty)."""
