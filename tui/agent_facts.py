@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from rich.cells import cell_len
+from rich.cells import cell_len, set_cell_size
 from rich.text import Text
 from textual.containers import VerticalScroll
 from textual.widgets import Input, TabbedContent, TabPane
@@ -51,6 +51,16 @@ def facts_resized(old: object, new: str, width: int) -> bool:
         return True
     lines, before = new.split("\n"), old.split("\n")
     return len(lines) != len(before) or any(cell_len(line) > width for line in (*lines, *before))
+
+
+def one_row_each(text: str, width: int) -> str:
+    """Each fact on one row, cut with an ellipsis past ``width`` cells: at 80×24 the box has
+    rows for its facts and no more, and a fact that wrapped (a long customer name, ``team 2
+    agents · invite 9:52``, a long relay URL) pushed the traffic rows out of sight."""
+    if width <= 1:
+        return text
+    return "\n".join(line if cell_len(line) <= width else set_cell_size(line, width - 1).rstrip(" ") + "…"
+                     for line in text.split("\n"))
 
 
 class ChatLog(VerticalScroll):
@@ -272,6 +282,8 @@ class SessionView(TabPane):
     def _render_facts(self) -> None:
         facts = self.query_one("#facts", PlainStatic)
         text = self.facts_text()
+        if self.screen.has_class("-narrow"):
+            text = one_row_each(text, facts.content_size.width)
         facts.update(text, layout=facts_resized(facts.content, text, facts.content_size.width))
 
     def _refresh_bindings(self) -> None:
