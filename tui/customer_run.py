@@ -111,6 +111,7 @@ class CustomerRun(CustomerQueue):
     _unfed: int  # output bytes since the last exact frame
     _last_output: float
     typed_at: float  # CustomerApp: the customer's last key to their program
+    _toasts_at: tuple[Any, bool] | None = None  # the screen whose toast rack was placed, and where
 
     def _watch_terminal(self) -> None:
         """SIGHUP, SIGTERM or a hung-up terminal end the session and close the app: always."""
@@ -385,13 +386,22 @@ class CustomerRun(CustomerQueue):
             self.query_one("#shell", ShellPane).set_state(state)
         except Exception:
             logger.debug("pane not available", exc_info=True)
-        low = state.cursor.row >= state.size[1] // 2
-        if low != self.has_class("toasts-top"):  # notifications stay off the cursor's half
-            self.set_class(low, "toasts-top")
+        self._place_toasts(state.cursor.row >= state.size[1] // 2)
         pointer = runtime.pointer
         if pointer is not None and pointer.pattern and self._pointer_handle is None:
             when = max(self._last_frame, self._pointer_at + POINTER_INTERVAL)
             self._pointer_handle = self._loop.call_at(when, self._update_pointer)
+
+    def _place_toasts(self, low: bool) -> None:
+        """Notifications stay off the cursor's half: ``toasts-top`` on the screen's toast rack
+        while the cursor is low. On the app, the class restyled every widget of the app at each
+        crossing (15-30 ms: a full-screen program's cursor crosses often)."""
+        screen = self.screen
+        if self._toasts_at == (screen, low):
+            return
+        self._toasts_at = (screen, low)
+        for rack in screen.query("ToastRack"):
+            rack.set_class(low, "toasts-top")
 
     def _update_pointer(self) -> None:
         """Look for a pattern pointer's rows again (the screen changed)."""
