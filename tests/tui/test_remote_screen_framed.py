@@ -124,3 +124,17 @@ async def test_a_partial_crop_is_textuals() -> None:
         ours = screen.render_lines(crop)
         screen._styles_cache.clear()
         assert [list(line) for line in ours] == [list(line) for line in Widget.render_lines(screen, crop)]
+
+
+async def test_without_a_border_the_rows_are_textuals_own_lines() -> None:
+    """The customer app's pane has no border: its rows are the row strips themselves."""
+    app = FramedApp()
+    async with app.run_test(size=(COLS + 10, ROWS + 6)) as pilot:
+        screen = app.query_one(RemoteScreen)
+        screen.styles.border = ("none", "black")
+        screen.styles.width, screen.styles.height = COLS, ROWS
+        await pilot.pause()
+        for state in log_states(ROWS + 3, 1)[-4:]:
+            screen.set_state(state)
+            await pilot.pause()
+            assert_exact(screen)

@@ -445,7 +445,7 @@ class RemoteScreen(Widget, can_focus=True):
                 strip = Strip([*head, *(row if y == first else self.render_line(y - top)), *tail], width)
             elif (strip := framed.get(key)) is None:  # type: ignore[assignment]
                 line = row if y == first else self.render_line(y - top)
-                strip = framed[key] = Strip([*head, *line, *tail], width)
+                strip = framed[key] = Strip([*head, *line, *tail], width) if head or tail else line
             for line_filter in filters:
                 strip = strip.apply_filter(line_filter, background)  # type: ignore[arg-type]
             strips.append(strip)
