@@ -138,3 +138,19 @@ async def test_without_a_border_the_rows_are_textuals_own_lines() -> None:
             screen.set_state(state)
             await pilot.pause()
             assert_exact(screen)
+
+
+async def test_a_larger_pane_reuses_a_scrolled_row_too() -> None:
+    """A pane wider than the screen (the agent's console watching a smaller terminal): each row
+    is extended to the pane, and a row that only moved is still the same Strip."""
+    app = FramedApp((COLS + 6, ROWS + 2))
+    async with app.run_test(size=(COLS + 20, ROWS + 8)) as pilot:
+        screen = app.query_one(RemoteScreen)
+        *_, first, second = log_states(ROWS + 2, 1)
+        screen.set_state(first)
+        await pilot.pause()
+        before = assert_exact(screen)
+        screen.set_state(second)
+        await pilot.pause()
+        after = assert_exact(screen)
+        assert all(after[y] is before[y + 1] for y in range(1, ROWS - 2))

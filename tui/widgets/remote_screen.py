@@ -421,10 +421,10 @@ class RemoteScreen(Widget, can_focus=True):
         finally:
             self._probing = False
         probe = strips.pop()
-        keys, framed = self._keys, self._framed
+        keys, framed, inner = self._keys, self._framed, self._width
         ox, oy = self._origin[0], self._origin[1] - top
-        direct = ox == 0 and state.cols == self._width  # a row's strip is the content's line as it is
-        key = keys[first + oy] if direct and 0 <= first + oy < len(keys) else None
+        direct = ox == 0 and state.cols == inner  # a row's strip is the content's line as it is
+        key = keys[first + oy] if direct and first + oy < len(keys) else None
         row = (self._strips.get(key) if key is not None else None) or self.render_line(first - top)
         segments = list(probe)
         left, right = gutter.left, len(segments) - gutter.right
@@ -440,10 +440,12 @@ class RemoteScreen(Widget, can_focus=True):
             strips = [strip.apply_filter(line_filter, background) for strip in strips]  # type: ignore[arg-type]
         head, tail = list(edges[0]), list(edges[1])
         for y in range(first, last):
-            key = keys[y + oy] if direct and 0 <= y + oy < len(keys) else None
-            if key is None:
-                strip = Strip([*head, *(row if y == first else self.render_line(y - top)), *tail], width)
-            elif (strip := framed.get(key)) is None:  # type: ignore[assignment]
+            sy = y + oy  # the state's row (the origin keeps it >= 0)
+            if sy >= len(keys):
+                key = (None, inner)  # blank below the state's rows
+            else:
+                key = keys[sy] if direct else (keys[sy], ox, inner)  # a cropped or extended row
+            if (strip := framed.get(key)) is None:
                 line = row if y == first else self.render_line(y - top)
                 strip = framed[key] = Strip([*head, *line, *tail], width) if head or tail else line
             for line_filter in filters:
