@@ -34,6 +34,8 @@ from tui.customer_screens import SessionOverScreen, prefixed
 from tui.customer_queue import CustomerQueue
 from tui.customer_view import HELP_KEY, Phase
 from tui.widgets.shell_pane import ShellPane
+from cobrowse.screen.emulator import Emulator
+from cobrowse.screen.state import ScreenState
 from cobrowse.screen.sync import KEY_HOLD, STEADY_FPS
 
 logger = logging.getLogger(__name__)
@@ -53,8 +55,9 @@ SMALL_OUTPUT = 4096
 #: floods: the program's own terminal comes first, so the frame draws the emulator as the
 #: runtime's own pacing left it (cobrowse/io/output_feed.py: the view follows a flood within its
 #: share of the CPU and catches up once the output pauses) instead of parsing every byte on
-#: the event loop that also reads the pty, and another frame follows within CATCH_UP s: once
-#: the output pauses the pane is exact again.
+#: the event loop that also reads the pty, and another frame follows within CATCH_UP s (or the
+#: pane's interval, if longer: a catch-up every 50 ms drew a steady 100 KB/s at 20 frames/s, not
+#: PANE_STEADY_FPS): once the output pauses the pane is exact again.
 QUIET_FOR = 0.02
 CATCH_UP = 0.05
 #: After the program exited, how long to wait for whatever it left behind to close the pty.
@@ -69,6 +72,15 @@ def pane_interval(steady: bool, since_key: float) -> float:
     if steady and since_key >= KEY_HOLD:
         return 1.0 / PANE_STEADY_FPS
     return 1.0 / PANE_FPS
+
+
+def pane_state(emulator: Emulator) -> ScreenState:
+    """The customer's screen for the pane, its rows from one pass over the emulator's view
+    (``Emulator.rows``: the new rows of a scroll cut from one dump, ~3 us a row instead of
+    ~14 from their cells): exactly ``emulator.state()``, built for every frame the pane draws."""
+    cols, rows = emulator.size
+    got = emulator.rows(range(rows))
+    return ScreenState((cols, rows), emulator.cursor(), tuple(got[i] for i in range(rows)), emulator.modes())
 
 
 class CustomerRun(CustomerQueue):
@@ -99,6 +111,7 @@ class CustomerRun(CustomerQueue):
     _unfed: int  # output bytes since the last exact frame
     _last_output: float
     typed_at: float  # CustomerApp: the customer's last key to their program
+    _toasts_at: tuple[Any, bool] | None = None  # the screen whose toast rack was placed, and where
 
     def _watch_terminal(self) -> None:
         """SIGHUP, SIGTERM or a hung-up terminal end the session and close the app: always."""
@@ -365,20 +378,30 @@ class CustomerRun(CustomerQueue):
         if exact or self._unfed <= SMALL_OUTPUT or now - self._last_output >= QUIET_FOR:
             runtime.feed_pending()
             self._unfed = 0
-        else:  # streaming: what the runtime parsed so far, and a look again soon
-            self._frame_handle = self._loop.call_at(now + CATCH_UP, self._render_frame, False)
-        state = runtime.screen.state()
+        else:  # streaming: what the runtime parsed so far, and a look again soon (not sooner than the rate)
+            later = max(CATCH_UP, pane_interval(runtime.screen.steady, now - self.typed_at))
+            self._frame_handle = self._loop.call_at(now + later, self._render_frame, False)
+        state = pane_state(runtime.screen.emulator)
         try:
             self.query_one("#shell", ShellPane).set_state(state)
         except Exception:
             logger.debug("pane not available", exc_info=True)
-        low = state.cursor.row >= state.size[1] // 2
-        if low != self.has_class("toasts-top"):  # notifications stay off the cursor's half
-            self.set_class(low, "toasts-top")
+        self._place_toasts(state.cursor.row >= state.size[1] // 2)
         pointer = runtime.pointer
         if pointer is not None and pointer.pattern and self._pointer_handle is None:
             when = max(self._last_frame, self._pointer_at + POINTER_INTERVAL)
             self._pointer_handle = self._loop.call_at(when, self._update_pointer)
+
+    def _place_toasts(self, low: bool) -> None:
+        """Notifications stay off the cursor's half: ``toasts-top`` on the screen's toast rack
+        while the cursor is low. On the app, the class restyled every widget of the app at each
+        crossing (15-30 ms: a full-screen program's cursor crosses often)."""
+        screen = self.screen
+        if self._toasts_at == (screen, low):
+            return
+        self._toasts_at = (screen, low)
+        for rack in screen.query("ToastRack"):
+            rack.set_class(low, "toasts-top")
 
     def _update_pointer(self) -> None:
         """Look for a pattern pointer's rows again (the screen changed)."""

@@ -786,6 +786,12 @@ async def test_below_80_columns_one_status_line_says_it_all(agent: Agent, relay_
         assert app.query_one("#status").has_class("unverified")
 
 
+def toasts_top(app: CustomerApp) -> bool:
+    """The screen's toast rack is docked at the top (tui/customer.tcss)."""
+    rack = app.screen.query_one("ToastRack")
+    return rack.has_class("toasts-top") and rack.styles.dock == "top"
+
+
 async def test_notifications_stay_off_the_cursor_and_go_when_answered(agent: Agent, relay_url: str) -> None:
     """Toasts sit in the half of the window the cursor is not in; at most two; an answered
     suggestion's toast goes at once (not after its 30 s)."""
@@ -793,10 +799,10 @@ async def test_notifications_stay_off_the_cursor_and_go_when_answered(agent: Age
     app = CustomerApp(relay_url, code, BASH)
     async with app.run_test(size=(80, 24), notifications=True) as pilot:
         await paired_app(pilot, agent)
-        assert not app.has_class("toasts-top")  # the prompt is on the first rows: toasts at the bottom
+        assert not toasts_top(app)  # the prompt is on the first rows: toasts at the bottom
         await type_text(pilot, "clear; seq 30")
         await pilot.press("enter")
-        await until(lambda: app.has_class("toasts-top"), what="toasts moved to the top (the cursor is low)")
+        await until(lambda: toasts_top(app), what="toasts moved to the top (the cursor is low)")
         await until(lambda: agent.rt.mirror.state is not None, what="the agent's mirror")
         await agent.rt.command({"cmd": "request_control", "level": "suggest"})
         await until(lambda: app.prompt_visible, what="the consent prompt")
@@ -811,7 +817,7 @@ async def test_notifications_stay_off_the_cursor_and_go_when_answered(agent: Age
                     what="the answered suggestion's toast gone")
         await type_text(pilot, "clear")
         await pilot.press("enter")
-        await until(lambda: not app.has_class("toasts-top"), what="toasts back at the bottom")
+        await until(lambda: not toasts_top(app), what="toasts back at the bottom")
 
 
 def test_status_hints_fit_whole_items_and_keep_help() -> None:

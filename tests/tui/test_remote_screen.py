@@ -213,9 +213,9 @@ async def test_a_highlight_renders_its_rows_only() -> None:
         assert set(w.calls) == {3, 4}
         assert w.render_line(3) != plain
         w.calls.clear()
-        w.set_highlight([4])  # row 3 back to plain, row 4 unchanged
+        w.set_highlight([4])  # row 3 back to plain (its framed strip may still be cached), row 4 unchanged
         await pilot.pause()
-        assert set(w.calls) == {3}
+        assert set(w.calls) <= {3}
         assert w.render_line(3) == plain
         w.calls.clear()
         w.set_highlight([4])

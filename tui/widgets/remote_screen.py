@@ -55,7 +55,7 @@ cycling, ctrl+c) are stopped by this widget in control mode.
 
 from __future__ import annotations
 
-from typing import Any, ClassVar, Iterable
+from typing import Any, ClassVar, Iterable, Sequence
 
 from rich.cells import cell_len
 from rich.segment import Segment
@@ -66,6 +66,7 @@ from textual.geometry import Region, Size
 from textual.message import Message
 from textual.reactive import reactive, var
 from textual.strip import Strip
+from textual.filter import LineFilter
 from textual.widget import Widget
 
 from cobrowse.protocol.untrusted import visible
@@ -183,6 +184,10 @@ class RemoteScreen(Widget, can_focus=True):
         self._origin: tuple[int, int] = (0, 0)  # top-left state cell shown at (0, 0)
         self._placeholder: str | None = placeholder
         self._strips: LRUCache[tuple, Strip] = LRUCache(STRIPS_MIN)
+        # Per row key: the row framed by the border's edges (those in _edges), when shown whole.
+        self._framed: LRUCache[tuple, Strip] = LRUCache(STRIPS_MIN)
+        self._edges: tuple[tuple[Segment, ...], tuple[Segment, ...]] | None = None
+        self._probing = False
         self._looks = CellStyles(lambda name: self.get_component_rich_style(name, partial=True), self._base_style)
         self._width: int | None = None  # the content width, during render_lines
         self._highlight: frozenset[int] = frozenset()
@@ -305,6 +310,7 @@ class RemoteScreen(Widget, can_focus=True):
         want = max(STRIPS_MIN, 3 * rows)
         if self._strips.maxsize < want:
             self._strips.grow(want)
+            self._framed.grow(want)
 
     def _refresh_changed(self, old_keys: list, keys: list) -> None:
         for start, end in changed_spans(old_keys, keys, self._origin[1], self.size.height):
@@ -364,6 +370,7 @@ class RemoteScreen(Widget, can_focus=True):
     def _clear_style_caches(self) -> None:
         self._looks.clear()
         self._strips.clear()
+        self._framed.clear()
 
     def get_content_width(self, container: Size, viewport: Size) -> int:
         return self._state.cols if self._state is not None else container.width
@@ -384,9 +391,69 @@ class RemoteScreen(Widget, can_focus=True):
         self._base_style()  # once per repaint: rich_style walks the ancestors
         self._width = self.size.width  # and the size is computed anew on every access
         try:
-            return super().render_lines(crop)
+            return self._framed_lines(crop) or super().render_lines(crop)
         finally:
             self._width = None
+
+    def get_line_filters(self) -> Sequence[LineFilter]:
+        return () if self._probing else super().get_line_filters()
+
+    def _framed_lines(self, crop: Region) -> list[Strip] | None:
+        """The rows inside the border, each framed once and reused while its row is shown: a row
+        that only moved (a scroll) comes back as the same Strip, so Textual's own caches on it
+        (the filters, the cut at other widgets' edges, its escape sequences) are reused too.
+
+        The frame's edges are taken from Textual's own rendering of one row, which must be
+        exactly edge + row + edge; anything else (padding, tint, opacity, a hatch, a partial
+        crop) is left to Textual (None)."""
+        state = self._state
+        width, height = self.outer_size
+        if state is None or self._placeholder is not None or crop.x != 0 or crop.width != width:
+            return None
+        gutter = self.styles.gutter
+        top, bottom = gutter.top, height - gutter.bottom
+        first, last = max(crop.y, top), min(crop.bottom, bottom)
+        if first >= last or gutter.left > 1 or gutter.right > 1:
+            return None
+        self._probing = True  # unfiltered: the top edge, and the first row for its edges
+        try:
+            strips = super().render_lines(Region(0, crop.y, width, first + 1 - crop.y))
+        finally:
+            self._probing = False
+        probe = strips.pop()
+        keys, framed, inner = self._keys, self._framed, self._width
+        ox, oy = self._origin[0], self._origin[1] - top
+        direct = ox == 0 and state.cols == inner  # a row's strip is the content's line as it is
+        key = keys[first + oy] if direct and first + oy < len(keys) else None
+        row = (self._strips.get(key) if key is not None else None) or self.render_line(first - top)
+        segments = list(probe)
+        left, right = gutter.left, len(segments) - gutter.right
+        if probe.cell_length != width or right - left != len(row) or segments[left:right] != list(row):
+            return None
+        edges = (tuple(segments[:left]), tuple(segments[right:]))
+        if edges != self._edges:
+            self._edges = edges
+            self._framed.clear()
+        filters = self.get_line_filters()
+        background = self.background_colors[1] if filters else None
+        for line_filter in filters:
+            strips = [strip.apply_filter(line_filter, background) for strip in strips]  # type: ignore[arg-type]
+        head, tail = list(edges[0]), list(edges[1])
+        for y in range(first, last):
+            sy = y + oy  # the state's row (the origin keeps it >= 0)
+            if sy >= len(keys):
+                key = (None, inner)  # blank below the state's rows
+            else:
+                key = keys[sy] if direct else (keys[sy], ox, inner)  # a cropped or extended row
+            if (strip := framed.get(key)) is None:
+                line = row if y == first else self.render_line(y - top)
+                strip = framed[key] = Strip([*head, *line, *tail], width) if head or tail else line
+            for line_filter in filters:
+                strip = strip.apply_filter(line_filter, background)  # type: ignore[arg-type]
+            strips.append(strip)
+        if last < crop.bottom:
+            strips.extend(super().render_lines(Region(0, last, width, crop.bottom - last)))
+        return strips
 
     def render_line(self, y: int) -> Strip:
         width = self._width if self._width is not None else self.size.width
