@@ -9,13 +9,12 @@ from typing import Any, ClassVar, Iterator
 
 import pytest
 
-from cobrowse.i18n.catalogues import translator
 from cobrowse.i18n.language import Language
-from cobrowse.i18n.text import ENGLISH, install
 from cobrowse.policy.events import Event
 from cobrowse.policy.customer_events import ChatReceived, ConsentChanged, Level, Notice, SharingChanged
 from cobrowse.policy.session_events import DataPath, PathChanged, PeerLeft
 from cobrowse.queue.events import QueueRefused
+from tests.speaking import speaking
 from tests.tui.test_customer_app import until
 from tui.customer_app import CustomerApp
 from tui.customer_texts import bare
@@ -32,11 +31,8 @@ class Later(Event):
 
 @pytest.fixture
 def russian() -> Iterator[None]:
-    install(translator(Language.RU))
-    try:
+    with speaking(Language.RU):
         yield
-    finally:
-        install(ENGLISH)
 
 
 async def waiting_app(pilot: Any) -> CustomerApp:

@@ -16,6 +16,7 @@ from cobrowse.i18n.catalogues import translator
 from cobrowse.i18n.language import Language
 from cobrowse.i18n.text import ENGLISH, install
 from cobrowse.protocol.prompts import ARMING
+from tests.speaking import speaking
 from tests.tui.terminal_keys import type_bytes
 from cobrowse.io.agent import AgentRuntime
 from cobrowse.io.link import RelayLink
@@ -29,11 +30,8 @@ CTRL_RIGHT_BRACKET = b"\x1d"  # what a terminal sends for Ctrl-]
 
 @pytest.fixture(params=[Language.EN, Language.RU])
 def language(request: pytest.FixtureRequest) -> Iterator[Language]:
-    install(translator(request.param))
-    try:
-        yield request.param
-    finally:
-        install(ENGLISH)
+    with speaking(request.param) as language:
+        yield language
 
 
 def shown(widget: Any) -> str:

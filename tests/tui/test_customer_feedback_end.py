@@ -11,9 +11,8 @@ from typing import Iterator
 import pytest
 from textual.geometry import Region
 
-from cobrowse.i18n.catalogues import translator
 from cobrowse.i18n.language import Language
-from cobrowse.i18n.text import ENGLISH, install
+from tests.speaking import speaking
 from tests.tui.test_customer_app import BASH, Agent, _shell_env, agent, paired_app  # noqa: F401
 from tests.waiting import until
 from tui.customer_app import CustomerApp
@@ -22,11 +21,8 @@ from tui.feedback_dialog import FeedbackDialog
 
 @pytest.fixture(params=[Language.ZH, Language.RU])
 def language(request: pytest.FixtureRequest) -> Iterator[Language]:
-    install(translator(request.param))
-    try:
-        yield request.param
-    finally:
-        install(ENGLISH)
+    with speaking(request.param) as language:
+        yield language
 
 
 async def test_the_feedback_question_says_the_end_in_the_customers_language_on_top(

@@ -10,9 +10,8 @@ from typing import Any, Iterator
 import pytest
 from textual.geometry import Region
 
-from cobrowse.i18n.catalogues import translator
 from cobrowse.i18n.language import Language
-from cobrowse.i18n.text import ENGLISH, install
+from tests.speaking import speaking
 from tests.tui.terminal_keys import type_bytes
 from tests.waiting import until
 from tui.customer_app import CustomerApp
@@ -22,11 +21,8 @@ from tui.customer_texts import NO_ISOLATES
 
 @pytest.fixture(params=[Language.EN, Language.FA])
 def language(request: pytest.FixtureRequest) -> Iterator[Language]:
-    install(translator(request.param))
-    try:
-        yield request.param
-    finally:
-        install(ENGLISH)
+    with speaking(request.param) as language:
+        yield language
 
 
 def rows_of(widget: Any) -> list[str]:

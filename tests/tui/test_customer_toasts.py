@@ -12,10 +12,9 @@ import pytest
 from textual.geometry import Region
 from textual.widgets._toast import Toast
 
-from cobrowse.i18n.catalogues import translator
 from cobrowse.i18n.language import Language
-from cobrowse.i18n.text import ENGLISH, install
 from cobrowse.protocol.prompts import ARMING
+from tests.speaking import speaking
 from tests.tui.test_customer_app import BASH, INLINE, Agent, _shell_env, agent, paired_app, prefix  # noqa: F401
 from tests.tui.test_customer_team_app import invite_bob
 from tests.waiting import until
@@ -30,11 +29,8 @@ WORDY = ("LONG Настоящие сотрудники поддержки ком
 
 @pytest.fixture
 def russian() -> Iterator[None]:
-    install(translator(Language.RU))
-    try:
+    with speaking(Language.RU):
         yield
-    finally:
-        install(ENGLISH)
 
 
 def shown(widget: Any) -> str:
