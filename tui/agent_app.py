@@ -22,7 +22,7 @@ from typing import Any, ClassVar
 
 from textual import on
 from textual.app import App, ComposeResult, SystemCommand
-from textual.binding import BindingType
+from textual.binding import Binding, BindingType
 from textual.notifications import SeverityLevel
 from textual.screen import Screen
 from textual.widgets import Input, TabbedContent, TabPane
@@ -68,6 +68,8 @@ __all__ = [
 #: How long a new session's tab stays in front against late tab messages (not the agent's keys).
 NEW_TAB_HOLD = 1.0
 
+#: What Ctrl-Q does, for the palette and the help panel.
+QUIT_HELP = "Quit the console (with a session live, it asks first and ends them)"
 SESSION_ACTIONS = {"push_playbook", "step_done", "step_skip", "step_back", "suggest_command", "point_at",
                    "clear_pointer", "toggle_steps", "show_team"}
 
@@ -167,7 +169,12 @@ class AgentApp(SessionActions):
     COMMANDS = App.COMMANDS | {AgentCommands}
     HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (120, "-wide")]
 
-    BINDINGS: ClassVar[list[BindingType]] = list(console_bindings())  # tui/agent_keys.py
+    BINDINGS: ClassVar[list[BindingType]] = [
+        *console_bindings(),  # tui/agent_keys.py
+        # Textual's own, with what the console's quit does (the help panel showed "Quit the app
+        # and return to the command prompt", the palette "as soon as possible")
+        Binding("ctrl+q", "quit", "Quit", tooltip=QUIT_HELP, show=False, priority=True),
+    ]
 
     #: Predictive local echo in control mode (``--no-predict`` / ``predict = false`` turn it off).
     predict = True
@@ -209,9 +216,10 @@ class AgentApp(SessionActions):
         Its "Quit" said "as soon as possible", while ``action_quit`` asks with sessions live."""
         for command in super().get_system_commands(screen):
             if command.title == "Quit":  # Textual's "as soon as possible": this one asks first
-                yield command._replace(help="Quit the console (with a session live, it asks first and ends them)")
+                yield command._replace(help=QUIT_HELP)
             elif command.title != "Keys":
                 yield command
+
     def notify(self, message: str, *, title: str = "", severity: SeverityLevel = "information",
                timeout: float | None = None, markup: bool = False) -> None:
         """Every notification is literal text: many quote the customer (tui.safe)."""

@@ -13,4 +13,5 @@ async def test_the_palettes_quit_says_it_asks_first(relay: RelayServer) -> None:
         helps = {c.title: c.help for c in app.get_system_commands(app.screen)}
         assert helps["Quit"] == "Quit the console (with a session live, it asks first and ends them)"
         assert "Keys" not in helps
+        assert app.active_bindings["ctrl+q"].binding.tooltip == helps["Quit"]  # the help panel's line
         await app.end_all()
