@@ -234,6 +234,8 @@ async def join_asked(args: argparse.Namespace) -> int:
             from cobrowse.i18n.ends import error_text
 
             notice = error_text(exc.refused, tr)
+            if getattr(exc.refused, "code", None) == "expired":
+                typed = ""  # a code that was right once: a new one is needed, not an edit of this one
     raise AssertionError("the last try reports its refusal")  # args.retype was False
 
 

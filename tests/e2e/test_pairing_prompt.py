@@ -164,6 +164,28 @@ async def test_no_session_with_that_code_asks_again_with_the_line_kept(relay_url
             await customer.close()
 
 
+async def test_an_expired_code_asks_again_on_an_empty_line(relay_url: str) -> None:
+    """A code whose session has ended is asked again, but not kept on the line: the customer
+    needs a new code from the agent, and had 12 characters to delete first."""
+    agent = await start_agent(relay_url)
+    code = (await agent.event("code"))["code"]
+    await agent.send({"cmd": "end"})
+    await agent.event("ended")
+    customer = await PtyProc.start("join", "--relay", relay_url, "--command", BASH, "--plain")
+    try:
+        first = await customer.until(PROMPT)
+        await customer.type(code.encode() + b"\r")
+        refused = await customer.until("expired", after=first)
+        second = await customer.until(PROMPT, after=refused)
+        await asyncio.sleep(0.3)  # what would be drawn after the prompt
+        line = customer.text()[second:]
+        assert code not in line and line.rstrip().endswith("):"), line  # the prompt, nothing typed after it
+        assert customer.proc.returncode is None
+    finally:
+        await agent.kill()
+        await customer.close()
+
+
 async def test_retries_are_bounded_then_end_as_on_the_command_line(relay_url: str) -> None:
     from cobrowse.cli.code_prompt import MAX_TRIES
 
