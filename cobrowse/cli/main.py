@@ -170,7 +170,7 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
 
 
 def _agent_command(sub: "argparse._SubParsersAction[argparse.ArgumentParser]") -> argparse.ArgumentParser:
-    agent = sub.add_parser("agent", help="start or join a session as the agent", description="Create a session and read its code to the customer, or --join a code the customer gave you. With no relay configured, an embedded relay starts on 127.0.0.1:8765.", epilog=EPILOG, formatter_class=HelpFormatter)
+    agent = sub.add_parser("agent", help="start or join a session as the agent", description="Create a session and read its code to the customer, or --join a code the customer gave you. With no relay configured, an embedded relay starts on 127.0.0.1:8765 (on another port: `cobrowse relay --port P`, then --relay ws://127.0.0.1:P here and for the customer).", epilog=EPILOG, formatter_class=HelpFormatter)
     _client_options(agent)
     agent.add_argument("--join", metavar="CODE", help="attach to a session the customer created with `cobrowse share`")
     agent.add_argument("--headless", action="store_true", help="JSON lines: events on stdout, commands on stdin (see docs/headless.md)")
