@@ -95,6 +95,13 @@ _Indexed = avt.Color.Indexed
 _TOKEN_CHAR = re.compile("[\U00100000-\U0010fffd\U0003c000-\U0003fffd]")  # cluster.py's token ranges
 
 
+def _after_erase_saved(text: str) -> int:
+    """Where the last "erase saved lines" (``ESC [ 3 J`` or its C1 form) in ``text`` ends, or 0."""
+    esc = text.rfind("\x1b[3J")
+    c1 = text.rfind("\x9b3J")
+    return max(esc + 4 if esc >= 0 else 0, c1 + 3 if c1 >= 0 else 0)
+
+
 def _check_size(cols: int, rows: int) -> None:
     if not (isinstance(cols, int) and isinstance(rows, int)):
         raise TypeError("cols and rows must be integers")
@@ -330,6 +337,27 @@ class Emulator:
         return self.feed(text.encode("utf-8", "surrogatepass"))
 
     def _feed_str(self, text: str) -> set[int]:
+        if "3J" in text:
+            cut = _after_erase_saved(text)
+            if cut:
+                changed = self._feed_piece(text[:cut])
+                self._erase_saved()
+                return changed | self._feed_piece(text[cut:])
+        return self._feed_piece(text)
+
+    def _erase_saved(self) -> None:
+        """``ESC [ 3 J`` (`clear` writes it): the lines above the screen are gone on the
+        customer's terminal. avt ignores it, and would pull the cleared lines back into view
+        when the terminal grows (and give them to redaction as context): rebuild it from its
+        dump, which holds the screens, cursor, pen, modes and tab stops but no scrollback."""
+        fresh = avt.Vt(self._cols, self._rows, scrollback_limit=_SCROLLBACK)
+        fresh.feed_str(self._vt.dump())
+        self._vt = fresh
+        self._view = None
+        self._built.clear()
+        self._off.seed(())
+
+    def _feed_piece(self, text: str) -> set[int]:
         if not text:
             return set()
         if "\x7f" in text:
