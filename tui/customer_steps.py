@@ -10,6 +10,7 @@ from rich.text import Text
 from textual.widgets import Markdown
 
 from cobrowse.policy.customer_events import PointerShown
+from cobrowse.i18n.notices import step_changes
 from cobrowse.i18n.text import current
 from cobrowse.plain.keymap import Front, step_hint
 from tui.customer_view import CustomerView
@@ -56,10 +57,24 @@ class CustomerSteps(CustomerView):
                 text.append(f"$ {command}\n", "bold")
             text.append(step_hint(Front.APP, tr), "dim")
             command_box.update(text)
-        seen = (event.get("title"), current_step, finished)
-        if seen == self._steps_seen:
+        statuses = tuple(str(s.get("status", "pending")) for s in items)
+        seen = (event.get("title"), current_step, finished, statuses)
+        previous = self._steps_seen
+        if seen == previous:
             return
         self._steps_seen = seen
+        before = previous[3] if previous is not None and previous[0] == seen[0] else ()
+        changes = step_changes(before, items, tr)
+        for _, status, line in changes:
+            self._note(line, STEP_STYLES[status])
+        if previous is not None and previous[:3] == seen[:3]:  # the same step: only statuses changed
+            failed = [line for index, status, line in changes if index == current_step and status == "failed"]
+            if failed and self.query_one("#side").has_class("collapsed"):
+                # it stays the current step; say so where the customer looks (the panel is hidden)
+                card = tr("Guide: {title}", title=title)
+                self.superseding.add(card)
+                self.notify(failed[0], title=card, severity="warning", timeout=20)
+            return
         if finished:
             message = headline = tr("All steps finished ({done} of {total} done).", done=done, total=len(items))
         elif step is not None and current_step is not None:

@@ -19,9 +19,9 @@ from cobrowse.cli.commands import end_on_signals, said_to, say, trusted_orgs
 from cobrowse.cli.config import ClientSettings
 from cobrowse.errors import CobrowseError, ConfigError
 from cobrowse.i18n.ends import ended_text, error_text
-from cobrowse.i18n.notices import (RESUME_KEYS, agent_name, customer_line, message_of, repeated_attempt,
+from cobrowse.i18n.notices import (RESUME_KEYS, agent_name, customer_line, message_of, repeated_attempt, step_changes,
                                    resume_review_title, voice_line)
-from cobrowse.i18n.text import N_, Translator, current
+from cobrowse.i18n.text import Translator, current
 from cobrowse.io.customer_session import CustomerOptions, CustomerSession, GuideHooks
 from cobrowse.io.pty import LocalTerminal, Passthrough, command_argv
 from cobrowse.io.output_feed import PLAIN_DEFER_BELOW
@@ -42,13 +42,6 @@ CURSOR_REPORT_WAIT = 1.0
 #: How long a line waits for the program to finish an escape sequence it left unfinished.
 OVERDUE = 0.5
 
-STATUSES = {"done": N_("step {index}/{total} done: {title}"), "skipped": N_("step {index}/{total} skipped: {title}"),
-            "failed": N_("step {index}/{total} failed: {title}")}
-STATUSES_BY = {"done": N_("step {index}/{total} done: {title} (by {who})"),
-               "skipped": N_("step {index}/{total} skipped: {title} (by {who})"),
-               "failed": N_("step {index}/{total} failed: {title} (by {who})")}
-#: Who marked a step (the step machine's ``by``), as plain guide mode has always printed it.
-BY = {"agent": N_("agent"), "customer": N_("customer"), "auto": N_("auto")}
 #: Events whose lines may wait while a full-screen program runs (shown when it exits); the
 #: rest (a consent question, an answer to the customer's own keys) is shown over it at once.
 MAY_WAIT = frozenset({"chat", "connection", "peer", "path", "voice", "steps", "hello", "paired"})
@@ -138,17 +131,8 @@ class GuideNotices:
             say(tr.plural("guide: {title} ({n} step)", "guide: {title} ({n} steps)", total, title=event.get("title", "")))
             for i, step in enumerate(steps):
                 say(f"  {i + 1}. {step.get('title', '')}")
-        for i, step in enumerate(steps):
-            status = step.get("status")
-            before = self.statuses[i] if i < len(self.statuses) else "pending"
-            if status != before and status in STATUSES:
-                values: dict[str, str | int] = {"index": i + 1, "total": total, "title": str(step.get("title", ""))}
-                who = step.get("by")
-                if who:  # no literal inside tr(): older Babel extracts it as a msgid
-                    by = tr(BY[who]) if who in BY else str(who)
-                    say(tr(STATUSES_BY[status], who=by, **values))
-                else:
-                    say(tr(STATUSES[status], **values))
+        for _, _, line in step_changes(self.statuses, steps, tr):
+            say(line)
         self.statuses = [str(step.get("status")) for step in steps]
         current, finished = event.get("current"), bool(event.get("finished"))
         if finished and not self.finished:

@@ -10,7 +10,7 @@ words (chat, an ``End`` message, a name) are values, never looked up. The result
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from cobrowse.crypto import sas
@@ -111,6 +111,40 @@ def customer_line(event: Mapping[str, Any], tr: Translator | None = None, agent:
     if kind == "ended":
         return tr("session ended: {message}", message=ended_text(str(event.get("reason", "")), message_of(event), tr))
     return None
+
+
+#: A step's new status as the customer reads it (plain guide mode's lines, the app's log).
+STEP_STATUSES = {"done": N_("step {index}/{total} done: {title}"), "skipped": N_("step {index}/{total} skipped: {title}"),
+                 "failed": N_("step {index}/{total} failed: {title}")}
+STEP_STATUSES_BY = {"done": N_("step {index}/{total} done: {title} (by {who})"),
+                    "skipped": N_("step {index}/{total} skipped: {title} (by {who})"),
+                    "failed": N_("step {index}/{total} failed: {title} (by {who})")}
+#: Who marked a step (the step machine's ``by``).
+STEP_BY = {"agent": N_("agent"), "customer": N_("customer"), "auto": N_("auto")}
+
+
+def step_changes(before: Sequence[str], steps: Sequence[Any],
+                 tr: Translator | None = None) -> list[tuple[int, str, str]]:
+    """Each step whose status changed to done, skipped or failed since ``before`` (the statuses
+    last seen, in order; a step not seen yet was pending): its index, new status and the line
+    saying so. Anything in ``steps`` that is not a step's mapping is passed over."""
+    tr = tr or current()
+    lines: list[tuple[int, str, str]] = []
+    for i, step in enumerate(steps):
+        if not isinstance(step, Mapping):
+            continue
+        status = step.get("status")
+        if not isinstance(status, str) or status not in STEP_STATUSES \
+                or status == (before[i] if i < len(before) else "pending"):
+            continue
+        values: dict[str, str | int] = {"index": i + 1, "total": len(steps), "title": str(step.get("title", ""))}
+        who = step.get("by")
+        if who:  # no literal inside tr(): older Babel extracts it as a msgid
+            by = tr(STEP_BY[who]) if who in STEP_BY else str(who)
+            lines.append((i, status, tr(STEP_STATUSES_BY[status], who=by, **values)))
+        else:
+            lines.append((i, status, tr(STEP_STATUSES[status], **values)))
+    return lines
 
 
 def guide_over(exited: bool, status: int, steps: Mapping[str, Any] | None, tr: Translator | None = None) -> str:

@@ -94,3 +94,26 @@ async def test_guide_help_with_the_relay_down() -> None:
         await type_text(pilot, "echo one-ok")
         await pilot.press("enter")
         await until(lambda: "✓ 1. First" in steps_text(app), what="steps still advance")
+
+
+FAILING = playbook_from_dict({"title": "Look", "steps": [
+    {"title": "Find it", "command": "type -a no''such-cmd", "fail": "(?i)not found", "expect": "is /"},
+    {"title": "Next", "body": "Then this."},
+]}, "inline")
+
+
+async def test_a_failed_step_is_said_when_the_panel_is_hidden(relay_url: str) -> None:
+    """At 80x24 the step panel is collapsed: a step that fails (its output matched `fail`)
+    stays current, and the customer is told so (a toast and the log), not left guessing."""
+    app = GuideApp(relay_url, FAILING, BASH)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await until(lambda: any(line.startswith("$") for line in pane_lines(app)), what="the prompt")
+        assert app.query_one("#side").has_class("collapsed")
+        await prefix(pilot, "a")
+        await until(lambda: any("type -a no''such-cmd" in line for line in pane_lines(app)), what="the pasted command")
+        await pilot.press("enter")
+        await until(lambda: any("step 1/2 failed: Find it" in str(n.message) for n in app._notifications),
+                    what="a toast for the failed step")
+        assert any(line.startswith("step 1/2 failed: Find it") for line in app.log_lines)
+        await prefix(pilot, "b")
+        assert "✗ 1. Find it" in steps_text(app)
