@@ -426,9 +426,13 @@ class Emulator:
         tok = tokens.token(cluster, ext)
         if tok is None:
             return ""
-        pens = _PEN_RE.findall(vt.dump())
+        dump = vt.dump()
+        pens = _PEN_RE.findall(dump)
         now = pens[-1] if pens else "0"
-        return f"\x1b[{c + 1}G\x1b[{_pen_sgr(cell.pen)}m{tok}\x1b[{now}m"
+        again = f"\x1b[{c + 1}G\x1b[{_pen_sgr(cell.pen)}m{tok}\x1b[{now}m"
+        # in insert mode (IRM, which avt dumps as C1 CSI 4 h) drawing the cell again would
+        # insert a second copy of it
+        return f"\x1b[4l{again}\x1b[4h" if "\x9b4h" in dump else again
 
     def _recover(self) -> set[int]:
         """avt panicked (a Rust bug, e.g. a wide char on a 1-column screen with

@@ -45,6 +45,11 @@ TMUX_33A = {
     "column0_ascii": ("\u200dx", (["x", ""], (1, 0))),
     "column0_e": ("\u200d\u00e9", (["", ""], (0, 0))),
     "column0_mark": ("\u200d\u0301x", (["x", ""], (1, 0))),
+    # insert mode (IRM): the joined cell is drawn again over itself, never inserted twice
+    "insert_zwsp_after_escape": ("\x1b[4ha\x1b[?25l\u200bb", (["a\u200bb", ""], (2, 0))),
+    "insert_mark_after_sgr": ("\x1b[4ha\x1b[31m\u0301b", (["a\u0301b", ""], (2, 0))),
+    "insert_mark_moved_left": ("\x1b[4hab\x1b[D\x1b[m\u0301x", (["a\u0301xb", ""], (2, 0))),
+    "insert_zwj_then_e": ("\x1b[4hab\u200d\x1b[31m\u00e9x", (["ab\u200d\u00e9x", ""], (3, 0))),
 }
 
 
