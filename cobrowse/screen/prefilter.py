@@ -4,10 +4,11 @@ avt drops SGR 8 (hidden), 21 / 4:2-4:5 (double, curly, dotted, dashed underline)
 (overline) and keeps one intensity (SGR 1;2 becomes faint only); it gives zero-width
 characters a cell; it ignores ``CSI t;b r`` with b past the last row (tmux clamps it) and
 DECCOLM (tmux clears the screen and homes the cursor); its DECSC/DECRC do not save the
-character sets. :class:`StreamFilter` rewrites exactly those: SGRs are cleaned of what avt
+character sets; in insert mode it shifts a row by one cell for a wide character. :class:`StreamFilter` rewrites exactly those: SGRs are cleaned of what avt
 cannot hold (tracked here instead), printable runs become tokens (:mod:`.cluster`) while an
 extended attribute is on or where clusters need joining, DECSTBM is clamped, DECCOLM becomes
-``CSI H CSI 2 J``, and DECRC is followed by the saved character set designations.
+``CSI H CSI 2 J``, DECRC is followed by the saved character set designations, and in insert
+mode a wide character is preceded by ``CSI @`` (room for its second cell).
 
 Speed: most output never comes here. :meth:`StreamFilter.wants` answers from substring
 checks (memchr speed); only chunks that may hold one of those sequences or characters, and
@@ -26,6 +27,7 @@ from .cluster import (
     NEEDS_TOKEN_RE,
     STRAY_RE,
     TokenTable,
+    base_width,
 )
 from .lazy_re import LazyRe
 from .state import (
@@ -60,7 +62,7 @@ _MAX_JOINS = 256
 # each ESC): SGR parameters avt drops (false hits on colour sub-parameters only cost a parse),
 # a scroll region whose bottom may lie past the last row, a line-drawing designation. SO is
 # checked alone (one memchr).
-_TRIGGER_RE = re.compile(rb"\x1b(?:\[(?:(?:[0-9:]*;)*?(?:2|8|21|53|4:\d)[;:m]|\d*;(\d+)r)|[()]0)")
+_TRIGGER_RE = re.compile(rb"\x1b(?:\[(?:(?:[0-9:]*;)*?(?:2|8|21|53|4:\d)[;:m]|\d*;(\d+)r|[0-9;]*h)|[()]0)")
 _ASCII = bytes(range(128))
 _UL_STYLE = {"2": DOUBLE_UNDERLINE, "3": CURLY_UNDERLINE, "4": DOTTED_UNDERLINE, "5": DASHED_UNDERLINE}
 _PEN_RE = re.compile(r"\x1b\[([0-9;:]*)m")  # avt dumps RGB colours with colons
@@ -77,6 +79,11 @@ _PLAIN_SGR = frozenset(b"%d" % n for n in (0, 1, 2, 3, 4, 5, 7, 9, 22, 23, 24, 2
 # (ext, bold, faint, g0 drawing, g1 drawing, shifted out)
 _State = tuple[int, "bool | None", "bool | None", bool, bool, bool]
 _DEFAULT: _State = (0, False, False, False, False, False)
+
+
+def _wide(ch: str) -> bool:
+    """Whether avt gives ``ch`` two cells (East Asian wide, or a token of a wide cluster)."""
+    return ch >= "\u1100" and (base_width(ch) == 2 or "\U0003c000" <= ch <= "\U0003fffd")
 
 
 def _intensity(pen: list[str]) -> tuple[bool, bool]:
@@ -137,6 +144,7 @@ class StreamFilter:
         "faint",
         "g0",
         "g1",
+        "insert",
         "origin",
         "pen",
         "saved",
@@ -156,6 +164,7 @@ class StreamFilter:
         self.saved: _State = _DEFAULT
         self.tail = ""
         self.origin = False  # DECOM (?6): avt's RI is wrong under it
+        self.insert = False  # IRM (4): avt inserts one cell for a wide character, not two
         self._saved_origin = False
         self.top = 0  # the scroll region's top row, as avt holds it
         self.after_zwj = False  # the last run ended in a ZWJ: the next non-ASCII character joins
@@ -171,7 +180,7 @@ class StreamFilter:
         s = self.saved
         return bool(
             self.ext or self.g0 or self.g1 or self.shifted or (self.bold and self.faint) or self.tail
-            or self.origin or self._saved_origin or self.after_zwj
+            or self.origin or self._saved_origin or self.after_zwj or self.insert
             or s[0] or s[3] or s[4] or s[5] or (s[1] and s[2])
         )
 
@@ -334,9 +343,12 @@ class StreamFilter:
             ext |= BOLD | FAINT
         if ext:
             drawing = self.g1 if self.shifted else self.g0
-            return self.tokens.tokenize(run, ext, self._translate if drawing else None)
-        if not self._plain and not run.isascii() and NEEDS_TOKEN_RE.search(run):
-            return self.tokens.tokenize(run, 0)
+            run = self.tokens.tokenize(run, ext, self._translate if drawing else None)
+        elif not self._plain and not run.isascii() and NEEDS_TOKEN_RE.search(run):
+            run = self.tokens.tokenize(run, 0)
+        if self.insert and not run.isascii():
+            # tmux (and xterm) shift the row right by two cells for a wide character
+            run = "".join(f"\x1b[@{ch}" if _wide(ch) else ch for ch in run)
         return run
 
     def _esc(self, seq: str, inter: str, final: str) -> str:
@@ -382,6 +394,8 @@ class StreamFilter:
                 rest = [p for p in modes if p != "3"]
                 return (f"\x1b[?{';'.join(rest)}{final}" if rest else "") + "\x1b[H\x1b[2J"
             return seq
+        if final in "hl" and "4" in params.split(";"):
+            self.insert = final == "h"
         if final == "s" and not params:
             self._save()
         elif final == "u" and not params:
@@ -469,7 +483,7 @@ class StreamFilter:
         self.top = 0
 
     def _reset(self) -> None:
-        self.origin = self._saved_origin = False
+        self.origin = self._saved_origin = self.insert = False
         self.top = 0
         self.ext = 0
         self.bold = self.faint = False
