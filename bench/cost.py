@@ -1,6 +1,6 @@
 """What sharing costs the customer's machine while a program scrolls steadily, beside tmux.
 
-    python bench/cost.py [--rates 10k,100k,1m,10m] [--seconds 5] [--profile DIR] [--no-tmux] [--erase]
+    python bench/cost.py [--rates 10k,100k,1m,10m] [--seconds 5] [--profile DIR] [--no-tmux] [--erase] [--hide]
 
 One paced program (``pacer``: lines of a realistic log, each starting with its sequence
 number, written in 10 ms ticks at a fixed byte rate for ``--seconds``) is run two ways
@@ -71,6 +71,7 @@ COLS, ROWS = 100, 30
 #: takes the digits for a code or a card number.
 SEQ = re.compile(rb"(?:^|\n|\r|\x1b\[[0-9;]*[A-Za-z]|\s)L(\d+)q ")
 SEQ_TEXT = re.compile(r"^L(\d+)q ")
+HIDE, SHOW = b"\x1b[?25l", b"\x1b[?25h"  # DECTCEM, for --hide
 
 PACER = r"""
 import os, sys, time, json
@@ -409,6 +410,8 @@ async def bench(args: argparse.Namespace) -> dict[str, Any]:
         make_log(loglines, 2_000_000)
         if args.erase:  # each line ends in EL, as grep --color, compilers' colours and progress lines do
             loglines.write_bytes(loglines.read_bytes().replace(b"\n", b"\x1b[K\n"))
+        if args.hide:  # each line written with the cursor hidden, as programs redrawing do
+            loglines.write_bytes(b"".join(HIDE + line + SHOW + b"\n" for line in loglines.read_bytes().split(b"\n")[:-1]))
         relay = await serve_relay(RelayConfig(host="127.0.0.1", port=0))
         counter.rooms = relay.rooms
         relay_url = f"ws://127.0.0.1:{relay.port}"
@@ -462,6 +465,8 @@ def main() -> None:
     ap.add_argument("--profile", type=Path, default=None,
                     help="py-spy the customer during the paced window (raw samples into DIR/<mode>-<rate>.txt)")
     ap.add_argument("--no-tmux", action="store_true", help="skip the tmux baseline (profiling runs)")
+    ap.add_argument("--hide", action="store_true",
+                    help="write each log line with the cursor hidden (ESC [ ? 25 l ... ESC [ ? 25 h), as redraws do")
     ap.add_argument("--erase", action="store_true", help="end each log line in EL (ESC [ K), as grep --color does")
     args = ap.parse_args()
     print(json.dumps(asyncio.run(bench(args))))
