@@ -429,11 +429,14 @@ class NoticeLane:
         return count
 
 
+_CONTINUATION = bytes(range(0x80, 0xC0))  # UTF-8 continuation bytes
+
+
 def _unfinished(data: bytes) -> bool:
     """Whether ``data`` ends inside an escape sequence or a UTF-8 character (a sequence split
     over two writes is the program's: nothing of ours may go between its halves)."""
     tail = data[-512:]
-    cont = len(tail) - len(tail.rstrip(bytes(range(0x80, 0xC0))))
+    cont = len(tail) - len(tail.rstrip(_CONTINUATION))
     if cont < min(len(tail), 3):
         lead = tail[-cont - 1]
         need = 3 if lead >= 0xF0 else 2 if lead >= 0xE0 else 1 if lead >= 0xC0 else 0
