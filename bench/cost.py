@@ -1,6 +1,6 @@
 """What sharing costs the customer's machine while a program scrolls steadily, beside tmux.
 
-    python bench/cost.py [--rates 10k,100k,1m,10m] [--seconds 5] [--profile DIR] [--no-tmux] [--erase]
+    python bench/cost.py [--rates 10k,100k,1m,10m] [--seconds 5] [--profile DIR] [--no-tmux] [--erase] [--hide] [--tty]
 
 One paced program (``pacer``: lines of a realistic log, each starting with its sequence
 number, written in 10 ms ticks at a fixed byte rate for ``--seconds``) is run two ways
@@ -11,6 +11,10 @@ per rate, in the same run:
     (``python -m cobrowse agent --headless``) and the real customer
     (``python -m cobrowse join CODE --command "python pacer.py ..." --size 100x30``) whose
     stdout (the customer's own terminal) is a pipe into a drain process, as in bench/flood.py.
+``cobrowse`` with ``--tty``
+    Plain mode (``join --plain``) on a pty of ours (100x30, read and dropped), as a customer
+    runs it in a terminal: the notice lane (plain/notice_lane.py) is on, as it is only when
+    stdout and stderr are a terminal.
 ``app`` (with ``--app``)
     The same, but ``cobrowse join`` runs the customer app (Textual) on a pty this script
     reads and drops (100x34: the shared 100x30 terminal under the app's bars).
@@ -71,6 +75,7 @@ COLS, ROWS = 100, 30
 #: takes the digits for a code or a card number.
 SEQ = re.compile(rb"(?:^|\n|\r|\x1b\[[0-9;]*[A-Za-z]|\s)L(\d+)q ")
 SEQ_TEXT = re.compile(r"^L(\d+)q ")
+HIDE, SHOW = b"\x1b[?25l", b"\x1b[?25h"  # DECTCEM, for --hide
 
 PACER = r"""
 import os, sys, time, json
@@ -190,7 +195,8 @@ def lags(ticks: list[tuple[float, int]], seen: list[tuple[float, int]], start: f
 
 
 async def run_cobrowse(rate: float, seconds: float, tmp: Path, relay_url: str, counter: RelayCounter,
-                       loglines: Path, app: bool = False, profile: Path | None = None) -> dict[str, Any]:
+                       loglines: Path, app: bool = False, profile: Path | None = None,
+                       tty: bool = False) -> dict[str, Any]:
     """Plain mode (stdout a pipe into a drain), or with ``app`` the customer app (Textual) on a
     pty of ours, 100x34 so the shared 100x30 terminal fits under its bars, read and dropped."""
     pacer = tmp / "pacer.py"
@@ -207,11 +213,13 @@ async def run_cobrowse(rate: float, seconds: float, tmp: Path, relay_url: str, c
         argv = [sys.executable, "-m", "cobrowse", "join", code_event["code"], "--relay", relay_url,
                 "--command", command, "--size", f"{COLS}x{ROWS}"]
         task: asyncio.Future[Any]
-        if app:
+        if tty and not app:
+            argv.append("--plain")
+        if app or tty:
             from cobrowse.io.pty_process import _set_winsize
 
             master, slave = os.openpty()
-            _set_winsize(slave, COLS, ROWS + 4)
+            _set_winsize(slave, COLS, ROWS + 4 if app else ROWS)
             os.set_blocking(master, False)
             customer = await spawn(f"cobrowse-{tag}", *argv, stdin=slave, stdout=slave, stderr=slave)
             os.close(slave)
@@ -409,6 +417,8 @@ async def bench(args: argparse.Namespace) -> dict[str, Any]:
         make_log(loglines, 2_000_000)
         if args.erase:  # each line ends in EL, as grep --color, compilers' colours and progress lines do
             loglines.write_bytes(loglines.read_bytes().replace(b"\n", b"\x1b[K\n"))
+        if args.hide:  # each line written with the cursor hidden, as programs redrawing do
+            loglines.write_bytes(b"".join(HIDE + line + SHOW + b"\n" for line in loglines.read_bytes().split(b"\n")[:-1]))
         relay = await serve_relay(RelayConfig(host="127.0.0.1", port=0))
         counter.rooms = relay.rooms
         relay_url = f"ws://127.0.0.1:{relay.port}"
@@ -422,7 +432,7 @@ async def bench(args: argparse.Namespace) -> dict[str, Any]:
                         row[mode] = await run_tmux(rate, args.seconds, tmp, loglines)
                     else:
                         row[mode] = await run_cobrowse(rate, args.seconds, tmp, relay_url, counter, loglines,
-                                                       app=mode == "app", profile=args.profile)
+                                                       app=mode == "app", profile=args.profile, tty=args.tty)
                     log(f"{label:>7s} {mode:8s} {row[mode]}")
                 if args.no_tmux:
                     row["tmux"] = {"cpu_pct": None, "bytes_ratio": None, "lag_ms_p50": None}
@@ -462,6 +472,10 @@ def main() -> None:
     ap.add_argument("--profile", type=Path, default=None,
                     help="py-spy the customer during the paced window (raw samples into DIR/<mode>-<rate>.txt)")
     ap.add_argument("--no-tmux", action="store_true", help="skip the tmux baseline (profiling runs)")
+    ap.add_argument("--tty", action="store_true",
+                    help="plain mode on a pty (the notice lane on, as in a customer's terminal), not a pipe")
+    ap.add_argument("--hide", action="store_true",
+                    help="write each log line with the cursor hidden (ESC [ ? 25 l ... ESC [ ? 25 h), as redraws do")
     ap.add_argument("--erase", action="store_true", help="end each log line in EL (ESC [ K), as grep --color does")
     args = ap.parse_args()
     print(json.dumps(asyncio.run(bench(args))))

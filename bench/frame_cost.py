@@ -1,6 +1,6 @@
 """What one screen frame costs the customer in-process, by output rate (no processes, no relay).
 
-    python bench/frame_cost.py [--rates 10k,100k] [--frames 400] [--fps 15] [--erase]
+    python bench/frame_cost.py [--rates 10k,100k] [--frames 400] [--fps 15] [--erase] [--hide]
 
 A ``ScreenSender`` with redaction and scroll ops on 100x30 is fed, per frame, the lines of
 bench/flood.py's log a program writing at the rate would have written in 1/fps s (each
@@ -89,12 +89,16 @@ def main() -> None:
     ap.add_argument("--rates", default="10k,100k")
     ap.add_argument("--frames", type=int, default=400)
     ap.add_argument("--fps", type=float, default=15.0)
+    ap.add_argument("--hide", action="store_true",
+                    help="write each line with the cursor hidden (ESC [ ? 25 l ... ESC [ ? 25 h), as redraws do")
     ap.add_argument("--erase", action="store_true", help="end each line in EL (ESC [ K), as grep --color does")
     args = ap.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "log"
         make_log(path, 2_000_000)
         lines = path.read_bytes().split(b"\n")[:-1]
+    if args.hide:
+        lines = [b"\x1b[?25l" + line + b"\x1b[?25h" for line in lines]
     result = {}
     for text in args.rates.split(","):
         result[text] = measure(lines, parse_rate(text), args.frames, args.fps, b"\x1b[K" if args.erase else b"")

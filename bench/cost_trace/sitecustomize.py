@@ -53,6 +53,8 @@ TARGETS = [  # (module, class or None, function, is it a coroutine function)
     ("cobrowse.screen.above", "ScrolledOff", "_tail", False),
     ("cobrowse.io.output_feed", "OutputFeed", "_defer_feed", False),
     ("cobrowse.io.output_feed", "OutputFeed", "queue", False),
+    ("cobrowse.plain.notice_lane", "NoticeLane", "output", False),  # plain mode on a terminal (--tty)
+    ("cobrowse.io.pty_passthrough", "Passthrough", "_on_output", False),
     # the loop's wake-ups and the callbacks they run (counts; each adds the wrapper's ~1-2 us)
     ("selectors", "EpollSelector", "select", False),
     ("asyncio.events", "Handle", "_run", False),

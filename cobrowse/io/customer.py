@@ -242,11 +242,11 @@ class CustomerRuntime(TeamSeat, SessionRuntime):
     def program_output(self, data: bytes) -> None:
         """The program's output, already on the customer's terminal: queue it for the emulator."""
         now = self._loop.time()
-        effects = self._decide().program_output(data, now)
-        if effects:
-            self._apply_now(effects)
-        fresh = not self.output.pending
-        self.output.queue(data, now)
+        if self.policy.steps is not None:  # only a guide's steps watch the output (a call less a pty read)
+            effects = self._decide().program_output(data, now)
+            if effects:
+                self._apply_now(effects)
+        fresh = self.output.queue(data, now)
         if now - self._keyed_at <= ECHO_WAIT:
             self.echo_frame(fresh and len(data) <= ECHO_BYTES)
 

@@ -102,21 +102,25 @@ class OutputFeed:
         #: Largest backlog seen, in bytes (statistics, tests).
         self.max_backlog = 0
 
-    def queue(self, data: bytes, now: float) -> None:
-        """Output the customer's terminal already got (at loop time ``now``): queue it."""
-        self._backlog.append((now, data))
-        self._backlog_bytes += len(data)
+    def queue(self, data: bytes, now: float) -> bool:
+        """Output the customer's terminal already got (at loop time ``now``): queue it. Whether
+        nothing waited before it (its frame may show it alone: an echo)."""
+        backlog = self._backlog
+        fresh = not backlog
+        backlog.append((now, data))
+        size = self._backlog_bytes = self._backlog_bytes + len(data)
         self._last_output = now
-        if self._backlog_bytes > self.max_backlog:
-            self.max_backlog = self._backlog_bytes
-        if self._backlog_bytes > MAX_BACKLOG or now - self._backlog[0][0] > MAX_LAG:
+        if size > self.max_backlog:
+            self.max_backlog = size
+        if size > MAX_BACKLOG or now - backlog[0][0] > MAX_LAG:
             self._feed(FEED_SLICE, older_than=now - MAX_LAG, keep=MAX_BACKLOG)  # the bound: pace the program
         if self._feed_handle is None and (self._deferred is None or self._backlog_bytes > self.defer_below):
             # (a feed already waits for the frame: nothing to decide before it, not even a
             # loop pass; a pty read a tick at 10 KB/s)
             if self._deferred is None and self._backlog_bytes <= self.defer_below and self._defer_feed():
-                return  # what _feed_step would decide first, without a loop pass for it
+                return fresh  # what _feed_step would decide first, without a loop pass for it
             self._feed_handle = self._loop.call_soon(self._feed_step)
+        return fresh
 
     @property
     def pending(self) -> bool:

@@ -168,7 +168,7 @@ class NoticeLane:
             changed = self._feed(data)
         self._mid = _unfinished(data)
         self._tail = (self._tail + data[-_TAIL:])[-_TAIL:]
-        if b"r" in data or b"\x1bc" in data:
+        if b"\x1b" in data:  # (not ``b"r" in data``: nearly every read holds an r)
             self._note_region(data)
         if self._replay is not None:
             self._replay += data
@@ -204,7 +204,7 @@ class NoticeLane:
         self._region = None  # terminals reset it on a resize; the program sets it again
 
     def _note_region(self, data: bytes) -> None:
-        rows = self._mirror.size[1]
+        rows = self._emu.size[1]  # (not the mirror: that would feed it what waits, at every read)
         for match in _REGION.finditer(data):
             if match[0] == b"\x1bc":
                 self._region = None
@@ -429,11 +429,14 @@ class NoticeLane:
         return count
 
 
+_CONTINUATION = bytes(range(0x80, 0xC0))  # UTF-8 continuation bytes
+
+
 def _unfinished(data: bytes) -> bool:
     """Whether ``data`` ends inside an escape sequence or a UTF-8 character (a sequence split
     over two writes is the program's: nothing of ours may go between its halves)."""
     tail = data[-512:]
-    cont = len(tail) - len(tail.rstrip(bytes(range(0x80, 0xC0))))
+    cont = len(tail) - len(tail.rstrip(_CONTINUATION))
     if cont < min(len(tail), 3):
         lead = tail[-cont - 1]
         need = 3 if lead >= 0xF0 else 2 if lead >= 0xE0 else 1 if lead >= 0xC0 else 0

@@ -3,8 +3,9 @@
 Redaction needs the few scrollback lines above the top row (a label or a token's start that
 scrolled off, :data:`~cobrowse.screen.redact.CONTEXT_ROWS`), and avt only hands out its
 whole scrollback (``Vt.lines()``: ~2 ms for 1,000 lines, every frame of a build log). So
-plain text (characters, SGR colours, CR, LF, BS, TAB, and EL, ``ESC [ K`` with 0, 1 or 2,
-which erases within the cursor's row: nothing that moves the cursor up, erases another row,
+plain text (characters, SGR colours, CR, LF, BS, TAB, EL, ``ESC [ K`` with 0, 1 or 2,
+which erases within the cursor's row, and DECTCEM, ``ESC [ ? 25 l`` / ``h``, which hides or
+shows the cursor and changes no cell: nothing that moves the cursor up, erases another row,
 or sets a scroll region) is fed in pieces that cannot move the screen by more than its
 height, and after each piece the one move that explains the new screen says which lines
 left the top. The move is only taken when it is certain:
@@ -19,7 +20,8 @@ Text and EL change only the cursor's row, and the cursor never goes above its st
 so the rows above it (the evidence, and the lines that move off: k is below the starting
 row) hold what they held before the piece. Lines ending in EL are common (``grep --color``,
 compilers' colours, progress lines): taken for other output, each of their frames copied the
-whole scrollback (~1.3 ms a frame at 10 KB/s; docs/benchmarks.md, cpu6).
+whole scrollback (~1.3 ms a frame at 10 KB/s; docs/benchmarks.md, cpu6). Programs hide the
+cursor around each redraw (``ESC [ ? 25 l`` ... ``ESC [ ? 25 h``): the same copy (cpu7).
 
 A feed longer than two pieces (1 MB/s of log reaches the emulator ~100 lines a feed) has its
 head fed unfollowed: only its last pieces are followed, enough of them to move ``tail`` lines
@@ -42,14 +44,14 @@ from typing import Any, Protocol
 
 __all__ = ["NOT_PLAIN", "REGION", "ScrolledOff", "is_plain", "last_region"]
 
-#: Output that may do more than write at the cursor and move down: any escape but SGR and
-#: EL (erase in the cursor's row), C1.
-NOT_PLAIN = re.compile(r"\x1b(?!\[[0-9;:]*m|\[[012]?K)|[\x80-\x9f]")
+#: Output that may do more than write at the cursor and move down: any escape but SGR, EL
+#: (erase in the cursor's row) and DECTCEM (hide or show the cursor), C1.
+NOT_PLAIN = re.compile(r"\x1b(?!\[[0-9;:]*m|\[[012]?K|\[\?25[lh])|[\x80-\x9f]")
 #: DECSTBM (set a scroll region), CSI or C1 form; group 1 holds its parameters.
 REGION = re.compile(r"(?:\x1b\[|\x9b)([0-9;]*)r")
 # The same, split so that the regex engine scans for a literal first character (~20x faster
 # than the alternations above on 10 KB of log: 4 vs 87 us); C1 only where text is not ASCII.
-_ESCAPE = re.compile(r"\x1b(?!\[[0-9;:]*m|\[[012]?K)")
+_ESCAPE = re.compile(r"\x1b(?!\[[0-9;:]*m|\[[012]?K|\[\?25[lh])")
 _C1 = re.compile(r"[\x80-\x9f]")
 _REGION_CSI = re.compile(r"\x1b\[([0-9;]*)r")
 

@@ -7,15 +7,17 @@ batch of output is shortened before it is fed, so that the final screen, cursor 
 are exactly those of feeding it whole.
 
 What may be skipped is a *safe run*: printable text (UTF-8, invalid bytes included), CR,
-LF, TAB, DEL, SGR (``ESC [ ... m``) and EL (``ESC [ ... K``, erasing within the row). In safe text
+LF, TAB, DEL, SGR (``ESC [ ... m``), EL (``ESC [ ... K``, erasing within the row) and DECTCEM
+(``ESC [ ? 25 l`` / ``h``: hides or shows the cursor, written around redraws). In safe text
 the cursor never moves up and only LF (and a wrap) moves it down; every other sequence or
 control (cursor moves, erases of the screen, modes, character sets, strings, BS, C1) is
 *unsafe* and ends the run; whatever is not skipped is fed as it came.
 
 Why the final state is the same. Cut a safe run after a CR LF into a head H and a tail T,
 where T holds at least ``2 * rows - 1 + margin`` line feeds before anything unsafe, and
-feed R (H's SGRs from its last full reset on, then CR) instead of H. Before T both ways
-the cursor is at column 0 with the same pen, the parser in its ground state (proved: see
+feed R (H's SGRs from its last full reset on, H's last DECTCEM, then CR) instead of H.
+Before T both ways the cursor is at column 0, shown or hidden alike, with the same pen, the
+parser in its ground state (proved: see
 below) and every mode, tab stop and character set untouched (safe text changes none).
 While T is fed the column follows the same path both ways (it depends on T alone); the
 row too once the cursor has reached the bottom row, which it does within ``rows - 1``
@@ -55,8 +57,9 @@ MIN_SKIP = 4096
 MAX_UNSAFE = 256
 MAX_ESC_BACK = 4096
 
-# An ESC that starts a safe sequence: SGR, EL (whatever its parameters: it erases in the row).
-_SAFE_ESC = re.compile(rb"\x1b\[[0-9;:]*[mK]")
+# An ESC that starts a safe sequence: SGR, EL (whatever its parameters: it erases in the row),
+# DECTCEM.
+_SAFE_ESC = re.compile(rb"\x1b\[(?:[0-9;:]*[mK]|\?25[lh])")
 # The unsafe sequence an ESC starts. Group 1: a complete CSI or escape, or an OSC ended by
 # BEL or ST: ESC aborts whatever the parser was in, so it is in its ground state after one.
 _ESC_TOKEN = re.compile(
@@ -68,7 +71,8 @@ _ESC_TOKEN = re.compile(
 # LF, CR, and 0xc2, the first byte of a C1 control in UTF-8).
 _PLAIN = bytes(b for b in range(256) if not (b < 0x20 and b not in (0x09, 0x0A, 0x0D)) and b != 0xC2)
 # An ESC that does not start a safe sequence (or ends the data unfinished).
-_UNSAFE_ESC = re.compile(rb"\x1b(?:\[[0-9;:]*(?:[^0-9;:mK]|\Z)|[^\[]|\Z)")
+_UNSAFE_ESC = re.compile(rb"\x1b(?!\[\?25[lh])(?:\[[0-9;:]*(?:[^0-9;:mK]|\Z)|[^\[]|\Z)")
+_HIDE, _SHOW = b"\x1b[?25l", b"\x1b[?25h"
 _C1 = re.compile(rb"\xc2[\x80-\x9f]")
 _ZWJ = "\u200d".encode()
 # What may make a line feed scroll less than the whole screen: DECSTBM, the alternate screen.
@@ -121,7 +125,10 @@ def skip_run(data: bytes, start: int, end: int, ground: bool, need: int,
         head = data.find(b"\x1b", start, cut)
         if head < 0 or cut - head < min_skip:
             return None
-    return data[start:head] + _pen(data[head:cut]) + b" \r" + data[cut:end], cut - head
+    skipped = data[head:cut]
+    shown = max(skipped.rfind(_HIDE), skipped.rfind(_SHOW))
+    visibility = skipped[shown : shown + 6] if shown >= 0 else b""
+    return data[start:head] + _pen(skipped) + visibility + b" \r" + data[cut:end], cut - head
 
 
 class SkipAhead:

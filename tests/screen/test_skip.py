@@ -23,12 +23,13 @@ _word = st.text(alphabet="abcdefghij XYZ0123456789-_|=:/", min_size=0, max_size=
 _wide = st.sampled_from(["é", "中", "文字", "🙂", "e\u0301", "\u200b", "\u200d", "\ufffd", "\u2764\ufe0f", "\t"])
 _safe_seq = st.sampled_from(["\x1b[m", "\x1b[0m", "\x1b[1m", "\x1b[31m", "\x1b[0;32m", "\x1b[38;5;208m",
                              "\x1b[48;2;10;20;30m", "\x1b[8m", "\x1b[1;2m", "\x1b[4:3m", "\x1b[K", "\x1b[2K",
-                             "\x1b[1K", "\x1b[0K", "\x1b[5K", "\x1b[1;2K", "\x1b[0;1K", "\x7f", "\xff".encode("latin-1").decode("latin-1")])
+                             "\x1b[1K", "\x1b[0K", "\x1b[5K", "\x1b[1;2K", "\x1b[0;1K", "\x7f", "\x1b[?25l", "\x1b[?25h", "\xff".encode("latin-1").decode("latin-1")])
 # What programs print around floods, and what ends a safe run.
 _unsafe = st.sampled_from(["\x1b]0;title\x07", "\x1b]0;open title", "\x1b]8;;http://x\x1b\\", "\x1bP1$r",
                            "\x1b[2;5r", "\x1b[r", "\x1b[?1049h", "\x1b[?1049l", "\x07", "\b", "\x1b[A", "\x1b[5;1H",
                            "\x1b[3", "\x1b", "\x18", "\x9b1A", "\x0e", "\x0f", "\x1b(0", "\x1b(B", "\x1b[4h",
-                           "\x1b[20h", "\x1b[20l", "\x1b[?7l", "\x1b[?7h", "\x1bH", "\x1b[3g", "\x1b[?45h"])
+                           "\x1b[20h", "\x1b[20l", "\x1b[?7l", "\x1b[?7h", "\x1bH", "\x1b[3g", "\x1b[?45h",
+                           "\x1b[?25;7l", "\x1b[?2l", "\x1b[?251h"])
 
 
 @st.composite
