@@ -10,17 +10,17 @@
   assignments, and they are built on first access (module ``__getattr__``), so
   ``from spake2.groups import I3072`` still gives the real group. Every function and class is
   the library's own code, compiled from its own file. Its Ed25519 parameters then hash three
-  seeds to curve points (~1.7 ms each): the symmetric handshake uses one, S; M and N are made
-  on first use. The handshake's messages and keys are the same bytes
+  seeds to curve points (~2-3 ms each): all three are made on first use (the symmetric
+  handshake uses S only, made by the first handshake rather than at import). The handshake's messages and keys are the same bytes
   (tests/cli/test_lean_imports.py runs both against the unshimmed library).
 
 * ``websockets.asyncio.client`` imports ``websockets.proxy``, whose ``import urllib.request``
   brings ``http.client``, ``email`` and their parsers (~7 ms) for two functions
   (``getproxies``, ``proxy_bypass``) that only run when websockets looks a proxy up itself;
   cobrowse passes its own choice (``proxy=`` on every connect), and the pre-connected socket
-  none. The installed ``proxy.py`` is compiled without that one statement and its ``urllib``
-  is a stand-in that imports ``urllib.<name>`` on first use, so ``urllib.request`` loads the
-  first time websockets needs it.
+  none. The installed ``proxy.py`` runs from its own cached bytecode with a stand-in for
+  ``urllib.request`` that loads the real module the first time anything of it is used (it
+  was parsed and compiled without that statement at every start before: ~5 ms).
 
 * ``uuid`` (websockets.protocol's connection ids) imports ``platform`` on Linux for one
   ``platform.system()`` call, and ``platform`` compiles ten patterns at import (~2.4 ms). The
@@ -64,6 +64,8 @@ class _LeanFinder:
     def find_spec(self, fullname: str, path: Sequence[str] | None, target: ModuleType | None = None) -> ModuleSpec | None:
         if fullname == "uuid":
             return _uuid_spec(path)
+        if fullname == "websockets.proxy":
+            return _websockets_proxy_spec(path)
         if fullname not in _LOADERS:
             return None
         real = PathFinder.find_spec(fullname, path)
@@ -153,17 +155,17 @@ def _load_spake2_ed25519(module: ModuleType, source: bytes, origin: str) -> None
     from spake2.params import _Params
 
     class Params(_Params):  # type: ignore[misc, unused-ignore]  # (spake2 has no types: Any under --strict)
-        """spake2's parameters with its asymmetric M and N points made on first use: the
-        symmetric handshake cobrowse runs uses S only (each point is ~1.7 ms of pure-Python
-        curve arithmetic). The same points, by the library's own function."""
+        """spake2's parameters with their points made on first use: the symmetric handshake
+        cobrowse runs uses S only (each point is ~2-3 ms of pure-Python curve arithmetic), and
+        S itself is made by the first handshake (a claimant's, once its upgrade request has
+        left: cobrowse.io.joining), not at import. The same points, by the library's own function."""
 
         def __init__(self, group: object, M: bytes = b"M", N: bytes = b"N", S: bytes = b"symmetric") -> None:
             self.group = group
-            self.S = group.arbitrary_element(seed=S)  # type: ignore[attr-defined]
             self.M_str, self.N_str, self.S_str = M, N, S
 
         def __getattr__(self, name: str) -> object:
-            if name not in ("M", "N"):
+            if name not in ("M", "N", "S"):
                 raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
             value = self.group.arbitrary_element(seed=getattr(self, f"{name}_str"))  # type: ignore[attr-defined]
             setattr(self, name, value)
@@ -172,40 +174,56 @@ def _load_spake2_ed25519(module: ModuleType, source: bytes, origin: str) -> None
     module.__dict__.update(_Params=_Params, Ed25519Group=Ed25519Group, ParamsEd25519=Params(Ed25519Group))
 
 
-class _Urllib:
-    """``urllib`` as websockets.proxy uses it: each submodule imported on first use."""
+class _UrllibRequest(ModuleType):
+    """``urllib.request`` while websockets.proxy imports it: the real module (with
+    ``http.client``, ``email`` and their parsers, ~7 ms) loads the first time anything of it is
+    asked for, and takes the package's ``request`` attribute then."""
 
-    def __getattr__(self, name: str) -> ModuleType:
+    def __getattr__(self, name: str) -> object:
         import importlib
 
-        module = importlib.import_module(f"urllib.{name}")
-        setattr(self, name, module)
-        return module
+        if sys.modules.get("urllib.request") is self:
+            del sys.modules["urllib.request"]
+        return getattr(importlib.import_module("urllib.request"), name)
 
 
-def _load_websockets_proxy(module: ModuleType, source: bytes, origin: str) -> None:
-    import ast
+class _WithoutUrllibRequest:
+    """The installed ``websockets/proxy.py`` from its own loader (its cached bytecode, nothing
+    recompiled), run with :class:`_UrllibRequest` standing in for ``urllib.request``."""
 
-    tree = ast.parse(source, origin)
-    kept = [statement for statement in tree.body if not _imports_urllib_request(statement)]
-    uses = {node.attr for node in ast.walk(tree)
-            if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name) and node.value.id == "urllib"}
-    bare = sum(1 for node in ast.walk(tree) if isinstance(node, ast.Name) and node.id == "urllib")
-    if len(kept) != len(tree.body) - 1 or uses != {"parse", "request"} or bare != sum(
-            1 for node in ast.walk(tree) if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name)
-            and node.value.id == "urllib"):
-        exec(compile(source, origin, "exec"), module.__dict__)  # not the file we know: as it is
-        return
-    tree.body = kept
-    exec(compile(tree, origin, "exec"), module.__dict__)
-    module.__dict__["urllib"] = _Urllib()
+    def __init__(self, loader: Loader) -> None:
+        self.loader = loader
+
+    def create_module(self, spec: ModuleSpec) -> ModuleType | None:
+        return self.loader.create_module(spec)
+
+    def exec_module(self, module: ModuleType) -> None:
+        import urllib
+
+        stand_in = _UrllibRequest("urllib.request")
+        placed = sys.modules.setdefault("urllib.request", stand_in) is stand_in
+        if placed:
+            urllib.request = stand_in  # type: ignore[attr-defined]  # what ``import urllib.request`` binds
+        try:
+            self.loader.exec_module(module)
+        finally:
+            if placed and sys.modules.get("urllib.request") is stand_in:
+                del sys.modules["urllib.request"]
+
+    def __getattr__(self, name: str) -> object:
+        return getattr(self.loader, name)
 
 
-def _imports_urllib_request(statement: "ast.stmt") -> bool:
-    import ast
-
-    return (isinstance(statement, ast.Import) and len(statement.names) == 1
-            and statement.names[0].name == "urllib.request" and statement.names[0].asname is None)
+def _websockets_proxy_spec(path: Sequence[str] | None) -> ModuleSpec | None:
+    """``websockets.proxy`` without ``urllib.request`` at import (websockets looks proxies up
+    only when not given one; cobrowse always gives its own choice), while it is not loaded yet."""
+    if "urllib.request" in sys.modules:
+        return None
+    real = PathFinder.find_spec("websockets.proxy", path)
+    if real is None or real.loader is None:
+        return None
+    real.loader = cast("Loader", _WithoutUrllibRequest(real.loader))
+    return real
 
 
 class _PlatformSystem(ModuleType):
@@ -265,7 +283,6 @@ def _uuid_spec(path: Sequence[str] | None) -> ModuleSpec | None:
 
 _LOADERS = {
     "websockets.version": _load_websockets_version,
-    "websockets.proxy": _load_websockets_proxy,
     "spake2.groups": _load_spake2_groups,
     "spake2.parameters.ed25519": _load_spake2_ed25519,
 }

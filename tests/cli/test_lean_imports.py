@@ -99,7 +99,7 @@ built_lazily = "I3072" not in vars(groups)
 from spake2.parameters.all import Params1024, Params2048, Params3072
 from spake2.parameters.ed25519 import ParamsEd25519
 from spake2 import SPAKE2_A, SPAKE2_B
-points_lazily = not {"M", "N"} & set(vars(ParamsEd25519))
+points_lazily = not {"M", "N", "S"} & set(vars(ParamsEd25519))
 points = [getattr(ParamsEd25519, n).to_bytes().hex() for n in "MNS"]
 a = SPAKE2_A(b"pw", entropy_f=lambda n: b"\x01" * n)
 b = SPAKE2_B(b"pw", entropy_f=lambda n: b"\x02" * n)
