@@ -60,6 +60,7 @@ class Prepared:
 
     def __init__(self, entropy: Callable[[int], bytes]) -> None:
         group = DefaultParams.group
+        DefaultParams.S  # the blinding point, if cobrowse.cli.lean_imports left it for first use
         scalar = group.random_scalar(entropy)
         self._ready: tuple[Any, Any, Any] | None = (group, scalar, group.Base.scalarmult(scalar))
 
