@@ -55,6 +55,8 @@ NEVER = (
     "regex",
     # uuid's one platform.system() call at import (websockets' connection ids): cobrowse.cli.lean_imports
     "platform",
+    # argparse's formatters import it for the terminal's width (cobrowse.cli.help_format answers it)
+    "shutil", "bz2", "lzma",
 )
 
 
