@@ -1,69 +1,50 @@
-"""The help's width without ``shutil`` (cobrowse.cli.help_format.terminal_columns): the same
-columns ``shutil.get_terminal_size`` gives, from ``$COLUMNS``, a terminal, or the fallback."""
+"""Every ``--help`` fits the terminal it is printed in: the raw formatter printed each
+command's description as one 160-300 column line and the shared epilog at up to 91 columns,
+so an 80-column terminal broke them mid-word (found reading `cobrowse join --help` in tmux)."""
 
 from __future__ import annotations
 
-import json
-import os
-import pty
-import subprocess
-import sys
-from pathlib import Path
+import argparse
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[2]
-PROBE = ("import json, shutil, sys\n"
-         "from cobrowse.cli.help_format import terminal_columns\n"
-         "print(json.dumps([terminal_columns(), shutil.get_terminal_size().columns]))")
+from cobrowse.cli.main import build_parser
+
+COMMANDS = [(), ("relay",), ("agent",), ("join",), ("share",), ("help",), ("guide",), ("devices",),
+            ("recordings",), ("receipts",), ("playbooks",), ("completion",), ("org",)]
 
 
-def columns(env: dict[str, str], *, on_a_terminal: bool, size: tuple[int, int] = (100, 30)) -> list[int]:
-    full = {k: v for k, v in os.environ.items() if k not in ("COLUMNS", "LINES")} | env
-    if not on_a_terminal:
-        out = subprocess.run([sys.executable, "-c", PROBE], cwd=ROOT, env=full, capture_output=True, text=True,
-                             timeout=30, check=True)
-        return json.loads(out.stdout)
-    import fcntl
-    import struct
-    import termios
-
-    master, slave = pty.openpty()
-    fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", size[1], size[0], 0, 0))
-    err_r, err_w = os.pipe()
-    try:
-        proc = subprocess.Popen([sys.executable, "-c", PROBE], cwd=ROOT, env=full, stdin=slave, stdout=slave,
-                                stderr=err_w)
-        os.close(slave)
-        os.close(err_w)
-        text = b""
-        while b"]" not in text:
-            try:
-                chunk = os.read(master, 4096)
-            except OSError:
-                break
-            if not chunk:
-                break
-            text += chunk
-        assert proc.wait(timeout=30) == 0, os.read(err_r, 65536)
-    finally:
-        os.close(master)
-        os.close(err_r)
-    return json.loads(text.decode().strip().splitlines()[-1])
+def help_of(words: tuple[str, ...]) -> str:
+    parser: argparse.ArgumentParser = build_parser()
+    for word in words:
+        parser = next(a for a in parser._subparsers._group_actions if isinstance(a, argparse._SubParsersAction)  # type: ignore[union-attr]
+                      ).choices[word]
+    return parser.format_help()
 
 
-@pytest.mark.parametrize("env", [{}, {"COLUMNS": "120"}, {"COLUMNS": "0"}, {"COLUMNS": "wide"}, {"COLUMNS": "-5"},
-                                 {"COLUMNS": "57", "LINES": "10"}])
-@pytest.mark.parametrize("on_a_terminal", [False, True])
-def test_the_same_columns_as_shutil(env: dict[str, str], on_a_terminal: bool) -> None:
-    ours, theirs = columns(env, on_a_terminal=on_a_terminal)
-    assert ours == theirs
-    if on_a_terminal and not env.get("COLUMNS", "").isdigit():
-        assert ours == 100  # the terminal's own width was read
+@pytest.mark.parametrize("columns", [80, 120])
+@pytest.mark.parametrize("words", COMMANDS, ids=lambda w: " ".join(w) or "cobrowse")
+def test_help_fits_the_terminal(words: tuple[str, ...], columns: int, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("COLUMNS", str(columns))
+    text = help_of(words)
+    wide = [line for line in text.splitlines() if len(line) > columns]
+    assert not wide, wide
 
 
-def test_the_help_is_as_wide_as_argparse_made_it() -> None:
-    from cobrowse.cli.help_format import HelpFormatter
+def test_the_epilog_keeps_its_two_paragraphs(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("COLUMNS", "80")
+    text = help_of(("join",))
+    assert "\n\nexit status: 0" in text
+    assert "\n\nenvironment: COBROWSE_RELAY (relay URL)" in text
+    assert "replaying frames)\n\nenvironment:" in text
+    assert not any(line.startswith("·") for line in text.splitlines())
 
-    assert HelpFormatter("cobrowse")._width == columns({}, on_a_terminal=False)[0] - 2
-    assert HelpFormatter("cobrowse", width=50)._width == 50
+
+def test_the_relay_names_its_own_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    """`cobrowse relay --help` listed the clients' variables (COBROWSE_TOKEN, COBROWSE_MIC...)
+    and none of the relay's."""
+    monkeypatch.setenv("COLUMNS", "80")
+    text = help_of(("relay",))
+    assert "COBROWSE_RELAY_PORT" in text and "COBROWSE_RELAY_CONFIG" in text and "COBROWSE_DATA_DIR" in text
+    assert "COBROWSE_MIC" not in text and "COBROWSE_TOKEN" not in text
+    assert "exit status: 0" in text
