@@ -30,6 +30,9 @@ __all__ = ["rows_from_dump", "tail_from_dump", "VIEW_END"]
 #: What ends the view's rows in a dump of the primary screen: the pen reset before the
 #: cursor's position (a C1 CSI, which no cell holds).
 VIEW_END = "\x1b[m\x9b"
+#: What follows VIEW_END when the alternate screen is shown: the primary screen's rows came
+#: first, and the rows on view follow (never cut: their texts may match the primary's).
+_ALTERNATE = "?1047h"
 _SEQUENCE = re.compile(r"\[([0-9;:]*)([mb])")  # after an ESC: SGR or REP
 _OTHER = re.compile(r"\x1b(?!\[[0-9;:]*[mb])")  # any other sequence
 _SGR = re.compile(r"\x1b\[([0-9;:]*)m")
@@ -44,7 +47,7 @@ def rows_from_dump(dump: str, texts: Sequence[str], cols: int, style_of: Callabl
     ASCII row, else ``None``. The cut must give every row's text exactly, in order: from the
     first row where it does not (a wide character, a dump this does not read), every row is
     ``None``; so is every row when the dump holds anything but text, SGR, REP and line breaks
-    before :data:`VIEW_END`."""
+    before :data:`VIEW_END`, or is of the alternate screen."""
     n = len(texts)
     out: list[Row | None] = [None] * n
     lines = _lines(dump, cols * n, style_of)
@@ -81,7 +84,7 @@ def _lines(dump: str, most: int, style_of: Callable[[str], Style]) -> list[list[
     """The dump's lines (a wrapped line is one) as runs of text and style; None when it
     holds anything else or a repeat of more than ``most`` characters."""
     end = dump.find(VIEW_END)
-    if end < 0:
+    if end < 0 or dump.startswith(_ALTERNATE, end + len(VIEW_END)):
         return None
     body = dump[:end]
     if "\x9b" in body:
@@ -150,7 +153,7 @@ def tail_from_dump(dump: str, texts: Sequence[str], cols: int, style_of: Callabl
     n = len(texts)
     first = min(wanted, default=n)
     end = dump.find(VIEW_END)
-    if end < 0 or first >= n:
+    if end < 0 or first >= n or dump.startswith(_ALTERNATE, end + len(VIEW_END)):
         return None
     body = dump[:end]
     if "\x9b" in body or _OTHER.search(body):

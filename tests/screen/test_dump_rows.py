@@ -5,7 +5,7 @@ the alternate screen, modes), any size, rows asked for in any order."""
 import os
 import random
 
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from cobrowse.screen import Emulator
@@ -110,6 +110,7 @@ def test_a_row_cut_wrongly_leaves_every_row_after_it_to_the_cells():
 
 @SETTINGS
 @given(stream=split_stream(), size=sizes, first=st.integers(0, 10), more=st.lists(st.binary(max_size=40), max_size=3))
+@example(stream=(b"", [b"0\x1b[1m\x1b[?47h000000000000"]), size=(2, 1), first=0, more=[])  # the alternate screen
 def test_rows_cut_from_the_dump_s_tail_are_the_rows_built_from_cells(stream, size, first, more):
     """The bottom rows cut without reading the lines above them are the rows built from
     cells, or nothing at all (then the rows are cut from the top)."""
