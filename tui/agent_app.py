@@ -109,6 +109,9 @@ SessionPane.-typing #typing-bar { display: block; }
 #consent.-control { background: $error; color: $text; }
 #sas { width: auto; padding: 0 1; color: $accent; }
 #state { width: 1fr; padding: 0 1; color: $text-muted; }
+#sas-line { display: none; height: auto; padding: 0 1; color: $accent; }
+SessionPane.-sas-line #sas-line { display: block; }
+SessionPane.-sas-line #sas { display: none; }
 SessionPane.-ended #state { color: $error; text-style: bold; }
 #alert { height: auto; padding: 0 1; background: $error-muted; color: $text; text-style: bold; }
 #code-card { height: auto; border: round $primary; padding: 0 1; }
