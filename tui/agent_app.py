@@ -145,6 +145,7 @@ Screen.-narrow #facts { width: 34; height: 1fr; }
 Screen.-narrow #side-tabs { width: 1fr; }
 Screen.-narrow #chat { width: 1fr; }
 Screen.-narrow SessionPane.-steps-side #facts { display: none; }
+Screen.-narrow SessionPane.-team-side #facts { display: none; }
 Screen.-narrow #code-card { padding: 0; }
 
 JoinDialog, ConfirmDialog, PromptDialog, PlaybookDialog { align: center middle; }
