@@ -381,6 +381,8 @@ class CustomerApp(TeamPointer, inherit_bindings=False):
             tr = current()
             self.notify(tr("not connected yet"), severity="warning")
             return
+        if name == "hangup":
+            self.hung_up_here = True  # the call's end is the customer's own: no toast for it
         await runtime.run_command(name, text)
         if name in ("paste_suggestion", "decline_suggestion"):
             self._dismiss(current()(SUGGESTED))

@@ -37,6 +37,9 @@ NOTHING = ""
 class CustomerEvents(CustomerSteps):
     """Renders the customer runtime's events; the attributes are set by CustomerApp."""
 
+    #: The customer hung up or declined the call now ending (set by the app's command).
+    hung_up_here = False
+
     def _emit(self, event: Event) -> None:
         if not self.is_running or self._exit:
             return  # the app is closing under the session (its last events have no screen)
@@ -170,7 +173,12 @@ class CustomerEvents(CustomerSteps):
             self._note(customer_line(event, tr) or message_of(event), "dim")
         elif kind == "voice":
             self.call_agent = str(event.get("agent") or "")  # a team: the agent this call is with
-            self._note(voice_line(event, tr, self.agent_name), "bold" if event.get("state") == "ringing" else "dim")
+            line = voice_line(event, tr, self.agent_name)
+            self._note(line, "bold" if event.get("state") == "ringing" else "dim")
+            if event.get("state") == "ended" and not self.hung_up_here:  # the agent declined or hung up,
+                self.notify(line, timeout=10)  # no answer, it failed: the bar just went, the panel is mostly closed
+            if event.get("state") in ("ended", "calling", "ringing"):
+                self.hung_up_here = False
             self._show_call()
         elif kind == "path":
             if event.get("path") != "direct":
