@@ -315,7 +315,7 @@ class CustomerApp(TeamPointer, inherit_bindings=False):
         narrow = event.size.width < NARROW
         if narrow != self.has_class("narrow"):
             self.set_class(narrow, "narrow")
-            self._refresh_banner()
+        self._refresh_banner(event.size.width)  # the long sentence or the short one, by the width
         self._show_status(event.size.width)
         self._fit_consent_bar(event.size.width, event.size.height)
 

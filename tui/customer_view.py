@@ -317,8 +317,9 @@ class CustomerView(App[None]):
     def banner_text(self) -> str:
         return str(self.query_one("#banner", PlainStatic).content)
 
-    def _refresh_banner(self) -> None:
+    def _refresh_banner(self, width: int | None = None) -> None:
         tr = current()
+        width = width or self.size.width
         runtime = self.runtime
         agent = self.agent_name
         level = runtime.level if runtime is not None else Level.VIEW
@@ -357,14 +358,19 @@ class CustomerView(App[None]):
             text, classes = tr(SHARED[level], agent=agent), level
         narrow = self.has_class("narrow")
         shared = classes == level
-        if narrow and shared:
+        recording = runtime is not None and runtime.recording.recording and self.phase == Phase.PAIRED
+        # 80 columns and more, but the sentence does not fit (Persian at 80, a long name): the
+        # short form, whole, rather than a cut one ("… Ctrl-] e…" without what the key does)
+        squeezed = (not narrow and shared and width > 0 and cell_len(rewrite(
+            tr("● RECORDING (Ctrl-] x stops) · {banner}", banner=text) if recording else text)) > width - 2)
+        if (narrow or squeezed) and shared:
             short = tr(SHORT_LEVEL[level])
             if len(seeing) > 1:  # the only status line: how many see it (what they may do, when more)
                 count = tr.plural("{n} agent sees this", "{n} agents see this", len(seeing))
                 short = count if level == Level.VIEW else tr("{count} · {level}", count=count, level=short)
-            text = short if self.unverified else tr(SHORT_KEYS[level], level=short)
-        if runtime is not None and runtime.recording.recording and self.phase == Phase.PAIRED:
-            text = (tr("● REC · {banner}", banner=text) if narrow
+            text = short if self.unverified and narrow else tr(SHORT_KEYS[level], level=short)
+        if recording:
+            text = (tr("● REC · {banner}", banner=text) if narrow or squeezed
                     else tr("● RECORDING (Ctrl-] x stops) · {banner}", banner=text))
         if narrow and shared and self.unverified:
             text, classes = tr("⚠ UNVERIFIED · {banner}", banner=text), "unverified"
