@@ -39,6 +39,8 @@ class CustomerEvents(CustomerSteps):
 
     #: The customer hung up or declined the call now ending (set by the app's command).
     hung_up_here = False
+    #: Where this session's receipt is and its chain head (docs/records.md), said again on exit.
+    receipt_line = ""
 
     def _emit(self, event: Event) -> None:
         if not self.is_running or self._exit:
@@ -170,7 +172,8 @@ class CustomerEvents(CustomerSteps):
             self._note(message_of(event), "bold")
             self._show_status()
         elif kind == "receipt":
-            self._note(customer_line(event, tr) or message_of(event), "dim")
+            self.receipt_line = customer_line(event, tr) or message_of(event)
+            self._note(self.receipt_line, "dim")
         elif kind == "voice":
             self.call_agent = str(event.get("agent") or "")  # a team: the agent this call is with
             line = voice_line(event, tr, self.agent_name)
