@@ -11,6 +11,7 @@ import logging
 from typing import Any
 
 from textual.css.query import NoMatches
+from textual.notifications import Notification
 
 from cobrowse.crypto.sas import localize
 from cobrowse.i18n.ends import relay_text, wrong_code_text
@@ -224,8 +225,13 @@ class CustomerEvents(CustomerSteps):
                             "out of the blue · Ctrl-] f reports this session · Ctrl-] e ends it", detail=detail))
             strip.set_classes("unverified")
             self._note(message_of(event), "bold red")
-            self.notify(tr("{detail}. See the red line at the bottom; Ctrl-] b shows the details.", detail=detail),
-                        title=tr("UNVERIFIED AGENT"), severity="error", timeout=10)
+            message = tr("{detail}. See the red line at the bottom; Ctrl-] b shows the details.", detail=detail)
+            if self.has_class("narrow") and any(n.title == tr("connected") for n in self._notifications):
+                # one toast at a time: this one took the SAS words' place, and they were then nowhere
+                # on the screen (the banner says UNVERIFIED already): it comes once no toast is left
+                self.after_sas.append(Notification(message, tr("UNVERIFIED AGENT"), severity="error", timeout=10))
+            else:
+                self.notify(message, title=tr("UNVERIFIED AGENT"), severity="error", timeout=10)
 
     def _ask_feedback(self, message: str) -> None:
         """The agent ended the session: was it solved? (the runtime gives up on its own in time)."""

@@ -86,6 +86,7 @@ class CustomerView(App[None]):
     reconnecting_direct: bool  # while reconnecting, the session goes on over the direct path
     relay_url: str
     held_toasts: list[Notification]  # toasts that wait while a consent question is on show
+    after_sas: list[Notification]  # below 80 columns: toasts that wait for the SAS words' toast
     superseding: set[str]  # toast titles whose newest toast replaces the one before
     toasts_shown_as: dict[str, str]  # a toast's whole text -> what it shows (cut to the screen)
     prefix_armed: bool
