@@ -240,6 +240,8 @@ class CustomerApp(TeamPointer, inherit_bindings=False):
         tmux after a burst of warnings: 'connected' still shown a minute later)."""
         super()._unnotify(notification, refresh)
         self.call_after_refresh(self._repaint_under_toasts)
+        if notification.title == current()("connected"):
+            self.sas_on_show = False
         if self.after_sas and not self._making_way and not self._notifications:  # gone by itself, none left
             waiting, self.after_sas = self.after_sas, []
             for later in waiting:

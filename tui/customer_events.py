@@ -40,6 +40,8 @@ class CustomerEvents(CustomerSteps):
 
     #: The customer hung up or declined the call now ending (set by the app's command).
     hung_up_here = False
+    #: The SAS words' toast is on show (or on its way).
+    sas_on_show = False
     #: Where this session's receipt is and its chain head (docs/records.md), said again on exit.
     receipt_line = ""
 
@@ -148,6 +150,7 @@ class CustomerEvents(CustomerSteps):
             if self.query_one("#side").has_class("collapsed"):
                 self.notify(tr("Compare these words with your agent: {words}", words=words), title=tr("connected"),
                             timeout=30)
+                self.sas_on_show = True  # still in Textual's queue: not in _notifications yet
         elif kind == "hello":
             self.agent_name = agent_name(event, tr)
             self._note(customer_line(event, tr, self.agent_name) or "", "dim")
@@ -226,7 +229,7 @@ class CustomerEvents(CustomerSteps):
             strip.set_classes("unverified")
             self._note(message_of(event), "bold red")
             message = tr("{detail}. See the red line at the bottom; Ctrl-] b shows the details.", detail=detail)
-            if self.has_class("narrow") and any(n.title == tr("connected") for n in self._notifications):
+            if self.has_class("narrow") and self.sas_on_show:
                 # one toast at a time: this one took the SAS words' place, and they were then nowhere
                 # on the screen (the banner says UNVERIFIED already): it comes once no toast is left
                 self.after_sas.append(Notification(message, tr("UNVERIFIED AGENT"), severity="error", timeout=10))

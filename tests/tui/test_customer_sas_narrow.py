@@ -39,3 +39,21 @@ async def test_the_sas_words_stay_on_screen_at_40x10(agent: Agent, relay_url: st
             app._unnotify(sas)  # its time is up
             await until(lambda: any("UNVERIFIED" in n.title or "未经验证" in n.title for n in app._notifications),
                         what="the warning's toast after the words'")
+
+
+async def test_the_words_stay_when_both_notices_come_in_one_moment(agent: Agent, relay_url: str) -> None:
+    """As in tmux: "paired" and the verdict in one moment, the words' toast still in Textual's
+    queue when the warning came."""
+    code = await agent.create()
+    app = CustomerApp(relay_url, code, BASH)
+    async with app.run_test(size=(40, 10), notifications=True) as pilot:
+        await until(lambda: app.sas is not None and app.identity is not None, what="pairing and the verdict")
+        app.clear_notifications()
+        app.after_sas.clear()
+        await pilot.pause()
+        app._common({"event": "paired", "sas": app.sas})
+        app._show_identity(dict(app.identity or {}))
+        await pilot.pause(0.5)
+        words = localize(app.sas or "", Language.EN)
+        assert all(word in screen_text(app) for word in words.split()), screen_text(app)
+        assert app.after_sas
