@@ -360,10 +360,17 @@ class CustomerView(App[None]):
         narrow = self.has_class("narrow")
         shared = classes == level
         recording = runtime is not None and runtime.recording.recording and self.phase == Phase.PAIRED
-        # 80 columns and more, but the sentence does not fit (Persian at 80, a long name): the
-        # short form, whole, rather than a cut one ("… Ctrl-] e…" without what the key does)
-        squeezed = (not narrow and shared and width > 0 and cell_len(rewrite(
-            tr("● RECORDING (Ctrl-] x stops) · {banner}", banner=text) if recording else text)) > width - 2)
+        # 80 columns and more, but the sentence does not fit (Persian at 80, a long name): its
+        # " · " items that fit (the keys are in the bottom line too), else the short form; whole,
+        # never cut ("… Ctrl-] e…" without what the key does)
+        full = rewrite(tr("● RECORDING (Ctrl-] x stops) · {banner}", banner=text) if recording else text)
+        squeezed = not narrow and shared and width > 0 and cell_len(full) > width - 2
+        fitted = fit_hint(full, width - 2) if squeezed else ""
+        if fitted and cell_len(fitted) <= width - 2 and " · " in fitted:
+            banner = self.query_one("#banner", PlainStatic)
+            banner.update(fitted)
+            banner.set_classes(classes)
+            return
         if (narrow or squeezed) and shared:
             short = tr(SHORT_LEVEL[level])
             if len(seeing) > 1:  # the only status line: how many see it (what they may do, when more)
