@@ -36,5 +36,8 @@ ENV COBROWSE_RELAY_HOST=0.0.0.0
 # Live sessions are kept in the data dir so a restarted container resumes them (docs/relay.md,
 # "Restarts"): mount a volume on /data to keep them across a new container too.
 ENV COBROWSE_DATA_DIR=/data
+# The agent token store too (`cobrowse relay token create` in the container writes it, the
+# relay reads it): COBROWSE_DATA_DIR does not move it, and the image's user has no home.
+ENV COBROWSE_RELAY_TOKEN_STORE=/data/relay-tokens.json
 VOLUME ["/data"]
 CMD ["cobrowse", "relay"]

@@ -45,6 +45,7 @@ from tui.agent_palette import PALETTE, AgentCommands
 from tui.agent_queue import PickedSessionPane, QueuePane
 from tui.safe import notify_plain
 from tui.agent_footer import FittedFooter
+from tui.agent_keys import NO_SESSION, SESSION_ACTIONS
 from tui.agent_keys import bindings as console_bindings
 from tui.agent_session import (
     CONSENT_LABELS,
@@ -70,8 +71,6 @@ NEW_TAB_HOLD = 1.0
 
 #: What Ctrl-Q does, for the palette and the help panel.
 QUIT_HELP = "Quit the console (with a session live, it asks first and ends them)"
-SESSION_ACTIONS = {"push_playbook", "step_done", "step_skip", "step_back", "suggest_command", "point_at",
-                   "clear_pointer", "toggle_steps", "show_team"}
 
 
 def default_playbook_dir() -> Catalogue:
@@ -110,6 +109,9 @@ SessionPane.-typing #typing-bar { display: block; }
 #consent.-control { background: $error; color: $text; }
 #sas { width: auto; padding: 0 1; color: $accent; }
 #state { width: 1fr; padding: 0 1; color: $text-muted; }
+#sas-line { display: none; height: auto; padding: 0 1; color: $accent; }
+SessionPane.-sas-line #sas-line { display: block; }
+SessionPane.-sas-line #sas { display: none; }
 SessionPane.-ended #state { color: $error; text-style: bold; }
 #alert { height: auto; padding: 0 1; background: $error-muted; color: $text; text-style: bold; }
 #code-card { height: auto; border: round $primary; padding: 0 1; }
@@ -143,6 +145,7 @@ Screen.-narrow #facts { width: 34; height: 1fr; }
 Screen.-narrow #side-tabs { width: 1fr; }
 Screen.-narrow #chat { width: 1fr; }
 Screen.-narrow SessionPane.-steps-side #facts { display: none; }
+Screen.-narrow SessionPane.-team-side #facts { display: none; }
 Screen.-narrow #code-card { padding: 0; }
 
 JoinDialog, ConfirmDialog, PromptDialog, PlaybookDialog { align: center middle; }
@@ -297,8 +300,14 @@ class AgentApp(SessionActions):
         if action in self.KEYS_FOR_THE_CUSTOMER and self._typing():
             return False  # the key goes to the customer's terminal
         if action in SESSION_ACTIONS and self.current() is None:
-            return False  # not in the footer of the home tab
+            return False  # not in the footer of the home tab: its key runs NO_SESSION instead
+        if action == NO_SESSION:
+            return self.current() is None
         return True
+
+    def action_no_session(self) -> None:
+        """A session key pressed with no session in front: say so (the footer does not offer it)."""
+        self._need_session()
 
     @on(TabbedContent.TabActivated, "#sessions")
     def _tab_activated(self, event: TabbedContent.TabActivated) -> None:

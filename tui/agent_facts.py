@@ -63,6 +63,10 @@ def one_row_each(text: str, width: int) -> str:
                      for line in text.split("\n"))
 
 
+#: The cells of the state kept beside the SAS words in the status row (else they get a row).
+STATE_ROOM = 20
+
+
 class ChatLog(VerticalScroll):
     """Chat and session notes; one PlainStatic per entry, so text reflows when the pane resizes
     (a RichLog wraps at the width it had when written, which is tiny in a hidden tab)."""
@@ -180,6 +184,22 @@ class SessionView(TabPane):
     def on_resize(self) -> None:
         """The console resized: whether the mirror crops changed with it, without a frame."""
         self.call_after_refresh(self._render_status_extra)
+        self._show_sas()
+
+    def _show_sas(self) -> None:
+        """The SAS words in the status row, or on a row of their own when the row cannot hold
+        them whole beside the consent badge and some of the state: they are what the agent
+        reads to the customer (a Russian customer's words with their romanisation are ~75
+        cells, cut at 80 columns)."""
+        if not self.sas:
+            return
+        label = CONSENT_LABELS.get(self.consent, str(self.consent).upper())
+        badge = cell_len(label) + 2 if self.query_one("#consent").display else 0
+        words = Text.assemble("SAS ", (self.sas, "bold"))
+        room = self.size.width or self.app.size.width
+        self.set_class(badge + words.cell_len + 2 + STATE_ROOM > room, "-sas-line")
+        self.query_one("#sas", PlainStatic).update(words)
+        self.query_one("#sas-line", PlainStatic).update(words)
 
     def _render_status_extra(self) -> None:
         text = self.state

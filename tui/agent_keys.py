@@ -129,9 +129,24 @@ def textual_keys(shown: str) -> str:
     return f"shift+f{n},f{n + 12}" if match[1] else f"f{n}"
 
 
+#: The actions on the session in front: without one (the home tab, the queue) they are not in
+#: the footer, and their keys answer "No session here" (``NO_SESSION``).
+SESSION_ACTIONS = frozenset({
+    "request_control", "toggle_typing", "copy_code", "end_session", "push_playbook", "step_done", "step_skip",
+    "step_back", "suggest_command", "point_at", "clear_pointer", "toggle_steps", "toggle_recording", "call",
+    "hangup", "mute", "invite", "show_team", "leave_session"})
+#: What a session action's key runs when there is no session.
+NO_SESSION = "no_session"
+
+
 def bindings() -> list[Binding]:
-    return [Binding(textual_keys(k.shown), k.action, k.footer, priority=True, show=k.show, key_display=k.shown)
-            for k in CONSOLE_KEYS if k.shown]
+    """The table's bindings, then a hidden one for each session key: Textual skips a binding
+    its ``check_action`` turns off and tries the next for the same key."""
+    table = [Binding(textual_keys(k.shown), k.action, k.footer, priority=True, show=k.show, key_display=k.shown)
+             for k in CONSOLE_KEYS if k.shown]
+    answers = [Binding(textual_keys(k.shown), NO_SESSION, "", priority=True, show=False, key_display=k.shown, system=True)
+               for k in CONSOLE_KEYS if k.shown and k.action in SESSION_ACTIONS]
+    return table + answers
 
 
 def palette() -> list[tuple[str, str, str]]:

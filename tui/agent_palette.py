@@ -6,7 +6,9 @@ from functools import partial
 
 from textual.command import DiscoveryHit, Hit, Hits, Provider
 
-from tui.agent_keys import palette
+from textual.app import App
+
+from tui.agent_keys import NO_SESSION, SESSION_ACTIONS, palette
 
 #: The keys screen (Textual's help panel: every key of the focused part and the console). Its
 #: system command is titled "Keys" only: a person looking for it types "help" or "shortcuts".
@@ -18,12 +20,19 @@ HELP_WORDS = ("help", "keys", "shortcuts", "key bindings")
 PALETTE: list[tuple[str, str, str]] = [*palette(), HELP_ENTRY]
 
 
+async def run(app: App[object], action: str) -> None:
+    """The entry's action; a session action with no session in front says so (the console's
+    ``check_action`` turns it off there, and Textual would do nothing at all)."""
+    if not await app.run_action(action) and action in SESSION_ACTIONS:
+        await app.run_action(NO_SESSION)
+
+
 class AgentCommands(Provider):
     """Command palette entries for every console action."""
 
     async def discover(self) -> Hits:
         for title, help_text, action in PALETTE:
-            yield DiscoveryHit(title, partial(self.app.run_action, action), help=help_text)
+            yield DiscoveryHit(title, partial(run, self.app, action), help=help_text)
 
     async def search(self, query: str) -> Hits:
         matcher = self.matcher(query)
@@ -32,4 +41,4 @@ class AgentCommands(Provider):
             if action == HELP_ENTRY[2]:
                 score = max(score, *(matcher.match(word) for word in HELP_WORDS))
             if score > 0:
-                yield Hit(score, matcher.highlight(title), partial(self.app.run_action, action), help=help_text)
+                yield Hit(score, matcher.highlight(title), partial(run, self.app, action), help=help_text)

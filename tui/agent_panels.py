@@ -86,6 +86,11 @@ class StepsView(SessionView):
     def _side_switched(self, event: TabbedContent.TabActivated) -> None:
         event.stop()  # not the session tabs' message
         self.set_class(event.pane is not None and event.pane.id == "steps-tab", "-steps-side")
+        self.set_class(event.pane is not None and event.pane.id == "team-tab", "-team-side")
+        self.side_changed()
+
+    def side_changed(self) -> None:
+        """The side panel shows another tab (the team's redraws for its new width)."""
 
     def toggle_side(self) -> None:
         side = self.query_one("#side-tabs", TabbedContent)

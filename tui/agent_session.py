@@ -98,6 +98,7 @@ class SessionPane(SessionUpdates):
             yield PlainStatic(CONSENT_LABELS["view"], id="consent", classes="-view")
             yield PlainStatic("", id="sas")
             yield PlainStatic(self.state, id="state")
+        yield PlainStatic("", id="sas-line")  # the SAS words when the status row cannot hold them whole
         yield PlainStatic("", id="alert")
         with Vertical(id="code-card"):
             yield PlainStatic(told("Read this code to the customer (F5 copies it):"), id="code-intro")

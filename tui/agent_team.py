@@ -52,14 +52,17 @@ def left_text(seconds: float) -> str:
     return f"{whole // 60}:{whole % 60:02d}"
 
 
-def agent_line(row: dict[str, Any], waiting: bool) -> Text:
+def agent_line(row: dict[str, Any], waiting: bool, width: int | None = None) -> Text:
     """One agent on two lines, as the customer reads it (``Bob (agent 2)``), then its state:
-    ``  ✓ verified · CONTROL`` (fits the side panel's 36 columns)."""
+    ``  ✓ verified · CONTROL`` (fits the side panel's 36 columns); on one line, ``Bob (agent 2)
+    · ✓ verified · CONTROL``, when it fits ``width`` (the whole width at 80×24, where the tab
+    has 6 rows)."""
     number = row.get("id")
     who = [f"agent {number}"] if isinstance(number, int) else []
     if row.get("you"):
         who.append("you")
     line = Text.assemble((name_text(row.get("name")), "bold"), (f" ({', '.join(who)})" if who else "", ""))
+    head = line.cell_len
     line.append("\n  ")
     if "verified" in row:
         line.append("✓ verified · " if row["verified"] else "⚠ unverified · ", style="green" if row["verified"] else "yellow")
@@ -69,6 +72,8 @@ def agent_line(row: dict[str, Any], waiting: bool) -> Text:
         line.append("CONTROL", style="bold red")
     else:
         line.append("sees the screen", style="dim")
+    if width is not None and line.cell_len + 1 <= width:  # "\n  " becomes " · "
+        line = line[:head] + Text(" · ") + line[head + 3:]
     return line
 
 
@@ -267,8 +272,9 @@ class TeamView(StepsView):
         customer = name_text(self.customer_name) if self.customer_name else self.customer_text()
         return Text.assemble(("customer  ", "bold"), customer)
 
-    def team_text(self, now: float | None = None) -> Text:
-        """The tab: the customer, the open codes (what the agent reads out now, first), the agents."""
+    def team_text(self, now: float | None = None, width: int | None = None) -> Text:
+        """The tab: the customer, the open codes (what the agent reads out now, first), the
+        agents (each on one line when it fits ``width``)."""
         out = self._head_text()
         if self.ended:  # the last list would be stale, its ⇧F12 hint a dead end
             out.append("\n")
@@ -280,10 +286,10 @@ class TeamView(StepsView):
         rows = self.team_viewers or (self._me(),)
         for row in rows:
             out.append("\n")
-            out.append_text(agent_line(row, waiting=False))
+            out.append_text(agent_line(row, waiting=False, width=width))
         for row in self.team_waiting:
             out.append("\n")
-            out.append_text(agent_line(row, waiting=True))
+            out.append_text(agent_line(row, waiting=True, width=width))
         if not self.team_invites:  # with codes, the frame names the keys: no row of the 6 at 80×24
             out.append("\n")
             out.append(told("⇧F12 invites a colleague (the customer is asked to allow them)"), style="dim")
@@ -293,11 +299,17 @@ class TeamView(StepsView):
         if now is None:
             now = self.team_clock()
         listing = self.query_one("#team-list", PlainStatic)
-        listing.update(self.team_text(now))
+        listing.update(self.team_text(now, listing.content_region.width or None))
         many = len(self.team_invites) > 1
         self.query_one("#team").border_subtitle = ("" if not self.team_invites or self.ended
                                                    else "Tab: ↑↓ pick · c copies" if many else "Tab: c copies")
         self._render_facts()
+
+    def on_resize(self) -> None:  # Textual calls SessionView's too
+        self.call_after_refresh(self.render_team)  # one line or two per agent
+
+    def side_changed(self) -> None:
+        self.call_after_refresh(self.render_team)  # at 80×24 the tab is wider without the facts
 
     def team_clock(self) -> float:
         return time.monotonic()

@@ -170,7 +170,7 @@ class SessionUpdates(TeamView):
     def _on_paired(self, event: SessionPaired) -> None:
         self.sas = event.sas
         self.query_one("#code-card").display = False
-        self.query_one("#sas", PlainStatic).update(Text.assemble("SAS ", (self.sas, "bold")))
+        self._show_sas()
         self.mirror.set_placeholder("connected: waiting for the customer's screen…")
         self._set_state("connected: compare the SAS words by voice")
         self._system(f"connected. Compare these words with the customer by voice: {self.sas}")
@@ -180,7 +180,7 @@ class SessionUpdates(TeamView):
         self.customer_name = event.name
         if event.sas_words and event.lang != "en":  # the customer reads these: say them
             self.sas = event.sas_words
-            self.query_one("#sas", PlainStatic).update(Text.assemble("SAS ", (self.sas, "bold")))
+            self._show_sas()
             self._system(f"the customer reads the words in their language ({event.lang}): compare these: {self.sas}")
         if self.customer_name:
             self._set_title(f"{self.customer_name}")
@@ -218,6 +218,7 @@ class SessionUpdates(TeamView):
         badge.update(CONSENT_LABELS.get(level, level.upper()))
         for name in CONSENT_LABELS:
             badge.set_class(name == level, f"-{name}")
+        self._show_sas()
         if level != ConsentLevel.CONTROL and self.typing:
             self.set_typing(False)
             self.app.notify("The customer took back control: typing stopped.", severity="warning")

@@ -153,6 +153,9 @@ class CustomerApp(TeamPointer, inherit_bindings=False):
         self.reconnecting = False
         self.reconnecting_direct = False
         self.held_toasts: list[Notification] = []
+        #: Below 80 columns (one toast at a time): what waits for the SAS words' toast to go.
+        self.after_sas: list[Notification] = []
+        self._making_way = False  # older toasts go for a new one (not: their time is up)
         #: Toast titles whose newest toast replaces the one before (a guide's step card).
         self.superseding: set[str] = set()
         #: What the latest toasts show, by their whole text (a cut one is found again to dismiss it).
@@ -219,11 +222,15 @@ class CustomerApp(TeamPointer, inherit_bindings=False):
 
         shown = list(self._notifications)
         keep = (1 if self.has_class("narrow") else MAX_TOASTS) - 1
-        for old in shown:
-            others = list(self._notifications)
-            if (old.title == new.title and new.title in self.superseding) or len(others) > keep \
-                    or sum(map(rows, others)) + rows(new) > room:
-                self._unnotify(old, refresh=False)
+        self._making_way = True
+        try:
+            for old in shown:
+                others = list(self._notifications)
+                if (old.title == new.title and new.title in self.superseding) or len(others) > keep \
+                        or sum(map(rows, others)) + rows(new) > room:
+                    self._unnotify(old, refresh=False)
+        finally:
+            self._making_way = False
         super()._on_notify(event)
 
     def _unnotify(self, notification: Notification, refresh: bool = True) -> None:
@@ -233,6 +240,12 @@ class CustomerApp(TeamPointer, inherit_bindings=False):
         tmux after a burst of warnings: 'connected' still shown a minute later)."""
         super()._unnotify(notification, refresh)
         self.call_after_refresh(self._repaint_under_toasts)
+        if notification.title == current()("connected"):
+            self.sas_on_show = False
+        if self.after_sas and not self._making_way and not self._notifications:  # gone by itself, none left
+            waiting, self.after_sas = self.after_sas, []
+            for later in waiting:
+                self.notify(later.message, title=later.title, severity=later.severity, timeout=later.timeout)
 
     def _repaint_under_toasts(self) -> None:
         with contextlib.suppress(ScreenStackError):
@@ -315,7 +328,7 @@ class CustomerApp(TeamPointer, inherit_bindings=False):
         narrow = event.size.width < NARROW
         if narrow != self.has_class("narrow"):
             self.set_class(narrow, "narrow")
-            self._refresh_banner()
+        self._refresh_banner(event.size.width)  # the long sentence or the short one, by the width
         self._show_status(event.size.width)
         self._fit_consent_bar(event.size.width, event.size.height)
 
@@ -381,6 +394,8 @@ class CustomerApp(TeamPointer, inherit_bindings=False):
             tr = current()
             self.notify(tr("not connected yet"), severity="warning")
             return
+        if name == "hangup":
+            self.hung_up_here = True  # the call's end is the customer's own: no toast for it
         await runtime.run_command(name, text)
         if name in ("paste_suggestion", "decline_suggestion"):
             self._dismiss(current()(SUGGESTED))

@@ -11,6 +11,7 @@ import logging
 from typing import Any
 
 from textual.css.query import NoMatches
+from textual.notifications import Notification
 
 from cobrowse.crypto.sas import localize
 from cobrowse.i18n.ends import relay_text, wrong_code_text
@@ -36,6 +37,13 @@ NOTHING = ""
 
 class CustomerEvents(CustomerSteps):
     """Renders the customer runtime's events; the attributes are set by CustomerApp."""
+
+    #: The customer hung up or declined the call now ending (set by the app's command).
+    hung_up_here = False
+    #: The SAS words' toast is on show (or on its way).
+    sas_on_show = False
+    #: Where this session's receipt is and its chain head (docs/records.md), said again on exit.
+    receipt_line = ""
 
     def _emit(self, event: Event) -> None:
         if not self.is_running or self._exit:
@@ -142,6 +150,7 @@ class CustomerEvents(CustomerSteps):
             if self.query_one("#side").has_class("collapsed"):
                 self.notify(tr("Compare these words with your agent: {words}", words=words), title=tr("connected"),
                             timeout=30)
+                self.sas_on_show = True  # still in Textual's queue: not in _notifications yet
         elif kind == "hello":
             self.agent_name = agent_name(event, tr)
             self._note(customer_line(event, tr, self.agent_name) or "", "dim")
@@ -167,10 +176,16 @@ class CustomerEvents(CustomerSteps):
             self._note(message_of(event), "bold")
             self._show_status()
         elif kind == "receipt":
-            self._note(customer_line(event, tr) or message_of(event), "dim")
+            self.receipt_line = customer_line(event, tr) or message_of(event)
+            self._note(self.receipt_line, "dim")
         elif kind == "voice":
             self.call_agent = str(event.get("agent") or "")  # a team: the agent this call is with
-            self._note(voice_line(event, tr, self.agent_name), "bold" if event.get("state") == "ringing" else "dim")
+            line = voice_line(event, tr, self.agent_name)
+            self._note(line, "bold" if event.get("state") == "ringing" else "dim")
+            if event.get("state") == "ended" and not self.hung_up_here:  # the agent declined or hung up,
+                self.notify(line, timeout=10)  # no answer, it failed: the bar just went, the panel is mostly closed
+            if event.get("state") in ("ended", "calling", "ringing"):
+                self.hung_up_here = False
             self._show_call()
         elif kind == "path":
             if event.get("path") != "direct":
@@ -213,8 +228,13 @@ class CustomerEvents(CustomerSteps):
                             "out of the blue · Ctrl-] f reports this session · Ctrl-] e ends it", detail=detail))
             strip.set_classes("unverified")
             self._note(message_of(event), "bold red")
-            self.notify(tr("{detail}. See the red line at the bottom; Ctrl-] b shows the details.", detail=detail),
-                        title=tr("UNVERIFIED AGENT"), severity="error", timeout=10)
+            message = tr("{detail}. See the red line at the bottom; Ctrl-] b shows the details.", detail=detail)
+            if self.has_class("narrow") and self.sas_on_show:
+                # one toast at a time: this one took the SAS words' place, and they were then nowhere
+                # on the screen (the banner says UNVERIFIED already): it comes once no toast is left
+                self.after_sas.append(Notification(message, tr("UNVERIFIED AGENT"), severity="error", timeout=10))
+            else:
+                self.notify(message, title=tr("UNVERIFIED AGENT"), severity="error", timeout=10)
 
     def _ask_feedback(self, message: str) -> None:
         """The agent ended the session: was it solved? (the runtime gives up on its own in time)."""

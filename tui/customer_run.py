@@ -28,6 +28,8 @@ from cobrowse.i18n.ends import ended_text, error_text
 from cobrowse.i18n.text import current
 from cobrowse.policy.customer_events import ScreenCleared
 from cobrowse.policy.events import Event, kind_of
+from rich.text import Text
+
 from tui.safe import PlainStatic, plain
 from tui.customer_screens import SessionOverScreen, prefixed
 
@@ -191,7 +193,8 @@ class CustomerRun(CustomerQueue):
         elif outcome.exit_code == EXIT_OK:
             tr = current()
             ended = tr("session ended: {message}", message=ended_text(outcome.reason, outcome.message, tr))
-            self.exit(return_code=EXIT_OK, message=plain(prefixed(ended)))
+            said = [plain(prefixed(line)) for line in (ended, self.receipt_line) if line]  # the log is gone with the app
+            self.exit(return_code=EXIT_OK, message=Text("\n").join(said))
         else:
             tr = current()
             title = tr("cobrowse could not start the session") if self.sas is None else tr("The session ended")

@@ -86,6 +86,7 @@ class CustomerView(App[None]):
     reconnecting_direct: bool  # while reconnecting, the session goes on over the direct path
     relay_url: str
     held_toasts: list[Notification]  # toasts that wait while a consent question is on show
+    after_sas: list[Notification]  # below 80 columns: toasts that wait for the SAS words' toast
     superseding: set[str]  # toast titles whose newest toast replaces the one before
     toasts_shown_as: dict[str, str]  # a toast's whole text -> what it shows (cut to the screen)
     prefix_armed: bool
@@ -317,8 +318,9 @@ class CustomerView(App[None]):
     def banner_text(self) -> str:
         return str(self.query_one("#banner", PlainStatic).content)
 
-    def _refresh_banner(self) -> None:
+    def _refresh_banner(self, width: int | None = None) -> None:
         tr = current()
+        width = width or self.size.width
         runtime = self.runtime
         agent = self.agent_name
         level = runtime.level if runtime is not None else Level.VIEW
@@ -357,14 +359,26 @@ class CustomerView(App[None]):
             text, classes = tr(SHARED[level], agent=agent), level
         narrow = self.has_class("narrow")
         shared = classes == level
-        if narrow and shared:
+        recording = runtime is not None and runtime.recording.recording and self.phase == Phase.PAIRED
+        # 80 columns and more, but the sentence does not fit (Persian at 80, a long name): its
+        # " · " items that fit (the keys are in the bottom line too), else the short form; whole,
+        # never cut ("… Ctrl-] e…" without what the key does)
+        full = rewrite(tr("● RECORDING (Ctrl-] x stops) · {banner}", banner=text) if recording else text)
+        squeezed = not narrow and shared and width > 0 and cell_len(full) > width - 2
+        fitted = fit_hint(full, width - 2) if squeezed else ""
+        if fitted and cell_len(fitted) <= width - 2 and " · " in fitted:
+            banner = self.query_one("#banner", PlainStatic)
+            banner.update(fitted)
+            banner.set_classes(classes)
+            return
+        if (narrow or squeezed) and shared:
             short = tr(SHORT_LEVEL[level])
             if len(seeing) > 1:  # the only status line: how many see it (what they may do, when more)
                 count = tr.plural("{n} agent sees this", "{n} agents see this", len(seeing))
                 short = count if level == Level.VIEW else tr("{count} · {level}", count=count, level=short)
-            text = short if self.unverified else tr(SHORT_KEYS[level], level=short)
-        if runtime is not None and runtime.recording.recording and self.phase == Phase.PAIRED:
-            text = (tr("● REC · {banner}", banner=text) if narrow
+            text = short if self.unverified and narrow else tr(SHORT_KEYS[level], level=short)
+        if recording:
+            text = (tr("● REC · {banner}", banner=text) if narrow or squeezed
                     else tr("● RECORDING (Ctrl-] x stops) · {banner}", banner=text))
         if narrow and shared and self.unverified:
             text, classes = tr("⚠ UNVERIFIED · {banner}", banner=text), "unverified"

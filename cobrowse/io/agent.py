@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 from pathlib import Path
 from typing import Any, Callable, Mapping
 
@@ -22,6 +23,7 @@ from cobrowse.io.runtime import EXIT_REJECTED, SessionRuntime
 from cobrowse.helpdesk.summary import TicketLinked
 from cobrowse.playbook.suggest_session import Suggester
 from cobrowse.playbook import PlaybookError, load_playbook
+from cobrowse.playbook.steps import StepKey, on_agent_clock
 from cobrowse.policy import agent_commands as c
 from cobrowse.policy.agent import (
     FEEDBACK_WAIT,
@@ -77,6 +79,9 @@ class AgentRuntime(SessionRuntime):
         self.suggester = Suggester()  # suggest_playbooks: the library (set by the CLI) and the chat
         #: Predictive local echo of control-mode keys (None: off, --no-predict / predict = false).
         self.local_echo: LocalEcho | None = LocalEcho(lambda: self.now, self._emit_screen)
+        #: When this side paired (its clock): steps' ``at`` count from here (docs/headless.md).
+        self.started_at: float | None = None
+        self._step_times: dict[StepKey, float] = {}
 
     # the policy's state, as front ends and tests read it
 
@@ -180,12 +185,18 @@ class AgentRuntime(SessionRuntime):
     async def on_message(self, message: m.AppMessage) -> None:
         if isinstance(message, m.Chat):
             self.suggester.heard("customer", message.text)
+        elif isinstance(message, m.Steps) and "error" not in message.state:
+            elapsed = self.now - (self.started_at if self.started_at is not None else self.now)
+            state, self._step_times = on_agent_clock(dict(message.state), self._step_times, elapsed)
+            message = dataclasses.replace(message, state=state)
         await self.carry_out(self.policy.receive(message))
 
     async def on_peer(self, present: bool) -> None:
         await self.carry_out(self.policy.on_peer(present, paired=self.paired))
 
     async def on_paired(self) -> None:
+        if self.started_at is None:
+            self.started_at = self.now
         await self.carry_out(self.policy.on_paired())
 
     def end_summary(self) -> dict[str, Any]:

@@ -289,3 +289,32 @@ def _search(pattern: Any, line: str) -> bool:
         return pattern.search(line, timeout=MATCH_TIMEOUT) is not None
     except TimeoutError:
         return False
+
+
+#: What the agent remembers of one step to tell a new change from one it already stamped:
+#: (index, title, status, by, the customer's ``at``).
+StepKey = tuple[int, Any, Any, Any, Any]
+
+
+def on_agent_clock(state: dict[str, Any], seen: dict[StepKey, float],
+                   elapsed: float) -> tuple[dict[str, Any], dict[StepKey, float]]:
+    """A step state from the customer with each ``at`` on the agent's clock instead.
+
+    The customer stamps steps with its own monotonic clock, which means nothing to an
+    integration; the agent's client stamps each change when it first hears of it: ``elapsed``
+    is the agent's seconds since its session started. A step the state shows unchanged (same
+    status, actor and customer time) keeps the time it got; a step with no time stays None.
+    Returns the new state and what to pass as ``seen`` next time (only the current steps, so
+    it stays as small as the playbook)."""
+    steps = state.get("steps")
+    if not isinstance(steps, list):
+        return state, seen
+    out, kept = [], {}
+    for index, step in enumerate(steps):
+        if not isinstance(step, dict) or step.get("at") is None:
+            out.append(step)
+            continue
+        key: StepKey = (index, step.get("title"), step.get("status"), step.get("by"), step.get("at"))
+        at = kept[key] = seen.get(key, round(max(0.0, elapsed), 3))
+        out.append({**step, "at": at})
+    return {**state, "steps": out}, kept

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import time
 
 from harness import pair
 
@@ -50,6 +51,7 @@ def status(event: dict) -> list[str]:
 
 
 async def test_steps_advance_on_the_customers_output_and_either_side_can_change_them(relay_url: str) -> None:
+    began = time.monotonic()
     agent, customer, _ = await pair(relay_url)
     try:
         await agent.send({"cmd": "steps", "title": "Check the machine", "steps": [
@@ -70,10 +72,15 @@ async def test_steps_advance_on_the_customers_output_and_either_side_can_change_
         third = await agent.event("steps", current=2)
         assert status(third)[:3] == ["done", "done", "active"]
         assert [s["by"] for s in third["steps"][:2]] == ["auto", "auto"]
+        # "at": seconds since the agent's session started, on its clock (not the customer's)
+        times = [s["at"] for s in third["steps"][:3]]
+        assert all(isinstance(t, float) for t in times), times
+        assert 0 <= times[0] <= times[1] <= times[2] <= time.monotonic() - began, times
 
         await agent.send({"cmd": "step", "index": 2, "status": "skipped"})
         skipped = await agent.event("steps", current=3)
         assert skipped["steps"][2]["status"] == "skipped" and skipped["steps"][2]["by"] == "agent"
+        assert [s["at"] for s in skipped["steps"][:2]] == times[:2]  # unchanged steps keep their time
         await customer.send(b"\x1dm")  # the customer marks the current step done
         done = [e for e in agent.all("steps") if e["steps"][3]["status"] == "done"]
         if not done:

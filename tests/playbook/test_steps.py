@@ -338,3 +338,23 @@ def test_a_pathological_pattern_cannot_freeze_the_customer() -> None:
     assert machine.observe(["a" * 40 + "!"], 1.0) is False
     assert time.monotonic() - start < 2.0
     assert machine.observe(["a" * 10], 2.0) is True
+
+
+def test_the_agent_stamps_each_change_on_its_own_clock() -> None:
+    """The customer's ``at`` is its monotonic clock (meaningless to an integration): the agent
+    stamps a change when it first hears of it, and keeps the stamp while the step is unchanged."""
+    from cobrowse.playbook.steps import on_agent_clock
+
+    def state(*steps: tuple[str, str | None, float | None]) -> dict:
+        return {"title": "t", "current": 0, "finished": False,
+                "steps": [{"title": f"s{i}", "status": st_, "by": by, "at": at} for i, (st_, by, at) in enumerate(steps)]}
+
+    first, seen = on_agent_clock(state(("active", None, None), ("pending", None, None)), {}, 2.0)
+    assert [s["at"] for s in first["steps"]] == [None, None]
+    second, seen = on_agent_clock(state(("done", "auto", 35001.5), ("active", "auto", 35001.5)), seen, 7.25)
+    assert [s["at"] for s in second["steps"]] == [7.25, 7.25]
+    third, seen = on_agent_clock(state(("done", "auto", 35001.5), ("skipped", "agent", 35009.0)), seen, 12.5)
+    assert [s["at"] for s in third["steps"]] == [7.25, 12.5]
+    again, seen = on_agent_clock(state(("done", "auto", 35001.5), ("active", "agent", 35020.0)), seen, 30.0)
+    assert [s["at"] for s in again["steps"]] == [7.25, 30.0] and len(seen) == 2
+    assert on_agent_clock({"error": "x"}, seen, 1.0) == ({"error": "x"}, seen)

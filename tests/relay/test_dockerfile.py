@@ -167,3 +167,19 @@ def test_healthcheck_speaks_tls_when_the_relay_does(tmp_path: Path) -> None:
 @pytest.mark.parametrize("name", ["CMD", "HEALTHCHECK"])
 def test_exec_forms_parse(name: str) -> None:
     assert exec_form(one("CMD")) if name == "CMD" else healthcheck_argv()
+
+
+def test_the_token_store_is_in_the_data_volume(tmp_path: Path) -> None:
+    """`cobrowse relay token create` in the container wrote the store into the container's home
+    (COBROWSE_DATA_DIR does not move it), lost with the container; the image's ENV puts it in
+    the data volume, where the relay (the same settings) reads it."""
+    data, home = tmp_path / "data", tmp_path / "home"
+    data.mkdir()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("COBROWSE_RELAY")}
+    env.update({k: v.replace("/data", str(data), 1) if v.startswith("/data") else v for k, v in image_env().items()})
+    env.update({"HOME": str(home), "XDG_DATA_HOME": str(home / ".local" / "share"), "COBROWSE_CONFIG": os.devnull})
+    made = subprocess.run(relay_launcher() + ["token", "create", "--name", "alice"], capture_output=True, text=True,
+                          timeout=60, env=env, cwd=tmp_path)
+    assert made.returncode == 0, made.stderr
+    assert (data / "relay-tokens.json").exists() and not list(home.rglob("relay-tokens.json"))
+    assert str(data / "relay-tokens.json") in made.stderr

@@ -39,3 +39,39 @@ async def test_the_team_tab_fits_80x24_with_a_relay_of_its_own(relay: RelayServe
         assert " ".join(command.split()) in " ".join(shown.split()), shown  # whole, on the screen
         assert "customer  connected" in shown and "Alice (you)" in shown
         await alice.end_all()
+
+
+async def test_a_colleague_stays_in_sight_beside_an_open_code_at_80x24(relay: RelayServer,
+                                                                        customers: Callable[[], Customer]) -> None:
+    """With a colleague in and one open code, the tab's 6 rows held the customer, the code, its
+    command on 3 rows (the facts box beside it) and the first agent's 2 rows: the colleague fell
+    below the fold. At 80×24 the tab takes the width (the facts box hides, as for the steps)
+    and each agent is one row when it fits."""
+    from tests.tui.test_agent_team_invites import in_the_tab
+    from tui.agent_app import SessionPane
+
+    customer = customers()
+    team = CustomerTeam(customer.runtime, customer.runtime.emit, relay=relay.url, prompt_arming=0, control_cooldown=0)
+    team.policy.arming = 0
+    alice = AgentApp(relay.url, None, "Alice")
+    async with alice.run_test(size=(80, 24)) as pilot:
+        pane = await paired_session(pilot, customer)
+        await press_key(pilot, "⇧F12")
+        await wait(pilot, lambda: pane.team_invites, "a code for Bob")
+        bob = AgentApp(relay.url, None, "Bob", join_code=pane.team_invites[0].code)
+        async with bob.run_test(size=(80, 24)) as bob_pilot:
+            await wait(bob_pilot, lambda: bob.query(SessionPane), "Bob's session")
+            await wait(pilot, lambda: pane.team_waiting, "Bob waiting")
+            await customer.runtime.run_command("allow")
+            await wait(pilot, lambda: len(pane.team_viewers) == 2 and not pane.team_invites, "Bob admitted")
+            await press_key(pilot, "⇧F12")  # one more code, open
+            await wait(pilot, lambda: pane.team_invites, "the open code")
+            code = pane.team_invites[0].code
+            command = " ".join(f"colleague types: {pane.colleague_command(code)}".split())
+            everyone = ("customer connected", f"invite {code}", command, "Alice (agent 1, you)", "Bob (agent 2)")
+            await wait(pilot, lambda: all(part in in_the_tab(alice) for part in everyone), "all of it in the tab")
+            await pilot.pause(0.2)
+            assert all(part in in_the_tab(alice) for part in everyone), in_the_tab(alice)
+            assert pane.query_one("#team-list").outer_size.height <= pane.query_one("#team").content_region.height
+            await bob.end_all()
+        await alice.end_all()

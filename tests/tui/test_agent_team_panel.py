@@ -103,7 +103,11 @@ async def test_the_team_panel_follows_an_invitation_to_admission(relay: RelaySer
             await wait(bob_pilot, lambda: side(bob_pane) == "team-tab", "the team tab at 80×24")
             await wait(bob_pilot, lambda: "Alice (agent 1)" in screen_text(bob) and "agent 3, you" in screen_text(bob),
                        "the team on Bob's 80×24 screen")
-            assert re.search(r"team +2 agents", screen_text(bob))  # the facts strip's line, at 80×24 too
+            assert not bob_pane.query_one("#facts").display  # at 80×24 the team tab takes the width
+            await press_key(bob_pilot, "⇧F1")  # round to the chat, the facts back beside it
+            await wait(bob_pilot, lambda: side(bob_pane) == "chat-tab", "Bob's ⇧F1 to the chat")
+            await wait(bob_pilot, lambda: re.search(r"team +2 agents", screen_text(bob)),
+                       "the facts strip's line, at 80×24 too")
 
             # Bob leaves from the palette: his facts say so, never the team he is no longer in
             await press_key(bob_pilot, "F9")

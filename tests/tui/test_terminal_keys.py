@@ -44,5 +44,5 @@ def test_the_palette_names_the_same_key_as_the_footer() -> None:
     for key in CONSOLE_KEYS:
         if key.shown and key.title:
             assert by_action[key.action].endswith(f"({key.shown.replace('⇧', 'shift+')})")
-    bound = {b.action for b in AgentApp.BINDINGS if isinstance(b, Binding)} - {"quit"}  # Textual's Ctrl-Q, re-described
+    bound = {b.action for b in AgentApp.BINDINGS if isinstance(b, Binding)} - {"quit", "no_session"}  # Ctrl-Q: Textual's, re-described; no_session: the session keys with no session
     assert {k.action for k in CONSOLE_KEYS if k.shown} == bound

@@ -13,6 +13,14 @@ from tui.safe import PlainStatic
 from tui.widgets.meter import meter_bar
 
 
+def relabel(button: Button, label: str) -> None:
+    """A new label, and the button's width with it: Textual's ``label`` does not lay the
+    button out again, so a longer label (Persian "Hang up" after "Decline") was cut."""
+    if str(button.label) != label:
+        button.label = label
+        button.refresh(layout=True)
+
+
 class CallBar(Vertical):
     def compose(self) -> ComposeResult:
         tr = current()
@@ -32,9 +40,9 @@ class CallBar(Vertical):
         mute = self.query_one("#call-mute", Button)
         mute.display = call.in_call
         tr = current()
-        mute.label = tr("Unmute (Ctrl-] u)") if call.muted else tr("Mute (Ctrl-] u)")
-        self.query_one("#call-hangup", Button).label = (
-            tr("Decline (Ctrl-] o)") if call.state == "ringing" else tr("Hang up (Ctrl-] o)"))
+        relabel(mute, tr("Unmute (Ctrl-] u)") if call.muted else tr("Mute (Ctrl-] u)"))
+        relabel(self.query_one("#call-hangup", Button),
+                tr("Decline (Ctrl-] o)") if call.state == "ringing" else tr("Hang up (Ctrl-] o)"))
         self.query_one("#call-text", PlainStatic).update(self.text(call, levels, who))
 
     @staticmethod
