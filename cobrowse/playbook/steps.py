@@ -296,6 +296,11 @@ def _search(pattern: Any, line: str) -> bool:
 StepKey = tuple[int, Any, Any, Any, Any]
 
 
+def _hashable(value: Any) -> Any:
+    """A value from the other side as a part of a key: JSON's lists and objects as their text."""
+    return value if value is None or isinstance(value, (str, int, float)) else repr(value)
+
+
 def on_agent_clock(state: dict[str, Any], seen: dict[StepKey, float],
                    elapsed: float) -> tuple[dict[str, Any], dict[StepKey, float]]:
     """A step state from the customer with each ``at`` on the agent's clock instead.
@@ -314,7 +319,7 @@ def on_agent_clock(state: dict[str, Any], seen: dict[StepKey, float],
         if not isinstance(step, dict) or step.get("at") is None:
             out.append(step)
             continue
-        key: StepKey = (index, step.get("title"), step.get("status"), step.get("by"), step.get("at"))
+        key: StepKey = (index, *(_hashable(step.get(name)) for name in ("title", "status", "by", "at")))
         at = kept[key] = seen.get(key, round(max(0.0, elapsed), 3))
         out.append({**step, "at": at})
     return {**state, "steps": out}, kept

@@ -358,3 +358,15 @@ def test_the_agent_stamps_each_change_on_its_own_clock() -> None:
     again, seen = on_agent_clock(state(("done", "auto", 35001.5), ("active", "agent", 35020.0)), seen, 30.0)
     assert [s["at"] for s in again["steps"]] == [7.25, 30.0] and len(seen) == 2
     assert on_agent_clock({"error": "x"}, seen, 1.0) == ({"error": "x"}, seen)
+
+
+def test_a_hostile_step_state_is_stamped_without_an_error() -> None:
+    """The step state is the customer's (untrusted): any JSON where a step's fields should be."""
+    from cobrowse.playbook.steps import on_agent_clock
+
+    state = {"steps": [{"title": ["a", {"b": 1}], "status": {"x": []}, "by": [1], "at": [2.5]}, "not a step",
+                       {"title": "ok", "status": "done", "by": "auto", "at": 1.0}]}
+    out, seen = on_agent_clock(state, {}, 3.0)
+    assert [s["at"] if isinstance(s, dict) else s for s in out["steps"]] == [3.0, "not a step", 3.0]
+    again, _ = on_agent_clock(state, seen, 9.0)
+    assert again == out  # unchanged steps keep their stamps
