@@ -17,7 +17,10 @@ per rate, in the same run:
     stdout and stderr are a terminal.
 ``app`` (with ``--app``)
     The same, but ``cobrowse join`` runs the customer app (Textual) on a pty this script
-    reads and drops (100x34: the shared 100x30 terminal under the app's bars).
+    reads and drops (100x34: the shared 100x30 terminal under the app's bars). The pacer
+    starts once the app's terminal has been quiet 0.5 s (at most 5 s after the agent's first
+    screen): the app starts beside the session (early join) and its start-up (widgets
+    mounted, styles applied: ~0.3 s of CPU) fell in the window before.
 ``tmux`` (the baseline)
     A tmux server (``-L`` private socket, ``-f /dev/null``) running the same pacer in a
     100x30 session, with two attached clients on ptys read by this script: one is the
@@ -225,7 +228,8 @@ async def run_cobrowse(rate: float, seconds: float, tmp: Path, relay_url: str, c
             os.close(slave)
             procs.append(customer)
             fd = master
-            loop.add_reader(fd, lambda: _drop(fd))
+            drawn_at = [loop.time()]
+            loop.add_reader(fd, lambda: _drop(fd, drawn_at))
 
             async def paced_done() -> None:
                 while not times.exists():
@@ -237,6 +241,8 @@ async def run_cobrowse(rate: float, seconds: float, tmp: Path, relay_url: str, c
             task = asyncio.ensure_future(drained(argv, tmp, f"cobrowse-{tag}", procs))
         await agent.event("paired")
         await agent.event("screen")
+        if app:  # the app starts beside the session (early join): its start-up must not fall in the window
+            await _settled(drawn_at, SETTLED)
         customer = next(p for p in procs if p.name.startswith("cobrowse-"))
         samples: list[tuple[float, float]] = []
         stop = asyncio.Event()
@@ -289,11 +295,24 @@ async def run_cobrowse(rate: float, seconds: float, tmp: Path, relay_url: str, c
             os.close(master)
 
 
-def _drop(fd: int) -> None:
+def _drop(fd: int, drawn_at: list[float]) -> None:
     try:
         os.read(fd, 1 << 16)
     except OSError:
         asyncio.get_running_loop().remove_reader(fd)
+    drawn_at[0] = asyncio.get_running_loop().time()
+
+
+#: The customer app is measured once its terminal has been quiet this long (its start-up drawn:
+#: the widgets mounted, the first toasts shown), at most SETTLE_FOR s after the agent's first screen.
+SETTLED, SETTLE_FOR = 0.5, 5.0
+
+
+async def _settled(drawn_at: list[float], quiet: float) -> None:
+    loop = asyncio.get_running_loop()
+    give_up = loop.time() + SETTLE_FOR
+    while loop.time() < give_up and loop.time() - drawn_at[0] < quiet:
+        await asyncio.sleep(0.05)
 
 
 def _written_in(paced: dict[str, Any], window: tuple[float, float]) -> int:
