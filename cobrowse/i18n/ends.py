@@ -29,7 +29,7 @@ from cobrowse.i18n.text import N_, Translated, Translator, current, fill
 #: Why a session ended (runtime reasons and the relay's close reasons), as the customer reads it.
 END_REASONS: dict[str, str] = {
     "agent_ended": N_("the agent ended the session"),
-    "customer_ended": N_("the customer ended the session"),
+    "customer_ended": N_("you ended the session"),
     "command_exited": N_("the customer's shared program exited"),
     "ended": N_("the other side ended the session"),
     "peer_timeout": N_("the other side's connection dropped and they did not come back in time: the session is over"),
@@ -79,6 +79,11 @@ CLOSE_WORDS: dict[str, str] = {
     "claim_timeout": N_("the code was not confirmed in time: check the digits with your agent and try again"),
     "scared": PEER_SCARED,
 }
+
+
+#: Ends the customer caused, as the runtime and the relay word them (for the agent): the
+#: customer reads them as their own (``END_REASONS``), in English as in every language.
+OWN_ENDS: dict[str, str] = {"customer_ended": "the customer ended the session"}
 
 
 def end_text(reason: str, tr: Translator | None = None) -> str | None:
@@ -189,7 +194,7 @@ def ended_text(reason: str, message: str, tr: Translator | None = None) -> str:
         return relayed
     if reason in CLOSE_WORDS and message == CLOSE_WORDS[reason]:
         return tr(CLOSE_WORDS[reason])  # our literal, never the message itself
-    if not message or message == END_REASONS.get(reason):
+    if not message or message == END_REASONS.get(reason) or message == OWN_ENDS.get(reason):
         return end_text(reason, tr) or message
     return message
 

@@ -10,7 +10,7 @@ import re
 import pytest
 
 from cobrowse.i18n.catalogues import translator
-from cobrowse.i18n.ends import CLOSE_WORDS, END_REASONS, ended_text
+from cobrowse.i18n.ends import CLOSE_WORDS, END_REASONS, OWN_ENDS, ended_text
 from cobrowse.i18n.language import Language
 from cobrowse.i18n.text import ENGLISH, Translated
 from cobrowse.io.outcome import END_MESSAGES
@@ -24,7 +24,7 @@ def test_the_close_words_are_the_clients_own() -> None:
     for reason, words in CLOSE_WORDS.items():
         assert CLOSE_REASONS[reason] == words
     differing = {r for r, words in CLOSE_REASONS.items() if words != END_REASONS.get(r)}
-    assert differing <= set(CLOSE_WORDS)
+    assert differing <= set(CLOSE_WORDS) | set(OWN_ENDS)
 
 
 @pytest.mark.parametrize("lang", [Language.RU, Language.ZH, Language.FA])
@@ -33,7 +33,7 @@ def test_every_end_is_said_in_the_customers_language(lang: Language, reason: str
     line = ended_text(reason, message, translator(lang))
     assert isinstance(line, Translated) and line != message, (reason, line)
     assert not ENGLISH_WORDS.search(line), (reason, line)
-    assert ended_text(reason, message, ENGLISH) == message
+    assert ended_text(reason, message, ENGLISH) == (END_REASONS[reason] if reason in OWN_ENDS else message)
 
 
 @pytest.mark.parametrize("reason", ["shutdown", "claim_timeout"])

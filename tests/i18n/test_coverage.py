@@ -137,10 +137,11 @@ def test_persian_isolates_its_own_latin_fragments() -> None:
 
 
 def test_end_reasons_and_relay_errors_say_what_the_runtime_says() -> None:
-    from cobrowse.i18n.ends import END_REASONS, RELAY_ERRORS
+    from cobrowse.i18n.ends import END_REASONS, OWN_ENDS, RELAY_ERRORS
     from cobrowse.io.runtime import END_MESSAGES
     from cobrowse.wire.envelope import CLOSE_REASONS, ERROR_CODES
 
-    assert {k: END_REASONS[k] for k in END_MESSAGES} == END_MESSAGES
+    # (the customer's own ends are said to them as theirs: OWN_ENDS holds the runtime's words)
+    assert {k: OWN_ENDS.get(k, END_REASONS[k]) for k in END_MESSAGES} == END_MESSAGES
     assert set(CLOSE_REASONS) <= set(END_REASONS)
     assert {k: ERROR_CODES[k] for k in RELAY_ERRORS} == RELAY_ERRORS

@@ -72,6 +72,9 @@ def test_ends_and_errors() -> None:
     assert end_text("agent_ended", RU) == "специалист завершил сеанс"
     assert end_text("no_such_reason", RU) is None
     assert end_text("agent_ended", ENGLISH) == "the agent ended the session"
+    # the customer reads their own end as theirs, in English as in every other language
+    assert end_text("customer_ended", ENGLISH) == "you ended the session"
+    assert end_text("customer_ended", RU) == "вы завершили сеанс"
     assert error_text(WrongCode(), ZH) == "代码错误，或有人试图拦截：请开始新的会话"
     assert error_text(RelayRejected("expired", "x"), RU) == "срок действия этого кода истёк: попросите новый код"
     assert error_text(SessionEnded("peer_timeout"), FA) == "ارتباط طرف مقابل قطع شد و به\u200cموقع برنگشت: جلسه تمام شد"
