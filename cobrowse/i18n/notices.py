@@ -160,9 +160,16 @@ def guide_over(exited: bool, status: int, steps: Mapping[str, Any] | None, tr: T
     return tr("you ended the guide; steps: {done} done, {skipped} skipped, {failed} failed of {total}", **tally)
 
 
+#: Why a call ended, in cobrowse's own words (voice/call.py), as the customer reads them; any
+#: other reason (a media failure's, the other side's own text) is shown as it came.
+CALL_ENDS = {"declined": N_("declined"), "hung up": N_("hung up"), "no answer": N_("no answer"),
+             "the other side left": N_("the other side left"), "the other side hung up": N_("the other side hung up")}
+
+
 def voice_line(event: Mapping[str, Any], tr: Translator | None = None, agent: str = "") -> str:
     """A ``voice`` event as the customer reads it (``voice.call.describe`` is the English the
-    agent's side and the logs keep); ``reason`` is a technical word, shown as it came."""
+    agent's side and the logs keep); a ``reason`` of cobrowse's own is translated, any other
+    is shown as it came."""
     tr = tr or current()
     agent = str(event.get("agent") or agent or tr("the agent"))  # a team: the agent the call is with
     state, reason = event.get("state"), event.get("reason")
@@ -181,7 +188,10 @@ def voice_line(event: Mapping[str, Any], tr: Translator | None = None, agent: st
         if remote:
             return tr("call connected; {agent} is muted", agent=agent)
         return tr("call connected")
-    return tr("call ended ({reason})", reason=str(reason)) if reason else tr("call ended")
+    if not reason:
+        return tr("call ended")
+    said = CALL_ENDS.get(reason) if isinstance(reason, str) else None
+    return tr("call ended ({reason})", reason=tr(said) if said is not None else str(reason))
 
 
 #: Plain mode's keys when resuming would show what changed while paused (``ResumeReview.hint``).

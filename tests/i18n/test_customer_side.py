@@ -158,6 +158,13 @@ def test_voice_lines_in_the_customers_language_and_english_unchanged() -> None:
         assert voice_line(event, ENGLISH, "Ivan") == describe(event, "Ivan", "customer")
     assert voice_line({"state": "ringing"}, RU, "Ivan") == "вам звонит Ivan (Ctrl-] t — ответить, Ctrl-] o — отклонить)"
     assert voice_line({"state": "active", "muted": True}, ZH) == "通话已接通；您的麦克风已静音"
+    # cobrowse's own reasons in the customer's language; any other (the other side's text) as it came
+    for reason in ("declined", "hung up", "no answer", "the other side left", "the other side hung up"):
+        assert voice_line({"state": "ended", "reason": reason}, ENGLISH) == f"call ended ({reason})"
+        assert reason not in voice_line({"state": "ended", "reason": reason}, FA)
+    assert voice_line({"state": "ended", "reason": "declined"}, RU) == "звонок завершён (отклонён)"
+    assert voice_line({"state": "ended", "reason": "no answer"}, ZH) == "通话已结束（无人接听）"
+    assert voice_line({"state": "ended", "reason": "ICE failed"}, RU) == "звонок завершён (ICE failed)"
 
 
 def test_the_join_retry_and_reclaim_warnings_are_translated() -> None:
