@@ -80,7 +80,10 @@ class CustomerSteps(CustomerView):
         elif step is not None and current_step is not None:
             message = headline = tr("Step {index}/{total}: {title}", index=current_step + 1, total=len(items),
                                     title=step_title)
-            if step_command:
+            if step_command and self.has_class("narrow"):
+                # the step and its command matter most in a small toast; the status line shows the keys
+                message = tr("{step}\n$ {command}", step=message, command=step_command)
+            elif step_command:
                 message = tr("{step}\n$ {command}\n(Ctrl-] a pastes it, Ctrl-] m done, Ctrl-] k skip)", step=message,
                              command=step_command)
         else:

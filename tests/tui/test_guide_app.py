@@ -117,3 +117,16 @@ async def test_a_failed_step_is_said_when_the_panel_is_hidden(relay_url: str) ->
         assert any(line.startswith("step 1/2 failed: Find it") for line in app.log_lines)
         await prefix(pilot, "b")
         assert "✗ 1. Find it" in steps_text(app)
+
+
+async def test_a_step_card_below_80_columns_keeps_the_step_and_its_command(relay_url: str) -> None:
+    """A small toast shows the step and its command whole; the keys' hint (on the status line
+    anyway) is left out rather than cut to a fragment of it."""
+    app = GuideApp(relay_url, FAILING, BASH)
+    async with app.run_test(size=(40, 10)) as pilot:
+        await until(lambda: any(line.startswith("$") for line in pane_lines(app)), what="the prompt")
+        await until(lambda: any("Step 1/2: Find it" in str(n.message) for n in app._notifications),
+                    what="the step's toast")
+        card = next(str(n.message) for n in app._notifications if "Step 1/2" in str(n.message))
+        assert card == "Step 1/2: Find it\n$ type -a no''such-cmd"
+        await pilot.pause()
