@@ -9,13 +9,13 @@ from pathlib import Path
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-from cobrowse.screen import Emulator, ScreenSender
+from cobrowse.screen import Emulator
 from cobrowse.screen.above import is_plain
-from cobrowse.screen.redact import CONTEXT_ROWS, Redactor
-from cobrowse.screen.sync import redact_clustered
+from cobrowse.screen.redact import CONTEXT_ROWS
 
 sys.path.insert(0, str(Path(__file__).parent))
 from streams import sizes  # noqa: E402
+from redaction_truth import assert_redacts_as_the_scrollback  # noqa: E402
 
 SETTINGS = settings(max_examples=int(os.environ.get("COBROWSE_FUZZ_EXAMPLES", "100")), deadline=None,
                     suppress_health_check=[HealthCheck.too_slow])
@@ -77,16 +77,4 @@ def test_lines_above_followed_through_erases_equal_the_scrollback(pieces, size):
 def test_redaction_through_erases_equals_redaction_with_the_scrollback(pieces, size):
     """The frames' redaction with the followed context equals redaction with avt's own
     scrollback as context (a label or a token's start that scrolled off still masks)."""
-    sender = ScreenSender(*size, fps=1000.0, redactor=Redactor())
-    sender.scroll_ops = True
-    truth = Redactor()
-    now = 0.0
-    for text in pieces:
-        sender.feed(text.encode())
-        now += 1.0
-        if sender.poll(now) is None:
-            continue
-        emu = sender.emulator
-        raw = emu.state()
-        expected = redact_clustered(truth, raw.rows, emu.scrollback(CONTEXT_ROWS), raw.cursor)
-        assert sender.sent is not None and sender.sent.rows == expected
+    assert_redacts_as_the_scrollback(size, (text.encode() for text in pieces))

@@ -18,6 +18,7 @@ from cobrowse.screen.sync import redact_clustered
 
 sys.path.insert(0, str(Path(__file__).parent))
 from streams import sizes, split_stream  # noqa: E402
+from redaction_truth import assert_redacts_as_the_scrollback  # noqa: E402
 
 SETTINGS = settings(max_examples=int(os.environ.get("COBROWSE_FUZZ_EXAMPLES", "100")), deadline=None,
                     suppress_health_check=[HealthCheck.too_slow])
@@ -168,20 +169,8 @@ def test_context_followed_through_any_output_redacts_as_the_scrollback(stream, s
     """Whatever the output (cursor moves, erases, the alternate screen, resizes' absence),
     the sender's redaction equals redaction with the emulator's own scrollback as context."""
     _, chunks = stream
-    sender = ScreenSender(*size, fps=1000.0, redactor=Redactor())
-    sender.scroll_ops = True
-    truth = Redactor()
     text = [("\r\n".join(lines[i::3]) + "\r\n").encode() for i in range(3)]
-    now = 0.0
-    for k, chunk in enumerate(chunks + text):
-        sender.feed(chunk)
-        now += 1.0
-        if sender.poll(now) is None:
-            continue
-        emu = sender.emulator
-        raw = emu.state()
-        expected = redact_clustered(truth, raw.rows, emu.scrollback(CONTEXT_ROWS), raw.cursor)
-        assert sender.sent is not None and sender.sent.rows == expected
+    assert_redacts_as_the_scrollback(size, chunks + text)
 
 
 @SETTINGS
