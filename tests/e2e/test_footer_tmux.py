@@ -58,8 +58,8 @@ async def test_a_moved_key_is_named_in_the_footer_and_the_sentences(relay_url: s
         tmux.start("agent", command("agent", "--relay", relay_url).replace("/dev/null", str(config)), 80, 24)
         await tmux.wait("agent", lambda s: "New session" in s and "F9 Commands" in s, "the start screen")
         tmux.keys("agent", "F2")
-        screen = await tmux.wait("agent", lambda s: "Read this code to the customer (F3 copies it)" in s,
-                                 "the code, with the configured copy key")
+        screen = await tmux.wait("agent", lambda s: "Read this code to the customer (F3 copies it)" in s
+                                 and "F3 Copy" in footer_items(s), "the code, with the configured copy key")
         items = footer_items(screen)
         assert "F3 Copy" in items and "F9 Commands" in items and set(items) <= moved, items
     finally:
