@@ -340,22 +340,21 @@ class Emulator:
         if "3J" in text:
             cut = _after_erase_saved(text)
             if cut:
-                changed = self._feed_piece(text[:cut])
-                self._erase_saved()
+                changed = self._feed_piece(text[:cut]) | self._erase_saved()
                 return changed | self._feed_piece(text[cut:])
         return self._feed_piece(text)
 
-    def _erase_saved(self) -> None:
+    def _erase_saved(self) -> set[int]:
         """``ESC [ 3 J`` (`clear` writes it): the lines above the screen are gone on the
         customer's terminal. avt ignores it, and would pull the cleared lines back into view
         when the terminal grows (and give them to redaction as context): rebuild it from its
         dump, which holds the screens, cursor, pen, modes and tab stops but no scrollback."""
-        fresh = avt.Vt(self._cols, self._rows, scrollback_limit=_SCROLLBACK)
-        fresh.feed_str(self._vt.dump())
-        self._vt = fresh
-        self._view = None
-        self._built.clear()
-        self._off.seed(())
+        if self._rebuild():
+            self._off.seed(())
+            return set()
+        self._filter.pen = None
+        self._off.forget()
+        return set(range(self._rows))
 
     def _feed_piece(self, text: str) -> set[int]:
         if not text:
@@ -437,20 +436,28 @@ class Emulator:
     def _recover(self) -> set[int]:
         """avt panicked (a Rust bug, e.g. a wide char on a 1-column screen with
         autowrap off): rebuild a fresh Vt from the old one's dump, or blank."""
-        cols, rows = self._cols, self._rows
-        fresh = avt.Vt(cols, rows, scrollback_limit=_SCROLLBACK)
-        try:
-            fresh.feed_str(self._vt.dump())
-        except BaseException as exc:
-            if type(exc).__name__ != "PanicException":
-                raise
-            fresh = avt.Vt(cols, rows, scrollback_limit=_SCROLLBACK)
-        self._vt = fresh
-        self._view = None
+        self._rebuild()
         self._filter.pen = None
         self._off.forget()
+        return set(range(self._rows))
+
+    def _rebuild(self) -> bool:
+        """A fresh Vt from the old one's dump (screens, cursor, pen, modes, tab stops; no
+        lines above the screen); a blank one if avt panics on its own dump. Whether the
+        dump was taken."""
+        fresh = avt.Vt(self._cols, self._rows, scrollback_limit=_SCROLLBACK)
+        taken = True
+        try:
+            fresh.feed_str(self._vt.dump())
+        except BaseException as exc:  # pyo3's PanicException derives from BaseException
+            if type(exc).__name__ != "PanicException":
+                raise
+            fresh = avt.Vt(self._cols, self._rows, scrollback_limit=_SCROLLBACK)
+            taken = False
+        self._vt = fresh
+        self._view = None
         self._built.clear()
-        return set(range(rows))
+        return taken
 
     def resize(self, cols: int, rows: int) -> set[int]:
         """Resize the screen; returns every row index (the caller resends all)."""
