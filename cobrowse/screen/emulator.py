@@ -325,7 +325,13 @@ class Emulator:
             changed.update(self._feed_str(pending))
             return self._vt.dump()
 
-        changed |= self._feed_str(flt.process(text, self._rows, flush, lambda: self._vt.cursor.row, self._join_left))
+        def wide_fits(pending: str) -> bool:
+            changed.update(self._feed_str(pending))
+            return self._vt.cursor.col + 2 <= self._cols
+
+        changed |= self._feed_str(
+            flt.process(text, self._rows, flush, lambda: self._vt.cursor.row, self._join_left, wide_fits)
+        )
         if flt.tokens.full:
             in_use = {ch for line in self._vt.lines() for ch in line.text if is_token_char(ch)}
             flt.tokens.collect(in_use)

@@ -259,12 +259,15 @@ class StreamFilter:
         return text[:i]
 
     def process(self, text: str, rows: int, flush: Callable[[str], str], cursor_row: Callable[[], int],
-                join_left: Callable[[str], str] | None = None) -> str:
+                join_left: Callable[[str], str] | None = None,
+                wide_fits: Callable[[str], bool] | None = None) -> str:
         """``text`` rewritten for avt. ``flush(pending)`` feeds ``pending`` to avt and returns
         its dump (to read the pen, when the intensity must be known); ``cursor_row()`` is avt's
         cursor row (after a flush); ``join_left(chars)`` (after a flush) returns what makes avt
         join zero-width ``chars`` to the cell left of the cursor, as tmux does when they
-        follow an escape sequence or arrive in a later chunk than their base."""
+        follow an escape sequence or arrive in a later chunk than their base;
+        ``wide_fits(pending)`` feeds ``pending`` to avt and says whether a wide character fits
+        on the cursor's row (insert mode makes room for it only then)."""
         if self.tail:
             text = self.tail + text
             self.tail = ""
@@ -278,7 +281,7 @@ class StreamFilter:
         for m in _SEQ_RE.finditer(text):
             start = m.start()
             if start > pos:
-                out.append(self._run(self._join(text[pos:start], out, flush, join_left)))
+                out.append(self._run(self._join(text[pos:start], out, flush, join_left), out, wide_fits))
             pos = m.end()
             final = m.group(3)
             if final is not None:
@@ -300,7 +303,7 @@ class StreamFilter:
                     self.shifted = False
                 out.append(seq)
         if pos < len(text):
-            out.append(self._run(self._join(text[pos:], out, flush, join_left)))
+            out.append(self._run(self._join(text[pos:], out, flush, join_left), out, wide_fits))
         bold, faint = self.bold, self.faint
         known = bold is not None and faint is not None and not (bold and faint)
         self.pen = (bool(bold), bool(faint)) if known and _PEN_LOST_TEXT.search(text) is None else None
@@ -337,7 +340,7 @@ class StreamFilter:
         out.append(join_left(m.group(0)))
         return run[m.end() - (1 if after_zwj else 0):]
 
-    def _run(self, run: str) -> str:
+    def _run(self, run: str, out: list[str], wide_fits: Callable[[str], bool] | None) -> str:
         ext = self.ext
         if self.bold and self.faint:
             ext |= BOLD | FAINT
@@ -347,9 +350,27 @@ class StreamFilter:
         elif not self._plain and not run.isascii() and NEEDS_TOKEN_RE.search(run):
             run = self.tokens.tokenize(run, 0)
         if self.insert and not run.isascii():
-            # tmux (and xterm) shift the row right by two cells for a wide character
-            run = "".join(f"\x1b[@{ch}" if _wide(ch) else ch for ch in run)
+            run = self._insert_wide(run, out, wide_fits)
         return run
+
+    def _insert_wide(self, run: str, out: list[str], wide_fits: Callable[[str], bool] | None) -> str:
+        """tmux (and xterm) shift the row right by two cells for a wide character, avt by one:
+        one more blank inserted first. Not where the character does not fit (it wraps, or is
+        at the pending wrap): a blank inserted there would cut the last cell, the character's
+        own half once drawn (bounded: past ``_MAX_JOINS`` checks a chunk, room is made blind)."""
+        parts: list[str] = []
+        for ch in run:
+            if _wide(ch):
+                room = True
+                if wide_fits is not None and self._joins < _MAX_JOINS:
+                    self._joins += 1
+                    room = wide_fits("".join(out) + "".join(parts))
+                    out.clear()
+                    parts.clear()
+                if room:
+                    parts.append("\x1b[@")
+            parts.append(ch)
+        return "".join(parts)
 
     def _esc(self, seq: str, inter: str, final: str) -> str:
         if inter in ("(", ")"):

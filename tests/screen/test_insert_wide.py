@@ -7,7 +7,7 @@ capture-pane, cursor_x)."""
 from __future__ import annotations
 
 import pytest
-from hypothesis import given
+from hypothesis import example, given
 from hypothesis import strategies as st
 
 from cobrowse.screen import Emulator
@@ -41,6 +41,7 @@ PIECES = st.sampled_from(["a", "xy", "中", "ｗ", "é", "e\u0301", "\U0001F44D"
 
 
 @given(row=st.text(alphabet="abcdefghij", max_size=20), pieces=st.lists(PIECES, max_size=12))
+@example(row="", pieces=["a", "a", *["xy"] * 8, "中", "中"])
 def test_inserting_at_the_start_of_a_row_puts_the_text_before_it(row: str, pieces: list[str]) -> None:
     """Typed in insert mode at column 0, text lands before the row's old text, whatever the
     widths: the same row as the text written first, then the old text, cut at the edge."""
@@ -53,3 +54,15 @@ def test_inserting_at_the_start_of_a_row_puts_the_text_before_it(row: str, piece
     written = Emulator(20, 2)
     written.feed_text(text + row[: 20 - cells])
     assert inserted.lines()[0] == written.lines()[0]
+
+
+def test_a_wide_character_that_wraps_in_insert_mode_is_kept() -> None:
+    """At the pending wrap no room is made on the full row (a blank inserted there cut the
+    character drawn before it); the character wraps to the next row."""
+    for data, first in (("\x1b[4hab中中", "ab中"), ("\x1b[4hab中\x1b[31m中", "ab中"), ("\x1b[4habc中", "abc")):
+        for cut in range(len(data) + 1):
+            emu = Emulator(4, 3)
+            emu.feed_text(data[:cut])
+            emu.feed_text(data[cut:])
+            assert emu.lines()[:2] == [first, "中"], f"{data!r} cut at {cut}"
+            assert emu.cursor().col == 2
