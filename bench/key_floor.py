@@ -1,7 +1,7 @@
 """The floor under bench/key_latency.py: a key's round trip through cobrowse's process hops
 and nothing else.
 
-    python bench/key_floor.py [--n 400] [--gap 0.01] [--relay]
+    python bench/key_floor.py [--n 400] [--gap 0.01] [--relay | --two]
 
 The same hops as control mode: this script writes a line to an "agent" process's stdin, the
 agent sends the key over TCP to a forwarder running in this process (the relay's place),
@@ -11,8 +11,10 @@ streams: no websockets, no sealing, no JSON, no terminal emulation, no redaction
 left is what the hops and three event loops cost on this machine; cobrowse's own work is
 the difference to key_latency's ``p50_ms``. With ``--relay`` the forwarder is cobrowse's
 relay and the two sides speak websockets to it (open, claim, confirm, then binary frames):
-the hops plus the relay and websockets, still without sealing, JSON or a screen. The last
-stdout line is one JSON object.
+the hops plus the relay and websockets, still without sealing, JSON or a screen. With
+``--two`` there is no forwarder: the agent and the customer hold the two ends of one TCP
+connection on 127.0.0.1 (a shape with the relay off a local key's path: two processes and
+four wake-ups instead of three and six). The last stdout line is one JSON object.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ import asyncio
 import json
 import os
 import pty
+import socket
 import sys
 import time
 from pathlib import Path
@@ -52,9 +55,15 @@ async def forwarder() -> asyncio.Server:
     return await asyncio.start_server(handle, "127.0.0.1", 0)
 
 
-async def agent(port: int) -> None:
+async def _connect(port: int, fd: int | None) -> tuple[asyncio.StreamReader, asyncio.StreamWriter]:
+    if fd is not None:  # --two: our end of the connection the bench made
+        return await asyncio.open_connection(sock=socket.socket(fileno=fd))
+    return await asyncio.open_connection("127.0.0.1", port)
+
+
+async def agent(port: int, fd: int | None = None) -> None:
     """Keys from stdin to the forwarder; a line on stdout for each echo that comes back."""
-    reader, writer = await asyncio.open_connection("127.0.0.1", port)
+    reader, writer = await _connect(port, fd)
     loop = asyncio.get_running_loop()
     stdin = asyncio.StreamReader()
     await loop.connect_read_pipe(lambda: asyncio.StreamReaderProtocol(stdin), sys.stdin)
@@ -71,9 +80,9 @@ async def agent(port: int) -> None:
     task.cancel()
 
 
-async def customer(port: int) -> None:
+async def customer(port: int, fd: int | None = None) -> None:
     """Keys from the forwarder into a pty running `cat`; its output back to the forwarder."""
-    reader, writer = await asyncio.open_connection("127.0.0.1", port)
+    reader, writer = await _connect(port, fd)
     pid, fd = pty.fork()
     if pid == 0:
         os.execvp("cat", ["cat"])
@@ -138,8 +147,17 @@ async def ws_customer(port: int, nameplate: str) -> None:
     task.cancel()
 
 
-async def rounds(n: int, gap: float, relay: bool) -> list[float]:
-    if relay:
+async def rounds(n: int, gap: float, relay: bool, two: bool = False) -> list[float]:
+    fds: list[int] = []
+    if two:
+        with socket.create_server(("127.0.0.1", 0)) as listener:
+            near = socket.create_connection(listener.getsockname())
+            far, _ = listener.accept()
+        for sock in (near, far):
+            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        fds = [near.detach(), far.detach()]
+        port = 0
+    elif relay:
         from relay.config import RelayConfig
         from relay.server import serve_relay
 
@@ -150,14 +168,19 @@ async def rounds(n: int, gap: float, relay: bool) -> list[float]:
         port = server.sockets[0].getsockname()[1]
     me = [sys.executable, os.path.abspath(__file__)]
     side = await asyncio.create_subprocess_exec(*me, "--role", "agent", "--port", str(port), *(["--relay"] if relay else []),
+                                                *(["--fd", str(fds[0])] if two else []), pass_fds=fds[:1],
                                                 stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE)
     assert side.stdin is not None and side.stdout is not None
     extra: list[str] = []
     if relay:
         extra = ["--relay", "--nameplate", (await asyncio.wait_for(side.stdout.readline(), 10)).decode().strip()]
+    elif two:
+        extra = ["--fd", str(fds[1])]
     else:
         await asyncio.sleep(0.3)  # the agent connects first: the forwarder pairs in order
-    other = await asyncio.create_subprocess_exec(*me, "--role", "customer", "--port", str(port), *extra)
+    other = await asyncio.create_subprocess_exec(*me, "--role", "customer", "--port", str(port), *extra, pass_fds=fds[1:])
+    for fd in fds:
+        os.close(fd)
     samples: list[float] = []
     try:
         await asyncio.sleep(0.5)
@@ -177,7 +200,7 @@ async def rounds(n: int, gap: float, relay: bool) -> list[float]:
         if relay:
             ours.close()
             await ours.wait_closed()
-        else:
+        elif not two:
             server.close()
     return samples
 
@@ -187,23 +210,26 @@ def main() -> None:
     parser.add_argument("--n", type=int, default=400)
     parser.add_argument("--gap", type=float, default=0.01)
     parser.add_argument("--relay", action="store_true", help="cobrowse's relay and websockets instead of a TCP forwarder")
+    parser.add_argument("--two", action="store_true", help="no forwarder: the two sides on one TCP connection")
+    parser.add_argument("--fd", type=int, help=argparse.SUPPRESS)
     parser.add_argument("--role", choices=("agent", "customer"), help=argparse.SUPPRESS)
     parser.add_argument("--port", type=int, help=argparse.SUPPRESS)
     parser.add_argument("--nameplate", default="", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.role == "agent":
-        asyncio.run(ws_agent(args.port) if args.relay else agent(args.port))
+        asyncio.run(ws_agent(args.port) if args.relay else agent(args.port, args.fd))
         return
     if args.role == "customer":
-        asyncio.run(ws_customer(args.port, args.nameplate) if args.relay else customer(args.port))
+        asyncio.run(ws_customer(args.port, args.nameplate) if args.relay else customer(args.port, args.fd))
         return
-    ordered = sorted(asyncio.run(rounds(args.n, args.gap, args.relay)))
+    ordered = sorted(asyncio.run(rounds(args.n, args.gap, args.relay, args.two)))
     print(json.dumps({"floor_p50_ms": round(ordered[len(ordered) // 2], 3),
                       "floor_p90_ms": round(ordered[int(len(ordered) * 0.9)], 3),
                       "floor_p99_ms": round(ordered[min(len(ordered) - 1, int(len(ordered) * 0.99))], 3),
                       "n": len(ordered), "gap_s": args.gap,
                       "path": "stdin -> agent -> {0} -> customer -> pty cat -> customer -> {0} -> agent -> stdout".format(
-                          "websockets + cobrowse's relay" if args.relay else "TCP forwarder")}))
+                          "websockets + cobrowse's relay" if args.relay else "TCP forwarder")
+                      if not args.two else "stdin -> agent -> TCP -> customer -> pty cat -> customer -> TCP -> agent -> stdout"}))
 
 
 if __name__ == "__main__":

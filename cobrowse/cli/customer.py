@@ -235,7 +235,7 @@ async def run_customer(args: argparse.Namespace, settings: ClientSettings, guide
             say(tr("guide: {keys}", keys=guide_hint(Front.PLAIN, tr)))
         else:
             say(runtime.policy.help)
-        shared = Passthrough(process, terminal, observer=lane.observe(runtime.program_output),
+        shared = Passthrough(process, terminal, observer=lane.observe(runtime.program_output), first=runtime.echo_first,
                              resize_observer=lane.observe_resize(runtime.resize),
                              input_handler=lane.observe_keys(inputs.put_nowait), input_eof_observer=input_ended)
         program = asyncio.create_task(shared.run())

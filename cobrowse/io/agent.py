@@ -19,7 +19,7 @@ from cobrowse.i18n.playbooks import for_peer
 from cobrowse.io.headless import parsed
 from cobrowse.io.recorder import Recorder
 from cobrowse.io.local_echo import LocalEcho
-from cobrowse.io.runtime import EXIT_REJECTED, SessionRuntime
+from cobrowse.io.runtime import EXIT_REJECTED, Later, SessionRuntime
 from cobrowse.helpdesk.summary import TicketLinked
 from cobrowse.playbook.suggest_session import Suggester
 from cobrowse.playbook import PlaybookError, load_playbook
@@ -151,6 +151,12 @@ class AgentRuntime(SessionRuntime):
     # carrying out a plan
 
     async def carry_out(self, plan: Plan) -> None:
+        self._effects(plan)
+        for message in plan.send:
+            await self.send(message)
+        self._events(plan)
+
+    def _effects(self, plan: Plan) -> None:
         for effect in plan.effects:
             if isinstance(effect, StopRecorder):
                 self._stop_recorder(effect.reason)
@@ -158,8 +164,8 @@ class AgentRuntime(SessionRuntime):
                 self._start_recorder()
             elif isinstance(effect, FeedbackCame):
                 self._feedback_came.set()
-        for message in plan.send:
-            await self.send(message)
+
+    def _events(self, plan: Plan) -> None:
         for event in plan.events:
             if isinstance(event, ScreenChanged) and event.state is not None:
                 if self.recorder is not None and not self.recorder.closed:
@@ -183,13 +189,26 @@ class AgentRuntime(SessionRuntime):
         return self.policy.proof(self.identity, session.binding if session is not None else None)
 
     async def on_message(self, message: m.AppMessage) -> None:
+        await self.carry_out(self._receive(message))
+
+    def message_now(self, message: m.AppMessage) -> Later | None:
+        """A message the policy answers without sending (the customer's screen, most often: a
+        key's echo) is carried out from the link's read callback; one that sends, in a task."""
+        plan = self._receive(message)
+        if plan.send:
+            return self.carry_out(plan)
+        self._effects(plan)
+        self._events(plan)
+        return None
+
+    def _receive(self, message: m.AppMessage) -> Plan:
         if isinstance(message, m.Chat):
             self.suggester.heard("customer", message.text)
         elif isinstance(message, m.Steps) and "error" not in message.state:
             elapsed = self.now - (self.started_at if self.started_at is not None else self.now)
             state, self._step_times = on_agent_clock(dict(message.state), self._step_times, elapsed)
             message = dataclasses.replace(message, state=state)
-        await self.carry_out(self.policy.receive(message))
+        return self.policy.receive(message)
 
     async def on_peer(self, present: bool) -> None:
         await self.carry_out(self.policy.on_peer(present, paired=self.paired))
@@ -336,6 +355,28 @@ class AgentRuntime(SessionRuntime):
             self.local_echo.keys(cmd.data)
         if isinstance(cmd, c.Chat) and self.recorder is not None and not self.recorder.closed:
             self.recorder.note_event(ChatMessage(Side.AGENT, cmd.text), self.now)
+
+    def command_now(self, cmd: AgentCommand) -> bool:
+        """``command`` for a key from stdin's read callback (io/headless.py), when it can be
+        carried out without awaiting: paired, the socket taking a frame at once. The same
+        checks, plan, actions and local echo; False: nothing done, ``command`` will run it.
+        CommandError as ``command`` raises it, before anything is done."""
+        if not isinstance(cmd, c.Keys) or self.session is None or self._ending or not self.link.ready_now():
+            return False
+        self.policy.check(cmd, paired=self.paired)
+        plan = self.policy.command(cmd, paired=self.paired)
+        self._effects(plan)
+        session, now = self.session, self.now
+        for message in plan.send:
+            session.send(message, now)
+        for frame in session.data_to_send():  # ``flush`` without awaiting (the socket takes them now)
+            if not self.rtc.route(frame):
+                self.link.send_now(frame)
+        self._events(plan)
+        self.on_action(cmd.summary())
+        if self.local_echo is not None:
+            self.local_echo.keys(cmd.data)
+        return True
 
     async def voice_command(self, cmd: c.Call | c.Hangup | c.Mute) -> None:
         try:

@@ -19,7 +19,7 @@ from typing import Any, Callable, Sequence
 from cobrowse.errors import AudioUnavailable
 from cobrowse.io.customer_seat import TeamSeat
 from cobrowse.io.output_feed import DEFER_BELOW, OutputFeed
-from cobrowse.io.runtime import SessionRuntime
+from cobrowse.io.runtime import Later, SessionRuntime
 from cobrowse.playbook import Playbook, StepMachine
 from cobrowse.policy.customer import END_CONFIRM, FEEDBACK_ANSWER, CustomerPolicy, Effect
 from cobrowse.policy.customer_consent import HELLO_WAIT
@@ -111,6 +111,8 @@ class CustomerRuntime(TeamSeat, SessionRuntime):
         #: When the agent's last key went to the program, until the output after it (``echo_frame``).
         self._keyed_at = -math.inf
         self._echoing = False
+        #: The read ``echo_first`` took before the customer's terminal saw it (``program_output`` skips it then).
+        self._taken: bytes | None = None
 
     # the policy's state, for front ends (read-only views of its machines)
 
@@ -239,8 +241,24 @@ class CustomerRuntime(TeamSeat, SessionRuntime):
 
     # from the glue
 
+    def echo_first(self, data: bytes) -> None:
+        """Plain mode's look at a pty read before the customer's terminal write (io/pty_passthrough.py):
+        a key's small echo (output within ECHO_WAIT of a key the agent typed, up to ECHO_BYTES) is
+        taken here, so its frame leaves before that write and the wake-up of the customer's terminal
+        (~70-90 µs of the key's path, and a process competing for the cores); the observer's call
+        after the write then skips it. All other output reaches the customer's terminal first."""
+        if len(data) <= ECHO_BYTES and self._loop.time() - self._keyed_at <= ECHO_WAIT:
+            try:
+                self.program_output(data)
+            finally:
+                self._taken = data  # once: even a failed feed is not fed twice
+
     def program_output(self, data: bytes) -> None:
-        """The program's output, already on the customer's terminal: queue it for the emulator."""
+        """The program's output, already on the customer's terminal (or about to be: ``echo_first``):
+        queue it for the emulator."""
+        if data is self._taken:
+            self._taken = None
+            return
         now = self._loop.time()
         if self.policy.steps is not None:  # only a guide's steps watch the output (a call less a pty read)
             effects = self._decide().program_output(data, now)
@@ -442,11 +460,27 @@ class CustomerRuntime(TeamSeat, SessionRuntime):
             await self._apply(self._decide().peer_back())
 
     async def on_message(self, message: m.AppMessage) -> None:
+        later = self._message_now(message)
+        if later is not None:
+            await later
+
+    def message_now(self, message: m.AppMessage) -> Later | None:
+        if type(self).on_message is not CustomerRuntime.on_message:  # a seat that filters first (a team's guest)
+            return self.on_message(message)
+        return self._message_now(message)
+
+    def _message_now(self, message: m.AppMessage) -> Later | None:
+        """The policy's answer, carried out at once when it is a key the agent typed (from the
+        link's read callback: the key reaches the pty without a task's wake)."""
         if self.detached:  # its agent left (a team): nothing it sends counts any more
-            return
+            return None
         session = self.session
         binding = session.binding if session is not None else None
-        await self._apply(self._decide().message(message, self.now, self.view, binding=binding, wall=int(time.time())))
+        effects = self._decide().message(message, self.now, self.view, binding=binding, wall=int(time.time()))
+        if all(isinstance(effect, _KEY_EFFECTS) for effect in effects):
+            self._apply_now(effects)
+            return None
+        return self._apply(effects)
 
     # frames
 

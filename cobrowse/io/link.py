@@ -158,6 +158,9 @@ class LinkItems(asyncio.Queue[LinkItem]):
         self._room.set()
         #: The most bytes it ever held (a bound tests check).
         self.peak_bytes = 0
+        #: The session's own handler (io/runtime.py ``_take_now``), offered a frame before it is
+        #: queued when nothing is queued before it; True: it took the frame, which is not queued.
+        self.take: Callable[[Frame], bool] | None = None
 
     def full_now(self) -> bool:
         return self.qsize() >= ITEMS_HIGH or self.queued_bytes >= ITEMS_HIGH_BYTES
@@ -179,6 +182,9 @@ class LinkItems(asyncio.Queue[LinkItem]):
 
     def put_nowait(self, item: LinkItem) -> None:
         if isinstance(item, Frame):  # also the direct path's (io/rtc.py), counted the same
+            take = self.take
+            if take is not None and not self.qsize() and take(item):
+                return
             self.queued_bytes += len(item.data)
             self.peak_bytes = max(self.peak_bytes, self.queued_bytes)
         super().put_nowait(item)

@@ -1,7 +1,8 @@
 """Plain mode's wiring: the shared program's pty joined to the customer's terminal.
 
 Pty output goes to stdout first (the customer must not feel the sharing) and then to an
-observer (the screen capture); stdin goes to the pty (or to a handler the caller puts in
+observer (the screen capture), except a key's small echo the ``first`` hook takes before
+stdout (its frame leaves first: the agent waits for it, the customer's own terminal does not); stdin goes to the pty (or to a handler the caller puts in
 between, for the prefix key); resizes follow. Each side's write queue pauses the other
 side's reader, so a slow stdout blocks the program and a program not reading its input
 stops the keys.
@@ -27,7 +28,10 @@ class Passthrough:
 
     Output goes to stdout first, then to ``observer`` (which must be cheap; its exceptions
     are logged and ignored). Keys go to ``input_handler`` (default: straight to the pty;
-    the caller's prefix-key logic goes there and calls ``process.write`` itself). Resizes
+    the caller's prefix-key logic goes there and calls ``process.write`` itself). ``first``,
+    if given, sees each read before stdout does (cheap, and quick to pass on what it does not
+    want: the customer's runtime takes the echo of a key the agent typed there, to send its
+    frame before the customer's terminal write and that terminal's wake-up). Resizes
     of the customer's terminal resize the pty and are told to ``resize_observer``. When
     stdin is not a tty and ends, the pty gets an EOF character, as ``script`` does. Either
     way ``input_eof_observer(tty)`` hears that stdin ended: from a terminal (EOF or EIO) that
@@ -40,6 +44,7 @@ class Passthrough:
         terminal: LocalTerminal,
         *,
         observer: Callable[[bytes], None] | None = None,
+        first: Callable[[bytes], None] | None = None,
         resize_observer: Callable[[int, int], None] | None = None,
         input_handler: Callable[[bytes], None] | None = None,
         exit_idle_timeout: float = 0.5,
@@ -49,21 +54,28 @@ class Passthrough:
         self.input_eof_observer = input_eof_observer
         self.terminal = terminal
         self.observer = observer
+        self.first = first
         self.resize_observer = resize_observer
         self.input_handler = input_handler or process.write
         self.exit_idle_timeout = exit_idle_timeout
         self.observer_errors = 0
 
     def _on_output(self, data: bytes) -> None:
+        first = self.first
+        if first is not None:
+            self._observe(first, data)
         self.terminal.write(data)
         observer = self.observer
         if observer is not None:
-            try:
-                observer(data)
-            except Exception:
-                self.observer_errors += 1
-                if self.observer_errors == 1:
-                    logger.exception("output observer failed (further failures are counted, not logged)")
+            self._observe(observer, data)
+
+    def _observe(self, observer: Callable[[bytes], None], data: bytes) -> None:
+        try:
+            observer(data)
+        except Exception:
+            self.observer_errors += 1
+            if self.observer_errors == 1:
+                logger.exception("output observer failed (further failures are counted, not logged)")
 
     def _on_input_eof(self) -> None:
         tty = self.terminal.stdin_is_tty

@@ -21,6 +21,7 @@ import dataclasses
 import math
 import os
 import secrets
+from collections.abc import Coroutine
 from typing import Any, Callable
 
 from cobrowse import __version__
@@ -40,12 +41,16 @@ from cobrowse.policy.session_events import CodeShown, ErrorKind, PeerBack, PeerH
 from cobrowse.policy.session_events import Reconnecting as ReconnectingEvent, Resumed as ResumedEvent
 from cobrowse.policy.session_events import SessionEnded, SessionError, SessionPaired, SessionWarning
 from cobrowse.protocol import messages as m
-from cobrowse.protocol.session import Integrity, Paired, Received, Session
+from cobrowse.protocol.session import Integrity, Paired, Received, Session, SessionEvent
 from cobrowse.screen.diff import FRAME_FORMAT
 from cobrowse.wire.code import Code, new_secret
 
 #: What front ends take: typed events (cobrowse.policy.events.Event subclasses), JSON only at the edge.
 Emit = Callable[[Event], None]
+#: What is left of a frame's handling once it must wait (``message_now``, ``_take_now``).
+Later = Coroutine[Any, Any, None]
+#: Messages the runtime answers itself (``_process_events``): never handled from the read callback.
+_RUNTIME_MESSAGES = (m.Hello, m.Ping, m.Pong, m.Rtc, m.Call, m.End)
 TICK = 0.05
 WARNING_WINDOW = 10.0
 WARNINGS_PER_WINDOW = 3
@@ -110,6 +115,13 @@ class SessionRuntime(CodeGuesses, Claimant):
         self._reclaims = 0
         #: What the person on the other side types (front ends may add ``--relay``).
         self.customer_command: Callable[[Code], str] = lambda code: f"cobrowse join {code}"
+        #: The consume task is handling an item (``_take_now`` then leaves frames to it).
+        self._consuming = False
+        #: The rest of a frame ``_take_now`` began, when it had to wait; what comes after waits for it.
+        self._inflight: asyncio.Task[bool] | None = None
+        self._consume_stopped = False
+        #: Frames handled from the read callback (``_take_now``), for tests and benches.
+        self.frames_taken = 0
 
     @property
     def now(self) -> float:
@@ -140,6 +152,8 @@ class SessionRuntime(CodeGuesses, Claimant):
     async def run(self) -> Outcome:
         """Run until the session ends; return how it ended."""
         self._link_task = asyncio.create_task(self.link.run(), name="link")
+        if type(self)._handle is SessionRuntime._handle:  # (a subclass that watches every item gets them all)
+            self.link.items.take = self._take_now
         tasks = [
             self._link_task,
             asyncio.create_task(self._consume(), name="consume"),
@@ -149,9 +163,11 @@ class SessionRuntime(CodeGuesses, Claimant):
         try:
             await self._done.wait()
         finally:
-            for task in {*tasks, self._link_task}:  # the link's task is a new one after a claim again
+            self.link.items.take = None
+            inflight = [self._inflight] if self._inflight is not None else []
+            for task in {*tasks, self._link_task, *inflight}:  # the link's task is a new one after a claim again
                 task.cancel()
-            await asyncio.gather(*tasks, self._link_task, return_exceptions=True)
+            await asyncio.gather(*tasks, self._link_task, *inflight, return_exceptions=True)
             await self.rtc.close()
             await self.shutdown()
         assert self.outcome is not None
@@ -185,6 +201,12 @@ class SessionRuntime(CodeGuesses, Claimant):
 
     async def on_message(self, message: m.AppMessage) -> None:
         pass
+
+    def message_now(self, message: m.AppMessage) -> Later | None:
+        """``on_message`` from the link's read callback (``_take_now``): carry out what needs no
+        await and return None, or return what is left to await (in a task, in order). A role that
+        can handle none of it at once returns ``on_message``'s coroutine, not yet started."""
+        return self.on_message(message)
 
     async def on_peer(self, present: bool) -> None:
         pass
@@ -308,19 +330,90 @@ class SessionRuntime(CodeGuesses, Claimant):
     # internals
 
     async def _consume(self) -> None:
-        while True:
-            item = await self.link.items.get()
-            try:
-                await self._handle(item)
-            except SecurityError as exc:
-                if self.session is not None and self.session.retryable:
-                    if await self._attempt_failed():
-                        continue
+        try:
+            while True:
+                self._consuming = False
+                item = await self.link.items.get()
+                self._consuming = True
+                inflight = self._inflight
+                if inflight is not None:  # a frame taken at once before this one, not finished
+                    await asyncio.wait([inflight])
+                if self._consume_stopped or not await self._guarded(self._handle(item)):
                     return
-                self.emit(SessionError(str(exc), ErrorKind.SECURITY))
-                await self.link.close("scared")
-                self.finish("scared", str(exc), EXIT_SECURITY)
-                return
+        finally:
+            self._consuming = True
+            self._consume_stopped = True
+
+    async def _guarded(self, handling: Later) -> bool:
+        """Await a frame's handling; False when the session is over (nothing more is handled)."""
+        try:
+            await handling
+        except SecurityError as exc:
+            if self.session is not None and self.session.retryable:
+                return await self._attempt_failed()
+            self.emit(SessionError(str(exc), ErrorKind.SECURITY))
+            await self.link.close("scared")
+            self.finish("scared", str(exc), EXIT_SECURITY)
+            return False
+        return True
+
+    def _take_now(self, item: Frame) -> bool:
+        """A frame from the link's read callback, handled there when nothing is before it: the
+        consume task's wake (~20-25 µs a frame, a key's path crosses it on both sides) goes. Only
+        while paired and not ending; the receive, the acknowledgements and the messages a role
+        handles at once (``message_now``: the agent's key on the customer's side, the customer's
+        screen on the agent's) run here; from the first thing that must wait (a socket not ready,
+        a message that sends, the runtime's own messages) the rest goes on in a task, and items
+        that come meanwhile queue behind it. False: the link queues it as before."""
+        session = self.session
+        if (self._consuming or self._inflight is not None or self._consume_stopped or session is None
+                or not self.paired or self._ending or self.outcome is not None):
+            return False
+        self._consuming = True  # nothing else is taken while this one runs
+        self.frames_taken += 1
+        try:
+            self._received.set()
+            session.receive_data(item.data, self.now)
+            later = self._rest_now(session)
+        except Exception as exc:  # as the consume task would have met it (SecurityError, or a bug)
+            later = _raise(exc)
+        finally:
+            self._consuming = False
+        if later is not None:
+            self._inflight = task = self._loop.create_task(self._guarded(later), name="consume-rest")
+            task.add_done_callback(self._inflight_done)
+        return True
+
+    def _inflight_done(self, task: asyncio.Task[bool]) -> None:
+        if self._inflight is task:
+            self._inflight = None
+        if task.cancelled() or task.exception() is not None or not task.result():
+            self._consume_stopped = True  # as when the consume task's own handling ends it
+
+    def _rest_now(self, session: Session) -> Later | None:
+        """``flush`` and ``_process_events`` without awaiting, up to the first thing that must wait."""
+        if not self.link.ready_now():  # a frame waits for the socket: ours go behind it, as ``flush`` sends them
+            return self._flush_then()
+        for frame in session.data_to_send():
+            if not self.rtc.route(frame):
+                self.link.send_now(frame)
+        events = session.events_received()
+        for i, event in enumerate(events):
+            if not isinstance(event, Received) or isinstance(event.message, _RUNTIME_MESSAGES):
+                return self._process_events(events[i:])
+            later = self.message_now(event.message)
+            if later is not None:
+                return self._then(later, events[i + 1:])
+        return None
+
+    async def _flush_then(self) -> None:
+        await self.flush()
+        await self._process_events()
+
+    async def _then(self, later: Later, events: list[SessionEvent]) -> None:
+        await later
+        if events:
+            await self._process_events(events)
 
     async def _handle(self, item: object) -> None:
         session = self.session
@@ -414,9 +507,9 @@ class SessionRuntime(CodeGuesses, Claimant):
                 message, code = f"{CLAIM_LOST}; {refused}", exit_code_for(refused)
             self.finish(item.reason, message, code)
 
-    async def _process_events(self) -> None:
+    async def _process_events(self, events: list[SessionEvent] | None = None) -> None:
         assert self.session is not None
-        for event in self.session.events_received():
+        for event in self.session.events_received() if events is None else events:
             if isinstance(event, Paired):
                 if self.created:
                     await self.link.confirm()  # the claim stands: the relay stops its probation
@@ -522,3 +615,7 @@ class SessionRuntime(CodeGuesses, Claimant):
             if self._timer is not None:
                 self._timer.cancel()
                 self._timer = None
+
+
+async def _raise(exc: Exception) -> None:
+    raise exc
