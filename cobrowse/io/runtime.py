@@ -392,11 +392,13 @@ class SessionRuntime(CodeGuesses, Claimant):
 
     def _rest_now(self, session: Session) -> Later | None:
         """``flush`` and ``_process_events`` without awaiting, up to the first thing that must wait."""
-        if not self.link.ready_now():  # a frame waits for the socket: ours go behind it, as ``flush`` sends them
-            return self._flush_then()
-        for frame in session.data_to_send():
-            if not self.rtc.route(frame):
-                self.link.send_now(frame)
+        frames = session.data_to_send()
+        for i, frame in enumerate(frames):
+            if self.rtc.route(frame):
+                continue
+            if not self.link.ready_now():  # the socket is busy (or filled by the frames before): the rest behind it
+                return self._send_then(frames[i:])
+            self.link.send_now(frame)
         events = session.events_received()
         for i, event in enumerate(events):
             if not isinstance(event, Received) or isinstance(event.message, _RUNTIME_MESSAGES):
@@ -406,7 +408,10 @@ class SessionRuntime(CodeGuesses, Claimant):
                 return self._then(later, events[i + 1:])
         return None
 
-    async def _flush_then(self) -> None:
+    async def _send_then(self, frames: list[bytes]) -> None:
+        for frame in frames:
+            if not self.rtc.route(frame):
+                await self.link.send(frame)
         await self.flush()
         await self._process_events()
 
