@@ -1,17 +1,23 @@
 """``cobrowse join CODE``: the claim out before the session's imports, which load meanwhile.
 
 Before this, ``join CODE`` imported everything its session uses (~360 modules) before its
-first packet; ~90 of them (the screen and redaction, the pty, the policy, the plain front
-end: ~30 ms of CPU here) are needed only once the agent has answered. Now the command reads
+first packet; ~80 of them (the screen and redaction, the pty, the runtime, the customer's
+policy, the plain front end: ~30 ms of CPU here) are needed only once the agent has answered. Now the command reads
 its settings (flags, environment, config file, trust files: what can refuse the command
 before any network, as before), sends the claim with its SPAKE2 message
-(``cobrowse.io.joining.claim_early``) and imports the rest in a thread while the relay and
-the agent answer; the session's runtime then takes the link and the handshake over. Nothing
+(``cobrowse.io.joining.claim_early``) and, once it left, imports the rest while the relay
+and the agent answer (their frames wait in the socket's buffer); the session's runtime then
+takes the link and the handshake over. Over a network that hides the imports in the round
+trips (docs/benchmarks.md, "join9": −48 ms at 40 ms to the relay); on loopback the agent
+answers sooner than the imports end. Nothing
 sent or checked changes, only when the claim leaves. When anything before the session fails,
 the claim is given up as a join that stops at once gives it up.
 
 Only for a code given on the command line without ``--size`` (its check lives with the plain
-front end); the code typed at the prompt has its own early work (cobrowse.cli.code_prompt).
+front end), in plain mode: the customer app opens its session before importing Textual
+already (cobrowse.io.early_join), and with the claim first its own first drawing came later
+in 6 of 7 A/B runs (+5 to +75 ms; the agent's first screen unchanged: ratio median 0.98); the
+code typed at the prompt has its own early work (cobrowse.cli.code_prompt).
 """
 
 from __future__ import annotations
@@ -28,16 +34,16 @@ if TYPE_CHECKING:
     from cobrowse.io.joining import EarlyClaim
 
 #: What the session needs beyond the claim (imported once the claim left, while the relay and the agent answer).
-REST = ("cobrowse.cli.commands", "cobrowse.io.customer_session")
-PLAIN_REST = ("cobrowse.cli.customer",)
+REST = ("cobrowse.cli.commands", "cobrowse.io.customer_session", "cobrowse.cli.customer")
 #: How long the imports wait for the claim to leave (polled): the relay's answer to the upgrade.
 SENT_STEP = 0.001
 SENT_TURNS = 200
 
 
 def applies(args: argparse.Namespace) -> bool:
-    """A ``join`` with its code and no ``--size`` (see the module's docstring)."""
-    return args.command_name == "join" and args.code is not None and getattr(args, "size", None) is None
+    """A ``join`` with its code, no ``--size``, in plain mode (see the module's docstring)."""
+    return (args.command_name == "join" and args.code is not None and getattr(args, "size", None) is None
+            and (bool(args.plain) or not (sys.stdin.isatty() and sys.stdout.isatty())))
 
 
 async def run(args: argparse.Namespace) -> int:
@@ -48,8 +54,7 @@ async def run(args: argparse.Namespace) -> int:
         early = _start(args)
         if early is not None:
             await _sent(early)
-            plain = bool(args.plain) or not (sys.stdin.isatty() and sys.stdout.isatty())
-            _import(REST + (PLAIN_REST if plain else ()))
+            _import(REST)
         from cobrowse.cli import commands
 
         return await commands.run(args)

@@ -167,3 +167,16 @@ async def test_a_refused_early_claim_is_raised_by_the_join(monkeypatch: pytest.M
         assert refused.value.code == "unknown_nameplate"
 
 
+
+
+@pytest.mark.parametrize(("words", "expected"), [
+    (["join", "42-7193-0518", "--plain"], True),
+    (["join", "42-7193-0518", "--plain", "--size", "80x24"], False),  # --size is checked by the plain front end
+    (["join", "--plain"], False),  # the prompt path
+    (["share", "--plain"], False),
+])
+def test_which_commands_claim_early(words: list[str], expected: bool) -> None:
+    from cobrowse.cli.early_claim import applies
+    from cobrowse.cli.main import build_parser
+
+    assert applies(build_parser(words[0]).parse_args(words)) is expected
