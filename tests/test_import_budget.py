@@ -175,3 +175,25 @@ def test_no_redaction_pattern_no_regex_engine() -> None:
     out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True, timeout=60,
                          check=True)
     assert out.stdout.split() == ["False", "True", "True"]
+
+
+#: What `cobrowse join CODE` imports before its claim leaves (cobrowse.cli.early_claim's
+#: ``_start``: settings, trust files, the link and the handshake); the rest loads while the
+#: relay and the agent answer.
+BEFORE_CLAIM = ("from cobrowse.cli import lean_imports; lean_imports.install(); "
+                "from cobrowse.cli.main import build_parser; build_parser('join'); "
+                "import cobrowse.cli.early_claim, cobrowse.cli.config, cobrowse.cli.org, cobrowse.io.joining, "
+                "cobrowse.io.link, cobrowse.wire.code")
+
+#: Not before the claim (join9): the screen and redaction, the pty, the customer's runtime,
+#: policy and plain front end, and the libraries only they use.
+AFTER_CLAIM = ("cobrowse.screen", "cobrowse.io.pty", "cobrowse.io.customer", "cobrowse.io.customer_session",
+               "cobrowse.io.runtime", "cobrowse.policy.customer", "cobrowse.plain.notice_lane", "cobrowse.cli.customer",
+               "cobrowse.cli.commands", "cobrowse.audit", "cobrowse.playbook", "avt", "ahocorasick_rs", "termios")
+
+
+def test_what_the_claim_waits_for_leaves_the_screen_and_the_session_for_later() -> None:
+    modules = imported_by(BEFORE_CLAIM)
+    assert "cobrowse.io.joining" in modules and "spake2" in modules  # the probe did import the claim's path
+    assert sorted(m for m in modules if any(m == n or m.startswith(n + ".") for n in AFTER_CLAIM)) == []
+    assert offenders(modules) == ["cobrowse.cli.org"]  # trust files are read before any claim (cli.org's loader)

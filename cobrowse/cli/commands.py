@@ -11,7 +11,7 @@ import sys
 from typing import Any, AsyncIterator, Callable, Iterator
 from urllib.parse import urlparse
 
-from cobrowse.cli.config import ClientSettings, resolve
+from cobrowse.cli.config import ClientSettings, settings_of
 from cobrowse.errors import CobrowseError, ConfigError
 from cobrowse.io.runtime import EXIT_USAGE, exit_code_for
 from cobrowse.plain.keymap import rewrite
@@ -63,19 +63,6 @@ def _raw_tty() -> bool:
 def fail(error: BaseException) -> int:
     print(f"cobrowse: {error}", file=sys.stderr)
     return EXIT_USAGE if isinstance(error, ConfigError) else exit_code_for(error)
-
-
-def settings_of(args: argparse.Namespace) -> ClientSettings:
-    """The command's settings: its flags, then the environment, then the config file."""
-    return resolve(args.relay, getattr(args, "token", None), getattr(args, "name", None),
-                   getattr(args, "redact", None),
-                   mic_flag=getattr(args, "mic", None), speaker_flag=getattr(args, "speaker", None),
-                   direct_flag=getattr(args, "direct", None),
-                   credential_flag=getattr(args, "credential", None), org_flags=getattr(args, "org", None),
-                   playbooks_flags=getattr(args, "playbooks", None),
-                   proxy_flag=getattr(args, "proxy", None), no_proxy_flag=bool(getattr(args, "no_proxy", False)),
-                   webhook_flag=getattr(args, "webhook", None),
-                   predict_flag=getattr(args, "predict", None))
 
 
 async def run(args: argparse.Namespace) -> int:

@@ -33,6 +33,7 @@ then each ``--redact REGEX``; more redaction never weakens it.
 
 from __future__ import annotations
 
+import argparse
 import os
 from pathlib import Path
 from typing import Any
@@ -42,7 +43,6 @@ from cobrowse.plain import keymap
 from cobrowse.plain.keys_config import KeysError, KeysSettings, parse_keys
 from cobrowse.wire.proxy import ProxyChoice, ProxySettingError, choose_proxy
 from cobrowse.voice.settings import RtcSettings
-from cobrowse.screen.redact import RedactPatternError, compile_patterns
 from cobrowse.wire.frozen import frozen
 
 DEFAULT_RELAY = "ws://127.0.0.1:8765"
@@ -129,6 +129,19 @@ class ClientSettings:
             raise ConfigError(str(exc)) from None
 
 
+def settings_of(args: argparse.Namespace) -> ClientSettings:
+    """The command's settings: its flags, then the environment, then the config file."""
+    return resolve(args.relay, getattr(args, "token", None), getattr(args, "name", None),
+                   getattr(args, "redact", None),
+                   mic_flag=getattr(args, "mic", None), speaker_flag=getattr(args, "speaker", None),
+                   direct_flag=getattr(args, "direct", None),
+                   credential_flag=getattr(args, "credential", None), org_flags=getattr(args, "org", None),
+                   playbooks_flags=getattr(args, "playbooks", None),
+                   proxy_flag=getattr(args, "proxy", None), no_proxy_flag=bool(getattr(args, "no_proxy", False)),
+                   webhook_flag=getattr(args, "webhook", None),
+                   predict_flag=getattr(args, "predict", None))
+
+
 def redact_patterns(file: dict[str, Any], flags: list[str] | None) -> tuple[str, ...]:
     """The file's, the environment's and the flags' patterns together, each checked (a bad
     one is a ConfigError naming where it came from)."""
@@ -139,6 +152,12 @@ def redact_patterns(file: dict[str, Any], flags: list[str] | None) -> tuple[str,
     ]
     out: list[str] = []
     for source, patterns in sources:
+        if not patterns:
+            continue
+        # here, not at the top: the screen's modules (~15 ms) stay off what `join CODE` needs
+        # before its claim goes out (cobrowse.cli.early_claim)
+        from cobrowse.screen.redact import RedactPatternError, compile_patterns
+
         try:
             compile_patterns(patterns, source)
         except RedactPatternError as exc:

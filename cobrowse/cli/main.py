@@ -341,6 +341,18 @@ def _main(argv: Sequence[str] | None, lean: bool) -> int:
         from cobrowse.cli import devices as devices_cli
 
         return devices_cli.run(args)
+    if lean and args.command_name == "join":  # the claim out before the session's imports (cli/early_claim.py)
+        from cobrowse.cli import early_claim
+
+        if early_claim.applies(args):
+            import asyncio
+
+            try:
+                status = asyncio.run(_gc_back_later(early_claim.run(args)))
+            except KeyboardInterrupt:
+                print("cobrowse: interrupted", file=sys.stderr)
+                status = 130
+            return status
     from cobrowse.cli import commands, records_args
 
     if records_args.wants(args):

@@ -19,6 +19,7 @@ from cobrowse.i18n.notices import guide_over
 from cobrowse.i18n.text import current
 from cobrowse.io.customer import CustomerRuntime
 from cobrowse.io.customer_team import CustomerTeam
+from cobrowse.io.joining import early_link
 from cobrowse.io.keeping import customer_trail
 from cobrowse.io.link import RelayLink
 from cobrowse.io.pty import PtyProcess
@@ -77,7 +78,8 @@ class CustomerSession:
         self.options = options
         self.guide = guide
         self.hooks = hooks or GuideHooks()
-        self.link = RelayLink(options.relay, "customer", None, reconnect_for=options.reconnect_for, proxy=options.proxy)
+        self.link = early_link(options.relay, options.proxy, options.reconnect_for) or RelayLink(  # `join CODE`'s claim may be out already
+            options.relay, "customer", None, reconnect_for=options.reconnect_for, proxy=options.proxy)
         self.runtime = CustomerRuntime(self.link, customer_trail(emit), cols=cols, rows=rows,
                                        consent_timeout=options.consent_timeout, name=options.name, ask_feedback=True,
                                        rtc=options.rtc, redact_patterns=options.redact_patterns,

@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import os
 import random
-from typing import Callable, Sequence
+from typing import Awaitable, Callable, Sequence
 
 from cobrowse.crypto.handshake import Handshake, Prepared
 from cobrowse.errors import RelayRejected, RelayUnavailable
@@ -21,6 +21,7 @@ from cobrowse.policy.session_events import SessionWarning, WarningKind
 from cobrowse.protocol.session import Session
 from cobrowse.wire.backoff import reconnect_delay
 from cobrowse.wire.code import Code
+from cobrowse.wire.proxy import ProxyChoice
 
 #: How long a claimant keeps retrying refusals that pass.
 BUSY_RETRY_FOR = 30.0
@@ -50,15 +51,21 @@ def retry_delay(code: str, attempt: int, rng: Callable[[], float]) -> float:
 
 
 async def claim_retrying(link: RelayLink, nameplate: str, emit: Callable[[Event], None],
-                         retry_for: float = BUSY_RETRY_FOR, then: Sequence[bytes] = ()) -> None:
+                         retry_for: float = BUSY_RETRY_FOR, then: Sequence[bytes] = (),
+                         first: Awaitable[None] | None = None) -> None:
     """``link.claim(nameplate, then)``, retried on ``busy``/``unavailable`` for up to
-    ``retry_for`` s (``then``: frames sent right behind each claim, see ``Session.begin``)."""
+    ``retry_for`` s (``then``: frames sent right behind each claim, see ``Session.begin``;
+    ``first``: the first attempt, already under way: an early claim's)."""
     loop = asyncio.get_running_loop()
     give_up_at = loop.time() + retry_for
     attempt = 0
     while True:
         try:
-            await link.claim(nameplate, then)
+            if first is not None:
+                attempt_now, first = first, None
+                await attempt_now
+            else:
+                await link.claim(nameplate, then)
             return
         except RelayRejected as exc:
             if exc.code not in JOIN_RETRY:
@@ -94,6 +101,70 @@ def _claim_session(role: str, code: Code) -> Session:
                    handshake=lambda: Handshake(role, code, os.urandom, prepared=prepared))
 
 
+class EarlyClaim:
+    """A claim sent as soon as ``cobrowse join CODE`` had its settings (cobrowse.cli.early_claim),
+    before the ~30 ms of imports the session's runtime needs (the screen, the pty, the policy,
+    the plain front end): the relay and the agent answer while those load. The same claim and
+    SPAKE2 message the runtime's ``join`` would send, on the link the runtime then uses
+    (:func:`early_link`): only when it went out moved."""
+
+    def __init__(self, link: RelayLink, code: Code) -> None:
+        self.link = link
+        self.code = code
+        self.session = _claim_session(link.role, code)
+        self.frames = self.session.begin()
+        self.task: asyncio.Future[None] = asyncio.ensure_future(link.claim(code.nameplate, self.frames))
+        self.adopted = False
+
+
+_early: EarlyClaim | None = None
+
+
+def claim_early(link: RelayLink, code: Code) -> EarlyClaim:
+    """Send the claim of ``code`` on ``link`` now (a task); the runtime built for the same relay
+    and proxy takes it over (:func:`early_link`, ``Claimant.join``), else :func:`drop_early`."""
+    global _early
+    _early = EarlyClaim(link, code)
+    return _early
+
+
+def early_link(url: str, proxy: ProxyChoice | None, reconnect_for: float) -> RelayLink | None:
+    """The early claim's link when a session is built for the same relay, proxy and reconnect
+    span (the customer's ``CustomerSession``); None otherwise (it makes its own)."""
+    early = _early
+    if early is None or early.adopted or proxy is None:
+        return None
+    link = early.link
+    if link.url != url or link.proxy != proxy or link.reconnect_for != reconnect_for:
+        return None
+    return link
+
+
+def _take_early(code: Code, link: RelayLink) -> EarlyClaim | None:
+    """The early claim of ``code`` if it went out on ``link`` (once)."""
+    early = _early
+    if early is None or early.adopted or early.link is not link or early.code != code:
+        return None
+    early.adopted = True
+    return early
+
+
+async def drop_early() -> None:
+    """End of the command: an early claim nobody took over (the command failed before its
+    join) gives its claim up, as a join that stops at once does; bounded by ``link.close``."""
+    global _early
+    early, _early = _early, None
+    if early is None or early.adopted:
+        return
+    if not early.task.done():
+        early.task.cancel()
+    try:
+        await early.task
+    except (Exception, asyncio.CancelledError):  # whatever the claim met, nobody reports it now
+        pass
+    await early.link.close("ended")
+
+
 class Claimant:
     """The side that types the code: its claim, and its claim made again when the relay lost
     it before the creator confirmed it (a relay restart keeps only confirmed claims). A
@@ -111,8 +182,13 @@ class Claimant:
     async def join(self, code: Code) -> None:
         """Claim the session; refusals that pass (``busy``, ``unavailable``) are retried for
         up to ``join_retry_for`` s, each wait reported."""
-        session = _claim_session(self.role, code)
-        await claim_retrying(self.link, code.nameplate, self.emit, self.join_retry_for, session.begin())
+        early = _take_early(code, self.link)
+        if early is not None:  # sent before this process imported the session's modules
+            session = early.session
+            await claim_retrying(self.link, code.nameplate, self.emit, self.join_retry_for, early.frames, early.task)
+        else:
+            session = _claim_session(self.role, code)
+            await claim_retrying(self.link, code.nameplate, self.emit, self.join_retry_for, session.begin())
         self.code = code
         self.session = session
 
