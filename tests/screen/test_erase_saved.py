@@ -64,7 +64,7 @@ TOKENS = st.sampled_from([
 def _primary_lines(cols: int, rows: int, text: str) -> int:
     """The primary screen's lines and the lines above it on a plain avt (which keeps them all and
     ignores the erases), counted off the alternate screen: an erase written there empties the
-    lines above the primary screen too, as xterm and VTE do (tmux keeps them)."""
+    lines above the primary screen too, as tmux 3.3a does (checked: history_size 0 after it)."""
     ref = avt.Vt(cols, rows, scrollback_limit=100_000)
     ref.feed_str(text + "\x1b[?1049l")
     return len(ref.lines())
