@@ -311,10 +311,17 @@ class _Lane:
                 pass  # the terminal was given back meanwhile
 
     def observe(self, then: Callable[[bytes], None]) -> Callable[[bytes], None]:
+        """``then`` behind the lane, called at every pty read: ``then`` itself without a lane."""
+        lane = self.lane
+        if lane is None:
+            return then
+        write = self.terminal.write
+
         def output(data: bytes) -> None:
-            if self.lane is not None:
-                if extra := self.lane.output(data):
-                    self.terminal.write(extra)
+            asking = lane.asking
+            if extra := lane.output(data):
+                write(extra)
+            if asking:
                 self._release_keys()  # the lane may have given up on the report
             then(data)
         return output

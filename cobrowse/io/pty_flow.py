@@ -48,7 +48,9 @@ class WriteQueue:
         self._write_some = write_some
         self.high_water = high_water
         self.low_water = low_water
-        self._buf = bytearray()
+        #: The bytes waiting, in order. Read-only for others: a caller's own fast path may write
+        #: straight to the fd only while it is empty (else its bytes would overtake these).
+        self.queued = bytearray()
         self._loop: asyncio.AbstractEventLoop | None = None
         self._writing = False  # add_writer is active
         self._paused = False  # we told the producer to pause
@@ -60,7 +62,7 @@ class WriteQueue:
     @property
     def buffered(self) -> int:
         """Bytes accepted but not yet taken by the fd."""
-        return len(self._buf)
+        return len(self.queued)
 
     def set_flow_control(self, pause: Callback | None, resume: Callback | None) -> None:
         """Who to pause while the fd does not take bytes fast enough."""
@@ -71,20 +73,20 @@ class WriteQueue:
         fd = self.fd
         if not data or fd is None:
             return
-        if self._buf:
-            self._buf += data
+        if self.queued:
+            self.queued += data
         else:
             n = self._write_some(fd, data, max_block)
             if n >= len(data):
                 return
-            self._buf += memoryview(data)[n:]
-        if len(self._buf) > self.max_buffered:
-            self.max_buffered = len(self._buf)
+            self.queued += memoryview(data)[n:]
+        if len(self.queued) > self.max_buffered:
+            self.max_buffered = len(self.queued)
         if not self._writing:
             self._loop = self._loop or asyncio.get_running_loop()
             self._loop.add_writer(fd, self._write_ready)
             self._writing = True
-        if not self._paused and len(self._buf) > self.high_water:
+        if not self._paused and len(self.queued) > self.high_water:
             self._paused = True
             if self._flow is not None:
                 self._flow[0]()
@@ -94,11 +96,11 @@ class WriteQueue:
         if fd is None:
             return
         try:
-            del self._buf[: self._write_some(fd, self._buf, 0.0)]
+            del self.queued[: self._write_some(fd, self.queued, 0.0)]
         except Exception:  # never leave a writer callback failing in a loop
-            logger.exception("writing to fd %d failed; dropping %d bytes", fd, len(self._buf))
-            self._buf.clear()
-        if not self._buf:
+            logger.exception("writing to fd %d failed; dropping %d bytes", fd, len(self.queued))
+            self.queued.clear()
+        if not self.queued:
             self._stop_writer()
         self._maybe_resume()
 
@@ -108,7 +110,7 @@ class WriteQueue:
         self._writing = False
 
     def _maybe_resume(self) -> None:
-        if len(self._buf) > self.low_water:
+        if len(self.queued) > self.low_water:
             return
         if self._paused:
             self._paused = False
@@ -121,7 +123,7 @@ class WriteQueue:
 
     async def drain(self) -> None:
         """Wait until at most ``low_water`` bytes are queued (or the queue is closed)."""
-        if len(self._buf) <= self.low_water or self.fd is None:
+        if len(self.queued) <= self.low_water or self.fd is None:
             return
         fut = asyncio.get_running_loop().create_future()
         self._drain_waiters.append(fut)
@@ -130,20 +132,20 @@ class WriteQueue:
     def flush_blocking(self, timeout: float) -> None:
         """Push out what is queued, waiting at most ``timeout`` seconds in all; drop the rest."""
         fd = self.fd
-        if fd is None or not self._buf:
+        if fd is None or not self.queued:
             return
         deadline = time.monotonic() + timeout
-        while self._buf:
+        while self.queued:
             left = deadline - time.monotonic()
             if left <= 0:
-                logger.debug("dropping %d queued bytes at exit", len(self._buf))
+                logger.debug("dropping %d queued bytes at exit", len(self.queued))
                 break
-            del self._buf[: self._write_some(fd, self._buf, left)]
-        self._buf.clear()
+            del self.queued[: self._write_some(fd, self.queued, left)]
+        self.queued.clear()
 
     def close(self) -> None:
         """Forget the fd (the owner closes it) and what is queued; the producer resumes."""
         self._stop_writer()
         self.fd = None
-        self._buf.clear()
+        self.queued.clear()
         self._maybe_resume()

@@ -239,35 +239,59 @@ class PtyProcess:
             self._reading = False
 
     def _read_ready(self) -> None:
+        """One read, handed on; more only after a long one (a flood: see ``_read_more``). At
+        10 KB/s of output this runs ~74 times a second, each read short: no clock, no loop."""
         fd = self._fd
+        if fd is None or not self._reading:
+            return
+        try:
+            data = os.read(fd, READ_SIZE)
+        except BlockingIOError:
+            return
+        except OSError as exc:
+            self._read_failed(exc)
+            return
+        if not data:  # BSD/macOS style EOF
+            self._set_eof()
+            return
+        self.bytes_read += len(data)
+        handler = self._on_output
+        if handler is not None:
+            handler(data)
+        if self._eof_wait is not None:
+            self._type_eof()  # the EOF typed before the program's first output
+        if len(data) >= SHORT_READ:
+            self._read_more()
+
+    def _read_more(self) -> None:
+        """After a long read: up to READS_PER_WAKEUP - 1 more within READ_TIME_BUDGET."""
         deadline = time.monotonic() + READ_TIME_BUDGET
-        for _ in range(READS_PER_WAKEUP):
-            if fd is None or not self._reading:
+        for _ in range(READS_PER_WAKEUP - 1):
+            fd = self._fd
+            if fd is None or not self._reading or time.monotonic() > deadline:
                 return
             try:
                 data = os.read(fd, READ_SIZE)
             except BlockingIOError:
                 return
             except OSError as exc:
-                # Linux answers EIO once the last slave fd closed; anything else is just as final.
-                if exc.errno != errno.EIO:
-                    logger.debug("pty master read failed: %s", exc)
-                self._set_eof()
+                self._read_failed(exc)
                 return
-            if not data:  # BSD/macOS style EOF
+            if not data:
                 self._set_eof()
                 return
             self.bytes_read += len(data)
             handler = self._on_output
             if handler is not None:
                 handler(data)
-            if self._eof_wait is not None:
-                self._type_eof()  # the EOF typed before the program's first output
             if len(data) < SHORT_READ:
                 return
-            fd = self._fd
-            if time.monotonic() > deadline:
-                return
+
+    def _read_failed(self, exc: OSError) -> None:
+        # Linux answers EIO once the last slave fd closed; anything else is just as final.
+        if exc.errno != errno.EIO:
+            logger.debug("pty master read failed: %s", exc)
+        self._set_eof()
 
     def _set_eof(self) -> None:
         if self._eof.is_set():

@@ -51,6 +51,8 @@ MAX_REPLAY = 256 * 1024
 #: reset: SGR, the character set by ESC ( B or SI; cursor and paste modes).
 _OWN_NEWLINE = re.compile(rb"\r\r\n(?:\x1b\[[0-9;:]{0,32}m|\x1b[()][0-9A-Za-z]|[\x0e\x0f]|\x1b\[\?[0-9;]{1,16}[hl])*\Z")
 _TAIL = 64
+#: Reads kept unfolded for ``_tail`` at most (a reference each).
+_RECENT = 64
 MAX_PENDING = 1024 * 1024
 
 
@@ -86,8 +88,14 @@ class NoticeLane:
         self._held: list[str] = []
         self._overlay: list[str] = []  # the urgent lines shown over the full-screen program
         self._replay: bytearray | None = None  # output since the cursor was asked (None: not waiting)
-        self._mid = False  # the program's output stopped inside an escape sequence or a character
-        self._tail = b""  # the program's last bytes (fish's own newline at an exact fill: _OWN_NEWLINE)
+        #: The program's last read (whether it stopped inside an escape sequence or a character:
+        #: ``_mid``, asked only when our bytes would go) and its reads before that, folded into
+        #: ``_tail_folded`` when asked (``_tail``): a pty read only keeps a reference.
+        self._last = b""
+        self._recent: list[bytes] = []
+        self._tail_folded = b""  # the program's last bytes (fish's own newline at an exact fill: _OWN_NEWLINE)
+        #: Whether the cursor report is still awaited (notices held, output kept for the replay).
+        self.asking = False
         self._region: tuple[int, int] | None = None  # the program's scroll region (rows, 0-based, inclusive)
         self._waiting: list[tuple[list[str], bool]] = []  # notices that came then
         self._cut = b""  # keys held back: maybe the cursor report's first part
@@ -97,6 +105,7 @@ class NoticeLane:
     def start(self) -> bytes:
         """Ask the terminal where its cursor is (see ``keys``); notices wait for the answer."""
         self._replay = bytearray()
+        self.asking = True
         return ASK_CURSOR
 
     def keys(self, data: bytes) -> tuple[bytes, bytes]:
@@ -112,6 +121,7 @@ class NoticeLane:
             data = data[:len(data) - len(self._cut)]
         if self._replay is not None and (match := _CURSOR_REPORT.search(data)):
             replay, self._replay = self._replay, None
+            self.asking = False
             cols, rows = self._emu.size
             self._pending.clear()  # part of the replay
             self._pending_bytes = 0
@@ -127,6 +137,7 @@ class NoticeLane:
         if self._replay is None:
             return b""
         self._replay = None
+        self.asking = False
         return self._flush_held()
 
     def release_keys(self) -> bytes:
@@ -158,18 +169,27 @@ class NoticeLane:
 
     def output(self, data: bytes) -> bytes:
         """The program wrote ``data`` (already on the terminal): what to write after it."""
-        if self._replay is not None or not (self._overlay or self._held or self._waiting):
+        self._last = data
+        recent = self._recent
+        recent.append(data)
+        if len(recent) > _RECENT:
+            self._fold_tail()
+        if b"\x1b" in data:  # (not ``b"r" in data``: nearly every read holds an r)
+            self._note_region(data)
+        if not (self._overlay or self._held or self._waiting or self.asking):
             self._pending.append(data)  # nothing to place: the mirror catches up when read
+            self._pending_bytes += len(data)
+            if self._pending_bytes > MAX_PENDING:
+                self._catch_up()
+            return b""
+        if self._replay is not None:
+            self._pending.append(data)
             self._pending_bytes += len(data)
             changed: set[int] = set()
             if self._pending_bytes > MAX_PENDING:
                 self._catch_up()
         else:
             changed = self._feed(data)
-        self._mid = _unfinished(data)
-        self._tail = (self._tail + data[-_TAIL:])[-_TAIL:]
-        if b"\x1b" in data:  # (not ``b"r" in data``: nearly every read holds an r)
-            self._note_region(data)
         if self._replay is not None:
             self._replay += data
             if len(self._replay) > MAX_REPLAY:
@@ -190,6 +210,32 @@ class NoticeLane:
         if self._overlay and changed & set(self._overlay_rows()):
             return out + self._draw_overlay()
         return out
+
+    @property
+    def _mid(self) -> bool:
+        """The program's output stopped inside an escape sequence or a character (its last read)."""
+        return _unfinished(self._last)
+
+    @property
+    def _tail(self) -> bytes:
+        return self._fold_tail()
+
+    def _fold_tail(self) -> bytes:
+        """The program's last _TAIL bytes, from the reads since the last fold."""
+        recent = self._recent
+        if recent:
+            parts = []
+            size = 0
+            for chunk in reversed(recent):
+                parts.append(chunk[-_TAIL:])
+                size += len(chunk)
+                if size >= _TAIL:
+                    break
+            else:
+                parts.append(self._tail_folded)
+            self._tail_folded = b"".join(reversed(parts))[-_TAIL:]
+            recent.clear()
+        return self._tail_folded
 
     def _feed(self, data: bytes) -> set[int]:
         self._catch_up()
@@ -325,7 +371,7 @@ class NoticeLane:
         waiting, self._waiting = self._waiting, []
         if not waiting:
             return b""
-        self._mid = False  # our first ESC ends the program's unfinished sequence in the terminal anyway
+        self._last = b""  # our first ESC ends the program's unfinished sequence in the terminal anyway
         region = self._region
         if self._bounds(self._mirror.cursor().row) is None:
             self._region = None  # the cursor is on the program's own line: use the whole screen
