@@ -477,9 +477,8 @@ class Bridge:
             if not await cluster.alive(node):
                 lost_rcs = [rc for rc in self.remotes.values() if rc.node == node]
                 log.warning("node %s is lost: %d side(s) it proxied here go into grace", node, len(lost_rcs))
-                for rc in lost_rcs:
-                    rc.closed = True
-                    self.remote_gone(rc)
+                for rc in lost_rcs:  # told too: a node only thought lost (stalled, Redis restarted
+                    await rc.close(CLOSE_NODE_LOST, NODE_LOST_REASON)  # empty) still holds the client
 
     def stats(self) -> dict[str, Any]:
         return {"node": self.node_id, "proxied_here": len(self.proxies), "remote_sides": len(self.remotes),
