@@ -5,7 +5,6 @@ proxy whose home no longer listens. Real redis-server and `python -m relay` node
 
 from __future__ import annotations
 
-import asyncio
 import signal
 
 from cobrowse.io.link import Resumed
