@@ -77,7 +77,8 @@ def verify(data: bytes) -> Verdict:
             return Verdict(False, count, prev, f"line {number}: hash of the previous line does not match ({what})")
         prev = line_hash(line)
         count += 1
-        last = entry.get("event") if isinstance(entry.get("event"), str) else ""
+        event = entry.get("event")
+        last = event if isinstance(event, str) else ""
     if count == 0:
         return Verdict(False, 0, prev, "the receipt is empty")
     return Verdict(True, count, prev, last_event=last[:40])
