@@ -31,7 +31,11 @@ def run(args: argparse.Namespace, out: TextIO = sys.stdout) -> int:
             print("\n".join(str(f) for f in files) if files else f"no receipts in {folder}", file=out)
             return 0
         return _verify(args, out)
-    except (HistoryError, FileNotFoundError, ValueError, OSError) as exc:
+    except HistoryError as exc:
+        print(f"cobrowse: {exc} (if the file is damaged, move it aside: the next session starts a new history)",
+              file=sys.stderr)
+        return 2
+    except (FileNotFoundError, ValueError, OSError) as exc:
         print(f"cobrowse: {exc}", file=sys.stderr)
         return 2
 

@@ -37,3 +37,13 @@ def test_an_intact_receipt_without_its_end_is_ok_with_a_note(tmp_path: Path) -> 
     done = verify(tmp_path, str(cut))
     assert done.returncode == 0 and done.stdout.startswith("OK: 2 entries")
     assert "the last entry is 'feedback', not the session's end" in done.stdout
+
+
+def test_a_damaged_history_says_what_to_do(tmp_path: Path) -> None:
+    (tmp_path / "data").mkdir()
+    (tmp_path / "data" / "history.sqlite3").write_text("garbage\n")
+    env = {**os.environ, "COBROWSE_DATA_DIR": str(tmp_path / "data"), "XDG_CONFIG_HOME": str(tmp_path / "cfg")}
+    for view in ("history", "stats"):
+        done = subprocess.run([sys.executable, "-m", "cobrowse", "agent", view], cwd=ROOT, env=env,
+                              capture_output=True, text=True, timeout=30)
+        assert done.returncode == 2 and "history.sqlite3" in done.stderr and "move it aside" in done.stderr
