@@ -41,6 +41,7 @@ from redis.exceptions import RedisError
 from redis.exceptions import TimeoutError as RedisTimeout
 
 from cobrowse.errors import ConfigError
+from relay.outage import Outage
 from relay.cluster_wire import HEADER, QUEUE_CHANNEL, SessionRecord, alive_key, batch_head, channel, session_key
 
 log = logging.getLogger("relay.cluster")
@@ -132,6 +133,27 @@ class Cluster:
         self._scripts: dict[str, Any] = {}
         self.published = 0  # batches
         self.received = 0
+        #: Redis trouble per kind of call, logged when it starts, every 30 s, and when it ends.
+        self.outages = {"heartbeat": Outage(), "subscription": Outage(), "write": Outage()}
+
+    @property
+    def redis_ok(self) -> bool:
+        """Whether the last heartbeat reached Redis (/healthz says so)."""
+        return self.outages["heartbeat"].ok
+
+    def _trouble(self, kind: str, what: str, exc: BaseException) -> None:
+        outage = self.outages[kind]
+        said = outage.failed(time.monotonic())
+        if said == "started":
+            log.error("Redis %s failed%s: %s (said again every %.0f s while it lasts)", kind, what, exc, outage.every)
+        elif said == "lasts":
+            log.error("Redis %s still failing (%d times in %.0f s)%s: %s", kind, outage.failures,
+                      time.monotonic() - (outage.since or 0.0), what, exc)
+
+    def _fine(self, kind: str) -> None:
+        lasted = self.outages[kind].recovered(time.monotonic())
+        if lasted is not None:
+            log.warning("Redis %s works again after %.0f s", kind, lasted)
 
     async def start(self) -> None:
         pool = aioredis.BlockingConnectionPool.from_url(
@@ -321,14 +343,17 @@ class Cluster:
             self._wake.clear()
             try:
                 await self._flush()
+                self._fine("write")
             except (RedisError, OSError) as exc:
-                log.error("Redis write failed (frames between nodes were lost): %s", exc)
+                self._trouble("write", " (frames between nodes were lost)", exc)
                 await asyncio.sleep(0.2)
 
     async def _reader(self) -> None:
         while True:
             try:
                 async for message in self._pubsub.listen():
+                    if not self.outages["subscription"].ok:  # the first answer after resubscribing
+                        self._fine("subscription")
                     if message.get("type") != "message":
                         continue
                     if message.get("channel") in (QUEUE_CHANNEL, QUEUE_CHANNEL.encode()):
@@ -338,7 +363,7 @@ class Cluster:
                     self.received += 1
                     await self._on_batch(message["data"])
             except (RedisError, OSError) as exc:
-                log.error("Redis subscription failed, retrying: %s", exc)
+                self._trouble("subscription", ", retrying", exc)
                 await asyncio.sleep(0.5)
                 try:
                     await self._pubsub.subscribe(channel(self.node_id), QUEUE_CHANNEL)
@@ -379,5 +404,6 @@ class Cluster:
                         pipe.expire(session_key(nameplate), self.record_ttl)
                     kept = await pipe.execute()
                     await self._rewrite([n for n, ok in zip(live, kept) if not ok])
+                self._fine("heartbeat")
             except (RedisError, OSError) as exc:
-                log.error("Redis heartbeat failed: %s", exc)
+                self._trouble("heartbeat", "", exc)

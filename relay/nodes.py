@@ -481,5 +481,6 @@ class Bridge:
                     await rc.close(CLOSE_NODE_LOST, NODE_LOST_REASON)  # empty) still holds the client
 
     def stats(self) -> dict[str, Any]:
-        return {"node": self.node_id, "proxied_here": len(self.proxies), "remote_sides": len(self.remotes),
+        return {"node": self.node_id, "redis": "ok" if self.cluster.redis_ok else "unreachable",
+                "proxied_here": len(self.proxies), "remote_sides": len(self.remotes),
                 "queued_here": self.server.queue.size(), "queue_nodes": len(self.server.queue.mirror.nodes())}
