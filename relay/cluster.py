@@ -387,6 +387,22 @@ class Cluster:
         if lost:
             log.warning("Redis had lost %d session record(s) of this node: written again", len(lost))
 
+    async def refresh_records(self) -> None:
+        """Renew the records of this node's live sessions and write again those Redis lost."""
+        pipe = self._redis.pipeline(transaction=False)
+        live = list(self._live_nameplates())
+        for nameplate in live:
+            pipe.expire(session_key(nameplate), self.record_ttl)
+        kept = await pipe.execute()
+        await self._rewrite([n for n, ok in zip(live, kept) if not ok])
+
+    async def renew_records(self) -> None:
+        """``refresh_records`` now, its failure logged (the heartbeat tries again anyway)."""
+        try:
+            await self.refresh_records()
+        except (RedisError, OSError) as exc:
+            log.warning("could not renew this node's session records in Redis: %s", exc)
+
     async def _beat(self) -> None:
         await self._redis.set(alive_key(self.node_id), b"1", px=ALIVE_MS)
 
@@ -396,14 +412,9 @@ class Cluster:
             await asyncio.sleep(HEARTBEAT)
             try:
                 await self._beat()
-                if time.monotonic() >= next_refresh:
+                if time.monotonic() >= next_refresh or not self.outages["heartbeat"].ok:  # back: at once
                     next_refresh = time.monotonic() + REFRESH
-                    pipe = self._redis.pipeline(transaction=False)
-                    live = list(self._live_nameplates())
-                    for nameplate in live:
-                        pipe.expire(session_key(nameplate), self.record_ttl)
-                    kept = await pipe.execute()
-                    await self._rewrite([n for n, ok in zip(live, kept) if not ok])
+                    await self.refresh_records()
                 self._fine("heartbeat")
             except (RedisError, OSError) as exc:
                 self._trouble("heartbeat", "", exc)

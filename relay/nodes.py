@@ -350,7 +350,9 @@ class Bridge:
             rc.task = asyncio.create_task(self._inbox(rc))
             return
         known = self.remotes.get(key)
-        if known is None:
+        if known is None:  # a side this home dropped (its node was taken for lost; the close may
+            if kind != DROP:  # have been lost with a Redis restart): the proxy must let it resume
+                self.cluster.send(source, CLOSE, conn_id, close_payload(CLOSE_NODE_LOST, NODE_LOST_REASON))
             return
         if kind == ACK:
             known.acked(parse_ack(payload))
@@ -477,6 +479,8 @@ class Bridge:
             if not await cluster.alive(node):
                 lost_rcs = [rc for rc in self.remotes.values() if rc.node == node]
                 log.warning("node %s is lost: %d side(s) it proxied here go into grace", node, len(lost_rcs))
+                await cluster.renew_records()  # Redis may have restarted empty: the sides told below
+                # come back through another node (or that one), which must find their session's home
                 for rc in lost_rcs:  # told too: a node only thought lost (stalled, Redis restarted
                     await rc.close(CLOSE_NODE_LOST, NODE_LOST_REASON)  # empty) still holds the client
 

@@ -6,8 +6,11 @@ proxy whose home no longer listens. Real redis-server and `python -m relay` node
 from __future__ import annotations
 
 import signal
+from pathlib import Path
 
 from cobrowse.io.link import Resumed
+from tests.relay.test_cli import free_port
+from tests.relay.test_cluster_queue import redis_client, start_redis
 from tests.relay.test_cluster import Node, exchange, next_item, nodes, pair, redis_url  # noqa: F401  (fixtures)
 from tests.waiting import until
 
@@ -29,3 +32,45 @@ async def test_a_stalled_proxy_node_is_told_its_sides_were_dropped_and_they_resu
         await exchange(p.agent, p.customer, b"after")
     finally:
         await p.close()
+
+
+async def test_after_a_redis_restart_a_side_the_home_dropped_resumes_when_it_sends(tmp_path: Path) -> None:
+    """Redis restarts empty while the proxying node stalls: the home takes it for lost and
+    drops its side, and the close it sends is lost (the node was not subscribed then). The
+    side's next frame reaches a home that no longer knows it: the home answers with a close,
+    the side resumes, and finds its session's record (the home wrote it again first)."""
+    port = free_port()
+    store = start_redis(port, tmp_path / "redis")
+    a = b = None
+    p = None
+    try:
+        a, b = Node(f"redis://127.0.0.1:{port}/0", "n1"), Node(f"redis://127.0.0.1:{port}/0", "n2")
+        p = await pair(a.url, b.url)
+        await p.agent.confirm()
+        await exchange(p.agent, p.customer, b"before")
+        b.proc.send_signal(signal.SIGSTOP)
+        try:
+            store.terminate()
+            store.wait(timeout=T)
+            store = start_redis(port, tmp_path / "redis")
+            await until(lambda: "node n2 is lost" in a.text(), "n1 saw n2 lost", timeout=T)
+        finally:
+            b.proc.send_signal(signal.SIGCONT)
+
+        def subscribed() -> bool:
+            with redis_client(port) as client:
+                return bool(client.pubsub_numsub("cobrowse:node:n2")[0][1])
+
+        await until(subscribed, "n2 subscribed again", timeout=T)
+        await p.customer.send(b"hello?")  # through n2 to a home that dropped this side
+        await next_item(p.customer, Resumed, timeout=T)
+        await exchange(p.agent, p.customer, b"after")
+    finally:
+        if p is not None:
+            await p.close()
+        for node in (a, b):
+            if node is not None:
+                node.stop()
+                node.log.unlink(missing_ok=True)
+        store.kill()
+        store.wait(timeout=T)
