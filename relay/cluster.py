@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import secrets
 import time
 from typing import Any, Awaitable, Callable, Iterable
 
@@ -58,6 +59,8 @@ POOL_WAIT = 10.0
 #: Reads that decide a client's fate (whose session, adopt it or not) are tried this often,
 #: with these waits between, before the client is told to try again later (``unavailable``).
 READ_TRIES = (0.05, 0.2, 0.5)
+EPOCH_KEY = "cobrowse:epoch"
+RECENT_TROUBLE = 30.0  # seconds after Redis trouble during which a missing record may be Redis's loss
 
 
 class RedisTrouble(Exception):
@@ -135,6 +138,9 @@ class Cluster:
         self.received = 0
         #: Redis trouble per kind of call, logged when it starts, every 30 s, and when it ends.
         self.outages = {"heartbeat": Outage(), "subscription": Outage(), "write": Outage()}
+        self._troubled_at = -RECENT_TROUBLE  # when an outage ended, or a restart of Redis was seen
+        self._epoch: bytes | None = None
+        self._restarted = False
 
     @property
     def redis_ok(self) -> bool:
@@ -150,9 +156,16 @@ class Cluster:
             log.error("Redis %s still failing (%d times in %.0f s)%s: %s", kind, outage.failures,
                       time.monotonic() - (outage.since or 0.0), what, exc)
 
+    def troubled_lately(self, within: float = RECENT_TROUBLE) -> bool:
+        """Whether Redis failed within ``within`` seconds (or still does): a session record
+        missing now may be one Redis lost in a restart, not yet written again by its home."""
+        now = time.monotonic()
+        return any(not o.ok for o in self.outages.values()) or now - self._troubled_at < within
+
     def _fine(self, kind: str) -> None:
         lasted = self.outages[kind].recovered(time.monotonic())
         if lasted is not None:
+            self._troubled_at = time.monotonic()
             log.warning("Redis %s works again after %.0f s", kind, lasted)
 
     async def start(self) -> None:
@@ -404,7 +417,19 @@ class Cluster:
             log.warning("could not renew this node's session records in Redis: %s", exc)
 
     async def _beat(self) -> None:
-        await self._redis.set(alive_key(self.node_id), b"1", px=ALIVE_MS)
+        """The liveness key, and Redis's epoch: a random value the first node to find it missing
+        sets; a node that sees it change knows Redis restarted empty (it may not have failed a
+        single call: a restart is over within a heartbeat)."""
+        pipe = self._redis.pipeline(transaction=False)
+        pipe.set(alive_key(self.node_id), b"1", px=ALIVE_MS)
+        pipe.set(EPOCH_KEY, secrets.token_hex(8), nx=True)
+        pipe.get(EPOCH_KEY)
+        epoch = (await pipe.execute())[2]
+        if self._epoch is not None and epoch != self._epoch:
+            self._troubled_at = time.monotonic()
+            self._restarted = True
+            log.warning("Redis restarted empty: this node writes its session records again")
+        self._epoch = epoch
 
     async def _heartbeat(self) -> None:
         next_refresh = time.monotonic() + REFRESH
@@ -412,7 +437,8 @@ class Cluster:
             await asyncio.sleep(HEARTBEAT)
             try:
                 await self._beat()
-                if time.monotonic() >= next_refresh or not self.outages["heartbeat"].ok:  # back: at once
+                if time.monotonic() >= next_refresh or not self.outages["heartbeat"].ok or self._restarted:
+                    self._restarted = False  # Redis back (or restarted empty): at once
                     next_refresh = time.monotonic() + REFRESH
                     await self.refresh_records()
                 self._fine("heartbeat")

@@ -50,6 +50,7 @@ log = logging.getLogger("relay.nodes")
 
 CLOSE_NODE_LOST = 1012  # "service restart": the client reconnects and resumes
 NODE_LOST_REASON = "relay node lost: reconnect"
+LIVENESS_SETTLE = 5.0  # seconds after Redis trouble before a missing liveness key means a lost node
 CLOSE_TRY_AGAIN = 1013  # "try again later": a lookup in Redis failed; the session is not gone
 UNAVAILABLE_RETRY = 1  # seconds the client is asked to wait
 
@@ -206,6 +207,9 @@ class Bridge:
                 if home is not None and home != self.node_id:
                     await self.proxy(ws, home, text)
                     return True
+                if home is None and isinstance(msg, Resume) and self.cluster.troubled_lately():
+                    await self._unavailable(ws)  # Redis restarted empty: its home writes it again within
+                    return True  # a second; bad_resume would end a session that still lives
         return await server.control(ws, text)
 
     async def _unavailable(self, ws: ServerConnection) -> None:
@@ -465,6 +469,8 @@ class Bridge:
                 out = server.rooms.slow_consumer(rc, now)
                 if out:
                     server.apply_later(out, bound=5.0)
+        if cluster.troubled_lately(within=LIVENESS_SETTLE):
+            return  # liveness keys lost with Redis come back within a heartbeat: a node without one is not lost yet
         homes = {p.home for p in self.proxies.values()}
         for home in homes:
             if not await cluster.alive(home):

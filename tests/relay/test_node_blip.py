@@ -5,6 +5,7 @@ proxy whose home no longer listens. Real redis-server and `python -m relay` node
 
 from __future__ import annotations
 
+import asyncio
 import signal
 from pathlib import Path
 
@@ -65,6 +66,44 @@ async def test_after_a_redis_restart_a_side_the_home_dropped_resumes_when_it_sen
         await p.customer.send(b"hello?")  # through n2 to a home that dropped this side
         await next_item(p.customer, Resumed, timeout=T)
         await exchange(p.agent, p.customer, b"after")
+    finally:
+        if p is not None:
+            await p.close()
+        for node in (a, b):
+            if node is not None:
+                node.stop()
+                node.log.unlink(missing_ok=True)
+        store.kill()
+        store.wait(timeout=T)
+
+
+async def test_a_resume_before_the_home_wrote_its_record_again_waits_instead_of_ending(tmp_path: Path) -> None:
+    """Redis restarts empty while the session's home stalls: the proxying node takes the home
+    for lost and tells its side to reconnect; the side's resume finds no record (the home has
+    not written it again yet). That is Redis's loss, not the session's end: the side is told
+    to try again (it got bad_resume, which ended the session), and resumes once the home is
+    back and has written its record."""
+    port = free_port()
+    store = start_redis(port, tmp_path / "redis")
+    a = b = None
+    p = None
+    try:
+        a, b = Node(f"redis://127.0.0.1:{port}/0", "n1"), Node(f"redis://127.0.0.1:{port}/0", "n2")
+        p = await pair(a.url, b.url)
+        await p.agent.confirm()
+        await exchange(p.agent, p.customer, b"before")
+        a.proc.send_signal(signal.SIGSTOP)
+        try:
+            store.terminate()
+            store.wait(timeout=T)
+            store = start_redis(port, tmp_path / "redis")
+            await until(lambda: "node n1 is lost" in b.text(), "n2 saw n1 lost", timeout=T)
+            await asyncio.sleep(2.0)  # the customer's first resumes reach n2 while n1 is stopped
+        finally:
+            a.proc.send_signal(signal.SIGCONT)
+        await next_item(p.customer, Resumed, timeout=T)
+        await exchange(p.agent, p.customer, b"after")
+        assert "refused: bad_resume" not in b.text()
     finally:
         if p is not None:
             await p.close()
