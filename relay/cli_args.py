@@ -22,7 +22,7 @@ _SETTINGS: dict[str, tuple[str, str]] = {
     "idle_timeout": ("S", "end paired sessions with no frames for S (default 0: never)"),
     "send_buffer_bytes": ("N", "per receiver send buffer; the sender waits past it (default 262144)"),
     "slow_consumer_timeout": ("S", "close a receiver stuck over its buffer for S (default 15)"),
-    "max_connections": ("N", "client sockets in all (default 0: RLIMIT_NOFILE - 64, sized to memory)"),
+    "max_connections": ("N", "client sockets in all (default 0: RLIMIT_NOFILE - 448, sized to memory)"),
     "reserved_connections": ("N", "sockets kept for /healthz, admins and first requests (default 0: 1/16)"),
     "connections_per_address": ("N", "sockets one address may hold (default 0: max(16, max-connections/100))"),
     "connect_rate": ("R", "new connections per second one address may make after the burst (default 5)"),

@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import secrets
 import time
 from typing import Any, Awaitable, Callable, Iterable
 
@@ -41,6 +42,7 @@ from redis.exceptions import RedisError
 from redis.exceptions import TimeoutError as RedisTimeout
 
 from cobrowse.errors import ConfigError
+from relay.outage import Outage
 from relay.cluster_wire import HEADER, QUEUE_CHANNEL, SessionRecord, alive_key, batch_head, channel, session_key
 
 log = logging.getLogger("relay.cluster")
@@ -57,6 +59,8 @@ POOL_WAIT = 10.0
 #: Reads that decide a client's fate (whose session, adopt it or not) are tried this often,
 #: with these waits between, before the client is told to try again later (``unavailable``).
 READ_TRIES = (0.05, 0.2, 0.5)
+EPOCH_KEY = "cobrowse:epoch"
+RECENT_TROUBLE = 30.0  # seconds after Redis trouble during which a missing record may be Redis's loss
 
 
 class RedisTrouble(Exception):
@@ -132,6 +136,37 @@ class Cluster:
         self._scripts: dict[str, Any] = {}
         self.published = 0  # batches
         self.received = 0
+        #: Redis trouble per kind of call, logged when it starts, every 30 s, and when it ends.
+        self.outages = {"heartbeat": Outage(), "subscription": Outage(), "write": Outage()}
+        self._troubled_at = -RECENT_TROUBLE  # when an outage ended, or a restart of Redis was seen
+        self._epoch: bytes | None = None
+        self._restarted = False
+
+    @property
+    def redis_ok(self) -> bool:
+        """Whether the last heartbeat reached Redis (/healthz says so)."""
+        return self.outages["heartbeat"].ok
+
+    def _trouble(self, kind: str, what: str, exc: BaseException) -> None:
+        outage = self.outages[kind]
+        said = outage.failed(time.monotonic())
+        if said == "started":
+            log.error("Redis %s failed%s: %s (said again every %.0f s while it lasts)", kind, what, exc, outage.every)
+        elif said == "lasts":
+            log.error("Redis %s still failing (%d times in %.0f s)%s: %s", kind, outage.failures,
+                      time.monotonic() - (outage.since or 0.0), what, exc)
+
+    def troubled_lately(self, within: float = RECENT_TROUBLE) -> bool:
+        """Whether Redis failed within ``within`` seconds (or still does): a session record
+        missing now may be one Redis lost in a restart, not yet written again by its home."""
+        now = time.monotonic()
+        return any(not o.ok for o in self.outages.values()) or now - self._troubled_at < within
+
+    def _fine(self, kind: str) -> None:
+        lasted = self.outages[kind].recovered(time.monotonic())
+        if lasted is not None:
+            self._troubled_at = time.monotonic()
+            log.warning("Redis %s works again after %.0f s", kind, lasted)
 
     async def start(self) -> None:
         pool = aioredis.BlockingConnectionPool.from_url(
@@ -321,14 +356,17 @@ class Cluster:
             self._wake.clear()
             try:
                 await self._flush()
+                self._fine("write")
             except (RedisError, OSError) as exc:
-                log.error("Redis write failed (frames between nodes were lost): %s", exc)
+                self._trouble("write", " (frames between nodes were lost)", exc)
                 await asyncio.sleep(0.2)
 
     async def _reader(self) -> None:
         while True:
             try:
                 async for message in self._pubsub.listen():
+                    if not self.outages["subscription"].ok:  # the first answer after resubscribing
+                        self._fine("subscription")
                     if message.get("type") != "message":
                         continue
                     if message.get("channel") in (QUEUE_CHANNEL, QUEUE_CHANNEL.encode()):
@@ -338,7 +376,7 @@ class Cluster:
                     self.received += 1
                     await self._on_batch(message["data"])
             except (RedisError, OSError) as exc:
-                log.error("Redis subscription failed, retrying: %s", exc)
+                self._trouble("subscription", ", retrying", exc)
                 await asyncio.sleep(0.5)
                 try:
                     await self._pubsub.subscribe(channel(self.node_id), QUEUE_CHANNEL)
@@ -362,8 +400,36 @@ class Cluster:
         if lost:
             log.warning("Redis had lost %d session record(s) of this node: written again", len(lost))
 
+    async def refresh_records(self) -> None:
+        """Renew the records of this node's live sessions and write again those Redis lost."""
+        pipe = self._redis.pipeline(transaction=False)
+        live = list(self._live_nameplates())
+        for nameplate in live:
+            pipe.expire(session_key(nameplate), self.record_ttl)
+        kept = await pipe.execute()
+        await self._rewrite([n for n, ok in zip(live, kept) if not ok])
+
+    async def renew_records(self) -> None:
+        """``refresh_records`` now, its failure logged (the heartbeat tries again anyway)."""
+        try:
+            await self.refresh_records()
+        except (RedisError, OSError) as exc:
+            log.warning("could not renew this node's session records in Redis: %s", exc)
+
     async def _beat(self) -> None:
-        await self._redis.set(alive_key(self.node_id), b"1", px=ALIVE_MS)
+        """The liveness key, and Redis's epoch: a random value the first node to find it missing
+        sets; a node that sees it change knows Redis restarted empty (it may not have failed a
+        single call: a restart is over within a heartbeat)."""
+        pipe = self._redis.pipeline(transaction=False)
+        pipe.set(alive_key(self.node_id), b"1", px=ALIVE_MS)
+        pipe.set(EPOCH_KEY, secrets.token_hex(8), nx=True)
+        pipe.get(EPOCH_KEY)
+        epoch = (await pipe.execute())[2]
+        if self._epoch is not None and epoch != self._epoch:
+            self._troubled_at = time.monotonic()
+            self._restarted = True
+            log.warning("Redis restarted empty: this node writes its session records again")
+        self._epoch = epoch
 
     async def _heartbeat(self) -> None:
         next_refresh = time.monotonic() + REFRESH
@@ -371,13 +437,10 @@ class Cluster:
             await asyncio.sleep(HEARTBEAT)
             try:
                 await self._beat()
-                if time.monotonic() >= next_refresh:
+                if time.monotonic() >= next_refresh or not self.outages["heartbeat"].ok or self._restarted:
+                    self._restarted = False  # Redis back (or restarted empty): at once
                     next_refresh = time.monotonic() + REFRESH
-                    pipe = self._redis.pipeline(transaction=False)
-                    live = list(self._live_nameplates())
-                    for nameplate in live:
-                        pipe.expire(session_key(nameplate), self.record_ttl)
-                    kept = await pipe.execute()
-                    await self._rewrite([n for n, ok in zip(live, kept) if not ok])
+                    await self.refresh_records()
+                self._fine("heartbeat")
             except (RedisError, OSError) as exc:
-                log.error("Redis heartbeat failed: %s", exc)
+                self._trouble("heartbeat", "", exc)

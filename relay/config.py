@@ -56,7 +56,7 @@ class RelayConfig:
     ping_timeout: float = 20.0
     tick_interval: float = 1.0  # how often expiry and grace are checked
     # ---- admission: what one address, or many, may hold (relay/admission.py); 0 = sized from the machine ----
-    max_connections: int = 0  # client sockets in all; 0 = RLIMIT_NOFILE - 64 (and half the available memory)
+    max_connections: int = 0  # client sockets in all; 0 = RLIMIT_NOFILE - 448 (and half the available memory)
     reserved_connections: int = 0  # of those, kept from sessions for /healthz, admins, first requests; 0 = 1/16
     connections_per_address: int = 0  # sockets one address may hold; 0 = max(16, max_connections / 100)
     connect_rate: float = 5.0  # new connections per second per address, after connect_burst

@@ -50,6 +50,7 @@ log = logging.getLogger("relay.nodes")
 
 CLOSE_NODE_LOST = 1012  # "service restart": the client reconnects and resumes
 NODE_LOST_REASON = "relay node lost: reconnect"
+LIVENESS_SETTLE = 5.0  # seconds after Redis trouble before a missing liveness key means a lost node
 CLOSE_TRY_AGAIN = 1013  # "try again later": a lookup in Redis failed; the session is not gone
 UNAVAILABLE_RETRY = 1  # seconds the client is asked to wait
 
@@ -206,6 +207,9 @@ class Bridge:
                 if home is not None and home != self.node_id:
                     await self.proxy(ws, home, text)
                     return True
+                if home is None and isinstance(msg, Resume) and self.cluster.troubled_lately():
+                    await self._unavailable(ws)  # Redis restarted empty: its home writes it again within
+                    return True  # a second; bad_resume would end a session that still lives
         return await server.control(ws, text)
 
     async def _unavailable(self, ws: ServerConnection) -> None:
@@ -350,7 +354,9 @@ class Bridge:
             rc.task = asyncio.create_task(self._inbox(rc))
             return
         known = self.remotes.get(key)
-        if known is None:
+        if known is None:  # a side this home dropped (its node was taken for lost; the close may
+            if kind != DROP:  # have been lost with a Redis restart): the proxy must let it resume
+                self.cluster.send(source, CLOSE, conn_id, close_payload(CLOSE_NODE_LOST, NODE_LOST_REASON))
             return
         if kind == ACK:
             known.acked(parse_ack(payload))
@@ -463,6 +469,8 @@ class Bridge:
                 out = server.rooms.slow_consumer(rc, now)
                 if out:
                     server.apply_later(out, bound=5.0)
+        if cluster.troubled_lately(within=LIVENESS_SETTLE):
+            return  # liveness keys lost with Redis come back within a heartbeat: a node without one is not lost yet
         homes = {p.home for p in self.proxies.values()}
         for home in homes:
             if not await cluster.alive(home):
@@ -477,10 +485,12 @@ class Bridge:
             if not await cluster.alive(node):
                 lost_rcs = [rc for rc in self.remotes.values() if rc.node == node]
                 log.warning("node %s is lost: %d side(s) it proxied here go into grace", node, len(lost_rcs))
-                for rc in lost_rcs:
-                    rc.closed = True
-                    self.remote_gone(rc)
+                await cluster.renew_records()  # Redis may have restarted empty: the sides told below
+                # come back through another node (or that one), which must find their session's home
+                for rc in lost_rcs:  # told too: a node only thought lost (stalled, Redis restarted
+                    await rc.close(CLOSE_NODE_LOST, NODE_LOST_REASON)  # empty) still holds the client
 
     def stats(self) -> dict[str, Any]:
-        return {"node": self.node_id, "proxied_here": len(self.proxies), "remote_sides": len(self.remotes),
+        return {"node": self.node_id, "redis": "ok" if self.cluster.redis_ok else "unreachable",
+                "proxied_here": len(self.proxies), "remote_sides": len(self.remotes),
                 "queued_here": self.server.queue.size(), "queue_nodes": len(self.server.queue.mirror.nodes())}

@@ -24,6 +24,7 @@ from cobrowse.queue.events import QueueChanged, QueuePicked, queue_changed, refu
 from cobrowse.queue.link import PickedAgentLink, QueueWatcher
 from cobrowse.queue.sessions import join_picked
 from cobrowse.wire import envelope as env
+from tui.agent_keys import told
 from tui.agent_session import SessionPane
 from tui.safe import PlainStatic, plain
 
@@ -115,7 +116,8 @@ class QueuePane(TabPane):
         except NoMatches:  # the console is closing: its tabs are gone
             pass
         if self.app.tabs.active != "queue" and event.total:  # type: ignore[attr-defined]
-            self.app.notify(f"{event.total} waiting in the help queue", title="Help queue", timeout=3)
+            self.app.notify(told(f"{event.total} waiting in the help queue: the Queue tab (F6/F7 switch tabs)"),
+                            title="Help queue", timeout=3)
 
     @on(OptionList.OptionSelected, "#queue-list")
     async def _selected(self, event: OptionList.OptionSelected) -> None:
@@ -144,11 +146,18 @@ class PickedSessionPane(SessionPane):
     def _emit(self, event: Any) -> None:
         self._explained(event)
 
+    def facts_text(self) -> str:
+        lines = super().facts_text().split("\n")
+        return "\n".join("code      none (help queue)"
+                         if line.startswith("code ") else line for line in lines)
+
     def make_link(self) -> RelayLink:
         return PickedAgentLink(self.relay_url, self.picked.ticket, self.token, reconnect_for=self.reconnect_for,
                                proxy=self.proxy)
 
     async def start(self, runtime: AgentRuntime) -> None:
-        self.code = await join_picked(runtime, self.picked.nameplate, self.org_key_id, self.identity)
+        await join_picked(runtime, self.picked.nameplate, self.org_key_id, self.identity)
+        self.code = None  # the runtime's code is the nameplate and zeros: no code anyone could type (F5 copied it)
+        self.link_state = "connected"  # no code event comes to say so: it said "connecting" all along
         runtime.emit(QueuePicked(self.picked.id, self.topic, self.picked.waited_s,  # through the history tap
                                  self.identity.credential.org))

@@ -53,12 +53,14 @@ class Verdict:
     entries: int
     head: str
     problem: str = ""
+    last_event: str = ""  # the last entry's ``event``: "ended" once the session's end was written
 
 
 def verify(data: bytes) -> Verdict:
     """Check a whole receipt; ``problem`` names the first line that breaks the chain."""
     prev = GENESIS
     count = 0
+    last = ""
     for number, line in enumerate(data.splitlines(keepends=True), start=1):
         if not line.endswith(b"\n"):
             return Verdict(False, count, prev, f"line {number}: cut short (no newline at the end)")
@@ -75,6 +77,8 @@ def verify(data: bytes) -> Verdict:
             return Verdict(False, count, prev, f"line {number}: hash of the previous line does not match ({what})")
         prev = line_hash(line)
         count += 1
+        event = entry.get("event")
+        last = event if isinstance(event, str) else ""
     if count == 0:
         return Verdict(False, 0, prev, "the receipt is empty")
-    return Verdict(True, count, prev)
+    return Verdict(True, count, prev, last_event=last[:40])

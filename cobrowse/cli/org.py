@@ -30,13 +30,25 @@ def org_dir(flag: str | None) -> Path:
     return Path(explicit).expanduser() if explicit else config_path().parent / "org"
 
 
+#: What to do about a damaged file, by what it is (a JSON error alone said nothing of it).
+DAMAGED = {
+    "the organisation key": ("restore it from your backup; `cobrowse org init --force` makes a new key, and every "
+                             "credential issued with the old one stops verifying"),
+    "the agent credential file": "ask your organisation's admin for a new one (`cobrowse org issue-agent`)",
+    "the organisation trust file": "get the organisation's trust file again from where you got it",
+}
+
+
 def _read_json(path: Path, what: str) -> Any:
     try:
         return json.loads(path.read_text())
     except FileNotFoundError:
         raise ConfigError(f"{what} {path} does not exist") from None
-    except (OSError, ValueError, UnicodeDecodeError) as exc:
-        raise ConfigError(f"cannot read {what} {path}: {exc}") from None
+    except (ValueError, UnicodeDecodeError) as exc:
+        fix = DAMAGED.get(what, "")
+        raise ConfigError(f"{what} {path} is damaged (not JSON: {exc})" + (f": {fix}" if fix else "")) from None
+    except OSError as exc:
+        raise ConfigError(f"cannot read {what} {path}: {exc.strerror or exc}") from None
 
 
 def write_secret(path: Path, data: dict[str, Any], *, replace: bool = True) -> None:

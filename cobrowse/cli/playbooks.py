@@ -31,6 +31,11 @@ def run(args: argparse.Namespace) -> int:
     except ConfigError as exc:
         print(f"cobrowse: {exc}", file=sys.stderr)
         return 2
+    for folder in settings.playbooks:  # a mistyped folder was silently left out of every answer
+        if not Path(folder).is_dir():
+            what = "is not a folder" if Path(folder).exists() else "does not exist"
+            print(f"cobrowse: the playbook folder {folder} {what}, so none of its playbooks are here: check "
+                  "--playbooks, $COBROWSE_PLAYBOOKS or the config file's playbooks", file=sys.stderr)
     library = catalogue(settings)
     if args.playbooks_action == "list":
         entries = library.entries()

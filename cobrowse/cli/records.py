@@ -31,7 +31,11 @@ def run(args: argparse.Namespace, out: TextIO = sys.stdout) -> int:
             print("\n".join(str(f) for f in files) if files else f"no receipts in {folder}", file=out)
             return 0
         return _verify(args, out)
-    except (HistoryError, FileNotFoundError, ValueError, OSError) as exc:
+    except HistoryError as exc:
+        print(f"cobrowse: {exc} (if the file is damaged, move it aside: the next session starts a new history)",
+              file=sys.stderr)
+        return 2
+    except (FileNotFoundError, ValueError, OSError) as exc:
         print(f"cobrowse: {exc}", file=sys.stderr)
         return 2
 
@@ -102,9 +106,19 @@ def _play(args: argparse.Namespace, out: TextIO) -> int:
 
 
 def _verify(args: argparse.Namespace, out: TextIO) -> int:
-    verdict = verify(Path(args.file).read_bytes())
+    path = Path(args.file)
+    if not path.is_file():
+        what = "is a folder, not a receipt" if path.is_dir() else "does not exist"
+        print(f"cobrowse: {args.file} {what}: `cobrowse receipts list` shows the receipts kept on this machine",
+              file=sys.stderr)
+        return 2
+    verdict = verify(path.read_bytes())
     if verdict.ok:
         print(f"OK: {verdict.entries} entries, the chain is intact; head {verdict.head}", file=out)
+        if verdict.last_event != "ended":  # a chain cut after any line is intact up to the cut
+            print(f"note: the last entry is '{verdict.last_event}', not the session's end: the session was still "
+                  "running, or the receipt was cut short. Compare the head above with the one printed when the "
+                  "session ended", file=out)
         return 0
     print(f"TAMPERED or damaged: {verdict.problem} ({verdict.entries} entries verified before it)", file=out)
     return 1

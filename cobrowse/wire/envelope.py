@@ -76,7 +76,8 @@ ERROR_CODES = {
     "expired": "that session code has expired: ask for a new code",
     "taken": "someone already joined that session: ask for a new code",
     "rate_limited": "the relay is limiting this address (too many attempts or sessions): wait and try again",
-    "unauthorized": "the relay needs a valid agent token: pass --token or set COBROWSE_TOKEN",
+    "unauthorized": ("the relay refused this agent: it needs a valid agent token (none was given, or it is "
+                     "mistyped or was revoked): ask the relay's admin for one, then pass --token or set COBROWSE_TOKEN"),
     "forbidden": "the relay does not allow this side to create sessions",
     "too_large": "a frame was larger than the relay allows",
     "malformed": "the relay could not understand a message",

@@ -47,3 +47,10 @@ def test_damaged_and_empty_receipts_are_refused_with_a_reason() -> None:
     assert "not JSON" in verify(lines[0] + b"{garbage\n").problem
     assert "cut short" in verify(lines[0] + lines[1][:-1]).problem
     assert verify(b"").problem == "the receipt is empty"
+
+
+def test_the_verdict_names_the_last_event_so_a_cut_end_can_be_told() -> None:
+    lines = build(2)
+    ended = ReceiptChain(b"".join(lines)).append({"event": "ended"})
+    assert verify(b"".join(lines) + ended).last_event == "ended"
+    assert verify(b"".join(lines)).last_event == "consent"  # intact, but the end is not there

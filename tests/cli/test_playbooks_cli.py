@@ -111,3 +111,16 @@ def test_a_reader_that_leaves_early_is_no_error(args: tuple[str, ...], data: dic
     _, err = proc.communicate(timeout=60)
     assert b"Traceback" not in err and b"BrokenPipe" not in err, err.decode()
     assert proc.returncode == 141
+
+
+def test_a_missing_or_wrong_playbook_folder_is_named(tmp_path: Path, data: dict[str, str]) -> None:
+    """A mistyped folder was silently left out: the samples listed, nothing said."""
+    afile = tmp_path / "one.md"
+    afile.write_text("# One\n")
+    for folder, what in ((tmp_path / "nope", "does not exist"), (afile, "is not a folder")):
+        for args, env in ((("--playbooks", str(folder)), data), ((), {**data, "COBROWSE_PLAYBOOKS": str(folder)})):
+            out = cobrowse("playbooks", "list", *args, env=env)
+            assert out.returncode == 0 and "fix-git-push" in out.stdout  # the rest of the library still listed
+            assert f"the playbook folder {folder} {what}" in out.stderr and "--playbooks" in out.stderr
+    out = cobrowse("playbooks", "list", "--playbooks", str(tmp_path), env=data)
+    assert out.stderr == ""

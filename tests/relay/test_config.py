@@ -113,3 +113,11 @@ def test_a_session_store_turned_off_by_any_usual_word(word: str) -> None:
 def test_a_session_store_file_named_like_a_word_stays_a_file(tmp_path: Path) -> None:
     path = str(tmp_path / "none")
     assert load_config(env={}, flags={"session_store": path}).session_store == path
+
+
+def test_the_max_connections_help_says_the_margin_the_limits_use() -> None:
+    """--help said RLIMIT_NOFILE - 64 while the relay keeps 448 descriptors (docs/relay.md)."""
+    from relay.cli_args import _SETTINGS
+    from relay.limits import ACCEPT_RESERVE, FD_MARGIN
+
+    assert f"RLIMIT_NOFILE - {FD_MARGIN + ACCEPT_RESERVE}" in _SETTINGS["max_connections"][1]
