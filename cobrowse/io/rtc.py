@@ -368,6 +368,16 @@ class RtcManager:
             elif message.kind == "answer" and self.call.offerer and self._call_pc is not None:
                 self._spawn(_webrtc().take_answer(self._call_pc, message.sdp))
 
+    def next_deadline(self) -> float | None:
+        """When ``tick`` has work next (loop time), None for none: the runtime's ticker sleeps
+        past TICK when idle, so what ``tick`` does at a time must be known here."""
+        due = [d for d in (self._retry_at, self._call_deadline, self.call.next_deadline()) if d is not None]
+        if self.policy.path == "direct":
+            due.append(self._keepalive_at)
+        if self.call.pending:
+            due.append(self.rt.now)
+        return min(due, default=None)
+
     async def tick(self) -> None:
         now = self.rt.now
         if self._retry_at is not None and now >= self._retry_at and self.rt.paired:

@@ -52,6 +52,11 @@ Later = Coroutine[Any, Any, None]
 #: Messages the runtime answers itself (``_process_events``): never handled from the read callback.
 _RUNTIME_MESSAGES = (m.Hello, m.Ping, m.Pong, m.Rtc, m.Call, m.End)
 TICK = 0.05
+#: The ticker's longest sleep once nothing happened for QUIET_AFTER s: an idle session (the
+#: customer reading, both talking) wakes its processes ~20 times a second at TICK for nothing.
+#: Everything due sooner is a deadline (frames, retransmissions, pings, calls, the policy's timers).
+IDLE_TICK = 1.0
+QUIET_AFTER = 1.0
 WARNING_WINDOW = 10.0
 WARNINGS_PER_WINDOW = 3
 #: After a resume (this side's link or the peer's came back) the sender resends what it never
@@ -102,6 +107,10 @@ class SessionRuntime(CodeGuesses, Claimant):
         self._waiter: asyncio.Future[None] | None = None
         self._timer: asyncio.TimerHandle | None = None
         self._sleep_until = -math.inf
+        #: Until when the ticker keeps its TICK pace (``stir``): a message came or went.
+        self._busy_until = -math.inf
+        #: The ticker's passes (tests and benches: an idle session should cost few).
+        self.passes = 0
         self._received = asyncio.Event()  # a frame came (an acknowledgement, perhaps): see settle()
         self._loop = asyncio.get_running_loop()
         self.rtc = RtcManager(self, rtc if rtc is not None else RtcSettings.from_env())
@@ -235,6 +244,8 @@ class SessionRuntime(CodeGuesses, Claimant):
     async def send(self, message: m.AppMessage) -> None:
         assert self.session is not None
         self.session.send(message, self.now)
+        if not isinstance(message, (m.Ping, m.Pong)):
+            self.stir()
         await self.flush()
 
     async def end(self, reason: str, message: str = "") -> None:
@@ -307,6 +318,12 @@ class SessionRuntime(CodeGuesses, Claimant):
         if waiter is not None and not waiter.done():
             waiter.set_result(None)
 
+    def stir(self) -> None:
+        """Something happened (a message came or went): periodic work keeps its TICK pace for
+        QUIET_AFTER s, and a ticker asleep for longer passes within TICK."""
+        self._busy_until = self.now + QUIET_AFTER
+        self.wake_at(self.now + TICK)
+
     def wake_at(self, when: float) -> None:
         """Run the ticker's next pass by ``when`` (loop time): work that only becomes due
         then (the next frame the frame rate allows) costs no pass before it."""
@@ -335,6 +352,8 @@ class SessionRuntime(CodeGuesses, Claimant):
                 self._consuming = False
                 item = await self.link.items.get()
                 self._consuming = True
+                if not isinstance(item, Frame):  # the relay's news (peer gone or back, reconnected...)
+                    self.stir()
                 inflight = self._inflight
                 if inflight is not None:  # a frame taken at once before this one, not finished
                     await asyncio.wait([inflight])
@@ -403,6 +422,7 @@ class SessionRuntime(CodeGuesses, Claimant):
         for i, event in enumerate(events):
             if not isinstance(event, Received) or isinstance(event.message, _RUNTIME_MESSAGES):
                 return self._process_events(events[i:])
+            self.stir()
             later = self.message_now(event.message)
             if later is not None:
                 return self._then(later, events[i + 1:])
@@ -527,6 +547,8 @@ class SessionRuntime(CodeGuesses, Claimant):
                 await self.rtc.on_paired()
             elif isinstance(event, Received):
                 message = event.message
+                if not isinstance(message, (m.Ping, m.Pong)):
+                    self.stir()
                 if isinstance(message, m.Hello):
                     self.peer = message
                     said = peer_sas(message.lang, self.session.sas)
@@ -588,6 +610,7 @@ class SessionRuntime(CodeGuesses, Claimant):
         while True:
             session = self.session
             assert session is not None
+            self.passes += 1
             self.rtc.retransmitted(session.tick(self.now))
             await self.flush()
             if session.stalled is not None:  # the channel's bound (docs/protocol.md): end, say why
@@ -597,10 +620,12 @@ class SessionRuntime(CodeGuesses, Claimant):
             await self._maybe_ping()
             await self.rtc.tick()
             wanted = await self.on_tick()
-            floor = self.now + TICK
+            floor = self.now + (TICK if self.now < self._busy_until or not self.paired else IDLE_TICK)
             if wanted is not None and wanted <= self.now + 2 * TICK:
                 floor = wanted  # a pass comes by then anyway: none in between for the periodic work
-            deadlines = [d for d in (wanted, session.next_deadline(), floor) if d is not None]
+            ping = self._next_ping_at if self.paired and session.peer_present else None
+            deadlines = [d for d in (wanted, session.next_deadline(), floor, ping, self.rtc.next_deadline())
+                         if d is not None]
             await self._sleep(min(deadlines))
 
     async def _sleep(self, until: float) -> None:

@@ -125,6 +125,10 @@ class CallMachine:
         if self.state != "idle":
             self._set("idle", "the other side left")
 
+    def next_deadline(self) -> float | None:
+        """When ``tick`` gives up ringing (loop time), None when nothing rings."""
+        return self._rang_at + self.ring_timeout if self.state in ("calling", "ringing") else None
+
     def tick(self, now: float) -> None:
         if self.state in ("calling", "ringing") and now - self._rang_at >= self.ring_timeout:
             if self.state == "calling":
