@@ -172,13 +172,30 @@ async def serve_commands(runtime: AgentRuntime, reader: asyncio.StreamReader) ->
             reader.idle = False
 
 
+def loads(line: bytes) -> Any:
+    """One command line's JSON; ValueError for what cannot be a command: nesting deeper than the
+    parser's recursion (RecursionError: it ended the serving loop, or was lost in stdin's read
+    callback) or a lone surrogate escape (no UTF-8 for it: the frame's encoding failed after
+    the command was planned, and that ended the serving loop too)."""
+    try:
+        cmd = json.loads(line)
+    except RecursionError:
+        raise ValueError("nested too deeply") from None
+    if b"\\ud" in line or b"\\uD" in line:  # (cheap: only a line with such an escape is checked)
+        try:
+            json.dumps(cmd, ensure_ascii=False).encode()
+        except UnicodeEncodeError:
+            raise ValueError("a lone surrogate (\\ud800-\\udfff) has no UTF-8") from None
+    return cmd
+
+
 def _key_at_once(runtime: AgentRuntime, line: bytes) -> bool:
     """A ``keys`` line carried out from the read callback (``CommandReader``) when the runtime
     can (``command_now``); whatever else, or a line in error, goes to the serving loop."""
     if b'"keys"' not in line:
         return False
     try:
-        cmd = json.loads(line)
+        cmd = loads(line)
         return isinstance(cmd, dict) and cmd.get("cmd") == "keys" and runtime.command_now(parsed(runtime, cmd))
     except (ValueError, CommandError):  # (nothing was done: the loop parses it again and says why)
         return False
@@ -202,7 +219,7 @@ async def _serve(runtime: AgentRuntime, reader: asyncio.StreamReader) -> None:
         if not line.strip():
             continue
         try:
-            cmd = json.loads(line)
+            cmd = loads(line)
         except ValueError as exc:
             runtime.emit(AgentError(f"not a JSON command ({exc}): one JSON object a line"))
             continue
