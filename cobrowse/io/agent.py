@@ -369,9 +369,7 @@ class AgentRuntime(SessionRuntime):
         session, now = self.session, self.now
         for message in plan.send:
             session.send(message, now)
-        for frame in session.data_to_send():  # ``flush`` without awaiting (the socket takes them now)
-            if not self.rtc.route(frame):
-                self.link.send_now(frame)
+        self.send_ready(session)
         self._events(plan)
         self.on_action(cmd.summary())
         if self.local_echo is not None:

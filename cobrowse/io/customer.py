@@ -342,9 +342,7 @@ class CustomerRuntime(TeamSeat, SessionRuntime):
             self._echoing = False
         if frame is not None:
             session.send(m.Screen(frame.to_dict()), now)
-        for data in session.data_to_send():  # ``flush``, without awaiting (the upkeep's messages too)
-            if not self.rtc.route(data):
-                self.link.send_now(data)
+        self.send_ready(session)  # ``flush``, without awaiting (the upkeep's messages too)
         if frame is not None:
             self._frame_sent(frame)
         for due in (self.screen.next_deadline(now), session.next_deadline()):

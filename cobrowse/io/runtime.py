@@ -411,13 +411,8 @@ class SessionRuntime(CodeGuesses, Claimant):
 
     def _rest_now(self, session: Session) -> Later | None:
         """``flush`` and ``_process_events`` without awaiting, up to the first thing that must wait."""
-        frames = session.data_to_send()
-        for i, frame in enumerate(frames):
-            if self.rtc.route(frame):
-                continue
-            if not self.link.ready_now():  # the socket is busy (or filled by the frames before): the rest behind it
-                return self._send_then(frames[i:])
-            self.link.send_now(frame)
+        if not self.send_ready(session):
+            return self._flush_then()
         events = session.events_received()
         for i, event in enumerate(events):
             if not isinstance(event, Received) or isinstance(event.message, _RUNTIME_MESSAGES):
@@ -428,12 +423,24 @@ class SessionRuntime(CodeGuesses, Claimant):
                 return self._then(later, events[i + 1:])
         return None
 
-    async def _send_then(self, frames: list[bytes]) -> None:
-        for frame in frames:
-            if not self.rtc.route(frame):
-                await self.link.send(frame)
+    async def _flush_then(self) -> None:
         await self.flush()
         await self._process_events()
+
+    def send_ready(self, session: Session) -> bool:
+        """``flush`` from a callback, without awaiting: the session's frames written while the
+        socket takes them at once; from the first it would not (busy, or filled by those
+        before), they go back to the session, first, for the next ``flush``. Whether all went."""
+        frames = session.data_to_send()
+        for i, frame in enumerate(frames):
+            if self.rtc.route(frame):
+                continue
+            if not self.link.ready_now():
+                session.not_sent(frames[i:])
+                self.wake()
+                return False
+            self.link.send_now(frame)
+        return True
 
     async def _then(self, later: Later, events: list[SessionEvent]) -> None:
         await later

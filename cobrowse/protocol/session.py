@@ -244,6 +244,12 @@ class Session:
         self.bytes_sent += sum(map(len, out))
         return out
 
+    def not_sent(self, frames: list[bytes]) -> None:
+        """Frames from ``data_to_send`` the I/O layer could not write at once: first again,
+        ahead of anything newer, for its next ``data_to_send``."""
+        self.bytes_sent -= sum(map(len, frames))
+        self._outbox[:0] = frames
+
     def events_received(self) -> list[SessionEvent]:
         out, self._events = self._events, []
         return out

@@ -528,3 +528,25 @@ def test_an_ack_waiting_long_enough_rides_with_the_next_frame_sent() -> None:
     relay.deliver_to_a(ack, 10.1)
     assert relay.a.unacked_bytes == 0
     assert chat_texts(relay.received("a")) == ["echo", "later"]
+
+
+def test_frames_not_sent_go_first_again_and_arrive_in_order() -> None:
+    """A callback that writes frames while the socket takes them (the runtime's ``send_ready``)
+    gives the rest back: they go out first at the next ``data_to_send``, ahead of newer ones,
+    and the peer gets every message once, in order, with no integrity event."""
+    relay = paired()
+    a, b = relay.a, relay.b
+    sent_before = a.bytes_sent
+    for i in range(3):
+        a.send(Chat(f"first {i}"), 1.0)
+    frames = a.data_to_send()
+    a.not_sent(frames[1:])  # only the first could be written
+    a.send(Chat("newer"), 1.1)
+    again = a.data_to_send()
+    assert again[: len(frames) - 1] == frames[1:]
+    assert a.bytes_sent == sent_before + sum(map(len, frames)) + sum(map(len, again[len(frames) - 1:]))
+    for frame in [frames[0], *again]:
+        b.receive_data(frame, 1.2)
+    events = b.events_received()
+    assert chat_texts([e.message for e in events if isinstance(e, Received)]) == ["first 0", "first 1", "first 2", "newer"]
+    assert [e for e in events if isinstance(e, Integrity)] == []
