@@ -257,6 +257,10 @@ async def run_agent_console(args: argparse.Namespace, settings: ClientSettings) 
     return app.return_code or 0
 
 
+#: Why the agent's session ended when the customer pressed Ctrl-C before the app took over.
+LEFT_EARLY = "the customer left (Ctrl-C) before the session started"
+
+
 async def run_customer_app(args: argparse.Namespace, settings: ClientSettings) -> int:
     """The Textual customer app; ``share`` when no code was given. Joining or sharing, the
     session opens before the app is imported (cobrowse/io/early_join.py): Textual's import
@@ -274,6 +278,7 @@ async def run_customer_app(args: argparse.Namespace, settings: ClientSettings) -
     trusted = trusted_orgs(settings)
     proxy = settings.proxy_for(settings.relay)
     early = None if request is not None else start_early(args, settings, code, trusted, proxy)
+    left = False
     try:
         if early is not None:
             import signal
@@ -300,9 +305,12 @@ async def run_customer_app(args: argparse.Namespace, settings: ClientSettings) -
                           redact_patterns=settings.redact_patterns, trusted=trusted,
                           proxy=proxy, help_request=request, early=early)
         await app.run_async()
+    except (asyncio.CancelledError, KeyboardInterrupt):
+        left = True  # Ctrl-C between the code and the app: the agent reads the customer left, not a fault
+        raise
     finally:
         if early is not None:
-            await early.close("the app did not start")
+            await early.close(LEFT_EARLY if left else "the app did not start")
             for sig in (signal.SIGTERM, signal.SIGHUP):
                 loop.remove_signal_handler(sig)
     return app.return_code or 0

@@ -14,6 +14,8 @@ import socket
 import sys
 from typing import Any
 
+import pytest
+
 from tests.e2e.harness import start_agent
 from tests.e2e.pty_join import BASH, PROMPT, WAIT, PtyProc, assert_terminal_restored, children, paired_then_ended
 
@@ -218,6 +220,31 @@ async def test_a_wrong_secret_burns_the_code_and_ends(relay_url: str) -> None:
         assert await customer.wait() == 5
         assert customer.text().count(PROMPT) == 1
         assert children(customer.proc.pid) == []
+    finally:
+        await agent.kill()
+        await customer.close()
+
+
+async def test_ctrl_c_right_after_pairing_tells_the_agent_the_customer_left(relay_url: str) -> None:
+    """Ctrl-C between pairing and the app's start (QA: the agent read "the app did not start",
+    as if cobrowse had failed). The window is the app's start-up: when the app won, the key
+    went to the shell, and the case is not reached."""
+    agent = await start_agent(relay_url)
+    code = (await agent.event("code"))["code"]
+    customer = await PtyProc.start("join", code, "--relay", relay_url, "--command", BASH)
+    try:
+        await agent.event("paired")
+        await customer.type(b"\x03")
+        try:
+            status = await customer.wait(timeout=3)
+        except TimeoutError:
+            pytest.skip("the app started before Ctrl-C: the key went to the shared shell")
+        assert status == 130, customer.text()
+        ended = await agent.event("ended")
+        assert "did not start" not in ended["message"], ended
+        assert "left" in ended["message"], ended
+        assert children(customer.proc.pid) == []
+        assert_terminal_restored(customer)
     finally:
         await agent.kill()
         await customer.close()
