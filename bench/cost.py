@@ -144,7 +144,7 @@ def cpu_rate(samples: list[tuple[float, float]], start: float, end: float) -> fl
     if len(inside) < 2 or inside[-1][0] <= inside[0][0]:
         return None
     (t0, c0), (t1, c1) = inside[0], inside[-1]
-    return round(100.0 * (c1 - c0) / (t1 - t0), 1)
+    return round(100.0 * (c1 - c0) / (t1 - t0), 2)
 
 
 async def sample_pids(pids: list[int], samples: list[tuple[float, float]], stop: asyncio.Event) -> None:

@@ -68,6 +68,11 @@ class PlainNotices:
         #: Where bytes for the terminal itself go (the resume review's clear): with a lane, through
         #: it, so that its copy of the screen clears too (else its next line lands rows lower).
         self.write: Callable[[bytes], None] = _stdout
+        #: The line that said why the session ended, and ``output_mark()`` then (the program's
+        #: bytes read so far): said again if the program's output buried it.
+        self.end_line: str | None = None
+        self.output_mark: Callable[[], int] = lambda: 0
+        self.end_mark = 0
 
     def __call__(self, typed: Event) -> None:
         event = as_json(typed)  # plain mode prints from the headless shape
@@ -95,6 +100,8 @@ class PlainNotices:
             return
         elif (line := customer_line(event, self.tr, self.agent)) is not None:
             say(line)
+            if kind == "ended":
+                self.end_line, self.end_mark = line, self.output_mark()
         elif "message" in event:
             say(message_of(event))
 
@@ -211,6 +218,7 @@ async def run_customer(args: argparse.Namespace, settings: ClientSettings, guide
                 raise Retype(exc) from None
         print(f"cobrowse: {visible(_error(exc, tr))}", file=sys.stderr)
         return exit_code_for(exc) if isinstance(exc, CobrowseError) else EXIT_FAILED
+    notices.notices.output_mark = lambda: process.bytes_read
     inputs: asyncio.Queue[bytes] = asyncio.Queue()
 
     async def handle_inputs() -> None:
@@ -261,6 +269,9 @@ async def run_customer(args: argparse.Namespace, settings: ClientSettings, guide
                     program.cancel()
             else:
                 await customer.close()
+            told = notices.notices
+            if told.end_line is not None and process.bytes_read > told.end_mark:  # a flood's rest buried it
+                say(told.end_line)
     return outcome.exit_code if outcome is not None else EXIT_FAILED
 
 
