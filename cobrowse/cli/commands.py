@@ -76,6 +76,7 @@ async def run(args: argparse.Namespace) -> int:
                 from cobrowse.cli.help import NEEDS_CREDENTIAL
 
                 raise ConfigError(NEEDS_CREDENTIAL)
+            agent_identity(settings)  # a bad credential file fails before any network, an embedded relay's too
             if not args.headless and interactive():
                 return await run_agent_console(args, settings)
             if getattr(args, "queue", False):

@@ -79,6 +79,20 @@ async def test_bad_trust_or_credential_files_fail_before_connecting(tmp_path: Pa
         await agent.kill()
 
 
+async def test_a_bad_credential_fails_before_an_embedded_relay_starts(tmp_path: Path) -> None:
+    """No relay configured: the agent would start one in its process; a bad credential is said
+    first and nothing listens (docs/trust.md: a bad file fails before any network)."""
+    bad = tmp_path / "bad.json"
+    bad.write_text('{"format": "something"}')
+    agent = await Proc.start("agent", "--headless", "--credential", str(bad), name="agent")  # the default relay
+    try:
+        assert await agent.wait() == 2
+        assert any("issue one with `cobrowse org issue-agent" in line for line in agent.stderr_lines)
+        assert not any("embedded relay" in line for line in agent.stderr_lines + [str(e) for e in agent.events])
+    finally:
+        await agent.kill()
+
+
 async def test_a_verified_agent_gets_control_with_one_press(acme: dict[str, Path], relay_url: str) -> None:
     agent = await start_agent(relay_url, "--credential", str(acme["alice"]))  # the name comes from the credential
     code = (await agent.event("code"))["code"]
