@@ -55,10 +55,12 @@ class RelayUnavailable(RemoteError):
 class RelayRejected(RemoteError):
     """The relay refused a request; ``code`` is a stable machine-readable reason."""
 
-    def __init__(self, code: str, message: str) -> None:
+    def __init__(self, code: str, message: str, retry_after: int | None = None) -> None:
         super().__init__(message)
         self.code = code
         self.message = message
+        #: Seconds worth waiting before trying again (a limit refused), when the relay said.
+        self.retry_after = retry_after if retry_after is not None and 0 < retry_after <= 86400 else None
 
 
 class SessionEnded(RemoteError):

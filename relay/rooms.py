@@ -52,6 +52,7 @@ from __future__ import annotations
 
 import heapq
 import hmac
+import math
 
 from cobrowse.errors import InvalidCode
 from cobrowse.wire.code import validate_nameplate
@@ -270,7 +271,7 @@ class Rooms(RoomsAcrossProcesses):
             return self._fatal(conn, c, "bad_version", now, out, f"relay speaks version {PROTOCOL_VERSION}")
         if self.limiter.blocked(c.address, now):
             wait = self.limiter.retry_after(c.address, now)
-            return self._fatal(conn, c, "rate_limited", now, out, f"retry in {wait:.0f} s")
+            return self._fatal(conn, c, "rate_limited", now, out, f"retry in {wait:.0f} s", retry_after=max(1, math.ceil(wait)))
         token_name = None
         if msg.role == "agent":
             ok, token_name = self._token(msg.token)
@@ -456,10 +457,11 @@ class Rooms(RoomsAcrossProcesses):
 
     def _fatal(
         self, conn: Key, c: Conn, code: str, now: float, out: Output, detail: str = "",
-        close_code: int = CLOSE_POLICY,
+        close_code: int = CLOSE_POLICY, retry_after: int | None = None,
     ) -> None:
         """Answer ``error`` and close that socket; its side (if any) goes into grace."""
-        out.send.append((conn, Error.of(code, detail)))
+        error = Error.of(code, detail)
+        out.send.append((conn, error if retry_after is None else Error(error.code, error.message, retry_after)))
         session = c.session
         out.events.append(Event("refused", session.id if session is not None else None, {
             "code": code, "role": c.side.role if c.side is not None else None, "address": c.address,

@@ -65,6 +65,13 @@ RELAY_ERRORS: dict[str, str] = {
 }
 
 
+#: The refusals above when the relay said how long to wait (``RelayRejected.retry_after``).
+RELAY_WAITS: dict[str, str] = {
+    "rate_limited": N_("the relay is limiting this address (too many attempts or sessions): try again in {seconds} s"),
+    "full": N_("the relay is busy (at capacity): try again in {seconds} s"),
+}
+
+
 #: What a side reads when the other side's cobrowse ended the session ``scared``
 #: (``CLOSE_REASONS["scared"]``, through the relay): any of its causes, none named as certain.
 PEER_SCARED = N_("the other side's cobrowse stopped the session: a security check failed (a wrong code, or the relay "
@@ -216,6 +223,8 @@ def error_text(error: CobrowseError, tr: Translator | None = None) -> str:
     if isinstance(error, WrongCode):
         return tr(WRONG_CODE_MESSAGE) if detail == WRONG_CODE_MESSAGE else wrong_code_text("customer", tr)
     if isinstance(error, RelayRejected) and error.code in RELAY_ERRORS:
+        if error.retry_after is not None and error.code in RELAY_WAITS:
+            return tr(RELAY_WAITS[error.code], seconds=str(error.retry_after))
         return tr(RELAY_ERRORS[error.code])
     if isinstance(error, (RelayRejected, SecurityError)) and (relayed := relay_text(detail, tr)) is not None:
         return relayed

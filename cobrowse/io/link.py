@@ -314,7 +314,7 @@ def refused_by_limit(exc: InvalidStatus) -> RelayRejected | None:
     except ValueError:
         wait = None
     code = "rate_limited" if status == 429 else "full"
-    return RelayRejected(code, env.describe_error(code, wait))
+    return RelayRejected(code, env.describe_error(code, wait), wait)
 
 
 class RelayLink:
@@ -398,7 +398,7 @@ class RelayLink:
             raise RelayRejected("malformed", f"the relay sent a message cobrowse does not understand: {exc}")
         if isinstance(reply, env.Error):
             await ws.close()
-            raise RelayRejected(reply.code, env.describe_error(reply.code, reply.retry_after))
+            raise RelayRejected(reply.code, env.describe_error(reply.code, reply.retry_after), reply.retry_after)
         if isinstance(reply, env.Closed):
             await ws.close()
             raise RelayRejected(reply.reason, env.describe_close(reply.reason))

@@ -77,6 +77,11 @@ def test_ends_and_errors() -> None:
     assert end_text("customer_ended", RU) == "вы завершили сеанс"
     assert error_text(WrongCode(), ZH) == "代码错误，或有人试图拦截：请开始新的会话"
     assert error_text(RelayRejected("expired", "x"), RU) == "срок действия этого кода истёк: попросите новый код"
+    # a limit's wait, when the relay said it, in the customer's language (it was dropped)
+    assert error_text(RelayRejected("rate_limited", "x", 42), RU).endswith("попробуйте снова через 42 с")
+    assert error_text(RelayRejected("rate_limited", "x", 42), ENGLISH).endswith("(too many attempts or sessions): try again in 42 s")
+    assert error_text(RelayRejected("full", "x", 30), ZH).endswith("30 秒后重试")
+    assert error_text(RelayRejected("rate_limited", "x"), ENGLISH).endswith("wait and try again")
     assert error_text(SessionEnded("peer_timeout"), FA) == "ارتباط طرف مقابل قطع شد و به\u200cموقع برنگشت: جلسه تمام شد"
     down = error_text(RelayUnavailable("cannot reach the relay at ws://h:1 (refused)"), RU)
     assert down.startswith("не удаётся связаться") and "ws://h:1" in down

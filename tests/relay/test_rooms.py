@@ -503,3 +503,16 @@ def test_both_sides_dropping_ends_the_session_after_grace(grace: float):
     out = rooms.tick(1.0 + grace + 0.1)
     assert not out.send
     assert rooms.session_count == 0
+
+
+def test_a_rate_limited_claim_says_how_long_to_wait():
+    """The wait travels as ``retry_after`` (clients show it in the customer's language); it was
+    only in the English detail, which clients do not show (qa6)."""
+    rooms = make(rate_limit=2, rate_window=60.0)
+    for i in range(2):
+        rooms.connected(f"g{i}", "6.6.6.6")
+        rooms.receive(f"g{i}", Claim("customer", 1, "0"), 0.0)
+    rooms.connected(C, "6.6.6.6")
+    errors = [m for m in rooms.receive(C, Claim("customer", 1, "0"), 10.0).to(C) if isinstance(m, Error)]
+    assert [e.code for e in errors] == ["rate_limited"]
+    assert errors[0].retry_after is not None and 1 <= errors[0].retry_after <= 60
