@@ -123,7 +123,11 @@ class SessionUpdates(TeamView):
             case ViewersChanged():
                 self._system(event.message)
                 self.on_team_viewers(event)
-            case RecordingChanged() | FeedbackWait() | ReceiptWritten():  # recordings, receipts, the end
+            case FeedbackWait():  # the session is ending: the customer's answer is awaited, then ENDED
+                self._system(event.message)
+                self._set_state(f"ENDING: {event.message}")
+                self._render_facts()
+            case RecordingChanged() | ReceiptWritten():  # recordings, receipts, the end
                 self._system(event.message)
                 self._render_facts()
         if isinstance(event, NOTEWORTHY):
