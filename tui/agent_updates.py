@@ -125,7 +125,7 @@ class SessionUpdates(TeamView):
                 self.on_team_viewers(event)
             case FeedbackWait():  # the session is ending: the customer's answer is awaited, then ENDED
                 self._system(event.message)
-                self._set_state(f"ENDING: {event.message}")
+                self._set_state("ENDING: awaiting the customer's feedback")  # (the log says how long)
                 self._render_facts()
             case RecordingChanged() | ReceiptWritten():  # recordings, receipts, the end
                 self._system(event.message)

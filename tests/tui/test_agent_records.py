@@ -30,7 +30,7 @@ async def test_record_end_with_feedback_then_history(relay: RelayServer, custome
         await pilot.press("y")
         await until(lambda: customer.of("feedback_prompt"), "the customer's feedback question", pilot=pilot)
         # while the answer is awaited the tab says the session is ending (it kept "CONTROL GRANTED ...")
-        await until(lambda: pane.state.startswith("ENDING: asked the customer"), "the ending state", pilot=pilot)
+        await until(lambda: pane.state.startswith("ENDING: awaiting the customer's feedback"), "the ending state", pilot=pilot)
         await customer.runtime.give_feedback("yes", 5)
         await until(lambda: pane.ended, "the session to end", pilot=pilot)
         await until(lambda: "customer feedback: solved, rated 5/5" in log_text(pane.chat_log), "the feedback line", pilot=pilot)
