@@ -218,7 +218,7 @@ async def run_customer(args: argparse.Namespace, settings: ClientSettings, guide
                 raise Retype(exc) from None
         print(f"cobrowse: {visible(_error(exc, tr))}", file=sys.stderr)
         return exit_code_for(exc) if isinstance(exc, CobrowseError) else EXIT_FAILED
-    notices.notices.output_mark = lambda: process.bytes_read
+    notices.notices.output_mark = lambda: process.bytes_read - terminal.buffered  # what reached the terminal
     inputs: asyncio.Queue[bytes] = asyncio.Queue()
 
     async def handle_inputs() -> None:
@@ -269,9 +269,9 @@ async def run_customer(args: argparse.Namespace, settings: ClientSettings, guide
                     program.cancel()
             else:
                 await customer.close()
-            told = notices.notices
-            if told.end_line is not None and process.bytes_read > told.end_mark:  # a flood's rest buried it
-                say(told.end_line)
+    told = notices.notices  # (the terminal's queued output is written by now: its with block ended)
+    if told.end_line is not None and process.bytes_read > told.end_mark:  # a flood's rest buried it
+        say(told.end_line)
     return outcome.exit_code if outcome is not None else EXIT_FAILED
 
 
