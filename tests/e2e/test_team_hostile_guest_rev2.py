@@ -1,0 +1,57 @@
+"""An admitted invited agent with a patched client (rev2, docs/team.md "Threat model"): what
+it may do is what any agent may, each under the customer's own question; what only the first
+agent's pairing carries it cannot do. Real relay, real `cobrowse join --plain` with bash, the
+first agent a real headless `cobrowse agent`, the guest a ``HostileAgent`` sealing anything."""
+
+from __future__ import annotations
+
+import asyncio
+
+from cobrowse.io.link import RelayLink
+from cobrowse.protocol import messages as m
+from cobrowse.wire.code import parse_code
+from tests.e2e.hostile_agent import HostileAgent
+from tests.e2e.test_team import ASKED, answer, session
+
+
+async def guest(relay_url: str, a, customer) -> HostileAgent:  # type: ignore[no-untyped-def]
+    await a.send({"cmd": "invite"})
+    code = parse_code((await a.event("invite"))["code"])
+    link = RelayLink(relay_url, "agent", None, reconnect_for=5.0)
+    await link.claim(code.nameplate)
+    link.confirm = None  # type: ignore[method-assign,assignment]  # only the creator confirms a claim
+    mallory = HostileAgent(link, code, name="Mallory", hello=True)
+    mallory._tasks = [asyncio.create_task(link.run()), asyncio.create_task(mallory._pump()),
+                      asyncio.create_task(mallory._ticker())]
+    await mallory.paired()
+    await customer.stderr_line(ASKED)
+    await answer(customer, b"y")
+    await mallory.expect(m.Screen)
+    return mallory
+
+
+async def test_an_admitted_guest_cannot_end_the_session_for_everyone_nor_lie_about_viewers(relay_url: str) -> None:
+    a, customer = await session(relay_url)
+    mallory: HostileAgent | None = None
+    try:
+        mallory = await guest(relay_url, a, customer)
+        await mallory.send(m.Viewers(viewers=[{"id": 9, "name": "Nobody-at-all", "control": True, "you": False}]))
+        await mallory.send(m.InviteCode(code="1-2222-3333", viewer=7))
+        await mallory.flood(m.Call("invite"), 40)
+        await mallory.settle()
+        await mallory.send(m.End("agent_ended", "pwned-end", feedback=True))
+        await customer.stderr_line("Mallory (agent 2) left")
+        await a.send({"cmd": "chat", "text": "after-mallory"})
+        await customer.stderr_line("after-mallory")  # the session goes on with the first agent
+        await customer.send(b"echo still-$((6*7))\r")
+        await a.screen(lambda lines: any("still-42" in line for line in lines))
+        shown = "\n".join(customer.stderr_lines)
+        assert "Nobody-at-all" not in shown and "1-2222-3333" not in shown
+        assert "solved" not in shown.lower()  # the guest's end asks the customer nothing
+        assert shown.count("is calling you") + shown.count("a call came in") <= 2 * 4  # a few rings (each: no audio here)
+        assert a.all("ended") == []
+    finally:
+        if mallory is not None:
+            await mallory.close()
+        await a.kill()
+        await customer.kill()
