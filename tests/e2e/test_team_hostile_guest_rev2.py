@@ -55,3 +55,24 @@ async def test_an_admitted_guest_cannot_end_the_session_for_everyone_nor_lie_abo
             await mallory.close()
         await a.kill()
         await customer.kill()
+
+
+
+async def test_an_admitted_guests_invitation_flood_opens_no_pairing(relay_url: str) -> None:
+    """An invited agent's ``invite`` is answered with a refusal (the first agent's pairing
+    carries invitations: tests/policy/test_customer_team.py bounds those at 2 open, 8 agents);
+    a flood of them shows the customer one line."""
+    a, customer = await session(relay_url)
+    mallory: HostileAgent | None = None
+    try:
+        mallory = await guest(relay_url, a, customer)
+        await mallory.flood(m.Invite(voids=True), 60)
+        await mallory.settle(quiet=1.0)
+        assert not [c for c in mallory.all(m.InviteCode) if c.code]
+        assert sum("invited a colleague" in line for line in customer.stderr_lines) == 1  # A's, before
+        assert sum("'invite'" in line for line in customer.stderr_lines) <= 1
+    finally:
+        if mallory is not None:
+            await mallory.close()
+        await a.kill()
+        await customer.kill()
