@@ -99,3 +99,28 @@ async def test_webrtc_complaints_about_the_peers_sdp_are_few_short_and_escaped(r
         assert not any(ch in w["message"] for w in warnings for ch in "\x1b\x07\r\n")
     finally:
         await stop(tasks, agent, customer)
+
+
+async def test_a_peer_that_accepts_and_offers_media_itself_never_opens_the_customers_microphone(relay_url: str) -> None:
+    """The agent rings, then sends what the customer's own yes would lead to (``accept``, a
+    real audio offer) without the customer answering: no microphone, no answer, still ringing."""
+    from cobrowse.io import webrtc
+
+    agent, _, customer, events, tasks = await paired(relay_url, NO_DIRECT, NO_DIRECT)
+    answers = tap(agent)
+    pc = webrtc.peer_connection([], ("127.0.0.1",), relay_only=False)
+    try:
+        pc.addTransceiver("audio")
+        offer = await webrtc.make_offer(pc)
+        await agent.send(m.Call("invite"))
+        await events.until(lambda: customer.rtc.call.state == "ringing")
+        await agent.send(m.Call("accept"))
+        await agent.send(m.Rtc("call", "offer", offer))
+        await agent.send(m.Call("unmute"))
+        await sync(agent, events)
+        await asyncio.sleep(0.5)
+        assert customer.rtc.call.state == "ringing" and customer.rtc._mic is None and customer.rtc._call_pc is None
+        assert not [a for a in answers if isinstance(a, m.Rtc) and a.pc == "call"]
+    finally:
+        await pc.close()
+        await stop(tasks, agent, customer)
