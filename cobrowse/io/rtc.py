@@ -121,6 +121,9 @@ class RtcManager:
         #: A team (docs/team.md): why the customer cannot be rung now ("" when they can): one
         #: microphone, one call at a time across every agent's pairing.
         self.busy: Callable[[], str] = lambda: ""
+        #: Whether the other side's signalling counts at all (a team: not once its agent left or
+        #: was removed, though its link stays: nothing it sends counts, rings included).
+        self.heeds: Callable[[], bool] = lambda: True
         self.limits = RateLimits(dict(PEER_BUDGETS), default=PEER_BUDGETS["rtc"])
         self._warned: list[float] = []
 
@@ -374,6 +377,8 @@ class RtcManager:
         return self.limits.admit(kind, self.rt.now)
 
     async def on_message(self, message: m.Rtc | m.Call) -> None:
+        if not self.heeds():
+            return
         if not self.admit(message):
             if (isinstance(message, m.Call) and message.action == "invite" and self.call.state == "idle"
                     and self.limits.admit("declined", self.rt.now)):

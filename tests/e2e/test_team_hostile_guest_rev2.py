@@ -10,8 +10,9 @@ import asyncio
 from cobrowse.io.link import RelayLink
 from cobrowse.protocol import messages as m
 from cobrowse.wire.code import parse_code
+from tests.e2e.harness import Proc
 from tests.e2e.hostile_agent import HostileAgent
-from tests.e2e.test_team import ASKED, answer, session
+from tests.e2e.test_team import ASKED, CUSTOMER_ENV, answer, session
 
 
 async def guest(relay_url: str, a, customer) -> HostileAgent:  # type: ignore[no-untyped-def]
@@ -75,4 +76,65 @@ async def test_an_admitted_guests_invitation_flood_opens_no_pairing(relay_url: s
         if mallory is not None:
             await mallory.close()
         await a.kill()
+        await customer.kill()
+
+
+async def test_an_invited_agent_learns_nothing_of_the_team_before_the_customer_allows(relay_url: str) -> None:
+    """Before the customer's yes, an invited agent is told neither who watches (``viewers``)
+    nor whether the customer is on a call (its ring is dropped, not declined with a name)."""
+    a, customer = await session(relay_url)
+    mallory: HostileAgent | None = None
+    try:
+        await a.send({"cmd": "invite"})
+        code = parse_code((await a.event("invite"))["code"])
+        link = RelayLink(relay_url, "agent", None, reconnect_for=5.0)
+        await link.claim(code.nameplate)
+        link.confirm = None  # type: ignore[method-assign,assignment]  # only the creator confirms a claim
+        mallory = HostileAgent(link, code, name="Mallory", hello=True)
+        mallory._tasks = [asyncio.create_task(link.run()), asyncio.create_task(mallory._pump()),
+                          asyncio.create_task(mallory._ticker())]
+        await mallory.paired()
+        await customer.stderr_line(ASKED)
+        await mallory.flood(m.Call("invite"), 10)
+        await mallory.settle(quiet=1.0)
+        assert not mallory.all(m.Viewers) and not mallory.all(m.Call) and not mallory.all(m.Screen)
+        assert not any("Mallory" in line and "calling" in line for line in customer.stderr_lines)
+    finally:
+        if mallory is not None:
+            await mallory.close()
+        await a.kill()
+        await customer.kill()
+
+
+async def test_a_first_agent_that_left_cannot_ring_the_customer_or_renegotiate(relay_url: str) -> None:
+    """The first agent leaves while a colleague stays: its pairing is detached (nothing it
+    sends counts). Its ``call`` and ``rtc`` messages, which the session runtime handles before
+    that check, must not ring the customer either."""
+    from tests.e2e.test_team import agent as real_agent
+
+    mallory = await HostileAgent.open(relay_url, name="Mallory")
+    customer = await Proc.start("join", str(mallory.code), "--relay", relay_url, "--command", "bash --norc --noprofile",
+                                name="customer", env=CUSTOMER_ENV)
+    b: Proc | None = None
+    try:
+        await mallory.paired()
+        await mallory.expect(m.Consent)
+        await mallory.send(m.Invite())
+        invitation = await mallory.expect(m.InviteCode, lambda c: bool(c.code))
+        b = await real_agent(relay_url, "--name", "Bob", "--join", invitation.code, name="agent B")
+        await customer.stderr_line(ASKED)
+        await answer(customer, b"y")
+        await b.event("sharing", active=True)
+        await mallory.send(m.Leave())
+        await customer.stderr_line("Mallory (agent 1) left")
+        await mallory.send(m.Call("invite"))
+        await b.send({"cmd": "chat", "text": "after-the-ring"})
+        await customer.stderr_line("after-the-ring")
+        await asyncio.sleep(1.0)
+        shown = "\n".join(customer.stderr_lines)
+        assert "calling you" not in shown and "a call came in" not in shown
+    finally:
+        await mallory.close()
+        if b is not None:
+            await b.kill()
         await customer.kill()
