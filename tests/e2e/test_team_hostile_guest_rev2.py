@@ -128,13 +128,35 @@ async def test_a_first_agent_that_left_cannot_ring_the_customer_or_renegotiate(r
         await mallory.send(m.Leave())
         await customer.stderr_line("Mallory (agent 1) left")
         await mallory.send(m.Call("invite"))
+        await mallory.send(m.Hello("agent", "cobrowse 9", "Support-Team-Verified"))
+        await mallory.send(m.Chat("pwned-after-leaving"))
         await b.send({"cmd": "chat", "text": "after-the-ring"})
         await customer.stderr_line("after-the-ring")
         await asyncio.sleep(1.0)
         shown = "\n".join(customer.stderr_lines)
         assert "calling you" not in shown and "a call came in" not in shown
+        assert "Support-Team-Verified" not in shown and "pwned-after-leaving" not in shown
     finally:
         await mallory.close()
         if b is not None:
             await b.kill()
+        await customer.kill()
+
+
+async def test_a_second_hello_does_not_announce_a_new_name_as_the_viewer(relay_url: str) -> None:
+    """The customer reads who sees the screen once, from the agent's hello, beside the
+    identity verdict; a hello sent again mid-session (any name) announces nothing."""
+    mallory = await HostileAgent.open(relay_url, name="Mallory")
+    customer = await Proc.start("join", str(mallory.code), "--relay", relay_url, "--command", "bash --norc --noprofile",
+                                name="customer", env=CUSTOMER_ENV)
+    try:
+        await mallory.paired()
+        await mallory.expect(m.Consent)
+        await customer.stderr_line("visible to Mallory")
+        await mallory.send(m.Hello("agent", "cobrowse 9", "Acme Support (verified)"))
+        await mallory.send(m.Chat("after-the-hello"))
+        await customer.stderr_line("after-the-hello")
+        assert not any("Acme Support" in line for line in customer.stderr_lines)
+    finally:
+        await mallory.close()
         await customer.kill()
