@@ -136,6 +136,13 @@ async def test_a_first_agent_that_left_cannot_ring_the_customer_or_renegotiate(r
         shown = "\n".join(customer.stderr_lines)
         assert "calling you" not in shown and "a call came in" not in shown
         assert "Support-Team-Verified" not in shown and "pwned-after-leaving" not in shown
+        await mallory.send(m.End("agent_ended", "pwned-end"))  # its end, too, is only its own
+        await asyncio.sleep(1.0)
+        await b.send({"cmd": "chat", "text": "after-the-end"})
+        await customer.stderr_line("after-the-end")
+        await customer.send(b"echo still-$((6*7))\r")
+        await b.screen(lambda lines: any("still-42" in line for line in lines))
+        assert customer.proc.returncode is None
     finally:
         await mallory.close()
         if b is not None:
