@@ -27,7 +27,7 @@ MAX_BODY = 20 * 1024  # bytes of UTF-8, per step explanation and for the descrip
 MAX_TOTAL = 1024 * 1024  # bytes of UTF-8, all text of one playbook (fits a message easily)
 MAX_COMMAND = 4096  # characters
 MAX_PATTERN = 500  # characters
-#: What all of one playbook's patterns may compile to (``pattern_size.units``): ~25 MB at most.
+#: What all of one playbook's patterns may compile to (``pattern_size.units``): ~14 MB at most.
 MAX_PATTERN_UNITS = 100_000
 
 STEP_KEYS = ("title", "body", "command", "expect", "fail")
@@ -143,7 +143,7 @@ def check_pattern(pattern: str) -> str | None:
     import regex  # on first use: the join's first screen compiles none (~7 ms of imports)
 
     try:
-        regex.compile(pattern)
+        regex.compile(pattern, cache_pattern=False)  # a check: the agent's patterns do not fill regex's cache
     except regex.error as exc:
         pos, msg = getattr(exc, "pos", None), getattr(exc, "msg", str(exc))  # regex's error carries both
         where = f" at position {pos}" if pos is not None else ""

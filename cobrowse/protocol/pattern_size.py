@@ -21,8 +21,10 @@ import re
 import warnings
 from typing import Any, Iterator
 
-#: The most units one pattern from the other side may compile to (``a{10000}``: ~3 ms, ~2.5 MB).
-MAX_UNITS = 10_000
+#: The most units one pattern from the other side may compile to: ``a{1000}`` is ~140 KB, and
+#: ``regex`` keeps its last 500 compiled patterns (an agent changing its pointer pattern five
+#: times a second fills that cache: 70 MB at this bound, 700 MB at 10,000).
+MAX_UNITS = 1_000
 #: A counted bound as written: ``{3}``, ``{3,}``, ``{3,9}`` (``{,9}`` is regex's: lower bound 0).
 _COUNTED = re.compile(r"(?<!\\)\{(\d*),?(\d*)\}")
 
