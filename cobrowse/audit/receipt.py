@@ -15,6 +15,7 @@ import hashlib
 import json
 from typing import Any
 
+from cobrowse.protocol.untrusted import visible
 from cobrowse.wire.frozen import frozen
 
 GENESIS = "0" * 64
@@ -71,7 +72,8 @@ def verify(data: bytes) -> Verdict:
         if not isinstance(entry, dict):
             return Verdict(False, count, prev, f"line {number}: not a receipt entry")
         if entry.get("seq") != number - 1:
-            return Verdict(False, count, prev, f"line {number}: sequence number {entry.get('seq')!r}, expected {number - 1} (a line was removed, added or moved)")
+            seq = visible(repr(entry.get("seq")), 40)  # the file's own text: escaped, short
+            return Verdict(False, count, prev, f"line {number}: sequence number {seq}, expected {number - 1} (a line was removed, added or moved)")
         if entry.get("prev") != prev:
             what = "the previous line was changed" if number > 1 else "the first line does not start a chain"
             return Verdict(False, count, prev, f"line {number}: hash of the previous line does not match ({what})")
@@ -81,4 +83,4 @@ def verify(data: bytes) -> Verdict:
         last = event if isinstance(event, str) else ""
     if count == 0:
         return Verdict(False, 0, prev, "the receipt is empty")
-    return Verdict(True, count, prev, last_event=last[:40])
+    return Verdict(True, count, prev, last_event=visible(last, 40))  # whoever wrote the file: escaped

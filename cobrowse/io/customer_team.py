@@ -165,6 +165,10 @@ class CustomerTeam:
     # what the pairings say
 
     def _from_host(self, event: Event) -> None:
+        if isinstance(event, PeerHello) and (self._named or self.host.detached):
+            return  # said once: a later hello would announce "visible to <any name>" (or one that left)
+        if self.host.detached and isinstance(event, (IdentityShown, IdentityWarning, VoiceChanged)):
+            return  # its agent left: nothing it causes reaches the customer
         if isinstance(event, VoiceChanged) and len(self.policy.present()) > 1:
             event = replace(event, agent=str(self.policy.label(FIRST)))  # several agents: name the one on the call
         self._host_emit(event)

@@ -21,6 +21,11 @@ from cobrowse.policy.events import Event, as_json, kind_of
 from cobrowse.screen.state import ScreenState
 
 
+#: Notes (steps, chat, consent changes) a recording keeps in memory for its side file: the
+#: customer's chat is the other side's to send, at the relay's pace, for the session's length.
+MAX_NOTES = 20_000
+
+
 def new_recording_id(wall: float) -> str:
     return time.strftime("%Y%m%d-%H%M%S", time.gmtime(wall)) + "-" + secrets.token_hex(2)
 
@@ -37,6 +42,7 @@ class Recorder:
         self.started = now
         self.meta = meta
         self.events: list[dict[str, Any]] = []
+        self.dropped = 0  # notes past MAX_NOTES: counted in the side file, not kept
         self.frames = 0
         self._encoder = CastEncoder()
         self._cast: IO[str] | None = None
@@ -64,8 +70,12 @@ class Recorder:
 
     def note(self, kind: str, now: float, **fields: Any) -> None:
         """A step, chat or consent change for the side file."""
-        if not self.closed:
-            self.events.append({"t": round(self._seconds(now), 3), "kind": kind, **fields})
+        if self.closed:
+            return
+        if len(self.events) >= MAX_NOTES and kind != "stopped":
+            self.dropped += 1
+            return
+        self.events.append({"t": round(self._seconds(now), 3), "kind": kind, **fields})
 
     def note_event(self, event: Event, now: float) -> None:
         """An event for the side file: its headless fields under its kind."""
@@ -84,7 +94,7 @@ class Recorder:
         self._cast.close()
         side = {"id": self.id, "started": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(self.wall)),
                 "duration_s": round(self._seconds(now), 3), "cast": self.cast_path.name, "frames": self.frames,
-                **self.meta, "events": self.events}
+                **self.meta, "events": self.events, **({"events_dropped": self.dropped} if self.dropped else {})}
         tmp = self.side_path.with_suffix(".json.tmp")
         with open_private(tmp, "w") as out:
             json.dump(side, out, ensure_ascii=False, indent=1)

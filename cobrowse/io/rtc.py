@@ -20,6 +20,8 @@ from typing import TYPE_CHECKING, Any, Callable, Coroutine
 
 from cobrowse.errors import AudioUnavailable
 from cobrowse.io.link import Frame
+from cobrowse.protocol.inbound import Budget, RateLimits
+from cobrowse.protocol.untrusted import visible
 from cobrowse.policy.session_events import DataPath, PathChanged, SessionError, SessionWarning, VoiceChanged, WarningKind
 from cobrowse.protocol import messages as m
 from cobrowse.voice.call import CallError, CallMachine, VoiceEvent
@@ -38,6 +40,27 @@ if TYPE_CHECKING:
 #: What a person is told when calls or the direct path are used without the voice extra.
 VOICE_EXTRA = ("calls and the direct path need cobrowse's voice extra: pip install 'cobrowse[voice]' "
                "(pipx: pipx install --force 'cobrowse[voice]')")
+
+
+#: What the other side may send of calls and signalling (``rtc`` and ``call`` reach the
+#: runtime before the customer's own rate limits): a person rings a few times, then about
+#: once in ten seconds; accepting and muting are a person's pace (hanging up and declining
+#: only end what a ring started); a direct path is offered
+#: after pairing and again after 10, 30 and 120 s. Past these, messages are dropped before any
+#: work (no ring, no device check, no peer connection); a ring dropped is declined, saying why.
+PEER_BUDGETS: dict[str, Budget] = {
+    "call_invite": Budget(0.1, 4.0),
+    "call": Budget(2.0, 20.0),
+    "rtc_offer": Budget(0.1, 4.0),
+    "rtc": Budget(1.0, 10.0),
+    "declined": Budget(0.2, 2.0),
+}
+#: Why a ring over budget is declined (the ringing side's words, English as the console's).
+TOO_MANY_CALLS = "too many calls in a short time: the other side was not rung; try again in a minute"
+#: WebRTC's complaints (often about the peer's SDP): a few per window, each cut short.
+WARNINGS_PER_WINDOW = 3
+WARNING_WINDOW = 60.0
+MAX_WARNING = 240
 
 
 #: Seconds after pairing before the agent starts the direct path: importing aiortc (~130 ms,
@@ -98,6 +121,11 @@ class RtcManager:
         #: A team (docs/team.md): why the customer cannot be rung now ("" when they can): one
         #: microphone, one call at a time across every agent's pairing.
         self.busy: Callable[[], str] = lambda: ""
+        #: Whether the other side's signalling counts at all (a team: not once its agent left or
+        #: was removed, though its link stays: nothing it sends counts, rings included).
+        self.heeds: Callable[[], bool] = lambda: True
+        self.limits = RateLimits(dict(PEER_BUDGETS), default=PEER_BUDGETS["rtc"])
+        self._warned: list[float] = []
 
     # the direct path
 
@@ -338,7 +366,24 @@ class RtcManager:
 
     # from the runtime
 
+    def admit(self, message: m.Rtc | m.Call) -> bool:
+        """Whether the peer's message is within its budget (``PEER_BUDGETS``)."""
+        if isinstance(message, m.Call):
+            if message.action in ("hangup", "decline"):
+                return True  # they only end a ring or a call, which took an invite
+            kind = "call_invite" if message.action == "invite" else "call"
+        else:
+            kind = "rtc_offer" if message.kind == "offer" else "rtc"
+        return self.limits.admit(kind, self.rt.now)
+
     async def on_message(self, message: m.Rtc | m.Call) -> None:
+        if not self.heeds():
+            return
+        if not self.admit(message):
+            if (isinstance(message, m.Call) and message.action == "invite" and self.call.state == "idle"
+                    and self.limits.admit("declined", self.rt.now)):
+                await self.rt.send(m.Call("decline", TOO_MANY_CALLS))
+            return
         if isinstance(message, m.Call):
             if message.action == "invite" and self.call.state == "idle" and (busy := self.busy()):
                 await self.rt.send(m.Call("decline", busy[:200]))  # never rung: the customer is on another call
@@ -445,8 +490,16 @@ class RtcManager:
     def _done(self, task: asyncio.Task[Any]) -> None:
         self._tasks.discard(task)
         if not task.cancelled() and task.exception() is not None:
-            exc = task.exception()
-            self.rt.emit(SessionWarning(WarningKind.RTC, message=f"WebRTC: {exc}"))
+            self._warn(f"WebRTC: {task.exception()}")
+
+    def _warn(self, message: str) -> None:
+        """A few warnings a window, each short: the text may quote the peer's SDP."""
+        now = self.rt.now
+        self._warned = [t for t in self._warned if now - t < WARNING_WINDOW]
+        if len(self._warned) >= WARNINGS_PER_WINDOW:
+            return
+        self._warned.append(now)
+        self.rt.emit(SessionWarning(WarningKind.RTC, message=visible(message, MAX_WARNING)))
 
 
 def voice_changed(event: VoiceEvent) -> VoiceChanged:

@@ -51,8 +51,11 @@ class TeamCalls:
         self.callable = callable_
 
     def watch(self, runtime: CustomerRuntime) -> None:
-        """``runtime``'s agent rings only while nobody else's call is going."""
+        """``runtime``'s agent rings only while nobody else's call is going, and not at all
+        once it left (its pairing detached: the session runtime hands its ``call`` and ``rtc``
+        messages over before the check that drops the rest)."""
         runtime.rtc.busy = lambda: self.busy(runtime)
+        runtime.rtc.heeds = lambda: not runtime.detached
 
     def going(self) -> CustomerRuntime | None:
         """The pairing whose call is going (ringing, calling, connecting or active), if any."""

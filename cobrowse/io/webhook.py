@@ -19,9 +19,12 @@ from __future__ import annotations
 
 import asyncio
 import fcntl
+import http.client
 import json
 import os
 import random
+import socket
+import threading
 import time
 import urllib.error
 import urllib.request
@@ -97,19 +100,75 @@ class _NoRedirects(urllib.request.HTTPRedirectHandler):
         return None
 
 
-_opener = urllib.request.build_opener(_NoRedirects)
+class _Deadline:
+    """The whole POST's time limit. urllib's ``timeout`` bounds each read, so a receiver that
+    answers a byte every few seconds held a delivery (and the agent's exit, which joins the
+    worker thread) for ever; past the limit every connection the POST opened is shut down."""
+
+    def __init__(self, seconds: float) -> None:
+        self._connections: list[http.client.HTTPConnection] = []
+        self._lock = threading.Lock()
+        self._expired = False
+        self._timer = threading.Timer(seconds, self._expire)
+        self._timer.daemon = True
+
+    def __enter__(self) -> _Deadline:
+        self._timer.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._timer.cancel()
+
+    def connection(self, cls: type[http.client.HTTPConnection]) -> Any:
+        def make(*args: Any, **kwargs: Any) -> http.client.HTTPConnection:
+            made = cls(*args, **kwargs)
+            with self._lock:
+                self._connections.append(made)
+                expired = self._expired
+            if expired:
+                made.close()
+            return made
+        return make
+
+    def _expire(self) -> None:
+        with self._lock:
+            self._expired = True
+            connections = list(self._connections)
+        for made in connections:
+            sock = made.sock
+            if sock is not None:
+                try:
+                    sock.shutdown(socket.SHUT_RDWR)
+                except OSError:
+                    pass
+
+
+class _HTTP(urllib.request.HTTPHandler):
+    def http_open(self, req: Any) -> Any:
+        return self.do_open(req.deadline.connection(http.client.HTTPConnection), req)
+
+
+class _HTTPS(urllib.request.HTTPSHandler):
+    def https_open(self, req: Any) -> Any:
+        return self.do_open(req.deadline.connection(http.client.HTTPSConnection), req, context=getattr(self, "_context", None))
+
+
+_opener = urllib.request.build_opener(_NoRedirects, _HTTP, _HTTPS)
 
 
 def post(url: str, body: bytes, headers: dict[str, str], timeout: float = POST_TIMEOUT) -> int | None:
-    """One POST (blocking: run it in a thread); the HTTP status, or None when nobody answered."""
+    """One POST (blocking: run it in a thread); the HTTP status, or None when nobody answered
+    within ``timeout`` in all."""
     request = urllib.request.Request(url, data=body, method="POST", headers=headers)
-    try:
-        with _opener.open(request, timeout=timeout) as response:
-            return int(response.status)
-    except urllib.error.HTTPError as exc:
-        return int(exc.code)
-    except (urllib.error.URLError, OSError, ValueError):
-        return None
+    with _Deadline(timeout) as deadline:
+        request.deadline = deadline  # type: ignore[attr-defined]  # read by _HTTP / _HTTPS
+        try:
+            with _opener.open(request, timeout=timeout) as response:
+                return int(response.status)
+        except urllib.error.HTTPError as exc:
+            return int(exc.code)
+        except (urllib.error.URLError, http.client.HTTPException, OSError, ValueError):
+            return None
 
 
 class Webhook:

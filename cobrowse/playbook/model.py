@@ -18,6 +18,7 @@ import re
 from typing import Any
 
 from cobrowse.errors import LocalError
+from cobrowse.protocol.pattern_size import too_large, units
 from cobrowse.wire.frozen import frozen
 
 MAX_STEPS = 200
@@ -26,6 +27,8 @@ MAX_BODY = 20 * 1024  # bytes of UTF-8, per step explanation and for the descrip
 MAX_TOTAL = 1024 * 1024  # bytes of UTF-8, all text of one playbook (fits a message easily)
 MAX_COMMAND = 4096  # characters
 MAX_PATTERN = 500  # characters
+#: What all of one playbook's patterns may compile to (``pattern_size.units``): ~14 MB at most.
+MAX_PATTERN_UNITS = 100_000
 
 STEP_KEYS = ("title", "body", "command", "expect", "fail")
 PLAYBOOK_KEYS = ("title", "description", "steps")
@@ -135,10 +138,12 @@ def check_pattern(pattern: str) -> str | None:
         return f"the pattern is {len(pattern)} characters long; the limit is {MAX_PATTERN}"
     if _has(_CONTROL, pattern):
         return r"the pattern holds a control or invalid character (write \t, \x1b ... instead)"
+    if problem := too_large(pattern):  # before compiling: regex unrolls counted repetition
+        return f"the pattern is too large: {problem}"
     import regex  # on first use: the join's first screen compiles none (~7 ms of imports)
 
     try:
-        regex.compile(pattern)
+        regex.compile(pattern, cache_pattern=False)  # a check: the agent's patterns do not fill regex's cache
     except regex.error as exc:
         pos, msg = getattr(exc, "pos", None), getattr(exc, "msg", str(exc))  # regex's error carries both
         where = f" at position {pos}" if pos is not None else ""
@@ -250,6 +255,9 @@ def playbook_from_dict(data: Any, source: str | None = None) -> Playbook:
     size = total_size(playbook)
     if size > MAX_TOTAL:
         raise fail(f"the playbook holds {size} bytes of text; the limit is {MAX_TOTAL}")
+    compiled = sum(units(p) for step in playbook.steps for p in (step.expect, step.fail) if p)
+    if compiled > MAX_PATTERN_UNITS:
+        raise fail(f"the playbook's patterns would compile to {compiled} parts; the limit is {MAX_PATTERN_UNITS}")
     return playbook
 
 

@@ -34,6 +34,7 @@ from cobrowse.policy.customer_events import (ChatReceived, ClearScreen, CloseSes
 from cobrowse.policy.events import Event
 from cobrowse.protocol import messages as m
 from cobrowse.protocol.inbound import RateLimits
+from cobrowse.protocol.pattern_size import too_large
 from cobrowse.protocol.prompts import ARMING
 from cobrowse.protocol.suggestion import Paste, check_suggestion, plan_paste
 from cobrowse.screen.budget import AgentPattern, PatternBudget
@@ -322,6 +323,8 @@ class CustomerPolicy(AgentPatterns):
                 out = [m.Steps({"error": str(exc)})]
             return out + self.take_steps()
         if isinstance(message, m.Pointer):
+            if message.pattern and (problem := too_large(message.pattern)):  # before regex compiles it
+                return [m.Chat(f"[cobrowse] pointer pattern refused: {problem}"[:m.MAX_TEXT])]
             self.pointer = message if (message.first >= 0 or message.pattern) else None
             return self.pointer_effects(view)
         if isinstance(message, m.Suggest):
@@ -350,6 +353,9 @@ class CustomerPolicy(AgentPatterns):
         """Patterns the agent's organisation masks: they can only hide more (they run on text
         whose secrets are already masked), so they apply without asking."""
         try:
+            for pattern in patterns:  # before regex compiles it (``pattern_size``)
+                if isinstance(pattern, str) and (problem := too_large(pattern)):
+                    raise RedactPatternError(f"redaction pattern {pattern[:60]!r} from the agent: {problem}")
             added = self.redactor.add_remote(patterns)
         except RedactPatternError as exc:
             return [Notice(self.tr("ignored the agent's redaction patterns: {error}", error=str(exc))),
