@@ -153,6 +153,9 @@ Screen.-low #chat, Screen.-tiny #chat { border: none; }
 Screen.-narrow.-low #side { height: 3; }
 Screen.-narrow.-tiny #side { height: 2; }
 Screen.-tiny #mirror, Screen.-tiny SessionPane.-typing #mirror { border: none; }
+Screen.-low #steps, Screen.-tiny #steps, Screen.-low #team, Screen.-tiny #team { border: none; }
+Screen.-narrow.-low SessionPane.-steps-side #side, Screen.-narrow.-low SessionPane.-team-side #side { height: 6; }
+Screen.-narrow.-tiny SessionPane.-steps-side #side, Screen.-narrow.-tiny SessionPane.-team-side #side { height: 4; }
 
 JoinDialog, ConfirmDialog, PromptDialog, PlaybookDialog { align: center middle; }
 #dialog.-wide { width: 90; max-height: 90%; }

@@ -36,3 +36,19 @@ async def test_a_short_console_shows_the_customers_screen_and_the_chat(
         await until(lambda: customer.of("chat"), "the agent's chat at the customer", pilot=pilot)
         assert customer.of("chat")[0]["text"] == "can you see this?"
         await leave(app)
+
+
+@pytest.mark.parametrize("size, rows", [((40, 10), 3), ((60, 15), 5)])
+async def test_a_short_console_shows_the_team_and_the_steps(
+        relay: RelayServer, customers: Callable[[], Customer], size: tuple[int, int], rows: int) -> None:  # noqa: F811
+    """The team and steps tabs had a border in the 2-row side panel: no row inside it."""
+    app = AgentApp(relay.url, None, "Alice")
+    async with app.run_test(size=size) as pilot:
+        pane = await paired_session(pilot, customers())
+        for tab, inner in (("team-tab", "#team"), ("steps-tab", "#steps")):
+            pane.show_side(tab)
+            await pilot.pause()
+            box = pane.query_one(inner)
+            assert box.content_region.height >= rows, (tab, box.content_region)
+            assert pane.mirror.content_region.height >= 1
+        await leave(app)
