@@ -379,7 +379,7 @@ class CustomerView(App[None]):
                 short = count if level == Level.VIEW else tr("{count} · {level}", count=count, level=short)
             text = tr(SHORT_KEYS[level], level=short)
             if self.unverified and narrow:
-                text, warn = unverified_short(text, short, level, width)
+                text, warn = unverified_short(text, short, level, width, recording)
         if recording:
             text = (tr("● REC · {banner}", banner=text) if narrow or squeezed
                     else tr("● RECORDING (Ctrl-] x stops) · {banner}", banner=text))
@@ -426,14 +426,19 @@ def _countdown(seconds: int) -> str:
                             seconds, n=str(seconds).rjust(3))
 
 
-def unverified_short(with_keys: str, short: str, level: Level, width: int) -> tuple[str, bool]:
+def unverified_short(with_keys: str, short: str, level: Level, width: int, recording: bool = False) -> tuple[str, bool]:
     """The narrow banner with an unverified agent, and whether the warning goes in front: the
     warning and the keys where both fit; else, once the agent may type, the keys alone (the
     banner stays red: taking control back matters more than the word); else the warning and
-    what they may do."""
+    what they may do; else that without the warning. ``recording``: "● REC · " comes in front
+    too, and counts."""
     tr = current()
-    if width <= 0 or cell_len(rewrite(tr("⚠ UNVERIFIED · {banner}", banner=with_keys))) <= width:
+
+    def fits(text: str, warn: bool) -> bool:
+        text = tr("● REC · {banner}", banner=text) if recording else text
+        return cell_len(rewrite(tr("⚠ UNVERIFIED · {banner}", banner=text) if warn else text)) <= width
+
+    if width <= 0:
         return with_keys, True
-    if level != Level.VIEW and cell_len(rewrite(with_keys)) <= width:
-        return with_keys, False
-    return short, True
+    tries = [(with_keys, True)] + ([(with_keys, False)] if level != Level.VIEW else []) + [(short, True)]
+    return next(((text, warn) for text, warn in tries if fits(text, warn)), (short, False))

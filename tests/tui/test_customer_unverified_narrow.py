@@ -36,3 +36,17 @@ async def test_an_unverified_agent_in_control_the_banner_says_how_to_revoke(
         assert app.query_one("#banner").has_class("unverified")
         await prefix(pilot, "r")
         await until(lambda: app.banner_text == view, what="view only again")
+
+
+@pytest.mark.parametrize("width", [40, 52, 60, 79])
+def test_the_narrow_banner_fits_with_the_recording_mark_too(width: int) -> None:
+    from cobrowse.policy.customer_events import Level
+    from tui.customer_view import unverified_short
+
+    short, keys = "they can TYPE here", "they can TYPE here · Ctrl-] r revokes"
+    for recording in (False, True):
+        text, warn = unverified_short(keys, short, Level.CONTROL, width, recording)
+        shown = ("● REC · " if recording else "") + text
+        shown = ("⚠ UNVERIFIED · " if warn else "") + shown
+        assert cell_len(shown) <= width, (width, recording, shown)
+        assert "Ctrl-] r" in text or width < 45, (width, recording, shown)
