@@ -147,6 +147,15 @@ Screen.-narrow #chat { width: 1fr; }
 Screen.-narrow SessionPane.-steps-side #facts { display: none; }
 Screen.-narrow SessionPane.-team-side #facts { display: none; }
 Screen.-narrow #code-card { padding: 0; }
+Screen.-low #facts, Screen.-tiny #facts { display: none; }
+Screen.-low #side-tabs > ContentTabs, Screen.-tiny #side-tabs > ContentTabs { display: none; }
+Screen.-low #chat, Screen.-tiny #chat { border: none; }
+Screen.-narrow.-low #side { height: 3; }
+Screen.-narrow.-tiny #side { height: 2; }
+Screen.-tiny #mirror, Screen.-tiny SessionPane.-typing #mirror { border: none; }
+Screen.-low #steps, Screen.-tiny #steps, Screen.-low #team, Screen.-tiny #team { border: none; }
+Screen.-narrow.-low SessionPane.-steps-side #side, Screen.-narrow.-low SessionPane.-team-side #side { height: 6; }
+Screen.-narrow.-tiny SessionPane.-steps-side #side, Screen.-narrow.-tiny SessionPane.-team-side #side { height: 4; }
 
 JoinDialog, ConfirmDialog, PromptDialog, PlaybookDialog { align: center middle; }
 #dialog.-wide { width: 90; max-height: 90%; }
@@ -171,6 +180,11 @@ class AgentApp(SessionActions):
     CSS = CSS
     COMMANDS = App.COMMANDS | {AgentCommands}
     HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (120, "-wide")]
+    #: Below 20 rows the side panel is the chat's last lines and its input (the facts, the side
+    #: tabs' header and the chat's border go; ⇧F1 and the palette still switch the side tabs),
+    #: below 13 the mirror loses its border too: at 60×15 the narrow layout's 10-row side panel
+    #: left the customer's screen no row at all.
+    VERTICAL_BREAKPOINTS = [(0, "-tiny"), (13, "-low"), (20, "-tall")]
 
     BINDINGS: ClassVar[list[BindingType]] = [
         *console_bindings(),  # tui/agent_keys.py

@@ -84,6 +84,19 @@ def _key_text(data: bytes) -> str:
         return ""
 
 
+class ChatLogView(RichLog):
+    """The chat log: at its end before the window changed size, at its end after (it kept its
+    offset, and showed older lines once the window was smaller)."""
+
+    keep_end = False
+
+    def on_resize(self, event: events.Resize) -> None:
+        super().on_resize(event)
+        if self.keep_end:
+            self.keep_end = False
+            self.scroll_end(animate=False, immediate=True)
+
+
 class CustomerApp(TeamPointer, inherit_bindings=False):
     """``cobrowse join CODE`` (``code``) or ``cobrowse share`` (``code=None``) on a terminal.
 
@@ -305,7 +318,7 @@ class CustomerApp(TeamPointer, inherit_bindings=False):
                     with VerticalScroll(id="step-detail"):
                         yield Markdown("", id="step-body", open_links=False)
             yield PlainStatic(tr("Chat"), classes="heading")
-            yield RichLog(id="chat-log", wrap=True, markup=False, highlight=False, min_width=10)
+            yield ChatLogView(id="chat-log", wrap=True, markup=False, highlight=False, min_width=10)
             yield ChatInput(placeholder=rewrite(tr("message the agent (Ctrl-] c)")), id="chat-input")
 
     def on_mount(self) -> None:
@@ -325,6 +338,8 @@ class CustomerApp(TeamPointer, inherit_bindings=False):
         self._run_session()
 
     def on_resize(self, event: events.Resize) -> None:
+        log = self.query_one("#chat-log", ChatLogView)
+        log.keep_end = log.scroll_y >= log.max_scroll_y  # at its end (the layout is the old one yet)
         narrow = event.size.width < NARROW
         if narrow != self.has_class("narrow"):
             self.set_class(narrow, "narrow")

@@ -10,6 +10,7 @@ from rich.text import Text
 from textual.widgets import Markdown
 
 from cobrowse.policy.customer_events import PointerShown
+from cobrowse.policy.risky_command import RISK_TEXT, command_risk
 from cobrowse.i18n.notices import step_changes
 from cobrowse.i18n.text import current
 from cobrowse.plain.keymap import Front, step_hint
@@ -55,6 +56,9 @@ class CustomerSteps(CustomerView):
                         "bold underline")
             if command:
                 text.append(f"$ {command}\n", "bold")
+                risk = command_risk(str(command))
+                if risk is not None:
+                    text.append(tr(RISK_TEXT[risk]) + "\n", "bold red")
             text.append(step_hint(Front.APP, tr), "dim")
             command_box.update(text)
         statuses = tuple(str(s.get("status", "pending")) for s in items)
@@ -88,6 +92,9 @@ class CustomerSteps(CustomerView):
                              command=step_command)
         else:
             return
+        risk = command_risk(step_command) if step_command and not finished else None
+        if risk is not None:  # first: a narrow toast may show only its start
+            message = tr("{warning} · {suggestion}", warning=tr(RISK_TEXT[risk]), suggestion=message)
         self._note(headline, "bold")
         if self.query_one("#side").has_class("collapsed"):
             card = tr("Guide: {title}", title=title)

@@ -332,6 +332,7 @@ class CustomerView(App[None]):
                      else level if first_here and level != Level.CONTROL else Level.VIEW)
         sharing = runtime.sharing if runtime is not None else True
         classes = "waiting"
+        warn = True  # below 80 columns, an unverified agent: the banner starts with the warning
         text: str
         if self.phase == Phase.ENDED:
             text = tr("Session ended: nothing is shared.")
@@ -376,12 +377,16 @@ class CustomerView(App[None]):
             if len(seeing) > 1:  # the only status line: how many see it (what they may do, when more)
                 count = tr.plural("{n} agent sees this", "{n} agents see this", len(seeing))
                 short = count if level == Level.VIEW else tr("{count} · {level}", count=count, level=short)
-            text = short if self.unverified and narrow else tr(SHORT_KEYS[level], level=short)
+            text = tr(SHORT_KEYS[level], level=short)
+            if self.unverified and narrow:
+                text, warn = unverified_short(text, short, level, width, recording)
         if recording:
             text = (tr("● REC · {banner}", banner=text) if narrow or squeezed
                     else tr("● RECORDING (Ctrl-] x stops) · {banner}", banner=text))
         if narrow and shared and self.unverified:
-            text, classes = tr("⚠ UNVERIFIED · {banner}", banner=text), "unverified"
+            if warn:
+                text = tr("⚠ UNVERIFIED · {banner}", banner=text)
+            classes = "unverified"
         banner = self.query_one("#banner", PlainStatic)
         banner.update(rewrite(text))  # the configured keys ([keys], plain/keymap.py)
         banner.set_classes(classes)
@@ -419,3 +424,21 @@ def _countdown(seconds: int) -> str:
     """The consent bar's last row (the number padded: the row keeps its width as it counts)."""
     return current().plural("denied automatically in {n} second", "denied automatically in {n} seconds",
                             seconds, n=str(seconds).rjust(3))
+
+
+def unverified_short(with_keys: str, short: str, level: Level, width: int, recording: bool = False) -> tuple[str, bool]:
+    """The narrow banner with an unverified agent, and whether the warning goes in front: the
+    warning and the keys where both fit; else, once the agent may type, the keys alone (the
+    banner stays red: taking control back matters more than the word); else the warning and
+    what they may do; else that without the warning. ``recording``: "● REC · " comes in front
+    too, and counts."""
+    tr = current()
+
+    def fits(text: str, warn: bool) -> bool:
+        text = tr("● REC · {banner}", banner=text) if recording else text
+        return cell_len(rewrite(tr("⚠ UNVERIFIED · {banner}", banner=text) if warn else text)) <= width
+
+    if width <= 0:
+        return with_keys, True
+    tries = [(with_keys, True)] + ([(with_keys, False)] if level != Level.VIEW else []) + [(short, True)]
+    return next(((text, warn) for text, warn in tries if fits(text, warn)), (short, False))

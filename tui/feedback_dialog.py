@@ -30,7 +30,10 @@ KEYS = {"enter": b"\r", "escape": b"\x1b", "ctrl+c": b"\x03"}
 class FeedbackDialog(ModalScreen[FeedbackAnswer]):
     DEFAULT_CSS = """
     FeedbackDialog { align: center middle; }
-    FeedbackDialog > Vertical { width: 64; height: auto; border: heavy $accent; background: $surface; padding: 1 2; }
+    FeedbackDialog > Vertical { width: 64; height: auto; border: heavy $accent; background: $surface; padding: 1 2;
+                                max-width: 100%; max-height: 100%; overflow-y: auto; }
+    .narrow FeedbackDialog > Vertical { padding: 0 1; }
+    .narrow FeedbackDialog .question, .narrow FeedbackDialog #feedback-hint { margin-top: 0; }
     FeedbackDialog .question { text-style: bold; margin-top: 1; }
     FeedbackDialog Horizontal { height: auto; }
     FeedbackDialog Button { margin-right: 1; min-width: 5; }

@@ -29,6 +29,7 @@ from cobrowse.io.runtime import EXIT_FAILED, Outcome, exit_code_for
 from cobrowse.plain.keymap import GET_HELP, Front, guide_hint
 from cobrowse.plain.notice_lane import NoticeLane
 from cobrowse.playbook import Playbook
+from cobrowse.policy.risky_command import RISK_TEXT, command_risk
 from cobrowse.policy.customer_events import NoticeKind
 from cobrowse.policy.events import Event, as_json
 from cobrowse.protocol.untrusted import visible
@@ -153,6 +154,9 @@ class GuideNotices:
                 say(f"  {line}")
             if step.get("command"):
                 say(f"  $ {step['command']}")
+                risk = command_risk(str(step["command"]))
+                if risk is not None:
+                    say(f"  {tr(RISK_TEXT[risk])}")
             say(guide_hint(Front.PLAIN, tr))
         self.current, self.finished = current, finished
 

@@ -41,6 +41,7 @@ from cobrowse.screen.budget import AgentPattern, PatternBudget
 from cobrowse.screen.redact import LineRedactor, RedactPatternError, Redactor
 from cobrowse.trust import OrgTrust
 from cobrowse.trust.tripwire import COOLDOWN
+from cobrowse.policy.risky_command import RISK_TEXT, command_risk
 
 #: Ending a paired session takes Ctrl-] e twice within this many seconds.
 END_CONFIRM = 5.0
@@ -344,10 +345,12 @@ class CustomerPolicy(AgentPatterns):
                            id=message.id),
                     m.SuggestAnswer(message.id, "refused", reason[:m.MAX_REASON])]
         self.suggestion = message
-        return [SuggestionShown(message.id, message.command,
-                                self.tr("the agent suggests: {command}   (Ctrl-] a to paste it at your prompt, "
-                                        "where you can edit it and press Enter; Ctrl-] d to decline)",
-                                        command=message.command))]
+        text = self.tr("the agent suggests: {command}   (Ctrl-] a to paste it at your prompt, "
+                       "where you can edit it and press Enter; Ctrl-] d to decline)", command=message.command)
+        risk = command_risk(message.command)
+        if risk is not None:  # said before the keys, so a short toast or line keeps it
+            text = self.tr("{warning} · {suggestion}", warning=self.tr(RISK_TEXT[risk]), suggestion=text)
+        return [SuggestionShown(message.id, message.command, text)]
 
     def _add_redactions(self, patterns: list[str]) -> list[Effect]:
         """Patterns the agent's organisation masks: they can only hide more (they run on text

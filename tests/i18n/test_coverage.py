@@ -41,6 +41,7 @@ CUSTOMER_FACING = [
     "cobrowse/plain/feedback.py",
     "cobrowse/policy/customer.py",
     "cobrowse/policy/customer_consent.py",
+    "cobrowse/policy/risky_command.py",
     "cobrowse/i18n/signatures.py",
     "cobrowse/queue/events.py",
     "cobrowse/cli/help.py",
