@@ -208,7 +208,7 @@ class AgentRuntime(SessionRuntime):
             elapsed = self.now - (self.started_at if self.started_at is not None else self.now)
             state, self._step_times = on_agent_clock(dict(message.state), self._step_times, elapsed)
             message = dataclasses.replace(message, state=state)
-        return self.policy.receive(message)
+        return self.policy.receive(message, self.now)
 
     async def on_peer(self, present: bool) -> None:
         await self.carry_out(self.policy.on_peer(present, paired=self.paired))

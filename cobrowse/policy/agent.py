@@ -55,6 +55,7 @@ from cobrowse.policy.agent_events import (
 from cobrowse.policy.agent_team import invite_voided
 from cobrowse.policy.events import Event
 from cobrowse.protocol import messages as m
+from cobrowse.protocol.inbound import Budget, Notice, NoticeTally, RateLimits
 from cobrowse.screen.sync import ScreenMirror
 from cobrowse.trust import AgentIdentity
 from cobrowse.trust.display import agent_identity_event
@@ -98,8 +99,33 @@ class Plan:
     effects: list[Effect] = field(default_factory=list)
 
 
+#: Customer → agent kinds a person produces, with budgets far above what one does; others
+#: (the screen, the session's bookkeeping) are paced by the customer's client or cost nothing.
+FROM_CUSTOMER_BUDGETS: dict[str, Budget] = {
+    "chat": Budget(5.0, 20.0),
+    "steps": Budget(10.0, 30.0),
+    "consent": Budget(2.0, 10.0),
+    "sharing": Budget(2.0, 10.0),
+    "identity_seen": Budget(0.5, 5.0),
+    "recording": Budget(2.0, 10.0),
+    "suggest_answer": Budget(5.0, 20.0),
+    "viewers": Budget(2.0, 10.0),
+    "invite_code": Budget(1.0, 5.0),
+    "unknown": Budget(2.0, 10.0),
+}
+
+
+def _flood_warning(notice: Notice) -> AgentWarning:
+    if notice.first:
+        text = f"ignored a {notice.kind!r} message from the customer: it sends too many, too fast"
+    else:
+        text = f"ignored {notice.count} more {notice.kind!r} message(s) from the customer: too many, too fast"
+    return AgentWarning("flood", text)
+
+
 class AgentPolicy:
-    """The agent's decisions for one session; pure (no clock: nothing here depends on time)."""
+    """The agent's decisions for one session; pure (the only time it reads is ``receive``'s
+    ``now``, for the customer's rate limits)."""
 
     def __init__(self, *, redact_patterns: tuple[str, ...] = (), can_record: bool = False,
                  ask_feedback: bool = False, styles: bool = False) -> None:
@@ -140,6 +166,8 @@ class AgentPolicy:
         #: Who can see the customer's screen, as the customer's client last said (a team).
         self.viewers: tuple[dict[str, Any], ...] = ()
         self._invites_asked = 0
+        self._limits = RateLimits(budgets=dict(FROM_CUSTOMER_BUDGETS))
+        self._ignored = NoticeTally()
 
     # commands
 
@@ -273,10 +301,22 @@ class AgentPolicy:
 
     # what the customer sent
 
-    def receive(self, message: m.AppMessage) -> Plan:
-        """What a message from the customer's client means here (others: nothing to do)."""
+    def receive(self, message: m.AppMessage, now: float) -> Plan:
+        """What a message from the customer's client means here (others: nothing to do). A
+        hostile customer's flood of the kinds a person produces (chat, answers) is dropped past
+        its budget, told once and then counted, as the customer's side does for the agent's."""
+        told = self._told(now) if self._ignored.next_deadline() is not None else []
+        if message.t in FROM_CUSTOMER_BUDGETS and not self._limits.admit(message.t, now):
+            notice = self._ignored.ignored(message.t, now)
+            return Plan(events=told + ([] if notice is None else [_flood_warning(notice)]))
         handler = self._messages.get(type(message))
-        return handler(message) if handler is not None else Plan()
+        plan = handler(message) if handler is not None else Plan()
+        if told:
+            plan.events[:0] = told
+        return plan
+
+    def _told(self, now: float) -> list[Event]:
+        return [_flood_warning(notice) for notice in self._ignored.due(now)]
 
     def _chat_received(self, message: m.Chat) -> Plan:
         if message.name:  # another agent's words, passed on by the customer's client

@@ -52,7 +52,7 @@ def customer_gets(message: m.AppMessage) -> Events:
 
 def agent_gets(message: m.AppMessage) -> Events:
     """The events the agent's policy emits for what the customer sent (past the door)."""
-    return list(AgentPolicy().receive(door(message)).events)
+    return list(AgentPolicy().receive(door(message), 0.0).events)
 
 
 # -- what a hostile agent sends, as the customer's side shows it
@@ -133,7 +133,7 @@ def customer_steps(text: str) -> Events:
 
 
 def unknown_type(text: str) -> Events:
-    return list(AgentPolicy().receive(m.decode(b"\x00" + json.dumps({"t": text or "x"}).encode())).events)
+    return list(AgentPolicy().receive(m.decode(b"\x00" + json.dumps({"t": text or "x"}).encode()), 0.0).events)
 
 
 Fields = dict[str, Callable[[str], Events]]

@@ -66,10 +66,10 @@ def test_keys_need_the_customers_grant_and_stop_when_it_is_withdrawn() -> None:
     policy = AgentPolicy()
     with pytest.raises(CommandError, match="has not granted control"):
         run(policy, c.Keys("ls\r"))
-    plan = policy.receive(m.Consent("control"))
+    plan = policy.receive(m.Consent("control"), 0.0)
     assert plan.events == [ConsentChanged(ConsentLevel.CONTROL)] and policy.consent is ConsentLevel.CONTROL
     assert run(policy, c.Keys("ls\r")).send == [m.Keys("ls\r")]
-    policy.receive(m.Consent("view"))
+    policy.receive(m.Consent("view"), 0.0)
     with pytest.raises(CommandError, match="has not granted control"):
         run(policy, c.Keys("ls\r"))
 
@@ -80,14 +80,14 @@ def test_suggestions_are_checked_here_and_answered_once() -> None:
         c.Suggest("true\rrm -rf ~")
     assert run(policy, c.Suggest("ls -la")).send == [m.Suggest(1, "ls -la")]
     assert run(policy, c.Suggest("git status")).send == [m.Suggest(2, "git status")]
-    assert policy.receive(m.SuggestAnswer(1, "pasted")).events == [
+    assert policy.receive(m.SuggestAnswer(1, "pasted"), 0.0).events == [
         SuggestionAnswered(1, "ls -la", SuggestionAnswer.PASTED)]
-    assert policy.receive(m.SuggestAnswer(1, "pasted")).events == []  # answered already
-    refused = policy.receive(m.SuggestAnswer(2, "refused", "not one line")).events
+    assert policy.receive(m.SuggestAnswer(1, "pasted"), 0.0).events == []  # answered already
+    refused = policy.receive(m.SuggestAnswer(2, "refused", "not one line"), 0.0).events
     assert as_json(refused[0]) == {"event": "suggestion", "id": 2, "command": "git status", "answer": "refused",
                                    "reason": "not one line",
                                    "message": "the customer's cobrowse refused suggestion 2: not one line"}
-    assert policy.receive(m.SuggestAnswer(9, "declined")).events == []  # never suggested
+    assert policy.receive(m.SuggestAnswer(9, "declined"), 0.0).events == []  # never suggested
 
 
 def test_steps_need_a_running_playbook_and_the_state_comes_from_the_customer() -> None:
@@ -98,10 +98,10 @@ def test_steps_need_a_running_playbook_and_the_state_comes_from_the_customer() -
     assert isinstance(pushed.send[0], m.PushPlaybook) and pushed.send[0].playbook["title"] == "T"
     with pytest.raises(CommandError):
         run(policy, c.PushSteps((("title", "T"), ("steps", "not a list"))))
-    assert policy.receive(m.Steps(STEPS)).events == [StepsChanged(STEPS)]
+    assert policy.receive(m.Steps(STEPS), 0.0).events == [StepsChanged(STEPS)]
     assert run(policy, c.Step.mark(2, StepStatus.SKIPPED)).send == [m.StepRequest("mark", 2, "skipped")]
     assert run(policy, c.Step.back()).send == [m.StepRequest("back", -1, "")]
-    assert policy.receive(m.Steps({"error": "x" * 900})).events == [AgentError("x" * 500)]
+    assert policy.receive(m.Steps({"error": "x" * 900}), 0.0).events == [AgentError("x" * 500)]
     assert policy.steps_state == STEPS  # an error does not replace the state
     with pytest.raises(CommandError, match='"status" must be one of pending, active, done, skipped, failed'):
         c.Step(c.StepAction.MARK, 1, "finished")  # type: ignore[arg-type]
@@ -143,20 +143,20 @@ def test_recording_starts_only_at_the_customers_yes() -> None:
     policy = AgentPolicy(can_record=True)
     with pytest.raises(CommandError, match="not recording"):
         run(policy, c.Record(False))
-    assert policy.receive(m.Recording("granted")).effects == []  # nobody asked: a hostile yes starts nothing
+    assert policy.receive(m.Recording("granted"), 0.0).effects == []  # nobody asked: a hostile yes starts nothing
     plan = run(policy, c.Record(True))
     assert plan.send == [m.RecordRequest(True)] and policy.recording is RecordingState.REQUESTED
     assert as_json(plan.events[0]) == {"event": "recording", "state": "requested",
                                        "message": "asked the customer for consent to record"}
     with pytest.raises(CommandError, match="waiting for the customer"):
         run(policy, c.Record(True))
-    assert policy.receive(m.Recording("granted")).effects == [StartRecorder()]
+    assert policy.receive(m.Recording("granted"), 0.0).effects == [StartRecorder()]
     event = policy.recording_on("20261206-000000-abcd", "/r/x.cast")
     assert as_json(event) == {"event": "recording", "state": "on", "id": "20261206-000000-abcd",
                               "path": "/r/x.cast", "message": "recording: the customer agreed"}
     with pytest.raises(CommandError, match="already recording"):
         run(policy, c.Record(True))
-    stopped = policy.receive(m.Recording("stopped"))
+    stopped = policy.receive(m.Recording("stopped"), 0.0)
     assert stopped.effects == [StopRecorder("stopped by the customer")]
     assert as_json(stopped.events[0]) == {"event": "recording", "state": "stopped", "by": "customer",
                                           "message": "the customer stopped the recording"}
@@ -169,9 +169,9 @@ def test_the_agent_stops_a_recording_and_a_late_denial_says_nothing() -> None:
     assert plan.send == [m.RecordRequest(False)] and plan.effects == [StopRecorder("stopped by the agent")]
     assert as_json(plan.events[0]) == {"event": "recording", "state": "stopped", "by": "agent",
                                        "message": "recording stopped"}
-    assert policy.receive(m.Recording("denied")).events == []
+    assert policy.receive(m.Recording("denied"), 0.0).events == []
     run(policy, c.Record(True))
-    assert policy.receive(m.Recording("denied")).events == [RecordingChanged(
+    assert policy.receive(m.Recording("denied"), 0.0).events == [RecordingChanged(
         RecordingState.DENIED, Side.CUSTOMER, message="the customer declined to be recorded")]
 
 
@@ -185,20 +185,20 @@ def test_every_ending_with_feedback(order: str) -> None:
     assert not policy.wants_feedback("customer_ended", asked=True, peer_present=True)
     answer = m.Feedback("no", 4)
     if order == "answer_before_end":
-        assert policy.receive(answer).effects == []  # not asked yet: ignored
+        assert policy.receive(answer, 0.0).effects == []  # not asked yet: ignored
     policy.ending = True
     wait = policy.feedback_wait(60)
     assert as_json(wait) == {"event": "feedback_wait", "timeout_s": 60,
                              "message": "asked the customer whether the problem was solved (waiting up to 60 s)"}
     if order in ("answer", "answer_then_skip", "gone_after_answer"):
-        assert policy.receive(answer).effects == [FeedbackCame()]
+        assert policy.receive(answer, 0.0).effects == [FeedbackCame()]
     if order == "skip_then_answer":
         assert policy.skip_feedback().effects == [FeedbackCame()]
-        policy.receive(answer)
+        policy.receive(answer, 0.0)
     if order == "answer_then_skip":
         policy.skip_feedback()
     if order == "skipped_both":
-        policy.receive(m.Feedback("", 0))
+        policy.receive(m.Feedback("", 0), 0.0)
     policy.feedback_over(link_gone=order in ("gone", "gone_after_answer"))
     expected = {
         "answer": ("answered", False, 4), "answer_then_skip": ("answered", False, 4),
@@ -213,7 +213,7 @@ def test_every_ending_with_feedback(order: str) -> None:
 def test_the_end_summary_counts_steps_and_names_the_recording() -> None:
     policy = AgentPolicy()
     assert policy.end_summary(None) == {}
-    policy.receive(m.Steps(STEPS))
+    policy.receive(m.Steps(STEPS), 0.0)
     assert policy.end_summary("rec-1") == {
         "recording": "rec-1",
         "summary": {"playbook": "Fix it", "steps": {"pending": 1, "active": 0, "done": 1, "skipped": 0, "failed": 1},
@@ -228,7 +228,7 @@ def test_screens_are_mirrored_and_a_bad_frame_asks_for_a_fresh_one() -> None:
     frame = sender.poll(0.0)
     assert frame is not None
     policy = AgentPolicy()
-    plan = policy.receive(m.Screen(frame.to_dict()))
+    plan = policy.receive(m.Screen(frame.to_dict()), 0.0)
     assert policy.screen_frames == 1 and policy.mirror.state is not None
     event = plan.events[0]
     assert isinstance(event, ScreenChanged)
@@ -236,23 +236,23 @@ def test_screens_are_mirrored_and_a_bad_frame_asks_for_a_fresh_one() -> None:
     assert as_json(event)["lines"][:2] == ["hello", "world"] and "styles" not in as_json(event)
     policy.styles = True
     sender.feed(b"!")
-    again = policy.receive(m.Screen(sender.poll(1.0).to_dict()))  # type: ignore[union-attr]
+    again = policy.receive(m.Screen(sender.poll(1.0).to_dict()), 0.0)  # type: ignore[union-attr]
     assert "styles" in as_json(again.events[0])
-    bad = AgentPolicy().receive(m.Screen({"kind": "diff", "rows": {}}))
+    bad = AgentPolicy().receive(m.Screen({"kind": "diff", "rows": {}}), 0.0)
     assert bad.send == [m.Resync()] and isinstance(bad.events[0], AgentWarning)
     assert as_json(bad.events[0])["kind"] == "screen"
 
 
 def test_the_customers_other_messages_become_typed_events() -> None:
     policy = AgentPolicy()
-    assert policy.receive(m.Chat("hi")).events == [ChatMessage(text="hi")]
-    assert as_json(policy.receive(m.Chat("hi")).events[0]) == {"event": "chat", "from": "customer", "text": "hi"}
-    assert as_json(policy.receive(m.Sharing(False)).events[0]) == {"event": "sharing", "active": False}
+    assert policy.receive(m.Chat("hi"), 0.0).events == [ChatMessage(text="hi")]
+    assert as_json(policy.receive(m.Chat("hi"), 0.0).events[0]) == {"event": "chat", "from": "customer", "text": "hi"}
+    assert as_json(policy.receive(m.Sharing(False), 0.0).events[0]) == {"event": "sharing", "active": False}
     assert policy.sharing is False
-    unknown = policy.receive(m.Unknown("teleport"))
+    unknown = policy.receive(m.Unknown("teleport"), 0.0)
     assert as_json(unknown.events[0]) == {"event": "warning", "kind": "unknown",
                                           "message": "ignored a 'teleport' message from a newer client"}
-    seen = policy.receive(m.IdentitySeen("verified", "Alice", "Acme"))
+    seen = policy.receive(m.IdentitySeen("verified", "Alice", "Acme"), 0.0)
     assert as_json(seen.events[0]) == {"event": "identity", "seen_by": "customer", "status": "verified",
                                        "verified": True, "agent": "Alice", "org": "Acme", "detail": "",
                                        "message": "the customer sees you as: Verified: Alice from Acme"}
@@ -293,5 +293,5 @@ def test_a_moment_for_an_answer_still_on_the_direct_path() -> None:
     assert policy.feedback_grace(link_gone=True, direct=True) == DIRECT_PATH_GRACE > 0
     assert policy.feedback_grace(link_gone=True, direct=False) == 0  # the relay keeps the order
     assert policy.feedback_grace(link_gone=False, direct=True) == 0  # the wait timed out
-    policy.receive(m.Feedback("yes", 5))
+    policy.receive(m.Feedback("yes", 5), 0.0)
     assert policy.feedback_grace(link_gone=True, direct=True) == 0  # the answer is here

@@ -41,7 +41,7 @@ def test_admitted_agents_learn_who_waits_and_who_is_verified() -> None:
     assert [v["verified"] for v in after[bob].viewers] == [True, False]
     assert [w["name"] for w in after[bob].waiting] == ["Carol"]
     agent = AgentPolicy()
-    [event] = agent.receive(sealed(after[bob])).events
+    [event] = agent.receive(sealed(after[bob]), 0.0).events
     assert as_json(event)["waiting"] == [{"id": carol, "name": "Carol", "verified": True}]
     assert not agent.alone()  # Alice; Carol, only waiting, is not counted
 
@@ -53,7 +53,7 @@ def test_the_invitation_code_says_how_long_it_stays_open() -> None:
     assert code == ToViewer(FIRST, m.InviteCode(code="1234-56789012", expires_s=300, viewer=opened.viewer))
     agent = AgentPolicy()
     agent.command(Invite(), paired=True)
-    [event] = agent.receive(sealed(code.message)).events
+    [event] = agent.receive(sealed(code.message), 0.0).events
     assert isinstance(event, InviteReady) and as_json(event)["expires_s"] == 300
     assert as_json(event)["agent"] == opened.viewer == 2  # the colleague's number, as the roster will list it
     [opened] = policy.invite(FIRST)
@@ -65,12 +65,12 @@ def test_an_older_customers_messages_still_work_and_add_no_keys() -> None:
     """Before the panel: rows without ``verified``, no ``waiting``, a code without expiry."""
     agent = AgentPolicy()
     old = json.dumps({"t": "viewers", "viewers": [{"id": 1, "name": "Alice", "control": True, "you": True}]})
-    [event] = agent.receive(m.decode(_v1(old))).events
+    [event] = agent.receive(m.decode(_v1(old)), 0.0).events
     assert isinstance(event, ViewersChanged)
     assert as_json(event) == {"event": "viewers", "viewers": [{"id": 1, "name": "Alice", "control": True, "you": True}],
                               "message": "can see the customer's screen: Alice (you) has control"}
     agent.command(Invite(), paired=True)
-    [ready] = agent.receive(m.decode(_v1(json.dumps({"t": "invite_code", "code": "1234-5678-9012"})))).events
+    [ready] = agent.receive(m.decode(_v1(json.dumps({"t": "invite_code", "code": "1234-5678-9012"}))), 0.0).events
     assert as_json(ready) == {"event": "invite", "code": "1234-5678-9012",
                               "message": "a colleague joins with: cobrowse agent --join 1234-5678-9012 "
                                          "(the customer is asked to allow them)"}

@@ -46,9 +46,9 @@ def test_a_wrong_guess_voids_the_code_and_its_inviter_is_told_why() -> None:
     assert any(isinstance(e, Notice) and "was not used" in e.message for e in out)  # the customer reads it, as before
     agent = AgentPolicy()
     agent.command(Invite(), paired=True)
-    [ready] = agent.receive(sealed(m.InviteCode(code=CODE, expires_s=300, viewer=viewer))).events
+    [ready] = agent.receive(sealed(m.InviteCode(code=CODE, expires_s=300, viewer=viewer)), 0.0).events
     assert isinstance(ready, InviteReady)
-    [void] = agent.receive(sealed(told(out)[0])).events
+    [void] = agent.receive(sealed(told(out)[0]), 0.0).events
     assert isinstance(void, InviteVoided)
     assert as_json(void) == {"event": "invite_void", "code": SHOWN, "reason": "wrong_code", "agent": viewer,
                              "message": f"the invitation code {SHOWN} no longer works: someone entered a wrong code "
@@ -59,9 +59,9 @@ def test_the_agent_says_it_reads_voided_codes_and_a_void_is_not_a_new_code() -> 
     agent = AgentPolicy()
     [sent] = agent.command(Invite(), paired=True).send
     assert sent == m.Invite(voids=True) and sealed(sent) == m.Invite(voids=True)
-    [void] = agent.receive(sealed(m.InviteCode(code=CODE, viewer=2, void="expired"))).events
+    [void] = agent.receive(sealed(m.InviteCode(code=CODE, viewer=2, void="expired")), 0.0).events
     assert isinstance(void, InviteVoided) and void.reason == "expired"
-    [ready] = agent.receive(sealed(m.InviteCode(code=CODE, viewer=3))).events  # the invite asked is still awaited
+    [ready] = agent.receive(sealed(m.InviteCode(code=CODE, viewer=3)), 0.0).events  # the invite asked is still awaited
     assert isinstance(ready, InviteReady)
 
 
@@ -89,7 +89,7 @@ def test_a_used_code_is_not_voided_and_nonsense_is_refused() -> None:
         except m.MalformedPayload:
             continue
         raise AssertionError("an unknown void reason was accepted")
-    assert agent.receive(sealed(m.InviteCode(code="not a code", void="expired"))).events == []
+    assert agent.receive(sealed(m.InviteCode(code="not a code", void="expired")), 0.0).events == []
 
 
 def test_why_an_invitation_ended_unused() -> None:
