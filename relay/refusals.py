@@ -37,7 +37,7 @@ class RefusalLog:
 
 #: What an agent token refusal's ``token_state`` means, said in the log line itself.
 TOKEN_WORDS = {
-    "missing": "no agent token was given",
+    "missing": "the agent token is missing (none was given)",
     "revoked": "the agent token was revoked",
     "unknown": "the agent token is unknown (mistyped, or not issued by this relay)",
 }
