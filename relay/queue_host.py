@@ -32,7 +32,7 @@ def queue_control(rooms: Rooms, queue: HelpQueue, conn: Any, msg: Message, now: 
             out.send.append((conn, Error.of("not_queued", "a session's connection cannot watch a queue")))
             return out
         if not rooms.admits_agent(msg.token):
-            return _fatal(conn, "unauthorized")
+            return _fatal(conn, "unauthorized", why=rooms.token_refusal(msg.token))
         return queue.watch(conn, msg.org, now)
     assert isinstance(msg, Pick)
     return queue.pick(conn, msg.id, now)
@@ -54,9 +54,9 @@ def after(rooms: Rooms, queue: HelpQueue, conn: Any, msg: Message, nameplate: st
     return Output()
 
 
-def _fatal(conn: Any, code: str, detail: str = "") -> Output:
+def _fatal(conn: Any, code: str, detail: str = "", why: dict[str, object] | None = None) -> Output:
     out = Output()
     out.send.append((conn, Error.of(code, detail)))
-    out.events.append(Event("refused", None, {"code": code, "role": "agent"}))
+    out.events.append(Event("refused", None, {"code": code, "role": "agent", **(why or {})}))
     out.close.append((conn, CLOSE_POLICY, code))
     return out

@@ -33,3 +33,20 @@ class RefusalLog:
             log.info("refused: %s", what, extra={"ctx": ctx})
         else:
             self._unlogged += 1
+
+
+#: What an agent token refusal's ``token_state`` means, said in the log line itself.
+TOKEN_WORDS = {
+    "missing": "the agent token is missing (none was given)",
+    "revoked": "the agent token was revoked",
+    "unknown": "the agent token is unknown (mistyped, or not issued by this relay)",
+}
+
+
+def refusal_words(data: dict[str, object]) -> str:
+    """A refusal's code, with why for a refused agent token (the reason, never the token)."""
+    code = str(data.get("code"))
+    state = data.get("token_state")
+    if code == "unauthorized" and isinstance(state, str) and state in TOKEN_WORDS:
+        return f"{code}: {TOKEN_WORDS[state]}"
+    return code

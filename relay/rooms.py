@@ -240,7 +240,7 @@ class Rooms(RoomsAcrossProcesses):
         if msg.role == "agent":
             ok, token_name = self._token(msg.token)
             if not ok:
-                return self._fatal(conn, c, "unauthorized", now, out)
+                return self._fatal(conn, c, "unauthorized", now, out, why=self.token_refusal(msg.token))
             if self._over_quota(token_name):
                 return self._fatal(conn, c, "over_quota", now, out, f"{self.config.max_sessions_per_token} live sessions")
         if msg.role == "customer" and not self.config.customers_may_create:
@@ -276,7 +276,7 @@ class Rooms(RoomsAcrossProcesses):
         if msg.role == "agent":
             ok, token_name = self._token(msg.token)
             if not ok:
-                return self._fatal(conn, c, "unauthorized", now, out)
+                return self._fatal(conn, c, "unauthorized", now, out, why=self.token_refusal(msg.token))
         try:
             nameplate = validate_nameplate(msg.nameplate)
         except InvalidCode:
@@ -457,14 +457,15 @@ class Rooms(RoomsAcrossProcesses):
 
     def _fatal(
         self, conn: Key, c: Conn, code: str, now: float, out: Output, detail: str = "",
-        close_code: int = CLOSE_POLICY, retry_after: int | None = None,
+        close_code: int = CLOSE_POLICY, retry_after: int | None = None, why: dict[str, object] | None = None,
     ) -> None:
-        """Answer ``error`` and close that socket; its side (if any) goes into grace."""
+        """Answer ``error`` and close that socket; its side (if any) goes into grace. ``why``:
+        details for the log only (token_refusal), never sent."""
         error = Error.of(code, detail)
         out.send.append((conn, error if retry_after is None else Error(error.code, error.message, retry_after)))
         session = c.session
         out.events.append(Event("refused", session.id if session is not None else None, {
-            "code": code, "role": c.side.role if c.side is not None else None, "address": c.address,
+            "code": code, "role": c.side.role if c.side is not None else None, "address": c.address, **(why or {}),
         }))
         if c.side is not None:
             self._detach(c, now, out)

@@ -24,6 +24,7 @@ SCARED_MESSAGE = CLOSE_REASONS["scared"]  # the clients' words, kept in step (cl
 REASON = re.compile(r"[a-z][a-z0-9_]{0,31}")
 NAMEPLATE_CAP = 10**MAX_NAMEPLATE_DIGITS - 1
 MAX_SQUATTERS = 1024  # addresses remembered per session (memory stays bounded)
+MAX_REVOKED = 256  # revoked token digests remembered to name a refusal (relay/tokens.py keeps as many)
 
 
 class Rng(Protocol):
@@ -126,6 +127,7 @@ class RoomsBase:
         self._new_id = new_id if new_id is not None else (lambda: f"s{next(ids):06d}")
         self._max_dead = max_dead
         self._token_names: dict[str, str] = {d: f"config:{d[:8]}" for d in config.agent_tokens}
+        self._revoked_names: dict[str, str] = {}  # digest -> name of tokens no longer accepted
         self._per_token: dict[str, int] = {}  # token name -> live sessions
         self._conns: dict[Key, Conn] = {}
         self._sessions: dict[str, RoomSession] = {}
@@ -142,12 +144,28 @@ class RoomsBase:
         # The hot path: the server calls this per binary frame: (peer, the session's Traffic).
         self.route_of: Callable[[Key], tuple[Key, Traffic] | None] = self._fast.get
 
-    def set_agent_tokens(self, names: dict[str, str]) -> None:
+    def set_agent_tokens(self, names: dict[str, str], revoked: dict[str, str] | None = None) -> None:
         """Replace the accepted agent tokens: sha256 hex digest -> token name.
 
         Live sessions keep going (a revoked token stops new sessions; ``kill`` ends old ones).
+        ``revoked`` (the store's tombstones) and the tokens dropped since the last call are
+        remembered, so a refusal's log line can say "revoked" rather than "unknown".
         """
+        gone = {d: n for d, n in self._token_names.items() if d not in names}
+        merged = {**self._revoked_names, **gone, **(revoked or {})}
+        for d in names:
+            merged.pop(d, None)
+        self._revoked_names = dict(list(merged.items())[-MAX_REVOKED:])
         self._token_names = dict(names)
+
+    def token_refusal(self, token: str | None) -> dict[str, object]:
+        """Why an agent's ``token`` is refused, for the log: ``token_state`` is ``missing``,
+        ``revoked`` (with the token's name: names are not secrets) or ``unknown`` (mistyped,
+        or issued by another relay). Never the token nor its digest."""
+        if not token:
+            return {"token_state": "missing"}
+        name = self._revoked_names.get(hashlib.sha256(token.encode()).hexdigest())
+        return {"token_state": "revoked", "agent_token": name} if name else {"token_state": "unknown"}
 
     @property
     def tokens_required(self) -> bool:

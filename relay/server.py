@@ -50,12 +50,12 @@ from relay.machine import machine_limits
 from relay.metrics import Live, RelayMetrics
 from relay.outputs import Outbox
 from relay.queue import HelpQueue
-from relay.refusals import RefusalLog
+from relay.refusals import RefusalLog, refusal_words
 from relay.rooms import Event, Output, Rng, Rooms
 from relay.store import OFF as STORE_OFF
 from relay.store import SessionStore, persist, restore_sessions
 from relay.tls import load_certificate, ssl_context
-from relay.tokens import TokenStore, token_names
+from relay.tokens import TokenStore, revoked_names, token_names
 from relay.turn import ice_source
 
 if TYPE_CHECKING:
@@ -361,11 +361,12 @@ class RelayServer:
     def reload_tokens(self, *, initial: bool = False) -> None:
         """Read the token store again; a damaged store keeps the old tokens (ConfigError at start)."""
         records: tuple[Any, ...] = ()
+        revoked: tuple[Any, ...] = ()
         store = self.token_store
         if store is not None:
             self._store_stamp = store.stamp()
             try:
-                records = store.load()
+                records, revoked = store.load_all()
             except ConfigError as exc:
                 if initial:
                     raise
@@ -374,7 +375,7 @@ class RelayServer:
         self._stored_tokens = len(records)
         names = token_names(records, self.config.agent_tokens)
         self.token_digests = frozenset(names)
-        self.rooms.set_agent_tokens(names)
+        self.rooms.set_agent_tokens(names, revoked_names(revoked, names))
         if store is not None and (records or not initial):
             log.info("agent tokens: %d from %s, %d from the config", len(records), store.path,
                      len(self.config.agent_tokens))
@@ -417,7 +418,7 @@ class RelayServer:
                 self._ended_traffic[1] += int(event.data.get("bytes", 0))  # type: ignore[call-overload]
             ctx = {"event": event.kind, "session": event.session, **event.data}
             if event.kind == "refused":
-                self.refusals.log(str(event.data.get("code")), ctx)
+                self.refusals.log(refusal_words(event.data), ctx)
             elif event.kind == "reported":  # an operator should look: a customer suspects a scam
                 log.warning("session %s reported by the %s", event.data.get("nameplate"), event.data.get("by"),
                             extra={"ctx": ctx})

@@ -11,7 +11,12 @@ write with mode 0600) so it is tested without a disk.
 
 Store format (version 1)::
 
-    {"version": 1, "tokens": [{"name": "alice", "sha256": "<64 hex>", "created": "2025-...Z"}]}
+    {"version": 1, "tokens": [{"name": "alice", "sha256": "<64 hex>", "created": "2025-...Z"}],
+     "revoked": [{"name": "carol", "sha256": "<64 hex>", "created": "2025-...Z"}]}
+
+``revoked`` (optional, the last ``REVOKED_KEPT``) keeps the digests of revoked tokens so the
+relay's log can say an agent was refused for a revoked token rather than a mistyped one.
+Older relays ignore it; a damaged ``revoked`` list is dropped, never fatal: it only names.
 """
 
 from __future__ import annotations
@@ -36,6 +41,7 @@ AGENT_PREFIX = "cbt_"  # easy to recognise in a leaked paste (secret scanners), 
 ADMIN_PREFIX = "cba_"
 _NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._@+-]{0,63}")
 _HEX = re.compile(r"[0-9a-f]{64}")
+REVOKED_KEPT = 256  # tombstones kept in the store: enough for an organisation's turnover
 
 
 @dataclass(frozen=True)
@@ -95,8 +101,30 @@ def parse_store(text: str, where: str = "token store") -> tuple[TokenRecord, ...
     return tuple(out)
 
 
-def dump_store(records: Iterable[TokenRecord]) -> str:
-    body = {"version": STORE_VERSION, "tokens": [asdict(r) for r in records]}
+def parse_revoked(text: str) -> tuple[TokenRecord, ...]:
+    """The store's revoked tokens (name and digest); whatever is damaged there is skipped."""
+    try:
+        data = json.loads(text) if text.strip() else {}
+    except ValueError:
+        return ()
+    items = data.get("revoked") if isinstance(data, dict) else None
+    if not isinstance(items, list):
+        return ()
+    out: list[TokenRecord] = []
+    for item in items[-REVOKED_KEPT:]:
+        if not isinstance(item, dict):
+            continue
+        name, hexd, created = item.get("name"), item.get("sha256"), item.get("created", "")
+        if isinstance(name, str) and _NAME.fullmatch(name) and isinstance(hexd, str) and _HEX.fullmatch(hexd):
+            out.append(TokenRecord(name, hexd, created if isinstance(created, str) else ""))
+    return tuple(out)
+
+
+def dump_store(records: Iterable[TokenRecord], revoked: Iterable[TokenRecord] = ()) -> str:
+    body: dict[str, object] = {"version": STORE_VERSION, "tokens": [asdict(r) for r in records]}
+    gone = list(revoked)[-REVOKED_KEPT:]
+    if gone:
+        body["revoked"] = [asdict(r) for r in gone]
     return json.dumps(body, indent=2) + "\n"
 
 
@@ -118,6 +146,12 @@ def token_names(records: Iterable[TokenRecord], config_digests: Iterable[str] = 
     names = {d: f"config:{d[:8]}" for d in config_digests}
     names.update((r.sha256, r.name) for r in records)
     return names
+
+
+def revoked_names(revoked: Iterable[TokenRecord], accepted: Iterable[str]) -> dict[str, str]:
+    """digest -> name for revoked tokens that are not accepted again (a digest in both is accepted)."""
+    live = set(accepted)
+    return {r.sha256: r.name for r in revoked if r.sha256 not in live}
 
 
 def admin_ok(authorization: str | None, digests: Iterable[str]) -> bool:
@@ -151,13 +185,17 @@ class TokenStore:
         self.path = Path(path)
 
     def load(self) -> tuple[TokenRecord, ...]:
+        return self.load_all()[0]
+
+    def load_all(self) -> tuple[tuple[TokenRecord, ...], tuple[TokenRecord, ...]]:
+        """(the accepted tokens, the revoked ones) from one read of the file."""
         try:
             text = self.path.read_text(encoding="utf-8")
         except FileNotFoundError:
-            return ()
+            return (), ()
         except OSError as exc:
             raise ConfigError(f"cannot read the token store {str(self.path)!r}: {exc.strerror or exc}") from None
-        return parse_store(text, f"the token store {str(self.path)!r}")
+        return parse_store(text, f"the token store {str(self.path)!r}"), parse_revoked(text)
 
     def stamp(self) -> tuple[int, int, int] | None:
         """What changes when the file changes (inode, size, mtime), None if it does not exist."""
@@ -171,13 +209,18 @@ class TokenStore:
         """Make a token, store its digest; return (the token, to show once, and its record)."""
         token = new_token()
         record = TokenRecord(check_name(name), digest(token), created or utc_now())
-        self._save(add_record(self.load(), record))
+        records, revoked = self.load_all()
+        self._save(add_record(records, record), revoked)
         return token, record
 
     def revoke(self, name: str) -> None:
-        self._save(remove_record(self.load(), name))
+        """Remove the token; its digest and name stay in ``revoked`` (for the relay's log)."""
+        records, revoked = self.load_all()
+        kept = remove_record(records, name)
+        gone = tuple(r for r in records if r.name == name)
+        self._save(kept, (*revoked, *gone))
 
-    def _save(self, records: tuple[TokenRecord, ...]) -> None:
+    def _save(self, records: tuple[TokenRecord, ...], revoked: tuple[TokenRecord, ...] = ()) -> None:
         """Write atomically (a relay reading it sees the old or the new file, never half) as 0600."""
         parent = self.path.parent
         try:
@@ -185,7 +228,7 @@ class TokenStore:
             fd, tmp = tempfile.mkstemp(prefix=".relay-tokens.", dir=parent)
             try:
                 with os.fdopen(fd, "w", encoding="utf-8") as fh:
-                    fh.write(dump_store(records))
+                    fh.write(dump_store(records, revoked))
                     fh.flush()
                     os.fsync(fh.fileno())
                 os.chmod(tmp, 0o600)

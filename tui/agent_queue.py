@@ -30,9 +30,13 @@ from tui.safe import PlainStatic, plain
 
 
 def entry_line(waiting_s: float, lang: str, topic: str) -> Text:
+    """One row per customer, cut with an ellipsis where the list ends (a long topic wrapped
+    over rows at 80 columns); the whole topic is in the picked session's chat log."""
     minutes = int(waiting_s // 60)
     waited = f"{minutes} min" if minutes else f"{int(waiting_s)} s"
-    return plain(f"{waited:>7}  {('[' + lang + ']') if lang else '    '}  {topic or '(no topic)'}")
+    line = plain(f"{waited:>7}  {('[' + lang + ']') if lang else '    '}  {topic or '(no topic)'}".replace("\n", " "))
+    line.no_wrap, line.overflow = True, "ellipsis"
+    return line
 
 
 def tab_label(total: int) -> str:
@@ -42,6 +46,10 @@ def tab_label(total: int) -> str:
 
 class QueuePane(TabPane):
     """Who waits in the organisation's queue; Enter picks the highlighted customer."""
+
+    DEFAULT_CSS = """
+    QueuePane #queue-list { text-wrap: nowrap; text-overflow: ellipsis; }
+    """
 
     class Changed(Message):
         def __init__(self, event: QueueChanged) -> None:
@@ -145,6 +153,10 @@ class PickedSessionPane(SessionPane):
 
     def _emit(self, event: Any) -> None:
         self._explained(event)
+
+    def on_mount(self) -> None:  # Textual runs SessionPane.on_mount too (each class's handler)
+        if self.topic and self.query("#chat-log"):  # whole: the Queue tab's row may have cut it
+            self.chat_log.write(plain(f"· their topic: {self.topic}", style="dim italic"))
 
     def facts_text(self) -> str:
         lines = super().facts_text().split("\n")

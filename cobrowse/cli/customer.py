@@ -27,6 +27,7 @@ from cobrowse.io.pty import LocalTerminal, Passthrough, command_argv
 from cobrowse.io.output_feed import PLAIN_DEFER_BELOW
 from cobrowse.io.runtime import EXIT_FAILED, Outcome, exit_code_for
 from cobrowse.plain.keymap import GET_HELP, Front, guide_hint
+from cobrowse.plain.inputs import LocalInputs
 from cobrowse.plain.notice_lane import NoticeLane
 from cobrowse.playbook import Playbook
 from cobrowse.policy.risky_command import RISK_TEXT, command_risk
@@ -223,11 +224,7 @@ async def run_customer(args: argparse.Namespace, settings: ClientSettings, guide
         print(f"cobrowse: {visible(_error(exc, tr))}", file=sys.stderr)
         return exit_code_for(exc) if isinstance(exc, CobrowseError) else EXIT_FAILED
     notices.notices.output_mark = lambda: process.bytes_read - terminal.buffered  # what reached the terminal
-    inputs: asyncio.Queue[bytes] = asyncio.Queue()
-
-    async def handle_inputs() -> None:
-        while True:
-            await runtime.local_input(await inputs.get())
+    inputs = LocalInputs(runtime)  # decided in stdin's read callback, carried out in order
 
     loop = asyncio.get_running_loop()
 
@@ -249,9 +246,9 @@ async def run_customer(args: argparse.Namespace, settings: ClientSettings, guide
             say(runtime.policy.help)
         shared = Passthrough(process, terminal, observer=lane.observe(runtime.program_output), first=runtime.echo_first,
                              resize_observer=lane.observe_resize(runtime.resize),
-                             input_handler=lane.observe_keys(inputs.put_nowait), input_eof_observer=input_ended)
+                             input_handler=lane.observe_keys(inputs.take), input_eof_observer=input_ended)
         program = asyncio.create_task(shared.run())
-        keys = asyncio.create_task(handle_inputs())
+        keys = asyncio.create_task(inputs.run())
         try:
             outcome = await customer.run(program, ended=terminal_gone())
             if guide is not None and runtime.session is None:

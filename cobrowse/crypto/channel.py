@@ -168,6 +168,10 @@ class SecureChannel:
         self.carry_acks = carry_acks
         #: The peer reads DATA_ACKED frames (its ACK said so): frames sent now carry our ACK.
         self.peer_carries = False
+        #: When the path last showed it loses frames (this side retransmitted, met a gap and
+        #: asked for a resend, or was asked for one): the peer's honest copies cross ours for a
+        #: while after it, so duplicates then are expected, not evidence of a replay.
+        self.loss_seen_at = float("-inf")
 
     # sending
 
@@ -239,6 +243,7 @@ class SecureChannel:
     def _again(self, p: _Pending, now: float) -> bytes:
         p.sent_at = now
         p.tries += 1
+        self.loss_seen_at = now
         self.retransmitted_bytes += len(p.frame)
         return p.frame
 
@@ -278,10 +283,16 @@ class SecureChannel:
         if seq < self.next_expected:
             return Duplicate(seq, self.next_expected), self._answer_duplicate(now)
         answer = []
+        self.loss_seen_at = now
         if self._resend_asked_for != self.next_expected:
             self._resend_asked_for = self.next_expected
             answer.append(self.ack(resend=True))
         return Gap(seq, self.next_expected), answer
+
+    def resend_pending(self) -> bool:
+        """This side asked for a resend after a gap and the frame it waits for has not come:
+        further gaps until it comes are the same loss, not new evidence."""
+        return self._resend_asked_for == self.next_expected
 
     def _answer_duplicate(self, now: float) -> list[bytes]:
         """The sender retransmitted (our acknowledgement was lost) or the relay replayed: one
@@ -303,6 +314,7 @@ class SecureChannel:
         self._forget(up_to)
         answer = []
         if flags & RESEND:
+            self.loss_seen_at = now
             for p in self._unacked.values():
                 if p.tries == 0 or now - p.sent_at >= self.retransmit_after:
                     if p.tries < self.max_tries:

@@ -313,7 +313,16 @@ class CustomerRuntime(TeamSeat, SessionRuntime):
         self.followers_changed(resync=True)
 
     async def local_input(self, data: bytes) -> None:
-        await self._apply(self._decide().local_input(data, self.now, self.view))
+        await self._apply(self.decide_local_input(data))
+
+    def decide_local_input(self, data: bytes) -> list[Effect]:
+        """The policy's answer to the customer's own keys, decided now (from stdin's read
+        callback: a revoke takes effect before an agent's key read after it); what it does
+        is carried out later, in order, by ``apply_local`` (cobrowse/plain/inputs.py)."""
+        return self._decide().local_input(data, self.now, self.view)
+
+    async def apply_local(self, effects: list[Effect]) -> None:
+        await self._apply(effects)
 
     def echo_frame(self, small: bool) -> None:
         """The program's first output after a key the agent typed (its echo, most often): when the

@@ -585,7 +585,7 @@ class SessionRuntime(CodeGuesses, Claimant):
         started, count, quiet = self._warnings.get(event.kind, (self.now, 0, 0))
         if self.now - started >= WARNING_WINDOW:
             started, count, quiet = self.now, 0, 0
-        resent = event.kind == "duplicate" and self.now < self._resent_until
+        resent = event.expected or (event.kind == "duplicate" and self.now < self._resent_until)
         self._warnings[event.kind] = (started, count + 1, quiet + resent)
         if count >= HOSTILE_INTEGRITY and event.kind in RELAY_INTEGRITY_KINDS:
             raise SecurityError(relay_english(RELAY_REPLAYED, count=HOSTILE_INTEGRITY, seconds=WARNING_WINDOW,

@@ -53,13 +53,66 @@ MAX_POINT_PATTERN = 500
 MAX_POINT_ROW = 1000
 
 
+#: Lone surrogates: a str may hold them (JSON's \\ud800, surrogateescape), UTF-8 cannot.
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def lone_surrogate_at(value: object) -> str | None:
+    """Where a lone surrogate is in ``value`` (strings in nested lists, tuples and dict keys and
+    values, walked without recursion, each container once), or None."""
+    stack: list[tuple[object, str]] = [(value, "")]
+    seen: set[int] = set()
+    while stack:
+        item, where = stack.pop()
+        if isinstance(item, str):
+            found = _SURROGATE.search(item)
+            if found is not None:
+                return f"{where.lstrip('.')}, character {found.start() + 1}" if where else f"character {found.start() + 1}"
+        elif isinstance(item, (list, tuple, dict)):
+            if id(item) in seen:
+                continue
+            seen.add(id(item))
+            if isinstance(item, dict):
+                stack.extend((k, where) for k in item)
+                stack.extend((v, f"{where}.{k}" if isinstance(k, str) else where) for k, v in item.items())
+            else:
+                stack.extend((v, where) for v in item)
+    return None
+
+
+def _refuse_lone_surrogates(cmd: Command) -> None:
+    for name, value in vars(cmd).items():  # (a key's path: one ASCII str, checked in ~0.3 µs)
+        if value is None or isinstance(value, (bool, int)) or (isinstance(value, str) and value.isascii()):
+            continue
+        where = lone_surrogate_at(value)
+        if where is not None:
+            raise CommandError(f'{cmd.NAME} "{name}" holds a lone surrogate (U+D800-U+DFFF, at {where}): '
+                               "it has no UTF-8, so nothing was sent")
+
+
 @dataclass(frozen=True)
 class Command:
-    """Base of the agent's commands."""
+    """Base of the agent's commands. Every command's strings are checked for lone surrogates
+    before its own checks (from any entry point: stdin, ``agent.command``, the console)."""
 
     NAME: ClassVar[str] = ""
     #: Whether the command needs a paired session (only ``end`` does not).
     NEEDS_PAIRING: ClassVar[bool] = True
+
+    def __post_init__(self) -> None:
+        _refuse_lone_surrogates(self)
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        own = cls.__dict__.get("__post_init__")
+        if own is None:
+            return  # the inherited one checks
+
+        def __post_init__(self: Command) -> None:
+            _refuse_lone_surrogates(self)
+            own(self)
+
+        cls.__post_init__ = __post_init__  # type: ignore[method-assign]
 
     def summary(self) -> dict[str, Any]:
         """What the agent's audit log keeps of this command."""

@@ -219,3 +219,23 @@ def test_sessions_table() -> None:
     header, row = table.splitlines()
     assert header.split() == ["ID", "STATE", "AGE", "AGENT", "CUSTOMER", "BYTES", "TOKEN"]
     assert row.split() == ["3fa9", "grace", "1h02m", "connected", "away", "5.0", "MiB", "-"]
+
+
+def test_a_revoked_token_leaves_a_tombstone_the_relay_names_and_older_readers_ignore(tmp_path):
+    from relay.tokens import REVOKED_KEPT, TokenStore, parse_revoked, revoked_names
+
+    store = TokenStore(tmp_path / "t.json")
+    alice, rec = store.create("alice")
+    store.create("bob")
+    store.revoke("alice")
+    text = (tmp_path / "t.json").read_text()
+    assert alice not in text
+    assert [r.name for r in parse_store(text)] == ["bob"]  # what an older relay reads
+    assert parse_revoked(text) == (rec,)
+    assert store.create("alice")[1].sha256 != rec.sha256  # the name is free again
+    records, revoked = store.load_all()
+    assert revoked_names(revoked, token_names(records)) == {rec.sha256: "alice"}
+    assert parse_revoked('{"version": 1, "tokens": [], "revoked": [1, {"name": "x"}]}') == ()
+    assert parse_revoked("not json") == ()
+    many = dump_store((), [TokenRecord(f"n{i}", f"{i:064x}", "") for i in range(REVOKED_KEPT + 5)])
+    assert len(parse_revoked(many)) == REVOKED_KEPT and parse_revoked(many)[-1].name == f"n{REVOKED_KEPT + 4}"

@@ -230,3 +230,22 @@ def test_bucket_for_settings():
     bucket = bucket_for(100, 4096, 0.0)
     assert bucket is not None and bucket.burst == 4096  # a largest frame always fits
     assert bucket.take(4096, 0.0) == 0.0 and round(bucket.take(100, 0.0), 6) == 1.0
+
+
+def test_a_refused_token_is_named_missing_unknown_or_revoked_for_the_log_never_shown():
+    rooms = make()
+    rooms.set_agent_tokens({digest(ALICE): "alice", digest(BOB): "bob"})
+    rooms.set_agent_tokens({digest(BOB): "bob"})  # alice revoked while running
+    rooms.set_agent_tokens({digest(BOB): "bob"}, {digest("cbt_carol"): "carol"})  # carol: a store tombstone
+    for token, why in ((ALICE, {"token_state": "revoked", "agent_token": "alice"}),
+                       ("cbt_carol", {"token_state": "revoked", "agent_token": "carol"}),
+                       ("cbt_alicf", {"token_state": "unknown"}), (None, {"token_state": "missing"})):
+        conn = f"x{token}"
+        out = open_as(rooms, conn, token)
+        (event,) = out.events
+        assert event.kind == "refused" and {k: event.data.get(k) for k in why} == why, event
+        assert all(token not in str(v) and digest(token) not in str(v) for v in event.data.values()) if token else True
+        (error,) = out.to(conn)
+        assert isinstance(error, Error) and error.code == "unauthorized" and "alice" not in error.message
+    rooms.set_agent_tokens({digest(ALICE): "alice2", digest(BOB): "bob"})  # the same token accepted again
+    assert isinstance(open_as(rooms, "y", ALICE).to("y")[0], Opened)
