@@ -631,7 +631,7 @@ class SessionRuntime(CodeGuesses, Claimant):
             if wanted is not None and wanted <= self.now + 2 * TICK:
                 floor = wanted  # a pass comes by then anyway: none in between for the periodic work
             ping = self._next_ping_at if self.paired and session.peer_present else None
-            deadlines = [d for d in (wanted, session.next_deadline(), floor, ping, self.rtc.next_deadline())
+            deadlines = [d for d in (wanted, session.next_deadline(), session.retransmit_at(), floor, ping, self.rtc.next_deadline())
                          if d is not None]
             await self._sleep(min(deadlines))
 
