@@ -232,13 +232,20 @@ class SecureChannel:
         A frame already sent ``max_tries`` times again is not: the channel is stalled."""
         out = []
         for p in self._unacked.values():
-            if now - p.sent_at >= self._interval(p.tries):
+            if now >= p.sent_at + self._interval(p.tries):  # (as retransmit_at adds: the same float)
                 if p.tries >= self.max_tries:
                     if self.stalled is None:
                         self.stalled = f"the other side acknowledged nothing after {p.tries} retransmissions"
                     break
                 out.append(self._again(p, now))
         return out
+
+    def retransmit_at(self) -> float | None:
+        """When ``retransmit_due`` next has a frame to give (None: nothing in flight), so that a
+        caller may sleep until then instead of asking at a fixed pace."""
+        if not self._unacked:
+            return None
+        return min(p.sent_at + self._interval(p.tries) for p in self._unacked.values())
 
     def _again(self, p: _Pending, now: float) -> bytes:
         p.sent_at = now

@@ -108,6 +108,7 @@ class CustomerRuntime(TeamSeat, SessionRuntime):
         self.frames_sent = 0
         #: The program's output on its way to the emulator (io/output_feed.py).
         self.output = OutputFeed(self._loop, self.screen, self._output_fed)
+        self.output.on_due = self._due_frame
         #: When the agent's last key went to the program, until the output after it (``echo_frame``).
         self._keyed_at = -math.inf
         self._echoing = False
@@ -332,11 +333,30 @@ class CustomerRuntime(TeamSeat, SessionRuntime):
         A frame that cannot go at once (sharing paused, the window full, the socket busy, much
         output) is left to the ticker, as before."""
         self._keyed_at = -math.inf  # once per key
+        if small:
+            self._frame_now()
+
+    def _due_frame(self) -> bool:
+        """The deferred feed's time came (``OutputFeed.on_due``): the frame the rate now allows
+        leaves from this timer, fed, polled and sent as ``echo_frame`` does, instead of the feed
+        waking the ticker for a pass of its own (a timer, a task step, a second loop pass and
+        the periodic checks, per frame: steady output sends 15 a second). Only a frame with
+        nothing else for the ticker to do: no guide's steps to send (``flush_steps``), no
+        policy deadline due. Whether it did; if not, the feed and the ticker go as before."""
+        if self.policy.steps is not None or self.outcome is not None:
+            return False
+        due = self.policy.next_deadline()
+        if due is not None and due <= self.now:
+            return False
+        return self._frame_now()
+
+    def _frame_now(self) -> bool:
+        """Feed, poll and send the frame from a callback when it may go now; whether it did."""
         session, now = self.session, self.now
-        if not small or session is None or not self._sharing_now() or self.screen.ready_at(now) > now:
-            return
+        if session is None or not self._sharing_now() or self.screen.ready_at(now) > now:
+            return False
         if not self.link.ready_now():  # (even on the direct path: a frame it does not take goes to the relay)
-            return
+            return False
         for effect in self._decide().frame_upkeep():  # as ``_apply`` carries them out, without awaiting
             if isinstance(effect, m.AppMessage):
                 session.send(effect, now)
@@ -354,9 +374,10 @@ class CustomerRuntime(TeamSeat, SessionRuntime):
         self.send_ready(session)  # ``flush``, without awaiting (the upkeep's messages too)
         if frame is not None:
             self._frame_sent(frame)
-        for due in (self.screen.next_deadline(now), session.next_deadline()):
+        for due in (self.screen.next_deadline(now), session.next_deadline(), session.retransmit_at(), self.policy.next_deadline()):
             if due is not None:  # what the frame did not show (the rate allowed none); a resend
                 self.wake_at(due)
+        return True
 
     def wake(self) -> None:
         if not self._echoing:
@@ -549,8 +570,9 @@ class CustomerRuntime(TeamSeat, SessionRuntime):
         await self._send_frame()
         deadlines = [d for d in (self.screen.next_deadline(now), self.policy.next_deadline()) if d is not None]
         screen = self.screen
-        if screen.steady and (ready := screen.ready_at(now)) > now:
+        if screen.steady and not self.output.deferred and (ready := screen.ready_at(now)) > now:
             # Output streams at the steady rate: the next pass is when the next frame may go
             # (the output read meanwhile waits for it), not an idle one at TICK in between.
+            # (Output already waiting for it sends that frame from its own timer: _due_frame.)
             deadlines.append(ready)
         return min(deadlines, default=None)

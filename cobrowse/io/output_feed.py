@@ -101,6 +101,9 @@ class OutputFeed:
         self._unskipped = 0  # backlog bytes skip-ahead could not shorten enough, last time
         #: Largest backlog seen, in bytes (statistics, tests).
         self.max_backlog = 0
+        #: Called when a deferred feed's time comes, instead of feeding here: whether it fed
+        #: and sent the frame itself (io/customer.py: one callback a frame, no ticker pass).
+        self.on_due: Callable[[], bool] | None = None
 
     def queue(self, data: bytes, now: float) -> bool:
         """Output the customer's terminal already got (at loop time ``now``): queue it. Whether
@@ -240,7 +243,15 @@ class OutputFeed:
             self._feed_handle.cancel()
         self._feed_step(True)  # feeds it all when the frame may go now, else waits for it again
 
+    @property
+    def deferred(self) -> bool:
+        """Whether a feed waits for the next frame (its timer set: ``_defer_feed``)."""
+        return self._deferred is not None
+
     def _feed_deferred(self) -> None:
         self._deferred = None
         if self._backlog and self._feed_handle is None:
+            on_due = self.on_due
+            if on_due is not None and self._backlog_bytes <= self.defer_below and on_due():
+                return
             self._feed_step(True)  # due now: fed at once (or, grown past defer_below, as usual)

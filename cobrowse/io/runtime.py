@@ -51,6 +51,10 @@ Emit = Callable[[Event], None]
 Later = Coroutine[Any, Any, None]
 #: Messages the runtime answers itself (``_process_events``): never handled from the read callback.
 _RUNTIME_MESSAGES = (m.Hello, m.Ping, m.Pong, m.Rtc, m.Call, m.End)
+#: Sends that do not keep the ticker at its TICK pace (``stir``): the runtimes' own pings, and
+#: screen frames, whose pace is the frame rate's (their retransmission is a deadline:
+#: ``Session.retransmit_at``); a pass per TICK for a second after each frame cost ~20 passes.
+_QUIET_SENDS = (m.Ping, m.Pong, m.Screen)
 TICK = 0.05
 #: The ticker's longest sleep once nothing happened for QUIET_AFTER s: an idle session (the
 #: customer reading, both talking) wakes its processes ~20 times a second at TICK for nothing.
@@ -244,7 +248,7 @@ class SessionRuntime(CodeGuesses, Claimant):
     async def send(self, message: m.AppMessage) -> None:
         assert self.session is not None
         self.session.send(message, self.now)
-        if not isinstance(message, (m.Ping, m.Pong)):
+        if not isinstance(message, _QUIET_SENDS):
             self.stir()
         await self.flush()
 
@@ -631,7 +635,7 @@ class SessionRuntime(CodeGuesses, Claimant):
             if wanted is not None and wanted <= self.now + 2 * TICK:
                 floor = wanted  # a pass comes by then anyway: none in between for the periodic work
             ping = self._next_ping_at if self.paired and session.peer_present else None
-            deadlines = [d for d in (wanted, session.next_deadline(), floor, ping, self.rtc.next_deadline())
+            deadlines = [d for d in (wanted, session.next_deadline(), session.retransmit_at(), floor, ping, self.rtc.next_deadline())
                          if d is not None]
             await self._sleep(min(deadlines))
 

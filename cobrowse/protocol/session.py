@@ -241,6 +241,14 @@ class Session:
     def next_deadline(self) -> float | None:
         return self._ack_at
 
+    def retransmit_at(self) -> float | None:
+        """When ``tick`` next has a frame to retransmit (None: none in flight, or the peer away).
+        Frames sent from a callback (io/customer.py) do not keep the ticker at its busy pace, so
+        a retransmission is a deadline of its own, not something a pass finds by chance."""
+        if self._channel is None or self.state != "paired" or not self.peer_present:
+            return None
+        return self._channel.retransmit_at()
+
     def close(self) -> None:
         self.state = "closed"
 
