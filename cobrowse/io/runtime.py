@@ -91,6 +91,7 @@ class SessionRuntime(CodeGuesses, Claimant):
         self.session: Session | None = None
         self.code: Code | None = None
         self.peer: m.Hello | None = None
+        self._hello_taken = False  # this pairing's hello came (a second one is ignored)
         self.outcome: Outcome | None = None
         self._done = asyncio.Event()
         self._ending = False
@@ -550,6 +551,7 @@ class SessionRuntime(CodeGuesses, Claimant):
                 if self.created:
                     await self.link.confirm()  # the claim stands: the relay stops its probation
                 self.emit(SessionPaired(event.sas))
+                self._hello_taken = False
                 for message in self.before_hello():
                     await self.send(message)
                 await self.send(m.Hello(self.role, f"cobrowse {__version__}", self.name, screen=FRAME_FORMAT,
@@ -561,6 +563,11 @@ class SessionRuntime(CodeGuesses, Claimant):
                 if not isinstance(message, (m.Ping, m.Pong)):
                     self.stir()
                 if isinstance(message, m.Hello):
+                    if self._hello_taken:  # who the peer is was said once for this pairing
+                        self._integrity_warning(Integrity("hello", "the other side said who it is again (a second "
+                                                          "hello in one pairing); ignored"))
+                        continue
+                    self._hello_taken = True
                     self.peer = message
                     said = peer_sas(message.lang, self.session.sas)
                     self.emit(PeerHello(message.role, message.name, message.client, said.get("lang"), said.get("sas_words")))

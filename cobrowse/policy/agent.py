@@ -102,7 +102,7 @@ class Plan:
 #: Customer → agent kinds a person produces, with budgets far above what one does; others
 #: (the screen, the session's bookkeeping) are paced by the customer's client or cost nothing.
 FROM_CUSTOMER_BUDGETS: dict[str, Budget] = {
-    "chat": Budget(5.0, 20.0),
+    "chat": Budget(10.0, 100.0),  # a backlog held up by an outage arrives at once
     "steps": Budget(10.0, 30.0),
     "consent": Budget(2.0, 10.0),
     "sharing": Budget(2.0, 10.0),
@@ -166,7 +166,7 @@ class AgentPolicy:
         #: Who can see the customer's screen, as the customer's client last said (a team).
         self.viewers: tuple[dict[str, Any], ...] = ()
         self._invites_asked = 0
-        self._limits = RateLimits(budgets=dict(FROM_CUSTOMER_BUDGETS))
+        self.limits = RateLimits(budgets=dict(FROM_CUSTOMER_BUDGETS))
         self._ignored = NoticeTally()
 
     # commands
@@ -306,7 +306,7 @@ class AgentPolicy:
         hostile customer's flood of the kinds a person produces (chat, answers) is dropped past
         its budget, told once and then counted, as the customer's side does for the agent's."""
         told = self._told(now) if self._ignored.next_deadline() is not None else []
-        if message.t in FROM_CUSTOMER_BUDGETS and not self._limits.admit(message.t, now):
+        if message.t in FROM_CUSTOMER_BUDGETS and not self.limits.admit(message.t, now):
             notice = self._ignored.ignored(message.t, now)
             return Plan(events=told + ([] if notice is None else [_flood_warning(notice)]))
         handler = self._messages.get(type(message))

@@ -25,6 +25,7 @@ async def paired(url: str, agent_rtc: RtcSettings = DIRECT, customer_rtc: RtcSet
     code = await agent.create()
     customer = CustomerRuntime(RelayLink(url, "customer", reconnect_for=10), customer_events, rtc=customer_rtc)
     customer.limits = RateLimits({}, default=Budget(1e6, 1e6))  # hundreds of chats carry the frames under test
+    agent.policy.limits = RateLimits({}, default=Budget(1e6, 1e6))  # both ways
     await customer.join(code)
     tasks = [asyncio.create_task(agent.run()), asyncio.create_task(customer.run())]
     await agent_events.until(lambda: agent_events.of("paired"))
