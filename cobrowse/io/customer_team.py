@@ -24,7 +24,8 @@ from cobrowse.io.team_calls import GuestCalls, TeamCalls
 from cobrowse.io.runtime import Emit, Outcome
 from cobrowse.policy.customer_events import (ChatReceived, ConsentChanged, ConsentPrompt, ControlConfirm, ControlKeys,
                                              IdentityShown, IdentityWarning, Notice, PointerShown, RecordingPrompt,
-                                             SharingChanged, SuggestionShown, TeamAnswer, TeamAsk, TeamRequest)
+                                             SharingChanged, SuggestionShown, TeamAnswer, TeamAsk, TeamRequest,
+                                             with_agent)
 from cobrowse.policy.customer_team import (FIRST, PROMPT_STRIDE, Admit, Dismiss, OpenInvite, Revoke, TeamEffect,
                                            TeamOver, TeamPolicy, ToViewer, void_for)
 from cobrowse.policy.events import Event, kind_of
@@ -171,7 +172,7 @@ class CustomerTeam:
             return  # its agent left: nothing it causes reaches the customer
         if isinstance(event, VoiceChanged) and len(self.policy.present()) > 1:
             event = replace(event, agent=str(self.policy.label(FIRST)))  # several agents: name the one on the call
-        self._host_emit(event)
+        self._host_emit(with_agent(event, FIRST, self._name(FIRST)))
         if isinstance(event, ChatReceived) and self.policy.admitted() != [FIRST]:
             self._pass_chat(FIRST, str(event.text))
         elif isinstance(event, ConsentChanged):
@@ -207,14 +208,16 @@ class CustomerTeam:
                     self._suggested[viewer] = self.now
                 elif not event.cleared:
                     self.pointing = viewer
-                self.emit(replace(event, message=tr("{agent}: {message}", agent=who, message=event.message)))
+                self.emit(with_agent(replace(event, message=tr("{agent}: {message}", agent=who, message=event.message)),
+                                     viewer, self._name(viewer)))
         elif isinstance(event, (ConsentPrompt, RecordingPrompt, ControlConfirm)):
-            self.emit(replace(event, message=tr("{agent}: {message}", agent=who, message=event.message)))
+            self.emit(with_agent(replace(event, message=tr("{agent}: {message}", agent=who, message=event.message)),
+                                 viewer, self._name(viewer)))
         elif isinstance(event, ConsentChanged):  # the viewers line that follows names who holds what
-            self.emit(event)
+            self.emit(with_agent(event, viewer, self._name(viewer)))
             self._soon(self.policy.consent_changed(viewer, event.level))
-        elif isinstance(event, ControlKeys):  # the customer's receipt counts every agent's keys
-            self.emit(event)
+        elif isinstance(event, ControlKeys):  # the customer's receipt counts every agent's keys, named
+            self.emit(with_agent(event, viewer, self._name(viewer)))
         elif isinstance(event, (Notice, IdentityWarning)):
             if self.policy.is_admitted(viewer):  # before that, nothing it causes reaches the customer
                 self.emit(replace(event, message=tr("{agent}: {message}", agent=who, message=event.message)))
@@ -223,6 +226,11 @@ class CustomerTeam:
         elif kind_of(event) == "error":
             self.emit(Notice(tr("{agent}: {message}", agent=who, message=as_text(event))))
         # paired, hello, code, ended, peer, connection...: the team tells what matters
+
+    def _name(self, viewer: int) -> str:
+        """The agent's name as its hello said (cleaned at the protocol's door), for the receipt."""
+        found = self.policy.viewers.get(viewer)
+        return found.name if found is not None else ""
 
     def _sent(self, runtime: CustomerRuntime, message: m.AppMessage) -> None:
         """The host sent chat or steps to its agent: the other admitted agents get them too."""
