@@ -191,6 +191,8 @@ class AgentApp(SessionActions):
         # Textual's own, with what the console's quit does (the help panel showed "Quit the app
         # and return to the command prompt", the palette "as soon as possible")
         Binding("ctrl+q", "quit", "Quit", tooltip=QUIT_HELP, show=False, priority=True),
+        # Textual's keys panel took 30 of 40 columns and only the palette closed it (fix8)
+        Binding("escape", "hide_help_panel", "Close keys", tooltip="Close the keys panel"),
     ]
 
     #: Predictive local echo in control mode (``--no-predict`` / ``predict = false`` turn it off).
@@ -317,6 +319,8 @@ class AgentApp(SessionActions):
             return False  # not in the footer of the home tab: its key runs NO_SESSION instead
         if action == NO_SESSION:
             return self.current() is None
+        if action == "hide_help_panel":  # only while it shows; typing, Escape is the customer's
+            return bool(self.screen.query("HelpPanel")) and not self._typing()
         return True
 
     def action_no_session(self) -> None:
