@@ -242,7 +242,22 @@ class AgentApp(SessionActions):
     def notify(self, message: str, *, title: str = "", severity: SeverityLevel = "information",
                timeout: float | None = None, markup: bool = False) -> None:
         """Every notification is literal text: many quote the customer (tui.safe)."""
+        pane = self.current()
+        if pane is not None and self._covers_code(pane):
+            pane._system(f"{title}: {message}" if title else message)  # the code stays readable
+            return
         notify_plain(self, message, title=title, severity=severity, timeout=timeout)
+
+    def _covers_code(self, pane: SessionPane) -> bool:
+        """Would a toast sit over the code card the agent reads to the customer? Below 20 rows it
+        does (at 60×15 the embedded relay's over the digits and "The customer types")."""
+        return not self.screen.has_class("-tall") and bool(pane.query("#code-card")) \
+            and pane.query_one("#code-card").display
+
+    def code_shown(self, pane: SessionPane) -> None:
+        """A session tab shows its code: toasts already up would cover it on a short console."""
+        if pane is self.current() and self._covers_code(pane):
+            self.clear_notifications()
 
     def compose(self) -> ComposeResult:
         with TabbedContent(id="sessions"):
