@@ -25,7 +25,7 @@ from textual.app import App, ComposeResult, SystemCommand
 from textual.binding import Binding, BindingType
 from textual.notifications import SeverityLevel
 from textual.screen import Screen
-from textual.widgets import Input, TabbedContent, TabPane
+from textual.widgets import Input, TabbedContent, TabPane, Tabs
 
 from cobrowse.io.datadir import data_dir
 from cobrowse.playbook.catalogue import SAMPLES, Catalogue
@@ -45,6 +45,7 @@ from tui.agent_palette import PALETTE, AgentCommands
 from tui.agent_queue import PickedSessionPane, QueuePane
 from tui.safe import notify_plain
 from tui.agent_footer import FittedFooter
+from tui.agent_tabbar import TabsMark
 from tui.agent_keys import NO_SESSION, SESSION_ACTIONS
 from tui.agent_keys import bindings as console_bindings
 from tui.agent_session import (
@@ -267,6 +268,8 @@ class AgentApp(SessionActions):
         yield FittedFooter(show_command_palette=False)
 
     async def on_mount(self) -> None:
+        tab_bar = self.tabs.query_children(Tabs).first()
+        await tab_bar.mount(TabsMark(tab_bar))
         warning = self.identity.expiry_warning(int(time.time())) if self.identity is not None else None
         if warning:
             self.notify(warning, title="Your credential", severity="warning", timeout=15)
