@@ -43,7 +43,7 @@ from tui.agent_dialogs import (
 from tui.agent_actions import SessionActions
 from tui.agent_palette import PALETTE, AgentCommands
 from tui.agent_queue import PickedSessionPane, QueuePane
-from tui.safe import notify_plain
+from tui.safe import notify_plain, toast_text
 from tui.agent_footer import FittedFooter
 from tui.agent_tabbar import TabsMark
 from tui.agent_keys import NO_SESSION, SESSION_ACTIONS
@@ -245,14 +245,17 @@ class AgentApp(SessionActions):
         """Every notification is literal text: many quote the customer (tui.safe)."""
         pane = self.current()
         if pane is not None and self._covers_code(pane):
-            pane._system(f"{title}: {message}" if title else message)  # the code stays readable
+            text = toast_text(f"{title}: {message}" if title else message)
+            pane._system(text)  # the code stays readable; escaped as a toast's text is
+            if severity != "information":
+                self.bell()
             return
         notify_plain(self, message, title=title, severity=severity, timeout=timeout)
 
     def _covers_code(self, pane: SessionPane) -> bool:
         """Would a toast sit over the code card the agent reads to the customer? Below 20 rows it
         does (at 60×15 the embedded relay's over the digits and "The customer types")."""
-        return not self.screen.has_class("-tall") and bool(pane.query("#code-card")) \
+        return not pane.screen.has_class("-tall") and bool(pane.query("#code-card")) \
             and pane.query_one("#code-card").display
 
     def code_shown(self, pane: SessionPane) -> None:

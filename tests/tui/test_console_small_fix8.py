@@ -11,6 +11,7 @@ from textual.widgets import Tab, Tabs
 
 from relay.server import RelayServer
 from tests.tui.test_agent_app import Customer, customers, leave, new_session, paired_session  # noqa: F401 (a fixture)
+from tests.tui.terminal_keys import press_key
 from tests.waiting import until
 from tui.agent_app import AgentApp
 from tui.agent_tabbar import hidden_sides, mark_text
@@ -93,4 +94,36 @@ async def test_the_tab_bar_keeps_the_front_tab_and_says_more_are_there(relay: Re
             await until(lambda: front_whole() and told(), "the front tab whole, the others counted", pilot=pilot)
             fronts.add(bar.active)
         assert "--content-tab-home" in fronts and len(fronts) == 4
+        await leave(app)
+
+
+async def test_while_typing_escape_is_the_customers_even_with_the_keys_panel_open(
+        relay: RelayServer, customers: Callable[[], Customer]) -> None:  # noqa: F811
+    app = AgentApp(relay.url, None, "Alice")
+    async with app.run_test(size=(80, 24)) as pilot:
+        customer = customers()
+        pane = await paired_session(pilot, customer)
+        await press_key(pilot, "F4")
+        await until(lambda: customer.of("consent_prompt"), "the customer's consent prompt", pilot=pilot)
+        await customer.runtime.run_command("allow")  # an unverified agent: the tripwire's first press
+        await customer.runtime.run_command("allow")
+        await until(lambda: pane.consent == "control", "consent: control", pilot=pilot)
+        await open_keys_panel(app, pilot)
+        await press_key(pilot, "F12")
+        assert pane.typing
+        await pilot.press("escape")
+        await until(lambda: bytes(customer.program_input) == b"\x1b", "Escape at the customer's pty", pilot=pilot)
+        assert app.screen.query("HelpPanel")
+        await leave(app)
+
+
+async def test_a_notice_while_the_card_shows_on_a_short_console_goes_to_the_chat_log(relay: RelayServer) -> None:
+    app = AgentApp(relay.url, None, "Alice", relay_note=EMBEDDED)
+    async with app.run_test(size=(60, 15), notifications=True) as pilot:
+        pane = await new_session(pilot)
+        app.notify("the customer said \x1b[2J hello", title="Wrong code tried", severity="warning")
+        await pilot.pause()
+        assert not app.screen.query("Toast")
+        text = pane.chat_log.plain()
+        assert "Wrong code tried: the customer said \\x1b[2J hello" in text and "\x1b" not in text
         await leave(app)
