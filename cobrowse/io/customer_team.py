@@ -23,7 +23,8 @@ from cobrowse.io.link import RelayLink
 from cobrowse.io.team_calls import GuestCalls, TeamCalls
 from cobrowse.io.runtime import Emit, Outcome
 from cobrowse.policy.customer_events import (ChatReceived, ConsentChanged, ConsentPrompt, ControlConfirm, ControlKeys,
-                                             IdentityShown, IdentityWarning, Notice, PointerShown, RecordingPrompt,
+                                             IdentityShown, IdentityWarning, Notice, PointerShown, RecordingChanged,
+                                             RecordingPrompt,
                                              SharingChanged, SuggestionShown, TeamAnswer, TeamAsk, TeamRequest,
                                              with_agent)
 from cobrowse.policy.customer_team import (FIRST, PROMPT_STRIDE, Admit, Dismiss, OpenInvite, Revoke, TeamEffect,
@@ -210,7 +211,8 @@ class CustomerTeam:
                     self.pointing = viewer
                 self.emit(with_agent(replace(event, message=tr("{agent}: {message}", agent=who, message=event.message)),
                                      viewer, self._name(viewer)))
-        elif isinstance(event, (ConsentPrompt, RecordingPrompt, ControlConfirm)):
+        elif isinstance(event, (ConsentPrompt, RecordingPrompt, RecordingChanged, ControlConfirm)):
+            # its recording's answer too: it was dropped, so the customer never read that Bob records
             self.emit(with_agent(replace(event, message=tr("{agent}: {message}", agent=who, message=event.message)),
                                  viewer, self._name(viewer)))
         elif isinstance(event, ConsentChanged):  # the viewers line that follows names who holds what
@@ -266,6 +268,8 @@ class CustomerTeam:
             await self.carry_out(self.policy.remove(effect.viewer, now))
         elif effect.what in (TeamAsk.PASTE, TeamAsk.DECLINE):
             await self._suggestion(effect.what is TeamAsk.PASTE)
+        elif effect.what is TeamAsk.STOP_RECORDING:
+            await self._stop_recording()
         elif effect.what is TeamAsk.WHO:
             paired = self.host.paired or any(guest.admitted for guest in self.guests.values())
             await self.carry_out(self.policy.who(paired))
@@ -470,6 +474,14 @@ class CustomerTeam:
     async def voice_command(self, name: str) -> None:
         """Ctrl-] t / o / u and the app's call buttons: the call going on, whichever agent's."""
         await CustomerRuntime.voice_command(self.call_seat(), name)
+
+    async def _stop_recording(self) -> None:
+        """Ctrl-] x stops every agent's recording (it stopped only the first agent's: an invited
+        agent kept recording); with none going, the first pairing says there is nothing to stop."""
+        going = [runtime for runtime in (self.host, *self.guests.values())
+                 if not runtime.detached and runtime.policy.desk.recording.recording]
+        for runtime in going or [self.host]:
+            await runtime._apply(list(runtime.policy.desk.stop_recording(self.now)))
 
     # upkeep
 

@@ -30,7 +30,7 @@ Emit = Callable[[Event], None]
 
 #: The events a receipt notes; the others pass without being turned into JSON.
 LOGGED_KINDS = frozenset({"control_keys", "paired", "hello", "consent_prompt", "consent", "recording_prompt",
-                          "recording", "suggestion", "steps", "feedback_sent", "ended"})
+                          "recording", "suggestion", "steps", "feedback_sent", "ended", "viewers"})
 
 
 def utc(wall: float) -> str:
@@ -49,6 +49,7 @@ class AuditTrail:
         self._keys: dict[str, Any] | None = None  # keys typed under control, coalesced
         self._level: dict[Any, str] = {}  # each agent's level (None: the only one, unnamed)
         self._playbook: str | None = None
+        self._roster: list[dict[str, Any]] = []
 
     def __call__(self, event: Event) -> None:
         try:
@@ -120,13 +121,16 @@ class AuditTrail:
         elif kind == "recording_prompt":
             self.write({"event": "recording_asked", **who})
         elif kind == "recording":
-            self.write({"event": "recording", "state": event.get("state"), "by": event.get("by", self.role)})
+            self.write({"event": "recording", **who, "state": event.get("state"), "by": event.get("by", self.role)})
         elif kind == "suggestion":
             self.write({"event": "suggestion", **who, "command": event.get("command"),
                         **({"answer": event["answer"]} if "answer" in event else {})})
         elif kind == "steps" and event.get("title") and event.get("title") != self._playbook:
             self._playbook = str(event.get("title"))
             self.write({"event": "playbook", "title": self._playbook})
+        elif kind == "viewers" and (roster := _roster(event.get("viewers"))) != self._roster:
+            self._roster = roster  # a team: who was let in, who holds control, who left
+            self.write({"event": "viewers", "viewers": roster})
         elif kind == "feedback_sent":
             self.write({"event": "feedback", "solved": event.get("solved"), "rating": event.get("rating")})
         elif kind == "ended" and self.path is not None:
@@ -145,3 +149,14 @@ def _who(event: dict[str, Any]) -> dict[str, Any]:
         return {}
     name = event.get("agent_name")
     return {"agent": agent, **({"agent_name": visible(str(name), CAPS[Field.NAME])} if isinstance(name, str) and name else {})}
+
+
+def _roster(rows: Any) -> list[dict[str, Any]]:
+    """The team's roster (``viewers``) as the receipt keeps it: each agent named as on the other
+    lines, its state and whether it holds control."""
+    out: list[dict[str, Any]] = []
+    for row in rows[:32] if isinstance(rows, (list, tuple)) else []:
+        if isinstance(row, dict):
+            named = _who({"agent": row.get("id"), "agent_name": row.get("name")})
+            out.append({**named, "state": str(row.get("state", ""))[:16], "control": bool(row.get("control"))})
+    return out

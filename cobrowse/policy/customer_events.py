@@ -105,6 +105,8 @@ class RecordingChanged(Event):
     state: RecordingState
     by: str
     message: str
+    agent: int | None = None
+    agent_name: str | None = None
 
 
 @frozen
@@ -364,6 +366,7 @@ class TeamAsk(StrEnum):
     WHO = "who"  # the customer asks who sees their screen now (Ctrl-] ?, the help)
     PASTE = "paste"  # Ctrl-] a: paste the newest suggestion shown, whichever agent suggested it
     DECLINE = "decline"  # Ctrl-] d: decline it
+    STOP_RECORDING = "stop_recording"  # Ctrl-] x: every agent's recording stops
 
 
 @frozen
@@ -385,7 +388,7 @@ class TeamAnswer:
 
 
 #: What the team names with the agent whose pairing it came from (``with_agent``).
-NAMED_BY_AGENT = (ConsentChanged, ConsentPrompt, RecordingPrompt, ControlKeys, SuggestionShown)
+NAMED_BY_AGENT = (ConsentChanged, ConsentPrompt, RecordingPrompt, RecordingChanged, ControlKeys, SuggestionShown)
 
 
 def with_agent(event: Event, agent: int, name: str) -> Event:

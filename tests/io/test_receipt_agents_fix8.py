@@ -11,6 +11,7 @@ from cobrowse.audit.receipt import ReceiptChain, verify
 from cobrowse.io.receipts import AuditTrail
 from cobrowse.policy.customer_events import (ConsentChanged, ConsentPrompt, ControlKeys, Level, SuggestionShown,
                                              with_agent)
+from cobrowse.policy.customer_team import ViewersShown
 from cobrowse.policy.events import Event
 from cobrowse.policy.session_events import EndReason, SessionEnded, SessionPaired
 from tests.io.test_records_io import Clock
@@ -61,3 +62,15 @@ def test_a_single_agent_session_and_an_old_receipt_still_read(tmp_path: Path) ->
     old = b"".join(chain.append(fields) for fields in ({"event": "paired"}, {"event": "consent", "level": "control"},
                                                        {"event": "ended", "reason": "agent_ended"}))
     assert verify(old).ok and verify(old).last_event == "ended"
+
+
+def test_the_team_roster_is_kept_when_it_changes(tmp_path: Path) -> None:
+    row = {"id": 2, "name": "Bob\x1b[2J", "state": "asking", "control": False, "verified": False}
+    first = {"id": 1, "name": "Alice", "state": "admitted", "control": True, "verified": False}
+    entries = run(tmp_path, [ViewersShown((first, row), "asking"), ViewersShown((first, row), "again"),
+                             ViewersShown((first, {**row, "state": "admitted"}), "admitted")])
+    rosters = [e["viewers"] for e in entries if e["event"] == "viewers"]
+    assert rosters == [[{"agent": 1, "agent_name": "Alice", "state": "admitted", "control": True},
+                        {"agent": 2, "agent_name": "Bob\\x1b[2J", "state": "asking", "control": False}],
+                       [{"agent": 1, "agent_name": "Alice", "state": "admitted", "control": True},
+                        {"agent": 2, "agent_name": "Bob\\x1b[2J", "state": "admitted", "control": False}]]
