@@ -25,7 +25,7 @@ from textual.app import App, ComposeResult, SystemCommand
 from textual.binding import Binding, BindingType
 from textual.notifications import SeverityLevel
 from textual.screen import Screen
-from textual.widgets import Input, TabbedContent, TabPane
+from textual.widgets import Input, TabbedContent, TabPane, Tabs
 
 from cobrowse.io.datadir import data_dir
 from cobrowse.playbook.catalogue import SAMPLES, Catalogue
@@ -43,8 +43,9 @@ from tui.agent_dialogs import (
 from tui.agent_actions import SessionActions
 from tui.agent_palette import PALETTE, AgentCommands
 from tui.agent_queue import PickedSessionPane, QueuePane
-from tui.safe import notify_plain
+from tui.safe import notify_plain, toast_text
 from tui.agent_footer import FittedFooter
+from tui.agent_tabbar import TabsMark
 from tui.agent_keys import NO_SESSION, SESSION_ACTIONS
 from tui.agent_keys import bindings as console_bindings
 from tui.agent_session import (
@@ -191,6 +192,8 @@ class AgentApp(SessionActions):
         # Textual's own, with what the console's quit does (the help panel showed "Quit the app
         # and return to the command prompt", the palette "as soon as possible")
         Binding("ctrl+q", "quit", "Quit", tooltip=QUIT_HELP, show=False, priority=True),
+        # Textual's keys panel took 30 of 40 columns and only the palette closed it (fix8)
+        Binding("escape", "hide_help_panel", "Close keys", tooltip="Close the keys panel"),
     ]
 
     #: Predictive local echo in control mode (``--no-predict`` / ``predict = false`` turn it off).
@@ -240,7 +243,25 @@ class AgentApp(SessionActions):
     def notify(self, message: str, *, title: str = "", severity: SeverityLevel = "information",
                timeout: float | None = None, markup: bool = False) -> None:
         """Every notification is literal text: many quote the customer (tui.safe)."""
+        pane = self.current()
+        if pane is not None and self._covers_code(pane):
+            text = toast_text(f"{title}: {message}" if title else message)
+            pane._system(text)  # the code stays readable; escaped as a toast's text is
+            if severity != "information":
+                self.bell()
+            return
         notify_plain(self, message, title=title, severity=severity, timeout=timeout)
+
+    def _covers_code(self, pane: SessionPane) -> bool:
+        """Would a toast sit over the code card the agent reads to the customer? Below 20 rows it
+        does (at 60×15 the embedded relay's over the digits and "The customer types")."""
+        return not pane.screen.has_class("-tall") and bool(pane.query("#code-card")) \
+            and pane.query_one("#code-card").display
+
+    def code_shown(self, pane: SessionPane) -> None:
+        """A session tab shows its code: toasts already up would cover it on a short console."""
+        if pane is self.current() and self._covers_code(pane):
+            self.clear_notifications()
 
     def compose(self) -> ComposeResult:
         with TabbedContent(id="sessions"):
@@ -250,6 +271,8 @@ class AgentApp(SessionActions):
         yield FittedFooter(show_command_palette=False)
 
     async def on_mount(self) -> None:
+        tab_bar = self.tabs.query_children(Tabs).first()
+        await tab_bar.mount(TabsMark(tab_bar))
         warning = self.identity.expiry_warning(int(time.time())) if self.identity is not None else None
         if warning:
             self.notify(warning, title="Your credential", severity="warning", timeout=15)
@@ -317,6 +340,8 @@ class AgentApp(SessionActions):
             return False  # not in the footer of the home tab: its key runs NO_SESSION instead
         if action == NO_SESSION:
             return self.current() is None
+        if action == "hide_help_panel":  # only while it shows; typing, Escape is the customer's
+            return bool(self.screen.query("HelpPanel")) and not self._typing()
         return True
 
     def action_no_session(self) -> None:

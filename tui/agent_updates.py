@@ -156,6 +156,7 @@ class SessionUpdates(TeamView):
             Text.assemble("The customer types:  ", (event.customer_command, "bold")))
         self.query_one("#code-asked", PlainStatic).update(self.asked_text())
         self.query_one("#code-card").display = True
+        getattr(self.app, "code_shown", lambda pane: None)(self)  # toasts up would cover it (fix8)
         self._set_title(event.code)
         self._set_state("waiting for the customer to join…")
         if event.renewed:

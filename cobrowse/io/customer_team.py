@@ -23,8 +23,10 @@ from cobrowse.io.link import RelayLink
 from cobrowse.io.team_calls import GuestCalls, TeamCalls
 from cobrowse.io.runtime import Emit, Outcome
 from cobrowse.policy.customer_events import (ChatReceived, ConsentChanged, ConsentPrompt, ControlConfirm, ControlKeys,
-                                             IdentityShown, IdentityWarning, Notice, PointerShown, RecordingPrompt,
-                                             SharingChanged, SuggestionShown, TeamAnswer, TeamAsk, TeamRequest)
+                                             IdentityShown, IdentityWarning, Notice, PointerShown, RecordingChanged,
+                                             RecordingPrompt,
+                                             SharingChanged, SuggestionShown, TeamAnswer, TeamAsk, TeamRequest,
+                                             with_agent)
 from cobrowse.policy.customer_team import (FIRST, PROMPT_STRIDE, Admit, Dismiss, OpenInvite, Revoke, TeamEffect,
                                            TeamOver, TeamPolicy, ToViewer, void_for)
 from cobrowse.policy.events import Event, kind_of
@@ -171,7 +173,7 @@ class CustomerTeam:
             return  # its agent left: nothing it causes reaches the customer
         if isinstance(event, VoiceChanged) and len(self.policy.present()) > 1:
             event = replace(event, agent=str(self.policy.label(FIRST)))  # several agents: name the one on the call
-        self._host_emit(event)
+        self._host_emit(with_agent(event, FIRST, self._name(FIRST)))
         if isinstance(event, ChatReceived) and self.policy.admitted() != [FIRST]:
             self._pass_chat(FIRST, str(event.text))
         elif isinstance(event, ConsentChanged):
@@ -207,14 +209,17 @@ class CustomerTeam:
                     self._suggested[viewer] = self.now
                 elif not event.cleared:
                     self.pointing = viewer
-                self.emit(replace(event, message=tr("{agent}: {message}", agent=who, message=event.message)))
-        elif isinstance(event, (ConsentPrompt, RecordingPrompt, ControlConfirm)):
-            self.emit(replace(event, message=tr("{agent}: {message}", agent=who, message=event.message)))
+                self.emit(with_agent(replace(event, message=tr("{agent}: {message}", agent=who, message=event.message)),
+                                     viewer, self._name(viewer)))
+        elif isinstance(event, (ConsentPrompt, RecordingPrompt, RecordingChanged, ControlConfirm)):
+            # its recording's answer too: it was dropped, so the customer never read that Bob records
+            self.emit(with_agent(replace(event, message=tr("{agent}: {message}", agent=who, message=event.message)),
+                                 viewer, self._name(viewer)))
         elif isinstance(event, ConsentChanged):  # the viewers line that follows names who holds what
-            self.emit(event)
+            self.emit(with_agent(event, viewer, self._name(viewer)))
             self._soon(self.policy.consent_changed(viewer, event.level))
-        elif isinstance(event, ControlKeys):  # the customer's receipt counts every agent's keys
-            self.emit(event)
+        elif isinstance(event, ControlKeys):  # the customer's receipt counts every agent's keys, named
+            self.emit(with_agent(event, viewer, self._name(viewer)))
         elif isinstance(event, (Notice, IdentityWarning)):
             if self.policy.is_admitted(viewer):  # before that, nothing it causes reaches the customer
                 self.emit(replace(event, message=tr("{agent}: {message}", agent=who, message=event.message)))
@@ -223,6 +228,11 @@ class CustomerTeam:
         elif kind_of(event) == "error":
             self.emit(Notice(tr("{agent}: {message}", agent=who, message=as_text(event))))
         # paired, hello, code, ended, peer, connection...: the team tells what matters
+
+    def _name(self, viewer: int) -> str:
+        """The agent's name as its hello said (cleaned at the protocol's door), for the receipt."""
+        found = self.policy.viewers.get(viewer)
+        return found.name if found is not None else ""
 
     def _sent(self, runtime: CustomerRuntime, message: m.AppMessage) -> None:
         """The host sent chat or steps to its agent: the other admitted agents get them too."""
@@ -258,6 +268,8 @@ class CustomerTeam:
             await self.carry_out(self.policy.remove(effect.viewer, now))
         elif effect.what in (TeamAsk.PASTE, TeamAsk.DECLINE):
             await self._suggestion(effect.what is TeamAsk.PASTE)
+        elif effect.what is TeamAsk.STOP_RECORDING:
+            await self._stop_recording()
         elif effect.what is TeamAsk.WHO:
             paired = self.host.paired or any(guest.admitted for guest in self.guests.values())
             await self.carry_out(self.policy.who(paired))
@@ -462,6 +474,14 @@ class CustomerTeam:
     async def voice_command(self, name: str) -> None:
         """Ctrl-] t / o / u and the app's call buttons: the call going on, whichever agent's."""
         await CustomerRuntime.voice_command(self.call_seat(), name)
+
+    async def _stop_recording(self) -> None:
+        """Ctrl-] x stops every agent's recording (it stopped only the first agent's: an invited
+        agent kept recording); with none going, the first pairing says there is nothing to stop."""
+        going = [runtime for runtime in (self.host, *self.guests.values())
+                 if not runtime.detached and runtime.policy.desk.recording.recording]
+        for runtime in going or [self.host]:
+            await runtime._apply(list(runtime.policy.desk.stop_recording(self.now)))
 
     # upkeep
 

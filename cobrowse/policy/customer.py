@@ -225,8 +225,8 @@ class CustomerPolicy(AgentPatterns):
             return out + self.take_steps()
         if name in ("call", "hangup", "mute"):
             return [Voice(name)]
-        if name == "stop_recording":
-            return list(desk.stop_recording(now))
+        if name == "stop_recording":  # in a team, every agent's recording (the team decides)
+            return [TeamRequest(TeamAsk.STOP_RECORDING)] if self.in_team else list(desk.stop_recording(now))
         if name == "pause":
             return self._pause(view)
         if name in ("resume_share", "resume_clear", "resume_stay"):

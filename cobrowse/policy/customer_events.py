@@ -7,7 +7,7 @@ plain mode, the app and the taps see the same shapes; the StrEnums' values are t
 
 from __future__ import annotations
 
-from dataclasses import fields
+from dataclasses import fields, replace
 from enum import StrEnum
 from typing import Any, ClassVar, Mapping
 
@@ -71,6 +71,8 @@ class Notice(Event):
 class ConsentChanged(Event):
     KIND: ClassVar[str] = "consent"
     level: Level
+    agent: int | None = None  # whose pairing (docs/team.md): set by the team, for the receipt
+    agent_name: str | None = None
 
 
 @frozen
@@ -82,6 +84,8 @@ class ConsentPrompt(Event):
     timeout_s: float
     confirm_twice: bool
     message: str
+    agent: int | None = None
+    agent_name: str | None = None
 
 
 @frozen
@@ -91,6 +95,8 @@ class RecordingPrompt(Event):
     kind: str
     timeout_s: float
     message: str
+    agent: int | None = None
+    agent_name: str | None = None
 
 
 @frozen
@@ -99,6 +105,8 @@ class RecordingChanged(Event):
     state: RecordingState
     by: str
     message: str
+    agent: int | None = None
+    agent_name: str | None = None
 
 
 @frozen
@@ -132,6 +140,8 @@ class ChatReceived(Event):
 class ControlKeys(Event):
     KIND: ClassVar[str] = "control_keys"
     bytes: int
+    agent: int | None = None
+    agent_name: str | None = None
 
 
 @frozen
@@ -151,6 +161,8 @@ class SuggestionShown(Event):
     id: int
     command: str
     message: str
+    agent: int | None = None
+    agent_name: str | None = None
 
 
 @frozen
@@ -354,6 +366,7 @@ class TeamAsk(StrEnum):
     WHO = "who"  # the customer asks who sees their screen now (Ctrl-] ?, the help)
     PASTE = "paste"  # Ctrl-] a: paste the newest suggestion shown, whichever agent suggested it
     DECLINE = "decline"  # Ctrl-] d: decline it
+    STOP_RECORDING = "stop_recording"  # Ctrl-] x: every agent's recording stops
 
 
 @frozen
@@ -372,3 +385,15 @@ class TeamAnswer:
 
     allow: bool
     prompt_id: int | None
+
+
+#: What the team names with the agent whose pairing it came from (``with_agent``).
+NAMED_BY_AGENT = (ConsentChanged, ConsentPrompt, RecordingPrompt, RecordingChanged, ControlKeys, SuggestionShown)
+
+
+def with_agent(event: Event, agent: int, name: str) -> Event:
+    """The event naming the agent of its pairing (its number, its name as its hello said), so
+    the customer's receipt tells several agents apart; other events pass as they are."""
+    if not isinstance(event, NAMED_BY_AGENT):
+        return event
+    return replace(event, agent=agent, agent_name=name or None)

@@ -270,7 +270,8 @@ class TeamPolicy:
                        "see it; Ctrl-] n refuses (refused automatically in {seconds} s)",
                        agent=self.label(viewer), inviter=self.label(found.invited_by), identity=found.identity,
                        seconds=round(self.timeout))
-        return [ConsentPrompt(shown.prompt.id, "viewer", str(Level.VIEW), self.timeout, False, text)]
+        return [ConsentPrompt(shown.prompt.id, "viewer", str(Level.VIEW), self.timeout, False, text,
+                              agent=viewer, agent_name=found.name or None)]
 
     def answer(self, allow: bool, prompt_id: int | None, now: float) -> list[TeamEffect]:
         """Ctrl-] y / n, or a button naming ``prompt_id``: admit or refuse the viewer asked about."""
