@@ -39,6 +39,7 @@ class TabsMark(Static):
     def __init__(self, tabs: Tabs) -> None:
         super().__init__("", id="tabs-mark", markup=False)
         self.tabs = tabs
+        self._shown = ""
 
     def on_mount(self) -> None:
         self.watch(self.tabs, "active", self._soon)
@@ -65,6 +66,9 @@ class TabsMark(Static):
         spans = [tab.virtual_region.column_span for tab in self.tabs.query(Tab) if tab.display]
         left, right = hidden_sides(spans, left_edge, right_edge)
         text = mark_text(left, right)
+        if text == self._shown:
+            return  # twice a second while nothing changes: no repaint
+        self._shown = text
         self.update(text)
         self.display = bool(text)
         self.tooltip = told(f"{left + right} more tab(s): F6/F7 switch tabs") if text else None
