@@ -400,6 +400,7 @@ class Rooms(RoomsAcrossProcesses):
         out.events.append(Event("confirmed", session.id, {
             "nameplate": session.nameplate, "failures": session.failures,
             "claim_s": round(now - (session.claim_deadline - self.config.claim_timeout), 3),
+            "agent_token": session.agent_token,
         }))
 
     def _release(self, c: Conn, msg: Release, now: float, out: Output) -> None:
@@ -452,7 +453,7 @@ class Rooms(RoomsAcrossProcesses):
             out.send.append((creator.conn, Released(reason, session.failures)))
         out.events.append(Event("released", session.id, {
             "nameplate": session.nameplate, "reason": reason, "guess": guessed, "failures": session.failures,
-            "role": joiner.role, "address": address,
+            "role": joiner.role, "address": address, "agent_token": session.agent_token,
         }))
 
     def _fatal(

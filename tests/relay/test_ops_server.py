@@ -252,7 +252,7 @@ async def test_audit_log_records_session_events_with_the_token_name_and_no_conte
     await relay.wait_closed()
     text = audit.read_text()
     records = [json.loads(line) for line in text.splitlines()]
-    assert [r["event"] for r in records] == ["created", "paired", "killed", "ended"]
+    assert [r["event"] for r in records] == ["created", "paired", "confirmed", "killed", "ended"]
     assert {r["session"] for r in records} == {session_id}
     assert all(r["agent_token"] == "alice" for r in records)
     assert records[-1]["reason"] == "killed" and records[-1]["bytes"] == len(canary)
