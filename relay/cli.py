@@ -33,7 +33,7 @@ from typing import Any
 
 from cobrowse.errors import ConfigError
 from relay.cli_args import _SETTINGS
-from relay.config import FIELD_NAMES, RelayConfig, load_config
+from relay.config import FIELD_NAMES, RelayConfig, load_config, unknown_env
 
 log = logging.getLogger("relay")
 
@@ -132,6 +132,8 @@ def run(args: argparse.Namespace) -> int:
     from relay.logs import setup_logging
 
     setup_logging(config.log_format, config.log_level)
+    for warning in unknown_env(os.environ):
+        logging.getLogger("relay").warning("WARNING: %s", warning)
     try:
         return asyncio.run(_serve(config))
     except KeyboardInterrupt:  # a second Ctrl-C during shutdown

@@ -185,6 +185,7 @@ class Cluster:
                 await self._pubsub.subscribe(channel(self.node_id), QUEUE_CHANNEL)
         except (RedisError, OSError, TimeoutError) as exc:
             await self._redis.aclose()
+            self._redis = None  # never joined: nothing to leave (close() would say it failed to)
             raise ConfigError(
                 f"cannot use Redis at {self.url}: {exc or type(exc).__name__} "
                 "(check the redis setting and that redis-server runs and is reachable)"

@@ -389,6 +389,26 @@ def read_file(path: str | os.PathLike[str]) -> dict[str, Any]:
     return table
 
 
+#: Read by the relay's admin commands, not settings.
+OTHER_ENV = frozenset({ENV_CONFIG, "COBROWSE_RELAY_ADMIN_URL"})
+
+
+def unknown_env(env: Mapping[str, str]) -> list[str]:
+    """A warning per ``COBROWSE_RELAY_*`` variable that is no setting (a typo would otherwise
+    change nothing without a word; not an error: the environment is shared with other programs)."""
+    import difflib
+
+    known = {ENV_PREFIX + key.upper() for key in FIELD_NAMES}
+    warnings = []
+    for name in sorted(env):
+        if name.startswith(ENV_PREFIX) and name not in known and name not in OTHER_ENV:
+            close = difflib.get_close_matches(name, sorted(known | OTHER_ENV), n=1, cutoff=0.8)
+            hint = f"did you mean {close[0]}? " if close else ""
+            warnings.append(f"ignoring the environment variable {name}: it is not a relay setting ({hint}"
+                            "docs/relay.md lists them)")
+    return warnings
+
+
 def load_config(
     *,
     path: str | os.PathLike[str] | None = None,

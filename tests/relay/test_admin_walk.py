@@ -5,14 +5,19 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
+import shutil
 import signal
 import subprocess
+import sys
+import tempfile
 import urllib.request
 from pathlib import Path
 
+import pytest
 
 from tests.relay.listening import wait_until_listening
-from tests.relay.test_cli import free_port, start
+from tests.relay.test_cli import ROOT, free_port, start
 
 T = 10.0
 
@@ -124,3 +129,85 @@ def test_every_lifecycle_series_exists_from_the_start() -> None:
                    'cobrowse_relay_sessions_created_total{role="customer"} 0.0',
                    'cobrowse_relay_sessions_ended_total{reason="ended"} 0.0'):
         assert series in text
+
+
+@pytest.mark.skipif(shutil.which("redis-server") is None, reason="needs redis-server")
+def test_redis_down_at_start_says_one_thing() -> None:
+    """Redis unreachable at start: one line naming Redis and what to check, exit 2; not a
+    line about leaving a cluster it never joined."""
+    with_nothing = free_port()
+    proc = start("--host", "127.0.0.1", "--port", str(free_port()), "--redis", f"redis://127.0.0.1:{with_nothing}/0")
+    _, err = proc.communicate(timeout=3 * T)
+    assert proc.returncode == 2
+    said = err.strip().splitlines()
+    assert len(said) == 1, said
+    assert "cannot use Redis" in said[0] and "redis-server" in said[0]
+
+
+def test_a_misspelled_relay_variable_is_named_at_start() -> None:
+    """COBROWSE_RELAY_IDEL_TIMEOUT would otherwise be ignored without a word (a file's unknown
+    key stops the relay; the environment is shared with other programs, so a warning)."""
+    port = free_port()
+    env = {**os.environ, "COBROWSE_RELAY_IDEL_TIMEOUT": "60"}
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "relay", "--host", "127.0.0.1", "--port", str(port), "--session-store", "off"],
+        cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )
+    lines: list[str] = []
+    try:
+        wait_until_listening(proc, lines, T)
+    finally:
+        _stop(proc)
+    said = [line for line in lines if "COBROWSE_RELAY_IDEL_TIMEOUT" in line]
+    assert said and "COBROWSE_RELAY_IDLE_TIMEOUT" in said[0], lines
+
+
+def test_the_relay_help_gives_the_relay_exit_statuses() -> None:
+    out = subprocess.run([sys.executable, "-m", "cobrowse", "relay", "--help"], cwd=ROOT,
+                         capture_output=True, text=True, timeout=T).stdout
+    tail = " ".join(out[out.index("exit status"):].split())
+    assert "1 the relay refused an admin request" in tail and "3 relay unreachable" in tail
+    assert "code refused" not in tail
+
+
+def test_an_unreadable_key_is_named(tmp_path: Path) -> None:
+    """Which of the two files could not be read, not only 'Permission denied'."""
+    if os.geteuid() == 0:
+        pytest.skip("root reads every file")
+    cert = tmp_path / "cert.pem"
+    key = tmp_path / "key.pem"
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", str(key), "-out",
+                    str(cert), "-days", "1", "-subj", "/CN=localhost"], check=True, capture_output=True, timeout=3 * T)
+    key.chmod(0)
+    proc = start("--port", str(free_port()), "--tls-cert", str(cert), "--tls-key", str(key))
+    _, err = proc.communicate(timeout=T)
+    assert proc.returncode == 2
+    assert f"cannot read the TLS key {str(key)!r}" in err
+
+
+def test_an_unreadable_key_is_named_as_another_user() -> None:
+    """The same, for a root test run: as nobody, through setpriv."""
+    if os.geteuid() != 0 or shutil.which("setpriv") is None or shutil.which("openssl") is None:
+        pytest.skip("needs root, setpriv and openssl")
+    with tempfile.TemporaryDirectory() as where:  # pytest's tmp_path is in a folder only root may enter
+        os.chmod(where, 0o755)
+        _unreadable_key_as_nobody(Path(where))
+
+
+def _unreadable_key_as_nobody(tmp_path: Path) -> None:
+    cert, key = tmp_path / "cert.pem", tmp_path / "key.pem"
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", str(key), "-out",
+                    str(cert), "-days", "1", "-subj", "/CN=localhost"], check=True, capture_output=True, timeout=3 * T)
+    cert.chmod(0o644)
+    key.chmod(0o600)
+    env = {k: v for k, v in os.environ.items() if not k.startswith("COBROWSE_RELAY")}
+    env["COBROWSE_DATA_DIR"] = str(tmp_path / "data")
+    proc = subprocess.run(
+        ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", sys.executable, "-m", "relay",
+         "--port", str(free_port()), "--session-store", "off", "--token-store", str(tmp_path / "t.json"),
+         "--tls-cert", str(cert), "--tls-key", str(key)],
+        cwd=ROOT, env=env, capture_output=True, text=True, timeout=T,
+    )
+    assert proc.returncode == 2, proc.stderr
+    said = proc.stderr.strip().splitlines()
+    assert len(said) == 1 and f"cannot read the TLS key {str(key)!r}" in said[0], said
