@@ -211,3 +211,33 @@ def _unreadable_key_as_nobody(tmp_path: Path) -> None:
     assert proc.returncode == 2, proc.stderr
     said = proc.stderr.strip().splitlines()
     assert len(said) == 1 and f"cannot read the TLS key {str(key)!r}" in said[0], said
+
+
+def _cli(*args: str) -> subprocess.CompletedProcess[str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("COBROWSE_RELAY") and k != "COBROWSE_ADMIN_TOKEN"}
+    return subprocess.run([sys.executable, "-m", "cobrowse", "relay", *args], cwd=ROOT, env=env,
+                          capture_output=True, text=True, timeout=3 * T)
+
+
+@pytest.mark.skipif(shutil.which("openssl") is None, reason="needs openssl")
+def test_admin_commands_say_what_to_do_about_tls_and_a_relay_without_admin_tokens(tmp_path: Path) -> None:
+    """The admin's first tries against a relay with its own certificate and no admin token
+    configured: each failure names the way out (--cafile, https://, admin_tokens)."""
+    cert, key = tmp_path / "cert.pem", tmp_path / "key.pem"
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", str(key), "-out",
+                    str(cert), "-days", "1", "-subj", "/CN=localhost", "-addext",
+                    "subjectAltName=DNS:localhost,IP:127.0.0.1"], check=True, capture_output=True, timeout=3 * T)
+    port = free_port()
+    proc = start("--host", "127.0.0.1", "--port", str(port), "--session-store", "off",
+                 "--tls-cert", str(cert), "--tls-key", str(key))
+    try:
+        wait_until_listening(proc, [], T)
+        untrusted = _cli("sessions", "--url", f"https://127.0.0.1:{port}", "--admin-token", "cba_x")
+        assert untrusted.returncode == 3 and "--cafile" in untrusted.stderr, untrusted.stderr
+        plain = _cli("sessions", "--url", f"http://127.0.0.1:{port}", "--admin-token", "cba_x")
+        assert plain.returncode == 3 and f"https://127.0.0.1:{port}" in plain.stderr, plain.stderr
+        off = _cli("sessions", "--url", f"https://127.0.0.1:{port}", "--cafile", str(cert), "--admin-token", "cba_x")
+        assert off.returncode == 1 and "admin_tokens" in off.stderr, off.stderr
+        assert len(off.stderr.strip().splitlines()) == 1
+    finally:
+        _stop(proc)
