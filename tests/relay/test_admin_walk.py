@@ -92,7 +92,7 @@ async def _pair(url: str) -> None:
 def _metric(port: int, name: str) -> float:
     with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=T) as resp:
         for line in resp.read().decode().splitlines():
-            if line.startswith(name + " ") or line.startswith(name + "{"):
+            if line.startswith(name + " ") or ("{" not in name and line.startswith(name + "{")):
                 return float(line.rsplit(" ", 1)[1])
     raise AssertionError(f"no {name}")
 
@@ -239,5 +239,25 @@ def test_admin_commands_say_what_to_do_about_tls_and_a_relay_without_admin_token
         off = _cli("sessions", "--url", f"https://127.0.0.1:{port}", "--cafile", str(cert), "--admin-token", "cba_x")
         assert off.returncode == 1 and "admin_tokens" in off.stderr, off.stderr
         assert len(off.stderr.strip().splitlines()) == 1
+    finally:
+        _stop(proc)
+
+
+async def _watch(url: str) -> None:
+    import websockets
+
+    async with websockets.connect(url) as agent:
+        await agent.send(json.dumps({"type": "watch", "org": "0123456789abcdef", "version": 1}))
+        await asyncio.wait_for(agent.recv(), T)  # the queue as it is (empty)
+
+
+def test_help_queue_messages_are_timed_like_the_others() -> None:
+    """control_seconds{type="watch"} (and enqueue, pick) existed but never counted."""
+    port = free_port()
+    proc = start("--host", "127.0.0.1", "--port", str(port), "--session-store", "off")
+    try:
+        wait_until_listening(proc, [], T)
+        asyncio.run(_watch(f"ws://127.0.0.1:{port}"))
+        assert _metric(port, 'cobrowse_relay_control_seconds_count{type="watch"}') == 1.0
     finally:
         _stop(proc)
