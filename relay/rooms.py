@@ -271,7 +271,8 @@ class Rooms(RoomsAcrossProcesses):
             return self._fatal(conn, c, "bad_version", now, out, f"relay speaks version {PROTOCOL_VERSION}")
         if self.limiter.blocked(c.address, now):
             wait = self.limiter.retry_after(c.address, now)
-            return self._fatal(conn, c, "rate_limited", now, out, f"retry in {wait:.0f} s", retry_after=max(1, math.ceil(wait)))
+            return self._fatal(conn, c, "rate_limited", now, out, f"retry in {wait:.0f} s", retry_after=max(1, math.ceil(wait)),
+                               why={"limit": "claims", "blocked_s": max(1, math.ceil(wait))})
         token_name = None
         if msg.role == "agent":
             ok, token_name = self._token(msg.token)

@@ -261,3 +261,29 @@ def test_help_queue_messages_are_timed_like_the_others() -> None:
         assert _metric(port, 'cobrowse_relay_control_seconds_count{type="watch"}') == 1.0
     finally:
         _stop(proc)
+
+
+async def _guess(url: str, times: int) -> list[str]:
+    import websockets
+
+    codes = []
+    for i in range(times):
+        async with websockets.connect(url) as guesser:
+            await guesser.send(json.dumps({"type": "claim", "role": "customer", "version": 1, "nameplate": f"9{i}"}))
+            codes.append(json.loads(await asyncio.wait_for(guesser.recv(), T)).get("code", ""))
+    return codes
+
+
+def test_the_log_says_why_and_how_long_an_address_is_blocked() -> None:
+    """'refused: rate_limited (from 127.0.0.1)' left the admin to guess which limit and for how long."""
+    port = free_port()
+    proc = start("--host", "127.0.0.1", "--port", str(port), "--session-store", "off", "--rate-limit", "2",
+                 "--rate-window", "90")
+    try:
+        wait_until_listening(proc, [], T)
+        codes = asyncio.run(_guess(f"ws://127.0.0.1:{port}", 3))
+    finally:
+        err = _stop(proc)
+    assert codes == ["unknown_nameplate", "unknown_nameplate", "rate_limited"]
+    blocked = [line for line in err.splitlines() if "rate_limited" in line]
+    assert blocked and "failed claims" in blocked[0] and "90 s" in blocked[0], blocked
