@@ -250,6 +250,13 @@ def _tokens(key: str, value: Any, where: str) -> tuple[str, ...]:
     out = []
     for item in value:
         digest = item.strip().lower() if isinstance(item, str) else item
+        if isinstance(digest, str) and digest.startswith(("cbt_", "cba_")):  # never echo a secret to the log
+            raise ConfigError(
+                f"invalid relay setting {key!r} from {where}: that is a token itself, not its sha256 digest; "
+                "remove it (anyone who reads this config or the relay's log may now hold it: issue a new one) "
+                "and put the digest that `cobrowse relay token create` / `admin-token create` prints, or use "
+                "the token store"
+            )
         if not isinstance(digest, str) or len(digest) != 64 or any(c not in "0123456789abcdef" for c in digest):
             raise _fail(
                 key, where, "each entry must be the sha256 hex digest (64 hex characters) of a token", item

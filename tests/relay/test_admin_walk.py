@@ -287,3 +287,15 @@ def test_the_log_says_why_and_how_long_an_address_is_blocked() -> None:
     assert codes == ["unknown_nameplate", "unknown_nameplate", "rate_limited"]
     blocked = [line for line in err.splitlines() if "rate_limited" in line]
     assert blocked and "failed claims" in blocked[0] and "90 s" in blocked[0], blocked
+
+
+@pytest.mark.parametrize("key", ["agent_tokens", "admin_tokens"])
+def test_a_token_pasted_where_its_digest_belongs_is_refused_without_echoing_it(tmp_path: Path, key: str) -> None:
+    secret = "cbt_" + "Q" * 40 if key == "agent_tokens" else "cba_" + "Q" * 40
+    config = tmp_path / "relay.toml"
+    config.write_text(f'[relay]\n{key} = ["{secret}"]\n')
+    proc = start("--port", str(free_port()), "--config", str(config))
+    _, err = proc.communicate(timeout=T)
+    assert proc.returncode == 2
+    assert secret not in err and "Q" * 40 not in err
+    assert "not its sha256 digest" in err and len(err.strip().splitlines()) == 1
