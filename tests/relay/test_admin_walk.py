@@ -11,6 +11,7 @@ import signal
 import subprocess
 import sys
 import tempfile
+import time
 import urllib.request
 from pathlib import Path
 
@@ -299,3 +300,35 @@ def test_a_token_pasted_where_its_digest_belongs_is_refused_without_echoing_it(t
     assert proc.returncode == 2
     assert secret not in err and "Q" * 40 not in err
     assert "not its sha256 digest" in err and len(err.strip().splitlines()) == 1
+
+
+def test_the_redis_password_never_reaches_the_log() -> None:
+    """docs/relay.md recommends redis://:password@host: the start and failure lines printed it."""
+    proc = start("--port", str(free_port()), "--redis", f"redis://:hunter2secret@127.0.0.1:{free_port()}/0")
+    _, err = proc.communicate(timeout=3 * T)
+    assert proc.returncode == 2 and "cannot use Redis at redis://:***@127.0.0.1:" in err, err
+    assert "hunter2secret" not in err
+
+
+@pytest.mark.skipif(shutil.which("redis-server") is None, reason="needs redis-server")
+def test_the_redis_password_is_not_in_the_joined_line(tmp_path: Path) -> None:
+    redis_port = free_port()
+    subprocess.run(["redis-server", "--port", str(redis_port), "--save", "", "--daemonize", "yes",
+                    "--requirepass", "hunter2secret", "--pidfile", str(tmp_path / "redis.pid"), "--bind", "127.0.0.1"],
+                   check=True, capture_output=True, timeout=T)
+    try:
+        proc = start("--host", "127.0.0.1", "--port", str(free_port()),
+                     "--redis", f"redis://:hunter2secret@127.0.0.1:{redis_port}/0")
+        lines: list[str] = []
+        try:
+            wait_until_listening(proc, lines, T)
+        finally:
+            err = _stop(proc)
+        said = "".join(lines) + err
+        assert "joined the cluster on redis://:***@127.0.0.1" in said and "hunter2secret" not in said
+    finally:
+        for _ in range(50):
+            if (tmp_path / "redis.pid").exists():
+                break
+            time.sleep(0.1)
+        os.kill(int((tmp_path / "redis.pid").read_text()), signal.SIGTERM)
