@@ -293,7 +293,8 @@ _NODE_ID = re.compile(r"[A-Za-z0-9_.\-]{1,64}")
 
 def _redis_url(key: str, value: Any, where: str) -> str:
     if not isinstance(value, str) or (value.strip() and not value.strip().startswith(("redis://", "rediss://", "unix://"))):
-        raise _fail(key, where, "expected a redis://host:port/db (rediss:// for TLS, unix:///path) URL, or empty", value)
+        shown = re.sub(r"//[^/@]*@", "//***@", value) if isinstance(value, str) else value  # a password in it
+        raise _fail(key, where, "expected a redis://host:port/db (rediss:// for TLS, unix:///path) URL, or empty", shown)
     return value.strip()
 
 

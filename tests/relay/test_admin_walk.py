@@ -308,6 +308,9 @@ def test_the_redis_password_never_reaches_the_log() -> None:
     _, err = proc.communicate(timeout=3 * T)
     assert proc.returncode == 2 and "cannot use Redis at redis://:***@127.0.0.1:" in err, err
     assert "hunter2secret" not in err
+    typo = start("--port", str(free_port()), "--redis", "http://:hunter2secret@127.0.0.1:6379/0")
+    _, err = typo.communicate(timeout=T)
+    assert typo.returncode == 2 and "'redis'" in err and "hunter2secret" not in err, err
 
 
 @pytest.mark.skipif(shutil.which("redis-server") is None, reason="needs redis-server")
