@@ -24,7 +24,9 @@ from cobrowse.errors import ConfigError
 from relay.rooms import Event
 
 # adopted: another node took the session over; restored: this relay took it back from its session store
-AUDITED = frozenset({"created", "paired", "resumed", "ended", "killed", "adopted", "restored", "reported"})
+# paired: a claim, still on probation; released: its code was wrong (or it gave up); confirmed: it stands
+AUDITED = frozenset({"created", "paired", "released", "confirmed", "resumed", "ended", "killed", "adopted", "restored",
+                     "reported"})
 
 log = logging.getLogger("relay")
 

@@ -29,11 +29,12 @@ import sys
 import urllib.error
 import urllib.parse
 import urllib.request
+from http.client import RemoteDisconnected
 from typing import Any
 
 from cobrowse.errors import ConfigError
 from relay.cli_args import _SETTINGS
-from relay.config import FIELD_NAMES, RelayConfig, load_config
+from relay.config import FIELD_NAMES, RelayConfig, load_config, unknown_env
 
 log = logging.getLogger("relay")
 
@@ -132,6 +133,8 @@ def run(args: argparse.Namespace) -> int:
     from relay.logs import setup_logging
 
     setup_logging(config.log_format, config.log_level)
+    for warning in unknown_env(os.environ):
+        logging.getLogger("relay").warning("WARNING: %s", warning)
     try:
         return asyncio.run(_serve(config))
     except KeyboardInterrupt:  # a second Ctrl-C during shutdown
@@ -237,7 +240,8 @@ def _admin_request(args: argparse.Namespace) -> int:
             body = json.loads(resp.read() or b"{}")
     except urllib.error.HTTPError as exc:
         if exc.code == 401:
-            print(f"cobrowse relay: {base} refused the admin token", file=sys.stderr)
+            print(f"cobrowse relay: {base} refused the admin token (a relay started without admin_tokens refuses "
+                  "every one: its log says 'admin endpoint off' at start)", file=sys.stderr)
         elif exc.code == 404 and method == "POST":
             print(f"cobrowse relay: no live session with id {args.session_id!r}", file=sys.stderr)
         else:
@@ -245,7 +249,8 @@ def _admin_request(args: argparse.Namespace) -> int:
         return EXIT_REFUSED
     except (urllib.error.URLError, OSError, ValueError) as exc:
         reason = getattr(exc, "reason", exc)
-        print(f"cobrowse relay: cannot reach the relay at {base}: {reason}", file=sys.stderr)
+        print(f"cobrowse relay: cannot reach the relay at {base}: {reason}{unreachable_hint(base, reason)}",
+              file=sys.stderr)
         return EXIT_UNREACHABLE
     if method == "POST":
         print(f"cobrowse relay: killed session {body.get('killed')} (both sides were told)", file=sys.stderr)
@@ -254,6 +259,16 @@ def _admin_request(args: argparse.Namespace) -> int:
     else:
         print(format_sessions(body.get("sessions", [])), end="")
     return EXIT_OK
+
+
+def unreachable_hint(base: str, reason: object) -> str:
+    """What to try when the admin endpoint could not be asked (pure): trust the relay's own
+    certificate, or speak TLS to a relay that serves it."""
+    if isinstance(reason, ssl.SSLCertVerificationError) or "CERTIFICATE_VERIFY_FAILED" in str(reason):
+        return " (a certificate from your own CA or self-signed: pass --cafile FILE)"
+    if base.startswith("http://") and isinstance(reason, (ConnectionResetError, RemoteDisconnected)):
+        return f" (does it serve TLS? then {'https://' + base[len('http://'):]})"
+    return ""
 
 
 def _age(seconds: float) -> str:

@@ -63,6 +63,35 @@ EPOCH_KEY = "cobrowse:epoch"
 RECENT_TROUBLE = 30.0  # seconds after Redis trouble during which a missing record may be Redis's loss
 
 
+
+def shown_url(url: str) -> str:
+    """The Redis URL for the log and the admin: its password (``redis://:secret@host``, as
+    docs/relay.md recommends) replaced by ``***``."""
+    from urllib.parse import urlsplit, urlunsplit
+
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return "<the redis setting>"
+    if parts.password is None:
+        return url
+    user = parts.username or ""
+    host = parts.netloc.rsplit("@", 1)[1]
+    return urlunsplit(parts._replace(netloc=f"{user}:***@{host}"))
+
+
+def _hide(text: str, url: str) -> str:
+    """``text`` (an error from redis-py) without the URL's password, should it quote it."""
+    from urllib.parse import unquote, urlsplit
+
+    try:
+        password = urlsplit(url).password
+    except ValueError:
+        return text
+    for secret in {password, unquote(password or "")} - {None, ""}:
+        text = text.replace(str(secret), "***")
+    return text
+
 class RedisTrouble(Exception):
     """Redis did not answer a read in time, even after retries: a transient failure, never
     evidence that a session is gone (the client is told to try again)."""
@@ -185,8 +214,9 @@ class Cluster:
                 await self._pubsub.subscribe(channel(self.node_id), QUEUE_CHANNEL)
         except (RedisError, OSError, TimeoutError) as exc:
             await self._redis.aclose()
+            self._redis = None  # never joined: nothing to leave (close() would say it failed to)
             raise ConfigError(
-                f"cannot use Redis at {self.url}: {exc or type(exc).__name__} "
+                f"cannot use Redis at {shown_url(self.url)}: {_hide(str(exc), self.url) or type(exc).__name__} "
                 "(check the redis setting and that redis-server runs and is reachable)"
             ) from None
         self._tasks = [
@@ -194,7 +224,7 @@ class Cluster:
             asyncio.create_task(self._reader(), name="cluster-reader"),
             asyncio.create_task(self._heartbeat(), name="cluster-heartbeat"),
         ]
-        log.info("node %s joined the cluster on %s", self.node_id, self.url)
+        log.info("node %s joined the cluster on %s", self.node_id, shown_url(self.url))
 
     async def close(self, *, leave: bool = True) -> None:
         """Stop; ``leave`` deletes this node's liveness key so others take over at once."""

@@ -250,6 +250,13 @@ def _tokens(key: str, value: Any, where: str) -> tuple[str, ...]:
     out = []
     for item in value:
         digest = item.strip().lower() if isinstance(item, str) else item
+        if isinstance(digest, str) and digest.startswith(("cbt_", "cba_")):  # never echo a secret to the log
+            raise ConfigError(
+                f"invalid relay setting {key!r} from {where}: that is a token itself, not its sha256 digest; "
+                "remove it (anyone who reads this config or the relay's log may now hold it: issue a new one) "
+                "and put the digest that `cobrowse relay token create` / `admin-token create` prints, or use "
+                "the token store"
+            )
         if not isinstance(digest, str) or len(digest) != 64 or any(c not in "0123456789abcdef" for c in digest):
             raise _fail(
                 key, where, "each entry must be the sha256 hex digest (64 hex characters) of a token", item
@@ -286,7 +293,8 @@ _NODE_ID = re.compile(r"[A-Za-z0-9_.\-]{1,64}")
 
 def _redis_url(key: str, value: Any, where: str) -> str:
     if not isinstance(value, str) or (value.strip() and not value.strip().startswith(("redis://", "rediss://", "unix://"))):
-        raise _fail(key, where, "expected a redis://host:port/db (rediss:// for TLS, unix:///path) URL, or empty", value)
+        shown = re.sub(r"//[^/@]*@", "//***@", value) if isinstance(value, str) else value  # a password in it
+        raise _fail(key, where, "expected a redis://host:port/db (rediss:// for TLS, unix:///path) URL, or empty", shown)
     return value.strip()
 
 
@@ -387,6 +395,26 @@ def read_file(path: str | os.PathLike[str]) -> dict[str, Any]:
                 f"unknown relay setting {key!r} in {str(p)!r} [relay]; known settings: {', '.join(FIELD_NAMES)}"
             )
     return table
+
+
+#: Read by the relay's admin commands, not settings.
+OTHER_ENV = frozenset({ENV_CONFIG, "COBROWSE_RELAY_ADMIN_URL"})
+
+
+def unknown_env(env: Mapping[str, str]) -> list[str]:
+    """A warning per ``COBROWSE_RELAY_*`` variable that is no setting (a typo would otherwise
+    change nothing without a word; not an error: the environment is shared with other programs)."""
+    import difflib
+
+    known = {ENV_PREFIX + key.upper() for key in FIELD_NAMES}
+    warnings = []
+    for name in sorted(env):
+        if name.startswith(ENV_PREFIX) and name not in known and name not in OTHER_ENV:
+            close = difflib.get_close_matches(name, sorted(known | OTHER_ENV), n=1, cutoff=0.8)
+            hint = f"did you mean {close[0]}? " if close else ""
+            warnings.append(f"ignoring the environment variable {name}: it is not a relay setting ({hint}"
+                            "docs/relay.md lists them)")
+    return warnings
 
 
 def load_config(

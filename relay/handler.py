@@ -146,11 +146,14 @@ async def control(server: RelayHost, ws: Any, data: str, *, nameplate: str | Non
         return await server.apply(rooms.malformed(ws, str(exc), server.now()), ws)
     if isinstance(msg, QUEUE_MESSAGES):
         if isinstance(msg, Pick) and server.bridge is not None and server.bridge.forward_pick(ws, msg.id):
+            server.control_hist[msg.type].observe(time.perf_counter() - t0)
             return False  # that customer waits on another node: its answer comes from there
         out = queue_control(rooms, server.queue, ws, msg, server.now())
         if server.queue.watching(ws):
             server.admission.attached(ws)  # an agent's queue connection is never dropped to make room
-        return await server.apply(out, ws)
+        closing = await server.apply(out, ws)
+        server.control_hist[msg.type].observe(time.perf_counter() - t0)
+        return closing
     refusal = admit(server, ws, msg) if not rooms.attached(ws) else None
     if refusal is not None:
         return await send_refusal(ws, refusal)

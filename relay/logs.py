@@ -60,7 +60,7 @@ class HumanFormatter(logging.Formatter):
 
 #: Field names as words (the rest: underscores become spaces).
 _WORDS = {"duration_s": "lasted", "waited_s": "waited", "grace_s": "grace", "age_s": "age",
-          "agent_token": "token", "address": "from", "by": "by the", "from_node": "from node"}
+          "agent_token": "token", "claim_s": "after", "address": "from", "by": "by the", "from_node": "from node"}
 
 
 def _detail(key: str, value: Any) -> str:

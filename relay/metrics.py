@@ -85,7 +85,7 @@ class RelayMetrics:
     def __init__(self, live: Callable[[], Live], version: str) -> None:
         r = self.registry = CollectorRegistry()
         self.created = Counter(f"{PREFIX}_sessions_created", "Sessions created (open)", ["role"], registry=r)
-        self.paired = Counter(f"{PREFIX}_sessions_paired", "Sessions whose second side claimed", registry=r)
+        self.paired = Counter(f"{PREFIX}_sessions_paired", "Sessions paired: the creator confirmed the code", registry=r)
         self.resumed = Counter(f"{PREFIX}_resumes", "Sides that came back with resume", registry=r)
         self.ended = Counter(f"{PREFIX}_sessions_ended", "Sessions ended, by reason", ["reason"], registry=r)
         self.killed = Counter(f"{PREFIX}_sessions_killed", "Sessions an admin ended", registry=r)
@@ -117,6 +117,10 @@ class RelayMetrics:
             self.refusals.labels(code)
         for limit in ("claims", "bytes"):
             self.rate_limited.labels(limit)
+        for role in ("agent", "customer"):
+            self.created.labels(role)
+        for reason in sorted(_KNOWN_REASONS & {"ended", "expired", "peer_timeout", "idle", "killed", "shutdown"}):
+            self.ended.labels(reason)
         r.register(_LiveCollector(live))
         ProcessCollector(namespace=PREFIX, registry=r)
         self._bytes_hits = self.rate_limited.labels("bytes")
@@ -125,7 +129,7 @@ class RelayMetrics:
         kind, data = event.kind, event.data
         if kind == "created":
             self.created.labels(str(data.get("role"))).inc()
-        elif kind == "paired":
+        elif kind == "confirmed":  # not "paired": a claim with a wrong code is released again
             self.paired.inc()
         elif kind == "resumed":
             self.resumed.inc()

@@ -49,4 +49,7 @@ def refusal_words(data: dict[str, object]) -> str:
     state = data.get("token_state")
     if code == "unauthorized" and isinstance(state, str) and state in TOKEN_WORDS:
         return f"{code}: {TOKEN_WORDS[state]}"
+    if code == "rate_limited" and data.get("limit") == "claims":
+        return (f"{code}: too many failed claims (wrong or unknown codes) from this address "
+                f"(rate_limit per rate_window): blocked for {data.get('blocked_s')} s")
     return code

@@ -85,7 +85,7 @@ class RoomsAcrossProcesses(RoomsBase):
             age = (ages or {}).get(record.id, 0.0)
             if not record.joiner_role and age >= self.config.unclaimed_ttl:
                 continue
-            one = self._revive(record, now, "restored", ttl_left=self.config.unclaimed_ttl - age)
+            one = self._revive(record, now, "restored", ttl_left=self.config.unclaimed_ttl - age, age=age)
             out.events.extend(one.events)
         return out
 
@@ -114,7 +114,8 @@ class RoomsAcrossProcesses(RoomsBase):
             s.agent_token or "",
         )
 
-    def _revive(self, record: SessionRecord, now: float, kind: str, ttl_left: float | None = None) -> Output:
+    def _revive(self, record: SessionRecord, now: float, kind: str, ttl_left: float | None = None,
+                age: float = 0.0) -> Output:
         out = Output()
         nameplate, session_id, agent_token = record.nameplate, record.id, record.agent_token
         if nameplate in self._sessions or session_id in self._by_id:
@@ -122,7 +123,7 @@ class RoomsAcrossProcesses(RoomsBase):
         grace_until = now + self.config.grace
         first = Side(record.creator_role, "", None, grace_until, record.creator_digest)
         ttl = self.config.unclaimed_ttl if ttl_left is None else max(0.0, ttl_left)
-        session = RoomSession(nameplate, first, now + ttl, session_id, now)
+        session = RoomSession(nameplate, first, now + ttl, session_id, now - age)  # its age survives a restart
         self._cooling.pop(nameplate, None)
         self._dead.pop(nameplate, None)
         self._sessions[nameplate] = session

@@ -271,7 +271,8 @@ class Rooms(RoomsAcrossProcesses):
             return self._fatal(conn, c, "bad_version", now, out, f"relay speaks version {PROTOCOL_VERSION}")
         if self.limiter.blocked(c.address, now):
             wait = self.limiter.retry_after(c.address, now)
-            return self._fatal(conn, c, "rate_limited", now, out, f"retry in {wait:.0f} s", retry_after=max(1, math.ceil(wait)))
+            return self._fatal(conn, c, "rate_limited", now, out, f"retry in {wait:.0f} s", retry_after=max(1, math.ceil(wait)),
+                               why={"limit": "claims", "blocked_s": max(1, math.ceil(wait))})
         token_name = None
         if msg.role == "agent":
             ok, token_name = self._token(msg.token)
@@ -400,6 +401,7 @@ class Rooms(RoomsAcrossProcesses):
         out.events.append(Event("confirmed", session.id, {
             "nameplate": session.nameplate, "failures": session.failures,
             "claim_s": round(now - (session.claim_deadline - self.config.claim_timeout), 3),
+            "agent_token": session.agent_token,
         }))
 
     def _release(self, c: Conn, msg: Release, now: float, out: Output) -> None:
@@ -452,7 +454,7 @@ class Rooms(RoomsAcrossProcesses):
             out.send.append((creator.conn, Released(reason, session.failures)))
         out.events.append(Event("released", session.id, {
             "nameplate": session.nameplate, "reason": reason, "guess": guessed, "failures": session.failures,
-            "role": joiner.role, "address": address,
+            "role": joiner.role, "address": address, "agent_token": session.agent_token,
         }))
 
     def _fatal(

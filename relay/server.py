@@ -64,6 +64,8 @@ if TYPE_CHECKING:
 __all__ = ["FRAME_SLACK", "RelayServer", "address_key", "forwarded_for", "serve_relay"]
 
 log = logging.getLogger("relay")
+#: A claim is not a pairing until the creator confirms the code (a wrong code is released).
+LOG_VERBS = {"paired": "claimed (the code is being checked)"}
 
 # websockets itself cuts frames this far above max_frame_bytes (close code 1009) before
 # buffering them; frames in between get the friendlier ``too_large`` error from us.
@@ -423,7 +425,7 @@ class RelayServer:
                 log.warning("session %s reported by the %s", event.data.get("nameplate"), event.data.get("by"),
                             extra={"ctx": ctx})
             elif event.session is not None:
-                log.info("session %s %s", event.session, event.kind, extra={"ctx": ctx})
+                log.info("session %s %s", event.session, LOG_VERBS.get(event.kind, event.kind), extra={"ctx": ctx})
             else:  # the help queue's events belong to no session yet
                 log.info("help queue: %s", event.kind, extra={"ctx": ctx})
 

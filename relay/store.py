@@ -19,11 +19,13 @@ sessions then end as they did before this store.
 
 from __future__ import annotations
 
+import fcntl
 import logging
 import os
 import sqlite3
 from pathlib import Path
 
+from cobrowse.errors import ConfigError
 from relay.config import RelayConfig
 from relay.rooms import Event, Output, Rooms, SessionRecord
 
@@ -85,6 +87,7 @@ class SessionStore:
     def __init__(self, path: str | os.PathLike[str]) -> None:
         self.path = Path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        self._lock = _lock(self.path)
         fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600)
         os.close(fd)
         self._db = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
@@ -130,6 +133,32 @@ class SessionStore:
 
     def close(self) -> None:
         self._db.close()
+        os.close(self._lock)  # the lock goes with it
+
+
+class StoreInUse(ConfigError):
+    pass
+
+
+def _lock(path: Path) -> int:
+    """Hold ``<store>.lock`` for as long as the relay runs: a second relay on the same store
+    would take back (and then end) the first one's sessions at its own restart. The kernel
+    drops the lock with the process, however it dies (``kill -9`` included)."""
+    lock = path.with_name(path.name + ".lock")
+    fd = os.open(lock, os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        holder = os.pread(fd, 32, 0).decode("ascii", "replace").strip()
+        os.close(fd)
+        raise StoreInUse(
+            f"the session store {str(path)!r} is in use by another relay"
+            + (f" (pid {holder})" if holder.isdigit() else "")
+            + ": stop it, or give this one its own session_store (--session-store FILE)"
+        ) from None
+    os.ftruncate(fd, 0)
+    os.pwrite(fd, f"{os.getpid()}\n".encode(), 0)
+    return fd
 
 
 def restore_sessions(store: SessionStore, rooms: Rooms, now: float, wall: float) -> Output:

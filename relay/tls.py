@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import errno
+import os
 import ssl
 
 from cobrowse.errors import ConfigError
@@ -19,10 +21,20 @@ def ssl_context(config: RelayConfig) -> ssl.SSLContext | None:
 
 
 def load_certificate(ctx: ssl.SSLContext, config: RelayConfig) -> None:
+    for what, path in (("certificate", config.tls_cert), ("key", config.tls_key)):
+        try:
+            with open(path, "rb"):
+                pass
+        except OSError as exc:  # which of the two, and what to do: not only "Permission denied"
+            hint = (f" by the relay's user (uid {os.geteuid()}): make it readable, or hand it over with "
+                    "systemd's LoadCredential= (deploy/cobrowse-relay.service)") if exc.errno == errno.EACCES else ""
+            raise ConfigError(f"cannot read the TLS {what} {path!r}: {exc.strerror or exc}{hint}") from None
     try:
         ctx.load_cert_chain(config.tls_cert, config.tls_key)
     except (OSError, ssl.SSLError) as exc:
         why = getattr(exc, "strerror", None) or getattr(exc, "reason", None) or str(exc)
         raise ConfigError(
-            f"cannot load the TLS certificate {config.tls_cert!r} with the key {config.tls_key!r}: {why}"
+            f"cannot load the TLS certificate {config.tls_cert!r} with the key {config.tls_key!r}: {why} "
+            "(tls_cert must be the PEM certificate chain and tls_key its PEM private key: not swapped, "
+            "and the key of that certificate)"
         ) from None

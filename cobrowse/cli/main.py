@@ -23,7 +23,9 @@ COBROWSE_WEBHOOK_URL, COBROWSE_WEBHOOK_SECRET (agents: session summaries; docs/h
 COBROWSE_LANG (the customer's language: en, ru, zh, fa; docs/i18n.md)"""
 
 #: The relay reads its own variables, not the clients' (docs/relay.md, "Configuration").
-RELAY_EPILOG = EPILOG.split("\n\n")[0] + """
+RELAY_EPILOG = """exit status: 0\u00a0normal stop (a signal) or done\u00a0· 1\u00a0the relay refused an admin request (bad admin token, no such session)\u00a0·
+2\u00a0bad settings or usage, or the relay cannot start (port in use, unreadable certificate, Redis down, store in use)\u00a0·
+3\u00a0relay unreachable (sessions, kill)
 
 environment: every setting as COBROWSE_RELAY_<NAME> (COBROWSE_RELAY_PORT, COBROWSE_RELAY_AGENT_TOKENS,
 COBROWSE_RELAY_TURN_SECRET, ...; flags > environment > the config file), COBROWSE_RELAY_CONFIG (the

@@ -256,4 +256,4 @@ def test_bad_new_settings_exit_2_with_one_line(tmp_path: Path) -> None:
         [*CLI, "--port", "0", "--tls-cert", str(tmp_path / "c.pem"), "--tls-key", str(tmp_path / "k.pem")],
         cwd=ROOT, env=env_for(tmp_path), capture_output=True, text=True, timeout=T,
     )
-    assert proc.returncode == 2 and "cannot load the TLS certificate" in proc.stderr
+    assert proc.returncode == 2 and "cannot read the TLS certificate" in proc.stderr and "c.pem" in proc.stderr

@@ -252,7 +252,7 @@ async def test_audit_log_records_session_events_with_the_token_name_and_no_conte
     await relay.wait_closed()
     text = audit.read_text()
     records = [json.loads(line) for line in text.splitlines()]
-    assert [r["event"] for r in records] == ["created", "paired", "killed", "ended"]
+    assert [r["event"] for r in records] == ["created", "paired", "confirmed", "killed", "ended"]
     assert {r["session"] for r in records} == {session_id}
     assert all(r["agent_token"] == "alice" for r in records)
     assert records[-1]["reason"] == "killed" and records[-1]["bytes"] == len(canary)
@@ -461,7 +461,7 @@ async def test_tls_serves_wss_and_https(make_relay: Callable[..., Awaitable[Rela
 
 async def test_tls_with_unusable_files_is_a_config_error(tmp_path: Path) -> None:
     missing = RelayConfig(host="127.0.0.1", port=0, tls_cert=str(tmp_path / "no.pem"), tls_key=str(tmp_path / "no.key"))
-    with pytest.raises(ConfigError, match="cannot load the TLS certificate"):
+    with pytest.raises(ConfigError, match="cannot read the TLS certificate .*no.pem.: No such file"):
         await serve_relay(missing)
     with pytest.raises(ConfigError, match="tls_cert and tls_key go together"):
         RelayConfig(tls_cert="/x.pem")

@@ -136,3 +136,18 @@ def test_nameplates_that_ended_before_a_restart_stay_dead_and_cool(tmp_path: Pat
     assert store.ended(1200.0 - 1800.0) == {"42": 1100.0}
     assert store.ended(1150.0) == {}  # older than that: forgotten
     store.close()
+
+
+def test_a_restored_session_keeps_its_age_for_the_admin_listing_and_the_audit_log() -> None:
+    """qa9: after a restart `cobrowse relay sessions` showed the time since the restart, and the
+    `ended` line's duration_s lost the time before it."""
+    old = make(grace=300.0)
+    paired(old)
+    record = old.record("id1")
+    assert record is not None
+    new = make(grace=300.0)
+    new.restore([record], 1000.0, {"id1": 600.0})
+    assert new.snapshot(1010.0)[0]["age_s"] == 610.0
+    out = new.kill("id1", 1020.0)
+    ended = [e for e in out.events if e.kind == "ended"]
+    assert ended and ended[0].data["duration_s"] == 620.0
