@@ -244,6 +244,11 @@ def unreachable(url: str, exc: BaseException, proxy: ProxyChoice | None = None) 
             f"the relay at {url} presented a TLS certificate this machine does not trust ({detail}): "
             "a relay with its own certificate authority needs SSL_CERT_FILE=/path/to/its-ca.pem"
         )
+    if url.startswith("wss://") and isinstance(exc, (ssl.SSLError, ConnectionResetError)):
+        return RelayUnavailable(  # a TLS hello to a relay without TLS: reset, or an SSL error
+            f"cannot reach the relay at {url} ({detail}): its TLS handshake failed; if that relay does "
+            f"not use TLS, connect with ws://{url.removeprefix('wss://')}"
+        )
     return RelayUnavailable(
         f"cannot reach the relay at {url} ({detail}): check the address and your network, "
         "or start one with `cobrowse relay`"
