@@ -30,6 +30,7 @@ over when its home is lost: ids, roles, the sides' resume secrets, the agent tok
 
 from __future__ import annotations
 
+import math
 import struct
 from dataclasses import dataclass
 from typing import Iterator
@@ -169,6 +170,7 @@ class SessionRecord:
     joiner_role: str = ""
     joiner_token: str = ""
     agent_token: str = ""  # the token's name, "" without one
+    created: str = ""  # when it was created, seconds since the epoch ("" in records older than fix9)
     ended: bool = False
 
     def to_redis(self) -> dict[str, str]:
@@ -187,9 +189,20 @@ class SessionRecord:
         if not clean.get("home"):
             return None
         known = {k: clean.get(k, "") for k in (
-            "home", "id", "creator_role", "creator_token", "joiner_role", "joiner_token", "agent_token",
+            "home", "id", "creator_role", "creator_token", "joiner_role", "joiner_token", "agent_token", "created",
         )}
         return cls(nameplate=nameplate, ended=clean.get("ended") == "1", **known)
+
+    def age(self, wall: float) -> float:
+        """Seconds since the session was created (``wall``: the time now, since the epoch): 0
+        for an old record without the time, a damaged one, or a clock ahead of this node's."""
+        try:
+            created = float(self.created)
+        except ValueError:
+            return 0.0
+        if not (math.isfinite(created) and 0.0 <= created <= wall):
+            return 0.0
+        return wall - created
 
     @property
     def adoptable(self) -> bool:

@@ -26,6 +26,7 @@ import logging
 import os
 import secrets
 import socket
+import time
 from collections import deque
 from itertools import count
 from typing import Any
@@ -235,7 +236,7 @@ class Bridge:
                 joiner = (record.joiner_role, record.joiner_token) if record.joiner_role else None
                 out = self.server.rooms.adopt(
                     nameplate, record.id, (record.creator_role, record.creator_token), joiner,
-                    record.agent_token or None, self.server.now(),
+                    record.agent_token or None, self.server.now(), age=record.age(time.time()),
                 )
                 self.server.apply_later(out)
                 log.info("took over session %s from lost node %s", record.id, record.home,
@@ -438,7 +439,7 @@ class Bridge:
         if event.kind in ("created", "paired", "adopted"):
             nameplate = str(event.data.get("nameplate", ""))
             self._nameplates[event.session] = nameplate
-            fields = self.server.rooms.export(nameplate)
+            fields = self.server.rooms.export(nameplate, self.server.now(), time.time())
             if fields is not None:
                 self.cluster.save(nameplate, fields)
         elif event.kind == "ended":

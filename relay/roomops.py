@@ -49,32 +49,37 @@ class RoomsAcrossProcesses(RoomsBase):
                 break
         return list(seen)
 
-    def export(self, nameplate: str) -> dict[str, str] | None:
-        """What another node needs to adopt the session (its sides' resume secrets included)."""
+    def export(self, nameplate: str, now: float | None = None, wall: float | None = None) -> dict[str, str] | None:
+        """What another node needs to adopt the session (its sides' resume secrets included);
+        with ``now`` and ``wall`` (the time since the epoch) also when it was created, so an
+        adopting node keeps its age (rooms' clock is monotonic: only wall time travels)."""
         s = self._sessions.get(nameplate)
         if s is None:
             return None
         joiner = s.joiner
-        return {
+        fields = {
             "id": s.id, "creator_role": s.creator.role, "creator_token": s.creator.token,
             "joiner_role": joiner.role if joiner is not None else "",
             "joiner_token": joiner.token if joiner is not None else "",
             "agent_token": s.agent_token or "",
         }
+        if now is not None and wall is not None:
+            fields["created"] = f"{wall - (now - s.created_at):.3f}"
+        return fields
 
     def adopt(
         self, nameplate: str, session_id: str, creator: tuple[str, str], joiner: tuple[str, str] | None,
-        agent_token: str | None, now: float,
+        agent_token: str | None, now: float, *, age: float = 0.0,
     ) -> Output:
         """Take over a session whose node was lost: both sides away, each with a fresh grace
         period to ``resume`` here (or through another node). A no-op if it is here already.
-        ``creator``/``joiner`` are (role, resume secret)."""
+        ``creator``/``joiner`` are (role, resume secret); ``age``: seconds since it was created."""
         record = SessionRecord(
             nameplate, session_id, creator[0], secret_digest(creator[1]),
             joiner[0] if joiner is not None else "", secret_digest(joiner[1]) if joiner is not None else b"",
             agent_token or "",
         )
-        return self._revive(record, now, "adopted")
+        return self._revive(record, now, "adopted", age=age)
 
     def restore(self, records: list[SessionRecord], now: float, ages: dict[str, float] | None = None) -> Output:
         """This relay restarted: take its sessions back from its store, every side away with

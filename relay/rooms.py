@@ -372,7 +372,10 @@ class Rooms(RoomsAcrossProcesses):
         if other is not None and other.conn is not None:
             text = SCARED_MESSAGE if reason == "scared" else f"the {side.role} ended the session"
             out.send.append((other.conn, Closed(reason, text)))
-        self._end(session, now, out, reason, by=side.role)
+        # A side passing on its peer's sealed End closes first, with the peer's reason: the
+        # relay cannot read who pressed end, and a ``by`` contradicting the reason misleads.
+        passed_on = reason.endswith("_ended") and reason != f"{side.role}_ended"
+        self._end(session, now, out, reason, by=None if passed_on else side.role)
 
     def _report(self, conn: Key, c: Conn, now: float, out: Output) -> None:
         """A side reports its session to the operator (a suspected scam): one ``reported``

@@ -175,6 +175,8 @@ class RelayServer:
                 same.listen(LISTEN_BACKLOG)
         if sockets:
             self.port = sockets[0].getsockname()[1]
+        if self.token_store is not None and self._stored_tokens:
+            self._say_tokens(self._stored_tokens)
         for warning in cfg.security_warnings(self._stored_tokens):
             log.warning("WARNING: %s", warning)
         log.info("admission limits: %s", self.limits.describe())
@@ -378,9 +380,13 @@ class RelayServer:
         names = token_names(records, self.config.agent_tokens)
         self.token_digests = frozenset(names)
         self.rooms.set_agent_tokens(names, revoked_names(revoked, names))
-        if store is not None and (records or not initial):
-            log.info("agent tokens: %d from %s, %d from the config", len(records), store.path,
-                     len(self.config.agent_tokens))
+        if store is not None and not initial:  # at start: said once listening (start), never before an error
+            self._say_tokens(len(records))
+
+    def _say_tokens(self, stored: int) -> None:
+        assert self.token_store is not None
+        log.info("agent tokens: %d from %s, %d from the config", stored, self.token_store.path,
+                 len(self.config.agent_tokens))
 
     def reload(self) -> None:
         """SIGHUP: the token store, the audit log (after logrotate) and the TLS certificate."""

@@ -360,7 +360,7 @@ class CustomerView(App[None]):
             text, classes = tr(SHARED[level], agent=agent), level
         narrow = self.has_class("narrow")
         shared = classes == level
-        recording = runtime is not None and runtime.recording.recording and self.phase == Phase.PAIRED
+        recording = runtime is not None and runtime.anyone_records() and self.phase == Phase.PAIRED  # any agent's
         # 80 columns and more, but the sentence does not fit (Persian at 80, a long name): its
         # " · " items that fit (the keys are in the bottom line too), else the short form; whole,
         # never cut ("… Ctrl-] e…" without what the key does)

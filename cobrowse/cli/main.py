@@ -33,6 +33,13 @@ TOML file with a [relay] table), COBROWSE_DATA_DIR (live sessions; not the token
 COBROWSE_ADMIN_TOKEN and COBROWSE_RELAY_ADMIN_URL (sessions, kill); docs/relay.md"""
 
 
+#: org talks to no relay: it only ends well or with a one-line error (cobrowse/cli/org.py).
+ORG_EPILOG = """exit status: 0\u00a0done\u00a0· 2\u00a0usage or configuration error (no organisation key, a key that
+exists without --force, an unreadable or damaged file, a playbook that cannot be signed)
+
+environment: COBROWSE_ORG_DIR (where the organisation key lives), COBROWSE_CONFIG (its default:
+an org folder next to that config file); docs/trust.md"""
+
 def _client_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--relay", metavar="URL", help="relay URL (default: $COBROWSE_RELAY, the config file, then ws://127.0.0.1:8765)")
     proxy = parser.add_mutually_exclusive_group()
@@ -166,7 +173,7 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
 
     from cobrowse.cli import org_args
 
-    org = sub.add_parser("org", help="an organisation's signing key and agent credentials (admins)", description="Create the organisation's signing key, issue and revoke agent credentials, and publish the trust file customers use to see your agents as verified.", epilog=EPILOG, formatter_class=HelpFormatter)
+    org = sub.add_parser("org", help="an organisation's signing key and agent credentials (admins)", description="Create the organisation's signing key, issue and revoke agent credentials, and publish the trust file customers use to see your agents as verified.", epilog=ORG_EPILOG, formatter_class=HelpFormatter)
     org_args.add_arguments(org)
     return parser
 

@@ -37,6 +37,12 @@ class TeamSeat(_Base):
         #: The pairing whose call the customer's call keys and the app's call bar are for (a team:
         #: whichever agent's call is going; alone: this one).
         self.call_seat: Callable[[], CustomerRuntime] = self._me
+        #: Whether an agent records (a team: any pairing's agent; alone: this one's), for the
+        #: banner's "● RECORDING": an invited agent's recording showed only as a line.
+        self.anyone_records: Callable[[], bool] = self._records
+
+    def _records(self) -> bool:
+        return bool(self._me().recording.recording)
 
     async def _team(self, effect: TeamRequest | TeamAnswer) -> None:
         if self.on_team is not None:

@@ -153,6 +153,7 @@ class CustomerTeam:
         self.calls.watch(host)
         host.voice_command = self.voice_command  # type: ignore[method-assign]  # the call key: whichever agent's call
         host.call_seat = self.call_seat
+        host.anyone_records = self.anyone_records
 
     @property
     def now(self) -> float:
@@ -474,6 +475,11 @@ class CustomerTeam:
     async def voice_command(self, name: str) -> None:
         """Ctrl-] t / o / u and the app's call buttons: the call going on, whichever agent's."""
         await CustomerRuntime.voice_command(self.call_seat(), name)
+
+    def anyone_records(self) -> bool:
+        """Whether any agent still here records (the customer's banner says so)."""
+        return any(not runtime.detached and runtime.policy.desk.recording.recording
+                   for runtime in (self.host, *self.guests.values()))
 
     async def _stop_recording(self) -> None:
         """Ctrl-] x stops every agent's recording (it stopped only the first agent's: an invited
