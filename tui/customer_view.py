@@ -26,7 +26,7 @@ from cobrowse.policy.customer_events import Level
 from cobrowse.protocol.prompts import ASKS, GIVES, PromptKind
 from cobrowse.wire.code import Code
 from cobrowse.plain.keymap import GET_HELP, Front, keys_for, prefix_byte, rewrite
-from tui.customer_texts import (CONFIRM_CONTROL, CONNECTING, SHARED, SHORT_KEYS, SHORT_LEVEL, armed_hint,
+from tui.customer_texts import (CONFIRM_CONTROL, CONNECTING, SHARED, SHORT_KEYS, SHORT_LEVEL, armed_hint, bare,
                                 ended_status_hint, fit_hint, guide_status_hint, level_text, seeing_hint, status_hint, team_line, team_names,
                                 unverified_hint, consent_labels, pause_label)
 from tui.safe import PlainStatic, plain, toast_text
@@ -367,7 +367,9 @@ class CustomerView(App[None]):
         full = rewrite(tr("● RECORDING (Ctrl-] x stops) · {banner}", banner=text) if recording else text)
         squeezed = not narrow and shared and width > 0 and cell_len(full) > width - 2
         fitted = fit_hint(full, width - 2) if squeezed else ""
-        if fitted and cell_len(fitted) <= width - 2 and " · " in fitted:
+        # an agent who may type: the revoke key stays (the unverified bottom line has none)
+        revoke_kept = level == Level.VIEW or bare(fitted).endswith(bare(full.split(" · ")[-1]))
+        if fitted and cell_len(fitted) <= width - 2 and " · " in fitted and revoke_kept:
             banner = self.query_one("#banner", PlainStatic)
             banner.update(fitted)
             banner.set_classes(classes)

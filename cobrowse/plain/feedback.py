@@ -4,11 +4,15 @@
 
 The first key answers the question (``y``/``n``; Enter skips it), the second gives the
 rating (``1``..``5``; Enter skips it); Esc or Ctrl-C skips everything. Any other key is
-ignored, so a stray keystroke cannot send a wrong answer.
+ignored, so a stray keystroke cannot send a wrong answer. A digit of any script counts as
+its value and a full-width letter as its ASCII one: fa's prompt says "۱-۵", which a Persian
+keyboard types, and a Chinese input method types ``ｙ``/``３`` in full-width mode.
 """
 
 from __future__ import annotations
 
+import codecs
+import unicodedata
 
 from cobrowse.i18n.text import N_
 from cobrowse.wire.frozen import frozen
@@ -27,23 +31,26 @@ class FeedbackPrompt:
     def __init__(self) -> None:
         self.solved: str | None = None
         self.answer: FeedbackAnswer | None = None
+        self._decoder = codecs.getincrementaldecoder("utf-8")(errors="ignore")
 
     def feed(self, data: bytes) -> FeedbackAnswer | None:
         """Feed keys; return the answer once complete (then ignore further keys)."""
-        for byte in data:
+        for char in self._decoder.decode(data):
             if self.answer is not None:
                 break
-            if byte in (0x1B, 0x03):
+            key = unicodedata.normalize("NFKC", char)[:1]
+            digit = unicodedata.decimal(char, 0)
+            if key in ("\x1b", "\x03"):
                 self.answer = FeedbackAnswer(self.solved or "", 0)
             elif self.solved is None:
-                if byte in (ord("y"), ord("Y")):
+                if key in ("y", "Y"):
                     self.solved = "yes"
-                elif byte in (ord("n"), ord("N")):
+                elif key in ("n", "N"):
                     self.solved = "no"
-                elif byte in (0x0D, 0x0A):
+                elif key in ("\r", "\n"):
                     self.solved = ""
-            elif ord("1") <= byte <= ord("5"):
-                self.answer = FeedbackAnswer(self.solved, byte - ord("0"))
-            elif byte in (0x0D, 0x0A):
+            elif 1 <= digit <= 5:
+                self.answer = FeedbackAnswer(self.solved, digit)
+            elif key in ("\r", "\n"):
                 self.answer = FeedbackAnswer(self.solved, 0)
         return self.answer

@@ -66,6 +66,7 @@ class PrefixParser:
         self._state = "normal"
         self._chat = bytearray()
         self._drafted = False  # a Draft of this chat line was given (its end must be told)
+        self._skip = 0  # continuation bytes left of a non-ASCII key after the prefix
 
     def feed(self, data: bytes) -> list[Action]:
         actions: list[Action] = []
@@ -85,6 +86,10 @@ class PrefixParser:
                 actions.append(Draft(None))
 
         for index, byte in enumerate(data):
+            if self._skip:
+                self._skip = self._skip - 1 if byte & 0xC0 == 0x80 else 0
+                if byte & 0xC0 == 0x80:
+                    continue
             if self._state == "normal":
                 if byte == self._prefix:
                     self._state = "prefix"
@@ -105,6 +110,8 @@ class PrefixParser:
                 else:
                     flush()
                     actions.append(Command("help"))
+                    # a letter of another layout (Ctrl-] н): its whole character, not one byte
+                    self._skip = 1 if 0xC0 <= byte < 0xE0 else 2 if 0xE0 <= byte < 0xF0 else 3 if 0xF0 <= byte < 0xF8 else 0
             elif self._state == "chat_esc":  # the [ or O after ESC: a key's sequence follows
                 self._state = "chat_key"
             elif self._state == "chat_key":  # inside an arrow's or a function key's sequence: not text

@@ -204,3 +204,13 @@ def test_escape_alone_still_cancels_and_ends_the_draft() -> None:
     parser.feed(P + b"cab")
     assert parser.feed(b"\x1b") == [Draft(None), Echo("(chat cancelled)")]
     assert parser.feed(b"ls") == [ToProgram(b"ls")]
+
+
+@pytest.mark.parametrize("chunks", [(P + "н".encode(),), (P + "н".encode()[:1], "н".encode()[1:]),
+                                    (P + "中".encode()[:2], "中".encode()[2:] + b"ls")])
+def test_a_non_ascii_key_after_the_prefix_is_swallowed_whole(chunks: tuple[bytes, ...]) -> None:
+    """Plain mode, a Russian layout on: Ctrl-] y sends Ctrl-] н; its first byte showed the help
+    and the second went to the customer's shell as a stray byte (the app reads whole keys)."""
+    out = feed_all(PrefixParser(), *chunks)
+    assert Command("help") in out
+    assert program_bytes(out) == (b"ls" if len(chunks) == 2 and chunks[1].endswith(b"ls") else b"")
