@@ -221,6 +221,9 @@ async def test_a_direct_session_keeps_the_relays_idle_timeout_at_bay() -> None:
         # The same relay still ends a session that really idles (on the relay path).
         idle = RtcSettings(direct=False)
         agent, agent_events, customer, customer_events, tasks = await paired(url, idle, idle)
+        # Each side pings every 2 s on its own schedule: two schedules ~1 s apart (a loaded
+        # machine pairs the sides that far apart) leave no 1.5 s gap. Idle means no pings.
+        agent.ping_every = customer.ping_every = 60.0
         try:
             await agent_events.until(lambda: agent_events.of("ended"), timeout=10)
             assert agent_events.of("ended")[-1]["reason"] == "idle"
