@@ -291,7 +291,7 @@ class SecureChannel:
             return Duplicate(seq, self.next_expected), self._answer_duplicate(now)
         answer = []
         self.loss_seen_at = now
-        if self._resend_asked_for != self.next_expected:
+        if not self.resend_pending():
             self._resend_asked_for = self.next_expected
             answer.append(self.ack(resend=True))
         return Gap(seq, self.next_expected), answer
