@@ -378,11 +378,11 @@ def _lane(terminal: LocalTerminal, notices: PlainNotices) -> Iterator[_Lane]:
 def _fresh_line(terminal: LocalTerminal, lane: NoticeLane | None) -> None:
     """End plain mode at the start of a line (``$ rc=0`` was the outer shell's output after the
     inner program's last prompt): only if the cursor is elsewhere when the lane knows where it
-    is, else always on a terminal (script(1) ends so)."""
+    is, else always on a terminal (script(1) ends so); the lane's lines never placed follow."""
     if not terminal.raw:
         return
     try:
-        terminal.write(b"\r\n" if lane is None else lane.fresh_line())
+        terminal.write(b"\r\n" if lane is None else lane.finish())
     except (RuntimeError, OSError):
         pass  # the terminal hung up
 

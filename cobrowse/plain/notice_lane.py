@@ -360,6 +360,18 @@ class NoticeLane:
         outer shell's next output does not land after the program's last prompt."""
         return b"" if self._mirror.cursor().col == 0 else b"\r\n"
 
+    def finish(self) -> bytes:
+        """Plain mode ends: the lines never placed (no cursor report came in time, the program
+        stayed full-screen or stopped inside a sequence), each on a row of its own after the
+        program's output, from the start of a line; a session that ended within a second of its
+        start lost every line, the reason it ended too, on a terminal that never answered."""
+        lines = self._held + [line for waiting, _ in self._waiting for line in waiting]
+        self._held, self._waiting, self._overlay = [], [], []
+        self._replay, self.asking = None, False
+        cancel = b"\x18" if self._mid else b""  # CAN: the terminal drops the program's unfinished sequence
+        self._last = b""
+        return cancel + self.fresh_line() + b"".join(f"{line}\r\n".encode() for line in lines)
+
     @property
     def waiting(self) -> bool:
         """Lines wait for the program's next output (see ``overdue``)."""

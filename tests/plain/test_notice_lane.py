@@ -221,6 +221,35 @@ def test_plain_mode_ends_on_a_fresh_line_only_when_the_cursor_is_not_at_its_star
     assert term.lane.fresh_line() == b""
 
 
+def test_lines_held_for_a_cursor_report_that_never_came_are_shown_when_plain_mode_ends() -> None:
+    """A session can pair and end within the second the lane waits for the terminal's answer
+    (a flood's e2e test lost every line so, the reason it ended too)."""
+    screen = Emulator(80, 8)
+    lane = NoticeLane(80, 8)
+    screen.feed(lane.start())
+    for data in (b"flood\r\n" * 20, b"flo"):
+        screen.feed(data)
+        screen.feed(lane.output(data))
+    screen.feed(lane.notice(["[cobrowse] connected"], urgent=False))
+    screen.feed(lane.notice(["[cobrowse] session ended: the agent ended the session"], urgent=True))
+    assert not any("cobrowse" in line for line in screen.lines())  # held: no report yet
+    screen.feed(lane.finish())
+    assert [line.rstrip() for line in screen.lines()][-4:] == [
+        "flo", "[cobrowse] connected", "[cobrowse] session ended: the agent ended the session", ""]
+    assert b"cobrowse" not in lane.finish()  # said once
+
+
+def test_a_line_waiting_for_a_program_stuck_inside_a_sequence_is_shown_when_plain_mode_ends() -> None:
+    term = Terminal()
+    term.program(b"$ \x1b[3")
+    term.say("[cobrowse] session ended: the program exited", urgent=True)
+    assert term.lane.waiting
+    out = term.lane.finish()
+    assert out.startswith(b"\x18")  # the program's sequence cancelled, not completed by our text
+    term.screen.feed(out)
+    assert "[cobrowse] session ended: the program exited" in "".join(term.text()) and not term.lane.waiting
+
+
 def test_the_chat_line_shows_as_typed_on_one_row_above_the_prompt() -> None:
     term = Terminal(at_row=3)
     term.program(b"$ ls")
