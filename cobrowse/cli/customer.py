@@ -372,19 +372,24 @@ def _lane(terminal: LocalTerminal, notices: PlainNotices) -> Iterator[_Lane]:
         notices.draft, notices.write = None, _stdout
         if lane.timer is not None:
             lane.timer.cancel()
-        _fresh_line(terminal, lane.lane)
+        last = _fresh_line(terminal, lane.lane)
+        if notices.end_line is not None and notices.end_line in last:
+            notices.end_line = None  # held until now: it is the last line already
 
 
-def _fresh_line(terminal: LocalTerminal, lane: NoticeLane | None) -> None:
+def _fresh_line(terminal: LocalTerminal, lane: NoticeLane | None) -> str:
     """End plain mode at the start of a line (``$ rc=0`` was the outer shell's output after the
     inner program's last prompt): only if the cursor is elsewhere when the lane knows where it
-    is, else always on a terminal (script(1) ends so); the lane's lines never placed follow."""
+    is, else always on a terminal (script(1) ends so); the lane's lines never placed follow
+    (returned: what was written)."""
     if not terminal.raw:
-        return
+        return ""
+    data = b"\r\n" if lane is None else lane.finish()
     try:
-        terminal.write(b"\r\n" if lane is None else lane.finish())
+        terminal.write(data)
     except (RuntimeError, OSError):
         pass  # the terminal hung up
+    return data.decode(errors="replace")
 
 
 def _show_guide_code(code: Code) -> None:
