@@ -33,7 +33,7 @@ from cobrowse.io.link import Frame, LinkEnded, PeerChanged, RelayLink, Resumed
 from cobrowse.protocol import messages as m
 from cobrowse.protocol.session import Integrity, Paired, Received, Session
 from cobrowse.screen.sync import ScreenMirror
-from cobrowse.wire.code import Code, new_secret
+from cobrowse.wire.code import Code, new_secret, parse_code
 
 WAIT = 20.0
 TICK = 0.05
@@ -109,10 +109,26 @@ class HostileAgent:
         link = RelayLink(relay_url, "agent", None, reconnect_for=5.0)
         nameplate = await link.open()
         agent = cls(link, Code(nameplate, new_secret(secrets.randbelow)), name=name, hello=hello)
-        agent._tasks = [asyncio.create_task(link.run(), name="hostile-link"),
-                        asyncio.create_task(agent._pump(), name="hostile-pump"),
-                        asyncio.create_task(agent._ticker(), name="hostile-ticker")]
+        agent._start()
         return agent
+
+    @classmethod
+    async def invited(cls, relay_url: str, invite_code: str, *, name: str) -> HostileAgent:
+        """Join a team with a real invitation (a patched client: it says hello, then anything),
+        paired with the customer, who has only been asked, not answered yet."""
+        code = parse_code(invite_code)
+        link = RelayLink(relay_url, "agent", None, reconnect_for=5.0)
+        await link.claim(code.nameplate)
+        link.confirm = None  # type: ignore[method-assign,assignment]  # only the creator confirms a claim
+        agent = cls(link, code, name=name, hello=True)
+        agent._start()
+        await agent.paired()
+        return agent
+
+    def _start(self) -> None:
+        self._tasks = [asyncio.create_task(self.link.run(), name="hostile-link"),
+                       asyncio.create_task(self._pump(), name="hostile-pump"),
+                       asyncio.create_task(self._ticker(), name="hostile-ticker")]
 
     async def close(self, reason: str = "agent_ended") -> None:
         """Leave without an ``End``: the relay closes the session."""

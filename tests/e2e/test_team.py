@@ -7,6 +7,8 @@ screen, chat reaches everyone; A leaves and B keeps the session; B leaves and it
 from __future__ import annotations
 
 import asyncio
+import contextlib
+from collections.abc import AsyncIterator
 
 from cobrowse.protocol.prompts import ARMING
 from tests.e2e.harness import Proc
@@ -43,6 +45,22 @@ async def admit(customer: Proc, b: Proc) -> None:
     """The customer allows B (`Ctrl-] y`) and B's screen starts."""
     await answer(customer, b"y")
     await b.event("sharing", active=True)
+
+
+@contextlib.asynccontextmanager
+async def team(relay_url: str, *customer_args: str) -> AsyncIterator[tuple[Proc, Proc, Proc, list[Proc]]]:
+    """Alice paired with the customer, Bob invited and admitted: (a, b, customer, procs); what
+    the test adds to ``procs`` is killed with them."""
+    a, customer = await session(relay_url, *customer_args)
+    procs: list[Proc] = [a, customer]
+    try:
+        b = await invite(relay_url, a, customer)
+        procs.append(b)
+        await admit(customer, b)
+        yield a, b, customer, procs
+    finally:
+        for proc in procs:
+            await proc.kill()
 
 
 async def answer(customer: Proc, key: bytes) -> None:

@@ -8,7 +8,7 @@ import asyncio
 
 from cobrowse.trust.tripwire import COOLDOWN
 from tests.e2e.harness import Proc
-from tests.e2e.test_team import admit, answer, invite, session
+from tests.e2e.test_team import answer, team
 
 
 async def grant(customer: Proc, asks: str) -> None:
@@ -19,12 +19,7 @@ async def grant(customer: Proc, asks: str) -> None:
 
 
 async def test_control_moves_to_b_with_a_new_prompt_and_leaves_a(relay_url: str) -> None:
-    a, customer = await session(relay_url)
-    procs: list[Proc] = [a, customer]
-    try:
-        b = await invite(relay_url, a, customer)
-        procs.append(b)
-        await admit(customer, b)
+    async with team(relay_url) as (a, b, customer, procs):
 
         await a.send({"cmd": "request_control", "level": "control"})
         await grant(customer, "the agent asks to CONTROL")
@@ -47,6 +42,3 @@ async def test_control_moves_to_b_with_a_new_prompt_and_leaves_a(relay_url: str)
         assert "has not granted control" in a.all("error")[-1]["message"]
         viewers = b.all("viewers")[-1]["viewers"]
         assert [v["name"] for v in viewers if v["control"]] == ["Bob"]
-    finally:
-        for proc in procs:
-            await proc.kill()

@@ -7,7 +7,7 @@ from __future__ import annotations
 import asyncio
 
 from tests.e2e.harness import Proc
-from tests.e2e.test_team import admit, agent, invite, session
+from tests.e2e.test_team import admit, agent, invite, session, team
 
 
 async def test_the_customer_drops_b_and_a_keeps_the_session(relay_url: str) -> None:
@@ -51,12 +51,7 @@ async def said_again(proc: Proc, keys: bytes, line: str) -> None:
 
 
 async def test_with_two_colleagues_the_customer_picks_which_one_goes(relay_url: str) -> None:
-    a, customer = await session(relay_url)
-    procs: list[Proc] = [a, customer]
-    try:
-        b = await invite(relay_url, a, customer)
-        procs.append(b)
-        await admit(customer, b)
+    async with team(relay_url) as (a, b, customer, procs):
         await customer.stderr_line("2 agents see your screen: Alice (agent 1), Bob (agent 2)")
         await a.send({"cmd": "invite"})
         async with asyncio.timeout(15):
@@ -80,18 +75,10 @@ async def test_with_two_colleagues_the_customer_picks_which_one_goes(relay_url: 
         await customer.send(b"echo left-$((40+2))\r")
         await c.screen(lambda lines: any("left-42" in line for line in lines))
         assert not a.all("ended") and not c.all("ended")
-    finally:
-        for proc in procs:
-            await proc.kill()
 
 
 async def test_the_customer_removes_the_first_agent_and_b_keeps_the_session(relay_url: str) -> None:
-    a, customer = await session(relay_url)
-    procs: list[Proc] = [a, customer]
-    try:
-        b = await invite(relay_url, a, customer)
-        procs.append(b)
-        await admit(customer, b)
+    async with team(relay_url) as (a, b, customer, procs):
         await a.send({"cmd": "point", "rows": [0, 0]})
         await customer.stderr_line("the agent points at")
         await customer.send(b"\x1dl")
@@ -112,9 +99,6 @@ async def test_the_customer_removes_the_first_agent_and_b_keeps_the_session(rela
         await b.send({"cmd": "leave"})  # the last agent leaves: the session is over
         assert await b.wait() == 0
         assert await customer.wait() == 0
-    finally:
-        for proc in procs:
-            await proc.kill()
 
 
 async def test_a_persian_customer_reads_the_team_with_names_isolated(relay_url: str) -> None:

@@ -4,7 +4,7 @@ about a colleague nobody answers refuses them; the customer ending ends it for e
 from __future__ import annotations
 
 from tests.e2e.harness import Proc
-from tests.e2e.test_team import admit, invite, session
+from tests.e2e.test_team import invite, session, team
 
 
 async def test_an_unanswered_question_refuses_the_colleague(relay_url: str) -> None:
@@ -24,12 +24,7 @@ async def test_an_unanswered_question_refuses_the_colleague(relay_url: str) -> N
 
 
 async def test_the_customer_ending_ends_it_for_every_agent(relay_url: str) -> None:
-    a, customer = await session(relay_url)
-    procs: list[Proc] = [a, customer]
-    try:
-        b = await invite(relay_url, a, customer)
-        procs.append(b)
-        await admit(customer, b)
+    async with team(relay_url) as (a, b, customer, procs):
         await customer.send(b"\x1de")
         await customer.stderr_line("press Ctrl-] e again")
         await customer.send(b"\x1de")
@@ -37,6 +32,3 @@ async def test_the_customer_ending_ends_it_for_every_agent(relay_url: str) -> No
         assert (await a.event("ended"))["reason"] == "customer_ended"
         assert (await b.event("ended"))["reason"] == "customer_ended"
         assert await a.wait() == 0 and await b.wait() == 0
-    finally:
-        for proc in procs:
-            await proc.kill()

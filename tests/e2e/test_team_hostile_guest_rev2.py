@@ -7,9 +7,7 @@ from __future__ import annotations
 
 import asyncio
 
-from cobrowse.io.link import RelayLink
 from cobrowse.protocol import messages as m
-from cobrowse.wire.code import parse_code
 from tests.e2e.harness import Proc
 from tests.e2e.hostile_agent import HostileAgent
 from tests.e2e.test_team import ASKED, CUSTOMER_ENV, answer, session
@@ -17,14 +15,7 @@ from tests.e2e.test_team import ASKED, CUSTOMER_ENV, answer, session
 
 async def guest(relay_url: str, a, customer) -> HostileAgent:  # type: ignore[no-untyped-def]
     await a.send({"cmd": "invite"})
-    code = parse_code((await a.event("invite"))["code"])
-    link = RelayLink(relay_url, "agent", None, reconnect_for=5.0)
-    await link.claim(code.nameplate)
-    link.confirm = None  # type: ignore[method-assign,assignment]  # only the creator confirms a claim
-    mallory = HostileAgent(link, code, name="Mallory", hello=True)
-    mallory._tasks = [asyncio.create_task(link.run()), asyncio.create_task(mallory._pump()),
-                      asyncio.create_task(mallory._ticker())]
-    await mallory.paired()
+    mallory = await HostileAgent.invited(relay_url, (await a.event("invite"))["code"], name="Mallory")
     await customer.stderr_line(ASKED)
     await answer(customer, b"y")
     await mallory.expect(m.Screen)
@@ -86,14 +77,7 @@ async def test_an_invited_agent_learns_nothing_of_the_team_before_the_customer_a
     mallory: HostileAgent | None = None
     try:
         await a.send({"cmd": "invite"})
-        code = parse_code((await a.event("invite"))["code"])
-        link = RelayLink(relay_url, "agent", None, reconnect_for=5.0)
-        await link.claim(code.nameplate)
-        link.confirm = None  # type: ignore[method-assign,assignment]  # only the creator confirms a claim
-        mallory = HostileAgent(link, code, name="Mallory", hello=True)
-        mallory._tasks = [asyncio.create_task(link.run()), asyncio.create_task(mallory._pump()),
-                          asyncio.create_task(mallory._ticker())]
-        await mallory.paired()
+        mallory = await HostileAgent.invited(relay_url, (await a.event("invite"))["code"], name="Mallory")
         await customer.stderr_line(ASKED)
         await mallory.flood(m.Call("invite"), 10)
         await mallory.settle(quiet=1.0)

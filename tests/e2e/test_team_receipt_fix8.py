@@ -8,19 +8,13 @@ import asyncio
 import json
 from pathlib import Path
 
-from tests.e2e.harness import Proc
 from tests.e2e.test_records import cli
-from tests.e2e.test_team import admit, answer, invite, session
+from tests.e2e.test_team import answer, team
 from tests.e2e.test_team_control import grant
 
 
 async def test_consent_lines_name_the_agent_whose_level_changed(relay_url: str, data_dir: Path) -> None:
-    a, customer = await session(relay_url)
-    procs: list[Proc] = [a, customer]
-    try:
-        b = await invite(relay_url, a, customer)
-        procs.append(b)
-        await admit(customer, b)
+    async with team(relay_url) as (a, b, customer, procs):
         await a.send({"cmd": "request_control", "level": "control"})
         await grant(customer, "the agent asks to CONTROL")
         await a.event("consent", level="control")
@@ -34,9 +28,6 @@ async def test_consent_lines_name_the_agent_whose_level_changed(relay_url: str, 
         await a.screen(lambda lines: any("b-typed" in line for line in lines))
         await customer.send(b"\x1dr")  # the customer takes control back from everyone
         await b.event("consent", level="view")
-    finally:
-        for proc in procs:
-            await proc.kill()
 
     [receipt] = sorted((data_dir / "receipts").glob("*.jsonl"))
     entries = [json.loads(line) for line in receipt.read_text().splitlines()]
@@ -55,12 +46,7 @@ async def test_consent_lines_name_the_agent_whose_level_changed(relay_url: str, 
 async def test_an_invited_agents_recording_is_shown_named_kept_and_stopped_by_ctrl_x(relay_url: str, data_dir: Path) -> None:
     """B's recording: the customer was asked (named) but never read the answer, the receipt did
     not keep it, and Ctrl-] x stopped only the first agent's recording (B kept recording)."""
-    a, customer = await session(relay_url)
-    procs: list[Proc] = [a, customer]
-    try:
-        b = await invite(relay_url, a, customer)
-        procs.append(b)
-        await admit(customer, b)
+    async with team(relay_url) as (a, b, customer, procs):
         await b.send({"cmd": "record", "on": True})
         await customer.stderr_line("Bob (agent 2): the agent asks")
         await answer(customer, b"y")
@@ -71,9 +57,6 @@ async def test_an_invited_agents_recording_is_shown_named_kept_and_stopped_by_ct
             while b.all("recording")[-1]["state"] == "on":
                 await asyncio.sleep(0.05)
         await customer.stderr_line("Bob (agent 2): recording stopped")
-    finally:
-        for proc in procs:
-            await proc.kill()
 
     [receipt] = sorted((data_dir / "receipts").glob("*.jsonl"))
     entries = [json.loads(line) for line in receipt.read_text().splitlines()]

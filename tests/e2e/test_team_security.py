@@ -111,7 +111,6 @@ async def test_an_invited_agent_gets_and_causes_nothing_before_the_customer_allo
     what a scammer would: chat, control requests, keys, invitations, a bogus identity proof,
     suggestions, a playbook, a recording request. Nothing reaches the customer but the one
     question, nothing reaches the shell, and the client receives no screen, steps or code."""
-    from cobrowse.io.link import RelayLink
     from cobrowse.protocol import messages as m
     from tests.e2e.hostile_agent import HostileAgent
 
@@ -119,14 +118,7 @@ async def test_an_invited_agent_gets_and_causes_nothing_before_the_customer_allo
     mallory: HostileAgent | None = None
     try:
         await a.send({"cmd": "invite"})
-        code = parse_code((await a.event("invite"))["code"])
-        link = RelayLink(relay_url, "agent", None, reconnect_for=5.0)
-        await link.claim(code.nameplate)
-        link.confirm = None  # type: ignore[method-assign,assignment]  # only the creator confirms a claim
-        mallory = HostileAgent(link, code, name="Mallory", hello=True)
-        mallory._tasks = [asyncio.create_task(link.run()), asyncio.create_task(mallory._pump()),
-                          asyncio.create_task(mallory._ticker())]
-        await mallory.paired()
+        mallory = await HostileAgent.invited(relay_url, (await a.event("invite"))["code"], name="Mallory")
         await customer.stderr_line(ASKED)
         await mallory.flood(lambda i: m.Chat(f"pwned-chat-{i}"), 20)
         await mallory.flood(m.RequestControl("control"), 5)

@@ -5,21 +5,13 @@ the newest suggestion shown, whoever made it; B's guide is the session's one gui
 
 from __future__ import annotations
 
-import asyncio
 
 from cobrowse.protocol import messages as m
-from cobrowse.wire.code import parse_code
-from tests.e2e.harness import Proc
-from tests.e2e.test_team import ASKED, admit, answer, invite, session
+from tests.e2e.test_team import ASKED, answer, session, team
 
 
 async def test_b_suggests_after_the_customer_allows_and_the_keys_answer_the_newest(relay_url: str) -> None:
-    a, customer = await session(relay_url)
-    procs: list[Proc] = [a, customer]
-    try:
-        b = await invite(relay_url, a, customer)
-        procs.append(b)
-        await admit(customer, b)
+    async with team(relay_url) as (a, b, customer, procs):
         await b.send({"cmd": "request_control", "level": "suggest"})
         asked = await customer.stderr_line("Bob (agent 2): the agent asks to SUGGEST commands")
         assert "Alice" not in asked
@@ -51,30 +43,19 @@ async def test_b_suggests_after_the_customer_allows_and_the_keys_answer_the_newe
         await customer.stderr_line("Bob (agent 2): the agent started a guide: Bob's guide")
         await a.event("steps", title="Bob's guide")  # one guide in the session: every agent sees it
         await b.event("steps", title="Bob's guide")
-    finally:
-        for proc in procs:
-            await proc.kill()
 
 
 async def test_an_invited_agent_s_ring_before_the_customer_allows_it_rings_nothing(relay_url: str) -> None:
     """Any admitted agent may call the customer (tests/e2e/test_call_team.py); one not yet
     allowed rings nothing: a patched client's ``call`` is dropped, the customer is never rung,
     and no call message comes back (it learns nothing of the customer's devices)."""
-    from cobrowse.io.link import RelayLink
     from tests.e2e.hostile_agent import HostileAgent
 
     a, customer = await session(relay_url)
     bob: HostileAgent | None = None
     try:
         await a.send({"cmd": "invite"})
-        code = parse_code((await a.event("invite"))["code"])
-        link = RelayLink(relay_url, "agent", None, reconnect_for=5.0)
-        await link.claim(code.nameplate)
-        link.confirm = None  # type: ignore[method-assign,assignment]  # only the creator confirms a claim
-        bob = HostileAgent(link, code, name="Bob", hello=True)
-        bob._tasks = [asyncio.create_task(link.run()), asyncio.create_task(bob._pump()),
-                      asyncio.create_task(bob._ticker())]
-        await bob.paired()
+        bob = await HostileAgent.invited(relay_url, (await a.event("invite"))["code"], name="Bob")
         await customer.stderr_line(ASKED)
         await bob.send(m.Call("invite"))
         await bob.send(m.Chat("after my ring"))  # dropped too: nothing before the customer's yes
