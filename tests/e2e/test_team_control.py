@@ -18,19 +18,22 @@ async def grant(customer: Proc, asks: str) -> None:
     await customer.send(b"\x1dy")
 
 
+async def control_to_a_then_b(a: Proc, b: Proc, customer: Proc) -> None:
+    """A asks for control and gets it, then B does: A is back to viewing."""
+    await a.send({"cmd": "request_control", "level": "control"})
+    await grant(customer, "the agent asks to CONTROL")
+    await a.event("consent", level="control")
+    await b.send({"cmd": "request_control", "level": "control"})
+    await grant(customer, "Bob (agent 2): the agent asks to CONTROL")
+    await b.event("consent", level="control")
+    async with asyncio.timeout(10):
+        while a.all("consent")[-1]["level"] == "control":
+            await asyncio.sleep(0.05)
+
+
 async def test_control_moves_to_b_with_a_new_prompt_and_leaves_a(relay_url: str) -> None:
     async with team(relay_url) as (a, b, customer, procs):
-
-        await a.send({"cmd": "request_control", "level": "control"})
-        await grant(customer, "the agent asks to CONTROL")
-        await a.event("consent", level="control")
-
-        await b.send({"cmd": "request_control", "level": "control"})
-        await grant(customer, "Bob (agent 2): the agent asks to CONTROL")
-        await b.event("consent", level="control")
-        async with asyncio.timeout(10):
-            while a.all("consent")[-1]["level"] == "control":
-                await asyncio.sleep(0.05)
+        await control_to_a_then_b(a, b, customer)
 
         await b.send({"cmd": "keys", "data": "echo b-has-$((1+1))\r"})
         await a.screen(lambda lines: any("b-has-2" in line for line in lines))

@@ -10,20 +10,12 @@ from pathlib import Path
 
 from tests.e2e.test_records import cli
 from tests.e2e.test_team import answer, team
-from tests.e2e.test_team_control import grant
+from tests.e2e.test_team_control import control_to_a_then_b
 
 
 async def test_consent_lines_name_the_agent_whose_level_changed(relay_url: str, data_dir: Path) -> None:
     async with team(relay_url) as (a, b, customer, procs):
-        await a.send({"cmd": "request_control", "level": "control"})
-        await grant(customer, "the agent asks to CONTROL")
-        await a.event("consent", level="control")
-        await b.send({"cmd": "request_control", "level": "control"})
-        await grant(customer, "Bob (agent 2): the agent asks to CONTROL")
-        await b.event("consent", level="control")
-        async with asyncio.timeout(10):
-            while a.all("consent")[-1]["level"] == "control":
-                await asyncio.sleep(0.05)
+        await control_to_a_then_b(a, b, customer)
         await b.send({"cmd": "keys", "data": "echo b-typed\r"})
         await a.screen(lambda lines: any("b-typed" in line for line in lines))
         await customer.send(b"\x1dr")  # the customer takes control back from everyone
