@@ -14,6 +14,7 @@ from textual._wrap import compute_wrap_offsets
 from cobrowse.i18n.catalogues import translator
 from cobrowse.i18n.language import Language
 from cobrowse.policy.risky_command import RISK_TEXT
+from cobrowse.protocol.prompts import ASKS, GIVES, PromptKind
 
 GLYPH = "⚠"
 
@@ -42,3 +43,18 @@ def test_no_catalogue_puts_a_space_between_the_glyph_and_a_wide_character(langua
     bad = [t for t in texts if isinstance(t, str) and re.search(rf"{GLYPH}\s+(\S)", t)
            and any(cell_len(m[1]) == 2 for m in re.finditer(rf"{GLYPH}\s+(\S)", t))]
     assert bad == []
+
+
+@pytest.mark.parametrize("language", list(Language))
+@pytest.mark.parametrize("width", range(20, 81))
+def test_the_unverified_mark_in_the_consent_question_opens_its_row(language: Language, width: int) -> None:
+    """The consent bar's "… refuses; nobody answering = denied. ⚠ NOT VERIFIED" left ⚠ at the
+    end of a row in Russian at 40 columns, its words on the next one: the mark now opens the
+    question (read first, and no row longer: a line break cost the question's end at 40×10)."""
+    tr = translator(language, isolate=False)
+    question = tr("{agent} asks {what}. Allow (Ctrl-] y) {gives}; Deny (Ctrl-] n) refuses; nobody answering = "
+                  "denied.", agent="Alice", what=tr(ASKS[PromptKind.CONTROL]), gives=tr(GIVES[PromptKind.CONTROL]))
+    text = tr("⚠ NOT VERIFIED: you will have to confirm twice. {question}", question=question)
+    lines = [row for line in text.split("\n") for row in rows(line, width)]
+    assert any(row.startswith(GLYPH) for row in lines)
+    assert not any(row.rstrip().endswith(GLYPH) for row in lines), lines

@@ -10,7 +10,9 @@ from typing import Any
 
 import pytest
 
+from cobrowse.i18n.language import Language
 from cobrowse.protocol.prompts import ARMING
+from tests.speaking import speaking
 from tests.tui.terminal_keys import type_bytes
 from tests.tui.test_customer_app import BASH, Agent, _shell_env, agent, paired_app  # noqa: F401
 from tests.waiting import until
@@ -51,3 +53,18 @@ async def test_the_first_yes_is_answered_in_the_consent_bar(agent: Agent, relay_
         await until(lambda: not app.prompt_visible, what="control granted", pilot=pilot)
         await agent.event("consent", level="control")
         assert not app.query_one("#consent-bar").has_class("confirming")
+
+
+async def test_the_unverified_mark_opens_its_row_in_russian_at_40x12(agent: Agent, relay_url: str) -> None:  # noqa: F811
+    """"… нет ответа — отказ. ⚠" then "НЕ ПОДТВЕРЖДЁН: …" on the next row: the mark ended a row."""
+    with speaking(Language.RU):
+        code = await agent.create()
+        app = CustomerApp(relay_url, code, BASH, consent_timeout=30.0)
+        async with app.run_test(size=(40, 12)) as pilot:
+            await paired_app(pilot, agent)
+            await agent.rt.command({"cmd": "request_control", "level": "control"})
+            await until(lambda: "⚠" in bar_rows(app), what="the unverified mark in the bar", pilot=pilot)
+            region = app.query_one("#consent-text").region
+            rows = screen(app).split("\n")[region.y:region.bottom]
+            marked = [row[region.x:region.right].strip() for row in rows if "⚠" in row]
+            assert marked and all(row.startswith("⚠") for row in marked), rows
