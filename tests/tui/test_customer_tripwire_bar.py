@@ -68,3 +68,22 @@ async def test_the_unverified_mark_opens_its_row_in_russian_at_40x12(agent: Agen
             rows = screen(app).split("\n")[region.y:region.bottom]
             marked = [row[region.x:region.right].strip() for row in rows if "⚠" in row]
             assert marked and all(row.startswith("⚠") for row in marked), rows
+
+
+async def test_the_warning_mark_stays_with_its_words_in_chinese_at_40x12(agent: Agent, relay_url: str) -> None:  # noqa: F811
+    """"!! 请稍等：…": the words after the space are one run, moved whole to the next row; "!!"
+    stood alone on the bar's first row."""
+    with speaking(Language.ZH):
+        code = await agent.create()
+        app = CustomerApp(relay_url, code, BASH, consent_timeout=30.0)
+        async with app.run_test(size=(40, 12)) as pilot:
+            await paired_app(pilot, agent)
+            await agent.rt.command({"cmd": "request_control", "level": "control"})
+            await until(lambda: app.prompt_visible, what="the consent prompt")
+            await asyncio.sleep(ARMING + 0.1)
+            await type_bytes(pilot, CTRL_RIGHT_BRACKET + b"y")
+            await until(lambda: "!!" in bar_rows(app), what="the warning in the bar", pilot=pilot)
+            region = app.query_one("#consent-text").region
+            rows = [row[region.x:region.right].strip() for row in screen(app).split("\n")[region.y:region.bottom]]
+            assert rows[0].startswith("!!") and len(rows[0]) > 2, rows
+            assert not any(row.endswith(("⚠", "!!")) for row in rows), rows
