@@ -55,6 +55,7 @@ from cobrowse.wire.code import Code
 from cobrowse.wire.proxy import ProxyChoice
 from cobrowse.i18n.text import Translated, current
 from cobrowse.plain.keymap import Front, command_for, rewrite, unknown_key
+from cobrowse.plain.layouts import us_key
 from tui.safe import PlainStatic, notify_plain, toast_text
 from tui.customer_screens import HelpScreen, PreviewScreen, prefix_help
 from tui.widgets.call_bar import CallBar
@@ -381,6 +382,8 @@ class CustomerApp(TeamPointer, inherit_bindings=False):
         if key in ("\x1b", "\x03"):
             return  # cancelled
         key = key.lower() if len(key) == 1 else key
+        if len(key) == 1 and not key.isascii():  # a letter of another layout: the key in its place (Ctrl-] н is y)
+            key = us_key(key, current().language) or key
         own = command_for(key, Front.APP, guide=True)  # the keys are configurable (plain/keymap.py)
         if own == "end" and self.leave_queue():
             return

@@ -109,11 +109,16 @@ class CustomerEvents(CustomerSteps):
         return True
 
     def _confirm_control(self, message: str) -> None:
-        """One such toast at a time: a second press's "not yet" stacked on the warning grew up
-        over the consent bar's Deny button at 80x24."""
+        """The tripwire's answer to Ctrl-] y goes where the question was: in the consent bar, in
+        its place (a toast in the bottom-right corner was missed while the customer read the
+        bar). Ctrl-] g with no question on show: a toast, one at a time (a second press's "not
+        yet" stacked on the warning grew up over the consent bar's Deny button at 80x24)."""
         title = current()(CONFIRM_CONTROL)
         self._note(message, "bold red")
         self._dismiss(title)
+        if self.prompt_visible:
+            self._answer_in_bar(message)
+            return
         self.notify(message, title=title, severity="error", timeout=15)
 
     def _show_notice(self, message: str, kind: NoticeKind | None) -> None:

@@ -222,14 +222,21 @@ class CustomerView(App[None]):
         question = tr("{agent} asks {what}. Allow (Ctrl-] y) {gives}; Deny (Ctrl-] n) refuses; nobody answering = "
                       "denied.", agent=self.agent_name, what=tr(ASKS[prompt.kind]), gives=tr(GIVES[prompt.kind]))
         if unverified:
-            question = tr("{question} ⚠ NOT VERIFIED: you will have to confirm twice.", question=question)
+            question = tr("⚠ NOT VERIFIED: you will have to confirm twice. {question}", question=question)  # ⚠ opens a row
         self.query_one("#consent-text", PlainStatic).update(rewrite(question))  # the configured keys
         self._fit_consent_bar(self.size.width, self.size.height)
+        self.query_one("#consent-bar").remove_class("confirming")
         self.query_one("#consent-bar").add_class("shown")
         self._asking(True)
         self._tick_prompt()
         if self._prompt_timer is None:
             self._prompt_timer = self.set_interval(0.2, self._tick_prompt)
+
+    def _answer_in_bar(self, message: str) -> None:
+        """The tripwire's answer in the question's place (``confirming``: drawn as a warning)."""
+        self.query_one("#consent-text", PlainStatic).update(message)  # its keys are the configured ones already
+        self.query_one("#consent-bar").add_class("confirming")
+        self._fit_consent_bar(self.size.width, self.size.height)
 
     def _fit_consent_bar(self, width: int, height: int) -> None:
         """The longest Allow/Deny labels that fit beside each other at ``width`` columns (they
@@ -270,7 +277,7 @@ class CustomerView(App[None]):
 
     def _hide_prompt(self) -> None:
         self._prompt_id = None
-        self.query_one("#consent-bar").remove_class("shown")
+        self.query_one("#consent-bar").remove_class("shown", "confirming")
         self._asking(False)
         self._stop_prompt_timer()
 

@@ -4,6 +4,7 @@ Every byte typed goes to the shared program, except the prefix, Ctrl-] (0x1d, th
 convention), which starts a cobrowse command. The next key picks the command: the table is
 ``cobrowse.plain.keymap.KEYMAP`` (this parser, the apps and every help text come from it).
 
+A letter of another layout counts as the US key in its place (``cobrowse.plain.layouts``).
 Pure: bytes in, actions out.
 """
 
@@ -11,6 +12,7 @@ from __future__ import annotations
 
 
 from cobrowse.i18n.text import current
+from cobrowse.plain.layouts import us_key
 from cobrowse.plain.keymap import ALIASES, DEFAULT_PREFIX, Front, command_for, hint, key_of, keys_for, prefix_byte
 from cobrowse.wire.frozen import frozen
 
@@ -66,7 +68,17 @@ class PrefixParser:
         self._state = "normal"
         self._chat = bytearray()
         self._drafted = False  # a Draft of this chat line was given (its end must be told)
-        self._skip = 0  # continuation bytes left of a non-ASCII key after the prefix
+        self._char = bytearray()  # a non-ASCII key after the prefix, as read so far
+        self._char_len = 0
+
+    @staticmethod
+    def _us_key(char: bytes) -> str:
+        """The US key a layout's letter is on (``н`` → ``y``); NUL for none (the help)."""
+        try:
+            text = char.decode("utf-8")
+        except UnicodeDecodeError:
+            return "\0"
+        return us_key(text, current().language) or "\0"
 
     def feed(self, data: bytes) -> list[Action]:
         actions: list[Action] = []
@@ -85,11 +97,27 @@ class PrefixParser:
                 self._drafted = False
                 actions.append(Draft(None))
 
+        def command(key: int) -> None:
+            nonlocal changed
+            flush()
+            if key == self._chat_key:
+                self._state = "chat"
+                self._chat.clear()
+                changed = True
+            else:
+                actions.append(Command(self._commands.get(key, "help")))
+
         for index, byte in enumerate(data):
-            if self._skip:
-                self._skip = self._skip - 1 if byte & 0xC0 == 0x80 else 0
-                if byte & 0xC0 == 0x80:
+            if self._state == "prefix_char":  # a letter of another layout (Ctrl-] н): its whole character
+                if byte & 0xC0 == 0x80 and len(self._char) < self._char_len:
+                    self._char.append(byte)
+                    if len(self._char) < self._char_len:
+                        continue
+                    self._state = "normal"
+                    command(ord(self._us_key(bytes(self._char))))
                     continue
+                self._state = "normal"  # cut short: not a character
+                command(-1)
             if self._state == "normal":
                 if byte == self._prefix:
                     self._state = "prefix"
@@ -99,19 +127,12 @@ class PrefixParser:
                 self._state = "normal"
                 if byte == self._prefix:
                     passthrough.append(self._prefix)
-                elif byte == self._chat_key:
-                    flush()
-                    self._state = "chat"
-                    self._chat.clear()
-                    changed = True
-                elif byte in self._commands:
-                    flush()
-                    actions.append(Command(self._commands[byte]))
+                elif 0xC0 <= byte < 0xF8:
+                    self._state = "prefix_char"
+                    self._char = bytearray([byte])
+                    self._char_len = 2 if byte < 0xE0 else 3 if byte < 0xF0 else 4
                 else:
-                    flush()
-                    actions.append(Command("help"))
-                    # a letter of another layout (Ctrl-] н): its whole character, not one byte
-                    self._skip = 1 if 0xC0 <= byte < 0xE0 else 2 if 0xE0 <= byte < 0xF0 else 3 if 0xF0 <= byte < 0xF8 else 0
+                    command(byte)
             elif self._state == "chat_esc":  # the [ or O after ESC: a key's sequence follows
                 self._state = "chat_key"
             elif self._state == "chat_key":  # inside an arrow's or a function key's sequence: not text

@@ -206,11 +206,41 @@ def test_escape_alone_still_cancels_and_ends_the_draft() -> None:
     assert parser.feed(b"ls") == [ToProgram(b"ls")]
 
 
-@pytest.mark.parametrize("chunks", [(P + "н".encode(),), (P + "н".encode()[:1], "н".encode()[1:]),
+@pytest.mark.parametrize("chunks", [(P + "ж".encode(),), (P + "ж".encode()[:1], "ж".encode()[1:]),
                                     (P + "中".encode()[:2], "中".encode()[2:] + b"ls")])
 def test_a_non_ascii_key_after_the_prefix_is_swallowed_whole(chunks: tuple[bytes, ...]) -> None:
-    """Plain mode, a Russian layout on: Ctrl-] y sends Ctrl-] н; its first byte showed the help
-    and the second went to the customer's shell as a stray byte (the app reads whole keys)."""
+    """Plain mode, a Russian layout on: Ctrl-] ; sends Ctrl-] ж (no cobrowse key); its first byte
+    showed the help and the second went to the customer's shell as a stray byte."""
     out = feed_all(PrefixParser(), *chunks)
     assert Command("help") in out
     assert program_bytes(out) == (b"ls" if len(chunks) == 2 and chunks[1].endswith(b"ls") else b"")
+
+
+@pytest.mark.parametrize("layout", ["ru", "uk", "el", "he", "fa", "ar"])
+@pytest.mark.parametrize("split", [False, True])
+def test_the_key_where_y_is_allows_in_every_common_layout(layout: str, split: bool) -> None:
+    """Ctrl-] н (Russian), غ (Persian, Arabic), υ (Greek), ט (Hebrew): the key marked y. It showed
+    the help: a customer with such a layout on could not allow anything from plain mode."""
+    from cobrowse.plain.layouts import LAYOUTS
+    key = LAYOUTS[layout]["qwertyuiop".index("y")].encode()
+    chunks = (P + key[:1], key[1:] + b"ls") if split else (P + key + b"ls",)
+    out = feed_all(PrefixParser(), *chunks)
+    assert [a for a in out if isinstance(a, Command)] == [Command("allow")]
+    assert program_bytes(out) == b"ls"
+
+
+def test_a_russian_layouts_keys_run_their_us_letters_and_chat_opens() -> None:
+    out = feed_all(PrefixParser(), P + "т".encode(), P + "к".encode(), P + "с".encode() + "привет\r".encode())
+    assert [a for a in out if isinstance(a, Command)] == [Command("deny"), Command("revoke"), Command("chat", "привет")]
+    assert program_bytes(out) == b""
+
+
+@pytest.mark.parametrize("char", ["Н", "ё", "х", "中", "é", "😀"])
+def test_other_characters_after_the_prefix_only_show_the_help(char: str) -> None:
+    """An upper-case letter (as Y is), a letter on a punctuation key, one no layout here has."""
+    out = feed_all(PrefixParser(), P + char.encode() + b"x")
+    assert out == [Command("help"), ToProgram(b"x")]
+
+
+def test_a_character_cut_short_after_the_prefix_shows_the_help_and_the_rest_passes() -> None:
+    assert feed_all(PrefixParser(), P + "н".encode()[:1] + b"ls") == [Command("help"), ToProgram(b"ls")]

@@ -202,7 +202,8 @@ async def test_a_countdown_tick_while_the_app_closes_is_quiet(agent: Agent, rela
 async def test_a_second_early_confirmation_replaces_the_warning_and_leaves_the_bar_whole(agent: Agent,
                                                                                         relay_url: str) -> None:
     """An unverified agent: the first Ctrl-] y warns, a second one too soon says "not yet". At
-    80x24 the two toasts stacked grew up over the consent bar's Deny button; one at a time now."""
+    80x24 the two toasts stacked grew up over the consent bar's Deny button; one at a time, then
+    (fix10b) none: each answer takes the question's place in the bar."""
     from textual.widgets._toast import Toast
 
     code = await agent.create()
@@ -218,10 +219,12 @@ async def test_a_second_early_confirmation_replaces_the_warning_and_leaves_the_b
         await until(lambda: any("not yet" in line for line in app.log_lines), what="not yet")
         await pilot.pause(0.3)
         titles = [n.title for n in app._notifications]
-        assert titles.count("Not verified: confirm control") == 1, titles
+        assert titles.count("Not verified: confirm control") == 0, titles
+        assert "not yet" in str(app.query_one("#consent-text").render())
+        assert "WAIT" not in str(app.query_one("#consent-text").render())
         bar = app.query_one("#consent-bar").region
         toasts = [t.region for t in app.query(Toast) if t.display]
-        assert toasts and not any(bar.overlaps(region) for region in toasts), (bar, toasts)
+        assert not any(bar.overlaps(region) for region in toasts), (bar, toasts)
         assert app.runtime.consent.level == "view" and app.prompt_visible
 
 
