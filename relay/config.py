@@ -83,6 +83,8 @@ class RelayConfig:
     tls_key: str = ""  # PEM private key for tls_cert
     trust_proxy: bool = False  # take the client address from X-Forwarded-For (last hop)
     metrics: bool = True  # serve Prometheus GET /metrics
+    # help-queue organisations named in the metrics' ``org`` label ("name=key id"); others count as "other"
+    queue_orgs: tuple[str, ...] = ()
     audit_log: str = ""  # JSON lines of session events appended here; "" = off
     log_format: str = "human"  # human | json (one JSON object a line on stderr)
     log_level: str = "info"  # debug | info | warning | error
@@ -104,6 +106,11 @@ class RelayConfig:
                 "invalid relay settings: tls_cert and tls_key go together (set both to serve wss://, "
                 f"or neither), got tls_cert={self.tls_cert!r} tls_key={self.tls_key!r}"
             )
+
+    @property
+    def queue_org_labels(self) -> dict[str, str]:
+        """Organisation key id -> its ``org`` label in the metrics (``queue_orgs``)."""
+        return {entry.partition("=")[2]: entry.partition("=")[0] for entry in self.queue_orgs}
 
     @property
     def ice_configured(self) -> bool:
@@ -265,6 +272,44 @@ def _tokens(key: str, value: Any, where: str) -> tuple[str, ...]:
     return tuple(out)
 
 
+#: Organisations a metrics label may name: the label's values stay bounded whatever customers send.
+MAX_QUEUE_ORGS = 100
+_ORG_KEY_ID = re.compile(r"[0-9a-f]{16}")
+_ORG_LABEL = re.compile(r"[A-Za-z0-9_.-]{1,64}")
+
+
+def _queue_orgs(key: str, value: Any, where: str) -> tuple[str, ...]:
+    """``name = "key id"`` pairs (a TOML table), or entries ``name=keyid`` / ``keyid`` (a list,
+    or one string split at commas): kept as ``name=keyid`` (a bare key id is its own name)."""
+    if isinstance(value, dict):
+        value = [f"{name}={ident}" if isinstance(ident, str) else None for name, ident in value.items()]
+    elif isinstance(value, str):
+        value = [part for part in value.replace(" ", ",").split(",") if part]
+    if not isinstance(value, (list, tuple)):
+        raise _fail(key, where, "expected a table of name = \"organisation key id\" (or a list of key ids)", value)
+    if len(value) > MAX_QUEUE_ORGS:
+        raise _fail(key, where, f"at most {MAX_QUEUE_ORGS} organisations", len(value))
+    out: list[str] = []
+    names: set[str] = set()
+    ids: set[str] = set()
+    for item in value:
+        if not isinstance(item, str):
+            raise _fail(key, where, "each organisation is a key id (16 hex digits), optionally named: name=keyid", item)
+        name, _, ident = item.strip().rpartition("=")
+        ident = ident.strip().lower()
+        name = name.strip() or ident
+        if not _ORG_KEY_ID.fullmatch(ident):
+            raise _fail(key, where, "an organisation key id is 16 hex digits (`cobrowse org list` prints it)", item)
+        if not _ORG_LABEL.fullmatch(name) or name == "other":
+            raise _fail(key, where, "a name is 1-64 letters, digits, '_', '.' or '-' (and not 'other')", name)
+        if name in names or ident in ids:
+            raise _fail(key, where, "each organisation and each name once", item)
+        names.add(name)
+        ids.add(ident)
+        out.append(f"{name}={ident}")
+    return tuple(out)
+
+
 MAX_ICE_URLS = 8  # per list: the answers carrying them must fit a 4 KiB control message
 _ICE_URL = re.compile(r"[a-z0-9.\-\[\]:]{1,200}(\?transport=(udp|tcp))?", re.IGNORECASE)
 
@@ -355,6 +400,7 @@ _CHECKS: dict[str, Callable[[str, Any, str], Any]] = {
     "tls_key": _path,
     "trust_proxy": _bool,
     "metrics": _bool,
+    "queue_orgs": _queue_orgs,
     "audit_log": _path,
     "log_format": _choice("human", "json"),
     "log_level": _choice("debug", "info", "warning", "error"),

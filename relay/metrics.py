@@ -5,16 +5,20 @@ frame; instead the forward path bumps plain integers in each session's
 :class:`~relay.rooms.Traffic`, and a custom collector reads them (and the live gauges:
 sessions by state, connections, buffered bytes) only when Prometheus scrapes. Rare things
 (sessions created and ended, refusals by error code, rate-limit hits) use ordinary
-counters, and control-message handling time goes to a histogram.
+counters, and control-message handling time goes to a histogram. The help queue: customers
+waiting on this node (a gauge read at scrape time) and how long each waited until picked (a
+histogram), by organisation.
 
 Label values are bounded: error codes and control types come from fixed tables, and a
-close reason the relay does not know is counted as ``other`` (clients choose reasons).
+close reason the relay does not know is counted as ``other`` (clients choose reasons), and
+an organisation is a label only when the relay's config names it (``queue_orgs``; customers
+choose the org they queue for): any other is counted as ``other``.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Callable, Iterator
+from typing import Callable, Iterator, Mapping
 
 from prometheus_client import (
     CONTENT_TYPE_LATEST,
@@ -40,6 +44,9 @@ PREFIX = "cobrowse_relay"
 # control messages take microseconds; a claim that takes milliseconds means a busy loop
 CONTROL_BUCKETS = (1e-5, 2.5e-5, 5e-5, 1e-4, 2.5e-4, 5e-4, 1e-3, 2.5e-3, 5e-3, 0.01, 0.025, 0.1, 0.5)
 _KNOWN_REASONS = frozenset(CLOSE_REASONS) | {"ended", "expired", "peer_timeout"}
+#: Seconds a customer waits in the help queue until an agent picks them (a person's wait).
+QUEUE_WAIT_BUCKETS = (1.0, 5.0, 10.0, 30.0, 60.0, 120.0, 300.0, 600.0, 1200.0, 1800.0, 3600.0)
+OTHER_ORG = "other"
 
 
 @dataclass
@@ -53,11 +60,13 @@ class Live:
     buffered_bytes: int = 0
     agent_tokens: int = 0
     draining: bool = False
+    queue_waiting: dict[str, int] = field(default_factory=dict)  # by organisation key id, this node's own
 
 
 class _LiveCollector(Collector):
-    def __init__(self, source: Callable[[], Live]) -> None:
+    def __init__(self, source: Callable[[], Live], org_labels: Mapping[str, str]) -> None:
         self._source = source
+        self._org_labels = org_labels
 
     def collect(self) -> Iterator[Metric]:
         live = self._source()
@@ -79,11 +88,30 @@ class _LiveCollector(Collector):
         )
         yield GaugeMetricFamily(f"{PREFIX}_agent_tokens", "Agent tokens accepted (store and config)", value=live.agent_tokens)
         yield GaugeMetricFamily(f"{PREFIX}_draining", "1 while the relay shuts down", value=int(live.draining))
+        waiting = dict.fromkeys([*self._org_labels.values(), OTHER_ORG], 0)
+        for org, n in live.queue_waiting.items():
+            waiting[self._org_labels.get(org, OTHER_ORG)] += n
+        queue = GaugeMetricFamily(
+            f"{PREFIX}_queue_waiting",
+            "Help-queue customers waiting on this node (not yet picked), by organisation", labels=["org"],
+        )
+        for label, n in waiting.items():
+            queue.add_metric([label], n)
+        yield queue
 
 
 class RelayMetrics:
-    def __init__(self, live: Callable[[], Live], version: str) -> None:
+    def __init__(self, live: Callable[[], Live], version: str, org_labels: Mapping[str, str] | None = None) -> None:
+        """``org_labels``: organisation key id -> its ``org`` label (the relay's ``queue_orgs``)."""
         r = self.registry = CollectorRegistry()
+        self._org_labels = dict(org_labels or {})
+        self.queue_wait = Histogram(
+            f"{PREFIX}_queue_wait_seconds",
+            "How long a help-queue customer on this node waited until an agent picked them, by organisation",
+            ["org"], buckets=QUEUE_WAIT_BUCKETS, registry=r,
+        )
+        for label in [*self._org_labels.values(), OTHER_ORG]:
+            self.queue_wait.labels(label)
         self.created = Counter(f"{PREFIX}_sessions_created", "Sessions created (open)", ["role"], registry=r)
         self.paired = Counter(f"{PREFIX}_sessions_paired", "Sessions paired: the creator confirmed the code", registry=r)
         self.resumed = Counter(f"{PREFIX}_resumes", "Sides that came back with resume", registry=r)
@@ -121,7 +149,7 @@ class RelayMetrics:
             self.created.labels(role)
         for reason in sorted(_KNOWN_REASONS & {"ended", "expired", "peer_timeout", "idle", "killed", "shutdown"}):
             self.ended.labels(reason)
-        r.register(_LiveCollector(live))
+        r.register(_LiveCollector(live, self._org_labels))
         ProcessCollector(namespace=PREFIX, registry=r)
         self._bytes_hits = self.rate_limited.labels("bytes")
 
@@ -138,6 +166,11 @@ class RelayMetrics:
             self.ended.labels(reason if reason in _KNOWN_REASONS else "other").inc()
         elif kind == "killed":
             self.killed.inc()
+        elif kind == "picked":
+            waited = data.get("waited_s")
+            if isinstance(waited, (int, float)):
+                label = self._org_labels.get(str(data.get("org")), OTHER_ORG)
+                self.queue_wait.labels(label).observe(max(0.0, float(waited)))
         elif kind == "reported":
             self.reported.labels("agent" if data.get("by") == "agent" else "customer").inc()
         elif kind == "refused":

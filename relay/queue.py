@@ -128,6 +128,11 @@ class HelpQueue:
     def size(self) -> int:
         return len(self._by_id)
 
+    def waiting_counts(self) -> dict[str, int]:
+        """Customers waiting on this node (not held by a pick), by organisation (the metrics:
+        each node reports its own; other nodes' customers are theirs to report)."""
+        return {org: n for org, queue in self._orgs.items() if (n := len(queue.waiting()))}
+
     def watched_org(self, conn: Key) -> str | None:
         return self._watching.get(conn)
 

@@ -111,7 +111,7 @@ class RelayServer:
         self.draining = False
         self.bridge: Bridge | None = None  # with config.redis: this node's part in the cluster
         self.store: SessionStore | None = None  # live sessions kept for a restart (relay/store.py)
-        self.metrics = RelayMetrics(self._live, self.version)
+        self.metrics = RelayMetrics(self._live, self.version, config.queue_org_labels)
         self.limits = machine_limits(config)
         self.admission = Admission(self.limits)
         self.token_digests: frozenset[str] = frozenset()
@@ -348,6 +348,7 @@ class RelayServer:
             buffered_bytes=self.buffered_bytes(),
             agent_tokens=self.rooms.agent_token_count,
             draining=self.draining,
+            queue_waiting=self.queue.waiting_counts(),
         )
 
     def admin_sessions(self) -> list[dict[str, Any]]:

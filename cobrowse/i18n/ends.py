@@ -106,6 +106,11 @@ AGENT_TIMED_OUT = N_("the agent's connection dropped and they did not come back 
                      "(their network or their app; yours is fine): the session is over")
 
 
+#: What the customer's runtime says when the relay's admin ended the session (``io.outcome.KILLED_MESSAGES``).
+KILLED_FOR_CUSTOMER = N_("the relay's administrator ended the session (not your agent, and nothing on your side): "
+                         "to go on, call your agent back and ask for a new code")
+
+
 #: The relay did what no working relay does (io/link.py, reason ``relay_misbehaved``; io/runtime.py,
 #: past the replay limit: ``scared``). The runtime's English is one of these filled in
 #: (``relay_english``), so a front end finds the sentence again (``relay_text``) and the
@@ -197,6 +202,8 @@ def ended_text(reason: str, message: str, tr: Translator | None = None) -> str:
     tr = tr or current()
     if reason == "peer_timeout" and message == AGENT_TIMED_OUT:
         return tr(AGENT_TIMED_OUT)
+    if reason == "killed" and message == KILLED_FOR_CUSTOMER:
+        return tr(KILLED_FOR_CUSTOMER)
     if reason in ("relay_misbehaved", "scared") and (relayed := relay_text(message, tr)) is not None:
         return relayed
     if reason in CLOSE_WORDS and message == CLOSE_WORDS[reason]:

@@ -37,7 +37,21 @@ END_MESSAGES = {
 #: Ends that no person chose and that lose the session: status 1, "session failed" (a script
 #: must not take "the relay was stopped without keeping sessions" or "the relay ended it for
 #: idling" for a normal end).
-FAILED_ENDS = frozenset({"peer_timeout", "expired", "shutdown", "idle"})
+FAILED_ENDS = frozenset({"peer_timeout", "expired", "shutdown", "idle", "killed"})
+
+#: The relay's admin ended the session (``cobrowse relay kill``): neither side chose it, so each is
+#: told who did and what to do next (the relay's ``closed`` carries only the reason). The
+#: customer's sentence is translated (cobrowse/i18n/ends.py ``KILLED_FOR_CUSTOMER``, held equal).
+KILLED_MESSAGES = {
+    "customer": ("the relay's administrator ended the session (not your agent, and nothing on your side): "
+                 "to go on, call your agent back and ask for a new code"),
+    "agent": ("the relay's administrator ended the session (not the customer): to go on, start a new session "
+              "and give the customer the new code; ask the relay's administrator why if you did not expect it"),
+}
+
+
+def killed_message(role: str) -> str:
+    return KILLED_MESSAGES["customer" if role == "customer" else "agent"]
 
 
 @frozen

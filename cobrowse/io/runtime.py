@@ -33,7 +33,7 @@ from cobrowse.io.joining import BUSY_RETRY_FOR, CLAIM_LOST, RECLAIMS, Claimant
 from cobrowse.io.link import RELAY_MISBEHAVED, ClaimReleased, Frame, LinkEnded, PeerChanged, Reconnecting, RelayLink, Resumed
 from cobrowse.io.link import DIRECT_GOES_ON, peer_left_message, peer_timeout_message, reconnecting_message, resumed_message
 # How a session ends lives in outcome.py; its names stay importable from here, where callers look.
-from cobrowse.io.outcome import END_MESSAGES, EXIT_FAILED, FAILED_ENDS, EXIT_OK, EXIT_SECURITY, Outcome, exit_code_for, wrong_code_message
+from cobrowse.io.outcome import END_MESSAGES, EXIT_FAILED, FAILED_ENDS, EXIT_OK, EXIT_SECURITY, Outcome, exit_code_for, killed_message, wrong_code_message
 from cobrowse.io.outcome import EXIT_REJECTED as EXIT_REJECTED, EXIT_UNREACHABLE as EXIT_UNREACHABLE, EXIT_USAGE as EXIT_USAGE
 from cobrowse.io.rtc import RtcManager, RtcSettings
 from cobrowse.policy.events import Event
@@ -525,6 +525,8 @@ class SessionRuntime(CodeGuesses, Claimant):
             message = item.message or END_MESSAGES.get(item.reason, item.reason)
             if item.reason == "peer_timeout":
                 message = peer_timeout_message(self.role)
+            if item.reason == "killed":
+                message = killed_message(self.role)
             if item.reason == "scared" and not self.paired:
                 # The peer's key confirmation failed before ours could (a man in the middle
                 # answers each side at once): the same verdict, told the same way.

@@ -9,7 +9,11 @@ process exits is posted by the next ``cobrowse agent`` run. A receiver that refu
 wrong secret: 401) gets the file set aside in ``webhooks/refused/`` and the agent a
 warning. Several agent processes may share the spool: each file is locked while it is
 being posted, so a summary is posted by one of them (at least once: receivers dedupe on
-``X-Cobrowse-Delivery``, the session id).
+``X-Cobrowse-Delivery``, the session id). Each file keeps the URL it was spooled for, and a
+process posts only the files of its own URL: the others wait for the process configured
+with theirs (a summary is never carried to, nor signed for, a URL this process was not
+given). A file still in the spool ``MAX_AGE`` after it was spooled, whoever's it is, is
+moved to ``webhooks/expired/`` (kept, not posted), so the spool stays bounded.
 
 The secret is never written to disk here; it is read from the settings of the run that
 posts.
@@ -44,6 +48,8 @@ from cobrowse.policy.keeping_events import Delivery, Keeper, KeepingWarning, Web
 Emit = Callable[[Event], None]
 #: How long one POST may take before it counts as "no answer".
 POST_TIMEOUT = 10.0
+#: A summary still in the spool this long after it was spooled is taken out (``expired/``).
+MAX_AGE = 7 * 86400.0
 
 
 def spool_dir() -> Path:
@@ -85,10 +91,26 @@ class Spool:
         data = json.loads(path.read_text(encoding="utf-8"))
         return Item(path, str(data["url"]), str(data["session"]), str(data["body"]).encode())
 
-    def set_aside(self, path: Path) -> None:
-        refused = self.folder / "refused"
-        refused.mkdir(exist_ok=True, mode=0o700)
-        os.replace(path, refused / path.name)
+    @staticmethod
+    def url_of(path: Path) -> str | None:
+        """The URL ``path`` was spooled for; None when it cannot be read (the reader sets it aside)."""
+        try:
+            return str(json.loads(path.read_text(encoding="utf-8"))["url"])
+        except (OSError, ValueError, KeyError, TypeError):
+            return None
+
+    @staticmethod
+    def spooled_at(path: Path) -> float:
+        """When ``path`` was spooled (wall clock): its name's nanoseconds, else its mtime."""
+        try:
+            return int(path.name.split("-", 1)[0]) / 1e9
+        except ValueError:
+            return path.stat().st_mtime
+
+    def set_aside(self, path: Path, folder: str = "refused") -> None:
+        aside = self.folder / folder
+        aside.mkdir(exist_ok=True, mode=0o700)
+        os.replace(path, aside / path.name)
 
 
 class _NoRedirects(urllib.request.HTTPRedirectHandler):
@@ -176,18 +198,23 @@ class Webhook:
 
     def __init__(self, url: str, secret: str, *, agent: str = "",
                  spool: Spool | None = None, steps: tuple[float, ...] = RETRY_STEPS,
-                 rng: Callable[[], float] = random.random, clock: Callable[[], float] = time.time) -> None:
+                 rng: Callable[[], float] = random.random, clock: Callable[[], float] = time.time,
+                 max_age: float = MAX_AGE) -> None:
         self.url, self.secret, self.agent = url, secret, agent
         self.spool = spool or Spool(spool_dir())
-        self.steps, self.rng, self.clock = steps, rng, clock
-        self.notify: Emit = lambda event: None  # the latest session's event stream, for warnings
+        self.steps, self.rng, self.clock, self.max_age = steps, rng, clock, max_age
+        self.notify: Emit = _nobody  # the latest session's event stream, for warnings
         self._task: asyncio.Task[None] | None = None
         self._told: set[str] = set()
+        self._others: set[Path] = set()  # spooled for another URL: never posted by this process
+        self._told_others = False
+        self._expired_untold = 0  # moved out before a session's stream could be told
 
     def tap(self, emit: Emit) -> Emit:
         """``emit`` wrapped: at each ``ended``, the summary goes to the spool and out."""
         ledger = SessionLedger(session=uuid.uuid4().hex, agent=self.agent)
         self.notify = emit
+        self._tell_spool()
 
         def tapped(event: Event) -> None:
             emit(event)
@@ -229,10 +256,73 @@ class Webhook:
         if not task.done():
             task.cancel()
 
+    def _ours(self, paths: list[Path]) -> list[Path]:
+        """Of ``paths``, those this process posts: spooled for its URL (or unreadable: set
+        aside when read) and not expired; expired ones (anyone's) are moved out."""
+        ours, expired = [], 0
+        for path in paths:
+            try:
+                old = self.clock() - self.spool.spooled_at(path) > self.max_age
+            except OSError:
+                continue  # gone meanwhile
+            if old:
+                expired += self._expire(path)
+                continue
+            if path in self._others:
+                continue
+            url = self.spool.url_of(path)
+            if url is not None and url != self.url:
+                self._others.add(path)
+                continue
+            ours.append(path)
+        self._expired_untold += expired
+        self._tell_spool()
+        return ours
+
+    def _tell_spool(self) -> None:
+        """What the spool holds that is not this process's to post, told once a session's
+        stream listens (a flush at start has nobody to tell yet)."""
+        if self.notify is _nobody:
+            return
+        others = sum(1 for p in self._others if p.exists())
+        if others and not self._told_others:
+            self._told_others = True
+            self._warn(f"{others} session summar{'y' if others == 1 else 'ies'} in the webhook spool "
+                       f"{'was' if others == 1 else 'were'} kept for another webhook URL: left for the agent "
+                       f"configured with it (never posted to, nor signed for, {self.url}); "
+                       f"moved to {self.spool.folder / 'expired'} after {self.max_age / 86400:g} days")
+        expired, self._expired_untold = self._expired_untold, 0
+        if expired:
+            self._warn(f"{expired} session summar{'y' if expired == 1 else 'ies'} waited in the webhook spool "
+                       f"longer than {self.max_age / 86400:g} days and {'was' if expired == 1 else 'were'} moved "
+                       f"to {self.spool.folder / 'expired'}, not posted")
+
+    def _expire(self, path: Path) -> int:
+        """Move an expired file out of the spool unless another process is posting it (1 if moved)."""
+        try:
+            fd = os.open(path, os.O_RDONLY)
+        except FileNotFoundError:
+            return 0
+        try:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                return 0
+            if os.fstat(fd).st_nlink == 0:
+                return 0
+            self.spool.set_aside(path, "expired")
+            self._others.discard(path)
+            return 1
+        except OSError as exc:
+            self._warn(f"cannot move the expired webhook spool file {path.name}: {exc}")
+            return 0
+        finally:
+            os.close(fd)
+
     async def _deliver_all(self) -> None:
         failures: dict[Path, int] = {}
         while True:
-            pending = [p for p in self.spool.pending() if failures.get(p, 0) < MAX_ATTEMPTS]
+            pending = [p for p in self._ours(self.spool.pending()) if failures.get(p, 0) < MAX_ATTEMPTS]
             if not pending:
                 return
             progress = False
@@ -270,6 +360,9 @@ class Webhook:
                 self.spool.set_aside(path)
                 self._warn(f"a damaged webhook spool file was set aside ({path.name}: {exc})")
                 return Outcome.REFUSED
+            if item.url != self.url:  # another process's: never signed with this one's secret
+                self._others.add(path)
+                return None
             headers = {"Content-Type": "application/json", HEADER: sign(self.secret, item.body),
                        "X-Cobrowse-Delivery": item.session, "X-Cobrowse-Event": "session.ended",
                        "User-Agent": f"cobrowse/{__version__}"}
@@ -293,6 +386,10 @@ class Webhook:
 
     def _warn(self, message: str) -> None:
         self.notify(KeepingWarning(Keeper.WEBHOOK, message))
+
+
+def _nobody(event: Event) -> None:
+    """No session's stream yet (a flush at start): warnings wait for one."""
 
 
 _configured: Webhook | None = None

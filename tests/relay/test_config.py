@@ -121,3 +121,23 @@ def test_the_max_connections_help_says_the_margin_the_limits_use() -> None:
     from relay.limits import ACCEPT_RESERVE, FD_MARGIN
 
     assert f"RLIMIT_NOFILE - {FD_MARGIN + ACCEPT_RESERVE}" in _SETTINGS["max_connections"][1]
+
+
+def test_queue_orgs_name_organisations_for_the_metrics_in_every_spelling() -> None:
+    table = load_config(env={}, flags={"queue_orgs": {"acme": "0123456789ABCDEF", "beta.co": "fedcba9876543210"}})
+    assert table.queue_org_labels == {"0123456789abcdef": "acme", "fedcba9876543210": "beta.co"}
+    listed = RelayConfig(queue_orgs=("acme=0123456789abcdef", "fedcba9876543210"))
+    assert listed.queue_org_labels == {"0123456789abcdef": "acme", "fedcba9876543210": "fedcba9876543210"}
+    env = load_config(env={"COBROWSE_RELAY_QUEUE_ORGS": "acme=0123456789abcdef, fedcba9876543210"})
+    assert env.queue_orgs == listed.queue_orgs
+    assert RelayConfig().queue_org_labels == {}
+
+
+@pytest.mark.parametrize("bad", [
+    ["acme=0123"], ["0123456789abcdeg"], ["other=0123456789abcdef"], ["a b=0123456789abcdef"],
+    ["acme=0123456789abcdef", "acme=fedcba9876543210"], ["acme=0123456789abcdef", "beta=0123456789abcdef"],
+    [f"{i:016x}" for i in range(101)], 7, [7],
+])
+def test_queue_orgs_refuse_what_would_make_a_bad_or_unbounded_label(bad: object) -> None:
+    with pytest.raises(ConfigError, match="queue_orgs"):
+        load_config(env={}, flags={"queue_orgs": bad})
