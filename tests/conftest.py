@@ -79,4 +79,7 @@ def tier(path: Path) -> str:
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
-        item.add_marker(getattr(pytest.mark, tier(item.path)))
+        kind = tier(item.path)
+        if kind == "pure" and "relay_url" in getattr(item, "fixturenames", ()):
+            kind = "integration"  # a relay and processes, in a pure folder (plain mode's e2e tests)
+        item.add_marker(getattr(pytest.mark, kind))
