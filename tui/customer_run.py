@@ -200,7 +200,7 @@ class CustomerRun(CustomerQueue):
             title = tr("cobrowse could not start the session") if self.sas is None else tr("The session ended")
             message = ended_text(outcome.reason, outcome.message, tr)
             self.clear_notifications()  # a flood's warnings must not cover why it ended
-            self.push_screen(SessionOverScreen(title, message, outcome.exit_code))
+            self.push_screen(SessionOverScreen(title, message, outcome.exit_code, self.receipt_line))
 
     async def _session(self) -> Outcome:
         guide = self.guide

@@ -19,6 +19,7 @@ from cobrowse.i18n.notices import resume_review_title
 from cobrowse.i18n.text import Translated, Translator, current, joined
 from cobrowse.plain.keymap import Front, help_text, rewrite
 from rich.cells import cell_len
+from rich.text import Text
 
 from tui.customer_texts import NO_ISOLATES, wrapped_rows
 from tui.safe import PlainStatic, plain
@@ -199,11 +200,12 @@ def review_resume(app: CustomerView, changed: Sequence[str]) -> None:
 class SessionOverScreen(ModalScreen[None]):
     """A failure, in words; any key closes the app with the outcome's exit code."""
 
-    def __init__(self, title: str, message: str, exit_code: int) -> None:
+    def __init__(self, title: str, message: str, exit_code: int, receipt: str = "") -> None:
         super().__init__()
         self.title_text = title
         self.message = message
         self.exit_code = exit_code
+        self.receipt = receipt  # said after the app closes, as a normal end says it: the log is gone
         self.closing = False
 
     def compose(self) -> ComposeResult:
@@ -226,7 +228,8 @@ class SessionOverScreen(ModalScreen[None]):
         if self.closing:
             return
         self.closing = True
-        self.app.exit(return_code=self.exit_code, message=plain(prefixed(self.message)))
+        said = [plain(prefixed(line)) for line in (self.message, self.receipt) if line]
+        self.app.exit(return_code=self.exit_code, message=Text("\n").join(said))
 
 
 def prefixed(line: str) -> str:

@@ -1,7 +1,7 @@
 """The customer app (Textual, in tmux) when the relay's admin ends the session (`cobrowse relay
 kill ID`): the end box says the relay's administrator ended it (not the agent) and what to do
 (call the agent back for a new code), in the customer's language; a key closes the app with
-status 1, and the exit line says it once more. Real relay, real headless agent, real app."""
+status 1, and the exit line says it once more, with the receipt's path. Real relay, real headless agent, real app."""
 
 from __future__ import annotations
 
@@ -54,7 +54,9 @@ async def test_the_app_says_the_relays_admin_ended_it_and_what_to_do(tmp_path: P
         tmux.keys("customer", "Enter")
         after = await tmux.wait("customer", lambda s: re.search(r"^APP-EXIT=\d", s, re.M), "the app's exit")
         assert re.search(r"^APP-EXIT=1$", after, re.M), after
-        assert blame in tmux.run("capture-pane", "-p", "-J", "-t", "customer")
+        said = tmux.run("capture-pane", "-p", "-J", "-t", "customer")
+        assert blame in said, said
+        assert re.search(r"receipts/\S+-customer-\S+\.jsonl", "".join(said.split())), said  # a failed end names it too
         assert (await agent.event("ended"))["reason"] == "killed"
     finally:
         tmux.kill()
