@@ -171,7 +171,7 @@ class AgentRuntime(SessionRuntime):
                 if self.recorder is not None and not self.recorder.closed:
                     self.recorder.frame(event.state, self.now)
                 if self.local_echo is not None:
-                    self.local_echo.screen(event.state)
+                    self.local_echo.screen(event.state, event.ack)
                     event = ScreenChanged(event.state, event.styles, self.local_echo.predicted())
             self.emit(event)
 

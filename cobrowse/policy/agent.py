@@ -362,7 +362,7 @@ class AgentPolicy:
             return Plan(send=[m.Resync()],
                         events=[AgentWarning("screen", f"bad screen frame ({exc}); asked for a fresh one")])
         self.screen_frames += 1
-        return Plan(events=[ScreenChanged(state, self.styles)])
+        return Plan(events=[ScreenChanged(state, self.styles, ack=message.ack)])
 
     def _feedback(self, message: m.Feedback) -> Plan:
         if not self.ending or self.feedback is not None:

@@ -156,6 +156,8 @@ class ScreenChanged(Event):
     styles: bool = False
     #: The local echo's cells and cursor, when some are shown (docs/headless.md).
     predicted: dict[str, object] | None = None
+    #: The frame's echo ack, for the local echo only (not in the JSON; m.Screen.ack).
+    ack: int | None = None
 
     def to_json(self) -> dict[str, Any]:
         assert self.state is not None
