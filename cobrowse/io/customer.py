@@ -533,11 +533,11 @@ class CustomerRuntime(TeamSeat, SessionRuntime):
         await self._apply(self._decide().frame_upkeep())
         frame = self._poll_frame()
         now = self.now
-        if frame is None and self._keys_in > self._acked and self._echo_ack(now) is not None:
-            frame = self.screen.unchanged()  # for the ack alone
         if frame is not None:
             await self.send(self._screen_message(frame, now))
             self._frame_sent(frame)
+        elif self._keys_in > self._acked and self._echo_ack(now) is not None and (same := self.screen.unchanged()):
+            await self.send(self._screen_message(same, now))  # for the ack alone (not a frame sent: nothing new)
 
     def _echo_ack(self, now: float) -> int | None:
         """The keys messages a screen read now shows the effect of, exactly (``m.Screen.ack``):

@@ -158,6 +158,8 @@ class ScreenChanged(Event):
     predicted: dict[str, object] | None = None
     #: The frame's echo ack, for the local echo only (not in the JSON; m.Screen.ack).
     ack: int | None = None
+    #: The frame changed nothing and came for its ack: shown only if the local echo changed.
+    ack_only: bool = False
 
     def to_json(self) -> dict[str, Any]:
         assert self.state is not None

@@ -25,7 +25,14 @@ async def test_the_agent_learns_which_keys_the_screen_shows_even_when_nothing_mo
         predictor = pair.agent.local_echo.predictor
         for n, key in enumerate("abc\t", start=1):
             await pair.agent.command({"cmd": "keys", "data": key})
-            await events.until(lambda: predictor.acked == n, timeout=10, what=f"the ack of key {n}")
+            for _ in range(1000):  # an ack alone emits no event (nothing changed on screen): polled, 10 s at most
+                if predictor.acked == n:
+                    break
+                await asyncio.sleep(0.01)
+            assert predictor.acked == n, f"no ack of key {n}"
             await asyncio.sleep(ACK_SETTLE)
             assert predictor.acked == n  # never ahead of what was sent
         assert pair.customer.screen.state().lines()[0].startswith("abc")
+        screens = len(events.of("screen"))
+        await asyncio.sleep(0.2)
+        assert len(events.of("screen")) == screens  # the acks alone showed the agent nothing new
