@@ -523,3 +523,21 @@ def test_a_lying_ack_shows_only_the_agents_own_keys_and_the_real_screen_replaces
     assert o is not None and {c.text for c in o.cells} <= set("hi")
     p.screen(shell.state(), t + 0.3, ack=8)
     assert p.overlay() is None and p.pending == 0
+
+
+def test_after_an_ack_of_a_key_that_may_change_the_echo_the_keys_typed_on_stay_tentative() -> None:
+    """Enter (a new program may read without echo): the acked frame resumes predicting, but
+    nothing is shown until the screen has echoed one of them, as after Enter without acks."""
+    p, shell, t = acked_warm()
+    p.key("\r", t := t + 0.05)
+    shell.feed("\r")
+    after_enter = shell.state()
+    for i, ch in enumerate("pwd"):
+        p.key(ch, t + 0.03 * (i + 1))
+        shell.feed(ch)
+    p.screen(after_enter, t + 0.12, ack=3)
+    assert p.pending == 3 and p.overlay() is None
+    p.screen(shell.state(), t + 0.3, ack=6)
+    assert p.pending == 0 and p.stats.mispredicted_shown == 0
+    p.key("x", t + 0.31)
+    assert drawn(p) == "x"
