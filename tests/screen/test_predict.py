@@ -541,3 +541,36 @@ def test_after_an_ack_of_a_key_that_may_change_the_echo_the_keys_typed_on_stay_t
     assert p.pending == 0 and p.stats.mispredicted_shown == 0
     p.key("x", t + 0.31)
     assert drawn(p) == "x"
+
+
+class Shouting(Shell):
+    """A line editor bound to echo q as Q (qa10's wrong guess)."""
+
+    def feed(self, data: str) -> None:
+        super().feed(data.replace("q", "Q"))
+
+
+def test_after_a_wrong_guess_an_ack_resumes_predictions_tentatively() -> None:
+    """The keys typed on after a contradiction wait for a frame acking every key sent before
+    it (they were all guessed on a wrong screen), then are predicted, tentatively."""
+    p, shell = Predictor(), Shouting()
+    p.screen(shell.state(), 0.0, ack=0)
+    t = typed(p, shell, "ls", 0.0)
+    p.screen(shell.state(), t := t + 0.15, ack=2)
+    p.key("q", t)
+    shell.feed("q")
+    after_q = shell.state()
+    t = typed(p, shell, "uit", t + 0.01)
+    assert drawn(p) == "quit"  # shown, and the q is wrong
+    p.screen(after_q, t + 0.15, ack=3)  # the Q: all taken back
+    assert p.overlay() is None and p.pending == 0 and p.stats.mispredicted_shown == 4
+    for i, ch in enumerate("xyz"):
+        p.key(ch, t + 0.16 + 0.03 * i)
+        shell.feed(ch)
+        if i == 0:
+            upto_quit = shell.state()  # (the shell has "uitx" by now: an ack of 6 shows "uit" only)
+    assert p.pending == 0  # kept, not guessed on a screen that may not show "uit" yet
+    p.screen(upto_quit, t + 0.25, ack=7)
+    assert p.pending == 2 and p.overlay() is None  # "yz" predicted on it; tentative after a wrong guess
+    p.screen(shell.state(), t + 0.4, ack=9)
+    assert p.pending == 0 and p.stats.mispredicted_shown == 4
