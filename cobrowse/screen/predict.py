@@ -36,7 +36,7 @@ time to show them, so a guess is never built on a screen that has yet to show th
 such a key followed shown predictions (Enter after a word), their echo is looked for on the
 row or scrolled up, never counted against them.
 
-**Echo acks** (mosh's ``echo_ack``; the screen message's ``ack``, docs/architecture.md): a
+**Echo acks** (mosh's ``echo_ack``; the screen message's ``ack``, docs/protocol.md §4): a
 customer that sends them says, in a frame, "this screen shows the effect of your first
 ``ack`` keys messages and no later one had reached the program" (the last one written at
 least ``ACK_SETTLE`` before the screen was read, none since). With acks the wait is exact:
