@@ -28,6 +28,10 @@ Figures (``*_ms`` are milliseconds, CLOCK_MONOTONIC, which all namespaces share)
     event's ``predicted`` cells (predictive local echo: cobrowse/screen/predict.py);
 ``mispredicted_shown``  predicted cells the agent saw that the customer's screen then did
     not show, per key typed (including a phase typing into ``read -s``, where nothing echoes);
+``after_tab_under_5ms``  the same share for keys typed on right after an unpredictable key:
+    ``--tab-rounds`` times, ``: /us`` then Tab (bash completes ``/usr/``) then ``share/`` at
+    the typist's pace (``after_tab_shown_p50_ms`` beside it; ``after_tab_keys``: how many);
+    without echo acks (m.Screen.ack) the predictor waits for a pause of one round trip;
 ``tmux_key_echo_p50_ms``  the same keys through the tmux client;
 ``flood_last_screen_ms``  a program writes ``--flood-mb`` MB then a marker line; from its
     last write to the agent's first screen showing the marker (``tmux_...``: the same);
@@ -140,6 +144,50 @@ async def type_keys(side: Side, n: int, gap: float, seed: int) -> dict[str, Any]
         side.send("\r")
         await view.until(lambda: view.cursor == (row + 1, 2), "the next prompt")
     return {"echo": echo, "shown": shown, "wrong": wrong, "typed": typed}
+
+
+async def after_tab(side: Side, rounds: int, gap: float, seed: int, text: str = "share/") -> dict[str, Any]:
+    """Per key typed on after a Tab (unpredictable: bash completes ``/us`` to ``/usr/``), the
+    time until it is shown (echoed or predicted at its cell)."""
+    rng = random.Random(seed)
+    view = side.view
+    shown: list[float] = []
+    wrong = 0
+    for _ in range(rounds):
+        row = view.cursor[0]
+        for ch in ": /us":
+            await asyncio.sleep(gap)
+            side.send(ch)
+        await view.until(lambda: view.lines[row].endswith(": /us") and view.cursor == (row, 7), "the echo of ': /us'")
+        sent: dict[int, float] = {}
+        got: dict[int, float] = {}
+        seen_pred: set[tuple[int, int, str]] = set()
+
+        def watch(at: float) -> None:
+            cells = {(r, c): t for r, c, t in view.predicted}
+            seen_pred.update((r, c, t) for r, c, t in view.predicted if r == row)
+            for i in sent:
+                c = 9 + i  # "$ : /usr/" then the keys
+                if i not in got and (cells.get((row, c)) == text[i] or view.cell(row, c) == text[i]):
+                    got[i] = at
+
+        view.watchers.append(watch)
+        try:
+            await asyncio.sleep(gap)
+            side.send("\t")
+            for i, ch in enumerate(text):
+                await asyncio.sleep(max(0.0, gap + rng.uniform(-0.03, 0.03)))
+                sent[i] = time.monotonic()
+                side.send(ch)
+            await view.until(lambda: view.lines[row].endswith(": /usr/" + text), "the echo after the Tab")
+            await view.until(lambda: len(got) == len(text), "every key after the Tab shown")
+        finally:
+            view.watchers.remove(watch)
+        wrong += sum(1 for r, c, t in seen_pred if view.cell(r, c) != t)
+        shown.extend((got[i] - sent[i]) * 1000 for i in range(len(text)))
+        side.send("\r")
+        await view.until(lambda: view.cursor == (row + 1, 2), "the next prompt")
+    return {"shown": shown, "wrong": wrong}
 
 
 async def no_echo(side: Side, gap: float, keys: int = 12) -> dict[str, int]:
@@ -288,6 +336,8 @@ async def run(args: argparse.Namespace, link: Link) -> dict[str, Any]:
         await clear(cb)
         k = await type_keys(cb, args.keys, args.gap, args.seed)
         log(f"cobrowse keys: echo p50 {pct(k['echo'], 0.5)} ms, shown p50 {pct(k['shown'], 0.5)} ms")
+        tab = await after_tab(cb, args.tab_rounds, args.gap, args.seed) if args.tab_rounds else {"shown": [], "wrong": 0}
+        await clear(cb)
         ne = await no_echo(cb, args.gap)
         predicting = any(e.get("predicted") for _, e in cb.events if e.get("event") == "screen")
         out["key_echo_p50_ms"] = pct(k["echo"], 0.5)
@@ -297,13 +347,19 @@ async def run(args: argparse.Namespace, link: Link) -> dict[str, Any]:
         if predicting:
             out["predicted_under_5ms"] = round(sum(1 for s in k["shown"] if s <= 5.0) / len(k["shown"]), 3)
             out["mispredicted_shown"] = round((k["wrong"] + ne["wrong"]) / (k["typed"] + ne["typed"]), 4)
-            out["mispredicted_cells"] = {"typing": k["wrong"], "read_s": ne["wrong"]}
+            out["mispredicted_cells"] = {"typing": k["wrong"], "read_s": ne["wrong"], "after_tab": tab["wrong"]}
+            if tab["shown"]:
+                out["after_tab_under_5ms"] = round(sum(1 for s in tab["shown"] if s <= 5.0) / len(tab["shown"]), 3)
+                out["after_tab_shown_p50_ms"] = pct(tab["shown"], 0.5)
+                out["after_tab_keys"] = len(tab["shown"])
         else:
             out["predicted_under_5ms"] = out["mispredicted_shown"] = None
             out["notes"].append("the agent showed no predicted cells (no predictive echo in this build, or it "
                                 "stayed off): predicted_under_5ms and mispredicted_shown are null")
             if cb.agent is not None and cb.agent.err:
                 log("agent stderr: " + " | ".join(cb.agent.err[-8:]))
+        if args.typing_only:
+            return out
         await clear(cb)
         out["flood_last_screen_ms"] = await flood(cb, args.flood_mb, "cb")
         log(f"cobrowse flood: last screen {out['flood_last_screen_ms']} ms after the last write")
@@ -356,6 +412,8 @@ def main() -> None:
     ap.add_argument("--loss", type=float, default=0.01, help="packet loss each way, 0..1 (default 0.01)")
     ap.add_argument("--keys", type=int, default=240, help="keys typed per side (default 240)")
     ap.add_argument("--gap", type=float, default=0.08, help="mean pause between keys in s (default 0.08, ± 0.03)")
+    ap.add_argument("--tab-rounds", type=int, default=8, help="rounds of typing on after a Tab (default 8; 0: none)")
+    ap.add_argument("--typing-only", action="store_true", help="only the typing phases (no flood, view lag, CPU, tmux, app)")
     ap.add_argument("--flood-mb", type=int, default=20)
     ap.add_argument("--joins", type=int, default=3, help="joins timed (the last one is the measured session)")
     ap.add_argument("--seed", type=int, default=17)
@@ -375,7 +433,9 @@ def main() -> None:
         out = asyncio.run(run(args, link))
     finally:
         link.teardown()
-    if args.no_app:
+    if args.typing_only:
+        out["notes"].append("--typing-only: the typing phases only")
+    elif args.no_app:
         out["app_speed_ratio"] = None
         out["notes"].append("--no-app: app_speed_ratio not measured")
     else:

@@ -167,11 +167,16 @@ class AgentRuntime(SessionRuntime):
 
     def _events(self, plan: Plan) -> None:
         for event in plan.events:
+            if isinstance(event, ScreenChanged) and event.state is not None and event.ack_only:
+                # an echo ack alone: the screen is as it was, the predictions may move on
+                if self.local_echo is not None and self.local_echo.screen(event.state, event.ack):
+                    self.emit(ScreenChanged(event.state, event.styles, self.local_echo.predicted()))
+                continue
             if isinstance(event, ScreenChanged) and event.state is not None:
                 if self.recorder is not None and not self.recorder.closed:
                     self.recorder.frame(event.state, self.now)
                 if self.local_echo is not None:
-                    self.local_echo.screen(event.state)
+                    self.local_echo.screen(event.state, event.ack)
                     event = ScreenChanged(event.state, event.styles, self.local_echo.predicted())
             self.emit(event)
 

@@ -50,6 +50,11 @@ ECHO_BURST = 4
 #: nothing else waiting to be fed; more (or later) takes the usual way.
 ECHO_WAIT = 0.1
 ECHO_BYTES = DEFER_BELOW
+#: A frame acks the agent's keys (``m.Screen.ack``) once the last one went to the program this
+#: long before the screen was read, none since: the program's echo has come by then (mosh
+#: waits 50 ms; a typist's keys come 50-110 ms apart). A frame with nothing new to show goes
+#: then for the ack alone, so the agent's predictions resume without waiting for quiet.
+ACK_SETTLE = 0.04
 #: Lines masked whole because the agent's patterns had used their CPU share are redacted
 #: again this much later (screen/budget.py).
 RECHECK = 0.1
@@ -112,6 +117,9 @@ class CustomerRuntime(TeamSeat, SessionRuntime):
         #: When the agent's last key went to the program, until the output after it (``echo_frame``).
         self._keyed_at = -math.inf
         self._echoing = False
+        self._keys_in = 0  # the agent's keys messages received (echo acks count them)
+        self._keys_last = -math.inf  # when the last one came
+        self._acked = 0  # the last echo ack sent
         #: The read ``echo_first`` took before the customer's terminal saw it (``program_output`` skips it then).
         self._taken: bytes | None = None
 
@@ -370,7 +378,7 @@ class CustomerRuntime(TeamSeat, SessionRuntime):
         finally:
             self._echoing = False
         if frame is not None:
-            session.send(m.Screen(frame.to_dict()), now)
+            session.send(self._screen_message(frame, now), now)
         self.send_ready(session)  # ``flush``, without awaiting (the upkeep's messages too)
         if frame is not None:
             self._frame_sent(frame)
@@ -502,6 +510,10 @@ class CustomerRuntime(TeamSeat, SessionRuntime):
         link's read callback: the key reaches the pty without a task's wake)."""
         if self.detached:  # its agent left (a team): nothing it sends counts any more
             return None
+        if isinstance(message, m.Keys):
+            self._keys_in += 1
+            self._keys_last = self.now
+            self.wake_at(self.now + ACK_SETTLE)  # its ack's frame, if no other frame says it
         session = self.session
         binding = session.binding if session is not None else None
         effects = self._decide().message(message, self.now, self.view, binding=binding, wall=int(time.time()))
@@ -520,9 +532,23 @@ class CustomerRuntime(TeamSeat, SessionRuntime):
     async def _send_frame(self) -> None:
         await self._apply(self._decide().frame_upkeep())
         frame = self._poll_frame()
+        now = self.now
         if frame is not None:
-            await self.send(m.Screen(frame.to_dict()))
+            await self.send(self._screen_message(frame, now))
             self._frame_sent(frame)
+        elif self._keys_in > self._acked and self._echo_ack(now) is not None and (same := self.screen.unchanged()):
+            await self.send(self._screen_message(same, now))  # for the ack alone (not a frame sent: nothing new)
+
+    def _echo_ack(self, now: float) -> int | None:
+        """The keys messages a screen read now shows the effect of, exactly (``m.Screen.ack``):
+        None while the last one is more recent than ACK_SETTLE."""
+        return self._keys_in if now - self._keys_last >= ACK_SETTLE else None
+
+    def _screen_message(self, frame: ScreenFrame, now: float) -> m.Screen:
+        ack = self._echo_ack(now)
+        if ack is not None:
+            self._acked = ack
+        return m.Screen(frame.to_dict(), ack)
 
     def _poll_frame(self) -> ScreenFrame | None:
         """The next frame, if one is due (``_send_frame``'s part without I/O; ``echo_frame``'s too)."""
@@ -569,6 +595,8 @@ class CustomerRuntime(TeamSeat, SessionRuntime):
             return None
         await self._send_frame()
         deadlines = [d for d in (self.screen.next_deadline(now), self.policy.next_deadline()) if d is not None]
+        if self._keys_in > self._acked and (acking := self._keys_last + ACK_SETTLE) > now:
+            deadlines.append(acking)  # the frame for its echo ack
         screen = self.screen
         if screen.steady and not self.output.deferred and (ready := screen.ready_at(now)) > now:
             # Output streams at the steady rate: the next pass is when the next frame may go

@@ -37,10 +37,12 @@ class LocalEcho:
         overlay = self.predictor.overlay()
         return overlay.as_json() if overlay is not None else None
 
-    def screen(self, state: ScreenState) -> None:
-        """A new mirrored screen (the caller shows it, with :meth:`overlay`)."""
-        self.predictor.screen(state, self._clock())
+    def screen(self, state: ScreenState, ack: int | None = None) -> bool:
+        """A new mirrored screen and its frame's echo ack (the caller shows it, with
+        :meth:`overlay`); whether the overlay changed."""
+        changed = self.predictor.screen(state, self._clock(), ack)
         self._arm()
+        return changed
 
     def keys(self, data: str) -> None:
         """``data`` went to the customer's terminal."""

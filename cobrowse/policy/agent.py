@@ -356,13 +356,15 @@ class AgentPolicy:
         return Plan(events=[SuggestionAnswered(message.id, command, answer)])
 
     def _screen(self, message: m.Screen) -> Plan:
+        before = self.mirror.state
         try:
             state = self.mirror.apply_dict(message.frame)
         except ValueError as exc:
             return Plan(send=[m.Resync()],
                         events=[AgentWarning("screen", f"bad screen frame ({exc}); asked for a fresh one")])
         self.screen_frames += 1
-        return Plan(events=[ScreenChanged(state, self.styles)])
+        ack_only = message.ack is not None and message.frame.get("t") == "d" and not message.frame.get("r") and state == before
+        return Plan(events=[ScreenChanged(state, self.styles, ack=message.ack, ack_only=ack_only)])
 
     def _feedback(self, message: m.Feedback) -> Plan:
         if not self.ending or self.feedback is not None:

@@ -156,6 +156,10 @@ class ScreenChanged(Event):
     styles: bool = False
     #: The local echo's cells and cursor, when some are shown (docs/headless.md).
     predicted: dict[str, object] | None = None
+    #: The frame's echo ack, for the local echo only (not in the JSON; m.Screen.ack).
+    ack: int | None = None
+    #: The frame changed nothing and came for its ack: shown only if the local echo changed.
+    ack_only: bool = False
 
     def to_json(self) -> dict[str, Any]:
         assert self.state is not None

@@ -76,15 +76,21 @@ class Chat(AppMessage):
 
 @frozen
 class Screen(AppMessage):
-    """A screen frame (snapshot or diff) as ``cobrowse.screen`` encodes it."""
+    """A screen frame (snapshot or diff) as ``cobrowse.screen`` encodes it. ``ack``: the echo
+    ack (mosh's ``echo_ack``): the screen shows the effect of the agent's first ``ack`` keys
+    messages and no later one had reached the program (None: not said; older customers never
+    say it). The agent believes it only within the keys it sent (cobrowse/screen/predict.py)."""
 
     t: ClassVar[str] = "screen"
     frame: dict[str, Any]
+    ack: int | None = None
 
     def to_json(self) -> dict[str, Any]:
         """The frame as it is (JSON-safe already): ``asdict`` would deep-copy it, a tenth of
         the customer's CPU at 10 KB/s of output."""
-        return {"t": self.t, "frame": self.frame}
+        if self.ack is None:
+            return {"t": self.t, "frame": self.frame}
+        return {"t": self.t, "frame": self.frame, "ack": self.ack}
 
 
 @frozen

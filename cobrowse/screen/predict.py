@@ -26,18 +26,30 @@ mosh's rules, kept:
   prediction has waited 250 ms or more (a "glitch": 10 quick confirmations, 150 ms apart,
   cure it). ``"always"`` shows regardless of the RTT; ``"never"`` turns prediction off.
 
-What differs from mosh, and why: the customer does not tell the agent which keys a screen
-frame already reflects (mosh's ``echo_ack``), so a frame is matched against the expected
-state after each pending key (the cells the predictions touch, and the cursor): the latest
-state it matches confirms every key up to it; matching the state before them leaves them
-pending; matching none contradicts them. A prediction still pending after
-``max(1 s, 4 × SRTT)`` is taken as contradicted (the screen did not echo). Keys whose effect
-is unknown (not predicted, or predicted wrongly) leave the screen uncertain: nothing is
-predicted until no such key went out for one RTO (SRTT + 4 × RTTVAR, as TCP), so a guess is
-never built on a screen that has yet to show them; and if such a key followed shown
-predictions (Enter after a word), their echo is looked for on the row or scrolled up,
-never counted against them. An echo ack from the customer (mosh's ``echo_ack``) would make
-these waits exact. And these
+What differs from mosh, and why: a frame is matched against the expected state after each
+pending key (the cells the predictions touch, and the cursor): the latest state it matches
+confirms every key up to it; matching the state before them leaves them pending; matching
+none contradicts them. A prediction still pending after ``max(1 s, 4 × SRTT)`` is taken as
+contradicted (the screen did not echo). Keys whose effect is unknown (not predicted, or
+predicted wrongly) leave the screen uncertain: nothing is predicted on it until it has had
+time to show them, so a guess is never built on a screen that has yet to show them; and if
+such a key followed shown predictions (Enter after a word), their echo is looked for on the
+row or scrolled up, never counted against them.
+
+**Echo acks** (mosh's ``echo_ack``; the screen message's ``ack``, docs/protocol.md §4): a
+customer that sends them says, in a frame, "this screen shows the effect of your first
+``ack`` keys messages and no later one had reached the program" (the last one written at
+least ``ACK_SETTLE`` before the screen was read, none since). With acks the wait is exact:
+keys typed while the screen is uncertain are kept, not sent blind into the dark, and once a
+frame acks the last unknown key they are predicted on that frame's screen (those it already
+shows dropped); the acked state is also the one a frame is matched against first. If every
+unknown key was a Tab or a printable key left unpredicted (the last column), on a line
+whose echo was already confirmed, the resumed predictions are shown at once; else they are
+tentative, as after any other unknown key. Without acks (an older customer) the screen is
+certain again once no unknown key went out for one RTO (SRTT + 4 × RTTVAR, as TCP). An ack
+is believed only within what was sent (never ahead of the keys sent, never backwards): a
+customer lying about acks can at worst make predictions of the agent's own keys wrong for
+a moment, and the real screen replaces them. And these
 contexts get no prediction at all: the alternate screen (full-screen programs), a hidden
 cursor, a line ending with a password prompt (:func:`~.secret_shapes.is_password_prompt`),
 a row with cells the customer's cobrowse masked, and, after 3 shown predictions were
@@ -65,6 +77,7 @@ GLITCH_REPAIR_COUNT = 10
 GLITCH_REPAIR_MININTERVAL = 0.150
 MIN_EXPIRY = 1.0
 MAX_FAILURES = 3
+MAX_DEFERRED = 256  # keys kept for an ack while the screen is uncertain; more: their effect is unknown
 _BRACKETED_PASTE = ("\x1b[200~", "\x1b[201~")
 
 
@@ -127,6 +140,7 @@ class _Step:
     col: int  # the cursor's column after this key
     credit: bool = False  # confirming it proves the screen echoes (a new printable character)
     shown: bool = False
+    seq: int = 0  # the keys message it came in (1, 2, ...), as the customer's acks count them
 
 
 def _tokens(data: str) -> list[tuple[_Kind, str]]:
@@ -231,29 +245,42 @@ class Predictor:
     _quiet_from: float = float("-inf")
     _stale_view: tuple[object, ...] | None = None  # the screen when it became uncertain
     _stale_keys: int = 0  # keys sent while it was
+    _stale_seq: int = 0  # the last keys message whose effect is unknown
+    _stale_line: bool = False  # every unknown key since it became uncertain was a Tab or printable
+    _sent: int = 0  # keys messages sent (each ``key`` call is one)
+    _ack: int = 0  # the customer's latest echo ack
+    _acking: bool = False  # the customer sends echo acks (a frame carried one)
+    # Keys typed while the screen was uncertain, predicted once a frame acks the last unknown
+    # key: (kind, key, sent at, keys message).
+    _deferred: list[tuple[_Kind, str, float, int]] = field(default_factory=list)
 
     # ------------------------------------------------------------------ inputs
 
-    def screen(self, state: ScreenState, now: float) -> bool:
-        """A new mirrored screen from the customer; returns whether the overlay changed."""
+    def screen(self, state: ScreenState, now: float, ack: object = None) -> bool:
+        """A new mirrored screen from the customer, with its echo ack if it carried one (the
+        count of keys messages it shows the effect of; see the module docstring); returns
+        whether the overlay changed."""
         before = self.overlay()
+        acked = self._take_ack(ack)
         previous, self._state = self._state, state
         if previous is not None and previous.size != state.size or not self._usable(state):
             self._reset(now)
         else:
-            self._check(state, now)
-        self._settle(now)
+            self._check(state, now, self._ack if acked else None)
+        self._settle(now, acked)
         return self._changed(before)
 
     def key(self, data: str, now: float) -> bool:
-        """The agent sent ``data`` to the customer's terminal; returns whether the overlay changed."""
+        """The agent sent ``data`` to the customer's terminal (one keys message); returns
+        whether the overlay changed."""
+        self._sent += 1
         if self.display is Display.NEVER:
             return False
         before = self.overlay()
         self._cull(now)
         self._settle(now)
         for kind, text in _tokens(data):
-            self._key(kind, text, now)
+            self._key(kind, text, now, self._sent)
         return self._changed(before)
 
     def tick(self, now: float) -> bool:
@@ -269,6 +296,11 @@ class Predictor:
     def srtt(self) -> float | None:
         """Smoothed seconds from a key to the screen confirming its echo (None: none yet)."""
         return self._srtt
+
+    @property
+    def acked(self) -> int:
+        """The customer's latest echo ack believed (0: none yet, or an older customer)."""
+        return self._ack
 
     @property
     def pending(self) -> int:
@@ -334,68 +366,103 @@ class Predictor:
             return MIN_EXPIRY
         return self._srtt + max(0.02, 4 * self._rttvar)
 
-    def _unaccounted(self, at: float, keys: int = 1) -> None:
-        """``keys`` keys whose effect we do not know went out, the last at ``at``."""
-        self._epoch += 1
+    def _take_ack(self, ack: object) -> bool:
+        """Believe ``ack`` if it is a count within what was sent and not behind the last one."""
+        if type(ack) is not int or not self._ack <= ack <= self._sent:
+            return False
+        self._ack, self._acking = ack, True
+        return True
+
+    def _unaccounted(self, at: float, seq: int, keys: int = 1, *, line: bool = False) -> None:
+        """``keys`` keys whose effect we do not know went out, the last at ``at`` in keys
+        message ``seq``; ``line``: a Tab or a printable key (the line still echoes)."""
         if self._stale:
             self._stale_keys += keys
+            self._stale_line = self._stale_line and line
         else:
             self._stale, self._stale_keys = True, keys
             self._stale_view = _view(self._state) if self._state is not None else None
+            self._stale_line = line and self._confirmed_epoch >= self._epoch
+        self._epoch += 1
+        self._stale_seq = max(self._stale_seq, seq)
+        self._deferred = []  # an ack of this key covers them
         self._quiet_from = max(self._quiet_from, at)
 
-    def _settle(self, now: float) -> None:
-        """The screen is certain again once it changed after a single unknown key (Enter: the
-        next prompt), or when no unknown key went out for one RTO."""
+    def _settle(self, now: float, acked: bool = False) -> None:
+        """The screen is certain again once a frame acks the last unknown key, once it changed
+        after a single unknown key (Enter: the next prompt), or when no key went out for one
+        RTO while it was uncertain."""
         if not self._stale or self._steps:
             return
         state = self._state
+        by_ack = acked and self._ack >= self._stale_seq
         moved = self._stale_keys == 1 and state is not None and _view(state) != self._stale_view
-        if moved or now - self._quiet_from >= self._rto():
-            self._stale = False
-            self._fresh = True
+        if not (by_ack or moved or now - self._quiet_from >= self._rto()):
+            return
+        self._stale = False
+        self._fresh = True
+        deferred, self._deferred = self._deferred, []
+        if not by_ack:
+            return  # (no ack: what the kept keys did is on this screen by now, or unknown)
+        if self._stale_line:
+            self._confirmed_epoch = max(self._confirmed_epoch, self._epoch)
+        for kind, text, at, seq in deferred:
+            if seq > self._ack:  # not on this screen yet: predicted on it
+                self._key(kind, text, at, seq)
 
-    def _key(self, kind: _Kind, text: str, now: float) -> None:
+    def _key(self, kind: _Kind, text: str, now: float, seq: int) -> None:
         state = self._state
+        if self._stale and self._acking and kind is not _Kind.OTHER and len(self._deferred) < MAX_DEFERRED:
+            self._deferred.append((kind, text, now, seq))  # predicted once a frame acks the unknown keys
+            self._stale_keys += 1
+            self._quiet_from = max(self._quiet_from, now)
+            return
         if kind is _Kind.OTHER or state is None or self._stale:
-            self._unaccounted(now)
+            self._unaccounted(now, seq, line=text == "\t")
             if text in ("\r", "\n"):
                 self._off_line, self._failures = False, 0
             return
         if self._off_line or not self._usable(state):
-            self._unaccounted(now)
+            self._unaccounted(now, seq)
             return
         if not self._steps:
             found = _cells(state, state.cursor.row)
             if found is None:
-                self._unaccounted(now)
+                self._unaccounted(now, seq)
                 return
             if self._fresh or state.cursor.row != self._row or state.cursor.col < self._floor:
                 self._floor, self._fresh = state.cursor.col, False
             self._row, self._col, self._cells = state.cursor.row, state.cursor.col, found
         if kind in (_Kind.LEFT, _Kind.RIGHT):
             self._epoch += 1  # a program without line editing echoes ^[[D: tentative until confirmed
-        if not self._predict(kind, text, now, self._epoch):
-            self._unaccounted(now)
+        if not self._predict(kind, text, now, self._epoch, seq):
+            self._unaccounted(now, seq, line=kind is _Kind.PRINT)
 
-    def _predict(self, kind: _Kind, key: str, at: float, epoch: int) -> bool:
+    def _predict(self, kind: _Kind, key: str, at: float, epoch: int, seq: int) -> bool:
         cells, col = (self._steps[-1].cells, self._steps[-1].col) if self._steps else (self._cells, self._col)
         after = _apply(kind, key, cells, col, self._floor)
         if after is None:
             return False
         credit = kind is _Kind.PRINT and cells[col] != key
-        self._steps.append(_Step(kind, key, at, epoch, after[0], after[1], credit))
+        self._steps.append(_Step(kind, key, at, epoch, after[0], after[1], credit, seq=seq))
         self.stats.predicted += 1
         return True
 
-    def _check(self, state: ScreenState, now: float) -> None:
-        """Match the new frame against the state after each pending key (latest first)."""
+    def _check(self, state: ScreenState, now: float, ack: int | None = None) -> None:
+        """Match the new frame against the state after each pending key: the state after the
+        acked keys first, when the frame carries an ack; else the earliest it matches."""
         if not self._steps:
             return
         actual = _cells(state, self._row)
         cur = state.cursor
         touched = {c for step in self._steps for c, (a, b) in enumerate(zip(self._cells, step.cells)) if a != b}
         if actual is not None and len(actual) == len(self._cells) and cur.row == self._row:
+            acked = [i for i, step in enumerate(self._steps) if step.seq <= ack] if ack is not None else []
+            if acked:
+                step = self._steps[acked[-1]]
+                if cur.col == step.col and all(actual[c] == step.cells[c] for c in touched):
+                    self._confirm(acked[-1], state, now)
+                    return
             # The earliest state the frame matches: "a", Backspace, "a" passes through the
             # same screen twice, and confirming more than the customer has shown would put
             # the next guesses in the wrong place (_cull settles the tie once time is up).
@@ -440,7 +507,7 @@ class Predictor:
         self._steps = []
         self._col, self._cells = state.cursor.col, _cells(state, self._row) or ()
         for step in rest:  # the rest again, on the screen as it is now
-            if not self._predict(step.kind, step.key, step.at, step.epoch):
+            if not self._predict(step.kind, step.key, step.at, step.epoch, step.seq):
                 self._drop(rest, now)
                 break
             self._steps[-1].shown = step.shown
@@ -468,7 +535,7 @@ class Predictor:
             else:
                 self.stats.dropped_unseen += 1
         if steps:
-            self._unaccounted(max(s.at for s in steps), len(steps) + 1)
+            self._unaccounted(max(s.at for s in steps), self._sent, len(steps) + 1)
 
     def _reset(self, now: float) -> None:
         self._drop(self._steps, now)

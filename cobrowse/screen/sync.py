@@ -217,6 +217,14 @@ class ScreenSender:
             return self._diff_rows(sent, rows, now)
         return self._diff(sent, tuple((i, r) for i, r in fetched.items() if r != old[i]), now)
 
+    def unchanged(self) -> ScreenFrame | None:
+        """A diff that changes nothing (a frame for its echo ack alone), or None before the
+        first frame or with changes of its own to send (:meth:`poll` sends those)."""
+        sent = self._sent
+        if sent is None or self._pending():
+            return None
+        return ScreenFrame(False, sent.size, sent.cursor, sent.modes, ())
+
     def _snapshot(self, state: ScreenState, now: float) -> ScreenFrame:
         self._force = False
         self._dirty.clear()

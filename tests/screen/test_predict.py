@@ -413,3 +413,164 @@ def _shows(o: Overlay, state: ScreenState) -> bool:
     lines = state.lines()
     return o.cursor == (state.cursor.col, state.cursor.row) and all(
         (lines[c.row] + " " * state.cols)[c.col] == c.text for c in o.cells)
+
+
+def acked_warm() -> tuple[Predictor, Shell, float]:
+    """``warmed`` with a customer that acks: its frames say how many keys messages they show."""
+    p, shell = Predictor(), Shell()
+    p.screen(shell.state(), 0.0, ack=0)
+    t = typed(p, shell, "ls", 0.0)
+    p.screen(shell.state(), t := t + 0.15, ack=2)
+    assert p.pending == 0 and p.srtt is not None and p.srtt > 0.1
+    return p, shell, t
+
+
+def tab_then_five(p: Predictor, shell: Shell, t: float) -> tuple[ScreenState, float]:
+    """`` ec``, Tab (the shell completes ``echo ``), then ``hello`` 30 ms a key; returns the
+    screen right after the Tab (what a frame acking the Tab shows) and the time of the Tab."""
+    t = typed(p, shell, " ec", t)
+    p.screen(shell.state(), t + 0.15, ack=5)
+    t += 0.2
+    p.key("\t", t)
+    shell.feed("ho ")  # the completion
+    return shell.state(), t
+
+
+def test_after_a_tab_the_keys_typed_on_are_predicted_as_soon_as_a_frame_acks_the_tab() -> None:
+    """A fast typist after a Tab (qa10, issue 17): with the customer's echo acks, the keys
+    typed on while the Tab's effect was unknown are predicted on the first frame that shows
+    it, not after a pause of one round trip with no key."""
+    p, shell, t = acked_warm()
+    after_tab, t_tab = tab_then_five(p, shell, t)
+    tab = 6  # keys messages: l, s, " ", e, c, Tab
+    for i, ch in enumerate("hello"):
+        p.key(ch, t_tab + 0.03 * (i + 1))
+        shell.feed(ch)
+        if i == 2:
+            assert p.overlay() is None  # the Tab's effect is not known yet
+            # the customer's frame 40 ms after the Tab, here half a round trip later
+            assert p.screen(after_tab, t_tab + 0.115, ack=tab)
+            assert drawn(p) == "hel"
+    assert drawn(p) == "hello"  # the last two shown as they were typed
+    o = p.overlay()
+    assert o is not None and o.cursor == (len("$ ls echo hello"), 0)
+    p.screen(shell.state(), t_tab + 0.3, ack=tab + 5)
+    assert p.overlay() is None and p.pending == 0
+    assert p.stats.mispredicted_shown == 0
+
+
+def test_without_acks_the_keys_after_a_tab_wait_for_a_quiet_round_trip() -> None:
+    """An older customer (no ack): today's rule, nothing guessed while keys keep going out."""
+    p, shell, t = warmed()
+    t = typed(p, shell, " ec", t)
+    p.screen(shell.state(), t + 0.15)
+    t += 0.2
+    p.key("\t", t)
+    shell.feed("ho ")
+    after_tab = shell.state()
+    for i, ch in enumerate("hello"):
+        p.key(ch, t + 0.03 * (i + 1))
+        shell.feed(ch)
+        if i == 2:
+            p.screen(after_tab, t + 0.115)
+    assert p.overlay() is None
+
+
+def test_a_frame_acking_some_keys_typed_after_the_tab_predicts_only_the_rest() -> None:
+    p, shell, t = acked_warm()
+    _, t_tab = tab_then_five(p, shell, t)
+    for i, ch in enumerate("hello"):
+        p.key(ch, t_tab + 0.03 * (i + 1))
+        shell.feed(ch)
+        if i == 1:
+            after_he = shell.state()
+    p.screen(after_he, t_tab + 0.2, ack=8)  # the Tab, "h" and "e" on screen
+    assert drawn(p) == "llo" and p.pending == 3
+    p.screen(shell.state(), t_tab + 0.3, ack=11)
+    assert p.overlay() is None and p.stats.mispredicted_shown == 0
+
+
+def test_acks_the_customer_cannot_have_are_ignored() -> None:
+    """Ahead of the keys sent, backwards, or not an integer: not believed (the quiet rule holds)."""
+    p, shell, t = acked_warm()
+    after_tab, t_tab = tab_then_five(p, shell, t)
+    for i, ch in enumerate("he"):
+        p.key(ch, t_tab + 0.03 * (i + 1))
+        shell.feed(ch)
+    for bad in (99, 5, True, "6", 6.0, -1, None):
+        p.screen(after_tab, t_tab + 0.1, ack=bad)
+        assert p.overlay() is None, bad
+    p.screen(after_tab, t_tab + 0.11, ack=6)
+    assert drawn(p) == "he"
+
+
+def test_a_lying_ack_shows_only_the_agents_own_keys_and_the_real_screen_replaces_them() -> None:
+    """A customer acking the Tab on a screen without its completion: the guesses land in the
+    wrong cells for a moment; what is drawn is still only what the agent typed, and the real
+    screen takes it back."""
+    p, shell, t = acked_warm()
+    t = typed(p, shell, " ec", t)
+    p.screen(shell.state(), t + 0.15, ack=5)
+    before_tab = shell.state()
+    t += 0.2
+    p.key("\t", t)
+    shell.feed("ho ")
+    for i, ch in enumerate("hi"):
+        p.key(ch, t + 0.03 * (i + 1))
+        shell.feed(ch)
+    p.screen(before_tab, t + 0.1, ack=6)  # a lie: the Tab did something
+    o = p.overlay()
+    assert o is not None and {c.text for c in o.cells} <= set("hi")
+    p.screen(shell.state(), t + 0.3, ack=8)
+    assert p.overlay() is None and p.pending == 0
+
+
+def test_after_an_ack_of_a_key_that_may_change_the_echo_the_keys_typed_on_stay_tentative() -> None:
+    """Enter (a new program may read without echo): the acked frame resumes predicting, but
+    nothing is shown until the screen has echoed one of them, as after Enter without acks."""
+    p, shell, t = acked_warm()
+    p.key("\r", t := t + 0.05)
+    shell.feed("\r")
+    after_enter = shell.state()
+    for i, ch in enumerate("pwd"):
+        p.key(ch, t + 0.03 * (i + 1))
+        shell.feed(ch)
+    p.screen(after_enter, t + 0.12, ack=3)
+    assert p.pending == 3 and p.overlay() is None
+    p.screen(shell.state(), t + 0.3, ack=6)
+    assert p.pending == 0 and p.stats.mispredicted_shown == 0
+    p.key("x", t + 0.31)
+    assert drawn(p) == "x"
+
+
+class Shouting(Shell):
+    """A line editor bound to echo q as Q (qa10's wrong guess)."""
+
+    def feed(self, data: str) -> None:
+        super().feed(data.replace("q", "Q"))
+
+
+def test_after_a_wrong_guess_an_ack_resumes_predictions_tentatively() -> None:
+    """The keys typed on after a contradiction wait for a frame acking every key sent before
+    it (they were all guessed on a wrong screen), then are predicted, tentatively."""
+    p, shell = Predictor(), Shouting()
+    p.screen(shell.state(), 0.0, ack=0)
+    t = typed(p, shell, "ls", 0.0)
+    p.screen(shell.state(), t := t + 0.15, ack=2)
+    p.key("q", t)
+    shell.feed("q")
+    after_q = shell.state()
+    t = typed(p, shell, "uit", t + 0.01)
+    assert drawn(p) == "quit"  # shown, and the q is wrong
+    p.screen(after_q, t + 0.15, ack=3)  # the Q: all taken back
+    assert p.overlay() is None and p.pending == 0 and p.stats.mispredicted_shown == 4
+    for i, ch in enumerate("xyz"):
+        p.key(ch, t + 0.16 + 0.03 * i)
+        shell.feed(ch)
+        if i == 0:
+            upto_quit = shell.state()  # (the shell has "uitx" by now: an ack of 6 shows "uit" only)
+    assert p.pending == 0  # kept, not guessed on a screen that may not show "uit" yet
+    p.screen(upto_quit, t + 0.25, ack=7)
+    assert p.pending == 2 and p.overlay() is None  # "yz" predicted on it; tentative after a wrong guess
+    p.screen(shell.state(), t + 0.4, ack=9)
+    assert p.pending == 0 and p.stats.mispredicted_shown == 4
