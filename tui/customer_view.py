@@ -222,7 +222,7 @@ class CustomerView(App[None]):
         question = tr("{agent} asks {what}. Allow (Ctrl-] y) {gives}; Deny (Ctrl-] n) refuses; nobody answering = "
                       "denied.", agent=self.agent_name, what=tr(ASKS[prompt.kind]), gives=tr(GIVES[prompt.kind]))
         if unverified:
-            question = tr("⚠ NOT VERIFIED: you will have to confirm twice. {question}", question=question)  # ⚠ opens a row
+            question = tr("⚠ NOT VERIFIED (you will have to confirm twice): {question}", question=question)  # ⚠ opens a row
         self.query_one("#consent-text", PlainStatic).update(rewrite(question))  # the configured keys
         self._fit_consent_bar(self.size.width, self.size.height)
         self.query_one("#consent-bar").remove_class("confirming")

@@ -58,7 +58,7 @@ def test_the_unverified_mark_in_the_consent_question_opens_its_row(language: Lan
     tr = translator(language, isolate=False)
     question = tr("{agent} asks {what}. Allow (Ctrl-] y) {gives}; Deny (Ctrl-] n) refuses; nobody answering = "
                   "denied.", agent="Alice", what=tr(ASKS[PromptKind.CONTROL]), gives=tr(GIVES[PromptKind.CONTROL]))
-    text = tr("⚠ NOT VERIFIED: you will have to confirm twice. {question}", question=question)
+    text = tr("⚠ NOT VERIFIED (you will have to confirm twice): {question}", question=question)
     lines = [row for line in text.split("\n") for row in rows(line, width)]
     assert any(row.startswith(GLYPH) for row in lines)
     assert not any(row.rstrip().endswith(GLYPH) for row in lines), lines

@@ -272,7 +272,7 @@ async def test_request_allow_then_revoke(agent: Agent, relay_url: str) -> None:
         await asyncio.sleep(ARMING)  # a new prompt ignores answers for ARMING s
         text = str(app.query_one("#consent-text").content)
         assert "Alice asks to CONTROL your terminal" in text
-        assert "NOT VERIFIED: you will have to confirm twice" in text
+        assert "NOT VERIFIED (you will have to confirm twice): Alice asks" in text
         assert "denied automatically in" in str(app.query_one("#consent-countdown").content)
         # a bare "y" typed in the shell answers nothing
         await pilot.press("y")
