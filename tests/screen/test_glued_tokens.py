@@ -1,0 +1,58 @@
+"""Tokens with no word boundary before them: glued to the word before (``0ghp_...``, a JSON
+string's ``\\nghp_...``) or after a URL escape (``?token%3Dghp_...``, ``Bearer%20eyJ...``).
+Every built-in token shape began with a word boundary, so such a token reached the agent
+whole, unless the customer had typed it at the cursor earlier (found by hypothesis in
+test_fetch_rows.py)."""
+
+from __future__ import annotations
+
+import pytest
+
+from cobrowse.screen import ScreenSender
+from cobrowse.screen.redact import MASK_CHAR, Redactor
+
+GITHUB = "ghp_" + "Canary0123456789abcdefghijklmnopqrstu"
+JWT = "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxMjM0In0.abcdefghijklmnop"
+
+SECRETS = [
+    ("out 0{}", GITHUB),
+    ("GET /cb?token%3D{} 200", GITHUB),
+    ("q=%7B%22access_token%22%3A%22{}%22", GITHUB),
+    ('{{"msg":"done\\n{}"}}', GITHUB),
+    ("Authorization=Bearer%20{}", JWT),
+    ("key%3D{}%26x", "AKIAIOSFODNN7CANARY1"),
+    ("k%3D{}", "glpat-abcdefghij0123456789"),
+    ("x%3D{}", "sk-proj-abcdefghijklmnopqrstuvwxyz0123"),
+    ("hook%3D{}", "xoxb-123456789012-123456789012-abcdefghijklmnopqrstuvwx"),
+    ("%3D{}", "AIzaSyA1234567890abcdefghijklmnopqrstuv"),
+    ("%3D{}", "npm_abcdefghijklmnopqrstuvwxyz0123456789"),
+    ("id_{}", "github_pat_11ABCDEFG0123456789_abcdefghijklmnopqrstuvwxyz"),
+    ("x{}", "sk_live_4eC39HqLyjWDarjtT1zdp7dc"),
+]
+
+
+@pytest.mark.parametrize(("line", "secret"), SECRETS)
+def test_a_token_without_a_word_boundary_before_it_is_masked(line: str, secret: str) -> None:
+    text = line.format(secret)
+    masked = Redactor().mask(text)
+    at = text.index(secret)
+    assert masked[at:at + len(secret)] == MASK_CHAR * len(secret)
+    assert masked[:at] == text[:at]  # the word it is glued to stays
+
+
+@pytest.mark.parametrize("text", [
+    "task_live_updates_enabled_for_all_users", "disk_test_results_directory_name_here",
+    "benchmark_test_results_2024_linux_x86_64", "laughs_at_2024 highs_and_lows",
+    "sigh_of_relief_0123456789", "path%2Fto%2Ffile%3Dvalue", "100%25 done", "x%20y%20sk-short",
+])
+def test_identifiers_that_hold_a_prefix_stay_readable(text: str) -> None:
+    assert Redactor().mask(text) == text
+
+
+def test_the_sender_masks_a_glued_token_printed_away_from_the_cursor() -> None:
+    """Nothing typed: the program prints the token glued to a digit and the cursor is elsewhere
+    (before, every cell of it reached the agent)."""
+    s = ScreenSender(80, 10, redactor=Redactor())
+    s.feed(("build 7" + GITHUB + " done\r\n$ ").encode())
+    assert s.poll(1.0) is not None and s.sent is not None
+    assert s.sent.rows[0].text.rstrip() == "build 7" + MASK_CHAR * len(GITHUB) + " done"
