@@ -230,7 +230,7 @@ BUILTIN_RULES: tuple[Rule, ...] = (
 
 # -- typing ---------------------------------------------------------------------------
 
-_TYPING_PREFIX = LazyPattern(r"(?<![A-Za-z0-9_])(?:" + _STRONG_PREFIX + "|" + _AWS_PREFIX +
+_TYPING_PREFIX = LazyPattern(r"(?:(?<![A-Za-z0-9_])|" + _ESCAPED + r")(?:" + _STRONG_PREFIX + "|" + _AWS_PREFIX +
                                r"|AIza|ya29\.|sk-|npm_|pypi-|hf_|eyJ)")
 _PREFIX_NEEDLES = ("gh", "github_pat_", "gl", "xox", "xapp-", "sk_", "rk_", "whsec_", "sk-", "akia", "asia", "agpa",
                    "aida", "aroa", "aipa", "anpa", "anva", "a3t", "aiza", "ya29.", "npm_", "pypi-", "hf_", "eyj")

@@ -9,7 +9,7 @@ from __future__ import annotations
 import pytest
 
 from cobrowse.screen import ScreenSender
-from cobrowse.screen.redact import MASK_CHAR, Redactor
+from cobrowse.screen.redact import MASK_CHAR, LineRedactor, Redactor
 
 GITHUB = "ghp_" + "Canary0123456789abcdefghijklmnopqrstu"
 JWT = "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxMjM0In0.abcdefghijklmnop"
@@ -56,3 +56,27 @@ def test_the_sender_masks_a_glued_token_printed_away_from_the_cursor() -> None:
     s.feed(("build 7" + GITHUB + " done\r\n$ ").encode())
     assert s.poll(1.0) is not None and s.sent is not None
     assert s.sent.rows[0].text.rstrip() == "build 7" + MASK_CHAR * len(GITHUB) + " done"
+
+
+def test_the_step_patterns_lines_are_masked_too() -> None:
+    """The lines a playbook's ``expect`` patterns see are masked line by line with no cursor
+    and no memory of what was typed: before, they held the glued token whole (an agent's step
+    pattern could probe it)."""
+    lines = LineRedactor(Redactor()).feed(["0" + GITHUB, "curl https://api.example/x?token%3D" + GITHUB])
+    assert lines == ["0" + MASK_CHAR * len(GITHUB), "curl https://api.example/x?token%3D" + MASK_CHAR * len(GITHUB)]
+
+
+def test_a_token_typed_after_a_url_escape_is_masked_from_its_prefix() -> None:
+    """Typed key by key with a frame after each: from the prefix on, no character of it shows."""
+    s = ScreenSender(120, 5, redactor=Redactor())
+    line = "curl 'https://api.example/cb?token%3D" + GITHUB + "'"
+    at = line.index(GITHUB)
+    now = 0.0
+    for i, ch in enumerate(line):
+        s.feed(ch.encode())
+        now += 1.0
+        s.poll(now)
+        assert s.sent is not None
+        shown = s.sent.rows[0].text
+        if at + 3 <= i < at + len(GITHUB):
+            assert shown[at:i + 1] == MASK_CHAR * (i + 1 - at), shown
