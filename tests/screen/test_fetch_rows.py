@@ -81,6 +81,12 @@ class Checked:
             self.reference._cache.clear()
             expected = redact_clustered(self.reference, truth.rows, emu.scrollback(CONTEXT_ROWS), truth.cursor)
             assert self.sender.sent is not None and self.sender.sent.rows == expected
+            # What was typed before only adds masks: every cell a Redactor with no memory at
+            # all masks, the frame masks too (on rows whose masks kept their length).
+            fresh = redact_clustered(Redactor(), truth.rows, emu.scrollback(CONTEXT_ROWS), truth.cursor)
+            for f, s, t in zip(fresh, expected, truth.rows):
+                if len(f.text) == len(s.text) == len(t.text):
+                    assert not any(fc == MASK_CHAR != sc and tc != MASK_CHAR for fc, sc, tc in zip(f.text, s.text, t.text))
         return frame
 
     def text(self) -> str:
