@@ -7,6 +7,8 @@ test_fetch_rows.py)."""
 from __future__ import annotations
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from cobrowse.screen import ScreenSender
 from cobrowse.screen.redact import MASK_CHAR, LineRedactor, Redactor
@@ -80,3 +82,30 @@ def test_a_token_typed_after_a_url_escape_is_masked_from_its_prefix() -> None:
         shown = s.sent.rows[0].text
         if at + 3 <= i < at + len(GITHUB):
             assert shown[at:i + 1] == MASK_CHAR * (i + 1 - at), shown
+
+
+_ANY_BEFORE = [GITHUB, "glpat-abcdefghij0123456789", "xoxb-123456789012-123456789012-abcdefghijklmnopqrstuvwx",
+               "github_pat_11ABCDEFG0123456789_abcdefghijklmnopqrstuvwxyz", "sk_live_4eC39HqLyjWDarjtT1zdp7dc"]
+_AFTER_A_BOUNDARY = ["AKIAIOSFODNN7CANARY1", JWT, "AIzaSyA1234567890abcdefghijklmnopqrstuv",
+                     "npm_abcdefghijklmnopqrstuvwxyz0123456789", "sk-proj-abcdefghijklmnopqrstuvwxyz0123"]
+_before = st.text(alphabet="abcXYZ019_-=:/?&%\"' \\", max_size=12)
+_after = st.sampled_from(["", " ", "\"", "&x=1", "%26y", "' done", ","])
+
+
+@settings(max_examples=400, deadline=None)
+@given(before=_before, secret=st.sampled_from(_ANY_BEFORE), after=_after)
+def test_a_strong_prefix_token_is_masked_whatever_comes_before_it(before: str, secret: str, after: str) -> None:
+    text = before + secret + after
+    masked = Redactor().mask(text)
+    assert masked[len(before):len(before) + len(secret)] == MASK_CHAR * len(secret)
+
+
+@settings(max_examples=400, deadline=None)
+@given(before=_before, escape=st.sampled_from(["", " ", "=", "%3D", "%20", "%22", "%3a", ":", "(", "\""]),
+       secret=st.sampled_from(_AFTER_A_BOUNDARY), after=_after)
+def test_a_token_after_a_boundary_or_a_url_escape_is_masked(before: str, escape: str, secret: str, after: str) -> None:
+    if not escape and before and (before[-1].isalnum() or before[-1] == "_"):
+        escape = " "  # glued to a word: only the strong prefixes are masked there
+    text = before + escape + secret + after
+    at = len(before) + len(escape)
+    assert Redactor().mask(text)[at:at + len(secret)] == MASK_CHAR * len(secret)
