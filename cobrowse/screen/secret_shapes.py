@@ -173,24 +173,36 @@ PEM_END = r"-----END [A-Z0-9 ]*PRIVATE KEY(?: BLOCK)?-----"
 _STRONG_PREFIX = (r"gh[pousr]_|github_pat_|glpat-|glptt-|gldt-|glrt-|xox[abposr]-|xapp-"
                   r"|(?:sk|rk)_(?:live|test)_|whsec_|sk-ant-|sk-proj-")
 _AWS_PREFIX = r"(?:AKIA|ASIA|AGPA|AIDA|AROA|AIPA|ANPA|ANVA|A3T[A-Z0-9])"
+# A token starts after a URL escape too (``?token%3Dghp_...``, ``Bearer%20eyJ...``): the
+# escape's last hex digit leaves no word boundary before it.
+_ESCAPED = r"(?<=%[0-9A-Fa-f]{2})"
+_START = r"(?:\b|" + _ESCAPED + ")"
+# A token glued to the word before it (``0ghp_...``, ``\nghp_...`` in a JSON string): only
+# the prefixes no word ends with, or a body no identifier has (20+ letters and digits, a
+# digit among them: ``benchmark_test_results`` and ``task_live_updates`` stay readable).
+# One pattern with the token after a boundary: the prefix is found first, then what lies
+# before it is looked at (two rules cost a line half as much again).
+_TOKEN_PREFIX = ("(?:" + _STRONG_PREFIX + ")(?:(?<=(?:^|[^A-Za-z0-9_]|%[0-9A-Fa-f]{2})(?:" + _STRONG_PREFIX + "))"
+                 r"[A-Za-z0-9_-]{10,}|(?<=github_pat_)[A-Za-z0-9_]{22,}|(?<=gl(?:pat|ptt|dt|rt)-)[A-Za-z0-9_-]{20,}"
+                 r"|(?<=xox[abposr]-)\d{6,}-[A-Za-z0-9-]{10,}|(?=[A-Za-z]*[0-9])[A-Za-z0-9]{20,})")
 
 BUILTIN_RULES: tuple[Rule, ...] = (
     Rule("private_key", PEM_BEGIN + r"(?P<v>(?:(?!-----END ).)+)", needles=("-----begin",)),
-    Rule("aws_access_key_id", r"\b" + _AWS_PREFIX + r"[A-Z0-9]{16}\b",
+    Rule("aws_access_key_id", _START + _AWS_PREFIX + r"[A-Z0-9]{16}\b",
          needles=("akia", "asia", "agpa", "aida", "aroa", "aipa", "anpa", "anva", "a3t")),
-    Rule("token_prefix", r"(?<![A-Za-z0-9_])(?:" + _STRONG_PREFIX + r")[A-Za-z0-9_-]{10,}",
+    Rule("token_prefix", _TOKEN_PREFIX,
          needles=("gh", "github_pat_", "glp", "gld", "glr", "xox", "xapp-", "_live_", "_test_", "whsec_", "sk-")),
     Rule("slack_webhook", r"hooks\.slack\.com/services/(?P<v>[A-Za-z0-9/_-]{8,})", needles=("hooks.slack.com",)),
-    Rule("stripe_key", r"\bpk_(?:live|test)_[A-Za-z0-9]{16,}", needles=("pk_",)),
-    Rule("google_api_key", r"\bAIza[0-9A-Za-z_-]{35}", needles=("aiza",)),
-    Rule("google_oauth_token", r"\bya29\.[0-9A-Za-z_-]{20,}", needles=("ya29.",)),
-    Rule("openai_key", r"\bsk-[A-Za-z0-9_-]{20,}", needles=("sk-",)),
-    Rule("npm_token", r"\bnpm_[A-Za-z0-9]{36}", needles=("npm_",)),
-    Rule("pypi_token", r"\bpypi-AgE[A-Za-z0-9_-]{20,}", needles=("pypi-",)),
-    Rule("huggingface_token", r"\bhf_[A-Za-z]{34}\b", needles=("hf_",)),
-    Rule("jwt", r"\beyJ[A-Za-z0-9_-]{5,}\.eyJ[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]{10,}", needles=("eyj",)),
+    Rule("stripe_key", _START + r"pk_(?:live|test)_[A-Za-z0-9]{16,}", needles=("pk_",)),
+    Rule("google_api_key", _START + r"AIza[0-9A-Za-z_-]{35}", needles=("aiza",)),
+    Rule("google_oauth_token", _START + r"ya29\.[0-9A-Za-z_-]{20,}", needles=("ya29.",)),
+    Rule("openai_key", _START + r"sk-[A-Za-z0-9_-]{20,}", needles=("sk-",)),
+    Rule("npm_token", _START + r"npm_[A-Za-z0-9]{36}", needles=("npm_",)),
+    Rule("pypi_token", _START + r"pypi-AgE[A-Za-z0-9_-]{20,}", needles=("pypi-",)),
+    Rule("huggingface_token", _START + r"hf_[A-Za-z]{34}\b", needles=("hf_",)),
+    Rule("jwt", _START + r"eyJ[A-Za-z0-9_-]{5,}\.eyJ[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]{10,}", needles=("eyj",)),
     # base64 of a JSON object ('{"'): credentials files, .dockerconfigjson, tokens' bodies
-    Rule("base64_json", r"\beyJ[A-Za-z0-9+/_-]{30,}={0,2}", needles=("eyj",)),
+    Rule("base64_json", _START + r"eyJ[A-Za-z0-9+/_-]{30,}={0,2}", needles=("eyj",)),
     Rule("cookie", r"(?i:\b(?:set-)?cookie:)\s*(?P<v>\S.*)", needles=("cookie:",)),
     Rule("netrc", r"\bmachine\s+\S+(?:\s+login\s+\S+)?\s+password\s+(?P<v>\S+)|^\s*password\s+(?P<v>\S+)\s*$",
          needles=("password",)),
@@ -219,7 +231,7 @@ BUILTIN_RULES: tuple[Rule, ...] = (
 
 # -- typing ---------------------------------------------------------------------------
 
-_TYPING_PREFIX = LazyPattern(r"(?<![A-Za-z0-9_])(?:" + _STRONG_PREFIX + "|" + _AWS_PREFIX +
+_TYPING_PREFIX = LazyPattern(r"(?:(?<![A-Za-z0-9_])|" + _ESCAPED + r")(?:" + _STRONG_PREFIX + "|" + _AWS_PREFIX +
                                r"|AIza|ya29\.|sk-|npm_|pypi-|hf_|eyJ)")
 _PREFIX_NEEDLES = ("gh", "github_pat_", "gl", "xox", "xapp-", "sk_", "rk_", "whsec_", "sk-", "akia", "asia", "agpa",
                    "aida", "aroa", "aipa", "anpa", "anva", "a3t", "aiza", "ya29.", "npm_", "pypi-", "hf_", "eyj")

@@ -11,7 +11,7 @@ import sys
 from pathlib import Path
 from typing import Sequence
 
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from cobrowse.screen import Emulator, ScreenFrame, ScreenMirror, ScreenSender
@@ -29,16 +29,24 @@ AWS = "AKIAIOSFODNN7CANARY1"
 
 
 class Twin(Redactor):
-    """A Redactor that counts the screens it redacts (its caller is the sender)."""
+    """A Redactor that counts the screens it redacts (its caller is the sender): every outer
+    call, with scrollback above or not (redact_rows calls itself once with the scrollback
+    joined on; that inner call is not another screen). A screen redacted before anything
+    scrolled off counts too: the word typed at the cursor there is remembered
+    (cobrowse/screen/typed.py) and masked later, so the reference must see that screen."""
 
     def __init__(self) -> None:
         super().__init__()
         self.calls = 0
+        self._depth = 0
 
     def redact_rows(self, rows: Sequence[Row], above: Sequence[Row] = (), cursor: Cursor | None = None) -> tuple[Row, ...]:
-        if above:
-            self.calls += 1
-        return super().redact_rows(rows, above, cursor)
+        self.calls += self._depth == 0
+        self._depth += 1
+        try:
+            return super().redact_rows(rows, above, cursor)
+        finally:
+            self._depth -= 1
 
 
 class Checked:
@@ -73,6 +81,12 @@ class Checked:
             self.reference._cache.clear()
             expected = redact_clustered(self.reference, truth.rows, emu.scrollback(CONTEXT_ROWS), truth.cursor)
             assert self.sender.sent is not None and self.sender.sent.rows == expected
+            # What was typed before only adds masks: every cell a Redactor with no memory at
+            # all masks, the frame masks too (on rows whose masks kept their length).
+            fresh = redact_clustered(Redactor(), truth.rows, emu.scrollback(CONTEXT_ROWS), truth.cursor)
+            for f, s, t in zip(fresh, expected, truth.rows):
+                if len(f.text) == len(s.text) == len(t.text):
+                    assert not any(fc == MASK_CHAR != sc and tc != MASK_CHAR for fc, sc, tc in zip(f.text, s.text, t.text))
         return frame
 
     def text(self) -> str:
@@ -177,7 +191,40 @@ def test_a_password_prompt_scrolled_up_one_row_with_its_answer_below() -> None:
     assert any(f.scroll == 1 for f in c.frames)
 
 
+def _glued_run() -> Checked:
+    """The screen hypothesis found (random seed) where the frame and the reference disagreed:
+    a token typed at the cursor (its line fills two rows exactly, so the cursor on the row
+    below is still on its line) before anything scrolled off, then the same token glued to a
+    ``0``. Replayed by :func:`test_every_frame_shows_the_screen_redacted_afresh` too."""
+    c = Checked(21, 7)
+    for piece in _GLUED_PIECES:
+        c.step(piece)
+    return c
+
+
+_PW = "password: hunter2xyz\r\n"
+_GLUED_CHUNKS = [b"", "0é文字\x1b[0".encode(), b"A\x1b[1J", b"\x1b[0B0"]
+_GLUED_SECRETS = [_PW, _PW, GITHUB + "\r\n", GITHUB + "\r\n"]
+_GLUED_PIECES = [p for pair in zip(_GLUED_CHUNKS, [s.encode() for s in _GLUED_SECRETS]) for p in pair]
+
+
+def test_a_token_glued_to_a_digit_is_masked_by_a_fresh_redaction_too() -> None:
+    """The sender masked ``0ghp_...`` only because it remembered the token typed at the cursor
+    earlier; a Redactor without that memory (and the reference, which had not seen that
+    screen: it went out before any scrollback) masked 10 of its cells. The token's own shape
+    masks it now, wherever it is glued."""
+    c = _glued_run()
+    text = c.text().replace("\n", "")
+    assert "Canary" not in text and "abcdefghijklmnopqrstu" not in text
+    emu = c.sender.emulator
+    truth = emu.state()
+    fresh = redact_clustered(Redactor(), truth.rows, emu.scrollback(CONTEXT_ROWS), None)
+    assert [r.text for r in fresh] == [r.text for r in c.sender.sent.rows]
+    assert fresh[4].text == "0" + MASK_CHAR * 20 and fresh[5].text == MASK_CHAR * 21
+
+
 @SETTINGS
+@example(stream=(b"".join(_GLUED_CHUNKS), _GLUED_CHUNKS), size=(21, 7), secrets=_GLUED_SECRETS, resize=None)
 @given(stream=split_stream(), size=sizes, secrets=st.lists(st.sampled_from(
     ["password: hunter2xyz\r\n", "Password:\r\nhunter2xyz\r\n", GITHUB + "\r\n", "key " + AWS,
      "\r\n".join(f"log {i} \x1b[32mok\x1b[0m" for i in range(12)) + "\r\n"]), max_size=4),
