@@ -188,6 +188,8 @@ class CustomerApp(TeamPointer, inherit_bindings=False):
         self._unfed = 0
         self._last_output = 0.0
         self._prompt_timer: Any = None
+        #: When the tripwire's "not yet" on the consent bar is over (runtime clock), or None.
+        self._not_yet_until: float | None = None
         self._prompt_id: int | None = None  # the question the consent bar shows
         self._call_timer: Any = None
         self._loop: asyncio.AbstractEventLoop | None = None

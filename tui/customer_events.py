@@ -69,8 +69,8 @@ class CustomerEvents(CustomerSteps):
         match event:
             case IdentityShown():
                 self._show_identity(as_json(event))
-            case ControlConfirm(message=message):
-                self._confirm_control(message)
+            case ControlConfirm(message=message, state=state, wait_s=wait_s):
+                self._confirm_control(message, state, wait_s)
             case Reported(message=message):
                 self._note(message, "bold")
                 self.notify(message, title=tr("Session reported"), timeout=15)
@@ -108,7 +108,7 @@ class CustomerEvents(CustomerSteps):
                 return False
         return True
 
-    def _confirm_control(self, message: str) -> None:
+    def _confirm_control(self, message: str, state: str = "", wait_s: float = 0.0) -> None:
         """The tripwire's answer to Ctrl-] y goes where the question was: in the consent bar, in
         its place (a toast in the bottom-right corner was missed while the customer read the
         bar). Ctrl-] g with no question on show: a toast, one at a time (a second press's "not
@@ -117,7 +117,7 @@ class CustomerEvents(CustomerSteps):
         self._note(message, "bold red")
         self._dismiss(title)
         if self.prompt_visible:
-            self._answer_in_bar(message)
+            self._answer_in_bar(message, wait_s if state == "wait" else None)
             return
         self.notify(message, title=title, severity="error", timeout=15)
 
@@ -162,7 +162,9 @@ class CustomerEvents(CustomerSteps):
         elif kind == "identity":
             self._show_identity(event)
         elif kind == "control_confirm":
-            self._confirm_control(message_of(event))
+            wait_s = event.get("wait_s")
+            self._confirm_control(message_of(event), str(event.get("state", "")),
+                                  float(wait_s) if isinstance(wait_s, (int, float)) else 0.0)
         elif kind == "notice":  # the runtime's own (a command that failed)
             self._show_notice(message_of(event), None)
         elif kind == "peer":

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import math
 from enum import StrEnum
 from typing import Any
 
@@ -96,6 +97,7 @@ class CustomerView(App[None]):
     _last_notice: str | None
     _prompt_timer: Any
     _prompt_id: int | None
+    _not_yet_until: float | None
     _call_timer: Any
 
     @property
@@ -219,6 +221,7 @@ class CustomerView(App[None]):
         unverified = prompt.kind == PromptKind.CONTROL and not (self.identity is not None and self.identity.get("verified"))
         tr = current()
         self._prompt_id = prompt.id
+        self._not_yet_until = None
         question = tr("{agent} asks {what}. Allow (Ctrl-] y) {gives}; Deny (Ctrl-] n) refuses; nobody answering = "
                       "denied.", agent=self.agent_name, what=tr(ASKS[prompt.kind]), gives=tr(GIVES[prompt.kind]))
         if unverified:
@@ -232,11 +235,34 @@ class CustomerView(App[None]):
         if self._prompt_timer is None:
             self._prompt_timer = self.set_interval(0.2, self._tick_prompt)
 
-    def _answer_in_bar(self, message: str) -> None:
-        """The tripwire's answer in the question's place (``confirming``: drawn as a warning)."""
+    def _answer_in_bar(self, message: str, wait_s: float | None = None) -> None:
+        """The tripwire's answer in the question's place (``confirming``: drawn as a warning).
+        A "not yet" (``wait_s``) counts down on the prompt's tick, then says to press again: it
+        said "wait 4 more seconds" for as long as the question stayed open."""
         self.query_one("#consent-text", PlainStatic).update(message)  # its keys are the configured ones already
         self.query_one("#consent-bar").add_class("confirming")
+        runtime = self.runtime
+        self._not_yet_until = None if wait_s is None or runtime is None else runtime.now + wait_s
         self._fit_consent_bar(self.size.width, self.size.height)
+        if self._not_yet_until is not None:
+            self._tick_not_yet(runtime.now if runtime is not None else 0.0)
+
+    def _tick_not_yet(self, now: float) -> None:
+        if self._not_yet_until is None:
+            return
+        left = math.ceil(self._not_yet_until - now - 0.05)
+        tr = current()
+        if left > 0:
+            said = tr.plural("not yet: wait {n} more second, then press {keys} again to give control",
+                             "not yet: wait {n} more seconds, then press {keys} again to give control", left,
+                             keys="Ctrl-] y")
+        else:
+            said = tr("now press {keys} again to give control", keys="Ctrl-] y")
+            self._not_yet_until = None
+        text = rewrite(said)  # the configured keys
+        consent = self.query_one("#consent-text", PlainStatic)
+        if str(consent.content) != text:
+            consent.update(text)
 
     def _fit_consent_bar(self, width: int, height: int) -> None:
         """The longest Allow/Deny labels that fit beside each other at ``width`` columns (they
@@ -270,6 +296,7 @@ class CustomerView(App[None]):
         if left <= 0:  # the runtime denies it on its next tick; never looks answerable again
             self._hide_prompt()
             return
+        self._tick_not_yet(runtime.now)
         text = _countdown(round(left))
         countdown = self.query_one("#consent-countdown", PlainStatic)
         if str(countdown.content) != text:
@@ -277,6 +304,7 @@ class CustomerView(App[None]):
 
     def _hide_prompt(self) -> None:
         self._prompt_id = None
+        self._not_yet_until = None
         self.query_one("#consent-bar").remove_class("shown", "confirming")
         self._asking(False)
         self._stop_prompt_timer()

@@ -231,8 +231,13 @@ BUILTIN_RULES: tuple[Rule, ...] = (
 
 # -- typing ---------------------------------------------------------------------------
 
-_TYPING_PREFIX = LazyPattern(r"(?:(?<![A-Za-z0-9_])|" + _ESCAPED + r")(?:" + _STRONG_PREFIX + "|" + _AWS_PREFIX +
-                               r"|AIza|ya29\.|sk-|npm_|pypi-|hf_|eyJ)")
+# Glued to the word before it (``0ghp_``): the prefixes no word ends with, and after a digit
+# or a JSON string's escape (``\\n``) those some do (``highs_``, ``task_live_``); a typed
+# token showed up to its 20th character otherwise, until the whole glued shape matched.
+_GLUED_TYPING = (r"gh[pour]_|github_pat_|gl(?:pat|ptt|dt|rt)-|xox[abposr]-|xapp-|whsec_"
+                 r"|(?:(?<=[0-9])|(?<=\\[nrt]))(?:ghs_|(?:sk|rk)_(?:live|test)_|sk-ant-|sk-proj-)")
+_TYPING_PREFIX = LazyPattern(r"(?:(?:(?<![A-Za-z0-9_])|" + _ESCAPED + r")(?:" + _STRONG_PREFIX + "|" + _AWS_PREFIX +
+                               r"|AIza|ya29\.|sk-|npm_|pypi-|hf_|eyJ)|" + _GLUED_TYPING + ")")
 _PREFIX_NEEDLES = ("gh", "github_pat_", "gl", "xox", "xapp-", "sk_", "rk_", "whsec_", "sk-", "akia", "asia", "agpa",
                    "aida", "aroa", "aipa", "anpa", "anva", "a3t", "aiza", "ya29.", "npm_", "pypi-", "hf_", "eyj")
 # The whole shapes of the tokens whose prefixes the cursor knows, for partial matching: a
