@@ -303,6 +303,16 @@ class Predictor:
         return self._ack
 
     @property
+    def wants_ack(self) -> bool:
+        """Whether the last key should ask for an echo ack (``m.Keys.want_ack``): the screen is
+        uncertain (a Tab, the last column, a wrong guess, keys kept behind them) and an ack of
+        that key is what lets predictions resume. Not while typing goes as predicted, nor on a
+        screen that gets no prediction anyway (vim, a password prompt): the customer's frame
+        for an ack alone costs every side a frame."""
+        state = self._state
+        return self._stale and state is not None and self._usable(state)
+
+    @property
     def pending(self) -> int:
         """Keys predicted and not yet confirmed or taken back (shown or not)."""
         return len(self._steps)
