@@ -46,7 +46,9 @@ shows dropped); the acked state is also the one a frame is matched against first
 unknown key was a Tab or a printable key left unpredicted (the last column), on a line
 whose echo was already confirmed, the resumed predictions are shown at once; else they are
 tentative, as after any other unknown key. Without acks (an older customer) the screen is
-certain again once no unknown key went out for one RTO (SRTT + 4 × RTTVAR, as TCP). An ack
+certain again once no unknown key went out for one RTO (SRTT + 4 × RTTVAR, as TCP). The
+keys sent while the screen is uncertain ask for an ack (:attr:`Predictor.wants_ack`, the keys
+message's ``want_ack``): a frame goes for an ack alone only then, never for plain typing. An ack
 is believed only within what was sent (never ahead of the keys sent, never backwards): a
 customer lying about acks can at worst make predictions of the agent's own keys wrong for
 a moment, and the real screen replaces them. And these
