@@ -352,12 +352,10 @@ class AgentRuntime(SessionRuntime):
             except ValueError as exc:
                 raise CommandError(str(exc)) from None
         else:
-            await self.carry_out(self.policy.command(cmd, paired=self.paired))
+            await self.carry_out(self._plan(cmd))
         self.on_action(cmd.summary())
         if isinstance(cmd, c.Chat):
             self.suggester.heard("agent", cmd.text)
-        elif isinstance(cmd, c.Keys) and self.local_echo is not None:
-            self.local_echo.keys(cmd.data)
         if isinstance(cmd, c.Chat) and self.recorder is not None and not self.recorder.closed:
             self.recorder.note_event(ChatMessage(Side.AGENT, cmd.text), self.now)
 
@@ -369,7 +367,7 @@ class AgentRuntime(SessionRuntime):
         if not isinstance(cmd, c.Keys) or self.session is None or self._ending or not self.link.ready_now():
             return False
         self.policy.check(cmd, paired=self.paired)
-        plan = self.policy.command(cmd, paired=self.paired)
+        plan = self._plan(cmd)
         self._effects(plan)
         session, now = self.session, self.now
         for message in plan.send:
@@ -377,9 +375,15 @@ class AgentRuntime(SessionRuntime):
         self.send_ready(session)
         self._events(plan)
         self.on_action(cmd.summary())
-        if self.local_echo is not None:
-            self.local_echo.keys(cmd.data)
         return True
+
+    def _plan(self, cmd: AgentCommand) -> Plan:
+        """The policy's plan; keys are predicted first, so their message can ask for the echo
+        ack the predictions wait for (``m.Keys.want_ack``)."""
+        plan = self.policy.command(cmd, paired=self.paired)
+        if isinstance(cmd, c.Keys) and self.local_echo is not None and self.local_echo.keys(cmd.data):
+            plan.send = [dataclasses.replace(s, want_ack=True) if isinstance(s, m.Keys) else s for s in plan.send]
+        return plan
 
     async def voice_command(self, cmd: c.Call | c.Hangup | c.Mute) -> None:
         try:

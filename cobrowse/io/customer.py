@@ -28,6 +28,7 @@ from cobrowse.policy.customer_events import (CLEAR_SCREEN, ClearScreen, CloseSes
 from cobrowse.policy.events import Event, as_json
 from cobrowse.protocol import messages as m
 from cobrowse.protocol.consent import ConsentMachine
+from cobrowse.protocol.echo_ack import ACK_SETTLE, EchoAcks
 from cobrowse.protocol.inbound import RateLimits
 from cobrowse.protocol.prompts import ARMING, PromptQueue
 from cobrowse.protocol.recording import RecordingConsent
@@ -40,7 +41,7 @@ from cobrowse.voice.call import CallError
 from cobrowse.trust import OrgTrust, Verdict
 from cobrowse.trust.tripwire import COOLDOWN
 
-__all__ = ["CustomerRuntime", "END_CONFIRM", "FEEDBACK_ANSWER", "HELLO_WAIT"]
+__all__ = ["ACK_SETTLE", "CustomerRuntime", "END_CONFIRM", "FEEDBACK_ANSWER", "HELLO_WAIT"]
 
 #: Frames that may go at once after a quiet spell: a key the agent types is echoed back
 #: at once instead of on the next 1/30 s tick, while floods stay at the frame rate.
@@ -50,11 +51,6 @@ ECHO_BURST = 4
 #: nothing else waiting to be fed; more (or later) takes the usual way.
 ECHO_WAIT = 0.1
 ECHO_BYTES = DEFER_BELOW
-#: A frame acks the agent's keys (``m.Screen.ack``) once the last one went to the program this
-#: long before the screen was read, none since: the program's echo has come by then (mosh
-#: waits 50 ms; a typist's keys come 50-110 ms apart). A frame with nothing new to show goes
-#: then for the ack alone, so the agent's predictions resume without waiting for quiet.
-ACK_SETTLE = 0.04
 #: Lines masked whole because the agent's patterns had used their CPU share are redacted
 #: again this much later (screen/budget.py).
 RECHECK = 0.1
@@ -117,9 +113,7 @@ class CustomerRuntime(TeamSeat, SessionRuntime):
         #: When the agent's last key went to the program, until the output after it (``echo_frame``).
         self._keyed_at = -math.inf
         self._echoing = False
-        self._keys_in = 0  # the agent's keys messages received (echo acks count them)
-        self._keys_last = -math.inf  # when the last one came
-        self._acked = 0  # the last echo ack sent
+        self.echo_acks = EchoAcks()  # m.Screen.ack (protocol/echo_ack.py)
         #: The read ``echo_first`` took before the customer's terminal saw it (``program_output`` skips it then).
         self._taken: bytes | None = None
 
@@ -510,10 +504,8 @@ class CustomerRuntime(TeamSeat, SessionRuntime):
         link's read callback: the key reaches the pty without a task's wake)."""
         if self.detached:  # its agent left (a team): nothing it sends counts any more
             return None
-        if isinstance(message, m.Keys):
-            self._keys_in += 1
-            self._keys_last = self.now
-            self.wake_at(self.now + ACK_SETTLE)  # its ack's frame, if no other frame says it
+        if isinstance(message, m.Keys) and (due := self.echo_acks.key(message, self.now)) is not None:
+            self.wake_at(due)  # its ack's frame, if no other frame says it
         session = self.session
         binding = session.binding if session is not None else None
         effects = self._decide().message(message, self.now, self.view, binding=binding, wall=int(time.time()))
@@ -536,19 +528,12 @@ class CustomerRuntime(TeamSeat, SessionRuntime):
         if frame is not None:
             await self.send(self._screen_message(frame, now))
             self._frame_sent(frame)
-        elif self._keys_in > self._acked and self._echo_ack(now) is not None and (same := self.screen.unchanged()):
+        elif self.echo_acks.alone_due(now) and (same := self.screen.unchanged()):
+            self.echo_acks.alone_sent += 1
             await self.send(self._screen_message(same, now))  # for the ack alone (not a frame sent: nothing new)
 
-    def _echo_ack(self, now: float) -> int | None:
-        """The keys messages a screen read now shows the effect of, exactly (``m.Screen.ack``):
-        None while the last one is more recent than ACK_SETTLE."""
-        return self._keys_in if now - self._keys_last >= ACK_SETTLE else None
-
     def _screen_message(self, frame: ScreenFrame, now: float) -> m.Screen:
-        ack = self._echo_ack(now)
-        if ack is not None:
-            self._acked = ack
-        return m.Screen(frame.to_dict(), ack)
+        return m.Screen(frame.to_dict(), self.echo_acks.take(now))
 
     def _poll_frame(self) -> ScreenFrame | None:
         """The next frame, if one is due (``_send_frame``'s part without I/O; ``echo_frame``'s too)."""
@@ -595,8 +580,8 @@ class CustomerRuntime(TeamSeat, SessionRuntime):
             return None
         await self._send_frame()
         deadlines = [d for d in (self.screen.next_deadline(now), self.policy.next_deadline()) if d is not None]
-        if self._keys_in > self._acked and (acking := self._keys_last + ACK_SETTLE) > now:
-            deadlines.append(acking)  # the frame for its echo ack
+        if (acking := self.echo_acks.deadline(now)) is not None:
+            deadlines.append(acking)  # the frame for an asked echo ack
         screen = self.screen
         if screen.steady and not self.output.deferred and (ready := screen.ready_at(now)) > now:
             # Output streams at the steady rate: the next pass is when the next frame may go

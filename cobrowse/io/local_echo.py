@@ -44,11 +44,13 @@ class LocalEcho:
         self._arm()
         return changed
 
-    def keys(self, data: str) -> None:
-        """``data`` went to the customer's terminal."""
+    def keys(self, data: str) -> bool:
+        """``data`` goes to the customer's terminal (one keys message); whether that message
+        should ask for an echo ack (``m.Keys.want_ack``, ``Predictor.wants_ack``)."""
         if self.predictor.key(data, self._clock()):
             self._changed()
         self._arm()
+        return self.predictor.wants_ack
 
     def close(self) -> None:
         if self._timer is not None:

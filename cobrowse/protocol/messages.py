@@ -124,10 +124,19 @@ class Consent(AppMessage):
 
 @frozen
 class Keys(AppMessage):
-    """Bytes for the customer's pty, applied only under ``control`` consent."""
+    """Bytes for the customer's pty, applied only under ``control`` consent. ``want_ack``: the
+    agent's predictions wait for a screen frame's echo ack (``Screen.ack``) of this key, so a
+    customer that sends acks sends one even with nothing new on screen (docs/protocol.md §4);
+    sent only when true, ignored by older customers."""
 
     t: ClassVar[str] = "keys"
     data: str
+    want_ack: bool = False
+
+    def to_json(self) -> dict[str, Any]:
+        if self.want_ack:
+            return {"t": self.t, "data": self.data, "want_ack": True}
+        return {"t": self.t, "data": self.data}
 
 
 @frozen

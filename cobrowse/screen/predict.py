@@ -46,7 +46,9 @@ shows dropped); the acked state is also the one a frame is matched against first
 unknown key was a Tab or a printable key left unpredicted (the last column), on a line
 whose echo was already confirmed, the resumed predictions are shown at once; else they are
 tentative, as after any other unknown key. Without acks (an older customer) the screen is
-certain again once no unknown key went out for one RTO (SRTT + 4 × RTTVAR, as TCP). An ack
+certain again once no unknown key went out for one RTO (SRTT + 4 × RTTVAR, as TCP). The
+keys sent while the screen is uncertain ask for an ack (:attr:`Predictor.wants_ack`, the keys
+message's ``want_ack``): a frame goes for an ack alone only then, never for plain typing. An ack
 is believed only within what was sent (never ahead of the keys sent, never backwards): a
 customer lying about acks can at worst make predictions of the agent's own keys wrong for
 a moment, and the real screen replaces them. And these
@@ -301,6 +303,16 @@ class Predictor:
     def acked(self) -> int:
         """The customer's latest echo ack believed (0: none yet, or an older customer)."""
         return self._ack
+
+    @property
+    def wants_ack(self) -> bool:
+        """Whether the last key should ask for an echo ack (``m.Keys.want_ack``): the screen is
+        uncertain (a Tab, the last column, a wrong guess, keys kept behind them) and an ack of
+        that key is what lets predictions resume. Not while typing goes as predicted, nor on a
+        screen that gets no prediction anyway (vim, a password prompt): the customer's frame
+        for an ack alone costs every side a frame."""
+        state = self._state
+        return self._stale and state is not None and self._usable(state)
 
     @property
     def pending(self) -> int:

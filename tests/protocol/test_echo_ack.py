@@ -24,3 +24,13 @@ def test_an_ack_of_the_wrong_type_is_a_malformed_frame() -> None:
         payload = bytes([m.PLAIN]) + json.dumps({"t": "screen", "frame": FRAME, "ack": bad}).encode()
         with pytest.raises(m.MalformedPayload):
             m.decode(payload)
+
+
+def test_want_ack_goes_only_when_true_and_must_be_a_boolean() -> None:
+    assert m.Keys("a").to_json() == {"t": "keys", "data": "a"}  # as agents from before send it
+    assert m.decode(m.encode(m.Keys("\t", True)), m.FROM_AGENT) == m.Keys("\t", True)
+    assert m.decode(bytes([m.PLAIN]) + b'{"t":"keys","data":"a"}', m.FROM_AGENT) == m.Keys("a")
+    for bad in (1, "true", None, [True], 0):
+        payload = bytes([m.PLAIN]) + json.dumps({"t": "keys", "data": "a", "want_ack": bad}).encode()
+        with pytest.raises(m.MalformedPayload):
+            m.decode(payload, m.FROM_AGENT)
