@@ -20,6 +20,7 @@ async def test_consent_lines_name_the_agent_whose_level_changed(relay_url: str, 
         await a.screen(lambda lines: any("b-typed" in line for line in lines))
         await customer.send(b"\x1dr")  # the customer takes control back from everyone
         await b.event("consent", level="view")
+        await _receipt_holds(data_dir, "consent", 4)  # written after it was sent: B can know first (SIGKILL next)
 
     [receipt] = sorted((data_dir / "receipts").glob("*.jsonl"))
     entries = [json.loads(line) for line in receipt.read_text().splitlines()]
@@ -54,3 +55,19 @@ async def test_an_invited_agents_recording_is_shown_named_kept_and_stopped_by_ct
     entries = [json.loads(line) for line in receipt.read_text().splitlines()]
     recording = [(e["event"], e.get("agent"), e.get("state")) for e in entries if e["event"].startswith("recording")]
     assert recording == [("recording_asked", 2, None), ("recording", 2, "granted"), ("recording", 2, "stopped")]
+
+
+async def _receipt_holds(data_dir: Path, event: str, count: int) -> None:
+    """The customer's receipt has ``count`` lines of ``event`` (bounded: 10 s)."""
+    async with asyncio.timeout(10):
+        while True:
+            seen = 0
+            for receipt in (data_dir / "receipts").glob("*.jsonl"):
+                for line in receipt.read_text().splitlines():
+                    try:
+                        seen += json.loads(line).get("event") == event
+                    except ValueError:
+                        pass  # the line being written
+            if seen >= count:
+                return
+            await asyncio.sleep(0.05)

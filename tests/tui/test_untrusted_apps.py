@@ -65,7 +65,7 @@ async def test_a_badge_name_is_text_and_the_warning_stays(relay: RelayServer) ->
             await agent.command({"cmd": "request_control", "level": "control"})
             await until(lambda: app.prompt_visible, "the consent prompt", pilot=pilot)
             prompt = text(app, "#consent-text")
-            assert prompt.startswith(f"{BADGE} asks to CONTROL") and "NOT VERIFIED" in prompt
+            assert prompt.startswith(f"⚠ NOT VERIFIED (you will have to confirm twice): {BADGE} asks to CONTROL"), prompt
 
             for cmd in ({"cmd": "chat", "text": f"[/] {ESCAPES} [bold red]x"},
                         {"cmd": "suggest", "command": "echo [/] [link=https://evil.example]x"},
