@@ -6,6 +6,8 @@ test_fetch_rows.py)."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -70,16 +72,9 @@ def test_the_step_patterns_lines_are_masked_too() -> None:
 
 def test_a_token_typed_after_a_url_escape_is_masked_from_its_prefix() -> None:
     """Typed key by key with a frame after each: from the prefix on, no character of it shows."""
-    s = ScreenSender(120, 5, redactor=Redactor())
     line = "curl 'https://api.example/cb?token%3D" + GITHUB + "'"
     at = line.index(GITHUB)
-    now = 0.0
-    for i, ch in enumerate(line):
-        s.feed(ch.encode())
-        now += 1.0
-        s.poll(now)
-        assert s.sent is not None
-        shown = s.sent.rows[0].text
+    for i, shown in enumerate(_typed(line)):
         if at + 3 <= i < at + len(GITHUB):
             assert shown[at:i + 1] == MASK_CHAR * (i + 1 - at), shown
 
@@ -123,24 +118,24 @@ def test_a_glued_token_typed_key_by_key_shows_nothing_past_its_prefix(glued_to: 
         glued_to = "9"  # task_live_...: only after a digit (next test)
     line = "$ echo " + glued_to + secret
     at = line.index(secret)
-    s = ScreenSender(120, 5, redactor=Redactor())
-    now = 0.0
-    for i, ch in enumerate(line):
-        s.feed(ch.encode())
-        now += 1.0
-        s.poll(now)
-        assert s.sent is not None
-        shown = s.sent.rows[0].text
+    for i, shown in enumerate(_typed(line)):
         assert shown[:min(i + 1, at)] == line[:min(i + 1, at)], shown
         assert all(shown[k] == MASK_CHAR for k in range(at + len(prefix) - 1, i + 1)), shown
 
 
 @pytest.mark.parametrize("word", ["highs_and_lows", "task_live_updates", "disk_test_results", "my-task-proj-1"])
 def test_identifiers_typed_that_end_like_a_prefix_are_readable(word: str) -> None:
+    *_, shown = _typed("$ echo " + word + " ")
+    assert shown.rstrip() == "$ echo " + word
+
+
+def _typed(line: str) -> Iterator[str]:
+    """``line`` typed key by key with a frame after each: the first row as each frame sent it."""
     s = ScreenSender(120, 5, redactor=Redactor())
     now = 0.0
-    for ch in "$ echo " + word + " ":
+    for ch in line:
         s.feed(ch.encode())
         now += 1.0
         s.poll(now)
-    assert s.sent is not None and s.sent.rows[0].text.rstrip() == "$ echo " + word
+        assert s.sent is not None
+        yield s.sent.rows[0].text
